@@ -1,0 +1,353 @@
+"""The typed syntax tree of Aether 1.2: frozen dataclass nodes, each with a source span.
+
+Every node carries ``line``, ``column``, ``end_line`` and ``end_column`` (1-based, end
+exclusive, columns in code points). Nodes declare their child fields in ``_children`` so
+generic walkers (``iter_children``, ``walk``, :class:`Visitor`) need no per-node code.
+The tree is built by :mod:`aether.syntax.parser` and never mutated afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Iterator, Optional, Union
+
+__all__ = [
+    "Node", "Expr", "Stmt",
+    "Name", "Str", "Int", "Float", "Duration", "Bool", "Null", "ListExpr", "DictExpr",
+    "Call", "Keyword", "Member", "Index", "Unary", "BinOp", "Compare", "BoolOp",
+    "Binding", "Assign", "AugAssign", "CallStmt", "Return", "Break", "Continue", "Await",
+    "Section", "DashItem", "DashMap", "StepOption", "If", "For", "While", "FnDef", "Param",
+    "Try", "Module", "iter_children", "walk", "Visitor", "dotted_name",
+]
+
+
+# eq/repr are written once on Node rather than generated per class: generating them for
+# every node class costs more start-up time than the whole parse of a small file.
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Node:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    _children: ClassVar[tuple[str, ...]] = ()  # names of the child fields
+    _fields: ClassVar[tuple[str, ...]] = ("line", "column", "end_line", "end_column")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__,) + self._values())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({args})"
+
+    @property
+    def span(self) -> tuple[int, int, int, int]:
+        """``(line, column, end_line, end_column)`` of this node."""
+        return (self.line, self.column, self.end_line, self.end_column)
+
+
+def _node(*children: str):
+    """Class decorator: a frozen, slotted dataclass whose child fields are ``children``."""
+    def wrap(cls):
+        cls = dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
+        cls._children = children  # type: ignore[attr-defined]
+        cls._fields = tuple(f.name for f in fields(cls))  # type: ignore[attr-defined]
+        return cls
+    return wrap
+
+
+class Expr(Node):
+    __slots__ = ()
+
+
+class Stmt(Node):
+    __slots__ = ()
+
+
+# ---------------------------------------------------------------- expressions
+
+@_node()
+class Name(Expr):
+    id: str = ""
+
+
+@_node()
+class Str(Expr):
+    value: str = ""
+    raw: str = ""  # the literal as written, quotes included
+
+
+@_node()
+class Int(Expr):
+    value: int = 0
+    raw: str = ""
+
+
+@_node()
+class Float(Expr):
+    value: float = 0.0
+    raw: str = ""
+
+
+@_node()
+class Duration(Expr):
+    seconds: float = 0.0
+    raw: str = ""
+
+
+@_node()
+class Bool(Expr):
+    value: bool = False
+
+
+@_node()
+class Null(Expr):
+    pass
+
+
+@_node("items")
+class ListExpr(Expr):
+    items: tuple[Expr, ...] = ()
+
+
+@_node("values")
+class DictExpr(Expr):
+    keys: tuple[Union[str, int], ...] = ()
+    values: tuple[Expr, ...] = ()
+
+
+@_node("value")
+class Keyword(Node):
+    name: str = ""
+    value: Optional[Expr] = None
+
+
+@_node("func", "args", "keywords")
+class Call(Expr):
+    func: Optional[Expr] = None
+    args: tuple[Expr, ...] = ()
+    keywords: tuple[Keyword, ...] = ()
+
+
+@_node("value")
+class Member(Expr):
+    value: Optional[Expr] = None
+    attr: str = ""
+
+
+@_node("value", "index")
+class Index(Expr):
+    value: Optional[Expr] = None
+    index: Optional[Expr] = None
+
+
+@_node("operand")
+class Unary(Expr):
+    op: str = ""  # "-" or "not"
+    operand: Optional[Expr] = None
+
+
+@_node("left", "right")
+class BinOp(Expr):
+    op: str = ""  # + - * / %
+    left: Optional[Expr] = None
+    right: Optional[Expr] = None
+
+
+@_node("left", "right")
+class Compare(Expr):
+    op: str = ""  # == != < <= > >= in
+    left: Optional[Expr] = None
+    right: Optional[Expr] = None
+
+
+@_node("values")
+class BoolOp(Expr):
+    op: str = ""  # and / or
+    values: tuple[Expr, ...] = ()
+
+
+# ---------------------------------------------------------------- statements
+
+@_node("value", "type_hint")
+class Binding(Stmt):
+    """``name: value`` or, with ``type_hint``, ``name: Type[Args] = value``."""
+    name: str = ""
+    value: Optional[Expr] = None
+    type_hint: Optional[Expr] = None
+
+
+@_node("value")
+class Assign(Stmt):
+    """``key = value`` (reference-interpreter form, valid inside config blocks only)."""
+    name: str = ""
+    value: Optional[Expr] = None
+
+
+@_node("value")
+class AugAssign(Stmt):
+    name: str = ""
+    op: str = ""  # "+=" or "-="
+    value: Optional[Expr] = None
+
+
+@_node("call")
+class CallStmt(Stmt):
+    call: Optional[Call] = None
+
+
+@_node("value")
+class Return(Stmt):
+    value: Optional[Expr] = None
+
+
+@_node()
+class Break(Stmt):
+    pass
+
+
+@_node()
+class Continue(Stmt):
+    pass
+
+
+@_node()
+class Await(Stmt):
+    names: tuple[str, ...] = ()
+
+
+@_node("value")
+class StepOption(Node):
+    """A step option after a dash item: ``as NAME`` (value is a Name) or ``key=value``."""
+    name: str = ""
+    value: Optional[Expr] = None
+
+
+@_node("value", "options")
+class DashItem(Stmt):
+    value: Optional[Expr] = None
+    options: tuple[StepOption, ...] = ()
+
+
+@_node("entries")
+class DashMap(Stmt):
+    """``- key: value`` followed by continuation entries indented further than the dash."""
+    entries: tuple[Stmt, ...] = ()
+
+
+@_node("body")
+class Section(Stmt):
+    name: str = ""
+    body: tuple[Stmt, ...] = ()
+
+
+@_node("test", "body", "orelse")
+class If(Stmt):
+    """``if``/``elif``/``else``: an ``elif`` is a nested If alone in ``orelse``."""
+    test: Optional[Expr] = None
+    body: tuple[Stmt, ...] = ()
+    orelse: tuple[Stmt, ...] = ()
+    is_elif: bool = False
+
+
+@_node("iter", "body")
+class For(Stmt):
+    target: str = ""
+    iter: Optional[Expr] = None
+    body: tuple[Stmt, ...] = ()
+
+
+@_node("test", "body")
+class While(Stmt):
+    test: Optional[Expr] = None
+    body: tuple[Stmt, ...] = ()
+
+
+@_node("default")
+class Param(Node):
+    name: str = ""
+    default: Optional[Expr] = None
+
+
+@_node("params", "body")
+class FnDef(Stmt):
+    name: str = ""
+    params: tuple[Param, ...] = ()
+    body: tuple[Stmt, ...] = ()
+
+
+@_node("body", "handler")
+class Try(Stmt):
+    body: tuple[Stmt, ...] = ()
+    catch_name: Optional[str] = None
+    handler: tuple[Stmt, ...] = ()
+
+
+@_node("body")
+class Module(Node):
+    body: tuple[Stmt, ...] = ()
+
+
+# ---------------------------------------------------------------- traversal
+
+def iter_children(node: Node) -> Iterator[Node]:
+    """Yield the direct child nodes of ``node`` in source order."""
+    for name in node._children:
+        value = getattr(node, name)
+        if value is None:
+            continue
+        if isinstance(value, tuple):
+            yield from value
+        else:
+            yield value
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Yield ``node`` and all its descendants, depth first, in source order.
+
+    Iterative, so deeply nested input cannot exhaust the Python stack.
+    """
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(list(iter_children(current))))
+
+
+class Visitor:
+    """Calls ``visit_<ClassName>`` for a node, falling back to ``generic_visit``."""
+
+    def visit(self, node: Node) -> Any:
+        method = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
+        return method(node)
+
+    def generic_visit(self, node: Node) -> Any:
+        for child in iter_children(node):
+            self.visit(child)
+        return None
+
+
+def dotted_name(expr: Optional[Expr]) -> Optional[str]:
+    """``a.b.c`` for a Name/Member chain, else None."""
+    parts = []
+    while isinstance(expr, Member):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def node_fields(node: Node) -> dict[str, Any]:
+    """All dataclass fields of ``node`` except positions (for tests and dumps)."""
+    return {f: getattr(node, f) for f in node._fields
+            if f not in ("line", "column", "end_line", "end_column")}

@@ -1,0 +1,177 @@
+"""Check one file or one text: read, legacy scan, parse, validate, suppress, fingerprint.
+
+This is the single pipeline every tool uses (check, baseline, classify, migrate's
+never-worse test). It has no side effects: it reads the file and returns a
+:class:`aether.diagnostics.FileResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from .codes import RULES, rule as lookup_rule
+from .diagnostics import FileResult, Finding
+from .fingerprint import assign_fingerprints, normalise_content
+from .source import DEFAULT_MAX_FILE_SIZE, read_source
+
+__all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "RuleFilter"]
+
+
+@dataclass(frozen=True)
+class RuleFilter:
+    """select / ignore by rule id, id prefix (``AE3``) or rule name, as in ruff."""
+
+    select: Optional[frozenset[str]] = None
+    ignore: frozenset[str] = frozenset()
+
+    @staticmethod
+    def _norm(items: Iterable[str]) -> frozenset[str]:
+        out = set()
+        for item in items:
+            item = item.strip()
+            if not item:
+                continue
+            try:
+                out.add(lookup_rule(item).id)
+            except KeyError:
+                out.add(item.upper())
+        return frozenset(out)
+
+    @classmethod
+    def make(cls, select: Optional[Iterable[str]] = None,
+             ignore: Iterable[str] = ()) -> "RuleFilter":
+        return cls(None if select is None else cls._norm(select), cls._norm(ignore))
+
+    @staticmethod
+    def _match(rule_id: str, patterns: frozenset[str]) -> int:
+        """Length of the longest pattern matching ``rule_id`` (0: none)."""
+        best = 0
+        for p in patterns:
+            if p == "ALL" or rule_id.startswith(p):
+                best = max(best, 1 if p == "ALL" else len(p))
+        return best
+
+    def allows(self, rule_id: str) -> bool:
+        """Whether findings of ``rule_id`` are reported.
+
+        Reading (AE0xx) and syntax (AE1xx) errors and AE999 are always reported: when a
+        file cannot be read or parsed nothing else about it is known. Otherwise a rule must
+        be selected (everything is, by default) and not ignored by an equally or more
+        specific pattern.
+        """
+        if rule_id < "AE200" or rule_id == "AE999":
+            return True
+        sel = 1 if self.select is None else self._match(rule_id, self.select)
+        ign = self._match(rule_id, self.ignore)
+        return sel > 0 and (ign == 0 or sel > ign)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How to check: rule filter, inline suppressions, size limit."""
+
+    rules: RuleFilter = field(default_factory=RuleFilter)
+    suppress: bool = True
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    keep_source: bool = True
+
+
+def _header_key(stripped: str) -> Optional[str]:
+    """The anchor name of a block header line, or None when it is not one."""
+    body = stripped.split("#", 1)[0].rstrip()
+    if not body.endswith(":"):
+        return None
+    head = body[:-1].strip()
+    if head.startswith("- "):
+        return None
+    word = head.split("(", 1)[0].split()
+    if not word:
+        return None
+    if word[0] == "fn" and len(word) > 1:
+        return "fn:" + word[1]
+    if word[0] in ("if", "elif", "else", "for", "while", "try", "catch"):
+        return word[0]
+    return word[0] if len(word) == 1 else None
+
+
+def anchor_for(lines: list[str], line: Optional[int]) -> str:
+    """The enclosing-block path of ``line``: header names of the blocks around it."""
+    if not line or line > len(lines):
+        return ""
+    text = lines[line - 1]
+    indent = len(text) - len(text.lstrip())
+    parts: list[str] = []
+    i = line - 2
+    while i >= 0 and indent > 0:
+        s = lines[i]
+        stripped = s.strip()
+        if stripped and not stripped.startswith("#"):
+            ind = len(s) - len(s.lstrip())
+            if ind < indent:
+                key = _header_key(stripped)
+                if key is not None:
+                    parts.append(key)
+                indent = ind
+        i -= 1
+    return "/".join(reversed(parts))
+
+
+_WHOLE_FILE_LEGACY = {"AE209", "AE210"}
+_GOAL_LEGACY = {"AE201", "AE202", "AE203"}
+
+
+def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> FileResult:
+    """Check decoded, newline-normalised ``text`` shown as ``path``."""
+    from .semantics.validator import validate
+    from .suppress import apply_suppressions, find_suppressions
+    from .syntax import parse
+    from .syntax.legacy import MIGRATE_HINT, scan_legacy
+
+    findings: list[Finding] = []
+    legacy = scan_legacy(text)
+    legacy_lines = {h.line for h in legacy}
+    legacy_rules = {h.rule for h in legacy}
+    for h in legacy:
+        findings.append(Finding(h.rule, h.message, h.line, h.column, h.line, h.end_column,
+                                MIGRATE_HINT))
+    whole_file = bool(legacy_rules & _WHOLE_FILE_LEGACY)
+    result = parse(text)
+    if not whole_file:
+        for e in result.errors:
+            if e.line in legacy_lines:
+                continue
+            findings.append(Finding(e.rule, e.message, e.line, e.column, e.end_line,
+                                    e.end_column, e.hint))
+        clean_parse = not result.errors
+        for f in validate(result.module, report_unbound=clean_parse and not legacy):
+            if f.rule == "AE312" and legacy_rules & _GOAL_LEGACY:
+                continue
+            if not clean_parse and f.line in legacy_lines:
+                continue
+            findings.append(f)
+    lines = text.split("\n")
+    findings = [f if f.content else f.with_(
+        anchor=anchor_for(lines, f.line),
+        content=normalise_content(lines[f.line - 1]) if f.line and f.line <= len(lines) else "")
+        for f in findings if options.rules.allows(f.rule)]
+    suppressed: list[Finding] = []
+    if options.suppress:
+        findings, suppressed = apply_suppressions(findings, find_suppressions(text),
+                                                  report_unused=options.rules.allows("AE319"))
+        findings = [f if f.content or f.rule != "AE319" else f.with_(
+            anchor=anchor_for(lines, f.line), content=normalise_content(lines[f.line - 1]))
+            for f in findings]
+    return FileResult(path, assign_fingerprints(path, findings),
+                      assign_fingerprints(path, suppressed),
+                      text if options.keep_source else None)
+
+
+def check_file(path: str, display: Optional[str] = None,
+               options: CheckOptions = CheckOptions()) -> FileResult:
+    """Read and check the file at ``path`` (``display`` is the path shown in output)."""
+    shown = display if display is not None else path
+    read = read_source(path, options.max_file_size)
+    if read.error is not None:
+        return FileResult(shown, assign_fingerprints(shown, [read.error.with_(content="<io>")]))
+    return check_text(read.text, shown, options)

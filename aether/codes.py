@@ -1,0 +1,337 @@
+"""The one registry of status codes and rule ids: what every finding and exit status means.
+
+Status codes (0, 1, 20-27) are the fixed table of REFERENCE.md and never change. Rule ids
+(``AE101`` ...) sit under them, one per kind of finding. A published rule id never changes
+meaning; a retired rule keeps its number reserved. ``docs/codes.md`` is generated from this
+module (``tools/gen_docs.py``) and a test fails when a rule lacks docs or a fixture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = ["Status", "Rule", "RULES", "rule", "rules_by_status", "category_of"]
+
+
+class Status(IntEnum):
+    """Status codes: the exit status of a one-file check and ``code`` in JSON output."""
+
+    SUCCESS = 0
+    GENERIC_FAILURE = 1
+    PARSE_ERROR = 20
+    RUNTIME_ERROR = 21
+    SIGNATURE_ERROR = 22
+    TIMEOUT_ERROR = 23
+    UNSUPPORTED_FEATURE = 24
+    VALIDATION_ERROR = 25
+    IO_ERROR = 26
+    INTERNAL_ERROR = 27
+
+    @property
+    def meaning(self) -> str:
+        return _MEANINGS[self]
+
+    @property
+    def phase(self) -> str:
+        """The phase a finding of this status belongs to: parse, validate or execute."""
+        if self in (Status.VALIDATION_ERROR,):
+            return "validate"
+        if self in (Status.RUNTIME_ERROR, Status.TIMEOUT_ERROR):
+            return "execute"
+        return "parse"
+
+
+_MEANINGS = {
+    Status.SUCCESS: "parsed / validated / executed",
+    Status.GENERIC_FAILURE: "legacy catch-all",
+    Status.PARSE_ERROR: "structural / syntax issue",
+    Status.RUNTIME_ERROR: "execution failed",
+    Status.SIGNATURE_ERROR: "signature missing (strict), invalid, untrusted or revoked",
+    Status.TIMEOUT_ERROR: "time or step budget exceeded",
+    Status.UNSUPPORTED_FEATURE: "recognised but not implemented construct",
+    Status.VALIDATION_ERROR: "semantic check failed (e.g. unknown function)",
+    Status.IO_ERROR: "file missing, unreadable, not text",
+    Status.INTERNAL_ERROR: "the tool itself crashed (must never happen on any input)",
+}
+
+# Reference classifier categories, by status (REFERENCE.md "Failure classifier").
+_CATEGORIES = {
+    Status.PARSE_ERROR: "ParseError",
+    Status.VALIDATION_ERROR: "ValidationError",
+    Status.SIGNATURE_ERROR: "SignatureMissing",
+    Status.RUNTIME_ERROR: "RuntimeError",
+    Status.TIMEOUT_ERROR: "Timeout",
+    Status.UNSUPPORTED_FEATURE: "NotImplemented",
+    Status.IO_ERROR: "IOError",
+}
+
+
+def category_of(status: Status) -> str:
+    """The reference failure category for ``status`` (``Other`` when it has none)."""
+    return _CATEGORIES.get(Status(status), "Other")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of finding.
+
+    ``wrong`` is a minimal file that triggers the rule, ``right`` the corrected file;
+    both appear in the generated docs and ``wrong`` is run by the test-suite.
+    """
+
+    id: str
+    name: str
+    status: Status
+    summary: str
+    explanation: str
+    wrong: str
+    right: str
+    migrate_hint: bool = False  # legacy-dialect rules point at `aether migrate`
+
+    @property
+    def phase(self) -> str:
+        return self.status.phase
+
+
+_P = Status.PARSE_ERROR
+_V = Status.VALIDATION_ERROR
+_IO = Status.IO_ERROR
+
+_G = 'goal: "demo"\n'  # most examples need a goal to be otherwise clean
+
+_RULE_LIST = [
+    # ------------------------------------------------------------ AE0xx: reading input
+    Rule("AE001", "file-not-found", _IO, "The path does not exist.",
+         "A path given on the command line (or named by --stdin-filename) does not exist.",
+         "aether check missing.aether", "aether check workflows/"),
+    Rule("AE002", "not-a-file", _IO, "The path is not a regular file.",
+         "`--check` needs a file; a directory, socket or device cannot be checked as one. "
+         "`aether check DIR` searches a directory for *.aether files instead.",
+         "aether --check workflows/", "aether check workflows/"),
+    Rule("AE003", "permission-denied", _IO, "The file cannot be read (permission denied).",
+         "The operating system refused to open the file for reading.",
+         "chmod 000 flow.aether && aether check flow.aether",
+         "chmod 644 flow.aether && aether check flow.aether"),
+    Rule("AE004", "binary-file", _IO, "The file is binary, not text (it contains NUL bytes).",
+         "Aether files are UTF-8 text. A NUL byte means the file is binary or corrupt.",
+         'goal: "x"\\0', 'goal: "x"\n'),
+    Rule("AE005", "invalid-utf8", _IO, "The file is not valid UTF-8.",
+         "Aether files are UTF-8. The message names the first bad byte's line and column. "
+         "Re-save the file as UTF-8.",
+         'goal: "caf\\xe9"   (Latin-1 bytes)', 'goal: "café"     (UTF-8)'),
+    Rule("AE006", "file-too-large", _IO, "The file exceeds the size limit.",
+         "Files larger than `max-file-size` (default 10 MiB) are not parsed, so one stray "
+         "artifact cannot stall a check of a whole tree. Raise the limit in configuration "
+         "if the file really is a workflow.",
+         "a 50 MB generated file", "split it, or set max-file-size"),
+    Rule("AE007", "read-error", _IO, "The file could not be read.",
+         "Any other operating-system error while reading (I/O error, too many open files...).",
+         "a file on a failing disk", "a readable file"),
+    # ------------------------------------------------------------ AE1xx: syntax
+    Rule("AE100", "unexpected-token", _P, "The parser found a token where it expected another.",
+         "The message names what was expected in words and shows a caret under the spot.",
+         _G + "x: (1 + )\n", _G + "x: (1 + 2)\n"),
+    Rule("AE101", "unexpected-character", _P, "A character that cannot start any token.",
+         "Only the characters of the language's tokens may appear outside strings and "
+         "comments.",
+         _G + "x: 1 $ 2\n", _G + "x: 1 + 2\n"),
+    Rule("AE102", "unbalanced-bracket", _P, "A bracket is never closed, or closes the wrong one.",
+         "Brackets ( [ { must be closed by their partner. The message names where the open "
+         "bracket is.",
+         _G + "x: [1, 2\n", _G + "x: [1, 2]\n"),
+    Rule("AE103", "unexpected-indent", _P, "A line is indented where no block starts.",
+         "Only the lines after a line ending in `:` (a block header) may be indented more.",
+         _G + "x: 1\n    y: 2\n", _G + "x: 1\ny: 2\n"),
+    Rule("AE104", "inconsistent-dedent", _P, "A dedent does not return to an enclosing level.",
+         "When a block ends, the next line must line up with an enclosing block.",
+         _G + "if true:\n        log(\"a\")\n    log(\"b\")\n",
+         _G + "if true:\n    log(\"a\")\nlog(\"b\")\n"),
+    Rule("AE105", "tab-indentation", _P, "Tabs are used in indentation.",
+         "Indentation is spaces only; a tab's width is ambiguous. `aether fmt` converts them.",
+         _G + "if true:\n\tlog(\"a\")\n", _G + "if true:\n    log(\"a\")\n"),
+    Rule("AE106", "missing-block", _P, "A block header has no indented body.",
+         "A line ending in `:` must be followed by at least one more-indented line. An empty "
+         "block is an error.",
+         _G + "policy:\nx: 1\n", _G + "policy:\n    risk_budget: 0.1\nx: 1\n"),
+    Rule("AE107", "reserved-word", _P, "A reserved word is used as a name.",
+         "These words cannot be names: if elif else for in while fn return try catch break "
+         "continue await not and or true false null as.",
+         _G + "for: 1\n", _G + "count: 1\n"),
+    Rule("AE108", "unterminated-string", _P, "A string literal is not closed on its line.",
+         "Strings end on the line they start on, with the same quote they open with.",
+         _G + 'x: "open\n', _G + 'x: "closed"\n'),
+    Rule("AE109", "bare-expression", _P, "A statement is a bare expression, not a call.",
+         "A line that is only an expression must be a call such as `reflect()`; a stray word "
+         "does nothing and is usually a typo or a legacy command.",
+         _G + "x: 1\nx\n", _G + "x: 1\nlog(x)\n"),
+    Rule("AE110", "nesting-too-deep", _P, "Brackets or blocks are nested too deeply.",
+         "More than 100 nested brackets or 100 nested blocks is refused: no real workflow "
+         "needs it and it guards the tools against runaway input.",
+         _G + "x: " + "[" * 101 + "]" * 101 + "\n", _G + "x: [[1]]\n"),
+    Rule("AE111", "unexpected-eof", _P, "The file ends in the middle of a construct.",
+         "The last statement is incomplete: something it needs is missing at the end of file.",
+         _G + "x: 1 +", _G + "x: 1 + 2\n"),
+    # ------------------------------------------------------------ AE2xx: legacy dialects
+    Rule("AE201", "legacy-intent", _P, "`intent:` is the old name of `goal:`.",
+         "Older scripts declare their objective with `intent:`. Aether 1.2 calls it `goal:`.",
+         'intent: "summarise logs"\n', 'goal: "summarise logs"\n', True),
+    Rule("AE202", "legacy-goal-no-colon", _P, "`goal \"...\"` without the colon.",
+         "The goal is a binding and needs its colon.",
+         'goal "summarise logs"\n', 'goal: "summarise logs"\n', True),
+    Rule("AE203", "legacy-unquoted-goal", _P, "Goal text is not quoted.",
+         "Goal text must be a string. Trailing `key: value` attributes (priority: high) "
+         "become entries of a `meta:` block when migrated, not part of the text.",
+         "goal: reduce memory usage by 25% priority: medium\n",
+         'goal: "reduce memory usage by 25%"\nmeta:\n    priority: "medium"\n', True),
+    Rule("AE204", "legacy-assignment", _P, "`name = value` outside a configuration block.",
+         "The reference interpreter's `name = value` is written `name: value` in Aether 1.2. "
+         "`key = value` stays valid inside meta, policy, require and plugin_contract.",
+         _G + "limit = 5\n", _G + "limit: 5\n", True),
+    Rule("AE205", "legacy-colonless-header", _P, "A block header without its colon.",
+         "`if cond`, `for x in xs`, `workflow`, `meta`... must end in `:`.",
+         _G + "x: 1\nif x > 0\n    log(\"pos\")\n", _G + "x: 1\nif x > 0:\n    log(\"pos\")\n",
+         True),
+    Rule("AE206", "legacy-end-block", _P, "A block closed with `end`.",
+         "Blocks end by dedenting; the colon-and-`end` dialect's `end` lines go away.",
+         _G + "x: 1\nif x > 0:\n    log(\"pos\")\nend\n",
+         _G + "x: 1\nif x > 0:\n    log(\"pos\")\n", True),
+    Rule("AE207", "legacy-event-handler", _P, "`when EVENT:` / `on event \"x\":` handlers.",
+         "Event handlers of the colon-end dialect are not part of Aether 1.2; migrate turns "
+         "them into `fn` definitions named after the event.",
+         _G + "when startup:\n    log(\"hi\")\n",
+         _G + "fn on_startup():\n    log(\"hi\")\n", True),
+    Rule("AE208", "legacy-define", _P, "`define x as y`.",
+         "Definitions are bindings in Aether 1.2: `x: y`.",
+         _G + "define limit as 5\n", _G + "limit: 5\n", True),
+    Rule("AE209", "legacy-brace-dialect", _P, "Brace-dialect code (`plugin NAME { ... }`, `let`, braces).",
+         "The brace dialect (`plugin NAME { on_run { ... } }`, `let x = ...`, `if c { }`) is "
+         "migrated to indented Aether 1.2 with a `meta:` block for the plugin's metadata.",
+         "plugin greeter {\n    on_run {\n        log \"hi\"\n    }\n}\n",
+         'goal: "greeter"\nmeta:\n    plugin: "greeter"\nlog("hi")\n', True),
+    Rule("AE210", "legacy-yaml-plugin", _P, "YAML-style plugin (`plugin \"name\":`).",
+         "YAML-like plugin files are migrated to Aether 1.2 sections.",
+         'plugin "collector":\n    description: "x"\n',
+         'goal: "x"\nmeta:\n    plugin: "collector"\n', True),
+    Rule("AE211", "legacy-memory-sugar", _P, "Memory sugar (`remember(...) as \"tag\"`, `recall tag:`).",
+         "Memory operations are written as calls in a `memory:` binding.",
+         _G + 'remember("x") as "notes"\n', _G + 'memory: remember("x", tag="notes")\n', True),
+    Rule("AE212", "legacy-bare-command", _P, "A bare command (`think \"...\"`, `reflect on x`, `plugin: name args`).",
+         "Bare commands of older dialects are calls in Aether 1.2.",
+         _G + 'think "about it"\n', _G + 'think("about it")\n', True),
+    Rule("AE213", "legacy-colonless-rule", _P, "`- when X` / `do call()` without colons.",
+         "on_error rules are `- when: Kind` then `do: call(...)`.",
+         _G + "on_error:\n    - when Timeout\n      do escalate_to(\"ops\")\n",
+         _G + "on_error:\n    - when: Timeout\n      do: escalate_to(\"ops\")\n", True),
+    Rule("AE214", "legacy-call-tag-colon", _P, "A call argument written `tag: x` instead of `tag=x`.",
+         "Keyword arguments use `=`.",
+         _G + 'store("x", tag: "daily")\n', _G + 'store("x", tag="daily")\n', True),
+    # ------------------------------------------------------------ AE3xx: validation
+    Rule("AE301", "unknown-function", _V, "A call to a function that is not defined.",
+         "A call must name a builtin (stdlib/), a `fn` declared in the file, or a member of a "
+         "plugin listed in `require: plugins:`. The message suggests close names.",
+         _G + "summarise(1)\n", _G + "summarize(1)\n"),
+    Rule("AE302", "unbound-name", _V, "A name is used before it is bound.",
+         "Names are bound by bindings, `for`, `catch`, `fn` parameters, `parallel:` entries and "
+         "step aliases (`as NAME`), and must be bound before use.",
+         _G + "log(total)\n", _G + "total: 3\nlog(total)\n"),
+    Rule("AE303", "wrong-arity", _V, "A call passes the wrong number of arguments.",
+         "Builtins and `fn` definitions declare their parameters; a call must give every "
+         "required one and no more than all of them.",
+         _G + "len(1, 2)\n", _G + "len([1, 2])\n"),
+    Rule("AE304", "unknown-keyword", _V, "A call passes a keyword the function does not take.",
+         "Keyword arguments must name a declared parameter, once.",
+         _G + 'store("x", label="y")\n', _G + 'store("x", tag="y")\n'),
+    Rule("AE305", "loop-control-outside-loop", _V, "`break` or `continue` outside a loop.",
+         "`break` and `continue` only make sense inside `for` or `while` (and not across a "
+         "`fn` boundary).",
+         _G + "break\n", _G + "while true:\n    break\n"),
+    Rule("AE306", "return-outside-fn", _V, "`return` outside a `fn`.",
+         "Only a function body can return.",
+         _G + "return 1\n", _G + "fn one():\n    return 1\n"),
+    Rule("AE307", "await-unknown-task", _V, "`await` of a name not bound in a `parallel:` block.",
+         "`await` waits for tasks started by a `parallel:` block.",
+         _G + "x: 1\nawait x\n", _G + "parallel:\n    x: summarize(\"a\")\nawait x\n"),
+    Rule("AE308", "unknown-policy-key", _V, "An unknown key in `policy:`.",
+         "Policy keys are a fixed set (stdlib/policy.toml); a misspelt key would silently "
+         "not apply, so it is an error.",
+         _G + "policy:\n    risk_budjet: 0.1\n", _G + "policy:\n    risk_budget: 0.1\n"),
+    Rule("AE309", "invalid-policy-value", _V, "A policy value has the wrong type or range.",
+         "For example risk_budget must be a number from 0 to 1, deterministic a boolean.",
+         _G + "policy:\n    risk_budget: 1.5\n", _G + "policy:\n    risk_budget: 0.5\n"),
+    Rule("AE310", "invalid-duration", _V, "A value that must be a duration is not one.",
+         "Durations are one token such as 250ms, 1.5s, 2m, 1h (or the same in quotes).",
+         _G + 'policy:\n    request_timeout: "30 seconds"\n',
+         _G + 'policy:\n    request_timeout: "30s"\n'),
+    Rule("AE311", "invalid-requirement", _V, "A `require:` entry is malformed.",
+         "Plugins are `\"name\"` or `\"name>=1.0,<2\"` (PEP 440-style specifiers); "
+         "capabilities are dotted strings such as \"storage.write\".",
+         _G + 'require:\n    plugins:\n        - "detector>>1"\n',
+         _G + 'require:\n    plugins:\n        - "detector>=1"\n'),
+    Rule("AE312", "missing-goal", _V, "The file has no top-level `goal:`.",
+         "Every workflow states its objective in a top-level `goal: \"...\"`; it is recorded "
+         "as the intent of every governed call.",
+         'log("hi")\n', 'goal: "greet"\nlog("hi")\n'),
+    Rule("AE313", "duplicate-fn", _V, "A `fn` name is defined twice.",
+         "The second definition would silently replace the first.",
+         _G + "fn a():\n    return 1\nfn a():\n    return 2\n",
+         _G + "fn a():\n    return 1\nfn b():\n    return 2\n"),
+    Rule("AE314", "invalid-type-hint", _V, "A typed binding's type is not `Name` or `Name[...]`.",
+         "Type hints are a name, optionally with bracketed type arguments.",
+         _G + "x: 1 + 2 = 3\n", _G + "x: Int = 3\n"),
+    Rule("AE315", "unknown-section", _V, "A block whose name is not a section of the language.",
+         "Top-level sections are workflow, parallel, transaction, meta, policy, require, "
+         "plugin_contract and on_error; each allows its own entries.",
+         _G + "schedule:\n    interval: 5\n", _G + "meta:\n    interval: 5\n"),
+    Rule("AE316", "invalid-step", _V, "A step or step option is malformed or misplaced.",
+         "Step options (`as NAME`, `retry=N`, `timeout=D`, `requires=[...]`) appear only in "
+         "`steps:`, each at most once, with values of the right type.",
+         _G + "workflow:\n    steps:\n        - summarize(\"a\") retry=-1\n",
+         _G + "workflow:\n    steps:\n        - summarize(\"a\") retry=2\n"),
+    Rule("AE317", "invalid-on-error", _V, "An `on_error` rule is not one `when` and one `do`.",
+         "Each rule is `- when: ErrorKind` with `do: call(...)` on the next line.",
+         _G + "on_error:\n    - when: Timeout\n",
+         _G + "on_error:\n    - when: Timeout\n      do: escalate_to(\"ops\")\n"),
+    Rule("AE318", "invalid-value", _V, "A value has the wrong shape for where it is used.",
+         "For example `goal:` needs a string, `memory:` a call, `meta:` entries literals.",
+         "goal: 42\n", 'goal: "answer"\n'),
+    Rule("AE319", "unused-suppression", _V, "An `# aether: ignore[...]` comment suppresses nothing.",
+         "A suppression that matches no finding is stale; remove it (or run with "
+         "--no-suppress to audit).",
+         _G + 'log("ok")  # aether: ignore[AE301] -- old\n', _G + 'log("ok")\n'),
+    Rule("AE320", "unknown-error-kind", _V, "An `on_error` rule names an unknown error kind.",
+         "`when:` takes one of the error kinds of stdlib/builtins.toml (Timeout, "
+         "PermissionError, ...).",
+         _G + "on_error:\n    - when: Timout\n      do: escalate_to(\"ops\")\n",
+         _G + "on_error:\n    - when: Timeout\n      do: escalate_to(\"ops\")\n"),
+    Rule("AE321", "duplicate-key", _V, "A key appears twice in one block or call.",
+         "The second value would silently win; keep one.",
+         _G + "policy:\n    seed: 1\n    seed: 2\n", _G + "policy:\n    seed: 1\n"),
+    # ------------------------------------------------------------ AE9xx: the tool itself
+    Rule("AE999", "internal-error", Status.INTERNAL_ERROR, "The checker itself failed.",
+         "A bug in aether; please report it with the file. This must never happen on any "
+         "input, and the test-suite's properties hunt for it.",
+         "(no example: any input that triggers this is a bug)", ""),
+]
+
+RULES: dict[str, Rule] = {r.id: r for r in _RULE_LIST}
+_BY_NAME = {r.name: r for r in _RULE_LIST}
+
+
+def rule(key: str) -> Rule:
+    """The rule with id ``key`` (``AE301``) or name (``unknown-function``).
+
+    Raises KeyError for an unknown rule.
+    """
+    found = RULES.get(key.upper()) or _BY_NAME.get(key.lower())
+    if found is None:
+        raise KeyError(key)
+    return found
+
+
+def rules_by_status() -> dict[Status, list[Rule]]:
+    """Rules grouped under their status, in id order."""
+    out: dict[Status, list[Rule]] = {}
+    for r in _RULE_LIST:
+        out.setdefault(r.status, []).append(r)
+    return out

@@ -1,0 +1,113 @@
+"""Load the builtin catalogue (``stdlib/*.json``): builtins, value methods, error kinds, policy.
+
+The catalogue is data, not code: adding a builtin is an edit to ``stdlib/builtins.json``.
+Loaded once per process; its hash is part of cache keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+from ..resources import stdlib_dir
+
+__all__ = ["Signature", "Builtin", "Catalogue", "load_catalogue"]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Parameters of a callable: names, how many are required, varargs, any keywords."""
+
+    params: tuple[str, ...]
+    required: int
+    varargs: bool = False
+    any_keywords: bool = False
+
+    @classmethod
+    def parse(cls, specs: list[str]) -> "Signature":
+        """From catalogue notation: ``x`` required, ``x?`` optional, ``*x``, ``**x``."""
+        params: list[str] = []
+        required = 0
+        varargs = any_kw = False
+        for spec in specs:
+            if spec.startswith("**"):
+                any_kw = True
+            elif spec.startswith("*"):
+                varargs = True
+            elif spec.endswith("?"):
+                params.append(spec[:-1])
+            else:
+                params.append(spec)
+                required = len(params)
+        return cls(tuple(params), required, varargs, any_kw)
+
+    def check(self, n_positional: int, keywords: list[str]) -> Optional[tuple[str, str]]:
+        """None when a call fits; else ``(rule, message)`` (AE303 arity / AE304 keyword)."""
+        n_params = len(self.params)
+        if n_positional > n_params and not self.varargs:
+            return ("AE303", f"takes {self._count()} but {n_positional} "
+                    f"{'was' if n_positional == 1 else 'were'} given")
+        given = set(self.params[:n_positional])
+        for kw in keywords:
+            if kw in self.params:
+                if kw in given:
+                    return ("AE304", f"got '{kw}' both by position and by keyword")
+                given.add(kw)
+            elif not self.any_keywords:
+                return ("AE304", f"has no parameter '{kw}'" + self._known())
+        missing = [p for p in self.params[:self.required] if p not in given]
+        if missing:
+            return ("AE303", f"is missing required argument{'s' if len(missing) > 1 else ''} "
+                    + ", ".join(f"'{m}'" for m in missing))
+        return None
+
+    def _count(self) -> str:
+        n, r = len(self.params), self.required
+        if self.varargs:
+            return f"at least {r} argument{'s' if r != 1 else ''}"
+        if n == r:
+            return f"{n} argument{'s' if n != 1 else ''}"
+        return f"{r} to {n} arguments"
+
+    def _known(self) -> str:
+        return f" (parameters: {', '.join(self.params)})" if self.params else " (it takes none)"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    signature: Signature
+    effect: str
+    risk: str
+    capabilities: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    builtins: dict[str, Builtin]
+    methods: frozenset[str]
+    error_kinds: frozenset[str]
+    policy: dict[str, dict]
+    digest: str
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """The catalogue from ``stdlib/`` (cached for the process)."""
+    root = stdlib_dir()
+    raw_b = (root / "builtins.json").read_bytes()
+    raw_p = (root / "policy.json").read_bytes()
+    data = json.loads(raw_b)
+    pol = json.loads(raw_p)
+    builtins = {
+        name: Builtin(name, Signature.parse(spec["params"]), spec["effect"], spec["risk"],
+                      tuple(spec.get("capabilities", ())), spec.get("summary", ""))
+        for name, spec in data["builtins"].items()
+    }
+    digest = hashlib.sha256(raw_b + b"\0" + raw_p).hexdigest()
+    return Catalogue(builtins, frozenset(data["methods"]), frozenset(data["error_kinds"]),
+                     pol["keys"], digest)

@@ -1,0 +1,551 @@
+"""The semantic checks of LANGUAGE.md section 4, over a parsed module, all reported together.
+
+Names, calls and arity are resolved against the builtin catalogue (``stdlib/``), the
+file's ``fn`` definitions and the plugins listed in ``require:``. Sections are checked
+for the entries they allow. The validator never mutates the tree and never prints; it
+returns :class:`aether.diagnostics.Finding` objects (anchor and content are filled in by
+the checker, which has the source text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from .. import ast as A
+from ..diagnostics import Finding
+from ..syntax.builder import duration_seconds
+from .catalogue import Catalogue, Signature, load_catalogue
+
+__all__ = ["validate", "Validator", "CONFIG_SECTIONS", "TOP_SECTIONS"]
+
+RECOVERED = "__aether_recovered__"
+CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
+TOP_SECTIONS = frozenset({"workflow", "parallel", "transaction", "on_error"}) | CONFIG_SECTIONS
+WORKFLOW_KEYS = frozenset({"input", "output", "requires", "name", "description", "version"})
+STEP_OPTIONS = frozenset({"as", "retry", "timeout", "requires"})
+_REQ_RE = re.compile(r"^[A-Za-z_][\w.\-]*\s*(?:(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-z.*+!\-]*"
+                     r"(?:\s*,\s*(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-z.*+!\-]*)*)?$")
+_CAP_RE = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[a-z_*][a-z0-9_*]*)+$")
+_LITERALS = (A.Str, A.Int, A.Float, A.Bool, A.Null, A.Duration)
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    import difflib
+
+    best = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.72)
+    return f"did you mean '{best[0]}'?" if best else ""
+
+
+def _is_literal(e: Optional[A.Expr]) -> bool:
+    if isinstance(e, _LITERALS):
+        return True
+    if isinstance(e, A.ListExpr):
+        return all(_is_literal(i) for i in e.items)
+    if isinstance(e, A.DictExpr):
+        return all(_is_literal(v) for v in e.values)
+    return False
+
+
+def _is_type_hint(e: Optional[A.Expr]) -> bool:
+    if isinstance(e, A.Name):
+        return True
+    if isinstance(e, A.Index) and isinstance(e.value, A.Name):
+        idx = e.index
+        items = idx.items if isinstance(idx, A.ListExpr) else (idx,)
+        return bool(items) and all(_is_type_hint(i) for i in items)
+    return False
+
+
+@dataclass
+class _Ctx:
+    in_loop: bool = False
+    in_fn: bool = False
+
+
+def _fn_signature(fn: A.FnDef) -> Signature:
+    required = 0
+    for i, p in enumerate(fn.params):
+        if p.default is None:
+            required = i + 1
+    return Signature(tuple(p.name for p in fn.params), required)
+
+
+def _bound_in(body: Iterable[A.Stmt]) -> set[str]:
+    """Every name a block binds, at any depth except inside nested ``fn`` bodies."""
+    names: set[str] = set()
+    stack = list(body)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, (A.Binding, A.Assign, A.AugAssign)):
+            names.add(s.name)
+        elif isinstance(s, A.For):
+            names.add(s.target)
+        elif isinstance(s, A.Try) and s.catch_name:
+            names.add(s.catch_name)
+        elif isinstance(s, A.DashItem):
+            for o in s.options:
+                if o.name == "as" and isinstance(o.value, A.Name):
+                    names.add(o.value.id)
+        if isinstance(s, A.FnDef):
+            continue
+        if isinstance(s, A.Section) and s.name in CONFIG_SECTIONS:
+            continue
+        for child in A.iter_children(s):
+            if isinstance(child, A.Stmt):
+                stack.append(child)
+    return names
+
+
+class Validator:
+    """One validation run over one module (create a new one per file)."""
+
+    def __init__(self, catalogue: Optional[Catalogue] = None, report_unbound: bool = True):
+        self.cat = catalogue or load_catalogue()
+        self.report_unbound = report_unbound
+        self.findings: list[Finding] = []
+        self.fns: dict[str, A.FnDef] = {}
+        self.plugins: set[str] = set()
+        self.tasks: set[str] = set()
+        self.global_names: set[str] = set()
+
+    # ------------------------------------------------------------ entry
+    def validate(self, module: A.Module) -> list[Finding]:
+        for node in A.walk(module):
+            if isinstance(node, A.FnDef):
+                if node.name in self.fns:
+                    first = self.fns[node.name]
+                    self._add("AE313", f"fn '{node.name}' is already defined at line "
+                              f"{first.line}", node)
+                else:
+                    self.fns[node.name] = node
+            elif isinstance(node, A.Section) and node.name == "parallel":
+                self.tasks.update(s.name for s in node.body if isinstance(s, A.Binding))
+        for s in module.body:
+            if isinstance(s, A.Section) and s.name == "require":
+                self._collect_plugins(s)
+        self.global_names = _bound_in(module.body)
+        if not any(isinstance(s, A.Binding) and s.name == "goal" for s in module.body):
+            self.findings.append(Finding(
+                "AE312", "the file has no top-level goal", 1, 1, 1, 1,
+                hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
+        self._block(module.body, set(), _Ctx(), top=True)
+        return self.findings
+
+    def _add(self, rule: str, message: str, node: A.Node, hint: Optional[str] = None) -> None:
+        self.findings.append(Finding(rule, message, node.line, node.column, node.end_line,
+                                     node.end_column, hint or None))
+
+    def _collect_plugins(self, section: A.Section) -> None:
+        for entry in section.body:
+            if getattr(entry, "name", None) != "plugins":
+                continue
+            for value in self._list_values(entry):
+                if isinstance(value, A.Str):
+                    m = re.match(r"^\s*([A-Za-z_][\w.\-]*)", value.value)
+                    if m:
+                        self.plugins.add(m.group(1))
+
+    @staticmethod
+    def _list_values(entry: A.Stmt) -> list:
+        """Values of a ``key: [...]`` binding or a ``key:`` section of dash items."""
+        if isinstance(entry, (A.Binding, A.Assign)):
+            if isinstance(entry.value, A.ListExpr):
+                return list(entry.value.items)
+            return [entry.value]
+        if isinstance(entry, A.Section):
+            return [d.value for d in entry.body if isinstance(d, A.DashItem)]
+        return []
+
+    # ------------------------------------------------------------ statements
+    def _block(self, body: Iterable[A.Stmt], env: set[str], ctx: _Ctx, top: bool = False):
+        for s in body:
+            self._stmt(s, env, ctx, top)
+
+    def _stmt(self, s: A.Stmt, env: set[str], ctx: _Ctx, top: bool = False) -> None:
+        if isinstance(s, A.Binding):
+            self._binding(s, env)
+        elif isinstance(s, A.CallStmt):
+            self._call(s.call, env)
+        elif isinstance(s, A.Section):
+            self._section(s, env, ctx)
+        elif isinstance(s, A.If):
+            self._expr(s.test, env)
+            self._block(s.body, env, ctx)
+            self._block(s.orelse, env, ctx)
+        elif isinstance(s, A.For):
+            self._expr(s.iter, env)
+            env.add(s.target)
+            self._block(s.body, env, _Ctx(True, ctx.in_fn))
+        elif isinstance(s, A.While):
+            self._expr(s.test, env)
+            self._block(s.body, env, _Ctx(True, ctx.in_fn))
+        elif isinstance(s, A.FnDef):
+            for p in s.params:
+                if p.default is not None:
+                    self._expr(p.default, env)
+            local = set(self.global_names) | {p.name for p in s.params} | _bound_in(s.body)
+            self._block(s.body, local, _Ctx(False, True))
+        elif isinstance(s, A.Try):
+            self._block(s.body, env, ctx)
+            if s.catch_name:
+                env.add(s.catch_name)
+            self._block(s.handler, env, ctx)
+        elif isinstance(s, A.Assign):
+            self._add("AE204", f"`{s.name} = ...` is the reference interpreter's form; write "
+                      f"`{s.name}: ...`", s, "run `aether migrate` to convert this file to "
+                      "Aether 1.2")
+            self._expr(s.value, env)
+            env.add(s.name)
+        elif isinstance(s, A.AugAssign):
+            if s.name not in env:
+                self._unbound(s.name, s, env)
+            self._expr(s.value, env)
+        elif isinstance(s, A.Return):
+            if not ctx.in_fn:
+                self._add("AE306", "`return` outside a fn", s)
+            if s.value is not None:
+                self._expr(s.value, env)
+        elif isinstance(s, (A.Break, A.Continue)):
+            if not ctx.in_loop:
+                word = "break" if isinstance(s, A.Break) else "continue"
+                self._add("AE305", f"`{word}` outside a loop", s)
+        elif isinstance(s, A.Await):
+            for name in s.names:
+                if name not in self.tasks:
+                    self._add("AE307", f"'{name}' is not a task of a `parallel:` block", s)
+        elif isinstance(s, A.DashItem):
+            self._add("AE316", "a dash item is only allowed inside a section", s)
+        elif isinstance(s, A.DashMap):
+            self._add("AE316", "a dash item is only allowed inside a section", s)
+
+    def _binding(self, s: A.Binding, env: set[str]) -> None:
+        if s.name == "goal":
+            if not isinstance(s.value, A.Str):
+                self._add("AE318", "goal must be a string", s.value,
+                          'write `goal: "..."`')
+            elif not s.value.value.strip():
+                self._add("AE318", "goal must not be empty", s.value)
+            return
+        if s.name == "memory":
+            if not isinstance(s.value, A.Call):
+                self._add("AE318", "`memory:` takes a call such as `remember(...)`", s.value)
+                self._expr(s.value, env)
+            else:
+                self._call(s.value, env)
+            return
+        if s.type_hint is not None and not _is_type_hint(s.type_hint):
+            self._add("AE314", "a type hint is `Name` or `Name[Arg, ...]`", s.type_hint)
+        self._expr(s.value, env)
+        env.add(s.name)
+
+    # ------------------------------------------------------------ sections
+    def _section(self, s: A.Section, env: set[str], ctx: _Ctx) -> None:
+        name = s.name
+        if name == "policy":
+            self._policy(s)
+        elif name in ("meta", "plugin_contract"):
+            self._literal_block(s)
+        elif name == "require":
+            self._require(s)
+        elif name == "workflow":
+            self._workflow(s, env)
+        elif name == "parallel":
+            for e in s.body:
+                if isinstance(e, A.Binding) and e.type_hint is None:
+                    self._expr(e.value, env)
+                    env.add(e.name)
+                else:
+                    self._add("AE318", "`parallel:` entries are `name: call(...)`", e)
+        elif name == "transaction":
+            for e in s.body:
+                if isinstance(e, A.DashItem) and isinstance(e.value, A.Call) and not e.options:
+                    self._call(e.value, env)
+                else:
+                    self._add("AE318", "`transaction:` entries are `- call(...)`", e)
+        elif name == "on_error":
+            self._on_error(s, env)
+        else:
+            self._add("AE315", f"unknown section '{name}:'", s,
+                      _suggest(name, TOP_SECTIONS) or
+                      "sections are " + ", ".join(sorted(TOP_SECTIONS)))
+
+    def _dup_keys(self, entries: Iterable[A.Stmt], where: str) -> None:
+        seen: dict[str, A.Stmt] = {}
+        for e in entries:
+            key = getattr(e, "name", None)
+            if not isinstance(e, (A.Binding, A.Assign, A.Section)) or key is None:
+                continue
+            if key in seen:
+                self._add("AE321", f"'{key}' is given twice in {where} (first at line "
+                          f"{seen[key].line})", e)
+            else:
+                seen[key] = e
+
+    def _literal_block(self, s: A.Section) -> None:
+        self._dup_keys(s.body, f"`{s.name}:`")
+        for e in s.body:
+            if isinstance(e, (A.Binding, A.Assign)):
+                if e.type_hint if isinstance(e, A.Binding) else False:
+                    self._add("AE318", f"`{s.name}:` entries are `key: literal`", e)
+                elif not _is_literal(e.value):
+                    self._add("AE318", f"`{s.name}:` values must be literals (quote text)",
+                              e.value)
+            elif isinstance(e, A.Section):
+                self._literal_block(e)
+            elif isinstance(e, A.DashItem):
+                if e.options or not _is_literal(e.value):
+                    self._add("AE318", f"`{s.name}:` list items must be literals", e)
+            elif isinstance(e, A.DashMap):
+                for sub in e.entries:
+                    if isinstance(sub, (A.Binding, A.Assign)) and not _is_literal(sub.value):
+                        self._add("AE318", f"`{s.name}:` values must be literals", sub.value)
+            else:
+                self._add("AE318", f"`{s.name}:` holds `key: literal` entries only", e)
+
+    def _policy(self, s: A.Section) -> None:
+        self._dup_keys(s.body, "`policy:`")
+        keys = self.cat.policy
+        for e in s.body:
+            if not isinstance(e, (A.Binding, A.Assign)) or (
+                    isinstance(e, A.Binding) and e.type_hint is not None):
+                self._add("AE308", "`policy:` holds `key: value` entries only", e)
+                continue
+            spec = keys.get(e.name)
+            if spec is None:
+                self._add("AE308", f"unknown policy key '{e.name}'", e,
+                          _suggest(e.name, keys) or "known keys: " + ", ".join(sorted(keys)))
+                continue
+            self._policy_value(e.name, spec, e.value)
+
+    def _policy_value(self, key: str, spec: dict, v: Optional[A.Expr]) -> None:
+        kind = spec["type"]
+        if kind == "duration":
+            ok = isinstance(v, A.Duration) or (
+                isinstance(v, A.Str) and duration_seconds(v.value) is not None)
+            if not ok:
+                self._add("AE310", f"'{key}' must be a duration such as 30s, 250ms or 2m", v)
+            return
+        if kind in ("number", "int"):
+            types = (A.Int,) if kind == "int" else (A.Int, A.Float)
+            if not isinstance(v, types):
+                self._add("AE309", f"'{key}' must be {'an integer' if kind == 'int' else 'a number'}",
+                          v)
+                return
+            lo, hi = spec.get("min"), spec.get("max")
+            if (lo is not None and v.value < lo) or (hi is not None and v.value > hi):
+                rng = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
+                self._add("AE309", f"'{key}' must be {rng}, not {v.raw}", v)
+            return
+        if kind == "bool":
+            if not isinstance(v, A.Bool):
+                self._add("AE309", f"'{key}' must be true or false", v)
+            return
+        if kind == "string":
+            if not isinstance(v, A.Str):
+                self._add("AE309", f"'{key}' must be a string", v)
+            elif spec.get("choices") and v.value not in spec["choices"]:
+                self._add("AE309", f"'{key}' must be one of " +
+                          ", ".join(repr(c) for c in spec["choices"]), v,
+                          _suggest(v.value, spec["choices"]))
+            return
+        if kind == "list":
+            if not isinstance(v, A.ListExpr) or not _is_literal(v):
+                self._add("AE309", f"'{key}' must be a list of literals", v)
+
+    def _require(self, s: A.Section) -> None:
+        self._dup_keys(s.body, "`require:`")
+        for e in s.body:
+            key = getattr(e, "name", None)
+            if key not in ("plugins", "capabilities") or not isinstance(
+                    e, (A.Binding, A.Assign, A.Section)):
+                self._add("AE311", "`require:` holds `plugins` and `capabilities`", e)
+                continue
+            if isinstance(e, A.Section) and any(not isinstance(d, A.DashItem) or d.options
+                                                for d in e.body):
+                self._add("AE311", f"`{key}:` holds `- \"...\"` items", e)
+                continue
+            if isinstance(e, (A.Binding, A.Assign)) and not isinstance(e.value, A.ListExpr):
+                self._add("AE311", f"`{key}` takes a list of strings", e.value)
+                continue
+            for v in self._list_values(e):
+                if not isinstance(v, A.Str):
+                    self._add("AE311", f"`{key}` entries are strings", v)
+                elif key == "plugins" and not _REQ_RE.match(v.value.strip()):
+                    self._add("AE311", f"malformed plugin requirement {v.raw}", v,
+                              'write "name" or "name>=1.0,<2" (PEP 440-style specifiers)')
+                elif key == "capabilities" and not _CAP_RE.match(v.value):
+                    self._add("AE311", f"malformed capability {v.raw}", v,
+                              'capabilities are dotted names such as "storage.write"')
+
+    def _workflow(self, s: A.Section, env: set[str]) -> None:
+        self._dup_keys(s.body, "`workflow:`")
+        for e in s.body:
+            if isinstance(e, A.Section) and e.name == "steps":
+                self._steps(e, env)
+            elif isinstance(e, A.Binding) and e.name in WORKFLOW_KEYS:
+                if e.name == "requires":
+                    if not (isinstance(e.value, A.ListExpr) and
+                            all(isinstance(i, A.Str) for i in e.value.items)):
+                        self._add("AE318", "`requires` takes a list of capability strings",
+                                  e.value)
+                else:
+                    self._expr(e.value, env)
+            else:
+                label = getattr(e, "name", None)
+                self._add("AE315", f"unknown workflow entry '{label}'" if label else
+                          "`workflow:` holds `steps:` and `input`/`output`/`requires` bindings",
+                          e, _suggest(label, WORKFLOW_KEYS | {"steps"}) if label else None)
+
+    def _steps(self, s: A.Section, env: set[str]) -> None:
+        for e in s.body:
+            if not isinstance(e, A.DashItem):
+                self._add("AE316", "`steps:` holds `- step` items", e)
+                continue
+            v = e.value
+            if isinstance(v, A.Call):
+                self._call(v, env)
+            elif isinstance(v, (A.Name, A.Member)):
+                self._callee(v, 0, [], env, v)
+            else:
+                self._add("AE316", "a step is a call or a function name", v)
+            seen: set[str] = set()
+            for o in e.options:
+                if o.name in seen:
+                    self._add("AE316", f"step option '{o.name}' is given twice", o)
+                    continue
+                seen.add(o.name)
+                self._step_option(o)
+            for o in e.options:
+                if o.name == "as" and isinstance(o.value, A.Name):
+                    env.add(o.value.id)
+
+    def _step_option(self, o: A.StepOption) -> None:
+        v = o.value
+        if o.name == "as":
+            return
+        if o.name == "retry":
+            if not isinstance(v, A.Int) or v.value < 0:
+                self._add("AE316", "retry must be a whole number of at least 0", v)
+        elif o.name == "timeout":
+            ok = isinstance(v, A.Duration) or (isinstance(v, A.Str) and
+                                                duration_seconds(v.value) is not None)
+            if not ok:
+                self._add("AE310", "timeout must be a duration such as 30s or \"30s\"", v)
+        elif o.name == "requires":
+            if not (isinstance(v, A.ListExpr) and all(isinstance(i, A.Str) for i in v.items)):
+                self._add("AE316", "requires takes a list of capability strings", v)
+        else:
+            self._add("AE316", f"unknown step option '{o.name}'", o,
+                      _suggest(o.name, STEP_OPTIONS) or
+                      "options are as NAME, retry=N, timeout=D, requires=[...]")
+
+    def _on_error(self, s: A.Section, env: set[str]) -> None:
+        for e in s.body:
+            if not isinstance(e, A.DashMap):
+                self._add("AE317", "an on_error rule is `- when: Kind` then `do: call(...)`", e)
+                continue
+            keys = [getattr(x, "name", None) for x in e.entries]
+            if sorted(keys) != ["do", "when"] or not all(isinstance(x, A.Binding)
+                                                         for x in e.entries):
+                self._add("AE317", "an on_error rule has exactly one `when` and one `do`", e)
+                continue
+            for x in e.entries:
+                if x.name == "when":
+                    kind = x.value
+                    if not isinstance(kind, A.Name):
+                        self._add("AE317", "`when:` takes an error kind such as Timeout", kind)
+                    elif kind.id not in self.cat.error_kinds:
+                        self._add("AE320", f"unknown error kind '{kind.id}'", kind,
+                                  _suggest(kind.id, self.cat.error_kinds) or "kinds: " +
+                                  ", ".join(sorted(self.cat.error_kinds)))
+                elif isinstance(x.value, A.Call):
+                    self._call(x.value, env)
+                else:
+                    self._add("AE317", "`do:` takes a call such as escalate_to(\"ops\")",
+                              x.value)
+
+    # ------------------------------------------------------------ expressions
+    def _expr(self, e: Optional[A.Expr], env: set[str]) -> None:
+        if e is None:
+            return
+        stack = [e]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, A.Name):
+                if n.id not in env and n.id not in self.fns and n.id not in self.plugins \
+                        and n.id not in self.cat.builtins:
+                    self._unbound(n.id, n, env)
+            elif isinstance(n, A.Call):
+                self._call(n, env)
+            elif isinstance(n, A.Member):
+                stack.append(n.value)
+            elif isinstance(n, A.DictExpr):
+                seen: set = set()
+                for k in n.keys:
+                    if k in seen:
+                        self._add("AE321", f"key {k!r} is given twice in this dict", n)
+                    seen.add(k)
+                stack.extend(n.values)
+            else:
+                stack.extend(A.iter_children(n))
+
+    def _unbound(self, name: str, node: A.Node, env: set[str]) -> None:
+        if not self.report_unbound:
+            return
+        self._add("AE302", f"'{name}' is not bound here", node,
+                  _suggest(name, env | set(self.fns)) or None)
+
+    def _call(self, c: A.Call, env: set[str]) -> None:
+        for a in c.args:
+            self._expr(a, env)
+        for k in c.keywords:
+            self._expr(k.value, env)
+        self._callee(c.func, len(c.args), [k.name for k in c.keywords], env, c)
+
+    def _callee(self, func: Optional[A.Expr], n_args: int, keywords: list[str],
+                env: set[str], at: A.Node) -> None:
+        if isinstance(func, A.Name):
+            name = func.id
+            if name == RECOVERED:
+                return
+            if name in self.fns:
+                sig = _fn_signature(self.fns[name])
+            elif name in self.cat.builtins:
+                sig = self.cat.builtins[name].signature
+            else:
+                if name in env:
+                    self._add("AE301", f"'{name}' is a value, not a function", func)
+                else:
+                    self._add("AE301", f"unknown function '{name}'", func,
+                              _suggest(name, list(self.cat.builtins) + list(self.fns)))
+                return
+            problem = sig.check(n_args, keywords)
+            if problem:
+                self._add(problem[0], f"{name}() {problem[1]}", at)
+            return
+        if isinstance(func, A.Member):
+            dotted = A.dotted_name(func)
+            if dotted is None:  # a call on a computed value
+                self._expr(func.value, env)
+                return
+            base = dotted.split(".", 1)[0]
+            if base in self.plugins or dotted in self.cat.builtins:
+                return
+            if base in env or base in self.cat.builtins and base not in self.plugins:
+                if base in env:
+                    if func.attr not in self.cat.methods:
+                        self._add("AE301", f"unknown method '{func.attr}' on '{base}'", func,
+                                  _suggest(func.attr, self.cat.methods))
+                    return
+            self._add("AE301", f"unknown function '{dotted}'", func,
+                      f"list plugin '{base}' under `require: plugins:` to call its functions")
+            return
+        self._expr(func, env)
+
+
+def validate(module: A.Module, catalogue: Optional[Catalogue] = None,
+             report_unbound: bool = True) -> list[Finding]:
+    """All validation findings for ``module`` (see :class:`Validator`)."""
+    return Validator(catalogue, report_unbound).validate(module)

@@ -1,0 +1,101 @@
+"""Read a workflow file into text, turning every way that can fail into one coded finding.
+
+Missing, not a file, permission denied, too large, binary (NUL bytes) and invalid UTF-8 all
+end as an IO_ERROR finding with a clear message; a BOM is dropped and CRLF/CR newlines
+become ``\\n`` (neither changes meaning). Never raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass
+from typing import Optional
+
+from .diagnostics import Finding
+
+__all__ = ["ReadResult", "read_source", "decode_source", "DEFAULT_MAX_FILE_SIZE", "normalise"]
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Either ``text`` (decoded, normalised) or ``error`` (an IO finding)."""
+
+    text: Optional[str] = None
+    error: Optional[Finding] = None
+    data: Optional[bytes] = None  # the raw bytes, when the file could be read
+
+
+def normalise(text: str) -> str:
+    """Drop a leading BOM and turn CRLF / CR newlines into ``\\n``."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _size_text(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def decode_source(data: bytes, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
+    """Decode raw bytes of a workflow file (see module docstring for the failure cases)."""
+    if len(data) > max_size:
+        return ReadResult(error=Finding(
+            "AE006", f"file is {_size_text(len(data))}, over the {_size_text(max_size)} limit",
+            hint="raise `max-file-size` in [tool.aether] if this really is a workflow"),
+            data=data)
+    nul = data.find(b"\0")
+    if nul != -1:
+        line = data.count(b"\n", 0, nul) + 1
+        col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
+        return ReadResult(error=Finding(
+            "AE004", f"binary file: NUL byte at line {line}, column {col}", line, col),
+            data=data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return ReadResult(error=Finding(
+            "AE005", f"not valid UTF-8: byte 0x{data[exc.start]:02x} at line {line}, "
+            f"column {col}", line, col, hint="re-save the file as UTF-8"), data=data)
+    return ReadResult(text=normalise(text), data=data)
+
+
+def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
+    """Read and decode the file at ``path``."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return ReadResult(error=Finding("AE001", f"no such file: {path}"))
+    except PermissionError:
+        return ReadResult(error=Finding("AE003", f"permission denied: {path}"))
+    except OSError as exc:
+        return ReadResult(error=Finding("AE007", f"cannot read {path}: {exc.strerror or exc}"))
+    if stat.S_ISDIR(st.st_mode):
+        return ReadResult(error=Finding(
+            "AE002", f"{path} is a directory, not a file",
+            hint="`aether check DIR` searches a directory for *.aether files"))
+    if not stat.S_ISREG(st.st_mode):
+        return ReadResult(error=Finding("AE002", f"{path} is not a regular file"))
+    if st.st_size > max_size:
+        return ReadResult(error=Finding(
+            "AE006", f"file is {_size_text(st.st_size)}, over the {_size_text(max_size)} limit",
+            hint="raise `max-file-size` in [tool.aether] if this really is a workflow"))
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_size + 1)
+    except PermissionError:
+        return ReadResult(error=Finding("AE003", f"permission denied: {path}"))
+    except IsADirectoryError:
+        return ReadResult(error=Finding("AE002", f"{path} is a directory, not a file"))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return ReadResult(error=Finding("AE001", f"no such file: {path}"))
+        return ReadResult(error=Finding("AE007", f"cannot read {path}: {exc.strerror or exc}"))
+    return decode_source(data, max_size)

@@ -1,0 +1,349 @@
+"""Lark callbacks that build :mod:`aether.ast` nodes directly while the LALR parser reduces.
+
+Passed to Lark as an inline transformer, so no intermediate parse tree is ever built.
+Children arrive as lists of lark Tokens (the grammar's named terminals) and AST nodes;
+each method returns a node (or a small tuple for helper rules). Positions come from the
+first and last child, so every node spans exactly the text it was parsed from.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import ast as A
+from .errors import AetherSyntaxError
+
+__all__ = ["AstBuilder", "unescape", "duration_seconds"]
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+_ESC_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_DURATION_RE = re.compile(r"^(\d[\d_]*(?:\.\d+)?)(ms|s|m|h)$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _esc(m: re.Match) -> str:
+    body = m.group(1)
+    if len(body) == 5:  # uXXXX
+        return chr(int(body[1:], 16))
+    return _ESCAPES.get(body, body)
+
+
+def unescape(raw: str) -> str:
+    """The value of a quoted string literal as written in source (quotes included)."""
+    inner = raw[1:-1]
+    if "\\" not in inner:
+        return inner
+    return _ESC_RE.sub(_esc, inner)
+
+
+def duration_seconds(text: str):
+    """Seconds in a duration such as ``250ms`` or ``1.5s``; None if it is not one."""
+    m = _DURATION_RE.match(text.strip())
+    if not m:
+        return None
+    return float(m.group(1).replace("_", "")) * _UNIT[m.group(2)]
+
+
+class AstBuilder:
+    """The inline transformer: one method per grammar rule or alias."""
+
+    # ------------------------------------------------------------ module & statements
+    def start(self, c):
+        body = tuple(c)
+        if body:
+            last = body[-1]
+            return A.Module(1, 1, last.end_line, last.end_column, body)
+        return A.Module(1, 1, 1, 1, ())
+
+    def binding(self, c):
+        name = c[0]
+        if len(c) == 5:
+            value = c[4]
+            return A.Binding(name.line, name.column, value.end_line, value.end_column,
+                             name.value, value, c[2])
+        value = c[2]
+        return A.Binding(name.line, name.column, value.end_line, value.end_column,
+                         name.value, value, None)
+
+    def assign(self, c):
+        name, _, value = c
+        return A.Assign(name.line, name.column, value.end_line, value.end_column,
+                        name.value, value)
+
+    def aug_assign(self, c):
+        name, op, value = c
+        return A.AugAssign(name.line, name.column, value.end_line, value.end_column,
+                           name.value, op.value, value)
+
+    def call_stmt(self, c):
+        call = c[0]
+        return A.CallStmt(call.line, call.column, call.end_line, call.end_column, call)
+
+    def return_stmt(self, c):
+        kw = c[0]
+        if len(c) == 2:
+            v = c[1]
+            return A.Return(kw.line, kw.column, v.end_line, v.end_column, v)
+        return A.Return(kw.line, kw.column, kw.end_line, kw.end_column, None)
+
+    def break_stmt(self, c):
+        t = c[0]
+        return A.Break(t.line, t.column, t.end_line, t.end_column)
+
+    def continue_stmt(self, c):
+        t = c[0]
+        return A.Continue(t.line, t.column, t.end_line, t.end_column)
+
+    def await_stmt(self, c):
+        kw, last = c[0], c[-1]
+        names = tuple(t.value for t in c[1:] if t.type == "NAME")
+        return A.Await(kw.line, kw.column, last.end_line, last.end_column, names)
+
+    def section(self, c):
+        name = c[0]
+        body = tuple(c[2:])
+        last = body[-1]
+        return A.Section(name.line, name.column, last.end_line, last.end_column,
+                         name.value, body)
+
+    def dash_item(self, c):
+        dash, value = c[0], c[1]
+        options = tuple(c[2:])
+        last = options[-1] if options else value
+        return A.DashItem(dash.line, dash.column, last.end_line, last.end_column, value, options)
+
+    def step_opt(self, c):
+        first = c[0]
+        if first.type == "AS":
+            name = c[1]
+            value = A.Name(name.line, name.column, name.end_line, name.end_column, name.value)
+            return A.StepOption(first.line, first.column, name.end_line, name.end_column,
+                                "as", value)
+        value = c[2]
+        return A.StepOption(first.line, first.column, value.end_line, value.end_column,
+                            first.value, value)
+
+    def dash_map(self, c):
+        dash, key, value = c[0], c[1], c[3]
+        first = A.Binding(key.line, key.column, value.end_line, value.end_column,
+                          key.value, value, None)
+        entries = (first,) + tuple(c[4:])
+        last = entries[-1]
+        return A.DashMap(dash.line, dash.column, last.end_line, last.end_column, entries)
+
+    def block(self, c):
+        return tuple(c)
+
+    def if_stmt(self, c):
+        kw, test, body = c[0], c[1], c[3]
+        clauses = c[4:]
+        orelse: tuple = ()
+        # Fold elif/else clauses from the last one backwards into nested If nodes.
+        for clause in reversed(clauses):
+            kind, tok, ctest, cbody = clause
+            if kind == "else":
+                orelse = cbody
+            else:
+                end = orelse[-1] if orelse else cbody[-1]
+                orelse = (A.If(tok.line, tok.column, end.end_line, end.end_column,
+                               ctest, cbody, orelse, True),)
+        end = orelse[-1] if orelse else body[-1]
+        return A.If(kw.line, kw.column, end.end_line, end.end_column, test, body, orelse, False)
+
+    def elif_clause(self, c):
+        return ("elif", c[0], c[1], c[3])
+
+    def else_clause(self, c):
+        return ("else", c[0], None, c[2])
+
+    def for_stmt(self, c):
+        kw, target, it, body = c[0], c[1], c[3], c[5]
+        end = body[-1]
+        return A.For(kw.line, kw.column, end.end_line, end.end_column, target.value, it, body)
+
+    def while_stmt(self, c):
+        kw, test, body = c[0], c[1], c[3]
+        end = body[-1]
+        return A.While(kw.line, kw.column, end.end_line, end.end_column, test, body)
+
+    def fn_def(self, c):
+        kw, name, body = c[0], c[1], c[-1]
+        params = c[3] if len(c) == 7 else ()
+        end = body[-1]
+        names = [p.name for p in params]
+        for i, p in enumerate(params):
+            if p.name in names[:i]:
+                raise AetherSyntaxError("AE100", f"parameter '{p.name}' is declared twice",
+                                        p.line, p.column, p.end_line, p.end_column)
+        return A.FnDef(kw.line, kw.column, end.end_line, end.end_column, name.value,
+                       tuple(params), body)
+
+    def params(self, c):
+        params = tuple(p for p in c if isinstance(p, A.Param))
+        seen_default = False
+        for p in params:
+            if p.default is not None:
+                seen_default = True
+            elif seen_default:
+                raise AetherSyntaxError(
+                    "AE100", f"parameter '{p.name}' without a default follows one with a default",
+                    p.line, p.column, p.end_line, p.end_column)
+        return params
+
+    def param(self, c):
+        name = c[0]
+        if len(c) == 3:
+            d = c[2]
+            return A.Param(name.line, name.column, d.end_line, d.end_column, name.value, d)
+        return A.Param(name.line, name.column, name.end_line, name.end_column, name.value, None)
+
+    def try_stmt(self, c):
+        kw, body = c[0], c[2]
+        catch_name = c[4].value if len(c) == 7 else None
+        handler = c[-1]
+        end = handler[-1]
+        return A.Try(kw.line, kw.column, end.end_line, end.end_column, body, catch_name, handler)
+
+    # ------------------------------------------------------------ expressions
+    def _boolop(self, c):
+        values = tuple(c[0::2])
+        first, last = values[0], values[-1]
+        return A.BoolOp(first.line, first.column, last.end_line, last.end_column,
+                        c[1].value, values)
+
+    or_expr = _boolop
+    and_expr = _boolop
+
+    def not_op(self, c):
+        kw, operand = c
+        return A.Unary(kw.line, kw.column, operand.end_line, operand.end_column, "not", operand)
+
+    def comparison(self, c):
+        left, op, right = c
+        return A.Compare(left.line, left.column, right.end_line, right.end_column,
+                         op.value, left, right)
+
+    def _binop(self, c):
+        left = c[0]
+        for i in range(1, len(c), 2):
+            right = c[i + 1]
+            left = A.BinOp(left.line, left.column, right.end_line, right.end_column,
+                           c[i].value, left, right)
+        return left
+
+    arith = _binop
+    term = _binop
+
+    def neg(self, c):
+        dash, operand = c
+        if isinstance(operand, A.Int):
+            return A.Int(dash.line, dash.column, operand.end_line, operand.end_column,
+                         -operand.value, "-" + operand.raw)
+        if isinstance(operand, A.Float):
+            return A.Float(dash.line, dash.column, operand.end_line, operand.end_column,
+                           -operand.value, "-" + operand.raw)
+        return A.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-", operand)
+
+    def member(self, c):
+        value, name = c[0], c[2]
+        return A.Member(value.line, value.column, name.end_line, name.end_column, value, name.value)
+
+    def index(self, c):
+        value, close = c[0], c[-1]
+        exprs = [x for x in c[2:-1] if not isinstance(x, str)]
+        if len(exprs) == 1:
+            idx = exprs[0]
+        else:  # Name[A, B]: only meaningful as a type hint; the validator checks where
+            first, last = exprs[0], exprs[-1]
+            idx = A.ListExpr(first.line, first.column, last.end_line, last.end_column,
+                             tuple(exprs))
+        return A.Index(value.line, value.column, close.end_line, close.end_column, value, idx)
+
+    def call(self, c):
+        func, close = c[0], c[-1]
+        args: list = []
+        keywords: list = []
+        if len(c) == 4:
+            for a in c[2]:
+                if isinstance(a, A.Keyword):
+                    if any(k.name == a.name for k in keywords):
+                        raise AetherSyntaxError(
+                            "AE100", f"keyword argument '{a.name}' is given twice",
+                            a.line, a.column, a.end_line, a.end_column)
+                    keywords.append(a)
+                elif keywords:
+                    raise AetherSyntaxError(
+                        "AE100", "a positional argument cannot follow a keyword argument",
+                        a.line, a.column, a.end_line, a.end_column)
+                else:
+                    args.append(a)
+        return A.Call(func.line, func.column, close.end_line, close.end_column,
+                      func, tuple(args), tuple(keywords))
+
+    def arguments(self, c):
+        return [a for a in c if not isinstance(a, str)]
+
+    def kwarg(self, c):
+        name, value = c[0], c[2]
+        return A.Keyword(name.line, name.column, value.end_line, value.end_column,
+                         name.value, value)
+
+    def name(self, c):
+        t = c[0]
+        return A.Name(t.line, t.column, t.end_line, t.end_column, t.value)
+
+    def string(self, c):
+        t = c[0]
+        return A.Str(t.line, t.column, t.end_line, t.end_column, unescape(t.value), t.value)
+
+    def int(self, c):
+        t = c[0]
+        return A.Int(t.line, t.column, t.end_line, t.end_column, int(t.value.replace("_", "")),
+                     t.value)
+
+    def float(self, c):
+        t = c[0]
+        return A.Float(t.line, t.column, t.end_line, t.end_column,
+                       float(t.value.replace("_", "")), t.value)
+
+    def duration(self, c):
+        t = c[0]
+        return A.Duration(t.line, t.column, t.end_line, t.end_column,
+                          duration_seconds(t.value), t.value)
+
+    def true(self, c):
+        t = c[0]
+        return A.Bool(t.line, t.column, t.end_line, t.end_column, True)
+
+    def false(self, c):
+        t = c[0]
+        return A.Bool(t.line, t.column, t.end_line, t.end_column, False)
+
+    def null(self, c):
+        t = c[0]
+        return A.Null(t.line, t.column, t.end_line, t.end_column)
+
+    def list(self, c):
+        open_, close = c[0], c[-1]
+        items = tuple(x for x in c[1:-1] if not isinstance(x, str))
+        return A.ListExpr(open_.line, open_.column, close.end_line, close.end_column, items)
+
+    def dict(self, c):
+        open_, close = c[0], c[-1]
+        pairs = [x for x in c[1:-1] if isinstance(x, tuple)]
+        keys = tuple(k for k, _ in pairs)
+        values = tuple(v for _, v in pairs)
+        return A.DictExpr(open_.line, open_.column, close.end_line, close.end_column, keys, values)
+
+    def pair(self, c):
+        key, value = c[0], c[2]
+        if key.type == "STRING":
+            k = unescape(key.value)
+        elif key.type == "INT":
+            k = int(key.value.replace("_", ""))
+        else:
+            k = key.value
+        return (k, value)
+
+    def paren(self, c):
+        return c[1]

@@ -1,0 +1,31 @@
+"""The syntax layer's one exception: a coded, positioned syntax error in plain words."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = ["AetherSyntaxError"]
+
+
+class AetherSyntaxError(Exception):
+    """A syntax error at a position, carrying its rule id (``AE1xx`` / ``AE2xx``).
+
+    ``recover_line`` is the line from which the parser's error recovery should mask
+    (defaults to ``line``); ``hint`` is an optional second sentence for the user.
+    """
+
+    def __init__(self, rule: str, message: str, line: int, column: int,
+                 end_line: Optional[int] = None, end_column: Optional[int] = None,
+                 hint: Optional[str] = None, recover_line: Optional[int] = None):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.line = line
+        self.column = column
+        self.end_line = end_line if end_line is not None else line
+        self.end_column = end_column if end_column is not None else column + 1
+        self.hint = hint
+        self.recover_line = recover_line if recover_line is not None else line
+
+    def __repr__(self) -> str:
+        return f"AetherSyntaxError({self.rule}, {self.message!r}, {self.line}:{self.column})"

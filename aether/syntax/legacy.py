@@ -1,0 +1,113 @@
+"""Recognise constructs of the older dialects (LANGUAGE.md section 6) in source text.
+
+Each hit is a :class:`LegacyHit` with its own rule id (AE2xx, status PARSE_ERROR) and the
+hint to run ``aether migrate``, reported even where the grammar could read the line as
+something else (``intent: "x"`` as a binding, ``end`` as a name). The scan is one
+multi-line regular expression over the text, so clean files cost almost nothing.
+Whole-file dialects (brace, YAML-style plugins) are reported once, at their first line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["LegacyHit", "scan_legacy", "MIGRATE_HINT"]
+
+MIGRATE_HINT = "run `aether migrate` to convert this file to Aether 1.2"
+
+# One alternative per construct; the group name picks the rule (see _RULES).
+_PATTERNS = [
+    ("intent", r"intent[ \t]*:"),
+    ("goal_nocolon", r"goal[ \t]+[\"']"),
+    ("goal_unquoted", r"goal[ \t]*:[ \t]*(?![\"'#\s])(?![A-Za-z_]\w*[ \t]*(?:#.*)?$)"
+                      r"(?![A-Za-z_][\w.]*\(.*\)[ \t]*(?:#.*)?$)[^\n]*\S"),
+    ("define", r"define[ \t]+[A-Za-z_]\w*[ \t]+as\b"),
+    ("end", r"end[ \t]*(?:#.*)?$"),
+    ("when_event", r"(?:when[ \t]+[^\s:\-][^:\n]*|on[ \t]+(?:event\b|[A-Za-z_]\w*[ \t]+)[^:\n]*):"
+                   r"[ \t]*(?:#.*)?$"),
+    ("brace_plugin", r"plugin[ \t]+[\w.\-]+[ \t]*\{"),
+    ("brace_block", r"[A-Za-z_]\w*[ \t]*\{[ \t]*(?:#.*)?$"),
+    ("let", r"let[ \t]+[A-Za-z_]\w*[ \t]*="),
+    ("yaml_plugin", r"plugin[ \t]+[\"'][^\"'\n]*[\"'][ \t]*:"),
+    ("remember_as", r"(?:[A-Za-z_]\w*[ \t]*=[ \t]*)?remember\b[^\n]*\bas[ \t]+[\"']"),
+    ("recall_tag", r"(?:[A-Za-z_]\w*[ \t]*=[ \t]*)?recall[ \t]+[A-Za-z_]\w*[ \t]*:"),
+    ("bare_command", r"(?:think|suggest|reflect[ \t]+on|learn[ \t]+from|analyze|verify"
+                     r"|optimize|adapt)[ \t]+[^\s=:(][^\n]*"),
+    ("plugin_command", r"plugin[ \t]*:[ \t]*[A-Za-z_][\w.]*(?:[ \t]+[^\n#]+|[ \t]*\([^\n]*)"),
+    ("agent_switch", r"agent[ \t]*:[ \t]*(?:on|off)\b"),
+    ("colonless_header", r"(?:(?:if|elif|while)[ \t]+[^\n#]*[^:\s#]|for[ \t]+[A-Za-z_]\w*[ \t]+"
+                         r"in[ \t]+[^\n#]*[^:\s#]|else|try|workflow|meta|policy|require"
+                         r"|parallel|transaction|on_error|steps|plugin_contract)[ \t]*(?:#.*)?$"),
+    ("dash_when", r"-[ \t]*when[ \t]+[A-Za-z_]"),
+    ("do_nocolon", r"do[ \t]+[A-Za-z_][\w.]*[ \t]*\("),
+]
+
+_RULES = {
+    "intent": ("AE201", "`intent:` is the old name of `goal:`"),
+    "goal_nocolon": ("AE202", "`goal` needs a colon: `goal: \"...\"`"),
+    "goal_unquoted": ("AE203", "goal text is not quoted"),
+    "define": ("AE208", "`define x as y` is written `x: y` in Aether 1.2"),
+    "end": ("AE206", "blocks end by dedenting; `end` is from the colon-and-end dialect"),
+    "when_event": ("AE207", "event handlers (`when EVENT:`, `on event \"x\":`) are not Aether 1.2"),
+    "brace_plugin": ("AE209", "brace-dialect plugin (`plugin NAME { ... }`)"),
+    "brace_block": ("AE209", "brace-delimited block (`name { ... }`)"),
+    "let": ("AE209", "`let x = ...` is brace-dialect; write `x: ...`"),
+    "yaml_plugin": ("AE210", "YAML-style plugin (`plugin \"name\":`)"),
+    "remember_as": ("AE211", "memory sugar `remember ... as \"tag\"`; write `memory: remember(...)`"),
+    "recall_tag": ("AE211", "memory sugar `recall tag: ...`; write `memory: recall(...)`"),
+    "bare_command": ("AE212", "bare command; commands are calls in Aether 1.2"),
+    "plugin_command": ("AE212", "`plugin: name args` command; call the plugin function instead"),
+    "agent_switch": ("AE212", "`agent: on|off` command is not Aether 1.2"),
+    "colonless_header": ("AE205", "block header without its colon"),
+    "dash_when": ("AE213", "`- when X` needs colons: `- when: X`"),
+    "do_nocolon": ("AE213", "`do call()` needs a colon: `do: call()`"),
+}
+
+_SCAN = re.compile(
+    r"^[ \t]*(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")",
+    re.M)
+# Words that make a line worth the full scan; a file with none of them is skipped at once.
+_TRIGGER = re.compile(r"\b(?:intent|goal|define|end|when|on|plugin|let|remember|recall|think"
+                      r"|suggest|reflect|learn|analyze|verify|optimize|adapt|agent|if|elif"
+                      r"|while|for|else|try|workflow|meta|policy|require|parallel|transaction"
+                      r"|on_error|steps|plugin_contract|do)\b|\{")
+
+_WHOLE_FILE = {"AE209", "AE210"}
+
+
+@dataclass(frozen=True)
+class LegacyHit:
+    rule: str
+    message: str
+    line: int
+    column: int
+    end_column: int
+
+
+def scan_legacy(text: str) -> list[LegacyHit]:
+    """Every legacy construct in ``text`` (normalised newlines), in source order.
+
+    Brace-dialect and YAML-plugin files are reported once (their first hit): every line of
+    such a file is foreign, and one finding with the migrate hint says all there is to say.
+    """
+    if not _TRIGGER.search(text):
+        return []
+    hits: list[LegacyHit] = []
+    whole_file_seen: set[str] = set()
+    for m in _SCAN.finditer(text):
+        kind = m.lastgroup
+        rule, message = _RULES[kind]
+        if rule in _WHOLE_FILE:
+            if rule in whole_file_seen:
+                continue
+            whole_file_seen.add(rule)
+        start = m.start(kind)
+        line = text.count("\n", 0, start) + 1
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        if line_end == -1:
+            line_end = len(text)
+        hits.append(LegacyHit(rule, message, line, start - line_start + 1,
+                              line_end - line_start + 1))
+    return hits

@@ -1,0 +1,200 @@
+"""One-pass tokenizer for Aether 1.2: tokens, comments and indentation in a single scan.
+
+Terminal patterns come from ``grammar/aether.lark`` (through the Lark lexer config), so
+the grammar stays the authority on token shapes; this module only adds what a regular
+lexer cannot do: ``_INDENT``/``_DEDENT`` from leading spaces, newlines ignored inside
+brackets, bracket matching, and friendly coded errors (tabs, bad dedents, unterminated
+strings, unbalanced or too deeply nested brackets). Doing all of it in one
+``re.finditer`` pass is what makes the checker fast (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+from .errors import AetherSyntaxError
+
+__all__ = ["lexer_class", "Scanner", "MAX_NESTING", "Comment"]
+
+MAX_NESTING = 100
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {")": "(", "]": "[", "}": "{"}
+
+
+class Comment(tuple):
+    """``(line, column, text)`` of one ``#`` comment."""
+    __slots__ = ()
+
+
+class Scanner:
+    """Turns source text into Lark tokens. Built once per grammar; reusable, not thread-safe.
+
+    After (or during) a scan, ``comments``, ``indent_stack`` and ``logical_start`` describe
+    what was seen, for error recovery and for tools that keep comments.
+    """
+
+    def __init__(self, terminals, token_class):
+        Token = self.Token = token_class
+        keywords: dict[str, str] = {}
+        ops: dict[str, str] = {}
+        regex_terms: dict[str, str] = {}
+        for term in terminals:
+            pattern = term.pattern
+            if pattern.type == "str":
+                if pattern.value.isidentifier():
+                    keywords[pattern.value] = term.name
+                elif term.name != "_NL":
+                    ops[pattern.value] = term.name
+            else:
+                regex_terms[term.name] = pattern.to_regexp()
+        self.keywords = keywords
+        self.ops = ops
+        op_alt = "|".join(re.escape(o) for o in sorted(ops, key=len, reverse=True))
+        parts = [
+            r"(?P<WS>[ \t\f]+)",
+            r"(?P<NL>\n)",
+            r"(?P<COMMENT>%s)" % regex_terms["COMMENT"],
+            r"(?P<STRING>%s)" % regex_terms["STRING"],
+            r"(?P<DURATION>%s)" % regex_terms["DURATION"],
+            r"(?P<FLOAT>%s)" % regex_terms["FLOAT"],
+            r"(?P<INT>%s)" % regex_terms["INT"],
+            r"(?P<NAME>%s)" % regex_terms["NAME"],
+            r"(?P<OP>%s)" % op_alt,
+            r"(?P<ERROR>.)",
+        ]
+        self.master = re.compile("|".join(parts))
+        self.comments: list[Comment] = []
+        self.indent_stack: list[int] = [0]
+        self.logical_start: dict[int, int] = {}
+        self.block_headers: list[int] = []
+
+    def scan(self, text: str, keep_comments: bool = False) -> Iterator[Token]:
+        """Yield the tokens of ``text`` (newlines already normalised to ``\\n``).
+
+        Raises AetherSyntaxError at the first lexical problem.
+        """
+        keywords = self.keywords
+        ops = self.ops
+        Token = self.Token
+        comments = self.comments = []
+        indents = self.indent_stack = [0]
+        logical = self.logical_start = {}
+        brackets: list[tuple[str, int, int]] = []
+        line = 1
+        line_start = 0
+        at_bol = True  # at the start of a logical line, before its first token
+        logical_line = 1
+        for m in self.master.finditer(text):
+            kind = m.lastgroup
+            if kind == "WS":
+                continue
+            start = m.start()
+            if kind == "NL":
+                if not at_bol and not brackets:
+                    yield Token("_NL", "\n", start, line, start - line_start + 1,
+                                line, start - line_start + 2, start + 1)
+                    at_bol = True
+                line += 1
+                line_start = start + 1
+                continue
+            if kind == "COMMENT":
+                if keep_comments:
+                    comments.append(Comment((line, start - line_start + 1, m.group())))
+                continue
+            column = start - line_start + 1
+            if at_bol:
+                at_bol = False
+                logical_line = line
+                width = start - line_start
+                if width:
+                    lead = text[line_start:start]
+                    if "\t" in lead:
+                        raise AetherSyntaxError(
+                            "AE105", "indentation contains a tab; indent with spaces only",
+                            line, lead.index("\t") + 1, hint="run `aether fmt` to convert tabs")
+                top = indents[-1]
+                if width > top:
+                    if len(indents) > MAX_NESTING:
+                        raise AetherSyntaxError(
+                            "AE110", f"blocks are nested more than {MAX_NESTING} levels deep",
+                            line, column)
+                    indents.append(width)
+                    yield Token("_INDENT", "", start, line, 1, line, column, start)
+                elif width < top:
+                    while width < indents[-1]:
+                        indents.pop()
+                        yield Token("_DEDENT", "", start, line, column, line, column, start)
+                    if width != indents[-1]:
+                        raise AetherSyntaxError(
+                            "AE104",
+                            f"this line is indented {width} spaces, which matches no enclosing "
+                            f"block (expected {indents[-1]} spaces)",
+                            line, column)
+            logical[line] = logical_line
+            end = m.end()
+            value = m.group()
+            if kind == "NAME":
+                yield Token(keywords.get(value, "NAME"), value, start, line, column,
+                            line, column + len(value), end)
+            elif kind == "OP":
+                if value in _OPEN:
+                    if len(brackets) >= MAX_NESTING:
+                        raise AetherSyntaxError(
+                            "AE110", f"brackets are nested more than {MAX_NESTING} levels deep",
+                            line, column)
+                    brackets.append((value, line, column))
+                elif value in _CLOSE:
+                    if not brackets:
+                        raise AetherSyntaxError(
+                            "AE102", f"'{value}' closes a bracket that was never opened",
+                            line, column)
+                    opener, oline, ocol = brackets.pop()
+                    if _CLOSE[value] != opener:
+                        raise AetherSyntaxError(
+                            "AE102",
+                            f"'{value}' does not match '{opener}' opened at line {oline}, "
+                            f"column {ocol} (expected '{_OPEN[opener]}')",
+                            line, column, recover_line=oline)
+                yield Token(ops[value], value, start, line, column, line, column + len(value), end)
+            elif kind == "ERROR":
+                if value in "\"'":
+                    raise AetherSyntaxError(
+                        "AE108", f"string starting with {value} is not closed on this line",
+                        line, column, line, len(text[line_start:].split("\n", 1)[0]) + 1)
+                shown = value if value.isprintable() else repr(value)
+                raise AetherSyntaxError(
+                    "AE101", f"unexpected character '{shown}' (U+{ord(value):04X})",
+                    line, column)
+            else:
+                yield Token(kind, value, start, line, column, line, column + len(value), end)
+        if brackets:
+            opener, oline, ocol = brackets[-1]
+            raise AetherSyntaxError(
+                "AE102", f"'{opener}' opened at line {oline}, column {ocol} is never closed",
+                oline, ocol, recover_line=oline)
+        pos = len(text)
+        if not at_bol:
+            col = pos - line_start + 1
+            yield Token("_NL", "\n", pos, line, col, line, col, pos)
+        for _ in range(len(indents) - 1):
+            yield Token("_DEDENT", "", pos, line, 1, line, 1, pos)
+
+
+def lexer_class(base, token_class):
+    """A Lark custom-lexer class (subclass of the runtime's ``Lexer``) around Scanner."""
+
+    class AetherLexer(base):
+        __future_interface__ = 2
+
+        def __init__(self, lexer_conf):
+            self.scanner = Scanner(lexer_conf.terminals, token_class)
+
+        def lex(self, lexer_state, parser_state):
+            text = lexer_state.text
+            if not isinstance(text, str):  # a lark TextSlice
+                text = text.text
+            return self.scanner.scan(text)
+
+    return AetherLexer

@@ -1,0 +1,359 @@
+"""Parse Aether 1.2 source into an :class:`aether.ast.Module`, collecting every syntax error.
+
+This is the only module (with its siblings in ``aether.syntax``) that imports Lark. The
+LALR parser is built once per process: from the pre-computed tables in ``_tables.py``
+when they match ``grammar/aether.lark`` (fast start-up), else from the grammar itself.
+After an error the offending statement (and its indented block) is masked out and the
+file is parsed again, so one run reports the errors of every statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .. import ast as A
+from ..resources import grammar_path
+from .builder import AstBuilder
+from .errors import AetherSyntaxError
+from .lexer import lexer_class
+
+__all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
+           "MAX_ERRORS", "RECOVERED"]
+
+MAX_ERRORS = 25
+RECOVERED = "__aether_recovered__"
+
+_PARSER = None
+_RT = None  # the Lark runtime in use: the generated stand-alone module, or lark itself
+_GRAMMAR: Optional[str] = None
+
+
+def grammar_text() -> str:
+    """The text of ``grammar/aether.lark``."""
+    global _GRAMMAR
+    if _GRAMMAR is None:
+        _GRAMMAR = grammar_path().read_text(encoding="utf-8")
+    return _GRAMMAR
+
+
+def grammar_hash() -> str:
+    """SHA-256 (hex) of the grammar file: part of cache keys and baseline metadata."""
+    return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+
+
+_OPTIONS = dict(parser="lalr", maybe_placeholders=False, keep_all_tokens=False)
+
+
+class _LarkRuntime:
+    """The names we use from Lark, taken from the real package (slow-start fallback)."""
+
+    def __init__(self):
+        import lark
+        from lark.exceptions import UnexpectedInput, UnexpectedToken
+        from lark.lexer import Lexer
+
+        self.Lark, self.Token, self.Lexer = lark.Lark, lark.Token, Lexer
+        self.UnexpectedInput, self.UnexpectedToken = UnexpectedInput, UnexpectedToken
+
+
+def _runtime():
+    global _RT
+    if _RT is None:
+        try:
+            from . import _standalone as rt
+        except ImportError:  # not generated yet
+            rt = None
+        if rt is None or rt.GRAMMAR_SHA256 != grammar_hash():
+            rt = _LarkRuntime()
+        _RT = rt
+    return _RT
+
+
+def build_parser_from_grammar(strict: bool = False):
+    """Build the LALR parser with Lark from the grammar text (tens of milliseconds)."""
+    rt = _LarkRuntime()
+    return rt.Lark(grammar_text(), transformer=AstBuilder(), strict=strict,
+                   lexer=lexer_class(rt.Lexer, rt.Token), **_OPTIONS)
+
+
+def serialize_tables() -> tuple[dict, dict]:
+    """The parser's tables as plain data, for ``tools/build_parser_tables.py``."""
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    rt = _LarkRuntime()
+    parser = rt.Lark(grammar_text(), lexer=lexer_class(rt.Lexer, rt.Token), **_OPTIONS)
+    data, memo = parser.memo_serialize([TerminalDef, Rule])
+    data["options"]["lexer"] = "<custom>"
+    data["parser"]["lexer_conf"]["lexer_type"] = "<custom>"
+    return data, memo
+
+
+def get_parser():
+    """The process-wide parser (loaded on first use)."""
+    global _PARSER
+    if _PARSER is None:
+        rt = _runtime()
+        if isinstance(rt, _LarkRuntime):
+            _PARSER = build_parser_from_grammar()
+        else:
+            lexer = lexer_class(rt.Lexer, rt.Token)
+            data = dict(rt.DATA)  # only the two lexer slots are replaced
+            data["options"] = dict(data["options"], lexer=lexer)
+            data["parser"] = dict(data["parser"])
+            data["parser"]["lexer_conf"] = dict(data["parser"]["lexer_conf"], lexer_type=lexer)
+            _PARSER = rt.Lark._load_from_dict(data, rt.MEMO, transformer=AstBuilder())
+    return _PARSER
+
+
+# ---------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class SyntaxIssue:
+    """One syntax error, positioned, with its rule id."""
+
+    rule: str
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    hint: Optional[str] = None
+
+
+@dataclass
+class ParseResult:
+    """What parsing a file produced: a (possibly partial) module and its syntax errors.
+
+    ``masked`` lists the line ranges (first, last) that error recovery removed; names bound
+    there are unknown, so the validator does not report unbound names after an error.
+    """
+
+    module: A.Module
+    errors: list[SyntaxIssue] = field(default_factory=list)
+    masked: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ---------------------------------------------------------------- error wording
+
+_WORDS = {
+    "NAME": "a name", "STRING": "a string", "INT": "a number", "FLOAT": "a number",
+    "DURATION": "a duration", "_NL": "the end of the line", "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block", "$END": "the end of the file",
+    "COLON": "':'", "EQUAL": "'='", "COMMA": "','", "DOT": "'.'", "LPAR": "'('",
+    "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
+    "PLUSEQ": "'+='", "MINUSEQ": "'-='", "DASH": "'-'", "PLUS": "'+'", "STAR": "'*'",
+    "SLASH": "'/'", "PERCENT": "'%'", "EQEQ": "'=='", "NOTEQ": "'!='", "LESS": "'<'",
+    "LESSEQ": "'<='", "MORE": "'>'", "MOREEQ": "'>='",
+}
+_EXPR_START = {"NAME", "STRING", "INT", "FLOAT", "DURATION", "TRUE", "FALSE", "NULL",
+               "LSQB", "LBRACE", "LPAR", "DASH", "NOT"}
+_OPERATORS = {"PLUS", "DASH", "STAR", "SLASH", "PERCENT", "EQEQ", "NOTEQ", "LESS", "LESSEQ",
+              "MORE", "MOREEQ", "IN", "AND", "OR", "DOT", "LSQB", "LPAR"}
+_KEYWORDS = {"IF", "ELIF", "ELSE", "FOR", "IN", "WHILE", "FN", "RETURN", "TRY", "CATCH",
+             "BREAK", "CONTINUE", "AWAIT", "NOT", "AND", "OR", "TRUE", "FALSE", "NULL", "AS"}
+
+
+def _word(term: str) -> str:
+    if term in _WORDS:
+        return _WORDS[term]
+    if term in _KEYWORDS:
+        return f"'{term.lower()}'"
+    return term
+
+
+def _expected_words(expected: set[str]) -> str:
+    exp = set(expected)
+    words: list[str] = []
+    if len(exp & _EXPR_START) >= 5:
+        words.append("an expression")
+        exp -= _EXPR_START
+    if len(exp & _OPERATORS) >= 5:
+        words.append("an operator")
+        exp -= _OPERATORS
+    words.extend(sorted({_word(t) for t in exp}))
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _found(tok) -> str:
+    if tok.type in ("_NL", "_INDENT", "_DEDENT", "$END"):
+        return _word(tok.type)
+    return f"'{tok.value}'"
+
+
+def _header_before(lines: list[str], line: int) -> Optional[tuple[int, str]]:
+    """The nearest code line above ``line`` (1-based), as (line, stripped text)."""
+    i = line - 2
+    while i >= 0:
+        s = lines[i].strip()
+        if s and not s.startswith("#"):
+            return i + 1, s
+        i -= 1
+    return None
+
+
+def _translate(exc, lines: list[str]) -> AetherSyntaxError:
+    """A Lark error in the user's terms: what was expected, what was found, where."""
+    if not isinstance(exc, _runtime().UnexpectedToken):
+        return AetherSyntaxError("AE100", str(exc).splitlines()[0], exc.line or 1,
+                                 exc.column or 1)
+    tok = exc.token
+    expected = set(exc.expected)
+    ttype = tok.type
+    line = getattr(tok, "line", None) or exc.line
+    column = getattr(tok, "column", None) or exc.column
+    if ttype == "$END" or line is None or line < 1:
+        line = max(1, len(lines))
+        column = len(lines[-1]) + 1 if lines else 1
+    end_col = (tok.end_column if getattr(tok, "end_column", None) and tok.end_line == line
+               else column + 1)
+    if ttype == "_INDENT":
+        return AetherSyntaxError("AE103", "unexpected indentation: no block starts here",
+                                 line, 1, line, column,
+                                 hint="only a line ending in ':' opens an indented block")
+    if "_INDENT" in expected and ttype in ("NAME", "DASH", "_DEDENT", "$END") or (
+            "_INDENT" in expected and ttype not in ("_NL",)):
+        head = _header_before(lines, line)
+        where = f" after '{head[1]}' (line {head[0]})" if head else ""
+        hline = head[0] if head else line
+        return AetherSyntaxError("AE106", f"expected an indented block{where}",
+                                 hline, 1, hline, len(lines[hline - 1]) + 1 if lines else 2,
+                                 hint="an empty block is an error; give it at least one entry")
+    text_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    m = _LEAD_WORD.match(text_line)
+    if m and m.group(2).upper() in _KEYWORDS and m.group(2).islower() and \
+            column <= m.end(2) + len(m.group(3)) + 2 and ttype != "_INDENT":
+        return AetherSyntaxError("AE107", f"'{m.group(2)}' is a reserved word and cannot be "
+                                 "used as a name", line, m.start(2) + 1, line, m.end(2) + 1)
+    if ttype == "COLON" and "EQUAL" in expected and ("RPAR" in expected or "COMMA" in expected):
+        return AetherSyntaxError("AE214", "a keyword argument is written `name=value`, not "
+                                 "`name: value`", line, column, line, end_col,
+                                 hint="run `aether migrate` to convert this file to Aether 1.2")
+    if ttype in _KEYWORDS and "NAME" in expected:
+        return AetherSyntaxError("AE107", f"'{tok.value}' is a reserved word and cannot be "
+                                 "used as a name", line, column, line, end_col)
+    if ttype == "$END":
+        return AetherSyntaxError("AE111", "the file ends in the middle of a statement; "
+                                 f"expected {_expected_words(expected)}", line, column)
+    if ttype == "_NL" and {"COLON", "EQUAL", "LPAR"} <= expected:
+        return AetherSyntaxError("AE109", "a statement must be a call, a binding or a block; "
+                                 "this line is a bare expression", line,
+                                 _first_col(lines, line), line, column,
+                                 hint="add '(...)' to call it, or ': value' to bind it")
+    if ttype == "NAME" and {"COLON", "EQUAL", "LPAR"} <= expected:
+        return AetherSyntaxError("AE109", f"unexpected word '{tok.value}': a statement must be "
+                                 "a call, a binding or a block", line, column, line, end_col)
+    if ttype in ("_NL", "_DEDENT") and not any(
+            x.strip() and not x.strip().startswith("#") for x in lines[line:]):
+        return AetherSyntaxError("AE111", "the file ends in the middle of a statement; "
+                                 f"expected {_expected_words(expected)}", line, column)
+    msg = f"expected {_expected_words(expected)}, found {_found(tok)}"
+    return AetherSyntaxError("AE100", msg, line, column, line, end_col)
+
+
+_LEAD_WORD = re.compile(r"^(\s*-?\s*)([A-Za-z_]\w*)(\s*)(?::|=|\+=|-=)")
+
+
+def _first_col(lines: list[str], line: int) -> int:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text) - len(text.lstrip()) + 1
+
+
+# ---------------------------------------------------------------- recovery
+
+def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
+          indents: list[int]) -> tuple[int, int]:
+    """Blank out the statement at the error (and its deeper block); return the range.
+
+    The first masked line becomes a placeholder call at the current block's indentation,
+    so the enclosing block never becomes empty.
+    """
+    n = len(lines)
+    line = min(max(err.recover_line, 1), n)
+    first = logical.get(line, line)
+    # Walk back over continuation lines of a bracketed expression.
+    while first > 1 and logical.get(first, first) != first:
+        first = logical[first]
+    head = lines[first - 1]
+    indent = len(head) - len(head.lstrip(" \t"))
+    last = first
+    i = first  # 0-based index of the next line
+    while i < n:
+        s = lines[i]
+        stripped = s.strip()
+        if stripped and not stripped.startswith("#"):
+            ind = len(s) - len(s.lstrip(" \t"))
+            if ind <= indent and logical.get(i + 1, i + 1) == i + 1:
+                break
+        last = i + 1
+        i += 1
+    last = max(last, line)
+    # Indentation of the block the statement sits in: the deepest open level <= indent.
+    level = 0
+    for width in indents:
+        if width <= indent:
+            level = width
+    for k in range(first - 1, last):
+        lines[k] = ""
+    lines[first - 1] = " " * level + RECOVERED + "()"
+    return first, last
+
+
+_BRACE_RE = re.compile(r"^[ \t]*(?:plugin[ \t]+[\w.\-]+[ \t]*\{|[A-Za-z_]\w*[ \t]*\{[ \t]*$)",
+                       re.M)
+
+
+def parse(text: str) -> ParseResult:
+    """Parse ``text`` (already decoded; any newline style). Never raises on bad input.
+
+    Returns the module (statements of error regions replaced by placeholders) and every
+    syntax error found, at most MAX_ERRORS.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parser = get_parser()
+    unexpected = _RT.UnexpectedInput
+    scanner = parser.parser.lexer.scanner
+    errors: list[SyntaxIssue] = []
+    masked: list[tuple[int, int]] = []
+    lines: Optional[list[str]] = None
+    current = text
+    seen: set[tuple[int, int, str]] = set()
+    while True:
+        try:
+            module = parser.parse(current)
+            return ParseResult(module, errors, masked)
+        except (unexpected, AetherSyntaxError) as exc:
+            if lines is None:
+                lines = text.split("\n")
+            if isinstance(exc, unexpected):
+                err = _translate(exc, lines)
+            else:
+                err = exc
+            key = (err.line, err.column, err.rule)
+            if key in seen:  # no progress: give up on the rest
+                return ParseResult(A.Module(1, 1, 1, 1, ()), errors, masked + [(1, len(lines))])
+            seen.add(key)
+            errors.append(SyntaxIssue(err.rule, err.message, err.line, err.column,
+                                      err.end_line, err.end_column, err.hint))
+            if len(errors) >= MAX_ERRORS:
+                return ParseResult(A.Module(1, 1, 1, 1, ()), errors, masked + [(1, len(lines))])
+            work = current.split("\n")
+            rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
+            masked.append(rng)
+            current = "\n".join(work)
