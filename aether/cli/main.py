@@ -1,0 +1,81 @@
+"""The `aether` command: one click group whose subcommands are imported only when run.
+
+Start-up time matters for a checker run once per file, so each subcommand lives in its own
+module (``aether/cli/<name>.py``) and is imported lazily. The legacy form
+``aether --check FILE`` of the reference scripts is kept and runs ``aether check FILE``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from .. import __version__
+
+__all__ = ["main", "cli"]
+
+# command name -> "module:attribute" (module under aether.cli)
+COMMANDS = {
+    "check": "check:check",
+    "explain": "explain:explain",
+    "rules": "explain:rules",
+    "fmt": "fmt:fmt",
+    "migrate": "migrate:migrate",
+    "baseline": "baseline:baseline",
+    "gate": "gate:gate",
+    "suppressions": "suppressions:suppressions",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module the first time it is needed."""
+
+    def list_commands(self, ctx):
+        return sorted(name for name in COMMANDS if self._available(name))
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        module = COMMANDS[name].split(":")[0]
+        return importlib.util.find_spec(f"aether.cli.{module}") is not None
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None or not self._available(name):
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(f"aether.cli.{module}"), attr)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--check", "check_file", metavar="FILE", default=None,
+              help="Check one file (the reference scripts' form of `aether check FILE`).")
+@click.option("--emit-error-code", is_flag=True, help="With --check: also print "
+              "AETHER_ERROR_CODE:<int> on stderr.")
+@click.option("--json-status", is_flag=True, help="With --check: print one JSON status "
+              "object on stdout.")
+@click.version_option(__version__, "-V", "--version", prog_name="aether")
+@click.pass_context
+def cli(ctx: click.Context, check_file, emit_error_code, json_status):
+    """Check, run, migrate, sign and gate .aether workflows."""
+    if ctx.invoked_subcommand is not None:
+        if check_file is not None:
+            raise click.UsageError("--check FILE cannot be combined with a subcommand")
+        return
+    if check_file is None:
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    command = ctx.command.get_command(ctx, "check")
+    ctx.invoke(command, paths=(check_file,), emit_error_code=emit_error_code,
+               json_status=json_status, single_file=True)
+
+
+def main(argv=None) -> int:
+    """Console-script entry point; returns the exit status."""
+    try:
+        return cli.main(args=argv, prog_name="aether", standalone_mode=True) or 0
+    except KeyboardInterrupt:
+        sys.stderr.write("aether: interrupted\n")
+        return 130
