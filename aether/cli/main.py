@@ -8,6 +8,8 @@ module (``aether/cli/<name>.py``) and is imported lazily. The legacy form
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
 import sys
 
 import click
@@ -79,3 +81,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("aether: interrupted\n")
         return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
+        if os.environ.get("AETHER_DEBUG"):
+            raise
+        sys.stderr.write(f"aether: internal error: {type(exc).__name__}: {exc}\n"
+                         "(this is a bug; AETHER_DEBUG=1 shows the details)\n")
+        return 27

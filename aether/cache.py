@@ -1,0 +1,106 @@
+"""The result cache: findings of files already checked, keyed by their content.
+
+One JSON file per configuration under ``<root>/.aether_cache/v1/``: its name hashes the tool
+version, the grammar, the builtin catalogue and the options that change results, and it
+maps each file's display path to the SHA-256 of its bytes and the stored result. A file
+whose bytes are unchanged is not parsed again. Written atomically (temp file +
+os.replace); a corrupt or foreign cache file is ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Optional
+
+from . import __version__
+from .diagnostics import FileResult, Finding
+
+__all__ = ["ResultCache", "cache_key", "content_digest"]
+
+_FORMAT = 1
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def cache_key(*parts: str) -> str:
+    """The cache file's name for this tool build and these result-affecting options."""
+    from .semantics.catalogue import load_catalogue
+    from .syntax import grammar_hash
+
+    raw = "\0".join((__version__, grammar_hash(), load_catalogue().digest, str(_FORMAT)) + parts)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+class ResultCache:
+    """Load once, look up and store while checking, save once at the end."""
+
+    def __init__(self, directory: str, key: str):
+        self.directory = directory
+        self.path = os.path.join(directory, "v1", key + ".json")
+        self.entries: dict[str, list] = {}
+        self.dirty = False
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.path, "rb") as fh:
+                data = json.loads(fh.read())
+            if isinstance(data, dict) and data.get("format") == _FORMAT:
+                entries = data.get("entries")
+                if isinstance(entries, dict):
+                    self.entries = entries
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def get(self, display: str, digest: str) -> Optional[FileResult]:
+        entry = self.entries.get(display)
+        if not entry or entry[0] != digest:
+            return None
+        try:
+            return FileResult(display, [Finding.from_dict(f) for f in entry[1]],
+                              [Finding.from_dict(f) for f in entry[2]], cached=True)
+        except (TypeError, KeyError, IndexError):
+            return None
+
+    def put(self, digest: str, result: FileResult) -> None:
+        self.entries[result.path] = [digest, [f.to_dict() for f in result.findings],
+                                     [f.to_dict() for f in result.suppressed]]
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache if anything changed. Failures are ignored (it is only a cache)."""
+        if not self.dirty:
+            return
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            self._mark_cache_dir()
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump({"format": _FORMAT, "version": __version__,
+                               "entries": self.entries}, fh, separators=(",", ":"))
+                os.replace(tmp, self.path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            return
+        self.dirty = False
+
+    def _mark_cache_dir(self) -> None:
+        tag = os.path.join(self.directory, "CACHEDIR.TAG")
+        if not os.path.exists(tag):
+            with open(tag, "w", encoding="ascii") as fh:
+                fh.write("Signature: 8a477f597d28d172789f06886806bc55\n"
+                         "# This file is a cache directory tag created by aether.\n")
+            with open(os.path.join(self.directory, ".gitignore"), "w", encoding="ascii") as fh:
+                fh.write("# Automatically created by aether.\n*\n")

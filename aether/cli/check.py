@@ -1,0 +1,181 @@
+"""`aether check`: check files and directories, print a report, exit with the status code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+
+from .common import COLOR_CHOICES, atomic_output, use_color, split_csv
+
+FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, file_okay=True,
+                                                    allow_dash=True, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="text",
+              show_default=True, help="Report format.")
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
+              help="Write the report to this file (atomically) instead of stdout.")
+@click.option("--select", multiple=True, metavar="RULES",
+              help="Only these rules (ids, prefixes like AE3, or names; comma-separated).")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching GLOB when searching directories (adds to config).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: CPU count).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the cache lives (default: .aether_cache beside the config).")
+@click.option("--no-suppress", is_flag=True,
+              help="Ignore inline `# aether: ignore[...]` comments (audit mode).")
+@click.option("--stdin-filename", default=None, metavar="PATH",
+              help="The path to report for input read from `-`.")
+@click.option("--emit-error-code", is_flag=True,
+              help="Also print AETHER_ERROR_CODE:<int> on stderr.")
+@click.option("--json-status", is_flag=True,
+              help="Print one JSON status object per file on stdout (instead of the report).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Use this configuration file.")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("--show-source/--no-show-source", default=True,
+              help="Show source lines under findings (text format).")
+@click.option("--show-suppressed", is_flag=True, help="Also list suppressed findings.")
+@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+              help="Colour in text output (auto: only on a terminal without NO_COLOR).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or hints on stderr.")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=None, metavar="BYTES",
+              help="Skip (with AE006) files larger than this.")
+@click.pass_context
+def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclude=(),
+          jobs=None, no_cache=False, cache_dir=None, no_suppress=False, stdin_filename=None,
+          emit_error_code=False, json_status=False, config_file=None, isolated=False,
+          show_source=True, show_suppressed=False, color="auto", exit_zero=False,
+          quiet=False, max_file_size=None, single_file=False):
+    """Check .aether files (directories are searched for *.aether).
+
+    Exit status: for one file, its status code (0, 20 PARSE_ERROR, 25 VALIDATION_ERROR,
+    26 IO_ERROR...); for several, 0 when all pass, else the most fundamental status among
+    them (see docs/cli.md).
+    """
+    from ..checker import CheckOptions, RuleFilter
+    from ..codes import Status
+    from ..config import ConfigError, load_config
+    from ..diagnostics import FileResult, aggregate_status
+    from ..source import DEFAULT_MAX_FILE_SIZE
+    from ..walk import SourceFile, display_path, iter_files
+
+    err = click.get_text_stream("stderr")
+    paths = paths or (".",)
+    start = next((p for p in paths if p != "-"), ".")
+    try:
+        config = load_config(start, config_file, isolated)
+    except ConfigError as exc:
+        _fail(err, Status.IO_ERROR, f"aether: {exc}", emit_error_code)
+    if not quiet:
+        for warning in config.warnings:
+            err.write(f"warning: {warning}\n")
+    sel = split_csv(select) if select else config.select
+    rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
+    options = CheckOptions(rules=rules, suppress=not no_suppress,
+                           max_file_size=max_file_size or config.max_file_size
+                           or DEFAULT_MAX_FILE_SIZE, keep_source=True)
+
+    results: list[FileResult] = []
+    began = time.perf_counter()
+    if "-" in paths:
+        if len(paths) > 1:
+            raise click.UsageError("`-` (stdin) cannot be combined with other paths")
+        results.append(_check_stdin(stdin_filename or "<stdin>", options))
+        files = []
+    else:
+        if single_file:  # `aether --check FILE`: exactly that path, never a directory walk
+            files = [SourceFile(paths[0], display_path(paths[0]), explicit=True)]
+        else:
+            files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
+        results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err)
+
+    if not files and "-" not in paths and not results:
+        if not quiet:
+            err.write("warning: no .aether files found\n")
+
+    if json_status:
+        import json
+
+        from ..output import json_status as status_obj
+        out = sys.stdout
+        for r in results:
+            out.write(json.dumps(status_obj(r), ensure_ascii=False) + "\n")
+    else:
+        from ..output import write_report
+
+        colour = use_color(color, output_file is None and sys.stdout.isatty())
+        with atomic_output(output_file) as out:
+            write_report(fmt, results, out, color=colour and fmt == "text",
+                         show_source=show_source, show_suppressed=show_suppressed)
+
+    status = results[0].status if len(results) == 1 else aggregate_status(
+        r.status for r in results)
+    if not quiet and fmt == "text" and not json_status:
+        _hints(results, time.perf_counter() - began, err)
+    if emit_error_code:
+        err.write(f"AETHER_ERROR_CODE:{int(status)}\n")
+    ctx.exit(0 if exit_zero else int(status))
+
+
+def _fail(err, status, message, emit_error_code):
+    err.write(message + "\n")
+    if emit_error_code:
+        err.write(f"AETHER_ERROR_CODE:{int(status)}\n")
+    raise SystemExit(int(status))
+
+
+def _check_stdin(display, options):
+    from ..checker import check_text
+    from ..diagnostics import FileResult
+    from ..fingerprint import assign_fingerprints
+    from ..source import decode_source
+
+    data = sys.stdin.buffer.read(options.max_file_size + 1)
+    decoded = decode_source(data, options.max_file_size)
+    if decoded.error is not None:
+        return FileResult(display, assign_fingerprints(display, [decoded.error.with_(
+            content="<io>")]))
+    return check_text(decoded.text, display, options)
+
+
+def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
+    from ..cache import ResultCache, cache_key
+    from ..runner import attach_sources, check_files, default_jobs
+
+    cache = None
+    if not no_cache and config.cache and len(files) > 1:
+        directory = cache_dir or config.cache_dir or os.path.join(config.root, ".aether_cache")
+        key = cache_key(repr(sorted(options.rules.select or ())),
+                        repr(sorted(options.rules.ignore)), str(options.suppress),
+                        str(options.max_file_size))
+        cache = ResultCache(directory, key)
+    n_jobs = jobs or config.jobs or default_jobs()
+    progress = None
+    if not quiet and err.isatty() and len(files) > 200:
+        def progress(done, total):
+            err.write(f"\rchecked {done}/{total} files")
+            if done == total:
+                err.write("\r\033[K")
+            err.flush()
+    results = check_files(files, options, n_jobs, cache, progress)
+    if cache is not None:
+        cache.save()
+    attach_sources(results, files, options.max_file_size)
+    return results
+
+
+def _hints(results, seconds, err):
+    legacy = sum(1 for r in results if any(f.rule.startswith("AE2") for f in r.findings))
+    if legacy:
+        err.write(f"hint: {legacy} file{'s' if legacy != 1 else ''} use legacy-dialect "
+                  "constructs; `aether migrate PATH` shows the conversion as a diff\n")

@@ -1,0 +1,52 @@
+"""Small helpers shared by the CLI commands: colour choice, CSV options, atomic report files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from typing import Iterator, Optional, TextIO
+
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def use_color(choice: str, is_terminal: bool) -> bool:
+    """Colour for ``--color``: auto means a terminal, NO_COLOR unset and TERM not dumb."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return is_terminal and os.environ.get("TERM") != "dumb"
+
+
+def split_csv(values) -> tuple[str, ...]:
+    """``("AE1,AE2", "AE3")`` -> ``("AE1", "AE2", "AE3")``."""
+    out: list[str] = []
+    for v in values or ():
+        out.extend(part.strip() for part in v.split(",") if part.strip())
+    return tuple(out)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Optional[str]) -> Iterator[TextIO]:
+    """stdout, or a text file written beside ``path`` and moved into place when complete."""
+    if path is None:
+        yield sys.stdout
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".aether-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

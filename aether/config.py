@@ -1,0 +1,148 @@
+"""Project configuration: ``[tool.aether]`` in pyproject.toml or an ``aether.toml``.
+
+Found by walking up from the checked path; the nearest file wins (an ``aether.toml`` beats
+a ``pyproject.toml`` in the same folder, and a pyproject.toml without ``[tool.aether]`` is
+skipped). Keys may be written with ``-`` or ``_``. Unknown keys produce warnings, wrong
+types a :class:`ConfigError`. Command-line flags override what is read here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+__all__ = ["Config", "ConfigError", "load_config", "find_config_file", "KNOWN_KEYS"]
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used (unreadable, bad TOML, wrong types)."""
+
+
+KNOWN_KEYS = {
+    "select": list, "ignore": list, "exclude": list, "extend-exclude": list,
+    "jobs": int, "cache": bool, "cache-dir": str, "max-file-size": int,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings after reading a file (``path`` None when no file was found)."""
+
+    path: Optional[str] = None
+    root: str = "."
+    select: Optional[tuple[str, ...]] = None
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    jobs: Optional[int] = None
+    cache: bool = True
+    cache_dir: Optional[str] = None
+    max_file_size: Optional[int] = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def find_config_file(start: str) -> Optional[tuple[str, bool]]:
+    """``(path, is_pyproject)`` of the nearest config file at or above ``start``."""
+    current = os.path.abspath(start)
+    if not os.path.isdir(current):
+        current = os.path.dirname(current)
+    while True:
+        candidate = os.path.join(current, "aether.toml")
+        if os.path.isfile(candidate):
+            return candidate, False
+        candidate = os.path.join(current, "pyproject.toml")
+        if os.path.isfile(candidate) and _has_tool_aether(candidate):
+            return candidate, True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _has_tool_aether(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"[tool.aether" in fh.read()
+    except OSError:
+        return False
+
+
+def _read_toml(path: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _coerce(key: str, value: Any, where: str) -> Any:
+    expected = KNOWN_KEYS[key]
+    if expected is list:
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise ConfigError(f"{where}: '{key}' must be a list of strings")
+    if expected is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{key}' must be true or false")
+    if expected is int and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ConfigError(f"{where}: '{key}' must be a positive integer")
+    if expected is str and not isinstance(value, str):
+        raise ConfigError(f"{where}: '{key}' must be a string")
+    return value
+
+
+def load_config(start: str = ".", explicit: Optional[str] = None,
+                isolated: bool = False) -> Config:
+    """Read the configuration for a run over ``start`` (or the file ``explicit``).
+
+    Raises ConfigError for a file that exists but cannot be used.
+    """
+    if isolated:
+        return Config(root=os.getcwd())
+    if explicit is not None:
+        if not os.path.isfile(explicit):
+            raise ConfigError(f"config file not found: {explicit}")
+        found: Optional[tuple[str, bool]] = (explicit, explicit.endswith("pyproject.toml"))
+    else:
+        found = find_config_file(start)
+    if found is None:
+        return Config(root=os.getcwd())
+    path, is_pyproject = found
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("aether", {}) if is_pyproject else data.get("aether", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.aether] must be a table")
+    where = f"{path} [tool.aether]" if is_pyproject else path
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    for raw_key, value in table.items():
+        key = raw_key.replace("_", "-")
+        if key not in KNOWN_KEYS:
+            warnings.append(f"{where}: unknown key '{raw_key}' (known: "
+                            f"{', '.join(sorted(KNOWN_KEYS))})")
+            continue
+        values[key] = _coerce(key, value, where)
+    root = os.path.dirname(os.path.abspath(path))
+    cache_dir = values.get("cache-dir")
+    if cache_dir is not None and not os.path.isabs(cache_dir):
+        cache_dir = os.path.join(root, cache_dir)
+    return Config(
+        path=path, root=root,
+        select=values.get("select"),
+        ignore=values.get("ignore", ()),
+        exclude=values.get("exclude", ()) + values.get("extend-exclude", ()),
+        jobs=values.get("jobs"),
+        cache=values.get("cache", True),
+        cache_dir=cache_dir,
+        max_file_size=values.get("max-file-size"),
+        warnings=tuple(warnings),
+    )

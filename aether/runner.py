@@ -1,0 +1,163 @@
+"""Check many files: the result cache, a process pool for ``--jobs``, results in input order.
+
+Every tool that needs results for a tree (check, baseline, classify) calls
+:func:`check_files`. Workers are forked after the parser and catalogue are loaded, so
+each starts warm. A crash inside the checker becomes an AE999 finding for that file, never
+a traceback (the checker must never crash; the test-suite hunts for it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+from .cache import ResultCache, content_digest
+from .checker import CheckOptions, check_text
+from .diagnostics import FileResult, Finding
+from .fingerprint import assign_fingerprints
+from .source import decode_source, read_source
+from .walk import SourceFile
+
+__all__ = ["check_files", "check_one", "RunStats", "default_jobs"]
+
+_CHUNK = 32
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class RunStats:
+    files: int = 0
+    cached: int = 0
+    lines: int = 0
+
+
+def _internal_error(display: str, exc: BaseException) -> FileResult:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if os.environ.get("AETHER_DEBUG"):
+        sys.stderr.write(traceback.format_exc())
+    finding = Finding("AE999", f"internal error while checking this file: {detail}",
+                      hint="please report this with the file (AETHER_DEBUG=1 shows details)",
+                      content="<internal>")
+    return FileResult(display, assign_fingerprints(display, [finding]))
+
+
+def _check_data(display: str, data: bytes, options: CheckOptions) -> FileResult:
+    decoded = decode_source(data, options.max_file_size)
+    if decoded.error is not None:
+        return FileResult(display, assign_fingerprints(
+            display, [decoded.error.with_(content="<io>")]))
+    try:
+        return check_text(decoded.text, display, options)
+    except RecursionError as exc:  # defensive: nesting limits should prevent it
+        return _internal_error(display, exc)
+    except Exception as exc:  # noqa: BLE001 - the one place a checker bug is contained
+        return _internal_error(display, exc)
+
+
+def check_one(src: SourceFile, options: CheckOptions) -> tuple[FileResult, Optional[str], int]:
+    """Check one file: (result, content digest or None when unreadable, line count)."""
+    read = read_source(src.path, options.max_file_size)
+    if read.error is not None:
+        return (FileResult(src.display, assign_fingerprints(
+            src.display, [read.error.with_(content="<io>")])), None, 0)
+    digest = content_digest(read.data)
+    try:
+        result = check_text(read.text, src.display, options)
+    except Exception as exc:  # noqa: BLE001
+        result = _internal_error(src.display, exc)
+    return result, digest, read.text.count("\n") + 1
+
+
+def _work(batch: list[tuple[int, str, str, bytes]], options: CheckOptions):
+    """Worker: check already-read files; results go back without their source text."""
+    out = []
+    for index, display, _path, data in batch:
+        result = _check_data(display, data, options)
+        result.source = None
+        out.append((index, result))
+    return out
+
+
+def _warm() -> None:
+    from .semantics.catalogue import load_catalogue
+    from .syntax.parser import get_parser
+
+    get_parser()
+    load_catalogue()
+
+
+def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 1,
+                cache: Optional[ResultCache] = None,
+                progress: Optional[Callable[[int, int], None]] = None,
+                stats: Optional[RunStats] = None) -> list[FileResult]:
+    """Results for ``files``, in the same order.
+
+    Files are read in this process (to consult the cache by content); only cache misses
+    are parsed, in ``jobs`` worker processes when there are enough of them.
+    """
+    stats = stats if stats is not None else RunStats()
+    results: list[Optional[FileResult]] = [None] * len(files)
+    todo: list[tuple[int, str, str, bytes]] = []
+    digests: dict[int, str] = {}
+    for i, src in enumerate(files):
+        read = read_source(src.path, options.max_file_size)
+        if read.error is not None:
+            results[i] = FileResult(src.display, assign_fingerprints(
+                src.display, [read.error.with_(content="<io>")]))
+            continue
+        digest = content_digest(read.data)
+        digests[i] = digest
+        if cache is not None:
+            hit = cache.get(src.display, digest)
+            if hit is not None:
+                results[i] = hit
+                stats.cached += 1
+                continue
+        todo.append((i, src.display, src.path, read.data))
+    stats.files = len(files)
+    if jobs > 1 and len(todo) > _CHUNK:
+        _warm()
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("fork") if "fork" in \
+            multiprocessing.get_all_start_methods() else None
+        batches = [todo[k:k + _CHUNK] for k in range(0, len(todo), _CHUNK)]
+        done = 0
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            for batch_result in pool.map(_work, batches, [options] * len(batches)):
+                for index, result in batch_result:
+                    results[index] = result
+                done += len(batch_result)
+                if progress:
+                    progress(done, len(todo))
+    else:
+        for n, (index, display, _path, data) in enumerate(todo, 1):
+            results[index] = _check_data(display, data, options)
+            if progress:
+                progress(n, len(todo))
+    if cache is not None:
+        for index, display, _path, _data in todo:
+            result = results[index]
+            if result is not None and not any(f.rule == "AE999" for f in result.findings):
+                cache.put(digests[index], result)
+    return [r for r in results if r is not None]
+
+
+def attach_sources(results: Sequence[FileResult], files: Sequence[SourceFile],
+                   max_size: int) -> None:
+    """Fill ``source`` of results that have findings (for snippets in text output)."""
+    for result, src in zip(results, files):
+        if result.source is None and (result.findings or result.suppressed):
+            read = read_source(src.path, max_size)
+            if read.text is not None:
+                result.source = read.text

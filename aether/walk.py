@@ -1,0 +1,122 @@
+"""Find the files a command should process: paths given, directories searched for *.aether.
+
+Directories are walked recursively in sorted order, skipping hidden folders, virtual
+environments and caches, and anything matching an exclude glob. A file named explicitly is
+always processed (even if excluded or not ending in .aether), like ruff; a path that does
+not exist is passed through so the reader can report it (AE001).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+__all__ = ["SourceFile", "iter_files", "display_path", "EXTENSION", "SKIP_DIRS"]
+
+EXTENSION = ".aether"
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+                       ".aether_cache", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to process: ``path`` to open, ``display`` to show (cwd-relative, posix)."""
+
+    path: str
+    display: str
+    explicit: bool = False
+
+
+def display_path(path: str, cwd: Optional[str] = None) -> str:
+    """``path`` relative to ``cwd`` when inside it, with ``/`` separators."""
+    cwd = cwd or os.getcwd()
+    absolute = os.path.abspath(path)
+    try:
+        rel = os.path.relpath(absolute, cwd)
+    except ValueError:  # another drive on Windows
+        rel = absolute
+    if rel.startswith(".."):
+        rel = absolute
+    return Path(rel).as_posix()
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern:
+    """A glob where ``**`` crosses folders and ``*`` stays within one; matches a suffix."""
+    pattern = pattern.strip().replace("\\", "/")
+    anchored = pattern.startswith("/")
+    pattern = pattern.lstrip("/")
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            j = i
+            while j < len(pattern) and pattern[j] not in "*?":
+                j += 1
+            out.append(re.escape(pattern[i:j]))
+            i = j
+    prefix = "^" if anchored else "^(?:.*/)?"
+    return re.compile(prefix + "".join(out) + "(?:/.*)?$")
+
+
+def is_excluded(rel_posix: str, patterns: Sequence[str]) -> bool:
+    """Whether a root-relative posix path matches one of the exclude globs."""
+    return any(_glob_regex(p).match(rel_posix) or fnmatch.fnmatch(rel_posix, p)
+               for p in patterns if p.strip())
+
+
+def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional[str] = None,
+               cwd: Optional[str] = None) -> Iterator[SourceFile]:
+    """Yield the files to process for ``paths``, each once, directories in sorted order.
+
+    ``exclude`` globs are matched against paths relative to ``root`` (the configuration's
+    folder; defaults to the working directory).
+    """
+    cwd = cwd or os.getcwd()
+    root_abs = os.path.abspath(root or cwd)
+    seen: set[str] = set()
+
+    def rel_to_root(p: str) -> str:
+        try:
+            return Path(os.path.relpath(p, root_abs)).as_posix()
+        except ValueError:
+            return Path(p).as_posix()
+
+    for given in paths:
+        absolute = os.path.abspath(given)
+        if os.path.isdir(absolute):
+            for dirpath, dirnames, filenames in os.walk(absolute):
+                dirnames[:] = sorted(
+                    d for d in dirnames
+                    if d not in SKIP_DIRS and not d.startswith(".")
+                    and not is_excluded(rel_to_root(os.path.join(dirpath, d)), exclude))
+                for name in sorted(filenames):
+                    if not name.endswith(EXTENSION):
+                        continue
+                    full = os.path.join(dirpath, name)
+                    if full in seen or is_excluded(rel_to_root(full), exclude):
+                        continue
+                    seen.add(full)
+                    yield SourceFile(full, display_path(full, cwd))
+        else:
+            if absolute in seen:
+                continue
+            seen.add(absolute)
+            yield SourceFile(given, display_path(given, cwd), explicit=True)
