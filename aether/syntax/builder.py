@@ -12,6 +12,7 @@ import re
 
 from .. import ast as A
 from .errors import AetherSyntaxError
+from .lalr import Tok
 
 __all__ = ["AstBuilder", "unescape", "duration_seconds"]
 
@@ -250,7 +251,7 @@ class AstBuilder:
 
     def index(self, c):
         value, close = c[0], c[-1]
-        exprs = [x for x in c[2:-1] if not isinstance(x, str)]
+        exprs = [x for x in c[2:-1] if not isinstance(x, Tok)]
         if len(exprs) == 1:
             idx = exprs[0]
         else:  # Name[A, B]: only meaningful as a type hint; the validator checks where
@@ -281,7 +282,7 @@ class AstBuilder:
                       func, tuple(args), tuple(keywords))
 
     def arguments(self, c):
-        return [a for a in c if not isinstance(a, str)]
+        return [a for a in c if not isinstance(a, Tok)]
 
     def kwarg(self, c):
         name, value = c[0], c[2]
@@ -325,7 +326,7 @@ class AstBuilder:
 
     def list(self, c):
         open_, close = c[0], c[-1]
-        items = tuple(x for x in c[1:-1] if not isinstance(x, str))
+        items = tuple(x for x in c[1:-1] if not isinstance(x, Tok))
         return A.ListExpr(open_.line, open_.column, close.end_line, close.end_column, items)
 
     def dict(self, c):

@@ -14,8 +14,9 @@ import re
 from typing import Iterator, Optional
 
 from .errors import AetherSyntaxError
+from .lalr import Tok
 
-__all__ = ["lexer_class", "Scanner", "MAX_NESTING", "Comment"]
+__all__ = ["Scanner", "MAX_NESTING", "Comment"]
 
 MAX_NESTING = 100
 
@@ -29,26 +30,24 @@ class Comment(tuple):
 
 
 class Scanner:
-    """Turns source text into Lark tokens. Built once per grammar; reusable, not thread-safe.
+    """Turns source text into tokens. Built once per grammar; reusable, not thread-safe.
 
     After (or during) a scan, ``comments``, ``indent_stack`` and ``logical_start`` describe
     what was seen, for error recovery and for tools that keep comments.
     """
 
-    def __init__(self, terminals, token_class):
-        Token = self.Token = token_class
+    def __init__(self, terminals):
         keywords: dict[str, str] = {}
         ops: dict[str, str] = {}
         regex_terms: dict[str, str] = {}
-        for term in terminals:
-            pattern = term.pattern
-            if pattern.type == "str":
-                if pattern.value.isidentifier():
-                    keywords[pattern.value] = term.name
-                elif term.name != "_NL":
-                    ops[pattern.value] = term.name
+        for name, kind, pattern in terminals:
+            if kind == "str":
+                if pattern.isidentifier():
+                    keywords[pattern] = name
+                elif name != "_NL":
+                    ops[pattern] = name
             else:
-                regex_terms[term.name] = pattern.to_regexp()
+                regex_terms[name] = pattern
         self.keywords = keywords
         self.ops = ops
         op_alt = "|".join(re.escape(o) for o in sorted(ops, key=len, reverse=True))
@@ -77,7 +76,7 @@ class Scanner:
         """
         keywords = self.keywords
         ops = self.ops
-        Token = self.Token
+        Token = Tok
         comments = self.comments = []
         indents = self.indent_stack = [0]
         logical = self.logical_start = {}
@@ -94,7 +93,7 @@ class Scanner:
             if kind == "NL":
                 if not at_bol and not brackets:
                     yield Token("_NL", "\n", start, line, start - line_start + 1,
-                                line, start - line_start + 2, start + 1)
+                                line, start - line_start + 2)
                     at_bol = True
                 line += 1
                 line_start = start + 1
@@ -121,11 +120,11 @@ class Scanner:
                             "AE110", f"blocks are nested more than {MAX_NESTING} levels deep",
                             line, column)
                     indents.append(width)
-                    yield Token("_INDENT", "", start, line, 1, line, column, start)
+                    yield Token("_INDENT", "", start, line, 1, line, column)
                 elif width < top:
                     while width < indents[-1]:
                         indents.pop()
-                        yield Token("_DEDENT", "", start, line, column, line, column, start)
+                        yield Token("_DEDENT", "", start, line, column, line, column)
                     if width != indents[-1]:
                         raise AetherSyntaxError(
                             "AE104",
@@ -133,11 +132,10 @@ class Scanner:
                             f"block (expected {indents[-1]} spaces)",
                             line, column)
             logical[line] = logical_line
-            end = m.end()
             value = m.group()
             if kind == "NAME":
                 yield Token(keywords.get(value, "NAME"), value, start, line, column,
-                            line, column + len(value), end)
+                            line, column + len(value))
             elif kind == "OP":
                 if value in _OPEN:
                     if len(brackets) >= MAX_NESTING:
@@ -157,7 +155,7 @@ class Scanner:
                             f"'{value}' does not match '{opener}' opened at line {oline}, "
                             f"column {ocol} (expected '{_OPEN[opener]}')",
                             line, column, recover_line=oline)
-                yield Token(ops[value], value, start, line, column, line, column + len(value), end)
+                yield Token(ops[value], value, start, line, column, line, column + len(value))
             elif kind == "ERROR":
                 if value in "\"'":
                     raise AetherSyntaxError(
@@ -168,7 +166,7 @@ class Scanner:
                     "AE101", f"unexpected character '{shown}' (U+{ord(value):04X})",
                     line, column)
             else:
-                yield Token(kind, value, start, line, column, line, column + len(value), end)
+                yield Token(kind, value, start, line, column, line, column + len(value))
         if brackets:
             opener, oline, ocol = brackets[-1]
             raise AetherSyntaxError(
@@ -177,24 +175,6 @@ class Scanner:
         pos = len(text)
         if not at_bol:
             col = pos - line_start + 1
-            yield Token("_NL", "\n", pos, line, col, line, col, pos)
+            yield Token("_NL", "\n", pos, line, col, line, col)
         for _ in range(len(indents) - 1):
-            yield Token("_DEDENT", "", pos, line, 1, line, 1, pos)
-
-
-def lexer_class(base, token_class):
-    """A Lark custom-lexer class (subclass of the runtime's ``Lexer``) around Scanner."""
-
-    class AetherLexer(base):
-        __future_interface__ = 2
-
-        def __init__(self, lexer_conf):
-            self.scanner = Scanner(lexer_conf.terminals, token_class)
-
-        def lex(self, lexer_state, parser_state):
-            text = lexer_state.text
-            if not isinstance(text, str):  # a lark TextSlice
-                text = text.text
-            return self.scanner.scan(text)
-
-    return AetherLexer
+            yield Token("_DEDENT", "", pos, line, 1, line, 1)

@@ -1,24 +1,24 @@
 """Parse Aether 1.2 source into an :class:`aether.ast.Module`, collecting every syntax error.
 
-This is the only module (with its siblings in ``aether.syntax``) that imports Lark. The
-LALR parser is built once per process: from the pre-computed tables in ``_tables.py``
-when they match ``grammar/aether.lark`` (fast start-up), else from the grammar itself.
-After an error the offending statement (and its indented block) is masked out and the
-file is parsed again, so one run reports the errors of every statement.
+Lark computes the LALR tables (:mod:`aether.syntax.tables`, the only module that imports
+Lark); the parser is built from them once per process and builds AST nodes directly on
+each reduce (no intermediate parse tree). After an error the offending statement (and its
+indented block) is masked out and the file is parsed again, so one run reports the errors
+of every statement.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Optional
 
 from .. import ast as A
-from ..resources import grammar_path
 from .builder import AstBuilder
 from .errors import AetherSyntaxError
-from .lexer import lexer_class
+from .lalr import Parser, UnexpectedToken
+from .lexer import Scanner
+from .tables import grammar_hash, grammar_text, load_tables
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
            "MAX_ERRORS", "RECOVERED"]
@@ -26,86 +26,15 @@ __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash"
 MAX_ERRORS = 25
 RECOVERED = "__aether_recovered__"
 
-_PARSER = None
-_RT = None  # the Lark runtime in use: the generated stand-alone module, or lark itself
-_GRAMMAR: Optional[str] = None
+_PARSER: Optional[tuple[Parser, Scanner]] = None
 
 
-def grammar_text() -> str:
-    """The text of ``grammar/aether.lark``."""
-    global _GRAMMAR
-    if _GRAMMAR is None:
-        _GRAMMAR = grammar_path().read_text(encoding="utf-8")
-    return _GRAMMAR
-
-
-def grammar_hash() -> str:
-    """SHA-256 (hex) of the grammar file: part of cache keys and baseline metadata."""
-    return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
-
-
-_OPTIONS = dict(parser="lalr", maybe_placeholders=False, keep_all_tokens=False)
-
-
-class _LarkRuntime:
-    """The names we use from Lark, taken from the real package (slow-start fallback)."""
-
-    def __init__(self):
-        import lark
-        from lark.exceptions import UnexpectedInput, UnexpectedToken
-        from lark.lexer import Lexer
-
-        self.Lark, self.Token, self.Lexer = lark.Lark, lark.Token, Lexer
-        self.UnexpectedInput, self.UnexpectedToken = UnexpectedInput, UnexpectedToken
-
-
-def _runtime():
-    global _RT
-    if _RT is None:
-        try:
-            from . import _standalone as rt
-        except ImportError:  # not generated yet
-            rt = None
-        if rt is None or rt.GRAMMAR_SHA256 != grammar_hash():
-            rt = _LarkRuntime()
-        _RT = rt
-    return _RT
-
-
-def build_parser_from_grammar(strict: bool = False):
-    """Build the LALR parser with Lark from the grammar text (tens of milliseconds)."""
-    rt = _LarkRuntime()
-    return rt.Lark(grammar_text(), transformer=AstBuilder(), strict=strict,
-                   lexer=lexer_class(rt.Lexer, rt.Token), **_OPTIONS)
-
-
-def serialize_tables() -> tuple[dict, dict]:
-    """The parser's tables as plain data, for ``tools/build_parser_tables.py``."""
-    from lark.grammar import Rule
-    from lark.lexer import TerminalDef
-
-    rt = _LarkRuntime()
-    parser = rt.Lark(grammar_text(), lexer=lexer_class(rt.Lexer, rt.Token), **_OPTIONS)
-    data, memo = parser.memo_serialize([TerminalDef, Rule])
-    data["options"]["lexer"] = "<custom>"
-    data["parser"]["lexer_conf"]["lexer_type"] = "<custom>"
-    return data, memo
-
-
-def get_parser():
-    """The process-wide parser (loaded on first use)."""
+def get_parser() -> tuple[Parser, Scanner]:
+    """The process-wide parser and scanner (built on first use)."""
     global _PARSER
     if _PARSER is None:
-        rt = _runtime()
-        if isinstance(rt, _LarkRuntime):
-            _PARSER = build_parser_from_grammar()
-        else:
-            lexer = lexer_class(rt.Lexer, rt.Token)
-            data = dict(rt.DATA)  # only the two lexer slots are replaced
-            data["options"] = dict(data["options"], lexer=lexer)
-            data["parser"] = dict(data["parser"])
-            data["parser"]["lexer_conf"] = dict(data["parser"]["lexer_conf"], lexer_type=lexer)
-            _PARSER = rt.Lark._load_from_dict(data, rt.MEMO, transformer=AstBuilder())
+        tables = load_tables()
+        _PARSER = (Parser(tables, AstBuilder()), Scanner(tables.terminals))
     return _PARSER
 
 
@@ -205,16 +134,13 @@ def _header_before(lines: list[str], line: int) -> Optional[tuple[int, str]]:
     return None
 
 
-def _translate(exc, lines: list[str]) -> AetherSyntaxError:
-    """A Lark error in the user's terms: what was expected, what was found, where."""
-    if not isinstance(exc, _runtime().UnexpectedToken):
-        return AetherSyntaxError("AE100", str(exc).splitlines()[0], exc.line or 1,
-                                 exc.column or 1)
+def _translate(exc: UnexpectedToken, lines: list[str]) -> AetherSyntaxError:
+    """A parser error in the user's terms: what was expected, what was found, where."""
     tok = exc.token
     expected = set(exc.expected)
     ttype = tok.type
-    line = getattr(tok, "line", None) or exc.line
-    column = getattr(tok, "column", None) or exc.column
+    line = tok.line
+    column = tok.column
     if ttype == "$END" or line is None or line < 1:
         line = max(1, len(lines))
         column = len(lines[-1]) + 1 if lines else 1
@@ -326,9 +252,7 @@ def parse(text: str) -> ParseResult:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    parser = get_parser()
-    unexpected = _RT.UnexpectedInput
-    scanner = parser.parser.lexer.scanner
+    parser, scanner = get_parser()
     errors: list[SyntaxIssue] = []
     masked: list[tuple[int, int]] = []
     lines: Optional[list[str]] = None
@@ -336,12 +260,12 @@ def parse(text: str) -> ParseResult:
     seen: set[tuple[int, int, str]] = set()
     while True:
         try:
-            module = parser.parse(current)
+            module = parser.parse(scanner.scan(current))
             return ParseResult(module, errors, masked)
-        except (unexpected, AetherSyntaxError) as exc:
+        except (UnexpectedToken, AetherSyntaxError) as exc:
             if lines is None:
                 lines = text.split("\n")
-            if isinstance(exc, unexpected):
+            if isinstance(exc, UnexpectedToken):
                 err = _translate(exc, lines)
             else:
                 err = exc

@@ -1,0 +1,160 @@
+"""The LALR(1) parse loop: drive Lark's tables over our tokens, building AST nodes on reduce.
+
+Lark's own loop (``ParserState.feed_token``) builds generic trees or calls transformer
+callbacks through several wrappers, and looks rules up by hashing Python objects on every
+reduce. This loop does the same shift/reduce work with integer-coded tables and one
+pre-bound callable per rule, which is most of what makes the checker fast. Children are
+passed exactly as Lark would pass them to an inline transformer: ``_``-rules are spliced
+into their parent, filtered terminals dropped, ``?rules`` with one child passed through.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .tables import DROP, KEEP, SPLICE, Tables
+
+__all__ = ["Parser", "UnexpectedToken", "Tok"]
+
+
+class Tok:
+    """A token: ``type`` (terminal name), ``value`` and its span (1-based, end exclusive)."""
+
+    __slots__ = ("type", "value", "line", "column", "end_line", "end_column", "pos")
+
+    def __init__(self, type_, value, pos, line, column, end_line, end_column):
+        self.type = type_
+        self.value = value
+        self.pos = pos
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+
+    def __repr__(self) -> str:
+        return f"Tok({self.type}, {self.value!r}, {self.line}:{self.column})"
+
+
+class UnexpectedToken(Exception):
+    """The parser cannot accept ``token`` here; ``expected`` names the terminals it could."""
+
+    def __init__(self, token: Tok, expected: set[str]):
+        super().__init__(f"unexpected {token.type} at {token.line}:{token.column}")
+        self.token = token
+        self.expected = expected
+
+
+def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> Callable:
+    """A callable turning a rule's child values into its value (node, list to splice, ...)."""
+    name = alias or origin
+    inline = origin.startswith("_") and not alias
+    callback = None if inline else getattr(builder, name, None)
+    simple = all(m == KEEP for m in modes)
+
+    if simple:
+        def collect(args):
+            return args
+    else:
+        def collect(args):
+            out = []
+            for mode, value in zip(modes, args):
+                if mode == KEEP:
+                    out.append(value)
+                elif mode == SPLICE:
+                    out.extend(value)
+            return out
+
+    if inline:
+        return collect
+    if callback is None and not (expand1 and not alias):
+        raise LookupError(f"the AST builder has no method for grammar rule '{name}'")
+    if expand1 and not alias:
+        if callback is None:  # a pure pass-through rule such as `?expr: or_expr`
+            def passthrough(args):
+                children = collect(args)
+                if len(children) != 1:
+                    raise LookupError(f"the AST builder has no method for '{name}'")
+                return children[0]
+            return passthrough
+        def reduce_expand1(args):
+            children = collect(args)
+            if len(children) == 1:
+                return children[0]
+            return callback(children)
+        return reduce_expand1
+    if simple:
+        return callback
+
+    def reduce(args):
+        return callback(collect(args))
+    return reduce
+
+
+class Parser:
+    """An LALR parser for the tables, building values with ``builder``'s methods."""
+
+    def __init__(self, tables: Tables, builder):
+        self.tables = tables
+        self.states = tables.states
+        self.start = tables.start
+        self.end = tables.end
+        self.reducers = tuple(
+            (len(modes), _make_reducer(origin, alias, expand1, modes, builder), origin)
+            for origin, alias, expand1, modes in tables.rules)
+
+    def parse(self, tokens: Iterable[Tok]):
+        """The start rule's value for ``tokens``. Raises UnexpectedToken."""
+        states = self.states
+        reducers = self.reducers
+        state_stack = [self.start]
+        value_stack: list = []
+        push_state = state_stack.append
+        push_value = value_stack.append
+        for tok in tokens:
+            ttype = tok.type
+            while True:
+                code = states[state_stack[-1]].get(ttype)
+                if code is None:
+                    raise UnexpectedToken(tok, self.expected(state_stack[-1]))
+                if code >= 0:
+                    push_state(code)
+                    push_value(tok)
+                    break
+                size, reducer, origin = reducers[~code]
+                if size:
+                    args = value_stack[-size:]
+                    del value_stack[-size:]
+                    del state_stack[-size:]
+                else:
+                    args = []
+                push_value(reducer(args))
+                push_state(states[state_stack[-1]][origin])
+        return self._finish(state_stack, value_stack, tok if value_stack else None)
+
+    def _finish(self, state_stack, value_stack, last):
+        states = self.states
+        reducers = self.reducers
+        line = last.end_line if last is not None else 1
+        column = last.end_column if last is not None else 1
+        end = Tok("$END", "", -1, line, column, line, column)
+        while True:
+            state = state_stack[-1]
+            code = states[state].get("$END")
+            if code is None:
+                raise UnexpectedToken(end, self.expected(state))
+            if code >= 0:  # pragma: no cover - LALR shifts $END only into the end state
+                return value_stack[-1]
+            size, reducer, origin = reducers[~code]
+            if size:
+                args = value_stack[-size:]
+                del value_stack[-size:]
+                del state_stack[-size:]
+            else:
+                args = []
+            value_stack.append(reducer(args))
+            state_stack.append(states[state_stack[-1]][origin])
+            if state_stack[-1] == self.end:
+                return value_stack[-1]
+
+    def expected(self, state: int) -> set[str]:
+        return {s for s in self.states[state] if s.isupper() or s == "$END"}

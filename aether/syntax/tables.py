@@ -1,0 +1,114 @@
+"""The LALR(1) tables of ``grammar/aether.lark``, computed by Lark, as plain data.
+
+Lark analyses the grammar (conflicts are errors: ``strict=True``) and we keep only what
+the parse loop in :mod:`aether.syntax.lalr` needs: the action/goto table, the rules with
+how their children are passed on (kept, dropped, or spliced from an inlined rule), and the
+terminal patterns for the lexer. ``tools/build_parser_tables.py`` stores the result in
+``_tables.py`` so a normal run never imports Lark or analyses the grammar; when the
+grammar has changed since, the tables are computed here at start-up instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ..resources import grammar_path
+
+__all__ = ["Tables", "load_tables", "compute_tables", "grammar_text", "grammar_hash"]
+
+KEEP, DROP, SPLICE = 0, 1, 2
+
+_GRAMMAR: str | None = None
+
+
+def grammar_text() -> str:
+    """The text of ``grammar/aether.lark``."""
+    global _GRAMMAR
+    if _GRAMMAR is None:
+        _GRAMMAR = grammar_path().read_text(encoding="utf-8")
+    return _GRAMMAR
+
+
+def grammar_hash() -> str:
+    """SHA-256 (hex) of the grammar file: part of cache keys and baseline metadata."""
+    return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Tables:
+    """``states[s][symbol]``: >= 0 shift/goto to that state, < 0 reduce by rule ``~code``.
+
+    ``rules[i]`` is ``(origin, alias, expand1, modes)`` where ``modes`` says for each
+    symbol of the expansion whether its value is kept, dropped or spliced.
+    ``terminals`` is ``[(name, kind, pattern)]`` with kind "str" or "re".
+    """
+
+    grammar_sha256: str
+    states: tuple[dict, ...]
+    rules: tuple[tuple, ...]
+    start: int
+    end: int
+    terminals: tuple[tuple[str, str, str], ...]
+
+
+def compute_tables() -> Tables:
+    """Run Lark's LALR analysis on the grammar (imports Lark; tens of milliseconds)."""
+    from lark import Lark
+    from lark.lexer import Lexer
+    from lark.parsers.lalr_analysis import Shift
+
+    class _NoLexer(Lexer):  # the analysis needs a lexer class; ours is not Lark-based
+        __future_interface__ = 2
+
+        def __init__(self, conf):
+            pass
+
+        def lex(self, state, parser_state):  # pragma: no cover - never lexes
+            return iter(())
+
+    lark = Lark(grammar_text(), parser="lalr", lexer=_NoLexer, strict=True,
+                maybe_placeholders=False, keep_all_tokens=False)
+    table = lark.parser.parser.parser.parse_table
+    rule_index: dict[int, int] = {}
+    rules: list[tuple] = []
+
+    def index_of(rule) -> int:
+        key = id(rule)
+        if key not in rule_index:
+            modes = tuple(
+                DROP if (sym.is_term and sym.filter_out) else
+                SPLICE if (not sym.is_term and sym.name.startswith("_")) else KEEP
+                for sym in rule.expansion)
+            alias = str(rule.alias) if rule.alias else None
+            rules.append((str(rule.origin.name), alias, bool(rule.options.expand1), modes))
+            rule_index[key] = len(rules) - 1
+        return rule_index[key]
+
+    n_states = len(table.states)
+    states: list[dict] = [dict() for _ in range(n_states)]
+    for state, actions in table.states.items():
+        row = states[state]
+        for symbol, (action, arg) in actions.items():
+            if action is Shift:
+                row[str(symbol)] = arg
+            else:
+                row[str(symbol)] = ~index_of(arg)
+    terminals = tuple(
+        (t.name, t.pattern.type, t.pattern.value if t.pattern.type == "str"
+         else t.pattern.to_regexp())
+        for t in lark.terminals)
+    return Tables(grammar_hash(), tuple(states), tuple(rules), table.start_states["start"],
+                  table.end_states["start"], terminals)
+
+
+def load_tables() -> Tables:
+    """The stored tables when they match the grammar, else freshly computed ones."""
+    try:
+        from . import _tables
+    except ImportError:  # not generated yet
+        _tables = None
+    if _tables is not None and _tables.GRAMMAR_SHA256 == grammar_hash():
+        return Tables(_tables.GRAMMAR_SHA256, _tables.STATES, _tables.RULES, _tables.START,
+                      _tables.END, _tables.TERMINALS)
+    return compute_tables()
