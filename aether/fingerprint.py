@@ -13,7 +13,6 @@ Legacy (reference scripts): the first 16 hex digits of SHA-256 over
 
 from __future__ import annotations
 
-import hashlib
 from typing import Iterable
 
 from .diagnostics import Finding
@@ -27,12 +26,16 @@ def normalise_content(line: str) -> str:
 
 
 def fingerprint(rule: str, path: str, anchor: str, content: str, occurrence: int) -> str:
+    import hashlib  # imported on first use: a clean file never needs it (start-up time)
+
     key = f"{rule}|{path}|{anchor}|{content}|{occurrence}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def legacy_fingerprint(code_name: str, line, message: str) -> str:
     """The reference formula: ``sha256(code_name|line|first message line)[:16]``."""
+    import hashlib
+
     first = message.splitlines()[0] if message else ""
     key = f"{code_name}|{line if line is not None else ''}|{first}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 __all__ = ["grammar_path", "stdlib_dir", "data_root"]
 
-_PKG = Path(__file__).resolve().parent
+# os.path rather than pathlib: this runs on every start-up and pathlib costs milliseconds.
+_PKG = os.path.dirname(os.path.abspath(__file__))
 
 
-def data_root() -> Path:
+def data_root() -> str:
     """The folder holding ``grammar/`` and ``stdlib/``.
 
     A wheel carries them inside the package (``aether/_data``); a source checkout or an
     editable install has them at the repository root, beside ``aether/``.
     """
-    bundled = _PKG / "_data"
-    if (bundled / "grammar").is_dir():
+    bundled = os.path.join(_PKG, "_data")
+    if os.path.isdir(os.path.join(bundled, "grammar")):
         return bundled
-    return _PKG.parent
+    return os.path.dirname(_PKG)
 
 
-def grammar_path() -> Path:
-    return data_root() / "grammar" / "aether.lark"
+def grammar_path() -> str:
+    return os.path.join(data_root(), "grammar", "aether.lark")
 
 
-def stdlib_dir() -> Path:
-    return data_root() / "stdlib"
+def stdlib_dir() -> str:
+    return os.path.join(data_root(), "stdlib")

@@ -6,8 +6,8 @@ Loaded once per process; its hash is part of cache keys.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -99,8 +99,10 @@ class Catalogue:
 def load_catalogue() -> Catalogue:
     """The catalogue from ``stdlib/`` (cached for the process)."""
     root = stdlib_dir()
-    raw_b = (root / "builtins.json").read_bytes()
-    raw_p = (root / "policy.json").read_bytes()
+    with open(os.path.join(root, "builtins.json"), "rb") as fh:
+        raw_b = fh.read()
+    with open(os.path.join(root, "policy.json"), "rb") as fh:
+        raw_p = fh.read()
     data = json.loads(raw_b)
     pol = json.loads(raw_p)
     builtins = {
@@ -108,6 +110,11 @@ def load_catalogue() -> Catalogue:
                       tuple(spec.get("capabilities", ())), spec.get("summary", ""))
         for name, spec in data["builtins"].items()
     }
-    digest = hashlib.sha256(raw_b + b"\0" + raw_p).hexdigest()
+    try:
+        from _sha256 import sha256  # CPython's built-in: avoids loading OpenSSL at start-up
+    except ImportError:  # pragma: no cover - other interpreters
+        from hashlib import sha256
+
+    digest = sha256(raw_b + b"\0" + raw_p).hexdigest()
     return Catalogue(builtins, frozenset(data["methods"]), frozenset(data["error_kinds"]),
                      pol["keys"], digest)

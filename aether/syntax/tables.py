@@ -10,7 +10,6 @@ grammar has changed since, the tables are computed here at start-up instead.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from ..resources import grammar_path
@@ -26,12 +25,15 @@ def grammar_text() -> str:
     """The text of ``grammar/aether.lark``."""
     global _GRAMMAR
     if _GRAMMAR is None:
-        _GRAMMAR = grammar_path().read_text(encoding="utf-8")
+        with open(grammar_path(), encoding="utf-8") as fh:
+            _GRAMMAR = fh.read()
     return _GRAMMAR
 
 
 def grammar_hash() -> str:
     """SHA-256 (hex) of the grammar file: part of cache keys and baseline metadata."""
+    import hashlib
+
     return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
 
 
@@ -102,13 +104,23 @@ def compute_tables() -> Tables:
                   table.end_states["start"], terminals)
 
 
+def _grammar_hash_fast() -> str:
+    """grammar_hash() without importing hashlib's OpenSSL binding at start-up."""
+    try:
+        from _sha256 import sha256  # CPython's built-in implementation: no OpenSSL load
+    except ImportError:  # pragma: no cover - other interpreters
+        from hashlib import sha256
+
+    return sha256(grammar_text().encode("utf-8")).hexdigest()
+
+
 def load_tables() -> Tables:
     """The stored tables when they match the grammar, else freshly computed ones."""
     try:
         from . import _tables
     except ImportError:  # not generated yet
         _tables = None
-    if _tables is not None and _tables.GRAMMAR_SHA256 == grammar_hash():
+    if _tables is not None and _tables.GRAMMAR_SHA256 == _grammar_hash_fast():
         return Tables(_tables.GRAMMAR_SHA256, _tables.STATES, _tables.RULES, _tables.START,
                       _tables.END, _tables.TERMINALS)
     return compute_tables()
