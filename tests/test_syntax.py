@@ -1,0 +1,182 @@
+"""The syntax layer: tokens, indentation, AST shapes and spans, coded errors, recovery."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aether import ast as A
+from aether.syntax import parse
+from aether.syntax.parser import get_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def body(src: str):
+    result = parse(src)
+    assert result.errors == [], result.errors
+    return result.module.body
+
+
+def errors(src: str):
+    return [(e.rule, e.line) for e in parse(src).errors]
+
+
+def test_tables_are_fresh():
+    """aether/syntax/_tables.py matches grammar/aether.lark (else start-up recomputes)."""
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "build_parser_tables.py"),
+                           "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_stored_tables_parse_like_fresh_lark_analysis():
+    """The stored tables and tables computed now by Lark build identical trees."""
+    from aether.syntax import builder, lalr, lexer
+    from aether.syntax.tables import compute_tables
+
+    fresh = compute_tables()
+    parser = lalr.Parser(fresh, builder.AstBuilder())
+    scanner = lexer.Scanner(fresh.terminals)
+    for path in sorted((ROOT / "workflows" / "examples").glob("*.aether")):
+        text = path.read_text(encoding="utf-8")
+        assert parser.parse(scanner.scan(text)) == parse(text).module, path.name
+
+
+def test_lark_not_imported_at_run_time():
+    code = ("import sys; from aether.checker import check_text; "
+            "check_text('goal: \"x\"\\n', 'a'); print('lark' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT).stdout.strip()
+    assert out == "False"
+
+
+def test_parser_built_once():
+    assert get_parser() is get_parser()
+
+
+def test_binding_and_typed_binding():
+    b1, b2 = body('x: 1\nflags: List[Anomaly] = detect_anomalies(x)\n')
+    assert isinstance(b1, A.Binding) and b1.name == "x" and isinstance(b1.value, A.Int)
+    assert isinstance(b2.type_hint, A.Index) and isinstance(b2.value, A.Call)
+    assert b2.span == (2, 1, 2, 43)
+
+
+def test_literals():
+    (b,) = body('x: ["a\\n", \'b\', 1_000, 2.5, -3, 250ms, 1.5s, true, false, null, {k: 1, "q": 2}]\n')
+    items = b.value.items
+    assert items[0].value == "a\n" and items[1].value == "b"
+    assert items[2].value == 1000 and items[3].value == 2.5 and items[4].value == -3
+    assert items[5].seconds == pytest.approx(0.25) and items[6].seconds == 1.5
+    assert [type(i).__name__ for i in items[7:10]] == ["Bool", "Bool", "Null"]
+    assert items[10].keys == ("k", "q")
+
+
+def test_precedence():
+    (b,) = body("x: not a or b and c == 1 + 2 * -d\n")
+    v = b.value
+    assert isinstance(v, A.BoolOp) and v.op == "or"
+    assert isinstance(v.values[0], A.Unary) and v.values[0].op == "not"
+    right = v.values[1]
+    assert right.op == "and"
+    cmp_ = right.values[1]
+    assert isinstance(cmp_, A.Compare) and cmp_.op == "=="
+    assert isinstance(cmp_.right, A.BinOp) and cmp_.right.op == "+"
+    assert cmp_.right.right.op == "*"
+
+
+def test_comparisons_do_not_chain():
+    assert errors("x: 1 < 2 < 3\n")
+
+
+def test_blocks_and_spans():
+    src = ("fn add(a, b=1):\n    return a + b\n"
+           "if x:\n    log(1)\nelif y:\n    log(2)\nelse:\n    log(3)\n"
+           "for i in xs:\n    continue\n"
+           "while true:\n    break\n"
+           "try:\n    log(1)\ncatch err:\n    log(err)\n")
+    fn, if_, for_, while_, try_ = body(src)
+    assert fn.name == "add" and [p.name for p in fn.params] == ["a", "b"]
+    assert fn.span == (1, 1, 2, 17)
+    assert if_.orelse[0].is_elif and if_.orelse[0].orelse[0].span[0] == 8
+    assert for_.target == "i" and isinstance(for_.body[0], A.Continue)
+    assert isinstance(while_.body[0], A.Break)
+    assert try_.catch_name == "err"
+
+
+def test_sections_dash_items_and_step_options():
+    src = ("workflow:\n    steps:\n        - parse_input as parsed\n"
+           "        - report(parsed) as r retry=2 timeout=30s requires=[\"a.b\"]\n"
+           "on_error:\n    - when: Timeout\n      do: escalate_to(\"x\")\n")
+    wf, oe = body(src)
+    steps = wf.body[0]
+    assert steps.name == "steps"
+    opts = steps.body[1].options
+    assert [o.name for o in opts] == ["as", "retry", "timeout", "requires"]
+    rule = oe.body[0]
+    assert isinstance(rule, A.DashMap) and [e.name for e in rule.entries] == ["when", "do"]
+
+
+def test_newlines_ignored_inside_brackets_and_comments_anywhere():
+    src = "x: [1,  # one\n   2,\n      3]  # end\n# trailing\n"
+    (b,) = body(src)
+    assert len(b.value.items) == 3 and b.span == (1, 1, 3, 9)
+
+
+def test_crlf_bom_and_missing_final_newline():
+    assert parse("\ufeffx: 1\r\ny: 2").errors == []
+    assert len(parse("\ufeffx: 1\r\ny: 2").module.body) == 2
+
+
+@pytest.mark.parametrize("src,rule", [
+    ("x: (1 + )\n", "AE100"),
+    ("x: 1 $ 2\n", "AE101"),
+    ("x: [1, 2\n", "AE102"),
+    ("x: (1]\n", "AE102"),
+    ("x: 1\n    y: 2\n", "AE103"),
+    ("if x:\n        a()\n    b()\n", "AE104"),
+    ("if x:\n\ta()\n", "AE105"),
+    ("policy:\nx: 1\n", "AE106"),
+    ("if: 1\n", "AE107"),
+    ('x: "open\n', "AE108"),
+    ("x\n", "AE109"),
+    ("x: " + "[" * 200 + "]" * 200 + "\n", "AE110"),
+    ("x: 1 +", "AE111"),
+    ('f(a="x", "y")\n', "AE100"),
+])
+def test_syntax_error_rules(src, rule):
+    assert rule in {r for r, _ in errors(src)}
+
+
+def test_error_messages_are_words_not_lark_dumps():
+    e = parse("x: (1 + )\n").errors[0]
+    assert e.message == "expected an expression, found ')'"
+    assert (e.line, e.column) == (1, 9)
+    e = parse("policy:\nx: 1\n").errors[0]
+    assert "expected an indented block after 'policy:' (line 1)" in e.message
+
+
+def test_recovery_reports_several_errors_in_one_run():
+    src = "a: (1 + )\nb: 2\nc: [\nd: 3\nif: 4\ne: 5\n"
+    found = errors(src)
+    assert len(found) >= 2
+    assert found[0] == ("AE100", 1)
+
+
+def test_recovery_keeps_good_statements():
+    result = parse("a: 1\nb: (\nc: 3\n")
+    names = [getattr(s, "name", None) for s in result.module.body]
+    assert "a" in names
+
+
+def test_deep_nesting_is_a_coded_error_not_a_crash():
+    assert errors("x: " + "(" * 10000 + "1" + ")" * 10000 + "\n")[0][0] == "AE110"
+    deep = "".join("    " * i + "if x:\n" for i in range(10000)) + "    " * 10000 + "a()\n"
+    assert errors(deep)[0][0] == "AE110"
+
+
+def test_empty_and_comment_only_files_parse():
+    assert parse("").errors == [] and parse("").module.body == ()
+    assert parse("# only\n\n   # comments\n").errors == []
