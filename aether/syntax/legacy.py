@@ -20,7 +20,8 @@ MIGRATE_HINT = "run `aether migrate` to convert this file to Aether 1.2"
 _PATTERNS = [
     ("intent", r"intent[ \t]*:"),
     ("goal_nocolon", r"goal[ \t]+[\"']"),
-    ("goal_unquoted", r"goal[ \t]*:[ \t]*(?![\"'#\s])(?![A-Za-z_]\w*[ \t]*(?:#.*)?$)"
+    # goal text of several bare words (a lone name, call or number is a validation matter)
+    ("goal_unquoted", r"goal[ \t]*:[ \t]*(?![\"'#\s])(?=[A-Za-z][^\n#]*[ \t][^\s#])"
                       r"(?![A-Za-z_][\w.]*\(.*\)[ \t]*(?:#.*)?$)[^\n]*\S"),
     ("define", r"define[ \t]+[A-Za-z_]\w*[ \t]+as\b"),
     ("end", r"end[ \t]*(?:#.*)?$"),

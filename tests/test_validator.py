@@ -1,0 +1,177 @@
+"""Semantic checks (LANGUAGE.md section 4): names, calls, arity, sections, policy, require."""
+
+from __future__ import annotations
+
+import pytest
+
+from aether.checker import CheckOptions, RuleFilter, check_text
+from aether.semantics.catalogue import Signature, load_catalogue
+
+G = 'goal: "test"\n'
+
+
+def rules(src: str, with_goal: bool = True) -> list[tuple[str, int]]:
+    result = check_text((G if with_goal else "") + src, "t.aether")
+    return [(f.rule, f.line) for f in result.findings]
+
+
+def only(src: str) -> set[str]:
+    return {r for r, _ in rules(src)}
+
+
+def test_reference_example_checks_clean():
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parent.parent.joinpath("..", "shared", "LANGUAGE.md")
+    if not text.exists():
+        pytest.skip("shared/LANGUAGE.md not beside the checkout")
+    doc = text.read_text(encoding="utf-8")
+    example = doc.split("```aether\n", 1)[1].split("```", 1)[0]
+    assert check_text(example, "ref.aether").findings == []
+
+
+@pytest.mark.parametrize("src", [
+    "summarise(1)\n",             # standalone call
+    "x: summarise(1)\n",          # in a binding
+    "memory: summarise(1)\n",     # memory call
+    "workflow:\n    steps:\n        - summarise(1)\n",   # workflow step
+    "on_error:\n    - when: Timeout\n      do: summarise(1)\n",  # on_error action
+])
+def test_unknown_function_everywhere(src):
+    result = check_text(G + src, "t.aether")
+    (f,) = [f for f in result.findings if f.rule == "AE301"]
+    assert "summarise" in f.message and f.hint == "did you mean 'summarize'?"
+
+
+def test_fn_and_plugin_members_resolve():
+    src = ('require:\n    plugins:\n        - "detector>=1,<2"\n'
+           "fn helper(x):\n    return x\n"
+           "a: helper(1)\nb: detector.scan(a)\n")
+    assert rules(src) == []
+
+
+def test_unlisted_plugin_member_is_unknown():
+    assert ("AE301", 2) in rules("x: detector.scan(1)\n")
+
+
+def test_unbound_names_and_order():
+    assert ("AE302", 2) in rules("log(total)\ntotal: 1\n")
+    assert rules("total: 1\nlog(total)\n") == []
+    assert rules("for i in [1]:\n    log(i)\n") == []
+    assert rules("try:\n    log(1)\ncatch e:\n    log(e)\n") == []
+
+
+def test_fn_body_sees_later_globals_and_params():
+    assert rules("fn f(a):\n    return a + later\nlater: 1\n") == []
+
+
+def test_arity_and_keywords():
+    assert only("len(1, 2)\n") == {"AE303"}
+    assert only("len()\n") == {"AE303"}
+    assert only('store("x", label="y")\n') == {"AE304"}
+    assert only('store("x", value="y")\n') == {"AE304"}
+    assert only("fn f(a, b=1):\n    return a\nf()\n") == {"AE303"}
+    assert rules("fn f(a, b=1):\n    return a\nf(1, b=2)\n") == []
+
+
+def test_signature_rules():
+    sig = Signature.parse(["a", "b?", "*rest"])
+    assert sig.check(5, []) is None
+    assert sig.check(0, [])[0] == "AE303"
+    assert Signature.parse(["a", "**kw"]).check(1, ["anything"]) is None
+
+
+def test_loop_control_return_await():
+    assert only("break\n") == {"AE305"}
+    assert only("fn f():\n    while true:\n        break\n    return 1\n") == set()
+    assert only("while true:\n    fn g():\n        break\n") == {"AE305"}
+    assert only("return 1\n") == {"AE306"}
+    assert only("x: 1\nawait x\n") == {"AE307"}
+    assert only("parallel:\n    a: summarize(\"x\")\nawait a\n") == set()
+
+
+def test_policy_keys_and_values():
+    assert only("policy:\n    risk_budjet: 0.1\n") == {"AE308"}
+    assert only("policy:\n    risk_budget: 1.5\n") == {"AE309"}
+    assert only("policy:\n    risk_budget: -0.1\n") == {"AE309"}
+    assert only("policy:\n    deterministic: \"yes\"\n") == {"AE309"}
+    assert only('policy:\n    request_timeout: "30 seconds"\n') == {"AE310"}
+    assert only('policy:\n    request_timeout: "30s"\n    seed = 3\n') == set()
+    assert only('policy:\n    data_class: "secret"\n') == {"AE309"}
+
+
+def test_require_entries():
+    assert only('require:\n    plugins:\n        - "x>>1"\n') == {"AE311"}
+    assert only('require:\n    capabilities: ["Storage Write"]\n') == {"AE311"}
+    assert only('require:\n    plugins: ["a==1.2.1", "b"]\n    capabilities: ["a.b"]\n') == set()
+
+
+def test_missing_goal_and_goal_shape():
+    assert ("AE312", 1) in rules("log(1)\n", with_goal=False)
+    assert only_no_goal("goal: 42\n") == {"AE318"}
+
+
+def only_no_goal(src):
+    return {r for r, _ in rules(src, with_goal=False)}
+
+
+def test_duplicate_fn_type_hint_sections():
+    assert only("fn a():\n    return 1\nfn a():\n    return 2\n") == {"AE313"}
+    assert only("x: 1 + 2 = 3\n") == {"AE314"}
+    assert only("x: Dict[Str, Int] = {}\n") == set()
+    assert only("schedule:\n    every: 5\n") == {"AE315"}
+
+
+def test_steps_options_and_on_error():
+    base = "workflow:\n    steps:\n        - summarize(\"a\") "
+    assert only(base + "retry=-1\n") == {"AE316"}
+    assert only(base + "retry=1 retry=2\n") == {"AE316"}
+    assert only(base + "timeout=\"soon\"\n") == {"AE310"}
+    assert only(base + "as s timeout=\"30s\" requires=[\"a.b\"]\nlog(s)\n") == set()
+    assert only("on_error:\n    - when: Timeout\n") == {"AE317"}
+    assert only("on_error:\n    - when: Timout\n      do: log(1)\n") == {"AE320"}
+
+
+def test_config_blocks_take_literals_and_no_duplicates():
+    assert only("meta:\n    owner: ops\n") == {"AE318"}
+    assert only('meta:\n    a: "x"\n    a: "y"\n') == {"AE321"}
+    assert only('x: {a: 1, a: 2}\n') == {"AE321"}
+    assert only("total = 5\n") == {"AE204"}
+
+
+def test_methods_on_bound_values():
+    assert only("xs: [1]\nxs.append(2)\n") == set()
+    assert only("xs: [1]\nxs.explode(2)\n") == {"AE301"}
+
+
+def test_all_findings_of_a_file_come_together():
+    found = rules("summarise(1)\nlog(nope)\nbreak\nreturn 1\n")
+    assert {r for r, _ in found} == {"AE301", "AE302", "AE305", "AE306"}
+
+
+def test_unbound_names_not_reported_after_a_syntax_error():
+    found = only("x: (\nlog(after_error)\n")
+    assert "AE302" not in found and found & {"AE100", "AE102", "AE111"}
+
+
+def test_select_and_ignore():
+    src = G + "summarise(1)\nlog(nope)\n"
+    opts = CheckOptions(rules=RuleFilter.make(["AE301"]))
+    assert {f.rule for f in check_text(src, "t", opts).findings} == {"AE301"}
+    opts = CheckOptions(rules=RuleFilter.make(None, ["AE3"]))
+    assert check_text(src, "t", opts).findings == []
+    opts = CheckOptions(rules=RuleFilter.make(["AE301"], ["AE3"]))
+    assert {f.rule for f in check_text(src, "t", opts).findings} == {"AE301"}
+    opts = CheckOptions(rules=RuleFilter.make(None, ["unknown-function"]))
+    assert {f.rule for f in check_text(src, "t", opts).findings} == {"AE302"}
+    # syntax errors cannot be ignored away
+    opts = CheckOptions(rules=RuleFilter.make(None, ["AE1"]))
+    assert check_text(G + "x: (\n", "t", opts).findings
+
+
+def test_catalogue_has_the_reference_builtins():
+    names = set(load_catalogue().builtins)
+    for required in ("reflect summarize load_logs store detect_anomalies escalate_to run_plugin "
+                     "evaluate_confidence self_heal narrate load_feature_index available_plugins "
+                     "check_confidence trace log metrics recall len").split():
+        assert required in names
