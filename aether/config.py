@@ -15,10 +15,14 @@ from typing import Any, Optional
 
 __all__ = ["Config", "ConfigError", "load_config", "find_config_file", "KNOWN_KEYS"]
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+
+def _toml():
+    """The TOML reader, imported only when a config file exists (start-up time)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
 
 
 class ConfigError(Exception):
@@ -74,6 +78,7 @@ def _has_tool_aether(path: str) -> bool:
 
 
 def _read_toml(path: str) -> dict:
+    tomllib = _toml()
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)

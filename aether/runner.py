@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
-from .cache import ResultCache, content_digest
 from .checker import CheckOptions, check_text
 from .diagnostics import FileResult, Finding
 from .fingerprint import assign_fingerprints
 from .source import decode_source, read_source
 from .walk import SourceFile
 
-__all__ = ["check_files", "check_one", "RunStats", "default_jobs"]
+if TYPE_CHECKING:
+    from .cache import ResultCache
+
+__all__ = ["check_files", "RunStats", "default_jobs", "attach_sources"]
 
 _CHUNK = 32
 
@@ -41,6 +42,8 @@ class RunStats:
 
 
 def _internal_error(display: str, exc: BaseException) -> FileResult:
+    import traceback
+
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     if os.environ.get("AETHER_DEBUG"):
         sys.stderr.write(traceback.format_exc())
@@ -63,20 +66,6 @@ def _check_data(display: str, data: bytes, options: CheckOptions) -> FileResult:
         return _internal_error(display, exc)
 
 
-def check_one(src: SourceFile, options: CheckOptions) -> tuple[FileResult, Optional[str], int]:
-    """Check one file: (result, content digest or None when unreadable, line count)."""
-    read = read_source(src.path, options.max_file_size)
-    if read.error is not None:
-        return (FileResult(src.display, assign_fingerprints(
-            src.display, [read.error.with_(content="<io>")])), None, 0)
-    digest = content_digest(read.data)
-    try:
-        result = check_text(read.text, src.display, options)
-    except Exception as exc:  # noqa: BLE001
-        result = _internal_error(src.display, exc)
-    return result, digest, read.text.count("\n") + 1
-
-
 def _work(batch: list[tuple[int, str, str, bytes]], options: CheckOptions):
     """Worker: check already-read files; results go back without their source text."""
     out = []
@@ -96,7 +85,7 @@ def _warm() -> None:
 
 
 def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 1,
-                cache: Optional[ResultCache] = None,
+                cache: Optional["ResultCache"] = None,
                 progress: Optional[Callable[[int, int], None]] = None,
                 stats: Optional[RunStats] = None) -> list[FileResult]:
     """Results for ``files``, in the same order.
@@ -114,9 +103,11 @@ def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 
             results[i] = FileResult(src.display, assign_fingerprints(
                 src.display, [read.error.with_(content="<io>")]))
             continue
-        digest = content_digest(read.data)
-        digests[i] = digest
         if cache is not None:
+            from .cache import content_digest
+
+            digest = content_digest(read.data)
+            digests[i] = digest
             hit = cache.get(src.display, digest)
             if hit is not None:
                 results[i] = hit

@@ -13,7 +13,6 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 __all__ = ["SourceFile", "iter_files", "display_path", "EXTENSION", "SKIP_DIRS"]
@@ -42,7 +41,7 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
         rel = absolute
     if rel.startswith(".."):
         rel = absolute
-    return Path(rel).as_posix()
+    return rel.replace(os.sep, "/")
 
 
 @lru_cache(maxsize=256)
@@ -95,9 +94,9 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
 
     def rel_to_root(p: str) -> str:
         try:
-            return Path(os.path.relpath(p, root_abs)).as_posix()
+            return os.path.relpath(p, root_abs).replace(os.sep, "/")
         except ValueError:
-            return Path(p).as_posix()
+            return p.replace(os.sep, "/")
 
     for given in paths:
         absolute = os.path.abspath(given)

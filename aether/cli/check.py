@@ -149,11 +149,12 @@ def _check_stdin(display, options):
 
 
 def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
-    from ..cache import ResultCache, cache_key
     from ..runner import attach_sources, check_files, default_jobs
 
     cache = None
-    if not no_cache and config.cache and len(files) > 1:
+    if not no_cache and config.cache and len(files) > 1:  # one file: parsing beats caching
+        from ..cache import ResultCache, cache_key
+
         directory = cache_dir or config.cache_dir or os.path.join(config.root, ".aether_cache")
         key = cache_key(repr(sorted(options.rules.select or ())),
                         repr(sorted(options.rules.ignore)), str(options.suppress),

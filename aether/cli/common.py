@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from typing import Iterator, Optional, TextIO
 
 COLOR_CHOICES = ("auto", "always", "never")
@@ -38,6 +37,8 @@ def atomic_output(path: Optional[str]) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
+    import tempfile
+
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".aether-", suffix=".tmp", dir=folder)
     try:

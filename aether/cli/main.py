@@ -8,7 +8,6 @@ module (``aether/cli/<name>.py``) and is imported lazily. The legacy form
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 
@@ -39,15 +38,23 @@ class LazyGroup(click.Group):
 
     @staticmethod
     def _available(name: str) -> bool:
+        import importlib.util  # only for --help listings: costs start-up time
+
         module = COMMANDS[name].split(":")[0]
         return importlib.util.find_spec(f"aether.cli.{module}") is not None
 
     def get_command(self, ctx, name):
         target = COMMANDS.get(name)
-        if target is None or not self._available(name):
+        if target is None:
             return None
         module, attr = target.split(":")
-        return getattr(importlib.import_module(f"aether.cli.{module}"), attr)
+        try:
+            loaded = importlib.import_module(f"aether.cli.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"aether.cli.{module}":
+                raise
+            return None
+        return getattr(loaded, attr)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True,
