@@ -1,0 +1,136 @@
+"""The JSON-ready records every report format shares: findings, files, summaries, statuses.
+
+Each format prints the same facts, so they are computed once here: one dict per finding
+(with its status, phase and reference category), one per file (its deciding finding) and
+the run summary. Every dict is built in a fixed key order so that serialising it twice
+gives identical bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, Optional, Sequence
+
+from ..codes import Status, category_of
+from ..diagnostics import FileResult, Finding, aggregate_status
+
+__all__ = ["finding_record", "file_record", "json_status", "summary", "ordered",
+           "all_findings", "utc_timestamp"]
+
+
+def ordered(findings: Iterable[Finding]) -> list[Finding]:
+    """``findings`` in source order (stable, so equal positions keep their given order)."""
+    return sorted(findings, key=Finding.sort_key)
+
+
+def all_findings(result: FileResult) -> list[tuple[Finding, bool]]:
+    """Active and suppressed findings of ``result`` merged in source order.
+
+    Returns ``(finding, suppressed)`` pairs.
+    """
+    pairs = [(f, False) for f in result.findings] + [(f, True) for f in result.suppressed]
+    return sorted(pairs, key=lambda pair: pair[0].sort_key())
+
+
+def finding_record(finding: Finding, suppressed: bool = False) -> dict[str, Any]:
+    """One finding as a JSON object (the ``findings`` / ``suppressed`` entries of --format json).
+
+    A suppressed finding's ``category`` is ``Suppressed-<Category>`` (REFERENCE.md).
+    """
+    category = category_of(finding.status)
+    return {
+        "rule": finding.rule,
+        "rule_name": finding.rule_name,
+        "code": finding.code,
+        "code_name": finding.code_name,
+        "phase": finding.phase,
+        "category": "Suppressed-" + category if suppressed else category,
+        "message": finding.message,
+        "hint": finding.hint,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "fingerprint": finding.fingerprint,
+        "legacy_fingerprint": finding.legacy_fingerprint,
+    }
+
+
+def _status_fields(result: FileResult) -> dict[str, Any]:
+    """The REFERENCE.md status fields of one file, in their documented order."""
+    primary = result.primary
+    if primary is None:
+        return {"ok": True, "code": int(Status.SUCCESS), "code_name": Status.SUCCESS.name,
+                "file": result.path, "phase": "validate", "message": "ok", "line": None}
+    return {"ok": False, "code": primary.code, "code_name": primary.code_name,
+            "file": result.path, "phase": primary.phase, "message": primary.message,
+            "line": primary.line}
+
+
+def file_record(result: FileResult) -> dict[str, Any]:
+    """One file as a JSON object: its status fields, then every finding, then suppressed ones."""
+    status = _status_fields(result)
+    return {
+        "file": status["file"],
+        "ok": status["ok"],
+        "code": status["code"],
+        "code_name": status["code_name"],
+        "phase": status["phase"],
+        "message": status["message"],
+        "line": status["line"],
+        "findings": [finding_record(f) for f in ordered(result.findings)],
+        "suppressed": [finding_record(f, True) for f in ordered(result.suppressed)],
+    }
+
+
+def utc_timestamp(now: Optional[datetime] = None) -> str:
+    """A timezone-aware ISO-8601 UTC timestamp (seconds precision)."""
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(
+        timespec="seconds")
+
+
+def json_status(result: FileResult, now: Optional[datetime] = None) -> dict[str, Any]:
+    """The ``--json-status`` object for one file.
+
+    Exactly REFERENCE.md's ``{"ok", "code", "code_name", "file", "phase", "message",
+    "line"}`` (for a clean file: ok, 0, SUCCESS, phase "validate", message "ok", line
+    null), followed by the added fields ``column``, ``rule`` (null when clean),
+    ``findings`` (the number of active findings) and ``timestamp`` (UTC ISO-8601).
+    """
+    record = _status_fields(result)
+    primary = result.primary
+    record["column"] = primary.column if primary is not None else None
+    record["rule"] = primary.rule if primary is not None else None
+    record["findings"] = len(result.findings)
+    record["timestamp"] = utc_timestamp(now)
+    return record
+
+
+def summary(results: Sequence[FileResult]) -> dict[str, Any]:
+    """Counts over a run: the ``summary`` object of --format json, also used by text.
+
+    ``by_code`` counts files per status name (SUCCESS included) in status-code order;
+    ``by_rule`` counts active findings per rule id; ``status`` is the run's exit status
+    (:func:`aether.diagnostics.aggregate_status`).
+    """
+    statuses = [r.status for r in results]
+    by_code: dict[str, int] = {}
+    for status in sorted(set(statuses)):
+        by_code[status.name] = statuses.count(status)
+    by_rule: dict[str, int] = {}
+    for r in results:
+        for f in r.findings:
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+    overall = aggregate_status(statuses)
+    failed = sum(1 for r in results if not r.ok)
+    return {
+        "files": len(results),
+        "passed": len(results) - failed,
+        "failed": failed,
+        "findings": sum(len(r.findings) for r in results),
+        "suppressed": sum(len(r.suppressed) for r in results),
+        "by_code": by_code,
+        "by_rule": dict(sorted(by_rule.items())),
+        "status": int(overall),
+        "status_name": overall.name,
+    }
