@@ -117,22 +117,27 @@ def caret_span(line: str, column: Optional[int], end_line: Optional[int],
 
 
 def _clean(text: str) -> str:
-    """A message or path made safe to print: invisible characters shown as placeholders."""
-    return "".join(ch if ch == "\t" else _visible(ch) for ch in text)
+    """A message or path made safe to print: invisible characters shown as placeholders.
+
+    A tab becomes one space, so plain and rich output (which expands tabs itself) agree.
+    """
+    return "".join(" " if ch == "\t" else _visible(ch) for ch in text)
 
 
-def _header(path: str, finding: Finding, suppressed: bool) -> Line:
+def _header(path: str, finding: Finding, suppressed: bool) -> list[Line]:
     where = _clean(path)
     if finding.line:
         where += f":{finding.line}"
         if finding.column:
             where += f":{finding.column}"
+    first, *rest = finding.message.split("\n")
     parts: Line = [(where + ":", "location"), (" ", None), (finding.rule, "rule"), (" ", None),
-                   (f"[{finding.code_name}]", "status"), (" ", None),
-                   (_clean(finding.message), None)]
+                   (f"[{finding.code_name}]", "status"), (" ", None), (_clean(first), None)]
     if suppressed:
         parts = [(text, "suppressed") for text, _ in parts] + [(" (suppressed)", "suppressed")]
-    return parts
+    # a message of several lines continues indented under its header
+    return [parts] + [[("    " + _clean(more), "suppressed" if suppressed else None)]
+                      for more in rest]
 
 
 def _source_line(result: FileResult, line: Optional[int]) -> Optional[str]:
@@ -148,7 +153,7 @@ def _source_line(result: FileResult, line: Optional[int]) -> Optional[str]:
 
 def _finding_lines(result: FileResult, finding: Finding, suppressed: bool,
                    show_source: bool) -> list[Line]:
-    lines: list[Line] = [_header(result.path, finding, suppressed)]
+    lines: list[Line] = _header(result.path, finding, suppressed)
     gutter = "  "
     source = _source_line(result, finding.line) if show_source else None
     if source is not None and finding.line:
@@ -162,7 +167,9 @@ def _finding_lines(result: FileResult, finding: Finding, suppressed: bool,
         lines.append([(gutter + "|", "gutter"), (" " + " " * first, None),
                       ("^" * count, "caret")])
     if finding.hint:
-        lines.append([(gutter + "= ", "gutter"), ("hint: " + _clean(finding.hint), "hint")])
+        first, *rest = finding.hint.split("\n")
+        lines.append([(gutter + "= ", "gutter"), ("hint: " + _clean(first), "hint")])
+        lines.extend([(gutter + "        " + _clean(more), "hint")] for more in rest)
     return lines
 
 
