@@ -1,6 +1,6 @@
 """Report formats: golden outputs for every format, SARIF schema validity, escaping, carets.
 
-The goldens in tests/golden/ are rendered from :func:`fixture_results` by
+The goldens in tests/golden/output/ are rendered from :func:`fixture_results` by
 ``tools/update_golden.py`` (which imports this module); run it after an intended change to
 a format and review the diff.
 """
@@ -27,7 +27,7 @@ from aether.fingerprint import assign_fingerprints
 from aether.output import FORMATS, json_status, summary, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden" / "output"
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
 # A fixed instant, so json-status goldens do not change with the clock.
@@ -66,7 +66,7 @@ def render(fmt: str, results=None, **options) -> str:
 
 
 def golden_outputs() -> dict[str, str]:
-    """File name under tests/golden/ -> expected content."""
+    """File name under tests/golden/output/ -> expected content."""
     results = fixture_results()
     statuses = "".join(json.dumps(json_status(r, now=FIXED_NOW), ensure_ascii=False) + "\n"
                        for r in results)
@@ -84,7 +84,15 @@ def golden_outputs() -> dict[str, str]:
 # ------------------------------------------------------------------------ goldens
 
 
-@pytest.mark.parametrize("name", sorted(golden_outputs()))
+GOLDEN_NAMES = ("github.txt", "json-status.jsonl", "json.json", "jsonl.jsonl", "sarif.sarif",
+                "text-brief.txt", "text.txt")
+
+
+def test_golden_names():
+    assert sorted(golden_outputs()) == sorted(GOLDEN_NAMES)
+
+
+@pytest.mark.parametrize("name", GOLDEN_NAMES)
 def test_golden(name):
     path = GOLDEN / name
     assert path.exists(), f"missing golden {name}: run tools/update_golden.py"
@@ -370,6 +378,8 @@ def test_sarif_contents():
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         by_uri.setdefault(uri, []).append(result)
     assert "examples/my%20flow%20%C3%A9.aether" in by_uri
+    for uri in by_uri:  # RFC 3986 characters only (the schema's format is not checked)
+        assert re.fullmatch(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", uri), uri
     io_result = by_uri["missing/gone.aether"][0]
     assert "region" not in io_result["locations"][0]["physicalLocation"]
     supp = [r for r in run["results"] if "suppressions" in r]

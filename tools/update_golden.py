@@ -1,6 +1,6 @@
-"""Rewrite tests/golden/ from the fixtures of tests/test_output.py (the report-format goldens).
+"""Rewrite the report-format goldens in tests/golden/output/ from tests/test_output.py.
 
-Run after an intended change to an output format, then review ``git diff tests/golden``:
+Run after an intended change to an output format, then review ``git diff tests/golden/output``:
 the diff is the user-visible change. ``--check`` only reports which goldens differ.
 """
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "tests" / "golden"
+GOLDEN = ROOT / "tests" / "golden" / "output"
 
 
 def _load_tests():
@@ -47,7 +47,7 @@ def main(argv=None) -> int:
             (GOLDEN / name).unlink()
     verb = "out of date" if args.check else "rewritten"
     for name in stale:
-        print(f"{verb}: tests/golden/{name}")
+        print(f"{verb}: tests/golden/output/{name}")
     if not stale:
         print("goldens up to date")
     return 1 if args.check and stale else 0

@@ -89,7 +89,7 @@ def utc_timestamp(now: Optional[datetime] = None) -> str:
         timespec="seconds")
 
 
-def json_status(result: FileResult, now: Optional[datetime] = None) -> dict[str, Any]:
+def json_status(result: FileResult, *, now: Optional[datetime] = None) -> dict[str, Any]:
     """The ``--json-status`` object for one file.
 
     Exactly REFERENCE.md's ``{"ok", "code", "code_name", "file", "phase", "message",

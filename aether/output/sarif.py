@@ -151,7 +151,7 @@ def _result(result: FileResult, finding: Finding, suppressed: bool,
 
 
 def sarif_log(results: Sequence[FileResult]) -> dict[str, Any]:
-    """The SARIF log object for ``results`` (files in the given order, findings in source order)."""
+    """The SARIF log for ``results``: files in the given order, findings in source order."""
     pairs = [(r, f, s) for r in results for f, s in all_findings(r)]
     rule_ids = sorted({f.rule for _, f, _ in pairs})
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}

@@ -1,4 +1,4 @@
-"""The text report for people: one block per finding with the source line and a caret, then a summary.
+"""The text report for people: each finding with its source line and a caret, then a summary.
 
 The report is built once as styled lines (text, style) and then either joined as plain
 text or handed to rich for colour, so both have exactly the same layout. rich is imported
