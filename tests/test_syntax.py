@@ -173,7 +173,7 @@ def test_recovery_keeps_good_statements():
 
 def test_deep_nesting_is_a_coded_error_not_a_crash():
     assert errors("x: " + "(" * 10000 + "1" + ")" * 10000 + "\n")[0][0] == "AE110"
-    deep = "".join("    " * i + "if x:\n" for i in range(10000)) + "    " * 10000 + "a()\n"
+    deep = "".join(" " * i + "if x:\n" for i in range(10000)) + " " * 10000 + "a()\n"
     assert errors(deep)[0][0] == "AE110"
 
 

@@ -275,7 +275,8 @@ def parse(text: str) -> ParseResult:
             seen.add(key)
             errors.append(SyntaxIssue(err.rule, err.message, err.line, err.column,
                                       err.end_line, err.end_column, err.hint))
-            if len(errors) >= MAX_ERRORS:
+            if len(errors) >= MAX_ERRORS or err.rule == "AE110":
+                # Runaway nesting is a property of the whole file: stop rather than cascade.
                 return ParseResult(A.Module(1, 1, 1, 1, ()), errors, masked + [(1, len(lines))])
             work = current.split("\n")
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)

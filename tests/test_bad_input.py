@@ -1,0 +1,145 @@
+"""Every bad input ends in a status code from the table and one clear message, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from aether.checker import check_file
+
+TABLE = {0, 1, 20, 21, 22, 23, 24, 25, 26, 27}
+
+
+def aether(*args, input=None):
+    return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
+                          input=input, env=dict(os.environ, NO_COLOR="1"))
+
+
+def assert_clean_failure(proc, code):
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.returncode in TABLE
+    assert b"Traceback" not in proc.stdout + proc.stderr
+
+
+def status_of(path):
+    proc = aether("--check", str(path), "--json-status")
+    assert b"Traceback" not in proc.stdout + proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_missing_path(tmp_path):
+    code, st = status_of(tmp_path / "nope.aether")
+    assert code == 26 and st["rule"] == "AE001" and "no such file" in st["message"]
+
+
+def test_directory_given_as_file(tmp_path):
+    code, st = status_of(tmp_path)
+    assert code == 26 and st["rule"] == "AE002"
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True,
+                    reason="root can read any file")
+def test_permission_denied_as_user(tmp_path):
+    p = tmp_path / "locked.aether"
+    p.write_text('goal: "x"\n')
+    p.chmod(0)
+    code, st = status_of(p)
+    assert code == 26 and st["rule"] == "AE003"
+
+
+def test_permission_denied_reported(tmp_path, monkeypatch):
+    """Even as root (CI), an unreadable file is an AE003 finding, not a crash."""
+    p = tmp_path / "locked.aether"
+    p.write_text('goal: "x"\n')
+    real_open = open
+
+    def deny(path, *a, **k):
+        if str(path) == str(p):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", deny)
+    result = check_file(str(p))
+    assert [f.rule for f in result.findings] == ["AE003"]
+
+
+def test_binary_and_nul_bytes(tmp_path):
+    p = tmp_path / "bin.aether"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    code, st = status_of(p)
+    assert code == 26 and st["rule"] == "AE004" and "NUL byte" in st["message"]
+    p.write_bytes(b'goal: "x"\nlog("a\x00b")\n')
+    code, st = status_of(p)
+    assert code == 26 and st["line"] == 2
+
+
+def test_invalid_utf8(tmp_path):
+    p = tmp_path / "latin1.aether"
+    p.write_bytes('goal: "café"\n'.encode("latin-1"))
+    code, st = status_of(p)
+    assert code == 26 and st["rule"] == "AE005" and "line 1" in st["message"]
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.aether"
+    p.write_bytes(b"")
+    code, st = status_of(p)
+    assert code == 25 and st["rule"] == "AE312"
+
+
+def test_huge_file_is_refused_quickly(tmp_path):
+    p = tmp_path / "huge.aether"
+    with open(p, "wb") as fh:
+        fh.write(b'goal: "x"\n' + b"log(1)\n" * (50 * 1024 * 1024 // 7))
+    code, st = status_of(p)
+    assert code == 26 and st["rule"] == "AE006" and "MiB" in st["message"]
+
+
+def test_deep_nesting(tmp_path):
+    p = tmp_path / "deep.aether"
+    p.write_text('goal: "x"\nx: ' + "[" * 10000 + "]" * 10000 + "\n")
+    code, st = status_of(p)
+    assert code == 20 and st["rule"] == "AE110"
+    # 10,000 nested blocks cannot fit under the size limit (indentation alone is 50 MB),
+    # so 2,000 one-space levels exercise the block-depth guard.
+    p.write_text('goal: "x"\n' + "".join(" " * i + "if x:\n" for i in range(2000)))
+    code, st = status_of(p)
+    assert code == 20 and st["rule"] == "AE110"
+
+
+def test_bom_and_crlf_do_not_change_meaning(tmp_path):
+    p = tmp_path / "win.aether"
+    p.write_bytes(b'\xef\xbb\xbfgoal: "x"\r\nif true:\r\n    log(1)\r\n')
+    code, st = status_of(p)
+    assert code == 0 and st["ok"] is True
+
+
+def test_stdin_binary():
+    proc = aether("check", "-", input=b"\x00\x01\x02")
+    assert_clean_failure(proc, 26)
+
+
+def test_bad_flag_is_a_usage_error_without_traceback():
+    proc = aether("check", "--format", "xml")
+    assert proc.returncode == 2 and b"Traceback" not in proc.stderr
+
+
+def test_internal_error_is_contained(tmp_path, monkeypatch):
+    """A checker bug becomes AE999 / status 27 for that file, never a traceback."""
+    from aether import runner
+    from aether.checker import CheckOptions
+    from aether.walk import SourceFile
+
+    p = tmp_path / "a.aether"
+    p.write_text('goal: "x"\n')
+
+    def boom(*a, **k):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(runner, "check_text", boom)
+    (result,) = runner.check_files([SourceFile(str(p), "a.aether")], CheckOptions())
+    assert [f.rule for f in result.findings] == ["AE999"] and int(result.status) == 27
