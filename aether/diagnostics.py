@@ -136,5 +136,5 @@ class FileResult:
         """Source line ``line`` (1-based) without its newline, or '' when unknown."""
         if not self.source or not line:
             return ""
-        lines = self.source.splitlines()
+        lines = self.source.split("\n")
         return lines[line - 1] if 0 < line <= len(lines) else ""

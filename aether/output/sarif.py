@@ -20,12 +20,11 @@ from ..codes import RULES
 from ..diagnostics import FileResult, Finding
 from .records import all_findings
 
-__all__ = ["SCHEMA_URI", "INFORMATION_URI", "artifact_uri", "sarif_log", "write_sarif"]
+__all__ = ["SCHEMA_URI", "artifact_uri", "sarif_log", "write_sarif"]
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-# Where the log sends a reader for the tool. The project has no published home page yet
-# (pyproject.toml has no [project.urls]); change this constant when it does.
-INFORMATION_URI = "https://github.com/aether-lang/aether"
+# No `informationUri`: it is optional, and the project has no published home page to name
+# (an invented address would send readers nowhere). Add one with [project.urls].
 SRCROOT = "%SRCROOT%"
 
 _DRIVE = re.compile(r"^[A-Za-z]:/")
@@ -162,7 +161,6 @@ def sarif_log(results: Sequence[FileResult]) -> dict[str, Any]:
             "tool": {"driver": {
                 "name": "aether",
                 "version": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [_rule_descriptor(rule_id) for rule_id in rule_ids],
             }},
             "columnKind": "unicodeCodePoints",

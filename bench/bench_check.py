@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Benchmark `aether check`: cold bulk speed, --jobs scaling, warm cache, memory, start-up.
+
+Prints each figure with the target of issue 2; paste the output into docs/benchmarks.md.
+Figures, not assertions: nothing here fails a build.
+
+    python bench/bench_check.py [--files 10000] [--runs 15] [--corpus ../shared/corpus]
+
+Generated inputs go to bench/out/ (ignored by git). Modules are byte-compiled first, as a
+regular `pip install` does, so start-up is measured as users see it even where
+PYTHONDONTWRITEBYTECODE is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+AETHER = [sys.executable, "-m", "aether"]
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def timed_with_rss(cmd: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB of the process tree's largest process, exit code)."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,"
+        " stderr=subprocess.DEVNULL).returncode\n"
+        "dt = time.perf_counter() - t\n"
+        "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)\n"
+    )
+    out = sh([sys.executable, "-c", probe, *cmd]).stdout.split()
+    return float(out[0]), int(out[1]) / 1024.0, int(out[2])
+
+
+def median_wall(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def count_lines(folder: Path) -> tuple[int, int]:
+    files = lines = 0
+    for p in folder.rglob("*.aether"):
+        files += 1
+        with open(p, "rb") as fh:
+            lines += fh.read().count(b"\n")
+    return files, lines
+
+
+def corpus_speed(corpus: Path) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from aether.checker import check_text
+    from aether.source import decode_source
+
+    texts = []
+    for p in sorted((corpus / "files").glob("*.aether")):
+        decoded = decode_source(p.read_bytes())
+        if decoded.text is not None:
+            texts.append(decoded.text)
+    parsing = [t for t in texts if not any(
+        f.status == 20 for f in check_text(t, "x.aether").findings)]
+    lines = sum(t.count("\n") + 1 for t in parsing)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for t in parsing:
+            check_text(t, "x.aether")
+        best = min(best, time.perf_counter() - t0)
+    return {"files": len(texts), "parse_clean": len(parsing), "lines": lines,
+            "lines_per_s": lines / best if best else 0.0}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    args = ap.parse_args()
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "aether")], check=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    gen = OUT / f"corpus{args.files}"
+    if not gen.exists():
+        tmp = OUT / f".corpus{args.files}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "tools" / "gen_corpus.py"), str(args.files),
+                        str(tmp)], check=True)
+        tmp.rename(gen)
+    n_files, n_lines = count_lines(gen)
+    results: dict = {"files": n_files, "lines": n_lines}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, {platform.platform()}")
+    print(f"generated corpus: {n_files} files, {n_lines} lines ({gen.relative_to(ROOT)})")
+
+    cold = {}
+    for jobs in (1, 2):
+        wall, rss, rc = timed_with_rss(AETHER + ["check", str(gen), "--no-cache", "-q",
+                                                 "--format", "json", "-j", str(jobs)])
+        cold[jobs] = wall
+        results[f"cold_j{jobs}_s"] = wall
+        results[f"cold_j{jobs}_rss_mib"] = rss
+        print(f"cold check -j {jobs}: {wall:.2f} s, {n_lines / wall:,.0f} lines/s "
+              f"({n_lines / wall / jobs:,.0f} per core), peak RSS {rss:.0f} MiB (exit {rc})")
+    speedup = cold[1] / cold[2]
+    results["speedup_j2"] = speedup
+    print(f"  target >= 25,000 lines/s per core: "
+          f"{'met' if n_lines / cold[1] >= 25000 else 'NOT met'}")
+    print(f"-j 2 speed-up over -j 1: {speedup:.2f}x (target >= 1.7x)")
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        timed_with_rss(AETHER + ["check", str(gen), "-q", "--format", "json",
+                                 "--cache-dir", cache_dir])
+        warm, rss, _ = timed_with_rss(AETHER + ["check", str(gen), "-q", "--format", "json",
+                                                "--cache-dir", cache_dir])
+    results["warm_s"] = warm
+    print(f"warm re-check (cache, unchanged files): {warm:.2f} s, peak RSS {rss:.0f} MiB "
+          f"(target < 1 s)")
+    peak = max(results["cold_j1_rss_mib"], results["cold_j2_rss_mib"], rss)
+    print(f"peak memory of any run: {peak:.0f} MiB (target < 300 MiB)")
+
+    one = next(iter(sorted(gen.rglob("*.aether"))))
+    lines = one.read_text().split("\n")
+    hundred = OUT / "one_100_lines.aether"
+    sample = _clean_100_lines(gen)
+    hundred.write_text(sample)
+    lark_t = median_wall([sys.executable, "-c", "import lark"], args.runs)
+    check_t = median_wall(AETHER + ["check", str(hundred)], args.runs)
+    entry = shutil.which("aether")
+    entry_t = median_wall([entry, "check", str(hundred)], args.runs) if entry else check_t
+    results.update(import_lark_s=lark_t, check_one_s=check_t, entry_one_s=entry_t)
+    print(f"one 100-line file: `aether check` {entry_t * 1000:.1f} ms, `python -m aether check`"
+          f" {check_t * 1000:.1f} ms; `python -c 'import lark'` {lark_t * 1000:.1f} ms "
+          f"-> ratio {entry_t / lark_t:.2f} (target <= 1.5)")
+    del lines
+
+    corpus = Path(args.corpus)
+    if (corpus / "files").is_dir():
+        c = corpus_speed(corpus)
+        results["corpus"] = c
+        print(f"../shared/corpus: {c['parse_clean']} of {c['files']} files parse; on those, "
+              f"{c['lines_per_s']:,.0f} lines/s in-process (check_text, best of 5)")
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+def _clean_100_lines(gen: Path) -> str:
+    """The first 100 lines of a generated file that checks clean, cut at a top-level line."""
+    sys.path.insert(0, str(ROOT))
+    from aether.checker import check_text
+
+    for p in sorted(gen.rglob("*.aether")):
+        text = p.read_text()
+        if check_text(text, "x").findings:
+            continue
+        lines = text.split("\n")
+        cut = 100
+        while cut < len(lines) and lines[cut][:1] in (" ", "-"):
+            cut += 1
+        candidate = "\n".join(lines[:cut]) + "\n"
+        if not check_text(candidate, "x").findings:
+            return candidate
+    return 'goal: "bench"\n' + 'log("x")\n' * 99
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
