@@ -129,14 +129,14 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
     from .syntax.legacy import MIGRATE_HINT, scan_legacy
 
     findings: list[Finding] = []
-    legacy = scan_legacy(text)
+    result = parse(text)
+    legacy = scan_legacy(text, parses=result.ok)
     legacy_lines = {h.line for h in legacy}
     legacy_rules = {h.rule for h in legacy}
     for h in legacy:
         findings.append(Finding(h.rule, h.message, h.line, h.column, h.line, h.end_column,
                                 MIGRATE_HINT))
     whole_file = bool(legacy_rules & _WHOLE_FILE_LEGACY)
-    result = parse(text)
     if not whole_file:
         for e in result.errors:
             if e.line in legacy_lines:

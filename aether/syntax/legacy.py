@@ -65,10 +65,33 @@ _RULES = {
     "do_nocolon": ("AE213", "`do call()` needs a colon: `do: call()`"),
 }
 
-_SCAN = re.compile(
-    r"^[ \t]*(?:" + "|".join(f"(?P<{name}>{pat})" for name, pat in _PATTERNS) + ")",
-    re.M)
-# Words that make a line worth the full scan; a file with none of them is skipped at once.
+# Constructs the grammar accepts as canonical Aether 1.2 (a binding named `intent`, a
+# `plugin:` binding...). Every other legacy construct is a syntax error too, so a file that
+# parses cleanly needs only this small scan; the full one (costly to compile, a few
+# milliseconds of start-up) runs only for files that have syntax errors.
+_PARSEABLE = ("intent", "plugin_command", "agent_switch")
+_SCAN_PARSEABLE = None
+_SCAN_FULL = None
+
+
+def _compile(names) -> re.Pattern:
+    wanted = [(n, p) for n, p in _PATTERNS if n in names]
+    return re.compile(r"^[ \t]*(?:" + "|".join(f"(?P<{n}>{p})" for n, p in wanted) + ")",
+                      re.M)
+
+
+def _scanner(parses: bool) -> re.Pattern:
+    global _SCAN_PARSEABLE, _SCAN_FULL
+    if parses:
+        if _SCAN_PARSEABLE is None:
+            _SCAN_PARSEABLE = _compile(_PARSEABLE)
+        return _SCAN_PARSEABLE
+    if _SCAN_FULL is None:
+        _SCAN_FULL = _compile([n for n, _ in _PATTERNS])
+    return _SCAN_FULL
+
+
+# Words that make the full scan worthwhile; a file with none of them is skipped at once.
 _TRIGGER = re.compile(r"\b(?:intent|goal|define|end|when|on|plugin|let|remember|recall|think"
                       r"|suggest|reflect|learn|analyze|verify|optimize|adapt|agent|if|elif"
                       r"|while|for|else|try|workflow|meta|policy|require|parallel|transaction"
@@ -86,17 +109,23 @@ class LegacyHit:
     end_column: int
 
 
-def scan_legacy(text: str) -> list[LegacyHit]:
+def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
     """Every legacy construct in ``text`` (normalised newlines), in source order.
+
+    ``parses=True`` says the text has no syntax errors, so only constructs that the
+    grammar accepts need looking for (a faster scan with the same result).
 
     Brace-dialect and YAML-plugin files are reported once (their first hit): every line of
     such a file is foreign, and one finding with the migrate hint says all there is to say.
     """
-    if not _TRIGGER.search(text):
+    if parses:
+        if "intent" not in text and "plugin" not in text and "agent" not in text:
+            return []
+    elif not _TRIGGER.search(text):
         return []
     hits: list[LegacyHit] = []
     whole_file_seen: set[str] = set()
-    for m in _SCAN.finditer(text):
+    for m in _scanner(parses).finditer(text):
         kind = m.lastgroup
         rule, message = _RULES[kind]
         if rule in _WHOLE_FILE:
