@@ -1,0 +1,109 @@
+"""`aether fmt`: rewrite files in the canonical layout, or check / show what would change.
+
+Exit status: 0 when nothing changed or files were rewritten; 1 with ``--check`` or
+``--diff`` when a file would change; otherwise the most fundamental error among the
+files (27 INTERNAL_ERROR, 26 IO_ERROR, 20 PARSE_ERROR). The logic is in :mod:`aether.fmt`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+_PRECEDENCE = (27, 26, 20)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a file would be reformatted.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Write nothing; print a unified diff of the changes (exit 1 if any).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching GLOB when searching directories (adds to config).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Use this configuration file.")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.pass_context
+def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
+        isolated=False, quiet=False):
+    """Format .aether files in the canonical Aether 1.2 layout (directories are searched).
+
+    `-` formats standard input to standard output.
+    """
+    from ..config import ConfigError, load_config
+    from ..fmt import format_file
+
+    err = click.get_text_stream("stderr")
+    paths = paths or (".",)
+    if "-" in paths:
+        if len(paths) > 1:
+            raise click.UsageError("`-` (stdin) cannot be combined with other paths")
+        ctx.exit(_stdin(check or show_diff, show_diff, err))
+    try:
+        config = load_config(next(iter(paths)), config_file, isolated)
+    except ConfigError as exc:
+        err.write(f"aether fmt: {exc}\n")
+        ctx.exit(26)
+    from ..walk import iter_files
+
+    write = not (check or show_diff)
+    changed = unchanged = 0
+    codes: set[int] = set()
+    out = sys.stdout
+    for sf in iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root):
+        outcome = format_file(sf.path, sf.display, write=write, want_diff=show_diff,
+                              max_size=config.max_file_size)
+        if outcome.state == "error":
+            where = f"{outcome.display}:{outcome.line}" if outcome.line else outcome.display
+            err.write(f"error: {where}: {outcome.message}\n")
+            codes.add(outcome.code)
+            continue
+        if outcome.state == "changed":
+            changed += 1
+            if show_diff:
+                out.write(outcome.diff)
+            elif check and not quiet:
+                err.write(f"would reformat {outcome.display}\n")
+        else:
+            unchanged += 1
+    if not quiet:
+        verb = "reformatted" if write else "would be reformatted"
+        parts = []
+        if changed:
+            parts.append(f"{changed} file{'s' if changed != 1 else ''} {verb}")
+        if unchanged:
+            parts.append(f"{unchanged} file{'s' if unchanged != 1 else ''} left unchanged")
+        if codes:
+            parts.append("some files could not be formatted (see above)")
+        if not parts:
+            parts.append("no .aether files found")
+        err.write(", ".join(parts) + "\n")
+    for code in _PRECEDENCE:
+        if code in codes:
+            ctx.exit(code)
+    ctx.exit(1 if changed and not write else 0)
+
+
+def _stdin(check: bool, show_diff: bool, err) -> int:
+    from ..fileio import unified_diff
+    from ..fmt import FormatError, format_text
+    from ..source import decode_source
+
+    data = sys.stdin.buffer.read()
+    decoded = decode_source(data)
+    if decoded.error is not None:
+        err.write(f"error: <stdin>: {decoded.error.message}\n")
+        return 26
+    try:
+        result = format_text(decoded.text)
+    except FormatError as exc:
+        err.write(f"error: <stdin>: cannot format: {exc.message}\n")
+        return 27 if exc.rule == "AE999" else 20
+    if show_diff:
+        sys.stdout.write(unified_diff(decoded.text, result.text, "<stdin>"))
+    elif not check:
+        sys.stdout.write(result.text)
+    return 1 if check and result.text != decoded.text else 0

@@ -1,0 +1,213 @@
+"""Rewrite user files safely: whole-file atomic replacement that keeps mode and newline style.
+
+Tools that change files in place (``aether fmt``, ``aether migrate --apply``) write through
+:func:`write_atomic`: the new bytes go to a temporary file in the same directory, are
+flushed and fsynced, get the original permission bits, and then ``os.replace`` swaps them
+in. A run killed at any moment (SIGINT, SIGKILL, power loss after the fsync) therefore
+leaves each file either fully old or fully new, never half-written. A stray temporary
+file (``.NAME.aether-tmp-XXXX``) is the only possible leftover, and it never replaces
+anything.
+
+The text tools work on newline-normalised text (``\\n``); :func:`encode_like` turns the new
+text back into bytes in the original's style (CRLF / CR / LF, and a leading BOM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from typing import Optional, Union
+
+__all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "check_writable",
+           "unified_diff",
+           "TEMP_PREFIX"]
+
+TEMP_PREFIX = "."
+_TEMP_MARK = ".aether-tmp-"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class WriteError(Exception):
+    """A file could not be rewritten; ``reason`` is one line for the user."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def newline_style(data: Union[bytes, str]) -> str:
+    """The newline the file mostly uses: ``"\\r\\n"``, ``"\\r"`` or ``"\\n"`` (default).
+
+    Counted over the whole file, so one stray LF in a CRLF file does not flip it.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    crlf = data.count(b"\r\n")
+    lf = data.count(b"\n") - crlf
+    cr = data.count(b"\r") - crlf
+    if crlf and crlf >= lf and crlf >= cr:
+        return "\r\n"
+    if cr > lf:
+        return "\r"
+    return "\n"
+
+
+def encode_like(original: bytes, text: str) -> bytes:
+    """``text`` (``\\n`` newlines, no BOM) as bytes in the newline style and BOM of ``original``."""
+    style = newline_style(original)
+    if style != "\n":
+        text = text.replace("\n", style)
+    data = text.encode("utf-8")
+    if original.startswith(_BOM):
+        data = _BOM + data
+    return data
+
+
+def _resolve(path: str) -> str:
+    """The real file behind ``path`` (a symlink is followed, so the link itself survives)."""
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
+def check_writable(path: str) -> Optional[str]:
+    """None when ``path`` may be rewritten in place, else the reason why not.
+
+    Read-only means no write bit at all in the mode (so it holds even for root, who
+    ``os.access`` would let write anything), or no write access for this user, or a
+    directory where the temporary file cannot be created.
+    """
+    target = _resolve(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return "file no longer exists"
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror or exc}"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or \
+            not os.access(target, os.W_OK):
+        return "file is read-only"
+    folder = os.path.dirname(os.path.abspath(target)) or "."
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"directory {folder} is not writable (the new file is written beside the old)"
+    return None
+
+
+def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None) -> None:
+    """Replace the file at ``path`` with ``data`` atomically, keeping its permission bits.
+
+    ``expect``: the bytes the caller read; if the file changed since (another editor,
+    another tool), nothing is written and WriteError is raised, so a concurrent edit is
+    never lost. Raises WriteError for a read-only file or any OS error; the original file
+    is then untouched.
+    """
+    target = _resolve(path)
+    reason = check_writable(target)
+    if reason is not None:
+        raise WriteError(path, reason)
+    st = os.stat(target)
+    folder = os.path.dirname(os.path.abspath(target)) or "."
+    base = os.path.basename(target)
+    if expect is not None:
+        try:
+            with open(target, "rb") as fh:
+                current = fh.read()
+        except OSError as exc:
+            raise WriteError(path, f"cannot re-read before writing: {exc.strerror or exc}")
+        if current != expect:
+            raise WriteError(path, "file changed on disk while it was being processed; "
+                                   "left as it is")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + base + _TEMP_MARK, dir=folder)
+    except OSError as exc:
+        raise WriteError(path, f"cannot create a temporary file in {folder}: "
+                               f"{exc.strerror or exc}")
+    try:
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            with contextlib.suppress(OSError):  # only root may give a file away
+                if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+                    os.chown(tmp, st.st_uid, st.st_gid)
+            os.replace(tmp, target)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise WriteError(path, f"permission denied: {exc.strerror or exc}")
+            raise WriteError(path, f"write failed: {exc.strerror or exc}")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make the rename durable (best effort; not every platform can open a directory)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _lines_keepends(text: str) -> list[str]:
+    """Lines with their own newline (``\\r\\n``, ``\\n`` or ``\\r``); other separators such
+    as U+2028 are text, unlike ``str.splitlines``."""
+    out = []
+    start = 0
+    n = len(text)
+    i = 0
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            out.append(text[start:i + 1])
+            start = i + 1
+        elif ch == "\r":
+            end = i + 2 if i + 1 < n and text[i + 1] == "\n" else i + 1
+            out.append(text[start:end])
+            start = end
+            i = end - 1
+        i += 1
+    if start < n:
+        out.append(text[start:])
+    return out
+
+
+def unified_diff(old: str, new: str, path: str, context: int = 3) -> str:
+    """A unified diff from ``old`` to ``new`` that ``patch -p0`` applies to ``path``.
+
+    Both texts are compared exactly as stored (newline style and BOM included), so the
+    diff applies to CRLF files too; a missing final newline gets the usual
+    ``\\ No newline at end of file`` marker. Empty when the texts are equal.
+    """
+    import difflib
+
+    if old == new:
+        return ""
+    a = _lines_keepends(old)
+    b = _lines_keepends(new)
+    out = []
+    for line in difflib.unified_diff(a, b, path, path, n=context, lineterm="\n"):
+        if line.startswith(("---", "+++", "@@")):
+            out.append(line if line.endswith("\n") else line + "\n")
+            continue
+        if line.endswith(("\n", "\r")):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)
