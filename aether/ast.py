@@ -65,10 +65,14 @@ def _node(*children: str):
 
 
 class Expr(Node):
+    """Base of expression nodes."""
+
     __slots__ = ()
 
 
 class Stmt(Node):
+    """Base of statement nodes."""
+
     __slots__ = ()
 
 
@@ -76,62 +80,82 @@ class Stmt(Node):
 
 @_node()
 class Name(Expr):
+    """A name: ``id``."""
+
     id: str = ""
 
 
 @_node()
 class Str(Expr):
+    """A string literal."""
+
     value: str = ""
     raw: str = ""  # the literal as written, quotes included
 
 
 @_node()
 class Int(Expr):
+    """An integer literal."""
+
     value: int = 0
     raw: str = ""
 
 
 @_node()
 class Float(Expr):
+    """A float literal."""
+
     value: float = 0.0
     raw: str = ""
 
 
 @_node()
 class Duration(Expr):
+    """A duration literal such as ``250ms`` (``seconds``)."""
+
     seconds: float = 0.0
     raw: str = ""
 
 
 @_node()
 class Bool(Expr):
+    """``true`` / ``false``."""
+
     value: bool = False
 
 
 @_node()
 class Null(Expr):
-    pass
+    """``null``."""
 
 
 @_node("items")
 class ListExpr(Expr):
+    """``[a, b]``."""
+
     items: tuple[Expr, ...] = ()
 
 
 @_node("values")
 class DictExpr(Expr):
+    """``{key: value}`` (bare keys are strings)."""
+
     keys: tuple[Union[str, int], ...] = ()
     values: tuple[Expr, ...] = ()
 
 
 @_node("value")
 class Keyword(Node):
+    """A keyword argument ``name=value``."""
+
     name: str = ""
     value: Optional[Expr] = None
 
 
 @_node("func", "args", "keywords")
 class Call(Expr):
+    """``func(args, keywords)``."""
+
     func: Optional[Expr] = None
     args: tuple[Expr, ...] = ()
     keywords: tuple[Keyword, ...] = ()
@@ -139,24 +163,32 @@ class Call(Expr):
 
 @_node("value")
 class Member(Expr):
+    """``value.attr``."""
+
     value: Optional[Expr] = None
     attr: str = ""
 
 
 @_node("value", "index")
 class Index(Expr):
+    """``value[index]``."""
+
     value: Optional[Expr] = None
     index: Optional[Expr] = None
 
 
 @_node("operand")
 class Unary(Expr):
+    """``-x`` or ``not x``."""
+
     op: str = ""  # "-" or "not"
     operand: Optional[Expr] = None
 
 
 @_node("left", "right")
 class BinOp(Expr):
+    """An arithmetic operation."""
+
     op: str = ""  # + - * / %
     left: Optional[Expr] = None
     right: Optional[Expr] = None
@@ -164,6 +196,8 @@ class BinOp(Expr):
 
 @_node("left", "right")
 class Compare(Expr):
+    """A comparison (no chaining)."""
+
     op: str = ""  # == != < <= > >= in
     left: Optional[Expr] = None
     right: Optional[Expr] = None
@@ -171,6 +205,8 @@ class Compare(Expr):
 
 @_node("values")
 class BoolOp(Expr):
+    """``a and b`` / ``a or b``."""
+
     op: str = ""  # and / or
     values: tuple[Expr, ...] = ()
 
@@ -194,6 +230,8 @@ class Assign(Stmt):
 
 @_node("value")
 class AugAssign(Stmt):
+    """``name += value`` / ``name -= value``."""
+
     name: str = ""
     op: str = ""  # "+=" or "-="
     value: Optional[Expr] = None
@@ -201,26 +239,32 @@ class AugAssign(Stmt):
 
 @_node("call")
 class CallStmt(Stmt):
+    """A call used as a statement."""
+
     call: Optional[Call] = None
 
 
 @_node("value")
 class Return(Stmt):
+    """``return [value]``."""
+
     value: Optional[Expr] = None
 
 
 @_node()
 class Break(Stmt):
-    pass
+    """``break``."""
 
 
 @_node()
 class Continue(Stmt):
-    pass
+    """``continue``."""
 
 
 @_node()
 class Await(Stmt):
+    """``await a, b``."""
+
     names: tuple[str, ...] = ()
 
 
@@ -233,6 +277,8 @@ class StepOption(Node):
 
 @_node("value", "options")
 class DashItem(Stmt):
+    """``- value [options]`` in a section."""
+
     value: Optional[Expr] = None
     options: tuple[StepOption, ...] = ()
 
@@ -245,6 +291,8 @@ class DashMap(Stmt):
 
 @_node("body")
 class Section(Stmt):
+    """``name:`` with an indented block."""
+
     name: str = ""
     body: tuple[Stmt, ...] = ()
 
@@ -260,6 +308,8 @@ class If(Stmt):
 
 @_node("iter", "body")
 class For(Stmt):
+    """``for target in iter:``."""
+
     target: str = ""
     iter: Optional[Expr] = None
     body: tuple[Stmt, ...] = ()
@@ -267,18 +317,24 @@ class For(Stmt):
 
 @_node("test", "body")
 class While(Stmt):
+    """``while test:``."""
+
     test: Optional[Expr] = None
     body: tuple[Stmt, ...] = ()
 
 
 @_node("default")
 class Param(Node):
+    """A ``fn`` parameter with an optional default."""
+
     name: str = ""
     default: Optional[Expr] = None
 
 
 @_node("params", "body")
 class FnDef(Stmt):
+    """``fn name(params):``."""
+
     name: str = ""
     params: tuple[Param, ...] = ()
     body: tuple[Stmt, ...] = ()
@@ -286,6 +342,8 @@ class FnDef(Stmt):
 
 @_node("body", "handler")
 class Try(Stmt):
+    """``try:`` / ``catch name:``."""
+
     body: tuple[Stmt, ...] = ()
     catch_name: Optional[str] = None
     handler: tuple[Stmt, ...] = ()
@@ -293,6 +351,8 @@ class Try(Stmt):
 
 @_node("body")
 class Module(Node):
+    """A whole file."""
+
     body: tuple[Stmt, ...] = ()
 
 
