@@ -1,0 +1,130 @@
+"""`aether suppressions list|prune`: inspect and clean the suppression list files."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import atomic_output
+
+
+def _bad(message: str) -> None:
+    click.echo(f"aether suppressions: {message}", err=True)
+    raise SystemExit(2)
+
+
+_FILES_OPTION = click.option(
+    "--suppressions", "suppression_files", multiple=True, type=click.Path(dir_okay=False),
+    metavar="FILE", help="Suppression list(s) (default: .aether/suppressions.txt and "
+    ".aetherra/workflow_suppressions.txt under the project root, when present).")
+
+
+def _load(suppression_files, start: str):
+    from ..config import ConfigError, load_config
+    from ..suppressions import SuppressionListError, discover, load
+
+    try:
+        config = load_config(start)
+        slist = load(list(suppression_files) or discover(config.root))
+    except (ConfigError, SuppressionListError) as exc:
+        _bad(str(exc))
+    return config, slist
+
+
+def _present(paths, config) -> set:
+    from ..baseline import check_paths
+    from ..checker import CheckOptions, RuleFilter
+    from ..source import DEFAULT_MAX_FILE_SIZE
+    from ..suppressions import fingerprints_of
+
+    options = CheckOptions(rules=RuleFilter.make(config.select, config.ignore),
+                           max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
+                           keep_source=False)
+    return fingerprints_of(check_paths(paths, options, config))
+
+
+@click.group()
+def suppressions():
+    """The suppression list: fingerprints of findings accepted for now."""
+
+
+@suppressions.command("list")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@_FILES_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_(paths, suppression_files, as_json):
+    """List entries with owner, expiry and state; with PATHS, whether each matches a finding."""
+    import json
+    from datetime import datetime, timezone
+
+    config, slist = _load(suppression_files, paths[0] if paths else ".")
+    today = datetime.now(timezone.utc).date()
+    present = _present(paths, config) if paths else None
+    rows = []
+    for e in slist.entries:
+        row = e.to_dict()
+        row["expired"] = e.expired(today)
+        if present is not None:
+            row["matches"] = e.fingerprint in present
+        rows.append(row)
+    if as_json:
+        click.echo(json.dumps({"files": slist.files, "entries": rows}, indent=2))
+        return
+    if not slist.files:
+        click.echo("no suppression file (looked for .aether/suppressions.txt and "
+                   ".aetherra/workflow_suppressions.txt)", err=True)
+        return
+    for row in rows:
+        state = "EXPIRED" if row["expired"] else "active"
+        if present is not None and not row["matches"]:
+            state += ", matches nothing"
+        extra = " ".join(x for x in (f"owner={row['owner']}" if row["owner"] else "",
+                                     f"expires={row['expires']}" if row["expires"] else "")
+                         if x)
+        comment = f"  # {row['comment']}" if row["comment"] else ""
+        click.echo(f"{row['file']}:{row['line']}: {row['fingerprint']} [{state}] "
+                   f"{extra}{comment}".rstrip())
+    expired = sum(r["expired"] for r in rows)
+    click.echo(f"{len(rows)} entries in {len(slist.files)} file(s), {expired} expired",
+               err=True)
+
+
+@suppressions.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@_FILES_OPTION
+@click.option("--dry-run", is_flag=True, help="Show what would be dropped; change nothing.")
+def prune(paths, suppression_files, dry_run):
+    """Drop entries that match no current finding in PATHS (default: the whole project).
+
+    Never adds entries; comments and other lines are kept as they are. Run it over every
+    path the list covers, or entries for files left out are dropped too.
+    """
+    from ..suppressions import plan_prune, prune_text
+
+    config, slist = _load(suppression_files, paths[0] if paths else ".")
+    if not slist.files:
+        click.echo("no suppression file to prune", err=True)
+        sys.exit(0)
+    plan = plan_prune(slist, _present(paths or (".",), config))
+    dropped = 0
+    for path, entries in plan.items():
+        if not entries:
+            continue
+        dropped += len(entries)
+        for e in entries:
+            click.echo(f"{'would drop' if dry_run else 'dropped'} {path}:{e.line}: "
+                       f"{e.fingerprint}" + (f"  # {e.comment}" if e.comment else ""))
+        if dry_run:
+            continue
+        try:
+            with open(path, encoding="utf-8-sig") as fh:
+                text = fh.read()
+            with atomic_output(path) as out:
+                out.write(prune_text(text, {e.line for e in entries}))
+        except OSError as exc:
+            _bad(f"cannot rewrite {path}: {exc.strerror or exc}")
+    total = len(slist.entries)
+    click.echo(f"{dropped} of {total} entries {'would be ' if dry_run else ''}dropped",
+               err=True)
+    sys.exit(0)

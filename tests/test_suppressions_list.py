@@ -1,0 +1,166 @@
+"""The suppression list file: format, matching, expiry, `aether suppressions list|prune`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from aether.checker import check_text
+from aether.cli.main import cli
+from aether.suppressions import (SuppressionList, SuppressionListError, discover, load,
+                                 parse_text, plan_prune, prune_text, suppressed_category)
+
+REFERENCE_EXAMPLE = """\
+# Experimental quantum workflows under redesign
+a1b2c3d4e5f67890  # deprecated goal syntax
+deadbeefcafe1234  # awaiting plugin migration
+"""
+
+
+def test_reference_example_parses():
+    entries = parse_text(REFERENCE_EXAMPLE, "s.txt")
+    assert [e.fingerprint for e in entries] == ["a1b2c3d4e5f67890", "deadbeefcafe1234"]
+    assert [e.line for e in entries] == [2, 3]
+    assert entries[0].comment == "deprecated goal syntax"
+    assert entries[0].owner is None and entries[0].expires is None
+
+
+def test_owner_expiry_and_free_comment():
+    (e,) = parse_text("  A1B2C3D4E5F67890 owner=data-team expires=2026-03-31 legacy   # why\n")
+    assert e.fingerprint == "a1b2c3d4e5f67890"
+    assert e.owner == "data-team" and e.expires == date(2026, 3, 31)
+    assert e.comment == "legacy why"
+    (e,) = parse_text("a1b2c3d4e5f67890 owner=a#b\n")
+    assert e.owner == "a#b"  # '#' only starts a comment at the start or after whitespace
+
+
+@pytest.mark.parametrize("line, message", [
+    ("xyz", "not a fingerprint"),
+    ("a1b2c3d4e5f6789", "not a fingerprint"),
+    ("a1b2c3d4e5f67890 expire=2026-01-01", "unknown key 'expire'"),
+    ("a1b2c3d4e5f67890 expires=31/12/2026", "not a YYYY-MM-DD date"),
+    ("a1b2c3d4e5f67890 expires=2026-02-30", "not a real date"),
+    ("a1b2c3d4e5f67890 owner=", "owner= needs a name"),
+])
+def test_malformed_entries_name_file_and_line(line, message):
+    with pytest.raises(SuppressionListError, match=message) as info:
+        parse_text(f"# ok\n{line}\n", "list.txt")
+    assert "list.txt:2" in str(info.value)
+
+
+def test_matching_by_either_formula_and_expiry():
+    slist = SuppressionList(parse_text(
+        "1111111111111111 expires=2026-01-31\n2222222222222222\n", "s.txt"), ["s.txt"])
+    assert slist.match("1111111111111111", "", date(2026, 1, 31)).line == 1
+    assert slist.match("ffffffffffffffff", "2222222222222222", date(2026, 1, 31)).line == 2
+    assert slist.match("1111111111111111", "", date(2026, 2, 1)) is None  # expired
+    assert [e.line for e in slist.expired(date(2026, 2, 1))] == [1]
+    assert slist.match("3333333333333333", "4444444444444444") is None
+
+
+def test_suppressed_category_names():
+    assert suppressed_category("PARSE_ERROR") == "Suppressed-ParseError"
+    assert suppressed_category("VALIDATION_ERROR") == "Suppressed-ValidationError"
+    assert suppressed_category("INTERNAL_ERROR") == "Suppressed-Other"
+
+
+def test_discover_both_locations(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert discover(str(tmp_path)) == []
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / ".aether" / "suppressions.txt").write_text("1111111111111111\n")
+    (tmp_path / ".aetherra").mkdir()
+    (tmp_path / ".aetherra" / "workflow_suppressions.txt").write_text("2222222222222222\n")
+    found = discover(str(tmp_path))
+    assert found == [".aether/suppressions.txt", ".aetherra/workflow_suppressions.txt"]
+    assert [e.fingerprint[0] for e in load(found).entries] == ["1", "2"]
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(SuppressionListError, match="cannot read"):
+        load([str(tmp_path / "missing.txt")])
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(SuppressionListError, match="not UTF-8"):
+        load([str(tmp_path / "bin.txt")])
+
+
+def test_prune_plan_and_text():
+    text = "# header\n1111111111111111  # keep\n\n2222222222222222 owner=x\n# trailing\n"
+    slist = SuppressionList(parse_text(text, "s.txt"), ["s.txt"])
+    plan = plan_prune(slist, {"1111111111111111"})
+    assert [e.line for e in plan["s.txt"]] == [4]
+    assert prune_text(text, {4}) == "# header\n1111111111111111  # keep\n\n# trailing\n"
+
+
+# --------------------------------------------------------------------------- CLI
+
+BAD = 'goal: "x"\nunk(1)\n'
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "a.aether").write_text(BAD)
+    monkeypatch.chdir(tmp_path)
+    finding = check_text(BAD, "a.aether").findings[0]
+    (tmp_path / ".aether").mkdir()
+    lst = tmp_path / ".aether" / "suppressions.txt"
+    lst.write_text(
+        "# owned suppressions\n"
+        f"{finding.fingerprint}  owner=ops expires=2001-01-01  # expired but still live\n"
+        "ffffffffffffffff  # dead: matches nothing\n"
+        f"{finding.legacy_fingerprint}  # legacy formula, live\n")
+    return tmp_path, lst
+
+
+def test_list_command(project):
+    _, lst = project
+    result = CliRunner().invoke(cli, ["suppressions", "list"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert "[EXPIRED]" in lines[0] and "owner=ops" in lines[0]
+    assert "1 expired" in result.stderr
+    result = CliRunner().invoke(cli, ["suppressions", "list", "--json", "."])
+    data = json.loads(result.stdout)
+    assert [r["matches"] for r in data["entries"]] == [True, False, True]
+    assert data["entries"][0]["expired"] is True
+
+
+def test_prune_drops_only_dead_entries(project):
+    _, lst = project
+    before = lst.read_text()
+    result = CliRunner().invoke(cli, ["suppressions", "prune", "--dry-run"])
+    assert result.exit_code == 0 and "would drop" in result.stdout
+    assert lst.read_text() == before
+    result = CliRunner().invoke(cli, ["suppressions", "prune"])
+    assert result.exit_code == 0 and "1 of 3 entries dropped" in result.stderr
+    after = lst.read_text()
+    assert "ffffffffffffffff" not in after
+    assert after == before.replace("ffffffffffffffff  # dead: matches nothing\n", "")
+    result = CliRunner().invoke(cli, ["suppressions", "prune"])
+    assert "0 of 2 entries dropped" in result.stderr and lst.read_text() == after
+
+
+def test_prune_never_adds(project):
+    tmp_path, lst = project
+    (tmp_path / "b.aether").write_text('goal: "x"\nother(1)\n')
+    CliRunner().invoke(cli, ["suppressions", "prune"])
+    assert len(parse_text(lst.read_text())) == 2
+
+
+def test_no_list_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(cli, ["suppressions", "prune"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["suppressions", "list"])
+    assert result.exit_code == 0 and "no suppression file" in result.stderr
+
+
+def test_malformed_list_is_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / ".aether" / "suppressions.txt").write_text("nope\n")
+    result = CliRunner().invoke(cli, ["suppressions", "list"])
+    assert result.exit_code == 2 and "suppressions.txt:1" in result.stderr
