@@ -1,0 +1,98 @@
+"""`aether baseline`: write a parse baseline of a tree (or of a git revision) as JSON."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import atomic_output, split_csv
+
+
+def _bad(message: str) -> None:
+    click.echo(f"aether baseline: {message}", err=True)
+    raise SystemExit(2)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
+              default=None, help="Write the baseline here (atomically); default stdout.")
+@click.option("--git-ref", "git_ref", metavar="REV", default=None,
+              help="Baseline the files as they are at this git revision (the working tree "
+              "is not touched).")
+@click.option("--suppressions", "suppression_files", multiple=True,
+              type=click.Path(dir_okay=False), metavar="FILE",
+              help="Suppression list(s) to apply (default: .aether/suppressions.txt and "
+              ".aetherra/workflow_suppressions.txt under the project root, when present).")
+@click.option("--no-suppressions", is_flag=True, help="Apply no suppression list.")
+@click.option("--select", multiple=True, metavar="RULES", help="Only these rules.")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching GLOB when searching directories (adds to config).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: CPU count).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Use this configuration file.")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, select, ignore,
+             exclude, jobs, no_cache, config_file, isolated, quiet):
+    """Write a parse baseline: per-status counts and every finding with its fingerprints.
+
+    Exit status 0 when the baseline is written (files that fail are measured, not an
+    error); 2 for a usage, configuration, git or output error.
+    """
+    from ..baseline import build_baseline, check_paths, dumps, run_checks
+    from ..checker import CheckOptions, RuleFilter
+    from ..config import ConfigError, load_config
+    from ..source import DEFAULT_MAX_FILE_SIZE
+    from ..suppressions import SuppressionListError, discover, load
+    from ..walk import display_path
+
+    paths = paths or (".",)
+    try:
+        config = load_config(paths[0], config_file, isolated)
+    except ConfigError as exc:
+        _bad(str(exc))
+    sel = split_csv(select) if select else config.select
+    options = CheckOptions(rules=RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore)),
+                           max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
+                           keep_source=False)
+    slist = None
+    if not no_suppressions:
+        files = list(suppression_files) or discover(config.root)
+        try:
+            slist = load(files)
+        except SuppressionListError as exc:
+            _bad(str(exc))
+        slist.files = [display_path(f) for f in slist.files]
+
+    meta = {"paths": [display_path(p) for p in paths], "git_ref": git_ref, "git_commit": None}
+    if git_ref is None:
+        results = check_paths(paths, options, config, exclude, jobs, not no_cache)
+    else:
+        from ..gitsource import GitError, checkout_to_temp
+
+        try:
+            with checkout_to_temp(git_ref, paths, tuple(config.exclude) + tuple(exclude),
+                                  config.root) as (commit, files):
+                meta["git_commit"] = commit
+                results = run_checks(files, options, config, jobs, not no_cache)
+        except GitError as exc:
+            _bad(str(exc))
+    doc = build_baseline(results, suppressions=slist, meta=meta)
+    try:
+        with atomic_output(output_file) as out:
+            out.write(dumps(doc))
+    except OSError as exc:
+        _bad(f"cannot write {output_file}: {exc.strerror or exc}")
+    if not quiet:
+        failed = doc["total"] - doc["by_code"].get("SUCCESS", 0) - doc["suppressed_failures"]
+        where = f" at {git_ref} ({meta['git_commit'][:12]})" if git_ref else ""
+        target = f" -> {output_file}" if output_file else ""
+        click.echo(f"baseline{where}: {doc['total']} files, {failed} failing, "
+                   f"{doc['findings_total']} findings, {doc['suppressed_failures']} "
+                   f"suppressed{target}", err=True)
+    sys.exit(0)
