@@ -164,3 +164,14 @@ def test_malformed_list_is_exit_2(tmp_path, monkeypatch):
     (tmp_path / ".aether" / "suppressions.txt").write_text("nope\n")
     result = CliRunner().invoke(cli, ["suppressions", "list"])
     assert result.exit_code == 2 and "suppressions.txt:1" in result.stderr
+
+
+def test_prune_keeps_newline_style_and_mode(project):
+    _, lst = project
+    lst.write_bytes(lst.read_text().replace("\n", "\r\n").encode())
+    lst.chmod(0o640)
+    assert CliRunner().invoke(cli, ["suppressions", "prune"]).exit_code == 0
+    data = lst.read_bytes()
+    assert b"ffffffffffffffff" not in data and data.count(b"\r\n") == 3
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert lst.stat().st_mode & 0o777 == 0o640

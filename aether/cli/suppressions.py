@@ -6,8 +6,6 @@ import sys
 
 import click
 
-from .common import atomic_output
-
 
 def _bad(message: str) -> None:
     click.echo(f"aether suppressions: {message}", err=True)
@@ -100,6 +98,7 @@ def prune(paths, suppression_files, dry_run):
     Never adds entries; comments and other lines are kept as they are. Run it over every
     path the list covers, or entries for files left out are dropped too.
     """
+    from ..fileio import WriteError, encode_like, write_atomic
     from ..suppressions import plan_prune, prune_text
 
     config, slist = _load(suppression_files, paths[0] if paths else ".")
@@ -118,12 +117,13 @@ def prune(paths, suppression_files, dry_run):
         if dry_run:
             continue
         try:
-            with open(path, encoding="utf-8-sig") as fh:
-                text = fh.read()
-            with atomic_output(path) as out:
-                out.write(prune_text(text, {e.line for e in entries}))
-        except OSError as exc:
-            _bad(f"cannot rewrite {path}: {exc.strerror or exc}")
+            with open(path, "rb") as fh:
+                original = fh.read()
+            text = original.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+            write_atomic(path, encode_like(original, prune_text(text, {e.line for e in entries})),
+                         expect=original)
+        except (OSError, WriteError) as exc:
+            _bad(f"cannot rewrite {path}: {exc}")
     total = len(slist.entries)
     click.echo(f"{dropped} of {total} entries {'would be ' if dry_run else ''}dropped",
                err=True)
