@@ -121,6 +121,14 @@ _WHOLE_FILE_LEGACY = {"AE209", "AE210"}
 _GOAL_LEGACY = {"AE201", "AE202", "AE203"}
 
 
+def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
+    """The stripped source lines that error recovery removed from the parse."""
+    if not ranges:
+        return []
+    lines = text.split("\n")
+    return [lines[i].strip() for a, b in ranges for i in range(a - 1, min(b, len(lines)))]
+
+
 def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> FileResult:
     """Check decoded, newline-normalised ``text`` shown as ``path``."""
     from .semantics.validator import validate
@@ -144,8 +152,10 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
             findings.append(Finding(e.rule, e.message, e.line, e.column, e.end_line,
                                     e.end_column, e.hint))
         clean_parse = not result.errors
+        goal_masked = any(lines_text.startswith("goal", 0) for lines_text in
+                          _masked_lines(text, result.masked))
         for f in validate(result.module, report_unbound=clean_parse and not legacy):
-            if f.rule == "AE312" and legacy_rules & _GOAL_LEGACY:
+            if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue
             if not clean_parse and f.line in legacy_lines:
                 continue

@@ -178,5 +178,5 @@ def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
 def _hints(results, seconds, err):
     legacy = sum(1 for r in results if any(f.rule.startswith("AE2") for f in r.findings))
     if legacy:
-        err.write(f"hint: {legacy} file{'s' if legacy != 1 else ''} use legacy-dialect "
+        err.write(f"hint: {legacy} file{'s use' if legacy != 1 else ' uses'} legacy-dialect "
                   "constructs; `aether migrate PATH` shows the conversion as a diff\n")

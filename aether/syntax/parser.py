@@ -208,6 +208,7 @@ def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
     so the enclosing block never becomes empty.
     """
     n = len(lines)
+    unexpected_indent = err.rule == "AE103"
     line = min(max(err.recover_line, 1), n)
     first = logical.get(line, line)
     # Walk back over continuation lines of a bracketed expression.
@@ -222,7 +223,9 @@ def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
         stripped = s.strip()
         if stripped and not stripped.startswith("#"):
             ind = len(s) - len(s.lstrip(" \t"))
-            if ind <= indent and logical.get(i + 1, i + 1) == i + 1:
+            # An unexpected indent opens a stray block: its siblings go with it.
+            if (ind < indent if unexpected_indent else ind <= indent) and \
+                    logical.get(i + 1, i + 1) == i + 1:
                 break
         last = i + 1
         i += 1
@@ -230,7 +233,7 @@ def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
     # Indentation of the block the statement sits in: the deepest open level <= indent.
     level = 0
     for width in indents:
-        if width <= indent:
+        if width < indent or (width == indent and not unexpected_indent):
             level = width
     for k in range(first - 1, last):
         lines[k] = ""
@@ -240,6 +243,25 @@ def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
 
 _BRACE_RE = re.compile(r"^[ \t]*(?:plugin[ \t]+[\w.\-]+[ \t]*\{|[A-Za-z_]\w*[ \t]*\{[ \t]*$)",
                        re.M)
+
+
+def _prefix_result(current: str, err: AetherSyntaxError, errors: list[SyntaxIssue],
+                   masked: list[tuple[int, int]]) -> ParseResult:
+    """The module of the lines before ``err``'s top-level statement, the rest masked."""
+    parser, scanner = get_parser()
+    work = current.split("\n")
+    first = max(1, min(err.recover_line, len(work)))
+    while first > 1 and (work[first - 1][:1] in (" ", "\t", "") or
+                         work[first - 1].lstrip().startswith("#")):
+        first -= 1
+    rng = (first, len(work))
+    for k in range(first - 1, len(work)):
+        work[k] = ""
+    try:
+        module = parser.parse(scanner.scan("\n".join(work)))
+    except (UnexpectedToken, AetherSyntaxError):
+        module, rng = A.Module(1, 1, 1, 1, ()), (1, len(work))
+    return ParseResult(module, errors, masked + [rng])
 
 
 def parse(text: str) -> ParseResult:
@@ -270,14 +292,15 @@ def parse(text: str) -> ParseResult:
             else:
                 err = exc
             key = (err.line, err.column, err.rule)
-            if key in seen:  # no progress: give up on the rest
-                return ParseResult(A.Module(1, 1, 1, 1, ()), errors, masked + [(1, len(lines))])
+            if key in seen:  # no progress: keep what parses before it, report no more
+                return _prefix_result(current, err, errors, masked)
             seen.add(key)
             errors.append(SyntaxIssue(err.rule, err.message, err.line, err.column,
                                       err.end_line, err.end_column, err.hint))
             if len(errors) >= MAX_ERRORS or err.rule == "AE110":
-                # Runaway nesting is a property of the whole file: stop rather than cascade.
-                return ParseResult(A.Module(1, 1, 1, 1, ()), errors, masked + [(1, len(lines))])
+                # Too many errors, or runaway nesting (a property of the whole file): stop
+                # reporting, and keep what parses before the first unreported statement.
+                return _prefix_result(current, err, errors, masked)
             work = current.split("\n")
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
             masked.append(rng)
