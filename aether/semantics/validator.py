@@ -72,6 +72,23 @@ def _fn_signature(fn: A.FnDef) -> Signature:
     return Signature(tuple(p.name for p in fn.params), required)
 
 
+_BLOCK_FIELDS = {A.If: ("body", "orelse"), A.For: ("body",), A.While: ("body",),
+                 A.FnDef: ("body",), A.Try: ("body", "handler"), A.Section: ("body",),
+                 A.DashMap: ("entries",)}
+
+
+def _statements(body: Iterable[A.Stmt]):
+    """Every statement in ``body`` and the blocks under it (expressions are not visited)."""
+    stack = list(reversed(tuple(body)))
+    while stack:
+        s = stack.pop()
+        yield s
+        fields = _BLOCK_FIELDS.get(type(s))
+        if fields:
+            for name in reversed(fields):
+                stack.extend(reversed(getattr(s, name)))
+
+
 def _bound_in(body: Iterable[A.Stmt]) -> set[str]:
     """Every name a block binds, at any depth except inside nested ``fn`` bodies."""
     names: set[str] = set()
@@ -92,9 +109,8 @@ def _bound_in(body: Iterable[A.Stmt]) -> set[str]:
             continue
         if isinstance(s, A.Section) and s.name in CONFIG_SECTIONS:
             continue
-        for child in A.iter_children(s):
-            if isinstance(child, A.Stmt):
-                stack.append(child)
+        for name in _BLOCK_FIELDS.get(type(s), ()):
+            stack.extend(getattr(s, name))
     return names
 
 
@@ -112,7 +128,7 @@ class Validator:
 
     # ------------------------------------------------------------ entry
     def validate(self, module: A.Module) -> list[Finding]:
-        for node in A.walk(module):
+        for node in _statements(module.body):
             if isinstance(node, A.FnDef):
                 if node.name in self.fns:
                     first = self.fns[node.name]

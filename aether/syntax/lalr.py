@@ -51,9 +51,26 @@ def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> C
     callback = None if inline else getattr(builder, name, None)
     simple = all(m == KEEP for m in modes)
 
+    keep = [i for i, m in enumerate(modes) if m == KEEP]
+    splice = [i for i, m in enumerate(modes) if m == SPLICE]
     if simple:
         def collect(args):
             return args
+    elif not splice and len(keep) == 1:
+        only = keep[0]
+
+        def collect(args):
+            return [args[only]]
+    elif not splice:
+        def collect(args):
+            return [args[i] for i in keep]
+    elif not keep and len(splice) == 1:
+        # e.g. `_stmt: _simple _NL`: the inlined rule's list is passed on as it is (each
+        # reduction makes a fresh list, so sharing it is safe).
+        only = splice[0]
+
+        def collect(args):
+            return args[only]
     else:
         def collect(args):
             out = []
@@ -98,8 +115,14 @@ class Parser:
         self.states = tables.states
         self.start = tables.start
         self.end = tables.end
+        # A unit rule (``?expr: or_expr`` with its one child kept) leaves the value as it
+        # is: its reducer is None and the loop only swaps the state. Expression chains
+        # are mostly such rules, so this saves a call and two list edits per level.
         self.reducers = tuple(
-            (len(modes), _make_reducer(origin, alias, expand1, modes, builder), origin)
+            (len(modes),
+             None if (expand1 and not alias and modes == (KEEP,)) else
+             _make_reducer(origin, alias, expand1, modes, builder),
+             origin)
             for origin, alias, expand1, modes in tables.rules)
 
     def parse(self, tokens: Iterable[Tok]):
@@ -121,6 +144,9 @@ class Parser:
                     push_value(tok)
                     break
                 size, reducer, origin = reducers[~code]
+                if reducer is None:
+                    state_stack[-1] = states[state_stack[-2]][origin]
+                    continue
                 if size:
                     args = value_stack[-size:]
                     del value_stack[-size:]
@@ -145,6 +171,11 @@ class Parser:
             if code >= 0:  # pragma: no cover - LALR shifts $END only into the end state
                 return value_stack[-1]
             size, reducer, origin = reducers[~code]
+            if reducer is None:
+                state_stack[-1] = states[state_stack[-2]][origin]
+                if state_stack[-1] == self.end:
+                    return value_stack[-1]
+                continue
             if size:
                 args = value_stack[-size:]
                 del value_stack[-size:]
