@@ -310,3 +310,55 @@ def test_markdown_and_output_files(tmp_path):
     data = json.loads(out.read_text())
     assert data["new_findings"][0]["path"] == "b.aether"
     assert data["fixed_findings"][0]["path"] == "a.aether"
+
+
+# --------------------------------------------------------------------------- docs/ci.md
+
+def _ci_script() -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "ci.md").read_text()
+    start = text.index("<!-- aether-gate.sh")
+    start = text.index("```sh\n", start) + len("```sh\n")
+    return text[start:text.index("```", start)]
+
+
+def test_documented_shell_ci_script_gates(tmp_path):
+    """The plain-shell script of docs/ci.md, run in a repository with a target branch."""
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shim = bindir / "aether"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m aether "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    script = tmp_path / "aether-gate.sh"
+    script.write_text(_ci_script())
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}",
+               BASE_REF="main", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+
+    def sh(*cmd):
+        return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
+
+    sh("git", "init", "-q", "-b", "main")
+    (repo / "a.aether").write_text('goal: "x"\nunk(1)\n')
+    (repo / "b.aether").write_text('goal: "x"\nlog(1)\n')
+    sh("git", "add", "-A")
+    sh("git", "commit", "-qm", "base")
+    sh("git", "checkout", "-q", "-b", "change")
+    (repo / "c.aether").write_text('goal: "x"\nlog(2)\n')  # harmless change
+    proc = sh("bash", str(script))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "## aether gate: passed" in proc.stdout
+    (repo / "a.aether").write_text('goal: "x"\nlog(1)\n')  # fix one file ...
+    (repo / "b.aether").write_text('goal: "x"\nunk(1)\n')  # ... break another
+    proc = sh("bash", str(script))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "`b.aether:2` AE301" in proc.stdout
+    assert (repo / "aether-gate" / "gate.json").exists()
