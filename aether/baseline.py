@@ -25,7 +25,7 @@ from typing import Any, Iterable, Optional, Sequence
 from . import __version__
 from .codes import Status, category_of
 from .diagnostics import FileResult, Finding, status_of
-from .suppressions import SuppressionList, suppressed_category
+from .suppressions import SuppressionList, split_findings, suppressed_category
 
 __all__ = ["SCHEMA", "FINGERPRINT_SCHEME", "Baseline", "BaselineError", "build_baseline",
            "dumps", "load_baseline", "parse_baseline", "run_checks", "check_paths", "utc_now"]
@@ -63,15 +63,8 @@ def _suppressed(f: Finding, by: str, entry: Optional[str] = None) -> dict[str, A
 def _file_entry(result: FileResult, suppressions: Optional[SuppressionList],
                 today: date) -> tuple[dict[str, Any], Status, bool, int]:
     """(entry, active status, whether only list suppressions keep it from failing, n listed)."""
-    active: list[Finding] = []
-    listed: list[tuple[Finding, str]] = []
-    for f in result.findings:
-        entry = suppressions.match(f.fingerprint, f.legacy_fingerprint, today) \
-            if suppressions else None
-        if entry is None:
-            active.append(f)
-        else:
-            listed.append((f, entry.fingerprint))
+    active, pairs = split_findings(result.findings, suppressions, today)
+    listed = [(f, entry.fingerprint) for f, entry in pairs]
     status = status_of(active)
     shown = FileResult(result.path, active).primary
     category: Optional[str] = None

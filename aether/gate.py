@@ -207,6 +207,13 @@ def run_gate(new: Baseline, ref: Baseline, options: GateOptions = GateOptions(),
         if options.mode == "both":
             notes.append(f"compared by counts only: {why}")
 
+    for key, what in (("rules", "rule selection"), ("version", "aether version"),
+                      ("grammar_hash", "grammar")):
+        a, b = new.data.get("_meta", {}).get(key), ref.data.get("_meta", {}).get(key)
+        if a is not None and b is not None and a != b:
+            notes.append(f"the baselines were built with a different {what}; differences "
+                         "may come from that rather than from the change")
+
     tally: Counter = Counter()
     new_files = list(_active(new, suppressions, today, tally)) if new.fingerprinted else None
     ref_tally: Counter = Counter()

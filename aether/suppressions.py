@@ -27,7 +27,7 @@ from .codes import Status, category_of
 
 __all__ = ["DEFAULT_FILES", "Entry", "SuppressionList", "SuppressionListError",
            "parse_text", "load", "discover", "suppressed_category", "prune_text",
-           "fingerprints_of", "plan_prune"]
+           "fingerprints_of", "plan_prune", "split_findings"]
 
 # Searched in this order under the project root; every one present is read.
 DEFAULT_FILES = (".aether/suppressions.txt", ".aetherra/workflow_suppressions.txt")
@@ -157,6 +157,23 @@ class SuppressionList:
         """Entries whose fingerprint is not among ``fingerprints`` (either formula)."""
         present = set(fingerprints)
         return [e for e in self.entries if e.fingerprint not in present]
+
+
+def split_findings(findings: Iterable, slist: Optional[SuppressionList], today: date):
+    """``(active, listed)``: findings the list does not match, and ``(finding, entry)`` pairs.
+
+    For any tool that applies the list to check results (baseline, gate, check output).
+    """
+    if not slist:
+        return list(findings), []
+    active, listed = [], []
+    for f in findings:
+        entry = slist.match(f.fingerprint, f.legacy_fingerprint, today)
+        if entry is None:
+            active.append(f)
+        else:
+            listed.append((f, entry))
+    return active, listed
 
 
 def discover(root: str) -> list[str]:

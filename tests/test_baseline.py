@@ -262,3 +262,13 @@ def test_git_ref_errors_exit_2(repo, tmp_path_factory, monkeypatch):
     monkeypatch.chdir(tmp_path_factory.mktemp("plain"))
     result = invoke("baseline", "-q", "--git-ref", "HEAD", ".")
     assert result.exit_code == 2 and "not inside a git repository" in result.stderr
+
+
+def test_missing_path_is_exit_2(tree):
+    result = invoke("baseline", "-q", "nope/", ".")
+    assert result.exit_code == 2 and "no such file or directory: nope/" in result.stderr
+
+
+def test_rule_selection_is_recorded(tree):
+    meta = baseline_of("--ignore", "AE301", ".")["_meta"]
+    assert meta["rules"] == {"select": None, "ignore": ["AE301"]}

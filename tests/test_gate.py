@@ -362,3 +362,11 @@ def test_documented_shell_ci_script_gates(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "`b.aether:2` AE301" in proc.stdout
     assert (repo / "aether-gate" / "gate.json").exists()
+
+
+def test_different_build_settings_are_noted():
+    new = baseline({"a.aether": 'goal: "x"\nlog(1)\n'})
+    ref = baseline({"a.aether": 'goal: "x"\nlog(1)\n'})
+    ref.data["_meta"]["version"] = "0.0.1"
+    result = run_gate(new, ref)
+    assert result.ok and "different aether version" in result.notes[0]

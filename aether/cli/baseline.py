@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -52,6 +53,12 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
     from ..walk import display_path
 
     paths = paths or (".",)
+    if git_ref is None:
+        # A mistyped path would otherwise be measured as an IO_ERROR file on both sides of
+        # a gate and pass silently. (At a git revision a missing path is normal: new files.)
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            _bad(f"no such file or directory: {', '.join(missing)}")
     try:
         config = load_config(paths[0], config_file, isolated)
     except ConfigError as exc:
@@ -69,7 +76,10 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
             _bad(str(exc))
         slist.files = [display_path(f) for f in slist.files]
 
-    meta = {"paths": [display_path(p) for p in paths], "git_ref": git_ref, "git_commit": None}
+    meta = {"paths": [display_path(p) for p in paths], "git_ref": git_ref, "git_commit": None,
+            "rules": {"select": None if options.rules.select is None
+                      else sorted(options.rules.select),
+                      "ignore": sorted(options.rules.ignore)}}
     if git_ref is None:
         results = check_paths(paths, options, config, exclude, jobs, not no_cache)
     else:
