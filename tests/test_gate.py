@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from datetime import date
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from click.testing import CliRunner
 
 from aether.baseline import build_baseline, dumps, parse_baseline
@@ -370,3 +372,37 @@ def test_different_build_settings_are_noted():
     ref.data["_meta"]["version"] = "0.0.1"
     result = run_gate(new, ref)
     assert result.ok and "different aether version" in result.notes[0]
+
+
+# --------------------------------------------------------------------------- properties
+
+def _synthetic(files: list[list[str]]):
+    doc = build_baseline([], timestamp="T")
+    doc["files"] = [{"path": f"f{i}.aether", "code_name": "SUCCESS", "line": None,
+                     "message": "", "category": None, "suppressed": [],
+                     "findings": [{"rule": "AE301", "code_name": "VALIDATION_ERROR",
+                                   "line": j + 1, "column": 1, "message": "m",
+                                   "fingerprint": fp, "legacy_fingerprint": ""}
+                                  for j, fp in enumerate(fps)]}
+                    for i, fps in enumerate(files)]
+    return parse_baseline(dumps(doc))
+
+
+_FILES = st.lists(st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=5), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(new=_FILES, ref=_FILES)
+def test_new_and_fixed_are_the_multiset_differences(new, ref):
+    result = run_gate(_synthetic(new), _synthetic(ref), GateOptions(mode="fingerprints"))
+    n, r = Counter(fp for fs in new for fp in fs), Counter(fp for fs in ref for fp in fs)
+    assert Counter(f["fingerprint"] for f in result.new_findings) == n - r
+    assert Counter(f["fingerprint"] for f in result.fixed_findings) == r - n
+    assert result.ok == (not (n - r))
+
+
+@settings(max_examples=50, deadline=None)
+@given(files=_FILES)
+def test_a_baseline_always_passes_against_itself(files):
+    doc = _synthetic(files)
+    assert run_gate(doc, doc).ok
