@@ -6,25 +6,23 @@
 directory, skipping hidden and tool folders and exclude globs; a file named explicitly is
 always taken), and each gets the display path it would have in the working tree, so the
 fingerprints of a baseline built at a revision match those of one built from checked-out
-files. The blobs are written to a private temporary folder so the ordinary runner (cache,
-worker pool) checks them.
+files. Nothing is written to disk: the contents are handed to the checker in memory
+(:func:`aether.baseline.run_checks_on_data`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Optional, Sequence
 
-from .walk import EXTENSION, SKIP_DIRS, SourceFile, display_path, is_excluded
+from .walk import EXTENSION, SKIP_DIRS, display_path, is_excluded
 
 __all__ = ["GitError", "GitFile", "toplevel", "repository_for", "resolve_commit",
-           "list_files", "read_blobs", "checkout_to_temp"]
+           "list_files", "read_blobs", "read_revision"]
 
 _SYMLINK = "120000"
 _MAX_LINK_HOPS = 8
@@ -215,30 +213,17 @@ def read_blobs(oids: Sequence[str], cwd: str) -> dict[str, bytes]:
     return out
 
 
-@contextlib.contextmanager
-def checkout_to_temp(rev: str, paths: Sequence[str], exclude: Sequence[str] = (),
-                     root: Optional[str] = None,
-                     cwd: Optional[str] = None) -> Iterator[tuple[str, list[SourceFile]]]:
-    """``(commit, files)``: the files at ``rev`` written to a private temporary folder.
+def read_revision(rev: str, paths: Sequence[str], exclude: Sequence[str] = (),
+                  root: Optional[str] = None,
+                  cwd: Optional[str] = None) -> tuple[str, list[tuple[GitFile, bytes]]]:
+    """``(commit, [(file, bytes), ...])``: the files `aether check PATHS` would check at ``rev``.
 
-    Each SourceFile opens the temporary copy and displays the working-tree path. The folder
-    is removed on exit. Raises GitError when git fails.
+    Everything stays in memory: nothing is checked out or written. Raises GitError when
+    git fails or ``rev`` names no commit.
     """
     cwd = os.path.realpath(cwd or os.getcwd())
     top = repository_for(paths, cwd)
     commit = resolve_commit(rev, top)
     selected = list_files(commit, paths, exclude, root, cwd)
     contents = read_blobs([f.blob for f in selected], top)
-    with tempfile.TemporaryDirectory(prefix="aether-git-") as tmp:
-        files: list[SourceFile] = []
-        made: set[str] = set()
-        for f in selected:
-            target = os.path.join(tmp, *f.repo_path.split("/"))
-            folder = os.path.dirname(target)
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)
-                made.add(folder)
-            with open(target, "wb") as fh:
-                fh.write(contents[f.blob])
-            files.append(SourceFile(target, f.display, f.explicit))
-        yield commit, files
+    return commit, [(f, contents[f.blob]) for f in selected]

@@ -45,7 +45,7 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
     Exit status 0 when the baseline is written (files that fail are measured, not an
     error); 2 for a usage, configuration, git or output error.
     """
-    from ..baseline import build_baseline, check_paths, dumps, run_checks
+    from ..baseline import build_baseline, check_paths, dumps, run_checks_on_data
     from ..checker import CheckOptions, RuleFilter
     from ..config import ConfigError, load_config
     from ..source import DEFAULT_MAX_FILE_SIZE
@@ -83,15 +83,16 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
     if git_ref is None:
         results = check_paths(paths, options, config, exclude, jobs, not no_cache)
     else:
-        from ..gitsource import GitError, checkout_to_temp
+        from ..gitsource import GitError, read_revision
 
         try:
-            with checkout_to_temp(git_ref, paths, tuple(config.exclude) + tuple(exclude),
-                                  config.root) as (commit, files):
-                meta["git_commit"] = commit
-                results = run_checks(files, options, config, jobs, not no_cache)
+            commit, blobs = read_revision(git_ref, paths, tuple(config.exclude) + tuple(exclude),
+                                          config.root)
         except GitError as exc:
             _bad(str(exc))
+        meta["git_commit"] = commit
+        results = run_checks_on_data([(f.display, data) for f, data in blobs], options, config,
+                                     jobs, not no_cache)
     doc = build_baseline(results, suppressions=slist, meta=meta)
     try:
         with atomic_output(output_file) as out:
