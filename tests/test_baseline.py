@@ -272,3 +272,19 @@ def test_missing_path_is_exit_2(tree):
 def test_rule_selection_is_recorded(tree):
     meta = baseline_of("--ignore", "AE301", ".")["_meta"]
     assert meta["rules"] == {"select": None, "ignore": ["AE301"]}
+
+
+def test_git_ref_with_worker_pool_and_cache(repo):
+    for i in range(40):
+        (repo / "flows" / f"gen_{i:02d}.aether").write_text(
+            f'goal: "g"\nlog({i})\n' + ("unknown_call(1)\n" if i % 3 == 0 else ""))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "many")
+    cold = invoke("baseline", "-q", "-j", "2", "--no-cache", "--git-ref", "HEAD", ".")
+    first = invoke("baseline", "-q", "-j", "2", "--git-ref", "HEAD", ".")  # fills the cache
+    second = invoke("baseline", "-q", "-j", "2", "--git-ref", "HEAD", ".")  # reads it
+    tree = invoke("baseline", "-q", "-j", "2", ".")
+    docs = [json.loads(r.stdout) for r in (cold, first, second, tree)]
+    assert all(_files(d) == _files(docs[0]) for d in docs)
+    assert len(docs[0]["files"]) == 42
+    assert docs[0]["by_code"]["VALIDATION_ERROR"] == 15
