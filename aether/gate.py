@@ -116,9 +116,18 @@ def _file_status(findings: Sequence[dict[str, Any]]) -> str:
 
 def _active(baseline: Baseline, suppressions: Optional[SuppressionList],
             today: date, tally: Counter) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(path, active findings) per file, with suppression-list matches taken out."""
+    """(path, active findings) per file, as the gate's suppression list decides.
+
+    Findings a baseline recorded as suppressed by a list are judged again: the list the
+    gate reads today is the authority (an entry removed or expired since the baseline was
+    built suppresses nothing). Inline ``# aether: ignore`` suppressions stand.
+    """
     for entry in baseline.files:
         findings = entry["findings"]
+        relisted = [f for f in entry.get("suppressed", ()) if f.get("by") == "list"]
+        if relisted:
+            findings = sorted(findings + relisted,
+                              key=lambda f: (f.get("line") or 0, f.get("column") or 0))
         if suppressions and findings:
             kept = []
             for f in findings:

@@ -406,3 +406,17 @@ def test_new_and_fixed_are_the_multiset_differences(new, ref):
 def test_a_baseline_always_passes_against_itself(files):
     doc = _synthetic(files)
     assert run_gate(doc, doc).ok
+
+
+def test_the_gate_list_decides_over_the_baseline_list():
+    fp_doc = baseline({"a.aether": 'goal: "x"\nunk(1)\n'})
+    fp = fp_doc.files[0]["findings"][0]["fingerprint"]
+    slist = SuppressionList(parse_text(f"{fp}\n", "s.txt"), ["s.txt"])
+    ref = baseline({"a.aether": 'goal: "x"\nlog(1)\n'})
+    new = baseline({"a.aether": 'goal: "x"\nunk(1)\n'}, suppressions=slist)
+    assert new.files[0]["findings"] == [] and new.files[0]["suppressed"][0]["by"] == "list"
+    kept = run_gate(new, ref, suppressions=slist)
+    assert kept.ok and kept.suppressed["list"] == 1
+    dropped = run_gate(new, ref)  # the entry is gone from today's list
+    assert not dropped.ok and dropped.new_findings[0]["fingerprint"] == fp
+    assert dropped.new_counts["VALIDATION_ERROR"] == 1
