@@ -20,8 +20,9 @@ def _bad(message: str) -> None:
 @click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
               default=None, help="Write the baseline here (atomically); default stdout.")
 @click.option("--git-ref", "git_ref", metavar="REV", default=None,
-              help="Baseline the files as they are at this git revision (the working tree "
-              "is not touched).")
+              help="Baseline the files as they are at this git revision, read from git (the "
+              "working tree is not touched; configuration and suppression list are the "
+              "working tree's).")
 @click.option("--suppressions", "suppression_files", multiple=True,
               type=click.Path(dir_okay=False), metavar="FILE",
               help="Suppression list(s) to apply (default: .aether/suppressions.txt and "
@@ -63,6 +64,9 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
         config = load_config(paths[0], config_file, isolated)
     except ConfigError as exc:
         _bad(str(exc))
+    if not quiet:
+        for warning in config.warnings:
+            click.echo(f"warning: {warning}", err=True)
     sel = split_csv(select) if select else config.select
     options = CheckOptions(rules=RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore)),
                            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
