@@ -28,6 +28,9 @@ BAD = [
     ("len(1, {k})", "AE303"),
     ('summarize("x{k}", bogus=1)', "AE304"),
     ("stray words {k}", "AE109"),
+    ('summarize("unterminated {k}', "AE108"),
+    ("for = {k}", "AE107"),
+    ("x_{k} = 1", "AE204"),
 ]
 # Benign lines: calls of builtins with varying literals.
 GOOD = ['log("step {k}")', 'narrate("note {k}")', 'x_{k}: summarize("t{k}")',
