@@ -1,0 +1,125 @@
+"""`aether migrate`: show (dry run) or apply the conversion of legacy files to Aether 1.2.
+
+Exit status: 0 when every file is transformed or unchanged (the dry run prints the diff);
+1 with ``--check`` when a file would change; 20 (PARSE_ERROR) when a file could not be
+converted (it is left untouched); 26 (IO_ERROR) when a file could not be read or written.
+The logic lives in :mod:`aether.migrate`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _rules_list(ctx, param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    from ..migrate.rules import RULES
+
+    for r in RULES.values():
+        click.echo(f"{r.id}  {r.name:<24} {r.summary}")
+    ctx.exit(0)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--apply", "apply_", is_flag=True, help="Rewrite the files (atomically).")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a file would change (like `ruff --check`).")
+@click.option("--diff/--no-diff", "show_diff", default=None,
+              help="Print the unified diff on stdout (default: on for a dry run).")
+@click.option("--select", multiple=True, metavar="RULES",
+              help="Only these migration rules (ids, prefixes like M01, or names; "
+                   "comma-separated). A file that needs another rule is left untouched.")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Never these rules.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), default=None,
+              help="Write a Markdown report (e.g. migration_report.md).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the report as JSON, with the fingerprint remap.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes for big trees.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files matching GLOB when searching directories (adds to config).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Use this configuration file.")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("--list-rules", is_flag=True, expose_value=False, is_eager=True,
+              callback=_rules_list, help="List the migration rules and exit.")
+@click.pass_context
+def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ignore=(),
+            report_file=None, json_file=None, jobs=1, exclude=(), config_file=None,
+            isolated=False, quiet=False):
+    """Convert legacy-dialect .aether files to Aether 1.2 (directories are searched).
+
+    A dry run by default: the diff goes to stdout (`patch -p0` applies it) and progress
+    to stderr. A file that cannot be converted completely, or whose conversion would have
+    more problems than before, is left untouched and reported with the line and reason.
+    """
+    from ..cli.common import atomic_output, split_csv
+    from ..config import ConfigError, load_config
+    from ..migrate.engine import MigrateOptions
+    from ..migrate.report import write_json, write_markdown
+    from ..migrate.rules import RuleSelection
+    from ..migrate.run import iter_pairs, migrate_files
+
+    err = click.get_text_stream("stderr")
+    if apply_ and check:
+        raise click.UsageError("--apply and --check cannot be combined")
+    try:
+        selection = RuleSelection.make(split_csv(select) if select else None,
+                                       split_csv(ignore))
+    except KeyError as exc:
+        raise click.UsageError(f"unknown migration rule {exc.args[0]!r} "
+                               "(see `aether migrate --list-rules`)")
+    paths = paths or (".",)
+    try:
+        config = load_config(paths[0], config_file, isolated)
+    except ConfigError as exc:
+        err.write(f"aether migrate: {exc}\n")
+        ctx.exit(26)
+    if show_diff is None:
+        show_diff = not apply_ and not check
+    options = MigrateOptions(selection=selection, apply=apply_, want_diff=show_diff,
+                             max_file_size=config.max_file_size)
+    files = list(iter_pairs(paths, tuple(config.exclude) + tuple(exclude), config.root))
+    out = sys.stdout
+
+    def progress(o, done, total):
+        if show_diff and o.diff:
+            out.write(o.diff)
+            out.flush()
+        if quiet and o.state not in ("failed", "skipped"):
+            return
+        where = f"{o.path}:{o.line}" if o.line and o.state in ("failed", "skipped") else o.path
+        if o.state == "transformed":
+            verb = "migrated" if o.written else "would migrate"
+            rules = ", ".join(sorted(o.rules))
+            err.write(f"[{done}/{total}] {verb} {where} ({rules})\n")
+        elif o.state in ("failed", "skipped"):
+            err.write(f"[{done}/{total}] {o.state} {where}: {o.reason}\n")
+        err.flush()
+
+    outcomes = migrate_files(files, options, jobs, progress)
+    if report_file:
+        with atomic_output(report_file) as fh:
+            write_markdown(outcomes, fh, apply_)
+    if json_file:
+        with atomic_output(json_file) as fh:
+            write_json(outcomes, fh, apply_)
+    counts = {s: sum(1 for o in outcomes if o.state == s)
+              for s in ("transformed", "unchanged", "skipped", "failed")}
+    if not quiet:
+        if not outcomes:
+            err.write("warning: no .aether files found\n")
+        else:
+            done = "migrated" if apply_ else "to migrate"
+            err.write(f"{counts['transformed']} {done}, {counts['unchanged']} unchanged, "
+                      f"{counts['failed']} failed, {counts['skipped']} skipped\n")
+    if counts["skipped"]:
+        ctx.exit(26)
+    if counts["failed"]:
+        ctx.exit(20)
+    ctx.exit(1 if check and counts["transformed"] else 0)

@@ -1,0 +1,1803 @@
+"""Turn a legacy file's migration tree into Aether 1.2 text, rule by rule.
+
+:func:`convert` parses the text (:mod:`.parser`), rewrites each statement with the rules of
+:mod:`.rules`, and lays the result out. A statement whose Aether 1.2 form has the same
+tokens as its source is copied byte for byte (with its comments and spacing); only the
+lines that change are printed anew, in canonical layout. When the file's indentation is
+consistent with its block structure it is kept; otherwise (``end`` blocks, brace blocks,
+unwrapped plugins, mixed indentation) every line is re-indented by 4 spaces per level.
+
+Raises :class:`~.ir.Unconvertible` (line + reason) for what has no Aether 1.2 form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from . import ir
+from .parser import KEYWORDS_12, Parser
+from .tokens import LexError, Tok, tokenize
+
+__all__ = ["Conversion", "convert", "expr_text"]
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONFIG_SECTIONS = {"meta", "policy", "require", "plugin_contract"}
+_JS_CALLS = {
+    "Math.floor": "floor", "Math.ceil": "ceil", "Math.round": "round", "Math.abs": "abs",
+    "Math.max": "max", "Math.min": "min", "Math.pow": "pow", "Math.random": "random",
+    "JSON.stringify": "to_json", "JSON.parse": "parse_json", "Object.keys": "keys",
+    "Object.values": "values", "Object.entries": "items", "console.log": "log",
+    "Date.now": "now", "parseInt": "int", "parseFloat": "float", "String": "str",
+}
+# verb + preposition pairs whose preposition only reads well in English
+_PREPOSITIONS = {"from", "on", "for", "about", "to", "with", "into", "at", "by", "of", "in"}
+_DATA_KINDS = {"bind", "dash", "dashmap", "bindblock"}
+_PREC = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "in": 4,
+         "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
+_META_KEYS = {"description", "version", "author", "memory_access", "schedule", "tags",
+              "category", "name", "type", "priority", "enabled", "license", "homepage",
+              "keywords", "dependencies", "permissions", "trigger_on", "interval"}
+
+
+@dataclass
+class Row:
+    """One output line (or a block of lines: ``text`` may hold newlines, the lines after
+    the first indented relative to this row). ``verbatim``: the source line it copies."""
+
+    depth: float
+    text: str
+    origin: int
+    verbatim: Optional[int] = None
+    first: bool = True  # the first row of a statement (takes part in the indent check)
+
+
+@dataclass
+class Conversion:
+    """The converted text, the rules that fired (id -> first line), notes for review
+    (line, message) and, for each output line, the source line it came from."""
+
+    text: str
+    rules: dict[str, int] = field(default_factory=dict)
+    review: list[tuple[int, str]] = field(default_factory=list)
+    origins: list[int] = field(default_factory=list)
+
+
+class _Ctx:
+    def __init__(self, text: str, toks: list[Tok]):
+        self.src = text.split("\n")
+        self.toks = toks
+        self.rules: dict[str, int] = {}
+        self.review: list[tuple[int, str]] = []
+        self.bound: set[str] = set()
+        self.fn_names: set[str] = set()
+        self.counter = 0
+        self.brace = False
+        self.renamed: dict[str, str] = {}
+
+    def hit(self, rule: str, line: int) -> None:
+        if rule not in self.rules or line < self.rules[rule]:
+            self.rules[rule] = line
+
+    def temp(self, prefix: str) -> str:
+        self.counter += 1
+        name = f"_{prefix}_{self.counter}"
+        while name in self.bound or name in self.fn_names:
+            self.counter += 1
+            name = f"_{prefix}_{self.counter}"
+        return name
+
+
+# ---------------------------------------------------------------- expression printing
+
+def _prec(e: ir.Expr) -> int:
+    if isinstance(e, ir.Bin):
+        return _PREC[e.op]
+    if isinstance(e, ir.Unary):
+        return 3 if e.op == "not" else 7
+    if isinstance(e, (ir.Call, ir.Member, ir.Index)):
+        return 8
+    return 9
+
+
+def _quote(text: str) -> str:
+    """A double-quoted (or, to avoid escapes, single-quoted) literal holding ``text``."""
+    text = text.replace("\\", "\\\\")
+    if '"' not in text:
+        return '"' + text + '"'
+    if "'" not in text:
+        return "'" + text + "'"
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def expr_text(e: ir.Expr, ctx: Optional[_Ctx] = None) -> str:
+    """``e`` printed as Aether 1.2 (continuation lines indented relative to the first)."""
+    return _Printer(ctx).expr(e)
+
+
+class _Printer:
+    def __init__(self, ctx: Optional[_Ctx]):
+        self.ctx = ctx
+        self.line = 0
+
+    def comment(self, text: str) -> str:
+        if text.startswith("//"):
+            if self.ctx is not None:
+                self.ctx.hit("M026", self.line or 1)
+            return "#" + text[2:]
+        return text
+
+    def name(self, ident: str, line: int) -> str:
+        if _NAME_RE.match(ident) and ident not in KEYWORDS_12:
+            return ident
+        raise ir.Unconvertible(f"'{ident}' cannot be a name in Aether 1.2", line or None)
+
+    def child(self, e: ir.Expr, min_prec: int) -> str:
+        text = self.expr(e)
+        if _prec(e) < min_prec:
+            return "(" + text + ")"
+        return text
+
+    def expr(self, e: ir.Expr) -> str:
+        if isinstance(e, ir.Name):
+            return self.name(e.id, e.line)
+        if isinstance(e, (ir.Str, ir.Num)):
+            return e.raw
+        if isinstance(e, ir.Lit):
+            return e.value
+        if isinstance(e, ir.Paren):
+            return "(" + self.expr(e.value) + ")"
+        if isinstance(e, ir.Bin):
+            p = _PREC[e.op]
+            if p == 4:  # comparisons do not chain
+                return f"{self.child(e.left, 5)} {e.op} {self.child(e.right, 5)}"
+            return f"{self.child(e.left, p)} {e.op} {self.child(e.right, p + 1)}"
+        if isinstance(e, ir.Unary):
+            if e.op == "not":
+                return "not " + self.child(e.operand, 3)
+            return "-" + self.child(e.operand, 7)
+        if isinstance(e, ir.Member):
+            attr = e.attr
+            if not _NAME_RE.match(attr) or attr in KEYWORDS_12:
+                raise ir.Unconvertible(f"the member name '.{attr}' is not possible in "
+                                       "Aether 1.2", e.line or None)
+            return self.child(e.value, 8) + "." + attr
+        if isinstance(e, ir.Index):
+            return self.child(e.value, 8) + "[" + self.expr(e.index) + "]"
+        if isinstance(e, ir.Call):
+            return self.call(e)
+        if isinstance(e, ir.ListE):
+            return self.seq("[", "]", [self.expr(i) for i in e.items], e)
+        if isinstance(e, ir.DictE):
+            parts = [f"{k}: {self.expr(v)}" for k, v in zip(e.keys, e.values)]
+            return self.seq("{", "}", parts, e)
+        if isinstance(e, ir.Lambda):  # pragma: no cover - lowered before printing
+            raise ir.Unconvertible("a function expression in this position", e.line)
+        if isinstance(e, ir.Ternary):  # pragma: no cover - lowered before printing
+            raise ir.Unconvertible("a conditional expression in this position", e.line)
+        raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
+
+    def call(self, e: ir.Call) -> str:
+        func = self.child(e.func, 8)
+        parts = [self.expr(a) for a in e.args]
+        parts += [f"{self.name(k, e.line)}={self.expr(v)}" for k, v, *_ in e.kwargs]
+        return func + self.seq("(", ")", parts, e)
+
+    def seq(self, open_: str, close: str, parts: list[str], e) -> str:
+        comments = getattr(e, "comments", None) or {}
+        self.line = e.line or self.line
+        if not e.multiline and not comments:
+            return open_ + ", ".join(parts) + close
+        if not comments and parts and "\n" in parts[-1] and all(
+                "\n" not in p for p in parts[:-1]) and parts[-1][-1:] in ("}", "]", ")"):
+            # only the last argument spans lines: keep it hugging the call
+            return open_ + ", ".join(parts) + close
+        lines = [open_]
+        fix = self.comment
+        for i, part in enumerate(parts):
+            lead, trail = comments.get(i, ([], None))
+            trail = fix(trail) if trail else trail
+            for c in lead:
+                lines.append("    " + fix(c))
+            text = part.replace("\n", "\n    ")
+            sep = "," if i < len(parts) - 1 else ""
+            lines.append("    " + text + sep + ("  " + trail if trail else ""))
+        lead, trail = comments.get(len(parts), ([], None))
+        for c in lead:
+            lines.append("    " + fix(c))
+        lines.append(close)
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- helpers
+
+def _root_name(e: ir.Expr) -> Optional[str]:
+    while isinstance(e, (ir.Member, ir.Index)):
+        e = e.value
+    return e.id if isinstance(e, ir.Name) else None
+
+
+def _dotted(e: ir.Expr) -> Optional[str]:
+    parts = []
+    while isinstance(e, ir.Member):
+        parts.append(e.attr)
+        e = e.value
+    if isinstance(e, ir.Name):
+        parts.append(e.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
+    if not s:
+        s = "block"
+    if s[0].isdigit():
+        s = "n" + s
+    return s[:48].rstrip("_")
+
+
+def _literal(e: Optional[ir.Expr], raw: str) -> ir.Expr:
+    """``e`` as a literal for ``meta:`` (bare words and other expressions become strings)."""
+    if isinstance(e, (ir.Str, ir.Num, ir.Lit)):
+        if isinstance(e, ir.Num) and not re.match(r"^-?\d[\d_]*(\.\d+)?$", e.raw):
+            return ir.Str(_quote(e.raw))
+        return e
+    if isinstance(e, ir.Unary) and e.op == "-" and isinstance(e.operand, ir.Num):
+        return ir.Num("-" + e.operand.raw)
+    if isinstance(e, ir.ListE):
+        items = []
+        for item in e.items:
+            items.append(_literal(item, expr_source(item)))
+        return ir.ListE(items, e.comments, e.multiline, e.line)
+    if isinstance(e, ir.DictE):
+        return ir.DictE(e.keys, [_literal(v, expr_source(v)) for v in e.values], e.comments,
+                        e.multiline, e.line)
+    if isinstance(e, ir.Name):
+        return ir.Str(_quote(e.id))
+    return ir.Str(_quote(raw.strip()))
+
+
+def expr_source(e: ir.Expr) -> str:
+    """A readable spelling of ``e`` for turning it into text (never raises)."""
+    try:
+        return _Printer(None).expr(e)
+    except ir.Unconvertible:
+        if isinstance(e, ir.Name):
+            return e.id
+        return "?"
+
+
+def _tokens_text(ctx: _Ctx, toks: list[Tok]) -> str:
+    """The source text a token run spans, lines joined by single spaces."""
+    if not toks:
+        return ""
+    parts = []
+    line = None
+    for t in toks:
+        if line is not None and t.line != line:
+            parts.append(" ")
+        parts.append(t)
+        line = t.line
+    out = []
+    prev = None
+    for p in parts:
+        if p == " ":
+            out.append(" ")
+            prev = None
+            continue
+        if prev is not None and p.start > prev.end:
+            out.append(" ")
+        out.append(p.text)
+        prev = p
+    return "".join(out).strip()
+
+
+def _sub_parser(toks: list[Tok]) -> Parser:
+    line = toks[-1].line if toks else 1
+    extra = [Tok("NL", "\n", line, 1, 0, 0, False, 0), Tok("EOF", "", line + 1, 1, 0, 0, True, 0)]
+    return Parser(list(toks) + extra)
+
+
+def _parse_tokens(toks: list[Tok]) -> Optional[ir.Expr]:
+    """The tokens as one expression, or None."""
+    if not toks:
+        return None
+    p = _sub_parser(toks)
+    try:
+        e = p.expr()
+    except ir.Unconvertible:
+        return None
+    if p.peek().kind != "NL":
+        return None
+    return e
+
+
+def _has_bad_names(e) -> bool:
+    """Whether printing ``e`` would fail on a name (``gpt-4o`` read as ``gpt - 4o``)."""
+    try:
+        _Printer(None).expr(e)
+    except ir.Unconvertible:
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- the converter
+
+class Converter:
+    def __init__(self, ctx: _Ctx):
+        self.ctx = ctx
+        self.p = _Printer(ctx)
+
+    # ------------------------------------------------------------ expressions
+    def lower(self, e, pre: list, where: str = "") -> ir.Expr:
+        """``e`` with lambdas and conditional expressions hoisted into ``pre`` and every
+        JavaScript spelling replaced (the result only holds printable nodes)."""
+        ctx = self.ctx
+        if e is None:
+            return None
+        if isinstance(e, ir.Name):
+            ident = e.id
+            if ident.startswith("$"):
+                ctx.hit("M012", e.line)
+                ident = ident.lstrip("$")
+            return ir.Name(self.fix_name(ident, e.line), e.line)
+        if isinstance(e, ir.Str):
+            return self.string(e, pre, where)
+        if isinstance(e, (ir.Num, ir.Lit)):
+            return e
+        if isinstance(e, ir.Paren):
+            inner = self.lower(e.value, pre, where)
+            return ir.Paren(inner, e.line) if not isinstance(inner, ir.Name) else inner
+        if isinstance(e, ir.Bin):
+            return ir.Bin(e.op, self.lower(e.left, pre, where), self.lower(e.right, pre, where),
+                          e.line)
+        if isinstance(e, ir.Unary):
+            return ir.Unary(e.op, self.lower(e.operand, pre, where), e.line)
+        if isinstance(e, ir.Member):
+            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
+        if isinstance(e, ir.Index):
+            return ir.Index(self.lower(e.value, pre, where), self.lower(e.index, pre, where),
+                            e.line)
+        if isinstance(e, ir.Call):
+            func = e.func
+            dotted = _dotted(func)
+            if dotted in _JS_CALLS:
+                ctx.hit("M019", e.line)
+                func = ir.Name(_JS_CALLS[dotted], e.line)
+            else:
+                func = self.lower(func, pre, where)
+            kwargs = []
+            for k, v, *style in e.kwargs:
+                if style and style[0] == ":":
+                    ctx.hit("M018", e.line)
+                kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
+            return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
+                           e.comments, e.multiline, e.line)
+        if isinstance(e, ir.ListE):
+            return ir.ListE([self.lower(i, pre, where) for i in e.items], e.comments,
+                            e.multiline, e.line)
+        if isinstance(e, ir.DictE):
+            return ir.DictE(e.keys, [self.lower(v, pre, where) for v in e.values], e.comments,
+                            e.multiline, e.line)
+        if isinstance(e, ir.Lambda):
+            ctx.hit("M020", e.line)
+            name = ctx.temp("lambda")
+            ctx.fn_names.add(name)
+            if isinstance(e.body, list):
+                body = e.body
+            else:
+                body = [ir.Simple("return", e.line, e.line, value=e.body)]
+            fn = ir.Block("fn", e.line, name=name, params=e.params, body=body)
+            fn.head_last = e.line
+            fn.last = e.line
+            fn.synthetic = True
+            pre.append(fn)
+            return ir.Name(name, e.line)
+        if isinstance(e, ir.Comp):
+            if where in ("while", "elif"):
+                raise ir.Unconvertible(f"a comprehension in a `{where}` condition cannot be "
+                                       "moved before it", e.line)
+            ctx.hit("M024", e.line)
+            name = ctx.temp("items")
+            ctx.bound.add(name)
+            init = ir.Simple("bind", e.line, e.line, target=ir.Name(name), value=ir.ListE([]))
+            init.synthetic = True
+            add = ir.Simple("bind", e.line, e.line, target=ir.Name(name),
+                            value=ir.Call(ir.Name("append"), [ir.Name(name), e.elt]))
+            add.synthetic = True
+            body: list = [add]
+            if e.cond is not None:
+                guard = ir.Block("if", e.line, test=e.cond, body=[add])
+                guard.head_last = guard.last = e.line
+                guard.synthetic = True
+                body = [guard]
+            loop = ir.Block("for", e.line, target=e.target, iter=e.iter, body=body)
+            loop.head_last = loop.last = e.line
+            loop.synthetic = True
+            pre.append(init)
+            pre.append(loop)
+            return ir.Name(name, e.line)
+        if isinstance(e, ir.Ternary):
+            if where in ("while", "elif"):
+                raise ir.Unconvertible(f"a conditional expression in a `{where}` condition "
+                                       "cannot be moved before it", e.line)
+            ctx.hit("M021", e.line)
+            name = ctx.temp("cond")
+            ctx.bound.add(name)
+            test = self.lower(e.test, pre, where)
+            inner_then: list = []
+            then = self.lower(e.then, inner_then, where)
+            inner_other: list = []
+            other = self.lower(e.other, inner_other, where)
+            block = ir.Block("if", e.line, test=test,
+                             body=inner_then + [ir.Simple("bind", e.line, e.line,
+                                                          target=ir.Name(name), value=then)],
+                             orelse=inner_other + [ir.Simple("bind", e.line, e.line,
+                                                             target=ir.Name(name),
+                                                             value=other)])
+            block.head_last = e.line
+            block.last = e.line
+            block.synthetic = True
+            for part in block.body + block.orelse:
+                part.synthetic = True
+            pre.append(block)
+            return ir.Name(name, e.line)
+        raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
+
+    def fix_name(self, ident: str, line: int) -> str:
+        if ident in KEYWORDS_12:
+            self.ctx.hit("M025", line)
+            return ident + "_"
+        if ident and ident[0].isdigit() and _NAME_RE.match("_" + ident):
+            self.ctx.hit("M025", line)
+            return "_" + ident
+        return ident
+
+    def string(self, s: ir.Str, pre: list, where: str) -> ir.Expr:
+        raw = s.raw
+        fstring = raw.startswith(("f\"", "f'"))
+        if fstring:
+            raw = raw[1:]
+        if not (self.ctx.brace or fstring) or "{" not in raw:
+            return ir.Str(raw, s.line)
+        parts = _split_interpolation(raw, fstring)
+        if parts is None:
+            return ir.Str(raw, s.line)
+        quote = raw[0]
+        pieces: list[ir.Expr] = []
+        for kind, value in parts:
+            if kind == "text":
+                if value:
+                    pieces.append(ir.Str(quote + value + quote, s.line))
+                continue
+            code, spec = value
+            try:
+                inner = _parse_tokens(tokenize(code)[:-2])
+            except LexError:
+                inner = None
+            if inner is None:
+                return ir.Str(raw, s.line)
+            inner = self.lower(inner, pre, where)
+            if spec:
+                m = re.match(r"^\.(\d+)f$", spec)
+                if not m:
+                    raise ir.Unconvertible(f"the format specification ':{spec}' has no Aether "
+                                           "1.2 form", s.line)
+                inner = ir.Call(ir.Name("round"), [inner, ir.Num(m.group(1))], line=s.line)
+            pieces.append(ir.Call(ir.Name("str"), [inner], line=s.line))
+        self.ctx.hit("M022", s.line)
+        if not pieces:
+            return ir.Str(quote + quote, s.line)
+        out = pieces[0]
+        if not isinstance(out, ir.Str) and len(pieces) == 1:
+            return out
+        for p in pieces[1:]:
+            out = ir.Bin("+", out, p, s.line)
+        return ir.Paren(out, s.line) if len(pieces) > 1 else out
+
+    # ------------------------------------------------------------ blocks
+    def block(self, stmts: list, depth: float, section: Optional[str] = None,
+              in_fn: bool = False) -> list[Row]:
+        rows: list[Row] = []
+        for s in stmts:
+            rows.extend(self.stmt(s, depth, section, in_fn))
+        return rows
+
+    def stmt(self, s, depth: float, section: Optional[str], in_fn: bool) -> list[Row]:
+        if isinstance(s, ir.Comment):
+            return [self.comment_row(s, depth)]
+        if isinstance(s, ir.Simple):
+            return self.simple(s, depth, section, in_fn)
+        return self.compound(s, depth, section, in_fn)
+
+    def comment_row(self, c: ir.Comment, depth: float) -> Row:
+        text = c.text
+        if text.startswith("//"):
+            self.ctx.hit("M026", c.first)
+            text = "#" + text[2:]
+            return Row(depth, text, c.first, None, False)
+        return Row(depth, text, c.first, c.first, False)
+
+    def trailing(self, text: Optional[str], line: int) -> str:
+        if not text:
+            return ""
+        if text.startswith("//"):
+            self.ctx.hit("M026", line)
+            text = "#" + text[2:]
+        return "  " + text
+
+    # ------------------------------------------------------------ verbatim check
+    def same_tokens(self, first: int, last: int, new_text: str, upto: Optional[int] = None):
+        """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
+        src = [t for t in self.ctx.toks if first <= t.line <= last and t.kind not in (
+            "NL", "COMMENT", "EOF")]
+        if upto is not None:
+            src = src[:upto]
+        try:
+            new = [t for t in tokenize(new_text) if t.kind not in ("NL", "COMMENT", "EOF")]
+        except LexError:
+            return False
+        return [(t.kind, t.text) for t in src] == [(t.kind, t.text) for t in new]
+
+    def rows_for(self, s: ir.Stmt, depth: float, text: str, trailing: Optional[str] = None,
+                 first: Optional[int] = None, last: Optional[int] = None) -> list[Row]:
+        """Rows for a statement printed as ``text``: the source lines when equal."""
+        if s.synthetic:
+            return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
+        first = s.first if first is None else first
+        last = s.last if last is None else last
+        comment_lines = {t.line for t in self.ctx.toks if first <= t.line <= last
+                         and t.kind == "COMMENT" and t.text.startswith("#")}
+        slash = any(t.kind == "COMMENT" and t.text.startswith("//") and first <= t.line <= last
+                    for t in self.ctx.toks)
+        if not slash and self.same_tokens(first, last, text):
+            rows = []
+            for number in range(first, last + 1):
+                line = self.ctx.src[number - 1]
+                if not line.strip() and number != first:
+                    continue
+                rows.append(Row(depth, line.rstrip(), s.first, number, number == first))
+            return rows
+        del comment_lines
+        return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
+
+    # ------------------------------------------------------------ simple statements
+    def simple(self, s: ir.Simple, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        if s.kind == "dashmap" and s.value is None and not s.tokens and s.body:
+            pre0: list = []
+            text = self.dashmap(s, pre0)
+            return self.block(pre0, depth, section, in_fn) + [
+                Row(depth, text + self.trailing(s.trailing, s.first), s.first)]
+        for r in s.rules:
+            ctx.hit(r, s.first)
+        pre: list = []
+        kind = s.kind
+        if kind == "bind" or kind == "bindblock":
+            out = self.bind(s, pre, depth, section)
+        elif kind == "assign":
+            out = self.assign(s, pre, section)
+        elif kind == "expr":
+            out = self.expr_stmt(s, pre)
+        elif kind == "return":
+            value = self.lower(s.value, pre) if s.value is not None else None
+            out = "return" + (" " + self.p.expr(value) if value is not None else "")
+        elif kind in ("break", "continue"):
+            out = kind
+        elif kind == "dash":
+            out = self.dash(s, pre)
+        elif kind == "dashmap":
+            out = self.dashmap(s, pre)
+        elif kind == "raw":
+            out = self.command_stmt(s, pre, section)
+        elif kind == "strbind":
+            raise ir.Unconvertible("a `\"key\": value` entry outside a dict", s.first)
+        else:  # pragma: no cover
+            raise ir.Unconvertible(f"unknown statement kind {kind}", s.first)
+        rows = self.block(pre, depth, section, in_fn) if pre else []
+        if isinstance(out, list):  # already rows
+            return rows + out
+        body_rows: list[Row] = []
+        if s.body:
+            # dash-map continuation / record attributes
+            inner_depth = depth + (0.5 if kind == "dashmap" else 1)
+            body_rows = self.block(s.body, inner_depth, section, in_fn)
+            last = s.body[0].first - 1
+            while last > s.first and not ctx.src[last - 1].strip():
+                last -= 1
+            head = self.rows_for(s, depth, out, s.trailing, s.first, max(s.first, last))
+            return rows + head + body_rows
+        return rows + self.rows_for(s, depth, out, s.trailing)
+
+    def bind(self, s: ir.Simple, pre: list, depth: float, section) -> str | list:
+        ctx = self.ctx
+        target = s.target.id
+        name = target
+        if target.startswith("$"):
+            name = target.lstrip("$")
+            ctx.hit("M012", s.first)
+        if target == "intent" and section is None or target == "intent" and depth == 0:
+            ctx.hit("M001", s.first)
+            name = "goal"
+        if name == "goal":
+            return self.goal(s, pre, depth)
+        if name in KEYWORDS_12:
+            ctx.hit("M025", s.first)
+            name += "_"
+        value = s.value
+        if name in ("plugin", "meta") and section is None and (
+                value is None or isinstance(value, ir.Call)):
+            # `plugin: name args` / `plugin: f()`: a command (`plugin: name` alone is a
+            # valid binding and stays one)
+            return self.plugin_command(s, name, pre)
+        if name == "agent" and isinstance(value, ir.Name) and value.id in ("on", "off"):
+            ctx.hit("M011", s.first)
+            return f"agent({'true' if value.id == 'on' else 'false'})"
+        if s.kind == "bindblock":
+            # `behavior: x` + indented attributes: a section holding the name and them
+            ctx.hit("M016", s.first)
+            label = expr_source(value) if value is not None else _tokens_text(ctx, s.tokens)
+            inner = Row(depth + 1, f"name: {_quote(label)}", s.first)
+            head = Row(depth, f"{name}:" + self.trailing(s.trailing, s.first), s.first)
+            return [head, inner] + self.block(s.body, depth + 1, name)
+        if value is None or _has_bad_names(value):
+            toks = s.tokens or []
+            if toks and toks[0].kind == "WORD" and toks[0].text in ("remember", "recall",
+                                                                    "store", "forget"):
+                call = self.command_call(toks, pre, binding=True)
+                if call is not None:
+                    return f"{name}: {self.p.expr(call)}"
+            text = _tokens_text(ctx, toks) if toks else expr_source(value)
+            ctx.hit("M016", s.first)
+            if section in _CONFIG_SECTIONS or section == "meta":
+                return f"{name}: {_quote(text)}"
+            return f"{name}: {_quote(text)}"
+        if section in _CONFIG_SECTIONS:
+            raw = _tokens_text(ctx, s.value_tokens) if s.value_tokens else expr_source(value)
+            lit = _literal(value, raw)
+            if lit is not value:
+                ctx.hit("M016", s.first)
+            return f"{name}: {self.p.expr(lit)}"
+        low = self.lower(value, pre)
+        if name == "memory" and not isinstance(low, ir.Call):
+            pass
+        if name != target.lstrip("$") or target.startswith("$"):
+            pass
+        ctx.bound.add(name)
+        return f"{name}: {self.p.expr(low)}"
+
+    def goal(self, s: ir.Simple, pre: list, depth: float) -> str | list:
+        ctx = self.ctx
+        value = s.value
+        if isinstance(value, ir.Str):
+            return f"goal: {self.p.expr(self.lower(value, pre))}"
+        if isinstance(value, ir.Name) and value.id not in ctx.bound:
+            ctx.hit("M003", s.first)
+            return f"goal: {_quote(value.id)}"
+        if value is not None and not _has_bad_names(value) and not s.tokens:
+            return f"goal: {self.p.expr(self.lower(value, pre))}"
+        toks = s.tokens
+        if not toks:
+            raise ir.Unconvertible("`goal:` has no text", s.first)
+        ctx.hit("M003", s.first)
+        text, attrs = _goal_attributes(ctx, toks)
+        rows = [Row(depth, "goal: " + text + self.trailing(s.trailing, s.first), s.first)]
+        if attrs:
+            rows.append(Row(depth, "meta:", s.first))
+            for key, raw_toks in attrs:
+                val = _parse_tokens(raw_toks)
+                lit = _literal(val, _tokens_text(ctx, raw_toks)) if val is not None and not \
+                    _has_bad_names(val) else ir.Str(_quote(_tokens_text(ctx, raw_toks)))
+                rows.append(Row(depth + 1, f"{self.fix_name(key, s.first)}: "
+                                f"{self.p.expr(lit)}", s.first))
+        return rows
+
+    def plugin_command(self, s: ir.Simple, name: str, pre: list) -> str:
+        """``plugin: name args`` / ``meta: plugin action``: a call of the plugin function."""
+        ctx = self.ctx
+        ctx.hit("M011", s.first)
+        value = s.value
+        if isinstance(value, ir.Call):
+            return self.p.expr(self.lower(value, pre))
+        if isinstance(value, (ir.Member, ir.Name)):
+            return self.p.expr(self.lower(value, pre)) + "()"
+        toks = list(s.tokens)
+        if not toks or toks[0].kind != "WORD":
+            raise ir.Unconvertible(f"cannot read this `{name}:` command", s.first)
+        call = self.command_call(toks, pre, plugin=True)
+        if call is None:
+            raise ir.Unconvertible(f"cannot read this `{name}:` command", s.first)
+        return self.p.expr(call)
+
+    def assign(self, s: ir.Simple, pre: list, section) -> str:
+        ctx = self.ctx
+        target = s.target
+        op = s.op
+        value = s.value
+        if isinstance(value, tuple):  # ("command", tokens)
+            call = self.command_call(value[1], pre, binding=True)
+            if call is None:
+                raise ir.Unconvertible("cannot read the value of this assignment", s.first)
+            value = call
+        else:
+            value = self.lower(value, pre)
+        if section in _CONFIG_SECTIONS and isinstance(target, ir.Name) and op == "=":
+            # `key = value` is valid in configuration blocks
+            return f"{self.p.name(target.id.lstrip('$'), s.first)} = {self.p.expr(value)}"
+        if isinstance(target, ir.Name):
+            name = self.fix_name(target.id.lstrip("$"), s.first)
+            if target.id.startswith("$"):
+                ctx.hit("M012", s.first)
+            ctx.bound.add(name)
+            if op == "=":
+                ctx.hit("M012", s.first)
+                return f"{self.p.name(name, s.first)}: {self.p.expr(value)}"
+            if op in ("+=", "-="):
+                return f"{self.p.name(name, s.first)} {op} {self.p.expr(value)}"
+            ctx.hit("M012", s.first)
+            new = ir.Bin(op[0], ir.Name(name), ir.Paren(value) if _prec(value) < 9 else value)
+            return f"{self.p.name(name, s.first)}: {self.p.expr(new)}"
+        # a member or index target: rebuild the root value
+        ctx.hit("M013", s.first)
+        target = self.lower(target, pre)
+        if op != "=":
+            sym = op[0]
+            value = ir.Bin(sym, target, ir.Paren(value) if _prec(value) < 9 else value)
+        root, new_value = _rebuild(target, value, s.first)
+        ctx.bound.add(root)
+        if any(n == "put" for n in _call_names(new_value)):
+            ctx.review.append((s.first, "`put(mapping, key, value)` (a dict with one key "
+                               "set) is not a builtin yet"))
+        return f"{self.p.name(root, s.first)}: {self.p.expr(new_value)}"
+
+    def expr_stmt(self, s: ir.Simple, pre: list) -> str:
+        value = s.value
+        if isinstance(value, ir.Call):
+            return self.p.expr(self.lower(value, pre))
+        if isinstance(value, (ir.Name, ir.Member)) and not _has_bad_names(value):
+            # a bare word or dotted name: a command without arguments
+            self.ctx.hit("M011", s.first)
+            return self.p.expr(self.lower(value, pre)) + "()"
+        raise ir.Unconvertible("a bare expression is not a statement (and not a known command)",
+                               s.first)
+
+    def dash(self, s: ir.Simple, pre: list) -> str:
+        ctx = self.ctx
+        if s.value is None:
+            text = _tokens_text(ctx, s.tokens)
+            ctx.hit("M017", s.first)
+            return "- " + _quote(text)
+        if _has_bad_names(s.value) and not s.options:
+            toks = [t for t in ctx.toks if s.first <= t.line <= s.last and t.kind not in (
+                "NL", "COMMENT", "EOF")][1:]
+            ctx.hit("M017", s.first)
+            return "- " + _quote(_tokens_text(ctx, toks))
+        parts = ["- " + self.p.expr(self.lower(s.value, pre))]
+        for key, value in s.options:
+            if key == "as":
+                parts.append("as " + self.p.expr(self.lower(value, pre)))
+            else:
+                parts.append(f"{key}={self.p.expr(self.lower(value, pre))}")
+        return " ".join(parts)
+
+    def dashmap(self, s: ir.Simple, pre: list) -> str:
+        ctx = self.ctx
+        key = self.fix_name(s.target.id, s.first)
+        if s.value is None and not s.tokens:
+            if not s.body:
+                raise ir.Unconvertible(f"`- {key}:` has no value", s.first)
+            # `- key:` + block: the block (a list or a map) becomes the value
+            value = self.block_value(s.body, pre)
+            if value is None:
+                raise ir.Unconvertible(f"`- {key}:` followed by a block of statements has no "
+                                       "Aether 1.2 form", s.first)
+            ctx.hit("M017", s.first)
+            s.body = []
+            return f"- {key}: {self.p.expr(value)}"
+        if s.value is None or _has_bad_names(s.value):
+            ctx.hit("M016", s.first)
+            text = _tokens_text(ctx, s.tokens) if s.tokens else expr_source(s.value)
+            return f"- {key}: {_quote(text)}"
+        return f"- {key}: {self.p.expr(self.lower(s.value, pre))}"
+
+    def block_value(self, body: list, pre: list) -> Optional[ir.Expr]:
+        """A YAML-style nested block as a list (``- item`` lines) or dict (``key: value``
+        lines, nested blocks recursively), comments kept beside their entries; None when
+        the block holds other statements."""
+        ctx = self.ctx
+        items: list = []
+        keys: list = []
+        comments: dict = {}
+        lead: list = []
+        kind = None
+        for st in body:
+            if isinstance(st, ir.Comment):
+                lead.append(self.p.comment(st.text))
+                continue
+            if isinstance(st, ir.Simple) and st.kind == "dash" and not st.options and \
+                    kind in (None, "list"):
+                kind = "list"
+                if st.value is None or _has_bad_names(st.value):
+                    toks = st.tokens or [t for t in ctx.toks if st.first <= t.line <= st.last
+                                         and t.kind not in ("NL", "COMMENT", "EOF")][1:]
+                    value = ir.Str(_quote(_tokens_text(ctx, toks)))
+                else:
+                    value = self.lower(st.value, pre)
+            elif isinstance(st, ir.Simple) and st.kind in ("bind", "strbind") and \
+                    kind in (None, "dict"):
+                kind = "dict"
+                if st.value is None or _has_bad_names(st.value):
+                    value = ir.Str(_quote(_tokens_text(ctx, st.tokens)))
+                else:
+                    value = self.lower(st.value, pre)
+                if st.kind == "strbind":
+                    keys.append(st.target.raw)
+                else:
+                    keys.append(st.target.id if _NAME_RE.match(st.target.id) and st.target.id
+                                not in KEYWORDS_12 else '"' + st.target.id + '"')
+            elif isinstance(st, ir.Block) and st.kind == "section" and kind in (None, "dict"):
+                kind = "dict"
+                value = self.block_value(st.body, pre)
+                if value is None:
+                    return None
+                keys.append(st.name if st.name not in KEYWORDS_12 else '"' + st.name + '"')
+            else:
+                return None
+            index = len(items)
+            trail = self.p.comment(st.trailing) if st.trailing else None
+            if lead or trail:
+                comments[index] = (lead, trail)
+            lead = []
+            items.append(value)
+        if lead:
+            comments[len(items)] = (lead, None)
+        if kind == "list":
+            return ir.ListE(items, comments, True)
+        if kind == "dict":
+            return ir.DictE(keys, items, comments, True)
+        return None
+
+    # ------------------------------------------------------------ commands
+    def command_stmt(self, s: ir.Simple, pre: list, section) -> str | list:
+        ctx = self.ctx
+        toks = s.tokens
+        head = toks[0]
+        if head.kind != "WORD":
+            raise ir.Unconvertible(f"cannot read this line (it starts with '{head.text}')",
+                                   s.first)
+        word = head.text
+        if word in ("import", "from"):
+            raise ir.Unconvertible(f"`{word}` inside a block has no Aether 1.2 form (only a "
+                                   "top-level `import \"path\" as name` becomes a `require:` "
+                                   "entry)", s.first)
+        # goal "text"
+        if word in ("goal", "intent") and len(toks) >= 2 and toks[1].kind == "STR":
+            ctx.hit("M002", s.first)
+            if word == "intent":
+                ctx.hit("M001", s.first)
+            fake = ir.Simple("bind", s.first, s.last, target=ir.Name("goal"),
+                             value=_parse_tokens(toks[1:]), tokens=toks[1:])
+            fake.trailing = s.trailing
+            got = self.goal(fake, pre, 0)
+            return got if isinstance(got, str) else got
+        # do call()  (on_error rule without its colon)
+        if word == "do" and len(toks) >= 2:
+            value = _parse_tokens(toks[1:])
+            if isinstance(value, ir.Call):
+                ctx.hit("M004", s.first)
+                return "do: " + self.p.expr(self.lower(value, pre))
+        # if COND (no body): a YAML condition entry
+        if word in ("if", "when") and len(toks) >= 2:
+            value = _parse_tokens(toks[1:])
+            if value is not None and not _has_bad_names(value):
+                ctx.hit("M025", s.first)
+                return f"{word}_: {self.p.expr(self.lower(value, pre))}"
+        # $x = ... / remember ... / recall ... / think ... / generic
+        memory = word in ("remember", "recall", "store", "forget")
+        call = self.command_call(toks, pre)
+        if call is None:
+            raise ir.Unconvertible("cannot read this line as a command", s.first)
+        text = self.p.expr(call)
+        if memory and isinstance(call.func, ir.Name) and call.func.id in (
+                "remember", "recall", "store", "forget"):
+            ctx.hit("M010", s.first)
+            return "memory: " + text
+        ctx.hit("M011", s.first)
+        return text
+
+    def command_call(self, toks: list[Tok], pre: list, binding: bool = False,
+                     plugin: bool = False) -> Optional[ir.Call]:
+        """A command's tokens as a call: ``verb [words] [args] [key=value...]``.
+
+        Arguments that are expressions stay expressions (a name only when the file binds
+        it); runs of plain words become one string; when the rest cannot be read as
+        arguments it is passed as one string, verbatim.
+        """
+        ctx = self.ctx
+        i = 0
+        if not toks or toks[0].kind != "WORD":
+            return None
+        callee: ir.Expr = ir.Name(toks[0].text.lstrip("$"), toks[0].line)
+        i = 1
+        while i + 1 < len(toks) and toks[i].text == "." and toks[i].kind == "OP" and \
+                toks[i + 1].kind == "WORD" and toks[i].start == toks[i - 1].end:
+            callee = ir.Member(callee, toks[i + 1].text, toks[i].line)
+            i += 2
+        verb = toks[0].text
+        rest = toks[i:]
+        # `plugin: name action args`: the action word names the function
+        if plugin and rest and rest[0].kind == "WORD" and rest[0].text not in ctx.bound and \
+                (len(rest) == 1 or rest[1].kind != "OP" or rest[1].text in (",",)):
+            callee = ir.Member(callee, rest[0].text, rest[0].line)
+            rest = rest[1:]
+        # a call written out: `run check()` / `plugin: analyze()`
+        if rest and rest[0].kind == "OP" and rest[0].text == "(" and rest[0].start == toks[
+                i - 1].end:
+            whole = _parse_tokens(toks[:])
+            if isinstance(whole, ir.Call):
+                return self.lower(whole, pre)
+        if verb == "run" and rest:
+            inner = _parse_tokens(rest)
+            if isinstance(inner, ir.Call):
+                return self.lower(inner, pre)
+        memory = self.memory_sugar(verb, rest, pre)
+        if memory is not None:
+            return memory
+        if verb in ("wait", "sleep") and len(rest) == 1 and rest[0].kind in ("DUR", "NUM"):
+            return ir.Call(ir.Name("sleep"), [ir.Num(rest[0].text)], line=toks[0].line)
+        args, kwargs = self.command_args(rest, pre)
+        if args is None:
+            args = [ir.Str(_quote(_tokens_text(ctx, rest)))]
+            kwargs = []
+        if isinstance(callee, ir.Name):
+            callee = ir.Name(self.fix_name(callee.id, callee.line), callee.line)
+        return ir.Call(callee, args, kwargs, line=toks[0].line)
+
+    def command_args(self, rest: list[Tok], pre: list):
+        """Arguments of a command (see command_call); (None, None) when unreadable."""
+        ctx = self.ctx
+        if not rest:
+            return [], []
+        # drop one leading preposition (`learn from x`, `reflect on x`)
+        candidates = [rest]
+        if rest[0].kind == "WORD" and rest[0].text in _PREPOSITIONS and len(rest) > 1:
+            candidates.insert(0, rest[1:])
+        for toks in candidates:
+            got = self._args(toks, pre)
+            if got is not None:
+                return got
+        return None, None
+
+    def _args(self, toks: list[Tok], pre: list):
+        ctx = self.ctx
+        p = _sub_parser(toks)
+        items: list = []  # ("words", [str]) | ("expr", e) | ("kw", name, e)
+        try:
+            while p.peek().kind != "NL":
+                t = p.peek()
+                if t.kind == "OP" and t.text == ",":
+                    p.next()
+                    continue
+                nxt = p.peek(1)
+                if t.kind == "WORD" and nxt.kind == "OP" and nxt.text in ("=", ":") and \
+                        p.peek(2).kind != "NL" and p.peek(2).text != "=":
+                    p.next()
+                    p.next()
+                    if nxt.text == ":":
+                        ctx.hit("M018", t.line)
+                    value = p.expr()
+                    items.append(("kw", t.text, value))
+                    continue
+                if t.kind == "WORD" and (t.text in KEYWORDS_12 or t.text in _PREPOSITIONS
+                                         or not _NAME_RE.match(t.text.lstrip("$"))):
+                    if t.text not in ("true", "false", "null", "not"):
+                        p.next()
+                        items.append(("word", t.text))
+                        continue
+                value = p.expr()
+                if isinstance(value, ir.Name) and value.id.lstrip("$") not in ctx.bound and \
+                        not value.id.startswith("$"):
+                    items.append(("word", value.id))
+                    continue
+                items.append(("expr", value))
+        except ir.Unconvertible:
+            return None
+        args: list = []
+        kwargs: list = []
+        words: list[str] = []
+
+        def flush():
+            if words:
+                args.append(ir.Str(_quote(" ".join(words))))
+                words.clear()
+        for item in items:
+            if item[0] == "word":
+                if kwargs:
+                    return None
+                words.append(item[1])
+            elif item[0] == "expr":
+                if kwargs:
+                    return None
+                flush()
+                if _has_bad_names(item[1]):
+                    return None
+                args.append(self.lower(item[1], pre))
+            else:
+                flush()
+                if not _NAME_RE.match(item[1]) or item[1] in KEYWORDS_12:
+                    return None
+                if any(k == item[1] for k, _ in kwargs):
+                    return None
+                if _has_bad_names(item[2]):
+                    return None
+                kwargs.append((item[1], self.lower(item[2], pre)))
+        flush()
+        return args, kwargs
+
+    def memory_sugar(self, verb: str, rest: list[Tok], pre: list) -> Optional[ir.Call]:
+        """``remember X as T``, ``recall tag: T``, ``store X in memory as T``, ``recall X → $v``."""
+        if verb not in ("remember", "recall", "store", "forget"):
+            return None
+        ctx = self.ctx
+        # split on a top-level `as`
+        depth = 0
+        as_at = None
+        arrow_at = None
+        for j, t in enumerate(rest):
+            if t.kind == "OP" and t.text in "([{" and len(t.text) == 1:
+                depth += 1
+            elif t.kind == "OP" and t.text in ")]}" and len(t.text) == 1:
+                depth -= 1
+            elif depth == 0 and t.kind == "WORD" and t.text == "as":
+                as_at = j
+            elif depth == 0 and t.text in ("→", "->"):
+                arrow_at = j
+        if arrow_at is not None:
+            return None
+        value_toks = rest if as_at is None else rest[:as_at]
+        tag_toks = [] if as_at is None else rest[as_at + 1:]
+        if verb == "remember" and as_at is None and len(rest) >= 3 and rest[0].kind == "WORD" \
+                and rest[1].text == ":" and rest[1].kind == "OP":
+            # `remember tag: value`
+            value_toks = rest[2:]
+            tag_toks = [Tok("STR", _quote(rest[0].text), rest[0].line, 1, 0, 0, False, 0)]
+        # `store X in memory`
+        if verb == "store" and len(value_toks) >= 3 and value_toks[-2].text == "in" and \
+                value_toks[-1].text == "memory":
+            value_toks = value_toks[:-2]
+        if verb == "remember" and value_toks and value_toks[0].text == "(" and \
+                value_toks[-1].text == ")":
+            inner_call = _parse_tokens([Tok("WORD", "remember", value_toks[0].line, 1, 0, 0,
+                                            False, 0)] + value_toks)
+            if isinstance(inner_call, ir.Call):
+                call = inner_call
+            else:
+                return None
+        elif verb == "recall" and len(value_toks) >= 2 and value_toks[0].kind == "WORD" and \
+                value_toks[1].text == ":":
+            key = value_toks[0].text
+            value = _parse_tokens(value_toks[2:])
+            if value is None:
+                return None
+            call = ir.Call(ir.Name("recall"), [], [(key, value)], line=value_toks[0].line)
+        else:
+            if not value_toks:
+                if verb == "recall":
+                    call = ir.Call(ir.Name(verb), [])
+                else:
+                    return None
+            else:
+                value = _parse_tokens(value_toks)
+                if value is None:
+                    value = ir.Str(_quote(_tokens_text(ctx, value_toks)))
+                elif isinstance(value, ir.Name) and value.id.lstrip("$") not in ctx.bound \
+                        and not value.id.startswith("$"):
+                    value = ir.Name(value.id, value.line)  # a name the file uses as data
+                call = ir.Call(ir.Name(verb), [value])
+        if tag_toks:
+            if len(tag_toks) == 1 and tag_toks[0].kind == "STR":
+                tag: ir.Expr = ir.Str(tag_toks[0].text)
+            else:
+                tag_value = _parse_tokens(tag_toks)
+                if isinstance(tag_value, (ir.Str, ir.Num)):
+                    tag = tag_value
+                else:
+                    tag = ir.Str(_quote(_tokens_text(ctx, tag_toks)))
+            if any(k == "tag" for k, *_ in call.kwargs):
+                return None
+            call = ir.Call(call.func, call.args, list(call.kwargs) + [("tag", tag)],
+                           line=call.line)
+        ctx.hit("M010", rest[0].line if rest else 0)
+        return self.lower(call, pre)
+
+    # ------------------------------------------------------------ compound statements
+    def header_rows(self, b: ir.Block, depth: float, text: str, upto_tokens: bool = True):
+        """The header line: the source line when its tokens are the same as ``text``."""
+        first, last = b.first, b.head_last
+        if b.style in ("colon",) and not b.synthetic and self.same_tokens(first, last, text):
+            rows = []
+            for number in range(first, last + 1):
+                line = self.ctx.src[number - 1]
+                rows.append(Row(depth, line.rstrip(), b.first, number, number == first))
+            return rows
+        return [Row(depth, text + self.trailing(b.trailing, b.first), b.first)]
+
+    def body_rows(self, body: list, depth: float, section, in_fn, line: int,
+                  allow_empty_fn: bool = False) -> list[Row]:
+        rows = self.block(body, depth, section, in_fn)
+        if not any(r.first and r.verbatim is None or r.verbatim is not None and r.first
+                   for r in rows if not _is_comment_row(r)):
+            if allow_empty_fn:
+                rows.append(Row(depth, "return", line))
+            else:
+                raise ir.Unconvertible("this block is empty (Aether 1.2 blocks need a "
+                                       "statement)", line)
+        return rows
+
+    def compound(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        for r in b.rules:
+            ctx.hit(r, b.first)
+        if b.style in ("brace",):
+            ctx.hit("M006", b.first)
+        elif b.style == "end":
+            ctx.hit("M005", b.first)
+        elif b.style == "colonless":
+            ctx.hit("M004", b.first)
+        pre: list = []
+        kind = b.kind
+        if kind == "if":
+            return self.if_chain(b, depth, section, in_fn)
+        if kind == "for":
+            rows_pre: list = []
+            it = self.lower(b.iter, rows_pre)
+            target = b.target
+            extra: list = []
+            if isinstance(target, list):
+                ctx.hit("M024", b.first)
+                it, target, extra = _unpack_loop(it, target, b.first)
+            if isinstance(b.iter, ir.Call) and isinstance(b.iter.func, ir.Name) and \
+                    b.iter.func.id == "range" and isinstance(b.iter.args[-1], (ir.Num, ir.Bin)) \
+                    and b.iter.line and ".." in ctx.src[b.iter.line - 1]:
+                ctx.hit("M024", b.first)
+            tname = self.fix_name(target.lstrip("$"), b.first)
+            ctx.bound.add(tname)
+            text = f"for {self.p.name(tname, b.first)} in {self.p.expr(it)}:"
+            rows = self.block(rows_pre, depth, section, in_fn)
+            rows += self.header_rows(b, depth, text)
+            body = self.block(extra, depth + 1, section, in_fn) + self.body_rows(
+                b.body, depth + 1, section, in_fn, b.first)
+            return rows + body + self.closer(b, depth)
+        if kind == "while":
+            test = self.lower(b.test, pre, "while")
+            if pre and any(not isinstance(x, ir.Block) or x.kind != "fn" for x in pre):
+                raise ir.Unconvertible("a `while` condition that needs a temporary", b.first)
+            rows = self.block(pre, depth, section, in_fn)
+            rows += self.header_rows(b, depth, f"while {self.p.expr(test)}:")
+            return rows + self.body_rows(b.body, depth + 1, section, in_fn, b.first) + \
+                self.closer(b, depth)
+        if kind == "try":
+            return self.try_stmt(b, depth, section, in_fn)
+        if kind == "fn":
+            name = self.fix_name(b.name, b.first)
+            params = []
+            for pname, default in b.params:
+                pn = self.fix_name(pname.lstrip("$"), b.first)
+                if default is not None:
+                    d = self.lower(default, pre)
+                    params.append(f"{self.p.name(pn, b.first)}={self.p.expr(d)}")
+                else:
+                    params.append(self.p.name(pn, b.first))
+            ctx.fn_names.add(name)
+            text = f"fn {self.p.name(name, b.first)}({', '.join(params)}):"
+            rows = self.block(pre, depth, section, in_fn)
+            rows += self.header_rows(b, depth, text)
+            return rows + self.body_rows(b.body, depth + 1, None, True, b.first,
+                                         allow_empty_fn=True) + self.closer(b, depth)
+        if kind == "section":
+            name = b.name
+            if name in KEYWORDS_12:
+                ctx.hit("M025", b.first)
+                name += "_"
+            text = f"{self.p.name(name, b.first)}:"
+            rows = self.header_rows(b, depth, text)
+            inner = b.name if b.name in _CONFIG_SECTIONS else (
+                section if section in _CONFIG_SECTIONS else None)
+            if b.style == "yamlflat":
+                ctx.hit("M027", b.first)
+            return rows + self.body_rows(b.body, depth + 1, inner, in_fn, b.first) + \
+                self.closer(b, depth)
+        if kind == "match":
+            return self.match_stmt(b, depth, section, in_fn)
+        if kind == "plugin":
+            raise ir.Unconvertible("a plugin block inside another block", b.first)
+        if kind == "header":
+            return self.legacy_header(b, depth, section, in_fn)
+        raise ir.Unconvertible(f"unknown block kind {kind}", b.first)  # pragma: no cover
+
+    def closer(self, b: ir.Block, depth: float) -> list[Row]:
+        rows = []
+        for c in b.closer_comments:
+            text = c if not c.startswith("//") else "#" + c[2:]
+            rows.append(Row(depth, text, b.last))
+        return rows
+
+    def if_chain(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        pre: list = []
+        test = self.lower(b.test, pre, "if")
+        rows = self.block(pre, depth, section, in_fn)
+        rows += self.header_rows(b, depth, f"if {self.p.expr(test)}:")
+        rows += self.body_rows(b.body, depth + 1, section, in_fn, b.first)
+        cur = b
+        while cur.orelse:
+            if len(cur.orelse) == 1 and isinstance(cur.orelse[0], ir.Block) and \
+                    cur.orelse[0].kind == "if" and cur.orelse[0].is_elif:
+                nxt = cur.orelse[0]
+                for r in nxt.rules:
+                    self.ctx.hit(r, nxt.first)
+                epre: list = []
+                etest = self.lower(nxt.test, epre, "elif")
+                if epre:
+                    # a fn the condition needs goes before the whole chain
+                    if any(not (isinstance(x, ir.Block) and x.kind == "fn") for x in epre):
+                        raise ir.Unconvertible("an `elif` condition that needs a temporary",
+                                               nxt.first)
+                    rows = self.block(epre, depth, section, in_fn) + rows
+                rows += self.header_rows(nxt, depth, f"elif {self.p.expr(etest)}:")
+                rows += self.body_rows(nxt.body, depth + 1, section, in_fn, nxt.first)
+                cur = nxt
+                continue
+            line = cur.else_line or cur.first
+            rows.append(self.else_row(cur, depth, "else:", line, cur.else_trailing))
+            rows += self.body_rows(cur.orelse, depth + 1, section, in_fn, line)
+            break
+        return rows + self.closer(b, depth)
+
+    def else_row(self, b: ir.Block, depth: float, text: str, line: int, trailing) -> Row:
+        src = self.ctx.src[line - 1] if line else ""
+        if src.strip() == text and not trailing:
+            return Row(depth, src.rstrip(), line, line)
+        if trailing and src.strip().startswith(text) and trailing.startswith("#") and \
+                self.same_tokens(line, line, text):
+            return Row(depth, src.rstrip(), line, line)
+        return Row(depth, text + self.trailing(trailing, line), line)
+
+    def try_stmt(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        rows = self.header_rows(b, depth, "try:")
+        rows += self.body_rows(b.body, depth + 1, section, in_fn, b.first)
+        name = b.catch_name
+        text = "catch:" if not name else f"catch {self.p.name(self.fix_name(name, b.first), b.first)}:"
+        if name:
+            self.ctx.bound.add(name)
+        line = b.catch_line or b.first
+        rows.append(self.else_row(b, depth, text, line, b.catch_trailing))
+        rows += self.body_rows(b.handler, depth + 1, section, in_fn, line)
+        final = getattr(b, "final", None)
+        if final:
+            if _exits(b.body) or _exits(b.handler):
+                raise ir.Unconvertible("a `finally` body that a `return`, `break` or "
+                                       "`continue` could skip", b.first)
+            self.ctx.hit("M030", b.first)
+            rows += self.block(final, depth, section, in_fn)
+        return rows + self.closer(b, depth)
+
+    def match_stmt(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        ctx.hit("M023", b.first)
+        pre: list = []
+        subject = self.lower(b.test, pre)
+        rows = self.block(pre, depth, section, in_fn)
+        if not isinstance(subject, (ir.Name, ir.Member)):
+            temp = ctx.temp("match")
+            ctx.bound.add(temp)
+            rows.append(Row(depth, f"{temp}: {self.p.expr(subject)}", b.first))
+            subject = ir.Name(temp)
+        first = True
+        default_body = None
+        for patterns, body, holder in b.cases:
+            if patterns is None:
+                default_body = (body, holder)
+                continue
+            tests = [ir.Bin("==", subject, self.lower(pt, pre)) for pt in patterns]
+            test = tests[0]
+            for t in tests[1:]:
+                test = ir.Bin("or", test, t)
+            kw = "if" if first else "elif"
+            rows.append(Row(depth, f"{kw} {self.p.expr(test)}:" +
+                            self.trailing(holder.trailing, holder.first), holder.first))
+            rows += self.body_rows(body, depth + 1, section, in_fn, holder.first)
+            first = False
+        if default_body is not None:
+            body, holder = default_body
+            if first:
+                rows += self.block(body, depth, section, in_fn)
+            else:
+                rows.append(Row(depth, "else:" + self.trailing(holder.trailing, holder.first),
+                                holder.first))
+                rows += self.body_rows(body, depth + 1, section, in_fn, holder.first)
+        return rows + self.closer(b, depth)
+
+    def legacy_header(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        """``when EVENT:``, ``on event "x":``, ``every 5m:``, ``NAME {``...: a ``fn`` for code,
+        a section for data (M009)."""
+        ctx = self.ctx
+        ctx.hit("M009", b.first)
+        words = b.words
+        first = words[0].text
+        data = all(isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
+                   _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
+                   for s in b.body) and first not in ("when", "on", "every")
+        params: list = []
+        guard: Optional[ir.Expr] = None
+        if first in ("when", "on") and len(words) >= 2:
+            rest = words[1:]
+            if rest[0].kind == "WORD" and rest[0].text == "event" and len(rest) >= 2:
+                rest = rest[1:]
+            expr = _parse_tokens(rest)
+            if len(rest) == 1 and rest[0].kind == "STR":
+                name = "on_" + _slug(rest[0].text[1:-1])
+            elif isinstance(expr, ir.Call) and isinstance(expr.func, (ir.Name, ir.Member)):
+                name = "on_" + _slug(_dotted(expr.func) or "event")
+                for a in expr.args:
+                    if not isinstance(a, ir.Name):
+                        raise ir.Unconvertible("event parameters must be names", b.first)
+                    params.append((a.id, None))
+                for k, v, *_ in expr.kwargs:
+                    params.append((k, v))
+            elif isinstance(expr, (ir.Name, ir.Member)):
+                name = "on_" + _slug(_dotted(expr) or "event")
+            elif expr is not None and not _has_bad_names(expr):
+                guard = expr
+                names = [t.text for t in rest if t.kind == "WORD"]
+                name = "on_" + _slug(names[0] if names else "condition")
+            else:
+                name = "on_" + _slug(_tokens_text(ctx, rest))
+        else:
+            name = _slug(_tokens_text(ctx, words))
+        base = name
+        n = 2
+        while name in ctx.fn_names or (data and name in ctx.bound):
+            name = f"{base}_{n}"
+            n += 1
+        if any(isinstance(x, ir.Simple) and x.kind == "strbind" for x in b.body):
+            pre: list = []
+            value = self.block_value(b.body, pre)
+            if value is None:
+                raise ir.Unconvertible("a block mixing `\"key\": value` entries with "
+                                       "statements", b.first)
+            ctx.bound.add(name)
+            return self.block(pre, depth, section, in_fn) + [
+                Row(depth, f"{name}: {self.p.expr(value)}" + self.trailing(b.trailing, b.first),
+                    b.first)] + self.closer(b, depth)
+        if data:
+            ctx.bound.add(name)
+            rows = [Row(depth, f"{name}:" + self.trailing(b.trailing, b.first), b.first)]
+            return rows + self.body_rows(b.body, depth + 1, None, in_fn, b.first) + \
+                self.closer(b, depth)
+        ctx.fn_names.add(name)
+        plist = []
+        pre: list = []
+        for pname, default in params:
+            if default is not None:
+                plist.append(f"{self.p.name(pname, b.first)}="
+                             f"{self.p.expr(self.lower(default, pre))}")
+            else:
+                plist.append(self.p.name(pname, b.first))
+        rows = [Row(depth, f"fn {name}({', '.join(plist)}):" + self.trailing(b.trailing,
+                                                                              b.first), b.first)]
+        if guard is not None:
+            gpre: list = []
+            g = self.lower(guard, gpre)
+            rows += self.block(gpre, depth + 1, None, True)
+            rows.append(Row(depth + 1, f"if {self.p.expr(g)}:", b.first))
+            rows += self.body_rows(b.body, depth + 2, None, True, b.first)
+        else:
+            rows += self.body_rows(b.body, depth + 1, None, True, b.first, allow_empty_fn=True)
+        return rows + self.closer(b, depth)
+
+
+def _is_comment_row(r: Row) -> bool:
+    return r.text.lstrip().startswith("#")
+
+
+def _exits(body: list) -> bool:
+    for s in body:
+        if isinstance(s, ir.Simple) and s.kind in ("return", "break", "continue"):
+            return True
+        if isinstance(s, ir.Block) and s.kind != "fn":
+            if _exits(s.body) or _exits(s.orelse) or _exits(s.handler):
+                return True
+    return False
+
+
+def _call_names(e) -> list[str]:
+    out = []
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, ir.Call):
+            if isinstance(x.func, ir.Name):
+                out.append(x.func.id)
+            stack.extend(x.args)
+            stack.extend(v for _, v, *_ in x.kwargs)
+        elif isinstance(x, ir.DictE):
+            stack.extend(x.values)
+    return out
+
+
+def _rebuild(target: ir.Expr, value: ir.Expr, line: int) -> tuple[str, ir.Expr]:
+    """``a.b[k] = v`` as ``a: merge(a, {b: put(a.b, k, v)})``: (root name, new root value)."""
+    while True:
+        if isinstance(target, ir.Name):
+            return target.id, value
+        if isinstance(target, ir.Member):
+            obj = target.value
+            key = target.attr if _NAME_RE.match(target.attr) and target.attr not in KEYWORDS_12 \
+                else '"' + target.attr + '"'
+            value = ir.Call(ir.Name("merge"), [obj, ir.DictE([key], [value])])
+            target = obj
+            continue
+        if isinstance(target, ir.Index):
+            obj = target.value
+            idx = target.index
+            if isinstance(idx, ir.Str) and not idx.raw.startswith("f"):
+                value = ir.Call(ir.Name("merge"), [obj, ir.DictE([idx.raw], [value])])
+            else:
+                value = ir.Call(ir.Name("put"), [obj, idx, value])
+            target = obj
+            continue
+        raise ir.Unconvertible("this assignment target has no Aether 1.2 form", line)
+
+
+def _unpack_loop(it: ir.Expr, targets: list[str], line: int):
+    """``for k, v in d`` / ``d.items()`` / ``enumerate(xs)`` as a one-name loop + binding."""
+    if len(targets) != 2:
+        raise ir.Unconvertible("a loop over more than two names has no Aether 1.2 form", line)
+    k, v = targets
+    if isinstance(it, ir.Call) and isinstance(it.func, ir.Name) and it.func.id == "enumerate" \
+            and len(it.args) == 1 and _dotted(it.args[0]):
+        seq = it.args[0]
+        new_it = ir.Call(ir.Name("range"), [ir.Call(ir.Name("len"), [seq])])
+        extra = [ir.Simple("bind", line, line, target=ir.Name(v), value=ir.Index(seq,
+                                                                                 ir.Name(k)))]
+        return new_it, k, extra
+    base = it
+    if isinstance(it, ir.Call) and isinstance(it.func, ir.Member) and it.func.attr == "items" \
+            and not it.args:
+        base = it.func.value
+    elif isinstance(it, ir.Call) and isinstance(it.func, ir.Name) and it.func.id == "items" \
+            and len(it.args) == 1:
+        base = it.args[0]
+    if not _dotted(base):
+        raise ir.Unconvertible("`for k, v in ...` over a computed value", line)
+    new_it = ir.Call(ir.Name("keys"), [base])
+    extra = [ir.Simple("bind", line, line, target=ir.Name(v), value=ir.Index(base, ir.Name(k)))]
+    return new_it, k, extra
+
+
+def _goal_attributes(ctx: _Ctx, toks: list[Tok]) -> tuple[str, list]:
+    """Split ``text priority: high metrics: x`` into the quoted text and its attributes."""
+    cut = []
+    for j in range(1, len(toks) - 1):
+        t = toks[j]
+        if t.kind == "WORD" and toks[j + 1].kind == "OP" and toks[j + 1].text == ":" and \
+                _NAME_RE.match(t.text) and j + 2 < len(toks):
+            cut.append(j)
+    text_toks = toks[:cut[0]] if cut else toks
+    if len(text_toks) == 1 and text_toks[0].kind == "STR":
+        text = text_toks[0].text
+    else:
+        text = _quote(_tokens_text(ctx, text_toks))
+    attrs = []
+    for n, j in enumerate(cut):
+        end = cut[n + 1] if n + 1 < len(cut) else len(toks)
+        attrs.append((toks[j].text, toks[j + 2:end]))
+    return text, attrs
+
+
+def _split_interpolation(raw: str, fstring: bool):
+    """``"a {x} b"`` -> [("text", "a "), ("code", ("x", spec)), ("text", " b")], or None
+    when the braces are not interpolation (unbalanced, empty, JSON-looking)."""
+    inner = raw[1:-1]
+    parts = []
+    i = 0
+    buf = []
+    found = False
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\" and i + 1 < len(inner):
+            buf.append(inner[i:i + 2])
+            i += 2
+            continue
+        if fstring and inner.startswith("{{", i):
+            buf.append("{")
+            i += 2
+            continue
+        if fstring and inner.startswith("}}", i):
+            buf.append("}")
+            i += 2
+            continue
+        if ch == "{":
+            j = inner.find("}", i + 1)
+            if j == -1:
+                return None
+            code = inner[i + 1:j]
+            if not code.strip() or "{" in code or '"' in code and raw[0] == '"':
+                return None
+            spec = None
+            m = re.match(r"^(.*?):([^:'\"]*)$", code)
+            if m and fstring and not re.search(r"[\w)\]]\s*$", m.group(2)):
+                code, spec = m.group(1), m.group(2)
+            elif m and fstring and re.match(r"^\.\d+f$", m.group(2)):
+                code, spec = m.group(1), m.group(2)
+            parts.append(("text", "".join(buf)))
+            buf = []
+            parts.append(("code", (code, spec)))
+            found = True
+            i = j + 1
+            continue
+        buf.append(ch)
+        i += 1
+    parts.append(("text", "".join(buf)))
+    return parts if found else None
+
+
+# ---------------------------------------------------------------- whole file
+
+def _bound_names(stmts: list) -> set[str]:
+    names: set[str] = set()
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Simple):
+            if s.kind in ("bind", "assign", "bindblock") and s.target is not None:
+                root = _root_name(s.target)
+                if root:
+                    names.add(root.lstrip("$"))
+            if s.body:
+                stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            if s.kind == "for":
+                if isinstance(s.target, list):
+                    names.update(s.target)
+                else:
+                    names.add(s.target.lstrip("$"))
+            if s.kind == "fn":
+                names.update(p for p, _ in s.params)
+            if s.catch_name:
+                names.add(s.catch_name)
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+    return names
+
+
+def _unwrap_plugins(ctx: _Ctx, stmts: list) -> tuple[list, list[Row]]:
+    """Top-level ``plugin NAME { }`` / ``plugin "name":`` blocks: their metadata becomes a
+    ``meta:`` block, everything else moves to the top level (M014 / M015)."""
+    out: list = []
+    for s in stmts:
+        if isinstance(s, ir.Block) and s.kind == "plugin":
+            rule = "M014" if s.style == "brace" else "M015"
+            ctx.hit(rule, s.first)
+            meta: list[ir.Simple] = []
+            body: list = []
+            for inner in s.body:
+                if isinstance(inner, ir.Simple) and inner.kind == "bind" and (
+                        not isinstance(inner.value, (ir.DictE, ir.Call)) or
+                        inner.target.id in _META_KEYS and not isinstance(inner.value, ir.DictE)):
+                    meta.append(inner)
+                else:
+                    body.append(inner)
+            holder = _PluginMeta(s, meta)
+            out.append(holder)
+            out.extend(body)
+        elif isinstance(s, ir.Block) and s.kind == "header" and len(s.words) == 2 and \
+                s.words[0].text == "workflow" and s.style == "brace":
+            # `workflow NAME { ... }`: a workflow section named by a meta entry
+            ctx.hit("M006", s.first)
+            out.append(s)
+        else:
+            out.append(s)
+    return out, []
+
+
+class _PluginMeta(ir.Stmt):
+    """Placeholder for a plugin's ``meta:`` block (printed by :func:`convert`)."""
+
+    __slots__ = ("plugin", "entries")
+
+    def __init__(self, plugin: ir.Block, entries: list):
+        super().__init__(plugin.first, plugin.head_last)
+        self.plugin = plugin
+        self.entries = entries
+
+
+def _hoist_imports(ctx: _Ctx, stmts: list) -> tuple[list, list[str]]:
+    """Top-level ``import "path" as name`` lines (kept as commands by the parser)."""
+    out = []
+    plugins = []
+    for s in stmts:
+        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens and \
+                s.tokens[0].text == "import":
+            toks = s.tokens
+            if len(toks) == 4 and toks[1].kind == "STR" and toks[2].text == "as" and \
+                    toks[3].kind == "WORD":
+                ctx.hit("M029", s.first)
+                plugins.append(toks[3].text)
+                ctx.review.append((s.first, f"import of {toks[1].text} became the plugin "
+                                   f"requirement \"{toks[3].text}\""))
+                continue
+        out.append(s)
+    return out, plugins
+
+
+def convert(text: str, brace: Optional[bool] = None) -> Conversion:
+    """Convert legacy ``text`` (``\\n`` newlines) to Aether 1.2.
+
+    Raises Unconvertible with the line and reason of the first construct that has no
+    Aether 1.2 form.
+    """
+    try:
+        toks = tokenize(text)
+    except LexError as exc:
+        raise ir.Unconvertible(exc.message, exc.line)
+    ctx = _Ctx(text, toks)
+    stmts = Parser(toks, text).module()
+    ctx.brace = brace if brace is not None else _is_brace(stmts)
+    ctx.bound = _bound_names(stmts)
+    stmts, imports = _hoist_imports(ctx, stmts)
+    stmts, _ = _unwrap_plugins(ctx, stmts)
+    conv = Converter(ctx)
+    rows: list[Row] = []
+    goal_present = False
+    description: Optional[str] = None
+    plugin_name: Optional[str] = None
+    for s in stmts:
+        if isinstance(s, _PluginMeta):
+            plugin_name = s.plugin.name
+            meta_rows = [Row(0, "meta:", s.first)]
+            meta_rows.append(Row(1, f"plugin: {_quote(s.plugin.name)}", s.first))
+            for e in s.entries:
+                key = conv.fix_name(e.target.id, e.first)
+                if e.value is None or _has_bad_names(e.value):
+                    lit: ir.Expr = ir.Str(_quote(_tokens_text(ctx, e.tokens)))
+                    ctx.hit("M016", e.first)
+                else:
+                    raw = _tokens_text(ctx, e.value_tokens) if e.value_tokens else \
+                        expr_source(e.value)
+                    lit = _literal(e.value, raw)
+                    if lit is not e.value:
+                        ctx.hit("M016", e.first)
+                if key == "description" and isinstance(lit, ir.Str) and description is None:
+                    description = lit.raw
+                if key == "goal" and isinstance(lit, ir.Str):
+                    goal_present = True
+                meta_rows.append(Row(1, f"{key}: {conv.p.expr(lit)}" +
+                                     conv.trailing(e.trailing, e.first), e.first))
+            rows.extend(meta_rows)
+            continue
+        got = conv.stmt(s, 0, None, False)
+        if isinstance(s, ir.Simple) and s.kind in ("bind",) and s.target is not None and \
+                s.target.id in ("goal", "intent"):
+            goal_present = True
+        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens and \
+                s.tokens[0].text in ("goal", "intent") and any(r.text.startswith("goal:")
+                                                               for r in got):
+            goal_present = True
+        rows.extend(got)
+    if imports:
+        req = [Row(0, "require:", 1), Row(1, "plugins:", 1)]
+        for name in imports:
+            req.append(Row(2, f"- {_quote(name)}", 1))
+        rows = _insert_after_header(ctx, rows, req)
+    if not goal_present:
+        if description:
+            goal = description
+            source = "its description"
+        elif plugin_name:
+            goal = _quote(plugin_name)
+            source = "its plugin name"
+        else:
+            goal = None
+            source = ""
+        if goal is not None:
+            ctx.hit("M028", 1)
+            ctx.review.append((1, f"goal taken from {source}; check it states the objective"))
+            rows = _insert_after_header(ctx, rows, [Row(0, f"goal: {goal}", 1)])
+    out_text, origins = _layout(ctx, rows)
+    return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+def _is_brace(stmts: list) -> bool:
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Block):
+            if s.style == "brace":
+                return True
+            stack.extend(s.body)
+    return False
+
+
+def _insert_after_header(ctx: _Ctx, rows: list[Row], new: list[Row]) -> list[Row]:
+    """Insert ``new`` after the file's leading comment block (and its blank line)."""
+    i = 0
+    while i < len(rows) and _is_comment_row(rows[i]) and rows[i].depth == 0:
+        i += 1
+    for r in new:
+        r.first = False
+        r.origin = rows[i].origin if i < len(rows) else (rows[-1].origin if rows else 1)
+    return rows[:i] + new + rows[i:]
+
+
+def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
+    """Join rows into text: original indentation when consistent, else 4 per level."""
+    src = ctx.src
+    widths: dict[float, set[int]] = {}
+    for r in rows:
+        if r.verbatim is not None and r.first:
+            line = src[r.verbatim - 1]
+            widths.setdefault(r.depth, set()).add(len(line) - len(line.lstrip(" ")))
+            if "\t" in line[:len(line) - len(line.lstrip())]:
+                widths.setdefault(r.depth, set()).add(-1)
+    keep = bool(widths) and all(len(v) == 1 and -1 not in v for v in widths.values())
+    if keep:
+        mapping = {d: next(iter(v)) for d, v in widths.items()}
+        ordered = sorted(mapping)
+        keep = mapping.get(0, 0) == 0 and all(
+            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:]))
+        if keep and any(r.verbatim is None and r.depth not in mapping for r in rows):
+            keep = False
+    if not keep:
+        mapping = {}
+    if any(r.verbatim is not None and r.first and r.depth and False for r in rows):
+        pass
+    out: list[str] = []
+    origins: list[int] = []
+    last_src = 0
+    base_of_stmt: dict[int, int] = {}
+    for r in rows:
+        # blank source lines between statements survive
+        if r.verbatim is not None or r.first:
+            anchor = r.verbatim if r.verbatim is not None else r.origin
+            if anchor > last_src + 1 and out:
+                blanks = [n for n in range(last_src + 1, anchor) if not src[n - 1].strip()]
+                if blanks and (not out or out[-1] != ""):
+                    out.append("")
+                    origins.append(blanks[0])
+            last_src = max(last_src, anchor)
+        indent = mapping.get(r.depth, int(4 * r.depth)) if keep else int(4 * r.depth)
+        if r.verbatim is not None:
+            line = src[r.verbatim - 1].rstrip()
+            lead = len(line) - len(line.lstrip())
+            if r.first:
+                base_of_stmt[r.origin] = lead
+                if keep:
+                    out.append(line)
+                else:
+                    out.append(" " * indent + line.lstrip())
+            else:
+                first_lead = base_of_stmt.get(r.origin, lead)
+                if keep:
+                    out.append(line)
+                else:
+                    extra = max(0, lead - first_lead) if line.strip() else 0
+                    if _is_comment_row(r) and r.origin == r.verbatim:
+                        out.append(" " * indent + line.lstrip())
+                    else:
+                        out.append(" " * (indent + extra) + line.lstrip())
+            origins.append(r.verbatim)
+            continue
+        for k, part in enumerate(r.text.split("\n")):
+            out.append((" " * indent + part) if part.strip() else "")
+            origins.append(r.origin)
+    while out and not out[-1].strip():
+        out.pop()
+        origins.pop()
+    text = "\n".join(out) + "\n" if out else ""
+    return text, origins

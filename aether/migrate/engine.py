@@ -1,0 +1,287 @@
+"""Migrate one text or one file, never making it worse, and say exactly what happened.
+
+:func:`migrate_text` converts a legacy text (:mod:`.convert`) and then checks the result
+with the project's own checker: the new text must parse as Aether 1.2 (no PARSE_ERROR
+finding, legacy rules included) and must not have more validation findings on the code
+the checker could read before. Code it could not read (lines that were syntax errors, or
+a whole brace/YAML-dialect file) is checked for the first time after migration; what the
+validator then says there is reported as *newly visible*, not as a regression. When the
+test fails the file is left untouched and the outcome names the line and the reason.
+
+:func:`migrate_file` adds reading (any bad input is a *skipped* outcome with the reason),
+the unified diff, and with ``apply`` the atomic rewrite (:mod:`aether.fileio`).
+Fingerprints of findings that survive the migration are mapped old -> new so baselines
+and suppression lists can follow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+from .rules import RULES, RuleSelection
+
+__all__ = ["MigrateOptions", "Outcome", "migrate_text", "migrate_file", "STATES"]
+
+STATES = ("transformed", "unchanged", "skipped", "failed")
+_TRAILING_WS = re.compile(r"[ \t\f\v]+$", re.M)
+
+
+@dataclass(frozen=True)
+class MigrateOptions:
+    """``selection``: the rules that may run; ``apply``: rewrite files; ``want_diff``:
+    compute the unified diff; ``max_file_size``: larger files are skipped."""
+
+    selection: RuleSelection = field(default_factory=RuleSelection)
+    apply: bool = False
+    want_diff: bool = True
+    max_file_size: Optional[int] = None
+
+
+@dataclass
+class Outcome:
+    """What happened to one file (``state`` is one of STATES)."""
+
+    path: str
+    state: str
+    reason: str = ""
+    line: Optional[int] = None
+    rules: dict[str, int] = field(default_factory=dict)
+    review: list[tuple[int, str]] = field(default_factory=list)
+    before: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+    newly_visible: int = 0
+    fingerprint_remap: dict[str, str] = field(default_factory=dict)
+    legacy_fingerprint_remap: dict[str, str] = field(default_factory=dict)
+    resolved: list[str] = field(default_factory=list)
+    diff: str = ""
+    text: Optional[str] = None  # the migrated text (not serialised)
+    written: bool = False
+
+    @property
+    def code(self) -> int:
+        """Status code of the outcome: 0, 20 (failed: still legacy), 26 (skipped: IO)."""
+        return {"skipped": 26, "failed": 20}.get(self.state, 0)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("text", None)
+        data.pop("diff", None)
+        data["rules"] = [{"id": r, "name": RULES[r].name, "line": line}
+                         for r, line in sorted(self.rules.items())]
+        data["review"] = [{"line": line, "message": m} for line, m in self.review]
+        return data
+
+
+def _counts(result) -> dict[str, int]:
+    from ..codes import Status
+
+    parse = sum(1 for f in result.findings if f.status == Status.PARSE_ERROR)
+    valid = sum(1 for f in result.findings if f.status == Status.VALIDATION_ERROR)
+    return {"parse_errors": parse, "validation_findings": valid}
+
+
+def _invisible_lines(text: str) -> tuple[set[int], bool]:
+    """Lines the checker could not read (syntax errors, legacy lines); whole-file flag."""
+    from ..syntax import parse
+    from ..syntax.legacy import scan_legacy
+
+    hits = scan_legacy(text)
+    whole = any(h.rule in ("AE209", "AE210") for h in hits)
+    lines = {h.line for h in hits}
+    for first, last in parse(text).masked:
+        lines.update(range(first, last + 1))
+    return lines, whole
+
+
+def _whitespace_only(text: str) -> str:
+    """M027 on a file that needs nothing else: trailing whitespace, tab indentation."""
+    from ..fmt import expand_indent_tabs
+
+    out = _TRAILING_WS.sub("", expand_indent_tabs(text))
+    if out and not out.endswith("\n"):
+        out += "\n"
+    return out
+
+
+def migrate_text(text: str, path: str = "<text>",
+                 selection: RuleSelection = RuleSelection()) -> Outcome:
+    """Migrate decoded, newline-normalised ``text`` (shown as ``path``); never raises."""
+    from ..checker import check_text
+    from .convert import convert
+    from .ir import Unconvertible
+
+    before = check_text(text, path)
+    before_counts = _counts(before)
+    out = Outcome(path, "unchanged", before=before_counts, after=dict(before_counts))
+    legacy = any(f.rule.startswith("AE2") or f.rule == "AE105" for f in before.findings)
+    if before_counts["parse_errors"] == 0 and not legacy:
+        new = _whitespace_only(text)
+        if new == text:
+            return out
+        rules = {"M027": _first_diff_line(text, new)}
+        return _finish(out, text, new, rules, [], [], selection, before, path)
+    try:
+        conv = convert(text)
+    except Unconvertible as exc:
+        out.state = "failed"
+        out.line = exc.line
+        out.reason = exc.reason
+        return out
+    except RecursionError:
+        out.state = "failed"
+        out.reason = "the file is nested too deeply to convert"
+        return out
+    return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
+                   before, path)
+
+
+def _first_diff_line(a: str, b: str) -> int:
+    for n, (x, y) in enumerate(zip(a.split("\n"), b.split("\n")), start=1):
+        if x != y:
+            return n
+    return 1
+
+
+def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origins: list,
+            selection: RuleSelection, before, path: str) -> Outcome:
+    from ..checker import check_text
+    from ..codes import Status
+
+    if new == text:
+        return out
+    blocked = [r for r in sorted(rules) if not selection.allows(r)]
+    if blocked:
+        out.state = "failed"
+        out.line = rules[blocked[0]]
+        names = ", ".join(f"{r} {RULES[r].name}" for r in blocked)
+        out.reason = f"needs rules that are not selected: {names}"
+        out.rules = dict(rules)
+        return out
+    after = check_text(new, path)
+    out.after = _counts(after)
+    out.rules = dict(rules)
+    out.review = list(review)
+    if not origins:
+        origins = _identity_origins(text, new)
+    parse_errors = [f for f in after.findings if f.status == Status.PARSE_ERROR]
+    if parse_errors:
+        f = parse_errors[0]
+        src = origins[f.line - 1] if f.line and f.line <= len(origins) else f.line
+        out.state = "failed"
+        out.line = src
+        out.reason = (f"the converted text would not parse ({f.rule}: {f.message}, at line "
+                      f"{f.line} of the result)")
+        return out
+    hidden, whole = _invisible_lines(text)
+    # The checker does not report unbound names in a file with syntax errors (they would
+    # be noise), so before migration that check never ran on such a file.
+    before_unbound_withheld = out.before["parse_errors"] > 0
+    visible_after = []
+    newly = 0
+    for f in after.findings:
+        if f.status != Status.VALIDATION_ERROR:
+            continue
+        src = origins[f.line - 1] if f.line and f.line <= len(origins) else None
+        if whole or (src is not None and src in hidden) or (
+                f.rule == "AE312" and before_counts_missing_goal(before)) or (
+                f.rule == "AE302" and before_unbound_withheld):
+            newly += 1
+        else:
+            visible_after.append(f)
+    if len(visible_after) > out.before["validation_findings"]:
+        old = {(g.rule, g.message) for g in before.findings}
+        worse = next((f for f in visible_after if (f.rule, f.message) not in old),
+                     visible_after[-1])
+        out.state = "failed"
+        out.line = origins[worse.line - 1] if worse.line and worse.line <= len(origins) else None
+        out.reason = (f"the migration would add a validation finding: {worse.rule} "
+                      f"{worse.message}")
+        return out
+    out.state = "transformed"
+    out.text = new
+    out.newly_visible = newly
+    _remap(out, before, after, origins)
+    return out
+
+
+def before_counts_missing_goal(before) -> bool:
+    return not any(f.rule == "AE312" for f in before.findings)
+
+
+def _identity_origins(text: str, new: str) -> list[int]:
+    """Output line -> source line for a line-preserving change (whitespace only)."""
+    import difflib
+
+    a = text.split("\n")
+    b = new.split("\n")
+    origins = [0] * len(b)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        for k in range(j1, j2):
+            origins[k] = min(i1 + (k - j1), max(i1, i2 - 1)) + 1
+    return origins
+
+
+def _remap(out: Outcome, before, after, origins: list[int]) -> None:
+    """Pair findings that survive (same rule, new line from the old one) old -> new."""
+    pool: dict[tuple[str, Optional[int]], list] = {}
+    for f in before.findings:
+        pool.setdefault((f.rule, f.line), []).append(f)
+    for f in after.findings:
+        src = origins[f.line - 1] if f.line and f.line <= len(origins) else f.line
+        if f.rule == "AE312":
+            src = 1
+        candidates = pool.get((f.rule, src)) or []
+        if not candidates:
+            continue
+        old = candidates.pop(0)
+        if old.fingerprint != f.fingerprint:
+            out.fingerprint_remap[old.fingerprint] = f.fingerprint
+        if old.legacy_fingerprint != f.legacy_fingerprint:
+            out.legacy_fingerprint_remap[old.legacy_fingerprint] = f.legacy_fingerprint
+    out.resolved = sorted(g.fingerprint for rest in pool.values() for g in rest)
+
+
+def migrate_file(path: str, display: Optional[str] = None,
+                 options: MigrateOptions = MigrateOptions()) -> Outcome:
+    """Migrate the file at ``path``; with ``options.apply`` rewrite it atomically.
+
+    Never raises for a bad file: unreadable, binary, non-UTF-8, missing or read-only files
+    are *skipped* outcomes with the reason.
+    """
+    from ..fileio import WriteError, check_writable, encode_like, unified_diff, write_atomic
+    from ..source import DEFAULT_MAX_FILE_SIZE, read_source
+
+    shown = display if display is not None else path
+    read = read_source(path, options.max_file_size or DEFAULT_MAX_FILE_SIZE)
+    if read.error is not None:
+        return Outcome(shown, "skipped", read.error.message, read.error.line)
+    try:
+        out = migrate_text(read.text, shown, options.selection)
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
+        return Outcome(shown, "failed", f"internal error while converting: "
+                       f"{type(exc).__name__}: {exc} (this is a bug in aether)")
+    if out.state != "transformed":
+        return out
+    new_bytes = encode_like(read.data, out.text)
+    if new_bytes == read.data:
+        out.state = "unchanged"
+        out.rules = {}
+        return out
+    if options.want_diff:
+        out.diff = unified_diff(read.data.decode("utf-8"), new_bytes.decode("utf-8"), shown)
+    if options.apply:
+        reason = check_writable(path)
+        if reason is not None:
+            out.state = "skipped"
+            out.reason = reason
+            return out
+        try:
+            write_atomic(path, new_bytes, expect=read.data)
+        except WriteError as exc:
+            out.state = "skipped"
+            out.reason = exc.reason
+            return out
+        out.written = True
+    return out

@@ -1,0 +1,1681 @@
+"""Read a legacy ``.aether`` file of any dialect into the migration tree (:mod:`.ir`).
+
+One recursive-descent parser covers all dialects, because real files mix them: blocks may
+be delimited by indentation, by braces, or by a header and an ``end`` line (with or
+without the header's colon, with the body indented or flat); expressions accept both the
+Aether and the JavaScript spellings (``and``/``&&``, ``not``/``!``, ``x => ...``,
+``c ? a : b``). A line that is no known statement is kept as a *command* (its tokens),
+for the command rule to turn into a call. Comments are collected wherever they appear
+and attached to the statement, list item, dict entry or argument they sit beside.
+
+Raises :class:`~.ir.Unconvertible` with a line and a reason for what cannot be read.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import ir
+from .tokens import Tok
+
+__all__ = ["Parser", "parse_legacy", "KEYWORDS_12"]
+
+# Reserved words of Aether 1.2 (a name spelt like one cannot be printed as a name).
+KEYWORDS_12 = frozenset("if elif else for in while fn return try catch break continue await "
+                        "not and or true false null as".split())
+
+_COMPARE = {"==": "==", "===": "==", "!=": "!=", "!==": "!=", "<": "<", "<=": "<=",
+            ">": ">", ">=": ">=", "in": "in"}
+_BITWISE = {"&", "|", "^", "<<", ">>", "~"}
+_ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%="}
+_STMT_END = {"NL", "EOF", "COMMENT"}
+_FN_WORDS = {"fn", "function", "def", "define", "export", "async"}
+_LITERAL_WORDS = {"true": "true", "false": "false", "null": "null", "True": "true",
+                  "False": "false", "None": "null", "undefined": "null", "nil": "null"}
+
+
+class _Backtrack(Exception):
+    pass
+
+
+class Parser:
+    """Parser over the tokens of :func:`.tokens.tokenize` (see the module docstring)."""
+
+    def __init__(self, toks: list[Tok], source: str = ""):
+        self.toks = toks
+        self._source_lines = source.split("\n")
+        self.i = 0
+        self.depth = 0  # open brackets inside an expression (newlines ignored there)
+        self.pending: list[tuple[int, str]] = []  # comments met inside brackets
+
+    # ------------------------------------------------------------ token access
+    def _skip(self) -> None:
+        if self.depth:
+            toks = self.toks
+            while toks[self.i].kind in ("NL", "COMMENT"):
+                t = toks[self.i]
+                if t.kind == "COMMENT":
+                    self.pending.append((t.line, t.text))
+                self.i += 1
+
+    def peek(self, k: int = 0) -> Tok:
+        self._skip()
+        if k == 0:
+            return self.toks[self.i]
+        j = self.i
+        n = 0
+        while True:
+            j += 1
+            if j >= len(self.toks):
+                return self.toks[-1]
+            if self.depth and self.toks[j].kind in ("NL", "COMMENT"):
+                continue
+            n += 1
+            if n == k:
+                return self.toks[j]
+
+    def next(self) -> Tok:
+        t = self.peek()
+        if t.kind != "EOF":
+            self.i += 1
+        return t
+
+    def at(self, *texts: str) -> bool:
+        t = self.peek()
+        return t.kind in ("OP", "WORD") and t.text in texts
+
+    def accept(self, text: str) -> Optional[Tok]:
+        if self.at(text):
+            return self.next()
+        return None
+
+    def expect(self, text: str, what: str = "") -> Tok:
+        t = self.peek()
+        if t.kind in ("OP", "WORD") and t.text == text:
+            return self.next()
+        found = "the end of the line" if t.kind == "NL" else (
+            "the end of the file" if t.kind == "EOF" else f"'{t.text}'")
+        raise ir.Unconvertible(f"expected '{text}'{' ' + what if what else ''}, found {found}",
+                               t.line)
+
+    def save(self):
+        return (self.i, self.depth, len(self.pending))
+
+    def restore(self, state) -> None:
+        self.i, self.depth, n = state
+        del self.pending[n:]
+
+    # ------------------------------------------------------------ expressions
+    def expr(self) -> ir.Expr:
+        return self._lambda_or_ternary()
+
+    def _lambda_or_ternary(self) -> ir.Expr:
+        t = self.peek()
+        # x => body
+        if t.kind == "WORD" and self.peek(1).text == "=>" and self.peek(1).kind == "OP":
+            self.next()
+            self.next()
+            return ir.Lambda([(t.text, None)], self._lambda_body(), t.line)
+        # (a, b) => body
+        if t.kind == "OP" and t.text == "(":
+            state = self.save()
+            try:
+                params = self._paren_params()
+                if self.at("=>"):
+                    self.next()
+                    return ir.Lambda(params, self._lambda_body(), t.line)
+            except ir.Unconvertible:
+                pass
+            self.restore(state)
+        # lambda a, b: expr  (Python)
+        if t.kind == "WORD" and t.text == "lambda":
+            self.next()
+            params = []
+            while not self.at(":"):
+                n = self.next()
+                if n.kind != "WORD":
+                    raise ir.Unconvertible("not a lambda parameter list", n.line)
+                params.append((n.text, None))
+                if not self.accept(","):
+                    break
+            self.expect(":", "after the lambda parameters")
+            return ir.Lambda(params, self._lambda_or_ternary(), t.line)
+        # function (a) { ... }
+        if t.kind == "WORD" and t.text == "function" and self.peek(1).text == "(":
+            self.next()
+            params = self._paren_params()
+            return ir.Lambda(params, self._lambda_body(require_block=True), t.line)
+        test = self._or()
+        if self.at("if") and self.peek().kind == "WORD" and self._else_ahead():
+            # Python: a if c else b
+            kw = self.next()
+            cond = self._or()
+            self.expect("else", "in a conditional expression")
+            other = self._lambda_or_ternary()
+            return ir.Ternary(cond, test, other, kw.line)
+        if self.at("?") and self.peek().kind == "OP":
+            q = self.next()
+            then = self._lambda_or_ternary()
+            self.expect(":", "in a `? :` conditional expression")
+            other = self._lambda_or_ternary()
+            return ir.Ternary(test, then, other, q.line)
+        return test
+
+    def _else_ahead(self) -> bool:
+        """Whether an ``else`` follows on this logical line, at this bracket depth."""
+        j = self.i
+        depth = 0
+        toks = self.toks
+        while True:
+            t = toks[j]
+            if t.kind == "EOF" or (t.kind == "NL" and depth == 0 and not self.depth):
+                return False
+            if t.kind == "OP" and t.text in ("(", "[", "{"):
+                depth += 1
+            elif t.kind == "OP" and t.text in (")", "]", "}"):
+                depth -= 1
+                if depth < 0:
+                    return False
+            elif t.kind == "OP" and t.text == "," and depth == 0:
+                return False
+            elif depth == 0 and t.kind == "WORD" and t.text == "else":
+                return True
+            j += 1
+
+    def _comp_tail(self, elt: ir.Expr, line: int) -> ir.Comp:
+        """``for x in xs [if c]`` after an element expression (a comprehension)."""
+        self.expect("for")
+        names = [self.next()]
+        while self.accept(","):
+            names.append(self.next())
+        if any(n.kind != "WORD" for n in names):
+            raise ir.Unconvertible("expected a loop variable in a comprehension", line)
+        self.expect("in", "in a comprehension")
+        it = self._or()
+        cond = None
+        if self.accept("if"):
+            cond = self._or()
+        if self.at("for"):
+            raise ir.Unconvertible("nested comprehensions have no Aether 1.2 form", line)
+        target = names[0].text if len(names) == 1 else [n.text for n in names]
+        return ir.Comp(elt, target, it, cond, line)
+
+    def _paren_params(self) -> list:
+        self.expect("(")
+        self.depth += 1
+        params = []
+        try:
+            while not self.at(")"):
+                if self.at("..."):
+                    raise ir.Unconvertible("rest parameters (`...args`) have no Aether 1.2 "
+                                           "form", self.peek().line)
+                t = self.next()
+                if t.kind != "WORD":
+                    raise ir.Unconvertible("not a parameter list", t.line)
+                default = None
+                if self.accept("="):
+                    default = self.expr()
+                params.append((t.text, default))
+                if not self.accept(","):
+                    break
+            self.depth -= 1
+            self.expect(")")
+        except BaseException:
+            raise
+        return params
+
+    def _lambda_body(self, require_block: bool = False):
+        if self.at("{") and self.peek().kind == "OP":
+            # A block body: statements until the matching brace, newlines significant.
+            saved_depth = self.depth
+            self.next()
+            self.depth = 0
+            body = self.statements(until="}")
+            self.expect("}")
+            self.depth = saved_depth
+            return body
+        if require_block:
+            raise ir.Unconvertible("expected '{' after function parameters", self.peek().line)
+        return self._lambda_or_ternary()
+
+    def _after_op(self) -> None:
+        """After a binary operator a statement continues on the next line (JavaScript)."""
+        if self.depth:
+            return
+        toks = self.toks
+        j = self.i
+        while toks[j].kind in ("NL", "COMMENT"):
+            j += 1
+        if j != self.i and toks[j].kind != "EOF":
+            for k in range(self.i, j):
+                if toks[k].kind == "COMMENT":
+                    self.pending.append((toks[k].line, toks[k].text))
+            self.i = j
+
+    def _or(self) -> ir.Expr:
+        left = self._and()
+        while self.at("or", "||", "??") and self.peek().kind in ("WORD", "OP"):
+            t = self.next()
+            self._after_op()
+            right = self._and()
+            left = ir.Bin("or", left, right, t.line)
+        return left
+
+    def _and(self) -> ir.Expr:
+        left = self._not()
+        while self.at("and", "&&"):
+            t = self.next()
+            self._after_op()
+            right = self._not()
+            left = ir.Bin("and", left, right, t.line)
+        return left
+
+    def _not(self) -> ir.Expr:
+        if self.at("not") and self.peek().kind == "WORD":
+            t = self.next()
+            return ir.Unary("not", self._not(), t.line)
+        return self._compare()
+
+    def _compare(self) -> ir.Expr:
+        left = self._bitwise()
+        t = self.peek()
+        if t.kind in ("OP", "WORD") and t.text in _COMPARE and not (
+                t.kind == "WORD" and t.text != "in"):
+            self.next()
+            right = self._bitwise()
+            left = ir.Bin(_COMPARE[t.text], left, right, t.line)
+            t2 = self.peek()
+            if t2.kind in ("OP", "WORD") and t2.text in _COMPARE and not (
+                    t2.kind == "WORD" and t2.text != "in"):
+                raise ir.Unconvertible("chained comparisons (`a < b < c`) have no Aether 1.2 "
+                                       "form", t2.line)
+        elif t.kind == "WORD" and t.text == "not" and self.peek(1).text == "in":
+            self.next()
+            self.next()
+            right = self._bitwise()
+            left = ir.Unary("not", ir.Paren(ir.Bin("in", left, right, t.line)), t.line)
+        elif t.kind == "WORD" and t.text == "is":
+            raise ir.Unconvertible("`is` comparisons have no Aether 1.2 form", t.line)
+        return left
+
+    def _bitwise(self) -> ir.Expr:
+        left = self._range()
+        while self.peek().kind == "OP" and self.peek().text in _BITWISE:
+            t = self.next()
+            raise ir.Unconvertible(f"the bitwise operator `{t.text}` has no Aether 1.2 form",
+                                   t.line)
+        return left
+
+    def _range(self) -> ir.Expr:
+        left = self._additive()
+        if self.at("..") and self.peek().kind == "OP":
+            t = self.next()
+            right = self._additive()
+            stop = ir.Bin("+", right, ir.Num("1"), t.line) if not isinstance(right, ir.Num) \
+                else ir.Num(_int_plus_one(right.raw), t.line)
+            return ir.Call(ir.Name("range"), [left, stop], line=t.line)
+        return left
+
+    def _additive(self) -> ir.Expr:
+        left = self._term()
+        while self.peek().kind == "OP" and self.peek().text in ("+", "-"):
+            t = self.next()
+            self._after_op()
+            right = self._term()
+            left = ir.Bin(t.text, left, right, t.line)
+        return left
+
+    def _term(self) -> ir.Expr:
+        left = self._unary()
+        while self.peek().kind == "OP" and self.peek().text in ("*", "/", "%"):
+            t = self.next()
+            self._after_op()
+            right = self._unary()
+            left = ir.Bin(t.text, left, right, t.line)
+        return left
+
+    def _unary(self) -> ir.Expr:
+        t = self.peek()
+        if t.kind == "OP" and t.text == "-":
+            self.next()
+            return ir.Unary("-", self._unary(), t.line)
+        if t.kind == "OP" and t.text == "+":
+            self.next()
+            return self._unary()
+        if t.kind == "OP" and t.text == "!":
+            self.next()
+            return ir.Unary("not", self._unary(), t.line)
+        if t.kind == "OP" and t.text == "...":
+            raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
+        if t.kind == "WORD" and t.text == "new" and self.peek(1).kind == "WORD":
+            raise ir.Unconvertible("JavaScript `new` has no Aether 1.2 form", t.line)
+        if t.kind == "WORD" and t.text in ("typeof", "await") and self.peek(1).kind in (
+                "WORD", "STR", "NUM"):
+            raise ir.Unconvertible(f"`{t.text}` expressions have no Aether 1.2 form", t.line)
+        value = self._postfix(self._primary())
+        if self.at("**") and self.peek().kind == "OP":
+            op = self.next()
+            exp = self._unary()
+            return ir.Call(ir.Name("pow"), [value, exp], line=op.line)
+        return value
+
+    def _postfix(self, value: ir.Expr) -> ir.Expr:
+        while True:
+            t = self.peek()
+            if t.kind == "NL" and not self.depth:
+                # a chained call continued on the next line (`.filter(...)`)
+                j = self.i
+                while self.toks[j].kind in ("NL", "COMMENT"):
+                    j += 1
+                nxt = self.toks[j]
+                if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
+                    for k in range(self.i, j):
+                        if self.toks[k].kind == "COMMENT":
+                            self.pending.append((self.toks[k].line, self.toks[k].text))
+                    self.i = j
+                    continue
+                return value
+            if t.kind != "OP":
+                return value
+            if t.text in (".", "?."):
+                self.next()
+                name = self.next()
+                if name.kind != "WORD":
+                    raise ir.Unconvertible(f"expected a name after '{t.text}'", name.line)
+                if t.text == "?.":
+                    value = ir.Call(ir.Name("get"), [value, ir.Str(f'"{name.text}"')],
+                                    line=t.line)
+                else:
+                    value = ir.Member(value, name.text, t.line)
+            elif t.text == "(" and not self._newline_before(t):
+                value = self._call_args(value)
+            elif t.text == "[" and not self._newline_before(t):
+                self.next()
+                self.depth += 1
+                start = None if self.at(":") else self.expr()
+                if self.accept(":"):
+                    stop = None if self.at("]") else self.expr()
+                    self.depth -= 1
+                    self.expect("]")
+                    args = [value, start if start is not None else ir.Num("0", t.line)]
+                    if stop is not None:
+                        args.append(stop)
+                    value = ir.Call(ir.Name("slice"), args, line=t.line)
+                    continue
+                self.depth -= 1
+                self.expect("]")
+                value = ir.Index(value, start, t.line)
+            else:
+                return value
+
+    def _newline_before(self, t: Tok) -> bool:
+        """At statement level, ``(`` / ``[`` on a new line does not continue the line."""
+        return self.depth == 0 and t.bol
+
+    def _call_args(self, func: ir.Expr) -> ir.Call:
+        open_ = self.next()
+        self.depth += 1
+        args: list = []
+        kwargs: list = []
+        comments: dict = {}
+        index = 0
+        while True:
+            lead = self._take_pending()
+            if self.at(")"):
+                if lead:
+                    comments.setdefault(index, ([], None))[0].extend(lead)
+                break
+            t = self.peek()
+            if t.kind == "OP" and t.text == "...":
+                raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
+            nxt = self.peek(1)
+            if t.kind == "WORD" and nxt.kind == "OP" and nxt.text in ("=", ":") and \
+                    self.peek(2).text != "=":
+                self.next()
+                self.next()
+                kwargs.append((t.text, self.expr(), nxt.text))
+            else:
+                if kwargs:
+                    raise ir.Unconvertible("a positional argument follows a keyword argument",
+                                           t.line)
+                arg = self.expr()
+                if self.at("for") and self.peek().kind == "WORD":
+                    arg = self._comp_tail(arg, t.line)
+                args.append(arg)
+            end_line = self.toks[self.i - 1].line
+            more = self.accept(",")
+            self._attach_trailing(comments, index, end_line, lead)
+            index += 1
+            if not more:
+                break
+        rest = self._take_pending()
+        if rest:
+            comments.setdefault(index, ([], None))[0].extend(rest)
+        self.depth -= 1
+        close = self.expect(")", "to close the call")
+        return ir.Call(func, args, kwargs, comments, close.line != open_.line, open_.line)
+
+    def _take_pending(self) -> list[str]:
+        self._skip()
+        out = [text for _, text in self.pending]
+        self.pending.clear()
+        return out
+
+    def _attach_trailing(self, comments: dict, index: int, end_line: int, lead) -> None:
+        self._skip()
+        trailing = None
+        keep = []
+        for line, text in self.pending:
+            if line == end_line and trailing is None:
+                trailing = text
+            else:
+                keep.append((line, text))
+        self.pending[:] = keep
+        if lead or trailing:
+            comments[index] = (list(lead or []), trailing)
+
+    def _primary(self) -> ir.Expr:
+        t = self.peek()
+        kind = t.kind
+        if kind == "STR":
+            self.next()
+            return ir.Str(t.text, t.line)
+        if kind in ("NUM", "DUR"):
+            self.next()
+            raw = t.text
+            if raw[:2] in ("0x", "0X"):
+                raw = str(int(raw, 16))
+            return ir.Num(raw, t.line)
+        if kind == "PCT":
+            self.next()
+            return ir.Num(_percent(t.text), t.line)
+        if kind == "WORD":
+            if t.text == "call" and self.peek(1).kind == "WORD":
+                return self._call_path()
+            if t.text in _LITERAL_WORDS:
+                self.next()
+                return ir.Lit(_LITERAL_WORDS[t.text], t.line)
+            if t.text == "if" and self.depth == 0:
+                return self._if_expression()
+            if t.text in ("if", "else", "elif", "for", "while", "return", "fn", "let",
+                          "catch", "try", "break", "continue"):
+                raise ir.Unconvertible(f"'{t.text}' cannot start an expression", t.line)
+            self.next()
+            return ir.Name(t.text, t.line)
+        if kind == "OP":
+            if t.text == "(":
+                self.next()
+                self.depth += 1
+                if self.at(")"):
+                    raise ir.Unconvertible("an empty tuple `()` has no Aether 1.2 form", t.line)
+                inner = self.expr()
+                if self.at("for"):
+                    inner = self._comp_tail(inner, t.line)
+                elif self.at(","):
+                    items = [inner]
+                    while self.accept(","):
+                        if self.at(")"):
+                            break
+                        items.append(self.expr())
+                    self.depth -= 1
+                    self.expect(")", "to close the tuple")
+                    return ir.ListE(items, None, False, t.line)  # a tuple: a list
+                self.depth -= 1
+                self.expect(")", "to close the parenthesis")
+                return ir.Paren(inner, t.line)
+            if t.text == "[":
+                return self._list()
+            if t.text == "{":
+                return self._dict()
+            if t.text == "/":
+                raise ir.Unconvertible("a regular-expression literal has no Aether 1.2 form",
+                                       t.line)
+        found = {"NL": "the end of the line", "EOF": "the end of the file"}.get(
+            kind, f"'{t.text}'")
+        raise ir.Unconvertible(f"expected an expression, found {found}", t.line)
+
+    def _if_expression(self) -> ir.Expr:
+        """``if c { a } else { b }`` used as a value (brace dialect)."""
+        kw = self.next()
+        test = self._or()
+        self.expect("{", "in an `if` expression")
+        self.depth += 1
+        then = self.expr()
+        self.depth -= 1
+        self.expect("}", "in an `if` expression")
+        j = self.i
+        while self.toks[j].kind == "NL":
+            j += 1
+        if not (self.toks[j].kind == "WORD" and self.toks[j].text == "else"):
+            raise ir.Unconvertible("an `if` expression without `else`", kw.line)
+        self.i = j + 1
+        if self.at("if"):
+            other = self._if_expression()
+        else:
+            self.expect("{", "in an `if` expression")
+            self.depth += 1
+            other = self.expr()
+            self.depth -= 1
+            self.expect("}", "in an `if` expression")
+        return ir.Ternary(test, then, other, kw.line)
+
+    def _call_path(self) -> ir.Expr:
+        """``call a/b.c(x)`` (brace dialect): the slash path becomes a dotted name."""
+        self.next()
+        first = self.next()
+        value: ir.Expr = ir.Name(first.text, first.line)
+        while self.peek().kind == "OP" and self.peek().text in ("/", "."):
+            sep = self.next()
+            name = self.next()
+            if name.kind != "WORD":
+                raise ir.Unconvertible(f"expected a name after '{sep.text}' in a call path",
+                                       name.line)
+            value = ir.Member(value, name.text, sep.line)
+        value = self._postfix(value)
+        if not isinstance(value, ir.Call) and not (isinstance(value, ir.Member) and False):
+            if not self._ends_in_call(value):
+                value = ir.Call(value, [], line=first.line)
+        return value
+
+    @staticmethod
+    def _ends_in_call(value) -> bool:
+        while isinstance(value, (ir.Member, ir.Index)):
+            value = value.value
+        return isinstance(value, ir.Call)
+
+    def _list(self) -> ir.ListE:
+        open_ = self.next()
+        self.depth += 1
+        items: list = []
+        comments: dict = {}
+        while True:
+            lead = self._take_pending()
+            if self.at("]"):
+                if lead:
+                    comments.setdefault(len(items), ([], None))[0].extend(lead)
+                break
+            if self.at("..."):
+                raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", self.peek().line)
+            item = self.expr()
+            if not items and self.at("for") and self.peek().kind == "WORD":
+                comp = self._comp_tail(item, open_.line)
+                self.depth -= 1
+                self.expect("]", "to close the comprehension")
+                return comp
+            items.append(item)
+            end_line = self.toks[self.i - 1].line
+            more = self.accept(",")
+            self._attach_trailing(comments, len(items) - 1, end_line, lead)
+            if not more:
+                nxt = self.peek()
+                # YAML-style lists separate items by newlines only
+                if nxt.kind == "OP" and nxt.text == "]" or nxt.line == end_line:
+                    continue
+        rest = self._take_pending()
+        if rest:
+            comments.setdefault(len(items), ([], None))[0].extend(rest)
+        self.depth -= 1
+        close = self.expect("]", "to close the list")
+        return ir.ListE(items, comments, close.line != open_.line, open_.line)
+
+    def _dict(self) -> ir.DictE:
+        open_ = self.next()
+        self.depth += 1
+        keys: list = []
+        values: list = []
+        comments: dict = {}
+        while True:
+            lead = self._take_pending()
+            if self.at("}"):
+                if lead:
+                    comments.setdefault(len(keys), ([], None))[0].extend(lead)
+                break
+            k = self.next()
+            if k.kind == "OP" and k.text == "...":
+                raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", k.line)
+            if k.kind == "OP" and k.text == "[":
+                raise ir.Unconvertible("computed dict keys (`[k]: v`) have no Aether 1.2 form",
+                                       k.line)
+            if k.kind == "WORD":
+                key = k.text
+                if key in KEYWORDS_12 or not _is_ascii_name(key):
+                    key = '"' + key + '"'
+            elif k.kind == "STR":
+                key = k.text
+            elif k.kind == "NUM" and k.text.isdigit():
+                key = k.text
+            else:
+                raise ir.Unconvertible(f"'{k.text}' cannot be a dict key", k.line)
+            if self.at(",", "}") and k.kind == "WORD":
+                value: ir.Expr = ir.Name(k.text, k.line)  # {a, b} shorthand
+            else:
+                if not (self.accept(":") or self.accept("=")):
+                    raise ir.Unconvertible(f"expected ':' after the dict key '{k.text}'",
+                                           self.peek().line)
+                value = self.expr()
+            if self.at("for") and self.peek().kind == "WORD":
+                raise ir.Unconvertible("dict comprehensions have no Aether 1.2 form", k.line)
+            keys.append(key)
+            values.append(value)
+            end_line = self.toks[self.i - 1].line
+            more = self.accept(",")
+            self._attach_trailing(comments, len(keys) - 1, end_line, lead)
+            if not more and not self.at("}") and self.peek().line == end_line:
+                t = self.peek()
+                raise ir.Unconvertible(f"expected ',' or '}}' in a dict, found '{t.text}'",
+                                       t.line)
+        rest = self._take_pending()
+        if rest:
+            comments.setdefault(len(keys), ([], None))[0].extend(rest)
+        self.depth -= 1
+        close = self.expect("}", "to close the dict")
+        return ir.DictE(keys, values, comments, close.line != open_.line, open_.line)
+
+    # ------------------------------------------------------------ statement helpers
+    def at_line_end(self) -> bool:
+        t = self.peek()
+        return t.kind in _STMT_END or (t.kind == "OP" and t.text in ("}", ";"))
+
+    def end_statement(self, stmt: ir.Stmt) -> ir.Stmt:
+        """Consume what ends a simple statement (``;``, a trailing comment, the newline)."""
+        self.accept(";")
+        t = self.peek()
+        if t.kind == "COMMENT":
+            stmt.trailing = t.text
+            self.next()
+            t = self.peek()
+        if t.kind == "NL":
+            self.next()
+        elif t.kind == "EOF" or (t.kind == "OP" and t.text == "}"):
+            pass
+        else:
+            raise ir.Unconvertible(f"unexpected '{t.text}' after the statement", t.line)
+        return stmt
+
+    def rest_tokens(self) -> list[Tok]:
+        """Tokens to the end of the logical line (brackets may span lines)."""
+        out: list[Tok] = []
+        depth = 0
+        toks = self.toks
+        while True:
+            t = toks[self.i]
+            if t.kind == "EOF":
+                break
+            if depth == 0 and t.kind in ("NL", "COMMENT"):
+                break
+            if depth == 0 and t.kind == "OP" and t.text == "}" and out:
+                break
+            if t.kind == "OP" and t.text in "([{" and len(t.text) == 1:
+                depth += 1
+            elif t.kind == "OP" and t.text in ")]}" and len(t.text) == 1:
+                depth = max(0, depth - 1)
+            if t.kind not in ("NL", "COMMENT"):
+                out.append(t)
+            elif t.kind == "COMMENT":
+                self.pending.append((t.line, t.text))
+            self.i += 1
+        return out
+
+    # ------------------------------------------------------------ statements
+    def statements(self, until: Optional[str] = None, header_indent: int = -1,
+                   body_indent: int = 0, stop_words: frozenset = frozenset(),
+                   flat: bool = False) -> list:
+        """Statements of one block.
+
+        ``until="}"``: a brace block; ``flat``: a colon-and-end body whose lines are not
+        indented (it runs to ``end``); otherwise an indented body (``header_indent`` is the
+        header's indentation; -1 at top level).
+        """
+        body: list = []
+        while True:
+            t = self.toks[self.i]
+            if t.kind == "NL":
+                self.i += 1
+                continue
+            if t.kind == "COMMENT":
+                if until is None and not flat and header_indent >= 0 and \
+                        t.indent <= header_indent and self._next_code_outside(header_indent):
+                    break
+                body.append(ir.Comment(t.text, t.line, t.indent))
+                self.i += 1
+                continue
+            if t.kind == "EOF":
+                break
+            if t.kind == "OP" and t.text == "}":
+                if until == "}" or header_indent >= 0 or flat:
+                    break
+                raise ir.Unconvertible("'}' closes a block that was never opened", t.line)
+            if t.kind == "WORD" and t.text == "end" and self._alone_on_line():
+                if header_indent >= 0 or flat:
+                    break
+                if until is None:
+                    raise ir.Unconvertible("`end` closes no block", t.line)
+            if until is None and not flat and header_indent >= 0 and t.indent <= header_indent:
+                break
+            if t.kind == "WORD" and t.text in ("else", "elif", "catch", "except") and not (
+                    self.toks[self.i + 1].text == ":" and self.toks[self.i + 2].kind in (
+                        "NL", "COMMENT") and t.text not in stop_words):
+                if t.text in stop_words and (flat or until == "}" or header_indent < 0
+                                             or t.indent <= header_indent):
+                    break
+                raise ir.Unconvertible(f"`{t.text}` without a matching block", t.line)
+            before = len(self.pending)
+            stmt = self.statement()
+            leftovers = self.pending[before:]
+            del self.pending[before:]
+            for line, text in leftovers:
+                body.append(ir.Comment(text, line, t.indent))
+            if stmt is not None:
+                body.append(stmt)
+        return body
+
+    def _has_body_ahead(self) -> bool:
+        """Whether the line at the cursor is a block header: it ends in ``:`` or ``{``, the
+        next code line is indented further, or an ``end`` line follows."""
+        j = self.i
+        toks = self.toks
+        depth = 0
+        last = None
+        while True:
+            t = toks[j]
+            if t.kind == "EOF" or (depth == 0 and t.kind in ("NL", "COMMENT")):
+                break
+            if t.kind == "OP" and t.text == "{" and depth == 0 and self._opens_block(j):
+                return True
+            if t.kind == "OP" and t.text in ("(", "[", "{"):
+                depth += 1
+            elif t.kind == "OP" and t.text in (")", "]", "}"):
+                depth -= 1
+            last = t
+            j += 1
+        if last is not None and last.kind == "OP" and last.text in (":", "{"):
+            return True
+        while toks[j].kind in ("NL", "COMMENT"):
+            j += 1
+        nxt = toks[j]
+        first = toks[self.i]
+        if nxt.kind != "EOF" and nxt.indent > first.indent:
+            return True
+        return self._end_ahead()
+
+    def _next_code_outside(self, header_indent: int) -> bool:
+        """Whether the next code line after a comment is outside the block."""
+        j = self.i
+        toks = self.toks
+        while toks[j].kind in ("NL", "COMMENT"):
+            j += 1
+        t = toks[j]
+        return t.kind == "EOF" or t.indent <= header_indent
+
+    def _alone_on_line(self) -> bool:
+        nxt = self.toks[self.i + 1]
+        return nxt.kind in ("NL", "EOF", "COMMENT") or (nxt.kind == "OP" and nxt.text == ";")
+
+    def statement(self) -> Optional[ir.Stmt]:
+        t = self.peek()
+        word = t.text if t.kind == "WORD" else None
+        if word in KEYWORDS_12 and self.peek(1).kind == "OP" and self.peek(1).text == ":" \
+                and (self.peek(2).kind not in ("NL", "COMMENT", "EOF") or
+                     word not in ("if", "else", "elif", "for", "while", "try", "catch",
+                                  "fn")):
+            return self.generic_stmt()  # a YAML key spelt like a reserved word (`if: x`)
+        if word in ("else", "catch", "elif") and self.peek(1).text == ":" and \
+                self.peek(2).kind in ("NL", "COMMENT"):
+            return self.section_stmt()  # an orphan `else:` key in YAML-style data
+        if word in ("if", "when") and not self._has_body_ahead():
+            tokens = self.rest_tokens()
+            stmt = ir.Simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
+                             indent=tokens[0].indent)
+            return self.end_statement(stmt)
+        if word == "if":
+            return self.if_stmt()
+        if word in ("for",) and self.peek(1).kind == "WORD":
+            return self.for_stmt()
+        if word == "while":
+            return self.while_stmt()
+        if word == "try":
+            return self.try_stmt()
+        if word in ("match", "switch") and self.peek(1).kind != "OP" or (
+                word in ("match", "switch") and self.peek(1).text == "("):
+            state = self.save()
+            try:
+                return self.match_stmt()
+            except ir.Unconvertible:
+                self.restore(state)
+        if word in _FN_WORDS:
+            got = self.fn_stmt()
+            if got is not None:
+                return got
+        if word in ("let", "const", "var") and self.peek(1).kind == "WORD":
+            return self.let_stmt()
+        if word == "return":
+            return self.return_stmt()
+        if word in ("break", "continue") and self._alone_on_line():
+            self.next()
+            return self.end_statement(ir.Simple(word, t.line, t.line))
+        if word in ("throw", "raise"):
+            raise ir.Unconvertible(f"`{word}` has no Aether 1.2 form (verify(false, message) "
+                                   "fails a run)", t.line)
+        if word == "finally":
+            raise ir.Unconvertible("`finally` without `try`", t.line)
+        if word == "plugin" and self.peek(1).kind in ("WORD", "STR") and not (
+                self.peek(1).kind == "OP"):
+            got = self.plugin_stmt()
+            if got is not None:
+                return got
+        if t.kind == "OP" and t.text == "-" and t.bol:
+            return self.dash_stmt()
+        if t.kind == "STR" and self.peek(1).text == ":" and self.peek(1).kind == "OP":
+            # `"key": value` inside a data block
+            self.next()
+            self.next()
+            start = self.i
+            value, tokens = self._value_or_tokens()
+            stmt = ir.Simple("strbind", t.line, self.toks[self.i - 1].line,
+                             target=ir.Str(t.text, t.line), value=value, tokens=tokens,
+                             indent=t.indent)
+            stmt.value_tokens = [x for x in self.toks[start:self.i]
+                                 if x.kind not in ("NL", "COMMENT")]
+            return self.end_statement(stmt)
+        if t.kind == "NUM" and t.bol and self.peek(1).text == "." and \
+                self.peek(1).kind == "OP" and self.toks[self.i + 1].start == t.end:
+            return self.numbered_stmt()
+        return self.generic_stmt()
+
+    # ------------------------------------------------------------ block statements
+    def body(self, block: ir.Block, header_indent: int,
+             stop_words: frozenset = frozenset()) -> list:
+        """The body after a header: ``{ ... }``, ``:`` + indented / ``end`` body, or the
+        same without the colon. Sets ``block.style``; consumes the closing brace or ``end``.
+        """
+        t = self.peek()
+        if t.kind == "OP" and t.text == "{":
+            self.next()
+            block.style = "brace"
+            t2 = self.peek()
+            if t2.kind == "COMMENT":
+                block.trailing = t2.text
+                self.next()
+            body = self.statements(until="}")
+            close = self.expect("}", "to close the block")
+            block.last = close.line
+            return body
+        colon = False
+        if t.kind == "OP" and t.text == ":":
+            self.next()
+            colon = True
+            t = self.peek()
+            if t.kind not in ("NL", "COMMENT", "EOF"):
+                # one-line body: `case 1: log "x"` / `if x: return 1`
+                block.style = "inline"
+                stmt = self.statement()
+                block.last = stmt.last if stmt is not None else t.line
+                return [stmt] if stmt is not None else []
+        block.style = "colon" if colon else "colonless"
+        if t.kind == "COMMENT":
+            block.trailing = t.text
+            self.next()
+        if self.peek().kind == "NL":
+            self.next()
+        elif self.peek().kind != "EOF":
+            raise ir.Unconvertible(f"unexpected '{self.peek().text}' after the block header",
+                                   self.peek().line)
+        # Find the first code line of the body.
+        j = self.i
+        while self.toks[j].kind in ("NL", "COMMENT"):
+            j += 1
+        first = self.toks[j]
+        if first.kind != "EOF" and first.indent > header_indent and not (
+                first.kind == "WORD" and first.text == "end"):
+            return self.statements(header_indent=header_indent, body_indent=first.indent,
+                                   stop_words=stop_words)
+        # flat body closed by `end`
+        if not self._end_ahead():
+            raise ir.Unconvertible("this block header has no body (nothing is indented after "
+                                   "it and no `end` closes it)", block.first)
+        block.style = "end"
+        return self.statements(flat=True, stop_words=stop_words)
+
+    def _at_end_word(self) -> bool:
+        t = self.toks[self.i]
+        return t.kind == "WORD" and t.text == "end" and self._alone_on_line()
+
+    def _end_ahead(self) -> bool:
+        for j in range(self.i, len(self.toks)):
+            t = self.toks[j]
+            if t.kind == "WORD" and t.text == "end" and t.bol:
+                nxt = self.toks[j + 1]
+                if nxt.kind in ("NL", "EOF", "COMMENT"):
+                    return True
+        return False
+
+    def close_end(self, block: ir.Block, header_indent: int) -> None:
+        """Consume an ``end`` line that closes ``block`` (if there is one for it)."""
+        j = self.i
+        while self.toks[j].kind in ("NL",):
+            j += 1
+        t = self.toks[j]
+        if t.kind == "WORD" and t.text == "end" and self.toks[j + 1].kind in (
+                "NL", "EOF", "COMMENT") and (t.indent >= header_indent or block.style == "end"):
+            self.i = j + 1
+            if self.toks[self.i].kind == "COMMENT":
+                block.closer_comments.append(self.toks[self.i].text)
+                self.i += 1
+            block.last = t.line
+            if block.style != "brace":
+                block.style = "end"
+
+    def _header_expr(self, what: str) -> ir.Expr:
+        """The expression of a block header (it stops before ``{`` / ``:`` / newline)."""
+        return self.expr()
+
+    def _finish_block(self, block: ir.Block, header_indent: int, stop_words=frozenset()):
+        block.head_last = self.toks[self.i - 1].line if self.i else block.first
+        block.body = self.body(block, header_indent, stop_words)
+        if block.style != "brace":
+            block.last = self._last_line(block)
+        return block
+
+    def _last_line(self, block) -> int:
+        last = block.head_last
+        for part in (block.body, block.orelse, block.handler):
+            for s in part:
+                last = max(last, s.last)
+        return last
+
+    def if_stmt(self, is_elif: bool = False) -> ir.Block:
+        kw = self.next()
+        indent = kw.indent
+        test = self._header_expr("if")
+        block = ir.Block("if", kw.line, test=test, indent=indent)
+        block.is_elif = is_elif
+        self._finish_block(block, indent, frozenset({"else", "elif"}))
+        self._else_part(block, indent)
+        return block
+
+    def _else_part(self, block: ir.Block, indent: int) -> None:
+        j = self.i
+        between = []
+        while self.toks[j].kind in ("NL", "COMMENT"):
+            if self.toks[j].kind == "COMMENT":
+                between.append(self.toks[j])
+            j += 1
+        t = self.toks[j]
+        if t.kind == "WORD" and t.text in ("else", "elif") and (
+                block.style in ("brace", "end") or t.indent <= indent):
+            self.i = j
+            for c in between:  # comments before `else` stay at the end of the if-body
+                block.body.append(ir.Comment(c.text, c.line, c.indent))
+            block.else_line = t.line
+            if t.text == "elif" or (self.toks[j + 1].kind == "WORD" and
+                                    self.toks[j + 1].text == "if"):
+                if t.text == "else":
+                    self.next()  # `else if`
+                    self.toks[self.i].indent = t.indent
+                nested = self.if_stmt(is_elif=True)
+                block.orelse = [nested]
+                block.last = nested.last
+                return
+            self.next()
+            holder = ir.Block("else", t.line, indent=indent)
+            holder.head_last = t.line
+            block.orelse = self.body(holder, indent)
+            block.else_trailing = holder.trailing
+            if holder.style != "brace":
+                self.close_end(holder, indent)
+            block.last = max(holder.last, self._last_line(block))
+            return
+        if block.style != "brace":
+            self.close_end(block, indent)
+
+    def for_stmt(self) -> ir.Block:
+        kw = self.next()
+        if self.at("each") and self.peek(1).kind == "WORD":
+            self.next()
+        if self.at("("):
+            raise ir.Unconvertible("C-style `for (...)` loops have no Aether 1.2 form", kw.line)
+        names = [self.next()]
+        while self.accept(","):
+            names.append(self.next())
+        for n in names:
+            if n.kind != "WORD":
+                raise ir.Unconvertible("expected a loop variable after `for`", n.line)
+        if not (self.accept("in") or self.accept("of")):
+            raise ir.Unconvertible("expected `in` in a `for` loop", self.peek().line)
+        it = self._header_expr("for")
+        target = names[0].text if len(names) == 1 else [n.text for n in names]
+        block = ir.Block("for", kw.line, target=target, iter=it, indent=kw.indent)
+        self._finish_block(block, kw.indent)
+        if block.style != "brace":
+            self.close_end(block, kw.indent)
+        return block
+
+    def while_stmt(self) -> ir.Block:
+        kw = self.next()
+        test = self._header_expr("while")
+        block = ir.Block("while", kw.line, test=test, indent=kw.indent)
+        self._finish_block(block, kw.indent)
+        if block.style != "brace":
+            self.close_end(block, kw.indent)
+        return block
+
+    def try_stmt(self) -> ir.Block:
+        kw = self.next()
+        block = ir.Block("try", kw.line, indent=kw.indent)
+        self._finish_block(block, kw.indent, frozenset({"catch", "except"}))
+        j = self.i
+        while self.toks[j].kind == "NL":
+            j += 1
+        t = self.toks[j]
+        if not (t.kind == "WORD" and t.text in ("catch", "except")):
+            raise ir.Unconvertible("`try` without `catch` has no Aether 1.2 form", kw.line)
+        self.i = j
+        self.next()
+        name = None
+        if self.accept("("):
+            n = self.next()
+            name = n.text
+            if self.accept(":"):  # typed catch
+                self.next()
+            self.expect(")")
+        elif self.peek().kind == "WORD" and self.peek().text not in ("as",):
+            n = self.next()
+            name = n.text
+            if self.accept("as"):  # except Exception as e
+                name = self.next().text
+        elif self.accept("as"):
+            name = self.next().text
+        holder = ir.Block("catch", t.line, indent=kw.indent)
+        block.catch_line = t.line
+        block.catch_name = name
+        block.handler = self.body(holder, kw.indent)
+        block.catch_trailing = holder.trailing
+        if holder.style != "brace":
+            self.close_end(holder, kw.indent)
+        block.last = max(holder.last, self._last_line(block))
+        j = self.i
+        while self.toks[j].kind == "NL":
+            j += 1
+        t = self.toks[j]
+        if t.kind == "WORD" and t.text == "finally":
+            self.i = j
+            self.next()
+            holder = ir.Block("finally", t.line, indent=kw.indent)
+            block.final = self.body(holder, kw.indent)
+            if holder.style != "brace":
+                self.close_end(holder, kw.indent)
+            block.last = max(holder.last, block.last)
+        return block
+
+    def match_stmt(self) -> ir.Block:
+        kw = self.next()
+        subject = self._header_expr("match")
+        block = ir.Block("match", kw.line, test=subject, indent=kw.indent)
+        block.head_last = kw.line
+        self.expect("{", "to open the `match` block")
+        cases = []
+        while True:
+            t = self.peek()
+            while t.kind in ("NL", "COMMENT"):
+                if t.kind == "COMMENT":
+                    self.pending.append((t.line, t.text))
+                self.next()
+                t = self.peek()
+            if t.kind == "OP" and t.text == "}":
+                close = self.next()
+                block.last = close.line
+                break
+            if t.kind == "WORD" and t.text in ("case", "default"):
+                self.next()
+                patterns = None
+                if t.text == "case":
+                    patterns = [self._header_expr("case")]
+                    while self.accept(",") or self.accept("|"):
+                        patterns.append(self._header_expr("case"))
+                holder = ir.Block("case", t.line, indent=t.indent)
+                if self.at(":") and self.peek(1).text == "{":
+                    self.next()
+                body = self.body(holder, t.indent)
+                if holder.style not in ("brace", "inline"):
+                    self.close_end(holder, t.indent)
+                cases.append((patterns, body, holder))
+                continue
+            raise ir.Unconvertible(f"expected `case` or `default` in `match`, found '{t.text}'",
+                                   t.line)
+        block.cases = cases
+        return block
+
+    def fn_stmt(self) -> Optional[ir.Stmt]:
+        start = self.save()
+        kw = self.next()
+        word = kw.text
+        if word == "async" and self.at("fn", "function", "def"):
+            self.next()
+        if word == "define" and self.peek().kind == "WORD" and self.peek(1).text == "as":
+            name = self.next()
+            self.next()
+            value = self._value_or_raw()
+            stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
+                             target=ir.Name(name.text, name.line), value=value)
+            stmt.rules.append("M008")
+            return self.end_statement(stmt)
+        name = self.peek()
+        if name.kind != "WORD":
+            self.restore(start)
+            return None
+        self.next()
+        params = []
+        if self.at("("):
+            params = self._paren_params()
+        elif word not in ("define",):
+            self.restore(start)
+            return None
+        block = ir.Block("fn", kw.line, name=name.text, params=params, indent=kw.indent)
+        if word != "fn":
+            block.rules.append("M007")
+        self._finish_block(block, kw.indent)
+        if block.style != "brace":
+            self.close_end(block, kw.indent)
+        return block
+
+    def let_stmt(self) -> ir.Simple:
+        kw = self.next()
+        name = self.next()
+        if self.accept("="):
+            self._after_op()
+            value = self._value_or_command()
+        else:
+            value = ir.Lit("null", name.line)
+        stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
+                         target=ir.Name(name.text, name.line), value=value)
+        stmt.rules.append("M012")
+        return self.end_statement(stmt)
+
+    def return_stmt(self) -> ir.Simple:
+        kw = self.next()
+        value = None
+        if not self.at_line_end():
+            value = self.expr()
+        return self.end_statement(ir.Simple("return", kw.line, self.toks[self.i - 1].line,
+                                            value=value))
+
+    def plugin_stmt(self) -> Optional[ir.Block]:
+        start = self.save()
+        kw = self.next()
+        name = self.next()
+        nm = name.text
+        if name.kind == "STR":
+            nm = name.text[1:-1]
+        else:
+            while self.peek().kind == "OP" and self.peek().text in (".", "-"):
+                nm += self.next().text + self.next().text
+        if not self.at("{", ":"):
+            self.restore(start)
+            return None
+        if self.at(":") and self.peek(1).kind not in ("NL", "COMMENT"):
+            self.restore(start)
+            return None
+        block = ir.Block("plugin", kw.line, name=nm, indent=kw.indent)
+        self._finish_block(block, kw.indent)
+        if block.style != "brace":
+            self.close_end(block, kw.indent)
+        return block
+
+    # ------------------------------------------------------------ simple statements
+    def dash_stmt(self) -> ir.Simple:
+        dash = self.next()
+        t = self.peek()
+        # - key: value  (a dash map, continuation lines indented further)
+        if t.kind == "WORD" and self.peek(1).text == ":" and self.peek(1).kind == "OP":
+            key = self.next()
+            self.next()
+            if self.peek().kind in ("NL", "COMMENT", "EOF"):
+                value: Optional[ir.Expr] = None
+                tokens: list = []
+            else:
+                value, tokens = self._value_or_tokens()
+            stmt = ir.Simple("dashmap", dash.line, self.toks[self.i - 1].line,
+                             target=ir.Name(key.text, key.line), value=value, tokens=tokens,
+                             indent=dash.indent)
+            self.end_statement(stmt)
+            nxt = self._next_code()
+            if nxt.kind != "EOF" and nxt.indent > dash.indent and not (
+                    nxt.kind == "OP" and nxt.text == "-" and nxt.indent <= dash.indent):
+                holder = ir.Block("dashmap", dash.line, indent=dash.indent)
+                stmt.body = self.statements(header_indent=dash.indent, body_indent=nxt.indent)
+                stmt.last = max([stmt.last] + [s.last for s in stmt.body])
+                del holder
+            return stmt
+        # - when X  (reference-interpreter shorthand)
+        if t.kind == "WORD" and t.text == "when" and self.peek(1).kind == "WORD":
+            self.next()
+            kind = self.next()
+            stmt = ir.Simple("dashmap", dash.line, kind.line, target=ir.Name("when"),
+                             value=ir.Name(kind.text, kind.line), indent=dash.indent)
+            stmt.rules.append("M004")
+            self.end_statement(stmt)
+            nxt = self._next_code()
+            if nxt.kind != "EOF" and nxt.indent > dash.indent:
+                stmt.body = self.statements(header_indent=dash.indent, body_indent=nxt.indent)
+                stmt.last = max([stmt.last] + [s.last for s in stmt.body])
+            return stmt
+        if self.at_line_end():
+            raise ir.Unconvertible("an empty `-` item", dash.line)
+        state = self.save()
+        try:
+            value = self.expr()
+            options = []
+            while not self.at_line_end():
+                o = self.peek()
+                if o.kind == "WORD" and o.text == "as":
+                    self.next()
+                    n = self.next()
+                    options.append(("as", ir.Name(n.text, n.line)))
+                elif o.kind == "WORD" and self.peek(1).text == "=":
+                    self.next()
+                    self.next()
+                    options.append((o.text, self.expr()))
+                else:
+                    raise ir.Unconvertible("not a step", o.line)
+            stmt = ir.Simple("dash", dash.line, self.toks[self.i - 1].line, value=value,
+                             options=options, indent=dash.indent)
+            return self.end_statement(stmt)
+        except ir.Unconvertible:
+            self.restore(state)
+        tokens = self.rest_tokens()
+        stmt = ir.Simple("dash", dash.line, tokens[-1].line if tokens else dash.line,
+                         value=None, tokens=tokens, indent=dash.indent)
+        return self.end_statement(stmt)
+
+    def numbered_stmt(self) -> ir.Simple:
+        num = self.next()
+        self.next()  # the dot
+        tokens_state = self.save()
+        try:
+            value = self.expr()
+            if not self.at_line_end():
+                raise ir.Unconvertible("", num.line)
+            stmt = ir.Simple("dash", num.line, self.toks[self.i - 1].line, value=value,
+                             indent=num.indent)
+        except ir.Unconvertible:
+            self.restore(tokens_state)
+            tokens = self.rest_tokens()
+            stmt = ir.Simple("dash", num.line, tokens[-1].line if tokens else num.line,
+                             value=None, tokens=tokens, indent=num.indent)
+        stmt.rules.append("M017")
+        return self.end_statement(stmt)
+
+    def _next_code(self) -> Tok:
+        j = self.i
+        while self.toks[j].kind in ("NL", "COMMENT"):
+            j += 1
+        return self.toks[j]
+
+    def _value_or_tokens(self):
+        """An expression to the end of the line, or (None, the line's tokens)."""
+        state = self.save()
+        try:
+            value = self.expr()
+            if self.at_line_end():
+                return value, []
+        except ir.Unconvertible:
+            pass
+        self.restore(state)
+        return None, self.rest_tokens()
+
+    def _value_or_raw(self):
+        value, tokens = self._value_or_tokens()
+        return value if value is not None else ("raw", tokens)
+
+    def _value_or_command(self):
+        """Right-hand side of ``x = ...``: an expression, else a command (memory sugar...)."""
+        value, tokens = self._value_or_tokens()
+        return value if value is not None else ("command", tokens)
+
+    def generic_stmt(self) -> Optional[ir.Stmt]:
+        t = self.peek()
+        state = self.save()
+        # NAME: (section / binding) ------------------------------------------------
+        if t.kind == "WORD" and self.peek(1).kind == "OP" and self.peek(1).text == ":":
+            after = self.peek(2)
+            if after.kind in ("NL", "COMMENT", "EOF"):
+                return self.section_stmt()
+            if after.kind == "OP" and after.text in ("|", ">") and self.peek(3).kind in (
+                    "NL", "COMMENT"):
+                return self.block_scalar()
+            if after.kind == "OP" and after.text == "{":
+                # `name: { ... }`: a dict (commas or newlines between entries), else a block
+                self.next()
+                self.next()
+                try:
+                    value = self.expr()
+                    if self.at_line_end():
+                        stmt = ir.Simple("bind", t.line, self.toks[self.i - 1].line,
+                                         target=ir.Name(t.text, t.line), value=value,
+                                         indent=t.indent)
+                        return self.end_statement(stmt)
+                except ir.Unconvertible:
+                    pass
+                self.restore(state)
+                return self.section_stmt()
+            self.next()
+            self.next()
+            start = self.i
+            value, tokens = self._value_or_tokens()
+            stmt = ir.Simple("bind", t.line, self.toks[self.i - 1].line,
+                             target=ir.Name(t.text, t.line), value=value, tokens=tokens,
+                             indent=t.indent)
+            stmt.value_tokens = [x for x in self.toks[start:self.i]
+                                 if x.kind not in ("NL", "COMMENT")]
+            self.end_statement(stmt)
+            self._maybe_attr_block(stmt, t)
+            return stmt
+        # assignment / expression statement ---------------------------------------
+        if t.kind == "WORD" and t.text not in ("when", "on", "every", "simulate"):
+            try:
+                target = self._postfix(self._primary())
+                op = self.peek()
+                if op.kind == "OP" and op.text in _ASSIGN_OPS and self.peek(1).text != "=":
+                    self.next()
+                    self._after_op()
+                    value = self._value_or_command()
+                    stmt = ir.Simple("assign", t.line, self.toks[self.i - 1].line,
+                                     target=target, op=op.text, value=value, indent=t.indent)
+                    return self.end_statement(stmt)
+                if op.kind == "OP" and op.text in ("++", "--"):
+                    self.next()
+                    stmt = ir.Simple("assign", t.line, op.line, target=target,
+                                     op="+=" if op.text == "++" else "-=", value=ir.Num("1"),
+                                     indent=t.indent)
+                    stmt.rules.append("M012")
+                    return self.end_statement(stmt)
+                if self.at_line_end() and isinstance(target, ir.Call):
+                    if self.at("{") and self._brace_block_ahead(0):
+                        raise ir.Unconvertible("header", t.line)
+                    stmt = ir.Simple("expr", t.line, self.toks[self.i - 1].line, value=target,
+                                     indent=t.indent)
+                    return self.end_statement(stmt)
+                if self.at_line_end():
+                    self.restore(state)
+                    value = self.expr()
+                    if self.at_line_end():
+                        stmt = ir.Simple("expr", t.line, self.toks[self.i - 1].line,
+                                         value=value, indent=t.indent)
+                        return self.end_statement(stmt)
+            except ir.Unconvertible:
+                pass
+            self.restore(state)
+        # NAME(params) { ... } ------------------------------------------------------
+        if t.kind == "WORD" and self.peek(1).text == "(":
+            got = self._brace_fn()
+            if got is not None:
+                return got
+            self.restore(state)
+        # a header: words ... { / words ...: + block ---------------------------------
+        header = self._header_ahead()
+        if header:
+            return self.header_stmt(header)
+        # a command line -------------------------------------------------------------
+        tokens = self.rest_tokens()
+        if not tokens:
+            t = self.peek()
+            raise ir.Unconvertible(f"unexpected '{t.text}'", t.line)
+        stmt = ir.Simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
+                         indent=tokens[0].indent)
+        return self.end_statement(stmt)
+
+    def block_scalar(self) -> ir.Simple:
+        """``key: |`` + indented text lines (YAML block scalar) as one string value."""
+        key = self.next()
+        self.next()
+        mark = self.next()
+        self.rest_tokens()
+        if self.peek().kind == "NL":
+            self.next()
+        lines = []
+        last = key.line
+        src_lines = self._source_lines
+        while True:
+            t = self.toks[self.i]
+            if t.kind == "NL":
+                self.i += 1
+                continue
+            if t.kind == "EOF" or t.indent <= key.indent:
+                break
+            # the whole source line is text
+            while self.toks[self.i].kind not in ("NL", "EOF"):
+                self.i += 1
+            lines.append(src_lines[t.line - 1].strip())
+            last = t.line
+        t = self.toks[self.i]
+        if t.kind == "OP" and t.text == mark.text and t.indent <= key.indent and \
+                self.toks[self.i + 1].kind in ("NL", "EOF"):
+            last = t.line  # a closing marker line some files use
+            self.i += 1
+        joiner = "\n" if mark.text == "|" else " "
+        text = joiner.join(lines)
+        value = ir.Str(_quote_text(text), key.line)
+        stmt = ir.Simple("bind", key.line, last, target=ir.Name(key.text, key.line),
+                         value=value, indent=key.indent)
+        stmt.rules.append("M016")
+        if self.peek().kind == "NL":
+            self.next()
+        return stmt
+
+    def _maybe_attr_block(self, stmt: ir.Simple, t: Tok) -> None:
+        """``behavior: x`` followed by indented ``key: value`` lines (YAML-style record)."""
+        nxt = self._next_code()
+        if nxt.kind != "EOF" and nxt.indent > t.indent and not (
+                nxt.kind == "OP" and nxt.text == "}"):
+            stmt.body = self.statements(header_indent=t.indent, body_indent=nxt.indent)
+            stmt.last = max([stmt.last] + [s.last for s in stmt.body])
+            stmt.kind = "bindblock"
+
+    def _brace_block_ahead(self, k: int) -> bool:
+        """Whether the ``{`` at lookahead ``k`` ends its line (a block, not a dict)."""
+        j = self.i
+        n = 0
+        while n < k:
+            j += 1
+            n += 1
+        return self._opens_block(j)
+
+    def _opens_block(self, j: int) -> bool:
+        """Whether the ``{`` token at index ``j`` opens a block of statements, not a dict."""
+        if self.toks[j].text != "{":
+            return False
+        nxt = self.toks[j + 1]
+        if nxt.kind not in ("NL", "COMMENT"):
+            return False
+        # A dict literal has `key: value,` entries; a block has statements. Look at the
+        # first entry line: a trailing comma or a `"key":` start means a dict.
+        m = j + 1
+        while self.toks[m].kind in ("NL", "COMMENT"):
+            m += 1
+        first = self.toks[m]
+        line_toks = []
+        while self.toks[m].kind not in ("NL", "EOF"):
+            line_toks.append(self.toks[m])
+            m += 1
+        while line_toks and line_toks[-1].kind == "COMMENT":
+            line_toks.pop()
+        if first.kind in ("STR",) and len(line_toks) > 1 and line_toks[1].text == ":":
+            return False
+        if line_toks and line_toks[-1].text == "," and line_toks[-1].kind == "OP":
+            return False
+        return True
+
+    def section_stmt(self) -> ir.Block:
+        name = self.next()
+        block = ir.Block("section", name.line, name=name.text, indent=name.indent)
+        if self.at(":"):
+            # `NAME:` + `{` block: treat the colon as part of the header
+            if self.peek(1).text == "{":
+                self.next()
+        nxt_state = self.save()
+        self.accept(":")
+        t = self.peek()
+        if t.kind in ("NL", "COMMENT"):
+            # YAML allows `key:` followed by `- item` lines at the same indentation.
+            trailing = None
+            if t.kind == "COMMENT":
+                trailing = t.text
+                self.next()
+            j = self.i
+            while self.toks[j].kind in ("NL", "COMMENT"):
+                j += 1
+            first = self.toks[j]
+            if first.kind == "OP" and first.text == "-" and first.indent == name.indent and \
+                    first.kind != "EOF":
+                self.i = j if self.toks[self.i].kind != "NL" else self.i
+                block.head_last = name.line
+                block.trailing = trailing
+                items = []
+                while True:
+                    k = self.i
+                    while self.toks[k].kind in ("NL", "COMMENT"):
+                        if self.toks[k].kind == "COMMENT":
+                            items.append(ir.Comment(self.toks[k].text, self.toks[k].line,
+                                                    self.toks[k].indent))
+                        k += 1
+                    t2 = self.toks[k]
+                    if not (t2.kind == "OP" and t2.text == "-" and t2.indent == name.indent):
+                        break
+                    self.i = k
+                    items.append(self.dash_stmt())
+                # comments collected past the last item belong after the section
+                while items and isinstance(items[-1], ir.Comment):
+                    items.pop()
+                block.body = items
+                block.style = "yamlflat"
+                block.last = max(s.last for s in items) if items else name.line
+                return block
+            self.restore(nxt_state)
+        self._finish_block(block, name.indent)
+        if block.style != "brace":
+            self.close_end(block, name.indent)
+        return block
+
+    def _brace_fn(self) -> Optional[ir.Block]:
+        """``NAME(params) {`` (brace dialect function without ``fn``)."""
+        start = self.save()
+        name = self.next()
+        try:
+            params = self._paren_params()
+        except ir.Unconvertible:
+            self.restore(start)
+            return None
+        if not (self.at("{") and self._brace_block_ahead(0)) and not (
+                self.at(":") and self.peek(1).kind in ("NL", "COMMENT")):
+            self.restore(start)
+            return None
+        block = ir.Block("fn", name.line, name=name.text, params=params, indent=name.indent)
+        block.rules.append("M007")
+        self._finish_block(block, name.indent)
+        if block.style != "brace":
+            self.close_end(block, name.indent)
+        return block
+
+    def _header_ahead(self) -> Optional[list[Tok]]:
+        """Tokens of a legacy block header (``when x:``, ``every 5m:``, ``name {``,
+        ``simulate x`` + indented body), or None."""
+        j = self.i
+        toks = self.toks
+        depth = 0
+        line_toks: list[Tok] = []
+        while True:
+            t = toks[j]
+            if t.kind == "EOF" or (depth == 0 and t.kind in ("NL", "COMMENT")):
+                break
+            if t.kind == "OP" and t.text == "{" and depth == 0 and self._opens_block(j):
+                line_toks.append(t)
+                j += 1
+                break
+            if t.kind == "OP" and t.text in ("(", "[", "{"):
+                depth += 1
+            elif t.kind == "OP" and t.text in (")", "]", "}"):
+                depth -= 1
+            line_toks.append(t)
+            j += 1
+        if not line_toks or line_toks[0].kind != "WORD":
+            return None
+        last = line_toks[-1]
+        k = j
+        while toks[k].kind in ("NL", "COMMENT"):
+            k += 1
+        nxt = toks[k]
+        indent = line_toks[0].indent
+        if last.kind == "OP" and last.text == "{" and len(line_toks) > 1:
+            return line_toks
+        if last.kind == "OP" and last.text == ":" and len(line_toks) > 1 and (
+                nxt.kind != "EOF" and nxt.indent > indent):
+            return line_toks
+        if line_toks[0].text in ("when", "on", "every", "simulate") and (
+                nxt.kind != "EOF" and nxt.indent > indent or self._end_ahead()):
+            return line_toks
+        if nxt.kind != "EOF" and nxt.indent > indent and not (
+                nxt.kind == "OP" and nxt.text in ("}", ")", "]")):
+            return line_toks
+        return None
+
+    def header_stmt(self, head: list[Tok]) -> ir.Block:
+        first = head[0]
+        words = head
+        if head[-1].kind == "OP" and head[-1].text in ("{", ":"):
+            words = head[:-1]
+        block = ir.Block("header", first.line, words=words, indent=first.indent,
+                         head_tokens=head)
+        self.i += len(words)
+        # the opener ({ or :) is consumed by body()
+        self._finish_block(block, first.indent)
+        if block.style != "brace":
+            self.close_end(block, first.indent)
+        return block
+
+    def module(self) -> list:
+        body = self.statements()
+        t = self.peek()
+        if t.kind != "EOF":
+            what = "`end`" if t.text == "end" else f"'{t.text}'"
+            raise ir.Unconvertible(f"{what} closes no block", t.line)
+        return body
+
+
+def _quote_text(text: str) -> str:
+    """A string literal holding ``text`` (newlines as ``\\n``)."""
+    body = text.replace("\\", "\\\\").replace("\n", "\\n")
+    if '"' not in body:
+        return '"' + body + '"'
+    if "'" not in body:
+        return "'" + body + "'"
+    return '"' + body.replace('"', '\\"') + '"'
+
+
+def _percent(raw: str) -> str:
+    """``80%`` -> ``0.8`` (the decimal point moved, no float rounding)."""
+    digits = raw[:-1].replace("_", "")
+    if "." in digits:
+        whole, frac = digits.split(".")
+    else:
+        whole, frac = digits, ""
+    whole = whole.rjust(3, "0")
+    new_whole = whole[:-2].lstrip("0") or "0"
+    new_frac = (whole[-2:] + frac).rstrip("0")
+    return new_whole + ("." + new_frac if new_frac else "")
+
+
+def _int_plus_one(raw: str) -> str:
+    try:
+        return str(int(raw.replace("_", "")) + 1)
+    except ValueError:
+        return raw + " + 1"
+
+
+def _is_ascii_name(s: str) -> bool:
+    return s.isascii() and (s[0].isalpha() or s[0] == "_") and all(
+        c.isalnum() or c == "_" for c in s)
+
+
+def parse_legacy(toks: list[Tok], source: str = "") -> list:
+    """The statements of a whole file."""
+    return Parser(toks, source).module()

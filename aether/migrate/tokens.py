@@ -1,0 +1,143 @@
+"""A forgiving tokenizer for every legacy dialect (LANGUAGE.md section 6).
+
+Unlike the Aether 1.2 scanner it never stops at an unknown character: JavaScript operators
+(``||``, ``=>``, ``?.``, ``++``), ``//`` comments, ``$variables``, percentages (``80%``),
+``30_seconds``-style words and stray symbols all become tokens, so the migration parser
+can decide what each construct means and, when it has no Aether 1.2 form, name it. Tabs
+in indentation count to the next multiple of 4 columns.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+__all__ = ["Tok", "tokenize", "count_comments", "LexError"]
+
+TAB_SIZE = 4
+
+
+class LexError(Exception):
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class Tok:
+    """One token. ``kind``: WORD STR NUM DUR PCT OP NL COMMENT EOF.
+
+    ``line``/``col`` are 1-based; ``start``/``end`` offsets into the text; ``bol`` marks the
+    first token of a physical line and ``indent`` is that line's indentation width.
+    """
+
+    __slots__ = ("kind", "text", "line", "col", "start", "end", "bol", "indent")
+
+    def __init__(self, kind, text, line, col, start, end, bol, indent):
+        self.kind = kind
+        self.text = text
+        self.line = line
+        self.col = col
+        self.start = start
+        self.end = end
+        self.bol = bol
+        self.indent = indent
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Tok({self.kind},{self.text!r},{self.line}:{self.col})"
+
+
+_OPS = ["===", "!==", "...", "**=", "=>", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=",
+        "%=", "++", "--", "&&", "||", "?.", "??", "->", "<<", ">>", "**", "::", ".."]
+_MASTER = re.compile(r"""
+    (?P<WS>[ \t\f\v]+)
+  | (?P<NL>\n)
+  | (?P<COMMENT>\#[^\n]*)
+  | (?P<SLASHCOMMENT>//[^\n]*)
+  | (?P<STR>[fF]?"(?:[^"\\\n]|\\.)*"|[fF]?'(?:[^'\\\n]|\\.)*')
+  | (?P<BADSTR>["'`])
+  | (?P<HEX>0[xX][0-9a-fA-F]+)
+  | (?P<DUR>\d[\d_]*(?:\.\d+)?(?:ms|s|m|h)(?![\w]))
+  | (?P<PCT>\d[\d_]*(?:\.\d+)?%(?![\w(\d]))
+  | (?P<NUMWORD>\d[\d_]*[A-Za-z_]\w*)
+  | (?P<NUM>\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)
+  | (?P<WORD>[A-Za-z_$][\w$]*|[^\W\d][\w$]*)
+  | (?P<OP>""" + "|".join(re.escape(o) for o in _OPS) + r"""|.)
+""", re.X)
+
+
+def tokenize(text: str) -> list[Tok]:
+    """Tokens of ``text`` (``\\n`` newlines), ending with NL (if missing) and EOF.
+
+    Raises LexError only for an unterminated string or a backtick template.
+    """
+    toks: list[Tok] = []
+    line = 1
+    line_start = 0
+    bol = True
+    indent = 0
+    prev_end_ws = True  # whether the previous character was whitespace (for // comments)
+    for m in _MASTER.finditer(text):
+        kind = m.lastgroup
+        start, end = m.start(), m.end()
+        if kind == "WS":
+            prev_end_ws = True
+            continue
+        if kind == "NL":
+            toks.append(Tok("NL", "\n", line, start - line_start + 1, start, end, bol, indent))
+            line += 1
+            line_start = end
+            bol = True
+            prev_end_ws = True
+            continue
+        col = start - line_start + 1
+        if bol:
+            lead = text[line_start:start]
+            indent = len(lead.expandtabs(TAB_SIZE)) if "\t" in lead else len(lead)
+        value = m.group()
+        if kind == "SLASHCOMMENT":
+            if not prev_end_ws and not bol:
+                # `a//b`: not a comment; read it as two slashes (no dialect uses it)
+                toks.append(Tok("OP", "/", line, col, start, start + 1, bol, indent))
+                toks.append(Tok("OP", "/", line, col + 1, start + 1, start + 2, False, indent))
+                rest = text[start + 2:end]
+                sub = tokenize(rest)[:-1]
+                for t in sub:
+                    if t.kind == "NL":
+                        continue
+                    toks.append(Tok(t.kind, t.text, line, col + 2 + t.col - 1,
+                                    start + 2 + t.start, start + 2 + t.end, False, indent))
+                bol = False
+                prev_end_ws = False
+                continue
+            kind = "COMMENT"
+        elif kind == "BADSTR":
+            if value == "`":
+                raise LexError("a backtick template string has no Aether 1.2 form", line, col)
+            raise LexError(f"string starting with {value} is not closed on this line",
+                           line, col)
+        elif kind == "HEX" or kind == "NUM":
+            kind = "NUM"
+        elif kind == "NUMWORD":
+            kind = "WORD"
+        toks.append(Tok(kind, value, line, col, start, end, bol, indent))
+        bol = False
+        prev_end_ws = False
+    if not toks or toks[-1].kind != "NL":
+        toks.append(Tok("NL", "\n", line, len(text) - line_start + 1, len(text), len(text),
+                        bol, indent))
+        line += 1
+    toks.append(Tok("EOF", "", line, 1, len(text), len(text), True, 0))
+    return toks
+
+
+def count_comments(text: str) -> Optional[int]:
+    """How many comments ``text`` holds: ``#`` comments and, for legacy text, ``//`` ones.
+
+    None when the text cannot be tokenized at all.
+    """
+    try:
+        return sum(1 for t in tokenize(text) if t.kind == "COMMENT")
+    except LexError:
+        return None
