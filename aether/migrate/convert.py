@@ -189,6 +189,9 @@ class _Printer:
         self.line = e.line or self.line
         if not e.multiline and not comments:
             return open_ + ", ".join(parts) + close
+        if not comments and isinstance(e, ir.Call) and all("\n" not in p for p in parts) \
+                and len(", ".join(parts)) <= 80:
+            return open_ + ", ".join(parts) + close  # the arguments fit on one line now
         if not comments and parts and "\n" in parts[-1] and all(
                 "\n" not in p for p in parts[:-1]) and parts[-1][-1:] in ("}", "]", ")"):
             # only the last argument spans lines: keep it hugging the call
@@ -315,12 +318,53 @@ def _parse_tokens(toks: list[Tok]) -> Optional[ir.Expr]:
 
 
 def _has_bad_names(e) -> bool:
-    """Whether printing ``e`` would fail on a name (``gpt-4o`` read as ``gpt - 4o``)."""
-    try:
-        _Printer(None).expr(e)
-    except ir.Unconvertible:
-        return True
+    """Whether ``e`` holds a name no rule can make valid (``gpt-4o`` read as ``gpt - 4o``,
+    non-ASCII words): such a value is text, not code."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if x is None:
+            continue
+        if isinstance(x, ir.Name):
+            ident = x.id.lstrip("$")
+            if not _NAME_RE.match(ident) and not (ident[:1].isdigit() and
+                                                  _NAME_RE.match("_" + ident)):
+                return True
+            if ident[:1].isdigit():
+                return True
+        elif isinstance(x, ir.Member):
+            stack.append(x.value)
+        elif isinstance(x, ir.Index):
+            stack.extend((x.value, x.index))
+        elif isinstance(x, (ir.Unary,)):
+            stack.append(x.operand)
+        elif isinstance(x, ir.Bin):
+            stack.extend((x.left, x.right))
+        elif isinstance(x, ir.Paren):
+            stack.append(x.value)
+        elif isinstance(x, ir.Call):
+            stack.append(x.func)
+            stack.extend(x.args)
+            stack.extend(v for _, v, *_ in x.kwargs)
+        elif isinstance(x, ir.ListE):
+            stack.extend(x.items)
+        elif isinstance(x, ir.DictE):
+            stack.extend(x.values)
+        elif isinstance(x, ir.Ternary):
+            stack.extend((x.test, x.then, x.other))
+        elif isinstance(x, ir.Comp):
+            stack.extend((x.elt, x.iter, x.cond))
     return False
+
+
+def _hyphenated(toks: list[Tok]) -> bool:
+    """``read-write`` / ``gpt-4o``: words joined by ``-`` without spaces are text."""
+    if not toks or any(t.kind not in ("WORD", "NUM", "OP") or t.kind == "OP" and t.text not in (
+            "-", ".") for t in toks):
+        return False
+    return any(t.kind == "OP" and t.text == "-" and 0 < i < len(toks) - 1 and
+               toks[i - 1].end == t.start and toks[i + 1].start == t.end
+               for i, t in enumerate(toks))
 
 
 # ---------------------------------------------------------------- the converter
@@ -447,6 +491,9 @@ class Converter:
         raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
 
     def fix_name(self, ident: str, line: int) -> str:
+        if ident in self.ctx.renamed:
+            self.ctx.hit("M025", line)
+            return self.ctx.renamed[ident]
         if ident in KEYWORDS_12:
             self.ctx.hit("M025", line)
             return ident + "_"
@@ -495,7 +542,7 @@ class Converter:
             return out
         for p in pieces[1:]:
             out = ir.Bin("+", out, p, s.line)
-        return ir.Paren(out, s.line) if len(pieces) > 1 else out
+        return out
 
     # ------------------------------------------------------------ blocks
     def block(self, stmts: list, depth: float, section: Optional[str] = None,
@@ -623,16 +670,19 @@ class Converter:
             name = "goal"
         if name == "goal":
             return self.goal(s, pre, depth)
-        if name in KEYWORDS_12:
-            ctx.hit("M025", s.first)
-            name += "_"
+        if name in KEYWORDS_12 or name in ctx.renamed:
+            name = self.fix_name(name, s.first)
         value = s.value
-        if name in ("plugin", "meta") and section is None and (
+        colon = s.op is None
+        if value is not None and colon and _hyphenated(s.value_tokens):
+            value = None  # `mode: read-write` is text
+        if name in ("plugin", "meta") and section is None and colon and (
                 value is None or isinstance(value, ir.Call)):
             # `plugin: name args` / `plugin: f()`: a command (`plugin: name` alone is a
             # valid binding and stays one)
             return self.plugin_command(s, name, pre)
-        if name == "agent" and isinstance(value, ir.Name) and value.id in ("on", "off"):
+        if name == "agent" and colon and isinstance(value, ir.Name) and \
+                value.id in ("on", "off"):
             ctx.hit("M011", s.first)
             return f"agent({'true' if value.id == 'on' else 'false'})"
         if s.kind == "bindblock":
@@ -643,7 +693,7 @@ class Converter:
             head = Row(depth, f"{name}:" + self.trailing(s.trailing, s.first), s.first)
             return [head, inner] + self.block(s.body, depth + 1, name)
         if value is None or _has_bad_names(value):
-            toks = s.tokens or []
+            toks = s.tokens or s.value_tokens or []
             if toks and toks[0].kind == "WORD" and toks[0].text in ("remember", "recall",
                                                                     "store", "forget"):
                 call = self.command_call(toks, pre, binding=True)
@@ -1576,6 +1626,33 @@ def _bound_names(stmts: list) -> set[str]:
     return names
 
 
+def _variable_names(stmts: list) -> set[str]:
+    """Names bound as variables (``let``, ``=``, ``for``, parameters, ``catch``)."""
+    names: set[str] = set()
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Simple):
+            if s.kind == "assign" and isinstance(s.target, ir.Name) or (
+                    s.kind == "bind" and s.op == "let"):
+                names.add(s.target.id)
+            if s.body:
+                stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            if s.kind == "for":
+                names.update(s.target if isinstance(s.target, list) else [s.target])
+            if s.kind == "fn":
+                names.update(p for p, _ in s.params)
+            if s.catch_name:
+                names.add(s.catch_name)
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+    return names
+
+
 def _unwrap_plugins(ctx: _Ctx, stmts: list) -> tuple[list, list[Row]]:
     """Top-level ``plugin NAME { }`` / ``plugin "name":`` blocks: their metadata becomes a
     ``meta:`` block, everything else moves to the top level (M014 / M015)."""
@@ -1650,6 +1727,10 @@ def convert(text: str, brace: Optional[bool] = None) -> Conversion:
     stmts = Parser(toks, text).module()
     ctx.brace = brace if brace is not None else _is_brace(stmts)
     ctx.bound = _bound_names(stmts)
+    if "plugin" in _variable_names(stmts):
+        # `plugin: f()` reads as the legacy plugin command, so a variable of that name
+        # is renamed everywhere (the file does not use the command form)
+        ctx.renamed["plugin"] = "plugin_"
     stmts, imports = _hoist_imports(ctx, stmts)
     stmts, _ = _unwrap_plugins(ctx, stmts)
     conv = Converter(ctx)
@@ -1730,7 +1811,7 @@ def _insert_after_header(ctx: _Ctx, rows: list[Row], new: list[Row]) -> list[Row
     while i < len(rows) and _is_comment_row(rows[i]) and rows[i].depth == 0:
         i += 1
     for r in new:
-        r.first = False
+        r.first = True
         r.origin = rows[i].origin if i < len(rows) else (rows[-1].origin if rows else 1)
     return rows[:i] + new + rows[i:]
 

@@ -1156,7 +1156,7 @@ class Parser:
             self.next()
             value = self._value_or_raw()
             stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
-                             target=ir.Name(name.text, name.line), value=value)
+                             target=ir.Name(name.text, name.line), value=value, op="let")
             stmt.rules.append("M008")
             return self.end_statement(stmt)
         name = self.peek()
@@ -1187,7 +1187,7 @@ class Parser:
         else:
             value = ir.Lit("null", name.line)
         stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
-                         target=ir.Name(name.text, name.line), value=value)
+                         target=ir.Name(name.text, name.line), value=value, op="let")
         stmt.rules.append("M012")
         return self.end_statement(stmt)
 
