@@ -264,29 +264,12 @@ def load_baseline(path: str) -> Baseline:
 
 # --------------------------------------------------------------------------- producing results
 
-def _open_cache(options, config, use_cache: bool, cache_dir: Optional[str], n: int):
-    """The result cache `aether check` would use for these options (same key), or None."""
-    if not (use_cache and config.cache and n > 1):
-        return None
-    from .cache import ResultCache, cache_key
-
-    directory = cache_dir or config.cache_dir or os.path.join(config.root, ".aether_cache")
-    key = cache_key(repr(sorted(options.rules.select or ())),
-                    repr(sorted(options.rules.ignore)), str(options.suppress),
-                    str(options.max_file_size))
-    return ResultCache(directory, key)
-
-
 def run_checks(files, options, config, jobs: Optional[int] = None, use_cache: bool = True,
                cache_dir: Optional[str] = None) -> list[FileResult]:
-    """Check ``files`` (SourceFile list) with the result cache and worker pool `check` uses.
+    """Check ``files`` (SourceFile list) with the result cache and worker pool `check` uses."""
+    from .runner import check_files, default_jobs, open_cache
 
-    The cache key is built exactly as `aether check` builds it, so a baseline after a check
-    (or a check after a baseline) re-parses nothing that did not change.
-    """
-    from .runner import check_files, default_jobs
-
-    cache = _open_cache(options, config, use_cache, cache_dir, len(files))
+    cache = open_cache(options, config, use_cache, cache_dir, len(files))
     results = check_files(files, options, jobs or config.jobs or default_jobs(), cache)
     if cache is not None:
         cache.save()
@@ -298,49 +281,15 @@ def run_checks_on_data(items: Sequence[tuple[str, bytes]], options, config,
                        cache_dir: Optional[str] = None) -> list[FileResult]:
     """Like :func:`run_checks` for contents already in memory: ``(display path, bytes)``.
 
-    Used for files read from git (``--git-ref``), so nothing touches the disk. This mirrors
-    :func:`aether.runner.check_files` after its reading step and uses the runner's worker
-    functions; it belongs in the runner (reported), which takes only paths today.
+    Used for files read from git (``--git-ref``), so nothing touches the disk.
     """
-    from . import runner
-    from .cache import content_digest
+    from .runner import check_blobs, default_jobs, open_cache
 
-    cache = _open_cache(options, config, use_cache, cache_dir, len(items))
-    results: list[Optional[FileResult]] = [None] * len(items)
-    todo: list[tuple[int, str, str, bytes]] = []
-    digests: dict[int, str] = {}
-    for i, (display, data) in enumerate(items):
-        if cache is not None:
-            digests[i] = content_digest(data)
-            hit = cache.get(display, digests[i])
-            if hit is not None:
-                results[i] = hit
-                continue
-        todo.append((i, display, display, data))
-    jobs = jobs or config.jobs or runner.default_jobs()
-    if jobs > 1 and len(todo) > runner._CHUNK:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        runner._warm()
-        ctx = multiprocessing.get_context("fork") \
-            if "fork" in multiprocessing.get_all_start_methods() else None
-        batches = [todo[k:k + runner._CHUNK] for k in range(0, len(todo), runner._CHUNK)]
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for batch in pool.map(runner._work, batches, [options] * len(batches)):
-                for index, result in batch:
-                    results[index] = result
-    else:
-        for batch in (todo[k:k + runner._CHUNK] for k in range(0, len(todo), runner._CHUNK)):
-            for index, result in runner._work(batch, options):
-                results[index] = result
+    cache = open_cache(options, config, use_cache, cache_dir, len(items))
+    results = check_blobs(items, options, jobs or config.jobs or default_jobs(), cache)
     if cache is not None:
-        for index, _display, _path, _data in todo:
-            result = results[index]
-            if result is not None and not any(f.rule == "AE999" for f in result.findings):
-                cache.put(digests[index], result)
         cache.save()
-    return [r for r in results if r is not None]
+    return results
 
 
 def check_paths(paths: Sequence[str], options, config, exclude: Sequence[str] = (),

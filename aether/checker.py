@@ -75,6 +75,21 @@ class CheckOptions:
     suppress: bool = True
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     keep_source: bool = True
+    # Fingerprints name a file by its path relative to ``root`` (the project root, where
+    # the configuration lives), so they do not change with the working directory.
+    root: Optional[str] = None
+
+    def fingerprint_path(self, display: str) -> str:
+        """The path that takes part in fingerprints for a file shown as ``display``."""
+        if not self.root or display.startswith("<"):
+            return display
+        import os
+
+        absolute = os.path.abspath(display)
+        rel = os.path.relpath(absolute, self.root)
+        if rel.startswith(".."):
+            return display
+        return rel.replace(os.sep, "/")
 
 
 def _header_key(stripped: str) -> Optional[str]:
@@ -172,8 +187,9 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
         findings = [f if f.content or f.rule != "AE319" else f.with_(
             anchor=anchor_for(lines, f.line), content=normalise_content(lines[f.line - 1]))
             for f in findings]
-    return FileResult(path, assign_fingerprints(path, findings),
-                      assign_fingerprints(path, suppressed),
+    key = options.fingerprint_path(path)
+    return FileResult(path, assign_fingerprints(key, findings),
+                      assign_fingerprints(key, suppressed),
                       text if options.keep_source else None)
 
 
@@ -183,5 +199,6 @@ def check_file(path: str, display: Optional[str] = None,
     shown = display if display is not None else path
     read = read_source(path, options.max_file_size)
     if read.error is not None:
-        return FileResult(shown, assign_fingerprints(shown, [read.error.with_(content="<io>")]))
+        return FileResult(shown, assign_fingerprints(options.fingerprint_path(shown),
+                                                     [read.error.with_(content="<io>")]))
     return check_text(read.text, shown, options)

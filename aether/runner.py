@@ -22,7 +22,8 @@ from .walk import SourceFile
 if TYPE_CHECKING:
     from .cache import ResultCache
 
-__all__ = ["check_files", "RunStats", "default_jobs", "attach_sources"]
+__all__ = ["check_files", "check_blobs", "open_cache", "RunStats", "default_jobs",
+           "attach_sources"]
 
 _CHUNK = 32
 
@@ -57,7 +58,7 @@ def _check_data(display: str, data: bytes, options: CheckOptions) -> FileResult:
     decoded = decode_source(data, options.max_file_size)
     if decoded.error is not None:
         return FileResult(display, assign_fingerprints(
-            display, [decoded.error.with_(content="<io>")]))
+            options.fingerprint_path(display), [decoded.error.with_(content="<io>")]))
     try:
         return check_text(decoded.text, display, options)
     except RecursionError as exc:  # defensive: nesting limits should prevent it
@@ -66,10 +67,10 @@ def _check_data(display: str, data: bytes, options: CheckOptions) -> FileResult:
         return _internal_error(display, exc)
 
 
-def _work(batch: list[tuple[int, str, str, bytes]], options: CheckOptions):
+def _work(batch: list[tuple[int, str, bytes]], options: CheckOptions):
     """Worker: check already-read files; results go back without their source text."""
     out = []
-    for index, display, _path, data in batch:
+    for index, display, data in batch:
         result = _check_data(display, data, options)
         result.source = None
         out.append((index, result))
@@ -84,6 +85,25 @@ def _warm() -> None:
     load_catalogue()
 
 
+def open_cache(options: CheckOptions, config, use_cache: bool = True,
+               cache_dir: Optional[str] = None, n_files: int = 2) -> Optional["ResultCache"]:
+    """The result cache for a run with these options, or None when caching is off.
+
+    One file is never cached (parsing it is cheaper than loading the cache). Every tool
+    opens the cache here, so `check` and `baseline` share entries.
+    """
+    if not use_cache or not getattr(config, "cache", True) or n_files < 2:
+        return None
+    from .cache import ResultCache, cache_key
+
+    directory = cache_dir or getattr(config, "cache_dir", None) or os.path.join(
+        getattr(config, "root", "."), ".aether_cache")
+    key = cache_key(repr(sorted(options.rules.select or ())),
+                    repr(sorted(options.rules.ignore)), str(options.suppress),
+                    str(options.max_file_size), str(options.root))
+    return ResultCache(directory, key)
+
+
 def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 1,
                 cache: Optional["ResultCache"] = None,
                 progress: Optional[Callable[[int, int], None]] = None,
@@ -93,28 +113,46 @@ def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 
     Files are read in this process (to consult the cache by content); only cache misses
     are parsed, in ``jobs`` worker processes when there are enough of them.
     """
-    stats = stats if stats is not None else RunStats()
-    results: list[Optional[FileResult]] = [None] * len(files)
-    todo: list[tuple[int, str, str, bytes]] = []
-    digests: dict[int, str] = {}
-    for i, src in enumerate(files):
+    items: list = []
+    for src in files:
         read = read_source(src.path, options.max_file_size)
         if read.error is not None:
-            results[i] = FileResult(src.display, assign_fingerprints(
-                src.display, [read.error.with_(content="<io>")]))
+            items.append(FileResult(src.display, assign_fingerprints(
+                options.fingerprint_path(src.display), [read.error.with_(content="<io>")])))
+        else:
+            items.append((src.display, read.data))
+    return check_blobs(items, options, jobs, cache, progress, stats)
+
+
+def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
+                cache: Optional["ResultCache"] = None,
+                progress: Optional[Callable[[int, int], None]] = None,
+                stats: Optional[RunStats] = None) -> list[FileResult]:
+    """Results for contents already in memory, in order.
+
+    Each item is ``(display path, bytes)``, or a ready FileResult (e.g. a file that could
+    not be read), passed through. Used for files read from disk and from git alike.
+    """
+    stats = stats if stats is not None else RunStats()
+    results: list[Optional[FileResult]] = [None] * len(items)
+    todo: list[tuple[int, str, bytes]] = []
+    digests: dict[int, str] = {}
+    for i, item in enumerate(items):
+        if isinstance(item, FileResult):
+            results[i] = item
             continue
+        display, data = item
         if cache is not None:
             from .cache import content_digest
 
-            digest = content_digest(read.data)
-            digests[i] = digest
-            hit = cache.get(src.display, digest)
+            digests[i] = content_digest(data)
+            hit = cache.get(display, digests[i])
             if hit is not None:
                 results[i] = hit
                 stats.cached += 1
                 continue
-        todo.append((i, src.display, src.path, read.data))
-    stats.files = len(files)
+        todo.append((i, display, data))
+    stats.files = len(items)
     if jobs > 1 and len(todo) > _CHUNK:
         _warm()
         import multiprocessing
@@ -132,12 +170,12 @@ def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 
                 if progress:
                     progress(done, len(todo))
     else:
-        for n, (index, display, _path, data) in enumerate(todo, 1):
+        for n, (index, display, data) in enumerate(todo, 1):
             results[index] = _check_data(display, data, options)
             if progress:
                 progress(n, len(todo))
     if cache is not None:
-        for index, display, _path, _data in todo:
+        for index, _display, _data in todo:
             result = results[index]
             if result is not None and not any(f.rule == "AE999" for f in result.findings):
                 cache.put(digests[index], result)

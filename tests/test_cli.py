@@ -187,3 +187,37 @@ def test_python_dash_m_and_version():
 def test_no_color_when_piped(tree):
     proc = run("check", str(tree / "call.aether"), env={"NO_COLOR": ""})
     assert "\x1b[" not in proc.stdout
+
+
+def test_fingerprints_do_not_depend_on_the_working_directory(tree):
+    (tree / "aether.toml").write_text("")
+    top = json.loads(run("check", ".", "--format", "json", env={"CWD": str(tree)}).stdout)
+    sub = json.loads(run("check", "..", "--format", "json",
+                         env={"CWD": str(tree / "sub")}).stdout)
+
+    def prints(data):
+        return sorted(f["fingerprint"] for file in data["files"] for f in file["findings"])
+
+    assert prints(top) and prints(top) == prints(sub)
+
+
+def test_report_file_honours_umask(tree, tmp_path):
+    out = tmp_path / "r.json"
+    run("check", str(tree), "--format", "json", "-o", str(out))
+    assert out.stat().st_mode & 0o044  # group/other readable under the usual umask 022
+
+
+def test_suppression_list_applies_to_check(tree):
+    (tree / "aether.toml").write_text("")  # the project root: fingerprints are relative to it
+    data = json.loads(run("check", str(tree / "call.aether"), "--format", "json").stdout)
+    fp = data["files"][0]["findings"][0]["fingerprint"]
+    (tree / ".aether").mkdir()
+    (tree / ".aether" / "suppressions.txt").write_text(f"{fp}  owner=ops  # known\n")
+    proc = run("check", str(tree / "call.aether"), "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (sup,) = json.loads(proc.stdout)["files"][0]["suppressed"]
+    assert sup["category"] == "Suppressed-ValidationError"
+    assert run("check", str(tree / "call.aether"), "--no-suppress").returncode == 25
+    (tree / ".aether" / "suppressions.txt").write_text("not-a-fingerprint!\n")
+    bad = run("check", str(tree / "call.aether"))
+    assert bad.returncode == 26 and "Traceback" not in bad.stderr

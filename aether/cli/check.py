@@ -81,7 +81,7 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
             err.write(f"warning: {warning}\n")
     sel = split_csv(select) if select else config.select
     rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
-    options = CheckOptions(rules=rules, suppress=not no_suppress,
+    options = CheckOptions(root=config.root, rules=rules, suppress=not no_suppress,
                            max_file_size=max_file_size or config.max_file_size
                            or DEFAULT_MAX_FILE_SIZE, keep_source=True)
 
@@ -98,6 +98,9 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
         else:
             files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
         results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err)
+
+    if not no_suppress:
+        _apply_suppression_list(results, config.root, emit_error_code, err)
 
     if not files and "-" not in paths and not results:
         if not quiet:
@@ -127,6 +130,30 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
     ctx.exit(0 if exit_zero else int(status))
 
 
+def _apply_suppression_list(results, root, emit_error_code, err):
+    """Move findings listed in .aether/suppressions.txt (if present) to ``suppressed``."""
+    from ..suppressions import SuppressionListError, discover, load, split_findings
+
+    files = discover(root)
+    if not files:
+        return
+    from datetime import date
+
+    from ..codes import Status
+
+    try:
+        slist = load(files)
+    except SuppressionListError as exc:
+        _fail(err, Status.IO_ERROR, f"aether: {exc}", emit_error_code)
+    today = date.today()
+    for r in results:
+        active, listed = split_findings(r.findings, slist, today)
+        if listed:
+            r.findings = active
+            r.suppressed = sorted(r.suppressed + [f for f, _ in listed],
+                                  key=lambda f: f.sort_key())
+
+
 def _fail(err, status, message, emit_error_code):
     err.write(message + "\n")
     if emit_error_code:
@@ -149,17 +176,9 @@ def _check_stdin(display, options):
 
 
 def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
-    from ..runner import attach_sources, check_files, default_jobs
+    from ..runner import attach_sources, check_files, default_jobs, open_cache
 
-    cache = None
-    if not no_cache and config.cache and len(files) > 1:  # one file: parsing beats caching
-        from ..cache import ResultCache, cache_key
-
-        directory = cache_dir or config.cache_dir or os.path.join(config.root, ".aether_cache")
-        key = cache_key(repr(sorted(options.rules.select or ())),
-                        repr(sorted(options.rules.ignore)), str(options.suppress),
-                        str(options.max_file_size))
-        cache = ResultCache(directory, key)
+    cache = open_cache(options, config, not no_cache, cache_dir, len(files))
     n_jobs = jobs or config.jobs or default_jobs()
     progress = None
     if not quiet and err.isatty() and len(files) > 200:

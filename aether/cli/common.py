@@ -42,6 +42,10 @@ def atomic_output(path: Optional[str]) -> Iterator[TextIO]:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".aether-", suffix=".tmp", dir=folder)
     try:
+        # mkstemp creates 0600; a report is an ordinary file, so honour the umask instead.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             yield fh
             fh.flush()

@@ -36,7 +36,7 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
     from ..config import ConfigError, load_config
     from ..fmt import format_file
 
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     paths = paths or (".",)
     if "-" in paths:
         if len(paths) > 1:

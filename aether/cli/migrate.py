@@ -65,7 +65,7 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     from ..migrate.rules import RuleSelection
     from ..migrate.run import iter_pairs, migrate_files
 
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     if apply_ and check:
         raise click.UsageError("--apply and --check cannot be combined")
     try:
@@ -102,7 +102,12 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
             err.write(f"[{done}/{total}] {o.state} {where}: {o.reason}\n")
         err.flush()
 
-    outcomes = migrate_files(files, options, jobs, progress)
+    try:
+        outcomes = migrate_files(files, options, jobs, progress)
+    except KeyboardInterrupt:
+        err.write("aether migrate: interrupted; each file is either untouched or fully "
+                  "migrated (run again to finish)\n")
+        ctx.exit(130)
     if report_file:
         with atomic_output(report_file) as fh:
             write_markdown(outcomes, fh, apply_)
