@@ -47,7 +47,7 @@ def measure(corpus: str) -> dict:
             per[fam]["skipped"] += 1
             failures.append((fam, row["sha16"], None, read.error.message))
             continue
-        out = migrate_text(read.text, row["sha16"] + ".aether")
+        out = migrate_text(read.text, os.path.basename(row["path"]))
         per[fam][out.state] += 1
         if out.state == "transformed":
             per[fam]["clean"] += 1

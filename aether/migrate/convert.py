@@ -553,11 +553,16 @@ class Converter:
         return rows
 
     def stmt(self, s, depth: float, section: Optional[str], in_fn: bool) -> list[Row]:
-        if isinstance(s, ir.Comment):
-            return [self.comment_row(s, depth)]
-        if isinstance(s, ir.Simple):
-            return self.simple(s, depth, section, in_fn)
-        return self.compound(s, depth, section, in_fn)
+        try:
+            if isinstance(s, ir.Comment):
+                return [self.comment_row(s, depth)]
+            if isinstance(s, ir.Simple):
+                return self.simple(s, depth, section, in_fn)
+            return self.compound(s, depth, section, in_fn)
+        except ir.Unconvertible as exc:
+            if not exc.line:
+                exc.line = s.first if s.first > 0 else None
+            raise
 
     def comment_row(self, c: ir.Comment, depth: float) -> Row:
         text = c.text
@@ -1713,7 +1718,7 @@ def _hoist_imports(ctx: _Ctx, stmts: list) -> tuple[list, list[str]]:
     return out, plugins
 
 
-def convert(text: str, brace: Optional[bool] = None) -> Conversion:
+def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None) -> Conversion:
     """Convert legacy ``text`` (``\\n`` newlines) to Aether 1.2.
 
     Raises Unconvertible with the line and reason of the first construct that has no
@@ -1783,6 +1788,9 @@ def convert(text: str, brace: Optional[bool] = None) -> Conversion:
         elif plugin_name:
             goal = _quote(plugin_name)
             source = "its plugin name"
+        elif name:
+            goal = _quote(re.sub(r"[_\-]+", " ", name).strip() or name)
+            source = "its file name"
         else:
             goal = None
             source = ""
@@ -1816,6 +1824,23 @@ def _insert_after_header(ctx: _Ctx, rows: list[Row], new: list[Row]) -> list[Row
     return rows[:i] + new + rows[i:]
 
 
+def _indent_step(src: list[str]) -> int:
+    """The file's usual indentation step (most common increase between code lines)."""
+    from collections import Counter
+
+    steps: Counter = Counter()
+    prev = 0
+    for line in src:
+        body = line.lstrip()
+        if not body or body.startswith(("#", "//")):
+            continue
+        width = len(line) - len(body)
+        if width > prev:
+            steps[width - prev] += 1
+        prev = width
+    return steps.most_common(1)[0][0] if steps else 4
+
+
 def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
     """Join rows into text: original indentation when consistent, else 4 per level."""
     src = ctx.src
@@ -1830,8 +1855,10 @@ def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
     if keep:
         mapping = {d: next(iter(v)) for d, v in widths.items()}
         ordered = sorted(mapping)
+        step = _indent_step(src)
         keep = mapping.get(0, 0) == 0 and all(
-            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:]))
+            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:])) and all(
+            mapping[d] == int(d * step) for d in ordered if d == int(d))
         if keep and any(r.verbatim is None and r.depth not in mapping for r in rows):
             keep = False
     if not keep:
@@ -1854,7 +1881,11 @@ def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
             last_src = max(last_src, anchor)
         indent = mapping.get(r.depth, int(4 * r.depth)) if keep else int(4 * r.depth)
         if r.verbatim is not None:
-            line = src[r.verbatim - 1].rstrip()
+            original = src[r.verbatim - 1]
+            if original != original.rstrip() or "\t" in original[:len(original) -
+                                                              len(original.lstrip())]:
+                ctx.hit("M027", r.verbatim)
+            line = original.rstrip()
             lead = len(line) - len(line.lstrip())
             if r.first:
                 base_of_stmt[r.origin] = lead

@@ -112,18 +112,20 @@ def migrate_text(text: str, path: str = "<text>",
     from .convert import convert
     from .ir import Unconvertible
 
+    if _clean(text):
+        # Aether 1.2 already: at most whitespace to tidy (the cheap path, no validation)
+        new = _whitespace_only(text)
+        if new == text:
+            return Outcome(path, "unchanged")
+        before = check_text(text, path)
+        out = Outcome(path, "unchanged", before=_counts(before))
+        rules = {"M027": _first_diff_line(text, new)}
+        return _finish(out, text, new, rules, [], [], selection, before, path)
     before = check_text(text, path)
     before_counts = _counts(before)
     out = Outcome(path, "unchanged", before=before_counts, after=dict(before_counts))
-    legacy = any(f.rule.startswith("AE2") or f.rule == "AE105" for f in before.findings)
-    if before_counts["parse_errors"] == 0 and not legacy:
-        new = _whitespace_only(text)
-        if new == text:
-            return out
-        rules = {"M027": _first_diff_line(text, new)}
-        return _finish(out, text, new, rules, [], [], selection, before, path)
     try:
-        conv = convert(text)
+        conv = convert(text, name=_stem(path))
     except Unconvertible as exc:
         out.state = "failed"
         out.line = exc.line
@@ -135,6 +137,22 @@ def migrate_text(text: str, path: str = "<text>",
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
                    before, path)
+
+
+def _clean(text: str) -> bool:
+    """Whether ``text`` parses as Aether 1.2 with no legacy construct in it."""
+    from ..syntax import parse
+    from ..syntax.legacy import scan_legacy
+
+    return not scan_legacy(text) and not parse(text).errors
+
+
+def _stem(path: str) -> Optional[str]:
+    import os
+
+    base = os.path.basename(path)
+    stem = base[:-len(".aether")] if base.endswith(".aether") else base
+    return stem if stem and not stem.startswith("<") else None
 
 
 def _first_diff_line(a: str, b: str) -> int:

@@ -23,6 +23,9 @@ class Unconvertible(Exception):
         super().__init__(reason)
         self.reason = reason
         self.line = line
+        # a construct recognised as having no Aether 1.2 form (not merely unreadable
+        # here): no fallback may turn it into text
+        self.definite = "no Aether 1.2 form" in reason
 
 
 # ---------------------------------------------------------------- expressions

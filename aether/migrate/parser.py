@@ -624,6 +624,7 @@ class Parser:
         keys: list = []
         values: list = []
         comments: dict = {}
+        spreads: list = []
         while True:
             lead = self._take_pending()
             if self.at("}"):
@@ -632,7 +633,13 @@ class Parser:
                 break
             k = self.next()
             if k.kind == "OP" and k.text == "...":
-                raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", k.line)
+                # `{...base, k: v}`: merge(base, {k: v}) (later keys win, as in the spread)
+                spreads.append((len(keys), self.expr()))
+                for c in lead:
+                    self.pending.append((k.line, c))
+                if not self.accept(","):
+                    continue
+                continue
             if k.kind == "OP" and k.text == "[":
                 raise ir.Unconvertible("computed dict keys (`[k]: v`) have no Aether 1.2 form",
                                        k.line)
@@ -669,7 +676,23 @@ class Parser:
             comments.setdefault(len(keys), ([], None))[0].extend(rest)
         self.depth -= 1
         close = self.expect("}", "to close the dict")
-        return ir.DictE(keys, values, comments, close.line != open_.line, open_.line)
+        multiline = close.line != open_.line
+        if not spreads:
+            return ir.DictE(keys, values, comments, multiline, open_.line)
+        for _, (lead, trail) in sorted(comments.items()):
+            for c in lead + ([trail] if trail else []):
+                self.pending.append((open_.line, c))
+        parts: list = []
+        start = 0
+        for at, value in spreads:
+            if at > start:
+                parts.append(ir.DictE(keys[start:at], values[start:at], None, multiline,
+                                      open_.line))
+            parts.append(value)
+            start = at
+        if start < len(keys):
+            parts.append(ir.DictE(keys[start:], values[start:], None, multiline, open_.line))
+        return ir.Call(ir.Name("merge"), parts, line=open_.line)
 
     # ------------------------------------------------------------ statement helpers
     def at_line_end(self) -> bool:
@@ -1318,8 +1341,9 @@ class Parser:
             value = self.expr()
             if self.at_line_end():
                 return value, []
-        except ir.Unconvertible:
-            pass
+        except ir.Unconvertible as exc:
+            if exc.definite:
+                raise
         self.restore(state)
         return None, self.rest_tokens()
 
@@ -1402,8 +1426,9 @@ class Parser:
                         stmt = ir.Simple("expr", t.line, self.toks[self.i - 1].line,
                                          value=value, indent=t.indent)
                         return self.end_statement(stmt)
-            except ir.Unconvertible:
-                pass
+            except ir.Unconvertible as exc:
+                if exc.definite:
+                    raise
             self.restore(state)
         # NAME(params) { ... } ------------------------------------------------------
         if t.kind == "WORD" and self.peek(1).text == "(":

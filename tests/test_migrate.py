@@ -1,0 +1,391 @@
+"""`aether migrate`: golden before/after pairs per rule, never-worse, reports, CLI, file safety.
+
+Golden pairs live in tests/migrate_golden/<rule id>-<name>/ (written for this project, not
+taken from the corpus). After a deliberate change, regenerate the `after` files with
+``AETHER_UPDATE_MIGRATE_GOLDEN=1 pytest tests/test_migrate.py -k golden`` and review the
+diff like any other code change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aether.checker import check_text
+from aether.cli.main import cli
+from aether.codes import Status
+from aether.migrate import RULES, RuleSelection, migrate_file, migrate_text
+from aether.migrate.engine import MigrateOptions
+from aether.migrate.report import to_json, write_markdown
+from aether.migrate.tokens import count_comments
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "migrate_golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
+UPDATE = bool(os.environ.get("AETHER_UPDATE_MIGRATE_GOLDEN"))
+
+LEGACY = ('# flow\n'
+          'intent: "Tidy the queue"\n'
+          'define limit as 3\n'
+          'if limit > 2\n'
+          '    log("big")\n'
+          'end\n')
+CANONICAL = 'goal: "demo"\n\nif true:\n    log("hi")  # note\n'
+
+
+def parse_errors(text: str) -> list:
+    return [f for f in check_text(text, "x.aether").findings if f.status == Status.PARSE_ERROR]
+
+
+def run(*args, cwd=None, input=None):
+    env = dict(os.environ, NO_COLOR="1")
+    return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, input=input)
+
+
+# ---------------------------------------------------------------- golden pairs
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case):
+    folder = GOLDEN / case
+    before = (folder / "before.aether").read_text(encoding="utf-8")
+    out = migrate_text(before, "before.aether")
+    assert out.state == "transformed", out.reason
+    rule_id = case.split("-")[0]
+    assert rule_id in out.rules
+    if UPDATE:
+        (folder / "after.aether").write_text(out.text, encoding="utf-8", newline="")
+    expected = (folder / "after.aether").read_text(encoding="utf-8")
+    assert out.text == expected
+    assert not parse_errors(out.text)
+    assert migrate_text(out.text, "after.aether").state == "unchanged"
+    assert count_comments(before) == count_comments(out.text)
+
+
+def test_every_rule_has_a_golden_pair():
+    have = {c.split("-")[0]: c for c in CASES}
+    for r in RULES.values():
+        assert have.get(r.id) == f"{r.id}-{r.name}", f"no golden pair for {r.id} {r.name}"
+
+
+def test_rule_docs_mention_every_rule():
+    doc = (ROOT / "docs" / "migrate.md").read_text(encoding="utf-8")
+    for r in RULES.values():
+        assert f"{r.id}" in doc and r.name in doc
+
+
+# ---------------------------------------------------------------- the engine
+
+def test_canonical_file_is_untouched():
+    out = migrate_text(CANONICAL)
+    assert out.state == "unchanged" and out.text is None and not out.rules
+
+
+def test_whitespace_only_file():
+    out = migrate_text('goal: "x"   \nlog("y")\t\n')
+    assert out.state == "transformed"
+    assert out.text == 'goal: "x"\nlog("y")\n'
+    assert set(out.rules) == {"M027"}
+
+
+def test_second_run_is_empty():
+    first = migrate_text(LEGACY)
+    assert first.state == "transformed"
+    assert migrate_text(first.text).state == "unchanged"
+
+
+def test_untouched_lines_survive_byte_for_byte():
+    text = '# keep   me  exactly\nx:    1   # odd   spacing\nintent: "y"\nlog( x )\n'
+    out = migrate_text(text)
+    assert out.state == "transformed"
+    lines = out.text.split("\n")
+    assert lines[0] == "# keep   me  exactly"
+    assert lines[1] == "x:    1   # odd   spacing"
+    assert lines[3] == "log( x )"
+
+
+def test_unconvertible_is_left_with_line_and_reason():
+    text = 'goal: "x"\nlet xs = [1]\nlet ys = [...xs, 2]\n'
+    out = migrate_text(text)
+    assert out.state == "failed"
+    assert out.line == 3
+    assert "spread" in out.reason
+    assert out.text is None
+
+
+def test_never_worse_rejects_a_new_validation_finding(monkeypatch):
+    import aether.migrate.convert as conv
+
+    real = conv.convert
+
+    def sabotage(text, brace=None, name=None):
+        got = real(text, brace, name)
+        got.text = got.text.replace('log("big")', 'lgo("big")')
+        return got
+
+    monkeypatch.setattr(conv, "convert", sabotage)
+    text = 'goal: "x"\nlog("visible")\nintent: "y"\nlog("big")\n'
+    out = migrate_text(text)
+    assert out.state == "failed"
+    assert out.line == 4 and "AE301" in out.reason
+
+
+def test_never_worse_rejects_a_parse_error(monkeypatch):
+    import aether.migrate.convert as conv
+
+    real = conv.convert
+
+    def broken(text, brace=None, name=None):
+        got = real(text, brace, name)
+        got.text += "x: (\n"
+        got.origins.append(1)
+        return got
+
+    monkeypatch.setattr(conv, "convert", broken)
+    out = migrate_text(LEGACY)
+    assert out.state == "failed" and "would not parse" in out.reason
+
+
+def test_newly_visible_findings_are_counted_not_blocking():
+    # the whole file was brace dialect: the checker could read none of it before
+    text = 'plugin p {\n  description: "d"\n  on_run {\n    frobnicate(1)\n  }\n}\n'
+    out = migrate_text(text)
+    assert out.state == "transformed"
+    assert out.newly_visible >= 1
+    assert out.before["validation_findings"] == 0
+
+
+def test_selection_blocks_a_file_that_needs_more():
+    sel = RuleSelection.make(["M001"])
+    assert migrate_text('intent: "x"\n', selection=sel).state == "transformed"
+    out = migrate_text(LEGACY, selection=sel)
+    assert out.state == "failed"
+    assert "not selected" in out.reason and "M008" in out.reason
+    ignored = migrate_text(LEGACY, selection=RuleSelection.make(None, ["define-as"]))
+    assert ignored.state == "failed"
+
+
+def test_selection_accepts_ids_prefixes_and_names():
+    sel = RuleSelection.make(["M00", "goal-quote"], ["M005"])
+    assert sel.allows("M001") and sel.allows("M003") and not sel.allows("M005")
+    assert not sel.allows("M012")
+    with pytest.raises(KeyError):
+        RuleSelection.make(["no-such-rule"])
+
+
+def test_goal_from_description_is_marked_for_review():
+    out = migrate_text('plugin "p":\n  description: "Check the queue"\n')
+    assert out.state == "transformed"
+    assert out.text.splitlines()[0] == 'goal: "Check the queue"'
+    assert any("review" in m or "check" in m for _, m in out.review)
+
+
+def test_fingerprint_remap_follows_moved_findings():
+    # a visible finding below a goal whose attributes become a meta block (lines move)
+    text = 'goal: tidy the queue priority: high\nx: 1\nunknown_fn(x)\n'
+    before = check_text(text, "f.aether")
+    out = migrate_text(text, "f.aether")
+    assert out.state == "transformed"
+    after = check_text(out.text, "f.aether")
+    old = next(f for f in before.findings if f.rule == "AE301")
+    new = next(f for f in after.findings if f.rule == "AE301")
+    assert old.line != new.line
+    assert out.legacy_fingerprint_remap[old.legacy_fingerprint] == new.legacy_fingerprint
+    # the default fingerprint has no line in it: it survives as it is
+    assert old.fingerprint == new.fingerprint
+    assert old.fingerprint not in out.fingerprint_remap
+    legacy_fp = next(f.fingerprint for f in before.findings if f.rule == "AE203")
+    assert legacy_fp in out.resolved
+
+
+def test_report_json_and_markdown(tmp_path):
+    a = tmp_path / "a.aether"
+    a.write_text(LEGACY)
+    b = tmp_path / "b.aether"
+    b.write_text('goal: "x"\nlet ys = [...xs]\n')
+    c = tmp_path / "c.aether"
+    c.write_text(CANONICAL)
+    outs = [migrate_file(str(p), p.name) for p in (a, b, c)]
+    data = to_json(outs, applied=False)
+    assert data["summary"]["transformed"] == 1 and data["summary"]["failed"] == 1
+    assert data["summary"]["unchanged"] == 1
+    by = {f["path"]: f for f in data["files"]}
+    assert by["b.aether"]["reason"] and by["b.aether"]["line"] == 2
+    assert {r["id"] for r in by["a.aether"]["rules"]} >= {"M001", "M008", "M005"}
+    assert "fingerprint_remap" in data and "legacy_fingerprint_remap" in data
+    json.dumps(data)
+    import io
+
+    buf = io.StringIO()
+    write_markdown(outs, buf, applied=False)
+    md = buf.getvalue()
+    assert "## Failed (left untouched)" in md and "b.aether" in md and "spread" in md
+    assert "## Transformed" in md and "M001" in md
+
+
+# ---------------------------------------------------------------- files
+
+def test_apply_keeps_crlf_bom_and_mode(tmp_path):
+    p = tmp_path / "w.aether"
+    p.write_bytes(b"\xef\xbb\xbf" + LEGACY.replace("\n", "\r\n").encode())
+    os.chmod(p, 0o640)
+    out = migrate_file(str(p), "w.aether", MigrateOptions(apply=True))
+    assert out.state == "transformed" and out.written
+    data = p.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o640
+    assert migrate_file(str(p), "w.aether").state == "unchanged"
+
+
+def test_read_only_file_is_reported_and_others_continue(tmp_path):
+    ro = tmp_path / "a_ro.aether"
+    ro.write_text(LEGACY)
+    os.chmod(ro, 0o444)
+    rw = tmp_path / "b_rw.aether"
+    rw.write_text(LEGACY)
+    r = run("migrate", "--apply", str(tmp_path))
+    assert r.returncode == 26, r.stderr
+    assert "read-only" in r.stderr
+    assert ro.read_text() == LEGACY
+    assert rw.read_text() != LEGACY and not parse_errors(rw.read_text())
+
+
+@pytest.mark.parametrize("content,needle", [
+    (b"\x00\x01binary", "binary"),
+    (b'goal: "caf\xe9"\n', "UTF-8"),
+])
+def test_bad_input_is_skipped_with_a_message(tmp_path, content, needle):
+    p = tmp_path / "bad.aether"
+    p.write_bytes(content)
+    r = run("migrate", str(p))
+    assert r.returncode == 26
+    assert needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_path_and_directory(tmp_path):
+    r = run("migrate", str(tmp_path / "nope.aether"))
+    assert r.returncode == 26 and "no such file" in r.stderr
+    (tmp_path / "d").mkdir()
+    r = run("migrate", str(tmp_path / "d"))
+    assert r.returncode == 0 and "no .aether files" in r.stderr
+
+
+def test_dry_run_diff_applies_with_patch(tmp_path):
+    work = tmp_path / "w"
+    (work / "sub").mkdir(parents=True)
+    (work / "a.aether").write_text(LEGACY)
+    (work / "sub" / "b.aether").write_bytes(LEGACY.replace("\n", "\r\n").encode())
+    (work / "c.aether").write_text(CANONICAL)
+    copy = tmp_path / "copy"
+    shutil.copytree(work, copy)
+    r = subprocess.run([sys.executable, "-m", "aether", "migrate", "."], cwd=work,
+                       capture_output=True)  # bytes: CRLF lines must reach patch intact
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(b"--- a.aether\n+++ a.aether\n")
+    assert b"would migrate" in r.stderr
+    if shutil.which("patch"):
+        p = subprocess.run(["patch", "-p0", "--binary"], input=r.stdout,
+                           cwd=copy, capture_output=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    applied = run("migrate", "--apply", ".", cwd=work)
+    assert applied.returncode == 0 and applied.stdout == ""
+    for name in ("a.aether", "sub/b.aether", "c.aether"):
+        if shutil.which("patch"):
+            assert (copy / name).read_bytes() == (work / name).read_bytes()
+    assert (work / "c.aether").read_text() == CANONICAL
+    again = run("migrate", ".", cwd=work)
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_check_and_failure_exit_codes(tmp_path):
+    (tmp_path / "a.aether").write_text(LEGACY)
+    assert run("migrate", "--check", str(tmp_path)).returncode == 1
+    (tmp_path / "a.aether").write_text(CANONICAL)
+    assert run("migrate", "--check", str(tmp_path)).returncode == 0
+    (tmp_path / "b.aether").write_text('goal: "x"\nlet ys = [...xs]\n')
+    r = run("migrate", str(tmp_path))
+    assert r.returncode == 20
+    assert "b.aether:2" in r.stderr and "spread" in r.stderr
+
+
+def test_cli_reports_and_rule_listing(tmp_path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    if True:
+        Path("x.aether").write_text(LEGACY)
+        res = runner.invoke(cli, ["migrate", "x.aether", "--report", "r.md", "--json", "r.json",
+                                  "-q"])
+        assert res.exit_code == 0, res.output
+        assert "# Migration report" in Path("r.md").read_text()
+        data = json.loads(Path("r.json").read_text())
+        assert data["files"][0]["state"] == "transformed"
+        res = runner.invoke(cli, ["migrate", "--list-rules"])
+        assert res.exit_code == 0 and "M001" in res.output and "intent-to-goal" in res.output
+        res = runner.invoke(cli, ["migrate", "--select", "nonsense", "x.aether"])
+        assert res.exit_code == 2
+
+
+def test_jobs_give_the_same_outcomes(tmp_path):
+    from aether.migrate.run import migrate_files
+
+    files = []
+    for i in range(8):
+        p = tmp_path / f"f{i}.aether"
+        p.write_text(LEGACY if i % 2 else CANONICAL)
+        files.append((str(p), p.name))
+    one = migrate_files(files, MigrateOptions(), 1)
+    two = migrate_files(files, MigrateOptions(), 2)
+    assert [(o.path, o.state, o.diff) for o in one] == [(o.path, o.state, o.diff) for o in two]
+
+
+def _tree(folder: Path, n: int) -> None:
+    folder.mkdir()
+    body = LEGACY + "".join(f'if x{i} > 1\n    log("{i}")\nend\n' for i in range(150))
+    for i in range(n):
+        (folder / f"f{i:04d}.aether").write_text(body)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_interrupted_apply_leaves_each_file_old_or_new(tmp_path, sig):
+    work = tmp_path / "w"
+    _tree(work, 120)
+    original = (work / "f0000.aether").read_bytes()
+    expected = migrate_text(original.decode()).text.encode()
+    env = dict(os.environ, NO_COLOR="1")
+    proc = subprocess.Popen([sys.executable, "-m", "aether", "migrate", "--apply", "-q",
+                             str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env)
+    # wait until the run is under way (some files rewritten), then interrupt it
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        done = sum(1 for p in work.glob("*.aether") if p.read_bytes() != original)
+        if done >= 3 or proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    stderr = proc.stderr.read().decode()
+    if sig == signal.SIGINT and proc.returncode not in (0,):
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
+    states = {"old": 0, "new": 0}
+    for p in sorted(work.glob("*.aether")):
+        data = p.read_bytes()
+        assert data in (original, expected), p.name
+        states["old" if data == original else "new"] += 1
+    assert states["new"] >= 1
+    # a second run finishes the job
+    r = run("migrate", "--apply", "-q", str(work))
+    assert r.returncode == 0
+    assert all(p.read_bytes() == expected for p in work.glob("*.aether"))
