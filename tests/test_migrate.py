@@ -351,7 +351,7 @@ def test_jobs_give_the_same_outcomes(tmp_path):
 
 def _tree(folder: Path, n: int) -> None:
     folder.mkdir()
-    body = LEGACY + "".join(f'if x{i} > 1\n    log("{i}")\nend\n' for i in range(150))
+    body = LEGACY + "".join(f'if x{i} > 1\n    log("{i}")\nend\n' for i in range(90))
     for i in range(n):
         (folder / f"f{i:04d}.aether").write_text(body)
 
@@ -359,7 +359,7 @@ def _tree(folder: Path, n: int) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_interrupted_apply_leaves_each_file_old_or_new(tmp_path, sig):
     work = tmp_path / "w"
-    _tree(work, 120)
+    _tree(work, 60)
     original = (work / "f0000.aether").read_bytes()
     expected = migrate_text(original.decode()).text.encode()
     env = dict(os.environ, NO_COLOR="1")

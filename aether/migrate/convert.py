@@ -691,12 +691,21 @@ class Converter:
             ctx.hit("M011", s.first)
             return f"agent({'true' if value.id == 'on' else 'false'})"
         if s.kind == "bindblock":
-            # `behavior: x` + indented attributes: a section holding the name and them
+            # `behavior: x` + indented attributes: the binding stays; the attributes become
+            # a section named after its value (the section is made from the attribute lines)
             ctx.hit("M016", s.first)
-            label = expr_source(value) if value is not None else _tokens_text(ctx, s.tokens)
-            inner = Row(depth + 1, f"name: {_quote(label)}", s.first)
-            head = Row(depth, f"{name}:" + self.trailing(s.trailing, s.first), s.first)
-            return [head, inner] + self.block(s.body, depth + 1, name)
+            plain = ir.Simple("bind", s.first, s.first, target=s.target, value=s.value,
+                              tokens=s.tokens, value_tokens=s.value_tokens)
+            plain.trailing = s.trailing
+            plain.op = s.op
+            head = self.simple(plain, depth, section, False)
+            label = value.id if isinstance(value, ir.Name) and _NAME_RE.match(value.id) and \
+                value.id not in KEYWORDS_12 else f"{name}_details"
+            origin = next((x.first for x in s.body if not isinstance(x, ir.Comment)),
+                          s.body[0].first)
+            ctx.bound.add(label)
+            return head + [Row(depth, f"{label}:", origin)] + self.block(s.body, depth + 1,
+                                                                          label)
         if value is None or _has_bad_names(value):
             toks = s.tokens or s.value_tokens or []
             if toks and toks[0].kind == "WORD" and toks[0].text in ("remember", "recall",
@@ -1416,6 +1425,19 @@ class Converter:
         while name in ctx.fn_names or (data and name in ctx.bound):
             name = f"{base}_{n}"
             n += 1
+        if data and first in ("remember", "store") and len(words) > 1:
+            # `remember x as "tag" { key: value ... }`: the entries become its details
+            pre: list = []
+            call = self.command_call(list(words), pre)
+            value = self.block_value(b.body, pre)
+            if call is not None and value is not None and not any(
+                    k == "details" for k, *_ in call.kwargs):
+                ctx.hit("M010", b.first)
+                call = ir.Call(call.func, call.args, list(call.kwargs) + [("details", value)],
+                               line=b.first)
+                return self.block(pre, depth, section, in_fn) + [
+                    Row(depth, "memory: " + self.p.expr(call) +
+                        self.trailing(b.trailing, b.first), b.first)] + self.closer(b, depth)
         if any(isinstance(x, ir.Simple) and x.kind == "strbind" for x in b.body):
             pre: list = []
             value = self.block_value(b.body, pre)

@@ -1367,7 +1367,8 @@ class Parser:
             if after.kind == "OP" and after.text in ("|", ">") and self.peek(3).kind in (
                     "NL", "COMMENT"):
                 return self.block_scalar()
-            if after.kind == "OP" and after.text == "{":
+            if after.kind == "OP" and after.text == "{" and \
+                    self.toks[self.i + 3].kind in ("NL", "COMMENT"):
                 # `name: { ... }`: a dict (commas or newlines between entries), else a block
                 self.next()
                 self.next()
