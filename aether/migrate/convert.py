@@ -593,6 +593,10 @@ class Converter:
             return False
         return [(t.kind, t.text) for t in src] == [(t.kind, t.text) for t in new]
 
+    def slash_comments(self, first: int, last: int) -> bool:
+        return any(t.kind == "COMMENT" and t.text.startswith("//") and first <= t.line <= last
+                   for t in self.ctx.toks)
+
     def rows_for(self, s: ir.Stmt, depth: float, text: str, trailing: Optional[str] = None,
                  first: Optional[int] = None, last: Optional[int] = None) -> list[Row]:
         """Rows for a statement printed as ``text``: the source lines when equal."""
@@ -638,6 +642,9 @@ class Converter:
             out = "return" + (" " + self.p.expr(value) if value is not None else "")
         elif kind in ("break", "continue"):
             out = kind
+        elif kind in ("dash", "dashmap") and section is None:
+            raise ir.Unconvertible("a `- item` outside any section has no Aether 1.2 form",
+                                   s.first)
         elif kind == "dash":
             out = self.dash(s, pre)
         elif kind == "dashmap":
@@ -1180,7 +1187,8 @@ class Converter:
     def header_rows(self, b: ir.Block, depth: float, text: str, upto_tokens: bool = True):
         """The header line: the source line when its tokens are the same as ``text``."""
         first, last = b.first, b.head_last
-        if b.style in ("colon",) and not b.synthetic and self.same_tokens(first, last, text):
+        if b.style in ("colon",) and not b.synthetic and not self.slash_comments(
+                first, last) and self.same_tokens(first, last, text):
             rows = []
             for number in range(first, last + 1):
                 line = self.ctx.src[number - 1]
@@ -1267,8 +1275,7 @@ class Converter:
                 name += "_"
             text = f"{self.p.name(name, b.first)}:"
             rows = self.header_rows(b, depth, text)
-            inner = b.name if b.name in _CONFIG_SECTIONS else (
-                section if section in _CONFIG_SECTIONS else None)
+            inner = section if section in _CONFIG_SECTIONS else b.name
             if b.style == "yamlflat":
                 ctx.hit("M027", b.first)
             return rows + self.body_rows(b.body, depth + 1, inner, in_fn, b.first) + \
@@ -1451,7 +1458,7 @@ class Converter:
         if data:
             ctx.bound.add(name)
             rows = [Row(depth, f"{name}:" + self.trailing(b.trailing, b.first), b.first)]
-            return rows + self.body_rows(b.body, depth + 1, None, in_fn, b.first) + \
+            return rows + self.body_rows(b.body, depth + 1, name, in_fn, b.first) + \
                 self.closer(b, depth)
         ctx.fn_names.add(name)
         plist = []

@@ -121,6 +121,8 @@ def tokenize(text: str) -> list[Tok]:
             kind = "NUM"
         elif kind == "NUMWORD":
             kind = "WORD"
+        if kind == "COMMENT":
+            value = value.rstrip()  # trailing whitespace is not part of the comment
         toks.append(Tok(kind, value, line, col, start, end, bol, indent))
         bol = False
         prev_end_ws = False
