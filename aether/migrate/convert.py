@@ -75,6 +75,19 @@ class _Ctx:
         self.counter = 0
         self.brace = False
         self.renamed: dict[str, str] = {}
+        self.by_line: dict[int, list[Tok]] = {}
+        for t in toks:
+            if t.kind not in ("NL", "EOF"):
+                self.by_line.setdefault(t.line, []).append(t)
+
+    def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
+        """Tokens of source lines first..last (comments only when asked)."""
+        out: list[Tok] = []
+        for n in range(first, last + 1):
+            for t in self.by_line.get(n, ()):
+                if comments or t.kind != "COMMENT":
+                    out.append(t)
+        return out
 
     def hit(self, rule: str, line: int) -> None:
         if rule not in self.rules or line < self.rules[rule]:
@@ -583,8 +596,7 @@ class Converter:
     # ------------------------------------------------------------ verbatim check
     def same_tokens(self, first: int, last: int, new_text: str, upto: Optional[int] = None):
         """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
-        src = [t for t in self.ctx.toks if first <= t.line <= last and t.kind not in (
-            "NL", "COMMENT", "EOF")]
+        src = self.ctx.tokens(first, last)
         if upto is not None:
             src = src[:upto]
         try:
@@ -594,8 +606,8 @@ class Converter:
         return [(t.kind, t.text) for t in src] == [(t.kind, t.text) for t in new]
 
     def slash_comments(self, first: int, last: int) -> bool:
-        return any(t.kind == "COMMENT" and t.text.startswith("//") and first <= t.line <= last
-                   for t in self.ctx.toks)
+        return any(t.kind == "COMMENT" and t.text.startswith("//")
+                   for t in self.ctx.tokens(first, last, comments=True))
 
     def rows_for(self, s: ir.Stmt, depth: float, text: str, trailing: Optional[str] = None,
                  first: Optional[int] = None, last: Optional[int] = None) -> list[Row]:
@@ -604,10 +616,7 @@ class Converter:
             return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
         first = s.first if first is None else first
         last = s.last if last is None else last
-        comment_lines = {t.line for t in self.ctx.toks if first <= t.line <= last
-                         and t.kind == "COMMENT" and t.text.startswith("#")}
-        slash = any(t.kind == "COMMENT" and t.text.startswith("//") and first <= t.line <= last
-                    for t in self.ctx.toks)
+        slash = self.slash_comments(first, last)
         if not slash and self.same_tokens(first, last, text):
             rows = []
             for number in range(first, last + 1):
@@ -616,7 +625,6 @@ class Converter:
                     continue
                 rows.append(Row(depth, line.rstrip(), s.first, number, number == first))
             return rows
-        del comment_lines
         return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
 
     # ------------------------------------------------------------ simple statements
@@ -841,8 +849,7 @@ class Converter:
             ctx.hit("M017", s.first)
             return "- " + _quote(text)
         if _has_bad_names(s.value) and not s.options:
-            toks = [t for t in ctx.toks if s.first <= t.line <= s.last and t.kind not in (
-                "NL", "COMMENT", "EOF")][1:]
+            toks = ctx.tokens(s.first, s.last)[1:]
             ctx.hit("M017", s.first)
             return "- " + _quote(_tokens_text(ctx, toks))
         parts = ["- " + self.p.expr(self.lower(s.value, pre))]
@@ -891,8 +898,7 @@ class Converter:
                     kind in (None, "list"):
                 kind = "list"
                 if st.value is None or _has_bad_names(st.value):
-                    toks = st.tokens or [t for t in ctx.toks if st.first <= t.line <= st.last
-                                         and t.kind not in ("NL", "COMMENT", "EOF")][1:]
+                    toks = st.tokens or ctx.tokens(st.first, st.last)[1:]
                     value = ir.Str(_quote(_tokens_text(ctx, toks)))
                 else:
                     value = self.lower(st.value, pre)

@@ -82,17 +82,40 @@ def _counts(result) -> dict[str, int]:
     return {"parse_errors": parse, "validation_findings": valid}
 
 
-def _invisible_lines(text: str) -> tuple[set[int], bool]:
-    """Lines the checker could not read (syntax errors, legacy lines); whole-file flag."""
-    from ..syntax import parse
-    from ..syntax.legacy import scan_legacy
+def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
+    """Lines the checker could not read before; and whether that was the whole file.
 
-    hits = scan_legacy(text)
-    whole = any(h.rule in ("AE209", "AE210") for h in hits)
-    lines = {h.line for h in hits}
-    for first, last in parse(text).masked:
-        lines.update(range(first, last + 1))
-    return lines, whole
+    Taken from the findings of the check before migration: each syntax or legacy error
+    hides its statement and the block indented under it (as the parser's error recovery
+    masks them); a brace- or YAML-dialect file, or one with so many errors that the
+    parser gave up, hides everything.
+    """
+    from ..codes import Status
+    from ..syntax.parser import MAX_ERRORS
+
+    errors = [f for f in before.findings if f.status == Status.PARSE_ERROR and f.line]
+    whole = any(f.rule in ("AE209", "AE210") for f in before.findings) or \
+        len(errors) >= MAX_ERRORS
+    lines = text.split("\n")
+    hidden: set[int] = set()
+    for f in errors:
+        start = f.line
+        if start in hidden or start > len(lines):
+            hidden.add(start)
+            continue
+        head = lines[start - 1]
+        indent = len(head) - len(head.lstrip(" \t"))
+        hidden.add(start)
+        n = start
+        while n < len(lines):
+            body = lines[n]
+            stripped = body.strip()
+            if stripped and not stripped.startswith("#") and \
+                    len(body) - len(body.lstrip(" \t")) <= indent:
+                break
+            n += 1
+            hidden.add(n)
+    return hidden, whole
 
 
 def _whitespace_only(text: str) -> str:
@@ -140,11 +163,14 @@ def migrate_text(text: str, path: str = "<text>",
 
 
 def _clean(text: str) -> bool:
-    """Whether ``text`` parses as Aether 1.2 with no legacy construct in it."""
+    """Whether ``text`` parses as Aether 1.2 with no legacy construct in it (the legacy
+    scan is cheap and goes first: a legacy file is not parsed here at all)."""
     from ..syntax import parse
     from ..syntax.legacy import scan_legacy
 
-    return not scan_legacy(text) and not parse(text).errors
+    if scan_legacy(text):
+        return False
+    return not parse(text).errors
 
 
 def _stem(path: str) -> Optional[str]:
@@ -192,7 +218,7 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         out.reason = (f"the converted text would not parse ({f.rule}: {f.message}, at line "
                       f"{f.line} of the result)")
         return out
-    hidden, whole = _invisible_lines(text)
+    hidden, whole = _invisible_lines(text, before)
     # The checker does not report unbound names in a file with syntax errors (they would
     # be noise), so before migration that check never ran on such a file.
     before_unbound_withheld = out.before["parse_errors"] > 0

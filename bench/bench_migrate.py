@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Benchmark `aether migrate` against `aether check`, and measure it on the real corpus.
+
+1. Throughput on a generated corpus (tools/gen_corpus.py when it exists, else the small
+   generator below: mostly Aether 1.2 files plus a share of legacy-dialect ones): a dry
+   run of `aether migrate` (no diff) against `aether check --no-cache`, both `-j 1`.
+   Target (issue 4): migration at least half the check throughput.
+2. The real corpus (../shared/corpus), per dialect family: files, how many migrate to
+   parse-clean Aether 1.2, how many are left and why (tools/migrate_corpus_report.py).
+
+    python bench/bench_migrate.py [--files 2000] [--legacy-share 0.2] [--corpus DIR]
+
+Figures, not assertions: nothing here fails a build. Generated files go to bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+AETHER = [sys.executable, "-m", "aether"]
+
+_CLEAN_BLOCKS = [
+    'summary: summarize(load_logs(tag="system"))\nif summary:\n    narrate("ok")\n',
+    'parallel:\n    a: summarize(load_logs(tag="a"))\n    b: summarize(load_logs(tag="b"))\n'
+    'await a, b\n',
+    'for item in [1, 2, 3]:\n    log(item)  # each\n',
+    'fn double(x):\n    return x * 2\nlog(double(4))\n',
+    'workflow:\n    steps:\n        - parse_input as parsed\n'
+    '        - generate_report(parsed) as report retry=2 timeout=30s\n',
+    'policy:\n    risk_budget: 0.1\n    request_timeout: "30s"\n',
+    'on_error:\n    - when: Timeout\n      do: escalate_to("ops")\n',
+]
+_LEGACY_BLOCKS = [
+    'if level > 2\n    suggest fix for "memory leaks"\n    remember("x") as "notes"\nend\n',
+    'when disk_full:\n    analyze root_cause\n    optimize for "space"\nend\n',
+    'define check_{i}()\n    learn from "system.log"\n    reflect on "today"\nend\n',
+    'plugin: tool_{i} run "fast"\nagent: on\nthink "about it"\n',
+    'count = count + 1  // legacy comment\nitems.total = count\n',
+    'recall tag: "notes"\nstore("digest", tag: "daily")\n',
+]
+
+
+def generate(folder: Path, n: int, legacy_share: float, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True)
+    for i in range(n):
+        legacy = rng.random() < legacy_share
+        parts = ['# generated workflow %d\n' % i]
+        parts.append('goal: speed up the nightly job priority: high\n' if legacy
+                     else 'goal: "speed up the nightly job"\n')
+        if legacy:
+            parts.append("level: 3\ncount: 0\nitems: {total: 0}\n")
+        while sum(p.count("\n") for p in parts) < 100:
+            pool = _LEGACY_BLOCKS if legacy and rng.random() < 0.5 else _CLEAN_BLOCKS
+            parts.append(rng.choice(pool).format(i=i))
+        sub = folder / f"d{i % 10}"
+        sub.mkdir(exist_ok=True)
+        (sub / f"w{i:05d}.aether").write_text("".join(parts), encoding="utf-8")
+
+
+def count_lines(folder: Path) -> tuple[int, int]:
+    files = lines = 0
+    for p in folder.rglob("*.aether"):
+        files += 1
+        lines += p.read_bytes().count(b"\n")
+    return files, lines
+
+
+def timed(cmd: list[str], runs: int = 3) -> float:
+    best = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dt = time.perf_counter() - t
+        best = dt if best is None else min(best, dt)
+    return best
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--legacy-share", type=float, default=0.2)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    args = ap.parse_args(argv)
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "aether")], check=True)
+    gen_tool = ROOT / "tools" / "gen_corpus.py"
+    if gen_tool.exists():
+        gen = OUT / f"corpus{args.files}"
+        source = "tools/gen_corpus.py"
+        if not gen.exists():
+            tmp = OUT / f".corpus{args.files}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            OUT.mkdir(parents=True, exist_ok=True)
+            subprocess.run([sys.executable, str(gen_tool), str(args.files), str(tmp)],
+                           check=True)
+            tmp.rename(gen)
+    else:
+        gen = OUT / f"migrate{args.files}_{int(args.legacy_share * 100)}"
+        source = f"bench generator, {args.legacy_share:.0%} legacy files"
+        if not gen.exists():
+            generate(gen, args.files, args.legacy_share)
+    n_files, n_lines = count_lines(gen)
+    print(f"generated corpus: {n_files} files, {n_lines} lines ({source})")
+
+    check = timed(AETHER + ["check", str(gen), "--no-cache", "-q", "--format", "json",
+                            "-j", "1"], args.runs)
+    migrate = timed(AETHER + ["migrate", str(gen), "--no-diff", "-q", "-j", "1"], args.runs)
+    migrate2 = timed(AETHER + ["migrate", str(gen), "--no-diff", "-q", "-j", "2"], args.runs)
+    print(f"check   -j 1: {check:6.2f} s  {n_lines / check:10,.0f} lines/s")
+    print(f"migrate -j 1: {migrate:6.2f} s  {n_lines / migrate:10,.0f} lines/s  "
+          f"({check / migrate:.2f}x of check; target >= 0.5x: "
+          f"{'met' if check / migrate >= 0.5 else 'NOT met'})")
+    print(f"migrate -j 2: {migrate2:6.2f} s  {n_lines / migrate2:10,.0f} lines/s "
+          f"(speed-up {migrate / migrate2:.2f}x)")
+
+    corpus = Path(args.corpus)
+    if (corpus / "MANIFEST.tsv").exists():
+        print("\nreal corpus (in memory, nothing written):")
+        subprocess.run([sys.executable, str(ROOT / "tools" / "migrate_corpus_report.py"),
+                        "--corpus", str(corpus)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
