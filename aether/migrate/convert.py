@@ -408,8 +408,37 @@ class Converter:
             inner = self.lower(e.value, pre, where)
             return ir.Paren(inner, e.line) if not isinstance(inner, ir.Name) else inner
         if isinstance(e, ir.Bin):
-            return ir.Bin(e.op, self.lower(e.left, pre, where), self.lower(e.right, pre, where),
-                          e.line)
+            left = self.lower(e.left, pre, where)
+            if e.op in ("and", "or"):
+                # the right operand may not run at all: only fn definitions (no effect)
+                # may be moved out of it
+                right_pre: list = []
+                right = self.lower(e.right, right_pre, where)
+                if any(not (isinstance(x, ir.Block) and x.kind == "fn") for x in right_pre):
+                    # keep the short circuit: t: left / if t (or not t): <right's prelude>,
+                    # t: right
+                    if where in ("while", "elif"):
+                        raise ir.Unconvertible(
+                            f"a comprehension or conditional expression in a `{where}` "
+                            "condition cannot be moved before it", e.line or None)
+                    ctx.hit("M021", e.line)
+                    name = ctx.temp("cond")
+                    ctx.bound.add(name)
+                    first = ir.Simple("bind", e.line, e.line, target=ir.Name(name), value=left)
+                    first.synthetic = True
+                    last = ir.Simple("bind", e.line, e.line, target=ir.Name(name), value=right)
+                    last.synthetic = True
+                    test: ir.Expr = ir.Name(name) if e.op == "and" else \
+                        ir.Unary("not", ir.Name(name))
+                    guard = ir.Block("if", e.line, test=test, body=right_pre + [last])
+                    guard.head_last = guard.last = e.line
+                    guard.synthetic = True
+                    pre.append(first)
+                    pre.append(guard)
+                    return ir.Name(name, e.line)
+                pre.extend(right_pre)
+                return ir.Bin(e.op, left, right, e.line)
+            return ir.Bin(e.op, left, self.lower(e.right, pre, where), e.line)
         if isinstance(e, ir.Unary):
             return ir.Unary(e.op, self.lower(e.operand, pre, where), e.line)
         if isinstance(e, ir.Member):
