@@ -107,6 +107,15 @@ def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> C
     return reduce
 
 
+def _with_end(tokens: Iterable[Tok]):
+    """``tokens`` followed by the ``$END`` token, placed just after the last one."""
+    line = column = 1
+    for tok in tokens:
+        yield tok
+        line, column = tok.end_line, tok.end_column
+    yield Tok("$END", "", -1, line, column, line, column)
+
+
 class Parser:
     """An LALR parser for the tables, building values with ``builder``'s methods."""
 
@@ -129,11 +138,12 @@ class Parser:
         """The start rule's value for ``tokens``. Raises UnexpectedToken."""
         states = self.states
         reducers = self.reducers
+        end_state = self.end
         state_stack = [self.start]
         value_stack: list = []
         push_state = state_stack.append
         push_value = value_stack.append
-        for tok in tokens:
+        for tok in _with_end(tokens):
             ttype = tok.type
             while True:
                 code = states[state_stack[-1]].get(ttype)
@@ -146,46 +156,18 @@ class Parser:
                 size, reducer, origin = reducers[~code]
                 if reducer is None:
                     state_stack[-1] = states[state_stack[-2]][origin]
-                    continue
-                if size:
-                    args = value_stack[-size:]
-                    del value_stack[-size:]
-                    del state_stack[-size:]
                 else:
-                    args = []
-                push_value(reducer(args))
-                push_state(states[state_stack[-1]][origin])
-        return self._finish(state_stack, value_stack, tok if value_stack else None)
-
-    def _finish(self, state_stack, value_stack, last):
-        states = self.states
-        reducers = self.reducers
-        line = last.end_line if last is not None else 1
-        column = last.end_column if last is not None else 1
-        end = Tok("$END", "", -1, line, column, line, column)
-        while True:
-            state = state_stack[-1]
-            code = states[state].get("$END")
-            if code is None:
-                raise UnexpectedToken(end, self.expected(state))
-            if code >= 0:  # pragma: no cover - LALR shifts $END only into the end state
-                return value_stack[-1]
-            size, reducer, origin = reducers[~code]
-            if reducer is None:
-                state_stack[-1] = states[state_stack[-2]][origin]
-                if state_stack[-1] == self.end:
+                    if size:
+                        args = value_stack[-size:]
+                        del value_stack[-size:]
+                        del state_stack[-size:]
+                    else:
+                        args = []
+                    push_value(reducer(args))
+                    push_state(states[state_stack[-1]][origin])
+                if state_stack[-1] == end_state:  # only reached by reducing at $END
                     return value_stack[-1]
-                continue
-            if size:
-                args = value_stack[-size:]
-                del value_stack[-size:]
-                del state_stack[-size:]
-            else:
-                args = []
-            value_stack.append(reducer(args))
-            state_stack.append(states[state_stack[-1]][origin])
-            if state_stack[-1] == self.end:
-                return value_stack[-1]
+        raise AssertionError("the token stream ended without $END")  # pragma: no cover
 
     def expected(self, state: int) -> set[str]:
         return {s for s in self.states[state] if s.isupper() or s == "$END"}
