@@ -300,6 +300,9 @@ def test_dry_run_diff_applies_with_patch(tmp_path):
         assert p.returncode == 0, p.stdout + p.stderr
     applied = run("migrate", "--apply", ".", cwd=work)
     assert applied.returncode == 0 and applied.stdout == ""
+    report = work / "migration_report.md"
+    assert report.exists() and "## Transformed" in report.read_text()
+    report.unlink()
     for name in ("a.aether", "sub/b.aether", "c.aether"):
         if shutil.which("patch"):
             assert (copy / name).read_bytes() == (work / name).read_bytes()

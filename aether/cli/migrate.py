@@ -35,7 +35,9 @@ def _rules_list(ctx, param, value):
                    "comma-separated). A file that needs another rule is left untouched.")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Never these rules.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), default=None,
-              help="Write a Markdown report (e.g. migration_report.md).")
+              help="Write a Markdown report here (default with --apply on several files: "
+                   "migration_report.md).")
+@click.option("--no-report", is_flag=True, help="Write no Markdown report.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None,
               help="Write the report as JSON, with the fingerprint remap.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
@@ -50,13 +52,14 @@ def _rules_list(ctx, param, value):
               callback=_rules_list, help="List the migration rules and exit.")
 @click.pass_context
 def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ignore=(),
-            report_file=None, json_file=None, jobs=1, exclude=(), config_file=None,
-            isolated=False, quiet=False):
+            report_file=None, no_report=False, json_file=None, jobs=1, exclude=(),
+            config_file=None, isolated=False, quiet=False):
     """Convert legacy-dialect .aether files to Aether 1.2 (directories are searched).
 
     A dry run by default: the diff goes to stdout (`patch -p0` applies it) and progress
     to stderr. A file that cannot be converted completely, or whose conversion would have
     more problems than before, is left untouched and reported with the line and reason.
+    With --apply on several files a migration_report.md is written (unless --no-report).
     """
     from ..cli.common import atomic_output, split_csv
     from ..config import ConfigError, load_config
@@ -108,7 +111,9 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
         err.write("aether migrate: interrupted; each file is either untouched or fully "
                   "migrated (run again to finish)\n")
         ctx.exit(130)
-    if report_file:
+    if report_file is None and apply_ and len(outcomes) > 1 and not no_report:
+        report_file = "migration_report.md"  # the reference tool's contract
+    if report_file and not no_report:
         with atomic_output(report_file) as fh:
             write_markdown(outcomes, fh, apply_)
     if json_file:
@@ -116,6 +121,8 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
             write_json(outcomes, fh, apply_)
     counts = {s: sum(1 for o in outcomes if o.state == s)
               for s in ("transformed", "unchanged", "skipped", "failed")}
+    if not quiet and report_file and not no_report:
+        err.write(f"report: {report_file}\n")
     if not quiet:
         if not outcomes:
             err.write("warning: no .aether files found\n")

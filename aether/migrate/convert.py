@@ -1200,7 +1200,7 @@ class Converter:
                     value = ir.Str(_quote(_tokens_text(ctx, value_toks)))
                 elif isinstance(value, ir.Name) and value.id.lstrip("$") not in ctx.bound \
                         and not value.id.startswith("$"):
-                    value = ir.Name(value.id, value.line)  # a name the file uses as data
+                    value = ir.Str(_quote(value.id))  # a word, as in commands
                 call = ir.Call(ir.Name(verb), [value])
         if tag_toks:
             if len(tag_toks) == 1 and tag_toks[0].kind == "STR":

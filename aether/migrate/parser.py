@@ -383,8 +383,17 @@ class Parser:
                 if name.kind != "WORD":
                     raise ir.Unconvertible(f"expected a name after '{t.text}'", name.line)
                 if t.text == "?.":
-                    value = ir.Call(ir.Name("get"), [value, ir.Str(f'"{name.text}"')],
-                                    line=t.line)
+                    # a?.b: `a.b` when a is not null, else null (a evaluated twice, so it
+                    # must be a plain name chain)
+                    probe = value
+                    while isinstance(probe, (ir.Member, ir.Index)):
+                        probe = probe.value
+                    if not isinstance(probe, ir.Name) or _has_call(value):
+                        raise ir.Unconvertible("optional chaining (`?.`) on a computed value "
+                                               "has no Aether 1.2 form", t.line)
+                    value = ir.Ternary(ir.Bin("!=", value, ir.Lit("null"), t.line),
+                                       ir.Member(value, name.text, t.line), ir.Lit("null"),
+                                       t.line)
                 else:
                     value = ir.Member(value, name.text, t.line)
             elif t.text == "(" and not self._newline_before(t):
@@ -1665,6 +1674,14 @@ class Parser:
             what = "`end`" if t.text == "end" else f"'{t.text}'"
             raise ir.Unconvertible(f"{what} closes no block", t.line)
         return body
+
+
+def _has_call(e) -> bool:
+    while isinstance(e, (ir.Member, ir.Index)):
+        if isinstance(e, ir.Index) and not isinstance(e.index, (ir.Name, ir.Str, ir.Num)):
+            return True
+        e = e.value
+    return isinstance(e, ir.Call)
 
 
 def _quote_text(text: str) -> str:

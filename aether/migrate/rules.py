@@ -56,8 +56,9 @@ _LIST = [
     MigrationRule("M017", "dash-items", "Numbered items (`1. x`) and YAML text items become "
                   "`- ...` entries."),
     MigrationRule("M018", "kwarg-colon", "Call arguments `tag: x` become `tag=x`.", ("AE214",)),
-    MigrationRule("M019", "js-expressions", "`&&` `||` `!` `===` `?.` `80%` `0x1F` `a..b` and "
-                  "`Math.floor`-style calls get their Aether 1.2 spelling."),
+    MigrationRule("M019", "js-expressions", "`&&` `||` `!` `===` `80%` `0x1F` `a..b` and "
+                  "`Math.floor`-style calls get their Aether 1.2 spelling; `a?.b` becomes a "
+                  "null check (see M021)."),
     MigrationRule("M020", "lambdas", "`x => expr` and `function (x) { }` become named `fn` "
                   "definitions placed before their use."),
     MigrationRule("M021", "conditional-expressions", "`c ? a : b` and `if c { a } else { b }` "
