@@ -254,7 +254,7 @@ def test_read_only_file_is_reported_and_others_continue(tmp_path):
     os.chmod(ro, 0o444)
     rw = tmp_path / "b_rw.aether"
     rw.write_text(LEGACY)
-    r = run("migrate", "--apply", str(tmp_path))
+    r = run("migrate", "--apply", "--no-report", str(tmp_path))
     assert r.returncode == 26, r.stderr
     assert "read-only" in r.stderr
     assert ro.read_text() == LEGACY
@@ -367,7 +367,7 @@ def test_interrupted_apply_leaves_each_file_old_or_new(tmp_path, sig):
     expected = migrate_text(original.decode()).text.encode()
     env = dict(os.environ, NO_COLOR="1")
     proc = subprocess.Popen([sys.executable, "-m", "aether", "migrate", "--apply", "-q",
-                             str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             "--no-report", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=env)
     # wait until the run is under way (some files rewritten), then interrupt it
     deadline = time.time() + 60
@@ -389,6 +389,6 @@ def test_interrupted_apply_leaves_each_file_old_or_new(tmp_path, sig):
         states["old" if data == original else "new"] += 1
     assert states["new"] >= 1
     # a second run finishes the job
-    r = run("migrate", "--apply", "-q", str(work))
+    r = run("migrate", "--apply", "-q", "--no-report", str(work))
     assert r.returncode == 0
     assert all(p.read_bytes() == expected for p in work.glob("*.aether"))
