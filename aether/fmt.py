@@ -1,4 +1,4 @@
-"""The canonical layout of Aether 1.2 (``aether fmt``): re-print a file's tokens, keep every comment.
+"""The canonical layout of Aether 1.2 (``aether fmt``): re-print the tokens, keep every comment.
 
 The formatter works on the token stream of :class:`aether.syntax.lexer.Scanner`, not on the
 AST, so nothing the parser drops (comments, line breaks inside brackets, number spelling)
@@ -25,7 +25,6 @@ caller leaves the file alone. A file that does not parse is not formatted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Optional
 

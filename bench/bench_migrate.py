@@ -16,7 +16,6 @@ Figures, not assertions: nothing here fails a build. Generated files go to bench
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import subprocess

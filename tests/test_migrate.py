@@ -367,8 +367,8 @@ def test_interrupted_apply_leaves_each_file_old_or_new(tmp_path, sig):
     expected = migrate_text(original.decode()).text.encode()
     env = dict(os.environ, NO_COLOR="1")
     proc = subprocess.Popen([sys.executable, "-m", "aether", "migrate", "--apply", "-q",
-                             "--no-report", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env)
+                             "--no-report", str(work)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
     # wait until the run is under way (some files rewritten), then interrupt it
     deadline = time.time() + 60
     while time.time() < deadline:

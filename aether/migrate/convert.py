@@ -623,11 +623,9 @@ class Converter:
         return "  " + text
 
     # ------------------------------------------------------------ verbatim check
-    def same_tokens(self, first: int, last: int, new_text: str, upto: Optional[int] = None):
+    def same_tokens(self, first: int, last: int, new_text: str) -> bool:
         """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
         src = self.ctx.tokens(first, last)
-        if upto is not None:
-            src = src[:upto]
         try:
             new = [t for t in tokenize(new_text) if t.kind not in ("NL", "COMMENT", "EOF")]
         except LexError:
@@ -769,10 +767,6 @@ class Converter:
                 ctx.hit("M016", s.first)
             return f"{name}: {self.p.expr(lit)}"
         low = self.lower(value, pre)
-        if name == "memory" and not isinstance(low, ir.Call):
-            pass
-        if name != target.lstrip("$") or target.startswith("$"):
-            pass
         ctx.bound.add(name)
         return f"{name}: {self.p.expr(low)}"
 
@@ -1063,7 +1057,6 @@ class Converter:
 
     def command_args(self, rest: list[Tok], pre: list):
         """Arguments of a command (see command_call); (None, None) when unreadable."""
-        ctx = self.ctx
         if not rest:
             return [], []
         # drop one leading preposition (`learn from x`, `reflect on x`)
@@ -1143,7 +1136,7 @@ class Converter:
         return args, kwargs
 
     def memory_sugar(self, verb: str, rest: list[Tok], pre: list) -> Optional[ir.Call]:
-        """``remember X as T``, ``recall tag: T``, ``store X in memory as T``, ``recall X → $v``."""
+        """``remember X as T``, ``recall tag: T``, ``store X in memory as T`` as a call."""
         if verb not in ("remember", "recall", "store", "forget"):
             return None
         ctx = self.ctx
@@ -1219,7 +1212,7 @@ class Converter:
         return self.lower(call, pre)
 
     # ------------------------------------------------------------ compound statements
-    def header_rows(self, b: ir.Block, depth: float, text: str, upto_tokens: bool = True):
+    def header_rows(self, b: ir.Block, depth: float, text: str) -> list[Row]:
         """The header line: the source line when its tokens are the same as ``text``."""
         first, last = b.first, b.head_last
         if b.style in ("colon",) and not b.synthetic and not self.slash_comments(
@@ -1374,7 +1367,9 @@ class Converter:
         rows = self.header_rows(b, depth, "try:")
         rows += self.body_rows(b.body, depth + 1, section, in_fn, b.first)
         name = b.catch_name
-        text = "catch:" if not name else f"catch {self.p.name(self.fix_name(name, b.first), b.first)}:"
+        text = "catch:"
+        if name:
+            text = f"catch {self.p.name(self.fix_name(name, b.first), b.first)}:"
         if name:
             self.ctx.bound.add(name)
         line = b.catch_line or b.first
@@ -1927,8 +1922,6 @@ def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
             keep = False
     if not keep:
         mapping = {}
-    if any(r.verbatim is not None and r.first and r.depth and False for r in rows):
-        pass
     out: list[str] = []
     origins: list[int] = []
     last_src = 0

@@ -34,10 +34,6 @@ _LITERAL_WORDS = {"true": "true", "false": "false", "null": "null", "True": "tru
                   "False": "false", "None": "null", "undefined": "null", "nil": "null"}
 
 
-class _Backtrack(Exception):
-    pass
-
-
 class Parser:
     """Parser over the tokens of :func:`.tokens.tokenize` (see the module docstring)."""
 
@@ -201,27 +197,25 @@ class Parser:
         return ir.Comp(elt, target, it, cond, line)
 
     def _paren_params(self) -> list:
+        """``(a, b=default)``: [(name, default expr or None)]."""
         self.expect("(")
         self.depth += 1
         params = []
-        try:
-            while not self.at(")"):
-                if self.at("..."):
-                    raise ir.Unconvertible("rest parameters (`...args`) have no Aether 1.2 "
-                                           "form", self.peek().line)
-                t = self.next()
-                if t.kind != "WORD":
-                    raise ir.Unconvertible("not a parameter list", t.line)
-                default = None
-                if self.accept("="):
-                    default = self.expr()
-                params.append((t.text, default))
-                if not self.accept(","):
-                    break
-            self.depth -= 1
-            self.expect(")")
-        except BaseException:
-            raise
+        while not self.at(")"):
+            if self.at("..."):
+                raise ir.Unconvertible("rest parameters (`...args`) have no Aether 1.2 form",
+                                       self.peek().line)
+            t = self.next()
+            if t.kind != "WORD":
+                raise ir.Unconvertible("not a parameter list", t.line)
+            default = None
+            if self.accept("="):
+                default = self.expr()
+            params.append((t.text, default))
+            if not self.accept(","):
+                break
+        self.depth -= 1
+        self.expect(")")
         return params
 
     def _lambda_body(self, require_block: bool = False):
@@ -581,9 +575,8 @@ class Parser:
                                        name.line)
             value = ir.Member(value, name.text, sep.line)
         value = self._postfix(value)
-        if not isinstance(value, ir.Call) and not (isinstance(value, ir.Member) and False):
-            if not self._ends_in_call(value):
-                value = ir.Call(value, [], line=first.line)
+        if not isinstance(value, ir.Call) and not self._ends_in_call(value):
+            value = ir.Call(value, [], line=first.line)  # `call a/b.c` without arguments
         return value
 
     @staticmethod
@@ -1273,10 +1266,8 @@ class Parser:
             nxt = self._next_code()
             if nxt.kind != "EOF" and nxt.indent > dash.indent and not (
                     nxt.kind == "OP" and nxt.text == "-" and nxt.indent <= dash.indent):
-                holder = ir.Block("dashmap", dash.line, indent=dash.indent)
                 stmt.body = self.statements(header_indent=dash.indent, body_indent=nxt.indent)
                 stmt.last = max([stmt.last] + [s.last for s in stmt.body])
-                del holder
             return stmt
         # - when X  (reference-interpreter shorthand)
         if t.kind == "WORD" and t.text == "when" and self.peek(1).kind == "WORD":
