@@ -392,3 +392,28 @@ def test_interrupted_apply_leaves_each_file_old_or_new(tmp_path, sig):
     r = run("migrate", "--apply", "-q", "--no-report", str(work))
     assert r.returncode == 0
     assert all(p.read_bytes() == expected for p in work.glob("*.aether"))
+
+
+def test_remap_applies_to_suppression_lists_and_baselines(tmp_path):
+    from aether.migrate.remap import load_remap, remap_baseline, remap_suppression_text
+    from aether.migrate.report import to_json
+
+    src = tmp_path / "f.aether"
+    src.write_text('goal: tidy the queue priority: high\nx: 1\nunknown_fn(x)\n')
+    out = migrate_file(str(src), "f.aether")
+    report = to_json([out], applied=False)
+    remap = load_remap(report)
+    assert len(remap) >= 1
+    old, new = next(iter(out.legacy_fingerprint_remap.items()))
+    text = (f"# accepted for now\n{old}  owner=ops expires=2030-01-01  # legacy id\r\n"
+            "ffff0000ffff0000\n")
+    got, n = remap_suppression_text(text, remap)
+    assert n == 1
+    assert got == text.replace(old, new)
+    doc = {"files": [{"path": "f.aether", "findings": [
+        {"rule": "AE301", "fingerprint": "a" * 16, "legacy_fingerprint": old}]}]}
+    fixed, n = remap_baseline(doc, remap)
+    assert n == 1 and fixed["files"][0]["findings"][0]["legacy_fingerprint"] == new
+    assert doc["files"][0]["findings"][0]["legacy_fingerprint"] == old
+    with pytest.raises(ValueError):
+        load_remap({"files": []})
