@@ -75,6 +75,7 @@ class _Ctx:
         self.counter = 0
         self.brace = False
         self.renamed: dict[str, str] = {}
+        self.suffix: dict[str, int] = {}  # next free number for a handler name
         self.by_line: dict[int, list[Tok]] = {}
         for t in toks:
             if t.kind not in ("NL", "EOF"):
@@ -1458,10 +1459,11 @@ class Converter:
         else:
             name = _slug(_tokens_text(ctx, words))
         base = name
-        n = 2
+        n = ctx.suffix.get(base, 2)
         while name in ctx.fn_names or (data and name in ctx.bound):
             name = f"{base}_{n}"
             n += 1
+        ctx.suffix[base] = n
         if data and first in ("remember", "store") and len(words) > 1:
             # `remember x as "tag" { key: value ... }`: the entries become its details
             pre: list = []
