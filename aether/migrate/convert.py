@@ -713,15 +713,15 @@ class Converter:
         if target.startswith("$"):
             name = target.lstrip("$")
             ctx.hit("M012", s.first)
-        if target == "intent" and section is None or target == "intent" and depth == 0:
+        colon = s.op is None  # `name: value` (not `let name = value` / `define`)
+        if target == "intent" and colon and (section is None or depth == 0):
             ctx.hit("M001", s.first)
             name = "goal"
-        if name == "goal":
+        if name == "goal" and colon:
             return self.goal(s, pre, depth)
         if name in KEYWORDS_12 or name in ctx.renamed:
             name = self.fix_name(name, s.first)
         value = s.value
-        colon = s.op is None
         if value is not None and colon and _hyphenated(s.value_tokens):
             value = None  # `mode: read-write` is text
         if name in ("plugin", "meta") and section is None and colon and (
@@ -1793,10 +1793,12 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     stmts = Parser(toks, text).module()
     ctx.brace = brace if brace is not None else _is_brace(stmts)
     ctx.bound = _bound_names(stmts)
-    if "plugin" in _variable_names(stmts):
-        # `plugin: f()` reads as the legacy plugin command, so a variable of that name
-        # is renamed everywhere (the file does not use the command form)
-        ctx.renamed["plugin"] = "plugin_"
+    variables = _variable_names(stmts)
+    for special in ("plugin", "intent", "goal"):
+        # `plugin: f()`, `intent: x`, `goal: a + b` read as legacy constructs, so a
+        # variable with one of these names is renamed everywhere it is used as one
+        if special in variables:
+            ctx.renamed[special] = special + "_"
     stmts, imports = _hoist_imports(ctx, stmts)
     stmts, _ = _unwrap_plugins(ctx, stmts)
     conv = Converter(ctx)
