@@ -7,6 +7,7 @@ never-worse test). It has no side effects: it reads the file and returns a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -136,6 +137,15 @@ _WHOLE_FILE_LEGACY = {"AE209", "AE210"}
 _GOAL_LEGACY = {"AE201", "AE202", "AE203"}
 
 
+_CASCADES = {"AE301", "AE307"}
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _names_in(message: str) -> set[str]:
+    """Names quoted in a finding's message (``unknown function 'x'``)."""
+    return set(re.findall(r"'([A-Za-z_][\w.]*)'", message))
+
+
 def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
     """The stripped source lines that error recovery removed from the parse."""
     if not ranges:
@@ -167,11 +177,15 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
             findings.append(Finding(e.rule, e.message, e.line, e.column, e.end_line,
                                     e.end_column, e.hint))
         clean_parse = not result.errors
-        goal_masked = any(lines_text.startswith("goal", 0) for lines_text in
-                          _masked_lines(text, result.masked))
+        masked = _masked_lines(text, result.masked)
+        goal_masked = any(line.startswith("goal") for line in masked)
+        masked_text = "\n".join(masked)
         for f in validate(result.module, report_unbound=clean_parse and not legacy):
             if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue
+            if f.rule in _CASCADES and masked_text and _names_in(f.message) & set(
+                    _WORD.findall(masked_text)):
+                continue  # defined (fn, parallel task) in a statement recovery removed
             if not clean_parse and f.line in legacy_lines:
                 continue
             findings.append(f)

@@ -82,15 +82,32 @@ def cli(ctx: click.Context, check_file, emit_error_code, json_status):
 
 
 def main(argv=None) -> int:
-    """Console-script entry point; returns the exit status."""
+    """Console-script entry point; returns the exit status.
+
+    Runs click outside its standalone mode so that Ctrl-C exits 130 (click would print
+    "Aborted!" and exit 1) and so that nothing ever ends in a traceback.
+    """
     try:
-        return cli.main(args=argv, prog_name="aether", standalone_mode=True) or 0
-    except KeyboardInterrupt:
+        rv = cli.main(args=argv, prog_name="aether", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # usage errors and the like: exit 2
+        exc.show()
+        return exc.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
         sys.stderr.write("aether: interrupted\n")
         return 130
+    except BrokenPipeError:  # e.g. `aether check | head`
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         if os.environ.get("AETHER_DEBUG"):
             raise
         sys.stderr.write(f"aether: internal error: {type(exc).__name__}: {exc}\n"
                          "(this is a bug; AETHER_DEBUG=1 shows the details)\n")
         return 27
+    return rv if isinstance(rv, int) else 0

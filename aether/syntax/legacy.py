@@ -125,6 +125,7 @@ def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
         return []
     hits: list[LegacyHit] = []
     whole_file_seen: set[str] = set()
+    line, counted = 1, 0
     for m in _scanner(parses).finditer(text):
         kind = m.lastgroup
         rule, message = _RULES[kind]
@@ -133,7 +134,8 @@ def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
                 continue
             whole_file_seen.add(rule)
         start = m.start(kind)
-        line = text.count("\n", 0, start) + 1
+        line += text.count("\n", counted, start)  # incremental: linear in the text
+        counted = start
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", start)
         if line_end == -1:

@@ -68,6 +68,7 @@ class Scanner:
         self.indent_stack: list[int] = [0]
         self.logical_start: dict[int, int] = {}
         self.block_headers: list[int] = []
+        self.brackets: list[tuple[str, int, int]] = []
 
     def scan(self, text: str, keep_comments: bool = False) -> Iterator[Token]:
         """Yield the tokens of ``text`` (newlines already normalised to ``\\n``).
@@ -81,6 +82,7 @@ class Scanner:
         indents = self.indent_stack = [0]
         logical = self.logical_start = {}
         brackets: list[tuple[str, int, int]] = []
+        self.brackets = brackets
         line = 1
         line_start = 0
         at_bol = True  # at the start of a logical line, before its first token

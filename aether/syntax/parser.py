@@ -134,9 +134,16 @@ def _header_before(lines: list[str], line: int) -> Optional[tuple[int, str]]:
     return None
 
 
-def _translate(exc: UnexpectedToken, lines: list[str]) -> AetherSyntaxError:
+def _translate(exc: UnexpectedToken, lines: list[str],
+               open_brackets: list[tuple[str, int, int]] = ()) -> AetherSyntaxError:
     """A parser error in the user's terms: what was expected, what was found, where."""
     tok = exc.token
+    if open_brackets and open_brackets[-1][1] < tok.line:
+        # The statement ran on past its line inside a bracket: the bracket is the problem.
+        opener, oline, ocol = open_brackets[-1]
+        return AetherSyntaxError("AE102", f"'{opener}' opened at line {oline}, column {ocol} "
+                                 f"is not closed before line {tok.line}", oline, ocol,
+                                 recover_line=oline)
     expected = set(exc.expected)
     ttype = tok.type
     line = tok.line
@@ -288,7 +295,7 @@ def parse(text: str) -> ParseResult:
             if lines is None:
                 lines = text.split("\n")
             if isinstance(exc, UnexpectedToken):
-                err = _translate(exc, lines)
+                err = _translate(exc, lines, scanner.brackets)
             else:
                 err = exc
             key = (err.line, err.column, err.rule)
