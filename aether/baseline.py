@@ -17,7 +17,6 @@ under ``suppressed`` (``"by": "inline"``) and do not make a file fail.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Optional, Sequence

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from .codes import RULES, rule as lookup_rule
+from .codes import rule as lookup_rule
 from .diagnostics import FileResult, Finding
 from .fingerprint import assign_fingerprints, normalise_content
 from .source import DEFAULT_MAX_FILE_SIZE, read_source

@@ -98,13 +98,10 @@ def main() -> int:
 
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "aether")], check=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    gen = OUT / f"corpus{args.files}"
-    if not gen.exists():
-        tmp = OUT / f".corpus{args.files}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run([sys.executable, str(ROOT / "tools" / "gen_corpus.py"), str(args.files),
-                        str(tmp)], check=True)
-        tmp.rename(gen)
+    sys.path.insert(0, str(ROOT / "bench"))
+    from corpus import generated
+
+    gen = generated(args.files)
     n_files, n_lines = count_lines(gen)
     results: dict = {"files": n_files, "lines": n_lines}
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "

@@ -137,35 +137,11 @@ _GOOD = ['log("step {k}")', 'narrate("note {k}")', 'x_{k}: summarize("t{k}")']
 _BAD = ["unk_{k}(1)", "summarize(nobody_{k})", "stray words {k}"]
 
 
-def _own_corpus(folder: Path, n: int) -> None:
-    rng = random.Random(11)
-    for i in range(n):
-        lines = ['goal: "generated"', ""]
-        for b in range(rng.randint(3, 8)):
-            header = rng.choice(["if true:", "for i in [1, 2]:", f"fn f_{b}(a):", None])
-            body = [(rng.choice(_BAD) if rng.random() < 0.08 else rng.choice(_GOOD))
-                    .format(k=b * 10 + j) for j in range(rng.randint(2, 8))]
-            lines += ([header] + ["    " + s for s in body]) if header else body
-            lines.append("")
-        path = folder / f"d{i % 50:02d}" / f"flow_{i:05d}.aether"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(lines))
-
-
 def corpus(n: int) -> Path:
-    gen = OUT / f"corpus{n}"
-    if gen.exists():
-        return gen
-    tmp = OUT / f".corpus{n}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tool = ROOT / "tools" / "gen_corpus.py"
-    if tool.exists():
-        subprocess.run([sys.executable, str(tool), str(n), str(tmp)], check=True)
-    else:
-        tmp.mkdir(parents=True)
-        _own_corpus(tmp, n)
-    tmp.rename(gen)
-    return gen
+    sys.path.insert(0, str(ROOT / "bench"))
+    from corpus import generated
+
+    return generated(n)
 
 
 def bench_baseline(n: int, runs: int, jobs: int | None) -> dict:

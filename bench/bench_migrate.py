@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -95,15 +94,11 @@ def main(argv=None) -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "aether")], check=True)
     gen_tool = ROOT / "tools" / "gen_corpus.py"
     if gen_tool.exists():
-        gen = OUT / f"corpus{args.files}"
+        sys.path.insert(0, str(ROOT / "bench"))
+        from corpus import generated
+
+        gen = generated(args.files)
         source = "tools/gen_corpus.py"
-        if not gen.exists():
-            tmp = OUT / f".corpus{args.files}.tmp"
-            shutil.rmtree(tmp, ignore_errors=True)
-            OUT.mkdir(parents=True, exist_ok=True)
-            subprocess.run([sys.executable, str(gen_tool), str(args.files), str(tmp)],
-                           check=True)
-            tmp.rename(gen)
     else:
         gen = OUT / f"migrate{args.files}_{int(args.legacy_share * 100)}"
         source = f"bench generator, {args.legacy_share:.0%} legacy files"

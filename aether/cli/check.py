@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -180,14 +179,14 @@ def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
 
     cache = open_cache(options, config, not no_cache, cache_dir, len(files))
     n_jobs = jobs or config.jobs or default_jobs()
-    progress = None
-    if not quiet and err.isatty() and len(files) > 200:
-        def progress(done, total):
-            err.write(f"\rchecked {done}/{total} files")
-            if done == total:
-                err.write("\r\033[K")
-            err.flush()
-    results = check_files(files, options, n_jobs, cache, progress)
+    def progress(done, total):
+        err.write(f"\rchecked {done}/{total} files")
+        if done == total:
+            err.write("\r\033[K")
+        err.flush()
+
+    show = not quiet and err.isatty() and len(files) > 200
+    results = check_files(files, options, n_jobs, cache, progress if show else None)
     if cache is not None:
         cache.save()
     attach_sources(results, files, options.max_file_size)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .tables import DROP, KEEP, SPLICE, Tables
+from .tables import KEEP, SPLICE, Tables
 
 __all__ = ["Parser", "UnexpectedToken", "Tok"]
 

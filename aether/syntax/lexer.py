@@ -11,7 +11,7 @@ strings, unbalanced or too deeply nested brackets). Doing all of it in one
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from typing import Iterator
 
 from .errors import AetherSyntaxError
 from .lalr import Tok
@@ -70,7 +70,7 @@ class Scanner:
         self.block_headers: list[int] = []
         self.brackets: list[tuple[str, int, int]] = []
 
-    def scan(self, text: str, keep_comments: bool = False) -> Iterator[Token]:
+    def scan(self, text: str, keep_comments: bool = False) -> Iterator[Tok]:
         """Yield the tokens of ``text`` (newlines already normalised to ``\\n``).
 
         Raises AetherSyntaxError at the first lexical problem.
