@@ -58,18 +58,36 @@ class ResultCache:
             self.entries = {}
 
     def get(self, display: str, digest: str) -> Optional[FileResult]:
+        """The stored result for these exact bytes (``digest``), or None."""
         entry = self.entries.get(display)
         if not entry or entry[0] != digest:
             return None
+        return self._result(display, entry)
+
+    def get_by_stat(self, display: str, st: os.stat_result) -> Optional[FileResult]:
+        """The stored result when the file's size and mtime (ns) are those recorded with
+        its digest: the bytes are then the same without reading them, as git's index
+        assumes. Any change of either sends the caller back to :meth:`get`."""
+        entry = self.entries.get(display)
+        if not entry or len(entry) < 5 or entry[3] != st.st_mtime_ns or entry[4] != st.st_size:
+            return None
+        return self._result(display, entry)
+
+    @staticmethod
+    def _result(display: str, entry: list) -> Optional[FileResult]:
         try:
             return FileResult(display, [Finding.from_dict(f) for f in entry[1]],
                               [Finding.from_dict(f) for f in entry[2]], cached=True)
         except (TypeError, KeyError, IndexError):
             return None
 
-    def put(self, digest: str, result: FileResult) -> None:
-        self.entries[result.path] = [digest, [f.to_dict() for f in result.findings],
-                                     [f.to_dict() for f in result.suppressed]]
+    def put(self, digest: str, result: FileResult,
+            st: Optional[os.stat_result] = None) -> None:
+        entry = [digest, [f.to_dict() for f in result.findings],
+                 [f.to_dict() for f in result.suppressed]]
+        if st is not None:
+            entry += [st.st_mtime_ns, st.st_size]
+        self.entries[result.path] = entry
         self.dirty = True
 
     def save(self) -> None:

@@ -114,24 +114,39 @@ def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 
     are parsed, in ``jobs`` worker processes when there are enough of them.
     """
     items: list = []
-    for src in files:
+    stats_of: dict[int, os.stat_result] = {}
+    for i, src in enumerate(files):
+        if cache is not None:
+            try:
+                st = os.stat(src.path)
+            except OSError:
+                st = None
+            if st is not None:
+                hit = cache.get_by_stat(src.display, st)
+                if hit is not None:
+                    items.append(hit)
+                    continue
+                stats_of[i] = st
         read = read_source(src.path, options.max_file_size)
         if read.error is not None:
             items.append(FileResult(src.display, assign_fingerprints(
                 options.fingerprint_path(src.display), [read.error.with_(content="<io>")])))
         else:
             items.append((src.display, read.data))
-    return check_blobs(items, options, jobs, cache, progress, stats)
+    return check_blobs(items, options, jobs, cache, progress, stats, stats_of)
 
 
 def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
                 cache: Optional["ResultCache"] = None,
                 progress: Optional[Callable[[int, int], None]] = None,
-                stats: Optional[RunStats] = None) -> list[FileResult]:
+                stats: Optional[RunStats] = None,
+                file_stats: Optional[dict] = None) -> list[FileResult]:
     """Results for contents already in memory, in order.
 
     Each item is ``(display path, bytes)``, or a ready FileResult (e.g. a file that could
     not be read), passed through. Used for files read from disk and from git alike.
+    ``file_stats`` maps an item's index to its ``os.stat`` result, stored with the cache
+    entry so that an unchanged file is not even read next time.
     """
     stats = stats if stats is not None else RunStats()
     results: list[Optional[FileResult]] = [None] * len(items)
@@ -178,7 +193,7 @@ def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
         for index, _display, _data in todo:
             result = results[index]
             if result is not None and not any(f.rule == "AE999" for f in result.findings):
-                cache.put(digests[index], result)
+                cache.put(digests[index], result, (file_stats or {}).get(index))
     return [r for r in results if r is not None]
 
 

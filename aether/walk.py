@@ -98,22 +98,28 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
         except ValueError:
             return p.replace(os.sep, "/")
 
+    patterns = [p for p in exclude if p.strip()]
     for given in paths:
         absolute = os.path.abspath(given)
         if os.path.isdir(absolute):
             for dirpath, dirnames, filenames in os.walk(absolute):
+                # Paths are worked out once per folder, not per file: trees can be large.
+                dir_rel = rel_to_root(dirpath) if patterns else ""
+                dir_shown = display_path(dirpath, cwd)
+                prefix = "" if dir_shown == "." else dir_shown + "/"
+                rel_prefix = "" if dir_rel == "." else dir_rel + "/"
                 dirnames[:] = sorted(
                     d for d in dirnames
                     if d not in SKIP_DIRS and not d.startswith(".")
-                    and not is_excluded(rel_to_root(os.path.join(dirpath, d)), exclude))
+                    and not (patterns and is_excluded(rel_prefix + d, patterns)))
                 for name in sorted(filenames):
                     if not name.endswith(EXTENSION):
                         continue
                     full = os.path.join(dirpath, name)
-                    if full in seen or is_excluded(rel_to_root(full), exclude):
+                    if full in seen or (patterns and is_excluded(rel_prefix + name, patterns)):
                         continue
                     seen.add(full)
-                    yield SourceFile(full, display_path(full, cwd))
+                    yield SourceFile(full, prefix + name)
         else:
             if absolute in seen:
                 continue
