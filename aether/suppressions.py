@@ -20,8 +20,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+
+if TYPE_CHECKING:  # datetime is imported where used: `aether check` loads this module
+    from datetime import date
 
 from .codes import Status, category_of
 
@@ -109,6 +111,8 @@ def parse_text(text: str, file: str = "<suppressions>") -> list[Entry]:
                     raise SuppressionListError(
                         f"{file}:{number}: expires={value!r} is not a YYYY-MM-DD date")
                 try:
+                    from datetime import date
+
                     expires = date.fromisoformat(value)
                 except ValueError:
                     raise SuppressionListError(
