@@ -175,7 +175,7 @@ def _translate(exc: UnexpectedToken, lines: list[str],
         return AetherSyntaxError("AE214", "a keyword argument is written `name=value`, not "
                                  "`name: value`", line, column, line, end_col,
                                  hint="run `aether migrate` to convert this file to Aether 1.2")
-    if ttype in _KEYWORDS and "NAME" in expected:
+    if ttype in _KEYWORDS and "NAME" in expected and not (expected & (_EXPR_START - {"NAME"})):
         return AetherSyntaxError("AE107", f"'{tok.value}' is a reserved word and cannot be "
                                  "used as a name", line, column, line, end_col)
     if ttype == "$END":
