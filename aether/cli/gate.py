@@ -14,6 +14,23 @@ def _bad(message: str) -> None:
     raise SystemExit(2)
 
 
+def _remapped(ref_file, remap_file):
+    """The reference baseline with a migration's fingerprint remap applied."""
+    import json
+
+    from ..baseline import BaselineError, parse_baseline
+    from ..migrate.remap import load_remap, remap_baseline
+
+    try:
+        remap = load_remap(remap_file)
+        with open(ref_file, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"cannot apply remap {remap_file}: {exc}") from None
+    doc, _ = remap_baseline(doc, remap)
+    return parse_baseline(json.dumps(doc), ref_file)
+
+
 @click.command()
 @click.option("--new", "new_file", required=True, type=click.Path(dir_okay=False),
               help="The baseline of the change (e.g. the pull request).")
@@ -37,8 +54,11 @@ def _bad(message: str) -> None:
               help="Write the JSON result here instead of stdout.")
 @click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False), default=None,
               help="Also write a Markdown summary (for a PR comment) to this file.")
+@click.option("--remap", "remap_file", type=click.Path(dir_okay=False), default=None,
+              help="A migration report (`aether migrate --json FILE`): rename the reference "
+              "baseline's fingerprints old -> new first, so migrated findings are not new.")
 def gate(new_file, ref_file, abs_threshold, rel_threshold, codes, mode, suppression_files,
-         no_suppressions, output_file, markdown_file):
+         no_suppressions, output_file, markdown_file, remap_file=None):
     """Compare two baselines. Exit 0 pass, 1 regression, 2 usage or input error."""
     import gc
 
@@ -56,6 +76,8 @@ def gate(new_file, ref_file, abs_threshold, rel_threshold, codes, mode, suppress
     try:
         new = load_baseline(new_file)
         ref = load_baseline(ref_file)
+        if remap_file is not None:
+            ref = _remapped(ref_file, remap_file)
     except BaselineError as exc:
         _bad(str(exc))
     slist = None

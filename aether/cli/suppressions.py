@@ -1,4 +1,4 @@
-"""`aether suppressions list|prune`: inspect and clean the suppression list files."""
+"""`aether suppressions list|prune|remap`: inspect, clean and migrate the suppression lists."""
 
 from __future__ import annotations
 
@@ -128,3 +128,38 @@ def prune(paths, suppression_files, dry_run):
     click.echo(f"{dropped} of {total} entries {'would be ' if dry_run else ''}dropped",
                err=True)
     sys.exit(0)
+
+
+@suppressions.command()
+@click.argument("report", type=click.Path(dir_okay=False, exists=True))
+@_FILES_OPTION
+@click.option("--dry-run", is_flag=True, help="Show the renames; change nothing.")
+def remap(report, suppression_files, dry_run):
+    """Rename fingerprints after a migration, from its report (`aether migrate --json`).
+
+    Only the fingerprint word of a matching line changes; everything else is kept.
+    """
+    from ..fileio import WriteError, encode_like, write_atomic
+    from ..migrate.remap import load_remap, remap_suppression_text
+
+    config, slist = _load(suppression_files, ".")
+    try:
+        mapping = load_remap(report)
+    except (OSError, ValueError) as exc:
+        _bad(f"cannot read migration report {report}: {exc}")
+    changed = 0
+    for path in slist.files:
+        try:
+            with open(path, "rb") as fh:
+                original = fh.read()
+            text = original.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+            new_text, n = remap_suppression_text(text, mapping)
+            changed += n
+            if n and not dry_run:
+                write_atomic(path, encode_like(original, new_text), expect=original)
+        except (OSError, UnicodeDecodeError, WriteError) as exc:
+            _bad(f"cannot rewrite {path}: {exc}")
+        if n:
+            click.echo(f"{path}: {n} fingerprint{'s' if n != 1 else ''} "
+                       f"{'would be ' if dry_run else ''}renamed")
+    click.echo(f"{changed} entr{'ies' if changed != 1 else 'y'} renamed", err=True)

@@ -170,7 +170,25 @@ def _clean(text: str) -> bool:
 
     if scan_legacy(text):
         return False
-    return not parse(text).errors
+    result = parse(text)
+    return not result.errors and not _has_legacy_assignment(result.module.body)
+
+
+def _has_legacy_assignment(body) -> bool:
+    """Whether a ``name = value`` (AE204) stands outside meta/policy/require/plugin_contract:
+    it parses, so only this walk tells such a file from canonical Aether 1.2."""
+    from .. import ast as A
+    from ..semantics.validator import CONFIG_SECTIONS
+
+    stack = list(body)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, A.Assign):
+            return True
+        if isinstance(s, A.Section) and s.name in CONFIG_SECTIONS:
+            continue
+        stack.extend(c for c in A.iter_children(s) if isinstance(c, A.Stmt))
+    return False
 
 
 def _stem(path: str) -> Optional[str]:
