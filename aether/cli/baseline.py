@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import atomic_output, split_csv
+from .common import atomic_output, project_options, split_csv
 
 
 def _bad(message: str) -> None:
@@ -30,14 +30,10 @@ def _bad(message: str) -> None:
 @click.option("--no-suppressions", is_flag=True, help="Apply no suppression list.")
 @click.option("--select", multiple=True, metavar="RULES", help="Only these rules.")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching GLOB when searching directories (adds to config).")
+@project_options
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Use this configuration file.")
-@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, select, ignore,
              exclude, jobs, no_cache, config_file, isolated, quiet):

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from .common import COLOR_CHOICES, atomic_output, use_color, split_csv
+from .common import COLOR_CHOICES, atomic_output, project_options, split_csv, use_color
 
 FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 
@@ -22,8 +22,7 @@ FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 @click.option("--select", multiple=True, metavar="RULES",
               help="Only these rules (ids, prefixes like AE3, or names; comma-separated).")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching GLOB when searching directories (adds to config).")
+@project_options
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
@@ -37,9 +36,6 @@ FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
               help="Also print AETHER_ERROR_CODE:<int> on stderr.")
 @click.option("--json-status", is_flag=True,
               help="Print one JSON status object per file on stdout (instead of the report).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Use this configuration file.")
-@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
 @click.option("--show-source/--no-show-source", default=True,
               help="Show source lines under findings (text format).")
 @click.option("--show-suppressed", is_flag=True, help="Also list suppressed findings.")

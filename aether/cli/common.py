@@ -10,6 +10,23 @@ from typing import Iterator, Optional, TextIO
 COLOR_CHOICES = ("auto", "always", "never")
 
 
+def project_options(func):
+    """``--exclude``, ``--config`` and ``--isolated``: how a command finds its files and
+    configuration (shared by every command that walks a tree)."""
+    import click
+
+    for option in reversed((
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="Skip files matching GLOB when searching directories "
+                     "(adds to config)."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     default=None, help="Use this configuration file."),
+        click.option("--isolated", is_flag=True, help="Ignore configuration files."),
+    )):
+        func = option(func)
+    return func
+
+
 def use_color(choice: str, is_terminal: bool) -> bool:
     """Colour for ``--color``: auto means a terminal, NO_COLOR unset and TERM not dumb."""
     if choice == "always":

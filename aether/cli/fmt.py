@@ -11,6 +11,8 @@ import sys
 
 import click
 
+from .common import project_options
+
 _PRECEDENCE = (27, 26, 20)
 
 
@@ -20,11 +22,7 @@ _PRECEDENCE = (27, 26, 20)
               help="Write nothing; exit 1 when a file would be reformatted.")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Write nothing; print a unified diff of the changes (exit 1 if any).")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching GLOB when searching directories (adds to config).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Use this configuration file.")
-@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@project_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.pass_context
 def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,

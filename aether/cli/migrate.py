@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from .common import project_options
+
 
 def _rules_list(ctx, param, value):
     if not value or ctx.resilient_parsing:
@@ -42,11 +44,7 @@ def _rules_list(ctx, param, value):
               help="Write the report as JSON, with the fingerprint remap.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for big trees.")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files matching GLOB when searching directories (adds to config).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="Use this configuration file.")
-@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@project_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--list-rules", is_flag=True, expose_value=False, is_eager=True,
               callback=_rules_list, help="List the migration rules and exit.")
