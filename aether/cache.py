@@ -27,12 +27,27 @@ def content_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _code_stamp() -> str:
+    """Size and mtime of every module of the package: an edited checker (a development
+    install) never reuses results of the code before the edit, even at the same version."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    stamp = []
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                stamp.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(stamp)
+
+
 def cache_key(*parts: str) -> str:
     """The cache file's name for this tool build and these result-affecting options."""
     from .semantics.catalogue import load_catalogue
     from .syntax import grammar_hash
 
-    raw = "\0".join((__version__, grammar_hash(), load_catalogue().digest, str(_FORMAT)) + parts)
+    raw = "\0".join((__version__, _code_stamp(), grammar_hash(), load_catalogue().digest,
+                     str(_FORMAT)) + parts)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
 

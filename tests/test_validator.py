@@ -175,3 +175,10 @@ def test_catalogue_has_the_reference_builtins():
                      "evaluate_confidence self_heal narrate load_feature_index available_plugins "
                      "check_confidence trace log metrics recall len").split():
         assert required in names
+
+
+def test_parameters_after_varargs_are_keyword_only():
+    sig = Signature.parse(["message", "*rest", "level?"])
+    assert sig.check(3, ["level"]) is None  # extra positionals go to *rest
+    assert only('log("a", 1, 2, level="warn")\n') == set()
+    assert only('log()\n') == {"AE303"}

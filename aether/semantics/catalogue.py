@@ -25,32 +25,38 @@ class Signature:
     required: int
     varargs: bool = False
     any_keywords: bool = False
+    positional: int = -1  # how many params can be given by position (-1: all)
 
     @classmethod
     def parse(cls, specs: list[str]) -> "Signature":
-        """From catalogue notation: ``x`` required, ``x?`` optional, ``*x``, ``**x``."""
+        """From catalogue notation: ``x`` required, ``x?`` optional, ``*x``, ``**x``.
+
+        Parameters after ``*x`` are keyword-only, as in Python.
+        """
         params: list[str] = []
         required = 0
         varargs = any_kw = False
+        positional = -1
         for spec in specs:
             if spec.startswith("**"):
                 any_kw = True
             elif spec.startswith("*"):
                 varargs = True
+                positional = len(params)
             elif spec.endswith("?"):
                 params.append(spec[:-1])
             else:
                 params.append(spec)
                 required = len(params)
-        return cls(tuple(params), required, varargs, any_kw)
+        return cls(tuple(params), required, varargs, any_kw, positional)
 
     def check(self, n_positional: int, keywords: list[str]) -> Optional[tuple[str, str]]:
         """None when a call fits; else ``(rule, message)`` (AE303 arity / AE304 keyword)."""
-        n_params = len(self.params)
+        n_params = len(self.params) if self.positional < 0 else self.positional
         if n_positional > n_params and not self.varargs:
             return ("AE303", f"takes {self._count()} but {n_positional} "
                     f"{'was' if n_positional == 1 else 'were'} given")
-        given = set(self.params[:n_positional])
+        given = set(self.params[:min(n_positional, n_params)])
         for kw in keywords:
             if kw in self.params:
                 if kw in given:
@@ -65,7 +71,8 @@ class Signature:
         return None
 
     def _count(self) -> str:
-        n, r = len(self.params), self.required
+        n = len(self.params) if self.positional < 0 else self.positional
+        r = min(self.required, n)
         if self.varargs:
             return f"at least {r} argument{'s' if r != 1 else ''}"
         if n == r:
