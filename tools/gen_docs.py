@@ -122,7 +122,7 @@ def render_builtins_table() -> str:
     out.append(f"Methods on bound values: {methods}.")
     out.append("")
     kinds = ", ".join(f"`{k}`" for k in data.get("error_kinds", []))
-    out.append(f"Error kinds (`on_error` `when:` and `catch`): {kinds}.")
+    out.append(f"Error kinds (for `when:` in `on_error`): {kinds}.")
     return "\n".join(out)
 
 
