@@ -253,7 +253,7 @@ _RULE_LIST = [
          "`await` waits for tasks started by a `parallel:` block.",
          _G + "x: 1\nawait x\n", _G + "parallel:\n    x: summarize(\"a\")\nawait x\n"),
     Rule("AE308", "unknown-policy-key", _V, "An unknown key in `policy:`.",
-         "Policy keys are a fixed set (stdlib/policy.toml); a misspelt key would silently "
+         "Policy keys are a fixed set (stdlib/policy.json); a misspelt key would silently "
          "not apply, so it is an error.",
          _G + "policy:\n    risk_budjet: 0.1\n", _G + "policy:\n    risk_budget: 0.1\n"),
     Rule("AE309", "invalid-policy-value", _V, "A policy value has the wrong type or range.",
@@ -300,7 +300,7 @@ _RULE_LIST = [
          "--no-suppress to audit).",
          _G + 'log("ok")  # aether: ignore[AE301] -- old\n', _G + 'log("ok")\n'),
     Rule("AE320", "unknown-error-kind", _V, "An `on_error` rule names an unknown error kind.",
-         "`when:` takes one of the error kinds of stdlib/builtins.toml (Timeout, "
+         "`when:` takes one of the error kinds of stdlib/builtins.json (Timeout, "
          "PermissionError, ...).",
          _G + "on_error:\n    - when: Timout\n      do: escalate_to(\"ops\")\n",
          _G + "on_error:\n    - when: Timeout\n      do: escalate_to(\"ops\")\n"),

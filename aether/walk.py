@@ -47,7 +47,7 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
 @lru_cache(maxsize=256)
 def _glob_regex(pattern: str) -> re.Pattern:
     """A glob where ``**`` crosses folders and ``*`` stays within one; matches a suffix."""
-    pattern = pattern.strip().replace("\\", "/")
+    pattern = pattern.strip().replace("\\", "/").rstrip("/")  # "dir/" means the folder
     anchored = pattern.startswith("/")
     pattern = pattern.lstrip("/")
     out = []

@@ -221,3 +221,19 @@ def test_suppression_list_applies_to_check(tree):
     (tree / ".aether" / "suppressions.txt").write_text("not-a-fingerprint!\n")
     bad = run("check", str(tree / "call.aether"))
     assert bad.returncode == 26 and "Traceback" not in bad.stderr
+
+
+def test_syntax_errors_cannot_be_suppressed_inline(tree):
+    path = tree / "s.aether"
+    path.write_text('goal: "x"\nx: (1 +  # aether: ignore\n')
+    assert run("check", str(path)).returncode == 20
+
+
+def test_exclude_glob_with_trailing_slash(tree):
+    assert run("check", str(tree), "--exclude", "sub/").returncode == 25
+
+
+def test_report_file_gets_no_colour_even_with_force_color(tree, tmp_path):
+    out = tmp_path / "r.txt"
+    run("check", str(tree), "-o", str(out), env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert "\x1b[" not in out.read_text()

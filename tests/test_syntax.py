@@ -180,3 +180,9 @@ def test_deep_nesting_is_a_coded_error_not_a_crash():
 def test_empty_and_comment_only_files_parse():
     assert parse("").errors == [] and parse("").module.body == ()
     assert parse("# only\n\n   # comments\n").errors == []
+
+
+def test_else_and_catch_without_their_block_say_so():
+    for src, word in [("while x:\n    a()\nelse:\n    b()\n", "else"), ("catch e:\n    a()\n", "catch")]:
+        (e,) = parse(src).errors
+        assert e.rule == "AE100" and e.message.startswith(f"'{word}' must follow")

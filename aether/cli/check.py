@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -111,7 +112,9 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
     else:
         from ..output import write_report
 
-        colour = use_color(color, output_file is None and sys.stdout.isatty())
+        # A report file never gets colour codes unless asked for with --color always.
+        colour = use_color(color, sys.stdout.isatty()) if output_file is None \
+            else color == "always"
         with atomic_output(output_file) as out:
             write_report(fmt, results, out, color=colour and fmt == "text",
                          show_source=show_source, show_suppressed=show_suppressed)
@@ -127,6 +130,9 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
 
 def _apply_suppression_list(results, root, emit_error_code, err):
     """Move findings listed in .aether/suppressions.txt (if present) to ``suppressed``."""
+    if not (os.path.isdir(os.path.join(root, ".aether")) or
+            os.path.isdir(os.path.join(root, ".aetherra"))):
+        return  # no list can exist: skip loading the suppression-list module (start-up)
     from ..suppressions import SuppressionListError, discover, load, split_findings
 
     files = discover(root)

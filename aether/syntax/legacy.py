@@ -72,6 +72,11 @@ _RULES = {
 _PARSEABLE = ("intent", "plugin_command", "agent_switch")
 _SCAN_PARSEABLE = None
 _SCAN_FULL = None
+# Words that make the full scan worthwhile; a file with none of them is skipped at once.
+_TRIGGER_WORDS = (r"\b(?:intent|goal|define|end|when|on|plugin|let|remember|recall|think"
+                  r"|suggest|reflect|learn|analyze|verify|optimize|adapt|agent|if|elif"
+                  r"|while|for|else|try|workflow|meta|policy|require|parallel|transaction"
+                  r"|on_error|steps|plugin_contract|do)\b|\{")
 
 
 def _compile(names) -> re.Pattern:
@@ -90,12 +95,6 @@ def _scanner(parses: bool) -> re.Pattern:
         _SCAN_FULL = _compile([n for n, _ in _PATTERNS])
     return _SCAN_FULL
 
-
-# Words that make the full scan worthwhile; a file with none of them is skipped at once.
-_TRIGGER = re.compile(r"\b(?:intent|goal|define|end|when|on|plugin|let|remember|recall|think"
-                      r"|suggest|reflect|learn|analyze|verify|optimize|adapt|agent|if|elif"
-                      r"|while|for|else|try|workflow|meta|policy|require|parallel|transaction"
-                      r"|on_error|steps|plugin_contract|do)\b|\{")
 
 _WHOLE_FILE = {"AE209", "AE210"}
 
@@ -121,7 +120,7 @@ def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
     if parses:
         if "intent" not in text and "plugin" not in text and "agent" not in text:
             return []
-    elif not _TRIGGER.search(text):
+    elif not re.search(_TRIGGER_WORDS, text):  # compiled on first use, then cached by re
         return []
     hits: list[LegacyHit] = []
     whole_file_seen: set[str] = set()

@@ -166,6 +166,11 @@ def _translate(exc: UnexpectedToken, lines: list[str],
                                  hline, 1, hline, len(lines[hline - 1]) + 1 if lines else 2,
                                  hint="an empty block is an error; give it at least one entry")
     text_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    c = _CONTINUATION_RE.match(text_line)
+    if c and ttype.lower() == c.group(1):
+        owner = _CONTINUATIONS[c.group(1)]
+        return AetherSyntaxError("AE100", f"'{c.group(1)}' must follow {owner} block at the "
+                                 "same indentation", line, c.start(1) + 1, line, c.end(1) + 1)
     m = _LEAD_WORD.match(text_line)
     if m and m.group(2).upper() in _KEYWORDS and m.group(2).islower() and \
             column <= m.end(2) + len(m.group(3)) + 2 and ttype != "_INDENT":
@@ -197,6 +202,9 @@ def _translate(exc: UnexpectedToken, lines: list[str],
     return AetherSyntaxError("AE100", msg, line, column, line, end_col)
 
 
+_CONTINUATIONS = {"else": "an `if` or `elif`", "elif": "an `if` or `elif`",
+                  "catch": "a `try`"}
+_CONTINUATION_RE = re.compile(r"^\s*(else|elif|catch)\b")
 _LEAD_WORD = re.compile(r"^(\s*-?\s*)([A-Za-z_]\w*)(\s*)(?::|=|\+=|-=)")
 
 
