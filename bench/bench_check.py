@@ -110,8 +110,8 @@ def main() -> int:
 
     cold = {}
     for jobs in (1, 2):
-        wall, rss, rc = timed_with_rss(AETHER + ["check", str(gen), "--isolated", "--no-cache", "-q",
-                                                 "--format", "json", "-j", str(jobs)])
+        wall, rss, rc = timed_with_rss(AETHER + ["check", str(gen), "--isolated", "--no-cache",
+                                                 "-q", "--format", "json", "-j", str(jobs)])
         cold[jobs] = wall
         results[f"cold_j{jobs}_s"] = wall
         results[f"cold_j{jobs}_rss_mib"] = rss
@@ -124,10 +124,10 @@ def main() -> int:
     print(f"-j 2 speed-up over -j 1: {speedup:.2f}x (target >= 1.7x)")
 
     with tempfile.TemporaryDirectory() as cache_dir:
-        timed_with_rss(AETHER + ["check", str(gen), "--isolated", "-q", "--format", "json",
-                                 "--cache-dir", cache_dir])
-        warm, rss, _ = timed_with_rss(AETHER + ["check", str(gen), "--isolated", "-q", "--format", "json",
-                                                "--cache-dir", cache_dir])
+        timed_with_rss(AETHER + ["check", str(gen), "--isolated", "-q", "--format",
+                                 "json", "--cache-dir", cache_dir])
+        warm, rss, _ = timed_with_rss(AETHER + ["check", str(gen), "--isolated", "-q",
+                                                "--format", "json", "--cache-dir", cache_dir])
     results["warm_s"] = warm
     print(f"warm re-check (cache, unchanged files): {warm:.2f} s, peak RSS {rss:.0f} MiB "
           f"(target < 1 s)")

@@ -151,10 +151,11 @@ def bench_baseline(n: int, runs: int, jobs: int | None) -> dict:
           f"{'tools/gen_corpus.py' if (ROOT / 'tools' / 'gen_corpus.py').exists() else 'bench generator'})")
     jobs_args = ["-j", str(jobs)] if jobs else []
     out = Path(tempfile.mkdtemp(prefix="aether-bench-"))
-    base = AETHER + ["baseline", str(gen), "-q", "-o", str(out / "b.json"), *jobs_args]
+    base = AETHER + ["baseline", str(gen), "--isolated", "-q", "-o", str(out / "b.json"),
+                     *jobs_args]
     results = {}
     for fmt in ("json", "text"):
-        check = AETHER + ["check", str(gen), "-q", "--format", fmt, "-o",
+        check = AETHER + ["check", str(gen), "--isolated", "-q", "--format", fmt, "-o",
                           str(out / f"c.{fmt}"), *jobs_args]
         for label, extra in (("cold (--no-cache)", ["--no-cache"]), ("warm (cache)", [])):
             if not extra:  # fill the cache once for both

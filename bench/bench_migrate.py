@@ -107,10 +107,12 @@ def main(argv=None) -> int:
     n_files, n_lines = count_lines(gen)
     print(f"generated corpus: {n_files} files, {n_lines} lines ({source})")
 
-    check = timed(AETHER + ["check", str(gen), "--no-cache", "-q", "--format", "json",
-                            "-j", "1"], args.runs)
-    migrate = timed(AETHER + ["migrate", str(gen), "--no-diff", "-q", "-j", "1"], args.runs)
-    migrate2 = timed(AETHER + ["migrate", str(gen), "--no-diff", "-q", "-j", "2"], args.runs)
+    check = timed(AETHER + ["check", str(gen), "--isolated", "--no-cache", "-q", "--format",
+                            "json", "-j", "1"], args.runs)
+    migrate = timed(AETHER + ["migrate", str(gen), "--isolated", "--no-diff", "-q", "-j", "1"],
+                    args.runs)
+    migrate2 = timed(AETHER + ["migrate", str(gen), "--isolated", "--no-diff", "-q", "-j", "2"],
+                     args.runs)
     print(f"check   -j 1: {check:6.2f} s  {n_lines / check:10,.0f} lines/s")
     print(f"migrate -j 1: {migrate:6.2f} s  {n_lines / migrate:10,.0f} lines/s  "
           f"({check / migrate:.2f}x of check; target >= 0.5x: "
