@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from typing import Optional
 
 from . import __version__
@@ -109,23 +108,15 @@ class ResultCache:
         """Write the cache if anything changed. Failures are ignored (it is only a cache)."""
         if not self.dirty:
             return
-        folder = os.path.dirname(self.path)
+        from .fileio import WriteError, write_output
+
         try:
-            os.makedirs(folder, exist_ok=True)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
             self._mark_cache_dir()
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"format": _FORMAT, "version": __version__,
-                               "entries": self.entries}, fh, separators=(",", ":"))
-                os.replace(tmp, self.path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-        except OSError:
+            data = json.dumps({"format": _FORMAT, "version": __version__,
+                               "entries": self.entries}, separators=(",", ":"))
+            write_output(self.path, data.encode("utf-8"))
+        except (OSError, WriteError):
             return
         self.dirty = False
 

@@ -22,9 +22,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Optional, Union
 
-__all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "check_writable",
-           "unified_diff",
-           "TEMP_PREFIX"]
+__all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "write_output",
+           "check_writable", "unified_diff", "TEMP_PREFIX"]
 
 TEMP_PREFIX = "."
 _TEMP_MARK = ".aether-tmp-"
@@ -144,6 +143,42 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None) -> None
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise WriteError(path, f"permission denied: {exc.strerror or exc}")
             raise WriteError(path, f"write failed: {exc.strerror or exc}")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def write_output(path: str, data: bytes) -> None:
+    """Write a file the tool produces (report, baseline, cache, generated docs) atomically.
+
+    Like :func:`write_atomic`, but the file may not exist yet: a new file gets the
+    ordinary mode for this umask (``mkstemp`` alone would leave it 0600); an existing one
+    keeps its mode. Raises WriteError; the previous file, if any, is then untouched.
+    """
+    if os.path.exists(path):
+        write_atomic(path, data)
+        return
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + os.path.basename(path) + _TEMP_MARK,
+                                   dir=folder)
+    except OSError as exc:
+        raise WriteError(path, f"cannot create a file in {folder}: {exc.strerror or exc}")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise WriteError(path, f"write failed: {exc.strerror or exc}")
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

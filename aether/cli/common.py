@@ -50,25 +50,17 @@ def split_csv(values) -> tuple[str, ...]:
 
 @contextlib.contextmanager
 def atomic_output(path: Optional[str]) -> Iterator[TextIO]:
-    """stdout, or a text file written beside ``path`` and moved into place when complete."""
+    """stdout, or a buffer written to ``path`` atomically once complete (fileio)."""
     if path is None:
         yield sys.stdout
         return
-    import tempfile
+    import io
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".aether-", suffix=".tmp", dir=folder)
+    from ..fileio import WriteError, write_output
+
+    buffer = io.StringIO()
+    yield buffer
     try:
-        # mkstemp creates 0600; a report is an ordinary file, so honour the umask instead.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        write_output(path, buffer.getvalue().encode("utf-8"))
+    except WriteError as exc:
+        raise OSError(str(exc)) from None
