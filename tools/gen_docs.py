@@ -3,10 +3,11 @@
     python tools/gen_docs.py           # (re)write the generated files
     python tools/gen_docs.py --check   # exit 1 when a generated file on disk is stale
 
-The output is deterministic (no dates, registry order). Files are written through a
-temporary file and ``os.replace`` so a reader never sees half a file. In docs/language.md
-only the text between ``<!-- builtins:start -->``/``<!-- builtins:end -->`` and
-``<!-- policy:start -->``/``<!-- policy:end -->`` is generated; the rest is written by hand.
+The output is deterministic (no dates, registry order). Files are written atomically
+(``aether.fileio.write_output``: a temporary file, then ``os.replace``), so a reader never
+sees half a file. In docs/language.md only the text between ``<!-- builtins:start -->`` /
+``<!-- builtins:end -->`` and ``<!-- policy:start -->`` / ``<!-- policy:end -->`` is
+generated; the rest is written by hand.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ def _render_rule(r: Rule) -> list[str]:
     if r.migrate_hint:
         out += ["`aether migrate` rewrites this legacy form; see [migrate.md](migrate.md).", ""]
     lang = _fence_lang(r)
+    if r.wrong and not r.right and lang == "text":
+        # AE9xx: no input may trigger it, so the registry holds a note, not an example.
+        out += [f"*{r.wrong.strip()}*", ""]
+        return out
     if r.wrong:
         out += ["Wrong:", ""] + _fenced(lang, r.wrong)
     if r.right:
@@ -108,13 +113,15 @@ def _render_rule(r: Rule) -> list[str]:
 
 def render_builtins_table() -> str:
     data = json.loads(BUILTINS_JSON.read_text(encoding="utf-8"))
-    out = ["| Function | Parameters | Effect | Risk | Summary |",
-           "| --- | --- | --- | --- | --- |"]
+    out = ["| Function | Parameters | Effect | Risk | Capabilities | Summary |",
+           "| --- | --- | --- | --- | --- | --- |"]
     for name in sorted(data["builtins"]):
         b = data["builtins"][name]
         params = ", ".join(b.get("params", []))
-        out.append(f"| `{name}` | `{_cell(params)}` | {b.get('effect', '')} | "
-                   f"{b.get('risk', '')} | {_cell(b.get('summary', ''))} |")
+        params_cell = f"`{_cell(params)}`" if params else "(none)"
+        caps = ", ".join(f"`{c}`" for c in b.get("capabilities", []))
+        out.append(f"| `{name}` | {params_cell} | {b.get('effect', '')} | "
+                   f"{b.get('risk', '')} | {caps} | {_cell(b.get('summary', ''))} |")
     out.append("")
     methods = ", ".join(f"`{m}`" for m in sorted(data.get("methods", [])))
     out.append(f"Methods on bound values: {methods}.")
