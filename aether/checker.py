@@ -42,7 +42,16 @@ class RuleFilter:
     @classmethod
     def make(cls, select: Optional[Iterable[str]] = None,
              ignore: Iterable[str] = ()) -> "RuleFilter":
-        return cls(None if select is None else cls._norm(select), cls._norm(ignore))
+        """The filter for these patterns. Raises ValueError naming a pattern that matches
+        no rule (a misspelt ``--select AE3O1`` would otherwise silently select nothing)."""
+        made = cls(None if select is None else cls._norm(select), cls._norm(ignore))
+        from .codes import RULES
+
+        for pattern in (made.select or frozenset()) | made.ignore:
+            if pattern != "ALL" and not any(r.startswith(pattern) for r in RULES):
+                raise ValueError(f"'{pattern}' matches no rule id or name "
+                                 "(see `aether rules`)")
+        return made
 
     @staticmethod
     def _match(rule_id: str, patterns: frozenset[str]) -> int:

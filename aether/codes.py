@@ -304,7 +304,7 @@ _RULE_LIST = [
          "PermissionError, ...).",
          _G + "on_error:\n    - when: Timout\n      do: escalate_to(\"ops\")\n",
          _G + "on_error:\n    - when: Timeout\n      do: escalate_to(\"ops\")\n"),
-    Rule("AE321", "duplicate-key", _V, "A key appears twice in one block or call.",
+    Rule("AE321", "duplicate-key", _V, "A key appears twice in one block or dict.",
          "The second value would silently win; keep one.",
          _G + "policy:\n    seed: 1\n    seed: 2\n", _G + "policy:\n    seed: 1\n"),
     # ------------------------------------------------------------ AE9xx: the tool itself

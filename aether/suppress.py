@@ -89,9 +89,13 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
     for s in suppressions:
         by_line.setdefault(s.line, []).append(s)
     used: set[tuple[int, Optional[str]]] = set()
+    blocked: dict[int, set[str]] = {}  # unsuppressible rules a comment tried to silence
     active: list[Finding] = []
     suppressed: list[Finding] = []
     for f in findings:
+        if f.line in by_line and f.rule.startswith(("AE0", "AE1", "AE9")) and any(
+                s.rules is None or f.rule in s.rules for s in by_line[f.line]):
+            blocked.setdefault(f.line, set()).add(f.rule)
         hit = None
         # A file that cannot be read or parsed is not silenced by a comment in it
         # (AE0xx, AE1xx, AE999); legacy-dialect rules (AE2xx) can be, deliberately.
@@ -107,6 +111,12 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
             used.add((hit.line, None if hit.rules is None else f.rule))
     if report_unused:
         for s in suppressions:
+            if s.line in blocked and not any(line == s.line for line, _ in used):
+                rules = ", ".join(sorted(blocked[s.line]))
+                active.append(Finding("AE319", f"{rules} cannot be suppressed: reading and "
+                                      "syntax errors always count", s.line, s.column, s.line,
+                                      s.end_column))
+                continue
             if s.rules is None:
                 if (s.line, None) not in used:
                     active.append(Finding("AE319", "this suppression matches no finding",

@@ -237,3 +237,8 @@ def test_report_file_gets_no_colour_even_with_force_color(tree, tmp_path):
     out = tmp_path / "r.txt"
     run("check", str(tree), "-o", str(out), env={"FORCE_COLOR": "1", "NO_COLOR": ""})
     assert "\x1b[" not in out.read_text()
+
+
+def test_misspelt_selector_is_a_usage_error(tree):
+    proc = run("check", str(tree), "--select", "AE3O1")
+    assert proc.returncode == 2 and "matches no rule" in proc.stderr

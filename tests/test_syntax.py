@@ -186,3 +186,14 @@ def test_else_and_catch_without_their_block_say_so():
     for src, word in [("while x:\n    a()\nelse:\n    b()\n", "else"), ("catch e:\n    a()\n", "catch")]:
         (e,) = parse(src).errors
         assert e.rule == "AE100" and e.message.startswith(f"'{word}' must follow")
+
+
+def test_recovery_placeholder_never_shows_and_keeps_blocks_open():
+    from aether.checker import check_text
+
+    for src, only in [("try:\n    a()\ncatch if:\n    b()\n", {"AE107"}),
+                      ("if true:\n\tlog(1)\n", {"AE105"}),
+                      ("parallel:\n    and: log(1)\n", {"AE107"})]:
+        findings = check_text('goal: "g"\n' + src, "r").findings
+        assert {f.rule for f in findings} == only, [(f.rule, f.message) for f in findings]
+        assert not any("__aether_recovered__" in f.message for f in findings)

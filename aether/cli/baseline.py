@@ -64,8 +64,11 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
         for warning in config.warnings:
             click.echo(f"warning: {warning}", err=True)
     sel = split_csv(select) if select else config.select
-    options = CheckOptions(root=config.root,
-                           rules=RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore)),
+    try:
+        rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
+    except ValueError as exc:
+        _bad(f"--select/--ignore: {exc}")
+    options = CheckOptions(root=config.root, rules=rules,
                            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
                            keep_source=False)
     slist = None

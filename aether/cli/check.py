@@ -65,7 +65,7 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
     from ..source import DEFAULT_MAX_FILE_SIZE
     from ..walk import SourceFile, display_path, iter_files
 
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     paths = paths or (".",)
     start = next((p for p in paths if p != "-"), ".")
     try:
@@ -76,7 +76,10 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
         for warning in config.warnings:
             err.write(f"warning: {warning}\n")
     sel = split_csv(select) if select else config.select
-    rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
+    try:
+        rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
+    except ValueError as exc:
+        raise click.UsageError(f"--select/--ignore (or the config's select/ignore): {exc}")
     options = CheckOptions(root=config.root, rules=rules, suppress=not no_suppress,
                            max_file_size=max_file_size or config.max_file_size
                            or DEFAULT_MAX_FILE_SIZE, keep_source=True)

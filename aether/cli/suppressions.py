@@ -36,7 +36,11 @@ def _present(paths, config) -> set:
     from ..source import DEFAULT_MAX_FILE_SIZE
     from ..suppressions import fingerprints_of
 
-    options = CheckOptions(root=config.root, rules=RuleFilter.make(config.select, config.ignore),
+    try:
+        rules = RuleFilter.make(config.select, config.ignore)
+    except ValueError as exc:
+        _bad(f"select/ignore in {config.path}: {exc}")
+    options = CheckOptions(root=config.root, rules=rules,
                            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
                            keep_source=False)
     return fingerprints_of(check_paths(paths, options, config))

@@ -10,7 +10,7 @@ the checker, which has the source text).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
 from .. import ast as A
@@ -62,6 +62,12 @@ def _is_type_hint(e: Optional[A.Expr]) -> bool:
 class _Ctx:
     in_loop: bool = False
     in_fn: bool = False
+
+
+def _recovered(stmt: A.Stmt) -> bool:
+    """Whether ``stmt`` is the placeholder error recovery put where a statement failed."""
+    return (isinstance(stmt, A.CallStmt) and isinstance(stmt.call.func, A.Name)
+            and stmt.call.func.id == RECOVERED)
 
 
 def _fn_signature(fn: A.FnDef) -> Signature:
@@ -231,10 +237,6 @@ class Validator:
             for name in s.names:
                 if name not in self.tasks:
                     self._add("AE307", f"'{name}' is not a task of a `parallel:` block", s)
-        elif isinstance(s, A.DashItem):
-            self._add("AE316", "a dash item is only allowed inside a section", s)
-        elif isinstance(s, A.DashMap):
-            self._add("AE316", "a dash item is only allowed inside a section", s)
 
     def _binding(self, s: A.Binding, env: set[str]) -> None:
         if s.name == "goal":
@@ -258,6 +260,8 @@ class Validator:
 
     # ------------------------------------------------------------ sections
     def _section(self, s: A.Section, env: set[str], ctx: _Ctx) -> None:
+        if any(_recovered(e) for e in s.body):  # error recovery's placeholder: not an entry
+            s = replace(s, body=tuple(e for e in s.body if not _recovered(e)))
         name = s.name
         if name == "policy":
             self._policy(s)

@@ -250,6 +250,15 @@ def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
     for width in indents:
         if width < indent or (width == indent and not unexpected_indent):
             level = width
+    # When the statement was the first of a block, the placeholder must stay in that block,
+    # or the header is left with an empty body (a second, misleading error).
+    prev = first - 2
+    while prev >= 0 and (not lines[prev].strip() or lines[prev].strip().startswith("#")):
+        prev -= 1
+    if prev >= 0 and lines[prev].split("#", 1)[0].rstrip().endswith(":"):
+        header_indent = len(lines[prev]) - len(lines[prev].lstrip(" \t"))
+        if header_indent >= level:
+            level = header_indent + 4
     for k in range(first - 1, last):
         lines[k] = ""
     lines[first - 1] = " " * level + RECOVERED + "()"
@@ -303,6 +312,11 @@ def parse(text: str) -> ParseResult:
             if lines is None:
                 lines = text.split("\n")
             if isinstance(exc, UnexpectedToken):
+                if exc.token.value == RECOVERED:
+                    # The masked statement left its surroundings incomplete (a `try`
+                    # without its `catch`...): a cascade of the error already reported.
+                    cascade = AetherSyntaxError("AE100", "cascade", exc.token.line, 1)
+                    return _prefix_result(current, cascade, errors, masked)
                 err = _translate(exc, lines, scanner.brackets)
             else:
                 err = exc
