@@ -56,3 +56,11 @@ def test_every_rule_has_a_fixture():
 def test_examples_check_clean(path):
     result = check_text(path.read_text(encoding="utf-8"), path.name)
     assert result.findings == [], [(f.line, f.rule, f.message) for f in result.findings]
+
+
+def test_examples_are_in_canonical_layout():
+    from aether.fmt import format_text
+
+    for path in EXAMPLES:
+        text = path.read_text(encoding="utf-8")
+        assert not format_text(text).changed, f"{path.name}: run `aether fmt workflows/examples`"
