@@ -113,7 +113,6 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None) -> None
         raise WriteError(path, reason)
     st = os.stat(target)
     folder = os.path.dirname(os.path.abspath(target)) or "."
-    base = os.path.basename(target)
     if expect is not None:
         try:
             with open(target, "rb") as fh:
@@ -123,31 +122,7 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None) -> None
         if current != expect:
             raise WriteError(path, "file changed on disk while it was being processed; "
                                    "left as it is")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + base + _TEMP_MARK, dir=folder)
-    except OSError as exc:
-        raise WriteError(path, f"cannot create a temporary file in {folder}: "
-                               f"{exc.strerror or exc}")
-    try:
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            with contextlib.suppress(OSError):  # only root may give a file away
-                if os.geteuid() == 0 and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
-                    os.chown(tmp, st.st_uid, st.st_gid)
-            os.replace(tmp, target)
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise WriteError(path, f"permission denied: {exc.strerror or exc}")
-            raise WriteError(path, f"write failed: {exc.strerror or exc}")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
+    _replace_with(path, target, folder, data, stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid))
 
 
 def write_output(path: str, data: bytes) -> None:
@@ -160,25 +135,39 @@ def write_output(path: str, data: bytes) -> None:
     if os.path.exists(path):
         write_atomic(path, data)
         return
+    umask = os.umask(0)
+    os.umask(umask)
     folder = os.path.dirname(os.path.abspath(path)) or "."
+    _replace_with(path, path, folder, data, 0o666 & ~umask, None)
+
+
+def _replace_with(path: str, target: str, folder: str, data: bytes, mode: int,
+                  owner: Optional[tuple[int, int]]) -> None:
+    """Write ``data`` to a temporary file in ``folder``, fsync it, give it ``mode`` (and
+    ``owner`` when root), then ``os.replace`` it onto ``target``. Raises WriteError; on any
+    failure the temporary file is removed and ``target`` is untouched."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + os.path.basename(path) + _TEMP_MARK,
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + os.path.basename(target) + _TEMP_MARK,
                                    dir=folder)
     except OSError as exc:
-        raise WriteError(path, f"cannot create a file in {folder}: {exc.strerror or exc}")
+        raise WriteError(path, f"cannot create a temporary file in {folder}: "
+                               f"{exc.strerror or exc}")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise WriteError(path, f"write failed: {exc.strerror or exc}")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            if owner is not None:
+                with contextlib.suppress(OSError):  # only root may give a file away
+                    if os.geteuid() == 0 and owner != (os.getuid(), os.getgid()):
+                        os.chown(tmp, *owner)
+            os.replace(tmp, target)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise WriteError(path, f"permission denied: {exc.strerror or exc}")
+            raise WriteError(path, f"write failed: {exc.strerror or exc}")
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
