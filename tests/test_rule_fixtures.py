@@ -64,3 +64,27 @@ def test_examples_are_in_canonical_layout():
     for path in EXAMPLES:
         text = path.read_text(encoding="utf-8")
         assert not format_text(text).changed, f"{path.name}: run `aether fmt workflows/examples`"
+
+
+def test_examples_cover_every_construct():
+    """Every node type of the AST appears in the bundled examples, and so does each
+    statement-level form the language has (config blocks, step options, ...)."""
+    import inspect
+
+    from aether import ast as A
+    from aether.syntax import parse
+
+    node_types = {c for _, c in inspect.getmembers(A, inspect.isclass)
+                  if issubclass(c, A.Node) and c not in (A.Node, A.Expr, A.Stmt)}
+    seen: set = set()
+    text = ""
+    for path in EXAMPLES:
+        src = path.read_text(encoding="utf-8")
+        text += src
+        seen.update(type(n) for n in A.walk(parse(src).module))
+    assert node_types - seen == set()
+    for form in ("meta:", "policy:", "require:", "plugin_contract:", "workflow:", "steps:",
+                 "parallel:", "await ", "transaction:", "on_error:", "memory:", " = ", "+=",
+                 "-=", " as ", "retry=", "timeout=30s", 'timeout="', "requires=[", "ms",
+                 "h)", "m\n", "'", "\\n", "_000", "elif ", " in ", "not ", " and ", " or "):
+        assert form in text, form
