@@ -197,3 +197,8 @@ def test_recovery_placeholder_never_shows_and_keeps_blocks_open():
         findings = check_text('goal: "g"\n' + src, "r").findings
         assert {f.rule for f in findings} == only, [(f.rule, f.message) for f in findings]
         assert not any("__aether_recovered__" in f.message for f in findings)
+
+
+def test_not_inside_arithmetic_explains_precedence():
+    (e,) = parse("x: 1 + not y\n").errors
+    assert e.rule == "AE100" and "binds more loosely" in e.message and "parentheses" in e.hint

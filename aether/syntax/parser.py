@@ -198,6 +198,10 @@ def _translate(exc: UnexpectedToken, lines: list[str],
             x.strip() and not x.strip().startswith("#") for x in lines[line:]):
         return AetherSyntaxError("AE111", "the file ends in the middle of a statement; "
                                  f"expected {_expected_words(expected)}", line, column)
+    if ttype == "NOT" and expected & _EXPR_START:
+        return AetherSyntaxError("AE100", "'not' cannot stand here: it binds more loosely than "
+                                 "comparisons and arithmetic", line, column, line, end_col,
+                                 hint="put it in parentheses, e.g. `1 + (not x)`")
     msg = f"expected {_expected_words(expected)}, found {_found(tok)}"
     return AetherSyntaxError("AE100", msg, line, column, line, end_col)
 
