@@ -1,0 +1,140 @@
+"""Fixtures and examples under workflows/: the checker reports exactly what they say.
+
+Each fixture in ``workflows/fixtures`` writes its expected findings as comments:
+
+* ``# expect: AE301`` (or ``# expect: AE301, AE302``) at the end of the line the finding
+  is reported on;
+* ``# expect-next-line: AE106`` on its own line, for a finding on the line below;
+* ``# expect-line: 3 AE108`` anywhere, for a finding whose line cannot carry a comment
+  without changing the result (an unterminated string, the end of the file).
+
+The set of (line, rule) pairs of the findings must equal the expectations exactly.
+Every example in ``workflows/examples`` checks clean, every rule from AE100 to AE321 has
+a fixture, and every rule's ``wrong`` / ``right`` example in ``aether.codes`` behaves.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from aether.checker import check_text
+from aether.codes import RULES
+from aether.source import normalise
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((ROOT / "workflows" / "fixtures").glob("*.aether"))
+EXAMPLES = sorted((ROOT / "workflows" / "examples").glob("*.aether"))
+CHECKED_RULES = sorted(r for r in RULES if "AE100" <= r <= "AE321")
+
+_EXPECT = re.compile(r"#\s*expect(?P<kind>-next-line|-line)?:\s*(?P<body>.*)$")
+_RULE_ID = re.compile(r"^AE\d{3}$")
+
+# Known checker bugs: fixture file name -> reason (the test is a strict xfail).
+FIXTURE_BUGS: dict[str, str] = {}
+# Known checker bugs in a rule's documented examples: rule id -> reason.
+EXAMPLE_BUGS: dict[str, str] = {}
+
+
+def read(path: Path) -> str:
+    return normalise(path.read_text(encoding="utf-8"))
+
+
+def expectations(text: str) -> set[tuple[int, str]]:
+    """The (line, rule) pairs a fixture's expect comments announce."""
+    found: set[tuple[int, str]] = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = _EXPECT.search(line)
+        if not m:
+            continue
+        body = m.group("body").strip()
+        kind = m.group("kind")
+        if kind == "-line":
+            target, _, body = body.partition(" ")
+            line_no = int(target)
+        elif kind == "-next-line":
+            line_no = number + 1
+        else:
+            line_no = number
+        rules = [r.strip() for r in body.split(",") if r.strip()]
+        for r in rules:
+            assert _RULE_ID.match(r), f"line {number}: malformed expectation {r!r}"
+        found.update((line_no, r) for r in rules)
+    return found
+
+
+def findings(text: str, name: str) -> set[tuple[int, str]]:
+    return {(f.line, f.rule) for f in check_text(text, name).findings}
+
+
+def _param(path: Path, bugs: dict[str, str]):
+    reason = bugs.get(path.name)
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(path, id=path.name, marks=marks)
+
+
+# ------------------------------------------------------------------ the parser of expectations
+def test_expectation_comments_are_read():
+    text = ("a  # expect: AE301\n"
+            "# expect-next-line: AE106, AE302\n"
+            "b\n"
+            "# expect-line: 9 AE108\n")
+    assert expectations(text) == {(1, "AE301"), (3, "AE106"), (3, "AE302"), (9, "AE108")}
+
+
+# ------------------------------------------------------------------ fixtures
+def test_there_are_fixtures_and_examples():
+    assert FIXTURES and EXAMPLES
+
+
+@pytest.mark.parametrize("path", [_param(p, FIXTURE_BUGS) for p in FIXTURES])
+def test_fixture_findings_equal_expectations(path):
+    text = read(path)
+    expected = expectations(text)
+    assert expected, f"{path.name} states no expectations"
+    got = findings(text, path.name)
+    assert sorted(got) == sorted(expected), (
+        f"missing: {sorted(expected - got)}, unexpected: {sorted(got - expected)}")
+
+
+def test_every_rule_has_a_fixture():
+    covered = {rule for p in FIXTURES for _, rule in expectations(read(p))}
+    missing = [r for r in CHECKED_RULES if r not in covered]
+    assert not missing, f"rules without a fixture: {missing}"
+
+
+def test_every_rule_has_a_fixture_named_after_it():
+    named = {p.name[:5] for p in FIXTURES}
+    missing = [r for r in CHECKED_RULES if r not in named]
+    assert not missing, f"rules without a <RULE>_<slug>.aether fixture: {missing}"
+
+
+def test_fixture_named_after_a_rule_expects_that_rule():
+    for p in FIXTURES:
+        rule_id = p.name[:5]
+        if _RULE_ID.match(rule_id):
+            assert rule_id in RULES, p.name
+            assert rule_id in {r for _, r in expectations(read(p))}, p.name
+
+
+# ------------------------------------------------------------------ examples
+@pytest.mark.parametrize("path", [_param(p, {}) for p in EXAMPLES])
+def test_example_checks_clean(path):
+    result = check_text(read(path), path.name)
+    assert result.findings == [], [(f.line, f.rule, f.message) for f in result.findings]
+
+
+# ------------------------------------------------------------------ the registry's examples
+@pytest.mark.parametrize("rule_id", [
+    pytest.param(r, id=r, marks=[pytest.mark.xfail(strict=True, reason=EXAMPLE_BUGS[r])]
+                 if r in EXAMPLE_BUGS else [])
+    for r in CHECKED_RULES])
+def test_rule_wrong_example_triggers_and_right_example_is_clean(rule_id):
+    r = RULES[rule_id]
+    wrong = check_text(normalise(r.wrong), "wrong.aether")
+    assert rule_id in {f.rule for f in wrong.findings}, [(f.rule, f.message)
+                                                        for f in wrong.findings]
+    right = check_text(normalise(r.right), "right.aether")
+    assert right.findings == [], [(f.rule, f.message) for f in right.findings]
