@@ -40,6 +40,9 @@ FIXTURE_BUGS: dict[str, str] = {
     "AE109_bare-non-call-expressions.aether":
         "a bare comparison, string, member access, index or number as a statement is "
         "reported as AE100 (or AE111 when it is the last line), not AE109",
+    "AE304_keyword-given-twice.aether":
+        "a keyword argument given twice (`store(x, tag=\"a\", tag=\"b\")`) is reported as "
+        "the syntax error AE100, not AE304 (keywords name a declared parameter, once)",
     "AE209_brace-if-for-while.aether":
         "brace-dialect `if c {` / `for x in xs {` / `while c {` are also reported as "
         "AE205 colonless headers in a file already reported as brace dialect",
