@@ -47,6 +47,13 @@ KNOWN_BUGS: dict[str, str] = {
     "AE304_keyword-given-twice.aether":
         "a keyword argument given twice (`store(x, tag=\"a\", tag=\"b\")`) is reported as "
         "the syntax error AE100, not AE304 (keywords name a declared parameter, once)",
+    "AE318_call-inside-dash-map-section.aether":
+        "a non-literal value in a block nested under a config dash-list entry "
+        "(`meta: reviewers: - name: ... / limits: / daily: load_logs()`) is not reported, "
+        "and its call is not validated",
+    "AE321_duplicate-key-in-dash-map.aether":
+        "a key given twice in one config dash-list entry (`- name: \"a\"` ... "
+        "`name: \"b\"`) is not reported",
     "AE209_brace-if-for-while.aether":
         "brace-dialect `if c {` / `for x in xs {` / `while c {` are also reported as "
         "AE205 colonless headers in a file already reported as brace dialect",
