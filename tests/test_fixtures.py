@@ -60,6 +60,13 @@ KNOWN_BUGS: dict[str, str] = {
     "AE209_brace-if-for-while.aether":
         "brace-dialect `if c {` / `for x in xs {` / `while c {` are also reported as "
         "AE205 colonless headers in a file already reported as brace dialect",
+    "AE317_call-statement-in-on-error-rule.aether":
+        "an on_error rule with a continuation line that is not `key: value` "
+        "(`- when: Timeout` / `escalate_to(\"oncall\")`) crashes the validator (TypeError "
+        "sorting None with str in Validator._on_error; AE999 from `aether check`)",
+    "AE100_syntax-error-in-on-error-do.aether":
+        "a syntax error in an on_error rule's `do:` call leaves a recovery placeholder in "
+        "the rule and the validator crashes on it (TypeError in Validator._on_error)",
 }
 # Known checker bugs in a rule's documented examples: rule id -> reason.
 EXAMPLE_BUGS: dict[str, str] = {}
