@@ -67,6 +67,25 @@ KNOWN_BUGS: dict[str, str] = {
     "AE100_syntax-error-in-on-error-do.aether":
         "a syntax error in an on_error rule's `do:` call leaves a recovery placeholder in "
         "the rule and the validator crashes on it (TypeError in Validator._on_error)",
+    "AE101_syntax-error-in-nested-config-block.aether":
+        "a syntax error in a block nested in `meta:` is also reported as AE318 on the same "
+        "line (the recovery placeholder is filtered only from a section's direct entries)",
+    "AE318_call-in-config-dash-map.aether":
+        "a call statement among the continuation lines of a config dash-list entry "
+        "(`- name: \"a\"` / `log(\"x\")` under `meta:`) is not reported",
+    "AE100_missing-comma-in-multiline-list.aether":
+        "a missing comma between items of a multi-line list is reported as two AE102 "
+        "findings (an unclosed '[' and an unopened ']') instead of AE100 at the item",
+    "AE205_false-positive-multiline-header.aether":
+        "in a file with any syntax error, a valid `if`/`for` header whose condition continues "
+        "on the next lines inside brackets is reported as AE205 (header without its colon)",
+    "AE102_unclosed-bracket-then-try.aether":
+        "after a bracket left open at a line end, recovery also masks the next line "
+        "(`try:`), so its `catch` is reported as a second error (AE100)",
+    "AE102_unclosed-bracket-then-method-call.aether":
+        "after a bracket left open at a line end, a method call on a name bound in the "
+        "masked next line is reported as AE301 'unknown function' (a cascade; unbound-name "
+        "findings are otherwise switched off after a syntax error)",
 }
 # Known checker bugs in a rule's documented examples: rule id -> reason.
 EXAMPLE_BUGS: dict[str, str] = {}
