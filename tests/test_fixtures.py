@@ -90,6 +90,9 @@ KNOWN_BUGS: dict[str, str] = {
         "inside a fn body, the keys of `workflow:` (`input`, `output`...) and of on_error "
         "rules (`when`, `do`) count as bound names, so `log(input)` there is not reported "
         "(it is at the top level): _bound_in walks every non-config section's entries",
+    "AE100_syntax-errors-in-steps-and-require.aether":
+        "a syntax error in a `steps:` item or a `require: plugins:` item is also reported as "
+        "AE316 / AE311 for the recovery placeholder (same cause as the nested `meta:` case)",
 }
 # Known checker bugs in a rule's documented examples: rule id -> reason.
 EXAMPLE_BUGS: dict[str, str] = {}
