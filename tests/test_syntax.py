@@ -202,3 +202,21 @@ def test_recovery_placeholder_never_shows_and_keeps_blocks_open():
 def test_not_inside_arithmetic_explains_precedence():
     (e,) = parse("x: 1 + not y\n").errors
     assert e.rule == "AE100" and "binds more loosely" in e.message and "parentheses" in e.hint
+
+
+def test_ast_nodes_are_frozen_slotted_dataclasses():
+    import dataclasses
+
+    node = A.Binding(1, 1, 1, 6, "x", A.Int(1, 5, 1, 6, 1, "1"), None)
+    assert dataclasses.is_dataclass(node)
+    assert [f.name for f in dataclasses.fields(node)] == [
+        "line", "column", "end_line", "end_column", "name", "value", "type_hint"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        node.name = "y"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del node.name
+    assert not hasattr(node, "__dict__")
+    assert dataclasses.replace(node, name="y").name == "y"
+    assert A.Str(1, 1, 1, 3) == A.Str(1, 1, 1, 3, "", "")
+    assert hash(node) == hash(A.Binding(1, 1, 1, 6, "x", A.Int(1, 5, 1, 6, 1, "1"), None))
+    assert node != A.Binding(1, 1, 1, 6, "y", A.Int(1, 5, 1, 6, 1, "1"), None)
