@@ -54,12 +54,6 @@ KNOWN_BUGS: dict[str, str] = {
     "AE321_duplicate-key-in-dash-map.aether":
         "a key given twice in one config dash-list entry (`- name: \"a\"` ... "
         "`name: \"b\"`) is not reported",
-    "AE206_false-positive-end-inside-brackets.aether":
-        "in a file with any syntax error, a name `end` alone on a line inside brackets "
-        "is reported as AE206 (legacy `end`)",
-    "AE209_brace-if-for-while.aether":
-        "brace-dialect `if c {` / `for x in xs {` / `while c {` are also reported as "
-        "AE205 colonless headers in a file already reported as brace dialect",
     "AE317_call-statement-in-on-error-rule.aether":
         "an on_error rule with a continuation line that is not `key: value` "
         "(`- when: Timeout` / `escalate_to(\"oncall\")`) crashes the validator (TypeError "
@@ -76,9 +70,6 @@ KNOWN_BUGS: dict[str, str] = {
     "AE100_missing-comma-in-multiline-list.aether":
         "a missing comma between items of a multi-line list is reported as two AE102 "
         "findings (an unclosed '[' and an unopened ']') instead of AE100 at the item",
-    "AE205_false-positive-multiline-header.aether":
-        "in a file with any syntax error, a valid `if`/`for` header whose condition continues "
-        "on the next lines inside brackets is reported as AE205 (header without its colon)",
     "AE102_unclosed-bracket-then-try.aether":
         "after a bracket left open at a line end, recovery also masks the next line "
         "(`try:`), so its `catch` is reported as a second error (AE100)",

@@ -220,3 +220,28 @@ def test_ast_nodes_are_frozen_slotted_dataclasses():
     assert A.Str(1, 1, 1, 3) == A.Str(1, 1, 1, 3, "", "")
     assert hash(node) == hash(A.Binding(1, 1, 1, 6, "x", A.Int(1, 5, 1, 6, 1, "1"), None))
     assert node != A.Binding(1, 1, 1, 6, "y", A.Int(1, 5, 1, 6, 1, "1"), None)
+
+
+def test_legacy_scan_reads_deeply_indented_lines():
+    """Indentation is matched atomically; hits keep their columns at any depth."""
+    from aether.syntax.legacy import scan_legacy
+
+    text = "".join(" \t" * i + "end x\n" for i in range(300)) + " \t" * 300 + "end\n"
+    assert [(h.rule, h.line, h.column) for h in scan_legacy(text)] == [("AE206", 301, 601)]
+
+
+def test_legacy_scan_ignores_lines_inside_brackets():
+    from aether.syntax.legacy import scan_legacy
+
+    text = 'x: f(\n    end\n)\nif (a and\n        b):\n    log(x)\nend\n'
+    assert [(h.rule, h.line) for h in scan_legacy(text)] == [("AE206", 7)]
+    # the same line outside brackets is still a legacy `end`, and a header left unclosed
+    # without brackets is still AE205
+    assert [(h.rule, h.line) for h in scan_legacy("if a and b\n    log(1)\n")] == [("AE205", 1)]
+
+
+def test_brace_control_flow_is_the_brace_dialect():
+    from aether.syntax.legacy import scan_legacy
+
+    hits = scan_legacy('goal: "x"\nwhile n > 0 {\n    n = n - 1\n} else {\n}\n')
+    assert [(h.rule, h.line) for h in hits] == [("AE209", 2)]

@@ -37,6 +37,9 @@ _PATTERNS = [
                      r"|optimize|adapt)[ \t]+[^\s=:(][^\n]*"),
     ("plugin_command", r"plugin[ \t]*:[ \t]*[A-Za-z_][\w.]*(?:[ \t]+[^\n#]+|[ \t]*\([^\n]*)"),
     ("agent_switch", r"agent[ \t]*:[ \t]*(?:on|off)\b"),
+    # brace-dialect control flow (`if c {`, `for x in xs {`, `} else {`): AE209, not AE205
+    ("brace_control", r"(?:\}[ \t]*)?(?:if|elif|else|while|for|try|catch|fn)\b[^\n#]*\{[ \t]*"
+                      r"(?:#.*)?$"),
     ("colonless_header", r"(?:(?:if|elif|while)[ \t]+[^\n#]*[^:\s#]|for[ \t]+[A-Za-z_]\w*[ \t]+"
                          r"in[ \t]+[^\n#]*[^:\s#]|else|try|workflow|meta|policy|require"
                          r"|parallel|transaction|on_error|steps|plugin_contract)[ \t]*(?:#.*)?$"),
@@ -60,6 +63,7 @@ _RULES = {
     "bare_command": ("AE212", "bare command; commands are calls in Aether 1.2"),
     "plugin_command": ("AE212", "`plugin: name args` command; call the plugin function instead"),
     "agent_switch": ("AE212", "`agent: on|off` command is not Aether 1.2"),
+    "brace_control": ("AE209", "brace-delimited block (`if c { ... }`)"),
     "colonless_header": ("AE205", "block header without its colon"),
     "dash_when": ("AE213", "`- when X` needs colons: `- when: X`"),
     "do_nocolon": ("AE213", "`do call()` needs a colon: `do: call()`"),
@@ -81,8 +85,39 @@ _TRIGGER_WORDS = (r"\b(?:intent|goal|define|end|when|on|plugin|let|remember|reca
 
 def _compile(names) -> re.Pattern:
     wanted = [(n, p) for n, p in _PATTERNS if n in names]
-    return re.compile(r"^[ \t]*(?:" + "|".join(f"(?P<{n}>{p})" for n, p in wanted) + ")",
-                      re.M)
+    # The indentation is matched atomically (a lookahead capture, then a backreference: a
+    # possessive `[ \t]*+` that Python 3.10 can read). Plain `[ \t]*` would give back one
+    # character at a time and retry every alternative, quadratic in the indentation.
+    return re.compile(r"^(?=(?P<_indent>[ \t]*))(?P=_indent)(?:"
+                      + "|".join(f"(?P<{n}>{p})" for n, p in wanted) + ")", re.M)
+
+
+# A string, a comment, a bracket or a newline: enough to follow bracket depth line by line.
+_BRACKET_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*|[()\[\]\n]')
+
+
+def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
+    """Lines that start inside ``(``/``[`` brackets, and lines that end with one still open.
+
+    Line-based patterns mean nothing on a continuation line (``end`` as the last argument
+    of a call), and a header whose condition continues in brackets has its colon later.
+    Braces are not counted: in the brace dialect they delimit blocks.
+    """
+    inside: set[int] = set()
+    open_at_end: set[int] = set()
+    depth, line = 0, 1
+    for m in _BRACKET_TOKENS.finditer(text):
+        tok = m.group()
+        if tok == "\n":
+            if depth:
+                open_at_end.add(line)
+                inside.add(line + 1)
+            line += 1
+        elif tok in "([":
+            depth += 1
+        elif tok in ")]":
+            depth = max(depth - 1, 0)
+    return inside, open_at_end
 
 
 def _scanner(parses: bool) -> re.Pattern:
@@ -141,4 +176,8 @@ def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
             line_end = len(text)
         hits.append(LegacyHit(rule, message, line, start - line_start + 1,
                               line_end - line_start + 1))
+    if hits and not parses and ("(" in text or "[" in text):
+        inside, open_at_end = _bracket_lines(text)
+        hits = [h for h in hits if h.line not in inside
+                and not (h.rule == "AE205" and h.line in open_at_end)]
     return hits
