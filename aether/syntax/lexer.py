@@ -24,6 +24,10 @@ _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
 
 
+def _spaces(n: int) -> str:
+    return "1 space" if n == 1 else f"{n} spaces"
+
+
 class Comment(tuple):
     """``(line, column, text)`` of one ``#`` comment."""
     __slots__ = ()
@@ -125,14 +129,18 @@ class Scanner:
                     yield Token("_INDENT", "", start, line, 1, line, column)
                 elif width < top:
                     while width < indents[-1]:
-                        indents.pop()
+                        inner = indents.pop()
                         yield Token("_DEDENT", "", start, line, column, line, column)
                     if width != indents[-1]:
+                        outer = indents[-1]
                         raise AetherSyntaxError(
                             "AE104",
-                            f"this line is indented {width} spaces, which matches no enclosing "
-                            f"block (expected {indents[-1]} spaces)",
-                            line, column)
+                            f"this line is indented {_spaces(width)}, which lines up with no "
+                            f"enclosing block: use {_spaces(outer)} to end the block above, "
+                            f"or {_spaces(inner)} to continue it",
+                            line, column, hint="a block ends on the first line "
+                            "indented less than it, and that line must line up with an "
+                            "enclosing block")
             logical[line] = logical_line
             value = m.group()
             if kind == "NAME":
