@@ -38,12 +38,6 @@ _RULE_ID = re.compile(r"^AE\d{3}$")
 
 # Known checker bugs: fixture in known_bugs/ -> reason (the test is a strict xfail).
 KNOWN_BUGS: dict[str, str] = {
-    "AE106_header-on-last-line.aether":
-        "a block header on the last line of a file without a final newline is reported "
-        "on the previous statement's line, naming that statement as the header",
-    "AE109_bare-non-call-expressions.aether":
-        "a bare comparison, string, member access, index or number as a statement is "
-        "reported as AE100 (or AE111 when it is the last line), not AE109",
     "AE304_keyword-given-twice.aether":
         "a keyword argument given twice (`store(x, tag=\"a\", tag=\"b\")`) is reported as "
         "the syntax error AE100, not AE304 (keywords name a declared parameter, once)",
@@ -67,16 +61,6 @@ KNOWN_BUGS: dict[str, str] = {
     "AE318_call-in-config-dash-map.aether":
         "a call statement among the continuation lines of a config dash-list entry "
         "(`- name: \"a\"` / `log(\"x\")` under `meta:`) is not reported",
-    "AE100_missing-comma-in-multiline-list.aether":
-        "a missing comma between items of a multi-line list is reported as two AE102 "
-        "findings (an unclosed '[' and an unopened ']') instead of AE100 at the item",
-    "AE102_unclosed-bracket-then-try.aether":
-        "after a bracket left open at a line end, recovery also masks the next line "
-        "(`try:`), so its `catch` is reported as a second error (AE100)",
-    "AE102_unclosed-bracket-then-method-call.aether":
-        "after a bracket left open at a line end, a method call on a name bound in the "
-        "masked next line is reported as AE301 'unknown function' (a cascade; unbound-name "
-        "findings are otherwise switched off after a syntax error)",
     "AE302_section-keys-leak-into-fn-scope.aether":
         "inside a fn body, the keys of `workflow:` (`input`, `output`...) and of on_error "
         "rules (`when`, `do`) count as bound names, so `log(input)` there is not reported "

@@ -245,3 +245,110 @@ def test_brace_control_flow_is_the_brace_dialect():
 
     hits = scan_legacy('goal: "x"\nwhile n > 0 {\n    n = n - 1\n} else {\n}\n')
     assert [(h.rule, h.line) for h in hits] == [("AE209", 2)]
+
+
+# ------------------------------------------------------------------ brackets, EOF headers, bare
+def test_missing_comma_in_a_multiline_bracket_is_ae100_at_the_item():
+    src = 'x: [\n    "a",\n    "b"\n    "c",\n]\nlog(x)\n'
+    result = parse(src)
+    assert [(e.rule, e.line, e.column) for e in result.errors] == [("AE100", 4, 5)]
+    (e,) = result.errors
+    assert e.message == "expected an operator, ',' or ']', found '\"c\"'"
+    assert "',' missing" in e.hint
+    # the whole statement goes, through its closing bracket; the next one stays
+    assert result.masked == [(1, 5)]
+    assert isinstance(result.module.body[-1], A.CallStmt)
+
+
+def test_missing_comma_on_the_first_line_of_a_multiline_bracket():
+    assert errors("x: [1 2,\n3]\ny: 1\n") == [("AE100", 1)]
+    assert errors("x: f(1,\n  [2 3],\n4)\ny: 1\n") == [("AE100", 2)]
+
+
+def test_bracket_left_open_masks_only_its_own_lines():
+    result = parse("a: [1, 2\ntry:\n    b()\ncatch e:\n    c()\n")
+    assert [(e.rule, e.line) for e in result.errors] == [("AE102", 1)]
+    assert "is not closed before line 2" in result.errors[0].message
+    assert result.masked == [(1, 1)]
+    assert isinstance(result.module.body[-1], A.Try)
+    # the next line was taken for a continuation up to the error token: it is kept
+    result = parse("a: (3 +\nb: [1]\nlog(b)\n")
+    assert [(e.rule, e.line) for e in result.errors] == [("AE102", 1)]
+    assert [getattr(s, "name", None) for s in result.module.body][1] == "b"
+    # continuation lines between the bracket and the error, indented or not, go with it
+    assert parse("a: f(1,\n2,\nb: 3\n").masked == [(1, 2)]
+    assert parse("a: f(1,\n      2\n      3\nb: 3\n").masked == [(1, 3)]
+
+
+def test_bracket_closed_by_the_wrong_kind_is_still_ae102():
+    assert errors("x: [1,\n  2)\ny: 1\n")[0] == ("AE102", 2)
+
+
+@pytest.mark.parametrize("src,line", [
+    ('goal: "g"\n\npolicy:', 3),
+    ('goal: "g"\n\npolicy:\n', 3),
+    ('goal: "g"\npolicy:  # no body', 2),
+    ('if x:\n    policy:', 2),
+    ('if x:\n    a()\n    policy:\n\n', 3),
+])
+def test_header_at_the_end_of_the_file_is_reported_on_its_line(src, line):
+    (e,) = parse(src).errors
+    assert (e.rule, e.line) == ("AE106", line)
+    assert "after 'policy:" in e.message
+
+
+@pytest.mark.parametrize("stmt,kind", [
+    ("len(x) > 3", "a comparison"),
+    ('"text"', "a string"),
+    ("42", "a number"),
+    ("x[0]", "an index"),
+    ("x.count", "a member access"),
+    ("f().x", "a member access"),
+    ("x", "a name"),
+    ("x > 3", "a comparison"),
+    ("a and b", "an 'and' / 'or' expression"),
+    ("1 + 2", "an arithmetic expression"),
+    ("[1,\n  2]", "a list"),
+])
+def test_bare_expression_statements_are_ae109(stmt, kind):
+    for src in (f"{stmt}\nlog(1)\n", f"{stmt}\n", stmt, f"if c:\n    {stmt}\n"):
+        found = parse(src).errors
+        assert [(e.rule, e.line) for e in found] == [("AE109", 1 + src.startswith("if"))], src
+        assert f"this line is {kind} on its own" in found[0].message
+
+
+def test_bare_expression_span_covers_the_expression():
+    (e,) = parse('x: 1\n  \n"text"   # note\n').errors
+    assert (e.line, e.column, e.end_line, e.end_column) == (3, 1, 3, 7)
+
+
+def test_broken_statements_are_not_bare_expressions():
+    # a call in the wrong place, an incomplete expression, trailing garbage
+    assert errors("try:\n    a()\nx.y\n")[0][0] == "AE100"
+    assert errors("len(x) +\n") == [("AE100", 1)]
+    assert errors("len(x) > 3 4\n")[0][0] == "AE100"
+    assert errors("suggest fix for x\n")[0][0] == "AE109"  # a stray word, unchanged
+    assert errors("f(x) = 3\n")[0][0] == "AE100"
+
+
+def test_statement_starting_with_a_dash_says_it_is_a_list_item():
+    for src in ("-a\n", 'goal: "g"\n- a\n', "if x:\n    - log(1)\n"):
+        (e,) = parse(src).errors
+        assert e.rule == "AE100" and "list item" in e.message and "section" in e.message
+
+
+def test_expected_words_name_only_tokens_that_fit():
+    (e,) = parse("x: (1 2)\n").errors
+    assert e.message == "expected an operator or ')', found '2'"
+    (e,) = parse("x: [1 2]\n").errors
+    assert e.message == "expected an operator, ',' or ']', found '2'"
+
+
+def test_inconsistent_dedent_names_the_indentations_that_fit():
+    (e,) = parse("if x:\n    if y:\n        a()\n      b()\n").errors
+    assert e.rule == "AE104" and (e.line, e.column) == (4, 7)
+    assert e.message == ("this line is indented 6 spaces, which lines up with no enclosing "
+                         "block: use 4 spaces to end the block above, or 8 spaces to "
+                         "continue it")
+    (e,) = parse("if x:\n    a()\n b()\n").errors
+    assert "indented 1 space," in e.message and "use 0 spaces" in e.message

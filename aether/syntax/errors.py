@@ -12,11 +12,15 @@ class AetherSyntaxError(Exception):
 
     ``recover_line`` is the line from which the parser's error recovery should mask
     (defaults to ``line``); ``hint`` is an optional second sentence for the user.
+    ``resume_line``, when set, is the first line recovery must keep even if the lexer took
+    it for a continuation (a bracket left open before it); ``mask_through`` the last line
+    recovery must remove (the statement runs on inside brackets up to there).
     """
 
     def __init__(self, rule: str, message: str, line: int, column: int,
                  end_line: Optional[int] = None, end_column: Optional[int] = None,
-                 hint: Optional[str] = None, recover_line: Optional[int] = None):
+                 hint: Optional[str] = None, recover_line: Optional[int] = None,
+                 resume_line: int = 0, mask_through: int = 0):
         super().__init__(message)
         self.rule = rule
         self.message = message
@@ -26,6 +30,8 @@ class AetherSyntaxError(Exception):
         self.end_column = end_column if end_column is not None else column + 1
         self.hint = hint
         self.recover_line = recover_line if recover_line is not None else line
+        self.resume_line = resume_line
+        self.mask_through = mask_through
 
     def __repr__(self) -> str:
         return f"AetherSyntaxError({self.rule}, {self.message!r}, {self.line}:{self.column})"

@@ -38,10 +38,11 @@ class Tok:
 class UnexpectedToken(Exception):
     """The parser cannot accept ``token`` here; ``expected`` names the terminals it could."""
 
-    def __init__(self, token: Tok, expected: set[str]):
+    def __init__(self, token: Tok, expected: set[str], stack: tuple = ()):
         super().__init__(f"unexpected {token.type} at {token.line}:{token.column}")
         self.token = token
         self.expected = expected
+        self.stack = stack  # the parser's state stack at the error (for accepts())
 
 
 def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> Callable:
@@ -148,7 +149,8 @@ class Parser:
             while True:
                 code = states[state_stack[-1]].get(ttype)
                 if code is None:
-                    raise UnexpectedToken(tok, self.expected(state_stack[-1]))
+                    raise UnexpectedToken(tok, self.expected(state_stack[-1]),
+                                          tuple(state_stack))
                 if code >= 0:
                     push_state(code)
                     push_value(tok)
@@ -170,4 +172,28 @@ class Parser:
         raise AssertionError("the token stream ended without $END")  # pragma: no cover
 
     def expected(self, state: int) -> set[str]:
+        """The terminals with an action in ``state`` (LALR merges lookaheads, so a
+        reduction on some of them may still end in an error; see ``accepts``)."""
         return {s for s in self.states[state] if s.isupper() or s == "$END"}
+
+    def accepts(self, stack: tuple, ttype: str) -> bool:
+        """Whether a token of type ``ttype`` would be shifted from the state ``stack``."""
+        states = self.states
+        stack = list(stack)
+        if not stack:
+            return False
+        while True:
+            code = states[stack[-1]].get(ttype)
+            if code is None:
+                return False
+            if code >= 0:
+                return True
+            size, reducer, origin = self.reducers[~code]
+            if reducer is None:
+                stack[-1] = states[stack[-2]][origin]
+            else:
+                if size:
+                    del stack[-size:]
+                stack.append(states[stack[-1]][origin])
+            if stack[-1] == self.end:
+                return True

@@ -86,6 +86,7 @@ _EXPR_START = {"NAME", "STRING", "INT", "FLOAT", "DURATION", "TRUE", "FALSE", "N
                "LSQB", "LBRACE", "LPAR", "DASH", "NOT"}
 _OPERATORS = {"PLUS", "DASH", "STAR", "SLASH", "PERCENT", "EQEQ", "NOTEQ", "LESS", "LESSEQ",
               "MORE", "MOREEQ", "IN", "AND", "OR", "DOT", "LSQB", "LPAR"}
+_STMT_START = {"IF", "FOR", "WHILE", "FN", "TRY", "RETURN", "BREAK", "CONTINUE", "AWAIT"}
 _KEYWORDS = {"IF", "ELIF", "ELSE", "FOR", "IN", "WHILE", "FN", "RETURN", "TRY", "CATCH",
              "BREAK", "CONTINUE", "AWAIT", "NOT", "AND", "OR", "TRUE", "FALSE", "NULL", "AS"}
 
@@ -101,6 +102,9 @@ def _word(term: str) -> str:
 def _expected_words(expected: set[str]) -> str:
     exp = set(expected)
     words: list[str] = []
+    if _STMT_START <= exp:
+        words.append("a statement")
+        exp -= _STMT_START | _EXPR_START
     if len(exp & _EXPR_START) >= 5:
         words.append("an expression")
         exp -= _EXPR_START
@@ -135,16 +139,146 @@ def _header_before(lines: list[str], line: int) -> Optional[tuple[int, str]]:
 
 
 def _translate(exc: UnexpectedToken, lines: list[str],
-               open_brackets: list[tuple[str, int, int]] = ()) -> AetherSyntaxError:
-    """A parser error in the user's terms: what was expected, what was found, where."""
+               open_brackets: list[tuple[str, int, int]] = (), current: Optional[str] = None,
+               logical: Optional[dict[int, int]] = None) -> AetherSyntaxError:
+    """A parser error in the user's terms: what was expected, what was found, where.
+
+    ``lines`` are the original source lines (for messages), ``current`` the text the parser
+    was given (earlier errors masked; same line count), ``open_brackets`` and ``logical``
+    the scanner's bracket stack and logical-line starts at the error.
+    """
     tok = exc.token
+    text = current if current is not None else "\n".join(lines)
+    cur = text.split("\n")
+    master = get_parser()[1].master
+    through = 0
     if open_brackets and open_brackets[-1][1] < tok.line:
-        # The statement ran on past its line inside a bracket: the bracket is the problem.
         opener, oline, ocol = open_brackets[-1]
-        return AetherSyntaxError("AE102", f"'{opener}' opened at line {oline}, column {ocol} "
-                                 f"is not closed before line {tok.line}", oline, ocol,
-                                 recover_line=oline)
+        if _close_line(master, text, _offset(cur, oline, ocol), oline) is None:
+            # The statement ran on past its line inside a bracket that is never closed:
+            # the bracket is the problem, and the error token's line starts afresh.
+            return AetherSyntaxError("AE102", f"'{opener}' opened at line {oline}, column "
+                                     f"{ocol} is not closed before line {tok.line}", oline, ocol,
+                                     recover_line=oline, resume_line=tok.line)
+    if open_brackets:
+        # The token is the problem (a missing comma, say), and the statement runs on to
+        # where its outermost bracket closes: recovery removes it all.
+        _, bline, bcol = open_brackets[0]
+        through = _close_line(master, text, _offset(cur, bline, bcol), bline) or 0
+    err = _classify(exc, lines, text, cur, logical or {})
+    err.mask_through = max(err.mask_through, through)
+    return err
+
+
+def _offset(cur: list[str], line: int, column: int) -> int:
+    """The offset in the text of ``cur`` (its lines) of a 1-based line and column."""
+    return sum(len(x) + 1 for x in cur[:line - 1]) + column - 1
+
+
+def _close_line(master: re.Pattern, text: str, pos: int, line: int) -> Optional[int]:
+    """The line of the bracket closing the one at ``pos`` (on ``line``).
+
+    None when it is never closed, or a bracket inside it is closed by the wrong kind.
+    """
+    stack: list[str] = []
+    for m in master.finditer(text, pos):
+        kind = m.lastgroup
+        if kind == "NL":
+            line += 1
+        elif kind == "OP":
+            value = m.group()
+            if value in _OPEN:
+                stack.append(value)
+            elif value in _CLOSE:
+                if not stack or stack.pop() != _CLOSE[value]:
+                    return None
+                if not stack:
+                    return line
+    return None
+
+
+def _statement_end(master: re.Pattern, text: str, pos: int, line: int) -> int:
+    """The last line of the logical line starting at ``pos`` (on ``line``)."""
+    depth = 0
+    for m in master.finditer(text, pos):
+        kind = m.lastgroup
+        if kind == "NL":
+            if depth <= 0:
+                return line
+            line += 1
+        elif kind == "OP":
+            value = m.group()
+            if value in _OPEN:
+                depth += 1
+            elif value in _CLOSE:
+                depth -= 1
+    return line
+
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {")": "(", "]": "[", "}": "{"}
+_PROBE_SCANNER: Optional[Scanner] = None
+
+_KIND = {A.Compare: "a comparison", A.BoolOp: "an 'and' / 'or' expression",
+         A.BinOp: "an arithmetic expression", A.Unary: "a negation", A.Str: "a string",
+         A.Int: "a number", A.Float: "a number", A.Duration: "a duration",
+         A.Bool: "a truth value", A.Null: "'null'", A.ListExpr: "a list", A.DictExpr: "a dict",
+         A.Member: "a member access", A.Index: "an index", A.Name: "a name"}
+
+
+def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
+                     ) -> Optional[AetherSyntaxError]:
+    """AE109 when the statement holding ``tok`` is a whole expression but not a call.
+
+    The statement (its logical line) is parsed again as the value of a binding; only when
+    that succeeds is the line a bare expression. The error must lie past the statement's
+    first token, or the statement itself is fine and its place is wrong.
+    """
+    global _PROBE_SCANNER
+    line = tok.line
+    if not line or line > len(cur):
+        return None
+    first = logical.get(line, line)
+    head = cur[first - 1]
+    col = len(head) - len(head.lstrip(" ")) + 1
+    if not head.strip() or (tok.line, tok.column) <= (first, col):
+        return None
+    master = get_parser()[1].master
+    start = _offset(cur, first, col)
+    end = _statement_end(master, text, start, first)
+    stop = _offset(cur, end, len(cur[end - 1]) + 1)
+    if _PROBE_SCANNER is None:
+        _PROBE_SCANNER = Scanner(load_tables().terminals)
+    try:
+        module = get_parser()[0].parse(_PROBE_SCANNER.scan("_: " + text[start:stop] + "\n"))
+    except (UnexpectedToken, AetherSyntaxError):
+        return None
+    if len(module.body) != 1 or not isinstance(module.body[0], A.Binding):
+        return None
+    stmt = module.body[0]
+    value = stmt.value
+    if stmt.type_hint is not None or isinstance(value, A.Call) or type(value) not in _KIND:
+        return None
+    end_line = first + value.end_line - 1
+    end_col = value.end_column - 3 + col - 1 if value.end_line == 1 else value.end_column
+    if isinstance(value, (A.Name, A.Member)):
+        hint = "add '(...)' to call it, or put `name: ` before it to bind its value"
+    else:
+        hint = "bind it with `name: ...`, pass it to a call such as `log(...)`, or test it " \
+               "with `if ...:`"
+    return AetherSyntaxError("AE109", f"this line is {_KIND[type(value)]} on its own, which "
+                             "does nothing: a statement must be a call, a binding or a block",
+                             first, col, end_line, end_col, hint=hint)
+
+
+def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
+              logical: dict[int, int]) -> AetherSyntaxError:
+    tok = exc.token
     expected = set(exc.expected)
+    # The heuristics below read the state's raw action set; messages name only the
+    # terminals that would really be shifted (LALR merges lookaheads of similar states).
+    parser = get_parser()[0]
+    shown = {t for t in expected if parser.accepts(exc.stack, t)} or expected
     ttype = tok.type
     line = tok.line
     column = tok.column
@@ -159,7 +293,9 @@ def _translate(exc: UnexpectedToken, lines: list[str],
                                  hint="only a line ending in ':' opens an indented block")
     if "_INDENT" in expected and ttype in ("NAME", "DASH", "_DEDENT", "$END") or (
             "_INDENT" in expected and ttype not in ("_NL",)):
-        head = _header_before(lines, line)
+        # At the end of the file (no final newline) the header may be on the last line.
+        at_eof = ttype == "$END" or tok.pos >= len(text)
+        head = _header_before(lines, line + 1 if at_eof else line)
         where = f" after '{head[1]}' (line {head[0]})" if head else ""
         hline = head[0] if head else line
         return AetherSyntaxError("AE106", f"expected an indented block{where}",
@@ -183,9 +319,18 @@ def _translate(exc: UnexpectedToken, lines: list[str],
     if ttype in _KEYWORDS and "NAME" in expected and not (expected & (_EXPR_START - {"NAME"})):
         return AetherSyntaxError("AE107", f"'{tok.value}' is a reserved word and cannot be "
                                  "used as a name", line, column, line, end_col)
+    if ttype == "DASH" and "DASH" not in expected and _STMT_START <= expected:
+        return AetherSyntaxError("AE100", "a line starting with '-' is a list item, and only "
+                                 "a section's block (such as `steps:` or `transaction:`) can "
+                                 "hold list items", line, column, line, end_col,
+                                 hint="a statement cannot start with '-'; to bind a negative "
+                                 "value write `name: -value`")
+    bare = _bare_expression(text, cur, tok, logical) if ttype != "$END" else None
+    if bare is not None:
+        return bare
     if ttype == "$END":
         return AetherSyntaxError("AE111", "the file ends in the middle of a statement; "
-                                 f"expected {_expected_words(expected)}", line, column)
+                                 f"expected {_expected_words(shown)}", line, column)
     if ttype == "_NL" and {"COLON", "EQUAL", "LPAR"} <= expected:
         return AetherSyntaxError("AE109", "a statement must be a call, a binding or a block; "
                                  "this line is a bare expression", line,
@@ -197,13 +342,16 @@ def _translate(exc: UnexpectedToken, lines: list[str],
     if ttype in ("_NL", "_DEDENT") and not any(
             x.strip() and not x.strip().startswith("#") for x in lines[line:]):
         return AetherSyntaxError("AE111", "the file ends in the middle of a statement; "
-                                 f"expected {_expected_words(expected)}", line, column)
+                                 f"expected {_expected_words(shown)}", line, column)
     if ttype == "NOT" and expected & _EXPR_START:
         return AetherSyntaxError("AE100", "'not' cannot stand here: it binds more loosely than "
                                  "comparisons and arithmetic", line, column, line, end_col,
                                  hint="put it in parentheses, e.g. `1 + (not x)`")
-    msg = f"expected {_expected_words(expected)}, found {_found(tok)}"
-    return AetherSyntaxError("AE100", msg, line, column, line, end_col)
+    msg = f"expected {_expected_words(shown)}, found {_found(tok)}"
+    hint = None
+    if ttype in _EXPR_START and "COMMA" in shown:
+        hint = "is a ',' missing before it?"
+    return AetherSyntaxError("AE100", msg, line, column, line, end_col, hint=hint)
 
 
 _CONTINUATIONS = {"else": "an `if` or `elif`", "elif": "an `if` or `elif`",
@@ -228,6 +376,8 @@ def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
     """
     n = len(lines)
     unexpected_indent = err.rule == "AE103"
+    resume = err.resume_line or n + 1  # from here on no line continues the statement
+    through = err.mask_through  # up to here every line belongs to the statement
     line = min(max(err.recover_line, 1), n)
     first = logical.get(line, line)
     # Walk back over continuation lines of a bracketed expression.
@@ -243,8 +393,8 @@ def _mask(lines: list[str], err: AetherSyntaxError, logical: dict[int, int],
         if stripped and not stripped.startswith("#"):
             ind = len(s) - len(s.lstrip(" \t"))
             # An unexpected indent opens a stray block: its siblings go with it.
-            if (ind < indent if unexpected_indent else ind <= indent) and \
-                    logical.get(i + 1, i + 1) == i + 1:
+            if (ind < indent if unexpected_indent else ind <= indent) and i + 1 > through \
+                    and (logical.get(i + 1, i + 1) == i + 1 or i + 1 >= resume):
                 break
         last = i + 1
         i += 1
@@ -321,7 +471,8 @@ def parse(text: str) -> ParseResult:
                     # without its `catch`...): a cascade of the error already reported.
                     cascade = AetherSyntaxError("AE100", "cascade", exc.token.line, 1)
                     return _prefix_result(current, cascade, errors, masked)
-                err = _translate(exc, lines, scanner.brackets)
+                err = _translate(exc, lines, scanner.brackets, current,
+                                 scanner.logical_start)
             else:
                 err = exc
             key = (err.line, err.column, err.rule)
