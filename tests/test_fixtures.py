@@ -48,16 +48,6 @@ KNOWN_BUGS: dict[str, str] = {
     "AE321_duplicate-key-in-dash-map.aether":
         "a key given twice in one config dash-list entry (`- name: \"a\"` ... "
         "`name: \"b\"`) is not reported",
-    "AE317_call-statement-in-on-error-rule.aether":
-        "an on_error rule with a continuation line that is not `key: value` "
-        "(`- when: Timeout` / `escalate_to(\"oncall\")`) crashes the validator (TypeError "
-        "sorting None with str in Validator._on_error; AE999 from `aether check`)",
-    "AE100_syntax-error-in-on-error-do.aether":
-        "a syntax error in an on_error rule's `do:` call leaves a recovery placeholder in "
-        "the rule and the validator crashes on it (TypeError in Validator._on_error)",
-    "AE101_syntax-error-in-nested-config-block.aether":
-        "a syntax error in a block nested in `meta:` is also reported as AE318 on the same "
-        "line (the recovery placeholder is filtered only from a section's direct entries)",
     "AE318_call-in-config-dash-map.aether":
         "a call statement among the continuation lines of a config dash-list entry "
         "(`- name: \"a\"` / `log(\"x\")` under `meta:`) is not reported",
@@ -65,9 +55,6 @@ KNOWN_BUGS: dict[str, str] = {
         "inside a fn body, the keys of `workflow:` (`input`, `output`...) and of on_error "
         "rules (`when`, `do`) count as bound names, so `log(input)` there is not reported "
         "(it is at the top level): _bound_in walks every non-config section's entries",
-    "AE100_syntax-errors-in-steps-and-require.aether":
-        "a syntax error in a `steps:` item or a `require: plugins:` item is also reported as "
-        "AE316 / AE311 for the recovery placeholder (same cause as the nested `meta:` case)",
 }
 # Known checker bugs in a rule's documented examples: rule id -> reason.
 EXAMPLE_BUGS: dict[str, str] = {}

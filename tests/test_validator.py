@@ -182,3 +182,56 @@ def test_parameters_after_varargs_are_keyword_only():
     assert sig.check(3, ["level"]) is None  # extra positionals go to *rest
     assert only('log("a", 1, 2, level="warn")\n') == set()
     assert only('log()\n') == {"AE303"}
+
+
+# ---------------------------------------------------------------- on_error rules, recovery
+ON_ERROR_LINES = ["do: log(1)", "when: Timeout", "when: Timout", "do: 1", "log(1)",
+                  "seed = 1", "note: Str = 1", "do: log(1 +)", "when: $", "sub:\n          a: 1",
+                  "fn f():\n          return 1"]
+
+
+def test_on_error_rule_shapes():
+    rule = "on_error:\n    - when: Timeout\n"
+    assert only(rule + "      log(1)\n") == {"AE317"}
+    assert only(rule + "      do: log(1)\n      do: log(2)\n") == {"AE317"}
+    assert only(rule + "      do: Call = log(1)\n") == {"AE317"}
+    assert only(rule + "      sub:\n          a: 1\n") == {"AE317"}
+    # a syntax error in place of the `do:` line: the rule is not also "missing its do"
+    assert only(rule + "      do: log(1 +)\n") == {"AE100"}
+    # ... but what is left of the rule is still checked
+    assert only("on_error:\n    - when: Timout\n      do: log(1 +)\n") == {"AE100", "AE320"}
+    assert only(rule + "      do: log(1 +)\n      do: log(2)\n") == {"AE100"}
+    assert only(rule + "      do: log(1 +)\n      when: Timeout\n") == {"AE100", "AE317"}
+
+
+@pytest.mark.parametrize("src", [
+    "meta:\n    owner:\n        team: 1 $ 2\n",
+    "meta:\n    owner:\n        deep:\n            team: 1 $ 2\n",
+    'meta:\n    people:\n        - name: "a"\n          team: 1 $ 2\n',
+    "require:\n    plugins:\n        - \"a>=1\" $\n",
+    "workflow:\n    steps:\n        - summarize(1 +)\n",
+    "transaction:\n    - store(1 +)\n",
+    "parallel:\n    a: summarize(1 +)\n",
+    "on_error:\n    - when: Timeout\n      do: log(1 +)\n",
+    "fn f():\n    return (1 +)\n",
+])
+def test_recovery_placeholder_is_no_entry_at_any_depth(src):
+    found = only(src)
+    assert found and all(r < "AE200" for r in found), found
+
+
+def test_on_error_content_never_crashes():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=150, deadline=None, database=None)
+    @hypothesis.given(st.lists(st.sampled_from(ON_ERROR_LINES), max_size=4),
+                      st.sampled_from(["when: Timeout", "do: log(1)", "x: 1"]))
+    def prop(lines, first):
+        src = "on_error:\n    - " + first + "\n" + "".join(f"      {x}\n" for x in lines)
+        found = rules(src)
+        assert not any(r == "AE999" for r, _ in found), (src, found)
+        if lines and first == "when: Timeout" and lines[0] == "do: log(1)" and len(lines) == 1:
+            assert found == []
+
+    prop()

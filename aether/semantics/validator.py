@@ -70,6 +70,14 @@ def _recovered(stmt: A.Stmt) -> bool:
             and stmt.call.func.id == RECOVERED)
 
 
+def _live(entries: tuple) -> tuple:
+    """``entries`` without error recovery's placeholders (which are not entries of a block)."""
+    for e in entries:
+        if _recovered(e):
+            return tuple(x for x in entries if not _recovered(x))
+    return entries
+
+
 def _fn_signature(fn: A.FnDef) -> Signature:
     required = 0
     for i, p in enumerate(fn.params):
@@ -260,8 +268,9 @@ class Validator:
 
     # ------------------------------------------------------------ sections
     def _section(self, s: A.Section, env: set[str], ctx: _Ctx) -> None:
-        if any(_recovered(e) for e in s.body):  # error recovery's placeholder: not an entry
-            s = replace(s, body=tuple(e for e in s.body if not _recovered(e)))
+        body = _live(s.body)  # error recovery's placeholders are not entries
+        if body is not s.body:
+            s = replace(s, body=body)
         name = s.name
         if name == "policy":
             self._policy(s)
@@ -304,8 +313,9 @@ class Validator:
                 seen[key] = e
 
     def _literal_block(self, s: A.Section) -> None:
-        self._dup_keys(s.body, f"`{s.name}:`")
-        for e in s.body:
+        body = _live(s.body)
+        self._dup_keys(body, f"`{s.name}:`")
+        for e in body:
             if isinstance(e, (A.Binding, A.Assign)):
                 if e.type_hint if isinstance(e, A.Binding) else False:
                     self._add("AE318", f"`{s.name}:` entries are `key: literal`", e)
@@ -383,7 +393,7 @@ class Validator:
                 self._add("AE311", "`require:` holds `plugins` and `capabilities`", e)
                 continue
             if isinstance(e, A.Section) and any(not isinstance(d, A.DashItem) or d.options
-                                                for d in e.body):
+                                                for d in _live(e.body)):
                 self._add("AE311", f"`{key}:` holds `- \"...\"` items", e)
                 continue
             if isinstance(e, (A.Binding, A.Assign)) and not isinstance(e.value, A.ListExpr):
@@ -419,7 +429,7 @@ class Validator:
                           e, _suggest(label, WORKFLOW_KEYS | {"steps"}) if label else None)
 
     def _steps(self, s: A.Section, env: set[str]) -> None:
-        for e in s.body:
+        for e in _live(s.body):
             if not isinstance(e, A.DashItem):
                 self._add("AE316", "`steps:` holds `- step` items", e)
                 continue
@@ -466,12 +476,20 @@ class Validator:
             if not isinstance(e, A.DashMap):
                 self._add("AE317", "an on_error rule is `- when: Kind` then `do: call(...)`", e)
                 continue
-            keys = [getattr(x, "name", None) for x in e.entries]
-            if sorted(keys) != ["do", "when"] or not all(isinstance(x, A.Binding)
-                                                         for x in e.entries):
+            entries = _live(e.entries)
+            keys = [x.name if isinstance(x, A.Binding) and x.type_hint is None else None
+                    for x in entries]
+            if len(entries) < len(e.entries):
+                # A syntax error took the place of a line of the rule (reported as such):
+                # check what is left, but not for what is missing.
+                ok = None not in keys and len(set(keys)) == len(keys) <= 2 \
+                    and set(keys) <= {"when", "do"}
+            else:
+                ok = len(keys) == 2 and set(keys) == {"when", "do"}
+            if not ok:
                 self._add("AE317", "an on_error rule has exactly one `when` and one `do`", e)
                 continue
-            for x in e.entries:
+            for x in entries:
                 if x.name == "when":
                     kind = x.value
                     if not isinstance(kind, A.Name):
