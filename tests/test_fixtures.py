@@ -41,16 +41,6 @@ KNOWN_BUGS: dict[str, str] = {
     "AE304_keyword-given-twice.aether":
         "a keyword argument given twice (`store(x, tag=\"a\", tag=\"b\")`) is reported as "
         "the syntax error AE100, not AE304 (keywords name a declared parameter, once)",
-    "AE318_call-inside-dash-map-section.aether":
-        "a non-literal value in a block nested under a config dash-list entry "
-        "(`meta: reviewers: - name: ... / limits: / daily: load_logs()`) is not reported, "
-        "and its call is not validated",
-    "AE321_duplicate-key-in-dash-map.aether":
-        "a key given twice in one config dash-list entry (`- name: \"a\"` ... "
-        "`name: \"b\"`) is not reported",
-    "AE318_call-in-config-dash-map.aether":
-        "a call statement among the continuation lines of a config dash-list entry "
-        "(`- name: \"a\"` / `log(\"x\")` under `meta:`) is not reported",
     "AE302_section-keys-leak-into-fn-scope.aether":
         "inside a fn body, the keys of `workflow:` (`input`, `output`...) and of on_error "
         "rules (`when`, `do`) count as bound names, so `log(input)` there is not reported "

@@ -235,3 +235,20 @@ def test_on_error_content_never_crashes():
             assert found == []
 
     prop()
+
+
+def test_config_dash_list_entries_are_checked_like_blocks():
+    base = 'meta:\n    people:\n        - name: "a"\n'
+    assert rules(base + "          team: 3\n") == []
+    assert rules(base + "          team: load_logs()\n") == [("AE318", 5)]
+    assert rules(base + "          log(1)\n") == [("AE318", 5)]
+    assert rules(base + "          note: Str = 1\n") == [("AE318", 5)]
+    assert rules(base + '          name: "b"\n') == [("AE321", 5)]
+    assert rules(base + "          limits:\n              daily: log(1)\n") == [("AE318", 6)]
+    assert rules(base + "          limits:\n              - log(1)\n") == [("AE318", 6)]
+    assert rules(base + "        - name: load_logs()\n") == [("AE318", 5)]
+    # the same key in two entries of the list is no duplicate
+    assert rules(base + '        - name: "b"\n') == []
+    msg = [f.message for f in check_text(G + base + '          name: "b"\n', "t").findings]
+    assert msg == ["'name' is given twice in this `- name: ...` entry of `people:` "
+                   "(first at line 4)"]

@@ -313,26 +313,29 @@ class Validator:
                 seen[key] = e
 
     def _literal_block(self, s: A.Section) -> None:
-        body = _live(s.body)
-        self._dup_keys(body, f"`{s.name}:`")
-        for e in body:
+        self._literal_entries(_live(s.body), s.name, f"`{s.name}:`")
+
+    def _literal_entries(self, entries: tuple, name: str, where: str) -> None:
+        """The entries of config block ``name`` (or of one of its dash-list entries)."""
+        self._dup_keys(entries, where)
+        for e in entries:
             if isinstance(e, (A.Binding, A.Assign)):
                 if e.type_hint if isinstance(e, A.Binding) else False:
-                    self._add("AE318", f"`{s.name}:` entries are `key: literal`", e)
+                    self._add("AE318", f"`{name}:` entries are `key: literal`", e)
                 elif not _is_literal(e.value):
-                    self._add("AE318", f"`{s.name}:` values must be literals (quote text)",
+                    self._add("AE318", f"`{name}:` values must be literals (quote text)",
                               e.value)
             elif isinstance(e, A.Section):
                 self._literal_block(e)
             elif isinstance(e, A.DashItem):
                 if e.options or not _is_literal(e.value):
-                    self._add("AE318", f"`{s.name}:` list items must be literals", e)
+                    self._add("AE318", f"`{name}:` list items must be literals", e)
             elif isinstance(e, A.DashMap):
-                for sub in e.entries:
-                    if isinstance(sub, (A.Binding, A.Assign)) and not _is_literal(sub.value):
-                        self._add("AE318", f"`{s.name}:` values must be literals", sub.value)
+                # `- key: value` with continuation lines: one entry, a block of its own
+                self._literal_entries(_live(e.entries), name,
+                                      f"this `- {e.entries[0].name}: ...` entry of `{name}:`")
             else:
-                self._add("AE318", f"`{s.name}:` holds `key: literal` entries only", e)
+                self._add("AE318", f"`{name}:` holds `key: literal` entries only", e)
 
     def _policy(self, s: A.Section) -> None:
         self._dup_keys(s.body, "`policy:`")
