@@ -41,10 +41,6 @@ KNOWN_BUGS: dict[str, str] = {
     "AE304_keyword-given-twice.aether":
         "a keyword argument given twice (`store(x, tag=\"a\", tag=\"b\")`) is reported as "
         "the syntax error AE100, not AE304 (keywords name a declared parameter, once)",
-    "AE302_section-keys-leak-into-fn-scope.aether":
-        "inside a fn body, the keys of `workflow:` (`input`, `output`...) and of on_error "
-        "rules (`when`, `do`) count as bound names, so `log(input)` there is not reported "
-        "(it is at the top level): _bound_in walks every non-config section's entries",
 }
 # Known checker bugs in a rule's documented examples: rule id -> reason.
 EXAMPLE_BUGS: dict[str, str] = {}

@@ -252,3 +252,18 @@ def test_config_dash_list_entries_are_checked_like_blocks():
     msg = [f.message for f in check_text(G + base + '          name: "b"\n', "t").findings]
     assert msg == ["'name' is given twice in this `- name: ...` entry of `people:` "
                    "(first at line 4)"]
+
+
+def test_fn_body_sees_names_sections_bind_and_not_their_keys():
+    sections = ("workflow:\n    input: \"q\"\n    steps:\n        - parse_input as parsed\n"
+                "parallel:\n    task: summarize(\"a\")\n"
+                "on_error:\n    - when: Timeout\n      do: log(1)\n"
+                "meta:\n    owner: \"ops\"\n")
+    fn = "fn f():\n    log({})\n    return 1\n"
+    for name in ("parsed", "task"):
+        assert rules(fn.format(name) + sections) == [], name
+    for name in ("input", "steps", "when", "do", "owner", "meta", "workflow"):
+        assert rules(fn.format(name) + sections) == [("AE302", 3)], name
+    # a typed `parallel:` entry is AE318 and binds nothing, in a fn as at the top level
+    assert rules("parallel:\n    t: Int = summarize(\"a\")\nfn g():\n    return t\n") == [
+        ("AE318", 3), ("AE302", 5)]

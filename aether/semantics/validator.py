@@ -115,13 +115,22 @@ def _bound_in(body: Iterable[A.Stmt]) -> set[str]:
             names.add(s.target)
         elif isinstance(s, A.Try) and s.catch_name:
             names.add(s.catch_name)
-        elif isinstance(s, A.DashItem):
-            for o in s.options:
-                if o.name == "as" and isinstance(o.value, A.Name):
-                    names.add(o.value.id)
-        if isinstance(s, A.FnDef):
+        elif isinstance(s, A.Section):
+            # A section's keys are not names (`input:` in `workflow:`, `when:` in an
+            # on_error rule); sections bind only what the validator binds for them:
+            # the tasks of `parallel:` and the step aliases (`as NAME`) of `workflow: steps:`.
+            if s.name == "parallel":
+                names.update(e.name for e in s.body
+                             if isinstance(e, A.Binding) and e.type_hint is None)
+            elif s.name == "workflow":
+                for e in s.body:
+                    if isinstance(e, A.Section) and e.name == "steps":
+                        for d in e.body:
+                            if isinstance(d, A.DashItem):
+                                names.update(o.value.id for o in d.options
+                                             if o.name == "as" and isinstance(o.value, A.Name))
             continue
-        if isinstance(s, A.Section) and s.name in CONFIG_SECTIONS:
+        if isinstance(s, A.FnDef):
             continue
         for name in _BLOCK_FIELDS.get(type(s), ()):
             stack.extend(getattr(s, name))
