@@ -38,9 +38,6 @@ _RULE_ID = re.compile(r"^AE\d{3}$")
 
 # Known checker bugs: fixture in known_bugs/ -> reason (the test is a strict xfail).
 KNOWN_BUGS: dict[str, str] = {
-    "AE304_keyword-given-twice.aether":
-        "a keyword argument given twice (`store(x, tag=\"a\", tag=\"b\")`) is reported as "
-        "the syntax error AE100, not AE304 (keywords name a declared parameter, once)",
 }
 # Known checker bugs in a rule's documented examples: rule id -> reason.
 EXAMPLE_BUGS: dict[str, str] = {}

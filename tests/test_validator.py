@@ -267,3 +267,15 @@ def test_fn_body_sees_names_sections_bind_and_not_their_keys():
     # a typed `parallel:` entry is AE318 and binds nothing, in a fn as at the top level
     assert rules("parallel:\n    t: Int = summarize(\"a\")\nfn g():\n    return t\n") == [
         ("AE318", 3), ("AE302", 5)]
+
+
+def test_keyword_given_twice_is_ae304_on_the_second_keyword():
+    assert rules('store("x", tag="a", tag="b")\n') == [("AE304", 2)]
+    assert rules('store("x",\n      tag="a",\n      tag="b")\n') == [("AE304", 4)]
+    assert rules("fn f(a, b=1):\n    return a\nf(1, b=2, b=3)\n") == [("AE304", 4)]
+    src = 'require:\n    plugins: ["det"]\ndet.scan(1, k=1, k=2, k=3)\n'
+    assert rules(src) == [("AE304", 4), ("AE304", 4)]
+    # not a syntax error: the rest of the file is still checked, unbound names included
+    assert rules('store("x", tag="a", tag="b")\nlog(nope)\n') == [("AE304", 2), ("AE302", 3)]
+    (f,) = check_text(G + 'store("x", tag="a", tag="b")\n', "t").findings
+    assert f.message == "keyword argument 'tag' is given twice" and f.column == 21

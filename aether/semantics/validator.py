@@ -550,9 +550,14 @@ class Validator:
     def _call(self, c: A.Call, env: set[str]) -> None:
         for a in c.args:
             self._expr(a, env)
+        names = []
         for k in c.keywords:
             self._expr(k.value, env)
-        self._callee(c.func, len(c.args), [k.name for k in c.keywords], env, c)
+            if k.name in names:
+                self._add("AE304", f"keyword argument '{k.name}' is given twice", k)
+            else:
+                names.append(k.name)
+        self._callee(c.func, len(c.args), names, env, c)
 
     def _callee(self, func: Optional[A.Expr], n_args: int, keywords: list[str],
                 env: set[str], at: A.Node) -> None:

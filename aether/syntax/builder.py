@@ -266,11 +266,7 @@ class AstBuilder:
         keywords: list = []
         if len(c) == 4:
             for a in c[2]:
-                if isinstance(a, A.Keyword):
-                    if any(k.name == a.name for k in keywords):
-                        raise AetherSyntaxError(
-                            "AE100", f"keyword argument '{a.name}' is given twice",
-                            a.line, a.column, a.end_line, a.end_column)
+                if isinstance(a, A.Keyword):  # a keyword given twice is AE304 (validator)
                     keywords.append(a)
                 elif keywords:
                     raise AetherSyntaxError(
