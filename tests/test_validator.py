@@ -279,3 +279,13 @@ def test_keyword_given_twice_is_ae304_on_the_second_keyword():
     assert rules('store("x", tag="a", tag="b")\nlog(nope)\n') == [("AE304", 2), ("AE302", 3)]
     (f,) = check_text(G + 'store("x", tag="a", tag="b")\n', "t").findings
     assert f.message == "keyword argument 'tag' is given twice" and f.column == 21
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("30s", True), ("1_500ms", True), ("1.5h", True), (" 30s", False), ("30s ", False),
+    ("30s\\n", False), ("\\t2m", False), ("30 s", False), ("30S", False), ("1m30s", False),
+])
+def test_quoted_durations_are_one_token(text, ok):
+    expected = set() if ok else {"AE310"}
+    assert only(f'policy:\n    request_timeout: "{text}"\n') == expected
+    assert only(f'workflow:\n    steps:\n        - summarize(1) timeout="{text}"\n') == expected

@@ -18,7 +18,7 @@ __all__ = ["AstBuilder", "unescape", "duration_seconds"]
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESC_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
-_DURATION_RE = re.compile(r"^(\d[\d_]*(?:\.\d+)?)(ms|s|m|h)$")
+_DURATION_RE = re.compile(r"(\d[\d_]*(?:\.\d+)?)(ms|s|m|h)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -38,8 +38,12 @@ def unescape(raw: str) -> str:
 
 
 def duration_seconds(text: str):
-    """Seconds in a duration such as ``250ms`` or ``1.5s``; None if it is not one."""
-    m = _DURATION_RE.match(text.strip())
+    """Seconds in a duration such as ``250ms`` or ``1.5s``; None if it is not one.
+
+    The whole text must be the duration (``" 30s"`` is not one): a quoted duration means the
+    same as the token, and a token has no spaces.
+    """
+    m = _DURATION_RE.fullmatch(text)  # one token: no spaces, no trailing newline
     if not m:
         return None
     return float(m.group(1).replace("_", "")) * _UNIT[m.group(2)]
