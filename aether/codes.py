@@ -239,11 +239,8 @@ _RULE_LIST = [
          "Builtins and `fn` definitions declare their parameters; a call must give every "
          "required one and no more than all of them.",
          _G + "len(1, 2)\n", _G + "len([1, 2])\n"),
-    Rule("AE304", "unknown-keyword", _V,
-         "A call passes a keyword the function does not take, or one keyword twice.",
-         "Keyword arguments must name a declared parameter, once: not one the function "
-         "lacks, not one already given by position, and not the same keyword twice "
-         "(`store(x, tag=\"a\", tag=\"b\")`, for any function, plugins included).",
+    Rule("AE304", "unknown-keyword", _V, "A call passes a keyword the function does not take.",
+         "Keyword arguments must name a declared parameter, once.",
          _G + 'store("x", label="y")\n', _G + 'store("x", tag="y")\n'),
     Rule("AE305", "loop-control-outside-loop", _V, "`break` or `continue` outside a loop.",
          "`break` and `continue` only make sense inside `for` or `while` (and not across a "
