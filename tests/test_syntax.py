@@ -352,3 +352,14 @@ def test_inconsistent_dedent_names_the_indentations_that_fit():
                          "continue it")
     (e,) = parse("if x:\n    a()\n b()\n").errors
     assert "indented 1 space," in e.message and "use 0 spaces" in e.message
+
+
+@pytest.mark.parametrize("literal", ["٣٣", "٣s", "١.٥e٣", "1٣", "١_000"])
+def test_numbers_are_ascii_digits_only(literal):
+    """Python's int()/float() accept any script's digits; the language does not."""
+    assert errors(f'goal: "g"\nx: {literal}\n') == [("AE101", 2)]
+
+
+def test_ascii_numbers_and_durations_still_parse():
+    (_, x, y, z) = body('goal: "g"\nx: 20_000\ny: 1.5e3\nz: 250ms\n')
+    assert (x.value.value, y.value.value) == (20000, 1500.0)

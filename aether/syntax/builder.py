@@ -18,7 +18,7 @@ __all__ = ["AstBuilder", "unescape", "duration_seconds"]
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESC_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
-_DURATION_RE = re.compile(r"(\d[\d_]*(?:\.\d+)?)(ms|s|m|h)")
+_DURATION_RE = re.compile(r"([0-9][0-9_]*(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
