@@ -78,6 +78,13 @@ def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
     except OSError as exc:
         return ReadResult(error=Finding("AE007", f"cannot read {path}: {exc.strerror or exc}"))
     if stat.S_ISDIR(st.st_mode):
+        try:
+            os.scandir(path).close()
+        except PermissionError:
+            return ReadResult(error=Finding(
+                "AE003", f"permission denied: cannot list the folder {path}"))
+        except OSError:
+            pass
         return ReadResult(error=Finding(
             "AE002", f"{path} is a directory, not a file",
             hint="`aether check DIR` searches a directory for *.aether files"))

@@ -3,7 +3,8 @@
 Directories are walked recursively in sorted order, skipping hidden folders, virtual
 environments and caches, and anything matching an exclude glob. A file named explicitly is
 always processed (even if excluded or not ending in .aether), like ruff; a path that does
-not exist is passed through so the reader can report it (AE001).
+not exist is passed through so the reader can report it (AE001), and so is a folder that
+cannot be listed (AE003).
 """
 
 from __future__ import annotations
@@ -102,7 +103,11 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
     for given in paths:
         absolute = os.path.abspath(given)
         if os.path.isdir(absolute):
-            for dirpath, dirnames, filenames in os.walk(absolute):
+            # A folder that cannot be listed is yielded itself, so the reader reports it
+            # (AE003 for permission denied) instead of the walk skipping it in silence.
+            unlisted: list[OSError] = []
+            for dirpath, dirnames, filenames in os.walk(absolute, onerror=unlisted.append):
+                yield from _unlisted(unlisted, seen, cwd)
                 # Paths are worked out once per folder, not per file: trees can be large.
                 dir_rel = rel_to_root(dirpath) if patterns else ""
                 dir_shown = display_path(dirpath, cwd)
@@ -120,8 +125,18 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
                         continue
                     seen.add(full)
                     yield SourceFile(full, prefix + name)
+            yield from _unlisted(unlisted, seen, cwd)
         else:
             if absolute in seen:
                 continue
             seen.add(absolute)
             yield SourceFile(given, display_path(given, cwd), explicit=True)
+
+
+def _unlisted(errors: list[OSError], seen: set[str], cwd: str) -> Iterator[SourceFile]:
+    """The folders ``os.walk`` could not list, as entries for the reader to report."""
+    while errors:
+        folder = errors.pop(0).filename
+        if folder and folder not in seen:
+            seen.add(folder)
+            yield SourceFile(folder, display_path(folder, cwd))

@@ -67,6 +67,69 @@ def test_permission_denied_reported(tmp_path, monkeypatch):
     assert [f.rule for f in result.findings] == ["AE003"]
 
 
+def _deny_listing(monkeypatch, folder):
+    """Make ``folder`` unlistable, as chmod 0 would for a user other than root."""
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.path.abspath(os.fspath(path)) == os.path.abspath(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_unlistable_folder_inside_a_tree_is_reported(tmp_path, monkeypatch):
+    """os.walk skips folders it cannot list; the walk yields them so they are AE003."""
+    from aether.cli.main import cli
+    from click.testing import CliRunner
+
+    (tmp_path / "ok.aether").write_text('goal: "x"\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.aether").write_text('goal: "x"\n')
+    _deny_listing(monkeypatch, tmp_path / "sub")
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--format", "json", str(tmp_path)])
+    assert result.exit_code == 26, result.output
+    files = {os.path.basename(f["file"]): f for f in json.loads(result.output)["files"]}
+    assert set(files) == {"ok.aether", "sub"}
+    assert files["ok.aether"]["ok"] and files["sub"]["findings"][0]["rule"] == "AE003"
+    assert "cannot list the folder" in files["sub"]["message"]
+
+
+def test_unlistable_folder_given_directly_is_reported(tmp_path, monkeypatch):
+    from aether.cli.main import cli
+    from click.testing import CliRunner
+
+    (tmp_path / "a.aether").write_text('goal: "x"\n')
+    _deny_listing(monkeypatch, tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", str(tmp_path)])
+    assert result.exit_code == 26 and "AE003" in result.output, result.output
+    assert "No files checked" not in result.output
+
+
+@pytest.mark.parametrize("command", [["check"], ["--check"], ["fmt", "--check"], ["migrate"]])
+def test_unreadable_path_is_status_26_not_a_usage_error(tmp_path, monkeypatch, command):
+    """click's Path(readable=True) would turn an unreadable file into usage error 2."""
+    from aether.cli.main import cli
+    from click.testing import CliRunner
+
+    p = tmp_path / "locked.aether"
+    p.write_text('goal: "x"\n')
+    real_access, real_open = os.access, open
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k:
+                        False if os.fspath(path) == str(p) else real_access(path, mode, *a, **k))
+
+    def deny(path, *a, **k):
+        if os.fspath(path) == str(p):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", deny)
+    result = CliRunner().invoke(cli, [*command, str(p)])
+    assert result.exit_code == 26, (result.exit_code, result.output)
+    assert "permission denied" in result.output
+
+
 def test_binary_and_nul_bytes(tmp_path):
     p = tmp_path / "bin.aether"
     p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")

@@ -19,7 +19,7 @@ def project_options(func):
         click.option("--exclude", multiple=True, metavar="GLOB",
                      help="Skip files matching GLOB when searching directories "
                      "(adds to config)."),
-        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+        click.option("--config", "config_file", type=click.Path(readable=False, dir_okay=False),
                      default=None, help="Use this configuration file."),
         click.option("--isolated", is_flag=True, help="Ignore configuration files."),
     )):

@@ -17,7 +17,7 @@ _PRECEDENCE = (27, 26, 20)
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=str))
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when a file would be reformatted.")
 @click.option("--diff", "show_diff", is_flag=True,
