@@ -295,9 +295,9 @@ class Continue(Stmt):
 
 @_node()
 class Await(Stmt):
-    """``await a, b``."""
+    """``await a, b``: each task as a Name, with its own span."""
 
-    names: tuple[str, ...] = ()
+    names: tuple[Name, ...] = ()
 
 
 @_node("value")

@@ -142,6 +142,56 @@ def anchor_for(lines: list[str], line: Optional[int]) -> str:
     return "/".join(reversed(parts))
 
 
+def anchors_for(lines: list[str], wanted: Iterable[Optional[int]]) -> dict[int, str]:
+    """``anchor_for`` of every line in ``wanted``, in one pass over the file.
+
+    Scanning back from each finding is quadratic when a long block has a finding on every
+    line; the stack of open lines gives the same answer in O(lines). The lines enclosing
+    line L are exactly the entries of that stack (the non-blank, non-comment lines before
+    L with strictly rising indentation) whose indentation is below L's.
+    """
+    targets = sorted({n for n in wanted if n and 0 < n <= len(lines)})
+    out: dict[int, str] = {}
+    stack: list[tuple[int, Optional[str]]] = []  # (indentation, header key) of open lines
+    done = 0  # lines 1..done are on the stack
+    for target in targets:
+        for s in lines[done:target - 1]:
+            stripped = s.strip()
+            if stripped and not stripped.startswith("#"):
+                ind = len(s) - len(s.lstrip())
+                while stack and stack[-1][0] >= ind:
+                    stack.pop()
+                stack.append((ind, _header_key(stripped)))
+        done = max(done, target - 1)
+        text = lines[target - 1]
+        indent = len(text) - len(text.lstrip())
+        out[target] = "/".join(key for ind, key in stack if ind < indent and key is not None)
+    return out
+
+
+def _locate(findings: list[Finding], lines: list[str]) -> list[Finding]:
+    """Fill in each finding's anchor and normalised content (once per distinct line)."""
+    todo = [f.line for f in findings if not f.content]
+    if not todo:
+        return findings
+    anchors = anchors_for(lines, todo)
+    contents: dict[int, str] = {}
+    out = []
+    for f in findings:
+        if f.content:
+            out.append(f)
+            continue
+        n = f.line
+        if n and 0 < n <= len(lines):
+            content = contents.get(n)
+            if content is None:
+                content = contents[n] = normalise_content(lines[n - 1])
+            out.append(f.with_(anchor=anchors[n], content=content))
+        else:
+            out.append(f.with_(anchor="", content=""))
+    return out
+
+
 _WHOLE_FILE_LEGACY = {"AE209", "AE210"}
 _GOAL_LEGACY = {"AE201", "AE202", "AE203"}
 
@@ -198,19 +248,14 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
                 continue
             findings.append(f)
     lines = text.split("\n")
-    findings = [f if f.content else f.with_(
-        anchor=anchor_for(lines, f.line),
-        content=normalise_content(lines[f.line - 1]) if f.line and f.line <= len(lines) else "")
-        for f in findings if options.rules.allows(f.rule)]
+    findings = _locate([f for f in findings if options.rules.allows(f.rule)], lines)
     suppressed: list[Finding] = []
     if options.suppress and "aether" in text.lower():  # a suppression comment names aether
         from .suppress import apply_suppressions, find_suppressions
 
         findings, suppressed = apply_suppressions(findings, find_suppressions(text),
                                                   report_unused=options.rules.allows("AE319"))
-        findings = [f if f.content or f.rule != "AE319" else f.with_(
-            anchor=anchor_for(lines, f.line), content=normalise_content(lines[f.line - 1]))
-            for f in findings]
+        findings = _locate(findings, lines)  # the AE319 findings it added
     key = options.fingerprint_path(path)
     return FileResult(path, assign_fingerprints(key, findings),
                       assign_fingerprints(key, suppressed),

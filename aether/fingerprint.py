@@ -45,11 +45,25 @@ def assign_fingerprints(path: str, findings: Iterable[Finding]) -> list[Finding]
     """The findings (in source order) with both fingerprints filled in."""
     out: list[Finding] = []
     seen: dict[tuple[str, str, str], int] = {}
+    prefixes: dict[tuple[str, str, str], object] = {}
     for f in sorted(findings, key=Finding.sort_key):
         key = (f.rule, f.anchor, f.content)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        out.append(f.with_(
-            fingerprint=fingerprint(f.rule, path, f.anchor, f.content, occurrence),
-            legacy_fingerprint=legacy_fingerprint(f.code_name, f.line, f.message)))
+        if occurrence == 0:
+            value = fingerprint(f.rule, path, f.anchor, f.content, 0)
+        else:
+            # The same as fingerprint(...): the hash of the shared prefix is kept, so many
+            # findings on one very long line hash that line once, not once each.
+            base = prefixes.get(key)
+            if base is None:
+                import hashlib
+
+                base = prefixes[key] = hashlib.sha256(
+                    f"{f.rule}|{path}|{f.anchor}|{f.content}|".encode("utf-8"))
+            h = base.copy()  # type: ignore[attr-defined]
+            h.update(str(occurrence).encode("ascii"))
+            value = h.hexdigest()[:16]
+        out.append(f.with_(fingerprint=value,
+                           legacy_fingerprint=legacy_fingerprint(f.code_name, f.line, f.message)))
     return out

@@ -115,6 +115,7 @@ def main() -> int:
     print(f"generated corpus: {n_files} files, {n_lines} lines ({gen.relative_to(ROOT)})")
     if not args.startup_only:
         bulk(gen, n_lines, results)
+        large_files(gen, results)
     startup(gen, args.runs, results)
     corpus = Path(args.corpus)
     if not args.startup_only and (corpus / "files").is_dir():
@@ -154,6 +155,42 @@ def bulk(gen: Path, n_lines: int, results: dict) -> None:
     peak = max(results["cold_j1_rss_mib"], results["cold_j2_rss_mib"], rss)
     print(f"peak memory of any run: {peak:.0f} MiB (target < 300 MiB)")
 
+
+
+def large_files(gen: Path, results: dict) -> None:
+    """One big file: the checker must stay linear (lines/s of 20k and 200k lines alike),
+    and thousands of findings on one long line must not repeat the line in the report."""
+    files = sorted(gen.rglob("*.aether"))
+    rates = {}
+    for target in (20_000, 200_000):
+        parts, n = [], 0
+        for p in files:
+            text = p.read_text()
+            parts.append(text)
+            n += text.count("\n")
+            if n >= target:
+                break
+        big = OUT / f"one_{target // 1000}k_lines.aether"
+        big.write_text("".join(parts))
+        wall, rss, rc = timed_with_rss(AETHER + ["check", str(big), "--isolated", "--no-cache",
+                                                 "-q", "--format", "json"])
+        rates[target] = n / wall
+        results[f"one_file_{target}_lines_per_s"] = n / wall
+        results[f"one_file_{target}_rss_mib"] = rss
+        print(f"one file of {n:,} lines: {wall:.2f} s, {n / wall:,.0f} lines/s, "
+              f"peak RSS {rss:.0f} MiB (exit {rc})")
+    print(f"  200k-line file speed / 20k-line file speed: "
+          f"{rates[200_000] / rates[20_000]:.2f} (1.0 = linear)")
+    line = OUT / "one_long_line.aether"
+    line.write_text('goal: "g"\nawait ' + ", ".join(f"t{i}" for i in range(20_000)) + "\n")
+    t = time.perf_counter()
+    proc = subprocess.run(AETHER + ["check", str(line), "--isolated", "--no-cache"],
+                          capture_output=True)
+    wall = time.perf_counter() - t
+    results["long_line_text_s"] = wall
+    results["long_line_text_bytes"] = len(proc.stdout)
+    print(f"20,000 findings on one {line.stat().st_size:,}-byte line, text report: "
+          f"{wall:.2f} s, {len(proc.stdout) / 1e6:.1f} MB of output")
 
 
 def startup(gen: Path, runs: int, results: dict) -> None:

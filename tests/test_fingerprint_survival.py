@@ -222,3 +222,42 @@ def test_fingerprint_depends_on_path_and_content_not_line():
     assert a.legacy_fingerprint != b.legacy_fingerprint  # the reference formula has the line
     assert a.fingerprint != c.fingerprint
     assert a.fingerprint != d.fingerprint
+
+
+# ---------------------------------------------------------- the one-pass anchors and hashing
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_LINE = st.one_of(
+    st.sampled_from(["", "# note", "x: 1", "log(x)", "- item", "else:", "try:"]),
+    st.builds(lambda kw, n: f"{kw} {n}:", st.sampled_from(["fn", "if", "for", "while", "elif"]),
+              st.sampled_from(["a", "b()", "c in d"])),
+    st.sampled_from(["meta:", "catch err:", "steps:", "parallel:", "x: 1  # c:", "\tlog(1)"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), _LINE), max_size=40), st.data())
+def test_one_pass_anchors_equal_the_backward_scan(rows, data):
+    from aether.checker import anchor_for, anchors_for
+
+    lines = [" " * (2 * depth) + text for depth, text in rows]
+    wanted = data.draw(st.lists(st.integers(-1, len(lines) + 2), max_size=20)) + [None]
+    got = anchors_for(lines, wanted)
+    for n in wanted:
+        if n and 0 < n <= len(lines):
+            assert got[n] == anchor_for(lines, n), (lines, n)
+        else:
+            assert n not in got
+
+
+def test_repeated_findings_hash_like_the_formula():
+    from aether.diagnostics import Finding
+    from aether.fingerprint import assign_fingerprints, fingerprint
+
+    same = [Finding("AE307", f"'a{i}' is not a task", 1, 7 + i, anchor="fn:f",
+                    content="await " + "x" * 5000) for i in range(5)]
+    done = assign_fingerprints("p.aether", same)
+    assert [f.fingerprint for f in done] == [
+        fingerprint("AE307", "p.aether", "fn:f", "await " + "x" * 5000, i) for i in range(5)]
+    assert len({f.fingerprint for f in done}) == 5

@@ -423,3 +423,74 @@ def test_github_commands():
     notices = [line for line in render("github", show_suppressed=True).splitlines()
                if line.startswith("::notice")]
     assert len(notices) == 1
+
+
+# ------------------------------------------------------------------------ long lines
+
+
+def _long_line_results():
+    """A long line with findings in its middle and end, and one line of 3,000 findings."""
+    middle = "x: [" + ", ".join(["1"] * 100) + ", nope(1)" + ", 2" * 300 + "]"
+    tail = 'y: "' + "b" * 300 + '" + zz'
+    awaits = "await " + ", ".join(f"a{i}" for i in range(3000))
+    return [check_text(f'goal: "g"\n{middle}\n{tail}\n{awaits}\n', "long.aether")]
+
+
+def test_text_clips_long_lines_around_the_span():
+    from aether.output.text import SNIPPET_MAX
+
+    text = render("text", _long_line_results())
+    source, carets = _caret_row(text, "long.aether:2:305:")
+    assert source.startswith("...") and source.endswith("...")
+    assert len(source) <= SNIPPET_MAX + 6
+    assert source[len(carets) - 4:len(carets)] == "nope" and carets.strip() == "^^^^"
+    source, carets = _caret_row(text, "long.aether:3:309:")
+    assert source.startswith("...") and source.endswith('" + zz')
+    assert source[len(carets) - 2:len(carets)] == "zz" and carets.strip() == "^^"
+    # 3,000 findings on one 24,000-character line: each shows a window, not the line
+    assert len(text) < 3000 * 700
+
+
+def test_clip_line_keeps_short_lines_and_moves_columns():
+    from aether.output.text import clip_line
+
+    assert clip_line("abc", 2, 1, 3, 1) == ("abc", 2, 1, 3, False, False)
+    line = "a" * 500 + "XYZ" + "b" * 500
+    text, column, end_line, end_column, left, right = clip_line(line, 501, 1, 504, 1)
+    assert left and right and text[column - 1:end_column - 1] == "XYZ"
+    text, column, end_line, end_column, left, right = clip_line(line, 501, 3, 1, 1)
+    assert end_line == 1 and end_column == len(text) + 1  # continues: carets to the cut
+    text, column, _, end_column, left, right = clip_line(" " * 300 + "q" * 10, None, None,
+                                                         None, 1)
+    assert left and not right and text[column - 1:end_column - 1] == "q" * 10
+
+
+def test_sarif_long_lines_carry_windows_and_validate():
+    from aether.output.sarif import SNIPPET_LIMIT
+
+    results = _long_line_results()
+    raw = render("sarif", results)
+    log = json.loads(raw)
+    errors = list(_validator().iter_errors(log))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    lines = results[0].source.split("\n")
+    for result in log["runs"][0]["results"]:
+        loc = result["locations"][0]["physicalLocation"]
+        region, context = loc["region"], loc.get("contextRegion")
+        row = lines[region["startLine"] - 1]
+        assert region["snippet"]["text"] == row[region["startColumn"] - 1:region["endColumn"] - 1]
+        if context is not None and "startColumn" in context:  # a window of a long line
+            assert context["startColumn"] <= region["startColumn"]
+            assert context["endColumn"] >= region["endColumn"]
+            assert context["snippet"]["text"] == \
+                row[context["startColumn"] - 1:context["endColumn"] - 1]
+        if context is not None:
+            assert len(context["snippet"]["text"]) <= SNIPPET_LIMIT
+    assert len(raw) < 3002 * 3000
+
+
+def test_await_finding_points_at_the_name_with_a_suggestion():
+    result = check_text('goal: "g"\nparallel:\n    alpha: now()\nawait alpah, beta\n', "w.aether")
+    found = [(f.rule, f.line, f.column, f.end_column, f.hint) for f in result.findings]
+    assert found == [("AE307", 4, 7, 12, "did you mean 'alpha'?"),
+                     ("AE307", 4, 14, 18, None)]

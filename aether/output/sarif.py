@@ -4,7 +4,9 @@ Locations are relative to ``%SRCROOT%`` (the directory the check ran from) and t
 carries no absolute machine path, so it is reproducible and safe to publish. Regions count
 columns in Unicode code points (``columnKind``), ``endColumn`` exclusive, as the checker
 does. A region's ``snippet`` is exactly the region's text (SARIF 3.30.13); the whole
-source line goes in ``contextRegion`` when it is larger than the region. Suppressed
+source line goes in ``contextRegion`` when it is larger than the region (for a line over
+:data:`SNIPPET_LIMIT` code points, a window of it around the region; a longer region has no
+snippet), so a log never repeats a huge line once per finding. Suppressed
 findings are results with an ``inSource`` suppression, so viewers show them as dismissed.
 """
 
@@ -26,6 +28,8 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # No `informationUri`: it is optional, and the project has no published home page to name
 # (an invented address would send readers nowhere). Add one with [project.urls].
 SRCROOT = "%SRCROOT%"
+SNIPPET_LIMIT = 1000  # longest snippet text, in code points; longer regions carry none
+SNIPPET_CONTEXT = 60  # columns either side of the region in the context of a long line
 
 _DRIVE = re.compile(r"^[A-Za-z]:/")
 
@@ -57,7 +61,8 @@ def _region_text(lines: list[str], line: int, column: Optional[int], end_line: i
                      + [lines[end_line - 1][:end_column - 1]])
 
 
-def _regions(result: FileResult, finding: Finding) -> tuple[Optional[dict], Optional[dict]]:
+def _regions(result: FileResult, finding: Finding,
+             lines: Optional[list[str]]) -> tuple[Optional[dict], Optional[dict]]:
     """(region, contextRegion) of a finding; (None, None) when it has no line."""
     line = finding.line
     if not line or line < 1:
@@ -74,32 +79,44 @@ def _regions(result: FileResult, finding: Finding) -> tuple[Optional[dict], Opti
         region["endColumn"] = end_column
     else:
         end_column = None
-    if result.source is None:
+    if lines is None or end_line > len(lines):
         return region, None
-    lines = result.source.split("\n")
-    if end_line > len(lines):
+    if column is None and sum(len(t) for t in lines[line - 1:end_line]) > SNIPPET_LIMIT:
+        return region, None
+    if column is not None and end_column is not None and end_line == line \
+            and end_column - column > SNIPPET_LIMIT:
         return region, None
     whole = "\n".join(lines[line - 1:end_line])
     # a region without columns is whole lines (SARIF 3.30.2)
     text = whole if column is None else _region_text(lines, line, column, end_line, end_column)
-    if text is not None:
+    if text is not None and len(text) <= SNIPPET_LIMIT:
         region["snippet"] = {"text": text}
     if text == whole:
         return region, None  # a context region must be larger than the region
     context: dict[str, Any] = {"startLine": line}
     if end_line != line:
         context["endLine"] = end_line
-    context["snippet"] = {"text": whole}
+    if len(whole) <= SNIPPET_LIMIT:
+        context["snippet"] = {"text": whole}
+        return region, context
+    # A very long line: the context is a window of it around the region, not all of it.
+    if end_line != line or column is None or text is None or len(text) > SNIPPET_LIMIT:
+        return region, None
+    first = max(1, column - SNIPPET_CONTEXT)
+    stop = min(len(lines[line - 1]) + 1, (end_column or column + 1) + SNIPPET_CONTEXT)
+    context.update(startColumn=first, endColumn=stop)
+    context["snippet"] = {"text": lines[line - 1][first - 1:stop - 1]}
     return region, context
 
 
-def _location(result: FileResult, finding: Finding) -> dict[str, Any]:
+def _location(result: FileResult, finding: Finding,
+              lines: Optional[list[str]]) -> dict[str, Any]:
     uri, base = artifact_uri(result.path)
     artifact: dict[str, Any] = {"uri": uri}
     if base is not None:
         artifact["uriBaseId"] = base
     physical: dict[str, Any] = {"artifactLocation": artifact}
-    region, context = _regions(result, finding)
+    region, context = _regions(result, finding, lines)
     if region is not None:
         physical["region"] = region
     if context is not None:
@@ -126,7 +143,7 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
 
 
 def _result(result: FileResult, finding: Finding, suppressed: bool,
-            index: dict[str, int]) -> dict[str, Any]:
+            index: dict[str, int], lines: Optional[list[str]]) -> dict[str, Any]:
     text = finding.message
     if finding.hint:
         text += "\nhint: " + finding.hint
@@ -135,7 +152,7 @@ def _result(result: FileResult, finding: Finding, suppressed: bool,
         "ruleIndex": index[finding.rule],
         "level": "error",
         "message": {"text": text},
-        "locations": [_location(result, finding)],
+        "locations": [_location(result, finding, lines)],
     }
     prints = {}
     if finding.fingerprint:
@@ -152,6 +169,9 @@ def _result(result: FileResult, finding: Finding, suppressed: bool,
 def sarif_log(results: Sequence[FileResult]) -> dict[str, Any]:
     """The SARIF log for ``results``: files in the given order, findings in source order."""
     pairs = [(r, f, s) for r in results for f, s in all_findings(r)]
+    # each file's lines split once (not once per finding: quadratic on many findings)
+    split = {id(r): None if r.source is None else r.source.split("\n")
+             for r in results if r.findings or r.suppressed}
     rule_ids = sorted({f.rule for _, f, _ in pairs})
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     return {
@@ -164,7 +184,7 @@ def sarif_log(results: Sequence[FileResult]) -> dict[str, Any]:
                 "rules": [_rule_descriptor(rule_id) for rule_id in rule_ids],
             }},
             "columnKind": "unicodeCodePoints",
-            "results": [_result(r, f, s, index) for r, f, s in pairs],
+            "results": [_result(r, f, s, index, split[id(r)]) for r, f, s in pairs],
         }],
     }
 

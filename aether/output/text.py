@@ -8,7 +8,8 @@ Source lines are shown as a terminal would draw them: tabs expand to the next mu
 :data:`TAB_SIZE`, wide (East Asian) characters take two cells, combining marks none, and
 control and invisible format characters (escape sequences, bidi overrides) are shown as
 visible placeholders so a source file cannot drive the terminal. Carets are placed by the
-same widths, so they sit under the span whatever the line contains.
+same widths, so they sit under the span whatever the line contains. A line longer than
+:data:`SNIPPET_MAX` code points is clipped to a window around the span, marked ``...``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from ..diagnostics import FileResult, Finding
 from .records import all_findings, summary
 
 __all__ = ["TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
-           "caret_span", "summary_line"]
+           "caret_span", "clip_line", "summary_line"]
 
 TAB_SIZE = 4
+SNIPPET_MAX = 200  # code points of a source line shown whole; longer ones are clipped
+SNIPPET_CONTEXT = 60  # code points kept before (and after) the span of a clipped line
+ELLIPSIS = "..."
 
 Part = tuple[str, Optional[str]]  # (text, rich style or None)
 Line = list[Part]
@@ -140,28 +144,76 @@ def _header(path: str, finding: Finding, suppressed: bool) -> list[Line]:
                       for more in rest]
 
 
-def _source_line(result: FileResult, line: Optional[int]) -> Optional[str]:
-    """Source line ``line`` split on ``\\n`` only, as the lexer counts lines (None: unknown).
+def _source_lines(result: FileResult) -> Optional[list[str]]:
+    """The source split on ``\\n`` only, as the lexer counts lines (None: not kept).
 
     ``str.splitlines`` would also split on form feeds and U+2028, shifting every later line.
     """
-    if result.source is None or not line or line < 1:
+    return None if result.source is None else result.source.split("\n")
+
+
+def _source_line(lines: Optional[list[str]], line: Optional[int]) -> Optional[str]:
+    """Source line ``line`` (1-based), or None when unknown."""
+    if lines is None or not line or line < 1:
         return None
-    lines = result.source.split("\n")
     return lines[line - 1] if line <= len(lines) else None
 
 
+def clip_line(line: str, column: Optional[int], end_line: Optional[int],
+              end_column: Optional[int], line_no: int
+              ) -> tuple[str, Optional[int], Optional[int], Optional[int], bool, bool]:
+    """A long line cut to a window around the finding, for the snippet.
+
+    Returns (text, column, end_line, end_column, cut_left, cut_right), the columns moved
+    into the window. Lines up to :data:`SNIPPET_MAX` code points are returned whole; a
+    longer one (minified data, a generated call) keeps :data:`SNIPPET_CONTEXT` code points
+    before the span and fills the rest of the window, so a report never repeats a huge
+    line once per finding.
+    """
+    n = len(line)
+    if n <= SNIPPET_MAX:
+        return line, column, end_line, end_column, False, False
+    if column is None:
+        begin = n - len(line.lstrip())
+        end = len(line.rstrip())
+    else:
+        begin = min(max(column, 1) - 1, n)
+        if end_line is not None and end_line > line_no:
+            end = n
+        elif end_column is None:
+            end = begin + 1
+        else:
+            end = min(max(end_column - 1, begin + 1), n)
+    start = max(0, begin - SNIPPET_CONTEXT)
+    stop = min(n, max(end, begin + 1) + SNIPPET_CONTEXT, start + SNIPPET_MAX)
+    text = line[start:stop]
+    if column is None:
+        column, end_line, end_column = begin - start + 1, line_no, end - start + 1
+    else:
+        column = begin - start + 1
+        if end_line is not None and end_line > line_no:
+            end_line, end_column = line_no, len(text) + 1
+        elif end_column is not None:
+            end_column = min(end, stop) - start + 1
+    return text, column, end_line, end_column, start > 0, stop < n
+
+
 def _finding_lines(result: FileResult, finding: Finding, suppressed: bool,
-                   show_source: bool) -> list[Line]:
+                   show_source: bool, source_lines: Optional[list[str]] = None) -> list[Line]:
     lines: list[Line] = _header(result.path, finding, suppressed)
     gutter = "  "
-    source = _source_line(result, finding.line) if show_source else None
+    source = _source_line(source_lines, finding.line) if show_source else None
     if source is not None and finding.line:
         number = str(finding.line)
         gutter = " " * (len(number) + 1)
-        shown, _ = display_line(source)
-        first, count = caret_span(source, finding.column, finding.end_line,
-                                  finding.end_column, finding.line)
+        text, column, end_line, end_column, cut_left, cut_right = clip_line(
+            source, finding.column, finding.end_line, finding.end_column, finding.line)
+        shown, _ = display_line(text)
+        first, count = caret_span(text, column, end_line, end_column, finding.line)
+        if cut_left:
+            shown, first = ELLIPSIS + shown, first + len(ELLIPSIS)
+        if cut_right:
+            shown += ELLIPSIS
         lines.append([(gutter + "|", "gutter")])
         lines.append([(number + " |", "gutter")] + ([(" " + shown, None)] if shown else []))
         lines.append([(gutter + "|", "gutter"), (" " + " " * first, None),
@@ -195,12 +247,14 @@ def render_lines(results: Sequence[FileResult], *, show_source: bool = True,
     """The whole report as styled lines (no newlines inside)."""
     lines: list[Line] = []
     for result in results:
+        source_lines = _source_lines(result) if show_source else None
         for finding, suppressed in all_findings(result):
             if suppressed and not show_suppressed:
                 continue
             if show_source and lines:
                 lines.append([])  # with source lines, a blank line between findings
-            lines.extend(_finding_lines(result, finding, suppressed, show_source))
+            lines.extend(_finding_lines(result, finding, suppressed, show_source,
+                                        source_lines))
     counts = summary(results)
     if lines:
         lines.append([])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Iterable, Optional
 
 from .. import ast as A
@@ -32,9 +33,16 @@ _LITERALS = (A.Str, A.Int, A.Float, A.Bool, A.Null, A.Duration)
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
+    """``did you mean 'x'?`` for the closest candidate, or "" when none is close."""
+    return _closest(name, frozenset(candidates))
+
+
+@lru_cache(maxsize=1024)
+def _closest(name: str, candidates: frozenset) -> str:
+    # Cached: a file repeating one unknown name thousands of times asks difflib once.
     import difflib
 
-    best = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.72)
+    best = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.72)
     return f"did you mean '{best[0]}'?" if best else ""
 
 
@@ -252,8 +260,9 @@ class Validator:
                 self._add("AE305", f"`{word}` outside a loop", s)
         elif isinstance(s, A.Await):
             for name in s.names:
-                if name not in self.tasks:
-                    self._add("AE307", f"'{name}' is not a task of a `parallel:` block", s)
+                if name.id not in self.tasks:
+                    self._add("AE307", f"'{name.id}' is not a task of a `parallel:` block",
+                              name, _suggest(name.id, self.tasks) or None)
 
     def _binding(self, s: A.Binding, env: set[str]) -> None:
         if s.name == "goal":

@@ -101,7 +101,8 @@ class AstBuilder:
 
     def await_stmt(self, c):
         kw, last = c[0], c[-1]
-        names = tuple(t.value for t in c[1:] if t.type == "NAME")
+        names = tuple(A.Name(t.line, t.column, t.end_line, t.end_column, t.value)
+                      for t in c[1:] if t.type == "NAME")
         return A.Await(kw.line, kw.column, last.end_line, last.end_column, names)
 
     def section(self, c):
