@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
@@ -490,3 +492,43 @@ def test_deep_nesting_is_a_parse_error_not_a_crash(text):
     result = check_text('goal: "g"\nx: 1\n' + text, "deep.aether")
     assert "AE110" in {f.rule for f in result.findings}
     assert result.status == Status.PARSE_ERROR
+
+
+# ------------------------------------------- resuming after an error == parsing it all again
+
+
+def _same_parse(text: str) -> None:
+    fast, full = parse(text), parse(text, incremental=False)
+    assert fast.errors == full.errors
+    assert fast.masked == full.masked
+    assert fast.module == full.module
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_resumed_parse_equals_whole_reparse_with_several_broken_lines(src, data):
+    """Error recovery resumes one top-level statement before a masked one; the errors,
+    masked ranges and tree must be those of re-parsing the whole file after each error."""
+    lines = src.split("\n")
+    for _ in range(data.draw(st.integers(1, 6), label="breaks")):
+        at = data.draw(st.integers(0, len(lines)), label="at")
+        indent = data.draw(st.sampled_from(["", "    ", "        "]), label="indent")
+        lines.insert(at, indent + data.draw(st.sampled_from(BREAKERS), label="line"))
+    _same_parse("\n".join(lines))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=80).map("".join))
+def test_resumed_parse_equals_whole_reparse_on_aether_like_text(text):
+    _same_parse(text)
+
+
+def test_resumed_parse_equals_whole_reparse_on_joined_fixtures():
+    """Many errors in one file: fixtures joined in a fixed shuffled order."""
+    import random
+
+    root = Path(__file__).resolve().parent.parent / "workflows" / "fixtures"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.aether"))]
+    rnd = random.Random(7)
+    for _ in range(150):
+        _same_parse("".join(rnd.sample(texts, rnd.randint(2, 8))))

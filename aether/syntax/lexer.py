@@ -74,10 +74,13 @@ class Scanner:
         self.block_headers: list[int] = []
         self.brackets: list[tuple[str, int, int]] = []
 
-    def scan(self, text: str, keep_comments: bool = False) -> Iterator[Tok]:
+    def scan(self, text: str, keep_comments: bool = False, start: int = 0,
+             start_line: int = 1) -> Iterator[Tok]:
         """Yield the tokens of ``text`` (newlines already normalised to ``\\n``).
 
-        Raises AetherSyntaxError at the first lexical problem.
+        ``start`` (the offset of line ``start_line``, which must begin a top-level
+        statement) scans only the rest of the file, positions still counted in the whole
+        text. Raises AetherSyntaxError at the first lexical problem.
         """
         keywords = self.keywords
         ops = self.ops
@@ -87,11 +90,11 @@ class Scanner:
         logical = self.logical_start = {}
         brackets: list[tuple[str, int, int]] = []
         self.brackets = brackets
-        line = 1
-        line_start = 0
+        line = start_line
+        line_start = start
         at_bol = True  # at the start of a logical line, before its first token
-        logical_line = 1
-        for m in self.master.finditer(text):
+        logical_line = start_line
+        for m in self.master.finditer(text, start):
             kind = m.lastgroup
             if kind == "WS":
                 continue

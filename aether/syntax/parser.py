@@ -442,11 +442,38 @@ def _prefix_result(current: str, err: AetherSyntaxError, errors: list[SyntaxIssu
     return ParseResult(module, errors, masked + [rng])
 
 
-def parse(text: str) -> ParseResult:
+def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> int:
+    """Where to resume parsing after a statement at ``line`` was masked: the start of the
+    top-level statement before the one holding ``line`` (1 when there is none).
+
+    Top-level statements are independent in the grammar, so the text before that line
+    (which parsed) need not be parsed again to find the next error: a file with many
+    errors costs about two parses, not one per error. Resuming one statement earlier than
+    needed keeps the parser in the state it had there in a whole-file parse (after a
+    statement, not at the file's start), and re-checks that the statement before the
+    masked one is complete (a `try` waiting for its `catch`).
+    """
+    found = 0
+    i = min(line, len(lines))
+    while i > 1:
+        s = lines[i - 1]
+        if s[:1] not in ("", " ", "\t", "#") and logical.get(i, i) == i \
+                and not _CONTINUATION_RE.match(s):
+            found += 1
+            if found == 2:
+                return i
+        i -= 1
+    return 1
+
+
+def parse(text: str, incremental: bool = True) -> ParseResult:
     """Parse ``text`` (already decoded; any newline style). Never raises on bad input.
 
     Returns the module (statements of error regions replaced by placeholders) and every
-    syntax error found, at most MAX_ERRORS.
+    syntax error found, at most MAX_ERRORS. After each error the search for the next one
+    resumes near it (``incremental``); the module is built by one parse of the whole text
+    once no error is left. ``incremental=False`` parses the whole text every time (the
+    reference the tests compare against).
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -458,10 +485,17 @@ def parse(text: str) -> ParseResult:
     lines: Optional[list[str]] = None
     current = text
     seen: set[tuple[int, int, str]] = set()
+    resume = 1  # the line the next parse starts at (1: the whole text)
+    resume_at = 0  # its offset in current
+    logical_all: dict[int, int] = {}  # logical-line starts seen by every scan so far
     while True:
         try:
-            module = parser.parse(scanner.scan(current))
-            return ParseResult(module, errors, masked)
+            if resume == 1:
+                module = parser.parse(scanner.scan(current))
+                return ParseResult(module, errors, masked)
+            parser.parse(scanner.scan(current, start=resume_at, start_line=resume))
+            resume, resume_at = 1, 0  # the rest parses: now build the whole module once
+            continue
         except (UnexpectedToken, AetherSyntaxError) as exc:
             if lines is None:
                 lines = text.split("\n")
@@ -489,3 +523,9 @@ def parse(text: str) -> ParseResult:
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
             masked.append(rng)
             current = "\n".join(work)
+            if incremental:
+                logical_all.update(scanner.logical_start)
+                at = min(rng[0], err.line, exc.token.line if isinstance(exc, UnexpectedToken)
+                         else err.line)
+                resume = _top_starts_before(work, at, logical_all)
+                resume_at = sum(len(x) + 1 for x in work[:resume - 1])
