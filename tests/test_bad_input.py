@@ -206,3 +206,19 @@ def test_internal_error_is_contained(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "check_text", boom)
     (result,) = runner.check_files([SourceFile(str(p), "a.aether")], CheckOptions())
     assert [f.rule for f in result.findings] == ["AE999"] and int(result.status) == 27
+
+
+def test_check_restores_the_garbage_collector_state():
+    """check_text pauses the cyclic collector for one file and puts it back as it was."""
+    import gc
+
+    from aether.checker import check_text
+
+    was = gc.isenabled()
+    try:
+        for state in (True, False):
+            (gc.enable if state else gc.disable)()
+            check_text('goal: "x"\nlog(\n', "a.aether")  # an error path too
+            assert gc.isenabled() is state
+    finally:
+        (gc.enable if was else gc.disable)()
