@@ -93,7 +93,8 @@ def _compile(names) -> re.Pattern:
 
 
 # A string, a comment, a bracket or a newline: enough to follow bracket depth line by line.
-_BRACKET_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*|[()\[\]\n]')
+_BRACKET_TOKENS = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''
+                             r'|#[^\n]*|[()\[\]\n]')
 
 
 def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
