@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator, Optional, Sequence
 
-__all__ = ["SourceFile", "iter_files", "display_path", "EXTENSION", "SKIP_DIRS"]
+__all__ = ["SourceFile", "iter_files", "display_path", "printable_path", "EXTENSION",
+           "SKIP_DIRS"]
 
 EXTENSION = ".aether"
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
@@ -32,8 +33,28 @@ class SourceFile:
     explicit: bool = False
 
 
+def printable_path(path: str) -> str:
+    """``path`` with bytes that are not UTF-8 shown as ``\\xff`` escapes.
+
+    Python hands such file names over as lone surrogates (U+DC80..U+DCFF), which no
+    report, hash or JSON document can encode; the file is still opened by its real name.
+    Any other lone surrogate (from ``--stdin-filename``, say) is shown as ``\\udXXX``.
+    """
+    if path.isascii():
+        return path
+    out = []
+    for ch in path:
+        if "\udc80" <= ch <= "\udcff":
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif "\ud800" <= ch <= "\udfff":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def display_path(path: str, cwd: Optional[str] = None) -> str:
-    """``path`` relative to ``cwd`` when inside it, with ``/`` separators."""
+    """``path`` relative to ``cwd`` when inside it, with ``/`` separators, printable."""
     cwd = cwd or os.getcwd()
     absolute = os.path.abspath(path)
     try:
@@ -42,7 +63,7 @@ def display_path(path: str, cwd: Optional[str] = None) -> str:
         rel = absolute
     if rel.startswith(".."):
         rel = absolute
-    return rel.replace(os.sep, "/")
+    return printable_path(rel.replace(os.sep, "/"))
 
 
 @lru_cache(maxsize=256)
@@ -124,7 +145,7 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
                     if full in seen or (patterns and is_excluded(rel_prefix + name, patterns)):
                         continue
                     seen.add(full)
-                    yield SourceFile(full, prefix + name)
+                    yield SourceFile(full, prefix + printable_path(name))
             yield from _unlisted(unlisted, seen, cwd)
         else:
             if absolute in seen:

@@ -222,3 +222,28 @@ def test_check_restores_the_garbage_collector_state():
             assert gc.isenabled() is state
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes")
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif", "github"])
+def test_file_name_that_is_not_utf8(tmp_path, fmt):
+    """Python gives such names as lone surrogates, which no report could encode (was 27)."""
+    name = os.fsencode(tmp_path) + b"/\xffbad.aether"
+    with open(name, "wb") as fh:
+        fh.write(b'goal: "x"\nfoo()\n')
+    proc = aether("check", "--no-cache", "--format", fmt, str(tmp_path))
+    assert_clean_failure(proc, 25)
+    # people see the byte escaped; the SARIF URI names the real file (%FF)
+    assert (b"%FFbad.aether" if fmt == "sarif" else b"\\xffbad.aether") in proc.stdout
+    proc = aether("--check", os.fsdecode(name), "--json-status")
+    assert_clean_failure(proc, 25)
+    assert json.loads(proc.stdout)["file"].endswith("\\xffbad.aether")
+
+
+def test_printable_path():
+    from aether.walk import printable_path
+
+    assert printable_path("a/b é.aether") == "a/b é.aether"
+    assert printable_path("a/\udcffb.aether") == "a/\\xffb.aether"
+    assert printable_path("\ud800x") == "\\ud800x"
+    assert printable_path("a\udcffb").encode("utf-8")

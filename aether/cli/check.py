@@ -63,7 +63,7 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
     from ..config import ConfigError, load_config
     from ..diagnostics import FileResult, aggregate_status
     from ..source import DEFAULT_MAX_FILE_SIZE
-    from ..walk import SourceFile, display_path, iter_files
+    from ..walk import SourceFile, display_path, iter_files, printable_path
 
     err = sys.stderr
     paths = paths or (".",)
@@ -89,7 +89,7 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
     if "-" in paths:
         if len(paths) > 1:
             raise click.UsageError("`-` (stdin) cannot be combined with other paths")
-        results.append(_check_stdin(stdin_filename or "<stdin>", options))
+        results.append(_check_stdin(printable_path(stdin_filename or "<stdin>"), options))
         files = []
     else:
         if single_file:  # `aether --check FILE`: exactly that path, never a directory walk

@@ -39,15 +39,29 @@ def artifact_uri(path: str) -> tuple[str, Optional[str]]:
 
     Relative paths become percent-encoded relative URI references under ``%SRCROOT%``
     (``my flow.aether`` -> ``my%20flow.aether``); absolute paths (a file outside the
-    working directory) become ``file://`` URIs with no base.
+    working directory) become ``file://`` URIs with no base. A byte that was not UTF-8 in
+    the file name (shown as ``\\xff``, see :func:`aether.walk.printable_path`) becomes
+    that byte again, percent-encoded (``%FF``), so the URI names the real file.
     """
-    posix = path.replace("\\", "/")
+    posix = _BYTE_ESCAPE.sub(lambda m: "\0" + m.group()[1:], path).replace("\\", "/")
     if posix.startswith("/") or _DRIVE.match(posix):
         prefix = "file://" if posix.startswith("/") else "file:///"
-        return prefix + quote(posix, safe="/:"), None
+        return prefix + _quote(posix, "/:"), None
     while posix.startswith("./"):
         posix = posix[2:]
-    return quote(posix, safe="/"), SRCROOT
+    return _quote(posix, "/"), SRCROOT
+
+
+_BYTE_ESCAPE = re.compile(r"\\x[89a-f][0-9a-f]")  # printable_path's form of a byte >= 0x80
+
+
+def _quote(posix: str, safe: str) -> str:
+    """Percent-encode, turning each ``\\0xHH`` marker back into the byte ``%HH``."""
+    parts = posix.split("\0")
+    out = [quote(parts[0], safe=safe)]
+    for part in parts[1:]:
+        out.append("%" + part[1:3].upper() + quote(part[3:], safe=safe))
+    return "".join(out)
 
 
 def _region_text(lines: list[str], line: int, column: Optional[int], end_line: int,
