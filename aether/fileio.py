@@ -129,7 +129,8 @@ def write_output(path: str, data: bytes) -> None:
     """Write a file the tool produces (report, baseline, cache, generated docs) atomically.
 
     Like :func:`write_atomic`, but the file may not exist yet: a new file gets the
-    ordinary mode for this umask (``mkstemp`` alone would leave it 0600); an existing one
+    ordinary mode for this umask (``mkstemp`` alone would leave it 0600), and missing
+    parent folders are created (as ruff does for ``--output-file``); an existing one
     keeps its mode. Raises WriteError; the previous file, if any, is then untouched.
     """
     if os.path.exists(path):
@@ -138,6 +139,12 @@ def write_output(path: str, data: bytes) -> None:
     umask = os.umask(0)
     os.umask(umask)
     folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):  # `-o reports/aether.sarif` in a fresh CI checkout
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(path, f"cannot create the folder {folder}: "
+                                   f"{exc.strerror or exc}")
     _replace_with(path, path, folder, data, 0o666 & ~umask, None)
 
 

@@ -247,3 +247,23 @@ def test_printable_path():
     assert printable_path("a/\udcffb.aether") == "a/\\xffb.aether"
     assert printable_path("\ud800x") == "\\ud800x"
     assert printable_path("a\udcffb").encode("utf-8")
+
+
+def test_report_file_in_a_missing_folder_is_created(tmp_path):
+    (tmp_path / "a.aether").write_text('goal: "x"\n')
+    out = tmp_path / "reports" / "ci" / "aether.sarif"
+    proc = aether("check", "--no-cache", "--format", "sarif", "-o", str(out), str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize("command", [["check", "-o"], ["migrate", "--report"],
+                                     ["migrate", "--json"]])
+def test_report_file_that_cannot_be_written_is_status_26(tmp_path, command):
+    """Was INTERNAL_ERROR ("this is a bug") for check and migrate."""
+    (tmp_path / "a.aether").write_text('goal: "x"\n')
+    (tmp_path / "blocker").write_text("a file, not a folder\n")
+    proc = aether(*command, str(tmp_path / "blocker" / "out.txt"), str(tmp_path / "a.aether"))
+    assert_clean_failure(proc, 26)
+    assert b"cannot write the report" in proc.stderr
+    assert (tmp_path / "blocker").read_text() == "a file, not a folder\n"

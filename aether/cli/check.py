@@ -118,9 +118,13 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
         # A report file never gets colour codes unless asked for with --color always.
         colour = use_color(color, sys.stdout.isatty()) if output_file is None \
             else color == "always"
-        with atomic_output(output_file) as out:
-            write_report(fmt, results, out, color=colour and fmt == "text",
-                         show_source=show_source, show_suppressed=show_suppressed)
+        try:
+            with atomic_output(output_file) as out:
+                write_report(fmt, results, out, color=colour and fmt == "text",
+                             show_source=show_source, show_suppressed=show_suppressed)
+        except OSError as exc:
+            _fail(err, Status.IO_ERROR, f"aether check: cannot write the report: {exc}",
+                  emit_error_code)
 
     status = results[0].status if len(results) == 1 else aggregate_status(
         r.status for r in results)

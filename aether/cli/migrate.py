@@ -111,12 +111,16 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
         ctx.exit(130)
     if report_file is None and apply_ and len(outcomes) > 1 and not no_report:
         report_file = "migration_report.md"  # the reference tool's contract
-    if report_file and not no_report:
-        with atomic_output(report_file) as fh:
-            write_markdown(outcomes, fh, apply_)
-    if json_file:
-        with atomic_output(json_file) as fh:
-            write_json(outcomes, fh, apply_)
+    try:
+        if report_file and not no_report:
+            with atomic_output(report_file) as fh:
+                write_markdown(outcomes, fh, apply_)
+        if json_file:
+            with atomic_output(json_file) as fh:
+                write_json(outcomes, fh, apply_)
+    except OSError as exc:
+        err.write(f"aether migrate: cannot write the report: {exc}\n")
+        ctx.exit(26)  # IO_ERROR; the files themselves are migrated (or not) as reported
     counts = {s: sum(1 for o in outcomes if o.state == s)
               for s in ("transformed", "unchanged", "skipped", "failed")}
     if not quiet and report_file and not no_report:
