@@ -139,8 +139,12 @@ def test_bad_suppression_file_is_exit_2(tree):
 
 def test_exit_0_even_when_files_fail_and_2_when_output_unwritable(tree):
     assert invoke("baseline", "-q", "-o", "out.json", "call.aether").exit_code == 0
-    result = invoke("baseline", "-q", "-o", str(tree / "no" / "such" / "dir.json"), ".")
+    (tree / "blocker").write_text("a file, so no folder can be made under it\n")
+    result = invoke("baseline", "-q", "-o", str(tree / "blocker" / "such" / "dir.json"), ".")
     assert result.exit_code == 2 and "cannot write" in result.stderr
+    # a missing folder is created, as for `aether check -o`
+    assert invoke("baseline", "-q", "-o", str(tree / "new" / "b.json"), ".").exit_code == 0
+    assert json.loads((tree / "new" / "b.json").read_text())["files"]
 
 
 def test_build_baseline_library():
