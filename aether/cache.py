@@ -104,10 +104,11 @@ class ResultCache:
         self.entries[result.path] = entry
         self.dirty = True
 
-    def save(self) -> None:
-        """Write the cache if anything changed. Failures are ignored (it is only a cache)."""
+    def save(self) -> Optional[str]:
+        """Write the cache if anything changed. A failure does not stop the run (it is only
+        a cache): its reason is returned, for a warning, and None on success."""
         if not self.dirty:
-            return
+            return None
         from .fileio import WriteError, write_output
 
         try:
@@ -116,9 +117,12 @@ class ResultCache:
             data = json.dumps({"format": _FORMAT, "version": __version__,
                                "entries": self.entries}, separators=(",", ":"))
             write_output(self.path, data.encode("utf-8"))
-        except (OSError, WriteError):
-            return
+        except WriteError as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"{exc.filename or self.directory}: {exc.strerror or exc}"
         self.dirty = False
+        return None
 
     def _mark_cache_dir(self) -> None:
         tag = os.path.join(self.directory, "CACHEDIR.TAG")

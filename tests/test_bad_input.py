@@ -267,3 +267,14 @@ def test_report_file_that_cannot_be_written_is_status_26(tmp_path, command):
     assert_clean_failure(proc, 26)
     assert b"cannot write the report" in proc.stderr
     assert (tmp_path / "blocker").read_text() == "a file, not a folder\n"
+
+
+def test_cache_that_cannot_be_saved_warns_and_the_check_still_passes(tmp_path):
+    for name in ("a.aether", "b.aether"):
+        (tmp_path / name).write_text('goal: "x"\n')
+    (tmp_path / "blocker").write_text("a file\n")
+    proc = aether("check", "--cache-dir", str(tmp_path / "blocker" / "cache"), str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count(b"warning: result cache not saved") == 1
+    quiet = aether("check", "-q", "--cache-dir", str(tmp_path / "blocker" / "c"), str(tmp_path))
+    assert quiet.returncode == 0 and b"warning" not in quiet.stderr

@@ -197,7 +197,10 @@ def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
     show = not quiet and err.isatty() and len(files) > 200
     results = check_files(files, options, n_jobs, cache, progress if show else None)
     if cache is not None:
-        cache.save()
+        problem = cache.save()
+        if problem and not quiet:
+            err.write(f"warning: result cache not saved ({problem}); "
+                      "use --cache-dir or --no-cache\n")
     attach_sources(results, files, options.max_file_size)
     return results
 
