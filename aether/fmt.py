@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import ast as A
+from .gcpause import gc_paused
 
 __all__ = ["FormatError", "FormatResult", "format_text", "ast_shape", "expand_indent_tabs",
            "FileOutcome", "format_file",
@@ -229,6 +230,7 @@ def _space_between(prev, tok, stack, dash_line, prev_unary, index) -> bool:
     return True
 
 
+@gc_paused
 def format_text(text: str) -> FormatResult:
     """The canonical layout of ``text`` (decoded, ``\\n`` newlines).
 

@@ -213,12 +213,16 @@ def test_check_restores_the_garbage_collector_state():
     import gc
 
     from aether.checker import check_text
+    from aether.fmt import FormatError, format_text
 
     was = gc.isenabled()
     try:
         for state in (True, False):
             (gc.enable if state else gc.disable)()
             check_text('goal: "x"\nlog(\n', "a.aether")  # an error path too
+            assert gc.isenabled() is state
+            with pytest.raises(FormatError):
+                format_text('goal: "x"\nlog(\n')
             assert gc.isenabled() is state
     finally:
         (gc.enable if was else gc.disable)()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable, Optional, Sequence
 
+from ..gcpause import gc_paused
 from .engine import MigrateOptions, Outcome, migrate_file
 
 __all__ = ["migrate_files"]
 
 
+@gc_paused
 def _one(args: tuple[str, str, MigrateOptions]) -> Outcome:
     path, display, options = args
     out = migrate_file(path, display, options)
