@@ -68,7 +68,7 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, "-V", "--version", prog_name="aether")
 @click.pass_context
 def cli(ctx: click.Context, check_file, emit_error_code, json_status):
-    """Check, run, migrate, sign and gate .aether workflows."""
+    """Check, format, migrate and gate .aether workflows."""
     if ctx.invoked_subcommand is not None:
         if check_file is not None:
             raise click.UsageError("--check FILE cannot be combined with a subcommand")
