@@ -282,3 +282,18 @@ def test_cache_that_cannot_be_saved_warns_and_the_check_still_passes(tmp_path):
     assert proc.stderr.count(b"warning: result cache not saved") == 1
     quiet = aether("check", "-q", "--cache-dir", str(tmp_path / "blocker" / "c"), str(tmp_path))
     assert quiet.returncode == 0 and b"warning" not in quiet.stderr
+
+
+def test_reader_closing_the_pipe_early_is_no_traceback(tmp_path):
+    """`aether check ... | head -1`: the report is larger than the pipe's buffer."""
+    p = tmp_path / "many.aether"
+    p.write_text('goal: "x"\n' + "nope()\n" * 5000)
+    proc = subprocess.Popen([sys.executable, "-m", "aether", "check", "--no-cache", str(p)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, NO_COLOR="1"))
+    assert proc.stdout.read(100)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode in TABLE
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr, stderr

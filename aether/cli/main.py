@@ -7,6 +7,7 @@ module (``aether/cli/<name>.py``) and is imported lazily. The legacy form
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -98,10 +99,12 @@ def main(argv=None) -> int:
         sys.stderr.write("aether: interrupted\n")
         return 130
     except BrokenPipeError:  # e.g. `aether check | head`
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            return 1
+        # Point stdout at devnull so the interpreter's final flush cannot fail again
+        # (the recipe of the Python docs on SIGPIPE).
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
