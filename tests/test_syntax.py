@@ -389,3 +389,19 @@ def test_string_pattern_matches_like_the_textbook_form(text):
 def test_a_five_megabyte_string_parses():
     (_, x) = body('goal: "g"\nx: "' + "a" * 5_000_000 + '"\n')
     assert len(x.value.value) == 5_000_000
+
+
+@pytest.mark.parametrize("src, rule, line, words", [
+    ('goal: "g"\ntry:\n    log(1)\nx: 2\n', "AE100", 4,
+     "the `try` block at line 2 has no `catch`: expected 'catch' here, found 'x'"),
+    ('goal: "g"\nfn f():\n    try:\n        log(1)\n    x: 2\n', "AE100", 5,
+     "the `try` block at line 3 has no `catch`"),
+    ('goal: "g"\ntry:\n    try:\n        log(1)\n    catch:\n        log(2)\nlog(3)\n',
+     "AE100", 7, "the `try` block at line 2 has no `catch`"),
+    ('goal: "g"\ntry:\n    log(1)\n', "AE111", 4,
+     "the file ends before the `catch` of the `try` block at line 2"),
+])
+def test_try_without_catch_names_the_try(src, rule, line, words):
+    (err,) = parse(src).errors
+    assert (err.rule, err.line) == (rule, line) and words in err.message, err
+    assert "catch err:" in err.hint

@@ -138,6 +138,23 @@ def _header_before(lines: list[str], line: int) -> Optional[tuple[int, str]]:
     return None
 
 
+def _try_before(lines: list[str], line: int) -> Optional[int]:
+    """The line of the nearest `try:` header above ``line`` indented no deeper than the
+    code at ``line`` (the `try` that is still waiting for its `catch`)."""
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    limit = len(here) - len(here.lstrip()) if here.strip() else None
+    i = min(line, len(lines) + 1) - 2
+    while i >= 0:
+        s = lines[i]
+        stripped = s.strip()
+        if stripped and not stripped.startswith("#"):
+            indent = len(s) - len(s.lstrip())
+            if (limit is None or indent <= limit) and re.match(r"try\s*:", stripped):
+                return i + 1
+        i -= 1
+    return None
+
+
 def _translate(exc: UnexpectedToken, lines: list[str],
                open_brackets: list[tuple[str, int, int]] = (), current: Optional[str] = None,
                logical: Optional[dict[int, int]] = None) -> AetherSyntaxError:
@@ -301,6 +318,18 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
         return AetherSyntaxError("AE106", f"expected an indented block{where}",
                                  hline, 1, hline, len(lines[hline - 1]) + 1 if lines else 2,
                                  hint="an empty block is an error; give it at least one entry")
+    if shown == {"CATCH"}:
+        opened = _try_before(cur, line if ttype != "$END" else len(cur) + 1)
+        where = f"the `try` block at line {opened}" if opened else "a `try` block"
+        if ttype == "$END":
+            rule, msg = "AE111", f"the file ends before the `catch` of {where}"
+        else:
+            rule, msg = "AE100", f"{where} has no `catch`: expected 'catch' here, " \
+                                 f"found {_found(tok)}"
+        return AetherSyntaxError(
+            rule, msg, line, column, line, end_col,
+            hint="after the `try` block, at its indentation, add `catch err:` (or `catch:`) "
+                 "and an indented block")
     text_line = lines[line - 1] if 0 < line <= len(lines) else ""
     c = _CONTINUATION_RE.match(text_line)
     if c and ttype.lower() == c.group(1):
