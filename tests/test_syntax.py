@@ -398,6 +398,10 @@ def test_a_five_megabyte_string_parses():
      "the `try` block at line 3 has no `catch`"),
     ('goal: "g"\ntry:\n    try:\n        log(1)\n    catch:\n        log(2)\nlog(3)\n',
      "AE100", 7, "the `try` block at line 2 has no `catch`"),
+    ('goal: "g"\nfn f():\n    try:\n        log(1)\nx: 2\n', "AE100", 5,
+     "the `try` block at line 3 has no `catch`: expected 'catch' here, found the end of"),
+    ('goal: "g"\nif true:\n    try:\n        log(1)\n    catch e:\n        log(2)\n'
+     '    try:\n        log(5)\nlog(3)\n', "AE100", 9, "the `try` block at line 7 has no"),
     ('goal: "g"\ntry:\n    log(1)\n', "AE111", 4,
      "the file ends before the `catch` of the `try` block at line 2"),
 ])

@@ -138,19 +138,29 @@ def _header_before(lines: list[str], line: int) -> Optional[tuple[int, str]]:
     return None
 
 
-def _try_before(lines: list[str], line: int) -> Optional[int]:
-    """The line of the nearest `try:` header above ``line`` indented no deeper than the
-    code at ``line`` (the `try` that is still waiting for its `catch`)."""
+def _try_before(lines: list[str], line: int, at_code: bool = True) -> Optional[int]:
+    """The line of the `try:` header above ``line`` that is still waiting for its `catch`:
+    the nearest one with no `catch` at its own indentation between it and ``line`` and,
+    when the parser stopped at the code on ``line`` (``at_code``; not at the end of a
+    block), indented no deeper than that code."""
     here = lines[line - 1] if 0 < line <= len(lines) else ""
-    limit = len(here) - len(here.lstrip()) if here.strip() else None
+    limit = len(here) - len(here.lstrip()) if here.strip() and at_code else None
+    caught: set[int] = set()  # indentations of `catch` lines seen (walking up)
     i = min(line, len(lines) + 1) - 2
     while i >= 0:
         s = lines[i]
         stripped = s.strip()
         if stripped and not stripped.startswith("#"):
             indent = len(s) - len(s.lstrip())
-            if (limit is None or indent <= limit) and re.match(r"try\s*:", stripped):
-                return i + 1
+            if _CONTINUATION_RE.match(s) and stripped.startswith("catch"):
+                caught.add(indent)
+            elif re.match(r"try\s*:", stripped):
+                if indent in caught:
+                    caught.discard(indent)
+                elif limit is None or indent <= limit:
+                    return i + 1
+            elif limit is not None and indent < limit:
+                limit = indent  # left the block: an enclosing try must be shallower
         i -= 1
     return None
 
@@ -319,7 +329,8 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
                                  hline, 1, hline, len(lines[hline - 1]) + 1 if lines else 2,
                                  hint="an empty block is an error; give it at least one entry")
     if shown == {"CATCH"}:
-        opened = _try_before(cur, line if ttype != "$END" else len(cur) + 1)
+        opened = _try_before(cur, line if ttype != "$END" else len(cur) + 1,
+                             at_code=ttype not in ("_DEDENT", "$END"))
         where = f"the `try` block at line {opened}" if opened else "a `try` block"
         if ttype == "$END":
             rule, msg = "AE111", f"the file ends before the `catch` of {where}"
