@@ -289,3 +289,24 @@ def test_quoted_durations_are_one_token(text, ok):
     expected = set() if ok else {"AE310"}
     assert only(f'policy:\n    request_timeout: "{text}"\n') == expected
     assert only(f'workflow:\n    steps:\n        - summarize(1) timeout="{text}"\n') == expected
+
+
+def test_unknown_keyword_points_at_the_argument_with_a_suggestion():
+    (f,) = check_text('goal: "g"\nstore(1, tga="x")\n', "w.aether").findings
+    assert (f.rule, f.line, f.column, f.end_column) == ("AE304", 2, 10, 17)
+    assert f.hint == "did you mean 'tag'?"
+    (f,) = check_text('goal: "g"\nstore(1, colour="x")\n', "w.aether").findings
+    assert f.rule == "AE304" and f.hint is None  # nothing close: no guess
+
+
+@pytest.mark.parametrize("name, candidates, expected", [
+    ("X", ["x", "y"], "x"),  # another case: difflib scores single letters 0
+    ("tga", ["tag", "ttl", "value"], "tag"),  # neighbours swapped
+    ("summarise", ["summarize"], "summarize"),  # difflib
+    ("zzz", ["tag", "x"], None),
+    ("tag", ["tag"], None),  # the name itself is no suggestion
+])
+def test_suggestions(name, candidates, expected):
+    from aether.semantics.validator import _suggest
+
+    assert _suggest(name, candidates) == (f"did you mean '{expected}'?" if expected else "")

@@ -42,8 +42,23 @@ def _closest(name: str, candidates: frozenset) -> str:
     # Cached: a file repeating one unknown name thousands of times asks difflib once.
     import difflib
 
-    best = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.72)
+    ordered = sorted(c for c in candidates if c != name)
+    # Typos difflib scores low on short names: another case (`X` for `x`), or two
+    # neighbouring letters swapped (`tga` for `tag`).
+    for c in ordered:
+        if c.lower() == name.lower() or _swapped(c, name):
+            return f"did you mean '{c}'?"
+    best = difflib.get_close_matches(name, ordered, n=1, cutoff=0.72)
     return f"did you mean '{best[0]}'?" if best else ""
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with two neighbouring characters swapped."""
+    if len(a) != len(b) or len(a) < 2:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
+        and a[diff[1]] == b[diff[0]]
 
 
 def _is_literal(e: Optional[A.Expr]) -> bool:
@@ -587,7 +602,15 @@ class Validator:
                 return
             problem = sig.check(n_args, keywords)
             if problem:
-                self._add(problem[0], f"{name}() {problem[1]}", at)
+                where, hint = at, None
+                if problem[0] == "AE304" and isinstance(at, A.Call):
+                    # point at the keyword argument itself, with the closest parameter
+                    quoted = re.search(r"'([^']*)'", problem[1])
+                    kw = quoted.group(1) if quoted else None
+                    where = next((k for k in at.keywords if k.name == kw), at)
+                    if kw and "has no parameter" in problem[1]:
+                        hint = _suggest(kw, sig.params) or None
+                self._add(problem[0], f"{name}() {problem[1]}", where, hint)
             return
         if isinstance(func, A.Member):
             dotted = A.dotted_name(func)
