@@ -409,3 +409,13 @@ def test_try_without_catch_names_the_try(src, rule, line, words):
     (err,) = parse(src).errors
     assert (err.rule, err.line) == (rule, line) and words in err.message, err
     assert "catch err:" in err.hint
+
+
+@pytest.mark.parametrize("word, hint", [("brek", "did you mean `break`?"),
+                                        ("contnue", "did you mean `continue`?"),
+                                        ("retrun", "did you mean `return`?"),
+                                        ("BREAK", "did you mean `break`?"),
+                                        ("items", "add '(...)' to call it")])
+def test_bare_word_near_a_keyword_suggests_it(word, hint):
+    (err,) = parse(f'goal: "g"\nwhile true:\n    {word}\n').errors
+    assert err.rule == "AE109" and err.hint.startswith(hint)

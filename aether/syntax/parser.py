@@ -253,6 +253,15 @@ _KIND = {A.Compare: "a comparison", A.BoolOp: "an 'and' / 'or' expression",
          A.Member: "a member access", A.Index: "an index", A.Name: "a name"}
 
 
+def _near_keyword(name: str) -> Optional[str]:
+    """A statement keyword that ``name`` looks like a typo of (``brek``), or None."""
+    import difflib
+
+    best = difflib.get_close_matches(name.lower(), ["break", "continue", "return"], n=1,
+                                     cutoff=0.75)
+    return best[0] if best and best[0] != name else None
+
+
 def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
                      ) -> Optional[AetherSyntaxError]:
     """AE109 when the statement holding ``tok`` is a whole expression but not a call.
@@ -288,7 +297,9 @@ def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
         return None
     end_line = first + value.end_line - 1
     end_col = value.end_column - 3 + col - 1 if value.end_line == 1 else value.end_column
-    if isinstance(value, (A.Name, A.Member)):
+    if isinstance(value, A.Name) and _near_keyword(value.id):
+        hint = f"did you mean `{_near_keyword(value.id)}`?"
+    elif isinstance(value, (A.Name, A.Member)):
         hint = "add '(...)' to call it, or put `name: ` before it to bind its value"
     else:
         hint = "bind it with `name: ...`, pass it to a call such as `log(...)`, or test it " \
