@@ -419,3 +419,23 @@ def test_try_without_catch_names_the_try(src, rule, line, words):
 def test_bare_word_near_a_keyword_suggests_it(word, hint):
     (err,) = parse(f'goal: "g"\nwhile true:\n    {word}\n').errors
     assert err.rule == "AE109" and err.hint.startswith(hint)
+
+
+@pytest.mark.parametrize("header, word, column", [("if x == 1: log(1)", "if", 12),
+                                                  ("while true: log(1)", "while", 13),
+                                                  ("for i in [1]: log(i)", "for", 15),
+                                                  ("fn f(): return 1", "fn", 9)])
+def test_body_on_the_header_line_is_explained_not_called_colonless(header, word, column):
+    from aether.checker import check_text
+
+    findings = check_text(f'goal: "g"\nx: 1\n{header}\n', "w.aether").findings
+    assert [(f.rule, f.line, f.column) for f in findings] == [("AE100", 3, column)]
+    assert f"the body of `{word}` goes on the lines below its header" in findings[0].message
+
+
+@pytest.mark.parametrize("header", ['if x == {a: 1}', 'if x == "a:b"', "if x == 1  # c: d",
+                                    "while x", "for i in xs"])
+def test_colonless_header_still_found_with_colons_in_strings_dicts_comments(header):
+    from aether.syntax.legacy import scan_legacy
+
+    assert [h.rule for h in scan_legacy(f'goal: "g"\n{header}\n    log(1)\n')] == ["AE205"]

@@ -181,4 +181,36 @@ def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
         inside, open_at_end = _bracket_lines(text)
         hits = [h for h in hits if h.line not in inside
                 and not (h.rule == "AE205" and h.line in open_at_end)]
+    if any(h.rule == "AE205" for h in hits):
+        # `if x: log(x)` has its colon: the body on the header's line is not the colonless
+        # dialect (the parser explains where a body goes).
+        lines = text.split("\n")
+        hits = [h for h in hits if h.rule != "AE205"
+                or not _colon_at_top(lines[h.line - 1][h.column - 1:])]
     return hits
+
+
+def _colon_at_top(line: str) -> bool:
+    """Whether ``line`` has a ':' outside strings and brackets (before any comment)."""
+    depth = 0
+    quote = ""
+    escaped = False
+    for ch in line:
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return False
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+        elif ch == ":" and depth == 0:
+            return True
+    return False

@@ -353,6 +353,15 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
             hint="after the `try` block, at its indentation, add `catch err:` (or `catch:`) "
                  "and an indented block")
     text_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if shown == {"_NL"} and ttype not in ("$END", "_NL") and \
+            _BLOCK_HEADER_RE.match(text_line) and \
+            text_line[:column - 1].split("#", 1)[0].rstrip().endswith(":"):
+        word = _BLOCK_HEADER_RE.match(text_line).group(1)
+        return AetherSyntaxError(
+            "AE100", f"the body of `{word}` goes on the lines below its header, not after "
+            "the ':'", line, column, line, len(text_line.rstrip()) + 1,
+            hint="end the header at ':' and put each statement of the body on its own line, "
+                 "indented")
     c = _CONTINUATION_RE.match(text_line)
     if c and ttype.lower() == c.group(1):
         owner = _CONTINUATIONS[c.group(1)]
@@ -408,6 +417,7 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
 _CONTINUATIONS = {"else": "an `if` or `elif`", "elif": "an `if` or `elif`",
                   "catch": "a `try`"}
 _CONTINUATION_RE = re.compile(r"^\s*(else|elif|catch)\b")
+_BLOCK_HEADER_RE = re.compile(r"^\s*(if|elif|else|for|while|try|catch|fn)\b")
 _LEAD_WORD = re.compile(r"^(\s*-?\s*)([A-Za-z_]\w*)(\s*)(?::|=|\+=|-=)")
 
 
