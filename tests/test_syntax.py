@@ -439,3 +439,9 @@ def test_colonless_header_still_found_with_colons_in_strings_dicts_comments(head
     from aether.syntax.legacy import scan_legacy
 
     assert [h.rule for h in scan_legacy(f'goal: "g"\n{header}\n    log(1)\n')] == ["AE205"]
+
+
+def test_assignment_in_a_condition_hints_at_comparison():
+    (err,) = parse('goal: "g"\nx: 1\nif x = 1:\n    log(1)\n').errors
+    assert (err.rule, err.line, err.column) == ("AE100", 3, 6)
+    assert err.hint == "to compare, write `==`"

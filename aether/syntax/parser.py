@@ -411,6 +411,8 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
     hint = None
     if ttype in _EXPR_START and "COMMA" in shown:
         hint = "is a ',' missing before it?"
+    elif ttype == "EQUAL" and re.match(r"\s*(?:if|elif|while)\b", text_line):
+        hint = "to compare, write `==`"
     return AetherSyntaxError("AE100", msg, line, column, line, end_col, hint=hint)
 
 
