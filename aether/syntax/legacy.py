@@ -93,8 +93,8 @@ def _compile(names) -> re.Pattern:
 
 
 # A string, a comment, a bracket or a newline: enough to follow bracket depth line by line.
-_BRACKET_TOKENS = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''
-                             r'|#[^\n]*|[()\[\]\n]')
+_STRINGS = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''  # as the lexer
+_BRACKET_TOKENS = re.compile(_STRINGS + r"|#[^\n]*|[()\[\]\n]")
 
 
 def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
@@ -193,24 +193,17 @@ def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
 def _colon_at_top(line: str) -> bool:
     """Whether ``line`` has a ':' outside strings and brackets (before any comment)."""
     depth = 0
-    quote = ""
-    escaped = False
-    for ch in line:
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
+    for m in _COLON_TOKENS.finditer(line):
+        tok = m.group()
+        if tok[0] == "#":
             return False
-        elif ch in "([{":
+        if tok in "([{":
             depth += 1
-        elif ch in ")]}":
+        elif tok in ")]}":
             depth = max(depth - 1, 0)
-        elif ch == ":" and depth == 0:
+        elif tok == ":" and depth == 0:
             return True
     return False
+
+
+_COLON_TOKENS = re.compile(_STRINGS + r"|#[^\n]*|[()\[\]{}:]")
