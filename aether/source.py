@@ -69,6 +69,8 @@ def decode_source(data: bytes, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadRes
 
 def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
     """Read and decode the file at ``path``."""
+    if not path:
+        return ReadResult(error=Finding("AE001", 'empty path ("") given'))
     try:
         st = os.stat(path)
     except FileNotFoundError:

@@ -55,6 +55,8 @@ def printable_path(path: str) -> str:
 
 def display_path(path: str, cwd: Optional[str] = None) -> str:
     """``path`` relative to ``cwd`` when inside it, with ``/`` separators, printable."""
+    if not path:
+        return '""'  # an empty argument, not the working directory
     cwd = cwd or os.getcwd()
     absolute = os.path.abspath(path)
     try:
@@ -122,6 +124,9 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
 
     patterns = [p for p in exclude if p.strip()]
     for given in paths:
+        if not given:  # "" is not the working directory (os.path.abspath would say so)
+            yield SourceFile(given, display_path(given), explicit=True)
+            continue
         absolute = os.path.abspath(given)
         if os.path.isdir(absolute):
             # A folder that cannot be listed is yielded itself, so the reader reports it

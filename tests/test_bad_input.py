@@ -297,3 +297,14 @@ def test_reader_closing_the_pipe_early_is_no_traceback(tmp_path):
     proc.wait(timeout=60)
     assert proc.returncode in TABLE
     assert b"Traceback" not in stderr and b"Exception ignored" not in stderr, stderr
+
+
+@pytest.mark.parametrize("args", [["check", ""], ["--check", ""], ["check", "", "-q"]])
+def test_empty_path_argument_is_not_the_working_directory(tmp_path, args):
+    """os.path.abspath("") is the working directory: `check ""` checked all of it."""
+    (tmp_path / "a.aether").write_text("not aether at all\n")
+    proc = subprocess.run([sys.executable, "-m", "aether", *args, "--no-cache"]
+                          if args[0] == "check" else [sys.executable, "-m", "aether", *args],
+                          capture_output=True, cwd=tmp_path, env=dict(os.environ, NO_COLOR="1"))
+    assert_clean_failure(proc, 26)
+    assert b'empty path ("")' in proc.stdout and b"a.aether" not in proc.stdout
