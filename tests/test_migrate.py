@@ -417,3 +417,21 @@ def test_remap_applies_to_suppression_lists_and_baselines(tmp_path):
     assert doc["files"][0]["findings"][0]["legacy_fingerprint"] == old
     with pytest.raises(ValueError):
         load_remap({"files": []})
+
+
+@pytest.mark.parametrize("src, line", [
+    ('goal: "x"\nx: (1 +\n', 2),                       # canonical file with a typo
+    ('goal: "x"\nmeta:\n    owner: [team\n', 3),        # an unclosed list in meta:
+    ('goal: "x"\nschedule: every day)\n', 2),
+])
+def test_unmatched_bracket_is_not_quoted_into_a_string(src, line):
+    """M016 quotes prose values; a broken expression must not vanish into a string."""
+    out = migrate_text(src, "w.aether")
+    assert out.state == "failed" and out.line == line, (out.state, out.reason)
+    assert "neither text nor an expression" in out.reason
+
+
+def test_prose_with_balanced_brackets_is_still_quoted():
+    out = migrate_text('goal: "x"\nmeta:\n    schedule: every day (at 9)\n', "w.aether")
+    assert out.state == "transformed" and "M016" in out.rules
+    assert 'schedule: "every day (at 9)"' in out.text

@@ -286,6 +286,27 @@ def expr_source(e: ir.Expr) -> str:
         return "?"
 
 
+def _as_text(ctx: _Ctx, toks: list[Tok], line: int) -> str:
+    """A value that is no expression, as the text to quote (M016); Unconvertible when a
+    bracket in it is unmatched: `x: (1 +` is a broken expression, not prose, and quoting
+    it would hide the mistake in a string (prose such as `fetch (daily)` is balanced)."""
+    stack: list[str] = []
+    for t in toks:
+        if t.kind != "OP":
+            continue
+        if t.text in "([{" and len(t.text) == 1:
+            stack.append(t.text)
+        elif t.text in ")]}" and len(t.text) == 1:
+            if not stack or "([{"[")]}".index(t.text)] != stack.pop():
+                raise ir.Unconvertible(f"'{t.text}' closes no bracket in this value: it is "
+                                       "neither text nor an expression; fix it by hand",
+                                       t.line)
+    if stack:
+        raise ir.Unconvertible(f"'{stack[-1]}' is never closed in this value: it is neither "
+                               "text nor an expression; fix it by hand", line)
+    return _tokens_text(ctx, toks)
+
+
 def _tokens_text(ctx: _Ctx, toks: list[Tok]) -> str:
     """The source text a token run spans, lines joined by single spaces."""
     if not toks:
@@ -756,7 +777,7 @@ class Converter:
                 call = self.command_call(toks, pre, binding=True)
                 if call is not None:
                     return f"{name}: {self.p.expr(call)}"
-            text = _tokens_text(ctx, toks) if toks else expr_source(value)
+            text = _as_text(ctx, toks, s.first) if toks else expr_source(value)
             ctx.hit("M016", s.first)
             if section in _CONFIG_SECTIONS or section == "meta":
                 return f"{name}: {_quote(text)}"
@@ -899,8 +920,8 @@ class Converter:
             s.body = []
             return f"- {key}: {self.p.expr(value)}"
         if s.value is None or _has_bad_names(s.value):
+            text = _as_text(ctx, s.tokens, s.first) if s.tokens else expr_source(s.value)
             ctx.hit("M016", s.first)
-            text = _tokens_text(ctx, s.tokens) if s.tokens else expr_source(s.value)
             return f"- {key}: {_quote(text)}"
         return f"- {key}: {self.p.expr(self.lower(s.value, pre))}"
 
@@ -1814,7 +1835,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
             for e in s.entries:
                 key = conv.fix_name(e.target.id, e.first)
                 if e.value is None or _has_bad_names(e.value):
-                    lit: ir.Expr = ir.Str(_quote(_tokens_text(ctx, e.tokens)))
+                    lit: ir.Expr = ir.Str(_quote(_as_text(ctx, e.tokens, e.first)))
                     ctx.hit("M016", e.first)
                 else:
                     raw = _tokens_text(ctx, e.value_tokens) if e.value_tokens else \
