@@ -435,3 +435,32 @@ def test_prose_with_balanced_brackets_is_still_quoted():
     out = migrate_text('goal: "x"\nmeta:\n    schedule: every day (at 9)\n', "w.aether")
     assert out.state == "transformed" and "M016" in out.rules
     assert 'schedule: "every day (at 9)"' in out.text
+
+
+@pytest.mark.parametrize("src", [
+    'goal: "x"\nready: true\nsend_now: ready and\n',          # was quoted: "ready and"
+    'goal: "x"\nx: (1 + )\n',                                   # was quoted: "(1 + )"
+    'goal: "x"\nx: 1 $ 2\n',                                    # was quoted: "1 $ 2"
+    'goal: "x"\nmeta:\n    budget: 4_000 $ 5\n',                # no words, only numbers
+    'goal: "x"\nsteps:\n    - notes.render(raw +) as notes\n',  # a step quoted whole
+    'goal: "x"\npublish(digest,\n        target="wiki"\n',      # an argument string
+    'goal: "x"\nx: 1\nif x == 1:\n    log("a")\n  log("b")\n',  # re-indented, no rule
+])
+def test_a_typo_in_aether_12_is_never_papered_over(src):
+    """migrate translates dialects; a broken expression is reported, not turned into a
+    string or re-laid out into something that parses and means another thing."""
+    out = migrate_text(src, "w.aether")
+    assert out.state == "failed" and out.line, (out.state, out.text)
+    assert "fix it by hand" in out.reason
+
+
+@pytest.mark.parametrize("src, rule, expect", [
+    ('goal: "x"\nmeta:\n    schedule: every 24h\n', "M016", 'schedule: "every 24h"'),
+    ('goal: "x"\nmeta:\n    model: gpt-4o\n', "M016", 'model: "gpt-4o"'),
+    ('goal: "x"\nchecks:\n    - gaps_detected: > 0\n', "M016", '"> 0"'),
+    ('goal: "x"\nfiles: ["a"]\ncleanup files\n', "M011", "cleanup(files)"),
+])
+def test_legacy_prose_values_and_commands_still_convert(src, rule, expect):
+    out = migrate_text(src, "w.aether")
+    assert out.state == "transformed" and rule in out.rules, (out.state, out.reason)
+    assert expect in out.text

@@ -286,24 +286,47 @@ def expr_source(e: ir.Expr) -> str:
         return "?"
 
 
+_BINARY = frozenset({"+", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "=", ",", ".",
+                     "&&", "||", "===", "!=="})
+_BINARY_WORDS = frozenset({"and", "or"})
+
+
 def _as_text(ctx: _Ctx, toks: list[Tok], line: int) -> str:
-    """A value that is no expression, as the text to quote (M016); Unconvertible when a
-    bracket in it is unmatched: `x: (1 +` is a broken expression, not prose, and quoting
-    it would hide the mistake in a string (prose such as `fetch (daily)` is balanced)."""
+    """A value that is no expression, as the text to quote (M016, M011); Unconvertible when
+    it reads as a broken expression rather than prose: a bracket left unmatched, an
+    operator at either end or just before a closing bracket, or no word at all. Quoting
+    `ready and` or `(1 + )` would hide a mistake in a string; prose such as `every 24h`,
+    `read-only`, `fetch (daily)` or `{{n}}` is still quoted."""
     stack: list[str] = []
-    for t in toks:
+    for k, t in enumerate(toks):
         if t.kind != "OP":
             continue
-        if t.text in "([{" and len(t.text) == 1:
+        if t.text in ("(", "[", "{"):
             stack.append(t.text)
-        elif t.text in ")]}" and len(t.text) == 1:
+        elif t.text in (")", "]", "}"):
             if not stack or "([{"[")]}".index(t.text)] != stack.pop():
                 raise ir.Unconvertible(f"'{t.text}' closes no bracket in this value: it is "
                                        "neither text nor an expression; fix it by hand",
                                        t.line)
+        elif t.text in _BINARY and k + 1 < len(toks) and toks[k + 1].kind == "OP" and \
+                toks[k + 1].text in (")", "]", "}"):
+            raise ir.Unconvertible(f"'{t.text}' has no right-hand side in this value: it is "
+                                   "neither text nor an expression; fix it by hand", t.line)
     if stack:
         raise ir.Unconvertible(f"'{stack[-1]}' is never closed in this value: it is neither "
                                "text nor an expression; fix it by hand", line)
+    if toks:
+        # (a final '.' or ',' ends prose; a leading `> 0.8` is a legacy criterion)
+        last = toks[-1]
+        if (last.kind == "OP" and last.text in _BINARY - {".", ","}) or (
+                last.kind == "WORD" and last.text in _BINARY_WORDS | {"not"}):
+            raise ir.Unconvertible(f"this value ends with '{last.text}': it is a broken "
+                                   "expression, not text; fix it by hand", last.line)
+        criterion = toks[0].kind == "OP" and toks[0].text in ("<", "<=", ">", ">=", "==", "!=")
+        if not criterion and not any(t.kind == "DUR" or (
+                t.kind in ("WORD", "NUMWORD") and re.search("[A-Za-z]", t.text)) for t in toks):
+            raise ir.Unconvertible("this value has no words: it is a broken expression, not "
+                                   "text; fix it by hand", toks[0].line)
     return _tokens_text(ctx, toks)
 
 
@@ -890,13 +913,13 @@ class Converter:
     def dash(self, s: ir.Simple, pre: list) -> str:
         ctx = self.ctx
         if s.value is None:
-            text = _tokens_text(ctx, s.tokens)
+            text = _as_text(ctx, s.tokens, s.first)
             ctx.hit("M017", s.first)
             return "- " + _quote(text)
         if _has_bad_names(s.value) and not s.options:
             toks = ctx.tokens(s.first, s.last)[1:]
             ctx.hit("M017", s.first)
-            return "- " + _quote(_tokens_text(ctx, toks))
+            return "- " + _quote(_as_text(ctx, toks, s.first))
         parts = ["- " + self.p.expr(self.lower(s.value, pre))]
         for key, value in s.options:
             if key == "as":
@@ -944,14 +967,14 @@ class Converter:
                 kind = "list"
                 if st.value is None or _has_bad_names(st.value):
                     toks = st.tokens or ctx.tokens(st.first, st.last)[1:]
-                    value = ir.Str(_quote(_tokens_text(ctx, toks)))
+                    value = ir.Str(_quote(_as_text(ctx, toks, st.first)))
                 else:
                     value = self.lower(st.value, pre)
             elif isinstance(st, ir.Simple) and st.kind in ("bind", "strbind") and \
                     kind in (None, "dict"):
                 kind = "dict"
                 if st.value is None or _has_bad_names(st.value):
-                    value = ir.Str(_quote(_tokens_text(ctx, st.tokens)))
+                    value = ir.Str(_quote(_as_text(ctx, st.tokens, st.first)))
                 else:
                     value = self.lower(st.value, pre)
                 if st.kind == "strbind":
@@ -1071,7 +1094,7 @@ class Converter:
             return ir.Call(ir.Name("sleep"), [ir.Num(rest[0].text)], line=toks[0].line)
         args, kwargs = self.command_args(rest, pre)
         if args is None:
-            args = [ir.Str(_quote(_tokens_text(ctx, rest)))]
+            args = [ir.Str(_quote(_as_text(ctx, rest, toks[0].line)))]
             kwargs = []
         if isinstance(callee, ir.Name):
             callee = ir.Name(self.fix_name(callee.id, callee.line), callee.line)

@@ -158,6 +158,19 @@ def migrate_text(text: str, path: str = "<text>",
         out.state = "failed"
         out.reason = "the file is nested too deeply to convert"
         return out
+    if not conv.rules and conv.text != text and out.before["parse_errors"]:
+        # No rule fired, yet the text changed: the converter's lenient reading re-laid out
+        # a file whose only problems are syntax errors (a dedent, a missing comma). That is
+        # a guess at what was meant, with no rule to name in the report: left to the user.
+        from ..codes import Status
+
+        first = min((f for f in before.findings if f.status == Status.PARSE_ERROR),
+                    key=lambda f: (f.line or 0, f.column or 0))
+        out.state = "failed"
+        out.line = first.line
+        out.reason = (f"nothing to convert: {first.rule} {first.message} is a syntax error, "
+                      "not a legacy construct; fix it by hand")
+        return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
                    before, path)
 
