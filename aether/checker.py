@@ -17,7 +17,7 @@ from .fingerprint import assign_fingerprints, normalise_content
 from .gcpause import gc_paused
 from .source import DEFAULT_MAX_FILE_SIZE, read_source
 
-__all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "RuleFilter"]
+__all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "anchors_for", "RuleFilter"]
 
 
 @dataclass(frozen=True)
@@ -123,33 +123,16 @@ def _header_key(stripped: str) -> Optional[str]:
 
 def anchor_for(lines: list[str], line: Optional[int]) -> str:
     """The enclosing-block path of ``line``: header names of the blocks around it."""
-    if not line or line > len(lines):
-        return ""
-    text = lines[line - 1]
-    indent = len(text) - len(text.lstrip())
-    parts: list[str] = []
-    i = line - 2
-    while i >= 0 and indent > 0:
-        s = lines[i]
-        stripped = s.strip()
-        if stripped and not stripped.startswith("#"):
-            ind = len(s) - len(s.lstrip())
-            if ind < indent:
-                key = _header_key(stripped)
-                if key is not None:
-                    parts.append(key)
-                indent = ind
-        i -= 1
-    return "/".join(reversed(parts))
+    return anchors_for(lines, [line]).get(line or 0, "")
 
 
 def anchors_for(lines: list[str], wanted: Iterable[Optional[int]]) -> dict[int, str]:
-    """``anchor_for`` of every line in ``wanted``, in one pass over the file.
+    """The enclosing-block path (``fn:f/for``) of every line in ``wanted``, in one pass.
 
-    Scanning back from each finding is quadratic when a long block has a finding on every
-    line; the stack of open lines gives the same answer in O(lines). The lines enclosing
-    line L are exactly the entries of that stack (the non-blank, non-comment lines before
-    L with strictly rising indentation) whose indentation is below L's.
+    The lines enclosing line L are the entries of a stack of open lines (the non-blank,
+    non-comment lines before L with strictly rising indentation) whose indentation is
+    below L's; a header among them contributes its name. One pass serves every finding of
+    a file (scanning back from each finding was quadratic on a long block full of them).
     """
     targets = sorted({n for n in wanted if n and 0 < n <= len(lines)})
     out: dict[int, str] = {}

@@ -26,10 +26,20 @@ def normalise_content(line: str) -> str:
 
 
 def fingerprint(rule: str, path: str, anchor: str, content: str, occurrence: int) -> str:
+    return _numbered(_prefix(rule, path, anchor, content), occurrence)
+
+
+def _prefix(rule: str, path: str, anchor: str, content: str):
+    """SHA-256 state after ``rule|path|anchor|content|``: the part occurrences share."""
     import hashlib  # imported on first use: a clean file never needs it (start-up time)
 
-    key = f"{rule}|{path}|{anchor}|{content}|{occurrence}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(f"{rule}|{path}|{anchor}|{content}|".encode("utf-8"))
+
+
+def _numbered(prefix, occurrence: int) -> str:
+    h = prefix.copy()
+    h.update(str(occurrence).encode("ascii"))
+    return h.hexdigest()[:16]
 
 
 def legacy_fingerprint(code_name: str, line, message: str) -> str:
@@ -45,25 +55,16 @@ def assign_fingerprints(path: str, findings: Iterable[Finding]) -> list[Finding]
     """The findings (in source order) with both fingerprints filled in."""
     out: list[Finding] = []
     seen: dict[tuple[str, str, str], int] = {}
+    # The hash of the shared prefix is kept per key, so many findings on one very long line
+    # hash that line once, not once each.
     prefixes: dict[tuple[str, str, str], object] = {}
     for f in sorted(findings, key=Finding.sort_key):
         key = (f.rule, f.anchor, f.content)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        if occurrence == 0:
-            value = fingerprint(f.rule, path, f.anchor, f.content, 0)
-        else:
-            # The same as fingerprint(...): the hash of the shared prefix is kept, so many
-            # findings on one very long line hash that line once, not once each.
-            base = prefixes.get(key)
-            if base is None:
-                import hashlib
-
-                base = prefixes[key] = hashlib.sha256(
-                    f"{f.rule}|{path}|{f.anchor}|{f.content}|".encode("utf-8"))
-            h = base.copy()  # type: ignore[attr-defined]
-            h.update(str(occurrence).encode("ascii"))
-            value = h.hexdigest()[:16]
-        out.append(f.with_(fingerprint=value,
+        prefix = prefixes.get(key)
+        if prefix is None:
+            prefix = prefixes[key] = _prefix(f.rule, path, f.anchor, f.content)
+        out.append(f.with_(fingerprint=_numbered(prefix, occurrence),
                            legacy_fingerprint=legacy_fingerprint(f.code_name, f.line, f.message)))
     return out

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator, Optional, Sequence
 
-__all__ = ["SourceFile", "iter_files", "display_path", "printable_path", "EXTENSION",
-           "SKIP_DIRS"]
+__all__ = ["SourceFile", "iter_files", "display_path", "printable_path", "path_bytes",
+           "EXTENSION", "SKIP_DIRS"]
 
 EXTENSION = ".aether"
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
@@ -51,6 +51,22 @@ def printable_path(path: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+_BYTE_ESCAPE = re.compile(r"\\x([89a-f][0-9a-f])")  # printable_path's form of a raw byte
+
+
+def path_bytes(shown: str) -> bytes:
+    """The bytes of the file name a :func:`printable_path` result stands for (its
+    ``\\xff`` escapes turned back into those bytes): what a URI must percent-encode."""
+    out = bytearray()
+    pos = 0
+    for m in _BYTE_ESCAPE.finditer(shown):
+        out += shown[pos:m.start()].encode("utf-8", "surrogateescape")
+        out.append(int(m.group(1), 16))
+        pos = m.end()
+    out += shown[pos:].encode("utf-8", "surrogateescape")
+    return bytes(out)
 
 
 def display_path(path: str, cwd: Optional[str] = None) -> str:

@@ -239,7 +239,25 @@ _LINE = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 6), _LINE), max_size=40), st.data())
 def test_one_pass_anchors_equal_the_backward_scan(rows, data):
-    from aether.checker import anchor_for, anchors_for
+    from aether.checker import _header_key, anchors_for
+
+    def anchor_for(lines, line):
+        """The reference: walk back from ``line`` to each less-indented enclosing line."""
+        text = lines[line - 1]
+        indent = len(text) - len(text.lstrip())
+        parts = []
+        for s in reversed(lines[:line - 1]):
+            stripped = s.strip()
+            if indent == 0:
+                break
+            if stripped and not stripped.startswith("#"):
+                ind = len(s) - len(s.lstrip())
+                if ind < indent:
+                    key = _header_key(stripped)
+                    if key is not None:
+                        parts.append(key)
+                    indent = ind
+        return "/".join(reversed(parts))
 
     lines = [" " * (2 * depth) + text for depth, text in rows]
     wanted = data.draw(st.lists(st.integers(-1, len(lines) + 2), max_size=20)) + [None]
@@ -261,3 +279,9 @@ def test_repeated_findings_hash_like_the_formula():
     assert [f.fingerprint for f in done] == [
         fingerprint("AE307", "p.aether", "fn:f", "await " + "x" * 5000, i) for i in range(5)]
     assert len({f.fingerprint for f in done}) == 5
+    # the documented formula (aether/fingerprint.py), computed independently
+    import hashlib
+
+    for i, f in enumerate(done):
+        key = f"AE307|p.aether|fn:f|await {'x' * 5000}|{i}"
+        assert f.fingerprint == hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import atomic_output, project_options, split_csv
+from .common import atomic_output, path_param, project_options, split_csv
 
 
 def _bad(message: str) -> None:
@@ -16,15 +16,15 @@ def _bad(message: str) -> None:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=str))
-@click.option("-o", "--output", "output_file", type=click.Path(readable=False, dir_okay=False),
+@click.argument("paths", nargs=-1, type=path_param(path_type=str))
+@click.option("-o", "--output", "output_file", type=path_param(dir_okay=False),
               default=None, help="Write the baseline here (atomically); default stdout.")
 @click.option("--git-ref", "git_ref", metavar="REV", default=None,
               help="Baseline the files as they are at this git revision, read from git (the "
               "working tree is not touched; configuration and suppression list are the "
               "working tree's).")
 @click.option("--suppressions", "suppression_files", multiple=True,
-              type=click.Path(readable=False, dir_okay=False), metavar="FILE",
+              type=path_param(dir_okay=False), metavar="FILE",
               help="Suppression list(s) to apply (default: .aether/suppressions.txt and "
               ".aetherra/workflow_suppressions.txt under the project root, when present).")
 @click.option("--no-suppressions", is_flag=True, help="Apply no suppression list.")

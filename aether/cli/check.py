@@ -8,17 +8,18 @@ import time
 
 import click
 
-from .common import COLOR_CHOICES, atomic_output, project_options, split_csv, use_color
+from .common import (COLOR_CHOICES, atomic_output, path_param, project_options, split_csv,
+                     use_color)
 
 FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(readable=False, dir_okay=True, file_okay=True,
-                                                    allow_dash=True, path_type=str))
+@click.argument("paths", nargs=-1, type=path_param(dir_okay=True, file_okay=True,
+                                                   allow_dash=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="text",
               show_default=True, help="Report format.")
-@click.option("-o", "--output", "output_file", type=click.Path(readable=False, dir_okay=False),
+@click.option("-o", "--output", "output_file", type=path_param(dir_okay=False),
               help="Write the report to this file (atomically) instead of stdout.")
 @click.option("--select", multiple=True, metavar="RULES",
               help="Only these rules (ids, prefixes like AE3, or names; comma-separated).")
@@ -27,7 +28,7 @@ FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
-@click.option("--cache-dir", type=click.Path(readable=False, file_okay=False), default=None,
+@click.option("--cache-dir", type=path_param(file_okay=False), default=None,
               help="Where the cache lives (default: .aether_cache beside the config).")
 @click.option("--no-suppress", is_flag=True,
               help="Ignore inline `# aether: ignore[...]` comments (audit mode).")

@@ -10,6 +10,15 @@ from typing import Iterator, Optional, TextIO
 COLOR_CHOICES = ("auto", "always", "never")
 
 
+def path_param(**kwargs):
+    """``click.Path`` for a path argument or option, with readability left to the command:
+    an unreadable file is then a finding (AE003, status 26) or the command's own message,
+    not click's usage error (exit 2, outside the status table)."""
+    import click
+
+    return click.Path(readable=False, **kwargs)
+
+
 def project_options(func):
     """``--exclude``, ``--config`` and ``--isolated``: how a command finds its files and
     configuration (shared by every command that walks a tree)."""
@@ -19,7 +28,7 @@ def project_options(func):
         click.option("--exclude", multiple=True, metavar="GLOB",
                      help="Skip files matching GLOB when searching directories "
                      "(adds to config)."),
-        click.option("--config", "config_file", type=click.Path(readable=False, dir_okay=False),
+        click.option("--config", "config_file", type=path_param(dir_okay=False),
                      default=None, help="Use this configuration file."),
         click.option("--isolated", is_flag=True, help="Ignore configuration files."),
     )):

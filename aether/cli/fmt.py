@@ -11,13 +11,13 @@ import sys
 
 import click
 
-from .common import project_options
+from .common import path_param, project_options
 
 _PRECEDENCE = (27, 26, 20)
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=str))
+@click.argument("paths", nargs=-1, type=path_param(path_type=str))
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when a file would be reformatted.")
 @click.option("--diff", "show_diff", is_flag=True,

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import atomic_output, split_csv
+from .common import atomic_output, path_param, split_csv
 
 
 def _bad(message: str) -> None:
@@ -32,9 +32,9 @@ def _remapped(ref_file, remap_file):
 
 
 @click.command()
-@click.option("--new", "new_file", required=True, type=click.Path(readable=False, dir_okay=False),
+@click.option("--new", "new_file", required=True, type=path_param(dir_okay=False),
               help="The baseline of the change (e.g. the pull request).")
-@click.option("--ref", "ref_file", required=True, type=click.Path(readable=False, dir_okay=False),
+@click.option("--ref", "ref_file", required=True, type=path_param(dir_okay=False),
               help="The reference baseline (e.g. the target branch).")
 @click.option("--abs-threshold", type=click.FloatRange(min=0), default=5, show_default=True,
               help="A count regresses only when it grows by more than this many files ...")
@@ -47,14 +47,14 @@ def _remapped(ref_file, remap_file):
               show_default=True, help="Gate on counts (reference rule), on new fingerprints, "
               "or both.")
 @click.option("--suppressions", "suppression_files", multiple=True,
-              type=click.Path(readable=False, dir_okay=False), metavar="FILE",
+              type=path_param(dir_okay=False), metavar="FILE",
               help="Suppression list(s) (default: the project's, when present).")
 @click.option("--no-suppressions", is_flag=True, help="Apply no suppression list.")
-@click.option("-o", "--output", "output_file", type=click.Path(readable=False, dir_okay=False), default=None,
+@click.option("-o", "--output", "output_file", type=path_param(dir_okay=False), default=None,
               help="Write the JSON result here instead of stdout.")
-@click.option("--markdown", "markdown_file", type=click.Path(readable=False, dir_okay=False), default=None,
+@click.option("--markdown", "markdown_file", type=path_param(dir_okay=False), default=None,
               help="Also write a Markdown summary (for a PR comment) to this file.")
-@click.option("--remap", "remap_file", type=click.Path(readable=False, dir_okay=False), default=None,
+@click.option("--remap", "remap_file", type=path_param(dir_okay=False), default=None,
               help="A migration report (`aether migrate --json FILE`): rename the reference "
               "baseline's fingerprints old -> new first, so migrated findings are not new.")
 def gate(new_file, ref_file, abs_threshold, rel_threshold, codes, mode, suppression_files,

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .common import project_options
+from .common import path_param, project_options
 
 
 def _rules_list(ctx, param, value):
@@ -26,7 +26,7 @@ def _rules_list(ctx, param, value):
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=str))
+@click.argument("paths", nargs=-1, type=path_param(path_type=str))
 @click.option("--apply", "apply_", is_flag=True, help="Rewrite the files (atomically).")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when a file would change (like `ruff --check`).")
@@ -36,11 +36,11 @@ def _rules_list(ctx, param, value):
               help="Only these migration rules (ids, prefixes like M01, or names; "
                    "comma-separated). A file that needs another rule is left untouched.")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Never these rules.")
-@click.option("--report", "report_file", type=click.Path(readable=False, dir_okay=False), default=None,
+@click.option("--report", "report_file", type=path_param(dir_okay=False), default=None,
               help="Write a Markdown report here (default with --apply on several files: "
                    "migration_report.md).")
 @click.option("--no-report", is_flag=True, help="Write no Markdown report.")
-@click.option("--json", "json_file", type=click.Path(readable=False, dir_okay=False), default=None,
+@click.option("--json", "json_file", type=path_param(dir_okay=False), default=None,
               help="Write the report as JSON, with the fingerprint remap.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for big trees.")

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from .common import path_param
+
 
 def _bad(message: str) -> None:
     click.echo(f"aether suppressions: {message}", err=True)
@@ -13,7 +15,7 @@ def _bad(message: str) -> None:
 
 
 _FILES_OPTION = click.option(
-    "--suppressions", "suppression_files", multiple=True, type=click.Path(readable=False, dir_okay=False),
+    "--suppressions", "suppression_files", multiple=True, type=path_param(dir_okay=False),
     metavar="FILE", help="Suppression list(s) (default: .aether/suppressions.txt and "
     ".aetherra/workflow_suppressions.txt under the project root, when present).")
 
@@ -52,7 +54,7 @@ def suppressions():
 
 
 @suppressions.command("list")
-@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=str))
+@click.argument("paths", nargs=-1, type=path_param(path_type=str))
 @_FILES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_(paths, suppression_files, as_json):
@@ -93,7 +95,7 @@ def list_(paths, suppression_files, as_json):
 
 
 @suppressions.command()
-@click.argument("paths", nargs=-1, type=click.Path(readable=False, path_type=str))
+@click.argument("paths", nargs=-1, type=path_param(path_type=str))
 @_FILES_OPTION
 @click.option("--dry-run", is_flag=True, help="Show what would be dropped; change nothing.")
 def prune(paths, suppression_files, dry_run):
@@ -135,7 +137,7 @@ def prune(paths, suppression_files, dry_run):
 
 
 @suppressions.command()
-@click.argument("report", type=click.Path(readable=False, dir_okay=False, exists=True))
+@click.argument("report", type=path_param(dir_okay=False, exists=True))
 @_FILES_OPTION
 @click.option("--dry-run", is_flag=True, help="Show the renames; change nothing.")
 def remap(report, suppression_files, dry_run):

@@ -291,32 +291,35 @@ _BINARY = frozenset({"+", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "=", 
 _BINARY_WORDS = frozenset({"and", "or"})
 
 
+_OPENER = {")": "(", "]": "[", "}": "{"}
+
+
 def _as_text(ctx: _Ctx, toks: list[Tok], line: int) -> str:
-    """A value that is no expression, as the text to quote (M016, M011); Unconvertible when
-    it reads as a broken expression rather than prose: a bracket left unmatched, an
-    operator at either end or just before a closing bracket, or no word at all. Quoting
+    """A value that is no expression, as the text to quote (M011, M016, M017); Unconvertible
+    when it reads as a broken expression rather than prose: a bracket left unmatched, an
+    operator at its end or just before a closing bracket, or no word at all. Quoting
     `ready and` or `(1 + )` would hide a mistake in a string; prose such as `every 24h`,
-    `read-only`, `fetch (daily)` or `{{n}}` is still quoted."""
+    `read-only`, `fetch (daily)`, `{{n}}` or a criterion `> 0.8` is still quoted."""
     stack: list[str] = []
     for k, t in enumerate(toks):
         if t.kind != "OP":
             continue
         if t.text in ("(", "[", "{"):
             stack.append(t.text)
-        elif t.text in (")", "]", "}"):
-            if not stack or "([{"[")]}".index(t.text)] != stack.pop():
+        elif t.text in _OPENER:
+            if not stack or _OPENER[t.text] != stack.pop():
                 raise ir.Unconvertible(f"'{t.text}' closes no bracket in this value: it is "
                                        "neither text nor an expression; fix it by hand",
                                        t.line)
         elif t.text in _BINARY and k + 1 < len(toks) and toks[k + 1].kind == "OP" and \
-                toks[k + 1].text in (")", "]", "}"):
+                toks[k + 1].text in _OPENER:
             raise ir.Unconvertible(f"'{t.text}' has no right-hand side in this value: it is "
                                    "neither text nor an expression; fix it by hand", t.line)
     if stack:
         raise ir.Unconvertible(f"'{stack[-1]}' is never closed in this value: it is neither "
                                "text nor an expression; fix it by hand", line)
     if toks:
-        # (a final '.' or ',' ends prose; a leading `> 0.8` is a legacy criterion)
+        # (a final '.' or ',' ends prose)
         last = toks[-1]
         if (last.kind == "OP" and last.text in _BINARY - {".", ","}) or (
                 last.kind == "WORD" and last.text in _BINARY_WORDS | {"not"}):

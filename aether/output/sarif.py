@@ -20,6 +20,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..codes import RULES
 from ..diagnostics import FileResult, Finding
+from ..walk import path_bytes
 from .records import all_findings
 
 __all__ = ["SCHEMA_URI", "artifact_uri", "sarif_log", "write_sarif"]
@@ -31,7 +32,7 @@ SRCROOT = "%SRCROOT%"
 SNIPPET_LIMIT = 1000  # longest snippet text, in code points; longer regions carry none
 SNIPPET_CONTEXT = 60  # columns either side of the region in the context of a long line
 
-_DRIVE = re.compile(r"^[A-Za-z]:/")
+_DRIVE = re.compile(rb"^[A-Za-z]:/")
 
 
 def artifact_uri(path: str) -> tuple[str, Optional[str]]:
@@ -43,25 +44,13 @@ def artifact_uri(path: str) -> tuple[str, Optional[str]]:
     the file name (shown as ``\\xff``, see :func:`aether.walk.printable_path`) becomes
     that byte again, percent-encoded (``%FF``), so the URI names the real file.
     """
-    posix = _BYTE_ESCAPE.sub(lambda m: "\0" + m.group()[1:], path).replace("\\", "/")
-    if posix.startswith("/") or _DRIVE.match(posix):
-        prefix = "file://" if posix.startswith("/") else "file:///"
-        return prefix + _quote(posix, "/:"), None
-    while posix.startswith("./"):
+    posix = path_bytes(path).replace(b"\\", b"/")  # a backslash left is a Windows separator
+    if posix.startswith(b"/") or _DRIVE.match(posix):
+        prefix = "file://" if posix.startswith(b"/") else "file:///"
+        return prefix + quote(posix, safe="/:"), None
+    while posix.startswith(b"./"):
         posix = posix[2:]
-    return _quote(posix, "/"), SRCROOT
-
-
-_BYTE_ESCAPE = re.compile(r"\\x[89a-f][0-9a-f]")  # printable_path's form of a byte >= 0x80
-
-
-def _quote(posix: str, safe: str) -> str:
-    """Percent-encode, turning each ``\\0xHH`` marker back into the byte ``%HH``."""
-    parts = posix.split("\0")
-    out = [quote(parts[0], safe=safe)]
-    for part in parts[1:]:
-        out.append("%" + part[1:3].upper() + quote(part[3:], safe=safe))
-    return "".join(out)
+    return quote(posix, safe="/"), SRCROOT
 
 
 def _region_text(lines: list[str], line: int, column: Optional[int], end_line: int,
@@ -95,31 +84,31 @@ def _regions(result: FileResult, finding: Finding,
         end_column = None
     if lines is None or end_line > len(lines):
         return region, None
-    if column is None and sum(len(t) for t in lines[line - 1:end_line]) > SNIPPET_LIMIT:
+    rows = lines[line - 1:end_line]
+    size = sum(len(r) for r in rows) + len(rows) - 1  # the lines joined, in code points
+    if column is None:  # a region without columns is whole lines (SARIF 3.30.2)
+        if size <= SNIPPET_LIMIT:
+            region["snippet"] = {"text": "\n".join(rows)}
         return region, None
-    if column is not None and end_column is not None and end_line == line \
-            and end_column - column > SNIPPET_LIMIT:
-        return region, None
-    whole = "\n".join(lines[line - 1:end_line])
-    # a region without columns is whole lines (SARIF 3.30.2)
-    text = whole if column is None else _region_text(lines, line, column, end_line, end_column)
+    huge = end_column is not None and end_line == line and end_column - column > SNIPPET_LIMIT
+    text = None if huge else _region_text(lines, line, column, end_line, end_column)
     if text is not None and len(text) <= SNIPPET_LIMIT:
         region["snippet"] = {"text": text}
-    if text == whole:
-        return region, None  # a context region must be larger than the region
+    if text is not None and len(text) == size:
+        return region, None  # the region is the whole lines: a context must be larger
     context: dict[str, Any] = {"startLine": line}
     if end_line != line:
         context["endLine"] = end_line
-    if len(whole) <= SNIPPET_LIMIT:
-        context["snippet"] = {"text": whole}
+    if size <= SNIPPET_LIMIT:
+        context["snippet"] = {"text": "\n".join(rows)}
         return region, context
+    if huge or end_line != line or (text is not None and len(text) > SNIPPET_LIMIT):
+        return region, None  # too long to quote, and no window of one line holds it
     # A very long line: the context is a window of it around the region, not all of it.
-    if end_line != line or column is None or text is None or len(text) > SNIPPET_LIMIT:
-        return region, None
-    first = max(1, column - SNIPPET_CONTEXT)
-    stop = min(len(lines[line - 1]) + 1, (end_column or column + 1) + SNIPPET_CONTEXT)
+    stop = min(len(rows[0]) + 1, (end_column or column + 1) + SNIPPET_CONTEXT)
+    first = max(1, min(column, stop) - SNIPPET_CONTEXT)
     context.update(startColumn=first, endColumn=stop)
-    context["snippet"] = {"text": lines[line - 1][first - 1:stop - 1]}
+    context["snippet"] = {"text": rows[0][first - 1:stop - 1]}
     return region, context
 
 

@@ -10,11 +10,20 @@ import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from ..resources import stdlib_dir
 
-__all__ = ["Signature", "Builtin", "Catalogue", "load_catalogue"]
+__all__ = ["Signature", "CallProblem", "Builtin", "Catalogue", "load_catalogue"]
+
+
+class CallProblem(NamedTuple):
+    """Why a call does not fit a signature: rule (AE303 / AE304), message, and the keyword
+    argument at fault, if one is (so the finding can point at it)."""
+
+    rule: str
+    message: str
+    keyword: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -50,24 +59,26 @@ class Signature:
                 required = len(params)
         return cls(tuple(params), required, varargs, any_kw, positional)
 
-    def check(self, n_positional: int, keywords: list[str]) -> Optional[tuple[str, str]]:
-        """None when a call fits; else ``(rule, message)`` (AE303 arity / AE304 keyword)."""
+    def check(self, n_positional: int, keywords: list[str]) -> Optional[CallProblem]:
+        """None when a call fits; else the problem (AE303 arity / AE304 keyword)."""
         n_params = len(self.params) if self.positional < 0 else self.positional
         if n_positional > n_params and not self.varargs:
-            return ("AE303", f"takes {self._count()} but {n_positional} "
-                    f"{'was' if n_positional == 1 else 'were'} given")
+            return CallProblem("AE303", f"takes {self._count()} but {n_positional} "
+                               f"{'was' if n_positional == 1 else 'were'} given")
         given = set(self.params[:min(n_positional, n_params)])
         for kw in keywords:
             if kw in self.params:
                 if kw in given:
-                    return ("AE304", f"got '{kw}' both by position and by keyword")
+                    return CallProblem("AE304", f"got '{kw}' both by position and by "
+                                       "keyword", kw)
                 given.add(kw)
             elif not self.any_keywords:
-                return ("AE304", f"has no parameter '{kw}'" + self._known())
+                return CallProblem("AE304", f"has no parameter '{kw}'" + self._known(), kw)
         missing = [p for p in self.params[:self.required] if p not in given]
         if missing:
-            return ("AE303", f"is missing required argument{'s' if len(missing) > 1 else ''} "
-                    + ", ".join(f"'{m}'" for m in missing))
+            return CallProblem("AE303", "is missing required argument"
+                               f"{'s' if len(missing) > 1 else ''} "
+                               + ", ".join(f"'{m}'" for m in missing))
         return None
 
     def _count(self) -> str:

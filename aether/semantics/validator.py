@@ -603,14 +603,12 @@ class Validator:
             problem = sig.check(n_args, keywords)
             if problem:
                 where, hint = at, None
-                if problem[0] == "AE304" and isinstance(at, A.Call):
+                if problem.keyword is not None and isinstance(at, A.Call):
                     # point at the keyword argument itself, with the closest parameter
-                    quoted = re.search(r"'([^']*)'", problem[1])
-                    kw = quoted.group(1) if quoted else None
-                    where = next((k for k in at.keywords if k.name == kw), at)
-                    if kw and "has no parameter" in problem[1]:
-                        hint = _suggest(kw, sig.params) or None
-                self._add(problem[0], f"{name}() {problem[1]}", where, hint)
+                    where = next((k for k in at.keywords if k.name == problem.keyword), at)
+                    if problem.keyword not in sig.params:
+                        hint = _suggest(problem.keyword, sig.params) or None
+                self._add(problem.rule, f"{name}() {problem.message}", where, hint)
             return
         if isinstance(func, A.Member):
             dotted = A.dotted_name(func)

@@ -197,9 +197,9 @@ def _colon_at_top(line: str) -> bool:
         tok = m.group()
         if tok[0] == "#":
             return False
-        if tok in "([{":
+        if tok in ("(", "[", "{"):
             depth += 1
-        elif tok in ")]}":
+        elif tok in (")", "]", "}"):
             depth = max(depth - 1, 0)
         elif tok == ":" and depth == 0:
             return True

@@ -297,8 +297,9 @@ def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
         return None
     end_line = first + value.end_line - 1
     end_col = value.end_column - 3 + col - 1 if value.end_line == 1 else value.end_column
-    if isinstance(value, A.Name) and _near_keyword(value.id):
-        hint = f"did you mean `{_near_keyword(value.id)}`?"
+    keyword = _near_keyword(value.id) if isinstance(value, A.Name) else None
+    if keyword:
+        hint = f"did you mean `{keyword}`?"
     elif isinstance(value, (A.Name, A.Member)):
         hint = "add '(...)' to call it, or put `name: ` before it to bind its value"
     else:
@@ -353,13 +354,12 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
             hint="after the `try` block, at its indentation, add `catch err:` (or `catch:`) "
                  "and an indented block")
     text_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    if shown == {"_NL"} and ttype not in ("$END", "_NL") and \
-            _BLOCK_HEADER_RE.match(text_line) and \
+    header = _BLOCK_HEADER_RE.match(text_line)
+    if shown == {"_NL"} and ttype not in ("$END", "_NL") and header and \
             text_line[:column - 1].split("#", 1)[0].rstrip().endswith(":"):
-        word = _BLOCK_HEADER_RE.match(text_line).group(1)
         return AetherSyntaxError(
-            "AE100", f"the body of `{word}` goes on the lines below its header, not after "
-            "the ':'", line, column, line, len(text_line.rstrip()) + 1,
+            "AE100", f"the body of `{header.group(1)}` goes on the lines below its header, "
+            "not after the ':'", line, column, line, len(text_line.rstrip()) + 1,
             hint="end the header at ':' and put each statement of the body on its own line, "
                  "indented")
     c = _CONTINUATION_RE.match(text_line)
