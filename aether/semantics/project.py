@@ -89,16 +89,16 @@ def catalogue_files(config: Config) -> list[str]:
     return out
 
 
-def load_project_catalogue(config: Config, isolated: bool = False) -> Catalogue:
-    """The builtins merged with the project's catalogue files (the builtins alone when
-    there are none, or with ``isolated``). Raises ConfigError for a file that cannot be
-    used: missing, unreadable, not TOML, or not of the catalogue's shape."""
-    base = load_catalogue()
+def load_project_catalogue(config: Config, isolated: bool = False) -> Optional[Catalogue]:
+    """The builtins merged with the project's catalogue files, or None when there are none
+    (or with ``isolated``): the builtins alone, which the checker loads itself.
+    Raises ConfigError for a file that cannot be used: missing, unreadable, not TOML, or
+    not of the catalogue's shape."""
     if isolated:
-        return base
+        return None
     files = catalogue_files(config)
     if not files:
-        return base
+        return None
     parts = []
     for path in files:
         try:
@@ -108,7 +108,7 @@ def load_project_catalogue(config: Config, isolated: bool = False) -> Catalogue:
             raise ConfigError(f"cannot read the tool catalogue {_shown(path)}: "
                               f"{exc.strerror or exc}") from None
         parts.append((path, raw))
-    return merge_catalogue(base, parts)
+    return merge_catalogue(load_catalogue(), parts)
 
 
 def _shown(path: str) -> str:

@@ -644,7 +644,7 @@ class Validator:
         member = declared.functions.get(func.attr) if dotted == f"{base}.{func.attr}" else None
         if member is None:
             self._add("AE301", f"unknown function '{dotted}'", func,
-                      _suggest(func.attr, declared.functions) or
+                      _suggest(dotted, [f"{base}.{f}" for f in declared.functions]) or
                       f"plugin '{base}' declares: " + (", ".join(sorted(declared.functions))
                                                        or "no functions"))
             return
