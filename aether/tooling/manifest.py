@@ -105,9 +105,11 @@ def workflow_manifest(text: str, display: str, cat: Catalogue) -> dict:
                     "effect": b.effect if b else "unknown",
                     "risk": b.risk if b else "unreviewed",
                     "capabilities": list(b.capabilities) if b else [],
-                    "calls": 0, "via": []}
+                    "calls": 0, "direct": False, "via": []}
             row["calls"] += 1
-            if via is not None and via not in row["via"]:
+            if via is None:
+                row["direct"] = True
+            elif via not in row["via"]:
                 row["via"].append(via)
     tools = sorted(reached.values(), key=lambda r: r["name"])
     for row in tools:
@@ -158,7 +160,8 @@ def format_text(doc: dict) -> str:
     for w in doc["workflows"]:
         out.append(f"{w['file']}  (highest risk: {w['max_risk'] or 'none'})")
         for r in w["tools"]:
-            via = f"  via {', '.join(r['via'])}" if r["via"] else ""
+            via = f"  via {', '.join(r['via'])}{' and directly' if r['direct'] else ''}" \
+                if r["via"] else ""
             caps = f"  [{', '.join(r['capabilities'])}]" if r["capabilities"] else ""
             out.append(f"  {r['name']:<28} {r['effect']:<13} {r['risk']:<10} "
                        f"x{r['calls']}{caps}{via}")
