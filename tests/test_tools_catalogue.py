@@ -354,3 +354,11 @@ def test_manifest_follows_fns_transitively_and_lists_inputs(tmp_path):
     assert [(t["name"], t["via"]) for t in w["tools"]] == [("analyze_project", ["inner"])]
     assert w["inputs"] == [{"name": "system_load", "type": "float"}]
     assert w["max_risk"] == "medium" and w["capabilities"] == ["fs.read"]
+
+
+def test_pool_workers_check_with_the_project_catalogue(tmp_path):
+    project(tmp_path, tools='[tools.deploy]\nparams = ["target"]\n')
+    for i in range(40):  # more than one batch of the runner, so workers do the checking
+        (tmp_path / f"w{i}.aether").write_text('goal: "g"\ndeploy("prod")\n')
+    proc = run("check", ".", "-j", "2", "--no-cache", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
