@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from .codes import rule as lookup_rule
 from .diagnostics import FileResult, Finding
 from .fingerprint import assign_fingerprints, normalise_content
 from .gcpause import gc_paused
 from .source import DEFAULT_MAX_FILE_SIZE, read_source
+
+if TYPE_CHECKING:
+    from .semantics.catalogue import Catalogue
 
 __all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "anchors_for", "RuleFilter"]
 
@@ -80,7 +83,7 @@ class RuleFilter:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    """How to check: rule filter, inline suppressions, size limit."""
+    """How to check: rule filter, inline suppressions, size limit, catalogue."""
 
     rules: RuleFilter = field(default_factory=RuleFilter)
     suppress: bool = True
@@ -89,6 +92,9 @@ class CheckOptions:
     # Fingerprints name a file by its path relative to ``root`` (the project root, where
     # the configuration lives), so they do not change with the working directory.
     root: Optional[str] = None
+    # The merged catalogue (builtins + the project's tools, plugins, inputs); None: the
+    # builtins alone. Passed explicitly, so pool workers check with the same catalogue.
+    catalogue: Optional["Catalogue"] = None
 
     def fingerprint_path(self, display: str) -> str:
         """The path that takes part in fingerprints for a file shown as ``display``."""
@@ -223,7 +229,8 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
         masked = _masked_lines(text, result.masked)
         goal_masked = any(line.startswith("goal") for line in masked)
         masked_text = "\n".join(masked)
-        for f in validate(result.module, report_unbound=clean_parse and not legacy):
+        for f in validate(result.module, options.catalogue,
+                          report_unbound=clean_parse and not legacy):
             if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue
             if f.rule in _CASCADES and masked_text and _names_in(f.message) & set(

@@ -32,6 +32,7 @@ class ConfigError(Exception):
 KNOWN_KEYS = {
     "select": list, "ignore": list, "exclude": list, "extend-exclude": list,
     "jobs": int, "cache": bool, "cache-dir": str, "max-file-size": int,
+    "catalogue": list,  # project tool catalogue files besides aether-tools.toml
 }
 
 
@@ -48,6 +49,7 @@ class Config:
     cache: bool = True
     cache_dir: Optional[str] = None
     max_file_size: Optional[int] = None
+    catalogue: tuple[str, ...] = ()  # absolute paths (relative ones are read from root)
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -149,5 +151,6 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         cache=values.get("cache", True),
         cache_dir=cache_dir,
         max_file_size=values.get("max-file-size"),
+        catalogue=tuple(os.path.join(root, p) for p in values.get("catalogue", ())),
         warnings=tuple(warnings),
     )

@@ -100,7 +100,8 @@ def open_cache(options: CheckOptions, config, use_cache: bool = True,
         getattr(config, "root", "."), ".aether_cache")
     key = cache_key(repr(sorted(options.rules.select or ())),
                     repr(sorted(options.rules.ignore)), str(options.suppress),
-                    str(options.max_file_size), str(options.root))
+                    str(options.max_file_size), str(options.root),
+                    options.catalogue.digest if options.catalogue is not None else "")
     return ResultCache(directory, key)
 
 

@@ -56,8 +56,11 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
         missing = [p for p in paths if not os.path.exists(p)]
         if missing:
             _bad(f"no such file or directory: {', '.join(missing)}")
+    from ..semantics.project import load_project_catalogue
+
     try:
         config = load_config(paths[0], config_file, isolated)
+        catalogue = load_project_catalogue(config, isolated)
     except ConfigError as exc:
         _bad(str(exc))
     if not quiet:
@@ -68,7 +71,7 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
         rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
     except ValueError as exc:
         _bad(f"--select/--ignore: {exc}")
-    options = CheckOptions(root=config.root, rules=rules,
+    options = CheckOptions(root=config.root, rules=rules, catalogue=catalogue,
                            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
                            keep_source=False)
     slist = None

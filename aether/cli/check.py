@@ -69,8 +69,11 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
     err = sys.stderr
     paths = paths or (".",)
     start = next((p for p in paths if p != "-"), ".")
+    from ..semantics.project import load_project_catalogue
+
     try:
         config = load_config(start, config_file, isolated)
+        catalogue = load_project_catalogue(config, isolated)
     except ConfigError as exc:
         _fail(err, Status.IO_ERROR, f"aether: {exc}", emit_error_code)
     if not quiet:
@@ -82,6 +85,7 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
     except ValueError as exc:
         raise click.UsageError(f"--select/--ignore (or the config's select/ignore): {exc}")
     options = CheckOptions(root=config.root, rules=rules, suppress=not no_suppress,
+                           catalogue=catalogue,
                            max_file_size=max_file_size or config.max_file_size
                            or DEFAULT_MAX_FILE_SIZE, keep_source=True)
 

@@ -40,8 +40,13 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
         if len(paths) > 1:
             raise click.UsageError("`-` (stdin) cannot be combined with other paths")
         ctx.exit(_stdin(check or show_diff, show_diff, err))
+    from ..semantics.project import load_project_catalogue
+
     try:
         config = load_config(next(iter(paths)), config_file, isolated)
+        # Formatting does not resolve names, but a broken catalogue is a broken project
+        # configuration: reported by every command that reads it, as for the config file.
+        load_project_catalogue(config, isolated)
     except ConfigError as exc:
         err.write(f"aether fmt: {exc}\n")
         ctx.exit(26)

@@ -76,15 +76,18 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
         raise click.UsageError(f"unknown migration rule {exc.args[0]!r} "
                                "(see `aether migrate --list-rules`)")
     paths = paths or (".",)
+    from ..semantics.project import load_project_catalogue
+
     try:
         config = load_config(paths[0], config_file, isolated)
+        catalogue = load_project_catalogue(config, isolated)
     except ConfigError as exc:
         err.write(f"aether migrate: {exc}\n")
         ctx.exit(26)
     if show_diff is None:
         show_diff = not apply_ and not check
     options = MigrateOptions(selection=selection, apply=apply_, want_diff=show_diff,
-                             max_file_size=config.max_file_size)
+                             max_file_size=config.max_file_size, catalogue=catalogue)
     files = list(iter_pairs(paths, tuple(config.exclude) + tuple(exclude), config.root))
     out = sys.stdout
 

@@ -35,14 +35,19 @@ def _load(suppression_files, start: str):
 def _present(paths, config) -> set:
     from ..baseline import check_paths
     from ..checker import CheckOptions, RuleFilter
+    from ..config import ConfigError
+    from ..semantics.project import load_project_catalogue
     from ..source import DEFAULT_MAX_FILE_SIZE
     from ..suppressions import fingerprints_of
 
     try:
         rules = RuleFilter.make(config.select, config.ignore)
+        catalogue = load_project_catalogue(config)
     except ValueError as exc:
         _bad(f"select/ignore in {config.path}: {exc}")
-    options = CheckOptions(root=config.root, rules=rules,
+    except ConfigError as exc:
+        _bad(str(exc))
+    options = CheckOptions(root=config.root, rules=rules, catalogue=catalogue,
                            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
                            keep_source=False)
     return fingerprints_of(check_paths(paths, options, config))

@@ -37,6 +37,8 @@ class MigrateOptions:
     apply: bool = False
     want_diff: bool = True
     max_file_size: Optional[int] = None
+    # the project's merged catalogue (None: builtins alone): before/after checks use it
+    catalogue: Optional[object] = None
 
 
 @dataclass
@@ -129,22 +131,24 @@ def _whitespace_only(text: str) -> str:
 
 
 def migrate_text(text: str, path: str = "<text>",
-                 selection: RuleSelection = RuleSelection()) -> Outcome:
-    """Migrate decoded, newline-normalised ``text`` (shown as ``path``); never raises."""
-    from ..checker import check_text
+                 selection: RuleSelection = RuleSelection(), catalogue=None) -> Outcome:
+    """Migrate decoded, newline-normalised ``text`` (shown as ``path``) checking against
+    ``catalogue`` (None: the builtins); never raises."""
+    from ..checker import CheckOptions, check_text
     from .convert import convert
     from .ir import Unconvertible
 
+    check = CheckOptions(catalogue=catalogue)
     if _clean(text):
         # Aether 1.2 already: at most whitespace to tidy (the cheap path, no validation)
         new = _whitespace_only(text)
         if new == text or not selection.allows("M027"):
             return Outcome(path, "unchanged")
-        before = check_text(text, path)
+        before = check_text(text, path, check)
         out = Outcome(path, "unchanged", before=_counts(before))
         rules = {"M027": _first_diff_line(text, new)}
-        return _finish(out, text, new, rules, [], [], selection, before, path)
-    before = check_text(text, path)
+        return _finish(out, text, new, rules, [], [], selection, before, path, check)
+    before = check_text(text, path, check)
     before_counts = _counts(before)
     out = Outcome(path, "unchanged", before=before_counts, after=dict(before_counts))
     try:
@@ -172,7 +176,7 @@ def migrate_text(text: str, path: str = "<text>",
                       "not a legacy construct; fix it by hand")
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
-                   before, path)
+                   before, path, check)
 
 
 def _clean(text: str) -> bool:
@@ -220,8 +224,8 @@ def _first_diff_line(a: str, b: str) -> int:
 
 
 def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origins: list,
-            selection: RuleSelection, before, path: str) -> Outcome:
-    from ..checker import check_text
+            selection: RuleSelection, before, path: str, check=None) -> Outcome:
+    from ..checker import CheckOptions, check_text
     from ..codes import Status
 
     if new == text:
@@ -234,7 +238,7 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         out.reason = f"needs rules that are not selected: {names}"
         out.rules = dict(rules)
         return out
-    after = check_text(new, path)
+    after = check_text(new, path, check or CheckOptions())
     out.after = _counts(after)
     out.rules = dict(rules)
     out.review = list(review)
@@ -336,7 +340,7 @@ def migrate_file(path: str, display: Optional[str] = None,
     if read.error is not None:
         return Outcome(shown, "skipped", read.error.message, read.error.line)
     try:
-        out = migrate_text(read.text, shown, options.selection)
+        out = migrate_text(read.text, shown, options.selection, options.catalogue)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
         return Outcome(shown, "failed", f"internal error while converting: "
                        f"{type(exc).__name__}: {exc} (this is a bug in aether)")

@@ -1,20 +1,30 @@
-"""Load the builtin catalogue (``stdlib/*.json``): builtins, value methods, error kinds, policy.
+"""The catalogue model, and the builtin catalogue (``stdlib/*.json``) loaded into it.
 
 The catalogue is data, not code: adding a builtin is an edit to ``stdlib/builtins.json``.
-Loaded once per process; its hash is part of cache keys.
+One :class:`Catalogue` object serves checker, runtime and policy: the builtins (loaded once
+per process by :func:`load_catalogue`), and, merged over them by
+:mod:`aether.semantics.project`, a project's own tools, plugin members and host inputs.
+Its digest is part of cache keys.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
 from ..resources import stdlib_dir
 
-__all__ = ["Signature", "CallProblem", "Builtin", "Catalogue", "load_catalogue"]
+__all__ = ["Signature", "CallProblem", "Builtin", "Plugin", "Catalogue", "load_catalogue",
+           "EFFECTS", "RISKS"]
+
+# What a callable may do (stdlib/builtins.json `_doc`) and how much review it needs.
+# `unreviewed` is for project tools nobody has assessed yet (`aether tools infer`): the
+# runtime treats it as high.
+EFFECTS = ("pure", "memory", "tool", "observability")
+RISKS = ("low", "medium", "high", "unreviewed")
 
 
 class CallProblem(NamedTuple):
@@ -96,21 +106,58 @@ class Signature:
 
 @dataclass(frozen=True)
 class Builtin:
+    """A callable of the catalogue: a builtin, a project tool or a plugin member.
+
+    ``params`` is the notation it was declared with; ``source`` is ``file:line`` for a
+    project declaration (None for a builtin); ``binding`` holds the runtime keys of a
+    project tool (``python``, ``command``, ... used by `aether run`) as read.
+    """
+
     name: str
     signature: Signature
     effect: str
     risk: str
     capabilities: tuple[str, ...]
     summary: str
+    params: tuple[str, ...] = ()
+    source: Optional[str] = None
+    binding: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """A plugin the project declares, with the members a workflow may call on it."""
+
+    name: str
+    functions: dict[str, Builtin]
+    summary: str = ""
+    source: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class Catalogue:
+    """Everything a name in a workflow can resolve to.
+
+    ``tools``, ``plugins`` and ``inputs`` are the project's (empty for the builtins alone);
+    ``functions`` is builtins and tools together (no tool may shadow a builtin);
+    ``files`` are the project catalogue files read, in order.
+    """
+
     builtins: dict[str, Builtin]
     methods: frozenset[str]
     error_kinds: frozenset[str]
     policy: dict[str, dict]
     digest: str
+    tools: dict[str, Builtin] = field(default_factory=dict)
+    plugins: dict[str, Plugin] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    functions: dict[str, Builtin] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        if not self.functions:
+            object.__setattr__(self, "functions", {**self.builtins, **self.tools}
+                               if self.tools else self.builtins)
 
 
 @lru_cache(maxsize=1)
@@ -125,7 +172,8 @@ def load_catalogue() -> Catalogue:
     pol = json.loads(raw_p)
     builtins = {
         name: Builtin(name, Signature.parse(spec["params"]), spec["effect"], spec["risk"],
-                      tuple(spec.get("capabilities", ())), spec.get("summary", ""))
+                      tuple(spec.get("capabilities", ())), spec.get("summary", ""),
+                      tuple(spec["params"]))
         for name, spec in data["builtins"].items()
     }
     try:

@@ -1,10 +1,11 @@
 """The semantic checks of LANGUAGE.md section 4, over a parsed module, all reported together.
 
-Names, calls and arity are resolved against the builtin catalogue (``stdlib/``), the
-file's ``fn`` definitions and the plugins listed in ``require:``. Sections are checked
-for the entries they allow. The validator never mutates the tree and never prints; it
-returns :class:`aether.diagnostics.Finding` objects (anchor and content are filled in by
-the checker, which has the source text).
+Names, calls and arity are resolved against the catalogue (the builtins of ``stdlib/`` and
+the project's tools and ``[inputs]``), the file's ``fn`` definitions and the plugins listed
+in ``require:`` (a plugin the catalogue declares offers exactly its declared functions).
+Sections are checked for the entries they allow. The validator never mutates the tree and
+never prints; it returns :class:`aether.diagnostics.Finding` objects (anchor and content
+are filled in by the checker, which has the source text).
 """
 
 from __future__ import annotations
@@ -187,12 +188,13 @@ class Validator:
         for s in module.body:
             if isinstance(s, A.Section) and s.name == "require":
                 self._collect_plugins(s)
-        self.global_names = _bound_in(module.body)
+        # values the host supplies (the catalogue's [inputs]) are bound from the start
+        self.global_names = _bound_in(module.body) | set(self.cat.inputs)
         if not any(isinstance(s, A.Binding) and s.name == "goal" for s in module.body):
             self.findings.append(Finding(
                 "AE312", "the file has no top-level goal", 1, 1, 1, 1,
                 hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
-        self._block(module.body, set(), _Ctx(), top=True)
+        self._block(module.body, set(self.cat.inputs), _Ctx(), top=True)
         return self.findings
 
     def _add(self, rule: str, message: str, node: A.Node, hint: Optional[str] = None) -> None:
@@ -549,7 +551,7 @@ class Validator:
             n = stack.pop()
             if isinstance(n, A.Name):
                 if n.id not in env and n.id not in self.fns and n.id not in self.plugins \
-                        and n.id not in self.cat.builtins:
+                        and n.id not in self.cat.functions:
                     self._unbound(n.id, n, env)
             elif isinstance(n, A.Call):
                 self._call(n, env)
@@ -591,14 +593,14 @@ class Validator:
                 return
             if name in self.fns:
                 sig = _fn_signature(self.fns[name])
-            elif name in self.cat.builtins:
-                sig = self.cat.builtins[name].signature
+            elif name in self.cat.functions:
+                sig = self.cat.functions[name].signature
             else:
                 if name in env:
                     self._add("AE301", f"'{name}' is a value, not a function", func)
                 else:
                     self._add("AE301", f"unknown function '{name}'", func,
-                              _suggest(name, list(self.cat.builtins) + list(self.fns)))
+                              _suggest(name, list(self.cat.functions) + list(self.fns)))
                 return
             problem = sig.check(n_args, keywords)
             if problem:
@@ -616,7 +618,10 @@ class Validator:
                 self._expr(func.value, env)
                 return
             base = dotted.split(".", 1)[0]
-            if base in self.plugins or dotted in self.cat.builtins:
+            if base in self.plugins:
+                self._plugin_member(base, dotted, func, n_args, keywords, at)
+                return
+            if dotted in self.cat.builtins:
                 return
             if base in env or base in self.cat.builtins and base not in self.plugins:
                 if base in env:
@@ -628,6 +633,24 @@ class Validator:
                       f"list plugin '{base}' under `require: plugins:` to call its functions")
             return
         self._expr(func, env)
+
+    def _plugin_member(self, base: str, dotted: str, func: A.Member, n_args: int,
+                       keywords: list[str], at: A.Node) -> None:
+        """A call on a plugin listed in ``require:``: free when the catalogue does not
+        declare the plugin, else checked against its declared functions."""
+        declared = self.cat.plugins.get(base)
+        if declared is None:
+            return
+        member = declared.functions.get(func.attr) if dotted == f"{base}.{func.attr}" else None
+        if member is None:
+            self._add("AE301", f"unknown function '{dotted}'", func,
+                      _suggest(dotted, [f"{base}.{f}" for f in declared.functions]) or
+                      f"plugin '{base}' declares: " + (", ".join(sorted(declared.functions))
+                                                       or "no functions"))
+            return
+        problem = member.signature.check(n_args, keywords)
+        if problem:
+            self._add(problem.rule, f"{dotted}() {problem.message}", at)
 
 
 def validate(module: A.Module, catalogue: Optional[Catalogue] = None,

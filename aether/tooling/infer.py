@@ -1,0 +1,251 @@
+"""`aether tools infer`: catalogue entries for the names a fleet calls but nobody declared.
+
+The workflows are checked with the ordinary checker (:func:`aether.checker.check_text`,
+against the project's current catalogue): every AE301 unknown function and AE302 unbound
+name is a candidate, with its evidence (call sites, arities and keywords seen, first file
+and line) read from the parsed tree. A candidate that is a near miss of a known name (the
+checker gives it a did-you-mean) or of a more frequent candidate of the same run is a
+likely typo, not a tool: it is left undeclared so that `check` keeps reporting it. The
+rest becomes ``[tools.NAME]`` (risk ``unreviewed``, effect ``tool``) and ``[inputs]``
+entries, appended to ``aether-tools.toml`` without touching what a person wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from .. import ast as A
+from ..checker import CheckOptions, check_text
+from ..config import ConfigError
+from ..source import read_source
+from ..walk import SourceFile
+
+__all__ = ["Evidence", "Proposal", "infer", "proposal_toml", "merge_into",
+           "proposal_notes", "default_target", "MARKER"]
+
+MARKER = ("# --- added by `aether tools infer`: review each entry; risk \"unreviewed\" "
+          "is treated as high ---")
+_QUOTED = re.compile(r"'([^']+)'")
+_DID_YOU_MEAN = re.compile(r"did you mean '([^']+)'")
+
+
+@dataclass
+class Evidence:
+    """What the fleet shows about one undeclared name."""
+
+    name: str
+    kind: str  # "tool", "input" or "plugin" (a call on a plugin not in `require:`)
+    count: int = 0
+    files: set = field(default_factory=set)
+    arities: set = field(default_factory=set)
+    keywords: list = field(default_factory=list)
+    first: tuple = ("", 0)
+    order: int = 0
+    near: Optional[str] = None  # for a likely typo: the known name it is close to
+
+    def params(self) -> list[str]:
+        """Parameters accepting every call seen: positional ones up to the largest arity
+        (required up to the smallest), then each keyword seen as an optional parameter."""
+        most = max(self.arities, default=0)
+        least = min(self.arities, default=0)
+        names = []
+        for i in range(1, most + 1):
+            base = f"arg{i}"
+            while base in self.keywords:
+                base += "_"
+            names.append(base if i <= least else base + "?")
+        return names + [k + "?" for k in self.keywords]
+
+    def comment(self) -> str:
+        unit = "use" if self.kind == "input" else "call"
+        parts = [f"{self.count} {unit}{'s' if self.count != 1 else ''} in {len(self.files)} "
+                 f"file{'s' if len(self.files) != 1 else ''}"]
+        if self.kind == "tool":
+            ar = sorted(self.arities)
+            parts.append(f"arit{'ies' if len(ar) > 1 else 'y'} {', '.join(map(str, ar))}")
+            if self.keywords:
+                parts.append("keywords " + ", ".join(self.keywords))
+        parts.append(f"first at {self.first[0]}:{self.first[1]}")
+        return ("# " + "; ".join(parts)).replace("\n", " ")
+
+
+@dataclass
+class Proposal:
+    """The outcome of a run: what to declare, and what not to."""
+
+    tools: list[Evidence]
+    inputs: list[Evidence]
+    typos: list[Evidence]
+    plugin_calls: list[Evidence]
+    files: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tools or self.inputs)
+
+
+def _call_index(module: A.Module) -> dict[tuple[int, int], tuple[int, list[str]]]:
+    """(line, column) of each called name -> (positional count, keyword names)."""
+    out = {}
+    for node in A.walk(module):
+        if isinstance(node, A.Call) and isinstance(node.func, A.Name):
+            out[(node.func.line, node.func.column)] = (len(node.args),
+                                                       [k.name for k in node.keywords])
+    return out
+
+
+def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
+    """Candidates from ``files`` checked with ``options`` (its catalogue is what is known).
+    Unreadable files are skipped (`check` reports them)."""
+    from ..semantics.validator import _suggest
+    from ..syntax import parse
+
+    seen: dict[tuple[str, str], Evidence] = {}
+    n_files = 0
+    for src in files:
+        read = read_source(src.path, options.max_file_size)
+        if read.text is None:
+            continue
+        n_files += 1
+        result = check_text(read.text, src.display, options)
+        wanted = [f for f in result.findings if f.rule in ("AE301", "AE302")]
+        if not wanted:
+            continue
+        calls = _call_index(parse(read.text).module)
+        for f in wanted:
+            m = _QUOTED.search(f.message)
+            if m is None or not (f.message.startswith("unknown function")
+                                 or f.rule == "AE302"):
+                continue  # "'x' is a value, not a function", unknown methods
+            name = m.group(1)
+            kind = "input" if f.rule == "AE302" else "plugin" if "." in name else "tool"
+            ev = seen.get((kind, name))
+            if ev is None:
+                ev = seen[(kind, name)] = Evidence(name, kind, first=(src.display, f.line),
+                                                   order=len(seen))
+            ev.count += 1
+            ev.files.add(src.display)
+            if kind == "tool":
+                n_args, kws = calls.get((f.line, f.column), (0, []))
+                ev.arities.add(n_args)
+                ev.keywords.extend(k for k in kws if k not in ev.keywords)
+            hint = _DID_YOU_MEAN.search(f.hint or "")
+            if hint and ev.near is None:
+                ev.near = hint.group(1)
+    # a name called somewhere is a tool, even where it is also used as a value
+    tool_names = {n for k, n in seen if k == "tool"}
+    typos, accepted = [], {"tool": [], "input": []}
+    ranked = sorted(seen.values(), key=lambda e: (-e.count, -len(e.files), e.order))
+    for ev in ranked:
+        if ev.kind == "plugin" or (ev.kind == "input" and ev.name in tool_names):
+            continue
+        if ev.near is None:
+            # a near miss of a more frequent name of this run (the usual case on a first
+            # run over a fleet) is the same did-you-mean `check` will give once declared
+            close = _DID_YOU_MEAN.search(_suggest(ev.name, [a.name for a in
+                                                            accepted[ev.kind]]))
+            if close:
+                ev.near = close.group(1)
+        (typos if ev.near else accepted[ev.kind]).append(ev)
+    return Proposal(sorted(accepted["tool"], key=lambda e: e.name),
+                    sorted(accepted["input"], key=lambda e: e.name),
+                    sorted(typos, key=lambda e: (e.name, e.kind)),
+                    sorted((e for e in seen.values() if e.kind == "plugin"),
+                           key=lambda e: e.name), n_files)
+
+
+def _tool_table(ev: Evidence) -> str:
+    params = ", ".join(f'"{p}"' for p in ev.params())
+    return (f"{ev.comment()}\n[tools.{ev.name}]\nparams = [{params}]\neffect = \"tool\"\n"
+            "risk = \"unreviewed\"\ncapabilities = []\n")
+
+
+def _input_lines(p: Proposal) -> list[str]:
+    return [f"{ev.name} = \"any\"  {ev.comment()}" for ev in p.inputs]
+
+
+def proposal_toml(p: Proposal) -> str:
+    """The entries to add, as TOML text, followed by the likely typos and the calls on
+    plugins not listed in `require:` as comments (so the whole text stays TOML)."""
+    out = []
+    if not p.empty:
+        out.append(MARKER + "\n")
+        out += ["\n" + _tool_table(ev) for ev in p.tools]
+        if p.inputs:
+            out.append("\n[inputs]\n" + "\n".join(_input_lines(p)) + "\n")
+    out.append(proposal_notes(p))
+    return "".join(out)
+
+
+def proposal_notes(p: Proposal) -> str:
+    """The likely typos and the calls on unlisted plugins, as TOML comment lines."""
+    out = []
+    if p.typos:
+        out.append("\n# Likely typos, not declared (`aether check` reports them with a "
+                   "did-you-mean):\n")
+        out += [f"#   {ev.name} -> {ev.near}? ({ev.comment()[2:]})\n" for ev in p.typos]
+    if p.plugin_calls:
+        out.append("\n# Calls on plugins the workflow does not list under `require: "
+                   "plugins:` (add the plugin there; then declare its functions under "
+                   "[plugins.NAME.functions.FN]):\n")
+        out += [f"#   {ev.name} ({ev.comment()[2:]})\n" for ev in p.plugin_calls]
+    return "".join(out)
+
+
+_INPUTS_HEADER = re.compile(r"^\s*\[\s*inputs\s*\]\s*(#.*)?$")
+
+
+def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
+    """The text of ``path`` (``existing``: its current text, None when new) with the
+    proposal added: new tables appended at the end under :data:`MARKER`, new inputs added
+    at the end of an existing ``[inputs]`` table. Nothing a person wrote is changed.
+    Raises ConfigError when the file's own layout leaves no place to add them (e.g.
+    ``inputs = {...}`` inline) or the result would not be a valid catalogue."""
+    from ..semantics.catalogue import load_catalogue
+    from ..semantics.project import merge_catalogue, parse_catalogue_text
+
+    text = existing or ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    lines = text.split("\n")
+    block = [MARKER + "\n"] + ["\n" + _tool_table(ev) for ev in p.tools]
+    if p.inputs:
+        data = parse_catalogue_text(text.encode("utf-8"), path) if text else {}
+        if "inputs" in data:
+            at = next((i for i, s in enumerate(lines) if _INPUTS_HEADER.match(s)), None)
+            if at is None:
+                raise ConfigError(f"{path}: 'inputs' is not written as an [inputs] table; "
+                                  "add these inputs by hand:\n" + "\n".join(_input_lines(p)))
+            end = at + 1
+            for i in range(at + 1, len(lines)):
+                s = lines[i].strip()
+                if s.startswith("["):
+                    break
+                if s and not s.startswith("#"):
+                    end = i + 1
+            lines[end:end] = _input_lines(p)
+            text = "\n".join(lines)
+        else:
+            block.append("\n[inputs]\n" + "\n".join(_input_lines(p)) + "\n")
+    if p.tools or (p.inputs and len(block) > 1):
+        text += ("\n" if text else "") + "".join(block)
+    try:
+        cat = merge_catalogue(load_catalogue(), [(path, text.encode("utf-8"))])
+    except ConfigError as exc:
+        raise ConfigError(f"cannot add the inferred entries to {path} ({exc}); "
+                          "add them by hand") from None
+    missing = [e.name for e in p.tools if e.name not in cat.tools] + \
+        [e.name for e in p.inputs if e.name not in cat.inputs]
+    if missing:  # pragma: no cover - defensive: the layout check above should prevent it
+        raise ConfigError(f"cannot add {', '.join(missing)} to {path}; add them by hand")
+    return text
+
+
+def default_target(root: str) -> str:
+    """Where `--write` writes: ``aether-tools.toml`` in the project root."""
+    from ..semantics.project import CATALOGUE_FILE
+
+    return os.path.join(root, CATALOGUE_FILE)
