@@ -1288,74 +1288,20 @@ class Converter:
         ctx = self.ctx
         for r in b.rules:
             ctx.hit(r, b.first)
-        if b.style in ("brace",):
-            ctx.hit("M006", b.first)
-        elif b.style == "end":
-            ctx.hit("M005", b.first)
-        elif b.style == "colonless":
-            ctx.hit("M004", b.first)
-        pre: list = []
+        self.block_style(b)
         kind = b.kind
         if kind == "if":
             return self.if_chain(b, depth, section, in_fn)
         if kind == "for":
-            rows_pre: list = []
-            it = self.lower(b.iter, rows_pre)
-            target = b.target
-            extra: list = []
-            if isinstance(target, list):
-                ctx.hit("M024", b.first)
-                it, target, extra = _unpack_loop(it, target, b.first)
-            if isinstance(b.iter, ir.Call) and isinstance(b.iter.func, ir.Name) and \
-                    b.iter.func.id == "range" and isinstance(b.iter.args[-1], (ir.Num, ir.Bin)) \
-                    and b.iter.line and ".." in ctx.src[b.iter.line - 1]:
-                ctx.hit("M024", b.first)
-            tname = self.fix_name(target.lstrip("$"), b.first)
-            ctx.bound.add(tname)
-            text = f"for {self.p.name(tname, b.first)} in {self.p.expr(it)}:"
-            rows = self.block(rows_pre, depth, section, in_fn)
-            rows += self.header_rows(b, depth, text)
-            body = self.block(extra, depth + 1, section, in_fn) + self.body_rows(
-                b.body, depth + 1, section, in_fn, b.first)
-            return rows + body + self.closer(b, depth)
+            return self.for_loop(b, depth, section, in_fn)
         if kind == "while":
-            test = self.lower(b.test, pre, "while")
-            if pre and any(not isinstance(x, ir.Block) or x.kind != "fn" for x in pre):
-                raise ir.Unconvertible("a `while` condition that needs a temporary", b.first)
-            rows = self.block(pre, depth, section, in_fn)
-            rows += self.header_rows(b, depth, f"while {self.p.expr(test)}:")
-            return rows + self.body_rows(b.body, depth + 1, section, in_fn, b.first) + \
-                self.closer(b, depth)
+            return self.while_loop(b, depth, section, in_fn)
         if kind == "try":
             return self.try_stmt(b, depth, section, in_fn)
         if kind == "fn":
-            name = self.fix_name(b.name, b.first)
-            params = []
-            for pname, default in b.params:
-                pn = self.fix_name(pname.lstrip("$"), b.first)
-                if default is not None:
-                    d = self.lower(default, pre)
-                    params.append(f"{self.p.name(pn, b.first)}={self.p.expr(d)}")
-                else:
-                    params.append(self.p.name(pn, b.first))
-            ctx.fn_names.add(name)
-            text = f"fn {self.p.name(name, b.first)}({', '.join(params)}):"
-            rows = self.block(pre, depth, section, in_fn)
-            rows += self.header_rows(b, depth, text)
-            return rows + self.body_rows(b.body, depth + 1, None, True, b.first,
-                                         allow_empty_fn=True) + self.closer(b, depth)
+            return self.fn_def(b, depth, section, in_fn)
         if kind == "section":
-            name = b.name
-            if name in KEYWORDS_12:
-                ctx.hit("M025", b.first)
-                name += "_"
-            text = f"{self.p.name(name, b.first)}:"
-            rows = self.header_rows(b, depth, text)
-            inner = section if section in _CONFIG_SECTIONS else b.name
-            if b.style == "yamlflat":
-                ctx.hit("M027", b.first)
-            return rows + self.body_rows(b.body, depth + 1, inner, in_fn, b.first) + \
-                self.closer(b, depth)
+            return self.section_block(b, depth, section, in_fn)
         if kind == "match":
             return self.match_stmt(b, depth, section, in_fn)
         if kind == "plugin":
@@ -1363,6 +1309,81 @@ class Converter:
         if kind == "header":
             return self.legacy_header(b, depth, section, in_fn)
         raise ir.Unconvertible(f"unknown block kind {kind}", b.first)  # pragma: no cover
+
+    def block_style(self, b: ir.Block) -> None:
+        """The rule of a block's legacy shape (brace, ``end``, header without colon)."""
+        ctx = self.ctx
+        if b.style in ("brace",):
+            ctx.hit("M006", b.first)
+        elif b.style == "end":
+            ctx.hit("M005", b.first)
+        elif b.style == "colonless":
+            ctx.hit("M004", b.first)
+
+    def for_loop(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        rows_pre: list = []
+        it = self.lower(b.iter, rows_pre)
+        target = b.target
+        extra: list = []
+        if isinstance(target, list):
+            ctx.hit("M024", b.first)
+            it, target, extra = _unpack_loop(it, target, b.first)
+        if isinstance(b.iter, ir.Call) and isinstance(b.iter.func, ir.Name) and \
+                b.iter.func.id == "range" and isinstance(b.iter.args[-1], (ir.Num, ir.Bin)) \
+                and b.iter.line and ".." in ctx.src[b.iter.line - 1]:
+            ctx.hit("M024", b.first)
+        tname = self.fix_name(target.lstrip("$"), b.first)
+        ctx.bound.add(tname)
+        text = f"for {self.p.name(tname, b.first)} in {self.p.expr(it)}:"
+        rows = self.block(rows_pre, depth, section, in_fn)
+        rows += self.header_rows(b, depth, text)
+        body = self.block(extra, depth + 1, section, in_fn) + self.body_rows(
+            b.body, depth + 1, section, in_fn, b.first)
+        return rows + body + self.closer(b, depth)
+
+    def while_loop(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        pre: list = []
+        test = self.lower(b.test, pre, "while")
+        if pre and any(not isinstance(x, ir.Block) or x.kind != "fn" for x in pre):
+            raise ir.Unconvertible("a `while` condition that needs a temporary", b.first)
+        rows = self.block(pre, depth, section, in_fn)
+        rows += self.header_rows(b, depth, f"while {self.p.expr(test)}:")
+        return rows + self.body_rows(b.body, depth + 1, section, in_fn, b.first) + \
+            self.closer(b, depth)
+
+    def fn_def(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        pre: list = []
+        name = self.fix_name(b.name, b.first)
+        params = []
+        for pname, default in b.params:
+            pn = self.fix_name(pname.lstrip("$"), b.first)
+            if default is not None:
+                d = self.lower(default, pre)
+                params.append(f"{self.p.name(pn, b.first)}={self.p.expr(d)}")
+            else:
+                params.append(self.p.name(pn, b.first))
+        ctx.fn_names.add(name)
+        text = f"fn {self.p.name(name, b.first)}({', '.join(params)}):"
+        rows = self.block(pre, depth, section, in_fn)
+        rows += self.header_rows(b, depth, text)
+        return rows + self.body_rows(b.body, depth + 1, None, True, b.first,
+                                     allow_empty_fn=True) + self.closer(b, depth)
+
+    def section_block(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        name = b.name
+        if name in KEYWORDS_12:
+            ctx.hit("M025", b.first)
+            name += "_"
+        text = f"{self.p.name(name, b.first)}:"
+        rows = self.header_rows(b, depth, text)
+        inner = section if section in _CONFIG_SECTIONS else b.name
+        if b.style == "yamlflat":
+            ctx.hit("M027", b.first)
+        return rows + self.body_rows(b.body, depth + 1, inner, in_fn, b.first) + \
+            self.closer(b, depth)
 
     def closer(self, b: ir.Block, depth: float) -> list[Row]:
         rows = []
