@@ -26,13 +26,9 @@ from .values import Values
 from .commands import Commands
 from .blocks import Blocks
 from .handlers import Handlers
+from .plugins import _unwrap_plugins, _PluginMeta
 
 __all__ = ["Conversion", "convert", "expr_text"]
-
-
-_META_KEYS = {"description", "version", "author", "memory_access", "schedule", "tags",
-              "category", "name", "type", "priority", "enabled", "license", "homepage",
-              "keywords", "dependencies", "permissions", "trigger_on", "interval"}
 
 
 class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
@@ -191,47 +187,6 @@ def _variable_names(stmts: list) -> set[str]:
             for case in s.cases:
                 stack.extend(case[1])
     return names
-
-
-def _unwrap_plugins(ctx: _Ctx, stmts: list) -> tuple[list, list[Row]]:
-    """Top-level ``plugin NAME { }`` / ``plugin "name":`` blocks: their metadata becomes a
-    ``meta:`` block, everything else moves to the top level (M014 / M015)."""
-    out: list = []
-    for s in stmts:
-        if isinstance(s, ir.Block) and s.kind == "plugin":
-            rule = "M014" if s.style == "brace" else "M015"
-            ctx.hit(rule, s.first)
-            meta: list[ir.Simple] = []
-            body: list = []
-            for inner in s.body:
-                if isinstance(inner, ir.Simple) and inner.kind == "bind" and (
-                        not isinstance(inner.value, (ir.DictE, ir.Call)) or
-                        inner.target.id in _META_KEYS and not isinstance(inner.value, ir.DictE)):
-                    meta.append(inner)
-                else:
-                    body.append(inner)
-            holder = _PluginMeta(s, meta)
-            out.append(holder)
-            out.extend(body)
-        elif isinstance(s, ir.Block) and s.kind == "header" and len(s.words) == 2 and \
-                s.words[0].text == "workflow" and s.style == "brace":
-            # `workflow NAME { ... }`: a workflow section named by a meta entry
-            ctx.hit("M006", s.first)
-            out.append(s)
-        else:
-            out.append(s)
-    return out, []
-
-
-class _PluginMeta(ir.Stmt):
-    """Placeholder for a plugin's ``meta:`` block (printed by :func:`convert`)."""
-
-    __slots__ = ("plugin", "entries")
-
-    def __init__(self, plugin: ir.Block, entries: list):
-        super().__init__(plugin.first, plugin.head_last)
-        self.plugin = plugin
-        self.entries = entries
 
 
 def _hoist_imports(ctx: _Ctx, stmts: list) -> tuple[list, list[str]]:
