@@ -1,13 +1,15 @@
 """Turn a legacy file's migration tree into Aether 1.2 text, rule by rule.
 
-:func:`convert` parses the text (:mod:`~aether.migrate.parser`), rewrites each statement with the rules of
-:mod:`~aether.migrate.rules`, and lays the result out. A statement whose Aether 1.2 form has the same
-tokens as its source is copied byte for byte (with its comments and spacing); only the
-lines that change are printed anew, in canonical layout. When the file's indentation is
-consistent with its block structure it is kept; otherwise (``end`` blocks, brace blocks,
-unwrapped plugins, mixed indentation) every line is re-indented by 4 spaces per level.
+:func:`convert` parses the text (:mod:`aether.migrate.parser`), rewrites each statement
+with the rules of :mod:`aether.migrate.rules`, and lays the result out. A statement whose
+Aether 1.2 form has the same tokens as its source is copied byte for byte (with its
+comments and spacing); only the lines that change are printed anew, in canonical layout.
+When the file's indentation is consistent with its block structure it is kept; otherwise
+(``end`` blocks, brace blocks, unwrapped plugins, mixed indentation) every line is
+re-indented by 4 spaces per level.
 
-Raises :class:`~aether.migrate.ir.Unconvertible` (line + reason) for what has no Aether 1.2 form.
+Raises :class:`aether.migrate.ir.Unconvertible` (line + reason) for what has no Aether
+1.2 form.
 
 Where the code of a rule lives: each module of this package opens with a ``Rules:`` line
 naming the rules it implements (each rule in exactly one module; the parser's docstring

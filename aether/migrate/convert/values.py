@@ -80,7 +80,7 @@ def _goal_attributes(ctx: _Ctx, toks: list[Tok]) -> tuple[str, list]:
 
 
 class Values:
-    """``name: value`` lines, goals, assignments and dash items of :class:`~.converter.Converter`."""
+    """``name: value`` lines, goals, assignments, dash items of the Converter."""
 
     def bind(self, s: ir.Simple, pre: list, depth: float, section) -> str | list:
         ctx = self.ctx
