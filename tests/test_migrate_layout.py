@@ -81,7 +81,7 @@ def test_the_docstring_map_matches_the_code(path):
     assert own <= code, f"{rel(path)} claims {sorted(own - code)} but never records them"
     assert code <= own | also, (f"{rel(path)} records {sorted(code - own - also)}: name them "
                                 "on its `Rules:` or `Also:` line")
-    assert also <= code, f"{rel(path)} lists {sorted(also - code)} on `Also:`, never records them"
+    assert also <= code, f"{rel(path)}: {sorted(also - code)} on `Also:` but never recorded"
     assert not own & also, f"{rel(path)}: {sorted(own & also)} on both lines"
 
 
