@@ -9,6 +9,10 @@ for the command rule to turn into a call. Comments are collected wherever they a
 and attached to the statement, list item, dict entry or argument they sit beside.
 
 Raises :class:`~.ir.Unconvertible` with a line and a reason for what cannot be read.
+
+Rules: M007 fn-definitions, M008 define-as (read here into a ``fn`` block and a binding;
+the converter prints them as it prints any other).
+Also: M004, M012, M016, M017 (the statement forms only the parser can tell apart).
 """
 
 from __future__ import annotations

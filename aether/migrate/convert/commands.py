@@ -1,0 +1,306 @@
+"""Commands: bare command lines (``think "x"``, ``reflect on x``) and memory sugar as calls.
+
+A line that is no statement is a command: its first word names the function, the rest
+becomes the arguments (see "Commands" in ``docs/migrate.md``); ``remember x as "t"`` and
+its kin become ``memory:`` calls; ``goal "text"`` gets its colon.
+
+Rules: M002 goal-colon, M010 memory-sugar, M011 commands.
+Also: M001, M004 (`do call()`), M018 (`tag: x` arguments), M025 (`if COND` entries).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .. import ir
+from ..parser import KEYWORDS_12
+from ..tokens import Tok
+from .context import (_NAME_RE, _quote, _as_text, _tokens_text, _sub_parser, _parse_tokens,
+    _has_bad_names)
+
+
+# verb + preposition pairs whose preposition only reads well in English
+_PREPOSITIONS = {"from", "on", "for", "about", "to", "with", "into", "at", "by", "of", "in"}
+
+
+class Commands:
+    """Bare commands and memory sugar of :class:`~.converter.Converter`."""
+
+    def plugin_command(self, s: ir.Simple, name: str, pre: list) -> str:
+        """``plugin: name args`` / ``meta: plugin action``: a call of the plugin function."""
+        ctx = self.ctx
+        ctx.hit("M011", s.first)
+        value = s.value
+        if isinstance(value, ir.Call):
+            return self.p.expr(self.lower(value, pre))
+        if isinstance(value, (ir.Member, ir.Name)):
+            return self.p.expr(self.lower(value, pre)) + "()"
+        toks = list(s.tokens)
+        if not toks or toks[0].kind != "WORD":
+            raise ir.Unconvertible(f"cannot read this `{name}:` command", s.first)
+        call = self.command_call(toks, pre, plugin=True)
+        if call is None:
+            raise ir.Unconvertible(f"cannot read this `{name}:` command", s.first)
+        return self.p.expr(call)
+
+    def expr_stmt(self, s: ir.Simple, pre: list) -> str:
+        value = s.value
+        if isinstance(value, ir.Call):
+            return self.p.expr(self.lower(value, pre))
+        if isinstance(value, (ir.Name, ir.Member)) and not _has_bad_names(value):
+            # a bare word or dotted name: a command without arguments
+            self.ctx.hit("M011", s.first)
+            return self.p.expr(self.lower(value, pre)) + "()"
+        raise ir.Unconvertible("a bare expression is not a statement (and not a known command)",
+                               s.first)
+
+    def command_stmt(self, s: ir.Simple, pre: list, section) -> str | list:
+        ctx = self.ctx
+        toks = s.tokens
+        head = toks[0]
+        if head.kind != "WORD":
+            raise ir.Unconvertible(f"cannot read this line (it starts with '{head.text}')",
+                                   s.first)
+        word = head.text
+        if word in ("import", "from"):
+            raise ir.Unconvertible(f"`{word}` inside a block has no Aether 1.2 form (only a "
+                                   "top-level `import \"path\" as name` becomes a `require:` "
+                                   "entry)", s.first)
+        # goal "text"
+        if word in ("goal", "intent") and len(toks) >= 2 and toks[1].kind == "STR":
+            ctx.hit("M002", s.first)
+            if word == "intent":
+                ctx.hit("M001", s.first)
+            fake = ir.Simple("bind", s.first, s.last, target=ir.Name("goal"),
+                             value=_parse_tokens(toks[1:]), tokens=toks[1:])
+            fake.trailing = s.trailing
+            got = self.goal(fake, pre, 0)
+            return got if isinstance(got, str) else got
+        # do call()  (on_error rule without its colon)
+        if word == "do" and len(toks) >= 2:
+            value = _parse_tokens(toks[1:])
+            if isinstance(value, ir.Call):
+                ctx.hit("M004", s.first)
+                return "do: " + self.p.expr(self.lower(value, pre))
+        # if COND (no body): a YAML condition entry
+        if word in ("if", "when") and len(toks) >= 2:
+            value = _parse_tokens(toks[1:])
+            if value is not None and not _has_bad_names(value):
+                ctx.hit("M025", s.first)
+                return f"{word}_: {self.p.expr(self.lower(value, pre))}"
+        # $x = ... / remember ... / recall ... / think ... / generic
+        memory = word in ("remember", "recall", "store", "forget")
+        call = self.command_call(toks, pre)
+        if call is None:
+            raise ir.Unconvertible("cannot read this line as a command", s.first)
+        text = self.p.expr(call)
+        if memory and isinstance(call.func, ir.Name) and call.func.id in (
+                "remember", "recall", "store", "forget"):
+            ctx.hit("M010", s.first)
+            return "memory: " + text
+        ctx.hit("M011", s.first)
+        return text
+
+    def command_call(self, toks: list[Tok], pre: list, binding: bool = False,
+                     plugin: bool = False) -> Optional[ir.Call]:
+        """A command's tokens as a call: ``verb [words] [args] [key=value...]``.
+
+        Arguments that are expressions stay expressions (a name only when the file binds
+        it); runs of plain words become one string; when the rest cannot be read as
+        arguments it is passed as one string, verbatim.
+        """
+        ctx = self.ctx
+        i = 0
+        if not toks or toks[0].kind != "WORD":
+            return None
+        callee: ir.Expr = ir.Name(toks[0].text.lstrip("$"), toks[0].line)
+        i = 1
+        while i + 1 < len(toks) and toks[i].text == "." and toks[i].kind == "OP" and \
+                toks[i + 1].kind == "WORD" and toks[i].start == toks[i - 1].end:
+            callee = ir.Member(callee, toks[i + 1].text, toks[i].line)
+            i += 2
+        verb = toks[0].text
+        rest = toks[i:]
+        # `plugin: name action args`: the action word names the function
+        if plugin and rest and rest[0].kind == "WORD" and rest[0].text not in ctx.bound and \
+                (len(rest) == 1 or rest[1].kind != "OP" or rest[1].text in (",",)):
+            callee = ir.Member(callee, rest[0].text, rest[0].line)
+            rest = rest[1:]
+        # a call written out: `run check()` / `plugin: analyze()`
+        if rest and rest[0].kind == "OP" and rest[0].text == "(" and rest[0].start == toks[
+                i - 1].end:
+            whole = _parse_tokens(toks[:])
+            if isinstance(whole, ir.Call):
+                return self.lower(whole, pre)
+        if verb == "run" and rest:
+            inner = _parse_tokens(rest)
+            if isinstance(inner, ir.Call):
+                return self.lower(inner, pre)
+        memory = self.memory_sugar(verb, rest, pre)
+        if memory is not None:
+            return memory
+        if verb in ("wait", "sleep") and len(rest) == 1 and rest[0].kind in ("DUR", "NUM"):
+            return ir.Call(ir.Name("sleep"), [ir.Num(rest[0].text)], line=toks[0].line)
+        args, kwargs = self.command_args(rest, pre)
+        if args is None:
+            args = [ir.Str(_quote(_as_text(ctx, rest, toks[0].line)))]
+            kwargs = []
+        if isinstance(callee, ir.Name):
+            callee = ir.Name(self.fix_name(callee.id, callee.line), callee.line)
+        return ir.Call(callee, args, kwargs, line=toks[0].line)
+
+    def command_args(self, rest: list[Tok], pre: list):
+        """Arguments of a command (see command_call); (None, None) when unreadable."""
+        if not rest:
+            return [], []
+        # drop one leading preposition (`learn from x`, `reflect on x`)
+        candidates = [rest]
+        if rest[0].kind == "WORD" and rest[0].text in _PREPOSITIONS and len(rest) > 1:
+            candidates.insert(0, rest[1:])
+        for toks in candidates:
+            got = self._args(toks, pre)
+            if got is not None:
+                return got
+        return None, None
+
+    def _args(self, toks: list[Tok], pre: list):
+        ctx = self.ctx
+        p = _sub_parser(toks)
+        items: list = []  # ("words", [str]) | ("expr", e) | ("kw", name, e)
+        try:
+            while p.peek().kind != "NL":
+                t = p.peek()
+                if t.kind == "OP" and t.text == ",":
+                    p.next()
+                    continue
+                nxt = p.peek(1)
+                if t.kind == "WORD" and nxt.kind == "OP" and nxt.text in ("=", ":") and \
+                        p.peek(2).kind != "NL" and p.peek(2).text != "=":
+                    p.next()
+                    p.next()
+                    if nxt.text == ":":
+                        ctx.hit("M018", t.line)
+                    value = p.expr()
+                    items.append(("kw", t.text, value))
+                    continue
+                if t.kind == "WORD" and (t.text in KEYWORDS_12 or t.text in _PREPOSITIONS
+                                         or not _NAME_RE.match(t.text.lstrip("$"))):
+                    if t.text not in ("true", "false", "null", "not"):
+                        p.next()
+                        items.append(("word", t.text))
+                        continue
+                value = p.expr()
+                if isinstance(value, ir.Name) and value.id.lstrip("$") not in ctx.bound and \
+                        not value.id.startswith("$"):
+                    items.append(("word", value.id))
+                    continue
+                items.append(("expr", value))
+        except ir.Unconvertible:
+            return None
+        args: list = []
+        kwargs: list = []
+        words: list[str] = []
+
+        def flush():
+            if words:
+                args.append(ir.Str(_quote(" ".join(words))))
+                words.clear()
+        for item in items:
+            if item[0] == "word":
+                if kwargs:
+                    return None
+                words.append(item[1])
+            elif item[0] == "expr":
+                if kwargs:
+                    return None
+                flush()
+                if _has_bad_names(item[1]):
+                    return None
+                args.append(self.lower(item[1], pre))
+            else:
+                flush()
+                if not _NAME_RE.match(item[1]) or item[1] in KEYWORDS_12:
+                    return None
+                if any(k == item[1] for k, _ in kwargs):
+                    return None
+                if _has_bad_names(item[2]):
+                    return None
+                kwargs.append((item[1], self.lower(item[2], pre)))
+        flush()
+        return args, kwargs
+
+    def memory_sugar(self, verb: str, rest: list[Tok], pre: list) -> Optional[ir.Call]:
+        """``remember X as T``, ``recall tag: T``, ``store X in memory as T`` as a call."""
+        if verb not in ("remember", "recall", "store", "forget"):
+            return None
+        ctx = self.ctx
+        # split on a top-level `as`
+        depth = 0
+        as_at = None
+        arrow_at = None
+        for j, t in enumerate(rest):
+            if t.kind == "OP" and t.text in "([{" and len(t.text) == 1:
+                depth += 1
+            elif t.kind == "OP" and t.text in ")]}" and len(t.text) == 1:
+                depth -= 1
+            elif depth == 0 and t.kind == "WORD" and t.text == "as":
+                as_at = j
+            elif depth == 0 and t.text in ("→", "->"):
+                arrow_at = j
+        if arrow_at is not None:
+            return None
+        value_toks = rest if as_at is None else rest[:as_at]
+        tag_toks = [] if as_at is None else rest[as_at + 1:]
+        if verb == "remember" and as_at is None and len(rest) >= 3 and rest[0].kind == "WORD" \
+                and rest[1].text == ":" and rest[1].kind == "OP":
+            # `remember tag: value`
+            value_toks = rest[2:]
+            tag_toks = [Tok("STR", _quote(rest[0].text), rest[0].line, 1, 0, 0, False, 0)]
+        # `store X in memory`
+        if verb == "store" and len(value_toks) >= 3 and value_toks[-2].text == "in" and \
+                value_toks[-1].text == "memory":
+            value_toks = value_toks[:-2]
+        if verb == "remember" and value_toks and value_toks[0].text == "(" and \
+                value_toks[-1].text == ")":
+            inner_call = _parse_tokens([Tok("WORD", "remember", value_toks[0].line, 1, 0, 0,
+                                            False, 0)] + value_toks)
+            if isinstance(inner_call, ir.Call):
+                call = inner_call
+            else:
+                return None
+        elif verb == "recall" and len(value_toks) >= 2 and value_toks[0].kind == "WORD" and \
+                value_toks[1].text == ":":
+            key = value_toks[0].text
+            value = _parse_tokens(value_toks[2:])
+            if value is None:
+                return None
+            call = ir.Call(ir.Name("recall"), [], [(key, value)], line=value_toks[0].line)
+        else:
+            if not value_toks:
+                if verb == "recall":
+                    call = ir.Call(ir.Name(verb), [])
+                else:
+                    return None
+            else:
+                value = _parse_tokens(value_toks)
+                if value is None:
+                    value = ir.Str(_quote(_tokens_text(ctx, value_toks)))
+                elif isinstance(value, ir.Name) and value.id.lstrip("$") not in ctx.bound \
+                        and not value.id.startswith("$"):
+                    value = ir.Str(_quote(value.id))  # a word, as in commands
+                call = ir.Call(ir.Name(verb), [value])
+        if tag_toks:
+            if len(tag_toks) == 1 and tag_toks[0].kind == "STR":
+                tag: ir.Expr = ir.Str(tag_toks[0].text)
+            else:
+                tag_value = _parse_tokens(tag_toks)
+                if isinstance(tag_value, (ir.Str, ir.Num)):
+                    tag = tag_value
+                else:
+                    tag = ir.Str(_quote(_tokens_text(ctx, tag_toks)))
+            if any(k == "tag" for k, *_ in call.kwargs):
+                return None
+            call = ir.Call(call.func, call.args, list(call.kwargs) + [("tag", tag)],
+                           line=call.line)
+        ctx.hit("M010", rest[0].line if rest else 0)
+        return self.lower(call, pre)

@@ -1,0 +1,127 @@
+"""The converter: one :class:`Converter` that dispatches each statement to its rule family.
+
+Statement kinds go to the mixins of the rule modules (values, commands, blocks, handlers,
+with expressions and layout shared); the rules a statement's parse recorded are noted.
+
+Rules: none.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .. import ir
+from .context import Row, _Ctx, _Printer
+from .layout import Layout
+from .expressions import Expressions
+from .values import Values
+from .commands import Commands
+from .blocks import Blocks
+from .handlers import Handlers
+
+
+class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
+    """Converts statements to rows: dispatches each statement kind to the rule modules.
+
+    The methods live in the mixins, one per rule family (see each module's ``Rules:``);
+    all share ``self.ctx`` (:class:`~.context._Ctx`) and ``self.p`` (the printer).
+    """
+
+    def __init__(self, ctx: _Ctx):
+        self.ctx = ctx
+        self.p = _Printer(ctx)
+
+    def block(self, stmts: list, depth: float, section: Optional[str] = None,
+              in_fn: bool = False) -> list[Row]:
+        rows: list[Row] = []
+        for s in stmts:
+            rows.extend(self.stmt(s, depth, section, in_fn))
+        return rows
+
+    def stmt(self, s, depth: float, section: Optional[str], in_fn: bool) -> list[Row]:
+        try:
+            if isinstance(s, ir.Comment):
+                return [self.comment_row(s, depth)]
+            if isinstance(s, ir.Simple):
+                return self.simple(s, depth, section, in_fn)
+            return self.compound(s, depth, section, in_fn)
+        except ir.Unconvertible as exc:
+            if not exc.line:
+                exc.line = s.first if s.first > 0 else None
+            raise
+
+    def simple(self, s: ir.Simple, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        if s.kind == "dashmap" and s.value is None and not s.tokens and s.body:
+            pre0: list = []
+            text = self.dashmap(s, pre0)
+            return self.block(pre0, depth, section, in_fn) + [
+                Row(depth, text + self.trailing(s.trailing, s.first), s.first)]
+        for r in s.rules:
+            ctx.hit(r, s.first)
+        pre: list = []
+        kind = s.kind
+        if kind == "bind" or kind == "bindblock":
+            out = self.bind(s, pre, depth, section)
+        elif kind == "assign":
+            out = self.assign(s, pre, section)
+        elif kind == "expr":
+            out = self.expr_stmt(s, pre)
+        elif kind == "return":
+            value = self.lower(s.value, pre) if s.value is not None else None
+            out = "return" + (" " + self.p.expr(value) if value is not None else "")
+        elif kind in ("break", "continue"):
+            out = kind
+        elif kind in ("dash", "dashmap") and section is None:
+            raise ir.Unconvertible("a `- item` outside any section has no Aether 1.2 form",
+                                   s.first)
+        elif kind == "dash":
+            out = self.dash(s, pre)
+        elif kind == "dashmap":
+            out = self.dashmap(s, pre)
+        elif kind == "raw":
+            out = self.command_stmt(s, pre, section)
+        elif kind == "strbind":
+            raise ir.Unconvertible("a `\"key\": value` entry outside a dict", s.first)
+        else:  # pragma: no cover
+            raise ir.Unconvertible(f"unknown statement kind {kind}", s.first)
+        rows = self.block(pre, depth, section, in_fn) if pre else []
+        if isinstance(out, list):  # already rows
+            return rows + out
+        body_rows: list[Row] = []
+        if s.body:
+            # dash-map continuation / record attributes
+            inner_depth = depth + (0.5 if kind == "dashmap" else 1)
+            body_rows = self.block(s.body, inner_depth, section, in_fn)
+            last = s.body[0].first - 1
+            while last > s.first and not ctx.src[last - 1].strip():
+                last -= 1
+            head = self.rows_for(s, depth, out, s.trailing, s.first, max(s.first, last))
+            return rows + head + body_rows
+        return rows + self.rows_for(s, depth, out, s.trailing)
+
+    def compound(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        ctx = self.ctx
+        for r in b.rules:
+            ctx.hit(r, b.first)
+        self.block_style(b)
+        kind = b.kind
+        if kind == "if":
+            return self.if_chain(b, depth, section, in_fn)
+        if kind == "for":
+            return self.for_loop(b, depth, section, in_fn)
+        if kind == "while":
+            return self.while_loop(b, depth, section, in_fn)
+        if kind == "try":
+            return self.try_stmt(b, depth, section, in_fn)
+        if kind == "fn":
+            return self.fn_def(b, depth, section, in_fn)
+        if kind == "section":
+            return self.section_block(b, depth, section, in_fn)
+        if kind == "match":
+            return self.match_stmt(b, depth, section, in_fn)
+        if kind == "plugin":
+            raise ir.Unconvertible("a plugin block inside another block", b.first)
+        if kind == "header":
+            return self.legacy_header(b, depth, section, in_fn)
+        raise ir.Unconvertible(f"unknown block kind {kind}", b.first)  # pragma: no cover

@@ -1,0 +1,277 @@
+"""Expressions: JavaScript and Python spellings lowered to Aether 1.2 (``lower``).
+
+Lambdas, conditional expressions and comprehensions become statements placed before
+their use; reserved words used as names are renamed; interpolated strings become
+concatenations; ``Math.floor``-style calls get their builtin names.
+
+Rules: M018 kwarg-colon, M019 js-expressions, M020 lambdas, M021 conditional-expressions,
+M022 string-interpolation, M025 reserved-names.
+Also: M012 (`$x`), M024 (a comprehension becomes a loop).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import ir
+from ..parser import KEYWORDS_12
+from ..tokens import LexError, tokenize
+from .context import _NAME_RE, _dotted, _parse_tokens
+
+
+_JS_CALLS = {
+    "Math.floor": "floor", "Math.ceil": "ceil", "Math.round": "round", "Math.abs": "abs",
+    "Math.max": "max", "Math.min": "min", "Math.pow": "pow", "Math.random": "random",
+    "JSON.stringify": "to_json", "JSON.parse": "parse_json", "Object.keys": "keys",
+    "Object.values": "values", "Object.entries": "items", "console.log": "log",
+    "Date.now": "now", "parseInt": "int", "parseFloat": "float", "String": "str",
+}
+
+
+def _split_interpolation(raw: str, fstring: bool):
+    """``"a {x} b"`` -> [("text", "a "), ("code", ("x", spec)), ("text", " b")], or None
+    when the braces are not interpolation (unbalanced, empty, JSON-looking)."""
+    inner = raw[1:-1]
+    parts = []
+    i = 0
+    buf = []
+    found = False
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\" and i + 1 < len(inner):
+            buf.append(inner[i:i + 2])
+            i += 2
+            continue
+        if fstring and inner.startswith("{{", i):
+            buf.append("{")
+            i += 2
+            continue
+        if fstring and inner.startswith("}}", i):
+            buf.append("}")
+            i += 2
+            continue
+        if ch == "{":
+            j = inner.find("}", i + 1)
+            if j == -1:
+                return None
+            code = inner[i + 1:j]
+            if not code.strip() or "{" in code or '"' in code and raw[0] == '"':
+                return None
+            spec = None
+            m = re.match(r"^(.*?):([^:'\"]*)$", code)
+            if m and fstring and not re.search(r"[\w)\]]\s*$", m.group(2)):
+                code, spec = m.group(1), m.group(2)
+            elif m and fstring and re.match(r"^\.\d+f$", m.group(2)):
+                code, spec = m.group(1), m.group(2)
+            parts.append(("text", "".join(buf)))
+            buf = []
+            parts.append(("code", (code, spec)))
+            found = True
+            i = j + 1
+            continue
+        buf.append(ch)
+        i += 1
+    parts.append(("text", "".join(buf)))
+    return parts if found else None
+
+
+class Expressions:
+    """Expression lowering of :class:`~.converter.Converter`."""
+
+    def lower(self, e, pre: list, where: str = "") -> ir.Expr:
+        """``e`` with lambdas and conditional expressions hoisted into ``pre`` and every
+        JavaScript spelling replaced (the result only holds printable nodes)."""
+        ctx = self.ctx
+        if e is None:
+            return None
+        if isinstance(e, ir.Name):
+            ident = e.id
+            if ident.startswith("$"):
+                ctx.hit("M012", e.line)
+                ident = ident.lstrip("$")
+            return ir.Name(self.fix_name(ident, e.line), e.line)
+        if isinstance(e, ir.Str):
+            return self.string(e, pre, where)
+        if isinstance(e, (ir.Num, ir.Lit)):
+            return e
+        if isinstance(e, ir.Paren):
+            inner = self.lower(e.value, pre, where)
+            return ir.Paren(inner, e.line) if not isinstance(inner, ir.Name) else inner
+        if isinstance(e, ir.Bin):
+            left = self.lower(e.left, pre, where)
+            if e.op in ("and", "or"):
+                # the right operand may not run at all: only fn definitions (no effect)
+                # may be moved out of it
+                right_pre: list = []
+                right = self.lower(e.right, right_pre, where)
+                if any(not (isinstance(x, ir.Block) and x.kind == "fn") for x in right_pre):
+                    # keep the short circuit: t: left / if t (or not t): <right's prelude>,
+                    # t: right
+                    if where in ("while", "elif"):
+                        raise ir.Unconvertible(
+                            f"a comprehension or conditional expression in a `{where}` "
+                            "condition cannot be moved before it", e.line or None)
+                    ctx.hit("M021", e.line)
+                    name = ctx.temp("cond")
+                    ctx.bound.add(name)
+                    first = ir.Simple("bind", e.line, e.line, target=ir.Name(name), value=left)
+                    first.synthetic = True
+                    last = ir.Simple("bind", e.line, e.line, target=ir.Name(name), value=right)
+                    last.synthetic = True
+                    test: ir.Expr = ir.Name(name) if e.op == "and" else \
+                        ir.Unary("not", ir.Name(name))
+                    guard = ir.Block("if", e.line, test=test, body=right_pre + [last])
+                    guard.head_last = guard.last = e.line
+                    guard.synthetic = True
+                    pre.append(first)
+                    pre.append(guard)
+                    return ir.Name(name, e.line)
+                pre.extend(right_pre)
+                return ir.Bin(e.op, left, right, e.line)
+            return ir.Bin(e.op, left, self.lower(e.right, pre, where), e.line)
+        if isinstance(e, ir.Unary):
+            return ir.Unary(e.op, self.lower(e.operand, pre, where), e.line)
+        if isinstance(e, ir.Member):
+            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
+        if isinstance(e, ir.Index):
+            return ir.Index(self.lower(e.value, pre, where), self.lower(e.index, pre, where),
+                            e.line)
+        if isinstance(e, ir.Call):
+            func = e.func
+            dotted = _dotted(func)
+            if dotted in _JS_CALLS:
+                ctx.hit("M019", e.line)
+                func = ir.Name(_JS_CALLS[dotted], e.line)
+            else:
+                func = self.lower(func, pre, where)
+            kwargs = []
+            for k, v, *style in e.kwargs:
+                if style and style[0] == ":":
+                    ctx.hit("M018", e.line)
+                kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
+            return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
+                           e.comments, e.multiline, e.line)
+        if isinstance(e, ir.ListE):
+            return ir.ListE([self.lower(i, pre, where) for i in e.items], e.comments,
+                            e.multiline, e.line)
+        if isinstance(e, ir.DictE):
+            return ir.DictE(e.keys, [self.lower(v, pre, where) for v in e.values], e.comments,
+                            e.multiline, e.line)
+        if isinstance(e, ir.Lambda):
+            ctx.hit("M020", e.line)
+            name = ctx.temp("lambda")
+            ctx.fn_names.add(name)
+            if isinstance(e.body, list):
+                body = e.body
+            else:
+                body = [ir.Simple("return", e.line, e.line, value=e.body)]
+            fn = ir.Block("fn", e.line, name=name, params=e.params, body=body)
+            fn.head_last = e.line
+            fn.last = e.line
+            fn.synthetic = True
+            pre.append(fn)
+            return ir.Name(name, e.line)
+        if isinstance(e, ir.Comp):
+            if where in ("while", "elif"):
+                raise ir.Unconvertible(f"a comprehension in a `{where}` condition cannot be "
+                                       "moved before it", e.line)
+            ctx.hit("M024", e.line)
+            name = ctx.temp("items")
+            ctx.bound.add(name)
+            init = ir.Simple("bind", e.line, e.line, target=ir.Name(name), value=ir.ListE([]))
+            init.synthetic = True
+            add = ir.Simple("bind", e.line, e.line, target=ir.Name(name),
+                            value=ir.Call(ir.Name("append"), [ir.Name(name), e.elt]))
+            add.synthetic = True
+            body: list = [add]
+            if e.cond is not None:
+                guard = ir.Block("if", e.line, test=e.cond, body=[add])
+                guard.head_last = guard.last = e.line
+                guard.synthetic = True
+                body = [guard]
+            loop = ir.Block("for", e.line, target=e.target, iter=e.iter, body=body)
+            loop.head_last = loop.last = e.line
+            loop.synthetic = True
+            pre.append(init)
+            pre.append(loop)
+            return ir.Name(name, e.line)
+        if isinstance(e, ir.Ternary):
+            if where in ("while", "elif"):
+                raise ir.Unconvertible(f"a conditional expression in a `{where}` condition "
+                                       "cannot be moved before it", e.line)
+            ctx.hit("M021", e.line)
+            name = ctx.temp("cond")
+            ctx.bound.add(name)
+            test = self.lower(e.test, pre, where)
+            inner_then: list = []
+            then = self.lower(e.then, inner_then, where)
+            inner_other: list = []
+            other = self.lower(e.other, inner_other, where)
+            block = ir.Block("if", e.line, test=test,
+                             body=inner_then + [ir.Simple("bind", e.line, e.line,
+                                                          target=ir.Name(name), value=then)],
+                             orelse=inner_other + [ir.Simple("bind", e.line, e.line,
+                                                             target=ir.Name(name),
+                                                             value=other)])
+            block.head_last = e.line
+            block.last = e.line
+            block.synthetic = True
+            for part in block.body + block.orelse:
+                part.synthetic = True
+            pre.append(block)
+            return ir.Name(name, e.line)
+        raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
+
+    def fix_name(self, ident: str, line: int) -> str:
+        if ident in self.ctx.renamed:
+            self.ctx.hit("M025", line)
+            return self.ctx.renamed[ident]
+        if ident in KEYWORDS_12:
+            self.ctx.hit("M025", line)
+            return ident + "_"
+        if ident and ident[0].isdigit() and _NAME_RE.match("_" + ident):
+            self.ctx.hit("M025", line)
+            return "_" + ident
+        return ident
+
+    def string(self, s: ir.Str, pre: list, where: str) -> ir.Expr:
+        raw = s.raw
+        fstring = raw.startswith(("f\"", "f'"))
+        if fstring:
+            raw = raw[1:]
+        if not (self.ctx.brace or fstring) or "{" not in raw:
+            return ir.Str(raw, s.line)
+        parts = _split_interpolation(raw, fstring)
+        if parts is None:
+            return ir.Str(raw, s.line)
+        quote = raw[0]
+        pieces: list[ir.Expr] = []
+        for kind, value in parts:
+            if kind == "text":
+                if value:
+                    pieces.append(ir.Str(quote + value + quote, s.line))
+                continue
+            code, spec = value
+            try:
+                inner = _parse_tokens(tokenize(code)[:-2])
+            except LexError:
+                inner = None
+            if inner is None:
+                return ir.Str(raw, s.line)
+            inner = self.lower(inner, pre, where)
+            if spec:
+                m = re.match(r"^\.(\d+)f$", spec)
+                if not m:
+                    raise ir.Unconvertible(f"the format specification ':{spec}' has no Aether "
+                                           "1.2 form", s.line)
+                inner = ir.Call(ir.Name("round"), [inner, ir.Num(m.group(1))], line=s.line)
+            pieces.append(ir.Call(ir.Name("str"), [inner], line=s.line))
+        self.ctx.hit("M022", s.line)
+        if not pieces:
+            return ir.Str(quote + quote, s.line)
+        out = pieces[0]
+        if not isinstance(out, ir.Str) and len(pieces) == 1:
+            return out
+        for p in pieces[1:]:
+            out = ir.Bin("+", out, p, s.line)
+        return out

@@ -1,0 +1,113 @@
+"""Legacy block headers: ``when EVENT:``, ``on event "x":``, ``every 5m:``, ``NAME {``.
+
+A header whose body is code becomes a ``fn``, one whose body is data a section.
+
+Rules: M009 event-handlers.
+Also: M010 (`remember x as "t" { ... }`).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .. import ir
+from .context import Row, _dotted, _slug, _tokens_text, _parse_tokens, _has_bad_names
+
+
+_DATA_KINDS = {"bind", "dash", "dashmap", "bindblock"}
+
+
+class Handlers:
+    """Legacy block headers of :class:`~.converter.Converter`."""
+
+    def legacy_header(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        """``when EVENT:``, ``on event "x":``, ``every 5m:``, ``NAME {``...: a ``fn`` for code,
+        a section for data (M009)."""
+        ctx = self.ctx
+        ctx.hit("M009", b.first)
+        words = b.words
+        first = words[0].text
+        data = all(isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
+                   _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
+                   for s in b.body) and first not in ("when", "on", "every")
+        params: list = []
+        guard: Optional[ir.Expr] = None
+        if first in ("when", "on") and len(words) >= 2:
+            rest = words[1:]
+            if rest[0].kind == "WORD" and rest[0].text == "event" and len(rest) >= 2:
+                rest = rest[1:]
+            expr = _parse_tokens(rest)
+            if len(rest) == 1 and rest[0].kind == "STR":
+                name = "on_" + _slug(rest[0].text[1:-1])
+            elif isinstance(expr, ir.Call) and isinstance(expr.func, (ir.Name, ir.Member)):
+                name = "on_" + _slug(_dotted(expr.func) or "event")
+                for a in expr.args:
+                    if not isinstance(a, ir.Name):
+                        raise ir.Unconvertible("event parameters must be names", b.first)
+                    params.append((a.id, None))
+                for k, v, *_ in expr.kwargs:
+                    params.append((k, v))
+            elif isinstance(expr, (ir.Name, ir.Member)):
+                name = "on_" + _slug(_dotted(expr) or "event")
+            elif expr is not None and not _has_bad_names(expr):
+                guard = expr
+                names = [t.text for t in rest if t.kind == "WORD"]
+                name = "on_" + _slug(names[0] if names else "condition")
+            else:
+                name = "on_" + _slug(_tokens_text(ctx, rest))
+        else:
+            name = _slug(_tokens_text(ctx, words))
+        base = name
+        n = ctx.suffix.get(base, 2)
+        while name in ctx.fn_names or (data and name in ctx.bound):
+            name = f"{base}_{n}"
+            n += 1
+        ctx.suffix[base] = n
+        if data and first in ("remember", "store") and len(words) > 1:
+            # `remember x as "tag" { key: value ... }`: the entries become its details
+            pre: list = []
+            call = self.command_call(list(words), pre)
+            value = self.block_value(b.body, pre)
+            if call is not None and value is not None and not any(
+                    k == "details" for k, *_ in call.kwargs):
+                ctx.hit("M010", b.first)
+                call = ir.Call(call.func, call.args, list(call.kwargs) + [("details", value)],
+                               line=b.first)
+                return self.block(pre, depth, section, in_fn) + [
+                    Row(depth, "memory: " + self.p.expr(call) +
+                        self.trailing(b.trailing, b.first), b.first)] + self.closer(b, depth)
+        if any(isinstance(x, ir.Simple) and x.kind == "strbind" for x in b.body):
+            pre: list = []
+            value = self.block_value(b.body, pre)
+            if value is None:
+                raise ir.Unconvertible("a block mixing `\"key\": value` entries with "
+                                       "statements", b.first)
+            ctx.bound.add(name)
+            return self.block(pre, depth, section, in_fn) + [
+                Row(depth, f"{name}: {self.p.expr(value)}" + self.trailing(b.trailing, b.first),
+                    b.first)] + self.closer(b, depth)
+        if data:
+            ctx.bound.add(name)
+            rows = [Row(depth, f"{name}:" + self.trailing(b.trailing, b.first), b.first)]
+            return rows + self.body_rows(b.body, depth + 1, name, in_fn, b.first) + \
+                self.closer(b, depth)
+        ctx.fn_names.add(name)
+        plist = []
+        pre: list = []
+        for pname, default in params:
+            if default is not None:
+                plist.append(f"{self.p.name(pname, b.first)}="
+                             f"{self.p.expr(self.lower(default, pre))}")
+            else:
+                plist.append(self.p.name(pname, b.first))
+        rows = [Row(depth, f"fn {name}({', '.join(plist)}):" + self.trailing(b.trailing,
+                                                                              b.first), b.first)]
+        if guard is not None:
+            gpre: list = []
+            g = self.lower(guard, gpre)
+            rows += self.block(gpre, depth + 1, None, True)
+            rows.append(Row(depth + 1, f"if {self.p.expr(g)}:", b.first))
+            rows += self.body_rows(b.body, depth + 2, None, True, b.first)
+        else:
+            rows += self.body_rows(b.body, depth + 1, None, True, b.first, allow_empty_fn=True)
+        return rows + self.closer(b, depth)

@@ -1,0 +1,211 @@
+"""Rows and layout: source lines copied byte for byte, comments, the file's indentation.
+
+A statement whose new form has the same tokens as its source keeps its lines
+(:meth:`Layout.rows_for`, :meth:`Layout.header_rows`); :func:`_layout` joins the rows,
+keeping the file's indentation when it is consistent and re-indenting it otherwise.
+
+Rules: M026 comments, M027 whitespace.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .. import ir
+from ..tokens import LexError, tokenize
+from .context import Row, _Ctx
+
+
+def _is_comment_row(r: Row) -> bool:
+    return r.text.lstrip().startswith("#")
+
+
+def _insert_after_header(ctx: _Ctx, rows: list[Row], new: list[Row]) -> list[Row]:
+    """Insert ``new`` after the file's leading comment block (and its blank line)."""
+    i = 0
+    while i < len(rows) and _is_comment_row(rows[i]) and rows[i].depth == 0:
+        i += 1
+    for r in new:
+        r.first = True
+        r.origin = rows[i].origin if i < len(rows) else (rows[-1].origin if rows else 1)
+    return rows[:i] + new + rows[i:]
+
+
+def _indent_step(src: list[str]) -> int:
+    """The file's usual indentation step (most common increase between code lines)."""
+    from collections import Counter
+
+    steps: Counter = Counter()
+    prev = 0
+    for line in src:
+        body = line.lstrip()
+        if not body or body.startswith(("#", "//")):
+            continue
+        width = len(line) - len(body)
+        if width > prev:
+            steps[width - prev] += 1
+        prev = width
+    return steps.most_common(1)[0][0] if steps else 4
+
+
+def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
+    """Join rows into text: original indentation when consistent, else 4 per level."""
+    src = ctx.src
+    widths: dict[float, set[int]] = {}
+    for r in rows:
+        if r.verbatim is not None and r.first:
+            line = src[r.verbatim - 1]
+            widths.setdefault(r.depth, set()).add(len(line) - len(line.lstrip(" ")))
+            if "\t" in line[:len(line) - len(line.lstrip())]:
+                widths.setdefault(r.depth, set()).add(-1)
+    keep = bool(widths) and all(len(v) == 1 and -1 not in v for v in widths.values())
+    if keep:
+        mapping = {d: next(iter(v)) for d, v in widths.items()}
+        ordered = sorted(mapping)
+        step = _indent_step(src)
+        keep = mapping.get(0, 0) == 0 and all(
+            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:])) and all(
+            mapping[d] == int(d * step) for d in ordered if d == int(d))
+        if keep and any(r.verbatim is None and r.depth not in mapping for r in rows):
+            keep = False
+    if not keep:
+        mapping = {}
+    out: list[str] = []
+    origins: list[int] = []
+    last_src = 0
+    base_of_stmt: dict[int, int] = {}
+    for r in rows:
+        # blank source lines between statements survive
+        if r.verbatim is not None or r.first:
+            anchor = r.verbatim if r.verbatim is not None else r.origin
+            if anchor > last_src + 1 and out:
+                blanks = [n for n in range(last_src + 1, anchor) if not src[n - 1].strip()]
+                if blanks and (not out or out[-1] != ""):
+                    out.append("")
+                    origins.append(blanks[0])
+            last_src = max(last_src, anchor)
+        indent = mapping.get(r.depth, int(4 * r.depth)) if keep else int(4 * r.depth)
+        if r.verbatim is not None:
+            original = src[r.verbatim - 1]
+            if original != original.rstrip() or "\t" in original[:len(original) -
+                                                              len(original.lstrip())]:
+                ctx.hit("M027", r.verbatim)
+            line = original.rstrip()
+            lead = len(line) - len(line.lstrip())
+            if r.first:
+                base_of_stmt[r.origin] = lead
+                if keep:
+                    out.append(line)
+                else:
+                    out.append(" " * indent + line.lstrip())
+            else:
+                first_lead = base_of_stmt.get(r.origin, lead)
+                if keep:
+                    out.append(line)
+                else:
+                    extra = max(0, lead - first_lead) if line.strip() else 0
+                    if _is_comment_row(r) and r.origin == r.verbatim:
+                        out.append(" " * indent + line.lstrip())
+                    else:
+                        out.append(" " * (indent + extra) + line.lstrip())
+            origins.append(r.verbatim)
+            continue
+        for k, part in enumerate(r.text.split("\n")):
+            out.append((" " * indent + part) if part.strip() else "")
+            origins.append(r.origin)
+    while out and not out[-1].strip():
+        out.pop()
+        origins.pop()
+    text = "\n".join(out) + "\n" if out else ""
+    return text, origins
+
+
+class Layout:
+    """Rows of :class:`~.converter.Converter`: verbatim copies, comments, closers."""
+
+    def comment_row(self, c: ir.Comment, depth: float) -> Row:
+        text = c.text
+        if text.startswith("//"):
+            self.ctx.hit("M026", c.first)
+            text = "#" + text[2:]
+            return Row(depth, text, c.first, None, False)
+        return Row(depth, text, c.first, c.first, False)
+
+    def trailing(self, text: Optional[str], line: int) -> str:
+        if not text:
+            return ""
+        if text.startswith("//"):
+            self.ctx.hit("M026", line)
+            text = "#" + text[2:]
+        return "  " + text
+
+    def same_tokens(self, first: int, last: int, new_text: str) -> bool:
+        """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
+        src = self.ctx.tokens(first, last)
+        try:
+            new = [t for t in tokenize(new_text) if t.kind not in ("NL", "COMMENT", "EOF")]
+        except LexError:
+            return False
+        return [(t.kind, t.text) for t in src] == [(t.kind, t.text) for t in new]
+
+    def slash_comments(self, first: int, last: int) -> bool:
+        return any(t.kind == "COMMENT" and t.text.startswith("//")
+                   for t in self.ctx.tokens(first, last, comments=True))
+
+    def rows_for(self, s: ir.Stmt, depth: float, text: str, trailing: Optional[str] = None,
+                 first: Optional[int] = None, last: Optional[int] = None) -> list[Row]:
+        """Rows for a statement printed as ``text``: the source lines when equal."""
+        if s.synthetic:
+            return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
+        first = s.first if first is None else first
+        last = s.last if last is None else last
+        slash = self.slash_comments(first, last)
+        if not slash and self.same_tokens(first, last, text):
+            rows = []
+            for number in range(first, last + 1):
+                line = self.ctx.src[number - 1]
+                if not line.strip() and number != first:
+                    continue
+                rows.append(Row(depth, line.rstrip(), s.first, number, number == first))
+            return rows
+        return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
+
+    def header_rows(self, b: ir.Block, depth: float, text: str) -> list[Row]:
+        """The header line: the source line when its tokens are the same as ``text``."""
+        first, last = b.first, b.head_last
+        if b.style in ("colon",) and not b.synthetic and not self.slash_comments(
+                first, last) and self.same_tokens(first, last, text):
+            rows = []
+            for number in range(first, last + 1):
+                line = self.ctx.src[number - 1]
+                rows.append(Row(depth, line.rstrip(), b.first, number, number == first))
+            return rows
+        return [Row(depth, text + self.trailing(b.trailing, b.first), b.first)]
+
+    def body_rows(self, body: list, depth: float, section, in_fn, line: int,
+                  allow_empty_fn: bool = False) -> list[Row]:
+        rows = self.block(body, depth, section, in_fn)
+        if not any(r.first and r.verbatim is None or r.verbatim is not None and r.first
+                   for r in rows if not _is_comment_row(r)):
+            if allow_empty_fn:
+                rows.append(Row(depth, "return", line))
+            else:
+                raise ir.Unconvertible("this block is empty (Aether 1.2 blocks need a "
+                                       "statement)", line)
+        return rows
+
+    def closer(self, b: ir.Block, depth: float) -> list[Row]:
+        rows = []
+        for c in b.closer_comments:
+            text = c if not c.startswith("//") else "#" + c[2:]
+            rows.append(Row(depth, text, b.last))
+        return rows
+
+    def else_row(self, b: ir.Block, depth: float, text: str, line: int, trailing) -> Row:
+        src = self.ctx.src[line - 1] if line else ""
+        if src.strip() == text and not trailing:
+            return Row(depth, src.rstrip(), line, line)
+        if trailing and src.strip().startswith(text) and trailing.startswith("#") and \
+                self.same_tokens(line, line, text):
+            return Row(depth, src.rstrip(), line, line)
+        return Row(depth, text + self.trailing(trailing, line), line)

@@ -1,0 +1,195 @@
+"""The whole file: :func:`convert`, its entry point, and the rules that look at the whole file.
+
+Parse, find the names the file binds, hoist imports and unwrap plugins, convert each
+top-level statement, add a goal when there is none, lay the rows out.
+
+Rules: M028 add-goal, M029 imports.
+Also: M016 (plugin metadata values).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from .. import ir
+from ..parser import Parser
+from ..tokens import LexError, tokenize
+from .context import (Row, Conversion, _Ctx, _quote, _root_name, _literal, expr_source,
+    _as_text, _tokens_text, _has_bad_names)
+from .layout import _insert_after_header, _layout
+from .plugins import _unwrap_plugins, _PluginMeta
+from .converter import Converter
+
+
+def _bound_names(stmts: list) -> set[str]:
+    names: set[str] = set()
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Simple):
+            if s.kind in ("bind", "assign", "bindblock") and s.target is not None:
+                root = _root_name(s.target)
+                if root:
+                    names.add(root.lstrip("$"))
+            if s.body:
+                stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            if s.kind == "for":
+                if isinstance(s.target, list):
+                    names.update(s.target)
+                else:
+                    names.add(s.target.lstrip("$"))
+            if s.kind == "fn":
+                names.update(p for p, _ in s.params)
+            if s.catch_name:
+                names.add(s.catch_name)
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+    return names
+
+
+def _variable_names(stmts: list) -> set[str]:
+    """Names bound as variables (``let``, ``=``, ``for``, parameters, ``catch``)."""
+    names: set[str] = set()
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Simple):
+            if s.kind == "assign" and isinstance(s.target, ir.Name) or (
+                    s.kind == "bind" and s.op == "let"):
+                names.add(s.target.id)
+            if s.body:
+                stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            if s.kind == "for":
+                names.update(s.target if isinstance(s.target, list) else [s.target])
+            if s.kind == "fn":
+                names.update(p for p, _ in s.params)
+            if s.catch_name:
+                names.add(s.catch_name)
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+    return names
+
+
+def _hoist_imports(ctx: _Ctx, stmts: list) -> tuple[list, list[str]]:
+    """Top-level ``import "path" as name`` lines (kept as commands by the parser)."""
+    out = []
+    plugins = []
+    for s in stmts:
+        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens and \
+                s.tokens[0].text == "import":
+            toks = s.tokens
+            if len(toks) == 4 and toks[1].kind == "STR" and toks[2].text == "as" and \
+                    toks[3].kind == "WORD":
+                ctx.hit("M029", s.first)
+                plugins.append(toks[3].text)
+                ctx.review.append((s.first, f"import of {toks[1].text} became the plugin "
+                                   f"requirement \"{toks[3].text}\""))
+                continue
+        out.append(s)
+    return out, plugins
+
+
+def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None) -> Conversion:
+    """Convert legacy ``text`` (``\\n`` newlines) to Aether 1.2.
+
+    Raises Unconvertible with the line and reason of the first construct that has no
+    Aether 1.2 form.
+    """
+    try:
+        toks = tokenize(text)
+    except LexError as exc:
+        raise ir.Unconvertible(exc.message, exc.line)
+    ctx = _Ctx(text, toks)
+    stmts = Parser(toks, text).module()
+    ctx.brace = brace if brace is not None else _is_brace(stmts)
+    ctx.bound = _bound_names(stmts)
+    variables = _variable_names(stmts)
+    for special in ("plugin", "intent", "goal"):
+        # `plugin: f()`, `intent: x`, `goal: a + b` read as legacy constructs, so a
+        # variable with one of these names is renamed everywhere it is used as one
+        if special in variables:
+            ctx.renamed[special] = special + "_"
+    stmts, imports = _hoist_imports(ctx, stmts)
+    stmts, _ = _unwrap_plugins(ctx, stmts)
+    conv = Converter(ctx)
+    rows: list[Row] = []
+    goal_present = False
+    description: Optional[str] = None
+    plugin_name: Optional[str] = None
+    for s in stmts:
+        if isinstance(s, _PluginMeta):
+            plugin_name = s.plugin.name
+            meta_rows = [Row(0, "meta:", s.first)]
+            meta_rows.append(Row(1, f"plugin: {_quote(s.plugin.name)}", s.first))
+            for e in s.entries:
+                key = conv.fix_name(e.target.id, e.first)
+                if e.value is None or _has_bad_names(e.value):
+                    lit: ir.Expr = ir.Str(_quote(_as_text(ctx, e.tokens, e.first)))
+                    ctx.hit("M016", e.first)
+                else:
+                    raw = _tokens_text(ctx, e.value_tokens) if e.value_tokens else \
+                        expr_source(e.value)
+                    lit = _literal(e.value, raw)
+                    if lit is not e.value:
+                        ctx.hit("M016", e.first)
+                if key == "description" and isinstance(lit, ir.Str) and description is None:
+                    description = lit.raw
+                if key == "goal" and isinstance(lit, ir.Str):
+                    goal_present = True
+                meta_rows.append(Row(1, f"{key}: {conv.p.expr(lit)}" +
+                                     conv.trailing(e.trailing, e.first), e.first))
+            rows.extend(meta_rows)
+            continue
+        got = conv.stmt(s, 0, None, False)
+        if isinstance(s, ir.Simple) and s.kind in ("bind",) and s.target is not None and \
+                s.target.id in ("goal", "intent"):
+            goal_present = True
+        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens and \
+                s.tokens[0].text in ("goal", "intent") and any(r.text.startswith("goal:")
+                                                               for r in got):
+            goal_present = True
+        rows.extend(got)
+    if imports:
+        req = [Row(0, "require:", 1), Row(1, "plugins:", 1)]
+        for name in imports:
+            req.append(Row(2, f"- {_quote(name)}", 1))
+        rows = _insert_after_header(ctx, rows, req)
+    if not goal_present:
+        if description:
+            goal = description
+            source = "its description"
+        elif plugin_name:
+            goal = _quote(plugin_name)
+            source = "its plugin name"
+        elif name:
+            goal = _quote(re.sub(r"[_\-]+", " ", name).strip() or name)
+            source = "its file name"
+        else:
+            goal = None
+            source = ""
+        if goal is not None:
+            ctx.hit("M028", 1)
+            ctx.review.append((1, f"goal taken from {source}; check it states the objective"))
+            rows = _insert_after_header(ctx, rows, [Row(0, f"goal: {goal}", 1)])
+    out_text, origins = _layout(ctx, rows)
+    return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+def _is_brace(stmts: list) -> bool:
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Block):
+            if s.style == "brace":
+                return True
+            stack.extend(s.body)
+    return False
