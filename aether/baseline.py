@@ -143,15 +143,16 @@ def dumps(doc: dict[str, Any]) -> str:
     """The baseline as JSON text: one line per top-level key and per file entry.
 
     Stable key order; a diff of two baselines shows the files that changed (and the
-    timestamp). Laid out by hand because ``indent`` would bypass the C encoder, several
+    timestamp). Never writes NaN or Infinity (not JSON): ValueError instead. Laid out by hand because ``indent`` would bypass the C encoder, several
     times slower on large trees.
     """
     parts = []
     for key, value in doc.items():
         if key == "files" and value:
-            text = "[\n" + ",\n".join(json.dumps(f, ensure_ascii=False) for f in value) + "\n]"
+            text = "[\n" + ",\n".join(json.dumps(f, ensure_ascii=False, allow_nan=False)
+                                      for f in value) + "\n]"
         else:
-            text = json.dumps(value, ensure_ascii=False)
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
         parts.append(f"{json.dumps(key)}: {text}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
 

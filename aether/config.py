@@ -136,6 +136,11 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
                             f"{', '.join(sorted(KNOWN_KEYS))})")
             continue
         values[key] = _coerce(key, value, where)
+    if "select" in values and not any(s.strip() for s in values["select"]):
+        # ruff reads `select = []` as "no rule"; a checker switched off in silence in CI
+        # is worse than an error (leave `select` out to check every rule).
+        raise ConfigError(f"{where}: 'select' is empty, which would check nothing "
+                          "(remove it to check every rule)")
     root = os.path.dirname(os.path.abspath(path))
     cache_dir = values.get("cache-dir")
     if cache_dir is not None and not os.path.isabs(cache_dir):

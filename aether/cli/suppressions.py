@@ -88,7 +88,8 @@ def list_(paths, suppression_files, as_json):
             row["matches"] = e.fingerprint in present
         rows.append(row)
     if as_json:
-        click.echo(json.dumps({"files": slist.files, "entries": rows}, indent=2))
+        click.echo(json.dumps({"files": slist.files, "entries": rows}, indent=2,
+                              allow_nan=False))
         return
     if not slist.files:
         click.echo("no suppression file (looked for .aether/suppressions.txt and "

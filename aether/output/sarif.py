@@ -194,4 +194,5 @@ def sarif_log(results: Sequence[FileResult]) -> dict[str, Any]:
 
 def write_sarif(results: Sequence[FileResult], out: TextIO) -> None:
     """Write the SARIF log, indented, non-ASCII kept as is, with a trailing newline."""
-    out.write(json.dumps(sarif_log(results), indent=2, ensure_ascii=False) + "\n")
+    out.write(json.dumps(sarif_log(results), indent=2, ensure_ascii=False,
+                         allow_nan=False) + "\n")

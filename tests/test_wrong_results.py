@@ -1,0 +1,118 @@
+"""Commands do what they say: no empty selection, every --check, the valid suppression entry
+wins, no NaN in JSON, -o for every output, a cache that is never stale, and the file names,
+newlines and configs that used to come out wrong (issue 9, "Wrong results")."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from aether.checker import RuleFilter, check_text
+from aether.suppressions import SuppressionList, parse_text
+
+CLEAN = 'goal: "demo"\nlog("hi")\n'
+BAD_CALL = 'goal: "demo"\nsummarise(1)\n'
+BAD_SYNTAX = 'goal: "demo"\nx: (1 + )\n'
+
+
+def aether(*args, cwd, input=None):
+    return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
+                          cwd=cwd, input=input, env=dict(os.environ, NO_COLOR="1"))
+
+
+# --------------------------------------------------------------------------- selection
+
+@pytest.mark.parametrize("flag", [["--select", ""], ["--select", ","], ["--select", " "]])
+def test_empty_select_flag_is_a_usage_error(tmp_path, flag):
+    (tmp_path / "a.aether").write_text(BAD_CALL)
+    for command in (["check"], ["baseline"]):
+        proc = aether(*command, "a.aether", *flag, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert b"select" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["[]", '[""]', '""'])
+def test_empty_select_in_config_is_a_config_error(tmp_path, value):
+    (tmp_path / "a.aether").write_text(BAD_CALL)
+    (tmp_path / "aether.toml").write_text(f"select = {value}\n")
+    proc = aether("check", "a.aether", cwd=tmp_path)
+    assert proc.returncode == 26
+    assert b"aether.toml" in proc.stderr and b"'select' is empty" in proc.stderr
+
+
+def test_empty_selection_is_refused_by_the_library():
+    with pytest.raises(ValueError, match="names no rule"):
+        RuleFilter.make([])
+    assert RuleFilter.make(None).allows("AE301")
+
+
+def test_repeated_check_option_checks_every_file(tmp_path):
+    (tmp_path / "a.aether").write_text(BAD_SYNTAX)
+    (tmp_path / "b.aether").write_text(CLEAN)
+    proc = aether("--check", "a.aether", "--check", "b.aether", "--json-status", cwd=tmp_path)
+    lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    assert [x["file"] for x in lines] == ["a.aether", "b.aether"]
+    assert proc.returncode == 20  # the worst of the two, not b's 0
+    proc = aether("--check", "b.aether", "--check", "a.aether", cwd=tmp_path)
+    assert proc.returncode == 20
+
+
+# --------------------------------------------------------------------------- suppressions
+
+def test_expired_duplicate_does_not_shadow_a_valid_entry():
+    slist = SuppressionList(parse_text(
+        "1111111111111111 expires=2001-01-01  # old\n"
+        "1111111111111111 expires=2999-12-31  # renewed\n"), ["s.txt"])
+    entry = slist.match("1111111111111111", "", date(2026, 1, 1))
+    assert entry is not None and entry.line == 2
+    legacy = SuppressionList(parse_text(
+        "2222222222222222 expires=2001-01-01\n2222222222222222\n"), ["s.txt"])
+    assert legacy.match("ffffffffffffffff", "2222222222222222", date(2026, 1, 1)).line == 2
+
+
+def test_expired_duplicate_does_not_shadow_in_check(tmp_path):
+    (tmp_path / "a.aether").write_text(BAD_CALL)
+    fp = check_text(BAD_CALL, "a.aether").findings[0].fingerprint
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / ".aether" / "suppressions.txt").write_text(
+        f"{fp} expires=2001-01-01\n{fp} expires=2999-12-31\n")
+    (tmp_path / "aether.toml").write_text("")
+    assert aether("check", "a.aether", cwd=tmp_path).returncode == 0
+
+
+# --------------------------------------------------------------------------- JSON output
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_gate_never_writes_nan(tmp_path, value, option="--rel-threshold"):
+    (tmp_path / "a.aether").write_text(BAD_CALL)
+    assert aether("baseline", ".", "-o", "b.json", cwd=tmp_path).returncode == 0
+    proc = aether("gate", "--new", "b.json", "--ref", "b.json", option, value,
+                  "-o", "g.json", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert not (tmp_path / "g.json").exists()
+
+
+def test_gate_json_has_no_nan_even_from_the_library(tmp_path):
+    from aether.baseline import build_baseline, parse_baseline, dumps as baseline_dumps
+    from aether.gate import GateInputError, GateOptions, run_gate
+
+    doc = baseline_dumps(build_baseline([check_text(BAD_CALL, "a.aether")], meta={}))
+    b = parse_baseline(doc, "b.json")
+    with pytest.raises(GateInputError, match="nan"):
+        run_gate(b, b, GateOptions(rel_threshold=float("nan")))
+    with pytest.raises(ValueError):
+        baseline_dumps({"failure_rate": float("nan")})
+
+
+def test_json_status_honours_output_file(tmp_path):
+    (tmp_path / "a.aether").write_text(BAD_CALL)
+    proc = aether("check", "a.aether", "--json-status", "-o", "out.json", cwd=tmp_path)
+    assert proc.returncode == 25
+    assert proc.stdout == b""
+    (line,) = (tmp_path / "out.json").read_text().splitlines()
+    assert json.loads(line)["code"] == 25
