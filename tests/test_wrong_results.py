@@ -116,3 +116,87 @@ def test_json_status_honours_output_file(tmp_path):
     assert proc.stdout == b""
     (line,) = (tmp_path / "out.json").read_text().splitlines()
     assert json.loads(line)["code"] == 25
+
+
+# --------------------------------------------------------------------------- the cache
+
+SAME_SIZE_BAD = 'goal: "demo"\nlgg("hi")\n'  # as long as CLEAN, an unknown function
+
+
+def _restore_mtime_edit(path, text):
+    """Rewrite ``path`` with ``text`` of the same size and put its mtime back."""
+    st = path.stat()
+    assert len(text.encode()) == st.st_size
+    path.write_text(text)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns and path.stat().st_size == st.st_size
+
+
+def test_same_size_edit_with_restored_mtime_is_reported(tmp_path):
+    (tmp_path / "aether.toml").write_text("")
+    flow = tmp_path / "a.aether"
+    flow.write_text(CLEAN)
+    (tmp_path / "b.aether").write_text(CLEAN)
+    assert aether("check", ".", cwd=tmp_path).returncode == 0  # fills the cache
+    _restore_mtime_edit(flow, SAME_SIZE_BAD)
+    proc = aether("check", ".", cwd=tmp_path)
+    assert proc.returncode == 25 and b"lgg" in proc.stdout
+
+
+def _check_with_cache(tmp_path, clock_ns, monkeypatch):
+    from aether.checker import CheckOptions
+    from aether.runner import check_files, open_cache
+    from aether.walk import iter_files
+
+    monkeypatch.setattr("aether.cache.time.time_ns", lambda: clock_ns)
+    options = CheckOptions(root=str(tmp_path))
+    files = list(iter_files([str(tmp_path)], root=str(tmp_path)))
+    cache = open_cache(options, None, True, str(tmp_path / "cache"), len(files))
+    results = check_files(files, options, 1, cache)
+    cache.save()
+    return {os.path.basename(r.path): r for r in results}
+
+
+def test_restored_mtime_is_caught_by_ctime_even_when_the_entry_is_old(tmp_path, monkeypatch):
+    """The racy rule alone would not do once the entry is old enough: ctime does."""
+    import time
+
+    import aether.runner
+
+    flow = tmp_path / "a.aether"
+    flow.write_text(CLEAN)
+    (tmp_path / "b.aether").write_text(CLEAN)
+    later = time.time_ns() + 3600 * 10**9  # runs an hour after the files were written
+    assert not _check_with_cache(tmp_path, later, monkeypatch)["a.aether"].findings
+    reads = []
+    real = aether.runner.read_source
+    monkeypatch.setattr("aether.runner.read_source",
+                        lambda path, *a: reads.append(path) or real(path, *a))
+    # unchanged files written long before the run are trusted unread
+    results = _check_with_cache(tmp_path, later + 10**9, monkeypatch)
+    assert reads == [] and all(r.cached for r in results.values())
+    _restore_mtime_edit(flow, SAME_SIZE_BAD)
+    results = _check_with_cache(tmp_path, later + 2 * 10**9, monkeypatch)
+    assert [f.rule for f in results["a.aether"].findings] == ["AE301"]
+    assert reads == [str(flow)]
+
+
+def test_a_write_in_the_same_tick_as_the_read_is_not_trusted(tmp_path, monkeypatch):
+    """Racy git: a file changed less than the timestamp resolution before the run is
+    hashed, even when size, mtime, ctime and inode all match (a coarse clock)."""
+    from aether.cache import ResultCache
+    from aether.diagnostics import FileResult
+
+    flow = tmp_path / "a.aether"
+    flow.write_text(CLEAN)
+    st = flow.stat()
+    monkeypatch.setattr("aether.cache.time.time_ns", lambda: st.st_mtime_ns + 10**9)
+    cache = ResultCache(str(tmp_path / "c"), "k")
+    cache.put("digest", FileResult("a.aether", []), st)
+    assert cache.get_by_stat("a.aether", st) is None  # 1 s after the write: hashed
+    assert cache.get("a.aether", "digest", st) is not None
+    monkeypatch.setattr("aether.cache.time.time_ns", lambda: st.st_ctime_ns + 3 * 10**9)
+    fresh = ResultCache(str(tmp_path / "c"), "k")
+    fresh.entries = cache.entries
+    assert fresh.get("a.aether", "digest", st) is not None  # refreshes the record
+    assert fresh.get_by_stat("a.aether", st) is not None
