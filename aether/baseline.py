@@ -295,8 +295,13 @@ def run_checks_on_data(items: Sequence[tuple[str, bytes]], options, config,
 def check_paths(paths: Sequence[str], options, config, exclude: Sequence[str] = (),
                 jobs: Optional[int] = None, use_cache: bool = True,
                 cache_dir: Optional[str] = None) -> list[FileResult]:
-    """Walk ``paths`` as `aether check` does and check every file found."""
+    """Walk ``paths`` as `aether check` does and check every file found, except those a
+    git revision could not hold (ignored, or inside a submodule: see
+    :func:`aether.gitsource.as_git_sees`), so that a baseline of the working tree and one
+    of ``--git-ref`` select the same files."""
+    from .gitsource import as_git_sees
     from .walk import iter_files
 
-    files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
+    files = as_git_sees(
+        list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root)), paths)
     return run_checks(files, options, config, jobs, use_cache, cache_dir)

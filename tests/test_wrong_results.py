@@ -200,3 +200,85 @@ def test_a_write_in_the_same_tick_as_the_read_is_not_trusted(tmp_path, monkeypat
     fresh.entries = cache.entries
     assert fresh.get("a.aether", "digest", st) is not None  # refreshes the record
     assert fresh.get_by_stat("a.aether", st) is not None
+
+
+# --------------------------------------------------------------------------- git selection
+
+def _git(cwd, *args):
+    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t",
+                    "-c", "protocol.file.allow=always", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo_with_submodule(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    _git(lib, "init", "-q")
+    (lib / "vendored.aether").write_text(BAD_CALL)
+    _git(lib, "add", "-A")
+    _git(lib, "commit", "-qm", "lib")
+    top = tmp_path / "top"
+    top.mkdir()
+    _git(top, "init", "-q")
+    (top / "aether.toml").write_text("")
+    (top / "flow.aether").write_text(BAD_CALL)
+    (top / ".gitignore").write_text("build/\n*.gen.aether\n")
+    (top / "forced.gen.aether").write_text(BAD_SYNTAX)  # tracked although ignored
+    _git(top, "add", "-A")
+    _git(top, "add", "-f", "forced.gen.aether")
+    _git(top, "submodule", "add", "-q", str(lib), "sub")
+    _git(top, "commit", "-qm", "top")
+    # in the working tree only: ignored output and a nested repository
+    (top / "build").mkdir()
+    (top / "build" / "out.aether").write_text(BAD_SYNTAX)
+    (top / "local.gen.aether").write_text(BAD_SYNTAX)
+    nested = top / "nested"
+    nested.mkdir()
+    _git(nested, "init", "-q")
+    (nested / "other.aether").write_text(BAD_SYNTAX)
+    assert (top / "sub" / "vendored.aether").exists()
+    return top
+
+
+def test_working_tree_and_git_ref_baselines_select_the_same_files(repo_with_submodule):
+    top = repo_with_submodule
+    assert aether("baseline", "-o", "new.json", cwd=top).returncode == 0
+    assert aether("baseline", "--git-ref", "HEAD", "-o", "ref.json", cwd=top).returncode == 0
+    new = json.loads((top / "new.json").read_text())
+    ref = json.loads((top / "ref.json").read_text())
+    paths = [f["path"] for f in new["files"]]
+    assert paths == ["flow.aether", "forced.gen.aether"]
+    assert [f["path"] for f in ref["files"]] == paths
+    # the documented CI recipe passes an unchanged change
+    gate = aether("gate", "--new", "new.json", "--ref", "ref.json", cwd=top)
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    # a new, untracked (not ignored) file is part of the change
+    (top / "added.aether").write_text(BAD_CALL)
+    assert aether("baseline", "-o", "new.json", cwd=top).returncode == 0
+    new = json.loads((top / "new.json").read_text())
+    assert "added.aether" in [f["path"] for f in new["files"]]
+    # named explicitly, an ignored file is still measured (as `aether check` would)
+    assert aether("baseline", "build/out.aether", "-o", "one.json", cwd=top).returncode == 0
+    assert json.loads((top / "one.json").read_text())["total"] == 1
+
+
+def test_prune_judges_the_same_files_as_the_baseline(repo_with_submodule):
+    top = repo_with_submodule
+    from aether.checker import check_text as ct
+
+    # an entry for a finding in an ignored file is dead for the gate, and for prune too
+    ignored_fp = ct(BAD_SYNTAX, "local.gen.aether").findings[0].fingerprint
+    (top / ".aether").mkdir()
+    (top / ".aether" / "suppressions.txt").write_text(f"{ignored_fp}\n")
+    proc = aether("suppressions", "prune", "--dry-run", cwd=top)
+    assert proc.returncode == 0 and b"would drop" in proc.stdout
+
+
+def test_outside_git_the_walk_is_unchanged(tmp_path):
+    from aether.gitsource import as_git_sees
+    from aether.walk import iter_files
+
+    (tmp_path / "a.aether").write_text(CLEAN)
+    files = list(iter_files([str(tmp_path)]))
+    assert as_git_sees(files, [str(tmp_path)], str(tmp_path)) == files
