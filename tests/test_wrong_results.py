@@ -282,3 +282,117 @@ def test_outside_git_the_walk_is_unchanged(tmp_path):
     (tmp_path / "a.aether").write_text(CLEAN)
     files = list(iter_files([str(tmp_path)]))
     assert as_git_sees(files, [str(tmp_path)], str(tmp_path)) == files
+
+
+# --------------------------------------------------------------------------- item 13
+
+import shutil  # noqa: E402
+
+MESSY = 'goal:  "x"\r\nx:  1\r\n'
+
+ODD_NAMES = ["sp ace.aether", "back\\slash.aether", "tab\tname.aether", 'q"uote.aether',
+             " lead.aether", "new\nline.aether", "café.aether"]
+
+
+@pytest.mark.skipif(shutil.which("patch") is None, reason="needs the patch program")
+def test_fmt_diff_applies_with_patch_for_any_file_name(tmp_path):
+    names = ODD_NAMES + ([os.fsdecode(b"caf\xe9.aether")] if sys.platform != "darwin" else [])
+    for name in names:
+        (tmp_path / name).write_bytes(MESSY.encode())
+    diff = aether("fmt", "--diff", ".", cwd=tmp_path)
+    assert diff.returncode == 1
+    (tmp_path / "all.patch").write_bytes(diff.stdout)
+    applied = subprocess.run(["patch", "-p0", "--batch", "-i", "all.patch"], cwd=tmp_path,
+                             capture_output=True)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    for name in names:
+        assert (tmp_path / name).read_bytes() == b'goal: "x"\r\nx: 1\r\n', name
+    assert aether("fmt", "--check", ".", cwd=tmp_path).returncode == 0
+
+
+def test_diff_names_follow_git():
+    from aether.fileio import diff_name
+
+    assert diff_name("a/b.aether") == "a/b.aether"
+    assert diff_name("sp ace.aether") == "sp ace.aether\t"
+    assert diff_name("back\\slash.aether") == '"back\\\\slash.aether"'
+    assert diff_name("tab\tname.aether") == '"tab\\tname.aether"'
+    assert diff_name("caf\\xe9.aether") == '"caf\\351.aether"'  # printable_path's form
+    assert diff_name("café.aether") == "café.aether"
+
+
+def test_sarif_keeps_a_backslash_in_a_posix_file_name(tmp_path):
+    if os.sep != "/":
+        pytest.skip("a backslash is a separator here")
+    (tmp_path / "back\\slash.aether").write_text(BAD_CALL)
+    (tmp_path / "back").mkdir()
+    (tmp_path / "back" / "slash.aether").write_text(BAD_CALL)
+    proc = aether("check", "--format", "sarif", ".", cwd=tmp_path)
+    uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                  for r in json.loads(proc.stdout)["runs"][0]["results"])
+    assert uris == ["back%5Cslash.aether", "back/slash.aether"]
+
+
+@pytest.mark.parametrize("data", [b'\xef\xbb\xbfgoal:  "x"\r\nx:  1\r\n',
+                                  b'goal:  "x"\r\nx:  1\r\n', b'goal:  "x"\rx:  1\r',
+                                  b'\xef\xbb\xbfgoal:  "x"\nx:  1\n'])
+def test_fmt_stdin_keeps_newlines_and_bom_like_a_file(tmp_path, data):
+    (tmp_path / "f.aether").write_bytes(data)
+    assert aether("fmt", "f.aether", cwd=tmp_path).returncode == 0
+    as_file = (tmp_path / "f.aether").read_bytes()
+    proc = aether("fmt", "-", cwd=tmp_path, input=data)
+    assert proc.returncode == 0 and proc.stdout == as_file
+    assert aether("fmt", "--check", "-", cwd=tmp_path, input=as_file).returncode == 0
+    assert aether("fmt", "--check", "-", cwd=tmp_path, input=data).returncode == 1
+
+
+@pytest.mark.parametrize("text, rule", [
+    ('goal: "x"\nx: 1\n\x0b', "AE101"),       # check: unexpected character
+    ('goal: "x"\nx:  1\n \x0c\x0b\n', "AE1"),   # whitespace fmt would have stripped
+    ('goal: "x"\nx:  1\nlimit = 5\n', "AE204"),  # legacy: check says PARSE_ERROR
+    ('intent: "x"\nx:  1\n', "AE201"),
+    ('goal: "x"\nif x:\n\tlog(x)\ny:  (1 +\n', "AE1"),
+])
+def test_fmt_leaves_a_file_check_calls_a_parse_error(tmp_path, text, rule):
+    flow = tmp_path / "f.aether"
+    flow.write_bytes(text.encode())
+    checked = aether("check", "f.aether", cwd=tmp_path)
+    assert checked.returncode == 20
+    for args in (["f.aether"], ["--check", "f.aether"], ["--diff", "f.aether"]):
+        proc = aether("fmt", *args, cwd=tmp_path)
+        assert proc.returncode == 20, (args, proc.stderr)
+        assert rule.encode() in proc.stderr
+        assert proc.stdout == b""
+    assert flow.read_bytes() == text.encode()
+    assert aether("fmt", "-", cwd=tmp_path, input=text.encode()).returncode == 20
+
+
+def test_fmt_still_repairs_tab_indentation(tmp_path):
+    flow = tmp_path / "f.aether"
+    flow.write_text('goal: "x"\nif true:\n\tlog("a")\n')
+    assert aether("check", "f.aether", cwd=tmp_path).returncode == 20  # AE105
+    assert aether("fmt", "f.aether", cwd=tmp_path).returncode == 0
+    assert flow.read_text() == 'goal: "x"\nif true:\n    log("a")\n'
+
+
+def test_config_dev_null_is_an_empty_configuration(tmp_path):
+    (tmp_path / "a.aether").write_text(BAD_CALL)
+    (tmp_path / "aether.toml").write_text('ignore = ["AE301"]\n')
+    assert aether("check", "a.aether", cwd=tmp_path).returncode == 0
+    proc = aether("check", "a.aether", "--config", os.devnull, cwd=tmp_path)
+    assert proc.returncode == 25 and b"not found" not in proc.stderr
+    (tmp_path / "empty.toml").write_text("")
+    assert aether("check", "a.aether", "--config", "empty.toml", cwd=tmp_path).returncode == 25
+
+
+@pytest.mark.parametrize("target, what", [(".", b"is a directory"),
+                                          ("nope.toml", b"not found"),
+                                          ("/dev/zero", b"is a character device")])
+def test_config_that_is_not_a_file_says_what_it_is(tmp_path, target, what):
+    if target.startswith("/dev/") and not os.path.exists(target):
+        pytest.skip(f"no {target}")
+    (tmp_path / "a.aether").write_text(CLEAN)
+    for command in (["check", "a.aether"], ["fmt", "a.aether"]):
+        proc = aether(*command, "--config", target, cwd=tmp_path)
+        assert proc.returncode == 26, proc.stderr
+        assert what in proc.stderr and target.encode() in proc.stderr
