@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def aether(*args, cwd):
     return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
@@ -48,8 +50,6 @@ def test_migration_remap_keeps_gate_and_list_stable(tmp_path):
     text = (tmp_path / ".aether" / "suppressions.txt").read_text()
     assert text == f"{new_fp}  owner=ops\n"
 
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize("table, named", [

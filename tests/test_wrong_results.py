@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -285,8 +286,6 @@ def test_outside_git_the_walk_is_unchanged(tmp_path):
 
 
 # --------------------------------------------------------------------------- item 13
-
-import shutil  # noqa: E402
 
 MESSY = 'goal:  "x"\r\nx:  1\r\n'
 
