@@ -143,15 +143,16 @@ def dumps(doc: dict[str, Any]) -> str:
     """The baseline as JSON text: one line per top-level key and per file entry.
 
     Stable key order; a diff of two baselines shows the files that changed (and the
-    timestamp). Laid out by hand because ``indent`` would bypass the C encoder, several
+    timestamp). Never writes NaN or Infinity (not JSON): ValueError instead. Laid out by hand because ``indent`` would bypass the C encoder, several
     times slower on large trees.
     """
     parts = []
     for key, value in doc.items():
         if key == "files" and value:
-            text = "[\n" + ",\n".join(json.dumps(f, ensure_ascii=False) for f in value) + "\n]"
+            text = "[\n" + ",\n".join(json.dumps(f, ensure_ascii=False, allow_nan=False)
+                                      for f in value) + "\n]"
         else:
-            text = json.dumps(value, ensure_ascii=False)
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
         parts.append(f"{json.dumps(key)}: {text}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
@@ -294,8 +295,13 @@ def run_checks_on_data(items: Sequence[tuple[str, bytes]], options, config,
 def check_paths(paths: Sequence[str], options, config, exclude: Sequence[str] = (),
                 jobs: Optional[int] = None, use_cache: bool = True,
                 cache_dir: Optional[str] = None) -> list[FileResult]:
-    """Walk ``paths`` as `aether check` does and check every file found."""
+    """Walk ``paths`` as `aether check` does and check every file found, except those a
+    git revision could not hold (ignored, or inside a submodule: see
+    :func:`aether.gitsource.as_git_sees`), so that a baseline of the working tree and one
+    of ``--git-ref`` select the same files."""
+    from .gitsource import as_git_sees
     from .walk import iter_files
 
-    files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
+    files = as_git_sees(
+        list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root)), paths)
     return run_checks(files, options, config, jobs, use_cache, cache_dir)

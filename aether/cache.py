@@ -5,6 +5,11 @@ version, the grammar, the builtin catalogue and the options that change results,
 maps each file's display path to the SHA-256 of its bytes and the stored result. A file
 whose bytes are unchanged is not parsed again. Written atomically (temp file +
 os.replace); a corrupt or foreign cache file is ignored, never an error.
+
+A file is not even read when its stat (size, mtime, ctime, inode) is the one recorded and
+its last change is older than the recorded run by more than the file system's timestamp
+resolution (git's "racy" rule): any later write then shows in mtime or ctime. Restoring the
+mtime (``touch -d``, ``os.utime``) still changes ctime, which no user can set.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from typing import Optional
 
 from . import __version__
@@ -19,7 +25,16 @@ from .diagnostics import FileResult, Finding
 
 __all__ = ["ResultCache", "cache_key", "content_digest"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: entries hold the full stat key and the time it was recorded
+
+# A change within this long before a file was read might not show in its timestamps (FAT
+# has 2 s mtime resolution; most others 1 s or finer): such a file is always hashed.
+RACY_MARGIN_NS = 2_000_000_000
+
+
+def stat_key(st: os.stat_result) -> list[int]:
+    """What must be unchanged for a file to be trusted without reading it."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def content_digest(data: bytes) -> str:
@@ -58,6 +73,9 @@ class ResultCache:
         self.path = os.path.join(directory, "v1", key + ".json")
         self.entries: dict[str, list] = {}
         self.dirty = False
+        # Taken before any file of this run is read, so it is never later than the read
+        # that a digest recorded now stands for.
+        self.opened_ns = time.time_ns()
         self._load()
 
     def _load(self) -> None:
@@ -71,21 +89,45 @@ class ResultCache:
         except (OSError, ValueError):
             self.entries = {}
 
-    def get(self, display: str, digest: str) -> Optional[FileResult]:
-        """The stored result for these exact bytes (``digest``), or None."""
+    def get(self, display: str, digest: str,
+            st: Optional[os.stat_result] = None) -> Optional[FileResult]:
+        """The stored result for these exact bytes (``digest``), or None.
+
+        With ``st`` (the file's stat, taken before it was read) a hit also refreshes the
+        recorded stat, so that a file hashed once because it was new is trusted by
+        :meth:`get_by_stat` again on later runs.
+        """
         entry = self.entries.get(display)
         if not entry or entry[0] != digest:
             return None
-        return self._result(display, entry)
+        result = self._result(display, entry)
+        if result is not None and st is not None:
+            fresh = self._stat_record(st)
+            if entry[3:] != fresh:
+                entry[3:] = fresh
+                self.dirty = True
+        return result
 
     def get_by_stat(self, display: str, st: os.stat_result) -> Optional[FileResult]:
-        """The stored result when the file's size and mtime (ns) are those recorded with
-        its digest: the bytes are then the same without reading them, as git's index
-        assumes. Any change of either sends the caller back to :meth:`get`."""
+        """The stored result when the file can be trusted unread, else None (the caller
+        then reads and hashes it and asks :meth:`get`).
+
+        Trusted only when size, mtime, ctime and inode are those recorded with the digest
+        and both times are older than the recording by more than RACY_MARGIN_NS: a write
+        in the same timestamp tick as the read, or an mtime put back after an edit of the
+        same size, would otherwise pass as unchanged.
+        """
         entry = self.entries.get(display)
-        if not entry or len(entry) < 5 or entry[3] != st.st_mtime_ns or entry[4] != st.st_size:
+        if not entry or len(entry) != 5 or entry[3] != stat_key(st):
+            return None
+        recorded = entry[4]
+        if not isinstance(recorded, int) or \
+                max(st.st_mtime_ns, st.st_ctime_ns) >= recorded - RACY_MARGIN_NS:
             return None
         return self._result(display, entry)
+
+    def _stat_record(self, st: os.stat_result) -> list:
+        return [stat_key(st), self.opened_ns]
 
     @staticmethod
     def _result(display: str, entry: list) -> Optional[FileResult]:
@@ -100,7 +142,7 @@ class ResultCache:
         entry = [digest, [f.to_dict() for f in result.findings],
                  [f.to_dict() for f in result.suppressed]]
         if st is not None:
-            entry += [st.st_mtime_ns, st.st_size]
+            entry += self._stat_record(st)
         self.entries[result.path] = entry
         self.dirty = True
 

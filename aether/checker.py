@@ -47,8 +47,12 @@ class RuleFilter:
     def make(cls, select: Optional[Iterable[str]] = None,
              ignore: Iterable[str] = ()) -> "RuleFilter":
         """The filter for these patterns. Raises ValueError naming a pattern that matches
-        no rule (a misspelt ``--select AE3O1`` would otherwise silently select nothing)."""
+        no rule (a misspelt ``--select AE3O1`` would otherwise silently select nothing),
+        and for a ``select`` that names no pattern at all (``select = []`` would turn
+        every check off; None selects everything)."""
         made = cls(None if select is None else cls._norm(select), cls._norm(ignore))
+        if made.select is not None and not made.select:
+            raise ValueError("the selection names no rule (it would check nothing)")
         from .codes import RULES
 
         for pattern in (made.select or frozenset()) | made.ignore:

@@ -107,6 +107,30 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     return value
 
 
+def _explicit_kind(path: str) -> str:
+    """``file``, ``pipe`` (a FIFO, as from ``--config <(...)``) or ``null`` (the null
+    device) for a ``--config`` path. Raises ConfigError saying what anything else is."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(mode):
+        return "file"  # an empty file is an empty configuration
+    if stat.S_ISFIFO(mode):
+        return "pipe"
+    if stat.S_ISCHR(mode) and os.path.exists(os.devnull) and os.path.samefile(path,
+                                                                              os.devnull):
+        return "null"
+    what = ("a directory" if stat.S_ISDIR(mode) else "a character device"
+            if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise ConfigError(f"config file {path} is {what}, not a TOML file")
+
+
 def load_config(start: str = ".", explicit: Optional[str] = None,
                 isolated: bool = False) -> Config:
     """Read the configuration for a run over ``start`` (or the file ``explicit``).
@@ -115,10 +139,14 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     """
     if isolated:
         return Config(root=os.getcwd())
+    root: Optional[str] = None
     if explicit is not None:
-        if not os.path.isfile(explicit):
-            raise ConfigError(f"config file not found: {explicit}")
+        kind = _explicit_kind(explicit)
+        if kind == "null":  # --config /dev/null: an empty configuration, as on git's CLI
+            return Config(root=os.getcwd())
         found: Optional[tuple[str, bool]] = (explicit, explicit.endswith("pyproject.toml"))
+        if kind == "pipe":  # --config <(...): no folder of its own to be the root
+            root = os.getcwd()
     else:
         found = find_config_file(start)
     if found is None:
@@ -138,7 +166,12 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
                             f"{', '.join(sorted(KNOWN_KEYS))})")
             continue
         values[key] = _coerce(key, value, where)
-    root = os.path.dirname(os.path.abspath(path))
+    if "select" in values and not any(s.strip() for s in values["select"]):
+        # ruff reads `select = []` as "no rule"; a checker switched off in silence in CI
+        # is worse than an error (leave `select` out to check every rule).
+        raise ConfigError(f"{where}: 'select' is empty, which would check nothing "
+                          "(remove it to check every rule)")
+    root = root or os.path.dirname(os.path.abspath(path))
     cache_dir = values.get("cache-dir")
     if cache_dir is not None and not os.path.isabs(cache_dir):
         cache_dir = os.path.join(root, cache_dir)

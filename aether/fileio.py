@@ -219,12 +219,47 @@ def _lines_keepends(text: str) -> list[str]:
     return out
 
 
+_C_ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n",
+              0x0B: "\\v", 0x0C: "\\f", 0x0D: "\\r"}
+
+
+def diff_name(shown: str) -> str:
+    """The file name for a ``---`` / ``+++`` line that ``patch -p0`` and ``git apply``
+    read back as the real file ``shown`` (a :func:`aether.walk.printable_path` result).
+
+    As git writes it: a name with a quote, backslash, control character, non-UTF-8 byte
+    or space at either end is C-quoted (``"tab\\tname"``, octal for other bytes); a name
+    with a space inside gets a tab after it, where GNU patch ends an unquoted name.
+    """
+    from .walk import path_bytes
+
+    raw = path_bytes(shown)
+    try:
+        raw.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    if utf8 and raw == raw.strip() and not any(
+            b < 0x20 or b == 0x7F or b in (0x22, 0x5C) for b in raw):
+        return shown + "\t" if " " in shown else shown
+    out = []
+    for b in raw:
+        if b in _C_ESCAPES:
+            out.append(_C_ESCAPES[b])
+        elif b < 0x20 or b >= 0x7F:
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(chr(b))
+    return '"' + "".join(out) + '"'
+
+
 def unified_diff(old: str, new: str, path: str, context: int = 3) -> str:
     """A unified diff from ``old`` to ``new`` that ``patch -p0`` applies to ``path``.
 
     Both texts are compared exactly as stored (newline style and BOM included), so the
     diff applies to CRLF files too; a missing final newline gets the usual
-    ``\\ No newline at end of file`` marker. Empty when the texts are equal.
+    ``\\ No newline at end of file`` marker. Any file name is written so that patch
+    finds the file (see :func:`diff_name`). Empty when the texts are equal.
     """
     import difflib
 
@@ -233,7 +268,8 @@ def unified_diff(old: str, new: str, path: str, context: int = 3) -> str:
     a = _lines_keepends(old)
     b = _lines_keepends(new)
     out = []
-    for line in difflib.unified_diff(a, b, path, path, n=context, lineterm="\n"):
+    name = diff_name(path)
+    for line in difflib.unified_diff(a, b, name, name, n=context, lineterm="\n"):
         if line.startswith(("---", "+++", "@@")):
             out.append(line if line.endswith("\n") else line + "\n")
             continue

@@ -234,17 +234,30 @@ def _space_between(prev, tok, stack, dash_line, prev_unary, index) -> bool:
 def format_text(text: str) -> FormatResult:
     """The canonical layout of ``text`` (decoded, ``\\n`` newlines).
 
-    Raises FormatError when the text does not parse (with the first error's line) or, as
-    a safety net, when the result would not parse to the same AST.
+    Raises FormatError when `aether check` would call the text a parse error (a syntax
+    error or a legacy-dialect construct, with the first one's line and rule id; tabs in
+    indentation, AE105, are the one error the formatter repairs) or, as a safety net, when
+    the result would not parse to the same AST.
     """
+    from .checker import CheckOptions, check_text
+    from .codes import Status
     from .syntax import parse
     from .syntax.errors import AetherSyntaxError
 
-    work = _strip_trailing(expand_indent_tabs(text))
-    before = parse(work)
-    if before.errors:
+    # Judged by `aether check` itself, on the text as written (only indentation tabs
+    # expanded): stripping trailing whitespace first would drop a stray \f or \v that
+    # check reports (AE101) and "repair" a file that does not parse; a legacy-dialect
+    # line (AE2xx, from the scanner or the validator) is a parse error too.
+    expanded = expand_indent_tabs(text)
+    verdict = check_text(expanded, "<fmt>", CheckOptions(keep_source=False))
+    e = next((f for f in verdict.findings if f.status == Status.PARSE_ERROR), None)
+    if e is not None:
+        raise FormatError(f"{e.message} ({e.rule})", e.line, e.rule)
+    before = parse(expanded)
+    if before.errors:  # pragma: no cover - check_text reported them already
         e = before.errors[0]
         raise FormatError(f"{e.message} ({e.rule})", e.line, e.rule)
+    work = _strip_trailing(expanded)
     try:
         lines, comments = _logical_lines(work)
     except AetherSyntaxError as exc:  # pragma: no cover - parse() reported it already

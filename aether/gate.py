@@ -18,6 +18,7 @@ Markdown summary for a pull-request comment.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -193,10 +194,17 @@ def run_gate(new: Baseline, ref: Baseline, options: GateOptions = GateOptions(),
     """Compare ``new`` with ``ref``.
 
     Raises GateInputError when ``options.mode`` is ``fingerprints`` but either baseline has
-    no (comparable) fingerprints, or the mode or codes are not known.
+    no (comparable) fingerprints, the mode or codes are not known, or a threshold is not a
+    finite number >= 0.
     """
     if options.mode not in MODES:
         raise GateInputError(f"unknown mode {options.mode!r} (choose from {', '.join(MODES)})")
+    for name, value in (("abs-threshold", options.abs_threshold),
+                        ("rel-threshold", options.rel_threshold)):
+        # NaN compares false with everything (the gate would pass whatever grew) and has
+        # no JSON spelling; infinity would disable the rule in silence.
+        if not math.isfinite(value) or value < 0:
+            raise GateInputError(f"--{name} {value!r} is not a finite number >= 0")
     unknown = [c for c in options.codes if c not in Status.__members__]
     if unknown:
         raise GateInputError(f"unknown status code name(s): {', '.join(unknown)} (known: "
@@ -282,7 +290,7 @@ def dumps(result: GateResult) -> str:
     Laid out by hand rather than with ``indent=2`` so that a gate listing 200,000 findings
     stays well inside its time budget (bench/bench_gate.py).
     """
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     parts = []
     for key, value in result.to_dict().items():
         if isinstance(value, list) and value and isinstance(value[0], dict):

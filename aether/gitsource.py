@@ -8,6 +8,11 @@ always taken), and each gets the display path it would have in the working tree,
 fingerprints of a baseline built at a revision match those of one built from checked-out
 files. Nothing is written to disk: the contents are handed to the checker in memory
 (:func:`aether.baseline.run_checks_on_data`).
+
+The other way round, :func:`as_git_sees` narrows a working-tree walk to the files git
+would commit: not ignored, not inside a submodule or a nested repository, which a
+revision can never contain. A working-tree baseline and a ``--git-ref`` one of the same
+commit then cover the same files.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ import posixpath
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from .walk import EXTENSION, SKIP_DIRS, display_path, is_excluded
 
+if TYPE_CHECKING:
+    from .walk import SourceFile
+
 __all__ = ["GitError", "GitFile", "toplevel", "repository_for", "resolve_commit",
-           "list_files", "read_blobs", "read_revision"]
+           "list_files", "read_blobs", "read_revision", "as_git_sees"]
 
 _SYMLINK = "120000"
 _MAX_LINK_HOPS = 8
@@ -227,3 +235,36 @@ def read_revision(rev: str, paths: Sequence[str], exclude: Sequence[str] = (),
     selected = list_files(commit, paths, exclude, root, cwd)
     contents = read_blobs([f.blob for f in selected], top)
     return commit, [(f, contents[f.blob]) for f in selected]
+
+
+def as_git_sees(files: Sequence["SourceFile"], paths: Sequence[str],
+                cwd: Optional[str] = None) -> list["SourceFile"]:
+    """``files`` (an :func:`aether.walk.iter_files` walk of ``paths``) without those a git
+    revision of this work tree could not hold: files git ignores and files inside a
+    submodule or a nested repository (git lists those as one entry, never their files).
+
+    Tracked files (even ones matching an ignore pattern) and untracked files that are not
+    ignored stay, as do files named explicitly and folders the walk could not list (the
+    reader reports them). Outside a git work tree, or without git, ``files`` is returned
+    as it is. Raises nothing.
+    """
+    cwd = os.path.realpath(cwd or os.getcwd())
+    try:
+        top = repository_for(paths, cwd)
+        raw = _git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], top)
+    except (GitError, OSError):
+        return list(files)
+    visible = {name for name in raw.decode("utf-8", "surrogateescape").split("\0") if name}
+    kept = []
+    for src in files:
+        absolute = os.path.join(cwd, src.path)
+        if src.explicit or os.path.isdir(absolute):
+            kept.append(src)
+            continue
+        # The folder resolved as git reports its top level; the file itself not (a
+        # tracked symlink is its own entry).
+        folder = os.path.realpath(os.path.dirname(absolute))
+        rel = os.path.relpath(os.path.join(folder, os.path.basename(absolute)), top)
+        if Path(rel).as_posix() in visible:
+            kept.append(src)
+    return kept

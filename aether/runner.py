@@ -162,7 +162,7 @@ def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
             from .cache import content_digest
 
             digests[i] = content_digest(data)
-            hit = cache.get(display, digests[i])
+            hit = cache.get(display, digests[i], (file_stats or {}).get(i))
             if hit is not None:
                 results[i] = hit
                 stats.cached += 1

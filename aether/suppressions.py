@@ -130,9 +130,11 @@ class SuppressionList:
     files: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._by_fp: dict[str, Entry] = {}
+        # Every entry per fingerprint, in file order: a duplicate that has expired must
+        # not hide a later one that is still valid.
+        self._by_fp: dict[str, list[Entry]] = {}
         for e in self.entries:
-            self._by_fp.setdefault(e.fingerprint, e)
+            self._by_fp.setdefault(e.fingerprint, []).append(e)
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -141,15 +143,15 @@ class SuppressionList:
               today: Optional[date] = None) -> Optional[Entry]:
         """The entry suppressing a finding with these fingerprints, or None.
 
-        The default fingerprint is tried first. Expired entries (when ``today`` is given)
-        suppress nothing.
+        The default fingerprint is tried first; of several entries for one fingerprint the
+        first valid one in file order is returned. Expired entries (when ``today`` is
+        given) suppress nothing.
         """
         if not self._by_fp:
             return None
         for fp in (fingerprint, legacy_fingerprint):
-            if fp:
-                entry = self._by_fp.get(fp)
-                if entry is not None and (today is None or not entry.expired(today)):
+            for entry in self._by_fp.get(fp, ()) if fp else ():
+                if today is None or not entry.expired(today):
                     return entry
         return None
 

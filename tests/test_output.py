@@ -395,9 +395,11 @@ def test_sarif_uris():
     from aether.output.sarif import artifact_uri
 
     assert artifact_uri("./a/b c.aether") == ("a/b%20c.aether", "%SRCROOT%")
-    assert artifact_uri("a\\b#1.aether") == ("a/b%231.aether", "%SRCROOT%")
+    assert artifact_uri("a\\b#1.aether", "\\") == ("a/b%231.aether", "%SRCROOT%")
     assert artifact_uri("/abs/x.aether") == ("file:///abs/x.aether", None)
-    assert artifact_uri("C:\\w\\x.aether") == ("file:///C:/w/x.aether", None)
+    assert artifact_uri("C:\\w\\x.aether", "\\") == ("file:///C:/w/x.aether", None)
+    # on POSIX a backslash is a character of the name, not a separator
+    assert artifact_uri("a\\b#1.aether", "/") == ("a%5Cb%231.aether", "%SRCROOT%")
     # a file name byte that is not UTF-8, as aether.walk.printable_path shows it
     assert artifact_uri("a/\\xffb.aether") == ("a/%FFb.aether", "%SRCROOT%")
     assert artifact_uri("/d/\\xc3\\xa9.aether") == ("file:///d/%C3%A9.aether", None)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def aether(*args, cwd):
     return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
@@ -47,3 +49,32 @@ def test_migration_remap_keeps_gate_and_list_stable(tmp_path):
     assert out.returncode == 0, out.stderr
     text = (tmp_path / ".aether" / "suppressions.txt").read_text()
     assert text == f"{new_fp}  owner=ops\n"
+
+
+
+@pytest.mark.parametrize("table, named", [
+    ({"1111111111111111": None}, "null"),
+    ({"1111111111111111": ["x y"]}, "list"),
+    ({"1111111111111111": "2222222222222222", "3333333333333333": 5}, "5"),
+    ({"1111111111111111": "not hex at all!!"}, "not hex"),
+    ({"nothex": "2222222222222222"}, "nothex"),
+])
+def test_remap_is_validated_before_anything_is_written(tmp_path, table, named):
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / ".aether").mkdir()
+    lst = tmp_path / ".aether" / "suppressions.txt"
+    lst.write_text("1111111111111111  owner=ops\n3333333333333333\n")
+    before = lst.read_bytes()
+    (tmp_path / "m.json").write_text(json.dumps({"fingerprint_remap": table}))
+    out = aether("suppressions", "remap", "m.json", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert "m.json" in out.stderr and named in out.stderr
+    assert "nothing was changed" in out.stderr
+    assert lst.read_bytes() == before
+    # the list is still usable by every later command
+    assert aether("suppressions", "list", cwd=tmp_path).returncode == 0
+    # and the gate refuses the same remap
+    assert aether("baseline", ".", "-o", "b.json", cwd=tmp_path).returncode == 0
+    gate = aether("gate", "--new", "b.json", "--ref", "b.json", "--remap", "m.json",
+                  cwd=tmp_path)
+    assert gate.returncode == 2 and "m.json" in gate.stderr

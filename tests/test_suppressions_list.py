@@ -175,3 +175,31 @@ def test_prune_keeps_newline_style_and_mode(project):
     assert b"ffffffffffffffff" not in data and data.count(b"\r\n") == 3
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert lst.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("command", ["prune", "list"])
+def test_missing_path_is_an_error_and_nothing_is_pruned(project, command):
+    _, lst = project
+    before = lst.read_bytes()
+    result = CliRunner().invoke(cli, ["suppressions", command, "nosuchdir"])
+    assert result.exit_code == 26  # IO_ERROR, like `aether check nosuchdir`
+    assert "nosuchdir" in result.stderr and "AE001" in result.stderr
+    assert "nothing was changed" in result.stderr
+    assert lst.read_bytes() == before
+    assert "dropped" not in result.stdout
+
+
+def test_unreadable_file_is_an_error_and_nothing_is_pruned(project):
+    import os
+
+    tmp_path, lst = project
+    before = lst.read_bytes()
+    (tmp_path / "a.aether").chmod(0)
+    try:
+        if os.access(tmp_path / "a.aether", os.R_OK):
+            pytest.skip("running as root: permissions are not enforced")
+        result = CliRunner().invoke(cli, ["suppressions", "prune", "."])
+    finally:
+        (tmp_path / "a.aether").chmod(0o644)
+    assert result.exit_code == 26 and "AE003" in result.stderr
+    assert lst.read_bytes() == before

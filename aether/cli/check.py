@@ -80,6 +80,11 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
         for warning in config.warnings:
             err.write(f"warning: {warning}\n")
     sel = split_csv(select) if select else config.select
+    if select and not sel:
+        # An empty selection would turn every check off in silence (a CI job passing
+        # `--select "$RULES"` with the variable unset): refuse it.
+        raise click.UsageError("--select names no rule (an empty selection would check "
+                               "nothing; leave --select out to check every rule)")
     try:
         rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
     except ValueError as exc:
@@ -97,8 +102,9 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
         results.append(_check_stdin(printable_path(stdin_filename or "<stdin>"), options))
         files = []
     else:
-        if single_file:  # `aether --check FILE`: exactly that path, never a directory walk
-            files = [SourceFile(paths[0], display_path(paths[0]), explicit=True)]
+        if single_file:  # `aether --check FILE`: exactly those paths, never a directory walk
+            files = [SourceFile(p, display_path(p), explicit=True)
+                     for p in dict.fromkeys(paths)]
         else:
             files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
         results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err)
@@ -110,26 +116,26 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
         if not quiet:
             err.write("warning: no .aether files found\n")
 
-    if json_status:
-        import json
+    try:
+        with atomic_output(output_file) as out:  # -o applies to --json-status too
+            if json_status:
+                import json
 
-        from ..output import json_status as status_obj
-        out = sys.stdout
-        for r in results:
-            out.write(json.dumps(status_obj(r), ensure_ascii=False) + "\n")
-    else:
-        from ..output import write_report
+                from ..output import json_status as status_obj
+                for r in results:
+                    out.write(json.dumps(status_obj(r), ensure_ascii=False,
+                                         allow_nan=False) + "\n")
+            else:
+                from ..output import write_report
 
-        # A report file never gets colour codes unless asked for with --color always.
-        colour = use_color(color, sys.stdout.isatty()) if output_file is None \
-            else color == "always"
-        try:
-            with atomic_output(output_file) as out:
+                # A report file never gets colour codes unless asked for with --color always.
+                colour = use_color(color, sys.stdout.isatty()) if output_file is None \
+                    else color == "always"
                 write_report(fmt, results, out, color=colour and fmt == "text",
                              show_source=show_source, show_suppressed=show_suppressed)
-        except OSError as exc:
-            _fail(err, Status.IO_ERROR, f"aether check: cannot write the report: {exc}",
-                  emit_error_code)
+    except OSError as exc:
+        _fail(err, Status.IO_ERROR, f"aether check: cannot write the report: {exc}",
+              emit_error_code)
 
     status = results[0].status if len(results) == 1 else aggregate_status(
         r.status for r in results)

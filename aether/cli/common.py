@@ -28,8 +28,10 @@ def project_options(func):
         click.option("--exclude", multiple=True, metavar="GLOB",
                      help="Skip files matching GLOB when searching directories "
                      "(adds to config)."),
-        click.option("--config", "config_file", type=path_param(dir_okay=False),
-                     default=None, help="Use this configuration file."),
+        # Not click's checks: a directory, device or missing file is the configuration
+        # loader's error (status 26, saying what the path is), and /dev/null is empty.
+        click.option("--config", "config_file", type=path_param(), default=None,
+                     help="Use this configuration file."),
         click.option("--isolated", is_flag=True, help="Ignore configuration files."),
     )):
         func = option(func)

@@ -91,7 +91,9 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
 
 
 def _stdin(check: bool, show_diff: bool, err) -> int:
-    from ..fileio import unified_diff
+    """Format standard input to standard output: the bytes keep their newline style and
+    BOM, exactly as a file rewritten in place does."""
+    from ..fileio import encode_like, unified_diff
     from ..fmt import FormatError, format_text
     from ..source import decode_source
 
@@ -105,8 +107,12 @@ def _stdin(check: bool, show_diff: bool, err) -> int:
     except FormatError as exc:
         err.write(f"error: <stdin>: cannot format: {exc.message}\n")
         return 27 if exc.rule == "AE999" else 20
+    new_bytes = encode_like(data, result.text)
     if show_diff:
-        sys.stdout.write(unified_diff(decoded.text, result.text, "<stdin>"))
+        sys.stdout.write(unified_diff(data.decode("utf-8"), new_bytes.decode("utf-8"),
+                                      "<stdin>"))
     elif not check:
-        sys.stdout.write(result.text)
-    return 1 if check and result.text != decoded.text else 0
+        sys.stdout.flush()
+        sys.stdout.buffer.write(new_bytes)
+        sys.stdout.buffer.flush()
+    return 1 if check and new_bytes != data else 0

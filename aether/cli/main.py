@@ -61,25 +61,27 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--check", "check_file", metavar="FILE", default=None,
-              help="Check one file (the reference scripts' form of `aether check FILE`).")
+@click.option("--check", "check_files", metavar="FILE", multiple=True,
+              help="Check this file (the reference scripts' form of `aether check FILE`); "
+              "may be repeated.")
 @click.option("--emit-error-code", is_flag=True, help="With --check: also print "
               "AETHER_ERROR_CODE:<int> on stderr.")
 @click.option("--json-status", is_flag=True, help="With --check: print one JSON status "
               "object on stdout.")
 @click.version_option(__version__, "-V", "--version", prog_name="aether")
 @click.pass_context
-def cli(ctx: click.Context, check_file, emit_error_code, json_status):
+def cli(ctx: click.Context, check_files, emit_error_code, json_status):
     """Check, format, migrate and gate .aether workflows."""
     if ctx.invoked_subcommand is not None:
-        if check_file is not None:
+        if check_files:
             raise click.UsageError("--check FILE cannot be combined with a subcommand")
         return
-    if check_file is None:
+    if not check_files:
         click.echo(ctx.get_help())
         ctx.exit(0)
     command = ctx.command.get_command(ctx, "check")
-    ctx.invoke(command, paths=(check_file,), emit_error_code=emit_error_code,
+    # Every --check FILE is checked (click would otherwise keep only the last one).
+    ctx.invoke(command, paths=tuple(check_files), emit_error_code=emit_error_code,
                json_status=json_status, single_file=True)
 
 

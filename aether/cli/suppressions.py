@@ -50,7 +50,22 @@ def _present(paths, config) -> set:
     options = CheckOptions(root=config.root, rules=rules, catalogue=catalogue,
                            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE,
                            keep_source=False)
-    return fingerprints_of(check_paths(paths, options, config))
+    results = check_paths(paths, options, config)
+    # A path that is missing or could not be read has no known findings: judging the list
+    # against it would call every entry for it dead (and prune would drop them all).
+    unread = next(((r.path, f) for r in results for f in r.findings if f.rule in _UNREAD),
+                  None)
+    if unread is not None:
+        path, finding = unread
+        click.echo(f"aether suppressions: {path}: {finding.message} ({finding.rule}); "
+                   "nothing was changed", err=True)
+        raise SystemExit(26)  # IO_ERROR, as `aether check` would exit for that path
+    return fingerprints_of(results)
+
+
+# Reading errors that leave a file's findings unknown: not found, not a file, permission
+# denied, too large, read error (a binary or non-UTF-8 file is fully judged: its finding).
+_UNREAD = frozenset({"AE001", "AE002", "AE003", "AE006", "AE007"})
 
 
 @click.group()
@@ -78,7 +93,8 @@ def list_(paths, suppression_files, as_json):
             row["matches"] = e.fingerprint in present
         rows.append(row)
     if as_json:
-        click.echo(json.dumps({"files": slist.files, "entries": rows}, indent=2))
+        click.echo(json.dumps({"files": slist.files, "entries": rows}, indent=2,
+                              allow_nan=False))
         return
     if not slist.files:
         click.echo("no suppression file (looked for .aether/suppressions.txt and "
@@ -107,7 +123,8 @@ def prune(paths, suppression_files, dry_run):
     """Drop entries that match no current finding in PATHS (default: the whole project).
 
     Never adds entries; comments and other lines are kept as they are. Run it over every
-    path the list covers, or entries for files left out are dropped too.
+    path the list covers, or entries for files left out are dropped too. A path that does
+    not exist or cannot be read is an error (exit 26) and nothing is pruned.
     """
     from ..fileio import WriteError, encode_like, write_atomic
     from ..suppressions import plan_prune, prune_text
@@ -156,8 +173,8 @@ def remap(report, suppression_files, dry_run):
     config, slist = _load(suppression_files, ".")
     try:
         mapping = load_remap(report)
-    except (OSError, ValueError) as exc:
-        _bad(f"cannot read migration report {report}: {exc}")
+    except (OSError, ValueError) as exc:  # validated whole before any file is written
+        _bad(f"cannot read migration report {report}: {exc}; nothing was changed")
     changed = 0
     for path in slist.files:
         try:

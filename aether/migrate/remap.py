@@ -17,6 +17,7 @@ from typing import Any, Union
 __all__ = ["Remap", "load_remap", "remap_suppression_text", "remap_baseline"]
 
 _ENTRY = re.compile(r"^(\s*)([0-9a-fA-F]{16})(?=\s|$)")
+_FINGERPRINT = re.compile(r"[0-9a-fA-F]{16}")
 
 
 @dataclass(frozen=True)
@@ -35,21 +36,39 @@ class Remap:
 def load_remap(source: Union[str, dict]) -> Remap:
     """The remap of a ``--json`` migration report (a path or the parsed document).
 
-    Raises OSError / ValueError for an unreadable or malformed report.
+    Raises OSError / ValueError for an unreadable or malformed report, naming the first
+    entry that is not a fingerprint -> fingerprint pair (nothing is returned then).
     """
     if isinstance(source, str):
         with open(source, encoding="utf-8") as fh:
             source = json.load(fh)
     if not isinstance(source, dict) or "fingerprint_remap" not in source:
         raise ValueError("not an `aether migrate --json` report (no fingerprint_remap)")
+    # Every entry is checked before any is used: a null or a list written into a
+    # suppression list as `None` / `['x y']` would break every later run.
     mapping: dict[str, str] = {}
     for key in ("fingerprint_remap", "legacy_fingerprint_remap"):
-        table = source.get(key) or {}
+        table = source.get(key)
+        if table is None and key == "legacy_fingerprint_remap":
+            continue  # optional
         if not isinstance(table, dict):
-            raise ValueError(f"{key} must be an object")
+            raise ValueError(f"{key} must be an object of fingerprint -> fingerprint")
         for old, new in table.items():
-            mapping[str(old).lower()] = str(new).lower()
+            if not _FINGERPRINT.fullmatch(old):
+                raise ValueError(f"{key}: key {_show(old)} is not a fingerprint "
+                                 "(16 hex digits)")
+            if not isinstance(new, str) or not _FINGERPRINT.fullmatch(new):
+                raise ValueError(f"{key}[{old!r}]: {_show(new)} is not a fingerprint "
+                                 "(16 hex digits)")
+            mapping[old.lower()] = new.lower()
     return Remap(mapping)
+
+
+def _show(value: Any) -> str:
+    """A short JSON rendering of a bad value for a message."""
+    text = json.dumps(value, ensure_ascii=True) if isinstance(
+        value, (str, int, float, bool, type(None))) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def remap_suppression_text(text: str, remap: Remap) -> tuple[str, int]:

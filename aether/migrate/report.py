@@ -62,7 +62,8 @@ def to_json(outcomes: Sequence[Outcome], applied: bool, now: Optional[datetime] 
 
 def write_json(outcomes: Sequence[Outcome], out: TextIO, applied: bool,
                now: Optional[datetime] = None) -> None:
-    json.dump(to_json(outcomes, applied, now), out, indent=2, ensure_ascii=False)
+    json.dump(to_json(outcomes, applied, now), out, indent=2, ensure_ascii=False,
+              allow_nan=False)
     out.write("\n")
 
 

@@ -24,7 +24,8 @@ def report_document(results: Sequence[FileResult]) -> dict[str, Any]:
 
 def write_json(results: Sequence[FileResult], out: TextIO) -> None:
     """Write the document, indented, non-ASCII kept as is, with a trailing newline."""
-    out.write(json.dumps(report_document(results), indent=2, ensure_ascii=False) + "\n")
+    out.write(json.dumps(report_document(results), indent=2, ensure_ascii=False,
+                         allow_nan=False) + "\n")
 
 
 def write_jsonl(results: Sequence[FileResult], out: TextIO, *,
@@ -41,4 +42,4 @@ def write_jsonl(results: Sequence[FileResult], out: TextIO, *,
             record = {"file": result.path}
             record.update(finding_record(finding, suppressed))
             record["suppressed"] = suppressed
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")

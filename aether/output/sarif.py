@@ -13,6 +13,7 @@ findings are results with an ``inSource`` suppression, so viewers show them as d
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any, Optional, Sequence, TextIO
 from urllib.parse import quote
@@ -35,16 +36,20 @@ SNIPPET_CONTEXT = 60  # columns either side of the region in the context of a lo
 _DRIVE = re.compile(rb"^[A-Za-z]:/")
 
 
-def artifact_uri(path: str) -> tuple[str, Optional[str]]:
+def artifact_uri(path: str, sep: str = os.sep) -> tuple[str, Optional[str]]:
     """(uri, uriBaseId) for a display path.
 
     Relative paths become percent-encoded relative URI references under ``%SRCROOT%``
     (``my flow.aether`` -> ``my%20flow.aether``); absolute paths (a file outside the
     working directory) become ``file://`` URIs with no base. A byte that was not UTF-8 in
     the file name (shown as ``\\xff``, see :func:`aether.walk.printable_path`) becomes
-    that byte again, percent-encoded (``%FF``), so the URI names the real file.
+    that byte again, percent-encoded (``%FF``), so the URI names the real file. Only
+    ``sep`` (the system's separator) and ``/`` separate folders: on POSIX a backslash is
+    part of a file name and is encoded as ``%5C``.
     """
-    posix = path_bytes(path).replace(b"\\", b"/")  # a backslash left is a Windows separator
+    posix = path_bytes(path)
+    if sep != "/":
+        posix = posix.replace(sep.encode(), b"/")
     if posix.startswith(b"/") or _DRIVE.match(posix):
         prefix = "file://" if posix.startswith(b"/") else "file:///"
         return prefix + quote(posix, safe="/:"), None
@@ -194,4 +199,5 @@ def sarif_log(results: Sequence[FileResult]) -> dict[str, Any]:
 
 def write_sarif(results: Sequence[FileResult], out: TextIO) -> None:
     """Write the SARIF log, indented, non-ASCII kept as is, with a trailing newline."""
-    out.write(json.dumps(sarif_log(results), indent=2, ensure_ascii=False) + "\n")
+    out.write(json.dumps(sarif_log(results), indent=2, ensure_ascii=False,
+                         allow_nan=False) + "\n")
