@@ -145,12 +145,15 @@ class ResultCache:
         from .fileio import WriteError, create_new, make_dir
 
         folder = os.path.abspath(self.directory)
+        if os.path.islink(folder):
+            raise WriteError(self.directory, "is a symbolic link; aether does not write "
+                             "through it")
         if self.confine is not None:
             # realpath resolves every link already on the way (a committed `build -> /x`)
             real, home = os.path.realpath(folder), os.path.realpath(self.confine)
             if os.path.commonpath([real, home]) != home:
-                raise WriteError(self.directory, "the cache folder lies outside the project "
-                                 f"({real}); give --cache-dir to put it there")
+                raise WriteError(self.directory, f"the cache folder resolves to {real}, "
+                                 "outside the project")
         parent = os.path.dirname(folder)
         if not os.path.isdir(parent):
             os.makedirs(parent, exist_ok=True)

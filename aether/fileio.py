@@ -41,8 +41,8 @@ _BOM = b"\xef\xbb\xbf"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 # The reasons given for a refused link, one line each (shown after "PATH: ").
-LINK_NOT_FOLLOWED = ("skipped: a symbolic link found while searching a folder is not followed "
-                     "for writing (name it on the command line to rewrite its target)")
+LINK_NOT_FOLLOWED = ("a symbolic link found while searching a folder: not followed for writing, "
+                     "skipped (name it on the command line to rewrite its target)")
 OUTPUT_IS_LINK = ("is a symbolic link; aether does not write its output through a link "
                   "(remove the link or name another file)")
 
