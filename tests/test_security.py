@@ -391,9 +391,11 @@ def test_make_dir_refuses_links(tmp_path):
 
 # ---------------------------------------------------------------- signals
 
-def _signal_mid_run(tmp_path: Path, sig: int, args: tuple, body: str, new_marker: str):
+def _signal_mid_run(tmp_path: Path, sig: int, args: tuple, body: str, new_marker: str,
+                    group: bool = False):
     """Start ``aether ARGS`` over many files holding ``body``, send ``sig`` once some file
-    was rewritten (shows ``new_marker``), and return (process, files, stderr)."""
+    was rewritten (shows ``new_marker``), and return (process, files, stderr). ``group``:
+    signal the whole process group, workers included, as Ctrl-C in a terminal does."""
     files = []
     for i in range(1500):
         p = tmp_path / f"f{i:04d}.aether"
@@ -401,7 +403,7 @@ def _signal_mid_run(tmp_path: Path, sig: int, args: tuple, body: str, new_marker
         files.append(p)
     proc = subprocess.Popen([sys.executable, "-m", "aether", *args, str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, NO_COLOR="1"))
+                            env=dict(os.environ, NO_COLOR="1"), start_new_session=group)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if any(new_marker in files[i].read_text() for i in (0, 1, 2)):
@@ -409,7 +411,10 @@ def _signal_mid_run(tmp_path: Path, sig: int, args: tuple, body: str, new_marker
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before the signal: make the tree larger"
     time.sleep(0.05)
-    proc.send_signal(sig)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     return proc, files, err
 
@@ -440,3 +445,15 @@ def test_migrate_terminated_leaves_no_temporary_file(tmp_path):
     assert not (tmp_path / "migration_report.md").exists()
     texts = {p.read_text() for p in files}
     assert legacy in texts and len(texts) == 2
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_workers_end_quietly_when_the_whole_group_is_signalled(tmp_path, sig, status):
+    legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(40))
+    proc, files, err = _signal_mid_run(tmp_path, sig, ("migrate", "--apply", "-j", "2"),
+                                       legacy, "limit0: 0", group=True)
+    assert proc.returncode == status, err
+    assert "Traceback" not in err  # the workers say nothing; the parent reports once
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[")]
+    assert len(lines) == 1 and lines[0].startswith("aether migrate: ")
+    assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]

@@ -90,10 +90,10 @@ def main(argv=None) -> int:
     an exception too (aether.interrupt), so a killed run cleans up its temporary files
     and exits 143 with one line on stderr.
     """
-    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated, sigterm_raises
+    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated, handle_signals
 
     try:
-        with sigterm_raises():
+        with handle_signals():
             rv = cli.main(args=argv, prog_name="aether", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
