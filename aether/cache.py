@@ -10,6 +10,13 @@ A file is not even read when its stat (size, mtime, ctime, inode) is the one rec
 its last change is older than the recorded run by more than the file system's timestamp
 resolution (git's "racy" rule): any later write then shows in mtime or ctime. Restoring the
 mtime (``touch -d``, ``os.utime``) still changes ctime, which no user can set.
+
+Saving never writes through a symbolic link (docs/security.md): if the cache folder, its
+``v1`` folder, the cache file, ``CACHEDIR.TAG`` or ``.gitignore`` is a link, or a
+configured folder lies outside the project, the cache is not saved (a one-line warning).
+``CACHEDIR.TAG`` and ``.gitignore`` are only ever created, never overwritten, and only in a
+folder aether made itself or the default ``.aether_cache`` (so ``--cache-dir .`` never
+adds a ``.gitignore`` of ``*`` to a project).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import Optional
 from . import __version__
 from .diagnostics import FileResult, Finding
 
-__all__ = ["ResultCache", "cache_key", "content_digest"]
+__all__ = ["ResultCache", "cache_key", "content_digest", "DEFAULT_DIR"]
 
 _FORMAT = 2  # 2: entries hold the full stat key and the time it was recorded
 
@@ -35,6 +42,12 @@ RACY_MARGIN_NS = 2_000_000_000
 def stat_key(st: os.stat_result) -> list[int]:
     """What must be unchanged for a file to be trusted without reading it."""
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+DEFAULT_DIR = ".aether_cache"
+_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
+        b"# This file is a cache directory tag created by aether.\n")
+_GITIGNORE = b"# Automatically created by aether.\n*\n"
 
 
 def content_digest(data: bytes) -> str:
@@ -68,8 +81,11 @@ def cache_key(*parts: str) -> str:
 class ResultCache:
     """Load once, look up and store while checking, save once at the end."""
 
-    def __init__(self, directory: str, key: str):
+    def __init__(self, directory: str, key: str, confine: Optional[str] = None):
+        """``confine``: a folder the cache folder must resolve into (the project root, for
+        a cache folder chosen by the default or a repository's configuration)."""
         self.directory = directory
+        self.confine = confine
         self.path = os.path.join(directory, "v1", key + ".json")
         self.entries: dict[str, list] = {}
         self.dirty = False
@@ -151,14 +167,14 @@ class ResultCache:
         a cache): its reason is returned, for a warning, and None on success."""
         if not self.dirty:
             return None
-        from .fileio import WriteError, write_output
+        from .fileio import WriteError, make_dir, write_output
 
         try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            self._mark_cache_dir()
+            self._make_cache_dir()
+            make_dir(os.path.dirname(self.path))  # v1: refused if it is a link
             data = json.dumps({"format": _FORMAT, "version": __version__,
                                "entries": self.entries}, separators=(",", ":"))
-            write_output(self.path, data.encode("utf-8"))
+            write_output(self.path, data.encode("utf-8"))  # refused if it is a link
         except WriteError as exc:
             return str(exc)
         except OSError as exc:
@@ -166,11 +182,31 @@ class ResultCache:
         self.dirty = False
         return None
 
-    def _mark_cache_dir(self) -> None:
-        tag = os.path.join(self.directory, "CACHEDIR.TAG")
-        if not os.path.exists(tag):
-            with open(tag, "w", encoding="ascii") as fh:
-                fh.write("Signature: 8a477f597d28d172789f06886806bc55\n"
-                         "# This file is a cache directory tag created by aether.\n")
-            with open(os.path.join(self.directory, ".gitignore"), "w", encoding="ascii") as fh:
-                fh.write("# Automatically created by aether.\n*\n")
+    def _make_cache_dir(self) -> None:
+        """Create the cache folder (and its parents) unless it is there; mark it as a cache
+        when it is aether's own. Raises WriteError when a link is met or the folder lies
+        outside ``confine``."""
+        from .fileio import WriteError, create_new, make_dir
+
+        folder = os.path.abspath(self.directory)
+        if os.path.islink(folder):
+            raise WriteError(self.directory, "is a symbolic link; aether does not write "
+                             "through it")
+        if self.confine is not None:
+            # realpath resolves every link already on the way (a committed `build -> /x`)
+            real, home = os.path.realpath(folder), os.path.realpath(self.confine)
+            if os.path.commonpath([real, home]) != home:
+                raise WriteError(self.directory, f"the cache folder resolves to {real}, "
+                                 "outside the project")
+        parent = os.path.dirname(folder)
+        if not os.path.isdir(parent):
+            os.makedirs(parent, exist_ok=True)
+        created = make_dir(folder)
+        marks = {"CACHEDIR.TAG": _TAG, ".gitignore": _GITIGNORE}
+        for name in marks:
+            if os.path.islink(os.path.join(folder, name)):
+                raise WriteError(os.path.join(self.directory, name),
+                                 "is a symbolic link; the cache folder is not aether's")
+        if created or os.path.basename(folder) == DEFAULT_DIR:
+            for name, data in marks.items():
+                create_new(os.path.join(folder, name), data)  # never overwrites

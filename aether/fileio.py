@@ -4,9 +4,18 @@ Tools that change files in place (``aether fmt``, ``aether migrate --apply``) wr
 :func:`write_atomic`: the new bytes go to a temporary file in the same directory, are
 flushed and fsynced, get the original permission bits, and then ``os.replace`` swaps them
 in. A run killed at any moment (SIGINT, SIGKILL, power loss after the fsync) therefore
-leaves each file either fully old or fully new, never half-written. A stray temporary
-file (``.NAME.aether-tmp-XXXX``) is the only possible leftover, and it never replaces
-anything.
+leaves each file either fully old or fully new, never half-written. SIGINT and SIGTERM are
+held off while a temporary file exists (:func:`aether.interrupt.signals_held`), so they
+leave none behind; only SIGKILL or a power loss can leave a stray
+``.NAME.aether-tmp-XXXX``, and it never replaces anything.
+
+Links (docs/security.md): nothing is ever written *through* a symbolic link unless the
+caller says the user named that very path (``follow_links``): a link met while searching
+a folder is refused, and so is a link where a file the tool produces (a report, a
+baseline, the cache) would go. The temporary file is created with ``O_EXCL`` and
+``O_NOFOLLOW`` (``mkstemp``), and ``os.replace`` renames over a name without following
+it, so a link can never redirect the write itself. :func:`create_new` makes a file only
+if the name is free (``O_EXCL | O_NOFOLLOW``).
 
 The text tools work on newline-normalised text (``\\n``); :func:`encode_like` turns the new
 text back into bytes in the original's style (CRLF / CR / LF, and a leading BOM).
@@ -23,11 +32,19 @@ from dataclasses import dataclass
 from typing import Optional, Union
 
 __all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "write_output",
-           "check_writable", "unified_diff", "TEMP_PREFIX"]
+           "check_writable", "create_new", "make_dir", "unified_diff", "TEMP_PREFIX",
+           "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK"]
 
 TEMP_PREFIX = "."
 _TEMP_MARK = ".aether-tmp-"
 _BOM = b"\xef\xbb\xbf"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+# The reasons given for a refused link, one line each (shown after "PATH: ").
+LINK_NOT_FOLLOWED = ("a symbolic link found while searching a folder: not followed for writing, "
+                     "skipped (name it on the command line to rewrite its target)")
+OUTPUT_IS_LINK = ("is a symbolic link; aether does not write its output through a link "
+                  "(remove the link or name another file)")
 
 
 @dataclass
@@ -69,19 +86,24 @@ def encode_like(original: bytes, text: str) -> bytes:
     return data
 
 
-def _resolve(path: str) -> str:
-    """The real file behind ``path`` (a symlink is followed, so the link itself survives)."""
-    return os.path.realpath(path) if os.path.islink(path) else path
+def _resolve(path: str, follow_links: bool) -> str:
+    """The file a rewrite of ``path`` replaces: with ``follow_links`` the real file behind a
+    link (so the link itself survives), else ``path`` itself."""
+    return os.path.realpath(path) if follow_links and os.path.islink(path) else path
 
 
-def check_writable(path: str) -> Optional[str]:
+def check_writable(path: str, follow_links: bool = False) -> Optional[str]:
     """None when ``path`` may be rewritten in place, else the reason why not.
 
-    Read-only means no write bit at all in the mode (so it holds even for root, who
-    ``os.access`` would let write anything), or no write access for this user, or a
-    directory where the temporary file cannot be created.
+    A symbolic link may be rewritten (its target replaced) only with ``follow_links``,
+    which callers pass for a path the user named on the command line. Read-only means no
+    write bit at all in the mode (so it holds even for root, who ``os.access`` would let
+    write anything), or no write access for this user, or a directory where the temporary
+    file cannot be created.
     """
-    target = _resolve(path)
+    if not follow_links and os.path.islink(path):
+        return LINK_NOT_FOLLOWED
+    target = _resolve(path, follow_links)
     try:
         st = os.stat(target)
     except FileNotFoundError:
@@ -99,19 +121,25 @@ def check_writable(path: str) -> Optional[str]:
     return None
 
 
-def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None) -> None:
+def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
+                 follow_links: bool = False) -> None:
     """Replace the file at ``path`` with ``data`` atomically, keeping its permission bits.
 
     ``expect``: the bytes the caller read; if the file changed since (another editor,
     another tool), nothing is written and WriteError is raised, so a concurrent edit is
-    never lost. Raises WriteError for a read-only file or any OS error; the original file
-    is then untouched.
+    never lost. ``follow_links``: ``path`` was named by the user, so if it is a symbolic
+    link its target is replaced (the link kept); without it a link is refused
+    (:data:`LINK_NOT_FOLLOWED`). Raises WriteError for a link, a read-only file or any OS
+    error; the original file is then untouched.
     """
-    target = _resolve(path)
-    reason = check_writable(target)
+    reason = check_writable(path, follow_links)
     if reason is not None:
         raise WriteError(path, reason)
-    st = os.stat(target)
+    target = _resolve(path, follow_links)
+    try:
+        st = os.stat(target)
+    except OSError as exc:
+        raise WriteError(path, f"cannot stat: {exc.strerror or exc}")
     folder = os.path.dirname(os.path.abspath(target)) or "."
     if expect is not None:
         try:
@@ -131,8 +159,12 @@ def write_output(path: str, data: bytes) -> None:
     Like :func:`write_atomic`, but the file may not exist yet: a new file gets the
     ordinary mode for this umask (``mkstemp`` alone would leave it 0600), and missing
     parent folders are created (as ruff does for ``--output-file``); an existing one
-    keeps its mode. Raises WriteError; the previous file, if any, is then untouched.
+    keeps its mode. A symbolic link at ``path`` (dangling or not) is refused
+    (:data:`OUTPUT_IS_LINK`): the tool's own files are never written through a link.
+    Raises WriteError; the previous file, if any, is then untouched.
     """
+    if os.path.islink(path):
+        raise WriteError(path, OUTPUT_IS_LINK)
     if os.path.exists(path):
         write_atomic(path, data)
         return
@@ -153,33 +185,83 @@ def _replace_with(path: str, target: str, folder: str, data: bytes, mode: int,
     """Write ``data`` to a temporary file in ``folder``, fsync it, give it ``mode`` (and
     ``owner`` when root), then ``os.replace`` it onto ``target``. Raises WriteError; on any
     failure the temporary file is removed and ``target`` is untouched."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + os.path.basename(target) + _TEMP_MARK,
-                                   dir=folder)
-    except OSError as exc:
-        raise WriteError(path, f"cannot create a temporary file in {folder}: "
-                               f"{exc.strerror or exc}")
-    try:
+    from .interrupt import signals_held
+
+    # SIGINT/SIGTERM wait until the temporary file is renamed or removed: an interrupted
+    # run leaves no `.NAME.aether-tmp-*` behind (the handlers run right after).
+    with signals_held():
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
-            if owner is not None:
-                with contextlib.suppress(OSError):  # only root may give a file away
-                    if os.geteuid() == 0 and owner != (os.getuid(), os.getgid()):
-                        os.chown(tmp, *owner)
-            os.replace(tmp, target)
+            # mkstemp opens with O_CREAT | O_EXCL | O_NOFOLLOW: never an existing name.
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + os.path.basename(target)
+                                       + _TEMP_MARK, dir=folder)
         except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise WriteError(path, f"permission denied: {exc.strerror or exc}")
-            raise WriteError(path, f"write failed: {exc.strerror or exc}")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+            raise WriteError(path, f"cannot create a temporary file in {folder}: "
+                                   f"{exc.strerror or exc}")
+        try:
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    # Through the descriptor, never the name: nothing can swap it for a link.
+                    if hasattr(os, "fchmod"):
+                        os.fchmod(fh.fileno(), mode)
+                    if owner is not None and hasattr(os, "fchown"):
+                        with contextlib.suppress(OSError):  # only root may give a file away
+                            if os.geteuid() == 0 and owner != (os.getuid(), os.getgid()):
+                                os.fchown(fh.fileno(), *owner)
+                    os.fsync(fh.fileno())
+                if not hasattr(os, "fchmod"):  # pragma: no cover - Windows
+                    os.chmod(tmp, mode)
+                os.replace(tmp, target)  # renames over the name; a link there is replaced
+            except OSError as exc:
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise WriteError(path, f"permission denied: {exc.strerror or exc}")
+                raise WriteError(path, f"write failed: {exc.strerror or exc}")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     _fsync_dir(folder)
+
+
+def create_new(path: str, data: bytes) -> bool:
+    """Create the file ``path`` with ``data`` only if no file, folder or link (even a
+    dangling one) has that name: True when created, False when the name was taken.
+
+    ``O_CREAT | O_EXCL | O_NOFOLLOW``: an existing file is never overwritten and a link is
+    never followed. Raises WriteError for any other OS error.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise WriteError(path, f"cannot create: {exc.strerror or exc}")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise WriteError(path, f"write failed: {exc.strerror or exc}")
+    return True
+
+
+def make_dir(path: str) -> bool:
+    """Make sure ``path`` is a real folder: True when this call created it, False when it
+    was there. Raises WriteError when the name is a symbolic link (to a folder or not,
+    dangling or not) or something other than a folder, or the folder cannot be made
+    (its parent must exist)."""
+    try:
+        os.mkdir(path)  # mkdir never follows a link: a link there is EEXIST
+        return True
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise WriteError(path, f"cannot create the folder: {exc.strerror or exc}")
+    if os.path.islink(path):
+        raise WriteError(path, "is a symbolic link; aether does not write through it")
+    if not os.path.isdir(path):
+        raise WriteError(path, "is not a folder")
+    return False
 
 
 def _fsync_dir(folder: str) -> None:

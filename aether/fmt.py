@@ -367,8 +367,13 @@ class FileOutcome:
 
 
 def format_file(path: str, display: Optional[str] = None, write: bool = False,
-                want_diff: bool = False, max_size: Optional[int] = None) -> FileOutcome:
+                want_diff: bool = False, max_size: Optional[int] = None,
+                follow_links: bool = False) -> FileOutcome:
     """Format the file at ``path``; with ``write`` rewrite it atomically when it changes.
+
+    A symbolic link is rewritten (its target replaced) only with ``follow_links``, for a
+    path named on the command line; otherwise it is an IO_ERROR outcome saying it was
+    skipped (docs/security.md).
 
     Never raises for a bad file: unreadable, binary or non-UTF-8 input is an IO_ERROR (26)
     outcome, a syntax error PARSE_ERROR (20), a failed write IO_ERROR with the reason.
@@ -395,7 +400,7 @@ def format_file(path: str, display: Optional[str] = None, write: bool = False,
         diff = unified_diff(read.data.decode("utf-8"), new_bytes.decode("utf-8"), shown)
     if write:
         try:
-            write_atomic(path, new_bytes, expect=read.data)
+            write_atomic(path, new_bytes, expect=read.data, follow_links=follow_links)
         except WriteError as exc:
             return FileOutcome(shown, "error", 26, exc.reason, diff=diff)
     return FileOutcome(shown, "changed", diff=diff)

@@ -96,13 +96,18 @@ def open_cache(options: CheckOptions, config, use_cache: bool = True,
         return None
     from .cache import ResultCache, cache_key
 
+    from .cache import DEFAULT_DIR
+
+    root = getattr(config, "root", ".")
     directory = cache_dir or getattr(config, "cache_dir", None) or os.path.join(
-        getattr(config, "root", "."), ".aether_cache")
+        root, DEFAULT_DIR)
     key = cache_key(repr(sorted(options.rules.select or ())),
                     repr(sorted(options.rules.ignore)), str(options.suppress),
                     str(options.max_file_size), str(options.root),
                     options.catalogue.digest if options.catalogue is not None else "")
-    return ResultCache(directory, key)
+    # A folder from the repository (the default or its configuration) stays inside the
+    # project; only --cache-dir, given by whoever runs aether, may point elsewhere.
+    return ResultCache(directory, key, confine=None if cache_dir else root)
 
 
 def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 1,

@@ -101,8 +101,9 @@ def main(argv=None) -> int:
             print(f"  {sha}: {what}")
     print(f"\n{data['files']} files in {data['seconds']:.2f}s")
     if args.json_file:
-        with open(args.json_file, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
+        from aether.fileio import write_output  # atomic; never through a link
+
+        write_output(args.json_file, json.dumps(data, indent=2).encode("utf-8"))
     return 0 if pct >= 90.0 and with_reason == len(reasons) and not data["problems"] else 1
 
 

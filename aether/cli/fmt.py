@@ -58,7 +58,7 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
     out = sys.stdout
     for sf in iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root):
         outcome = format_file(sf.path, sf.display, write=write, want_diff=show_diff,
-                              max_size=config.max_file_size)
+                              max_size=config.max_file_size, follow_links=sf.explicit)
         if outcome.state == "error":
             where = f"{outcome.display}:{outcome.line}" if outcome.line else outcome.display
             err.write(f"error: {where}: {outcome.message}\n")

@@ -89,10 +89,15 @@ def main(argv=None) -> int:
     """Console-script entry point; returns the exit status.
 
     Runs click outside its standalone mode so that Ctrl-C exits 130 (click would print
-    "Aborted!" and exit 1) and so that nothing ever ends in a traceback.
+    "Aborted!" and exit 1) and so that nothing ever ends in a traceback. SIGTERM raises
+    an exception too (aether.interrupt), so a killed run cleans up its temporary files
+    and exits 143 with one line on stderr.
     """
+    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated, handle_signals
+
     try:
-        rv = cli.main(args=argv, prog_name="aether", standalone_mode=False)
+        with handle_signals():
+            rv = cli.main(args=argv, prog_name="aether", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:  # usage errors and the like: exit 2
@@ -100,7 +105,10 @@ def main(argv=None) -> int:
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         sys.stderr.write("aether: interrupted\n")
-        return 130
+        return SIGINT_STATUS
+    except Terminated:
+        sys.stderr.write("aether: terminated (SIGTERM)\n")
+        return SIGTERM_STATUS
     except BrokenPipeError:  # e.g. `aether check | head`
         # Point stdout at devnull so the interpreter's final flush cannot fail again
         # (the recipe of the Python docs on SIGPIPE).

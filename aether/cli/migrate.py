@@ -61,6 +61,7 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     """
     from ..cli.common import atomic_output, split_csv
     from ..config import ConfigError, load_config
+    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated
     from ..migrate.engine import MigrateOptions
     from ..migrate.report import write_json, write_markdown
     from ..migrate.rules import RuleSelection
@@ -108,10 +109,11 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
 
     try:
         outcomes = migrate_files(files, options, jobs, progress)
-    except KeyboardInterrupt:
-        err.write("aether migrate: interrupted; each file is either untouched or fully "
+    except (KeyboardInterrupt, Terminated) as exc:
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        err.write(f"aether migrate: {how}; each file is either untouched or fully "
                   "migrated (run again to finish)\n")
-        ctx.exit(130)
+        ctx.exit(SIGTERM_STATUS if isinstance(exc, Terminated) else SIGINT_STATUS)
     if report_file is None and apply_ and len(outcomes) > 1 and not no_report:
         report_file = "migration_report.md"  # the reference tool's contract
     try:

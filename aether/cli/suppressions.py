@@ -148,8 +148,10 @@ def prune(paths, suppression_files, dry_run):
             with open(path, "rb") as fh:
                 original = fh.read()
             text = original.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+            # A list found by default is never written through a link; one named with
+            # --suppressions may be (docs/security.md).
             write_atomic(path, encode_like(original, prune_text(text, {e.line for e in entries})),
-                         expect=original)
+                         expect=original, follow_links=path in suppression_files)
         except (OSError, WriteError) as exc:
             _bad(f"cannot rewrite {path}: {exc}")
     total = len(slist.entries)
@@ -184,7 +186,8 @@ def remap(report, suppression_files, dry_run):
             new_text, n = remap_suppression_text(text, mapping)
             changed += n
             if n and not dry_run:
-                write_atomic(path, encode_like(original, new_text), expect=original)
+                write_atomic(path, encode_like(original, new_text), expect=original,
+                             follow_links=path in suppression_files)
         except (OSError, UnicodeDecodeError, WriteError) as exc:
             _bad(f"cannot rewrite {path}: {exc}")
         if n:

@@ -326,8 +326,12 @@ def _remap(out: Outcome, before, after, origins: list[int]) -> None:
 
 
 def migrate_file(path: str, display: Optional[str] = None,
-                 options: MigrateOptions = MigrateOptions()) -> Outcome:
+                 options: MigrateOptions = MigrateOptions(),
+                 follow_links: bool = False) -> Outcome:
     """Migrate the file at ``path``; with ``options.apply`` rewrite it atomically.
+
+    A symbolic link is rewritten (its target replaced) only with ``follow_links``, for a
+    path named on the command line; otherwise it is skipped (docs/security.md).
 
     Never raises for a bad file: unreadable, binary, non-UTF-8, missing or read-only files
     are *skipped* outcomes with the reason.
@@ -354,13 +358,13 @@ def migrate_file(path: str, display: Optional[str] = None,
     if options.want_diff:
         out.diff = unified_diff(read.data.decode("utf-8"), new_bytes.decode("utf-8"), shown)
     if options.apply:
-        reason = check_writable(path)
+        reason = check_writable(path, follow_links)
         if reason is not None:
             out.state = "skipped"
             out.reason = reason
             return out
         try:
-            write_atomic(path, new_bytes, expect=read.data)
+            write_atomic(path, new_bytes, expect=read.data, follow_links=follow_links)
         except WriteError as exc:
             out.state = "skipped"
             out.reason = exc.reason

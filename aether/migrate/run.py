@@ -17,22 +17,24 @@ __all__ = ["migrate_files"]
 
 
 @gc_paused
-def _one(args: tuple[str, str, MigrateOptions]) -> Outcome:
-    path, display, options = args
-    out = migrate_file(path, display, options)
+def _one(args: tuple[str, str, MigrateOptions, bool]) -> Outcome:
+    path, display, options, named = args
+    out = migrate_file(path, display, options, follow_links=named)
     out.text = None  # not needed by the parent; keeps pickling small
     return out
 
 
-def migrate_files(files: Sequence[tuple[str, str]], options: MigrateOptions, jobs: int = 1,
+def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1,
                   progress: Optional[Callable[[Outcome, int, int], None]] = None
                   ) -> list[Outcome]:
-    """Outcomes for ``files`` ((path, display) pairs), in the same order.
+    """Outcomes for ``files`` ((path, display) pairs, or (path, display, named) where
+    ``named`` says the user named the path, so a link there may be written through), in
+    the same order.
 
     ``progress(outcome, done, total)`` is called as each file finishes (in order).
     """
     total = len(files)
-    work = [(p, d, options) for p, d in files]
+    work = [(f[0], f[1], options, len(f) > 2 and bool(f[2])) for f in files]
     results: list[Outcome] = []
     if jobs <= 1 or total < 2:
         for n, item in enumerate(work, start=1):
@@ -77,11 +79,12 @@ def _warm() -> None:
 
 
 def iter_pairs(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional[str] = None):
-    """``(path, display)`` for every file to migrate (directories searched recursively)."""
+    """``(path, display, named)`` for every file to migrate (directories searched
+    recursively; ``named``: given on the command line, see :func:`migrate_files`)."""
     from ..walk import iter_files
 
     for sf in iter_files(paths, exclude, root):
-        yield sf.path, sf.display
+        yield sf.path, sf.display, sf.explicit
 
 
 def cpu_count() -> int:

@@ -1,0 +1,93 @@
+"""Signals: SIGTERM becomes an exception, and SIGINT/SIGTERM wait while a file is replaced.
+
+Python turns SIGINT into KeyboardInterrupt, so ``finally`` blocks and ``except
+BaseException`` clean-ups run, but SIGTERM kills the process outright: a temporary file
+of :mod:`aether.fileio` would be left behind and the run would end with no message. The
+command installs :func:`handle_signals` for its lifetime: in the process that installed
+it, SIGTERM raises :class:`Terminated` (reported as one line, exit 143) and SIGINT
+KeyboardInterrupt as usual; in a worker process forked from it (``--jobs``), either
+signal raises ``SystemExit`` (143 or 130), which ends the worker quietly, with no
+traceback, after the same clean-ups. :func:`signals_held` defers both signals across the few system
+calls that create, fill and rename a temporary file, so an interrupted run never leaves
+one and every file is either fully old or fully new.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from typing import Iterator
+
+__all__ = ["Terminated", "handle_signals", "signals_held", "SIGINT_STATUS", "SIGTERM_STATUS"]
+
+SIGINT_STATUS = 130  # 128 + the signal number, as shells report a death by signal
+SIGTERM_STATUS = 143
+
+_HELD = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None))
+              if s is not None)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException, like KeyboardInterrupt, so that no ``except
+    Exception`` (which guards each file against bugs) swallows it."""
+
+
+_owner_pid: list[int] = []
+
+
+def _in_worker() -> bool:
+    return bool(_owner_pid) and os.getpid() != _owner_pid[-1]
+
+
+def _on_sigterm(signum, frame) -> None:
+    if _in_worker():
+        raise SystemExit(SIGTERM_STATUS)  # a forked worker: no traceback, no message
+    raise Terminated()
+
+
+def _on_sigint(signum, frame) -> None:
+    if _in_worker():  # Ctrl-C reaches the whole process group; the parent reports it
+        raise SystemExit(SIGINT_STATUS)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def handle_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` and SIGINT
+    KeyboardInterrupt, or SystemExit in a forked worker (the previous handlers are
+    restored afterwards). A SIGINT that was ignored when Python started (a background
+    job of a script) stays ignored. A no-op outside the main thread."""
+    installed = []
+    try:
+        if hasattr(signal, "SIGTERM"):
+            installed.append((signal.SIGTERM, signal.signal(signal.SIGTERM, _on_sigterm)))
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            installed.append((signal.SIGINT, signal.signal(signal.SIGINT, _on_sigint)))
+    except ValueError:  # not the main thread: signals are not ours to handle
+        pass
+    _owner_pid.append(os.getpid())
+    try:
+        yield
+    finally:
+        _owner_pid.pop()
+        for signum, previous in reversed(installed):
+            signal.signal(signum, previous)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM arriving during the block are delivered when it ends.
+
+    Only for short stretches of system calls (a file replacement): the handlers, and so
+    KeyboardInterrupt or Terminated, then run just after the block. Where signals cannot
+    be masked (Windows) the block simply runs; the callers' clean-ups still apply.
+    """
+    if not hasattr(signal, "pthread_sigmask") or not _HELD:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -1,0 +1,459 @@
+"""No write escapes the project through a link, and a signal leaves no temporary file.
+
+docs/security.md states the rules tested here: a link met while searching a folder, a
+default output name and every file of the cache are never written through; a path named
+on the command line (a file to rewrite) may be; SIGINT / SIGTERM end a run with a coded
+exit, one line on stderr and no ``.NAME.aether-tmp-*`` left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aether.fileio import (LINK_NOT_FOLLOWED, OUTPUT_IS_LINK, WriteError, create_new, make_dir,
+                           write_atomic, write_output)
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt",
+                                reason="needs POSIX symbolic links and signals")
+
+CLEAN = 'goal: "demo"\nlog("hi")\n'
+UGLY = 'goal:   "demo"\nlog( "hi" )\n'  # fmt rewrites it
+PRETTY = 'goal: "demo"\nlog("hi")\n'
+LEGACY = 'intent: "Tidy"\ndefine limit as 3\n'  # migrate rewrites it
+CALL = 'goal: "x"\nunknown_fn(1)\n'
+
+
+def aether(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
+                          text=True, cwd=cwd, env=dict(os.environ, NO_COLOR="1"))
+
+
+def snapshot(top: Path, skip: Path = None) -> dict:
+    """Every entry under ``top`` (links not followed, ``skip`` left out): kind, bytes or
+    link text, mode and mtime. Equal snapshots mean nothing there was written."""
+    out = {}
+    for folder, dirs, files in os.walk(top):
+        if skip is not None:
+            dirs[:] = [d for d in dirs if Path(folder, d) != skip]
+        for name in dirs + files:
+            p = Path(folder, name)
+            st = os.lstat(p)
+            if p.is_symlink():
+                out[str(p)] = ("link", os.readlink(p))
+            elif p.is_dir():
+                out[str(p)] = ("dir", st.st_mtime_ns, st.st_mode)
+            else:
+                out[str(p)] = ("file", p.read_bytes(), st.st_mtime_ns, st.st_mode)
+    st = os.stat(top)
+    out[str(top)] = ("dir", st.st_mtime_ns)
+    return out
+
+
+def links_in(top: Path) -> dict:
+    """Every symbolic link under ``top`` and its text (links not followed)."""
+    out = {}
+    for folder, dirs, files in os.walk(top):
+        for name in dirs + files:
+            p = Path(folder, name)
+            if p.is_symlink():
+                out[str(p)] = os.readlink(p)
+    return out
+
+
+# ---------------------------------------------------------------- the whole tree
+
+def hostile_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """A project full of links into and out of it, dangling ones and loops, with every
+    default output name and the cache's files taken by links to an outside folder."""
+    outside = tmp_path / "outside"
+    project = tmp_path / "project"
+    (outside / "dir").mkdir(parents=True)
+    project.mkdir()
+    (outside / "x.aether").write_text(UGLY)
+    (outside / "legacy.aether").write_text(LEGACY)
+    (outside / "dir" / "y.aether").write_text(UGLY)
+    (outside / "report.md").write_text("outside report\n")
+    (outside / "base.json").write_text("{}\n")
+    (outside / "victim").write_text("do not touch\n")
+    (outside / "supp.txt").write_text("ffffffffffffffff  # dead entry\n")
+    (outside / "cache").mkdir()
+
+    (project / "aether.toml").write_text("")
+    (project / "ok.aether").write_text(CLEAN)
+    (project / "ugly.aether").write_text(UGLY)
+    (project / "legacy.aether").write_text(LEGACY)
+    (project / "call.aether").write_text(CALL)
+    hidden = project / ".hidden"
+    hidden.mkdir()
+    (hidden / "target.aether").write_text(UGLY)
+    links = {
+        "out.aether": "../outside/x.aether",            # a file outside
+        "outlegacy.aether": "../outside/legacy.aether",  # outside, needs migrating
+        "into.aether": ".hidden/target.aether",        # inside, in a folder never searched
+        "dangling.aether": "../outside/missing.aether",
+        "loop.aether": "loop.aether",                  # a link to itself
+        "loopdir": ".",                                # a folder loop
+        "outdir": "../outside/dir",                    # a folder outside
+        "migration_report.md": "../outside/report.md",
+        "base.json": "../outside/base.json",
+        "gate.json": "../outside/gate.json",           # dangling: would create it
+        ".aether_cache": "../outside/cache",
+    }
+    for name, target in links.items():
+        os.symlink(target, project / name)
+    (project / ".aether").mkdir()
+    os.symlink("../../outside/supp.txt", project / ".aether" / "suppressions.txt")
+    (project / "m.json").write_text(json.dumps(
+        {"fingerprint_remap": {"ffffffffffffffff": "eeeeeeeeeeeeeeee"}}))
+    return project, outside
+
+
+def test_no_writing_command_writes_through_a_link(tmp_path):
+    project, outside = hostile_tree(tmp_path)
+    before = snapshot(tmp_path, skip=project)
+    links = links_in(project)
+    hidden_before = (project / ".hidden" / "target.aether").read_bytes()
+
+    runs = {
+        "check": aether("check", ".", cwd=project),
+        "check -o": aether("check", ".", "--format", "json", "-o", "base.json", cwd=project),
+        "baseline": aether("baseline", ".", "-o", "base.json", cwd=project),
+        "baseline ok": aether("baseline", ".", "-o", "fresh.json", cwd=project),
+        "gate": aether("gate", "--new", "fresh.json", "--ref", "fresh.json", "-o", "gate.json",
+                       cwd=project),
+        "gate md": aether("gate", "--new", "fresh.json", "--ref", "fresh.json",
+                          "--markdown", "migration_report.md", cwd=project),
+        "fmt": aether("fmt", ".", cwd=project),
+        "migrate": aether("migrate", "--apply", ".", cwd=project),
+        "migrate report": aether("migrate", "--apply", ".", "--report", "base.json",
+                                 cwd=project),
+        "prune": aether("suppressions", "prune", ".", cwd=project),
+        "remap": aether("suppressions", "remap", "m.json", cwd=project),
+    }
+    for name, proc in runs.items():
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, name
+
+    assert snapshot(tmp_path, skip=project) == before  # nothing outside changed
+    assert links_in(project) == links                  # every link still there, unchanged
+    assert (project / ".hidden" / "target.aether").read_bytes() == hidden_before
+    assert not any(".aether-tmp-" in p.name for p in tmp_path.rglob("*"))
+
+    # each refusal is a coded exit with one clear line
+    assert "warning: result cache not saved" in runs["check"].stderr
+    assert runs["check -o"].returncode == 26 and "symbolic link" in runs["check -o"].stderr
+    assert runs["baseline"].returncode == 2 and "symbolic link" in runs["baseline"].stderr
+    assert runs["baseline ok"].returncode == 0, runs["baseline ok"].stderr
+    assert runs["gate"].returncode == 2 and "symbolic link" in runs["gate"].stderr
+    assert runs["gate md"].returncode == 2 and "symbolic link" in runs["gate md"].stderr
+    assert runs["fmt"].returncode == 26
+    assert "out.aether: a symbolic link found while searching a folder: not followed" in runs["fmt"].stderr
+    assert runs["migrate"].returncode == 26
+    assert "skipped outlegacy.aether: a symbolic link" in runs["migrate"].stderr
+    assert "cannot write the report" in runs["migrate"].stderr
+    assert runs["migrate report"].returncode == 26
+    assert runs["prune"].returncode == 2 and "symbolic link" in runs["prune"].stderr
+    assert runs["remap"].returncode == 2 and "symbolic link" in runs["remap"].stderr
+    # ...while the project's own files were processed
+    assert (project / "ugly.aether").read_text() == PRETTY
+    assert "limit: 3" in (project / "legacy.aether").read_text()
+
+
+@pytest.mark.parametrize("variant", ["folder", "gitignore", "gitignore-dangling", "tag", "v1",
+                                     "cache-file"])
+def test_cache_files_are_never_written_through_a_link(tmp_path, variant):
+    outside = tmp_path / "outside"
+    project = tmp_path / "project"
+    outside.mkdir()
+    project.mkdir()
+    (outside / "victim").write_text("do not touch\n")
+    (outside / "folder").mkdir()
+    (project / "aether.toml").write_text("")
+    (project / "a.aether").write_text(CLEAN)
+    (project / "b.aether").write_text(CALL)
+    cache = project / ".aether_cache"
+    if variant == "folder":
+        os.symlink("../outside/folder", cache)
+    else:
+        cache.mkdir()
+        link = {"gitignore": ".gitignore", "gitignore-dangling": ".gitignore",
+                "tag": "CACHEDIR.TAG", "v1": "v1", "cache-file": None}[variant]
+        target = {"gitignore-dangling": "../../outside/created", "v1": "../../outside/folder"
+                  }.get(variant, "../../outside/victim")
+        if link is None:  # the cache file itself: saved once, then swapped for a link
+            assert aether("check", ".", cwd=project).returncode == 25
+            (saved,) = (cache / "v1").iterdir()
+            saved.unlink()
+            os.symlink("../../../outside/victim", saved)
+            (project / "a.aether").write_text(CLEAN + "# changed, so the cache is saved\n")
+        else:
+            os.symlink(target, cache / link)
+    before = snapshot(tmp_path, skip=project)
+    for args in (("check", "."), ("baseline", ".")):
+        proc = aether(*args, cwd=project)
+        assert proc.returncode in (0, 25), proc.stderr
+        assert "Traceback" not in proc.stderr
+        if args[0] == "check":
+            assert "warning: result cache not saved" in proc.stderr
+            assert "symbolic link" in proc.stderr
+            assert len([ln for ln in proc.stderr.splitlines() if "cache" in ln]) == 1
+    assert snapshot(tmp_path, skip=project) == before
+    assert not (outside / "created").exists()
+
+
+def test_cache_dir_dot_keeps_the_projects_gitignore(tmp_path):
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text(CLEAN)
+    (tmp_path / "b.aether").write_text(CLEAN)
+    (tmp_path / ".gitignore").write_text("build/\n")
+    proc = aether("check", ".", "--cache-dir", ".", cwd=tmp_path)
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+    assert (tmp_path / ".gitignore").read_text() == "build/\n"
+    assert not (tmp_path / "CACHEDIR.TAG").exists()  # a project folder is not a cache
+    assert list((tmp_path / "v1").iterdir())          # the cache itself was saved
+    # nor does a folder that exists already get a .gitignore of `*`
+    (tmp_path / ".gitignore").unlink()
+    (tmp_path / "build").mkdir()
+    (tmp_path / "b.aether").write_text(CALL)
+    aether("check", ".", "--cache-dir", "build", cwd=tmp_path)
+    assert not (tmp_path / "build" / ".gitignore").exists()
+    assert not (tmp_path / ".gitignore").exists()
+
+
+def test_a_fresh_cache_folder_is_marked_as_a_cache(tmp_path):
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text(CLEAN)
+    (tmp_path / "b.aether").write_text(CLEAN)
+    assert aether("check", ".", cwd=tmp_path).returncode == 0
+    cache = tmp_path / ".aether_cache"
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172")
+    assert (cache / ".gitignore").read_text().endswith("*\n")
+    (cache / ".gitignore").write_text("mine\n")  # an edited marker is never overwritten
+    (tmp_path / "b.aether").write_text(CALL)
+    aether("check", ".", cwd=tmp_path)
+    assert (cache / ".gitignore").read_text() == "mine\n"
+
+
+def test_configured_cache_folder_stays_inside_the_project(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "aether.toml").write_text('cache-dir = "../elsewhere"\n')
+    (project / "a.aether").write_text(CLEAN)
+    (project / "b.aether").write_text(CLEAN)
+    proc = aether("check", ".", cwd=project)
+    assert proc.returncode == 0
+    assert "outside the project" in proc.stderr
+    assert not (tmp_path / "elsewhere").exists()
+    # a folder link on the way out is caught the same way
+    (tmp_path / "away").mkdir()
+    os.symlink("../away", project / "build")
+    (project / "aether.toml").write_text('cache-dir = "build/cache"\n')
+    proc = aether("check", ".", cwd=project)
+    assert "outside the project" in proc.stderr
+    assert list((tmp_path / "away").iterdir()) == []
+    # --cache-dir, given by whoever runs aether, may point anywhere
+    proc = aether("check", ".", "--cache-dir", str(tmp_path / "mine"), cwd=project)
+    assert proc.returncode == 0 and "warning" not in proc.stderr
+    assert (tmp_path / "mine" / "v1").is_dir()
+
+
+# ---------------------------------------------------------------- fmt and migrate
+
+@pytest.fixture
+def linked(tmp_path):
+    outside = tmp_path / "outside"
+    project = tmp_path / "project"
+    outside.mkdir()
+    project.mkdir()
+    (project / "aether.toml").write_text("")
+    (outside / "x.aether").write_text(UGLY)
+    (outside / "l.aether").write_text(LEGACY)
+    (project / "ugly.aether").write_text(UGLY)
+    (project / "old.aether").write_text(LEGACY)
+    os.symlink("../outside/x.aether", project / "link.aether")
+    os.symlink("../outside/l.aether", project / "llink.aether")
+    return project, outside
+
+
+def test_fmt_skips_a_link_found_in_a_folder(linked):
+    project, outside = linked
+    proc = aether("fmt", ".", cwd=project)
+    assert proc.returncode == 26
+    assert ("error: link.aether: a symbolic link found while searching a folder: not "
+            "followed for writing, skipped") in proc.stderr
+    assert (outside / "x.aether").read_text() == UGLY
+    assert (project / "link.aether").is_symlink()
+    assert (project / "ugly.aether").read_text() == PRETTY
+    # reading through it is fine: --check reports it like any other file
+    proc = aether("fmt", "--check", ".", cwd=project)
+    assert "would reformat link.aether" in proc.stderr
+
+
+def test_fmt_rewrites_the_target_of_a_link_named_explicitly(linked):
+    project, outside = linked
+    proc = aether("fmt", "link.aether", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert (outside / "x.aether").read_text() == PRETTY
+    assert os.readlink(project / "link.aether") == "../outside/x.aether"
+
+
+def test_migrate_skips_a_link_found_in_a_folder_and_follows_a_named_one(linked):
+    project, outside = linked
+    proc = aether("migrate", "--apply", "--no-report", ".", cwd=project)
+    assert proc.returncode == 26
+    assert "skipped llink.aether: a symbolic link found" in proc.stderr
+    assert (outside / "l.aether").read_text() == LEGACY
+    assert "limit: 3" in (project / "old.aether").read_text()
+    proc = aether("migrate", "--apply", "llink.aether", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "limit: 3" in (outside / "l.aether").read_text()
+    assert (project / "llink.aether").is_symlink()
+
+
+def test_default_migration_report_is_not_written_through_a_link(tmp_path):
+    (tmp_path / "a.aether").write_text(LEGACY)
+    (tmp_path / "b.aether").write_text(LEGACY)
+    os.symlink("victim.md", tmp_path / "migration_report.md")  # dangling: would create it
+    proc = aether("migrate", "--apply", ".", cwd=tmp_path)
+    assert proc.returncode == 26
+    assert ("cannot write the report: migration_report.md: is a symbolic link"
+            in proc.stderr)
+    assert not (tmp_path / "victim.md").exists()
+    assert (tmp_path / "migration_report.md").is_symlink()
+
+
+def test_a_suppression_list_named_explicitly_may_be_a_link(tmp_path):
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text(CLEAN)
+    (tmp_path / "real.txt").write_text("ffffffffffffffff\n")
+    os.symlink("real.txt", tmp_path / "list.txt")
+    proc = aether("suppressions", "prune", "--suppressions", "list.txt", ".", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "real.txt").read_text() == ""
+    assert (tmp_path / "list.txt").is_symlink()
+
+
+# ---------------------------------------------------------------- fileio primitives
+
+def test_write_atomic_refuses_a_link_unless_told_to_follow(tmp_path):
+    (tmp_path / "t").write_bytes(b"old")
+    os.symlink("t", tmp_path / "l")
+    with pytest.raises(WriteError) as info:
+        write_atomic(str(tmp_path / "l"), b"new")
+    assert info.value.reason == LINK_NOT_FOLLOWED
+    assert (tmp_path / "t").read_bytes() == b"old"
+    write_atomic(str(tmp_path / "l"), b"new", follow_links=True)
+    assert (tmp_path / "t").read_bytes() == b"new" and (tmp_path / "l").is_symlink()
+
+
+def test_write_output_refuses_any_link(tmp_path):
+    os.symlink("nowhere", tmp_path / "dangling")
+    (tmp_path / "t").write_bytes(b"old")
+    os.symlink("t", tmp_path / "l")
+    for name in ("dangling", "l"):
+        with pytest.raises(WriteError) as info:
+            write_output(str(tmp_path / name), b"new")
+        assert info.value.reason == OUTPUT_IS_LINK
+    assert not (tmp_path / "nowhere").exists() and (tmp_path / "t").read_bytes() == b"old"
+    write_output(str(tmp_path / "fresh"), b"x")
+    assert (tmp_path / "fresh").read_bytes() == b"x"
+
+
+def test_create_new_never_overwrites_nor_follows(tmp_path):
+    os.symlink("target", tmp_path / "dangling")
+    (tmp_path / "there").write_bytes(b"mine")
+    assert create_new(str(tmp_path / "dangling"), b"x") is False
+    assert create_new(str(tmp_path / "there"), b"x") is False
+    assert not (tmp_path / "target").exists()
+    assert (tmp_path / "there").read_bytes() == b"mine"
+    assert create_new(str(tmp_path / "new"), b"x") is True
+    assert (tmp_path / "new").read_bytes() == b"x"
+
+
+def test_make_dir_refuses_links(tmp_path):
+    (tmp_path / "real").mkdir()
+    os.symlink("real", tmp_path / "link")
+    os.symlink("missing", tmp_path / "dangling")
+    for name in ("link", "dangling"):
+        with pytest.raises(WriteError):
+            make_dir(str(tmp_path / name))
+    assert not (tmp_path / "missing").exists()
+    assert make_dir(str(tmp_path / "real")) is False
+    assert make_dir(str(tmp_path / "new")) is True
+
+
+# ---------------------------------------------------------------- signals
+
+def _signal_mid_run(tmp_path: Path, sig: int, args: tuple, body: str, new_marker: str,
+                    group: bool = False):
+    """Start ``aether ARGS`` over many files holding ``body``, send ``sig`` once some file
+    was rewritten (shows ``new_marker``), and return (process, files, stderr). ``group``:
+    signal the whole process group, workers included, as Ctrl-C in a terminal does."""
+    files = []
+    for i in range(1500):
+        p = tmp_path / f"f{i:04d}.aether"
+        p.write_text(body)
+        files.append(p)
+    proc = subprocess.Popen([sys.executable, "-m", "aether", *args, str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, NO_COLOR="1"), start_new_session=group)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(new_marker in files[i].read_text() for i in (0, 1, 2)):
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before the signal: make the tree larger"
+    time.sleep(0.05)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return proc, files, err
+
+
+@pytest.mark.parametrize("sig, status, message", [
+    (signal.SIGTERM, 143, "aether: terminated (SIGTERM)"),
+    (signal.SIGINT, 130, "aether: interrupted"),
+])
+def test_fmt_interrupted_leaves_no_temporary_file(tmp_path, sig, status, message):
+    ugly = UGLY + "".join(f'step{i}:   log( "hi" )\n' for i in range(40))
+    pretty = PRETTY + "".join(f'step{i}: log("hi")\n' for i in range(40))
+    proc, files, err = _signal_mid_run(tmp_path, sig, ("fmt",), ugly, 'log("hi")')
+    assert proc.returncode == status, err
+    assert err.strip().splitlines() == [message]
+    assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]
+    states = [p.read_text() for p in files]
+    assert set(states) == {ugly, pretty}  # each file fully old or fully new; some of each
+
+
+def test_migrate_terminated_leaves_no_temporary_file(tmp_path):
+    legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(40))
+    proc, files, err = _signal_mid_run(tmp_path, signal.SIGTERM, ("migrate", "--apply"),
+                                       legacy, "limit0: 0")
+    assert proc.returncode == 143, err
+    assert "aether migrate: terminated (SIGTERM); each file is either untouched or fully " \
+           "migrated" in err
+    assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]
+    assert not (tmp_path / "migration_report.md").exists()
+    texts = {p.read_text() for p in files}
+    assert legacy in texts and len(texts) == 2
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_workers_end_quietly_when_the_whole_group_is_signalled(tmp_path, sig, status):
+    legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(40))
+    proc, files, err = _signal_mid_run(tmp_path, sig, ("migrate", "--apply", "-j", "2"),
+                                       legacy, "limit0: 0", group=True)
+    assert proc.returncode == status, err
+    assert "Traceback" not in err  # the workers say nothing; the parent reports once
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[")]
+    assert len(lines) == 1 and lines[0].startswith("aether migrate: ")
+    assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]
