@@ -135,7 +135,10 @@ def test_no_writing_command_writes_through_a_link(tmp_path):
         "migrate": aether("migrate", "--apply", ".", cwd=project),
         "migrate report": aether("migrate", "--apply", ".", "--report", "base.json",
                                  cwd=project),
-        "prune": aether("suppressions", "prune", ".", cwd=project),
+        # prune refuses a tree with an unreadable (dangling) file before it reads the list;
+        # over readable files it reaches the linked default list and refuses that
+        "prune tree": aether("suppressions", "prune", ".", cwd=project),
+        "prune": aether("suppressions", "prune", "ok.aether", "ugly.aether", cwd=project),
         "remap": aether("suppressions", "remap", "m.json", cwd=project),
     }
     for name, proc in runs.items():
@@ -159,6 +162,8 @@ def test_no_writing_command_writes_through_a_link(tmp_path):
     assert "skipped outlegacy.aether: a symbolic link" in runs["migrate"].stderr
     assert "cannot write the report" in runs["migrate"].stderr
     assert runs["migrate report"].returncode == 26
+    assert runs["prune tree"].returncode == 26
+    assert "dangling.aether" in runs["prune tree"].stdout + runs["prune tree"].stderr
     assert runs["prune"].returncode == 2 and "symbolic link" in runs["prune"].stderr
     assert runs["remap"].returncode == 2 and "symbolic link" in runs["remap"].stderr
     # ...while the project's own files were processed
