@@ -28,6 +28,7 @@ COMMANDS = {
     "baseline": "baseline:baseline",
     "gate": "gate:gate",
     "suppressions": "suppressions:suppressions",
+    "run": "run:run",
 }
 
 

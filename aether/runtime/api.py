@@ -160,6 +160,7 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue) -> RunRes
     ctx = Context(limits, clock=clock, rng=rng, dispatcher=dispatcher, catalogue=catalogue,
                   run_id=run_id, inputs=inputs_value, simulate=simulate, trace=options.trace)
     ctx.config = config
+    ctx.intent = program.goal
     ctx.plugins = frozenset(Compiler(catalogue)._plugins(module))
     for key in sorted(set(policy) & _NOT_ENFORCED):
         ctx.warnings.append(f"policy: {key} is read but not enforced by this runtime yet "

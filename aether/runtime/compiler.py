@@ -279,6 +279,7 @@ class Program:
         self.config: dict[str, Callable] = {}  # section name -> evaluator
         self.on_error: list[tuple[str, Callable, A.Node]] = []
         self.outputs: Optional[Callable] = None  # workflow output declaration
+        self.goal = ""  # the file's first top-level goal: the intent from the start
         self.compiler: Optional["Compiler"] = None
 
     # -------------------------------------------------------- calling functions
@@ -347,6 +348,14 @@ def _call_pure(impl, name, fr, args, kwargs, node):
         raise e.place(getattr(node, "line", 0) or 0, getattr(node, "column", 0) or 0)
     except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
         raise rt_error("AE405", f"bad argument to '{name}': {exc}", node) from None
+
+
+def _check(ctx, node) -> None:
+    """``ctx.check()``, placing a budget error at ``node`` (the block being entered)."""
+    try:
+        ctx.check()
+    except AetherRuntimeError as e:
+        raise e.place(getattr(node, "line", 0) or 0, getattr(node, "column", 0) or 0)
 
 
 def _join(fr: Frame, name: str) -> Any:
@@ -463,6 +472,10 @@ class Compiler:
             self.prog.fns[name] = FnValue(name, tuple(p.name for p in fd.params))
         for name, fd in self.fndefs.items():
             self._compile_fn(fd)
+        for s in module.body:
+            if isinstance(s, A.Binding) and s.name == "goal" and isinstance(s.value, A.Str):
+                self.prog.goal = s.value.value
+                break
         self.prog.main = self.block(module.body, top=True)
         return self.prog
 
@@ -513,12 +526,13 @@ class Compiler:
     def block(self, stmts, top: bool = False) -> Callable:
         compiled = [c for c in (self.stmt(s, top) for s in stmts) if c is not None]
         n = len(stmts)
+        first = stmts[0] if stmts else None
         if not compiled:
             def run_empty(fr):
                 ctx = fr.ctx
                 ctx.steps += n
                 if ctx.steps >= ctx._check_at:
-                    ctx.check()
+                    _check(ctx, first)
             return run_empty
         if len(compiled) == 1:
             only = compiled[0]
@@ -527,7 +541,7 @@ class Compiler:
                 ctx = fr.ctx
                 ctx.steps += n
                 if ctx.steps >= ctx._check_at:
-                    ctx.check()
+                    _check(ctx, first)
                 return only(fr)
             return run_one
         seq = tuple(compiled)
@@ -536,7 +550,7 @@ class Compiler:
             ctx = fr.ctx
             ctx.steps += n
             if ctx.steps >= ctx._check_at:
-                ctx.check()
+                _check(ctx, first)
             for s in seq:
                 r = s(fr)
                 if r is not None:
@@ -705,7 +719,7 @@ class Compiler:
             while True:
                 ctx.steps += 1
                 if ctx.steps >= ctx._check_at:
-                    ctx.check()
+                    _check(ctx, s)
                 v = test(fr)
                 if not (v is True or (v is not False and truthy(v))):
                     return None
