@@ -269,6 +269,56 @@ def _duration(v, node) -> float:
     raise rt_error("AE405", f"not a duration: {repr_value(v)[:40]}", node)
 
 
+# ---------------------------------------------------------------- fast paths
+# Arithmetic and comparisons are the hot spots of a loop. Their closures are generated as
+# source once per node (operands that are names or literals are read inline), which
+# removes a Python call per operand; anything off the fast path goes to the op_* helpers
+# above, which carry the full Aether semantics. Only literals and identifiers (checked
+# with str.isidentifier and repr'd) are ever placed into the generated text.
+_FAST_ARITH = {"+": "+", "-": "-", "*": "*"}
+
+
+def _operand_code(var: str, kind: str, payload, env: dict) -> str:
+    if kind == "const":
+        env[var.upper() + "_C"] = payload
+        return f"    {var} = {var.upper()}_C\n"
+    if kind == "vars" or kind == "glob":
+        env[var.upper() + "_R"] = payload[1]
+        return (f"    try:\n        {var} = fr.{kind}[{payload[0]!r}]\n"
+                f"    except KeyError:\n        {var} = {var.upper()}_R(fr)\n")
+    env[var.upper() + "_F"] = payload
+    return f"    {var} = {var.upper()}_F(fr)\n"
+
+
+def gen_binary(op: str, left, right, node) -> Callable:
+    """A closure for ``left op right``; ``left``/``right`` are ``(kind, payload)`` pairs."""
+    env: dict = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "NODE": node, "equal": equal,
+                 "op_order": op_order}
+    code = "def binary(fr):\n"
+    code += _operand_code("a", *left, env)
+    code += _operand_code("b", *right, env)
+    b_int = right[0] == "const" and type(right[1]) is int
+    both_int = "type(a) is int" + ("" if b_int else " and type(b) is int")
+    if op in _FAST_ARITH:
+        env["SLOW"] = _ARITH[op]
+        code += (f"    if {both_int}:\n        v = a {op} b\n"
+                 "        if INT_MIN <= v <= INT_MAX:\n            return v\n"
+                 "    return SLOW(a, b, NODE, fr.ctx.limits.max_value_size)\n")
+    elif op in ("%", "/"):
+        env["SLOW"] = _ARITH[op]
+        code += (f"    if {both_int} and b:\n        return a {op} b\n"
+                 "    return SLOW(a, b, NODE, 0)\n")
+    elif op in ("==", "!="):
+        want = op == "=="
+        code += ("    ta = type(a)\n    if ta is type(b) and (ta is int or ta is str):\n"
+                 f"        return a {op} b\n    return equal(a, b) is {want}\n")
+    else:
+        code += (f"    if {both_int}:\n        return a {op} b\n"
+                 f"    return op_order({op!r}, a, b, NODE)\n")
+    exec(code, env)  # noqa: S102 - generated from the fixed templates above
+    return env["binary"]
+
+
 # ---------------------------------------------------------------- the program
 class Program:
     """A compiled module: the main block, the ``fn`` table, config and ``on_error`` rules."""
@@ -623,20 +673,13 @@ class Compiler:
     s_Assign = s_Binding
 
     def s_AugAssign(self, s: A.AugAssign, top: bool):
-        get, store = self.place(s.name)
-        value = self.expr(s.value)
-        op = op_add if s.op == "+=" else op_sub
+        binary = gen_binary("+" if s.op == "+=" else "-", self.operand(A.Name(
+            s.line, s.column, s.line, s.column + len(s.name), s.name)),
+            self.operand(s.value), s)
         name = s.name
 
         def aug(fr):
-            a = get(fr)
-            b = value(fr)
-            if type(a) is int and type(b) is int:
-                r = a + b if op is op_add else a - b
-                if INT_MIN <= r <= INT_MAX:
-                    fr.vars[name] = r
-                    return None
-            fr.vars[name] = op(a, b, s, fr.ctx.limits.max_value_size)
+            fr.vars[name] = binary(fr)
         return aug
 
     def s_CallStmt(self, s: A.CallStmt, top: bool):
@@ -673,13 +716,19 @@ class Compiler:
         body = self.block(s.body, top)
         orelse = self.block(s.orelse, top) if s.orelse else None
 
+        if orelse is None:
+            def if_only(fr):
+                v = test(fr)
+                if v is True or (v is not False and truthy(v)):
+                    return body(fr)
+                return None
+            return if_only
+
         def if_(fr):
             v = test(fr)
             if v is True or (v is not False and truthy(v)):
                 return body(fr)
-            if orelse is not None:
-                return orelse(fr)
-            return None
+            return orelse(fr)
         return if_
 
     def s_For(self, s: A.For, top: bool):
@@ -1105,7 +1154,25 @@ class Compiler:
             raise rt_error("AE401", f"cannot negate a {type_name(v)}", e)
         return neg
 
+    def operand(self, e):
+        """How a fast path reads an operand: a literal, a name (and where), or a closure."""
+        if isinstance(e, A.Int) and INT_MIN <= e.value <= INT_MAX:
+            return ("const", e.value)
+        if isinstance(e, A.Float):
+            return ("const", float(e.value))
+        if isinstance(e, A.Str):
+            return ("const", e.value)
+        if isinstance(e, A.Name) and e.id.isidentifier():
+            if e.id in self.top_bound or (self.locals is not None and e.id in self.locals) \
+                    or e.id not in self.prog.fns:
+                where = "glob" if self.locals is not None and e.id not in self.locals \
+                    else "vars"
+                return (where, (e.id, self.expr(e)))
+        return ("expr", self.expr(e))
+
     def e_BinOp(self, e):
+        if e.op in _ARITH:
+            return gen_binary(e.op, self.operand(e.left), self.operand(e.right), e)
         left, right = self.expr(e.left), self.expr(e.right)
         op = _ARITH.get(e.op)
         if op is None:
@@ -1146,6 +1213,8 @@ class Compiler:
         return arith
 
     def e_Compare(self, e):
+        if e.op in ("==", "!=", "<", "<=", ">", ">="):
+            return gen_binary(e.op, self.operand(e.left), self.operand(e.right), e)
         left, right = self.expr(e.left), self.expr(e.right)
         op = e.op
         if op == "==" or op == "!=":
@@ -1257,6 +1326,18 @@ class Compiler:
                     raise rt_error("AE405", f"bad argument to '{name}': {exc}", e) from None
             return call1
 
+        if not kwfns and len(argfns) == 2:
+            a0, a1 = argfns
+
+            def call2(fr):
+                try:
+                    return impl(fr, a0(fr), a1(fr))
+                except AetherRuntimeError as err:
+                    raise err.place(line, col)
+                except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
+                    raise rt_error("AE405", f"bad argument to '{name}': {exc}", e) from None
+            return call2
+
         def call(fr):
             args = [a(fr) for a in argfns]
             kw = {k: f(fr) for k, f in kwfns}
@@ -1281,11 +1362,7 @@ class Compiler:
         defaults = self.defaults
         fnv = prog.fns[name]
         if all(p is not None for p in plan):
-            srcs = tuple(plan)
-
-            def call_fn(fr):
-                return prog.invoke(fr, fnv, [f(fr) for f in srcs], e)
-            return call_fn
+            return self._fast_invoke(fnv, tuple(plan), e)
 
         def call_fn_defaults(fr):
             dfl = defaults[name]
@@ -1299,6 +1376,38 @@ class Compiler:
                     raise rt_error("AE405", f"'{name}' is missing argument '{params[i]}'", e)
             return prog.invoke(fr, fnv, values, e)
         return call_fn_defaults
+
+    def _fast_invoke(self, fnv: FnValue, srcs: tuple, e) -> Callable:
+        """A call of a known ``fn`` with every argument given: no argument binding."""
+        prog = self.prog
+        params = fnv.params
+        line, col, name = e.line, e.column, fnv.name
+        n = len(srcs)
+        a0 = srcs[0] if n > 0 else None
+        a1 = srcs[1] if n > 1 else None
+
+        def call_fn(fr):
+            if n == 1:
+                local = {params[0]: a0(fr)}
+            elif n == 2:
+                local = {params[0]: a0(fr), params[1]: a1(fr)}
+            else:
+                local = dict(zip(params, [f(fr) for f in srcs]))
+            ctx = fr.ctx
+            depth = fr.depth + 1
+            if depth > ctx.limits.max_depth:
+                raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
+                               f"(in '{name}')", e)
+            nf = Frame(local, fr.glob, ctx, depth, prog)
+            try:
+                r = fnv.code(nf)
+            except AetherRuntimeError as err:
+                err.stack.append(StackFrame(name, line, col))
+                raise
+            if nf.tasks:
+                _join_all(nf)
+            return nf.ret if r == RETURN else None
+        return call_fn
 
     def _dynamic(self, callee, argfns, kwfns, e):
         prog = self.prog

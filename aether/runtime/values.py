@@ -174,6 +174,8 @@ def to_string(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> str:
     t = type(v)
     if t is str:
         return v
+    if t is int:
+        return str(v)
     return repr_value(v, budget, depth)
 
 
