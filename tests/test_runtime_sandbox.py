@@ -176,7 +176,7 @@ EXPRS = st.recursive(
     lambda c: st.one_of(
         st.tuples(c, st.sampled_from(["+", "-", "*", "/", "%", "==", "<", "in", "and", "or"]),
                   c).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        c.map(lambda e: f"-({e})"), c.map(lambda e: f"not {e}"),
+        c.map(lambda e: f"-({e})"), c.map(lambda e: f"(not {e})"),
         st.tuples(c, c).map(lambda t: f"({t[0]})[{t[1]}]"),
         st.tuples(st.sampled_from(["len", "str", "int", "float", "sorted", "keys", "first",
                                    "upper", "sum", "reverse", "abs", "stringify", "unique",

@@ -400,6 +400,22 @@ def _call_pure(impl, name, fr, args, kwargs, node):
         raise rt_error("AE405", f"bad argument to '{name}': {exc}", node) from None
 
 
+def _unrolled_block(compiled: list, n: int, first) -> Callable:
+    """A block runner with its statements called one after another (no loop overhead)."""
+    env: dict = {"_check": _check, "FIRST": first}
+    code = "def run_block(fr):\n    ctx = fr.ctx\n    ctx.steps += N\n" \
+           "    if ctx.steps >= ctx._check_at:\n        _check(ctx, FIRST)\n"
+    env["N"] = n
+    for i, c in enumerate(compiled):
+        env[f"S{i}"] = c
+        if i == len(compiled) - 1:
+            code += f"    return S{i}(fr)\n"
+        else:
+            code += f"    r = S{i}(fr)\n    if r is not None:\n        return r\n"
+    exec(code, env)  # noqa: S102 - generated from the fixed template above
+    return env["run_block"]
+
+
 def _check(ctx, node) -> None:
     """``ctx.check()``, placing a budget error at ``node`` (the block being entered)."""
     try:
@@ -594,6 +610,8 @@ class Compiler:
                     _check(ctx, first)
                 return only(fr)
             return run_one
+        if len(compiled) <= 12:
+            return _unrolled_block(compiled, n, first)
         seq = tuple(compiled)
 
         def run_block(fr):
