@@ -97,6 +97,7 @@ class Rule:
 _P = Status.PARSE_ERROR
 _V = Status.VALIDATION_ERROR
 _IO = Status.IO_ERROR
+_R = Status.RUNTIME_ERROR
 
 _G = 'goal: "demo"\n'  # most examples need a goal to be otherwise clean
 
@@ -307,6 +308,82 @@ _RULE_LIST = [
     Rule("AE321", "duplicate-key", _V, "A key appears twice in one block or dict.",
          "The second value would silently win; keep one.",
          _G + "policy:\n    seed: 1\n    seed: 2\n", _G + "policy:\n    seed: 1\n"),
+    # ------------------------------------------------------------ AE4xx: running (aether run)
+    Rule("AE401", "type-error", _R, "An operation got a value of the wrong type.",
+         "Aether does not convert between types: `\"a\" + 1`, `-\"x\"`, `1 < \"2\"`, "
+         "calling a number or looping over a number are errors (kind RuntimeError). "
+         "Convert explicitly with `str()`, `int()` or `float()`.",
+         _G + 'label: "total: " + 3\n', _G + 'label: "total: " + str(3)\n'),
+    Rule("AE402", "division-by-zero", _R, "Division or modulo by zero.",
+         "`x / 0`, `x % 0` and `percent(x, 0)` have no value; test the divisor first.",
+         _G + "n: 0\nratio: 10 / n\n", _G + "n: 0\nratio: 10 / (n + 1)\n"),
+    Rule("AE403", "missing-key", _R, "A map has no such key (or an item is not found).",
+         "`m.key` and `m[\"key\"]` need the key to exist; `get(m, \"key\", default)` "
+         "and `m.get(\"key\")` give a default instead.",
+         _G + "m: {a: 1}\nb: m.b\n", _G + "m: {a: 1}\nb: get(m, \"b\", 0)\n"),
+    Rule("AE404", "index-out-of-range", _R, "A list or string index is out of range.",
+         "Indexes run from 0 to len - 1 (negative ones count from the end).",
+         _G + "xs: [1, 2]\nx: xs[2]\n", _G + "xs: [1, 2]\nx: xs[1]\n"),
+    Rule("AE405", "bad-argument", _R, "A builtin got an argument it cannot use.",
+         "For example `int(\"abc\")`, `range(1, 5, 0)`, `parse_json(\"{\")` or a "
+         "template placeholder other than `{0}`, `{}` or `{name}`.",
+         _G + 'n: int("abc")\n', _G + 'n: int("42")\n'),
+    Rule("AE406", "call-depth-exceeded", _R, "Calls nested deeper than the limit.",
+         "Each `fn` call nests one level; the run stops past the call-depth limit (200 by "
+         "default) with kind BudgetExceeded, long before the host could run out of stack.",
+         _G + "fn down(n):\n    return down(n + 1)\nx: down(0)\n",
+         _G + "fn down(n):\n    if n > 10:\n        return n\n    return down(n + 1)\n"
+         "x: down(0)\n"),
+    Rule("AE407", "value-too-large", _R, "A value grew past the size limit.",
+         "Strings, lists and maps have a size limit (characters or items, 10 million by "
+         "default) and numbers are 64-bit integers or finite floats; doubling a value in a "
+         "loop ends here (kind BudgetExceeded).",
+         _G + "n: 1\nwhile true:\n    n: n * 2\n",
+         _G + "n: 1\nwhile n < 1000:\n    n: n * 2\n"),
+    Rule("AE408", "step-budget-exceeded", Status.TIMEOUT_ERROR,
+         "The run took more steps than its budget.",
+         "Every statement run is a step; `--max-steps N` or `policy: step_budget` bound "
+         "them (10 million by default). The error cannot be caught by `try`; an `on_error` "
+         "rule for BudgetExceeded still runs.",
+         _G + "policy:\n    step_budget: 100\nwhile true:\n    log(\"again\")\n",
+         _G + "policy:\n    step_budget: 100\nfor i in range(3):\n    log(i)\n"),
+    Rule("AE409", "timeout", Status.TIMEOUT_ERROR, "The run or a step ran out of time.",
+         "`--timeout` / `policy: run_timeout` bound the whole run and a step's `timeout=D` "
+         "bounds one step (the step's timeout can be retried with `retry=N`). Time is read "
+         "through the clock hook, so `sleep` counts.",
+         _G + "policy:\n    deterministic: true\n    run_timeout: 1s\nsleep(2s)\n",
+         _G + "policy:\n    deterministic: true\n    run_timeout: 1s\nsleep(500ms)\n"),
+    Rule("AE410", "tool-error", _R, "A tool failed.",
+         "The tool bound to a name raised an error, exited non-zero or answered something "
+         "that is not JSON; the message names the tool (kind PluginError unless the tool "
+         "says otherwise).",
+         "(a tool whose binding fails)", ""),
+    Rule("AE411", "unbound-tool", _R, "An effectful tool has no binding.",
+         "Without `--simulate`, an effectful tool must be bound to an implementation in "
+         "aether-tools.toml (`python`, `command` or `mcp`); the message names the tool.",
+         "aether run flow.aether    # flow calls think(...) and nothing binds think",
+         "aether run --simulate flow.aether"),
+    Rule("AE412", "unsupported-feature", Status.UNSUPPORTED_FEATURE,
+         "A construct the runtime recognises but does not run.",
+         "The checker accepts it, but `aether run` has no implementation for it yet; the "
+         "run stops rather than skip it silently.",
+         "(a construct the checker accepts and the runtime does not run)", ""),
+    Rule("AE413", "transaction-without-compensation", _R,
+         "A tool without a compensation inside `transaction:`.",
+         "A transaction is all or nothing: when a call fails, the calls already done are "
+         "undone through each tool's declared compensation (`compensate = \"TOOL\"`), "
+         "newest first. A tool with none cannot be undone, so the transaction does not start. "
+         "Memory writes are undone by the store; log lines and metrics need no undo. Under "
+         "--simulate this is a warning (simulated effects are discarded).",
+         _G + "transaction:\n    - publish(\"notes\")\n",
+         _G + "transaction:\n    - store(\"notes\", tag=\"x\")\n"),
+    Rule("AE414", "verify-failed", _R, "`verify(condition)` found the condition false.",
+         "`verify` fails the run (kind ValidationError, catchable) with its message.",
+         _G + "verify(1 > 2, \"numbers are broken\")\n", _G + "verify(2 > 1)\n"),
+    Rule("AE415", "unbound-at-run-time", _R, "A name has no value when it is read.",
+         "The checker sees that a name is bound somewhere before its use; a binding in a "
+         "branch that did not run leaves it unbound at run time.",
+         _G + "if false:\n    x: 1\nlog(x)\n", _G + "x: 0\nif false:\n    x: 1\nlog(x)\n"),
     # ------------------------------------------------------------ AE9xx: the tool itself
     Rule("AE999", "internal-error", Status.INTERNAL_ERROR, "The checker itself failed.",
          "A bug in aether; please report it with the file. This must never happen on any "

@@ -42,6 +42,10 @@ def _fence_lang(r: Rule) -> str:
         return "sh"
     if number < 400:
         return "aether"
+    if number < 500 and r.wrong.startswith("goal"):
+        return "aether"  # runtime rules: a program that fails when run
+    if number < 500 and r.wrong.startswith("aether "):
+        return "sh"
     return "text"
 
 

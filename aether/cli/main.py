@@ -29,6 +29,7 @@ COMMANDS = {
     "gate": "gate:gate",
     "suppressions": "suppressions:suppressions",
     "tools": "tools:tools",
+    "run": "run:run",
 }
 
 

@@ -1,0 +1,91 @@
+"""`aether run FILE`: check, then run a workflow; print its outputs; exit with its status."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .common import path_param
+
+
+def _duration(text: str) -> float:
+    import re
+
+    m = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*", text or "")
+    if not m:
+        raise click.BadParameter(f"'{text}' is not a duration (30s, 2m, 1h, 500ms)",
+                                 param_hint="--timeout")
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+    return float(m.group(1).replace("_", "")) * scale
+
+
+@click.command()
+@click.argument("file", type=path_param(dir_okay=False, path_type=str))
+@click.option("--input", "input_pairs", multiple=True, metavar="NAME=VALUE",
+              help="An input (JSON when VALUE parses as JSON, else a string). Repeatable.")
+@click.option("--inputs", "inputs_file", type=path_param(dir_okay=False), default=None,
+              metavar="FILE.json", help="Inputs from a JSON object file.")
+@click.option("--simulate", is_flag=True,
+              help="Replace every effectful tool by a recording stub (no outside effect).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+@click.option("--trace", is_flag=True, help="Print lifecycle events on stderr.")
+@click.option("--max-steps", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Step budget (the smaller of this and policy: step_budget applies).")
+@click.option("--timeout", "timeout", default=None, metavar="D",
+              help="Wall-time limit of the run, e.g. 30s (default 300s).")
+def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, trace=False,
+        max_steps=None, timeout=None):
+    """Run a workflow after `check` passes. Exit status: 0, or the status of the failure
+    (21 RUNTIME_ERROR, 23 TIMEOUT_ERROR, 24 UNSUPPORTED_FEATURE, or the check's)."""
+    from ..runtime.api import RunOptions, parse_input_value, run_file
+
+    inputs: dict = {}
+    if inputs_file:
+        try:
+            with open(inputs_file, encoding="utf-8") as fh:
+                loaded = json.load(fh)
+        except (OSError, ValueError) as exc:
+            click.echo(f"aether run: cannot read inputs from {inputs_file}: {exc}", err=True)
+            sys.exit(26)
+        if not isinstance(loaded, dict):
+            click.echo(f"aether run: {inputs_file} must hold a JSON object", err=True)
+            sys.exit(26)
+        inputs.update(loaded)
+    for pair in input_pairs:
+        name, eq, value = pair.partition("=")
+        if not eq or not name.strip():
+            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--input")
+        inputs[name.strip()] = parse_input_value(value)
+
+    def show(event: dict) -> None:
+        fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "run_id"))
+        click.echo(f"[trace] {event['event']} {fields}", err=True)
+
+    options = RunOptions(max_steps=max_steps,
+                         timeout=_duration(timeout) if timeout is not None else None,
+                         trace=show if trace else None)
+    result = run_file(file, inputs=inputs, simulate=simulate, options=options)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        sys.exit(result.status)
+    for line in result.printed:
+        click.echo(line)
+    for finding in result.findings:
+        where = f"{file}:{finding.line}:{finding.column}: " if finding.line else f"{file}: "
+        click.echo(f"{where}{finding.rule} {finding.message}", err=True)
+    for warning in result.warnings:
+        click.echo(f"aether run: warning: {warning}", err=True)
+    if result.error:
+        e = result.error
+        click.echo(f"{file}:{e['line']}:{e['column']}: {e['rule']} {e['kind']}: "
+                   f"{e['message']}", err=True)
+        for frame in e.get("stack", []):
+            click.echo(f"  in fn {frame['fn']} called at line {frame['line']}", err=True)
+        if result.handled_by:
+            click.echo(f"  (on_error rule for {result.handled_by} ran)", err=True)
+    elif not result.findings:
+        for name, value in result.outputs.items():
+            click.echo(f"{name}: {json.dumps(value, ensure_ascii=False)}")
+    sys.exit(result.status)

@@ -1,0 +1,293 @@
+"""Library entry points of ``aether run``: check, compile, run, and return a RunResult.
+
+``run_source`` / ``run_file`` are what the CLI and the failure classifier call
+(in-process). A file runs only when ``check`` passes; otherwise its findings and status
+come back and nothing runs. Whatever happens, the result is a :class:`RunResult` with a
+status code of the fixed table: no Python exception escapes (a genuine bug is
+INTERNAL_ERROR, 27, with a message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from ..codes import Status
+from .compiler import Compiler, Frame, Program, _join_all, start_thread
+from .context import FIXED_EPOCH, Clock, Context, Limits, RandomHook, VirtualClock
+from .dispatch import BindingDispatcher, Dispatcher, SimulateDispatcher
+from .errors import AetherRuntimeError, rt_error
+from .values import BuiltinValue, FnValue, from_host, to_json
+
+__all__ = ["RunOptions", "RunResult", "run_source", "run_file", "parse_input_value"]
+
+_RECURSION_LIMIT = 60_000  # Python frames a run may use; the Aether depth limit comes first
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run. ``None`` means "the default, or what the script's policy says"."""
+
+    max_steps: Optional[int] = None
+    timeout: Optional[float] = None  # seconds of wall time for the whole run
+    max_depth: int = 200
+    max_value_size: int = 10_000_000
+    clock: Optional[Clock] = None  # injected clock (tests); deterministic runs fix one
+    seed: Optional[int] = None
+    trace: Optional[Callable[[dict], None]] = None  # receives every lifecycle event
+    run_id: Optional[str] = None
+
+
+DEFAULT_MAX_STEPS = 10_000_000
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run (``status`` is the exit status of ``aether run``)."""
+
+    status: int
+    outputs: dict = field(default_factory=dict)
+    error: Optional[dict] = None  # rule, kind, message, line, column, stack
+    steps: int = 0
+    tool_calls: list = field(default_factory=list)  # one summary per dispatched call
+    run_id: str = ""
+    findings: list = field(default_factory=list)  # check findings when the check failed
+    warnings: list = field(default_factory=list)
+    printed: list = field(default_factory=list)
+    handled_by: Optional[str] = None  # the on_error kind whose handler ran
+    digest: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "code_name": Status(self.status).name,
+                "run_id": self.run_id, "digest": self.digest, "outputs": self.outputs,
+                "error": self.error, "steps": self.steps, "tool_calls": self.tool_calls,
+                "warnings": self.warnings, "printed": self.printed,
+                "handled_by": self.handled_by,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def parse_input_value(text: str) -> Any:
+    """A ``--input NAME=VALUE`` value: JSON when it parses as JSON, else the string."""
+    import json
+
+    try:
+        return from_host(json.loads(text))
+    except (ValueError, RecursionError, AetherRuntimeError):
+        return text
+
+
+def run_file(path: str, *, inputs: Optional[dict] = None, simulate: bool = False,
+             options: RunOptions = RunOptions(), dispatcher: Optional[Dispatcher] = None,
+             catalogue=None) -> RunResult:
+    """Read ``path`` and run it (see :func:`run_source`); an unreadable file is IO_ERROR."""
+    from ..source import read_source
+
+    read = read_source(path)
+    if read.error is not None:
+        return RunResult(int(read.error.status), findings=[read.error])
+    return run_source(read.text, path, inputs=inputs, simulate=simulate, options=options,
+                      dispatcher=dispatcher, catalogue=catalogue)
+
+
+def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = None,
+               simulate: bool = False, options: RunOptions = RunOptions(),
+               dispatcher: Optional[Dispatcher] = None, catalogue=None) -> RunResult:
+    """Check ``text`` and, when the check passes, run it.
+
+    ``inputs`` are what ``parse_input()`` returns (values are converted to Aether values;
+    a value that is not JSON-shaped is AE405). ``simulate`` replaces every effectful tool
+    by the recording :class:`SimulateDispatcher`, as does ``policy: mock_io: true``; else
+    ``dispatcher`` (default: a :class:`BindingDispatcher` with no bindings, so an
+    effectful tool call is AE411). Returns a RunResult; never raises.
+    """
+    try:
+        return _run(text, path, inputs, simulate, options, dispatcher, catalogue)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, coded 27
+        return RunResult(int(Status.INTERNAL_ERROR), error={
+            "rule": "AE999", "kind": "RuntimeError", "line": 0, "column": 0, "stack": [],
+            "message": f"internal error: {type(exc).__name__}: {exc} (this is a bug)"})
+
+
+def _run(text, path, inputs, simulate, options, dispatcher, catalogue) -> RunResult:
+    from ..checker import check_text
+    from ..semantics.catalogue import load_catalogue
+    from ..syntax import parse
+
+    checked = check_text(text, path)
+    if checked.findings:
+        return RunResult(int(checked.status), findings=list(checked.findings))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    catalogue = catalogue or load_catalogue()
+    module = parse(text).module
+    program = Compiler(catalogue).compile(module)
+
+    try:
+        inputs_value = from_host(dict(inputs or {}))
+    except AetherRuntimeError as e:
+        return _error_result(e, digest=digest)
+    # Config sections are data: evaluate them first, with no tools, so that the policy
+    # applies from the first statement on.
+    boot = Context(Limits(max_steps=100_000, timeout=None), clock=VirtualClock(),
+                   catalogue=catalogue, dispatcher=SimulateDispatcher())
+    boot_frame = Frame({}, {}, boot, 0, program)
+    config: dict[str, Any] = {}
+    try:
+        for name, evaluator in program.config.items():
+            config[name] = evaluator(boot_frame)
+    except AetherRuntimeError as e:
+        return _error_result(e, digest=digest)
+    policy = config.get("policy") if isinstance(config.get("policy"), dict) else {}
+
+    deterministic = policy.get("deterministic") is True
+    seed = options.seed if options.seed is not None else policy.get("seed")
+    clock = options.clock or (VirtualClock(FIXED_EPOCH) if deterministic else None)
+    rng = RandomHook(seed if type(seed) is int else (0 if deterministic else None))
+    run_id = options.run_id or (rng.uuid() if deterministic else str(uuid.uuid4()))
+    limits = _limits(options, policy)
+    if simulate or policy.get("mock_io") is True:
+        simulate = True
+        dispatcher = SimulateDispatcher()
+    elif dispatcher is None:
+        dispatcher = BindingDispatcher()
+    ctx = Context(limits, clock=clock, rng=rng, dispatcher=dispatcher, catalogue=catalogue,
+                  run_id=run_id, inputs=inputs_value, simulate=simulate, trace=options.trace)
+    ctx.config = config
+    ctx.intent = program.goal
+    ctx.plugins = frozenset(Compiler(catalogue)._plugins(module))
+    for key in sorted(set(policy) & _NOT_ENFORCED):
+        ctx.warnings.append(f"policy: {key} is read but not enforced by this runtime yet "
+                            "(governance enforces it)")
+    ctx.emit("run_start", path=path, digest=digest)
+    result = _execute(program, ctx)
+    result.digest = digest
+    result.tool_calls = [{"tool": c.tool, "effect": c.effect, "line": c.line,
+                          "step": c.step, "args": to_json(c.args), "kwargs": to_json(c.kwargs)}
+                         for c in getattr(dispatcher, "calls", ())]
+    ctx.emit("run_end", status=result.status)
+    return result
+
+
+# Policy keys the core runtime reads but leaves to governance (issue 12); a run says so.
+_NOT_ENFORCED = frozenset({"risk_budget", "token_budget", "approval_required",
+                           "allowed_tools", "denied_tools", "network", "jurisdiction",
+                           "data_class"})
+
+
+def _limits(options: RunOptions, policy: dict) -> Limits:
+    steps = [s for s in (options.max_steps, policy.get("step_budget"),
+                         policy.get("max_steps")) if type(s) is int and s > 0]
+    timeouts = [t for t in (options.timeout, policy.get("run_timeout"))
+                if isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0]
+    request = policy.get("request_timeout")
+    return Limits(max_steps=min(steps) if steps else DEFAULT_MAX_STEPS,
+                  timeout=float(min(timeouts)) if timeouts else DEFAULT_TIMEOUT,
+                  max_depth=options.max_depth, max_value_size=options.max_value_size,
+                  request_timeout=float(request) if isinstance(request, (int, float))
+                  and not isinstance(request, bool) else None)
+
+
+def _error_result(e: AetherRuntimeError, **kw) -> RunResult:
+    e.stack.reverse()
+    return RunResult(e.status, error=e.to_json(), **kw)
+
+
+def _execute(program: Program, ctx: Context) -> RunResult:
+    """Run the main block in a thread with a deep stack; map every outcome to a result."""
+    glob: dict = {}
+    frame = Frame(glob, glob, ctx, 0, program)
+    box: dict[str, Any] = {}
+
+    def body():
+        try:
+            program.main(frame)
+            if frame.tasks:
+                _join_all(frame)
+        except AetherRuntimeError as e:
+            box["error"] = e
+        except RecursionError:
+            box["error"] = rt_error("AE406", "the program nests too deeply (expression or "
+                                    "call depth)")
+        except MemoryError:
+            box["error"] = rt_error("AE407", "the program ran out of memory building a "
+                                    "value")
+
+    old_limit = sys.getrecursionlimit()
+    if old_limit < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    try:
+        start_thread(body).result()
+    finally:
+        pass  # the higher limit stays: lowering it under another running thread is unsafe
+    err: Optional[AetherRuntimeError] = box.get("error")
+    handled = None
+    if err is not None:
+        handled = _on_error(program, ctx, frame, err)
+        err.stack.reverse()
+        result = RunResult(err.status, error=err.to_json())
+    else:
+        result = RunResult(0, outputs=_outputs(program, frame))
+    result.steps = ctx.steps
+    result.run_id = ctx.run_id
+    result.warnings = list(ctx.warnings)
+    result.printed = list(ctx.printed)
+    result.handled_by = handled
+    return result
+
+
+def _on_error(program: Program, ctx: Context, frame: Frame,
+              err: AetherRuntimeError) -> Optional[str]:
+    """Run the first ``on_error`` rule whose kind matches ``err`` (or ``Any``)."""
+    for kind, do, node in program.on_error:
+        if kind != err.kind and kind != "Any":
+            continue
+        ctx.grace()
+        ctx.emit("on_error", kind=err.kind, rule=err.rule, line=node.line)
+        box: dict[str, Any] = {}
+
+        def handler():
+            try:
+                do(frame)
+            except AetherRuntimeError as e:
+                box["error"] = e
+            except (RecursionError, MemoryError) as e:
+                box["error"] = rt_error("AE406", f"on_error handler failed: {e}")
+
+        start_thread(handler).result()
+        if "error" in box:
+            ctx.warnings.append(f"{node.line}: the on_error handler for {kind} failed: "
+                                f"{box['error'].rule} {box['error'].message}")
+        return kind
+    return None
+
+
+def _outputs(program: Program, frame: Frame) -> dict:
+    """The declared outputs that are bound, else every top-level binding but functions."""
+    glob = frame.glob
+    names: list[str] = []
+    if program.outputs is not None:
+        try:
+            declared = program.outputs(frame)
+        except AetherRuntimeError:
+            declared = None
+        if type(declared) is str:
+            declared = (declared,)
+        if type(declared) is tuple:
+            names = [n for n in declared if type(n) is str and n in glob]
+    if not names:
+        names = [n for n, v in glob.items() if type(v) not in (FnValue, BuiltinValue)]
+    out = {}
+    for n in names:
+        try:
+            out[n] = to_json(glob[n])
+        except AetherRuntimeError as e:
+            out[n] = f"<{e.message}>"
+    return out
+

@@ -1,0 +1,1472 @@
+"""Compile a checked module, once, into nested Python closures, and run them.
+
+Every expression becomes a closure ``ev(frame) -> value`` and every statement a closure
+``ex(frame) -> None | BREAK | CONTINUE | RETURN``, as fast Python interpreters do: the
+tree is walked once, at compile time, and a run only calls closures (no per-step dispatch
+on node types). Names are resolved at compile time where the language allows it (calls
+to builtins and ``fn`` definitions, plugin members, a ``fn``'s reads of top-level names).
+
+Scopes: the top level binds into one map of globals; a ``fn`` call gets a map of locals
+(its parameters and every name its body binds) and reads other names from the globals.
+Blocks (``if``, ``for``, ``while``, ``try``) open no scope.
+
+Steps: entering a block counts its statements against the step budget (one check per
+block run, not per statement); ``while`` also counts each test. The clock is read every
+few hundred steps, after each effectful call and at each ``sleep``.
+
+Binding targets go through :meth:`Compiler.place`: a name today, and the same code path
+serves a member/index chain (``a.b``, ``a["k"]``) with a copy-on-write update of the root
+(:func:`cow_set`), which is what an ``UpdateTarget`` node of the grammar will compile to.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable, Optional
+
+from .. import ast as A
+from .builtins import METHODS, MUTATING, PURE, method_impl
+from .dispatch import MEMORY_COMPENSATIONS, OBSERVABILITY, ToolCall
+from .errors import AetherRuntimeError, StackFrame, rt_error
+from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, equal, from_host,
+                     repr_value, truthy, type_name)
+
+__all__ = ["Compiler", "Program", "Frame", "cow_set", "BREAK", "CONTINUE", "RETURN"]
+
+BREAK, CONTINUE, RETURN = 1, 2, 3
+INT_MIN = -INT_MAX - 1
+CONFIG_SECTIONS = ("meta", "policy", "require", "plugin_contract")
+_STACK_SIZE = 256 * 1024 * 1024  # threads that run programs: deep but bounded recursion
+_stack_lock = threading.Lock()
+
+
+class Frame:
+    """The variables of one ``fn`` call (or of the top level) and the run's context."""
+
+    __slots__ = ("vars", "glob", "ctx", "depth", "ret", "tasks", "prog")
+
+    def __init__(self, vars: dict, glob: dict, ctx, depth: int, prog: "Program"):
+        self.vars = vars
+        self.glob = glob
+        self.ctx = ctx
+        self.depth = depth
+        self.ret = None
+        self.tasks: Optional[dict] = None
+        self.prog = prog
+
+    def call_value(self, fn: Any, args: tuple, kwargs: Optional[dict] = None) -> Any:
+        """Call an Aether function value (used by map, filter, sorted)."""
+        return self.prog.call_value(self, fn, args, kwargs or {}, None)
+
+
+def start_thread(target: Callable[[], Any]) -> Future:
+    """Run ``target`` in a new daemon thread with a large stack; its result as a Future."""
+    fut: Future = Future()
+
+    def body():
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(target())
+        except BaseException as exc:  # noqa: BLE001 - handed to the joining thread
+            fut.set_exception(exc)
+
+    with _stack_lock:
+        old = threading.stack_size()
+        try:
+            threading.stack_size(_STACK_SIZE)
+            t = threading.Thread(target=body, daemon=True, name="aether-task")
+            t.start()
+        finally:
+            threading.stack_size(old)
+    return fut
+
+
+def cow_set(root: Any, keys: list, value: Any, node=None) -> Any:
+    """A copy of ``root`` with the item at path ``keys`` replaced by ``value``.
+
+    Only the containers along the path are copied; nothing is changed in place, so no
+    other name bound to ``root`` (or to a part of it) sees the update.
+    """
+    if not keys:
+        return value
+    k = keys[0]
+    t = type(root)
+    if t is dict or root is None:
+        if type(k) is int:
+            k = str(k)
+        if type(k) is not str:
+            raise rt_error("AE401", f"a map key must be a string, not {type_name(k)}", node)
+        out = dict(root or {})
+        out[k] = cow_set(out.get(k), keys[1:], value, node)
+        return out
+    if t is tuple:
+        if type(k) is not int:
+            raise rt_error("AE401", "a list index must be an integer", node)
+        if not -len(root) <= k < len(root):
+            raise rt_error("AE404", f"index {k} out of range for a list of {len(root)}", node)
+        lst = list(root)
+        lst[k] = cow_set(lst[k], keys[1:], value, node)
+        return tuple(lst)
+    raise rt_error("AE401", f"cannot update inside a {type_name(root)}", node)
+
+
+# ---------------------------------------------------------------- operators
+def _overflow(node):
+    return rt_error("AE407", "integer out of the 64-bit range", node)
+
+
+def _num_result(v, node):
+    if type(v) is int:
+        if INT_MIN <= v <= INT_MAX:
+            return v
+        raise _overflow(node)
+    if v != v or v in (float("inf"), float("-inf")):
+        raise rt_error("AE407", "number out of range", node)
+    return v
+
+
+def _is_num(v) -> bool:
+    t = type(v)
+    return t is int or t is float
+
+
+def _type_err(op, a, b, node):
+    return rt_error("AE401", f"cannot apply '{op}' to {type_name(a)} and {type_name(b)}",
+                    node)
+
+
+def op_add(a, b, node, limit):
+    if _is_num(a) and _is_num(b):
+        return _num_result(a + b, node)
+    ta = type(a)
+    if ta is type(b) and ta in (str, tuple):
+        if len(a) + len(b) > limit:
+            raise rt_error("AE407", f"{type_name(a)} of size {len(a) + len(b)} exceeds the "
+                           f"value size limit of {limit}", node)
+        return a + b
+    raise _type_err("+", a, b, node)
+
+
+def op_sub(a, b, node, limit):
+    if _is_num(a) and _is_num(b):
+        return _num_result(a - b, node)
+    raise _type_err("-", a, b, node)
+
+
+def op_mul(a, b, node, limit):
+    if _is_num(a) and _is_num(b):
+        return _num_result(a * b, node)
+    if type(a) is int and type(b) in (str, tuple):
+        a, b = b, a
+    if type(a) in (str, tuple) and type(b) is int:
+        n = max(b, 0)
+        if len(a) * n > limit:
+            raise rt_error("AE407", f"{type_name(a)} of size {len(a) * n} exceeds the value "
+                           f"size limit of {limit}", node)
+        return a * n
+    raise _type_err("*", a, b, node)
+
+
+def op_div(a, b, node, limit):
+    if _is_num(a) and _is_num(b):
+        if b == 0:
+            raise rt_error("AE402", "division by zero", node)
+        return _num_result(a / b, node)
+    raise _type_err("/", a, b, node)
+
+
+def op_mod(a, b, node, limit):
+    if _is_num(a) and _is_num(b):
+        if b == 0:
+            raise rt_error("AE402", "modulo by zero", node)
+        return _num_result(a % b, node)
+    raise _type_err("%", a, b, node)
+
+
+_ARITH = {"+": op_add, "-": op_sub, "*": op_mul, "/": op_div, "%": op_mod}
+
+
+def op_order(op, a, b, node):
+    if (_is_num(a) and _is_num(b)) or (type(a) is str and type(b) is str):
+        if op == "<":
+            return a < b
+        if op == "<=":
+            return a <= b
+        if op == ">":
+            return a > b
+        return a >= b
+    raise rt_error("AE401", f"cannot compare {type_name(a)} {op} {type_name(b)}", node)
+
+
+def op_in(item, container, node):
+    t = type(container)
+    if container is None:
+        return False
+    if t is tuple:
+        return any(equal(item, x) for x in container)
+    if t is str:
+        if type(item) is not str:
+            raise rt_error("AE401", f"'in' on a string needs a string, not {type_name(item)}",
+                           node)
+        return item in container
+    if t is dict:
+        return type(item) is str and item in container
+    raise rt_error("AE401", f"'in' needs a list, map or string, not {type_name(container)}",
+                   node)
+
+
+def get_member(v, attr, node):
+    t = type(v)
+    if t is dict:
+        try:
+            return v[attr]
+        except KeyError:
+            raise rt_error("AE403", f"map has no key '{attr}'", node) from None
+    if t is ErrorValue:
+        m = v.as_map()
+        if attr in m:
+            return m[attr]
+        raise rt_error("AE403", f"an error has no field '{attr}' (kind, message, rule, "
+                       "line, column)", node)
+    raise rt_error("AE401", f"a {type_name(v)} has no member '{attr}'", node)
+
+
+def get_index(v, i, node):
+    t = type(v)
+    if t is tuple or t is str:
+        if type(i) is not int:
+            raise rt_error("AE401", f"a {type_name(v)} index must be an integer, not "
+                           f"{type_name(i)}", node)
+        if -len(v) <= i < len(v):
+            return v[i]
+        raise rt_error("AE404", f"index {i} out of range for a {type_name(v)} of "
+                       f"{len(v)}", node)
+    if t is dict:
+        if type(i) is int:
+            i = str(i)
+        if type(i) is not str:
+            raise rt_error("AE401", f"a map key must be a string, not {type_name(i)}", node)
+        try:
+            return v[i]
+        except KeyError:
+            raise rt_error("AE403", f"map has no key {repr_value(i)[:80]}", node) from None
+    raise rt_error("AE401", f"cannot index a {type_name(v)}", node)
+
+
+def _duration(v, node) -> float:
+    """Seconds of a step timeout written ``30s`` or ``"30s"``."""
+    if type(v) in (int, float) and type(v) is not bool:
+        return float(v)
+    if type(v) is str:
+        import re
+
+        m = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*(ms|s|m|h)\s*", v)
+        if m:
+            n = float(m.group(1).replace("_", ""))
+            return n * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+    raise rt_error("AE405", f"not a duration: {repr_value(v)[:40]}", node)
+
+
+# ---------------------------------------------------------------- fast paths
+# Arithmetic and comparisons are the hot spots of a loop. Their closures are generated as
+# source once per node (operands that are names or literals are read inline), which
+# removes a Python call per operand; anything off the fast path goes to the op_* helpers
+# above, which carry the full Aether semantics. Only literals and identifiers (checked
+# with str.isidentifier and repr'd) are ever placed into the generated text.
+_FAST_ARITH = {"+": "+", "-": "-", "*": "*"}
+
+
+def _operand_code(var: str, kind: str, payload, env: dict) -> str:
+    if kind == "const":
+        env[var.upper() + "_C"] = payload
+        return f"    {var} = {var.upper()}_C\n"
+    if kind == "vars" or kind == "glob":
+        env[var.upper() + "_R"] = payload[1]
+        return (f"    try:\n        {var} = fr.{kind}[{payload[0]!r}]\n"
+                f"    except KeyError:\n        {var} = {var.upper()}_R(fr)\n")
+    env[var.upper() + "_F"] = payload
+    return f"    {var} = {var.upper()}_F(fr)\n"
+
+
+def gen_binary(op: str, left, right, node) -> Callable:
+    """A closure for ``left op right``; ``left``/``right`` are ``(kind, payload)`` pairs."""
+    env: dict = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "NODE": node, "equal": equal,
+                 "op_order": op_order}
+    code = "def binary(fr):\n"
+    code += _operand_code("a", *left, env)
+    code += _operand_code("b", *right, env)
+    b_int = right[0] == "const" and type(right[1]) is int
+    both_int = "type(a) is int" + ("" if b_int else " and type(b) is int")
+    if op in _FAST_ARITH:
+        env["SLOW"] = _ARITH[op]
+        code += (f"    if {both_int}:\n        v = a {op} b\n"
+                 "        if INT_MIN <= v <= INT_MAX:\n            return v\n"
+                 "    return SLOW(a, b, NODE, fr.ctx.limits.max_value_size)\n")
+    elif op in ("%", "/"):
+        env["SLOW"] = _ARITH[op]
+        code += (f"    if {both_int} and b:\n        return a {op} b\n"
+                 "    return SLOW(a, b, NODE, 0)\n")
+    elif op in ("==", "!="):
+        want = op == "=="
+        code += ("    ta = type(a)\n    if ta is type(b) and (ta is int or ta is str):\n"
+                 f"        return a {op} b\n    return equal(a, b) is {want}\n")
+    else:
+        code += (f"    if {both_int}:\n        return a {op} b\n"
+                 f"    return op_order({op!r}, a, b, NODE)\n")
+    exec(code, env)  # noqa: S102 - generated from the fixed templates above
+    return env["binary"]
+
+
+# ---------------------------------------------------------------- the program
+class Program:
+    """A compiled module: the main block, the ``fn`` table, config and ``on_error`` rules."""
+
+    def __init__(self):
+        self.main: Callable = lambda fr: None
+        self.fns: dict[str, FnValue] = {}
+        self.config: dict[str, Callable] = {}  # section name -> evaluator
+        self.on_error: list[tuple[str, Callable, A.Node]] = []
+        self.outputs: Optional[Callable] = None  # workflow output declaration
+        self.goal = ""  # the file's first top-level goal: the intent from the start
+        self.compiler: Optional["Compiler"] = None
+
+    # -------------------------------------------------------- calling functions
+    def invoke(self, caller: Frame, fnv: FnValue, values: list, node) -> Any:
+        """Run ``fnv`` with parameter values in order; its return value."""
+        depth = caller.depth + 1
+        ctx = caller.ctx
+        if depth > ctx.limits.max_depth:
+            raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
+                           f"(in '{fnv.name}')", node)
+        body, params = fnv.code, fnv.params
+        fr = Frame(dict(zip(params, values)), caller.glob, ctx, depth, self)
+        try:
+            if body(fr) == RETURN:
+                return fr.ret
+            return None
+        except AetherRuntimeError as e:
+            e.stack.append(StackFrame(fnv.name, getattr(node, "line", 0) or 0,
+                                      getattr(node, "column", 0) or 0))
+            raise
+        finally:
+            if fr.tasks:
+                _join_all(fr)
+
+    def bind_args(self, caller: Frame, fnv: FnValue, args: tuple, kwargs: dict, node) -> list:
+        """Parameter values for a dynamic call (AE405 when the arguments do not fit)."""
+        params = fnv.params
+        if len(args) > len(params):
+            raise rt_error("AE405", f"'{fnv.name}' takes {len(params)} arguments but "
+                           f"{len(args)} were given", node)
+        values = list(args)
+        defaults = self.compiler.defaults[fnv.name]
+        for i in range(len(args), len(params)):
+            p = params[i]
+            if p in kwargs:
+                values.append(kwargs[p])
+            elif defaults[i] is not None:
+                values.append(defaults[i](Frame(caller.glob, caller.glob, caller.ctx,
+                                                caller.depth, self)))
+            else:
+                raise rt_error("AE405", f"'{fnv.name}' is missing argument '{p}'", node)
+        extra = set(kwargs) - set(params[len(args):])
+        if extra:
+            raise rt_error("AE405", f"'{fnv.name}' has no parameter '{sorted(extra)[0]}'",
+                           node)
+        return values
+
+    def call_value(self, fr: Frame, fn: Any, args: tuple, kwargs: dict, node) -> Any:
+        """Call any callable Aether value (AE401 when it is not a function)."""
+        t = type(fn)
+        if t is FnValue:
+            return self.invoke(fr, fn, self.bind_args(fr, fn, args, kwargs, node), node)
+        if t is BuiltinValue:
+            impl = PURE.get(fn.name)
+            if impl is not None:
+                return _call_pure(impl, fn.name, fr, args, kwargs, node)
+            return self.compiler.effect(fn.name, (), (), node).perform_values(
+                fr, args, kwargs)
+        raise rt_error("AE401", f"a {type_name(fn)} is not callable", node)
+
+
+def _call_pure(impl, name, fr, args, kwargs, node):
+    try:
+        return impl(fr, *args, **kwargs)
+    except AetherRuntimeError as e:
+        raise e.place(getattr(node, "line", 0) or 0, getattr(node, "column", 0) or 0)
+    except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
+        raise rt_error("AE405", f"bad argument to '{name}': {exc}", node) from None
+
+
+def _unrolled_block(compiled: list, n: int, first) -> Callable:
+    """A block runner with its statements called one after another (no loop overhead)."""
+    env: dict = {"_check": _check, "FIRST": first}
+    code = "def run_block(fr):\n    ctx = fr.ctx\n    ctx.steps += N\n" \
+           "    if ctx.steps >= ctx._check_at:\n        _check(ctx, FIRST)\n"
+    env["N"] = n
+    for i, c in enumerate(compiled):
+        env[f"S{i}"] = c
+        if i == len(compiled) - 1:
+            code += f"    return S{i}(fr)\n"
+        else:
+            code += f"    r = S{i}(fr)\n    if r is not None:\n        return r\n"
+    exec(code, env)  # noqa: S102 - generated from the fixed template above
+    return env["run_block"]
+
+
+def _check(ctx, node) -> None:
+    """``ctx.check()``, placing a budget error at ``node`` (the block being entered)."""
+    try:
+        ctx.check()
+    except AetherRuntimeError as e:
+        raise e.place(getattr(node, "line", 0) or 0, getattr(node, "column", 0) or 0)
+
+
+def _join(fr: Frame, name: str) -> Any:
+    fut = fr.tasks.pop(name)
+    return fut.result()
+
+
+def _join_all(fr: Frame) -> None:
+    for name in list(fr.tasks or ()):
+        fr.vars[name] = _join(fr, name)
+
+
+class EffectCall:
+    """A compiled call of an effectful tool: builds the ToolCall, dispatches, converts."""
+
+    __slots__ = ("name", "entry", "argfns", "kwfns", "node", "effect", "risk", "caps")
+
+    def __init__(self, name, entry, argfns, kwfns, node):
+        self.name, self.entry, self.argfns, self.kwfns, self.node = (
+            name, entry, argfns, kwfns, node)
+        self.effect = getattr(entry, "effect", "tool") if entry is not None else "tool"
+        self.risk = getattr(entry, "risk", "medium") if entry is not None else "medium"
+        self.caps = tuple(getattr(entry, "capabilities", ()) or ())
+
+    def build(self, fr: Frame, args=None, kwargs=None) -> ToolCall:
+        if args is None:
+            args = tuple([a(fr) for a in self.argfns])
+            kwargs = {k: f(fr) for k, f in self.kwfns}
+        ctx = fr.ctx
+        return ToolCall(self.name, args, kwargs, self.entry, self.effect, self.risk,
+                        self.caps, self.node.line, self.node.column, ctx.step_name,
+                        ctx.step_requires, ctx.run_id, ctx.intent)
+
+    def perform(self, fr: Frame, tc: ToolCall) -> Any:
+        return dispatch(fr.ctx, tc, self.node)
+
+    def perform_values(self, fr, args, kwargs):
+        return self.perform(fr, self.build(fr, tuple(args), dict(kwargs)))
+
+    def __call__(self, fr: Frame) -> Any:
+        return dispatch(fr.ctx, self.build(fr), self.node)
+
+
+def dispatch(ctx, tc: ToolCall, node=None) -> Any:
+    """Send ``tc`` through the run's dispatcher; the result as an Aether value.
+
+    An exception of a tool other than an Aether error is AE410 naming the tool (its kind
+    is the exception's ``aether_kind`` when that names an error kind, else PluginError);
+    a result that is not JSON-shaped is AE405.
+    """
+    try:
+        result = ctx.dispatcher.call(tc, ctx)
+    except AetherRuntimeError as e:
+        raise e.place(tc.line, tc.column)
+    except (RecursionError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a tool's failure is an Aether error
+        kinds = getattr(ctx.catalogue, "error_kinds", ()) or ()
+        kind = getattr(exc, "aether_kind", None)
+        raise AetherRuntimeError(kind if kind in kinds else "PluginError", "AE410",
+                                 f"tool '{tc.tool}' failed: {type(exc).__name__}: {exc}",
+                                 tc.line, tc.column) from None
+    ctx.tool_calls += 1
+    try:
+        value = from_host(result)
+    except AetherRuntimeError as e:
+        raise rt_error(e.rule, f"tool '{tc.tool}' returned a bad value: {e.message}",
+                       node) from None
+    if ctx.deadline is not None or ctx._deadlines:
+        ctx.check_time()
+    return value
+
+
+# ---------------------------------------------------------------- the compiler
+def _bound_names(stmts) -> set[str]:
+    """Every name a list of statements binds (for a fn's locals)."""
+    out: set[str] = set()
+    for s in stmts:
+        for n in A.walk(s):
+            if isinstance(n, A.Binding | A.AugAssign):
+                out.add(n.name)
+            elif isinstance(n, A.For):
+                out.add(n.target)
+            elif isinstance(n, A.Try) and n.catch_name:
+                out.add(n.catch_name)
+            elif isinstance(n, A.StepOption) and n.name == "as" and isinstance(n.value, A.Name):
+                out.add(n.value.id)
+            elif isinstance(n, A.Await):
+                out.update(x.id for x in n.names)
+    return out
+
+
+class Compiler:
+    """Compiles one module against a catalogue (``builtins`` and optional ``tools``)."""
+
+    def __init__(self, catalogue):
+        self.catalogue = catalogue
+        self.prog = Program()
+        self.prog.compiler = self
+        self.fndefs: dict[str, A.FnDef] = {}
+        self.defaults: dict[str, list] = {}
+        self.plugins: set[str] = set()
+        self.locals: Optional[set[str]] = None  # None at the top level
+        self.top_bound: set[str] = set()
+
+    # -------------------------------------------------------- entry
+    def compile(self, module: A.Module) -> Program:
+        for n in A.walk(module):
+            if isinstance(n, A.FnDef) and n.name not in self.fndefs:
+                self.fndefs[n.name] = n
+        self.plugins = self._plugins(module)
+        self.top_bound = _bound_names([s for s in module.body if not isinstance(s, A.FnDef)])
+        for name, fd in self.fndefs.items():
+            self.prog.fns[name] = FnValue(name, tuple(p.name for p in fd.params))
+        for name, fd in self.fndefs.items():
+            self._compile_fn(fd)
+        for s in module.body:
+            if isinstance(s, A.Binding) and s.name == "goal" and isinstance(s.value, A.Str):
+                self.prog.goal = s.value.value
+                break
+        self.prog.main = self.block(module.body, top=True)
+        return self.prog
+
+    def _plugins(self, module) -> set[str]:
+        import re
+
+        out = set()
+        for s in module.body:
+            if isinstance(s, A.Section) and s.name == "require":
+                for e in s.body:
+                    if getattr(e, "name", None) != "plugins":
+                        continue
+                    items = (e.value.items if isinstance(e, A.Binding | A.Assign)
+                             and isinstance(e.value, A.ListExpr)
+                             else [d.value for d in getattr(e, "body", ())
+                                   if isinstance(d, A.DashItem)])
+                    for v in items:
+                        if isinstance(v, A.Str):
+                            m = re.match(r"[A-Za-z_][\w\-.]*", v.value)
+                            if m:
+                                out.add(m.group(0).split(".")[0])
+        return out
+
+    def _compile_fn(self, fd: A.FnDef) -> None:
+        saved = self.locals
+        self.locals = {p.name for p in fd.params} | _bound_names(fd.body)
+        try:
+            self.defaults[fd.name] = [self.expr(p.default) if p.default is not None else None
+                                      for p in fd.params]
+            # the top-level scope evaluates defaults (a default sees only globals)
+            body = self.block(fd.body)
+        finally:
+            self.locals = saved
+        fnv = self.prog.fns[fd.name]
+        object.__setattr__(fnv, "code", body)
+
+    def entry(self, name: str):
+        """The catalogue record of a builtin or project tool (None when undescribed)."""
+        b = self.catalogue.builtins.get(name)
+        if b is not None:
+            return b
+        tools = getattr(self.catalogue, "tools", None)
+        if isinstance(tools, dict):
+            return tools.get(name)
+        return None
+
+    # -------------------------------------------------------- blocks and statements
+    def block(self, stmts, top: bool = False) -> Callable:
+        compiled = [c for c in (self.stmt(s, top) for s in stmts) if c is not None]
+        n = len(stmts)
+        first = stmts[0] if stmts else None
+        if not compiled:
+            def run_empty(fr):
+                ctx = fr.ctx
+                ctx.steps += n
+                if ctx.steps >= ctx._check_at:
+                    _check(ctx, first)
+            return run_empty
+        if len(compiled) == 1:
+            only = compiled[0]
+
+            def run_one(fr):
+                ctx = fr.ctx
+                ctx.steps += n
+                if ctx.steps >= ctx._check_at:
+                    _check(ctx, first)
+                return only(fr)
+            return run_one
+        if len(compiled) <= 12:
+            return _unrolled_block(compiled, n, first)
+        seq = tuple(compiled)
+
+        def run_block(fr):
+            ctx = fr.ctx
+            ctx.steps += n
+            if ctx.steps >= ctx._check_at:
+                _check(ctx, first)
+            for s in seq:
+                r = s(fr)
+                if r is not None:
+                    return r
+            return None
+        return run_block
+
+    def stmt(self, s: A.Stmt, top: bool = False) -> Optional[Callable]:
+        method = getattr(self, "s_" + type(s).__name__, None)
+        if method is None:
+            return self.unsupported(s, f"statement {type(s).__name__}")
+        return method(s, top)
+
+    def unsupported(self, node, what: str) -> Callable:
+        def raise_unsupported(fr):
+            raise rt_error("AE412", f"{what} is not supported by `aether run`", node)
+        return raise_unsupported
+
+    def place(self, target) -> tuple[Callable, Callable]:
+        """``(get, set)`` closures for a binding target.
+
+        A name is stored in the current scope. A member/index chain rooted at a name
+        (``a.b["k"]``: the UpdateTarget of the grammar) reads the root, rebuilds it with
+        :func:`cow_set` and stores the new root, so aliases never see the change.
+        """
+        if isinstance(target, str):
+            name = target
+            getter = self.name_reader(name, None)
+
+            def set_name(fr, value):
+                fr.vars[name] = value
+            return getter, set_name
+        keys: list[Callable] = []
+        node = target
+        while isinstance(node, A.Member | A.Index):
+            if isinstance(node, A.Member):
+                attr = node.attr
+                keys.append(lambda fr, attr=attr: attr)
+            else:
+                keys.append(self.expr(node.index))
+            node = node.value
+        if not isinstance(node, A.Name):
+            raise ValueError("not a place")
+        keys.reverse()
+        root_get, root_set = self.place(node.id)
+        whole_get = self.expr(target)
+
+        def set_path(fr, value):
+            root_set(fr, cow_set(root_get(fr), [k(fr) for k in keys], value, target))
+        return whole_get, set_path
+
+    def s_Binding(self, s: A.Binding, top: bool):
+        value = self.expr(s.value)
+        if top and s.name == "goal":
+            def set_goal(fr):
+                v = value(fr)
+                fr.ctx.intent = v if type(v) is str else repr_value(v)
+            return set_goal
+        if top and s.name == "memory":
+            def memory_op(fr):
+                value(fr)
+            return memory_op
+        _, store = self.place(s.name)
+        name = s.name
+
+        def bind(fr):
+            fr.vars[name] = value(fr)
+        return bind if store is not None else None
+
+    s_Assign = s_Binding
+
+    def s_AugAssign(self, s: A.AugAssign, top: bool):
+        binary = gen_binary("+" if s.op == "+=" else "-", self.operand(A.Name(
+            s.line, s.column, s.line, s.column + len(s.name), s.name)),
+            self.operand(s.value), s)
+        name = s.name
+
+        def aug(fr):
+            fr.vars[name] = binary(fr)
+        return aug
+
+    def s_CallStmt(self, s: A.CallStmt, top: bool):
+        call = self.expr(s.call)
+
+        def call_stmt(fr):
+            call(fr)
+        return call_stmt
+
+    def s_Return(self, s: A.Return, top: bool):
+        if s.value is None:
+            def ret_none(fr):
+                fr.ret = None
+                return RETURN
+            return ret_none
+        value = self.expr(s.value)
+
+        def ret(fr):
+            fr.ret = value(fr)
+            return RETURN
+        return ret
+
+    def s_Break(self, s, top):
+        return lambda fr: BREAK
+
+    def s_Continue(self, s, top):
+        return lambda fr: CONTINUE
+
+    def s_FnDef(self, s, top):
+        return None  # hoisted: every fn is compiled once, before the run
+
+    def s_If(self, s: A.If, top: bool):
+        test = self.expr(s.test)
+        body = self.block(s.body, top)
+        orelse = self.block(s.orelse, top) if s.orelse else None
+
+        if orelse is None:
+            def if_only(fr):
+                v = test(fr)
+                if v is True or (v is not False and truthy(v)):
+                    return body(fr)
+                return None
+            return if_only
+
+        def if_(fr):
+            v = test(fr)
+            if v is True or (v is not False and truthy(v)):
+                return body(fr)
+            return orelse(fr)
+        return if_
+
+    def s_For(self, s: A.For, top: bool):
+        it = self.expr(s.iter)
+        body = self.block(s.body, top)
+        target = s.target
+        node = s.iter
+
+        def for_(fr):
+            seq = it(fr)
+            t = type(seq)
+            if t is dict:
+                seq = tuple(seq)
+            elif seq is None:
+                return None  # null is an empty collection where one is read
+            elif t is not tuple and t is not str:
+                raise rt_error("AE401", f"cannot loop over a {type_name(seq)}", node)
+            vars = fr.vars
+            for x in seq:
+                vars[target] = x
+                r = body(fr)
+                if r is not None:
+                    if r == BREAK:
+                        break
+                    if r == CONTINUE:
+                        continue
+                    return r
+            return None
+        return for_
+
+    def s_While(self, s: A.While, top: bool):
+        test = self.expr(s.test)
+        body = self.block(s.body, top)
+
+        def while_(fr):
+            ctx = fr.ctx
+            while True:
+                ctx.steps += 1
+                if ctx.steps >= ctx._check_at:
+                    _check(ctx, s)
+                v = test(fr)
+                if not (v is True or (v is not False and truthy(v))):
+                    return None
+                r = body(fr)
+                if r is not None:
+                    if r == BREAK:
+                        return None
+                    if r == CONTINUE:
+                        continue
+                    return r
+        return while_
+
+    def s_Try(self, s: A.Try, top: bool):
+        body = self.block(s.body, top)
+        handler = self.block(s.handler, top)
+        name = s.catch_name
+
+        def try_(fr):
+            try:
+                return body(fr)
+            except AetherRuntimeError as e:
+                if e.fatal:
+                    raise
+                if name:
+                    fr.vars[name] = ErrorValue.of(e)
+                return handler(fr)
+        return try_
+
+    def s_Await(self, s: A.Await, top: bool):
+        names = [(n.id, n) for n in s.names]
+
+        def await_(fr):
+            for name, node in names:
+                if fr.tasks and name in fr.tasks:
+                    try:
+                        fr.vars[name] = _join(fr, name)
+                    except AetherRuntimeError as e:
+                        raise e.place(node.line, node.column)
+                elif name not in fr.vars and name not in fr.glob:
+                    raise rt_error("AE415", f"no task '{name}' to await", node)
+            return None
+        return await_
+
+    def s_DashItem(self, s, top):
+        return self.unsupported(s, "a dash item outside a section")
+
+    def s_DashMap(self, s, top):
+        return self.unsupported(s, "a dash map outside a section")
+
+    def s_Section(self, s: A.Section, top: bool):
+        name = s.name
+        if name in CONFIG_SECTIONS:
+            evaluator = self.config_value(s.body)
+            if top and name not in self.prog.config:
+                self.prog.config[name] = evaluator
+                return None  # evaluated before the run starts (policy applies from line 1)
+
+            def config(fr):
+                fr.ctx.config[name] = evaluator(fr)
+            return config
+        if name == "parallel":
+            return self.parallel(s)
+        if name == "transaction":
+            return self.transaction(s)
+        if name == "workflow":
+            return self.workflow(s)
+        if name == "on_error":
+            self.on_error(s)
+            return None
+        return self.unsupported(s, f"section '{name}:'")
+
+    # -------------------------------------------------------- sections
+    def config_value(self, body) -> Callable:
+        """An evaluator of a config block: a map, or a list for a dash list."""
+        if body and all(isinstance(e, A.DashItem | A.DashMap) for e in body):
+            items = []
+            for e in body:
+                items.append(self.expr(e.value) if isinstance(e, A.DashItem)
+                             else self.config_value(e.entries))
+            return lambda fr: tuple(f(fr) for f in items)
+        pairs = []
+        for e in body:
+            if isinstance(e, A.Binding | A.Assign):
+                pairs.append((e.name, self.expr(e.value)))
+            elif isinstance(e, A.Section):
+                pairs.append((e.name, self.config_value(e.body)))
+            else:
+                return self.unsupported(e, "this entry of a config block")
+        return lambda fr: {k: f(fr) for k, f in pairs}
+
+    def on_error(self, s: A.Section) -> None:
+        for rule in s.body:
+            entries = rule.entries if isinstance(rule, A.DashMap) else ()
+            kind = do = None
+            for e in entries:
+                if isinstance(e, A.Binding) and e.name == "when":
+                    kind = A.dotted_name(e.value) or (
+                        e.value.value if isinstance(e.value, A.Str) else None)
+                elif isinstance(e, A.Binding) and e.name == "do":
+                    do = self.expr(e.value)
+                    where = e.value
+            if kind and do is not None:
+                self.prog.on_error.append((kind, do, where))
+
+    def parallel(self, s: A.Section) -> Callable:
+        tasks = []
+        for e in s.body:
+            if not isinstance(e, A.Binding):
+                return self.unsupported(e, "this entry of parallel:")
+            tasks.append((e.name, self.expr(e.value)))
+
+        def parallel_(fr):
+            if fr.tasks is None:
+                fr.tasks = {}
+            for name, ev in tasks:
+                task_fr = Frame(fr.vars, fr.glob, fr.ctx, fr.depth, fr.prog)
+                fr.tasks[name] = start_thread(lambda ev=ev, t=task_fr: ev(t))
+            return None
+        return parallel_
+
+    def _call_of(self, value: A.Expr) -> A.Expr:
+        """A step or transaction item: a bare name means a call with no arguments."""
+        if isinstance(value, A.Name | A.Member):
+            return A.Call(value.line, value.column, value.end_line, value.end_column,
+                          value, (), ())
+        return value
+
+    def transaction(self, s: A.Section) -> Callable:
+        items = []
+        for e in s.body:
+            if not isinstance(e, A.DashItem):
+                return self.unsupported(e, "this entry of transaction:")
+            call = self._call_of(e.value)
+            ev = self.expr(call)
+            items.append((ev if isinstance(ev, EffectCall) else None, ev, call))
+
+        def needs_undo(eff: EffectCall) -> Optional[str]:
+            if eff.effect in ("observability", "pure"):
+                return None
+            if getattr(eff.entry, "compensate", None):
+                return None
+            if eff.effect == "memory" and eff.name in MEMORY_COMPENSATIONS:
+                return None
+            return eff.name
+
+        def transaction_(fr):
+            ctx = fr.ctx
+            missing = [(eff.name, call) for eff, _, call in items
+                       if eff is not None and needs_undo(eff)]
+            if missing:
+                tool, call = missing[0]
+                msg = (f"tool '{tool}' has no compensation, so it cannot run inside a "
+                       "transaction (declare `compensate = \"UNDO_TOOL\"` for it)")
+                if not ctx.simulate:
+                    raise rt_error("AE413", msg, call)
+                ctx.warnings.append(f"{call.line}: AE413 {msg} (simulated: effects are "
+                                    "discarded)")
+            done: list[tuple[EffectCall, ToolCall, Any]] = []
+            try:
+                for eff, ev, call in items:
+                    if eff is None:
+                        ev(fr)
+                        continue
+                    tc = eff.build(fr)
+                    result = eff.perform(fr, tc)
+                    done.append((eff, tc, result))
+            except AetherRuntimeError as err:
+                self._roll_back(fr, done, err)
+                raise
+            return None
+        return transaction_
+
+    def _roll_back(self, fr: Frame, done, err: AetherRuntimeError) -> None:
+        """Undo the effects already done, newest first, through their compensations."""
+        ctx = fr.ctx
+        failures = []
+        for eff, tc, result in reversed(done):
+            comp = getattr(eff.entry, "compensate", None)
+            if comp:
+                entry = self.entry(comp)
+                undo = ToolCall(comp, tc.args, tc.kwargs, entry,
+                                getattr(entry, "effect", "tool"),
+                                getattr(entry, "risk", "medium"),
+                                tuple(getattr(entry, "capabilities", ()) or ()),
+                                tc.line, tc.column, tc.step, tc.step_requires, tc.run_id,
+                                tc.intent, tc.tool, result)
+            elif eff.effect == "memory" and eff.name in MEMORY_COMPENSATIONS:
+                comp = MEMORY_COMPENSATIONS[eff.name]
+                entry = self.entry(comp)
+                undo = ToolCall(comp, (result,), {}, entry, "memory",
+                                getattr(entry, "risk", "medium"),
+                                tuple(getattr(entry, "capabilities", ()) or ()),
+                                tc.line, tc.column, tc.step, tc.step_requires, tc.run_id,
+                                tc.intent, tc.tool, result)
+            else:
+                continue  # observability: a record, not an effect to undo
+            ctx.emit("compensate", tool=comp, undoes=tc.tool, line=tc.line)
+            try:
+                dispatch(ctx, undo)
+            except AetherRuntimeError as e:
+                failures.append(f"{comp} (undoing {tc.tool}): {e.message}")
+        if failures:
+            err.message += "; compensation failed: " + "; ".join(failures)
+            err.args = (err.message,)
+
+    def workflow(self, s: A.Section) -> Callable:
+        parts: list[Callable] = []
+        wf_requires: Optional[Callable] = None
+        for e in s.body:
+            if isinstance(e, A.Binding) and e.name == "requires":
+                wf_requires = self.expr(e.value)
+            elif isinstance(e, A.Binding) and e.name == "output":
+                out = self.expr(e.value)
+                if self.prog.outputs is None:
+                    self.prog.outputs = out
+            elif isinstance(e, A.Binding):
+                continue  # input, name, description, version: documentation
+            elif isinstance(e, A.Section) and e.name == "steps":
+                for item in e.body:
+                    if not isinstance(item, A.DashItem):
+                        parts.append(self.unsupported(item, "this entry of steps:"))
+                        continue
+                    parts.append(self.step(item, lambda fr: wf_requires(fr)
+                                           if wf_requires else ()))
+            else:
+                parts.append(self.unsupported(e, "this entry of workflow:"))
+
+        def workflow_(fr):
+            for p in parts:
+                p(fr)
+            return None
+        return workflow_
+
+    def step(self, item: A.DashItem, wf_requires: Callable) -> Callable:
+        call = self._call_of(item.value)
+        ev = self.expr(call)
+        alias = retry = timeout = requires = None
+        for opt in item.options:
+            if opt.name == "as" and isinstance(opt.value, A.Name):
+                alias = opt.value.id
+            elif opt.name == "retry":
+                retry = self.expr(opt.value)
+            elif opt.name == "timeout":
+                timeout = self.expr(opt.value)
+            elif opt.name == "requires":
+                requires = self.expr(opt.value)
+        func = call.func if isinstance(call, A.Call) else None
+        label = alias or A.dotted_name(func) or f"step at line {item.line}"
+
+        def step_(fr):
+            ctx = fr.ctx
+            ctx.count(1)
+            tries = retry(fr) if retry is not None else 0
+            if type(tries) is not int or tries < 0:
+                raise rt_error("AE405", "retry must be a whole number", item)
+            seconds = _duration(timeout(fr), item) if timeout is not None else None
+            req = tuple(wf_requires(fr) or ()) + tuple((requires(fr) if requires else ()) or ())
+            local = ctx.step_local
+            saved = (getattr(local, "name", None), getattr(local, "requires", ()))
+            local.name, local.requires = label, tuple(r for r in req if type(r) is str)
+            try:
+                for attempt in range(tries + 1):
+                    ctx.emit("step_start", step=label, line=item.line, attempt=attempt + 1)
+                    entry = ctx.push_deadline(seconds, f"step '{label}'") if seconds else None
+                    try:
+                        value = ev(fr)
+                        if entry is not None:
+                            ctx.check_time()
+                    except AetherRuntimeError as e:
+                        if e.fatal or attempt == tries:
+                            ctx.emit("step_end", step=label, line=item.line, outcome="error",
+                                     rule=e.rule)
+                            raise e.place(item.line, item.column)
+                        ctx.emit("retry", step=label, line=item.line, rule=e.rule,
+                                 attempt=attempt + 1)
+                        continue
+                    finally:
+                        if entry is not None:
+                            ctx.pop_deadline(entry)
+                    ctx.emit("step_end", step=label, line=item.line, outcome="ok")
+                    if alias:
+                        fr.vars[alias] = value
+                    return None
+            finally:
+                local.name, local.requires = saved
+            return None
+        return step_
+
+    # -------------------------------------------------------- expressions
+    def expr(self, e: A.Expr) -> Callable:
+        method = getattr(self, "e_" + type(e).__name__, None)
+        if method is None:
+            return self.unsupported(e, f"expression {type(e).__name__}")
+        return method(e)
+
+    def _const(self, v):
+        return lambda fr: v
+
+    def e_Str(self, e):
+        return self._const(e.value)
+
+    def e_Int(self, e):
+        if not INT_MIN <= e.value <= INT_MAX:
+            def too_big(fr):
+                raise _overflow(e)
+            return too_big
+        return self._const(e.value)
+
+    def e_Float(self, e):
+        return self._const(float(e.value))
+
+    def e_Duration(self, e):
+        return self._const(float(e.seconds))
+
+    def e_Bool(self, e):
+        return self._const(bool(e.value))
+
+    def e_Null(self, e):
+        return self._const(None)
+
+    def e_ListExpr(self, e):
+        items = [self.expr(i) for i in e.items]
+        if not items:
+            return self._const(())
+        return lambda fr: tuple([f(fr) for f in items])
+
+    def e_DictExpr(self, e):
+        pairs = [(k if isinstance(k, str) else str(k), self.expr(v))
+                 for k, v in zip(e.keys, e.values)]
+        return lambda fr: {k: f(fr) for k, f in pairs}
+
+    def name_reader(self, name: str, node) -> Callable:
+        prog = self
+
+        def missing(fr):
+            if fr.tasks and name in fr.tasks:
+                v = _join(fr, name)
+                fr.vars[name] = v
+                return v
+            if name in fr.glob:
+                return fr.glob[name]
+            fn = prog.prog.fns.get(name)
+            if fn is not None:
+                return fn
+            if name in PURE or name in prog.catalogue.builtins or name in prog.plugins:
+                return BuiltinValue(name)
+            raise rt_error("AE415", f"name '{name}' is not bound", node)
+
+        if self.locals is not None and name not in self.locals:
+            def read_global(fr):
+                try:
+                    return fr.glob[name]
+                except KeyError:
+                    return missing(fr)
+            return read_global
+
+        def read(fr):
+            try:
+                return fr.vars[name]
+            except KeyError:
+                return missing(fr)
+        return read
+
+    def e_Name(self, e):
+        if e.id not in self.top_bound and (self.locals is None or e.id not in self.locals):
+            if e.id in self.prog.fns:
+                return self._const(self.prog.fns[e.id])
+        return self.name_reader(e.id, e)
+
+    def e_Unary(self, e):
+        operand = self.expr(e.operand)
+        if e.op == "not":
+            return lambda fr: not truthy(operand(fr))
+
+        def neg(fr):
+            v = operand(fr)
+            if type(v) is int:
+                if v == INT_MIN:
+                    raise _overflow(e)
+                return -v
+            if type(v) is float:
+                return -v
+            raise rt_error("AE401", f"cannot negate a {type_name(v)}", e)
+        return neg
+
+    def operand(self, e):
+        """How a fast path reads an operand: a literal, a name (and where), or a closure."""
+        if isinstance(e, A.Int) and INT_MIN <= e.value <= INT_MAX:
+            return ("const", e.value)
+        if isinstance(e, A.Float):
+            return ("const", float(e.value))
+        if isinstance(e, A.Str):
+            return ("const", e.value)
+        if isinstance(e, A.Name) and e.id.isidentifier():
+            if e.id in self.top_bound or (self.locals is not None and e.id in self.locals) \
+                    or e.id not in self.prog.fns:
+                where = "glob" if self.locals is not None and e.id not in self.locals \
+                    else "vars"
+                return (where, (e.id, self.expr(e)))
+        return ("expr", self.expr(e))
+
+    def e_BinOp(self, e):
+        if e.op in _ARITH:
+            return gen_binary(e.op, self.operand(e.left), self.operand(e.right), e)
+        left, right = self.expr(e.left), self.expr(e.right)
+        op = _ARITH.get(e.op)
+        if op is None:
+            return self.unsupported(e, f"operator '{e.op}'")
+        if e.op == "+":
+            def add(fr):
+                a = left(fr)
+                b = right(fr)
+                if type(a) is int and type(b) is int:
+                    v = a + b
+                    if INT_MIN <= v <= INT_MAX:
+                        return v
+                return op_add(a, b, e, fr.ctx.limits.max_value_size)
+            return add
+        if e.op == "-":
+            def sub(fr):
+                a = left(fr)
+                b = right(fr)
+                if type(a) is int and type(b) is int:
+                    v = a - b
+                    if INT_MIN <= v <= INT_MAX:
+                        return v
+                return op_sub(a, b, e, 0)
+            return sub
+        if e.op == "*":
+            def mul(fr):
+                a = left(fr)
+                b = right(fr)
+                if type(a) is int and type(b) is int:
+                    v = a * b
+                    if INT_MIN <= v <= INT_MAX:
+                        return v
+                return op_mul(a, b, e, fr.ctx.limits.max_value_size)
+            return mul
+
+        def arith(fr):
+            return op(left(fr), right(fr), e, fr.ctx.limits.max_value_size)
+        return arith
+
+    def e_Compare(self, e):
+        if e.op in ("==", "!=", "<", "<=", ">", ">="):
+            return gen_binary(e.op, self.operand(e.left), self.operand(e.right), e)
+        left, right = self.expr(e.left), self.expr(e.right)
+        op = e.op
+        if op == "==" or op == "!=":
+            want = op == "=="
+
+            def eq(fr):
+                a = left(fr)
+                b = right(fr)
+                ta = type(a)
+                if ta is type(b) and (ta is int or ta is str):
+                    return (a == b) is want
+                return equal(a, b) is want
+            return eq
+        if op == "in":
+            return lambda fr: op_in(left(fr), right(fr), e)
+        if op not in ("<", "<=", ">", ">="):
+            return self.unsupported(e, f"comparison '{op}'")
+
+        def order(fr):
+            a = left(fr)
+            b = right(fr)
+            if type(a) is int and type(b) is int:
+                if op == "<":
+                    return a < b
+                if op == "<=":
+                    return a <= b
+                if op == ">":
+                    return a > b
+                return a >= b
+            return op_order(op, a, b, e)
+        return order
+
+    def e_BoolOp(self, e):
+        values = [self.expr(v) for v in e.values]
+        if e.op == "and":
+            def and_(fr):
+                v = None
+                for f in values:
+                    v = f(fr)
+                    if not truthy(v):
+                        return v
+                return v
+            return and_
+
+        def or_(fr):
+            v = None
+            for f in values:
+                v = f(fr)
+                if truthy(v):
+                    return v
+            return v
+        return or_
+
+    def e_Member(self, e):
+        value = self.expr(e.value)
+        attr = e.attr
+        return lambda fr: get_member(value(fr), attr, e)
+
+    def e_Index(self, e):
+        value, index = self.expr(e.value), self.expr(e.index)
+        return lambda fr: get_index(value(fr), index(fr), e)
+
+    # -------------------------------------------------------- calls
+    def effect(self, name, argfns, kwfns, node) -> EffectCall:
+        return EffectCall(name, self.entry(name), tuple(argfns), tuple(kwfns), node)
+
+    def e_Call(self, e: A.Call):
+        argfns = [self.expr(a) for a in e.args]
+        kwfns = [(k.name, self.expr(k.value)) for k in e.keywords]
+        func = e.func
+        local = self.locals or set()
+        if isinstance(func, A.Name):
+            name = func.id
+            if name in local:
+                return self._dynamic(self.expr(func), argfns, kwfns, e)
+            if name in self.prog.fns and name not in self.top_bound:
+                return self._static_fn(name, argfns, kwfns, e)
+            if name in PURE and name not in self.top_bound:
+                return self._pure(name, argfns, kwfns, e)
+            b = self.catalogue.builtins.get(name)
+            if b is not None and name not in self.top_bound:
+                if b.effect == "pure":
+                    return self.unsupported(e, f"builtin '{name}'")
+                return self.effect(name, argfns, kwfns, e)
+            if self.entry(name) is not None and name not in self.top_bound:
+                return self.effect(name, argfns, kwfns, e)
+            return self._dynamic(self.expr(func), argfns, kwfns, e)
+        if isinstance(func, A.Member):
+            dotted = A.dotted_name(func)
+            if dotted:
+                root = dotted.split(".")[0]
+                if root in self.plugins and root not in self.top_bound and root not in local:
+                    return self.effect(dotted, argfns, kwfns, e)
+            return self._method(func, argfns, kwfns, e)
+        return self._dynamic(self.expr(func), argfns, kwfns, e)
+
+    def _pure(self, name, argfns, kwfns, e):
+        impl = PURE[name]
+        line, col = e.line, e.column
+        if not kwfns and len(argfns) == 1:
+            a0 = argfns[0]
+
+            def call1(fr):
+                try:
+                    return impl(fr, a0(fr))
+                except AetherRuntimeError as err:
+                    raise err.place(line, col)
+                except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
+                    raise rt_error("AE405", f"bad argument to '{name}': {exc}", e) from None
+            return call1
+
+        if not kwfns and len(argfns) == 2:
+            a0, a1 = argfns
+
+            def call2(fr):
+                try:
+                    return impl(fr, a0(fr), a1(fr))
+                except AetherRuntimeError as err:
+                    raise err.place(line, col)
+                except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
+                    raise rt_error("AE405", f"bad argument to '{name}': {exc}", e) from None
+            return call2
+
+        def call(fr):
+            args = [a(fr) for a in argfns]
+            kw = {k: f(fr) for k, f in kwfns}
+            return _call_pure(impl, name, fr, args, kw, e)
+        return call
+
+    def _static_fn(self, name, argfns, kwfns, e):
+        fd = self.fndefs[name]
+        params = [p.name for p in fd.params]
+        kwmap = dict(kwfns)
+        plan: list[Optional[Callable]] = []
+        for i, p in enumerate(params):
+            if i < len(argfns):
+                plan.append(argfns[i])
+            elif p in kwmap:
+                plan.append(kwmap[p])
+            else:
+                plan.append(None)  # the default
+        if len(argfns) > len(params) or set(kwmap) - set(params[len(argfns):]):
+            return self._dynamic(self._const(self.prog.fns[name]), argfns, kwfns, e)
+        prog = self.prog
+        defaults = self.defaults
+        fnv = prog.fns[name]
+        if all(p is not None for p in plan):
+            return self._fast_invoke(fnv, tuple(plan), e)
+
+        def call_fn_defaults(fr):
+            dfl = defaults[name]
+            values = []
+            for i, f in enumerate(plan):
+                if f is not None:
+                    values.append(f(fr))
+                elif dfl[i] is not None:
+                    values.append(dfl[i](Frame(fr.glob, fr.glob, fr.ctx, fr.depth, prog)))
+                else:
+                    raise rt_error("AE405", f"'{name}' is missing argument '{params[i]}'", e)
+            return prog.invoke(fr, fnv, values, e)
+        return call_fn_defaults
+
+    def _fast_invoke(self, fnv: FnValue, srcs: tuple, e) -> Callable:
+        """A call of a known ``fn`` with every argument given: no argument binding."""
+        prog = self.prog
+        params = fnv.params
+        line, col, name = e.line, e.column, fnv.name
+        n = len(srcs)
+        a0 = srcs[0] if n > 0 else None
+        a1 = srcs[1] if n > 1 else None
+
+        def call_fn(fr):
+            if n == 1:
+                local = {params[0]: a0(fr)}
+            elif n == 2:
+                local = {params[0]: a0(fr), params[1]: a1(fr)}
+            else:
+                local = dict(zip(params, [f(fr) for f in srcs]))
+            ctx = fr.ctx
+            depth = fr.depth + 1
+            if depth > ctx.limits.max_depth:
+                raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
+                               f"(in '{name}')", e)
+            nf = Frame(local, fr.glob, ctx, depth, prog)
+            try:
+                r = fnv.code(nf)
+            except AetherRuntimeError as err:
+                err.stack.append(StackFrame(name, line, col))
+                raise
+            if nf.tasks:
+                _join_all(nf)
+            return nf.ret if r == RETURN else None
+        return call_fn
+
+    def _dynamic(self, callee, argfns, kwfns, e):
+        prog = self.prog
+
+        def call_value(fr):
+            fn = callee(fr)
+            args = tuple(a(fr) for a in argfns)
+            kw = {k: f(fr) for k, f in kwfns}
+            return prog.call_value(fr, fn, args, kw, e)
+        return call_value
+
+    def _method(self, func: A.Member, argfns, kwfns, e):
+        recv = self.expr(func.value)
+        name = func.attr
+        prog = self.prog
+        setter = None
+        if name in MUTATING:
+            try:
+                _, setter = self.place(func.value.id if isinstance(func.value, A.Name)
+                                       else func.value)
+            except ValueError:
+                setter = None
+
+        def method_call(fr):
+            r = recv(fr)
+            args = [a(fr) for a in argfns]
+            kw = {k: f(fr) for k, f in kwfns}
+            t = type(r)
+            if t is dict and (t, name) not in METHODS:
+                if name in r:
+                    return prog.call_value(fr, r[name], tuple(args), kw, e)
+            impl = METHODS.get((t, name))
+            if impl is None:
+                try:
+                    method_impl(r, name)
+                except AetherRuntimeError as err:
+                    raise err.place(e.line, e.column)
+            result = _call_pure(impl, name, fr, [r] + args, kw, e)
+            if name in MUTATING:
+                new_recv, result = result
+                if setter is not None:
+                    setter(fr, new_recv)
+            return result
+        return method_call

@@ -1,0 +1,223 @@
+"""The run context (Starlark's Thread): budgets, deadlines, and the clock and random hooks.
+
+One :class:`Context` per run carries everything a running program may consult besides its
+own values: the step budget, the wall-time deadline, the call-depth and value-size limits,
+the clock and random hooks (the only way time and randomness reach a program), the
+dispatcher every effectful call goes through, the goal in force (``intent``) and the
+current workflow step. ``policy: deterministic: true`` swaps in a virtual clock that starts
+at a fixed instant and a random generator seeded with ``policy: seed`` (default 0).
+"""
+
+from __future__ import annotations
+
+import random as _random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from .errors import AetherRuntimeError, rt_error
+
+__all__ = ["Limits", "Clock", "SystemClock", "VirtualClock", "RandomHook", "Context",
+           "FIXED_EPOCH"]
+
+FIXED_EPOCH = 1_700_000_000.0  # 2023-11-14T22:13:20Z: where deterministic clocks start
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The budgets of one run. ``timeout`` is seconds of wall time (None: no limit)."""
+
+    max_steps: int = 10_000_000
+    timeout: Optional[float] = 300.0
+    max_depth: int = 200
+    max_value_size: int = 10_000_000
+    request_timeout: Optional[float] = None  # one effectful call
+
+
+class Clock:
+    """The clock hook: ``now()`` in seconds since the epoch, ``sleep(seconds)``."""
+
+    def now(self) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def sleep(self, seconds: float) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class SystemClock(Clock):
+    """Real time."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class VirtualClock(Clock):
+    """A clock that only moves when the program sleeps (or a test calls :meth:`advance`).
+
+    Deterministic runs use it, and tests inject it so that no test ever really sleeps.
+    ``tick`` seconds pass at every ``now()``, so a program polling the clock in a loop
+    still reaches its deadline.
+    """
+
+    def __init__(self, start: float = FIXED_EPOCH, tick: float = 0.0):
+        self._t = start
+        self._tick = tick
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            self._t += self._tick
+            return self._t
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._t += max(0.0, seconds)
+
+
+class RandomHook:
+    """The random hook: floats in [0, 1) and uuids, from a seed when one is given."""
+
+    def __init__(self, seed: Optional[int] = None):
+        self._rng = _random.Random(seed)
+        self._lock = threading.Lock()
+
+    def random(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+    def uuid(self) -> str:
+        import uuid
+
+        with self._lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+
+# How many steps pass between two looks at the clock: reading it costs more than a step.
+CLOCK_EVERY = 512
+
+
+class Context:
+    """State shared by every frame of one run (and by the tasks of ``parallel:``)."""
+
+    def __init__(self, limits: Limits = Limits(), clock: Optional[Clock] = None,
+                 rng: Optional[RandomHook] = None, dispatcher: Any = None,
+                 catalogue: Any = None, run_id: str = "", inputs: Optional[dict] = None,
+                 simulate: bool = False, trace: Optional[Callable[[dict], None]] = None):
+        self.limits = limits
+        self.clock = clock or SystemClock()
+        self.rng = rng or RandomHook()
+        self.dispatcher = dispatcher
+        self.catalogue = catalogue
+        self.run_id = run_id
+        self.inputs = inputs or {}
+        self.simulate = simulate
+        self.intent = ""  # the goal in force: the intent of every governed call
+        self.config: dict[str, Any] = {}  # meta / policy / require / plugin_contract
+        self.plugins: frozenset[str] = frozenset()
+        self.tool_calls = 0
+        self.warnings: list[str] = []
+        self.printed: list[str] = []  # what print() wrote (the CLI shows it)
+        self.trace = trace
+        self.steps = 0
+        self.start = self.clock.now()
+        self.deadline = (self.start + limits.timeout) if limits.timeout else None
+        self._check_at = 0
+        self._deadlines: list[tuple[float, str]] = []  # step timeouts, innermost last
+        self._lock = threading.Lock()
+        self.step_local = threading.local()  # the workflow step a thread is running
+        self._reschedule()
+
+    # ------------------------------------------------------------ steps and time
+    def _reschedule(self) -> None:
+        self._check_at = min(self.limits.max_steps, self.steps + CLOCK_EVERY)
+
+    def count(self, n: int) -> None:
+        """Count ``n`` steps; AE408 past the step budget, AE409 past a deadline."""
+        self.steps += n
+        if self.steps >= self._check_at:
+            self.check()
+
+    def check(self) -> None:
+        """Enforce the step budget and the deadlines now."""
+        if self.steps > self.limits.max_steps:
+            raise rt_error("AE408", f"the run took more than {self.limits.max_steps} steps "
+                           "(raise --max-steps or policy: step_budget)")
+        self.check_time()
+        self._reschedule()
+
+    def nearest_deadline(self) -> Optional[tuple[float, str]]:
+        best = (self.deadline, "the run") if self.deadline is not None else None
+        for d in self._deadlines:
+            if best is None or d[0] < best[0]:
+                best = d
+        return best
+
+    def check_time(self) -> None:
+        nearest = self.nearest_deadline()
+        if nearest is not None and self.clock.now() >= nearest[0]:
+            raise self._timeout(nearest[1])
+
+    def _timeout(self, what: str) -> AetherRuntimeError:
+        if what == "the run":
+            return rt_error("AE409", f"the run exceeded its time limit of "
+                            f"{self.limits.timeout:g}s (--timeout or policy: run_timeout)")
+        err = rt_error("AE409", f"{what} exceeded its timeout", kind="Timeout")
+        err.catchable = True  # the step's retry (or a try around it) may handle it
+        return err
+
+    def push_deadline(self, seconds: float, what: str) -> tuple[float, str]:
+        entry = (self.clock.now() + seconds, what)
+        with self._lock:
+            self._deadlines.append(entry)
+        return entry
+
+    def pop_deadline(self, entry: tuple[float, str]) -> None:
+        with self._lock:
+            if entry in self._deadlines:
+                self._deadlines.remove(entry)
+
+    def remaining(self) -> Optional[float]:
+        """Seconds until the nearest deadline (None when there is none)."""
+        nearest = self.nearest_deadline()
+        return None if nearest is None else max(0.0, nearest[0] - self.clock.now())
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep through the clock hook, never past the nearest deadline (AE409 there)."""
+        nearest = self.nearest_deadline()
+        if nearest is not None:
+            left = nearest[0] - self.clock.now()
+            if seconds >= left:
+                self.clock.sleep(max(0.0, left))
+                raise self._timeout(nearest[1])
+        self.clock.sleep(seconds)
+
+    def grace(self, steps: int = 10_000, seconds: float = 30.0) -> None:
+        """A small fresh allowance for ``on_error`` handlers after a budget ran out."""
+        self.limits = Limits(self.steps + steps, self.limits.timeout, self.limits.max_depth,
+                             self.limits.max_value_size, self.limits.request_timeout)
+        self.deadline = self.clock.now() + seconds
+        self._deadlines = []
+        self._reschedule()
+
+    # ------------------------------------------------------------ steps of a workflow
+    @property
+    def step_name(self) -> Optional[str]:
+        return getattr(self.step_local, "name", None)
+
+    @property
+    def step_requires(self) -> tuple[str, ...]:
+        return getattr(self.step_local, "requires", ())
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """A lifecycle event for the trace hook (telemetry builds on this)."""
+        if self.trace is not None:
+            fields.update(event=event, run_id=self.run_id)
+            self.trace(fields)

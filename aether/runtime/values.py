@@ -1,0 +1,282 @@
+"""The Aether value model: what a program can hold, compare, print and exchange as JSON.
+
+Values are ``None`` (null), ``bool``, ``int``/``float`` (number; a bool is not a number),
+``str``, ``tuple`` (list), ``dict`` with string keys (map), :class:`FnValue` (a ``fn``
+closure), :class:`BuiltinValue` (a builtin or plugin tool used as a value) and
+:class:`ErrorValue`. Lists are tuples and maps are never changed after they are built, so
+two names can never alias one mutable object (value semantics): every operation returns a
+new value. Nothing else ever reaches a program: :func:`from_host` converts what tools
+return and refuses anything that is not JSON-shaped.
+
+Deep operations (equality, printing, JSON) walk values with an explicit node budget and
+depth limit, so a value built by sharing (``x: [x, x]`` in a loop) cannot make them run
+for ever or exhaust the Python stack.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .errors import AetherRuntimeError, rt_error
+
+__all__ = ["FnValue", "BuiltinValue", "ErrorValue", "type_name", "truthy", "equal",
+           "to_string", "to_json", "from_json", "from_host", "INT_MAX", "MAX_DEPTH",
+           "check_size", "size_of", "repr_value", "compare_key"]
+
+INT_MAX = 2 ** 63 - 1  # integers are 64-bit signed; beyond is AE407
+MAX_DEPTH = 100  # nesting of lists/maps that deep operations accept
+DEEP_NODES = 1_000_000  # nodes one deep operation may visit
+
+
+@dataclass(frozen=True, eq=False)
+class FnValue:
+    """A ``fn`` defined in the program (the compiled body lives in ``code``)."""
+
+    name: str
+    params: tuple[str, ...]
+    code: Any = field(repr=False, default=None)
+
+
+@dataclass(frozen=True, eq=False)
+class BuiltinValue:
+    """A builtin function or a plugin tool used as a value (``map(xs, upper)``)."""
+
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorValue:
+    """An error caught by ``catch``: kind, message, rule and position."""
+
+    kind: str
+    message: str
+    rule: str
+    line: int
+    column: int
+
+    def as_map(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "rule": self.rule,
+                "line": self.line, "column": self.column}
+
+    @classmethod
+    def of(cls, err: AetherRuntimeError) -> "ErrorValue":
+        return cls(err.kind, err.message, err.rule, err.line, err.column)
+
+
+_NAMES = {type(None): "null", bool: "bool", int: "number", float: "number", str: "string",
+          tuple: "list", dict: "map", FnValue: "function", BuiltinValue: "function",
+          ErrorValue: "error"}
+
+
+def type_name(v: Any) -> str:
+    """The Aether type of ``v``: null, bool, number, string, list, map, function, error."""
+    return _NAMES.get(type(v), "host")
+
+
+def truthy(v: Any) -> bool:
+    """Truth: null, false, 0, "", [] and {} are false; everything else is true."""
+    t = type(v)
+    if t is bool:
+        return v
+    if v is None:
+        return False
+    if t is int or t is float or t is str or t is tuple or t is dict:
+        return bool(v)
+    return True
+
+
+class _Budget:
+    """Nodes a deep operation may still visit."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, nodes: int = DEEP_NODES):
+        self.left = nodes
+
+    def spend(self, depth: int) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise rt_error("AE407", "value too large to compare or print "
+                           f"(more than {DEEP_NODES} nested items)")
+        if depth > MAX_DEPTH:
+            raise rt_error("AE407", f"value nested more than {MAX_DEPTH} levels deep")
+
+
+def equal(a: Any, b: Any, budget: Optional[_Budget] = None, depth: int = 0) -> bool:
+    """Aether equality: deep on lists and maps, 1 == 1.0, but true != 1 (bool is no number)."""
+    if a is b:
+        return True
+    ta, tb = type(a), type(b)
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta in (int, float) and tb in (int, float):
+        return a == b
+    if ta is not tb:
+        return False
+    if ta is tuple:
+        if len(a) != len(b):
+            return False
+        budget = budget or _Budget()
+        budget.spend(depth)
+        return all(equal(x, y, budget, depth + 1) for x, y in zip(a, b))
+    if ta is dict:
+        if len(a) != len(b) or a.keys() != b.keys():
+            return False
+        budget = budget or _Budget()
+        budget.spend(depth)
+        return all(equal(a[k], b[k], budget, depth + 1) for k in a)
+    if ta is ErrorValue:
+        return a.as_map() == b.as_map()
+    if ta is BuiltinValue:
+        return a.name == b.name
+    return a == b  # str, None, FnValue (identity, handled above)
+
+
+def compare_key(v: Any) -> tuple:
+    """A sort key for ordering a list of numbers, strings, or lists of them (AE401 else)."""
+    t = type(v)
+    if t is int or t is float:
+        return (0, v)
+    if t is str:
+        return (1, v)
+    raise rt_error("AE401", f"cannot order a {type_name(v)}")
+
+
+def size_of(v: Any) -> int:
+    """The size of one value for the value-size budget: characters or items (top level)."""
+    t = type(v)
+    if t is str or t is tuple or t is dict:
+        return len(v)
+    return 1
+
+
+def check_size(v: Any, limit: int) -> Any:
+    """``v`` when its size is within ``limit``; else AE407."""
+    if size_of(v) > limit:
+        raise rt_error("AE407", f"{type_name(v)} of size {size_of(v)} exceeds the value size "
+                       f"limit of {limit}")
+    return v
+
+
+def _num_text(v: Any) -> str:
+    if type(v) is float:
+        if v == int(v) and abs(v) < 1e16:
+            return repr(v)  # 3.0 stays 3.0: the type is visible in output
+        return repr(v)
+    return str(v)
+
+
+def to_string(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> str:
+    """Canonical text of a value: strings as themselves at the top, JSON-like inside."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is int:
+        return str(v)
+    return repr_value(v, budget, depth)
+
+
+def repr_value(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> str:
+    """Text of a value as it appears inside a list or map (strings quoted)."""
+    t = type(v)
+    if v is None:
+        return "null"
+    if t is bool:
+        return "true" if v else "false"
+    if t is int or t is float:
+        return _num_text(v)
+    if t is str:
+        return json.dumps(v, ensure_ascii=False)
+    budget = budget or _Budget()
+    budget.spend(depth)
+    if t is tuple:
+        return "[" + ", ".join(repr_value(x, budget, depth + 1) for x in v) + "]"
+    if t is dict:
+        return "{" + ", ".join(json.dumps(k, ensure_ascii=False) + ": "
+                               + repr_value(x, budget, depth + 1) for k, x in v.items()) + "}"
+    if t is FnValue:
+        return f"<fn {v.name}>"
+    if t is BuiltinValue:
+        return f"<builtin {v.name}>"
+    if t is ErrorValue:
+        return f"<error {v.kind}: {v.message}>"
+    return "<value>"
+
+
+def to_json(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> Any:
+    """Plain JSON data (lists, dicts, str, int, float, bool, None) for an Aether value.
+
+    Functions become ``"<fn name>"`` and errors a map with their fields.
+    """
+    t = type(v)
+    if v is None or t is bool or t is int or t is str:
+        return v
+    if t is float:
+        return v if math.isfinite(v) else None
+    budget = budget or _Budget()
+    budget.spend(depth)
+    if t is tuple:
+        return [to_json(x, budget, depth + 1) for x in v]
+    if t is dict:
+        return {k: to_json(x, budget, depth + 1) for k, x in v.items()}
+    if t is ErrorValue:
+        return v.as_map()
+    return repr_value(v)
+
+
+def from_json(data: Any, budget: Optional[_Budget] = None, depth: int = 0) -> Any:
+    """An Aether value from parsed JSON data (lists become tuples; keys must be strings).
+
+    Raises AetherRuntimeError (AE405) for anything that is not JSON-shaped.
+    """
+    return from_host(data, budget, depth)
+
+
+def from_host(data: Any, budget: Optional[_Budget] = None, depth: int = 0) -> Any:
+    """Convert what a tool or the caller hands in to an Aether value, refusing other objects.
+
+    Accepts None, bool, int (within 64 bits), finite float, str, list/tuple, dict with
+    string keys, and Aether values. Anything else (a module, a class, a file...) is AE405:
+    no Python object ever reaches a program.
+    """
+    t = type(data)
+    if data is None or t is bool or t is str:
+        return data
+    if t is int:
+        if -INT_MAX - 1 <= data <= INT_MAX:
+            return data
+        raise rt_error("AE407", "integer out of the 64-bit range")
+    if t is float:
+        if math.isfinite(data):
+            return data
+        raise rt_error("AE405", "not a finite number")
+    if t is FnValue or t is BuiltinValue or t is ErrorValue:
+        return data
+    budget = budget or _Budget()
+    budget.spend(depth)
+    if t is list or t is tuple:
+        return tuple(from_host(x, budget, depth + 1) for x in data)
+    if t is dict:
+        out = {}
+        for k, x in data.items():
+            if type(k) is not str:
+                raise rt_error("AE405", f"map keys must be strings, not {type(k).__name__}")
+            out[k] = from_host(x, budget, depth + 1)
+        return out
+    raise rt_error("AE405", f"a value of host type '{t.__name__}' cannot enter a program")
+
+
+def parse_json_text(text: str) -> Any:
+    """The Aether value of JSON ``text`` (AE405 when it is not JSON)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise rt_error("AE405", f"not valid JSON: {exc}") from None
+    return from_json(data)
+
+
+def is_error(exc: BaseException) -> bool:
+    return isinstance(exc, AetherRuntimeError)

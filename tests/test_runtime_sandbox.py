@@ -1,0 +1,199 @@
+"""The sandbox holds: no Python object reachable, budgets end runaway programs with coded
+errors, and random valid programs with random inputs end in a result or a coded error."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aether.codes import RULES
+from aether.runtime.api import RunOptions, run_source
+from aether.runtime.context import VirtualClock
+from runtime_support import StubDispatcher, run
+from test_parser_properties import programs
+
+ESCAPES = [
+    ("x: 1\ny: x.__class__\n", "AE401"),
+    ("y: \"\".__class__\n", "AE401"),
+    ("y: {}.keys.__globals__\n", "AE403"),
+    ("m: {a: 1}\ny: m.__dict__\n", "AE403"),
+    ("x: 1\ny: format(\"{0.__class__}\", x)\n", "AE405"),
+    ("x: 1\ny: \"{0.__class__.__mro__}\".format(x)\n", "AE405"),
+    ("x: \"a\"\ny: \"{0!r:>99999999}\".format(x)\n", "AE405"),
+    ("y: \"x\" * 100_000_000_000\n", "AE407"),
+    ("y: [0] * 100_000_000_000\n", "AE407"),
+    ("y: range(100_000_000_000)\n", "AE407"),
+    ("y: replace(\"aaaa\", \"a\", \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\")\n"
+     "while true:\n    y: replace(y, \"a\", \"aaaaaaaaaa\")\n", "AE407"),
+    ("fn f(n):\n    return f(n + 1)\nx: f(0)\n", "AE406"),
+    ("fn f(n):\n    return [f(n + 1)]\nx: f(0)\n", "AE406"),
+    ("xs: [1]\nwhile true:\n    xs: xs + xs\n", "AE407"),
+    ("n: 1\nwhile true:\n    n: n * 2\n", "AE407"),
+    ("n: 1.5\nwhile true:\n    n: n * n\n", "AE407"),
+    ("s: \"ab\"\nwhile true:\n    s: s + s\n", "AE407"),
+    ("x: []\nwhile true:\n    x: [x, x]\ny: str(x)\n", "AE408"),
+    ("x: []\nfor i in range(200):\n    x: [x]\ny: str(x)\n", "AE407"),
+    ("x: []\nfor i in range(60):\n    x: [x, x]\ny: x == [x, x]\nz: str(x)\n", "AE407"),
+    ("y: pow(2, 10_000)\n", "AE407"),
+    ("y: typeof(print)\nz: print.__code__\n", "AE401"),
+]
+
+
+@pytest.mark.parametrize("body,rule", ESCAPES, ids=[e[0][:30] for e in ESCAPES])
+def test_escape_attempts_end_in_coded_errors(body, rule):
+    result = run(body, max_steps=200_000, max_value_size=1_000_000)
+    assert result.error is not None, result.outputs
+    assert result.error["rule"] == rule, result.error
+
+
+def test_outputs_are_plain_json():
+    import json
+
+    result = run("fn f():\n    return 1\ng: f\nh: upper\ne: 1\ntry:\n    x: 1 / 0\ncatch err:\n"
+                 "    caught: err\n")
+    assert result.status == 0
+    json.dumps(result.outputs)  # nothing but JSON data
+    assert "g" not in result.outputs and "h" not in result.outputs
+    assert result.outputs["caught"]["kind"] == "RuntimeError"
+
+
+def test_endless_loop_hits_the_step_budget():
+    result = run("while true:\n    x: 1\n", max_steps=10_000)
+    assert result.status == 23 and result.error["rule"] == "AE408"
+    assert 10_000 <= result.steps <= 10_003
+
+
+def test_endless_loop_hits_the_wall_timeout_on_an_injected_clock():
+    clock = VirtualClock(tick=0.01)  # every look at the clock moves it 10 ms
+    result = run("while true:\n    x: 1\n", clock=clock, timeout=5.0, max_steps=10**9)
+    assert result.status == 23 and result.error["rule"] == "AE409"
+    assert result.steps < 10**9
+
+
+def test_steps_and_timeout_cannot_be_caught():
+    result = run("while true:\n    try:\n        x: 1\n    catch:\n        x: 2\n",
+                 max_steps=2_000)
+    assert result.error["rule"] == "AE408"
+
+
+def test_transaction_rolls_back_through_compensations_in_reverse():
+    from dataclasses import dataclass
+
+    from aether.semantics.catalogue import load_catalogue
+
+    base = load_catalogue()
+
+    @dataclass(frozen=True)
+    class Entry:
+        name: str
+        signature: object
+        effect: str
+        risk: str
+        capabilities: tuple
+        summary: str
+        compensate: str = None
+
+    b = dict(base.builtins)
+    for name, undo in (("notify", "escalate_to"), ("publish", "escalate_to")):
+        e = b[name]
+        b[name] = Entry(e.name, e.signature, e.effect, e.risk, e.capabilities, e.summary, undo)
+
+    class Cat:
+        builtins = b
+        methods = base.methods
+        error_kinds = base.error_kinds
+
+    def publish(call):
+        raise ConnectionError("wiki down")
+    d = StubDispatcher(answers={"notify": "n-1", "publish": publish})
+    text = ('goal: "t"\ntransaction:\n    - store("draft", tag="t")\n'
+            '    - notify("ops", content="c")\n    - log("between")\n'
+            '    - publish("x", target="wiki")\n    - notify("never")\nafter: 1\n')
+    result = run_source(text, "t.aether", dispatcher=d, catalogue=Cat())
+    assert result.error["rule"] == "AE410" and "publish" in result.error["message"]
+    tools = [c.tool for c in d.calls]
+    assert tools == ["store", "notify", "log", "publish", "escalate_to", "delete_memory"]
+    undo_notify = d.calls[4]
+    assert undo_notify.compensation_of == "notify" and undo_notify.original_result == "n-1"
+    assert undo_notify.args == ("ops",) and undo_notify.kwargs == {"content": "c"}
+    assert d.calls[5].args == ("mem-1",)
+    assert d.memory.op_recall(tag="t") == ()  # the store was undone
+
+
+def test_transaction_refuses_a_tool_without_compensation_before_starting():
+    d = StubDispatcher()
+    result = run('transaction:\n    - store("a", tag="t")\n    - publish("x")\n',
+                 simulate=False, dispatcher=d)
+    assert result.error["rule"] == "AE413" and result.error["line"] == 4
+    assert d.calls == []  # nothing ran
+
+
+def test_parallel_really_overlaps_two_slow_tools():
+    d = StubDispatcher(sleeps={"think": 0.3, "suggest": 0.3})
+    start = time.perf_counter()
+    result = run('parallel:\n    a: think("a")\n    b: suggest("b")\nawait a, b\n',
+                 simulate=False, dispatcher=d)
+    elapsed = time.perf_counter() - start
+    assert result.status == 0 and sorted(t for t, _, _ in d.tool_log) == ["suggest", "think"]
+    assert elapsed < 0.55, elapsed  # sequential would be 0.6 s
+
+
+def test_parallel_task_error_surfaces_at_await():
+    d = StubDispatcher()
+    result = run('require:\n    plugins: ["fixture"]\nparallel:\n    a: fixture.fail()\n'
+                 'await a\n', simulate=False, dispatcher=d)
+    assert result.error["rule"] == "AE410"
+
+
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70)
+                       | st.floats(allow_nan=True) | st.text(max_size=8),
+                       lambda c: st.lists(c, max_size=3)
+                       | st.dictionaries(st.text(max_size=4), c, max_size=3), max_leaves=10)
+
+
+@SETTINGS
+@given(programs(), st.dictionaries(st.text(max_size=5), JSONISH, max_size=3))
+def test_random_valid_programs_end_in_a_result_or_a_coded_error(src, inputs):
+    result = run_source(src, "p.aether", inputs=inputs, simulate=True,
+                        options=RunOptions(max_steps=20_000, timeout=20.0))
+    assert result.status != 27, result.error
+    if result.status:
+        assert result.findings or result.error["rule"] in RULES, result
+    else:
+        import json
+
+        json.dumps(result.outputs)
+
+
+EXPRS = st.recursive(
+    st.sampled_from(["1", "0", "-1", "2.5", '"a"', '""', "null", "true", "[]", "{}",
+                     "[1, 2]", '{k: 1}', "x", "9223372036854775807"]),
+    lambda c: st.one_of(
+        st.tuples(c, st.sampled_from(["+", "-", "*", "/", "%", "==", "<", "in", "and", "or"]),
+                  c).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        c.map(lambda e: f"-({e})"), c.map(lambda e: f"(not {e})"),
+        st.tuples(c, c).map(lambda t: f"({t[0]})[{t[1]}]"),
+        st.tuples(st.sampled_from(["len", "str", "int", "float", "sorted", "keys", "first",
+                                   "upper", "sum", "reverse", "abs", "stringify", "unique",
+                                   "bool", "typeof", "round", "split", "max"]), c)
+        .map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(c, st.sampled_from(["upper", "keys", "length", "to_string", "first",
+                                      "pop", "sum", "strip", "copy"]))
+        .map(lambda t: f"({t[0]}).{t[1]}()"),
+    ), max_leaves=12)
+
+
+@SETTINGS
+@given(EXPRS, JSONISH)
+def test_random_expressions_on_random_inputs_never_raise(expr, value):
+    src = f'goal: "e"\nx: parse_input().get("v")\ny: {expr}\n'
+    result = run_source(src, "e.aether", inputs={"v": value}, simulate=True,
+                        options=RunOptions(max_steps=10_000))
+    assert result.status in (0, 21, 23, 25), result.error
+    if result.status in (21, 23):
+        assert result.error["rule"] in RULES
