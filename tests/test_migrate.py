@@ -464,3 +464,15 @@ def test_legacy_prose_values_and_commands_still_convert(src, rule, expect):
     out = migrate_text(src, "w.aether")
     assert out.state == "transformed" and rule in out.rules, (out.state, out.reason)
     assert expect in out.text
+
+
+def test_missing_goal_comes_from_a_heading_comment_never_from_the_file_name():
+    # M028: a legacy file's heading comment states what it is for; its file name (often
+    # an id) does not, so a file with neither keeps its AE312 finding
+    out = migrate_text('# 🧬 Disk Usage Watcher ===\n# more words\nx = 1\n',
+                       "3f9a11c2.aether")
+    assert out.text.startswith('# 🧬 Disk Usage Watcher ===\n# more words\n'
+                               'goal: "Disk Usage Watcher"\nx: 1\n'), out.text
+    bare = migrate_text("x = 1\nlog(x)\n", "3f9a11c2.aether")
+    assert "goal:" not in bare.text and "3f9a11c2" not in bare.text
+    assert [f.rule for f in check_text(bare.text, "x.aether").findings] == ["AE312"]

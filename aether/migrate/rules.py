@@ -76,7 +76,8 @@ _LIST = [
     MigrationRule("M027", "whitespace", "Tabs in indentation, trailing whitespace and mixed "
                   "indentation are normalised.", ("AE105",)),
     MigrationRule("M028", "add-goal", "A file without a top-level goal gets one from its "
-                  "description or name (marked for review).", ("AE312",)),
+                  "description, plugin name or heading comment (marked for review); never "
+                  "from its file name.", ("AE312",)),
     MigrationRule("M029", "imports", "Top-level `import \"path\" as name` becomes a `require:` "
                   "plugin entry (marked for review)."),
     MigrationRule("M030", "try-finally", "A `finally` body that no `return`/`break` can skip "

@@ -1,7 +1,8 @@
 """The whole file: :func:`convert`, its entry point, and the rules that look at the whole file.
 
 Parse, find the names the file binds, hoist imports and unwrap plugins, convert each
-top-level statement, add a goal when there is none, lay the rows out.
+top-level statement, add a goal when the file states one in another form (a description,
+a plugin name, a heading comment), lay the rows out.
 
 Rules: M028 add-goal, M029 imports.
 Also: M016 (plugin metadata values).
@@ -170,9 +171,11 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         elif plugin_name:
             goal = _quote(plugin_name)
             source = "its plugin name"
-        elif name:
-            goal = _quote(re.sub(r"[_\-]+", " ", name).strip() or name)
-            source = "its file name"
+        elif _heading(text):
+            # the author's own statement of what the file is for; a file name is not
+            # one (often an id), so a file with neither keeps its AE312 finding
+            goal = _quote(_heading(text))
+            source = "its heading comment"
         else:
             goal = None
             source = ""
@@ -182,6 +185,30 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
             rows = _insert_after_header(ctx, rows, [Row(0, f"goal: {goal}", 1)])
     out_text, origins = _layout(ctx, rows)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+_HEADING = re.compile(r"^\s*(?:#|//)\s*(.*?)\s*$")
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+
+
+def _heading(text: str) -> Optional[str]:
+    """The first comment line of the file's leading comment block (before any code) that
+    reads as a title: at least two words, not a signature header; decoration (emoji,
+    ``=`` rules) trimmed from its ends. None when the file opens with code."""
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        m = _HEADING.match(line)
+        if m is None:
+            return None
+        body = m.group(1)
+        if body.startswith("@") or len(_WORDS.findall(body)) < 2:
+            continue
+        start = re.search(r"[\w\"'(]", body)
+        end = re.search(r"[\w\"')!?.]\W*$", body)
+        title = body[start.start():end.start() + 1] if start and end else body
+        return title.rstrip(".").replace("\\", "/")
+    return None
 
 
 def _is_brace(stmts: list) -> bool:
