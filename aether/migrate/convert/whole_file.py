@@ -4,7 +4,7 @@ Parse, find the names the file binds, hoist imports and unwrap plugins, convert 
 top-level statement, add a goal when the file states one in another form (a description,
 a plugin name, a heading comment), lay the rows out.
 
-Rules: M028 add-goal, M029 imports.
+Rules: M028 add-goal, M029 imports, M031 plugin-receivers.
 Also: M016 (plugin metadata values).
 """
 
@@ -159,9 +159,10 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
                                                                for r in got):
             goal_present = True
         rows.extend(got)
-    if imports:
+    receivers = _plugin_receivers(ctx, rows, imports)
+    if imports or receivers:
         req = [Row(0, "require:", 1), Row(1, "plugins:", 1)]
-        for name in imports:
+        for name in imports + [r for r in receivers if r not in imports]:
             req.append(Row(2, f"- {_quote(name)}", 1))
         rows = _insert_after_header(ctx, rows, req)
     if not goal_present:
@@ -185,6 +186,44 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
             rows = _insert_after_header(ctx, rows, [Row(0, f"goal: {goal}", 1)])
     out_text, origins = _layout(ctx, rows)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+_PLUGIN_HINT = re.compile(r"^list plugin '([A-Za-z_]\w*)' under `require: plugins:`")
+
+
+def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[str]:
+    """M031: the names the converted file calls functions on (``example.greet(x)``,
+    ``sysmon.status()``) without binding them anywhere: in the legacy runtimes such a name
+    is a plugin, loaded by name, so it becomes a ``require: plugins:`` entry (listed for
+    review), in the order of first use. The validator decides what is unbound (the same
+    judgement as its AE301 "list plugin ... under `require: plugins:`"). Nothing when the
+    file has a ``require:`` block of its own (the author listed its plugins; a missing
+    one stays a finding) or the text does not parse."""
+    import copy
+
+    from ...semantics.validator import validate
+    from ...syntax import parse
+
+    if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows):
+        return []
+    probe, origins = _layout(ctx, copy.deepcopy(rows))
+    try:
+        result = parse(probe)
+    except Exception:  # pragma: no cover - the engine reports the parse error itself
+        return []
+    if result.errors:
+        return []
+    names: list[str] = []
+    for f in sorted(validate(result.module), key=lambda f: (f.line, f.column)):
+        m = _PLUGIN_HINT.match(f.hint or "") if f.rule == "AE301" else None
+        if m and m.group(1) not in names and m.group(1) not in imports:
+            names.append(m.group(1))
+            at = origins[f.line - 1] if 0 < f.line <= len(origins) else 1
+            ctx.hit("M031", at)
+            ctx.review.append((at, f"'{m.group(1)}' is called like a "
+                               "plugin and nothing binds it: listed under `require: "
+                               "plugins:`"))
+    return names
 
 
 _HEADING = re.compile(r"^\s*(?:#|//)\s*(.*?)\s*$")
