@@ -80,11 +80,13 @@ _LIST = [
                   "from its file name.", ("AE312",)),
     MigrationRule("M029", "imports", "Top-level `import \"path\" as name` becomes a `require:` "
                   "plugin entry (marked for review)."),
+    MigrationRule("M030", "try-finally", "A `finally` body that no `return`/`break` can skip "
+                  "is placed after its `try`/`catch`."),
     MigrationRule("M031", "plugin-receivers", "A name the file calls functions on "
                   "(`example.greet(x)`) and never binds is a legacy plugin: it is listed under "
                   "`require: plugins:` (marked for review)."),
-    MigrationRule("M030", "try-finally", "A `finally` body that no `return`/`break` can skip "
-                  "is placed after its `try`/`catch`."),
+    MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
+                  "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

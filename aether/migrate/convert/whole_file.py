@@ -53,6 +53,25 @@ def _bound_names(stmts: list) -> set[str]:
     return names
 
 
+def _defined_fns(stmts: list) -> set[str]:
+    """Names of the ``fn`` blocks anywhere in the source (before any is converted)."""
+    names: set[str] = set()
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Simple) and s.body:
+            stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            if s.kind == "fn" and isinstance(getattr(s, "name", None), str):
+                names.add(s.name)
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+    return names
+
+
 def _variable_names(stmts: list) -> set[str]:
     """Names bound as variables (``let``, ``=``, ``for``, parameters, ``catch``)."""
     names: set[str] = set()
@@ -113,6 +132,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     stmts = Parser(toks, text).module()
     ctx.brace = brace if brace is not None else _is_brace(stmts)
     ctx.bound = _bound_names(stmts)
+    ctx.defined_fns = _defined_fns(stmts)
     variables = _variable_names(stmts)
     for special in ("plugin", "intent", "goal"):
         # `plugin: f()`, `intent: x`, `goal: a + b` read as legacy constructs, so a
