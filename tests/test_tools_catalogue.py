@@ -373,11 +373,15 @@ def test_names_that_only_look_alike_are_declared_not_called_typos(tmp_path):
                                        'a: analyze_project_files("/")\n'
                                        'b: analyze_project_files("/")\n'
                                        'c: analyze_project_security("/")\n'
-                                       'voice_1("x")\nvoice_1("y")\nvoice_2("z")\n'})
+                                       'voice_1("x")\nvoice_1("y")\nvoice_2("z")\n'
+                                       'filter_incomplete_tasks(1)\n'
+                                       'filter_incomplete_tasks(2)\n'
+                                       'filter_completed_tasks(3)\n'})
     proc = run("tools", "infer", "flows", "--write", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "aether-tools.toml").read_text()
-    for name in ("agent", "create_file", "analyze_project_security", "voice_2"):
+    for name in ("agent", "create_file", "analyze_project_security", "voice_2",
+                 "filter_completed_tasks"):
         assert f"[tools.{name}]" in text
     assert run("check", "flows", cwd=tmp_path).returncode == 0
 

@@ -110,8 +110,10 @@ _DIGITS = re.compile(r"\d+")
 
 def near_miss(name: str, other: str) -> bool:
     """Whether ``name`` reads as a misspelling of ``other``: the same name in another case,
-    two neighbouring letters swapped, or a difflib ratio of at least :data:`TYPO_RATIO`;
-    never when the two differ only in their digits (`voice_1`, `voice_2` are siblings)."""
+    two neighbouring letters swapped, or a difflib ratio of at least :data:`TYPO_RATIO`
+    with at most two edits or one name extending the other at an end
+    (`search_memory_one`); never when the two differ only in their digits (`voice_1`,
+    `voice_2` are siblings)."""
     import difflib
 
     from ..semantics.validator import _swapped
@@ -123,8 +125,34 @@ def near_miss(name: str, other: str) -> bool:
     if _DIGITS.sub("0", name) == _DIGITS.sub("0", other):
         return False
     m = difflib.SequenceMatcher(None, name, other)
-    return m.real_quick_ratio() >= TYPO_RATIO and m.quick_ratio() >= TYPO_RATIO and \
-        m.ratio() >= TYPO_RATIO
+    if not (m.real_quick_ratio() >= TYPO_RATIO and m.quick_ratio() >= TYPO_RATIO and
+            m.ratio() >= TYPO_RATIO):
+        return False
+    # similar is not yet a slip of the keyboard: long names sharing long parts differ by
+    # whole words (`filter_completed_tasks` / `filter_incomplete_tasks`); a typo is at
+    # most two edits, or the other name with something stuck to one end
+    short, long_ = sorted((name, other), key=len)
+    return long_.startswith(short) or long_.endswith(short) or _edits(name, other, 2) <= 2
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Edit distance (insert, delete, replace, swap of neighbours) of ``a`` and ``b``, or
+    ``limit + 1`` once it is known to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 class NameIndex:
