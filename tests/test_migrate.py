@@ -464,3 +464,33 @@ def test_legacy_prose_values_and_commands_still_convert(src, rule, expect):
     out = migrate_text(src, "w.aether")
     assert out.state == "transformed" and rule in out.rules, (out.state, out.reason)
     assert expect in out.text
+
+
+def test_missing_goal_comes_from_a_heading_comment_never_from_the_file_name():
+    # M028: a legacy file's heading comment states what it is for; its file name (often
+    # an id) does not, so a file with neither keeps its AE312 finding
+    out = migrate_text('# 🧬 Disk Usage Watcher ===\n# more words\nx = 1\n',
+                       "3f9a11c2.aether")
+    assert out.text.startswith('# 🧬 Disk Usage Watcher ===\n# more words\n'
+                               'goal: "Disk Usage Watcher"\nx: 1\n'), out.text
+    bare = migrate_text("x = 1\nlog(x)\n", "3f9a11c2.aether")
+    assert "goal:" not in bare.text and "3f9a11c2" not in bare.text
+    assert [f.rule for f in check_text(bare.text, "x.aether").findings] == ["AE312"]
+
+
+def test_legacy_builtin_names_are_kept_where_the_file_defines_them():
+    # M032 maps plugin(...) to run_plugin(...) only where `plugin` is the runtime's builtin
+    mapped = migrate_text('goal: "g"\nx = plugin("a.b")\n', "a.aether")
+    assert "run_plugin(\"a.b\")" in mapped.text and "M032" in mapped.rules
+    own = migrate_text('goal: "g"\nfunction plugin(n):\n    return n\nx = plugin("a.b")\n',
+                       "a.aether")
+    assert "run_plugin" not in own.text and "M032" not in own.rules
+
+
+def test_plugin_command_on_a_dotted_name_is_a_call_unless_the_file_binds_it():
+    # (a legacy line makes the file one to convert: alone, the binding is Aether 1.2)
+    out = migrate_text('goal: "g"\nplugin: probe.status\nthink "x"\n', "a.aether")
+    assert "probe.status()" in out.text
+    kept = migrate_text('goal: "g"\nprobe = {status: 1}\nplugin: probe.status\n',
+                        "a.aether")
+    assert "plugin: probe.status\n" in kept.text

@@ -362,3 +362,38 @@ def test_pool_workers_check_with_the_project_catalogue(tmp_path):
         (tmp_path / f"w{i}.aether").write_text('goal: "g"\ndeploy("prod")\n')
     proc = run("check", ".", "-j", "2", "--no-cache", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_names_that_only_look_alike_are_declared_not_called_typos(tmp_path):
+    # a loose did-you-mean (`agent` -> `get`, `create_file` -> `read_file`) or a sibling of
+    # a more frequent name (`analyze_project_security` next to `analyze_project_files`,
+    # `voice_2` next to `voice_1`) is a tool of its own: declared, so the fleet is clean
+    project(tmp_path, tools=None)
+    fleet(tmp_path, {"flows/a.aether": 'goal: "a"\nagent(true)\ncreate_file("x", "y")\n'
+                                       'a: analyze_project_files("/")\n'
+                                       'b: analyze_project_files("/")\n'
+                                       'c: analyze_project_security("/")\n'
+                                       'voice_1("x")\nvoice_1("y")\nvoice_2("z")\n'
+                                       'filter_incomplete_tasks(1)\n'
+                                       'filter_incomplete_tasks(2)\n'
+                                       'filter_completed_tasks(3)\n'})
+    proc = run("tools", "infer", "flows", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "aether-tools.toml").read_text()
+    for name in ("agent", "create_file", "analyze_project_security", "voice_2",
+                 "filter_completed_tasks"):
+        assert f"[tools.{name}]" in text
+    assert run("check", "flows", cwd=tmp_path).returncode == 0
+
+
+def test_typo_lookup_compares_a_bounded_number_of_names(monkeypatch):
+    from aether.tooling import infer as I
+
+    calls = []
+    real = I.near_miss
+    monkeypatch.setattr(I, "near_miss", lambda a, b: calls.append(b) or real(a, b))
+    index = I.NameIndex()
+    for i in range(3000):  # many names sharing their common parts
+        index.add(f"analyze_project_part_{i:04d}")
+    assert index.near("analyze_projetc_part_0017") == "analyze_project_part_0017"
+    assert len(calls) <= 2 * I.NameIndex.LIMIT

@@ -310,3 +310,11 @@ def test_suggestions(name, candidates, expected):
     from aether.semantics.validator import _suggest
 
     assert _suggest(name, candidates) == (f"did you mean '{expected}'?" if expected else "")
+
+
+def test_suggest_takes_a_topic_and_context_values():
+    # widened on the evidence of the real corpus: the legacy `suggest fix for "x"` command
+    # form passes 2-3 values; a call without a topic is still wrong
+    rules = lambda t: [f.rule for f in check_text(t, "x.aether").findings]  # noqa: E731
+    assert rules('goal: "g"\nc: "db"\nsuggest("fix for", c + " errors", "now")\n') == []
+    assert rules('goal: "g"\nsuggest()\n') == ["AE303"]

@@ -76,11 +76,17 @@ _LIST = [
     MigrationRule("M027", "whitespace", "Tabs in indentation, trailing whitespace and mixed "
                   "indentation are normalised.", ("AE105",)),
     MigrationRule("M028", "add-goal", "A file without a top-level goal gets one from its "
-                  "description or name (marked for review).", ("AE312",)),
+                  "description, plugin name or heading comment (marked for review); never "
+                  "from its file name.", ("AE312",)),
     MigrationRule("M029", "imports", "Top-level `import \"path\" as name` becomes a `require:` "
                   "plugin entry (marked for review)."),
     MigrationRule("M030", "try-finally", "A `finally` body that no `return`/`break` can skip "
                   "is placed after its `try`/`catch`."),
+    MigrationRule("M031", "plugin-receivers", "A name the file calls functions on "
+                  "(`example.greet(x)`) and never binds is a legacy plugin: it is listed under "
+                  "`require: plugins:` (marked for review)."),
+    MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
+                  "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

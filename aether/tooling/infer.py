@@ -5,7 +5,10 @@ against the project's current catalogue): every AE301 unknown function and AE302
 name is a candidate, with its evidence (call sites, arities and keywords seen, first file
 and line) read from the parsed tree. A candidate that is a near miss of a known name (the
 checker gives it a did-you-mean) or of a more frequent candidate of the same run is a
-likely typo, not a tool: it is left undeclared so that `check` keeps reporting it. The
+likely typo, not a tool: it is left undeclared so that `check` keeps reporting it. "Near"
+is stricter than the checker's did-you-mean (a hint may be loose, a name left undeclared
+must be a real near miss): see :func:`near_miss`; candidates come from :class:`NameIndex`,
+so a run over N distinct names is not N x N comparisons. The
 rest becomes ``[tools.NAME]`` (risk ``unreviewed``, effect ``tool``) and ``[inputs]``
 entries, appended to ``aether-tools.toml`` without touching what a person wrote.
 """
@@ -24,7 +27,7 @@ from ..source import read_source
 from ..walk import SourceFile
 
 __all__ = ["Evidence", "Proposal", "infer", "proposal_toml", "merge_into",
-           "proposal_notes", "default_target", "MARKER"]
+           "proposal_notes", "default_target", "MARKER", "near_miss", "NameIndex", "TYPO_RATIO"]
 
 MARKER = ("# --- added by `aether tools infer`: review each entry; risk \"unreviewed\" "
           "is treated as high ---")
@@ -97,10 +100,104 @@ def _call_index(module: A.Module) -> dict[tuple[int, int], tuple[int, list[str]]
     return out
 
 
+#: similarity (difflib's ratio, as the checker's did-you-mean, whose cutoff is 0.72) from
+#: which a name is a likely typo of another: `search_memory_one` / `search_memory` (0.87),
+#: `analyze_projct` / `analyze_project` (0.97) are; `create_file` / `read_file` (0.80),
+#: `agent` / `get` (0.75), `analyze_project_security` / `analyze_project_files` are not.
+TYPO_RATIO = 0.85
+_DIGITS = re.compile(r"\d+")
+
+
+def near_miss(name: str, other: str) -> bool:
+    """Whether ``name`` reads as a misspelling of ``other``: the same name in another case,
+    two neighbouring letters swapped, or a difflib ratio of at least :data:`TYPO_RATIO`
+    with at most two edits or one name extending the other at an end
+    (`search_memory_one`); never when the two differ only in their digits (`voice_1`,
+    `voice_2` are siblings)."""
+    import difflib
+
+    from ..semantics.validator import _swapped
+
+    if name == other:
+        return False
+    if name.lower() == other.lower() or _swapped(other, name):
+        return True
+    if _DIGITS.sub("0", name) == _DIGITS.sub("0", other):
+        return False
+    m = difflib.SequenceMatcher(None, name, other)
+    if not (m.real_quick_ratio() >= TYPO_RATIO and m.quick_ratio() >= TYPO_RATIO and
+            m.ratio() >= TYPO_RATIO):
+        return False
+    # similar is not yet a slip of the keyboard: long names sharing long parts differ by
+    # whole words (`filter_completed_tasks` / `filter_incomplete_tasks`); a typo is at
+    # most two edits, or the other name with something stuck to one end
+    short, long_ = sorted((name, other), key=len)
+    return long_.startswith(short) or long_.endswith(short) or _edits(name, other, 2) <= 2
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Edit distance (insert, delete, replace, swap of neighbours) of ``a`` and ``b``, or
+    ``limit + 1`` once it is known to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class NameIndex:
+    """Accepted names, indexed by their character trigrams, to find near misses without
+    comparing every pair: a name is compared in full only with the few indexed names that
+    share the most trigrams with it (at most :attr:`LIMIT`), and a trigram shared by more
+    than :attr:`COMMON` names is not used to find candidates (it tells nothing). Each
+    lookup therefore costs O(len(name) * COMMON + LIMIT) whatever the number of names."""
+
+    LIMIT = 16
+    COMMON = 64
+
+    def __init__(self) -> None:
+        self._grams: dict[str, list[str]] = {}
+        self._folded: dict[str, str] = {}
+
+    @staticmethod
+    def _trigrams(name: str) -> set[str]:
+        s = f"^{name.lower()}$"
+        return {s[i:i + 3] for i in range(len(s) - 2)}
+
+    def add(self, name: str) -> None:
+        self._folded.setdefault(name.lower(), name)
+        for g in self._trigrams(name):
+            self._grams.setdefault(g, []).append(name)
+
+    def near(self, name: str) -> Optional[str]:
+        """The indexed name ``name`` is a near miss of (see :func:`near_miss`), else None."""
+        same_case = self._folded.get(name.lower())
+        if same_case is not None and same_case != name:
+            return same_case
+        shared: dict[str, int] = {}
+        for g in self._trigrams(name):
+            posting = self._grams.get(g, ())
+            if len(posting) > self.COMMON:
+                continue
+            for other in posting:
+                shared[other] = shared.get(other, 0) + 1
+        best = sorted(shared, key=lambda o: (-shared[o], o))[:self.LIMIT]
+        return next((o for o in best if near_miss(name, o)), None)
+
+
 def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     """Candidates from ``files`` checked with ``options`` (its catalogue is what is known).
     Unreadable files are skipped (`check` reports them)."""
-    from ..semantics.validator import _suggest
     from ..syntax import parse
 
     seen: dict[tuple[str, str], Evidence] = {}
@@ -133,11 +230,12 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
                 ev.arities.add(n_args)
                 ev.keywords.extend(k for k in kws if k not in ev.keywords)
             hint = _DID_YOU_MEAN.search(f.hint or "")
-            if hint and ev.near is None:
+            if hint and ev.near is None and near_miss(name, hint.group(1)):
                 ev.near = hint.group(1)
     # a name called somewhere is a tool, even where it is also used as a value
     tool_names = {n for k, n in seen if k == "tool"}
     typos, accepted = [], {"tool": [], "input": []}
+    index = {"tool": NameIndex(), "input": NameIndex()}
     ranked = sorted(seen.values(), key=lambda e: (-e.count, -len(e.files), e.order))
     for ev in ranked:
         if ev.kind == "plugin" or (ev.kind == "input" and ev.name in tool_names):
@@ -145,10 +243,9 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
         if ev.near is None:
             # a near miss of a more frequent name of this run (the usual case on a first
             # run over a fleet) is the same did-you-mean `check` will give once declared
-            close = _DID_YOU_MEAN.search(_suggest(ev.name, [a.name for a in
-                                                            accepted[ev.kind]]))
-            if close:
-                ev.near = close.group(1)
+            ev.near = index[ev.kind].near(ev.name)
+        if not ev.near:
+            index[ev.kind].add(ev.name)
         (typos if ev.near else accepted[ev.kind]).append(ev)
     return Proposal(sorted(accepted["tool"], key=lambda e: e.name),
                     sorted(accepted["input"], key=lambda e: e.name),

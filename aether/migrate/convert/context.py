@@ -58,6 +58,7 @@ class _Ctx:
         self.review: list[tuple[int, str]] = []
         self.bound: set[str] = set()
         self.fn_names: set[str] = set()
+        self.defined_fns: set[str] = set()  # every fn the source defines, known up front
         self.counter = 0
         self.brace = False
         self.renamed: dict[str, str] = {}

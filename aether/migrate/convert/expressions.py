@@ -2,10 +2,11 @@
 
 Lambdas, conditional expressions and comprehensions become statements placed before
 their use; reserved words used as names are renamed; interpolated strings become
-concatenations; ``Math.floor``-style calls get their builtin names.
+concatenations; ``Math.floor``-style calls and the legacy runtimes' builtins get their
+Aether 1.2 builtin names.
 
 Rules: M018 kwarg-colon, M019 js-expressions, M020 lambdas, M021 conditional-expressions,
-M022 string-interpolation, M025 reserved-names.
+M022 string-interpolation, M025 reserved-names, M032 legacy-builtins.
 Also: M012 (`$x`), M024 (a comprehension becomes a loop).
 """
 
@@ -26,6 +27,13 @@ _JS_CALLS = {
     "Object.values": "values", "Object.entries": "items", "console.log": "log",
     "Date.now": "now", "parseInt": "int", "parseFloat": "float", "String": "str",
 }
+
+#: builtins of the legacy runtimes that Aether 1.2 has under another name (rule M032); a
+#: name belongs here only when the two do the same thing with the same arguments
+LEGACY_BUILTINS = {
+    "plugin": "run_plugin",  # plugin("sysmon.status"): run a plugin function by name
+}
+
 
 
 def _split_interpolation(raw: str, fstring: bool):
@@ -142,6 +150,12 @@ class Expressions:
             if dotted in _JS_CALLS:
                 ctx.hit("M019", e.line)
                 func = ir.Name(_JS_CALLS[dotted], e.line)
+            elif dotted in LEGACY_BUILTINS and dotted not in ctx.bound and \
+                    dotted not in ctx.defined_fns:
+                # the legacy runtimes' builtin under its Aether 1.2 name (a file that
+                # defines or binds the name itself keeps it)
+                ctx.hit("M032", e.line)
+                func = ir.Name(LEGACY_BUILTINS[dotted], e.line)
             else:
                 func = self.lower(func, pre, where)
             kwargs = []

@@ -17,7 +17,7 @@ from .. import ir
 from ..parser import KEYWORDS_12
 from ..tokens import Tok
 from .context import (_NAME_RE, _CONFIG_SECTIONS, Row, _Ctx, _prec, _quote, _literal,
-    expr_source, _as_text, _tokens_text, _parse_tokens, _has_bad_names, _hyphenated)
+    _root_name, expr_source, _as_text, _tokens_text, _parse_tokens, _has_bad_names, _hyphenated)
 
 
 def _call_names(e) -> list[str]:
@@ -101,8 +101,11 @@ class Values:
         if value is not None and colon and _hyphenated(s.value_tokens):
             value = None  # `mode: read-write` is text
         if name in ("plugin", "meta") and section is None and colon and (
-                value is None or isinstance(value, ir.Call)):
-            # `plugin: name args` / `plugin: f()`: a command (`plugin: name` alone is a
+                value is None or isinstance(value, ir.Call) or (
+                    name == "plugin" and isinstance(value, ir.Member) and
+                    _root_name(value) not in ctx.bound)):
+            # `plugin: name args` / `plugin: f()` / `plugin: tool.status` (a function of
+            # a plugin the file does not bind): a command (`plugin: name` alone is a
             # valid binding and stays one)
             return self.plugin_command(s, name, pre)
         if name == "agent" and colon and isinstance(value, ir.Name) and \

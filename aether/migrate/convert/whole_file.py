@@ -1,9 +1,10 @@
 """The whole file: :func:`convert`, its entry point, and the rules that look at the whole file.
 
 Parse, find the names the file binds, hoist imports and unwrap plugins, convert each
-top-level statement, add a goal when there is none, lay the rows out.
+top-level statement, add a goal when the file states one in another form (a description,
+a plugin name, a heading comment), lay the rows out.
 
-Rules: M028 add-goal, M029 imports.
+Rules: M028 add-goal, M029 imports, M031 plugin-receivers.
 Also: M016 (plugin metadata values).
 """
 
@@ -44,6 +45,25 @@ def _bound_names(stmts: list) -> set[str]:
                 names.update(p for p, _ in s.params)
             if s.catch_name:
                 names.add(s.catch_name)
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+    return names
+
+
+def _defined_fns(stmts: list) -> set[str]:
+    """Names of the ``fn`` blocks anywhere in the source (before any is converted)."""
+    names: set[str] = set()
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ir.Simple) and s.body:
+            stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            if s.kind == "fn" and isinstance(getattr(s, "name", None), str):
+                names.add(s.name)
             stack.extend(s.body)
             stack.extend(s.orelse)
             stack.extend(s.handler)
@@ -112,6 +132,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     stmts = Parser(toks, text).module()
     ctx.brace = brace if brace is not None else _is_brace(stmts)
     ctx.bound = _bound_names(stmts)
+    ctx.defined_fns = _defined_fns(stmts)
     variables = _variable_names(stmts)
     for special in ("plugin", "intent", "goal"):
         # `plugin: f()`, `intent: x`, `goal: a + b` read as legacy constructs, so a
@@ -158,9 +179,10 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
                                                                for r in got):
             goal_present = True
         rows.extend(got)
-    if imports:
+    receivers = _plugin_receivers(ctx, rows, imports)
+    if imports or receivers:
         req = [Row(0, "require:", 1), Row(1, "plugins:", 1)]
-        for name in imports:
+        for name in imports + [r for r in receivers if r not in imports]:
             req.append(Row(2, f"- {_quote(name)}", 1))
         rows = _insert_after_header(ctx, rows, req)
     if not goal_present:
@@ -170,9 +192,11 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         elif plugin_name:
             goal = _quote(plugin_name)
             source = "its plugin name"
-        elif name:
-            goal = _quote(re.sub(r"[_\-]+", " ", name).strip() or name)
-            source = "its file name"
+        elif _heading(text):
+            # the author's own statement of what the file is for; a file name is not
+            # one (often an id), so a file with neither keeps its AE312 finding
+            goal = _quote(_heading(text))
+            source = "its heading comment"
         else:
             goal = None
             source = ""
@@ -182,6 +206,68 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
             rows = _insert_after_header(ctx, rows, [Row(0, f"goal: {goal}", 1)])
     out_text, origins = _layout(ctx, rows)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+_PLUGIN_HINT = re.compile(r"^list plugin '([A-Za-z_]\w*)' under `require: plugins:`")
+
+
+def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[str]:
+    """M031: the names the converted file calls functions on (``example.greet(x)``,
+    ``sysmon.status()``) without binding them anywhere: in the legacy runtimes such a name
+    is a plugin, loaded by name, so it becomes a ``require: plugins:`` entry (listed for
+    review), in the order of first use. The validator decides what is unbound (the same
+    judgement as its AE301 "list plugin ... under `require: plugins:`"). Nothing when the
+    file has a ``require:`` block of its own (the author listed its plugins; a missing
+    one stays a finding) or the text does not parse."""
+    import copy
+
+    from ...semantics.validator import validate
+    from ...syntax import parse
+
+    if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows):
+        return []
+    probe, origins = _layout(ctx, copy.deepcopy(rows))
+    try:
+        result = parse(probe)
+    except Exception:  # pragma: no cover - the engine reports the parse error itself
+        return []
+    if result.errors:
+        return []
+    names: list[str] = []
+    for f in sorted(validate(result.module), key=lambda f: (f.line, f.column)):
+        m = _PLUGIN_HINT.match(f.hint or "") if f.rule == "AE301" else None
+        if m and m.group(1) not in names and m.group(1) not in imports:
+            names.append(m.group(1))
+            at = origins[f.line - 1] if 0 < f.line <= len(origins) else 1
+            ctx.hit("M031", at)
+            ctx.review.append((at, f"'{m.group(1)}' is called like a "
+                               "plugin and nothing binds it: listed under `require: "
+                               "plugins:`"))
+    return names
+
+
+_HEADING = re.compile(r"^\s*(?:#|//)\s*(.*?)\s*$")
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+
+
+def _heading(text: str) -> Optional[str]:
+    """The first comment line of the file's leading comment block (before any code) that
+    reads as a title: at least two words, not a signature header; decoration (emoji,
+    ``=`` rules) trimmed from its ends. None when the file opens with code."""
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        m = _HEADING.match(line)
+        if m is None:
+            return None
+        body = m.group(1)
+        if body.startswith("@") or len(_WORDS.findall(body)) < 2:
+            continue
+        start = re.search(r"[\w\"'(]", body)
+        end = re.search(r"[\w\"')!?.]\W*$", body)
+        title = body[start.start():end.start() + 1] if start and end else body
+        return title.rstrip(".").replace("\\", "/")
+    return None
 
 
 def _is_brace(stmts: list) -> bool:
