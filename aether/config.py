@@ -112,18 +112,25 @@ def _coerce(key: str, value: Any, where: str) -> Any:
         low, high = INT_RANGES[key]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' must be a whole number from {low} to "
-                              f"{high}, found {value!r}")
+                              f"{high}, found {_toml_value(value)}")
     if expected is str and not isinstance(value, str):
         raise ConfigError(f"{where}: '{key}' must be a string")
     return value
 
 
+def _toml_value(value: Any) -> str:
+    """A value as TOML writes it (``true``, ``"x"``, ``[1]``), shortened, for messages."""
+    import json
+
+    shown = json.dumps(value, default=str, ensure_ascii=False)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 def _toml_type(value: Any) -> str:
-    """A TOML value's kind and the value, for messages ("a string 'x'")."""
+    """A TOML value's kind and the value, for messages ("a string \"x\"")."""
     kinds = {str: "a string", bool: "a boolean", int: "an integer", float: "a float",
              list: "an array"}
-    shown = repr(value)
-    return f"{kinds.get(type(value), type(value).__name__)} {shown[:40]}"
+    return f"{kinds.get(type(value), type(value).__name__)} {_toml_value(value)}"
 
 
 def load_config(start: str = ".", explicit: Optional[str] = None,
