@@ -24,6 +24,7 @@ from typing import Any, Iterable, Optional, Sequence
 from . import __version__
 from .codes import Status, category_of
 from .diagnostics import FileResult, Finding, status_of
+from .jsondoc import MAX_DEPTH, DocumentError, check_depth, parse_json, read_json, type_name
 from .suppressions import SuppressionList, split_findings, suppressed_category
 
 __all__ = ["SCHEMA", "FINGERPRINT_SCHEME", "Baseline", "BaselineError", "build_baseline",
@@ -186,21 +187,73 @@ def _where(path: str) -> str:
     return f"baseline {path}"
 
 
+_STR = (str,)
+_OPT_STR = (str, type(None))
+_OPT_INT = (int, type(None))  # type() is exact: a boolean is not a line number
+# The fields of a listed finding that aether reads, and their JSON types. Other fields
+# (category, entry, ...) are kept as they are; only their nesting is limited.
+_FINDING_FIELDS = {"fingerprint": _STR, "code_name": _STR, "legacy_fingerprint": _STR,
+                   "rule": _OPT_STR, "message": _OPT_STR, "line": _OPT_INT,
+                   "column": _OPT_INT, "by": _OPT_STR}
+_FILE_FIELDS = {"path": _STR, "code_name": _OPT_STR, "line": _OPT_INT, "message": _OPT_STR,
+                "category": _OPT_STR}
+_JSON_NAMES = {str: "a string", int: "a whole number", type(None): "null"}
+
+
+def _wanted(types: tuple) -> str:
+    return " or ".join(_JSON_NAMES[t] for t in types)
+
+
+def _check_fields(obj: dict, fields: dict, where: str, label: str, depth: int,
+                  skip: tuple = ()) -> None:
+    """Types of ``obj``'s known ``fields``; nesting of the others (``obj`` at ``depth``),
+    except those in ``skip`` (checked by the caller)."""
+    for key, value in obj.items():
+        if key in skip:
+            continue
+        want = fields.get(key)
+        if want is not None:
+            if type(value) not in want:
+                raise BaselineError(f"{where}: {label}.{key} must be {_wanted(want)}, found "
+                                    f"{type_name(value)} {_short(value)}")
+        elif type(value) is dict or type(value) is list:
+            check_depth(value, f"{where}: {label}.{key}", MAX_DEPTH - depth)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)[:40] if type(value) not in (dict, list) else ""
+    return f"({text})" if text else ""
+
+
 def parse_baseline(text: str, path: str = "<baseline>") -> Baseline:
     """Validate and wrap a baseline document's text.
 
-    Raises BaselineError with a message naming the file and what is wrong with it.
+    Every field aether reads is checked for its type, and no part may nest more than
+    :data:`aether.jsondoc.MAX_DEPTH` levels. Raises BaselineError with a message naming
+    the file, the field and what is wrong with it.
     """
     where = _where(path)
     if not text.strip():
         raise BaselineError(f"{where} is empty")
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise BaselineError(f"{where} is not valid JSON: {exc}") from None
+        data = parse_json(text, where, depth_checked=True)
+    except DocumentError as exc:
+        raise BaselineError(str(exc)) from None
+    return _validate(data, path)
+
+
+def _validate(data: Any, path: str) -> Baseline:
+    try:
+        return _validate_data(data, path)
+    except DocumentError as exc:  # too deep, from check_depth
+        raise BaselineError(str(exc)) from None
+
+
+def _validate_data(data: Any, path: str) -> Baseline:
+    where = _where(path)
     if not isinstance(data, dict):
         raise BaselineError(f"{where} is not a baseline: expected a JSON object, "
-                            f"found {type(data).__name__}")
+                            f"found {type_name(data)}")
     by_code = data.get("by_code")
     if not isinstance(by_code, dict):
         raise BaselineError(f"{where} is not a baseline: no 'by_code' object (was it "
@@ -208,34 +261,47 @@ def parse_baseline(text: str, path: str = "<baseline>") -> Baseline:
     for key, value in by_code.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise BaselineError(f"{where}: by_code[{key!r}] must be a count, found {value!r}")
-    meta = data.get("_meta")
-    if meta is not None and not isinstance(meta, dict):
-        raise BaselineError(f"{where}: '_meta' must be an object")
-    meta = meta or {}
+    if "_meta" in data and not isinstance(data["_meta"], dict):
+        raise BaselineError(f"{where}: '_meta' must be an object, found "
+                            f"{type_name(data['_meta'])}")
+    meta = data.get("_meta") or {}
     schema = meta.get("schema")
     if isinstance(schema, int) and schema > SCHEMA:
         raise BaselineError(f"{where} uses baseline schema {schema}; this aether "
                             f"({__version__}) reads up to {SCHEMA}: upgrade aether")
     files = data.get("files", [])
     if not isinstance(files, list):
-        raise BaselineError(f"{where}: 'files' must be a list")
+        raise BaselineError(f"{where}: 'files' must be a list, found {type_name(files)}")
+    for key, value in data.items():
+        if key != "files" and (type(value) is dict or type(value) is list):
+            check_depth(value, f"{where}: {key}", MAX_DEPTH - 1)
     scheme = meta.get("fingerprint") if isinstance(meta.get("fingerprint"), str) else None
     fingerprinted = scheme is not None
+    finding_fields = _FINDING_FIELDS.get
+    lists = ("findings", "suppressed") if fingerprinted else ()
     for i, entry in enumerate(files):
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             raise BaselineError(f"{where}: files[{i}] must be an object with a 'path'")
-        if not fingerprinted:
-            continue
-        for key in ("findings", "suppressed"):
+        _check_fields(entry, _FILE_FIELDS, where, f"files[{i}]", 2, skip=lists)
+        for key in lists:
             items = entry.get(key, [])
             if not isinstance(items, list):
                 raise BaselineError(f"{where}: files[{i}].{key} must be a list")
             for j, f in enumerate(items):
-                if not (isinstance(f, dict) and isinstance(f.get("fingerprint"), str)
-                        and isinstance(f.get("code_name"), str)):
+                if not (type(f) is dict and type(f.get("fingerprint")) is str
+                        and type(f.get("code_name")) is str):
                     raise BaselineError(f"{where}: files[{i}].{key}[{j}] needs string "
                                         "'fingerprint' and 'code_name'")
-        if "findings" not in entry:
+                # inline, not _check_fields: this loop runs once per finding (100,000s)
+                for name, value in f.items():
+                    want = finding_fields(name)
+                    if want is None:
+                        if type(value) is dict or type(value) is list:
+                            _check_fields({name: value}, {}, where,
+                                          f"files[{i}].{key}[{j}]", 4)
+                    elif type(value) not in want:
+                        _check_fields(f, _FINDING_FIELDS, where, f"files[{i}].{key}[{j}]", 4)
+        if fingerprinted and "findings" not in entry:
             raise BaselineError(f"{where}: files[{i}] has no 'findings' although _meta "
                                 "names a fingerprint scheme")
     return Baseline(path, data, fingerprinted, scheme)
@@ -247,19 +313,10 @@ def load_baseline(path: str) -> Baseline:
     Raises BaselineError when it is missing, unreadable, empty, not JSON or the wrong shape.
     """
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise BaselineError(f"{_where(path)} does not exist") from None
-    except IsADirectoryError:
-        raise BaselineError(f"{_where(path)} is a directory") from None
-    except OSError as exc:
-        raise BaselineError(f"cannot read {_where(path)}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BaselineError(f"{_where(path)} is not UTF-8 text") from None
-    return parse_baseline(text, path)
+        data = read_json(path, _where(path), depth_checked=True)
+    except DocumentError as exc:
+        raise BaselineError(str(exc)) from None
+    return _validate(data, path)
 
 
 # --------------------------------------------------------------------------- producing results

@@ -78,6 +78,21 @@ def cache_key(*parts: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
 
+_OPT_INT = (int, type(None))
+_OPT_STR = (str, type(None))
+
+
+def _valid(f: Finding) -> bool:
+    """Whether a finding read back from the cache has the types the checker gives it."""
+    from .codes import RULES
+
+    return type(f.rule) is str and f.rule in RULES and type(f.message) is str \
+        and type(f.line) in _OPT_INT and type(f.column) in _OPT_INT \
+        and type(f.end_line) in _OPT_INT and type(f.end_column) in _OPT_INT \
+        and type(f.hint) in _OPT_STR and type(f.anchor) is str and type(f.content) is str \
+        and type(f.fingerprint) is str and type(f.legacy_fingerprint) is str
+
+
 class ResultCache:
     """Load once, look up and store while checking, save once at the end."""
 
@@ -95,15 +110,18 @@ class ResultCache:
         self._load()
 
     def _load(self) -> None:
+        from .jsondoc import read_json
+
         try:
-            with open(self.path, "rb") as fh:
-                data = json.loads(fh.read())
-            if isinstance(data, dict) and data.get("format") == _FORMAT:
-                entries = data.get("entries")
-                if isinstance(entries, dict):
-                    self.entries = entries
-        except (OSError, ValueError):
-            self.entries = {}
+            data = read_json(self.path, "cache")
+        except ValueError:  # missing, unreadable, not JSON, too deep: start afresh
+            return
+        if isinstance(data, dict) and data.get("format") == _FORMAT:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                # lookups index into each entry: keep only lists (the rest is checked as
+                # an entry is used, by _result)
+                self.entries = {k: v for k, v in entries.items() if type(v) is list}
 
     def get(self, display: str, digest: str,
             st: Optional[os.stat_result] = None) -> Optional[FileResult]:
@@ -147,11 +165,19 @@ class ResultCache:
 
     @staticmethod
     def _result(display: str, entry: list) -> Optional[FileResult]:
+        """The stored result, or None when the entry is not one this version wrote (a
+        corrupt or foreign cache is a miss, never an error)."""
+        if type(entry) is not list or len(entry) < 3 or type(entry[1]) is not list \
+                or type(entry[2]) is not list:
+            return None
         try:
-            return FileResult(display, [Finding.from_dict(f) for f in entry[1]],
-                              [Finding.from_dict(f) for f in entry[2]], cached=True)
+            findings = [Finding.from_dict(f) for f in entry[1]]
+            suppressed = [Finding.from_dict(f) for f in entry[2]]
         except (TypeError, KeyError, IndexError):
             return None
+        if not all(map(_valid, findings)) or not all(map(_valid, suppressed)):
+            return None
+        return FileResult(display, findings, suppressed, cached=True)
 
     def put(self, digest: str, result: FileResult,
             st: Optional[os.stat_result] = None) -> None:

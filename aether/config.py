@@ -13,7 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-__all__ = ["Config", "ConfigError", "load_config", "find_config_file", "KNOWN_KEYS"]
+__all__ = ["Config", "ConfigError", "load_config", "find_config_file", "KNOWN_KEYS",
+           "INT_RANGES", "MAX_JOBS", "MAX_FILE_SIZE_LIMIT"]
 
 
 def _toml():
@@ -34,6 +35,13 @@ KNOWN_KEYS = {
     "jobs": int, "cache": bool, "cache-dir": str, "max-file-size": int,
     "catalogue": list,  # project tool catalogue files besides aether-tools.toml
 }
+
+# The accepted range of each whole-number setting, in the configuration and on the command
+# line alike (docs/configuration.md): beyond these a value is a mistake, and would fail
+# deep inside the run (a read of 2**63 bytes, a pool of a million processes).
+MAX_JOBS = 1024
+MAX_FILE_SIZE_LIMIT = 2 ** 40  # 1 TiB
+INT_RANGES = {"jobs": (1, MAX_JOBS), "max-file-size": (1, MAX_FILE_SIZE_LIMIT)}
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ def _read_toml(path: str) -> dict:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:  # the reader recurses once per nested array or inline table
+        raise ConfigError(f"{path} is not usable TOML: it is nested too deeply") from None
 
 
 def _coerce(key: str, value: Any, where: str) -> Any:
@@ -100,8 +110,11 @@ def _coerce(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: '{key}' must be a list of strings")
     if expected is bool and not isinstance(value, bool):
         raise ConfigError(f"{where}: '{key}' must be true or false")
-    if expected is int and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ConfigError(f"{where}: '{key}' must be a positive integer")
+    if expected is int:
+        low, high = INT_RANGES[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(f"{where}: '{key}' must be a whole number from {low} to "
+                              f"{high}, found {_toml_value(value)}")
     if expected is str and not isinstance(value, str):
         raise ConfigError(f"{where}: '{key}' must be a string")
     return value
@@ -131,6 +144,21 @@ def _explicit_kind(path: str) -> str:
     raise ConfigError(f"config file {path} is {what}, not a TOML file")
 
 
+def _toml_value(value: Any) -> str:
+    """A value as TOML writes it (``true``, ``"x"``, ``[1]``), shortened, for messages."""
+    import json
+
+    shown = json.dumps(value, default=str, ensure_ascii=False)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _toml_type(value: Any) -> str:
+    """A TOML value's kind and the value, for messages ("a string \"x\"")."""
+    kinds = {str: "a string", bool: "a boolean", int: "an integer", float: "a float",
+             list: "an array"}
+    return f"{kinds.get(type(value), type(value).__name__)} {_toml_value(value)}"
+
+
 def load_config(start: str = ".", explicit: Optional[str] = None,
                 isolated: bool = False) -> Config:
     """Read the configuration for a run over ``start`` (or the file ``explicit``).
@@ -153,9 +181,18 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         return Config(root=os.getcwd())
     path, is_pyproject = found
     data = _read_toml(path)
-    table = data.get("tool", {}).get("aether", {}) if is_pyproject else data.get("aether", data)
+    if is_pyproject:
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table ([tool.aether]), found "
+                              f"{_toml_type(tool)}")
+        table = tool.get("aether", {})
+        name = "[tool.aether]"
+    else:
+        table = data.get("aether", data)
+        name = "[aether]"
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.aether] must be a table")
+        raise ConfigError(f"{path}: {name} must be a table, found {_toml_type(table)}")
     where = f"{path} [tool.aether]" if is_pyproject else path
     values: dict[str, Any] = {}
     warnings: list[str] = []

@@ -32,7 +32,7 @@ from . import ast as A
 from .gcpause import gc_paused
 
 __all__ = ["FormatError", "FormatResult", "format_text", "ast_shape", "expand_indent_tabs",
-           "FileOutcome", "format_file",
+           "FileOutcome", "format_file", "internal_error_message",
            "TAB_SIZE"]
 
 TAB_SIZE = 4
@@ -88,18 +88,46 @@ def _scanner():
     return got[1] if isinstance(got, tuple) else got.parser.lexer.scanner
 
 
-def ast_shape(node):
-    """A position-free, comparable form of an AST (string literals compared by value)."""
-    if isinstance(node, A.Node):
-        items = [type(node).__name__]
-        for name in node._fields:
-            if name in ("line", "column", "end_line", "end_column", "raw"):
-                continue
-            items.append((name, ast_shape(getattr(node, name))))
-        return tuple(items)
-    if isinstance(node, tuple):
-        return tuple(ast_shape(n) for n in node)
-    return node
+def ast_shape(node) -> tuple:
+    """A position-free, comparable form of an AST (string literals compared by value).
+
+    Returns a flat tuple, the tree in preorder: ``("node", class name)``, ``("field",
+    name)``, ``("tuple", length)`` and ``("value", v)`` entries. Two trees are equal exactly
+    when their shapes are. Flat, because a long chain such as ``1 + 1 + ... + 1`` or
+    ``a.b.c...`` is a tree as deep as it is long: building, comparing or hashing nested
+    tuples of that depth would exhaust the stack.
+    """
+    out: list[tuple] = []
+    stack = [node]
+    skip = ("line", "column", "end_line", "end_column", "raw")
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Field):
+            out.append(("field", item.name))
+            continue
+        if isinstance(item, A.Node):
+            out.append(("node", type(item).__name__))
+            todo = []
+            for name in item._fields:
+                if name not in skip:
+                    todo.append(_Field(name))
+                    todo.append(getattr(item, name))
+            stack.extend(reversed(todo))
+        elif isinstance(item, tuple):
+            out.append(("tuple", len(item)))
+            stack.extend(reversed(item))
+        else:
+            out.append(("value", item))
+    return tuple(out)
+
+
+class _Field:
+    """A field-name marker on :func:`ast_shape`'s work stack."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 def _double_quoted(raw: str) -> str:
@@ -353,6 +381,19 @@ def _layout(src: list[str], lines: list[_Line], comments) -> str:
 
 # ---------------------------------------------------------------- files
 
+def internal_error_message(exc: BaseException) -> str:
+    """The one-line report of a formatter bug on one file (the traceback with AETHER_DEBUG)."""
+    import os
+    import sys
+    import traceback
+
+    if os.environ.get("AETHER_DEBUG"):
+        sys.stderr.write(traceback.format_exc())
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return f"internal error while formatting this file: {detail} (this is a bug; " \
+           "AETHER_DEBUG=1 shows the details)"
+
+
 @dataclass
 class FileOutcome:
     """What formatting one file did: ``state`` is unchanged, changed (or would change with
@@ -376,7 +417,9 @@ def format_file(path: str, display: Optional[str] = None, write: bool = False,
     skipped (docs/security.md).
 
     Never raises for a bad file: unreadable, binary or non-UTF-8 input is an IO_ERROR (26)
-    outcome, a syntax error PARSE_ERROR (20), a failed write IO_ERROR with the reason.
+    outcome, a syntax error PARSE_ERROR (20), a failed write IO_ERROR with the reason, and
+    a bug of the formatter itself an INTERNAL_ERROR (27) outcome for this file alone, so a
+    run over many files goes on to the next one.
     """
     from .fileio import WriteError, encode_like, unified_diff, write_atomic
     from .source import DEFAULT_MAX_FILE_SIZE, read_source
@@ -390,6 +433,8 @@ def format_file(path: str, display: Optional[str] = None, write: bool = False,
     except FormatError as exc:
         code = 27 if exc.rule == "AE999" else 20
         return FileOutcome(shown, "error", code, f"cannot format: {exc.message}", exc.line)
+    except Exception as exc:  # noqa: BLE001 - a formatter bug must not stop the other files
+        return FileOutcome(shown, "error", 27, internal_error_message(exc))
     if not result.changed:
         return FileOutcome(shown, "unchanged")
     new_bytes = encode_like(read.data, result.text)

@@ -67,6 +67,24 @@ def decode_source(data: bytes, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadRes
     return ReadResult(text=normalise(text), data=data)
 
 
+def _read_at_most(fh, limit: int, expected: int) -> bytes:
+    """At most ``limit`` bytes of ``fh`` (a file grown since its stat is caught by the size
+    check after). ``read(limit)`` would allocate ``limit`` bytes up front: with a generous
+    ``max-file-size`` that is a MemoryError on a file of a few bytes."""
+    first = fh.read(min(limit, expected + 1))
+    if len(first) <= expected:
+        return first
+    parts = [first]
+    total = len(first)
+    while total < limit:
+        chunk = fh.read(min(limit - total, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
+
+
 def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
     """Read and decode the file at ``path``."""
     if not path:
@@ -98,7 +116,7 @@ def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
             hint="raise `max-file-size` in [tool.aether] if this really is a workflow"))
     try:
         with open(path, "rb") as fh:
-            data = fh.read(max_size + 1)
+            data = _read_at_most(fh, max_size + 1, st.st_size)
     except PermissionError:
         return ReadResult(error=Finding("AE003", f"permission denied: {path}"))
     except IsADirectoryError:

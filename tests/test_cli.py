@@ -119,7 +119,8 @@ def test_bad_config_is_a_clear_io_error(tree):
     assert "not valid TOML" in proc.stderr and "Traceback" not in proc.stderr
     (tree / "aether.toml").write_text("jobs = 'many'\n")
     proc = run("check", str(tree))
-    assert proc.returncode == 26 and "'jobs' must be a positive integer" in proc.stderr
+    assert proc.returncode == 26 and "'jobs' must be a whole number from 1 to 1024, found \"many\"" \
+        in proc.stderr
 
 
 def test_inline_suppression_and_no_suppress(tree):

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import atomic_output, path_param, project_options, split_csv
+from .common import atomic_output, path_param, project_options, setting_range, split_csv
 
 
 def _bad(message: str) -> None:
@@ -31,7 +31,7 @@ def _bad(message: str) -> None:
 @click.option("--select", multiple=True, metavar="RULES", help="Only these rules.")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
 @project_options
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+@click.option("-j", "--jobs", type=setting_range("jobs"), default=None,
               help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")

@@ -8,8 +8,8 @@ import time
 
 import click
 
-from .common import (COLOR_CHOICES, atomic_output, path_param, project_options, split_csv,
-                     use_color)
+from .common import (COLOR_CHOICES, atomic_output, path_param, project_options,
+                     setting_range, split_csv, use_color)
 
 FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 
@@ -25,7 +25,7 @@ FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
               help="Only these rules (ids, prefixes like AE3, or names; comma-separated).")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
 @project_options
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+@click.option("-j", "--jobs", type=setting_range("jobs"), default=None,
               help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("--cache-dir", type=path_param(file_okay=False), default=None,
@@ -45,7 +45,7 @@ FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
               help="Colour in text output (auto: only on a terminal without NO_COLOR).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or hints on stderr.")
-@click.option("--max-file-size", type=click.IntRange(min=1), default=None, metavar="BYTES",
+@click.option("--max-file-size", type=setting_range("max-file-size"), default=None, metavar="BYTES",
               help="Skip (with AE006) files larger than this.")
 @click.pass_context
 def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclude=(),

@@ -19,6 +19,37 @@ def path_param(**kwargs):
     return click.Path(readable=False, **kwargs)
 
 
+def setting_range(key: str):
+    """The click type of a whole-number setting (``jobs``, ``max-file-size``): the same
+    range the configuration file accepts (aether.config.INT_RANGES), so an absurd value is
+    a usage error naming it (exit 2), not a failure deep inside the run."""
+    import click
+
+    from ..config import INT_RANGES
+
+    low, high = INT_RANGES[key]
+    return click.IntRange(min=low, max=high)
+
+
+def finite_float(min: float = 0):  # noqa: A002 - click's own parameter name
+    """A click float type that refuses ``inf``, ``nan`` and overflowing values (``1e400``)
+    with a usage error naming the value, besides the range check of ``FloatRange``."""
+    import math
+
+    import click
+
+    class FiniteFloat(click.FloatRange):
+        name = "finite float"
+
+        def convert(self, value, param, ctx):
+            number = super().convert(value, param, ctx)
+            if not math.isfinite(number):
+                self.fail(f"{value!r} is not a finite number", param, ctx)
+            return number
+
+    return FiniteFloat(min=min)
+
+
 def project_options(func):
     """``--exclude``, ``--config`` and ``--isolated``: how a command finds its files and
     configuration (shared by every command that walks a tree)."""

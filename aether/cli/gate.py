@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import atomic_output, path_param, split_csv
+from .common import atomic_output, finite_float, path_param, split_csv
 
 
 def _bad(message: str) -> None:
@@ -19,12 +19,12 @@ def _remapped(ref_file, remap_file):
     import json
 
     from ..baseline import BaselineError, parse_baseline
+    from ..jsondoc import read_json
     from ..migrate.remap import load_remap, remap_baseline
 
     try:
         remap = load_remap(remap_file)
-        with open(ref_file, encoding="utf-8") as fh:
-            doc = json.load(fh)
+        doc = read_json(ref_file, f"baseline {ref_file}")
     except (OSError, ValueError) as exc:
         raise BaselineError(f"cannot apply remap {remap_file}: {exc}") from None
     doc, _ = remap_baseline(doc, remap)
@@ -36,9 +36,9 @@ def _remapped(ref_file, remap_file):
               help="The baseline of the change (e.g. the pull request).")
 @click.option("--ref", "ref_file", required=True, type=path_param(dir_okay=False),
               help="The reference baseline (e.g. the target branch).")
-@click.option("--abs-threshold", type=click.FloatRange(min=0), default=5, show_default=True,
+@click.option("--abs-threshold", type=finite_float(min=0), default=5, show_default=True,
               help="A count regresses only when it grows by more than this many files ...")
-@click.option("--rel-threshold", type=click.FloatRange(min=0), default=0.10,
+@click.option("--rel-threshold", type=finite_float(min=0), default=0.10,
               show_default=True, help="... and by more than this fraction.")
 @click.option("--codes", multiple=True, metavar="NAMES",
               help="Status names whose counts are gated (comma-separated; default "

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .common import path_param, project_options
+from .common import path_param, project_options, setting_range
 
 
 def _rules_list(ctx, param, value):
@@ -42,7 +42,7 @@ def _rules_list(ctx, param, value):
 @click.option("--no-report", is_flag=True, help="Write no Markdown report.")
 @click.option("--json", "json_file", type=path_param(dir_okay=False), default=None,
               help="Write the report as JSON, with the fingerprint remap.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("-j", "--jobs", type=setting_range("jobs"), default=1, show_default=True,
               help="Worker processes for big trees.")
 @project_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")

@@ -9,7 +9,6 @@ baseline document keeps its shape with the fingerprints replaced.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -36,12 +35,14 @@ class Remap:
 def load_remap(source: Union[str, dict]) -> Remap:
     """The remap of a ``--json`` migration report (a path or the parsed document).
 
-    Raises OSError / ValueError for an unreadable or malformed report, naming the first
-    entry that is not a fingerprint -> fingerprint pair (nothing is returned then).
+    Raises ValueError (:class:`aether.jsondoc.DocumentError` naming the file) for an
+    unreadable or malformed report, naming the first entry that is not a fingerprint ->
+    fingerprint pair (nothing is returned then).
     """
     if isinstance(source, str):
-        with open(source, encoding="utf-8") as fh:
-            source = json.load(fh)
+        from ..jsondoc import read_json
+
+        source = read_json(source, f"migration report {source}")
     if not isinstance(source, dict) or "fingerprint_remap" not in source:
         raise ValueError("not an `aether migrate --json` report (no fingerprint_remap)")
     # Every entry is checked before any is used: a null or a list written into a

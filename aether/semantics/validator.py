@@ -543,18 +543,47 @@ class Validator:
                               x.value)
 
     # ------------------------------------------------------------ expressions
+    # One explicit work stack walks an expression and every call in it: a chain such as
+    # `f()()()...` or `x.f().g()...` is as deep as it is long, and recursion (a frame per
+    # call) would exhaust the Python stack on a few hundred links. Work items are
+    # expressions to visit, or (_KEYWORD, keyword, names) / (_CALLEE, call, names) steps
+    # of a call, in the order a recursive walk would take them.
     def _expr(self, e: Optional[A.Expr], env: set[str]) -> None:
-        if e is None:
-            return
-        stack = [e]
+        if e is not None:
+            self._run([e], env)
+
+    def _call(self, c: A.Call, env: set[str]) -> None:
+        self._run([c], env)
+
+    def _run(self, stack: list, env: set[str]) -> None:
         while stack:
             n = stack.pop()
-            if isinstance(n, A.Name):
+            if isinstance(n, tuple):
+                step, node, names = n
+                if step is _KEYWORD:
+                    if node.name in names:
+                        self._add("AE304", f"keyword argument '{node.name}' is given twice",
+                                  node)
+                    else:
+                        names.append(node.name)
+                else:
+                    rest = self._check_callee(node.func, len(node.args), names, env, node)
+                    if rest is not None:
+                        stack.append(rest)
+            elif isinstance(n, A.Name):
                 if n.id not in env and n.id not in self.fns and n.id not in self.plugins \
                         and n.id not in self.cat.functions:
                     self._unbound(n.id, n, env)
             elif isinstance(n, A.Call):
-                self._call(n, env)
+                # arguments first, then each keyword's value and its duplicate check, then
+                # the callee (popped last, so pushed first)
+                names: list[str] = []
+                stack.append((_CALLEE, n, names))
+                for k in reversed(n.keywords):
+                    stack.append((_KEYWORD, k, names))
+                    if k.value is not None:
+                        stack.append(k.value)
+                stack.extend(a for a in reversed(n.args) if a is not None)
             elif isinstance(n, A.Member):
                 stack.append(n.value)
             elif isinstance(n, A.DictExpr):
@@ -564,7 +593,7 @@ class Validator:
                         self._add("AE321", f"key {k!r} is given twice in this dict", n)
                     seen.add(k)
                 stack.extend(n.values)
-            else:
+            elif n is not None:
                 stack.extend(A.iter_children(n))
 
     def _unbound(self, name: str, node: A.Node, env: set[str]) -> None:
@@ -573,24 +602,19 @@ class Validator:
         self._add("AE302", f"'{name}' is not bound here", node,
                   _suggest(name, env | set(self.fns)) or None)
 
-    def _call(self, c: A.Call, env: set[str]) -> None:
-        for a in c.args:
-            self._expr(a, env)
-        names = []
-        for k in c.keywords:
-            self._expr(k.value, env)
-            if k.name in names:
-                self._add("AE304", f"keyword argument '{k.name}' is given twice", k)
-            else:
-                names.append(k.name)
-        self._callee(c.func, len(c.args), names, env, c)
-
     def _callee(self, func: Optional[A.Expr], n_args: int, keywords: list[str],
                 env: set[str], at: A.Node) -> None:
+        rest = self._check_callee(func, n_args, keywords, env, at)
+        if rest is not None:
+            self._run([rest], env)
+
+    def _check_callee(self, func: Optional[A.Expr], n_args: int, keywords: list[str],
+                      env: set[str], at: A.Node) -> Optional[A.Expr]:
+        """Check what a call calls; return the expression still to visit (or None)."""
         if isinstance(func, A.Name):
             name = func.id
             if name == RECOVERED:
-                return
+                return None
             if name in self.fns:
                 sig = _fn_signature(self.fns[name])
             elif name in self.cat.functions:
@@ -601,7 +625,7 @@ class Validator:
                 else:
                     self._add("AE301", f"unknown function '{name}'", func,
                               _suggest(name, list(self.cat.functions) + list(self.fns)))
-                return
+                return None
             problem = sig.check(n_args, keywords)
             if problem:
                 where, hint = at, None
@@ -611,28 +635,27 @@ class Validator:
                     if problem.keyword not in sig.params:
                         hint = _suggest(problem.keyword, sig.params) or None
                 self._add(problem.rule, f"{name}() {problem.message}", where, hint)
-            return
+            return None
         if isinstance(func, A.Member):
             dotted = A.dotted_name(func)
             if dotted is None:  # a call on a computed value
-                self._expr(func.value, env)
-                return
+                return func.value
             base = dotted.split(".", 1)[0]
             if base in self.plugins:
                 self._plugin_member(base, dotted, func, n_args, keywords, at)
-                return
+                return None
             if dotted in self.cat.builtins:
-                return
+                return None
             if base in env or base in self.cat.builtins and base not in self.plugins:
                 if base in env:
                     if func.attr not in self.cat.methods:
                         self._add("AE301", f"unknown method '{func.attr}' on '{base}'", func,
                                   _suggest(func.attr, self.cat.methods))
-                    return
+                    return None
             self._add("AE301", f"unknown function '{dotted}'", func,
                       f"list plugin '{base}' under `require: plugins:` to call its functions")
-            return
-        self._expr(func, env)
+            return None
+        return func
 
     def _plugin_member(self, base: str, dotted: str, func: A.Member, n_args: int,
                        keywords: list[str], at: A.Node) -> None:
@@ -651,6 +674,10 @@ class Validator:
         problem = member.signature.check(n_args, keywords)
         if problem:
             self._add(problem.rule, f"{dotted}() {problem.message}", at)
+
+
+_KEYWORD = "keyword"
+_CALLEE = "callee"
 
 
 def validate(module: A.Module, catalogue: Optional[Catalogue] = None,

@@ -1,0 +1,104 @@
+"""Read the JSON documents aether is handed (baselines, migration reports, its result cache).
+
+One place turns every malformed document into a :class:`DocumentError` whose message names
+the file and the fault: unreadable, not UTF-8, not JSON, ``NaN`` / ``Infinity`` (not JSON,
+although Python's reader takes them), or nested more than :data:`MAX_DEPTH` levels. The
+depth limit is what lets every consumer walk a document with ordinary recursion: Python's
+reader itself fails with RecursionError on about a thousand levels, and so would any
+recursive walk of what it returns. aether's own documents nest six levels at most.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["MAX_DEPTH", "DocumentError", "parse_json", "read_json", "check_depth",
+           "type_name"]
+
+MAX_DEPTH = 100
+
+
+class DocumentError(ValueError):
+    """A JSON document that cannot be used; the message names the document and the fault."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def type_name(value: Any) -> str:
+    """The JSON name of ``value``'s type (for messages: "found a string")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> None:
+    """Raise DocumentError when ``value`` (parsed JSON) nests more than ``limit`` levels
+    (less than MAX_DEPTH for a part of a document that itself lies that deep).
+
+    Iterative, and linear in the number of values.
+    """
+    stack = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        if depth > limit:
+            raise DocumentError(f"{where} is nested too deeply (a document may nest at "
+                                f"most {MAX_DEPTH} levels)")
+        for child in (item.values() if type(item) is dict else item):
+            kind = type(child)
+            if kind is dict or kind is list:
+                push((child, depth + 1))
+
+
+def parse_json(text: str, where: str, depth_checked: bool = False) -> Any:
+    """The value of the JSON ``text``; ``where`` names it in messages (``baseline x.json``).
+
+    ``depth_checked``: the caller checks the nesting of the parts it does not validate
+    itself (a large baseline is validated field by field anyway). Raises DocumentError.
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise DocumentError(f"{where} is nested too deeply (a document may nest at most "
+                            f"{MAX_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise DocumentError(f"{where} is not valid JSON: {exc}") from None
+    if not depth_checked and type(value) in (dict, list):
+        check_depth(value, where)
+    return value
+
+
+def read_json(path: str, where: str, depth_checked: bool = False) -> Any:
+    """Read and parse the JSON file at ``path`` (UTF-8, a BOM allowed).
+
+    Raises DocumentError when it is missing, unreadable, not UTF-8 or not usable JSON.
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise DocumentError(f"{where} does not exist") from None
+    except IsADirectoryError:
+        raise DocumentError(f"{where} is a directory") from None
+    except OSError as exc:
+        raise DocumentError(f"cannot read {where}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise DocumentError(f"{where} is empty")
+    return parse_json(text, where, depth_checked)
