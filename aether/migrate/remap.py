@@ -9,6 +9,7 @@ baseline document keeps its shape with the fingerprints replaced.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Union
