@@ -324,10 +324,10 @@ def load_baseline(path: str) -> Baseline:
 def run_checks(files, options, config, jobs: Optional[int] = None, use_cache: bool = True,
                cache_dir: Optional[str] = None) -> list[FileResult]:
     """Check ``files`` (SourceFile list) with the result cache and worker pool `check` uses."""
-    from .runner import check_files, default_jobs, open_cache
+    from .runner import check_files, open_cache, resolve_jobs
 
     cache = open_cache(options, config, use_cache, cache_dir, len(files))
-    results = check_files(files, options, jobs or config.jobs or default_jobs(), cache)
+    results = check_files(files, options, resolve_jobs(jobs, config.jobs, len(files))[0], cache)
     if cache is not None:
         cache.save()
     return results
@@ -340,10 +340,10 @@ def run_checks_on_data(items: Sequence[tuple[str, bytes]], options, config,
 
     Used for files read from git (``--git-ref``), so nothing touches the disk.
     """
-    from .runner import check_blobs, default_jobs, open_cache
+    from .runner import check_blobs, open_cache, resolve_jobs
 
     cache = open_cache(options, config, use_cache, cache_dir, len(items))
-    results = check_blobs(items, options, jobs or config.jobs or default_jobs(), cache)
+    results = check_blobs(items, options, resolve_jobs(jobs, config.jobs, len(items))[0], cache)
     if cache is not None:
         cache.save()
     return results

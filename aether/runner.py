@@ -23,16 +23,51 @@ if TYPE_CHECKING:
     from .cache import ResultCache
 
 __all__ = ["check_files", "check_blobs", "open_cache", "RunStats", "default_jobs",
-           "attach_sources"]
+           "resolve_jobs", "MAX_JOBS_PER_CPU", "attach_sources"]
 
 _CHUNK = 32
 
 
 def default_jobs() -> int:
+    """The number of CPUs this process may run on (at least 1)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+MAX_JOBS_PER_CPU = 4  # the most workers --jobs may ask for, per CPU
+
+
+def resolve_jobs(asked: Optional[int], configured: Optional[int] = None,
+                 files: Optional[int] = None) -> tuple[int, Optional[str]]:
+    """The number of worker processes to start, and a warning when a request was cut.
+
+    ``asked`` (``--jobs`` on the command line) is honoured up to MAX_JOBS_PER_CPU times
+    the CPU count; ``configured`` (``jobs`` in a configuration file, which anyone who
+    can change the repository can set) only up to the CPU count; with neither, the CPU
+    count. Never more than ``files`` when that is given, and at least 1. Never raises.
+    """
+    cpus = default_jobs()
+    warning = None
+    if asked:
+        jobs = asked
+        if asked > cpus * MAX_JOBS_PER_CPU:
+            jobs = cpus * MAX_JOBS_PER_CPU
+            warning = (f"--jobs {asked} is more than {MAX_JOBS_PER_CPU} x the {cpus} "
+                       f"CPU{'s' if cpus != 1 else ''}; using {jobs} workers")
+    elif configured:
+        jobs = configured
+        if configured > cpus:
+            jobs = cpus
+            warning = (f"jobs = {configured} in the configuration is more than the {cpus} "
+                       f"CPU{'s' if cpus != 1 else ''}; using {jobs} workers (pass --jobs "
+                       "to ask for more)")
+    else:
+        jobs = cpus
+    if files is not None:
+        jobs = min(jobs, files)
+    return max(1, jobs), warning
 
 
 @dataclass
@@ -183,7 +218,9 @@ def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
             multiprocessing.get_all_start_methods() else None
         batches = [todo[k:k + _CHUNK] for k in range(0, len(todo), _CHUNK)]
         done = 0
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        # never more workers than batches, nor than --jobs may ask for
+        workers = min(jobs, len(batches), default_jobs() * MAX_JOBS_PER_CPU)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             for batch_result in pool.map(_work, batches, [options] * len(batches)):
                 for index, result in batch_result:
                     results[index] = result

@@ -87,6 +87,11 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
             "rules": {"select": None if options.rules.select is None
                       else sorted(options.rules.select),
                       "ignore": sorted(options.rules.ignore)}}
+    from ..runner import resolve_jobs
+
+    jobs, warning = resolve_jobs(jobs, config.jobs)
+    if warning and not quiet:
+        sys.stderr.write(f"warning: {warning}\n")
     if git_ref is None:
         results = check_paths(paths, options, config, exclude, jobs, not no_cache)
     else:

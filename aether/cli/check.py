@@ -195,10 +195,12 @@ def _check_stdin(display, options):
 
 
 def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
-    from ..runner import attach_sources, check_files, default_jobs, open_cache
+    from ..runner import attach_sources, check_files, open_cache, resolve_jobs
 
     cache = open_cache(options, config, not no_cache, cache_dir, len(files))
-    n_jobs = jobs or config.jobs or default_jobs()
+    n_jobs, warning = resolve_jobs(jobs, config.jobs, len(files))
+    if warning and not quiet:
+        err.write(f"warning: {warning}\n")
     def progress(done, total):
         err.write(f"\rchecked {done}/{total} files")
         if done == total:

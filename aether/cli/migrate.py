@@ -66,6 +66,7 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     from ..migrate.report import write_json, write_markdown
     from ..migrate.rules import RuleSelection
     from ..migrate.run import iter_pairs, migrate_files
+    from ..runner import resolve_jobs
 
     err = sys.stderr
     if apply_ and check:
@@ -90,6 +91,9 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     options = MigrateOptions(selection=selection, apply=apply_, want_diff=show_diff,
                              max_file_size=config.max_file_size, catalogue=catalogue)
     files = list(iter_pairs(paths, tuple(config.exclude) + tuple(exclude), config.root))
+    jobs, warning = resolve_jobs(jobs, None, len(files))
+    if warning:
+        err.write(f"warning: {warning}\n")
     out = sys.stdout
 
     def progress(o, done, total):

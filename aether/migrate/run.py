@@ -50,7 +50,7 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     ctx = mp.get_context(method)
     _warm()
     chunk = max(1, min(16, total // (jobs * 4) or 1))
-    pool = ctx.Pool(jobs)
+    pool = ctx.Pool(min(jobs, total))  # never more workers than files
     try:
         for n, out in enumerate(pool.imap(_one, work, chunksize=chunk), start=1):
             results.append(out)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Iterable, Optional
 
 from .. import ast as A
 from ..diagnostics import Finding
 from ..syntax.builder import duration_seconds
 from .catalogue import Catalogue, Signature, load_catalogue
+from .suggest import NameIndex, hint as _hint
 
 __all__ = ["validate", "Validator", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
@@ -34,32 +34,23 @@ _LITERALS = (A.Str, A.Int, A.Float, A.Bool, A.Null, A.Duration)
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
-    """``did you mean 'x'?`` for the closest candidate, or "" when none is close."""
-    return _closest(name, frozenset(candidates))
+    """``did you mean 'x'?`` for the closest of a small pool of candidates, or ""."""
+    return _hint(name, candidates)
 
 
-@lru_cache(maxsize=1024)
-def _closest(name: str, candidates: frozenset) -> str:
-    # Cached: a file repeating one unknown name thousands of times asks difflib once.
-    import difflib
+class _FnScope(set):
+    """A fn body's names: its own (parameters and what it binds) in the set, then the
+    file's global names, looked up rather than copied in: a copy per fn made a file with
+    many global names and many fns cost their product."""
 
-    ordered = sorted(c for c in candidates if c != name)
-    # Typos difflib scores low on short names: another case (`X` for `x`), or two
-    # neighbouring letters swapped (`tga` for `tag`).
-    for c in ordered:
-        if c.lower() == name.lower() or _swapped(c, name):
-            return f"did you mean '{c}'?"
-    best = difflib.get_close_matches(name, ordered, n=1, cutoff=0.72)
-    return f"did you mean '{best[0]}'?" if best else ""
+    __slots__ = ("globals",)
 
+    def __init__(self, own: Iterable[str], global_names: set[str]) -> None:
+        super().__init__(own)
+        self.globals = global_names
 
-def _swapped(a: str, b: str) -> bool:
-    """Whether ``b`` is ``a`` with two neighbouring characters swapped."""
-    if len(a) != len(b) or len(a) < 2:
-        return False
-    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
-        and a[diff[1]] == b[diff[0]]
+    def __contains__(self, name: object) -> bool:
+        return set.__contains__(self, name) or name in self.globals
 
 
 def _is_literal(e: Optional[A.Expr]) -> bool:
@@ -172,6 +163,7 @@ class Validator:
         self.plugins: set[str] = set()
         self.tasks: set[str] = set()
         self.global_names: set[str] = set()
+        self.names = NameIndex(self.cat.functions)
 
     # ------------------------------------------------------------ entry
     def validate(self, module: A.Module) -> list[Finding]:
@@ -190,6 +182,12 @@ class Validator:
                 self._collect_plugins(s)
         # values the host supplies (the catalogue's [inputs]) are bound from the start
         self.global_names = _bound_in(module.body) | set(self.cat.inputs)
+        # What a did-you-mean may offer in a large pool (fn bodies add their own names)
+        self.names.update(self.global_names)
+        self.names.update(self.fns)
+        self.names.update(self.tasks)
+        for fn in self.fns.values():
+            self.names.update(p.name for p in fn.params)
         if not any(isinstance(s, A.Binding) and s.name == "goal" for s in module.body):
             self.findings.append(Finding(
                 "AE312", "the file has no top-level goal", 1, 1, 1, 1,
@@ -249,7 +247,9 @@ class Validator:
             for p in s.params:
                 if p.default is not None:
                     self._expr(p.default, env)
-            local = set(self.global_names) | {p.name for p in s.params} | _bound_in(s.body)
+            own = {p.name for p in s.params} | _bound_in(s.body)
+            self.names.update(own)
+            local = _FnScope(own, self.global_names)
             self._block(s.body, local, _Ctx(False, True))
         elif isinstance(s, A.Try):
             self._block(s.body, env, ctx)
@@ -279,7 +279,7 @@ class Validator:
             for name in s.names:
                 if name.id not in self.tasks:
                     self._add("AE307", f"'{name.id}' is not a task of a `parallel:` block",
-                              name, _suggest(name.id, self.tasks) or None)
+                              name, self.names.suggest(name.id, self.tasks) or None)
 
     def _binding(self, s: A.Binding, env: set[str]) -> None:
         if s.name == "goal":
@@ -600,7 +600,8 @@ class Validator:
         if not self.report_unbound:
             return
         self._add("AE302", f"'{name}' is not bound here", node,
-                  _suggest(name, env | set(self.fns)) or None)
+                  self.names.suggest(name, env, getattr(env, "globals", ()), self.fns)
+                  or None)
 
     def _callee(self, func: Optional[A.Expr], n_args: int, keywords: list[str],
                 env: set[str], at: A.Node) -> None:
@@ -624,7 +625,7 @@ class Validator:
                     self._add("AE301", f"'{name}' is a value, not a function", func)
                 else:
                     self._add("AE301", f"unknown function '{name}'", func,
-                              _suggest(name, list(self.cat.functions) + list(self.fns)))
+                              self.names.suggest(name, self.cat.functions, self.fns))
                 return None
             problem = sig.check(n_args, keywords)
             if problem:
@@ -633,7 +634,7 @@ class Validator:
                     # point at the keyword argument itself, with the closest parameter
                     where = next((k for k in at.keywords if k.name == problem.keyword), at)
                     if problem.keyword not in sig.params:
-                        hint = _suggest(problem.keyword, sig.params) or None
+                        hint = self.names.suggest(problem.keyword, sig.params) or None
                 self._add(problem.rule, f"{name}() {problem.message}", where, hint)
             return None
         if isinstance(func, A.Member):

@@ -1,0 +1,177 @@
+"""Did-you-mean suggestions: the closest known name to an unknown one, in bounded time.
+
+:func:`closest` is the rule (the same answer as the validator has always given): a
+candidate that differs only in case, or by two neighbouring letters swapped, wins (the
+first in sorted order); else the candidate with the best :class:`difflib.SequenceMatcher`
+ratio of at least :data:`CUTOFF` (ties to the greater name, as ``get_close_matches``).
+It is exact and fast: the length and letter-bag bounds difflib uses to skip a candidate
+are worked out with a set intersection instead of a Python loop per letter.
+
+:class:`NameIndex` keeps every name a file may suggest, by length and first letter, so
+that a lookup in a large pool (a file with 50,000 bound names) compares a bounded number
+of candidates (:data:`NEAR_LIMIT`) instead of all of them: comparing with every name made
+a file of n unknown names cost n**2. Pools up to :data:`EXACT_LIMIT` names, which is all
+of them in ordinary files, are searched in full, so the answer there is :func:`closest`'s.
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+from functools import lru_cache
+from typing import Collection, Iterable, Optional
+
+__all__ = ["CUTOFF", "EXACT_LIMIT", "NEAR_LIMIT", "closest", "hint", "NameIndex",
+           "length_window"]
+
+CUTOFF = 0.72
+EXACT_LIMIT = 128  # a pool this small is searched in full
+NEAR_LIMIT = 64  # at most this many names of a larger pool are compared per lookup
+
+
+def _ratio(matches: int, length: int) -> float:
+    # difflib's own formula (its _calculate_ratio), so the cut-off compares alike
+    return 2.0 * matches / length if length else 1.0
+
+
+@lru_cache(maxsize=8192)
+def _bag(name: str) -> frozenset:
+    """The letters of ``name`` as a set of ``letter * occurrence`` ("o", "oo"): the size
+    of the intersection of two bags is the multiset intersection difflib's quick_ratio
+    counts (strings, not tuples: a string caches its hash)."""
+    seen: dict[str, int] = {}
+    out = []
+    for ch in name:
+        k = seen.get(ch, 0) + 1
+        seen[ch] = k
+        out.append(ch * k)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=256)
+def length_window(size: int) -> tuple[int, ...]:
+    """The candidate lengths difflib's real_quick_ratio lets through for a ``size``-long
+    name, nearest first: no other length can reach :data:`CUTOFF`."""
+    hi = int(size * (2 - CUTOFF) / CUTOFF) + 2
+    ok = [n for n in range(1, hi + 1) if _ratio(min(size, n), size + n) >= CUTOFF]
+    return tuple(sorted(ok, key=lambda n: (abs(n - size), n)))
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with two neighbouring characters swapped."""
+    if len(a) != len(b) or len(a) < 2:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
+        and a[diff[1]] == b[diff[0]]
+
+
+def closest(name: str, candidates: Iterable[str]) -> Optional[str]:
+    """The candidate to suggest for ``name`` (never ``name`` itself), or None."""
+    pool = set(candidates)
+    pool.discard(name)
+    folded = name.lower()
+    # Typos difflib scores low on short names: another case (`X` for `x`), or two
+    # neighbouring letters swapped (`tga` for `tag`).
+    size = len(name)
+    bag = _bag(name)
+    near = [c for c in pool if c.lower() == folded
+            or (len(c) == size and _bag(c) == bag and _swapped(c, name))]
+    if near:
+        return min(near)
+    matcher = SequenceMatcher()
+    matcher.set_seq2(name)
+    lengths = frozenset(length_window(size))
+    best: Optional[tuple[float, str]] = None
+    for c in pool:
+        # difflib's real_quick_ratio (the length window) and quick_ratio (the bags), then
+        # its ratio, in get_close_matches's order and with its formula
+        if len(c) not in lengths or 2.0 * len(bag & _bag(c)) / (size + len(c)) < CUTOFF:
+            continue
+        matcher.set_seq1(c)
+        score = matcher.ratio()
+        if score >= CUTOFF and (best is None or (score, c) > best):
+            best = (score, c)
+    return best[1] if best else None
+
+
+@lru_cache(maxsize=1024)
+def _closest_cached(name: str, candidates: frozenset) -> Optional[str]:
+    # a file repeating one unknown name thousands of times looks it up once
+    return closest(name, candidates)
+
+
+def hint(name: str, candidates: Iterable[str]) -> str:
+    """``did you mean 'x'?`` for the closest of a small pool of ``candidates``, or ""."""
+    best = _closest_cached(name, frozenset(candidates))
+    return f"did you mean '{best}'?" if best else ""
+
+
+class NameIndex:
+    """Every name a file may suggest, filed by folded letters, by length, and by length and
+    first or last letter, in the order they were added (see the module docstring)."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._known: set[str] = set()
+        self._by_fold: dict[str, list[str]] = {}
+        self._by_len: dict[int, list[str]] = {}
+        self._by_start: dict[tuple[int, str], list[str]] = {}
+        self._by_end: dict[tuple[int, str], list[str]] = {}
+        self.update(names)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def add(self, name: str) -> None:
+        """File ``name`` (once; adding it again does nothing)."""
+        if name in self._known:
+            return
+        self._known.add(name)
+        self._by_fold.setdefault("".join(sorted(name.lower())), []).append(name)
+        self._by_len.setdefault(len(name), []).append(name)
+        if name:
+            self._by_start.setdefault((len(name), name[0].lower()), []).append(name)
+            self._by_end.setdefault((len(name), name[-1].lower()), []).append(name)
+
+    def update(self, names: Iterable[str]) -> None:
+        """File each of ``names``."""
+        for name in names:
+            self.add(name)
+
+    def near(self, name: str, limit: int = NEAR_LIMIT) -> list[str]:
+        """At most about ``2 * limit`` filed names that could be suggested for ``name``.
+
+        Names that differ only in case or order of letters come first; then, when more
+        than ``limit`` names have a length difflib could accept, those that start or end
+        with the same letter, nearest length first; then the first filed of each length.
+        All of them when there are no more than ``limit`` (the answer is then exact).
+        """
+        out = list(self._by_fold.get("".join(sorted(name.lower())), ())[:limit])
+        lengths = length_window(len(name))
+        if sum(len(self._by_len.get(n, ())) for n in lengths) <= limit:
+            for n in lengths:
+                out.extend(self._by_len.get(n, ()))
+            return out
+        room = limit
+        start, end = name[:1].lower(), name[-1:].lower()
+        for n in lengths:
+            for found in (self._by_start.get((n, start), ()), self._by_end.get((n, end), ())):
+                out.extend(found[:room])
+                room -= min(room, len(found))
+        for n in lengths:
+            found = self._by_len.get(n, ())
+            out.extend(found[:room])
+            room -= min(room, len(found))
+        return out
+
+    def suggest(self, name: str, *pools: Collection[str]) -> str:
+        """``did you mean 'x'?`` for the closest name in the union of ``pools``, or "".
+
+        Pools of up to :data:`EXACT_LIMIT` names in all are searched in full (see
+        :func:`closest`); in larger ones only the names :meth:`near` picks from this
+        index are compared, so a name that was never filed here is not suggested.
+        """
+        if sum(len(p) for p in pools) <= EXACT_LIMIT:
+            return hint(name, (c for p in pools for c in p))
+        near = set(self.near(name))
+        best = closest(name, {c for p in pools for c in near if c in p})
+        return f"did you mean '{best}'?" if best else ""

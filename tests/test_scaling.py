@@ -1,0 +1,216 @@
+"""No input is slow: work grows linearly with its size (issue 9, items 3 and 5, "Proven").
+
+Work is counted, not timed: the number of Python and builtin calls made while a command
+runs (a profile hook), which does not depend on the machine's load. For sizes n, 2n and
+4n the growth from 2n to 4n is compared with the growth from n to 2n (start-up costs
+cancel out): linear work gives 2, quadratic 4.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import signal
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from aether.checker import check_text
+from aether.fmt import format_text
+from aether.migrate.engine import _identity_origins, _whitespace_only, migrate_text
+from aether.walk import is_excluded
+
+LINEAR = 2.6  # n log n gives about 2.1; quadratic 4
+
+
+def calls(run) -> int:
+    count = 0
+
+    def hook(frame, event, arg):
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(hook)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def growth(make, command, n: int) -> float:
+    command(make(n))  # warm: caches, lazy imports
+    c1, c2, c4 = (calls(lambda k=k: command(make(k))) for k in (n, 2 * n, 4 * n))
+    return (c4 - c2) / max(1, c2 - c1)
+
+
+def check(text):
+    return check_text(text, "t.aether")
+
+
+def fmt(text):
+    try:
+        return format_text(text)
+    except Exception:  # noqa: BLE001 - a text fmt refuses still costs its parse
+        return None
+
+
+def migrate(text):
+    return migrate_text(text, "t.aether")
+
+
+# ----------------------------------------------------------------- item 3: migrate
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["x: 1", "x: 1  ", "\ty: 2", "", "  ", "# c ", "z: x"]),
+                max_size=30), st.booleans())
+def test_whitespace_only_migration_pairs_each_line_with_itself(lines, final_newline):
+    text = "\n".join(lines) + ("\n" if final_newline else "")
+    new = _whitespace_only(text)
+    assert _identity_origins(text, new)[:len(text.split("\n"))] == \
+        list(range(1, len(text.split("\n")) + 1))
+
+
+def test_whitespace_only_migration_of_repeated_lines_is_linear():
+    def make(n):
+        return 'goal: "g"\n' + "".join("x: 1  \n" if i % 2 else "y: 2\n" for i in range(n))
+
+    assert migrate(make(50)).state == "transformed"
+    assert growth(make, migrate, 150) <= LINEAR  # difflib's alignment: about 4
+
+
+# ----------------------------------------------------------------- item 4: names
+
+@pytest.mark.parametrize("make", [
+    lambda n: 'goal: "g"\n' + "".join(f"y{i}: z{i}\n" for i in range(n)),
+    lambda n: 'goal: "g"\n' + "".join(f"fn f{i}():\n    return g{i}()\n" for i in range(n)),
+    lambda n: 'goal: "g"\n' + "".join(f"x{i}: 1\n" for i in range(n)) + "".join(
+        f"fn f{i}():\n    return x{i}\n" for i in range(n)),
+], ids=["unknown-names", "unknown-functions", "globals-in-fns"])
+def test_checking_many_names_is_linear(make):
+    assert growth(make, check, 150) <= LINEAR
+
+
+# ----------------------------------------------------------------- item 5: globs
+
+def old_is_excluded(rel: str, patterns) -> bool:
+    """The regular expressions (and fnmatch) used before: the reference for answers."""
+    def regex(pattern):
+        pattern = pattern.strip().replace("\\", "/").rstrip("/")
+        anchored = pattern.startswith("/")
+        pattern = pattern.lstrip("/")
+        out, i = [], 0
+        while i < len(pattern):
+            if pattern.startswith("**/", i):
+                out.append("(?:.*/)?")
+                i += 3
+            elif pattern.startswith("**", i):
+                out.append(".*")
+                i += 2
+            elif pattern[i] in "*?":
+                out.append("[^/]*" if pattern[i] == "*" else "[^/]")
+                i += 1
+            else:
+                j = i
+                while j < len(pattern) and pattern[j] not in "*?":
+                    j += 1
+                out.append(re.escape(pattern[i:j]))
+                i = j
+        return re.compile(("^" if anchored else "^(?:.*/)?") + "".join(out) + "(?:/.*)?$")
+
+    return any(regex(p).match(rel) or fnmatch.fnmatch(rel, p) for p in patterns if p.strip())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "/", "*", "**", "?", "**/", "[ab]",
+                                          "[!a]", "[", "]", "\\", " ", "."]), max_size=6)
+                .map("".join), min_size=1, max_size=2),
+       st.text(alphabet="ab/.[]", max_size=9))
+def test_exclude_globs_answer_as_before(patterns, path):
+    assert is_excluded(path, patterns) == old_is_excluded(path, patterns)
+
+
+@pytest.mark.parametrize("pattern, path", [
+    ("*a*a*a*a*a*a*a*b", "a" * 400),
+    ("**/" * 8 + "x", "/".join(["a"] * 400) + "/y"),
+    ("**/a" * 6 + "/b", "/".join(["a"] * 400)),
+])
+def test_backtracking_globs_are_linear(pattern, path):
+    """Before: `*a*a*a*a*a*a*a*b` took 23 s on a 30-letter name (this one has 400)."""
+    def expired(signum, frame):
+        raise TimeoutError(f"{pattern!r} still matching after 20 s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    try:
+        assert not is_excluded(path, [pattern])
+        counts = [calls(lambda k=k: is_excluded(path[:k], [pattern]))
+                  for k in (100, 200, 400)]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert counts[2] - counts[1] <= LINEAR * max(1, counts[1] - counts[0])
+
+
+# ----------------------------------------------------------------- item 5: workers
+
+def test_workers_are_capped(monkeypatch):
+    from aether import runner
+
+    monkeypatch.setattr(runner, "default_jobs", lambda: 2)
+    assert runner.resolve_jobs(None, None) == (2, None)
+    assert runner.resolve_jobs(None, 100000)[0] == 2
+    assert "configuration" in runner.resolve_jobs(None, 100000)[1]
+    assert runner.resolve_jobs(6, 100000) == (6, None)  # asked on the command line
+    jobs, warning = runner.resolve_jobs(400, None)
+    assert jobs == 2 * runner.MAX_JOBS_PER_CPU and "--jobs 400" in warning
+    assert runner.resolve_jobs(8, None, files=3) == (3, None)
+    assert runner.resolve_jobs(None, None, files=0) == (1, None)
+
+
+def test_configured_jobs_start_no_more_workers_than_cpus(tmp_path, monkeypatch):
+    from concurrent import futures
+
+    from click.testing import CliRunner
+
+    from aether import runner
+    from aether.cli.main import cli
+
+    for i in range(100):
+        (tmp_path / f"f{i}.aether").write_text(f'goal: "g"\nx: {i}\n')
+    (tmp_path / "aether.toml").write_text("jobs = 100000\n")
+    monkeypatch.setattr(runner, "default_jobs", lambda: 2)
+    asked = []
+    real = futures.ProcessPoolExecutor
+
+    def spy(max_workers=None, **kwargs):
+        asked.append(max_workers)
+        return real(max_workers=min(max_workers, 2), **kwargs)
+
+    monkeypatch.setattr(futures, "ProcessPoolExecutor", spy)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "."])
+    assert result.exit_code == 0, result.output
+    assert asked and max(asked) <= 2
+    assert "jobs = 100000 in the configuration" in result.output
+
+
+# ----------------------------------------------------------------- "Proven"
+
+STATEMENTS = ['x{i}: {i} + 1', 'summarize("t{i}")', 'y{i}: z{i}', 'v{i}: [1, 2, "s"]',
+              'if x{i} > 1:\n    w{i}: 2', 'fn f{i}(a, b=1):\n    return a + b',
+              'n{i} = 3', 'q{i}: unknown_{i}(1)', 'r{i}:   {i}   ', '\tt{i}: 1',
+              '# comment {i}', 'on_error:\n    - when: Timeout\n      do: retry(1)']
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(STATEMENTS), min_size=1, max_size=6),
+       st.sampled_from([check, fmt, migrate]))
+def test_work_per_byte_does_not_grow(templates, command):
+    def make(n):
+        body = "".join(templates[i % len(templates)].format(i=i) + "\n" for i in range(n))
+        return 'goal: "g"\n' + body
+
+    assert growth(make, command, 60) <= LINEAR

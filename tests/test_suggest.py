@@ -1,0 +1,103 @@
+"""Did-you-mean suggestions (aether/semantics/suggest.py): the same answers as before,
+in bounded work per lookup however many names the file has (issue 9, item 4)."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from aether.checker import check_text
+from aether.semantics import suggest
+from aether.semantics.suggest import EXACT_LIMIT, NEAR_LIMIT, NameIndex, closest
+
+
+def reference(name: str, candidates) -> str | None:
+    """The validator's suggestion as it was written before (a full difflib scan)."""
+    ordered = sorted(c for c in set(candidates) if c != name)
+    for c in ordered:
+        if c.lower() == name.lower() or suggest._swapped(c, name):
+            return c
+    best = difflib.get_close_matches(name, ordered, n=1, cutoff=0.72)
+    return best[0] if best else None
+
+
+names = st.text(alphabet="abcdeABxyz_01", min_size=1, max_size=9)
+
+
+@settings(max_examples=400, deadline=None)
+@given(names, st.lists(names, max_size=30))
+def test_closest_gives_the_full_difflib_answer(name, candidates):
+    assert closest(name, candidates) == reference(name, candidates)
+
+
+@pytest.mark.parametrize("name, candidates, expected", [
+    ("X", ["x", "y"], "x"),
+    ("tga", ["tag", "ttl", "value"], "tag"),
+    ("summarise", ["summarize", "summary", "sum"], "summarize"),
+    ("zzz", ["tag", "x"], None),
+    ("tag", ["tag"], None),
+])
+def test_small_and_large_pools_agree_on_ordinary_typos(name, candidates, expected):
+    """A pool far larger than EXACT_LIMIT still finds the typo's target through the index."""
+    filler = [f"unrelated_{i}" for i in range(EXACT_LIMIT * 4)]
+    index = NameIndex(candidates + filler)
+    pool = set(candidates + filler)
+    want = f"did you mean '{expected}'?" if expected else ""
+    assert index.suggest(name, set(candidates)) == want
+    assert index.suggest(name, pool) == want
+
+
+def _compared(monkeypatch) -> list[int]:
+    """Record how many candidates each lookup hands to the comparison."""
+    sizes: list[int] = []
+    real = suggest.closest
+
+    def counting(name, candidates):
+        candidates = list(candidates)
+        sizes.append(len(candidates))
+        return real(name, candidates)
+
+    monkeypatch.setattr(suggest, "closest", counting)
+    suggest._closest_cached.cache_clear()
+    return sizes
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: "".join(f"y{i}: z{i}\n" for i in range(n)),  # n unknown names, n bound
+    lambda n: "".join(f"fn f{i}():\n    return g{i}()\n" for i in range(n)),  # n unknown fns
+    lambda n: "".join(f"x{i}: 1\n" for i in range(n)) + "".join(
+        f"fn f{i}():\n    return w{i}\n" for i in range(n)),  # globals seen from n fns
+])
+def test_candidates_compared_per_lookup_are_bounded(monkeypatch, make):
+    sizes = _compared(monkeypatch)
+    n = 3000
+    result = check_text('goal: "g"\n' + make(n), "big.aether")
+    assert len(result.findings) >= n
+    assert len(sizes) >= n
+    # before: the k-th lookup compared about k names (n**2 / 2 in all)
+    assert max(sizes) <= max(EXACT_LIMIT, 3 * NEAR_LIMIT)
+
+
+def test_fn_bodies_see_globals_without_copying_them():
+    from aether.semantics.validator import Validator
+    from aether.syntax import parse
+
+    src = 'goal: "g"\n' + "".join(f"x{i}: 1\n" for i in range(50)) + \
+        "fn f(a):\n    b: a + x49\n    return b + x0 + nope\n"
+    module = parse(src).module
+    validator = Validator()
+    scopes = []
+    real = validator._block
+
+    def spy(body, env, ctx, top=False):
+        scopes.append(env)
+        return real(body, env, ctx, top)
+
+    validator._block = spy
+    findings = validator.validate(module)
+    assert [(f.rule, f.message) for f in findings] == [("AE302", "'nope' is not bound here")]
+    fn_scope = next(e for e in scopes if "a" in e and "b" in e)
+    assert set(fn_scope) == {"a", "b"}  # its own names only; the globals are looked up
+    assert "x49" in fn_scope and "nope" not in fn_scope
