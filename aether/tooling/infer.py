@@ -116,7 +116,7 @@ def near_miss(name: str, other: str) -> bool:
     `voice_2` are siblings)."""
     import difflib
 
-    from ..semantics.validator import _swapped
+    from ..semantics.suggest import _swapped
 
     if name == other:
         return False
