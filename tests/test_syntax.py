@@ -211,7 +211,7 @@ def test_ast_nodes_are_frozen_slotted_dataclasses():
     node = A.Binding(1, 1, 1, 6, "x", A.Int(1, 5, 1, 6, 1, "1"), None)
     assert dataclasses.is_dataclass(node)
     assert [f.name for f in dataclasses.fields(node)] == [
-        "line", "column", "end_line", "end_column", "name", "value", "type_hint"]
+        "line", "column", "end_line", "end_column", "name", "value", "type_hint", "target"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         node.name = "y"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
