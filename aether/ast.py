@@ -17,7 +17,7 @@ __all__ = [
     "Call", "Keyword", "Member", "Index", "Unary", "BinOp", "Compare", "BoolOp",
     "Binding", "Assign", "AugAssign", "CallStmt", "Return", "Break", "Continue", "Await",
     "Section", "DashItem", "DashMap", "StepOption", "If", "For", "While", "FnDef", "Param",
-    "Try", "Module", "iter_children", "walk", "Visitor", "dotted_name",
+    "Try", "Module", "iter_children", "walk", "Visitor", "dotted_name", "target_steps",
 ]
 
 
@@ -245,12 +245,18 @@ class BoolOp(Expr):
 
 # ---------------------------------------------------------------- statements
 
-@_node("value", "type_hint")
+@_node("target", "value", "type_hint")
 class Binding(Stmt):
-    """``name: value`` or, with ``type_hint``, ``name: Type[Args] = value``."""
+    """``name: value`` or, with ``type_hint``, ``name: Type[Args] = value``.
+
+    An update target (``a.b["k"]: value``) has ``target`` set: the Member / Index chain as
+    written, down to a Name whose id is ``name`` (the name the statement rebinds). It is
+    None for a plain ``name: value``.
+    """
     name: str = ""
     value: Optional[Expr] = None
     type_hint: Optional[Expr] = None
+    target: Optional[Expr] = None
 
 
 @_node("value")
@@ -260,13 +266,18 @@ class Assign(Stmt):
     value: Optional[Expr] = None
 
 
-@_node("value")
+@_node("target", "value")
 class AugAssign(Stmt):
-    """``name += value`` / ``name -= value``."""
+    """``name += value`` / ``name -= value``; with ``target`` an update (``a["k"] += 1``).
+
+    ``target`` is as in :class:`Binding`: the Member / Index chain rooted at the Name
+    ``name``, or None for a plain name.
+    """
 
     name: str = ""
     op: str = ""  # "+=" or "-="
     value: Optional[Expr] = None
+    target: Optional[Expr] = None
 
 
 @_node("call")
@@ -425,6 +436,23 @@ class Visitor:
         for child in iter_children(node):
             self.visit(child)
         return None
+
+
+def target_steps(target: Expr) -> tuple[Name, tuple[Union[Member, Index], ...]]:
+    """The root Name of an update target and its steps, outermost last.
+
+    ``a.b["k"]`` gives ``(Name a, (Member .b, Index ["k"]))``: each step's ``attr`` or
+    ``index`` is what it replaces, one level deeper than the step before. Raises
+    ValueError when ``target`` is not a Name followed by Member / Index steps.
+    """
+    steps: list = []
+    node = target
+    while isinstance(node, (Member, Index)):
+        steps.append(node)
+        node = node.value
+    if not isinstance(node, Name):
+        raise ValueError(f"not an update target: {type(node).__name__}")
+    return node, tuple(reversed(steps))
 
 
 def dotted_name(expr: Optional[Expr]) -> Optional[str]:

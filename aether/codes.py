@@ -278,7 +278,8 @@ _RULE_LIST = [
          _G + "fn a():\n    return 1\nfn a():\n    return 2\n",
          _G + "fn a():\n    return 1\nfn b():\n    return 2\n"),
     Rule("AE314", "invalid-type-hint", _V, "A typed binding's type is not `Name` or `Name[...]`.",
-         "Type hints are a name, optionally with bracketed type arguments.",
+         "Type hints are a name, optionally with bracketed type arguments. An update "
+         "target (`a.b: value`, `a[\"k\"]: value`) takes no type hint at all.",
          _G + "x: 1 + 2 = 3\n", _G + "x: Int = 3\n"),
     Rule("AE315", "unknown-section", _V, "A block whose name is not a section of the language.",
          "Top-level sections are workflow, parallel, transaction, meta, policy, require, "

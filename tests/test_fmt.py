@@ -227,7 +227,7 @@ def programs(draw):
     lines = ['goal: "generated"']
     indent = ""
     for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.integers(0, 5))
+        kind = draw(st.integers(0, 6))
         w = draw(_WS)
         c = draw(_COMMENT)
         if kind == 0:
@@ -242,11 +242,27 @@ def programs(draw):
             lines.append(f"{indent}# own line{draw(_WS)}")
         elif kind == 4:
             lines.append("")
+        elif kind == 6:
+            op = draw(st.sampled_from([":", " +=", "-=", " :"]))
+            lines.append(f"{indent}{draw(_target())}{op}{w} {draw(_expr())}{c}")
         else:
             if indent:
                 indent = ""
             lines.append(f"metrics({{{w}\"k\":{w}{draw(_expr())},\n    \"j\": 1}}){c}")
     return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@st.composite
+def _target(draw):
+    """An update target with random spacing: `x . item [ 0 ]["k"]`."""
+    text = draw(_NAMES)
+    for _ in range(draw(st.integers(1, 3))):
+        w = draw(_WS)
+        if draw(st.booleans()):
+            text += f"{w}.{w}{draw(_NAMES)}"
+        else:
+            text += f"{w}[{w}{draw(_expr(1))}{w}]"
+    return text
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -259,3 +275,33 @@ def test_fmt_is_idempotent_and_keeps_program_and_comments(text):
     assert format_text(out).text == out
     assert ast_shape(parse(out).module) == ast_shape(before.module)
     assert count_comments(out) == count_comments(text)
+
+
+UPDATES = '''goal: "g"
+s: {results: {}}   # state
+s . results [ "discovery" ]  :d  # keep me
+s.results["n"]+=  1
+s["count"]  -=1
+m[ -1 ][ s.results["n"] ]:   [1,2]
+s.results[
+    "multi"  # inside
+]: 3
+'''
+UPDATES_CANONICAL = '''goal: "g"
+s: {results: {}}  # state
+s.results["discovery"]: d  # keep me
+s.results["n"] += 1
+s["count"] -= 1
+m[-1][s.results["n"]]: [1, 2]
+s.results[
+    "multi"  # inside
+]: 3
+'''
+
+
+def test_update_targets_canonical_layout_idempotent_comments_kept():
+    out = format_text(UPDATES)
+    assert out.text == UPDATES_CANONICAL and out.changed
+    assert not format_text(UPDATES_CANONICAL).changed
+    assert ast_shape(parse(out.text).module) == ast_shape(parse(UPDATES).module)
+    assert count_comments(out.text) == count_comments(UPDATES) == 3

@@ -494,3 +494,26 @@ def test_plugin_command_on_a_dotted_name_is_a_call_unless_the_file_binds_it():
     kept = migrate_text('goal: "g"\nprobe = {status: 1}\nplugin: probe.status\n',
                         "a.aether")
     assert "plugin: probe.status\n" in kept.text
+
+
+# ---------------------------------------------------------------- M013: update targets
+
+@pytest.mark.parametrize("legacy, expected", [
+    ('s = {}\ns.results["discovery"] = s\n', 's: {}\ns.results["discovery"]: s\n'),
+    ("s = {}\ns.x.y = 1\n", "s: {}\ns.x.y: 1\n"),
+    ('c = {}\nk = "a"\nc[k] = 1\nc[k] += 1\n', 'c: {}\nk: "a"\nc[k]: 1\nc[k] += 1\n'),
+    ("c = {}\nc.n = 1\nc.n /= 2\n", "c: {}\nc.n: 1\nc.n: c.n / 2\n"),
+    ("a = {}\na.if = 1\n", 'a: {}\na["if"]: 1\n'),  # a keyword cannot follow a dot
+])
+def test_m013_writes_update_targets_not_merge_chains(legacy, expected):
+    out = migrate_text('goal: "g"\n' + legacy, "x.aether")
+    assert out.state == "transformed" and "M013" in out.rules
+    assert out.text == 'goal: "g"\n' + expected
+    assert "merge(" not in out.text and "put(" not in out.text
+    assert check_text(out.text, "x.aether").findings == []
+    assert not out.review  # nothing left for a person to finish
+
+
+def test_m013_target_rooted_in_a_call_is_left_for_a_person():
+    out = migrate_text('goal: "g"\nf(x).b = 1\n', "x.aether")
+    assert out.state == "failed" and "assignment target" in out.reason

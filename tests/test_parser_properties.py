@@ -60,7 +60,8 @@ def test_arbitrary_bytes_end_in_a_coded_result(data):
 # A strategy that builds random VALID Aether 1.2 programs from every construct: config
 # blocks (both entry forms, nested blocks, dash lists, dash maps), bindings and typed
 # bindings, calls with keywords, plugin member and method calls, if/elif/else, for, while,
-# break/continue, fn with defaults and return, try/catch, += / -=, parallel + await,
+# break/continue, fn with defaults and return, try/catch, += / -=, update targets
+# (`a.b["k"]: v`, `a[i] += v`), parallel + await,
 # workflow steps with every option, on_error, transaction, memory:, literals of every
 # kind, multi-line brackets and comments everywhere. Names are used only once bound, so
 # the programs must also check clean.
@@ -189,6 +190,21 @@ class _Program:
             return f"escalate_to(\n    \"oncall\",\n    message={sub()},  # why\n)"
         return f"len({sub()})"
 
+    def target(self, env: list[str]) -> str:
+        """An update target rooted at a bound name, with member and index steps."""
+        text = self.pick(env)
+        for _ in range(self.draw(st.integers(1, 3))):
+            k = self.draw(st.integers(0, 3))
+            if k == 0:
+                text += f".{self.pick(['count', 'value', 'first', 'results'])}"
+            elif k == 1:
+                text += f"[{self.pick(STRINGS + ['0', '-1'])}]"
+            elif k == 2:
+                text += f"[{self.expr(env, 1)}]"
+            else:  # an index broken over lines, with a comment inside the brackets
+                text += f"[\n    {self.expr(env, 1)}  # key\n]"
+        return text
+
     # ------------------------------------------------------------ statements
     def block(self, env: list[str], indent: int, depth: int, loop: bool, fn: bool) -> None:
         inner = list(env)  # names bound in a block are used only inside it
@@ -208,7 +224,11 @@ class _Program:
         elif k == 2:
             self.emit(indent, self.call(env))
         elif k == 3:
-            if env:
+            if env and self.chance(0.4):  # an update target: `a.b["k"]: v`, `a[i] += v`
+                op = self.pick([":", ":", "+=", "-="])
+                self.emit(indent, f"{self.target(env)}{'' if op == ':' else ' '}{op} "
+                          f"{self.expr(env)}")
+            elif env:
                 self.emit(indent, f"{self.pick(env)} {self.pick(['+=', '-='])} {self.expr(env)}")
             elif loop:
                 self.emit(indent, self.pick(["break", "continue"]))

@@ -211,7 +211,7 @@ def test_ast_nodes_are_frozen_slotted_dataclasses():
     node = A.Binding(1, 1, 1, 6, "x", A.Int(1, 5, 1, 6, 1, "1"), None)
     assert dataclasses.is_dataclass(node)
     assert [f.name for f in dataclasses.fields(node)] == [
-        "line", "column", "end_line", "end_column", "name", "value", "type_hint"]
+        "line", "column", "end_line", "end_column", "name", "value", "type_hint", "target"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         node.name = "y"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -445,3 +445,68 @@ def test_assignment_in_a_condition_hints_at_comparison():
     (err,) = parse('goal: "g"\nx: 1\nif x = 1:\n    log(1)\n').errors
     assert (err.rule, err.line, err.column) == ("AE100", 3, 6)
     assert err.hint == "to compare, write `==`"
+
+
+# ---------------------------------------------------------------- update targets
+
+def test_update_targets_keep_the_path_and_name_the_root():
+    b, a1, a2 = body('s.results["discovery"]: d\ncounts["k"] += 1\nstate.retries -= 1\n')
+    assert isinstance(b, A.Binding) and b.name == "s" and b.type_hint is None
+    root, steps = A.target_steps(b.target)
+    assert root.id == "s" and root.span == (1, 1, 1, 2)
+    assert [type(x).__name__ for x in steps] == ["Member", "Index"]
+    assert steps[0].attr == "results" and steps[1].index.value == "discovery"
+    assert b.target.span == (1, 1, 1, 23) and b.span == (1, 1, 1, 26)
+    assert isinstance(a1, A.AugAssign) and a1.op == "+=" and a1.name == "counts"
+    assert isinstance(a1.target, A.Index) and a1.target.value == A.Name(2, 1, 2, 7, "counts")
+    assert a2.op == "-=" and a2.target.attr == "retries"
+    # a plain name has no target: existing consumers see what they always saw
+    plain, aug = body("x: 1\nx += 2\n")
+    assert plain.target is None and aug.target is None
+    # the target is a child (the root is read; index expressions are walked)
+    assert A.walk(b).__next__() is b and b.target in list(A.iter_children(b))
+
+
+def test_update_target_index_may_be_any_expression_and_span_lines():
+    (b,) = body('m[keys[i + 1]][\n    "x"\n].total: f(y)\n')
+    root, steps = A.target_steps(b.target)
+    assert root.id == "m" and [type(s).__name__ for s in steps] == ["Index", "Index", "Member"]
+    assert isinstance(steps[0].index, A.Index) and b.end_line == 3
+
+
+def test_target_steps_refuses_what_is_not_a_target():
+    with pytest.raises(ValueError):
+        A.target_steps(A.Call(1, 1, 1, 4, A.Name(1, 1, 1, 2, "f"), (), ()))
+
+
+@pytest.mark.parametrize("src, rule, words", [
+    ("f(x): 1\n", "AE100", "a call cannot be the target of a binding"),
+    ("a.f(x).b: 1\n", "AE100", "the target of a binding cannot contain a call"),
+    ('"k": 1\n', "AE100", "a string cannot be the target"),
+    ("[a][0]: 1\n", "AE100", "the target of a binding cannot contain a list"),
+    ("(a).b: 1\n", "AE100", "cannot contain an expression in parentheses"),
+    ("(a): 1\n", "AE100", "an expression in parentheses cannot be the target"),
+    ("f(x) += 1\n", "AE100", "the target of a '+='"),
+    ("a.b():\n    x: 1\n", "AE100", "a block header is a plain name"),
+    ("a.b:\n    x: 1\n", "AE100", "a block header is a plain name"),
+    ('s.results["d"] = d\n', "AE204", "an update target takes ':'"),
+    ("a[0] = 1\n", "AE204", "reference interpreter's form"),
+])
+def test_what_is_not_a_target_is_a_coded_syntax_error(src, rule, words):
+    errs = parse('goal: "g"\n' + src).errors
+    assert [e.rule for e in errs] == [rule], errs
+    assert words in errs[0].message and errs[0].line == 2
+
+
+def test_parentheses_elsewhere_on_the_line_are_not_a_target():
+    (b,) = body("a.b: (c)\n")
+    assert b.target.attr == "b" and b.value == A.Name(1, 7, 1, 8, "c")
+    # nothing remembered from one parse leaks into the next
+    assert parse("x: (a)\n").ok and parse("a: 1\n").ok
+
+
+def test_a_bad_target_is_recovered_from_like_any_syntax_error():
+    result = parse('goal: "g"\nf(x): 1\ny: 2\nz.w["k"]: 3\nq = 1\n')
+    assert [(e.rule, e.line) for e in result.errors] == [("AE100", 2)]
+    assert [type(s).__name__ for s in result.module.body][-2:] == ["Binding", "Assign"]
+    assert result.module.body[-2].target is not None

@@ -318,3 +318,46 @@ def test_suggest_takes_a_topic_and_context_values():
     rules = lambda t: [f.rule for f in check_text(t, "x.aether").findings]  # noqa: E731
     assert rules('goal: "g"\nc: "db"\nsuggest("fix for", c + " errors", "now")\n') == []
     assert rules('goal: "g"\nsuggest()\n') == ["AE303"]
+
+
+# ---------------------------------------------------------------- update targets
+
+def test_update_targets_of_bound_names_check_clean():
+    assert rules('s: {results: {}}\nd: 1\ns.results["discovery"]: d\ns.count: 0\n'
+                 's.count += 1\ns["count"] -= 1\n') == []
+
+
+@pytest.mark.parametrize("src, expected", [
+    ('s.results["k"]: 1\n', [("AE302", 2)]),          # the root must be bound
+    ('counts["k"] += 1\n', [("AE302", 2)]),
+    ("log.level: 1\n", [("AE302", 2)]),               # a function is not a value
+    ("m: {}\nm[key]: 1\n", [("AE302", 3)]),           # index expressions are checked
+    ("m: {}\nm[summarise(1)]: 1\n", [("AE301", 3)]),
+    ("m: {}\nm.x: nope\n", [("AE302", 3)]),           # and so is the value
+    ("m: {}\nm.x: Int = 1\n", [("AE314", 3)]),        # no type hint on an update target
+])
+def test_update_target_findings(src, expected):
+    assert rules(src) == expected
+
+
+def test_unbound_root_points_at_the_root_with_a_suggestion():
+    result = check_text(G + "counts: {}\ncount[\"k\"] += 1\n", "t.aether")
+    (f,) = result.findings
+    assert (f.rule, f.line, f.column, f.end_column) == ("AE302", 3, 1, 6)
+    assert "counts" in (f.hint or "")
+
+
+def test_update_target_binds_no_new_name():
+    # a plain binding later in the block does not make an earlier update's root bound
+    assert rules("a.b: 1\na: {}\n") == [("AE302", 2)]
+    # in a fn, the root must be a parameter, a global or bound in the body
+    assert rules("fn f():\n    q.x: 1\n    return q\n") == [("AE302", 3), ("AE302", 4)]
+    assert rules("q: {}\nfn f(p):\n    q.x: 1\n    p.y: 2\n    return p\n") == []
+    # `goal.x: ...` is not the goal
+    assert ("AE312", 1) in rules('goal.x: "a"\n', with_goal=False)
+
+
+def test_update_target_is_no_entry_of_a_section():
+    assert rules("policy:\n    risk.budget: 0.1\n") == [("AE318", 3)]
+    assert rules('meta:\n    owner: "a"\n    tags:\n        t.x: 1\n') == [("AE318", 5)]
+    assert rules("parallel:\n    t.x: summarize(\"a\")\n") == [("AE318", 3)]

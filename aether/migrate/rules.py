@@ -45,8 +45,8 @@ _LIST = [
                   "`plugin: name args`, `agent: on`) become calls.", ("AE212",)),
     MigrationRule("M012", "assignments", "`let x = v`, `x = v`, `$x = v` become `x: v`; "
                   "`x++` becomes `x += 1`.", ("AE204",)),
-    MigrationRule("M013", "member-assignment", "`a.b = v` becomes `a: merge(a, {b: v})`; "
-                  "`a[k] = v` becomes `a: put(a, k, v)`."),
+    MigrationRule("M013", "member-assignment", "`a.b = v` and `a[k] = v` become the update "
+                  "targets `a.b: v` and `a[k]: v` (`a[k] += 1` stays as written)."),
     MigrationRule("M014", "brace-plugin", "`plugin NAME { ... }` is unwrapped: metadata into "
                   "`meta:`, functions and hooks to the top level.", ("AE209",)),
     MigrationRule("M015", "yaml-plugin", "`plugin \"name\":` files are unwrapped the same way.",

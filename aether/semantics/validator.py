@@ -93,6 +93,20 @@ def _live(entries: tuple) -> tuple:
     return entries
 
 
+def _target_text(target: A.Expr) -> str:
+    """``a.b[...]`` for an update target (index expressions elided, literals shown)."""
+    root, steps = A.target_steps(target)
+    parts = [root.id]
+    for step in steps:
+        if isinstance(step, A.Member):
+            parts.append("." + step.attr)
+        elif isinstance(step.index, (A.Str, A.Int)):
+            parts.append(f"[{step.index.raw}]")
+        else:
+            parts.append("[...]")
+    return "".join(parts)
+
+
 def _fn_signature(fn: A.FnDef) -> Signature:
     required = 0
     for i, p in enumerate(fn.params):
@@ -125,7 +139,8 @@ def _bound_in(body: Iterable[A.Stmt]) -> set[str]:
     while stack:
         s = stack.pop()
         if isinstance(s, (A.Binding, A.Assign, A.AugAssign)):
-            names.add(s.name)
+            if getattr(s, "target", None) is None:  # an update binds no new name
+                names.add(s.name)
         elif isinstance(s, A.For):
             names.add(s.target)
         elif isinstance(s, A.Try) and s.catch_name:
@@ -188,7 +203,8 @@ class Validator:
         self.names.update(self.tasks)
         for fn in self.fns.values():
             self.names.update(p.name for p in fn.params)
-        if not any(isinstance(s, A.Binding) and s.name == "goal" for s in module.body):
+        if not any(isinstance(s, A.Binding) and s.name == "goal" and s.target is None
+                   for s in module.body):
             self.findings.append(Finding(
                 "AE312", "the file has no top-level goal", 1, 1, 1, 1,
                 hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
@@ -263,7 +279,9 @@ class Validator:
             self._expr(s.value, env)
             env.add(s.name)
         elif isinstance(s, A.AugAssign):
-            if s.name not in env:
+            if s.target is not None:
+                self._update_target(s.target, env)
+            elif s.name not in env:
                 self._unbound(s.name, s, env)
             self._expr(s.value, env)
         elif isinstance(s, A.Return):
@@ -282,6 +300,14 @@ class Validator:
                               name, self.names.suggest(name.id, self.tasks) or None)
 
     def _binding(self, s: A.Binding, env: set[str]) -> None:
+        if s.target is not None:
+            if s.type_hint is not None:
+                self._add("AE314", "an update target takes no type hint: the value it "
+                          "replaces has no declared type", s.type_hint,
+                          f"write `{_target_text(s.target)}: value`")
+            self._update_target(s.target, env)
+            self._expr(s.value, env)
+            return
         if s.name == "goal":
             if not isinstance(s.value, A.Str):
                 self._add("AE318", "goal must be a string", s.value,
@@ -301,8 +327,40 @@ class Validator:
         self._expr(s.value, env)
         env.add(s.name)
 
+    def _update_target(self, target: A.Expr, env: set[str]) -> None:
+        """``a.b["k"]`` before ``:`` / ``+=``: ``a`` must be a bound value (a function or
+        plugin name is not one), and the index expressions are checked like any other."""
+        root, steps = A.target_steps(target)
+        if root.id not in env:
+            self._unbound(root.id, root, env)
+        for step in steps:
+            if isinstance(step, A.Index):
+                self._expr(step.index, env)
+
+    def _targets_in_section(self, s: A.Section) -> tuple:
+        """Report the update targets among the entries of ``s`` (at any depth: a section's
+        entries are keys, not statements) and return its body without them."""
+        dropped: set[int] = set()
+        stack: list = list(reversed(s.body))
+        while stack:
+            e = stack.pop()
+            if isinstance(e, (A.Binding, A.AugAssign)) and e.target is not None:
+                self._add("AE318", f"`{_target_text(e.target)}` updates a value; the entries "
+                          f"of `{s.name}:` are `key: value`", e.target)
+                dropped.add(id(e))
+            elif isinstance(e, A.Section):
+                stack.extend(reversed(e.body))
+            elif isinstance(e, A.DashMap):
+                stack.extend(reversed(e.entries))
+        if not dropped:
+            return s.body
+        return tuple(e for e in s.body if id(e) not in dropped)
+
     # ------------------------------------------------------------ sections
     def _section(self, s: A.Section, env: set[str], ctx: _Ctx) -> None:
+        body = self._targets_in_section(s)
+        if body is not s.body:
+            s = replace(s, body=body)
         body = _live(s.body)  # error recovery's placeholders are not entries
         if body is not s.body:
             s = replace(s, body=body)

@@ -49,11 +49,50 @@ def duration_seconds(text: str):
     return float(m.group(1).replace("_", "")) * _UNIT[m.group(2)]
 
 
+_KIND = {A.Call: "a call", A.Str: "a string", A.Int: "a number", A.Float: "a number",
+         A.Duration: "a duration", A.Bool: "a truth value", A.Null: "'null'",
+         A.ListExpr: "a list", A.DictExpr: "a dict"}
+_TARGET_SHAPE = "a name, optionally followed by `.member` and `[key]` steps"
+
+
 class AstBuilder:
     """The inline transformer: one method per grammar rule or alias."""
 
+    def __init__(self) -> None:
+        # Expressions written in parentheses that look like targets (`(a).b`): `paren`
+        # returns its inner node, so they are remembered (the node itself is kept, so its
+        # id cannot be reused) until the parse ends. A parenthesis is not a target.
+        self._parens: dict[int, A.Expr] = {}
+
+    def _target(self, node, what: str):
+        """``(root name, update target or None)`` of the expression before a statement's
+        ``:`` / ``+=`` / ``-=``; raises AetherSyntaxError (AE100) when it is not a target.
+        """
+        if isinstance(node, A.Name) and id(node) not in self._parens:
+            return node.id, None
+        current = node
+        while True:
+            if id(current) in self._parens:
+                kind = "an expression in parentheses"
+                break
+            if isinstance(current, (A.Member, A.Index)):
+                current = current.value
+                continue
+            if isinstance(current, A.Name):
+                return current.id, node
+            kind = _KIND.get(type(current), "an expression")
+            break
+        message = (f"{kind} cannot be the target of a {what}" if current is node
+                   else f"the target of a {what} cannot contain {kind}")
+        raise AetherSyntaxError(
+            "AE100", f"{message}; a target is {_TARGET_SHAPE}", node.line, node.column,
+            node.end_line, node.end_column,
+            hint="to use a call's result, bind it first: `x: f(...)`, then `x.key: value`"
+            if kind == "a call" else None)
+
     # ------------------------------------------------------------ module & statements
     def start(self, c):
+        self._parens.clear()  # the parse is over: nothing built so far is looked up again
         body = tuple(c)
         if body:
             last = body[-1]
@@ -61,24 +100,35 @@ class AstBuilder:
         return A.Module(1, 1, 1, 1, ())
 
     def binding(self, c):
-        name = c[0]
+        head = c[0]
+        name, target = self._target(head, "binding")
         if len(c) == 5:
             value = c[4]
-            return A.Binding(name.line, name.column, value.end_line, value.end_column,
-                             name.value, value, c[2])
+            return A.Binding(head.line, head.column, value.end_line, value.end_column,
+                             name, value, c[2], target)
         value = c[2]
-        return A.Binding(name.line, name.column, value.end_line, value.end_column,
-                         name.value, value, None)
+        return A.Binding(head.line, head.column, value.end_line, value.end_column,
+                         name, value, None, target)
 
     def assign(self, c):
-        name, _, value = c
-        return A.Assign(name.line, name.column, value.end_line, value.end_column,
-                        name.value, value)
+        head, eq, value = c
+        name, target = self._target(head, "binding")
+        if target is not None:
+            # `s.x["k"] = v` is the reference interpreter's update; in Aether 1.2 `=` sets
+            # a plain key of a configuration block only.
+            raise AetherSyntaxError(
+                "AE204", "`= value` after a member or index is the reference interpreter's "
+                "form; an update target takes ':' (`a.b: value`)", head.line, head.column,
+                eq.end_line, eq.end_column,
+                hint="run `aether migrate` to convert this file to Aether 1.2")
+        return A.Assign(head.line, head.column, value.end_line, value.end_column,
+                        name, value)
 
     def aug_assign(self, c):
-        name, op, value = c
-        return A.AugAssign(name.line, name.column, value.end_line, value.end_column,
-                           name.value, op.value, value)
+        head, op, value = c
+        name, target = self._target(head, f"'{op.value}'")
+        return A.AugAssign(head.line, head.column, value.end_line, value.end_column,
+                           name, op.value, value, target)
 
     def call_stmt(self, c):
         call = c[0]
@@ -107,10 +157,15 @@ class AstBuilder:
 
     def section(self, c):
         name = c[0]
+        if not isinstance(name, A.Name) or id(name) in self._parens:
+            raise AetherSyntaxError(
+                "AE100", "a block header is a plain name followed by ':' (`name:`)",
+                name.line, name.column, name.end_line, name.end_column,
+                hint="an update target (`a.b: value`) takes its value on the same line")
         body = tuple(c[2:])
         last = body[-1]
         return A.Section(name.line, name.column, last.end_line, last.end_column,
-                         name.value, body)
+                         name.id, body)
 
     def dash_item(self, c):
         dash, value = c[0], c[1]
@@ -348,4 +403,7 @@ class AstBuilder:
         return (k, value)
 
     def paren(self, c):
-        return c[1]
+        inner = c[1]
+        if isinstance(inner, (A.Name, A.Member, A.Index)):
+            self._parens[id(inner)] = inner
+        return inner

@@ -1,8 +1,8 @@
 """Values (YAML and colon dialects): ``name: value`` lines, goals, assignments, dash items.
 
 Bare text values become strings, ``meta:`` values literals; ``intent:`` becomes
-``goal:``, a goal's trailing attributes a ``meta:`` block; ``x = v`` and ``a.b = v``
-become bindings; ``1. x`` and YAML items become ``- ...`` entries.
+``goal:``, a goal's trailing attributes a ``meta:`` block; ``x = v`` becomes a binding
+and ``a.b["k"] = v`` an update target (``a.b["k"]: v``); ``1. x`` and YAML items become ``- ...`` entries.
 
 Rules: M001 intent-to-goal, M003 goal-quote, M012 assignments, M013 member-assignment,
 M016 bare-values, M017 dash-items.
@@ -20,43 +20,29 @@ from .context import (_NAME_RE, _CONFIG_SECTIONS, Row, _Ctx, _prec, _quote, _lit
     _root_name, expr_source, _as_text, _tokens_text, _parse_tokens, _has_bad_names, _hyphenated)
 
 
-def _call_names(e) -> list[str]:
-    out = []
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, ir.Call):
-            if isinstance(x.func, ir.Name):
-                out.append(x.func.id)
-            stack.extend(x.args)
-            stack.extend(v for _, v, *_ in x.kwargs)
-        elif isinstance(x, ir.DictE):
-            stack.extend(x.values)
-    return out
+def _update_target(target: ir.Expr, line: int) -> tuple[str, ir.Expr]:
+    """``a.b[k]`` of ``a.b[k] = v`` as an Aether 1.2 update target: (root name, target).
 
-
-def _rebuild(target: ir.Expr, value: ir.Expr, line: int) -> tuple[str, ir.Expr]:
-    """``a.b[k] = v`` as ``a: merge(a, {b: put(a.b, k, v)})``: (root name, new root value)."""
-    while True:
-        if isinstance(target, ir.Name):
-            return target.id, value
-        if isinstance(target, ir.Member):
-            obj = target.value
-            key = target.attr if _NAME_RE.match(target.attr) and target.attr not in KEYWORDS_12 \
-                else '"' + target.attr + '"'
-            value = ir.Call(ir.Name("merge"), [obj, ir.DictE([key], [value])])
-            target = obj
-            continue
-        if isinstance(target, ir.Index):
-            obj = target.value
-            idx = target.index
-            if isinstance(idx, ir.Str) and not idx.raw.startswith("f"):
-                value = ir.Call(ir.Name("merge"), [obj, ir.DictE([idx.raw], [value])])
-            else:
-                value = ir.Call(ir.Name("put"), [obj, idx, value])
-            target = obj
-            continue
+    A member whose name cannot be written after a dot (a keyword, a hyphen) becomes the
+    index with that key, which updates the same key. Raises Unconvertible when the root is
+    not a name (``f(x).b = v``).
+    """
+    steps = []
+    node = target
+    while isinstance(node, (ir.Member, ir.Index)):
+        steps.append(node)
+        node = node.value
+    if not isinstance(node, ir.Name):
         raise ir.Unconvertible("this assignment target has no Aether 1.2 form", line)
+    out: ir.Expr = node
+    for step in reversed(steps):
+        if isinstance(step, ir.Index):
+            out = ir.Index(out, step.index, step.line)
+        elif _NAME_RE.match(step.attr) and step.attr not in KEYWORDS_12:
+            out = ir.Member(out, step.attr, step.line)
+        else:
+            out = ir.Index(out, ir.Str(_quote(step.attr)), step.line)
+    return node.id, out
 
 
 def _goal_attributes(ctx: _Ctx, toks: list[Tok]) -> tuple[str, list]:
@@ -204,18 +190,16 @@ class Values:
             ctx.hit("M012", s.first)
             new = ir.Bin(op[0], ir.Name(name), ir.Paren(value) if _prec(value) < 9 else value)
             return f"{self.p.name(name, s.first)}: {self.p.expr(new)}"
-        # a member or index target: rebuild the root value
+        # a member or index target: an update target, written as the original was
         ctx.hit("M013", s.first)
-        target = self.lower(target, pre)
-        if op != "=":
-            sym = op[0]
-            value = ir.Bin(sym, target, ir.Paren(value) if _prec(value) < 9 else value)
-        root, new_value = _rebuild(target, value, s.first)
+        root, target = _update_target(self.lower(target, pre), s.first)
         ctx.bound.add(root)
-        if any(n == "put" for n in _call_names(new_value)):
-            ctx.review.append((s.first, "`put(mapping, key, value)` (a dict with one key "
-                               "set) is not a builtin yet"))
-        return f"{self.p.name(root, s.first)}: {self.p.expr(new_value)}"
+        if op == "=":
+            return f"{self.p.expr(target)}: {self.p.expr(value)}"
+        if op in ("+=", "-="):
+            return f"{self.p.expr(target)} {op} {self.p.expr(value)}"
+        new = ir.Bin(op[0], target, ir.Paren(value) if _prec(value) < 9 else value)
+        return f"{self.p.expr(target)}: {self.p.expr(new)}"
 
     def dash(self, s: ir.Simple, pre: list) -> str:
         ctx = self.ctx
