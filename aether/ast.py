@@ -1,15 +1,15 @@
-"""The typed syntax tree of Aether 1.2: frozen dataclass nodes, each with a source span.
+"""The typed syntax tree of Aether 1.2: frozen, slotted node classes, each with a source span.
 
 Every node carries ``line``, ``column``, ``end_line`` and ``end_column`` (1-based, end
-exclusive, columns in code points). Nodes declare their child fields in ``_children`` so
-generic walkers (``iter_children``, ``walk``, :class:`Visitor`) need no per-node code.
-The tree is built by :mod:`aether.syntax.parser` and never mutated afterwards.
+exclusive, columns in code points). Nodes declare their child fields in ``_children`` and
+all their fields in ``_fields``, so generic walkers (``iter_children``, ``walk``,
+:class:`Visitor`) need no per-node code. The tree is built by :mod:`aether.syntax.parser`
+and never mutated afterwards.
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
-from typing import Any, ClassVar, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 __all__ = [
     "Node", "Expr", "Stmt",
@@ -18,37 +18,74 @@ __all__ = [
     "Binding", "Assign", "AugAssign", "CallStmt", "Return", "Break", "Continue", "Await",
     "Section", "DashItem", "DashMap", "StepOption", "If", "For", "While", "FnDef", "Param",
     "Try", "Module", "iter_children", "walk", "Visitor", "dotted_name", "target_steps",
+    "node_fields", "replace",
 ]
 
+# The node classes are plain classes written out in full (``__slots__``, ``_fields``,
+# ``__init__``), not dataclasses: creating 37 dataclasses (and importing dataclasses,
+# which imports inspect) cost more start-up time than the whole check of a small file.
+# They behave as frozen slotted dataclasses do: assigning or deleting an attribute raises
+# dataclasses.FrozenInstanceError, equality and hash are by type and fields, and
+# ``dataclasses.fields`` / ``replace`` / ``is_dataclass`` work (their field records are
+# made on first use). tests/test_syntax.py checks that each class's ``__slots__``,
+# annotations and ``__init__`` parameters agree.
+_SET = object.__setattr__
+_POSITION = ("line", "column", "end_line", "end_column")
 
-# What ``dataclass(frozen=True)`` generates for each class -- ``__init__``, ``__setattr__``,
-# ``__delattr__``, ``__eq__``, ``__repr__``, ``__hash__`` -- is written once here instead:
-# generating and compiling those functions for all 37 node classes cost more start-up time
-# (about 12 ms) than the whole check of a small file. The classes are still dataclasses
-# (``dataclasses.fields`` and ``replace`` work) and still frozen: assigning or deleting an
-# attribute raises ``FrozenInstanceError``.
-@dataclass(slots=True, init=False, eq=False, repr=False)
+
+def _frozen_error(message: str) -> Exception:
+    from dataclasses import FrozenInstanceError  # only when a caller breaks the rule
+
+    return FrozenInstanceError(message)
+
+
+class _DataclassFields:
+    """``__dataclass_fields__`` of a node class, made when first asked for (by
+    ``dataclasses.fields``, ``replace`` or ``is_dataclass``) and then kept on the class."""
+
+    def __get__(self, obj: Any, cls: type) -> dict:
+        import dataclasses
+
+        params = cls.__init__.__code__.co_varnames[1:1 + len(cls._fields)]
+        assert params == cls._fields, (cls.__name__, params)
+        defaults = cls.__init__.__defaults__ or ()
+        first_default = len(params) - len(defaults)
+        specs: list = []
+        for i, name in enumerate(params):
+            if i < first_default:
+                specs.append((name, Any))
+            else:
+                specs.append((name, Any, dataclasses.field(default=defaults[i - first_default])))
+        made = dataclasses.make_dataclass(cls.__name__, specs, frozen=True)
+        table = made.__dataclass_fields__
+        type.__setattr__(cls, "__dataclass_fields__", table)
+        return table
+
+
 class Node:
+    """Base of all nodes: the source span, and equality, hash and repr by fields."""
+
+    __slots__ = _POSITION
+    _children: tuple[str, ...] = ()  # names of the child fields
+    _fields: tuple[str, ...] = _POSITION  # all fields, in __init__ order
     line: int
     column: int
     end_line: int
     end_column: int
+    __dataclass_fields__ = _DataclassFields()
 
-    _children: ClassVar[tuple[str, ...]] = ()  # names of the child fields
-    _fields: ClassVar[tuple[str, ...]] = ("line", "column", "end_line", "end_column")
-
-    def __init__(self, line: int, column: int, end_line: int, end_column: int) -> None:
-        _set = object.__setattr__
+    def __init__(self, line, column, end_line, end_column):
+        _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "end_line", end_line)
         _set(self, "end_column", end_column)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        raise _frozen_error(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
+        raise _frozen_error(f"cannot delete field {name!r}")
 
     def _values(self) -> tuple:
         return tuple(getattr(self, f) for f in self._fields)
@@ -65,35 +102,13 @@ class Node:
         args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
         return f"{type(self).__name__}({args})"
 
+    def __reduce__(self):
+        return (type(self), self._values())  # __setattr__ refuses pickle's usual way
+
     @property
     def span(self) -> tuple[int, int, int, int]:
         """``(line, column, end_line, end_column)`` of this node."""
         return (self.line, self.column, self.end_line, self.end_column)
-
-
-def _init_for(names: tuple[str, ...], defaults: dict[str, Any]):
-    """An ``__init__`` taking ``names`` in order (``defaults`` for the trailing ones)."""
-    params = ", ".join(f"{n}=_d_{n}" if n in defaults else n for n in names)
-    body = "".join(f"\n    _set(self, {n!r}, {n})" for n in names)
-    namespace: dict[str, Any] = {"_set": object.__setattr__}
-    namespace.update({f"_d_{n}": v for n, v in defaults.items()})
-    exec(f"def __init__(self, {params}):{body}", namespace)  # noqa: S102 - our own names
-    return namespace["__init__"]
-
-
-def _node(*children: str):
-    """Class decorator: a slotted, frozen dataclass whose child fields are ``children``."""
-    def wrap(cls):
-        cls = dataclass(slots=True, init=False, eq=False, repr=False)(cls)
-        cls._children = children  # type: ignore[attr-defined]
-        all_fields = fields(cls)
-        cls._fields = tuple(f.name for f in all_fields)  # type: ignore[attr-defined]
-        defaults = {f.name: f.default for f in all_fields if f.default is not MISSING}
-        init = _init_for(cls._fields, defaults)
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
-        cls.__init__ = init
-        return cls
-    return wrap
 
 
 class Expr(Node):
@@ -110,142 +125,327 @@ class Stmt(Node):
 
 # ---------------------------------------------------------------- expressions
 
-@_node()
 class Name(Expr):
     """A name: ``id``."""
 
-    id: str = ""
+    __slots__ = ("id",)
+    _children = ()
+    _fields = _POSITION + __slots__
+    id: str
+
+    def __init__(self, line, column, end_line, end_column, id=""):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "id", id)
 
 
-@_node()
 class Str(Expr):
     """A string literal."""
 
-    value: str = ""
-    raw: str = ""  # the literal as written, quotes included
+    __slots__ = ("value", "raw")
+    _children = ()
+    _fields = _POSITION + __slots__
+    value: str
+    raw: str  # the literal as written, quotes included
+
+    def __init__(self, line, column, end_line, end_column, value="", raw=""):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
+        _set(self, "raw", raw)
 
 
-@_node()
 class Int(Expr):
     """An integer literal."""
 
-    value: int = 0
-    raw: str = ""
+    __slots__ = ("value", "raw")
+    _children = ()
+    _fields = _POSITION + __slots__
+    value: int
+    raw: str
+
+    def __init__(self, line, column, end_line, end_column, value=0, raw=""):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
+        _set(self, "raw", raw)
 
 
-@_node()
 class Float(Expr):
     """A float literal."""
 
-    value: float = 0.0
-    raw: str = ""
+    __slots__ = ("value", "raw")
+    _children = ()
+    _fields = _POSITION + __slots__
+    value: float
+    raw: str
+
+    def __init__(self, line, column, end_line, end_column, value=0.0, raw=""):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
+        _set(self, "raw", raw)
 
 
-@_node()
 class Duration(Expr):
     """A duration literal such as ``250ms`` (``seconds``)."""
 
-    seconds: float = 0.0
-    raw: str = ""
+    __slots__ = ("seconds", "raw")
+    _children = ()
+    _fields = _POSITION + __slots__
+    seconds: float
+    raw: str
+
+    def __init__(self, line, column, end_line, end_column, seconds=0.0, raw=""):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "seconds", seconds)
+        _set(self, "raw", raw)
 
 
-@_node()
 class Bool(Expr):
     """``true`` / ``false``."""
 
-    value: bool = False
+    __slots__ = ("value",)
+    _children = ()
+    _fields = _POSITION + __slots__
+    value: bool
+
+    def __init__(self, line, column, end_line, end_column, value=False):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
 
 
-@_node()
 class Null(Expr):
     """``null``."""
 
+    __slots__ = ()
+    _children = ()
+    _fields = _POSITION + __slots__
 
-@_node("items")
+    def __init__(self, line, column, end_line, end_column):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+
+
 class ListExpr(Expr):
     """``[a, b]``."""
 
-    items: tuple[Expr, ...] = ()
+    __slots__ = ("items",)
+    _children = ("items",)
+    _fields = _POSITION + __slots__
+    items: tuple[Expr, ...]
+
+    def __init__(self, line, column, end_line, end_column, items=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "items", items)
 
 
-@_node("values")
 class DictExpr(Expr):
     """``{key: value}`` (bare keys are strings)."""
 
-    keys: tuple[Union[str, int], ...] = ()
-    values: tuple[Expr, ...] = ()
+    __slots__ = ("keys", "values")
+    _children = ("values",)
+    _fields = _POSITION + __slots__
+    keys: tuple[Union[str, int], ...]
+    values: tuple[Expr, ...]
+
+    def __init__(self, line, column, end_line, end_column, keys=(), values=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "keys", keys)
+        _set(self, "values", values)
 
 
-@_node("value")
 class Keyword(Node):
     """A keyword argument ``name=value``."""
 
-    name: str = ""
-    value: Optional[Expr] = None
+    __slots__ = ("name", "value")
+    _children = ("value",)
+    _fields = _POSITION + __slots__
+    name: str
+    value: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, name="", value=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "value", value)
 
 
-@_node("func", "args", "keywords")
 class Call(Expr):
     """``func(args, keywords)``."""
 
-    func: Optional[Expr] = None
-    args: tuple[Expr, ...] = ()
-    keywords: tuple[Keyword, ...] = ()
+    __slots__ = ("func", "args", "keywords")
+    _children = ("func", "args", "keywords")
+    _fields = _POSITION + __slots__
+    func: Optional[Expr]
+    args: tuple[Expr, ...]
+    keywords: tuple[Keyword, ...]
+
+    def __init__(self, line, column, end_line, end_column, func=None, args=(), keywords=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "func", func)
+        _set(self, "args", args)
+        _set(self, "keywords", keywords)
 
 
-@_node("value")
 class Member(Expr):
     """``value.attr``."""
 
-    value: Optional[Expr] = None
-    attr: str = ""
+    __slots__ = ("value", "attr")
+    _children = ("value",)
+    _fields = _POSITION + __slots__
+    value: Optional[Expr]
+    attr: str
+
+    def __init__(self, line, column, end_line, end_column, value=None, attr=""):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
+        _set(self, "attr", attr)
 
 
-@_node("value", "index")
 class Index(Expr):
     """``value[index]``."""
 
-    value: Optional[Expr] = None
-    index: Optional[Expr] = None
+    __slots__ = ("value", "index")
+    _children = ("value", "index")
+    _fields = _POSITION + __slots__
+    value: Optional[Expr]
+    index: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, value=None, index=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
+        _set(self, "index", index)
 
 
-@_node("operand")
 class Unary(Expr):
     """``-x`` or ``not x``."""
 
-    op: str = ""  # "-" or "not"
-    operand: Optional[Expr] = None
+    __slots__ = ("op", "operand")
+    _children = ("operand",)
+    _fields = _POSITION + __slots__
+    op: str  # "-" or "not"
+    operand: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, op="", operand=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "op", op)
+        _set(self, "operand", operand)
 
 
-@_node("left", "right")
 class BinOp(Expr):
     """An arithmetic operation."""
 
-    op: str = ""  # + - * / %
-    left: Optional[Expr] = None
-    right: Optional[Expr] = None
+    __slots__ = ("op", "left", "right")
+    _children = ("left", "right")
+    _fields = _POSITION + __slots__
+    op: str  # + - * / %
+    left: Optional[Expr]
+    right: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, op="", left=None, right=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "op", op)
+        _set(self, "left", left)
+        _set(self, "right", right)
 
 
-@_node("left", "right")
 class Compare(Expr):
     """A comparison (no chaining)."""
 
-    op: str = ""  # == != < <= > >= in
-    left: Optional[Expr] = None
-    right: Optional[Expr] = None
+    __slots__ = ("op", "left", "right")
+    _children = ("left", "right")
+    _fields = _POSITION + __slots__
+    op: str  # == != < <= > >= in
+    left: Optional[Expr]
+    right: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, op="", left=None, right=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "op", op)
+        _set(self, "left", left)
+        _set(self, "right", right)
 
 
-@_node("values")
 class BoolOp(Expr):
     """``a and b`` / ``a or b``."""
 
-    op: str = ""  # and / or
-    values: tuple[Expr, ...] = ()
+    __slots__ = ("op", "values")
+    _children = ("values",)
+    _fields = _POSITION + __slots__
+    op: str  # and / or
+    values: tuple[Expr, ...]
+
+    def __init__(self, line, column, end_line, end_column, op="", values=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "op", op)
+        _set(self, "values", values)
 
 
 # ---------------------------------------------------------------- statements
 
-@_node("target", "value", "type_hint")
 class Binding(Stmt):
     """``name: value`` or, with ``type_hint``, ``name: Type[Args] = value``.
 
@@ -253,20 +453,47 @@ class Binding(Stmt):
     written, down to a Name whose id is ``name`` (the name the statement rebinds). It is
     None for a plain ``name: value``.
     """
-    name: str = ""
-    value: Optional[Expr] = None
-    type_hint: Optional[Expr] = None
-    target: Optional[Expr] = None
+
+    __slots__ = ("name", "value", "type_hint", "target")
+    _children = ("target", "value", "type_hint")
+    _fields = _POSITION + __slots__
+    name: str
+    value: Optional[Expr]
+    type_hint: Optional[Expr]
+    target: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, name="", value=None,
+                 type_hint=None, target=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "type_hint", type_hint)
+        _set(self, "target", target)
 
 
-@_node("value")
 class Assign(Stmt):
     """``key = value`` (reference-interpreter form, valid inside config blocks only)."""
-    name: str = ""
-    value: Optional[Expr] = None
+
+    __slots__ = ("name", "value")
+    _children = ("value",)
+    _fields = _POSITION + __slots__
+    name: str
+    value: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, name="", value=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "value", value)
 
 
-@_node("target", "value")
 class AugAssign(Stmt):
     """``name += value`` / ``name -= value``; with ``target`` an update (``a["k"] += 1``).
 
@@ -274,129 +501,323 @@ class AugAssign(Stmt):
     ``name``, or None for a plain name.
     """
 
-    name: str = ""
-    op: str = ""  # "+=" or "-="
-    value: Optional[Expr] = None
-    target: Optional[Expr] = None
+    __slots__ = ("name", "op", "value", "target")
+    _children = ("target", "value")
+    _fields = _POSITION + __slots__
+    name: str
+    op: str  # "+=" or "-="
+    value: Optional[Expr]
+    target: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, name="", op="", value=None,
+                 target=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "op", op)
+        _set(self, "value", value)
+        _set(self, "target", target)
 
 
-@_node("call")
 class CallStmt(Stmt):
     """A call used as a statement."""
 
-    call: Optional[Call] = None
+    __slots__ = ("call",)
+    _children = ("call",)
+    _fields = _POSITION + __slots__
+    call: Optional[Call]
+
+    def __init__(self, line, column, end_line, end_column, call=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "call", call)
 
 
-@_node("value")
 class Return(Stmt):
     """``return [value]``."""
 
-    value: Optional[Expr] = None
+    __slots__ = ("value",)
+    _children = ("value",)
+    _fields = _POSITION + __slots__
+    value: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, value=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
 
 
-@_node()
 class Break(Stmt):
     """``break``."""
 
+    __slots__ = ()
+    _children = ()
+    _fields = _POSITION + __slots__
 
-@_node()
+    def __init__(self, line, column, end_line, end_column):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+
+
 class Continue(Stmt):
     """``continue``."""
 
+    __slots__ = ()
+    _children = ()
+    _fields = _POSITION + __slots__
 
-@_node()
+    def __init__(self, line, column, end_line, end_column):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+
+
 class Await(Stmt):
     """``await a, b``: each task as a Name, with its own span."""
 
-    names: tuple[Name, ...] = ()
+    __slots__ = ("names",)
+    _children = ()
+    _fields = _POSITION + __slots__
+    names: tuple[Name, ...]
+
+    def __init__(self, line, column, end_line, end_column, names=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "names", names)
 
 
-@_node("value")
 class StepOption(Node):
     """A step option after a dash item: ``as NAME`` (value is a Name) or ``key=value``."""
-    name: str = ""
-    value: Optional[Expr] = None
+
+    __slots__ = ("name", "value")
+    _children = ("value",)
+    _fields = _POSITION + __slots__
+    name: str
+    value: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, name="", value=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "value", value)
 
 
-@_node("value", "options")
 class DashItem(Stmt):
     """``- value [options]`` in a section."""
 
-    value: Optional[Expr] = None
-    options: tuple[StepOption, ...] = ()
+    __slots__ = ("value", "options")
+    _children = ("value", "options")
+    _fields = _POSITION + __slots__
+    value: Optional[Expr]
+    options: tuple[StepOption, ...]
+
+    def __init__(self, line, column, end_line, end_column, value=None, options=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "value", value)
+        _set(self, "options", options)
 
 
-@_node("entries")
 class DashMap(Stmt):
     """``- key: value`` followed by continuation entries indented further than the dash."""
-    entries: tuple[Stmt, ...] = ()
+
+    __slots__ = ("entries",)
+    _children = ("entries",)
+    _fields = _POSITION + __slots__
+    entries: tuple[Stmt, ...]
+
+    def __init__(self, line, column, end_line, end_column, entries=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "entries", entries)
 
 
-@_node("body")
 class Section(Stmt):
     """``name:`` with an indented block."""
 
-    name: str = ""
-    body: tuple[Stmt, ...] = ()
+    __slots__ = ("name", "body")
+    _children = ("body",)
+    _fields = _POSITION + __slots__
+    name: str
+    body: tuple[Stmt, ...]
+
+    def __init__(self, line, column, end_line, end_column, name="", body=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "body", body)
 
 
-@_node("test", "body", "orelse")
 class If(Stmt):
     """``if``/``elif``/``else``: an ``elif`` is a nested If alone in ``orelse``."""
-    test: Optional[Expr] = None
-    body: tuple[Stmt, ...] = ()
-    orelse: tuple[Stmt, ...] = ()
-    is_elif: bool = False
+
+    __slots__ = ("test", "body", "orelse", "is_elif")
+    _children = ("test", "body", "orelse")
+    _fields = _POSITION + __slots__
+    test: Optional[Expr]
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    is_elif: bool
+
+    def __init__(self, line, column, end_line, end_column, test=None, body=(), orelse=(),
+                 is_elif=False):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "test", test)
+        _set(self, "body", body)
+        _set(self, "orelse", orelse)
+        _set(self, "is_elif", is_elif)
 
 
-@_node("iter", "body")
 class For(Stmt):
     """``for target in iter:``."""
 
-    target: str = ""
-    iter: Optional[Expr] = None
-    body: tuple[Stmt, ...] = ()
+    __slots__ = ("target", "iter", "body")
+    _children = ("iter", "body")
+    _fields = _POSITION + __slots__
+    target: str
+    iter: Optional[Expr]
+    body: tuple[Stmt, ...]
+
+    def __init__(self, line, column, end_line, end_column, target="", iter=None, body=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "target", target)
+        _set(self, "iter", iter)
+        _set(self, "body", body)
 
 
-@_node("test", "body")
 class While(Stmt):
     """``while test:``."""
 
-    test: Optional[Expr] = None
-    body: tuple[Stmt, ...] = ()
+    __slots__ = ("test", "body")
+    _children = ("test", "body")
+    _fields = _POSITION + __slots__
+    test: Optional[Expr]
+    body: tuple[Stmt, ...]
+
+    def __init__(self, line, column, end_line, end_column, test=None, body=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "test", test)
+        _set(self, "body", body)
 
 
-@_node("default")
 class Param(Node):
     """A ``fn`` parameter with an optional default."""
 
-    name: str = ""
-    default: Optional[Expr] = None
+    __slots__ = ("name", "default")
+    _children = ("default",)
+    _fields = _POSITION + __slots__
+    name: str
+    default: Optional[Expr]
+
+    def __init__(self, line, column, end_line, end_column, name="", default=None):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "default", default)
 
 
-@_node("params", "body")
 class FnDef(Stmt):
     """``fn name(params):``."""
 
-    name: str = ""
-    params: tuple[Param, ...] = ()
-    body: tuple[Stmt, ...] = ()
+    __slots__ = ("name", "params", "body")
+    _children = ("params", "body")
+    _fields = _POSITION + __slots__
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+
+    def __init__(self, line, column, end_line, end_column, name="", params=(), body=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "name", name)
+        _set(self, "params", params)
+        _set(self, "body", body)
 
 
-@_node("body", "handler")
 class Try(Stmt):
     """``try:`` / ``catch name:``."""
 
-    body: tuple[Stmt, ...] = ()
-    catch_name: Optional[str] = None
-    handler: tuple[Stmt, ...] = ()
+    __slots__ = ("body", "catch_name", "handler")
+    _children = ("body", "handler")
+    _fields = _POSITION + __slots__
+    body: tuple[Stmt, ...]
+    catch_name: Optional[str]
+    handler: tuple[Stmt, ...]
+
+    def __init__(self, line, column, end_line, end_column, body=(), catch_name=None,
+                 handler=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "body", body)
+        _set(self, "catch_name", catch_name)
+        _set(self, "handler", handler)
 
 
-@_node("body")
 class Module(Node):
     """A whole file."""
 
-    body: tuple[Stmt, ...] = ()
+    __slots__ = ("body",)
+    _children = ("body",)
+    _fields = _POSITION + __slots__
+    body: tuple[Stmt, ...]
+
+    def __init__(self, line, column, end_line, end_column, body=()):
+        _set = _SET
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "body", body)
 
 
 # ---------------------------------------------------------------- traversal
@@ -468,6 +889,15 @@ def dotted_name(expr: Optional[Expr]) -> Optional[str]:
 
 
 def node_fields(node: Node) -> dict[str, Any]:
-    """All dataclass fields of ``node`` except positions (for tests and dumps)."""
+    """All fields of ``node`` except positions (for tests and dumps)."""
     return {f: getattr(node, f) for f in node._fields
             if f not in ("line", "column", "end_line", "end_column")}
+
+
+def replace(node: Node, **changes: Any) -> Node:
+    """A copy of ``node`` with ``changes`` (field name -> value); raises TypeError for a
+    name that is not a field (as ``dataclasses.replace`` does)."""
+    unknown = set(changes) - set(node._fields)
+    if unknown:
+        raise TypeError(f"{type(node).__name__} has no field {sorted(unknown)[0]!r}")
+    return type(node)(*(changes.get(f, getattr(node, f)) for f in node._fields))

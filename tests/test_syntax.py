@@ -223,6 +223,43 @@ def test_ast_nodes_are_frozen_slotted_dataclasses():
     assert node != A.Binding(1, 1, 1, 6, "y", A.Int(1, 5, 1, 6, 1, "1"), None)
 
 
+def test_ast_node_classes_declare_their_fields_consistently():
+    """``__slots__``, annotations, ``_fields`` and ``__init__`` of each written-out node class
+    agree (a field added to one and not the others fails here)."""
+    import inspect
+
+    classes = [c for c in vars(A).values()
+               if isinstance(c, type) and issubclass(c, A.Node) and c.__module__ == A.__name__]
+    assert len(classes) >= 39
+    for cls in classes:
+        own = tuple(n for n in cls.__dict__.get("__annotations__", {}) if n[0] != "_")
+        assert cls.__dict__["__slots__"] == own, cls.__name__
+        base = cls.__mro__[1]
+        assert cls._fields == getattr(base, "_fields", ()) + own, cls.__name__
+        assert tuple(inspect.signature(cls).parameters) == cls._fields, cls.__name__
+        assert set(cls._children) <= set(cls._fields), cls.__name__
+        node = cls(1, 2, 3, 4)
+        assert node.span == (1, 2, 3, 4) and node == cls(1, 2, 3, 4)
+
+
+def test_importing_the_ast_is_cheap():
+    """``import aether.ast`` loads neither dataclasses (and with it inspect) nor the parser."""
+    code = "import sys, aether.ast; print(' '.join(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=True).stdout.split()
+    assert not {"dataclasses", "inspect", "aether.syntax", "lark"} & set(loaded)
+
+
+def test_ast_replace_and_pickle():
+    import pickle
+
+    node = A.Section(1, 1, 2, 5, "meta", (A.Break(2, 5, 2, 10),))
+    assert A.replace(node, name="policy") == A.Section(1, 1, 2, 5, "policy", node.body)
+    with pytest.raises(TypeError):
+        A.replace(node, nope=1)
+    assert pickle.loads(pickle.dumps(node)) == node
+
+
 def test_legacy_scan_reads_deeply_indented_lines():
     """Indentation is matched atomically; hits keep their columns at any depth."""
     from aether.syntax.legacy import scan_legacy

@@ -361,3 +361,37 @@ def test_update_target_is_no_entry_of_a_section():
     assert rules("policy:\n    risk.budget: 0.1\n") == [("AE318", 3)]
     assert rules('meta:\n    owner: "a"\n    tags:\n        t.x: 1\n') == [("AE318", 5)]
     assert rules("parallel:\n    t.x: summarize(\"a\")\n") == [("AE318", 3)]
+
+
+def test_generated_builtin_catalogue_is_fresh():
+    """aether/semantics/_builtins.py was made from the current stdlib/*.json (after editing
+    or merging builtins.json, run tools/build_catalogue.py)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "build_catalogue.py"
+    proc = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_generated_builtin_catalogue_holds_what_the_json_says():
+    from aether.semantics import _builtins
+    from aether.semantics.catalogue import catalogue_data_from_json
+
+    digest, data = catalogue_data_from_json()
+    assert (_builtins.DIGEST, _builtins.BUILTINS, _builtins.METHODS, _builtins.ERROR_KINDS,
+            _builtins.POLICY) == (digest, data["builtins"], data["methods"],
+                                  data["error_kinds"], data["policy"])
+
+
+def test_stale_generated_catalogue_is_not_used(monkeypatch):
+    """When the JSON changed after generation the JSON wins (same catalogue as before)."""
+    from aether.semantics import _builtins
+
+    fresh = load_catalogue()
+    monkeypatch.setattr(_builtins, "DIGEST", "0" * 64)
+    monkeypatch.setattr(_builtins, "BUILTINS", {})
+    from_json = load_catalogue.__wrapped__()
+    assert from_json == fresh and "log" in from_json.builtins

@@ -1,110 +1,71 @@
-"""The `aether` command: one click group whose subcommands are imported only when run.
+"""The `aether` command's entry point: the one-file fast path, else the click group.
 
-Start-up time matters for a checker run once per file, so each subcommand lives in its own
-module (``aether/cli/<name>.py``) and is imported lazily. The legacy form
-``aether --check FILE`` of the reference scripts is kept and runs ``aether check FILE``.
+``aether check FILE`` and ``aether --check FILE`` with the common flags are run without
+importing click (:mod:`aether.cli.fast`; start-up time matters for a checker run once per
+file); every other command line goes to the click group of :mod:`aether.cli.group`.
+Either way nothing ends in a traceback, Ctrl-C exits 130 and SIGTERM 143.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import sys
 
-import click
-
-from .. import __version__
-
 __all__ = ["main", "cli"]
 
-# command name -> "module:attribute" (module under aether.cli)
-COMMANDS = {
-    "check": "check:check",
-    "explain": "explain:explain",
-    "rules": "explain:rules",
-    "fmt": "fmt:fmt",
-    "migrate": "migrate:migrate",
-    "baseline": "baseline:baseline",
-    "gate": "gate:gate",
-    "suppressions": "suppressions:suppressions",
-    "tools": "tools:tools",
-    "run": "run:run",
-}
+
+def __getattr__(name: str):
+    """``cli`` (the click group) is imported from aether.cli.group when first asked for."""
+    if name in ("cli", "COMMANDS", "LazyGroup"):
+        from . import group
+
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class LazyGroup(click.Group):
-    """A group that imports a subcommand's module the first time it is needed."""
+def _run_click(argv) -> int:
+    """Run the click group outside its standalone mode; return the exit status.
 
-    def list_commands(self, ctx):
-        return sorted(name for name in COMMANDS if self._available(name))
-
-    @staticmethod
-    def _available(name: str) -> bool:
-        import importlib.util  # only for --help listings: costs start-up time
-
-        module = COMMANDS[name].split(":")[0]
-        return importlib.util.find_spec(f"aether.cli.{module}") is not None
-
-    def get_command(self, ctx, name):
-        target = COMMANDS.get(name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        try:
-            loaded = importlib.import_module(f"aether.cli.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"aether.cli.{module}":
-                raise
-            return None
-        return getattr(loaded, attr)
-
-
-@click.group(cls=LazyGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--check", "check_files", metavar="FILE", multiple=True,
-              help="Check this file (the reference scripts' form of `aether check FILE`); "
-              "may be repeated.")
-@click.option("--emit-error-code", is_flag=True, help="With --check: also print "
-              "AETHER_ERROR_CODE:<int> on stderr.")
-@click.option("--json-status", is_flag=True, help="With --check: print one JSON status "
-              "object on stdout.")
-@click.version_option(__version__, "-V", "--version", prog_name="aether")
-@click.pass_context
-def cli(ctx: click.Context, check_files, emit_error_code, json_status):
-    """Check, format, migrate and gate .aether workflows."""
-    if ctx.invoked_subcommand is not None:
-        if check_files:
-            raise click.UsageError("--check FILE cannot be combined with a subcommand")
-        return
-    if not check_files:
-        click.echo(ctx.get_help())
-        ctx.exit(0)
-    command = ctx.command.get_command(ctx, "check")
-    # Every --check FILE is checked (click would otherwise keep only the last one).
-    ctx.invoke(command, paths=tuple(check_files), emit_error_code=emit_error_code,
-               json_status=json_status, single_file=True)
-
-
-def main(argv=None) -> int:
-    """Console-script entry point; returns the exit status.
-
-    Runs click outside its standalone mode so that Ctrl-C exits 130 (click would print
-    "Aborted!" and exit 1) and so that nothing ever ends in a traceback. SIGTERM raises
-    an exception too (aether.interrupt), so a killed run cleans up its temporary files
-    and exits 143 with one line on stderr.
+    Outside standalone mode click neither prints "Aborted!" (Ctrl-C must exit 130) nor
+    calls sys.exit; its exceptions are turned into statuses here.
     """
-    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated, handle_signals
+    import click
+
+    from .group import cli
 
     try:
-        with handle_signals():
-            rv = cli.main(args=argv, prog_name="aether", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="aether", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:  # usage errors and the like: exit 2
         exc.show()
         return exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except click.exceptions.Abort:
+        raise KeyboardInterrupt from None
+    return rv if isinstance(rv, int) else 0
+
+
+def main(argv=None) -> int:
+    """Console-script entry point; returns the exit status.
+
+    SIGTERM raises an exception too (aether.interrupt), so a killed run cleans up its
+    temporary files and exits 143 with one line on stderr.
+    """
+    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated, handle_signals
+
+    try:
+        with handle_signals():
+            from .fast import fast_check_arguments
+
+            args = sys.argv[1:] if argv is None else list(argv)
+            fast = fast_check_arguments(args, os.environ)
+            if fast is None:
+                return _run_click(argv)
+            from .check_run import run_check
+
+            return run_check(**fast)
+    except KeyboardInterrupt:
         sys.stderr.write("aether: interrupted\n")
         return SIGINT_STATUS
     except Terminated:
@@ -125,4 +86,3 @@ def main(argv=None) -> int:
         sys.stderr.write(f"aether: internal error: {type(exc).__name__}: {exc}\n"
                          "(this is a bug; AETHER_DEBUG=1 shows the details)\n")
         return 27
-    return rv if isinstance(rv, int) else 0

@@ -8,11 +8,13 @@ gives identical bytes.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 from ..codes import Status, category_of
 from ..diagnostics import FileResult, Finding, aggregate_status
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = ["finding_record", "file_record", "json_status", "summary", "ordered",
            "all_findings", "utc_timestamp"]
@@ -85,6 +87,8 @@ def file_record(result: FileResult) -> dict[str, Any]:
 
 def utc_timestamp(now: Optional[datetime] = None) -> str:
     """A timezone-aware ISO-8601 UTC timestamp (seconds precision)."""
+    from datetime import datetime, timezone  # only --json-status needs it (start-up time)
+
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(
         timespec="seconds")
 

@@ -9,7 +9,6 @@ Its digest is part of cache keys.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +17,7 @@ from typing import NamedTuple, Optional
 from ..resources import stdlib_dir
 
 __all__ = ["Signature", "CallProblem", "Builtin", "Plugin", "Catalogue", "load_catalogue",
-           "EFFECTS", "RISKS"]
+           "EFFECTS", "RISKS", "json_digest", "catalogue_data_from_json"]
 
 # What a callable may do (stdlib/builtins.json `_doc`) and how much review it needs.
 # `unreviewed` is for project tools nobody has assessed yet (`aether tools infer`): the
@@ -160,27 +159,68 @@ class Catalogue:
                                if self.tools else self.builtins)
 
 
-@lru_cache(maxsize=1)
-def load_catalogue() -> Catalogue:
-    """The catalogue from ``stdlib/`` (cached for the process)."""
+def _raw_files() -> tuple[bytes, bytes]:
     root = stdlib_dir()
     with open(os.path.join(root, "builtins.json"), "rb") as fh:
         raw_b = fh.read()
     with open(os.path.join(root, "policy.json"), "rb") as fh:
         raw_p = fh.read()
-    data = json.loads(raw_b)
-    pol = json.loads(raw_p)
-    builtins = {
-        name: Builtin(name, Signature.parse(spec["params"]), spec["effect"], spec["risk"],
-                      tuple(spec.get("capabilities", ())), spec.get("summary", ""),
-                      tuple(spec["params"]))
-        for name, spec in data["builtins"].items()
-    }
+    return raw_b, raw_p
+
+
+def _digest(raw_b: bytes, raw_p: bytes) -> str:
     try:
         from _sha256 import sha256  # CPython's built-in: avoids loading OpenSSL at start-up
     except ImportError:  # pragma: no cover - other interpreters
         from hashlib import sha256
 
-    digest = sha256(raw_b + b"\0" + raw_p).hexdigest()
+    return sha256(raw_b + b"\0" + raw_p).hexdigest()
+
+
+def json_digest() -> str:
+    """SHA-256 (hex) of ``stdlib/builtins.json`` and ``policy.json``: the catalogue's digest
+    (part of cache keys) and what the generated ``_builtins`` module is checked against."""
+    return _digest(*_raw_files())
+
+
+def catalogue_data_from_json(files: Optional[tuple[bytes, bytes]] = None) -> tuple[str, dict]:
+    """``(digest, data)`` read from the JSON files: ``data`` holds ``builtins`` (name ->
+    ``(params, effect, risk, capabilities, summary)``), ``methods``, ``error_kinds`` and
+    ``policy`` as plain Python values, as tools/build_catalogue.py stores them."""
+    import json
+
+    raw_b, raw_p = files or _raw_files()
+    data = json.loads(raw_b)
+    pol = json.loads(raw_p)
+    builtins = {name: (tuple(spec["params"]), spec["effect"], spec["risk"],
+                       tuple(spec.get("capabilities", ())), spec.get("summary", ""))
+                for name, spec in data["builtins"].items()}
+    return _digest(raw_b, raw_p), {"builtins": builtins, "methods": tuple(data["methods"]),
+                                   "error_kinds": tuple(data["error_kinds"]),
+                                   "policy": pol["keys"]}
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """The catalogue from ``stdlib/`` (cached for the process).
+
+    Taken from the generated module ``_builtins`` when it was made from the current JSON
+    files (the usual case: no json import, no parsing), else read from the JSON itself.
+    """
+    files = _raw_files()
+    digest = _digest(*files)
+    try:
+        from . import _builtins
+    except ImportError:  # pragma: no cover - not generated yet
+        _builtins = None
+    if _builtins is not None and _builtins.DIGEST == digest:
+        data = {"builtins": _builtins.BUILTINS, "methods": _builtins.METHODS,
+                "error_kinds": _builtins.ERROR_KINDS, "policy": _builtins.POLICY}
+    else:
+        digest, data = catalogue_data_from_json(files)
+    builtins = {
+        name: Builtin(name, Signature.parse(params), effect, risk, caps, summary, params)
+        for name, (params, effect, risk, caps, summary) in data["builtins"].items()
+    }
     return Catalogue(builtins, frozenset(data["methods"]), frozenset(data["error_kinds"]),
-                     pol["keys"], digest)
+                     data["policy"], digest)

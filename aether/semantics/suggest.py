@@ -16,7 +16,6 @@ of them in ordinary files, are searched in full, so the answer there is :func:`c
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Collection, Iterable, Optional
 
@@ -78,6 +77,8 @@ def closest(name: str, candidates: Iterable[str]) -> Optional[str]:
             or (len(c) == size and _bag(c) == bag and _swapped(c, name))]
     if near:
         return min(near)
+    from difflib import SequenceMatcher  # only when a name is unknown (start-up time)
+
     matcher = SequenceMatcher()
     matcher.set_seq2(name)
     lengths = frozenset(length_window(size))

@@ -11,7 +11,7 @@ are filled in by the checker, which has the source text).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from .. import ast as A
@@ -360,10 +360,10 @@ class Validator:
     def _section(self, s: A.Section, env: set[str], ctx: _Ctx) -> None:
         body = self._targets_in_section(s)
         if body is not s.body:
-            s = replace(s, body=body)
+            s = A.replace(s, body=body)
         body = _live(s.body)  # error recovery's placeholders are not entries
         if body is not s.body:
-            s = replace(s, body=body)
+            s = A.replace(s, body=body)
         name = s.name
         if name == "policy":
             self._policy(s)
