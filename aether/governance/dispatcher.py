@@ -155,7 +155,8 @@ class GovernedDispatcher:
             "workflow_digest": digest, "policy_digest": self.policy.digest,
             "policy_source": self.policy.source, "mode": self.policy.mode,
             "actor": self.actor, "intent": getattr(ctx, "intent", ""),
-            "simulated": self.simulate, "requirements_missing": problems})
+            "simulated": self.simulate, "requirements_missing": problems,
+            "script_policy": _script_json(self.script)})
         if problems:
             raise rt_error("AE609", "; ".join(problems))
 
@@ -201,7 +202,8 @@ class GovernedDispatcher:
             self.ledger.append(run_id, "decision", {
                 "request": request_id, **decision.to_json(),
                 "approval": approval.id if approval is not None else None,
-                "rejected_approvals": rejected, "simulated": self.simulate})
+                "rejected_approvals": rejected, "simulated": self.simulate,
+                "spent": {"risk": self.spent.risk, "tokens": self.spent.tokens}})
             self.decisions.append(decision)
             if decision.effect == ALLOW:
                 self.spent = Spent(self.spent.risk + decision.risk_cost,
@@ -235,6 +237,12 @@ class GovernedDispatcher:
             with self._lock:
                 self.spent = Spent(self.spent.risk, self.spent.tokens + tokens)
         return result
+
+
+def _script_json(script: ScriptPolicy) -> dict:
+    from dataclasses import asdict
+
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(script).items()}
 
 
 def _with(request: Request, approval) -> Request:
