@@ -30,7 +30,7 @@ from ..runtime.values import to_json
 from .approvals import ApprovalStore, find_valid
 from .decide import (ALLOW, DENY, Decision, Request, ScriptPolicy, Spent, decide,
                      script_policy)
-from .ledger import Ledger, MemoryLedgerBackend
+from .ledger import Ledger, LedgerError, MemoryLedgerBackend
 from .policy import Policy, canonical_json, default_policy
 from .requirements import check_requirements
 
@@ -151,19 +151,33 @@ class GovernedDispatcher:
         self.simulate = self.simulate or bool(getattr(ctx, "simulate", False))
         problems = check_requirements(self.policy, require, getattr(ctx, "catalogue", None))
         self._begun = True
+        try:
+            self._open(ctx, digest, problems)
+        except LedgerError as exc:
+            raise rt_error("AE601", f"the audit ledger cannot record the run "
+                           f"[ledger-unavailable]: {exc.message}") from None
+        if problems:
+            raise rt_error("AE609", "; ".join(problems))
+
+    def _open(self, ctx, digest: str, problems: list) -> None:
         self.ledger.append(ctx.run_id, "run", {
             "workflow_digest": digest, "policy_digest": self.policy.digest,
             "policy_source": self.policy.source, "mode": self.policy.mode,
             "actor": self.actor, "intent": getattr(ctx, "intent", ""),
             "simulated": self.simulate, "requirements_missing": problems,
             "script_policy": _script_json(self.script)})
-        if problems:
-            raise rt_error("AE609", "; ".join(problems))
 
     def end_run(self, ctx, result) -> None:
         """Close the run's chain with its final status, unless it waits for an approval."""
         if not self._begun:
             return
+        try:
+            self._end(ctx, result)
+        except LedgerError as exc:
+            result.warnings.append(f"the audit ledger could not record the end of the run: "
+                                   f"{exc.message}")
+
+    def _end(self, ctx, result) -> None:
         if self.pending:
             self.ledger.append(ctx.run_id, "waiting", {
                 "requests": [p["request_id"] for p in self.pending],
@@ -174,6 +188,15 @@ class GovernedDispatcher:
 
     # -- the choke point
     def call(self, tool_call: ToolCall, ctx) -> Any:
+        """Decide ``tool_call`` (see :meth:`_call`); a ledger that cannot record refuses the
+        call (AE601 ``ledger-unavailable``): no effect happens unrecorded."""
+        try:
+            return self._call(tool_call, ctx)
+        except LedgerError as exc:
+            raise rt_error("AE601", f"policy denied '{tool_call.tool}' [ledger-unavailable]: "
+                           f"the audit ledger cannot record it: {exc.message}") from None
+
+    def _call(self, tool_call: ToolCall, ctx) -> Any:
         """Decide ``tool_call``, record it, and delegate it when allowed.
 
         Raises AE601/AE602 (catchable) on a denial and ApprovalRequired on a pending
