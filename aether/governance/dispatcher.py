@@ -214,19 +214,24 @@ class GovernedDispatcher:
         now = self.clock()
         with self._lock:
             approval, rejected = find_valid(self.approvals, request, self.policy, now)
-            entry = self.ledger.append(run_id, "request", {
-                **request.to_json(), "line": tool_call.line, "step": tool_call.step})
-            request_id = f"r{entry.seq}"
+            # request, approval, decision and (when allowed) call: one transaction,
+            # written before the effect; the result is a second one, after it.
+            request_id = f"r{self.ledger.next_seq(run_id)}"
+            items = [("request", {**request.to_json(), "line": tool_call.line,
+                                  "step": tool_call.step})]
             if approval is not None:
-                self.ledger.append(run_id, "approval", {"request": request_id,
-                                                         **approval.to_json()})
+                items.append(("approval", {"request": request_id, **approval.to_json()}))
             decision = decide(self.policy, _with(request, approval), self.script,
                               self.spent)
-            self.ledger.append(run_id, "decision", {
+            items.append(("decision", {
                 "request": request_id, **decision.to_json(),
                 "approval": approval.id if approval is not None else None,
                 "rejected_approvals": rejected, "simulated": self.simulate,
-                "spent": {"risk": self.spent.risk, "tokens": self.spent.tokens}})
+                "spent": {"risk": self.spent.risk, "tokens": self.spent.tokens}}))
+            if decision.effect == ALLOW:
+                items.append(("call", {"request": request_id, "tool": tool_call.tool,
+                                       "simulated": self.simulate}))
+            self.ledger.append_many(run_id, items)
             self.decisions.append(decision)
             if decision.effect == ALLOW:
                 self.spent = Spent(self.spent.risk + decision.risk_cost,
@@ -244,8 +249,6 @@ class GovernedDispatcher:
                 f"TEXT, then aether resume {run_id}" + (
                     f" (not counted: {'; '.join(rejected)})" if rejected else ""),
                 run_id, request_id, decision, request)
-        self.ledger.append(run_id, "call", {"request": request_id, "tool": tool_call.tool,
-                                            "simulated": self.simulate})
         try:
             result = self.inner.call(tool_call, ctx)
         except BaseException as exc:

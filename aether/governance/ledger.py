@@ -94,6 +94,10 @@ class LedgerBackend(Protocol):
         """Store ``entry`` and move the run's head to it, atomically; LedgerConflict when
         ``(entry.run_id, entry.seq)`` exists or ``entry.prev_hash`` is not the head."""
 
+    def append_many(self, entries: list[Entry], closed: bool = False,
+                    status: Optional[int] = None) -> None:
+        """Store consecutive entries of one run in one transaction (as :meth:`append`)."""
+
     def entries(self, run_id: str) -> list[Entry]:
         """The run's entries in ``seq`` order."""
 
@@ -114,14 +118,19 @@ class MemoryLedgerBackend:
 
     def append(self, entry: Entry, closed: bool = False,
                status: Optional[int] = None) -> None:
+        self.append_many([entry], closed, status)
+
+    def append_many(self, entries: list[Entry], closed: bool = False,
+                    status: Optional[int] = None) -> None:
         with self._lock:
-            head = self._heads.get(entry.run_id)
+            head = self._heads.get(entries[0].run_id)
             want = (head.count + 1, head.hash) if head else (1, GENESIS)
-            if (entry.seq, entry.prev_hash) != want:
-                raise LedgerConflict(f"run {entry.run_id}: entry {entry.seq} does not follow "
-                                     f"the head (another writer holds this run?)")
-            self._entries.setdefault(entry.run_id, []).append(entry)
-            self._heads[entry.run_id] = Head(entry.seq, entry.hash, closed, status)
+            if (entries[0].seq, entries[0].prev_hash) != want or (head and head.closed):
+                raise LedgerConflict(f"run {entries[0].run_id}: entry {entries[0].seq} does "
+                                     "not follow the head (another writer holds this run?)")
+            self._entries.setdefault(entries[0].run_id, []).extend(entries)
+            self._heads[entries[0].run_id] = Head(entries[-1].seq, entries[-1].hash, closed,
+                                                  status)
 
     def entries(self, run_id: str) -> list[Entry]:
         with self._lock:
@@ -177,8 +186,27 @@ class Ledger:
         with self._lock(run_id):
             return self._append(run_id, kind, data)
 
+    def next_seq(self, run_id: str) -> int:
+        """The ``seq`` the next entry of ``run_id`` will get (for one writer per run)."""
+        with self._lock(run_id):
+            state = self._heads.get(run_id)
+            if state is not None:
+                return state[0] + 1
+            head = self.backend.head(run_id)
+            return (head.count if head else 0) + 1
+
+    def append_many(self, run_id: str, items: list[tuple[str, dict]]) -> list[Entry]:
+        """Append several ``(kind, data)`` entries to ``run_id``'s chain in one backend
+        transaction (all or none); returns them."""
+        with self._lock(run_id):
+            return self._append_many(run_id, items)
+
     def _append(self, run_id: str, kind: str, data: dict,
                 status: Optional[int] = None) -> Entry:
+        return self._append_many(run_id, [(kind, data)], status)[0]
+
+    def _append_many(self, run_id: str, items: list[tuple[str, dict]],
+                     status: Optional[int] = None) -> list[Entry]:
         state = self._heads.get(run_id)
         if state is None:
             head = self.backend.head(run_id)
@@ -187,21 +215,26 @@ class Ledger:
         if closed:
             raise LedgerError(f"run {run_id}: the ledger is closed; nothing may follow the "
                               "closing entry")
-        body = {"v": 1, "run": run_id, "seq": count + 1, "prev": prev, "kind": kind,
-                "time": _now_iso(self.clock()), "data": data}
+        stamp = _now_iso(self.clock())
+        entries = []
+        for kind, data in items:
+            count += 1
+            body = {"v": 1, "run": run_id, "seq": count, "prev": prev, "kind": kind,
+                    "time": stamp, "data": data}
+            try:
+                text, digest = entry_hash(body)
+            except (TypeError, ValueError) as exc:
+                raise LedgerError(f"run {run_id}: a {kind} entry is not JSON: {exc}", 27)
+            entries.append(Entry(run_id, count, prev, digest, text))
+            prev = digest
+        is_close = items[-1][0] == "close"
         try:
-            text, digest = entry_hash(body)
-        except (TypeError, ValueError) as exc:
-            raise LedgerError(f"run {run_id}: a {kind} entry is not JSON: {exc}", 27)
-        entry = Entry(run_id, count + 1, prev, digest, text)
-        is_close = kind == "close"
-        try:
-            self.backend.append(entry, closed=is_close, status=status)
+            self.backend.append_many(entries, closed=is_close, status=status)
         except LedgerConflict:
             self._heads.pop(run_id, None)  # re-read the head next time
             raise
-        self._heads[run_id] = (entry.seq, digest, is_close)
-        return entry
+        self._heads[run_id] = (count, prev, is_close)
+        return entries
 
     def close(self, run_id: str, status: int, **extra: Any) -> Entry:
         """Append the closing entry: it commits to the count of entries before it and the

@@ -80,31 +80,39 @@ class SqliteLedgerBackend:
 
     def append(self, entry: Entry, closed: bool = False,
                status: Optional[int] = None) -> None:
+        self.append_many([entry], closed, status)
+
+    def append_many(self, entries: list[Entry], closed: bool = False,
+                    status: Optional[int] = None) -> None:
+        """Append consecutive entries of one run in one transaction (``closed`` and
+        ``status`` describe the head after the last one)."""
+        first, last = entries[0], entries[-1]
         c = self.db.conn
         with self.db.lock:
             try:
                 c.execute("BEGIN IMMEDIATE")
-                row = c.execute("SELECT count, hash, closed FROM ledger_heads WHERE run_id=?",
-                                (entry.run_id,)).fetchone()
-                want = (row[0] + 1, row[1]) if row else (1, "0" * 64)
-                if (entry.seq, entry.prev_hash) != want or (row and row[2]):
-                    c.execute("ROLLBACK")
-                    raise LedgerConflict(f"run {entry.run_id}: entry {entry.seq} does not "
-                                         "follow the head (another writer holds this run?)")
-                c.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?)",
-                          (entry.run_id, entry.seq, entry.prev_hash, entry.hash, entry.body))
-                if row:
-                    c.execute("UPDATE ledger_heads SET count=?, hash=?, closed=?, status=? "
-                              "WHERE run_id=?", (entry.seq, entry.hash, int(closed), status,
-                                                 entry.run_id))
-                else:
+                if first.seq == 1:
                     c.execute("INSERT INTO ledger_heads VALUES (?, ?, ?, ?, ?, ?)",
-                              (entry.run_id, entry.seq, entry.hash, int(closed), status,
+                              (first.run_id, last.seq, last.hash, int(closed), status,
                                time.time()))
+                else:
+                    moved = c.execute(
+                        "UPDATE ledger_heads SET count=?, hash=?, closed=?, status=? WHERE "
+                        "run_id=? AND count=? AND hash=? AND closed=0",
+                        (last.seq, last.hash, int(closed), status, first.run_id,
+                         first.seq - 1, first.prev_hash)).rowcount
+                    if moved != 1:
+                        c.execute("ROLLBACK")
+                        raise LedgerConflict(f"run {first.run_id}: entry {first.seq} does not "
+                                             "follow the head (another writer holds this "
+                                             "run, or it is closed)")
+                c.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?)",
+                              [(e.run_id, e.seq, e.prev_hash, e.hash, e.body)
+                               for e in entries])
                 c.execute("COMMIT")
             except sqlite3.IntegrityError:
                 c.execute("ROLLBACK")
-                raise LedgerConflict(f"run {entry.run_id}: entry {entry.seq} exists already")
+                raise LedgerConflict(f"run {first.run_id}: entry {first.seq} exists already")
             except sqlite3.Error as exc:
                 if c.in_transaction:
                     c.execute("ROLLBACK")
