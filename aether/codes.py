@@ -385,6 +385,62 @@ _RULE_LIST = [
          "The checker sees that a name is bound somewhere before its use; a binding in a "
          "branch that did not run leaves it unbound at run time.",
          _G + "if false:\n    x: 1\nlog(x)\n", _G + "x: 0\nif false:\n    x: 1\nlog(x)\n"),
+    # ------------------------------------------------------------ AE6xx: governance
+    Rule("AE601", "policy-denied", _R, "The governance policy denied a call.",
+         "Under governance (`aether run --policy FILE`, or the default policy) every "
+         "effectful call is a request decided by policy; a denial stops the call with kind "
+         "PolicyDenied and a message naming the rule that denied it (`tool-not-allowed`, "
+         "`actor-not-allowed`, `evidence-missing`, `rules[2]`...). `try`/`catch` can "
+         "handle it. See docs/governance.md.",
+         "aether run --policy strict.toml flow.aether   # flow calls publish(...), "
+         "not in allowed_tools",
+         "add publish to allowed_tools, or an allow rule for it"),
+    Rule("AE602", "approval-denied", _R, "A person refused the call's approval.",
+         "`aether deny RUN REQUEST` recorded a refusal bound to this exact request; the "
+         "call fails with kind ApprovalDenied (catchable).",
+         "aether deny RUN r7 --approver alice --reason \"not on Friday\"",
+         "aether approve RUN r7 --approver alice --reason \"checked\""),
+    Rule("AE603", "approval-required", Status.GENERIC_FAILURE,
+         "The run waits for a human approval.",
+         "A call needs an approval (its risk tier is in `[approval] required_for`, or a "
+         "`require_approval` rule matched). The run records the request, stops before the "
+         "call and exits 1 with state `waiting` (never 0: a pipeline must not go green "
+         "while a decision is pending); the message says what to run (`aether approve RUN "
+         "REQUEST ...`, then `aether resume RUN`). `try`/`catch` and `on_error` do not "
+         "see it: waiting is not an error of the program.",
+         "aether run flow.aether   # flow calls escalate_to(...), a high-risk tool",
+         "aether approve RUN r3 --approver alice --reason ok && aether resume RUN"),
+    Rule("AE604", "invalid-policy-file", _IO, "The policy file cannot be used.",
+         "The governance policy file is not readable TOML, or a key has a value of the "
+         "wrong type or range; the message names the key. Unknown keys are warnings. "
+         "`aether validate-config FILE` checks a file.",
+         'mode = "stric"', 'mode = "strict"'),
+    Rule("AE605", "ledger-broken", Status.SIGNATURE_ERROR,
+         "The audit ledger's hash chain is broken.",
+         "`aether audit verify` recomputed the chain and an entry was edited, reordered, "
+         "inserted or deleted (or an evidence file was reformatted); the message names "
+         "the first bad entry. Nothing after it is proven.",
+         "aether audit verify evidence.json   # an entry was edited", ""),
+    Rule("AE606", "ledger-incomplete", _V, "The audit ledger is sound but incomplete.",
+         "The chain verifies, but entries are missing at its end (a truncated tail) or the "
+         "closing entry of a finished run is gone.",
+         "aether audit verify evidence.json   # the last entries were cut off", ""),
+    Rule("AE607", "evidence-unreadable", _IO, "The evidence file is not one.",
+         "`aether audit verify FILE.json` could not read the file as an aether evidence "
+         "export (not UTF-8, not JSON, or the format header is missing).",
+         "aether audit verify notes.txt", "aether audit verify evidence.json"),
+    Rule("AE608", "invalid-approval", _V, "An approval cannot be recorded or does not count.",
+         "An approval must name a waiting request of the run and an approver the policy "
+         "lists, other than the actor who made the request (separation of duties); it "
+         "stops counting when it expires or the parameters or workflow file change.",
+         "aether approve RUN r3 --approver agent-ops   # agent-ops made the request",
+         "aether approve RUN r3 --approver alice --reason checked"),
+    Rule("AE609", "requirement-missing", _R, "The workflow requires what the run lacks.",
+         "Before the first step, governance checks `require:`: every capability must be "
+         "granted by the policy file's `capabilities` (all are granted when it has none) "
+         "and every plugin must be declared with a version that satisfies the constraint.",
+         _G + 'require:\n    capabilities:\n        - "payments.send"\n',
+         _G + 'require:\n    capabilities:\n        - "memory.read"\n'),
     # ------------------------------------------------------------ AE9xx: the tool itself
     Rule("AE999", "internal-error", Status.INTERNAL_ERROR, "The checker itself failed.",
          "A bug in aether; please report it with the file. This must never happen on any "

@@ -28,6 +28,12 @@ COMMANDS = {
     "suppressions": "suppressions:suppressions",
     "tools": "tools:tools",
     "run": "run:run",
+    "validate-config": "governance:validate_config",
+    "audit": "governance:audit",
+    "policy": "governance:policy_group",
+    "approve": "governance:approve",
+    "deny": "governance:deny",
+    "runs": "governance:runs",
 }
 
 

@@ -154,7 +154,9 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue) -> RunRes
     limits = _limits(options, policy)
     if simulate or policy.get("mock_io") is True:
         simulate = True
-        dispatcher = SimulateDispatcher()
+        # A wrapping dispatcher (governance) keeps wrapping, around a simulation.
+        wrap = getattr(dispatcher, "simulated", None)
+        dispatcher = wrap() if wrap is not None else SimulateDispatcher()
     elif dispatcher is None:
         dispatcher = BindingDispatcher()
     ctx = Context(limits, clock=clock, rng=rng, dispatcher=dispatcher, catalogue=catalogue,
@@ -166,8 +168,18 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue) -> RunRes
         ctx.warnings.append(f"policy: {key} is read but not enforced by this runtime yet "
                             "(governance enforces it)")
     ctx.emit("run_start", path=path, digest=digest)
-    result = _execute(program, ctx)
+    begin = getattr(dispatcher, "begin_run", None)  # governance: require: before step one
+    try:
+        if begin is not None:
+            begin(ctx, digest)
+    except AetherRuntimeError as e:
+        result = _error_result(e, digest=digest, run_id=run_id)
+    else:
+        result = _execute(program, ctx)
     result.digest = digest
+    end = getattr(dispatcher, "end_run", None)  # governance: the ledger's closing entry
+    if end is not None:
+        end(ctx, result)
     result.tool_calls = [{"tool": c.tool, "effect": c.effect, "line": c.line,
                           "step": c.step, "args": to_json(c.args), "kwargs": to_json(c.kwargs)}
                          for c in getattr(dispatcher, "calls", ())]
@@ -229,7 +241,9 @@ def _execute(program: Program, ctx: Context) -> RunResult:
     err: Optional[AetherRuntimeError] = box.get("error")
     handled = None
     if err is not None:
-        handled = _on_error(program, ctx, frame, err)
+        # A run that waits for an approval has not failed: no on_error handler runs.
+        if not getattr(err, "suspends", False):
+            handled = _on_error(program, ctx, frame, err)
         err.stack.reverse()
         result = RunResult(err.status, error=err.to_json())
     else:

@@ -105,4 +105,8 @@ RULE_KINDS = {
     "AE413": "ValidationError",
     "AE414": "ValidationError",
     "AE415": "RuntimeError",
+    "AE601": "PolicyDenied",
+    "AE602": "ApprovalDenied",
+    "AE603": "PolicyDenied",
+    "AE609": "PolicyDenied",
 }

@@ -1,0 +1,200 @@
+"""Governance commands: validate-config, audit verify/export, policy replay, approve, deny,
+runs. Thin: the work is in aether.governance; this prints and exits with its status."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .common import path_param
+
+
+def _fail(status: int, rule: str, message: str):
+    sys.stderr.write(f"aether: {rule} {message}\n")
+    raise SystemExit(status)
+
+
+def _state(root: str, must_exist: bool = True):
+    import os
+
+    from ..governance.ledger import LedgerError
+    from ..governance.sqlite_ledger import open_state, state_path
+
+    if must_exist and not os.path.exists(state_path(root)):
+        _fail(26, "AE607", f"no state database at {state_path(root)} (no governed run yet)")
+    try:
+        return open_state(root)
+    except LedgerError as exc:
+        _fail(exc.status, "AE607", exc.message)
+
+
+def _policy(path):
+    from ..governance.policy import PolicyError, default_policy, load_policy
+
+    if path is None:
+        return default_policy()
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        _fail(exc.status, exc.rule, exc.message)
+    for w in policy.warnings:
+        sys.stderr.write(f"aether: warning: {w}\n")
+    return policy
+
+
+_root = click.option("--root", default=".", show_default=True, metavar="DIR",
+                     help="Project folder whose .aether/state.db holds the ledger.")
+
+
+@click.command("validate-config")
+@click.argument("file", type=path_param(dir_okay=False, path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print the checked policy as JSON.")
+def validate_config(file, as_json=False):
+    """Check a governance policy file. Exit 0 (warnings for unknown keys) or 26 naming the
+    bad key."""
+    policy = _policy(file)
+    if as_json:
+        click.echo(json.dumps({"digest": policy.digest, "warnings": list(policy.warnings),
+                               **policy.content()}, indent=2, sort_keys=True))
+    else:
+        click.echo(f"{file}: ok (mode {policy.mode}, {len(policy.rules)} rule(s), digest "
+                   f"{policy.digest[:16]})")
+
+
+@click.group("audit")
+def audit():
+    """Verify and export the hash-chained audit ledger."""
+
+
+@audit.command("verify")
+@click.argument("target", required=False, default="")
+@_root
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+def audit_verify(target="", root=".", as_json=False):
+    """Verify RUN (or every run) in the state database, or an EVIDENCE.json export offline.
+    Exit 0 verified (or open), 22 broken chain, 25 incomplete, 26 unreadable."""
+    from ..governance.service import GovernanceError, verify_target
+
+    backend = None
+    is_file = target.endswith(".json")
+    if not is_file:
+        import os
+
+        is_file = bool(target) and os.path.isfile(target)
+    if not is_file:
+        backend = _state(root)[0]
+    try:
+        reports = verify_target(target, backend)
+    except GovernanceError as exc:
+        _fail(exc.status, exc.rule, exc.message)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in reports], indent=2))
+    else:
+        for r in reports:
+            click.echo(r.text())
+    worst = max((r.status for r in reports), key=lambda s: (s == 22, s == 25), default=0)
+    raise SystemExit(worst)
+
+
+@audit.command("export")
+@click.argument("run_id")
+@click.option("-o", "--output", required=True, type=path_param(dir_okay=False, path_type=str),
+              help="Evidence file to write (JSON).")
+@_root
+def audit_export(run_id, output, root="."):
+    """Write RUN's entries, root hash and workflow digest to an evidence file."""
+    from ..fileio import WriteError, write_output
+    from ..governance.ledger import dump_export
+    from ..governance.service import GovernanceError, export_evidence
+
+    backend = _state(root)[0]
+    try:
+        doc = export_evidence(backend, run_id)
+        write_output(output, dump_export(doc))
+    except GovernanceError as exc:
+        _fail(exc.status, exc.rule, exc.message)
+    except WriteError as exc:
+        _fail(26, "AE607", str(exc))
+    click.echo(f"{output}: {doc['count']} entries, root {doc['root_hash']}")
+
+
+@click.group("policy")
+def policy_group():
+    """Policy tools."""
+
+
+@policy_group.command("replay")
+@click.argument("new_policy", type=path_param(dir_okay=False, path_type=str))
+@click.option("--since", default=None, metavar="DATE", help="Only requests at or after "
+              "DATE (ISO 8601, e.g. 2024-05-01 or 2024-05-01T12:00Z).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_root
+def policy_replay(new_policy, since=None, fmt="text", root="."):
+    """Re-decide every recorded request under NEW_POLICY; report the decisions that would
+    change. Nothing is executed. Exit 0."""
+    from ..governance.replay import parse_since, replay
+
+    policy = _policy(new_policy)
+    if since is not None:
+        try:
+            since = parse_since(since)
+        except ValueError:
+            raise click.BadParameter(f"'{since}' is not a date", param_hint="--since")
+    report = replay(_state(root)[0], policy, since)
+    click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.text())
+
+
+def _decide(decision, run_id, request_id, approver, reason, policy_file, root):
+    from ..governance.service import GovernanceError, record_approval, run_policy
+
+    backend, store = _state(root)
+    try:
+        policy = _policy(policy_file) if policy_file else run_policy(backend, run_id)
+        a = record_approval(backend, store, policy, run_id, request_id, approver, reason,
+                            decision)
+    except GovernanceError as exc:
+        _fail(exc.status, exc.rule, exc.message)
+    verb = "approved" if decision == "approve" else "denied"
+    click.echo(f"{run_id} {request_id}: {verb} by {approver} (approval {a.id}); continue "
+               f"with: aether resume {run_id}")
+
+
+def _approval_command(name, decision, doc):
+    @click.command(name, help=doc)
+    @click.argument("run_id")
+    @click.argument("request_id")
+    @click.option("--approver", required=True, metavar="NAME")
+    @click.option("--reason", required=True, metavar="TEXT")
+    @click.option("--policy", "policy_file", default=None,
+                  type=path_param(dir_okay=False, path_type=str),
+                  help="Policy file naming the approvers (default: the run's own policy).")
+    @_root
+    def command(run_id, request_id, approver, reason, policy_file=None, root="."):
+        _decide(decision, run_id, request_id, approver, reason, policy_file, root)
+    return command
+
+
+approve = _approval_command("approve", "approve", "Approve a waiting REQUEST of RUN "
+                            "(bound to its tool, parameters and workflow digest).")
+deny = _approval_command("deny", "deny", "Refuse a waiting REQUEST of RUN.")
+
+
+@click.command("runs")
+@_root
+@click.option("--json", "as_json", is_flag=True)
+def runs(root=".", as_json=False):
+    """List runs whose ledger is open (running or waiting) and their waiting requests."""
+    from ..governance.service import waiting_requests
+
+    backend = _state(root)[0]
+    out = [{"run_id": r, "waiting": waiting_requests(backend, r)}
+           for r in backend.waiting_runs()]
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    for item in out:
+        click.echo(f"{item['run_id']}: " + (", ".join(
+            f"{w['request']} {w['tool']} ({', '.join(w['reasons'] or ())})"
+            for w in item["waiting"]) or "open"))

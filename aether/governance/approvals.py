@@ -1,0 +1,167 @@
+"""Human approvals bound to one exact request, and the checks that make them count.
+
+An :class:`Approval` answers one request (approve or deny) and is *bound* to it: the tool,
+the SHA-256 of its canonical parameters and the digest of the workflow file. It counts for
+a request only when :func:`validate` finds nothing wrong: same tool, same parameters, same
+workflow, not expired, an approver the policy lists for the request's risk tier, and not
+the actor who made the request (separation of duties). A ``signature`` field is kept for
+signed approvals (issue 13); :data:`SIGNATURE_VERIFIER` is the hook that checks it when the
+policy says ``require_signed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Protocol
+
+from .decide import Request
+from .policy import Policy, canonical_json
+
+__all__ = ["Approval", "Binding", "ApprovalStore", "MemoryApprovalStore", "binding_of",
+           "params_hash", "validate", "find_valid", "SIGNATURE_VERIFIER", "APPROVE", "DENY"]
+
+APPROVE, DENY = "approve", "deny"
+
+
+def params_hash(params: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of a call's parameters."""
+    try:
+        return hashlib.sha256(canonical_json(dict(params))).hexdigest()
+    except (TypeError, ValueError):
+        return hashlib.sha256(repr(sorted(dict(params).items())).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What an approval is bound to."""
+
+    tool: str
+    params_hash: str
+    workflow_digest: str
+
+
+def binding_of(request: Request) -> Binding:
+    return Binding(request.tool, params_hash(request.params), request.workflow_digest)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A recorded human decision on one request. Times are seconds since the epoch."""
+
+    run_id: str
+    request_id: str
+    binding: Binding
+    decision: str  # approve | deny
+    approver: str
+    reason: str
+    time: float
+    expires: float
+    requester: str = ""
+    signature: Optional[str] = None  # signed approvals: issue 13
+    id: str = field(default="")
+
+    def __post_init__(self):
+        if not self.id:
+            object.__setattr__(self, "id", hashlib.sha256(canonical_json(
+                self.body())).hexdigest()[:16])
+
+    def body(self) -> dict:
+        """The approval as recorded (and as a signature would cover it)."""
+        return {"run_id": self.run_id, "request_id": self.request_id,
+                "tool": self.binding.tool, "params_hash": self.binding.params_hash,
+                "workflow_digest": self.binding.workflow_digest, "decision": self.decision,
+                "approver": self.approver, "reason": self.reason, "time": self.time,
+                "expires": self.expires, "requester": self.requester}
+
+    def to_json(self) -> dict:
+        return {**self.body(), "id": self.id, "signature": self.signature}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "Approval":
+        return cls(d["run_id"], d["request_id"],
+                   Binding(d["tool"], d["params_hash"], d["workflow_digest"]),
+                   d["decision"], d["approver"], d["reason"], float(d["time"]),
+                   float(d["expires"]), d.get("requester", ""), d.get("signature"),
+                   d.get("id", ""))
+
+
+# (approval, policy) -> None when the signature is good, else what is wrong with it.
+# Issue 13 installs the real verifier; until then a signature cannot be checked, so a
+# policy with `require_signed = true` accepts no approval.
+SIGNATURE_VERIFIER: list[Callable[[Approval, Policy], Optional[str]]] = []
+
+
+def validate(approval: Approval, request: Request, policy: Policy, now: float
+             ) -> Optional[str]:
+    """Why ``approval`` does not count for ``request`` under ``policy`` at time ``now``
+    (a short reason id with a message after ``: ``), or None when it counts."""
+    want = binding_of(request)
+    if approval.binding.tool != want.tool:
+        return f"tool-changed: the approval is for '{approval.binding.tool}', not " \
+            f"'{want.tool}'"
+    if approval.binding.params_hash != want.params_hash:
+        return "params-changed: the call's parameters differ from the approved ones"
+    if approval.binding.workflow_digest != want.workflow_digest:
+        return "workflow-changed: the workflow file changed since the approval"
+    if now >= approval.expires:
+        return "expired: the approval has expired"
+    if approval.approver == request.actor or (approval.requester and
+                                              approval.approver == approval.requester):
+        return f"self-approval: '{approval.approver}' made the request and cannot approve " \
+            "it (separation of duties)"
+    allowed = policy.approval.approvers_for(policy.tier(request.tool, request.risk))
+    if allowed is not None and approval.approver not in allowed:
+        return f"approver-not-allowed: '{approval.approver}' is not an approver of " \
+            f"{policy.tier(request.tool, request.risk)}-risk requests"
+    if policy.approval.require_signed:
+        if not approval.signature:
+            return "unsigned: the policy requires signed approvals"
+        if not SIGNATURE_VERIFIER:
+            return "unsigned: no signature verifier is installed"
+        problem = SIGNATURE_VERIFIER[0](approval, policy)
+        if problem:
+            return f"bad-signature: {problem}"
+    return None
+
+
+class ApprovalStore(Protocol):
+    """Where approvals live (SQL: one ``approvals`` row per approval)."""
+
+    def add(self, approval: Approval) -> None: ...
+
+    def for_run(self, run_id: str) -> list[Approval]: ...
+
+
+class MemoryApprovalStore:
+    """An ApprovalStore in memory."""
+
+    def __init__(self):
+        self._items: list[Approval] = []
+        self._lock = threading.Lock()
+
+    def add(self, approval: Approval) -> None:
+        with self._lock:
+            self._items.append(approval)
+
+    def for_run(self, run_id: str) -> list[Approval]:
+        with self._lock:
+            return [a for a in self._items if a.run_id == run_id]
+
+
+def find_valid(store: Optional[ApprovalStore], request: Request, policy: Policy,
+               now: float) -> tuple[Optional[Approval], list[str]]:
+    """The newest approval in ``store`` that counts for ``request`` (None if none), and
+    why each other approval bound to the same tool did not count."""
+    if store is None:
+        return None, []
+    rejected = []
+    for a in sorted(store.for_run(request.run_id), key=lambda a: a.time, reverse=True):
+        if a.binding.tool != request.tool:
+            continue
+        problem = validate(a, request, policy, now)
+        if problem is None:
+            return a, rejected
+        rejected.append(f"{a.id}: {problem}")
+    return None, rejected

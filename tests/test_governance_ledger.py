@@ -1,0 +1,248 @@
+"""The audit ledger: chains verify; every kind of tampering, in the database and in an
+export, is detected and named; concurrent runs keep both chains valid."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aether.governance.ledger import (Ledger, LedgerConflict, LedgerError,
+                                      MemoryLedgerBackend, dump_export, export_run,
+                                      load_export, verify_export, verify_run)
+from aether.governance.sqlite_ledger import SqliteLedgerBackend
+
+
+def fill(backend, run="run-a", n=6, close=True):
+    led = Ledger(backend, clock=lambda: 1_700_000_000.0)
+    led.append(run, "run", {"workflow_digest": "w" * 64, "policy_digest": "p" * 64})
+    for i in range(n - 1):
+        led.append(run, "request", {"tool": "store", "params": {"i": i, "s": "é"}})
+    if close:
+        led.close(run, 0)
+    return led
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def backend(request, tmp_path):
+    if request.param == "memory":
+        return MemoryLedgerBackend()
+    return SqliteLedgerBackend(str(tmp_path / "state.db"))
+
+
+def test_a_closed_chain_verifies(backend):
+    fill(backend)
+    r = verify_run(backend, "run-a")
+    assert (r.status, r.state, r.count, r.final_status) == (0, "verified", 7, 0)
+    doc = export_run(backend, "run-a")
+    raw = dump_export(doc)
+    r2 = verify_export(load_export(raw), raw)
+    assert (r2.status, r2.root_hash) == (0, r.root_hash)
+    assert doc["workflow_digest"] == "w" * 64 and doc["policy_digests"] == ["p" * 64]
+
+
+def test_nothing_follows_the_closing_entry_and_seq_conflicts_fail(backend):
+    led = fill(backend)
+    with pytest.raises(LedgerError):
+        led.append("run-a", "request", {})
+    other = Ledger(backend)
+    fill(backend, "run-b", close=False)
+    stale = Ledger(backend)
+    stale.append("run-b", "request", {})
+    with pytest.raises(LedgerConflict):
+        other._heads["run-b"] = (1, backend.entries("run-b")[0].hash, False)
+        other.append("run-b", "request", {})
+    assert verify_run(backend, "run-b").status == 0
+
+
+# ------------------------------------------------------------------ tampering in SQLite
+def _db(tmp_path):
+    path = str(tmp_path / "state.db")
+    backend = SqliteLedgerBackend(path)
+    fill(backend)
+    return backend, sqlite3.connect(path, isolation_level=None)
+
+
+def _body(c, seq):
+    return json.loads(c.execute("SELECT body FROM ledger WHERE seq=?", (seq,)).fetchone()[0])
+
+
+def test_db_edit_is_named(tmp_path):
+    b, c = _db(tmp_path)
+    body = _body(c, 3)
+    body["data"]["params"]["i"] = 99
+    c.execute("UPDATE ledger SET body=? WHERE seq=3", (json.dumps(body),))
+    r = verify_run(b, "run-a")
+    assert (r.status, r.integrity[0].kind, r.integrity[0].seq) == (22, "edited", 3)
+
+
+def test_db_reorder_is_named(tmp_path):
+    b, c = _db(tmp_path)
+    c.execute("UPDATE ledger SET seq=-1 WHERE seq=3")
+    c.execute("UPDATE ledger SET seq=3 WHERE seq=4")
+    c.execute("UPDATE ledger SET seq=4 WHERE seq=-1")
+    r = verify_run(b, "run-a")
+    assert (r.status, r.integrity[0].kind, r.integrity[0].position) == (22, "reordered", 3)
+
+
+def test_db_delete_middle_is_named(tmp_path):
+    b, c = _db(tmp_path)
+    c.execute("DELETE FROM ledger WHERE seq=4")
+    r = verify_run(b, "run-a")
+    assert (r.status, r.integrity[0].kind) == (22, "deleted")
+    assert "seq 4" in r.integrity[0].message
+
+
+def test_db_insert_is_named(tmp_path):
+    b, c = _db(tmp_path)
+    # a forged entry at seq 4 with a valid self-hash; the rest shifted up by one
+    for seq in range(7, 3, -1):
+        c.execute("UPDATE ledger SET seq=? WHERE seq=?", (seq + 1, seq))
+    from aether.governance.ledger import entry_hash
+    prev = c.execute("SELECT hash FROM ledger WHERE seq=3").fetchone()[0]
+    body = {"v": 1, "run": "run-a", "seq": 4, "prev": prev, "kind": "request",
+            "time": "x", "data": {"forged": True}}
+    text, digest = entry_hash(body)
+    c.execute("INSERT INTO ledger VALUES ('run-a', 4, ?, ?, ?)", (prev, digest, text))
+    r = verify_run(b, "run-a")
+    assert (r.status, r.integrity[0].kind, r.integrity[0].position) == (22, "inserted", 5)
+
+
+def test_db_truncated_tail_is_incomplete(tmp_path):
+    b, c = _db(tmp_path)
+    c.execute("DELETE FROM ledger WHERE seq>=5")
+    r = verify_run(b, "run-a")
+    assert (r.status, r.integrity, r.completeness[0].kind) == (25, [], "truncated")
+    assert "5 to 7" in r.completeness[0].message
+
+
+def test_db_dropped_closing_entry_is_incomplete(tmp_path):
+    b, c = _db(tmp_path)
+    c.execute("DELETE FROM ledger WHERE seq=7")
+    r = verify_run(b, "run-a")
+    assert (r.status, r.completeness[0].kind) == (25, "unclosed")
+    assert "closing entry" in r.completeness[0].message
+
+
+def test_an_open_run_is_not_a_failure(tmp_path):
+    b = SqliteLedgerBackend(str(tmp_path / "s.db"))
+    fill(b, close=False)
+    r = verify_run(b, "run-a")
+    assert (r.status, r.state) == (0, "open")
+
+
+# ------------------------------------------------------------------ tampering in an export
+def _export():
+    b = MemoryLedgerBackend()
+    fill(b)
+    return export_run(b, "run-a")
+
+
+def _verify(doc):
+    raw = dump_export(doc)
+    return verify_export(load_export(raw), raw)
+
+
+def test_export_edit_reorder_insert_delete_are_named():
+    doc = _export()
+    doc["entries"][2]["body"]["data"]["params"]["i"] = 7
+    r = _verify(doc)
+    assert (r.status, r.integrity[0].kind, r.integrity[0].seq) == (22, "edited", 3)
+    doc = _export()
+    doc["entries"][2], doc["entries"][3] = doc["entries"][3], doc["entries"][2]
+    assert _verify(doc).integrity[0].kind == "reordered"
+    doc = _export()
+    del doc["entries"][3]
+    r = _verify(doc)
+    assert (r.integrity[0].kind, r.integrity[0].position) == ("deleted", 4)
+    doc = _export()
+    doc["entries"].insert(3, json.loads(json.dumps(doc["entries"][2])))
+    r = _verify(doc)
+    assert (r.integrity[0].kind, r.integrity[0].position) == ("inserted", 4)
+
+
+def test_export_truncation_and_missing_close_are_incomplete():
+    doc = _export()
+    doc["entries"] = doc["entries"][:4]
+    r = _verify(doc)
+    assert (r.status, r.completeness[0].kind) == (25, "truncated")
+    doc = _export()
+    doc["entries"] = doc["entries"][:-1]
+    r = _verify(doc)
+    assert (r.status, r.completeness[0].kind) == (25, "unclosed")
+
+
+def test_export_header_and_format_are_checked():
+    doc = _export()
+    doc["workflow_digest"] = "x" * 64
+    assert _verify(doc).integrity[0].message.startswith("the header field 'workflow_digest'")
+    doc = _export()
+    raw = json.dumps(doc, indent=1).encode()
+    assert verify_export(load_export(raw), raw).integrity[0].kind == "reformatted"
+    with pytest.raises(LedgerError) as e:
+        load_export(b'{"format": "other"}')
+    assert e.value.status == 26
+
+
+RAW = dump_export(_export())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(RAW) - 1), st.integers(1, 255))
+def test_flipping_any_byte_of_an_export_is_detected(pos, xor):
+    data = bytearray(RAW)
+    data[pos] ^= xor
+    try:
+        doc = load_export(bytes(data))
+    except LedgerError as exc:
+        assert exc.status == 26  # no longer an evidence file: still a coded failure
+        return
+    assert verify_export(doc, bytes(data)).status in (22, 25)
+
+
+# ------------------------------------------------------------------ concurrency
+def test_two_runs_appending_from_threads_keep_both_chains_valid(tmp_path):
+    b = SqliteLedgerBackend(str(tmp_path / "state.db"))
+    led = Ledger(b)
+
+    def work(run):
+        for i in range(200):
+            led.append(run, "request", {"i": i})
+        led.close(run, 0)
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in ("t1", "t2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in ("t1", "t2"):
+        rep = verify_run(b, r)
+        assert (rep.status, rep.count) == (0, 201)
+
+
+def _proc(path, run):
+    led = Ledger(SqliteLedgerBackend(path))
+    for i in range(150):
+        led.append(run, "request", {"i": i})
+    led.close(run, 0)
+
+
+def test_two_runs_appending_from_processes_keep_both_chains_valid(tmp_path):
+    path = str(tmp_path / "state.db")
+    SqliteLedgerBackend(path)  # create the schema first
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_proc, args=(path, r)) for r in ("p1", "p2")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    b = SqliteLedgerBackend(path)
+    for r in ("p1", "p2"):
+        rep = verify_run(b, r)
+        assert (rep.status, rep.count) == (0, 151)

@@ -1,0 +1,282 @@
+"""Governed runs end to end, approvals bound to the exact request, replay, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aether.cli.main import main
+from aether.governance.approvals import (Approval, MemoryApprovalStore, binding_of,
+                                         validate)
+from aether.governance.decide import Request
+from aether.governance.dispatcher import GovernedDispatcher
+from aether.governance.ledger import Ledger, MemoryLedgerBackend, verify_run
+from aether.governance.policy import parse_policy
+from aether.governance.replay import replay
+from aether.governance.service import GovernanceError, record_approval
+from aether.governance.sqlite_ledger import open_state
+from aether.runtime.api import RunOptions, run_source
+from aether.runtime.dispatch import SimulateDispatcher
+
+FLOW = '''goal: "tidy the notes"
+x: think("a")
+try:
+    publish("notes", target="prod-eu")
+catch e:
+    log("denied: " + e.rule + " " + e.kind)
+store("k", tag="x")
+'''
+
+
+def governed(policy=None, backend=None, approvals=None, actor="agent-ops", **kw):
+    led = Ledger(backend if backend is not None else MemoryLedgerBackend())
+    return GovernedDispatcher(SimulateDispatcher(), policy, led, approvals, actor, **kw)
+
+
+def kinds(backend, run):
+    return [e.parsed()["kind"] for e in backend.entries(run)]
+
+
+def test_a_denial_is_a_catchable_coded_error_and_the_ledger_verifies():
+    policy = parse_policy({"allowed_tools": ["think", "log", "store"]})
+    g = governed(policy)
+    r = run_source(FLOW, "f.aether", dispatcher=g, options=RunOptions(run_id="run1"))
+    assert r.status == 0, r.error
+    assert r.outputs["e"]["rule"] == "AE601" and r.outputs["e"]["kind"] == "PolicyDenied"
+    assert "tool-not-allowed" in r.outputs["e"]["message"]
+    b = g.ledger.backend
+    k = kinds(b, "run1")
+    assert k[0] == "run" and k[-1] == "close"
+    assert k.count("request") == 4 and k.count("decision") == 4 and k.count("result") == 3
+    decisions = [e.parsed()["data"] for e in b.entries("run1") if e.parsed()["kind"] ==
+                 "decision"]
+    assert [d["effect"] for d in decisions] == ["allow", "deny", "allow", "allow"]
+    assert all(d["policy_digest"] == policy.digest for d in decisions)
+    request = [e.parsed()["data"] for e in b.entries("run1")
+               if e.parsed()["kind"] == "request"][1]
+    assert request["intent"] == "tidy the notes" and request["actor"] == "agent-ops"
+    assert request["params"] == {"_args": ["notes"], "target": "prod-eu"}
+    assert verify_run(b, "run1").status == 0
+
+
+def test_an_uncaught_denial_fails_the_run_with_runtime_error():
+    g = governed(parse_policy({"allowed_tools": ["log"]}))
+    r = run_source('goal: "g"\nstore("x")\n', "f.aether", dispatcher=g)
+    assert r.status == 21 and r.error["rule"] == "AE601"
+    assert verify_run(g.ledger.backend, r.run_id).final_status == 21
+
+
+def test_simulate_and_mock_io_keep_governance_and_mark_entries_simulated():
+    g = governed(parse_policy({"allowed_tools": ["log"]}))
+    r = run_source('goal: "g"\npolicy:\n    mock_io: true\nstore("x")\n', "f.aether",
+                   dispatcher=g)
+    assert r.error["rule"] == "AE601"
+    g2 = governed()
+    r = run_source('goal: "g"\nstore("x")\n', "f.aether", dispatcher=g2, simulate=True)
+    assert r.status == 0
+    bodies = [e.parsed() for e in g2.ledger.backend.entries(r.run_id)]
+    assert all(b["data"]["simulated"] for b in bodies if b["kind"] in ("decision", "call"))
+
+
+def test_approval_required_stops_the_run_waiting_and_leaves_the_ledger_open():
+    g = governed()
+    src = ('goal: "g"\non_error:\n    - when: Any\n      do: log("handler")\n'
+           'try:\n    escalate_to("ops")\ncatch e:\n    log("caught")\n')
+    r = run_source(src, "f.aether", dispatcher=g, options=RunOptions(run_id="w1"))
+    assert r.status == 1 and r.error["rule"] == "AE603" and r.error["state"] == "waiting"
+    assert r.handled_by is None and "aether approve w1 r" in r.error["message"]
+    b = g.ledger.backend
+    assert kinds(b, "w1")[-1] == "waiting"
+    rep = verify_run(b, "w1")
+    assert (rep.status, rep.state) == (0, "open")
+
+
+def test_required_capability_missing_fails_before_the_first_step():
+    g = governed(parse_policy({"capabilities": ["memory.*"]}))
+    src = 'goal: "g"\nrequire:\n    capabilities:\n        - "payments.send"\nlog("x")\n'
+    r = run_source(src, "f.aether", dispatcher=g)
+    assert r.error["rule"] == "AE609" and r.status == 21
+    assert r.tool_calls == [] and r.steps == 0
+
+
+def test_risk_budget_of_the_script_is_enforced():
+    g = governed(parse_policy({"approval": {"required_for": []}}))
+    src = 'goal: "g"\npolicy:\n    risk_budget: 0.1\nstore("a")\nstore("b")\nstore("c")\n'
+    r = run_source(src, "f.aether", dispatcher=g)
+    assert r.error["rule"] == "AE601" and "script.risk_budget" in r.error["message"]
+    assert r.error["line"] == 6  # 0.05 + 0.05 fit, the third medium call does not
+
+
+# ------------------------------------------------------------------ approvals
+POLICY = parse_policy({"approval": {"approvers": ["alice", "bob"], "expires_after": "1h"}})
+REQ = Request("agent-ops", "g", "escalate_to", {"_args": ["ops"]}, risk="high",
+              workflow_digest="w1", run_id="run")
+
+
+def approval(**kw):
+    base = dict(run_id="run", request_id="r2", binding=binding_of(REQ), decision="approve",
+                approver="alice", reason="ok", time=1000.0, expires=4600.0,
+                requester="agent-ops")
+    base.update(kw)
+    return Approval(**base)
+
+
+def test_a_matching_approval_counts():
+    assert validate(approval(), REQ, POLICY, 2000.0) is None
+
+
+@pytest.mark.parametrize("change,why", [
+    (lambda: (approval(), Request(**{**REQ.__dict__, "params": {"_args": ["all"]}})),
+     "params-changed"),
+    (lambda: (approval(), REQ), "expired"),
+    (lambda: (approval(), Request(**{**REQ.__dict__, "workflow_digest": "w2"})),
+     "workflow-changed"),
+    (lambda: (approval(approver="mallory"), REQ), "approver-not-allowed"),
+    (lambda: (approval(approver="agent-ops"), REQ), "self-approval"),
+])
+def test_an_approval_bound_elsewhere_fails(change, why):
+    a, request = change()
+    now = 5000.0 if why == "expired" else 2000.0
+    assert validate(a, request, POLICY, now).startswith(why)
+
+
+def test_per_tier_approvers_and_signed_approvals():
+    p = parse_policy({"approval": {"approvers": {"high": ["carol"], "default": ["dave"]},
+                                   "require_signed": True}})
+    assert validate(approval(approver="alice"), REQ, p, 2000.0).startswith(
+        "approver-not-allowed")
+    assert validate(approval(approver="carol"), REQ, p, 2000.0).startswith("unsigned")
+
+
+def test_an_approved_request_is_allowed_on_the_next_run_and_the_ledger_shows_it():
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    src = 'goal: "g"\nescalate_to("ops")\n'
+    g = governed(POLICY, backend, store)
+    r = run_source(src, "f.aether", dispatcher=g, options=RunOptions(run_id="run"))
+    assert r.status == 1
+    with pytest.raises(GovernanceError) as e:
+        record_approval(backend, store, POLICY, "run", "r2", "agent-ops", "me")
+    assert e.value.rule == "AE608"
+    with pytest.raises(GovernanceError):
+        record_approval(backend, store, POLICY, "run", "r2", "mallory", "x")
+    record_approval(backend, store, POLICY, "run", "r2", "alice", "checked")
+    # a changed parameter is not covered by that approval
+    g3 = governed(POLICY, backend, store)
+    g3._begun, g3.digest = True, g.digest
+    r = run_source('goal: "g"\nescalate_to("everyone")\n', "f.aether", dispatcher=g3,
+                   options=RunOptions(run_id="run"))
+    assert r.status == 1
+    # (resume belongs to the run store; a re-run of the same run id stands in for it here)
+    g2 = governed(POLICY, backend, store)
+    g2._begun = True
+    g2.digest = g.digest
+    r = run_source(src, "f.aether", dispatcher=g2, options=RunOptions(run_id="run"))
+    assert r.status == 0, r.error
+    # the run is closed now: a further governed call cannot be recorded, so it is refused
+    g4 = governed(POLICY, backend, store)
+    g4._begun = True
+    r = run_source('goal: "g"\nlog("late")\n', "f.aether", dispatcher=g4,
+                   options=RunOptions(run_id="run"))
+    assert r.error["rule"] == "AE601" and "ledger-unavailable" in r.error["message"]
+    d = [e.parsed()["data"] for e in backend.entries("run") if e.parsed()["kind"] ==
+         "decision"][-1]
+    assert d["effect"] == "allow" and d["reasons"][0] == "approved" and d["approval"]
+    assert verify_run(backend, "run").status == 0
+
+
+def test_a_refusal_is_a_catchable_approval_denied_error():
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    src = 'goal: "g"\nescalate_to("ops")\n'
+    run_source(src, "f.aether", dispatcher=governed(POLICY, backend, store),
+               options=RunOptions(run_id="run"))
+    record_approval(backend, store, POLICY, "run", "r2", "bob", "no", decision="deny")
+    g = governed(POLICY, backend, store)
+    g._begun = True
+    r = run_source(src, "f.aether", dispatcher=g, options=RunOptions(run_id="run"))
+    assert r.error["rule"] == "AE602" and r.error["kind"] == "ApprovalDenied"
+
+
+# ------------------------------------------------------------------ replay
+def _recorded():
+    backend = MemoryLedgerBackend()
+    old = parse_policy({"allowed_tools": ["think", "store", "log"],
+                        "approval": {"required_for": ["high"]}})
+    for actor in ("ann", "ben"):
+        run_source(FLOW, "f.aether", dispatcher=governed(old, backend, actor=actor))
+    return backend, old
+
+
+def test_replay_under_the_same_policy_changes_nothing():
+    backend, old = _recorded()
+    rep = replay(backend, old)
+    assert rep.requests == 8 and rep.changes == []
+
+
+def test_replay_under_a_stricter_policy_reports_exactly_the_changes():
+    backend, _ = _recorded()
+    stricter = parse_policy({"allowed_tools": ["think", "log"],
+                             "approval": {"required_for": ["high"]},
+                             "rules": [{"tool": "think", "effect": "require_approval"}]})
+    rep = replay(backend, stricter)
+    assert sorted((c.tool, c.actor, c.kind) for c in rep.changes) == sorted(
+        [("store", a, "allow->deny") for a in ("ann", "ben")]
+        + [("think", a, "allow->require_approval") for a in ("ann", "ben")])
+    assert rep.counts()["by_tool"] == {"store": 2, "think": 2}
+    assert rep.counts()["by_actor"] == {"ann": 2, "ben": 2}
+    assert json.loads(json.dumps(rep.to_json()))["changed"] == 4 and "think" in rep.text()
+
+
+def test_replay_under_a_looser_policy_reports_exactly_the_changes():
+    backend, _ = _recorded()
+    looser = parse_policy({"approval": {"required_for": []}})
+    rep = replay(backend, looser)
+    assert sorted((c.tool, c.kind) for c in rep.changes) == [("publish", "deny->allow")] * 2
+    rep = replay(backend, parse_policy({}))  # default: high-risk publish needs approval
+    assert sorted((c.tool, c.kind) for c in rep.changes) == [
+        ("publish", "deny->require_approval")] * 2
+    assert replay(backend, looser, since="2999-01-01T00:00:00.000000Z").requests == 0
+
+
+# ------------------------------------------------------------------ command line
+def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.toml").write_text('allowed_tools = ["think", "log", "store", '
+                                     '"escalate_to"]\n[approval]\napprovers = ["alice"]\n')
+    assert main(["validate-config", "p.toml"]) == 0
+    (tmp_path / "bad.toml").write_text("max_intent_length = \"x\"\n")
+    assert main(["validate-config", "bad.toml"]) == 26
+    assert "max_intent_length" in capsys.readouterr().err
+    from aether.governance.policy import load_policy
+    backend, store = open_state(str(tmp_path))
+    g = GovernedDispatcher(SimulateDispatcher(), load_policy("p.toml"), Ledger(backend),
+                           store, "bot")
+    run_source('goal: "g"\nthink("a")\nescalate_to("ops")\n', "f.aether", dispatcher=g,
+               options=RunOptions(run_id="R"))
+    run_source(FLOW, "f.aether", dispatcher=governed(None, backend, actor="bot"),
+               options=RunOptions(run_id="S"))
+    capsys.readouterr()
+    assert main(["runs"]) == 0 and "r6 escalate_to" in capsys.readouterr().out
+    assert main(["approve", "R", "r6", "--approver", "bot", "--reason", "x"]) == 25
+    assert main(["approve", "R", "r6", "--approver", "bob", "--reason", "x"]) == 25
+    assert main(["deny", "R", "r6", "--approver", "alice", "--reason", "no"]) == 0
+    assert main(["audit", "verify", "S"]) == 0
+    assert main(["audit", "export", "S", "-o", "ev.json"]) == 0
+    assert main(["audit", "verify", "ev.json"]) == 0
+    doc = json.loads((tmp_path / "ev.json").read_text())
+    doc["entries"] = doc["entries"][:-1]
+    from aether.governance.ledger import dump_export
+    (tmp_path / "cut.json").write_bytes(dump_export(doc))
+    assert main(["audit", "verify", "cut.json"]) == 25
+    (tmp_path / "junk.json").write_text("{")
+    assert main(["audit", "verify", "junk.json"]) == 26
+    import sqlite3
+    sqlite3.connect(str(tmp_path / ".aether" / "state.db")).execute(
+        "UPDATE ledger SET body = replace(body, 'notes', 'NOTES') WHERE run_id='S'").connection.commit()
+    assert main(["audit", "verify", "S"]) == 22
+    capsys.readouterr()
+    (tmp_path / "strict.toml").write_text('allowed_tools = ["log"]\n')
+    assert main(["policy", "replay", "strict.toml", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["by_change"]["allow->deny"] >= 2
+    assert main(["audit", "verify", "nosuchrun"]) == 26
