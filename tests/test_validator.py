@@ -361,3 +361,19 @@ def test_update_target_is_no_entry_of_a_section():
     assert rules("policy:\n    risk.budget: 0.1\n") == [("AE318", 3)]
     assert rules('meta:\n    owner: "a"\n    tags:\n        t.x: 1\n') == [("AE318", 5)]
     assert rules("parallel:\n    t.x: summarize(\"a\")\n") == [("AE318", 3)]
+
+
+@pytest.mark.parametrize("src, flagged", [
+    ('xs: [1, 2]\nxs.explode(2)\n', True),                     # a list: value methods only
+    ('s: "a"\ns.shout()\n', True),
+    ('fn f(p):\n    p.health_check()\nf(1)\n', False),          # a parameter: any object
+    ('for a in [1]:\n    a.ping()\n', False),                   # a loop variable
+    ('r: run_plugin("x.y")\nr.status()\n', False),              # a tool's result
+    ('x: [1]\nx: run_plugin("x.y")\nx.status()\n', False),      # bound to both
+    ('try:\n    log(1)\ncatch e:\n    e.retry()\n', False),     # a catch name
+])
+def test_unknown_methods_only_on_values_of_a_known_type(src, flagged):
+    # the value methods are all a string, number, list or map has; a value of unknown
+    # type (a parameter, loop variable, catch name, a call's result) may be a host object
+    found = rules(G + src)
+    assert (any(r == "AE301" for r, _ in found)) == flagged, found
