@@ -229,6 +229,8 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows):
         return []
     probe, origins = _layout(ctx, copy.deepcopy(rows))
+    # what M035 makes of an action section is code too (`- memory.save(x)` in `actions:`)
+    probe, origins = rewrite_sections(ctx, probe, origins)
     try:
         result = parse(probe)
     except Exception:  # pragma: no cover - the engine reports the parse error itself
