@@ -397,3 +397,21 @@ def test_typo_lookup_compares_a_bounded_number_of_names(monkeypatch):
         index.add(f"analyze_project_part_{i:04d}")
     assert index.near("analyze_projetc_part_0017") == "analyze_project_part_0017"
     assert len(calls) <= 2 * I.NameIndex.LIMIT
+
+
+def test_a_value_next_to_a_function_of_its_name_is_an_input_not_a_typo(tmp_path):
+    # `when system_load > 0.8:` migrates to `fn on_system_load():` reading the host's
+    # `system_load`: the checker's did-you-mean names the fn, but a value read is no slip
+    # for a function's name; a value next to another value still is a typo
+    project(tmp_path, tools=None)
+    fleet(tmp_path, {"flows/a.aether": 'goal: "a"\nfn on_system_load():\n'
+                                       '    if system_load > 0.8:\n        log("hot")\n'
+                                       'threshold: 1\nlog(treshold)\n'})
+    proc = run("tools", "infer", "flows", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "aether-tools.toml").read_text()
+    assert 'system_load = "any"' in text
+    assert "treshold" not in text.split("# Likely typos")[0]
+    check = run("check", "flows", "--format", "json", cwd=tmp_path)
+    findings = [f for r in json.loads(check.stdout)["files"] for f in r["findings"]]
+    assert [(f["rule"], "treshold" in f["message"]) for f in findings] == [("AE302", True)]

@@ -395,3 +395,19 @@ def test_stale_generated_catalogue_is_not_used(monkeypatch):
     monkeypatch.setattr(_builtins, "BUILTINS", {})
     from_json = load_catalogue.__wrapped__()
     assert from_json == fresh and "log" in from_json.builtins
+
+
+@pytest.mark.parametrize("src, flagged", [
+    ('xs: [1, 2]\nxs.explode(2)\n', True),                     # a list: value methods only
+    ('s: "a"\ns.shout()\n', True),
+    ('fn f(p):\n    p.health_check()\nf(1)\n', False),          # a parameter: any object
+    ('for a in [1]:\n    a.ping()\n', False),                   # a loop variable
+    ('r: run_plugin("x.y")\nr.status()\n', False),              # a tool's result
+    ('x: [1]\nx: run_plugin("x.y")\nx.status()\n', False),      # bound to both
+    ('try:\n    log(1)\ncatch e:\n    e.retry()\n', False),     # a catch name
+])
+def test_unknown_methods_only_on_values_of_a_known_type(src, flagged):
+    # the value methods are all a string, number, list or map has; a value of unknown
+    # type (a parameter, loop variable, catch name, a call's result) may be a host object
+    found = rules(G + src)
+    assert (any(r == "AE301" for r, _ in found)) == flagged, found

@@ -87,6 +87,14 @@ _LIST = [
                   "`require: plugins:` (marked for review)."),
     MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
                   "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`."),
+    MigrationRule("M033", "memory-config", "A top-level `memory:` that is no memory call "
+                  "(`memory: persistent`, a section of settings) becomes the binding "
+                  "`memory_config:`."),
+    MigrationRule("M034", "data-sections", "A top-level section the language does not have, "
+                  "holding only entries and items of literals or bare words, becomes a map "
+                  "(or list) binding of the same name."),
+    MigrationRule("M035", "action-sections", "A top-level section the language does not have, "
+                  "holding statements and `- call()` items, becomes `fn NAME():`."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

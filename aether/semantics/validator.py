@@ -195,6 +195,7 @@ class Validator:
         for s in module.body:
             if isinstance(s, A.Section) and s.name == "require":
                 self._collect_plugins(s)
+        self.builtin_typed = _builtin_typed(module)
         # values the host supplies (the catalogue's [inputs]) are bound from the start
         self.global_names = _bound_in(module.body) | set(self.cat.inputs)
         # What a did-you-mean may offer in a large pool (fn bodies add their own names)
@@ -707,7 +708,10 @@ class Validator:
                 return None
             if base in env or base in self.cat.builtins and base not in self.plugins:
                 if base in env:
-                    if func.attr not in self.cat.methods:
+                    # only a value the checker knows to be a string, number, list or
+                    # map has only the value methods; a parameter, a loop variable or
+                    # a tool's result may be a host object with methods of its own
+                    if func.attr not in self.cat.methods and base in self.builtin_typed:
                         self._add("AE301", f"unknown method '{func.attr}' on '{base}'", func,
                                   _suggest(func.attr, self.cat.methods))
                     return None
@@ -733,6 +737,29 @@ class Validator:
         problem = member.signature.check(n_args, keywords)
         if problem:
             self._add(problem.rule, f"{dotted}() {problem.message}", at)
+
+
+_VALUE_LITERALS = (A.Str, A.Int, A.Float, A.Duration, A.Bool, A.ListExpr, A.DictExpr)
+
+
+def _builtin_typed(module: A.Module) -> frozenset[str]:
+    """Names whose every binding in the file is a literal string, number, list or map (a
+    value whose methods are the value methods): never a parameter, loop variable, catch
+    name, host input, or bound to anything else (a call's result may be a host object)."""
+    typed: set[str] = set()
+    other: set[str] = set()
+    for node in A.walk(module):
+        if isinstance(node, A.Binding) and node.target is None:
+            (typed if isinstance(node.value, _VALUE_LITERALS) else other).add(node.name)
+        elif isinstance(node, A.Assign):
+            (typed if isinstance(node.value, _VALUE_LITERALS) else other).add(node.name)
+        elif isinstance(node, A.For):
+            other.add(node.target)
+        elif isinstance(node, A.Param):
+            other.add(node.name)
+        elif isinstance(node, A.Try) and node.catch_name:
+            other.add(node.catch_name)
+    return frozenset(typed - other)
 
 
 _KEYWORD = "keyword"

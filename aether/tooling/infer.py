@@ -195,6 +195,17 @@ class NameIndex:
         return next((o for o in best if near_miss(name, o)), None)
 
 
+def _callable(name: str, fns: set[str], options: CheckOptions) -> bool:
+    """Whether ``name`` is a ``fn`` of the file or a builtin or tool of the catalogue."""
+    if name in fns:
+        return True
+    if options.catalogue is not None:
+        return name in options.catalogue.functions
+    from ..semantics.catalogue import load_catalogue
+
+    return name in load_catalogue().functions
+
+
 def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     """Candidates from ``files`` checked with ``options`` (its catalogue is what is known).
     Unreadable files are skipped (`check` reports them)."""
@@ -211,7 +222,9 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
         wanted = [f for f in result.findings if f.rule in ("AE301", "AE302")]
         if not wanted:
             continue
-        calls = _call_index(parse(read.text).module)
+        module = parse(read.text).module
+        calls = _call_index(module)
+        callables = {n.name for n in A.walk(module) if isinstance(n, A.FnDef)}
         for f in wanted:
             m = _QUOTED.search(f.message)
             if m is None or not (f.message.startswith("unknown function")
@@ -230,6 +243,10 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
                 ev.arities.add(n_args)
                 ev.keywords.extend(k for k in kws if k not in ev.keywords)
             hint = _DID_YOU_MEAN.search(f.hint or "")
+            if hint and kind == "input" and _callable(hint.group(1), callables, options):
+                # a value read is no slip for a function's name: `when system_load > 0.8`
+                # became `fn on_system_load():` reading the host's `system_load`
+                hint = None
             if hint and ev.near is None and near_miss(name, hint.group(1)):
                 ev.near = hint.group(1)
     # a name called somewhere is a tool, even where it is also used as a value

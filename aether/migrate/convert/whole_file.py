@@ -21,6 +21,7 @@ from .context import (Row, Conversion, _Ctx, _quote, _root_name, _literal, expr_
 from .layout import _insert_after_header, _layout
 from .plugins import _unwrap_plugins, _PluginMeta
 from .converter import Converter
+from .sections import rewrite_sections
 
 
 def _bound_names(stmts: list) -> set[str]:
@@ -205,6 +206,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
             ctx.review.append((1, f"goal taken from {source}; check it states the objective"))
             rows = _insert_after_header(ctx, rows, [Row(0, f"goal: {goal}", 1)])
     out_text, origins = _layout(ctx, rows)
+    out_text, origins = rewrite_sections(ctx, out_text, origins)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
 
 
@@ -227,6 +229,8 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows):
         return []
     probe, origins = _layout(ctx, copy.deepcopy(rows))
+    # what M035 makes of an action section is code too (`- memory.save(x)` in `actions:`)
+    probe, origins = rewrite_sections(ctx, probe, origins)
     try:
         result = parse(probe)
     except Exception:  # pragma: no cover - the engine reports the parse error itself

@@ -1,0 +1,243 @@
+"""Top-level sections Aether 1.2 does not have: data becomes a map binding, actions a ``fn``.
+
+Legacy files hold sections of their own (``identity:``, ``trigger:``, ``boot_sequence:``,
+``memory:`` used for settings) that the language has no section for (AE315, AE318). This
+pass runs on the converted text, read with the Aether 1.2 parser, and rewrites such a
+section in place, line by line, so every comment and the layout of its values stay:
+
+- **M033 memory-config**: a top-level ``memory:`` that is no memory call (``memory:
+  persistent``, or a section of settings) is the agent's memory configuration: it becomes
+  the binding ``memory_config:`` (a bare word as text, a section as a map);
+- **M034 data-sections**: a section of ``key: value`` entries, nested entries and
+  ``- item`` lists whose values are literals or bare words (as YAML reads them: text)
+  becomes a map binding of the same name (``identity: {name: "x", ...}``): the data keeps
+  its name and stays usable;
+- **M035 action-sections**: a section of statements (calls, ``- call(...)`` items,
+  ``if``/``for`` blocks, bindings) becomes ``fn NAME():`` holding them: the legacy
+  runtime ran it when its trigger fired, which a reader now calls where it should run
+  (listed for review).
+
+A section whose name is already bound or defined in the file, or whose body mixes data
+and code (``using: agent.scan()`` entries), is left as it is: its AE315 finding stays.
+
+Rules: M033 memory-config, M034 data-sections, M035 action-sections.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ... import ast as A
+from ..parser import KEYWORDS_12
+from .context import _Ctx, _quote
+
+_KNOWN = frozenset({"workflow", "parallel", "transaction", "on_error", "meta", "policy",
+                    "require", "plugin_contract"})
+_LITERALS = (A.Str, A.Int, A.Float, A.Duration, A.Bool, A.Null)
+
+
+def _datum(e: Optional[A.Expr]) -> bool:
+    """A literal, a bare word, or a list or map of those."""
+    if isinstance(e, _LITERALS) or isinstance(e, A.Name):
+        return True
+    if isinstance(e, A.Unary) and e.op == "-":
+        return isinstance(e.operand, (A.Int, A.Float))
+    if isinstance(e, A.ListExpr):
+        return all(_datum(i) for i in e.items)
+    if isinstance(e, A.DictExpr):
+        return all(_datum(v) for v in e.values)
+    return False
+
+
+def _shape(body: tuple) -> Optional[str]:
+    """``"{"`` for a block of entries, ``"["`` for a list of items, None when it is no data
+    (statements, options, update targets, or entries mixed with items)."""
+    kinds = set()
+    for e in body:
+        if isinstance(e, A.Binding):
+            if e.target is not None or e.type_hint is not None or not _datum(e.value):
+                return None
+            kinds.add("{")
+        elif isinstance(e, A.Section):
+            if _shape(e.body) is None:
+                return None
+            kinds.add("{")
+        elif isinstance(e, A.DashItem):
+            if e.options or not _datum(e.value):
+                return None
+            kinds.add("[")
+        elif isinstance(e, A.DashMap):
+            if _shape(e.entries) != "{":
+                return None
+            kinds.add("[")
+        else:
+            return None
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _actions(body: tuple) -> bool:
+    """Whether ``body`` is statements a ``fn`` can hold, with at least one action."""
+    acted = False
+    for e in body:
+        if isinstance(e, A.DashItem):
+            if e.options or not isinstance(e.value, A.Call):
+                return False
+            acted = True
+        elif isinstance(e, (A.CallStmt, A.If, A.For, A.While, A.Try)):
+            acted = True
+        elif isinstance(e, A.Binding):
+            if e.name in ("goal", "memory") and e.target is None and not (
+                    e.name == "memory" and isinstance(e.value, A.Call)):
+                return False
+        elif not isinstance(e, A.AugAssign):
+            return False
+    return acted
+
+
+class _Edits:
+    """Insertions into the lines of the text (0-based line, 0-based column), applied right
+    to left, and new lines after a line (with the origin of the line they follow)."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.at: dict[int, list[tuple[int, int, str]]] = {}
+        self.after: dict[int, list[str]] = {}
+
+    def put(self, line: int, col: int, text: str, drop: int = 0) -> None:
+        self.at.setdefault(line - 1, []).append((col - 1, drop, text))
+
+    def add_line(self, line: int, text: str) -> None:
+        self.after.setdefault(line - 1, []).append(text)
+
+    def apply(self, origins: list[int]) -> tuple[list[str], list[int]]:
+        out: list[str] = []
+        where: list[int] = []
+        for i, line in enumerate(self.lines):
+            for col, drop, text in sorted(self.at.get(i, ()), key=lambda x: -x[0]):
+                line = line[:col] + text + line[col + drop:]
+            out.append(line)
+            where.append(origins[i] if i < len(origins) else 0)
+            for extra in self.after.get(i, ()):
+                out.append(extra)
+                where.append(origins[i] if i < len(origins) else 0)
+        return out, where
+
+
+def _indent(lines: list[str], line: int) -> str:
+    text = lines[line - 1]
+    return text[:len(text) - len(text.lstrip(" "))]
+
+
+def _dash(lines: list[str], e: A.Stmt) -> int:
+    """The width of the ``- `` that opens a dash item (the dash and its spaces)."""
+    text = lines[e.line - 1][e.column - 1:]
+    return len(text) - len(text[1:].lstrip(" "))
+
+
+def _colon_after(lines: list[str], node: A.Section) -> int:
+    """1-based column just after the ``:`` of a section header."""
+    text = lines[node.line - 1]
+    return text.index(":", node.column - 1 + len(node.name)) + 2
+
+
+def _value(ed: _Edits, e: A.Expr) -> None:
+    """Bare words become text, as YAML reads them."""
+    if isinstance(e, A.Name):
+        ed.put(e.line, e.column, _quote(e.id), len(e.id))
+    elif isinstance(e, A.ListExpr):
+        for item in e.items:
+            _value(ed, item)
+    elif isinstance(e, A.DictExpr):
+        for v in e.values:
+            _value(ed, v)
+
+
+def _entries(ed: _Edits, body: tuple, close: str = ",") -> None:
+    """Commas after each entry of a block turned into a map or list; the last one gets
+    ``close`` (a dash-map entry's ``}``)."""
+    for k, e in enumerate(body):
+        end = close if k == len(body) - 1 else ","
+        if isinstance(e, A.Binding):
+            _value(ed, e.value)
+            ed.put(e.value.end_line, e.value.end_column, end)
+        elif isinstance(e, A.DashItem):
+            ed.put(e.line, e.column, "", _dash(ed.lines, e))
+            _value(ed, e.value)
+            ed.put(e.value.end_line, e.value.end_column, end)
+        elif isinstance(e, A.DashMap):
+            ed.put(e.line, e.column, "{", _dash(ed.lines, e))
+            _entries(ed, e.entries, "}" + end)
+        elif isinstance(e, A.Section):
+            _section(ed, e, end)
+
+
+def _section(ed: _Edits, s: A.Section, end: str) -> None:
+    opener = _shape(s.body)
+    ed.put(s.line, _colon_after(ed.lines, s), " " + opener)
+    _entries(ed, s.body)
+    last = s.body[-1]
+    ed.add_line(last.end_line, _indent(ed.lines, s.line) + ("}" if opener == "{" else "]") +
+                end)
+
+
+def _top_names(module: A.Module) -> set[str]:
+    names: set[str] = set()
+    for node in A.walk(module):
+        if isinstance(node, A.FnDef):
+            names.add(node.name)
+    for s in module.body:
+        if isinstance(s, (A.Binding, A.Assign, A.Section)):
+            names.add(s.name)
+    return names
+
+
+def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, list[int]]:
+    """``text`` (converted, Aether 1.2) with its unknown top-level sections rewritten (see
+    the module docstring) and the origin of each line; unchanged when it does not parse."""
+    from ...syntax import parse
+
+    result = parse(text)
+    if result.errors:
+        return text, origins
+    module = result.module
+    taken = _top_names(module)
+    fns = {n.name for n in A.walk(module) if isinstance(n, A.FnDef)}
+    counts: dict[str, int] = {}
+    for s in module.body:
+        if isinstance(s, (A.Binding, A.Section)):
+            counts[s.name] = counts.get(s.name, 0) + 1
+    lines = text.split("\n")
+    ed = _Edits(lines)
+    for s in module.body:
+        origin = origins[s.line - 1] if s.line - 1 < len(origins) else s.line
+        if s.name == "memory" if isinstance(s, (A.Binding, A.Section)) else False:
+            if "memory_config" in taken:
+                continue
+            if isinstance(s, A.Binding) and s.target is None and s.type_hint is None and \
+                    not isinstance(s.value, A.Call) and _datum(s.value):
+                ed.put(s.line, s.column, "memory_config", len("memory"))
+                _value(ed, s.value)
+            elif isinstance(s, A.Section) and _shape(s.body) is not None:
+                ed.put(s.line, s.column, "memory_config", len("memory"))
+                _section(ed, s, "")
+            else:
+                continue
+            taken.add("memory_config")
+            ctx.hit("M033", origin)
+            continue
+        if not isinstance(s, A.Section) or s.name in _KNOWN or s.name in KEYWORDS_12 or \
+                counts.get(s.name, 0) > 1 or s.name in fns:
+            continue
+        if _shape(s.body) is not None:
+            _section(ed, s, "")
+            ctx.hit("M034", origin)
+        elif _actions(s.body):
+            ed.put(s.line, s.column, f"fn {s.name}():", len(s.name) + 1)
+            for e in s.body:
+                if isinstance(e, A.DashItem):
+                    ed.put(e.line, e.column, "", _dash(ed.lines, e))
+            ctx.hit("M035", origin)
+            ctx.review.append((origin, f"section `{s.name}:` became `fn {s.name}()`: call "
+                               "it where the legacy runtime ran it"))
+    new, where = ed.apply(origins)
+    return "\n".join(new), where
