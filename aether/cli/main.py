@@ -30,6 +30,9 @@ COMMANDS = {
     "suppressions": "suppressions:suppressions",
     "tools": "tools:tools",
     "run": "run:run",
+    "keygen": "keygen:keygen",
+    "sign": "sign:sign",
+    "verify": "verify:verify",
 }
 
 
