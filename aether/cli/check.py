@@ -10,6 +10,7 @@ import click
 
 from .common import (COLOR_CHOICES, atomic_output, path_param, project_options,
                      setting_range, split_csv, use_color)
+from .sigopts import trust_options
 
 FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 
@@ -47,12 +48,17 @@ FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or hints on stderr.")
 @click.option("--max-file-size", type=setting_range("max-file-size"), default=None, metavar="BYTES",
               help="Skip (with AE006) files larger than this.")
+@click.option("--strict-signatures", "strict_signatures", is_flag=True, default=None,
+              help="Also verify signatures; unsigned files fail with AE501 (also: "
+              "strict-signatures = true in the configuration; docs/signing.md).")
+@trust_options
 @click.pass_context
 def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclude=(),
           jobs=None, no_cache=False, cache_dir=None, no_suppress=False, stdin_filename=None,
           emit_error_code=False, json_status=False, config_file=None, isolated=False,
           show_source=True, show_suppressed=False, color="auto", exit_zero=False,
-          quiet=False, max_file_size=None, single_file=False):
+          quiet=False, max_file_size=None, single_file=False, strict_signatures=None,
+          allowed_signers=None, revoked_keys=None, legacy_env=None):
     """Check .aether files (directories are searched for *.aether).
 
     Exit status: for one file, its status code (0, 20 PARSE_ERROR, 25 VALIDATION_ERROR,
@@ -94,12 +100,27 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
                            max_file_size=max_file_size or config.max_file_size
                            or DEFAULT_MAX_FILE_SIZE, keep_source=True)
 
+    if strict_signatures is None:
+        strict_signatures = config.strict_signatures
+    verify_options = None
+    if strict_signatures:
+        from .sigopts import load_verify_options
+
+        verify_options = load_verify_options(
+            config, allowed=allowed_signers, revoked=revoked_keys, legacy_env=legacy_env,
+            strict=True, max_file_size=options.max_file_size, command="aether")
     results: list[FileResult] = []
     began = time.perf_counter()
     if "-" in paths:
         if len(paths) > 1:
             raise click.UsageError("`-` (stdin) cannot be combined with other paths")
-        results.append(_check_stdin(printable_path(stdin_filename or "<stdin>"), options))
+        data = sys.stdin.buffer.read(options.max_file_size + 1)
+        display = printable_path(stdin_filename or "<stdin>")
+        results.append(_check_stdin(display, options, data))
+        if verify_options is not None:
+            from ..signing.verify import verify_data
+
+            _add_signature_findings(results, [verify_data(data, display, verify_options)])
         files = []
     else:
         if single_file:  # `aether --check FILE`: exactly those paths, never a directory walk
@@ -108,6 +129,12 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
         else:
             files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
         results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err)
+        if verify_options is not None:
+            from ..runner import resolve_jobs
+            from ..signing.verify import verify_files
+
+            n_jobs, _ = resolve_jobs(jobs, config.jobs, len(files) or 1)
+            _add_signature_findings(results, verify_files(files, verify_options, n_jobs))
 
     if not no_suppress:
         _apply_suppression_list(results, config.root, emit_error_code, err)
@@ -180,13 +207,22 @@ def _fail(err, status, message, emit_error_code):
     raise SystemExit(int(status))
 
 
-def _check_stdin(display, options):
+def _add_signature_findings(results, verdicts):
+    """Add each verdict's AE5xx findings to its file's result (a file that cannot be read
+    already has its reading finding). They are not subject to select/ignore or
+    suppressions: strict signatures is a security setting, not a style rule."""
+    for result, verdict in zip(results, verdicts):
+        extra = [f for f in verdict.findings if f.rule.startswith("AE5")]
+        if extra:
+            result.findings = sorted(result.findings + extra, key=lambda f: f.sort_key())
+
+
+def _check_stdin(display, options, data):
     from ..checker import check_text
     from ..diagnostics import FileResult
     from ..fingerprint import assign_fingerprints
     from ..source import decode_source
 
-    data = sys.stdin.buffer.read(options.max_file_size + 1)
     decoded = decode_source(data, options.max_file_size)
     if decoded.error is not None:
         return FileResult(display, assign_fingerprints(display, [decoded.error.with_(

@@ -27,7 +27,7 @@ from .keys import b64, b64_strict
 
 __all__ = ["Block", "Layout", "Problem", "parse_layout", "render_block", "global_message",
            "parse_trusted_comment", "make_trusted_comment", "quote_field", "BLOCK_LINES",
-           "starts_with_block", "MARK"]
+           "starts_with_block", "file_starts_with_block", "MARK"]
 
 BLOCK_LINES = 4
 MARK = re.compile(r"^[ \t]*#[ \t]*@(aether-signature|trusted-comment|global-sig|signature|sig)"
@@ -133,6 +133,17 @@ def starts_with_block(text: str) -> bool:
     """Whether ``text`` (decoded) starts with a signature or legacy header line."""
     first = text.lstrip("\ufeff").split("\n", 1)[0]
     return bool(MARK.match(first))
+
+
+def file_starts_with_block(path: str) -> bool:
+    """Whether the file at ``path`` starts with a signature header (False when it cannot
+    be read): how fmt and migrate know that a file they rewrote needs signing again."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return False
+    return starts_with_block(head.decode("utf-8", "replace"))
 
 
 def _parse_block(lines: list[str], first: int) -> tuple[Optional[Block], Optional[Problem]]:
