@@ -187,10 +187,13 @@ def parse_layout(text: str) -> Layout:
     while run < len(lines) - 1 and MARK.match(lines[run]):
         run += 1
     problems: list[Problem] = []
+    previous = False  # one finding per run of consecutive signature lines
     for n in range(run, len(lines)):
-        if "@" in lines[n] and MARK.match(lines[n]):
+        marked = "@" in lines[n] and MARK.match(lines[n]) is not None
+        if marked and not previous:
             problems.append(Problem("AE511", n + 1, "a signature line below the top of the "
                                     "file (a moved or pasted signature block)"))
+        previous = marked
     content = "\n".join(lines[run:])
     if run == 0:
         return Layout(content=text, problems=tuple(problems))
