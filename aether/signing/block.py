@@ -36,7 +36,7 @@ _HEAD = re.compile(r"^# @aether-signature (v\d+) ns=([A-Za-z0-9._-]{1,64}) keyid
 _COMMENT = re.compile(r"^# @trusted-comment: (\S.*)$")
 _SIG = re.compile(r"^# @sig: ([A-Za-z0-9+/=]+)$")
 _GSIG = re.compile(r"^# @global-sig: ([A-Za-z0-9+/=]+)$")
-_LEGACY = re.compile(r"^# @signature: ?([0-9A-Fa-f]{1,256})[ \t]*$")
+_LEGACY = re.compile(r"^[ \t]*#[ \t]*@signature:(.*)$")
 _SAFE = "@.-_+"  # kept as they are in a trusted-comment field; the rest is %-encoded
 
 
@@ -207,7 +207,8 @@ def parse_layout(text: str) -> Layout:
     if run == 1:
         legacy = _LEGACY.match(header[0])
         if legacy is not None:
-            return Layout(legacy_hex=legacy.group(1).lower(), header_lines=1, content=content,
+            return Layout(legacy_hex=legacy.group(1).strip().lower(), header_lines=1,
+                          content=content,
                           problems=tuple(problems))
     if starts != [0] or run != BLOCK_LINES:
         where = starts[0] + 1 if starts and starts[0] else 1

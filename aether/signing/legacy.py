@@ -24,4 +24,6 @@ def legacy_hmac(data: bytes, secret: bytes) -> str:
 
 def legacy_matches(data: bytes, secret: bytes, claimed_hex: str) -> bool:
     """Whether the header's ``claimed_hex`` is the HMAC of ``data`` under ``secret``."""
-    return hmac.compare_digest(legacy_hmac(data, secret), claimed_hex.lower())
+    # bytes, not str: compare_digest refuses a str with non-ASCII characters
+    return hmac.compare_digest(legacy_hmac(data, secret).encode("ascii"),
+                               claimed_hex.strip().lower().encode("utf-8"))
