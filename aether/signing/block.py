@@ -32,6 +32,7 @@ __all__ = ["Block", "Layout", "Problem", "parse_layout", "render_block", "global
 BLOCK_LINES = 4
 MARK = re.compile(r"^[ \t]*#[ \t]*@(aether-signature|trusted-comment|global-sig|signature|sig)"
                   r"(?![\w-])")
+_MARK_ANYWHERE = re.compile(MARK.pattern, re.M)  # MARK at any line start
 _HEAD = re.compile(r"^# @aether-signature (v\d+) ns=([A-Za-z0-9._-]{1,64}) keyid=([0-9a-f]{16})$")
 _COMMENT = re.compile(r"^# @trusted-comment: (\S.*)$")
 _SIG = re.compile(r"^# @sig: ([A-Za-z0-9+/=]+)$")
@@ -180,26 +181,33 @@ def parse_layout(text: str) -> Layout:
     """Split decoded, newline-normalised ``text`` (no BOM) into header and content.
 
     The header is the run of reserved lines at the top; each must end in a newline (the
-    file's last, unterminated line never belongs to it). Never raises.
+    file's last, unterminated line never belongs to it). One regular-expression scan finds
+    reserved lines elsewhere, so a long file costs no per-line Python work. Never raises.
     """
-    lines = text.split("\n")
-    run = 0
-    while run < len(lines) - 1 and MARK.match(lines[run]):
-        run += 1
+    header: list[str] = []
+    offset = 0
+    while True:
+        end = text.find("\n", offset)
+        if end == -1 or not _MARK_ANYWHERE.match(text, offset, end):
+            break
+        header.append(text[offset:end])
+        offset = end + 1
+    run = len(header)
+    content = text[offset:]
     problems: list[Problem] = []
-    previous = False  # one finding per run of consecutive signature lines
-    for n in range(run, len(lines)):
-        marked = "@" in lines[n] and MARK.match(lines[n]) is not None
-        if marked and not previous:
-            problems.append(Problem("AE511", n + 1, "a signature line below the top of the "
+    line, counted, last = run + 1, offset, -2  # line number at offset ``counted``
+    scan = _MARK_ANYWHERE.finditer(text, offset) if text.find("@", offset) != -1 else ()
+    for m in scan:
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        if line != last + 1:  # one finding per run of consecutive signature lines
+            problems.append(Problem("AE511", line, "a signature line below the top of the "
                                     "file (a moved or pasted signature block)"))
-        previous = marked
-    content = "\n".join(lines[run:])
+        last = line
     if run == 0:
         return Layout(content=text, problems=tuple(problems))
-    header = lines[:run]
-    starts = [i for i, line in enumerate(header)
-              if MARK.match(line).group(1) in ("aether-signature", "signature")]
+    starts = [i for i, h in enumerate(header)
+              if MARK.match(h).group(1) in ("aether-signature", "signature")]
     if len(starts) > 1:
         problems.insert(0, Problem("AE510", starts[1] + 1, "more than one signature block "
                                    "at the top of the file"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
@@ -44,11 +45,17 @@ def format_time(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$", re.A)
+
+
 def parse_time(text: str) -> Optional[datetime]:
     """The aware UTC time of ``2026-01-31T12:00:00Z``, or None when malformed."""
+    m = _TIME.match(text or "")
+    if m is None:
+        return None
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except (ValueError, TypeError):
+        return datetime(*(int(g) for g in m.groups()), tzinfo=timezone.utc)
+    except ValueError:  # 2026-02-30, 25:00...
         return None
 
 
