@@ -194,3 +194,29 @@ def test_explain_knows_signing_rules(capsys):
     assert code == 0 and "content-tampered" in out and "22 SIGNATURE_ERROR" in out
     code, out, _ = aether(capsys, "explain", "revoked-key")
     assert code == 0 and "AE507" in out
+
+
+def test_bulk_sign_and_verify_in_worker_processes(project, capsys):
+    many = project / "many"
+    many.mkdir()
+    for i in range(80):
+        (many / f"f{i:02}.aether").write_text(f'goal: "flow {i}"\nlog({i})\n')
+    (many / "f05.aether").write_text('goal: "x"\n# @sig: pasted\n')  # cannot be signed
+    code, _, err = aether(capsys, "sign", "--key", "k", "--jobs", "2", "many")
+    assert code == 22 and "many/f05.aether:2:" in err and "79 files signed" in err
+    (many / "f05.aether").unlink()
+    code, out, _ = aether(capsys, "verify", "--strict", "--jobs", "2", "--format", "json",
+                          "many")
+    assert code == 0
+    assert {f["signature"]["state"] for f in json.loads(out)["files"]} == {"verified"}
+    (many / "f42.aether").write_text((many / "f42.aether").read_text().replace("42)", "43)"))
+    code, out, _ = aether(capsys, "verify", "--jobs", "2", "--format", "json", "many")
+    assert code == 22
+    failed = [f["file"] for f in json.loads(out)["files"] if not f["ok"]]
+    assert failed == ["many/f42.aether"]
+
+
+def test_run_strict_from_configuration(project, capsys):
+    (project / "aether.toml").write_text("[aether]\nstrict-signatures = true\n")
+    code, out, _ = aether(capsys, "run", "--simulate", "--json", "a.aether")
+    assert code == 22 and json.loads(out)["findings"][0]["rule"] == "AE501"
