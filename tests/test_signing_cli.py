@@ -220,3 +220,14 @@ def test_run_strict_from_configuration(project, capsys):
     (project / "aether.toml").write_text("[aether]\nstrict-signatures = true\n")
     code, out, _ = aether(capsys, "run", "--simulate", "--json", "a.aether")
     assert code == 22 and json.loads(out)["findings"][0]["rule"] == "AE501"
+
+
+def test_migrate_keeps_the_block_and_says_to_sign_again(project, capsys):
+    (project / "m.aether").write_text('goal: "demo"\nx: 1\nif x > 0\n    log("pos")\n')
+    aether(capsys, "sign", "--key", "k", "m.aether")
+    code, _, err = aether(capsys, "migrate", "--apply", "m.aether")
+    assert code == 0 and "m.aether is signed and was migrated" in err
+    text = (project / "m.aether").read_text()
+    assert text.startswith("# @aether-signature") and "if x > 0:\n" in text
+    code, out, _ = aether(capsys, "verify", "m.aether")
+    assert code == 22 and "AE503" in out
