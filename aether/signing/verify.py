@@ -105,8 +105,6 @@ def _legacy(layout: Layout, data: bytes, path: str, options: VerifyOptions,
             extra: list) -> Verdict:
     hint = "replace it with an Ed25519 signature: `aether sign --key KEY FILE`"
     if options.legacy_secret is not None:
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
         if not legacy_matches(data, options.legacy_secret, layout.legacy_hex or ""):
             return _fail(path, [("AE513", 1, "the legacy HMAC signature does not match the "
                                  "file (or the secret is not the one it was made with)",
@@ -155,7 +153,7 @@ def _check_block(layout: Layout, path: str, options: VerifyOptions, extra: list)
     if not key.verify(block.sig, message(block.namespace, keyid, content)):
         made_for = fields.get("file")
         here = os.path.basename(path)
-        if made_for is not None and made_for != here and quote(made_for) != quote(here):
+        if made_for is not None and made_for != here:
             return _fail(path, [("AE509", 1, f"the signature block was made for another "
                                  f"file ('{quote(made_for, safe='/@.-_+ ')}'): it does not "
                                  "cover this file's content", _RESIGN)] + extra, **known)
