@@ -98,6 +98,7 @@ _P = Status.PARSE_ERROR
 _V = Status.VALIDATION_ERROR
 _IO = Status.IO_ERROR
 _R = Status.RUNTIME_ERROR
+_S = Status.SIGNATURE_ERROR
 
 _G = 'goal: "demo"\n'  # most examples need a goal to be otherwise clean
 
@@ -385,6 +386,92 @@ _RULE_LIST = [
          "The checker sees that a name is bound somewhere before its use; a binding in a "
          "branch that did not run leaves it unbound at run time.",
          _G + "if false:\n    x: 1\nlog(x)\n", _G + "x: 0\nif false:\n    x: 1\nlog(x)\n"),
+    # ------------------------------------------------------------ AE5xx: signatures
+    # (aether verify, and check/run with --strict-signatures; docs/signing.md)
+    Rule("AE501", "unsigned", _S, "The file is not signed (strict signatures).",
+         "Under `--strict` (verify) or `--strict-signatures` (check, run) every workflow must "
+         "carry a signature block. Without strict mode an unsigned file passes with a note.",
+         "aether verify --strict flow.aether      # flow.aether has no signature block",
+         "aether sign --key KEY flow.aether && aether verify --strict flow.aether"),
+    Rule("AE502", "malformed-signature", _S, "The signature block is malformed.",
+         "A signature block is four comment lines at the top of the file, in order: "
+         "`# @aether-signature v1 ns=... keyid=...`, `# @trusted-comment: ...`, "
+         "`# @sig: BASE64`, `# @global-sig: BASE64` (canonical base64 of 64 bytes), and the "
+         "trusted comment carries `time=`. A line missing, out of order, of an unknown "
+         "version or with a stray character is this finding.",
+         "# @aether-signature v1 ns=aether-workflow keyid=0123456789abcdef\n"
+         "# @sig: (the trusted-comment line is missing)",
+         "the four lines exactly as `aether sign` writes them"),
+    Rule("AE503", "content-tampered", _S, "The content changed after it was signed.",
+         "The signature does not match the file's content (the text after the block, with "
+         "newlines and a BOM normalised as docs/signing.md says): someone edited the file "
+         "after it was reviewed and signed. Review the change and sign it again.",
+         "a signed file whose `goal:` line was edited afterwards",
+         "aether sign --key KEY flow.aether   # after reviewing the edit"),
+    Rule("AE504", "trusted-comment-edited", _S,
+         "The trusted comment or a signature line was changed after signing.",
+         "The global signature covers the content signature and the trusted comment (signer, "
+         "time, file name, note); it does not match, so the block was edited (for example "
+         "its signing time moved into the key's validity window).",
+         "# @trusted-comment: time=2031-01-01T00:00:00Z ...   (time edited by hand)",
+         "the block as `aether sign` wrote it"),
+    Rule("AE505", "unknown-key", _S, "The signing key is not a trusted signer.",
+         "The block's key id is in no line of the trusted-signers file "
+         "(`.aether/allowed_signers`, `--allowed-signers FILE` or `allowed-signers` in the "
+         "configuration), so the signature proves nothing about who reviewed the file.",
+         "# @aether-signature v1 ns=aether-workflow keyid=<a key nobody listed>",
+         "alice@example.com aether-ed25519 BASE64 KEYID   (a line of .aether/allowed_signers)"),
+    Rule("AE506", "key-outside-validity", _S,
+         "The key signed outside its validity window (or in the future).",
+         "An allowed-signers line may bound its key with `valid-after=YYYY-MM-DD` "
+         "(inclusive) and `valid-before=YYYY-MM-DD` (exclusive, both 00:00 UTC). The signing "
+         "time in the (signed) trusted comment must fall inside, and may not be more than "
+         "five minutes ahead of the verifying clock.",
+         "alice aether-ed25519 BASE64 KEYID valid-before=2025-01-01   (file signed in 2026)",
+         "alice aether-ed25519 BASE64 NEWKEYID valid-after=2025-01-01   (re-sign with it)"),
+    Rule("AE507", "revoked-key", _S, "The signing key is revoked.",
+         "The key id (or its public key line) is listed in `.aether/revoked_keys` "
+         "(`--revoked-keys FILE`, `revoked-keys` in the configuration). A revoked key is "
+         "refused whatever the trusted-signers file says and whenever it signed.",
+         "0123456789abcdef   (a line of .aether/revoked_keys naming the file's key)",
+         "aether sign --key NEW_KEY flow.aether"),
+    Rule("AE508", "wrong-namespace", _S, "The signature was made for another namespace.",
+         "Workflow signatures are made in the namespace `aether-workflow`; a signature of "
+         "another kind (an approval, another tool) cannot be reused for a workflow file.",
+         "# @aether-signature v1 ns=aether-approval keyid=0123456789abcdef",
+         "# @aether-signature v1 ns=aether-workflow keyid=0123456789abcdef"),
+    Rule("AE509", "signature-from-another-file", _S,
+         "The signature block was copied from another file.",
+         "The block is intact and was made for a file of another name (its trusted comment "
+         "says which), and it does not cover this file's content: a block pasted from a "
+         "reviewed file onto an unreviewed one.",
+         "head -4 reviewed.aether > x && cat other.aether >> x && mv x other.aether",
+         "aether sign --key KEY other.aether   # after reviewing it"),
+    Rule("AE510", "duplicated-signature", _S, "More than one signature block at the top.",
+         "A file carries exactly one block; two (or an old reference header beside a block) "
+         "leave it unclear which one counts. `aether sign` always writes one block.",
+         "two `# @aether-signature` blocks, one after the other, at the top",
+         "aether sign --key KEY flow.aether   # replaces the header with one block"),
+    Rule("AE511", "misplaced-signature", _S, "A signature line below the top of the file.",
+         "Lines starting `# @aether-signature`, `# @trusted-comment`, `# @sig`, "
+         "`# @global-sig` or `# @signature` are reserved for the block at the very top; "
+         "found anywhere else they are a moved or pasted block, which covers nothing.",
+         "goal: \"x\"\n# @aether-signature v1 ns=aether-workflow keyid=0123456789abcdef",
+         "the block as the first four lines of the file"),
+    Rule("AE512", "legacy-signature", _S, "A reference `# @signature:` HMAC header (strict).",
+         "The reference signed with HMAC-SHA256 and a shared (and publicly known fallback) "
+         "secret, which proves nothing. It is verified only against a secret you pass with "
+         "`--legacy-hmac-secret-env VAR`; otherwise strict mode refuses it and a "
+         "non-strict run notes it. `aether sign` replaces it with an Ed25519 block.",
+         "# @signature: 3f7a... (first line, no secret given, --strict)",
+         "aether sign --key KEY flow.aether"),
+    Rule("AE513", "legacy-signature-mismatch", _S,
+         "A reference HMAC header that does not match.",
+         "With `--legacy-hmac-secret-env VAR` the reference header is checked: HMAC-SHA256 "
+         "under that secret over the exact bytes after the first newline. It does not "
+         "match: the file changed, or the secret is not the one it was signed with.",
+         "# @signature: 3f7a... over bytes that were edited since",
+         "aether sign --key KEY flow.aether"),
     # ------------------------------------------------------------ AE6xx: governance
     Rule("AE601", "policy-denied", _R, "The governance policy denied a call.",
          "Under governance (`aether run --policy FILE`, or the default policy) every "

@@ -34,6 +34,8 @@ KNOWN_KEYS = {
     "select": list, "ignore": list, "exclude": list, "extend-exclude": list,
     "jobs": int, "cache": bool, "cache-dir": str, "max-file-size": int,
     "catalogue": list,  # project tool catalogue files besides aether-tools.toml
+    # signatures (docs/signing.md): trust files relative to the root, strict mode
+    "allowed-signers": str, "revoked-keys": str, "strict-signatures": bool,
 }
 
 # The accepted range of each whole-number setting, in the configuration and on the command
@@ -58,6 +60,9 @@ class Config:
     cache_dir: Optional[str] = None
     max_file_size: Optional[int] = None
     catalogue: tuple[str, ...] = ()  # absolute paths (relative ones are read from root)
+    allowed_signers: Optional[str] = None  # as written; relative to root
+    revoked_keys: Optional[str] = None
+    strict_signatures: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -222,5 +227,8 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         cache_dir=cache_dir,
         max_file_size=values.get("max-file-size"),
         catalogue=tuple(os.path.join(root, p) for p in values.get("catalogue", ())),
+        allowed_signers=values.get("allowed-signers"),
+        revoked_keys=values.get("revoked-keys"),
+        strict_signatures=values.get("strict-signatures", False),
         warnings=tuple(warnings),
     )

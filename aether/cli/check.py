@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import COLOR_CHOICES, path_param, project_options, setting_range
+from .sigopts import trust_options
 
 FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 
@@ -42,12 +43,17 @@ FORMAT_CHOICES = ("text", "json", "jsonl", "sarif", "github")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or hints on stderr.")
 @click.option("--max-file-size", type=setting_range("max-file-size"), default=None, metavar="BYTES",
               help="Skip (with AE006) files larger than this.")
+@click.option("--strict-signatures", "strict_signatures", is_flag=True, default=None,
+              help="Also verify signatures; unsigned files fail with AE501 (also: "
+              "strict-signatures = true in the configuration; docs/signing.md).")
+@trust_options
 @click.pass_context
 def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclude=(),
           jobs=None, no_cache=False, cache_dir=None, no_suppress=False, stdin_filename=None,
           emit_error_code=False, json_status=False, config_file=None, isolated=False,
           show_source=True, show_suppressed=False, color="auto", exit_zero=False,
-          quiet=False, max_file_size=None, single_file=False):
+          quiet=False, max_file_size=None, single_file=False, strict_signatures=None,
+          allowed_signers=None, revoked_keys=None, legacy_env=None):
     """Check .aether files (directories are searched for *.aether).
 
     Exit status: for one file, its status code (0, 20 PARSE_ERROR, 25 VALIDATION_ERROR,
@@ -62,5 +68,7 @@ def check(ctx, paths, fmt="text", output_file=None, select=(), ignore=(), exclud
                        emit_error_code=emit_error_code, json_status=json_status,
                        config_file=config_file, isolated=isolated, show_source=show_source,
                        show_suppressed=show_suppressed, color=color, exit_zero=exit_zero,
-                       quiet=quiet, max_file_size=max_file_size, single_file=single_file)
+                       quiet=quiet, max_file_size=max_file_size, single_file=single_file,
+                       strict_signatures=strict_signatures, allowed_signers=allowed_signers,
+                       revoked_keys=revoked_keys, legacy_env=legacy_env)
     ctx.exit(status)

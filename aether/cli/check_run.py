@@ -26,7 +26,8 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
               stdin_filename=None, emit_error_code=False, json_status=False,
               config_file=None, isolated=False, show_source=True, show_suppressed=False,
               color="auto", exit_zero=False, quiet=False, max_file_size=None,
-              single_file=False) -> int:
+              single_file=False, strict_signatures=None, allowed_signers=None,
+              revoked_keys=None, legacy_env=None) -> int:
     """Check ``paths`` and write the report; return the exit status.
 
     Raises click's UsageError for contradictory arguments and SystemExit (with the status)
@@ -67,12 +68,27 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
                            max_file_size=max_file_size or config.max_file_size
                            or DEFAULT_MAX_FILE_SIZE, keep_source=True)
 
+    if strict_signatures is None:
+        strict_signatures = config.strict_signatures
+    verify_options = None
+    if strict_signatures:
+        from .sigopts import load_verify_options
+
+        verify_options = load_verify_options(
+            config, allowed=allowed_signers, revoked=revoked_keys, legacy_env=legacy_env,
+            strict=True, max_file_size=options.max_file_size, command="aether")
     results: list[FileResult] = []
     began = time.perf_counter()
     if "-" in paths:
         if len(paths) > 1:
             _usage_error("`-` (stdin) cannot be combined with other paths")
-        results.append(_check_stdin(printable_path(stdin_filename or "<stdin>"), options))
+        data = sys.stdin.buffer.read(options.max_file_size + 1)
+        display = printable_path(stdin_filename or "<stdin>")
+        results.append(_check_stdin(display, options, data))
+        if verify_options is not None:
+            from ..signing.verify import verify_data
+
+            _add_signature_findings(results, [verify_data(data, display, verify_options)])
         files = []
     else:
         if single_file:  # `aether --check FILE`: exactly those paths, never a directory walk
@@ -81,6 +97,12 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
         else:
             files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
         results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err)
+        if verify_options is not None:
+            from ..runner import resolve_jobs
+            from ..signing.verify import verify_files
+
+            n_jobs, _ = resolve_jobs(jobs, config.jobs, len(files) or 1)
+            _add_signature_findings(results, verify_files(files, verify_options, n_jobs))
 
     if not no_suppress:
         _apply_suppression_list(results, config.root, emit_error_code, err)
@@ -119,8 +141,6 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
     return 0 if exit_zero else int(status)
 
 
-
-
 def _apply_suppression_list(results, root, emit_error_code, err):
     """Move findings listed in .aether/suppressions.txt (if present) to ``suppressed``."""
     if not (os.path.isdir(os.path.join(root, ".aether")) or
@@ -155,13 +175,22 @@ def _fail(err, status, message, emit_error_code):
     raise SystemExit(int(status))
 
 
-def _check_stdin(display, options):
+def _add_signature_findings(results, verdicts):
+    """Add each verdict's AE5xx findings to its file's result (a file that cannot be read
+    already has its reading finding). They are not subject to select/ignore or
+    suppressions: strict signatures is a security setting, not a style rule."""
+    for result, verdict in zip(results, verdicts):
+        extra = [f for f in verdict.findings if f.rule.startswith("AE5")]
+        if extra:
+            result.findings = sorted(result.findings + extra, key=lambda f: f.sort_key())
+
+
+def _check_stdin(display, options, data):
     from ..checker import check_text
     from ..diagnostics import FileResult
     from ..fingerprint import assign_fingerprints
     from ..source import decode_source
 
-    data = sys.stdin.buffer.read(options.max_file_size + 1)
     decoded = decode_source(data, options.max_file_size)
     if decoded.error is not None:
         return FileResult(display, assign_fingerprints(display, [decoded.error.with_(

@@ -66,6 +66,10 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
             continue
         if outcome.state == "changed":
             changed += 1
+            if write and _signed(sf.path):
+                err.write(f"note: {outcome.display} is signed and was reformatted: its "
+                          "signature no longer matches; review it and sign it again "
+                          "(aether sign)\n")
             if show_diff:
                 out.write(outcome.diff)
             elif check and not quiet:
@@ -88,6 +92,12 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
         if code in codes:
             ctx.exit(code)
     ctx.exit(1 if changed and not write else 0)
+
+
+def _signed(path: str) -> bool:
+    from ..signing.block import file_starts_with_block
+
+    return file_starts_with_block(path)
 
 
 def _stdin(check: bool, show_diff: bool, err) -> int:

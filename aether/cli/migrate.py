@@ -107,6 +107,13 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
             verb = "migrated" if o.written else "would migrate"
             rules = ", ".join(sorted(o.rules))
             err.write(f"[{done}/{total}] {verb} {where} ({rules})\n")
+            if o.written:
+                from ..signing.block import file_starts_with_block
+
+                if file_starts_with_block(o.path):
+                    err.write(f"note: {o.path} is signed and was migrated: its signature "
+                              "no longer matches; review it and sign it again "
+                              "(aether sign)\n")
         elif o.state in ("failed", "skipped"):
             err.write(f"[{done}/{total}] {o.state} {where}: {o.reason}\n")
         err.flush()

@@ -8,6 +8,7 @@ import sys
 import click
 
 from .common import path_param
+from .sigopts import trust_options
 
 
 def _duration(text: str) -> float:
@@ -35,8 +36,13 @@ def _duration(text: str) -> float:
               help="Step budget (the smaller of this and policy: step_budget applies).")
 @click.option("--timeout", "timeout", default=None, metavar="D",
               help="Wall-time limit of the run, e.g. 30s (default 300s).")
+@click.option("--strict-signatures", "strict_signatures", is_flag=True, default=None,
+              help="Run only a file whose signature verifies (also: strict-signatures = "
+              "true in the configuration). A signed file is verified in any case.")
+@trust_options
 def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, trace=False,
-        max_steps=None, timeout=None):
+        max_steps=None, timeout=None, strict_signatures=None, allowed_signers=None,
+        revoked_keys=None, legacy_env=None):
     """Run a workflow after `check` passes. Exit status: 0, or the status of the failure
     (21 RUNTIME_ERROR, 23 TIMEOUT_ERROR, 24 UNSUPPORTED_FEATURE, or the check's)."""
     from ..runtime.api import RunOptions, parse_input_value, run_file
@@ -66,7 +72,10 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     options = RunOptions(max_steps=max_steps,
                          timeout=_duration(timeout) if timeout is not None else None,
                          trace=show if trace else None)
-    result = run_file(file, inputs=inputs, simulate=simulate, options=options)
+    signatures = _signature_options(file, strict_signatures, allowed_signers, revoked_keys,
+                                    legacy_env)
+    result = run_file(file, inputs=inputs, simulate=simulate, options=options,
+                      signatures=signatures)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         sys.exit(result.status)
@@ -75,6 +84,10 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     for finding in result.findings:
         where = f"{file}:{finding.line}:{finding.column}: " if finding.line else f"{file}: "
         click.echo(f"{where}{finding.rule} {finding.message}", err=True)
+    if result.signature and result.signature.get("state") == "verified":
+        sig = result.signature
+        click.echo(f"aether run: signed by {sig['principal']} (key {sig['keyid']}, "
+                   f"{sig['signed_at']})", err=True)
     for warning in result.warnings:
         click.echo(f"aether run: warning: {warning}", err=True)
     if result.error:
@@ -89,3 +102,31 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         for name, value in result.outputs.items():
             click.echo(f"{name}: {json.dumps(value, ensure_ascii=False)}")
     sys.exit(result.status)
+
+
+def _signature_options(file, strict, allowed, revoked, legacy_env):
+    """The VerifyOptions for this run, or None when there is nothing to verify: not
+    strict and the file does not start with a signature header."""
+    from ..config import ConfigError, load_config
+
+    try:
+        config = load_config(file)
+    except ConfigError as exc:
+        click.echo(f"aether run: {exc}", err=True)
+        sys.exit(26)
+    if strict is None:
+        strict = config.strict_signatures
+    if not strict:
+        from ..signing.block import starts_with_block
+
+        try:
+            with open(file, "rb") as fh:
+                head = fh.read(4096).decode("utf-8", "replace")
+        except OSError:
+            return None  # the run reports the unreadable file
+        if not starts_with_block(head):
+            return None
+    from .sigopts import load_verify_options
+
+    return load_verify_options(config, allowed=allowed, revoked=revoked,
+                               legacy_env=legacy_env, strict=strict, command="aether run")

@@ -60,6 +60,9 @@ class RunResult:
     printed: list = field(default_factory=list)
     handled_by: Optional[str] = None  # the on_error kind whose handler ran
     digest: str = ""
+    # The verified signature (state, keyid, principal, signed_at, signer, note) when the
+    # file's signature was checked (run_file with ``signatures``); None otherwise.
+    signature: Optional[dict] = None
 
     @property
     def ok(self) -> bool:
@@ -70,7 +73,7 @@ class RunResult:
                 "run_id": self.run_id, "digest": self.digest, "outputs": self.outputs,
                 "error": self.error, "steps": self.steps, "tool_calls": self.tool_calls,
                 "warnings": self.warnings, "printed": self.printed,
-                "handled_by": self.handled_by,
+                "handled_by": self.handled_by, "signature": self.signature,
                 "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -86,15 +89,31 @@ def parse_input_value(text: str) -> Any:
 
 def run_file(path: str, *, inputs: Optional[dict] = None, simulate: bool = False,
              options: RunOptions = RunOptions(), dispatcher: Optional[Dispatcher] = None,
-             catalogue=None) -> RunResult:
-    """Read ``path`` and run it (see :func:`run_source`); an unreadable file is IO_ERROR."""
+             catalogue=None, signatures=None) -> RunResult:
+    """Read ``path`` and run it (see :func:`run_source`); an unreadable file is IO_ERROR.
+
+    ``signatures`` (an :class:`aether.signing.verify.VerifyOptions`): verify the file's
+    signature first; a failing verdict is SIGNATURE_ERROR (22) with its AE5xx findings
+    and nothing runs. The verdict (key id, principal...) is the result's ``signature``.
+    """
     from ..source import read_source
 
     read = read_source(path)
     if read.error is not None:
         return RunResult(int(read.error.status), findings=[read.error])
-    return run_source(read.text, path, inputs=inputs, simulate=simulate, options=options,
-                      dispatcher=dispatcher, catalogue=catalogue)
+    signature = None
+    if signatures is not None:
+        from ..signing.verify import verify_text
+
+        verdict = verify_text(read.text or "", read.data or b"", path, signatures)
+        signature = verdict.to_json()
+        if not verdict.ok:
+            return RunResult(int(Status.SIGNATURE_ERROR), findings=list(verdict.findings),
+                             signature=signature)
+    result = run_source(read.text, path, inputs=inputs, simulate=simulate, options=options,
+                        dispatcher=dispatcher, catalogue=catalogue)
+    result.signature = signature
+    return result
 
 
 def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = None,

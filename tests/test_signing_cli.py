@@ -1,0 +1,233 @@
+"""The signing commands end to end: keygen, sign, verify, check/run --strict-signatures."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from aether.cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = ROOT / "tests" / "data" / "signing"
+BODY = 'goal: "demo"\nlog("hi")\n'
+
+
+def aether(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, capsys):
+    """A project with a TEST key trusted in .aether/allowed_signers and two workflows."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "aether.toml").write_text("[aether]\n")
+    code, out, _ = aether(capsys, "keygen", "-o", "k", "--comment", "alice laptop")
+    assert code == 0
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / ".aether" / "allowed_signers").write_text(out.replace("PRINCIPAL", "alice"))
+    (tmp_path / "a.aether").write_bytes(BODY.replace("\n", "\r\n").encode())
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "b.aether").write_bytes(b"\xef\xbb\xbf" + BODY.encode())
+    return tmp_path
+
+
+def test_keygen_files_and_refusal(project, capsys):
+    assert stat.S_IMODE(os.stat(project / "k").st_mode) == 0o600
+    before = (project / "k").read_bytes()
+    code, _, err = aether(capsys, "keygen", "-o", "k")
+    assert code == 26 and "already exists" in err
+    assert (project / "k").read_bytes() == before
+
+
+def test_keygen_passphrase_env(project, capsys, monkeypatch):
+    code, _, err = aether(capsys, "keygen", "-o", "e", "--passphrase-env", "NOPE_UNSET")
+    assert code == 2 and "NOPE_UNSET" in err and not (project / "e").exists()
+    monkeypatch.setenv("PASS", "s3cret")
+    assert aether(capsys, "keygen", "-o", "e", "--passphrase-env", "PASS")[0] == 0
+    code, _, err = aether(capsys, "sign", "--key", "e", "a.aether")
+    assert code == 26 and "encrypted" in err
+    assert aether(capsys, "sign", "--key", "e", "--passphrase-env", "PASS", "a.aether")[0] == 0
+
+
+def test_sign_then_verify_a_tree(project, capsys):
+    code, _, err = aether(capsys, "sign", "--key", "k", "--jobs", "2", ".")
+    assert code == 0 and "2 files signed" in err
+    a = (project / "a.aether").read_bytes()
+    b = (project / "sub" / "b.aether").read_bytes()
+    assert a.startswith(b"# @aether-signature") and a.endswith(BODY.replace("\n", "\r\n")
+                                                                .encode())
+    assert b.startswith(b"\xef\xbb\xbf# @aether-signature")
+    code, out, err = aether(capsys, "verify", "--strict", "-v", ".")
+    assert code == 0, out + err
+    assert "a.aether: verified: key" in out and "(alice)" in out
+    # signing again gives one block
+    assert aether(capsys, "sign", "--key", "k", "a.aether")[0] == 0
+    assert (project / "a.aether").read_bytes().count(b"@aether-signature") == 1
+
+
+def test_verify_statuses_and_formats(project, capsys):
+    aether(capsys, "sign", "--key", "k", "a.aether")
+    code, out, err = aether(capsys, "verify", ".")
+    assert code == 0 and "note: sub/b.aether: not signed" in err
+    code, out, _ = aether(capsys, "verify", "--strict", "--format", "json", ".")
+    assert code == 22
+    doc = json.loads(out)
+    by_file = {f["file"]: f for f in doc["files"]}
+    assert by_file["a.aether"]["signature"]["state"] == "verified"
+    assert by_file["a.aether"]["signature"]["principal"] == "alice"
+    assert [x["rule"] for x in by_file["sub/b.aether"]["findings"]] == ["AE501"]
+    code, out, _ = aether(capsys, "verify", "--strict", "--format", "sarif", ".")
+    assert code == 22
+    sarif = json.loads(out)
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["AE501"]
+    data = (project / "a.aether").read_bytes()
+    (project / "a.aether").write_bytes(data.replace(b"hi", b"ho"))
+    code, out, _ = aether(capsys, "verify", "a.aether")
+    assert code == 22 and "AE503" in out
+
+
+def test_strict_from_configuration(project, capsys):
+    (project / "aether.toml").write_text("[aether]\nstrict-signatures = true\n")
+    code, out, _ = aether(capsys, "verify", "sub/b.aether")
+    assert code == 22 and "AE501" in out
+    code, out, _ = aether(capsys, "check", "sub/b.aether")
+    assert code == 22 and "AE501" in out
+
+
+def test_check_strict_signatures(project, capsys):
+    assert aether(capsys, "check", "--no-cache", ".")[0] == 0
+    code, out, _ = aether(capsys, "check", "--no-cache", "--strict-signatures", ".")
+    assert code == 22 and "AE501" in out
+    aether(capsys, "sign", "--key", "k", ".")
+    assert aether(capsys, "check", "--no-cache", "--strict-signatures", ".")[0] == 0
+
+
+def test_bad_trust_file_is_26_naming_file_and_line(project, capsys):
+    (project / ".aether" / "allowed_signers").write_text("# ok\nalice not-a-key\n")
+    code, _, err = aether(capsys, "verify", ".")
+    assert code == 26 and "allowed_signers:2:" in err
+    code, _, err = aether(capsys, "check", "--strict-signatures", ".")
+    assert code == 26 and "allowed_signers:2:" in err
+    code, _, err = aether(capsys, "verify", "--revoked-keys", "missing", ".")
+    assert code == 26
+
+
+def test_revoked_key_and_explicit_allowed_signers(project, capsys):
+    aether(capsys, "sign", "--key", "k", "a.aether")
+    keyid = (project / "k.pub").read_text().split()[2]
+    (project / ".aether" / "revoked_keys").write_text(keyid + "\n")
+    code, out, _ = aether(capsys, "verify", "a.aether")
+    assert code == 22 and "AE507" in out
+    (project / ".aether" / "revoked_keys").unlink()
+    (project / "other").write_text("")
+    code, out, _ = aether(capsys, "verify", "--allowed-signers", "other", "a.aether")
+    assert code == 22 and "AE505" in out
+
+
+def test_legacy_header(project, capsys, monkeypatch):
+    from aether.signing.legacy import legacy_hmac
+
+    rest = BODY.encode()
+    (project / "l.aether").write_bytes(b"# @signature: " + legacy_hmac(b"x\n" + rest, b"k1")
+                                       .encode() + b"\n" + rest)
+    code, _, err = aether(capsys, "verify", "l.aether")
+    assert code == 0 and "legacy HMAC signature" in err
+    assert aether(capsys, "verify", "--strict", "l.aether")[0] == 22
+    monkeypatch.setenv("LEGACY", "k1")
+    assert aether(capsys, "verify", "--strict", "--legacy-hmac-secret-env", "LEGACY",
+                  "l.aether")[0] == 0
+    monkeypatch.setenv("LEGACY", "k2")
+    code, out, _ = aether(capsys, "verify", "--legacy-hmac-secret-env", "LEGACY", "l.aether")
+    assert code == 22 and "AE513" in out
+    assert aether(capsys, "sign", "--key", "k", "l.aether")[0] == 0
+    assert b"@signature:" not in (project / "l.aether").read_bytes()
+
+
+def test_sign_does_not_write_through_a_link_found_in_a_folder(project, capsys, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "x.aether"
+    outside.write_text(BODY)
+    os.symlink(outside, project / "sub" / "link.aether")
+    code, _, err = aether(capsys, "sign", "--key", "k", "sub")
+    assert code == 26 and "symbolic link" in err
+    assert outside.read_text() == BODY
+
+
+def test_run_records_signer_and_refuses_bad_signatures(project, capsys):
+    code, out, _ = aether(capsys, "run", "--simulate", "--json", "--strict-signatures",
+                          "a.aether")
+    assert code == 22 and json.loads(out)["findings"][0]["rule"] == "AE501"
+    aether(capsys, "sign", "--key", "k", "a.aether")
+    code, out, err = aether(capsys, "run", "--simulate", "--json", "--strict-signatures",
+                            "a.aether")
+    assert code == 0, err
+    sig = json.loads(out)["signature"]
+    keyid = (project / "k.pub").read_text().split()[2]
+    assert sig["state"] == "verified" and sig["keyid"] == keyid and sig["principal"] == "alice"
+    data = (project / "a.aether").read_bytes()
+    (project / "a.aether").write_bytes(data.replace(b"hi", b"ho"))
+    code, out, _ = aether(capsys, "run", "--simulate", "--json", "a.aether")  # not strict
+    assert code == 22 and json.loads(out)["findings"][0]["rule"] == "AE503"
+
+
+def test_fmt_keeps_the_block_and_says_to_sign_again(project, capsys):
+    (project / "c.aether").write_text('goal:   "demo"\n')
+    aether(capsys, "sign", "--key", "k", "c.aether")
+    code, _, err = aether(capsys, "fmt", "c.aether")
+    assert code == 0 and "sign it again" in err
+    text = (project / "c.aether").read_text()
+    assert text.startswith("# @aether-signature") and text.endswith('goal: "demo"\n')
+    aether(capsys, "sign", "--key", "k", "c.aether")
+    code, _, err = aether(capsys, "fmt", "c.aether")  # canonical: nothing changes
+    assert "sign it again" not in err
+    assert aether(capsys, "verify", "c.aether")[0] == 0
+
+
+def test_explain_knows_signing_rules(capsys):
+    code, out, _ = aether(capsys, "explain", "AE503")
+    assert code == 0 and "content-tampered" in out and "22 SIGNATURE_ERROR" in out
+    code, out, _ = aether(capsys, "explain", "revoked-key")
+    assert code == 0 and "AE507" in out
+
+
+def test_bulk_sign_and_verify_in_worker_processes(project, capsys):
+    many = project / "many"
+    many.mkdir()
+    for i in range(80):
+        (many / f"f{i:02}.aether").write_text(f'goal: "flow {i}"\nlog({i})\n')
+    (many / "f05.aether").write_text('goal: "x"\n# @sig: pasted\n')  # cannot be signed
+    code, _, err = aether(capsys, "sign", "--key", "k", "--jobs", "2", "many")
+    assert code == 22 and "many/f05.aether:2:" in err and "79 files signed" in err
+    (many / "f05.aether").unlink()
+    code, out, _ = aether(capsys, "verify", "--strict", "--jobs", "2", "--format", "json",
+                          "many")
+    assert code == 0
+    assert {f["signature"]["state"] for f in json.loads(out)["files"]} == {"verified"}
+    (many / "f42.aether").write_text((many / "f42.aether").read_text().replace("42)", "43)"))
+    code, out, _ = aether(capsys, "verify", "--jobs", "2", "--format", "json", "many")
+    assert code == 22
+    failed = [f["file"] for f in json.loads(out)["files"] if not f["ok"]]
+    assert failed == ["many/f42.aether"]
+
+
+def test_run_strict_from_configuration(project, capsys):
+    (project / "aether.toml").write_text("[aether]\nstrict-signatures = true\n")
+    code, out, _ = aether(capsys, "run", "--simulate", "--json", "a.aether")
+    assert code == 22 and json.loads(out)["findings"][0]["rule"] == "AE501"
+
+
+def test_migrate_keeps_the_block_and_says_to_sign_again(project, capsys):
+    (project / "m.aether").write_text('goal: "demo"\nx: 1\nif x > 0\n    log("pos")\n')
+    aether(capsys, "sign", "--key", "k", "m.aether")
+    code, _, err = aether(capsys, "migrate", "--apply", "m.aether")
+    assert code == 0 and "m.aether is signed and was migrated" in err
+    text = (project / "m.aether").read_text()
+    assert text.startswith("# @aether-signature") and "if x > 0:\n" in text
+    code, out, _ = aether(capsys, "verify", "m.aether")
+    assert code == 22 and "AE503" in out
