@@ -672,6 +672,8 @@ class Compiler:
 
     def s_Binding(self, s: A.Binding, top: bool):
         value = self.expr(s.value)
+        if getattr(s, "target", None) is not None:
+            return self.update_target(s, value)
         if top and s.name == "goal":
             def set_goal(fr):
                 v = value(fr)
@@ -690,7 +692,33 @@ class Compiler:
 
     s_Assign = s_Binding
 
+    def update_target(self, s, value: Callable) -> Callable:
+        """``a.b["k"]: v``: rebind the root ``a`` to a copy with the item at the path
+        replaced (value semantics: an alias of ``a`` or of ``a.b`` never sees it). The value
+        is evaluated first, then the keys of the path, left to right."""
+        try:
+            _, set_path = self.place(s.target)
+        except ValueError:
+            return self.unsupported(s, "this update target")
+
+        def update(fr):
+            set_path(fr, value(fr))
+        return update
+
     def s_AugAssign(self, s: A.AugAssign, top: bool):
+        if getattr(s, "target", None) is not None:
+            # a["k"] += v reads the item (AE403 when it is missing), then updates the path
+            current = self.expr(s.target)
+            delta = self.expr(s.value)
+            arith = op_add if s.op == "+=" else op_sub
+            try:
+                _, set_path = self.place(s.target)
+            except ValueError:
+                return self.unsupported(s, "this update target")
+
+            def aug_path(fr):
+                set_path(fr, arith(current(fr), delta(fr), s, fr.ctx.limits.max_value_size))
+            return aug_path
         binary = gen_binary("+" if s.op == "+=" else "-", self.operand(A.Name(
             s.line, s.column, s.line, s.column + len(s.name), s.name)),
             self.operand(s.value), s)
