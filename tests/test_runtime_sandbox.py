@@ -197,3 +197,30 @@ def test_random_expressions_on_random_inputs_never_raise(expr, value):
     assert result.status in (0, 21, 23, 25), result.error
     if result.status in (21, 23):
         assert result.error["rule"] in RULES
+
+
+def test_recursion_limit_is_restored_after_a_run():
+    """The runtime raises the host's recursion limit only while a run is going on: an
+    in-process caller (the classifier) gets its own limit back, also after an error."""
+    import sys
+
+    before = sys.getrecursionlimit()
+    deep = run("fn f(n):\n    if n == 0:\n        return 0\n    return f(n - 1)\nr: f(150)\n")
+    assert deep.status == 0
+    assert sys.getrecursionlimit() == before
+    failing = run("fn f(n):\n    return f(n + 1)\nr: f(0)\n")
+    assert failing.error["rule"] == "AE406"
+    assert sys.getrecursionlimit() == before
+
+
+def test_recursion_limit_raised_while_running():
+    import sys
+
+    from aether.runtime.api import _RECURSION_LIMIT, deep_recursion
+
+    before = sys.getrecursionlimit()
+    with deep_recursion():
+        with deep_recursion():
+            assert sys.getrecursionlimit() >= _RECURSION_LIMIT
+        assert sys.getrecursionlimit() >= _RECURSION_LIMIT  # another run still going
+    assert sys.getrecursionlimit() == before

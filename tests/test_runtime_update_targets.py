@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.runtime_support import outputs, run
+from runtime_support import outputs, run
 
 
 def test_member_and_index_update_rebinds_the_root_only():

@@ -9,8 +9,10 @@ INTERNAL_ERROR, 27, with a message).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -166,7 +168,8 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue) -> RunRes
         ctx.warnings.append(f"policy: {key} is read but not enforced by this runtime yet "
                             "(governance enforces it)")
     ctx.emit("run_start", path=path, digest=digest)
-    result = _execute(program, ctx)
+    with deep_recursion():  # the program and its on_error handler
+        result = _execute(program, ctx)
     result.digest = digest
     result.tool_calls = [{"tool": c.tool, "effect": c.effect, "line": c.line,
                           "step": c.step, "args": to_json(c.args), "kwargs": to_json(c.kwargs)}
@@ -219,13 +222,7 @@ def _execute(program: Program, ctx: Context) -> RunResult:
             box["error"] = rt_error("AE407", "the program ran out of memory building a "
                                     "value")
 
-    old_limit = sys.getrecursionlimit()
-    if old_limit < _RECURSION_LIMIT:
-        sys.setrecursionlimit(_RECURSION_LIMIT)
-    try:
-        start_thread(body).result()
-    finally:
-        pass  # the higher limit stays: lowering it under another running thread is unsafe
+    start_thread(body).result()
     err: Optional[AetherRuntimeError] = box.get("error")
     handled = None
     if err is not None:
@@ -240,6 +237,37 @@ def _execute(program: Program, ctx: Context) -> RunResult:
     result.printed = list(ctx.printed)
     result.handled_by = handled
     return result
+
+
+_recursion_lock = threading.Lock()
+_recursion_users = 0
+_recursion_saved: Optional[int] = None
+
+
+@contextlib.contextmanager
+def deep_recursion():
+    """Raise the host's recursion limit for the duration of a run, then restore it.
+
+    The limit is process-wide, and the classifier runs workflows in-process, several at a
+    time: the first run to enter raises it, the last one to leave puts back what it was
+    (a count under a lock), so a host program never keeps the high limit after its runs.
+    """
+    global _recursion_users, _recursion_saved
+    with _recursion_lock:
+        if _recursion_users == 0:
+            current = sys.getrecursionlimit()
+            _recursion_saved = current
+            if current < _RECURSION_LIMIT:
+                sys.setrecursionlimit(_RECURSION_LIMIT)
+        _recursion_users += 1
+    try:
+        yield
+    finally:
+        with _recursion_lock:
+            _recursion_users -= 1
+            if _recursion_users == 0 and _recursion_saved is not None:
+                sys.setrecursionlimit(_recursion_saved)
+                _recursion_saved = None
 
 
 def _on_error(program: Program, ctx: Context, frame: Frame,

@@ -514,6 +514,50 @@ def _bound_names(stmts) -> set[str]:
     return out
 
 
+def _first_capture(module: A.Module) -> Optional[tuple[A.FnDef, A.FnDef, str]]:
+    """The first ``fn`` nested in another that reads a local of an enclosing ``fn``.
+
+    Every ``fn`` is hoisted and sees only its own locals and the globals, so such a read
+    would silently see a global (or nothing): the run refuses it (AE412) instead.
+    Returns (inner fn, enclosing fn, name) or None.
+    """
+    def visit(fd: A.FnDef, enclosing: list[tuple[A.FnDef, set[str]]]):
+        own = {p.name for p in fd.params} | _bound_names(fd.body)
+        if enclosing:
+            reads = [n.id for n in A.walk(fd) if isinstance(n, A.Name)]
+            for name in reads:
+                if name in own:
+                    continue
+                for outer, names in reversed(enclosing):
+                    if name in names:
+                        return fd, outer, name
+        inner_scope = enclosing + [(fd, own)]
+        for n in _direct_fns(fd):
+            found = visit(n, inner_scope)
+            if found:
+                return found
+        return None
+
+    for s in module.body:
+        if isinstance(s, A.FnDef):
+            found = visit(s, [])
+            if found:
+                return found
+    return None
+
+
+def _direct_fns(outer: A.FnDef) -> list[A.FnDef]:
+    """The ``fn`` definitions directly nested in ``outer`` (none of theirs)."""
+    out, stack = [], list(outer.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.FnDef):
+            out.append(n)
+            continue
+        stack.extend(A.iter_children(n))
+    return out
+
+
 class Compiler:
     """Compiles one module against a catalogue (``builtins`` and optional ``tools``)."""
 
@@ -543,6 +587,16 @@ class Compiler:
                 self.prog.goal = s.value.value
                 break
         self.prog.main = self.block(module.body, top=True)
+        capture = _first_capture(module)
+        if capture is not None:
+            inner, outer, name = capture
+            message = (f"closures are not supported by `aether run`: fn '{inner.name}' "
+                       f"reads '{name}', a local of the enclosing fn '{outer.name}' "
+                       f"(functions are hoisted; pass '{name}' as a parameter)")
+
+            def refuse_closure(fr):
+                raise rt_error("AE412", message, inner)
+            self.prog.main = refuse_closure
         return self.prog
 
     def _plugins(self, module) -> set[str]:
