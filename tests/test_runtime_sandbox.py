@@ -80,31 +80,15 @@ def test_steps_and_timeout_cannot_be_caught():
 
 
 def test_transaction_rolls_back_through_compensations_in_reverse():
-    from dataclasses import dataclass
-
     from aether.semantics.catalogue import load_catalogue
+    from aether.semantics.project import merge_catalogue
 
-    base = load_catalogue()
-
-    @dataclass(frozen=True)
-    class Entry:
-        name: str
-        signature: object
-        effect: str
-        risk: str
-        capabilities: tuple
-        summary: str
-        compensate: str = None
-
-    b = dict(base.builtins)
-    for name, undo in (("notify", "escalate_to"), ("publish", "escalate_to")):
-        e = b[name]
-        b[name] = Entry(e.name, e.signature, e.effect, e.risk, e.capabilities, e.summary, undo)
-
-    class Cat:
-        builtins = b
-        methods = base.methods
-        error_kinds = base.error_kinds
+    # the catalogue's compensate keys (binding-only tables for two builtins) are what the
+    # transaction reads
+    toml = (b'[tools.notify]\ncompensate = "escalate_to"\n'
+            b'[tools.publish]\ncompensate = "escalate_to"\n')
+    cat = merge_catalogue(load_catalogue(), [("aether-tools.toml", toml)])
+    assert cat.builtins["notify"].compensate == "escalate_to"
 
     def publish(call):
         raise ConnectionError("wiki down")
@@ -112,7 +96,7 @@ def test_transaction_rolls_back_through_compensations_in_reverse():
     text = ('goal: "t"\ntransaction:\n    - store("draft", tag="t")\n'
             '    - notify("ops", content="c")\n    - log("between")\n'
             '    - publish("x", target="wiki")\n    - notify("never")\nafter: 1\n')
-    result = run_source(text, "t.aether", dispatcher=d, catalogue=Cat())
+    result = run_source(text, "t.aether", dispatcher=d, catalogue=cat)
     assert result.error["rule"] == "AE410" and "publish" in result.error["message"]
     tools = [c.tool for c in d.calls]
     assert tools == ["store", "notify", "log", "publish", "escalate_to", "delete_memory"]

@@ -22,6 +22,7 @@ serves a member/index chain (``a.b``, ``a["k"]``) with a copy-on-write update of
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Callable, Optional
 
@@ -472,6 +473,8 @@ def dispatch(ctx, tc: ToolCall, node=None) -> Any:
     is the exception's ``aether_kind`` when that names an error kind, else PluginError);
     a result that is not JSON-shaped is AE405.
     """
+    if ctx.trace is not None:
+        return _dispatch_traced(ctx, tc, node)
     try:
         result = ctx.dispatcher.call(tc, ctx)
     except AetherRuntimeError as e:
@@ -479,11 +482,50 @@ def dispatch(ctx, tc: ToolCall, node=None) -> Any:
     except (RecursionError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - a tool's failure is an Aether error
-        kinds = getattr(ctx.catalogue, "error_kinds", ()) or ()
-        kind = getattr(exc, "aether_kind", None)
-        raise AetherRuntimeError(kind if kind in kinds else "PluginError", "AE410",
-                                 f"tool '{tc.tool}' failed: {type(exc).__name__}: {exc}",
-                                 tc.line, tc.column) from None
+        raise _tool_failure(ctx, tc, exc) from None
+    return _tool_result(ctx, tc, result, node)
+
+
+def _tool_failure(ctx, tc: ToolCall, exc: Exception) -> AetherRuntimeError:
+    kinds = getattr(ctx.catalogue, "error_kinds", ()) or ()
+    kind = getattr(exc, "aether_kind", None)
+    return AetherRuntimeError(kind if kind in kinds else "PluginError", "AE410",
+                              f"tool '{tc.tool}' failed: {type(exc).__name__}: {exc}",
+                              tc.line, tc.column)
+
+
+def _dispatch_traced(ctx, tc: ToolCall, node) -> Any:
+    """:func:`dispatch` that also emits a ``tool_call`` event (duration, outcome)."""
+    t0 = time.perf_counter()
+    error: Optional[AetherRuntimeError] = None
+    try:
+        try:
+            result = ctx.dispatcher.call(tc, ctx)
+        except AetherRuntimeError as e:
+            error = e.place(tc.line, tc.column)
+            raise error
+        except (RecursionError, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a tool's failure is an Aether error
+            error = _tool_failure(ctx, tc, exc)
+            raise error from None
+        try:
+            return _tool_result(ctx, tc, result, node)
+        except AetherRuntimeError as e:
+            error = e
+            raise
+    finally:
+        fields = {"tool": tc.tool, "effect": tc.effect, "step": tc.step,
+                  "duration": round(time.perf_counter() - t0, 6),
+                  "outcome": "ok" if error is None else "error"}
+        if tc.compensation_of:
+            fields["compensation_of"] = tc.compensation_of
+        if error is not None:
+            fields["rule"] = error.rule
+        ctx.emit("tool_call", line=tc.line, **fields)
+
+
+def _tool_result(ctx, tc: ToolCall, result, node) -> Any:
     ctx.tool_calls += 1
     try:
         value = from_host(result)
@@ -1132,6 +1174,7 @@ class Compiler:
             try:
                 for attempt in range(tries + 1):
                     ctx.emit("step_start", step=label, line=item.line, attempt=attempt + 1)
+                    t0 = time.perf_counter()
                     entry = ctx.push_deadline(seconds, f"step '{label}'") if seconds else None
                     try:
                         value = ev(fr)
@@ -1140,15 +1183,18 @@ class Compiler:
                     except AetherRuntimeError as e:
                         if e.fatal or attempt == tries:
                             ctx.emit("step_end", step=label, line=item.line, outcome="error",
-                                     rule=e.rule)
+                                     rule=e.rule, attempt=attempt + 1,
+                                     duration=round(time.perf_counter() - t0, 6))
                             raise e.place(item.line, item.column)
                         ctx.emit("retry", step=label, line=item.line, rule=e.rule,
-                                 attempt=attempt + 1)
+                                 attempt=attempt + 1,
+                                 duration=round(time.perf_counter() - t0, 6))
                         continue
                     finally:
                         if entry is not None:
                             ctx.pop_deadline(entry)
-                    ctx.emit("step_end", step=label, line=item.line, outcome="ok")
+                    ctx.emit("step_end", step=label, line=item.line, outcome="ok",
+                             attempt=attempt + 1, duration=round(time.perf_counter() - t0, 6))
                     if alias:
                         fr.vars[alias] = value
                     return None

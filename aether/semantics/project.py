@@ -269,6 +269,13 @@ def _tool(name: str, spec, key: str, where, base: Optional[Catalogue]) -> Builti
                 f"builtin (here: '{other[0] if other else 'an empty table'}'); rename the "
                 "tool, or keep only binding keys (" + ", ".join(BINDING_KEYS) + ") to bind "
                 "the builtin")
+        effect = base.builtins[name].effect
+        impl = sorted(k for k in spec if k in ("python", "command", "mcp"))
+        if impl and effect != "tool":
+            raise ConfigError(f"{at}: [{key}] '{impl[0]}': the builtin '{name}' has effect "
+                              f"\"{effect}\", which aether performs itself (memory in the "
+                              "state store, observability as events); only builtins of "
+                              "effect \"tool\" (think, analyze, ...) take an implementation")
     values = dict(TOOL_DEFAULTS)
     binding = []
     for k, v in spec.items():
