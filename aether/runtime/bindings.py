@@ -76,7 +76,7 @@ def _failed(tool: str, message: str) -> AetherRuntimeError:
 
 def _plain(tc) -> tuple[list, dict]:
     """The call's arguments as JSON-like Python values (AE405 for a function value)."""
-    return to_json(list(tc.args)), to_json(dict(tc.kwargs))
+    return [to_json(a) for a in tc.args], {k: to_json(v) for k, v in tc.kwargs.items()}
 
 
 class Bindings:
@@ -185,7 +185,8 @@ class Bindings:
                                  ensure_ascii=False).encode("utf-8")
             env = _command_env(name, tc.run_id, call_id)
             seconds = call_timeout(ctx)
-            rc, out, err = run_capped(name, argv, request, self.root, env, seconds)
+            rc, out, err = run_capped(name, argv, request, self.root, env, seconds,
+                                      MAX_OUTPUT)
             if rc != 0:
                 tail = err.decode("utf-8", "replace").strip().splitlines()
                 why = f": {tail[-1][:300]}" if tail else ""
