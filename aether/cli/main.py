@@ -30,6 +30,7 @@ COMMANDS = {
     "suppressions": "suppressions:suppressions",
     "tools": "tools:tools",
     "run": "run:run",
+    "runs": "runs:runs",
 }
 
 
