@@ -207,8 +207,11 @@ def test_print_goes_to_the_result_not_stdout(capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_cli_run_json_and_exit_status(tmp_path):
+def test_cli_run_json_and_exit_status(tmp_path, monkeypatch):
     import json
+
+    # no configuration file: the project root is the working folder, where the state goes
+    monkeypatch.chdir(tmp_path)
 
     from click.testing import CliRunner
 
@@ -224,6 +227,7 @@ def test_cli_run_json_and_exit_status(tmp_path):
     assert r.exit_code == 23
     r = CliRunner().invoke(cli, ["run", str(tmp_path / "missing.aether")])
     assert r.exit_code == 26
+    assert (tmp_path / ".aether" / "state.db").is_file()
 
 
 def test_nested_fn_reading_an_enclosing_local_is_refused_not_wrong():
