@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import Optional, Union
 
 __all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "write_output",
-           "check_writable", "create_new", "make_dir", "unified_diff", "TEMP_PREFIX",
-           "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK"]
+           "check_writable", "create_new", "make_dir", "open_stream", "unified_diff",
+           "TEMP_PREFIX", "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK"]
 
 TEMP_PREFIX = "."
 _TEMP_MARK = ".aether-tmp-"
@@ -243,6 +243,23 @@ def create_new(path: str, data: bytes) -> bool:
     except OSError as exc:
         raise WriteError(path, f"write failed: {exc.strerror or exc}")
     return True
+
+
+def open_stream(path: str):
+    """Open ``path`` for a stream the tool writes line by line (``aether run --events``):
+    created or truncated, never through a symbolic link (``O_NOFOLLOW``; a link there is
+    :data:`OUTPUT_IS_LINK`). Returns a text file object (UTF-8, line-buffered). A stream
+    cannot be replaced atomically; a reader may see its lines as they are written.
+    Raises WriteError."""
+    if os.path.islink(path):
+        raise WriteError(path, OUTPUT_IS_LINK)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise WriteError(path, OUTPUT_IS_LINK)
+        raise WriteError(path, f"cannot open for writing: {exc.strerror or exc}")
+    return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
 
 def make_dir(path: str) -> bool:

@@ -256,7 +256,7 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     run_source(FLOW, "f.aether", dispatcher=governed(None, backend, actor="bot"),
                options=RunOptions(run_id="S"))
     capsys.readouterr()
-    assert main(["runs"]) == 0 and "r6 escalate_to" in capsys.readouterr().out
+    assert main(["runs", "--waiting"]) == 0 and "r6 escalate_to" in capsys.readouterr().out
     assert main(["approve", "R", "r6", "--approver", "bot", "--reason", "x"]) == 25
     assert main(["approve", "R", "r6", "--approver", "bob", "--reason", "x"]) == 25
     assert main(["deny", "R", "r6", "--approver", "alice", "--reason", "no"]) == 0

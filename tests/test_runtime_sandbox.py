@@ -80,31 +80,15 @@ def test_steps_and_timeout_cannot_be_caught():
 
 
 def test_transaction_rolls_back_through_compensations_in_reverse():
-    from dataclasses import dataclass
-
     from aether.semantics.catalogue import load_catalogue
+    from aether.semantics.project import merge_catalogue
 
-    base = load_catalogue()
-
-    @dataclass(frozen=True)
-    class Entry:
-        name: str
-        signature: object
-        effect: str
-        risk: str
-        capabilities: tuple
-        summary: str
-        compensate: str = None
-
-    b = dict(base.builtins)
-    for name, undo in (("notify", "escalate_to"), ("publish", "escalate_to")):
-        e = b[name]
-        b[name] = Entry(e.name, e.signature, e.effect, e.risk, e.capabilities, e.summary, undo)
-
-    class Cat:
-        builtins = b
-        methods = base.methods
-        error_kinds = base.error_kinds
+    # the catalogue's compensate keys (binding-only tables for two builtins) are what the
+    # transaction reads
+    toml = (b'[tools.notify]\ncompensate = "escalate_to"\n'
+            b'[tools.publish]\ncompensate = "escalate_to"\n')
+    cat = merge_catalogue(load_catalogue(), [("aether-tools.toml", toml)])
+    assert cat.builtins["notify"].compensate == "escalate_to"
 
     def publish(call):
         raise ConnectionError("wiki down")
@@ -112,7 +96,7 @@ def test_transaction_rolls_back_through_compensations_in_reverse():
     text = ('goal: "t"\ntransaction:\n    - store("draft", tag="t")\n'
             '    - notify("ops", content="c")\n    - log("between")\n'
             '    - publish("x", target="wiki")\n    - notify("never")\nafter: 1\n')
-    result = run_source(text, "t.aether", dispatcher=d, catalogue=Cat())
+    result = run_source(text, "t.aether", dispatcher=d, catalogue=cat)
     assert result.error["rule"] == "AE410" and "publish" in result.error["message"]
     tools = [c.tool for c in d.calls]
     assert tools == ["store", "notify", "log", "publish", "escalate_to", "delete_memory"]
@@ -197,3 +181,30 @@ def test_random_expressions_on_random_inputs_never_raise(expr, value):
     assert result.status in (0, 21, 23, 25), result.error
     if result.status in (21, 23):
         assert result.error["rule"] in RULES
+
+
+def test_recursion_limit_is_restored_after_a_run():
+    """The runtime raises the host's recursion limit only while a run is going on: an
+    in-process caller (the classifier) gets its own limit back, also after an error."""
+    import sys
+
+    before = sys.getrecursionlimit()
+    deep = run("fn f(n):\n    if n == 0:\n        return 0\n    return f(n - 1)\nr: f(150)\n")
+    assert deep.status == 0
+    assert sys.getrecursionlimit() == before
+    failing = run("fn f(n):\n    return f(n + 1)\nr: f(0)\n")
+    assert failing.error["rule"] == "AE406"
+    assert sys.getrecursionlimit() == before
+
+
+def test_recursion_limit_raised_while_running():
+    import sys
+
+    from aether.runtime.api import _RECURSION_LIMIT, deep_recursion
+
+    before = sys.getrecursionlimit()
+    with deep_recursion():
+        with deep_recursion():
+            assert sys.getrecursionlimit() >= _RECURSION_LIMIT
+        assert sys.getrecursionlimit() >= _RECURSION_LIMIT  # another run still going
+    assert sys.getrecursionlimit() == before

@@ -207,8 +207,11 @@ def test_print_goes_to_the_result_not_stdout(capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_cli_run_json_and_exit_status(tmp_path):
+def test_cli_run_json_and_exit_status(tmp_path, monkeypatch):
     import json
+
+    # no configuration file: the project root is the working folder, where the state goes
+    monkeypatch.chdir(tmp_path)
 
     from click.testing import CliRunner
 
@@ -224,3 +227,23 @@ def test_cli_run_json_and_exit_status(tmp_path):
     assert r.exit_code == 23
     r = CliRunner().invoke(cli, ["run", str(tmp_path / "missing.aether")])
     assert r.exit_code == 26
+    assert (tmp_path / ".aether" / "state.db").is_file()
+
+
+def test_nested_fn_reading_an_enclosing_local_is_refused_not_wrong():
+    """A nested fn is hoisted: reading the enclosing fn's local would silently read the
+    global of that name, so the run refuses it (AE412, status 24) before any statement."""
+    body = ('x: 100\nprint("started")\nfn outer(x):\n    fn inner():\n        return x + 1\n'
+            '    return inner()\nr: outer(1)\n')
+    result = run(body)
+    assert result.status == 24 and result.error["rule"] == "AE412"
+    assert result.error["line"] == 5 and "'x'" in result.error["message"]
+    assert result.printed == []
+    # a nested fn that reads only its own locals and globals runs (hoisting is exact)
+    ok = run('x: 100\nfn outer(y):\n    fn inner(z):\n        return x + z\n'
+             '    return inner(y)\nr: outer(1)\n')
+    assert ok.status == 0 and ok.outputs["r"] == 101
+    # a nested fn whose own parameter has the enclosing local's name reads its own
+    own = run('fn outer(x):\n    fn inner(x):\n        return x * 2\n'
+              '    return inner(x + 1)\nr: outer(1)\n')
+    assert own.status == 0 and own.outputs["r"] == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -415,3 +416,32 @@ def test_a_value_next_to_a_function_of_its_name_is_an_input_not_a_typo(tmp_path)
     check = run("check", "flows", "--format", "json", cwd=tmp_path)
     findings = [f for r in json.loads(check.stdout)["files"] for f in r["findings"]]
     assert [(f["rule"], "treshold" in f["message"]) for f in findings] == [("AE302", True)]
+
+
+def test_a_binding_only_table_binds_a_builtin_without_shadowing_it(tmp_path):
+    project(tmp_path, tools='[tools.think]\npython = "mymodels:think"\nidempotent = true\n'
+                            '[tools.notify]\ncompensate = "escalate_to"\n')
+    cat = catalogue_of(tmp_path)
+    think = cat.builtins["think"]
+    assert think.bound("python") == "mymodels:think" and think.idempotent
+    assert think.effect == "tool" and "think" not in cat.tools  # still the builtin
+    assert cat.builtins["notify"].compensate == "escalate_to"
+
+
+@pytest.mark.parametrize("tools, needle", [
+    ('[tools.think]\npython = "m:f"\nrisk = "low"\n', "shadows the builtin 'think'"),
+    ('[tools.think]\n', "shadows the builtin 'think'"),
+    ('[tools.remember]\npython = "m:f"\n', 'effect "memory"'),
+    ('[tools.log]\ncommand = ["x"]\n', 'effect "observability"'),
+    ('[tools.x]\nmcp = "server/tool"\n', "'mcp' must be a table"),
+    ('[tools.x]\nmcp = { tool = "t" }\n', "'mcp' must be a table"),
+    ('[tools.x]\ncommand = "prog arg"\n', "'command' must be a non-empty list"),
+    ('[tools.think]\npython = "a:b"\n[tools.think2]\nparams = []\n', None),
+])
+def test_binding_tables_for_builtins_are_checked(tmp_path, tools, needle):
+    project(tmp_path, tools=tools)
+    if needle is None:
+        catalogue_of(tmp_path)
+        return
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        catalogue_of(tmp_path)

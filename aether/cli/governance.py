@@ -184,7 +184,7 @@ deny = _approval_command("deny", "deny", "Refuse a waiting REQUEST of RUN.")
 @click.command("runs")
 @_root
 @click.option("--json", "as_json", is_flag=True)
-def runs(root=".", as_json=False):
+def waiting_runs(root=".", as_json=False):
     """List runs whose ledger is open (running or waiting) and their waiting requests."""
     from ..governance.service import waiting_requests
 

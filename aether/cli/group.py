@@ -36,7 +36,7 @@ COMMANDS = {
     "policy": "governance:policy_group",
     "approve": "governance:approve",
     "deny": "governance:deny",
-    "runs": "governance:runs",
+    "runs": "runs:runs",
 }
 
 

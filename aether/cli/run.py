@@ -36,16 +36,35 @@ def _duration(text: str) -> float:
               help="Step budget (the smaller of this and policy: step_budget applies).")
 @click.option("--timeout", "timeout", default=None, metavar="D",
               help="Wall-time limit of the run, e.g. 30s (default 300s).")
+@click.option("--state", "state", type=path_param(dir_okay=False), default=None,
+              metavar="PATH", help="State database (default: .aether/state.db in the "
+              "project root; --simulate keeps its state in memory).")
+@click.option("--events", "events", default=None, metavar="FILE",
+              help="Write one JSON line per lifecycle event to FILE ('-': stderr).")
 @click.option("--strict-signatures", "strict_signatures", is_flag=True, default=None,
               help="Run only a file whose signature verifies (also: strict-signatures = "
               "true in the configuration). A signed file is verified in any case.")
 @trust_options
 def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, trace=False,
-        max_steps=None, timeout=None, strict_signatures=None, allowed_signers=None,
-        revoked_keys=None, legacy_env=None):
+        max_steps=None, timeout=None, state=None, events=None, strict_signatures=None,
+        allowed_signers=None, revoked_keys=None, legacy_env=None):
     """Run a workflow after `check` passes. Exit status: 0, or the status of the failure
-    (21 RUNTIME_ERROR, 23 TIMEOUT_ERROR, 24 UNSUPPORTED_FEATURE, or the check's)."""
+    (21 RUNTIME_ERROR, 23 TIMEOUT_ERROR, 24 UNSUPPORTED_FEATURE, 26 IO_ERROR for the
+    configuration, catalogue or state database, or the check's)."""
+    import os
+
+    from ..config import ConfigError, load_config
+    from ..fileio import WriteError, open_stream
     from ..runtime.api import RunOptions, parse_input_value, run_file
+    from ..semantics.project import load_project_catalogue
+    from ..store import StoreError, open_state_store
+
+    try:
+        config = load_config(os.path.dirname(os.path.abspath(file)))
+        catalogue = load_project_catalogue(config)
+    except ConfigError as exc:
+        click.echo(f"aether: {exc}", err=True)
+        sys.exit(26)
 
     inputs: dict = {}
     if inputs_file:
@@ -69,13 +88,42 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "run_id"))
         click.echo(f"[trace] {event['event']} {fields}", err=True)
 
+    stream = None
+    if events == "-":
+        stream = sys.stderr
+    elif events:
+        try:
+            stream = open_stream(events)
+        except WriteError as exc:
+            click.echo(f"aether run: {exc}", err=True)
+            sys.exit(26)
+
+    def write_event(event: dict) -> None:
+        stream.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+        stream.flush()
+
+    store = None
+    if not simulate:
+        try:
+            store = open_state_store(config.root, state)
+        except StoreError as exc:
+            click.echo(f"aether run: {exc}", err=True)
+            sys.exit(26)
     options = RunOptions(max_steps=max_steps,
                          timeout=_duration(timeout) if timeout is not None else None,
-                         trace=show if trace else None)
-    signatures = _signature_options(file, strict_signatures, allowed_signers, revoked_keys,
-                                    legacy_env)
-    result = run_file(file, inputs=inputs, simulate=simulate, options=options,
-                      signatures=signatures)
+                         trace=show if trace else None,
+                         events=write_event if stream is not None else None)
+    signatures = _signature_options(config, file, strict_signatures, allowed_signers,
+                                    revoked_keys, legacy_env)
+    try:
+        result = run_file(file, inputs=inputs, simulate=simulate, options=options,
+                          catalogue=catalogue, root=config.root, store=store,
+                          signatures=signatures)
+    finally:
+        if store is not None:
+            store.close()
+        if stream is not None and stream is not sys.stderr:
+            stream.close()
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         sys.exit(result.status)
@@ -104,16 +152,9 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     sys.exit(result.status)
 
 
-def _signature_options(file, strict, allowed, revoked, legacy_env):
+def _signature_options(config, file, strict, allowed, revoked, legacy_env):
     """The VerifyOptions for this run, or None when there is nothing to verify: not
     strict and the file does not start with a signature header."""
-    from ..config import ConfigError, load_config
-
-    try:
-        config = load_config(file)
-    except ConfigError as exc:
-        click.echo(f"aether run: {exc}", err=True)
-        sys.exit(26)
     if strict is None:
         strict = config.strict_signatures
     if not strict:

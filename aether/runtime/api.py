@@ -9,8 +9,11 @@ INTERNAL_ERROR, 27, with a message).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -18,7 +21,7 @@ from typing import Any, Callable, Optional
 from ..codes import Status
 from .compiler import Compiler, Frame, Program, _join_all, start_thread
 from .context import FIXED_EPOCH, Clock, Context, Limits, RandomHook, VirtualClock
-from .dispatch import BindingDispatcher, Dispatcher, SimulateDispatcher
+from .dispatch import BindingDispatcher, Dispatcher, MemoryStore, SimulateDispatcher
 from .errors import AetherRuntimeError, rt_error
 from .values import BuiltinValue, FnValue, from_host, to_json
 
@@ -39,6 +42,7 @@ class RunOptions:
     seed: Optional[int] = None
     trace: Optional[Callable[[dict], None]] = None  # receives every lifecycle event
     run_id: Optional[str] = None
+    events: Optional[Callable[[dict], None]] = None  # also receives every event (--events)
 
 
 DEFAULT_MAX_STEPS = 10_000_000
@@ -89,7 +93,8 @@ def parse_input_value(text: str) -> Any:
 
 def run_file(path: str, *, inputs: Optional[dict] = None, simulate: bool = False,
              options: RunOptions = RunOptions(), dispatcher: Optional[Dispatcher] = None,
-             catalogue=None, signatures=None) -> RunResult:
+             catalogue=None, root: Optional[str] = None, store=None,
+             signatures=None) -> RunResult:
     """Read ``path`` and run it (see :func:`run_source`); an unreadable file is IO_ERROR.
 
     ``signatures`` (an :class:`aether.signing.verify.VerifyOptions`): verify the file's
@@ -111,40 +116,52 @@ def run_file(path: str, *, inputs: Optional[dict] = None, simulate: bool = False
             return RunResult(int(Status.SIGNATURE_ERROR), findings=list(verdict.findings),
                              signature=signature)
     result = run_source(read.text, path, inputs=inputs, simulate=simulate, options=options,
-                        dispatcher=dispatcher, catalogue=catalogue)
+                        dispatcher=dispatcher, catalogue=catalogue, root=root,
+                        store=store)
     result.signature = signature
     return result
 
 
 def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = None,
                simulate: bool = False, options: RunOptions = RunOptions(),
-               dispatcher: Optional[Dispatcher] = None, catalogue=None) -> RunResult:
-    """Check ``text`` and, when the check passes, run it.
+               dispatcher: Optional[Dispatcher] = None, catalogue=None,
+               root: Optional[str] = None, store=None) -> RunResult:
+    """Check ``text`` against ``catalogue`` (default: the builtins) and, when the check
+    passes, run it.
 
     ``inputs`` are what ``parse_input()`` returns (values are converted to Aether values;
     a value that is not JSON-shaped is AE405). ``simulate`` replaces every effectful tool
     by the recording :class:`SimulateDispatcher`, as does ``policy: mock_io: true``; else
-    ``dispatcher`` (default: a :class:`BindingDispatcher` with no bindings, so an
-    effectful tool call is AE411). Returns a RunResult; never raises.
+    ``dispatcher``, or by default a :class:`BindingDispatcher` over the catalogue's
+    bindings (python / command / mcp, run in the project ``root``, default the current
+    folder), closed when the run ends (a caller's own dispatcher is the caller's to close).
+
+    ``store`` (an :class:`aether.store.Store`) records the run (a row, its events) and,
+    unless simulated, keeps the memory builtins' records (namespace: the project root).
+    Returns a RunResult; never raises.
     """
     try:
-        return _run(text, path, inputs, simulate, options, dispatcher, catalogue)
+        return _run(text, path, inputs, simulate, options, dispatcher, catalogue, root, store)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, coded 27
         return RunResult(int(Status.INTERNAL_ERROR), error={
             "rule": "AE999", "kind": "RuntimeError", "line": 0, "column": 0, "stack": [],
             "message": f"internal error: {type(exc).__name__}: {exc} (this is a bug)"})
 
 
-def _run(text, path, inputs, simulate, options, dispatcher, catalogue) -> RunResult:
-    from ..checker import check_text
+def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
+         store) -> RunResult:
+    import os
+
+    from ..checker import CheckOptions, check_text
     from ..semantics.catalogue import load_catalogue
     from ..syntax import parse
 
-    checked = check_text(text, path)
+    checked = check_text(text, path, CheckOptions(catalogue=catalogue))
     if checked.findings:
         return RunResult(int(checked.status), findings=list(checked.findings))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     catalogue = catalogue or load_catalogue()
+    root = os.path.abspath(root or os.getcwd())
     module = parse(text).module
     program = Compiler(catalogue).compile(module)
 
@@ -171,39 +188,119 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue) -> RunRes
     rng = RandomHook(seed if type(seed) is int else (0 if deterministic else None))
     run_id = options.run_id or (rng.uuid() if deterministic else str(uuid.uuid4()))
     limits = _limits(options, policy)
+    owned = None  # a dispatcher this run made, and closes
     if simulate or policy.get("mock_io") is True:
         simulate = True
         # A wrapping dispatcher (governance) keeps wrapping, around a simulation.
         wrap = getattr(dispatcher, "simulated", None)
         dispatcher = wrap() if wrap is not None else SimulateDispatcher()
     elif dispatcher is None:
-        dispatcher = BindingDispatcher()
+        from .bindings import Bindings
+
+        dispatcher = owned = BindingDispatcher(bindings=Bindings(catalogue, root))
+    if store is not None and not simulate:
+        dispatcher.memory = MemoryStore(store, namespace=root)
+    recorder = _Recorder(store, run_id, options)
     ctx = Context(limits, clock=clock, rng=rng, dispatcher=dispatcher, catalogue=catalogue,
-                  run_id=run_id, inputs=inputs_value, simulate=simulate, trace=options.trace)
+                  run_id=run_id, inputs=inputs_value, simulate=simulate,
+                  trace=recorder.emit if recorder.active else None)
+    ctx.digest = digest
     ctx.config = config
     ctx.intent = program.goal
     ctx.plugins = frozenset(Compiler(catalogue)._plugins(module))
     for key in sorted(set(policy) & _NOT_ENFORCED):
         ctx.warnings.append(f"policy: {key} is read but not enforced by this runtime yet "
                             "(governance enforces it)")
-    ctx.emit("run_start", path=path, digest=digest)
-    begin = getattr(dispatcher, "begin_run", None)  # governance: require: before step one
+    started = time.time()
     try:
-        if begin is not None:
-            begin(ctx, digest)
-    except AetherRuntimeError as e:
-        result = _error_result(e, digest=digest, run_id=run_id)
-    else:
-        result = _execute(program, ctx)
-    result.digest = digest
-    end = getattr(dispatcher, "end_run", None)  # governance: the ledger's closing entry
-    if end is not None:
-        end(ctx, result)
-    result.tool_calls = [{"tool": c.tool, "effect": c.effect, "line": c.line,
-                          "step": c.step, "args": to_json(c.args), "kwargs": to_json(c.kwargs)}
-                         for c in getattr(dispatcher, "calls", ())]
-    ctx.emit("run_end", status=result.status)
+        if store is not None:
+            from ..store import RunRecord, StoreError
+
+            try:
+                store.create_run(RunRecord(run_id, path, digest, to_json(inputs_value),
+                                           started_at=started, simulated=simulate))
+            except StoreError as exc:
+                return RunResult(int(Status.IO_ERROR), run_id=run_id, digest=digest, error={
+                    "rule": "AE410", "kind": "PluginError", "line": 0, "column": 0,
+                    "stack": [], "message": f"cannot record the run: {exc}"})
+        ctx.emit("run_start", workflow=path, simulated=simulate,
+                 inputs=sorted(inputs_value))
+        t0 = time.perf_counter()
+        begin = getattr(dispatcher, "begin_run", None)  # governance: require: before step one
+        try:
+            if begin is not None:
+                begin(ctx, digest)
+        except AetherRuntimeError as e:
+            result = _error_result(e, digest=digest, run_id=run_id)
+        else:
+            with deep_recursion():  # the program and its on_error handler
+                result = _execute(program, ctx)
+        result.digest = digest
+        end = getattr(dispatcher, "end_run", None)  # governance: the ledger's closing entry
+        if end is not None:
+            end(ctx, result)
+        result.tool_calls = [{"tool": c.tool, "effect": c.effect, "line": c.line,
+                              "step": c.step, "args": to_json(c.args),
+                              "kwargs": to_json(c.kwargs)}
+                             for c in getattr(dispatcher, "calls", ())]
+        if result.error:
+            e = result.error
+            ctx.emit("error", line=e["line"], rule=e["rule"], kind=e["kind"],
+                     message=e["message"], column=e["column"],
+                     stack=[f["fn"] for f in e["stack"]])
+        ctx.emit("run_end", status=result.status,
+                 outcome="succeeded" if result.status == 0 else "failed",
+                 rule=result.error["rule"] if result.error else None,
+                 steps=result.steps, tool_calls=len(result.tool_calls),
+                 duration=round(time.perf_counter() - t0, 6))
+    finally:
+        if owned is not None:
+            owned.close()
+    if store is not None:
+        recorder.finish(result, time.time())
+    result.warnings.extend(recorder.warnings)
     return result
+
+
+class _Recorder:
+    """Hands each event to the trace hook, the ``--events`` sink and the store; records
+    how the run ended. A failing sink stops being written to, with one warning."""
+
+    def __init__(self, store, run_id: str, options: RunOptions):
+        self.store = store
+        self.run_id = run_id
+        self.sinks = [s for s in (options.trace, options.events) if s is not None]
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.sinks) or self.store is not None
+
+    def emit(self, record: dict) -> None:
+        with self._lock:
+            for sink in list(self.sinks):
+                try:
+                    sink(record)
+                except Exception as exc:  # noqa: BLE001 - telemetry never fails a run
+                    self.sinks.remove(sink)
+                    self.warnings.append(f"events are no longer written: {exc}")
+            if self.store is not None:
+                try:
+                    self.store.append_event(self.run_id, record)
+                except Exception as exc:  # noqa: BLE001
+                    self.warnings.append(f"the state store stopped recording events: {exc}")
+                    self.store = None
+
+    def finish(self, result: "RunResult", ended: float) -> None:
+        store = self.store
+        if store is None:
+            return
+        try:
+            store.finish_run(self.run_id, "succeeded" if result.status == 0 else "failed",
+                             result.status, result.outputs, result.error, ended)
+        except Exception as exc:  # noqa: BLE001
+            result.warnings.append(f"the state store could not record the run's end: {exc}")
 
 
 # Policy keys the core runtime reads but leaves to governance (issue 12); a run says so.
@@ -250,13 +347,7 @@ def _execute(program: Program, ctx: Context) -> RunResult:
             box["error"] = rt_error("AE407", "the program ran out of memory building a "
                                     "value")
 
-    old_limit = sys.getrecursionlimit()
-    if old_limit < _RECURSION_LIMIT:
-        sys.setrecursionlimit(_RECURSION_LIMIT)
-    try:
-        start_thread(body).result()
-    finally:
-        pass  # the higher limit stays: lowering it under another running thread is unsafe
+    start_thread(body).result()
     err: Optional[AetherRuntimeError] = box.get("error")
     handled = None
     if err is not None:
@@ -273,6 +364,37 @@ def _execute(program: Program, ctx: Context) -> RunResult:
     result.printed = list(ctx.printed)
     result.handled_by = handled
     return result
+
+
+_recursion_lock = threading.Lock()
+_recursion_users = 0
+_recursion_saved: Optional[int] = None
+
+
+@contextlib.contextmanager
+def deep_recursion():
+    """Raise the host's recursion limit for the duration of a run, then restore it.
+
+    The limit is process-wide, and the classifier runs workflows in-process, several at a
+    time: the first run to enter raises it, the last one to leave puts back what it was
+    (a count under a lock), so a host program never keeps the high limit after its runs.
+    """
+    global _recursion_users, _recursion_saved
+    with _recursion_lock:
+        if _recursion_users == 0:
+            current = sys.getrecursionlimit()
+            _recursion_saved = current
+            if current < _RECURSION_LIMIT:
+                sys.setrecursionlimit(_RECURSION_LIMIT)
+        _recursion_users += 1
+    try:
+        yield
+    finally:
+        with _recursion_lock:
+            _recursion_users -= 1
+            if _recursion_users == 0 and _recursion_saved is not None:
+                sys.setrecursionlimit(_recursion_saved)
+                _recursion_saved = None
 
 
 def _on_error(program: Program, ctx: Context, frame: Frame,

@@ -22,6 +22,7 @@ serves a member/index chain (``a.b``, ``a["k"]``) with a copy-on-write update of
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Callable, Optional
 
@@ -472,6 +473,8 @@ def dispatch(ctx, tc: ToolCall, node=None) -> Any:
     is the exception's ``aether_kind`` when that names an error kind, else PluginError);
     a result that is not JSON-shaped is AE405.
     """
+    if ctx.trace is not None:
+        return _dispatch_traced(ctx, tc, node)
     try:
         result = ctx.dispatcher.call(tc, ctx)
     except AetherRuntimeError as e:
@@ -479,11 +482,50 @@ def dispatch(ctx, tc: ToolCall, node=None) -> Any:
     except (RecursionError, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - a tool's failure is an Aether error
-        kinds = getattr(ctx.catalogue, "error_kinds", ()) or ()
-        kind = getattr(exc, "aether_kind", None)
-        raise AetherRuntimeError(kind if kind in kinds else "PluginError", "AE410",
-                                 f"tool '{tc.tool}' failed: {type(exc).__name__}: {exc}",
-                                 tc.line, tc.column) from None
+        raise _tool_failure(ctx, tc, exc) from None
+    return _tool_result(ctx, tc, result, node)
+
+
+def _tool_failure(ctx, tc: ToolCall, exc: Exception) -> AetherRuntimeError:
+    kinds = getattr(ctx.catalogue, "error_kinds", ()) or ()
+    kind = getattr(exc, "aether_kind", None)
+    return AetherRuntimeError(kind if kind in kinds else "PluginError", "AE410",
+                              f"tool '{tc.tool}' failed: {type(exc).__name__}: {exc}",
+                              tc.line, tc.column)
+
+
+def _dispatch_traced(ctx, tc: ToolCall, node) -> Any:
+    """:func:`dispatch` that also emits a ``tool_call`` event (duration, outcome)."""
+    t0 = time.perf_counter()
+    error: Optional[AetherRuntimeError] = None
+    try:
+        try:
+            result = ctx.dispatcher.call(tc, ctx)
+        except AetherRuntimeError as e:
+            error = e.place(tc.line, tc.column)
+            raise error
+        except (RecursionError, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a tool's failure is an Aether error
+            error = _tool_failure(ctx, tc, exc)
+            raise error from None
+        try:
+            return _tool_result(ctx, tc, result, node)
+        except AetherRuntimeError as e:
+            error = e
+            raise
+    finally:
+        fields = {"tool": tc.tool, "effect": tc.effect, "step": tc.step,
+                  "duration": round(time.perf_counter() - t0, 6),
+                  "outcome": "ok" if error is None else "error"}
+        if tc.compensation_of:
+            fields["compensation_of"] = tc.compensation_of
+        if error is not None:
+            fields["rule"] = error.rule
+        ctx.emit("tool_call", line=tc.line, **fields)
+
+
+def _tool_result(ctx, tc: ToolCall, result, node) -> Any:
     ctx.tool_calls += 1
     try:
         value = from_host(result)
@@ -511,6 +553,50 @@ def _bound_names(stmts) -> set[str]:
                 out.add(n.value.id)
             elif isinstance(n, A.Await):
                 out.update(x.id for x in n.names)
+    return out
+
+
+def _first_capture(module: A.Module) -> Optional[tuple[A.FnDef, A.FnDef, str]]:
+    """The first ``fn`` nested in another that reads a local of an enclosing ``fn``.
+
+    Every ``fn`` is hoisted and sees only its own locals and the globals, so such a read
+    would silently see a global (or nothing): the run refuses it (AE412) instead.
+    Returns (inner fn, enclosing fn, name) or None.
+    """
+    def visit(fd: A.FnDef, enclosing: list[tuple[A.FnDef, set[str]]]):
+        own = {p.name for p in fd.params} | _bound_names(fd.body)
+        if enclosing:
+            reads = [n.id for n in A.walk(fd) if isinstance(n, A.Name)]
+            for name in reads:
+                if name in own:
+                    continue
+                for outer, names in reversed(enclosing):
+                    if name in names:
+                        return fd, outer, name
+        inner_scope = enclosing + [(fd, own)]
+        for n in _direct_fns(fd):
+            found = visit(n, inner_scope)
+            if found:
+                return found
+        return None
+
+    for s in module.body:
+        if isinstance(s, A.FnDef):
+            found = visit(s, [])
+            if found:
+                return found
+    return None
+
+
+def _direct_fns(outer: A.FnDef) -> list[A.FnDef]:
+    """The ``fn`` definitions directly nested in ``outer`` (none of theirs)."""
+    out, stack = [], list(outer.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.FnDef):
+            out.append(n)
+            continue
+        stack.extend(A.iter_children(n))
     return out
 
 
@@ -543,6 +629,16 @@ class Compiler:
                 self.prog.goal = s.value.value
                 break
         self.prog.main = self.block(module.body, top=True)
+        capture = _first_capture(module)
+        if capture is not None:
+            inner, outer, name = capture
+            message = (f"closures are not supported by `aether run`: fn '{inner.name}' "
+                       f"reads '{name}', a local of the enclosing fn '{outer.name}' "
+                       f"(functions are hoisted; pass '{name}' as a parameter)")
+
+            def refuse_closure(fr):
+                raise rt_error("AE412", message, inner)
+            self.prog.main = refuse_closure
         return self.prog
 
     def _plugins(self, module) -> set[str]:
@@ -672,6 +768,8 @@ class Compiler:
 
     def s_Binding(self, s: A.Binding, top: bool):
         value = self.expr(s.value)
+        if getattr(s, "target", None) is not None:
+            return self.update_target(s, value)
         if top and s.name == "goal":
             def set_goal(fr):
                 v = value(fr)
@@ -690,7 +788,33 @@ class Compiler:
 
     s_Assign = s_Binding
 
+    def update_target(self, s, value: Callable) -> Callable:
+        """``a.b["k"]: v``: rebind the root ``a`` to a copy with the item at the path
+        replaced (value semantics: an alias of ``a`` or of ``a.b`` never sees it). The value
+        is evaluated first, then the keys of the path, left to right."""
+        try:
+            _, set_path = self.place(s.target)
+        except ValueError:
+            return self.unsupported(s, "this update target")
+
+        def update(fr):
+            set_path(fr, value(fr))
+        return update
+
     def s_AugAssign(self, s: A.AugAssign, top: bool):
+        if getattr(s, "target", None) is not None:
+            # a["k"] += v reads the item (AE403 when it is missing), then updates the path
+            current = self.expr(s.target)
+            delta = self.expr(s.value)
+            arith = op_add if s.op == "+=" else op_sub
+            try:
+                _, set_path = self.place(s.target)
+            except ValueError:
+                return self.unsupported(s, "this update target")
+
+            def aug_path(fr):
+                set_path(fr, arith(current(fr), delta(fr), s, fr.ctx.limits.max_value_size))
+            return aug_path
         binary = gen_binary("+" if s.op == "+=" else "-", self.operand(A.Name(
             s.line, s.column, s.line, s.column + len(s.name), s.name)),
             self.operand(s.value), s)
@@ -1050,6 +1174,7 @@ class Compiler:
             try:
                 for attempt in range(tries + 1):
                     ctx.emit("step_start", step=label, line=item.line, attempt=attempt + 1)
+                    t0 = time.perf_counter()
                     entry = ctx.push_deadline(seconds, f"step '{label}'") if seconds else None
                     try:
                         value = ev(fr)
@@ -1058,15 +1183,18 @@ class Compiler:
                     except AetherRuntimeError as e:
                         if e.fatal or attempt == tries:
                             ctx.emit("step_end", step=label, line=item.line, outcome="error",
-                                     rule=e.rule)
+                                     rule=e.rule, attempt=attempt + 1,
+                                     duration=round(time.perf_counter() - t0, 6))
                             raise e.place(item.line, item.column)
                         ctx.emit("retry", step=label, line=item.line, rule=e.rule,
-                                 attempt=attempt + 1)
+                                 attempt=attempt + 1,
+                                 duration=round(time.perf_counter() - t0, 6))
                         continue
                     finally:
                         if entry is not None:
                             ctx.pop_deadline(entry)
-                    ctx.emit("step_end", step=label, line=item.line, outcome="ok")
+                    ctx.emit("step_end", step=label, line=item.line, outcome="ok",
+                             attempt=attempt + 1, duration=round(time.perf_counter() - t0, 6))
                     if alias:
                         fr.vars[alias] = value
                     return None

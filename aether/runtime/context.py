@@ -126,6 +126,8 @@ class Context:
         self.warnings: list[str] = []
         self.printed: list[str] = []  # what print() wrote (the CLI shows it)
         self.trace = trace
+        self.digest = ""  # sha256 of the workflow's bytes (events carry it)
+        self._seq = 0
         self.steps = 0
         self.start = self.clock.now()
         self.deadline = (self.start + limits.timeout) if limits.timeout else None
@@ -217,7 +219,16 @@ class Context:
         return getattr(self.step_local, "requires", ())
 
     def emit(self, event: str, **fields: Any) -> None:
-        """A lifecycle event for the trace hook (telemetry builds on this)."""
-        if self.trace is not None:
-            fields.update(event=event, run_id=self.run_id)
-            self.trace(fields)
+        """A lifecycle event (docs/runtime.md "Events"): the common fields ``event``,
+        ``seq``, ``ts`` (the clock hook), ``run_id``, ``digest`` and ``line``, then the
+        event's own; handed to the trace hook, which the run's sinks hang on."""
+        if self.trace is None:
+            return
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        record = {"event": event, "seq": seq, "ts": round(self.clock.now(), 6),
+                  "run_id": self.run_id, "digest": self.digest,
+                  "line": fields.pop("line", 0) or 0}
+        record.update(fields)
+        self.trace(record)

@@ -17,13 +17,12 @@ needs: tool, parameters, position, step, run id and the intent (the goal in forc
 
 from __future__ import annotations
 
-import itertools
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .errors import AetherRuntimeError, rt_error
-from .values import equal, to_string
+from .values import equal, from_host, to_json, to_string
 
 __all__ = ["ToolCall", "Dispatcher", "SimulateDispatcher", "BindingDispatcher",
            "MemoryStore", "MEMORY_COMPENSATIONS", "OBSERVABILITY"]
@@ -68,32 +67,54 @@ class ToolCall:
 
 
 class MemoryStore:
-    """Memory records by id and tag, in memory (the SQLite store implements the same calls).
+    """The memory builtins over a :class:`aether.store.Store` (one namespace: the project).
 
     Every write returns the record id, so a ``transaction:`` can undo it with
-    ``delete_memory(id)``. Reads return the newest records first.
+    ``delete_memory(id)``. Reads return the newest records first. Values are kept as JSON
+    (a function value is kept as its printed form). Without a store, a private in-memory
+    SQLite store is used (``--simulate``).
     """
 
-    def __init__(self):
-        self._records: dict[str, dict] = {}
-        self._ids = itertools.count(1)
+    def __init__(self, store=None, namespace: str = "default"):
+        self._store = store
+        self.namespace = namespace
         self._lock = threading.Lock()
+
+    @property
+    def store(self):
+        """The store (a private in-memory one is made at the first memory call)."""
+        if self._store is None:
+            from ..store import SQLiteStore
+
+            self._store = SQLiteStore(":memory:")
+        return self._store
 
     def call(self, tool: str, args: tuple, kwargs: dict) -> Any:
         """Perform memory builtin ``tool``; AE405 for one this store does not know."""
+        from ..store import StoreError
+
         method = getattr(self, "op_" + tool, None)
         if method is None:
             raise rt_error("AE405", f"memory operation '{tool}' is not supported by this store")
-        with self._lock:
-            return method(*args, **kwargs)
+        try:
+            with self._lock:
+                return method(*args, **kwargs)
+        except StoreError as exc:
+            raise rt_error("AE410", f"memory operation '{tool}' failed: {exc}",
+                           kind="PluginError") from None
 
     def _new(self, value: Any, tag: Any = None, **fields: Any) -> str:
-        rid = f"mem-{next(self._ids)}"
-        self._records[rid] = {"id": rid, "value": value, "tag": tag, **fields}
-        return rid
+        return self.store.memory_add(self.namespace, to_json(value), to_json(tag),
+                                     to_json(fields))
 
-    def _newest(self) -> list[dict]:
-        return list(reversed(list(self._records.values())))
+    def _records(self) -> list[dict]:
+        """Records newest first, as Aether values: {"id", "value", "tag", **fields}."""
+        out = []
+        for r in self.store.memory_list(self.namespace):
+            fields = from_host(r["fields"] or {})
+            out.append({**fields, "id": r["id"], "value": from_host(r["value"]),
+                        "tag": from_host(r["tag"])})
+        return out
 
     def op_remember(self, value, tag=None, ttl=None):
         return self._new(value, tag, ttl=ttl)
@@ -107,29 +128,32 @@ class MemoryStore:
         return self._new(source, "learned")
 
     def op_update_memory(self, id, value=None, **fields):
-        rec = self._records.get(id)
+        if type(id) is not str:
+            raise rt_error("AE405", "update_memory() takes a record id (a string)")
+        rec = self.store.memory_get(self.namespace, id)
         if rec is None:
-            self._records[id] = {"id": id, "value": value, "tag": None, **fields}
+            self.store.memory_put(self.namespace, id, to_json(value), None, to_json(fields))
         else:
-            self._records[id] = {**rec, **fields, **({} if value is None else {"value": value})}
+            merged = {**(rec["fields"] or {}), **to_json(fields)}
+            self.store.memory_put(self.namespace, id,
+                                  rec["value"] if value is None else to_json(value),
+                                  rec["tag"], merged)
         return id
 
     def op_get_memory(self, id):
-        rec = self._records.get(id)
-        return None if rec is None else rec["value"]
+        rec = self.store.memory_get(self.namespace, id) if type(id) is str else None
+        return None if rec is None else from_host(rec["value"])
 
     def op_delete_memory(self, id):
-        return self._records.pop(id, None) is not None
+        return type(id) is str and self.store.memory_delete(self.namespace, [id]) > 0
 
     def op_forget(self, tag):
-        gone = [k for k, r in self._records.items() if equal(r["tag"], tag)]
-        for k in gone:
-            del self._records[k]
-        return len(gone)
+        gone = [r["id"] for r in self._records() if equal(r["tag"], tag)]
+        return self.store.memory_delete(self.namespace, gone)
 
     def _select(self, query=None, tag=None, limit=None) -> list[dict]:
         out = []
-        for rec in self._newest():
+        for rec in self._records():
             if tag is not None and not equal(rec["tag"], tag):
                 continue
             if query is not None and to_string(query) not in to_string(rec["value"]):
@@ -211,6 +235,9 @@ class Dispatcher:
     def call_tool(self, tool_call: ToolCall, ctx) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Release what the dispatcher holds for the run (called once, at its end)."""
+
 
 _PLACEHOLDERS = {"string": "", "str": "", "number": 0, "int": 0, "float": 0.0,
                  "bool": False, "list": (), "map": {}, "dict": {}, "null": None}
@@ -237,15 +264,23 @@ class BindingDispatcher(Dispatcher):
     """
 
     def __init__(self, registry: Optional[dict[str, Binding]] = None,
-                 memory: Optional[MemoryStore] = None):
+                 memory: Optional[MemoryStore] = None, bindings=None):
         super().__init__(memory)
         self.registry: dict[str, Binding] = dict(registry or {})
+        self.bindings = bindings  # aether.runtime.bindings.Bindings: the catalogue's
 
     def bind(self, name: str, implementation: Binding) -> None:
         self.registry[name] = implementation
 
+    def close(self) -> None:
+        """End what the bindings started (MCP servers); the run calls it at its end."""
+        if self.bindings is not None:
+            self.bindings.close()
+
     def call_tool(self, tool_call: ToolCall, ctx) -> Any:
         impl = self.registry.get(tool_call.tool)
+        if impl is None and self.bindings is not None:
+            impl = self.bindings.get(tool_call.tool)
         if impl is None:
             raise rt_error(
                 "AE411", f"tool '{tool_call.tool}' has no binding: add `python = "

@@ -122,6 +122,23 @@ class Builtin:
     source: Optional[str] = None
     binding: tuple[tuple[str, object], ...] = ()
 
+    def bound(self, key: str, default=None):
+        """The value of runtime key ``key`` (python, command, mcp, compensate,
+        idempotent) of this entry's binding, or ``default``."""
+        for k, v in self.binding:
+            if k == key:
+                return v
+        return default
+
+    @property
+    def compensate(self) -> Optional[str]:
+        """The tool that undoes a call of this one (``compensate = "TOOL"``), or None."""
+        return self.bound("compensate")
+
+    @property
+    def idempotent(self) -> bool:
+        return self.bound("idempotent") is True
+
 
 @dataclass(frozen=True)
 class Plugin:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from typing import Callable, Optional
 
 from ..config import Config, ConfigError
 from .catalogue import EFFECTS, RISKS, Builtin, Catalogue, Plugin, Signature, load_catalogue
 
-__all__ = ["CATALOGUE_FILE", "TOOL_KEYS", "load_project_catalogue", "merge_catalogue",
+__all__ = ["CATALOGUE_FILE", "TOOL_KEYS", "BINDING_KEYS", "load_project_catalogue", "merge_catalogue",
            "catalogue_files", "parse_catalogue_text"]
 
 CATALOGUE_FILE = "aether-tools.toml"
@@ -51,7 +52,9 @@ def _is_capabilities(v) -> bool:
 
 # The one schema of a `[tools.NAME]` (and `[plugins.P.functions.FN]`) table:
 # key -> (accepts the value?, what it must be, used only at run time).
-# The runtime keys are kept as read and type-checked; they are used by `aether run` (coming).
+# The runtime keys (binding keys) are kept as read and type-checked; `aether run` uses them
+# (aether/runtime/bindings.py). A table for a *builtin* name may hold only binding keys:
+# it binds the builtin (think, remember, ...) without changing what the checker knows.
 TOOL_KEYS: dict[str, tuple[Callable[[object], bool], str, bool]] = {
     "params": (_is_params, 'a list of distinct parameters in the builtins notation '
                '("x" required, "x?" optional, "*x", "**x")', False),
@@ -61,11 +64,17 @@ TOOL_KEYS: dict[str, tuple[Callable[[object], bool], str, bool]] = {
                      '"storage.write"', False),
     "summary": (_is_str, "a string", False),
     "python": (_is_str, 'a string "module:function"', True),
-    "command": (lambda v: _is_str(v) or _is_str_list(v), "a string or a list of strings", True),
-    "mcp": (lambda v: isinstance(v, (str, dict)), 'a string "server/tool" or a table', True),
+    "command": (lambda v: _is_str_list(v) and bool(v) and bool(v[0]),
+                'a non-empty list of strings ["prog", "arg", ...] (no shell)', True),
+    "mcp": (lambda v: isinstance(v, dict) and set(v) <= {"command", "tool"}
+            and _is_str_list(v.get("command")) and bool(v["command"])
+            and _is_str(v.get("tool", "")),
+            'a table { command = ["prog", "arg"], tool = "name" } (tool defaults to the '
+            'tool\'s own name)', True),
     "compensate": (_is_str, "the name of the tool that undoes a call", True),
     "idempotent": (lambda v: isinstance(v, bool), "true or false", True),
 }
+BINDING_KEYS = tuple(k for k, (_, _, runtime) in TOOL_KEYS.items() if runtime)
 TOOL_DEFAULTS = {"params": [], "effect": "tool", "risk": "unreviewed", "capabilities": [],
                  "summary": ""}
 PLUGIN_KEYS = ("functions", "summary")
@@ -158,6 +167,8 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
         from hashlib import sha256
 
     tools: dict[str, Builtin] = {}
+    builtins = dict(base.builtins)  # a builtin bound by a binding-only table is replaced
+    bound_builtins: dict[str, str] = {}  # builtin name -> where its binding is declared
     plugins: dict[str, Plugin] = {}
     inputs: dict[str, str] = {}
     input_where: dict[str, str] = {}
@@ -178,6 +189,13 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
                                   "[tools.NAME], [plugins.NAME] and [inputs] tables)")
         for name, spec in _table(data, "tools", shown).items():
             tool = _tool(name, spec, f"tools.{name}", where, base)
+            if name in base.builtins:
+                if name in bound_builtins:
+                    raise ConfigError(f"{where(f'tools.{name}')}: [tools.{name}] is already "
+                                      f"declared at {bound_builtins[name]}")
+                bound_builtins[name] = tool.source
+                builtins[name] = replace(base.builtins[name], binding=tool.binding)
+                continue
             if name in tools:
                 raise ConfigError(f"{where(f'tools.{name}')}: [tools.{name}] is already "
                                   f"declared at {tools[name].source}")
@@ -222,7 +240,7 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
         if clash:
             raise ConfigError(f"{input_where[name]}: [inputs] '{name}' is also a {clash}: "
                               "a name is either a value the host supplies or a function")
-    return Catalogue(base.builtins, base.methods, base.error_kinds, base.policy,
+    return Catalogue(builtins, base.methods, base.error_kinds, base.policy,
                      digest.hexdigest(), tools, plugins, inputs,
                      tuple(_shown(p) for p, _ in parts))
 
@@ -240,12 +258,24 @@ def _tool(name: str, spec, key: str, where, base: Optional[Catalogue]) -> Builti
     at = where(key)
     if not _NAME.match(name) or name in _RESERVED:
         raise ConfigError(f"{at}: [{key}]: '{name}' is not a name a workflow can call")
-    if base is not None and name in base.builtins:
-        raise ConfigError(f"{at}: [{key}] shadows the builtin '{name}' (stdlib/builtins.json, "
-                          "`aether tools show " + name + "`): a project tool may not replace a "
-                          "builtin; rename the tool, or drop the table to use the builtin")
     if not isinstance(spec, dict):
         raise ConfigError(f"{at}: '{key}' must be a table")
+    if base is not None and name in base.builtins:
+        other = sorted(k for k in spec if k not in BINDING_KEYS)
+        if other or not spec:
+            raise ConfigError(
+                f"{at}: [{key}] shadows the builtin '{name}' (stdlib/builtins.json, "
+                "`aether tools show " + name + "`): a project tool may not replace a "
+                f"builtin (here: '{other[0] if other else 'an empty table'}'); rename the "
+                "tool, or keep only binding keys (" + ", ".join(BINDING_KEYS) + ") to bind "
+                "the builtin")
+        effect = base.builtins[name].effect
+        impl = sorted(k for k in spec if k in ("python", "command", "mcp"))
+        if impl and effect != "tool":
+            raise ConfigError(f"{at}: [{key}] '{impl[0]}': the builtin '{name}' has effect "
+                              f"\"{effect}\", which aether performs itself (memory in the "
+                              "state store, observability as events); only builtins of "
+                              "effect \"tool\" (think, analyze, ...) take an implementation")
     values = dict(TOOL_DEFAULTS)
     binding = []
     for k, v in spec.items():

@@ -1,0 +1,65 @@
+"""`aether runs`: list the runs recorded in the project's state database."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from .common import path_param
+
+
+@click.command()
+@click.option("--state", "state", type=path_param(dir_okay=False), default=None,
+              metavar="PATH", help="State database (default: .aether/state.db in the "
+              "project root).")
+@click.option("--status", "status", default=None, metavar="STATUS",
+              help="Only runs of this status (running, succeeded, failed).")
+@click.option("--limit", type=click.IntRange(min=1, max=1_000_000), default=20,
+              show_default=True, help="At most this many runs, newest first.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--waiting", is_flag=True,
+              help="Governed runs whose ledger is open (running or waiting for an approval) "
+              "and the requests they wait on.")
+@click.pass_context
+def runs(ctx, state=None, status=None, limit=20, fmt="text", waiting=False):
+    """List recorded runs, newest first (run id, status, exit status, start, workflow)."""
+    import os
+
+    if waiting:
+        from .governance import waiting_runs
+
+        ctx.invoke(waiting_runs, as_json=fmt == "json")
+        return
+
+    from ..config import ConfigError, load_config
+    from ..store import StoreError, open_state_store, state_path
+
+    try:
+        config = load_config(".")
+    except ConfigError as exc:
+        click.echo(f"aether: {exc}", err=True)
+        sys.exit(26)
+    path = state_path(config.root, state)
+    records = []
+    if os.path.lexists(path):
+        try:
+            with open_state_store(config.root, state) as store:
+                records = store.list_runs(status=status, limit=limit)
+        except StoreError as exc:
+            click.echo(f"aether runs: {exc}", err=True)
+            sys.exit(26)
+    if fmt == "json":
+        click.echo(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("No runs recorded." if status is None else f"No {status} runs recorded.")
+        return
+    for r in records:
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r.started_at))
+        took = f"{r.ended_at - r.started_at:.2f}s" if r.ended_at is not None else "-"
+        code = "-" if r.exit_status is None else str(r.exit_status)
+        click.echo(f"{r.run_id}  {r.status:<9} {code:>3}  {started}  {took:>8}  {r.workflow}")

@@ -1,0 +1,329 @@
+"""The embedded state store: :class:`SQLiteStore` over the standard library's sqlite3.
+
+The database is ``.aether/state.db`` in the project root (:func:`state_path`; ``--state
+PATH`` overrides it). It is created with mode 0600 in a folder aether creates, and never
+opened through a symbolic link (the folder or the file; docs/security.md). WAL mode and a
+busy timeout let several runs (processes) share it; inside a process one connection is
+shared under a lock. ``":memory:"`` gives a private in-memory store (``--simulate``).
+
+The schema is versioned: ``schema_migrations`` records each migration applied, and opening
+a database applies the missing ones in one transaction. The SQL is kept portable (TEXT,
+INTEGER, REAL columns; JSON as text) so a PostgreSQL store can implement the same
+interface with the same statements.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from typing import Any, Optional
+
+from .base import RunRecord, Store, StoreError
+
+__all__ = ["SQLiteStore", "open_state_store", "state_path", "STATE_DIR", "STATE_FILE",
+           "MIGRATIONS", "BUSY_TIMEOUT"]
+
+STATE_DIR = ".aether"
+STATE_FILE = "state.db"
+BUSY_TIMEOUT = 10.0  # seconds a writer waits for another process's transaction
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+# (version, name, statements). Append only: a released migration never changes.
+# Version 2 is reserved for the governance ledger (issue 12).
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (1, "runs, events, memory, call journal", (
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            workflow TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            status TEXT NOT NULL,
+            exit_status INTEGER,
+            outputs TEXT,
+            error TEXT,
+            started_at REAL NOT NULL,
+            ended_at REAL,
+            simulated INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX runs_by_start ON runs (started_at)",
+        """CREATE TABLE events (
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq))""",
+        """CREATE TABLE memory (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            namespace TEXT NOT NULL,
+            id TEXT NOT NULL,
+            value TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            UNIQUE (namespace, id))""",
+        """CREATE TABLE calls (
+            run_id TEXT NOT NULL,
+            call_key TEXT NOT NULL,
+            request TEXT NOT NULL,
+            result TEXT,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            PRIMARY KEY (run_id, call_key))""",
+    )),
+]
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _load(text: Optional[str]) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def state_path(root: str, override: Optional[str] = None) -> str:
+    """Where the state database of the project at ``root`` is: ``override`` when given,
+    else ``ROOT/.aether/state.db``."""
+    return override if override else os.path.join(root, STATE_DIR, STATE_FILE)
+
+
+def open_state_store(root: str, override: Optional[str] = None) -> "SQLiteStore":
+    """Open (creating when needed) the state store of the project at ``root``.
+
+    The default location's folder ``.aether`` is created if missing (never through a
+    link). Raises StoreError when the folder or file is a link or not what it should be,
+    or the database cannot be opened."""
+    path = state_path(root, override)
+    if not override:
+        from ..fileio import WriteError, make_dir
+
+        try:
+            make_dir(os.path.dirname(path))
+        except WriteError as exc:
+            raise StoreError(f"{exc.path}: {exc.reason}") from None
+    return SQLiteStore(path)
+
+
+def _prepare_file(path: str) -> None:
+    """Make sure ``path`` is a regular file that is not a link, creating it with 0600."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    except FileExistsError:
+        if os.path.islink(path):
+            raise StoreError(f"{path}: is a symbolic link; aether does not open its state "
+                             "database through a link") from None
+        if not os.path.isfile(path):
+            raise StoreError(f"{path}: is not a file") from None
+        return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the state database: "
+                         f"{exc.strerror or exc}") from None
+    os.close(fd)
+
+
+class SQLiteStore(Store):
+    """:class:`Store` in one SQLite database file (or ``":memory:"``)."""
+
+    def __init__(self, path: str = ":memory:"):
+        self.path = path
+        self._lock = threading.RLock()
+        memory = path == ":memory:"
+        if not memory:
+            parent = os.path.dirname(os.path.abspath(path))
+            if os.path.islink(parent) and os.path.basename(parent) == STATE_DIR:
+                raise StoreError(f"{parent}: is a symbolic link; aether does not open its "
+                                 "state database through a link")
+            _prepare_file(path)
+        try:
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            if not memory:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the state database: {exc}") from None
+
+    # ------------------------------------------------------------ plumbing
+    def _migrate(self) -> None:
+        with self._lock:
+            self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                             "applied_at REAL NOT NULL)")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                done = {r[0] for r in self._db.execute(
+                    "SELECT version FROM schema_migrations")}
+                newest = max(done, default=0)
+                known = max(v for v, _, _ in MIGRATIONS)
+                if newest > known:
+                    raise StoreError(f"{self.path}: the state database has schema version "
+                                     f"{newest}, newer than this aether knows ({known}); "
+                                     "upgrade aether")
+                for version, name, statements in MIGRATIONS:
+                    if version in done:
+                        continue
+                    for sql in statements:
+                        self._db.execute(sql)
+                    self._db.execute("INSERT INTO schema_migrations (version, name, "
+                                     "applied_at) VALUES (?, ?, ?)",
+                                     (version, name, time.time()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def _run(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: state database error: {exc}") from None
+
+    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: state database error: {exc}") from None
+
+    # ------------------------------------------------------------ runs
+    def create_run(self, run: RunRecord) -> None:
+        try:
+            self._run("INSERT INTO runs (run_id, workflow, digest, inputs, status, "
+                      "exit_status, outputs, error, started_at, ended_at, simulated) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (run.run_id, run.workflow, run.digest, _dump(run.inputs), run.status,
+                       run.exit_status, _dump(run.outputs), _dump(run.error),
+                       run.started_at, run.ended_at, int(run.simulated)))
+        except StoreError as exc:
+            if "UNIQUE" in str(exc):
+                raise StoreError(f"run id '{run.run_id}' is already in {self.path}") from None
+            raise
+
+    def finish_run(self, run_id, status, exit_status, outputs, error, ended_at) -> None:
+        self._run("UPDATE runs SET status = ?, exit_status = ?, outputs = ?, error = ?, "
+                  "ended_at = ? WHERE run_id = ?",
+                  (status, exit_status, _dump(outputs), _dump(error), ended_at, run_id))
+
+    @staticmethod
+    def _record(row: tuple) -> RunRecord:
+        return RunRecord(row[0], row[1], row[2], _load(row[3]), row[4], row[5],
+                         _load(row[6]), _load(row[7]), row[8], row[9], bool(row[10]))
+
+    _RUN_COLUMNS = ("run_id, workflow, digest, inputs, status, exit_status, outputs, error, "
+                    "started_at, ended_at, simulated")
+
+    def get_run(self, run_id: str) -> Optional[RunRecord]:
+        rows = self._all(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
+        return self._record(rows[0]) if rows else None
+
+    def list_runs(self, status=None, limit=None) -> list[RunRecord]:
+        sql = f"SELECT {self._RUN_COLUMNS} FROM runs"
+        params: tuple = ()
+        if status is not None:
+            sql += " WHERE status = ?"
+            params = (status,)
+        sql += " ORDER BY started_at DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (int(limit),)
+        return [self._record(r) for r in self._all(sql, params)]
+
+    # ------------------------------------------------------------ events
+    def append_event(self, run_id: str, event: dict) -> None:
+        with self._lock:
+            self._run("INSERT INTO events (run_id, seq, event) SELECT ?, "
+                      "COALESCE(MAX(seq), 0) + 1, ? FROM events WHERE run_id = ?",
+                      (run_id, _dump(event), run_id))
+
+    def list_events(self, run_id: str) -> list[dict]:
+        return [_load(r[0]) for r in self._all(
+            "SELECT event FROM events WHERE run_id = ? ORDER BY seq", (run_id,))]
+
+    # ------------------------------------------------------------ memory
+    def memory_add(self, namespace, value, tag, fields) -> str:
+        with self._lock:
+            cur = self._run("INSERT INTO memory (namespace, id, value, tag, fields, "
+                            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                            (namespace, "", _dump(value), _dump(tag), _dump(fields),
+                             time.time()))
+            rid = f"mem-{cur.lastrowid}"
+            self._run("UPDATE memory SET id = ? WHERE seq = ?", (rid, cur.lastrowid))
+        return rid
+
+    def memory_put(self, namespace, record_id, value, tag, fields) -> None:
+        with self._lock:
+            cur = self._run("UPDATE memory SET value = ?, tag = ?, fields = ? "
+                            "WHERE namespace = ? AND id = ?",
+                            (_dump(value), _dump(tag), _dump(fields), namespace, record_id))
+            if cur.rowcount == 0:
+                self._run("INSERT INTO memory (namespace, id, value, tag, fields, "
+                          "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                          (namespace, record_id, _dump(value), _dump(tag), _dump(fields),
+                           time.time()))
+
+    @staticmethod
+    def _mem(row) -> dict:
+        return {"id": row[0], "value": _load(row[1]), "tag": _load(row[2]),
+                "fields": _load(row[3])}
+
+    def memory_get(self, namespace, record_id) -> Optional[dict]:
+        rows = self._all("SELECT id, value, tag, fields FROM memory WHERE namespace = ? "
+                         "AND id = ?", (namespace, record_id))
+        return self._mem(rows[0]) if rows else None
+
+    def memory_list(self, namespace) -> list[dict]:
+        return [self._mem(r) for r in self._all(
+            "SELECT id, value, tag, fields FROM memory WHERE namespace = ? "
+            "ORDER BY seq DESC", (namespace,))]
+
+    def memory_delete(self, namespace, record_ids) -> int:
+        n = 0
+        with self._lock:
+            for rid in record_ids:
+                n += self._run("DELETE FROM memory WHERE namespace = ? AND id = ?",
+                               (namespace, rid)).rowcount
+        return n
+
+    # ------------------------------------------------------------ call journal
+    def record_call_started(self, run_id, call_key, request) -> None:
+        self._run("INSERT INTO calls (run_id, call_key, request, started_at) "
+                  "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, call_key) DO UPDATE SET "
+                  "request = excluded.request, started_at = excluded.started_at",
+                  (run_id, call_key, _dump(request), time.time()))
+
+    def record_call_result(self, run_id, call_key, result) -> None:
+        cur = self._run("UPDATE calls SET result = ?, finished_at = ? WHERE run_id = ? "
+                        "AND call_key = ?", (_dump({"value": result}), time.time(), run_id,
+                                             call_key))
+        if cur.rowcount == 0:
+            raise StoreError(f"call '{call_key}' of run '{run_id}' was never recorded as "
+                             "started")
+
+    def completed_calls(self, run_id) -> dict[str, Any]:
+        return {k: _load(r)["value"] for k, r in self._all(
+            "SELECT call_key, result FROM calls WHERE run_id = ? AND result IS NOT NULL",
+            (run_id,))}
+
+    def started_calls(self, run_id) -> dict[str, Any]:
+        return {k: _load(r) for k, r in self._all(
+            "SELECT call_key, request FROM calls WHERE run_id = ? AND result IS NULL",
+            (run_id,))}
+
+    # ------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+
+

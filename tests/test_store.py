@@ -1,0 +1,155 @@
+"""The state store (aether/store): runs, events, memory, call journal, schema versions, file
+safety (0600, no links), and the memory builtins persisting across runs through it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from aether.runtime.api import RunOptions, run_source
+from aether.store import RunRecord, SQLiteStore, StoreError, open_state_store, state_path
+from aether.store.sqlite import MIGRATIONS
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request, tmp_path):
+    s = SQLiteStore(":memory:") if request.param == "memory" else open_state_store(
+        str(tmp_path))
+    yield s
+    s.close()
+
+
+def test_runs_newest_first_with_status_filter_and_limit(store):
+    for i, status in enumerate(["succeeded", "failed", "succeeded"]):
+        store.create_run(RunRecord(f"r{i}", "w.aether", "d" * 64, {"n": i},
+                                   started_at=100.0 + i))
+        store.finish_run(f"r{i}", status, 0 if status == "succeeded" else 21,
+                         {"out": i}, None, 200.0 + i)
+    store.create_run(RunRecord("r9", "w.aether", "d" * 64, {}, started_at=50.0))
+    assert [r.run_id for r in store.list_runs()] == ["r2", "r1", "r0", "r9"]
+    assert [r.run_id for r in store.list_runs(status="succeeded")] == ["r2", "r0"]
+    assert [r.run_id for r in store.list_runs(limit=2)] == ["r2", "r1"]
+    assert store.list_runs(status="running")[0].run_id == "r9"
+    r1 = store.get_run("r1")
+    assert (r1.inputs, r1.outputs, r1.exit_status, r1.ended_at) == ({"n": 1}, {"out": 1},
+                                                                     21, 201.0)
+    assert store.get_run("nope") is None
+    with pytest.raises(StoreError, match="already"):
+        store.create_run(RunRecord("r0", "w", "d"))
+
+
+def test_events_and_call_journal(store):
+    store.create_run(RunRecord("r", "w", "d"))
+    for i in range(3):
+        store.append_event("r", {"event": "e", "i": i})
+    assert [e["i"] for e in store.list_events("r")] == [0, 1, 2]
+    store.record_call_started("r", "1:think:ab", {"tool": "think", "args": ["x"]})
+    store.record_call_started("r", "2:publish:cd", {"tool": "publish"})
+    store.record_call_result("r", "1:think:ab", {"answer": [1, None]})
+    assert store.completed_calls("r") == {"1:think:ab": {"answer": [1, None]}}
+    assert store.started_calls("r") == {"2:publish:cd": {"tool": "publish"}}
+    store.record_call_result("r", "2:publish:cd", None)  # a null result is a result
+    assert store.completed_calls("r")["2:publish:cd"] is None
+    with pytest.raises(StoreError, match="never recorded"):
+        store.record_call_result("r", "3:x:ef", 1)
+
+
+def test_memory_primitives_keep_order_and_namespaces(store):
+    a = store.memory_add("p1", {"k": [1]}, "t", {"ttl": None})
+    b = store.memory_add("p1", "second", None, {})
+    store.memory_add("p2", "other project", None, {})
+    assert [r["id"] for r in store.memory_list("p1")] == [b, a]
+    store.memory_put("p1", a, "changed", "t", {})
+    assert [r["value"] for r in store.memory_list("p1")] == ["second", "changed"]
+    assert store.memory_get("p1", a)["value"] == "changed"
+    assert store.memory_delete("p1", [a, "missing"]) == 1
+    assert len(store.memory_list("p2")) == 1
+
+
+def test_schema_is_versioned_and_reopening_keeps_data(tmp_path):
+    s = open_state_store(str(tmp_path))
+    assert s.schema_version() == max(v for v, _, _ in MIGRATIONS)
+    s.create_run(RunRecord("r", "w", "d"))
+    s.close()
+    s = open_state_store(str(tmp_path))
+    assert s.get_run("r") is not None
+    s._db.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
+    s.close()
+    with pytest.raises(StoreError, match="newer than this aether knows"):
+        open_state_store(str(tmp_path))
+
+
+def test_state_file_is_0600_in_a_folder_aether_makes(tmp_path):
+    s = open_state_store(str(tmp_path))
+    s.close()
+    path = state_path(str(tmp_path))
+    assert path == str(tmp_path / ".aether" / "state.db")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path, "rb") as fh:
+        assert fh.read(16) == b"SQLite format 3\x00"
+
+
+def test_state_is_never_opened_through_a_link(tmp_path):
+    target = tmp_path / "elsewhere.db"
+    target.write_bytes(b"")
+    proj = tmp_path / "p"
+    (proj / ".aether").mkdir(parents=True)
+    os.symlink(target, proj / ".aether" / "state.db")
+    with pytest.raises(StoreError, match="symbolic link"):
+        open_state_store(str(proj))
+    assert target.read_bytes() == b""  # untouched
+    proj2 = tmp_path / "q"
+    proj2.mkdir()
+    (tmp_path / "realdir").mkdir()
+    os.symlink(tmp_path / "realdir", proj2 / ".aether")
+    with pytest.raises(StoreError, match="symbolic link"):
+        open_state_store(str(proj2))
+    assert not os.listdir(tmp_path / "realdir")
+    os.symlink(target, tmp_path / "link.db")
+    with pytest.raises(StoreError, match="symbolic link"):
+        open_state_store(str(proj2), str(tmp_path / "link.db"))
+
+
+def test_concurrent_writers_from_threads(tmp_path):
+    s = open_state_store(str(tmp_path))
+    s.create_run(RunRecord("r", "w", "d"))
+
+    def write(n):
+        for i in range(50):
+            s.append_event("r", {"t": n, "i": i})
+            s.memory_add("ns", i, n, {})
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(s.list_events("r")) == 200 and len(s.memory_list("ns")) == 200
+    s.close()
+
+
+def test_memory_builtins_persist_across_runs_and_runs_are_recorded(tmp_path):
+    text = 'goal: "m"\nmemory: remember("deploy done", tag="notes")\nr: recall(tag="notes")\n'
+    with open_state_store(str(tmp_path)) as s:
+        first = run_source(text, "m.aether", store=s, root=str(tmp_path),
+                           inputs={"who": "ops"})
+        second = run_source(text, "m.aether", store=s, root=str(tmp_path))
+        assert first.outputs["r"] == ["deploy done"]
+        assert second.outputs["r"] == ["deploy done", "deploy done"]
+        rec = s.get_run(first.run_id)
+        assert rec.status == "succeeded" and rec.exit_status == 0
+        assert rec.inputs == {"who": "ops"} and rec.outputs == first.outputs
+        assert rec.digest == first.digest and len(rec.digest) == 64
+        assert rec.ended_at >= rec.started_at
+        events = s.list_events(first.run_id)
+        assert events[0]["event"] == "run_start" and events[-1]["event"] == "run_end"
+        # a simulated run is recorded but its memory is its own (in memory)
+        sim = run_source(text, "m.aether", store=s, root=str(tmp_path), simulate=True)
+        assert sim.outputs["r"] == ["deploy done"] and s.get_run(sim.run_id).simulated
+        failed = run_source('goal: "m"\nx: 1 / 0\n', "f.aether", store=s,
+                            options=RunOptions(run_id="fixed-id"))
+        rec = s.get_run("fixed-id")
+        assert rec.status == "failed" and rec.exit_status == 21
+        assert rec.error["rule"] == "AE402" and failed.status == 21
