@@ -13,9 +13,11 @@ Legacy (reference scripts): the first 16 hex digits of SHA-256 over
 
 from __future__ import annotations
 
-from typing import Iterable
-
 from .diagnostics import Finding
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Iterable
 
 __all__ = ["fingerprint", "legacy_fingerprint", "assign_fingerprints", "normalise_content"]
 

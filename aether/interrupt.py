@@ -17,7 +17,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from typing import Iterator
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 __all__ = ["Terminated", "handle_signals", "signals_held", "SIGINT_STATUS", "SIGTERM_STATUS"]
 

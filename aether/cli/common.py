@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Iterator, Optional, TextIO
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Iterator, Optional, TextIO
 
 COLOR_CHOICES = ("auto", "always", "never")
 
