@@ -9,7 +9,9 @@ and never mutated afterwards.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Union
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Optional, Union
 
 __all__ = [
     "Node", "Expr", "Stmt",
@@ -45,6 +47,7 @@ class _DataclassFields:
 
     def __get__(self, obj: Any, cls: type) -> dict:
         import dataclasses
+        from typing import Any
 
         params = cls.__init__.__code__.co_varnames[1:1 + len(cls._fields)]
         assert params == cls._fields, (cls.__name__, params)

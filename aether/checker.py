@@ -7,28 +7,33 @@ never-worse test). It has no side effects: it reads the file and returns a
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Optional
-
 from .codes import rule as lookup_rule
 from .diagnostics import FileResult, Finding
 from .fingerprint import assign_fingerprints, normalise_content
 from .gcpause import gc_paused
+from .record import SET, FrozenRecord
 from .source import DEFAULT_MAX_FILE_SIZE, read_source
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+
 if TYPE_CHECKING:
+    from typing import Iterable, Optional
+
     from .semantics.catalogue import Catalogue
 
 __all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "anchors_for", "RuleFilter"]
 
 
-@dataclass(frozen=True)
-class RuleFilter:
+class RuleFilter(FrozenRecord):
     """select / ignore by rule id, id prefix (``AE3``) or rule name, as in ruff."""
 
-    select: Optional[frozenset[str]] = None
-    ignore: frozenset[str] = frozenset()
+    __slots__ = _fields = ("select", "ignore")
+    select: Optional[frozenset[str]]
+    ignore: frozenset[str]
+
+    def __init__(self, select=None, ignore=frozenset()):
+        SET(self, "select", select)
+        SET(self, "ignore", ignore)
 
     @staticmethod
     def _norm(items: Iterable[str]) -> frozenset[str]:
@@ -85,20 +90,30 @@ class RuleFilter:
         return sel > 0 and (ign == 0 or sel > ign)
 
 
-@dataclass(frozen=True)
-class CheckOptions:
+class CheckOptions(FrozenRecord):
     """How to check: rule filter, inline suppressions, size limit, catalogue."""
 
-    rules: RuleFilter = field(default_factory=RuleFilter)
-    suppress: bool = True
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    keep_source: bool = True
+    __slots__ = _fields = ("rules", "suppress", "max_file_size", "keep_source", "root",
+                           "catalogue")
+    rules: RuleFilter
+    suppress: bool
+    max_file_size: int
+    keep_source: bool
     # Fingerprints name a file by its path relative to ``root`` (the project root, where
     # the configuration lives), so they do not change with the working directory.
-    root: Optional[str] = None
+    root: Optional[str]
     # The merged catalogue (builtins + the project's tools, plugins, inputs); None: the
     # builtins alone. Passed explicitly, so pool workers check with the same catalogue.
-    catalogue: Optional["Catalogue"] = None
+    catalogue: Optional[Catalogue]
+
+    def __init__(self, rules=None, suppress=True, max_file_size=DEFAULT_MAX_FILE_SIZE,
+                 keep_source=True, root=None, catalogue=None):
+        SET(self, "rules", RuleFilter() if rules is None else rules)
+        SET(self, "suppress", suppress)
+        SET(self, "max_file_size", max_file_size)
+        SET(self, "keep_source", keep_source)
+        SET(self, "root", root)
+        SET(self, "catalogue", catalogue)
 
     def fingerprint_path(self, display: str) -> str:
         """The path that takes part in fingerprints for a file shown as ``display``."""
@@ -191,12 +206,17 @@ _GOAL_LEGACY = {"AE201", "AE202", "AE203"}
 
 
 _CASCADES = {"AE301", "AE307"}
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
 def _names_in(message: str) -> set[str]:
     """Names quoted in a finding's message (``unknown function 'x'``)."""
+    import re  # only after error recovery (patterns compiled when first needed)
+
     return set(re.findall(r"'([A-Za-z_][\w.]*)'", message))
+
+
+def _words(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"[A-Za-z_]\w*", text))
 
 
 def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
@@ -237,8 +257,8 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
                           report_unbound=clean_parse and not legacy):
             if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue
-            if f.rule in _CASCADES and masked_text and _names_in(f.message) & set(
-                    _WORD.findall(masked_text)):
+            if f.rule in _CASCADES and masked_text and _names_in(f.message) & _words(
+                    masked_text):
                 continue  # defined (fn, parallel task) in a statement recovery removed
             if not clean_parse and f.line in legacy_lines:
                 continue

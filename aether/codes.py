@@ -8,8 +8,9 @@ module (``tools/gen_docs.py``) and a test fails when a rule lacks docs or a fixt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+
+from .record import SET, FrozenRecord
 
 __all__ = ["Status", "Rule", "RULES", "rule", "rules_by_status", "category_of"]
 
@@ -72,14 +73,15 @@ def category_of(status: Status) -> str:
     return _CATEGORIES.get(Status(status), "Other")
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(FrozenRecord):
     """One kind of finding.
 
     ``wrong`` is a minimal file that triggers the rule, ``right`` the corrected file;
     both appear in the generated docs and ``wrong`` is run by the test-suite.
     """
 
+    __slots__ = _fields = ("id", "name", "status", "summary", "explanation", "wrong", "right",
+                           "migrate_hint")
     id: str
     name: str
     status: Status
@@ -87,7 +89,18 @@ class Rule:
     explanation: str
     wrong: str
     right: str
-    migrate_hint: bool = False  # legacy-dialect rules point at `aether migrate`
+    migrate_hint: bool  # legacy-dialect rules point at `aether migrate`
+
+    def __init__(self, id, name, status, summary, explanation, wrong, right,
+                 migrate_hint=False):
+        SET(self, "id", id)
+        SET(self, "name", name)
+        SET(self, "status", status)
+        SET(self, "summary", summary)
+        SET(self, "explanation", explanation)
+        SET(self, "wrong", wrong)
+        SET(self, "right", right)
+        SET(self, "migrate_hint", migrate_hint)
 
     @property
     def phase(self) -> str:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import Any, Optional
+
+from .record import SET, FrozenRecord
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 __all__ = ["Config", "ConfigError", "load_config", "find_config_file", "KNOWN_KEYS",
            "INT_RANGES", "MAX_JOBS", "MAX_FILE_SIZE_LIMIT"]
@@ -46,24 +50,45 @@ MAX_FILE_SIZE_LIMIT = 2 ** 40  # 1 TiB
 INT_RANGES = {"jobs": (1, MAX_JOBS), "max-file-size": (1, MAX_FILE_SIZE_LIMIT)}
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(FrozenRecord):
     """Settings after reading a file (``path`` None when no file was found)."""
 
-    path: Optional[str] = None
-    root: str = "."
-    select: Optional[tuple[str, ...]] = None
-    ignore: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    jobs: Optional[int] = None
-    cache: bool = True
-    cache_dir: Optional[str] = None
-    max_file_size: Optional[int] = None
-    catalogue: tuple[str, ...] = ()  # absolute paths (relative ones are read from root)
-    allowed_signers: Optional[str] = None  # as written; relative to root
-    revoked_keys: Optional[str] = None
-    strict_signatures: bool = False
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    __slots__ = _fields = ("path", "root", "select", "ignore", "exclude", "jobs", "cache",
+                           "cache_dir", "max_file_size", "catalogue", "allowed_signers",
+                           "revoked_keys", "strict_signatures", "warnings")
+    path: Optional[str]
+    root: str
+    select: Optional[tuple[str, ...]]
+    ignore: tuple[str, ...]
+    exclude: tuple[str, ...]
+    jobs: Optional[int]
+    cache: bool
+    cache_dir: Optional[str]
+    max_file_size: Optional[int]
+    catalogue: tuple[str, ...]  # absolute paths (relative ones are read from root)
+    allowed_signers: Optional[str]  # as written; relative to root
+    revoked_keys: Optional[str]
+    strict_signatures: bool
+    warnings: tuple[str, ...]
+
+    def __init__(self, path=None, root=".", select=None, ignore=(), exclude=(), jobs=None,
+                 cache=True, cache_dir=None, max_file_size=None, catalogue=(),
+                 allowed_signers=None, revoked_keys=None, strict_signatures=False,
+                 warnings=()):
+        SET(self, "path", path)
+        SET(self, "root", root)
+        SET(self, "select", select)
+        SET(self, "ignore", ignore)
+        SET(self, "exclude", exclude)
+        SET(self, "jobs", jobs)
+        SET(self, "cache", cache)
+        SET(self, "cache_dir", cache_dir)
+        SET(self, "max_file_size", max_file_size)
+        SET(self, "catalogue", catalogue)
+        SET(self, "allowed_signers", allowed_signers)
+        SET(self, "revoked_keys", revoked_keys)
+        SET(self, "strict_signatures", strict_signatures)
+        SET(self, "warnings", warnings)
 
 
 def find_config_file(start: str) -> Optional[tuple[str, bool]]:

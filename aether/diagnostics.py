@@ -7,10 +7,12 @@ output formats live in :mod:`aether.output`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Iterable, Optional
-
 from .codes import RULES, Status
+from .record import SET, FrozenRecord, Record
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
 
 __all__ = ["Finding", "FileResult", "status_of", "STATUS_PRECEDENCE", "aggregate_status"]
 
@@ -22,8 +24,7 @@ STATUS_PRECEDENCE = (Status.INTERNAL_ERROR, Status.IO_ERROR, Status.PARSE_ERROR,
                      Status.GENERIC_FAILURE)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(FrozenRecord):
     """One problem in one file.
 
     ``anchor`` names the enclosing block (``fn:load/if``) and ``content`` is the
@@ -31,17 +32,33 @@ class Finding:
     ``fingerprint`` / ``legacy_fingerprint`` are filled in by :mod:`aether.fingerprint`.
     """
 
+    __slots__ = _fields = ("rule", "message", "line", "column", "end_line", "end_column",
+                           "hint", "anchor", "content", "fingerprint", "legacy_fingerprint")
     rule: str
     message: str
-    line: Optional[int] = None
-    column: Optional[int] = None
-    end_line: Optional[int] = None
-    end_column: Optional[int] = None
-    hint: Optional[str] = None
-    anchor: str = ""
-    content: str = ""
-    fingerprint: str = ""
-    legacy_fingerprint: str = ""
+    line: Optional[int]
+    column: Optional[int]
+    end_line: Optional[int]
+    end_column: Optional[int]
+    hint: Optional[str]
+    anchor: str
+    content: str
+    fingerprint: str
+    legacy_fingerprint: str
+
+    def __init__(self, rule, message, line=None, column=None, end_line=None, end_column=None,
+                 hint=None, anchor="", content="", fingerprint="", legacy_fingerprint=""):
+        SET(self, "rule", rule)
+        SET(self, "message", message)
+        SET(self, "line", line)
+        SET(self, "column", column)
+        SET(self, "end_line", end_line)
+        SET(self, "end_column", end_column)
+        SET(self, "hint", hint)
+        SET(self, "anchor", anchor)
+        SET(self, "content", content)
+        SET(self, "fingerprint", fingerprint)
+        SET(self, "legacy_fingerprint", legacy_fingerprint)
 
     @property
     def status(self) -> Status:
@@ -68,14 +85,14 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form (cache, baselines): every field, nothing derived."""
-        return asdict(self)
+        return self.as_dict()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
         return cls(**data)
 
     def with_(self, **changes: Any) -> "Finding":
-        return replace(self, **changes)
+        return self.replace(**changes)
 
 
 def status_of(findings: Iterable[Finding]) -> Status:
@@ -101,19 +118,26 @@ def aggregate_status(statuses: Iterable[Status]) -> Status:
     return Status.SUCCESS
 
 
-@dataclass
-class FileResult:
+class FileResult(Record):
     """Everything a check found in one file.
 
     ``path`` is the display path (relative to the working directory when inside it, with
     ``/`` separators); ``source`` is the decoded text when it could be read (for snippets).
     """
 
+    __slots__ = _fields = ("path", "findings", "suppressed", "source", "cached")
     path: str
-    findings: list[Finding] = field(default_factory=list)
-    suppressed: list[Finding] = field(default_factory=list)
-    source: Optional[str] = None
-    cached: bool = False
+    findings: list[Finding]
+    suppressed: list[Finding]
+    source: Optional[str]
+    cached: bool
+
+    def __init__(self, path, findings=None, suppressed=None, source=None, cached=False):
+        self.path = path
+        self.findings = [] if findings is None else findings
+        self.suppressed = [] if suppressed is None else suppressed
+        self.source = source
+        self.cached = cached
 
     @property
     def status(self) -> Status:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import functools
 import gc
-from typing import Callable, TypeVar
 
 __all__ = ["gc_paused"]
 
-F = TypeVar("F", bound=Callable)
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Callable, TypeVar
+
+    F = TypeVar("F", bound=Callable)
 
 
 def gc_paused(func: F) -> F:

@@ -14,10 +14,14 @@ one and every file is either fully old or fully new.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-from typing import Iterator
+
+try:
+    # The C module under `signal`: the same functions, without the enum classes that
+    # `signal` builds at import (about 1 ms of every command's start-up).
+    import _signal as signal
+except ImportError:  # pragma: no cover - interpreters without it
+    import signal  # type: ignore[no-redef]
 
 __all__ = ["Terminated", "handle_signals", "signals_held", "SIGINT_STATUS", "SIGTERM_STATUS"]
 
@@ -52,42 +56,45 @@ def _on_sigint(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-@contextlib.contextmanager
-def handle_signals() -> Iterator[None]:
+# The two context managers are classes, not @contextlib.contextmanager generators: the
+# one-file check does not otherwise import contextlib (start-up time).
+
+class handle_signals:
     """While the block runs, SIGTERM raises :class:`Terminated` and SIGINT
     KeyboardInterrupt, or SystemExit in a forked worker (the previous handlers are
     restored afterwards). A SIGINT that was ignored when Python started (a background
     job of a script) stays ignored. A no-op outside the main thread."""
-    installed = []
-    try:
-        if hasattr(signal, "SIGTERM"):
-            installed.append((signal.SIGTERM, signal.signal(signal.SIGTERM, _on_sigterm)))
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            installed.append((signal.SIGINT, signal.signal(signal.SIGINT, _on_sigint)))
-    except ValueError:  # not the main thread: signals are not ours to handle
-        pass
-    _owner_pid.append(os.getpid())
-    try:
-        yield
-    finally:
+
+    def __enter__(self) -> None:
+        installed = self._installed = []
+        try:
+            if hasattr(signal, "SIGTERM"):
+                installed.append((signal.SIGTERM, signal.signal(signal.SIGTERM, _on_sigterm)))
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                installed.append((signal.SIGINT, signal.signal(signal.SIGINT, _on_sigint)))
+        except ValueError:  # not the main thread: signals are not ours to handle
+            pass
+        _owner_pid.append(os.getpid())
+
+    def __exit__(self, *exc) -> None:
         _owner_pid.pop()
-        for signum, previous in reversed(installed):
+        for signum, previous in reversed(self._installed):
             signal.signal(signum, previous)
 
 
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
+class signals_held:
     """SIGINT and SIGTERM arriving during the block are delivered when it ends.
 
     Only for short stretches of system calls (a file replacement): the handlers, and so
     KeyboardInterrupt or Terminated, then run just after the block. Where signals cannot
     be masked (Windows) the block simply runs; the callers' clean-ups still apply.
     """
-    if not hasattr(signal, "pthread_sigmask") or not _HELD:
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def __enter__(self) -> None:
+        self._previous = None
+        if hasattr(signal, "pthread_sigmask") and _HELD:
+            self._previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._previous)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from .checker import CheckOptions, check_text
 from .diagnostics import FileResult, Finding
 from .fingerprint import assign_fingerprints
+from .record import Record
 from .source import decode_source, read_source
 from .walk import SourceFile
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
+    from typing import Callable, Optional, Sequence
+
     from .cache import ResultCache
 
 __all__ = ["check_files", "check_blobs", "open_cache", "RunStats", "default_jobs",
@@ -70,11 +72,15 @@ def resolve_jobs(asked: Optional[int], configured: Optional[int] = None,
     return max(1, jobs), warning
 
 
-@dataclass
-class RunStats:
-    files: int = 0
-    cached: int = 0
-    lines: int = 0
+class RunStats(Record):
+    """Counts of a run: files checked, answered from the cache, lines."""
+
+    __slots__ = _fields = ("files", "cached", "lines")
+
+    def __init__(self, files=0, cached=0, lines=0):
+        self.files = files
+        self.cached = cached
+        self.lines = lines
 
 
 def _internal_error(display: str, exc: BaseException) -> FileResult:

@@ -10,23 +10,31 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
-from typing import Optional
 
 from .diagnostics import Finding
+from .record import SET, FrozenRecord
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = ["ReadResult", "read_source", "decode_source", "DEFAULT_MAX_FILE_SIZE", "normalise"]
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class ReadResult:
+class ReadResult(FrozenRecord):
     """Either ``text`` (decoded, normalised) or ``error`` (an IO finding)."""
 
-    text: Optional[str] = None
-    error: Optional[Finding] = None
-    data: Optional[bytes] = None  # the raw bytes, when the file could be read
+    __slots__ = _fields = ("text", "error", "data")
+    text: Optional[str]
+    error: Optional[Finding]
+    data: Optional[bytes]  # the raw bytes, when the file could be read
+
+    def __init__(self, text=None, error=None, data=None):
+        SET(self, "text", text)
+        SET(self, "error", error)
+        SET(self, "data", data)
 
 
 def normalise(text: str) -> str:

@@ -9,12 +9,14 @@ cannot be listed (AE003).
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Iterator, Optional, Sequence
+
+from .record import SET, FrozenRecord
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Iterable, Iterator, Optional, Sequence
 
 __all__ = ["SourceFile", "iter_files", "display_path", "printable_path", "path_bytes",
            "EXTENSION", "SKIP_DIRS"]
@@ -24,13 +26,18 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "
                        ".aether_cache", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(FrozenRecord):
     """A file to process: ``path`` to open, ``display`` to show (cwd-relative, posix)."""
 
+    __slots__ = _fields = ("path", "display", "explicit")
     path: str
     display: str
-    explicit: bool = False
+    explicit: bool
+
+    def __init__(self, path, display, explicit=False):
+        SET(self, "path", path)
+        SET(self, "display", display)
+        SET(self, "explicit", explicit)
 
 
 def printable_path(path: str) -> str:
@@ -53,15 +60,17 @@ def printable_path(path: str) -> str:
     return "".join(out)
 
 
-_BYTE_ESCAPE = re.compile(r"\\x([89a-f][0-9a-f])")  # printable_path's form of a raw byte
+_BYTE_ESCAPE = r"\\x([89a-f][0-9a-f])"  # printable_path's form of a raw byte
 
 
 def path_bytes(shown: str) -> bytes:
     """The bytes of the file name a :func:`printable_path` result stands for (its
     ``\\xff`` escapes turned back into those bytes): what a URI must percent-encode."""
+    import re  # compiled when first needed (start-up time)
+
     out = bytearray()
     pos = 0
-    for m in _BYTE_ESCAPE.finditer(shown):
+    for m in re.finditer(_BYTE_ESCAPE, shown):
         out += shown[pos:m.start()].encode("utf-8", "surrogateescape")
         out.append(int(m.group(1), 16))
         pos = m.end()
@@ -252,6 +261,9 @@ def _fnmatch_pieces(pattern: str) -> list:
             if j >= n:
                 pieces.append(_literal("["))
             else:
+                import fnmatch
+                import re
+
                 one = re.compile(fnmatch.translate(pattern[i - 1:j + 1]))
                 pieces.append(lambda ch, one=one: one.match(ch) is not None)
                 i = j + 1

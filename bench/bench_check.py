@@ -49,16 +49,29 @@ def timed_with_rss(cmd: list[str]) -> tuple[float, float, int]:
 
 
 def interleaved_medians(commands: dict[str, list[str]], runs: int,
-                        env: dict | None = None) -> dict[str, float]:
-    """Median wall time of each command, the commands taking turns so load drift hits all."""
+                        env: dict | None = None, cpu: dict | None = None) -> dict[str, float]:
+    """Median wall time of each command, the commands taking turns so load drift hits all.
+
+    When ``cpu`` is a dict it receives each command's median CPU time (user + system of
+    the child), which a machine loaded by other processes disturbs less than wall time.
+    """
+    import resource
+
     for cmd in commands.values():  # warm the file cache once
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, cmd in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
             subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             times[name].append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime - before.ru_utime
+                              + after.ru_stime - before.ru_stime)
+    if cpu is not None:
+        cpu.update({name: statistics.median(ts) for name, ts in cpus.items()})
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -238,14 +251,20 @@ def startup(gen: Path, runs: int, results: dict) -> None:
     }
     statuses = {name: subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      env=env).returncode for name, cmd in commands.items()}
-    walls = interleaved_medians(commands, runs, env)
+    cpus: dict = {}
+    walls = interleaved_medians(commands, runs, env, cpus)
     lark_t = walls["python -c 'import lark'"]
-    results["startup"] = {name: {"ms": t * 1000, "ratio": t / lark_t, "exit": statuses[name]}
+    lark_cpu = cpus["python -c 'import lark'"] or 1e-9
+    results["startup"] = {name: {"ms": t * 1000, "ratio": t / lark_t, "exit": statuses[name],
+                                 "cpu_ms": cpus[name] * 1000,
+                                 "cpu_ratio": cpus[name] / lark_cpu}
                           for name, t in walls.items()}
     results.update(import_lark_s=lark_t, entry_one_s=walls["aether check FILE (clean)"])
-    print(f"one 100-line file, console script {script[0]}, medians of {runs} interleaved runs:")
+    print(f"one 100-line file, console script {script[0]}, medians of {runs} interleaved runs"
+          " (wall; CPU = user + system of the child):")
     for name, t in walls.items():
         print(f"  {name:34} {t * 1000:6.1f} ms  {t / lark_t:4.2f}x import lark"
+              f"  | CPU {cpus[name] * 1000:6.1f} ms  {cpus[name] / lark_cpu:4.2f}x"
               f"  (exit {statuses[name]})")
     worst = max(t for name, t in walls.items() if name.startswith("aether"))
     print(f"  worst aether form: {worst / lark_t:.2f}x `import lark` (target <= 1.0, aim 0.7)")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from typing import Iterator, Optional, TextIO
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Iterator, Optional, TextIO
 
 COLOR_CHOICES = ("auto", "always", "never")
 
@@ -90,19 +92,29 @@ def split_csv(values) -> tuple[str, ...]:
     return tuple(out)
 
 
-@contextlib.contextmanager
-def atomic_output(path: Optional[str]) -> Iterator[TextIO]:
-    """stdout, or a buffer written to ``path`` atomically once complete (fileio)."""
-    if path is None:
-        yield sys.stdout
-        return
-    import io
+class atomic_output:
+    """``with atomic_output(path) as out``: ``out`` is stdout, or a buffer written to
+    ``path`` atomically once the block completes without an exception (fileio); a failed
+    write raises OSError. (A class, not a contextlib generator: the one-file check does
+    not import contextlib.)"""
 
-    from ..fileio import WriteError, write_output
+    def __init__(self, path: Optional[str]):
+        self.path = path
 
-    buffer = io.StringIO()
-    yield buffer
-    try:
-        write_output(path, buffer.getvalue().encode("utf-8"))
-    except WriteError as exc:
-        raise OSError(str(exc)) from None
+    def __enter__(self) -> TextIO:
+        if self.path is None:
+            return sys.stdout
+        import io
+
+        self.buffer = io.StringIO()
+        return self.buffer
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.path is None or exc_type is not None:
+            return
+        from ..fileio import WriteError, write_output
+
+        try:
+            write_output(self.path, self.buffer.getvalue().encode("utf-8"))
+        except WriteError as err:
+            raise OSError(str(err)) from None

@@ -11,7 +11,9 @@ always. tests/test_cli_fast.py compares both paths.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 __all__ = ["fast_check_arguments"]
 

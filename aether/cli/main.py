@@ -8,7 +8,6 @@ Either way nothing ends in a traceback, Ctrl-C exits 130 and SIGTERM 143.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -74,6 +73,8 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # e.g. `aether check | head`
         # Point stdout at devnull so the interpreter's final flush cannot fail again
         # (the recipe of the Python docs on SIGPIPE).
+        import contextlib
+
         with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

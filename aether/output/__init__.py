@@ -8,10 +8,12 @@ for a checker run once per file).
 
 from __future__ import annotations
 
-from typing import Sequence, TextIO
-
 from ..diagnostics import FileResult
 from .records import json_status, summary
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Sequence, TextIO
 
 __all__ = ["FORMATS", "write_report", "json_status", "summary"]
 

@@ -8,13 +8,13 @@ gives identical bytes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
-
 from ..codes import Status, category_of
 from ..diagnostics import FileResult, Finding, aggregate_status
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from datetime import datetime
+    from typing import Any, Iterable, Optional, Sequence
 
 __all__ = ["finding_record", "file_record", "json_status", "summary", "ordered",
            "all_findings", "utc_timestamp"]

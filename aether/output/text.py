@@ -15,10 +15,13 @@ same widths, so they sit under the span whatever the line contains. A line longe
 from __future__ import annotations
 
 import unicodedata
-from typing import Optional, Sequence, TextIO
 
 from ..diagnostics import FileResult, Finding
 from .records import all_findings, summary
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Optional, Sequence, TextIO
 
 __all__ = ["TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
            "caret_span", "clip_line", "summary_line"]
@@ -28,8 +31,9 @@ SNIPPET_MAX = 200  # code points of a source line shown whole; longer ones are c
 SNIPPET_CONTEXT = 60  # code points kept before (and after) the span of a clipped line
 ELLIPSIS = "..."
 
-Part = tuple[str, Optional[str]]  # (text, rich style or None)
-Line = list[Part]
+if TYPE_CHECKING:  # annotations only
+    Part = tuple[str, Optional[str]]  # (text, rich style or None)
+    Line = list[Part]
 
 _STYLES = {
     "location": "bold",

@@ -10,11 +10,14 @@ Its digest is part of cache keys.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple, Optional
 
+from ..record import SET, FrozenRecord
 from ..resources import stdlib_dir
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = ["Signature", "CallProblem", "Builtin", "Plugin", "Catalogue", "load_catalogue",
            "EFFECTS", "RISKS", "json_digest", "catalogue_data_from_json"]
@@ -26,24 +29,51 @@ EFFECTS = ("pure", "memory", "tool", "observability")
 RISKS = ("low", "medium", "high", "unreviewed")
 
 
-class CallProblem(NamedTuple):
-    """Why a call does not fit a signature: rule (AE303 / AE304), message, and the keyword
-    argument at fault, if one is (so the finding can point at it)."""
+class CallProblem(tuple):
+    """Why a call does not fit a signature: ``(rule, message, keyword)``, the rule (AE303 /
+    AE304), the message, and the keyword argument at fault, if one is (so the finding can
+    point at it). A tuple, as the NamedTuple it replaces (which cost start-up time)."""
 
-    rule: str
-    message: str
-    keyword: Optional[str] = None
+    __slots__ = ()
+
+    def __new__(cls, rule: str, message: str, keyword: Optional[str] = None):
+        return tuple.__new__(cls, (rule, message, keyword))
+
+    @property
+    def rule(self) -> str:
+        return self[0]
+
+    @property
+    def message(self) -> str:
+        return self[1]
+
+    @property
+    def keyword(self) -> Optional[str]:
+        return self[2]
+
+    def __repr__(self) -> str:
+        return f"CallProblem(rule={self[0]!r}, message={self[1]!r}, keyword={self[2]!r})"
+
+    def __getnewargs__(self):
+        return tuple(self)
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(FrozenRecord):
     """Parameters of a callable: names, how many are required, varargs, any keywords."""
 
+    __slots__ = _fields = ("params", "required", "varargs", "any_keywords", "positional")
     params: tuple[str, ...]
     required: int
-    varargs: bool = False
-    any_keywords: bool = False
-    positional: int = -1  # how many params can be given by position (-1: all)
+    varargs: bool
+    any_keywords: bool
+    positional: int  # how many params can be given by position (-1: all)
+
+    def __init__(self, params, required, varargs=False, any_keywords=False, positional=-1):
+        SET(self, "params", params)
+        SET(self, "required", required)
+        SET(self, "varargs", varargs)
+        SET(self, "any_keywords", any_keywords)
+        SET(self, "positional", positional)
 
     @classmethod
     def parse(cls, specs: list[str]) -> "Signature":
@@ -103,8 +133,7 @@ class Signature:
         return f" (parameters: {', '.join(self.params)})" if self.params else " (it takes none)"
 
 
-@dataclass(frozen=True)
-class Builtin:
+class Builtin(FrozenRecord):
     """A callable of the catalogue: a builtin, a project tool or a plugin member.
 
     ``params`` is the notation it was declared with; ``source`` is ``file:line`` for a
@@ -112,15 +141,29 @@ class Builtin:
     project tool (``python``, ``command``, ... used by `aether run`) as read.
     """
 
+    __slots__ = _fields = ("name", "signature", "effect", "risk", "capabilities", "summary",
+                           "params", "source", "binding")
     name: str
     signature: Signature
     effect: str
     risk: str
     capabilities: tuple[str, ...]
     summary: str
-    params: tuple[str, ...] = ()
-    source: Optional[str] = None
-    binding: tuple[tuple[str, object], ...] = ()
+    params: tuple[str, ...]
+    source: Optional[str]
+    binding: tuple[tuple[str, object], ...]
+
+    def __init__(self, name, signature, effect, risk, capabilities, summary, params=(),
+                 source=None, binding=()):
+        SET(self, "name", name)
+        SET(self, "signature", signature)
+        SET(self, "effect", effect)
+        SET(self, "risk", risk)
+        SET(self, "capabilities", capabilities)
+        SET(self, "summary", summary)
+        SET(self, "params", params)
+        SET(self, "source", source)
+        SET(self, "binding", binding)
 
     def bound(self, key: str, default=None):
         """The value of runtime key ``key`` (python, command, mcp, compensate,
@@ -140,18 +183,23 @@ class Builtin:
         return self.bound("idempotent") is True
 
 
-@dataclass(frozen=True)
-class Plugin:
+class Plugin(FrozenRecord):
     """A plugin the project declares, with the members a workflow may call on it."""
 
+    __slots__ = _fields = ("name", "functions", "summary", "source")
     name: str
     functions: dict[str, Builtin]
-    summary: str = ""
-    source: Optional[str] = None
+    summary: str
+    source: Optional[str]
+
+    def __init__(self, name, functions, summary="", source=None):
+        SET(self, "name", name)
+        SET(self, "functions", functions)
+        SET(self, "summary", summary)
+        SET(self, "source", source)
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(FrozenRecord):
     """Everything a name in a workflow can resolve to.
 
     ``tools``, ``plugins`` and ``inputs`` are the project's (empty for the builtins alone);
@@ -159,21 +207,42 @@ class Catalogue:
     ``files`` are the project catalogue files read, in order.
     """
 
+    __slots__ = _fields = ("builtins", "methods", "error_kinds", "policy", "digest", "tools",
+                           "plugins", "inputs", "files", "functions")
     builtins: dict[str, Builtin]
     methods: frozenset[str]
     error_kinds: frozenset[str]
     policy: dict[str, dict]
     digest: str
-    tools: dict[str, Builtin] = field(default_factory=dict)
-    plugins: dict[str, Plugin] = field(default_factory=dict)
-    inputs: dict[str, str] = field(default_factory=dict)
-    files: tuple[str, ...] = ()
-    functions: dict[str, Builtin] = field(default_factory=dict, compare=False)
+    tools: dict[str, Builtin]
+    plugins: dict[str, Plugin]
+    inputs: dict[str, str]
+    files: tuple[str, ...]
+    functions: dict[str, Builtin]  # derived; not compared
 
-    def __post_init__(self):
-        if not self.functions:
-            object.__setattr__(self, "functions", {**self.builtins, **self.tools}
-                               if self.tools else self.builtins)
+    def __init__(self, builtins, methods, error_kinds, policy, digest, tools=None,
+                 plugins=None, inputs=None, files=(), functions=None):
+        SET(self, "builtins", builtins)
+        SET(self, "methods", methods)
+        SET(self, "error_kinds", error_kinds)
+        SET(self, "policy", policy)
+        SET(self, "digest", digest)
+        SET(self, "tools", {} if tools is None else tools)
+        SET(self, "plugins", {} if plugins is None else plugins)
+        SET(self, "inputs", {} if inputs is None else inputs)
+        SET(self, "files", files)
+        if not functions:
+            functions = {**builtins, **self.tools} if self.tools else builtins
+        SET(self, "functions", functions)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        # ``functions`` is derived from builtins and tools: not compared
+        return self._values()[:-1] == other._values()[:-1]  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values()[:-1])
 
 
 def _raw_files() -> tuple[bytes, bytes]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
-from typing import Callable, Optional
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 from ..config import Config, ConfigError
 from .catalogue import EFFECTS, RISKS, Builtin, Catalogue, Plugin, Signature, load_catalogue
@@ -23,11 +25,13 @@ __all__ = ["CATALOGUE_FILE", "TOOL_KEYS", "BINDING_KEYS", "load_project_catalogu
 
 CATALOGUE_FILE = "aether-tools.toml"
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PARAM = re.compile(r"^(?:\*\*?[A-Za-z_][A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*\??)$")
+# Patterns as strings: re compiles (and caches) them when a catalogue file is first read,
+# not when `aether check` without one starts (start-up time).
+_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_PARAM = r"^(?:\*\*?[A-Za-z_][A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*\??)$"
 # the validator's notation for capabilities (`require: capabilities:`)
-_CAPABILITY = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[a-z_*][a-z0-9_*]*)+$")
-_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[A-Za-z0-9_\[\], ]*\])?$")
+_CAPABILITY = r"^[a-z_][a-z0-9_]*(?:\.[a-z_*][a-z0-9_*]*)+$"
+_TYPE = r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[A-Za-z0-9_\[\], ]*\])?$"
 _RESERVED = frozenset({"if", "elif", "else", "for", "in", "while", "fn", "return", "try",
                        "catch", "break", "continue", "await", "not", "and", "or", "true",
                        "false", "null", "as"})
@@ -42,12 +46,12 @@ def _is_str_list(v) -> bool:
 
 
 def _is_params(v) -> bool:
-    return _is_str_list(v) and all(_PARAM.match(x) for x in v) and \
+    return _is_str_list(v) and all(re.match(_PARAM, x) for x in v) and \
         len({x.lstrip("*").rstrip("?") for x in v}) == len(v)
 
 
 def _is_capabilities(v) -> bool:
-    return _is_str_list(v) and all(_CAPABILITY.match(x) for x in v)
+    return _is_str_list(v) and all(re.match(_CAPABILITY, x) for x in v)
 
 
 # The one schema of a `[tools.NAME]` (and `[plugins.P.functions.FN]`) table:
@@ -194,7 +198,7 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
                     raise ConfigError(f"{where(f'tools.{name}')}: [tools.{name}] is already "
                                       f"declared at {bound_builtins[name]}")
                 bound_builtins[name] = tool.source
-                builtins[name] = replace(base.builtins[name], binding=tool.binding)
+                builtins[name] = base.builtins[name].replace(binding=tool.binding)
                 continue
             if name in tools:
                 raise ConfigError(f"{where(f'tools.{name}')}: [tools.{name}] is already "
@@ -202,7 +206,7 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
             tools[name] = tool
         for name, spec in _table(data, "plugins", shown).items():
             key = f"plugins.{name}"
-            if not _NAME.match(name):
+            if not re.match(_NAME, name):
                 raise ConfigError(f"{where(key)}: [{key}]: a plugin name is a name such as "
                                   "'sysmon' (its functions are called as sysmon.fn(...))")
             if not isinstance(spec, dict):
@@ -224,10 +228,10 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
                        for fn, fspec in fns.items()}
             plugins[name] = Plugin(name, members, spec.get("summary", ""), where(key))
         for name, kind in _table(data, "inputs", shown).items():
-            if not _NAME.match(name) or name in _RESERVED:
+            if not re.match(_NAME, name) or name in _RESERVED:
                 raise ConfigError(f"{where('inputs')}: [inputs] '{name}' is not a name a "
                                   "workflow can use")
-            if not isinstance(kind, str) or not _TYPE.match(kind):
+            if not isinstance(kind, str) or not re.match(_TYPE, kind):
                 raise ConfigError(f"{where('inputs')}: [inputs] '{name}' must be a type "
                                   'string such as "any", "str" or "list[str]"')
             if name in inputs and inputs[name] != kind:
@@ -256,7 +260,7 @@ def _tool(name: str, spec, key: str, where, base: Optional[Catalogue]) -> Builti
     """One ``[tools.NAME]`` table as a catalogue entry (``base``: the builtins it may not
     shadow; None for a plugin member, which lives in its plugin's namespace)."""
     at = where(key)
-    if not _NAME.match(name) or name in _RESERVED:
+    if not re.match(_NAME, name) or name in _RESERVED:
         raise ConfigError(f"{at}: [{key}]: '{name}' is not a name a workflow can call")
     if not isinstance(spec, dict):
         raise ConfigError(f"{at}: '{key}' must be a table")

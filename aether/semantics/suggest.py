@@ -17,7 +17,10 @@ of them in ordinary files, are searched in full, so the answer there is :func:`c
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Collection, Iterable, Optional
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Collection, Iterable, Optional
 
 __all__ = ["CUTOFF", "EXACT_LIMIT", "NEAR_LIMIT", "closest", "hint", "NameIndex",
            "length_window"]

@@ -11,14 +11,17 @@ are filled in by the checker, which has the source text).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from .. import ast as A
 from ..diagnostics import Finding
+from ..record import Record
 from ..syntax.builder import duration_seconds
 from .catalogue import Catalogue, Signature, load_catalogue
 from .suggest import NameIndex, hint as _hint
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Iterable, Optional
 
 __all__ = ["validate", "Validator", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
@@ -27,9 +30,11 @@ CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
 TOP_SECTIONS = frozenset({"workflow", "parallel", "transaction", "on_error"}) | CONFIG_SECTIONS
 WORKFLOW_KEYS = frozenset({"input", "output", "requires", "name", "description", "version"})
 STEP_OPTIONS = frozenset({"as", "retry", "timeout", "requires"})
-_REQ_RE = re.compile(r"^[A-Za-z_][\w.\-]*\s*(?:(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-z.*+!\-]*"
-                     r"(?:\s*,\s*(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-z.*+!\-]*)*)?$")
-_CAP_RE = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[a-z_*][a-z0-9_*]*)+$")
+# `require:` notations, as pattern strings: re compiles them when a file first has a
+# `require:` section, not at start-up.
+_REQ_RE = (r"^[A-Za-z_][\w.\-]*\s*(?:(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-z.*+!\-]*"
+           r"(?:\s*,\s*(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-z.*+!\-]*)*)?$")
+_CAP_RE = r"^[a-z_][a-z0-9_]*(?:\.[a-z_*][a-z0-9_*]*)+$"
 _LITERALS = (A.Str, A.Int, A.Float, A.Bool, A.Null, A.Duration)
 
 
@@ -73,10 +78,14 @@ def _is_type_hint(e: Optional[A.Expr]) -> bool:
     return False
 
 
-@dataclass
-class _Ctx:
-    in_loop: bool = False
-    in_fn: bool = False
+class _Ctx(Record):
+    """Where a statement is: inside a loop, inside a fn."""
+
+    __slots__ = _fields = ("in_loop", "in_fn")
+
+    def __init__(self, in_loop=False, in_fn=False):
+        self.in_loop = in_loop
+        self.in_fn = in_fn
 
 
 def _recovered(stmt: A.Stmt) -> bool:
@@ -499,10 +508,10 @@ class Validator:
             for v in self._list_values(e):
                 if not isinstance(v, A.Str):
                     self._add("AE311", f"`{key}` entries are strings", v)
-                elif key == "plugins" and not _REQ_RE.match(v.value.strip()):
+                elif key == "plugins" and not re.match(_REQ_RE, v.value.strip()):
                     self._add("AE311", f"malformed plugin requirement {v.raw}", v,
                               'write "name" or "name>=1.0,<2" (PEP 440-style specifiers)')
-                elif key == "capabilities" and not _CAP_RE.match(v.value):
+                elif key == "capabilities" and not re.match(_CAP_RE, v.value):
                     self._add("AE311", f"malformed capability {v.raw}", v,
                               'capabilities are dotted names such as "storage.write"')
 

@@ -10,9 +10,11 @@ into their parent, filtered terminals dropped, ``?rules`` with one child passed 
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
-
 from .tables import KEEP, SPLICE, Tables
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Callable, Iterable
 
 __all__ = ["Parser", "UnexpectedToken", "Tok"]
 

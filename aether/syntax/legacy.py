@@ -10,7 +10,8 @@ Whole-file dialects (brace, YAML-style plugins) are reported once, at their firs
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ..record import SET, FrozenRecord
 
 __all__ = ["LegacyHit", "scan_legacy", "MIGRATE_HINT"]
 
@@ -94,7 +95,8 @@ def _compile(names) -> re.Pattern:
 
 # A string, a comment, a bracket or a newline: enough to follow bracket depth line by line.
 _STRINGS = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''  # as the lexer
-_BRACKET_TOKENS = re.compile(_STRINGS + r"|#[^\n]*|[()\[\]\n]")
+# (pattern strings: re compiles and caches them on first use, not at start-up)
+_BRACKET_TOKENS = _STRINGS + r"|#[^\n]*|[()\[\]\n]"
 
 
 def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
@@ -107,7 +109,7 @@ def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
     inside: set[int] = set()
     open_at_end: set[int] = set()
     depth, line = 0, 1
-    for m in _BRACKET_TOKENS.finditer(text):
+    for m in re.finditer(_BRACKET_TOKENS, text):
         tok = m.group()
         if tok == "\n":
             if depth:
@@ -135,13 +137,22 @@ def _scanner(parses: bool) -> re.Pattern:
 _WHOLE_FILE = {"AE209", "AE210"}
 
 
-@dataclass(frozen=True)
-class LegacyHit:
+class LegacyHit(FrozenRecord):
+    """One legacy construct: rule, message, line, columns (end exclusive)."""
+
+    __slots__ = _fields = ("rule", "message", "line", "column", "end_column")
     rule: str
     message: str
     line: int
     column: int
     end_column: int
+
+    def __init__(self, rule, message, line, column, end_column):
+        SET(self, "rule", rule)
+        SET(self, "message", message)
+        SET(self, "line", line)
+        SET(self, "column", column)
+        SET(self, "end_column", end_column)
 
 
 def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
@@ -193,7 +204,7 @@ def scan_legacy(text: str, parses: bool = False) -> list[LegacyHit]:
 def _colon_at_top(line: str) -> bool:
     """Whether ``line`` has a ':' outside strings and brackets (before any comment)."""
     depth = 0
-    for m in _COLON_TOKENS.finditer(line):
+    for m in re.finditer(_COLON_TOKENS, line):
         tok = m.group()
         if tok[0] == "#":
             return False
@@ -206,4 +217,4 @@ def _colon_at_top(line: str) -> bool:
     return False
 
 
-_COLON_TOKENS = re.compile(_STRINGS + r"|#[^\n]*|[()\[\]{}:]")
+_COLON_TOKENS = _STRINGS + r"|#[^\n]*|[()\[\]{}:]"

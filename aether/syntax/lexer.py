@@ -11,10 +11,13 @@ strings, unbalanced or too deeply nested brackets). Doing all of it in one
 from __future__ import annotations
 
 import re
-from typing import Iterator
 
 from .errors import AetherSyntaxError
 from .lalr import Tok
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 __all__ = ["Scanner", "MAX_NESTING", "Comment"]
 

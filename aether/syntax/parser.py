@@ -10,15 +10,18 @@ of every statement.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Optional
 
 from .. import ast as A
+from ..record import SET, FrozenRecord, Record
 from .builder import AstBuilder
 from .errors import AetherSyntaxError
 from .lalr import Parser, UnexpectedToken
 from .lexer import Scanner
 from .tables import grammar_hash, grammar_text, load_tables
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
            "MAX_ERRORS", "RECOVERED"]
@@ -40,30 +43,45 @@ def get_parser() -> tuple[Parser, Scanner]:
 
 # ---------------------------------------------------------------- results
 
-@dataclass(frozen=True)
-class SyntaxIssue:
+class SyntaxIssue(FrozenRecord):
     """One syntax error, positioned, with its rule id."""
 
+    __slots__ = _fields = ("rule", "message", "line", "column", "end_line", "end_column",
+                           "hint")
     rule: str
     message: str
     line: int
     column: int
     end_line: int
     end_column: int
-    hint: Optional[str] = None
+    hint: Optional[str]
+
+    def __init__(self, rule, message, line, column, end_line, end_column, hint=None):
+        SET(self, "rule", rule)
+        SET(self, "message", message)
+        SET(self, "line", line)
+        SET(self, "column", column)
+        SET(self, "end_line", end_line)
+        SET(self, "end_column", end_column)
+        SET(self, "hint", hint)
 
 
-@dataclass
-class ParseResult:
+class ParseResult(Record):
     """What parsing a file produced: a (possibly partial) module and its syntax errors.
 
     ``masked`` lists the line ranges (first, last) that error recovery removed; names bound
     there are unknown, so the validator does not report unbound names after an error.
     """
 
+    __slots__ = _fields = ("module", "errors", "masked")
     module: A.Module
-    errors: list[SyntaxIssue] = field(default_factory=list)
-    masked: list[tuple[int, int]] = field(default_factory=list)
+    errors: list[SyntaxIssue]
+    masked: list[tuple[int, int]]
+
+    def __init__(self, module, errors=None, masked=None):
+        self.module = module
+        self.errors = [] if errors is None else errors
+        self.masked = [] if masked is None else masked
 
     @property
     def ok(self) -> bool:

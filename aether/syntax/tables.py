@@ -10,8 +10,7 @@ grammar has changed since, the tables are computed here at start-up instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..record import SET, FrozenRecord
 from ..resources import grammar_path
 
 __all__ = ["Tables", "load_tables", "compute_tables", "grammar_text", "grammar_hash"]
@@ -37,8 +36,7 @@ def grammar_hash() -> str:
     return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Tables:
+class Tables(FrozenRecord):
     """``states[s][symbol]``: >= 0 shift/goto to that state, < 0 reduce by rule ``~code``.
 
     ``rules[i]`` is ``(origin, alias, expand1, modes)`` where ``modes`` says for each
@@ -46,12 +44,21 @@ class Tables:
     ``terminals`` is ``[(name, kind, pattern)]`` with kind "str" or "re".
     """
 
+    __slots__ = _fields = ("grammar_sha256", "states", "rules", "start", "end", "terminals")
     grammar_sha256: str
     states: tuple[dict, ...]
     rules: tuple[tuple, ...]
     start: int
     end: int
     terminals: tuple[tuple[str, str, str], ...]
+
+    def __init__(self, grammar_sha256, states, rules, start, end, terminals):
+        SET(self, "grammar_sha256", grammar_sha256)
+        SET(self, "states", states)
+        SET(self, "rules", rules)
+        SET(self, "start", start)
+        SET(self, "end", end)
+        SET(self, "terminals", terminals)
 
 
 def compute_tables() -> Tables:

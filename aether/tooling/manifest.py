@@ -9,7 +9,6 @@ validator, never parsed here. JSON shape: docs/cli.md#aether-tools-manifest.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional, Sequence
 
 from .. import ast as A
@@ -53,7 +52,7 @@ def workflow_manifest(text: str, display: str, cat: Catalogue) -> dict:
 
     result = parse(text)
     module = result.module
-    v = Validator(dataclasses.replace(cat, inputs={}), report_unbound=True)
+    v = Validator(cat.replace(inputs={}), report_unbound=True)
     findings = v.validate(module)
     inputs = sorted({f.message.split("'")[1] for f in findings
                      if f.rule == "AE302" and f.message.split("'")[1] in cat.inputs})
