@@ -15,7 +15,8 @@ from typing import Optional
 
 from .diagnostics import Finding
 
-__all__ = ["ReadResult", "read_source", "decode_source", "DEFAULT_MAX_FILE_SIZE", "normalise"]
+__all__ = ["ReadResult", "read_source", "read_stream", "decode_source", "DEFAULT_MAX_FILE_SIZE",
+           "normalise"]
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -83,6 +84,13 @@ def _read_at_most(fh, limit: int, expected: int) -> bytes:
         parts.append(chunk)
         total += len(chunk)
     return b"".join(parts)
+
+
+def read_stream(fh, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
+    """Read and decode a binary stream (standard input) like a file: at most ``max_size``
+    + 1 bytes, in bounded chunks, so ``< /dev/zero`` is "over the limit", not all memory,
+    and a 1 TiB limit allocates nothing up front."""
+    return decode_source(_read_at_most(fh, max_size + 1, 0), max_size)
 
 
 def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:

@@ -184,10 +184,9 @@ def _check_stdin(display, options):
     from ..checker import check_text
     from ..diagnostics import FileResult
     from ..fingerprint import assign_fingerprints
-    from ..source import decode_source
+    from ..source import read_stream
 
-    data = sys.stdin.buffer.read(options.max_file_size + 1)
-    decoded = decode_source(data, options.max_file_size)
+    decoded = read_stream(sys.stdin.buffer, options.max_file_size)
     if decoded.error is not None:
         return FileResult(display, assign_fingerprints(display, [decoded.error.with_(
             content="<io>")]))

@@ -39,14 +39,19 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         max_steps=None, timeout=None):
     """Run a workflow after `check` passes. Exit status: 0, or the status of the failure
     (21 RUNTIME_ERROR, 23 TIMEOUT_ERROR, 24 UNSUPPORTED_FEATURE, or the check's)."""
+    from ..jsondoc import parse_json
+    from ..readfile import DocumentReadError, read_document
     from ..runtime.api import RunOptions, parse_input_value, run_file
 
     inputs: dict = {}
     if inputs_file:
         try:
-            with open(inputs_file, encoding="utf-8") as fh:
-                loaded = json.load(fh)
-        except (OSError, ValueError) as exc:
+            loaded = parse_json(read_document(inputs_file).decode("utf-8-sig"),
+                                f"inputs file {inputs_file}")
+        except DocumentReadError as exc:
+            click.echo(f"aether run: cannot read inputs from {inputs_file}: it {exc}", err=True)
+            sys.exit(26)
+        except ValueError as exc:
             click.echo(f"aether run: cannot read inputs from {inputs_file}: {exc}", err=True)
             sys.exit(26)
         if not isinstance(loaded, dict):

@@ -3,6 +3,7 @@ infer entries from a fleet, capability manifests. The logic is in :mod:`aether.t
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -113,15 +114,21 @@ def infer(paths, write, exclude=(), config_file=None, isolated=False):
         return
     target = default_target(config.root)
     if not proposal.empty:
-        from ..fileio import WriteError, write_output
+        from ..fileio import OUTPUT_IS_LINK, WriteError, write_output
+        from ..readfile import DocumentReadError, read_document
 
+        if os.path.islink(target):  # never written through; refused before it is read
+            err.write(f"aether tools: {target} {OUTPUT_IS_LINK}\n")
+            raise SystemExit(26)
         try:
-            with open(target, "rb") as fh:
-                existing = fh.read().decode("utf-8")
-        except FileNotFoundError:
+            existing = read_document(target).decode("utf-8")
+        except DocumentReadError as exc:
+            if not exc.missing:
+                err.write(f"aether tools: cannot read {target}: it {exc}\n")
+                raise SystemExit(26)
             existing = None
-        except (OSError, UnicodeDecodeError) as exc:
-            err.write(f"aether tools: cannot read {target}: {exc}\n")
+        except UnicodeDecodeError as exc:
+            err.write(f"aether tools: cannot read {target}: not UTF-8 text (byte {exc.start})\n")
             raise SystemExit(26)
         try:
             text = merge_into(existing, proposal, target)
