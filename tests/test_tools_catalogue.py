@@ -397,3 +397,19 @@ def test_typo_lookup_compares_a_bounded_number_of_names(monkeypatch):
         index.add(f"analyze_project_part_{i:04d}")
     assert index.near("analyze_projetc_part_0017") == "analyze_project_part_0017"
     assert len(calls) <= 2 * I.NameIndex.LIMIT
+
+
+@pytest.mark.parametrize("command", [("infer",), ("infer", "--write"), ("manifest",),
+                                     ("manifest", "--format", "json")])
+def test_infer_and_manifest_report_a_path_they_cannot_read(tmp_path, command):
+    # a missing path or a FIFO used to give "0 files" and exit 0: a typo in CI passed
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text('goal: "x"\nfetch_data(1)\n')
+    os.mkfifo(tmp_path / "pipe.aether")
+    proc = run("tools", *command, "a.aether", "nosuch.aether", "pipe.aether", cwd=tmp_path)
+    assert proc.returncode == 26, proc.stderr
+    assert "nosuch.aether: no such file" in proc.stderr
+    assert "pipe.aether: pipe.aether is not a regular file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    if "--write" in command:  # what could be read is still added
+        assert "fetch_data" in (tmp_path / "aether-tools.toml").read_text()

@@ -84,6 +84,7 @@ class Proposal:
     typos: list[Evidence]
     plugin_calls: list[Evidence]
     files: int
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
 
     @property
     def empty(self) -> bool:
@@ -197,14 +198,16 @@ class NameIndex:
 
 def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     """Candidates from ``files`` checked with ``options`` (its catalogue is what is known).
-    Unreadable files are skipped (`check` reports them)."""
+    Unreadable files are listed in ``unreadable`` (the CLI reports them, exit 26)."""
     from ..syntax import parse
 
     seen: dict[tuple[str, str], Evidence] = {}
     n_files = 0
+    unreadable: list[tuple[str, str]] = []
     for src in files:
         read = read_source(src.path, options.max_file_size)
         if read.text is None:
+            unreadable.append((src.display, read.error.message))
             continue
         n_files += 1
         result = check_text(read.text, src.display, options)
@@ -251,7 +254,7 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
                     sorted(accepted["input"], key=lambda e: e.name),
                     sorted(typos, key=lambda e: (e.name, e.kind)),
                     sorted((e for e in seen.values() if e.kind == "plugin"),
-                           key=lambda e: e.name), n_files)
+                           key=lambda e: e.name), n_files, unreadable)
 
 
 def _tool_table(ev: Evidence) -> str:
