@@ -86,11 +86,24 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         e = result.error
         click.echo(f"{file}:{e['line']}:{e['column']}: {e['rule']} {e['kind']}: "
                    f"{e['message']}", err=True)
-        for frame in e.get("stack", []):
-            click.echo(f"  in fn {frame['fn']} called at line {frame['line']}", err=True)
+        for text, times in _collapsed(e.get("stack", [])):
+            click.echo(f"  {text}" + (f" ({times} times)" if times > 1 else ""), err=True)
         if result.handled_by:
             click.echo(f"  (on_error rule for {result.handled_by} ran)", err=True)
     elif not result.findings:
         for name, value in result.outputs.items():
             click.echo(f"{name}: {json.dumps(value, ensure_ascii=False)}")
     sys.exit(result.status)
+
+
+def _collapsed(stack):
+    """The ``fn`` frames as (line of text, times in a row): a recursion 200 deep is one
+    line, not 200."""
+    out: list = []
+    for frame in stack:
+        text = f"in fn {frame['fn']} called at line {frame['line']}"
+        if out and out[-1][0] == text:
+            out[-1][1] += 1
+        else:
+            out.append([text, 1])
+    return out
