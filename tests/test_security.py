@@ -540,3 +540,15 @@ def test_remap_names_an_unreadable_report_once(tmp_path):
     proc = aether_bounded("suppressions", "remap", "nosuch.json", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.count("nosuch.json") == 1, proc.stderr
+
+
+def test_a_file_another_run_already_rewrote_the_same_way_is_no_error(tmp_path):
+    # two `aether fmt .` on one tree: the second finds the bytes it would write
+    path = tmp_path / "a.aether"
+    path.write_bytes(PRETTY.encode())
+    write_atomic(str(path), PRETTY.encode(), expect=UGLY.encode())
+    assert path.read_bytes() == PRETTY.encode()
+    path.write_bytes(b"goal: \"someone else\"\n")  # a different edit is still never lost
+    with pytest.raises(WriteError, match="changed on disk"):
+        write_atomic(str(path), PRETTY.encode(), expect=UGLY.encode())
+    assert path.read_bytes() == b"goal: \"someone else\"\n"
