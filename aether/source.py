@@ -46,8 +46,11 @@ def _size_text(n: int) -> str:
 def decode_source(data: bytes, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
     """Decode raw bytes of a workflow file (see module docstring for the failure cases)."""
     if len(data) > max_size:
+        # max_size + 1 bytes is what a bounded read (stdin, a git blob) stops at: the real
+        # size is unknown then, only that it is over
+        size = "" if len(data) == max_size + 1 else f" {_size_text(len(data))},"
         return ReadResult(error=Finding(
-            "AE006", f"file is {_size_text(len(data))}, over the {_size_text(max_size)} limit",
+            "AE006", f"file is{size} over the {_size_text(max_size)} limit",
             hint="raise `max-file-size` in [tool.aether] if this really is a workflow"),
             data=data)
     nul = data.find(b"\0")
