@@ -302,3 +302,19 @@ def test_a_number_literal_out_of_range_is_a_syntax_finding(tmp_path, literal, co
 def test_a_number_literal_in_range_passes(tmp_path, literal):
     (tmp_path / "t.aether").write_text(f'goal: "x"\nx: {literal}\nlog(x)\n')
     assert run("check", "t.aether", cwd=tmp_path)[0] == 0
+
+
+@pytest.mark.parametrize("content, says", [
+    ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ('{"x": NaN}', "NaN is not a JSON value"),
+    (b"\xff", "not UTF-8 text"),
+    ("[1]", "must hold a JSON object"),
+])
+def test_run_inputs_file_errors_name_the_file_once(tmp_path, content, says):
+    (tmp_path / "r.aether").write_text('goal: "x"\nlog("hi")\n')
+    path = tmp_path / "in.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, _, err = run("run", "--inputs", "in.json", "r.aether", cwd=tmp_path)
+    assert code == 26, err
+    assert says in err and err.count("in.json") == 1, err
+    assert "Traceback" not in err

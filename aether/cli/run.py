@@ -46,13 +46,18 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     inputs: dict = {}
     if inputs_file:
         try:
-            loaded = parse_json(read_document(inputs_file).decode("utf-8-sig"),
-                                f"inputs file {inputs_file}")
+            raw = read_document(inputs_file)
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"inputs file {inputs_file} is not UTF-8 text (byte "
+                                 f"{exc.start})") from None
+            loaded = parse_json(text, f"inputs file {inputs_file}")
         except DocumentReadError as exc:
             click.echo(f"aether run: cannot read inputs from {inputs_file}: it {exc}", err=True)
             sys.exit(26)
-        except ValueError as exc:
-            click.echo(f"aether run: cannot read inputs from {inputs_file}: {exc}", err=True)
+        except ValueError as exc:  # names the file: "inputs file X is not valid JSON: ..."
+            click.echo(f"aether run: {exc}", err=True)
             sys.exit(26)
         if not isinstance(loaded, dict):
             click.echo(f"aether run: {inputs_file} must hold a JSON object", err=True)
