@@ -318,3 +318,11 @@ def test_run_inputs_file_errors_name_the_file_once(tmp_path, content, says):
     assert code == 26, err
     assert says in err and err.count("in.json") == 1, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["0s", "0", "0ms", "9" * 400 + "h"])
+def test_run_timeout_must_be_above_zero_and_finite(tmp_path, value):
+    # 0s silently meant the default 300 s; 400 digits meant no limit at all
+    (tmp_path / "r.aether").write_text('goal: "x"\nlog("hi")\n')
+    code, _, err = run("run", "--timeout", value, "r.aether", cwd=tmp_path)
+    assert code == 2 and "above zero and finite" in err, err

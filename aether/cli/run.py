@@ -18,7 +18,13 @@ def _duration(text: str) -> float:
         raise click.BadParameter(f"'{text}' is not a duration (30s, 2m, 1h, 500ms)",
                                  param_hint="--timeout")
     scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
-    return float(m.group(1).replace("_", "")) * scale
+    seconds = float(m.group(1).replace("_", "")) * scale
+    # 0s was taken as "no option" (300 s) in silence; 400 digits are an infinite limit
+    if not 0 < seconds < float("inf"):
+        shown = text if len(text) <= 40 else text[:20] + "..." + text[-8:]
+        raise click.BadParameter(f"'{shown}' must be a duration above zero and finite",
+                                 param_hint="--timeout")
+    return seconds
 
 
 @click.command()
