@@ -136,17 +136,24 @@ def test_ast_shape_tells_trees_apart():
 def test_a_folder_tree_deeper_than_the_recursion_limit_is_searched(tmp_path):
     # os.walk recursed once per level: 1,100 nested folders were RecursionError, exit 27,
     # in every command that searches folders
-    folder = tmp_path
+    levels = [tmp_path]
     for _ in range(1100):
-        folder = folder / "a"
-        os.mkdir(folder)  # os.makedirs recurses too
-    (folder / "x.aether").write_text('goal:   "x"\n')
-    for args in (("check", "--no-cache", "."), ("fmt", "--check", "."), ("migrate", "."),
-                 ("tools", "manifest", ".")):
-        proc = subprocess.run([sys.executable, "-m", "aether", *args], cwd=tmp_path,
-                              capture_output=True, text=True)
-        assert proc.returncode in (0, 1), (args, proc.stderr[-300:])
-        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+        levels.append(levels[-1] / "a")
+        os.mkdir(levels[-1])  # os.makedirs recurses too
+    (levels[-1] / "x.aether").write_text('goal:   "x"\n')
+    try:
+        for args in (("check", "--no-cache", "."), ("fmt", "--check", "."), ("migrate", "."),
+                     ("tools", "manifest", ".")):
+            proc = subprocess.run([sys.executable, "-m", "aether", *args], cwd=tmp_path,
+                                  capture_output=True, text=True)
+            assert proc.returncode in (0, 1), (args, proc.stderr[-300:])
+            assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    finally:
+        # bottom-up by hand: pytest's clean-up of old tmp_path folders (shutil.rmtree)
+        # recurses too, and would fail at the end of every later run
+        (levels[-1] / "x.aether").unlink()
+        for folder in reversed(levels[1:]):
+            os.rmdir(folder)
 
 
 def test_the_folder_walk_visits_what_os_walk_visits(tmp_path):
