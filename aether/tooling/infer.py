@@ -117,10 +117,10 @@ def near_miss(name: str, other: str) -> bool:
     `voice_2` are siblings)."""
     import difflib
 
-    from ..semantics.suggest import _swapped
+    from ..semantics.suggest import MAX_SUGGEST_LENGTH, _swapped
 
-    if name == other:
-        return False
+    if name == other or max(len(name), len(other)) > MAX_SUGGEST_LENGTH:
+        return False  # too long to be a typo; comparing costs the lengths' product
     if name.lower() == other.lower() or _swapped(other, name):
         return True
     if _DIGITS.sub("0", name) == _DIGITS.sub("0", other):
