@@ -187,6 +187,12 @@ _RULE_LIST = [
     Rule("AE111", "unexpected-eof", _P, "The file ends in the middle of a construct.",
          "The last statement is incomplete: something it needs is missing at the end of file.",
          _G + "x: 1 +", _G + "x: 1 + 2\n"),
+    Rule("AE112", "number-out-of-range", _P, "A number literal is outside the range of numbers.",
+         "Integers are 64-bit: a literal above 9223372036854775808 (2**63, which may only be "
+         "negated) cannot be a value, and a float or duration literal so large that it is "
+         "infinite (`1e999`) is not a number. Write a smaller number, or a string if it is "
+         "an identifier.",
+         _G + "x: 99999999999999999999\n", _G + 'x: "99999999999999999999"\n'),
     # ------------------------------------------------------------ AE2xx: legacy dialects
     Rule("AE201", "legacy-intent", _P, "`intent:` is the old name of `goal:`.",
          "Older scripts declare their objective with `intent:`. Aether 1.2 calls it `goal:`.",

@@ -110,20 +110,22 @@ def find_config_file(start: str) -> Optional[tuple[str, bool]]:
 
 
 def _has_tool_aether(path: str) -> bool:
+    from .readfile import DocumentReadError, read_document
+
     try:
-        with open(path, "rb") as fh:
-            return b"[tool.aether" in fh.read()
-    except OSError:
+        return b"[tool.aether" in read_document(path)
+    except DocumentReadError:
         return False
 
 
-def _read_toml(path: str) -> dict:
+def _read_toml(path: str, pipe_ok: bool = False) -> dict:
+    from .readfile import DocumentReadError, read_document
+
     tomllib = _toml()
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return tomllib.loads(read_document(path, pipe_ok=pipe_ok).decode("utf-8"))
+    except DocumentReadError as exc:
+        raise ConfigError(f"cannot read {path}: it {exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     except RecursionError:  # the reader recurses once per nested array or inline table
@@ -210,7 +212,7 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     if found is None:
         return Config(root=os.getcwd())
     path, is_pyproject = found
-    data = _read_toml(path)
+    data = _read_toml(path, pipe_ok=explicit is not None)
     if is_pyproject:
         tool = data.get("tool", {})
         if not isinstance(tool, dict):

@@ -127,7 +127,7 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
 
     ``expect``: the bytes the caller read; if the file changed since (another editor,
     another tool), nothing is written and WriteError is raised, so a concurrent edit is
-    never lost. ``follow_links``: ``path`` was named by the user, so if it is a symbolic
+    never lost, unless it already holds ``data`` (then there is nothing to do). ``follow_links``: ``path`` was named by the user, so if it is a symbolic
     link its target is replaced (the link kept); without it a link is refused
     (:data:`LINK_NOT_FOLLOWED`). Raises WriteError for a link, a read-only file or any OS
     error; the original file is then untouched.
@@ -147,6 +147,8 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
                 current = fh.read()
         except OSError as exc:
             raise WriteError(path, f"cannot re-read before writing: {exc.strerror or exc}")
+        if current == data:
+            return  # another run (two `fmt` on one tree) already wrote these very bytes
         if current != expect:
             raise WriteError(path, "file changed on disk while it was being processed; "
                                    "left as it is")

@@ -199,16 +199,30 @@ def list_files(commit: str, paths: Sequence[str], exclude: Sequence[str] = (),
     return sorted(chosen.values(), key=lambda f: f.display)
 
 
-def read_blobs(oids: Sequence[str], cwd: str) -> dict[str, bytes]:
+def read_blobs(oids: Sequence[str], cwd: str,
+               max_size: Optional[int] = None) -> dict[str, bytes]:
     """The contents of the objects ``oids``, read by one ``git cat-file --batch``.
 
+    ``max_size``: an object larger than this is not read (a 2 GB blob named ``x.aether``
+    in a pull request would be held in memory whole); it stands as ``max_size + 1`` zero
+    bytes, which the size check reports (AE006) before anything looks at the content.
     Raises GitError when git fails or an object is missing.
     """
     unique = list(dict.fromkeys(oids))
     if not unique:
         return {}
-    raw = _git(["cat-file", "--batch"], cwd, ("\n".join(unique) + "\n").encode())
     out: dict[str, bytes] = {}
+    if max_size is not None:
+        sizes = _git(["cat-file", "--batch-check=%(objectname) %(objectsize)"], cwd,
+                     ("\n".join(unique) + "\n").encode()).split(b"\n")
+        for oid, line in zip(unique, sizes):
+            fields = line.decode().split(" ")
+            if len(fields) == 2 and fields[1].isdigit() and int(fields[1]) > max_size:
+                out[oid] = bytes(max_size + 1)  # calloc'd: no memory touched
+        unique = [oid for oid in unique if oid not in out]
+        if not unique:
+            return out
+    raw = _git(["cat-file", "--batch"], cwd, ("\n".join(unique) + "\n").encode())
     pos = 0
     for oid in unique:
         end = raw.index(b"\n", pos)
@@ -222,8 +236,8 @@ def read_blobs(oids: Sequence[str], cwd: str) -> dict[str, bytes]:
 
 
 def read_revision(rev: str, paths: Sequence[str], exclude: Sequence[str] = (),
-                  root: Optional[str] = None,
-                  cwd: Optional[str] = None) -> tuple[str, list[tuple[GitFile, bytes]]]:
+                  root: Optional[str] = None, cwd: Optional[str] = None,
+                  max_size: Optional[int] = None) -> tuple[str, list[tuple[GitFile, bytes]]]:
     """``(commit, [(file, bytes), ...])``: the files `aether check PATHS` would check at ``rev``.
 
     Everything stays in memory: nothing is checked out or written. Raises GitError when
@@ -233,7 +247,7 @@ def read_revision(rev: str, paths: Sequence[str], exclude: Sequence[str] = (),
     top = repository_for(paths, cwd)
     commit = resolve_commit(rev, top)
     selected = list_files(commit, paths, exclude, root, cwd)
-    contents = read_blobs([f.blob for f in selected], top)
+    contents = read_blobs([f.blob for f in selected], top, max_size)
     return commit, [(f, contents[f.blob]) for f in selected]
 
 

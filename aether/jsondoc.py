@@ -86,15 +86,14 @@ def read_json(path: str, where: str, depth_checked: bool = False) -> Any:
 
     Raises DocumentError when it is missing, unreadable, not UTF-8 or not usable JSON.
     """
+    from .readfile import DocumentReadError, read_document
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise DocumentError(f"{where} does not exist") from None
-    except IsADirectoryError:
-        raise DocumentError(f"{where} is a directory") from None
-    except OSError as exc:
-        raise DocumentError(f"cannot read {where}: {exc.strerror or exc}") from None
+        raw = read_document(path)
+    except DocumentReadError as exc:
+        if exc.missing:
+            raise DocumentError(f"{where} does not exist") from None
+        raise DocumentError(f"cannot read {where}: it {exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

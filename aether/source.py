@@ -18,7 +18,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional
 
-__all__ = ["ReadResult", "read_source", "decode_source", "DEFAULT_MAX_FILE_SIZE", "normalise"]
+__all__ = ["ReadResult", "read_source", "read_stream", "decode_source", "DEFAULT_MAX_FILE_SIZE",
+           "normalise"]
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -53,8 +54,11 @@ def _size_text(n: int) -> str:
 def decode_source(data: bytes, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
     """Decode raw bytes of a workflow file (see module docstring for the failure cases)."""
     if len(data) > max_size:
+        # max_size + 1 bytes is what a bounded read (stdin, a git blob) stops at: the real
+        # size is unknown then, only that it is over
+        size = "" if len(data) == max_size + 1 else f" {_size_text(len(data))},"
         return ReadResult(error=Finding(
-            "AE006", f"file is {_size_text(len(data))}, over the {_size_text(max_size)} limit",
+            "AE006", f"file is{size} over the {_size_text(max_size)} limit",
             hint="raise `max-file-size` in [tool.aether] if this really is a workflow"),
             data=data)
     nul = data.find(b"\0")
@@ -91,6 +95,13 @@ def _read_at_most(fh, limit: int, expected: int) -> bytes:
         parts.append(chunk)
         total += len(chunk)
     return b"".join(parts)
+
+
+def read_stream(fh, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
+    """Read and decode a binary stream (standard input) like a file: at most ``max_size``
+    + 1 bytes, in bounded chunks, so ``< /dev/zero`` is "over the limit", not all memory,
+    and a 1 TiB limit allocates nothing up front."""
+    return decode_source(_read_at_most(fh, max_size + 1, 0), max_size)
 
 
 def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # datetime is imported where used: `aether check` loads this 
     from datetime import date
 
 from .codes import Status, category_of
+from .readfile import DocumentReadError, read_document
 
 __all__ = ["DEFAULT_FILES", "Entry", "SuppressionList", "SuppressionListError",
            "parse_text", "load", "discover", "suppressed_category", "prune_text",
@@ -198,11 +199,10 @@ def load(paths: Sequence[str]) -> SuppressionList:
     entries: list[Entry] = []
     for path in paths:
         try:
-            with open(path, encoding="utf-8-sig") as fh:
-                text = fh.read()
-        except OSError as exc:
+            text = read_document(path).decode("utf-8-sig")
+        except DocumentReadError as exc:
             raise SuppressionListError(
-                f"cannot read suppression file {path}: {exc.strerror or exc}") from None
+                f"cannot read suppression file {path}: it {exc}") from None
         except UnicodeDecodeError:
             raise SuppressionListError(f"suppression file {path} is not UTF-8 text") from None
         entries.extend(parse_text(text, path))

@@ -325,7 +325,7 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
             # A folder that cannot be listed is yielded itself, so the reader reports it
             # (AE003 for permission denied) instead of the walk skipping it in silence.
             unlisted: list[OSError] = []
-            for dirpath, dirnames, filenames in os.walk(absolute, onerror=unlisted.append):
+            for dirpath, dirnames, filenames in _walk(absolute, unlisted.append):
                 yield from _unlisted(unlisted, seen, cwd)
                 # Paths are worked out once per folder, not per file: trees can be large.
                 dir_rel = rel_to_root(dirpath) if patterns else ""
@@ -350,6 +350,41 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
                 continue
             seen.add(absolute)
             yield SourceFile(given, display_path(given, cwd), explicit=True)
+
+
+def _walk(top: str, onerror) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, onerror=onerror)`` (top-down, ``dirnames`` prunable, links to folders
+    listed but not entered) with an explicit stack: ``os.walk`` recurses once per level
+    (before Python 3.12), so a tree 1,000 folders deep was a RecursionError (exit 27)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError as exc:
+            onerror(exc)
+            continue
+        dirs: list[str] = []
+        files: list[str] = []
+        with entries:
+            while True:
+                try:
+                    entry = next(entries)
+                except StopIteration:
+                    break
+                except OSError as exc:
+                    onerror(exc)
+                    break
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                (dirs if is_dir else files).append(entry.name)
+        yield folder, dirs, files
+        for name in reversed(dirs):  # popped in the order the caller left them
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                stack.append(path)
 
 
 def _unlisted(errors: list[OSError], seen: set[str], cwd: str) -> Iterator[SourceFile]:

@@ -275,3 +275,54 @@ def test_console_script_never_prints_a_traceback(project):
                           capture_output=True, text=True, cwd=project)
     assert proc.returncode == 2 and "'1e400' is not a finite number" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --- number literals in a workflow -------------------------------------------------------
+
+@pytest.mark.parametrize("literal", [
+    "9" * 5000,  # int() refuses it past 4,300 digits: was exit 27 in check, fmt and run
+    "99999999999999999999999999",
+    "9223372036854775809",
+    "1e999999", "-1e999999",  # infinite: run then failed inside a tool with OverflowError
+    "9" * 400 + "h",  # an infinite duration
+    "{99999999999999999999: 1}",
+])
+@pytest.mark.parametrize("command", [("check",), ("fmt", "--check"), ("run",)])
+def test_a_number_literal_out_of_range_is_a_syntax_finding(tmp_path, literal, command):
+    (tmp_path / "t.aether").write_text(f'goal: "x"\nx: {literal}\nlog(x)\n')
+    code, out, err = run(*command, "t.aether", cwd=tmp_path)
+    assert code == 20, err
+    assert "AE112" in out + err
+    assert "Traceback" not in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("literal", ["9223372036854775807", "-9223372036854775808", "1e308",
+                                     "0000000000000000000000000001", "1e-999999",
+                                     "999999999999h"])
+def test_a_number_literal_in_range_passes(tmp_path, literal):
+    (tmp_path / "t.aether").write_text(f'goal: "x"\nx: {literal}\nlog(x)\n')
+    assert run("check", "t.aether", cwd=tmp_path)[0] == 0
+
+
+@pytest.mark.parametrize("content, says", [
+    ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ('{"x": NaN}', "NaN is not a JSON value"),
+    (b"\xff", "not UTF-8 text"),
+    ("[1]", "must hold a JSON object"),
+])
+def test_run_inputs_file_errors_name_the_file_once(tmp_path, content, says):
+    (tmp_path / "r.aether").write_text('goal: "x"\nlog("hi")\n')
+    path = tmp_path / "in.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, _, err = run("run", "--inputs", "in.json", "r.aether", cwd=tmp_path)
+    assert code == 26, err
+    assert says in err and err.count("in.json") == 1, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["0s", "0", "0ms", "9" * 400 + "h"])
+def test_run_timeout_must_be_above_zero_and_finite(tmp_path, value):
+    # 0s silently meant the default 300 s; 400 digits meant no limit at all
+    (tmp_path / "r.aether").write_text('goal: "x"\nlog("hi")\n')
+    code, _, err = run("run", "--timeout", value, "r.aether", cwd=tmp_path)
+    assert code == 2 and "above zero and finite" in err, err

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import sys
 from datetime import datetime
 
 import pytest
@@ -292,3 +294,31 @@ def test_git_ref_with_worker_pool_and_cache(repo):
     assert all(_files(d) == _files(docs[0]) for d in docs)
     assert len(docs[0]["files"]) == 42
     assert docs[0]["by_code"]["VALIDATION_ERROR"] == 15
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_ref_does_not_read_a_blob_over_the_size_limit(tmp_path):
+    # a pull request committing a 2 GB `x.aether` must not be read into memory whole
+    from aether.gitsource import read_blobs
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "big.aether").write_text("x" * 5000)
+    (tmp_path / "small.aether").write_text('goal: "x"\n')
+    (tmp_path / "aether.toml").write_text("max-file-size = 1000\n")
+    git("add", "-A")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+    big, small = git("rev-parse", "HEAD:big.aether"), git("rev-parse", "HEAD:small.aether")
+    blobs = read_blobs([big, small], str(tmp_path), max_size=1000)
+    assert blobs[big] == bytes(1001)  # stands for "over the limit"; never read
+    assert blobs[small] == b'goal: "x"\n'
+    proc = subprocess.run([sys.executable, "-m", "aether", "baseline", "--git-ref", "HEAD",
+                           "."], cwd=tmp_path,
+                          capture_output=True, text=True)
+    doc = json.loads(proc.stdout)
+    [bad] = [f for f in doc["files"] if f["path"] == "big.aether"]
+    assert bad["findings"][0]["rule"] == "AE006"
+    assert "over the 1000 bytes limit" in bad["findings"][0]["message"]

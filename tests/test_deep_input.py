@@ -131,3 +131,46 @@ def test_ast_shape_tells_trees_apart():
         "x: a.b", "x: a[b]", "x: [a, b]", "x: [[a], b]", "x: [a, [b]]", "x: 'a'", "x: a",
         "x: -a", "x: not a", "x: a + b", "x: a - b", "x: {a: b}", "x: {b: a}")}
     assert len(shapes) == 16
+
+
+def test_a_folder_tree_deeper_than_the_recursion_limit_is_searched(tmp_path):
+    # os.walk recursed once per level: 1,100 nested folders were RecursionError, exit 27,
+    # in every command that searches folders
+    levels = [tmp_path]
+    for _ in range(1100):
+        levels.append(levels[-1] / "a")
+        os.mkdir(levels[-1])  # os.makedirs recurses too
+    (levels[-1] / "x.aether").write_text('goal:   "x"\n')
+    try:
+        for args in (("check", "--no-cache", "."), ("fmt", "--check", "."), ("migrate", "."),
+                     ("tools", "manifest", ".")):
+            proc = subprocess.run([sys.executable, "-m", "aether", *args], cwd=tmp_path,
+                                  capture_output=True, text=True)
+            assert proc.returncode in (0, 1), (args, proc.stderr[-300:])
+            assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    finally:
+        # bottom-up by hand: pytest's clean-up of old tmp_path folders (shutil.rmtree)
+        # recurses too, and would fail at the end of every later run
+        (levels[-1] / "x.aether").unlink()
+        for folder in reversed(levels[1:]):
+            os.rmdir(folder)
+
+
+def test_the_folder_walk_visits_what_os_walk_visits(tmp_path):
+    from aether.walk import _walk
+
+    for d in ("b/c", "b/d/e", "a", ".hidden/x"):
+        os.makedirs(tmp_path / d)
+    for f in ("b/c/1.aether", "a/2.aether", "top.aether"):
+        (tmp_path / f).write_text("")
+    os.symlink("b", tmp_path / "link_to_b")  # listed as a folder, not entered
+    os.symlink("nowhere", tmp_path / "dangling.aether")
+    os.symlink("..", tmp_path / "b" / "loop")
+    norm = lambda rows: [(p, sorted(d), sorted(f)) for p, d, f in rows]  # noqa: E731
+    got, want = [], []
+    for rows, walk in ((got, _walk(str(tmp_path), lambda e: None)),
+                       (want, os.walk(str(tmp_path)))):
+        for path, dirs, files in walk:
+            dirs.sort()
+            rows.append((path, list(dirs), list(files)))
+    assert norm(got) == norm(want)

@@ -208,3 +208,42 @@ def test_recursion_limit_raised_while_running():
             assert sys.getrecursionlimit() >= _RECURSION_LIMIT
         assert sys.getrecursionlimit() >= _RECURSION_LIMIT  # another run still going
     assert sys.getrecursionlimit() == before
+
+
+def test_text_of_a_value_stops_at_the_character_budget():
+    # 1,000 references to one string: cheap to hold, 10 GB as text at full size
+    from aether.runtime.errors import AetherRuntimeError
+    from aether.runtime.values import _Budget, repr_value, to_json
+
+    shared = ("a" * 1000,) * 1000
+    with pytest.raises(AetherRuntimeError, match="too large to turn into text"):
+        repr_value(shared, _Budget(chars=100_000))
+    with pytest.raises(AetherRuntimeError, match="too large to turn into text"):
+        to_json({"k": shared}, _Budget(chars=100_000))
+    assert len(repr_value(shared, _Budget(chars=2_000_000))) > 1_000_000
+
+
+def test_everything_printed_in_a_run_is_bounded():
+    # the printed text is kept until the run ends: a loop printing large strings filled
+    # memory (MemoryError, exit 27, or the kernel's OOM killer)
+    result = run('s: "a" * 999_999\ni: 0\nwhile true:\n    i += 1\n    print(s + str(i))\n')
+    assert result.error is not None and result.error["rule"] == "AE407", result.error
+    assert "print()" in result.error["message"]
+    assert sum(len(p) for p in result.printed) <= 100_000_000
+
+
+def test_a_tool_call_with_a_value_too_deep_to_show_is_no_internal_error():
+    import json
+
+    result = run("x: []\nfor i in range(300):\n    x: [x]\nlog(x)\n", simulate=False)
+    assert result.status in (0, 21), result.error  # was 27: the call's record failed
+    json.dumps(result.tool_calls)
+
+
+def test_a_deep_recursion_prints_its_repeated_frames_once():
+    from aether.cli.run import _collapsed
+
+    stack = [{"fn": "f", "line": 4}] + [{"fn": "f", "line": 3}] * 199 + [{"fn": "g", "line": 9}]
+    assert _collapsed(stack) == [["in fn f called at line 4", 1],
+                                 ["in fn f called at line 3", 199],
+                                 ["in fn g called at line 9", 1]]

@@ -462,3 +462,93 @@ def test_workers_end_quietly_when_the_whole_group_is_signalled(tmp_path, sig, st
     lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[")]
     assert len(lines) == 1 and lines[0].startswith("aether migrate: ")
     assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]
+
+
+# --- documents that are FIFOs, devices or huge (links a repository planted) ---------------
+
+def aether_bounded(*args, cwd, stdin=None, timeout=60):
+    """Like :func:`aether`, but a hang fails the test instead of blocking the suite."""
+    return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
+                          text=True, cwd=cwd, env=dict(os.environ, NO_COLOR="1"),
+                          stdin=stdin, timeout=timeout)
+
+
+def _fifo_project(tmp_path):
+    (tmp_path / "a.aether").write_text(CLEAN)
+    os.mkfifo(tmp_path / "pipe")
+    return tmp_path
+
+
+@pytest.mark.parametrize("setup, args, status", [
+    # the catalogue key of the configuration names a FIFO
+    (lambda p: (p / "aether.toml").write_text('catalogue = ["pipe"]\n'), ("check", "a.aether"), 26),
+    (lambda p: (p / "aether.toml").write_text('catalogue = ["pipe"]\n'), ("tools", "list"), 26),
+    (lambda p: (p / "aether.toml").write_text('catalogue = ["pipe"]\n'), ("fmt", "a.aether"), 26),
+    # the suppression list, a baseline, a remap report, run inputs
+    (lambda p: None, ("suppressions", "prune", "--suppressions", "pipe", "a.aether"), 2),
+    (lambda p: None, ("suppressions", "list", "--suppressions", "pipe"), 2),
+    (lambda p: None, ("gate", "--ref", "pipe", "--new", "pipe"), 2),
+    (lambda p: None, ("run", "--inputs", "pipe", "a.aether"), 26),
+])
+def test_a_fifo_where_a_document_is_read_does_not_block(tmp_path, setup, args, status):
+    project = _fifo_project(tmp_path)
+    setup(project)
+    proc = aether_bounded(*args, cwd=project)
+    assert proc.returncode == status, proc.stderr
+    assert "FIFO" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_document_over_the_limit_is_refused_without_reading_it(tmp_path):
+    from aether.readfile import MAX_DOCUMENT_SIZE, DocumentReadError, read_document
+
+    huge = tmp_path / "huge.toml"
+    with open(huge, "wb") as fh:  # sparse: no disk, and no memory unless it is read
+        fh.truncate(MAX_DOCUMENT_SIZE + 1)
+    with pytest.raises(DocumentReadError, match="over the"):
+        read_document(str(huge))
+    small = tmp_path / "small.toml"
+    small.write_bytes(b"x" * 100)
+    with pytest.raises(DocumentReadError, match="over the 10-byte limit"):
+        read_document(str(small), limit=10)
+    with pytest.raises(DocumentReadError, match="character device"):
+        read_document("/dev/zero")
+    assert read_document(str(small), limit=100) == b"x" * 100
+
+
+def test_a_linked_catalogue_is_refused_by_tools_infer_write_before_it_is_read(tmp_path):
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text(CALL)
+    os.mkfifo(tmp_path / "pipe")  # a link to it: reading the old catalogue would block
+    os.symlink("pipe", tmp_path / "aether-tools.toml")
+    proc = aether_bounded("tools", "infer", "--write", ".", cwd=tmp_path)
+    assert proc.returncode == 26, proc.stderr
+    assert "FIFO" in proc.stderr or "symbolic link" in proc.stderr
+
+
+def test_standard_input_is_read_up_to_the_size_limit():
+    with open("/dev/zero", "rb") as zero:  # endless: must stop at the limit, not eat memory
+        proc = aether_bounded("fmt", "-", cwd=".", stdin=zero)
+    assert proc.returncode == 26 and "over the" in proc.stderr, proc.stderr
+    # a 1 TiB limit allocates nothing up front
+    proc = subprocess.run([sys.executable, "-m", "aether", "check", "--max-file-size",
+                           str(1 << 40), "-"], input=CLEAN, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_remap_names_an_unreadable_report_once(tmp_path):
+    proc = aether_bounded("suppressions", "remap", "nosuch.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("nosuch.json") == 1, proc.stderr
+
+
+def test_a_file_another_run_already_rewrote_the_same_way_is_no_error(tmp_path):
+    # two `aether fmt .` on one tree: the second finds the bytes it would write
+    path = tmp_path / "a.aether"
+    path.write_bytes(PRETTY.encode())
+    write_atomic(str(path), PRETTY.encode(), expect=UGLY.encode())
+    assert path.read_bytes() == PRETTY.encode()
+    path.write_bytes(b"goal: \"someone else\"\n")  # a different edit is still never lost
+    with pytest.raises(WriteError, match="changed on disk"):
+        write_atomic(str(path), PRETTY.encode(), expect=UGLY.encode())
+    assert path.read_bytes() == b"goal: \"someone else\"\n"

@@ -101,3 +101,17 @@ def test_fn_bodies_see_globals_without_copying_them():
     fn_scope = next(e for e in scopes if "a" in e and "b" in e)
     assert set(fn_scope) == {"a", "b"}  # its own names only; the globals are looked up
     assert "x49" in fn_scope and "nope" not in fn_scope
+
+
+def test_a_very_long_name_costs_linear_work_and_gets_no_suggestion():
+    # _bag of a 100,000-letter name built strings of every length up to 100,000 (5 GB) and
+    # difflib compared it with its neighbours: `check` and `tools show` hung
+    from aether.semantics.suggest import MAX_SUGGEST_LENGTH, _bag, closest
+    from aether.tooling.infer import near_miss
+
+    long_name = "y" * 100_000
+    assert sum(len(x) for x in _bag(long_name)) < 1_000_000
+    assert closest(long_name, [long_name[:-1] + "q", "y" * 99_999]) is None
+    assert not near_miss("y" * 50_000 + "a", "y" * 50_000 + "b")
+    short = "y" * MAX_SUGGEST_LENGTH
+    assert closest(short, [short[:-1] + "q"]) == short[:-1] + "q"  # up to the limit: as before

@@ -445,3 +445,19 @@ def test_binding_tables_for_builtins_are_checked(tmp_path, tools, needle):
         return
     with pytest.raises(ConfigError, match=re.escape(needle)):
         catalogue_of(tmp_path)
+
+
+@pytest.mark.parametrize("command", [("infer",), ("infer", "--write"), ("manifest",),
+                                     ("manifest", "--format", "json")])
+def test_infer_and_manifest_report_a_path_they_cannot_read(tmp_path, command):
+    # a missing path or a FIFO used to give "0 files" and exit 0: a typo in CI passed
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text('goal: "x"\nfetch_data(1)\n')
+    os.mkfifo(tmp_path / "pipe.aether")
+    proc = run("tools", *command, "a.aether", "nosuch.aether", "pipe.aether", cwd=tmp_path)
+    assert proc.returncode == 26, proc.stderr
+    assert "nosuch.aether: no such file" in proc.stderr
+    assert "pipe.aether: pipe.aether is not a regular file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    if "--write" in command:  # what could be read is still added
+        assert "fetch_data" in (tmp_path / "aether-tools.toml").read_text()

@@ -99,7 +99,7 @@ def baseline(paths, output_file, git_ref, suppression_files, no_suppressions, se
 
         try:
             commit, blobs = read_revision(git_ref, paths, tuple(config.exclude) + tuple(exclude),
-                                          config.root)
+                                          config.root, max_size=options.max_file_size)
         except GitError as exc:
             _bad(str(exc))
         meta["git_commit"] = commit

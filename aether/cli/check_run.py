@@ -82,9 +82,12 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
     if "-" in paths:
         if len(paths) > 1:
             _usage_error("`-` (stdin) cannot be combined with other paths")
-        data = sys.stdin.buffer.read(options.max_file_size + 1)
+        from ..source import read_stream
+
+        decoded = read_stream(sys.stdin.buffer, options.max_file_size)
+        data = decoded.data or b""
         display = printable_path(stdin_filename or "<stdin>")
-        results.append(_check_stdin(display, options, data))
+        results.append(_check_stdin(display, options, decoded))
         if verify_options is not None:
             from ..signing.verify import verify_data
 
@@ -185,13 +188,11 @@ def _add_signature_findings(results, verdicts):
             result.findings = sorted(result.findings + extra, key=lambda f: f.sort_key())
 
 
-def _check_stdin(display, options, data):
+def _check_stdin(display, options, decoded):
     from ..checker import check_text
     from ..diagnostics import FileResult
     from ..fingerprint import assign_fingerprints
-    from ..source import decode_source
 
-    decoded = decode_source(data, options.max_file_size)
     if decoded.error is not None:
         return FileResult(display, assign_fingerprints(display, [decoded.error.with_(
             content="<io>")]))

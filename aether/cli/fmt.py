@@ -105,10 +105,10 @@ def _stdin(check: bool, show_diff: bool, err) -> int:
     BOM, exactly as a file rewritten in place does."""
     from ..fileio import encode_like, unified_diff
     from ..fmt import FormatError, format_text
-    from ..source import decode_source
+    from ..source import read_stream
 
-    data = sys.stdin.buffer.read()
-    decoded = decode_source(data)
+    decoded = read_stream(sys.stdin.buffer)
+    data = decoded.data
     if decoded.error is not None:
         err.write(f"error: <stdin>: {decoded.error.message}\n")
         return 26

@@ -19,7 +19,13 @@ def _duration(text: str) -> float:
         raise click.BadParameter(f"'{text}' is not a duration (30s, 2m, 1h, 500ms)",
                                  param_hint="--timeout")
     scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
-    return float(m.group(1).replace("_", "")) * scale
+    seconds = float(m.group(1).replace("_", "")) * scale
+    # 0s was taken as "no option" (300 s) in silence; 400 digits are an infinite limit
+    if not 0 < seconds < float("inf"):
+        shown = text if len(text) <= 40 else text[:20] + "..." + text[-8:]
+        raise click.BadParameter(f"'{shown}' must be a duration above zero and finite",
+                                 param_hint="--timeout")
+    return seconds
 
 
 @click.command()
@@ -55,6 +61,8 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
 
     from ..config import ConfigError, load_config
     from ..fileio import WriteError, open_stream
+    from ..jsondoc import parse_json
+    from ..readfile import DocumentReadError, read_document
     from ..runtime.api import RunOptions, parse_input_value, run_file
     from ..semantics.project import load_project_catalogue
     from ..store import StoreError, open_state_store
@@ -69,10 +77,18 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     inputs: dict = {}
     if inputs_file:
         try:
-            with open(inputs_file, encoding="utf-8") as fh:
-                loaded = json.load(fh)
-        except (OSError, ValueError) as exc:
-            click.echo(f"aether run: cannot read inputs from {inputs_file}: {exc}", err=True)
+            raw = read_document(inputs_file)
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"inputs file {inputs_file} is not UTF-8 text (byte "
+                                 f"{exc.start})") from None
+            loaded = parse_json(text, f"inputs file {inputs_file}")
+        except DocumentReadError as exc:
+            click.echo(f"aether run: cannot read inputs from {inputs_file}: it {exc}", err=True)
+            sys.exit(26)
+        except ValueError as exc:  # names the file: "inputs file X is not valid JSON: ..."
+            click.echo(f"aether run: {exc}", err=True)
             sys.exit(26)
         if not isinstance(loaded, dict):
             click.echo(f"aether run: {inputs_file} must hold a JSON object", err=True)
@@ -142,8 +158,8 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         e = result.error
         click.echo(f"{file}:{e['line']}:{e['column']}: {e['rule']} {e['kind']}: "
                    f"{e['message']}", err=True)
-        for frame in e.get("stack", []):
-            click.echo(f"  in fn {frame['fn']} called at line {frame['line']}", err=True)
+        for text, times in _collapsed(e.get("stack", [])):
+            click.echo(f"  {text}" + (f" ({times} times)" if times > 1 else ""), err=True)
         if result.handled_by:
             click.echo(f"  (on_error rule for {result.handled_by} ran)", err=True)
     elif not result.findings:
@@ -171,3 +187,16 @@ def _signature_options(config, file, strict, allowed, revoked, legacy_env):
 
     return load_verify_options(config, allowed=allowed, revoked=revoked,
                                legacy_env=legacy_env, strict=strict, command="aether run")
+
+
+def _collapsed(stack):
+    """The ``fn`` frames as (line of text, times in a row): a recursion 200 deep is one
+    line, not 200."""
+    out: list = []
+    for frame in stack:
+        text = f"in fn {frame['fn']} called at line {frame['line']}"
+        if out and out[-1][0] == text:
+            out[-1][1] += 1
+        else:
+            out.append([text, 1])
+    return out

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .common import path_param
+from ..readfile import read_document
 
 
 def _bad(message: str) -> None:
@@ -145,8 +146,7 @@ def prune(paths, suppression_files, dry_run):
         if dry_run:
             continue
         try:
-            with open(path, "rb") as fh:
-                original = fh.read()
+            original = read_document(path)
             text = original.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
             # A list found by default is never written through a link; one named with
             # --suppressions may be (docs/security.md).
@@ -176,12 +176,15 @@ def remap(report, suppression_files, dry_run):
     try:
         mapping = load_remap(report)
     except (OSError, ValueError) as exc:  # validated whole before any file is written
-        _bad(f"cannot read migration report {report}: {exc}; nothing was changed")
+        from ..jsondoc import DocumentError
+
+        said = str(exc) if isinstance(exc, DocumentError) else \
+            f"cannot read migration report {report}: {exc}"  # DocumentError names the file
+        _bad(f"{said}; nothing was changed")
     changed = 0
     for path in slist.files:
         try:
-            with open(path, "rb") as fh:
-                original = fh.read()
+            original = read_document(path)
             text = original.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
             new_text, n = remap_suppression_text(text, mapping)
             changed += n

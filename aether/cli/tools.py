@@ -3,6 +3,7 @@ infer entries from a fleet, capability manifests. The logic is in :mod:`aether.t
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -105,23 +106,33 @@ def infer(paths, write, exclude=(), config_file=None, isolated=False):
                            max_file_size=config.max_file_size or DEFAULT_MAX_FILE_SIZE)
     proposal = run_infer(_files(paths, config, exclude), options)
     err = sys.stderr
+    for display, message in proposal.unreadable:
+        err.write(f"aether tools: {display}: {message}\n")
+    # what could be read is proposed (or written); a file that could not is exit 26
+    status = 26 if proposal.unreadable else 0
     if not write:
         sys.stdout.write(proposal_toml(proposal))
         err.write(f"{proposal.files} files: {len(proposal.tools)} tools and "
                   f"{len(proposal.inputs)} inputs to declare, {len(proposal.typos)} likely "
                   "typos (`--write` adds them to aether-tools.toml)\n")
-        return
+        raise SystemExit(status)
     target = default_target(config.root)
     if not proposal.empty:
-        from ..fileio import WriteError, write_output
+        from ..fileio import OUTPUT_IS_LINK, WriteError, write_output
+        from ..readfile import DocumentReadError, read_document
 
+        if os.path.islink(target):  # never written through; refused before it is read
+            err.write(f"aether tools: {target} {OUTPUT_IS_LINK}\n")
+            raise SystemExit(26)
         try:
-            with open(target, "rb") as fh:
-                existing = fh.read().decode("utf-8")
-        except FileNotFoundError:
+            existing = read_document(target).decode("utf-8")
+        except DocumentReadError as exc:
+            if not exc.missing:
+                err.write(f"aether tools: cannot read {target}: it {exc}\n")
+                raise SystemExit(26)
             existing = None
-        except (OSError, UnicodeDecodeError) as exc:
-            err.write(f"aether tools: cannot read {target}: {exc}\n")
+        except UnicodeDecodeError as exc:
+            err.write(f"aether tools: cannot read {target}: not UTF-8 text (byte {exc.start})\n")
             raise SystemExit(26)
         try:
             text = merge_into(existing, proposal, target)
@@ -132,6 +143,7 @@ def infer(paths, write, exclude=(), config_file=None, isolated=False):
     err.write(proposal_notes(proposal))
     err.write(f"{target}: {len(proposal.tools)} tools and {len(proposal.inputs)} inputs "
               f"added; {len(proposal.typos)} likely typos left for `aether check`\n")
+    raise SystemExit(status)
 
 
 @tools.command("manifest")
@@ -155,3 +167,7 @@ def manifest(paths, fmt, exclude=(), config_file=None, isolated=False):
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         click.echo(format_text(doc), nl=False)
+    for bad in doc["unreadable"]:
+        sys.stderr.write(f"aether tools: {bad['file']}: {bad['error']}\n")
+    if doc["unreadable"]:  # listed in the manifest too; the run is not a clean one
+        raise SystemExit(26)

@@ -240,8 +240,8 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
         if end is not None:
             end(ctx, result)
         result.tool_calls = [{"tool": c.tool, "effect": c.effect, "line": c.line,
-                              "step": c.step, "args": to_json(c.args),
-                              "kwargs": to_json(c.kwargs)}
+                              "step": c.step, "args": _json_or_note(c.args),
+                              "kwargs": _json_or_note(c.kwargs)}
                              for c in getattr(dispatcher, "calls", ())]
         if result.error:
             e = result.error
@@ -440,9 +440,15 @@ def _outputs(program: Program, frame: Frame) -> dict:
         names = [n for n, v in glob.items() if type(v) not in (FnValue, BuiltinValue)]
     out = {}
     for n in names:
-        try:
-            out[n] = to_json(glob[n])
-        except AetherRuntimeError as e:
-            out[n] = f"<{e.message}>"
+        out[n] = _json_or_note(glob[n])
     return out
+
+
+def _json_or_note(value: Any) -> Any:
+    """``value`` as JSON data, or ``"<why not>"`` for one too deep or too large to show
+    (a run that passed a 1,000-deep list to a tool is not an internal error)."""
+    try:
+        return to_json(value)
+    except AetherRuntimeError as e:
+        return f"<{e.message}>"
 

@@ -430,8 +430,14 @@ def b_pow(fr, base, exp):
 
 
 def b_print(fr, *values):
-    fr.ctx.emit("print", text=" ".join(to_string(v) for v in values))
-    fr.ctx.printed.append(" ".join(to_string(v) for v in values))
+    text = " ".join(to_string(v) for v in values)
+    ctx = fr.ctx
+    ctx.printed_chars += len(text)
+    if ctx.printed_chars > ctx.limits.max_printed:
+        raise rt_error("AE407", f"print() wrote more than {ctx.limits.max_printed} "
+                       "characters in this run")
+    ctx.emit("print", text=text)
+    ctx.printed.append(text)
     return None
 
 

@@ -32,6 +32,9 @@ class Limits:
     timeout: Optional[float] = 300.0
     max_depth: int = 200
     max_value_size: int = 10_000_000
+    # characters print() may write in one run: the text is kept until the run ends (the
+    # CLI shows it then), so a loop printing large strings would otherwise fill memory
+    max_printed: int = 100_000_000
     request_timeout: Optional[float] = None  # one effectful call
 
 
@@ -125,6 +128,7 @@ class Context:
         self.tool_calls = 0
         self.warnings: list[str] = []
         self.printed: list[str] = []  # what print() wrote (the CLI shows it)
+        self.printed_chars = 0  # their total length, against limits.max_printed
         self.trace = trace
         self.digest = ""  # sha256 of the workflow's bytes (events carry it)
         self._seq = 0

@@ -29,6 +29,9 @@ __all__ = ["FnValue", "BuiltinValue", "ErrorValue", "type_name", "truthy", "equa
 INT_MAX = 2 ** 63 - 1  # integers are 64-bit signed; beyond is AE407
 MAX_DEPTH = 100  # nesting of lists/maps that deep operations accept
 DEEP_NODES = 1_000_000  # nodes one deep operation may visit
+# characters of strings one text conversion may copy: str() of 1,000 items that are all the
+# same 10-million-character string would otherwise build 10 GB before any size check
+DEEP_CHARS = 40_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,10 +94,18 @@ def truthy(v: Any) -> bool:
 class _Budget:
     """Nodes a deep operation may still visit."""
 
-    __slots__ = ("left",)
+    __slots__ = ("left", "chars")
 
-    def __init__(self, nodes: int = DEEP_NODES):
+    def __init__(self, nodes: int = DEEP_NODES, chars: int = DEEP_CHARS):
         self.left = nodes
+        self.chars = chars
+
+    def text(self, n: int) -> None:
+        """Spend ``n`` characters of text; AE407 past :data:`DEEP_CHARS`."""
+        self.chars -= n
+        if self.chars < 0:
+            raise rt_error("AE407", f"value too large to turn into text (more than "
+                           f"{DEEP_CHARS} characters)")
 
     def spend(self, depth: int) -> None:
         self.left -= 1
@@ -189,13 +200,15 @@ def repr_value(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> str:
     if t is int or t is float:
         return _num_text(v)
     if t is str:
+        if budget is not None:
+            budget.text(len(v))
         return json.dumps(v, ensure_ascii=False)
     budget = budget or _Budget()
     budget.spend(depth)
     if t is tuple:
         return "[" + ", ".join(repr_value(x, budget, depth + 1) for x in v) + "]"
     if t is dict:
-        return "{" + ", ".join(json.dumps(k, ensure_ascii=False) + ": "
+        return "{" + ", ".join(_key_text(k, budget) + ": "
                                + repr_value(x, budget, depth + 1) for k, x in v.items()) + "}"
     if t is FnValue:
         return f"<fn {v.name}>"
@@ -206,12 +219,20 @@ def repr_value(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> str:
     return "<value>"
 
 
+def _key_text(k: Any, budget: _Budget) -> str:
+    budget.text(len(k) if type(k) is str else 1)
+    return json.dumps(k, ensure_ascii=False)
+
+
 def to_json(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> Any:
     """Plain JSON data (lists, dicts, str, int, float, bool, None) for an Aether value.
 
     Functions become ``"<fn name>"`` and errors a map with their fields.
     """
     t = type(v)
+    if t is str and budget is not None:  # inside a list or map: its copies add up in output
+        budget.text(len(v))
+        return v
     if v is None or t is bool or t is int or t is str:
         return v
     if t is float:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Callable, Optional
 
 from ..config import Config, ConfigError
+from ..readfile import DocumentReadError, read_document
 from .catalogue import EFFECTS, RISKS, Builtin, Catalogue, Plugin, Signature, load_catalogue
 
 __all__ = ["CATALOGUE_FILE", "TOOL_KEYS", "BINDING_KEYS", "load_project_catalogue", "merge_catalogue",
@@ -115,11 +116,10 @@ def load_project_catalogue(config: Config, isolated: bool = False) -> Optional[C
     parts = []
     for path in files:
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the tool catalogue {_shown(path)}: "
-                              f"{exc.strerror or exc}") from None
+            raw = read_document(path)
+        except DocumentReadError as exc:
+            raise ConfigError(f"cannot read the tool catalogue {_shown(path)}: it {exc}") \
+                from None
         parts.append((path, raw))
     return merge_catalogue(load_catalogue(), parts)
 

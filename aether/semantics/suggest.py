@@ -28,6 +28,9 @@ __all__ = ["CUTOFF", "EXACT_LIMIT", "NEAR_LIMIT", "closest", "hint", "NameIndex"
 CUTOFF = 0.72
 EXACT_LIMIT = 128  # a pool this small is searched in full
 NEAR_LIMIT = 64  # at most this many names of a larger pool are compared per lookup
+# no did-you-mean for a longer name: nobody mistypes a 300-character name, and comparing
+# names costs their length squared (a 100,000-character name hung `check`)
+MAX_SUGGEST_LENGTH = 256
 
 
 def _ratio(matches: int, length: int) -> float:
@@ -37,15 +40,16 @@ def _ratio(matches: int, length: int) -> float:
 
 @lru_cache(maxsize=8192)
 def _bag(name: str) -> frozenset:
-    """The letters of ``name`` as a set of ``letter * occurrence`` ("o", "oo"): the size
+    """The letters of ``name`` as a set of ``letter + occurrence`` ("o1", "o2"): the size
     of the intersection of two bags is the multiset intersection difflib's quick_ratio
-    counts (strings, not tuples: a string caches its hash)."""
+    counts (strings, not tuples: a string caches its hash; not ``letter * occurrence``,
+    whose total length grows with the square of a repeated letter)."""
     seen: dict[str, int] = {}
     out = []
     for ch in name:
         k = seen.get(ch, 0) + 1
         seen[ch] = k
-        out.append(ch * k)
+        out.append(ch + str(k))
     return frozenset(out)
 
 
@@ -68,7 +72,10 @@ def _swapped(a: str, b: str) -> bool:
 
 
 def closest(name: str, candidates: Iterable[str]) -> Optional[str]:
-    """The candidate to suggest for ``name`` (never ``name`` itself), or None."""
+    """The candidate to suggest for ``name`` (never ``name`` itself), or None (always for
+    a name over :data:`MAX_SUGGEST_LENGTH` characters)."""
+    if len(name) > MAX_SUGGEST_LENGTH:
+        return None
     pool = set(candidates)
     pool.discard(name)
     folded = name.lower()

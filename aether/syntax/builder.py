@@ -49,6 +49,32 @@ def duration_seconds(text: str):
     return float(m.group(1).replace("_", "")) * _UNIT[m.group(2)]
 
 
+# 2**63: the largest literal, since `-9223372036854775808` is the smallest 64-bit integer
+_INT_LIMIT = 2 ** 63
+
+
+def _shown_literal(text: str) -> str:
+    return text if len(text) <= 30 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
+
+
+def _int_literal(t) -> int:
+    """The value of an INT token; AE112 beyond the 64-bit range. The length is checked
+    first: ``int()`` of thousands of digits is slow, and refused past 4,300."""
+    digits = t.value.replace("_", "").lstrip("0") or "0"
+    if len(digits) > 19 or int(digits) > _INT_LIMIT:
+        raise AetherSyntaxError("AE112", f"the number {_shown_literal(t.value)} is outside the "
+                                "64-bit integer range", t.line, t.column)
+    return int(digits)
+
+
+def _finite(value: float, t) -> float:
+    """``value`` of a FLOAT or DURATION token; AE112 when it overflowed to infinity."""
+    if value != value or value in (float("inf"), float("-inf")):
+        raise AetherSyntaxError("AE112", f"the number {_shown_literal(t.value)} is too large "
+                                "(it would be infinite)", t.line, t.column)
+    return value
+
+
 _KIND = {A.Call: "a call", A.Str: "a string", A.Int: "a number", A.Float: "a number",
          A.Duration: "a duration", A.Bool: "a truth value", A.Null: "'null'",
          A.ListExpr: "a list", A.DictExpr: "a dict"}
@@ -355,18 +381,17 @@ class AstBuilder:
 
     def int(self, c):
         t = c[0]
-        return A.Int(t.line, t.column, t.end_line, t.end_column, int(t.value.replace("_", "")),
-                     t.value)
+        return A.Int(t.line, t.column, t.end_line, t.end_column, _int_literal(t), t.value)
 
     def float(self, c):
         t = c[0]
         return A.Float(t.line, t.column, t.end_line, t.end_column,
-                       float(t.value.replace("_", "")), t.value)
+                       _finite(float(t.value.replace("_", "")), t), t.value)
 
     def duration(self, c):
         t = c[0]
         return A.Duration(t.line, t.column, t.end_line, t.end_column,
-                          duration_seconds(t.value), t.value)
+                          _finite(duration_seconds(t.value), t), t.value)
 
     def true(self, c):
         t = c[0]
@@ -397,7 +422,7 @@ class AstBuilder:
         if key.type == "STRING":
             k = unescape(key.value)
         elif key.type == "INT":
-            k = int(key.value.replace("_", ""))
+            k = _int_literal(key)
         else:
             k = key.value
         return (k, value)

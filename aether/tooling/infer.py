@@ -84,6 +84,7 @@ class Proposal:
     typos: list[Evidence]
     plugin_calls: list[Evidence]
     files: int
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
 
     @property
     def empty(self) -> bool:
@@ -116,10 +117,10 @@ def near_miss(name: str, other: str) -> bool:
     `voice_2` are siblings)."""
     import difflib
 
-    from ..semantics.suggest import _swapped
+    from ..semantics.suggest import MAX_SUGGEST_LENGTH, _swapped
 
-    if name == other:
-        return False
+    if name == other or max(len(name), len(other)) > MAX_SUGGEST_LENGTH:
+        return False  # too long to be a typo; comparing costs the lengths' product
     if name.lower() == other.lower() or _swapped(other, name):
         return True
     if _DIGITS.sub("0", name) == _DIGITS.sub("0", other):
@@ -208,14 +209,16 @@ def _callable(name: str, fns: set[str], options: CheckOptions) -> bool:
 
 def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     """Candidates from ``files`` checked with ``options`` (its catalogue is what is known).
-    Unreadable files are skipped (`check` reports them)."""
+    Unreadable files are listed in ``unreadable`` (the CLI reports them, exit 26)."""
     from ..syntax import parse
 
     seen: dict[tuple[str, str], Evidence] = {}
     n_files = 0
+    unreadable: list[tuple[str, str]] = []
     for src in files:
         read = read_source(src.path, options.max_file_size)
         if read.text is None:
+            unreadable.append((src.display, read.error.message))
             continue
         n_files += 1
         result = check_text(read.text, src.display, options)
@@ -268,7 +271,7 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
                     sorted(accepted["input"], key=lambda e: e.name),
                     sorted(typos, key=lambda e: (e.name, e.kind)),
                     sorted((e for e in seen.values() if e.kind == "plugin"),
-                           key=lambda e: e.name), n_files)
+                           key=lambda e: e.name), n_files, unreadable)
 
 
 def _tool_table(ev: Evidence) -> str:

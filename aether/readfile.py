@@ -1,0 +1,109 @@
+"""Read the documents aether is handed (configuration, tool catalogues, suppression lists,
+baselines, migration reports, run inputs, a file about to be merged into) with bounds.
+
+Any of these may be a link a repository planted to somewhere else on the machine: a FIFO
+(an ordinary ``open`` waits forever for a writer), a device (``/dev/zero`` never ends) or a
+huge file (reading it whole eats all memory). :func:`read_document` opens without blocking,
+accepts only a regular file, and reads at most :data:`MAX_DOCUMENT_SIZE` bytes, so each
+of those ends in one :class:`DocumentReadError` naming the file instead of a hang or an
+out-of-memory kill.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+__all__ = ["MAX_DOCUMENT_SIZE", "DocumentReadError", "read_document", "file_kind"]
+
+#: The largest document read: far above any real configuration, list or baseline
+#: (a baseline of 100,000 findings is about 20 MiB), far below what exhausts memory.
+MAX_DOCUMENT_SIZE = 128 * 1024 * 1024
+
+
+class DocumentReadError(OSError):
+    """A document that cannot be read; ``str()`` is the reason, one line that follows
+    "it" ("it does not exist", "it is a FIFO (named pipe), not a regular file").
+
+    ``missing`` is True when nothing has that name (callers that treat an absent file as
+    "none" check it)."""
+
+    def __init__(self, reason: str, missing: bool = False) -> None:
+        super().__init__(errno.ENOENT if missing else errno.EIO, reason)
+        self.reason = reason
+        self.missing = missing
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for a message: "a directory", "a FIFO (named pipe)"..."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = False) -> bytes:
+    """The bytes of the regular file at ``path`` (links followed), at most ``limit`` bytes.
+
+    Raises DocumentReadError: missing, permission denied, not a regular file (a FIFO is
+    opened without waiting for a writer), or larger than ``limit``. The type and size are
+    taken from the open descriptor, so a name swapped after a check changes nothing.
+    ``pipe_ok``: the user named this path (``--config <(...)``), so a FIFO is read,
+    waiting for its writer, up to ``limit`` bytes too.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise DocumentReadError("does not exist", missing=True) from None
+    except PermissionError:
+        raise DocumentReadError("is not readable (permission denied)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DocumentReadError("is a symbolic link loop") from None
+        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if pipe_ok and stat.S_ISFIFO(st.st_mode):
+            os.close(fd)
+            fd = -1
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError as exc:
+                raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+        elif not stat.S_ISREG(st.st_mode):
+            raise DocumentReadError(f"is {file_kind(st.st_mode)}, not a regular file")
+        if st.st_size > limit:
+            raise DocumentReadError(f"is {st.st_size} bytes, over the {limit}-byte limit "
+                                    "for a document aether reads")
+        parts = []
+        total = 0
+        # st_size is a hint only (files under /proc report 0): read in bounded chunks.
+        while True:
+            chunk = os.read(fd, min(max(st.st_size - total, 0) + 1, 1 << 20))
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise DocumentReadError(f"is over the {limit}-byte limit for a document "
+                                        "aether reads")
+            parts.append(chunk)
+        return b"".join(parts)
+    except DocumentReadError:
+        raise
+    except OSError as exc:
+        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
