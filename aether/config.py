@@ -36,6 +36,9 @@ KNOWN_KEYS = {
     "catalogue": list,  # project tool catalogue files besides aether-tools.toml
     # signatures (docs/signing.md): trust files relative to the root, strict mode
     "allowed-signers": str, "revoked-keys": str, "strict-signatures": bool,
+    # go/no-go gates (docs/fleet.md): settings of built-in gates, declared gates, profiles;
+    # read and checked by aether.fleet.gates
+    "gates": dict,
 }
 
 # The accepted range of each whole-number setting, in the configuration and on the command
@@ -63,6 +66,7 @@ class Config:
     allowed_signers: Optional[str] = None  # as written; relative to root
     revoked_keys: Optional[str] = None
     strict_signatures: bool = False
+    gates: Optional[dict] = field(default=None, compare=False)  # the raw [gates] table
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -120,6 +124,8 @@ def _coerce(key: str, value: Any, where: str) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' must be a whole number from {low} to "
                               f"{high}, found {_toml_value(value)}")
+    if expected is dict and not isinstance(value, dict):
+        raise ConfigError(f"{where}: '{key}' must be a table ([tool.aether.{key}])")
     if expected is str and not isinstance(value, str):
         raise ConfigError(f"{where}: '{key}' must be a string")
     return value
@@ -230,5 +236,6 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         allowed_signers=values.get("allowed-signers"),
         revoked_keys=values.get("revoked-keys"),
         strict_signatures=values.get("strict-signatures", False),
+        gates=values.get("gates"),
         warnings=tuple(warnings),
     )
