@@ -197,8 +197,9 @@ def _gate_no_legacy(spec: GateSpec, ctx: GateContext) -> tuple[bool, dict]:
         if rules:
             legacy.append({"file": r.path, "rules": rules})
     ok = not legacy
-    summary = ("no legacy-dialect file" if ok else f"{len(legacy)} files still use "
-               "legacy-dialect constructs (`aether migrate`)")
+    n = len(legacy)
+    summary = ("no legacy-dialect file" if ok else f"{n} file{'s' if n != 1 else ''} still "
+               f"use{'s' if n == 1 else ''} legacy-dialect constructs (`aether migrate`)")
     return ok, {"summary": summary, "files": legacy[:50], "count": len(legacy)}
 
 
@@ -214,7 +215,8 @@ def _gate_catalogue_reviewed(spec: GateSpec, ctx: GateContext) -> tuple[bool, di
                              if b.risk == "unreviewed")
     ok = not unreviewed
     summary = (f"every one of {len(cat.tools)} tools has a reviewed risk" if ok else
-               f"{len(unreviewed)} tools are unreviewed: {', '.join(unreviewed[:5])}")
+               f"unreviewed: {', '.join(unreviewed[:5])}"
+               + (f" and {len(unreviewed) - 5} more" if len(unreviewed) > 5 else ""))
     return ok, {"summary": summary, "unreviewed": unreviewed}
 
 
@@ -284,7 +286,7 @@ def _gate_command(spec: GateSpec, ctx: GateContext) -> tuple[bool, dict]:
         proc = subprocess.run(argv, cwd=cwd, shell=False, stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return False, {"summary": f"{argv[0]} did not finish within {timeout:g}s (killed)",
+        return False, {"summary": f"the command did not finish within {timeout:g}s (killed)",
                        "argv": argv, "exit_status": None}
     except OSError as exc:
         return False, {"summary": f"cannot run {argv[0]}: {exc.strerror or exc}",
@@ -293,7 +295,7 @@ def _gate_command(spec: GateSpec, ctx: GateContext) -> tuple[bool, dict]:
     def tail(data: bytes) -> str:
         return data.decode("utf-8", "replace")[-2000:]
     ok = proc.returncode == 0
-    return ok, {"summary": f"{argv[0]} exited with status {proc.returncode}", "argv": argv,
+    return ok, {"summary": f"the command exited with status {proc.returncode}", "argv": argv,
                 "exit_status": proc.returncode, "stdout_tail": tail(proc.stdout),
                 "stderr_tail": tail(proc.stderr)}
 
