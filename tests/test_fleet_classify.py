@@ -207,3 +207,15 @@ def test_a_malformed_trends_file_is_reported(tmp_path, monkeypatch, text):
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(cli, ["trends"])
     assert r.exit_code == 2 and "trends" in r.output
+
+
+def test_the_same_text_parsed_twice_in_a_row_is_parsed_once():
+    """run_source checks, then compiles, and the classifier reads the manifest: one parse."""
+    from aether.syntax import parse
+
+    text = G + 'print("x")\n'
+    first = parse(text)
+    assert parse("".join([text])) is first  # equal text, another object
+    other = parse(G + 'print("y")\n')
+    assert other is not first and parse(text) is not first  # one entry: replaced
+    assert parse(text, incremental=False).module == first.module
