@@ -40,6 +40,9 @@ KNOWN_KEYS = {
     "catalogue": list,  # project tool catalogue files besides aether-tools.toml
     # signatures (docs/signing.md): trust files relative to the root, strict mode
     "allowed-signers": str, "revoked-keys": str, "strict-signatures": bool,
+    # go/no-go gates (docs/fleet.md): settings of built-in gates, declared gates, profiles;
+    # read and checked by aether.fleet.gates
+    "gates": dict,
 }
 
 # The accepted range of each whole-number setting, in the configuration and on the command
@@ -55,7 +58,7 @@ class Config(FrozenRecord):
 
     __slots__ = _fields = ("path", "root", "select", "ignore", "exclude", "jobs", "cache",
                            "cache_dir", "max_file_size", "catalogue", "allowed_signers",
-                           "revoked_keys", "strict_signatures", "warnings")
+                           "revoked_keys", "strict_signatures", "gates", "warnings")
     path: Optional[str]
     root: str
     select: Optional[tuple[str, ...]]
@@ -69,12 +72,13 @@ class Config(FrozenRecord):
     allowed_signers: Optional[str]  # as written; relative to root
     revoked_keys: Optional[str]
     strict_signatures: bool
+    gates: Optional[dict]  # the raw [gates] table (not part of the hash)
     warnings: tuple[str, ...]
 
     def __init__(self, path=None, root=".", select=None, ignore=(), exclude=(), jobs=None,
                  cache=True, cache_dir=None, max_file_size=None, catalogue=(),
                  allowed_signers=None, revoked_keys=None, strict_signatures=False,
-                 warnings=()):
+                 gates=None, warnings=()):
         SET(self, "path", path)
         SET(self, "root", root)
         SET(self, "select", select)
@@ -88,7 +92,11 @@ class Config(FrozenRecord):
         SET(self, "allowed_signers", allowed_signers)
         SET(self, "revoked_keys", revoked_keys)
         SET(self, "strict_signatures", strict_signatures)
+        SET(self, "gates", gates)
         SET(self, "warnings", warnings)
+
+    def __hash__(self) -> int:
+        return hash(tuple(v for f, v in zip(self._fields, self._values()) if f != "gates"))
 
 
 def find_config_file(start: str) -> Optional[tuple[str, bool]]:
@@ -147,6 +155,8 @@ def _coerce(key: str, value: Any, where: str) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' must be a whole number from {low} to "
                               f"{high}, found {_toml_value(value)}")
+    if expected is dict and not isinstance(value, dict):
+        raise ConfigError(f"{where}: '{key}' must be a table ([tool.aether.{key}])")
     if expected is str and not isinstance(value, str):
         raise ConfigError(f"{where}: '{key}' must be a string")
     return value
@@ -257,5 +267,6 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         allowed_signers=values.get("allowed-signers"),
         revoked_keys=values.get("revoked-keys"),
         strict_signatures=values.get("strict-signatures", False),
+        gates=values.get("gates"),
         warnings=tuple(warnings),
     )

@@ -1,5 +1,6 @@
 """Rewrite the goldens: report formats (tests/golden/output/, from tests/test_output.py) and
-capability manifests (tests/golden/manifest/, from tests/test_tools_catalogue.py).
+capability manifests (tests/golden/manifest/, from tests/test_tools_catalogue.py), gate
+results and sign-off pages (tests/golden/gates/, from tests/test_fleet_gates.py).
 
 Run after an intended change to an output format, then review ``git diff tests/golden``:
 the diff is the user-visible change. ``--check`` only reports which goldens differ.
@@ -14,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # golden folder -> the test module whose golden_outputs() produces its files
-SOURCES = {"output": "test_output", "manifest": "test_tools_catalogue"}
+SOURCES = {"output": "test_output", "manifest": "test_tools_catalogue",
+           "gates": "test_fleet_gates"}
 
 
 def _load_tests(name: str = "test_output"):

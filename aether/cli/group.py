@@ -37,6 +37,10 @@ COMMANDS = {
     "approve": "governance:approve",
     "deny": "governance:deny",
     "runs": "runs:runs",
+    "classify": "classify:classify",
+    "trends": "trends:trends",
+    "stats": "stats:stats",
+    "gates": "gates:gates",
 }
 
 

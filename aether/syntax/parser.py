@@ -547,8 +547,17 @@ def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> 
     return 1
 
 
+# The last text parsed and its result. One file is often parsed several times in a row in
+# one process (``run_source`` checks then compiles it; the classifier also reads its
+# capability manifest): the result is read-only (nodes are never mutated: docs STYLE), so
+# the same object serves them all. One entry, replaced as a whole (safe across threads).
+_LAST: Optional[tuple[str, bool, "ParseResult"]] = None
+
+
 def parse(text: str, incremental: bool = True) -> ParseResult:
     """Parse ``text`` (already decoded; any newline style). Never raises on bad input.
+
+    The same text parsed again right after gets the same result object (do not mutate it).
 
     Returns the module (statements of error regions replaced by placeholders) and every
     syntax error found, at most MAX_ERRORS. After each error the search for the next one
@@ -556,6 +565,16 @@ def parse(text: str, incremental: bool = True) -> ParseResult:
     once no error is left. ``incremental=False`` parses the whole text every time (the
     reference the tests compare against).
     """
+    global _LAST
+    last = _LAST
+    if last is not None and last[1] == incremental and (last[0] is text or last[0] == text):
+        return last[2]
+    result = _parse(text, incremental)
+    _LAST = (text, incremental, result)
+    return result
+
+
+def _parse(text: str, incremental: bool) -> ParseResult:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):

@@ -1,0 +1,201 @@
+"""A process pool whose workers can be killed and replaced: a hard deadline per item.
+
+:mod:`aether.runner`'s pool (``concurrent.futures``) cannot stop one item: a worker stuck
+in C code, or killed by the kernel, breaks the whole pool. The classifier runs arbitrary
+workflows, so here the parent owns each worker (a forked process and a pipe) and knows
+which item it is working on: the items a worker was sent are answered in order, so the
+oldest unanswered one is the one in progress, started when the previous answer came.
+
+- An item still in progress after ``deadline`` seconds: the worker is killed (SIGKILL),
+  the item gets ``lost(item, "deadline", detail)`` as its result, a new worker is forked
+  and the worker's other unanswered items are sent again.
+- A worker that dies (a signal, ``os._exit``, the OOM killer): the same, with
+  ``lost(item, "died", detail)``.
+
+Workers are forked once (warm: what the parent imported they have) and reused for every
+item; never one interpreter per item. Results come back in input order.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import time
+from typing import Any, Callable, Optional, Sequence
+
+__all__ = ["run_pool", "LOST_DEADLINE", "LOST_DIED"]
+
+LOST_DEADLINE = "deadline"
+LOST_DIED = "died"
+
+
+def _worker_main(conn, work: Callable[[Any], Any]) -> None:
+    """Worker loop: receive lists of (index, item), answer (index, result) for each."""
+    from ..interrupt import handle_signals
+
+    with handle_signals():
+        try:
+            while True:
+                try:
+                    batch = conn.recv()
+                except EOFError:
+                    return
+                if batch is None:
+                    return
+                for index, item in batch:
+                    conn.send((index, work(item)))
+        except (BrokenPipeError, KeyboardInterrupt):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, work):
+        parent, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, work), daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+        self.pending: collections.deque = collections.deque()  # indices sent, unanswered
+        self.started = time.monotonic()  # when the head of ``pending`` started
+
+    def send(self, batch: list) -> None:
+        if not self.pending:
+            self.started = time.monotonic()
+        self.pending.extend(i for i, _ in batch)
+        self.conn.send(batch)
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+
+def _describe_death(proc) -> str:
+    code = proc.exitcode
+    if code is None:
+        return "the worker process stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the worker process was killed by {name}"
+    return f"the worker process exited with status {code}"
+
+
+def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
+             deadline: Optional[float],
+             lost: Callable[[Any, str, str], Any],
+             progress: Optional[Callable[[int, int], None]] = None,
+             chunk: int = 4) -> list:
+    """``[work(item) for item in items]``, computed in ``jobs`` forked worker processes.
+
+    ``deadline``: seconds one item may take (None: no limit). An item whose worker passed
+    its deadline or died gets ``lost(item, LOST_DEADLINE | LOST_DIED, detail)`` instead.
+    ``work`` must return picklable values and must not raise (an exception in it ends the
+    worker, and the item is lost as ``died``). ``progress(done, total)`` after each item.
+    Needs the ``fork`` start method (Linux, macOS); raises RuntimeError without it.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        raise RuntimeError("the classifier's worker pool needs the fork start method")
+    ctx = multiprocessing.get_context("fork")
+    total = len(items)
+    if not total:
+        return []
+    results: list = [None] * total
+    todo: collections.deque = collections.deque(range(total))
+    done = 0
+    workers: list[_Worker] = []
+    jobs = max(1, min(jobs, total))
+    chunk = max(1, chunk)
+
+    def feed(w: _Worker) -> None:
+        if len(w.pending) >= chunk or not todo:
+            return
+        batch = []
+        while todo and len(batch) < chunk:
+            i = todo.popleft()
+            batch.append((i, items[i]))
+        try:
+            w.send(batch)
+        except OSError:  # the worker is gone: its death is noticed by the loop
+            pass
+
+    def replace(w: _Worker, why: str, detail: str) -> None:
+        nonlocal done
+        head = w.pending.popleft() if w.pending else None
+        todo.extendleft(reversed(w.pending))  # the rest go out again, first
+        w.pending.clear()
+        workers.remove(w)
+        if head is not None:
+            results[head] = lost(items[head], why, detail)
+            done += 1
+            if progress:
+                progress(done, total)
+        if todo or any(x.pending for x in workers):
+            fresh = _Worker(ctx, work)
+            workers.append(fresh)
+            feed(fresh)
+
+    try:
+        for _ in range(jobs):
+            w = _Worker(ctx, work)
+            workers.append(w)
+            feed(w)
+        while done < total:
+            now = time.monotonic()
+            timeout = None
+            if deadline is not None:
+                busy = [w.started + deadline - now for w in workers if w.pending]
+                timeout = max(0.0, min(busy)) if busy else None
+            ready = wait([w.conn for w in workers] + [w.proc.sentinel for w in workers],
+                         timeout)
+            for w in list(workers):
+                if w.conn in ready:
+                    try:
+                        while w.conn.poll():
+                            index, result = w.conn.recv()
+                            if w.pending and w.pending[0] == index:
+                                w.pending.popleft()
+                            results[index] = result
+                            done += 1
+                            w.started = time.monotonic()
+                            if progress:
+                                progress(done, total)
+                    except (EOFError, OSError):
+                        w.proc.join(1)
+                        replace(w, LOST_DIED, _describe_death(w.proc))
+                        continue
+                    feed(w)
+                if w in workers and w.proc.sentinel in ready and not w.conn.poll():
+                    w.proc.join(1)
+                    replace(w, LOST_DIED, _describe_death(w.proc))
+            if deadline is not None:
+                now = time.monotonic()
+                for w in list(workers):
+                    if w.pending and now - w.started > deadline:
+                        w.kill()
+                        replace(w, LOST_DEADLINE, f"no result after {deadline:g}s (the "
+                                "worker process was killed and replaced)")
+    finally:
+        for w in workers:
+            w.stop()
+    return results
