@@ -36,6 +36,8 @@ KNOWN_KEYS = {
     "catalogue": list,  # project tool catalogue files besides aether-tools.toml
     # signatures (docs/signing.md): trust files relative to the root, strict mode
     "allowed-signers": str, "revoked-keys": str, "strict-signatures": bool,
+    # governance (docs/governance.md): the policy file of `aether run`, relative to the root
+    "policy": str,
 }
 
 # The accepted range of each whole-number setting, in the configuration and on the command
@@ -63,6 +65,7 @@ class Config:
     allowed_signers: Optional[str] = None  # as written; relative to root
     revoked_keys: Optional[str] = None
     strict_signatures: bool = False
+    policy: Optional[str] = None  # absolute path of the governance policy file
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -230,5 +233,6 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         allowed_signers=values.get("allowed-signers"),
         revoked_keys=values.get("revoked-keys"),
         strict_signatures=values.get("strict-signatures", False),
+        policy=(os.path.join(root, values["policy"]) if values.get("policy") else None),
         warnings=tuple(warnings),
     )
