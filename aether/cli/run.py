@@ -52,11 +52,14 @@ def _duration(text: str) -> float:
 @click.option("--actor", default=None, metavar="NAME",
               help="Who runs the workflow (the actor of every request; default: the "
               "workflow's meta: actor, else anonymous).")
+@click.option("--run-id", "run_id", default=None, metavar="ID",
+              help="The run's id (default: a new UUID); it must be new to the state "
+              "database.")
 @trust_options
 def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, trace=False,
         max_steps=None, timeout=None, state=None, events=None, strict_signatures=None,
         allowed_signers=None, revoked_keys=None, legacy_env=None, policy_file=None,
-        actor=None):
+        actor=None, run_id=None):
     """Run a workflow after `check` passes, every effectful call decided by the governance
     policy and recorded in the audit ledger. Exit status: 0, 1 when the run waits for an
     approval (AE603; resume with `aether resume RUN`), or the status of the failure
@@ -123,7 +126,7 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         except StoreError as exc:
             click.echo(f"aether run: {exc}", err=True)
             sys.exit(26)
-    options = RunOptions(max_steps=max_steps,
+    options = RunOptions(max_steps=max_steps, run_id=run_id,
                          timeout=_duration(timeout) if timeout is not None else None,
                          trace=show if trace else None,
                          events=write_event if stream is not None else None)

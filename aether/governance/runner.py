@@ -68,8 +68,15 @@ def start_governed_run(path: str, *, store, policy: Optional[Policy] = None,
     options = replace(options, run_id=run_id, fallback_seed=seed)
     checkpoint = {"workflow": os.path.abspath(path), "inputs": _jsonable(inputs),
                   "root": root, "seed": seed, "simulated": simulate}
-    gov = _dispatcher(store, policy or default_policy(), actor, run_id, simulate, catalogue,
-                      root, checkpoint)
+    policy = policy or default_policy()
+    gov = _dispatcher(store, policy, actor, run_id, simulate, catalogue, root, checkpoint)
+    if store is not None and not simulate:
+        # Saved before anything else of the run: a run killed at any later point can be
+        # resumed (begin_run completes it with the workflow digest and the actor).
+        store.save_checkpoint(run_id, {**checkpoint, "run_id": run_id, "state": "running",
+                                       "policy_source": policy.source,
+                                       "policy_digest": policy.digest, "actor": actor,
+                                       "host": socket.gethostname(), "pid": os.getpid()})
     try:
         return run_file(path, inputs=inputs, simulate=simulate, options=options,
                         dispatcher=gov, catalogue=catalogue, root=root,

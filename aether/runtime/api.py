@@ -233,7 +233,7 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
             from ..store import RunRecord, StoreError
 
             try:
-                if options.resume:
+                if options.resume and store.get_run(run_id) is not None:
                     store.reopen_run(run_id)
                 else:
                     store.create_run(RunRecord(run_id, path, digest, to_json(inputs_value),
