@@ -547,6 +547,25 @@ _RULE_LIST = [
          "and every plugin must be declared with a version that satisfies the constraint.",
          _G + 'require:\n    capabilities:\n        - "payments.send"\n',
          _G + 'require:\n    capabilities:\n        - "memory.read"\n'),
+    Rule("AE610", "call-in-doubt", Status.GENERIC_FAILURE,
+         "A resumed run reached a call that may already have run.",
+         "The run was killed after a call started and before its result was recorded, so "
+         "nobody knows whether the effect happened. The resumed run stops there (state "
+         "`waiting`, exit 1) instead of calling the tool a second time, unless the tool's "
+         "catalogue entry says `idempotent = true`. `aether approve RUN REQUEST` (call it "
+         "again), `aether deny RUN REQUEST` (do not: the call fails with AE602) or "
+         "`aether resume RUN --retry-in-doubt` decide. See docs/governance.md.",
+         "aether resume RUN   # killed while publish(...) was running",
+         "aether approve RUN r9 --approver alice --reason \"publish did not happen\" "
+         "&& aether resume RUN"),
+    Rule("AE611", "resume-diverged", _R, "A resumed run does not repeat the recorded run.",
+         "`aether resume` re-executes the workflow from its start and replays the recorded "
+         "result of every completed call; a call whose tool or parameters differ from the "
+         "recorded call at the same place means the workflow is not deterministic (it "
+         "reads something outside the clock, random and tool hooks) or its inputs "
+         "changed. The run stops rather than guess which effect happened.",
+         "aether resume RUN   # the workflow reads an environment variable that changed",
+         "aether run flow.aether   # start a new run"),
     # ------------------------------------------------------------ AE9xx: the tool itself
     Rule("AE999", "internal-error", Status.INTERNAL_ERROR, "The checker itself failed.",
          "A bug in aether; please report it with the file. This must never happen on any "

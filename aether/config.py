@@ -43,6 +43,8 @@ KNOWN_KEYS = {
     # go/no-go gates (docs/fleet.md): settings of built-in gates, declared gates, profiles;
     # read and checked by aether.fleet.gates
     "gates": dict,
+    # governance (docs/governance.md): the policy file of `aether run`, relative to the root
+    "policy": str,
 }
 
 # The accepted range of each whole-number setting, in the configuration and on the command
@@ -58,7 +60,8 @@ class Config(FrozenRecord):
 
     __slots__ = _fields = ("path", "root", "select", "ignore", "exclude", "jobs", "cache",
                            "cache_dir", "max_file_size", "catalogue", "allowed_signers",
-                           "revoked_keys", "strict_signatures", "gates", "warnings")
+                           "revoked_keys", "strict_signatures", "gates", "policy",
+                           "warnings")
     path: Optional[str]
     root: str
     select: Optional[tuple[str, ...]]
@@ -73,12 +76,13 @@ class Config(FrozenRecord):
     revoked_keys: Optional[str]
     strict_signatures: bool
     gates: Optional[dict]  # the raw [gates] table (not part of the hash)
+    policy: Optional[str]  # absolute path of the governance policy file
     warnings: tuple[str, ...]
 
     def __init__(self, path=None, root=".", select=None, ignore=(), exclude=(), jobs=None,
                  cache=True, cache_dir=None, max_file_size=None, catalogue=(),
                  allowed_signers=None, revoked_keys=None, strict_signatures=False,
-                 gates=None, warnings=()):
+                 gates=None, policy=None, warnings=()):
         SET(self, "path", path)
         SET(self, "root", root)
         SET(self, "select", select)
@@ -93,6 +97,7 @@ class Config(FrozenRecord):
         SET(self, "revoked_keys", revoked_keys)
         SET(self, "strict_signatures", strict_signatures)
         SET(self, "gates", gates)
+        SET(self, "policy", policy)
         SET(self, "warnings", warnings)
 
     def __hash__(self) -> int:
@@ -268,5 +273,6 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         revoked_keys=values.get("revoked-keys"),
         strict_signatures=values.get("strict-signatures", False),
         gates=values.get("gates"),
+        policy=(os.path.join(root, values["policy"]) if values.get("policy") else None),
         warnings=tuple(warnings),
     )

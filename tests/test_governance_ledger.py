@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from aether.governance.ledger import (Ledger, LedgerConflict, LedgerError,
                                       MemoryLedgerBackend, dump_export, export_run,
                                       load_export, verify_export, verify_run)
-from aether.governance.sqlite_ledger import SqliteLedgerBackend
+from aether.store import SQLiteStore as SqliteLedgerBackend
 
 
 def fill(backend, run="run-a", n=6, close=True):

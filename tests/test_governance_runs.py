@@ -15,7 +15,8 @@ from aether.governance.ledger import Ledger, MemoryLedgerBackend, verify_run
 from aether.governance.policy import parse_policy
 from aether.governance.replay import replay
 from aether.governance.service import GovernanceError, record_approval
-from aether.governance.sqlite_ledger import open_state
+from aether.governance.approvals import StoreApprovals
+from aether.store import open_state_store
 from aether.runtime.api import RunOptions, run_source
 from aether.runtime.dispatch import SimulateDispatcher
 
@@ -248,7 +249,8 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     assert main(["validate-config", "bad.toml"]) == 26
     assert "max_intent_length" in capsys.readouterr().err
     from aether.governance.policy import load_policy
-    backend, store = open_state(str(tmp_path))
+    backend = open_state_store(str(tmp_path))
+    store = StoreApprovals(backend)
     g = GovernedDispatcher(SimulateDispatcher(), load_policy("p.toml"), Ledger(backend),
                            store, "bot")
     run_source('goal: "g"\nthink("a")\nescalate_to("ops")\n', "f.aether", dispatcher=g,

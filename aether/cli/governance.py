@@ -16,18 +16,22 @@ def _fail(status: int, rule: str, message: str):
     raise SystemExit(status)
 
 
-def _state(root: str, must_exist: bool = True):
+def _state(root: str, state=None):
+    """(store, approvals) of the state database at ``state`` (default
+    ROOT/.aether/state.db): the ledger backend is the store itself."""
     import os
 
-    from ..governance.ledger import LedgerError
-    from ..governance.sqlite_ledger import open_state, state_path
+    from ..governance.approvals import StoreApprovals
+    from ..store import StoreError, open_state_store, state_path
 
-    if must_exist and not os.path.exists(state_path(root)):
-        _fail(26, "AE607", f"no state database at {state_path(root)} (no governed run yet)")
+    path = state_path(root, state)
+    if not os.path.lexists(path):
+        _fail(26, "AE607", f"no state database at {path} (no governed run yet)")
     try:
-        return open_state(root)
-    except LedgerError as exc:
-        _fail(exc.status, "AE607", exc.message)
+        store = open_state_store(root, state)
+    except StoreError as exc:
+        _fail(26, "AE607", str(exc))
+    return store, StoreApprovals(store)
 
 
 def _policy(path):
@@ -44,8 +48,15 @@ def _policy(path):
     return policy
 
 
-_root = click.option("--root", default=".", show_default=True, metavar="DIR",
-                     help="Project folder whose .aether/state.db holds the ledger.")
+_root_option = click.option("--root", default=".", show_default=True, metavar="DIR",
+                            help="Project folder whose .aether/state.db holds the ledger.")
+_state_option = click.option("--state", "state", default=None, metavar="PATH",
+                             type=path_param(dir_okay=False, path_type=str),
+                             help="State database (default: ROOT/.aether/state.db).")
+
+
+def _root(fn):
+    return _root_option(_state_option(fn))
 
 
 @click.command("validate-config")
@@ -72,7 +83,7 @@ def audit():
 @click.argument("target", required=False, default="")
 @_root
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
-def audit_verify(target="", root=".", as_json=False):
+def audit_verify(target="", root=".", as_json=False, state=None):
     """Verify RUN (or every run) in the state database, or an EVIDENCE.json export offline.
     Exit 0 verified (or open), 22 broken chain, 25 incomplete, 26 unreadable."""
     from ..governance.service import GovernanceError, verify_target
@@ -84,7 +95,7 @@ def audit_verify(target="", root=".", as_json=False):
 
         is_file = bool(target) and os.path.isfile(target)
     if not is_file:
-        backend = _state(root)[0]
+        backend = _state(root, state)[0]
     try:
         reports = verify_target(target, backend)
     except GovernanceError as exc:
@@ -103,13 +114,13 @@ def audit_verify(target="", root=".", as_json=False):
 @click.option("-o", "--output", required=True, type=path_param(dir_okay=False, path_type=str),
               help="Evidence file to write (JSON).")
 @_root
-def audit_export(run_id, output, root="."):
+def audit_export(run_id, output, root=".", state=None):
     """Write RUN's entries, root hash and workflow digest to an evidence file."""
     from ..fileio import WriteError, write_output
     from ..governance.ledger import dump_export
     from ..governance.service import GovernanceError, export_evidence
 
-    backend = _state(root)[0]
+    backend = _state(root, state)[0]
     try:
         doc = export_evidence(backend, run_id)
         write_output(output, dump_export(doc))
@@ -131,7 +142,7 @@ def policy_group():
               "DATE (ISO 8601, e.g. 2024-05-01 or 2024-05-01T12:00Z).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @_root
-def policy_replay(new_policy, since=None, fmt="text", root="."):
+def policy_replay(new_policy, since=None, fmt="text", root=".", state=None):
     """Re-decide every recorded request under NEW_POLICY; report the decisions that would
     change. Nothing is executed. Exit 0."""
     from ..governance.replay import parse_since, replay
@@ -142,23 +153,53 @@ def policy_replay(new_policy, since=None, fmt="text", root="."):
             since = parse_since(since)
         except ValueError:
             raise click.BadParameter(f"'{since}' is not a date", param_hint="--since")
-    report = replay(_state(root)[0], policy, since)
+    report = replay(_state(root, state)[0], policy, since)
     click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.text())
 
 
-def _decide(decision, run_id, request_id, approver, reason, policy_file, root):
+def _decide(decision, run_id, request_id, approver, reason, policy_file, root, state=None,
+            key_path=None, passphrase_env=None):
     from ..governance.service import GovernanceError, record_approval, run_policy
 
-    backend, store = _state(root)
+    backend, store = _state(root, state)
     try:
         policy = _policy(policy_file) if policy_file else run_policy(backend, run_id)
+        key = _signing_key(key_path, passphrase_env) if key_path else None
+        trust = _trust(root) if policy.approval.require_signed else None
         a = record_approval(backend, store, policy, run_id, request_id, approver, reason,
-                            decision)
+                            decision, key=key, trust=trust)
     except GovernanceError as exc:
         _fail(exc.status, exc.rule, exc.message)
     verb = "approved" if decision == "approve" else "denied"
-    click.echo(f"{run_id} {request_id}: {verb} by {approver} (approval {a.id}); continue "
-               f"with: aether resume {run_id}")
+    signed = f", signed by key {a.signature['keyid']}" if a.signature else ""
+    click.echo(f"{run_id} {request_id}: {verb} by {approver} (approval {a.id}{signed}); "
+               f"continue with: aether resume {run_id}")
+
+
+def _signing_key(path, passphrase_env):
+    from ..signing.keys import KeyFileError, load_signing_key
+    from .sigopts import env_secret
+
+    passphrase = env_secret(passphrase_env, "--passphrase-env") if passphrase_env else None
+    try:
+        return load_signing_key(path, passphrase)
+    except KeyFileError as exc:
+        _fail(26, "AE608", f"{path}: {exc}")
+
+
+def _trust(root):
+    """The trusted signers of the project at ``root`` (its configuration's files, else
+    .aether/allowed_signers and .aether/revoked_keys)."""
+    from ..config import ConfigError, load_config
+    from ..signing.trust import TrustError, load_trust, trust_paths
+
+    try:
+        config = load_config(root)
+        a, a_req, r, r_req = trust_paths(config.root, None, None, config.allowed_signers,
+                                         config.revoked_keys)
+        return load_trust(a, r, a_req, r_req)
+    except (ConfigError, TrustError) as exc:
+        _fail(26, "AE608", str(exc))
 
 
 def _approval_command(name, decision, doc):
@@ -170,9 +211,17 @@ def _approval_command(name, decision, doc):
     @click.option("--policy", "policy_file", default=None,
                   type=path_param(dir_okay=False, path_type=str),
                   help="Policy file naming the approvers (default: the run's own policy).")
+    @click.option("--key", "key_path", default=None, metavar="KEY",
+                  type=path_param(dir_okay=False, path_type=str),
+                  help="Sign the decision with this private key (aether keygen); required "
+                  "when the policy says require_signed.")
+    @click.option("--passphrase-env", "passphrase_env", default=None, metavar="VAR",
+                  help="The key's passphrase is in this environment variable.")
     @_root
-    def command(run_id, request_id, approver, reason, policy_file=None, root="."):
-        _decide(decision, run_id, request_id, approver, reason, policy_file, root)
+    def command(run_id, request_id, approver, reason, policy_file=None, root=".",
+                state=None, key_path=None, passphrase_env=None):
+        _decide(decision, run_id, request_id, approver, reason, policy_file, root, state,
+                key_path, passphrase_env)
     return command
 
 
@@ -184,11 +233,11 @@ deny = _approval_command("deny", "deny", "Refuse a waiting REQUEST of RUN.")
 @click.command("runs")
 @_root
 @click.option("--json", "as_json", is_flag=True)
-def waiting_runs(root=".", as_json=False):
+def waiting_runs(root=".", as_json=False, state=None):
     """List runs whose ledger is open (running or waiting) and their waiting requests."""
     from ..governance.service import waiting_requests
 
-    backend = _state(root)[0]
+    backend = _state(root, state)[0]
     out = [{"run_id": r, "waiting": waiting_requests(backend, r)}
            for r in backend.waiting_runs()]
     if as_json:

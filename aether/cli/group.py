@@ -28,6 +28,7 @@ COMMANDS = {
     "suppressions": "suppressions:suppressions",
     "tools": "tools:tools",
     "run": "run:run",
+    "resume": "run:resume",
     "keygen": "keygen:keygen",
     "sign": "sign:sign",
     "verify": "verify:verify",

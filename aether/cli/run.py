@@ -1,4 +1,5 @@
-"""`aether run FILE`: check, then run a workflow; print its outputs; exit with its status."""
+"""`aether run FILE` and `aether resume RUN`: check, then run (or resume) a governed
+workflow; print its outputs; exit with its status."""
 
 from __future__ import annotations
 
@@ -50,20 +51,34 @@ def _duration(text: str) -> float:
 @click.option("--strict-signatures", "strict_signatures", is_flag=True, default=None,
               help="Run only a file whose signature verifies (also: strict-signatures = "
               "true in the configuration). A signed file is verified in any case.")
+@click.option("--policy", "policy_file", type=path_param(dir_okay=False, path_type=str),
+              default=None, metavar="FILE", help="Governance policy file (default: the "
+              "configuration's `policy`, else the default policy: strict over the "
+              "catalogue's risk tiers, high and unreviewed tools need an approval).")
+@click.option("--actor", default=None, metavar="NAME",
+              help="Who runs the workflow (the actor of every request; default: the "
+              "workflow's meta: actor, else anonymous).")
+@click.option("--run-id", "run_id", default=None, metavar="ID",
+              help="The run's id (default: a new UUID); it must be new to the state "
+              "database.")
 @trust_options
 def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, trace=False,
         max_steps=None, timeout=None, state=None, events=None, strict_signatures=None,
-        allowed_signers=None, revoked_keys=None, legacy_env=None):
-    """Run a workflow after `check` passes. Exit status: 0, or the status of the failure
+        allowed_signers=None, revoked_keys=None, legacy_env=None, policy_file=None,
+        actor=None, run_id=None):
+    """Run a workflow after `check` passes, every effectful call decided by the governance
+    policy and recorded in the audit ledger. Exit status: 0, 1 when the run waits for an
+    approval (AE603; resume with `aether resume RUN`), or the status of the failure
     (21 RUNTIME_ERROR, 23 TIMEOUT_ERROR, 24 UNSUPPORTED_FEATURE, 26 IO_ERROR for the
-    configuration, catalogue or state database, or the check's)."""
+    configuration, catalogue, policy or state database, or the check's)."""
     import os
 
     from ..config import ConfigError, load_config
     from ..fileio import WriteError, open_stream
+    from ..governance.runner import start_governed_run
     from ..jsondoc import parse_json
     from ..readfile import DocumentReadError, read_document
-    from ..runtime.api import RunOptions, parse_input_value, run_file
+    from ..runtime.api import RunOptions, parse_input_value
     from ..semantics.project import load_project_catalogue
     from ..store import StoreError, open_state_store
 
@@ -73,6 +88,8 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     except ConfigError as exc:
         click.echo(f"aether: {exc}", err=True)
         sys.exit(26)
+    policy = load_run_policy(policy_file or config.policy)
+    install_approval_trust(policy, config)
 
     inputs: dict = {}
     if inputs_file:
@@ -125,21 +142,61 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         except StoreError as exc:
             click.echo(f"aether run: {exc}", err=True)
             sys.exit(26)
-    options = RunOptions(max_steps=max_steps,
+    options = RunOptions(max_steps=max_steps, run_id=run_id,
                          timeout=_duration(timeout) if timeout is not None else None,
                          trace=show if trace else None,
                          events=write_event if stream is not None else None)
     signatures = _signature_options(config, file, strict_signatures, allowed_signers,
                                     revoked_keys, legacy_env)
     try:
-        result = run_file(file, inputs=inputs, simulate=simulate, options=options,
-                          catalogue=catalogue, root=config.root, store=store,
-                          signatures=signatures)
+        result = start_governed_run(file, store=store, policy=policy, actor=actor,
+                                    inputs=inputs, simulate=simulate, options=options,
+                                    catalogue=catalogue, root=config.root,
+                                    signatures=signatures)
     finally:
         if store is not None:
             store.close()
         if stream is not None and stream is not sys.stderr:
             stream.close()
+    report(result, file, as_json)
+
+
+def load_run_policy(path):
+    """The policy of a run: the file at ``path`` (exit 26 naming the problem when it
+    cannot be used; its warnings on stderr), or the default policy for None."""
+    from ..governance.policy import PolicyError, default_policy, load_policy
+
+    if not path:
+        return default_policy()
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        click.echo(f"aether: {exc.rule} {exc.message}", err=True)
+        sys.exit(exc.status)
+    for w in policy.warnings:
+        click.echo(f"aether: warning: {w}", err=True)
+    return policy
+
+
+def install_approval_trust(policy, config) -> None:
+    """Under ``[approval] require_signed``, approvals count only when signed by a key the
+    project's trusted-signers file lists for the approver: load it (exit 26 when broken)."""
+    if not policy.approval.require_signed:
+        return
+    from ..governance.signed import install_verifier
+    from ..signing.trust import TrustError, load_trust, trust_paths
+
+    a, a_req, r, r_req = trust_paths(config.root, None, None, config.allowed_signers,
+                                     config.revoked_keys)
+    try:
+        install_verifier(load_trust(a, r, a_req, r_req))
+    except TrustError as exc:
+        click.echo(f"aether: {exc}", err=True)
+        sys.exit(26)
+
+
+def report(result, file, as_json: bool) -> None:
+    """Print a run's result (text or JSON) and exit with its status."""
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         sys.exit(result.status)
@@ -187,6 +244,79 @@ def _signature_options(config, file, strict, allowed, revoked, legacy_env):
 
     return load_verify_options(config, allowed=allowed, revoked=revoked,
                                legacy_env=legacy_env, strict=strict, command="aether run")
+
+
+@click.command("resume")
+@click.argument("run_id")
+@click.option("--state", "state", type=path_param(dir_okay=False), default=None,
+              metavar="PATH", help="State database (default: .aether/state.db in the "
+              "project root).")
+@click.option("--policy", "policy_file", type=path_param(dir_okay=False, path_type=str),
+              default=None, metavar="FILE", help="Policy in force from now on (default: "
+              "the run's policy file as it is now, else the default policy).")
+@click.option("--retry-in-doubt", is_flag=True,
+              help="Call again the calls that were in progress when the run stopped (their "
+              "effect may happen twice).")
+@click.option("--force", is_flag=True,
+              help="Resume a run whose process looks alive (another host, or a reused pid).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run result as JSON.")
+@click.option("--strict-signatures", "strict_signatures", is_flag=True, default=None,
+              help="Resume only when the workflow's signature verifies.")
+@trust_options
+def resume(run_id, state=None, policy_file=None, retry_in_doubt=False, force=False,
+           as_json=False, strict_signatures=None, allowed_signers=None, revoked_keys=None,
+           legacy_env=None):
+    """Resume RUN from its checkpoint: re-execute the workflow from its start, replaying
+    the recorded result of every completed call (no tool is called twice), and go on from
+    the call it stopped at. Exit status as for `aether run`; 25 (AE608) for a run that
+    cannot be resumed."""
+    import os
+
+    from ..config import ConfigError, load_config
+    from ..governance.runner import resume_governed_run
+    from ..governance.service import GovernanceError
+    from ..semantics.project import load_project_catalogue
+    from ..store import StoreError, open_state_store, state_path
+
+    try:
+        config = load_config(".")
+    except ConfigError as exc:
+        click.echo(f"aether: {exc}", err=True)
+        sys.exit(26)
+    if not os.path.lexists(state_path(config.root, state)):
+        click.echo(f"aether resume: AE608 no state database at "
+                   f"{state_path(config.root, state)}", err=True)
+        sys.exit(26)
+    try:
+        store = open_state_store(config.root, state)
+    except StoreError as exc:
+        click.echo(f"aether resume: {exc}", err=True)
+        sys.exit(26)
+    try:
+        cp = store.load_checkpoint(run_id) or {}
+        workflow = cp.get("workflow") or ""
+        try:
+            wconfig = load_config(os.path.dirname(workflow) or ".") if workflow else config
+            catalogue = load_project_catalogue(wconfig)
+        except ConfigError as exc:
+            click.echo(f"aether: {exc}", err=True)
+            sys.exit(26)
+        policy = load_run_policy(policy_file or cp.get("policy_source") or wconfig.policy)
+        install_approval_trust(policy, wconfig)
+        signatures = None
+        if workflow and os.path.isfile(workflow):
+            signatures = _signature_options(wconfig, workflow, strict_signatures,
+                                            allowed_signers, revoked_keys, legacy_env)
+        try:
+            result = resume_governed_run(run_id, store=store, policy=policy,
+                                         retry_in_doubt=retry_in_doubt, force=force,
+                                         catalogue=catalogue, signatures=signatures)
+        except GovernanceError as exc:
+            click.echo(f"aether resume: {exc.rule} {exc.message}", err=True)
+            sys.exit(exc.status)
+    finally:
+        store.close()
+    report(result, workflow, as_json)
 
 
 def _collapsed(stack):

@@ -16,7 +16,7 @@ from .common import path_param
               metavar="PATH", help="State database (default: .aether/state.db in the "
               "project root).")
 @click.option("--status", "status", default=None, metavar="STATUS",
-              help="Only runs of this status (running, succeeded, failed).")
+              help="Only runs of this status (running, waiting, succeeded, failed).")
 @click.option("--limit", type=click.IntRange(min=1, max=1_000_000), default=20,
               show_default=True, help="At most this many runs, newest first.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -52,8 +52,20 @@ def runs(ctx, state=None, status=None, limit=20, fmt="text", waiting=False):
         except StoreError as exc:
             click.echo(f"aether runs: {exc}", err=True)
             sys.exit(26)
+    waiting = {}
+    if any(r.status == "waiting" for r in records):
+        from ..governance.service import waiting_requests
+
+        with open_state_store(config.root, state) as store:
+            for r in records:
+                if r.status == "waiting":
+                    waiting[r.run_id] = waiting_requests(store, r.run_id)
     if fmt == "json":
-        click.echo(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
+        out = [r.to_json() for r in records]
+        for item in out:
+            if item["run_id"] in waiting:
+                item["waiting"] = waiting[item["run_id"]]
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     if not records:
         click.echo("No runs recorded." if status is None else f"No {status} runs recorded.")
@@ -63,3 +75,7 @@ def runs(ctx, state=None, status=None, limit=20, fmt="text", waiting=False):
         took = f"{r.ended_at - r.started_at:.2f}s" if r.ended_at is not None else "-"
         code = "-" if r.exit_status is None else str(r.exit_status)
         click.echo(f"{r.run_id}  {r.status:<9} {code:>3}  {started}  {took:>8}  {r.workflow}")
+        for w in waiting.get(r.run_id, ()):
+            click.echo(f"    waiting on {w['request']} {w['tool']} "
+                       f"({', '.join(w['reasons'] or ())}): aether approve {r.run_id} "
+                       f"{w['request']} --approver NAME --reason TEXT")

@@ -20,7 +20,8 @@ from .decide import Request
 from .policy import Policy, canonical_json
 
 __all__ = ["Approval", "Binding", "ApprovalStore", "MemoryApprovalStore", "binding_of",
-           "params_hash", "validate", "find_valid", "SIGNATURE_VERIFIER", "APPROVE", "DENY"]
+           "params_hash", "validate", "find_valid", "SIGNATURE_VERIFIER", "APPROVE", "DENY",
+           "StoreApprovals"]
 
 APPROVE, DENY = "approve", "deny"
 
@@ -132,6 +133,20 @@ class ApprovalStore(Protocol):
     def add(self, approval: Approval) -> None: ...
 
     def for_run(self, run_id: str) -> list[Approval]: ...
+
+
+class StoreApprovals:
+    """An ApprovalStore over the state :class:`aether.store.Store` (its ``approvals``
+    table, the same database and connection as the run's ledger)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, approval: Approval) -> None:
+        self.store.add_approval(approval.to_json())
+
+    def for_run(self, run_id: str) -> list[Approval]:
+        return [Approval.from_json(d) for d in self.store.approvals(run_id)]
 
 
 class MemoryApprovalStore:

@@ -15,19 +15,30 @@ config sections are evaluated (it checks ``require:`` before the first step: AE6
 ``end_run(ctx, result)`` (the closing entry). ``simulated()`` gives the same governance
 over a :class:`SimulateDispatcher` (``--simulate`` and ``policy: mock_io``): the decisions
 still happen and every ledger entry is marked ``simulated``.
+
+With a :class:`~.journal.CallJournal` (``aether run`` and ``aether resume`` over the state
+store) each allowed call is journaled: its start before the effect, its result after; a
+resumed run replays completed calls (no ledger entries, the tool is not called), stops at
+an in-doubt call (AE610) unless the tool is idempotent, ``--retry-in-doubt`` is given or a
+person decided, and saves a checkpoint (what ``aether resume`` needs) at the start and
+when it waits.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import socket
 import threading
 import time
 from typing import Any, Callable, Optional
 
+from ..runtime.context import VirtualClock
 from ..runtime.dispatch import SimulateDispatcher, ToolCall
 from ..runtime.errors import AetherRuntimeError, rt_error
 from ..runtime.values import to_json
-from .approvals import ApprovalStore, find_valid
+from .approvals import APPROVE, ApprovalStore, find_valid, params_hash, validate
+from .journal import IN_DOUBT, REPLAYED
 from .decide import (ALLOW, DENY, Decision, Request, ScriptPolicy, Spent, decide,
                      script_policy)
 from .ledger import Ledger, LedgerError, MemoryLedgerBackend
@@ -44,9 +55,9 @@ class ApprovalRequired(AetherRuntimeError):
 
     suspends = True  # the runtime skips on_error handlers for it
 
-    def __init__(self, message: str, run_id: str, request_id: str, decision: Decision,
-                 request: Request):
-        super().__init__("PolicyDenied", "AE603", message)
+    def __init__(self, message: str, run_id: str, request_id: str, decision: Optional[Decision],
+                 request: Request, rule: str = "AE603"):
+        super().__init__("PolicyDenied", rule, message)
         self.run_id = run_id
         self.request_id = request_id
         self.decision = decision
@@ -89,7 +100,9 @@ class GovernedDispatcher:
     def __init__(self, inner, policy: Optional[Policy] = None, ledger: Optional[Ledger] = None,
                  approvals: Optional[ApprovalStore] = None, actor: Optional[str] = None,
                  evidence: tuple = (), constraints: Optional[dict] = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, journal=None, store=None,
+                 checkpoint: Optional[dict] = None, retry_in_doubt: bool = False,
+                 previous: Optional[dict] = None):
         self.inner = inner
         self.policy = policy or default_policy()
         self.ledger = ledger if ledger is not None else Ledger(MemoryLedgerBackend())
@@ -106,6 +119,12 @@ class GovernedDispatcher:
         self.decisions: list[Decision] = []
         self._lock = threading.Lock()
         self._begun = False
+        self.journal = journal  # CallJournal: at-most-once calls, resume
+        self.store = store  # where the checkpoint is saved (None: no checkpoint)
+        self.checkpoint = dict(checkpoint or {})
+        self.retry_in_doubt = retry_in_doubt
+        self.previous = previous  # the checkpoint of the run being resumed
+        self.replayed = 0
 
     # -- what the runtime reads of a dispatcher
     @property
@@ -120,12 +139,22 @@ class GovernedDispatcher:
     def memory(self):
         return self.inner.memory
 
+    @memory.setter
+    def memory(self, store) -> None:  # run_source gives the inner dispatcher its store
+        self.inner.memory = store
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
+
     def simulated(self) -> "GovernedDispatcher":
         """The same governance over a fresh SimulateDispatcher (effects are recorded,
         not performed)."""
         return GovernedDispatcher(SimulateDispatcher(), self.policy, self.ledger,
                                   self.approvals, self.actor, self.evidence,
-                                  self.constraints, self.clock)
+                                  self.constraints, self.clock, store=self.store,
+                                  checkpoint=self.checkpoint, previous=self.previous)
 
     # -- lifecycle
     def begin_run(self, ctx, digest: str = "") -> None:
@@ -151,8 +180,12 @@ class GovernedDispatcher:
         self.simulate = self.simulate or bool(getattr(ctx, "simulate", False))
         problems = check_requirements(self.policy, require, getattr(ctx, "catalogue", None))
         self._begun = True
+        if self.journal is not None and not self.simulate and \
+                not getattr(ctx, "deterministic", False):
+            ctx.clock_hook = self.journal.clock  # a virtual clock replays by itself
         try:
             self._open(ctx, digest, problems)
+            self._save_checkpoint(ctx, "running")
         except LedgerError as exc:
             raise rt_error("AE601", f"the audit ledger cannot record the run "
                            f"[ledger-unavailable]: {exc.message}") from None
@@ -160,12 +193,65 @@ class GovernedDispatcher:
             raise rt_error("AE609", "; ".join(problems))
 
     def _open(self, ctx, digest: str, problems: list) -> None:
-        self.ledger.append(ctx.run_id, "run", {
-            "workflow_digest": digest, "policy_digest": self.policy.digest,
-            "policy_source": self.policy.source, "mode": self.policy.mode,
-            "actor": self.actor, "intent": getattr(ctx, "intent", ""),
-            "simulated": self.simulate, "requirements_missing": problems,
-            "script_policy": _script_json(self.script)})
+        signature = getattr(ctx, "signature", None) or None
+        signer = None
+        if isinstance(signature, dict):
+            signer = {k: signature.get(k) for k in ("state", "keyid", "principal",
+                                                     "signed_at")}
+        data = {"workflow_digest": digest, "policy_digest": self.policy.digest,
+                "policy_source": self.policy.source, "mode": self.policy.mode,
+                "actor": self.actor, "intent": getattr(ctx, "intent", ""),
+                "simulated": self.simulate, "requirements_missing": problems,
+                "script_policy": _script_json(self.script), "signature": signer}
+        if self.ledger.backend.head(ctx.run_id) is None:
+            self.ledger.append(ctx.run_id, "run", data)
+            return
+        # A resumed run continues its chain: the entry names the policy and workflow in
+        # force now and those the run started with; results the journal holds but the
+        # ledger missed (killed between the two writes) are recorded first.
+        prev = self.previous or {}
+        self._recover_results(ctx.run_id)
+        self.ledger.append(ctx.run_id, "resume", {
+            **data, "previous_policy_digest": prev.get("policy_digest"),
+            "previous_workflow_digest": prev.get("digest"),
+            "retry_in_doubt": self.retry_in_doubt})
+
+    def _recover_results(self, run_id: str) -> None:
+        if self.journal is None:
+            return
+        seen = set()
+        for e in self.ledger.backend.entries(run_id):
+            body = e.parsed()
+            if body.get("kind") in ("result", "error"):
+                seen.add((body.get("data") or {}).get("request"))
+        items = []
+        for key, rec in sorted(self.journal.completed.items()):
+            rid = rec.get("request") if isinstance(rec, dict) else None
+            if rid and rid not in seen:
+                kind = "error" if "error" in rec else "result"
+                items.append((kind, {"request": rid, "call_key": key, "recovered": True,
+                                     **({"error": rec["error"]} if kind == "error" else
+                                        {"result": rec.get("value")})}))
+        if items:
+            self.ledger.append_many(run_id, items)
+
+    def _save_checkpoint(self, ctx, state: str) -> None:
+        """What ``aether resume`` needs, in the store: the run's workflow (path, digest),
+        inputs, policy (path, digest), actor, seed, and who runs it (host, pid)."""
+        if self.store is None or self.simulate:
+            return
+        from ..store import StoreError
+
+        data = {**self.checkpoint, "run_id": ctx.run_id, "digest": self.digest,
+                "policy_source": self.policy.source, "policy_digest": self.policy.digest,
+                "actor": self.actor, "seed": getattr(ctx, "seed", None),
+                "deterministic": bool(getattr(ctx, "deterministic", False)),
+                "state": state, "host": socket.gethostname(), "pid": os.getpid(),
+                "waiting": list(self.pending)}
+        try:
+            self.store.save_checkpoint(ctx.run_id, data)
+        except StoreError as exc:
+            raise LedgerError(f"cannot save the checkpoint: {exc}", 26)
 
     def end_run(self, ctx, result) -> None:
         """Close the run's chain with its final status, unless it waits for an approval."""
@@ -182,9 +268,11 @@ class GovernedDispatcher:
             self.ledger.append(ctx.run_id, "waiting", {
                 "requests": [p["request_id"] for p in self.pending],
                 "policy_digest": self.policy.digest})
+            self._save_checkpoint(ctx, "waiting")
             return
         self.ledger.close(ctx.run_id, int(result.status), simulated=self.simulate,
-                          calls=len(self.decisions))
+                          calls=len(self.decisions), replayed=self.replayed)
+        self._save_checkpoint(ctx, "ended")
 
     # -- the choke point
     def call(self, tool_call: ToolCall, ctx) -> Any:
@@ -205,6 +293,14 @@ class GovernedDispatcher:
         if not self._begun:
             self.begin_run(ctx, self.digest)
         run_id = ctx.run_id
+        key = None
+        if self.journal is not None and not self.simulate:
+            key = self.journal.next_key(tool_call.tool)
+            state, record = self.journal.lookup(key)
+            if state == REPLAYED:
+                return self._replay(key, record, tool_call, ctx)
+            if state == IN_DOUBT:
+                self._in_doubt(key, record, tool_call, ctx)
         request = Request(
             actor=self.actor or "anonymous", intent=getattr(ctx, "intent", "") or "",
             tool=tool_call.tool, params=_params(tool_call),
@@ -249,20 +345,112 @@ class GovernedDispatcher:
                 f"TEXT, then aether resume {run_id}" + (
                     f" (not counted: {'; '.join(rejected)})" if rejected else ""),
                 run_id, request_id, decision, request)
+        phash = params_hash(request.params)
+        if key is not None:
+            self.journal.start(key, {"tool": tool_call.tool, "params_hash": phash,
+                                     "request": request_id})
         try:
             result = self.inner.call(tool_call, ctx)
         except BaseException as exc:
-            self.ledger.append(run_id, "error", {
-                "request": request_id, "error": type(exc).__name__,
-                "rule": getattr(exc, "rule", None), "message": str(exc)[:2000]})
+            error = {"error": type(exc).__name__, "rule": getattr(exc, "rule", None),
+                     "kind": getattr(exc, "kind", None), "message": str(exc)[:2000]}
+            if key is not None and isinstance(exc, AetherRuntimeError):
+                self.journal.finish(key, {"tool": tool_call.tool, "params_hash": phash,
+                                          "request": request_id, "error": error,
+                                          "risk": decision.risk_cost,
+                                          "tokens": decision.token_cost})
+            self.ledger.append(run_id, "error", {"request": request_id, **error})
             raise
         data = _json(result)
+        if key is not None:
+            self.journal.finish(key, {"tool": tool_call.tool, "params_hash": phash,
+                                      "request": request_id, "value": data,
+                                      "risk": decision.risk_cost,
+                                      "tokens": decision.token_cost})
         self.ledger.append(run_id, "result", {"request": request_id, "result": data})
         if "model.invoke" in request.capabilities:
             tokens = math.ceil(len(canonical_json(data).decode("utf-8")) / 4)
             with self._lock:
                 self.spent = Spent(self.spent.risk, self.spent.tokens + tokens)
         return result
+
+
+    # -- resume
+    def _replay(self, key: str, record: dict, tool_call: ToolCall, ctx) -> Any:
+        """A completed call of the run being resumed: its recorded result (or error),
+        without calling the tool. AE611 when the call differs from the recorded one."""
+        phash = params_hash(_params(tool_call))
+        if record.get("tool") != tool_call.tool or record.get("params_hash") != phash:
+            raise rt_error("AE611", f"the resumed run diverged at '{tool_call.tool}' (call "
+                           f"{key}): its parameters differ from the recorded call's; the "
+                           "workflow is not deterministic or its inputs changed")
+        with self._lock:
+            self.replayed += 1
+            self.spent = Spent(self.spent.risk + int(record.get("risk") or 0),
+                               self.spent.tokens + int(record.get("tokens") or 0))
+        if tool_call.tool == "sleep" and isinstance(ctx.clock, VirtualClock):
+            seconds = tool_call.args[0] if tool_call.args else tool_call.kwargs.get(
+                "duration")
+            if isinstance(seconds, (int, float)) and seconds > 0:
+                ctx.clock.advance(float(seconds))  # virtual time passes as it did
+        if "error" in record:
+            err = record["error"]
+            raise AetherRuntimeError(err.get("kind") or "RuntimeError",
+                                     err.get("rule") or "AE410", err.get("message", ""))
+        return record.get("value")
+
+    def _in_doubt(self, key: str, record: dict, tool_call: ToolCall, ctx) -> None:
+        """A call that started before the crash and has no recorded result. Returns when
+        it may be made again (idempotent tool, --retry-in-doubt, a person approved);
+        raises AE602 after a refusal and AE610 (the run waits) otherwise."""
+        run_id = ctx.run_id
+        old = record.get("request") if isinstance(record, dict) else None
+        entry = tool_call.entry
+        why = None
+        if getattr(entry, "idempotent", False) is True:
+            why = "idempotent"
+        elif self.retry_in_doubt:
+            why = "retry-in-doubt"
+        else:
+            human = None
+            if self.approvals is not None and old:
+                for a in sorted(self.approvals.for_run(run_id), key=lambda a: a.time,
+                                reverse=True):
+                    if a.request_id == old:
+                        human = a
+                        break
+            if human is not None:
+                req = Request(actor=self.actor or "anonymous", intent="",
+                              tool=tool_call.tool, params=_params(tool_call),
+                              risk=tool_call.risk, workflow_digest=self.digest,
+                              run_id=run_id)
+                problem = validate(human, req, self.policy, self.clock())
+                if problem is None and human.decision == APPROVE:
+                    why = f"approved:{human.id}"
+                elif problem is None:
+                    self.ledger.append(run_id, "in_doubt", {
+                        "request": old, "call_key": key, "tool": tool_call.tool,
+                        "resolution": "denied", "approval": human.id})
+                    raise rt_error("AE602", f"'{tool_call.tool}' was in doubt after a crash "
+                                   f"and {human.approver} refused to call it again: "
+                                   f"{human.reason}")
+            if why is None:
+                self.ledger.append(run_id, "in_doubt", {
+                    "request": old, "call_key": key, "tool": tool_call.tool,
+                    "waiting": True, "policy_digest": self.policy.digest})
+                self.pending.append({"request_id": old, "tool": tool_call.tool,
+                                     "reasons": ["in-doubt"]})
+                raise ApprovalRequired(
+                    f"'{tool_call.tool}' (call {key}) started before the run stopped and has "
+                    "no recorded result: it may or may not have happened. Decide: aether "
+                    f"approve {run_id} {old} --approver NAME --reason TEXT (call it again) "
+                    f"or aether deny {run_id} {old} ... (do not), or aether resume {run_id} "
+                    "--retry-in-doubt; then aether resume " + run_id,
+                    run_id, old or key, None, Request(actor=self.actor or "anonymous",
+                                                      intent="", tool=tool_call.tool,
+                                                      params={}), rule="AE610")
+        self.ledger.append(run_id, "in_doubt", {"request": old, "call_key": key,
+                                                "tool": tool_call.tool, "resolution": why})
 
 
 def _script_json(script: ScriptPolicy) -> dict:

@@ -334,6 +334,7 @@ def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Re
     seqs_seen: set[int] = set()
     later = None  # seq -> position, built only when a reorder must be told from a gap
     closed_at = None
+    approvals: list = []  # approval bodies: their signatures are re-checked at the end
     sha = hashlib.sha256
     loads = json.loads
     for i, (pos, col_seq, col_hash, body) in enumerate(rows):
@@ -397,7 +398,9 @@ def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Re
         prev = digest
         report.count = seq
         report.root_hash = digest
-        if kind == "close":
+        if kind == "approval":
+            approvals.append(parsed)
+        elif kind == "close":
             data = parsed.get("data") or {}
             if data.get("count") != seq - 1:
                 report.integrity.append(Problem(
@@ -407,6 +410,13 @@ def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Re
             closed_at = seq
             report.closed = True
             report.final_status = data.get("status")
+    if approvals and not report.integrity:
+        from .signed import signature_problems
+
+        for seq, problem in signature_problems(approvals)[:1]:
+            report.integrity.append(Problem(
+                "bad-signature", f"the approval in entry seq {seq} has a bad signature: "
+                f"{problem}", seq, seq))
     if head is not None and not report.integrity:
         if report.count < head.count:
             if head.closed and not report.closed and report.count == head.count - 1:

@@ -71,18 +71,32 @@ def waiting_requests(backend: LedgerBackend, run_id: str) -> list[dict]:
                                         "reasons": data.get("reasons"), "time": when}
         elif kind == "approval" and data.get("human"):
             waiting.pop(data.get("request_id"), None)
+        elif kind == "in_doubt" and data.get("request"):
+            if data.get("waiting"):  # a call that may have run before a crash
+                req, when = requests.get(data["request"], ({}, None))
+                waiting[data["request"]] = {"request": data["request"],
+                                            "tool": data.get("tool"),
+                                            "actor": req.get("actor"),
+                                            "reasons": ["in-doubt"], "time": when}
+            else:
+                waiting.pop(data["request"], None)
     return list(waiting.values())
 
 
 def record_approval(backend: LedgerBackend, store: ApprovalStore, policy: Policy, run_id: str,
                     request_id: str, approver: str, reason: str, decision: str = APPROVE,
-                    now: Optional[float] = None) -> Approval:
+                    now: Optional[float] = None, key=None, trust=None) -> Approval:
     """Record ``approver``'s ``decision`` on the waiting request ``request_id`` of
     ``run_id``, bound to that request (tool, parameter hash, workflow digest) and expiring
     after the policy's ``expires_after``; it is appended to the run's ledger too.
 
+    ``key`` (an aether.signing.keys.SigningKey) signs the approval; under the policy's
+    ``require_signed`` an approval must be signed by a key ``trust`` (the trusted
+    signers) lists for the approver.
+
     Raises GovernanceError AE608 (status 25) for an unknown or not-waiting request, an
-    approver the policy does not list, or the requester approving its own request.
+    approver the policy does not list, the requester approving its own request, or an
+    unsigned or untrusted signature when signatures are required.
     """
     now = time.time() if now is None else now
     found = None
@@ -110,9 +124,26 @@ def record_approval(backend: LedgerBackend, store: ApprovalStore, policy: Policy
         raise GovernanceError("AE608", 25, "an approval needs a reason (--reason TEXT)")
     approval = Approval(run_id, request_id, binding_of(request), decision, approver, reason,
                         now, now + policy.approval.expires_after, requester=request.actor)
+    if key is not None:
+        from .signed import sign_approval
+
+        approval = sign_approval(approval, key)
+    if policy.approval.require_signed:
+        from .signed import check_signature
+
+        if trust is None:
+            problem = "no trusted signers to check it against"
+        else:
+            problem = check_signature(approval, trust, policy)
+        if problem:
+            raise GovernanceError("AE608", 25, f"the policy requires signed approvals "
+                                  f"(require_signed): {problem}; sign with --key KEY, a key "
+                                  f"allowed_signers lists for '{approver}'")
     store.add(approval)
+    keyid = approval.signature.get("keyid") if isinstance(approval.signature, dict) else None
     try:
         Ledger(backend).append(run_id, "approval", {**approval.to_json(), "human": True,
+                                                    "keyid": keyid,
                                                     "policy_digest": policy.digest})
     except LedgerError as exc:
         raise GovernanceError("AE608", exc.status, exc.message)

@@ -43,6 +43,10 @@ class RunOptions:
     trace: Optional[Callable[[dict], None]] = None  # receives every lifecycle event
     run_id: Optional[str] = None
     events: Optional[Callable[[dict], None]] = None  # also receives every event (--events)
+    # The seed of the random hook when neither ``seed`` nor ``policy: seed`` gives one
+    # (a governed run draws one and records it, so that a resumed run replays it).
+    fallback_seed: Optional[int] = None
+    resume: bool = False  # the run id exists in the store: reopen it instead of creating
 
 
 DEFAULT_MAX_STEPS = 10_000_000
@@ -117,7 +121,7 @@ def run_file(path: str, *, inputs: Optional[dict] = None, simulate: bool = False
                              signature=signature)
     result = run_source(read.text, path, inputs=inputs, simulate=simulate, options=options,
                         dispatcher=dispatcher, catalogue=catalogue, root=root,
-                        store=store)
+                        store=store, signature=signature)
     result.signature = signature
     return result
 
@@ -125,7 +129,8 @@ def run_file(path: str, *, inputs: Optional[dict] = None, simulate: bool = False
 def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = None,
                simulate: bool = False, options: RunOptions = RunOptions(),
                dispatcher: Optional[Dispatcher] = None, catalogue=None,
-               root: Optional[str] = None, store=None) -> RunResult:
+               root: Optional[str] = None, store=None,
+               signature: Optional[dict] = None) -> RunResult:
     """Check ``text`` against ``catalogue`` (default: the builtins) and, when the check
     passes, run it.
 
@@ -138,10 +143,13 @@ def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = No
 
     ``store`` (an :class:`aether.store.Store`) records the run (a row, its events) and,
     unless simulated, keeps the memory builtins' records (namespace: the project root).
+    ``signature`` (the file's verified signature, from :func:`run_file`) is handed to the
+    dispatcher's ``begin_run`` (governance records the signer in the ledger).
     Returns a RunResult; never raises.
     """
     try:
-        return _run(text, path, inputs, simulate, options, dispatcher, catalogue, root, store)
+        return _run(text, path, inputs, simulate, options, dispatcher, catalogue, root, store,
+                    signature)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, coded 27
         return RunResult(int(Status.INTERNAL_ERROR), error={
             "rule": "AE999", "kind": "RuntimeError", "line": 0, "column": 0, "stack": [],
@@ -149,7 +157,7 @@ def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = No
 
 
 def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
-         store) -> RunResult:
+         store, signature=None) -> RunResult:
     import os
 
     from ..checker import CheckOptions, check_text
@@ -184,9 +192,14 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
 
     deterministic = policy.get("deterministic") is True
     seed = options.seed if options.seed is not None else policy.get("seed")
+    if type(seed) is not int:
+        seed = 0 if deterministic else options.fallback_seed
     clock = options.clock or (VirtualClock(FIXED_EPOCH) if deterministic else None)
-    rng = RandomHook(seed if type(seed) is int else (0 if deterministic else None))
-    run_id = options.run_id or (rng.uuid() if deterministic else str(uuid.uuid4()))
+    rng = RandomHook(seed)
+    # A deterministic run draws its id from the random hook; a resumed one (its id given)
+    # still draws it, so that the program's random values are the original run's.
+    drawn = rng.uuid() if deterministic else None
+    run_id = options.run_id or drawn or str(uuid.uuid4())
     limits = _limits(options, policy)
     owned = None  # a dispatcher this run made, and closes
     if simulate or policy.get("mock_io") is True:
@@ -205,6 +218,9 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
                   run_id=run_id, inputs=inputs_value, simulate=simulate,
                   trace=recorder.emit if recorder.active else None)
     ctx.digest = digest
+    ctx.signature = signature
+    ctx.seed = seed
+    ctx.deterministic = deterministic
     ctx.config = config
     ctx.intent = program.goal
     ctx.plugins = frozenset(Compiler(catalogue)._plugins(module))
@@ -217,8 +233,11 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
             from ..store import RunRecord, StoreError
 
             try:
-                store.create_run(RunRecord(run_id, path, digest, to_json(inputs_value),
-                                           started_at=started, simulated=simulate))
+                if options.resume and store.get_run(run_id) is not None:
+                    store.reopen_run(run_id)
+                else:
+                    store.create_run(RunRecord(run_id, path, digest, to_json(inputs_value),
+                                               started_at=started, simulated=simulate))
             except StoreError as exc:
                 return RunResult(int(Status.IO_ERROR), run_id=run_id, digest=digest, error={
                     "rule": "AE410", "kind": "PluginError", "line": 0, "column": 0,
@@ -296,9 +315,12 @@ class _Recorder:
         store = self.store
         if store is None:
             return
+        state = "succeeded" if result.status == 0 else "failed"
+        if result.error and result.error.get("state") == "waiting":
+            state = "waiting"  # resumable: aether resume RUN
         try:
-            store.finish_run(self.run_id, "succeeded" if result.status == 0 else "failed",
-                             result.status, result.outputs, result.error, ended)
+            store.finish_run(self.run_id, state, result.status, result.outputs, result.error,
+                             ended)
         except Exception as exc:  # noqa: BLE001
             result.warnings.append(f"the state store could not record the run's end: {exc}")
 

@@ -384,7 +384,7 @@ def b_merge(fr, *mappings):
 
 
 def b_now(fr):
-    return datetime.fromtimestamp(fr.ctx.clock.now(), timezone.utc).isoformat().replace(
+    return datetime.fromtimestamp(fr.ctx.read_clock(), timezone.utc).isoformat().replace(
         "+00:00", "Z")
 
 
@@ -553,7 +553,7 @@ def b_sum(fr, values):
 
 
 def b_time_since(fr, timestamp):
-    now = fr.ctx.clock.now()
+    now = fr.ctx.read_clock()
     if type(timestamp) in (int, float):
         return now - timestamp
     _need(timestamp, str, what="timestamp")

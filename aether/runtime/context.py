@@ -131,6 +131,9 @@ class Context:
         self.printed_chars = 0  # their total length, against limits.max_printed
         self.trace = trace
         self.digest = ""  # sha256 of the workflow's bytes (events carry it)
+        # The program's clock reads (now(), time_since) go through this hook when set: a
+        # governed run journals them so that a resumed run replays the same times.
+        self.clock_hook: Optional[Callable[[Callable[[], float]], float]] = None
         self._seq = 0
         self.steps = 0
         self.start = self.clock.now()
@@ -142,6 +145,11 @@ class Context:
         self._reschedule()
 
     # ------------------------------------------------------------ steps and time
+    def read_clock(self) -> float:
+        """The time the *program* sees (``now()``): the clock, through ``clock_hook``."""
+        hook = self.clock_hook
+        return self.clock.now() if hook is None else hook(self.clock.now)
+
     def _reschedule(self) -> None:
         self._check_at = min(self.limits.max_steps, self.steps + CLOCK_EVERY)
 

@@ -29,7 +29,7 @@ class StackFrame:
 
 # Rules whose errors a program cannot catch: once a budget is spent, a handler would spend
 # more of it (on_error handlers still run, with a small grace allowance; see compiler).
-FATAL_RULES = frozenset({"AE408", "AE409", "AE412"})
+FATAL_RULES = frozenset({"AE408", "AE409", "AE412", "AE611"})
 
 
 class AetherRuntimeError(Exception):
@@ -109,4 +109,6 @@ RULE_KINDS = {
     "AE602": "ApprovalDenied",
     "AE603": "PolicyDenied",
     "AE609": "PolicyDenied",
+    "AE610": "PolicyDenied",
+    "AE611": "RuntimeError",
 }

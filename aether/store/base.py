@@ -18,8 +18,9 @@ from typing import Any, Optional
 __all__ = ["Store", "StoreError", "RunRecord", "RUN_STATUSES"]
 
 # What a run row's `status` can be: running until it ends; `succeeded` (exit status 0) or
-# `failed` (any other). Governance adds `waiting` (for an approval).
-RUN_STATUSES = ("running", "succeeded", "failed")
+# `failed` (any other); `waiting` when a governed run stopped for an approval (or an
+# in-doubt call) and can be resumed (`aether resume RUN`), running again meanwhile.
+RUN_STATUSES = ("running", "succeeded", "failed", "waiting")
 
 
 class StoreError(Exception):
@@ -130,7 +131,56 @@ class Store(abc.ABC):
 
     # ------------------------------------------------------------ ledger (issue 12)
     # The governance ledger is an append-only table of this store (schema migration 2 of
-    # each implementation); its methods are added here by governance, not by the runtime.
+    # each implementation): a Store is a LedgerBackend (aether.governance.ledger), so the
+    # ledger, the approvals and the checkpoints share the run rows' database and
+    # connection. Not abstract, so that a store without governance still instantiates;
+    # every implementation shipped with aether implements them.
+    def append(self, entry, closed: bool = False, status: Optional[int] = None) -> None:
+        """LedgerBackend.append: store ``entry`` and move its run's head, atomically."""
+        self.append_many([entry], closed, status)
+
+    def append_many(self, entries, closed: bool = False,
+                    status: Optional[int] = None) -> None:
+        """LedgerBackend.append_many: consecutive entries of one run in one transaction;
+        LedgerConflict when they do not follow the head."""
+        raise NotImplementedError
+
+    def entries(self, run_id: str) -> list:
+        """LedgerBackend.entries: the run's ledger entries in ``seq`` order."""
+        raise NotImplementedError
+
+    def head(self, run_id: str):
+        """LedgerBackend.head: the run's ledger head, or None."""
+        raise NotImplementedError
+
+    def runs(self) -> list[str]:
+        """LedgerBackend.runs: every run id with ledger entries, oldest first."""
+        raise NotImplementedError
+
+    def waiting_runs(self) -> list[str]:
+        """Run ids whose ledger is open (no closing entry), oldest first."""
+        raise NotImplementedError
+
+    def add_approval(self, record: dict) -> None:
+        """Store an approval (a JSON object with ``id``, ``run_id``, ``request_id``,
+        ``time``); an approval with the same id is replaced."""
+        raise NotImplementedError
+
+    def approvals(self, run_id: str) -> list[dict]:
+        """The approvals of ``run_id`` (JSON objects), oldest first."""
+        raise NotImplementedError
+
+    def save_checkpoint(self, run_id: str, checkpoint: dict) -> None:
+        """Create or replace the checkpoint of ``run_id`` (what ``aether resume`` needs)."""
+        raise NotImplementedError
+
+    def load_checkpoint(self, run_id: str) -> Optional[dict]:
+        """The checkpoint of ``run_id``, or None."""
+        raise NotImplementedError
+
+    def reopen_run(self, run_id: str) -> None:
+        """Mark a waiting run as running again (it is being resumed)."""
+        self.finish_run(run_id, "running", None, None, None, None)
 
     # ------------------------------------------------------------ lifetime
     @abc.abstractmethod

@@ -32,7 +32,10 @@ BUSY_TIMEOUT = 10.0  # seconds a writer waits for another process's transaction
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 # (version, name, statements). Append only: a released migration never changes.
-# Version 2 is reserved for the governance ledger (issue 12).
+# Version 2 adds governance: the hash-chained ledger and its per-run heads, approvals and
+# the checkpoints of runs waiting to be resumed. ``IF NOT EXISTS``: a database written by
+# the first governance release (its own copy of the ledger tables, the same columns) is
+# adopted as it is.
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (1, "runs, events, memory, call journal", (
         """CREATE TABLE runs (
@@ -70,6 +73,33 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             started_at REAL NOT NULL,
             finished_at REAL,
             PRIMARY KEY (run_id, call_key))""",
+    )),
+    (2, "governance ledger, approvals, checkpoints", (
+        """CREATE TABLE IF NOT EXISTS ledger (
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq))""",
+        """CREATE TABLE IF NOT EXISTS ledger_heads (
+            run_id TEXT PRIMARY KEY,
+            count INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            closed INTEGER NOT NULL,
+            status INTEGER,
+            created REAL NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS approvals (
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            time REAL NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS approvals_run ON approvals (run_id)",
+        """CREATE TABLE checkpoints (
+            run_id TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            updated_at REAL NOT NULL)""",
     )),
 ]
 
@@ -125,7 +155,7 @@ def _prepare_file(path: str) -> None:
 class SQLiteStore(Store):
     """:class:`Store` in one SQLite database file (or ``":memory:"``)."""
 
-    def __init__(self, path: str = ":memory:"):
+    def __init__(self, path: str = ":memory:", durable: bool = False):
         self.path = path
         self._lock = threading.RLock()
         memory = path == ":memory:"
@@ -141,7 +171,10 @@ class SQLiteStore(Store):
             self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             if not memory:
                 self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = NORMAL")
+                # NORMAL: a committed transaction survives the process being killed (the
+                # WAL is in the OS's hands); FULL also fsyncs at each commit, for power
+                # loss (docs/governance.md "Crash safety").
+                self._db.execute("PRAGMA synchronous = " + ("FULL" if durable else "NORMAL"))
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the state database: {exc}") from None
@@ -317,6 +350,92 @@ class SQLiteStore(Store):
         return {k: _load(r) for k, r in self._all(
             "SELECT call_key, request FROM calls WHERE run_id = ? AND result IS NULL",
             (run_id,))}
+
+    # ------------------------------------------------------------ ledger (LedgerBackend)
+    def append(self, entry, closed: bool = False, status: Optional[int] = None) -> None:
+        self.append_many([entry], closed, status)
+
+    def append_many(self, entries, closed: bool = False,
+                    status: Optional[int] = None) -> None:
+        """Append consecutive entries of one run and move its head, in one transaction
+        (``BEGIN IMMEDIATE``); LedgerConflict when they do not follow the head."""
+        from ..governance.ledger import LedgerConflict, LedgerError
+
+        first, last = entries[0], entries[-1]
+        c = self._db
+        with self._lock:
+            try:
+                c.execute("BEGIN IMMEDIATE")
+                if first.seq == 1:
+                    c.execute("INSERT INTO ledger_heads (run_id, count, hash, closed, status, "
+                              "created) VALUES (?, ?, ?, ?, ?, ?)",
+                              (first.run_id, last.seq, last.hash, int(closed), status,
+                               time.time()))
+                else:
+                    moved = c.execute(
+                        "UPDATE ledger_heads SET count = ?, hash = ?, closed = ?, status = ? "
+                        "WHERE run_id = ? AND count = ? AND hash = ? AND closed = 0",
+                        (last.seq, last.hash, int(closed), status, first.run_id,
+                         first.seq - 1, first.prev_hash)).rowcount
+                    if moved != 1:
+                        c.execute("ROLLBACK")
+                        raise LedgerConflict(f"run {first.run_id}: entry {first.seq} does not "
+                                             "follow the head (another writer holds this "
+                                             "run, or it is closed)")
+                c.executemany("INSERT INTO ledger (run_id, seq, prev_hash, hash, body) "
+                              "VALUES (?, ?, ?, ?, ?)",
+                              [(e.run_id, e.seq, e.prev_hash, e.hash, e.body)
+                               for e in entries])
+                c.execute("COMMIT")
+            except sqlite3.IntegrityError:
+                c.execute("ROLLBACK")
+                raise LedgerConflict(f"run {first.run_id}: entry {first.seq} exists already")
+            except sqlite3.Error as exc:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise LedgerError(f"{self.path}: cannot append to the ledger: {exc}", 26)
+
+    def entries(self, run_id: str) -> list:
+        from ..governance.ledger import Entry
+
+        return [Entry(*r) for r in self._all(
+            "SELECT run_id, seq, prev_hash, hash, body FROM ledger WHERE run_id = ? "
+            "ORDER BY seq", (run_id,))]
+
+    def head(self, run_id: str):
+        from ..governance.ledger import Head
+
+        rows = self._all("SELECT count, hash, closed, status FROM ledger_heads WHERE "
+                         "run_id = ?", (run_id,))
+        return Head(rows[0][0], rows[0][1], bool(rows[0][2]), rows[0][3]) if rows else None
+
+    def runs(self) -> list[str]:
+        return [r[0] for r in self._all(
+            "SELECT run_id FROM ledger_heads ORDER BY created, run_id")]
+
+    def waiting_runs(self) -> list[str]:
+        return [r[0] for r in self._all(
+            "SELECT run_id FROM ledger_heads WHERE closed = 0 ORDER BY created, run_id")]
+
+    # ------------------------------------------------------------ approvals, checkpoints
+    def add_approval(self, record: dict) -> None:
+        self._run("INSERT OR REPLACE INTO approvals (id, run_id, request_id, body, time) "
+                  "VALUES (?, ?, ?, ?, ?)",
+                  (record["id"], record["run_id"], record["request_id"], _dump(record),
+                   float(record["time"])))
+
+    def approvals(self, run_id: str) -> list[dict]:
+        return [_load(r[0]) for r in self._all(
+            "SELECT body FROM approvals WHERE run_id = ? ORDER BY time, id", (run_id,))]
+
+    def save_checkpoint(self, run_id: str, checkpoint: dict) -> None:
+        self._run("INSERT INTO checkpoints (run_id, body, updated_at) VALUES (?, ?, ?) "
+                  "ON CONFLICT (run_id) DO UPDATE SET body = excluded.body, "
+                  "updated_at = excluded.updated_at", (run_id, _dump(checkpoint), time.time()))
+
+    def load_checkpoint(self, run_id: str) -> Optional[dict]:
+        rows = self._all("SELECT body FROM checkpoints WHERE run_id = ?", (run_id,))
+        return _load(rows[0][0]) if rows else None
 
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:
