@@ -205,11 +205,10 @@ def test_stats_from_the_state_database(tmp_path, monkeypatch):
     assert rows["ok.aether"]["runs"] == 2 and rows["ok.aether"]["success_rate"] == 1.0
     assert rows["bad.aether"]["success_rate"] == 0.0
     assert doc["fleet"]["runs"] == 3 and doc["fleet"]["success_rate"] == round(2 / 3, 4)
-    # nothing governed: denials and approvals are unavailable, not zero
-    assert doc["fleet"]["policy_denials"] is None and doc["fleet"]["approvals_asked"] is None
-    assert any("unavailable" in n for n in doc["notes"])
+    # every run is governed (the default policy): its ledger says no denial, no approval
+    assert doc["fleet"]["policy_denials"] == 0 and doc["fleet"]["approvals_asked"] == 0
     page = (tmp_path / "s.html").read_text()
-    assert "<svg" in page and "ok.aether" in page and "unavailable" in page
+    assert "<svg" in page and "ok.aether" in page
     r = CliRunner().invoke(cli, ["stats", "--since", "2999-01-01"])
     assert r.exit_code == 0 and "no run recorded" in r.output
     assert CliRunner().invoke(cli, ["stats", "--since", "soon"]).exit_code == 2

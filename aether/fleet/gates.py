@@ -164,18 +164,18 @@ def _gate_strict_signatures(spec: GateSpec, ctx: GateContext) -> tuple[bool, dic
 def _gate_audit_ledger(spec: GateSpec, ctx: GateContext) -> tuple[bool, dict]:
     from ..governance.ledger import LedgerError
     from ..governance.service import GovernanceError, verify_target
-    from ..governance.sqlite_ledger import open_state, state_path
+    from ..store import StoreError, open_state_store, state_path
 
     path = state_path(ctx.root)
     if not os.path.exists(path):
         return True, {"summary": "no state database: no governed run to verify", "runs": 0}
     try:
-        backend, _approvals = open_state(ctx.root)
+        store = open_state_store(ctx.root)  # the store is the ledger backend
         try:
-            reports = verify_target("", backend)
+            reports = verify_target("", store)
         finally:
-            backend.db.close()
-    except (LedgerError, GovernanceError) as exc:
+            store.close()
+    except (LedgerError, GovernanceError, StoreError) as exc:
         return False, {"summary": f"cannot verify the ledger: {exc}"}
     states: dict[str, int] = {}
     for r in reports:

@@ -56,25 +56,20 @@ def collect(root: str, state: Optional[str] = None, since: Optional[float] = Non
     path = state_path(root, state)
     if not os.path.exists(path):
         return [], {}, None
+    from ..governance.ledger import LedgerError, iter_bodies
+
     store = open_state_store(root, state)
+    bodies = None
     try:
         runs = [r for r in store.list_runs() if since is None or r.started_at >= since]
         events = {r.run_id: store.list_events(r.run_id) for r in runs}
+        try:  # the store is also the ledger backend
+            if store.runs():
+                bodies = list(iter_bodies(store))
+        except (LedgerError, OSError, ValueError):
+            bodies = None
     finally:
         store.close()
-    bodies = None
-    try:
-        from ..governance.ledger import LedgerError, iter_bodies
-        from ..governance.sqlite_ledger import SqliteLedgerBackend
-
-        backend = SqliteLedgerBackend(path)
-        try:
-            if backend.runs():
-                bodies = list(iter_bodies(backend))
-        finally:
-            backend.db.close()
-    except (LedgerError, OSError, ValueError):
-        bodies = None
     return runs, events, bodies
 
 
