@@ -36,6 +36,8 @@ KNOWN_KEYS = {
     "catalogue": list,  # project tool catalogue files besides aether-tools.toml
     # signatures (docs/signing.md): trust files relative to the root, strict mode
     "allowed-signers": str, "revoked-keys": str, "strict-signatures": bool,
+    # the state store (docs/runtime.md#state): a SQLite file or a postgresql:// URL
+    "state": str,
 }
 
 # The accepted range of each whole-number setting, in the configuration and on the command
@@ -63,6 +65,7 @@ class Config:
     allowed_signers: Optional[str] = None  # as written; relative to root
     revoked_keys: Optional[str] = None
     strict_signatures: bool = False
+    state: Optional[str] = None  # a postgresql:// URL, or a SQLite path (absolute)
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -217,6 +220,9 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     cache_dir = values.get("cache-dir")
     if cache_dir is not None and not os.path.isabs(cache_dir):
         cache_dir = os.path.join(root, cache_dir)
+    state = values.get("state")
+    if state is not None and "://" not in state and not os.path.isabs(state):
+        state = os.path.join(root, state)
     return Config(
         path=path, root=root,
         select=values.get("select"),
@@ -230,5 +236,6 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         allowed_signers=values.get("allowed-signers"),
         revoked_keys=values.get("revoked-keys"),
         strict_signatures=values.get("strict-signatures", False),
+        state=state,
         warnings=tuple(warnings),
     )
