@@ -24,10 +24,11 @@ psycopg 3 is an optional dependency (``pip install 'aether[postgres]'``).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import Any, Callable, Optional
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .base import RunRecord, Store, StoreError
 
@@ -123,19 +124,19 @@ def is_postgres_url(state: Optional[str]) -> bool:
 def redact_url(url: str) -> str:
     """``url`` with its password (in the authority or a ``password=`` parameter) replaced
     by ``***``: the form every message and log shows."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "postgresql://***"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    cut = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0],
+              default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    if "@" in authority:
+        userinfo, _, hostport = authority.rpartition("@")
         if ":" in userinfo:
             userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostport}"
-    query = "&".join(("password=***" if q.lower().startswith("password=") else q)
-                     for q in parts.query.split("&")) if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        authority = f"{userinfo}@{hostport}"
+    tail = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", tail)
+    return f"{scheme}://{authority}{tail}"
 
 
 def _secrets(url: str) -> list[str]:
