@@ -45,6 +45,8 @@ KNOWN_KEYS = {
     "gates": dict,
     # governance (docs/governance.md): the policy file of `aether run`, relative to the root
     "policy": str,
+    # the state store (docs/runtime.md#state): a SQLite file or a postgresql:// URL
+    "state": str,
 }
 
 # The accepted range of each whole-number setting, in the configuration and on the command
@@ -61,7 +63,7 @@ class Config(FrozenRecord):
     __slots__ = _fields = ("path", "root", "select", "ignore", "exclude", "jobs", "cache",
                            "cache_dir", "max_file_size", "catalogue", "allowed_signers",
                            "revoked_keys", "strict_signatures", "gates", "policy",
-                           "warnings")
+                           "state", "warnings")
     path: Optional[str]
     root: str
     select: Optional[tuple[str, ...]]
@@ -77,12 +79,13 @@ class Config(FrozenRecord):
     strict_signatures: bool
     gates: Optional[dict]  # the raw [gates] table (not part of the hash)
     policy: Optional[str]  # absolute path of the governance policy file
+    state: Optional[str]  # a postgresql:// URL, or a SQLite path (absolute)
     warnings: tuple[str, ...]
 
     def __init__(self, path=None, root=".", select=None, ignore=(), exclude=(), jobs=None,
                  cache=True, cache_dir=None, max_file_size=None, catalogue=(),
                  allowed_signers=None, revoked_keys=None, strict_signatures=False,
-                 gates=None, policy=None, warnings=()):
+                 gates=None, policy=None, state=None, warnings=()):
         SET(self, "path", path)
         SET(self, "root", root)
         SET(self, "select", select)
@@ -98,6 +101,7 @@ class Config(FrozenRecord):
         SET(self, "strict_signatures", strict_signatures)
         SET(self, "gates", gates)
         SET(self, "policy", policy)
+        SET(self, "state", state)
         SET(self, "warnings", warnings)
 
     def __hash__(self) -> int:
@@ -259,6 +263,9 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     cache_dir = values.get("cache-dir")
     if cache_dir is not None and not os.path.isabs(cache_dir):
         cache_dir = os.path.join(root, cache_dir)
+    state = values.get("state")
+    if state is not None and "://" not in state and not os.path.isabs(state):
+        state = os.path.join(root, state)
     return Config(
         path=path, root=root,
         select=values.get("select"),
@@ -274,5 +281,6 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         strict_signatures=values.get("strict-signatures", False),
         gates=values.get("gates"),
         policy=(os.path.join(root, values["policy"]) if values.get("policy") else None),
+        state=state,
         warnings=tuple(warnings),
     )

@@ -1,11 +1,12 @@
 """The audit ledger: chains verify; every kind of tampering, in the database and in an
-export, is detected and named; concurrent runs keep both chains valid."""
+export, is detected and named; concurrent runs keep both chains valid. The database cases
+run on SQLite and, when AETHER_TEST_POSTGRES names a test database, on PostgreSQL (the
+``state_db`` fixture of conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
-import sqlite3
 import threading
 
 import pytest
@@ -16,6 +17,7 @@ from aether.governance.ledger import (Ledger, LedgerConflict, LedgerError,
                                       MemoryLedgerBackend, dump_export, export_run,
                                       load_export, verify_export, verify_run)
 from aether.store import SQLiteStore as SqliteLedgerBackend
+from state_backends import open_ledger_backend
 
 
 def fill(backend, run="run-a", n=6, close=True):
@@ -28,11 +30,13 @@ def fill(backend, run="run-a", n=6, close=True):
     return led
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def backend(request, tmp_path):
+@pytest.fixture(params=["memory", "database"])
+def backend(request, state_db):
     if request.param == "memory":
+        if state_db.kind != "sqlite":
+            pytest.skip("in memory once is enough")
         return MemoryLedgerBackend()
-    return SqliteLedgerBackend(str(tmp_path / "state.db"))
+    return state_db.ledger_backend()
 
 
 def test_a_closed_chain_verifies(backend):
@@ -60,20 +64,19 @@ def test_nothing_follows_the_closing_entry_and_seq_conflicts_fail(backend):
     assert verify_run(backend, "run-b").status == 0
 
 
-# ------------------------------------------------------------------ tampering in SQLite
-def _db(tmp_path):
-    path = str(tmp_path / "state.db")
-    backend = SqliteLedgerBackend(path)
+# ------------------------------------------------------------------ tampering in the database
+def _db(state_db):
+    backend = state_db.ledger_backend()
     fill(backend)
-    return backend, sqlite3.connect(path, isolation_level=None)
+    return backend, state_db
 
 
 def _body(c, seq):
-    return json.loads(c.execute("SELECT body FROM ledger WHERE seq=?", (seq,)).fetchone()[0])
+    return json.loads(c.execute("SELECT body FROM ledger WHERE seq=?", (seq,))[0][0])
 
 
-def test_db_edit_is_named(tmp_path):
-    b, c = _db(tmp_path)
+def test_db_edit_is_named(state_db):
+    b, c = _db(state_db)
     body = _body(c, 3)
     body["data"]["params"]["i"] = 99
     c.execute("UPDATE ledger SET body=? WHERE seq=3", (json.dumps(body),))
@@ -81,8 +84,8 @@ def test_db_edit_is_named(tmp_path):
     assert (r.status, r.integrity[0].kind, r.integrity[0].seq) == (22, "edited", 3)
 
 
-def test_db_reorder_is_named(tmp_path):
-    b, c = _db(tmp_path)
+def test_db_reorder_is_named(state_db):
+    b, c = _db(state_db)
     c.execute("UPDATE ledger SET seq=-1 WHERE seq=3")
     c.execute("UPDATE ledger SET seq=3 WHERE seq=4")
     c.execute("UPDATE ledger SET seq=4 WHERE seq=-1")
@@ -90,21 +93,21 @@ def test_db_reorder_is_named(tmp_path):
     assert (r.status, r.integrity[0].kind, r.integrity[0].position) == (22, "reordered", 3)
 
 
-def test_db_delete_middle_is_named(tmp_path):
-    b, c = _db(tmp_path)
+def test_db_delete_middle_is_named(state_db):
+    b, c = _db(state_db)
     c.execute("DELETE FROM ledger WHERE seq=4")
     r = verify_run(b, "run-a")
     assert (r.status, r.integrity[0].kind) == (22, "deleted")
     assert "seq 4" in r.integrity[0].message
 
 
-def test_db_insert_is_named(tmp_path):
-    b, c = _db(tmp_path)
+def test_db_insert_is_named(state_db):
+    b, c = _db(state_db)
     # a forged entry at seq 4 with a valid self-hash; the rest shifted up by one
     for seq in range(7, 3, -1):
         c.execute("UPDATE ledger SET seq=? WHERE seq=?", (seq + 1, seq))
     from aether.governance.ledger import entry_hash
-    prev = c.execute("SELECT hash FROM ledger WHERE seq=3").fetchone()[0]
+    prev = c.execute("SELECT hash FROM ledger WHERE seq=3")[0][0]
     body = {"v": 1, "run": "run-a", "seq": 4, "prev": prev, "kind": "request",
             "time": "x", "data": {"forged": True}}
     text, digest = entry_hash(body)
@@ -113,24 +116,24 @@ def test_db_insert_is_named(tmp_path):
     assert (r.status, r.integrity[0].kind, r.integrity[0].position) == (22, "inserted", 5)
 
 
-def test_db_truncated_tail_is_incomplete(tmp_path):
-    b, c = _db(tmp_path)
+def test_db_truncated_tail_is_incomplete(state_db):
+    b, c = _db(state_db)
     c.execute("DELETE FROM ledger WHERE seq>=5")
     r = verify_run(b, "run-a")
     assert (r.status, r.integrity, r.completeness[0].kind) == (25, [], "truncated")
     assert "5 to 7" in r.completeness[0].message
 
 
-def test_db_dropped_closing_entry_is_incomplete(tmp_path):
-    b, c = _db(tmp_path)
+def test_db_dropped_closing_entry_is_incomplete(state_db):
+    b, c = _db(state_db)
     c.execute("DELETE FROM ledger WHERE seq=7")
     r = verify_run(b, "run-a")
     assert (r.status, r.completeness[0].kind) == (25, "unclosed")
     assert "closing entry" in r.completeness[0].message
 
 
-def test_an_open_run_is_not_a_failure(tmp_path):
-    b = SqliteLedgerBackend(str(tmp_path / "s.db"))
+def test_an_open_run_is_not_a_failure(state_db):
+    b = state_db.ledger_backend()
     fill(b, close=False)
     r = verify_run(b, "run-a")
     assert (r.status, r.state) == (0, "open")
@@ -206,8 +209,8 @@ def test_flipping_any_byte_of_an_export_is_detected(pos, xor):
 
 
 # ------------------------------------------------------------------ concurrency
-def test_two_runs_appending_from_threads_keep_both_chains_valid(tmp_path):
-    b = SqliteLedgerBackend(str(tmp_path / "state.db"))
+def test_two_runs_appending_from_threads_keep_both_chains_valid(state_db):
+    b = state_db.ledger_backend()
     led = Ledger(b)
 
     def work(run):
@@ -225,24 +228,62 @@ def test_two_runs_appending_from_threads_keep_both_chains_valid(tmp_path):
         assert (rep.status, rep.count) == (0, 201)
 
 
-def _proc(path, run):
-    led = Ledger(SqliteLedgerBackend(path))
+def _proc(kind, state, run):
+    led = Ledger(open_ledger_backend(kind, state))
     for i in range(150):
         led.append(run, "request", {"i": i})
     led.close(run, 0)
 
 
-def test_two_runs_appending_from_processes_keep_both_chains_valid(tmp_path):
-    path = str(tmp_path / "state.db")
-    SqliteLedgerBackend(path)  # create the schema first
+def test_two_runs_appending_from_processes_keep_both_chains_valid(state_db):
+    # two processes stand for two hosts: each has its own connection to the database
+    state_db.ledger_backend()  # create the schema first
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_proc, args=(path, r)) for r in ("p1", "p2")]
+    procs = [ctx.Process(target=_proc, args=(state_db.kind, state_db.state, r))
+             for r in ("p1", "p2")]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    b = SqliteLedgerBackend(path)
+    b = state_db.ledger_backend()
     for r in ("p1", "p2"):
         rep = verify_run(b, r)
         assert (rep.status, rep.count) == (0, 151)
+    assert sorted(b.runs()) == ["p1", "p2"]
+
+
+def _contend(kind, state, run, tag, n, out):
+    """Append ``n`` entries to ``run``, whose chain another process extends at the same
+    time: each conflict (the head moved) re-reads the head and tries again."""
+    led = Ledger(open_ledger_backend(kind, state))
+    done = conflicts = 0
+    while done < n:
+        try:
+            led.append(run, "request", {"by": tag, "i": done})
+            done += 1
+        except LedgerConflict:
+            conflicts += 1
+    out.put((tag, conflicts))
+
+
+def test_two_processes_appending_to_one_run_never_fork_its_chain(state_db):
+    # the head row is the lock: a writer whose head is stale fails whole, never forks
+    led = Ledger(state_db.ledger_backend())
+    led.append("shared", "run", {})
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_contend, args=(state_db.kind, state_db.state, "shared",
+                                                tag, 80, out)) for tag in ("a", "b")]
+    for p in procs:
+        p.start()
+    results = dict(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    b = state_db.ledger_backend()
+    rep = verify_run(b, "shared")
+    assert (rep.status, rep.count) == (0, 161), rep.text()
+    by = [e.parsed()["data"].get("by") for e in b.entries("shared")[1:]]
+    assert by.count("a") == by.count("b") == 80
+    assert set(results) == {"a", "b"}

@@ -1,5 +1,7 @@
 """The state store (aether/store): runs, events, memory, call journal, schema versions, file
-safety (0600, no links), and the memory builtins persisting across runs through it."""
+safety (0600, no links), and the memory builtins persisting across runs through it; on
+SQLite and, when AETHER_TEST_POSTGRES names a test database, on PostgreSQL (the
+``state_db`` fixture of conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,19 @@ import pytest
 
 from aether.runtime.api import RunOptions, run_source
 from aether.store import RunRecord, SQLiteStore, StoreError, open_state_store, state_path
+from aether.store.postgres import MIGRATIONS as PG_MIGRATIONS
 from aether.store.sqlite import MIGRATIONS
 
 
 @pytest.fixture(params=["memory", "file"])
-def store(request, tmp_path):
-    s = SQLiteStore(":memory:") if request.param == "memory" else open_state_store(
-        str(tmp_path))
+def store(request, state_db):
+    """Every store: SQLite in memory and in a file, PostgreSQL (when the tests have one)."""
+    if request.param == "memory":
+        if state_db.kind != "sqlite":
+            pytest.skip("in memory is SQLite only")
+        s = SQLiteStore(":memory:")
+    else:
+        s = state_db.store()
     yield s
     s.close()
 
@@ -69,17 +77,18 @@ def test_memory_primitives_keep_order_and_namespaces(store):
     assert len(store.memory_list("p2")) == 1
 
 
-def test_schema_is_versioned_and_reopening_keeps_data(tmp_path):
-    s = open_state_store(str(tmp_path))
-    assert s.schema_version() == max(v for v, _, _ in MIGRATIONS)
+def test_schema_is_versioned_and_reopening_keeps_data(state_db):
+    s = state_db.store()
+    migrations = MIGRATIONS if state_db.kind == "sqlite" else PG_MIGRATIONS
+    assert s.schema_version() == max(v for v, _, _ in migrations)
     s.create_run(RunRecord("r", "w", "d"))
     s.close()
-    s = open_state_store(str(tmp_path))
+    s = state_db.store()
     assert s.get_run("r") is not None
-    s._db.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
     s.close()
+    state_db.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
     with pytest.raises(StoreError, match="newer than this aether knows"):
-        open_state_store(str(tmp_path))
+        state_db.store()
 
 
 def test_state_file_is_0600_in_a_folder_aether_makes(tmp_path):
@@ -113,8 +122,8 @@ def test_state_is_never_opened_through_a_link(tmp_path):
         open_state_store(str(proj2), str(tmp_path / "link.db"))
 
 
-def test_concurrent_writers_from_threads(tmp_path):
-    s = open_state_store(str(tmp_path))
+def test_concurrent_writers_from_threads(state_db):
+    s = state_db.store()
     s.create_run(RunRecord("r", "w", "d"))
 
     def write(n):
@@ -130,9 +139,9 @@ def test_concurrent_writers_from_threads(tmp_path):
     s.close()
 
 
-def test_memory_builtins_persist_across_runs_and_runs_are_recorded(tmp_path):
+def test_memory_builtins_persist_across_runs_and_runs_are_recorded(state_db, tmp_path):
     text = 'goal: "m"\nmemory: remember("deploy done", tag="notes")\nr: recall(tag="notes")\n'
-    with open_state_store(str(tmp_path)) as s:
+    with state_db.store() as s:
         first = run_source(text, "m.aether", store=s, root=str(tmp_path),
                            inputs={"who": "ops"})
         second = run_source(text, "m.aether", store=s, root=str(tmp_path))

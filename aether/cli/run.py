@@ -44,7 +44,8 @@ def _duration(text: str) -> float:
 @click.option("--timeout", "timeout", default=None, metavar="D",
               help="Wall-time limit of the run, e.g. 30s (default 300s).")
 @click.option("--state", "state", type=path_param(dir_okay=False), default=None,
-              metavar="PATH", help="State database (default: .aether/state.db in the "
+              metavar="PATH|URL", help="State store: a SQLite file or a postgresql:// URL "
+              "(default: the configuration's state, else .aether/state.db in the "
               "project root; --simulate keeps its state in memory).")
 @click.option("--events", "events", default=None, metavar="FILE",
               help="Write one JSON line per lifecycle event to FILE ('-': stderr).")
@@ -138,7 +139,7 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     store = None
     if not simulate:
         try:
-            store = open_state_store(config.root, state)
+            store = open_state_store(config.root, state or config.state)
         except StoreError as exc:
             click.echo(f"aether run: {exc}", err=True)
             sys.exit(26)

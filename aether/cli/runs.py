@@ -13,7 +13,8 @@ from .common import path_param
 
 @click.command()
 @click.option("--state", "state", type=path_param(dir_okay=False), default=None,
-              metavar="PATH", help="State database (default: .aether/state.db in the "
+              metavar="PATH|URL", help="State store: a SQLite file or a postgresql:// URL "
+              "(default: the configuration's state, else .aether/state.db in the "
               "project root).")
 @click.option("--status", "status", default=None, metavar="STATUS",
               help="Only runs of this status (running, waiting, succeeded, failed).")
@@ -36,16 +37,17 @@ def runs(ctx, state=None, status=None, limit=20, fmt="text", waiting=False):
         return
 
     from ..config import ConfigError, load_config
-    from ..store import StoreError, open_state_store, state_path
+    from ..store import StoreError, is_postgres_url, open_state_store, state_path
 
     try:
         config = load_config(".")
     except ConfigError as exc:
         click.echo(f"aether: {exc}", err=True)
         sys.exit(26)
-    path = state_path(config.root, state)
+    state = state or config.state
     records = []
-    if os.path.lexists(path):
+    # a SQLite file that does not exist yet holds no runs (and is not created by listing)
+    if is_postgres_url(state) or os.path.lexists(state_path(config.root, state)):
         try:
             with open_state_store(config.root, state) as store:
                 records = store.list_runs(status=status, limit=limit)
