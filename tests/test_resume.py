@@ -244,3 +244,17 @@ def test_two_runs_appending_to_one_database_at_once_keep_both_chains_valid(proj)
     assert r.returncode == 0
     reports = {x["run_id"]: x for x in json.loads(r.stdout)}
     assert reports["A"]["state"] == reports["B"]["state"] == "verified"
+
+
+def test_resume_in_a_project_without_a_catalogue_file(tmp_path):
+    # no aether-tools.toml: the builtins are the catalogue at resume as at run (resume
+    # crashed with AttributeError inside the tool call, reported as AE410)
+    (tmp_path / "w.aether").write_text('goal: "notify"\nescalate_to("oncall")\n')
+    first = aether(tmp_path, "run", "w.aether", "--json")
+    assert first.returncode == 1, first.stderr
+    run_id = json.loads(first.stdout)["run_id"]
+    assert aether(tmp_path, "approve", run_id, "r2", "--approver", "alice",
+                  "--reason", "ok").returncode == 0
+    resumed = aether(tmp_path, "resume", run_id)
+    assert resumed.returncode == 21 and "AE411" in resumed.stderr, resumed.stderr
+    assert "AttributeError" not in resumed.stderr

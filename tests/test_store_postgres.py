@@ -72,6 +72,7 @@ def test_the_configuration_names_the_state_store(tmp_path):
 # ------------------------------------------------------------------ against a real server
 def test_open_state_store_gives_a_postgres_store_that_is_also_the_ledger(postgres_db):
     from aether.governance.approvals import Approval, Binding
+    from aether.governance.approvals import StoreApprovals
     from aether.governance.ledger import Ledger, export_run, verify_run
 
     with open_state_store(".", postgres_db.state) as s:
@@ -85,9 +86,12 @@ def test_open_state_store_gives_a_postgres_store_that_is_also_the_ledger(postgre
         assert export_run(s, "r")["entries"][0]["body"]["data"]["text"] == "é \u2028 \"q\""
         a = Approval("r", "req-1", Binding("publish", "p" * 64, "w" * 64), "approve",
                      "alice", "ok", 10.0, 20.0, requester="bot")
-        s.approvals().add(a)
-        s.approvals().add(a)  # the same approval again replaces itself
-        assert s.approvals().for_run("r") == [a]
+        approvals = StoreApprovals(s)
+        approvals.add(a)
+        approvals.add(a)  # the same approval again replaces itself
+        assert approvals.for_run("r") == [a]
+        s.save_checkpoint("r", {"workflow": "w.aether", "seed": 7})
+        assert s.load_checkpoint("r") == {"workflow": "w.aether", "seed": 7}
     # the body is stored byte for byte: the hash is over the exact text
     body = postgres_db.execute("SELECT body FROM ledger WHERE seq = 1")[0][0]
     assert "\\u2028" not in body and "é" in body
@@ -136,3 +140,25 @@ def test_aether_run_and_runs_use_a_postgres_state(postgres_db, tmp_path):
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
     assert {r["run_id"] for r in runs} == {r[0] for r in postgres_db.execute(
         "SELECT run_id FROM runs")}
+
+
+def test_governed_run_approve_resume_and_audit_on_a_postgres_state(postgres_db, tmp_path):
+    # every governance command takes the configuration's postgresql:// state (they
+    # checked for a SQLite file at that "path" and said there was no database)
+    (tmp_path / "aether.toml").write_text(f"state = {json.dumps(postgres_db.state)}\n")
+    (tmp_path / "w.aether").write_text('goal: "notify"\nescalate_to("oncall")\n')
+
+    def aether(*args):
+        return subprocess.run([sys.executable, "-m", "aether", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    p = aether("run", "w.aether", "--json")
+    assert p.returncode == 1, p.stderr  # waiting for an approval
+    run_id = json.loads(p.stdout)["run_id"]
+    assert "waiting" in aether("runs").stdout
+    p = aether("approve", run_id, "r2", "--approver", "alice", "--reason", "ok")
+    assert p.returncode == 0, p.stderr
+    p = aether("resume", run_id)
+    assert p.returncode == 21 and "AE411" in p.stderr, p.stderr  # no binding: coded
+    p = aether("audit", "verify", run_id)
+    assert p.returncode == 0 and "verified" in p.stdout, p.stdout + p.stderr
+    assert not (tmp_path / ".aether" / "state.db").exists()

@@ -19,14 +19,18 @@ def _fail(status: int, rule: str, message: str):
 def _state(root: str, state=None):
     """(store, approvals) of the state database at ``state`` (default
     ROOT/.aether/state.db): the ledger backend is the store itself."""
-    import os
-
+    from ..config import ConfigError, load_config
     from ..governance.approvals import StoreApprovals
-    from ..store import StoreError, open_state_store, state_path
+    from ..store import StoreError, describe_state, open_state_store, state_exists
 
-    path = state_path(root, state)
-    if not os.path.lexists(path):
-        _fail(26, "AE607", f"no state database at {path} (no governed run yet)")
+    if state is None:  # the configuration's `state` (a file or a postgresql:// URL)
+        try:
+            state = load_config(root).state
+        except ConfigError as exc:
+            _fail(26, "AE607", str(exc))
+    if not state_exists(root, state):
+        _fail(26, "AE607", f"no state database at {describe_state(root, state)} "
+                           "(no governed run yet)")
     try:
         store = open_state_store(root, state)
     except StoreError as exc:

@@ -277,16 +277,17 @@ def resume(run_id, state=None, policy_file=None, retry_in_doubt=False, force=Fal
     from ..governance.runner import resume_governed_run
     from ..governance.service import GovernanceError
     from ..semantics.project import load_project_catalogue
-    from ..store import StoreError, open_state_store, state_path
+    from ..store import StoreError, describe_state, open_state_store, state_exists
 
     try:
         config = load_config(".")
     except ConfigError as exc:
         click.echo(f"aether: {exc}", err=True)
         sys.exit(26)
-    if not os.path.lexists(state_path(config.root, state)):
+    state = state or config.state
+    if not state_exists(config.root, state):
         click.echo(f"aether resume: AE608 no state database at "
-                   f"{state_path(config.root, state)}", err=True)
+                   f"{describe_state(config.root, state)}", err=True)
         sys.exit(26)
     try:
         store = open_state_store(config.root, state)

@@ -16,8 +16,9 @@ from .common import path_param
               show_default=True)
 @click.option("--html", "html_file", type=path_param(dir_okay=False), default=None,
               help="Also write one self-contained HTML page (inline SVG).")
-@click.option("--state", type=path_param(dir_okay=False), default=None, metavar="PATH",
-              help="State database (default: .aether/state.db in the project root).")
+@click.option("--state", default=None, metavar="PATH|URL",
+              help="State store: a SQLite file or a postgresql:// URL (default: the "
+              "configuration's `state`, else .aether/state.db in the project root).")
 def stats(since, fmt, html_file, state):
     """Runs, success rate, policy denials, approvals and their wait, tool latency (median,
     p95), retries and time per run. A figure nothing records is shown as n/a (null in
@@ -37,8 +38,8 @@ def stats(since, fmt, html_file, state):
             raise click.BadParameter(f"'{since}' is not a date (2024-05-01) or ISO-8601 time",
                                      param_hint="--since")
     try:
-        root = load_config(".").root
-        runs, events, bodies = collect(root, state, since_ts)
+        config = load_config(".")
+        runs, events, bodies = collect(config.root, state or config.state, since_ts)
     except (ConfigError, StoreError) as exc:
         click.echo(f"aether stats: {exc}", err=True)
         sys.exit(26)

@@ -164,13 +164,13 @@ def _gate_strict_signatures(spec: GateSpec, ctx: GateContext) -> tuple[bool, dic
 def _gate_audit_ledger(spec: GateSpec, ctx: GateContext) -> tuple[bool, dict]:
     from ..governance.ledger import LedgerError
     from ..governance.service import GovernanceError, verify_target
-    from ..store import StoreError, open_state_store, state_path
+    from ..store import StoreError, open_state_store, state_exists
 
-    path = state_path(ctx.root)
-    if not os.path.exists(path):
+    state = getattr(ctx.config, "state", None)  # a file or a postgresql:// URL
+    if not state_exists(ctx.root, state):
         return True, {"summary": "no state database: no governed run to verify", "runs": 0}
     try:
-        store = open_state_store(ctx.root)  # the store is the ledger backend
+        store = open_state_store(ctx.root, state)  # the store is the ledger backend
         try:
             reports = verify_target("", store)
         finally:

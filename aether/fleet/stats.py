@@ -50,11 +50,9 @@ def collect(root: str, state: Optional[str] = None, since: Optional[float] = Non
             ) -> tuple[list, dict, Optional[list]]:
     """(run records, {run_id: events}, ledger entry bodies or None when no ledger)
     from the project's state database (read only when it exists). Raises StoreError."""
-    from ..store import open_state_store
-    from ..store.sqlite import state_path
+    from ..store import open_state_store, state_exists
 
-    path = state_path(root, state)
-    if not os.path.exists(path):
+    if not state_exists(root, state):
         return [], {}, None
     from ..governance.ledger import LedgerError, iter_bodies
 

@@ -37,7 +37,9 @@ def _dispatcher(store, policy: Policy, actor: Optional[str], run_id: str, simula
                 previous: Optional[dict] = None) -> GovernedDispatcher:
     from ..runtime.bindings import Bindings
     from ..runtime.dispatch import BindingDispatcher, SimulateDispatcher
+    from ..semantics.catalogue import load_catalogue
 
+    catalogue = catalogue or load_catalogue()  # a project without aether-tools.toml
     if simulate or store is None:
         inner = SimulateDispatcher() if simulate else BindingDispatcher(
             bindings=Bindings(catalogue, root))

@@ -15,7 +15,7 @@ from .postgres import is_postgres_url, redact_url
 from .sqlite import STATE_DIR, STATE_FILE, SQLiteStore, state_path
 from .sqlite import open_state_store as _open_sqlite
 
-__all__ = ["Store", "StoreError", "RunRecord", "SQLiteStore", "open_state_store",
+__all__ = ["Store", "StoreError", "RunRecord", "SQLiteStore", "open_state_store", "state_exists",
            "state_path", "is_postgres_url", "redact_url", "describe_state", "STATE_DIR",
            "STATE_FILE"]
 
@@ -38,3 +38,12 @@ def open_state_store(root: str, state: Optional[str] = None) -> Store:
 def describe_state(root: str, state: Optional[str] = None) -> str:
     """Where the state store is, fit to show (a URL without its password, or the path)."""
     return redact_url(state) if is_postgres_url(state) else state_path(root, state)
+
+
+def state_exists(root: str, state: Optional[str] = None) -> bool:
+    """Whether there may be a state store to read: always for a PostgreSQL URL (the server
+    says), else whether the SQLite file (or a link at its name) exists, so that a command
+    that only reads never creates one."""
+    import os
+
+    return is_postgres_url(state) or os.path.lexists(state_path(root, state))

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from .base import RunRecord, Store, StoreError
 
-__all__ = ["PostgresStore", "PostgresApprovals", "MIGRATIONS", "is_postgres_url",
+__all__ = ["PostgresStore", "MIGRATIONS", "is_postgres_url",
            "redact_url", "URL_SCHEMES"]
 
 URL_SCHEMES = ("postgresql", "postgres")
@@ -105,6 +105,12 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             body TEXT NOT NULL,
             time DOUBLE PRECISION NOT NULL)""",
         "CREATE INDEX approvals_run ON approvals (run_id)",
+    )),
+    (3, "checkpoints of waiting runs", (
+        """CREATE TABLE checkpoints (
+            run_id TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL)""",
     )),
 ]
 
@@ -475,31 +481,31 @@ class PostgresStore(Store):
         return [r[0] for r in self._ledger_rows(
             "SELECT run_id FROM ledger_heads WHERE closed = 0 ORDER BY created, run_id")]
 
-    # ------------------------------------------------------------ approvals
-    def add_approval(self, approval) -> None:
-        """Record (or replace, by id) an approval; LedgerError (26) when it cannot."""
-        from ..governance.ledger import LedgerError
+    # ------------------------------------------------------------ approvals, checkpoints
+    def add_approval(self, record: dict) -> None:
+        """Record (or replace, by id) an approval given as its JSON record (the Store
+        interface: aether.governance.approvals.StoreApprovals wraps it)."""
+        self._run("INSERT INTO approvals (id, run_id, request_id, body, time) VALUES "
+                  "(%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                  "run_id = excluded.run_id, request_id = excluded.request_id, "
+                  "body = excluded.body, time = excluded.time",
+                  (record["id"], record["run_id"], record["request_id"],
+                   json.dumps(record, sort_keys=True), float(record["time"])))
 
-        try:
-            self._run("INSERT INTO approvals (id, run_id, request_id, body, time) VALUES "
-                      "(%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-                      "run_id = excluded.run_id, request_id = excluded.request_id, "
-                      "body = excluded.body, time = excluded.time",
-                      (approval.id, approval.run_id, approval.request_id,
-                       json.dumps(approval.to_json(), sort_keys=True), approval.time))
-        except StoreError as exc:
-            raise LedgerError(f"cannot record the approval: {exc}", 26) from None
+    def approvals(self, run_id: str) -> list[dict]:
+        """The run's approvals as JSON records, oldest first."""
+        return [json.loads(r[0]) for r in self._all(
+            "SELECT body FROM approvals WHERE run_id = %s ORDER BY time, id", (run_id,))]
 
-    def approvals_for(self, run_id: str) -> list:
-        """The run's approvals, oldest first."""
-        from ..governance.approvals import Approval
+    def save_checkpoint(self, run_id: str, checkpoint: dict) -> None:
+        self._run("INSERT INTO checkpoints (run_id, body, updated_at) VALUES (%s, %s, %s) "
+                  "ON CONFLICT (run_id) DO UPDATE SET body = excluded.body, "
+                  "updated_at = excluded.updated_at",
+                  (run_id, json.dumps(checkpoint, sort_keys=True), time.time()))
 
-        return [Approval.from_json(json.loads(r[0])) for r in self._ledger_rows(
-            "SELECT body FROM approvals WHERE run_id = %s ORDER BY time", (run_id,))]
-
-    def approvals(self) -> "PostgresApprovals":
-        """This store as a governance ApprovalStore (``add`` / ``for_run``)."""
-        return PostgresApprovals(self)
+    def load_checkpoint(self, run_id: str) -> Optional[dict]:
+        rows = self._all("SELECT body FROM checkpoints WHERE run_id = %s", (run_id,))
+        return json.loads(rows[0][0]) if rows else None
 
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:
@@ -509,15 +515,3 @@ class PostgresStore(Store):
             except self._pg.Error:
                 pass
 
-
-class PostgresApprovals:
-    """The ApprovalStore protocol of governance over a :class:`PostgresStore`."""
-
-    def __init__(self, store: PostgresStore):
-        self.store = store
-
-    def add(self, approval) -> None:
-        self.store.add_approval(approval)
-
-    def for_run(self, run_id: str) -> list:
-        return self.store.approvals_for(run_id)
