@@ -535,3 +535,39 @@ def test_migrated_goldens_validate_apart_from_names_infer_declares(tmp_path):
     # the one real finding left: a checklist mixing calls and a prose step
     # (`- verify the restore works`) is neither data (M034) nor actions (M035)
     assert left == [("M017-dash-items.aether", "AE315")]
+
+
+def test_m036_spec_section_becomes_a_fn_returning_its_entries():
+    legacy = 'goal: "g"\nif changed\n    log("x")\nend\ntrigger:\n    every: daily\n' \
+             '    if: probe.ready()\n'
+    out = migrate_text(legacy, "x.aether")
+    assert out.state == "transformed" and "M036" in out.rules
+    assert 'fn trigger():\n    return {\n        every: "daily",\n' \
+           '        if_: probe.ready(),\n    }\n' in out.text
+    assert any("fn trigger()" in m for _, m in out.review)
+    # a second run changes nothing (a multi-line `return {` is Aether 1.2, not a brace block)
+    assert migrate_text(out.text, "x.aether").state == "unchanged"
+
+
+@pytest.mark.parametrize("body", [
+    # a key given twice: a map would keep one of the values
+    "    on: \"a\"\n    run: f()\n    on: \"b\"\n    run: g()\n",
+    # a call step among values: neither a specification nor actions
+    "    - f()\n    - \"check by hand\"\n    - x > 1\n",
+])
+def test_m036_leaves_sections_a_map_cannot_hold(body):
+    out = migrate_text('goal: "g"\nif changed\n    log("x")\nend\nhooks:\n' + body, "x.aether")
+    assert "M036" not in out.rules and "M034" not in out.rules
+    assert "\nhooks:\n" in out.text
+
+
+def test_m036_leaves_a_section_the_file_reads_as_a_value():
+    out = migrate_text('goal: "g"\nif changed\n    log("x")\nend\ntrigger:\n    if: p.ok()\n'
+                       'log(trigger)\n', "x.aether")
+    assert "M036" not in out.rules and "\ntrigger:\n" in out.text
+
+
+def test_m034_leaves_a_data_section_with_a_key_given_twice():
+    out = migrate_text('goal: "g"\nif changed\n    log("x")\nend\nrun:\n    plugin: "a"\n'
+                       '    plugin: "b"\n', "x.aether")
+    assert "M034" not in out.rules and "\nrun:\n" in out.text

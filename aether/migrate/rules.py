@@ -95,6 +95,9 @@ _LIST = [
                   "(or list) binding of the same name."),
     MigrationRule("M035", "action-sections", "A top-level section the language does not have, "
                   "holding statements and `- call()` items, becomes `fn NAME():`."),
+    MigrationRule("M036", "spec-sections", "A top-level section the language does not have, "
+                  "whose entries and items hold expressions (`using: agent.scan()`), becomes "
+                  "`fn NAME():` returning them as a map (or list), evaluated when called."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

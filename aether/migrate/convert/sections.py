@@ -15,12 +15,19 @@ section in place, line by line, so every comment and the layout of its values st
 - **M035 action-sections**: a section of statements (calls, ``- call(...)`` items,
   ``if``/``for`` blocks, bindings) becomes ``fn NAME():`` holding them: the legacy
   runtime ran it when its trigger fired, which a reader now calls where it should run
-  (listed for review).
+  (listed for review);
+- **M036 spec-sections**: a section of entries and items like M034's whose values also
+  hold expressions (``using: agent.scan()``, ``if_: memory.has("x")``, ``- score > 0.8``)
+  is a specification the legacy runtime consulted when it ran, not data to compute when
+  the file is loaded: it becomes ``fn NAME():`` returning the same map (or list), so its
+  calls run when it is called, never at load time (listed for review).
 
-A section whose name is already bound or defined in the file, or whose body mixes data
-and code (``using: agent.scan()`` entries), is left as it is: its AE315 finding stays.
+A section whose name is already bound, defined or read as a value in the file, whose
+body holds statements next to entries or ``- call()`` steps next to values (a checklist
+of actions and prose), or that gives a key twice at one level (a map
+would keep only one of the values), is left as it is: its AE315 finding stays.
 
-Rules: M033 memory-config, M034 data-sections, M035 action-sections.
+Rules: M033 memory-config, M034 data-sections, M035 action-sections, M036 spec-sections.
 """
 
 from __future__ import annotations
@@ -49,25 +56,47 @@ def _datum(e: Optional[A.Expr]) -> bool:
     return False
 
 
-def _shape(body: tuple) -> Optional[str]:
+def _any(e: Optional[A.Expr]) -> bool:
+    return e is not None
+
+
+def _calls_alone(body: tuple) -> bool:
+    """Whether a ``- call()`` item stands in ``body`` or a block under it: an action step
+    (M035's form), which a specification of values does not hold."""
+    for e in body:
+        if isinstance(e, A.DashItem) and isinstance(e.value, A.Call):
+            return True
+        if isinstance(e, A.Section) and _calls_alone(e.body):
+            return True
+        if isinstance(e, A.DashMap) and _calls_alone(e.entries):
+            return True
+    return False
+
+
+def _shape(body: tuple, datum=_datum) -> Optional[str]:
     """``"{"`` for a block of entries, ``"["`` for a list of items, None when it is no data
-    (statements, options, update targets, or entries mixed with items)."""
+    (statements, options, update targets, entries mixed with items, or a key given twice
+    at one level: a map would keep one of its values); ``datum`` says
+    which values an entry may hold (M034: literals and bare words; M036: any expression)."""
     kinds = set()
+    keys = [e.name for e in body if isinstance(e, (A.Binding, A.Section))]
+    if len(set(keys)) < len(keys):
+        return None  # a key given twice is no map: one of its values would be lost
     for e in body:
         if isinstance(e, A.Binding):
-            if e.target is not None or e.type_hint is not None or not _datum(e.value):
+            if e.target is not None or e.type_hint is not None or not datum(e.value):
                 return None
             kinds.add("{")
         elif isinstance(e, A.Section):
-            if _shape(e.body) is None:
+            if _shape(e.body, datum) is None:
                 return None
             kinds.add("{")
         elif isinstance(e, A.DashItem):
-            if e.options or not _datum(e.value):
+            if e.options or not datum(e.value):
                 return None
             kinds.add("[")
         elif isinstance(e, A.DashMap):
-            if _shape(e.entries) != "{":
+            if _shape(e.entries, datum) != "{":
                 return None
             kinds.add("[")
         else:
@@ -102,6 +131,7 @@ class _Edits:
         self.lines = lines
         self.at: dict[int, list[tuple[int, int, str]]] = {}
         self.after: dict[int, list[str]] = {}
+        self.shift: dict[int, int] = {}  # spaces put before a line (1-based) by M036
 
     def put(self, line: int, col: int, text: str, drop: int = 0) -> None:
         self.at.setdefault(line - 1, []).append((col - 1, drop, text))
@@ -172,12 +202,35 @@ def _entries(ed: _Edits, body: tuple, close: str = ",") -> None:
 
 
 def _section(ed: _Edits, s: A.Section, end: str) -> None:
-    opener = _shape(s.body)
+    opener = _shape(s.body, _any)
     ed.put(s.line, _colon_after(ed.lines, s), " " + opener)
     _entries(ed, s.body)
     last = s.body[-1]
-    ed.add_line(last.end_line, _indent(ed.lines, s.line) + ("}" if opener == "{" else "]") +
-                end)
+    ed.add_line(last.end_line, _indent(ed.lines, s.line) + " " * ed.shift.get(s.line, 0) +
+                ("}" if opener == "{" else "]") + end)
+
+
+def _spec(ed: _Edits, s: A.Section) -> None:
+    """M036: ``NAME:`` becomes ``fn NAME():`` and its entries the map (or list) it returns."""
+    opener = _shape(s.body, _any)
+    inner = _indent(ed.lines, s.line) + "    "
+    ed.put(s.line, s.column, f"fn {s.name}():", len(s.name) + 1)
+    ed.add_line(s.line, inner + "return " + opener)
+    for line in range(s.line + 1, s.body[-1].end_line + 1):
+        if ed.lines[line - 1].strip():  # the entries now sit one level under `return`
+            ed.put(line, 1, "    ")
+            ed.shift[line] = 4
+    _entries(ed, s.body)
+    ed.add_line(s.body[-1].end_line, inner + ("}" if opener == "{" else "]"))
+
+
+def _read_names(module: A.Module) -> set[str]:
+    """Names the file reads as values (``trigger.schedule`` reads ``trigger``)."""
+    names: set[str] = set()
+    for node in A.walk(module):
+        if isinstance(node, A.Name):
+            names.add(node.id)
+    return names
 
 
 def _top_names(module: A.Module) -> set[str]:
@@ -206,6 +259,7 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
     for s in module.body:
         if isinstance(s, (A.Binding, A.Section)):
             counts[s.name] = counts.get(s.name, 0) + 1
+    read = _read_names(module)
     lines = text.split("\n")
     ed = _Edits(lines)
     for s in module.body:
@@ -239,5 +293,12 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
             ctx.hit("M035", origin)
             ctx.review.append((origin, f"section `{s.name}:` became `fn {s.name}()`: call "
                                "it where the legacy runtime ran it"))
+        elif _shape(s.body, _any) is not None and s.name not in read and \
+                not _calls_alone(s.body):
+            _spec(ed, s)
+            ctx.hit("M036", origin)
+            ctx.review.append((origin, f"section `{s.name}:` holds expressions: it became "
+                               f"`fn {s.name}()` returning its entries, evaluated when it "
+                               "is called"))
     new, where = ed.apply(origins)
     return "\n".join(new), where
