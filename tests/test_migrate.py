@@ -571,3 +571,13 @@ def test_m034_leaves_a_data_section_with_a_key_given_twice():
     out = migrate_text('goal: "g"\nif changed\n    log("x")\nend\nrun:\n    plugin: "a"\n'
                        '    plugin: "b"\n', "x.aether")
     assert "M034" not in out.rules and "\nrun:\n" in out.text
+
+
+def test_m037_calls_follow_the_handler_unless_the_name_is_the_files_own():
+    legacy = 'goal "g"\nwhen ready(x):\n    log(x)\nend\nready(1)\n'
+    out = migrate_text(legacy, "x.aether")
+    assert "M037" in out.rules and out.text.endswith("\non_ready(1)\n")
+    # the file defines `ready` itself: its calls are its own function's
+    own = legacy + 'fn ready(y)\n    return y\nend\n'
+    out = migrate_text(own, "x.aether")
+    assert "M037" not in out.rules and "\nready(1)\n" in out.text

@@ -98,6 +98,9 @@ _LIST = [
     MigrationRule("M036", "spec-sections", "A top-level section the language does not have, "
                   "whose entries and items hold expressions (`using: agent.scan()`), becomes "
                   "`fn NAME():` returning them as a map (or list), evaluated when called."),
+    MigrationRule("M037", "handler-calls", "A call of a legacy event by its name "
+                  "(`run_requested(x)`, a bare `started` line) calls the `fn` its handler "
+                  "became (`on_run_requested(x)`)."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}
