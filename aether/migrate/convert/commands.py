@@ -197,6 +197,11 @@ class Commands:
                 items.append(("expr", value))
         except ir.Unconvertible:
             return None
+        # a lone preposition between two values only joins them: `analyze "a" for "b"`
+        # passes "a" and "b" (as a leading one is dropped: `reflect on x`)
+        items = [it for k, it in enumerate(items)
+                 if not (it[0] == "word" and it[1] in _PREPOSITIONS and 0 < k < len(items) - 1
+                         and items[k - 1][0] == "expr" and items[k + 1][0] == "expr")]
         args: list = []
         kwargs: list = []
         words: list[str] = []
