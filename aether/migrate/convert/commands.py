@@ -88,6 +88,16 @@ class Commands:
             if value is not None and not _has_bad_names(value):
                 ctx.hit("M025", s.first)
                 return f"{word}_: {self.p.expr(self.lower(value, pre))}"
+        # recall "x" → $name: what is recalled is bound to the name
+        arrow = [j for j, t in enumerate(toks) if t.text in ("→", "->")]
+        if word == "recall" and len(arrow) == 1 and arrow[0] == len(toks) - 2 and \
+                toks[-1].kind == "WORD" and _NAME_RE.match(toks[-1].text.lstrip("$")):
+            call = self.memory_sugar(word, list(toks[1:arrow[0]]), pre)
+            if call is not None:
+                ctx.hit("M010", s.first)
+                target = toks[-1].text.lstrip("$")
+                ctx.bound.add(target)
+                return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
         # $x = ... / remember ... / recall ... / think ... / generic
         memory = word in ("remember", "recall", "store", "forget")
         call = self.command_call(toks, pre)
