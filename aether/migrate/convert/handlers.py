@@ -21,6 +21,13 @@ from .context import Row, _dotted, _slug, _tokens_text, _parse_tokens, _has_bad_
 _DATA_KINDS = {"bind", "dash", "dashmap", "bindblock"}
 
 
+def _plugin_command(s) -> bool:
+    """``plugin: name args`` / ``plugin: f()``: a command (M011), code, not an entry."""
+    return isinstance(s, ir.Simple) and s.kind == "bind" and s.op is None and \
+        isinstance(s.target, ir.Name) and s.target.id == "plugin" and \
+        (s.value is None or isinstance(s.value, ir.Call))
+
+
 class Handlers:
     """Legacy block headers of :class:`~.converter.Converter`."""
 
@@ -33,7 +40,8 @@ class Handlers:
         first = words[0].text
         data = all(isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
                    _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
-                   for s in b.body) and first not in ("when", "on", "every")
+                   for s in b.body) and first not in ("when", "on", "every") and \
+            not any(_plugin_command(s) for s in b.body)
         params: list = []
         guard: Optional[ir.Expr] = None
         event: Optional[str] = None  # a handler for the event of this plain name
