@@ -843,11 +843,14 @@ class Parser:
     def statement(self) -> Optional[ir.Stmt]:
         t = self.peek()
         word = t.text if t.kind == "WORD" else None
-        if word in KEYWORDS_12 and self.peek(1).kind == "OP" and self.peek(1).text == ":" \
+        if (word in KEYWORDS_12 or word == "when") and self.peek(1).kind == "OP" and \
+                self.peek(1).text == ":" \
                 and (self.peek(2).kind not in ("NL", "COMMENT", "EOF") or
                      word not in ("if", "else", "elif", "for", "while", "try", "catch",
                                   "fn")):
-            return self.generic_stmt()  # a YAML key spelt like a reserved word (`if: x`)
+            # a YAML key spelt like a reserved word (`if: x`) or a header word (`when: X`
+            # in an on_error rule: a legacy `when COND:` header has no colon after `when`)
+            return self.generic_stmt()
         if word in ("else", "catch", "elif") and self.peek(1).text == ":" and \
                 self.peek(2).kind in ("NL", "COMMENT"):
             return self.section_stmt()  # an orphan `else:` key in YAML-style data

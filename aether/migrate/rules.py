@@ -101,6 +101,8 @@ _LIST = [
     MigrationRule("M037", "handler-calls", "A call of a legacy event by its name "
                   "(`run_requested(x)`, a bare `started` line) calls the `fn` its handler "
                   "became (`on_run_requested(x)`)."),
+    MigrationRule("M038", "on-error-split", "An `on_error` entry holding several `when`/`do` "
+                  "pairs becomes one rule per pair."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

@@ -22,12 +22,17 @@ section in place, line by line, so every comment and the layout of its values st
   the file is loaded: it becomes ``fn NAME():`` returning the same map (or list), so its
   calls run when it is called, never at load time (listed for review).
 
+- **M038 on-error-split**: an ``on_error:`` entry that holds several ``when``/``do``
+  pairs (``- when: Timeout`` / ``do: a()`` / ``when: Any`` / ``do: b()``) is as many
+  rules, one entry each, in the same order.
+
 A section whose name is already bound, defined or read as a value in the file, whose
 body holds statements next to entries or ``- call()`` steps next to values (a checklist
 of actions and prose), or that gives a key twice at one level (a map
 would keep only one of the values), is left as it is: its AE315 finding stays.
 
-Rules: M033 memory-config, M034 data-sections, M035 action-sections, M036 spec-sections.
+Rules: M033 memory-config, M034 data-sections, M035 action-sections, M036 spec-sections,
+M038 on-error-split.
 """
 
 from __future__ import annotations
@@ -300,5 +305,28 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
             ctx.review.append((origin, f"section `{s.name}:` holds expressions: it became "
                                f"`fn {s.name}()` returning its entries, evaluated when it "
                                "is called"))
+    for s in module.body:
+        if isinstance(s, A.Section) and s.name == "on_error":
+            _split_rules(ctx, ed, s, origins)
     new, where = ed.apply(origins)
     return "\n".join(new), where
+
+
+def _split_rules(ctx: _Ctx, ed: _Edits, s: A.Section, origins: list[int]) -> None:
+    """M038: each further ``when:`` of an entry of ``when``/``do`` pairs opens an entry."""
+    for e in s.body:
+        if not isinstance(e, A.DashMap) or len(e.entries) < 4 or len(e.entries) % 2:
+            continue
+        keys = [x.name if isinstance(x, A.Binding) and x.target is None and
+                x.type_hint is None else None for x in e.entries]
+        if keys != ["when", "do"] * (len(keys) // 2):
+            continue
+        width = _dash(ed.lines, e)
+        for x in e.entries[2::2]:
+            lead = ed.lines[x.line - 1][:x.column - 1]
+            if x.column - 1 != e.column - 1 + width or lead[e.column - 1:].strip():
+                break  # not laid out under the dash: left as it is (AE317 stays)
+        else:
+            for x in e.entries[2::2]:
+                ed.put(x.line, e.column, "-" + " " * (width - 1), width)
+            ctx.hit("M038", origins[e.line - 1] if e.line - 1 < len(origins) else e.line)
