@@ -103,6 +103,8 @@ _LIST = [
                   "became (`on_run_requested(x)`)."),
     MigrationRule("M038", "on-error-split", "An `on_error` entry holding several `when`/`do` "
                   "pairs becomes one rule per pair."),
+    MigrationRule("M039", "in-place-sort", "A list sorted in place, `xs.sort(key=k)`, is "
+                  "rebound to its sorted copy: `xs: sorted(xs, key=k)`."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

@@ -2,9 +2,10 @@
 
 A line that is no statement is a command: its first word names the function, the rest
 becomes the arguments (see "Commands" in ``docs/migrate.md``); ``remember x as "t"`` and
-its kin become ``memory:`` calls; ``goal "text"`` gets its colon.
+its kin become ``memory:`` calls; ``goal "text"`` gets its colon. A list sorted in place
+(``xs.sort(key=k)``, Python) is rebound to its sorted copy (M039).
 
-Rules: M002 goal-colon, M010 memory-sugar, M011 commands.
+Rules: M002 goal-colon, M010 memory-sugar, M011 commands, M039 in-place-sort.
 Also: M001, M004 (`do call()`), M018 (`tag: x` arguments), M025 (`if COND` entries).
 """
 
@@ -45,6 +46,17 @@ class Commands:
 
     def expr_stmt(self, s: ir.Simple, pre: list) -> str:
         value = s.value
+        if isinstance(value, ir.Call) and isinstance(value.func, ir.Member) and \
+                value.func.attr == "sort" and isinstance(value.func.value, ir.Name) and \
+                value.func.value.id in self.ctx.bound and not value.args and \
+                {k for k, *_ in value.kwargs} <= {"key", "reverse"}:
+            # `xs.sort(key=k, reverse=true)` sorts the list in place: with value semantics
+            # that is `xs: sorted(xs, key=k, reverse=true)` (a list has no `sort` method)
+            self.ctx.hit("M039", s.first)
+            xs = value.func.value
+            call = self.lower(ir.Call(ir.Name("sorted", value.line), [xs], value.kwargs,
+                                      line=value.line), pre)
+            return f"{self.p.expr(self.lower(xs, pre))}: {self.p.expr(call)}"
         if isinstance(value, ir.Call):
             return self.p.expr(self.lower(value, pre))
         if isinstance(value, (ir.Name, ir.Member)) and not _has_bad_names(value):
