@@ -115,7 +115,7 @@ def test_untouched_lines_survive_byte_for_byte():
 
 
 def test_unconvertible_is_left_with_line_and_reason():
-    text = 'goal: "x"\nlet xs = [1]\nlet ys = [...xs, 2]\n'
+    text = 'goal: "x"\nlet xs = [1]\nlet ys = max(...xs, 2)\n'
     out = migrate_text(text)
     assert out.state == "failed"
     assert out.line == 3
@@ -212,7 +212,7 @@ def test_report_json_and_markdown(tmp_path):
     a = tmp_path / "a.aether"
     a.write_text(LEGACY)
     b = tmp_path / "b.aether"
-    b.write_text('goal: "x"\nlet ys = [...xs]\n')
+    b.write_text('goal: "x"\nlet ys = max(...xs)\n')
     c = tmp_path / "c.aether"
     c.write_text(CANONICAL)
     outs = [migrate_file(str(p), p.name) for p in (a, b, c)]
@@ -316,7 +316,7 @@ def test_check_and_failure_exit_codes(tmp_path):
     assert run("migrate", "--check", str(tmp_path)).returncode == 1
     (tmp_path / "a.aether").write_text(CANONICAL)
     assert run("migrate", "--check", str(tmp_path)).returncode == 0
-    (tmp_path / "b.aether").write_text('goal: "x"\nlet ys = [...xs]\n')
+    (tmp_path / "b.aether").write_text('goal: "x"\nlet ys = max(...xs)\n')
     r = run("migrate", str(tmp_path))
     assert r.returncode == 20
     assert "b.aether:2" in r.stderr and "spread" in r.stderr
@@ -581,3 +581,15 @@ def test_m037_calls_follow_the_handler_unless_the_name_is_the_files_own():
     own = legacy + 'fn ready(y)\n    return y\nend\n'
     out = migrate_text(own, "x.aether")
     assert "M037" not in out.rules and "\nready(1)\n" in out.text
+
+
+@pytest.mark.parametrize("legacy, expected", [
+    ("let ys = [...xs, 3, ...xs]\n", "ys: xs + [3] + xs\n"),
+    ("let ys = [...xs]\n", "ys: [] + xs\n"),
+    ("let ys = [0, ...(xs or [])]\n", "ys: [0] + (xs or [])\n"),
+])
+def test_m019_list_spread_joins_the_lists(legacy, expected):
+    out = migrate_text('goal: "g"\nlet xs = [1]\n' + legacy, "x.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == 'goal: "g"\nxs: [1]\n' + expected
+    assert check_text(out.text, "x.aether").findings == []
