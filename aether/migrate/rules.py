@@ -86,7 +86,8 @@ _LIST = [
                   "(`example.greet(x)`) and never binds is a legacy plugin: it is listed under "
                   "`require: plugins:` (marked for review)."),
     MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
-                  "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`."),
+                  "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`; "
+                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`."),
     MigrationRule("M033", "memory-config", "A top-level `memory:` that is no memory call "
                   "(`memory: persistent`, a section of settings) becomes the binding "
                   "`memory_config:`."),
