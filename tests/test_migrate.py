@@ -593,3 +593,11 @@ def test_m019_list_spread_joins_the_lists(legacy, expected):
     assert out.state == "transformed", out.reason
     assert out.text == 'goal: "g"\nxs: [1]\n' + expected
     assert check_text(out.text, "x.aether").findings == []
+
+
+def test_m035_m036_never_define_a_fn_of_a_builtins_name():
+    legacy = 'goal "g"\nif ready\n    log("x")\nend\nmetrics:\n    latency: probe.latency()\n' \
+             'summarize:\n    - log("a")\n'
+    out = migrate_text(legacy, "x.aether")
+    assert "M036" not in out.rules and "M035" not in out.rules
+    assert "fn metrics" not in out.text and "fn summarize" not in out.text

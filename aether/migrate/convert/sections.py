@@ -26,7 +26,8 @@ section in place, line by line, so every comment and the layout of its values st
   pairs (``- when: Timeout`` / ``do: a()`` / ``when: Any`` / ``do: b()``) is as many
   rules, one entry each, in the same order.
 
-A section whose name is already bound, defined or read as a value in the file, whose
+A section whose name is already bound, defined or read as a value in the file (or, for
+M035 and M036, is a builtin's: a ``fn`` of that name would take the builtin's calls), whose
 body holds statements next to entries or ``- call()`` steps next to values (a checklist
 of actions and prose), or that gives a key twice at one level (a map
 would keep only one of the values), is left as it is: its AE315 finding stays.
@@ -40,6 +41,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ... import ast as A
+from ...semantics.catalogue import load_catalogue
 from ..parser import KEYWORDS_12
 from .context import _Ctx, _quote
 
@@ -265,6 +267,7 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
         if isinstance(s, (A.Binding, A.Section)):
             counts[s.name] = counts.get(s.name, 0) + 1
     read = _read_names(module)
+    builtins = load_catalogue().functions
     lines = text.split("\n")
     ed = _Edits(lines)
     for s in module.body:
@@ -290,6 +293,8 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
         if _shape(s.body) is not None:
             _section(ed, s, "")
             ctx.hit("M034", origin)
+        elif s.name in builtins:
+            continue  # a `fn` of a builtin's name would take the builtin's calls
         elif _actions(s.body):
             ed.put(s.line, s.column, f"fn {s.name}():", len(s.name) + 1)
             for e in s.body:
