@@ -550,8 +550,8 @@ def test_m036_spec_section_becomes_a_fn_returning_its_entries():
 
 
 @pytest.mark.parametrize("body", [
-    # a key given twice: a map would keep one of the values
-    "    on: \"a\"\n    run: f()\n    on: \"b\"\n    run: g()\n",
+    # a key given twice, not as records: a map would keep one of the values
+    "    on: \"a\"\n    run: f()\n    on: \"b\"\n",
     # a call step among values: neither a specification nor actions
     "    - f()\n    - \"check by hand\"\n    - x > 1\n",
 ])
@@ -601,3 +601,16 @@ def test_m035_m036_never_define_a_fn_of_a_builtins_name():
     out = migrate_text(legacy, "x.aether")
     assert "M036" not in out.rules and "M035" not in out.rules
     assert "fn metrics" not in out.text and "fn summarize" not in out.text
+
+
+def test_m034_m036_read_keys_given_again_in_order_as_records():
+    legacy = 'goal "g"\nif changed\n    log("x")\nend\nwatch:\n    on: "a"\n    run: f()\n' \
+             '\n    on: "b"\n    run: g(1)\nplan:\n    every: daily\n    task: "backup"\n' \
+             '    every: weekly\n    task: "report"\n'
+    out = migrate_text(legacy, "x.aether")
+    assert {"M034", "M036"} <= set(out.rules)
+    assert 'fn watch():\n    return [\n        {on: "a",\n        run: f()},\n\n' \
+           '        {on: "b",\n        run: g(1)},\n    ]\n' in out.text
+    assert 'plan: [\n    {every: "daily",\n    task: "backup"},\n    {every: "weekly",\n' \
+           '    task: "report"},\n]' in out.text
+    assert migrate_text(out.text, "x.aether").state == "unchanged"

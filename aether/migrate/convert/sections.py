@@ -22,6 +22,9 @@ section in place, line by line, so every comment and the layout of its values st
   the file is loaded: it becomes ``fn NAME():`` returning the same map (or list), so its
   calls run when it is called, never at load time (listed for review).
 
+A block that gives the same keys again in the same order, record after record, is a
+list of records (M034 and M036 alike): ``[{on_event: "a", trigger: f()}, ...]``.
+
 - **M038 on-error-split**: an ``on_error:`` entry that holds several ``when``/``do``
   pairs (``- when: Timeout`` / ``do: a()`` / ``when: Any`` / ``do: b()``) is as many
   rules, one entry each, in the same order.
@@ -29,8 +32,8 @@ section in place, line by line, so every comment and the layout of its values st
 A section whose name is already bound, defined or read as a value in the file (or, for
 M035 and M036, is a builtin's: a ``fn`` of that name would take the builtin's calls), whose
 body holds statements next to entries or ``- call()`` steps next to values (a checklist
-of actions and prose), or that gives a key twice at one level (a map
-would keep only one of the values), is left as it is: its AE315 finding stays.
+of actions and prose), or that gives a key twice at one level other than as records (a
+map would keep only one of the values), is left as it is: its AE315 finding stays.
 
 Rules: M033 memory-config, M034 data-sections, M035 action-sections, M036 spec-sections,
 M038 on-error-split.
@@ -217,9 +220,42 @@ def _section(ed: _Edits, s: A.Section, end: str) -> None:
                 ("}" if opener == "{" else "]") + end)
 
 
-def _spec(ed: _Edits, s: A.Section) -> None:
-    """M036: ``NAME:`` becomes ``fn NAME():`` and its entries the map (or list) it returns."""
-    opener = _shape(s.body, _any)
+def _records(body: tuple) -> Optional[list[tuple]]:
+    """A block of entries that gives the same two or more keys again, in the same order,
+    record after record (``on_event: "a"`` / ``trigger: f()`` / ``on_event: "b"`` /
+    ``trigger: g()``): its records, each starting where a key comes again; None for any
+    other block."""
+    if not body or not all(isinstance(e, (A.Binding, A.Section)) for e in body):
+        return None
+    groups: list[list] = [[]]
+    for e in body:
+        if any(x.name == e.name for x in groups[-1]):
+            groups.append([])
+        groups[-1].append(e)
+    keys = [[x.name for x in g] for g in groups]
+    if len(groups) < 2 or len(keys[0]) < 2 or any(k != keys[0] for k in keys):
+        return None  # one key given again and again is no record: a value would be lost
+    return [tuple(g) for g in groups]
+
+
+def _record_entries(ed: _Edits, groups: list[tuple]) -> None:
+    """Each record a map, ``{`` before its first entry and ``},`` after its last."""
+    for g in groups:
+        ed.put(g[0].line, g[0].column, "{")
+        _entries(ed, g, "},")
+
+
+def _record_list(ed: _Edits, s: A.Section, groups: list[tuple]) -> None:
+    """M034 for records: ``NAME:`` becomes ``NAME: [`` and each record a map."""
+    ed.put(s.line, _colon_after(ed.lines, s), " [")
+    _record_entries(ed, groups)
+    ed.add_line(s.body[-1].end_line, _indent(ed.lines, s.line) + "]")
+
+
+def _spec(ed: _Edits, s: A.Section, groups: Optional[list[tuple]] = None) -> None:
+    """M036: ``NAME:`` becomes ``fn NAME():`` and its entries the map (or list, or list of
+    records) it returns."""
+    opener = "[" if groups else _shape(s.body, _any)
     inner = _indent(ed.lines, s.line) + "    "
     ed.put(s.line, s.column, f"fn {s.name}():", len(s.name) + 1)
     ed.add_line(s.line, inner + "return " + opener)
@@ -227,7 +263,10 @@ def _spec(ed: _Edits, s: A.Section) -> None:
         if ed.lines[line - 1].strip():  # the entries now sit one level under `return`
             ed.put(line, 1, "    ")
             ed.shift[line] = 4
-    _entries(ed, s.body)
+    if groups:
+        _record_entries(ed, groups)
+    else:
+        _entries(ed, s.body)
     ed.add_line(s.body[-1].end_line, inner + ("}" if opener == "{" else "]"))
 
 
@@ -290,8 +329,12 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
         if not isinstance(s, A.Section) or s.name in _KNOWN or s.name in KEYWORDS_12 or \
                 counts.get(s.name, 0) > 1 or s.name in fns:
             continue
+        groups = _records(s.body)
         if _shape(s.body) is not None:
             _section(ed, s, "")
+            ctx.hit("M034", origin)
+        elif groups and all(_shape(g) == "{" for g in groups):
+            _record_list(ed, s, groups)
             ctx.hit("M034", origin)
         elif s.name in builtins:
             continue  # a `fn` of a builtin's name would take the builtin's calls
@@ -303,9 +346,10 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
             ctx.hit("M035", origin)
             ctx.review.append((origin, f"section `{s.name}:` became `fn {s.name}()`: call "
                                "it where the legacy runtime ran it"))
-        elif _shape(s.body, _any) is not None and s.name not in read and \
+        elif (_shape(s.body, _any) is not None or groups and all(
+                _shape(g, _any) == "{" for g in groups)) and s.name not in read and \
                 not _calls_alone(s.body):
-            _spec(ed, s)
+            _spec(ed, s, None if _shape(s.body, _any) is not None else groups)
             ctx.hit("M036", origin)
             ctx.review.append((origin, f"section `{s.name}:` holds expressions: it became "
                                f"`fn {s.name}()` returning its entries, evaluated when it "
