@@ -7,11 +7,13 @@ section in place, line by line, so every comment and the layout of its values st
 
 - **M033 memory-config**: a top-level ``memory:`` that is no memory call (``memory:
   persistent``, or a section of settings) is the agent's memory configuration: it becomes
-  the binding ``memory_config:`` (a bare word as text, a section as a map);
+  the binding ``memory_config:`` (a bare word as text, a section as a map), inside a
+  ``fn`` too;
 - **M034 data-sections**: a section of ``key: value`` entries, nested entries and
   ``- item`` lists whose values are literals or bare words (as YAML reads them: text)
   becomes a map binding of the same name (``identity: {name: "x", ...}``): the data keeps
-  its name and stays usable;
+  its name and stays usable; inside a ``fn`` its values may be expressions too, evaluated
+  when the ``fn`` runs, as its other bindings are;
 - **M035 action-sections**: a section of statements (calls, ``- call(...)`` items,
   ``if``/``for`` blocks, bindings) becomes ``fn NAME():`` holding them: the legacy
   runtime ran it when its trigger fired, which a reader now calls where it should run
@@ -354,11 +356,44 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
             ctx.review.append((origin, f"section `{s.name}:` holds expressions: it became "
                                f"`fn {s.name}()` returning its entries, evaluated when it "
                                "is called"))
+    for fn in (n for n in A.walk(module) if isinstance(n, A.FnDef)):
+        _fn_sections(ctx, ed, fn, origins)
     for s in module.body:
         if isinstance(s, A.Section) and s.name == "on_error":
             _split_rules(ctx, ed, s, origins)
     new, where = ed.apply(origins)
     return "\n".join(new), where
+
+
+def _fn_sections(ctx: _Ctx, ed: _Edits, fn: A.FnDef, origins: list[int]) -> None:
+    """M034 inside a ``fn``: a section of entries among its statements (``personality:``
+    in a legacy ``identity { }`` block M009 made a ``fn``) becomes a map binding of that
+    ``fn``, its expressions evaluated when the ``fn`` runs, as its other bindings are."""
+    names: dict[str, int] = {}
+    for e in fn.body:
+        if isinstance(e, (A.Binding, A.Section, A.Assign)):
+            names[e.name] = names.get(e.name, 0) + 1
+    for e in fn.body:
+        if not isinstance(e, A.Section) or e.name in _KNOWN or e.name in KEYWORDS_12 or \
+                e.name == "goal" or names.get(e.name, 0) > 1 or _calls_alone(e.body):
+            continue
+        origin = origins[e.line - 1] if e.line - 1 < len(origins) else e.line
+        if e.name == "memory":
+            # the agent's memory settings, as M033 at the top level
+            if "memory_config" in names or _shape(e.body, _any) is None:
+                continue
+            ed.put(e.line, e.column, "memory_config", len("memory"))
+            _section(ed, e, "")
+            ctx.hit("M033", origin)
+            continue
+        groups = _records(e.body)
+        if _shape(e.body, _any) is not None:
+            _section(ed, e, "")
+        elif groups and all(_shape(g, _any) == "{" for g in groups):
+            _record_list(ed, e, groups)
+        else:
+            continue
+        ctx.hit("M034", origin)
 
 
 def _split_rules(ctx: _Ctx, ed: _Edits, s: A.Section, origins: list[int]) -> None:
