@@ -115,7 +115,7 @@ def test_untouched_lines_survive_byte_for_byte():
 
 
 def test_unconvertible_is_left_with_line_and_reason():
-    text = 'goal: "x"\nlet xs = [1]\nlet ys = [...xs, 2]\n'
+    text = 'goal: "x"\nlet xs = [1]\nlet ys = max(...xs, 2)\n'
     out = migrate_text(text)
     assert out.state == "failed"
     assert out.line == 3
@@ -212,7 +212,7 @@ def test_report_json_and_markdown(tmp_path):
     a = tmp_path / "a.aether"
     a.write_text(LEGACY)
     b = tmp_path / "b.aether"
-    b.write_text('goal: "x"\nlet ys = [...xs]\n')
+    b.write_text('goal: "x"\nlet ys = max(...xs)\n')
     c = tmp_path / "c.aether"
     c.write_text(CANONICAL)
     outs = [migrate_file(str(p), p.name) for p in (a, b, c)]
@@ -316,7 +316,7 @@ def test_check_and_failure_exit_codes(tmp_path):
     assert run("migrate", "--check", str(tmp_path)).returncode == 1
     (tmp_path / "a.aether").write_text(CANONICAL)
     assert run("migrate", "--check", str(tmp_path)).returncode == 0
-    (tmp_path / "b.aether").write_text('goal: "x"\nlet ys = [...xs]\n')
+    (tmp_path / "b.aether").write_text('goal: "x"\nlet ys = max(...xs)\n')
     r = run("migrate", str(tmp_path))
     assert r.returncode == 20
     assert "b.aether:2" in r.stderr and "spread" in r.stderr
@@ -535,3 +535,82 @@ def test_migrated_goldens_validate_apart_from_names_infer_declares(tmp_path):
     # the one real finding left: a checklist mixing calls and a prose step
     # (`- verify the restore works`) is neither data (M034) nor actions (M035)
     assert left == [("M017-dash-items.aether", "AE315")]
+
+
+def test_m036_spec_section_becomes_a_fn_returning_its_entries():
+    legacy = 'goal: "g"\nif changed\n    log("x")\nend\ntrigger:\n    every: daily\n' \
+             '    if: probe.ready()\n'
+    out = migrate_text(legacy, "x.aether")
+    assert out.state == "transformed" and "M036" in out.rules
+    assert 'fn trigger():\n    return {\n        every: "daily",\n' \
+           '        if_: probe.ready(),\n    }\n' in out.text
+    assert any("fn trigger()" in m for _, m in out.review)
+    # a second run changes nothing (a multi-line `return {` is Aether 1.2, not a brace block)
+    assert migrate_text(out.text, "x.aether").state == "unchanged"
+
+
+@pytest.mark.parametrize("body", [
+    # a key given twice, not as records: a map would keep one of the values
+    "    on: \"a\"\n    run: f()\n    on: \"b\"\n",
+    # a call step among values: neither a specification nor actions
+    "    - f()\n    - \"check by hand\"\n    - x > 1\n",
+])
+def test_m036_leaves_sections_a_map_cannot_hold(body):
+    out = migrate_text('goal: "g"\nif changed\n    log("x")\nend\nhooks:\n' + body, "x.aether")
+    assert "M036" not in out.rules and "M034" not in out.rules
+    assert "\nhooks:\n" in out.text
+
+
+def test_m036_leaves_a_section_the_file_reads_as_a_value():
+    out = migrate_text('goal: "g"\nif changed\n    log("x")\nend\ntrigger:\n    if: p.ok()\n'
+                       'log(trigger)\n', "x.aether")
+    assert "M036" not in out.rules and "\ntrigger:\n" in out.text
+
+
+def test_m034_leaves_a_data_section_with_a_key_given_twice():
+    out = migrate_text('goal: "g"\nif changed\n    log("x")\nend\nrun:\n    plugin: "a"\n'
+                       '    plugin: "b"\n', "x.aether")
+    assert "M034" not in out.rules and "\nrun:\n" in out.text
+
+
+def test_m037_calls_follow_the_handler_unless_the_name_is_the_files_own():
+    legacy = 'goal "g"\nwhen ready(x):\n    log(x)\nend\nready(1)\n'
+    out = migrate_text(legacy, "x.aether")
+    assert "M037" in out.rules and out.text.endswith("\non_ready(1)\n")
+    # the file defines `ready` itself: its calls are its own function's
+    own = legacy + 'fn ready(y)\n    return y\nend\n'
+    out = migrate_text(own, "x.aether")
+    assert "M037" not in out.rules and "\nready(1)\n" in out.text
+
+
+@pytest.mark.parametrize("legacy, expected", [
+    ("let ys = [...xs, 3, ...xs]\n", "ys: xs + [3] + xs\n"),
+    ("let ys = [...xs]\n", "ys: [] + xs\n"),
+    ("let ys = [0, ...(xs or [])]\n", "ys: [0] + (xs or [])\n"),
+])
+def test_m019_list_spread_joins_the_lists(legacy, expected):
+    out = migrate_text('goal: "g"\nlet xs = [1]\n' + legacy, "x.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == 'goal: "g"\nxs: [1]\n' + expected
+    assert check_text(out.text, "x.aether").findings == []
+
+
+def test_m035_m036_never_define_a_fn_of_a_builtins_name():
+    legacy = 'goal "g"\nif ready\n    log("x")\nend\nmetrics:\n    latency: probe.latency()\n' \
+             'summarize:\n    - log("a")\n'
+    out = migrate_text(legacy, "x.aether")
+    assert "M036" not in out.rules and "M035" not in out.rules
+    assert "fn metrics" not in out.text and "fn summarize" not in out.text
+
+
+def test_m034_m036_read_keys_given_again_in_order_as_records():
+    legacy = 'goal "g"\nif changed\n    log("x")\nend\nwatch:\n    on: "a"\n    run: f()\n' \
+             '\n    on: "b"\n    run: g(1)\nplan:\n    every: daily\n    task: "backup"\n' \
+             '    every: weekly\n    task: "report"\n'
+    out = migrate_text(legacy, "x.aether")
+    assert {"M034", "M036"} <= set(out.rules)
+    assert 'fn watch():\n    return [\n        {on: "a",\n        run: f()},\n\n' \
+           '        {on: "b",\n        run: g(1)},\n    ]\n' in out.text
+    assert 'plan: [\n    {every: "daily",\n    task: "backup"},\n    {every: "weekly",\n' \
+           '    task: "report"},\n]' in out.text
+    assert migrate_text(out.text, "x.aether").state == "unchanged"

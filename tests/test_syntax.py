@@ -278,6 +278,17 @@ def test_legacy_scan_ignores_lines_inside_brackets():
     assert [(h.rule, h.line) for h in scan_legacy("if a and b\n    log(1)\n")] == [("AE205", 1)]
 
 
+def test_return_of_a_multiline_map_is_no_brace_block():
+    """`return {` at a line's end opens a map (Aether 1.2, what M036 writes); `name {` is
+    still the brace dialect."""
+    from aether.syntax.legacy import scan_legacy
+
+    text = 'goal: "g"\nfn f():\n    return {\n        a: 1,\n    }\n'
+    assert scan_legacy(text) == []
+    assert not parse(text).errors
+    assert [(h.rule, h.line) for h in scan_legacy("returns {\n}\n")] == [("AE209", 1)]
+
+
 def test_brace_control_flow_is_the_brace_dialect():
     from aether.syntax.legacy import scan_legacy
 

@@ -256,6 +256,34 @@ def test_near_misses_stay_findings_with_did_you_mean(tmp_path):
     assert all("did you mean" in (f.get("hint") or "") for f in findings)
 
 
+def test_opposites_and_the_fleets_own_words_are_no_typos():
+    from aether.tooling.infer import near_miss
+
+    # a prefix that makes a word its opposite: two names, not a slip
+    assert not near_miss("get_inactive_plugins", "get_active_plugins")
+    assert not near_miss("unlock_door", "lock_door")
+    assert near_miss("get_actve_plugins", "get_active_plugins")
+    # a word the fleet uses whole elsewhere is a word, not a slip
+    assert near_miss("system_state", "system_status")
+    assert not near_miss("system_state", "system_status", frozenset({"state"}))
+    assert near_miss("analyze_projct", "analyze_project", frozenset({"analyze"}))
+
+
+def test_infer_declares_a_name_whose_words_the_fleet_uses(tmp_path):
+    project(tmp_path, tools='[tools.system_status]\nparams = []\n'
+                            '[tools.get_active_plugins]\nparams = []\n')
+    fleet(tmp_path, {"flows/a.aether": 'goal: "a"\nx: system_state(shadow=true)\n'
+                                       'y: scan_system_state()\nz: get_inactive_plugins()\n'
+                                       'w: system_statsu()\n'})
+    proc = run("tools", "infer", "flows", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "aether-tools.toml").read_text()
+    for name in ("system_state", "scan_system_state", "get_inactive_plugins"):
+        assert f"[tools.{name}]" in text
+    assert "system_statsu -> system_status?" in proc.stderr
+    assert "[tools.system_statsu]" not in text
+
+
 def test_a_persons_comments_and_edits_survive(tmp_path):
     project(tmp_path, tools=None)
     fleet(tmp_path, FLEET)
@@ -392,7 +420,7 @@ def test_typo_lookup_compares_a_bounded_number_of_names(monkeypatch):
 
     calls = []
     real = I.near_miss
-    monkeypatch.setattr(I, "near_miss", lambda a, b: calls.append(b) or real(a, b))
+    monkeypatch.setattr(I, "near_miss", lambda a, b, *w: calls.append(b) or real(a, b, *w))
     index = I.NameIndex()
     for i in range(3000):  # many names sharing their common parts
         index.add(f"analyze_project_part_{i:04d}")

@@ -594,6 +594,7 @@ class Parser:
         self.depth += 1
         items: list = []
         comments: dict = {}
+        spreads: list = []  # (index in items, the spread list)
         while True:
             lead = self._take_pending()
             if self.at("]"):
@@ -601,9 +602,16 @@ class Parser:
                     comments.setdefault(len(items), ([], None))[0].extend(lead)
                 break
             if self.at("..."):
-                raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", self.peek().line)
+                # `[...a, x, ...b]`: the lists joined, `a + [x] + b`
+                self.next()
+                spreads.append((len(items), self.expr()))
+                end_line = self.toks[self.i - 1].line
+                if not self.accept(",") and not self.at("]") and self.peek().line == end_line:
+                    raise ir.Unconvertible("a spread item must be followed by `,` or `]`",
+                                           self.peek().line)
+                continue
             item = self.expr()
-            if not items and self.at("for") and self.peek().kind == "WORD":
+            if not items and not spreads and self.at("for") and self.peek().kind == "WORD":
                 comp = self._comp_tail(item, open_.line)
                 self.depth -= 1
                 self.expect("]", "to close the comprehension")
@@ -622,7 +630,27 @@ class Parser:
             comments.setdefault(len(items), ([], None))[0].extend(rest)
         self.depth -= 1
         close = self.expect("]", "to close the list")
-        return ir.ListE(items, comments, close.line != open_.line, open_.line)
+        multiline = close.line != open_.line
+        if not spreads:
+            return ir.ListE(items, comments, multiline, open_.line)
+        for _, (lead, trail) in sorted(comments.items()):
+            for c in lead + ([trail] if trail else []):
+                self.pending.append((open_.line, c))
+        parts: list = []
+        start = 0
+        for at, value in spreads:
+            if at > start:
+                parts.append(ir.ListE(items[start:at], None, False, open_.line))
+            parts.append(value)
+            start = at
+        if start < len(items):
+            parts.append(ir.ListE(items[start:], None, False, open_.line))
+        if len(parts) == 1:  # `[...xs]`: a list made of xs
+            parts.insert(0, ir.ListE([], None, False, open_.line))
+        out = parts[0]
+        for part in parts[1:]:
+            out = ir.Bin("+", out, part, open_.line)
+        return out
 
     def _dict(self) -> ir.DictE:
         open_ = self.next()
@@ -843,11 +871,14 @@ class Parser:
     def statement(self) -> Optional[ir.Stmt]:
         t = self.peek()
         word = t.text if t.kind == "WORD" else None
-        if word in KEYWORDS_12 and self.peek(1).kind == "OP" and self.peek(1).text == ":" \
+        if (word in KEYWORDS_12 or word == "when") and self.peek(1).kind == "OP" and \
+                self.peek(1).text == ":" \
                 and (self.peek(2).kind not in ("NL", "COMMENT", "EOF") or
                      word not in ("if", "else", "elif", "for", "while", "try", "catch",
                                   "fn")):
-            return self.generic_stmt()  # a YAML key spelt like a reserved word (`if: x`)
+            # a YAML key spelt like a reserved word (`if: x`) or a header word (`when: X`
+            # in an on_error rule: a legacy `when COND:` header has no colon after `when`)
+            return self.generic_stmt()
         if word in ("else", "catch", "elif") and self.peek(1).text == ":" and \
                 self.peek(2).kind in ("NL", "COMMENT"):
             return self.section_stmt()  # an orphan `else:` key in YAML-style data

@@ -86,7 +86,8 @@ _LIST = [
                   "(`example.greet(x)`) and never binds is a legacy plugin: it is listed under "
                   "`require: plugins:` (marked for review)."),
     MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
-                  "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`."),
+                  "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`; "
+                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`."),
     MigrationRule("M033", "memory-config", "A top-level `memory:` that is no memory call "
                   "(`memory: persistent`, a section of settings) becomes the binding "
                   "`memory_config:`."),
@@ -95,6 +96,16 @@ _LIST = [
                   "(or list) binding of the same name."),
     MigrationRule("M035", "action-sections", "A top-level section the language does not have, "
                   "holding statements and `- call()` items, becomes `fn NAME():`."),
+    MigrationRule("M036", "spec-sections", "A top-level section the language does not have, "
+                  "whose entries and items hold expressions (`using: agent.scan()`), becomes "
+                  "`fn NAME():` returning them as a map (or list), evaluated when called."),
+    MigrationRule("M037", "handler-calls", "A call of a legacy event by its name "
+                  "(`run_requested(x)`, a bare `started` line) calls the `fn` its handler "
+                  "became (`on_run_requested(x)`)."),
+    MigrationRule("M038", "on-error-split", "An `on_error` entry holding several `when`/`do` "
+                  "pairs becomes one rule per pair."),
+    MigrationRule("M039", "in-place-sort", "A list sorted in place, `xs.sort(key=k)`, is "
+                  "rebound to its sorted copy: `xs: sorted(xs, key=k)`."),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

@@ -29,7 +29,8 @@ _PATTERNS = [
     ("when_event", r"(?:when[ \t]+[^\s:\-][^:\n]*|on[ \t]+(?:event\b|[A-Za-z_]\w*[ \t]+)[^:\n]*):"
                    r"[ \t]*(?:#.*)?$"),
     ("brace_plugin", r"plugin[ \t]+[\w.\-]+[ \t]*\{"),
-    ("brace_block", r"[A-Za-z_]\w*[ \t]*\{[ \t]*(?:#.*)?$"),
+    # `return {` opens a map, not a block: `return` is a reserved word in every dialect
+    ("brace_block", r"(?!return\b)[A-Za-z_]\w*[ \t]*\{[ \t]*(?:#.*)?$"),
     ("let", r"let[ \t]+[A-Za-z_]\w*[ \t]*="),
     ("yaml_plugin", r"plugin[ \t]+[\"'][^\"'\n]*[\"'][ \t]*:"),
     ("remember_as", r"(?:[A-Za-z_]\w*[ \t]*=[ \t]*)?remember\b[^\n]*\bas[ \t]+[\"']"),

@@ -109,12 +109,30 @@ TYPO_RATIO = 0.85
 _DIGITS = re.compile(r"\d+")
 
 
-def near_miss(name: str, other: str) -> bool:
+#: prefixes that make a word its opposite or another act (`inactive`, `unlock`,
+#: `disconnect`, `deactivate`, `reload`): such a pair of names is two names, not a slip
+_WORD_PREFIXES = ("un", "in", "im", "il", "ir", "non", "dis", "de", "re")
+
+
+def _replaced_words(name: str, other: str) -> Optional[list[tuple[str, str]]]:
+    """The ``_``-separated words in which two names of as many words differ, in pairs
+    (``name``'s first), or None when their number of words differs."""
+    a, b = name.split("_"), other.split("_")
+    if len(a) != len(b):
+        return None
+    return [(x, y) for x, y in zip(a, b) if x != y]
+
+
+def near_miss(name: str, other: str, words: frozenset = frozenset()) -> bool:
     """Whether ``name`` reads as a misspelling of ``other``: the same name in another case,
     two neighbouring letters swapped, or a difflib ratio of at least :data:`TYPO_RATIO`
     with at most two edits or one name extending the other at an end
     (`search_memory_one`); never when the two differ only in their digits (`voice_1`,
-    `voice_2` are siblings)."""
+    `voice_2` are siblings), when a word of one is a word of the other with a prefix of
+    :data:`_WORD_PREFIXES` (`get_inactive_plugins` / `get_active_plugins`), nor when each
+    word ``name`` has in place of one of ``other``'s is in ``words``, the words other names
+    of the fleet are made of (`system_state` / `system_status` next to a
+    `scan_system_state`)."""
     import difflib
 
     from ..semantics.suggest import MAX_SUGGEST_LENGTH, _swapped
@@ -124,6 +142,13 @@ def near_miss(name: str, other: str) -> bool:
     if name.lower() == other.lower() or _swapped(other, name):
         return True
     if _DIGITS.sub("0", name) == _DIGITS.sub("0", other):
+        return False
+    pairs = _replaced_words(name, other)
+    if pairs is not None and len(pairs) == 1:
+        short, long_ = sorted(pairs[0], key=len)
+        if any(long_ == p + short for p in _WORD_PREFIXES):
+            return False
+    if pairs and all(x in words for x, _ in pairs):
         return False
     m = difflib.SequenceMatcher(None, name, other)
     if not (m.real_quick_ratio() >= TYPO_RATIO and m.quick_ratio() >= TYPO_RATIO and
@@ -166,9 +191,10 @@ class NameIndex:
     LIMIT = 16
     COMMON = 64
 
-    def __init__(self) -> None:
+    def __init__(self, words: frozenset = frozenset()) -> None:
         self._grams: dict[str, list[str]] = {}
         self._folded: dict[str, str] = {}
+        self.words = words  # see near_miss
 
     @staticmethod
     def _trigrams(name: str) -> set[str]:
@@ -193,7 +219,7 @@ class NameIndex:
             for other in posting:
                 shared[other] = shared.get(other, 0) + 1
         best = sorted(shared, key=lambda o: (-shared[o], o))[:self.LIMIT]
-        return next((o for o in best if near_miss(name, o)), None)
+        return next((o for o in best if near_miss(name, o, self.words)), None)
 
 
 def _callable(name: str, fns: set[str], options: CheckOptions) -> bool:
@@ -213,6 +239,7 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     from ..syntax import parse
 
     seen: dict[tuple[str, str], Evidence] = {}
+    known: set[str] = set()  # fns of the files and the catalogue's functions
     n_files = 0
     unreadable: list[tuple[str, str]] = []
     for src in files:
@@ -252,6 +279,24 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
                 hint = None
             if hint and ev.near is None and near_miss(name, hint.group(1)):
                 ev.near = hint.group(1)
+        known.update(callables)
+    # the words the fleet's other names are made of: a word one of them also uses whole
+    # is a word of the fleet's own vocabulary, not a slip (see near_miss)
+    if options.catalogue is not None:
+        known.update(options.catalogue.functions)
+    else:
+        from ..semantics.catalogue import load_catalogue
+
+        known.update(load_catalogue().functions)
+    users: dict[str, set[str]] = {}
+    for name in known | {n for _, n in seen}:
+        for w in set(name.split("_")):
+            users.setdefault(w, set()).add(name)
+    for ev in seen.values():
+        if ev.near is not None:
+            mine = frozenset(w for w in ev.name.split("_") if users.get(w, set()) - {ev.name})
+            if not near_miss(ev.name, ev.near, mine):
+                ev.near = None
     # a name called somewhere is a tool, even where it is also used as a value
     tool_names = {n for k, n in seen if k == "tool"}
     typos, accepted = [], {"tool": [], "input": []}
@@ -263,6 +308,8 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
         if ev.near is None:
             # a near miss of a more frequent name of this run (the usual case on a first
             # run over a fleet) is the same did-you-mean `check` will give once declared
+            index[ev.kind].words = frozenset(
+                w for w in ev.name.split("_") if users.get(w, set()) - {ev.name})
             ev.near = index[ev.kind].near(ev.name)
         if not ev.near:
             index[ev.kind].add(ev.name)

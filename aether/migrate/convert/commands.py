@@ -2,9 +2,10 @@
 
 A line that is no statement is a command: its first word names the function, the rest
 becomes the arguments (see "Commands" in ``docs/migrate.md``); ``remember x as "t"`` and
-its kin become ``memory:`` calls; ``goal "text"`` gets its colon.
+its kin become ``memory:`` calls; ``goal "text"`` gets its colon. A list sorted in place
+(``xs.sort(key=k)``, Python) is rebound to its sorted copy (M039).
 
-Rules: M002 goal-colon, M010 memory-sugar, M011 commands.
+Rules: M002 goal-colon, M010 memory-sugar, M011 commands, M039 in-place-sort.
 Also: M001, M004 (`do call()`), M018 (`tag: x` arguments), M025 (`if COND` entries).
 """
 
@@ -45,6 +46,17 @@ class Commands:
 
     def expr_stmt(self, s: ir.Simple, pre: list) -> str:
         value = s.value
+        if isinstance(value, ir.Call) and isinstance(value.func, ir.Member) and \
+                value.func.attr == "sort" and isinstance(value.func.value, ir.Name) and \
+                value.func.value.id in self.ctx.bound and not value.args and \
+                {k for k, *_ in value.kwargs} <= {"key", "reverse"}:
+            # `xs.sort(key=k, reverse=true)` sorts the list in place: with value semantics
+            # that is `xs: sorted(xs, key=k, reverse=true)` (a list has no `sort` method)
+            self.ctx.hit("M039", s.first)
+            xs = value.func.value
+            call = self.lower(ir.Call(ir.Name("sorted", value.line), [xs], value.kwargs,
+                                      line=value.line), pre)
+            return f"{self.p.expr(self.lower(xs, pre))}: {self.p.expr(call)}"
         if isinstance(value, ir.Call):
             return self.p.expr(self.lower(value, pre))
         if isinstance(value, (ir.Name, ir.Member)) and not _has_bad_names(value):
@@ -88,6 +100,16 @@ class Commands:
             if value is not None and not _has_bad_names(value):
                 ctx.hit("M025", s.first)
                 return f"{word}_: {self.p.expr(self.lower(value, pre))}"
+        # recall "x" → $name: what is recalled is bound to the name
+        arrow = [j for j, t in enumerate(toks) if t.text in ("→", "->")]
+        if word == "recall" and len(arrow) == 1 and arrow[0] == len(toks) - 2 and \
+                toks[-1].kind == "WORD" and _NAME_RE.match(toks[-1].text.lstrip("$")):
+            call = self.memory_sugar(word, list(toks[1:arrow[0]]), pre)
+            if call is not None:
+                ctx.hit("M010", s.first)
+                target = toks[-1].text.lstrip("$")
+                ctx.bound.add(target)
+                return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
         # $x = ... / remember ... / recall ... / think ... / generic
         memory = word in ("remember", "recall", "store", "forget")
         call = self.command_call(toks, pre)
@@ -197,6 +219,11 @@ class Commands:
                 items.append(("expr", value))
         except ir.Unconvertible:
             return None
+        # a lone preposition between two values only joins them: `analyze "a" for "b"`
+        # passes "a" and "b" (as a leading one is dropped: `reflect on x`)
+        items = [it for k, it in enumerate(items)
+                 if not (it[0] == "word" and it[1] in _PREPOSITIONS and 0 < k < len(items) - 1
+                         and items[k - 1][0] == "expr" and items[k + 1][0] == "expr")]
         args: list = []
         kwargs: list = []
         words: list[str] = []

@@ -63,6 +63,7 @@ class _Ctx:
         self.brace = False
         self.renamed: dict[str, str] = {}
         self.suffix: dict[str, int] = {}  # next free number for a handler name
+        self.handlers: dict[str, str] = {}  # legacy event name -> the fn M009 made of it
         self.by_line: dict[int, list[Tok]] = {}
         for t in toks:
             if t.kind not in ("NL", "EOF"):

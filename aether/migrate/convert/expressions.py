@@ -13,6 +13,7 @@ Also: M012 (`$x`), M024 (a comprehension becomes a loop).
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from .. import ir
 from ..parser import KEYWORDS_12
@@ -33,6 +34,25 @@ _JS_CALLS = {
 LEGACY_BUILTINS = {
     "plugin": "run_plugin",  # plugin("sysmon.status"): run a plugin function by name
 }
+
+#: a pause given as a number and its unit, `sleep(5, "seconds")`, is one duration in
+#: Aether 1.2, `sleep(5s)` (rule M032)
+_PAUSES = ("sleep", "wait")
+_UNITS = {"ms": "ms", "millisecond": "ms", "milliseconds": "ms", "s": "s", "sec": "s",
+          "secs": "s", "second": "s", "seconds": "s", "m": "m", "min": "m", "mins": "m",
+          "minute": "m", "minutes": "m", "h": "h", "hour": "h", "hours": "h"}
+_PLAIN_NUMBER = re.compile(r"\d[\d_]*(\.\d+)?")
+
+
+def _pause_duration(e: ir.Call) -> Optional[ir.Num]:
+    """``sleep(5, "seconds")`` -> the duration ``5s``; None for any other call."""
+    if len(e.args) != 2 or e.kwargs or not isinstance(e.args[0], ir.Num) or \
+            not isinstance(e.args[1], ir.Str):
+        return None
+    number, unit = e.args[0].raw, e.args[1].raw[1:-1].strip().lower()
+    if not _PLAIN_NUMBER.fullmatch(number) or unit not in _UNITS:
+        return None
+    return ir.Num(number + _UNITS[unit], e.line)
 
 
 
@@ -150,6 +170,11 @@ class Expressions:
             if dotted in _JS_CALLS:
                 ctx.hit("M019", e.line)
                 func = ir.Name(_JS_CALLS[dotted], e.line)
+            elif dotted in _PAUSES and dotted not in ctx.bound and \
+                    dotted not in ctx.defined_fns and _pause_duration(e) is not None:
+                ctx.hit("M032", e.line)
+                return ir.Call(ir.Name("sleep", e.line), [_pause_duration(e)], [], e.comments,
+                               e.multiline, e.line)
             elif dotted in LEGACY_BUILTINS and dotted not in ctx.bound and \
                     dotted not in ctx.defined_fns:
                 # the legacy runtimes' builtin under its Aether 1.2 name (a file that

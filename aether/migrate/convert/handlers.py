@@ -1,8 +1,12 @@
 """Legacy block headers: ``when EVENT:``, ``on event "x":``, ``every 5m:``, ``NAME {``.
 
-A header whose body is code becomes a ``fn``, one whose body is data a section.
+A header whose body is code becomes a ``fn``, one whose body is data a section. The
+legacy runtimes also ran a handler when the file called its event by name
+(``execute_requested(x)`` runs ``when execute_requested(name):``, a bare
+``initialized`` line fires ``when initialized:``): such a call follows the handler to its
+new name (M037), on the converted text.
 
-Rules: M009 event-handlers.
+Rules: M009 event-handlers, M037 handler-calls.
 Also: M010 (`remember x as "t" { ... }`).
 """
 
@@ -17,6 +21,13 @@ from .context import Row, _dotted, _slug, _tokens_text, _parse_tokens, _has_bad_
 _DATA_KINDS = {"bind", "dash", "dashmap", "bindblock"}
 
 
+def _plugin_command(s) -> bool:
+    """``plugin: name args`` / ``plugin: f()``: a command (M011), code, not an entry."""
+    return isinstance(s, ir.Simple) and s.kind == "bind" and s.op is None and \
+        isinstance(s.target, ir.Name) and s.target.id == "plugin" and \
+        (s.value is None or isinstance(s.value, ir.Call))
+
+
 class Handlers:
     """Legacy block headers of :class:`~.converter.Converter`."""
 
@@ -29,9 +40,11 @@ class Handlers:
         first = words[0].text
         data = all(isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
                    _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
-                   for s in b.body) and first not in ("when", "on", "every")
+                   for s in b.body) and first not in ("when", "on", "every") and \
+            not any(_plugin_command(s) for s in b.body)
         params: list = []
         guard: Optional[ir.Expr] = None
+        event: Optional[str] = None  # a handler for the event of this plain name
         if first in ("when", "on") and len(words) >= 2:
             rest = words[1:]
             if rest[0].kind == "WORD" and rest[0].text == "event" and len(rest) >= 2:
@@ -41,6 +54,7 @@ class Handlers:
                 name = "on_" + _slug(rest[0].text[1:-1])
             elif isinstance(expr, ir.Call) and isinstance(expr.func, (ir.Name, ir.Member)):
                 name = "on_" + _slug(_dotted(expr.func) or "event")
+                event = expr.func.id if isinstance(expr.func, ir.Name) else None
                 for a in expr.args:
                     if not isinstance(a, ir.Name):
                         raise ir.Unconvertible("event parameters must be names", b.first)
@@ -49,6 +63,7 @@ class Handlers:
                     params.append((k, v))
             elif isinstance(expr, (ir.Name, ir.Member)):
                 name = "on_" + _slug(_dotted(expr) or "event")
+                event = expr.id if isinstance(expr, ir.Name) else None
             elif expr is not None and not _has_bad_names(expr):
                 guard = expr
                 names = [t.text for t in rest if t.kind == "WORD"]
@@ -92,6 +107,8 @@ class Handlers:
             return rows + self.body_rows(b.body, depth + 1, name, in_fn, b.first) + \
                 self.closer(b, depth)
         ctx.fn_names.add(name)
+        if event is not None:
+            ctx.handlers.setdefault(event, name)
         plist = []
         pre: list = []
         for pname, default in params:
@@ -111,3 +128,45 @@ class Handlers:
         else:
             rows += self.body_rows(b.body, depth + 1, None, True, b.first, allow_empty_fn=True)
         return rows + self.closer(b, depth)
+
+
+def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
+    """``text`` (converted, Aether 1.2) with each call of a legacy event by its name
+    (``execute_requested(x)``) calling the ``fn`` M009 made of its handler
+    (``on_execute_requested(x)``, M037); unchanged when it does not parse. A name the file
+    defines, binds or that is a builtin keeps its calls."""
+    from ... import ast as A
+    from ...semantics.catalogue import load_catalogue
+    from ...syntax import parse
+
+    if not ctx.handlers:
+        return text
+    result = parse(text)
+    if result.errors:
+        return text
+    module = result.module
+    taken = set(load_catalogue().functions)
+    for node in A.walk(module):
+        if isinstance(node, A.FnDef):
+            taken.add(node.name)
+            taken.update(p.name for p in node.params)
+        elif isinstance(node, (A.Binding, A.Assign, A.Section)):
+            taken.add(node.name)
+        elif isinstance(node, A.For):
+            taken.add(node.target)
+    wanted = {e: f for e, f in ctx.handlers.items() if e not in taken}
+    lines = text.split("\n")
+    edits: dict[int, list[tuple[int, str, str]]] = {}
+    for node in A.walk(module):
+        if isinstance(node, A.Call) and isinstance(node.func, A.Name) and \
+                node.func.id in wanted:
+            f = node.func
+            edits.setdefault(f.line - 1, []).append((f.column - 1, f.id, wanted[f.id]))
+    for i, row in edits.items():
+        line = lines[i]
+        for col, old, new in sorted(row, reverse=True):
+            if line[col:col + len(old)] == old:
+                line = line[:col] + new + line[col + len(old):]
+        lines[i] = line
+        ctx.hit("M037", origins[i] if i < len(origins) else i + 1)
+    return "\n".join(lines)

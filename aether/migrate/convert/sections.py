@@ -7,20 +7,38 @@ section in place, line by line, so every comment and the layout of its values st
 
 - **M033 memory-config**: a top-level ``memory:`` that is no memory call (``memory:
   persistent``, or a section of settings) is the agent's memory configuration: it becomes
-  the binding ``memory_config:`` (a bare word as text, a section as a map);
+  the binding ``memory_config:`` (a bare word as text, a section as a map), inside a
+  ``fn`` too;
 - **M034 data-sections**: a section of ``key: value`` entries, nested entries and
   ``- item`` lists whose values are literals or bare words (as YAML reads them: text)
   becomes a map binding of the same name (``identity: {name: "x", ...}``): the data keeps
-  its name and stays usable;
+  its name and stays usable; inside a ``fn`` its values may be expressions too, evaluated
+  when the ``fn`` runs, as its other bindings are;
 - **M035 action-sections**: a section of statements (calls, ``- call(...)`` items,
   ``if``/``for`` blocks, bindings) becomes ``fn NAME():`` holding them: the legacy
   runtime ran it when its trigger fired, which a reader now calls where it should run
-  (listed for review).
+  (listed for review);
+- **M036 spec-sections**: a section of entries and items like M034's whose values also
+  hold expressions (``using: agent.scan()``, ``if_: memory.has("x")``, ``- score > 0.8``)
+  is a specification the legacy runtime consulted when it ran, not data to compute when
+  the file is loaded: it becomes ``fn NAME():`` returning the same map (or list), so its
+  calls run when it is called, never at load time (listed for review).
 
-A section whose name is already bound or defined in the file, or whose body mixes data
-and code (``using: agent.scan()`` entries), is left as it is: its AE315 finding stays.
+A block that gives the same keys again in the same order, record after record, is a
+list of records (M034 and M036 alike): ``[{on_event: "a", trigger: f()}, ...]``.
 
-Rules: M033 memory-config, M034 data-sections, M035 action-sections.
+- **M038 on-error-split**: an ``on_error:`` entry that holds several ``when``/``do``
+  pairs (``- when: Timeout`` / ``do: a()`` / ``when: Any`` / ``do: b()``) is as many
+  rules, one entry each, in the same order.
+
+A section whose name is already bound, defined or read as a value in the file (or, for
+M035 and M036, is a builtin's: a ``fn`` of that name would take the builtin's calls), whose
+body holds statements next to entries or ``- call()`` steps next to values (a checklist
+of actions and prose), or that gives a key twice at one level other than as records (a
+map would keep only one of the values), is left as it is: its AE315 finding stays.
+
+Rules: M033 memory-config, M034 data-sections, M035 action-sections, M036 spec-sections,
+M038 on-error-split.
 """
 
 from __future__ import annotations
@@ -28,6 +46,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ... import ast as A
+from ...semantics.catalogue import load_catalogue
 from ..parser import KEYWORDS_12
 from .context import _Ctx, _quote
 
@@ -49,25 +68,47 @@ def _datum(e: Optional[A.Expr]) -> bool:
     return False
 
 
-def _shape(body: tuple) -> Optional[str]:
+def _any(e: Optional[A.Expr]) -> bool:
+    return e is not None
+
+
+def _calls_alone(body: tuple) -> bool:
+    """Whether a ``- call()`` item stands in ``body`` or a block under it: an action step
+    (M035's form), which a specification of values does not hold."""
+    for e in body:
+        if isinstance(e, A.DashItem) and isinstance(e.value, A.Call):
+            return True
+        if isinstance(e, A.Section) and _calls_alone(e.body):
+            return True
+        if isinstance(e, A.DashMap) and _calls_alone(e.entries):
+            return True
+    return False
+
+
+def _shape(body: tuple, datum=_datum) -> Optional[str]:
     """``"{"`` for a block of entries, ``"["`` for a list of items, None when it is no data
-    (statements, options, update targets, or entries mixed with items)."""
+    (statements, options, update targets, entries mixed with items, or a key given twice
+    at one level: a map would keep one of its values); ``datum`` says
+    which values an entry may hold (M034: literals and bare words; M036: any expression)."""
     kinds = set()
+    keys = [e.name for e in body if isinstance(e, (A.Binding, A.Section))]
+    if len(set(keys)) < len(keys):
+        return None  # a key given twice is no map: one of its values would be lost
     for e in body:
         if isinstance(e, A.Binding):
-            if e.target is not None or e.type_hint is not None or not _datum(e.value):
+            if e.target is not None or e.type_hint is not None or not datum(e.value):
                 return None
             kinds.add("{")
         elif isinstance(e, A.Section):
-            if _shape(e.body) is None:
+            if _shape(e.body, datum) is None:
                 return None
             kinds.add("{")
         elif isinstance(e, A.DashItem):
-            if e.options or not _datum(e.value):
+            if e.options or not datum(e.value):
                 return None
             kinds.add("[")
         elif isinstance(e, A.DashMap):
-            if _shape(e.entries) != "{":
+            if _shape(e.entries, datum) != "{":
                 return None
             kinds.add("[")
         else:
@@ -102,6 +143,7 @@ class _Edits:
         self.lines = lines
         self.at: dict[int, list[tuple[int, int, str]]] = {}
         self.after: dict[int, list[str]] = {}
+        self.shift: dict[int, int] = {}  # spaces put before a line (1-based) by M036
 
     def put(self, line: int, col: int, text: str, drop: int = 0) -> None:
         self.at.setdefault(line - 1, []).append((col - 1, drop, text))
@@ -172,12 +214,71 @@ def _entries(ed: _Edits, body: tuple, close: str = ",") -> None:
 
 
 def _section(ed: _Edits, s: A.Section, end: str) -> None:
-    opener = _shape(s.body)
+    opener = _shape(s.body, _any)
     ed.put(s.line, _colon_after(ed.lines, s), " " + opener)
     _entries(ed, s.body)
     last = s.body[-1]
-    ed.add_line(last.end_line, _indent(ed.lines, s.line) + ("}" if opener == "{" else "]") +
-                end)
+    ed.add_line(last.end_line, _indent(ed.lines, s.line) + " " * ed.shift.get(s.line, 0) +
+                ("}" if opener == "{" else "]") + end)
+
+
+def _records(body: tuple) -> Optional[list[tuple]]:
+    """A block of entries that gives the same two or more keys again, in the same order,
+    record after record (``on_event: "a"`` / ``trigger: f()`` / ``on_event: "b"`` /
+    ``trigger: g()``): its records, each starting where a key comes again; None for any
+    other block."""
+    if not body or not all(isinstance(e, (A.Binding, A.Section)) for e in body):
+        return None
+    groups: list[list] = [[]]
+    for e in body:
+        if any(x.name == e.name for x in groups[-1]):
+            groups.append([])
+        groups[-1].append(e)
+    keys = [[x.name for x in g] for g in groups]
+    if len(groups) < 2 or len(keys[0]) < 2 or any(k != keys[0] for k in keys):
+        return None  # one key given again and again is no record: a value would be lost
+    return [tuple(g) for g in groups]
+
+
+def _record_entries(ed: _Edits, groups: list[tuple]) -> None:
+    """Each record a map, ``{`` before its first entry and ``},`` after its last."""
+    for g in groups:
+        ed.put(g[0].line, g[0].column, "{")
+        _entries(ed, g, "},")
+
+
+def _record_list(ed: _Edits, s: A.Section, groups: list[tuple]) -> None:
+    """M034 for records: ``NAME:`` becomes ``NAME: [`` and each record a map."""
+    ed.put(s.line, _colon_after(ed.lines, s), " [")
+    _record_entries(ed, groups)
+    ed.add_line(s.body[-1].end_line, _indent(ed.lines, s.line) + "]")
+
+
+def _spec(ed: _Edits, s: A.Section, groups: Optional[list[tuple]] = None) -> None:
+    """M036: ``NAME:`` becomes ``fn NAME():`` and its entries the map (or list, or list of
+    records) it returns."""
+    opener = "[" if groups else _shape(s.body, _any)
+    inner = _indent(ed.lines, s.line) + "    "
+    ed.put(s.line, s.column, f"fn {s.name}():", len(s.name) + 1)
+    ed.add_line(s.line, inner + "return " + opener)
+    for line in range(s.line + 1, s.body[-1].end_line + 1):
+        if ed.lines[line - 1].strip():  # the entries now sit one level under `return`
+            ed.put(line, 1, "    ")
+            ed.shift[line] = 4
+    if groups:
+        _record_entries(ed, groups)
+    else:
+        _entries(ed, s.body)
+    ed.add_line(s.body[-1].end_line, inner + ("}" if opener == "{" else "]"))
+
+
+def _read_names(module: A.Module) -> set[str]:
+    """Names the file reads as values (``trigger.schedule`` reads ``trigger``)."""
+    names: set[str] = set()
+    for node in A.walk(module):
+        if isinstance(node, A.Name):
+            names.add(node.id)
+    return names
 
 
 def _top_names(module: A.Module) -> set[str]:
@@ -206,6 +307,8 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
     for s in module.body:
         if isinstance(s, (A.Binding, A.Section)):
             counts[s.name] = counts.get(s.name, 0) + 1
+    read = _read_names(module)
+    builtins = load_catalogue().functions
     lines = text.split("\n")
     ed = _Edits(lines)
     for s in module.body:
@@ -228,9 +331,15 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
         if not isinstance(s, A.Section) or s.name in _KNOWN or s.name in KEYWORDS_12 or \
                 counts.get(s.name, 0) > 1 or s.name in fns:
             continue
+        groups = _records(s.body)
         if _shape(s.body) is not None:
             _section(ed, s, "")
             ctx.hit("M034", origin)
+        elif groups and all(_shape(g) == "{" for g in groups):
+            _record_list(ed, s, groups)
+            ctx.hit("M034", origin)
+        elif s.name in builtins:
+            continue  # a `fn` of a builtin's name would take the builtin's calls
         elif _actions(s.body):
             ed.put(s.line, s.column, f"fn {s.name}():", len(s.name) + 1)
             for e in s.body:
@@ -239,5 +348,69 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
             ctx.hit("M035", origin)
             ctx.review.append((origin, f"section `{s.name}:` became `fn {s.name}()`: call "
                                "it where the legacy runtime ran it"))
+        elif (_shape(s.body, _any) is not None or groups and all(
+                _shape(g, _any) == "{" for g in groups)) and s.name not in read and \
+                not _calls_alone(s.body):
+            _spec(ed, s, None if _shape(s.body, _any) is not None else groups)
+            ctx.hit("M036", origin)
+            ctx.review.append((origin, f"section `{s.name}:` holds expressions: it became "
+                               f"`fn {s.name}()` returning its entries, evaluated when it "
+                               "is called"))
+    for fn in (n for n in A.walk(module) if isinstance(n, A.FnDef)):
+        _fn_sections(ctx, ed, fn, origins)
+    for s in module.body:
+        if isinstance(s, A.Section) and s.name == "on_error":
+            _split_rules(ctx, ed, s, origins)
     new, where = ed.apply(origins)
     return "\n".join(new), where
+
+
+def _fn_sections(ctx: _Ctx, ed: _Edits, fn: A.FnDef, origins: list[int]) -> None:
+    """M034 inside a ``fn``: a section of entries among its statements (``personality:``
+    in a legacy ``identity { }`` block M009 made a ``fn``) becomes a map binding of that
+    ``fn``, its expressions evaluated when the ``fn`` runs, as its other bindings are."""
+    names: dict[str, int] = {}
+    for e in fn.body:
+        if isinstance(e, (A.Binding, A.Section, A.Assign)):
+            names[e.name] = names.get(e.name, 0) + 1
+    for e in fn.body:
+        if not isinstance(e, A.Section) or e.name in _KNOWN or e.name in KEYWORDS_12 or \
+                e.name == "goal" or names.get(e.name, 0) > 1 or _calls_alone(e.body):
+            continue
+        origin = origins[e.line - 1] if e.line - 1 < len(origins) else e.line
+        if e.name == "memory":
+            # the agent's memory settings, as M033 at the top level
+            if "memory_config" in names or _shape(e.body, _any) is None:
+                continue
+            ed.put(e.line, e.column, "memory_config", len("memory"))
+            _section(ed, e, "")
+            ctx.hit("M033", origin)
+            continue
+        groups = _records(e.body)
+        if _shape(e.body, _any) is not None:
+            _section(ed, e, "")
+        elif groups and all(_shape(g, _any) == "{" for g in groups):
+            _record_list(ed, e, groups)
+        else:
+            continue
+        ctx.hit("M034", origin)
+
+
+def _split_rules(ctx: _Ctx, ed: _Edits, s: A.Section, origins: list[int]) -> None:
+    """M038: each further ``when:`` of an entry of ``when``/``do`` pairs opens an entry."""
+    for e in s.body:
+        if not isinstance(e, A.DashMap) or len(e.entries) < 4 or len(e.entries) % 2:
+            continue
+        keys = [x.name if isinstance(x, A.Binding) and x.target is None and
+                x.type_hint is None else None for x in e.entries]
+        if keys != ["when", "do"] * (len(keys) // 2):
+            continue
+        width = _dash(ed.lines, e)
+        for x in e.entries[2::2]:
+            lead = ed.lines[x.line - 1][:x.column - 1]
+            if x.column - 1 != e.column - 1 + width or lead[e.column - 1:].strip():
+                break  # not laid out under the dash: left as it is (AE317 stays)
+        else:
+            for x in e.entries[2::2]:
+                ed.put(x.line, e.column, "-" + " " * (width - 1), width)
+            ctx.hit("M038", origins[e.line - 1] if e.line - 1 < len(origins) else e.line)

@@ -22,6 +22,7 @@ from .layout import _insert_after_header, _layout
 from .plugins import _unwrap_plugins, _PluginMeta
 from .converter import Converter
 from .sections import rewrite_sections
+from .handlers import rename_handler_calls
 
 
 def _bound_names(stmts: list) -> set[str]:
@@ -207,6 +208,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
             rows = _insert_after_header(ctx, rows, [Row(0, f"goal: {goal}", 1)])
     out_text, origins = _layout(ctx, rows)
     out_text, origins = rewrite_sections(ctx, out_text, origins)
+    out_text = rename_handler_calls(ctx, out_text, origins)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
 
 
