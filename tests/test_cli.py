@@ -243,3 +243,15 @@ def test_report_file_gets_no_colour_even_with_force_color(tree, tmp_path):
 def test_misspelt_selector_is_a_usage_error(tree):
     proc = run("check", str(tree), "--select", "AE3O1")
     assert proc.returncode == 2 and "matches no rule" in proc.stderr
+
+
+def test_an_empty_file_name_is_a_usage_error_saying_so(tmp_path):
+    # `-o "$REPORT"` with the variable unset: one clear line, exit 2 (was an OS error)
+    from click.testing import CliRunner
+
+    from aether.cli.main import cli
+
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    for args in (["check", str(tmp_path / "a.aether"), "-o", ""], ["run", ""]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and "no file name given" in result.output, args

@@ -614,3 +614,16 @@ def test_m034_m036_read_keys_given_again_in_order_as_records():
     assert 'plan: [\n    {every: "daily",\n    task: "backup"},\n    {every: "weekly",\n' \
            '    task: "report"},\n]' in out.text
     assert migrate_text(out.text, "x.aether").state == "unchanged"
+
+
+@pytest.mark.parametrize("legacy, expected", [
+    ("x = 1e5\n", "x: 1e5\n"), ("x = 1E5\n", "x: 1E5\n"), ("x = 2.5e3\n", "x: 2.5e3\n")])
+def test_exponent_numbers_stay_numbers(legacy, expected):
+    # `1e5` was read as a word starting with a digit and became the name `_1e5`
+    out = migrate_text('goal: "g"\n' + legacy, "x.aether")
+    assert out.text == 'goal: "g"\n' + expected
+
+
+def test_a_number_out_of_range_leaves_the_file_with_the_reason():
+    out = migrate_text('goal: "g"\nx = 1e99999\n', "x.aether")
+    assert out.state == "failed" and "AE112" in out.reason

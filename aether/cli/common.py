@@ -18,7 +18,28 @@ def path_param(**kwargs):
     not click's usage error (exit 2, outside the status table)."""
     import click
 
+    if kwargs.get("dir_okay") is False:
+        return _FileName(readable=False, **kwargs)
     return click.Path(readable=False, **kwargs)
+
+
+def _file_name_type():
+    import click
+
+    class FileName(click.Path):
+        """A path that names one file: an empty value (an unset variable in a CI script)
+        is a usage error saying so, not an OS error about the name ``''``."""
+
+        def convert(self, value, param, ctx):
+            if isinstance(value, str) and not value.strip():
+                self.fail("no file name given (an empty value)", param, ctx)
+            return super().convert(value, param, ctx)
+
+    return FileName
+
+
+def _FileName(**kwargs):  # noqa: N802 - a class made on first use (click at import time)
+    return _file_name_type()(**kwargs)
 
 
 def setting_range(key: str):

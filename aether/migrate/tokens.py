@@ -60,7 +60,7 @@ _MASTER = re.compile(r"""
   | (?P<HEX>0[xX][0-9a-fA-F]+)
   | (?P<DUR>\d[\d_]*(?:\.\d+)?(?:ms|s|m|h)(?![\w]))
   | (?P<PCT>\d[\d_]*(?:\.\d+)?%(?![\w(\d]))
-  | (?P<NUMWORD>\d[\d_]*[A-Za-z_]\w*)
+  | (?P<NUMWORD>(?!\d[\d_]*[eE][+-]?\d+(?![\w]))\d[\d_]*[A-Za-z_]\w*)  # not 1e5
   | (?P<NUM>\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)
   | (?P<WORD>[A-Za-z_$][\w$]*|[^\W\d][\w$]*)
   | (?P<OP>""" + "|".join(re.escape(o) for o in _OPS) + r"""|.)
