@@ -35,34 +35,9 @@ _SET = object.__setattr__
 _POSITION = ("line", "column", "end_line", "end_column")
 
 
-def _frozen_error(message: str) -> Exception:
-    from dataclasses import FrozenInstanceError  # only when a caller breaks the rule
-
-    return FrozenInstanceError(message)
-
-
-class _DataclassFields:
-    """``__dataclass_fields__`` of a node class, made when first asked for (by
-    ``dataclasses.fields``, ``replace`` or ``is_dataclass``) and then kept on the class."""
-
-    def __get__(self, obj: Any, cls: type) -> dict:
-        import dataclasses
-        from typing import Any
-
-        params = cls.__init__.__code__.co_varnames[1:1 + len(cls._fields)]
-        assert params == cls._fields, (cls.__name__, params)
-        defaults = cls.__init__.__defaults__ or ()
-        first_default = len(params) - len(defaults)
-        specs: list = []
-        for i, name in enumerate(params):
-            if i < first_default:
-                specs.append((name, Any))
-            else:
-                specs.append((name, Any, dataclasses.field(default=defaults[i - first_default])))
-        made = dataclasses.make_dataclass(cls.__name__, specs, frozen=True)
-        table = made.__dataclass_fields__
-        type.__setattr__(cls, "__dataclass_fields__", table)
-        return table
+# One helper for records and nodes: ``dataclasses.fields`` / ``replace`` work on both.
+from .record import DataclassFields as _DataclassFields  # noqa: E402
+from .record import frozen_error as _frozen_error  # noqa: E402
 
 
 class Node:
@@ -76,6 +51,7 @@ class Node:
     end_line: int
     end_column: int
     __dataclass_fields__ = _DataclassFields()
+    _frozen = True  # dataclasses.fields() sees a frozen dataclass
 
     def __init__(self, line, column, end_line, end_column):
         _set = _SET

@@ -28,9 +28,10 @@ def frozen_error(message: str) -> Exception:
     return FrozenInstanceError(message)
 
 
-class _DataclassFields:
-    """``__dataclass_fields__`` of a record class, made when first asked for (by
-    ``dataclasses.fields``, ``replace``, ``asdict`` or ``is_dataclass``), then kept."""
+class DataclassFields:
+    """``__dataclass_fields__`` of a record (or AST node) class, made when first asked for
+    (by ``dataclasses.fields``, ``replace``, ``asdict`` or ``is_dataclass``), then kept.
+    Frozen when the class is a FrozenRecord or says ``_frozen = True`` (the AST nodes)."""
 
     def __get__(self, obj, cls: type) -> dict:
         import dataclasses
@@ -50,7 +51,8 @@ class _DataclassFields:
             else:
                 specs.append((name, Any, dataclasses.field(default=defaults[i - first_default])))
         made = dataclasses.make_dataclass(cls.__name__, specs,
-                                          frozen=issubclass(cls, FrozenRecord))
+                                          frozen=issubclass(cls, FrozenRecord)
+                                          or getattr(cls, "_frozen", False))
         table = made.__dataclass_fields__
         type.__setattr__(cls, "__dataclass_fields__", table)
         return table
@@ -62,7 +64,7 @@ class Record:
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
-    __dataclass_fields__ = _DataclassFields()
+    __dataclass_fields__ = DataclassFields()
     __hash__ = None  # type: ignore[assignment]
 
     def _values(self) -> tuple:
