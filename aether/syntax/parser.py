@@ -10,6 +10,7 @@ of every statement.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -21,7 +22,7 @@ from .lexer import Scanner
 from .tables import grammar_hash, grammar_text, load_tables
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
-           "MAX_ERRORS", "RECOVERED"]
+           "MAX_ERRORS", "RECOVERED", "memo_parses"]
 
 MAX_ERRORS = 25
 RECOVERED = "__aether_recovered__"
@@ -529,6 +530,26 @@ def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> 
     return 1
 
 
+_MEMO: Optional[dict[str, ParseResult]] = None
+
+
+@contextmanager
+def memo_parses():
+    """Within this block :func:`parse` gives the same text the result it gave it before
+    (a fresh ParseResult holding the same module): a migration parses the text it
+    converts at several stages (its plugin probe, its section rewrite, the check of the
+    result), each a whole parse otherwise. The memo ends with the block, so it never keeps
+    a module alive beyond the file it belongs to."""
+    global _MEMO
+    outer = _MEMO
+    if outer is None:
+        _MEMO = {}
+    try:
+        yield
+    finally:
+        _MEMO = outer
+
+
 def parse(text: str, incremental: bool = True) -> ParseResult:
     """Parse ``text`` (already decoded; any newline style). Never raises on bad input.
 
@@ -538,6 +559,16 @@ def parse(text: str, incremental: bool = True) -> ParseResult:
     once no error is left. ``incremental=False`` parses the whole text every time (the
     reference the tests compare against).
     """
+    memo = _MEMO if incremental else None
+    if memo is not None:
+        seen = memo.get(text)
+        if seen is None:
+            seen = memo[text] = _parse(text, incremental)
+        return ParseResult(seen.module, list(seen.errors), list(seen.masked))
+    return _parse(text, incremental)
+
+
+def _parse(text: str, incremental: bool) -> ParseResult:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
