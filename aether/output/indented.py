@@ -78,6 +78,22 @@ def dumps_indented(obj) -> str:
         text = "".join(encode(value, 0))
         return text[0] + "\n" + inner + text[1:-1] + "\n" + indent + text[-1]
 
+    def dict_run(run: list, indent: str) -> str:
+        # Dicts of scalars that follow each other in a list, at ``indent``: one call of the
+        # C encoder for all of them, with the dicts' item separator. Where one dict ends
+        # and the next begins, '}' + separator + '{', is then the one place to put the
+        # list's own separator: inside a dict the separator is followed by a key ('"'),
+        # and no encoded string holds the separator's raw newline.
+        inner = indent + "  "
+        encode = _ENCODERS.get(inner)
+        if encode is None:
+            encode = _ENCODERS[inner] = _leaf_encoder(",\n" + inner)
+        text = "".join(encode(run, 0))  # '[{' ... '}]'
+        item_sep = ",\n" + inner
+        body = text[2:-2].replace("}" + item_sep + "{",
+                                  "\n" + indent + "}," + "\n" + indent + "{\n" + inner)
+        return "{\n" + inner + body + "\n" + indent + "}"
+
     def emit(value, indent: str) -> None:
         if isinstance(value, dict):
             if not value:
@@ -115,13 +131,29 @@ def dumps_indented(obj) -> str:
                 return
             inner = "\n" + indent + "  "
             sep = "[" + inner
+            run: list = []  # consecutive non-empty dicts of scalars (the files of a report)
             for item in value:
+                if type(item) is dict and item:
+                    for v in item.values():
+                        if v and isinstance(v, _CONTAINERS):
+                            break
+                    else:
+                        run.append(item)
+                        continue
+                if run:
+                    append(sep)
+                    append(dict_run(run, indent + "  "))
+                    sep = "," + inner
+                    run = []
                 append(sep)
                 if isinstance(item, _CONTAINERS):
                     emit(item, indent + "  ")
                 else:
                     append(scalar(item))
                 sep = "," + inner
+            if run:
+                append(sep)
+                append(dict_run(run, indent + "  "))
             append("\n" + indent + "]")
         else:
             append(scalar(value))
