@@ -10,7 +10,7 @@ into their parent, filtered terminals dropped, ``?rules`` with one child passed 
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Optional
 
 from .tables import KEEP, SPLICE, Tables
 
@@ -150,13 +150,19 @@ class Parser:
              origin)
             for origin, alias, expand1, modes in tables.rules)
 
-    def parse(self, tokens: Iterable[Tok]):
-        """The start rule's value for ``tokens``. Raises UnexpectedToken."""
+    def parse(self, tokens: Iterable[Tok], values: Optional[list] = None):
+        """The start rule's value for ``tokens``. Raises UnexpectedToken (and whatever
+        ``tokens`` raises).
+
+        ``values`` (an empty list) becomes the value stack, so that after an error the
+        caller can take what was complete before it (error recovery keeps the top-level
+        statements before the error instead of parsing them again).
+        """
         states = self.states
         reducers = self.reducers
         end_state = self.end
         state_stack = [self.start]
-        value_stack: list = []
+        value_stack: list = [] if values is None else values
         push_state = state_stack.append
         push_value = value_stack.append
         for tok in _with_end(tokens):

@@ -17,7 +17,7 @@ from typing import Optional
 from .. import ast as A
 from .builder import AstBuilder
 from .errors import AetherSyntaxError
-from .lalr import Parser, UnexpectedToken
+from .lalr import Parser, Tok, UnexpectedToken
 from .lexer import Scanner
 from .tables import grammar_hash, grammar_text, load_tables
 
@@ -550,6 +550,26 @@ def memo_parses():
         _MEMO = outer
 
 
+def _complete_statements(values: list) -> Optional[list]:
+    """The top-level statements a failed parse had completed, from its value stack: the
+    list at its bottom (the statements so far), or none when the first statement failed.
+    None when the bottom is not recognisably that (the caller then parses again)."""
+    if not values or type(values[0]) is not list:
+        return [] if values and isinstance(values[0], Tok) else None
+    done = values[0]
+    if all(isinstance(s, A.Stmt) and s.column == 1 for s in done):
+        return list(done)
+    return None
+
+
+def _module(body: list) -> A.Module:
+    """The module of these top-level statements, spanned as the builder's ``start``."""
+    if body:
+        last = body[-1]
+        return A.Module(1, 1, last.end_line, last.end_column, tuple(body))
+    return A.Module(1, 1, 1, 1, ())
+
+
 def parse(text: str, incremental: bool = True) -> ParseResult:
     """Parse ``text`` (already decoded; any newline style). Never raises on bad input.
 
@@ -582,12 +602,21 @@ def _parse(text: str, incremental: bool) -> ParseResult:
     resume = 1  # the line the next parse starts at (1: the whole text)
     resume_at = 0  # its offset in current
     logical_all: dict[int, int] = {}  # logical-line starts seen by every scan so far
+    # The top-level statements before line `resume`, taken from the attempts that failed
+    # after them (None: not known, so the whole text is parsed again at the end).
+    kept: Optional[list] = []
     while True:
+        values: list = []
         try:
             if resume == 1:
-                module = parser.parse(scanner.scan(current))
+                module = parser.parse(scanner.scan(current), values)
                 return ParseResult(module, errors, masked)
-            parser.parse(scanner.scan(current, start=resume_at, start_line=resume))
+            tail = parser.parse(scanner.scan(current, start=resume_at, start_line=resume),
+                                values)
+            if kept is not None:
+                # Top-level statements are independent: what parsed before `resume` and the
+                # rest make the module a whole parse of `current` would (the tests compare).
+                return ParseResult(_module(kept + list(tail.body)), errors, masked)
             resume, resume_at = 1, 0  # the rest parses: now build the whole module once
             continue
         except (UnexpectedToken, AetherSyntaxError) as exc:
@@ -623,3 +652,9 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                          else err.line)
                 resume = _top_starts_before(work, at, logical_all)
                 resume_at = sum(len(x) + 1 for x in work[:resume - 1])
+                done = _complete_statements(values)
+                if kept is None or done is None:
+                    kept = None
+                else:  # all of them lie before the masked statement: its text unchanged
+                    kept = [s for s in kept if s.line < resume] + \
+                        [s for s in done if s.line < resume]
