@@ -3,8 +3,9 @@
 Lark computes the LALR tables (:mod:`aether.syntax.tables`, the only module that imports
 Lark); the parser is built from them once per process and builds AST nodes directly on
 each reduce (no intermediate parse tree). After an error the offending statement (and its
-indented block) is masked out and the file is parsed again, so one run reports the errors
-of every statement.
+indented block) is masked out and parsing resumes one top-level statement before it, so one
+run reports the errors of every statement; the top-level statements before that point are
+kept from the attempt that met the error, so a file with errors costs about one parse.
 """
 
 from __future__ import annotations
@@ -511,8 +512,9 @@ def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> 
     top-level statement before the one holding ``line`` (1 when there is none).
 
     Top-level statements are independent in the grammar, so the text before that line
-    (which parsed) need not be parsed again to find the next error: a file with many
-    errors costs about two parses, not one per error. Resuming one statement earlier than
+    (which parsed) need not be parsed again to find the next error, nor to build the
+    module (its statements are kept from the failed attempt): a file with many errors
+    costs about one parse, not one per error. Resuming one statement earlier than
     needed keeps the parser in the state it had there in a whole-file parse (after a
     statement, not at the file's start), and re-checks that the statement before the
     masked one is complete (a `try` waiting for its `catch`).
