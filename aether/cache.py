@@ -170,6 +170,8 @@ class ResultCache:
         if type(entry) is not list or len(entry) < 3 or type(entry[1]) is not list \
                 or type(entry[2]) is not list:
             return None
+        if not entry[1] and not entry[2]:  # a clean file: most of a warm re-check
+            return FileResult(display, [], [], cached=True)
         try:
             findings = [Finding.from_dict(f) for f in entry[1]]
             suppressed = [Finding.from_dict(f) for f in entry[2]]

@@ -97,6 +97,8 @@ class Finding(FrozenRecord):
 
 def status_of(findings: Iterable[Finding]) -> Status:
     """The status a set of findings gives a file (SUCCESS when there are none)."""
+    if not findings:  # most files (an empty list): no set, no walk over the table
+        return Status.SUCCESS
     statuses = {f.status for f in findings}
     for status in STATUS_PRECEDENCE:
         if status in statuses:

@@ -552,3 +552,38 @@ def test_resumed_parse_equals_whole_reparse_on_joined_fixtures():
     rnd = random.Random(7)
     for _ in range(150):
         _same_parse("".join(rnd.sample(texts, rnd.randint(2, 8))))
+
+
+# ------------------------------------------- unit-rule chains looked up == walked each time
+
+
+class _Forgetful(dict):
+    """A chain memo that never keeps anything: the parser walks every chain again."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_memoised_unit_rule_chains_give_the_same_parse(src, data):
+    """The parse loop remembers where a chain of unit reductions ends for (state below,
+    top state, token); trees, spans and errors must be those of walking every chain."""
+    from aether.syntax.parser import get_parser
+
+    lines = src.split("\n")
+    for _ in range(data.draw(st.integers(0, 3), label="breaks")):
+        at = data.draw(st.integers(0, len(lines)), label="at")
+        lines.insert(at, data.draw(st.sampled_from(BREAKERS), label="line"))
+    text = "\n".join(lines)
+    parser = get_parser()[0]
+    remembered = parser._chains
+    try:
+        parser._chains = _Forgetful()
+        walked = parse(text)
+    finally:
+        parser._chains = remembered
+    memoised = parse(text)
+    assert memoised.errors == walked.errors
+    assert memoised.masked == walked.masked
+    assert memoised.module == walked.module

@@ -99,7 +99,10 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
                      for p in dict.fromkeys(paths)]
         else:
             files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
-        results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err)
+        from ..output import shows_source
+
+        results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err,
+                       not json_status and shows_source(fmt, show_source))
         if verify_options is not None:
             from ..runner import resolve_jobs
             from ..signing.verify import verify_files
@@ -199,7 +202,7 @@ def _check_stdin(display, options, decoded):
     return check_text(decoded.text, display, options)
 
 
-def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
+def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err, need_source=True):
     from ..runner import attach_sources, check_files, open_cache, resolve_jobs
 
     cache = open_cache(options, config, not no_cache, cache_dir, len(files))
@@ -219,7 +222,8 @@ def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err):
         if problem and not quiet:
             err.write(f"warning: result cache not saved ({problem}); "
                       "use --cache-dir or --no-cache\n")
-    attach_sources(results, files, options.max_file_size)
+    if need_source:  # a JSON report never quotes source: do not read cached files again
+        attach_sources(results, files, options.max_file_size)
     return results
 
 

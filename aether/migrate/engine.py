@@ -137,6 +137,13 @@ def migrate_text(text: str, path: str = "<text>",
                  selection: RuleSelection = RuleSelection(), catalogue=None) -> Outcome:
     """Migrate decoded, newline-normalised ``text`` (shown as ``path``) checking against
     ``catalogue`` (None: the builtins); never raises."""
+    from ..syntax.parser import memo_parses
+
+    with memo_parses():  # the stages parse the same texts again: each text parsed once
+        return _migrate_text(text, path, selection, catalogue)
+
+
+def _migrate_text(text: str, path: str, selection: RuleSelection, catalogue) -> Outcome:
     from ..checker import CheckOptions, check_text
     from .convert import convert
     from .ir import Unconvertible

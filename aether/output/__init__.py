@@ -15,9 +15,15 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Sequence, TextIO
 
-__all__ = ["FORMATS", "write_report", "json_status", "summary"]
+__all__ = ["FORMATS", "write_report", "json_status", "summary", "shows_source"]
 
 FORMATS = ("text", "json", "jsonl", "sarif", "github")
+
+
+def shows_source(fmt: str, show_source: bool = True) -> bool:
+    """Whether the report in ``fmt`` quotes source lines (text snippets, SARIF regions):
+    only then must the source of files whose result came from the cache be read again."""
+    return fmt == "sarif" or (fmt == "text" and show_source)
 
 
 def write_report(fmt: str, results: Sequence[FileResult], out: TextIO, *, color: bool = False,

@@ -24,8 +24,9 @@ def report_document(results: Sequence[FileResult]) -> dict[str, Any]:
 
 def write_json(results: Sequence[FileResult], out: TextIO) -> None:
     """Write the document, indented, non-ASCII kept as is, with a trailing newline."""
-    out.write(json.dumps(report_document(results), indent=2, ensure_ascii=False,
-                         allow_nan=False) + "\n")
+    from .indented import dumps_indented  # json.dumps with indent is pure Python: slow
+
+    out.write(dumps_indented(report_document(results)) + "\n")
 
 
 def write_jsonl(results: Sequence[FileResult], out: TextIO, *,

@@ -69,8 +69,15 @@ def _status_fields(result: FileResult) -> dict[str, Any]:
             "line": primary.line}
 
 
+_SUCCESS_CODE = int(Status.SUCCESS)
+
+
 def file_record(result: FileResult) -> dict[str, Any]:
     """One file as a JSON object: its status fields, then every finding, then suppressed ones."""
+    if not result.findings and not result.suppressed:  # the common case, made directly
+        return {"file": result.path, "ok": True, "code": _SUCCESS_CODE, "code_name": "SUCCESS",
+                "phase": "validate", "message": "ok", "line": None, "findings": [],
+                "suppressed": []}
     status = _status_fields(result)
     return {
         "file": status["file"],

@@ -199,5 +199,6 @@ def sarif_log(results: Sequence[FileResult]) -> dict[str, Any]:
 
 def write_sarif(results: Sequence[FileResult], out: TextIO) -> None:
     """Write the SARIF log, indented, non-ASCII kept as is, with a trailing newline."""
-    out.write(json.dumps(sarif_log(results), indent=2, ensure_ascii=False,
-                         allow_nan=False) + "\n")
+    from .indented import dumps_indented  # json.dumps with indent is pure Python: slow
+
+    out.write(dumps_indented(sarif_log(results)) + "\n")

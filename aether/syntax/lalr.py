@@ -151,16 +151,24 @@ class Parser:
              _make_reducer(origin, alias, expand1, modes, builder),
              origin)
             for origin, alias, expand1, modes in tables.rules)
+        self._chains: dict[tuple, int] = {}  # (state below, top state, token) -> state
 
-    def parse(self, tokens: Iterable[Tok]):
-        """The start rule's value for ``tokens``. Raises UnexpectedToken."""
+    def parse(self, tokens: Iterable[Tok], values: Optional[list] = None):
+        """The start rule's value for ``tokens``. Raises UnexpectedToken (and whatever
+        ``tokens`` raises).
+
+        ``values`` (an empty list) becomes the value stack, so that after an error the
+        caller can take what was complete before it (error recovery keeps the top-level
+        statements before the error instead of parsing them again).
+        """
         states = self.states
         reducers = self.reducers
         end_state = self.end
         state_stack = [self.start]
-        value_stack: list = []
+        value_stack: list = [] if values is None else values
         push_state = state_stack.append
         push_value = value_stack.append
+        chains = self._chains
         for tok in _with_end(tokens):
             ttype = tok.type
             while True:
@@ -174,7 +182,22 @@ class Parser:
                     break
                 size, reducer, origin = reducers[~code]
                 if reducer is None:
-                    state_stack[-1] = states[state_stack[-2]][origin]
+                    # A chain of unit rules (`?expr: or_expr`, `?or_expr: and_expr`...)
+                    # keeps the state below and ends where this token's action is not a
+                    # unit reduction: that state depends only on (below, top, token), so
+                    # it is worked out once and looked up after that.
+                    below = state_stack[-2]
+                    key = (below, state_stack[-1], ttype)
+                    top = chains.get(key)
+                    if top is None:
+                        top = states[below][origin]
+                        while top != end_state:
+                            step = states[top].get(ttype)
+                            if step is None or step >= 0 or reducers[~step][1] is not None:
+                                break
+                            top = states[below][reducers[~step][2]]
+                        chains[key] = top
+                    state_stack[-1] = top
                 else:
                     if size:
                         args = value_stack[-size:]

@@ -3,8 +3,9 @@
 Lark computes the LALR tables (:mod:`aether.syntax.tables`, the only module that imports
 Lark); the parser is built from them once per process and builds AST nodes directly on
 each reduce (no intermediate parse tree). After an error the offending statement (and its
-indented block) is masked out and the file is parsed again, so one run reports the errors
-of every statement.
+indented block) is masked out and parsing resumes one top-level statement before it, so one
+run reports the errors of every statement; the top-level statements before that point are
+kept from the attempt that met the error, so a file with errors costs about one parse.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .. import ast as A
 from ..record import SET, FrozenRecord, Record
 from .builder import AstBuilder
 from .errors import AetherSyntaxError
-from .lalr import Parser, UnexpectedToken
+from .lalr import Parser, Tok, UnexpectedToken
 from .lexer import Scanner
 from .tables import grammar_hash, grammar_text, load_tables
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from typing import Optional
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
-           "MAX_ERRORS", "RECOVERED"]
+           "MAX_ERRORS", "RECOVERED", "memo_parses"]
 
 MAX_ERRORS = 25
 RECOVERED = "__aether_recovered__"
@@ -528,8 +529,9 @@ def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> 
     top-level statement before the one holding ``line`` (1 when there is none).
 
     Top-level statements are independent in the grammar, so the text before that line
-    (which parsed) need not be parsed again to find the next error: a file with many
-    errors costs about two parses, not one per error. Resuming one statement earlier than
+    (which parsed) need not be parsed again to find the next error, nor to build the
+    module (its statements are kept from the failed attempt): a file with many errors
+    costs about one parse, not one per error. Resuming one statement earlier than
     needed keeps the parser in the state it had there in a whole-file parse (after a
     statement, not at the file's start), and re-checks that the statement before the
     masked one is complete (a `try` waiting for its `catch`).
@@ -552,6 +554,46 @@ def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> 
 # capability manifest): the result is read-only (nodes are never mutated: docs STYLE), so
 # the same object serves them all. One entry, replaced as a whole (safe across threads).
 _LAST: Optional[tuple[str, bool, "ParseResult"]] = None
+_MEMO: Optional[dict[str, "ParseResult"]] = None
+
+
+class memo_parses:  # noqa: N801 - used as a function: `with memo_parses():`
+    """Within this block :func:`parse` gives the same text the result it gave it before:
+    a migration parses the text it converts at several stages (its plugin probe, its
+    section rewrite, the check of the result), each a whole parse otherwise. The memo ends
+    with the block, so it never keeps a module alive beyond the file it belongs to. (A
+    class, not contextlib: contextlib is kept off the one-file start-up path.)"""
+
+    def __enter__(self):
+        global _MEMO
+        self.outer = _MEMO
+        if _MEMO is None:
+            _MEMO = {}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _MEMO
+        _MEMO = self.outer
+
+
+def _complete_statements(values: list) -> Optional[list]:
+    """The top-level statements a failed parse had completed, from its value stack: the
+    list at its bottom (the statements so far), or none when the first statement failed.
+    None when the bottom is not recognisably that (the caller then parses again)."""
+    if not values or type(values[0]) is not list:
+        return [] if values and isinstance(values[0], Tok) else None
+    done = values[0]
+    if all(isinstance(s, A.Stmt) and s.column == 1 for s in done):
+        return list(done)
+    return None
+
+
+def _module(body: list) -> A.Module:
+    """The module of these top-level statements, spanned as the builder's ``start``."""
+    if body:
+        last = body[-1]
+        return A.Module(1, 1, last.end_line, last.end_column, tuple(body))
+    return A.Module(1, 1, 1, 1, ())
 
 
 def parse(text: str, incremental: bool = True) -> ParseResult:
@@ -565,6 +607,17 @@ def parse(text: str, incremental: bool = True) -> ParseResult:
     once no error is left. ``incremental=False`` parses the whole text every time (the
     reference the tests compare against).
     """
+    memo = _MEMO if incremental else None
+    if memo is not None:  # a migration's stages: every text it has seen in this file
+        seen = memo.get(text)
+        if seen is None:
+            seen = memo[text] = _parse_last(text, incremental)
+        return seen
+    return _parse_last(text, incremental)
+
+
+def _parse_last(text: str, incremental: bool) -> ParseResult:
+    """:func:`_parse`, or the result of the text parsed last when it is this text."""
     global _LAST
     last = _LAST
     if last is not None and last[1] == incremental and (last[0] is text or last[0] == text):
@@ -588,12 +641,21 @@ def _parse(text: str, incremental: bool) -> ParseResult:
     resume = 1  # the line the next parse starts at (1: the whole text)
     resume_at = 0  # its offset in current
     logical_all: dict[int, int] = {}  # logical-line starts seen by every scan so far
+    # The top-level statements before line `resume`, taken from the attempts that failed
+    # after them (None: not known, so the whole text is parsed again at the end).
+    kept: Optional[list] = []
     while True:
+        values: list = []
         try:
             if resume == 1:
-                module = parser.parse(scanner.scan(current))
+                module = parser.parse(scanner.scan(current), values)
                 return ParseResult(module, errors, masked)
-            parser.parse(scanner.scan(current, start=resume_at, start_line=resume))
+            tail = parser.parse(scanner.scan(current, start=resume_at, start_line=resume),
+                                values)
+            if kept is not None:
+                # Top-level statements are independent: what parsed before `resume` and the
+                # rest make the module a whole parse of `current` would (the tests compare).
+                return ParseResult(_module(kept + list(tail.body)), errors, masked)
             resume, resume_at = 1, 0  # the rest parses: now build the whole module once
             continue
         except (UnexpectedToken, AetherSyntaxError) as exc:
@@ -629,3 +691,9 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                          else err.line)
                 resume = _top_starts_before(work, at, logical_all)
                 resume_at = sum(len(x) + 1 for x in work[:resume - 1])
+                done = _complete_statements(values)
+                if kept is None or done is None:
+                    kept = None
+                else:  # all of them lie before the masked statement: its text unchanged
+                    kept = [s for s in kept if s.line < resume] + \
+                        [s for s in done if s.line < resume]

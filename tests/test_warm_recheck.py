@@ -1,0 +1,55 @@
+"""A warm re-check (every file unchanged, results from the cache) reads no file whose
+source the report never shows, and reports exactly what a cold run reports."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from aether import cache as cache_mod, runner
+from aether.cli.check_run import run_check
+
+
+def _project(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "clean.aether").write_text('goal: "g"\nlog("x")\n')
+    (src / "bad.aether").write_text('goal: "g"\nlog(undefined_value)\n')
+    return src
+
+
+def _run(monkeypatch, src, cache_dir, fmt, reads):
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+
+    def counting(path, *args, **kwargs):
+        reads.append(path)
+        return real(path, *args, **kwargs)
+
+    real = runner.read_source
+    monkeypatch.setattr(runner, "read_source", counting)
+    status = run_check([str(src)], fmt=fmt, isolated=True, quiet=True,
+                       cache_dir=str(cache_dir))
+    monkeypatch.setattr(runner, "read_source", real)
+    return status, out.getvalue()
+
+
+@pytest.mark.parametrize("fmt,rereads", [("json", False), ("jsonl", False),
+                                         ("github", False), ("text", True),
+                                         ("sarif", True)])
+def test_warm_run_reads_sources_only_for_reports_that_quote_them(tmp_path, monkeypatch,
+                                                                 fmt, rereads):
+    # trust the recorded stat at once (no 2-second wait for the racy-timestamp margin)
+    monkeypatch.setattr(cache_mod, "RACY_MARGIN_NS", -10**15)
+    src = _project(tmp_path)
+    cold_reads: list = []
+    cold = _run(monkeypatch, src, tmp_path / "cache", fmt, cold_reads)
+    assert len(cold_reads) == 2
+    warm_reads: list = []
+    warm = _run(monkeypatch, src, tmp_path / "cache", fmt, warm_reads)
+    assert warm == cold
+    assert cold[0] == 25
+    # the file with a finding is read again only when the report shows source lines
+    assert [p.endswith("bad.aether") for p in warm_reads] == ([True] if rereads else [])
