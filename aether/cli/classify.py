@@ -49,7 +49,8 @@ def _progress_bar(total: int):
 @click.option("-o", "--output", "output_file", type=path_param(dir_okay=False),
               default="workflow_failures.json", show_default=True,
               help="The JSON document ('-': stdout).")
-@click.option("--markdown", "markdown_file", type=path_param(dir_okay=False),
+# '' is this option's documented "skip" (path_param refuses an empty file name)
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, readable=False),
               default="workflow_failures.md", show_default=True,
               help="The Markdown summary ('' to skip).")
 @click.option("--history-dir", "history_dir", type=path_param(file_okay=False),
