@@ -184,11 +184,15 @@ def split_findings(findings: Iterable, slist: Optional[SuppressionList], today: 
 
 
 def discover(root: str) -> list[str]:
-    """The suppression files present under ``root`` (see DEFAULT_FILES), as display paths."""
+    """The suppression files present under ``root`` (see DEFAULT_FILES), as display paths.
+
+    Anything at one of those names counts, not only a regular file: a FIFO, a folder or a
+    dangling link there is then reported by :func:`load` (one clear error) instead of being
+    skipped as if no list existed, which would unsuppress findings in silence."""
     from .walk import display_path
 
     return [display_path(os.path.join(root, rel)) for rel in DEFAULT_FILES
-            if os.path.isfile(os.path.join(root, rel))]
+            if os.path.lexists(os.path.join(root, rel))]
 
 
 def load(paths: Sequence[str]) -> SuppressionList:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 
 import pytest
@@ -203,3 +204,24 @@ def test_unreadable_file_is_an_error_and_nothing_is_pruned(project):
         (tmp_path / "a.aether").chmod(0o644)
     assert result.exit_code == 26 and "AE003" in result.stderr
     assert lst.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dangling", "folder"])
+def test_a_default_list_that_is_not_a_file_is_an_error_not_ignored(tmp_path, kind):
+    # skipping it as if absent would unsuppress every listed finding in silence
+    import subprocess
+    import sys
+
+    (tmp_path / "a.aether").write_text('goal: "g"\nx: nope\n')
+    (tmp_path / ".aether").mkdir()
+    target = tmp_path / ".aether" / "suppressions.txt"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "dangling":
+        os.symlink(tmp_path / "missing.txt", target)
+    else:
+        target.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "aether", "check", "a.aether"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 26, proc.stdout + proc.stderr
+    assert "suppressions.txt" in proc.stderr and "Traceback" not in proc.stderr
