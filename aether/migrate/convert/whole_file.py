@@ -25,18 +25,32 @@ from .sections import rewrite_sections
 from .handlers import rename_handler_calls
 
 
-def _bound_names(stmts: list) -> set[str]:
-    names: set[str] = set()
+def _walk(stmts: list):
+    """Every statement of ``stmts`` and of the blocks nested in them (bodies, else
+    branches, handlers, match cases), in no particular order."""
     stack = list(stmts)
     while stack:
         s = stack.pop()
+        yield s
+        if isinstance(s, ir.Simple):
+            if s.body:
+                stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+
+
+def _bound_names(stmts: list) -> set[str]:
+    names: set[str] = set()
+    for s in _walk(stmts):
         if isinstance(s, ir.Simple):
             if s.kind in ("bind", "assign", "bindblock") and s.target is not None:
                 root = _root_name(s.target)
                 if root:
                     names.add(root.lstrip("$"))
-            if s.body:
-                stack.extend(s.body)
         elif isinstance(s, ir.Block):
             if s.kind == "for":
                 if isinstance(s.target, list):
@@ -47,45 +61,23 @@ def _bound_names(stmts: list) -> set[str]:
                 names.update(p for p, _ in s.params)
             if s.catch_name:
                 names.add(s.catch_name)
-            stack.extend(s.body)
-            stack.extend(s.orelse)
-            stack.extend(s.handler)
-            for case in s.cases:
-                stack.extend(case[1])
     return names
 
 
 def _defined_fns(stmts: list) -> set[str]:
     """Names of the ``fn`` blocks anywhere in the source (before any is converted)."""
-    names: set[str] = set()
-    stack = list(stmts)
-    while stack:
-        s = stack.pop()
-        if isinstance(s, ir.Simple) and s.body:
-            stack.extend(s.body)
-        elif isinstance(s, ir.Block):
-            if s.kind == "fn" and isinstance(getattr(s, "name", None), str):
-                names.add(s.name)
-            stack.extend(s.body)
-            stack.extend(s.orelse)
-            stack.extend(s.handler)
-            for case in s.cases:
-                stack.extend(case[1])
-    return names
+    return {s.name for s in _walk(stmts) if isinstance(s, ir.Block) and s.kind == "fn"
+            and isinstance(getattr(s, "name", None), str)}
 
 
 def _variable_names(stmts: list) -> set[str]:
     """Names bound as variables (``let``, ``=``, ``for``, parameters, ``catch``)."""
     names: set[str] = set()
-    stack = list(stmts)
-    while stack:
-        s = stack.pop()
+    for s in _walk(stmts):
         if isinstance(s, ir.Simple):
             if s.kind == "assign" and isinstance(s.target, ir.Name) or (
                     s.kind == "bind" and s.op == "let"):
                 names.add(s.target.id)
-            if s.body:
-                stack.extend(s.body)
         elif isinstance(s, ir.Block):
             if s.kind == "for":
                 names.update(s.target if isinstance(s.target, list) else [s.target])
@@ -93,11 +85,6 @@ def _variable_names(stmts: list) -> set[str]:
                 names.update(p for p, _ in s.params)
             if s.catch_name:
                 names.add(s.catch_name)
-            stack.extend(s.body)
-            stack.extend(s.orelse)
-            stack.extend(s.handler)
-            for case in s.cases:
-                stack.extend(case[1])
     return names
 
 
