@@ -139,3 +139,15 @@ class atomic_output:
             write_output(self.path, self.buffer.getvalue().encode("utf-8"))
         except WriteError as err:
             raise OSError(str(err)) from None
+
+
+def state_option(extra: str = ""):
+    """The ``--state PATH|URL`` option of every command that reads or writes the state
+    store (run, resume, runs, stats, the governance commands); ``extra`` ends its help."""
+    import click
+
+    return click.option("--state", "state", type=path_param(dir_okay=False, path_type=str),
+                        default=None, metavar="PATH|URL",
+                        help="State store: a SQLite file or a postgresql:// URL (default: "
+                        "the configuration's `state`, else .aether/state.db in the project "
+                        "root)" + (f"; {extra}" if extra else "") + ".")

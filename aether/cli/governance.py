@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .common import path_param
+from .common import path_param, state_option
 
 
 def _fail(status: int, rule: str, message: str):
@@ -54,9 +54,7 @@ def _policy(path):
 
 _root_option = click.option("--root", default=".", show_default=True, metavar="DIR",
                             help="Project folder whose .aether/state.db holds the ledger.")
-_state_option = click.option("--state", "state", default=None, metavar="PATH",
-                             type=path_param(dir_okay=False, path_type=str),
-                             help="State database (default: ROOT/.aether/state.db).")
+_state_option = state_option()
 
 
 def _root(fn):

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .common import path_param
+from .common import path_param, state_option
 from .sigopts import trust_options
 
 
@@ -43,10 +43,7 @@ def _duration(text: str) -> float:
               help="Step budget (the smaller of this and policy: step_budget applies).")
 @click.option("--timeout", "timeout", default=None, metavar="D",
               help="Wall-time limit of the run, e.g. 30s (default 300s).")
-@click.option("--state", "state", type=path_param(dir_okay=False), default=None,
-              metavar="PATH|URL", help="State store: a SQLite file or a postgresql:// URL "
-              "(default: the configuration's state, else .aether/state.db in the "
-              "project root; --simulate keeps its state in memory).")
+@state_option("--simulate keeps its state in memory")
 @click.option("--events", "events", default=None, metavar="FILE",
               help="Write one JSON line per lifecycle event to FILE ('-': stderr).")
 @click.option("--strict-signatures", "strict_signatures", is_flag=True, default=None,
@@ -249,9 +246,7 @@ def _signature_options(config, file, strict, allowed, revoked, legacy_env):
 
 @click.command("resume")
 @click.argument("run_id")
-@click.option("--state", "state", type=path_param(dir_okay=False), default=None,
-              metavar="PATH", help="State database (default: .aether/state.db in the "
-              "project root).")
+@state_option()
 @click.option("--policy", "policy_file", type=path_param(dir_okay=False, path_type=str),
               default=None, metavar="FILE", help="Policy in force from now on (default: "
               "the run's policy file as it is now, else the default policy).")

@@ -8,14 +8,11 @@ import time
 
 import click
 
-from .common import path_param
+from .common import state_option
 
 
 @click.command()
-@click.option("--state", "state", type=path_param(dir_okay=False), default=None,
-              metavar="PATH|URL", help="State store: a SQLite file or a postgresql:// URL "
-              "(default: the configuration's state, else .aether/state.db in the "
-              "project root).")
+@state_option()
 @click.option("--status", "status", default=None, metavar="STATUS",
               help="Only runs of this status (running, waiting, succeeded, failed).")
 @click.option("--limit", type=click.IntRange(min=1, max=1_000_000), default=20,

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import path_param
+from .common import path_param, state_option
 
 
 @click.command()
@@ -16,9 +16,7 @@ from .common import path_param
               show_default=True)
 @click.option("--html", "html_file", type=path_param(dir_okay=False), default=None,
               help="Also write one self-contained HTML page (inline SVG).")
-@click.option("--state", default=None, metavar="PATH|URL",
-              help="State store: a SQLite file or a postgresql:// URL (default: the "
-              "configuration's `state`, else .aether/state.db in the project root).")
+@state_option()
 def stats(since, fmt, html_file, state):
     """Runs, success rate, policy denials, approvals and their wait, tool latency (median,
     p95), retries and time per run. A figure nothing records is shown as n/a (null in
