@@ -1,4 +1,5 @@
-"""Read the JSON documents aether is handed (baselines, migration reports, its result cache).
+"""Read the JSON documents aether is handed (baselines, migration reports, its result cache),
+and write the one canonical form that aether hashes and signs (:func:`canonical_json`).
 
 One place turns every malformed document into a :class:`DocumentError` whose message names
 the file and the fault: unreadable, not UTF-8, not JSON, ``NaN`` / ``Infinity`` (not JSON,
@@ -14,7 +15,7 @@ import json
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "DocumentError", "parse_json", "read_json", "check_depth",
-           "type_name"]
+           "type_name", "canonical_json"]
 
 MAX_DEPTH = 100
 
@@ -101,3 +102,18 @@ def read_json(path: str, where: str, depth_checked: bool = False) -> Any:
     if not text.strip():
         raise DocumentError(f"{where} is empty")
     return parse_json(text, where, depth_checked)
+
+
+def canonical_json(value: Any) -> bytes:
+    """The canonical bytes of a JSON value, the form every hash and signature covers (the
+    audit ledger, approvals, signed payloads): sorted keys, UTF-8, fixed separators.
+
+    Raises ValueError for NaN/Infinity and TypeError for a value JSON cannot hold.
+    """
+    return _CANONICAL(value).encode("utf-8")
+
+
+# One encoder for every call: building a JSONEncoder per call costs more than encoding a
+# small ledger entry.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False).encode

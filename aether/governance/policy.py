@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from ..jsondoc import canonical_json  # noqa: F401 - re-exported: governance imports it here
+
 __all__ = ["Policy", "PolicyRule", "ApprovalPolicy", "PolicyError", "load_policy",
            "parse_policy", "default_policy", "MODES", "EFFECTS", "RISKS", "canonical_json",
            "parse_duration", "glob_match"]
@@ -31,18 +33,6 @@ RISKS = ("low", "medium", "high", "unreviewed")
 DEFAULT_EXPIRY = 24 * 3600.0
 
 
-def canonical_json(value: Any) -> bytes:
-    """The canonical bytes of a JSON value: sorted keys, UTF-8, fixed separators, no NaN.
-
-    Raises ValueError for NaN/Infinity and TypeError for a value JSON cannot hold.
-    """
-    return _ENCODE(value).encode("utf-8")
-
-
-# One encoder for every call: building a JSONEncoder per call costs more than encoding a
-# small entry.
-_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                           allow_nan=False).encode
 
 
 def glob_match(pattern: str, name: str) -> bool:

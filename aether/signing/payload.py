@@ -12,12 +12,12 @@ and the revocation list exactly as for files, and returns the key id and princip
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+from ..jsondoc import canonical_json  # noqa: F401 - part of this module's API
 from .keys import SigningKey, b64, b64_strict
 from .trust import Trust
 
@@ -33,11 +33,6 @@ def message(namespace: str, keyid: str, payload: bytes) -> bytes:
             keyid.encode("ascii") + b"\0" + hashlib.sha512(payload).digest())
 
 
-def canonical_json(value: Any) -> bytes:
-    """``value`` as canonical JSON bytes: sorted keys, no spaces, UTF-8. Raises
-    ValueError/TypeError for a value JSON cannot hold (NaN, sets...)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
 
 
 def format_time(when: datetime) -> str:
