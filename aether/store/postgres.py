@@ -23,14 +23,14 @@ psycopg 3 is an optional dependency (``pip install 'aether[postgres]'``).
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
-from .base import RunRecord, Store, StoreError
+from .base import RunRecord, StoreError
+from .sql import SQLStore, dump as _dump, load as _load
 
 __all__ = ["PostgresStore", "MIGRATIONS", "is_postgres_url",
            "redact_url", "URL_SCHEMES"]
@@ -160,13 +160,6 @@ def _secrets(url: str) -> list[str]:
     return [s for s in found if s]
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _load(text: Optional[str]) -> Any:
-    return None if text is None else json.loads(text)
-
 
 def _psycopg():
     try:
@@ -177,13 +170,15 @@ def _psycopg():
     return psycopg
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """:class:`Store` and LedgerBackend in a PostgreSQL database named by a URL.
 
     One connection per store, shared by the threads of a process under a lock (as
     SQLiteStore); every statement runs in its own transaction (autocommit) except the
     multi-statement writes, which take an explicit one.
     """
+
+    PARAM = "%s"  # psycopg's placeholder (the shared statements of .sql are written with ?)
 
     def __init__(self, url: str, connect_timeout: int = 10):
         self.url = url
@@ -373,31 +368,6 @@ class PostgresStore(Store):
                         (namespace, list(record_ids)))
         return cur.rowcount
 
-    # ------------------------------------------------------------ call journal
-    def record_call_started(self, run_id, call_key, request) -> None:
-        self._run("INSERT INTO calls (run_id, call_key, request, started_at) "
-                  "VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, call_key) DO UPDATE SET "
-                  "request = excluded.request, started_at = excluded.started_at",
-                  (run_id, call_key, _dump(request), time.time()))
-
-    def record_call_result(self, run_id, call_key, result) -> None:
-        cur = self._run("UPDATE calls SET result = %s, finished_at = %s WHERE run_id = %s "
-                        "AND call_key = %s", (_dump({"value": result}), time.time(), run_id,
-                                              call_key))
-        if cur.rowcount == 0:
-            raise StoreError(f"call '{call_key}' of run '{run_id}' was never recorded as "
-                             "started")
-
-    def completed_calls(self, run_id) -> dict[str, Any]:
-        return {k: _load(r)["value"] for k, r in self._all(
-            "SELECT call_key, result FROM calls WHERE run_id = %s AND result IS NOT NULL",
-            (run_id,))}
-
-    def started_calls(self, run_id) -> dict[str, Any]:
-        return {k: _load(r) for k, r in self._all(
-            "SELECT call_key, request FROM calls WHERE run_id = %s AND result IS NULL",
-            (run_id,))}
-
     # ------------------------------------------------------------ ledger (LedgerBackend)
     def append(self, entry, closed: bool = False, status: Optional[int] = None) -> None:
         """Store ``entry`` and move its run's head (LedgerBackend.append)."""
@@ -480,32 +450,6 @@ class PostgresStore(Store):
         """Runs whose chain is open (no closing entry yet)."""
         return [r[0] for r in self._ledger_rows(
             "SELECT run_id FROM ledger_heads WHERE closed = 0 ORDER BY created, run_id")]
-
-    # ------------------------------------------------------------ approvals, checkpoints
-    def add_approval(self, record: dict) -> None:
-        """Record (or replace, by id) an approval given as its JSON record (the Store
-        interface: aether.governance.approvals.StoreApprovals wraps it)."""
-        self._run("INSERT INTO approvals (id, run_id, request_id, body, time) VALUES "
-                  "(%s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-                  "run_id = excluded.run_id, request_id = excluded.request_id, "
-                  "body = excluded.body, time = excluded.time",
-                  (record["id"], record["run_id"], record["request_id"],
-                   json.dumps(record, sort_keys=True), float(record["time"])))
-
-    def approvals(self, run_id: str) -> list[dict]:
-        """The run's approvals as JSON records, oldest first."""
-        return [json.loads(r[0]) for r in self._all(
-            "SELECT body FROM approvals WHERE run_id = %s ORDER BY time, id", (run_id,))]
-
-    def save_checkpoint(self, run_id: str, checkpoint: dict) -> None:
-        self._run("INSERT INTO checkpoints (run_id, body, updated_at) VALUES (%s, %s, %s) "
-                  "ON CONFLICT (run_id) DO UPDATE SET body = excluded.body, "
-                  "updated_at = excluded.updated_at",
-                  (run_id, json.dumps(checkpoint, sort_keys=True), time.time()))
-
-    def load_checkpoint(self, run_id: str) -> Optional[dict]:
-        rows = self._all("SELECT body FROM checkpoints WHERE run_id = %s", (run_id,))
-        return json.loads(rows[0][0]) if rows else None
 
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:

@@ -14,14 +14,14 @@ interface with the same statements.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
 import time
-from typing import Any, Optional
+from typing import Optional
 
-from .base import RunRecord, Store, StoreError
+from .base import RunRecord, StoreError
+from .sql import SQLStore, dump as _dump, load as _load
 
 __all__ = ["SQLiteStore", "open_state_store", "state_path", "STATE_DIR", "STATE_FILE",
            "MIGRATIONS", "BUSY_TIMEOUT"]
@@ -104,13 +104,6 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
 ]
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _load(text: Optional[str]) -> Any:
-    return None if text is None else json.loads(text)
-
 
 def state_path(root: str, override: Optional[str] = None) -> str:
     """Where the state database of the project at ``root`` is: ``override`` when given,
@@ -152,7 +145,7 @@ def _prepare_file(path: str) -> None:
     os.close(fd)
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     """:class:`Store` in one SQLite database file (or ``":memory:"``)."""
 
     def __init__(self, path: str = ":memory:", durable: bool = False):
@@ -326,31 +319,6 @@ class SQLiteStore(Store):
                                (namespace, rid)).rowcount
         return n
 
-    # ------------------------------------------------------------ call journal
-    def record_call_started(self, run_id, call_key, request) -> None:
-        self._run("INSERT INTO calls (run_id, call_key, request, started_at) "
-                  "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, call_key) DO UPDATE SET "
-                  "request = excluded.request, started_at = excluded.started_at",
-                  (run_id, call_key, _dump(request), time.time()))
-
-    def record_call_result(self, run_id, call_key, result) -> None:
-        cur = self._run("UPDATE calls SET result = ?, finished_at = ? WHERE run_id = ? "
-                        "AND call_key = ?", (_dump({"value": result}), time.time(), run_id,
-                                             call_key))
-        if cur.rowcount == 0:
-            raise StoreError(f"call '{call_key}' of run '{run_id}' was never recorded as "
-                             "started")
-
-    def completed_calls(self, run_id) -> dict[str, Any]:
-        return {k: _load(r)["value"] for k, r in self._all(
-            "SELECT call_key, result FROM calls WHERE run_id = ? AND result IS NOT NULL",
-            (run_id,))}
-
-    def started_calls(self, run_id) -> dict[str, Any]:
-        return {k: _load(r) for k, r in self._all(
-            "SELECT call_key, request FROM calls WHERE run_id = ? AND result IS NULL",
-            (run_id,))}
-
     # ------------------------------------------------------------ ledger (LedgerBackend)
     def append(self, entry, closed: bool = False, status: Optional[int] = None) -> None:
         self.append_many([entry], closed, status)
@@ -416,26 +384,6 @@ class SQLiteStore(Store):
     def waiting_runs(self) -> list[str]:
         return [r[0] for r in self._all(
             "SELECT run_id FROM ledger_heads WHERE closed = 0 ORDER BY created, run_id")]
-
-    # ------------------------------------------------------------ approvals, checkpoints
-    def add_approval(self, record: dict) -> None:
-        self._run("INSERT OR REPLACE INTO approvals (id, run_id, request_id, body, time) "
-                  "VALUES (?, ?, ?, ?, ?)",
-                  (record["id"], record["run_id"], record["request_id"], _dump(record),
-                   float(record["time"])))
-
-    def approvals(self, run_id: str) -> list[dict]:
-        return [_load(r[0]) for r in self._all(
-            "SELECT body FROM approvals WHERE run_id = ? ORDER BY time, id", (run_id,))]
-
-    def save_checkpoint(self, run_id: str, checkpoint: dict) -> None:
-        self._run("INSERT INTO checkpoints (run_id, body, updated_at) VALUES (?, ?, ?) "
-                  "ON CONFLICT (run_id) DO UPDATE SET body = excluded.body, "
-                  "updated_at = excluded.updated_at", (run_id, _dump(checkpoint), time.time()))
-
-    def load_checkpoint(self, run_id: str) -> Optional[dict]:
-        rows = self._all("SELECT body FROM checkpoints WHERE run_id = ?", (run_id,))
-        return _load(rows[0][0]) if rows else None
 
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:
