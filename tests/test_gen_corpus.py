@@ -121,3 +121,19 @@ def test_all_constructs_appear():
                       " in ", " % ", "_plugin.", "# ", ",  # ", "level=", "\n    ]",
                       "\n)"):
         assert construct in text, construct
+
+
+def test_missing_goal_twice_does_not_crash():
+    """Two injections may both draw "missing goal": the second picks another error."""
+    import random
+
+    lines = ["goal: \"g\"", "a: 1", "b: 2", "c: 3", "d: 4", "e: 5", "f: 6"]
+    r = random.Random(0)
+    ERRORS = gen.ERRORS
+    gen.ERRORS = [e for e in ERRORS if e[1] == "missing goal"] + [ERRORS[0]]
+    try:
+        for _ in range(20):
+            gen._inject(lines, r)
+    finally:
+        gen.ERRORS = ERRORS
+    assert not any(line.startswith("goal:") for line in lines)

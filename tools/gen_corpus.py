@@ -409,7 +409,9 @@ def _inject(lines: list[str], r: random.Random) -> str:
     """Insert one error at a top-level statement boundary; return what it breaks."""
     kind, text, what = r.choice(ERRORS)
     if text == "missing goal":
-        at = next(i for i, line in enumerate(lines) if line.startswith("goal:"))
+        at = next((i for i, line in enumerate(lines) if line.startswith("goal:")), None)
+        if at is None:  # the goal is already gone: inject something else
+            return _inject(lines, r)
         lines[at] = "# (the goal line was removed here)"
         return what
     spots = [i for i in range(5, len(lines) + 1)
