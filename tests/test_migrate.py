@@ -478,6 +478,17 @@ def test_missing_goal_comes_from_a_heading_comment_never_from_the_file_name():
     assert [f.rule for f in check_text(bare.text, "x.aether").findings] == ["AE312"]
 
 
+def test_missing_goal_comes_from_a_named_workflow_block():
+    # M028: `workflow NAME { }` names its objective as a plugin's name does (and wins over
+    # nothing the file says more precisely: a description would come first)
+    out = migrate_text("workflow NightlyBackup {\n    schedule: every 24h\n}\n",
+                       "3f9a11c2.aether")
+    assert out.state == "transformed" and "M028" in out.rules, out.reason
+    assert out.text.startswith('goal: "NightlyBackup"\n'), out.text
+    assert [f.rule for f in check_text(out.text, "x.aether").findings] == []
+    assert any("workflow name" in why for _, why in out.review)
+
+
 def test_legacy_builtin_names_are_kept_where_the_file_defines_them():
     # M032 maps plugin(...) to run_plugin(...) only where `plugin` is the runtime's builtin
     mapped = migrate_text('goal: "g"\nx = plugin("a.b")\n', "a.aether")

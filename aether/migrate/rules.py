@@ -76,7 +76,7 @@ _LIST = [
     MigrationRule("M027", "whitespace", "Tabs in indentation, trailing whitespace and mixed "
                   "indentation are normalised.", ("AE105",)),
     MigrationRule("M028", "add-goal", "A file without a top-level goal gets one from its "
-                  "description, plugin name or heading comment (marked for review); never "
+                  "description, plugin or workflow name or heading comment (marked for review); never "
                   "from its file name.", ("AE312",)),
     MigrationRule("M029", "imports", "Top-level `import \"path\" as name` becomes a `require:` "
                   "plugin entry (marked for review)."),
