@@ -106,6 +106,9 @@ _LIST = [
                   "pairs becomes one rule per pair."),
     MigrationRule("M039", "in-place-sort", "A list sorted in place, `xs.sort(key=k)`, is "
                   "rebound to its sorted copy: `xs: sorted(xs, key=k)`."),
+    MigrationRule("M040", "on-error-steps", "An `on_error:` list of steps without `when`/`do` "
+                  "rules becomes `fn on_error_steps():` holding them and the rule "
+                  "`- when: Any` / `do: on_error_steps()`.", ("AE317",)),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}
