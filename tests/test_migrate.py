@@ -515,6 +515,20 @@ def test_on_error_steps_leaves_rules_and_mixtures(src):
     assert "M040" not in out.rules and "on_error_steps()\n" not in (out.text or ""), out.text
 
 
+def test_legacy_tags_keyword_is_the_builtins_tag():
+    # M032: a legacy `tags=` of a builtin whose signature says `tag` is that `tag`
+    out = migrate_text('goal: "g"\nreflect on tags="ai,programming"\nx = recall(tags="a")\n',
+                       "a.aether")
+    assert "M032" in out.rules
+    assert 'reflect(tag="ai,programming")\nx: recall(tag="a")\n' in out.text, out.text
+    assert check_text(out.text, "a.aether").findings == []
+    # both given, the file's own fn, or a builtin without `tag`: left as written
+    for src in ('goal: "g"\nx = recall(tags="a", tag="b")\n',
+                'goal: "g"\nfn reflect(tags):\n    return tags\nreflect on tags="ai"\n',
+                'goal: "g"\nx = think("a", tags="b")\n'):
+        assert "tags=" in migrate_text(src, "a.aether").text
+
+
 def test_legacy_builtin_names_are_kept_where_the_file_defines_them():
     # M032 maps plugin(...) to run_plugin(...) only where `plugin` is the runtime's builtin
     mapped = migrate_text('goal: "g"\nx = plugin("a.b")\n', "a.aether")

@@ -87,7 +87,8 @@ _LIST = [
                   "`require: plugins:` (marked for review)."),
     MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
                   "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`; "
-                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`."),
+                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`; the legacy keyword `tags=` "
+                  "of a builtin that takes `tag` becomes `tag=`."),
     MigrationRule("M033", "memory-config", "A top-level `memory:` that is no memory call "
                   "(`memory: persistent`, a section of settings) becomes the binding "
                   "`memory_config:`."),
