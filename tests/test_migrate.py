@@ -478,6 +478,57 @@ def test_missing_goal_comes_from_a_heading_comment_never_from_the_file_name():
     assert [f.rule for f in check_text(bare.text, "x.aether").findings] == ["AE312"]
 
 
+def test_missing_goal_comes_from_a_named_workflow_block():
+    # M028: `workflow NAME { }` names its objective as a plugin's name does (and wins over
+    # nothing the file says more precisely: a description would come first)
+    out = migrate_text("workflow NightlyBackup {\n    schedule: every 24h\n}\n",
+                       "3f9a11c2.aether")
+    assert out.state == "transformed" and "M028" in out.rules, out.reason
+    assert out.text.startswith('goal: "NightlyBackup"\n'), out.text
+    assert [f.rule for f in check_text(out.text, "x.aether").findings] == []
+    assert any("workflow name" in why for _, why in out.review)
+
+
+def test_on_error_list_of_calls_runs_from_one_rule():
+    # M040: a legacy list of steps with no `when` ran on any error: a `fn` holds the calls
+    # and the one rule `when: Any` calls it
+    out = migrate_text('goal: "g"\nx = 1\non_error:\n  - log("failed")  # say so\n'
+                       '  - notify(team="ops", content="failed")\n', "a.aether")
+    assert out.state == "transformed" and "M040" in out.rules, out.reason
+    assert 'fn on_error_steps():\n  log("failed")  # say so\n' in out.text, out.text
+    assert out.text.endswith("on_error:\n    - when: Any\n      do: on_error_steps()\n")
+    assert check_text(out.text, "a.aether").findings == []
+    assert migrate_text(out.text, "a.aether").state == "unchanged"
+
+
+@pytest.mark.parametrize("src", [
+    # a rule (however malformed) is M038's or AE317's, not a list of steps
+    'goal: "g"\nx = 1\non_error:\n  - when: Timeout\n  - log("x")\n',
+    'goal: "g"\nx = 1\non_error:\n  - do: log("x")\n',
+    # calls among records: neither form
+    'goal: "g"\nx = 1\non_error:\n  - log("x")\n  - action: "page"\n',
+    # the file has the name already
+    'goal: "g"\nfn on_error_steps():\n    return 1\nx = 1\non_error:\n  - log("x")\n',
+])
+def test_on_error_steps_leaves_rules_and_mixtures(src):
+    out = migrate_text(src, "a.aether")
+    assert "M040" not in out.rules and "on_error_steps()\n" not in (out.text or ""), out.text
+
+
+def test_legacy_tags_keyword_is_the_builtins_tag():
+    # M032: a legacy `tags=` of a builtin whose signature says `tag` is that `tag`
+    out = migrate_text('goal: "g"\nreflect on tags="ai,programming"\nx = recall(tags="a")\n',
+                       "a.aether")
+    assert "M032" in out.rules
+    assert 'reflect(tag="ai,programming")\nx: recall(tag="a")\n' in out.text, out.text
+    assert check_text(out.text, "a.aether").findings == []
+    # both given, the file's own fn, or a builtin without `tag`: left as written
+    for src in ('goal: "g"\nx = recall(tags="a", tag="b")\n',
+                'goal: "g"\nfn reflect(tags):\n    return tags\nreflect on tags="ai"\n',
+                'goal: "g"\nx = think("a", tags="b")\n'):
+        assert "tags=" in migrate_text(src, "a.aether").text
+
+
 def test_legacy_builtin_names_are_kept_where_the_file_defines_them():
     # M032 maps plugin(...) to run_plugin(...) only where `plugin` is the runtime's builtin
     mapped = migrate_text('goal: "g"\nx = plugin("a.b")\n', "a.aether")

@@ -34,6 +34,7 @@ _SIMPLE = [
     'recall tag: "notes"',
     "think {s}",
     "reflect on {s}",
+    "reflect on tags={s}",
     "suggest fix for {s}",
     "analyze {n} from {s}",
     "plugin: tool_{n} run {s}",
@@ -62,8 +63,13 @@ _HEADERS = [
     ("if {n} > 1 {{", "}}"),
     ("section_{n} {{", "}}"),
     ("checklist_{n}:", None),
+    ("on_error:", None),
+    ("workflow Flow_{n} {{", "}}"),
 ]
 _ITEMS = ["1. step_{n}()", "- {s}", "- when Timeout", "- run {s} now"]
+# a legacy on_error list of steps (M040) and, now and then, a rule among them
+_ERROR_ITEMS = ["- log({s})", "- notify(team={s})", "- log: {s}", '- action: "page_{n}"',
+                "- when: Timeout"]
 
 
 @st.composite
@@ -79,9 +85,10 @@ def _block(draw, indent: str, depth: int) -> list[str]:
     n = draw(_NAMES)
     body_indent = indent + draw(st.sampled_from(["    ", "  ", "\t"]))
     lines = [indent + head.format(n=n) + draw(_COMMENT)]
-    if head.startswith("checklist"):
+    if head.startswith(("checklist", "on_error")):
+        pool = _ERROR_ITEMS if head.startswith("on_error") else _ITEMS
         for _ in range(draw(st.integers(1, 3))):
-            item = draw(st.sampled_from(_ITEMS)).format(n=draw(_NAMES), s=draw(_STR))
+            item = draw(st.sampled_from(pool)).format(n=draw(_NAMES), s=draw(_STR))
             lines.append(body_indent + item + draw(_COMMENT) + draw(_TRAIL))
         return lines
     for _ in range(draw(st.integers(1, 3))):

@@ -124,3 +124,15 @@ def test_runs_without_a_state_database(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0 and "No runs recorded." in p.stdout
     assert not (tmp_path / ".aether").exists()
+
+
+def test_reflect_on_a_tag_records_the_tag():
+    # reflect(topic?, tag?): widened for the legacy `reflect on tags="..."` form
+    events = []
+    result = run_source('goal: "r"\nreflect(tag="ai,programming")\nreflect("week")\n',
+                        "r.aether", options=RunOptions(events=events.append))
+    assert result.status == 0, (result.error, result.findings)
+    got = [e for e in events if e["event"] == "reflect"]
+    assert [(e["topic"], e.get("tag")) for e in got] == [("null", "ai,programming"),
+                                                          ("week", None)]
+    assert all(check_event(e) == [] for e in got)

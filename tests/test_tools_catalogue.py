@@ -267,6 +267,26 @@ def test_opposites_and_the_fleets_own_words_are_no_typos():
     assert near_miss("system_state", "system_status")
     assert not near_miss("system_state", "system_status", frozenset({"state"}))
     assert near_miss("analyze_projct", "analyze_project", frozenset({"analyze"}))
+    # whole words of the fleet stuck to one end make a compound name, not a slip
+    assert near_miss("start_background_reasoning", "background_reasoning")
+    assert not near_miss("start_background_reasoning", "background_reasoning",
+                         frozenset({"start", "background"}))
+    assert not near_miss("background_reasoning_start", "background_reasoning",
+                         frozenset({"start"}))
+    assert near_miss("search_memory_one", "search_memory", frozenset({"search", "memory"}))
+
+
+def test_infer_declares_a_fn_name_with_a_fleet_word_stuck_to_it(tmp_path):
+    project(tmp_path, tools=None)
+    fleet(tmp_path, {"flows/a.aether": 'goal: "a"\nfn background_reasoning():\n'
+                                       '    return 1\nstart_background_reasoning()\n'
+                                       'start_timer()\nsearch_memory_one("x")\n'})
+    proc = run("tools", "infer", "flows", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "aether-tools.toml").read_text()
+    assert "[tools.start_background_reasoning]" in text
+    assert "search_memory_one -> search_memory?" in proc.stderr
+    assert "[tools.search_memory_one]" not in text
 
 
 def test_infer_declares_a_name_whose_words_the_fleet_uses(tmp_path):

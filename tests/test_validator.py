@@ -411,3 +411,11 @@ def test_unknown_methods_only_on_values_of_a_known_type(src, flagged):
     # type (a parameter, loop variable, catch name, a call's result) may be a host object
     found = rules(G + src)
     assert (any(r == "AE301" for r, _ in found)) == flagged, found
+
+
+def test_reflect_takes_a_topic_or_a_tag():
+    # widened on the evidence of the real corpus: every keyword use of the legacy `reflect`
+    # command names the tags of the memories to reflect on (`reflect on tags="ai"`)
+    rules = lambda t: [f.rule for f in check_text(t, "x.aether").findings]  # noqa: E731
+    assert rules('goal: "g"\nreflect(tag="ai,programming")\nreflect("week")\nreflect()\n') == []
+    assert rules('goal: "g"\nreflect(tags="ai")\n') == ["AE304"]

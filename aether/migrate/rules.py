@@ -76,7 +76,7 @@ _LIST = [
     MigrationRule("M027", "whitespace", "Tabs in indentation, trailing whitespace and mixed "
                   "indentation are normalised.", ("AE105",)),
     MigrationRule("M028", "add-goal", "A file without a top-level goal gets one from its "
-                  "description, plugin name or heading comment (marked for review); never "
+                  "description, plugin or workflow name or heading comment (marked for review); never "
                   "from its file name.", ("AE312",)),
     MigrationRule("M029", "imports", "Top-level `import \"path\" as name` becomes a `require:` "
                   "plugin entry (marked for review)."),
@@ -87,7 +87,8 @@ _LIST = [
                   "`require: plugins:` (marked for review)."),
     MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
                   "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`; "
-                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`."),
+                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`; the legacy keyword `tags=` "
+                  "of a builtin that takes `tag` becomes `tag=`."),
     MigrationRule("M033", "memory-config", "A top-level `memory:` that is no memory call "
                   "(`memory: persistent`, a section of settings) becomes the binding "
                   "`memory_config:`."),
@@ -106,6 +107,9 @@ _LIST = [
                   "pairs becomes one rule per pair."),
     MigrationRule("M039", "in-place-sort", "A list sorted in place, `xs.sort(key=k)`, is "
                   "rebound to its sorted copy: `xs: sorted(xs, key=k)`."),
+    MigrationRule("M040", "on-error-steps", "An `on_error:` list of steps without `when`/`do` "
+                  "rules becomes `fn on_error_steps():` holding them and the rule "
+                  "`- when: Any` / `do: on_error_steps()`.", ("AE317",)),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

@@ -472,8 +472,11 @@ def b_range(fr, start, stop=None, step=1):
     return tuple(r)
 
 
-def b_reflect(fr, topic=None):
-    fr.ctx.emit("reflect", topic=to_string(topic))
+def b_reflect(fr, topic=None, tag=None):
+    if tag is None:
+        fr.ctx.emit("reflect", topic=to_string(topic))
+    else:
+        fr.ctx.emit("reflect", topic=to_string(topic), tag=to_string(tag))
     return None
 
 

@@ -57,11 +57,13 @@ EVENTS: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
     "observe": {"tool": (("string",), "log, narrate, metrics or trace"),
                 "text": (("string",), "its arguments as text")},
     "print": {"text": (("string",), "what print() wrote")},
-    "reflect": {"topic": (("string",), "the reflect() topic")},
+    "reflect": {"topic": (("string",), "the reflect() topic"),
+                "tag": (("string",), "the reflect() tag, when given")},
 }
 
 # fields an event kind has only sometimes
-OPTIONAL = {("step_end", "rule"), ("tool_call", "rule"), ("tool_call", "compensation_of")}
+OPTIONAL = {("step_end", "rule"), ("tool_call", "rule"), ("tool_call", "compensation_of"),
+            ("reflect", "tag")}
 
 _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
           "array": list, "null": type(None), "object": dict}

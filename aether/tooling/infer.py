@@ -123,6 +123,22 @@ def _replaced_words(name: str, other: str) -> Optional[list[tuple[str, str]]]:
     return [(x, y) for x, y in zip(a, b) if x != y]
 
 
+def _extension_words(name: str, other: str) -> Optional[list[str]]:
+    """The whole ``_``-separated words one name has beyond the other when one extends the
+    other at an end on a word boundary (``start_x`` / ``x``: ``["start"]``), else None."""
+    short, long_ = sorted((name, other), key=len)
+    if not short or len(short) == len(long_):
+        return None
+    if long_.endswith("_" + short):
+        rest = long_[:-len(short) - 1]
+    elif long_.startswith(short + "_"):
+        rest = long_[len(short) + 1:]
+    else:
+        return None
+    words = rest.split("_")
+    return words if all(words) else None
+
+
 def near_miss(name: str, other: str, words: frozenset = frozenset()) -> bool:
     """Whether ``name`` reads as a misspelling of ``other``: the same name in another case,
     two neighbouring letters swapped, or a difflib ratio of at least :data:`TYPO_RATIO`
@@ -132,7 +148,10 @@ def near_miss(name: str, other: str, words: frozenset = frozenset()) -> bool:
     :data:`_WORD_PREFIXES` (`get_inactive_plugins` / `get_active_plugins`), nor when each
     word ``name`` has in place of one of ``other``'s is in ``words``, the words other names
     of the fleet are made of (`system_state` / `system_status` next to a
-    `scan_system_state`)."""
+    `scan_system_state`), nor when one name is the other with whole words stuck to one end
+    and each of those words is in ``words`` (`start_background_reasoning` next to a `fn
+    background_reasoning` and a `start_timer`: a compound of the fleet's words, where
+    `search_memory_one` adds a word no other name uses)."""
     import difflib
 
     from ..semantics.suggest import MAX_SUGGEST_LENGTH, _swapped
@@ -149,6 +168,9 @@ def near_miss(name: str, other: str, words: frozenset = frozenset()) -> bool:
         if any(long_ == p + short for p in _WORD_PREFIXES):
             return False
     if pairs and all(x in words for x, _ in pairs):
+        return False
+    extra = _extension_words(name, other)
+    if extra and all(w in words for w in extra):
         return False
     m = difflib.SequenceMatcher(None, name, other)
     if not (m.real_quick_ratio() >= TYPO_RATIO and m.quick_ratio() >= TYPO_RATIO and

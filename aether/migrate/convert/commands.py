@@ -16,6 +16,7 @@ from typing import Optional
 from .. import ir
 from ..parser import KEYWORDS_12
 from ..tokens import Tok
+from .expressions import legacy_keywords
 from .context import (_NAME_RE, _quote, _as_text, _tokens_text, _sub_parser, _parse_tokens,
     _has_bad_names)
 
@@ -169,6 +170,7 @@ class Commands:
             kwargs = []
         if isinstance(callee, ir.Name):
             callee = ir.Name(self.fix_name(callee.id, callee.line), callee.line)
+        kwargs = legacy_keywords(ctx, callee, kwargs, toks[0].line)
         return ir.Call(callee, args, kwargs, line=toks[0].line)
 
     def command_args(self, rest: list[Tok], pre: list):

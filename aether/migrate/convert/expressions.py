@@ -35,6 +35,37 @@ LEGACY_BUILTINS = {
     "plugin": "run_plugin",  # plugin("sysmon.status"): run a plugin function by name
 }
 
+#: keyword names of the legacy runtimes' builtins that Aether 1.2 spells otherwise (rule
+#: M032): `tags=` is `tag=` (a legacy tag string names one tag or several, comma-joined,
+#: as `remember(x) as "ai,future"` does; Aether 1.2's `tag` takes the same text). Renamed
+#: only on a builtin whose signature has the new name and not the old one.
+LEGACY_KEYWORDS = {"tags": "tag"}
+
+
+def legacy_keywords(ctx, func: ir.Expr, kwargs: list, line: int) -> list:
+    """``kwargs`` of a call of ``func`` with the legacy keyword names of :data:`LEGACY_KEYWORDS`
+    renamed (M032) when ``func`` is a builtin that the file neither defines nor binds, whose
+    signature takes the new name and not the old, and the call does not give the new name
+    too; ``kwargs`` itself otherwise."""
+    if not isinstance(func, ir.Name) or func.id in ctx.bound or func.id in ctx.defined_fns:
+        return kwargs
+    from ...semantics.catalogue import load_catalogue
+
+    builtin = load_catalogue().functions.get(func.id)
+    if builtin is None or not hasattr(builtin, "signature"):
+        return kwargs
+    params = builtin.signature.params
+    given = {k for k, *_ in kwargs}
+    out = []
+    for k, *rest in kwargs:
+        new = LEGACY_KEYWORDS.get(k)
+        if new and new in params and k not in params and new not in given:
+            ctx.hit("M032", line)
+            k = new
+        out.append((k, *rest))
+    return out if out != kwargs else kwargs
+
+
 #: a pause given as a number and its unit, `sleep(5, "seconds")`, is one duration in
 #: Aether 1.2, `sleep(5s)` (rule M032)
 _PAUSES = ("sleep", "wait")
@@ -188,6 +219,7 @@ class Expressions:
                 if style and style[0] == ":":
                     ctx.hit("M018", e.line)
                 kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
+            kwargs = legacy_keywords(ctx, func, kwargs, e.line)
             return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
                            e.comments, e.multiline, e.line)
         if isinstance(e, ir.ListE):

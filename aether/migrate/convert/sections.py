@@ -37,8 +37,13 @@ body holds statements next to entries or ``- call()`` steps next to values (a ch
 of actions and prose), or that gives a key twice at one level other than as records (a
 map would keep only one of the values), is left as it is: its AE315 finding stays.
 
+- **M040 on-error-steps**: an ``on_error:`` list of steps with no ``when``/``do`` rule in
+  it (the legacy runtimes ran them on any error) becomes ``fn on_error_steps():`` holding
+  them (as M035, or returning the step records as M036) and the one rule ``- when: Any`` /
+  ``do: on_error_steps()``.
+
 Rules: M033 memory-config, M034 data-sections, M035 action-sections, M036 spec-sections,
-M038 on-error-split.
+M038 on-error-split, M040 on-error-steps.
 """
 
 from __future__ import annotations
@@ -254,12 +259,13 @@ def _record_list(ed: _Edits, s: A.Section, groups: list[tuple]) -> None:
     ed.add_line(s.body[-1].end_line, _indent(ed.lines, s.line) + "]")
 
 
-def _spec(ed: _Edits, s: A.Section, groups: Optional[list[tuple]] = None) -> None:
-    """M036: ``NAME:`` becomes ``fn NAME():`` and its entries the map (or list, or list of
-    records) it returns."""
+def _spec(ed: _Edits, s: A.Section, groups: Optional[list[tuple]] = None,
+          name: Optional[str] = None) -> None:
+    """M036: ``NAME:`` becomes ``fn NAME():`` (``fn name():`` when given) and its entries
+    the map (or list, or list of records) it returns."""
     opener = "[" if groups else _shape(s.body, _any)
     inner = _indent(ed.lines, s.line) + "    "
-    ed.put(s.line, s.column, f"fn {s.name}():", len(s.name) + 1)
+    ed.put(s.line, s.column, f"fn {name or s.name}():", len(s.name) + 1)
     ed.add_line(s.line, inner + "return " + opener)
     for line in range(s.line + 1, s.body[-1].end_line + 1):
         if ed.lines[line - 1].strip():  # the entries now sit one level under `return`
@@ -360,6 +366,9 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
         _fn_sections(ctx, ed, fn, origins)
     for s in module.body:
         if isinstance(s, A.Section) and s.name == "on_error":
+            if counts.get("on_error") == 1 and ON_ERROR_STEPS not in taken and \
+                    ON_ERROR_STEPS not in builtins:
+                _error_steps(ctx, ed, s, origins)
             _split_rules(ctx, ed, s, origins)
     new, where = ed.apply(origins)
     return "\n".join(new), where
@@ -394,6 +403,54 @@ def _fn_sections(ctx: _Ctx, ed: _Edits, fn: A.FnDef, origins: list[int]) -> None
         else:
             continue
         ctx.hit("M034", origin)
+
+
+#: the ``fn`` M040 puts a legacy ``on_error:`` list of steps in
+ON_ERROR_STEPS = "on_error_steps"
+
+
+def _rule_keys(e: A.Stmt) -> bool:
+    """Whether an item of an ``on_error:`` list names a ``when`` or a ``do`` (a rule of the
+    language, however malformed: M038's, or AE317's to report)."""
+    if not isinstance(e, A.DashMap):
+        return False
+    return any(isinstance(x, (A.Binding, A.Section)) and x.name in ("when", "do")
+               for x in e.entries)
+
+
+def _error_steps(ctx: _Ctx, ed: _Edits, s: A.Section, origins: list[int]) -> None:
+    """M040: an ``on_error:`` list none of whose items is a rule (no ``when``, no ``do``)
+    is the legacy runtimes' list of steps run on any error. The steps go into ``fn
+    on_error_steps():`` (calls as its statements, as M035; step records such as ``- log:
+    "x"`` / ``- action: "a"`` returned as a list, as M036) and the section becomes the one
+    rule ``- when: Any`` / ``do: on_error_steps()``, so they still run on any error."""
+    body = s.body
+    if not body or not all(isinstance(e, (A.DashItem, A.DashMap)) for e in body) or \
+            any(_rule_keys(e) for e in body):
+        return
+    origin = origins[s.line - 1] if s.line - 1 < len(origins) else s.line
+    indent = _indent(ed.lines, s.line)
+    if _actions(body):
+        ed.put(s.line, s.column, f"fn {ON_ERROR_STEPS}():", len(s.name) + 1)
+        for e in body:
+            if isinstance(e, A.DashItem):
+                ed.put(e.line, e.column, "", _dash(ed.lines, e))
+        ctx.review.append((origin, f"the `on_error:` steps became `fn {ON_ERROR_STEPS}()`, "
+                           "run by the rule `when: Any`"))
+    elif _shape(body, _any) == "[" and not _calls_alone(body):
+        _spec(ed, s, None, ON_ERROR_STEPS)
+        ctx.review.append((origin, f"the `on_error:` steps are records the legacy runtime "
+                           f"read (`- log:`, `- action:`): `fn {ON_ERROR_STEPS}()` returns "
+                           "them when the rule `when: Any` runs; write the calls they stand "
+                           "for"))
+    else:
+        return
+    last = body[-1].end_line
+    ed.add_line(last, "")
+    ed.add_line(last, indent + "on_error:")
+    ed.add_line(last, indent + "    - when: Any")
+    ed.add_line(last, indent + f"      do: {ON_ERROR_STEPS}()")
+    ctx.hit("M040", origin)
 
 
 def _split_rules(ctx: _Ctx, ed: _Edits, s: A.Section, origins: list[int]) -> None:

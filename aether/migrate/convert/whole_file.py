@@ -135,6 +135,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     goal_present = False
     description: Optional[str] = None
     plugin_name: Optional[str] = None
+    workflow_name = _workflow_name(stmts)
     for s in stmts:
         if isinstance(s, _PluginMeta):
             plugin_name = s.plugin.name
@@ -181,6 +182,10 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         elif plugin_name:
             goal = _quote(plugin_name)
             source = "its plugin name"
+        elif workflow_name:
+            # `workflow NAME { }` names its file's objective as a plugin's name does
+            goal = _quote(workflow_name)
+            source = "its workflow name"
         elif _heading(text):
             # the author's own statement of what the file is for; a file name is not
             # one (often an id), so a file with neither keeps its AE312 finding
@@ -197,6 +202,16 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     out_text, origins = rewrite_sections(ctx, out_text, origins)
     out_text = rename_handler_calls(ctx, out_text, origins)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+def _workflow_name(stmts: list) -> Optional[str]:
+    """The name of the first top-level named workflow block (``workflow NAME { }`` or
+    ``workflow NAME:``), else None."""
+    for s in stmts:
+        if isinstance(s, ir.Block) and s.kind == "header" and len(s.words) == 2 and \
+                s.words[0].text == "workflow" and s.words[1].kind == "WORD":
+            return s.words[1].text
+    return None
 
 
 _PLUGIN_HINT = re.compile(r"^list plugin '([A-Za-z_]\w*)' under `require: plugins:`")
