@@ -126,6 +126,11 @@ def main() -> int:
     start_rss, _, _, version = peak_rss(AETHER + ["--version"])
     mib = 1 << 20
     print(f"start-up (`aether --version`, {version}): peak RSS {start_rss / mib:.1f} MiB")
+    tiny = OUT / "memory_tiny.aether"
+    tiny.write_text('goal: "g"\nlog("x")\n', encoding="utf-8")
+    tiny_rss = peak_rss(AETHER + ["check", str(tiny), "--isolated", "--no-cache"])[0]
+    print(f"`aether check` of a 2-line file (parser tables and catalogue loaded): peak RSS "
+          f"{tiny_rss / mib:.1f} MiB; the multiples below subtract the start-up figure")
     print(f"{'lines':>10} {'bytes':>12} {'peak RSS':>10} {'- start-up':>11} "
           f"{'x file':>7} {'CPU s':>7}  result")
     files = {}

@@ -230,8 +230,30 @@ class Validator:
 
     # ------------------------------------------------------------ entry
     def validate(self, module: A.Module) -> list[Finding]:
-        # One pass over the statements (expressions need not be visited) collects the
-        # fns, the parallel tasks and the names bound only to literal values.
+        self.builtin_typed = self._first_pass(module)
+        # values the host supplies (the catalogue's [inputs]) are bound from the start
+        self.global_names = _bound_in(module.body) | set(self.cat.inputs)
+        # What a did-you-mean may offer in a large pool (fn bodies add their own names)
+        self.names.update(self.global_names)
+        self.names.update(self.fns)
+        self.names.update(self.tasks)
+        for fn in self.fns.values():
+            self.names.update(p.name for p in fn.params)
+        if not any(isinstance(s, A.Binding) and s.name == "goal" and s.target is None
+                   for s in module.body):
+            self.findings.append(Finding(
+                "AE312", "the file has no top-level goal", 1, 1, 1, 1,
+                hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
+        self._block(module.body, set(self.cat.inputs), _Ctx(), top=True)
+        return self.findings
+
+    def _first_pass(self, module: A.Module) -> set[str]:
+        """One pass over the statements (expressions need not be visited): collect the
+        fns (AE313 for a second definition), the parallel tasks and the plugins, and
+        return the names whose every binding in the file is a literal string, number,
+        list or map (a value whose methods are the value methods): never a parameter,
+        loop variable, catch name, or bound to anything else (a call's result may be a
+        host object). Its working sets end with it (a large file's names)."""
         typed: set[str] = set()
         other: set[str] = set()
         fns = self.fns
@@ -261,25 +283,8 @@ class Validator:
         for s in module.body:
             if type(s) is A.Section and s.name == "require":
                 self._collect_plugins(s)
-        # Names whose every binding in the file is a literal string, number, list or map
-        # (a value whose methods are the value methods): never a parameter, loop variable,
-        # catch name, or bound to anything else (a call's result may be a host object).
-        self.builtin_typed = frozenset(typed - other)
-        # values the host supplies (the catalogue's [inputs]) are bound from the start
-        self.global_names = _bound_in(module.body) | set(self.cat.inputs)
-        # What a did-you-mean may offer in a large pool (fn bodies add their own names)
-        self.names.update(self.global_names)
-        self.names.update(self.fns)
-        self.names.update(self.tasks)
-        for fn in self.fns.values():
-            self.names.update(p.name for p in fn.params)
-        if not any(isinstance(s, A.Binding) and s.name == "goal" and s.target is None
-                   for s in module.body):
-            self.findings.append(Finding(
-                "AE312", "the file has no top-level goal", 1, 1, 1, 1,
-                hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
-        self._block(module.body, set(self.cat.inputs), _Ctx(), top=True)
-        return self.findings
+        typed -= other  # in place: no third set of a large file's names
+        return typed
 
     def _add(self, rule: str, message: str, node: A.Node, hint: Optional[str] = None) -> None:
         self.findings.append(Finding(rule, message, node.line, node.column, node.end_line,
