@@ -17,7 +17,7 @@ from .source import DEFAULT_MAX_FILE_SIZE, read_source
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 
 if TYPE_CHECKING:
-    from typing import Iterable, Optional
+    from typing import Iterable, Iterator, Optional
 
     from .semantics.catalogue import Catalogue
 
@@ -160,30 +160,57 @@ def anchors_for(lines: list[str], wanted: Iterable[Optional[int]]) -> dict[int, 
     a file (scanning back from each finding was quadratic on a long block full of them).
     """
     targets = sorted({n for n in wanted if n and 0 < n <= len(lines)})
-    out: dict[int, str] = {}
+    return {n: anchor for n, (anchor, _) in _scan_lines(iter(lines), targets).items()}
+
+
+def _scan_lines(lines: Iterator[str], targets: list[int]) -> dict[int, tuple[str, str]]:
+    """``{line number: (anchor, line text)}`` for the sorted, distinct ``targets``, reading
+    ``lines`` (line 1 first) only as far as the last of them."""
+    out: dict[int, tuple[str, str]] = {}
+    if not targets:
+        return out
     stack: list[tuple[int, Optional[str]]] = []  # (indentation, header key) of open lines
-    done = 0  # lines 1..done are on the stack
-    for target in targets:
-        for s in lines[done:target - 1]:
-            stripped = s.strip()
-            if stripped and not stripped.startswith("#"):
-                ind = len(s) - len(s.lstrip())
-                while stack and stack[-1][0] >= ind:
-                    stack.pop()
-                stack.append((ind, _header_key(stripped)))
-        done = max(done, target - 1)
-        text = lines[target - 1]
-        indent = len(text) - len(text.lstrip())
-        out[target] = "/".join(key for ind, key in stack if ind < indent and key is not None)
+    pending = iter(targets)
+    target = next(pending)
+    for number, s in enumerate(lines, 1):
+        if number == target:
+            indent = len(s) - len(s.lstrip())
+            out[number] = ("/".join(key for ind, key in stack
+                                    if ind < indent and key is not None), s)
+            target = next(pending, 0)
+            if not target:
+                break
+        stripped = s.strip()
+        if stripped and not stripped.startswith("#"):
+            ind = len(s) - len(s.lstrip())
+            while stack and stack[-1][0] >= ind:
+                stack.pop()
+            stack.append((ind, _header_key(stripped)))
     return out
 
 
-def _locate(findings: list[Finding], lines: list[str]) -> list[Finding]:
+def _iter_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``text.split("\n")`` gives them, one at a time: a list of
+    every line of a large file cost more memory than the file (a string object per line)."""
+    find = text.find
+    start = 0
+    while True:
+        end = find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
+
+
+def _locate(findings: list[Finding], text: str) -> list[Finding]:
     """Fill in each finding's anchor and normalised content (once per distinct line)."""
     todo = [f.line for f in findings if not f.content]
     if not todo:
         return findings
-    anchors = anchors_for(lines, todo)
+    n_lines = text.count("\n") + 1
+    targets = sorted({n for n in todo if n and 0 < n <= n_lines})
+    located = _scan_lines(_iter_lines(text), targets)
     contents: dict[int, str] = {}
     out = []
     for f in findings:
@@ -191,14 +218,26 @@ def _locate(findings: list[Finding], lines: list[str]) -> list[Finding]:
             out.append(f)
             continue
         n = f.line
-        if n and 0 < n <= len(lines):
+        if n and 0 < n <= n_lines:
+            anchor, line = located[n]
             content = contents.get(n)
             if content is None:
-                content = contents[n] = normalise_content(lines[n - 1])
-            out.append(f.with_(anchor=anchors[n], content=content))
+                content = contents[n] = normalise_content(line)
+            out.append(f.with_(anchor=anchor, content=content))
         else:
             out.append(f.with_(anchor="", content=""))
     return out
+
+
+def _mentions_aether(text: str) -> bool:
+    """``"aether" in text.lower()`` without a lowered copy of the whole text (a large
+    file's copy raised the peak memory of its check): lowered in 1 MiB windows that
+    overlap by five characters, so a match across a window's end is still found."""
+    step = 1 << 20
+    for at in range(0, len(text), step):
+        if "aether" in text[at:at + step + 5].lower():
+            return True
+    return False
 
 
 _WHOLE_FILE_LEGACY = {"AE209", "AE210"}
@@ -223,8 +262,16 @@ def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
     """The stripped source lines that error recovery removed from the parse."""
     if not ranges:
         return []
-    lines = text.split("\n")
-    return [lines[i].strip() for a, b in ranges for i in range(a - 1, min(b, len(lines)))]
+    n_lines = text.count("\n") + 1
+    wanted = {i for a, b in ranges for i in range(max(a, 1), min(b, n_lines) + 1)}
+    last = max(wanted, default=0)
+    stripped: dict[int, str] = {}
+    for number, line in enumerate(_iter_lines(text), 1):
+        if number > last:
+            break
+        if number in wanted:
+            stripped[number] = line.strip()
+    return [stripped[i] for a, b in ranges for i in range(max(a, 1), min(b, n_lines) + 1)]
 
 
 @gc_paused
@@ -263,15 +310,14 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> 
             if not clean_parse and f.line in legacy_lines:
                 continue
             findings.append(f)
-    lines = text.split("\n")
-    findings = _locate([f for f in findings if options.rules.allows(f.rule)], lines)
+    findings = _locate([f for f in findings if options.rules.allows(f.rule)], text)
     suppressed: list[Finding] = []
-    if options.suppress and "aether" in text.lower():  # a suppression comment names aether
+    if options.suppress and _mentions_aether(text):  # a suppression comment names aether
         from .suppress import apply_suppressions, find_suppressions
 
         findings, suppressed = apply_suppressions(findings, find_suppressions(text),
                                                   report_unused=options.rules.allows("AE319"))
-        findings = _locate(findings, lines)  # the AE319 findings it added
+        findings = _locate(findings, text)  # the AE319 findings it added
     key = options.fingerprint_path(path)
     return FileResult(path, assign_fingerprints(key, findings),
                       assign_fingerprints(key, suppressed),

@@ -108,6 +108,25 @@ def _check_data(display: str, data: bytes, options: CheckOptions) -> FileResult:
         return _internal_error(display, exc)
 
 
+def _check_taken(todo: list, n: int, options: CheckOptions) -> FileResult:
+    """Check ``todo[n]`` (index, display, bytes), leaving it without its bytes: once they
+    are decoded nothing holds them while the text is checked."""
+    index, display, data = todo[n]
+    todo[n] = (index, display, None)
+    decoded = decode_source(data, options.max_file_size)
+    del data
+    if decoded.error is not None:
+        return _check_data(display, decoded.data, options)  # the error finding, as before
+    text = decoded.text
+    del decoded
+    try:
+        return check_text(text, display, options)
+    except RecursionError as exc:  # defensive: nesting limits should prevent it
+        return _internal_error(display, exc)
+    except Exception as exc:  # noqa: BLE001 - the one place a checker bug is contained
+        return _internal_error(display, exc)
+
+
 def _work(batch: list[tuple[int, str, bytes]], options: CheckOptions):
     """Worker: check already-read files; results go back without their source text."""
     out = []
@@ -180,7 +199,8 @@ def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 
                 options.fingerprint_path(src.display), [read.error.with_(content="<io>")])))
         else:
             items.append((src.display, read.data))
-    return check_blobs(items, options, jobs, cache, progress, stats, stats_of)
+        read = None  # its decoded text: the check decodes the bytes again
+    return _check_items(items, options, jobs, cache, progress, stats, stats_of)
 
 
 def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
@@ -195,6 +215,15 @@ def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
     ``file_stats`` maps an item's index to its ``os.stat`` result, stored with the cache
     entry so that an unchanged file is not even read next time.
     """
+    return _check_items(list(items), options, jobs, cache, progress, stats, file_stats)
+
+
+def _check_items(items: list, options: CheckOptions, jobs: int,
+                 cache: Optional["ResultCache"], progress: Optional[Callable[[int, int], None]],
+                 stats: Optional[RunStats], file_stats: Optional[dict]) -> list[FileResult]:
+    """:func:`check_blobs` on a list it may empty: the bytes of each file are let go
+    before the file is checked, so a large file is not in memory twice (bytes and text)
+    while its tree is built."""
     stats = stats if stats is not None else RunStats()
     results: list[Optional[FileResult]] = [None] * len(items)
     todo: list[tuple[int, str, bytes]] = []
@@ -215,6 +244,8 @@ def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
                 continue
         todo.append((i, display, data))
     stats.files = len(items)
+    items.clear()  # the bytes are in todo now
+    item = data = None
     if jobs > 1 and len(todo) > _CHUNK:
         _warm()
         import multiprocessing
@@ -234,10 +265,11 @@ def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,
                 if progress:
                     progress(done, len(todo))
     else:
-        for n, (index, display, data) in enumerate(todo, 1):
-            results[index] = _check_data(display, data, options)
+        for n in range(len(todo)):
+            index = todo[n][0]
+            results[index] = _check_taken(todo, n, options)
             if progress:
-                progress(n, len(todo))
+                progress(n + 1, len(todo))
     if cache is not None:
         for index, _display, _data in todo:
             result = results[index]

@@ -419,3 +419,74 @@ def test_reflect_takes_a_topic_or_a_tag():
     rules = lambda t: [f.rule for f in check_text(t, "x.aether").findings]  # noqa: E731
     assert rules('goal: "g"\nreflect(tag="ai,programming")\nreflect("week")\nreflect()\n') == []
     assert rules('goal: "g"\nreflect(tags="ai")\n') == ["AE304"]
+
+
+# ---------------------------------------------------------------- validator cost (issue 15)
+
+def _many_names_program(n: int, extra: str = "") -> str:
+    lines = [f"value_{i}: {i}" for i in range(n)]
+    lines += ["fn helper(a, b=2):", "    total: a + b", "    return total",
+              "log(helper(value_0))"]
+    return G + "\n".join(lines) + "\n" + extra
+
+
+def test_clean_file_builds_no_suggestion_index(monkeypatch):
+    # the did-you-mean index was filed for every file, even when no finding needs it
+    import aether.semantics.validator as V
+    from aether.syntax import parse
+
+    built = []
+
+    class Spy(V.NameIndex):
+        def __init__(self, *a, **k):
+            built.append(1)
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(V, "NameIndex", Spy)
+    assert V.validate(parse(_many_names_program(300)).module) == []
+    assert built == []
+    findings = V.validate(parse(_many_names_program(300, "log(value_299x)\n")).module)
+    # (which near name a pool this large offers depends on the order of a set of names:
+    # test_lazy_index_suggests_as_an_index_filed_up_front compares with an eager index)
+    assert [f.hint[:20] for f in findings] == ["did you mean 'value_"]
+    assert built == [1]
+
+
+def test_lazy_index_suggests_as_an_index_filed_up_front():
+    # the index is filed when a suggestion needs it, with the names queued until then:
+    # every suggestion must be the one an index filled at each update would give
+    import aether.semantics.validator as V
+    from aether.semantics.suggest import NameIndex
+    from aether.syntax import parse
+
+    src = _many_names_program(400, "".join(
+        f"fn f{k}(p{k}):\n    q_{k}: p{k}\n    log(q_{k + 1}, value_{k}9x, valeu_{k})\n"
+        for k in range(30)))
+    module = parse(src).module
+
+    class Eager(V.Validator):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            self.names = NameIndex(self.cat.functions)
+
+    lazy = [(f.message, f.hint) for f in V.Validator().validate(module)]
+    eager = [(f.message, f.hint) for f in Eager().validate(module)]
+    assert lazy == eager
+    assert sum(1 for _, h in lazy if h) >= 30
+
+
+def test_validator_does_not_walk_expressions_for_binding_kinds(monkeypatch):
+    # the names bound only to literals were found by a second walk over every node of
+    # the tree; the statements the validator visits anyway are enough
+    import aether.ast as A
+    import aether.semantics.validator as V
+    from aether.syntax import parse
+
+    def no_walk(node):
+        raise AssertionError("a whole-tree walk")
+
+    monkeypatch.setattr(A, "walk", no_walk)
+    src = G + 'text: "a"\nfor x in [1]:\n    n: x\nlog(text.lower(), n.lower())\n' \
+        'fn f(p):\n    return p.frob()\nnum: 1\nlog(num.frob())\n'
+    findings = V.validate(parse(src).module)
+    assert [f.message for f in findings] == ["unknown method 'frob' on 'num'"]

@@ -36,11 +36,41 @@ _REQ_RE = (r"^[A-Za-z_][\w.\-]*\s*(?:(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-
            r"(?:\s*,\s*(?:===|==|!=|~=|>=|<=|>|<)\s*[0-9][0-9A-Za-z.*+!\-]*)*)?$")
 _CAP_RE = r"^[a-z_][a-z0-9_]*(?:\.[a-z_*][a-z0-9_*]*)+$"
 _LITERALS = (A.Str, A.Int, A.Float, A.Bool, A.Null, A.Duration)
+_VALUE_LITERALS = (A.Str, A.Int, A.Float, A.Duration, A.Bool, A.ListExpr, A.DictExpr)
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
     """``did you mean 'x'?`` for the closest of a small pool of candidates, or ""."""
     return _hint(name, candidates)
+
+
+class _LazyNames:
+    """The did-you-mean index (:class:`NameIndex`), filed only when a suggestion asks for
+    it: most files need none, and filing every name of a file cost about a sixth of the
+    validator's time. ``update`` queues the names (each source is iterated when the index
+    is filed, so it must not change afterwards); ``suggest`` files what is queued, in the
+    order it was queued, then asks the index. The index therefore holds exactly what an
+    index filled at each ``update`` would hold at that moment, so suggestions are the same.
+    """
+
+    __slots__ = ("_queued", "_index")
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._queued: list = [names]
+        self._index: Optional[NameIndex] = None
+
+    def update(self, names: Iterable[str]) -> None:
+        self._queued.append(names)
+
+    def suggest(self, name: str, *pools) -> str:
+        index = self._index
+        if index is None:
+            index = self._index = NameIndex()
+        if self._queued:
+            for names in self._queued:
+                index.update(names)
+            self._queued.clear()
+        return index.suggest(name, *pools)
 
 
 class _FnScope(set):
@@ -141,38 +171,47 @@ def _statements(body: Iterable[A.Stmt]):
                 stack.extend(reversed(getattr(s, name)))
 
 
+_BINDS = frozenset({A.Binding, A.Assign, A.AugAssign})
+
+
 def _bound_in(body: Iterable[A.Stmt]) -> set[str]:
     """Every name a block binds, at any depth except inside nested ``fn`` bodies."""
     names: set[str] = set()
     stack = list(body)
+    blocks = _BLOCK_FIELDS
     while stack:
         s = stack.pop()
-        if isinstance(s, (A.Binding, A.Assign, A.AugAssign)):
-            if getattr(s, "target", None) is None:  # an update binds no new name
+        kind = type(s)
+        if kind in _BINDS:
+            if kind is A.Assign or s.target is None:  # an update binds no new name
                 names.add(s.name)
-        elif isinstance(s, A.For):
+            continue
+        if kind is A.For:
             names.add(s.target)
-        elif isinstance(s, A.Try) and s.catch_name:
-            names.add(s.catch_name)
-        elif isinstance(s, A.Section):
+        elif kind is A.Try:
+            if s.catch_name:
+                names.add(s.catch_name)
+        elif kind is A.Section:
             # A section's keys are not names (`input:` in `workflow:`, `when:` in an
             # on_error rule); sections bind only what the validator binds for them:
             # the tasks of `parallel:` and the step aliases (`as NAME`) of `workflow: steps:`.
             if s.name == "parallel":
                 names.update(e.name for e in s.body
-                             if isinstance(e, A.Binding) and e.type_hint is None)
+                             if type(e) is A.Binding and e.type_hint is None)
             elif s.name == "workflow":
                 for e in s.body:
-                    if isinstance(e, A.Section) and e.name == "steps":
+                    if type(e) is A.Section and e.name == "steps":
                         for d in e.body:
-                            if isinstance(d, A.DashItem):
+                            if type(d) is A.DashItem:
                                 names.update(o.value.id for o in d.options
-                                             if o.name == "as" and isinstance(o.value, A.Name))
+                                             if o.name == "as" and type(o.value) is A.Name)
             continue
-        if isinstance(s, A.FnDef):
+        elif kind is A.FnDef:
             continue
-        for name in _BLOCK_FIELDS.get(type(s), ()):
-            stack.extend(getattr(s, name))
+        fields = blocks.get(kind)
+        if fields:
+            for name in fields:
+                stack.extend(getattr(s, name))
     return names
 
 
@@ -187,24 +226,11 @@ class Validator:
         self.plugins: set[str] = set()
         self.tasks: set[str] = set()
         self.global_names: set[str] = set()
-        self.names = NameIndex(self.cat.functions)
+        self.names = _LazyNames(self.cat.functions)
 
     # ------------------------------------------------------------ entry
     def validate(self, module: A.Module) -> list[Finding]:
-        for node in _statements(module.body):
-            if isinstance(node, A.FnDef):
-                if node.name in self.fns:
-                    first = self.fns[node.name]
-                    self._add("AE313", f"fn '{node.name}' is already defined at line "
-                              f"{first.line}", node)
-                else:
-                    self.fns[node.name] = node
-            elif isinstance(node, A.Section) and node.name == "parallel":
-                self.tasks.update(s.name for s in node.body if isinstance(s, A.Binding))
-        for s in module.body:
-            if isinstance(s, A.Section) and s.name == "require":
-                self._collect_plugins(s)
-        self.builtin_typed = _builtin_typed(module)
+        self.builtin_typed = self._first_pass(module)
         # values the host supplies (the catalogue's [inputs]) are bound from the start
         self.global_names = _bound_in(module.body) | set(self.cat.inputs)
         # What a did-you-mean may offer in a large pool (fn bodies add their own names)
@@ -220,6 +246,45 @@ class Validator:
                 hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
         self._block(module.body, set(self.cat.inputs), _Ctx(), top=True)
         return self.findings
+
+    def _first_pass(self, module: A.Module) -> set[str]:
+        """One pass over the statements (expressions need not be visited): collect the
+        fns (AE313 for a second definition), the parallel tasks and the plugins, and
+        return the names whose every binding in the file is a literal string, number,
+        list or map (a value whose methods are the value methods): never a parameter,
+        loop variable, catch name, or bound to anything else (a call's result may be a
+        host object). Its working sets end with it (a large file's names)."""
+        typed: set[str] = set()
+        other: set[str] = set()
+        fns = self.fns
+        for node in _statements(module.body):
+            kind = type(node)
+            if kind is A.Binding:
+                if node.target is None:
+                    (typed if isinstance(node.value, _VALUE_LITERALS) else other).add(
+                        node.name)
+            elif kind is A.Section:
+                if node.name == "parallel":
+                    self.tasks.update(s.name for s in node.body if type(s) is A.Binding)
+            elif kind is A.FnDef:
+                if node.name in fns:
+                    self._add("AE313", f"fn '{node.name}' is already defined at line "
+                              f"{fns[node.name].line}", node)
+                else:
+                    fns[node.name] = node
+                other.update(p.name for p in node.params)
+            elif kind is A.Assign:
+                (typed if isinstance(node.value, _VALUE_LITERALS) else other).add(node.name)
+            elif kind is A.For:
+                other.add(node.target)
+            elif kind is A.Try:
+                if node.catch_name:
+                    other.add(node.catch_name)
+        for s in module.body:
+            if type(s) is A.Section and s.name == "require":
+                self._collect_plugins(s)
+        typed -= other  # in place: no third set of a large file's names
+        return typed
 
     def _add(self, rule: str, message: str, node: A.Node, hint: Optional[str] = None) -> None:
         self.findings.append(Finding(rule, message, node.line, node.column, node.end_line,
@@ -252,62 +317,76 @@ class Validator:
             self._stmt(s, env, ctx, top)
 
     def _stmt(self, s: A.Stmt, env: set[str], ctx: _Ctx, top: bool = False) -> None:
-        if isinstance(s, A.Binding):
-            self._binding(s, env)
-        elif isinstance(s, A.CallStmt):
-            self._call(s.call, env)
-        elif isinstance(s, A.Section):
-            self._section(s, env, ctx)
-        elif isinstance(s, A.If):
-            self._expr(s.test, env)
-            self._block(s.body, env, ctx)
-            self._block(s.orelse, env, ctx)
-        elif isinstance(s, A.For):
-            self._expr(s.iter, env)
-            env.add(s.target)
-            self._block(s.body, env, _Ctx(True, ctx.in_fn))
-        elif isinstance(s, A.While):
-            self._expr(s.test, env)
-            self._block(s.body, env, _Ctx(True, ctx.in_fn))
-        elif isinstance(s, A.FnDef):
-            for p in s.params:
-                if p.default is not None:
-                    self._expr(p.default, env)
-            own = {p.name for p in s.params} | _bound_in(s.body)
-            self.names.update(own)
-            local = _FnScope(own, self.global_names)
-            self._block(s.body, local, _Ctx(False, True))
-        elif isinstance(s, A.Try):
-            self._block(s.body, env, ctx)
-            if s.catch_name:
-                env.add(s.catch_name)
-            self._block(s.handler, env, ctx)
-        elif isinstance(s, A.Assign):
-            self._add("AE204", f"`{s.name} = ...` is the reference interpreter's form; write "
-                      f"`{s.name}: ...`", s, "run `aether migrate` to convert this file to "
-                      "Aether 1.2")
+        # one dict lookup by exact type instead of a chain of isinstance tests
+        handler = _STMT_HANDLERS.get(type(s))
+        if handler is not None:
+            handler(self, s, env, ctx)
+
+    def _binding_stmt(self, s: A.Binding, env: set[str], ctx: _Ctx) -> None:
+        self._binding(s, env)
+
+    def _call_stmt(self, s: A.CallStmt, env: set[str], ctx: _Ctx) -> None:
+        self._run([s.call], env)
+
+    def _if(self, s: A.If, env: set[str], ctx: _Ctx) -> None:
+        self._expr(s.test, env)
+        self._block(s.body, env, ctx)
+        self._block(s.orelse, env, ctx)
+
+    def _for(self, s: A.For, env: set[str], ctx: _Ctx) -> None:
+        self._expr(s.iter, env)
+        env.add(s.target)
+        self._block(s.body, env, _Ctx(True, ctx.in_fn))
+
+    def _while(self, s: A.While, env: set[str], ctx: _Ctx) -> None:
+        self._expr(s.test, env)
+        self._block(s.body, env, _Ctx(True, ctx.in_fn))
+
+    def _fn_def(self, s: A.FnDef, env: set[str], ctx: _Ctx) -> None:
+        for p in s.params:
+            if p.default is not None:
+                self._expr(p.default, env)
+        own = {p.name for p in s.params} | _bound_in(s.body)
+        self.names.update(own)
+        local = _FnScope(own, self.global_names)
+        self._block(s.body, local, _Ctx(False, True))
+
+    def _try(self, s: A.Try, env: set[str], ctx: _Ctx) -> None:
+        self._block(s.body, env, ctx)
+        if s.catch_name:
+            env.add(s.catch_name)
+        self._block(s.handler, env, ctx)
+
+    def _assign(self, s: A.Assign, env: set[str], ctx: _Ctx) -> None:
+        self._add("AE204", f"`{s.name} = ...` is the reference interpreter's form; write "
+                  f"`{s.name}: ...`", s, "run `aether migrate` to convert this file to "
+                  "Aether 1.2")
+        self._expr(s.value, env)
+        env.add(s.name)
+
+    def _aug_assign(self, s: A.AugAssign, env: set[str], ctx: _Ctx) -> None:
+        if s.target is not None:
+            self._update_target(s.target, env)
+        elif s.name not in env:
+            self._unbound(s.name, s, env)
+        self._expr(s.value, env)
+
+    def _return(self, s: A.Return, env: set[str], ctx: _Ctx) -> None:
+        if not ctx.in_fn:
+            self._add("AE306", "`return` outside a fn", s)
+        if s.value is not None:
             self._expr(s.value, env)
-            env.add(s.name)
-        elif isinstance(s, A.AugAssign):
-            if s.target is not None:
-                self._update_target(s.target, env)
-            elif s.name not in env:
-                self._unbound(s.name, s, env)
-            self._expr(s.value, env)
-        elif isinstance(s, A.Return):
-            if not ctx.in_fn:
-                self._add("AE306", "`return` outside a fn", s)
-            if s.value is not None:
-                self._expr(s.value, env)
-        elif isinstance(s, (A.Break, A.Continue)):
-            if not ctx.in_loop:
-                word = "break" if isinstance(s, A.Break) else "continue"
-                self._add("AE305", f"`{word}` outside a loop", s)
-        elif isinstance(s, A.Await):
-            for name in s.names:
-                if name.id not in self.tasks:
-                    self._add("AE307", f"'{name.id}' is not a task of a `parallel:` block",
-                              name, self.names.suggest(name.id, self.tasks) or None)
+
+    def _break(self, s: A.Stmt, env: set[str], ctx: _Ctx) -> None:
+        if not ctx.in_loop:
+            word = "break" if type(s) is A.Break else "continue"
+            self._add("AE305", f"`{word}` outside a loop", s)
+
+    def _await(self, s: A.Await, env: set[str], ctx: _Ctx) -> None:
+        for name in s.names:
+            if name.id not in self.tasks:
+                self._add("AE307", f"'{name.id}' is not a task of a `parallel:` block",
+                          name, self.names.suggest(name.id, self.tasks) or None)
 
     def _binding(self, s: A.Binding, env: set[str]) -> None:
         if s.target is not None:
@@ -624,9 +703,35 @@ class Validator:
         self._run([c], env)
 
     def _run(self, stack: list, env: set[str]) -> None:
+        # Dispatch on the exact type, the commonest first; children are pushed in the
+        # order iter_children gives them (so the last is visited first), as before.
+        fns = self.fns
+        plugins = self.plugins
+        functions = self.cat.functions
+        pop = stack.pop
+        push = stack.append
+        extend = stack.extend
         while stack:
-            n = stack.pop()
-            if isinstance(n, tuple):
+            n = pop()
+            kind = type(n)
+            if kind is A.Name:
+                name = n.id
+                if name not in env and name not in fns and name not in plugins \
+                        and name not in functions:
+                    self._unbound(name, n, env)
+            elif kind in _NO_CHILDREN:
+                continue
+            elif kind is A.Call:
+                # arguments first, then each keyword's value and its duplicate check, then
+                # the callee (popped last, so pushed first)
+                names: list[str] = []
+                push((_CALLEE, n, names))
+                for k in reversed(n.keywords):
+                    push((_KEYWORD, k, names))
+                    if k.value is not None:
+                        push(k.value)
+                extend(a for a in reversed(n.args) if a is not None)
+            elif kind is tuple:
                 step, node, names = n
                 if step is _KEYWORD:
                     if node.name in names:
@@ -637,32 +742,28 @@ class Validator:
                 else:
                     rest = self._check_callee(node.func, len(node.args), names, env, node)
                     if rest is not None:
-                        stack.append(rest)
-            elif isinstance(n, A.Name):
-                if n.id not in env and n.id not in self.fns and n.id not in self.plugins \
-                        and n.id not in self.cat.functions:
-                    self._unbound(n.id, n, env)
-            elif isinstance(n, A.Call):
-                # arguments first, then each keyword's value and its duplicate check, then
-                # the callee (popped last, so pushed first)
-                names: list[str] = []
-                stack.append((_CALLEE, n, names))
-                for k in reversed(n.keywords):
-                    stack.append((_KEYWORD, k, names))
-                    if k.value is not None:
-                        stack.append(k.value)
-                stack.extend(a for a in reversed(n.args) if a is not None)
-            elif isinstance(n, A.Member):
-                stack.append(n.value)
-            elif isinstance(n, A.DictExpr):
+                        push(rest)
+            elif kind is A.BinOp or kind is A.Compare:
+                push(n.left)
+                push(n.right)
+            elif kind is A.Member or kind is A.Unary:
+                push(n.value if kind is A.Member else n.operand)
+            elif kind is A.ListExpr:
+                extend(n.items)
+            elif kind is A.BoolOp:
+                extend(n.values)
+            elif kind is A.Index:
+                push(n.value)
+                push(n.index)
+            elif kind is A.DictExpr:
                 seen: set = set()
                 for k in n.keys:
                     if k in seen:
                         self._add("AE321", f"key {k!r} is given twice in this dict", n)
                     seen.add(k)
-                stack.extend(n.values)
+                extend(n.values)
             elif n is not None:
-                stack.extend(A.iter_children(n))
+                extend(A.iter_children(n))
 
     def _unbound(self, name: str, node: A.Node, env: set[str]) -> None:
         if not self.report_unbound:
@@ -748,29 +849,18 @@ class Validator:
             self._add(problem.rule, f"{dotted}() {problem.message}", at)
 
 
-_VALUE_LITERALS = (A.Str, A.Int, A.Float, A.Duration, A.Bool, A.ListExpr, A.DictExpr)
+# statement type -> Validator method (see Validator._stmt)
+_STMT_HANDLERS = {
+    A.Binding: Validator._binding_stmt, A.CallStmt: Validator._call_stmt,
+    A.Section: Validator._section, A.If: Validator._if, A.For: Validator._for,
+    A.While: Validator._while, A.FnDef: Validator._fn_def, A.Try: Validator._try,
+    A.Assign: Validator._assign, A.AugAssign: Validator._aug_assign,
+    A.Return: Validator._return, A.Break: Validator._break, A.Continue: Validator._break,
+    A.Await: Validator._await,
+}
 
-
-def _builtin_typed(module: A.Module) -> frozenset[str]:
-    """Names whose every binding in the file is a literal string, number, list or map (a
-    value whose methods are the value methods): never a parameter, loop variable, catch
-    name, host input, or bound to anything else (a call's result may be a host object)."""
-    typed: set[str] = set()
-    other: set[str] = set()
-    for node in A.walk(module):
-        if isinstance(node, A.Binding) and node.target is None:
-            (typed if isinstance(node.value, _VALUE_LITERALS) else other).add(node.name)
-        elif isinstance(node, A.Assign):
-            (typed if isinstance(node.value, _VALUE_LITERALS) else other).add(node.name)
-        elif isinstance(node, A.For):
-            other.add(node.target)
-        elif isinstance(node, A.Param):
-            other.add(node.name)
-        elif isinstance(node, A.Try) and node.catch_name:
-            other.add(node.catch_name)
-    return frozenset(typed - other)
-
-
+# expression types with no child to visit (None: an absent optional child)
+_NO_CHILDREN = frozenset({A.Str, A.Int, A.Float, A.Duration, A.Bool, A.Null, type(None)})
 _KEYWORD = "keyword"
 _CALLEE = "callee"
 

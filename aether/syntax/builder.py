@@ -89,6 +89,11 @@ class AstBuilder:
         # returns its inner node, so they are remembered (the node itself is kept, so its
         # id cannot be reused) until the parse ends. A parenthesis is not a target.
         self._parens: dict[int, A.Expr] = {}
+        # Literals as written -> (the one string kept for them, a string's value): a file
+        # repeats its literals, and a string per occurrence (two for a string literal, raw
+        # and value) was a large share of a parsed file's memory. Emptied when a parse
+        # ends, as _parens is, so it holds at most one file's literals.
+        self._literals: dict[str, tuple] = {}
 
     def _target(self, node, what: str):
         """``(root name, update target or None)`` of the expression before a statement's
@@ -119,6 +124,7 @@ class AstBuilder:
     # ------------------------------------------------------------ module & statements
     def start(self, c):
         self._parens.clear()  # the parse is over: nothing built so far is looked up again
+        self._literals.clear()
         body = tuple(c)
         if body:
             last = body[-1]
@@ -375,23 +381,33 @@ class AstBuilder:
         t = c[0]
         return A.Name(t.line, t.column, t.end_line, t.end_column, t.value)
 
+    def _literal(self, raw: str) -> tuple:
+        """``(raw, value)`` shared by every literal written as ``raw`` in this parse (the
+        value is the string's, for string literals; None for numbers)."""
+        shared = self._literals.get(raw)
+        if shared is None:
+            shared = self._literals[raw] = (raw, unescape(raw) if raw[:1] in "\"'" else None)
+        return shared
+
     def string(self, c):
         t = c[0]
-        return A.Str(t.line, t.column, t.end_line, t.end_column, unescape(t.value), t.value)
+        raw, value = self._literal(t.value)
+        return A.Str(t.line, t.column, t.end_line, t.end_column, value, raw)
 
     def int(self, c):
         t = c[0]
-        return A.Int(t.line, t.column, t.end_line, t.end_column, _int_literal(t), t.value)
+        return A.Int(t.line, t.column, t.end_line, t.end_column, _int_literal(t),
+                     self._literal(t.value)[0])
 
     def float(self, c):
         t = c[0]
         return A.Float(t.line, t.column, t.end_line, t.end_column,
-                       _finite(float(t.value.replace("_", "")), t), t.value)
+                       _finite(float(t.value.replace("_", "")), t), self._literal(t.value)[0])
 
     def duration(self, c):
         t = c[0]
         return A.Duration(t.line, t.column, t.end_line, t.end_column,
-                          _finite(duration_seconds(t.value), t), t.value)
+                          _finite(duration_seconds(t.value), t), self._literal(t.value)[0])
 
     def true(self, c):
         t = c[0]

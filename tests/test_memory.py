@@ -1,0 +1,127 @@
+"""Memory a check needs (issue 15, item 4): shared strings, no line list, no second copy.
+
+Memory is counted with tracemalloc (exact allocation sizes, independent of the machine's
+load), never timed. bench/bench_memory.py prints the figures for large files.
+"""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+from pathlib import Path
+
+from aether import ast as A
+from aether.checker import CheckOptions, check_text
+from aether.syntax import parse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from gen_corpus import build  # noqa: E402
+
+
+def _clean_text(min_lines: int) -> str:
+    """Generated files (no injected errors) joined into one file that checks clean."""
+    import re
+
+    numbered = re.compile(r"\b([A-Za-z]\w*?_\d+)\b")
+    parts, n, i = [], 0, 0
+    while n < min_lines:
+        i += 1
+        text, _ = build(i, 3, 0.0)
+        if i > 1:
+            text = "\n".join(x for x in text.split("\n") if not x.startswith("goal:"))
+        parts.append(numbered.sub(lambda m: f"{m.group(1)}_f{i}", text))
+        n += parts[-1].count("\n")
+    return "".join(parts)
+
+
+class _NoCopies(str):
+    """Source text that refuses to be split into lines or lowered as a whole."""
+
+    def split(self, *a, **k):
+        raise AssertionError("the whole text was split into lines")
+
+    def splitlines(self, *a, **k):
+        raise AssertionError("the whole text was split into lines")
+
+    def lower(self):
+        raise AssertionError("the whole text was lowered")
+
+
+def test_repeated_names_and_literals_share_one_string():
+    src = 'goal: "g"\n' + "".join(
+        f'total: total_{i % 3} + count\nlog(label="same text", n=42, t=5s, f=1.5)\n'
+        for i in range(50))
+    module = parse(src).module
+    ids = [n.id for n in A.walk(module) if isinstance(n, A.Name) and n.id == "count"]
+    assert len(ids) == 50 and len({id(x) for x in ids}) == 1
+    kws = [k.name for k in A.walk(module) if isinstance(k, A.Keyword) and k.name == "label"]
+    assert len({id(x) for x in kws}) == 1
+    strs = [n for n in A.walk(module) if isinstance(n, A.Str) and n.value == "same text"]
+    assert len(strs) == 50
+    assert len({id(n.raw) for n in strs}) == 1 and len({id(n.value) for n in strs}) == 1
+    for kind in (A.Int, A.Duration, A.Float):
+        raws = [n.raw for n in A.walk(module) if isinstance(n, kind)]
+        assert len(raws) == 50 and len({id(x) for x in raws}) == 1, kind
+    binds = [s.name for s in module.body if isinstance(s, A.Binding) and s.name == "total"]
+    assert len({id(x) for x in binds}) == 1
+
+
+def test_check_text_makes_no_list_of_lines_nor_lowered_copy():
+    # a list of every line cost more than the file itself (a string object per line)
+    text = _clean_text(2_000)
+    plain = check_text(text, "big.aether")
+    assert plain.findings == []
+    assert check_text(_NoCopies(text), "big.aether").findings == []
+    # findings are still located (anchor and content) without one
+    bad = text + "fn late_fn():\n    for q in [1]:\n        log(nope_here)\n"
+    expected = check_text(bad, "bad.aether").findings
+    got = check_text(_NoCopies(bad), "bad.aether").findings
+    assert [(f.rule, f.line, f.anchor, f.content, f.fingerprint) for f in got] == \
+        [(f.rule, f.line, f.anchor, f.content, f.fingerprint) for f in expected]
+    assert [f.anchor for f in got] == ["fn:late_fn/for"]
+
+
+def test_check_file_holds_the_source_once_while_checking(tmp_path, monkeypatch):
+    # the bytes read, the text decoded to test them and the text decoded again were all
+    # alive while the tree was built: three copies of a large file
+    from aether import runner
+    from aether.walk import SourceFile
+
+    text = _clean_text(20_000)
+    path = tmp_path / "big.aether"
+    path.write_text(text, encoding="utf-8")
+    seen = []
+    real = runner.check_text
+
+    def probe(text, display, options):
+        seen.append(tracemalloc.get_traced_memory()[0])
+        return real(text, display, options)
+
+    monkeypatch.setattr(runner, "check_text", probe)
+    check_text('goal: "warm"\n', "warm.aether")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        (result,) = runner.check_files([SourceFile(str(path), "big.aether")],
+                                       CheckOptions(max_file_size=1 << 30))
+    finally:
+        tracemalloc.stop()
+    assert result.findings == []
+    held = seen[0] - before
+    assert held < 1.3 * len(text), (held, len(text))
+
+
+def test_a_clean_check_needs_less_than_seventeen_times_the_text():
+    # tracemalloc's peak over the text itself, on a clean file of about 20,000 lines:
+    # 21 times before names and literals were shared and the line list dropped (15 after)
+    text = _clean_text(20_000)
+    check_text('goal: "warm"\n', "warm.aether")
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        assert check_text(text, "big.aether", CheckOptions()).findings == []
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < 17 * len(text), peak / len(text)
