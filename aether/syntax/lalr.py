@@ -14,13 +14,14 @@ from .tables import KEEP, SPLICE, Tables
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Callable, Iterable
+    from typing import Callable, Iterable, Optional
 
 __all__ = ["Parser", "UnexpectedToken", "Tok"]
 
 
 class Tok:
-    """A token: ``type`` (terminal name), ``value`` and its span (1-based, end exclusive)."""
+    """A token a rule keeps: ``type`` (terminal name), ``value`` and its span (1-based, end
+    exclusive). The scanner yields the same fields as a plain tuple, in this order."""
 
     __slots__ = ("type", "value", "line", "column", "end_line", "end_column", "pos")
 
@@ -125,15 +126,6 @@ def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> C
     return reduce
 
 
-def _with_end(tokens: Iterable[Tok]):
-    """``tokens`` followed by the ``$END`` token, placed just after the last one."""
-    line = column = 1
-    for tok in tokens:
-        yield tok
-        line, column = tok.end_line, tok.end_column
-    yield Tok("$END", "", -1, line, column, line, column)
-
-
 class Parser:
     """An LALR parser for the tables, building values with ``builder``'s methods."""
 
@@ -142,6 +134,7 @@ class Parser:
         self.states = tables.states
         self.start = tables.start
         self.end = tables.end
+        self.kept = tables.kept
         # A unit rule (``?expr: or_expr`` with its one child kept) leaves the value as it
         # is: its reducer is None and the loop only swaps the state. Expression chains
         # are mostly such rules, so this saves a call and two list edits per level.
@@ -153,32 +146,37 @@ class Parser:
             for origin, alias, expand1, modes in tables.rules)
         self._chains: dict[tuple, int] = {}  # (state below, top state, token) -> state
 
-    def parse(self, tokens: Iterable[Tok], values: Optional[list] = None):
-        """The start rule's value for ``tokens``. Raises UnexpectedToken (and whatever
-        ``tokens`` raises).
+    def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
+        """The start rule's value for ``tokens`` (the scanner's tuples, ending with
+        ``$END``). Raises UnexpectedToken (and whatever ``tokens`` raises).
 
         ``values`` (an empty list) becomes the value stack, so that after an error the
         caller can take what was complete before it (error recovery keeps the top-level
-        statements before the error instead of parsing them again).
+        statements before the error instead of parsing them again). A token a rule keeps
+        is a :class:`Tok` there; one every rule drops (``_NL``...) stays a plain tuple.
         """
         states = self.states
         reducers = self.reducers
         end_state = self.end
+        kept = self.kept
+        Token = Tok
         state_stack = [self.start]
         value_stack: list = [] if values is None else values
         push_state = state_stack.append
         push_value = value_stack.append
         chains = self._chains
-        for tok in _with_end(tokens):
-            ttype = tok.type
+        row = states[self.start]
+        for tok in tokens:
+            ttype = tok[0]
             while True:
-                code = states[state_stack[-1]].get(ttype)
+                code = row.get(ttype)
                 if code is None:
-                    raise UnexpectedToken(tok, self.expected(state_stack[-1]),
+                    raise UnexpectedToken(Token(*tok), self.expected(state_stack[-1]),
                                           tuple(state_stack))
                 if code >= 0:
                     push_state(code)
-                    push_value(tok)
+                    push_value(Token(*tok) if ttype in kept else tok)
+                    row = states[code]
                     break
                 size, reducer, origin = reducers[~code]
                 if reducer is None:
@@ -206,9 +204,11 @@ class Parser:
                     else:
                         args = []
                     push_value(reducer(args))
-                    push_state(states[state_stack[-1]][origin])
-                if state_stack[-1] == end_state:  # only reached by reducing at $END
+                    top = states[state_stack[-1]][origin]
+                    push_state(top)
+                if top == end_state:  # only reached by reducing at $END
                     return value_stack[-1]
+                row = states[top]
         raise AssertionError("the token stream ended without $END")  # pragma: no cover
 
     def expected(self, state: int) -> set[str]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 
 from .errors import AetherSyntaxError
-from .lalr import Tok
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Iterator
+
+    RawTok = tuple[str, str, int, int, int, int, int]
 
 __all__ = ["Scanner", "MAX_NESTING", "Comment"]
 
@@ -78,8 +79,14 @@ class Scanner:
         self.brackets: list[tuple[str, int, int]] = []
 
     def scan(self, text: str, keep_comments: bool = False, start: int = 0,
-             start_line: int = 1) -> Iterator[Tok]:
-        """Yield the tokens of ``text`` (newlines already normalised to ``\\n``).
+             start_line: int = 1) -> Iterator[RawTok]:
+        """Yield the tokens of ``text`` (newlines already normalised to ``\\n``), then ``$END``.
+
+        A token is the plain tuple ``(type, value, pos, line, column, end_line,
+        end_column)`` (1-based, end exclusive), the fields of :class:`aether.syntax.lalr.Tok`
+        in that order: a tuple costs a fraction of an object, and the parser makes a
+        ``Tok`` only of the tokens a rule keeps. The last token is ``$END``, placed just
+        after the one before it (the parser's lookahead at the end of the text).
 
         ``start`` (the offset of line ``start_line``, which must begin a top-level
         statement) scans only the rest of the file, positions still counted in the whole
@@ -87,7 +94,6 @@ class Scanner:
         """
         keywords = self.keywords
         ops = self.ops
-        Token = Tok
         comments = self.comments = []
         indents = self.indent_stack = [0]
         logical = self.logical_start = {}
@@ -97,6 +103,7 @@ class Scanner:
         line_start = start
         at_bol = True  # at the start of a logical line, before its first token
         logical_line = start_line
+        last_nl = (1, 1)  # where the last _NL yielded in the loop ends (for $END)
         for m in self.master.finditer(text, start):
             kind = m.lastgroup
             if kind == "WS":
@@ -104,8 +111,9 @@ class Scanner:
             start = m.start()
             if kind == "NL":
                 if not at_bol and not brackets:
-                    yield Token("_NL", "\n", start, line, start - line_start + 1,
-                                line, start - line_start + 2)
+                    column = start - line_start + 1
+                    yield ("_NL", "\n", start, line, column, line, column + 1)
+                    last_nl = (line, column + 1)
                     at_bol = True
                 line += 1
                 line_start = start + 1
@@ -132,11 +140,11 @@ class Scanner:
                             "AE110", f"blocks are nested more than {MAX_NESTING} levels deep",
                             line, column)
                     indents.append(width)
-                    yield Token("_INDENT", "", start, line, 1, line, column)
+                    yield ("_INDENT", "", start, line, 1, line, column)
                 elif width < top:
                     while width < indents[-1]:
                         inner = indents.pop()
-                        yield Token("_DEDENT", "", start, line, column, line, column)
+                        yield ("_DEDENT", "", start, line, column, line, column)
                     if width != indents[-1]:
                         outer = indents[-1]
                         raise AetherSyntaxError(
@@ -150,7 +158,7 @@ class Scanner:
             logical[line] = logical_line
             value = m.group()
             if kind == "NAME":
-                yield Token(keywords.get(value, "NAME"), value, start, line, column,
+                yield (keywords.get(value, "NAME"), value, start, line, column,
                             line, column + len(value))
             elif kind == "OP":
                 if value in _OPEN:
@@ -171,7 +179,7 @@ class Scanner:
                             f"'{value}' does not match '{opener}' opened at line {oline}, "
                             f"column {ocol} (expected '{_OPEN[opener]}')",
                             line, column, recover_line=oline)
-                yield Token(ops[value], value, start, line, column, line, column + len(value))
+                yield (ops[value], value, start, line, column, line, column + len(value))
             elif kind == "ERROR":
                 if value in "\"'":
                     raise AetherSyntaxError(
@@ -182,7 +190,7 @@ class Scanner:
                     "AE101", f"unexpected character '{shown}' (U+{ord(value):04X})",
                     line, column)
             else:
-                yield Token(kind, value, start, line, column, line, column + len(value))
+                yield (kind, value, start, line, column, line, column + len(value))
         if brackets:
             opener, oline, ocol = brackets[-1]
             raise AetherSyntaxError(
@@ -191,6 +199,11 @@ class Scanner:
         pos = len(text)
         if not at_bol:
             col = pos - line_start + 1
-            yield Token("_NL", "\n", pos, line, col, line, col)
-        for _ in range(len(indents) - 1):
-            yield Token("_DEDENT", "", pos, line, 1, line, 1)
+            yield ("_NL", "\n", pos, line, col, line, col)
+            last_nl = (line, col)
+        if len(indents) > 1:
+            for _ in range(len(indents) - 1):
+                yield ("_DEDENT", "", pos, line, 1, line, 1)
+            last_nl = (line, 1)
+        end_line, end_col = last_nl
+        yield ("$END", "", -1, end_line, end_col, end_line, end_col)

@@ -581,7 +581,9 @@ def _complete_statements(values: list) -> Optional[list]:
     list at its bottom (the statements so far), or none when the first statement failed.
     None when the bottom is not recognisably that (the caller then parses again)."""
     if not values or type(values[0]) is not list:
-        return [] if values and isinstance(values[0], Tok) else None
+        # a token (kept: a Tok; dropped: the scanner's tuple) means no statement was done
+        return [] if values and (isinstance(values[0], Tok) or type(values[0]) is tuple) \
+            else None
     done = values[0]
     if all(isinstance(s, A.Stmt) and s.column == 1 for s in done):
         return list(done)
