@@ -6,11 +6,28 @@ reduce. This loop does the same shift/reduce work with integer-coded tables and 
 pre-bound callable per rule, which is most of what makes the checker fast. Children are
 passed exactly as Lark would pass them to an inline transformer: ``_``-rules are spliced
 into their parent, filtered terminals dropped, ``?rules`` with one child passed through.
+
+The same loop exists compiled (``_speedups.c``, built at install time when a C compiler is
+present; docs/benchmarks.md): when it is importable it runs instead of the Python one,
+unless the environment variable ``AETHER_PURE_PYTHON`` is set (to anything but ``0`` or
+the empty string). Both give the same values and errors (tests/test_compiled_parser.py).
 """
 
 from __future__ import annotations
 
+import os
+
 from .tables import KEEP, SPLICE, Tables
+
+if os.environ.get("AETHER_PURE_PYTHON", "") in ("", "0"):
+    try:
+        from . import _speedups
+    except ImportError:  # not built (no C compiler at install time): the Python loop
+        _speedups = None
+else:
+    _speedups = None
+
+COMPILED = _speedups is not None  # whether parsers use the compiled loop by default
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
@@ -36,6 +53,12 @@ class Tok:
 
     def __repr__(self) -> str:
         return f"Tok({self.type}, {self.value!r}, {self.line}:{self.column})"
+
+
+if _speedups is not None:
+    # The same fields as a C type: made by the compiled loop at a tenth of the cost (one
+    # token type per process, so `isinstance(x, Tok)` holds whichever loop made x).
+    Tok = _speedups.Tok  # type: ignore[misc]  # noqa: F811
 
 
 class UnexpectedToken(Exception):
@@ -129,7 +152,9 @@ def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> C
 class Parser:
     """An LALR parser for the tables, building values with ``builder``'s methods."""
 
-    def __init__(self, tables: Tables, builder):
+    def __init__(self, tables: Tables, builder, compiled: Optional[bool] = None):
+        """``compiled``: use the compiled loop (None: when it is available, see
+        ``COMPILED``; True raises ImportError when it is not built)."""
         self.tables = tables
         self.states = tables.states
         self.start = tables.start
@@ -145,6 +170,40 @@ class Parser:
              origin)
             for origin, alias, expand1, modes in tables.rules)
         self._chains: dict[tuple, int] = {}  # (state below, top state, token) -> state
+        if compiled is None:
+            compiled = COMPILED
+        if compiled and _speedups is None:
+            raise ImportError("the compiled parser (aether.syntax._speedups) is not built")
+        self._engine = self._make_engine() if compiled else None
+        self.compiled = bool(compiled)
+
+    def _make_engine(self):
+        """The compiled loop over these tables: symbols numbered, actions in one array."""
+        from array import array
+
+        states = self.states
+        symbols: dict[str, int] = {}
+        for row in states:
+            for symbol in row:
+                symbols.setdefault(symbol, len(symbols))
+        for origin in self.tables.rules:
+            symbols.setdefault(origin[0], len(symbols))
+        symbols.setdefault("$END", len(symbols))
+        width = len(symbols)
+        actions = array("i", [-2 ** 31]) * (len(states) * width)  # INT_MIN: no action
+        for state, row in enumerate(states):
+            base = state * width
+            for symbol, code in row.items():
+                actions[base + symbols[symbol]] = code
+        kept = bytes(1 if name in self.kept else 0 for name in symbols)
+        rules = tuple((size, reducer, symbols[origin])
+                      for size, reducer, origin in self.reducers)
+
+        def on_error(tok: tuple, stack: tuple):
+            raise UnexpectedToken(Tok(*tok), self.expected(stack[-1]), stack)
+
+        return _speedups.Engine(symbols, actions.tobytes(), rules, kept, self.start,
+                                self.end, on_error)
 
     def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
         """The start rule's value for ``tokens`` (the scanner's tuples, ending with
@@ -155,6 +214,8 @@ class Parser:
         statements before the error instead of parsing them again). A token a rule keeps
         is a :class:`Tok` there; one every rule drops (``_NL``...) stays a plain tuple.
         """
+        if self._engine is not None:
+            return self._engine.parse(tokens, [] if values is None else values)
         states = self.states
         reducers = self.reducers
         end_state = self.end

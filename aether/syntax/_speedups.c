@@ -1,0 +1,407 @@
+/* The optional compiled LALR(1) loop of aether.syntax.lalr (docs/benchmarks.md, issue 15).
+ *
+ * It does exactly what Parser.parse in lalr.py does, over the same generated tables
+ * (aether/syntax/_tables.py, from grammar/aether.lark): integer-coded actions in one dense
+ * array, the rules' reducers called as they are in Python, unit-rule chains walked in C.
+ * It also defines Tok, the token object a rule keeps, as a C type (making one from Python
+ * costs about ten times as much). Built when a C compiler is present (hatch_build.py);
+ * without it, or with AETHER_PURE_PYTHON=1, lalr.py runs its own loop. The test suite
+ * checks that both give identical trees and errors (tests/test_compiled_parser.py).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+/* ------------------------------------------------------------------ Tok */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *type, *value, *pos, *line, *column, *end_line, *end_column;
+} TokObject;
+
+static PyMemberDef Tok_members[] = {
+    {"type", T_OBJECT_EX, offsetof(TokObject, type), 0, NULL},
+    {"value", T_OBJECT_EX, offsetof(TokObject, value), 0, NULL},
+    {"pos", T_OBJECT_EX, offsetof(TokObject, pos), 0, NULL},
+    {"line", T_OBJECT_EX, offsetof(TokObject, line), 0, NULL},
+    {"column", T_OBJECT_EX, offsetof(TokObject, column), 0, NULL},
+    {"end_line", T_OBJECT_EX, offsetof(TokObject, end_line), 0, NULL},
+    {"end_column", T_OBJECT_EX, offsetof(TokObject, end_column), 0, NULL},
+    {NULL}
+};
+
+static PyTypeObject TokType;
+
+static PyObject *
+tok_from_tuple(PyObject *t)
+{
+    TokObject *self = PyObject_New(TokObject, &TokType);
+    if (self == NULL)
+        return NULL;
+    PyObject **fields = &self->type;
+    for (Py_ssize_t i = 0; i < 7; i++) {
+        PyObject *v = PyTuple_GET_ITEM(t, i);
+        Py_INCREF(v);
+        fields[i] = v;
+    }
+    return (PyObject *)self;
+}
+
+static PyObject *
+Tok_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"type_", "value", "pos", "line", "column", "end_line",
+                             "end_column", NULL};
+    PyObject *f[7];
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOO:Tok", kwlist,
+                                     &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]))
+        return NULL;
+    TokObject *self = (TokObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    PyObject **fields = &self->type;
+    for (int i = 0; i < 7; i++) {
+        Py_INCREF(f[i]);
+        fields[i] = f[i];
+    }
+    return (PyObject *)self;
+}
+
+static void
+Tok_dealloc(TokObject *self)
+{
+    Py_XDECREF(self->type);
+    Py_XDECREF(self->value);
+    Py_XDECREF(self->pos);
+    Py_XDECREF(self->line);
+    Py_XDECREF(self->column);
+    Py_XDECREF(self->end_line);
+    Py_XDECREF(self->end_column);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+Tok_repr(TokObject *self)
+{
+    return PyUnicode_FromFormat("Tok(%S, %R, %S:%S)", self->type, self->value, self->line,
+                                self->column);
+}
+
+static PyTypeObject TokType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Tok",
+    .tp_doc = "A token a rule keeps: type (terminal name), value and its span "
+              "(1-based, end exclusive).",
+    .tp_basicsize = sizeof(TokObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Tok_new,
+    .tp_dealloc = (destructor)Tok_dealloc,
+    .tp_repr = (reprfunc)Tok_repr,
+    .tp_members = Tok_members,
+};
+
+/* ------------------------------------------------------------------ Engine */
+
+#define NO_ACTION INT_MIN
+
+typedef struct {
+    PyObject_HEAD
+    int n_states, n_symbols, start, end;
+    int *actions;          /* actions[state * n_symbols + symbol]: >= 0 goto, < 0 ~rule */
+    int n_rules;
+    int *rule_size;
+    int *rule_origin;      /* symbol id of the rule's origin */
+    PyObject **reducer;    /* NULL for a unit rule (the value is left as it is) */
+    char *kept;            /* per symbol: a rule keeps this terminal's token */
+    PyObject *symbols;     /* dict: symbol name -> id */
+    PyObject *on_error;    /* on_error(token tuple, state stack tuple): raises */
+} EngineObject;
+
+static void
+Engine_dealloc(EngineObject *self)
+{
+    if (self->reducer) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_XDECREF(self->reducer[i]);
+    }
+    PyMem_Free(self->actions);
+    PyMem_Free(self->rule_size);
+    PyMem_Free(self->rule_origin);
+    PyMem_Free(self->reducer);
+    PyMem_Free(self->kept);
+    Py_XDECREF(self->symbols);
+    Py_XDECREF(self->on_error);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Engine(symbols: dict[str, int], actions: bytes of int32 rows, rules: tuple of
+ *        (size, reducer or None, origin id), kept: bytes (one flag per symbol),
+ *        start, end, on_error) */
+static PyObject *
+Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *symbols, *rules, *on_error;
+    Py_buffer actions, kept;
+    int start, end;
+    if (!PyArg_ParseTuple(args, "O!y*O!y*iiO:Engine", &PyDict_Type, &symbols, &actions,
+                          &PyTuple_Type, &rules, &kept, &start, &end, &on_error))
+        return NULL;
+    EngineObject *self = (EngineObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        goto fail_buffers;
+    Py_ssize_t n_symbols = PyDict_Size(symbols);
+    if (n_symbols <= 0 || kept.len != n_symbols || actions.len % (n_symbols * 4) != 0) {
+        PyErr_SetString(PyExc_ValueError, "Engine: inconsistent table sizes");
+        goto fail;
+    }
+    self->n_symbols = (int)n_symbols;
+    self->n_states = (int)(actions.len / (n_symbols * 4));
+    self->start = start;
+    self->end = end;
+    self->n_rules = (int)PyTuple_GET_SIZE(rules);
+    self->actions = PyMem_Malloc(actions.len);
+    self->kept = PyMem_Malloc(n_symbols);
+    self->rule_size = PyMem_Calloc(self->n_rules + 1, sizeof(int));
+    self->rule_origin = PyMem_Calloc(self->n_rules + 1, sizeof(int));
+    self->reducer = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
+    if (!self->actions || !self->kept || !self->rule_size || !self->rule_origin ||
+            !self->reducer) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memcpy(self->actions, actions.buf, actions.len);
+    memcpy(self->kept, kept.buf, n_symbols);
+    for (int i = 0; i < self->n_rules; i++) {
+        PyObject *rule = PyTuple_GET_ITEM(rules, i);
+        PyObject *reducer;
+        if (!PyArg_ParseTuple(rule, "iOi", &self->rule_size[i], &reducer,
+                              &self->rule_origin[i]))
+            goto fail;
+        if (reducer != Py_None) {
+            Py_INCREF(reducer);
+            self->reducer[i] = reducer;
+        }
+    }
+    Py_INCREF(symbols);
+    self->symbols = symbols;
+    Py_INCREF(on_error);
+    self->on_error = on_error;
+    PyBuffer_Release(&actions);
+    PyBuffer_Release(&kept);
+    return (PyObject *)self;
+fail:
+    Py_XDECREF(self);
+fail_buffers:
+    PyBuffer_Release(&actions);
+    PyBuffer_Release(&kept);
+    return NULL;
+}
+
+static PyObject *
+raise_unexpected(EngineObject *self, PyObject *tok, const int *stack, Py_ssize_t sp)
+{
+    PyObject *states = PyTuple_New(sp);
+    if (states == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < sp; i++) {
+        PyObject *n = PyLong_FromLong(stack[i]);
+        if (n == NULL) {
+            Py_DECREF(states);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(states, i, n);
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(self->on_error, tok, states, NULL);
+    Py_DECREF(states);
+    Py_XDECREF(r);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "Engine: on_error did not raise");
+    return NULL;
+}
+
+/* parse(tokens, values): the start rule's value; ``values`` (a list) is the value stack. */
+static PyObject *
+Engine_parse(EngineObject *self, PyObject *args)
+{
+    PyObject *tokens, *values;
+    if (!PyArg_ParseTuple(args, "OO!:parse", &tokens, &PyList_Type, &values))
+        return NULL;
+    PyObject *it = PyObject_GetIter(tokens);
+    if (it == NULL)
+        return NULL;
+    const int *act = self->actions;
+    const int nsym = self->n_symbols, end = self->end;
+    Py_ssize_t cap = 64, sp = 0;  /* grows by doubling (deep nesting: tests) */
+    int *stack = PyMem_Malloc(cap * sizeof(int));
+    PyObject *result = NULL, *tok;
+    if (stack == NULL) {
+        Py_DECREF(it);
+        return PyErr_NoMemory();
+    }
+    stack[sp++] = self->start;
+    while ((tok = PyIter_Next(it)) != NULL) {
+        if (!PyTuple_CheckExact(tok) || PyTuple_GET_SIZE(tok) != 7) {
+            PyErr_SetString(PyExc_TypeError, "parse: a token is a 7-tuple");
+            Py_DECREF(tok);
+            goto done;
+        }
+        PyObject *id = PyDict_GetItemWithError(self->symbols, PyTuple_GET_ITEM(tok, 0));
+        int sym = -1;
+        if (id != NULL) {
+            sym = (int)PyLong_AsLong(id);
+        } else if (PyErr_Occurred()) {
+            Py_DECREF(tok);
+            goto done;
+        }
+        for (;;) {
+            int top = stack[sp - 1];
+            int code = sym < 0 ? NO_ACTION : act[top * nsym + sym];
+            if (code == NO_ACTION) {
+                raise_unexpected(self, tok, stack, sp);
+                Py_DECREF(tok);
+                goto done;
+            }
+            if (code >= 0) {  /* shift */
+                if (sp == cap) {
+                    cap *= 2;
+                    int *grown = PyMem_Realloc(stack, cap * sizeof(int));
+                    if (grown == NULL) {
+                        PyErr_NoMemory();
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    stack = grown;
+                }
+                stack[sp++] = code;
+                int rc;
+                if (self->kept[sym]) {
+                    PyObject *t = tok_from_tuple(tok);
+                    if (t == NULL) {
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    rc = PyList_Append(values, t);
+                    Py_DECREF(t);
+                } else {
+                    rc = PyList_Append(values, tok);
+                }
+                if (rc < 0) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                break;
+            }
+            int rule = ~code;
+            if (self->reducer[rule] == NULL) {
+                /* A chain of unit rules: the state below stays; walk to where this
+                 * token's action is not a unit reduction (lalr.py memoises the same). */
+                int below = stack[sp - 2];
+                top = act[below * nsym + self->rule_origin[rule]];
+                while (top != end) {
+                    int step = act[top * nsym + sym];
+                    if (step == NO_ACTION || step >= 0 || self->reducer[~step] != NULL)
+                        break;
+                    top = act[below * nsym + self->rule_origin[~step]];
+                }
+                stack[sp - 1] = top;
+            } else {
+                int size = self->rule_size[rule];
+                PyObject *children;
+                Py_ssize_t n = PyList_GET_SIZE(values);
+                if (size) {
+                    children = PyList_GetSlice(values, n - size, n);
+                    if (children == NULL || PyList_SetSlice(values, n - size, n, NULL) < 0) {
+                        Py_XDECREF(children);
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    sp -= size;
+                } else {
+                    children = PyList_New(0);
+                    if (children == NULL) {
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                }
+                PyObject *value = PyObject_CallOneArg(self->reducer[rule], children);
+                Py_DECREF(children);
+                if (value == NULL) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                int rc = PyList_Append(values, value);
+                Py_DECREF(value);
+                if (rc < 0) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                top = act[stack[sp - 1] * nsym + self->rule_origin[rule]];
+                if (sp == cap) {  /* a reduction of size 0 on a full stack */
+                    cap *= 2;
+                    int *grown = PyMem_Realloc(stack, cap * sizeof(int));
+                    if (grown == NULL) {
+                        PyErr_NoMemory();
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    stack = grown;
+                }
+                stack[sp++] = top;
+            }
+            if (top == end) {  /* only reached by reducing at $END */
+                Py_ssize_t n = PyList_GET_SIZE(values);
+                result = PyList_GET_ITEM(values, n - 1);
+                Py_INCREF(result);
+                Py_DECREF(tok);
+                goto done;
+            }
+        }
+        Py_DECREF(tok);
+    }
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_AssertionError, "the token stream ended without $END");
+done:
+    PyMem_Free(stack);
+    Py_DECREF(it);
+    return result;
+}
+
+static PyMethodDef Engine_methods[] = {
+    {"parse", (PyCFunction)Engine_parse, METH_VARARGS,
+     "parse(tokens, values): the start rule's value; values becomes the value stack."},
+    {NULL}
+};
+
+static PyTypeObject EngineType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Engine",
+    .tp_doc = "The LALR(1) loop over integer-coded tables (see lalr.py).",
+    .tp_basicsize = sizeof(EngineObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Engine_new,
+    .tp_dealloc = (destructor)Engine_dealloc,
+    .tp_methods = Engine_methods,
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT, "_speedups",
+    "The optional compiled LALR loop and token type of aether.syntax.lalr.", -1, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&TokType) < 0 || PyType_Ready(&EngineType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&speedups_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&TokType);
+    Py_INCREF(&EngineType);
+    if (PyModule_AddObject(m, "Tok", (PyObject *)&TokType) < 0 ||
+            PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
