@@ -104,6 +104,16 @@ static PyTypeObject TokType = {
 
 #define NO_ACTION INT_MIN
 
+/* How a rule's children become its value (lalr.py, _make_reducer, does the same). */
+enum {
+    RULE_UNIT,      /* a unit rule: the value is left as it is (reducer NULL) */
+    RULE_INLINE,    /* an `_`-rule: the collected children, spliced into the parent */
+    RULE_CALL,      /* callback(collected children) */
+    RULE_EXPAND1,   /* a `?rule`: the one collected child, else callback(children) */
+    RULE_PYTHON     /* reducer(children as they are): the Python reducer decides */
+};
+enum { KEEP = 0, DROP = 1, SPLICE = 2 };  /* tables.py */
+
 typedef struct {
     PyObject_HEAD
     int n_states, n_symbols, start, end;
@@ -111,7 +121,9 @@ typedef struct {
     int n_rules;
     int *rule_size;
     int *rule_origin;      /* symbol id of the rule's origin */
-    PyObject **reducer;    /* NULL for a unit rule (the value is left as it is) */
+    PyObject **reducer;    /* the callback (NULL for RULE_UNIT and RULE_INLINE) */
+    int *rule_kind;        /* RULE_*: how the children become the value */
+    char **rule_modes;     /* per rule: KEEP / DROP / SPLICE of each child */
     char *kept;            /* per symbol: a rule keeps this terminal's token */
     PyObject *symbols;     /* dict: symbol name -> id */
     PyObject *on_error;    /* on_error(token tuple, state stack tuple): raises */
@@ -124,6 +136,12 @@ Engine_dealloc(EngineObject *self)
         for (int i = 0; i < self->n_rules; i++)
             Py_XDECREF(self->reducer[i]);
     }
+    if (self->rule_modes) {
+        for (int i = 0; i < self->n_rules; i++)
+            PyMem_Free(self->rule_modes[i]);
+    }
+    PyMem_Free(self->rule_modes);
+    PyMem_Free(self->rule_kind);
     PyMem_Free(self->actions);
     PyMem_Free(self->rule_size);
     PyMem_Free(self->rule_origin);
@@ -135,7 +153,7 @@ Engine_dealloc(EngineObject *self)
 }
 
 /* Engine(symbols: dict[str, int], actions: bytes of int32 rows, rules: tuple of
- *        (size, reducer or None, origin id), kept: bytes (one flag per symbol),
+ *        (size, reducer or None, origin id, kind, modes bytes), kept: bytes (one flag per symbol),
  *        start, end, on_error) */
 static PyObject *
 Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -164,8 +182,10 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->rule_size = PyMem_Calloc(self->n_rules + 1, sizeof(int));
     self->rule_origin = PyMem_Calloc(self->n_rules + 1, sizeof(int));
     self->reducer = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
+    self->rule_kind = PyMem_Calloc(self->n_rules + 1, sizeof(int));
+    self->rule_modes = PyMem_Calloc(self->n_rules + 1, sizeof(char *));
     if (!self->actions || !self->kept || !self->rule_size || !self->rule_origin ||
-            !self->reducer) {
+            !self->reducer || !self->rule_kind || !self->rule_modes) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -174,9 +194,24 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     for (int i = 0; i < self->n_rules; i++) {
         PyObject *rule = PyTuple_GET_ITEM(rules, i);
         PyObject *reducer;
-        if (!PyArg_ParseTuple(rule, "iOi", &self->rule_size[i], &reducer,
-                              &self->rule_origin[i]))
+        const char *modes;
+        Py_ssize_t n_modes;
+        if (!PyArg_ParseTuple(rule, "iOiiy#", &self->rule_size[i], &reducer,
+                              &self->rule_origin[i], &self->rule_kind[i], &modes, &n_modes))
             goto fail;
+        if (n_modes != self->rule_size[i] || self->rule_kind[i] < RULE_UNIT ||
+                self->rule_kind[i] > RULE_PYTHON ||
+                ((self->rule_kind[i] == RULE_CALL || self->rule_kind[i] == RULE_EXPAND1 ||
+                  self->rule_kind[i] == RULE_PYTHON) && reducer == Py_None)) {
+            PyErr_SetString(PyExc_ValueError, "Engine: inconsistent rule");
+            goto fail;
+        }
+        self->rule_modes[i] = PyMem_Malloc(n_modes + 1);
+        if (self->rule_modes[i] == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        memcpy(self->rule_modes[i], modes, n_modes);
         if (reducer != Py_None) {
             Py_INCREF(reducer);
             self->reducer[i] = reducer;
@@ -195,6 +230,67 @@ fail_buffers:
     PyBuffer_Release(&actions);
     PyBuffer_Release(&kept);
     return NULL;
+}
+
+/* The children a rule passes on, from ``args`` (a fresh list; stolen): kept values in
+ * order, spliced lists' items in their place, dropped tokens left out. A list spliced
+ * first is extended in place (`__star: __star _stmt`), so a run of n items costs O(n). */
+static PyObject *
+collect(PyObject *args, const char *modes, int size)
+{
+    int keep = 0, splice = 0, only = -1;
+    for (int i = 0; i < size; i++) {
+        if (modes[i] == KEEP)
+            keep++;
+        else if (modes[i] == SPLICE) {
+            splice++;
+            only = i;
+        }
+    }
+    if (keep == size)
+        return args;
+    if (keep == 0 && splice == 1) {
+        PyObject *out = PyList_GET_ITEM(args, only);
+        Py_INCREF(out);
+        Py_DECREF(args);
+        return out;
+    }
+    PyObject *out;
+    int from;
+    if (size && modes[0] == SPLICE) {
+        out = PyList_GET_ITEM(args, 0);
+        if (!PyList_Check(out)) {
+            Py_DECREF(args);
+            PyErr_SetString(PyExc_TypeError, "collect: a spliced value is not a list");
+            return NULL;
+        }
+        Py_INCREF(out);
+        from = 1;
+    } else {
+        out = PyList_New(0);
+        if (out == NULL) {
+            Py_DECREF(args);
+            return NULL;
+        }
+        from = 0;
+    }
+    for (int i = from; i < size; i++) {
+        PyObject *v = PyList_GET_ITEM(args, i);
+        int rc = 0;
+        if (modes[i] == KEEP) {
+            rc = PyList_Append(out, v);
+        } else if (modes[i] == SPLICE) {
+            Py_ssize_t n = PyList_GET_SIZE(out);
+            rc = PyList_SetSlice(out, n, n, v);
+        }
+        if (rc < 0) {
+            Py_DECREF(out);
+            Py_DECREF(args);
+            return NULL;
+        }
+    }
+    Py_DECREF(args);
+    return out;
 }
 
 static PyObject *
@@ -292,14 +388,14 @@ Engine_parse(EngineObject *self, PyObject *args)
                 break;
             }
             int rule = ~code;
-            if (self->reducer[rule] == NULL) {
+            if (self->rule_kind[rule] == RULE_UNIT) {
                 /* A chain of unit rules: the state below stays; walk to where this
                  * token's action is not a unit reduction (lalr.py memoises the same). */
                 int below = stack[sp - 2];
                 top = act[below * nsym + self->rule_origin[rule]];
                 while (top != end) {
                     int step = act[top * nsym + sym];
-                    if (step == NO_ACTION || step >= 0 || self->reducer[~step] != NULL)
+                    if (step == NO_ACTION || step >= 0 || self->rule_kind[~step] != RULE_UNIT)
                         break;
                     top = act[below * nsym + self->rule_origin[~step]];
                 }
@@ -323,8 +419,29 @@ Engine_parse(EngineObject *self, PyObject *args)
                         goto done;
                     }
                 }
-                PyObject *value = PyObject_CallOneArg(self->reducer[rule], children);
-                Py_DECREF(children);
+                PyObject *value;
+                int kind = self->rule_kind[rule];
+                if (kind == RULE_PYTHON) {
+                    value = PyObject_CallOneArg(self->reducer[rule], children);
+                    Py_DECREF(children);
+                } else {
+                    children = collect(children, self->rule_modes[rule], size);
+                    if (children == NULL) {
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    if (kind == RULE_INLINE) {
+                        value = children;
+                    } else if (kind == RULE_EXPAND1 && PyList_Check(children) &&
+                               PyList_GET_SIZE(children) == 1) {
+                        value = PyList_GET_ITEM(children, 0);
+                        Py_INCREF(value);
+                        Py_DECREF(children);
+                    } else {
+                        value = PyObject_CallOneArg(self->reducer[rule], children);
+                        Py_DECREF(children);
+                    }
+                }
                 if (value == NULL) {
                     Py_DECREF(tok);
                     goto done;

@@ -71,6 +71,23 @@ class UnexpectedToken(Exception):
         self.stack = stack  # the parser's state stack at the error (for accepts())
 
 
+_UNIT, _INLINE, _CALL, _EXPAND1, _PYTHON = range(5)  # the rule kinds of _speedups.c
+
+
+def _rule_kind(origin: str, alias, expand1: bool, modes: tuple, builder) -> tuple:
+    """``(kind, callback)``: how the compiled loop turns a rule's children into its value,
+    the same way as :func:`_make_reducer`'s callable (which _PYTHON rules call)."""
+    name = alias or origin
+    if origin.startswith("_") and not alias:
+        return _INLINE, None
+    callback = getattr(builder, name, None)
+    if callback is None:  # a pass-through `?rule` without a method: the reducer checks
+        return _PYTHON, None
+    if expand1 and not alias:
+        return _EXPAND1, callback
+    return _CALL, callback
+
+
 def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> Callable:
     """A callable turning a rule's child values into its value (node, list to splice, ...)."""
     name = alias or origin
@@ -160,6 +177,7 @@ class Parser:
         self.start = tables.start
         self.end = tables.end
         self.kept = tables.kept
+        self.builder = builder
         # A unit rule (``?expr: or_expr`` with its one child kept) leaves the value as it
         # is: its reducer is None and the loop only swaps the state. Expression chains
         # are mostly such rules, so this saves a call and two list edits per level.
@@ -196,13 +214,19 @@ class Parser:
             for symbol, code in row.items():
                 actions[base + symbols[symbol]] = code
         kept = bytes(1 if name in self.kept else 0 for name in symbols)
-        rules = tuple((size, reducer, symbols[origin])
-                      for size, reducer, origin in self.reducers)
+        rules = []
+        for (size, reducer, origin), rule in zip(self.reducers, self.tables.rules):
+            kind, callback = _rule_kind(*rule, self.builder)
+            if reducer is None:
+                kind, callback = _UNIT, None
+            elif kind == _PYTHON:
+                callback = reducer
+            rules.append((size, callback, symbols[origin], kind, bytes(rule[3])))
 
         def on_error(tok: tuple, stack: tuple):
             raise UnexpectedToken(Tok(*tok), self.expected(stack[-1]), stack)
 
-        return _speedups.Engine(symbols, actions.tobytes(), rules, kept, self.start,
+        return _speedups.Engine(symbols, actions.tobytes(), tuple(rules), kept, self.start,
                                 self.end, on_error)
 
     def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
