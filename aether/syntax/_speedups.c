@@ -152,52 +152,134 @@ Engine_dealloc(EngineObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Engine(symbols: dict[str, int], actions: bytes of int32 rows, rules: tuple of
- *        (size, reducer or None, origin id, kind, modes bytes), kept: bytes (one flag per symbol),
- *        start, end, on_error) */
+/* The symbol id of ``name`` in ``symbols`` (numbered in order of first sight), or -1. */
+static int
+symbol_id(PyObject *symbols, PyObject *name)
+{
+    PyObject *id = PyDict_GetItemWithError(symbols, name);
+    if (id != NULL)
+        return (int)PyLong_AsLong(id);
+    if (PyErr_Occurred())
+        return -1;
+    Py_ssize_t n = PyDict_GET_SIZE(symbols);
+    id = PyLong_FromSsize_t(n);
+    if (id == NULL || PyDict_SetItem(symbols, name, id) < 0) {
+        Py_XDECREF(id);
+        return -1;
+    }
+    Py_DECREF(id);
+    return (int)n;
+}
+
+/* Engine(states: tuple of dicts {symbol: code} (tables.py), rules: tuple of (size,
+ *        callback or None, origin name, kind, modes bytes), kept: the terminals a rule
+ *        keeps (a set), start, end, on_error). Made once per process: the tables are
+ *        numbered here, in C, to keep start-up short. */
 static PyObject *
 Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    PyObject *symbols, *rules, *on_error;
-    Py_buffer actions, kept;
+    PyObject *states, *rules, *kept_set, *on_error;
     int start, end;
-    if (!PyArg_ParseTuple(args, "O!y*O!y*iiO:Engine", &PyDict_Type, &symbols, &actions,
-                          &PyTuple_Type, &rules, &kept, &start, &end, &on_error))
+    if (!PyArg_ParseTuple(args, "O!O!OiiO:Engine", &PyTuple_Type, &states, &PyTuple_Type,
+                          &rules, &kept_set, &start, &end, &on_error))
         return NULL;
     EngineObject *self = (EngineObject *)type->tp_alloc(type, 0);
     if (self == NULL)
-        goto fail_buffers;
-    Py_ssize_t n_symbols = PyDict_Size(symbols);
-    if (n_symbols <= 0 || kept.len != n_symbols || actions.len % (n_symbols * 4) != 0) {
-        PyErr_SetString(PyExc_ValueError, "Engine: inconsistent table sizes");
+        return NULL;
+    self->symbols = PyDict_New();
+    if (self->symbols == NULL)
         goto fail;
+    Py_ssize_t n_states = PyTuple_GET_SIZE(states);
+    for (Py_ssize_t i = 0; i < n_states; i++) {
+        PyObject *row = PyTuple_GET_ITEM(states, i), *key, *code;
+        Py_ssize_t pos = 0;
+        if (!PyDict_Check(row)) {
+            PyErr_SetString(PyExc_TypeError, "Engine: a state is a dict");
+            goto fail;
+        }
+        while (PyDict_Next(row, &pos, &key, &code)) {
+            if (symbol_id(self->symbols, key) < 0)
+                goto fail;
+        }
     }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(rules); i++) {
+        PyObject *rule = PyTuple_GET_ITEM(rules, i);
+        if (!PyTuple_Check(rule) || PyTuple_GET_SIZE(rule) != 5) {
+            PyErr_SetString(PyExc_TypeError, "Engine: a rule is a 5-tuple");
+            goto fail;
+        }
+        if (symbol_id(self->symbols, PyTuple_GET_ITEM(rule, 2)) < 0)
+            goto fail;
+    }
+    PyObject *end_name = PyUnicode_FromString("$END");
+    if (end_name == NULL)
+        goto fail;
+    int end_id = symbol_id(self->symbols, end_name);
+    Py_DECREF(end_name);
+    if (end_id < 0)
+        goto fail;
+    Py_ssize_t n_symbols = PyDict_GET_SIZE(self->symbols);
     self->n_symbols = (int)n_symbols;
-    self->n_states = (int)(actions.len / (n_symbols * 4));
+    self->n_states = (int)n_states;
     self->start = start;
     self->end = end;
+    if (start < 0 || start >= n_states || end < 0 || end >= n_states) {
+        PyErr_SetString(PyExc_ValueError, "Engine: start or end state out of range");
+        goto fail;
+    }
+    self->actions = PyMem_Malloc(n_states * n_symbols * sizeof(int));
+    self->kept = PyMem_Calloc(n_symbols, 1);
+    if (!self->actions || !self->kept) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n_states * n_symbols; i++)
+        self->actions[i] = NO_ACTION;
+    for (Py_ssize_t i = 0; i < n_states; i++) {
+        PyObject *row = PyTuple_GET_ITEM(states, i), *key, *code;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(row, &pos, &key, &code)) {
+            long c = PyLong_AsLong(code);
+            if (c == -1 && PyErr_Occurred())
+                goto fail;
+            if (c >= n_states) {
+                PyErr_SetString(PyExc_ValueError, "Engine: a goto past the last state");
+                goto fail;
+            }
+            self->actions[i * n_symbols + symbol_id(self->symbols, key)] = (int)c;
+        }
+    }
+    {
+        PyObject *key, *id;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(self->symbols, &pos, &key, &id)) {
+            int has = PySequence_Contains(kept_set, key);
+            if (has < 0)
+                goto fail;
+            self->kept[PyLong_AsLong(id)] = (char)has;
+        }
+    }
     self->n_rules = (int)PyTuple_GET_SIZE(rules);
-    self->actions = PyMem_Malloc(actions.len);
-    self->kept = PyMem_Malloc(n_symbols);
     self->rule_size = PyMem_Calloc(self->n_rules + 1, sizeof(int));
     self->rule_origin = PyMem_Calloc(self->n_rules + 1, sizeof(int));
     self->reducer = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
     self->rule_kind = PyMem_Calloc(self->n_rules + 1, sizeof(int));
     self->rule_modes = PyMem_Calloc(self->n_rules + 1, sizeof(char *));
-    if (!self->actions || !self->kept || !self->rule_size || !self->rule_origin ||
-            !self->reducer || !self->rule_kind || !self->rule_modes) {
+    if (!self->rule_size || !self->rule_origin || !self->reducer || !self->rule_kind ||
+            !self->rule_modes) {
         PyErr_NoMemory();
         goto fail;
     }
-    memcpy(self->actions, actions.buf, actions.len);
-    memcpy(self->kept, kept.buf, n_symbols);
     for (int i = 0; i < self->n_rules; i++) {
         PyObject *rule = PyTuple_GET_ITEM(rules, i);
-        PyObject *reducer;
+        PyObject *reducer, *origin;
         const char *modes;
         Py_ssize_t n_modes;
-        if (!PyArg_ParseTuple(rule, "iOiiy#", &self->rule_size[i], &reducer,
-                              &self->rule_origin[i], &self->rule_kind[i], &modes, &n_modes))
+        if (!PyArg_ParseTuple(rule, "iOOiy#", &self->rule_size[i], &reducer, &origin,
+                              &self->rule_kind[i], &modes, &n_modes))
+            goto fail;
+        self->rule_origin[i] = symbol_id(self->symbols, origin);
+        if (self->rule_origin[i] < 0)
             goto fail;
         if (n_modes != self->rule_size[i] || self->rule_kind[i] < RULE_UNIT ||
                 self->rule_kind[i] > RULE_PYTHON ||
@@ -217,18 +299,11 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             self->reducer[i] = reducer;
         }
     }
-    Py_INCREF(symbols);
-    self->symbols = symbols;
     Py_INCREF(on_error);
     self->on_error = on_error;
-    PyBuffer_Release(&actions);
-    PyBuffer_Release(&kept);
     return (PyObject *)self;
 fail:
-    Py_XDECREF(self);
-fail_buffers:
-    PyBuffer_Release(&actions);
-    PyBuffer_Release(&kept);
+    Py_DECREF(self);
     return NULL;
 }
 

@@ -196,24 +196,8 @@ class Parser:
         self.compiled = bool(compiled)
 
     def _make_engine(self):
-        """The compiled loop over these tables: symbols numbered, actions in one array."""
-        from array import array
-
-        states = self.states
-        symbols: dict[str, int] = {}
-        for row in states:
-            for symbol in row:
-                symbols.setdefault(symbol, len(symbols))
-        for origin in self.tables.rules:
-            symbols.setdefault(origin[0], len(symbols))
-        symbols.setdefault("$END", len(symbols))
-        width = len(symbols)
-        actions = array("i", [-2 ** 31]) * (len(states) * width)  # INT_MIN: no action
-        for state, row in enumerate(states):
-            base = state * width
-            for symbol, code in row.items():
-                actions[base + symbols[symbol]] = code
-        kept = bytes(1 if name in self.kept else 0 for name in symbols)
+        """The compiled loop over these tables (it numbers the symbols and lays the actions
+        out in one array itself: done here in Python it cost milliseconds at start-up)."""
         rules = []
         for (size, reducer, origin), rule in zip(self.reducers, self.tables.rules):
             kind, callback = _rule_kind(*rule, self.builder)
@@ -221,12 +205,12 @@ class Parser:
                 kind, callback = _UNIT, None
             elif kind == _PYTHON:
                 callback = reducer
-            rules.append((size, callback, symbols[origin], kind, bytes(rule[3])))
+            rules.append((size, callback, origin, kind, bytes(rule[3])))
 
         def on_error(tok: tuple, stack: tuple):
             raise UnexpectedToken(Tok(*tok), self.expected(stack[-1]), stack)
 
-        return _speedups.Engine(symbols, actions.tobytes(), tuple(rules), kept, self.start,
+        return _speedups.Engine(tuple(self.states), tuple(rules), self.kept, self.start,
                                 self.end, on_error)
 
     def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
