@@ -126,3 +126,90 @@ def test_the_cli_reports_the_same_on_both_paths():
         runs.append((done.returncode, done.stdout))
     assert runs[0] == runs[1]
     assert runs[0][1].strip()
+
+
+# ---------------------------------------------------------------- the compiled scanner
+
+def _scanners():
+    from aether.syntax.lexer import Scanner
+
+    terminals = load_tables().terminals
+    fast, slow = Scanner(terminals), Scanner(terminals)
+    slow._compiled = None  # the Python scanner only
+    return fast, slow
+
+
+FAST_SCANNER, SLOW_SCANNER = _scanners()
+
+
+def _scan_trace(scanner, text: str, keep_comments: bool = False, start: int = 0,
+                line: int = 1) -> list:
+    """Every token with the scanner's bracket and indentation stacks after it, then the
+    error (all its fields) or the end, the logical-line table and the comments."""
+    from aether.syntax.errors import AetherSyntaxError
+
+    trace: list = []
+    try:
+        for tok in scanner.scan(text, keep_comments, start, line):
+            trace.append((tok, list(scanner.brackets), list(scanner.indent_stack)))
+    except AetherSyntaxError as exc:
+        trace.append(("error", sorted(vars(exc).items()), str(exc)))
+    trace.append((sorted(scanner.logical_start.items()), list(scanner.comments)))
+    return trace
+
+
+def _same_tokens(text: str) -> None:
+    assert FAST_SCANNER._compiled is not None
+    for keep in (False, True):
+        assert _scan_trace(FAST_SCANNER, text, keep) == _scan_trace(SLOW_SCANNER, text, keep)
+
+
+def test_the_compiled_scanner_is_used_when_built():
+    assert P.get_parser()[1]._compiled is lalr._speedups.Scan
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_compiled_and_pure_scanners_agree_on_the_fixtures(path):
+    _same_tokens(path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
+
+
+# Characters where token shapes meet: number suffixes and exponents, quotes and escapes,
+# two-character operators, brackets, blanks of every kind, characters no token starts with.
+TRICKY = list(" \t\f\n#\"'\\()[]{}:.,=<>!+-*/%_") + list("aeEsmhx019") + ["é", "\r", "\v",
+                                                                          "ms", "1.5", "    "]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TRICKY), max_size=60).map("".join))
+def test_compiled_and_pure_scanners_agree_on_any_text(text):
+    _same_tokens(text)
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_compiled_and_pure_scanners_agree_on_generated_programs(src, data):
+    lines = src.split("\n")
+    for _ in range(data.draw(st.integers(0, 3), label="breaks")):
+        at = data.draw(st.integers(0, len(lines)), label="at")
+        lines.insert(at, data.draw(st.sampled_from(BREAKERS + ["\tx: 1", "  y: 2", "x: (]",
+                                                               "é: 1", "s: 'a\\"]),
+                                   label="line"))
+    _same_tokens("\n".join(lines))
+
+
+def test_compiled_scanner_resumes_mid_text():
+    text = "a: 1\nif a:\n    b: [1,\n  2]\nc: 'x'\n"
+    start = text.index("c:")
+    assert _scan_trace(FAST_SCANNER, text, False, start, 5) == \
+        _scan_trace(SLOW_SCANNER, text, False, start, 5)
+
+
+@pytest.mark.parametrize("text", [
+    "x: " + "(" * 101 + ")" * 101 + "\n",
+    "".join(" " * i + "if x:\n" for i in range(102)) + " " * 102 + "y\n",
+    "if x:\n    a\n  b\n", "if x:\n\ty\n", "x: 1)\n", "x: (1]\n", "x: 'abc\n", "x: 1 $ 2\n",
+    "x: (1,\n", "x: 10msx 1.5.3s 1_0.5_0s 1e 1e+ 1e+5 1.5e-3ms 0x\n", "if a:\n  if b:\n    c\n",
+    "", "\n\n", "# only\n", "x", "x:\n", "  x\n", "a \\\n b\n",
+])
+def test_compiled_and_pure_scanners_agree_on_edge_cases(text):
+    _same_tokens(text)

@@ -4,7 +4,8 @@
  * (aether/syntax/_tables.py, from grammar/aether.lark): integer-coded actions in one dense
  * array, the rules' reducers called as they are in Python, unit-rule chains walked in C.
  * It also defines Tok, the token object a rule keeps, as a C type (making one from Python
- * costs about ten times as much). Built when a C compiler is present (hatch_build.py);
+ * costs about ten times as much), and Scan, the common tokens of lexer.py's scanner
+ * scanned by hand (everything else is handed back to the Python scanner). Built when a C compiler is present (hatch_build.py);
  * without it, or with AETHER_PURE_PYTHON=1, lalr.py runs its own loop. The test suite
  * checks that both give identical trees and errors (tests/test_compiled_parser.py).
  */
@@ -575,6 +576,481 @@ static PyTypeObject EngineType = {
     .tp_methods = Engine_methods,
 };
 
+/* ------------------------------------------------------------------ Scan */
+
+/* The common tokens of lexer.py's Scanner, scanned by hand (the shapes are checked against
+ * the grammar's by lexer._compiled_scan: NAME, STRING, DURATION, FLOAT, INT, COMMENT, and
+ * operators of one or two characters). Anything else (an error of any kind, a character
+ * no token starts with, the end of the text) is handed, with the state so far, to
+ * Scanner._scan_from, the Python scanner, which yields the rest: so the messages and the
+ * scanner's state at an error are the Python scanner's own. The state it shares (brackets,
+ * indent_stack, logical_start, comments) is updated token by token, as the generator does. */
+
+#define MAX_NESTING 100
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *scanner, *text, *keep_comments;
+    PyObject *brackets, *indents, *logical, *comments, *keywords, *ops;
+    PyObject *fallback;    /* the Python generator once handed over */
+    int kind;
+    const void *data;
+    Py_ssize_t len, pos, line, line_start, logical_line, nl_line, nl_col;
+    int at_bol;
+    /* a token whose _INDENT / _DEDENTs are being yielded first */
+    int pending;           /* 0 none; else the token is [pend_start, pend_end) */
+    Py_ssize_t pend_start, pend_end, pend_dedents, pend_width;
+} ScanObject;
+
+static PyObject *NAME_str, *NL_str, *INDENT_str, *DEDENT_str, *EMPTY_str, *NEWLINE_str,
+    *STRING_str, *DURATION_str, *FLOAT_str, *INT_str;
+
+static void
+Scan_dealloc(ScanObject *self)
+{
+    Py_XDECREF(self->scanner);
+    Py_XDECREF(self->text);
+    Py_XDECREF(self->keep_comments);
+    Py_XDECREF(self->brackets);
+    Py_XDECREF(self->indents);
+    Py_XDECREF(self->logical);
+    Py_XDECREF(self->comments);
+    Py_XDECREF(self->keywords);
+    Py_XDECREF(self->ops);
+    Py_XDECREF(self->fallback);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Scan(scanner, text, keep_comments, start, start_line) */
+static PyObject *
+Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *scanner, *text, *keep;
+    Py_ssize_t start, start_line;
+    if (!PyArg_ParseTuple(args, "OUOnn:Scan", &scanner, &text, &keep, &start, &start_line))
+        return NULL;
+    ScanObject *self = (ScanObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    Py_INCREF(scanner);
+    self->scanner = scanner;
+    Py_INCREF(text);
+    self->text = text;
+    Py_INCREF(keep);
+    self->keep_comments = keep;
+    self->brackets = PyObject_GetAttrString(scanner, "brackets");
+    self->indents = PyObject_GetAttrString(scanner, "indent_stack");
+    self->logical = PyObject_GetAttrString(scanner, "logical_start");
+    self->comments = PyObject_GetAttrString(scanner, "comments");
+    self->keywords = PyObject_GetAttrString(scanner, "keywords");
+    self->ops = PyObject_GetAttrString(scanner, "ops");
+    if (!self->brackets || !self->indents || !self->logical || !self->comments ||
+            !self->keywords || !self->ops) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (!PyList_Check(self->brackets) || !PyList_Check(self->indents) ||
+            !PyDict_Check(self->logical) || !PyList_Check(self->comments) ||
+            !PyDict_Check(self->keywords) || !PyDict_Check(self->ops)) {
+        PyErr_SetString(PyExc_TypeError, "Scan: unexpected scanner state");
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->kind = PyUnicode_KIND(text);
+    self->data = PyUnicode_DATA(text);
+    self->len = PyUnicode_GET_LENGTH(text);
+    self->pos = start;
+    self->line = start_line;
+    self->line_start = start;
+    self->logical_line = start_line;
+    self->nl_line = 1;
+    self->nl_col = 1;
+    self->at_bol = 1;
+    return (PyObject *)self;
+}
+
+#define CH(i) ((i) < self->len ? PyUnicode_READ(self->kind, self->data, (i)) : 0)
+
+static int
+is_digit(Py_UCS4 c) { return c >= '0' && c <= '9'; }
+static int
+is_ident_start(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static int
+is_ident(Py_UCS4 c) { return is_ident_start(c) || is_digit(c); }
+
+/* Hand the rest to Scanner._scan_from at ``at`` (nothing of the token there taken yet). */
+static PyObject *
+hand_over(ScanObject *self, Py_ssize_t at)
+{
+    self->fallback = PyObject_CallMethod(
+        self->scanner, "_scan_from", "OOnnnOnnn", self->text, self->keep_comments, at,
+        self->line, self->line_start, self->at_bol ? Py_True : Py_False, self->logical_line,
+        self->nl_line, self->nl_col);
+    if (self->fallback == NULL)
+        return NULL;
+    return PyIter_Next(self->fallback);
+}
+
+static PyObject *
+make_tok(PyObject *type, PyObject *value, Py_ssize_t pos, Py_ssize_t line, Py_ssize_t col,
+         Py_ssize_t end_line, Py_ssize_t end_col)
+{
+    PyObject *t = PyTuple_New(7);
+    if (t == NULL)
+        return NULL;
+    Py_INCREF(type);
+    PyTuple_SET_ITEM(t, 0, type);
+    Py_INCREF(value);
+    PyTuple_SET_ITEM(t, 1, value);
+    PyObject *n[5] = {PyLong_FromSsize_t(pos), PyLong_FromSsize_t(line),
+                      PyLong_FromSsize_t(col), PyLong_FromSsize_t(end_line),
+                      PyLong_FromSsize_t(end_col)};
+    for (int i = 0; i < 5; i++) {
+        if (n[i] == NULL) {
+            for (int j = i + 1; j < 5; j++)
+                Py_XDECREF(n[j]);
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, 2 + i, n[i]);
+    }
+    return t;
+}
+
+/* The end of the number (DURATION, FLOAT or INT, in the grammar's order) at ``i``, and
+ * its type. */
+static Py_ssize_t
+scan_number(ScanObject *self, Py_ssize_t i, PyObject **type)
+{
+    Py_ssize_t d = i + 1;
+    while (is_digit(CH(d)) || CH(d) == '_')
+        d++;
+    /* DURATION: [0-9][0-9_]*(?:\.[0-9]+)?(?:ms|s|m|h)(?![A-Za-z0-9_]) */
+    Py_ssize_t u = d;
+    if (CH(d) == '.' && is_digit(CH(d + 1))) {
+        u = d + 1;
+        while (is_digit(CH(u)))
+            u++;
+    }
+    for (int with_fraction = (u != d); with_fraction >= 0; with_fraction--) {
+        Py_ssize_t at = with_fraction ? u : d;
+        if (CH(at) == 'm' && CH(at + 1) == 's' && !is_ident(CH(at + 2))) {
+            *type = DURATION_str;
+            return at + 2;
+        }
+        Py_UCS4 c = CH(at);
+        if ((c == 's' || c == 'm' || c == 'h') && !is_ident(CH(at + 1))) {
+            *type = DURATION_str;
+            return at + 1;
+        }
+    }
+    /* FLOAT: [0-9][0-9_]*\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)? | [0-9][0-9_]*[eE][+-]?[0-9]+ */
+    Py_ssize_t f = d;
+    int is_float = 0;
+    if (CH(d) == '.' && is_digit(CH(d + 1))) {
+        f = d + 2;
+        while (is_digit(CH(f)) || CH(f) == '_')
+            f++;
+        is_float = 1;
+    }
+    if (CH(f) == 'e' || CH(f) == 'E') {
+        Py_ssize_t e = f + 1;
+        if (CH(e) == '+' || CH(e) == '-')
+            e++;
+        if (is_digit(CH(e))) {
+            while (is_digit(CH(e)))
+                e++;
+            *type = FLOAT_str;
+            return e;
+        }
+    }
+    if (is_float) {
+        *type = FLOAT_str;
+        return f;
+    }
+    *type = INT_str;
+    return d;
+}
+
+/* The end of the string literal at ``i`` closed on its line, or -1. */
+static Py_ssize_t
+scan_string(ScanObject *self, Py_ssize_t i)
+{
+    Py_UCS4 quote = CH(i);
+    Py_ssize_t j = i + 1;
+    while (j < self->len) {
+        Py_UCS4 c = CH(j);
+        if (c == quote)
+            return j + 1;
+        if (c == '\n')
+            return -1;
+        if (c == '\\') {
+            if (j + 1 >= self->len || CH(j + 1) == '\n')
+                return -1;
+            j += 2;
+            continue;
+        }
+        j++;
+    }
+    return -1;
+}
+
+/* Everything a token on a logical line does after its _INDENT/_DEDENTs: the line's
+ * logical start, brackets, the token itself. NULL with no error set: hand over at start. */
+static PyObject *
+finish_token(ScanObject *self, Py_ssize_t start, Py_ssize_t end, int *hand)
+{
+    Py_ssize_t column = start - self->line_start + 1;
+    Py_UCS4 c = CH(start);
+    PyObject *type = NULL, *value;
+    int bracket = 0;  /* 1 opens, -1 closes */
+    if (c == '(' || c == '[' || c == '{')
+        bracket = 1;
+    else if (c == ')' || c == ']' || c == '}')
+        bracket = -1;
+    if (bracket > 0 && PyList_GET_SIZE(self->brackets) >= MAX_NESTING) {
+        *hand = 1;
+        return NULL;
+    }
+    if (bracket < 0) {
+        Py_ssize_t n = PyList_GET_SIZE(self->brackets);
+        if (n == 0) {
+            *hand = 1;
+            return NULL;
+        }
+        PyObject *top = PyTuple_GET_ITEM(PyList_GET_ITEM(self->brackets, n - 1), 0);
+        Py_UCS4 opener = PyUnicode_READ_CHAR(top, 0);
+        Py_UCS4 want = c == ')' ? '(' : c == ']' ? '[' : '{';
+        if (opener != want) {
+            *hand = 1;
+            return NULL;
+        }
+    }
+    PyObject *ln = PyLong_FromSsize_t(self->line);
+    PyObject *lg = PyLong_FromSsize_t(self->logical_line);
+    if (ln == NULL || lg == NULL || PyDict_SetItem(self->logical, ln, lg) < 0) {
+        Py_XDECREF(ln);
+        Py_XDECREF(lg);
+        return NULL;
+    }
+    Py_DECREF(lg);
+    value = PyUnicode_Substring(self->text, start, end);
+    if (value == NULL) {
+        Py_DECREF(ln);
+        return NULL;
+    }
+    if (is_ident_start(c)) {
+        type = PyDict_GetItemWithError(self->keywords, value);
+        if (type == NULL && PyErr_Occurred())
+            goto fail;
+        if (type == NULL)
+            type = NAME_str;
+    } else if (is_digit(c)) {
+        scan_number(self, start, &type);
+    } else if (c == '"' || c == '\'') {
+        type = STRING_str;
+    } else {
+        type = PyDict_GetItemWithError(self->ops, value);
+        if (type == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_AssertionError, "Scan: not an operator");
+            goto fail;
+        }
+        if (bracket > 0) {
+            PyObject *col = PyLong_FromSsize_t(column);
+            PyObject *entry = col ? PyTuple_Pack(3, value, ln, col) : NULL;
+            Py_XDECREF(col);
+            if (entry == NULL || PyList_Append(self->brackets, entry) < 0) {
+                Py_XDECREF(entry);
+                goto fail;
+            }
+            Py_DECREF(entry);
+        } else if (bracket < 0) {
+            Py_ssize_t n = PyList_GET_SIZE(self->brackets);
+            if (PyList_SetSlice(self->brackets, n - 1, n, NULL) < 0)
+                goto fail;
+        }
+    }
+    Py_DECREF(ln);
+    PyObject *tok = make_tok(type, value, start, self->line, column, self->line,
+                             column + (end - start));
+    Py_DECREF(value);
+    return tok;
+fail:
+    Py_DECREF(ln);
+    Py_DECREF(value);
+    return NULL;
+}
+
+static PyObject *
+Scan_next(ScanObject *self)
+{
+    if (self->fallback != NULL)
+        return PyIter_Next(self->fallback);
+    int hand = 0;
+    if (self->pending) {
+        if (self->pend_dedents > 0) {  /* one _DEDENT per call: the stack pops with it */
+            Py_ssize_t n = PyList_GET_SIZE(self->indents);
+            if (PyList_SetSlice(self->indents, n - 1, n, NULL) < 0)
+                return NULL;
+            self->pend_dedents--;
+            Py_ssize_t column = self->pend_start - self->line_start + 1;
+            return make_tok(DEDENT_str, EMPTY_str, self->pend_start, self->line, column,
+                            self->line, column);
+        }
+        self->pending = 0;
+        PyObject *tok = finish_token(self, self->pend_start, self->pend_end, &hand);
+        if (tok == NULL && hand && !PyErr_Occurred())
+            return hand_over(self, self->pend_start);
+        self->pos = self->pend_end;
+        return tok;
+    }
+    for (;;) {
+        Py_ssize_t i = self->pos;
+        if (i >= self->len)
+            return hand_over(self, i);  /* the end: unclosed brackets, last _NL, _DEDENTs */
+        Py_UCS4 c = CH(i);
+        if (c == ' ' || c == '\t' || c == '\f') {
+            Py_ssize_t j = i + 1;
+            while (CH(j) == ' ' || CH(j) == '\t' || CH(j) == '\f')
+                j++;
+            self->pos = j;
+            continue;
+        }
+        if (c == '\n') {
+            self->pos = i + 1;
+            PyObject *tok = NULL;
+            if (!self->at_bol && PyList_GET_SIZE(self->brackets) == 0) {
+                Py_ssize_t column = i - self->line_start + 1;
+                tok = make_tok(NL_str, NEWLINE_str, i, self->line, column, self->line,
+                               column + 1);
+                if (tok == NULL)
+                    return NULL;
+                self->nl_line = self->line;
+                self->nl_col = column + 1;
+                self->at_bol = 1;
+            }
+            self->line++;
+            self->line_start = i + 1;
+            if (tok != NULL)
+                return tok;
+            continue;
+        }
+        if (c == '#') {
+            Py_ssize_t j = i + 1;
+            while (j < self->len && CH(j) != '\n')
+                j++;
+            if (PyObject_IsTrue(self->keep_comments)) {
+                /* a Comment tuple subclass: the Python scanner makes those */
+                return hand_over(self, i);
+            }
+            self->pos = j;
+            continue;
+        }
+        Py_ssize_t end;
+        if (is_ident_start(c)) {
+            end = i + 1;
+            while (is_ident(CH(end)))
+                end++;
+        } else if (is_digit(c)) {
+            PyObject *type;
+            end = scan_number(self, i, &type);
+        } else if (c == '"' || c == '\'') {
+            end = scan_string(self, i);
+            if (end < 0)
+                return hand_over(self, i);
+        } else {
+            PyObject *two = NULL;
+            end = -1;
+            if (i + 1 < self->len) {
+                two = PyUnicode_Substring(self->text, i, i + 2);
+                if (two == NULL)
+                    return NULL;
+                PyObject *hit = PyDict_GetItemWithError(self->ops, two);
+                Py_DECREF(two);
+                if (hit != NULL)
+                    end = i + 2;
+                else if (PyErr_Occurred())
+                    return NULL;
+            }
+            if (end < 0) {
+                PyObject *one = PyUnicode_Substring(self->text, i, i + 1);
+                if (one == NULL)
+                    return NULL;
+                PyObject *hit = PyDict_GetItemWithError(self->ops, one);
+                Py_DECREF(one);
+                if (hit != NULL)
+                    end = i + 1;
+                else if (PyErr_Occurred())
+                    return NULL;
+                else
+                    return hand_over(self, i);  /* no token starts here: an error */
+            }
+        }
+        if (self->at_bol) {
+            Py_ssize_t width = i - self->line_start;
+            for (Py_ssize_t k = self->line_start; k < i; k++) {
+                if (CH(k) == '\t')
+                    return hand_over(self, i);
+            }
+            Py_ssize_t n = PyList_GET_SIZE(self->indents);
+            Py_ssize_t top = PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, n - 1));
+            Py_ssize_t dedents = 0;
+            if (width > top) {
+                if (n > MAX_NESTING)
+                    return hand_over(self, i);
+            } else if (width < top) {
+                Py_ssize_t k = n - 1;
+                while (k >= 0 && width < PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, k)))
+                    k--;
+                if (k < 0 || width != PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, k)))
+                    return hand_over(self, i);  /* lines up with no enclosing block */
+                dedents = n - 1 - k;
+            }
+            self->at_bol = 0;
+            self->logical_line = self->line;
+            Py_ssize_t column = i - self->line_start + 1;
+            if (width > top) {
+                PyObject *w = PyLong_FromSsize_t(width);
+                if (w == NULL || PyList_Append(self->indents, w) < 0) {
+                    Py_XDECREF(w);
+                    return NULL;
+                }
+                Py_DECREF(w);
+                self->pending = 1;
+                self->pend_start = i;
+                self->pend_end = end;
+                self->pend_dedents = 0;
+                return make_tok(INDENT_str, EMPTY_str, i, self->line, 1, self->line, column);
+            }
+            if (dedents) {
+                self->pending = 1;
+                self->pend_start = i;
+                self->pend_end = end;
+                self->pend_dedents = dedents;
+                return Scan_next(self);
+            }
+        }
+        PyObject *tok = finish_token(self, i, end, &hand);
+        if (tok == NULL && hand && !PyErr_Occurred())
+            return hand_over(self, i);
+        self->pos = end;
+        return tok;
+    }
+}
+
+static PyTypeObject ScanType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Scan",
+    .tp_doc = "The tokens of a text, as lexer.Scanner.scan yields them (see lexer.py).",
+    .tp_basicsize = sizeof(ScanObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Scan_new,
+    .tp_dealloc = (destructor)Scan_dealloc,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)Scan_next,
+};
+
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT, "_speedups",
     "The optional compiled LALR loop and token type of aether.syntax.lalr.", -1, NULL,
@@ -583,15 +1059,31 @@ static struct PyModuleDef speedups_module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&TokType) < 0 || PyType_Ready(&EngineType) < 0)
+    if (PyType_Ready(&TokType) < 0 || PyType_Ready(&EngineType) < 0 ||
+            PyType_Ready(&ScanType) < 0)
+        return NULL;
+    NAME_str = PyUnicode_InternFromString("NAME");
+    NL_str = PyUnicode_InternFromString("_NL");
+    INDENT_str = PyUnicode_InternFromString("_INDENT");
+    DEDENT_str = PyUnicode_InternFromString("_DEDENT");
+    EMPTY_str = PyUnicode_InternFromString("");
+    NEWLINE_str = PyUnicode_InternFromString("\n");
+    STRING_str = PyUnicode_InternFromString("STRING");
+    DURATION_str = PyUnicode_InternFromString("DURATION");
+    FLOAT_str = PyUnicode_InternFromString("FLOAT");
+    INT_str = PyUnicode_InternFromString("INT");
+    if (!NAME_str || !NL_str || !INDENT_str || !DEDENT_str || !EMPTY_str || !NEWLINE_str ||
+            !STRING_str || !DURATION_str || !FLOAT_str || !INT_str)
         return NULL;
     PyObject *m = PyModule_Create(&speedups_module);
     if (m == NULL)
         return NULL;
     Py_INCREF(&TokType);
     Py_INCREF(&EngineType);
+    Py_INCREF(&ScanType);
     if (PyModule_AddObject(m, "Tok", (PyObject *)&TokType) < 0 ||
-            PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0) {
+            PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0 ||
+            PyModule_AddObject(m, "Scan", (PyObject *)&ScanType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -28,6 +28,30 @@ _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
 
 
+# The token shapes that _speedups.c scans by hand. When the grammar's differ (it changed),
+# the C scanner is not used and every token comes from the regular expression above.
+_C_SHAPES = {
+    "NAME": "[A-Za-z_][A-Za-z0-9_]*",
+    "STRING": '"[^"\\\\\n]*(?:\\\\.[^"\\\\\n]*)*"|\'[^\'\\\\\n]*(?:\\\\.[^\'\\\\\n]*)*\'',
+    "DURATION": "[0-9][0-9_]*(?:\\.[0-9]+)?(?:ms|s|m|h)(?![A-Za-z0-9_])",
+    "FLOAT": "[0-9][0-9_]*\\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?|[0-9][0-9_]*[eE][+-]?[0-9]+",
+    "INT": "[0-9][0-9_]*",
+    "COMMENT": "#[^\n]*",
+}
+
+
+def _compiled_scan(regex_terms: dict, ops: dict):
+    """``_speedups.Scan`` when it is built, selected (AETHER_PURE_PYTHON) and the grammar's
+    token shapes are those it implements; else None."""
+    from .lalr import _speedups
+
+    if _speedups is None or any(regex_terms.get(k) != v for k, v in _C_SHAPES.items()):
+        return None
+    if any(len(op) > 2 or op[0].isalnum() or op[0] in "_\"'# \t\f\n" for op in ops):
+        return None
+    return getattr(_speedups, "Scan", None)
+
+
 def _spaces(n: int) -> str:
     return "1 space" if n == 1 else f"{n} spaces"
 
@@ -72,6 +96,7 @@ class Scanner:
             r"(?P<ERROR>.)",
         ]
         self.master = re.compile("|".join(parts))
+        self._compiled = _compiled_scan(regex_terms, ops)
         self.comments: list[Comment] = []
         self.indent_stack: list[int] = [0]
         self.logical_start: dict[int, int] = {}
@@ -80,7 +105,7 @@ class Scanner:
 
     def scan(self, text: str, keep_comments: bool = False, start: int = 0,
              start_line: int = 1) -> Iterator[RawTok]:
-        """Yield the tokens of ``text`` (newlines already normalised to ``\\n``), then ``$END``.
+        """The tokens of ``text`` (newlines already normalised to ``\\n``), then ``$END``.
 
         A token is the plain tuple ``(type, value, pos, line, column, end_line,
         end_column)`` (1-based, end exclusive), the fields of :class:`aether.syntax.lalr.Tok`
@@ -90,20 +115,35 @@ class Scanner:
 
         ``start`` (the offset of line ``start_line``, which must begin a top-level
         statement) scans only the rest of the file, positions still counted in the whole
-        text. Raises AetherSyntaxError at the first lexical problem.
+        text. Iterating raises AetherSyntaxError at the first lexical problem; the
+        scanner's state (``brackets``, ``indent_stack``...) is that of the last token
+        taken. With the compiled extension built, the common tokens are scanned in C
+        (``_speedups.Scan``), which hands everything else (errors, the end of the text)
+        to :meth:`_scan_from` with its state: the same tokens and errors either way.
         """
+        self.comments = []
+        self.indent_stack = [0]
+        self.logical_start = {}
+        self.brackets = []
+        if self._compiled is not None:
+            return self._compiled(self, text, keep_comments, start, start_line)
+        return self._scan_from(text, keep_comments, start, start_line, start, True,
+                               start_line, 1, 1)
+
+    def _scan_from(self, text: str, keep_comments: bool, start: int, line: int,
+                   line_start: int, at_bol: bool, logical_line: int, end_line: int,
+                   end_col: int) -> Iterator[RawTok]:
+        """The tokens from offset ``start`` on, in the state given (``line`` and the offset
+        ``line_start`` where it starts; ``at_bol``: no token yet on this logical line,
+        which started on ``logical_line``; where the last _NL ended) and the scanner's
+        lists."""
         keywords = self.keywords
         ops = self.ops
-        comments = self.comments = []
-        indents = self.indent_stack = [0]
-        logical = self.logical_start = {}
-        brackets: list[tuple[str, int, int]] = []
-        self.brackets = brackets
-        line = start_line
-        line_start = start
-        at_bol = True  # at the start of a logical line, before its first token
-        logical_line = start_line
-        last_nl = (1, 1)  # where the last _NL yielded in the loop ends (for $END)
+        comments = self.comments
+        indents = self.indent_stack
+        logical = self.logical_start
+        brackets = self.brackets
+        last_nl = (end_line, end_col)  # where the last _NL yielded in the loop ends ($END)
         for m in self.master.finditer(text, start):
             kind = m.lastgroup
             if kind == "WS":
