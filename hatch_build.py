@@ -34,16 +34,21 @@ def compile_speedups(root: Path, out_dir: Path) -> Path | None:
         link = ["-bundle", "-undefined", "dynamic_lookup"]
     else:
         link = ["-shared"]
-    cmd = [*cc, "-O2", "-fPIC", "-I", include, str(source), *link, "-o", str(target)]
+    # Built beside the target, then moved over it: a process that has the old one loaded
+    # (an editable install rebuilt while tests run) keeps its mapping intact.
+    partial = target.with_name(target.name + ".partial")
+    cmd = [*cc, "-O2", "-fPIC", "-I", include, str(source), *link, "-o", str(partial)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as exc:
         print(f"aether: no C compiler ({exc}); using the pure-Python parser", file=sys.stderr)
         return None
-    if done.returncode != 0 or not target.is_file():
+    if done.returncode != 0 or not partial.is_file():
         print("aether: compiling the C parser failed; using the pure-Python parser\n"
               + done.stderr[-2000:], file=sys.stderr)
+        partial.unlink(missing_ok=True)
         return None
+    os.replace(partial, target)
     return target
 
 
@@ -56,8 +61,11 @@ class SpeedupsBuildHook(BuildHookInterface):
         root = Path(self.root)
         if version == "editable":
             # The editable install imports the package from the sources: build it there
-            # (ignored by git), replacing any earlier build for another interpreter's ABI.
-            compile_speedups(root, root / SOURCE.parent)
+            # (ignored by git). When that fails, an earlier build (of older sources) is
+            # removed, so the pure-Python path runs rather than a stale extension.
+            if compile_speedups(root, root / SOURCE.parent) is None:
+                suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+                (root / SOURCE.parent / ("_speedups" + suffix)).unlink(missing_ok=True)
             return
         out = Path(tempfile.mkdtemp(prefix="aether-build-"))
         built = compile_speedups(root, out)

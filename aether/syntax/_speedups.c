@@ -130,9 +130,36 @@ typedef struct {
     PyObject *on_error;    /* on_error(token tuple, state stack tuple): raises */
 } EngineObject;
 
+/* The engine refers to the parser that made it (on_error) and the parser to the engine: a
+ * cycle, so the engine takes part in garbage collection. */
+static int
+Engine_traverse(EngineObject *self, visitproc visit, void *arg)
+{
+    if (self->reducer) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_VISIT(self->reducer[i]);
+    }
+    Py_VISIT(self->symbols);
+    Py_VISIT(self->on_error);
+    return 0;
+}
+
+static int
+Engine_clear(EngineObject *self)
+{
+    if (self->reducer) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_CLEAR(self->reducer[i]);
+    }
+    Py_CLEAR(self->symbols);
+    Py_CLEAR(self->on_error);
+    return 0;
+}
+
 static void
 Engine_dealloc(EngineObject *self)
 {
+    PyObject_GC_UnTrack(self);
     if (self->reducer) {
         for (int i = 0; i < self->n_rules; i++)
             Py_XDECREF(self->reducer[i]);
@@ -570,7 +597,9 @@ static PyTypeObject EngineType = {
     .tp_name = "aether.syntax._speedups.Engine",
     .tp_doc = "The LALR(1) loop over integer-coded tables (see lalr.py).",
     .tp_basicsize = sizeof(EngineObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Engine_traverse,
+    .tp_clear = (inquiry)Engine_clear,
     .tp_new = Engine_new,
     .tp_dealloc = (destructor)Engine_dealloc,
     .tp_methods = Engine_methods,
