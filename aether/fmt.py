@@ -164,13 +164,18 @@ class _Line:
 
 def _logical_lines(text: str):
     """Logical lines (with levels) and the comments of ``text``; raises the lexer's error."""
+    from .syntax.lalr import Tok
+
     scanner = _scanner()
     lines: list[_Line] = []
     level = 0
     current: list = []
     src_lines = text.split("\n")
-    for tok in scanner.scan(text, keep_comments=True):
-        kind = tok.type
+    for raw in scanner.scan(text, keep_comments=True):
+        kind = raw[0]
+        if kind == "$END":
+            break
+        tok = Tok(*raw)  # the scanner yields tuples; the layout below reads fields by name
         if kind == "_INDENT":
             level += 1
         elif kind == "_DEDENT":

@@ -116,6 +116,10 @@ def main() -> int:
                     help="measure only check_text (clean and broken files) and ast.parse")
     ap.add_argument("--lines", type=int, default=300_000,
                     help="lines of generated files for the in-process figures")
+    ap.add_argument("--no-pure", action="store_true",
+                    help="with --in-process-only: do not also measure the pure-Python parser "
+                         "when the compiled one is built")
+    ap.add_argument("--json-out", help=argparse.SUPPRESS)  # the pure-Python child's figures
     ap.add_argument("--warm-only", action="store_true",
                     help="measure only the warm re-check (median of --runs)")
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
@@ -135,6 +139,10 @@ def main() -> int:
     print(f"generated corpus: {n_files} files, {n_lines} lines ({gen.relative_to(ROOT)})")
     if args.in_process_only:
         in_process(gen, args.lines, results)
+        if not args.no_pure:
+            in_process_pure(args, results)
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n")
         return 0
     if args.warm_only:
         warm_recheck(gen, args.runs, results)
@@ -143,6 +151,7 @@ def main() -> int:
         bulk(gen, n_lines, results)
         large_files(gen, results)
         in_process(gen, args.lines, results)
+        in_process_pure(args, results)
     startup(gen, args.runs, results)
     corpus = Path(args.corpus)
     if not args.startup_only and (corpus / "files").is_dir():
@@ -225,10 +234,38 @@ def in_process(gen: Path, max_lines: int, results: dict) -> None:
               f"lines  {rate[name]:10,.0f} lines/s")
     errors = rate["aether check, files with syntax errors"] / rate["aether check, clean files"]
     vs_ast = rate["aether check, clean files"] / rate["ast.parse, Python stdlib files"]
+    from aether.syntax.parser import get_parser
+
+    path = "compiled" if get_parser()[0].compiled else "pure Python"
+    print(f"  parser path measured: {path} (AETHER_PURE_PYTHON="
+          f"{os.environ.get('AETHER_PURE_PYTHON', '')!r})")
     print(f"  files with syntax errors / clean files: {errors:.2f}x (target >= 0.8x)")
     print(f"  aether check / ast.parse: {vs_ast:.2f}x (target >= 0.4x; 100,000 lines/s)")
     results["in_process"] = {"lines_per_s": rate, "errors_vs_clean": errors,
-                             "check_vs_ast_parse": vs_ast}
+                             "check_vs_ast_parse": vs_ast, "parser": path}
+
+
+def in_process_pure(args, results: dict) -> None:
+    """The in-process figures again with the pure-Python parser (AETHER_PURE_PYTHON=1, in
+    a child process: the choice is made at import), when the compiled one was measured."""
+    from aether.syntax import lalr
+
+    if not lalr.COMPILED:
+        return
+    print("the same with the pure-Python parser (AETHER_PURE_PYTHON=1, its own ast.parse "
+          "peer):")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "pure.json"
+        env = dict(os.environ, AETHER_PURE_PYTHON="1")
+        done = subprocess.run([sys.executable, __file__, "--in-process-only", "--no-pure",
+                               "--files", str(args.files), "--lines", str(args.lines),
+                               "--json-out", str(out)], env=env, capture_output=True,
+                              text=True)
+        for line in done.stdout.splitlines():
+            if line.startswith("  "):
+                print("  " + line)
+        if out.is_file():
+            results["in_process_pure"] = json.loads(out.read_text())["in_process"]
 
 
 def warm_recheck(gen: Path, runs: int, results: dict) -> tuple[float, float]:

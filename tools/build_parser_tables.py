@@ -34,6 +34,7 @@ def render() -> str:
         f"START = {t.start!r}\n"
         f"END = {t.end!r}\n"
         f"TERMINALS = {pprint.pformat(t.terminals, width=100)}\n"
+        f"KEPT = frozenset({pprint.pformat(sorted(t.kept), width=100, compact=True)})\n"
         f"RULES = {pprint.pformat(t.rules, width=100)}\n"
         f"STATES = {pprint.pformat(t.states, width=100, sort_dicts=True)}\n"
     )

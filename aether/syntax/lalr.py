@@ -6,21 +6,39 @@ reduce. This loop does the same shift/reduce work with integer-coded tables and 
 pre-bound callable per rule, which is most of what makes the checker fast. Children are
 passed exactly as Lark would pass them to an inline transformer: ``_``-rules are spliced
 into their parent, filtered terminals dropped, ``?rules`` with one child passed through.
+
+The same loop exists compiled (``_speedups.c``, built at install time when a C compiler is
+present; docs/benchmarks.md): when it is importable it runs instead of the Python one,
+unless the environment variable ``AETHER_PURE_PYTHON`` is set (to anything but ``0`` or
+the empty string). Both give the same values and errors (tests/test_compiled_parser.py).
 """
 
 from __future__ import annotations
 
+import os
+
 from .tables import KEEP, SPLICE, Tables
+
+if os.environ.get("AETHER_PURE_PYTHON", "") in ("", "0"):
+    try:
+        from . import _speedups
+    except ImportError:  # not built (no C compiler at install time): the Python loop
+        _speedups = None
+else:
+    _speedups = None
+
+COMPILED = _speedups is not None  # whether parsers use the compiled loop by default
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Callable, Iterable
+    from typing import Callable, Iterable, Optional
 
 __all__ = ["Parser", "UnexpectedToken", "Tok"]
 
 
 class Tok:
-    """A token: ``type`` (terminal name), ``value`` and its span (1-based, end exclusive)."""
+    """A token a rule keeps: ``type`` (terminal name), ``value`` and its span (1-based, end
+    exclusive). The scanner yields the same fields as a plain tuple, in this order."""
 
     __slots__ = ("type", "value", "line", "column", "end_line", "end_column", "pos")
 
@@ -37,6 +55,12 @@ class Tok:
         return f"Tok({self.type}, {self.value!r}, {self.line}:{self.column})"
 
 
+if _speedups is not None:
+    # The same fields as a C type: made by the compiled loop at a tenth of the cost (one
+    # token type per process, so `isinstance(x, Tok)` holds whichever loop made x).
+    Tok = _speedups.Tok  # type: ignore[misc]  # noqa: F811
+
+
 class UnexpectedToken(Exception):
     """The parser cannot accept ``token`` here; ``expected`` names the terminals it could."""
 
@@ -45,6 +69,23 @@ class UnexpectedToken(Exception):
         self.token = token
         self.expected = expected
         self.stack = stack  # the parser's state stack at the error (for accepts())
+
+
+_UNIT, _INLINE, _CALL, _EXPAND1, _PYTHON = range(5)  # the rule kinds of _speedups.c
+
+
+def _rule_kind(origin: str, alias, expand1: bool, modes: tuple, builder) -> tuple:
+    """``(kind, callback)``: how the compiled loop turns a rule's children into its value,
+    the same way as :func:`_make_reducer`'s callable (which _PYTHON rules call)."""
+    name = alias or origin
+    if origin.startswith("_") and not alias:
+        return _INLINE, None
+    callback = getattr(builder, name, None)
+    if callback is None:  # a pass-through `?rule` without a method: the reducer checks
+        return _PYTHON, None
+    if expand1 and not alias:
+        return _EXPAND1, callback
+    return _CALL, callback
 
 
 def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> Callable:
@@ -125,23 +166,18 @@ def _make_reducer(origin: str, alias, expand1: bool, modes: tuple, builder) -> C
     return reduce
 
 
-def _with_end(tokens: Iterable[Tok]):
-    """``tokens`` followed by the ``$END`` token, placed just after the last one."""
-    line = column = 1
-    for tok in tokens:
-        yield tok
-        line, column = tok.end_line, tok.end_column
-    yield Tok("$END", "", -1, line, column, line, column)
-
-
 class Parser:
     """An LALR parser for the tables, building values with ``builder``'s methods."""
 
-    def __init__(self, tables: Tables, builder):
+    def __init__(self, tables: Tables, builder, compiled: Optional[bool] = None):
+        """``compiled``: use the compiled loop (None: when it is available, see
+        ``COMPILED``; True raises ImportError when it is not built)."""
         self.tables = tables
         self.states = tables.states
         self.start = tables.start
         self.end = tables.end
+        self.kept = tables.kept
+        self.builder = builder
         # A unit rule (``?expr: or_expr`` with its one child kept) leaves the value as it
         # is: its reducer is None and the loop only swaps the state. Expression chains
         # are mostly such rules, so this saves a call and two list edits per level.
@@ -152,33 +188,64 @@ class Parser:
              origin)
             for origin, alias, expand1, modes in tables.rules)
         self._chains: dict[tuple, int] = {}  # (state below, top state, token) -> state
+        if compiled is None:
+            compiled = COMPILED
+        if compiled and _speedups is None:
+            raise ImportError("the compiled parser (aether.syntax._speedups) is not built")
+        self._engine = self._make_engine() if compiled else None
+        self.compiled = bool(compiled)
 
-    def parse(self, tokens: Iterable[Tok], values: Optional[list] = None):
-        """The start rule's value for ``tokens``. Raises UnexpectedToken (and whatever
-        ``tokens`` raises).
+    def _make_engine(self):
+        """The compiled loop over these tables (it numbers the symbols and lays the actions
+        out in one array itself: done here in Python it cost milliseconds at start-up)."""
+        rules = []
+        for (size, reducer, origin), rule in zip(self.reducers, self.tables.rules):
+            kind, callback = _rule_kind(*rule, self.builder)
+            if reducer is None:
+                kind, callback = _UNIT, None
+            elif kind == _PYTHON:
+                callback = reducer
+            rules.append((size, callback, origin, kind, bytes(rule[3])))
+
+        def on_error(tok: tuple, stack: tuple):
+            raise UnexpectedToken(Tok(*tok), self.expected(stack[-1]), stack)
+
+        return _speedups.Engine(tuple(self.states), tuple(rules), self.kept, self.start,
+                                self.end, on_error)
+
+    def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
+        """The start rule's value for ``tokens`` (the scanner's tuples, ending with
+        ``$END``). Raises UnexpectedToken (and whatever ``tokens`` raises).
 
         ``values`` (an empty list) becomes the value stack, so that after an error the
         caller can take what was complete before it (error recovery keeps the top-level
-        statements before the error instead of parsing them again).
+        statements before the error instead of parsing them again). A token a rule keeps
+        is a :class:`Tok` there; one every rule drops (``_NL``...) stays a plain tuple.
         """
+        if self._engine is not None:
+            return self._engine.parse(tokens, [] if values is None else values)
         states = self.states
         reducers = self.reducers
         end_state = self.end
+        kept = self.kept
+        Token = Tok
         state_stack = [self.start]
         value_stack: list = [] if values is None else values
         push_state = state_stack.append
         push_value = value_stack.append
         chains = self._chains
-        for tok in _with_end(tokens):
-            ttype = tok.type
+        row = states[self.start]
+        for tok in tokens:
+            ttype = tok[0]
             while True:
-                code = states[state_stack[-1]].get(ttype)
+                code = row.get(ttype)
                 if code is None:
-                    raise UnexpectedToken(tok, self.expected(state_stack[-1]),
+                    raise UnexpectedToken(Token(*tok), self.expected(state_stack[-1]),
                                           tuple(state_stack))
                 if code >= 0:
                     push_state(code)
-                    push_value(tok)
+                    push_value(Token(*tok) if ttype in kept else tok)
+                    row = states[code]
                     break
                 size, reducer, origin = reducers[~code]
                 if reducer is None:
@@ -206,9 +273,11 @@ class Parser:
                     else:
                         args = []
                     push_value(reducer(args))
-                    push_state(states[state_stack[-1]][origin])
-                if state_stack[-1] == end_state:  # only reached by reducing at $END
+                    top = states[state_stack[-1]][origin]
+                    push_state(top)
+                if top == end_state:  # only reached by reducing at $END
                     return value_stack[-1]
+                row = states[top]
         raise AssertionError("the token stream ended without $END")  # pragma: no cover
 
     def expected(self, state: int) -> set[str]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 
 from .errors import AetherSyntaxError
-from .lalr import Tok
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Iterator
+
+    RawTok = tuple[str, str, int, int, int, int, int]
 
 __all__ = ["Scanner", "MAX_NESTING", "Comment"]
 
@@ -25,6 +26,30 @@ MAX_NESTING = 100
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")": "(", "]": "[", "}": "{"}
+
+
+# The token shapes that _speedups.c scans by hand. When the grammar's differ (it changed),
+# the C scanner is not used and every token comes from the regular expression above.
+_C_SHAPES = {
+    "NAME": "[A-Za-z_][A-Za-z0-9_]*",
+    "STRING": '"[^"\\\\\n]*(?:\\\\.[^"\\\\\n]*)*"|\'[^\'\\\\\n]*(?:\\\\.[^\'\\\\\n]*)*\'',
+    "DURATION": "[0-9][0-9_]*(?:\\.[0-9]+)?(?:ms|s|m|h)(?![A-Za-z0-9_])",
+    "FLOAT": "[0-9][0-9_]*\\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?|[0-9][0-9_]*[eE][+-]?[0-9]+",
+    "INT": "[0-9][0-9_]*",
+    "COMMENT": "#[^\n]*",
+}
+
+
+def _compiled_scan(regex_terms: dict, ops: dict):
+    """``_speedups.Scan`` when it is built, selected (AETHER_PURE_PYTHON) and the grammar's
+    token shapes are those it implements; else None."""
+    from .lalr import _speedups
+
+    if _speedups is None or any(regex_terms.get(k) != v for k, v in _C_SHAPES.items()):
+        return None
+    if any(len(op) > 2 or op[0].isalnum() or op[0] in "_\"'# \t\f\n" for op in ops):
+        return None
+    return getattr(_speedups, "Scan", None)
 
 
 def _spaces(n: int) -> str:
@@ -71,6 +96,7 @@ class Scanner:
             r"(?P<ERROR>.)",
         ]
         self.master = re.compile("|".join(parts))
+        self._compiled = _compiled_scan(regex_terms, ops)
         self.comments: list[Comment] = []
         self.indent_stack: list[int] = [0]
         self.logical_start: dict[int, int] = {}
@@ -78,25 +104,46 @@ class Scanner:
         self.brackets: list[tuple[str, int, int]] = []
 
     def scan(self, text: str, keep_comments: bool = False, start: int = 0,
-             start_line: int = 1) -> Iterator[Tok]:
-        """Yield the tokens of ``text`` (newlines already normalised to ``\\n``).
+             start_line: int = 1) -> Iterator[RawTok]:
+        """The tokens of ``text`` (newlines already normalised to ``\\n``), then ``$END``.
+
+        A token is the plain tuple ``(type, value, pos, line, column, end_line,
+        end_column)`` (1-based, end exclusive), the fields of :class:`aether.syntax.lalr.Tok`
+        in that order: a tuple costs a fraction of an object, and the parser makes a
+        ``Tok`` only of the tokens a rule keeps. The last token is ``$END``, placed just
+        after the one before it (the parser's lookahead at the end of the text).
 
         ``start`` (the offset of line ``start_line``, which must begin a top-level
         statement) scans only the rest of the file, positions still counted in the whole
-        text. Raises AetherSyntaxError at the first lexical problem.
+        text. Iterating raises AetherSyntaxError at the first lexical problem; the
+        scanner's state (``brackets``, ``indent_stack``...) is that of the last token
+        taken. With the compiled extension built, the common tokens are scanned in C
+        (``_speedups.Scan``), which hands everything else (errors, the end of the text)
+        to :meth:`_scan_from` with its state: the same tokens and errors either way.
         """
+        self.comments = []
+        self.indent_stack = [0]
+        self.logical_start = {}
+        self.brackets = []
+        if self._compiled is not None:
+            return self._compiled(self, text, keep_comments, start, start_line)
+        return self._scan_from(text, keep_comments, start, start_line, start, True,
+                               start_line, 1, 1)
+
+    def _scan_from(self, text: str, keep_comments: bool, start: int, line: int,
+                   line_start: int, at_bol: bool, logical_line: int, end_line: int,
+                   end_col: int) -> Iterator[RawTok]:
+        """The tokens from offset ``start`` on, in the state given (``line`` and the offset
+        ``line_start`` where it starts; ``at_bol``: no token yet on this logical line,
+        which started on ``logical_line``; where the last _NL ended) and the scanner's
+        lists."""
         keywords = self.keywords
         ops = self.ops
-        Token = Tok
-        comments = self.comments = []
-        indents = self.indent_stack = [0]
-        logical = self.logical_start = {}
-        brackets: list[tuple[str, int, int]] = []
-        self.brackets = brackets
-        line = start_line
-        line_start = start
-        at_bol = True  # at the start of a logical line, before its first token
-        logical_line = start_line
+        comments = self.comments
+        indents = self.indent_stack
+        logical = self.logical_start
+        brackets = self.brackets
+        last_nl = (end_line, end_col)  # where the last _NL yielded in the loop ends ($END)
         for m in self.master.finditer(text, start):
             kind = m.lastgroup
             if kind == "WS":
@@ -104,8 +151,9 @@ class Scanner:
             start = m.start()
             if kind == "NL":
                 if not at_bol and not brackets:
-                    yield Token("_NL", "\n", start, line, start - line_start + 1,
-                                line, start - line_start + 2)
+                    column = start - line_start + 1
+                    yield ("_NL", "\n", start, line, column, line, column + 1)
+                    last_nl = (line, column + 1)
                     at_bol = True
                 line += 1
                 line_start = start + 1
@@ -132,11 +180,11 @@ class Scanner:
                             "AE110", f"blocks are nested more than {MAX_NESTING} levels deep",
                             line, column)
                     indents.append(width)
-                    yield Token("_INDENT", "", start, line, 1, line, column)
+                    yield ("_INDENT", "", start, line, 1, line, column)
                 elif width < top:
                     while width < indents[-1]:
                         inner = indents.pop()
-                        yield Token("_DEDENT", "", start, line, column, line, column)
+                        yield ("_DEDENT", "", start, line, column, line, column)
                     if width != indents[-1]:
                         outer = indents[-1]
                         raise AetherSyntaxError(
@@ -150,7 +198,7 @@ class Scanner:
             logical[line] = logical_line
             value = m.group()
             if kind == "NAME":
-                yield Token(keywords.get(value, "NAME"), value, start, line, column,
+                yield (keywords.get(value, "NAME"), value, start, line, column,
                             line, column + len(value))
             elif kind == "OP":
                 if value in _OPEN:
@@ -171,7 +219,7 @@ class Scanner:
                             f"'{value}' does not match '{opener}' opened at line {oline}, "
                             f"column {ocol} (expected '{_OPEN[opener]}')",
                             line, column, recover_line=oline)
-                yield Token(ops[value], value, start, line, column, line, column + len(value))
+                yield (ops[value], value, start, line, column, line, column + len(value))
             elif kind == "ERROR":
                 if value in "\"'":
                     raise AetherSyntaxError(
@@ -182,7 +230,7 @@ class Scanner:
                     "AE101", f"unexpected character '{shown}' (U+{ord(value):04X})",
                     line, column)
             else:
-                yield Token(kind, value, start, line, column, line, column + len(value))
+                yield (kind, value, start, line, column, line, column + len(value))
         if brackets:
             opener, oline, ocol = brackets[-1]
             raise AetherSyntaxError(
@@ -191,6 +239,11 @@ class Scanner:
         pos = len(text)
         if not at_bol:
             col = pos - line_start + 1
-            yield Token("_NL", "\n", pos, line, col, line, col)
-        for _ in range(len(indents) - 1):
-            yield Token("_DEDENT", "", pos, line, 1, line, 1)
+            yield ("_NL", "\n", pos, line, col, line, col)
+            last_nl = (line, col)
+        if len(indents) > 1:
+            for _ in range(len(indents) - 1):
+                yield ("_DEDENT", "", pos, line, 1, line, 1)
+            last_nl = (line, 1)
+        end_line, end_col = last_nl
+        yield ("$END", "", -1, end_line, end_col, end_line, end_col)

@@ -218,7 +218,8 @@ def _translate(exc: UnexpectedToken, lines: list[str],
 
 def _offset(cur: list[str], line: int, column: int) -> int:
     """The offset in the text of ``cur`` (its lines) of a 1-based line and column."""
-    return sum(len(x) + 1 for x in cur[:line - 1]) + column - 1
+    before = cur[:line - 1]
+    return sum(map(len, before)) + len(before) + column - 1  # map: no Python loop per line
 
 
 def _close_line(master: re.Pattern, text: str, pos: int, line: int) -> Optional[int]:
@@ -581,7 +582,9 @@ def _complete_statements(values: list) -> Optional[list]:
     list at its bottom (the statements so far), or none when the first statement failed.
     None when the bottom is not recognisably that (the caller then parses again)."""
     if not values or type(values[0]) is not list:
-        return [] if values and isinstance(values[0], Tok) else None
+        # a token (kept: a Tok; dropped: the scanner's tuple) means no statement was done
+        return [] if values and (isinstance(values[0], Tok) or type(values[0]) is tuple) \
+            else None
     done = values[0]
     if all(isinstance(s, A.Stmt) and s.column == 1 for s in done):
         return list(done)
@@ -690,7 +693,8 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                 at = min(rng[0], err.line, exc.token.line if isinstance(exc, UnexpectedToken)
                          else err.line)
                 resume = _top_starts_before(work, at, logical_all)
-                resume_at = sum(len(x) + 1 for x in work[:resume - 1])
+                before = work[:resume - 1]
+                resume_at = sum(map(len, before)) + len(before)
                 done = _complete_statements(values)
                 if kept is None or done is None:
                     kept = None

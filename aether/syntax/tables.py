@@ -41,24 +41,29 @@ class Tables(FrozenRecord):
 
     ``rules[i]`` is ``(origin, alias, expand1, modes)`` where ``modes`` says for each
     symbol of the expansion whether its value is kept, dropped or spliced.
-    ``terminals`` is ``[(name, kind, pattern)]`` with kind "str" or "re".
+    ``terminals`` is ``[(name, kind, pattern)]`` with kind "str" or "re"; ``kept`` names
+    the terminals whose token some rule keeps as a child (the others, punctuation and
+    keywords, are dropped by every rule, so the parser never builds a token object for them).
     """
 
-    __slots__ = _fields = ("grammar_sha256", "states", "rules", "start", "end", "terminals")
+    __slots__ = _fields = ("grammar_sha256", "states", "rules", "start", "end", "terminals",
+                           "kept")
     grammar_sha256: str
     states: tuple[dict, ...]
     rules: tuple[tuple, ...]
     start: int
     end: int
     terminals: tuple[tuple[str, str, str], ...]
+    kept: frozenset
 
-    def __init__(self, grammar_sha256, states, rules, start, end, terminals):
+    def __init__(self, grammar_sha256, states, rules, start, end, terminals, kept):
         SET(self, "grammar_sha256", grammar_sha256)
         SET(self, "states", states)
         SET(self, "rules", rules)
         SET(self, "start", start)
         SET(self, "end", end)
         SET(self, "terminals", terminals)
+        SET(self, "kept", kept)
 
 
 def compute_tables() -> Tables:
@@ -79,36 +84,51 @@ def compute_tables() -> Tables:
     lark = Lark(grammar_text(), parser="lalr", lexer=_NoLexer, strict=True,
                 maybe_placeholders=False, keep_all_tokens=False)
     table = lark.parser.parser.parser.parse_table
-    rule_index: dict[int, int] = {}
     rules: list[tuple] = []
+    kept = frozenset(str(sym.name) for rule in lark.rules for sym in rule.expansion
+                     if sym.is_term and not sym.filter_out)
 
-    def index_of(rule) -> int:
-        key = id(rule)
-        if key not in rule_index:
-            modes = tuple(
-                DROP if (sym.is_term and sym.filter_out) else
-                SPLICE if (not sym.is_term and sym.name.startswith("_")) else KEEP
-                for sym in rule.expansion)
-            alias = str(rule.alias) if rule.alias else None
-            rules.append((str(rule.origin.name), alias, bool(rule.options.expand1), modes))
-            rule_index[key] = len(rules) - 1
-        return rule_index[key]
+    # Lark numbers states and rules in the order it meets them in sets (which varies from
+    # run to run); both are renumbered here in an order fixed by the grammar alone, so the
+    # generated file changes only when the grammar does: rules sorted by their text,
+    # states by a breadth-first walk from the start state, symbols in name order.
+    used = {id(arg): arg for actions in table.states.values()
+            for action, arg in actions.values() if action is not Shift}
+    ordered = sorted(used.values(), key=lambda r: (
+        str(r.origin.name), tuple(str(sym.name) for sym in r.expansion), str(r.alias or "")))
+    rule_index = {id(rule): i for i, rule in enumerate(ordered)}
+    for rule in ordered:
+        modes = tuple(
+            DROP if (sym.is_term and sym.filter_out) else
+            SPLICE if (not sym.is_term and sym.name.startswith("_")) else KEEP
+            for sym in rule.expansion)
+        alias = str(rule.alias) if rule.alias else None
+        rules.append((str(rule.origin.name), alias, bool(rule.options.expand1), modes))
 
-    n_states = len(table.states)
-    states: list[dict] = [dict() for _ in range(n_states)]
+    start = table.start_states["start"]
+    number = {start: 0}
+    queue = [start]
+    for state in queue:  # grows while it is walked: breadth first
+        for symbol, (action, arg) in sorted(table.states[state].items(),
+                                            key=lambda item: str(item[0])):
+            if action is Shift and arg not in number:
+                number[arg] = len(number)
+                queue.append(arg)
+    end = table.end_states["start"]
+    if end not in number:  # pragma: no cover - the end state is reached by a goto
+        number[end] = len(number)
+    states: list[dict] = [dict() for _ in range(len(number))]
     for state, actions in table.states.items():
-        row = states[state]
-        for symbol, (action, arg) in actions.items():
-            if action is Shift:
-                row[str(symbol)] = arg
-            else:
-                row[str(symbol)] = ~index_of(arg)
+        if state not in number:  # pragma: no cover - unreachable states
+            continue
+        row = states[number[state]]
+        for symbol, (action, arg) in sorted(actions.items(), key=lambda item: str(item[0])):
+            row[str(symbol)] = number[arg] if action is Shift else ~rule_index[id(arg)]
     terminals = tuple(
         (t.name, t.pattern.type, t.pattern.value if t.pattern.type == "str"
          else t.pattern.to_regexp())
         for t in lark.terminals)
-    return Tables(grammar_hash(), tuple(states), tuple(rules), table.start_states["start"],
-                  table.end_states["start"], terminals)
+    return Tables(grammar_hash(), tuple(states), tuple(rules), 0, number[end], terminals, kept)
 
 
 def _grammar_hash_fast() -> str:
@@ -129,5 +149,5 @@ def load_tables() -> Tables:
         _tables = None
     if _tables is not None and _tables.GRAMMAR_SHA256 == _grammar_hash_fast():
         return Tables(_tables.GRAMMAR_SHA256, _tables.STATES, _tables.RULES, _tables.START,
-                      _tables.END, _tables.TERMINALS)
+                      _tables.END, _tables.TERMINALS, _tables.KEPT)
     return compute_tables()

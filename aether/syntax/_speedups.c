@@ -1,0 +1,1120 @@
+/* The optional compiled LALR(1) loop of aether.syntax.lalr (docs/benchmarks.md, issue 15).
+ *
+ * It does exactly what Parser.parse in lalr.py does, over the same generated tables
+ * (aether/syntax/_tables.py, from grammar/aether.lark): integer-coded actions in one dense
+ * array, the rules' reducers called as they are in Python, unit-rule chains walked in C.
+ * It also defines Tok, the token object a rule keeps, as a C type (making one from Python
+ * costs about ten times as much), and Scan, the common tokens of lexer.py's scanner
+ * scanned by hand (everything else is handed back to the Python scanner). Built when a C compiler is present (hatch_build.py);
+ * without it, or with AETHER_PURE_PYTHON=1, lalr.py runs its own loop. The test suite
+ * checks that both give identical trees and errors (tests/test_compiled_parser.py).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+/* ------------------------------------------------------------------ Tok */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *type, *value, *pos, *line, *column, *end_line, *end_column;
+} TokObject;
+
+static PyMemberDef Tok_members[] = {
+    {"type", T_OBJECT_EX, offsetof(TokObject, type), 0, NULL},
+    {"value", T_OBJECT_EX, offsetof(TokObject, value), 0, NULL},
+    {"pos", T_OBJECT_EX, offsetof(TokObject, pos), 0, NULL},
+    {"line", T_OBJECT_EX, offsetof(TokObject, line), 0, NULL},
+    {"column", T_OBJECT_EX, offsetof(TokObject, column), 0, NULL},
+    {"end_line", T_OBJECT_EX, offsetof(TokObject, end_line), 0, NULL},
+    {"end_column", T_OBJECT_EX, offsetof(TokObject, end_column), 0, NULL},
+    {NULL}
+};
+
+static PyTypeObject TokType;
+
+static PyObject *
+tok_from_tuple(PyObject *t)
+{
+    TokObject *self = PyObject_New(TokObject, &TokType);
+    if (self == NULL)
+        return NULL;
+    PyObject **fields = &self->type;
+    for (Py_ssize_t i = 0; i < 7; i++) {
+        PyObject *v = PyTuple_GET_ITEM(t, i);
+        Py_INCREF(v);
+        fields[i] = v;
+    }
+    return (PyObject *)self;
+}
+
+static PyObject *
+Tok_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"type_", "value", "pos", "line", "column", "end_line",
+                             "end_column", NULL};
+    PyObject *f[7];
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOO:Tok", kwlist,
+                                     &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]))
+        return NULL;
+    TokObject *self = (TokObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    PyObject **fields = &self->type;
+    for (int i = 0; i < 7; i++) {
+        Py_INCREF(f[i]);
+        fields[i] = f[i];
+    }
+    return (PyObject *)self;
+}
+
+static void
+Tok_dealloc(TokObject *self)
+{
+    Py_XDECREF(self->type);
+    Py_XDECREF(self->value);
+    Py_XDECREF(self->pos);
+    Py_XDECREF(self->line);
+    Py_XDECREF(self->column);
+    Py_XDECREF(self->end_line);
+    Py_XDECREF(self->end_column);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+Tok_repr(TokObject *self)
+{
+    return PyUnicode_FromFormat("Tok(%S, %R, %S:%S)", self->type, self->value, self->line,
+                                self->column);
+}
+
+static PyTypeObject TokType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Tok",
+    .tp_doc = "A token a rule keeps: type (terminal name), value and its span "
+              "(1-based, end exclusive).",
+    .tp_basicsize = sizeof(TokObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Tok_new,
+    .tp_dealloc = (destructor)Tok_dealloc,
+    .tp_repr = (reprfunc)Tok_repr,
+    .tp_members = Tok_members,
+};
+
+/* ------------------------------------------------------------------ Engine */
+
+#define NO_ACTION INT_MIN
+
+/* How a rule's children become its value (lalr.py, _make_reducer, does the same). */
+enum {
+    RULE_UNIT,      /* a unit rule: the value is left as it is (reducer NULL) */
+    RULE_INLINE,    /* an `_`-rule: the collected children, spliced into the parent */
+    RULE_CALL,      /* callback(collected children) */
+    RULE_EXPAND1,   /* a `?rule`: the one collected child, else callback(children) */
+    RULE_PYTHON     /* reducer(children as they are): the Python reducer decides */
+};
+enum { KEEP = 0, DROP = 1, SPLICE = 2 };  /* tables.py */
+
+typedef struct {
+    PyObject_HEAD
+    int n_states, n_symbols, start, end;
+    int *actions;          /* actions[state * n_symbols + symbol]: >= 0 goto, < 0 ~rule */
+    int n_rules;
+    int *rule_size;
+    int *rule_origin;      /* symbol id of the rule's origin */
+    PyObject **reducer;    /* the callback (NULL for RULE_UNIT and RULE_INLINE) */
+    int *rule_kind;        /* RULE_*: how the children become the value */
+    char **rule_modes;     /* per rule: KEEP / DROP / SPLICE of each child */
+    char *kept;            /* per symbol: a rule keeps this terminal's token */
+    PyObject *symbols;     /* dict: symbol name -> id */
+    PyObject *on_error;    /* on_error(token tuple, state stack tuple): raises */
+} EngineObject;
+
+/* The engine refers to the parser that made it (on_error) and the parser to the engine: a
+ * cycle, so the engine takes part in garbage collection. */
+static int
+Engine_traverse(EngineObject *self, visitproc visit, void *arg)
+{
+    if (self->reducer) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_VISIT(self->reducer[i]);
+    }
+    Py_VISIT(self->symbols);
+    Py_VISIT(self->on_error);
+    return 0;
+}
+
+static int
+Engine_clear(EngineObject *self)
+{
+    if (self->reducer) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_CLEAR(self->reducer[i]);
+    }
+    Py_CLEAR(self->symbols);
+    Py_CLEAR(self->on_error);
+    return 0;
+}
+
+static void
+Engine_dealloc(EngineObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    if (self->reducer) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_XDECREF(self->reducer[i]);
+    }
+    if (self->rule_modes) {
+        for (int i = 0; i < self->n_rules; i++)
+            PyMem_Free(self->rule_modes[i]);
+    }
+    PyMem_Free(self->rule_modes);
+    PyMem_Free(self->rule_kind);
+    PyMem_Free(self->actions);
+    PyMem_Free(self->rule_size);
+    PyMem_Free(self->rule_origin);
+    PyMem_Free(self->reducer);
+    PyMem_Free(self->kept);
+    Py_XDECREF(self->symbols);
+    Py_XDECREF(self->on_error);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The symbol id of ``name`` in ``symbols`` (numbered in order of first sight), or -1. */
+static int
+symbol_id(PyObject *symbols, PyObject *name)
+{
+    PyObject *id = PyDict_GetItemWithError(symbols, name);
+    if (id != NULL)
+        return (int)PyLong_AsLong(id);
+    if (PyErr_Occurred())
+        return -1;
+    Py_ssize_t n = PyDict_GET_SIZE(symbols);
+    id = PyLong_FromSsize_t(n);
+    if (id == NULL || PyDict_SetItem(symbols, name, id) < 0) {
+        Py_XDECREF(id);
+        return -1;
+    }
+    Py_DECREF(id);
+    return (int)n;
+}
+
+/* Engine(states: tuple of dicts {symbol: code} (tables.py), rules: tuple of (size,
+ *        callback or None, origin name, kind, modes bytes), kept: the terminals a rule
+ *        keeps (a set), start, end, on_error). Made once per process: the tables are
+ *        numbered here, in C, to keep start-up short. */
+static PyObject *
+Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *states, *rules, *kept_set, *on_error;
+    int start, end;
+    if (!PyArg_ParseTuple(args, "O!O!OiiO:Engine", &PyTuple_Type, &states, &PyTuple_Type,
+                          &rules, &kept_set, &start, &end, &on_error))
+        return NULL;
+    EngineObject *self = (EngineObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->symbols = PyDict_New();
+    if (self->symbols == NULL)
+        goto fail;
+    Py_ssize_t n_states = PyTuple_GET_SIZE(states);
+    for (Py_ssize_t i = 0; i < n_states; i++) {
+        PyObject *row = PyTuple_GET_ITEM(states, i), *key, *code;
+        Py_ssize_t pos = 0;
+        if (!PyDict_Check(row)) {
+            PyErr_SetString(PyExc_TypeError, "Engine: a state is a dict");
+            goto fail;
+        }
+        while (PyDict_Next(row, &pos, &key, &code)) {
+            if (symbol_id(self->symbols, key) < 0)
+                goto fail;
+        }
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(rules); i++) {
+        PyObject *rule = PyTuple_GET_ITEM(rules, i);
+        if (!PyTuple_Check(rule) || PyTuple_GET_SIZE(rule) != 5) {
+            PyErr_SetString(PyExc_TypeError, "Engine: a rule is a 5-tuple");
+            goto fail;
+        }
+        if (symbol_id(self->symbols, PyTuple_GET_ITEM(rule, 2)) < 0)
+            goto fail;
+    }
+    PyObject *end_name = PyUnicode_FromString("$END");
+    if (end_name == NULL)
+        goto fail;
+    int end_id = symbol_id(self->symbols, end_name);
+    Py_DECREF(end_name);
+    if (end_id < 0)
+        goto fail;
+    Py_ssize_t n_symbols = PyDict_GET_SIZE(self->symbols);
+    self->n_symbols = (int)n_symbols;
+    self->n_states = (int)n_states;
+    self->start = start;
+    self->end = end;
+    if (start < 0 || start >= n_states || end < 0 || end >= n_states) {
+        PyErr_SetString(PyExc_ValueError, "Engine: start or end state out of range");
+        goto fail;
+    }
+    self->actions = PyMem_Malloc(n_states * n_symbols * sizeof(int));
+    self->kept = PyMem_Calloc(n_symbols, 1);
+    if (!self->actions || !self->kept) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n_states * n_symbols; i++)
+        self->actions[i] = NO_ACTION;
+    for (Py_ssize_t i = 0; i < n_states; i++) {
+        PyObject *row = PyTuple_GET_ITEM(states, i), *key, *code;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(row, &pos, &key, &code)) {
+            long c = PyLong_AsLong(code);
+            if (c == -1 && PyErr_Occurred())
+                goto fail;
+            if (c >= n_states) {
+                PyErr_SetString(PyExc_ValueError, "Engine: a goto past the last state");
+                goto fail;
+            }
+            self->actions[i * n_symbols + symbol_id(self->symbols, key)] = (int)c;
+        }
+    }
+    {
+        PyObject *key, *id;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(self->symbols, &pos, &key, &id)) {
+            int has = PySequence_Contains(kept_set, key);
+            if (has < 0)
+                goto fail;
+            self->kept[PyLong_AsLong(id)] = (char)has;
+        }
+    }
+    self->n_rules = (int)PyTuple_GET_SIZE(rules);
+    self->rule_size = PyMem_Calloc(self->n_rules + 1, sizeof(int));
+    self->rule_origin = PyMem_Calloc(self->n_rules + 1, sizeof(int));
+    self->reducer = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
+    self->rule_kind = PyMem_Calloc(self->n_rules + 1, sizeof(int));
+    self->rule_modes = PyMem_Calloc(self->n_rules + 1, sizeof(char *));
+    if (!self->rule_size || !self->rule_origin || !self->reducer || !self->rule_kind ||
+            !self->rule_modes) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (int i = 0; i < self->n_rules; i++) {
+        PyObject *rule = PyTuple_GET_ITEM(rules, i);
+        PyObject *reducer, *origin;
+        const char *modes;
+        Py_ssize_t n_modes;
+        if (!PyArg_ParseTuple(rule, "iOOiy#", &self->rule_size[i], &reducer, &origin,
+                              &self->rule_kind[i], &modes, &n_modes))
+            goto fail;
+        self->rule_origin[i] = symbol_id(self->symbols, origin);
+        if (self->rule_origin[i] < 0)
+            goto fail;
+        if (n_modes != self->rule_size[i] || self->rule_kind[i] < RULE_UNIT ||
+                self->rule_kind[i] > RULE_PYTHON ||
+                ((self->rule_kind[i] == RULE_CALL || self->rule_kind[i] == RULE_EXPAND1 ||
+                  self->rule_kind[i] == RULE_PYTHON) && reducer == Py_None)) {
+            PyErr_SetString(PyExc_ValueError, "Engine: inconsistent rule");
+            goto fail;
+        }
+        self->rule_modes[i] = PyMem_Malloc(n_modes + 1);
+        if (self->rule_modes[i] == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        memcpy(self->rule_modes[i], modes, n_modes);
+        if (reducer != Py_None) {
+            Py_INCREF(reducer);
+            self->reducer[i] = reducer;
+        }
+    }
+    Py_INCREF(on_error);
+    self->on_error = on_error;
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* The children a rule passes on, from ``args`` (a fresh list; stolen): kept values in
+ * order, spliced lists' items in their place, dropped tokens left out. A list spliced
+ * first is extended in place (`__star: __star _stmt`), so a run of n items costs O(n). */
+static PyObject *
+collect(PyObject *args, const char *modes, int size)
+{
+    int keep = 0, splice = 0, only = -1;
+    for (int i = 0; i < size; i++) {
+        if (modes[i] == KEEP)
+            keep++;
+        else if (modes[i] == SPLICE) {
+            splice++;
+            only = i;
+        }
+    }
+    if (keep == size)
+        return args;
+    if (keep == 0 && splice == 1) {
+        PyObject *out = PyList_GET_ITEM(args, only);
+        Py_INCREF(out);
+        Py_DECREF(args);
+        return out;
+    }
+    PyObject *out;
+    int from;
+    if (size && modes[0] == SPLICE) {
+        out = PyList_GET_ITEM(args, 0);
+        if (!PyList_Check(out)) {
+            Py_DECREF(args);
+            PyErr_SetString(PyExc_TypeError, "collect: a spliced value is not a list");
+            return NULL;
+        }
+        Py_INCREF(out);
+        from = 1;
+    } else {
+        out = PyList_New(0);
+        if (out == NULL) {
+            Py_DECREF(args);
+            return NULL;
+        }
+        from = 0;
+    }
+    for (int i = from; i < size; i++) {
+        PyObject *v = PyList_GET_ITEM(args, i);
+        int rc = 0;
+        if (modes[i] == KEEP) {
+            rc = PyList_Append(out, v);
+        } else if (modes[i] == SPLICE) {
+            Py_ssize_t n = PyList_GET_SIZE(out);
+            rc = PyList_SetSlice(out, n, n, v);
+        }
+        if (rc < 0) {
+            Py_DECREF(out);
+            Py_DECREF(args);
+            return NULL;
+        }
+    }
+    Py_DECREF(args);
+    return out;
+}
+
+static PyObject *
+raise_unexpected(EngineObject *self, PyObject *tok, const int *stack, Py_ssize_t sp)
+{
+    PyObject *states = PyTuple_New(sp);
+    if (states == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < sp; i++) {
+        PyObject *n = PyLong_FromLong(stack[i]);
+        if (n == NULL) {
+            Py_DECREF(states);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(states, i, n);
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(self->on_error, tok, states, NULL);
+    Py_DECREF(states);
+    Py_XDECREF(r);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "Engine: on_error did not raise");
+    return NULL;
+}
+
+/* parse(tokens, values): the start rule's value; ``values`` (a list) is the value stack. */
+static PyObject *
+Engine_parse(EngineObject *self, PyObject *args)
+{
+    PyObject *tokens, *values;
+    if (!PyArg_ParseTuple(args, "OO!:parse", &tokens, &PyList_Type, &values))
+        return NULL;
+    PyObject *it = PyObject_GetIter(tokens);
+    if (it == NULL)
+        return NULL;
+    const int *act = self->actions;
+    const int nsym = self->n_symbols, end = self->end;
+    Py_ssize_t cap = 64, sp = 0;  /* grows by doubling (deep nesting: tests) */
+    int *stack = PyMem_Malloc(cap * sizeof(int));
+    PyObject *result = NULL, *tok;
+    if (stack == NULL) {
+        Py_DECREF(it);
+        return PyErr_NoMemory();
+    }
+    stack[sp++] = self->start;
+    while ((tok = PyIter_Next(it)) != NULL) {
+        if (!PyTuple_CheckExact(tok) || PyTuple_GET_SIZE(tok) != 7) {
+            PyErr_SetString(PyExc_TypeError, "parse: a token is a 7-tuple");
+            Py_DECREF(tok);
+            goto done;
+        }
+        PyObject *id = PyDict_GetItemWithError(self->symbols, PyTuple_GET_ITEM(tok, 0));
+        int sym = -1;
+        if (id != NULL) {
+            sym = (int)PyLong_AsLong(id);
+        } else if (PyErr_Occurred()) {
+            Py_DECREF(tok);
+            goto done;
+        }
+        for (;;) {
+            int top = stack[sp - 1];
+            int code = sym < 0 ? NO_ACTION : act[top * nsym + sym];
+            if (code == NO_ACTION) {
+                raise_unexpected(self, tok, stack, sp);
+                Py_DECREF(tok);
+                goto done;
+            }
+            if (code >= 0) {  /* shift */
+                if (sp == cap) {
+                    cap *= 2;
+                    int *grown = PyMem_Realloc(stack, cap * sizeof(int));
+                    if (grown == NULL) {
+                        PyErr_NoMemory();
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    stack = grown;
+                }
+                stack[sp++] = code;
+                int rc;
+                if (self->kept[sym]) {
+                    PyObject *t = tok_from_tuple(tok);
+                    if (t == NULL) {
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    rc = PyList_Append(values, t);
+                    Py_DECREF(t);
+                } else {
+                    rc = PyList_Append(values, tok);
+                }
+                if (rc < 0) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                break;
+            }
+            int rule = ~code;
+            if (self->rule_kind[rule] == RULE_UNIT) {
+                /* A chain of unit rules: the state below stays; walk to where this
+                 * token's action is not a unit reduction (lalr.py memoises the same). */
+                int below = stack[sp - 2];
+                top = act[below * nsym + self->rule_origin[rule]];
+                while (top != end) {
+                    int step = act[top * nsym + sym];
+                    if (step == NO_ACTION || step >= 0 || self->rule_kind[~step] != RULE_UNIT)
+                        break;
+                    top = act[below * nsym + self->rule_origin[~step]];
+                }
+                stack[sp - 1] = top;
+            } else {
+                int size = self->rule_size[rule];
+                PyObject *children;
+                Py_ssize_t n = PyList_GET_SIZE(values);
+                if (size) {
+                    children = PyList_GetSlice(values, n - size, n);
+                    if (children == NULL || PyList_SetSlice(values, n - size, n, NULL) < 0) {
+                        Py_XDECREF(children);
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    sp -= size;
+                } else {
+                    children = PyList_New(0);
+                    if (children == NULL) {
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                }
+                PyObject *value;
+                int kind = self->rule_kind[rule];
+                if (kind == RULE_PYTHON) {
+                    value = PyObject_CallOneArg(self->reducer[rule], children);
+                    Py_DECREF(children);
+                } else {
+                    children = collect(children, self->rule_modes[rule], size);
+                    if (children == NULL) {
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    if (kind == RULE_INLINE) {
+                        value = children;
+                    } else if (kind == RULE_EXPAND1 && PyList_Check(children) &&
+                               PyList_GET_SIZE(children) == 1) {
+                        value = PyList_GET_ITEM(children, 0);
+                        Py_INCREF(value);
+                        Py_DECREF(children);
+                    } else {
+                        value = PyObject_CallOneArg(self->reducer[rule], children);
+                        Py_DECREF(children);
+                    }
+                }
+                if (value == NULL) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                int rc = PyList_Append(values, value);
+                Py_DECREF(value);
+                if (rc < 0) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                top = act[stack[sp - 1] * nsym + self->rule_origin[rule]];
+                if (sp == cap) {  /* a reduction of size 0 on a full stack */
+                    cap *= 2;
+                    int *grown = PyMem_Realloc(stack, cap * sizeof(int));
+                    if (grown == NULL) {
+                        PyErr_NoMemory();
+                        Py_DECREF(tok);
+                        goto done;
+                    }
+                    stack = grown;
+                }
+                stack[sp++] = top;
+            }
+            if (top == end) {  /* only reached by reducing at $END */
+                Py_ssize_t n = PyList_GET_SIZE(values);
+                result = PyList_GET_ITEM(values, n - 1);
+                Py_INCREF(result);
+                Py_DECREF(tok);
+                goto done;
+            }
+        }
+        Py_DECREF(tok);
+    }
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_AssertionError, "the token stream ended without $END");
+done:
+    PyMem_Free(stack);
+    Py_DECREF(it);
+    return result;
+}
+
+static PyMethodDef Engine_methods[] = {
+    {"parse", (PyCFunction)Engine_parse, METH_VARARGS,
+     "parse(tokens, values): the start rule's value; values becomes the value stack."},
+    {NULL}
+};
+
+static PyTypeObject EngineType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Engine",
+    .tp_doc = "The LALR(1) loop over integer-coded tables (see lalr.py).",
+    .tp_basicsize = sizeof(EngineObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Engine_traverse,
+    .tp_clear = (inquiry)Engine_clear,
+    .tp_new = Engine_new,
+    .tp_dealloc = (destructor)Engine_dealloc,
+    .tp_methods = Engine_methods,
+};
+
+/* ------------------------------------------------------------------ Scan */
+
+/* The common tokens of lexer.py's Scanner, scanned by hand (the shapes are checked against
+ * the grammar's by lexer._compiled_scan: NAME, STRING, DURATION, FLOAT, INT, COMMENT, and
+ * operators of one or two characters). Anything else (an error of any kind, a character
+ * no token starts with, the end of the text) is handed, with the state so far, to
+ * Scanner._scan_from, the Python scanner, which yields the rest: so the messages and the
+ * scanner's state at an error are the Python scanner's own. The state it shares (brackets,
+ * indent_stack, logical_start, comments) is updated token by token, as the generator does. */
+
+#define MAX_NESTING 100
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *scanner, *text, *keep_comments;
+    PyObject *brackets, *indents, *logical, *comments, *keywords, *ops;
+    PyObject *fallback;    /* the Python generator once handed over */
+    int kind;
+    const void *data;
+    Py_ssize_t len, pos, line, line_start, logical_line, nl_line, nl_col;
+    int at_bol;
+    /* a token whose _INDENT / _DEDENTs are being yielded first */
+    int pending;           /* 0 none; else the token is [pend_start, pend_end) */
+    Py_ssize_t pend_start, pend_end, pend_dedents, pend_width;
+} ScanObject;
+
+static PyObject *NAME_str, *NL_str, *INDENT_str, *DEDENT_str, *EMPTY_str, *NEWLINE_str,
+    *STRING_str, *DURATION_str, *FLOAT_str, *INT_str;
+
+static void
+Scan_dealloc(ScanObject *self)
+{
+    Py_XDECREF(self->scanner);
+    Py_XDECREF(self->text);
+    Py_XDECREF(self->keep_comments);
+    Py_XDECREF(self->brackets);
+    Py_XDECREF(self->indents);
+    Py_XDECREF(self->logical);
+    Py_XDECREF(self->comments);
+    Py_XDECREF(self->keywords);
+    Py_XDECREF(self->ops);
+    Py_XDECREF(self->fallback);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Scan(scanner, text, keep_comments, start, start_line) */
+static PyObject *
+Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *scanner, *text, *keep;
+    Py_ssize_t start, start_line;
+    if (!PyArg_ParseTuple(args, "OUOnn:Scan", &scanner, &text, &keep, &start, &start_line))
+        return NULL;
+    ScanObject *self = (ScanObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    Py_INCREF(scanner);
+    self->scanner = scanner;
+    Py_INCREF(text);
+    self->text = text;
+    Py_INCREF(keep);
+    self->keep_comments = keep;
+    self->brackets = PyObject_GetAttrString(scanner, "brackets");
+    self->indents = PyObject_GetAttrString(scanner, "indent_stack");
+    self->logical = PyObject_GetAttrString(scanner, "logical_start");
+    self->comments = PyObject_GetAttrString(scanner, "comments");
+    self->keywords = PyObject_GetAttrString(scanner, "keywords");
+    self->ops = PyObject_GetAttrString(scanner, "ops");
+    if (!self->brackets || !self->indents || !self->logical || !self->comments ||
+            !self->keywords || !self->ops) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (!PyList_Check(self->brackets) || !PyList_Check(self->indents) ||
+            !PyDict_Check(self->logical) || !PyList_Check(self->comments) ||
+            !PyDict_Check(self->keywords) || !PyDict_Check(self->ops)) {
+        PyErr_SetString(PyExc_TypeError, "Scan: unexpected scanner state");
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->kind = PyUnicode_KIND(text);
+    self->data = PyUnicode_DATA(text);
+    self->len = PyUnicode_GET_LENGTH(text);
+    self->pos = start;
+    self->line = start_line;
+    self->line_start = start;
+    self->logical_line = start_line;
+    self->nl_line = 1;
+    self->nl_col = 1;
+    self->at_bol = 1;
+    return (PyObject *)self;
+}
+
+#define CH(i) ((i) < self->len ? PyUnicode_READ(self->kind, self->data, (i)) : 0)
+
+static int
+is_digit(Py_UCS4 c) { return c >= '0' && c <= '9'; }
+static int
+is_ident_start(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static int
+is_ident(Py_UCS4 c) { return is_ident_start(c) || is_digit(c); }
+
+/* Hand the rest to Scanner._scan_from at ``at`` (nothing of the token there taken yet). */
+static PyObject *
+hand_over(ScanObject *self, Py_ssize_t at)
+{
+    self->fallback = PyObject_CallMethod(
+        self->scanner, "_scan_from", "OOnnnOnnn", self->text, self->keep_comments, at,
+        self->line, self->line_start, self->at_bol ? Py_True : Py_False, self->logical_line,
+        self->nl_line, self->nl_col);
+    if (self->fallback == NULL)
+        return NULL;
+    return PyIter_Next(self->fallback);
+}
+
+static PyObject *
+make_tok(PyObject *type, PyObject *value, Py_ssize_t pos, Py_ssize_t line, Py_ssize_t col,
+         Py_ssize_t end_line, Py_ssize_t end_col)
+{
+    PyObject *t = PyTuple_New(7);
+    if (t == NULL)
+        return NULL;
+    Py_INCREF(type);
+    PyTuple_SET_ITEM(t, 0, type);
+    Py_INCREF(value);
+    PyTuple_SET_ITEM(t, 1, value);
+    PyObject *n[5] = {PyLong_FromSsize_t(pos), PyLong_FromSsize_t(line),
+                      PyLong_FromSsize_t(col), PyLong_FromSsize_t(end_line),
+                      PyLong_FromSsize_t(end_col)};
+    for (int i = 0; i < 5; i++) {
+        if (n[i] == NULL) {
+            for (int j = i + 1; j < 5; j++)
+                Py_XDECREF(n[j]);
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, 2 + i, n[i]);
+    }
+    return t;
+}
+
+/* The end of the number (DURATION, FLOAT or INT, in the grammar's order) at ``i``, and
+ * its type. */
+static Py_ssize_t
+scan_number(ScanObject *self, Py_ssize_t i, PyObject **type)
+{
+    Py_ssize_t d = i + 1;
+    while (is_digit(CH(d)) || CH(d) == '_')
+        d++;
+    /* DURATION: [0-9][0-9_]*(?:\.[0-9]+)?(?:ms|s|m|h)(?![A-Za-z0-9_]) */
+    Py_ssize_t u = d;
+    if (CH(d) == '.' && is_digit(CH(d + 1))) {
+        u = d + 1;
+        while (is_digit(CH(u)))
+            u++;
+    }
+    for (int with_fraction = (u != d); with_fraction >= 0; with_fraction--) {
+        Py_ssize_t at = with_fraction ? u : d;
+        if (CH(at) == 'm' && CH(at + 1) == 's' && !is_ident(CH(at + 2))) {
+            *type = DURATION_str;
+            return at + 2;
+        }
+        Py_UCS4 c = CH(at);
+        if ((c == 's' || c == 'm' || c == 'h') && !is_ident(CH(at + 1))) {
+            *type = DURATION_str;
+            return at + 1;
+        }
+    }
+    /* FLOAT: [0-9][0-9_]*\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)? | [0-9][0-9_]*[eE][+-]?[0-9]+ */
+    Py_ssize_t f = d;
+    int is_float = 0;
+    if (CH(d) == '.' && is_digit(CH(d + 1))) {
+        f = d + 2;
+        while (is_digit(CH(f)) || CH(f) == '_')
+            f++;
+        is_float = 1;
+    }
+    if (CH(f) == 'e' || CH(f) == 'E') {
+        Py_ssize_t e = f + 1;
+        if (CH(e) == '+' || CH(e) == '-')
+            e++;
+        if (is_digit(CH(e))) {
+            while (is_digit(CH(e)))
+                e++;
+            *type = FLOAT_str;
+            return e;
+        }
+    }
+    if (is_float) {
+        *type = FLOAT_str;
+        return f;
+    }
+    *type = INT_str;
+    return d;
+}
+
+/* The end of the string literal at ``i`` closed on its line, or -1. */
+static Py_ssize_t
+scan_string(ScanObject *self, Py_ssize_t i)
+{
+    Py_UCS4 quote = CH(i);
+    Py_ssize_t j = i + 1;
+    while (j < self->len) {
+        Py_UCS4 c = CH(j);
+        if (c == quote)
+            return j + 1;
+        if (c == '\n')
+            return -1;
+        if (c == '\\') {
+            if (j + 1 >= self->len || CH(j + 1) == '\n')
+                return -1;
+            j += 2;
+            continue;
+        }
+        j++;
+    }
+    return -1;
+}
+
+/* Everything a token on a logical line does after its _INDENT/_DEDENTs: the line's
+ * logical start, brackets, the token itself. NULL with no error set: hand over at start. */
+static PyObject *
+finish_token(ScanObject *self, Py_ssize_t start, Py_ssize_t end, int *hand)
+{
+    Py_ssize_t column = start - self->line_start + 1;
+    Py_UCS4 c = CH(start);
+    PyObject *type = NULL, *value;
+    int bracket = 0;  /* 1 opens, -1 closes */
+    if (c == '(' || c == '[' || c == '{')
+        bracket = 1;
+    else if (c == ')' || c == ']' || c == '}')
+        bracket = -1;
+    if (bracket > 0 && PyList_GET_SIZE(self->brackets) >= MAX_NESTING) {
+        *hand = 1;
+        return NULL;
+    }
+    if (bracket < 0) {
+        Py_ssize_t n = PyList_GET_SIZE(self->brackets);
+        if (n == 0) {
+            *hand = 1;
+            return NULL;
+        }
+        PyObject *top = PyTuple_GET_ITEM(PyList_GET_ITEM(self->brackets, n - 1), 0);
+        Py_UCS4 opener = PyUnicode_READ_CHAR(top, 0);
+        Py_UCS4 want = c == ')' ? '(' : c == ']' ? '[' : '{';
+        if (opener != want) {
+            *hand = 1;
+            return NULL;
+        }
+    }
+    PyObject *ln = PyLong_FromSsize_t(self->line);
+    PyObject *lg = PyLong_FromSsize_t(self->logical_line);
+    if (ln == NULL || lg == NULL || PyDict_SetItem(self->logical, ln, lg) < 0) {
+        Py_XDECREF(ln);
+        Py_XDECREF(lg);
+        return NULL;
+    }
+    Py_DECREF(lg);
+    value = PyUnicode_Substring(self->text, start, end);
+    if (value == NULL) {
+        Py_DECREF(ln);
+        return NULL;
+    }
+    if (is_ident_start(c)) {
+        type = PyDict_GetItemWithError(self->keywords, value);
+        if (type == NULL && PyErr_Occurred())
+            goto fail;
+        if (type == NULL)
+            type = NAME_str;
+    } else if (is_digit(c)) {
+        scan_number(self, start, &type);
+    } else if (c == '"' || c == '\'') {
+        type = STRING_str;
+    } else {
+        type = PyDict_GetItemWithError(self->ops, value);
+        if (type == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_AssertionError, "Scan: not an operator");
+            goto fail;
+        }
+        if (bracket > 0) {
+            PyObject *col = PyLong_FromSsize_t(column);
+            PyObject *entry = col ? PyTuple_Pack(3, value, ln, col) : NULL;
+            Py_XDECREF(col);
+            if (entry == NULL || PyList_Append(self->brackets, entry) < 0) {
+                Py_XDECREF(entry);
+                goto fail;
+            }
+            Py_DECREF(entry);
+        } else if (bracket < 0) {
+            Py_ssize_t n = PyList_GET_SIZE(self->brackets);
+            if (PyList_SetSlice(self->brackets, n - 1, n, NULL) < 0)
+                goto fail;
+        }
+    }
+    Py_DECREF(ln);
+    PyObject *tok = make_tok(type, value, start, self->line, column, self->line,
+                             column + (end - start));
+    Py_DECREF(value);
+    return tok;
+fail:
+    Py_DECREF(ln);
+    Py_DECREF(value);
+    return NULL;
+}
+
+static PyObject *
+Scan_next(ScanObject *self)
+{
+    if (self->fallback != NULL)
+        return PyIter_Next(self->fallback);
+    int hand = 0;
+    if (self->pending) {
+        if (self->pend_dedents > 0) {  /* one _DEDENT per call: the stack pops with it */
+            Py_ssize_t n = PyList_GET_SIZE(self->indents);
+            if (PyList_SetSlice(self->indents, n - 1, n, NULL) < 0)
+                return NULL;
+            self->pend_dedents--;
+            Py_ssize_t column = self->pend_start - self->line_start + 1;
+            return make_tok(DEDENT_str, EMPTY_str, self->pend_start, self->line, column,
+                            self->line, column);
+        }
+        self->pending = 0;
+        PyObject *tok = finish_token(self, self->pend_start, self->pend_end, &hand);
+        if (tok == NULL && hand && !PyErr_Occurred())
+            return hand_over(self, self->pend_start);
+        self->pos = self->pend_end;
+        return tok;
+    }
+    for (;;) {
+        Py_ssize_t i = self->pos;
+        if (i >= self->len)
+            return hand_over(self, i);  /* the end: unclosed brackets, last _NL, _DEDENTs */
+        Py_UCS4 c = CH(i);
+        if (c == ' ' || c == '\t' || c == '\f') {
+            Py_ssize_t j = i + 1;
+            while (CH(j) == ' ' || CH(j) == '\t' || CH(j) == '\f')
+                j++;
+            self->pos = j;
+            continue;
+        }
+        if (c == '\n') {
+            self->pos = i + 1;
+            PyObject *tok = NULL;
+            if (!self->at_bol && PyList_GET_SIZE(self->brackets) == 0) {
+                Py_ssize_t column = i - self->line_start + 1;
+                tok = make_tok(NL_str, NEWLINE_str, i, self->line, column, self->line,
+                               column + 1);
+                if (tok == NULL)
+                    return NULL;
+                self->nl_line = self->line;
+                self->nl_col = column + 1;
+                self->at_bol = 1;
+            }
+            self->line++;
+            self->line_start = i + 1;
+            if (tok != NULL)
+                return tok;
+            continue;
+        }
+        if (c == '#') {
+            Py_ssize_t j = i + 1;
+            while (j < self->len && CH(j) != '\n')
+                j++;
+            if (PyObject_IsTrue(self->keep_comments)) {
+                /* a Comment tuple subclass: the Python scanner makes those */
+                return hand_over(self, i);
+            }
+            self->pos = j;
+            continue;
+        }
+        Py_ssize_t end;
+        if (is_ident_start(c)) {
+            end = i + 1;
+            while (is_ident(CH(end)))
+                end++;
+        } else if (is_digit(c)) {
+            PyObject *type;
+            end = scan_number(self, i, &type);
+        } else if (c == '"' || c == '\'') {
+            end = scan_string(self, i);
+            if (end < 0)
+                return hand_over(self, i);
+        } else {
+            PyObject *two = NULL;
+            end = -1;
+            if (i + 1 < self->len) {
+                two = PyUnicode_Substring(self->text, i, i + 2);
+                if (two == NULL)
+                    return NULL;
+                PyObject *hit = PyDict_GetItemWithError(self->ops, two);
+                Py_DECREF(two);
+                if (hit != NULL)
+                    end = i + 2;
+                else if (PyErr_Occurred())
+                    return NULL;
+            }
+            if (end < 0) {
+                PyObject *one = PyUnicode_Substring(self->text, i, i + 1);
+                if (one == NULL)
+                    return NULL;
+                PyObject *hit = PyDict_GetItemWithError(self->ops, one);
+                Py_DECREF(one);
+                if (hit != NULL)
+                    end = i + 1;
+                else if (PyErr_Occurred())
+                    return NULL;
+                else
+                    return hand_over(self, i);  /* no token starts here: an error */
+            }
+        }
+        if (self->at_bol) {
+            Py_ssize_t width = i - self->line_start;
+            for (Py_ssize_t k = self->line_start; k < i; k++) {
+                if (CH(k) == '\t')
+                    return hand_over(self, i);
+            }
+            Py_ssize_t n = PyList_GET_SIZE(self->indents);
+            Py_ssize_t top = PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, n - 1));
+            Py_ssize_t dedents = 0;
+            if (width > top) {
+                if (n > MAX_NESTING)
+                    return hand_over(self, i);
+            } else if (width < top) {
+                Py_ssize_t k = n - 1;
+                while (k >= 0 && width < PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, k)))
+                    k--;
+                if (k < 0 || width != PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, k)))
+                    return hand_over(self, i);  /* lines up with no enclosing block */
+                dedents = n - 1 - k;
+            }
+            self->at_bol = 0;
+            self->logical_line = self->line;
+            Py_ssize_t column = i - self->line_start + 1;
+            if (width > top) {
+                PyObject *w = PyLong_FromSsize_t(width);
+                if (w == NULL || PyList_Append(self->indents, w) < 0) {
+                    Py_XDECREF(w);
+                    return NULL;
+                }
+                Py_DECREF(w);
+                self->pending = 1;
+                self->pend_start = i;
+                self->pend_end = end;
+                self->pend_dedents = 0;
+                return make_tok(INDENT_str, EMPTY_str, i, self->line, 1, self->line, column);
+            }
+            if (dedents) {
+                self->pending = 1;
+                self->pend_start = i;
+                self->pend_end = end;
+                self->pend_dedents = dedents;
+                return Scan_next(self);
+            }
+        }
+        PyObject *tok = finish_token(self, i, end, &hand);
+        if (tok == NULL && hand && !PyErr_Occurred())
+            return hand_over(self, i);
+        self->pos = end;
+        return tok;
+    }
+}
+
+static PyTypeObject ScanType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Scan",
+    .tp_doc = "The tokens of a text, as lexer.Scanner.scan yields them (see lexer.py).",
+    .tp_basicsize = sizeof(ScanObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Scan_new,
+    .tp_dealloc = (destructor)Scan_dealloc,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)Scan_next,
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT, "_speedups",
+    "The optional compiled LALR loop and token type of aether.syntax.lalr.", -1, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&TokType) < 0 || PyType_Ready(&EngineType) < 0 ||
+            PyType_Ready(&ScanType) < 0)
+        return NULL;
+    NAME_str = PyUnicode_InternFromString("NAME");
+    NL_str = PyUnicode_InternFromString("_NL");
+    INDENT_str = PyUnicode_InternFromString("_INDENT");
+    DEDENT_str = PyUnicode_InternFromString("_DEDENT");
+    EMPTY_str = PyUnicode_InternFromString("");
+    NEWLINE_str = PyUnicode_InternFromString("\n");
+    STRING_str = PyUnicode_InternFromString("STRING");
+    DURATION_str = PyUnicode_InternFromString("DURATION");
+    FLOAT_str = PyUnicode_InternFromString("FLOAT");
+    INT_str = PyUnicode_InternFromString("INT");
+    if (!NAME_str || !NL_str || !INDENT_str || !DEDENT_str || !EMPTY_str || !NEWLINE_str ||
+            !STRING_str || !DURATION_str || !FLOAT_str || !INT_str)
+        return NULL;
+    PyObject *m = PyModule_Create(&speedups_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&TokType);
+    Py_INCREF(&EngineType);
+    Py_INCREF(&ScanType);
+    if (PyModule_AddObject(m, "Tok", (PyObject *)&TokType) < 0 ||
+            PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0 ||
+            PyModule_AddObject(m, "Scan", (PyObject *)&ScanType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,215 @@
+"""The compiled parse loop (aether/syntax/_speedups.c) and the pure-Python one in
+aether/syntax/lalr.py give identical trees, syntax errors and findings: on every file under
+workflows/ and on hypothesis-generated programs with errors mixed in. AETHER_PURE_PYTHON=1
+selects the pure-Python path (the fallback when no C compiler was there at install)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aether.checker import check_text
+from aether.syntax import lalr
+from aether.syntax import parser as P
+from aether.syntax.builder import AstBuilder
+from aether.syntax.tables import load_tables
+from test_parser_properties import BREAKERS, SETTINGS, programs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compiler_present() -> bool:
+    return any(shutil.which(cc) for cc in ("cc", "gcc", "clang"))
+
+
+# Where a C compiler is present the README's install builds the extension: its absence
+# then is a broken build, not a reason to skip (AETHER_NO_COMPILE=1 opts out at install).
+if lalr._speedups is None and (os.environ.get("AETHER_NO_COMPILE", "") not in ("", "0")
+                               or os.environ.get("AETHER_PURE_PYTHON", "") not in ("", "0")
+                               or not _compiler_present()):
+    pytest.skip("the compiled parser is not built (no C compiler at install time)",
+                allow_module_level=True)
+
+
+def _parsers():
+    tables = load_tables()
+    scanner = P.get_parser()[1]
+    return ((lalr.Parser(tables, AstBuilder(), compiled=True), scanner),
+            (lalr.Parser(tables, AstBuilder(), compiled=False), scanner))
+
+
+COMPILED, PURE = _parsers()
+
+
+def _with(pair, fn, *args):
+    """``fn(*args)`` with ``pair`` as the process's parser (the parse memo cleared)."""
+    saved, P._PARSER, P._LAST = P._PARSER, pair, None
+    try:
+        return fn(*args)
+    finally:
+        P._PARSER, P._LAST = saved, None
+
+
+def _same(text: str) -> None:
+    assert COMPILED[0].compiled and not PURE[0].compiled
+    fast = _with(COMPILED, P.parse, text)
+    slow = _with(PURE, P.parse, text)
+    assert fast.errors == slow.errors
+    assert fast.masked == slow.masked
+    assert fast.module == slow.module
+    a = _with(COMPILED, check_text, text, "x.aether")
+    b = _with(PURE, check_text, text, "x.aether")
+    assert a.findings == b.findings
+    assert a.suppressed == b.suppressed
+
+
+FILES = sorted(p for p in (ROOT / "workflows").rglob("*.aether"))
+
+
+def test_the_fixtures_exist():
+    assert len(FILES) > 50
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_compiled_and_pure_agree_on_the_fixtures(path):
+    _same(path.read_text(encoding="utf-8", errors="replace"))
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_compiled_and_pure_agree_on_generated_programs(src, data):
+    lines = src.split("\n")
+    for _ in range(data.draw(st.integers(0, 3), label="breaks")):
+        at = data.draw(st.integers(0, len(lines)), label="at")
+        lines.insert(at, data.draw(st.sampled_from(BREAKERS), label="line"))
+    _same("\n".join(lines))
+
+
+def test_the_process_parser_is_compiled_when_built():
+    assert lalr.COMPILED and P.get_parser()[0].compiled
+    assert lalr.Tok is lalr._speedups.Tok
+
+
+def test_deep_nesting_grows_the_compiled_stack():
+    # each bracket level holds several parser states: far past the 64 the stack starts with
+    _same("x: " + "[" * 99 + "1" + "]" * 99 + "\n" + "y: " + "f(" * 99 + ")" * 99 + "\n")
+    _same("x: " + "-(" * 99 + "1" + ")" * 99 + "\n")
+
+
+def test_aether_pure_python_selects_the_python_loop():
+    code = ("import aether.syntax.lalr as l, aether.syntax.parser as p; "
+            "print(l.COMPILED, p.get_parser()[0].compiled, l.Tok.__module__)")
+    env = dict(os.environ, AETHER_PURE_PYTHON="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["False", "False", "aether.syntax.lalr"]
+    env["AETHER_PURE_PYTHON"] = "0"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["True", "True", "aether.syntax._speedups"]
+
+
+def test_the_cli_reports_the_same_on_both_paths():
+    cmd = [sys.executable, "-m", "aether", "check", "--isolated", "--no-cache", "--format",
+           "json", "workflows"]
+    runs = []
+    for pure in ("0", "1"):
+        env = dict(os.environ, AETHER_PURE_PYTHON=pure)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+        runs.append((done.returncode, done.stdout))
+    assert runs[0] == runs[1]
+    assert runs[0][1].strip()
+
+
+# ---------------------------------------------------------------- the compiled scanner
+
+def _scanners():
+    from aether.syntax.lexer import Scanner
+
+    terminals = load_tables().terminals
+    fast, slow = Scanner(terminals), Scanner(terminals)
+    slow._compiled = None  # the Python scanner only
+    return fast, slow
+
+
+FAST_SCANNER, SLOW_SCANNER = _scanners()
+
+
+def _scan_trace(scanner, text: str, keep_comments: bool = False, start: int = 0,
+                line: int = 1) -> list:
+    """Every token with the scanner's bracket and indentation stacks after it, then the
+    error (all its fields) or the end, the logical-line table and the comments."""
+    from aether.syntax.errors import AetherSyntaxError
+
+    trace: list = []
+    try:
+        for tok in scanner.scan(text, keep_comments, start, line):
+            trace.append((tok, list(scanner.brackets), list(scanner.indent_stack)))
+    except AetherSyntaxError as exc:
+        trace.append(("error", sorted(vars(exc).items()), str(exc)))
+    trace.append((sorted(scanner.logical_start.items()), list(scanner.comments)))
+    return trace
+
+
+def _same_tokens(text: str) -> None:
+    assert FAST_SCANNER._compiled is not None
+    for keep in (False, True):
+        assert _scan_trace(FAST_SCANNER, text, keep) == _scan_trace(SLOW_SCANNER, text, keep)
+
+
+def test_the_compiled_scanner_is_used_when_built():
+    assert P.get_parser()[1]._compiled is lalr._speedups.Scan
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_compiled_and_pure_scanners_agree_on_the_fixtures(path):
+    _same_tokens(path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
+
+
+# Characters where token shapes meet: number suffixes and exponents, quotes and escapes,
+# two-character operators, brackets, blanks of every kind, characters no token starts with.
+TRICKY = list(" \t\f\n#\"'\\()[]{}:.,=<>!+-*/%_") + list("aeEsmhx019") + ["é", "\r", "\v",
+                                                                          "ms", "1.5", "    "]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TRICKY), max_size=60).map("".join))
+def test_compiled_and_pure_scanners_agree_on_any_text(text):
+    _same_tokens(text)
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_compiled_and_pure_scanners_agree_on_generated_programs(src, data):
+    lines = src.split("\n")
+    for _ in range(data.draw(st.integers(0, 3), label="breaks")):
+        at = data.draw(st.integers(0, len(lines)), label="at")
+        lines.insert(at, data.draw(st.sampled_from(BREAKERS + ["\tx: 1", "  y: 2", "x: (]",
+                                                               "é: 1", "s: 'a\\"]),
+                                   label="line"))
+    _same_tokens("\n".join(lines))
+
+
+def test_compiled_scanner_resumes_mid_text():
+    text = "a: 1\nif a:\n    b: [1,\n  2]\nc: 'x'\n"
+    start = text.index("c:")
+    assert _scan_trace(FAST_SCANNER, text, False, start, 5) == \
+        _scan_trace(SLOW_SCANNER, text, False, start, 5)
+
+
+@pytest.mark.parametrize("text", [
+    "x: " + "(" * 101 + ")" * 101 + "\n",
+    "".join(" " * i + "if x:\n" for i in range(102)) + " " * 102 + "y\n",
+    "if x:\n    a\n  b\n", "if x:\n\ty\n", "x: 1)\n", "x: (1]\n", "x: 'abc\n", "x: 1 $ 2\n",
+    "x: (1,\n", "x: 10msx 1.5.3s 1_0.5_0s 1e 1e+ 1e+5 1.5e-3ms 0x\n", "if a:\n  if b:\n    c\n",
+    "", "\n\n", "# only\n", "x", "x:\n", "  x\n", "a \\\n b\n",
+])
+def test_compiled_and_pure_scanners_agree_on_edge_cases(text):
+    _same_tokens(text)
