@@ -213,7 +213,8 @@ def parse_catalogue_text(raw: bytes, path: str) -> dict:
 
     tomllib = _toml()
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        # a leading BOM (editors on Windows write one) is no TOML error
+        return tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{_shown(path)} is not UTF-8 text ({exc.reason} at byte "
                           f"{exc.start})") from None
@@ -258,7 +259,7 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
         digest.update(b"\0" + raw)
         data = parse_catalogue_text(raw, path)
         shown = _shown(path)
-        lines = _header_lines(raw.decode("utf-8"))
+        lines = _header_lines(raw.decode("utf-8").removeprefix("\ufeff"))
 
         def where(key: str) -> str:
             line = lines.get(key)

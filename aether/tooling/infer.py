@@ -27,7 +27,7 @@ from ..source import read_source
 from ..walk import SourceFile
 
 __all__ = ["Evidence", "Proposal", "infer", "proposal_toml", "merge_into",
-           "proposal_notes", "default_target", "MARKER", "near_miss", "NameIndex", "TYPO_RATIO"]
+           "proposal_notes", "default_target", "write_proposal", "MARKER", "near_miss", "NameIndex", "TYPO_RATIO"]
 
 MARKER = ("# --- added by `aether tools infer`: review each entry; risk \"unreviewed\" "
           "is treated as high ---")
@@ -301,10 +301,18 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     tool_names = {n for k, n in seen if k == "tool"}
     typos, accepted = [], {"tool": [], "input": []}
     index = {"tool": NameIndex(), "input": NameIndex()}
+    # tools, inputs and builtins are one namespace to the catalogue, which refuses two
+    # names differing only in case (`deploy` and `Deploy`): the later one is the typo
+    cat = options.catalogue
+    folded = {n.lower(): n for n in (cat.functions if cat is not None else ())}
+    folded.update((n.lower(), n) for n in (cat.inputs if cat is not None else ()))
     ranked = sorted(seen.values(), key=lambda e: (-e.count, -len(e.files), e.order))
     for ev in ranked:
         if ev.kind == "plugin" or (ev.kind == "input" and ev.name in tool_names):
             continue
+        twin = folded.get(ev.name.lower())
+        if ev.near is None and twin is not None and twin != ev.name:
+            ev.near = twin
         if ev.near is None:
             # a near miss of a more frequent name of this run (the usual case on a first
             # run over a fleet) is the same did-you-mean `check` will give once declared
@@ -313,6 +321,7 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
             ev.near = index[ev.kind].near(ev.name)
         if not ev.near:
             index[ev.kind].add(ev.name)
+            folded.setdefault(ev.name.lower(), ev.name)
         (typos if ev.near else accepted[ev.kind]).append(ev)
     return Proposal(sorted(accepted["tool"], key=lambda e: e.name),
                     sorted(accepted["input"], key=lambda e: e.name),
@@ -406,6 +415,71 @@ def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
     if missing:  # pragma: no cover - defensive: the layout check above should prevent it
         raise ConfigError(f"cannot add {', '.join(missing)} to {path}; add them by hand")
     return text
+
+
+_BOM = "\ufeff"
+
+
+def write_proposal(path: str, p: Proposal, attempts: int = 5) -> Proposal:
+    """Add ``p`` to the catalogue file ``path`` (see :func:`merge_into`), atomically, and
+    return what was added: ``p`` without the tools and inputs the file declares by then
+    (another ``infer --write`` running at the same time added them; nothing is declared
+    twice, and a run that finds everything there writes nothing).
+
+    Never through a link (refused before it is read); the file keeps its newline style
+    and BOM. Runs at the same time take turns (:func:`aether.fileio.lock_file`); if the
+    file still changes between the read and the write (an editor), or another process
+    creates it meanwhile, nothing is written and the file is read again, up to
+    ``attempts`` times: no one's change is lost.
+    Raises ConfigError (the file cannot be read or extended) or
+    :class:`aether.fileio.WriteError` (it cannot be written)."""
+    from ..fileio import NAME_TAKEN, OUTPUT_IS_LINK, WriteError, lock_file
+
+    for _ in range(attempts):
+        if os.path.islink(path):
+            raise WriteError(path, OUTPUT_IS_LINK)
+        lock = lock_file(path)
+        try:
+            return _write_once(path, p)
+        except WriteError as exc:
+            if exc.reason != NAME_TAKEN and "changed on disk" not in exc.reason:
+                raise
+        finally:
+            if lock is not None:
+                os.close(lock)
+    raise WriteError(path, "kept changing on disk while `aether tools infer` wrote it "
+                     "(other runs, an editor?); left as it is: run it again")
+
+
+def _write_once(path: str, p: Proposal) -> Proposal:
+    """One read-merge-write of :func:`write_proposal`; raises WriteError on a race."""
+    from ..fileio import encode_like, write_atomic, write_new
+    from ..readfile import DocumentReadError, read_document
+    from ..semantics.project import parse_catalogue_text
+
+    try:
+        raw: Optional[bytes] = read_document(path)
+    except DocumentReadError as exc:
+        if not exc.missing:
+            raise ConfigError(f"cannot read {path}: it {exc}") from None
+        raw = None
+    existing = None
+    if raw is not None:
+        data = parse_catalogue_text(raw, path)  # also: not UTF-8, not TOML
+        # merged with \n newlines and no BOM, then written in the file's own style
+        existing = raw.decode("utf-8").removeprefix(_BOM).replace("\r\n", "\n")
+        tools, inputs = data.get("tools"), data.get("inputs")
+        p = Proposal([e for e in p.tools if not (isinstance(tools, dict) and e.name in tools)],
+                     [e for e in p.inputs if not (isinstance(inputs, dict) and e.name in inputs)],
+                     p.typos, p.plugin_calls, p.files, p.unreadable)
+    if p.empty:
+        return p
+    text = merge_into(existing, p, path)
+    if raw is None:
+        write_new(path, text.encode("utf-8"))
+    else:
+        write_atomic(path, encode_like(raw, text), expect=raw)
+    return p
 
 
 def default_target(root: str) -> str:

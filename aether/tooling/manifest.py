@@ -45,14 +45,17 @@ def _scopes(module: A.Module) -> tuple[list, dict[str, list]]:
     return top, fns
 
 
-def workflow_manifest(text: str, display: str, cat: Catalogue) -> dict:
-    """The manifest of one workflow (decoded ``text`` shown as ``display``)."""
+def workflow_manifest(text: str, display: str, cat: Catalogue,
+                      without_inputs: Optional[Catalogue] = None) -> dict:
+    """The manifest of one workflow (decoded ``text`` shown as ``display``).
+    ``without_inputs``: ``cat`` with no inputs (made once for a fleet: the validator files
+    a catalogue's names once per catalogue object, see suggest.catalogue_index)."""
     from ..semantics.validator import Validator
     from ..syntax import parse
 
     result = parse(text)
     module = result.module
-    v = Validator(cat.replace(inputs={}), report_unbound=True)
+    v = Validator(without_inputs or cat.replace(inputs={}), report_unbound=True)
     findings = v.validate(module)
     inputs = sorted({f.message.split("'")[1] for f in findings
                      if f.rule == "AE302" and f.message.split("'")[1] in cat.inputs})
@@ -126,12 +129,13 @@ def manifest(files: Sequence[SourceFile], cat: Catalogue, max_size: int) -> dict
     """The manifest of every readable file of ``files`` and the fleet totals."""
     workflows = []
     unreadable = []
+    without_inputs = cat.replace(inputs={})
     for src in files:
         read = read_source(src.path, max_size)
         if read.text is None:
             unreadable.append({"file": src.display, "error": read.error.message})
             continue
-        workflows.append(workflow_manifest(read.text, src.display, cat))
+        workflows.append(workflow_manifest(read.text, src.display, cat, without_inputs))
     by_tool: dict[str, dict] = {}
     for w in workflows:
         for r in w["tools"]:
