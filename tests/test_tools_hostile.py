@@ -318,3 +318,33 @@ def test_a_files_check_costs_what_it_holds_not_what_the_catalogue_holds(tmp_path
     hints = [f.hint for f in result.findings]
     assert "did you mean 'tool_number_19'?" in hints and "did you mean 'value_number_1'?" in hints
     assert len(filed) < 3000 + 20 * 10
+
+
+@pytest.mark.parametrize("header", ['["inputs"]', "[ 'inputs' ]", "[inputs]   # host values",
+                                    "  [inputs]"])
+def test_new_inputs_go_into_the_real_inputs_table_however_written(tmp_path, header):
+    # a summary holding the line "[inputs]" is text, not the table (the inputs went into
+    # the string's table, and the write failed); a quoted header was not found at all
+    project(tmp_path, tools=f'[tools.keep]\nsummary = """\n[inputs]\n"""\n{header}\n'
+                            'confidence = "float"\n\n# the end\n')
+    fleet(tmp_path)
+    proc = run("tools", "infer", ".", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    cat = load(tmp_path)
+    assert set(cat.inputs) == {"confidence", "system_load"}
+    assert cat.tools["keep"].summary == "[inputs]\n"
+    text = (tmp_path / "aether-tools.toml").read_text()
+    assert text.index("system_load") < text.index("# the end")
+
+
+def test_lines_inside_multi_line_strings_are_no_headers():
+    from aether.semantics.project import code_lines
+
+    text = ('a = """\n[inputs]\nx"""\n[t]\nb = "q\\" \\"\\"\\"" # """\n[u]\n'
+            "c = '''\n[x]\n''''\n[v]\nf = \"\"\"a\\\n\"\"\"\n[z]\n")
+    import tomllib
+
+    tomllib.loads(text)  # the sample is TOML
+    headers = [line for line, code in zip(text.split("\n"), code_lines(text))
+               if code and line.startswith("[")]
+    assert headers == ["[t]", "[u]", "[v]", "[z]"]

@@ -21,7 +21,7 @@ from ..config import Config, ConfigError
 from ..readfile import DocumentReadError, read_document
 from .catalogue import EFFECTS, RISKS, Builtin, Catalogue, Plugin, Signature, load_catalogue
 
-__all__ = ["CATALOGUE_FILE", "TOOL_KEYS", "BINDING_KEYS", "load_project_catalogue", "merge_catalogue",
+__all__ = ["code_lines", "CATALOGUE_FILE", "TOOL_KEYS", "BINDING_KEYS", "load_project_catalogue", "merge_catalogue",
            "catalogue_files", "parse_catalogue_text"]
 
 CATALOGUE_FILE = "aether-tools.toml"
@@ -224,13 +224,53 @@ def parse_catalogue_text(raw: bytes, path: str) -> dict:
         raise ConfigError(f"{_shown(path)} is not valid TOML: nested too deeply") from None
 
 
+def code_lines(text: str) -> list[bool]:
+    """For each line of the TOML ``text`` (split on ``\n``), whether it starts outside a
+    multi-line string: a line inside one (a ``summary = \"\"\"`` ... ``\"\"\"`` holding
+    ``[inputs]``, say) is text, never a table header. One pass over the characters; strings
+    on one line, escapes and comments are skipped so that their quotes open nothing."""
+    out = []
+    closing = ""  # the delimiter of the multi-line string we are in, if any
+    for line in text.split("\n"):
+        out.append(not closing)
+        i, n = 0, len(line)
+        while i < n:
+            if closing:
+                if closing == '"""' and line[i] == "\\":
+                    i += 2
+                    continue
+                if line.startswith(closing, i):
+                    i += 3
+                    while i < n and line[i] == closing[0]:  # up to two quotes end it too
+                        i += 1
+                    closing = ""
+                    continue
+                i += 1
+                continue
+            c = line[i]
+            if c == "#":
+                break
+            if line.startswith('"""', i) or line.startswith("'''", i):
+                closing = line[i:i + 3]
+                i += 3
+            elif c == '"' or c == "'":
+                i += 1
+                while i < n and line[i] != c:
+                    i += 2 if c == '"' and line[i] == "\\" else 1
+                i += 1
+            else:
+                i += 1
+    return out
+
+
 def _header_lines(text: str) -> dict[str, int]:
     """Line numbers of table headers (``tools.x``, ``plugins.p.functions.f``, ``inputs``),
     for ``source`` and messages; a table written another way just has no line."""
     out: dict[str, int] = {}
-    for n, line in enumerate(text.split("\n"), 1):
+    lines = text.split("\n")
+    for n, (line, code) in enumerate(zip(lines, code_lines(text)), 1):
         s = line.strip()
-        if s.startswith("[") and not s.startswith("[["):
+        if code and s.startswith("[") and not s.startswith("[["):
             end = s.find("]")
             if end > 0:
                 key = ".".join(p.strip().strip('"').strip("'") for p in s[1:end].split("."))

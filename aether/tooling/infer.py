@@ -368,7 +368,19 @@ def proposal_notes(p: Proposal) -> str:
     return "".join(out)
 
 
-_INPUTS_HEADER = re.compile(r"^\s*\[\s*inputs\s*\]\s*(#.*)?$")
+def _is_inputs_header(line: str) -> bool:
+    """Whether ``line`` (outside any multi-line string) is the ``[inputs]`` table header,
+    however written: ``[inputs]``, ``[ "inputs" ]``, ``['inputs']  # comment``."""
+    from ..config import _toml
+
+    s = line.strip()
+    if not s.startswith("[") or s.startswith("[[") or "inputs" not in s:
+        return False
+    tomllib = _toml()
+    try:
+        return tomllib.loads(s) == {"inputs": {}}
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
@@ -378,7 +390,7 @@ def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
     Raises ConfigError when the file's own layout leaves no place to add them (e.g.
     ``inputs = {...}`` inline) or the result would not be a valid catalogue."""
     from ..semantics.catalogue import load_catalogue
-    from ..semantics.project import merge_catalogue, parse_catalogue_text
+    from ..semantics.project import code_lines, merge_catalogue, parse_catalogue_text
 
     text = existing or ""
     if text and not text.endswith("\n"):
@@ -388,14 +400,16 @@ def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
     if p.inputs:
         data = parse_catalogue_text(text.encode("utf-8"), path) if text else {}
         if "inputs" in data:
-            at = next((i for i, s in enumerate(lines) if _INPUTS_HEADER.match(s)), None)
+            code = code_lines(text)
+            at = next((i for i, s in enumerate(lines) if code[i] and _is_inputs_header(s)),
+                      None)
             if at is None:
                 raise ConfigError(f"{path}: 'inputs' is not written as an [inputs] table; "
                                   "add these inputs by hand:\n" + "\n".join(_input_lines(p)))
             end = at + 1
             for i in range(at + 1, len(lines)):
                 s = lines[i].strip()
-                if s.startswith("["):
+                if code[i] and s.startswith("["):
                     break
                 if s and not s.startswith("#"):
                     end = i + 1
