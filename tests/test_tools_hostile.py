@@ -5,6 +5,7 @@ fixed table, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -348,3 +349,48 @@ def test_lines_inside_multi_line_strings_are_no_headers():
     headers = [line for line, code in zip(text.split("\n"), code_lines(text))
                if code and line.startswith("[")]
     assert headers == ["[t]", "[u]", "[v]", "[z]"]
+
+
+# ------------------------------------------------------------------ manifest
+
+def _manifest(tmp_path, text, tools='[tools.deploy]\nrisk = "high"\n'):
+    from aether.tooling.manifest import workflow_manifest
+
+    project(tmp_path, tools=tools)
+    return workflow_manifest(text, "w.aether", load(tmp_path))
+
+
+def test_a_fn_or_tool_passed_as_a_value_is_reached(tmp_path):
+    # map(xs, f) calls f, which deploys: the manifest said "no tools (pure computation)"
+    doc = _manifest(tmp_path, 'goal: "g"\nfn f(x):\n    deploy()\n    return x\n'
+                              'ys: map([1, 2], f)\nzs: map([1], notify)\n')
+    rows = {r["name"]: r for r in doc["tools"]}
+    assert rows["deploy"]["via"] == ["f"] and doc["max_risk"] == "high"
+    assert "notify" in rows and rows["notify"]["direct"]
+
+
+def test_a_variable_named_like_a_builtin_is_not_the_builtin(tmp_path):
+    doc = _manifest(tmp_path, 'goal: "g"\nlog: "x"\nys: map([1], log)\n'
+                              'fn q(store):\n    return store\nz: q(1)\n')
+    assert doc["tools"] == []
+
+
+def test_recursion_terminates_and_reaches_through_every_fn(tmp_path):
+    doc = _manifest(tmp_path, 'goal: "g"\nfn a(n):\n    if n > 0:\n        return a(n - 1)\n'
+                              '    return b(n)\nfn b(n):\n    deploy()\n    return a(n)\n'
+                              'fn c():\n    return c()\nx: a(3)\ny: c()\n')
+    assert [(r["name"], r["via"], r["direct"]) for r in doc["tools"]] == [
+        ("deploy", ["b"], False)]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_chain_of_thousands_of_fns_is_followed_to_its_end(tmp_path, fmt):
+    n = 5000
+    body = "".join(f"fn f{i}():\n    return f{i + 1}()\n" for i in range(n))
+    (tmp_path / "chain.aether").write_text(f'goal: "g"\n{body}fn f{n}():\n    deploy()\n'
+                                           "x: f0()\n")
+    project(tmp_path, tools='[tools.deploy]\nrisk = "high"\n')
+    proc = run("tools", "manifest", "chain.aether", "--format", fmt, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert f"via f{n}" in proc.stdout if fmt == "text" else \
+        json.loads(proc.stdout)["workflows"][0]["tools"][0]["via"] == [f"f{n}"]
