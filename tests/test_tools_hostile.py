@@ -394,3 +394,10 @@ def test_a_chain_of_thousands_of_fns_is_followed_to_its_end(tmp_path, fmt):
     assert proc.returncode == 0, proc.stderr[-500:]
     assert f"via f{n}" in proc.stdout if fmt == "text" else \
         json.loads(proc.stdout)["workflows"][0]["tools"][0]["via"] == [f"f{n}"]
+
+
+def test_a_plugin_function_passed_as_a_value_is_reached(tmp_path):
+    doc = _manifest(tmp_path, 'goal: "g"\nrequire:\n    plugins: ["sysmon"]\n'
+                              'cfg: {"a": 1}\nys: map([1], sysmon.restart)\nz: cfg.a\n',
+                    tools='[plugins.sysmon.functions.restart]\nrisk = "high"\n')
+    assert [(r["name"], r["risk"]) for r in doc["tools"]] == [("sysmon.restart", "high")]

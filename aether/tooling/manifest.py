@@ -49,6 +49,8 @@ def _scopes(module: A.Module) -> tuple[list, dict[str, list]]:
             called.update(id(v) for v in steps)
         elif isinstance(node, A.Name) and id(node) not in called:
             calls.append((node.id,))
+        elif isinstance(node, A.Member) and id(node) not in called:
+            calls.append(node)  # `map(xs, sysmon.status)`; a value's field is skipped below
         stack.extend((c, calls) for c in reversed(list(A.iter_children(node))))
     return top, fns
 
