@@ -401,3 +401,28 @@ def test_a_plugin_function_passed_as_a_value_is_reached(tmp_path):
                               'cfg: {"a": 1}\nys: map([1], sysmon.restart)\nz: cfg.a\n',
                     tools='[plugins.sysmon.functions.restart]\nrisk = "high"\n')
     assert [(r["name"], r["risk"]) for r in doc["tools"]] == [("sysmon.restart", "high")]
+
+
+# ------------------------------------------------------------------ what is printed
+
+def test_a_file_name_with_control_characters_keeps_the_written_catalogue_toml(tmp_path):
+    # the evidence comment quoted the name raw: an escape or CR in a comment is no TOML,
+    # so --write failed ("add them by hand")
+    project(tmp_path)
+    (tmp_path / "a\x1b[31m\rb.aether").write_text('goal: "g"\nnew_tool(1)\n')
+    proc = run("tools", "infer", ".", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "new_tool" in load(tmp_path).tools
+    assert "\x1b" not in proc.stderr
+
+
+def test_show_and_manifest_do_not_hand_escape_sequences_to_the_terminal(tmp_path):
+    project(tmp_path, tools='[tools.deploy]\nsummary = "two\\nlines \\u001b[2J"\n')
+    (tmp_path / "x\x1b[2J.aether").write_text('goal: "g"\ndeploy()\n')
+    shown = run("tools", "show", "deploy", cwd=tmp_path)
+    assert "\x1b" not in shown.stdout and "           lines \u241b[2J" in shown.stdout
+    manifest = run("tools", "manifest", ".", cwd=tmp_path)
+    assert manifest.returncode == 0 and "\x1b" not in manifest.stdout
+    unknown = run("tools", "show", "a\nb\x1b" + "x" * 500, cwd=tmp_path)
+    assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1
+    assert "\x1b" not in unknown.stderr and "(504 characters)" in unknown.stderr

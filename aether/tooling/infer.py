@@ -72,7 +72,11 @@ class Evidence:
             if self.keywords:
                 parts.append("keywords " + ", ".join(self.keywords))
         parts.append(f"first at {self.first[0]}:{self.first[1]}")
-        return ("# " + "; ".join(parts)).replace("\n", " ")
+        from ..output.text import printable
+
+        # a TOML comment may hold no control character: a file name with one (a newline,
+        # an escape) is shown with placeholders, so the catalogue stays TOML
+        return printable("# " + "; ".join(parts))
 
 
 @dataclass

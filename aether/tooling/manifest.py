@@ -191,7 +191,11 @@ def manifest(files: Sequence[SourceFile], cat: Catalogue, max_size: int) -> dict
 
 
 def format_text(doc: dict) -> str:
-    """The manifest for a reader: one block per workflow, then the fleet totals."""
+    """The manifest for a reader: one block per workflow, then the fleet totals (file
+    names with invisible characters shown as placeholders, as `check` shows them: a
+    repository's file names must not drive the reviewer's terminal)."""
+    from ..output.text import printable
+
     out = []
     for w in doc["workflows"]:
         out.append(f"{w['file']}  (highest risk: {w['max_risk'] or 'none'})")
@@ -225,4 +229,4 @@ def format_text(doc: dict) -> str:
     if t["undeclared"]:
         out.append(f"undeclared names: {len(t['undeclared'])} (`aether tools infer` "
                    "proposes entries)")
-    return "\n".join(out) + "\n"
+    return "".join(printable(line) + "\n" for line in out)
