@@ -426,3 +426,22 @@ def test_show_and_manifest_do_not_hand_escape_sequences_to_the_terminal(tmp_path
     unknown = run("tools", "show", "a\nb\x1b" + "x" * 500, cwd=tmp_path)
     assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1
     assert "\x1b" not in unknown.stderr and "(504 characters)" in unknown.stderr
+
+
+def test_cache_key_follows_a_catalogue_named_by_the_configuration(tmp_path):
+    project(tmp_path, config='catalogue = ["shared/tools.toml"]\n')
+    (tmp_path / "shared").mkdir()
+    shared = tmp_path / "shared" / "tools.toml"
+    shared.write_text('[tools.deploy]\nparams = ["target"]\n')
+    for name in ("a", "b"):  # two files: one file is never cached
+        (tmp_path / f"{name}.aether").write_text('goal: "g"\ndeploy("x")\n')
+    assert run("check", ".", cwd=tmp_path).returncode == 0
+    shared.write_text("[tools.deploy]\nparams = []\n")
+    proc = run("check", ".", cwd=tmp_path)
+    assert proc.returncode == 25 and proc.stdout.count("AE303") == 2
+
+
+def test_a_catalogue_file_includes_no_other(tmp_path):
+    # no include mechanism, hence no cycle: `catalogue` belongs to the configuration
+    project(tmp_path, tools='catalogue = ["aether-tools.toml"]\n')
+    assert "unknown key 'catalogue'" in error_of(tmp_path)
