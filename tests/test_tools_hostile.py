@@ -445,3 +445,12 @@ def test_a_catalogue_file_includes_no_other(tmp_path):
     # no include mechanism, hence no cycle: `catalogue` belongs to the configuration
     project(tmp_path, tools='catalogue = ["aether-tools.toml"]\n')
     assert "unknown key 'catalogue'" in error_of(tmp_path)
+
+
+def test_a_declared_plugin_read_as_a_value_is_not_proposed_as_an_input(tmp_path):
+    # the catalogue refuses an input named like a plugin: proposing it failed the write
+    project(tmp_path, tools="[plugins.sysmon.functions.status]\n")
+    fleet(tmp_path, {"a.aether": 'goal: "g"\nx: sysmon\ny: other_value\n'})
+    proc = run("tools", "infer", ".", "--write", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert set(load(tmp_path).inputs) == {"other_value"}

@@ -311,9 +311,13 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     folded = {n.lower(): n for n in (cat.functions if cat is not None else ())}
     folded.update((n.lower(), n) for n in (cat.inputs if cat is not None else ()))
     ranked = sorted(seen.values(), key=lambda e: (-e.count, -len(e.files), e.order))
+    plugins = cat.plugins if cat is not None else {}
     for ev in ranked:
         if ev.kind == "plugin" or (ev.kind == "input" and ev.name in tool_names):
             continue
+        if ev.kind == "input" and ev.name in plugins:
+            continue  # a declared plugin read as a value: no input may take its name
+            # (the catalogue refuses it); `check` keeps reporting it
         twin = folded.get(ev.name.lower())
         if ev.near is None and twin is not None and twin != ev.name:
             ev.near = twin
