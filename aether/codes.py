@@ -181,8 +181,9 @@ _RULE_LIST = [
          "does nothing and is usually a typo or a legacy command.",
          _G + "x: 1\nx\n", _G + "x: 1\nlog(x)\n"),
     Rule("AE110", "nesting-too-deep", _P, "Brackets or blocks are nested too deeply.",
-         "More than 100 nested brackets or 100 nested blocks is refused: no real workflow "
-         "needs it and it guards the tools against runaway input.",
+         "More than 100 nested brackets or 100 nested blocks, or an update target of more "
+         "than 100 steps (`a.b.c...: v`), is refused: no real workflow needs it and it "
+         "guards the tools against runaway input.",
          _G + "x: " + "[" * 101 + "]" * 101 + "\n", _G + "x: [[1]]\n"),
     Rule("AE111", "unexpected-eof", _P, "The file ends in the middle of a construct.",
          "The last statement is incomplete: something it needs is missing at the end of file.",

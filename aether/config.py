@@ -259,6 +259,9 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
         # is worse than an error (leave `select` out to check every rule).
         raise ConfigError(f"{where}: 'select' is empty, which would check nothing "
                           "(remove it to check every rule)")
+    if any(not c.strip() for c in values.get("catalogue", ())):
+        raise ConfigError(f"{where}: 'catalogue' holds an empty file name (each entry names "
+                          "a tool catalogue file, relative to this file)")
     root = root or os.path.dirname(os.path.abspath(path))
     cache_dir = values.get("cache-dir")
     if cache_dir is not None and not os.path.isabs(cache_dir):

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import Optional, Union
 
 __all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "write_output",
-           "check_writable", "create_new", "make_dir", "open_stream", "unified_diff",
-           "TEMP_PREFIX", "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK"]
+           "check_writable", "create_new", "write_new", "NAME_TAKEN", "lock_file", "make_dir",
+           "open_stream", "unified_diff", "TEMP_PREFIX", "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK"]
 
 TEMP_PREFIX = "."
 _TEMP_MARK = ".aether-tmp-"
@@ -182,11 +182,28 @@ def write_output(path: str, data: bytes) -> None:
     _replace_with(path, path, folder, data, 0o666 & ~umask, None)
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Create the file ``path`` with ``data`` atomically, only if nothing has that name
+    (no file, folder or link, dangling or not): a reader sees no file or the whole file,
+    and a file another process created meanwhile is never replaced. The new file gets the
+    ordinary mode for this umask. Raises WriteError (``NAME_TAKEN`` when the name is
+    taken)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    _replace_with(path, path, folder, data, 0o666 & ~umask, None, exclusive=True)
+
+
+#: The reason :func:`write_new` gives when the name is taken.
+NAME_TAKEN = "was created by another process meanwhile; left as it is"
+
+
 def _replace_with(path: str, target: str, folder: str, data: bytes, mode: int,
-                  owner: Optional[tuple[int, int]]) -> None:
+                  owner: Optional[tuple[int, int]], exclusive: bool = False) -> None:
     """Write ``data`` to a temporary file in ``folder``, fsync it, give it ``mode`` (and
-    ``owner`` when root), then ``os.replace`` it onto ``target``. Raises WriteError; on any
-    failure the temporary file is removed and ``target`` is untouched."""
+    ``owner`` when root), then ``os.replace`` it onto ``target`` (``exclusive``: link it
+    there, which fails if the name is taken). Raises WriteError; on any failure the
+    temporary file is removed and ``target`` is untouched."""
     from .interrupt import signals_held
 
     # SIGINT/SIGTERM wait until the temporary file is renamed or removed: an interrupted
@@ -214,7 +231,10 @@ def _replace_with(path: str, target: str, folder: str, data: bytes, mode: int,
                     os.fsync(fh.fileno())
                 if not hasattr(os, "fchmod"):  # pragma: no cover - Windows
                     os.chmod(tmp, mode)
-                os.replace(tmp, target)  # renames over the name; a link there is replaced
+                if exclusive:
+                    _link_new(path, tmp, target)
+                else:
+                    os.replace(tmp, target)  # renames over the name; a link is replaced
             except OSError as exc:
                 if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                     raise WriteError(path, f"permission denied: {exc.strerror or exc}")
@@ -224,6 +244,59 @@ def _replace_with(path: str, target: str, folder: str, data: bytes, mode: int,
                 os.unlink(tmp)
             raise
     _fsync_dir(folder)
+
+
+def lock_file(path: str) -> Optional[int]:
+    """An open descriptor of the regular file at ``path`` holding an exclusive advisory
+    lock (``flock``), or None when there is no such file (missing, a link, not a regular
+    file, unreadable: the caller's read reports it) or locks are not available.
+
+    For a read-change-write of a file that other aether processes rewrite at the same time
+    (``tools infer --write``): the check of :func:`write_atomic`'s ``expect`` and its rename
+    are two steps, so two writers can both pass the check; under this lock they take
+    turns. A rename replaces the file, so the lock is on the file that is at ``path`` once
+    it is held (a waiter that wakes on a replaced file locks the new one). Close the
+    descriptor to release it (after the write)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks
+        return None
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                os.close(fd)
+                return None
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            now = os.stat(path, follow_symlinks=False)
+        except OSError:
+            os.close(fd)
+            return None
+        if (now.st_ino, now.st_dev) == (st.st_ino, st.st_dev):
+            return fd
+        os.close(fd)  # replaced while we waited: lock the file that is there now
+
+
+def _link_new(path: str, tmp: str, target: str) -> None:
+    """Give the complete file ``tmp`` the name ``target`` only if that name is free: a hard
+    link fails on any existing name (a link there is not followed); then ``tmp`` goes.
+    On a file system without hard links, a rename after a check (a small window)."""
+    try:
+        os.link(tmp, target, follow_symlinks=False)
+    except FileExistsError:
+        raise WriteError(path, NAME_TAKEN) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if os.path.lexists(target):  # pragma: no cover - file systems without links
+            raise WriteError(path, NAME_TAKEN) from None
+        os.replace(tmp, target)  # pragma: no cover
+        return  # pragma: no cover
+    os.unlink(tmp)
 
 
 def create_new(path: str, data: bytes) -> bool:

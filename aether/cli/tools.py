@@ -3,7 +3,6 @@ infer entries from a fleet, capability manifests. The logic is in :mod:`aether.t
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -67,14 +66,14 @@ def list_(effect, risk, fmt, exclude=(), config_file=None, isolated=False):
 def show(name, exclude=(), config_file=None, isolated=False):
     """Everything the catalogue says about NAME (a tool, `plugin.fn` or an input)."""
     from ..semantics.validator import _suggest
-    from ..tooling.listing import entries, find, format_show
+    from ..tooling.listing import entries, find, format_show, shown_name
 
     _config, cat = _project(".", config_file, isolated)
     row = find(cat, name)
     if row is None:
         hint = _suggest(name, [r["name"] for r in entries(cat)] + list(cat.inputs))
-        sys.stderr.write(f"aether tools: no tool or input '{name}' in the catalogue"
-                         f"{'; ' + hint if hint else ''}\n")
+        sys.stderr.write(f"aether tools: no tool or input '{shown_name(name)}' in the "
+                         f"catalogue{'; ' + hint if hint else ''}\n")
         raise SystemExit(1)
     click.echo(format_show(row), nl=False)
 
@@ -92,8 +91,8 @@ def infer(paths, write, exclude=(), config_file=None, isolated=False):
     from ..checker import CheckOptions, RuleFilter
     from ..config import ConfigError
     from ..source import DEFAULT_MAX_FILE_SIZE
-    from ..tooling.infer import default_target, infer as run_infer, merge_into, \
-        proposal_notes, proposal_toml
+    from ..tooling.infer import default_target, infer as run_infer, proposal_notes, \
+        proposal_toml, write_proposal
 
     paths = paths or (".",)
     config, cat = _project(paths[0], config_file, isolated)
@@ -118,25 +117,11 @@ def infer(paths, write, exclude=(), config_file=None, isolated=False):
         raise SystemExit(status)
     target = default_target(config.root)
     if not proposal.empty:
-        from ..fileio import OUTPUT_IS_LINK, WriteError, write_output
-        from ..readfile import DocumentReadError, read_document
+        from ..fileio import WriteError
 
-        if os.path.islink(target):  # never written through; refused before it is read
-            err.write(f"aether tools: {target} {OUTPUT_IS_LINK}\n")
-            raise SystemExit(26)
         try:
-            existing = read_document(target).decode("utf-8")
-        except DocumentReadError as exc:
-            if not exc.missing:
-                err.write(f"aether tools: cannot read {target}: it {exc}\n")
-                raise SystemExit(26)
-            existing = None
-        except UnicodeDecodeError as exc:
-            err.write(f"aether tools: cannot read {target}: not UTF-8 text (byte {exc.start})\n")
-            raise SystemExit(26)
-        try:
-            text = merge_into(existing, proposal, target)
-            write_output(target, text.encode("utf-8"))
+            # without what a run at the same time declared meanwhile
+            proposal = write_proposal(target, proposal)
         except (ConfigError, WriteError) as exc:
             err.write(f"aether tools: {exc}\n")
             raise SystemExit(26)

@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional, Sequence, TextIO
 
-__all__ = ["TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
+__all__ = ["printable", "TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
            "caret_span", "clip_line", "summary_line"]
 
 TAB_SIZE = 4
@@ -130,6 +130,11 @@ def _clean(text: str) -> str:
     A tab becomes one space, so plain and rich output (which expands tabs itself) agree.
     """
     return "".join(" " if ch == "\t" else _visible(ch) for ch in text)
+
+
+#: :func:`_clean` for the other text outputs (`aether tools list/show` print the
+#: catalogue's free text, which a repository controls).
+printable = _clean
 
 
 def _header(path: str, finding: Finding, suppressed: bool) -> list[Line]:

@@ -171,7 +171,15 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
     catalogue = catalogue or load_catalogue()
     root = os.path.abspath(root or os.getcwd())
     module = parse(text).module
-    program = Compiler(catalogue).compile(module)
+    try:
+        # compiled with the deep stack the program runs with: compiling recurses once per
+        # level of an expression (`a.b.c...`, `1 + 1 + ...` thousands long pass `check`)
+        with deep_recursion():
+            program = start_thread(lambda: Compiler(catalogue).compile(module)).result()
+    except (RecursionError, MemoryError):
+        return _error_result(rt_error("AE406", "the program nests too deeply to compile "
+                                      "(an expression thousands of levels deep)"),
+                             digest=digest)
 
     try:
         inputs_value = from_host(dict(inputs or {}))

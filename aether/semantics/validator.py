@@ -17,11 +17,11 @@ from ..diagnostics import Finding
 from ..record import Record
 from ..syntax.builder import duration_seconds
 from .catalogue import Catalogue, Signature, load_catalogue
-from .suggest import NameIndex, hint as _hint
+from .suggest import NameIndex, catalogue_index, hint as _hint
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Iterable, Optional
+    from typing import Collection, Iterable, Optional
 
 __all__ = ["validate", "Validator", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
@@ -53,11 +53,12 @@ class _LazyNames:
     index filled at each ``update`` would hold at that moment, so suggestions are the same.
     """
 
-    __slots__ = ("_queued", "_index")
+    __slots__ = ("_queued", "_index", "_cat")
 
-    def __init__(self, names: Iterable[str] = ()) -> None:
-        self._queued: list = [names]
+    def __init__(self, cat: Catalogue) -> None:
+        self._queued: list = []
         self._index: Optional[NameIndex] = None
+        self._cat = cat  # its names are the index's base, filed once per catalogue
 
     def update(self, names: Iterable[str]) -> None:
         self._queued.append(names)
@@ -65,7 +66,9 @@ class _LazyNames:
     def suggest(self, name: str, *pools) -> str:
         index = self._index
         if index is None:
-            index = self._index = NameIndex()
+            cat = self._cat
+            index = self._index = NameIndex(
+                base=catalogue_index(cat, _catalogue_names(cat)))
         if self._queued:
             for names in self._queued:
                 index.update(names)
@@ -76,11 +79,13 @@ class _LazyNames:
 class _FnScope(set):
     """A fn body's names: its own (parameters and what it binds) in the set, then the
     file's global names, looked up rather than copied in: a copy per fn made a file with
-    many global names and many fns cost their product."""
+    many global names and many fns cost their product. The same for the top level and
+    the file's global names over the catalogue's inputs (a copy per file made a fleet
+    cost files x inputs)."""
 
     __slots__ = ("globals",)
 
-    def __init__(self, own: Iterable[str], global_names: set[str]) -> None:
+    def __init__(self, own: Iterable[str], global_names: Collection[str]) -> None:
         super().__init__(own)
         self.globals = global_names
 
@@ -225,16 +230,22 @@ class Validator:
         self.fns: dict[str, A.FnDef] = {}
         self.plugins: set[str] = set()
         self.tasks: set[str] = set()
-        self.global_names: set[str] = set()
-        self.names = _LazyNames(self.cat.functions)
+        self.global_names: set[str] = _FnScope((), {})
+        # the catalogue's names are filed once per catalogue, not once per file, and the
+        # file's own only when a suggestion needs them
+        self.names = _LazyNames(self.cat)
 
     # ------------------------------------------------------------ entry
     def validate(self, module: A.Module) -> list[Finding]:
         self.builtin_typed = self._first_pass(module)
         # values the host supplies (the catalogue's [inputs]) are bound from the start
-        self.global_names = _bound_in(module.body) | set(self.cat.inputs)
-        # What a did-you-mean may offer in a large pool (fn bodies add their own names)
-        self.names.update(self.global_names)
+        bound = _bound_in(module.body)
+        # the catalogue's inputs are looked up, not copied: a copy per file made a fleet
+        # checked against thousands of inputs cost files x inputs
+        self.global_names = _FnScope(bound, self.cat.inputs)
+        # What a did-you-mean may offer in a large pool (fn bodies add their own names;
+        # the catalogue's inputs are filed in the index's base)
+        self.names.update(bound)
         self.names.update(self.fns)
         self.names.update(self.tasks)
         for fn in self.fns.values():
@@ -244,7 +255,7 @@ class Validator:
             self.findings.append(Finding(
                 "AE312", "the file has no top-level goal", 1, 1, 1, 1,
                 hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
-        self._block(module.body, set(self.cat.inputs), _Ctx(), top=True)
+        self._block(module.body, _FnScope((), self.cat.inputs), _Ctx(), top=True)
         return self.findings
 
     def _first_pass(self, module: A.Module) -> set[str]:
@@ -769,7 +780,8 @@ class Validator:
         if not self.report_unbound:
             return
         self._add("AE302", f"'{name}' is not bound here", node,
-                  self.names.suggest(name, env, getattr(env, "globals", ()), self.fns)
+                  self.names.suggest(name, env, getattr(env, "globals", ()), self.cat.inputs,
+                                     self.fns)
                   or None)
 
     def _callee(self, func: Optional[A.Expr], n_args: int, keywords: list[str],
@@ -861,6 +873,14 @@ _STMT_HANDLERS = {
 
 # expression types with no child to visit (None: an absent optional child)
 _NO_CHILDREN = frozenset({A.Str, A.Int, A.Float, A.Duration, A.Bool, A.Null, type(None)})
+
+
+def _catalogue_names(cat: Catalogue):
+    """The names a catalogue offers every file: its functions, then its inputs."""
+    yield from cat.functions
+    yield from cat.inputs
+
+
 _KEYWORD = "keyword"
 _CALLEE = "callee"
 

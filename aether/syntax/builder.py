@@ -13,6 +13,7 @@ import re
 from .. import ast as A
 from .errors import AetherSyntaxError
 from .lalr import Tok
+from .lexer import MAX_NESTING
 
 __all__ = ["AstBuilder", "unescape", "duration_seconds"]
 
@@ -102,14 +103,23 @@ class AstBuilder:
         if isinstance(node, A.Name) and id(node) not in self._parens:
             return node.id, None
         current = node
+        steps = 0
         while True:
             if id(current) in self._parens:
                 kind = "an expression in parentheses"
                 break
             if isinstance(current, (A.Member, A.Index)):
                 current = current.value
+                steps += 1
                 continue
             if isinstance(current, A.Name):
+                if steps > MAX_NESTING:
+                    # the update rebuilds one level of the value per step: past the
+                    # nesting limit the runtime would recurse that deep (it crashed)
+                    raise AetherSyntaxError(
+                        "AE110", f"the update target has {steps} steps, more than the "
+                        f"{MAX_NESTING} levels values and brackets may be nested",
+                        node.line, node.column, node.end_line, node.end_column)
                 return current.id, node
             kind = _KIND.get(type(current), "an expression")
             break

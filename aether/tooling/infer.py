@@ -27,7 +27,7 @@ from ..source import read_source
 from ..walk import SourceFile
 
 __all__ = ["Evidence", "Proposal", "infer", "proposal_toml", "merge_into",
-           "proposal_notes", "default_target", "MARKER", "near_miss", "NameIndex", "TYPO_RATIO"]
+           "proposal_notes", "default_target", "write_proposal", "MARKER", "near_miss", "NameIndex", "TYPO_RATIO"]
 
 MARKER = ("# --- added by `aether tools infer`: review each entry; risk \"unreviewed\" "
           "is treated as high ---")
@@ -72,7 +72,11 @@ class Evidence:
             if self.keywords:
                 parts.append("keywords " + ", ".join(self.keywords))
         parts.append(f"first at {self.first[0]}:{self.first[1]}")
-        return ("# " + "; ".join(parts)).replace("\n", " ")
+        from ..output.text import printable
+
+        # a TOML comment may hold no control character: a file name with one (a newline,
+        # an escape) is shown with placeholders, so the catalogue stays TOML
+        return printable("# " + "; ".join(parts))
 
 
 @dataclass
@@ -323,10 +327,22 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     tool_names = {n for k, n in seen if k == "tool"}
     typos, accepted = [], {"tool": [], "input": []}
     index = {"tool": NameIndex(), "input": NameIndex()}
+    # tools, inputs and builtins are one namespace to the catalogue, which refuses two
+    # names differing only in case (`deploy` and `Deploy`): the later one is the typo
+    cat = options.catalogue
+    folded = {n.lower(): n for n in (cat.functions if cat is not None else ())}
+    folded.update((n.lower(), n) for n in (cat.inputs if cat is not None else ()))
     ranked = sorted(seen.values(), key=lambda e: (-e.count, -len(e.files), e.order))
+    plugins = cat.plugins if cat is not None else {}
     for ev in ranked:
         if ev.kind == "plugin" or (ev.kind == "input" and ev.name in tool_names):
             continue
+        if ev.kind == "input" and ev.name in plugins:
+            continue  # a declared plugin read as a value: no input may take its name
+            # (the catalogue refuses it); `check` keeps reporting it
+        twin = folded.get(ev.name.lower())
+        if ev.near is None and twin is not None and twin != ev.name:
+            ev.near = twin
         if ev.near is None:
             # a near miss of a more frequent name of this run (the usual case on a first
             # run over a fleet) is the same did-you-mean `check` will give once declared
@@ -335,6 +351,7 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
             ev.near = index[ev.kind].near(ev.name)
         if not ev.near:
             index[ev.kind].add(ev.name)
+            folded.setdefault(ev.name.lower(), ev.name)
         (typos if ev.near else accepted[ev.kind]).append(ev)
     return Proposal(sorted(accepted["tool"], key=lambda e: e.name),
                     sorted(accepted["input"], key=lambda e: e.name),
@@ -381,7 +398,19 @@ def proposal_notes(p: Proposal) -> str:
     return "".join(out)
 
 
-_INPUTS_HEADER = re.compile(r"^\s*\[\s*inputs\s*\]\s*(#.*)?$")
+def _is_inputs_header(line: str) -> bool:
+    """Whether ``line`` (outside any multi-line string) is the ``[inputs]`` table header,
+    however written: ``[inputs]``, ``[ "inputs" ]``, ``['inputs']  # comment``."""
+    from ..config import _toml
+
+    s = line.strip()
+    if not s.startswith("[") or s.startswith("[[") or "inputs" not in s:
+        return False
+    tomllib = _toml()
+    try:
+        return tomllib.loads(s) == {"inputs": {}}
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
@@ -391,7 +420,7 @@ def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
     Raises ConfigError when the file's own layout leaves no place to add them (e.g.
     ``inputs = {...}`` inline) or the result would not be a valid catalogue."""
     from ..semantics.catalogue import load_catalogue
-    from ..semantics.project import merge_catalogue, parse_catalogue_text
+    from ..semantics.project import code_lines, merge_catalogue, parse_catalogue_text
 
     text = existing or ""
     if text and not text.endswith("\n"):
@@ -401,14 +430,16 @@ def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
     if p.inputs:
         data = parse_catalogue_text(text.encode("utf-8"), path) if text else {}
         if "inputs" in data:
-            at = next((i for i, s in enumerate(lines) if _INPUTS_HEADER.match(s)), None)
+            code = code_lines(text)
+            at = next((i for i, s in enumerate(lines) if code[i] and _is_inputs_header(s)),
+                      None)
             if at is None:
                 raise ConfigError(f"{path}: 'inputs' is not written as an [inputs] table; "
                                   "add these inputs by hand:\n" + "\n".join(_input_lines(p)))
             end = at + 1
             for i in range(at + 1, len(lines)):
                 s = lines[i].strip()
-                if s.startswith("["):
+                if code[i] and s.startswith("["):
                     break
                 if s and not s.startswith("#"):
                     end = i + 1
@@ -428,6 +459,71 @@ def merge_into(existing: Optional[str], p: Proposal, path: str) -> str:
     if missing:  # pragma: no cover - defensive: the layout check above should prevent it
         raise ConfigError(f"cannot add {', '.join(missing)} to {path}; add them by hand")
     return text
+
+
+_BOM = "\ufeff"
+
+
+def write_proposal(path: str, p: Proposal, attempts: int = 5) -> Proposal:
+    """Add ``p`` to the catalogue file ``path`` (see :func:`merge_into`), atomically, and
+    return what was added: ``p`` without the tools and inputs the file declares by then
+    (another ``infer --write`` running at the same time added them; nothing is declared
+    twice, and a run that finds everything there writes nothing).
+
+    Never through a link (refused before it is read); the file keeps its newline style
+    and BOM. Runs at the same time take turns (:func:`aether.fileio.lock_file`); if the
+    file still changes between the read and the write (an editor), or another process
+    creates it meanwhile, nothing is written and the file is read again, up to
+    ``attempts`` times: no one's change is lost.
+    Raises ConfigError (the file cannot be read or extended) or
+    :class:`aether.fileio.WriteError` (it cannot be written)."""
+    from ..fileio import NAME_TAKEN, OUTPUT_IS_LINK, WriteError, lock_file
+
+    for _ in range(attempts):
+        if os.path.islink(path):
+            raise WriteError(path, OUTPUT_IS_LINK)
+        lock = lock_file(path)
+        try:
+            return _write_once(path, p)
+        except WriteError as exc:
+            if exc.reason != NAME_TAKEN and "changed on disk" not in exc.reason:
+                raise
+        finally:
+            if lock is not None:
+                os.close(lock)
+    raise WriteError(path, "kept changing on disk while `aether tools infer` wrote it "
+                     "(other runs, an editor?); left as it is: run it again")
+
+
+def _write_once(path: str, p: Proposal) -> Proposal:
+    """One read-merge-write of :func:`write_proposal`; raises WriteError on a race."""
+    from ..fileio import encode_like, write_atomic, write_new
+    from ..readfile import DocumentReadError, read_document
+    from ..semantics.project import parse_catalogue_text
+
+    try:
+        raw: Optional[bytes] = read_document(path)
+    except DocumentReadError as exc:
+        if not exc.missing:
+            raise ConfigError(f"cannot read {path}: it {exc}") from None
+        raw = None
+    existing = None
+    if raw is not None:
+        data = parse_catalogue_text(raw, path)  # also: not UTF-8, not TOML
+        # merged with \n newlines and no BOM, then written in the file's own style
+        existing = raw.decode("utf-8").removeprefix(_BOM).replace("\r\n", "\n")
+        tools, inputs = data.get("tools"), data.get("inputs")
+        p = Proposal([e for e in p.tools if not (isinstance(tools, dict) and e.name in tools)],
+                     [e for e in p.inputs if not (isinstance(inputs, dict) and e.name in inputs)],
+                     p.typos, p.plugin_calls, p.files, p.unreadable)
+    if p.empty:
+        return p
+    text = merge_into(existing, p, path)
+    if raw is None:
+        write_new(path, text.encode("utf-8"))
+    else:
+        write_atomic(path, encode_like(raw, text), expect=raw)
+    return p
 
 
 def default_target(root: str) -> str:

@@ -7,7 +7,7 @@ from typing import Optional
 
 from ..semantics.catalogue import Builtin, Catalogue
 
-__all__ = ["entries", "find", "entry_dict", "format_list", "format_show"]
+__all__ = ["entries", "find", "entry_dict", "format_list", "format_show", "shown_name"]
 
 
 def entry_dict(b: Builtin, kind: str) -> dict:
@@ -46,6 +46,15 @@ def find(cat: Catalogue, name: str) -> Optional[dict]:
     return None
 
 
+def shown_name(name: str, limit: int = 80) -> str:
+    """``name`` as asked for (`aether tools show NAME`) for a one-line message: invisible
+    characters as placeholders, at most ``limit`` characters."""
+    from ..output.text import printable
+
+    cut = name if len(name) <= limit else name[:limit] + f"... ({len(name)} characters)"
+    return printable(cut)
+
+
 def format_list(rows: list[dict]) -> str:
     """Aligned text: name, kind, effect, risk, signature."""
     if not rows:
@@ -56,19 +65,31 @@ def format_list(rows: list[dict]) -> str:
     counts = {k: sum(1 for r in rows if r["kind"] == k) for k in ("builtin", "tool", "plugin")}
     lines.append(f"{len(rows)} entries: {counts['builtin']} builtins, {counts['tool']} project "
                  f"tools, {counts['plugin']} plugin functions")
-    return "\n".join(lines) + "\n"
+    return _printable_lines(lines)
+
+
+def _printable_lines(lines: list[str]) -> str:
+    """The lines as text that cannot drive a terminal: a catalogue's summary (or a
+    binding's command) is free text from the repository, and an escape sequence in it
+    would be obeyed by the terminal of whoever lists the catalogue."""
+    from ..output.text import printable
+
+    return "".join(printable(line) + "\n" for line in lines)
 
 
 def format_show(row: dict) -> str:
     """Every field of one entry, one per line."""
     if row["kind"] == "input":
-        return f"{row['name']}\n  kind: input (supplied by the host)\n  type: {row['type']}\n"
+        return _printable_lines([row["name"], "  kind: input (supplied by the host)",
+                                 f"  type: {row['type']}"])
     lines = [f"{row['name']}({', '.join(row['params'])})", f"  kind: {row['kind']}",
              f"  effect: {row['effect']}", f"  risk: {row['risk']}",
              f"  capabilities: {', '.join(row['capabilities']) or '-'}"]
-    if row["summary"]:
-        lines.append(f"  summary: {row['summary']}")
+    if row["summary"]:  # a multi-line summary keeps its lines, indented
+        first, *rest = row["summary"].splitlines() or [""]
+        lines.append(f"  summary: {first}")
+        lines += [f"           {more}" for more in rest]
     lines.append(f"  declared in: {row['source'] or 'stdlib/builtins.json'}")
     for k, v in (row.get("runtime") or {}).items():
         lines.append(f"  {k}: {v}")
-    return "\n".join(lines) + "\n"
+    return _printable_lines(lines)

@@ -24,10 +24,13 @@ _RISK_ORDER = {"low": 0, "medium": 1, "high": 2, "unreviewed": 3}
 
 def _scopes(module: A.Module) -> tuple[list, dict[str, list]]:
     """The calls of the top level and of each ``fn`` body (a nested fn is a scope of its
-    own, as the validator treats every fn as file-wide)."""
+    own, as the validator treats every fn as file-wide), and the names they mention
+    otherwise, as ``(name,)`` tuples: a fn or tool passed as a value (`map(xs, f)`,
+    `g: deploy`) is called by whoever receives it, so it is reached too."""
     top: list = []
     fns: dict[str, list] = {}
     stack: list[tuple[A.Node, list]] = [(s, top) for s in reversed(module.body)]
+    called: set[int] = set()  # Name nodes that are a call's callee or a step
     while stack:
         node, calls = stack.pop()
         if isinstance(node, A.FnDef):
@@ -37,26 +40,44 @@ def _scopes(module: A.Module) -> tuple[list, dict[str, list]]:
             continue
         if isinstance(node, A.Call):
             calls.append(node)
+            called.add(id(node.func))
         elif isinstance(node, A.Section) and node.name == "steps":
             # `- step_name` in `workflow: steps:` is a call without arguments
-            calls.extend(d.value for d in node.body if isinstance(d, A.DashItem)
-                         and isinstance(d.value, (A.Name, A.Member)))
+            steps = [d.value for d in node.body if isinstance(d, A.DashItem)
+                     and isinstance(d.value, (A.Name, A.Member))]
+            calls.extend(steps)
+            called.update(id(v) for v in steps)
+        elif isinstance(node, A.Name) and id(node) not in called:
+            calls.append((node.id,))
+        elif isinstance(node, A.Member) and id(node) not in called:
+            calls.append(node)  # `map(xs, sysmon.status)`; a value's field is skipped below
         stack.extend((c, calls) for c in reversed(list(A.iter_children(node))))
     return top, fns
 
 
-def workflow_manifest(text: str, display: str, cat: Catalogue) -> dict:
-    """The manifest of one workflow (decoded ``text`` shown as ``display``)."""
+def workflow_manifest(text: str, display: str, cat: Catalogue,
+                      without_inputs: Optional[Catalogue] = None) -> dict:
+    """The manifest of one workflow (decoded ``text`` shown as ``display``).
+    ``without_inputs``: ``cat`` with no inputs (made once for a fleet: the validator files
+    a catalogue's names once per catalogue object, see suggest.catalogue_index)."""
     from ..semantics.validator import Validator
     from ..syntax import parse
 
     result = parse(text)
     module = result.module
-    v = Validator(cat.replace(inputs={}), report_unbound=True)
+    v = Validator(without_inputs or cat.replace(inputs={}), report_unbound=True)
     findings = v.validate(module)
     inputs = sorted({f.message.split("'")[1] for f in findings
                      if f.rule == "AE302" and f.message.split("'")[1] in cat.inputs})
     top, fns = _scopes(module)
+    # a name the file binds is a variable where it is used as a value (`log: "x"`), not
+    # the builtin of that name
+    from ..semantics.validator import _bound_in
+
+    variables = _bound_in(module.body)
+    for node in A.walk(module):
+        if isinstance(node, A.FnDef):
+            variables |= _bound_in(node.body) | {p.name for p in node.params}
     reached: dict[str, dict] = {}
     unknown: dict[str, int] = {}
     visited: set[str] = set()
@@ -64,9 +85,24 @@ def workflow_manifest(text: str, display: str, cat: Catalogue) -> dict:
     while todo:
         via, calls = todo.pop()
         for c in calls:
-            func = c.func if isinstance(c, A.Call) else c
             entry = None
-            if isinstance(func, A.Name):
+            if isinstance(c, tuple):  # a name used as a value
+                name = c[0]
+                if name in fns:
+                    if name not in visited:
+                        visited.add(name)
+                        todo.append((name, fns[name]))
+                    continue
+                b = cat.functions.get(name) if name not in variables else None
+                if b is None:
+                    continue  # a variable
+                entry = (name, "tool" if name in cat.tools else "builtin", b)
+                func = None
+            else:
+                func = c.func if isinstance(c, A.Call) else c
+            if entry is not None:
+                pass
+            elif isinstance(func, A.Name):
                 name = func.id
                 if name in fns:
                     if name not in visited:
@@ -126,12 +162,13 @@ def manifest(files: Sequence[SourceFile], cat: Catalogue, max_size: int) -> dict
     """The manifest of every readable file of ``files`` and the fleet totals."""
     workflows = []
     unreadable = []
+    without_inputs = cat.replace(inputs={})
     for src in files:
         read = read_source(src.path, max_size)
         if read.text is None:
             unreadable.append({"file": src.display, "error": read.error.message})
             continue
-        workflows.append(workflow_manifest(read.text, src.display, cat))
+        workflows.append(workflow_manifest(read.text, src.display, cat, without_inputs))
     by_tool: dict[str, dict] = {}
     for w in workflows:
         for r in w["tools"]:
@@ -154,7 +191,11 @@ def manifest(files: Sequence[SourceFile], cat: Catalogue, max_size: int) -> dict
 
 
 def format_text(doc: dict) -> str:
-    """The manifest for a reader: one block per workflow, then the fleet totals."""
+    """The manifest for a reader: one block per workflow, then the fleet totals (file
+    names with invisible characters shown as placeholders, as `check` shows them: a
+    repository's file names must not drive the reviewer's terminal)."""
+    from ..output.text import printable
+
     out = []
     for w in doc["workflows"]:
         out.append(f"{w['file']}  (highest risk: {w['max_risk'] or 'none'})")
@@ -188,4 +229,4 @@ def format_text(doc: dict) -> str:
     if t["undeclared"]:
         out.append(f"undeclared names: {len(t['undeclared'])} (`aether tools infer` "
                    "proposes entries)")
-    return "\n".join(out) + "\n"
+    return "".join(printable(line) + "\n" for line in out)
