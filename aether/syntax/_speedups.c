@@ -629,6 +629,12 @@ typedef struct {
     /* a token whose _INDENT / _DEDENTs are being yielded first */
     int pending;           /* 0 none; else the token is [pend_start, pend_end) */
     Py_ssize_t pend_start, pend_end, pend_dedents, pend_width;
+    /* the ints of the last two line numbers made: every token of a line, its end line and
+     * logical_start share one object, as the Python scanner's do (a tree of a large file
+     * keeps them: a new int per token cost about 1.5 times the file) */
+    PyObject *line_obj[2];
+    Py_ssize_t line_num[2];
+    int line_next;
 } ScanObject;
 
 static PyObject *NAME_str, *NL_str, *INDENT_str, *DEDENT_str, *EMPTY_str, *NEWLINE_str,
@@ -647,7 +653,31 @@ Scan_dealloc(ScanObject *self)
     Py_XDECREF(self->keywords);
     Py_XDECREF(self->ops);
     Py_XDECREF(self->fallback);
+    Py_XDECREF(self->line_obj[0]);
+    Py_XDECREF(self->line_obj[1]);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* A new reference to the int ``n``, shared with the last tokens of the same line. */
+static PyObject *
+line_int(ScanObject *self, Py_ssize_t n)
+{
+    for (int i = 0; i < 2; i++) {
+        if (self->line_obj[i] != NULL && self->line_num[i] == n) {
+            Py_INCREF(self->line_obj[i]);
+            return self->line_obj[i];
+        }
+    }
+    PyObject *obj = PyLong_FromSsize_t(n);
+    if (obj == NULL)
+        return NULL;
+    int slot = self->line_next;
+    self->line_next = 1 - slot;
+    Py_XDECREF(self->line_obj[slot]);
+    Py_INCREF(obj);
+    self->line_obj[slot] = obj;
+    self->line_num[slot] = n;
+    return obj;
 }
 
 /* Scan(scanner, text, keep_comments, start, start_line) */
@@ -721,8 +751,8 @@ hand_over(ScanObject *self, Py_ssize_t at)
 }
 
 static PyObject *
-make_tok(PyObject *type, PyObject *value, Py_ssize_t pos, Py_ssize_t line, Py_ssize_t col,
-         Py_ssize_t end_line, Py_ssize_t end_col)
+make_tok(ScanObject *self, PyObject *type, PyObject *value, Py_ssize_t pos, Py_ssize_t line,
+         Py_ssize_t col, Py_ssize_t end_line, Py_ssize_t end_col)
 {
     PyObject *t = PyTuple_New(7);
     if (t == NULL)
@@ -731,8 +761,8 @@ make_tok(PyObject *type, PyObject *value, Py_ssize_t pos, Py_ssize_t line, Py_ss
     PyTuple_SET_ITEM(t, 0, type);
     Py_INCREF(value);
     PyTuple_SET_ITEM(t, 1, value);
-    PyObject *n[5] = {PyLong_FromSsize_t(pos), PyLong_FromSsize_t(line),
-                      PyLong_FromSsize_t(col), PyLong_FromSsize_t(end_line),
+    PyObject *n[5] = {PyLong_FromSsize_t(pos), line_int(self, line),
+                      PyLong_FromSsize_t(col), line_int(self, end_line),
                       PyLong_FromSsize_t(end_col)};
     for (int i = 0; i < 5; i++) {
         if (n[i] == NULL) {
@@ -855,8 +885,8 @@ finish_token(ScanObject *self, Py_ssize_t start, Py_ssize_t end, int *hand)
             return NULL;
         }
     }
-    PyObject *ln = PyLong_FromSsize_t(self->line);
-    PyObject *lg = PyLong_FromSsize_t(self->logical_line);
+    PyObject *ln = line_int(self, self->line);
+    PyObject *lg = line_int(self, self->logical_line);
     if (ln == NULL || lg == NULL || PyDict_SetItem(self->logical, ln, lg) < 0) {
         Py_XDECREF(ln);
         Py_XDECREF(lg);
@@ -901,7 +931,7 @@ finish_token(ScanObject *self, Py_ssize_t start, Py_ssize_t end, int *hand)
         }
     }
     Py_DECREF(ln);
-    PyObject *tok = make_tok(type, value, start, self->line, column, self->line,
+    PyObject *tok = make_tok(self, type, value, start, self->line, column, self->line,
                              column + (end - start));
     Py_DECREF(value);
     return tok;
@@ -924,7 +954,7 @@ Scan_next(ScanObject *self)
                 return NULL;
             self->pend_dedents--;
             Py_ssize_t column = self->pend_start - self->line_start + 1;
-            return make_tok(DEDENT_str, EMPTY_str, self->pend_start, self->line, column,
+            return make_tok(self, DEDENT_str, EMPTY_str, self->pend_start, self->line, column,
                             self->line, column);
         }
         self->pending = 0;
@@ -951,7 +981,7 @@ Scan_next(ScanObject *self)
             PyObject *tok = NULL;
             if (!self->at_bol && PyList_GET_SIZE(self->brackets) == 0) {
                 Py_ssize_t column = i - self->line_start + 1;
-                tok = make_tok(NL_str, NEWLINE_str, i, self->line, column, self->line,
+                tok = make_tok(self, NL_str, NEWLINE_str, i, self->line, column, self->line,
                                column + 1);
                 if (tok == NULL)
                     return NULL;
@@ -1050,7 +1080,7 @@ Scan_next(ScanObject *self)
                 self->pend_start = i;
                 self->pend_end = end;
                 self->pend_dedents = 0;
-                return make_tok(INDENT_str, EMPTY_str, i, self->line, 1, self->line, column);
+                return make_tok(self, INDENT_str, EMPTY_str, i, self->line, 1, self->line, column);
             }
             if (dedents) {
                 self->pending = 1;
