@@ -282,3 +282,53 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert out["by_change"]["allow->deny"] >= 2
     assert main(["audit", "verify", "nosuchrun"]) == 26
+
+
+# ------------------------------------------------------------------ hostile approvals
+@pytest.mark.parametrize("spelling", ["Agent-Ops", " agent-ops ", "AGENT-OPS",
+                                      "\uff41\uff47\uff45\uff4e\uff54-ops",  # fullwidth
+                                      "\u0430gent-ops",  # Cyrillic a
+                                      "agent\u2011ops"])  # non-breaking hyphen
+def test_the_requester_under_another_spelling_cannot_approve(spelling):
+    assert validate(approval(approver=spelling), REQ, parse_policy({}), 2000.0).startswith(
+        "self-approval")
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    run_source('goal: "g"\nescalate_to("ops")\n', "f.aether",
+               dispatcher=governed(parse_policy({}), backend, store),
+               options=RunOptions(run_id="run"))
+    with pytest.raises(GovernanceError) as e:
+        record_approval(backend, store, parse_policy({}), "run", "r2", spelling, "me")
+    assert "separation of duties" in e.value.message
+
+
+@pytest.mark.parametrize("name", ["", "   ", "ali\u200bce", "alice\u202e", "al\x00ice"])
+def test_an_approver_name_with_invisible_characters_is_refused(name):
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    run_source('goal: "g"\nescalate_to("ops")\n', "f.aether",
+               dispatcher=governed(parse_policy({}), backend, store),
+               options=RunOptions(run_id="run"))
+    with pytest.raises(GovernanceError) as e:
+        record_approval(backend, store, parse_policy({}), "run", "r2", name, "ok")
+    assert e.value.rule == "AE608"
+    assert store.for_run("run") == []
+
+
+def test_an_approval_allows_one_call_not_every_identical_call():
+    # one approval of publish("notes") allowed both identical calls of the run
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    src = 'goal: "g"\nescalate_to("ops")\nescalate_to("ops")\n'
+    g = governed(POLICY, backend, store)
+    assert run_source(src, "f.aether", dispatcher=g,
+                      options=RunOptions(run_id="run")).status == 1
+    record_approval(backend, store, POLICY, "run", "r2", "alice", "once")
+    g2 = governed(POLICY, backend, store)
+    g2._begun, g2.digest = True, g.digest
+    r = run_source(src, "f.aether", dispatcher=g2, options=RunOptions(run_id="run"))
+    assert r.status == 1  # the second call waits for its own approval
+    decisions = [e.parsed()["data"] for e in backend.entries("run")
+                 if e.parsed()["kind"] == "decision"]
+    assert [d["effect"] for d in decisions][-2:] == ["allow", "require_approval"]
+    assert any("used:" in why for why in decisions[-1]["rejected_approvals"])
+    # a later dispatcher of the same run (a resume) reads the use from the ledger
+    g3 = governed(POLICY, backend, store)
+    assert g3._used_approvals("run") == {decisions[-2]["approval"]}

@@ -11,7 +11,7 @@ import os
 import time
 from typing import Optional
 
-from .approvals import APPROVE, Approval, ApprovalStore, binding_of
+from .approvals import APPROVE, Approval, ApprovalStore, binding_of, identity, name_problem
 from .decide import REQUIRE_APPROVAL, Request
 from .ledger import (Ledger, LedgerBackend, LedgerError, Report, export_run, load_export,
                      verify_export, verify_run)
@@ -112,7 +112,11 @@ def record_approval(backend: LedgerBackend, store: ApprovalStore, policy: Policy
         raise GovernanceError("AE608", 25, f"request {request_id} of run {run_id} is not "
                               "waiting for an approval")
     request = Request.from_json(found)
-    if approver == request.actor:
+    problem = name_problem(approver)
+    if problem:
+        raise GovernanceError("AE608", 25, f"{problem}: give the approver's name as the "
+                              "policy lists it (--approver NAME)")
+    if identity(approver) == identity(request.actor):
         raise GovernanceError("AE608", 25, f"'{approver}' made request {request_id} and "
                               "cannot approve it (separation of duties)")
     tier = policy.tier(request.tool, request.risk)
