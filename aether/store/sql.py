@@ -80,6 +80,16 @@ class SQLStore(Store):
                           "updated_at = excluded.updated_at"),
                   (run_id, dump(checkpoint), time.time()))
 
+    def claim_checkpoint(self, run_id: str, seen: dict, checkpoint: dict) -> bool:
+        """Replace the checkpoint of ``run_id`` by ``checkpoint`` only if it is still
+        ``seen`` (as :meth:`load_checkpoint` returned it), in one statement: of two resumes
+        that read the same checkpoint, exactly one claims the run. False when another
+        writer changed it first."""
+        cur = self._run(self._q("UPDATE checkpoints SET body = ?, updated_at = ? WHERE "
+                                "run_id = ? AND body = ?"),
+                        (dump(checkpoint), time.time(), run_id, dump(seen)))
+        return cur.rowcount == 1
+
     def load_checkpoint(self, run_id: str) -> Optional[dict]:
         rows = self._all(self._q("SELECT body FROM checkpoints WHERE run_id = ?"), (run_id,))
         return load(rows[0][0]) if rows else None
