@@ -332,3 +332,57 @@ def test_an_approval_allows_one_call_not_every_identical_call():
     # a later dispatcher of the same run (a resume) reads the use from the ledger
     g3 = governed(POLICY, backend, store)
     assert g3._used_approvals("run") == {decisions[-2]["approval"]}
+
+
+# ------------------------------------------------------------------ hostile state and files
+def _one_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    backend = open_state_store(str(tmp_path))
+    run_source(FLOW, "f.aether", dispatcher=governed(None, backend, actor="bot"),
+               options=RunOptions(run_id="S"))
+    backend.close()
+
+
+def test_audit_verify_of_an_evidence_fifo_or_folder_is_refused_at_once(tmp_path, capsys,
+                                                                      monkeypatch):
+    import os
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "ev.json")  # open() waited forever for a writer
+    assert main(["audit", "verify", "ev.json"]) == 26
+    assert "FIFO" in capsys.readouterr().err
+    (tmp_path / "d.json").mkdir()
+    assert main(["audit", "verify", "d.json"]) == 26
+    assert "directory" in capsys.readouterr().err
+
+
+def test_a_state_database_with_a_dropped_table_is_an_io_error_not_a_crash(tmp_path, capsys,
+                                                                         monkeypatch):
+    import sqlite3
+    _one_run(tmp_path, monkeypatch)
+    db = sqlite3.connect(str(tmp_path / ".aether" / "state.db"))
+    db.execute("DROP TABLE ledger")
+    db.commit()
+    db.close()
+    assert main(["audit", "verify"]) == 26  # was 27, internal error: StoreError
+    err = capsys.readouterr().err
+    assert "no such table: ledger" in err and "internal error" not in err
+
+
+def test_a_damaged_checkpoint_is_an_io_error_naming_it(tmp_path, capsys, monkeypatch):
+    import sqlite3
+
+    from aether.store import StoreError
+    _one_run(tmp_path, monkeypatch)
+    backend = open_state_store(str(tmp_path))
+    backend.save_checkpoint("S", {"state": "waiting"})
+    backend.close()
+    db = sqlite3.connect(str(tmp_path / ".aether" / "state.db"))
+    db.execute("UPDATE checkpoints SET body = 'garbage'")
+    db.commit()
+    db.close()
+    backend = open_state_store(str(tmp_path))
+    with pytest.raises(StoreError):  # was json.JSONDecodeError
+        backend.load_checkpoint("S")
+    backend.close()
+    assert main(["resume", "S"]) == 26
+    assert "checkpoint of run 'S' is not JSON" in capsys.readouterr().err

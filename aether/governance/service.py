@@ -154,6 +154,11 @@ def record_approval(backend: LedgerBackend, store: ApprovalStore, policy: Policy
     return approval
 
 
+#: The largest evidence file ``audit verify`` reads (an export of about three million
+#: entries); it is read whole, so a larger one would exhaust memory rather than verify.
+MAX_EVIDENCE_SIZE = 1 << 30
+
+
 def verify_target(target: str, backend: Optional[LedgerBackend]) -> list[Report]:
     """Verify an evidence file (``target`` is an existing ``*.json`` path), one run of
     ``backend`` (``target`` is its id) or, for an empty target, every run of ``backend``.
@@ -162,12 +167,13 @@ def verify_target(target: str, backend: Optional[LedgerBackend]) -> list[Report]
     run.
     """
     if target and (target.endswith(".json") or os.path.isfile(target)):
-        try:
-            with open(target, "rb") as fh:
-                raw = fh.read()
+        from ..readfile import DocumentReadError, read_document
+
+        try:  # a regular file only (a FIFO waited forever), of a bounded size
+            raw = read_document(target, MAX_EVIDENCE_SIZE)
             doc = load_export(raw)
-        except OSError as exc:
-            raise GovernanceError("AE607", 26, f"{target}: cannot read: {exc.strerror}")
+        except DocumentReadError as exc:
+            raise GovernanceError("AE607", 26, f"{target}: cannot read: it {exc}")
         except LedgerError as exc:
             raise GovernanceError("AE607", 26, f"{target}: {exc.message}")
         return [verify_export(doc, raw)]
