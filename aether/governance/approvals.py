@@ -50,17 +50,18 @@ def identity(name: str) -> str:
     return " ".join(text.split()).translate(_LOOK_ALIKES)
 
 
-def name_problem(name: str) -> Optional[str]:
-    """Why ``name`` cannot name an approver (None if it can): empty, or holding a control,
-    format (zero-width space, joiner, direction mark), private-use or unassigned
-    character, which would make two names that look the same compare different."""
+def name_problem(name: str, who: str = "the approver") -> Optional[str]:
+    """Why ``name`` cannot name a person (``who``: "the approver"...; None if it can):
+    empty, or holding a control, format (zero-width space, joiner, direction mark),
+    private-use or unassigned character, which would make two names that look the same
+    compare different."""
     import unicodedata
 
     if not name.strip():
-        return "the approver's name is empty"
+        return f"{who}'s name is empty"
     for ch in name:
         if unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"):
-            return (f"the approver's name holds the invisible or control character "
+            return (f"{who}'s name holds the invisible or control character "
                     f"U+{ord(ch):04X}")
     return None
 
