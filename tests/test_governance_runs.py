@@ -386,3 +386,29 @@ def test_a_damaged_checkpoint_is_an_io_error_naming_it(tmp_path, capsys, monkeyp
     backend.close()
     assert main(["resume", "S"]) == 26
     assert "checkpoint of run 'S' is not JSON" in capsys.readouterr().err
+
+
+def test_replay_skips_and_counts_malformed_entries_of_an_edited_ledger():
+    # data that is a list, or a spent budget that is not a number, raised AttributeError
+    # and ValueError out of replay (an internal error of `aether policy replay`)
+    backend = MemoryLedgerBackend()
+    led = Ledger(backend)
+    led.append("x", "run", ["not", "an", "object"])
+    led.append("x", "request", {**REQ.to_json(), "run_id": "x"})
+    led.append("x", "decision", {"request": "r2", "effect": "allow", "spent": {"risk": "x"}})
+    led.append("x", "request", {**REQ.to_json(), "run_id": "x"})
+    led.append("x", "decision", {"request": "r4", "effect": "allow"})
+    report = replay(backend, parse_policy({}))
+    assert (report.requests, report.skipped) == (1, 2)
+    assert "2 ledger entries skipped" in report.text()
+    assert report.to_json()["skipped"] == 2
+
+
+def test_replay_and_verify_of_an_empty_ledger_say_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    open_state_store(str(tmp_path)).close()
+    assert main(["audit", "verify"]) == 0
+    assert "nothing to verify" in capsys.readouterr().out
+    (tmp_path / "p.toml").write_text('mode = "strict"\n')
+    assert main(["policy", "replay", "p.toml"]) == 0
+    assert "replayed 0 request(s)" in capsys.readouterr().out

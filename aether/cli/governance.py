@@ -104,6 +104,8 @@ def audit_verify(target="", root=".", as_json=False, state=None):
         _fail(exc.status, exc.rule, exc.message)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in reports], indent=2))
+    elif not reports:  # an empty ledger: say so rather than print nothing
+        click.echo("no governed run in the state database: nothing to verify")
     else:
         for r in reports:
             click.echo(r.text())
