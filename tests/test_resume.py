@@ -280,7 +280,10 @@ def test_two_resumes_at_once_run_the_approved_call_once_and_one_is_refused(proj)
     codes = sorted(code for code, _ in outs)
     assert codes == [0, 25], outs
     loser = [err for code, err in outs if code == 25][0]
-    assert "still running" in loser or "being resumed by another process" in loser
+    # refused by the liveness check, by the claim, or (a slow start) because the winner
+    # had already finished: never a second execution
+    assert any(why in loser for why in ("still running", "being resumed by another process",
+                                        "has ended")), loser
     got = lines(proj)
     assert got.count("released") == 1 and len(got) == len(set(got))
     assert aether(proj, "audit", "verify", "C1").returncode == 0
