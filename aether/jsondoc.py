@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "DocumentError", "parse_json", "read_json", "check_depth",
-           "type_name", "canonical_json"]
+           "type_name", "canonical_json", "canonical_text_of_parsed"]
 
 MAX_DEPTH = 100
 
@@ -117,3 +117,46 @@ def canonical_json(value: Any) -> bytes:
 # small ledger entry.
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                               allow_nan=False).encode
+
+
+def _parsed_encoder():
+    """The C encoder of :func:`canonical_json`'s form built once, without the circular-reference
+    bookkeeping (a parsed document has no cycles), or the ordinary encoder's ``encode``
+    where this Python has no C encoder or it does not produce exactly the canonical form.
+
+    Why: ``JSONEncoder.encode`` builds a new C encoder on every call, which costs more than
+    encoding a small ledger entry; offline audit verification encodes every entry.
+    """
+    try:
+        from json.encoder import c_encode_basestring, c_make_encoder
+
+        if c_make_encoder is None or c_encode_basestring is None:
+            raise ImportError
+        encoder = c_make_encoder(None, None, c_encode_basestring, None, ":", ",", True,
+                                 False, False)
+
+        join = "".join
+
+        def encode(value: Any) -> str:
+            return join(encoder(value, 0))
+
+        sample = {"b": [1, 2.5, -0.0, 1e300, True, None, "\u00e9\n\"\u2028"], "a": {"z": {}, "é": []}}
+        if encode(sample) != _CANONICAL(sample):
+            raise ImportError
+        return encode
+    except (ImportError, TypeError, ValueError):  # another signature or no C encoder
+        return _CANONICAL
+
+
+_ENCODE_PARSED = _parsed_encoder()
+
+
+def canonical_text_of_parsed(value: Any) -> str:
+    """The canonical form (as :func:`canonical_json`, but text) of ``value``, a value as
+    ``json.loads`` returns it: acyclic, only JSON types. Faster than canonical_json for
+    many small values.
+
+    Raises ValueError for NaN/Infinity, TypeError for a non-JSON value and RecursionError
+    for a value nested deeper than the interpreter's recursion limit.
+    """
+    return _ENCODE_PARSED(value)

@@ -197,7 +197,7 @@ def test_cli_classify_refuses_a_missing_path_and_a_bad_timeout(tmp_path, monkeyp
 def test_trends_without_history_is_an_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(cli, ["trends"])
-    assert r.exit_code == 2 and "no classifier history" in r.output
+    assert r.exit_code == 26 and "no classifier history" in r.output
 
 
 @pytest.mark.parametrize("text", ["{}", "[1, 2]", '[{"file": 1}]'])
@@ -206,7 +206,7 @@ def test_a_malformed_trends_file_is_reported(tmp_path, monkeypatch, text):
     (tmp_path / ".aether" / "history" / "trends.json").write_text(text)
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(cli, ["trends"])
-    assert r.exit_code == 2 and "trends" in r.output
+    assert r.exit_code == 26 and "trends" in r.output
 
 
 def test_the_same_text_parsed_twice_in_a_row_is_parsed_once():
@@ -219,3 +219,26 @@ def test_the_same_text_parsed_twice_in_a_row_is_parsed_once():
     other = parse(G + 'print("y")\n')
     assert other is not first and parse(text) is not first  # one entry: replaced
     assert parse(text, incremental=False).module == first.module
+
+
+@pytest.mark.parametrize("kind", ["file", "link", "dangling"])
+def test_a_history_dir_that_is_a_file_or_a_link_is_an_io_error_and_nothing_is_written_there(
+        tmp_path, monkeypatch, kind):
+    # exit status 2 (a usage error) was given for a file the command cannot use
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.aether").write_text(G)
+    (tmp_path / ".aether").mkdir()
+    history = tmp_path / ".aether" / "history"
+    elsewhere = tmp_path / "elsewhere"
+    if kind == "file":
+        history.write_text("not a folder")
+    elif kind == "link":
+        elsewhere.mkdir()
+        history.symlink_to(elsewhere)
+    else:
+        history.symlink_to(elsewhere)
+    r = CliRunner().invoke(cli, ["classify", "a.aether", "--jobs", "1"])
+    assert r.exit_code == 26 and "cannot record the history" in r.output
+    assert not elsewhere.exists() or list(elsewhere.iterdir()) == []
+    r = CliRunner().invoke(cli, ["trends"])
+    assert r.exit_code == 26

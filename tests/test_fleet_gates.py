@@ -220,3 +220,58 @@ def test_percentile():
     assert percentile([], 0.5) is None
     assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
     assert percentile(list(map(float, range(101))), 0.95) == 95.0
+
+
+def _run_one(tmp_path, argv, timeout=60):
+    specs, _ = load_specs({"g": {"kind": "command", "argv": argv, "timeout": timeout}})
+    ctx = GateContext(root=str(tmp_path), config=load_config(str(tmp_path), isolated=True))
+    (outcome,) = run_gates([s for s in specs if s.name == "g"], ctx)
+    return outcome
+
+
+def test_a_command_gate_leaves_no_process_behind(tmp_path):
+    # a background child kept the output pipes open: the gate waited for its timeout, then
+    # killed the shell only, and the child lived on (orphaned)
+    code = ("import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', "
+            "'import time; time.sleep(60)']); open('child.pid', 'w').write(str(p.pid)); "
+            "print('started')")
+    outcome = _run_one(tmp_path, [sys.executable, "-c", code], timeout=20)
+    assert outcome.ok and "started" in outcome.details["stdout_tail"]
+    pid = int((tmp_path / "child.pid").read_text())
+    import time
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{pid}/stat") as fh:
+            if fh.read().split(") ")[-1].startswith("Z"):
+                break  # killed, awaiting its reaper
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        pytest.fail("the gate's background child outlived the gate")
+
+
+def test_a_command_gate_printing_megabytes_keeps_only_its_tail(tmp_path):
+    from aether.fleet import gates
+    code = "import sys; [sys.stdout.write('x' * 1023 + '\\n') for _ in range(20000)]; print('END')"
+    outcome = _run_one(tmp_path, [sys.executable, "-c", code])
+    assert outcome.ok and outcome.details["stdout_tail"].endswith("END\n")
+    keep: list = []
+    import io
+    gates._drain(io.BytesIO(b"y" * (5 * gates.OUTPUT_TAIL) + b"tail"), keep)
+    assert len(keep[0]) == gates.OUTPUT_TAIL and keep[0].endswith(b"tail")
+
+
+def test_a_sign_off_by_an_empty_or_invisible_person_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "aether.toml").write_text('[gates.review]\nkind = "manual"\n')
+    for by in ("", "   ", "\u200b", "bob\u202e"):
+        r = CliRunner().invoke(cli, ["gates", "sign-off", "review", "--by", by,
+                                     "--reason", "read it"])
+        assert r.exit_code == 2, (by, r.output)
+    assert not (tmp_path / ".aether" / "gate_sign_offs.json").exists()
+    r = CliRunner().invoke(cli, ["gates", "sign-off", "review", "--by", "bob",
+                                 "--reason", "read it"])
+    assert r.exit_code == 0

@@ -287,3 +287,114 @@ def test_two_processes_appending_to_one_run_never_fork_its_chain(state_db):
     by = [e.parsed()["data"].get("by") for e in b.entries("shared")[1:]]
     assert by.count("a") == by.count("b") == 80
     assert set(results) == {"a", "b"}
+
+
+# ------------------------------------------------------------------ hostile exports
+def test_an_export_whose_header_commits_to_fewer_entries_is_broken():
+    # count and root_hash lowered to entry 3: the four entries after it were not committed
+    doc = _export()
+    doc["count"], doc["root_hash"] = 3, doc["entries"][2]["hash"]
+    r = _verify(doc)
+    assert (r.status, r.integrity[0].kind) == (22, "inserted")
+    assert "4 to 7" in r.integrity[0].message
+
+
+def test_an_export_whose_header_says_open_while_the_close_is_present_is_broken():
+    doc = _export()
+    doc["closed"] = False  # status kept: the closing entry's status matches it
+    r = _verify(doc)
+    assert (r.status, r.integrity[0].kind) == (22, "edited")
+
+
+def test_a_forged_root_hash_is_named():
+    doc = _export()
+    doc["root_hash"] = "f" * 64
+    r = _verify(doc)
+    assert (r.status, r.integrity[0].kind) == (22, "edited")
+
+
+def _rechain(entries):
+    """Re-hash a list of export entries so that the chain is sound (a forger's export)."""
+    from aether.governance.ledger import GENESIS, entry_hash
+    prev = GENESIS
+    for item in entries:
+        item["body"]["prev"] = prev
+        _, item["hash"] = entry_hash(item["body"])
+        prev = item["hash"]
+    return prev
+
+
+def test_a_closing_entry_whose_data_is_not_an_object_is_a_coded_failure():
+    doc = _export()
+    doc["entries"][-1]["body"]["data"] = [1, 2]
+    doc["root_hash"] = _rechain(doc["entries"])
+    r = _verify(doc)  # raised AttributeError ('list' object has no attribute 'get')
+    assert (r.status, r.integrity[0].kind) == (22, "edited")
+
+
+def test_an_entry_seq_that_is_a_boolean_or_float_is_refused():
+    for value in (True, 1.0):
+        doc = _export()
+        doc["entries"][0]["seq"] = value  # equal to 1 in Python, not the same JSON
+        r = _verify(doc)
+        assert r.status == 22, value
+
+
+def test_a_body_nested_past_the_recursion_limit_is_a_coded_failure():
+    import sys
+    doc = _export()
+    deep: object = 1
+    for _ in range(sys.getrecursionlimit() + 100):
+        deep = [deep]
+    doc["entries"][2]["body"]["data"] = deep
+    r = verify_export(doc)  # raised RecursionError from the canonical encoder
+    assert (r.status, r.integrity[0].kind, r.integrity[0].position) == (22, "malformed", 3)
+
+
+def test_many_distinct_policy_digests_cost_linear_time():
+    # the header's policy digests were collected with a list membership test: quadratic
+    import statistics
+    import time
+
+    from aether.governance import ledger as L
+
+    def cost(n):
+        bodies = [{"kind": "request", "data": {"policy_digest": f"{i:064x}"}}
+                  for i in range(n)]
+        runs = []
+        for _ in range(3):
+            t = time.process_time()
+            header = L._header("r", bodies, L.Head(1, "", True))
+            runs.append(time.process_time() - t)
+        assert len(header["policy_digests"]) == n
+        return statistics.median(runs)
+    small, large = cost(3000), cost(24000)  # 8x the entries: 8x linear, 64x quadratic
+    assert large < 25 * max(small, 1e-4)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(JSON_VALUES, min_size=1, max_size=5), st.dictionaries(st.text(), JSON_VALUES,
+                                                                      max_size=3))
+def test_the_export_check_built_from_verified_entries_is_the_canonical_dump(datas, extra):
+    # verification builds the file's canonical bytes from the entries it encoded once; they
+    # must be exactly dump_export's, whatever the entries hold (unicode, floats, nesting)
+    from aether.governance.ledger import _export_bytes, verify_entries
+    b = MemoryLedgerBackend()
+    led = Ledger(b, clock=lambda: 1_700_000_000.0)
+    for data in datas:
+        led.append("r", "request", {"x": data})
+    led.close("r", 0, **{k: v for k, v in extra.items() if k not in ("count", "status")})
+    doc = export_run(b, "r")
+    raw = dump_export(doc)
+    rows = [(i, e["seq"], e["hash"], e["body"]) for i, e in enumerate(doc["entries"], 1)]
+    pieces: list = []
+    assert verify_entries("r", rows, None, pieces).status == 0
+    assert _export_bytes(doc, pieces) == raw
+    assert verify_export(load_export(raw), raw).status == 0

@@ -193,3 +193,64 @@ def test_requirements_before_the_first_step():
     ("2.0", "~=", "1.2", False), ("1.0", "!=", "1", False), ("1.0.1", ">", "1", True)])
 def test_version_constraints(version, op, spec, ok):
     assert satisfies(version, op, spec) is ok
+
+
+# ------------------------------------------------------------------ hostile policy files
+@pytest.mark.parametrize("value", ['"999999999999h"', '"' + "9" * 400 + 'h"', "inf", "1e400",
+                                   '"3651d"'])
+def test_an_absurd_or_infinite_expiry_is_an_error_naming_the_key(tmp_path, value):
+    # "9"*400+"h" is infinite as a float: it crashed the digest (AE027 internal error)
+    path = tmp_path / "p.toml"
+    path.write_text(f"[approval]\nexpires_after = {value}\n")
+    with pytest.raises(PolicyError) as e:
+        load_policy(str(path))
+    assert e.value.key == "approval.expires_after"
+
+
+def test_ten_years_is_the_longest_expiry(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[approval]\nexpires_after = "3650d"\n')
+    assert load_policy(str(path)).approval.expires_after == 3650 * 86400
+
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 5000 + "]" * 5000,
+                                  "a = " + "{b = " * 3000 + "1" + "}" * 3000])
+def test_a_deeply_nested_policy_file_is_an_error_not_a_crash(tmp_path, text):
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as e:  # was RecursionError out of tomllib
+        load_policy(str(path))
+    assert "nested too deeply" in e.value.message
+
+
+def test_a_policy_that_is_a_fifo_or_a_directory_is_refused_without_waiting(tmp_path):
+    import os
+    fifo = tmp_path / "p.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(PolicyError) as e:  # open() waited forever for a writer
+        load_policy(str(fifo))
+    assert "FIFO" in e.value.message
+    with pytest.raises(PolicyError) as e:
+        load_policy(str(tmp_path))
+    assert "directory" in e.value.message
+
+
+def test_duplicate_rule_ids_are_found_in_linear_time():
+    # the check compared each id with every earlier one: minutes for 200,000 rules;
+    # counted, not timed: ids are compared through a str subclass that counts equality
+    calls = [0]
+
+    class Id(str):
+        __hash__ = str.__hash__
+
+        def __eq__(self, other):
+            calls[0] += 1
+            return str.__eq__(self, other)
+
+    n = 3000
+    rules = [{"tool": "t", "effect": "deny", "id": Id(f"r{i}")} for i in range(n)]
+    assert len(parse_policy({"rules": rules}).rules) == n
+    assert calls[0] < 10 * n
+    with pytest.raises(PolicyError) as e:
+        parse_policy({"rules": rules + [{"tool": "t", "effect": "deny", "id": "r5"}]})
+    assert e.value.key == f"rules[{n}].id"

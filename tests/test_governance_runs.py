@@ -282,3 +282,133 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert out["by_change"]["allow->deny"] >= 2
     assert main(["audit", "verify", "nosuchrun"]) == 26
+
+
+# ------------------------------------------------------------------ hostile approvals
+@pytest.mark.parametrize("spelling", ["Agent-Ops", " agent-ops ", "AGENT-OPS",
+                                      "\uff41\uff47\uff45\uff4e\uff54-ops",  # fullwidth
+                                      "\u0430gent-ops",  # Cyrillic a
+                                      "agent\u2011ops"])  # non-breaking hyphen
+def test_the_requester_under_another_spelling_cannot_approve(spelling):
+    assert validate(approval(approver=spelling), REQ, parse_policy({}), 2000.0).startswith(
+        "self-approval")
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    run_source('goal: "g"\nescalate_to("ops")\n', "f.aether",
+               dispatcher=governed(parse_policy({}), backend, store),
+               options=RunOptions(run_id="run"))
+    with pytest.raises(GovernanceError) as e:
+        record_approval(backend, store, parse_policy({}), "run", "r2", spelling, "me")
+    assert "separation of duties" in e.value.message
+
+
+@pytest.mark.parametrize("name", ["", "   ", "ali\u200bce", "alice\u202e", "al\x00ice"])
+def test_an_approver_name_with_invisible_characters_is_refused(name):
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    run_source('goal: "g"\nescalate_to("ops")\n', "f.aether",
+               dispatcher=governed(parse_policy({}), backend, store),
+               options=RunOptions(run_id="run"))
+    with pytest.raises(GovernanceError) as e:
+        record_approval(backend, store, parse_policy({}), "run", "r2", name, "ok")
+    assert e.value.rule == "AE608"
+    assert store.for_run("run") == []
+
+
+def test_an_approval_allows_one_call_not_every_identical_call():
+    # one approval of publish("notes") allowed both identical calls of the run
+    backend, store = MemoryLedgerBackend(), MemoryApprovalStore()
+    src = 'goal: "g"\nescalate_to("ops")\nescalate_to("ops")\n'
+    g = governed(POLICY, backend, store)
+    assert run_source(src, "f.aether", dispatcher=g,
+                      options=RunOptions(run_id="run")).status == 1
+    record_approval(backend, store, POLICY, "run", "r2", "alice", "once")
+    g2 = governed(POLICY, backend, store)
+    g2._begun, g2.digest = True, g.digest
+    r = run_source(src, "f.aether", dispatcher=g2, options=RunOptions(run_id="run"))
+    assert r.status == 1  # the second call waits for its own approval
+    decisions = [e.parsed()["data"] for e in backend.entries("run")
+                 if e.parsed()["kind"] == "decision"]
+    assert [d["effect"] for d in decisions][-2:] == ["allow", "require_approval"]
+    assert any("used:" in why for why in decisions[-1]["rejected_approvals"])
+    # a later dispatcher of the same run (a resume) reads the use from the ledger
+    g3 = governed(POLICY, backend, store)
+    assert g3._used_approvals("run") == {decisions[-2]["approval"]}
+
+
+# ------------------------------------------------------------------ hostile state and files
+def _one_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    backend = open_state_store(str(tmp_path))
+    run_source(FLOW, "f.aether", dispatcher=governed(None, backend, actor="bot"),
+               options=RunOptions(run_id="S"))
+    backend.close()
+
+
+def test_audit_verify_of_an_evidence_fifo_or_folder_is_refused_at_once(tmp_path, capsys,
+                                                                      monkeypatch):
+    import os
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "ev.json")  # open() waited forever for a writer
+    assert main(["audit", "verify", "ev.json"]) == 26
+    assert "FIFO" in capsys.readouterr().err
+    (tmp_path / "d.json").mkdir()
+    assert main(["audit", "verify", "d.json"]) == 26
+    assert "directory" in capsys.readouterr().err
+
+
+def test_a_state_database_with_a_dropped_table_is_an_io_error_not_a_crash(tmp_path, capsys,
+                                                                         monkeypatch):
+    import sqlite3
+    _one_run(tmp_path, monkeypatch)
+    db = sqlite3.connect(str(tmp_path / ".aether" / "state.db"))
+    db.execute("DROP TABLE ledger")
+    db.commit()
+    db.close()
+    assert main(["audit", "verify"]) == 26  # was 27, internal error: StoreError
+    err = capsys.readouterr().err
+    assert "no such table: ledger" in err and "internal error" not in err
+
+
+def test_a_damaged_checkpoint_is_an_io_error_naming_it(tmp_path, capsys, monkeypatch):
+    import sqlite3
+
+    from aether.store import StoreError
+    _one_run(tmp_path, monkeypatch)
+    backend = open_state_store(str(tmp_path))
+    backend.save_checkpoint("S", {"state": "waiting"})
+    backend.close()
+    db = sqlite3.connect(str(tmp_path / ".aether" / "state.db"))
+    db.execute("UPDATE checkpoints SET body = 'garbage'")
+    db.commit()
+    db.close()
+    backend = open_state_store(str(tmp_path))
+    with pytest.raises(StoreError):  # was json.JSONDecodeError
+        backend.load_checkpoint("S")
+    backend.close()
+    assert main(["resume", "S"]) == 26
+    assert "checkpoint of run 'S' is not JSON" in capsys.readouterr().err
+
+
+def test_replay_skips_and_counts_malformed_entries_of_an_edited_ledger():
+    # data that is a list, or a spent budget that is not a number, raised AttributeError
+    # and ValueError out of replay (an internal error of `aether policy replay`)
+    backend = MemoryLedgerBackend()
+    led = Ledger(backend)
+    led.append("x", "run", ["not", "an", "object"])
+    led.append("x", "request", {**REQ.to_json(), "run_id": "x"})
+    led.append("x", "decision", {"request": "r2", "effect": "allow", "spent": {"risk": "x"}})
+    led.append("x", "request", {**REQ.to_json(), "run_id": "x"})
+    led.append("x", "decision", {"request": "r4", "effect": "allow"})
+    report = replay(backend, parse_policy({}))
+    assert (report.requests, report.skipped) == (1, 2)
+    assert "2 ledger entries skipped" in report.text()
+    assert report.to_json()["skipped"] == 2
+
+
+def test_replay_and_verify_of_an_empty_ledger_say_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    open_state_store(str(tmp_path)).close()
+    assert main(["audit", "verify"]) == 0
+    assert "nothing to verify" in capsys.readouterr().out
+    (tmp_path / "p.toml").write_text('mode = "strict"\n')
+    assert main(["policy", "replay", "p.toml"]) == 0
+    assert "replayed 0 request(s)" in capsys.readouterr().out

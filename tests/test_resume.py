@@ -263,3 +263,46 @@ def test_resume_in_a_project_without_a_catalogue_file(tmp_path):
     resumed = aether(tmp_path, "resume", run_id)
     assert resumed.returncode == 21 and "AE411" in resumed.stderr, resumed.stderr
     assert "AttributeError" not in resumed.stderr
+
+
+# ------------------------------------------------------------------ concurrent resumes
+def test_two_resumes_at_once_run_the_approved_call_once_and_one_is_refused(proj):
+    # both read the same waiting checkpoint and passed the liveness check; both went on,
+    # and the loser failed half-way on the ledger (exit 21) or closed the run as failed
+    aether(proj, "run", "flow.aether", "--actor", "bot", "--run-id", "C1")
+    req = [b for b in ledger(proj, "C1") if b["kind"] == "decision"][-1]["data"]["request"]
+    assert aether(proj, "approve", "C1", req, "--approver", "alice",
+                  "--reason", "ok").returncode == 0
+    procs = [subprocess.Popen([PY, "-m", "aether", "resume", "C1"], cwd=proj,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in outs)
+    assert codes == [0, 25], outs
+    loser = [err for code, err in outs if code == 25][0]
+    # refused by the liveness check, by the claim, or (a slow start) because the winner
+    # had already finished: never a second execution
+    assert any(why in loser for why in ("still running", "being resumed by another process",
+                                        "has ended")), loser
+    got = lines(proj)
+    assert got.count("released") == 1 and len(got) == len(set(got))
+    assert aether(proj, "audit", "verify", "C1").returncode == 0
+
+
+def test_a_resume_whose_checkpoint_changed_since_it_read_it_is_refused(proj, monkeypatch):
+    from aether.governance.runner import resume_governed_run
+    from aether.governance.service import GovernanceError
+    from aether.store import SQLiteStore
+
+    aether(proj, "run", "flow.aether", "--actor", "bot", "--run-id", "C2")
+    store = SQLiteStore(str(proj / ".aether" / "state.db"))
+    seen = store.load_checkpoint("C2")
+    # another resume claims the run between this one's read and its claim
+    assert store.claim_checkpoint("C2", seen, {**seen, "state": "running", "pid": 1})
+    assert not store.claim_checkpoint("C2", seen, {**seen, "pid": 2})
+    monkeypatch.setattr(store, "load_checkpoint", lambda run_id: seen)
+    monkeypatch.setattr("aether.governance.runner.pid_alive", lambda host, pid: False)
+    with pytest.raises(GovernanceError) as e:
+        resume_governed_run("C2", store=store)
+    assert e.value.status == 25 and "being resumed by another process" in e.value.message
+    store.close()

@@ -233,3 +233,37 @@ def test_migrate_keeps_the_block_and_says_to_sign_again(project, capsys):
     assert text.startswith("# @aether-signature") and "if x > 0:\n" in text
     code, out, _ = aether(capsys, "verify", "m.aether")
     assert code == 22 and "AE503" in out
+
+
+# ------------------------------------------------------------------ hostile key and trust files
+def test_a_key_file_that_is_a_fifo_is_refused_at_once(project, capsys):
+    os.mkfifo(project / "kfifo")  # open() waited forever for a writer
+    code, _, err = aether(capsys, "sign", "--key", "kfifo", "a.aether")
+    assert code == 26 and "FIFO" in err
+
+
+def test_a_revoked_keys_fifo_is_refused_and_a_link_is_read_as_its_target(project, capsys):
+    assert aether(capsys, "sign", "--key", "k", "a.aether")[0] == 0
+    revoked = project / ".aether" / "revoked_keys"
+    os.mkfifo(revoked)
+    code, _, err = aether(capsys, "verify", "--strict", "a.aether")
+    assert code == 26 and "FIFO" in err
+    revoked.unlink()
+    keyid = (project / "k.pub").read_text().split()[2]
+    (project / "elsewhere").write_text(keyid + "\n")
+    revoked.symlink_to(project / "elsewhere")
+    code, out, err = aether(capsys, "verify", "--strict", "a.aether")
+    assert code == 22  # the key revoked by the file the link names
+    revoked.unlink()
+    revoked.symlink_to(project / "missing")
+    code, _, err = aether(capsys, "verify", "--strict", "a.aether")
+    assert code == 26 and "no such revoked-keys file" in err
+
+
+def test_a_private_key_readable_by_others_warns(project, capsys):
+    os.chmod(project / "k", 0o644)
+    code, _, err = aether(capsys, "sign", "--key", "k", "a.aether")
+    assert code == 0 and "can be read by other users (mode 0644)" in err
+    os.chmod(project / "k", 0o600)
+    code, _, err = aether(capsys, "sign", "--key", "k", "a.aether")
+    assert code == 0 and "warning" not in err

@@ -97,8 +97,8 @@ def classify(paths, jobs, limit, timeout, max_steps, strict_signatures, allowed_
     try:
         config = load_config(paths[0], config_file, isolated)
         catalogue = load_project_catalogue(config, isolated)
-    except ConfigError as exc:
-        _bad(str(exc))
+    except ConfigError as exc:  # an unusable configuration or catalogue file
+        _bad(str(exc), 26)
     if not quiet:
         for warning in config.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -111,7 +111,7 @@ def classify(paths, jobs, limit, timeout, max_steps, strict_signatures, allowed_
         try:
             slist = load(list(suppression_files) or discover(config.root))
         except SuppressionListError as exc:
-            _bad(str(exc))
+            _bad(str(exc), 26)
     files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
     if limit is not None:
         files = files[:limit]
@@ -147,14 +147,14 @@ def classify(paths, jobs, limit, timeout, max_steps, strict_signatures, allowed_
         if markdown_file:
             write_output(markdown_file, to_markdown(doc).encode("utf-8"))
     except WriteError as exc:
-        _bad(f"cannot write the report: {exc}")
+        _bad(f"cannot write the report: {exc}", 26)
     trend_note = ""
     if not no_history:
         directory = history_dir or os.path.join(config.root, DEFAULT_DIR)
         try:
             entries = record_run(doc, directory, text)
         except HistoryError as exc:
-            _bad(f"cannot record the history: {exc}")
+            _bad(f"cannot record the history: {exc}", 26)
         if len(entries) > 1:
             before = entries[-2]
             rate = before["failed"] / before["total"] if before["total"] else 0.0

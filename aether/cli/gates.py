@@ -11,9 +11,11 @@ from .common import path_param, split_csv
 from .sigopts import trust_options
 
 
-def _bad(message: str) -> None:
+def _bad(message: str, status: int = 26) -> None:
+    """Stop with ``message``: 26 (IO_ERROR) for a configuration, sign-off or output file
+    that cannot be used, as for every unusable configuration file; 2 for a usage error."""
     click.echo(f"aether gates: {message}", err=True)
-    raise SystemExit(2)
+    raise SystemExit(status)
 
 
 def _load(config_file, gates_file):
@@ -77,8 +79,8 @@ def gates(ctx, run_all, names, strict_manual, profile, paths, gates_file, config
     config, specs, profiles = _load(config_file, gates_file)
     try:
         chosen = select_gates(specs, profiles, split_csv(names), run_all, profile)
-    except GateConfigError as exc:
-        _bad(str(exc))
+    except GateConfigError as exc:  # an unknown gate or profile named: usage
+        _bad(str(exc), 2)
     from ..config import ConfigError
 
     try:
@@ -124,10 +126,13 @@ def sign_off(name, by, reason, gates_file, config_file):
     spec = next((s for s in specs if s.name == name), None)
     if spec is None or spec.kind != "manual":
         manual = [s.name for s in specs if s.kind == "manual"]
-        _bad(f"'{name}' is not a manual gate (manual gates: {', '.join(manual) or 'none'})")
+        _bad(f"'{name}' is not a manual gate (manual gates: {', '.join(manual) or 'none'})",
+             2)
     try:
         record = record_sign_off(config.root, name, by, reason, utc_now())
-    except (GateConfigError, WriteError) as exc:
+    except GateConfigError as exc:  # an empty or invisible --by / --reason: usage
+        _bad(str(exc), 2 if "(--by)" in str(exc) or "--reason" in str(exc) else 26)
+    except WriteError as exc:
         _bad(str(exc))
     click.echo(f"aether gates: {name} signed off by {record['by']} at {record['time']} "
                f"({os.path.join('.aether', 'gate_sign_offs.json')})", err=True)

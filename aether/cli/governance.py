@@ -104,6 +104,8 @@ def audit_verify(target="", root=".", as_json=False, state=None):
         _fail(exc.status, exc.rule, exc.message)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in reports], indent=2))
+    elif not reports:  # an empty ledger: say so rather than print nothing
+        click.echo("no governed run in the state database: nothing to verify")
     else:
         for r in reports:
             click.echo(r.text())
@@ -179,14 +181,18 @@ def _decide(decision, run_id, request_id, approver, reason, policy_file, root, s
 
 
 def _signing_key(path, passphrase_env):
-    from ..signing.keys import KeyFileError, load_signing_key
+    from ..signing.keys import KeyFileError, key_file_warning, load_signing_key
     from .sigopts import env_secret
 
     passphrase = env_secret(passphrase_env, "--passphrase-env") if passphrase_env else None
     try:
-        return load_signing_key(path, passphrase)
+        key = load_signing_key(path, passphrase)
     except KeyFileError as exc:
         _fail(26, "AE608", f"{path}: {exc}")
+    loose = key_file_warning(path)
+    if loose:
+        sys.stderr.write(f"warning: {loose}\n")
+    return key
 
 
 def _trust(root):

@@ -84,6 +84,13 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         if os.environ.get("AETHER_DEBUG"):
             raise
+        from ..store.base import StoreError
+
+        if isinstance(exc, StoreError):
+            # a state database that a command did not expect to fail (a table dropped, a
+            # row rewritten by hand): an I/O error about that file, not a bug of aether
+            sys.stderr.write(f"aether: {exc}\n")
+            return 26
         sys.stderr.write(f"aether: internal error: {type(exc).__name__}: {exc}\n"
                          "(this is a bug; AETHER_DEBUG=1 shows the details)\n")
         return 27

@@ -34,7 +34,7 @@ def sign(ctx, paths, key_file, passphrase_env=None, note="", jobs=None, exclude=
     header at the top with one fresh block. Keeps newline style and BOM."""
     from ..config import ConfigError, load_config
     from ..runner import resolve_jobs
-    from ..signing.keys import KeyFileError, load_signing_key
+    from ..signing.keys import KeyFileError, key_file_warning, load_signing_key
     from ..signing.sign import sign_files
     from ..walk import iter_files
     from .sigopts import env_secret
@@ -46,6 +46,9 @@ def sign(ctx, paths, key_file, passphrase_env=None, note="", jobs=None, exclude=
     except KeyFileError as exc:
         err.write(f"aether sign: {exc}\n")
         ctx.exit(26)
+    loose = key_file_warning(key_file)
+    if loose:
+        err.write(f"warning: {loose}\n")
     try:
         config = load_config(paths[0], config_file, isolated)
     except ConfigError as exc:

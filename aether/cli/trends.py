@@ -18,8 +18,8 @@ from .common import path_param
               help="Also write one self-contained HTML page (inline SVG) to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the trend entries as JSON.")
 def trends(history_dir, html_file, as_json):
-    """Show the failure rate of the last 20 classifier runs (exit 2 when there is no
-    usable trends.json)."""
+    """Show the failure rate of the last 20 classifier runs (exit 26 when there is no
+    usable trends.json or the page cannot be written)."""
     import json
 
     from ..config import ConfigError, load_config
@@ -30,17 +30,17 @@ def trends(history_dir, html_file, as_json):
         root = load_config(".").root
     except ConfigError as exc:
         click.echo(f"aether trends: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(26)
     directory = history_dir or os.path.join(root, DEFAULT_DIR)
     try:
         entries = load_trends(directory)
     except HistoryError as exc:
         click.echo(f"aether trends: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(26)
     if not entries:
         click.echo(f"aether trends: no classifier history in {directory} (run `aether "
                    "classify` first)", err=True)
-        sys.exit(2)
+        sys.exit(26)
     if html_file:
         from ..fleet.html import trends_page
 
@@ -48,7 +48,7 @@ def trends(history_dir, html_file, as_json):
             write_output(html_file, trends_page(entries).encode("utf-8"))
         except WriteError as exc:
             click.echo(f"aether trends: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(26)
     if as_json:
         click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
         sys.exit(0)

@@ -276,28 +276,74 @@ def _duration(value: Any, where: str) -> float:
     return seconds
 
 
+#: How much of a command gate's stdout and stderr is kept (the end of each): a command that
+#: prints gigabytes is read to its end, but never held in memory.
+OUTPUT_TAIL = 64 * 1024
+
+
+def _drain(stream, keep: list) -> None:
+    """Read ``stream`` to its end, keeping only its last OUTPUT_TAIL bytes in ``keep``."""
+    tail = b""
+    while True:
+        chunk = stream.read(1 << 16)
+        if not chunk:
+            break
+        tail = (tail + chunk)[-OUTPUT_TAIL:]
+    keep.append(tail)
+
+
 def _gate_command(spec: GateSpec, ctx: GateContext) -> tuple[bool, dict]:
+    """Run the gate's argv in its own session (process group) with its timeout. When it
+    ends or times out, the whole group is killed: a background child it left (``sleep &``)
+    neither outlives the gate nor keeps its output pipes open. Output is read as it comes
+    and only its tail kept."""
+    import signal
     import subprocess
+    import threading
+    import time
 
     argv = spec.settings["argv"]
     timeout = spec.settings.get("timeout_sec", 600.0)
     cwd = os.path.join(ctx.root, spec.settings.get("cwd", "."))
     try:
-        proc = subprocess.run(argv, cwd=cwd, shell=False, stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return False, {"summary": f"the command did not finish within {timeout:g}s (killed)",
-                       "argv": argv, "exit_status": None}
+        proc = subprocess.Popen(argv, cwd=cwd, shell=False, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
     except OSError as exc:
         return False, {"summary": f"cannot run {argv[0]}: {exc.strerror or exc}",
                        "argv": argv, "exit_status": None}
+    out: list = []
+    err: list = []
+    readers = [threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True),
+               threading.Thread(target=_drain, args=(proc.stderr, err), daemon=True)]
+    for t in readers:
+        t.start()
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group: leftovers too
+        except OSError:
+            pass
+        proc.wait()
+    for t in readers:
+        t.join(max(0.0, deadline - time.monotonic()) + 5.0)
+    proc.stdout.close()
+    proc.stderr.close()
+    if timed_out:
+        return False, {"summary": f"the command did not finish within {timeout:g}s (killed)",
+                       "argv": argv, "exit_status": None}
 
-    def tail(data: bytes) -> str:
-        return data.decode("utf-8", "replace")[-2000:]
+    def tail(parts: list) -> str:
+        return (parts[0] if parts else b"").decode("utf-8", "replace")[-2000:]
     ok = proc.returncode == 0
     return ok, {"summary": f"the command exited with status {proc.returncode}", "argv": argv,
-                "exit_status": proc.returncode, "stdout_tail": tail(proc.stdout),
-                "stderr_tail": tail(proc.stderr)}
+                "exit_status": proc.returncode, "stdout_tail": tail(out),
+                "stderr_tail": tail(err)}
 
 
 def _gate_manual(spec: GateSpec, ctx: GateContext) -> tuple[bool, dict]:
@@ -490,8 +536,13 @@ def record_sign_off(root: str, gate: str, by: str, reason: str, when: str) -> di
     reason) and aether.fileio.WriteError."""
     from ..fileio import make_dir, write_output
 
+    from ..governance.approvals import name_problem
+
     if not by.strip() or not reason.strip():
         raise GateConfigError("a sign-off needs a person (--by) and a reason (--reason)")
+    problem = name_problem(by, "the person signing off")
+    if problem:
+        raise GateConfigError(f"{problem} (--by)")
     records = load_sign_offs(root)
     record = {"gate": gate, "by": by.strip(), "reason": reason.strip(), "time": when}
     records.append(record)

@@ -14,16 +14,56 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import Any, Callable, Collection, Mapping, Optional, Protocol
 
 from .decide import Request
 from .policy import Policy, canonical_json
 
 __all__ = ["Approval", "Binding", "ApprovalStore", "MemoryApprovalStore", "binding_of",
            "params_hash", "validate", "find_valid", "SIGNATURE_VERIFIER", "APPROVE", "DENY",
-           "StoreApprovals"]
+           "StoreApprovals", "identity", "name_problem"]
 
 APPROVE, DENY = "approve", "deny"
+
+# Cyrillic and Greek letters drawn like Latin ones (after NFKC and case folding): enough
+# for a name such as "аgent-ops" (Cyrillic а) to be the same person as "agent-ops". Not
+# Unicode's whole confusables table: names that differ otherwise are different people.
+_LOOK_ALIKES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
+    "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g", "һ": "h", "ո": "n", "ս": "u",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
+    "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w",
+    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-", "_": "-",
+})
+
+
+def identity(name: str) -> str:
+    """The form in which an approver and a requester are compared for separation of
+    duties: Unicode NFKC (fullwidth and other compatibility forms become plain letters),
+    case-folded, whitespace trimmed and collapsed, Cyrillic and Greek look-alikes of Latin
+    letters and the dashes mapped to their Latin and ASCII forms, so that "Agent-Ops",
+    " agent-ops ", "ａｇｅｎｔ-ops" and "аgent-ops" (Cyrillic а) are all "agent-ops"."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(text.split()).translate(_LOOK_ALIKES)
+
+
+def name_problem(name: str, who: str = "the approver") -> Optional[str]:
+    """Why ``name`` cannot name a person (``who``: "the approver"...; None if it can):
+    empty, or holding a control, format (zero-width space, joiner, direction mark),
+    private-use or unassigned character, which would make two names that look the same
+    compare different."""
+    import unicodedata
+
+    if not name.strip():
+        return f"{who}'s name is empty"
+    for ch in name:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"):
+            return (f"{who}'s name holds the invisible or control character "
+                    f"U+{ord(ch):04X}")
+    return None
 
 
 def params_hash(params: Mapping[str, Any]) -> str:
@@ -108,8 +148,9 @@ def validate(approval: Approval, request: Request, policy: Policy, now: float
         return "workflow-changed: the workflow file changed since the approval"
     if now >= approval.expires:
         return "expired: the approval has expired"
-    if approval.approver == request.actor or (approval.requester and
-                                              approval.approver == approval.requester):
+    who = identity(approval.approver)
+    if who == identity(request.actor) or (approval.requester and
+                                          who == identity(approval.requester)):
         return f"self-approval: '{approval.approver}' made the request and cannot approve " \
             "it (separation of duties)"
     allowed = policy.approval.approvers_for(policy.tier(request.tool, request.risk))
@@ -166,14 +207,21 @@ class MemoryApprovalStore:
 
 
 def find_valid(store: Optional[ApprovalStore], request: Request, policy: Policy,
-               now: float) -> tuple[Optional[Approval], list[str]]:
+               now: float, used: Collection[str] = ()) -> tuple[Optional[Approval], list[str]]:
     """The newest approval in ``store`` that counts for ``request`` (None if none), and
-    why each other approval bound to the same tool did not count."""
+    why each other approval bound to the same tool did not count.
+
+    ``used``: ids of approvals that already allowed a call of this run. An approval allows
+    one call: a second call with the same tool and parameters is another request and asks
+    again (a refusal keeps refusing)."""
     if store is None:
         return None, []
     rejected = []
     for a in sorted(store.for_run(request.run_id), key=lambda a: a.time, reverse=True):
         if a.binding.tool != request.tool:
+            continue
+        if a.decision == APPROVE and a.id in used:
+            rejected.append(f"{a.id}: used: the approval already allowed an earlier call")
             continue
         problem = validate(a, request, policy, now)
         if problem is None:

@@ -116,6 +116,7 @@ class GovernedDispatcher:
         self.digest = ""
         self.simulate = isinstance(inner, SimulateDispatcher)
         self.pending: list[dict] = []  # requests waiting for an approval
+        self._used: Optional[set] = None  # approvals that allowed a call (_used_approvals)
         self.decisions: list[Decision] = []
         self._lock = threading.Lock()
         self._begun = False
@@ -309,7 +310,8 @@ class GovernedDispatcher:
             workflow_digest=self.digest, run_id=run_id, simulated=self.simulate)
         now = self.clock()
         with self._lock:
-            approval, rejected = find_valid(self.approvals, request, self.policy, now)
+            used = self._used_approvals(run_id)
+            approval, rejected = find_valid(self.approvals, request, self.policy, now, used)
             # request, approval, decision and (when allowed) call: one transaction,
             # written before the effect; the result is a second one, after it.
             request_id = f"r{self.ledger.next_seq(run_id)}"
@@ -328,6 +330,8 @@ class GovernedDispatcher:
                 items.append(("call", {"request": request_id, "tool": tool_call.tool,
                                        "simulated": self.simulate}))
             self.ledger.append_many(run_id, items)
+            if decision.effect == ALLOW and approval is not None:
+                used.add(approval.id)
             self.decisions.append(decision)
             if decision.effect == ALLOW:
                 self.spent = Spent(self.spent.risk + decision.risk_cost,
@@ -398,6 +402,21 @@ class GovernedDispatcher:
             raise AetherRuntimeError(err.get("kind") or "RuntimeError",
                                      err.get("rule") or "AE410", err.get("message", ""))
         return record.get("value")
+
+    def _used_approvals(self, run_id: str) -> set:
+        """Ids of the approvals that already allowed a call of ``run_id``: read once from
+        the run's ledger (a resumed run's earlier calls), then kept up to date."""
+        if self._used is None:
+            self._used = set()
+            if self.approvals is not None:
+                for entry in self.ledger.backend.entries(run_id):
+                    body = entry.parsed()
+                    data = body.get("data")
+                    if body.get("kind") == "decision" and isinstance(data, dict) \
+                            and data.get("effect") == ALLOW \
+                            and isinstance(data.get("approval"), str):
+                        self._used.add(data["approval"])
+        return self._used
 
     def _in_doubt(self, key: str, record: dict, tool_call: ToolCall, ctx) -> None:
         """A call that started before the crash and has no recorded result. Returns when

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
 
+from ..gcpause import gc_paused
+from ..jsondoc import canonical_text_of_parsed
 from .policy import canonical_json
 
 __all__ = ["Entry", "Head", "LedgerBackend", "MemoryLedgerBackend", "Ledger", "LedgerError",
@@ -323,35 +325,46 @@ class Report:
 Row = tuple[int, Any, Any, Any]
 
 
-def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Report:
+def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head],
+                   items: Optional[list] = None) -> Report:
     """Verify a run's rows in stored order against its ``head`` (None: not known).
 
     Stops at the first integrity problem (everything after it is unproven); completeness
-    compares what verified with what the head commits to.
+    compares what verified with what the head commits to. ``items``, when given, receives
+    for each object body (an export's) the canonical text of its export item
+    ``{"body":...,"hash":...,"seq":...}`` as its row gave it, so that the caller can check
+    the file's canonical form without encoding the bodies again (the text is right only
+    for an entry that verified: then its hash is the digest and its seq an int).
     """
     report = Report(run_id)
     prev = GENESIS
-    seqs_seen: set[int] = set()
     later = None  # seq -> position, built only when a reorder must be told from a gap
     closed_at = None
     approvals: list = []  # approval bodies: their signatures are re-checked at the end
     sha = hashlib.sha256
     loads = json.loads
+    encode = canonical_text_of_parsed
+    keep = items.append if items is not None else None
+    done = 0
     for i, (pos, col_seq, col_hash, body) in enumerate(rows):
         expected = i + 1
         try:
-            if isinstance(body, str):
-                raw = body.encode("utf-8")
+            if type(body) is str:
+                digest = sha(body.encode("utf-8")).hexdigest()
                 parsed = loads(body)
             else:
+                if type(body) is not dict:
+                    raise TypeError("not an object")
                 parsed = body
-                raw = canonical_json(body)
-            digest = sha(raw).hexdigest()
+                text = encode(body)
+                if keep is not None:
+                    keep(f'{{"body":{text},"hash":"{col_hash}","seq":{col_seq}}}')
+                digest = sha(text.encode("utf-8")).hexdigest()
             seq, link, kind = parsed["seq"], parsed["prev"], parsed["kind"]
             run = parsed["run"]
             if type(seq) is not int or not isinstance(link, str) or not isinstance(kind, str):
                 raise TypeError("bad field types")
-        except (ValueError, TypeError, KeyError, AttributeError, UnicodeError):
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeError, RecursionError):
             report.integrity.append(Problem("malformed", f"entry at position {pos} is not a "
                                             "well-formed ledger entry", col_seq, pos))
             break
@@ -370,8 +383,9 @@ def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Re
                 "inserted", f"entry seq {seq} (position {pos}) belongs to run {run!r}: it was "
                 "inserted from another run", seq, pos))
             break
-        if seq != expected or (col_seq is not None and col_seq != seq):
-            if seq in seqs_seen:
+        if seq != expected or (col_seq is not None and (col_seq != seq
+                                                        or type(col_seq) is not int)):
+            if 0 < seq < expected:  # entries 1 to expected - 1 verified in order
                 kind_, what = "inserted", (f"seq {seq} appears twice: an entry was inserted "
                                            f"at position {pos}")
             else:
@@ -394,14 +408,14 @@ def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Re
                 "inserted", f"entry seq {seq} (position {pos}) does not link to the entry "
                 "before it: an entry was inserted or replaced here", seq, pos))
             break
-        seqs_seen.add(seq)
         prev = digest
-        report.count = seq
-        report.root_hash = digest
+        done = seq
         if kind == "approval":
             approvals.append(parsed)
         elif kind == "close":
-            data = parsed.get("data") or {}
+            data = parsed.get("data")
+            if type(data) is not dict:  # a forged export: no count, so not the closing one
+                data = {}
             if data.get("count") != seq - 1:
                 report.integrity.append(Problem(
                     "edited", f"the closing entry seq {seq} commits to {data.get('count')} "
@@ -410,6 +424,7 @@ def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Re
             closed_at = seq
             report.closed = True
             report.final_status = data.get("status")
+    report.count, report.root_hash = done, prev  # what verified (the last sound entry)
     if approvals and not report.integrity:
         from .signed import signature_problems
 
@@ -432,10 +447,20 @@ def verify_entries(run_id: str, rows: Sequence[Row], head: Optional[Head]) -> Re
             report.completeness.append(Problem(
                 "unclosed", "the run closed but its ledger has no closing entry",
                 report.count + 1))
-        elif report.count == head.count and report.root_hash != head.hash:
+        elif report.count > head.count:
+            # a sound chain longer than the head: entries appended without the head (an
+            # export whose header was lowered, or rows written around the backend)
+            report.integrity.append(Problem(
+                "inserted", f"entries {head.count + 1} to {report.count} follow the last "
+                f"entry the head commits to (seq {head.count}): they were added", head.count + 1))
+        elif report.root_hash != head.hash:
             report.integrity.append(Problem(
                 "edited", f"the last entry (seq {report.count}) is not the one the head "
                 "commits to", report.count))
+        elif report.closed and not head.closed:
+            report.integrity.append(Problem(
+                "edited", "the head says the run is open, but its closing entry is present",
+                report.count))
     elif head is None and not report.integrity and rows:
         if not report.closed:
             report.completeness.append(Problem(
@@ -461,15 +486,18 @@ def verify_run(backend: LedgerBackend, run_id: str) -> Report:
 
 # ---------------------------------------------------------------------------- export
 def _header(run_id: str, bodies: list, head: Head) -> dict:
-    workflow, policies = "", []
+    """The header of an export of ``bodies``: policy digests are the distinct strings in
+    first-seen order (a set beside the list: linear in the entries, however many)."""
+    workflow, policies, seen = "", [], set()
     for b in bodies:
-        data = b.get("data") if isinstance(b, dict) else None
-        if not isinstance(data, dict):
+        data = b.get("data") if type(b) is dict else None
+        if type(data) is not dict:
             continue
-        if b.get("kind") == "run" and not workflow:
+        if not workflow and b.get("kind") == "run":
             workflow = data.get("workflow_digest", "")
         digest = data.get("policy_digest")
-        if digest and digest not in policies:
+        if digest and type(digest) is str and digest not in seen:
+            seen.add(digest)
             policies.append(digest)
     return {"format": EXPORT_FORMAT, "version": 1, "run_id": run_id,
             "workflow_digest": workflow, "policy_digests": policies,
@@ -503,8 +531,12 @@ def dump_export(doc: dict) -> bytes:
     return canonical_json(doc) + b"\n"
 
 
+@gc_paused
 def load_export(data: bytes) -> dict:
-    """Parse an evidence file's bytes; LedgerError (status 26) when it is not one."""
+    """Parse an evidence file's bytes; LedgerError (status 26) when it is not one.
+
+    The cyclic collector pauses while the parse builds a million small acyclic objects
+    (it made a large export's verification twice as slow)."""
     try:
         doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -520,37 +552,41 @@ def _no_constant(name):
     raise ValueError(f"{name} is not valid in an evidence file")
 
 
+_ITEM_KEYS = frozenset(("seq", "hash", "body"))
+
+
+@gc_paused
 def verify_export(doc: dict, raw: Optional[bytes] = None) -> Report:
     """Verify an evidence document offline (no database): the chain of its entries against
     the count, root hash and closed flag its header declares, every header field against
     the entries, and (given the file's ``raw`` bytes) that the file is canonical."""
-    rows = []
-    for i, item in enumerate(doc["entries"]):
-        if isinstance(item, dict):
-            rows.append((i + 1, item.get("seq"), item.get("hash"), item.get("body")))
-        else:
-            rows.append((i + 1, None, None, None))
+    entries = doc["entries"]
+    rows = [(i, item.get("seq"), item.get("hash"), item.get("body")) if type(item) is dict
+            else (i, None, None, None) for i, item in enumerate(entries, 1)]
+    # position of the first entry whose keys are not seq, hash and body
+    bad_keys = next((i for i, item in enumerate(entries, 1)
+                     if type(item) is not dict or item.keys() != _ITEM_KEYS), None)
     count, root, closed = doc.get("count"), doc.get("root_hash"), doc.get("closed")
     head = None
     if type(count) is int and isinstance(root, str) and isinstance(closed, bool):
         head = Head(count, root, closed, doc.get("status"))
-    report = verify_entries(doc["run_id"], rows, head)
+    pieces: list[str] = []
+    report = verify_entries(doc["run_id"], rows, head, pieces)
     if report.integrity:
         return report
     if head is None:
         report.integrity.append(Problem("malformed", "the header's count, root_hash or "
                                         "closed is missing or of the wrong type"))
         return report
-    for i, item in enumerate(doc["entries"]):
-        if set(item) != {"seq", "hash", "body"}:
-            report.integrity.append(Problem("malformed", f"entry at position {i + 1} has "
-                                            "keys other than seq, hash and body", None, i + 1))
-            return report
+    if bad_keys is not None:
+        report.integrity.append(Problem("malformed", f"entry at position {bad_keys} has "
+                                        "keys other than seq, hash and body", None, bad_keys))
+        return report
     if report.closed and report.final_status != head.status:
         report.integrity.append(Problem("edited", "the header's status is not the one the "
                                         "closing entry commits to", report.count))
         return report
-    want = _header(doc["run_id"], [item["body"] for item in doc["entries"]], head)
+    want = _header(doc["run_id"], [item["body"] for item in entries], head)
     got = {k: v for k, v in doc.items() if k != "entries"}
     for key in sorted(set(want) | set(got)):
         if key not in got or key not in want or got[key] != want[key] \
@@ -558,11 +594,25 @@ def verify_export(doc: dict, raw: Optional[bytes] = None) -> Report:
             report.integrity.append(Problem("edited", f"the header field {key!r} does not "
                                             "match the entries"))
             return report
-    if raw is not None and raw != dump_export(doc):
+    if raw is not None and raw != _export_bytes(doc, pieces):
         report.integrity.append(Problem("reformatted", "the evidence file is not in the "
                                         "canonical form it was exported in (reformatted or "
                                         "edited outside any value)"))
     return report
+
+
+def _export_bytes(doc: dict, pieces: list[str]) -> bytes:
+    """``dump_export(doc)``, built from the canonical ``pieces`` of its entries that
+    verification has already encoded (one encoding of each body, not two)."""
+    if len(pieces) != len(doc["entries"]):
+        return dump_export(doc)
+    # the header's fields and the entries, in key order as sort_keys puts them
+    fields = sorted([(k, v) for k, v in doc.items() if k != "entries"] + [("entries", None)],
+                    key=lambda kv: kv[0])
+    text = ",".join(f'"entries":[{",".join(pieces)}]' if k == "entries" else
+                    f"{canonical_json(k).decode()}:{canonical_json(v).decode()}"
+                    for k, v in fields)
+    return ("{" + text + "}\n").encode("utf-8")
 
 
 def iter_bodies(backend: LedgerBackend, run_ids: Optional[Iterable[str]] = None):

@@ -53,6 +53,7 @@ class ReplayReport:
     policy_digest: str
     requests: int = 0
     changes: list[Change] = field(default_factory=list)
+    skipped: int = 0  # ledger entries that are not well-formed (audit verify names them)
 
     def counts(self) -> dict:
         """Changes counted by kind, by tool and by actor."""
@@ -62,12 +63,15 @@ class ReplayReport:
 
     def to_json(self) -> dict:
         return {"policy_digest": self.policy_digest, "requests": self.requests,
-                "changed": len(self.changes), **self.counts(),
+                "changed": len(self.changes), "skipped": self.skipped, **self.counts(),
                 "changes": [c.to_json() for c in self.changes]}
 
     def text(self) -> str:
         lines = [f"replayed {self.requests} request(s) under policy "
                  f"{self.policy_digest[:16]}: {len(self.changes)} decision(s) would change"]
+        if self.skipped:
+            lines.append(f"  {self.skipped} ledger entr{'y' if self.skipped == 1 else 'ies'} "
+                         "skipped: not well-formed (aether audit verify names them)")
         for c in self.changes:
             lines.append(f"  {c.run_id} {c.request_id} {c.tool} (actor {c.actor}): "
                          f"{c.kind}  [{', '.join(c.old_reasons)}] -> "
@@ -93,8 +97,8 @@ def parse_since(text: str) -> str:
 def replay(backend: LedgerBackend, policy: Policy, since: Optional[str] = None,
            runs: Optional[Iterable[str]] = None) -> ReplayReport:
     """Re-decide every recorded request (at or after ``since``, an instant from
-    :func:`parse_since`) under ``policy``. Entries that are not well-formed requests are
-    skipped (``aether audit verify`` is the tool that reports them)."""
+    :func:`parse_since`) under ``policy``. Entries that are not well-formed are skipped
+    and counted in ``skipped`` (``aether audit verify`` is the tool that names them)."""
     report = ReplayReport(policy.digest)
     for run_id in (runs if runs is not None else backend.runs()):
         script = ScriptPolicy()
@@ -102,42 +106,53 @@ def replay(backend: LedgerBackend, policy: Policy, since: Optional[str] = None,
         approvals: dict[str, Approval] = {}
         for entry in backend.entries(run_id):
             try:
-                body = entry.parsed()
-                kind, data = body["kind"], body["data"]
-            except (ValueError, KeyError, TypeError):
-                continue
-            if kind == "run":
-                script = _script(data.get("script_policy") or {})
-            elif kind == "request":
-                requests[f"r{body['seq']}"] = (data, body.get("time", ""))
-            elif kind == "approval":
-                try:
-                    approvals[data["request"]] = Approval.from_json(data)
-                except (KeyError, TypeError, ValueError):
-                    pass
-            elif kind == "decision" and data.get("request") in requests:
-                req_data, when = requests.pop(data["request"])
-                if since is not None and when < since:
-                    continue
-                try:
-                    request = Request.from_json(req_data)
-                except (KeyError, TypeError):
-                    continue
-                approval = approvals.get(data["request"])
-                if approval is not None:
-                    from dataclasses import replace
-
-                    request = replace(request, approval=approval)
-                spent = data.get("spent") or {}
-                new = decide(policy, request, script, Spent(int(spent.get("risk", 0)),
-                                                            int(spent.get("tokens", 0))))
-                report.requests += 1
-                old = data.get("effect")
-                if new.effect != old:
-                    report.changes.append(Change(
-                        run_id, data["request"], when, request.tool, request.actor, str(old),
-                        new.effect, tuple(data.get("reasons") or ()), new.reasons))
+                script = _replay_entry(report, policy, since, run_id, entry, requests,
+                                       approvals, script)
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                # an edited database: data not an object, a spent budget not a number...
+                report.skipped += 1
     return report
+
+
+def _replay_entry(report: ReplayReport, policy: Policy, since: Optional[str], run_id: str,
+                  entry, requests: dict, approvals: dict, script: ScriptPolicy
+                  ) -> ScriptPolicy:
+    """Replay one ledger entry (see :func:`replay`) into ``report``; returns the script
+    policy in force after it (a ``run`` entry sets it). Raises ValueError, KeyError,
+    TypeError or AttributeError for a malformed entry."""
+    body = entry.parsed()
+    kind, data = body["kind"], body["data"]
+    if type(data) is not dict:
+        raise TypeError("data is not an object")
+    if kind == "run":
+        return _script(data.get("script_policy") or {})
+    if kind == "request":
+        requests[f"r{body['seq']}"] = (data, body.get("time", ""))
+    elif kind == "approval":
+        try:
+            approvals[data["request"]] = Approval.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            pass
+    elif kind == "decision" and data.get("request") in requests:
+        req_data, when = requests.pop(data["request"])
+        if since is not None and str(when) < since:
+            return script
+        request = Request.from_json(req_data)
+        approval = approvals.get(data["request"])
+        if approval is not None:
+            from dataclasses import replace
+
+            request = replace(request, approval=approval)
+        spent = data.get("spent") or {}
+        new = decide(policy, request, script, Spent(int(spent.get("risk", 0)),
+                                                    int(spent.get("tokens", 0))))
+        report.requests += 1
+        old = data.get("effect")
+        if new.effect != old:
+            report.changes.append(Change(
+                run_id, data["request"], when, request.tool, request.actor, str(old),
+                new.effect, tuple(data.get("reasons") or ()), new.reasons))
+    return script
 
 
 def _script(d: dict) -> ScriptPolicy:

@@ -138,6 +138,14 @@ def resume_governed_run(run_id: str, *, store, policy: Optional[Policy] = None,
     path = cp["workflow"]
     if not os.path.isfile(path):
         raise GovernanceError("AE608", 26, f"{path}: the run's workflow file is gone")
+    # claim the run before doing anything: of two resumes started at once, both read the
+    # same checkpoint and both passed the checks above; only one may go on (the other
+    # failed half-way on the ledger, after the winner's call, and could close the run)
+    if not store.claim_checkpoint(run_id, cp, {**cp, "state": "running",
+                                               "host": socket.gethostname(),
+                                               "pid": os.getpid()}):
+        raise GovernanceError("AE608", 25, f"run '{run_id}' is being resumed by another "
+                              "process (its checkpoint changed meanwhile); see aether runs")
     if policy is None:
         source = cp.get("policy_source")
         policy = load_policy_file(source) if source and load_policy_file else \

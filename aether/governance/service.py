@@ -11,7 +11,7 @@ import os
 import time
 from typing import Optional
 
-from .approvals import APPROVE, Approval, ApprovalStore, binding_of
+from .approvals import APPROVE, Approval, ApprovalStore, binding_of, identity, name_problem
 from .decide import REQUIRE_APPROVAL, Request
 from .ledger import (Ledger, LedgerBackend, LedgerError, Report, export_run, load_export,
                      verify_export, verify_run)
@@ -112,7 +112,11 @@ def record_approval(backend: LedgerBackend, store: ApprovalStore, policy: Policy
         raise GovernanceError("AE608", 25, f"request {request_id} of run {run_id} is not "
                               "waiting for an approval")
     request = Request.from_json(found)
-    if approver == request.actor:
+    problem = name_problem(approver)
+    if problem:
+        raise GovernanceError("AE608", 25, f"{problem}: give the approver's name as the "
+                              "policy lists it (--approver NAME)")
+    if identity(approver) == identity(request.actor):
         raise GovernanceError("AE608", 25, f"'{approver}' made request {request_id} and "
                               "cannot approve it (separation of duties)")
     tier = policy.tier(request.tool, request.risk)
@@ -150,6 +154,11 @@ def record_approval(backend: LedgerBackend, store: ApprovalStore, policy: Policy
     return approval
 
 
+#: The largest evidence file ``audit verify`` reads (an export of about three million
+#: entries); it is read whole, so a larger one would exhaust memory rather than verify.
+MAX_EVIDENCE_SIZE = 1 << 30
+
+
 def verify_target(target: str, backend: Optional[LedgerBackend]) -> list[Report]:
     """Verify an evidence file (``target`` is an existing ``*.json`` path), one run of
     ``backend`` (``target`` is its id) or, for an empty target, every run of ``backend``.
@@ -158,12 +167,13 @@ def verify_target(target: str, backend: Optional[LedgerBackend]) -> list[Report]
     run.
     """
     if target and (target.endswith(".json") or os.path.isfile(target)):
-        try:
-            with open(target, "rb") as fh:
-                raw = fh.read()
+        from ..readfile import DocumentReadError, read_document
+
+        try:  # a regular file only (a FIFO waited forever), of a bounded size
+            raw = read_document(target, MAX_EVIDENCE_SIZE)
             doc = load_export(raw)
-        except OSError as exc:
-            raise GovernanceError("AE607", 26, f"{target}: cannot read: {exc.strerror}")
+        except DocumentReadError as exc:
+            raise GovernanceError("AE607", 26, f"{target}: cannot read: it {exc}")
         except LedgerError as exc:
             raise GovernanceError("AE607", 26, f"{target}: {exc.message}")
         return [verify_export(doc, raw)]

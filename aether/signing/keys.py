@@ -21,6 +21,7 @@ from typing import Optional
 
 __all__ = ["KEY_TYPE", "PRIVATE_TYPE", "KeyFileError", "PublicKey", "SigningKey", "key_id",
            "generate", "parse_public_line", "load_signing_key", "write_key_pair",
+           "key_file_warning", "MAX_KEY_FILE",
            "private_key_bytes", "clean_comment"]
 
 KEY_TYPE = "aether-ed25519"
@@ -211,6 +212,24 @@ def write_key_pair(path: str, key: SigningKey, passphrase: Optional[bytes] = Non
     return pub_path
 
 
+#: A private key file is about 200 bytes; anything over 64 KiB is not one.
+MAX_KEY_FILE = 1 << 16
+
+
+def key_file_warning(path: str) -> Optional[str]:
+    """A warning when the private key file ``path`` may be read by other users (group or
+    other permission bits set, as ssh refuses), else None. A warning, not a refusal: the
+    key may be encrypted, and the signature it makes is as good either way."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if mode & 0o077:
+        return (f"{path} can be read by other users (mode {mode & 0o777:04o}); a private key "
+                f"should be 0600: chmod 600 {path}")
+    return None
+
+
 def load_signing_key(path: str, passphrase: Optional[bytes] = None) -> SigningKey:
     """The key in the private key file ``path``.
 
@@ -220,11 +239,12 @@ def load_signing_key(path: str, passphrase: Optional[bytes] = None) -> SigningKe
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(1 << 16)
-    except OSError as exc:
-        raise KeyFileError(f"cannot read the key {path}: {exc.strerror or exc}") from None
+    from ..readfile import DocumentReadError, read_document
+
+    try:  # a regular file only: a FIFO waited forever for a writer
+        data = read_document(path, MAX_KEY_FILE)
+    except DocumentReadError as exc:
+        raise KeyFileError(f"cannot read the key {path}: it {exc}") from None
     head, _, pem = data.partition(b"\n")
     try:
         head_text = head.decode("utf-8")

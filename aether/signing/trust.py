@@ -83,17 +83,16 @@ class Trust:
 
 
 def _read_lines(path: str, what: str) -> list[str]:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(_MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise TrustError(f"{path}: no such {what} file") from None
-    except IsADirectoryError:
-        raise TrustError(f"{path}: is a folder, not a {what} file") from None
-    except OSError as exc:
-        raise TrustError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > _MAX_BYTES:
-        raise TrustError(f"{path}: larger than 16 MiB; not a {what} file")
+    from ..readfile import DocumentReadError, read_document
+
+    try:  # a link is read as its target; a FIFO (which waited forever) or device refused
+        data = read_document(path, _MAX_BYTES)
+    except DocumentReadError as exc:
+        if exc.missing:
+            raise TrustError(f"{path}: no such {what} file") from None
+        if "limit" in exc.reason:
+            raise TrustError(f"{path}: larger than 16 MiB; not a {what} file") from None
+        raise TrustError(f"{path}: cannot read the {what} file: it {exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -174,6 +174,11 @@ class Store(abc.ABC):
         """Create or replace the checkpoint of ``run_id`` (what ``aether resume`` needs)."""
         raise NotImplementedError
 
+    def claim_checkpoint(self, run_id: str, seen: dict, checkpoint: dict) -> bool:
+        """Atomically replace the checkpoint of ``run_id`` by ``checkpoint`` if it is still
+        ``seen``; False when another writer changed it first (a concurrent resume)."""
+        raise NotImplementedError
+
     def load_checkpoint(self, run_id: str) -> Optional[dict]:
         """The checkpoint of ``run_id``, or None."""
         raise NotImplementedError

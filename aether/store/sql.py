@@ -22,8 +22,13 @@ def dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def load(text: Optional[str]) -> Any:
-    return None if text is None else json.loads(text)
+def load(text: Optional[str], what: str = "a row") -> Any:
+    """The JSON value a store kept; StoreError when the text is not JSON (a database
+    edited by hand or damaged), naming ``what``."""
+    try:
+        return None if text is None else json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        raise StoreError(f"the state database is damaged: {what} is not JSON") from None
 
 
 class SQLStore(Store):
@@ -71,7 +76,7 @@ class SQLStore(Store):
 
     def approvals(self, run_id: str) -> list[dict]:
         """The run's approvals as JSON records, oldest first."""
-        return [load(r[0]) for r in self._all(self._q(
+        return [load(r[0], f"an approval of run '{run_id}'") for r in self._all(self._q(
             "SELECT body FROM approvals WHERE run_id = ? ORDER BY time, id"), (run_id,))]
 
     def save_checkpoint(self, run_id: str, checkpoint: dict) -> None:
@@ -80,6 +85,22 @@ class SQLStore(Store):
                           "updated_at = excluded.updated_at"),
                   (run_id, dump(checkpoint), time.time()))
 
+    def claim_checkpoint(self, run_id: str, seen: dict, checkpoint: dict) -> bool:
+        """Replace the checkpoint of ``run_id`` by ``checkpoint`` only if it is still
+        ``seen`` (as :meth:`load_checkpoint` returned it), in one statement: of two resumes
+        that read the same checkpoint, exactly one claims the run. False when another
+        writer changed it first."""
+        cur = self._run(self._q("UPDATE checkpoints SET body = ?, updated_at = ? WHERE "
+                                "run_id = ? AND body = ?"),
+                        (dump(checkpoint), time.time(), run_id, dump(seen)))
+        return cur.rowcount == 1
+
     def load_checkpoint(self, run_id: str) -> Optional[dict]:
         rows = self._all(self._q("SELECT body FROM checkpoints WHERE run_id = ?"), (run_id,))
-        return load(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        body = load(rows[0][0], f"the checkpoint of run '{run_id}'")
+        if not isinstance(body, dict):
+            raise StoreError(f"the state database is damaged: the checkpoint of run "
+                             f"'{run_id}' is not a JSON object")
+        return body
