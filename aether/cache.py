@@ -25,7 +25,9 @@ import hashlib
 import json
 import os
 import time
-from typing import Optional
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Optional
 
 from . import __version__
 from .diagnostics import FileResult, Finding

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence, TextIO
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, Sequence, TextIO
 
 from .. import __version__
 from ..diagnostics import FileResult
