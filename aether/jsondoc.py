@@ -12,7 +12,9 @@ recursive walk of what it returns. aether's own documents nest six levels at mos
 from __future__ import annotations
 
 import json
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MAX_DEPTH", "DocumentError", "parse_json", "read_json", "check_depth",
            "type_name", "canonical_json", "canonical_text_of_parsed"]

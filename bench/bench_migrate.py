@@ -9,6 +9,7 @@
    parse-clean Aether 1.2, how many are left and why (tools/migrate_corpus_report.py).
 
     python bench/bench_migrate.py [--files 2000] [--legacy-share 0.2] [--corpus DIR]
+    python bench/bench_migrate.py --real-only [--copies 20] [--runs 3]   # issue 15's ratio
 
 Figures, not assertions: nothing here fails a build. Generated files go to bench/out/.
 """
@@ -118,9 +119,14 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     ap.add_argument("--copies", type=int, default=20,
                     help="copies of the real corpus for the migrate/check ratio")
+    ap.add_argument("--real-only", action="store_true",
+                    help="only the migrate/check ratio on the real corpus copied --copies times")
     args = ap.parse_args(argv)
 
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "aether")], check=True)
+    if args.real_only:
+        real_corpus_speed(Path(args.corpus), args.copies, args.runs)
+        return 0
     gen_tool = ROOT / "tools" / "gen_corpus.py"
     if gen_tool.exists():
         sys.path.insert(0, str(ROOT / "bench"))

@@ -128,7 +128,10 @@ def test_colour_rules_are_the_same(tmp_path, capfd, monkeypatch, env):
     [], ["-h"], ["--help"], ["-V"], ["--version"], ["check"], ["check", "-h"],
     ["check", "--help"], ["check", "a.aether", "b.aether"], ["check", "-"],
     ["check", "--", "a.aether"], ["check", ""], ["check", "a.aether", "--bogus"],
-    ["check", "a.aether", "--format", "json"], ["check", "a.aether", "--format=text"],
+    ["check", "a.aether", "--format", "xml"], ["check", "a.aether", "--format=text"],
+    ["check", "a.aether", "--format", "JSON"], ["check", "a.aether", "--format"],
+    ["check", "a.aether", "--cache-dir"], ["check", "a.aether", "--cache-dir", ""],
+    ["check", "a.aether", "--cache-dir", "-q"], ["check", "a.aether", "--cache-dir=c"],
     ["check", "a.aether", "--select", "AE3"], ["check", "a.aether", "--color"],
     ["check", "a.aether", "--color", "rainbow"], ["check", "a.aether", "-qq"],
     ["check", "a.aether", "--quiet=1"], ["check", "a.aether", "-o", "out.txt"],
@@ -139,6 +142,35 @@ def test_colour_rules_are_the_same(tmp_path, capfd, monkeypatch, env):
 ])
 def test_everything_else_goes_to_click(argv):
     assert fast_check_arguments(argv, {}) is None
+
+
+@pytest.mark.parametrize("project", ["plain", "config", "catalogue", "bad-config"])
+@pytest.mark.parametrize("name", ["finding.aether", "syntax.aether", "."])
+def test_format_and_cache_dir_match_click(tmp_path, capfd, monkeypatch, project, name):
+    # the warm re-check's command line (`check DIR --format json --cache-dir D`) runs
+    # without click: the same bytes and status as click, cold and warm
+    monkeypatch.chdir(_project(tmp_path, project))
+    monkeypatch.setenv("NO_COLOR", "1")
+    for fmt in ("text", "json", "jsonl", "sarif", "github"):
+        for argv in (["check", name, "--format", fmt, "--cache-dir", "c1"],
+                     ["check", "--cache-dir", "c2", "-q", "--format", fmt, name],
+                     ["check", "--format", fmt, name, "--no-cache"]):
+            for _ in range(2):  # the second run reads the cache the first one wrote
+                fast_result = _run(argv, capfd, monkeypatch, True)
+                slow_result = _run(argv, capfd, monkeypatch, False)
+                assert fast_result[3] and not slow_result[3], argv
+                assert fast_result[:3] == slow_result[:3], argv
+
+
+def test_cache_dir_that_is_a_file_goes_to_click(tmp_path, capfd, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path, "plain"))
+    (tmp_path / "afile").write_text("x")
+    argv = ["check", "clean.aether", "--cache-dir", "afile"]
+    assert fast_check_arguments(argv, {}) is None
+    status, _, err, _ = _run(argv, capfd, monkeypatch, True)
+    assert status == 2 and "afile" in err  # click's usage error, as before
+    assert fast_check_arguments(["check", "clean.aether", "--cache-dir", "new"], {}) == \
+        {"paths": ("clean.aether",), "cache_dir": "new"}
 
 
 def test_shell_completion_goes_to_click():

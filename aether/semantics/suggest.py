@@ -130,6 +130,10 @@ class NameIndex:
     def __init__(self, names: Iterable[str] = (), base: Optional[NameIndex] = None) -> None:
         self._base = base
         self._known: set[str] = set()
+        # names added but not yet filed: filing is put off until a lookup needs it, as
+        # most files (and every clean one) are validated without a single lookup, and
+        # filing each name of the catalogue for every file was a tenth of a validation
+        self._pending: list[str] = []
         self._by_fold: dict[str, list[str]] = {}
         self._by_len: dict[int, list[str]] = {}
         self._by_start: dict[tuple[int, str], list[str]] = {}
@@ -159,19 +163,33 @@ class NameIndex:
 
     def add(self, name: str) -> None:
         """File ``name`` (once; adding it again does nothing)."""
-        if name in self:
-            return
-        self._known.add(name)
-        self._by_fold.setdefault("".join(sorted(name.lower())), []).append(name)
-        self._by_len.setdefault(len(name), []).append(name)
-        if name:
-            self._by_start.setdefault((len(name), name[0].lower()), []).append(name)
-            self._by_end.setdefault((len(name), name[-1].lower()), []).append(name)
+        if name not in self:
+            self._known.add(name)
+            self._pending.append(name)
 
     def update(self, names: Iterable[str]) -> None:
         """File each of ``names``."""
+        known = self._known
+        pending = self._pending
+        base = self._base
         for name in names:
-            self.add(name)
+            if name not in known and (base is None or name not in base):
+                known.add(name)
+                pending.append(name)
+
+    def _file(self) -> None:
+        """File the pending names, in the order they were added (the base's first)."""
+        if self._base is not None and self._base._pending:
+            self._base._file()
+        by_fold, by_len = self._by_fold, self._by_len
+        by_start, by_end = self._by_start, self._by_end
+        for name in self._pending:
+            by_fold.setdefault("".join(sorted(name.lower())), []).append(name)
+            by_len.setdefault(len(name), []).append(name)
+            if name:
+                by_start.setdefault((len(name), name[0].lower()), []).append(name)
+                by_end.setdefault((len(name), name[-1].lower()), []).append(name)
+        self._pending = []
 
     def near(self, name: str, limit: int = NEAR_LIMIT) -> list[str]:
         """At most about ``2 * limit`` filed names that could be suggested for ``name``.
@@ -181,6 +199,8 @@ class NameIndex:
         with the same letter, nearest length first; then the first filed of each length.
         All of them when there are no more than ``limit`` (the answer is then exact).
         """
+        if self._pending or (self._base is not None and self._base._pending):
+            self._file()
         head, count = self._head, self._count
         out = head("_by_fold", "".join(sorted(name.lower())), limit)
         lengths = length_window(len(name))
