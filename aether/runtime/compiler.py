@@ -603,8 +603,9 @@ def _direct_fns(outer: A.FnDef) -> list[A.FnDef]:
 class Compiler:
     """Compiles one module against a catalogue (``builtins`` and optional ``tools``)."""
 
-    def __init__(self, catalogue):
+    def __init__(self, catalogue, inline: bool = True):
         self.catalogue = catalogue
+        self.inline = inline  # False: closures only (the reference for tests)
         self.prog = Program()
         self.prog.compiler = self
         self.fndefs: dict[str, A.FnDef] = {}
@@ -686,6 +687,14 @@ class Compiler:
 
     # -------------------------------------------------------- blocks and statements
     def block(self, stmts, top: bool = False) -> Callable:
+        """The runner of a block: one generated Python function (see :class:`_Gen`)."""
+        if not self.inline:
+            return self.closure_block(stmts, top)
+        return _Gen(self, top).build(stmts)
+
+    def closure_block(self, stmts, top: bool = False) -> Callable:
+        """The runner of a block as closures only (the reference the tests compare the
+        generated functions with)."""
         compiled = [c for c in (self.stmt(s, top) for s in stmts) if c is not None]
         n = len(stmts)
         first = stmts[0] if stmts else None
@@ -721,6 +730,14 @@ class Compiler:
                     return r
             return None
         return run_block
+
+    def captures_fn(self, name: str) -> bool:
+        """Whether ``fn name`` reads a local of an enclosing ``fn`` (a closure)."""
+        return False
+
+    def capture_depth(self, name: str) -> int:
+        """How many ``fn`` scopes out the name read here is bound (0: own or global)."""
+        return 0
 
     def stmt(self, s: A.Stmt, top: bool = False) -> Optional[Callable]:
         method = getattr(self, "s_" + type(s).__name__, None)
@@ -1598,3 +1615,333 @@ class Compiler:
                     setter(fr, new_recv)
             return result
         return method_call
+
+
+# ---------------------------------------------------------------- block code generation
+# A block is compiled to the source of one Python function: the statements the generator
+# knows (bindings, +=/-=, calls, return, break/continue, if, for, while) are written
+# inline, with their expressions flattened into temporaries and the fast paths of
+# arithmetic, comparisons, fn calls and a few hot builtins (append, len, str) written out;
+# anything else is called as the closure the Compiler methods build. Only identifiers
+# checked with str.isidentifier, reprs of str/int literals and names of the env dict are
+# placed into the text; every other value goes through env.
+_MAX_INDENT = 24      # Python allows 100 levels of indentation
+_MAX_LOOPS = 8        # and 20 statically nested loop/try blocks
+_MAX_EXPR_DEPTH = 40  # deeper expressions are closures (their own Python frames)
+
+
+class _Gen:
+    """The source of one block function; :meth:`build` returns the function."""
+
+    def __init__(self, comp: "Compiler", top: bool):
+        self.c = comp
+        self.top = top
+        self.lines: list[str] = []
+        self.env: dict = {"_check": _check, "truthy": truthy, "equal": equal,
+                          "op_order": op_order, "Frame": Frame, "_join_all": _join_all,
+                          "AetherRuntimeError": AetherRuntimeError, "StackFrame": StackFrame,
+                          "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "_bad_arg": _bad_arg,
+                          "_for_error": _for_error, "_depth_error": _depth_error,
+                          "PROG": comp.prog}
+        self.n = 0
+        self.indent = 1
+        self.loops = 0
+        self.edepth = 0
+
+    # ---------------------------------------------------- helpers
+    def name(self, prefix: str, value=None) -> str:
+        self.n += 1
+        key = f"{prefix}{self.n}"
+        if value is not None:
+            self.env[key] = value
+        return key
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def build(self, stmts) -> Callable:
+        self.block(stmts, in_loop=False)
+        code = "def run_block(fr):\n    ctx = fr.ctx\n    V = fr.vars\n    G = fr.glob\n" \
+            + "\n".join(self.lines) + "\n    return None\n"
+        exec(code, self.env)  # noqa: S102 - generated from the fixed templates of _Gen
+        return self.env["run_block"]
+
+    def closure_result(self, fn: Callable, in_loop: bool) -> None:
+        s = self.name("S", fn)
+        self.emit(f"r = {s}(fr)")
+        self.emit("if r is not None:")
+        if in_loop:
+            self.emit("    if r == 1:")
+            self.emit("        break")
+            self.emit("    if r == 2:")
+            self.emit("        continue")
+        self.emit("    return r")
+
+    def as_var(self, v: str) -> str:
+        """``v`` held in a variable (a literal is never the operand of ``is``)."""
+        if v.startswith("t"):
+            return v
+        t = self.name("t")
+        self.emit(f"{t} = {v}")
+        return t
+
+    # ---------------------------------------------------- statements
+    def block(self, stmts, in_loop: bool) -> None:
+        first = self.name("N", stmts[0]) if stmts else "None"
+        self.emit(f"ctx.steps += {len(stmts)}")
+        self.emit("if ctx.steps >= ctx._check_at:")
+        self.emit(f"    _check(ctx, {first})")
+        for s in stmts:
+            self.stmt(s, in_loop)
+
+    def stmt(self, s, in_loop: bool) -> None:
+        c = self.c
+        top = self.top
+        t = type(s)
+        if t is A.Binding and getattr(s, "target", None) is None and s.name.isidentifier() \
+                and not (top and s.name in ("goal", "memory")):
+            v = self.value(s.value)
+            self.emit(f"V[{s.name!r}] = {v}")
+            return
+        if t is A.AugAssign and getattr(s, "target", None) is None and s.name.isidentifier():
+            name_node = A.Name(s.line, s.column, s.line, s.column + len(s.name), s.name)
+            v = self.arith("+" if s.op == "+=" else "-", name_node, s.value, s)
+            self.emit(f"V[{s.name!r}] = {v}")
+            return
+        if t is A.CallStmt:
+            self.value(s.call)
+            return
+        if t is A.Return:
+            v = self.value(s.value) if s.value is not None else "None"
+            self.emit(f"fr.ret = {v}")
+            self.emit("return 3")
+            return
+        if t is A.Break:
+            self.emit("break" if in_loop else "return 1")
+            return
+        if t is A.Continue:
+            self.emit("continue" if in_loop else "return 2")
+            return
+        if t is A.FnDef:
+            return  # hoisted
+        deep = self.indent >= _MAX_INDENT or self.loops >= _MAX_LOOPS
+        if t is A.If and not deep:
+            test = self.as_var(self.value(s.test))
+            self.emit(f"if {test} is True or ({test} is not False and truthy({test})):")
+            self.indent += 1
+            self.block(s.body, in_loop)
+            self.indent -= 1
+            if s.orelse:
+                self.emit("else:")
+                self.indent += 1
+                self.block(s.orelse, in_loop)
+                self.indent -= 1
+            return
+        if t is A.For and not deep and s.target.isidentifier():
+            seq = self.name("t")
+            self.emit(f"{seq} = {self.value(s.iter)}")
+            node = self.name("N", s.iter)
+            self.emit(f"ts = type({seq})")
+            self.emit(f"if ts is dict:\n{'    ' * self.indent}    {seq} = tuple({seq})")
+            self.emit(f"elif {seq} is None:\n{'    ' * self.indent}    {seq} = ()")
+            self.emit(f"elif ts is not tuple and ts is not str:\n{'    ' * self.indent}"
+                      f"    _for_error({seq}, {node})")
+            x = self.name("x")
+            self.emit(f"for {x} in {seq}:")
+            self.indent += 1
+            self.loops += 1
+            self.emit(f"V[{s.target!r}] = {x}")
+            self.block(s.body, True)
+            self.loops -= 1
+            self.indent -= 1
+            return
+        if t is A.While and not deep:
+            node = self.name("N", s)
+            self.emit("while True:")
+            self.indent += 1
+            self.loops += 1
+            self.emit("ctx.steps += 1")
+            self.emit("if ctx.steps >= ctx._check_at:")
+            self.emit(f"    _check(ctx, {node})")
+            test = self.as_var(self.value(s.test))
+            self.emit(f"if not ({test} is True or ({test} is not False and truthy({test}))):")
+            self.emit("    break")
+            self.block(s.body, True)
+            self.loops -= 1
+            self.indent -= 1
+            return
+        fn = c.stmt(s, top)
+        if fn is not None:
+            self.closure_result(fn, in_loop)
+
+    # ---------------------------------------------------- expressions
+    def value(self, e) -> str:
+        """Emit the code computing ``e``; the name (or literal) holding its value."""
+        if self.edepth >= _MAX_EXPR_DEPTH:
+            return self.closure(e)
+        self.edepth += 1
+        try:
+            return self._value(e)
+        finally:
+            self.edepth -= 1
+
+    def closure(self, e) -> str:
+        f = self.name("F", self.c.expr(e))
+        t = self.name("t")
+        self.emit(f"{t} = {f}(fr)")
+        return t
+
+    def _value(self, e) -> str:
+        c = self.c
+        t = type(e)
+        if t is A.Int and INT_MIN <= e.value <= INT_MAX:
+            return f"({e.value!r})"
+        if t is A.Float:
+            return self.name("K", float(e.value))
+        if t is A.Str:
+            return self.name("K", e.value) if len(e.value) > 200 else f"({e.value!r})"
+        if t is A.Bool:
+            return "True" if e.value else "False"
+        if t is A.Null:
+            return "None"
+        if t is A.Name and e.id.isidentifier():
+            if e.id not in c.top_bound and (c.locals is None or e.id not in c.locals) \
+                    and e.id in c.prog.fns and not c.captures_fn(e.id):
+                return self.name("K", c.prog.fns[e.id])
+            if c.capture_depth(e.id):
+                return self.closure(e)
+            where = "G" if c.locals is not None and e.id not in c.locals else "V"
+            r = self.name("R", c.name_reader(e.id, e))
+            v = self.name("t")
+            self.emit(f"try:\n{'    ' * self.indent}    {v} = {where}[{e.id!r}]")
+            self.emit(f"except KeyError:\n{'    ' * self.indent}    {v} = {r}(fr)")
+            return v
+        if t is A.BinOp and e.op in _ARITH:
+            return self.arith(e.op, e.left, e.right, e)
+        if t is A.Compare and e.op in ("==", "!=", "<", "<=", ">", ">="):
+            return self.compare(e)
+        if t is A.Call and isinstance(e.func, A.Name) and e.func.id.isidentifier():
+            done = self.call(e)
+            if done is not None:
+                return done
+        return self.closure(e)
+
+    def arith(self, op: str, left, right, node) -> str:
+        a = self.value(left)
+        b = self.value(right)
+        nd = self.name("N", node)
+        slow = self.name("OP", _ARITH[op])
+        v = self.name("t")
+        ind = "    " * self.indent
+        both = f"type({a}) is int and type({b}) is int"
+        if op in ("+", "-", "*"):
+            self.emit(f"if {both} and INT_MIN <= ({a} {op} {b}) <= INT_MAX:\n"
+                      f"{ind}    {v} = {a} {op} {b}")
+            if op == "+":
+                self.emit(f"elif type({a}) is str and type({b}) is str and "
+                          f"len({a}) + len({b}) <= ctx.limits.max_value_size:\n"
+                          f"{ind}    {v} = {a} + {b}")
+            self.emit(f"else:\n{ind}    {v} = {slow}({a}, {b}, {nd}, "
+                      "ctx.limits.max_value_size)")
+        else:
+            self.emit(f"if {both} and {b}:\n{ind}    {v} = {a} {op} {b}")
+            self.emit(f"else:\n{ind}    {v} = {slow}({a}, {b}, {nd}, 0)")
+        return v
+
+    def compare(self, e) -> str:
+        a = self.value(e.left)
+        b = self.value(e.right)
+        v = self.name("t")
+        ind = "    " * self.indent
+        op = e.op
+        if op in ("==", "!="):
+            self.emit(f"if type({a}) is type({b}) and (type({a}) is int or type({a}) is str):"
+                      f"\n{ind}    {v} = {a} {op} {b}")
+            self.emit(f"else:\n{ind}    {v} = equal({a}, {b}) is {op == '=='}")
+        else:
+            nd = self.name("N", e)
+            self.emit(f"if type({a}) is int and type({b}) is int:\n{ind}    {v} = {a} {op} {b}")
+            self.emit(f"else:\n{ind}    {v} = op_order({op!r}, {a}, {b}, {nd})")
+        return v
+
+    def call(self, e) -> Optional[str]:
+        """A call of a known ``fn`` with every argument, or of a pure builtin without
+        keywords; None when the call is another kind (compiled as a closure)."""
+        c = self.c
+        name = e.func.id
+        local = c.locals or set()
+        if name in local or name in c.top_bound:
+            return None
+        if name in c.prog.fns:
+            fd = c.fndefs[name]
+            params = [p.name for p in fd.params]
+            if e.keywords or len(e.args) != len(params) or c.captures_fn(name) \
+                    or not all(p.isidentifier() for p in params):
+                return None
+            args = [self.value(a) for a in e.args]
+            fnv = self.name("FN", c.prog.fns[name])
+            nd = self.name("N", e)
+            sf = self.name("SF", (name, e.line, e.column))
+            ind = "    " * self.indent
+            v = self.name("t")
+            local_map = "{" + ", ".join(f"{p!r}: {a}" for p, a in zip(params, args)) + "}"
+            self.emit("d = fr.depth + 1")
+            self.emit(f"if d > ctx.limits.max_depth:\n{ind}    _depth_error(ctx, {fnv}, {nd})")
+            self.emit(f"nf = Frame({local_map}, G, ctx, d, PROG)")
+            self.emit(f"try:\n{ind}    r = {fnv}.code(nf)")
+            self.emit(f"except AetherRuntimeError as err:\n"
+                      f"{ind}    err.stack.append(StackFrame(*{sf}))\n{ind}    raise")
+            self.emit(f"if nf.tasks:\n{ind}    _join_all(nf)")
+            self.emit(f"{v} = nf.ret if r == 3 else None")
+            return v
+        impl = PURE.get(name)
+        if impl is None or e.keywords:
+            return None
+        args = [self.value(a) for a in e.args]
+        ind = "    " * self.indent
+        v = self.name("t")
+        if name == "len" and len(args) == 1:
+            a = args[0]
+            self.emit(f"if type({a}) is tuple or type({a}) is str:\n{ind}    {v} = len({a})")
+            self.emit("else:")
+            self.indent += 1
+        elif name == "append" and len(args) == 2:
+            a, b = args
+            self.emit(f"if type({a}) is tuple and len({a}) < ctx.limits.max_value_size:\n"
+                      f"{ind}    {v} = {a} + ({b},)")
+            self.emit("else:")
+            self.indent += 1
+        elif name == "str" and len(args) == 1:
+            a = args[0]
+            self.emit(f"if type({a}) is int and ctx.limits.max_value_size >= 20:\n"
+                      f"{ind}    {v} = str({a})")
+            self.emit(f"elif type({a}) is str and len({a}) <= ctx.limits.max_value_size:\n"
+                      f"{ind}    {v} = {a}")
+            self.emit("else:")
+            self.indent += 1
+        else:
+            ind = None
+        f = self.name("B", impl)
+        nd = self.name("N", e)
+        i2 = "    " * self.indent
+        self.emit(f"try:\n{i2}    {v} = {f}(fr, {', '.join(args)})")
+        self.emit(f"except AetherRuntimeError as err:\n{i2}    raise err.place"
+                  f"({e.line!r}, {e.column!r})")
+        self.emit(f"except (TypeError, ValueError, OverflowError, IndexError, KeyError) "
+                  f"as exc:\n{i2}    _bad_arg({name!r}, exc, {nd})")
+        if ind is not None:
+            self.indent -= 1
+        return v
+
+
+def _bad_arg(name, exc, node):
+    raise rt_error("AE405", f"bad argument to '{name}': {exc}", node) from None
+
+
+def _for_error(seq, node):
+    raise rt_error("AE401", f"cannot loop over a {type_name(seq)}", node)
+
+
+def _depth_error(ctx, fnv, node):
+    raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
+                   f"(in '{fnv.name}')", node)
