@@ -79,6 +79,10 @@ PROGRAMS = [
     # names: unbound, globals read from a fn
     "a: b\n",
     "g: 5\nfn f():\n    return g + 1\nx: f()\n",
+    # closures: reads of enclosing locals, values of nested fns, a call from outside
+    "fn o(x):\n    fn i(y):\n        return x + y\n    z: i(1)\n    x: 5\n    return [z, i(1)]"
+    "\nr: o(1)\ns: map([1], o)\n",
+    "fn o(x):\n    fn i():\n        return x\n    return i()\nr: i()\n",
     # and/or/not, unary minus
     "a: 1 and 0\nb: 0 or \"x\"\nc: not []\nd: -(3)\ne: -9223372036854775807 - 1\nf: -e\n",
 ]

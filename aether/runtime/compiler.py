@@ -1,13 +1,17 @@
 """Compile a checked module, once, into nested Python closures, and run them.
 
-Every expression becomes a closure ``ev(frame) -> value`` and every statement a closure
+Each block becomes one generated Python function (:class:`_Gen`) with its statements
+and their arithmetic written inline; what it does not inline is a closure: every
+expression can be a closure ``ev(frame) -> value`` and every statement a closure
 ``ex(frame) -> None | BREAK | CONTINUE | RETURN``, as fast Python interpreters do: the
 tree is walked once, at compile time, and a run only calls closures (no per-step dispatch
 on node types). Names are resolved at compile time where the language allows it (calls
 to builtins and ``fn`` definitions, plugin members, a ``fn``'s reads of top-level names).
 
 Scopes: the top level binds into one map of globals; a ``fn`` call gets a map of locals
-(its parameters and every name its body binds) and reads other names from the globals.
+(its parameters and every name its body binds) and reads other names from the globals. A
+``fn`` nested in another is a closure: its frame links (``Frame.parent``) the frame of the
+enclosing ``fn``'s call, whose locals it reads by a hop count fixed at compile time.
 Blocks (``if``, ``for``, ``while``, ``try``) open no scope.
 
 Steps: entering a block counts its statements against the step budget (one check per
@@ -45,10 +49,12 @@ _stack_lock = threading.Lock()
 class Frame:
     """The variables of one ``fn`` call (or of the top level) and the run's context."""
 
-    __slots__ = ("vars", "glob", "ctx", "depth", "ret", "tasks", "prog")
+    __slots__ = ("vars", "glob", "ctx", "depth", "ret", "tasks", "prog", "parent")
 
-    def __init__(self, vars: dict, glob: dict, ctx, depth: int, prog: "Program"):
+    def __init__(self, vars: dict, glob: dict, ctx, depth: int, prog: "Program",
+                 parent: Optional["Frame"] = None):
         self.vars = vars
+        self.parent = parent  # a nested fn's call: the enclosing fn's call (closures)
         self.glob = glob
         self.ctx = ctx
         self.depth = depth
@@ -342,7 +348,7 @@ class Program:
             raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
                            f"(in '{fnv.name}')", node)
         body, params = fnv.code, fnv.params
-        fr = Frame(dict(zip(params, values)), caller.glob, ctx, depth, self)
+        fr = Frame(dict(zip(params, values)), caller.glob, ctx, depth, self, fnv.env)
         try:
             if body(fr) == RETURN:
                 return fr.ret
@@ -369,7 +375,7 @@ class Program:
                 values.append(kwargs[p])
             elif defaults[i] is not None:
                 values.append(defaults[i](Frame(caller.glob, caller.glob, caller.ctx,
-                                                caller.depth, self)))
+                                                caller.depth, self, fnv.env)))
             else:
                 raise rt_error("AE405", f"'{fnv.name}' is missing argument '{p}'", node)
         extra = set(kwargs) - set(params[len(args):])
@@ -556,48 +562,56 @@ def _bound_names(stmts) -> set[str]:
     return out
 
 
-def _first_capture(module: A.Module) -> Optional[tuple[A.FnDef, A.FnDef, str]]:
-    """The first ``fn`` nested in another that reads a local of an enclosing ``fn``.
-
-    Every ``fn`` is hoisted and sees only its own locals and the globals, so such a read
-    would silently see a global (or nothing): the run refuses it (AE412) instead.
-    Returns (inner fn, enclosing fn, name) or None.
-    """
-    def visit(fd: A.FnDef, enclosing: list[tuple[A.FnDef, set[str]]]):
-        own = {p.name for p in fd.params} | _bound_names(fd.body)
-        if enclosing:
-            reads = [n.id for n in A.walk(fd) if isinstance(n, A.Name)]
-            for name in reads:
-                if name in own:
-                    continue
-                for outer, names in reversed(enclosing):
-                    if name in names:
-                        return fd, outer, name
-        inner_scope = enclosing + [(fd, own)]
-        for n in _direct_fns(fd):
-            found = visit(n, inner_scope)
-            if found:
-                return found
-        return None
-
-    for s in module.body:
-        if isinstance(s, A.FnDef):
-            found = visit(s, [])
-            if found:
-                return found
-    return None
-
-
-def _direct_fns(outer: A.FnDef) -> list[A.FnDef]:
-    """The ``fn`` definitions directly nested in ``outer`` (none of theirs)."""
-    out, stack = [], list(outer.body)
+def _own_names(fd: A.FnDef) -> set[str]:
+    """A fn's parameters and the names its body binds, not those of fns nested in it."""
+    out = {p.name for p in fd.params}
+    stack = list(fd.body)
     while stack:
         n = stack.pop()
         if isinstance(n, A.FnDef):
-            out.append(n)
             continue
+        if isinstance(n, A.Binding | A.AugAssign) and getattr(n, "target", None) is None:
+            out.add(n.name)
+        elif isinstance(n, A.For):
+            out.add(n.target)
+        elif isinstance(n, A.Try) and n.catch_name:
+            out.add(n.catch_name)
+        elif isinstance(n, A.StepOption) and n.name == "as" and isinstance(n.value, A.Name):
+            out.add(n.value.id)
+        elif isinstance(n, A.Await):
+            out.update(x.id for x in n.names)
         stack.extend(A.iter_children(n))
     return out
+
+
+def _lexical_fns(stmts, outer: Optional[str], fndefs: dict, parent: dict, own: dict) -> None:
+    """Record each fn's enclosing fn (None at the top level) and its own names."""
+    stack = list(stmts)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.FnDef):
+            if fndefs.get(n.name) is n:
+                parent[n.name] = outer
+                own[n.name] = _own_names(n)
+            _lexical_fns(n.body, n.name, fndefs, parent, own)
+            continue
+        stack.extend(A.iter_children(n))
+
+
+def _frame_at(fr: Optional["Frame"], hops: Optional[int]) -> Optional["Frame"]:
+    """The frame ``hops`` enclosing calls out (None when -1, None or past the chain)."""
+    if hops is None or hops < 0:
+        return None
+    for _ in range(hops):
+        if fr is None:
+            return None
+        fr = fr.parent
+    return fr
+
+
+def _closure(fnv: FnValue, env: Optional["Frame"]) -> FnValue:
+    """``fnv`` as a value linked to the call of its enclosing fn (``env``)."""
+    return FnValue(fnv.name, fnv.params, fnv.code, env)
 
 
 class Compiler:
@@ -612,6 +626,9 @@ class Compiler:
         self.defaults: dict[str, list] = {}
         self.plugins: set[str] = set()
         self.locals: Optional[set[str]] = None  # None at the top level
+        self.current_fn: Optional[str] = None  # the fn being compiled
+        self.fn_parent: dict[str, Optional[str]] = {}  # fn -> the fn it is nested in
+        self.fn_own: dict[str, set[str]] = {}  # fn -> its parameters and what it binds
         self.top_bound: set[str] = set()
 
     # -------------------------------------------------------- entry
@@ -621,6 +638,7 @@ class Compiler:
                 self.fndefs[n.name] = n
         self.plugins = self._plugins(module)
         self.top_bound = _bound_names([s for s in module.body if not isinstance(s, A.FnDef)])
+        _lexical_fns(module.body, None, self.fndefs, self.fn_parent, self.fn_own)
         for name, fd in self.fndefs.items():
             self.prog.fns[name] = FnValue(name, tuple(p.name for p in fd.params))
         for name, fd in self.fndefs.items():
@@ -630,16 +648,6 @@ class Compiler:
                 self.prog.goal = s.value.value
                 break
         self.prog.main = self.block(module.body, top=True)
-        capture = _first_capture(module)
-        if capture is not None:
-            inner, outer, name = capture
-            message = (f"closures are not supported by `aether run`: fn '{inner.name}' "
-                       f"reads '{name}', a local of the enclosing fn '{outer.name}' "
-                       f"(functions are hoisted; pass '{name}' as a parameter)")
-
-            def refuse_closure(fr):
-                raise rt_error("AE412", message, inner)
-            self.prog.main = refuse_closure
         return self.prog
 
     def _plugins(self, module) -> set[str]:
@@ -663,7 +671,8 @@ class Compiler:
         return out
 
     def _compile_fn(self, fd: A.FnDef) -> None:
-        saved = self.locals
+        saved, saved_fn = self.locals, self.current_fn
+        self.current_fn = fd.name
         self.locals = {p.name for p in fd.params} | _bound_names(fd.body)
         try:
             self.defaults[fd.name] = [self.expr(p.default) if p.default is not None else None
@@ -671,7 +680,7 @@ class Compiler:
             # the top-level scope evaluates defaults (a default sees only globals)
             body = self.block(fd.body)
         finally:
-            self.locals = saved
+            self.locals, self.current_fn = saved, saved_fn
         fnv = self.prog.fns[fd.name]
         object.__setattr__(fnv, "code", body)
 
@@ -732,12 +741,40 @@ class Compiler:
         return run_block
 
     def captures_fn(self, name: str) -> bool:
-        """Whether ``fn name`` reads a local of an enclosing ``fn`` (a closure)."""
-        return False
+        """Whether ``fn name`` is nested in another (its calls link the enclosing call)."""
+        return self.fn_parent.get(name) is not None
 
     def capture_depth(self, name: str) -> int:
         """How many ``fn`` scopes out the name read here is bound (0: own or global)."""
+        cur = self.current_fn
+        if cur is None or (self.locals is not None and name in self.locals):
+            return 0
+        hops, anc = 1, self.fn_parent.get(cur)
+        while anc is not None:
+            if name in self.fn_own[anc]:
+                return hops
+            hops, anc = hops + 1, self.fn_parent.get(anc)
         return 0
+
+    def fn_ancestor(self, hops: int) -> Optional[str]:
+        anc = self.current_fn
+        for _ in range(hops):
+            anc = self.fn_parent.get(anc) if anc is not None else None
+        return anc
+
+    def parent_hops(self, callee: str) -> Optional[int]:
+        """For a call of nested ``fn callee`` from here: how many frames up the call of its
+        enclosing fn is (0: this frame); -1 when this code is not inside that fn; None
+        when ``callee`` is not nested."""
+        outer = self.fn_parent.get(callee)
+        if outer is None:
+            return None
+        hops, cur = 0, self.current_fn
+        while cur is not None:
+            if cur == outer:
+                return hops
+            hops, cur = hops + 1, self.fn_parent.get(cur)
+        return -1
 
     def stmt(self, s: A.Stmt, top: bool = False) -> Optional[Callable]:
         method = getattr(self, "s_" + type(s).__name__, None)
@@ -1043,7 +1080,7 @@ class Compiler:
             if fr.tasks is None:
                 fr.tasks = {}
             for name, ev in tasks:
-                task_fr = Frame(fr.vars, fr.glob, fr.ctx, fr.depth, fr.prog)
+                task_fr = Frame(fr.vars, fr.glob, fr.ctx, fr.depth, fr.prog, fr.parent)
                 fr.tasks[name] = start_thread(lambda ev=ev, t=task_fr: ev(t))
             return None
         return parallel_
@@ -1296,10 +1333,39 @@ class Compiler:
         return read
 
     def e_Name(self, e):
+        hops = self.capture_depth(e.id)
+        if hops:
+            return self.captured_reader(e.id, hops, e)
         if e.id not in self.top_bound and (self.locals is None or e.id not in self.locals):
             if e.id in self.prog.fns:
-                return self._const(self.prog.fns[e.id])
+                fnv = self.prog.fns[e.id]
+                where = self.parent_hops(e.id)
+                if where is None:
+                    return self._const(fnv)
+                return lambda fr: _closure(fnv, _frame_at(fr, where))
         return self.name_reader(e.id, e)
+
+    def captured_reader(self, name: str, hops: int, node) -> Callable:
+        """A read of ``name``, a local of the ``fn`` ``hops`` scopes out: in the frame of
+        that fn's call the closure was made in, as it is now (late binding)."""
+        inner, outer = self.current_fn, self.fn_ancestor(hops)
+
+        def read_captured(fr):
+            f = _frame_at(fr, hops)
+            if f is None:
+                raise rt_error("AE415", f"'{name}' is not bound: fn '{inner}' reads it from "
+                               f"the enclosing fn '{outer}', and '{inner}' was not called "
+                               f"from a call of '{outer}'", node)
+            try:
+                return f.vars[name]
+            except KeyError:
+                if f.tasks and name in f.tasks:
+                    v = _join(f, name)
+                    f.vars[name] = v
+                    return v
+                raise rt_error("AE415", f"name '{name}' is not bound (yet) in the enclosing "
+                               f"fn '{outer}'", node) from None
+        return read_captured
 
     def e_Unary(self, e):
         operand = self.expr(e.operand)
@@ -1325,7 +1391,7 @@ class Compiler:
             return ("const", float(e.value))
         if isinstance(e, A.Str):
             return ("const", e.value)
-        if isinstance(e, A.Name) and e.id.isidentifier():
+        if isinstance(e, A.Name) and e.id.isidentifier() and not self.capture_depth(e.id):
             if e.id in self.top_bound or (self.locals is not None and e.id in self.locals) \
                     or e.id not in self.prog.fns:
                 where = "glob" if self.locals is not None and e.id not in self.locals \
@@ -1520,27 +1586,31 @@ class Compiler:
             else:
                 plan.append(None)  # the default
         if len(argfns) > len(params) or set(kwmap) - set(params[len(argfns):]):
-            return self._dynamic(self._const(self.prog.fns[name]), argfns, kwfns, e)
+            return self._dynamic(self.e_Name(e.func), argfns, kwfns, e)
         prog = self.prog
         defaults = self.defaults
         fnv = prog.fns[name]
+        hops = self.parent_hops(name)
         if all(p is not None for p in plan):
-            return self._fast_invoke(fnv, tuple(plan), e)
+            return self._fast_invoke(fnv, tuple(plan), e, hops)
 
         def call_fn_defaults(fr):
             dfl = defaults[name]
+            parent = _frame_at(fr, hops)
             values = []
             for i, f in enumerate(plan):
                 if f is not None:
                     values.append(f(fr))
                 elif dfl[i] is not None:
-                    values.append(dfl[i](Frame(fr.glob, fr.glob, fr.ctx, fr.depth, prog)))
+                    values.append(dfl[i](Frame(fr.glob, fr.glob, fr.ctx, fr.depth, prog,
+                                               parent)))
                 else:
                     raise rt_error("AE405", f"'{name}' is missing argument '{params[i]}'", e)
-            return prog.invoke(fr, fnv, values, e)
+            return prog.invoke(fr, fnv if hops is None else _closure(fnv, parent), values, e)
         return call_fn_defaults
 
-    def _fast_invoke(self, fnv: FnValue, srcs: tuple, e) -> Callable:
+    def _fast_invoke(self, fnv: FnValue, srcs: tuple, e, hops: Optional[int] = None
+                     ) -> Callable:
         """A call of a known ``fn`` with every argument given: no argument binding."""
         prog = self.prog
         params = fnv.params
@@ -1561,7 +1631,8 @@ class Compiler:
             if depth > ctx.limits.max_depth:
                 raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
                                f"(in '{name}')", e)
-            nf = Frame(local, fr.glob, ctx, depth, prog)
+            nf = Frame(local, fr.glob, ctx, depth, prog,
+                       None if hops is None else _frame_at(fr, hops))
             try:
                 r = fnv.code(nf)
             except AetherRuntimeError as err:
@@ -1805,11 +1876,12 @@ class _Gen:
         if t is A.Null:
             return "None"
         if t is A.Name and e.id.isidentifier():
-            if e.id not in c.top_bound and (c.locals is None or e.id not in c.locals) \
-                    and e.id in c.prog.fns and not c.captures_fn(e.id):
+            fn_name = e.id not in c.top_bound and e.id in c.prog.fns and (
+                c.locals is None or e.id not in c.locals)
+            if c.capture_depth(e.id) or (fn_name and c.captures_fn(e.id)):
+                return self.closure(e)  # a closure's read, or a closure value
+            if fn_name:
                 return self.name("K", c.prog.fns[e.id])
-            if c.capture_depth(e.id):
-                return self.closure(e)
             where = "G" if c.locals is not None and e.id not in c.locals else "V"
             r = self.name("R", c.name_reader(e.id, e))
             v = self.name("t")

@@ -36,11 +36,13 @@ DEEP_CHARS = 40_000_000
 
 @dataclass(frozen=True, eq=False)
 class FnValue:
-    """A ``fn`` defined in the program (the compiled body lives in ``code``)."""
+    """A ``fn`` defined in the program (the compiled body lives in ``code``); ``env`` is
+    the frame of the enclosing ``fn`` call a nested ``fn`` reads names from (a closure)."""
 
     name: str
     params: tuple[str, ...]
     code: Any = field(repr=False, default=None)
+    env: Any = field(repr=False, default=None)
 
 
 @dataclass(frozen=True, eq=False)
