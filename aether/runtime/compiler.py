@@ -1732,8 +1732,11 @@ class _Gen:
 
     def build(self, stmts) -> Callable:
         self.block(stmts, in_loop=False)
-        code = "def run_block(fr):\n    ctx = fr.ctx\n    V = fr.vars\n    G = fr.glob\n" \
-            + "\n".join(self.lines) + "\n    return None\n"
+        body = "\n".join(self.lines)
+        # read only the frame's fields the body uses
+        prologue = "".join(f"    {k} = fr.{f}\n" for k, f in (("V", "vars"), ("G", "glob"))
+                           if f"{k}[" in body or f", {k}," in body)
+        code = "def run_block(fr):\n    ctx = fr.ctx\n" + prologue + body + "\n    return None\n"
         exec(code, self.env)  # noqa: S102 - generated from the fixed templates of _Gen
         return self.env["run_block"]
 
@@ -1797,8 +1800,7 @@ class _Gen:
             return  # hoisted
         deep = self.indent >= _MAX_INDENT or self.loops >= _MAX_LOOPS
         if t is A.If and not deep:
-            test = self.as_var(self.value(s.test))
-            self.emit(f"if {test} is True or ({test} is not False and truthy({test})):")
+            self.emit(f"if {self.test(s.test)}:")
             self.indent += 1
             self.block(s.body, in_loop)
             self.indent -= 1
@@ -1834,8 +1836,7 @@ class _Gen:
             self.emit("ctx.steps += 1")
             self.emit("if ctx.steps >= ctx._check_at:")
             self.emit(f"    _check(ctx, {node})")
-            test = self.as_var(self.value(s.test))
-            self.emit(f"if not ({test} is True or ({test} is not False and truthy({test}))):")
+            self.emit(f"if not ({self.test(s.test)}):")
             self.emit("    break")
             self.block(s.body, True)
             self.loops -= 1
@@ -1905,10 +1906,12 @@ class _Gen:
         slow = self.name("OP", _ARITH[op])
         v = self.name("t")
         ind = "    " * self.indent
-        both = f"type({a}) is int and type({b}) is int"
+        both = self.both_int(a, b)
         if op in ("+", "-", "*"):
-            self.emit(f"if {both} and INT_MIN <= ({a} {op} {b}) <= INT_MAX:\n"
-                      f"{ind}    {v} = {a} {op} {b}")
+            # the walrus keeps the result of the range test; off the fast path the helper
+            # computes again, with the full semantics
+            self.emit(f"if {both} and {INT_MIN} <= ({v} := {a} {op} {b}) <= {INT_MAX}:")
+            self.emit("    pass")
             if op == "+":
                 self.emit(f"elif type({a}) is str and type({b}) is str and "
                           f"len({a}) + len({b}) <= ctx.limits.max_value_size:\n"
@@ -1919,6 +1922,20 @@ class _Gen:
             self.emit(f"if {both} and {b}:\n{ind}    {v} = {a} {op} {b}")
             self.emit(f"else:\n{ind}    {v} = {slow}({a}, {b}, {nd}, 0)")
         return v
+
+    @staticmethod
+    def both_int(a: str, b: str) -> str:
+        """The test that two operands are ints (an int literal needs none)."""
+        tests = [f"type({x}) is int" for x in (a, b) if not _int_literal(x)]
+        return " and ".join(tests) or "True"
+
+    def test(self, e) -> str:
+        """The condition of ``if``/``while``: a comparison is already a bool."""
+        if type(e) is A.Compare and e.op in ("==", "!=", "<", "<=", ">", ">=") \
+                and self.edepth < _MAX_EXPR_DEPTH:
+            return self.as_var(self.value(e))
+        t = self.as_var(self.value(e))
+        return f"{t} is True or ({t} is not False and truthy({t}))"
 
     def compare(self, e) -> str:
         a = self.value(e.left)
@@ -1932,7 +1949,7 @@ class _Gen:
             self.emit(f"else:\n{ind}    {v} = equal({a}, {b}) is {op == '=='}")
         else:
             nd = self.name("N", e)
-            self.emit(f"if type({a}) is int and type({b}) is int:\n{ind}    {v} = {a} {op} {b}")
+            self.emit(f"if {self.both_int(a, b)}:\n{ind}    {v} = {a} {op} {b}")
             self.emit(f"else:\n{ind}    {v} = op_order({op!r}, {a}, {b}, {nd})")
         return v
 
@@ -2004,6 +2021,10 @@ class _Gen:
         if ind is not None:
             self.indent -= 1
         return v
+
+
+def _int_literal(code: str) -> bool:
+    return code.startswith("(") and code[1:-1].lstrip("-").isdigit()
 
 
 def _bad_arg(name, exc, node):
