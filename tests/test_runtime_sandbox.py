@@ -247,3 +247,41 @@ def test_a_deep_recursion_prints_its_repeated_frames_once():
     assert _collapsed(stack) == [["in fn f called at line 4", 1],
                                  ["in fn f called at line 3", 199],
                                  ["in fn g called at line 9", 1]]
+
+
+@pytest.mark.parametrize("body", [
+    # distinct large values kept alive, each within the value-size limit, through
+    # append, update targets, join, list concatenation and a builtin that copies (reverse)
+    'l: []\nfor i in range(300):\n    l: append(l, "x" * 1000000 + str(i))\n',
+    'm: {}\nfor i in range(300):\n    m[str(i)]: "y" * 1000000 + str(i)\n',
+    'l: []\nfor i in range(300):\n    l: append(l, join(["x" * 1000000, str(i)], ""))\n',
+    'l: []\nfor i in range(300):\n    l: l + [str(i) * 1000000]\n',
+    'l: []\nr: range(1000000)\nfor i in range(300):\n    l: append(l, reverse(r))\n',
+])
+def test_memory_budget_ends_a_run_that_keeps_many_large_values(body):
+    """The value-size limit bounds one value, not their sum: the run's memory budget
+    (RunOptions.max_memory) ends it with AE407 long before the machine's memory."""
+    result = run(body, max_memory=100 * 1024 ** 2, max_steps=10 ** 9)
+    assert result.status == 21 and result.error["rule"] == "AE407", result.error
+    assert "memory" in result.error["message"]
+
+
+@pytest.mark.parametrize("body", [
+    'x: "a" * 100000\nxs: [x] * 1000\ny: join(xs, "")\n',
+    "xs: [123456789] * 2000000\ny: str(xs)\n",
+    "xs: [123456789] * 2000000\ny: stringify(xs)\n",
+    "xs: [123456789] * 2000000\ny: join(xs, \",\")\n",
+])
+def test_text_conversions_stop_at_the_value_size_limit_while_building(body):
+    """join, str and stringify refuse a text past the value-size limit before building it
+    (they built all of it first: 1,000 copies of a large string is gigabytes)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = run(body, max_value_size=1_000_000, max_steps=10 ** 9)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.error is not None and result.error["rule"] == "AE407", result.error
+    assert peak < 40 * 1024 ** 2, peak  # the list itself is 16 MB

@@ -38,6 +38,8 @@ class RunOptions:
     timeout: Optional[float] = None  # seconds of wall time for the whole run
     max_depth: int = 200
     max_value_size: int = 10_000_000
+    # bytes the process's resident memory may grow by during the run (None: no limit)
+    max_memory: Optional[int] = 2 * 1024 ** 3
     clock: Optional[Clock] = None  # injected clock (tests); deterministic runs fix one
     seed: Optional[int] = None
     trace: Optional[Callable[[dict], None]] = None  # receives every lifecycle event
@@ -340,6 +342,7 @@ def _limits(options: RunOptions, policy: dict) -> Limits:
     return Limits(max_steps=min(steps) if steps else DEFAULT_MAX_STEPS,
                   timeout=float(min(timeouts)) if timeouts else DEFAULT_TIMEOUT,
                   max_depth=options.max_depth, max_value_size=options.max_value_size,
+                  max_memory=options.max_memory,
                   request_timeout=float(request) if isinstance(request, (int, float))
                   and not isinstance(request, bool) else None)
 

@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Optional
 
 from .. import ast as A
-from .builtins import METHODS, MUTATING, PURE, method_impl
+from .builtins import BIG, METHODS, MUTATING, PURE, method_impl
 from .dispatch import MEMORY_COMPENSATIONS, OBSERVABILITY, ToolCall
 from .errors import AetherRuntimeError, StackFrame, rt_error
 from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, equal, from_host,
@@ -144,7 +144,7 @@ def _type_err(op, a, b, node):
                     node)
 
 
-def op_add(a, b, node, limit):
+def op_add(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         return _num_result(a + b, node)
     ta = type(a)
@@ -152,17 +152,28 @@ def op_add(a, b, node, limit):
         if len(a) + len(b) > limit:
             raise rt_error("AE407", f"{type_name(a)} of size {len(a) + len(b)} exceeds the "
                            f"value size limit of {limit}", node)
-        return a + b
+        return _noted(a + b, ctx, node)
     raise _type_err("+", a, b, node)
 
 
-def op_sub(a, b, node, limit):
+def _noted(v, ctx, node):
+    """``v``, counted against the run's memory budget when it is large."""
+    n = len(v)
+    if n >= BIG and ctx is not None:
+        try:
+            ctx.note_alloc(n if type(v) is str else n * 8)
+        except AetherRuntimeError as e:
+            raise e.place(getattr(node, "line", 0) or 0, getattr(node, "column", 0) or 0)
+    return v
+
+
+def op_sub(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         return _num_result(a - b, node)
     raise _type_err("-", a, b, node)
 
 
-def op_mul(a, b, node, limit):
+def op_mul(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         return _num_result(a * b, node)
     if type(a) is int and type(b) in (str, tuple):
@@ -172,11 +183,11 @@ def op_mul(a, b, node, limit):
         if len(a) * n > limit:
             raise rt_error("AE407", f"{type_name(a)} of size {len(a) * n} exceeds the value "
                            f"size limit of {limit}", node)
-        return a * n
+        return _noted(a * n, ctx, node)
     raise _type_err("*", a, b, node)
 
 
-def op_div(a, b, node, limit):
+def op_div(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         if b == 0:
             raise rt_error("AE402", "division by zero", node)
@@ -184,7 +195,7 @@ def op_div(a, b, node, limit):
     raise _type_err("/", a, b, node)
 
 
-def op_mod(a, b, node, limit):
+def op_mod(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         if b == 0:
             raise rt_error("AE402", "modulo by zero", node)
@@ -310,7 +321,7 @@ def gen_binary(op: str, left, right, node) -> Callable:
         env["SLOW"] = _ARITH[op]
         code += (f"    if {both_int}:\n        v = a {op} b\n"
                  "        if INT_MIN <= v <= INT_MAX:\n            return v\n"
-                 "    return SLOW(a, b, NODE, fr.ctx.limits.max_value_size)\n")
+                 "    ctx = fr.ctx\n    return SLOW(a, b, NODE, ctx.limits.max_value_size, ctx)\n")
     elif op in ("%", "/"):
         env["SLOW"] = _ARITH[op]
         code += (f"    if {both_int} and b:\n        return a {op} b\n"
@@ -538,6 +549,8 @@ def _tool_result(ctx, tc: ToolCall, result, node) -> Any:
     except AetherRuntimeError as e:
         raise rt_error(e.rule, f"tool '{tc.tool}' returned a bad value: {e.message}",
                        node) from None
+    if type(value) in (str, tuple, dict):
+        _noted(value, ctx, node)
     if ctx.deadline is not None or ctx._deadlines:
         ctx.check_time()
     return value
@@ -817,7 +830,8 @@ class Compiler:
         whole_get = self.expr(target)
 
         def set_path(fr, value):
-            root_set(fr, cow_set(root_get(fr), [k(fr) for k in keys], value, target))
+            root_set(fr, _noted(cow_set(root_get(fr), [k(fr) for k in keys], value, target),
+                                fr.ctx, target))
         return whole_get, set_path
 
     def s_Binding(self, s: A.Binding, top: bool):
@@ -867,7 +881,8 @@ class Compiler:
                 return self.unsupported(s, "this update target")
 
             def aug_path(fr):
-                set_path(fr, arith(current(fr), delta(fr), s, fr.ctx.limits.max_value_size))
+                set_path(fr, arith(current(fr), delta(fr), s, fr.ctx.limits.max_value_size,
+                                   fr.ctx))
             return aug_path
         binary = gen_binary("+" if s.op == "+=" else "-", self.operand(A.Name(
             s.line, s.column, s.line, s.column + len(s.name), s.name)),
@@ -1414,7 +1429,7 @@ class Compiler:
                     v = a + b
                     if INT_MIN <= v <= INT_MAX:
                         return v
-                return op_add(a, b, e, fr.ctx.limits.max_value_size)
+                return op_add(a, b, e, fr.ctx.limits.max_value_size, fr.ctx)
             return add
         if e.op == "-":
             def sub(fr):
@@ -1434,11 +1449,11 @@ class Compiler:
                     v = a * b
                     if INT_MIN <= v <= INT_MAX:
                         return v
-                return op_mul(a, b, e, fr.ctx.limits.max_value_size)
+                return op_mul(a, b, e, fr.ctx.limits.max_value_size, fr.ctx)
             return mul
 
         def arith(fr):
-            return op(left(fr), right(fr), e, fr.ctx.limits.max_value_size)
+            return op(left(fr), right(fr), e, fr.ctx.limits.max_value_size, fr.ctx)
         return arith
 
     def e_Compare(self, e):
@@ -1712,6 +1727,7 @@ class _Gen:
                           "op_order": op_order, "Frame": Frame, "_join_all": _join_all,
                           "AetherRuntimeError": AetherRuntimeError, "StackFrame": StackFrame,
                           "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "_bad_arg": _bad_arg,
+                          "BIG": BIG,
                           "_for_error": _for_error, "_depth_error": _depth_error,
                           "PROG": comp.prog}
         self.n = 0
@@ -1913,11 +1929,12 @@ class _Gen:
             self.emit(f"if {both} and {INT_MIN} <= ({v} := {a} {op} {b}) <= {INT_MAX}:")
             self.emit("    pass")
             if op == "+":
+                # short strings only: a long one is counted against the memory budget
                 self.emit(f"elif type({a}) is str and type({b}) is str and "
-                          f"len({a}) + len({b}) <= ctx.limits.max_value_size:\n"
-                          f"{ind}    {v} = {a} + {b}")
+                          f"(n := len({a}) + len({b})) < BIG and "
+                          f"n <= ctx.limits.max_value_size:\n{ind}    {v} = {a} + {b}")
             self.emit(f"else:\n{ind}    {v} = {slow}({a}, {b}, {nd}, "
-                      "ctx.limits.max_value_size)")
+                      "ctx.limits.max_value_size, ctx)")
         else:
             self.emit(f"if {both} and {b}:\n{ind}    {v} = {a} {op} {b}")
             self.emit(f"else:\n{ind}    {v} = {slow}({a}, {b}, {nd}, 0)")
@@ -1996,7 +2013,8 @@ class _Gen:
             self.indent += 1
         elif name == "append" and len(args) == 2:
             a, b = args
-            self.emit(f"if type({a}) is tuple and len({a}) < ctx.limits.max_value_size:\n"
+            self.emit(f"if type({a}) is tuple and len({a}) < BIG and "
+                      f"len({a}) < ctx.limits.max_value_size:\n"
                       f"{ind}    {v} = {a} + ({b},)")
             self.emit("else:")
             self.indent += 1

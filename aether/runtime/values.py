@@ -96,18 +96,19 @@ def truthy(v: Any) -> bool:
 class _Budget:
     """Nodes a deep operation may still visit."""
 
-    __slots__ = ("left", "chars")
+    __slots__ = ("left", "chars", "cap")
 
     def __init__(self, nodes: int = DEEP_NODES, chars: int = DEEP_CHARS):
         self.left = nodes
         self.chars = chars
+        self.cap = chars
 
     def text(self, n: int) -> None:
-        """Spend ``n`` characters of text; AE407 past :data:`DEEP_CHARS`."""
+        """Spend ``n`` characters of text; AE407 past the budget's characters."""
         self.chars -= n
         if self.chars < 0:
             raise rt_error("AE407", f"value too large to turn into text (more than "
-                           f"{DEEP_CHARS} characters)")
+                           f"{self.cap} characters)")
 
     def spend(self, depth: int) -> None:
         self.left -= 1
@@ -200,6 +201,10 @@ def repr_value(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> str:
     if t is bool:
         return "true" if v else "false"
     if t is int or t is float:
+        if budget is not None:  # a list of 10 million numbers is 100 million characters
+            text = _num_text(v)
+            budget.text(len(text))
+            return text
         return _num_text(v)
     if t is str:
         if budget is not None:
@@ -234,6 +239,9 @@ def to_json(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> Any:
     t = type(v)
     if t is str and budget is not None:  # inside a list or map: its copies add up in output
         budget.text(len(v))
+        return v
+    if t is int and budget is not None:
+        budget.text(len(str(v)))  # its JSON text, which the caller may write
         return v
     if v is None or t is bool or t is int or t is str:
         return v
