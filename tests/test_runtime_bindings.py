@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -41,6 +42,11 @@ def gone(pid: int) -> bool:
     try:  # a zombie of ours still answers kill(0): reap it if it is our child
         return os.waitpid(pid, os.WNOHANG)[0] == pid
     except ChildProcessError:
+        pass
+    try:  # an orphan's zombie waits for init to reap it: dead all the same
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
         return False
 
 
@@ -207,6 +213,25 @@ def test_step_timeout_bounds_a_command_call(command_project, tmp_path):
                     f'        - cmd(mode="hang", pidfile="{pidfile}") timeout=1s\n')
     assert result.error["rule"] == "AE409"
     assert gone(int(pidfile.read_text()))
+
+
+def test_command_whose_child_keeps_its_pipe_open_answers_when_it_exits(command_project,
+                                                                      tmp_path):
+    """The command exited with its answer, but a child it forked holds stdout: the call
+    ends shortly after the exit (it waited for the pipe until the deadline, AE409) and
+    the child's process group is killed."""
+    cat, _ = command_project
+    pidfile = tmp_path / "child"
+    result = run_in(tmp_path, cat, 'policy:\n    request_timeout: 20s\n'
+                    f'r: cmd(mode="fork", pidfile="{pidfile}")\n')
+    assert result.status == 0, result.error
+    assert result.outputs["r"] == "answered"
+    child = int(pidfile.read_text())
+    for _ in range(100):  # SIGKILL is delivered asynchronously
+        if gone(child):
+            break
+        time.sleep(0.05)
+    assert gone(child)
 
 
 # ---------------------------------------------------------------- mcp

@@ -47,6 +47,9 @@ __all__ = ["Bindings", "call_timeout", "COMMAND_ENV", "MAX_OUTPUT", "DEFAULT_CAL
 
 ENTRY_POINT_GROUP = "aether.tools"
 DEFAULT_CALL_TIMEOUT = 300.0
+# seconds a command's pipes may stay open after it exited (a child it forked holds them);
+# then that child's process group is killed and the command's own output is its answer
+EXIT_GRACE = 0.5
 MAX_OUTPUT = 16 * 1024 * 1024  # bytes of a command's stdout (its stderr: the last 4 KiB)
 # The only variables of aether's environment a command or MCP server inherits.
 COMMAND_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT")
@@ -190,7 +193,8 @@ class Bindings:
             if rc != 0:
                 tail = err.decode("utf-8", "replace").strip().splitlines()
                 why = f": {tail[-1][:300]}" if tail else ""
-                raise _failed(name, f"command {argv[0]!r} exited with status {rc}{why}")
+                how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+                raise _failed(name, f"command {argv[0]!r} {how}{why}")
             try:
                 return json.loads(out.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -317,13 +321,21 @@ def run_capped(tool: str, argv: list[str], stdin: bytes, cwd: str, env: dict,
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, out)
     sel.register(proc.stderr, selectors.EVENT_READ, err)
+    exited_at: Optional[float] = None
+    leftovers = False  # the command exited but something it started holds its pipes
     try:
         while sel.get_map():
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 problem = _timeout_error(tool, seconds)
                 break
-            for key, _ in sel.select(min(left, 0.5)):
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            if exited_at is not None and now - exited_at > EXIT_GRACE:
+                leftovers = True  # its answer is complete: it exited
+                break
+            for key, _ in sel.select(min(left, 0.1 if exited_at is None else EXIT_GRACE)):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     sel.unregister(key.fileobj)
@@ -346,7 +358,7 @@ def run_capped(tool: str, argv: list[str], stdin: bytes, cwd: str, env: dict,
                 problem = _timeout_error(tool, seconds)
     finally:
         sel.close()
-        if problem is not None or proc.poll() is None:
+        if problem is not None or leftovers or proc.poll() is None:
             _kill(proc)
         for stream in (proc.stdout, proc.stderr):
             stream.close()
