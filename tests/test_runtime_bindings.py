@@ -78,12 +78,28 @@ def python_project(tmp_path):
 
         def bad():
             return object()
+
+        def exits():
+            raise SystemExit(0)
+
+        def interrupts():
+            raise KeyboardInterrupt()
+
+        def recurse():
+            return recurse()
+
+        def huge():
+            return {"text": "x" * 2000}
     '''))
+    (tmp_path / f"{mod}_exits_on_import.py").write_text("import sys\nsys.exit(3)\n")
     tools = "".join(
         f'[tools.{n}]\nparams = {p}\npython = "{mod}:{f}"\n'
         for n, p, f in (("py_add", '["a", "b"]', "add"), ("py_shape", '["xs", "opts?"]', "shape"),
                         ("py_refuse", '["x"]', "refuse"), ("py_nap", '["seconds"]', "nap"),
-                        ("py_bad", "[]", "bad"), ("py_missing", "[]", "nothing_here")))
+                        ("py_bad", "[]", "bad"), ("py_missing", "[]", "nothing_here"),
+                        ("py_exits", "[]", "exits"), ("py_interrupts", "[]", "interrupts"),
+                        ("py_recurse", "[]", "recurse"), ("py_huge", "[]", "huge")))
+    tools += f'[tools.py_import_exits]\nparams = []\npython = "{mod}_exits_on_import:f"\n'
     tools += f'[tools.think]\npython = "{mod}:think"\n'
     return project(tmp_path, tools)
 
@@ -111,6 +127,33 @@ def test_python_binding_errors_name_the_tool(python_project, tmp_path):
         err["message"]
     err = run_in(tmp_path, cat, 'r: py_bad()\n').error
     assert err["rule"] == "AE405" and "py_bad" in err["message"]
+
+
+@pytest.mark.parametrize("tool, needle", [
+    ("py_exits", "SystemExit"), ("py_interrupts", "KeyboardInterrupt"),
+    ("py_recurse", "RecursionError"), ("py_import_exits", "SystemExit: 3"),
+])
+def test_python_tool_that_exits_interrupts_or_recurses_is_its_own_failure(
+        python_project, tmp_path, tool, needle):
+    """sys.exit() in a tool (or in its module at import), a KeyboardInterrupt it raises
+    and its runaway recursion are AE410 naming the tool: they ended aether itself
+    (SystemExit out of run_source) or passed for the program's own depth (AE406)."""
+    cat, _ = python_project
+    result = run_in(tmp_path, cat, f"r: {tool}()\n")
+    assert result.status == 21 and result.error["rule"] == "AE410", result.error
+    assert f"tool '{tool}'" in result.error["message"] and needle in result.error["message"]
+
+
+def test_tool_result_and_inputs_past_the_value_size_limit_are_refused(python_project,
+                                                                      tmp_path):
+    """A value from outside obeys the value-size limit like one the program builds, at any
+    depth (a tool's 2,000-character string with the limit at 1,000 was accepted)."""
+    cat, _ = python_project
+    err = run_in(tmp_path, cat, "r: py_huge()\n", max_value_size=1000).error
+    assert err["rule"] == "AE407" and "py_huge" in err["message"]
+    result = run_source('goal: "inputs"\nx: parse_input()\n', "t.aether",
+                        inputs={"a": ["y" * 2000]}, options=RunOptions(max_value_size=1000))
+    assert result.status == 21 and result.error["rule"] == "AE407"
 
 
 def test_python_binding_request_timeout_is_enforced_during_the_call(python_project, tmp_path):

@@ -23,7 +23,7 @@ from .compiler import Compiler, Frame, Program, _join_all, start_thread
 from .context import FIXED_EPOCH, Clock, Context, Limits, RandomHook, VirtualClock
 from .dispatch import BindingDispatcher, Dispatcher, MemoryStore, SimulateDispatcher
 from .errors import AetherRuntimeError, rt_error
-from .values import BuiltinValue, FnValue, from_host, to_json
+from .values import BuiltinValue, FnValue, check_sizes, from_host, to_json
 
 __all__ = ["RunOptions", "RunResult", "run_source", "run_file", "parse_input_value"]
 
@@ -176,7 +176,7 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
     program = Compiler(catalogue).compile(module)
 
     try:
-        inputs_value = from_host(dict(inputs or {}))
+        inputs_value = check_sizes(from_host(dict(inputs or {})), options.max_value_size)
     except AetherRuntimeError as e:
         return _error_result(e, digest=digest)
     # Config sections are data: evaluate them first, with no tools, so that the policy

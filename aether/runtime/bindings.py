@@ -164,7 +164,8 @@ class Bindings:
                     fn = getattr(fn, part)
             except AetherRuntimeError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - any import failure names the tool
+            except BaseException as exc:  # noqa: BLE001 - any import failure names the tool
+                # (a module that calls sys.exit() when imported included: never the run's)
                 raise _failed(name, f"cannot load python = \"{target}\": "
                               f"{type(exc).__name__}: {exc}") from None
             if not callable(fn):
@@ -277,7 +278,12 @@ def _with_deadline(name: str, seconds: float, work: Callable[[], Any]) -> Any:
     if not done.wait(seconds):
         raise _timeout_error(name, seconds)
     if "error" in box:
-        raise box["error"]
+        exc = box["error"]
+        if isinstance(exc, (RecursionError, MemoryError)) or not isinstance(exc, Exception):
+            # the tool's own runaway recursion, memory or sys.exit(): its failure, not the
+            # program's depth or memory, and never the end of aether itself
+            raise _failed(name, f"{type(exc).__name__}: {exc}")
+        raise exc
     return box.get("value")
 
 

@@ -34,8 +34,8 @@ from .. import ast as A
 from .builtins import BIG, METHODS, MUTATING, PURE, method_impl
 from .dispatch import MEMORY_COMPENSATIONS, OBSERVABILITY, ToolCall
 from .errors import AetherRuntimeError, StackFrame, rt_error
-from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, equal, from_host,
-                     repr_value, truthy, type_name)
+from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, check_sizes, equal,
+                     from_host, repr_value, truthy, type_name)
 
 __all__ = ["Compiler", "Program", "Frame", "cow_set", "BREAK", "CONTINUE", "RETURN"]
 
@@ -545,7 +545,7 @@ def _dispatch_traced(ctx, tc: ToolCall, node) -> Any:
 def _tool_result(ctx, tc: ToolCall, result, node) -> Any:
     ctx.tool_calls += 1
     try:
-        value = from_host(result)
+        value = check_sizes(from_host(result), ctx.limits.max_value_size)
     except AetherRuntimeError as e:
         raise rt_error(e.rule, f"tool '{tc.tool}' returned a bad value: {e.message}",
                        node) from None

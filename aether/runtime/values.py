@@ -175,6 +175,22 @@ def check_size(v: Any, limit: int) -> Any:
     return v
 
 
+def check_sizes(v: Any, limit: int) -> Any:
+    """``v`` when it and every list, map and string inside it are within ``limit``; else
+    AE407 (for values from outside: a tool's result, an input)."""
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is str or t is tuple or t is dict:
+            check_size(x, limit)
+            if t is tuple:
+                stack.extend(x)
+            elif t is dict:
+                stack.extend(x.values())
+    return v
+
+
 def _num_text(v: Any) -> str:
     if type(v) is float:
         if v == int(v) and abs(v) < 1e16:
