@@ -314,3 +314,46 @@ def test_mcp_call_is_cancelled_at_the_request_timeout(mcp_project, tmp_path):
     result = run_in(tmp_path, cat, 'policy:\n    request_timeout: 1s\nr: slow(seconds=60)\n')
     assert result.status == 23 and result.error["rule"] == "AE409"
     assert "slow" in result.error["message"]
+
+
+@pytest.fixture
+def raw_mcp_project(tmp_path):
+    pytest.importorskip("mcp", reason="the MCP SDK is not installed (pip install aether[mcp])")
+    shutil.copy(FIXTURES / "raw_mcp_server.py", tmp_path / "raw_mcp_server.py")
+    tools = "".join(
+        f'[tools.{m}]\nparams = []\nmcp = {{ command = ["{PY}", "raw_mcp_server.py", "{m}", '
+        f'"{tmp_path / (m + ".pid")}"], tool = "t" }}\n'
+        for m in ("answers", "crash_at_start", "hang_init", "crash_mid_call", "garbage"))
+    return project(tmp_path, tools)
+
+
+def eventually_gone(pid: int) -> bool:
+    for _ in range(100):  # the SDK's transport ends a server asynchronously
+        if gone(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("mode, status, rule", [
+    ("answers", 0, None),
+    ("crash_at_start", 21, "AE410"),
+    ("hang_init", 23, "AE409"),
+    ("crash_mid_call", 21, "AE410"),
+    ("garbage", 23, "AE409"),
+])
+def test_hostile_mcp_servers_end_in_coded_errors_and_are_stopped(raw_mcp_project, tmp_path,
+                                                                 capfd, mode, status, rule):
+    """A server that crashes, hangs in its handshake (it was waited for 60 s whatever the
+    deadline, then left running) or answers garbage ends the call with a coded error
+    within the call's deadline, leaves no process behind and prints no traceback."""
+    cat, _ = raw_mcp_project
+    result = run_in(tmp_path, cat, f"policy:\n    request_timeout: 2s\nr: {mode}()\n",
+                    timeout=30)
+    assert result.status == status, result.error
+    if rule is None:
+        assert result.outputs["r"] == 42
+    else:
+        assert result.error["rule"] == rule and f"'{mode}'" in result.error["message"]
+    assert eventually_gone(int((tmp_path / f"{mode}.pid").read_text()))
+    assert "Traceback" not in capfd.readouterr().err
