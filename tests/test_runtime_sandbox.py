@@ -285,3 +285,34 @@ def test_text_conversions_stop_at_the_value_size_limit_while_building(body):
         tracemalloc.stop()
     assert result.error is not None and result.error["rule"] == "AE407", result.error
     assert peak < 40 * 1024 ** 2, peak  # the list itself is 16 MB
+
+
+def test_interrupt_stops_the_program_and_records_the_run(tmp_path):
+    """Ctrl-C (KeyboardInterrupt in the calling thread) while a run with a state store
+    goes on: the program stops at its next block (it went on writing while the process
+    ended), the interrupt reaches the caller, and the run's row says failed with 130
+    instead of "running" forever (an ungoverned run has no checkpoint to resume from)."""
+    import _thread
+    import threading
+
+    from aether.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(str(tmp_path / "state.db"))
+    body = 'goal: "loop"\nn: 0\nwhile true:\n    remember("k", n)\n    n += 1\n'
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_source(body, "loop.aether", store=store, root=str(tmp_path),
+                   options=RunOptions(timeout=60, max_steps=10 ** 9))
+    db = tmp_path / "state.db"
+    import sqlite3
+
+    def rows():
+        with sqlite3.connect(str(db)) as c:
+            return c.execute("SELECT COUNT(*) FROM memory").fetchone()[0]
+    before = rows()
+    time.sleep(0.5)
+    assert rows() == before  # nothing written after the interrupt reached the caller
+    with sqlite3.connect(str(db)) as c:
+        assert c.execute("SELECT status, exit_status FROM runs").fetchall() == [("failed", 130)]
+        assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)

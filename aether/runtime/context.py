@@ -162,6 +162,7 @@ class Context:
         self.clock_hook: Optional[Callable[[Callable[[], float]], float]] = None
         self._seq = 0
         self.mem_base = resident_memory() if limits.max_memory is not None else None
+        self.cancelled: Optional[str] = None  # why the run must stop (a signal), or None
         self._alloc = 0  # bytes of large values made since the last memory check
         self._mem_next = 0.0  # monotonic time of the next periodic memory check
         self.steps = 0
@@ -188,8 +189,16 @@ class Context:
         if self.steps >= self._check_at:
             self.check()
 
+    def cancel(self, why: str) -> None:
+        """Stop the program at its next block (an interrupted run: SIGINT, SIGTERM)."""
+        self.cancelled = why
+        self._check_at = 0
+
     def check(self) -> None:
         """Enforce the step budget and the deadlines now."""
+        if self.cancelled is not None:
+            raise rt_error("AE409", f"the run was interrupted ({self.cancelled})",
+                           kind="Interrupted")
         if self.steps > self.limits.max_steps:
             raise rt_error("AE408", f"the run took more than {self.limits.max_steps} steps "
                            "(raise --max-steps or policy: step_budget)")
