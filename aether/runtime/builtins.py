@@ -22,8 +22,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .errors import rt_error
-from .values import (INT_MAX, _Budget, compare_key, equal,
-                     parse_json_text, repr_value, to_json, to_string, truthy, type_name)
+from .values import (INT_MAX, MAX_DEPTH, BuiltinValue, ErrorValue, _Budget, compare_key,
+                     equal, parse_json_text, repr_value, to_json, to_string, truthy,
+                     type_name)
 
 __all__ = ["PURE", "METHODS", "MUTATING", "method_impl", "format_template"]
 
@@ -588,21 +589,47 @@ def b_typeof(fr, value):
 
 
 def b_unique(fr, values):
+    # one hashable key per value, equal exactly when the values are equal (1 and 1.0 are
+    # one number, true is no number): linear time (an `equal` scan of the kept values
+    # made unique() of 100,000 numbers take hours, past any deadline)
     out: list = []
     seen: set = set()
+    memo: dict = {}
     for v in _seq(values):
-        t = type(v)
-        if t in (str, int, float) or v is None:
-            k = (t is str, v)
-            if k in seen:
-                continue
+        k = _unique_key(v, memo, 0)
+        if k not in seen:
             seen.add(k)
-            if any(equal(v, o) for o in out if type(o) in (int, float)) and t is not str:
-                continue
-            out.append(v)
-        elif not any(equal(v, o) for o in out):
             out.append(v)
     return tuple(out)
+
+
+def _unique_key(v, memo: dict, depth: int):
+    t = type(v)
+    if t is str:
+        return ("s", v)
+    if t is bool:
+        return ("b", v)
+    if t is int or t is float:
+        return ("n", v)
+    if v is None:
+        return ("z",)
+    if t is tuple or t is dict:
+        key = memo.get(id(v))
+        if key is not None:
+            return key
+        if depth > MAX_DEPTH:
+            raise rt_error("AE407", f"value nested more than {MAX_DEPTH} levels deep")
+        if t is tuple:
+            key = ("l", tuple(_unique_key(x, memo, depth + 1) for x in v))
+        else:
+            key = ("m", frozenset((k, _unique_key(x, memo, depth + 1)) for k, x in v.items()))
+        memo[id(v)] = key
+        return key
+    if t is BuiltinValue:
+        return ("f", v.name)
+    if t is ErrorValue:
+        return ("e", _unique_key(v.as_map(), {}, depth + 1))  # a new map: no memo by id
+    return ("o", id(v))  # a fn value: equal only to itself
 
 
 def b_verify(fr, condition, message=None):
