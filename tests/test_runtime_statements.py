@@ -259,6 +259,11 @@ def test_nested_fn_is_a_lexical_closure():
     in_loop = ('fn outer(xs):\n    t: 0\n    for x in xs:\n        fn get():\n'
                '            return x\n        t += get()\n    return t\nr: outer([1, 2, 3])\n')
     assert outputs(in_loop)["r"] == 6
+    same = ('fn outer(x):\n    fn inner():\n        return x\n    a: inner\n    b: inner\n'
+            '    return [a == b, len(unique([a, b]))]\nr: outer(1)\n'
+            'fn make(x):\n    fn got():\n        return x\n    return got\n'
+            's: make(1) == make(1)\n')
+    assert outputs(same) == {"r": [True, 1], "s": False}  # one call's closure, two calls'
 
 
 def test_nested_fn_called_outside_its_enclosing_fn_is_a_coded_error():

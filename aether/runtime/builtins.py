@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .errors import rt_error
-from .values import (INT_MAX, MAX_DEPTH, BuiltinValue, ErrorValue, _Budget, compare_key,
-                     equal, parse_json_text, repr_value, to_json, to_string, truthy,
-                     type_name)
+from .values import (INT_MAX, MAX_DEPTH, BuiltinValue, ErrorValue, FnValue, _Budget,
+                     compare_key, equal, parse_json_text, repr_value, to_json, to_string,
+                     truthy, type_name)
 
 __all__ = ["PURE", "METHODS", "MUTATING", "method_impl", "format_template"]
 
@@ -629,7 +629,9 @@ def _unique_key(v, memo: dict, depth: int):
         return ("f", v.name)
     if t is ErrorValue:
         return ("e", _unique_key(v.as_map(), {}, depth + 1))  # a new map: no memo by id
-    return ("o", id(v))  # a fn value: equal only to itself
+    if t is FnValue:  # one fn, and for a closure the same enclosing call
+        return ("o", id(v.code), id(v.env))
+    return ("o", id(v))
 
 
 def b_verify(fr, condition, message=None):

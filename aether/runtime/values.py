@@ -146,7 +146,9 @@ def equal(a: Any, b: Any, budget: Optional[_Budget] = None, depth: int = 0) -> b
         return a.as_map() == b.as_map()
     if ta is BuiltinValue:
         return a.name == b.name
-    return a == b  # str, None, FnValue (identity, handled above)
+    if ta is FnValue:  # one fn, and for a closure the same enclosing call
+        return a.code is b.code and a.env is b.env
+    return a == b  # str, None
 
 
 def compare_key(v: Any) -> tuple:
