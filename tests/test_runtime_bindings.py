@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -41,6 +42,11 @@ def gone(pid: int) -> bool:
     try:  # a zombie of ours still answers kill(0): reap it if it is our child
         return os.waitpid(pid, os.WNOHANG)[0] == pid
     except ChildProcessError:
+        pass
+    try:  # an orphan's zombie waits for init to reap it: dead all the same
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
         return False
 
 
@@ -72,12 +78,28 @@ def python_project(tmp_path):
 
         def bad():
             return object()
+
+        def exits():
+            raise SystemExit(0)
+
+        def interrupts():
+            raise KeyboardInterrupt()
+
+        def recurse():
+            return recurse()
+
+        def huge():
+            return {"text": "x" * 2000}
     '''))
+    (tmp_path / f"{mod}_exits_on_import.py").write_text("import sys\nsys.exit(3)\n")
     tools = "".join(
         f'[tools.{n}]\nparams = {p}\npython = "{mod}:{f}"\n'
         for n, p, f in (("py_add", '["a", "b"]', "add"), ("py_shape", '["xs", "opts?"]', "shape"),
                         ("py_refuse", '["x"]', "refuse"), ("py_nap", '["seconds"]', "nap"),
-                        ("py_bad", "[]", "bad"), ("py_missing", "[]", "nothing_here")))
+                        ("py_bad", "[]", "bad"), ("py_missing", "[]", "nothing_here"),
+                        ("py_exits", "[]", "exits"), ("py_interrupts", "[]", "interrupts"),
+                        ("py_recurse", "[]", "recurse"), ("py_huge", "[]", "huge")))
+    tools += f'[tools.py_import_exits]\nparams = []\npython = "{mod}_exits_on_import:f"\n'
     tools += f'[tools.think]\npython = "{mod}:think"\n'
     return project(tmp_path, tools)
 
@@ -105,6 +127,33 @@ def test_python_binding_errors_name_the_tool(python_project, tmp_path):
         err["message"]
     err = run_in(tmp_path, cat, 'r: py_bad()\n').error
     assert err["rule"] == "AE405" and "py_bad" in err["message"]
+
+
+@pytest.mark.parametrize("tool, needle", [
+    ("py_exits", "SystemExit"), ("py_interrupts", "KeyboardInterrupt"),
+    ("py_recurse", "RecursionError"), ("py_import_exits", "SystemExit: 3"),
+])
+def test_python_tool_that_exits_interrupts_or_recurses_is_its_own_failure(
+        python_project, tmp_path, tool, needle):
+    """sys.exit() in a tool (or in its module at import), a KeyboardInterrupt it raises
+    and its runaway recursion are AE410 naming the tool: they ended aether itself
+    (SystemExit out of run_source) or passed for the program's own depth (AE406)."""
+    cat, _ = python_project
+    result = run_in(tmp_path, cat, f"r: {tool}()\n")
+    assert result.status == 21 and result.error["rule"] == "AE410", result.error
+    assert f"tool '{tool}'" in result.error["message"] and needle in result.error["message"]
+
+
+def test_tool_result_and_inputs_past_the_value_size_limit_are_refused(python_project,
+                                                                      tmp_path):
+    """A value from outside obeys the value-size limit like one the program builds, at any
+    depth (a tool's 2,000-character string with the limit at 1,000 was accepted)."""
+    cat, _ = python_project
+    err = run_in(tmp_path, cat, "r: py_huge()\n", max_value_size=1000).error
+    assert err["rule"] == "AE407" and "py_huge" in err["message"]
+    result = run_source('goal: "inputs"\nx: parse_input()\n', "t.aether",
+                        inputs={"a": ["y" * 2000]}, options=RunOptions(max_value_size=1000))
+    assert result.status == 21 and result.error["rule"] == "AE407"
 
 
 def test_python_binding_request_timeout_is_enforced_during_the_call(python_project, tmp_path):
@@ -209,6 +258,25 @@ def test_step_timeout_bounds_a_command_call(command_project, tmp_path):
     assert gone(int(pidfile.read_text()))
 
 
+def test_command_whose_child_keeps_its_pipe_open_answers_when_it_exits(command_project,
+                                                                      tmp_path):
+    """The command exited with its answer, but a child it forked holds stdout: the call
+    ends shortly after the exit (it waited for the pipe until the deadline, AE409) and
+    the child's process group is killed."""
+    cat, _ = command_project
+    pidfile = tmp_path / "child"
+    result = run_in(tmp_path, cat, 'policy:\n    request_timeout: 20s\n'
+                    f'r: cmd(mode="fork", pidfile="{pidfile}")\n')
+    assert result.status == 0, result.error
+    assert result.outputs["r"] == "answered"
+    child = int(pidfile.read_text())
+    for _ in range(100):  # SIGKILL is delivered asynchronously
+        if gone(child):
+            break
+        time.sleep(0.05)
+    assert gone(child)
+
+
 # ---------------------------------------------------------------- mcp
 @pytest.fixture
 def mcp_project(tmp_path):
@@ -246,3 +314,46 @@ def test_mcp_call_is_cancelled_at_the_request_timeout(mcp_project, tmp_path):
     result = run_in(tmp_path, cat, 'policy:\n    request_timeout: 1s\nr: slow(seconds=60)\n')
     assert result.status == 23 and result.error["rule"] == "AE409"
     assert "slow" in result.error["message"]
+
+
+@pytest.fixture
+def raw_mcp_project(tmp_path):
+    pytest.importorskip("mcp", reason="the MCP SDK is not installed (pip install aether[mcp])")
+    shutil.copy(FIXTURES / "raw_mcp_server.py", tmp_path / "raw_mcp_server.py")
+    tools = "".join(
+        f'[tools.{m}]\nparams = []\nmcp = {{ command = ["{PY}", "raw_mcp_server.py", "{m}", '
+        f'"{tmp_path / (m + ".pid")}"], tool = "t" }}\n'
+        for m in ("answers", "crash_at_start", "hang_init", "crash_mid_call", "garbage"))
+    return project(tmp_path, tools)
+
+
+def eventually_gone(pid: int) -> bool:
+    for _ in range(100):  # the SDK's transport ends a server asynchronously
+        if gone(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("mode, status, rule", [
+    ("answers", 0, None),
+    ("crash_at_start", 21, "AE410"),
+    ("hang_init", 23, "AE409"),
+    ("crash_mid_call", 21, "AE410"),
+    ("garbage", 23, "AE409"),
+])
+def test_hostile_mcp_servers_end_in_coded_errors_and_are_stopped(raw_mcp_project, tmp_path,
+                                                                 capfd, mode, status, rule):
+    """A server that crashes, hangs in its handshake (it was waited for 60 s whatever the
+    deadline, then left running) or answers garbage ends the call with a coded error
+    within the call's deadline, leaves no process behind and prints no traceback."""
+    cat, _ = raw_mcp_project
+    result = run_in(tmp_path, cat, f"policy:\n    request_timeout: 2s\nr: {mode}()\n",
+                    timeout=30)
+    assert result.status == status, result.error
+    if rule is None:
+        assert result.outputs["r"] == 42
+    else:
+        assert result.error["rule"] == rule and f"'{mode}'" in result.error["message"]
+    assert eventually_gone(int((tmp_path / f"{mode}.pid").read_text()))
+    assert "Traceback" not in capfd.readouterr().err

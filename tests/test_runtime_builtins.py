@@ -7,6 +7,8 @@ import inspect
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aether.runtime.api import run_file
 from aether.runtime.builtins import METHODS, PURE
@@ -50,3 +52,41 @@ def test_every_example_runs_under_simulate(path):
     result = run_file(str(path), simulate=True)
     assert result.status == 0, (result.error, result.findings)
     assert result.tool_calls and result.run_id
+
+
+def _unique_by_scan(values):
+    """The definition of unique(): keep each value not equal to one kept before."""
+    from aether.runtime.values import equal
+
+    out = []
+    for v in values:
+        if not any(equal(v, o) for o in out):
+            out.append(v)
+    return tuple(out)
+
+
+_atoms = st.one_of(st.none(), st.booleans(), st.integers(-3, 3),
+                   st.sampled_from([0.0, 1.0, 2.5, -1.0]), st.sampled_from(["", "a", "1"]))
+_values = st.recursive(_atoms, lambda inner: st.one_of(
+    st.lists(inner, max_size=3).map(tuple),
+    st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2)), max_leaves=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_values, max_size=8))
+def test_unique_keeps_exactly_the_values_not_equal_to_an_earlier_one(values):
+    from aether.runtime.builtins import PURE
+
+    assert PURE["unique"](None, tuple(values)) == _unique_by_scan(values)
+
+
+def test_unique_takes_linear_time(monkeypatch):
+    """unique() compared each new value with every kept one: 100,000 distinct numbers took
+    hours, and no deadline can stop a builtin. It now makes no comparison at all."""
+    import aether.runtime.builtins as B
+    from aether.runtime.values import equal
+
+    calls = []
+    monkeypatch.setattr(B, "equal", lambda *a: calls.append(1) or equal(*a))
+    assert len(B.PURE["unique"](None, tuple(range(3000)) + ((1,), (1.0,)))) == 3001
+    assert len(calls) < 3000

@@ -247,3 +247,72 @@ def test_a_deep_recursion_prints_its_repeated_frames_once():
     assert _collapsed(stack) == [["in fn f called at line 4", 1],
                                  ["in fn f called at line 3", 199],
                                  ["in fn g called at line 9", 1]]
+
+
+@pytest.mark.parametrize("body", [
+    # distinct large values kept alive, each within the value-size limit, through
+    # append, update targets, join, list concatenation and a builtin that copies (reverse)
+    'l: []\nfor i in range(300):\n    l: append(l, "x" * 1000000 + str(i))\n',
+    'm: {}\nfor i in range(300):\n    m[str(i)]: "y" * 1000000 + str(i)\n',
+    'l: []\nfor i in range(300):\n    l: append(l, join(["x" * 1000000, str(i)], ""))\n',
+    'l: []\nfor i in range(300):\n    l: l + [str(i) * 1000000]\n',
+    'l: []\nr: range(1000000)\nfor i in range(300):\n    l: append(l, reverse(r))\n',
+])
+def test_memory_budget_ends_a_run_that_keeps_many_large_values(body):
+    """The value-size limit bounds one value, not their sum: the run's memory budget
+    (RunOptions.max_memory) ends it with AE407 long before the machine's memory."""
+    result = run(body, max_memory=100 * 1024 ** 2, max_steps=10 ** 9)
+    assert result.status == 21 and result.error["rule"] == "AE407", result.error
+    assert "memory" in result.error["message"]
+
+
+@pytest.mark.parametrize("body", [
+    'x: "a" * 100000\nxs: [x] * 1000\ny: join(xs, "")\n',
+    "xs: [123456789] * 2000000\ny: str(xs)\n",
+    "xs: [123456789] * 2000000\ny: stringify(xs)\n",
+    "xs: [123456789] * 2000000\ny: join(xs, \",\")\n",
+])
+def test_text_conversions_stop_at_the_value_size_limit_while_building(body):
+    """join, str and stringify refuse a text past the value-size limit before building it
+    (they built all of it first: 1,000 copies of a large string is gigabytes)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = run(body, max_value_size=1_000_000, max_steps=10 ** 9)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.error is not None and result.error["rule"] == "AE407", result.error
+    assert peak < 40 * 1024 ** 2, peak  # the list itself is 16 MB
+
+
+def test_interrupt_stops_the_program_and_records_the_run(tmp_path):
+    """Ctrl-C (KeyboardInterrupt in the calling thread) while a run with a state store
+    goes on: the program stops at its next block (it went on writing while the process
+    ended), the interrupt reaches the caller, and the run's row says failed with 130
+    instead of "running" forever (an ungoverned run has no checkpoint to resume from)."""
+    import _thread
+    import threading
+
+    from aether.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(str(tmp_path / "state.db"))
+    body = 'goal: "loop"\nn: 0\nwhile true:\n    remember("k", n)\n    n += 1\n'
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_source(body, "loop.aether", store=store, root=str(tmp_path),
+                   options=RunOptions(timeout=60, max_steps=10 ** 9))
+    db = tmp_path / "state.db"
+    import sqlite3
+
+    def rows():
+        with sqlite3.connect(str(db)) as c:
+            return c.execute("SELECT COUNT(*) FROM memory").fetchone()[0]
+    before = rows()
+    time.sleep(0.5)
+    assert rows() == before  # nothing written after the interrupt reached the caller
+    with sqlite3.connect(str(db)) as c:
+        assert c.execute("SELECT status, exit_status FROM runs").fetchall() == [("failed", 130)]
+        assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)

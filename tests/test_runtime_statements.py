@@ -230,19 +230,56 @@ def test_cli_run_json_and_exit_status(tmp_path, monkeypatch):
     assert (tmp_path / ".aether" / "state.db").is_file()
 
 
-def test_nested_fn_reading_an_enclosing_local_is_refused_not_wrong():
-    """A nested fn is hoisted: reading the enclosing fn's local would silently read the
-    global of that name, so the run refuses it (AE412, status 24) before any statement."""
-    body = ('x: 100\nprint("started")\nfn outer(x):\n    fn inner():\n        return x + 1\n'
-            '    return inner()\nr: outer(1)\n')
+def test_nested_fn_is_a_lexical_closure():
+    """A nested fn reads the enclosing fn's locals from the call it was made in, as they
+    are when it runs (late binding); its own locals win; a global of the same name is not
+    what it sees. Values of nested fns carry their enclosing call (map, returned)."""
+    late = ('x: 100\nfn outer(x):\n    fn inner():\n        return x + 1\n    a: inner()\n'
+            '    x: 10\n    b: inner()\n    return [a, b]\nr: outer(1)\n')
+    assert outputs(late)["r"] == [2, 11]
+    three = ('fn a(x):\n    fn b(y):\n        fn c(z):\n            return x + y + z\n'
+             '        return c(3)\n    return b(2)\nr: a(1)\n')
+    assert outputs(three)["r"] == 6
+    rec = ('fn outer(limit):\n    fn count(n):\n        if n >= limit:\n            return n\n'
+           '        return count(n + 1)\n    return count(0)\nr: outer(7)\n')
+    assert outputs(rec)["r"] == 7
+    sibling = ('fn outer(x):\n    fn one():\n        return x\n    fn two():\n'
+               '        return one() + 1\n    return two()\nr: outer(5)\n')
+    assert outputs(sibling)["r"] == 6
+    own = 'fn outer(x):\n    fn inner(x):\n        return x * 2\n    return inner(4)\nr: outer(1)\n'
+    assert outputs(own)["r"] == 8
+    default = 'fn outer(x):\n    fn inner(y=x):\n        return y\n    return inner()\nr: outer(3)\n'
+    assert outputs(default)["r"] == 3
+    as_value = ('fn scale(xs, k):\n    fn one(v):\n        return v * k\n'
+                '    return map(xs, one)\nr: scale([1, 2], 10)\n')
+    assert outputs(as_value)["r"] == [10, 20]
+    escaped = ('fn adder(n):\n    fn add(v):\n        return v + n\n    return add\n'
+               'r: map([1, 2], adder(5))\ns: map([1], adder(7))\n')
+    assert outputs(escaped) == {"r": [6, 7], "s": [8]}
+    in_loop = ('fn outer(xs):\n    t: 0\n    for x in xs:\n        fn get():\n'
+               '            return x\n        t += get()\n    return t\nr: outer([1, 2, 3])\n')
+    assert outputs(in_loop)["r"] == 6
+    same = ('fn outer(x):\n    fn inner():\n        return x\n    a: inner\n    b: inner\n'
+            '    return [a == b, len(unique([a, b]))]\nr: outer(1)\n'
+            'fn make(x):\n    fn got():\n        return x\n    return got\n'
+            's: make(1) == make(1)\n')
+    assert outputs(same) == {"r": [True, 1], "s": False}  # one call's closure, two calls'
+
+
+def test_nested_fn_called_outside_its_enclosing_fn_is_a_coded_error():
+    """Functions are hoisted, so the top level can name a nested fn; if it reads the
+    enclosing fn's locals there is no call of that fn to read them from: AE415 at the read,
+    with the fn frame, never the global of that name."""
+    body = ('x: 100\nfn outer(x):\n    fn inner():\n        return x\n    return inner()\n'
+            'r: inner()\n')
     result = run(body)
-    assert result.status == 24 and result.error["rule"] == "AE412"
-    assert result.error["line"] == 5 and "'x'" in result.error["message"]
-    assert result.printed == []
-    # a nested fn that reads only its own locals and globals runs (hoisting is exact)
+    assert result.status == 21 and result.error["rule"] == "AE415"
+    assert result.error["line"] == 5 and "'outer'" in result.error["message"]
+    assert result.error["stack"][0]["fn"] == "inner"
+    # a nested fn that reads only its own locals and globals runs from anywhere
     ok = run('x: 100\nfn outer(y):\n    fn inner(z):\n        return x + z\n'
-             '    return inner(y)\nr: outer(1)\n')
-    assert ok.status == 0 and ok.outputs["r"] == 101
+             '    return inner(y)\nr: outer(1)\ns: inner(2)\n')
+    assert ok.status == 0 and ok.outputs["r"] == 101 and ok.outputs["s"] == 102
     # a nested fn whose own parameter has the enclosing local's name reads its own
     own = run('fn outer(x):\n    fn inner(x):\n        return x * 2\n'
               '    return inner(x + 1)\nr: outer(1)\n')

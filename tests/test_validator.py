@@ -490,3 +490,15 @@ def test_validator_does_not_walk_expressions_for_binding_kinds(monkeypatch):
         'fn f(p):\n    return p.frob()\nnum: 1\nlog(num.frob())\n'
     findings = V.validate(parse(src).module)
     assert [f.message for f in findings] == ["unknown method 'frob' on 'num'"]
+
+
+def test_nested_fn_reads_the_enclosing_fns_names():
+    """A nested fn is a closure (docs/runtime.md): a name the enclosing fn binds (its
+    parameters or bindings, at any depth of fns) is bound in the nested fn, as the runtime
+    reads it; a name nobody binds, or a local of an unrelated fn, is still AE302."""
+    nested = ("fn a(x):\n    y: 1\n    fn b(z):\n        fn c():\n            return x + y + z\n"
+              "        return c()\n    return b(2)\nr: a(1)\n")
+    assert rules(nested) == []
+    assert rules("fn a(x):\n    fn b():\n        return w\n    return b()\nr: a(1)\n") == [
+        ("AE302", 4)]
+    assert rules("fn a(x):\n    return x\nfn b():\n    return x\nr: b()\n") == [("AE302", 5)]

@@ -23,7 +23,7 @@ from .compiler import Compiler, Frame, Program, _join_all, start_thread
 from .context import FIXED_EPOCH, Clock, Context, Limits, RandomHook, VirtualClock
 from .dispatch import BindingDispatcher, Dispatcher, MemoryStore, SimulateDispatcher
 from .errors import AetherRuntimeError, rt_error
-from .values import BuiltinValue, FnValue, from_host, to_json
+from .values import BuiltinValue, FnValue, check_sizes, from_host, to_json
 
 __all__ = ["RunOptions", "RunResult", "run_source", "run_file", "parse_input_value"]
 
@@ -38,6 +38,8 @@ class RunOptions:
     timeout: Optional[float] = None  # seconds of wall time for the whole run
     max_depth: int = 200
     max_value_size: int = 10_000_000
+    # bytes the process's resident memory may grow by during the run (None: no limit)
+    max_memory: Optional[int] = 2 * 1024 ** 3
     clock: Optional[Clock] = None  # injected clock (tests); deterministic runs fix one
     seed: Optional[int] = None
     trace: Optional[Callable[[dict], None]] = None  # receives every lifecycle event
@@ -182,7 +184,7 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
                              digest=digest)
 
     try:
-        inputs_value = from_host(dict(inputs or {}))
+        inputs_value = check_sizes(from_host(dict(inputs or {})), options.max_value_size)
     except AetherRuntimeError as e:
         return _error_result(e, digest=digest)
     # Config sections are data: evaluate them first, with no tools, so that the policy
@@ -261,7 +263,11 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
             result = _error_result(e, digest=digest, run_id=run_id)
         else:
             with deep_recursion():  # the program and its on_error handler
-                result = _execute(program, ctx)
+                try:
+                    result = _execute(program, ctx)
+                except (KeyboardInterrupt, SystemExit) + _TERMINATED as exc:
+                    _record_interrupt(store, recorder, run_id, digest, exc)
+                    raise
         result.digest = digest
         end = getattr(dispatcher, "end_run", None)  # governance: the ledger's closing entry
         if end is not None:
@@ -287,6 +293,32 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
         recorder.finish(result, time.time())
     result.warnings.extend(recorder.warnings)
     return result
+
+
+try:
+    from ..interrupt import Terminated as _Terminated
+    _TERMINATED: tuple = (_Terminated,)
+except ImportError:  # pragma: no cover - the CLI's signal module is part of the package
+    _TERMINATED = ()
+
+
+def _record_interrupt(store, recorder, run_id: str, digest: str, exc: BaseException) -> None:
+    """A run ended by a signal is recorded as failed (130 for SIGINT, 143 for SIGTERM), so
+    that no row says "running" for a dead process. A governed run keeps its state: its
+    checkpoint makes it resumable, like a run that crashed."""
+    if store is None:
+        return
+    try:
+        if getattr(store, "load_checkpoint", None) and store.load_checkpoint(run_id):
+            return
+    except Exception:  # noqa: BLE001 - recording the end must not hide the signal
+        return
+    status = 130 if isinstance(exc, KeyboardInterrupt) or (
+        isinstance(exc, SystemExit) and exc.code == 130) else 143
+    why = "SIGINT" if status == 130 else "SIGTERM"
+    recorder.finish(RunResult(status, run_id=run_id, digest=digest, error={
+        "rule": "AE409", "kind": "Interrupted", "message": f"the run was interrupted ({why})",
+        "line": 0, "column": 0, "stack": []}), time.time())
 
 
 class _Recorder:
@@ -348,6 +380,7 @@ def _limits(options: RunOptions, policy: dict) -> Limits:
     return Limits(max_steps=min(steps) if steps else DEFAULT_MAX_STEPS,
                   timeout=float(min(timeouts)) if timeouts else DEFAULT_TIMEOUT,
                   max_depth=options.max_depth, max_value_size=options.max_value_size,
+                  max_memory=options.max_memory,
                   request_timeout=float(request) if isinstance(request, (int, float))
                   and not isinstance(request, bool) else None)
 
@@ -377,7 +410,18 @@ def _execute(program: Program, ctx: Context) -> RunResult:
             box["error"] = rt_error("AE407", "the program ran out of memory building a "
                                     "value")
 
-    start_thread(body).result()
+    fut = start_thread(body)
+    try:
+        fut.result()
+    except BaseException as exc:  # a signal in this thread: KeyboardInterrupt, Terminated
+        # stop the program at its next block so that it writes nothing more while the
+        # process ends (a tool call in progress is given two seconds)
+        ctx.cancel(type(exc).__name__)
+        try:
+            fut.result(timeout=2)
+        except BaseException:  # noqa: BLE001 - the first signal is what is reported
+            pass
+        raise
     err: Optional[AetherRuntimeError] = box.get("error")
     handled = None
     if err is not None:

@@ -47,6 +47,10 @@ __all__ = ["Bindings", "call_timeout", "COMMAND_ENV", "MAX_OUTPUT", "DEFAULT_CAL
 
 ENTRY_POINT_GROUP = "aether.tools"
 DEFAULT_CALL_TIMEOUT = 300.0
+# seconds a command's pipes may stay open after it exited (a child it forked holds them);
+# then that child's process group is killed and the command's own output is its answer
+EXIT_GRACE = 0.5
+MCP_START_TIMEOUT = 60.0  # seconds an MCP server may take to answer its handshake
 MAX_OUTPUT = 16 * 1024 * 1024  # bytes of a command's stdout (its stderr: the last 4 KiB)
 # The only variables of aether's environment a command or MCP server inherits.
 COMMAND_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT")
@@ -161,7 +165,8 @@ class Bindings:
                     fn = getattr(fn, part)
             except AetherRuntimeError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - any import failure names the tool
+            except BaseException as exc:  # noqa: BLE001 - any import failure names the tool
+                # (a module that calls sys.exit() when imported included: never the run's)
                 raise _failed(name, f"cannot load python = \"{target}\": "
                               f"{type(exc).__name__}: {exc}") from None
             if not callable(fn):
@@ -190,7 +195,8 @@ class Bindings:
             if rc != 0:
                 tail = err.decode("utf-8", "replace").strip().splitlines()
                 why = f": {tail[-1][:300]}" if tail else ""
-                raise _failed(name, f"command {argv[0]!r} exited with status {rc}{why}")
+                how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+                raise _failed(name, f"command {argv[0]!r} {how}{why}")
             try:
                 return json.loads(out.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -206,7 +212,9 @@ class Bindings:
                 raise rt_error("AE405", f"tool '{name}' is an MCP tool: pass its arguments "
                                "by keyword (MCP tools take named arguments)")
             server = self._server(name, argv)
-            return server.call(name, remote, kwargs, call_timeout(ctx))
+            seconds = call_timeout(ctx)
+            server.start(name, seconds)
+            return server.call(name, remote, kwargs, seconds)
         return call_mcp
 
     def _server(self, name: str, argv: list[str]) -> "_McpServer":
@@ -218,7 +226,6 @@ class Bindings:
             if server is None:
                 server = _McpServer(argv, self.root)
                 self._servers[key] = server
-        server.start(name)
         return server
 
     # ------------------------------------------------------------ end of run
@@ -273,7 +280,12 @@ def _with_deadline(name: str, seconds: float, work: Callable[[], Any]) -> Any:
     if not done.wait(seconds):
         raise _timeout_error(name, seconds)
     if "error" in box:
-        raise box["error"]
+        exc = box["error"]
+        if isinstance(exc, (RecursionError, MemoryError)) or not isinstance(exc, Exception):
+            # the tool's own runaway recursion, memory or sys.exit(): its failure, not the
+            # program's depth or memory, and never the end of aether itself
+            raise _failed(name, f"{type(exc).__name__}: {exc}")
+        raise exc
     return box.get("value")
 
 
@@ -317,13 +329,21 @@ def run_capped(tool: str, argv: list[str], stdin: bytes, cwd: str, env: dict,
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, out)
     sel.register(proc.stderr, selectors.EVENT_READ, err)
+    exited_at: Optional[float] = None
+    leftovers = False  # the command exited but something it started holds its pipes
     try:
         while sel.get_map():
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 problem = _timeout_error(tool, seconds)
                 break
-            for key, _ in sel.select(min(left, 0.5)):
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            if exited_at is not None and now - exited_at > EXIT_GRACE:
+                leftovers = True  # its answer is complete: it exited
+                break
+            for key, _ in sel.select(min(left, 0.1 if exited_at is None else EXIT_GRACE)):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     sel.unregister(key.fileobj)
@@ -346,7 +366,7 @@ def run_capped(tool: str, argv: list[str], stdin: bytes, cwd: str, env: dict,
                 problem = _timeout_error(tool, seconds)
     finally:
         sel.close()
-        if problem is not None or proc.poll() is None:
+        if problem is not None or leftovers or proc.poll() is None:
             _kill(proc)
         for stream in (proc.stdout, proc.stderr):
             stream.close()
@@ -386,6 +406,7 @@ class _McpServer:
         self.argv = argv
         self.root = root
         self._loop = None
+        self._task = None  # the task holding the transport and session (cancel: kill)
         self._session = None
         self._stop_event = None
         self._thread: Optional[threading.Thread] = None
@@ -393,7 +414,9 @@ class _McpServer:
         self._error: Optional[BaseException] = None
         self._lock = threading.Lock()
 
-    def start(self, tool: str) -> None:
+    def start(self, tool: str, seconds: float = MCP_START_TIMEOUT) -> None:
+        """Start the server (once) and wait for its handshake, at most ``seconds`` (the
+        call's deadline) and :data:`MCP_START_TIMEOUT`; past it the server is killed."""
         with self._lock:
             if self._thread is None:
                 try:
@@ -401,11 +424,22 @@ class _McpServer:
                 except ImportError:
                     raise _failed(tool, "binding 'mcp' needs the MCP SDK: pip install "
                                   "'aether[mcp]'") from None
+                # the SDK logs a server's bad output with a Python traceback on stderr
+                # (logging's last resort): the call's error says what went wrong instead
+                import logging
+
+                for logger in ("mcp", "client"):  # "client": the SDK's ClientSession
+                    logging.getLogger(logger).addHandler(logging.NullHandler())
                 self._thread = threading.Thread(target=self._main, daemon=True,
                                                 name="aether-mcp")
                 self._thread.start()
-        if not self._ready.wait(60):
-            raise _failed(tool, f"MCP server {self.argv[0]!r} did not start within 60s")
+        wait = min(seconds, MCP_START_TIMEOUT)
+        if not self._ready.wait(wait):
+            self._abort()  # a server stuck in its handshake is killed, not left behind
+            if seconds <= MCP_START_TIMEOUT:
+                raise _timeout_error(tool, seconds)
+            raise _failed(tool, f"MCP server {self.argv[0]!r} did not start within "
+                          f"{MCP_START_TIMEOUT:g}s")
         if self._error is not None:
             raise _failed(tool, f"MCP server {self.argv[0]!r} could not be started: "
                           f"{type(self._error).__name__}: {self._error}")
@@ -416,7 +450,8 @@ class _McpServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            loop.run_until_complete(self._serve())
+            self._task = loop.create_task(self._serve())
+            loop.run_until_complete(self._task)
         except BaseException as exc:  # noqa: BLE001 - reported to the callers
             if self._error is None:
                 self._error = exc
@@ -470,6 +505,19 @@ class _McpServer:
         if loop is not None and event is not None and not loop.is_closed():
             try:
                 loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                pass
+        if self._thread is not None:
+            self._thread.join(15)
+            if self._thread.is_alive():  # stuck (in its handshake): cancel, which kills it
+                self._abort()
+
+    def _abort(self) -> None:
+        """Cancel the session task: the SDK's transport then kills the server process."""
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(task.cancel)
             except RuntimeError:
                 pass
         if self._thread is not None:

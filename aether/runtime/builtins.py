@@ -22,8 +22,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .errors import rt_error
-from .values import (INT_MAX, compare_key, equal,
-                     parse_json_text, repr_value, to_json, to_string, truthy, type_name)
+from .values import (INT_MAX, MAX_DEPTH, BuiltinValue, ErrorValue, FnValue, _Budget,
+                     compare_key, equal, parse_json_text, repr_value, to_json, to_string,
+                     truthy, type_name)
 
 __all__ = ["PURE", "METHODS", "MUTATING", "method_impl", "format_template"]
 
@@ -33,10 +34,16 @@ def _lim(fr) -> int:
 
 
 def _sized(fr, v):
-    if len(v) > _lim(fr):
-        raise rt_error("AE407", f"{type_name(v)} of size {len(v)} exceeds the value size "
+    n = len(v)
+    if n > _lim(fr):
+        raise rt_error("AE407", f"{type_name(v)} of size {n} exceeds the value size "
                        f"limit of {_lim(fr)}")
+    if n >= BIG:
+        fr.ctx.note_alloc(n if type(v) is str else n * 8)
     return v
+
+
+BIG = 4096  # a value this long counts against the run's memory budget (note_alloc)
 
 
 def _need(v, *types: type, what: str = "argument"):
@@ -331,7 +338,17 @@ def b_values(fr, mapping):
 
 def b_join(fr, values, sep=""):
     _need(sep, str, what="separator")
-    return _sized(fr, sep.join(to_string(v) for v in _seq(values)))
+    # the length is known before the text is built: joining 1,000 copies of a string at
+    # the size limit must not build 10 GB first
+    lim = _lim(fr)
+    pieces, total = [], -len(sep)
+    for v in _seq(values):
+        piece = v if type(v) is str else to_string(v, _Budget(chars=lim + 1))
+        total += len(piece) + len(sep)
+        if total > lim:
+            raise rt_error("AE407", f"joined text exceeds the value size limit of {lim}")
+        pieces.append(piece)
+    return sep.join(pieces)
 
 
 def b_len(fr, value):
@@ -541,11 +558,12 @@ def b_split(fr, text, sep=None):
 
 
 def b_str(fr, value):
-    return _sized(fr, to_string(value))
+    return _sized(fr, to_string(value, _Budget(chars=_lim(fr) + 1)))
 
 
 def b_stringify(fr, value):
-    return _sized(fr, json.dumps(to_json(value), ensure_ascii=False))
+    return _sized(fr, json.dumps(to_json(value, _Budget(chars=_lim(fr) + 1)),
+                                 ensure_ascii=False))
 
 
 def b_sum(fr, values):
@@ -574,21 +592,49 @@ def b_typeof(fr, value):
 
 
 def b_unique(fr, values):
+    # one hashable key per value, equal exactly when the values are equal (1 and 1.0 are
+    # one number, true is no number): linear time (an `equal` scan of the kept values
+    # made unique() of 100,000 numbers take hours, past any deadline)
     out: list = []
     seen: set = set()
+    memo: dict = {}
     for v in _seq(values):
-        t = type(v)
-        if t in (str, int, float) or v is None:
-            k = (t is str, v)
-            if k in seen:
-                continue
+        k = _unique_key(v, memo, 0)
+        if k not in seen:
             seen.add(k)
-            if any(equal(v, o) for o in out if type(o) in (int, float)) and t is not str:
-                continue
-            out.append(v)
-        elif not any(equal(v, o) for o in out):
             out.append(v)
     return tuple(out)
+
+
+def _unique_key(v, memo: dict, depth: int):
+    t = type(v)
+    if t is str:
+        return ("s", v)
+    if t is bool:
+        return ("b", v)
+    if t is int or t is float:
+        return ("n", v)
+    if v is None:
+        return ("z",)
+    if t is tuple or t is dict:
+        key = memo.get(id(v))
+        if key is not None:
+            return key
+        if depth > MAX_DEPTH:
+            raise rt_error("AE407", f"value nested more than {MAX_DEPTH} levels deep")
+        if t is tuple:
+            key = ("l", tuple(_unique_key(x, memo, depth + 1) for x in v))
+        else:
+            key = ("m", frozenset((k, _unique_key(x, memo, depth + 1)) for k, x in v.items()))
+        memo[id(v)] = key
+        return key
+    if t is BuiltinValue:
+        return ("f", v.name)
+    if t is ErrorValue:
+        return ("e", _unique_key(v.as_map(), {}, depth + 1))  # a new map: no memo by id
+    if t is FnValue:  # one fn, and for a closure the same enclosing call
+        return ("o", id(v.code), id(v.env))
+    return ("o", id(v))
 
 
 def b_verify(fr, condition, message=None):
@@ -618,6 +664,27 @@ PURE: dict[str, Callable] = {
 }
 
 
+
+def _counted(impl: Callable) -> Callable:
+    """``impl`` whose large results count against the run's memory budget: these
+    builtins copy a value without :func:`_sized` (keys of a big map, a sorted list)."""
+    import functools
+
+    @functools.wraps(impl)
+    def counted(fr, *args, **kwargs):
+        v = impl(fr, *args, **kwargs)
+        t = type(v)
+        if (t is tuple or t is str or t is dict) and len(v) >= BIG:
+            fr.ctx.note_alloc(len(v) if t is str else len(v) * 8)
+        return v
+    return counted
+
+
+for _name in ("filter", "items", "keys", "values", "map", "merge", "reverse", "slice",
+              "sorted", "split", "unique", "put", "parse_json", "parse_input", "replace",
+              "lower", "upper", "strip"):
+    PURE[_name] = _counted(PURE[_name])
+
 # ---------------------------------------------------------------- methods
 def _m_index(fr, recv, value):
     if type(recv) is str:
@@ -636,7 +703,7 @@ def _m_find(fr, recv, value):
 
 
 def _m_sort_by(fr, recv, key=None, reverse=False):
-    return b_sorted(fr, recv, key, reverse)
+    return PURE["sorted"](fr, recv, key, reverse)
 
 
 def _m_pop(fr, recv, index=None):
@@ -681,33 +748,33 @@ _reg((_S, _L, _M), "copy", lambda fr, r: r)
 _reg((_S, _L, _M), "count", b_count)
 _reg((_S,), "endswith", lambda fr, r, s: r.endswith(_need(s, str)))
 _reg((_S,), "startswith", lambda fr, r, s: r.startswith(_need(s, str)))
-_reg((_L,), "filter", b_filter)
+_reg((_L,), "filter", PURE["filter"])
 _reg((_S, _L), "find", _m_find)
 _reg((_S, _L, _M), "first", b_first)
 _reg((_S, _L, _M), "last", b_last)
 _reg((_S,), "format", lambda fr, r, *v, **f: format_template(fr, r, v, f))
 _reg((_L, _M), "get", b_get)
 _reg((_S, _L), "index", _m_index)
-_reg((_M,), "items", b_items)
-_reg((_M,), "keys", b_keys)
-_reg((_M,), "values", b_values)
+_reg((_M,), "items", PURE["items"])
+_reg((_M,), "keys", PURE["keys"])
+_reg((_M,), "values", PURE["values"])
 _reg((_L,), "join", b_join)
 _reg((_S,), "join", lambda fr, sep, values: b_join(fr, values, sep))
 _reg((_S, _L, _M), "length", b_len)
-_reg((_S,), "lower", b_lower)
-_reg((_S,), "upper", b_upper)
-_reg((_S,), "strip", b_strip)
-_reg((_S,), "trim", b_strip)
-_reg((_L,), "map", b_map)
+_reg((_S,), "lower", PURE["lower"])
+_reg((_S,), "upper", PURE["upper"])
+_reg((_S,), "strip", PURE["strip"])
+_reg((_S,), "trim", PURE["strip"])
+_reg((_L,), "map", PURE["map"])
 _reg((_L,), "max", lambda fr, r: b_max(fr, r))
 _reg((_L,), "min", lambda fr, r: b_min(fr, r))
 _reg((_L,), "sum", b_sum)
-_reg((_M,), "merge", b_merge)
-_reg((_S,), "replace", b_replace)
-_reg((_S, _L), "reverse", b_reverse)
-_reg((_S, _L), "slice", b_slice)
+_reg((_M,), "merge", PURE["merge"])
+_reg((_S,), "replace", PURE["replace"])
+_reg((_S, _L), "reverse", PURE["reverse"])
+_reg((_S, _L), "slice", PURE["slice"])
 _reg((_L,), "sort_by", _m_sort_by)
-_reg((_S,), "split", b_split)
+_reg((_S,), "split", PURE["split"])
 _reg((_S, _L, _M, int, float, bool, type(None)), "to_string", b_str)
 _reg((_L,), "append", _m_append)
 _reg((_L,), "push", _m_append)

@@ -1,13 +1,17 @@
 """Compile a checked module, once, into nested Python closures, and run them.
 
-Every expression becomes a closure ``ev(frame) -> value`` and every statement a closure
+Each block becomes one generated Python function (:class:`_Gen`) with its statements
+and their arithmetic written inline; what it does not inline is a closure: every
+expression can be a closure ``ev(frame) -> value`` and every statement a closure
 ``ex(frame) -> None | BREAK | CONTINUE | RETURN``, as fast Python interpreters do: the
 tree is walked once, at compile time, and a run only calls closures (no per-step dispatch
 on node types). Names are resolved at compile time where the language allows it (calls
 to builtins and ``fn`` definitions, plugin members, a ``fn``'s reads of top-level names).
 
 Scopes: the top level binds into one map of globals; a ``fn`` call gets a map of locals
-(its parameters and every name its body binds) and reads other names from the globals.
+(its parameters and every name its body binds) and reads other names from the globals. A
+``fn`` nested in another is a closure: its frame links (``Frame.parent``) the frame of the
+enclosing ``fn``'s call, whose locals it reads by a hop count fixed at compile time.
 Blocks (``if``, ``for``, ``while``, ``try``) open no scope.
 
 Steps: entering a block counts its statements against the step budget (one check per
@@ -27,11 +31,11 @@ from concurrent.futures import Future
 from typing import Any, Callable, Optional
 
 from .. import ast as A
-from .builtins import METHODS, MUTATING, PURE, method_impl
+from .builtins import BIG, METHODS, MUTATING, PURE, method_impl
 from .dispatch import MEMORY_COMPENSATIONS, OBSERVABILITY, ToolCall
 from .errors import AetherRuntimeError, StackFrame, rt_error
-from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, equal, from_host,
-                     repr_value, truthy, type_name)
+from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, check_sizes, equal,
+                     from_host, repr_value, truthy, type_name)
 
 __all__ = ["Compiler", "Program", "Frame", "cow_set", "BREAK", "CONTINUE", "RETURN"]
 
@@ -45,10 +49,12 @@ _stack_lock = threading.Lock()
 class Frame:
     """The variables of one ``fn`` call (or of the top level) and the run's context."""
 
-    __slots__ = ("vars", "glob", "ctx", "depth", "ret", "tasks", "prog")
+    __slots__ = ("vars", "glob", "ctx", "depth", "ret", "tasks", "prog", "parent")
 
-    def __init__(self, vars: dict, glob: dict, ctx, depth: int, prog: "Program"):
+    def __init__(self, vars: dict, glob: dict, ctx, depth: int, prog: "Program",
+                 parent: Optional["Frame"] = None):
         self.vars = vars
+        self.parent = parent  # a nested fn's call: the enclosing fn's call (closures)
         self.glob = glob
         self.ctx = ctx
         self.depth = depth
@@ -138,7 +144,7 @@ def _type_err(op, a, b, node):
                     node)
 
 
-def op_add(a, b, node, limit):
+def op_add(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         return _num_result(a + b, node)
     ta = type(a)
@@ -146,17 +152,28 @@ def op_add(a, b, node, limit):
         if len(a) + len(b) > limit:
             raise rt_error("AE407", f"{type_name(a)} of size {len(a) + len(b)} exceeds the "
                            f"value size limit of {limit}", node)
-        return a + b
+        return _noted(a + b, ctx, node)
     raise _type_err("+", a, b, node)
 
 
-def op_sub(a, b, node, limit):
+def _noted(v, ctx, node):
+    """``v``, counted against the run's memory budget when it is large."""
+    n = len(v)
+    if n >= BIG and ctx is not None:
+        try:
+            ctx.note_alloc(n if type(v) is str else n * 8)
+        except AetherRuntimeError as e:
+            raise e.place(getattr(node, "line", 0) or 0, getattr(node, "column", 0) or 0)
+    return v
+
+
+def op_sub(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         return _num_result(a - b, node)
     raise _type_err("-", a, b, node)
 
 
-def op_mul(a, b, node, limit):
+def op_mul(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         return _num_result(a * b, node)
     if type(a) is int and type(b) in (str, tuple):
@@ -166,11 +183,11 @@ def op_mul(a, b, node, limit):
         if len(a) * n > limit:
             raise rt_error("AE407", f"{type_name(a)} of size {len(a) * n} exceeds the value "
                            f"size limit of {limit}", node)
-        return a * n
+        return _noted(a * n, ctx, node)
     raise _type_err("*", a, b, node)
 
 
-def op_div(a, b, node, limit):
+def op_div(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         if b == 0:
             raise rt_error("AE402", "division by zero", node)
@@ -178,7 +195,7 @@ def op_div(a, b, node, limit):
     raise _type_err("/", a, b, node)
 
 
-def op_mod(a, b, node, limit):
+def op_mod(a, b, node, limit, ctx=None):
     if _is_num(a) and _is_num(b):
         if b == 0:
             raise rt_error("AE402", "modulo by zero", node)
@@ -304,7 +321,7 @@ def gen_binary(op: str, left, right, node) -> Callable:
         env["SLOW"] = _ARITH[op]
         code += (f"    if {both_int}:\n        v = a {op} b\n"
                  "        if INT_MIN <= v <= INT_MAX:\n            return v\n"
-                 "    return SLOW(a, b, NODE, fr.ctx.limits.max_value_size)\n")
+                 "    ctx = fr.ctx\n    return SLOW(a, b, NODE, ctx.limits.max_value_size, ctx)\n")
     elif op in ("%", "/"):
         env["SLOW"] = _ARITH[op]
         code += (f"    if {both_int} and b:\n        return a {op} b\n"
@@ -342,7 +359,7 @@ class Program:
             raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
                            f"(in '{fnv.name}')", node)
         body, params = fnv.code, fnv.params
-        fr = Frame(dict(zip(params, values)), caller.glob, ctx, depth, self)
+        fr = Frame(dict(zip(params, values)), caller.glob, ctx, depth, self, fnv.env)
         try:
             if body(fr) == RETURN:
                 return fr.ret
@@ -369,7 +386,7 @@ class Program:
                 values.append(kwargs[p])
             elif defaults[i] is not None:
                 values.append(defaults[i](Frame(caller.glob, caller.glob, caller.ctx,
-                                                caller.depth, self)))
+                                                caller.depth, self, fnv.env)))
             else:
                 raise rt_error("AE405", f"'{fnv.name}' is missing argument '{p}'", node)
         extra = set(kwargs) - set(params[len(args):])
@@ -528,10 +545,12 @@ def _dispatch_traced(ctx, tc: ToolCall, node) -> Any:
 def _tool_result(ctx, tc: ToolCall, result, node) -> Any:
     ctx.tool_calls += 1
     try:
-        value = from_host(result)
+        value = check_sizes(from_host(result), ctx.limits.max_value_size)
     except AetherRuntimeError as e:
         raise rt_error(e.rule, f"tool '{tc.tool}' returned a bad value: {e.message}",
                        node) from None
+    if type(value) in (str, tuple, dict):
+        _noted(value, ctx, node)
     if ctx.deadline is not None or ctx._deadlines:
         ctx.check_time()
     return value
@@ -556,61 +575,73 @@ def _bound_names(stmts) -> set[str]:
     return out
 
 
-def _first_capture(module: A.Module) -> Optional[tuple[A.FnDef, A.FnDef, str]]:
-    """The first ``fn`` nested in another that reads a local of an enclosing ``fn``.
-
-    Every ``fn`` is hoisted and sees only its own locals and the globals, so such a read
-    would silently see a global (or nothing): the run refuses it (AE412) instead.
-    Returns (inner fn, enclosing fn, name) or None.
-    """
-    def visit(fd: A.FnDef, enclosing: list[tuple[A.FnDef, set[str]]]):
-        own = {p.name for p in fd.params} | _bound_names(fd.body)
-        if enclosing:
-            reads = [n.id for n in A.walk(fd) if isinstance(n, A.Name)]
-            for name in reads:
-                if name in own:
-                    continue
-                for outer, names in reversed(enclosing):
-                    if name in names:
-                        return fd, outer, name
-        inner_scope = enclosing + [(fd, own)]
-        for n in _direct_fns(fd):
-            found = visit(n, inner_scope)
-            if found:
-                return found
-        return None
-
-    for s in module.body:
-        if isinstance(s, A.FnDef):
-            found = visit(s, [])
-            if found:
-                return found
-    return None
-
-
-def _direct_fns(outer: A.FnDef) -> list[A.FnDef]:
-    """The ``fn`` definitions directly nested in ``outer`` (none of theirs)."""
-    out, stack = [], list(outer.body)
+def _own_names(fd: A.FnDef) -> set[str]:
+    """A fn's parameters and the names its body binds, not those of fns nested in it."""
+    out = {p.name for p in fd.params}
+    stack = list(fd.body)
     while stack:
         n = stack.pop()
         if isinstance(n, A.FnDef):
-            out.append(n)
             continue
+        if isinstance(n, A.Binding | A.AugAssign) and getattr(n, "target", None) is None:
+            out.add(n.name)
+        elif isinstance(n, A.For):
+            out.add(n.target)
+        elif isinstance(n, A.Try) and n.catch_name:
+            out.add(n.catch_name)
+        elif isinstance(n, A.StepOption) and n.name == "as" and isinstance(n.value, A.Name):
+            out.add(n.value.id)
+        elif isinstance(n, A.Await):
+            out.update(x.id for x in n.names)
         stack.extend(A.iter_children(n))
     return out
+
+
+def _lexical_fns(stmts, outer: Optional[str], fndefs: dict, parent: dict, own: dict) -> None:
+    """Record each fn's enclosing fn (None at the top level) and its own names."""
+    stack = list(stmts)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.FnDef):
+            if fndefs.get(n.name) is n:
+                parent[n.name] = outer
+                own[n.name] = _own_names(n)
+            _lexical_fns(n.body, n.name, fndefs, parent, own)
+            continue
+        stack.extend(A.iter_children(n))
+
+
+def _frame_at(fr: Optional["Frame"], hops: Optional[int]) -> Optional["Frame"]:
+    """The frame ``hops`` enclosing calls out (None when -1, None or past the chain)."""
+    if hops is None or hops < 0:
+        return None
+    for _ in range(hops):
+        if fr is None:
+            return None
+        fr = fr.parent
+    return fr
+
+
+def _closure(fnv: FnValue, env: Optional["Frame"]) -> FnValue:
+    """``fnv`` as a value linked to the call of its enclosing fn (``env``)."""
+    return FnValue(fnv.name, fnv.params, fnv.code, env)
 
 
 class Compiler:
     """Compiles one module against a catalogue (``builtins`` and optional ``tools``)."""
 
-    def __init__(self, catalogue):
+    def __init__(self, catalogue, inline: bool = True):
         self.catalogue = catalogue
+        self.inline = inline  # False: closures only (the reference for tests)
         self.prog = Program()
         self.prog.compiler = self
         self.fndefs: dict[str, A.FnDef] = {}
         self.defaults: dict[str, list] = {}
         self.plugins: set[str] = set()
         self.locals: Optional[set[str]] = None  # None at the top level
+        self.current_fn: Optional[str] = None  # the fn being compiled
+        self.fn_parent: dict[str, Optional[str]] = {}  # fn -> the fn it is nested in
+        self.fn_own: dict[str, set[str]] = {}  # fn -> its parameters and what it binds
         self.top_bound: set[str] = set()
 
     # -------------------------------------------------------- entry
@@ -620,6 +651,7 @@ class Compiler:
                 self.fndefs[n.name] = n
         self.plugins = self._plugins(module)
         self.top_bound = _bound_names([s for s in module.body if not isinstance(s, A.FnDef)])
+        _lexical_fns(module.body, None, self.fndefs, self.fn_parent, self.fn_own)
         for name, fd in self.fndefs.items():
             self.prog.fns[name] = FnValue(name, tuple(p.name for p in fd.params))
         for name, fd in self.fndefs.items():
@@ -629,16 +661,6 @@ class Compiler:
                 self.prog.goal = s.value.value
                 break
         self.prog.main = self.block(module.body, top=True)
-        capture = _first_capture(module)
-        if capture is not None:
-            inner, outer, name = capture
-            message = (f"closures are not supported by `aether run`: fn '{inner.name}' "
-                       f"reads '{name}', a local of the enclosing fn '{outer.name}' "
-                       f"(functions are hoisted; pass '{name}' as a parameter)")
-
-            def refuse_closure(fr):
-                raise rt_error("AE412", message, inner)
-            self.prog.main = refuse_closure
         return self.prog
 
     def _plugins(self, module) -> set[str]:
@@ -662,7 +684,8 @@ class Compiler:
         return out
 
     def _compile_fn(self, fd: A.FnDef) -> None:
-        saved = self.locals
+        saved, saved_fn = self.locals, self.current_fn
+        self.current_fn = fd.name
         self.locals = {p.name for p in fd.params} | _bound_names(fd.body)
         try:
             self.defaults[fd.name] = [self.expr(p.default) if p.default is not None else None
@@ -670,7 +693,7 @@ class Compiler:
             # the top-level scope evaluates defaults (a default sees only globals)
             body = self.block(fd.body)
         finally:
-            self.locals = saved
+            self.locals, self.current_fn = saved, saved_fn
         fnv = self.prog.fns[fd.name]
         object.__setattr__(fnv, "code", body)
 
@@ -686,6 +709,14 @@ class Compiler:
 
     # -------------------------------------------------------- blocks and statements
     def block(self, stmts, top: bool = False) -> Callable:
+        """The runner of a block: one generated Python function (see :class:`_Gen`)."""
+        if not self.inline:
+            return self.closure_block(stmts, top)
+        return _Gen(self, top).build(stmts)
+
+    def closure_block(self, stmts, top: bool = False) -> Callable:
+        """The runner of a block as closures only (the reference the tests compare the
+        generated functions with)."""
         compiled = [c for c in (self.stmt(s, top) for s in stmts) if c is not None]
         n = len(stmts)
         first = stmts[0] if stmts else None
@@ -721,6 +752,42 @@ class Compiler:
                     return r
             return None
         return run_block
+
+    def captures_fn(self, name: str) -> bool:
+        """Whether ``fn name`` is nested in another (its calls link the enclosing call)."""
+        return self.fn_parent.get(name) is not None
+
+    def capture_depth(self, name: str) -> int:
+        """How many ``fn`` scopes out the name read here is bound (0: own or global)."""
+        cur = self.current_fn
+        if cur is None or (self.locals is not None and name in self.locals):
+            return 0
+        hops, anc = 1, self.fn_parent.get(cur)
+        while anc is not None:
+            if name in self.fn_own[anc]:
+                return hops
+            hops, anc = hops + 1, self.fn_parent.get(anc)
+        return 0
+
+    def fn_ancestor(self, hops: int) -> Optional[str]:
+        anc = self.current_fn
+        for _ in range(hops):
+            anc = self.fn_parent.get(anc) if anc is not None else None
+        return anc
+
+    def parent_hops(self, callee: str) -> Optional[int]:
+        """For a call of nested ``fn callee`` from here: how many frames up the call of its
+        enclosing fn is (0: this frame); -1 when this code is not inside that fn; None
+        when ``callee`` is not nested."""
+        outer = self.fn_parent.get(callee)
+        if outer is None:
+            return None
+        hops, cur = 0, self.current_fn
+        while cur is not None:
+            if cur == outer:
+                return hops
+            hops, cur = hops + 1, self.fn_parent.get(cur)
+        return -1
 
     def stmt(self, s: A.Stmt, top: bool = False) -> Optional[Callable]:
         method = getattr(self, "s_" + type(s).__name__, None)
@@ -763,7 +830,8 @@ class Compiler:
         whole_get = self.expr(target)
 
         def set_path(fr, value):
-            root_set(fr, cow_set(root_get(fr), [k(fr) for k in keys], value, target))
+            root_set(fr, _noted(cow_set(root_get(fr), [k(fr) for k in keys], value, target),
+                                fr.ctx, target))
         return whole_get, set_path
 
     def s_Binding(self, s: A.Binding, top: bool):
@@ -813,7 +881,8 @@ class Compiler:
                 return self.unsupported(s, "this update target")
 
             def aug_path(fr):
-                set_path(fr, arith(current(fr), delta(fr), s, fr.ctx.limits.max_value_size))
+                set_path(fr, arith(current(fr), delta(fr), s, fr.ctx.limits.max_value_size,
+                                   fr.ctx))
             return aug_path
         binary = gen_binary("+" if s.op == "+=" else "-", self.operand(A.Name(
             s.line, s.column, s.line, s.column + len(s.name), s.name)),
@@ -1026,7 +1095,7 @@ class Compiler:
             if fr.tasks is None:
                 fr.tasks = {}
             for name, ev in tasks:
-                task_fr = Frame(fr.vars, fr.glob, fr.ctx, fr.depth, fr.prog)
+                task_fr = Frame(fr.vars, fr.glob, fr.ctx, fr.depth, fr.prog, fr.parent)
                 fr.tasks[name] = start_thread(lambda ev=ev, t=task_fr: ev(t))
             return None
         return parallel_
@@ -1279,10 +1348,39 @@ class Compiler:
         return read
 
     def e_Name(self, e):
+        hops = self.capture_depth(e.id)
+        if hops:
+            return self.captured_reader(e.id, hops, e)
         if e.id not in self.top_bound and (self.locals is None or e.id not in self.locals):
             if e.id in self.prog.fns:
-                return self._const(self.prog.fns[e.id])
+                fnv = self.prog.fns[e.id]
+                where = self.parent_hops(e.id)
+                if where is None:
+                    return self._const(fnv)
+                return lambda fr: _closure(fnv, _frame_at(fr, where))
         return self.name_reader(e.id, e)
+
+    def captured_reader(self, name: str, hops: int, node) -> Callable:
+        """A read of ``name``, a local of the ``fn`` ``hops`` scopes out: in the frame of
+        that fn's call the closure was made in, as it is now (late binding)."""
+        inner, outer = self.current_fn, self.fn_ancestor(hops)
+
+        def read_captured(fr):
+            f = _frame_at(fr, hops)
+            if f is None:
+                raise rt_error("AE415", f"'{name}' is not bound: fn '{inner}' reads it from "
+                               f"the enclosing fn '{outer}', and '{inner}' was not called "
+                               f"from a call of '{outer}'", node)
+            try:
+                return f.vars[name]
+            except KeyError:
+                if f.tasks and name in f.tasks:
+                    v = _join(f, name)
+                    f.vars[name] = v
+                    return v
+                raise rt_error("AE415", f"name '{name}' is not bound (yet) in the enclosing "
+                               f"fn '{outer}'", node) from None
+        return read_captured
 
     def e_Unary(self, e):
         operand = self.expr(e.operand)
@@ -1308,7 +1406,7 @@ class Compiler:
             return ("const", float(e.value))
         if isinstance(e, A.Str):
             return ("const", e.value)
-        if isinstance(e, A.Name) and e.id.isidentifier():
+        if isinstance(e, A.Name) and e.id.isidentifier() and not self.capture_depth(e.id):
             if e.id in self.top_bound or (self.locals is not None and e.id in self.locals) \
                     or e.id not in self.prog.fns:
                 where = "glob" if self.locals is not None and e.id not in self.locals \
@@ -1331,7 +1429,7 @@ class Compiler:
                     v = a + b
                     if INT_MIN <= v <= INT_MAX:
                         return v
-                return op_add(a, b, e, fr.ctx.limits.max_value_size)
+                return op_add(a, b, e, fr.ctx.limits.max_value_size, fr.ctx)
             return add
         if e.op == "-":
             def sub(fr):
@@ -1351,11 +1449,11 @@ class Compiler:
                     v = a * b
                     if INT_MIN <= v <= INT_MAX:
                         return v
-                return op_mul(a, b, e, fr.ctx.limits.max_value_size)
+                return op_mul(a, b, e, fr.ctx.limits.max_value_size, fr.ctx)
             return mul
 
         def arith(fr):
-            return op(left(fr), right(fr), e, fr.ctx.limits.max_value_size)
+            return op(left(fr), right(fr), e, fr.ctx.limits.max_value_size, fr.ctx)
         return arith
 
     def e_Compare(self, e):
@@ -1503,27 +1601,31 @@ class Compiler:
             else:
                 plan.append(None)  # the default
         if len(argfns) > len(params) or set(kwmap) - set(params[len(argfns):]):
-            return self._dynamic(self._const(self.prog.fns[name]), argfns, kwfns, e)
+            return self._dynamic(self.e_Name(e.func), argfns, kwfns, e)
         prog = self.prog
         defaults = self.defaults
         fnv = prog.fns[name]
+        hops = self.parent_hops(name)
         if all(p is not None for p in plan):
-            return self._fast_invoke(fnv, tuple(plan), e)
+            return self._fast_invoke(fnv, tuple(plan), e, hops)
 
         def call_fn_defaults(fr):
             dfl = defaults[name]
+            parent = _frame_at(fr, hops)
             values = []
             for i, f in enumerate(plan):
                 if f is not None:
                     values.append(f(fr))
                 elif dfl[i] is not None:
-                    values.append(dfl[i](Frame(fr.glob, fr.glob, fr.ctx, fr.depth, prog)))
+                    values.append(dfl[i](Frame(fr.glob, fr.glob, fr.ctx, fr.depth, prog,
+                                               parent)))
                 else:
                     raise rt_error("AE405", f"'{name}' is missing argument '{params[i]}'", e)
-            return prog.invoke(fr, fnv, values, e)
+            return prog.invoke(fr, fnv if hops is None else _closure(fnv, parent), values, e)
         return call_fn_defaults
 
-    def _fast_invoke(self, fnv: FnValue, srcs: tuple, e) -> Callable:
+    def _fast_invoke(self, fnv: FnValue, srcs: tuple, e, hops: Optional[int] = None
+                     ) -> Callable:
         """A call of a known ``fn`` with every argument given: no argument binding."""
         prog = self.prog
         params = fnv.params
@@ -1544,7 +1646,8 @@ class Compiler:
             if depth > ctx.limits.max_depth:
                 raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
                                f"(in '{name}')", e)
-            nf = Frame(local, fr.glob, ctx, depth, prog)
+            nf = Frame(local, fr.glob, ctx, depth, prog,
+                       None if hops is None else _frame_at(fr, hops))
             try:
                 r = fnv.code(nf)
             except AetherRuntimeError as err:
@@ -1598,3 +1701,358 @@ class Compiler:
                     setter(fr, new_recv)
             return result
         return method_call
+
+
+# ---------------------------------------------------------------- block code generation
+# A block is compiled to the source of one Python function: the statements the generator
+# knows (bindings, +=/-=, calls, return, break/continue, if, for, while) are written
+# inline, with their expressions flattened into temporaries and the fast paths of
+# arithmetic, comparisons, fn calls and a few hot builtins (append, len, str) written out;
+# anything else is called as the closure the Compiler methods build. Only identifiers
+# checked with str.isidentifier, reprs of str/int literals and names of the env dict are
+# placed into the text; every other value goes through env.
+_MAX_INDENT = 24      # Python allows 100 levels of indentation
+_MAX_LOOPS = 8        # and 20 statically nested loop/try blocks
+_MAX_EXPR_DEPTH = 40  # deeper expressions are closures (their own Python frames)
+
+
+class _Gen:
+    """The source of one block function; :meth:`build` returns the function."""
+
+    def __init__(self, comp: "Compiler", top: bool):
+        self.c = comp
+        self.top = top
+        self.lines: list[str] = []
+        self.env: dict = {"_check": _check, "truthy": truthy, "equal": equal,
+                          "op_order": op_order, "Frame": Frame, "_join_all": _join_all,
+                          "AetherRuntimeError": AetherRuntimeError, "StackFrame": StackFrame,
+                          "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "_bad_arg": _bad_arg,
+                          "BIG": BIG,
+                          "_for_error": _for_error, "_depth_error": _depth_error,
+                          "PROG": comp.prog}
+        self.n = 0
+        self.indent = 1
+        self.loops = 0
+        self.edepth = 0
+
+    # ---------------------------------------------------- helpers
+    def name(self, prefix: str, value=None) -> str:
+        self.n += 1
+        key = f"{prefix}{self.n}"
+        if value is not None:
+            self.env[key] = value
+        return key
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def build(self, stmts) -> Callable:
+        self.block(stmts, in_loop=False)
+        body = "\n".join(self.lines)
+        # read only the frame's fields the body uses
+        prologue = "".join(f"    {k} = fr.{f}\n" for k, f in (("V", "vars"), ("G", "glob"))
+                           if f"{k}[" in body or f", {k}," in body)
+        code = "def run_block(fr):\n    ctx = fr.ctx\n" + prologue + body + "\n    return None\n"
+        exec(code, self.env)  # noqa: S102 - generated from the fixed templates of _Gen
+        return self.env["run_block"]
+
+    def closure_result(self, fn: Callable, in_loop: bool) -> None:
+        s = self.name("S", fn)
+        self.emit(f"r = {s}(fr)")
+        self.emit("if r is not None:")
+        if in_loop:
+            self.emit("    if r == 1:")
+            self.emit("        break")
+            self.emit("    if r == 2:")
+            self.emit("        continue")
+        self.emit("    return r")
+
+    def as_var(self, v: str) -> str:
+        """``v`` held in a variable (a literal is never the operand of ``is``)."""
+        if v.startswith("t"):
+            return v
+        t = self.name("t")
+        self.emit(f"{t} = {v}")
+        return t
+
+    # ---------------------------------------------------- statements
+    def block(self, stmts, in_loop: bool) -> None:
+        first = self.name("N", stmts[0]) if stmts else "None"
+        self.emit(f"ctx.steps += {len(stmts)}")
+        self.emit("if ctx.steps >= ctx._check_at:")
+        self.emit(f"    _check(ctx, {first})")
+        for s in stmts:
+            self.stmt(s, in_loop)
+
+    def stmt(self, s, in_loop: bool) -> None:
+        c = self.c
+        top = self.top
+        t = type(s)
+        if t is A.Binding and getattr(s, "target", None) is None and s.name.isidentifier() \
+                and not (top and s.name in ("goal", "memory")):
+            v = self.value(s.value)
+            self.emit(f"V[{s.name!r}] = {v}")
+            return
+        if t is A.AugAssign and getattr(s, "target", None) is None and s.name.isidentifier():
+            name_node = A.Name(s.line, s.column, s.line, s.column + len(s.name), s.name)
+            v = self.arith("+" if s.op == "+=" else "-", name_node, s.value, s)
+            self.emit(f"V[{s.name!r}] = {v}")
+            return
+        if t is A.CallStmt:
+            self.value(s.call)
+            return
+        if t is A.Return:
+            v = self.value(s.value) if s.value is not None else "None"
+            self.emit(f"fr.ret = {v}")
+            self.emit("return 3")
+            return
+        if t is A.Break:
+            self.emit("break" if in_loop else "return 1")
+            return
+        if t is A.Continue:
+            self.emit("continue" if in_loop else "return 2")
+            return
+        if t is A.FnDef:
+            return  # hoisted
+        deep = self.indent >= _MAX_INDENT or self.loops >= _MAX_LOOPS
+        if t is A.If and not deep:
+            self.emit(f"if {self.test(s.test)}:")
+            self.indent += 1
+            self.block(s.body, in_loop)
+            self.indent -= 1
+            if s.orelse:
+                self.emit("else:")
+                self.indent += 1
+                self.block(s.orelse, in_loop)
+                self.indent -= 1
+            return
+        if t is A.For and not deep and s.target.isidentifier():
+            seq = self.name("t")
+            self.emit(f"{seq} = {self.value(s.iter)}")
+            node = self.name("N", s.iter)
+            self.emit(f"ts = type({seq})")
+            self.emit(f"if ts is dict:\n{'    ' * self.indent}    {seq} = tuple({seq})")
+            self.emit(f"elif {seq} is None:\n{'    ' * self.indent}    {seq} = ()")
+            self.emit(f"elif ts is not tuple and ts is not str:\n{'    ' * self.indent}"
+                      f"    _for_error({seq}, {node})")
+            x = self.name("x")
+            self.emit(f"for {x} in {seq}:")
+            self.indent += 1
+            self.loops += 1
+            self.emit(f"V[{s.target!r}] = {x}")
+            self.block(s.body, True)
+            self.loops -= 1
+            self.indent -= 1
+            return
+        if t is A.While and not deep:
+            node = self.name("N", s)
+            self.emit("while True:")
+            self.indent += 1
+            self.loops += 1
+            self.emit("ctx.steps += 1")
+            self.emit("if ctx.steps >= ctx._check_at:")
+            self.emit(f"    _check(ctx, {node})")
+            self.emit(f"if not ({self.test(s.test)}):")
+            self.emit("    break")
+            self.block(s.body, True)
+            self.loops -= 1
+            self.indent -= 1
+            return
+        fn = c.stmt(s, top)
+        if fn is not None:
+            self.closure_result(fn, in_loop)
+
+    # ---------------------------------------------------- expressions
+    def value(self, e) -> str:
+        """Emit the code computing ``e``; the name (or literal) holding its value."""
+        if self.edepth >= _MAX_EXPR_DEPTH:
+            return self.closure(e)
+        self.edepth += 1
+        try:
+            return self._value(e)
+        finally:
+            self.edepth -= 1
+
+    def closure(self, e) -> str:
+        f = self.name("F", self.c.expr(e))
+        t = self.name("t")
+        self.emit(f"{t} = {f}(fr)")
+        return t
+
+    def _value(self, e) -> str:
+        c = self.c
+        t = type(e)
+        if t is A.Int and INT_MIN <= e.value <= INT_MAX:
+            return f"({e.value!r})"
+        if t is A.Float:
+            return self.name("K", float(e.value))
+        if t is A.Str:
+            return self.name("K", e.value) if len(e.value) > 200 else f"({e.value!r})"
+        if t is A.Bool:
+            return "True" if e.value else "False"
+        if t is A.Null:
+            return "None"
+        if t is A.Name and e.id.isidentifier():
+            fn_name = e.id not in c.top_bound and e.id in c.prog.fns and (
+                c.locals is None or e.id not in c.locals)
+            if c.capture_depth(e.id) or (fn_name and c.captures_fn(e.id)):
+                return self.closure(e)  # a closure's read, or a closure value
+            if fn_name:
+                return self.name("K", c.prog.fns[e.id])
+            where = "G" if c.locals is not None and e.id not in c.locals else "V"
+            r = self.name("R", c.name_reader(e.id, e))
+            v = self.name("t")
+            self.emit(f"try:\n{'    ' * self.indent}    {v} = {where}[{e.id!r}]")
+            self.emit(f"except KeyError:\n{'    ' * self.indent}    {v} = {r}(fr)")
+            return v
+        if t is A.BinOp and e.op in _ARITH:
+            return self.arith(e.op, e.left, e.right, e)
+        if t is A.Compare and e.op in ("==", "!=", "<", "<=", ">", ">="):
+            return self.compare(e)
+        if t is A.Call and isinstance(e.func, A.Name) and e.func.id.isidentifier():
+            done = self.call(e)
+            if done is not None:
+                return done
+        return self.closure(e)
+
+    def arith(self, op: str, left, right, node) -> str:
+        a = self.value(left)
+        b = self.value(right)
+        nd = self.name("N", node)
+        slow = self.name("OP", _ARITH[op])
+        v = self.name("t")
+        ind = "    " * self.indent
+        both = self.both_int(a, b)
+        if op in ("+", "-", "*"):
+            # the walrus keeps the result of the range test; off the fast path the helper
+            # computes again, with the full semantics
+            self.emit(f"if {both} and {INT_MIN} <= ({v} := {a} {op} {b}) <= {INT_MAX}:")
+            self.emit("    pass")
+            if op == "+":
+                # short strings only: a long one is counted against the memory budget
+                self.emit(f"elif type({a}) is str and type({b}) is str and "
+                          f"(n := len({a}) + len({b})) < BIG and "
+                          f"n <= ctx.limits.max_value_size:\n{ind}    {v} = {a} + {b}")
+            self.emit(f"else:\n{ind}    {v} = {slow}({a}, {b}, {nd}, "
+                      "ctx.limits.max_value_size, ctx)")
+        else:
+            self.emit(f"if {both} and {b}:\n{ind}    {v} = {a} {op} {b}")
+            self.emit(f"else:\n{ind}    {v} = {slow}({a}, {b}, {nd}, 0)")
+        return v
+
+    @staticmethod
+    def both_int(a: str, b: str) -> str:
+        """The test that two operands are ints (an int literal needs none)."""
+        tests = [f"type({x}) is int" for x in (a, b) if not _int_literal(x)]
+        return " and ".join(tests) or "True"
+
+    def test(self, e) -> str:
+        """The condition of ``if``/``while``: a comparison is already a bool."""
+        if type(e) is A.Compare and e.op in ("==", "!=", "<", "<=", ">", ">=") \
+                and self.edepth < _MAX_EXPR_DEPTH:
+            return self.as_var(self.value(e))
+        t = self.as_var(self.value(e))
+        return f"{t} is True or ({t} is not False and truthy({t}))"
+
+    def compare(self, e) -> str:
+        a = self.value(e.left)
+        b = self.value(e.right)
+        v = self.name("t")
+        ind = "    " * self.indent
+        op = e.op
+        if op in ("==", "!="):
+            self.emit(f"if type({a}) is type({b}) and (type({a}) is int or type({a}) is str):"
+                      f"\n{ind}    {v} = {a} {op} {b}")
+            self.emit(f"else:\n{ind}    {v} = equal({a}, {b}) is {op == '=='}")
+        else:
+            nd = self.name("N", e)
+            self.emit(f"if {self.both_int(a, b)}:\n{ind}    {v} = {a} {op} {b}")
+            self.emit(f"else:\n{ind}    {v} = op_order({op!r}, {a}, {b}, {nd})")
+        return v
+
+    def call(self, e) -> Optional[str]:
+        """A call of a known ``fn`` with every argument, or of a pure builtin without
+        keywords; None when the call is another kind (compiled as a closure)."""
+        c = self.c
+        name = e.func.id
+        local = c.locals or set()
+        if name in local or name in c.top_bound:
+            return None
+        if name in c.prog.fns:
+            fd = c.fndefs[name]
+            params = [p.name for p in fd.params]
+            if e.keywords or len(e.args) != len(params) or c.captures_fn(name) \
+                    or not all(p.isidentifier() for p in params):
+                return None
+            args = [self.value(a) for a in e.args]
+            fnv = self.name("FN", c.prog.fns[name])
+            nd = self.name("N", e)
+            sf = self.name("SF", (name, e.line, e.column))
+            ind = "    " * self.indent
+            v = self.name("t")
+            local_map = "{" + ", ".join(f"{p!r}: {a}" for p, a in zip(params, args)) + "}"
+            self.emit("d = fr.depth + 1")
+            self.emit(f"if d > ctx.limits.max_depth:\n{ind}    _depth_error(ctx, {fnv}, {nd})")
+            self.emit(f"nf = Frame({local_map}, G, ctx, d, PROG)")
+            self.emit(f"try:\n{ind}    r = {fnv}.code(nf)")
+            self.emit(f"except AetherRuntimeError as err:\n"
+                      f"{ind}    err.stack.append(StackFrame(*{sf}))\n{ind}    raise")
+            self.emit(f"if nf.tasks:\n{ind}    _join_all(nf)")
+            self.emit(f"{v} = nf.ret if r == 3 else None")
+            return v
+        impl = PURE.get(name)
+        if impl is None or e.keywords:
+            return None
+        args = [self.value(a) for a in e.args]
+        ind = "    " * self.indent
+        v = self.name("t")
+        if name == "len" and len(args) == 1:
+            a = args[0]
+            self.emit(f"if type({a}) is tuple or type({a}) is str:\n{ind}    {v} = len({a})")
+            self.emit("else:")
+            self.indent += 1
+        elif name == "append" and len(args) == 2:
+            a, b = args
+            self.emit(f"if type({a}) is tuple and len({a}) < BIG and "
+                      f"len({a}) < ctx.limits.max_value_size:\n"
+                      f"{ind}    {v} = {a} + ({b},)")
+            self.emit("else:")
+            self.indent += 1
+        elif name == "str" and len(args) == 1:
+            a = args[0]
+            self.emit(f"if type({a}) is int and ctx.limits.max_value_size >= 20:\n"
+                      f"{ind}    {v} = str({a})")
+            self.emit(f"elif type({a}) is str and len({a}) <= ctx.limits.max_value_size:\n"
+                      f"{ind}    {v} = {a}")
+            self.emit("else:")
+            self.indent += 1
+        else:
+            ind = None
+        f = self.name("B", impl)
+        nd = self.name("N", e)
+        i2 = "    " * self.indent
+        self.emit(f"try:\n{i2}    {v} = {f}(fr, {', '.join(args)})")
+        self.emit(f"except AetherRuntimeError as err:\n{i2}    raise err.place"
+                  f"({e.line!r}, {e.column!r})")
+        self.emit(f"except (TypeError, ValueError, OverflowError, IndexError, KeyError) "
+                  f"as exc:\n{i2}    _bad_arg({name!r}, exc, {nd})")
+        if ind is not None:
+            self.indent -= 1
+        return v
+
+
+def _int_literal(code: str) -> bool:
+    return code.startswith("(") and code[1:-1].lstrip("-").isdigit()
+
+
+def _bad_arg(name, exc, node):
+    raise rt_error("AE405", f"bad argument to '{name}': {exc}", node) from None
+
+
+def _for_error(seq, node):
+    raise rt_error("AE401", f"cannot loop over a {type_name(seq)}", node)
+
+
+def _depth_error(ctx, fnv, node):
+    raise rt_error("AE406", f"calls nested more than {ctx.limits.max_depth} deep "
+                   f"(in '{fnv.name}')", node)

@@ -36,6 +36,9 @@ class Limits:
     # CLI shows it then), so a loop printing large strings would otherwise fill memory
     max_printed: int = 100_000_000
     request_timeout: Optional[float] = None  # one effectful call
+    # bytes the process's resident memory may grow by during the run (None: no limit);
+    # values within the size limit can still add up (a list of distinct 10 MB strings)
+    max_memory: Optional[int] = 2 * 1024 ** 3
 
 
 class Clock:
@@ -107,6 +110,29 @@ class RandomHook:
 CLOCK_EVERY = 512
 
 
+MEM_EVERY = 32 * 1024 ** 2  # bytes of large values between two memory checks
+
+
+def resident_memory() -> int:
+    """Bytes of this process's resident memory now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+try:
+    import os as _os
+    _PAGE = _os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+    _PAGE = 4096
+
+
 class Context:
     """State shared by every frame of one run (and by the tasks of ``parallel:``)."""
 
@@ -135,6 +161,10 @@ class Context:
         # governed run journals them so that a resumed run replays the same times.
         self.clock_hook: Optional[Callable[[Callable[[], float]], float]] = None
         self._seq = 0
+        self.mem_base = resident_memory() if limits.max_memory is not None else None
+        self.cancelled: Optional[str] = None  # why the run must stop (a signal), or None
+        self._alloc = 0  # bytes of large values made since the last memory check
+        self._mem_next = 0.0  # monotonic time of the next periodic memory check
         self.steps = 0
         self.start = self.clock.now()
         self.deadline = (self.start + limits.timeout) if limits.timeout else None
@@ -159,13 +189,44 @@ class Context:
         if self.steps >= self._check_at:
             self.check()
 
+    def cancel(self, why: str) -> None:
+        """Stop the program at its next block (an interrupted run: SIGINT, SIGTERM)."""
+        self.cancelled = why
+        self._check_at = 0
+
     def check(self) -> None:
         """Enforce the step budget and the deadlines now."""
+        if self.cancelled is not None:
+            raise rt_error("AE409", f"the run was interrupted ({self.cancelled})",
+                           kind="Interrupted")
         if self.steps > self.limits.max_steps:
             raise rt_error("AE408", f"the run took more than {self.limits.max_steps} steps "
                            "(raise --max-steps or policy: step_budget)")
         self.check_time()
+        if self.mem_base is not None:
+            now = time.monotonic()
+            if now >= self._mem_next:  # values made by paths that do not note_alloc
+                self._mem_next = now + 0.01
+                self.check_memory()
         self._reschedule()
+
+    def note_alloc(self, nbytes: int) -> None:
+        """A large value was made: check the memory budget every :data:`MEM_EVERY`
+        bytes of them (AE407 past ``limits.max_memory``)."""
+        self._alloc += nbytes
+        if self._alloc >= MEM_EVERY:
+            self._alloc = 0
+            self.check_memory()
+
+    def check_memory(self) -> None:
+        """AE407 when the process's resident memory grew past ``limits.max_memory``."""
+        if self.mem_base is None:
+            return
+        used = resident_memory() - self.mem_base
+        if used > self.limits.max_memory:
+            raise rt_error("AE407", f"the run uses more than "
+                           f"{self.limits.max_memory // 1024 ** 2} MiB of memory "
+                           "(RunOptions.max_memory)")
 
     def nearest_deadline(self) -> Optional[tuple[float, str]]:
         best = (self.deadline, "the run") if self.deadline is not None else None

@@ -36,11 +36,13 @@ DEEP_CHARS = 40_000_000
 
 @dataclass(frozen=True, eq=False)
 class FnValue:
-    """A ``fn`` defined in the program (the compiled body lives in ``code``)."""
+    """A ``fn`` defined in the program (the compiled body lives in ``code``); ``env`` is
+    the frame of the enclosing ``fn`` call a nested ``fn`` reads names from (a closure)."""
 
     name: str
     params: tuple[str, ...]
     code: Any = field(repr=False, default=None)
+    env: Any = field(repr=False, default=None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,18 +96,19 @@ def truthy(v: Any) -> bool:
 class _Budget:
     """Nodes a deep operation may still visit."""
 
-    __slots__ = ("left", "chars")
+    __slots__ = ("left", "chars", "cap")
 
     def __init__(self, nodes: int = DEEP_NODES, chars: int = DEEP_CHARS):
         self.left = nodes
         self.chars = chars
+        self.cap = chars
 
     def text(self, n: int) -> None:
-        """Spend ``n`` characters of text; AE407 past :data:`DEEP_CHARS`."""
+        """Spend ``n`` characters of text; AE407 past the budget's characters."""
         self.chars -= n
         if self.chars < 0:
             raise rt_error("AE407", f"value too large to turn into text (more than "
-                           f"{DEEP_CHARS} characters)")
+                           f"{self.cap} characters)")
 
     def spend(self, depth: int) -> None:
         self.left -= 1
@@ -143,7 +146,9 @@ def equal(a: Any, b: Any, budget: Optional[_Budget] = None, depth: int = 0) -> b
         return a.as_map() == b.as_map()
     if ta is BuiltinValue:
         return a.name == b.name
-    return a == b  # str, None, FnValue (identity, handled above)
+    if ta is FnValue:  # one fn, and for a closure the same enclosing call
+        return a.code is b.code and a.env is b.env
+    return a == b  # str, None
 
 
 def compare_key(v: Any) -> tuple:
@@ -169,6 +174,22 @@ def check_size(v: Any, limit: int) -> Any:
     if size_of(v) > limit:
         raise rt_error("AE407", f"{type_name(v)} of size {size_of(v)} exceeds the value size "
                        f"limit of {limit}")
+    return v
+
+
+def check_sizes(v: Any, limit: int) -> Any:
+    """``v`` when it and every list, map and string inside it are within ``limit``; else
+    AE407 (for values from outside: a tool's result, an input)."""
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is str or t is tuple or t is dict:
+            check_size(x, limit)
+            if t is tuple:
+                stack.extend(x)
+            elif t is dict:
+                stack.extend(x.values())
     return v
 
 
@@ -198,6 +219,10 @@ def repr_value(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> str:
     if t is bool:
         return "true" if v else "false"
     if t is int or t is float:
+        if budget is not None:  # a list of 10 million numbers is 100 million characters
+            text = _num_text(v)
+            budget.text(len(text))
+            return text
         return _num_text(v)
     if t is str:
         if budget is not None:
@@ -232,6 +257,9 @@ def to_json(v: Any, budget: Optional[_Budget] = None, depth: int = 0) -> Any:
     t = type(v)
     if t is str and budget is not None:  # inside a list or map: its copies add up in output
         budget.text(len(v))
+        return v
+    if t is int and budget is not None:
+        budget.text(len(str(v)))  # its JSON text, which the caller may write
         return v
     if v is None or t is bool or t is int or t is str:
         return v

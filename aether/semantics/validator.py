@@ -359,7 +359,9 @@ class Validator:
                 self._expr(p.default, env)
         own = {p.name for p in s.params} | _bound_in(s.body)
         self.names.update(own)
-        local = _FnScope(own, self.global_names)
+        # a fn nested in another reads the enclosing fn's names too (a closure: see
+        # docs/runtime.md), then the globals
+        local = _FnScope(own, env if ctx.in_fn else self.global_names)
         self._block(s.body, local, _Ctx(False, True))
 
     def _try(self, s: A.Try, env: set[str], ctx: _Ctx) -> None:
