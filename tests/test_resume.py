@@ -243,8 +243,8 @@ def test_two_runs_appending_to_one_database_at_once_keep_both_chains_valid(proj)
                               cwd=proj, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for r in ("A", "B")]
     for p in procs:
-        p.communicate(timeout=120)
-        assert p.returncode == 0
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode(errors="replace")
     r = aether(proj, "audit", "verify", "--json")
     assert r.returncode == 0
     reports = {x["run_id"]: x for x in json.loads(r.stdout)}

@@ -162,3 +162,29 @@ def test_memory_builtins_persist_across_runs_and_runs_are_recorded(state_db, tmp
         rec = s.get_run("fixed-id")
         assert rec.status == "failed" and rec.exit_status == 21
         assert rec.error["rule"] == "AE402" and failed.status == 21
+
+
+def test_two_connections_adding_and_putting_memory_at_once(state_db):
+    # two processes (here: two stores on one database, one thread each) add and put memory
+    # records at once: the add's placeholder row and a put's update-then-insert each let
+    # the other connection hit UNIQUE (namespace, id) (two concurrent `aether run`s failed
+    # with AE410 "UNIQUE constraint failed: memory.namespace, memory.id")
+    stores = [state_db.store() for _ in range(2)]
+    errors = []
+
+    def write(s, n):
+        try:
+            for i in range(150):
+                s.memory_add("ns", i, n, {})
+                s.memory_put("ns", f"shared-{i}", n, None, {})
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+    threads = [threading.Thread(target=write, args=(s, n)) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(stores[0].memory_list("ns")) == 300 + 150
+    for s in stores:
+        s.close()

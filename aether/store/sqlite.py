@@ -206,6 +206,24 @@ class SQLiteStore(SQLStore):
             row = self._db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
+    def _write(self, work):
+        """``work(connection)`` in one write transaction (``BEGIN IMMEDIATE``: other
+        processes wait on the busy timeout), committed, or rolled back on any error;
+        returns what ``work`` returns. StoreError on a database error."""
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(db)
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: state database error: {exc}") from None
+            return result
+
     def _run(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
             try:
@@ -276,25 +294,27 @@ class SQLiteStore(SQLStore):
 
     # ------------------------------------------------------------ memory
     def memory_add(self, namespace, value, tag, fields) -> str:
-        with self._lock:
-            cur = self._run("INSERT INTO memory (namespace, id, value, tag, fields, "
-                            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                            (namespace, "", _dump(value), _dump(tag), _dump(fields),
-                             time.time()))
+        # one transaction: the row is inserted under a placeholder id and renamed to its
+        # seq; two processes adding at once each saw the other's placeholder (UNIQUE
+        # constraint failed) when the two statements were separate transactions
+        def work(db):
+            cur = db.execute("INSERT INTO memory (namespace, id, value, tag, fields, "
+                             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             (namespace, "", _dump(value), _dump(tag), _dump(fields),
+                              time.time()))
             rid = f"mem-{cur.lastrowid}"
-            self._run("UPDATE memory SET id = ? WHERE seq = ?", (rid, cur.lastrowid))
-        return rid
+            db.execute("UPDATE memory SET id = ? WHERE seq = ?", (rid, cur.lastrowid))
+            return rid
+        return self._write(work)
 
     def memory_put(self, namespace, record_id, value, tag, fields) -> None:
-        with self._lock:
-            cur = self._run("UPDATE memory SET value = ?, tag = ?, fields = ? "
-                            "WHERE namespace = ? AND id = ?",
-                            (_dump(value), _dump(tag), _dump(fields), namespace, record_id))
-            if cur.rowcount == 0:
-                self._run("INSERT INTO memory (namespace, id, value, tag, fields, "
-                          "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                          (namespace, record_id, _dump(value), _dump(tag), _dump(fields),
-                           time.time()))
+        # an upsert (one statement): a replaced record keeps its seq, hence its place in
+        # the list; an update-then-insert let two processes both insert a new id
+        self._run("INSERT INTO memory (namespace, id, value, tag, fields, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, id) DO UPDATE "
+                  "SET value = excluded.value, tag = excluded.tag, fields = excluded.fields",
+                  (namespace, record_id, _dump(value), _dump(tag), _dump(fields),
+                   time.time()))
 
     @staticmethod
     def _mem(row) -> dict:
