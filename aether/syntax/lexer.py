@@ -96,6 +96,17 @@ class Scanner:
             r"(?P<ERROR>.)",
         ]
         self.master = re.compile("|".join(parts))
+        # Newlines and brackets as ``master`` finds them, and nothing else (error recovery
+        # follows bracket depth over the rest of a file with it, and ``master`` made a
+        # match of every token there): strings and comments are skipped whole, and no
+        # other token can hold a bracket, a quote or '#' (checked: else ``master``).
+        plain = all(regex_terms.get(k) == _C_SHAPES[k] for k in ("NAME", "DURATION", "FLOAT",
+                                                                "INT"))
+        if plain and not any(len(op) > 1 and set(op) & set("()[]{}\"'#") for op in ops):
+            self.bracket_scan = re.compile(r"(?P<NL>\n)|(?:%s)|(?:%s)|(?P<OP>[()\[\]{}])"
+                                           % (regex_terms["COMMENT"], regex_terms["STRING"]))
+        else:
+            self.bracket_scan = self.master
         self._compiled = _compiled_scan(regex_terms, ops)
         self.comments: list[Comment] = []
         self.indent_stack: list[int] = [0]

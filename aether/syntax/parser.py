@@ -196,7 +196,7 @@ def _translate(exc: UnexpectedToken, lines: list[str],
     tok = exc.token
     text = current if current is not None else "\n".join(lines)
     cur = text.split("\n")
-    master = get_parser()[1].master
+    master = get_parser()[1].bracket_scan
     through = 0
     if open_brackets and open_brackets[-1][1] < tok.line:
         opener, oline, ocol = open_brackets[-1]
@@ -223,7 +223,8 @@ def _offset(cur: list[str], line: int, column: int) -> int:
 
 
 def _close_line(master: re.Pattern, text: str, pos: int, line: int) -> Optional[int]:
-    """The line of the bracket closing the one at ``pos`` (on ``line``).
+    """The line of the bracket closing the one at ``pos`` (on ``line``), following the
+    newlines and brackets that ``master`` (the scanner's ``bracket_scan``) finds.
 
     None when it is never closed, or a bracket inside it is closed by the wrong kind.
     """
@@ -299,7 +300,7 @@ def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
     col = len(head) - len(head.lstrip(" ")) + 1
     if not head.strip() or (tok.line, tok.column) <= (first, col):
         return None
-    master = get_parser()[1].master
+    master = get_parser()[1].bracket_scan
     start = _offset(cur, first, col)
     end = _statement_end(master, text, start, first)
     stop = _offset(cur, end, len(cur[end - 1]) + 1)
