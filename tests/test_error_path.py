@@ -181,7 +181,19 @@ def test_a_bracket_closes_where_the_tokens_say(text, pick):
     opens = [m.start() for m in scanner.master.finditer(text) if m.group() in _OPEN]
     if opens:
         pos = opens[pick % len(opens)]
-        assert _close_line(scanner, text, pos, 3) == _plain_close_line(text, pos, 3)
+        expected = _plain_close_line(text, pos, 3)
+        assert _close_line(scanner, text, pos, 3) == expected
+        assert _close_line(_TokenByToken(scanner), text, pos, 3) == expected
+
+
+class _TokenByToken:
+    """A scanner without ``next_bracket`` (a grammar whose tokens could hold a bracket):
+    _close_line then follows ``bracket_scan``."""
+
+    next_bracket = None
+
+    def __init__(self, scanner):
+        self.bracket_scan = scanner.bracket_scan
 
 
 class _CountingBrackets:
