@@ -203,6 +203,85 @@ def _iter_lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
+def _skip_lines(text: str, pos: int, k: int) -> int:
+    """The offset just after the ``k``-th newline from ``pos`` on (``pos`` when ``k`` is
+    0; ``text`` must have that many). Windows of the text are counted, then one is split:
+    faster than a find per line, and no list of every line of a large file."""
+    step = 8192
+    while k:
+        window = text[pos:pos + step]
+        n = window.count("\n")
+        if n < k:
+            pos += len(window)
+            k -= n
+            continue
+        return pos + len(window) - len(window.split("\n", k)[-1])
+    return pos
+
+
+def _lines_at(text: str, targets: list[int]) -> dict[int, tuple[str, str]]:
+    """What ``_scan_lines(_iter_lines(text), targets)`` gives (the sorted, distinct
+    ``targets`` must be lines of ``text``), without a pass over every line before them.
+
+    A line's enclosing lines are the nearest code line above it indented less than it,
+    then the nearest one above that indented less again, and so on (the open lines of
+    _scan_lines' stack): each target walks up to them, and stops at a target done before
+    it, whose enclosing lines are known. A walk is about as long as the statement holding
+    its line; should the walks add up to more than a pass would cost (targets that cannot
+    serve the next one), the pass is made instead.
+    """
+    out: dict[int, tuple[str, str]] = {}
+    find, rfind = text.find, text.rfind
+    budget = 2 * targets[-1] + 64  # lines walked, beyond which one pass is cheaper
+    # the targets done: (line, indentation, whether code, open lines there innermost
+    # first as (indentation, header key), the line's own entry first when it is code)
+    done: list[tuple[int, int, bool, list]] = []
+    line, pos = 1, 0
+    for target in targets:
+        pos = _skip_lines(text, pos, target - line)
+        line = target
+        end = find("\n", pos)
+        s = text[pos:] if end < 0 else text[pos:end]
+        stripped = s.strip()
+        limit = len(s) - len(s.lstrip())  # enclosing lines are indented less than this
+        chain: list[tuple[int, Optional[str]]] = []
+        k, at, j = target, pos, len(done) - 1
+        while limit > 0 and k > 1:
+            stop = at - 1  # the newline ending line k - 1
+            at = rfind("\n", 0, stop) + 1
+            k -= 1
+            budget -= 1
+            if budget < 0:
+                return _scan_lines(_iter_lines(text), targets)
+            while j >= 0 and done[j][0] > k:
+                j -= 1
+            if j >= 0 and done[j][0] == k:
+                _, indent, code, opened = done[j]
+                if code or limit <= indent:
+                    chain.extend(e for e in opened if e[0] < limit)
+                    break
+            above = text[at:stop]
+            x = above.strip()
+            if x and x[0] != "#":
+                ind = len(above) - len(above.lstrip())
+                if ind < limit:
+                    chain.append((ind, _key_of(x)))
+                    limit = ind
+        out[target] = ("/".join([key for _, key in reversed(chain) if key is not None]), s)
+        own = len(s) - len(s.lstrip())
+        code = bool(stripped) and stripped[0] != "#"
+        if code:
+            chain.insert(0, (own, _key_of(stripped)))
+        done.append((target, own, code, chain))
+    return out
+
+
+def _key_of(stripped: str) -> Optional[str]:
+    """``_header_key(stripped)`` for a non-empty stripped line, without its work for the
+    lines that end in no ':' and hold no comment (most lines)."""
+    return _header_key(stripped) if stripped[-1] == ":" or "#" in stripped else None
+
+
 def _locate(findings: list[Finding], text: str) -> list[Finding]:
     """Fill in each finding's anchor and normalised content (once per distinct line)."""
     todo = [f.line for f in findings if not f.content]
@@ -210,7 +289,7 @@ def _locate(findings: list[Finding], text: str) -> list[Finding]:
         return findings
     n_lines = text.count("\n") + 1
     targets = sorted({n for n in todo if n and 0 < n <= n_lines})
-    located = _scan_lines(_iter_lines(text), targets)
+    located = _lines_at(text, targets) if targets else {}
     contents: dict[int, str] = {}
     out = []
     for f in findings:
@@ -263,15 +342,16 @@ def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
     if not ranges:
         return []
     n_lines = text.count("\n") + 1
-    wanted = {i for a, b in ranges for i in range(max(a, 1), min(b, n_lines) + 1)}
-    last = max(wanted, default=0)
-    stripped: dict[int, str] = {}
-    for number, line in enumerate(_iter_lines(text), 1):
-        if number > last:
-            break
-        if number in wanted:
-            stripped[number] = line.strip()
-    return [stripped[i] for a, b in ranges for i in range(max(a, 1), min(b, n_lines) + 1)]
+    spans = [(max(a, 1), min(b, n_lines)) for a, b in ranges]
+    spans = [(a, b) for a, b in spans if a <= b]
+    if not spans:
+        return []
+    first = min(a for a, _ in spans)
+    last = max(b for _, b in spans)
+    pos = _skip_lines(text, 0, first - 1)  # no list of the lines before it
+    end = text.find("\n", _skip_lines(text, pos, last - first))
+    lines = (text[pos:] if end < 0 else text[pos:end]).split("\n")
+    return [lines[i - first].strip() for a, b in spans for i in range(a, b + 1)]
 
 
 @gc_paused

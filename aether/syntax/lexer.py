@@ -16,7 +16,7 @@ from .errors import AetherSyntaxError
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Iterator
+    from typing import Iterator, Optional
 
     RawTok = tuple[str, str, int, int, int, int, int]
 
@@ -96,6 +96,27 @@ class Scanner:
             r"(?P<ERROR>.)",
         ]
         self.master = re.compile("|".join(parts))
+        # Newlines and brackets as ``master`` finds them, and nothing else (error recovery
+        # follows bracket depth over the rest of a file with it, and ``master`` made a
+        # match of every token there): strings and comments are skipped whole, and no
+        # other token can hold a bracket, a quote or '#' (checked: else ``master``).
+        plain = all(regex_terms.get(k) == _C_SHAPES[k] for k in ("NAME", "DURATION", "FLOAT",
+                                                                "INT"))
+        # ``next_bracket`` goes further: one match runs to the next bracket (group OP; None
+        # at the end of the text), everything before it skipped in C (its newlines are
+        # counted with str.count: no string or comment holds one). The skipped part is
+        # matched in a lookahead and then taken as a whole: atomic (Python 3.10 has no
+        # possessive `*+`), so a text with no bracket left costs one pass, not one per
+        # character.
+        self.next_bracket: Optional[re.Pattern] = None
+        if plain and not any(len(op) > 1 and set(op) & set("()[]{}\"'#") for op in ops):
+            self.bracket_scan = re.compile(r"(?P<NL>\n)|(?:%s)|(?:%s)|(?P<OP>[()\[\]{}])"
+                                           % (regex_terms["COMMENT"], regex_terms["STRING"]))
+            self.next_bracket = re.compile(
+                r"(?=(?P<skip>(?:[^()\[\]{}\"'#]+|%s|%s|[\"'])*))(?P=skip)(?P<OP>[()\[\]{}])?"
+                % (regex_terms["COMMENT"], regex_terms["STRING"]))
+        else:
+            self.bracket_scan = self.master
         self._compiled = _compiled_scan(regex_terms, ops)
         self.comments: list[Comment] = []
         self.indent_stack: list[int] = [0]

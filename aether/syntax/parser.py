@@ -186,21 +186,26 @@ def _try_before(lines: list[str], line: int, at_code: bool = True) -> Optional[i
 
 def _translate(exc: UnexpectedToken, lines: list[str],
                open_brackets: list[tuple[str, int, int]] = (), current: Optional[str] = None,
-               logical: Optional[dict[int, int]] = None) -> AetherSyntaxError:
+               logical: Optional[dict[int, int]] = None,
+               current_lines: Optional[list[str]] = None) -> AetherSyntaxError:
     """A parser error in the user's terms: what was expected, what was found, where.
 
     ``lines`` are the original source lines (for messages), ``current`` the text the parser
-    was given (earlier errors masked; same line count), ``open_brackets`` and ``logical``
-    the scanner's bracket stack and logical-line starts at the error.
+    was given (earlier errors masked; same line count) and ``current_lines`` its lines
+    when the caller has them (read only), ``open_brackets`` and ``logical`` the scanner's
+    bracket stack and logical-line starts at the error.
     """
     tok = exc.token
     text = current if current is not None else "\n".join(lines)
-    cur = text.split("\n")
-    master = get_parser()[1].master
+    cur = current_lines if current_lines is not None else text.split("\n")
+    scanner = get_parser()[1]
     through = 0
+    last_closed = None  # (bracket, line where it closes) when that was looked up
     if open_brackets and open_brackets[-1][1] < tok.line:
         opener, oline, ocol = open_brackets[-1]
-        if _close_line(master, text, _offset(cur, oline, ocol), oline) is None:
+        closed = _close_line(scanner, text, _offset(cur, oline, ocol), oline)
+        last_closed = (open_brackets[-1], closed)
+        if closed is None:
             # The statement ran on past its line inside a bracket that is never closed:
             # the bracket is the problem, and the error token's line starts afresh.
             return AetherSyntaxError("AE102", f"'{opener}' opened at line {oline}, column "
@@ -210,7 +215,10 @@ def _translate(exc: UnexpectedToken, lines: list[str],
         # The token is the problem (a missing comma, say), and the statement runs on to
         # where its outermost bracket closes: recovery removes it all.
         _, bline, bcol = open_brackets[0]
-        through = _close_line(master, text, _offset(cur, bline, bcol), bline) or 0
+        if last_closed is not None and last_closed[0] == open_brackets[0]:
+            through = last_closed[1] or 0  # the only bracket open: looked up above
+        else:
+            through = _close_line(scanner, text, _offset(cur, bline, bcol), bline) or 0
     err = _classify(exc, lines, text, cur, logical or {})
     err.mask_through = max(err.mask_through, through)
     return err
@@ -222,13 +230,33 @@ def _offset(cur: list[str], line: int, column: int) -> int:
     return sum(map(len, before)) + len(before) + column - 1  # map: no Python loop per line
 
 
-def _close_line(master: re.Pattern, text: str, pos: int, line: int) -> Optional[int]:
-    """The line of the bracket closing the one at ``pos`` (on ``line``).
+def _close_line(scanner: Scanner, text: str, pos: int, line: int) -> Optional[int]:
+    """The line of the bracket closing the one at ``pos`` (on ``line``), following the
+    brackets that ``scanner`` finds (one step per bracket: a bracket never closed is
+    looked for to the end of the file).
 
     None when it is never closed, or a bracket inside it is closed by the wrong kind.
     """
     stack: list[str] = []
-    for m in master.finditer(text, pos):
+    jump = scanner.next_bracket
+    if jump is not None:
+        at = pos
+        count = text.count
+        for m in jump.finditer(text, pos):
+            value = m.group("OP")
+            if value is None:  # the end of the text
+                return None
+            start = m.end() - 1
+            line += count("\n", at, start)
+            at = start
+            if value in _OPEN:
+                stack.append(value)
+            elif not stack or stack.pop() != _CLOSE[value]:
+                return None
+            elif not stack:
+                return line
+        return None
+    for m in scanner.bracket_scan.finditer(text, pos):
         kind = m.lastgroup
         if kind == "NL":
             line += 1
@@ -299,7 +327,7 @@ def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
     col = len(head) - len(head.lstrip(" ")) + 1
     if not head.strip() or (tok.line, tok.column) <= (first, col):
         return None
-    master = get_parser()[1].master
+    master = get_parser()[1].bracket_scan
     start = _offset(cur, first, col)
     end = _statement_end(master, text, start, first)
     stop = _offset(cur, end, len(cur[end - 1]) + 1)
@@ -507,10 +535,12 @@ _BRACE_RE = re.compile(r"^[ \t]*(?:plugin[ \t]+[\w.\-]+[ \t]*\{|[A-Za-z_]\w*[ \t
 
 
 def _prefix_result(current: str, err: AetherSyntaxError, errors: list[SyntaxIssue],
-                   masked: list[tuple[int, int]]) -> ParseResult:
-    """The module of the lines before ``err``'s top-level statement, the rest masked."""
+                   masked: list[tuple[int, int]],
+                   current_lines: Optional[list[str]] = None) -> ParseResult:
+    """The module of the lines before ``err``'s top-level statement, the rest masked
+    (``current_lines``: the lines of ``current`` when the caller has them; not changed)."""
     parser, scanner = get_parser()
-    work = current.split("\n")
+    work = list(current_lines) if current_lines is not None else current.split("\n")
     first = max(1, min(err.recover_line, len(work)))
     while first > 1 and (work[first - 1][:1] in (" ", "\t", "") or
                          work[first - 1].lstrip().startswith("#")):
@@ -640,6 +670,7 @@ def _parse(text: str, incremental: bool) -> ParseResult:
     masked: list[tuple[int, int]] = []
     lines: Optional[list[str]] = None
     current = text
+    current_lines: Optional[list[str]] = None  # the lines of `current`, once split
     seen: set[tuple[int, int, str]] = set()
     resume = 1  # the line the next parse starts at (1: the whole text)
     resume_at = 0  # its offset in current
@@ -664,30 +695,33 @@ def _parse(text: str, incremental: bool) -> ParseResult:
         except (UnexpectedToken, AetherSyntaxError) as exc:
             if lines is None:
                 lines = text.split("\n")
+            if current_lines is None:  # no error masked yet: `current` is `text`
+                current_lines = lines
             if isinstance(exc, UnexpectedToken):
                 if exc.token.value == RECOVERED:
                     # The masked statement left its surroundings incomplete (a `try`
                     # without its `catch`...): a cascade of the error already reported.
                     cascade = AetherSyntaxError("AE100", "cascade", exc.token.line, 1)
-                    return _prefix_result(current, cascade, errors, masked)
+                    return _prefix_result(current, cascade, errors, masked, current_lines)
                 err = _translate(exc, lines, scanner.brackets, current,
-                                 scanner.logical_start)
+                                 scanner.logical_start, current_lines)
             else:
                 err = exc
             key = (err.line, err.column, err.rule)
             if key in seen:  # no progress: keep what parses before it, report no more
-                return _prefix_result(current, err, errors, masked)
+                return _prefix_result(current, err, errors, masked, current_lines)
             seen.add(key)
             errors.append(SyntaxIssue(err.rule, err.message, err.line, err.column,
                                       err.end_line, err.end_column, err.hint))
             if len(errors) >= MAX_ERRORS or err.rule == "AE110":
                 # Too many errors, or runaway nesting (a property of the whole file): stop
                 # reporting, and keep what parses before the first unreported statement.
-                return _prefix_result(current, err, errors, masked)
-            work = current.split("\n")
+                return _prefix_result(current, err, errors, masked, current_lines)
+            work = list(current_lines)  # `lines` stay the original text's
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
             masked.append(rng)
             current = "\n".join(work)
+            current_lines = work
             if incremental:
                 logical_all.update(scanner.logical_start)
                 at = min(rng[0], err.line, exc.token.line if isinstance(exc, UnexpectedToken)
