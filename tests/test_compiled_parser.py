@@ -320,3 +320,20 @@ def build():
 show(build)
 """, "0")
     assert out.strip().splitlines()[-1] == f"raised {error}"
+
+
+@pytest.mark.parametrize("literal", ["1", "1.5", "9" * 18])
+def test_a_run_of_signs_before_a_literal_costs_linear_time(literal):
+    # each `-` folded into the literal copied its text: n signs made n**2 / 2 characters
+    # (a 10 MB file of them took hours on either path); past 64 they stay negations
+    from aether import ast as A
+
+    text = "x: " + "-" * 200 + literal + "\n"
+    _same(text)
+    value = _with(COMPILED, P.parse, text).module.body[0].value
+    depth = 0
+    while isinstance(value, A.Unary):
+        value, depth = value.operand, depth + 1
+    assert depth == 200 - 64 and value.raw == "-" * 64 + literal
+    short = _with(COMPILED, P.parse, "x: --1\n").module.body[0].value
+    assert isinstance(short, A.Int) and short.raw == "--1" and short.value == 1
