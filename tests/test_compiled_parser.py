@@ -337,3 +337,53 @@ def test_a_run_of_signs_before_a_literal_costs_linear_time(literal):
     assert depth == 200 - 64 and value.raw == "-" * 64 + literal
     short = _with(COMPILED, P.parse, "x: --1\n").module.body[0].value
     assert isinstance(short, A.Int) and short.raw == "--1" and short.value == 1
+
+
+def test_parsing_again_and_again_keeps_no_memory():
+    # every way out of the C loop and scanner drops what it holds: a parse that succeeds,
+    # a scanner error handed to the Python scanner, an error raised by a rule's callback
+    # (a number out of range), the parser's own error, an exception from the token stream
+    # and a KeyboardInterrupt raised from a callback; a reference kept on any of them
+    # grows the count of allocated blocks by at least one per round
+    import gc
+
+    from aether.syntax.errors import AetherSyntaxError
+
+    texts = [FILES[0].read_text(encoding="utf-8"), "x: (1]\n", "x: " + "9" * 30 + "\n",
+             "x: = 1\ny: 2\n", "# c\nx: 'a\n", "if x:\n\ty: 1\n", "x: é\n"]
+
+    class Interrupting(AstBuilder):
+        def binding(self, c):
+            raise KeyboardInterrupt
+
+    interrupting = lalr.Parser(load_tables(), Interrupting(), compiled=True)
+    scanner = COMPILED[1]
+
+    def stream():
+        for i, tok in enumerate(scanner.scan(texts[0])):
+            if i == 30:
+                raise ZeroDivisionError
+            yield tok
+
+    def once():
+        for text in texts:
+            _with(COMPILED, P.parse, text)
+            try:
+                list(scanner.scan(text, True))
+            except AetherSyntaxError:
+                pass
+        for parse in (lambda: interrupting.parse(scanner.scan("x: 1\n")),
+                      lambda: COMPILED[0].parse(stream())):
+            try:
+                parse()
+            except (KeyboardInterrupt, ZeroDivisionError):
+                pass
+
+    for _ in range(20):
+        once()
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(300):
+        once()
+    gc.collect()
+    assert sys.getallocatedblocks() - before < 150
