@@ -387,3 +387,17 @@ def test_parsing_again_and_again_keeps_no_memory():
         once()
     gc.collect()
     assert sys.getallocatedblocks() - before < 150
+
+
+def test_a_token_copies_and_pickles_on_both_paths():
+    # the C Tok had no __reduce__: copy, deepcopy and pickle raised TypeError where
+    # lalr.py's Tok (plain __slots__) worked; an UnexpectedToken holds one
+    out = _both("""
+import copy, pickle
+t = lalr.Tok('NAME', 'x', 3, 1, 4, 1, 5)
+for f in (copy.copy, copy.deepcopy, lambda x: pickle.loads(pickle.dumps(x))):
+    c = f(t)
+    print(type(c) is lalr.Tok, c is not t, [getattr(c, k) for k in
+          ('type', 'value', 'pos', 'line', 'column', 'end_line', 'end_column')])
+""")
+    assert out.count("True True ['NAME', 'x', 3, 1, 4, 1, 5]") == 3

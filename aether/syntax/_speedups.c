@@ -88,6 +88,27 @@ Tok_repr(TokObject *self)
                                 self->column);
 }
 
+/* Tok(*fields) again: copy, deepcopy and pickle take a Tok as they take lalr.py's (a
+ * token is in an UnexpectedToken, which may cross a process boundary). */
+static PyObject *
+Tok_reduce(TokObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject **f = &self->type;
+    for (int i = 0; i < 7; i++) {
+        if (f[i] == NULL) {  /* a field deleted: what lalr.Tok's pickling raises too */
+            PyErr_SetString(PyExc_AttributeError, "Tok: a field is not set");
+            return NULL;
+        }
+    }
+    return Py_BuildValue("O(OOOOOOO)", Py_TYPE(self), f[0], f[1], f[2], f[3], f[4], f[5],
+                         f[6]);
+}
+
+static PyMethodDef Tok_methods[] = {
+    {"__reduce__", (PyCFunction)Tok_reduce, METH_NOARGS, NULL},
+    {NULL}
+};
+
 static PyTypeObject TokType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "aether.syntax._speedups.Tok",
@@ -99,6 +120,7 @@ static PyTypeObject TokType = {
     .tp_dealloc = (destructor)Tok_dealloc,
     .tp_repr = (reprfunc)Tok_repr,
     .tp_members = Tok_members,
+    .tp_methods = Tok_methods,
 };
 
 /* ------------------------------------------------------------------ Engine */
