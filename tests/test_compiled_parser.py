@@ -401,3 +401,21 @@ for f in (copy.copy, copy.deepcopy, lambda x: pickle.loads(pickle.dumps(x))):
           ('type', 'value', 'pos', 'line', 'column', 'end_line', 'end_column')])
 """)
     assert out.count("True True ['NAME', 'x', 3, 1, 4, 1, 5]") == 3
+
+
+def test_a_scan_kept_on_its_scanner_is_collected():
+    # the C Scan took no part in garbage collection: a cycle through it (here the scan kept
+    # on its own scanner) was never freed, where the Python scanner's generator is
+    out = _both("""
+import gc, weakref
+for started in (False, True):
+    s = Scanner(load_tables().terminals)
+    s.kept = s.scan('x: 1\\ny: (2,\\n 3)\\n# c\\n', True)
+    if started:
+        next(s.kept)
+    ref = weakref.ref(s)
+    del s
+    gc.collect()
+    print(ref() is None)
+""")
+    assert out.split() == ["True", "True"]

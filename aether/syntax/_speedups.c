@@ -706,21 +706,47 @@ typedef struct {
 static PyObject *NAME_str, *NL_str, *INDENT_str, *DEDENT_str, *EMPTY_str, *NEWLINE_str,
     *STRING_str, *DURATION_str, *FLOAT_str, *INT_str;
 
+/* A Scan takes part in garbage collection, as the Python scanner's generator does: code
+ * that keeps it on the scanner (or anything it holds) makes a cycle. */
+static int
+Scan_traverse(ScanObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->scanner);
+    Py_VISIT(self->text);
+    Py_VISIT(self->keep_comments);
+    Py_VISIT(self->brackets);
+    Py_VISIT(self->indents);
+    Py_VISIT(self->logical);
+    Py_VISIT(self->comments);
+    Py_VISIT(self->keywords);
+    Py_VISIT(self->ops);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+Scan_clear(ScanObject *self)
+{
+    Py_CLEAR(self->scanner);
+    Py_CLEAR(self->text);
+    Py_CLEAR(self->keep_comments);
+    Py_CLEAR(self->brackets);
+    Py_CLEAR(self->indents);
+    Py_CLEAR(self->logical);
+    Py_CLEAR(self->comments);
+    Py_CLEAR(self->keywords);
+    Py_CLEAR(self->ops);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->line_obj[0]);
+    Py_CLEAR(self->line_obj[1]);
+    return 0;
+}
+
 static void
 Scan_dealloc(ScanObject *self)
 {
-    Py_XDECREF(self->scanner);
-    Py_XDECREF(self->text);
-    Py_XDECREF(self->keep_comments);
-    Py_XDECREF(self->brackets);
-    Py_XDECREF(self->indents);
-    Py_XDECREF(self->logical);
-    Py_XDECREF(self->comments);
-    Py_XDECREF(self->keywords);
-    Py_XDECREF(self->ops);
-    Py_XDECREF(self->fallback);
-    Py_XDECREF(self->line_obj[0]);
-    Py_XDECREF(self->line_obj[1]);
+    PyObject_GC_UnTrack(self);
+    Scan_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1037,6 +1063,8 @@ indent_at(ScanObject *self, Py_ssize_t k)
 static PyObject *
 Scan_next(ScanObject *self)
 {
+    if (self->text == NULL)  /* cleared by the garbage collector: nothing left */
+        return NULL;
     if (self->fallback != NULL)
         return PyIter_Next(self->fallback);
     int hand = 0;
@@ -1202,7 +1230,9 @@ static PyTypeObject ScanType = {
     .tp_name = "aether.syntax._speedups.Scan",
     .tp_doc = "The tokens of a text, as lexer.Scanner.scan yields them (see lexer.py).",
     .tp_basicsize = sizeof(ScanObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Scan_traverse,
+    .tp_clear = (inquiry)Scan_clear,
     .tp_new = Scan_new,
     .tp_dealloc = (destructor)Scan_dealloc,
     .tp_iter = PyObject_SelfIter,
