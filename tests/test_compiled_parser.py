@@ -213,3 +213,209 @@ def test_compiled_scanner_resumes_mid_text():
 ])
 def test_compiled_and_pure_scanners_agree_on_edge_cases(text):
     _same_tokens(text)
+
+
+# ---------------------------------------------------------------- hostile use of the C API
+# Scan and Engine are callable from Python, and the scanner's lists are open to Python code
+# between tokens. Whatever is done to them ends in an exception, never a read outside an
+# object; each snippet runs in a child process (a crash there fails the test, not the run),
+# on both paths when the behaviour is defined for both.
+
+_PRELUDE = """
+from aether.syntax import lalr, parser as P
+from aether.syntax.tables import load_tables
+from aether.syntax.lexer import Scanner
+sc = Scanner(load_tables().terminals)
+def show(fn):
+    try:
+        print(repr(fn())[:300])
+    except Exception as e:
+        print("raised", type(e).__name__)
+"""
+
+
+def _run(code: str, pure: str) -> str:
+    env = dict(os.environ, AETHER_PURE_PYTHON=pure)
+    done = subprocess.run([sys.executable, "-c", _PRELUDE + code], env=env,
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _both(code: str) -> str:
+    fast, slow = _run(code, "0"), _run(code, "1")
+    assert fast == slow
+    return fast
+
+
+@pytest.mark.parametrize("start", [-1, -7, -1000000, 5, 6, 1000000])
+def test_a_start_outside_the_text_scans_as_the_python_scanner_does(start):
+    # the C scanner read the characters before the text (a negative start)
+    out = _both(f"show(lambda: list(sc.scan('x: 1\\n', False, {start}, 1)))")
+    assert out.strip()
+
+
+def test_keep_comments_whose_truth_test_raises():
+    # the C scanner went on with the exception set: SystemError
+    out = _both("class B:\n    def __bool__(self): raise ValueError\n"
+                "show(lambda: list(sc.scan('# c\\nx: 1\\n', B())))")
+    assert out.strip() == "raised ValueError"
+
+
+@pytest.mark.parametrize("change", [
+    "sc.indent_stack.clear()", "sc.indent_stack[:] = ['a', 'b']",
+    "sc.indent_stack[:] = [0, -4]", "sc.indent_stack[:] = [0, 10**30]",
+    "sc.indent_stack.append(None)"])
+def test_an_indentation_stack_changed_mid_scan(change):
+    # an emptied stack was read at index -1 (a crash), a non-int as an int
+    _both(f"""
+it = sc.scan('if x:\\n    y\\nz\\n  w\\n')
+toks = [next(it) for _ in range(6)]
+{change}
+show(lambda: list(it))
+""")
+
+
+@pytest.mark.parametrize("change", [
+    "sc.brackets[:] = [1]", "sc.brackets[:] = [()]", "sc.brackets[:] = [('', 1, 1)]",
+    "sc.brackets[:] = [(5, 1, 1)]", "sc.brackets[:] = [('((', 1, 1)]"])
+def test_a_bracket_stack_changed_mid_scan(change):
+    # an entry that is not a tuple of a one-character string was read as one
+    _both(f"""
+it = sc.scan('x: (1\\n)\\n')
+toks = [next(it) for _ in range(4)]
+{change}
+show(lambda: list(it))
+""")
+
+
+def test_a_value_stack_changed_mid_parse_is_an_error():
+    # the engine read past the end of an emptied value stack
+    out = _run("""
+p = P.get_parser()[0]
+vals = []
+def tokens():
+    for t in sc.scan('x: 1\\ny: [1, 2]\\n'):
+        vals.clear()
+        yield t
+show(lambda: p.parse(tokens(), vals))
+""", "0")
+    assert out.strip() == "raised RuntimeError"
+
+
+@pytest.mark.parametrize("states,rules,error", [
+    ("({'A': -5}, {})", "((1, None, 'r', 0, b'\\0'),)", "ValueError"),
+    ("({'A': ~0}, {})", "((0, None, 'r', 0, b''),)", "ValueError"),
+    ("({'A': ~0}, {})", "((3, print, 'r', 2, b'\\0\\0\\0'),)", "RuntimeError"),
+    ("({'A': ~0}, {})", "((1, print, 'r', 2, b'\\0'),)", "RuntimeError"),
+    ("({'B': 1, 'A': ~0}, {'A': ~0})", "((0, print, 'r', 2, b''),)", "RuntimeError"),
+])
+def test_an_engine_over_inconsistent_tables_raises(states, rules, error):
+    # a reduction by a rule past the last, a unit rule of two symbols, a goto that is not
+    # there, a reduction deeper than the stack: each read outside the engine's arrays
+    out = _run(f"""
+def build():
+    e = lalr._speedups.Engine({states}, {rules}, set(), 0, 1, print)
+    return e.parse([('A', '', 0, 1, 1, 1, 1), ('$END', '', 0, 1, 1, 1, 1)], [])
+show(build)
+""", "0")
+    assert out.strip().splitlines()[-1] == f"raised {error}"
+
+
+@pytest.mark.parametrize("literal", ["1", "1.5", "9" * 18])
+def test_a_run_of_signs_before_a_literal_costs_linear_time(literal):
+    # each `-` folded into the literal copied its text: n signs made n**2 / 2 characters
+    # (a 10 MB file of them took hours on either path); past 64 they stay negations
+    from aether import ast as A
+
+    text = "x: " + "-" * 200 + literal + "\n"
+    _same(text)
+    value = _with(COMPILED, P.parse, text).module.body[0].value
+    depth = 0
+    while isinstance(value, A.Unary):
+        value, depth = value.operand, depth + 1
+    assert depth == 200 - 64 and value.raw == "-" * 64 + literal
+    short = _with(COMPILED, P.parse, "x: --1\n").module.body[0].value
+    assert isinstance(short, A.Int) and short.raw == "--1" and short.value == 1
+
+
+def test_parsing_again_and_again_keeps_no_memory():
+    # every way out of the C loop and scanner drops what it holds: a parse that succeeds,
+    # a scanner error handed to the Python scanner, an error raised by a rule's callback
+    # (a number out of range), the parser's own error, an exception from the token stream
+    # and a KeyboardInterrupt raised from a callback; a reference kept on any of them
+    # grows the count of allocated blocks by at least one per round
+    import gc
+
+    from aether.syntax.errors import AetherSyntaxError
+
+    texts = [FILES[0].read_text(encoding="utf-8"), "x: (1]\n", "x: " + "9" * 30 + "\n",
+             "x: = 1\ny: 2\n", "# c\nx: 'a\n", "if x:\n\ty: 1\n", "x: é\n"]
+
+    class Interrupting(AstBuilder):
+        def binding(self, c):
+            raise KeyboardInterrupt
+
+    interrupting = lalr.Parser(load_tables(), Interrupting(), compiled=True)
+    scanner = COMPILED[1]
+
+    def stream():
+        for i, tok in enumerate(scanner.scan(texts[0])):
+            if i == 30:
+                raise ZeroDivisionError
+            yield tok
+
+    def once():
+        for text in texts:
+            _with(COMPILED, P.parse, text)
+            try:
+                list(scanner.scan(text, True))
+            except AetherSyntaxError:
+                pass
+        for parse in (lambda: interrupting.parse(scanner.scan("x: 1\n")),
+                      lambda: COMPILED[0].parse(stream())):
+            try:
+                parse()
+            except (KeyboardInterrupt, ZeroDivisionError):
+                pass
+
+    for _ in range(20):
+        once()
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(300):
+        once()
+    gc.collect()
+    assert sys.getallocatedblocks() - before < 150
+
+
+def test_a_token_copies_and_pickles_on_both_paths():
+    # the C Tok had no __reduce__: copy, deepcopy and pickle raised TypeError where
+    # lalr.py's Tok (plain __slots__) worked; an UnexpectedToken holds one
+    out = _both("""
+import copy, pickle
+t = lalr.Tok('NAME', 'x', 3, 1, 4, 1, 5)
+for f in (copy.copy, copy.deepcopy, lambda x: pickle.loads(pickle.dumps(x))):
+    c = f(t)
+    print(type(c) is lalr.Tok, c is not t, [getattr(c, k) for k in
+          ('type', 'value', 'pos', 'line', 'column', 'end_line', 'end_column')])
+""")
+    assert out.count("True True ['NAME', 'x', 3, 1, 4, 1, 5]") == 3
+
+
+def test_a_scan_kept_on_its_scanner_is_collected():
+    # the C Scan took no part in garbage collection: a cycle through it (here the scan kept
+    # on its own scanner) was never freed, where the Python scanner's generator is
+    out = _both("""
+import gc, weakref
+for started in (False, True):
+    s = Scanner(load_tables().terminals)
+    s.kept = s.scan('x: 1\\ny: (2,\\n 3)\\n# c\\n', True)
+    if started:
+        next(s.kept)
+    ref = weakref.ref(s)
+    del s
+    gc.collect()
+    print(ref() is None)
+""")
+    assert out.split() == ["True", "True"]

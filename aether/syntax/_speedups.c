@@ -88,6 +88,27 @@ Tok_repr(TokObject *self)
                                 self->column);
 }
 
+/* Tok(*fields) again: copy, deepcopy and pickle take a Tok as they take lalr.py's (a
+ * token is in an UnexpectedToken, which may cross a process boundary). */
+static PyObject *
+Tok_reduce(TokObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject **f = &self->type;
+    for (int i = 0; i < 7; i++) {
+        if (f[i] == NULL) {  /* a field deleted: what lalr.Tok's pickling raises too */
+            PyErr_SetString(PyExc_AttributeError, "Tok: a field is not set");
+            return NULL;
+        }
+    }
+    return Py_BuildValue("O(OOOOOOO)", Py_TYPE(self), f[0], f[1], f[2], f[3], f[4], f[5],
+                         f[6]);
+}
+
+static PyMethodDef Tok_methods[] = {
+    {"__reduce__", (PyCFunction)Tok_reduce, METH_NOARGS, NULL},
+    {NULL}
+};
+
 static PyTypeObject TokType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "aether.syntax._speedups.Tok",
@@ -99,6 +120,7 @@ static PyTypeObject TokType = {
     .tp_dealloc = (destructor)Tok_dealloc,
     .tp_repr = (reprfunc)Tok_repr,
     .tp_members = Tok_members,
+    .tp_methods = Tok_methods,
 };
 
 /* ------------------------------------------------------------------ Engine */
@@ -274,6 +296,10 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                 PyErr_SetString(PyExc_ValueError, "Engine: a goto past the last state");
                 goto fail;
             }
+            if (c < 0 && ~c >= PyTuple_GET_SIZE(rules)) {
+                PyErr_SetString(PyExc_ValueError, "Engine: a reduction by no rule");
+                goto fail;
+            }
             self->actions[i * n_symbols + symbol_id(self->symbols, key)] = (int)c;
         }
     }
@@ -310,6 +336,7 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         if (self->rule_origin[i] < 0)
             goto fail;
         if (n_modes != self->rule_size[i] || self->rule_kind[i] < RULE_UNIT ||
+                (self->rule_kind[i] == RULE_UNIT && self->rule_size[i] != 1) ||
                 self->rule_kind[i] > RULE_PYTHON ||
                 ((self->rule_kind[i] == RULE_CALL || self->rule_kind[i] == RULE_EXPAND1 ||
                   self->rule_kind[i] == RULE_PYTHON) && reducer == Py_None)) {
@@ -418,6 +445,25 @@ raise_unexpected(EngineObject *self, PyObject *tok, const int *stack, Py_ssize_t
     return NULL;
 }
 
+/* The errors of tables that tables.py never makes (Engine is callable from Python) and of
+ * a value stack changed by other code during the parse: an exception, never a wild read.
+ * Both drop ``tok``. */
+static void
+bad_tables(PyObject *tok)
+{
+    PyErr_SetString(PyExc_RuntimeError, "Engine: inconsistent tables (no goto, or a "
+                    "reduction by more symbols than the stack holds)");
+    Py_DECREF(tok);
+}
+
+static void
+values_changed(PyObject *tok)
+{
+    PyErr_SetString(PyExc_RuntimeError, "Engine: the value stack was changed during the "
+                    "parse");
+    Py_DECREF(tok);
+}
+
 /* parse(tokens, values): the start rule's value; ``values`` (a list) is the value stack. */
 static PyObject *
 Engine_parse(EngineObject *self, PyObject *args)
@@ -491,22 +537,34 @@ Engine_parse(EngineObject *self, PyObject *args)
                 break;
             }
             int rule = ~code;
+            if (sp - 1 < self->rule_size[rule]) {
+                bad_tables(tok);
+                goto done;
+            }
             if (self->rule_kind[rule] == RULE_UNIT) {
                 /* A chain of unit rules: the state below stays; walk to where this
                  * token's action is not a unit reduction (lalr.py memoises the same). */
                 int below = stack[sp - 2];
                 top = act[below * nsym + self->rule_origin[rule]];
-                while (top != end) {
+                while (top >= 0 && top != end) {
                     int step = act[top * nsym + sym];
                     if (step == NO_ACTION || step >= 0 || self->rule_kind[~step] != RULE_UNIT)
                         break;
                     top = act[below * nsym + self->rule_origin[~step]];
+                }
+                if (top < 0) {  /* no goto: tables not made by tables.py */
+                    bad_tables(tok);
+                    goto done;
                 }
                 stack[sp - 1] = top;
             } else {
                 int size = self->rule_size[rule];
                 PyObject *children;
                 Py_ssize_t n = PyList_GET_SIZE(values);
+                if (n < size) {  /* ``values`` is the caller's list: changed meanwhile */
+                    values_changed(tok);
+                    goto done;
+                }
                 if (size) {
                     children = PyList_GetSlice(values, n - size, n);
                     if (children == NULL || PyList_SetSlice(values, n - size, n, NULL) < 0) {
@@ -556,6 +614,10 @@ Engine_parse(EngineObject *self, PyObject *args)
                     goto done;
                 }
                 top = act[stack[sp - 1] * nsym + self->rule_origin[rule]];
+                if (top < 0) {
+                    bad_tables(tok);
+                    goto done;
+                }
                 if (sp == cap) {  /* a reduction of size 0 on a full stack */
                     cap *= 2;
                     int *grown = PyMem_Realloc(stack, cap * sizeof(int));
@@ -570,6 +632,10 @@ Engine_parse(EngineObject *self, PyObject *args)
             }
             if (top == end) {  /* only reached by reducing at $END */
                 Py_ssize_t n = PyList_GET_SIZE(values);
+                if (n == 0) {
+                    values_changed(tok);
+                    goto done;
+                }
                 result = PyList_GET_ITEM(values, n - 1);
                 Py_INCREF(result);
                 Py_DECREF(tok);
@@ -640,21 +706,47 @@ typedef struct {
 static PyObject *NAME_str, *NL_str, *INDENT_str, *DEDENT_str, *EMPTY_str, *NEWLINE_str,
     *STRING_str, *DURATION_str, *FLOAT_str, *INT_str;
 
+/* A Scan takes part in garbage collection, as the Python scanner's generator does: code
+ * that keeps it on the scanner (or anything it holds) makes a cycle. */
+static int
+Scan_traverse(ScanObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->scanner);
+    Py_VISIT(self->text);
+    Py_VISIT(self->keep_comments);
+    Py_VISIT(self->brackets);
+    Py_VISIT(self->indents);
+    Py_VISIT(self->logical);
+    Py_VISIT(self->comments);
+    Py_VISIT(self->keywords);
+    Py_VISIT(self->ops);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+Scan_clear(ScanObject *self)
+{
+    Py_CLEAR(self->scanner);
+    Py_CLEAR(self->text);
+    Py_CLEAR(self->keep_comments);
+    Py_CLEAR(self->brackets);
+    Py_CLEAR(self->indents);
+    Py_CLEAR(self->logical);
+    Py_CLEAR(self->comments);
+    Py_CLEAR(self->keywords);
+    Py_CLEAR(self->ops);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->line_obj[0]);
+    Py_CLEAR(self->line_obj[1]);
+    return 0;
+}
+
 static void
 Scan_dealloc(ScanObject *self)
 {
-    Py_XDECREF(self->scanner);
-    Py_XDECREF(self->text);
-    Py_XDECREF(self->keep_comments);
-    Py_XDECREF(self->brackets);
-    Py_XDECREF(self->indents);
-    Py_XDECREF(self->logical);
-    Py_XDECREF(self->comments);
-    Py_XDECREF(self->keywords);
-    Py_XDECREF(self->ops);
-    Py_XDECREF(self->fallback);
-    Py_XDECREF(self->line_obj[0]);
-    Py_XDECREF(self->line_obj[1]);
+    PyObject_GC_UnTrack(self);
+    Scan_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -877,7 +969,15 @@ finish_token(ScanObject *self, Py_ssize_t start, Py_ssize_t end, int *hand)
             *hand = 1;
             return NULL;
         }
-        PyObject *top = PyTuple_GET_ITEM(PyList_GET_ITEM(self->brackets, n - 1), 0);
+        /* The list is the scanner's, open to Python code between tokens: anything but
+         * the (opener, line, column) entries made here is left to the Python scanner. */
+        PyObject *entry = PyList_GET_ITEM(self->brackets, n - 1);
+        PyObject *top = PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) > 0 ?
+            PyTuple_GET_ITEM(entry, 0) : NULL;
+        if (top == NULL || !PyUnicode_Check(top) || PyUnicode_GET_LENGTH(top) != 1) {
+            *hand = 1;
+            return NULL;
+        }
         Py_UCS4 opener = PyUnicode_READ_CHAR(top, 0);
         Py_UCS4 want = c == ')' ? '(' : c == ']' ? '[' : '{';
         if (opener != want) {
@@ -941,9 +1041,30 @@ fail:
     return NULL;
 }
 
+/* The width at ``k`` of the indentation stack, or -1 when there is none or it is not a
+ * width (the list is the scanner's, open to Python code between tokens: the Python
+ * scanner then deals with it). */
+static Py_ssize_t
+indent_at(ScanObject *self, Py_ssize_t k)
+{
+    if (k < 0 || k >= PyList_GET_SIZE(self->indents))
+        return -1;
+    PyObject *w = PyList_GET_ITEM(self->indents, k);
+    if (!PyLong_CheckExact(w))
+        return -1;
+    Py_ssize_t v = PyLong_AsSsize_t(w);
+    if (v < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    return v;
+}
+
 static PyObject *
 Scan_next(ScanObject *self)
 {
+    if (self->text == NULL)  /* cleared by the garbage collector: nothing left */
+        return NULL;
     if (self->fallback != NULL)
         return PyIter_Next(self->fallback);
     int hand = 0;
@@ -966,8 +1087,9 @@ Scan_next(ScanObject *self)
     }
     for (;;) {
         Py_ssize_t i = self->pos;
-        if (i >= self->len)
-            return hand_over(self, i);  /* the end: unclosed brackets, last _NL, _DEDENTs */
+        if (i < 0 || i >= self->len)  /* the end (unclosed brackets, last _NL, _DEDENTs),
+                                       * or a ``start`` outside the text (re clamps it) */
+            return hand_over(self, i);
         Py_UCS4 c = CH(i);
         if (c == ' ' || c == '\t' || c == '\f') {
             Py_ssize_t j = i + 1;
@@ -999,7 +1121,10 @@ Scan_next(ScanObject *self)
             Py_ssize_t j = i + 1;
             while (j < self->len && CH(j) != '\n')
                 j++;
-            if (PyObject_IsTrue(self->keep_comments)) {
+            int keep = PyObject_IsTrue(self->keep_comments);
+            if (keep < 0)  /* its __bool__ raised: the Python scanner raises the same */
+                return NULL;
+            if (keep) {
                 /* a Comment tuple subclass: the Python scanner makes those */
                 return hand_over(self, i);
             }
@@ -1053,16 +1178,18 @@ Scan_next(ScanObject *self)
                     return hand_over(self, i);
             }
             Py_ssize_t n = PyList_GET_SIZE(self->indents);
-            Py_ssize_t top = PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, n - 1));
+            Py_ssize_t top = indent_at(self, n - 1);
             Py_ssize_t dedents = 0;
+            if (top < 0)
+                return hand_over(self, i);  /* not the stack of widths made here */
             if (width > top) {
                 if (n > MAX_NESTING)
                     return hand_over(self, i);
             } else if (width < top) {
-                Py_ssize_t k = n - 1;
-                while (k >= 0 && width < PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, k)))
-                    k--;
-                if (k < 0 || width != PyLong_AsSsize_t(PyList_GET_ITEM(self->indents, k)))
+                Py_ssize_t k = n - 1, w = top;
+                while (k > 0 && width < w)
+                    w = indent_at(self, --k);
+                if (w < 0 || width != w)
                     return hand_over(self, i);  /* lines up with no enclosing block */
                 dedents = n - 1 - k;
             }
@@ -1103,7 +1230,9 @@ static PyTypeObject ScanType = {
     .tp_name = "aether.syntax._speedups.Scan",
     .tp_doc = "The tokens of a text, as lexer.Scanner.scan yields them (see lexer.py).",
     .tp_basicsize = sizeof(ScanObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Scan_traverse,
+    .tp_clear = (inquiry)Scan_clear,
     .tp_new = Scan_new,
     .tp_dealloc = (destructor)Scan_dealloc,
     .tp_iter = PyObject_SelfIter,

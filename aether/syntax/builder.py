@@ -82,6 +82,8 @@ _KIND = {A.Call: "a call", A.Str: "a string", A.Int: "a number", A.Float: "a num
 _TARGET_SHAPE = "a name, optionally followed by `.member` and `[key]` steps"
 
 
+_MAX_FOLD = "-" * 64  # the most signs folded into a literal (see neg)
+
 class AstBuilder:
     """The inline transformer: one method per grammar rule or alias."""
 
@@ -339,6 +341,12 @@ class AstBuilder:
 
     def neg(self, c):
         dash, operand = c
+        # `-` before a literal folds into it, but not past _MAX_FOLD signs: each fold copies
+        # the literal's text, so a run of n signs cost n**2 / 2 characters (a 10 MB file of
+        # them, hours); the rest stay negations of the folded literal.
+        if isinstance(operand, (A.Int, A.Float)) and operand.raw.startswith(_MAX_FOLD):
+            return A.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-",
+                           operand)
         if isinstance(operand, A.Int):
             return A.Int(dash.line, dash.column, operand.end_line, operand.end_column,
                          -operand.value, "-" + operand.raw)
