@@ -226,3 +226,23 @@ def test_fast_path_reads_toml_and_colours_only_when_asked(tmp_path):
     assert "tomllib" in loaded and "click" not in loaded
     loaded = _imports_after(["check", "finding.aether"], tmp_path, {"FORCE_COLOR": "1"})
     assert "rich" in loaded and "click" not in loaded
+
+
+def test_the_one_file_path_knows_the_suppression_files_without_importing_them(tmp_path):
+    # the fast path tests for the list files by name (aether.suppressions is not imported
+    # when there is none, even in a project with a .aether folder)
+    import subprocess
+    import sys
+
+    from aether.cli import check_run
+    from aether.suppressions import DEFAULT_FILES
+
+    assert check_run.SUPPRESSION_FILES == DEFAULT_FILES
+    (tmp_path / ".aether" / "history").mkdir(parents=True)
+    (tmp_path / "w.aether").write_text('goal: "g"\nlog(1)\n')
+    code = ("import sys, runpy\nsys.argv = ['aether', '--check', 'w.aether']\n"
+            "from aether.cli.main import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('aether.suppressions' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out

@@ -147,11 +147,17 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
     return 0 if exit_zero else int(status)
 
 
+# aether.suppressions.DEFAULT_FILES, written here so that a one-file check need not import
+# that module to learn there is no list (tests/test_cli_fast.py checks they are equal)
+SUPPRESSION_FILES = (".aether/suppressions.txt", ".aetherra/workflow_suppressions.txt")
+
+
 def _apply_suppression_list(results, root, emit_error_code, err):
     """Move findings listed in .aether/suppressions.txt (if present) to ``suppressed``."""
-    if not (os.path.isdir(os.path.join(root, ".aether")) or
-            os.path.isdir(os.path.join(root, ".aetherra"))):
-        return  # no list can exist: skip loading the suppression-list module (start-up)
+    if not any(os.path.lexists(os.path.join(root, rel)) for rel in SUPPRESSION_FILES):
+        # no list: skip loading the suppression-list module (start-up; a project that
+        # runs workflows has a .aether folder, so testing the folder was not enough)
+        return
     from ..suppressions import SuppressionListError, discover, load, split_findings
 
     files = discover(root)
