@@ -275,3 +275,18 @@ def test_a_sign_off_by_an_empty_or_invisible_person_is_refused(tmp_path, monkeyp
     r = CliRunner().invoke(cli, ["gates", "sign-off", "review", "--by", "bob",
                                  "--reason", "read it"])
     assert r.exit_code == 0
+
+
+def test_a_dangling_link_at_the_sign_off_or_trends_file_is_an_error_not_none(tmp_path):
+    # a link whose target is gone is not "no file": treating it as absent would drop the
+    # recorded sign-offs or the trend in silence (as for suppression lists and catalogues)
+    from aether.fleet import gates as G
+    from aether.fleet.history import TRENDS_FILE, HistoryError, load_trends
+
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / G.SIGN_OFF_FILE).symlink_to(tmp_path / "gone.json")
+    with pytest.raises(GateConfigError):
+        G.load_sign_offs(str(tmp_path))
+    (tmp_path / TRENDS_FILE).symlink_to(tmp_path / "gone.json")
+    with pytest.raises(HistoryError):
+        load_trends(str(tmp_path))

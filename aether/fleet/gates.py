@@ -516,7 +516,7 @@ def load_sign_offs(root: str) -> list[dict]:
     from ..jsondoc import DocumentError, read_json
 
     path = os.path.join(root, SIGN_OFF_FILE)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):  # a dangling link is an error, not "none"
         return []
     try:
         data = read_json(path, path)

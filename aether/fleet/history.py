@@ -95,7 +95,7 @@ def load_trends(directory: str) -> list[dict]:
     from ..jsondoc import DocumentError, read_json
 
     path = os.path.join(directory, TRENDS_FILE)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):  # a dangling link is an error, not "none"
         return []
     try:
         data = read_json(path, path)
