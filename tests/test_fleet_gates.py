@@ -275,3 +275,13 @@ def test_a_sign_off_by_an_empty_or_invisible_person_is_refused(tmp_path, monkeyp
     r = CliRunner().invoke(cli, ["gates", "sign-off", "review", "--by", "bob",
                                  "--reason", "read it"])
     assert r.exit_code == 0
+
+
+def test_gates_help_states_the_exit_statuses_the_gates_give(tmp_path, monkeypatch):
+    """The help named 2 for a configuration error; a gates file that cannot be used is 26."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.toml").write_text('[gates.x]\nkind = "nosuch"\n')
+    r = CliRunner().invoke(cli, ["gates", "--all", "--gates-file", "g.toml"])
+    assert r.exit_code == 26
+    text = " ".join(CliRunner().invoke(cli, ["gates", "--help"]).output.split())
+    assert "2 for a usage error, 26 for a configuration" in text
