@@ -192,7 +192,8 @@ def in_process(gen: Path, max_lines: int, results: dict) -> None:
     `ast.parse` over as many lines of the standard library (item 1: at least 0.4x), timed
     in turns (best of three) so that load on the machine hits all alike."""
     import ast as pyast
-    import sysconfig
+
+    from corpus import best_cpu_in_turns, stdlib_python
 
     from aether.checker import check_text
     from aether.syntax import parse
@@ -205,28 +206,12 @@ def in_process(gen: Path, max_lines: int, results: dict) -> None:
         if n >= max_lines:
             break
     lines = sum(t.count("\n") for t in clean)
-    pys, py_lines = [], 0
-    for p in sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py")):
-        if "test" in p.parts or py_lines >= lines:
-            continue
-        try:
-            src = p.read_text(encoding="utf-8")
-            pyast.parse(src)
-        except (UnicodeDecodeError, SyntaxError, ValueError):
-            continue
-        pys.append(src)
-        py_lines += src.count("\n")
+    pys = stdlib_python(lines)
     sets = {"aether check, clean files": (clean, lambda t: check_text(t, "x.aether")),
             "aether check, files with syntax errors": (broken,
                                                        lambda t: check_text(t, "x.aether")),
             "ast.parse, Python stdlib files": (pys, pyast.parse)}
-    best = {name: float("inf") for name in sets}
-    for _ in range(3):
-        for name, (texts, fn) in sets.items():
-            t = time.process_time()
-            for text in texts:
-                fn(text)
-            best[name] = min(best[name], time.process_time() - t)
+    best = best_cpu_in_turns(sets, 3)
     rate = {name: sum(x.count("\n") for x in sets[name][0]) / best[name] for name in sets}
     print(f"in-process, one core (CPU time, best of 3 in turns):")
     for name, (texts, _) in sets.items():

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import ast as pyast
 import sys
-import sysconfig
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +28,7 @@ def main() -> int:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     sys.path.insert(0, str(ROOT))
-    from corpus import generated
+    from corpus import best_cpu_in_turns, generated, stdlib_python
 
     from aether.checker import check_text
     from aether.syntax.parser import get_parser
@@ -42,17 +40,7 @@ def main() -> int:
         n += text.count("\n")
         if n >= args.lines:
             break
-    pys, py_lines = [], 0
-    for p in sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py")):
-        if "test" in p.parts or py_lines >= n:
-            continue
-        try:
-            src = p.read_text(encoding="utf-8")
-            pyast.parse(src)
-        except (UnicodeDecodeError, SyntaxError, ValueError):
-            continue
-        pys.append(src)
-        py_lines += src.count("\n")
+    pys = stdlib_python(n)
     parser, scanner = get_parser()
 
     def scan(text: str) -> None:
@@ -71,13 +59,7 @@ def main() -> int:
     sets = {"scan": (texts, scan), "scan + parse + AST": (texts, scan_parse),
             "check_text": (texts, lambda t: check_text(t, "x.aether")),
             "ast.parse (Python stdlib)": (pys, pyast.parse)}
-    best = {name: float("inf") for name in sets}
-    for _ in range(args.runs):
-        for name, (items, fn) in sets.items():
-            t = time.process_time()
-            for item in items:
-                fn(item)
-            best[name] = min(best[name], time.process_time() - t)
+    best = best_cpu_in_turns(sets, args.runs)
     path = "compiled" if parser.compiled else "pure Python"
     scan_path = "compiled" if getattr(scanner, "_compiled", None) else "pure Python"
     print(f"parser: {path}, scanner: {scan_path}; {len(texts)} generated files, {n:,} lines "

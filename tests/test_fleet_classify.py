@@ -200,13 +200,27 @@ def test_trends_without_history_is_an_error(tmp_path, monkeypatch):
     assert r.exit_code == 26 and "no classifier history" in r.output
 
 
-@pytest.mark.parametrize("text", ["{}", "[1, 2]", '[{"file": 1}]'])
-def test_a_malformed_trends_file_is_reported(tmp_path, monkeypatch, text):
+_ENTRY = '"file": "a.json", "timestamp": "t", "failed": 1, "total": 2'
+
+
+@pytest.mark.parametrize("text", [
+    "{}", "[1, 2]", '[{"file": 1}]',
+    # fields the table and the HTML page read, hand-edited (each gave a TypeError,
+    # AttributeError or a rate over 100%)
+    '[{' + _ENTRY + ', "by_category": 5}]',
+    '[{' + _ENTRY + ', "by_category": [1]}]',
+    '[{' + _ENTRY + ', "by_category": {"x": "y"}}]',
+    '[{' + _ENTRY + ', "failure_rate": "x"}]',
+    '[{' + _ENTRY + ', "failure_rate": null}]',
+    '[{"file": "a.json", "timestamp": "t", "failed": 3, "total": 2}]'])
+@pytest.mark.parametrize("args", [[], ["--json"], ["--html", "t.html"]])
+def test_a_malformed_trends_file_is_reported(tmp_path, monkeypatch, text, args):
     (tmp_path / ".aether" / "history").mkdir(parents=True)
     (tmp_path / ".aether" / "history" / "trends.json").write_text(text)
     monkeypatch.chdir(tmp_path)
-    r = CliRunner().invoke(cli, ["trends"])
+    r = CliRunner().invoke(cli, ["trends", *args])
     assert r.exit_code == 26 and "trends" in r.output
+    assert not (tmp_path / "t.html").exists()
 
 
 def test_the_same_text_parsed_twice_in_a_row_is_parsed_once():

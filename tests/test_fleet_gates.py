@@ -290,3 +290,13 @@ def test_a_dangling_link_at_the_sign_off_or_trends_file_is_an_error_not_none(tmp
     (tmp_path / TRENDS_FILE).symlink_to(tmp_path / "gone.json")
     with pytest.raises(HistoryError):
         load_trends(str(tmp_path))
+
+
+def test_gates_help_states_the_exit_statuses_the_gates_give(tmp_path, monkeypatch):
+    """The help named 2 for a configuration error; a gates file that cannot be used is 26."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.toml").write_text('[gates.x]\nkind = "nosuch"\n')
+    r = CliRunner().invoke(cli, ["gates", "--all", "--gates-file", "g.toml"])
+    assert r.exit_code == 26
+    text = " ".join(CliRunner().invoke(cli, ["gates", "--help"]).output.split())
+    assert "2 for a usage error, 26 for a configuration" in text

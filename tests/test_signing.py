@@ -80,6 +80,30 @@ def test_keygen_never_overwrites_and_never_follows_a_link(tmp_path):
     assert not (tmp_path / "target").exists()
 
 
+@pytest.mark.parametrize("failing", [1, 2])  # the private key's write, the public one's
+def test_keygen_that_cannot_write_leaves_no_key_file(tmp_path, monkeypatch, failing):
+    import errno
+
+    import aether.signing.keys as keys
+
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == failing:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(keys.os, "fsync", fsync)
+    with pytest.raises(KeyFileError, match="No space left"):
+        write_key_pair(str(tmp_path / "k"), generate())
+    assert sorted(os.listdir(tmp_path)) == []
+    monkeypatch.setattr(keys.os, "fsync", real_fsync)
+    write_key_pair(str(tmp_path / "k"), generate())  # and it can simply be run again
+    assert sorted(os.listdir(tmp_path)) == ["k", "k.pub"]
+
+
 def test_encrypted_key_needs_its_passphrase(tmp_path):
     key = generate("x")
     write_key_pair(str(tmp_path / "k"), key, b"correct horse")

@@ -63,8 +63,8 @@ def gates(ctx, run_all, names, strict_manual, profile, paths, gates_file, config
           markdown_file, jobs):
     """Run the go/no-go gates and write gate_results.json and gate_sign_off.md.
 
-    Exit status 0 when every mandatory gate passes, 1 when one fails, 2 for a usage or
-    configuration error (docs/fleet.md).
+    Exit status 0 when every mandatory gate passes, 1 when one fails, 2 for a usage error,
+    26 for a configuration, sign-off or results file that cannot be used (docs/fleet.md).
     """
     if ctx.invoked_subcommand is not None:
         return

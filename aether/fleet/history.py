@@ -84,9 +84,19 @@ def save_snapshot(doc: dict, directory: str, text: Optional[str] = None) -> str:
 
 
 def _valid_entry(e: Any) -> bool:
-    return (isinstance(e, dict) and isinstance(e.get("file"), str)
+    # everything the table and the HTML page read is checked here, so that a hand-edited
+    # trends.json ends in a HistoryError (exit 26), not in a TypeError while drawing
+    if not (isinstance(e, dict) and isinstance(e.get("file"), str)
             and isinstance(e.get("timestamp"), str)
-            and all(type(e.get(k)) is int and e[k] >= 0 for k in ("failed", "total")))
+            and all(type(e.get(k)) is int and e[k] >= 0 for k in ("failed", "total"))
+            and e["failed"] <= e["total"]):
+        return False
+    rate = e.get("failure_rate", 0.0)
+    if type(rate) not in (int, float) or not 0 <= rate <= 1:
+        return False
+    cats = e.get("by_category")
+    return cats is None or (isinstance(cats, dict) and all(
+        isinstance(k, str) and type(v) is int and v >= 0 for k, v in cats.items()))
 
 
 def load_trends(directory: str) -> list[dict]:

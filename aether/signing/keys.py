@@ -192,6 +192,12 @@ def _create_exclusive(path: str, data: bytes, mode: int) -> None:
             fh.flush()
             os.fsync(fh.fileno())
     except OSError as exc:
+        # a cut-short key file would be refused as "already exists" by the next keygen
+        # and fail to load: the name we created goes, so the user can simply run it again
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
         raise KeyFileError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

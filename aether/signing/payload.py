@@ -15,7 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Optional
 
 from ..jsondoc import canonical_json  # noqa: F401 - part of this module's API
 from .keys import SigningKey, b64, b64_strict
@@ -31,8 +31,6 @@ def message(namespace: str, keyid: str, payload: bytes) -> bytes:
     """The exact bytes an Ed25519 signature of ``payload`` covers."""
     return (b"aether-signature\0v1\0" + namespace.encode("utf-8") + b"\0" +
             keyid.encode("ascii") + b"\0" + hashlib.sha512(payload).digest())
-
-
 
 
 def format_time(when: datetime) -> str:
