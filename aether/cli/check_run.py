@@ -118,12 +118,9 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
     try:
         with atomic_output(output_file) as out:  # -o applies to --json-status too
             if json_status:
-                import json
+                from ..output.json_report import write_json_status
 
-                from ..output import json_status as status_obj
-                for r in results:
-                    out.write(json.dumps(status_obj(r), ensure_ascii=False,
-                                         allow_nan=False) + "\n")
+                write_json_status(results, out)
             else:
                 from ..output import write_report
 
