@@ -4,14 +4,12 @@ import hashlib
 import subprocess
 import sys
 
-from hypothesis import given, strategies as st
-
 from aether.digest import sha256
 
 
-@given(st.binary(max_size=4096))
-def test_same_digest_as_hashlib(data):
-    assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+def test_same_digest_as_hashlib():
+    for data in (b"", b"abc", bytes(range(256)) * 40):
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
 
 
 def test_grammar_and_catalogue_digests_do_not_load_hashlib():
