@@ -22,7 +22,7 @@ __all__ = [
     "Binding", "Assign", "AugAssign", "CallStmt", "Return", "Break", "Continue", "Await",
     "Section", "DashItem", "DashMap", "StepOption", "If", "For", "While", "FnDef", "Param",
     "Try", "Module", "iter_children", "walk", "Visitor", "dotted_name", "target_steps",
-    "node_fields", "replace",
+    "replace",
 ]
 
 # The node classes are plain classes written out in full (``__slots__``, ``_fields``,
@@ -884,12 +884,6 @@ def dotted_name(expr: Optional[Expr]) -> Optional[str]:
         parts.append(expr.id)
         return ".".join(reversed(parts))
     return None
-
-
-def node_fields(node: Node) -> dict[str, Any]:
-    """All fields of ``node`` except positions (for tests and dumps)."""
-    return {f: getattr(node, f) for f in node._fields
-            if f not in ("line", "column", "end_line", "end_column")}
 
 
 def replace(node: Node, **changes: Any) -> Node:

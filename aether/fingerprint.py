@@ -14,6 +14,7 @@ Legacy (reference scripts): the first 16 hex digits of SHA-256 over
 from __future__ import annotations
 
 from .diagnostics import Finding
+from .digest import sha256 as _sha256
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
@@ -31,23 +32,9 @@ def fingerprint(rule: str, path: str, anchor: str, content: str, occurrence: int
     return _numbered(_prefix(rule, path, anchor, content), occurrence)
 
 
-def _sha256():
-    """The SHA-256 constructor: CPython's built-in one when there is one (hashlib loads
-    OpenSSL, about 3 ms of start-up for a file with one finding; the inputs here are a few
-    dozen bytes, where the built-in one is as fast), else hashlib's."""
-    try:
-        from _sha256 import sha256  # Python 3.11
-    except ImportError:  # pragma: no cover - other versions and interpreters
-        try:
-            from _sha2 import sha256  # Python 3.12+
-        except ImportError:
-            from hashlib import sha256
-    return sha256
-
-
 def _prefix(rule: str, path: str, anchor: str, content: str):
     """SHA-256 state after ``rule|path|anchor|content|``: the part occurrences share."""
-    return _sha256()(f"{rule}|{path}|{anchor}|{content}|".encode("utf-8"))
+    return _sha256(f"{rule}|{path}|{anchor}|{content}|".encode("utf-8"))
 
 
 def _numbered(prefix, occurrence: int) -> str:
@@ -60,7 +47,7 @@ def legacy_fingerprint(code_name: str, line, message: str) -> str:
     """The reference formula: ``sha256(code_name|line|first message line)[:16]``."""
     first = message.splitlines()[0] if message else ""
     key = f"{code_name}|{line if line is not None else ''}|{first}"
-    return _sha256()(key.encode("utf-8")).hexdigest()[:16]
+    return _sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def assign_fingerprints(path: str, findings: Iterable[Finding]) -> list[Finding]:

@@ -324,6 +324,20 @@ def test_json_status_object():
         (False, 20, "PARSE_ERROR", "parse", 2, 9, "AE100", 1)
 
 
+def test_write_json_status_one_object_per_file_in_order():
+    from aether.output.json_report import write_json_status
+
+    results = fixture_results()
+    out = io.StringIO()
+    write_json_status(results, out)
+    lines = out.getvalue().split("\n")
+    assert lines[-1] == "" and len(lines) == len(results) + 1
+    for line, result in zip(lines, results):
+        got, want = json.loads(line), json_status(result)
+        assert got.pop("timestamp") and want.pop("timestamp")
+        assert got == want
+
+
 # ------------------------------------------------------------------------ sarif
 
 

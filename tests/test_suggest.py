@@ -91,9 +91,9 @@ def test_fn_bodies_see_globals_without_copying_them():
     scopes = []
     real = validator._block
 
-    def spy(body, env, ctx, top=False):
+    def spy(body, env, ctx):
         scopes.append(env)
-        return real(body, env, ctx, top)
+        return real(body, env, ctx)
 
     validator._block = spy
     findings = validator.validate(module)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from .common import atomic_output, split_csv, use_color
 
@@ -78,7 +77,6 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
             config, allowed=allowed_signers, revoked=revoked_keys, legacy_env=legacy_env,
             strict=True, max_file_size=options.max_file_size, command="aether")
     results: list[FileResult] = []
-    began = time.perf_counter()
     if "-" in paths:
         if len(paths) > 1:
             _usage_error("`-` (stdin) cannot be combined with other paths")
@@ -120,12 +118,9 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
     try:
         with atomic_output(output_file) as out:  # -o applies to --json-status too
             if json_status:
-                import json
+                from ..output.json_report import write_json_status
 
-                from ..output import json_status as status_obj
-                for r in results:
-                    out.write(json.dumps(status_obj(r), ensure_ascii=False,
-                                         allow_nan=False) + "\n")
+                write_json_status(results, out)
             else:
                 from ..output import write_report
 
@@ -141,7 +136,7 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
     status = results[0].status if len(results) == 1 else aggregate_status(
         r.status for r in results)
     if not quiet and fmt == "text" and not json_status:
-        _hints(results, time.perf_counter() - began, err)
+        _hints(results, err)
     if emit_error_code:
         err.write(f"AETHER_ERROR_CODE:{int(status)}\n")
     return 0 if exit_zero else int(status)
@@ -233,7 +228,7 @@ def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err, need_sou
     return results
 
 
-def _hints(results, seconds, err):
+def _hints(results, err):
     legacy = sum(1 for r in results if any(f.rule.startswith("AE2") for f in r.findings))
     if legacy:
         err.write(f"hint: {legacy} file{'s use' if legacy != 1 else ' uses'} legacy-dialect "

@@ -9,9 +9,9 @@ if TYPE_CHECKING:
 
 from .. import __version__
 from ..diagnostics import FileResult
-from .records import all_findings, file_record, finding_record, summary
+from .records import all_findings, file_record, finding_record, json_status, summary
 
-__all__ = ["report_document", "write_json", "write_jsonl"]
+__all__ = ["report_document", "write_json", "write_jsonl", "write_json_status"]
 
 
 def report_document(results: Sequence[FileResult]) -> dict[str, Any]:
@@ -88,3 +88,10 @@ def write_jsonl(results: Sequence[FileResult], out: TextIO, *,
             record.update(finding_record(finding, suppressed))
             record["suppressed"] = suppressed
             out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def write_json_status(results: Sequence[FileResult], out: TextIO) -> None:
+    """Write the ``--json-status`` object of each file (:func:`.records.json_status`),
+    one per line, in the given order."""
+    for result in results:
+        out.write(json.dumps(json_status(result), ensure_ascii=False, allow_nan=False) + "\n")

@@ -255,10 +255,7 @@ def _raw_files() -> tuple[bytes, bytes]:
 
 
 def _digest(raw_b: bytes, raw_p: bytes) -> str:
-    try:
-        from _sha256 import sha256  # CPython's built-in: avoids loading OpenSSL at start-up
-    except ImportError:  # pragma: no cover - other interpreters
-        from hashlib import sha256
+    from ..digest import sha256  # not hashlib: avoids loading OpenSSL at start-up
 
     return sha256(raw_b + b"\0" + raw_p).hexdigest()
 

@@ -283,10 +283,7 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
 
     Raises ConfigError naming file and key for a bad file, a tool that shadows a builtin,
     and a name declared twice."""
-    try:
-        from _sha256 import sha256
-    except ImportError:  # pragma: no cover - other interpreters
-        from hashlib import sha256
+    from ..digest import sha256
 
     tools: dict[str, Builtin] = {}
     builtins = dict(base.builtins)  # a builtin bound by a binding-only table is replaced

@@ -255,7 +255,7 @@ class Validator:
             self.findings.append(Finding(
                 "AE312", "the file has no top-level goal", 1, 1, 1, 1,
                 hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
-        self._block(module.body, _FnScope((), self.cat.inputs), _Ctx(), top=True)
+        self._block(module.body, _FnScope((), self.cat.inputs), _Ctx())
         return self.findings
 
     def _first_pass(self, module: A.Module) -> set[str]:
@@ -323,11 +323,11 @@ class Validator:
         return []
 
     # ------------------------------------------------------------ statements
-    def _block(self, body: Iterable[A.Stmt], env: set[str], ctx: _Ctx, top: bool = False):
+    def _block(self, body: Iterable[A.Stmt], env: set[str], ctx: _Ctx):
         for s in body:
-            self._stmt(s, env, ctx, top)
+            self._stmt(s, env, ctx)
 
-    def _stmt(self, s: A.Stmt, env: set[str], ctx: _Ctx, top: bool = False) -> None:
+    def _stmt(self, s: A.Stmt, env: set[str], ctx: _Ctx) -> None:
         # one dict lookup by exact type instead of a chain of isinstance tests
         handler = _STMT_HANDLERS.get(type(s))
         if handler is not None:

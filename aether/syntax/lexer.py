@@ -121,7 +121,6 @@ class Scanner:
         self.comments: list[Comment] = []
         self.indent_stack: list[int] = [0]
         self.logical_start: dict[int, int] = {}
-        self.block_headers: list[int] = []
         self.brackets: list[tuple[str, int, int]] = []
 
     def scan(self, text: str, keep_comments: bool = False, start: int = 0,

@@ -31,9 +31,9 @@ def grammar_text() -> str:
 
 def grammar_hash() -> str:
     """SHA-256 (hex) of the grammar file: part of cache keys and baseline metadata."""
-    import hashlib
+    from ..digest import sha256  # not hashlib: avoids loading OpenSSL at start-up
 
-    return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+    return sha256(grammar_text().encode("utf-8")).hexdigest()
 
 
 class Tables(FrozenRecord):
@@ -131,23 +131,13 @@ def compute_tables() -> Tables:
     return Tables(grammar_hash(), tuple(states), tuple(rules), 0, number[end], terminals, kept)
 
 
-def _grammar_hash_fast() -> str:
-    """grammar_hash() without importing hashlib's OpenSSL binding at start-up."""
-    try:
-        from _sha256 import sha256  # CPython's built-in implementation: no OpenSSL load
-    except ImportError:  # pragma: no cover - other interpreters
-        from hashlib import sha256
-
-    return sha256(grammar_text().encode("utf-8")).hexdigest()
-
-
 def load_tables() -> Tables:
     """The stored tables when they match the grammar, else freshly computed ones."""
     try:
         from . import _tables
     except ImportError:  # not generated yet
         _tables = None
-    if _tables is not None and _tables.GRAMMAR_SHA256 == _grammar_hash_fast():
+    if _tables is not None and _tables.GRAMMAR_SHA256 == grammar_hash():
         return Tables(_tables.GRAMMAR_SHA256, _tables.STATES, _tables.RULES, _tables.START,
                       _tables.END, _tables.TERMINALS, _tables.KEPT)
     return compute_tables()
