@@ -355,6 +355,19 @@ def test_audit_verify_of_an_evidence_fifo_or_folder_is_refused_at_once(tmp_path,
     assert "directory" in capsys.readouterr().err
 
 
+def test_run_of_a_workflow_fifo_is_refused_at_once(tmp_path):
+    # the signature pre-check opened the workflow with open() and waited forever for a
+    # writer; a subprocess with a timeout so that the regression fails instead of hanging
+    import os
+    import subprocess
+    import sys
+    os.mkfifo(tmp_path / "f.aether")
+    r = subprocess.run([sys.executable, "-m", "aether", "run", "f.aether"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 26
+    assert "not a regular file" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_a_state_database_with_a_dropped_table_is_an_io_error_not_a_crash(tmp_path, capsys,
                                                                          monkeypatch):
     import sqlite3

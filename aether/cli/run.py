@@ -231,10 +231,12 @@ def _signature_options(config, file, strict, allowed, revoked, legacy_env):
     if not strict:
         from ..signing.block import starts_with_block
 
+        from ..readfile import DocumentReadError, read_document
+
         try:
-            with open(file, "rb") as fh:
-                head = fh.read(4096).decode("utf-8", "replace")
-        except OSError:
+            # read_document, not open(): a FIFO named as the workflow must not block here
+            head = read_document(file)[:4096].decode("utf-8", "replace")
+        except DocumentReadError:
             return None  # the run reports the unreadable file
         if not starts_with_block(head):
             return None

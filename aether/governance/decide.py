@@ -30,7 +30,7 @@ outcome would have been as ``would-deny:<reason>`` / ``would-require-approval:<r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
@@ -268,8 +268,3 @@ def _script(script: ScriptPolicy, req: Request, spent: Spent, rcost: int, tcost:
             f"'{tool}' would take the run to {spent.tokens + tcost} tokens, over its "
             f"token_budget {script.token_budget}")
     return None
-
-
-def with_approval(request: Request, approval) -> Request:
-    """``request`` carrying ``approval`` (already validated for it)."""
-    return replace(request, approval=approval)

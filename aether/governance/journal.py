@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Optional
+from typing import Any
 
 __all__ = ["CallJournal", "REPLAYED", "IN_DOUBT", "NEW"]
 
@@ -88,7 +88,3 @@ class CallJournal:
         self.store.record_call_result(self.run_id, key, {"value": value, "at": time.time()})
         self.completed[key] = {"value": value}
         return value
-
-    def recorded_request(self, key: str) -> Optional[str]:
-        rec = self.started.get(key) or {}
-        return rec.get("request") if isinstance(rec, dict) else None

@@ -557,21 +557,28 @@ def _tool_result(ctx, tc: ToolCall, result, node) -> Any:
 
 
 # ---------------------------------------------------------------- the compiler
+def _add_bound(n, out: set[str], updates: bool) -> None:
+    """Add to ``out`` the names node ``n`` binds; an update (``a.b: v``, ``a["k"] += 1``)
+    counts only when ``updates``."""
+    if isinstance(n, A.Binding | A.AugAssign):
+        if updates or n.target is None:
+            out.add(n.name)
+    elif isinstance(n, A.For):
+        out.add(n.target)
+    elif isinstance(n, A.Try) and n.catch_name:
+        out.add(n.catch_name)
+    elif isinstance(n, A.StepOption) and n.name == "as" and isinstance(n.value, A.Name):
+        out.add(n.value.id)
+    elif isinstance(n, A.Await):
+        out.update(x.id for x in n.names)
+
+
 def _bound_names(stmts) -> set[str]:
-    """Every name a list of statements binds (for a fn's locals)."""
+    """Every name a list of statements binds, nested fns included (for a fn's locals)."""
     out: set[str] = set()
     for s in stmts:
         for n in A.walk(s):
-            if isinstance(n, A.Binding | A.AugAssign):
-                out.add(n.name)
-            elif isinstance(n, A.For):
-                out.add(n.target)
-            elif isinstance(n, A.Try) and n.catch_name:
-                out.add(n.catch_name)
-            elif isinstance(n, A.StepOption) and n.name == "as" and isinstance(n.value, A.Name):
-                out.add(n.value.id)
-            elif isinstance(n, A.Await):
-                out.update(x.id for x in n.names)
+            _add_bound(n, out, updates=True)
     return out
 
 
@@ -583,16 +590,7 @@ def _own_names(fd: A.FnDef) -> set[str]:
         n = stack.pop()
         if isinstance(n, A.FnDef):
             continue
-        if isinstance(n, A.Binding | A.AugAssign) and getattr(n, "target", None) is None:
-            out.add(n.name)
-        elif isinstance(n, A.For):
-            out.add(n.target)
-        elif isinstance(n, A.Try) and n.catch_name:
-            out.add(n.catch_name)
-        elif isinstance(n, A.StepOption) and n.name == "as" and isinstance(n.value, A.Name):
-            out.add(n.value.id)
-        elif isinstance(n, A.Await):
-            out.update(x.id for x in n.names)
+        _add_bound(n, out, updates=False)
         stack.extend(A.iter_children(n))
     return out
 

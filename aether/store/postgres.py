@@ -30,7 +30,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from .base import RunRecord, StoreError
-from .sql import SQLStore, dump as _dump, load as _load
+from .sql import SQLStore, dump as _dump
 
 __all__ = ["PostgresStore", "MIGRATIONS", "is_postgres_url",
            "redact_url", "URL_SCHEMES"]
@@ -179,6 +179,7 @@ class PostgresStore(SQLStore):
     """
 
     PARAM = "%s"  # psycopg's placeholder (the shared statements of .sql are written with ?)
+    RUN_ORDER = "n"
 
     def __init__(self, url: str, connect_timeout: int = 10):
         self.url = url
@@ -266,9 +267,6 @@ class PostgresStore(SQLStore):
                 raise self._error(exc) from None
 
     # ------------------------------------------------------------ runs
-    _RUN_COLUMNS = ("run_id, workflow, digest, inputs, status, exit_status, outputs, error, "
-                    "started_at, ended_at, simulated")
-
     def create_run(self, run: RunRecord) -> None:
         try:
             self._run(f"INSERT INTO runs ({self._RUN_COLUMNS}) VALUES "
@@ -280,33 +278,6 @@ class PostgresStore(SQLStore):
             if "duplicate key" in str(exc):
                 raise StoreError(f"run id '{run.run_id}' is already in {self.where}") from None
             raise
-
-    def finish_run(self, run_id, status, exit_status, outputs, error, ended_at) -> None:
-        self._run("UPDATE runs SET status = %s, exit_status = %s, outputs = %s, error = %s, "
-                  "ended_at = %s WHERE run_id = %s",
-                  (status, exit_status, _dump(outputs), _dump(error), ended_at, run_id))
-
-    @staticmethod
-    def _record(row: tuple) -> RunRecord:
-        return RunRecord(row[0], row[1], row[2], _load(row[3]), row[4], row[5],
-                         _load(row[6]), _load(row[7]), row[8], row[9], bool(row[10]))
-
-    def get_run(self, run_id: str) -> Optional[RunRecord]:
-        rows = self._all(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE run_id = %s",
-                         (run_id,))
-        return self._record(rows[0]) if rows else None
-
-    def list_runs(self, status=None, limit=None) -> list[RunRecord]:
-        sql = f"SELECT {self._RUN_COLUMNS} FROM runs"
-        params: tuple = ()
-        if status is not None:
-            sql += " WHERE status = %s"
-            params = (status,)
-        sql += " ORDER BY started_at DESC, n DESC"
-        if limit is not None:
-            sql += " LIMIT %s"
-            params += (int(limit),)
-        return [self._record(r) for r in self._all(sql, params)]
 
     # ------------------------------------------------------------ events
     def append_event(self, run_id: str, event: dict) -> None:
@@ -322,10 +293,6 @@ class PostgresStore(SQLStore):
                 if "duplicate key" not in str(exc) or attempt == _RETRIES - 1:
                     raise
 
-    def list_events(self, run_id: str) -> list[dict]:
-        return [_load(r[0]) for r in self._all(
-            "SELECT event FROM events WHERE run_id = %s ORDER BY seq", (run_id,))]
-
     # ------------------------------------------------------------ memory
     def memory_add(self, namespace, value, tag, fields) -> str:
         def work(db):
@@ -338,29 +305,6 @@ class PostgresStore(SQLStore):
             return rid
         return self._in_transaction(work)
 
-    def memory_put(self, namespace, record_id, value, tag, fields) -> None:
-        # an upsert: a replaced record keeps its seq, hence its place in the list
-        self._run("INSERT INTO memory (namespace, id, value, tag, fields, created_at) "
-                  "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (namespace, id) DO UPDATE "
-                  "SET value = excluded.value, tag = excluded.tag, fields = excluded.fields",
-                  (namespace, record_id, _dump(value), _dump(tag), _dump(fields),
-                   time.time()))
-
-    @staticmethod
-    def _mem(row) -> dict:
-        return {"id": row[0], "value": _load(row[1]), "tag": _load(row[2]),
-                "fields": _load(row[3])}
-
-    def memory_get(self, namespace, record_id) -> Optional[dict]:
-        rows = self._all("SELECT id, value, tag, fields FROM memory WHERE namespace = %s "
-                         "AND id = %s", (namespace, record_id))
-        return self._mem(rows[0]) if rows else None
-
-    def memory_list(self, namespace) -> list[dict]:
-        return [self._mem(r) for r in self._all(
-            "SELECT id, value, tag, fields FROM memory WHERE namespace = %s "
-            "ORDER BY seq DESC", (namespace,))]
-
     def memory_delete(self, namespace, record_ids) -> int:
         if not record_ids:
             return 0
@@ -369,10 +313,6 @@ class PostgresStore(SQLStore):
         return cur.rowcount
 
     # ------------------------------------------------------------ ledger (LedgerBackend)
-    def append(self, entry, closed: bool = False, status: Optional[int] = None) -> None:
-        """Store ``entry`` and move its run's head (LedgerBackend.append)."""
-        self.append_many([entry], closed, status)
-
     def append_many(self, entries, closed: bool = False,
                     status: Optional[int] = None) -> None:
         """Append consecutive entries of one run in one transaction and move the head;
@@ -421,35 +361,9 @@ class PostgresStore(SQLStore):
         from ..governance.ledger import LedgerError
 
         try:
-            return self._all(sql, params)
+            return self._all(self._q(sql), params)
         except StoreError as exc:
             raise LedgerError(str(exc), 26) from None
-
-    def entries(self, run_id: str) -> list:
-        """The run's ledger entries in ``seq`` order (LedgerBackend.entries)."""
-        from ..governance.ledger import Entry
-
-        return [Entry(*r) for r in self._ledger_rows(
-            "SELECT run_id, seq, prev_hash, hash, body FROM ledger WHERE run_id = %s "
-            "ORDER BY seq", (run_id,))]
-
-    def head(self, run_id: str):
-        """The run's head, or None (LedgerBackend.head)."""
-        from ..governance.ledger import Head
-
-        rows = self._ledger_rows("SELECT count, hash, closed, status FROM ledger_heads "
-                                 "WHERE run_id = %s", (run_id,))
-        return Head(rows[0][0], rows[0][1], bool(rows[0][2]), rows[0][3]) if rows else None
-
-    def runs(self) -> list[str]:
-        """Every run id with ledger entries, oldest first (LedgerBackend.runs)."""
-        return [r[0] for r in self._ledger_rows(
-            "SELECT run_id FROM ledger_heads ORDER BY created, run_id")]
-
-    def waiting_runs(self) -> list[str]:
-        """Runs whose chain is open (no closing entry yet)."""
-        return [r[0] for r in self._ledger_rows(
-            "SELECT run_id FROM ledger_heads WHERE closed = 0 ORDER BY created, run_id")]
 
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:

@@ -1,5 +1,6 @@
-"""The part of a state store that is the same SQL on every database: the call journal,
-checkpoints and approvals, written once over ``_run`` / ``_all`` of a concrete store.
+"""The part of a state store that is the same SQL on every database: run records, event
+and memory reads, the call journal, checkpoints, approvals and ledger reads, written once
+over ``_run`` / ``_all`` of a concrete store.
 
 Statements use ``?`` placeholders; a store whose driver wants another style sets
 ``PARAM`` (PostgreSQL's psycopg: ``%s``) and each statement is rewritten once. No
@@ -12,7 +13,7 @@ import json
 import time
 from typing import Any, Optional
 
-from .base import Store, StoreError
+from .base import RunRecord, Store, StoreError
 
 __all__ = ["SQLStore", "dump", "load"]
 
@@ -36,8 +37,72 @@ class SQLStore(Store):
 
     PARAM = "?"
 
+    # the column that breaks ties between runs started at the same time, in insert order
+    # (SQLite's rowid; PostgreSQL has an identity column ``n``)
+    RUN_ORDER = "rowid"
+
     def _q(self, sql: str) -> str:
         return sql if self.PARAM == "?" else sql.replace("?", self.PARAM)
+
+    # ------------------------------------------------------------ runs
+    _RUN_COLUMNS = ("run_id, workflow, digest, inputs, status, exit_status, outputs, error, "
+                    "started_at, ended_at, simulated")
+
+    def finish_run(self, run_id, status, exit_status, outputs, error, ended_at) -> None:
+        self._run(self._q("UPDATE runs SET status = ?, exit_status = ?, outputs = ?, "
+                          "error = ?, ended_at = ? WHERE run_id = ?"),
+                  (status, exit_status, dump(outputs), dump(error), ended_at, run_id))
+
+    @staticmethod
+    def _record(row: tuple) -> RunRecord:
+        return RunRecord(row[0], row[1], row[2], load(row[3]), row[4], row[5],
+                         load(row[6]), load(row[7]), row[8], row[9], bool(row[10]))
+
+    def get_run(self, run_id: str) -> Optional[RunRecord]:
+        rows = self._all(self._q(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE run_id = ?"),
+                         (run_id,))
+        return self._record(rows[0]) if rows else None
+
+    def list_runs(self, status=None, limit=None) -> list[RunRecord]:
+        sql = f"SELECT {self._RUN_COLUMNS} FROM runs"
+        params: tuple = ()
+        if status is not None:
+            sql += " WHERE status = ?"
+            params = (status,)
+        sql += f" ORDER BY started_at DESC, {self.RUN_ORDER} DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (int(limit),)
+        return [self._record(r) for r in self._all(self._q(sql), params)]
+
+    def list_events(self, run_id: str) -> list[dict]:
+        return [load(r[0]) for r in self._all(self._q(
+            "SELECT event FROM events WHERE run_id = ? ORDER BY seq"), (run_id,))]
+
+    # ------------------------------------------------------------ memory
+    def memory_put(self, namespace, record_id, value, tag, fields) -> None:
+        # an upsert (one statement): a replaced record keeps its seq, hence its place in
+        # the list; an update-then-insert let two processes both insert a new id
+        self._run(self._q("INSERT INTO memory (namespace, id, value, tag, fields, "
+                          "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, id) "
+                          "DO UPDATE SET value = excluded.value, tag = excluded.tag, "
+                          "fields = excluded.fields"),
+                  (namespace, record_id, dump(value), dump(tag), dump(fields), time.time()))
+
+    @staticmethod
+    def _mem(row) -> dict:
+        return {"id": row[0], "value": load(row[1]), "tag": load(row[2]),
+                "fields": load(row[3])}
+
+    def memory_get(self, namespace, record_id) -> Optional[dict]:
+        rows = self._all(self._q("SELECT id, value, tag, fields FROM memory WHERE "
+                                 "namespace = ? AND id = ?"), (namespace, record_id))
+        return self._mem(rows[0]) if rows else None
+
+    def memory_list(self, namespace) -> list[dict]:
+        return [self._mem(r) for r in self._all(self._q(
+            "SELECT id, value, tag, fields FROM memory WHERE namespace = ? "
+            "ORDER BY seq DESC"), (namespace,))]
 
     # ------------------------------------------------------------ call journal
     def record_call_started(self, run_id, call_key, request) -> None:
@@ -104,3 +169,38 @@ class SQLStore(Store):
             raise StoreError(f"the state database is damaged: the checkpoint of run "
                              f"'{run_id}' is not a JSON object")
         return body
+
+    # ------------------------------------------------------------ ledger reads
+    def append(self, entry, closed: bool = False, status: Optional[int] = None) -> None:
+        """Store ``entry`` and move its run's head (LedgerBackend.append)."""
+        self.append_many([entry], closed, status)
+
+    def _ledger_rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of a ledger read (a store may turn its errors into LedgerError)."""
+        return self._all(self._q(sql), params)
+
+    def entries(self, run_id: str) -> list:
+        """The run's ledger entries in ``seq`` order (LedgerBackend.entries)."""
+        from ..governance.ledger import Entry
+
+        return [Entry(*r) for r in self._ledger_rows(
+            "SELECT run_id, seq, prev_hash, hash, body FROM ledger WHERE run_id = ? "
+            "ORDER BY seq", (run_id,))]
+
+    def head(self, run_id: str):
+        """The run's head, or None (LedgerBackend.head)."""
+        from ..governance.ledger import Head
+
+        rows = self._ledger_rows("SELECT count, hash, closed, status FROM ledger_heads "
+                                 "WHERE run_id = ?", (run_id,))
+        return Head(rows[0][0], rows[0][1], bool(rows[0][2]), rows[0][3]) if rows else None
+
+    def runs(self) -> list[str]:
+        """Every run id with ledger entries, oldest first (LedgerBackend.runs)."""
+        return [r[0] for r in self._ledger_rows(
+            "SELECT run_id FROM ledger_heads ORDER BY created, run_id")]
+
+    def waiting_runs(self) -> list[str]:
+        """Runs whose chain is open (no closing entry yet)."""
+        return [r[0] for r in self._ledger_rows(
+            "SELECT run_id FROM ledger_heads WHERE closed = 0 ORDER BY created, run_id")]

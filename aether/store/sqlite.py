@@ -21,7 +21,7 @@ import time
 from typing import Optional
 
 from .base import RunRecord, StoreError
-from .sql import SQLStore, dump as _dump, load as _load
+from .sql import SQLStore, dump as _dump
 
 __all__ = ["SQLiteStore", "open_state_store", "state_path", "STATE_DIR", "STATE_FILE",
            "MIGRATIONS", "BUSY_TIMEOUT"]
@@ -252,45 +252,12 @@ class SQLiteStore(SQLStore):
                 raise StoreError(f"run id '{run.run_id}' is already in {self.path}") from None
             raise
 
-    def finish_run(self, run_id, status, exit_status, outputs, error, ended_at) -> None:
-        self._run("UPDATE runs SET status = ?, exit_status = ?, outputs = ?, error = ?, "
-                  "ended_at = ? WHERE run_id = ?",
-                  (status, exit_status, _dump(outputs), _dump(error), ended_at, run_id))
-
-    @staticmethod
-    def _record(row: tuple) -> RunRecord:
-        return RunRecord(row[0], row[1], row[2], _load(row[3]), row[4], row[5],
-                         _load(row[6]), _load(row[7]), row[8], row[9], bool(row[10]))
-
-    _RUN_COLUMNS = ("run_id, workflow, digest, inputs, status, exit_status, outputs, error, "
-                    "started_at, ended_at, simulated")
-
-    def get_run(self, run_id: str) -> Optional[RunRecord]:
-        rows = self._all(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
-        return self._record(rows[0]) if rows else None
-
-    def list_runs(self, status=None, limit=None) -> list[RunRecord]:
-        sql = f"SELECT {self._RUN_COLUMNS} FROM runs"
-        params: tuple = ()
-        if status is not None:
-            sql += " WHERE status = ?"
-            params = (status,)
-        sql += " ORDER BY started_at DESC, rowid DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params += (int(limit),)
-        return [self._record(r) for r in self._all(sql, params)]
-
     # ------------------------------------------------------------ events
     def append_event(self, run_id: str, event: dict) -> None:
         with self._lock:
             self._run("INSERT INTO events (run_id, seq, event) SELECT ?, "
                       "COALESCE(MAX(seq), 0) + 1, ? FROM events WHERE run_id = ?",
                       (run_id, _dump(event), run_id))
-
-    def list_events(self, run_id: str) -> list[dict]:
-        return [_load(r[0]) for r in self._all(
-            "SELECT event FROM events WHERE run_id = ? ORDER BY seq", (run_id,))]
 
     # ------------------------------------------------------------ memory
     def memory_add(self, namespace, value, tag, fields) -> str:
@@ -307,30 +274,6 @@ class SQLiteStore(SQLStore):
             return rid
         return self._write(work)
 
-    def memory_put(self, namespace, record_id, value, tag, fields) -> None:
-        # an upsert (one statement): a replaced record keeps its seq, hence its place in
-        # the list; an update-then-insert let two processes both insert a new id
-        self._run("INSERT INTO memory (namespace, id, value, tag, fields, created_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, id) DO UPDATE "
-                  "SET value = excluded.value, tag = excluded.tag, fields = excluded.fields",
-                  (namespace, record_id, _dump(value), _dump(tag), _dump(fields),
-                   time.time()))
-
-    @staticmethod
-    def _mem(row) -> dict:
-        return {"id": row[0], "value": _load(row[1]), "tag": _load(row[2]),
-                "fields": _load(row[3])}
-
-    def memory_get(self, namespace, record_id) -> Optional[dict]:
-        rows = self._all("SELECT id, value, tag, fields FROM memory WHERE namespace = ? "
-                         "AND id = ?", (namespace, record_id))
-        return self._mem(rows[0]) if rows else None
-
-    def memory_list(self, namespace) -> list[dict]:
-        return [self._mem(r) for r in self._all(
-            "SELECT id, value, tag, fields FROM memory WHERE namespace = ? "
-            "ORDER BY seq DESC", (namespace,))]
-
     def memory_delete(self, namespace, record_ids) -> int:
         n = 0
         with self._lock:
@@ -340,9 +283,6 @@ class SQLiteStore(SQLStore):
         return n
 
     # ------------------------------------------------------------ ledger (LedgerBackend)
-    def append(self, entry, closed: bool = False, status: Optional[int] = None) -> None:
-        self.append_many([entry], closed, status)
-
     def append_many(self, entries, closed: bool = False,
                     status: Optional[int] = None) -> None:
         """Append consecutive entries of one run and move its head, in one transaction
@@ -382,28 +322,6 @@ class SQLiteStore(SQLStore):
                 if c.in_transaction:
                     c.execute("ROLLBACK")
                 raise LedgerError(f"{self.path}: cannot append to the ledger: {exc}", 26)
-
-    def entries(self, run_id: str) -> list:
-        from ..governance.ledger import Entry
-
-        return [Entry(*r) for r in self._all(
-            "SELECT run_id, seq, prev_hash, hash, body FROM ledger WHERE run_id = ? "
-            "ORDER BY seq", (run_id,))]
-
-    def head(self, run_id: str):
-        from ..governance.ledger import Head
-
-        rows = self._all("SELECT count, hash, closed, status FROM ledger_heads WHERE "
-                         "run_id = ?", (run_id,))
-        return Head(rows[0][0], rows[0][1], bool(rows[0][2]), rows[0][3]) if rows else None
-
-    def runs(self) -> list[str]:
-        return [r[0] for r in self._all(
-            "SELECT run_id FROM ledger_heads ORDER BY created, run_id")]
-
-    def waiting_runs(self) -> list[str]:
-        return [r[0] for r in self._all(
-            "SELECT run_id FROM ledger_heads WHERE closed = 0 ORDER BY created, run_id")]
 
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:
