@@ -87,8 +87,8 @@ _LIST = [
                   "`require: plugins:` (marked for review)."),
     MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
                   "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`; "
-                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`; the legacy keyword `tags=` "
-                  "of a builtin that takes `tag` becomes `tag=`."),
+                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`; the legacy keywords `tags=` "
+                  "and `category=` of a builtin that takes `tag` become `tag=`."),
     MigrationRule("M033", "memory-config", "A top-level `memory:` that is no memory call "
                   "(`memory: persistent`, a section of settings) becomes the binding "
                   "`memory_config:`."),
@@ -110,6 +110,13 @@ _LIST = [
     MigrationRule("M040", "on-error-steps", "An `on_error:` list of steps without `when`/`do` "
                   "rules becomes `fn on_error_steps():` holding them and the rule "
                   "`- when: Any` / `do: on_error_steps()`.", ("AE317",)),
+    MigrationRule("M041", "chained-commands", "A builtin verb between two values of a command "
+                  "(`analyze \"a\" suggest \"b\"`) starts a second command: "
+                  "`analyze(\"a\")` / `suggest(\"b\")`.", ("AE303",)),
+    MigrationRule("M042", "command-fit", "A builtin command given more values than it takes "
+                  "gets them as one list (`analyze a.x, a.y, a.z` becomes "
+                  "`analyze([a.x, a.y, a.z])`) or, joined by prepositions, as one text "
+                  "(`optimize \"x\" for \"y\"` becomes `optimize(\"x for y\")`).", ("AE303",)),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}
