@@ -529,6 +529,36 @@ def test_legacy_tags_keyword_is_the_builtins_tag():
         assert "tags=" in migrate_text(src, "a.aether").text
 
 
+def test_imports_inside_blocks_are_required_by_the_file():
+    # M029: `import "p" as n` / `use a/b` in a block (brace plugin fn, try) is hoisted
+    src = ('plugin tidy {\n    description: "Tidy"\n    fn run() {\n        try {\n'
+           '            import "lib/a" as alpha\n            use sys/beta\n'
+           '            alpha.go()\n            beta.go()\n        } catch (e) {\n'
+           '            log("no")\n        }\n    }\n}\n')
+    out = migrate_text(src, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert 'plugins:\n        - "alpha"\n        - "beta"\n' in out.text, out.text
+    assert "import" not in out.text and "use" not in out.text.replace("Use", "")
+    assert [line for line, msg in out.review if "inside a block" in msg] == [5, 6]
+    assert check_text(out.text, "a.aether").findings == []
+
+
+@pytest.mark.parametrize("src", [
+    # the only statement of its block: an empty block has no form
+    'goal: "g"\nfn f():\n    import "x" as x\n',
+    # a form M029 does not know
+    'goal: "g"\nfn f():\n    from x import y\n    log(1)\n',
+])
+def test_imports_that_cannot_be_hoisted_fail_with_their_line(src):
+    out = migrate_text(src, "a.aether")
+    assert out.state == "failed" and out.line == 3, (out.reason, out.line)
+
+
+def test_use_with_words_is_a_command_not_an_import():
+    out = migrate_text('goal: "g"\nuse optimizer to "speed"\nuse a / b\n', "a.aether")
+    assert "require:" not in out.text and "M029" not in out.rules, out.text
+
+
 def test_legacy_category_keyword_is_the_memory_tag():
     # M032: `recall category: "x"` files memories under tags in Aether 1.2
     out = migrate_text('goal: "g"\nrecall category: "general"\nx = recall(category="a")\n',

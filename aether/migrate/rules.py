@@ -78,8 +78,8 @@ _LIST = [
     MigrationRule("M028", "add-goal", "A file without a top-level goal gets one from its "
                   "description, plugin or workflow name or heading comment (marked for review); never "
                   "from its file name.", ("AE312",)),
-    MigrationRule("M029", "imports", "Top-level `import \"path\" as name` becomes a `require:` "
-                  "plugin entry (marked for review)."),
+    MigrationRule("M029", "imports", "`import \"path\" as name` and `use a/b` become `require:` "
+                  "plugin entries, from inside blocks too (marked for review)."),
     MigrationRule("M030", "try-finally", "A `finally` body that no `return`/`break` can skip "
                   "is placed after its `try`/`catch`."),
     MigrationRule("M031", "plugin-receivers", "A name the file calls functions on "

@@ -83,9 +83,9 @@ class Commands:
                                    s.first)
         word = head.text
         if word in ("import", "from"):
-            raise ir.Unconvertible(f"`{word}` inside a block has no Aether 1.2 form (only a "
-                                   "top-level `import \"path\" as name` becomes a `require:` "
-                                   "entry)", s.first)
+            raise ir.Unconvertible(f"this `{word}` has no Aether 1.2 form (`import \"path\" "
+                                   "as name` and `use a/b` become `require:` entries, unless "
+                                   "one is all its block holds)", s.first)
         # goal "text"
         if word in ("goal", "intent") and len(toks) >= 2 and toks[1].kind == "STR":
             ctx.hit("M002", s.first)
