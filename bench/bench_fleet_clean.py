@@ -24,8 +24,8 @@ Reasons, so that a reader sees which failures are real findings:
 - ``no stated purpose (AE312)``: the file says nowhere what it is for (M028 takes no goal
   from a file name);
 - ``call does not fit its signature (AE303/AE304)``, ``undeclared name (AE301/AE302)``,
-  ``legacy construct left (AE2xx)``, ``does not parse (AE1xx)``: a migration gap or a
-  real mistake, to look at.
+  ``unknown section left (AE315)``, ``legacy construct left (AE2xx)``, ``does not parse
+  (AE1xx)``, ``other findings: RULES``: a migration gap or a real mistake, to look at.
 
     python bench/bench_fleet_clean.py [FOLDER] [--json OUT] [--keep]
 
@@ -107,7 +107,9 @@ def reasons(findings: list[dict], migration: dict | None, source: str) -> list[s
         out.append("legacy construct left (AE2xx)")
     if any(r.startswith("AE1") for r in rules):
         out.append("does not parse (AE1xx)")
-    known = {"AE301", "AE302", "AE303", "AE304", "AE312"}
+    if "AE315" in rules:
+        out.append("unknown section left (AE315)")
+    known = {"AE301", "AE302", "AE303", "AE304", "AE312", "AE315"}
     other = sorted(r for r in rules - known if not r.startswith(("AE1", "AE2")))
     if other:
         out.append("other findings: " + ", ".join(other))

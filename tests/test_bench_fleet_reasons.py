@@ -57,10 +57,10 @@ def test_a_file_migrate_left_untouched_says_why(migration, source, expected):
 def test_no_stated_purpose_and_leftovers():
     assert bench.reasons([finding("AE312", "the file has no top-level goal")], None, "") == [
         "no stated purpose (AE312)"]
-    got = bench.reasons([finding("AE204", "x"), finding("AE100", "y"),
+    got = bench.reasons([finding("AE204", "x"), finding("AE100", "y"), finding("AE315", "s"),
                          finding("AE321", "z")], {"state": "unchanged"}, "")
     assert got == ["legacy construct left (AE2xx)", "does not parse (AE1xx)",
-                   "other findings: AE321"]
+                   "unknown section left (AE315)", "other findings: AE321"]
     assert [bench.reason_kind(r) for r in (
         "likely typo: a (did you mean b)", "not converted: 3: x",
         "not Aether: shell script", "no stated purpose (AE312)")] == [
