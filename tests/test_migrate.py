@@ -614,6 +614,8 @@ def test_chained_commands_left_where_the_verb_is_no_command(src):
     ('learn from "x" about "y z"', 'learn("x about y z")'),
     ('learn from "x" about 3', 'learn("x about 3")'),
     ('think "a" for "b" to "c"', 'think("a for b to c")'),
+    # a legacy `optimize: "..."` line binds the name; a call is still the builtin's
+    ('optimize: "bundle size"\noptimize "x" for "y"', 'optimize("x for y")'),
 ])
 def test_commands_fit_their_builtins_signature(line, expected):
     # M042: more values than the builtin takes: one list (commas) or one text (prepositions)
@@ -630,6 +632,8 @@ def test_commands_fit_their_builtins_signature(line, expected):
     ('learn from s about "y"', 'learn(s, "y")'),             # a name is no text: AE303
     ('learn from "x", "y" about "z"', 'learn("x", "y", "z")'),  # commas and prepositions
     ('notes.add "a", "b", "c"', 'notes.add("a", "b", "c")'),  # no builtin
+    ('fn learn(a, b):\n    return a\nlearn from "x" about "y"',  # the file's own fn
+     'learn("x", "y")'),
 ])
 def test_command_fit_leaves_what_fits_or_cannot_be_fitted(line, kept):
     out = migrate_text('goal: "g"\ns = {a: 1, b: 2, c: 3}\nnotes = 1\n' + line + "\n",

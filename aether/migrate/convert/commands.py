@@ -239,8 +239,10 @@ class Commands:
         the prepositions kept (``"x for y"``), as the command's words are.
         """
         ctx = self.ctx
-        if not isinstance(callee, ir.Name) or callee.id in ctx.bound or \
-                callee.id in ctx.defined_fns or callee.id in ctx.fn_names:
+        # a name the file binds to a value (the legacy `optimize: "x"` line) is still the
+        # builtin when called, as the checker reads it; a `fn` of the file's is not
+        if not isinstance(callee, ir.Name) or callee.id in ctx.defined_fns or \
+                callee.id in ctx.fn_names:
             return args
         builtin = builtin_of(callee.id)
         if builtin is None:
