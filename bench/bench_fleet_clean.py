@@ -9,8 +9,23 @@ console script (or ``python -m aether``) on a temporary copy of the folder:
 3. ``aether check . --format json --no-cache``
 
 It prints the share of files with no finding (target: at least 90% on ../shared/corpus),
-and for every remaining file its first rule and message, plus the counts per rule. Works on
+and for every remaining file its first rule and message, the reason where the findings
+(and the migration report) tell it, plus the counts per rule and per reason. Works on
 any folder of legacy files; the folder itself is never written (the copy is).
+
+Reasons, so that a reader sees which failures are real findings:
+
+- ``likely typo: NAME (did you mean X)``: an unknown function or name the checker has a
+  did-you-mean for, which ``tools infer`` leaves undeclared on purpose;
+- ``not Aether: JavaScript constructs`` / ``not Aether: shell script``: ``migrate`` left
+  the file untouched and its reason names JavaScript, or the file reads as a shell script
+  (a ``#!`` line naming a shell, ``fi``/``done``/``esac`` lines, ``[[ ... ]]; then``);
+- ``not converted: LINE: REASON``: ``migrate`` left the file untouched for another reason;
+- ``no stated purpose (AE312)``: the file says nowhere what it is for (M028 takes no goal
+  from a file name);
+- ``call does not fit its signature (AE303/AE304)``, ``undeclared name (AE301/AE302)``,
+  ``unknown section left (AE315)``, ``legacy construct left (AE2xx)``, ``does not parse
+  (AE1xx)``, ``other findings: RULES``: a migration gap or a real mistake, to look at.
 
     python bench/bench_fleet_clean.py [FOLDER] [--json OUT] [--keep]
 
@@ -22,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +61,70 @@ def _run(args: list[str], cwd: str) -> subprocess.CompletedProcess:
                           errors="replace")
 
 
+_SHELL = re.compile(r"\A#!.*\b(ba|da|z|k)?sh\b|^\s*(fi|done|esac)\s*$|\[\[ .* \]\]\s*;\s*then",
+                    re.M)
+_DID_YOU_MEAN = re.compile(r"did you mean '([^']+)'")
+_NAMED = re.compile(r"'([^']+)'")
+
+
+def reasons(findings: list[dict], migration: dict | None, source: str) -> list[str]:
+    """Why a file is not clean, one short category per kind of finding (see the module
+    docstring): ``findings`` from ``aether check --format json``, ``migration`` the file's
+    entry of the ``aether migrate --json`` report (None if absent), ``source`` the file as
+    it was before the migration."""
+    out: list[str] = []
+    if migration and migration.get("state") == "failed":
+        reason = migration.get("reason") or ""
+        if "JavaScript" in reason:
+            out.append("not Aether: JavaScript constructs "
+                       f"(migrate stopped at line {migration.get('line')}: {reason})")
+        elif _SHELL.search(source):
+            out.append("not Aether: shell script")
+        else:
+            out.append(f"not converted: {migration.get('line')}: {reason}")
+        return out
+    typos: dict[str, str] = {}
+    rules = {f["rule"] for f in findings}
+    for f in findings:
+        hint = _DID_YOU_MEAN.search(f.get("hint") or "")
+        name = _NAMED.search(f.get("message") or "")
+        if f["rule"] in ("AE301", "AE302") and hint and name:
+            typos.setdefault(name.group(1), hint.group(1))
+    for name, near in typos.items():
+        out.append(f"likely typo: {name} (did you mean {near})")
+    if typos and all(f["rule"] in ("AE301", "AE302") for f in findings) and all(
+            _NAMED.search(f.get("message") or "") and
+            _NAMED.search(f["message"]).group(1) in typos for f in findings):
+        return out
+    if "AE312" in rules:
+        out.append("no stated purpose (AE312)")
+    if rules & {"AE303", "AE304"}:
+        out.append("call does not fit its signature (AE303/AE304)")
+    if any(f["rule"] in ("AE301", "AE302") and _NAMED.search(f.get("message") or "") and
+           _NAMED.search(f["message"]).group(1) not in typos for f in findings):
+        out.append("undeclared name (AE301/AE302)")
+    if any(r.startswith("AE2") for r in rules):
+        out.append("legacy construct left (AE2xx)")
+    if any(r.startswith("AE1") for r in rules):
+        out.append("does not parse (AE1xx)")
+    if "AE315" in rules:
+        out.append("unknown section left (AE315)")
+    known = {"AE301", "AE302", "AE303", "AE304", "AE312", "AE315"}
+    other = sorted(r for r in rules - known if not r.startswith(("AE1", "AE2")))
+    if other:
+        out.append("other findings: " + ", ".join(other))
+    return out
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a reason of :func:`reasons`, for the counts: the reason without its
+    particulars (names, lines)."""
+    for kind in ("likely typo", "not converted"):
+        if reason.startswith(kind):
+            return kind
+    return reason.split(" (")[0]
+
+
 def measure(folder: Path, keep: bool = False) -> dict:
     """Copy ``folder`` (its .aether files, tree kept) to a temporary project and run the
     three steps there; return the figures as a dict."""
@@ -60,7 +140,9 @@ def measure(folder: Path, keep: bool = False) -> dict:
             os.chmod(dst, 0o644)
             copied += 1
         timings = {}
-        steps = {"migrate": ["migrate", "--apply", "."],
+        report_dir = tempfile.mkdtemp(prefix="aether-fleet-report-")
+        migrate_json = os.path.join(report_dir, "migrate.json")
+        steps = {"migrate": ["migrate", "--apply", ".", "--no-report", "--json", migrate_json],
                  "infer": ["tools", "infer", ".", "--write"],
                  "check": ["check", ".", "--format", "json", "--no-cache"]}
         results = {}
@@ -68,25 +150,44 @@ def measure(folder: Path, keep: bool = False) -> dict:
             began = time.perf_counter()
             results[name] = _run(args, work)
             timings[name] = time.perf_counter() - began
+        try:
+            with open(migrate_json, encoding="utf-8") as fh:
+                migrated = {Path(m["path"]).as_posix(): m
+                            for m in json.load(fh).get("files", [])}
+        except (OSError, ValueError):
+            migrated = {}
+        finally:
+            shutil.rmtree(report_dir, ignore_errors=True)
         report = json.loads(results["check"].stdout or "{}")
         files = report.get("files", [])
         clean = [f for f in files if not f.get("findings")]
         remaining = []
         per_rule: Counter = Counter()
+        per_reason: Counter = Counter()
         for f in files:
             findings = f.get("findings") or []
             for x in findings:
                 per_rule[x["rule"]] += 1
             if findings:
                 first = findings[0]
+                try:
+                    source = (folder / f["file"]).read_text(encoding="utf-8",
+                                                            errors="replace")
+                except OSError:
+                    source = ""
+                why = reasons(findings, migrated.get(Path(f["file"]).as_posix()), source)
+                for r in why:
+                    per_reason[reason_kind(r)] += 1
                 remaining.append({"file": f["file"], "findings": len(findings),
                                   "rule": first["rule"], "line": first.get("line"),
                                   "message": first["message"],
-                                  "rules": sorted({x["rule"] for x in findings})})
+                                  "rules": sorted({x["rule"] for x in findings}),
+                                  "reasons": why})
         return {"folder": str(folder), "files": copied, "checked": len(files),
                 "clean": len(clean),
                 "share_clean": round(len(clean) / len(files), 4) if files else 0.0,
-                "per_rule": dict(per_rule.most_common()), "remaining": remaining,
+                "per_rule": dict(per_rule.most_common()),
+                "per_reason": dict(per_reason.most_common()), "remaining": remaining,
                 "seconds": {k: round(v, 3) for k, v in timings.items()},
                 "exit": {k: r.returncode for k, r in results.items()},
                 "infer_stderr": results["infer"].stderr.strip().splitlines()[-3:],
@@ -114,10 +215,15 @@ def main(argv: list[str] | None = None) -> int:
                                 for k, v in fig["seconds"].items()))
     if fig["per_rule"]:
         print("findings per rule: " + ", ".join(f"{k} {v}" for k, v in fig["per_rule"].items()))
+    if fig["per_reason"]:
+        print("files per reason: " + ", ".join(f"{k} {v}" for k, v in
+                                               fig["per_reason"].items()))
     for row in fig["remaining"]:
         print(f"  {row['file']}:{row['line']}: {row['rule']} {row['message']} "
               f"({row['findings']} finding{'s' if row['findings'] != 1 else ''}: "
               f"{', '.join(row['rules'])})")
+        for why in row["reasons"]:
+            print(f"      reason: {why}")
     if fig["workdir"]:
         print(f"kept: {fig['workdir']}")
     if args.json:

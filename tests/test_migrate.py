@@ -529,6 +529,119 @@ def test_legacy_tags_keyword_is_the_builtins_tag():
         assert "tags=" in migrate_text(src, "a.aether").text
 
 
+def test_imports_inside_blocks_are_required_by_the_file():
+    # M029: `import "p" as n` / `use a/b` in a block (brace plugin fn, try) is hoisted
+    src = ('plugin tidy {\n    description: "Tidy"\n    fn run() {\n        try {\n'
+           '            import "lib/a" as alpha\n            use sys/beta\n'
+           '            alpha.go()\n            beta.go()\n        } catch (e) {\n'
+           '            log("no")\n        }\n    }\n}\n')
+    out = migrate_text(src, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert 'plugins:\n        - "alpha"\n        - "beta"\n' in out.text, out.text
+    assert "import" not in out.text and "use" not in out.text.replace("Use", "")
+    assert [line for line, msg in out.review if "inside a block" in msg] == [5, 6]
+    assert check_text(out.text, "a.aether").findings == []
+
+
+@pytest.mark.parametrize("src", [
+    # the only statement of its block: an empty block has no form
+    'goal: "g"\nfn f():\n    import "x" as x\n',
+    # a form M029 does not know
+    'goal: "g"\nfn f():\n    from x import y\n    log(1)\n',
+])
+def test_imports_that_cannot_be_hoisted_fail_with_their_line(src):
+    out = migrate_text(src, "a.aether")
+    assert out.state == "failed" and out.line == 3, (out.reason, out.line)
+
+
+def test_use_with_words_is_a_command_not_an_import():
+    out = migrate_text('goal: "g"\nuse optimizer to "speed"\nuse a / b\n', "a.aether")
+    assert "require:" not in out.text and "M029" not in out.rules, out.text
+
+
+def test_legacy_category_keyword_is_the_memory_tag():
+    # M032: `recall category: "x"` files memories under tags in Aether 1.2
+    out = migrate_text('goal: "g"\nrecall category: "general"\nx = recall(category="a")\n',
+                       "a.aether")
+    assert 'memory: recall(tag="general")\nx: recall(tag="a")\n' in out.text, out.text
+    assert check_text(out.text, "a.aether").findings == []
+    kept = migrate_text('goal: "g"\nx = recall(category="a", tag="b")\n', "a.aether")
+    assert "category=" in kept.text
+
+
+def test_remember_with_details_block_remembers_one_record():
+    # M010: `remember x as "t" { k: v }`: remember takes one value, so the record of both
+    src = 'goal: "g"\nremember snapshot as "snap" {\n    files: 3\n}\n'
+    out = migrate_text(src, "a.aether")
+    assert 'remember({value: "snapshot", details: {' in out.text, out.text
+    assert "details=" not in out.text
+    assert check_text(out.text, "a.aether").findings == []
+
+
+def _rules_found(text: str) -> list[str]:
+    return [f.rule for f in check_text(text, "a.aether").findings]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('analyze "a" suggest "b"', 'analyze("a")\nsuggest("b")\n'),
+    ('analyze "a" suggest "b" think "c"', 'analyze("a")\nsuggest("b")\nthink("c")\n'),
+    ('think "a" remember "b" as "t"', 'think("a")\nmemory: remember("b", tag="t")\n'),
+    ('analyze 3 summarize notes', 'analyze(3)\nsummarize("notes")\n'),
+])
+def test_chained_commands_become_statements(line, expected):
+    # M041: a builtin verb (tool or memory effect) between two values starts a command
+    out = migrate_text('goal: "g"\n' + line + "\n", "a.aether")
+    assert "M041" in out.rules
+    assert out.text == 'goal: "g"\n' + expected
+    assert _rules_found(out.text) == []
+
+
+@pytest.mark.parametrize("src", [
+    'goal: "g"\nanalyze errors suggest fixes\n',          # words: one text
+    'goal: "g"\nanalyze "a" count "b"\n',                 # a pure builtin is a word
+    'goal: "g"\nfn suggest(a):\n    return a\nanalyze "a" suggest "b"\n',  # the file's fn
+    'goal: "g"\nx = analyze "a" suggest "b"\n',           # not a statement of its own
+    'goal: "g"\nanalyze "a" suggest("b")\n',              # a call written out
+])
+def test_chained_commands_left_where_the_verb_is_no_command(src):
+    out = migrate_text(src, "a.aether")
+    assert "M041" not in out.rules, out.text
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("analyze s.a, s.b, s.c", "analyze([s.a, s.b, s.c])"),
+    ('optimize "x" for "y"', 'optimize("x for y")'),
+    ('learn from "x" about "y z"', 'learn("x about y z")'),
+    ('learn from "x" about 3', 'learn("x about 3")'),
+    ('think "a" for "b" to "c"', 'think("a for b to c")'),
+    # a legacy `optimize: "..."` line binds the name; a call is still the builtin's
+    ('optimize: "bundle size"\noptimize "x" for "y"', 'optimize("x for y")'),
+])
+def test_commands_fit_their_builtins_signature(line, expected):
+    # M042: more values than the builtin takes: one list (commas) or one text (prepositions)
+    out = migrate_text('goal: "g"\ns = {a: 1, b: 2, c: 3}\n' + line + "\n", "a.aether")
+    assert "M042" in out.rules
+    assert out.text.endswith("\n" + expected + "\n"), out.text
+    assert _rules_found(out.text) == []
+
+
+@pytest.mark.parametrize("line, kept", [
+    ('analyze "a" for "b"', 'analyze("a", "b")'),            # fits: data and focus
+    ("analyze s.a, s.b", "analyze(s.a, s.b)"),               # fits
+    ('suggest "a" for "b" to "c"', 'suggest("a", "b", "c")'),  # *context: fits
+    ('learn from s about "y"', 'learn(s, "y")'),             # a name is no text: AE303
+    ('learn from "x", "y" about "z"', 'learn("x", "y", "z")'),  # commas and prepositions
+    ('notes.add "a", "b", "c"', 'notes.add("a", "b", "c")'),  # no builtin
+    ('fn learn(a, b):\n    return a\nlearn from "x" about "y"',  # the file's own fn
+     'learn("x", "y")'),
+])
+def test_command_fit_leaves_what_fits_or_cannot_be_fitted(line, kept):
+    out = migrate_text('goal: "g"\ns = {a: 1, b: 2, c: 3}\nnotes = 1\n' + line + "\n",
+                       "a.aether")
+    assert "M042" not in out.rules
+    assert out.text.endswith("\n" + kept + "\n"), out.text
+
+
 def test_legacy_builtin_names_are_kept_where_the_file_defines_them():
     # M032 maps plugin(...) to run_plugin(...) only where `plugin` is the runtime's builtin
     mapped = migrate_text('goal: "g"\nx = plugin("a.b")\n', "a.aether")

@@ -49,6 +49,11 @@ _SIMPLE = [
     "detect recurring patterns min_frequency=2",
     "wait 1s",
     "goal {s}",
+    "analyze {s} suggest {s}",
+    "analyze {n}.a, {n}.b, {n}.c",
+    "optimize {s} for {s}",
+    "learn from {s} about {s}",
+    "recall category: {s}",
 ]
 _HEADERS = [
     ("if {n} > 1", "end"),

@@ -78,8 +78,8 @@ _LIST = [
     MigrationRule("M028", "add-goal", "A file without a top-level goal gets one from its "
                   "description, plugin or workflow name or heading comment (marked for review); never "
                   "from its file name.", ("AE312",)),
-    MigrationRule("M029", "imports", "Top-level `import \"path\" as name` becomes a `require:` "
-                  "plugin entry (marked for review)."),
+    MigrationRule("M029", "imports", "`import \"path\" as name` and `use a/b` become `require:` "
+                  "plugin entries, from inside blocks too (marked for review)."),
     MigrationRule("M030", "try-finally", "A `finally` body that no `return`/`break` can skip "
                   "is placed after its `try`/`catch`."),
     MigrationRule("M031", "plugin-receivers", "A name the file calls functions on "
@@ -87,8 +87,8 @@ _LIST = [
                   "`require: plugins:` (marked for review)."),
     MigrationRule("M032", "legacy-builtins", "Builtins of the legacy runtimes get their "
                   "Aether 1.2 names: `plugin(\"x.y\")` becomes `run_plugin(\"x.y\")`; "
-                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`; the legacy keyword `tags=` "
-                  "of a builtin that takes `tag` becomes `tag=`."),
+                  "`sleep(5, \"seconds\")` becomes `sleep(5s)`; the legacy keywords `tags=` "
+                  "and `category=` of a builtin that takes `tag` become `tag=`."),
     MigrationRule("M033", "memory-config", "A top-level `memory:` that is no memory call "
                   "(`memory: persistent`, a section of settings) becomes the binding "
                   "`memory_config:`."),
@@ -110,6 +110,13 @@ _LIST = [
     MigrationRule("M040", "on-error-steps", "An `on_error:` list of steps without `when`/`do` "
                   "rules becomes `fn on_error_steps():` holding them and the rule "
                   "`- when: Any` / `do: on_error_steps()`.", ("AE317",)),
+    MigrationRule("M041", "chained-commands", "A builtin verb between two values of a command "
+                  "(`analyze \"a\" suggest \"b\"`) starts a second command: "
+                  "`analyze(\"a\")` / `suggest(\"b\")`.", ("AE303",)),
+    MigrationRule("M042", "command-fit", "A builtin command given more values than it takes "
+                  "gets them as one list (`analyze a.x, a.y, a.z` becomes "
+                  "`analyze([a.x, a.y, a.z])`) or, joined by prepositions, as one text "
+                  "(`optimize \"x\" for \"y\"` becomes `optimize(\"x for y\")`).", ("AE303",)),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

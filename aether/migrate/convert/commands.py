@@ -3,9 +3,12 @@
 A line that is no statement is a command: its first word names the function, the rest
 becomes the arguments (see "Commands" in ``docs/migrate.md``); ``remember x as "t"`` and
 its kin become ``memory:`` calls; ``goal "text"`` gets its colon. A list sorted in place
-(``xs.sort(key=k)``, Python) is rebound to its sorted copy (M039).
+(``xs.sort(key=k)``, Python) is rebound to its sorted copy (M039). A builtin verb standing
+between the values of a command starts a second command (M041); a builtin command given
+more values than its signature takes gets them as one list or one text (M042).
 
-Rules: M002 goal-colon, M010 memory-sugar, M011 commands, M039 in-place-sort.
+Rules: M002 goal-colon, M010 memory-sugar, M011 commands, M039 in-place-sort,
+M041 chained-commands, M042 command-fit.
 Also: M001, M004 (`do call()`), M018 (`tag: x` arguments), M025 (`if COND` entries).
 """
 
@@ -16,13 +19,17 @@ from typing import Optional
 from .. import ir
 from ..parser import KEYWORDS_12
 from ..tokens import Tok
-from .expressions import legacy_keywords
+from .expressions import legacy_keywords, builtin_of
 from .context import (_NAME_RE, _quote, _as_text, _tokens_text, _sub_parser, _parse_tokens,
     _has_bad_names)
 
 
 # verb + preposition pairs whose preposition only reads well in English
 _PREPOSITIONS = {"from", "on", "for", "about", "to", "with", "into", "at", "by", "of", "in"}
+
+# the builtins that are verbs of the legacy command language (M041): those that act (ask
+# the model, use a tool, read or write memory), not pure helpers such as `count` or `first`
+_VERB_EFFECTS = ("tool", "memory")
 
 
 class Commands:
@@ -76,9 +83,9 @@ class Commands:
                                    s.first)
         word = head.text
         if word in ("import", "from"):
-            raise ir.Unconvertible(f"`{word}` inside a block has no Aether 1.2 form (only a "
-                                   "top-level `import \"path\" as name` becomes a `require:` "
-                                   "entry)", s.first)
+            raise ir.Unconvertible(f"this `{word}` has no Aether 1.2 form (`import \"path\" "
+                                   "as name` and `use a/b` become `require:` entries, unless "
+                                   "one is all its block holds)", s.first)
         # goal "text"
         if word in ("goal", "intent") and len(toks) >= 2 and toks[1].kind == "STR":
             ctx.hit("M002", s.first)
@@ -111,6 +118,17 @@ class Commands:
                 target = toks[-1].text.lstrip("$")
                 ctx.bound.add(target)
                 return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
+        # `analyze "a" suggest "b"`: a builtin verb between two values starts a second
+        # command; each command before the last becomes a statement of its own (M041)
+        cut = self.chained_command(toks)
+        while cut is not None:
+            ctx.hit("M041", s.first)
+            head_stmt = ir.Simple("raw", s.first, s.first, tokens=list(toks[:cut]))
+            head_stmt.synthetic = True
+            pre.append(head_stmt)
+            toks = toks[cut:]
+            word = toks[0].text
+            cut = self.chained_command(toks)
         # $x = ... / remember ... / recall ... / think ... / generic
         memory = word in ("remember", "recall", "store", "forget")
         call = self.command_call(toks, pre)
@@ -123,6 +141,39 @@ class Commands:
             return "memory: " + text
         ctx.hit("M011", s.first)
         return text
+
+    def chained_command(self, toks: list[Tok]) -> Optional[int]:
+        """Where a second command starts in the command ``toks`` (M041), else None.
+
+        ``analyze "requirements" suggest "architecture"`` is two commands: a word that names
+        a builtin verb of the legacy command language (effect tool or memory, see
+        ``_VERB_EFFECTS``) that the file does not define as a ``fn``, standing at the top
+        level right after a value (a string, a number or a closing bracket) and right before
+        another (a string, a number or a word), starts the second. Anywhere else the word
+        is text, as any other word of a command (``analyze recurring errors``).
+        """
+        ctx = self.ctx
+        depth = 0
+        for j in range(1, len(toks) - 1):
+            t = toks[j]
+            if t.kind == "OP" and t.text in ("(", "[", "{"):
+                depth += 1
+            elif t.kind == "OP" and t.text in (")", "]", "}"):
+                depth -= 1
+            if depth or t.kind != "WORD" or j < 2:
+                continue
+            before, after = toks[j - 1], toks[j + 1]
+            if not (before.kind in ("STR", "NUM") or before.kind == "OP" and
+                    before.text in (")", "]")):
+                continue
+            if after.kind not in ("STR", "NUM", "WORD") or after.start == t.end:
+                continue
+            if t.text in ctx.defined_fns or t.text in ctx.fn_names:
+                continue
+            builtin = builtin_of(t.text)
+            if builtin is not None and builtin.effect in _VERB_EFFECTS:
+                return j
+        return None
 
     def command_call(self, toks: list[Tok], pre: list, binding: bool = False,
                      plugin: bool = False) -> Optional[ir.Call]:
@@ -164,19 +215,62 @@ class Commands:
             return memory
         if verb in ("wait", "sleep") and len(rest) == 1 and rest[0].kind in ("DUR", "NUM"):
             return ir.Call(ir.Name("sleep"), [ir.Num(rest[0].text)], line=toks[0].line)
-        args, kwargs = self.command_args(rest, pre)
+        args, kwargs, joiners = self.command_args(rest, pre)
         if args is None:
             args = [ir.Str(_quote(_as_text(ctx, rest, toks[0].line)))]
             kwargs = []
         if isinstance(callee, ir.Name):
             callee = ir.Name(self.fix_name(callee.id, callee.line), callee.line)
         kwargs = legacy_keywords(ctx, callee, kwargs, toks[0].line)
+        if joiners is not None:
+            args = self.fit_command(callee, args, kwargs, joiners, toks[0].line)
         return ir.Call(callee, args, kwargs, line=toks[0].line)
 
+    def fit_command(self, callee: ir.Expr, args: list, kwargs: list, joiners: list,
+                    line: int) -> list:
+        """The positional ``args`` of a command of the builtin ``callee`` fitted to its
+        signature (M042); ``args`` itself when they fit, or when no fit applies (the
+        checker then reports the call, AE303, a real finding).
+
+        ``joiners[k]`` says what stood before ``args[k]`` in the command: ``","``, a
+        preposition the command rule dropped (``for``), or None. Values listed with commas,
+        more than the builtin takes (``analyze a.x, a.y, a.z``), are one list; string and
+        number values joined by prepositions (``optimize "x" for "y"``) are one text with
+        the prepositions kept (``"x for y"``), as the command's words are.
+        """
+        ctx = self.ctx
+        # a name the file binds to a value (the legacy `optimize: "x"` line) is still the
+        # builtin when called, as the checker reads it; a `fn` of the file's is not
+        if not isinstance(callee, ir.Name) or callee.id in ctx.defined_fns or \
+                callee.id in ctx.fn_names:
+            return args
+        builtin = builtin_of(callee.id)
+        if builtin is None:
+            return args
+        sig = builtin.signature
+        room = len(sig.params) if sig.positional < 0 else sig.positional
+        if sig.varargs or room < 1 or len(args) <= room or \
+                sig.check(1, [k for k, *_ in kwargs]) is not None:
+            return args
+        later = joiners[1:]
+        if all(j == "," for j in later):
+            ctx.hit("M042", line)
+            return [ir.ListE(list(args), line=line)]
+        if all(j is not None and j != "," for j in later):
+            parts = [_plain_text(a) for a in args]
+            if all(p is not None for p in parts):
+                ctx.hit("M042", line)
+                text = parts[0]
+                for joiner, part in zip(later, parts[1:]):
+                    text += f" {joiner} {part}"
+                return [ir.Str(_quote(text), line)]
+        return args
+
     def command_args(self, rest: list[Tok], pre: list):
-        """Arguments of a command (see command_call); (None, None) when unreadable."""
+        """Arguments of a command (see command_call): ``(args, kwargs, joiners)``, with
+        ``joiners`` as :meth:`fit_command` takes them; (None, None, None) when unreadable."""
         if not rest:
-            return [], []
+            return [], [], []
         # drop one leading preposition (`learn from x`, `reflect on x`)
         candidates = [rest]
         if rest[0].kind == "WORD" and rest[0].text in _PREPOSITIONS and len(rest) > 1:
@@ -185,7 +279,7 @@ class Commands:
             got = self._args(toks, pre)
             if got is not None:
                 return got
-        return None, None
+        return None, None, None
 
     def _args(self, toks: list[Tok], pre: list):
         ctx = self.ctx
@@ -196,6 +290,7 @@ class Commands:
                 t = p.peek()
                 if t.kind == "OP" and t.text == ",":
                     p.next()
+                    items.append(("sep", ","))
                     continue
                 nxt = p.peek(1)
                 if t.kind == "WORD" and nxt.kind == "OP" and nxt.text in ("=", ":") and \
@@ -223,18 +318,29 @@ class Commands:
             return None
         # a lone preposition between two values only joins them: `analyze "a" for "b"`
         # passes "a" and "b" (as a leading one is dropped: `reflect on x`)
-        items = [it for k, it in enumerate(items)
-                 if not (it[0] == "word" and it[1] in _PREPOSITIONS and 0 < k < len(items) - 1
-                         and items[k - 1][0] == "expr" and items[k + 1][0] == "expr")]
+        # (it is kept as the joiner of the second value, for M042)
+        items = [("join", it[1]) if it[0] == "word" and it[1] in _PREPOSITIONS and
+                 0 < k < len(items) - 1 and items[k - 1][0] == "expr" and
+                 items[k + 1][0] == "expr" else it for k, it in enumerate(items)]
         args: list = []
         kwargs: list = []
         words: list[str] = []
+        joiners: list = []
+        joiner = None
 
         def flush():
+            nonlocal joiner
             if words:
                 args.append(ir.Str(_quote(" ".join(words))))
+                joiners.append(joiner)
+                joiner = None
                 words.clear()
         for item in items:
+            if item[0] in ("sep", "join"):
+                # a comma inside a run of words stays part of the text, as before
+                if not words:
+                    joiner = item[1]
+                continue
             if item[0] == "word":
                 if kwargs:
                     return None
@@ -246,6 +352,8 @@ class Commands:
                 if _has_bad_names(item[1]):
                     return None
                 args.append(self.lower(item[1], pre))
+                joiners.append(joiner)
+                joiner = None
             else:
                 flush()
                 if not _NAME_RE.match(item[1]) or item[1] in KEYWORDS_12:
@@ -256,7 +364,7 @@ class Commands:
                     return None
                 kwargs.append((item[1], self.lower(item[2], pre)))
         flush()
-        return args, kwargs
+        return args, kwargs, joiners
 
     def memory_sugar(self, verb: str, rest: list[Tok], pre: list) -> Optional[ir.Call]:
         """``remember X as T``, ``recall tag: T``, ``store X in memory as T`` as a call."""
@@ -303,7 +411,9 @@ class Commands:
             value = _parse_tokens(value_toks[2:])
             if value is None:
                 return None
-            call = ir.Call(ir.Name("recall"), [], [(key, value)], line=value_toks[0].line)
+            call = ir.Call(ir.Name("recall"), [],
+                           legacy_keywords(ctx, ir.Name("recall"), [(key, value)],
+                                           value_toks[0].line), line=value_toks[0].line)
         else:
             if not value_toks:
                 if verb == "recall":
@@ -333,3 +443,15 @@ class Commands:
                            line=call.line)
         ctx.hit("M010", rest[0].line if rest else 0)
         return self.lower(call, pre)
+
+
+def _plain_text(e: ir.Expr) -> Optional[str]:
+    """The text of a plain string literal (no escapes, no prefix) or of a number; None for
+    any other value (M042 joins only what reads the same as text)."""
+    if isinstance(e, ir.Num):
+        return e.raw
+    if isinstance(e, ir.Str) and len(e.raw) >= 2 and e.raw[0] in "\"'" and \
+            e.raw[-1] == e.raw[0] and "\\" not in e.raw and \
+            e.raw[0] not in e.raw[1:-1]:
+        return e.raw[1:-1]
+    return None

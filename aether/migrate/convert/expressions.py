@@ -37,9 +37,21 @@ LEGACY_BUILTINS = {
 
 #: keyword names of the legacy runtimes' builtins that Aether 1.2 spells otherwise (rule
 #: M032): `tags=` is `tag=` (a legacy tag string names one tag or several, comma-joined,
-#: as `remember(x) as "ai,future"` does; Aether 1.2's `tag` takes the same text). Renamed
-#: only on a builtin whose signature has the new name and not the old one.
-LEGACY_KEYWORDS = {"tags": "tag"}
+#: as `remember(x) as "ai,future"` does; Aether 1.2's `tag` takes the same text), and a
+#: memory's `category` is its tag (`recall category: "general"` reads the memories filed
+#: under "general"; Aether 1.2 files a memory under tags only, and a record has no
+#: `category` a filter could match). Renamed only on a builtin whose signature has the new
+#: name and not the old one.
+LEGACY_KEYWORDS = {"tags": "tag", "category": "tag"}
+
+
+def builtin_of(name: str):
+    """The builtin ``name`` of the catalogue (its ``signature`` and ``effect``), or None
+    when there is no such builtin."""
+    from ...semantics.catalogue import load_catalogue
+
+    builtin = load_catalogue().functions.get(name)
+    return builtin if builtin is not None and hasattr(builtin, "signature") else None
 
 
 def legacy_keywords(ctx, func: ir.Expr, kwargs: list, line: int) -> list:
@@ -49,10 +61,8 @@ def legacy_keywords(ctx, func: ir.Expr, kwargs: list, line: int) -> list:
     too; ``kwargs`` itself otherwise."""
     if not isinstance(func, ir.Name) or func.id in ctx.bound or func.id in ctx.defined_fns:
         return kwargs
-    from ...semantics.catalogue import load_catalogue
-
-    builtin = load_catalogue().functions.get(func.id)
-    if builtin is None or not hasattr(builtin, "signature"):
+    builtin = builtin_of(func.id)
+    if builtin is None:
         return kwargs
     params = builtin.signature.params
     given = {k for k, *_ in kwargs}

@@ -79,15 +79,16 @@ class Handlers:
             n += 1
         ctx.suffix[base] = n
         if data and first in ("remember", "store") and len(words) > 1:
-            # `remember x as "tag" { key: value ... }`: the entries become its details
+            # `remember x as "tag" { key: value ... }`: the entries are details of what is
+            # remembered; `remember` takes one value, so it remembers both, as the record
+            # `{value: x, details: {...}}` (a `details=` keyword is no parameter of it)
             pre: list = []
             call = self.command_call(list(words), pre)
             value = self.block_value(b.body, pre)
-            if call is not None and value is not None and not any(
-                    k == "details" for k, *_ in call.kwargs):
+            if call is not None and value is not None and len(call.args) == 1:
                 ctx.hit("M010", b.first)
-                call = ir.Call(call.func, call.args, list(call.kwargs) + [("details", value)],
-                               line=b.first)
+                record = ir.DictE(["value", "details"], [call.args[0], value], line=b.first)
+                call = ir.Call(call.func, [record], list(call.kwargs), line=b.first)
                 return self.block(pre, depth, section, in_fn) + [
                     Row(depth, "memory: " + self.p.expr(call) +
                         self.trailing(b.trailing, b.first), b.first)] + self.closer(b, depth)

@@ -17,7 +17,7 @@ from .. import ir
 from ..parser import Parser
 from ..tokens import LexError, tokenize
 from .context import (Row, Conversion, _Ctx, _quote, _root_name, _literal, expr_source,
-    _as_text, _tokens_text, _has_bad_names)
+    _as_text, _tokens_text, _has_bad_names, _NAME_RE)
 from .layout import _insert_after_header, _layout
 from .plugins import _unwrap_plugins, _PluginMeta
 from .converter import Converter
@@ -88,21 +88,65 @@ def _variable_names(stmts: list) -> set[str]:
     return names
 
 
-def _hoist_imports(ctx: _Ctx, stmts: list) -> tuple[list, list[str]]:
-    """Top-level ``import "path" as name`` lines (kept as commands by the parser)."""
+def _import_name(toks: list) -> Optional[str]:
+    """The plugin name an import line makes available, or None when the line is no import
+    of a form M029 knows: ``import "path" as name`` gives ``name``; ``use a/b/c`` (a module
+    path, at least one ``/``, written without spaces) gives its last part, ``c``, the name
+    the file then calls it by. ``use`` with anything else is a command (``use x to y``)."""
+    if len(toks) == 4 and toks[0].text == "import" and toks[1].kind == "STR" and \
+            toks[2].text == "as" and toks[3].kind == "WORD":
+        return toks[3].text
+    if len(toks) >= 4 and len(toks) % 2 == 0 and toks[0].text == "use" and \
+            toks[0].kind == "WORD":
+        path = toks[1:]
+        if all(t.kind == "WORD" and _NAME_RE.match(t.text) for t in path[0::2]) and \
+                all(t.kind == "OP" and t.text == "/" for t in path[1::2]) and \
+                all(a.end == b.start for a, b in zip(path, path[1:])):
+            return path[-1].text
+    return None
+
+
+def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True) -> tuple[list, list[str]]:
+    """``stmts`` without their import lines (kept as commands by the parser), and the
+    plugin names those lines import (M029), in order.
+
+    A top-level import becomes a ``require:`` entry; so does one inside a block (a ``fn``,
+    a ``try``: Aether 1.2 has no import statement, a plugin is required by the whole file),
+    listed for review, since the legacy runtime loaded it only when the block ran. An
+    import that is the only statement of its block is left (an empty block has no form;
+    the file fails with that line).
+    """
     out = []
-    plugins = []
+    plugins: list[str] = []
     for s in stmts:
-        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens and \
-                s.tokens[0].text == "import":
-            toks = s.tokens
-            if len(toks) == 4 and toks[1].kind == "STR" and toks[2].text == "as" and \
-                    toks[3].kind == "WORD":
+        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens:
+            name = _import_name(s.tokens)
+            if name is not None and (top or any(
+                    not isinstance(x, ir.Comment) and _import_name(getattr(x, "tokens", None)
+                                                                   or []) is None
+                    for x in stmts)):
                 ctx.hit("M029", s.first)
-                plugins.append(toks[3].text)
-                ctx.review.append((s.first, f"import of {toks[1].text} became the plugin "
-                                   f"requirement \"{toks[3].text}\""))
+                plugins.append(name)
+                what = _tokens_text(ctx, s.tokens)
+                where = "" if top else " (inside a block: the legacy runtime loaded it " \
+                    "when the block ran; it is now required by the whole file)"
+                ctx.review.append((s.first, f"`{what}` became the plugin requirement "
+                                   f"\"{name}\"{where}"))
                 continue
+        if isinstance(s, ir.Block):
+            for field in ("body", "orelse", "handler", "final"):
+                inner = getattr(s, field)
+                if inner:
+                    kept, found = _hoist_imports(ctx, inner, False)
+                    setattr(s, field, kept)
+                    plugins += found
+            if s.cases:
+                cases = []
+                for patterns, body, *rest in s.cases:
+                    kept, found = _hoist_imports(ctx, body, False)
+                    cases.append((patterns, kept, *rest))
+                    plugins += found
+                s.cases = cases
         out.append(s)
     return out, plugins
 
@@ -129,6 +173,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         if special in variables:
             ctx.renamed[special] = special + "_"
     stmts, imports = _hoist_imports(ctx, stmts)
+    imports = list(dict.fromkeys(imports))
     stmts, _ = _unwrap_plugins(ctx, stmts)
     conv = Converter(ctx)
     rows: list[Row] = []

@@ -1,0 +1,67 @@
+"""The reasons `bench/bench_fleet_clean.py` gives for a file that does not check clean.
+
+The figure's reader must see which remaining files are real findings (a likely typo, a
+file that is not Aether, one that states no purpose) and which are gaps to look at; the
+classification reads only the findings, the migration report and the source, so it works
+on any folder of legacy files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_fleet_clean.py"
+_spec = importlib.util.spec_from_file_location("bench_fleet_clean", BENCH)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def finding(rule, message, hint=None):
+    return {"rule": rule, "message": message, "hint": hint, "line": 1}
+
+
+def test_a_did_you_mean_is_a_likely_typo_and_nothing_else():
+    found = [finding("AE301", "unknown function 'serch'", "did you mean 'search'?")] * 2
+    assert bench.reasons(found, {"state": "transformed"}, "") == [
+        "likely typo: serch (did you mean search)"]
+
+
+def test_a_typo_next_to_other_findings_lists_both():
+    found = [finding("AE301", "unknown function 'serch'", "did you mean 'search'?"),
+             finding("AE303", "analyze() takes 1 to 2 arguments but 3 were given"),
+             finding("AE301", "unknown function 'frobnicate'")]
+    assert bench.reasons(found, None, "") == [
+        "likely typo: serch (did you mean search)",
+        "call does not fit its signature (AE303/AE304)",
+        "undeclared name (AE301/AE302)"]
+
+
+@pytest.mark.parametrize("migration, source, expected", [
+    ({"state": "failed", "line": 9, "reason": "JavaScript `new` has no Aether 1.2 form"},
+     "x = new Set()\n", "not Aether: JavaScript constructs"),
+    ({"state": "failed", "line": 3, "reason": "unexpected ';'"},
+     "#!/bin/bash\necho hi\n", "not Aether: shell script"),
+    ({"state": "failed", "line": 3, "reason": "unexpected ';'"},
+     "if [[ -f x ]]; then\n  echo\nfi\n", "not Aether: shell script"),
+    ({"state": "failed", "line": 4, "reason": "'}' closes a block that was never opened"},
+     "goal: \"g\"\n}\n", "not converted: 4: '}' closes a block that was never opened"),
+])
+def test_a_file_migrate_left_untouched_says_why(migration, source, expected):
+    got = bench.reasons([finding("AE209", "brace-delimited block")], migration, source)
+    assert len(got) == 1 and got[0].startswith(expected), got
+
+
+def test_no_stated_purpose_and_leftovers():
+    assert bench.reasons([finding("AE312", "the file has no top-level goal")], None, "") == [
+        "no stated purpose (AE312)"]
+    got = bench.reasons([finding("AE204", "x"), finding("AE100", "y"), finding("AE315", "s"),
+                         finding("AE321", "z")], {"state": "unchanged"}, "")
+    assert got == ["legacy construct left (AE2xx)", "does not parse (AE1xx)",
+                   "unknown section left (AE315)", "other findings: AE321"]
+    assert [bench.reason_kind(r) for r in (
+        "likely typo: a (did you mean b)", "not converted: 3: x",
+        "not Aether: shell script", "no stated purpose (AE312)")] == [
+        "likely typo", "not converted", "not Aether: shell script", "no stated purpose"]
