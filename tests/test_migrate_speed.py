@@ -130,3 +130,46 @@ def test_same_tokens_answers_as_the_token_comparison(src, new):
     except LexError:
         return
     assert conv.same_tokens(1, 1, new) == _reference_same(conv, 1, 1, new)
+
+
+_PLUGIN_FILE = '''# Nightly report
+# (legacy agent)
+
+identity:
+    name: reporter
+    level: 3
+
+boot:
+    - sysmon.status()
+    - log("up")
+
+define run()
+    summary = sysmon.collect("disk")
+    report.send(summary)
+end
+'''
+
+
+@pytest.mark.parametrize("text", [_PLUGIN_FILE, _PLUGIN_FILE.replace("# Nightly", "goal: "
+                                                                       "'x'\n# Nightly"),
+                                  _PLUGIN_FILE.split("\n", 3)[3]] +
+                         [(c / "before.aether").read_text(encoding="utf-8") for c in CASES],
+                         ids=["comments", "goal", "bare"] + [c.name for c in CASES])
+def test_required_plugins_shift_the_rewrite_as_rewriting_again(text, monkeypatch):
+    from aether.migrate.convert import whole_file
+
+    calls = []
+    real = whole_file.rewrite_sections
+
+    def counting(ctx, t, origins):
+        calls.append(t)
+        return real(ctx, t, origins)
+
+    monkeypatch.setattr(whole_file, "rewrite_sections", counting)
+    fast = migrate_text(text, "input.aether")
+    derived = len(calls) == 1 and {"M031", "M029"} & set(fast.rules)
+    monkeypatch.setattr(whole_file, "_require_inserted", lambda *a: None)
+    full = migrate_text(text, "input.aether")
+    assert fast.to_dict() == full.to_dict() and fast.text == full.text
+    if text is _PLUGIN_FILE:
+        assert derived and "M034" in fast.rules  # the shortcut ran on a rewritten file

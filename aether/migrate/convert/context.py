@@ -64,7 +64,9 @@ class _Ctx:
         self.renamed: dict[str, str] = {}
         self.suffix: dict[str, int] = {}  # next free number for a handler name
         self.handlers: dict[str, str] = {}  # legacy event name -> the fn M009 made of it
-        self.laid_out = None  # (rows, (text, origins)): whole_file._laid_out's last result
+        # (rows, (text, origins), (text, origins) before the section rewrite):
+        # whole_file._laid_out's last result
+        self.laid_out = None
         self.by_line: dict[int, list[Tok]] = {}
         for t in toks:
             if t.kind not in ("NL", "EOF"):
