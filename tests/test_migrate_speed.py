@@ -4,8 +4,11 @@
   the result share the findings), and the memo ends with the migration;
 - the legacy scan of a file runs once per migration (the check before migration is given
   the scan that told the file is not clean), with the same result as its own scan;
-- ``Layout.same_tokens`` rejects a statement whose characters differ without tokenizing
-  it, and answers as the token comparison does.
+- ``Layout.same_tokens`` rejects a statement whose characters differ, and accepts one
+  printed as its source's own characters, without tokenizing it, and answers as the
+  token comparison does;
+- the rows with required plugins (M031) give what laying them out and rewriting their
+  sections again gave.
 """
 
 from __future__ import annotations
@@ -130,6 +133,21 @@ def test_same_tokens_answers_as_the_token_comparison(src, new):
     except LexError:
         return
     assert conv.same_tokens(1, 1, new) == _reference_same(conv, 1, 1, new)
+    toks = conv.ctx.tokens(1, 1)
+    if toks:  # the source's own characters, which are accepted without tokenizing
+        own = conv.ctx.text[toks[0].start:toks[-1].end]
+        assert conv.same_tokens(1, 1, own) == _reference_same(conv, 1, 1, own)
+        assert conv.same_tokens(1, 1, own + new) == _reference_same(conv, 1, 1, own + new)
+
+
+def test_same_tokens_accepts_the_source_text_without_tokenizing(monkeypatch):
+    conv = _converter('x = [1,\n  2]  # two\nlog(x)\n')
+    calls = []
+    real = layout.tokenize
+    monkeypatch.setattr(layout, "tokenize", lambda t: calls.append(t) or real(t))
+    assert conv.same_tokens(1, 2, 'x = [1,\n  2]')
+    assert conv.same_tokens(3, 3, 'log(x)')
+    assert calls == []
 
 
 _PLUGIN_FILE = '''# Nightly report

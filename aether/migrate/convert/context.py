@@ -52,6 +52,7 @@ class Conversion:
 
 class _Ctx:
     def __init__(self, text: str, toks: list[Tok]):
+        self.text = text  # ``toks`` are its tokens (their offsets index it)
         self.src = text.split("\n")
         self.toks = toks
         self.rules: dict[str, int] = {}

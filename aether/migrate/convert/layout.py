@@ -142,6 +142,11 @@ class Layout:
     def same_tokens(self, first: int, last: int, new_text: str) -> bool:
         """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
         src = self.ctx.tokens(first, last)
+        if src and new_text == self.ctx.text[src[0].start:src[-1].end]:
+            # the source's own characters, from the first token of its first line to its
+            # last token: tokenized alone they give the same tokens (nothing after the
+            # last one is read: a line end, a space or a comment follows it)
+            return True
         if "#" not in new_text and "//" not in new_text and "".join(
                 "".join(t.text for t in src).split()) != "".join(new_text.split()):
             # Equal tokens would make the same characters but for whitespace (with no
