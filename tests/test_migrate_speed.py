@@ -191,3 +191,20 @@ def test_required_plugins_shift_the_rewrite_as_rewriting_again(text, monkeypatch
     assert fast.to_dict() == full.to_dict() and fast.text == full.text
     if text is _PLUGIN_FILE:
         assert derived and "M034" in fast.rules  # the shortcut ran on a rewritten file
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["x = 1", "// note", "a // b", "f(1) // why", "# hash",
+                                 "a//b", "  // indented", "'//' + x", ""]), max_size=6))
+def test_slash_comments_answers_as_the_token_scan(lines):
+    src = "\n".join(lines) + "\n"
+    try:
+        conv = _converter(src)
+    except LexError:
+        return
+    n = len(lines) or 1
+    for first in range(1, n + 1):
+        for last in range(first, n + 1):
+            expected = any(t.kind == "COMMENT" and t.text.startswith("//")
+                           for t in conv.ctx.tokens(first, last, comments=True))
+            assert conv.slash_comments(first, last) == expected

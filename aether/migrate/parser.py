@@ -59,8 +59,9 @@ class Parser:
                 self.i += 1
 
     def peek(self, k: int = 0) -> Tok:
-        # the hottest call of the parser: _skip only inside brackets, where it has work
-        if self.depth:
+        # the hottest call of the parser: _skip only inside brackets and at a line end or
+        # comment, where it has work
+        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
             self._skip()
         if k == 0:
             return self.toks[self.i]
@@ -77,7 +78,7 @@ class Parser:
                 return self.toks[j]
 
     def next(self) -> Tok:
-        if self.depth:
+        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
             self._skip()
         t = self.toks[self.i]
         if t.kind != "EOF":
@@ -85,7 +86,7 @@ class Parser:
         return t
 
     def at(self, *texts: str) -> bool:
-        if self.depth:
+        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
             self._skip()
         t = self.toks[self.i]
         return t.text in texts and (t.kind == "OP" or t.kind == "WORD")

@@ -69,9 +69,12 @@ class _Ctx:
         # whole_file._laid_out's last result
         self.laid_out = None
         self.by_line: dict[int, list[Tok]] = {}
+        self.slash_lines: set[int] = set()  # lines with a `//` comment
         for t in toks:
             if t.kind not in ("NL", "EOF"):
                 self.by_line.setdefault(t.line, []).append(t)
+                if t.kind == "COMMENT" and t.text.startswith("//"):
+                    self.slash_lines.add(t.line)
 
     def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
         """Tokens of source lines first..last (comments only when asked)."""

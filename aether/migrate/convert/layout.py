@@ -160,8 +160,8 @@ class Layout:
         return [(t.kind, t.text) for t in src] == [(t.kind, t.text) for t in new]
 
     def slash_comments(self, first: int, last: int) -> bool:
-        return any(t.kind == "COMMENT" and t.text.startswith("//")
-                   for t in self.ctx.tokens(first, last, comments=True))
+        slash = self.ctx.slash_lines
+        return bool(slash) and any(n in slash for n in range(first, last + 1))
 
     def rows_for(self, s: ir.Stmt, depth: float, text: str, trailing: Optional[str] = None,
                  first: Optional[int] = None, last: Optional[int] = None) -> list[Row]:
