@@ -70,11 +70,21 @@ class _Ctx:
         self.laid_out = None
         self.by_line: dict[int, list[Tok]] = {}
         self.slash_lines: set[int] = set()  # lines with a `//` comment
-        for t in toks:
-            if t.kind not in ("NL", "EOF"):
-                self.by_line.setdefault(t.line, []).append(t)
-                if t.kind == "COMMENT" and t.text.startswith("//"):
-                    self.slash_lines.add(t.line)
+        by_line = self.by_line
+        line = 0
+        here: list[Tok] = []
+        for t in toks:  # in text order: each line's tokens come together
+            kind = t.kind
+            if kind == "NL" or kind == "EOF":
+                continue
+            if t.line != line:
+                line = t.line
+                here = by_line.get(line)
+                if here is None:
+                    here = by_line[line] = []
+            here.append(t)
+            if kind == "COMMENT" and t.text.startswith("//"):
+                self.slash_lines.add(line)
 
     def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
         """Tokens of source lines first..last (comments only when asked)."""
