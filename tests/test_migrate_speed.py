@@ -208,3 +208,36 @@ def test_slash_comments_answers_as_the_token_scan(lines):
             expected = any(t.kind == "COMMENT" and t.text.startswith("//")
                            for t in conv.ctx.tokens(first, last, comments=True))
             assert conv.slash_comments(first, last) == expected
+
+
+_HEADS = ["", "# Title of the agent\n", "# Title of the agent\n\n", "// legacy title here\n#\n",
+          "goal: \"watch\"\n", "# t one\ngoal: 'x'\n\n"]
+_BLOCKS = ["identity:\n    name: scout\n    mode: fast\n",
+           "boot:\n    - sysmon.status()\n    - log(\"up\")\n",
+           "memory: persistent\n",
+           "settings:\n  retries: 3\n  tags:\n    - a\n    - b\n",
+           "checks:\n    using: agent.scan()\n    limit: 3\n",
+           "on_error:\n    - notify.send(\"ops\")\n",
+           "x = report.build(1)\nreport.send(x)\n",
+           "define go()\n    store.save(\"k\")\nend\n",
+           "if level > 2\n    alert.raise(\"hi\")\nend\n",
+           "  weird:  indent\n", "import \"tools/x\" as helper\nhelper.run()\n",
+           "\n", "# a comment\n"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_HEADS), st.lists(st.sampled_from(_BLOCKS), min_size=1, max_size=6))
+def test_required_plugins_property(head, blocks):
+    """Files with headers, sections and plugin calls: the rows with required plugins give
+    what laying out and rewriting them again gives."""
+    from aether.migrate.convert import whole_file
+
+    text = head + "".join(blocks)
+    fast = migrate_text(text, "input.aether")
+    real = whole_file._require_inserted
+    try:
+        whole_file._require_inserted = lambda *a: None
+        full = migrate_text(text, "input.aether")
+    finally:
+        whole_file._require_inserted = real
+    assert fast.to_dict() == full.to_dict() and fast.text == full.text
