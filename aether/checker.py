@@ -355,15 +355,19 @@ def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
 
 
 @gc_paused
-def check_text(text: str, path: str, options: CheckOptions = CheckOptions()) -> FileResult:
-    """Check decoded, newline-normalised ``text`` shown as ``path``."""
+def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
+               legacy: Optional[list] = None) -> FileResult:
+    """Check decoded, newline-normalised ``text`` shown as ``path``. ``legacy``: the
+    text's ``scan_legacy`` hits when the caller has them already (the migration's first
+    look at a file), else the text is scanned here."""
     from .semantics.validator import validate
     from .syntax import parse
     from .syntax.legacy import MIGRATE_HINT, scan_legacy
 
     findings: list[Finding] = []
     result = parse(text)
-    legacy = scan_legacy(text, parses=result.ok)
+    if legacy is None:
+        legacy = scan_legacy(text, parses=result.ok)
     legacy_lines = {h.line for h in legacy}
     legacy_rules = {h.rule for h in legacy}
     for h in legacy:

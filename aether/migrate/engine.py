@@ -137,9 +137,11 @@ def migrate_text(text: str, path: str = "<text>",
                  selection: RuleSelection = RuleSelection(), catalogue=None) -> Outcome:
     """Migrate decoded, newline-normalised ``text`` (shown as ``path``) checking against
     ``catalogue`` (None: the builtins); never raises."""
+    from ..semantics.validator import memo_validations
     from ..syntax.parser import memo_parses
 
-    with memo_parses():  # the stages parse the same texts again: each text parsed once
+    # the stages parse and validate the same texts again: each done once
+    with memo_parses(), memo_validations():
         return _migrate_text(text, path, selection, catalogue)
 
 
@@ -148,17 +150,22 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, catalogue) -> 
     from .convert import convert
     from .ir import Unconvertible
 
+    from ..syntax.legacy import scan_legacy
+
     check = CheckOptions(catalogue=catalogue)
-    if _clean(text):
+    # the legacy scan of the text, once: it tells a clean file, and the check before
+    # migration reports it (its result with or without `parses` is the same)
+    hits = scan_legacy(text)
+    if not hits and _clean(text):
         # Aether 1.2 already: at most whitespace to tidy (the cheap path, no validation)
         new = _whitespace_only(text)
         if new == text or not selection.allows("M027"):
             return Outcome(path, "unchanged")
-        before = check_text(text, path, check)
+        before = check_text(text, path, check, legacy=hits)
         out = Outcome(path, "unchanged", before=_counts(before))
         rules = {"M027": _first_diff_line(text, new)}
         return _finish(out, text, new, rules, [], [], selection, before, path, check)
-    before = check_text(text, path, check)
+    before = check_text(text, path, check, legacy=hits)
     before_counts = _counts(before)
     out = Outcome(path, "unchanged", before=before_counts, after=dict(before_counts))
     try:
@@ -190,13 +197,10 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, catalogue) -> 
 
 
 def _clean(text: str) -> bool:
-    """Whether ``text`` parses as Aether 1.2 with no legacy construct in it (the legacy
-    scan is cheap and goes first: a legacy file is not parsed here at all)."""
+    """Whether ``text``, in which the legacy scan found nothing, parses as Aether 1.2 with
+    no ``name = value`` assignment outside the config sections."""
     from ..syntax import parse
-    from ..syntax.legacy import scan_legacy
 
-    if scan_legacy(text):
-        return False
     result = parse(text)
     return not result.errors and not _has_legacy_assignment(result.module.body)
 

@@ -59,7 +59,10 @@ class Parser:
                 self.i += 1
 
     def peek(self, k: int = 0) -> Tok:
-        self._skip()
+        # the hottest call of the parser: _skip only inside brackets and at a line end or
+        # comment, where it has work
+        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
+            self._skip()
         if k == 0:
             return self.toks[self.i]
         j = self.i
@@ -75,14 +78,18 @@ class Parser:
                 return self.toks[j]
 
     def next(self) -> Tok:
-        t = self.peek()
+        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
+            self._skip()
+        t = self.toks[self.i]
         if t.kind != "EOF":
             self.i += 1
         return t
 
     def at(self, *texts: str) -> bool:
-        t = self.peek()
-        return t.kind in ("OP", "WORD") and t.text in texts
+        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
+            self._skip()
+        t = self.toks[self.i]
+        return t.text in texts and (t.kind == "OP" or t.kind == "WORD")
 
     def accept(self, text: str) -> Optional[Tok]:
         if self.at(text):

@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Collection, Iterable, Optional
 
-__all__ = ["validate", "Validator", "CONFIG_SECTIONS", "TOP_SECTIONS"]
+__all__ = ["validate", "memo_validations", "Validator", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
 RECOVERED = "__aether_recovered__"
 CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
@@ -887,7 +887,41 @@ _KEYWORD = "keyword"
 _CALLEE = "callee"
 
 
+# Within `memo_validations`: (id(module), id(catalogue), report_unbound) -> (module,
+# findings). The module is kept in the entry, so its id cannot be reused while it stands.
+_MEMO: Optional[dict] = None
+
+
+class memo_validations:  # noqa: N801 - used as a function: `with memo_validations():`
+    """Within this block :func:`validate` gives a module it has validated before (the same
+    object, as the parse memo hands out) the findings it gave it then: a migration's plugin
+    probe validates the converted module and the check of the result validates it again.
+    The findings are read-only (frozen records), so both may hold the same list. The memo
+    ends with the block. (A class, not contextlib: kept off the start-up path.)"""
+
+    def __enter__(self):
+        global _MEMO
+        self.outer = _MEMO
+        if _MEMO is None:
+            _MEMO = {}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _MEMO
+        _MEMO = self.outer
+
+
 def validate(module: A.Module, catalogue: Optional[Catalogue] = None,
              report_unbound: bool = True) -> list[Finding]:
-    """All validation findings for ``module`` (see :class:`Validator`)."""
-    return Validator(catalogue, report_unbound).validate(module)
+    """All validation findings for ``module`` (see :class:`Validator`); within
+    :class:`memo_validations` a module validated before gets the same list (do not mutate
+    it)."""
+    memo = _MEMO
+    if memo is None:
+        return Validator(catalogue, report_unbound).validate(module)
+    key = (id(module), id(catalogue), report_unbound)
+    seen = memo.get(key)
+    if seen is None or seen[0] is not module or seen[1] is not catalogue:
+        seen = memo[key] = (module, catalogue,
+                            Validator(catalogue, report_unbound).validate(module))
+    return seen[2]

@@ -52,6 +52,7 @@ class Conversion:
 
 class _Ctx:
     def __init__(self, text: str, toks: list[Tok]):
+        self.text = text  # ``toks`` are its tokens (their offsets index it)
         self.src = text.split("\n")
         self.toks = toks
         self.rules: dict[str, int] = {}
@@ -64,11 +65,26 @@ class _Ctx:
         self.renamed: dict[str, str] = {}
         self.suffix: dict[str, int] = {}  # next free number for a handler name
         self.handlers: dict[str, str] = {}  # legacy event name -> the fn M009 made of it
-        self.laid_out = None  # (rows, (text, origins)): whole_file._laid_out's last result
+        # (rows, (text, origins), (text, origins) before the section rewrite):
+        # whole_file._laid_out's last result
+        self.laid_out = None
         self.by_line: dict[int, list[Tok]] = {}
-        for t in toks:
-            if t.kind not in ("NL", "EOF"):
-                self.by_line.setdefault(t.line, []).append(t)
+        self.slash_lines: set[int] = set()  # lines with a `//` comment
+        by_line = self.by_line
+        line = 0
+        here: list[Tok] = []
+        for t in toks:  # in text order: each line's tokens come together
+            kind = t.kind
+            if kind == "NL" or kind == "EOF":
+                continue
+            if t.line != line:
+                line = t.line
+                here = by_line.get(line)
+                if here is None:
+                    here = by_line[line] = []
+            here.append(t)
+            if kind == "COMMENT" and t.text.startswith("//"):
+                self.slash_lines.add(line)
 
     def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
         """Tokens of source lines first..last (comments only when asked)."""

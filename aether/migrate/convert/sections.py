@@ -278,20 +278,21 @@ def _spec(ed: _Edits, s: A.Section, groups: Optional[list[tuple]] = None,
     ed.add_line(s.body[-1].end_line, inner + ("}" if opener == "{" else "]"))
 
 
-def _read_names(module: A.Module) -> set[str]:
-    """Names the file reads as values (``trigger.schedule`` reads ``trigger``)."""
+def _walked(module: A.Module) -> tuple[list[A.FnDef], set[str]]:
+    """The ``fn`` definitions of the file, nested ones too (in walk order), and the names
+    it reads as values (``trigger.schedule`` reads ``trigger``): one walk serves both."""
+    fns: list[A.FnDef] = []
     names: set[str] = set()
     for node in A.walk(module):
         if isinstance(node, A.Name):
             names.add(node.id)
-    return names
+        elif isinstance(node, A.FnDef):
+            fns.append(node)
+    return fns, names
 
 
-def _top_names(module: A.Module) -> set[str]:
-    names: set[str] = set()
-    for node in A.walk(module):
-        if isinstance(node, A.FnDef):
-            names.add(node.name)
+def _top_names(module: A.Module, fn_defs: list[A.FnDef]) -> set[str]:
+    names = {fn.name for fn in fn_defs}
     for s in module.body:
         if isinstance(s, (A.Binding, A.Assign, A.Section)):
             names.add(s.name)
@@ -307,13 +308,13 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
     if result.errors:
         return text, origins
     module = result.module
-    taken = _top_names(module)
-    fns = {n.name for n in A.walk(module) if isinstance(n, A.FnDef)}
+    fn_defs, read = _walked(module)
+    taken = _top_names(module, fn_defs)
+    fns = {n.name for n in fn_defs}
     counts: dict[str, int] = {}
     for s in module.body:
         if isinstance(s, (A.Binding, A.Section)):
             counts[s.name] = counts.get(s.name, 0) + 1
-    read = _read_names(module)
     builtins = load_catalogue().functions
     lines = text.split("\n")
     ed = _Edits(lines)
@@ -362,7 +363,7 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
             ctx.review.append((origin, f"section `{s.name}:` holds expressions: it became "
                                f"`fn {s.name}()` returning its entries, evaluated when it "
                                "is called"))
-    for fn in (n for n in A.walk(module) if isinstance(n, A.FnDef)):
+    for fn in fn_defs:
         _fn_sections(ctx, ed, fn, origins)
     for s in module.body:
         if isinstance(s, A.Section) and s.name == "on_error":

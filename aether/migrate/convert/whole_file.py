@@ -274,13 +274,54 @@ def _laid_out(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
     row was inserted (a new list), and laying out and parsing them twice cost a quarter
     of a migration. The rows are never changed in place after they are laid out.
     """
-    if ctx.laid_out is not None and ctx.laid_out[0] is rows:
-        text, origins = ctx.laid_out[1]
+    last = ctx.laid_out
+    if last is not None and last[0] is rows:
+        text, origins = last[1]
         return text, list(origins)
-    text, origins = _layout(ctx, rows)
-    text, origins = rewrite_sections(ctx, text, origins)
-    ctx.laid_out = (rows, (text, list(origins)))
+    plain, plain_origins = _layout(ctx, rows)
+    done = _require_inserted(last, plain, plain_origins) if last is not None else None
+    if done is None:
+        done = rewrite_sections(ctx, plain, plain_origins)
+    text, origins = done
+    ctx.laid_out = (rows, (text, list(origins)), (plain, list(plain_origins)))
     return text, origins
+
+
+def _require_inserted(last, plain: str, plain_origins: list[int]
+                      ) -> Optional[tuple[str, list[int]]]:
+    """The section rewrite of ``plain`` derived from the last one, when ``plain`` is the
+    last laid-out text with a top-level ``require:`` block inserted after its head (the
+    M031 probe's rows, then the same rows with the plugins it found required); else None.
+
+    The rewrite reads each top-level statement on its own and a ``require:`` section is
+    neither rewritten nor a name any rewrite looks for, so it edits the same statements,
+    each moved down by the block's lines: the block goes into the last rewritten text at
+    the same place. Laying out, parsing and rewriting the whole text again cost a
+    twentieth of a migration. The derived text must parse (it is parsed for the check of
+    the result anyway); anything else takes the full rewrite.
+    """
+    from ...syntax import parse
+
+    _, (done, done_origins), (before, before_origins) = last
+    old = before.split("\n")
+    new = plain.split("\n")
+    k = len(new) - len(old)
+    if k <= 0:
+        return None
+    i = 0
+    while i < len(old) and old[i] == new[i]:
+        i += 1
+    if not new[i].startswith("require:") or new[i + k:] != old[i:] or \
+            plain_origins[:i] != before_origins[:i] or \
+            plain_origins[i + k:] != before_origins[i:]:
+        return None
+    rewritten = done.split("\n")
+    if rewritten[:i] != old[:i] or done_origins[:i] != before_origins[:i]:
+        return None  # the rewrite changed a line above the block: not a plain shift
+    text = "\n".join(rewritten[:i] + new[i:i + k] + rewritten[i:])
+    if parse(text).errors:
+        return None
+    return text, done_origins[:i] + plain_origins[i:i + k] + done_origins[i:]
 
 
 _PLUGIN_HINT = re.compile(r"^list plugin '([A-Za-z_]\w*)' under `require: plugins:`")
