@@ -138,14 +138,16 @@ def test_json_report_is_json_dumps(files):
 def test_cache_entry_nested_too_deeply_is_a_miss(tmp_path, monkeypatch):
     cache = ResultCache(str(tmp_path), "k")
     cache.put("d1", FileResult("good.aether", [_finding("AE301", 2, "m")], []))
-    cache.put("d2", FileResult("deep.aether", [], []))
+    cache.put("d2", FileResult("deep.aether", [_finding("AE301", 3, "m")], []))
+    cache.put("d4", FileResult("stamp.aether", [], []))
     cache.save()
     path = Path(cache.path)
     data = json.loads(path.read_text())
     deep: list = []
     for _ in range(150):  # deeper than any document may nest (jsondoc.MAX_DEPTH)
         deep = [deep]
-    data["entries"]["deep.aether"][1] = [{"rule": deep}]
+    data["results"]["deep.aether"][1] = [{"rule": deep}]
+    data["stamps"]["stamp.aether"] = deep  # a stamp is a string
     path.write_text(json.dumps(data))
     import aether.jsondoc as jsondoc
 
@@ -156,6 +158,8 @@ def test_cache_entry_nested_too_deeply_is_a_miss(tmp_path, monkeypatch):
     again = ResultCache(str(tmp_path), "k")
     assert again.get("good.aether", "d1").findings[0].rule == "AE301"
     assert again.get("deep.aether", "d2") is None
+    assert again.get("stamp.aether", "d4") is None
     again.put("d3", FileResult("new.aether", [], []))
     assert again.save() is None  # written back without the deep entry
-    assert "deep.aether" not in json.loads(path.read_text())["entries"]
+    saved = json.loads(path.read_text())
+    assert "deep.aether" not in saved["results"] and "stamp.aether" not in saved["stamps"]
