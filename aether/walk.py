@@ -40,6 +40,19 @@ class SourceFile(FrozenRecord):
         SET(self, "explicit", explicit)
 
 
+_new_object = object.__new__
+
+
+def _source_file(path: str, display: str) -> SourceFile:
+    """``SourceFile(path, display)`` without the call of ``__init__`` (one per file of a
+    walk; the fields are set as ``__init__`` sets them)."""
+    src = _new_object(SourceFile)
+    SET(src, "path", path)
+    SET(src, "display", display)
+    SET(src, "explicit", False)
+    return src
+
+
 def printable_path(path: str) -> str:
     """``path`` with bytes that are not UTF-8 shown as ``\\xff`` escapes.
 
@@ -336,14 +349,18 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
                     d for d in dirnames
                     if d not in SKIP_DIRS and not d.startswith(".")
                     and not (patterns and is_excluded(rel_prefix + d, patterns)))
+                # what os.path.join(dirpath, name) gives, joined once per folder (a
+                # warm re-check of a large tree spent a fifth of its walk in join)
+                base = dirpath if dirpath.endswith(os.sep) else dirpath + os.sep
                 for name in sorted(filenames):
                     if not name.endswith(EXTENSION):
                         continue
-                    full = os.path.join(dirpath, name)
+                    full = base + name
                     if full in seen or (patterns and is_excluded(rel_prefix + name, patterns)):
                         continue
                     seen.add(full)
-                    yield SourceFile(full, prefix + printable_path(name))
+                    yield _source_file(full, prefix + (name if name.isascii()
+                                                       else printable_path(name)))
             yield from _unlisted(unlisted, seen, cwd)
         else:
             if absolute in seen:

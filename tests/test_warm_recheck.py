@@ -53,3 +53,30 @@ def test_warm_run_reads_sources_only_for_reports_that_quote_them(tmp_path, monke
     assert cold[0] == 25
     # the file with a finding is read again only when the report shows source lines
     assert [p.endswith("bad.aether") for p in warm_reads] == ([True] if rereads else [])
+
+
+def test_walk_paths_are_those_of_os_path_join(tmp_path):
+    """The walk joins each folder once and builds its records without ``__init__``: the
+    files, paths and display paths are still those of os.path.join and SourceFile."""
+    import os
+
+    from aether.walk import SourceFile, iter_files, printable_path
+
+    names = ["b.aether", "a.aether", "é.aether", "x.txt", "\udcff.aether"]
+    for folder in ("", "sub", os.path.join("sub", "deeper"), ".hidden"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            try:
+                (tmp_path / folder / name).write_text("")
+            except (UnicodeEncodeError, OSError):  # a file system without raw bytes
+                pass
+    expected = []
+    for folder in ("", "sub", os.path.join("sub", "deeper")):
+        where = os.path.join(str(tmp_path), folder) if folder else str(tmp_path)
+        for name in sorted(os.listdir(where)):
+            if name.endswith(".aether"):
+                shown = (folder.replace(os.sep, "/") + "/" if folder else "") + \
+                    printable_path(name)
+                expected.append(SourceFile(os.path.join(where, name), shown))
+    got = list(iter_files([str(tmp_path)], cwd=str(tmp_path), root=str(tmp_path)))
+    assert got == expected and all(type(f) is SourceFile for f in got)
