@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from .gcpause import gc_paused
 from .record import SET, FrozenRecord
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Iterable, Iterator, Optional, Sequence
 
-__all__ = ["SourceFile", "iter_files", "display_path", "printable_path", "path_bytes",
+__all__ = ["SourceFile", "iter_files", "list_files", "display_path", "printable_path", "path_bytes",
            "EXTENSION", "SKIP_DIRS"]
 
 EXTENSION = ".aether"
@@ -367,6 +368,13 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
                 continue
             seen.add(absolute)
             yield SourceFile(given, display_path(given, cwd), explicit=True)
+
+
+@gc_paused  # a record per file, acyclic: the collector would only walk them again and again
+def list_files(paths: Iterable[str], exclude: Sequence[str] = (),
+               root: Optional[str] = None) -> list[SourceFile]:
+    """``list(iter_files(paths, exclude, root))``."""
+    return list(iter_files(paths, exclude, root))
 
 
 def _walk(top: str, onerror) -> Iterator[tuple[str, list[str], list[str]]]:

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 from .. import __version__
 from ..diagnostics import FileResult
+from ..gcpause import gc_paused
 from .records import all_findings, file_record, finding_record, json_status, summary
 
 __all__ = ["report_document", "write_json", "write_jsonl", "write_json_status"]
@@ -24,6 +25,7 @@ def report_document(results: Sequence[FileResult]) -> dict[str, Any]:
     }
 
 
+@gc_paused  # the records and texts made here hold no cycles
 def write_json(results: Sequence[FileResult], out: TextIO) -> None:
     """Write the document, indented, non-ASCII kept as is, with a trailing newline:
     byte for byte ``json.dumps(report_document(results), indent=2, ensure_ascii=False)``.
