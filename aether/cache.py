@@ -111,9 +111,11 @@ def _valid(f: Finding) -> bool:
         and type(f.fingerprint) is str and type(f.legacy_fingerprint) is str
 
 
-def _shallow(entry: list) -> bool:
+def _shallow(entry) -> bool:
     """Whether a stored result nests no deeper than this version writes one: a list of
     lists (findings, suppressed) of objects whose values are scalars."""
+    if type(entry) is not list:
+        return False
     for part in entry:
         if type(part) is not list:
             return False
@@ -127,6 +129,7 @@ def _shallow(entry: list) -> bool:
 
 
 _NESTED = (dict, list)
+_CLEAN = object()  # ResultCache.results has no entry: the file had no findings
 
 
 class ResultCache:
@@ -172,16 +175,10 @@ class ResultCache:
         if type(data) is not dict or data.get("format") != _FORMAT:
             return
         stamps, results = data.get("stamps"), data.get("results")
-        if type(stamps) is not dict or type(results) is not dict:
-            return
-        # lookups index into each result: keep only those nested no deeper than this
-        # version writes them (the rest is checked as it is used, by _result); a file
-        # whose result is dropped loses its stamp too (a miss, never "clean")
-        for k, v in list(results.items()):
-            if type(v) is not list or len(v) != 2 or not _shallow(v):
-                del results[k]
-                stamps.pop(k, None)
-        self.stamps, self.results = stamps, results
+        if type(stamps) is dict and type(results) is dict:
+            # each value is checked as it is used (_result, stat_hits) and before it is
+            # written back (save), not here: a warm re-check uses each once
+            self.stamps, self.results = stamps, results
 
     def get(self, display: str, digest: str,
             st: Optional[os.stat_result] = None) -> Optional[FileResult]:
@@ -264,18 +261,20 @@ class ResultCache:
     def _result(self, display: str) -> Optional[FileResult]:
         """The stored result, or None when it is not one this version wrote (a corrupt or
         foreign cache is a miss, never an error)."""
-        entry = self.results.get(display)
-        if entry is None:  # a clean file: most of a warm re-check
-            return FileResult(display, [], [], cached=True)
+        entry = self.results.get(display, _CLEAN)
+        if entry is _CLEAN:  # no findings stored: a clean file, most of a warm re-check
+            return FileResult(display, [], [], None, True)
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not list \
+                or type(entry[1]) is not list or not (entry[0] or entry[1]):
+            return None
         try:
             findings = [Finding.from_dict(f) for f in entry[0]]
             suppressed = [Finding.from_dict(f) for f in entry[1]]
-        except (TypeError, KeyError, IndexError):
+        except TypeError:  # not an object, or not the fields of a finding
             return None
-        if not all(map(_valid, findings)) or not all(map(_valid, suppressed)) \
-                or not (findings or suppressed):
+        if not all(map(_valid, findings)) or not all(map(_valid, suppressed)):
             return None
-        return FileResult(display, findings, suppressed, cached=True)
+        return FileResult(display, findings, suppressed, None, True)
 
     def put(self, digest: str, result: FileResult,
             st: Optional[os.stat_result] = None) -> None:
@@ -298,10 +297,14 @@ class ResultCache:
         try:
             self._make_cache_dir()
             make_dir(os.path.dirname(self.path))  # v1: refused if it is a link
-            # a stamp read back that is not a string (a corrupt cache) is not kept
-            stamps = {k: v for k, v in self.stamps.items() if type(v) is str}
+            # what was read back and not written by this version (a corrupt cache) is not
+            # kept: a stamp that is not a string, a result nested deeper than this version
+            # writes one (it could not even be encoded again); the file is then a miss
+            results = {k: v for k, v in self.results.items() if _shallow(v)}
+            stamps = {k: v for k, v in self.stamps.items()
+                      if type(v) is str and (k in results or k not in self.results)}
             data = json.dumps({"format": _FORMAT, "version": __version__,
-                               "stamps": stamps, "results": self.results},
+                               "stamps": stamps, "results": results},
                               separators=(",", ":"))
             write_output(self.path, data.encode("utf-8"))  # refused if it is a link
         except WriteError as exc:

@@ -195,6 +195,8 @@ def test_cache_entry_nested_too_deeply_is_a_miss(tmp_path, monkeypatch):
     for _ in range(150):  # deeper than any document may nest (jsondoc.MAX_DEPTH)
         deep = [deep]
     data["results"]["deep.aether"][1] = [{"rule": deep}]
+    data["results"]["unused.aether"] = [[{"rule": deep}], []]  # never looked up this run
+    data["stamps"]["unused.aether"] = "d5 "
     data["stamps"]["stamp.aether"] = deep  # a stamp is a string
     path.write_text(json.dumps(data))
     import aether.jsondoc as jsondoc
@@ -211,3 +213,5 @@ def test_cache_entry_nested_too_deeply_is_a_miss(tmp_path, monkeypatch):
     assert again.save() is None  # written back without the deep entry
     saved = json.loads(path.read_text())
     assert "deep.aether" not in saved["results"] and "stamp.aether" not in saved["stamps"]
+    assert "unused.aether" not in saved["results"] and "unused.aether" not in saved["stamps"]
+    assert saved["results"]["good.aether"][0][0]["rule"] == "AE301"
