@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .walk import SourceFile
 
 from . import __version__
+from .codes import RULES
 from .diagnostics import FileResult, Finding
 from .gcpause import gc_paused
 
@@ -102,8 +103,6 @@ _OPT_STR = (str, type(None))
 
 def _valid(f: Finding) -> bool:
     """Whether a finding read back from the cache has the types the checker gives it."""
-    from .codes import RULES
-
     return type(f.rule) is str and f.rule in RULES and type(f.message) is str \
         and type(f.line) in _OPT_INT and type(f.column) in _OPT_INT \
         and type(f.end_line) in _OPT_INT and type(f.end_column) in _OPT_INT \
@@ -268,8 +267,8 @@ class ResultCache:
                 or type(entry[1]) is not list or not (entry[0] or entry[1]):
             return None
         try:
-            findings = [Finding.from_dict(f) for f in entry[0]]
-            suppressed = [Finding.from_dict(f) for f in entry[1]]
+            findings = [Finding(**f) for f in entry[0]]  # Finding.from_dict
+            suppressed = [Finding(**f) for f in entry[1]]
         except TypeError:  # not an object, or not the fields of a finding
             return None
         if not all(map(_valid, findings)) or not all(map(_valid, suppressed)):

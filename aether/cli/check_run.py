@@ -133,8 +133,9 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
         _fail(err, Status.IO_ERROR, f"aether check: cannot write the report: {exc}",
               emit_error_code)
 
+    # a clean file's status (SUCCESS) decides nothing when there are others: skip them
     status = results[0].status if len(results) == 1 else aggregate_status(
-        r.status for r in results)
+        r.status for r in results if r.findings)
     if not quiet and fmt == "text" and not json_status:
         _hints(results, err)
     if emit_error_code:
