@@ -36,12 +36,14 @@ class Status(IntEnum):
     @property
     def phase(self) -> str:
         """The phase a finding of this status belongs to: parse, validate or execute."""
-        if self in (Status.VALIDATION_ERROR,):
-            return "validate"
-        if self in (Status.RUNTIME_ERROR, Status.TIMEOUT_ERROR):
-            return "execute"
-        return "parse"
+        return _PHASES.get(self, "parse")  # a table: every report asks once per finding
 
+
+_PHASES = {
+    Status.VALIDATION_ERROR: "validate",
+    Status.RUNTIME_ERROR: "execute",
+    Status.TIMEOUT_ERROR: "execute",
+}
 
 _MEANINGS = {
     Status.SUCCESS: "parsed / validated / executed",
@@ -70,7 +72,8 @@ _CATEGORIES = {
 
 def category_of(status: Status) -> str:
     """The reference failure category for ``status`` (``Other`` when it has none)."""
-    return _CATEGORIES.get(Status(status), "Other")
+    # Status(x) is a slow call; a Status (what findings give) needs no conversion
+    return _CATEGORIES.get(status if type(status) is Status else Status(status), "Other")
 
 
 class Rule(FrozenRecord):

@@ -181,26 +181,33 @@ def check_files(files: Sequence[SourceFile], options: CheckOptions, jobs: int = 
     """
     items: list = []
     stats_of: dict[int, os.stat_result] = {}
-    for i, src in enumerate(files):
-        if cache is not None:
-            try:
-                st = os.stat(src.path)
-            except OSError:
-                st = None
+    if cache is not None:
+        hits, to_read = cache.stat_hits(files)
+        if not to_read:  # nothing changed: every result from the cache, nothing to check
+            if stats is not None:
+                stats.files, stats.cached = len(hits), 0
+            return hits
+        for i, src in enumerate(files):
+            hit = hits[i]
+            if hit is not None:
+                items.append(hit)
+                continue
+            st = to_read[i]
             if st is not None:
-                hit = cache.get_by_stat(src.display, st)
-                if hit is not None:
-                    items.append(hit)
-                    continue
                 stats_of[i] = st
-        read = read_source(src.path, options.max_file_size)
-        if read.error is not None:
-            items.append(FileResult(src.display, assign_fingerprints(
-                options.fingerprint_path(src.display), [read.error.with_(content="<io>")])))
-        else:
-            items.append((src.display, read.data))
-        read = None  # its decoded text: the check decodes the bytes again
+            items.append(_read(src, options))
+    else:
+        items = [_read(src, options) for src in files]
     return _check_items(items, options, jobs, cache, progress, stats, stats_of)
+
+
+def _read(src: SourceFile, options: CheckOptions):
+    """``(display, bytes)`` of a file to check, or its FileResult when it cannot be read."""
+    read = read_source(src.path, options.max_file_size)
+    if read.error is not None:
+        return FileResult(src.display, assign_fingerprints(
+            options.fingerprint_path(src.display), [read.error.with_(content="<io>")]))
+    return (src.display, read.data)  # not its decoded text: the check decodes the bytes again
 
 
 def check_blobs(items: Sequence, options: CheckOptions, jobs: int = 1,

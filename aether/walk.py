@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from .gcpause import gc_paused
 from .record import SET, FrozenRecord
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Iterable, Iterator, Optional, Sequence
 
-__all__ = ["SourceFile", "iter_files", "display_path", "printable_path", "path_bytes",
+__all__ = ["SourceFile", "iter_files", "list_files", "display_path", "printable_path", "path_bytes",
            "EXTENSION", "SKIP_DIRS"]
 
 EXTENSION = ".aether"
@@ -38,6 +39,19 @@ class SourceFile(FrozenRecord):
         SET(self, "path", path)
         SET(self, "display", display)
         SET(self, "explicit", explicit)
+
+
+_new_object = object.__new__
+
+
+def _source_file(path: str, display: str) -> SourceFile:
+    """``SourceFile(path, display)`` without the call of ``__init__`` (one per file of a
+    walk; the fields are set as ``__init__`` sets them)."""
+    src = _new_object(SourceFile)
+    SET(src, "path", path)
+    SET(src, "display", display)
+    SET(src, "explicit", False)
+    return src
 
 
 def printable_path(path: str) -> str:
@@ -336,20 +350,31 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
                     d for d in dirnames
                     if d not in SKIP_DIRS and not d.startswith(".")
                     and not (patterns and is_excluded(rel_prefix + d, patterns)))
+                # what os.path.join(dirpath, name) gives, joined once per folder (a
+                # warm re-check of a large tree spent a fifth of its walk in join)
+                base = dirpath if dirpath.endswith(os.sep) else dirpath + os.sep
                 for name in sorted(filenames):
                     if not name.endswith(EXTENSION):
                         continue
-                    full = os.path.join(dirpath, name)
+                    full = base + name
                     if full in seen or (patterns and is_excluded(rel_prefix + name, patterns)):
                         continue
                     seen.add(full)
-                    yield SourceFile(full, prefix + printable_path(name))
+                    yield _source_file(full, prefix + (name if name.isascii()
+                                                       else printable_path(name)))
             yield from _unlisted(unlisted, seen, cwd)
         else:
             if absolute in seen:
                 continue
             seen.add(absolute)
             yield SourceFile(given, display_path(given, cwd), explicit=True)
+
+
+@gc_paused  # a record per file, acyclic: the collector would only walk them again and again
+def list_files(paths: Iterable[str], exclude: Sequence[str] = (),
+               root: Optional[str] = None) -> list[SourceFile]:
+    """``list(iter_files(paths, exclude, root))``."""
+    return list(iter_files(paths, exclude, root))
 
 
 def _walk(top: str, onerror) -> Iterator[tuple[str, list[str], list[str]]]:

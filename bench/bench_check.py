@@ -121,7 +121,11 @@ def main() -> int:
                          "when the compiled one is built")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)  # the pure-Python child's figures
     ap.add_argument("--warm-only", action="store_true",
-                    help="measure only the warm re-check (median of --runs)")
+                    help="measure only the warm re-check (medians of --runs in turns with "
+                         "the console script and `python -c pass` / `import json`)")
+    ap.add_argument("--compare-to", metavar="DIR",
+                    help="with --warm-only: also time the checkout in DIR (another version) "
+                         "in the same turns")
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     args = ap.parse_args()
 
@@ -145,7 +149,7 @@ def main() -> int:
             Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n")
         return 0
     if args.warm_only:
-        warm_recheck(gen, args.runs, results)
+        warm_recheck(gen, args.runs, results, args.compare_to)
         return 0
     if not args.startup_only:
         bulk(gen, n_lines, results)
@@ -253,24 +257,58 @@ def in_process_pure(args, results: dict) -> None:
             results["in_process_pure"] = json.loads(out.read_text())["in_process"]
 
 
-def warm_recheck(gen: Path, runs: int, results: dict) -> tuple[float, float]:
+def warm_recheck(gen: Path, runs: int, results: dict,
+                 compare_to: str | None = None) -> tuple[float, float]:
     """`check --format json` of unchanged files from the cache: the median of ``runs``,
-    with `python -c pass` (interpreter start-up, the floor) timed in turns as its peer."""
-    cmd = AETHER + ["check", str(gen), "--isolated", "-q", "--format", "json"]
+    with `python -c pass` (interpreter start-up, the floor) timed in turns as its peer.
+
+    With more than one run, also the `aether` console script (as a user runs it, when it is
+    installed beside this Python), `python -c "import json"`, and, with ``compare_to`` (a
+    checkout of another version, e.g. exported with `git archive`), that version run the
+    way the console script runs this one; all in turns, wall and CPU medians.
+    """
+    args = ["check", str(gen), "--isolated", "-q", "--format", "json"]
+    cmd = AETHER + args
     with tempfile.TemporaryDirectory() as cache_dir:
         cmd += ["--cache-dir", cache_dir]
         timed_with_rss(cmd)  # fills the cache
-        time.sleep(2.1)  # older than the racy-timestamp margin: trusted by stat alone
-        walls, floors, rss = [], [], 0.0
-        for _ in range(runs):
+        if runs == 1:
+            time.sleep(2.1)  # older than the racy-timestamp margin: trusted by stat alone
             wall, rss, _ = timed_with_rss(cmd)
-            walls.append(wall)
-            floors.append(timed_with_rss([sys.executable, "-c", "pass"])[0])
-    warm, floor = statistics.median(walls), statistics.median(floors)
+            floor = timed_with_rss([sys.executable, "-c", "pass"])[0]
+            results["warm_s"] = wall
+            print(f"warm re-check (cache, unchanged files, --format json): {wall:.3f} s, "
+                  f"peak RSS {rss:.0f} MiB (target < 0.2 s); `python -c pass` {floor:.3f} s")
+            return wall, rss
+        # what the console script pip writes does, with the package found on sys.path
+        script = ("import sys; sys.path.insert(0, sys.argv.pop(1)); import re; "
+                  "from aether.cli.main import main; sys.exit(main())")
+        commands = {"python -m aether": cmd}
+        console = Path(sys.executable).parent / "aether"
+        if console.is_file():
+            commands["aether (console script)"] = [str(console)] + cmd[len(AETHER):]
+        commands["this checkout, console form"] = [sys.executable, "-c", script,
+                                                   str(ROOT)] + cmd[len(AETHER):]
+        if compare_to:
+            other = [sys.executable, "-c", script, str(Path(compare_to).resolve())] \
+                + cmd[len(AETHER):]
+            subprocess.run(other, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            commands["--compare-to checkout, console form"] = other
+        commands["python -c pass"] = [sys.executable, "-c", "pass"]
+        commands['python -c "import json"'] = [sys.executable, "-c", "import json"]
+        time.sleep(2.1)  # older than the racy-timestamp margin: trusted by stat alone
+        rss = timed_with_rss(cmd)[1]
+        cpu: dict = {}
+        walls = interleaved_medians(commands, runs, cpu=cpu)
+    floor = walls["python -c pass"]
+    warm = walls.get("aether (console script)", walls["python -m aether"])
     results["warm_s"] = warm
-    print(f"warm re-check (cache, unchanged files, --format json, median of {runs}): "
-          f"{warm:.3f} s, peak RSS {rss:.0f} MiB (target < 0.2 s); `python -c pass` "
-          f"{floor:.3f} s in the same turns")
+    results["warm"] = {name: {"wall_s": walls[name], "cpu_s": cpu[name]} for name in walls}
+    print(f"warm re-check (cache, unchanged files, --format json), medians of {runs} "
+          f"in turns (target < 0.2 s), peak RSS {rss:.0f} MiB:")
+    for name in walls:
+        print(f"  {name:38s} wall {walls[name]:.3f} s ({walls[name] / floor:5.1f}x "
+              f"`python -c pass`), CPU {cpu[name]:.3f} s")
     return warm, rss
 
 

@@ -237,13 +237,21 @@ def test_malformed_remap_is_an_input_error(project, text):
 
 @pytest.mark.parametrize("entries", [
     "[" * DEEP + "]" * DEEP,
-    '{"format": 1, "entries": {"a.aether": 5}}',
-    '{"format": 1, "entries": {"a.aether": [1, 2, 3]}}',
-    '{"format": 1, "entries": {"a.aether": ["d", [{"rule": "AE999x", "message": "m"}], []]}}',
-    '{"format": 1, "entries": {"a.aether": ["d", [{"rule": "AE301", "message": 3}], []]}}',
-    '{"format": 1, "entries": {"a.aether": ["d", [{"rule": "AE301", "message": "m", '
-    '"line": "x"}], [], 0, 0]}}',
-    '{"format": 1, "entries": []}',
+    '{"format": 3, "stamps": {"a.aether": 5}, "results": {}}',
+    '{"format": 3, "stamps": {"a.aether": ["S"]}, "results": {}}',
+    '{"format": 3, "stamps": {"a.aether": "S"}, "results": {"a.aether": [1, 2, 3]}}',
+    '{"format": 3, "stamps": {"a.aether": "S"}, "results": {"a.aether": 7}}',
+    '{"format": 3, "stamps": {"a.aether": "S"}, "results": {"a.aether": [[], []]}}',
+    '{"format": 3, "stamps": {"a.aether": "S"}, "results": '
+    '{"a.aether": [[{"rule": "AE999x", "message": "m"}], []]}}',
+    '{"format": 3, "stamps": {"a.aether": "S"}, "results": '
+    '{"a.aether": [[{"rule": "AE301", "message": 3}], []]}}',
+    '{"format": 3, "stamps": {"a.aether": "S"}, "results": '
+    '{"a.aether": [[{"rule": "AE301", "message": "m", "line": "x"}], []]}}',
+    '{"format": 3, "stamps": {"a.aether": "S"}, "results": '
+    '{"a.aether": [[{"rule": "AE301", "message": "m", "line": [[[]]]}], []]}}',
+    '{"format": 3, "stamps": [], "results": {}}',
+    '{"format": 3, "stamps": {}, "results": []}',
     '{"format": NaN}',
 ])
 def test_a_corrupt_cache_is_ignored(project, entries):
@@ -257,11 +265,9 @@ def test_a_corrupt_cache_is_ignored(project, entries):
     assert files
     for f in files:
         text = entries
-        if '"d"' in entries:  # the right digest, so the entry is used
-            stored = json.loads(f.read_text())["entries"]["a.aether"]
-            text = entries.replace('"d"', json.dumps(stored[0]))
-            if "0, 0]" in text:
-                text = text.replace("0, 0]", f"{stored[3]}, {stored[4]}]")
+        if '"S"' in entries:  # the right stamp (digest and stat), so the result is used
+            stored = json.loads(f.read_text())["stamps"]["a.aether"]
+            text = entries.replace('"S"', json.dumps(stored))
         f.write_text(text)
     status, again, err = run(*args, cwd=project)
     assert status == 25 and "Traceback" not in err, err

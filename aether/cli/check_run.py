@@ -37,7 +37,7 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
     from ..config import ConfigError, load_config
     from ..diagnostics import FileResult, aggregate_status
     from ..source import DEFAULT_MAX_FILE_SIZE
-    from ..walk import SourceFile, display_path, iter_files, printable_path
+    from ..walk import SourceFile, display_path, list_files, printable_path
 
     err = sys.stderr
     paths = paths or (".",)
@@ -96,7 +96,7 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
             files = [SourceFile(p, display_path(p), explicit=True)
                      for p in dict.fromkeys(paths)]
         else:
-            files = list(iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root))
+            files = list_files(paths, tuple(config.exclude) + tuple(exclude), config.root)
         from ..output import shows_source
 
         results = _run(files, options, config, jobs, no_cache, cache_dir, quiet, err,
@@ -133,8 +133,9 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
         _fail(err, Status.IO_ERROR, f"aether check: cannot write the report: {exc}",
               emit_error_code)
 
+    # a clean file's status (SUCCESS) decides nothing when there are others: skip them
     status = results[0].status if len(results) == 1 else aggregate_status(
-        r.status for r in results)
+        r.status for r in results if r.findings)
     if not quiet and fmt == "text" and not json_status:
         _hints(results, err)
     if emit_error_code:

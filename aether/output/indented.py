@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from json.encoder import c_make_encoder, encode_basestring  # C implementations if present
 
-__all__ = ["dumps_indented"]
+__all__ = ["dumps_indented", "leaf_encoder"]
 
 
 class _Unusual(Exception):
@@ -33,9 +33,10 @@ def _not_serialisable(value):
     raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
 
-def _leaf_encoder(item_separator: str):
+def leaf_encoder(item_separator: str):
     """What json.dumps's C encoder is built as, with this item separator (no circularity
-    check: a leaf container holds no container that could lead back to it)."""
+    check: a leaf container holds no container that could lead back to it). Call it as
+    ``encode(value, 0)``; it returns an iterable of strings."""
     if c_make_encoder is None:  # pragma: no cover - interpreters without _json
         encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
                                    separators=(item_separator, ": "))
@@ -74,7 +75,7 @@ def dumps_indented(obj) -> str:
         inner = indent + "  "
         encode = _ENCODERS.get(inner)
         if encode is None:
-            encode = _ENCODERS[inner] = _leaf_encoder(",\n" + inner)
+            encode = _ENCODERS[inner] = leaf_encoder(",\n" + inner)
         text = "".join(encode(value, 0))
         return text[0] + "\n" + inner + text[1:-1] + "\n" + indent + text[-1]
 
@@ -87,7 +88,7 @@ def dumps_indented(obj) -> str:
         inner = indent + "  "
         encode = _ENCODERS.get(inner)
         if encode is None:
-            encode = _ENCODERS[inner] = _leaf_encoder(",\n" + inner)
+            encode = _ENCODERS[inner] = leaf_encoder(",\n" + inner)
         text = "".join(encode(run, 0))  # '[{' ... '}]'
         item_sep = ",\n" + inner
         body = text[2:-2].replace("}" + item_sep + "{",

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
 from .. import __version__
 from ..diagnostics import FileResult
+from ..gcpause import gc_paused
 from .records import all_findings, file_record, finding_record, json_status, summary
 
 __all__ = ["report_document", "write_json", "write_jsonl", "write_json_status"]
@@ -24,18 +25,19 @@ def report_document(results: Sequence[FileResult]) -> dict[str, Any]:
     }
 
 
+@gc_paused  # the records and texts made here hold no cycles
 def write_json(results: Sequence[FileResult], out: TextIO) -> None:
     """Write the document, indented, non-ASCII kept as is, with a trailing newline:
     byte for byte ``json.dumps(report_document(results), indent=2, ensure_ascii=False)``.
 
-    The file records are written one by one into the document's ``files`` list (a JSON
-    string holds no raw newline, so a record moves two levels in by indenting its lines),
-    and a clean file's record, most of a large run, is a fixed text around its encoded
-    path: no object is built or encoded for it (a third of a warm re-check's report).
+    The file records are written into the document's ``files`` list as text: a clean
+    file's record, most of a large run, is a fixed text around its encoded path, and the
+    records of the other files are put together from three batch encodings (below), not
+    encoded one object at a time (which was most of a warm re-check's report).
     """
     from json.encoder import encode_basestring
 
-    from .indented import dumps_indented  # json.dumps with indent is pure Python: slow
+    from .indented import dumps_indented
 
     head = dumps_indented({"tool": "aether", "version": __version__,
                            "summary": summary(results), "files": []})
@@ -43,6 +45,7 @@ def write_json(results: Sequence[FileResult], out: TextIO) -> None:
         out.write(head + "\n")
         return
     before, after = _clean_record_template()
+    dirty = iter(_records_with_findings([r for r in results if r.findings or r.suppressed]))
     parts = [head[:-len("[]\n}")], "[\n    "]
     sep = ""
     for r in results:
@@ -51,9 +54,63 @@ def write_json(results: Sequence[FileResult], out: TextIO) -> None:
         if not r.findings and not r.suppressed:
             parts.append(before + encode_basestring(r.path) + after)
         else:
-            parts.append(dumps_indented(file_record(r)).replace("\n", "\n    "))
+            parts.append(next(dirty))
     parts.append("\n  ]\n}\n")
     out.write("".join(parts))
+
+
+def _bodies(dicts: list, indent: str) -> list[str]:
+    """The text of each dict of scalars in ``dicts`` as json.dumps with indent=2 writes it
+    at ``indent`` (its keys one level further in), without the braces and the newlines
+    next to them.
+
+    One call of the C encoder for all of them, its item separator carrying the newline and
+    the indentation: where one dict ends and the next begins, ``}`` + separator + ``{``, is
+    the only place the text can be cut (inside a dict the separator is followed by a key,
+    a ``"``, and no encoded string holds a raw newline). Raises ValueError for a
+    non-finite number and TypeError for a value JSON cannot hold, as json.dumps does.
+    """
+    if not dicts:
+        return []
+    from .indented import leaf_encoder
+
+    item_sep = ",\n" + indent + "  "
+    text = "".join(leaf_encoder(item_sep)(dicts, 0))  # '[{' ... '}]'
+    return text[2:-2].split("}" + item_sep + "{")
+
+
+def _records_with_findings(results: list[FileResult]) -> list[str]:
+    """The text of each record (:func:`.records.file_record`) of these results, at the
+    indentation of the document's ``files`` list."""
+    heads, found, counts = [], [], []
+    for r in results:
+        record = file_record(r)
+        findings, suppressed = record.pop("findings"), record.pop("suppressed")
+        heads.append(record)
+        found += findings
+        found += suppressed
+        counts.append((len(findings), len(suppressed)))
+    head_texts = _bodies(heads, "    ")
+    finding_texts = _bodies(found, "        ")
+    open_item = "{\n          "
+    between = "\n        },\n        {\n          "
+    close_list = "\n        }\n      ]"
+    texts = []
+    k = 0
+    for head, (n_found, n_suppressed) in zip(head_texts, counts):
+        parts = ["{\n      ", head, ',\n      "findings": ']
+        for n, key in ((n_found, None), (n_suppressed, ',\n      "suppressed": ')):
+            if key:
+                parts.append(key)
+            if n:
+                parts += ("[\n        ", open_item, between.join(finding_texts[k:k + n]),
+                          close_list)
+                k += n
+            else:
+                parts.append("[]")
+        parts.append("\n    }")
+        texts.append("".join(parts))
+    return texts
 
 
 _TEMPLATE: list = []

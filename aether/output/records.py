@@ -8,7 +8,7 @@ gives identical bytes.
 
 from __future__ import annotations
 
-from ..codes import Status, category_of
+from ..codes import RULES, Status, category_of
 from ..diagnostics import FileResult, Finding, aggregate_status
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
@@ -39,13 +39,15 @@ def finding_record(finding: Finding, suppressed: bool = False) -> dict[str, Any]
 
     A suppressed finding's ``category`` is ``Suppressed-<Category>`` (REFERENCE.md).
     """
-    category = category_of(finding.status)
+    rule = RULES[finding.rule]  # what Finding's properties look up, looked up once
+    status = rule.status
+    category = category_of(status)
     return {
         "rule": finding.rule,
-        "rule_name": finding.rule_name,
-        "code": finding.code,
-        "code_name": finding.code_name,
-        "phase": finding.phase,
+        "rule_name": rule.name,
+        "code": int(status),
+        "code_name": status.name,
+        "phase": status.phase,
         "category": "Suppressed-" + category if suppressed else category,
         "message": finding.message,
         "hint": finding.hint,
@@ -124,22 +126,33 @@ def summary(results: Sequence[FileResult]) -> dict[str, Any]:
     ``by_rule`` counts active findings per rule id; ``status`` is the run's exit status
     (:func:`aether.diagnostics.aggregate_status`).
     """
-    statuses = [r.status for r in results]
-    by_code: dict[str, int] = {}
-    for status in sorted(set(statuses)):
-        by_code[status.name] = statuses.count(status)
+    # one pass: a clean file (most of a large run) is counted and skipped
+    counts: dict[Status, int] = {}
     by_rule: dict[str, int] = {}
+    clean = findings = suppressed = 0
     for r in results:
-        for f in r.findings:
+        if r.suppressed:
+            suppressed += len(r.suppressed)
+        found = r.findings
+        if not found:
+            clean += 1
+            continue
+        findings += len(found)
+        status = r.status
+        counts[status] = counts.get(status, 0) + 1
+        for f in found:
             by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-    overall = aggregate_status(statuses)
-    failed = sum(1 for r in results if not r.ok)
+    if clean:
+        counts[Status.SUCCESS] = counts.get(Status.SUCCESS, 0) + clean
+    by_code = {status.name: counts[status] for status in sorted(counts)}
+    overall = aggregate_status(counts)
+    failed = len(results) - clean
     return {
         "files": len(results),
-        "passed": len(results) - failed,
+        "passed": clean,
         "failed": failed,
-        "findings": sum(len(r.findings) for r in results),
-        "suppressed": sum(len(r.suppressed) for r in results),
+        "findings": findings,
+        "suppressed": suppressed,
         "by_code": by_code,
         "by_rule": dict(sorted(by_rule.items())),
         "status": int(overall),
