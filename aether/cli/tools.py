@@ -65,15 +65,15 @@ def list_(effect, risk, fmt, exclude=(), config_file=None, isolated=False):
 @project_options
 def show(name, exclude=(), config_file=None, isolated=False):
     """Everything the catalogue says about NAME (a tool, `plugin.fn` or an input)."""
-    from ..semantics.validator import _suggest
+    from ..semantics.suggest import hint
     from ..tooling.listing import entries, find, format_show, shown_name
 
     _config, cat = _project(".", config_file, isolated)
     row = find(cat, name)
     if row is None:
-        hint = _suggest(name, [r["name"] for r in entries(cat)] + list(cat.inputs))
+        near = hint(name, [r["name"] for r in entries(cat)] + list(cat.inputs))
         sys.stderr.write(f"aether tools: no tool or input '{shown_name(name)}' in the "
-                         f"catalogue{'; ' + hint if hint else ''}\n")
+                         f"catalogue{'; ' + near if near else ''}\n")
         raise SystemExit(1)
     click.echo(format_show(row), nl=False)
 
