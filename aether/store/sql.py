@@ -176,8 +176,16 @@ class SQLStore(Store):
         self.append_many([entry], closed, status)
 
     def _ledger_rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Rows of a ledger read (a store may turn its errors into LedgerError)."""
-        return self._all(self._q(sql), params)
+        """Rows of a ledger read. Raises LedgerError (status 26, the store's message) when
+        the database fails: a ledger backend's error, on every database alike, so a run
+        refuses its next call as ``ledger-unavailable`` rather than ending on a store
+        error that the governed path does not expect."""
+        from ..governance.ledger import LedgerError
+
+        try:
+            return self._all(self._q(sql), params)
+        except StoreError as exc:
+            raise LedgerError(str(exc), 26) from None
 
     def entries(self, run_id: str) -> list:
         """The run's ledger entries in ``seq`` order (LedgerBackend.entries)."""
