@@ -234,3 +234,21 @@ def test_a_run_on_a_damaged_ledger_is_refused_not_an_internal_error(tmp_path, mo
     assert "AE601" in err and "[ledger-unavailable]" in err and "internal error" not in err
     assert main(["runs", "--waiting"]) == 26
     assert "no such table: ledger_heads" in capsys.readouterr().err
+
+
+def test_claim_checkpoint_compares_canonical_json_not_text(state_db):
+    """A checkpoint stored with other spacing, key order and escapes than the store's own
+    writer is still the one ``load_checkpoint`` returned: it can be claimed (once)."""
+    s = state_db.store()
+    try:
+        s.save_checkpoint("C", {"x": 1})  # the row exists; its text is rewritten below
+        state_db.execute("UPDATE checkpoints SET body = ? WHERE run_id = ?",
+                         ('{ "state" : "waiting", "actor": "zo\\u00eb", "seed": 7 }', "C"))
+        seen = s.load_checkpoint("C")
+        assert seen == {"state": "waiting", "actor": "zoë", "seed": 7}
+        assert s.claim_checkpoint("C", seen, {**seen, "state": "running", "pid": 1})
+        assert not s.claim_checkpoint("C", seen, {**seen, "state": "running", "pid": 2})
+        assert s.load_checkpoint("C")["pid"] == 1
+        assert not s.claim_checkpoint("nope", seen, seen)  # no checkpoint: nothing claimed
+    finally:
+        s.close()

@@ -154,10 +154,28 @@ class SQLStore(Store):
         """Replace the checkpoint of ``run_id`` by ``checkpoint`` only if it is still
         ``seen`` (as :meth:`load_checkpoint` returned it), in one statement: of two resumes
         that read the same checkpoint, exactly one claims the run. False when another
-        writer changed it first."""
+        writer changed it first.
+
+        ``seen`` is compared as JSON, in canonical form, with what is stored (a checkpoint
+        written with other spacing, key order or escapes is the same checkpoint); the
+        update then matches the exact text that was read, so a change in between still
+        makes it claim nothing."""
+        from ..jsondoc import canonical_json
+
+        rows = self._all(self._q("SELECT body FROM checkpoints WHERE run_id = ?"), (run_id,))
+        if not rows:
+            return False
+        stored = rows[0][0]
+        try:
+            same = canonical_json(load(stored, f"the checkpoint of run '{run_id}'")) == \
+                canonical_json(seen)
+        except (TypeError, ValueError):  # NaN or a non-JSON value: no canonical form
+            same = False
+        if not same:
+            return False
         cur = self._run(self._q("UPDATE checkpoints SET body = ?, updated_at = ? WHERE "
                                 "run_id = ? AND body = ?"),
-                        (dump(checkpoint), time.time(), run_id, dump(seen)))
+                        (dump(checkpoint), time.time(), run_id, stored))
         return cur.rowcount == 1
 
     def load_checkpoint(self, run_id: str) -> Optional[dict]:
