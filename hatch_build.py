@@ -22,6 +22,18 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 SOURCE = Path("aether") / "syntax" / "_speedups.c"
 
 
+def speedups_source_hash(root: Path) -> str:
+    """aether.syntax.speedups_source.source_hash of the tree at ``root``, loaded by its
+    path: the package itself is not importable while it is being built."""
+    import importlib.util
+
+    path = root / SOURCE.parent / "speedups_source.py"
+    spec = importlib.util.spec_from_file_location("aether_speedups_source", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.source_hash(str(root / SOURCE.parent))
+
+
 def compile_speedups(root: Path, out_dir: Path) -> Path | None:
     """Build the extension from ``root``/SOURCE into ``out_dir``; None when it cannot be."""
     if os.environ.get("AETHER_NO_COMPILE", "") not in ("", "0"):
@@ -37,7 +49,10 @@ def compile_speedups(root: Path, out_dir: Path) -> Path | None:
     # Built beside the target, then moved over it: a process that has the old one loaded
     # (an editable install rebuilt while tests run) keeps its mapping intact.
     partial = target.with_name(target.name + ".partial")
-    cmd = [*cc, "-O2", "-fPIC", "-I", include, str(source), *link, "-o", str(partial)]
+    # the hash of the sources it is built from, which aether compares with its own at
+    # import: an extension left from older sources is then not run (speedups_source.py)
+    define = f'-DAETHER_SOURCE_HASH="{speedups_source_hash(root)}"'
+    cmd = [*cc, "-O2", "-fPIC", "-I", include, define, str(source), *link, "-o", str(partial)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as exc:

@@ -18,11 +18,12 @@ if TYPE_CHECKING:
     from typing import Any, Optional
 
 __all__ = ["Config", "ConfigError", "load_config", "find_config_file", "KNOWN_KEYS",
-           "INT_RANGES", "MAX_JOBS", "MAX_FILE_SIZE_LIMIT"]
+           "INT_RANGES", "MAX_JOBS", "MAX_FILE_SIZE_LIMIT", "read_toml", "toml_reader"]
 
 
-def _toml():
-    """The TOML reader, imported only when a config file exists (start-up time)."""
+def toml_reader():
+    """The TOML reader module (tomllib, or tomli before Python 3.11), imported only when a
+    TOML file is read (start-up time)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -135,10 +136,12 @@ def _has_tool_aether(path: str) -> bool:
         return False
 
 
-def _read_toml(path: str, pipe_ok: bool = False) -> dict:
+def read_toml(path: str, pipe_ok: bool = False) -> dict:
+    """The table of the TOML file ``path`` (a FIFO only with ``pipe_ok``). Raises
+    ConfigError, one line naming the file, when it cannot be read or is not TOML."""
     from .readfile import DocumentReadError, read_document
 
-    tomllib = _toml()
+    tomllib = toml_reader()
     try:
         return tomllib.loads(read_document(path, pipe_ok=pipe_ok).decode("utf-8"))
     except DocumentReadError as exc:
@@ -231,7 +234,7 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     if found is None:
         return Config(root=os.getcwd())
     path, is_pyproject = found
-    data = _read_toml(path, pipe_ok=explicit is not None)
+    data = read_toml(path, pipe_ok=explicit is not None)
     if is_pyproject:
         tool = data.get("tool", {})
         if not isinstance(tool, dict):

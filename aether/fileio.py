@@ -299,24 +299,39 @@ def _link_new(path: str, tmp: str, target: str) -> None:
     os.unlink(tmp)
 
 
-def create_new(path: str, data: bytes) -> bool:
+def create_new(path: str, data: bytes, mode: Optional[int] = None,
+               fsync: bool = False) -> bool:
     """Create the file ``path`` with ``data`` only if no file, folder or link (even a
     dangling one) has that name: True when created, False when the name was taken.
 
     ``O_CREAT | O_EXCL | O_NOFOLLOW``: an existing file is never overwritten and a link is
-    never followed. Raises WriteError for any other OS error.
+    never followed. ``mode`` None gives the ordinary mode for this umask; a mode is set
+    exactly (the umask neither widens nor narrows a key file's 0600). ``fsync`` flushes
+    the data to disk before returning. A write that fails or is interrupted part way
+    removes the name it created, so no cut-short file is left to pass for a whole one.
+    Raises WriteError for any OS error other than the name being taken.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW,
+                     0o666 if mode is None else mode)
     except FileExistsError:
         return False
     except OSError as exc:
         raise WriteError(path, f"cannot create: {exc.strerror or exc}")
     try:
         with os.fdopen(fd, "wb") as fh:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), mode)
             fh.write(data)
-    except OSError as exc:
-        raise WriteError(path, f"write failed: {exc.strerror or exc}")
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        if isinstance(exc, OSError):
+            raise WriteError(path, f"write failed: {exc.strerror or exc}") from None
+        raise
     return True
 
 

@@ -425,3 +425,60 @@ def test_replay_and_verify_of_an_empty_ledger_say_so(tmp_path, capsys, monkeypat
     (tmp_path / "p.toml").write_text('mode = "strict"\n')
     assert main(["policy", "replay", "p.toml"]) == 0
     assert "replayed 0 request(s)" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ parameter hashes
+def test_params_hash_is_the_hash_of_the_canonical_json():
+    import hashlib
+
+    from aether.governance.approvals import params_hash
+
+    want = hashlib.sha256('{"a":[1,2.5,null],"b":"é"}'.encode("utf-8")).hexdigest()
+    assert params_hash({"b": "é", "a": [1, 2.5, None]}) == want
+    assert params_hash({"a": (1, 2.5, None), "b": "é"}) == want  # a tuple is a JSON list
+
+
+@pytest.mark.parametrize("params, why", [
+    ({"x": object()}, "object"),
+    ({"x": float("nan")}, "nan"),
+    ({"x": {1: "a"}}, "not a string"),  # json.dumps would write it as "1": {"1": "a"}'s hash
+])
+def test_params_without_a_canonical_form_are_refused_not_hashed_by_repr(params, why):
+    from aether.governance.approvals import ParamsError, params_hash
+
+    with pytest.raises(ParamsError, match=why):
+        params_hash(params)
+
+
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_deeply_nested_params_are_refused_without_recursing(depth):
+    from aether.governance.approvals import MAX_PARAMS_DEPTH, ParamsError, params_hash
+
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    with pytest.raises(ParamsError, match=f"more than {MAX_PARAMS_DEPTH} levels"):
+        params_hash({"x": value})
+    cyclic: list = []
+    cyclic.append(cyclic)
+    with pytest.raises(ParamsError):
+        params_hash({"x": cyclic})
+
+
+def test_a_deeply_nested_parameter_ends_the_run_with_one_coded_message(tmp_path, monkeypatch):
+    """A workflow builds a value 100 000 levels deep and hands it to an effectful tool: the
+    governed call is refused (AE407, exit 21) naming the tool, rather than recorded as a
+    cut-short repr (two values would share an approval) or ending in a RecursionError."""
+    from click.testing import CliRunner
+
+    from aether.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deep.aether").write_text(
+        'goal: "deep"\nx: []\nfor i in range(100000):\n    x: [x]\nstore("k", x)\n')
+    r = CliRunner().invoke(cli, ["run", "deep.aether"])
+    assert r.exit_code == 21, (r.stdout, r.stderr)
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "AE407" in lines[0], lines
+    assert "parameters of 'store'" in lines[0] and "100 levels" in lines[0]
+    assert "Traceback" not in r.stderr

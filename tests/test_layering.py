@@ -60,3 +60,35 @@ def test_cli_modules_stay_thin():
     for p in (PACKAGE / "cli").glob("*.py"):
         lines = len(p.read_text(encoding="utf-8").splitlines())
         assert lines < 400, f"{rel(p)} has {lines} lines: move logic into the library"
+
+
+def _private_names_taken_across_packages(path: Path) -> list[str]:
+    """``_name``s that ``path`` imports from a module of another aether package (a
+    package's private helpers are its own; another package uses a public name)."""
+    here = path.relative_to(PACKAGE).parts[:-1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = list(here[:len(here) - (node.level - 1)])
+            target = base + (node.module.split(".") if node.module else [])
+        elif node.module and node.module.split(".")[0] == "aether":
+            target = node.module.split(".")[1:]
+        else:
+            continue
+        if target[:1] == list(here[:1]) and (here or len(target) <= 1):
+            continue  # the same package (or a top-level module from the top level)
+        for alias in node.names:
+            if alias.name.startswith("_") and not alias.name.startswith("__"):
+                # a module of the target package imported by name is not a helper of it
+                if not (PACKAGE.joinpath(*target, alias.name + ".py").exists()
+                        or PACKAGE.joinpath(*target, alias.name).is_dir()):
+                    found.append(f"{'.'.join(target)}.{alias.name}")
+    return found
+
+
+def test_no_package_imports_another_packages_private_names():
+    taken = {rel(p): names for p in MODULES
+             if (names := _private_names_taken_across_packages(p))}
+    assert taken == {}, taken

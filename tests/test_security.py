@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -380,6 +381,58 @@ def test_create_new_never_overwrites_nor_follows(tmp_path):
     assert (tmp_path / "there").read_bytes() == b"mine"
     assert create_new(str(tmp_path / "new"), b"x") is True
     assert (tmp_path / "new").read_bytes() == b"x"
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o077])
+def test_create_new_gives_exactly_the_mode_asked(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        assert create_new(str(tmp_path / "key"), b"k", 0o600, fsync=True) is True
+        assert create_new(str(tmp_path / "pub"), b"p", 0o644) is True
+        assert create_new(str(tmp_path / "plain"), b"x") is True
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "key").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "pub").st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(tmp_path / "plain").st_mode) == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("fails", ["write", "fsync", "interrupt"])
+def test_create_new_that_fails_part_way_leaves_no_file(tmp_path, monkeypatch, fails):
+    import errno
+
+    def broken(*_args):
+        if fails == "interrupt":
+            raise KeyboardInterrupt
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if fails == "fsync":
+        monkeypatch.setattr(os, "fsync", broken)
+    else:
+        monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: _Broken(fd, broken))
+    expected = KeyboardInterrupt if fails == "interrupt" else WriteError
+    with pytest.raises(expected, match=None if fails == "interrupt" else "No space left"):
+        create_new(str(tmp_path / "f"), b"data", 0o600, fsync=True)
+    assert os.listdir(tmp_path) == []
+
+
+class _Broken:
+    """A file object over ``fd`` whose write fails as ``broken`` says."""
+
+    def __init__(self, fd, broken):
+        self.fd, self.write = fd, broken
+
+    def fileno(self):
+        return self.fd
+
+    def flush(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
 
 
 def test_make_dir_refuses_links(tmp_path):

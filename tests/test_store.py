@@ -188,3 +188,67 @@ def test_two_connections_adding_and_putting_memory_at_once(state_db):
     assert len(stores[0].memory_list("ns")) == 300 + 150
     for s in stores:
         s.close()
+
+
+@pytest.mark.parametrize("table", ["ledger", "ledger_heads"])
+def test_a_damaged_ledger_is_the_same_ledger_error_on_every_backend(state_db, table):
+    """A ledger read that the database refuses is a LedgerError (status 26) with the
+    store's one-line message, on SQLite as on PostgreSQL (SQLite raised StoreError)."""
+    from aether.governance.ledger import Ledger, LedgerError
+
+    s = state_db.store()
+    try:
+        Ledger(s).append("R", "run", {"x": 1})
+        state_db.execute(f"DROP TABLE {table}")
+        reads = {"ledger": [lambda: s.entries("R")],
+                 "ledger_heads": [lambda: s.head("R"), s.runs, s.waiting_runs]}[table]
+        for read in reads:
+            with pytest.raises(LedgerError) as info:
+                read()
+            assert info.value.status == 26
+            assert type(info.value) is LedgerError  # not a conflict: nothing to retry
+            message = str(info.value)
+            where = s.where if state_db.kind == "postgres" else s.path
+            assert message.startswith(f"{where}: state database error: ")
+            assert table in message and "\n" not in message
+    finally:
+        s.close()
+
+
+def test_a_run_on_a_damaged_ledger_is_refused_not_an_internal_error(tmp_path, monkeypatch,
+                                                                   capsys):
+    import sqlite3
+
+    from aether.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "w.aether").write_text('goal: "g"\nstore("k", 1)\n')
+    assert main(["run", "w.aether"]) == 0
+    db = sqlite3.connect(str(tmp_path / ".aether" / "state.db"))
+    db.execute("DROP TABLE ledger_heads")
+    db.commit()
+    db.close()
+    capsys.readouterr()
+    assert main(["run", "w.aether"]) == 21  # was 27: AE999 internal error: StoreError
+    err = capsys.readouterr().err
+    assert "AE601" in err and "[ledger-unavailable]" in err and "internal error" not in err
+    assert main(["runs", "--waiting"]) == 26
+    assert "no such table: ledger_heads" in capsys.readouterr().err
+
+
+def test_claim_checkpoint_compares_canonical_json_not_text(state_db):
+    """A checkpoint stored with other spacing, key order and escapes than the store's own
+    writer is still the one ``load_checkpoint`` returned: it can be claimed (once)."""
+    s = state_db.store()
+    try:
+        s.save_checkpoint("C", {"x": 1})  # the row exists; its text is rewritten below
+        state_db.execute("UPDATE checkpoints SET body = ? WHERE run_id = ?",
+                         ('{ "state" : "waiting", "actor": "zo\\u00eb", "seed": 7 }', "C"))
+        seen = s.load_checkpoint("C")
+        assert seen == {"state": "waiting", "actor": "zoë", "seed": 7}
+        assert s.claim_checkpoint("C", seen, {**seen, "state": "running", "pid": 1})
+        assert not s.claim_checkpoint("C", seen, {**seen, "state": "running", "pid": 2})
+        assert s.load_checkpoint("C")["pid"] == 1
+        assert not s.claim_checkpoint("nope", seen, seen)  # no checkpoint: nothing claimed
+    finally:
+        s.close()

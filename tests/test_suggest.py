@@ -17,7 +17,7 @@ def reference(name: str, candidates) -> str | None:
     """The validator's suggestion as it was written before (a full difflib scan)."""
     ordered = sorted(c for c in set(candidates) if c != name)
     for c in ordered:
-        if c.lower() == name.lower() or suggest._swapped(c, name):
+        if c.lower() == name.lower() or suggest.swapped(c, name):
             return c
     best = difflib.get_close_matches(name, ordered, n=1, cutoff=0.72)
     return best[0] if best else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -558,3 +559,51 @@ def test_a_bad_target_is_recovered_from_like_any_syntax_error():
     assert [(e.rule, e.line) for e in result.errors] == [("AE100", 2)]
     assert [type(s).__name__ for s in result.module.body][-2:] == ["Binding", "Assign"]
     assert result.module.body[-2].target is not None
+
+
+# ------------------------------------------------------------------ the last-parse cache
+def test_the_last_parse_is_not_kept_alive_once_nobody_holds_it():
+    import gc
+    import weakref
+
+    from aether.syntax import parser as P
+
+    text = 'goal: "g"\nx: [1, 2, 3]\nprint(x)\n'
+    result = P.parse(text)
+    assert P.parse(text) is result  # reused while held
+    held = weakref.ref(result)
+    del result
+    gc.collect()
+    assert held() is None  # the cache kept the last tree for the life of the process
+    assert P._LAST is None  # and its text with it
+
+
+def _count_parses(monkeypatch) -> Counter:
+    from aether.syntax import parser as P
+
+    calls: Counter = Counter()
+    real = P._parse
+
+    def counting(t, incremental):
+        calls[t] += 1
+        return real(t, incremental)
+
+    monkeypatch.setattr(P, "_parse", counting)
+    return calls
+
+
+def test_a_run_and_a_classification_parse_their_file_once(tmp_path, monkeypatch):
+    """The one-file paths reuse one tree (the check, the compile, the manifest), though
+    the cache no longer keeps a tree that nobody holds."""
+    from aether.fleet.classify import ClassifyOptions, classify_one
+    from aether.runtime.api import run_source
+
+    text = 'goal: "once"\nx: [1, 2, 3]\nprint(x)\n'
+    calls = _count_parses(monkeypatch)
+    assert run_source(text, "w.aether", simulate=True).status == 0
+    assert list(calls.values()) == [1]
+    calls.clear()
+    (tmp_path / "w.aether").write_text(text.replace("once", "classified once"))
+    record = classify_one(str(tmp_path / "w.aether"), "w.aether", ClassifyOptions())
+    assert record["category"] is None, record
+    assert list(calls.values()) == [1]

@@ -41,11 +41,11 @@ def rules(as_json):
     from ..codes import RULES
 
     if as_json:
-        import json
+        from ..output.jsontext import json_text
 
-        click.echo(json.dumps([{"id": r.id, "name": r.name, "code": int(r.status),
+        click.echo(json_text([{"id": r.id, "name": r.name, "code": int(r.status),
                                 "code_name": r.status.name, "summary": r.summary}
-                               for r in RULES.values()], indent=2))
+                               for r in RULES.values()]))
         return
     for r in RULES.values():
         click.echo(f"{r.id}  {r.name:<28} {int(r.status):>2} {r.status.name:<17} {r.summary}")

@@ -20,14 +20,14 @@ def _bad(message: str, status: int = 26) -> None:
 
 def _load(config_file, gates_file):
     """(config, specs, profiles) of the project in the working folder."""
-    from ..config import ConfigError, _read_toml, load_config
+    from ..config import ConfigError, read_toml, load_config
     from ..fleet.gates import GateConfigError, load_specs
 
     try:
         config = load_config(".", config_file)
         table, where = config.gates, "[tool.aether.gates]"
         if gates_file:
-            table, where = _read_toml(gates_file), gates_file
+            table, where = read_toml(gates_file), gates_file
         specs, profiles = load_specs(table, where)
     except (ConfigError, GateConfigError) as exc:
         _bad(str(exc))

@@ -3,11 +3,11 @@ runs. Thin: the work is in aether.governance; this prints and exits with its sta
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
+from ..output.jsontext import json_text
 from .common import path_param, state_option
 
 
@@ -69,8 +69,8 @@ def validate_config(file, as_json=False):
     bad key."""
     policy = _policy(file)
     if as_json:
-        click.echo(json.dumps({"digest": policy.digest, "warnings": list(policy.warnings),
-                               **policy.content()}, indent=2, sort_keys=True))
+        click.echo(json_text({"digest": policy.digest, "warnings": list(policy.warnings),
+                               **policy.content()}, sort_keys=True))
     else:
         click.echo(f"{file}: ok (mode {policy.mode}, {len(policy.rules)} rule(s), digest "
                    f"{policy.digest[:16]})")
@@ -103,7 +103,7 @@ def audit_verify(target="", root=".", as_json=False, state=None):
     except GovernanceError as exc:
         _fail(exc.status, exc.rule, exc.message)
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in reports], indent=2))
+        click.echo(json_text([r.to_json() for r in reports]))
     elif not reports:  # an empty ledger: say so rather than print nothing
         click.echo("no governed run in the state database: nothing to verify")
     else:
@@ -158,7 +158,7 @@ def policy_replay(new_policy, since=None, fmt="text", root=".", state=None):
         except ValueError:
             raise click.BadParameter(f"'{since}' is not a date", param_hint="--since")
     report = replay(_state(root, state)[0], policy, since)
-    click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.text())
+    click.echo(json_text(report.to_json()) if fmt == "json" else report.text())
 
 
 def _decide(decision, run_id, request_id, approver, reason, policy_file, root, state=None,
@@ -249,7 +249,7 @@ def waiting_runs(root=".", as_json=False, state=None):
     out = [{"run_id": r, "waiting": waiting_requests(backend, r)}
            for r in backend.waiting_runs()]
     if as_json:
-        click.echo(json.dumps(out, indent=2))
+        click.echo(json_text(out))
         return
     for item in out:
         click.echo(f"{item['run_id']}: " + (", ".join(

@@ -84,11 +84,13 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         if os.environ.get("AETHER_DEBUG"):
             raise
+        from ..governance.ledger import LedgerError
         from ..store.base import StoreError
 
-        if isinstance(exc, StoreError):
+        if isinstance(exc, (StoreError, LedgerError)):
             # a state database that a command did not expect to fail (a table dropped, a
             # row rewritten by hand): an I/O error about that file, not a bug of aether
+            # (its ledger reads fail as LedgerError, its other reads as StoreError)
             sys.stderr.write(f"aether: {exc}\n")
             return 26
         sys.stderr.write(f"aether: internal error: {type(exc).__name__}: {exc}\n"

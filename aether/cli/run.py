@@ -3,11 +3,11 @@ workflow; print its outputs; exit with its status."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
+from ..output.jsontext import json_line, json_text
 from .common import path_param, state_option
 from .sigopts import trust_options
 
@@ -130,7 +130,7 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
             sys.exit(26)
 
     def write_event(event: dict) -> None:
-        stream.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+        stream.write(json_line(event, sort_keys=True) + "\n")
         stream.flush()
 
     store = None
@@ -196,7 +196,7 @@ def install_approval_trust(policy, config) -> None:
 def report(result, file, as_json: bool) -> None:
     """Print a run's result (text or JSON) and exit with its status."""
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json_text(result.to_json()))
         sys.exit(result.status)
     for line in result.printed:
         click.echo(line)
@@ -219,7 +219,7 @@ def report(result, file, as_json: bool) -> None:
             click.echo(f"  (on_error rule for {result.handled_by} ran)", err=True)
     elif not result.findings:
         for name, value in result.outputs.items():
-            click.echo(f"{name}: {json.dumps(value, ensure_ascii=False)}")
+            click.echo(f"{name}: {json_line(value)}")
     sys.exit(result.status)
 
 

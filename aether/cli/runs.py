@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 import click
 
+from ..output.jsontext import json_text
 from .common import state_option
 
 
@@ -64,7 +64,7 @@ def runs(ctx, state=None, status=None, limit=20, fmt="text", waiting=False):
         for item in out:
             if item["run_id"] in waiting:
                 item["waiting"] = waiting[item["run_id"]]
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        click.echo(json_text(out))
         return
     if not records:
         click.echo("No runs recorded." if status is None else f"No {status} runs recorded.")

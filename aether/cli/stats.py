@@ -21,11 +21,10 @@ def stats(since, fmt, html_file, state):
     """Runs, success rate, policy denials, approvals and their wait, tool latency (median,
     p95), retries and time per run. A figure nothing records is shown as n/a (null in
     JSON), not as 0. Exit 0, or 26 when the database cannot be read."""
-    import json
-
     from ..config import ConfigError, load_config
     from ..fileio import WriteError, write_output
     from ..fleet.stats import collect, compute_stats, format_text, parse_since
+    from ..output.jsontext import json_text
     from ..store import StoreError
 
     since_ts = None
@@ -51,6 +50,6 @@ def stats(since, fmt, html_file, state):
             click.echo(f"aether stats: {exc}", err=True)
             sys.exit(26)
     if fmt == "json":
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json_text(doc))
     else:
         click.echo(format_text(doc), nl=False)

@@ -80,8 +80,9 @@ def suppressions():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_(paths, suppression_files, as_json):
     """List entries with owner, expiry and state; with PATHS, whether each matches a finding."""
-    import json
     from datetime import datetime, timezone
+
+    from ..output.jsontext import json_text
 
     config, slist = _load(suppression_files, paths[0] if paths else ".")
     today = datetime.now(timezone.utc).date()
@@ -94,8 +95,7 @@ def list_(paths, suppression_files, as_json):
             row["matches"] = e.fingerprint in present
         rows.append(row)
     if as_json:
-        click.echo(json.dumps({"files": slist.files, "entries": rows}, indent=2,
-                              allow_nan=False))
+        click.echo(json_text({"files": slist.files, "entries": rows}))
         return
     if not slist.files:
         click.echo("no suppression file (looked for .aether/suppressions.txt and "

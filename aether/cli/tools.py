@@ -53,9 +53,9 @@ def list_(effect, risk, fmt, exclude=(), config_file=None, isolated=False):
     _config, cat = _project(".", config_file, isolated)
     rows = entries(cat, effect, risk)
     if fmt == "json":
-        import json
+        from ..output.jsontext import json_text
 
-        click.echo(json.dumps({"entries": rows, "inputs": cat.inputs}, indent=2))
+        click.echo(json_text({"entries": rows, "inputs": cat.inputs}))
     else:
         click.echo(format_list(rows), nl=False)
 
@@ -65,15 +65,15 @@ def list_(effect, risk, fmt, exclude=(), config_file=None, isolated=False):
 @project_options
 def show(name, exclude=(), config_file=None, isolated=False):
     """Everything the catalogue says about NAME (a tool, `plugin.fn` or an input)."""
-    from ..semantics.validator import _suggest
+    from ..semantics.suggest import hint
     from ..tooling.listing import entries, find, format_show, shown_name
 
     _config, cat = _project(".", config_file, isolated)
     row = find(cat, name)
     if row is None:
-        hint = _suggest(name, [r["name"] for r in entries(cat)] + list(cat.inputs))
+        near = hint(name, [r["name"] for r in entries(cat)] + list(cat.inputs))
         sys.stderr.write(f"aether tools: no tool or input '{shown_name(name)}' in the "
-                         f"catalogue{'; ' + hint if hint else ''}\n")
+                         f"catalogue{'; ' + near if near else ''}\n")
         raise SystemExit(1)
     click.echo(format_show(row), nl=False)
 
@@ -147,9 +147,9 @@ def manifest(paths, fmt, exclude=(), config_file=None, isolated=False):
     doc = build(_files(paths, config, exclude), cat,
                 config.max_file_size or DEFAULT_MAX_FILE_SIZE)
     if fmt == "json":
-        import json
+        from ..output.jsontext import json_text
 
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json_text(doc))
     else:
         click.echo(format_text(doc), nl=False)
     for bad in doc["unreadable"]:

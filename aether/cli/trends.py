@@ -20,11 +20,10 @@ from .common import path_param
 def trends(history_dir, html_file, as_json):
     """Show the failure rate of the last 20 classifier runs (exit 26 when there is no
     usable trends.json or the page cannot be written)."""
-    import json
-
     from ..config import ConfigError, load_config
     from ..fileio import WriteError, write_output
     from ..fleet.history import DEFAULT_DIR, HistoryError, load_trends
+    from ..output.jsontext import json_text
 
     try:
         root = load_config(".").root
@@ -50,7 +49,7 @@ def trends(history_dir, html_file, as_json):
             click.echo(f"aether trends: {exc}", err=True)
             sys.exit(26)
     if as_json:
-        click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+        click.echo(json_text(entries))
         sys.exit(0)
     from rich.console import Console
     from rich.table import Table

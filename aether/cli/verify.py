@@ -111,12 +111,11 @@ def _write_text(results, verdicts, out, verbose: bool) -> None:
 
 def _write_json(results, verdicts, strict: bool, out) -> None:
     """The report document of --format json, each file with its ``signature`` object."""
-    import json
-
     from ..output.json_report import report_document
+    from ..output.jsontext import json_text
 
     document = report_document(results)
     document["strict"] = strict
     for record, verdict in zip(document["files"], verdicts):
         record["signature"] = verdict.to_json()
-    out.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    out.write(json_text(document) + "\n")

@@ -153,6 +153,7 @@ def _classify(path: str, display: str, options: ClassifyOptions) -> dict:
     from ..semantics.catalogue import load_catalogue
     from ..signing.verify import VerifyOptions, verify_text
     from ..source import read_source
+    from ..syntax import parse
     from ..tooling.manifest import workflow_manifest
 
     if options.before_file is not None:
@@ -171,6 +172,9 @@ def _classify(path: str, display: str, options: ClassifyOptions) -> dict:
     verdict = verify_text(text, read.data or b"", fp_path, verify)
     signature = verdict.to_json()
     cat = options.catalogue or load_catalogue()
+    # held while the manifest and the run parse this text: each then gets this tree (the
+    # parser's last-result cache holds a tree only while someone does)
+    parsed = parse(text)  # noqa: F841 - held, not read
     manifest = workflow_manifest(text, display, cat)
     reach = {"signature": signature, "tools": [t["name"] for t in manifest["tools"]],
              "capabilities": manifest["capabilities"], "max_risk": manifest["max_risk"]}

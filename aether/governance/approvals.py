@@ -20,7 +20,8 @@ from .decide import Request
 from .policy import Policy, canonical_json
 
 __all__ = ["Approval", "Binding", "ApprovalStore", "MemoryApprovalStore", "binding_of",
-           "params_hash", "validate", "find_valid", "SIGNATURE_VERIFIER", "APPROVE", "DENY",
+           "params_hash", "ParamsError", "MAX_PARAMS_DEPTH", "validate", "find_valid",
+           "SIGNATURE_VERIFIER", "APPROVE", "DENY",
            "StoreApprovals", "identity", "name_problem"]
 
 APPROVE, DENY = "approve", "deny"
@@ -66,12 +67,62 @@ def name_problem(name: str, who: str = "the approver") -> Optional[str]:
     return None
 
 
+#: How deep a call's parameters may nest: far above what a run records (its values nest
+#: at most 100 levels, aether.runtime.values.MAX_DEPTH) and far below what the JSON
+#: encoder's recursion can take.
+MAX_PARAMS_DEPTH = 256
+
+_SCALARS = (str, int, bool, type(None))
+
+
+class ParamsError(ValueError):
+    """Parameters that have no canonical JSON form; the message says why, in one line."""
+
+
+def _check_json_data(value: Any) -> None:
+    """Raise ParamsError unless ``value`` is plain JSON data (maps with string keys, lists,
+    strings, numbers, booleans, null) nested at most MAX_PARAMS_DEPTH levels. Iterative:
+    a value nested a million levels deep is refused in time linear in its size, not by
+    exhausting the stack; a cycle is refused as too deep."""
+    import math
+
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, _SCALARS):
+            continue
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise ParamsError(f"the parameters hold the number {v}, which JSON cannot")
+            continue
+        if depth >= MAX_PARAMS_DEPTH:
+            raise ParamsError(f"the parameters nest more than {MAX_PARAMS_DEPTH} levels deep")
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    raise ParamsError(f"the parameters hold a map key that is not a string "
+                                      f"({type(k).__name__})")
+                stack.append((x, depth + 1))
+        elif isinstance(v, (list, tuple)):
+            stack.extend((x, depth + 1) for x in v)
+        else:
+            raise ParamsError(f"the parameters hold a {type(v).__name__}, which is not JSON "
+                              "data")
+
+
 def params_hash(params: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of a call's parameters."""
+    """SHA-256 (hex) of the canonical JSON of a call's parameters (sorted keys, UTF-8,
+    :func:`aether.jsondoc.canonical_json`): equal parameters, and only they, hash alike.
+
+    Raises ParamsError for parameters that are not plain JSON data (an object, NaN, a key
+    that is not a string) or nest more than MAX_PARAMS_DEPTH levels.
+    """
+    data = dict(params)
+    _check_json_data(data)
     try:
-        return hashlib.sha256(canonical_json(dict(params))).hexdigest()
-    except (TypeError, ValueError):
-        return hashlib.sha256(repr(sorted(dict(params).items())).encode()).hexdigest()
+        return hashlib.sha256(canonical_json(data)).hexdigest()
+    except (TypeError, ValueError, RecursionError) as exc:  # not expected after the check
+        raise ParamsError(f"the parameters have no canonical JSON form: {exc}") from None
 
 
 @dataclass(frozen=True)

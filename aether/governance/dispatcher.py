@@ -82,10 +82,19 @@ def _json(value: Any) -> Any:
 
 
 def _params(tool_call: ToolCall) -> dict:
-    """The call's parameters as JSON data (positional ones under ``_args``)."""
-    out = {k: _json(v) for k, v in tool_call.kwargs.items()}
-    if tool_call.args:
-        out["_args"] = [_json(a) for a in tool_call.args]
+    """The call's parameters as JSON data (positional ones under ``_args``), exactly: the
+    ledger records them and an approval is bound to their hash, so none is replaced by a
+    cut-short text (two different values would then pass for one).
+
+    Raises AetherRuntimeError AE407 for a parameter that cannot be recorded (nested more
+    than 100 levels deep, or too large)."""
+    try:
+        out = {k: to_json(v) for k, v in tool_call.kwargs.items()}
+        if tool_call.args:
+            out["_args"] = [to_json(a) for a in tool_call.args]
+    except AetherRuntimeError as exc:
+        raise rt_error(exc.rule, f"the parameters of '{tool_call.tool}' cannot be recorded "
+                       f"for its approval and audit: {exc.message}") from None
     return out
 
 

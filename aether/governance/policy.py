@@ -16,7 +16,6 @@ import fnmatch
 import hashlib
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
@@ -195,20 +194,13 @@ _APPROVAL = {"required_for", "expires_after", "approvers", "require_signed"}
 _RULE = {"id", "tool", "when", "effect", "reason"}
 
 
-def _toml():
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    return tomllib
-
-
 def load_policy(path: str) -> Policy:
     """Read and check the policy file at ``path``.
 
     Returns the Policy (its ``warnings`` name unknown keys). Raises PolicyError for an
     unreadable file, bad TOML or a value of the wrong type or range (naming the key).
     """
+    from ..config import toml_reader
     from ..readfile import DocumentReadError, read_document
 
     try:  # a regular file only: a FIFO would wait forever, /dev/zero never end
@@ -216,7 +208,7 @@ def load_policy(path: str) -> Policy:
     except DocumentReadError as exc:
         raise PolicyError(f"{path}: cannot read the policy file: it {exc}")
     try:
-        data = _toml().loads(raw.decode("utf-8"))
+        data = toml_reader().loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})")
     except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError

@@ -11,7 +11,8 @@ import os
 import time
 from typing import Optional
 
-from .approvals import APPROVE, Approval, ApprovalStore, binding_of, identity, name_problem
+from .approvals import (APPROVE, Approval, ApprovalStore, ParamsError, binding_of, identity,
+                        name_problem)
 from .decide import REQUIRE_APPROVAL, Request
 from .ledger import (Ledger, LedgerBackend, LedgerError, Report, export_run, load_export,
                      verify_export, verify_run)
@@ -126,7 +127,12 @@ def record_approval(backend: LedgerBackend, store: ApprovalStore, policy: Policy
                               f"requests (policy [approval] approvers: {', '.join(allowed)})")
     if not reason.strip():
         raise GovernanceError("AE608", 25, "an approval needs a reason (--reason TEXT)")
-    approval = Approval(run_id, request_id, binding_of(request), decision, approver, reason,
+    try:
+        binding = binding_of(request)
+    except ParamsError as exc:  # a ledger entry changed by hand: nothing to bind to
+        raise GovernanceError("AE607", 26, f"request {request_id} of run {run_id} cannot be "
+                              f"approved: {exc}") from None
+    approval = Approval(run_id, request_id, binding, decision, approver, reason,
                         now, now + policy.approval.expires_after, requester=request.actor)
     if key is not None:
         from .signed import sign_approval

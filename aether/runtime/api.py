@@ -166,13 +166,17 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
     from ..semantics.catalogue import load_catalogue
     from ..syntax import parse
 
+    # held until it is compiled: the check's parse of this text is then this one (the
+    # parser's last-result cache holds a tree only while someone does)
+    parsed = parse(text)
     checked = check_text(text, path, CheckOptions(catalogue=catalogue))
     if checked.findings:
         return RunResult(int(checked.status), findings=list(checked.findings))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     catalogue = catalogue or load_catalogue()
     root = os.path.abspath(root or os.getcwd())
-    module = parse(text).module
+    module = parsed.module
+    del parsed
     try:
         # compiled with the deep stack the program runs with: compiling recurses once per
         # level of an expression (`a.b.c...`, `1 + 1 + ...` thousands long pass `check`)

@@ -209,9 +209,9 @@ def _shown(path: str) -> str:
 def parse_catalogue_text(raw: bytes, path: str) -> dict:
     """The TOML table of one catalogue file's bytes. Raises ConfigError when it is not
     TOML (any nesting depth or size ends in that error, never a crash)."""
-    from ..config import _toml
+    from ..config import toml_reader
 
-    tomllib = _toml()
+    tomllib = toml_reader()
     try:
         # a leading BOM (editors on Windows write one) is no TOML error
         return tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))

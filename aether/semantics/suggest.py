@@ -22,7 +22,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Collection, Iterable, Optional
 
-__all__ = ["CUTOFF", "EXACT_LIMIT", "NEAR_LIMIT", "closest", "hint", "NameIndex",
+__all__ = ["CUTOFF", "EXACT_LIMIT", "NEAR_LIMIT", "closest", "hint", "swapped", "NameIndex",
            "length_window", "catalogue_index"]
 
 CUTOFF = 0.72
@@ -62,7 +62,7 @@ def length_window(size: int) -> tuple[int, ...]:
     return tuple(sorted(ok, key=lambda n: (abs(n - size), n)))
 
 
-def _swapped(a: str, b: str) -> bool:
+def swapped(a: str, b: str) -> bool:
     """Whether ``b`` is ``a`` with two neighbouring characters swapped."""
     if len(a) != len(b) or len(a) < 2:
         return False
@@ -84,7 +84,7 @@ def closest(name: str, candidates: Iterable[str]) -> Optional[str]:
     size = len(name)
     bag = _bag(name)
     near = [c for c in pool if c.lower() == folded
-            or (len(c) == size and _bag(c) == bag and _swapped(c, name))]
+            or (len(c) == size and _bag(c) == bag and swapped(c, name))]
     if near:
         return min(near)
     from difflib import SequenceMatcher  # only when a name is unknown (start-up time)

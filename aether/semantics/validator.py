@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Collection, Iterable, Optional
 
-__all__ = ["validate", "memo_validations", "Validator", "CONFIG_SECTIONS", "TOP_SECTIONS"]
+__all__ = ["validate", "memo_validations", "Validator", "bound_names", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
 RECOVERED = "__aether_recovered__"
 CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
@@ -179,7 +179,7 @@ def _statements(body: Iterable[A.Stmt]):
 _BINDS = frozenset({A.Binding, A.Assign, A.AugAssign})
 
 
-def _bound_in(body: Iterable[A.Stmt]) -> set[str]:
+def bound_names(body: Iterable[A.Stmt]) -> set[str]:
     """Every name a block binds, at any depth except inside nested ``fn`` bodies."""
     names: set[str] = set()
     stack = list(body)
@@ -239,7 +239,7 @@ class Validator:
     def validate(self, module: A.Module) -> list[Finding]:
         self.builtin_typed = self._first_pass(module)
         # values the host supplies (the catalogue's [inputs]) are bound from the start
-        bound = _bound_in(module.body)
+        bound = bound_names(module.body)
         # the catalogue's inputs are looked up, not copied: a copy per file made a fleet
         # checked against thousands of inputs cost files x inputs
         self.global_names = _FnScope(bound, self.cat.inputs)
@@ -357,7 +357,7 @@ class Validator:
         for p in s.params:
             if p.default is not None:
                 self._expr(p.default, env)
-        own = {p.name for p in s.params} | _bound_in(s.body)
+        own = {p.name for p in s.params} | bound_names(s.body)
         self.names.update(own)
         # a fn nested in another reads the enclosing fn's names too (a closure: see
         # docs/runtime.md), then the globals

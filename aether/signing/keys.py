@@ -5,7 +5,8 @@ id is the first 16 hex digits of SHA-256 over the 32 raw public-key bytes, so it
 key in messages, signature blocks and the revocation list. The private key file is PKCS#8
 PEM (encrypted with the passphrase when one is given), after one line
 ``aether-ed25519-private <key id> <comment>`` that names it. Key files are created with
-mode 0600 and never overwrite anything (O_CREAT | O_EXCL | O_NOFOLLOW).
+mode 0600 and never overwrite anything (:func:`aether.fileio.create_new`: O_CREAT | O_EXCL |
+O_NOFOLLOW).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ __all__ = ["KEY_TYPE", "PRIVATE_TYPE", "KeyFileError", "PublicKey", "SigningKey"
 KEY_TYPE = "aether-ed25519"
 PRIVATE_TYPE = "aether-ed25519-private"
 _KEYID = re.compile(r"^[0-9a-f]{16}$")
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class KeyFileError(Exception):
@@ -174,31 +174,19 @@ def _private_file_bytes(key: SigningKey, passphrase: Optional[bytes]) -> bytes:
     return head.encode("utf-8") + pem
 
 
-def _create_exclusive(path: str, data: bytes, mode: int) -> None:
-    """Create ``path`` with ``mode`` holding ``data``; never an existing name, never
-    through a link. Raises KeyFileError."""
+def _create_key_file(path: str, data: bytes, mode: int) -> None:
+    """Create ``path`` with exactly ``mode`` holding ``data``, fsynced; never an existing
+    name, never through a link, no cut-short file left on failure (a part-written key
+    would be refused as "already exists" by the next keygen and fail to load). Raises
+    KeyFileError."""
+    from ..fileio import WriteError, create_new
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
-    except FileExistsError:
-        raise KeyFileError(f"{path} already exists; a key file is never overwritten") \
-            from None
-    except OSError as exc:
-        raise KeyFileError(f"cannot create {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), mode)  # the umask cannot widen or narrow it
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        # a cut-short key file would be refused as "already exists" by the next keygen
-        # and fail to load: the name we created goes, so the user can simply run it again
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        raise KeyFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+        created = create_new(path, data, mode, fsync=True)
+    except WriteError as exc:
+        raise KeyFileError(str(exc)) from None
+    if not created:
+        raise KeyFileError(f"{path} already exists; a key file is never overwritten")
 
 
 def write_key_pair(path: str, key: SigningKey, passphrase: Optional[bytes] = None) -> str:
@@ -209,9 +197,9 @@ def write_key_pair(path: str, key: SigningKey, passphrase: Optional[bytes] = Non
     for name in (path, pub_path):
         if os.path.lexists(name):
             raise KeyFileError(f"{name} already exists; a key file is never overwritten")
-    _create_exclusive(path, _private_file_bytes(key, passphrase), 0o600)
+    _create_key_file(path, _private_file_bytes(key, passphrase), 0o600)
     try:
-        _create_exclusive(pub_path, (key.public.line() + "\n").encode("utf-8"), 0o644)
+        _create_key_file(pub_path, (key.public.line() + "\n").encode("utf-8"), 0o644)
     except KeyFileError:
         os.unlink(path)  # a private key without its public half helps nobody
         raise

@@ -357,14 +357,6 @@ class PostgresStore(SQLStore):
                 raise LedgerError(f"{self.where}: cannot append to the ledger: "
                                   f"{self._clean(exc)}", 26) from None
 
-    def _ledger_rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        from ..governance.ledger import LedgerError
-
-        try:
-            return self._all(self._q(sql), params)
-        except StoreError as exc:
-            raise LedgerError(str(exc), 26) from None
-
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:
         with self._lock:

@@ -154,10 +154,28 @@ class SQLStore(Store):
         """Replace the checkpoint of ``run_id`` by ``checkpoint`` only if it is still
         ``seen`` (as :meth:`load_checkpoint` returned it), in one statement: of two resumes
         that read the same checkpoint, exactly one claims the run. False when another
-        writer changed it first."""
+        writer changed it first.
+
+        ``seen`` is compared as JSON, in canonical form, with what is stored (a checkpoint
+        written with other spacing, key order or escapes is the same checkpoint); the
+        update then matches the exact text that was read, so a change in between still
+        makes it claim nothing."""
+        from ..jsondoc import canonical_json
+
+        rows = self._all(self._q("SELECT body FROM checkpoints WHERE run_id = ?"), (run_id,))
+        if not rows:
+            return False
+        stored = rows[0][0]
+        try:
+            same = canonical_json(load(stored, f"the checkpoint of run '{run_id}'")) == \
+                canonical_json(seen)
+        except (TypeError, ValueError):  # NaN or a non-JSON value: no canonical form
+            same = False
+        if not same:
+            return False
         cur = self._run(self._q("UPDATE checkpoints SET body = ?, updated_at = ? WHERE "
                                 "run_id = ? AND body = ?"),
-                        (dump(checkpoint), time.time(), run_id, dump(seen)))
+                        (dump(checkpoint), time.time(), run_id, stored))
         return cur.rowcount == 1
 
     def load_checkpoint(self, run_id: str) -> Optional[dict]:
@@ -176,8 +194,16 @@ class SQLStore(Store):
         self.append_many([entry], closed, status)
 
     def _ledger_rows(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Rows of a ledger read (a store may turn its errors into LedgerError)."""
-        return self._all(self._q(sql), params)
+        """Rows of a ledger read. Raises LedgerError (status 26, the store's message) when
+        the database fails: a ledger backend's error, on every database alike, so a run
+        refuses its next call as ``ledger-unavailable`` rather than ending on a store
+        error that the governed path does not expect."""
+        from ..governance.ledger import LedgerError
+
+        try:
+            return self._all(self._q(sql), params)
+        except StoreError as exc:
+            raise LedgerError(str(exc), 26) from None
 
     def entries(self, run_id: str) -> list:
         """The run's ledger entries in ``seq`` order (LedgerBackend.entries)."""

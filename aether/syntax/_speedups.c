@@ -1239,6 +1239,12 @@ static PyTypeObject ScanType = {
     .tp_iternext = (iternextfunc)Scan_next,
 };
 
+/* The hash of the sources this was built from (aether/syntax/speedups_source.py), set by
+ * the build (hatch_build.py); lalr.py refuses a build whose hash is not its own. */
+#ifndef AETHER_SOURCE_HASH
+#define AETHER_SOURCE_HASH ""
+#endif
+
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT, "_speedups",
     "The optional compiled LALR loop and token type of aether.syntax.lalr.", -1, NULL,
@@ -1271,7 +1277,8 @@ PyInit__speedups(void)
     Py_INCREF(&ScanType);
     if (PyModule_AddObject(m, "Tok", (PyObject *)&TokType) < 0 ||
             PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0 ||
-            PyModule_AddObject(m, "Scan", (PyObject *)&ScanType) < 0) {
+            PyModule_AddObject(m, "Scan", (PyObject *)&ScanType) < 0 ||
+            PyModule_AddStringConstant(m, "SOURCE_HASH", AETHER_SOURCE_HASH) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -27,6 +27,20 @@ if os.environ.get("AETHER_PURE_PYTHON", "") in ("", "0"):
 else:
     _speedups = None
 
+if _speedups is not None:
+    from ._speedups_hash import SPEEDUPS_SOURCE
+
+    # Built from other sources than these (_speedups.c or the tables changed, no reinstall
+    # since): its loop may not match this package's tables and Python loop. Two constant
+    # strings compared: nothing is read or hashed at start-up.
+    if getattr(_speedups, "SOURCE_HASH", None) != SPEEDUPS_SOURCE:
+        import sys
+
+        sys.stderr.write("aether: warning: the compiled parser was built from other sources "
+                         "than these (reinstall aether to rebuild it); using the "
+                         "pure-Python parser\n")
+        _speedups = None
+
 COMPILED = _speedups is not None  # whether parsers use the compiled loop by default
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)

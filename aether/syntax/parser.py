@@ -11,6 +11,7 @@ kept from the attempt that met the error, so a file with errors costs about one 
 from __future__ import annotations
 
 import re
+from _weakref import ref as _weak_ref  # what weakref.ref is; `weakref` costs start-up time
 
 from .. import ast as A
 from ..record import SET, FrozenRecord, Record
@@ -23,6 +24,7 @@ from .tables import grammar_hash, grammar_text, load_tables
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional
+    from weakref import ReferenceType
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
            "MAX_ERRORS", "RECOVERED", "memo_parses"]
@@ -74,7 +76,8 @@ class ParseResult(Record):
     there are unknown, so the validator does not report unbound names after an error.
     """
 
-    __slots__ = _fields = ("module", "errors", "masked")
+    _fields = ("module", "errors", "masked")
+    __slots__ = _fields + ("__weakref__",)  # the last-parse cache refers to it weakly
     module: A.Module
     errors: list[SyntaxIssue]
     masked: list[tuple[int, int]]
@@ -580,11 +583,22 @@ def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> 
     return 1
 
 
-# The last text parsed and its result. One file is often parsed several times in a row in
-# one process (``run_source`` checks then compiles it; the classifier also reads its
-# capability manifest): the result is read-only (nodes are never mutated: docs STYLE), so
-# the same object serves them all. One entry, replaced as a whole (safe across threads).
-_LAST: Optional[tuple[str, bool, "ParseResult"]] = None
+# The last text parsed and a weak reference to its result. One file is often parsed
+# several times in a row in one process (``run_source`` checks then compiles it; the
+# classifier also reads its capability manifest): the result is read-only (nodes are never
+# mutated: docs STYLE), so the same object serves them all while one of them holds it. It
+# is not kept alive for them: once nobody holds the tree it goes, and the entry (with its
+# text) with it, rather than staying for the life of the process. One entry, replaced as
+# a whole (safe across threads).
+_LAST: Optional[tuple[str, bool, "ReferenceType[ParseResult]"]] = None
+
+
+def _forget_last(ref) -> None:
+    """The last result was freed: drop the entry (its text too) unless it was replaced."""
+    global _LAST
+    last = _LAST
+    if last is not None and last[2] is ref:
+        _LAST = None
 _MEMO: Optional[dict[str, "ParseResult"]] = None
 
 
@@ -654,9 +668,11 @@ def _parse_last(text: str, incremental: bool) -> ParseResult:
     global _LAST
     last = _LAST
     if last is not None and last[1] == incremental and (last[0] is text or last[0] == text):
-        return last[2]
+        result = last[2]()
+        if result is not None:
+            return result
     result = _parse(text, incremental)
-    _LAST = (text, incremental, result)
+    _LAST = (text, incremental, _weak_ref(result, _forget_last))
     return result
 
 

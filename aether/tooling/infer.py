@@ -158,11 +158,11 @@ def near_miss(name: str, other: str, words: frozenset = frozenset()) -> bool:
     `search_memory_one` adds a word no other name uses)."""
     import difflib
 
-    from ..semantics.suggest import MAX_SUGGEST_LENGTH, _swapped
+    from ..semantics.suggest import MAX_SUGGEST_LENGTH, swapped
 
     if name == other or max(len(name), len(other)) > MAX_SUGGEST_LENGTH:
         return False  # too long to be a typo; comparing costs the lengths' product
-    if name.lower() == other.lower() or _swapped(other, name):
+    if name.lower() == other.lower() or swapped(other, name):
         return True
     if _DIGITS.sub("0", name) == _DIGITS.sub("0", other):
         return False
@@ -401,12 +401,12 @@ def proposal_notes(p: Proposal) -> str:
 def _is_inputs_header(line: str) -> bool:
     """Whether ``line`` (outside any multi-line string) is the ``[inputs]`` table header,
     however written: ``[inputs]``, ``[ "inputs" ]``, ``['inputs']  # comment``."""
-    from ..config import _toml
+    from ..config import toml_reader
 
     s = line.strip()
     if not s.startswith("[") or s.startswith("[[") or "inputs" not in s:
         return False
-    tomllib = _toml()
+    tomllib = toml_reader()
     try:
         return tomllib.loads(s) == {"inputs": {}}
     except tomllib.TOMLDecodeError:

@@ -72,12 +72,12 @@ def workflow_manifest(text: str, display: str, cat: Catalogue,
     top, fns = _scopes(module)
     # a name the file binds is a variable where it is used as a value (`log: "x"`), not
     # the builtin of that name
-    from ..semantics.validator import _bound_in
+    from ..semantics.validator import bound_names
 
-    variables = _bound_in(module.body)
+    variables = bound_names(module.body)
     for node in A.walk(module):
         if isinstance(node, A.FnDef):
-            variables |= _bound_in(node.body) | {p.name for p in node.params}
+            variables |= bound_names(node.body) | {p.name for p in node.params}
     reached: dict[str, dict] = {}
     unknown: dict[str, int] = {}
     visited: set[str] = set()
