@@ -237,7 +237,12 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     goal_rows = [Row(0, f"goal: {goal}", 1)] if goal is not None else []
     with_goal = _insert_after_header(ctx, rows, goal_rows) if goal_rows else rows
     receivers = _plugin_receivers(ctx, with_goal, imports)
-    if imports or receivers:
+    merged = _merge_requirements(rows, imports) if imports else None
+    if merged is not None:
+        # the file has a `require:` block of its own: the imports join its plugins there
+        # (a second block would split what the file requires; receivers are then none)
+        rows = _insert_after_header(ctx, merged, goal_rows) if goal_rows else merged
+    elif imports or receivers:
         req = [Row(0, "require:", 1), Row(1, "plugins:", 1)]
         for name in imports + [r for r in receivers if r not in imports]:
             req.append(Row(2, f"- {_quote(name)}", 1))
@@ -252,6 +257,191 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     out_text, origins = _laid_out(ctx, rows)
     out_text = rename_handler_calls(ctx, out_text, origins)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+def _is_require_key(r: Row, key: str) -> bool:
+    """Whether row ``r`` opens the entry ``key:`` (or ``key =``), a comment after it aside."""
+    return re.match(r"\s*" + key + r"\s*[:=]", r.text) is not None
+
+
+def _code_row(r: Row) -> bool:
+    """A row that is not a comment and not blank."""
+    body = r.text.strip()
+    return bool(body) and not body.startswith("#")
+
+
+def _row_tokens(r: Row) -> list:
+    """The tokens of row ``r`` without comments, newlines and EOF; raises LexError."""
+    return [t for t in tokenize(r.text) if t.kind not in ("COMMENT", "NL", "EOF")]
+
+
+def _requirement_name(toks: list) -> Optional[str]:
+    """The plugin name a requirement written as ``toks`` lists (``"git>=1.0"`` and the bare
+    word ``git`` list ``git``), else None."""
+    if len(toks) != 1:
+        return None
+    t = toks[0]
+    text = t.text[1:-1] if t.kind == "STR" and t.text[:1] in "\"'" else t.text
+    if t.kind not in ("STR", "WORD"):
+        return None
+    m = re.match(r"\s*([A-Za-z_][\w.\-]*)", text)
+    return m.group(1) if m else None
+
+
+def _merge_requirements(rows: list[Row], names: list[str]) -> Optional[list[Row]]:
+    """``rows`` with the plugin ``names`` (M029) added to the file's own top-level
+    ``require:`` block, after the plugins it lists, each once (a name it lists already,
+    with or without a version, is not added again); every other row, comments included,
+    is kept as it is. A new list: rows are never changed in place (see :func:`_laid_out`).
+
+    None when the file has no top-level ``require:`` block. Raises Unconvertible when its
+    ``plugins`` entry has a form a name cannot be added to (not a list).
+    """
+    starts = [i for i, r in enumerate(rows) if r.depth == 0 and _code_row(r) and
+              r.text.split("#")[0].strip() == "require:"]
+    if not starts:
+        return None
+    blocks = []  # (index of `require:`, end of its block)
+    for i in starts:
+        end = i + 1
+        while end < len(rows) and (rows[end].depth > 0 or not rows[end].first and
+                                   not _code_row(rows[end])):
+            end += 1
+        # comments after the block's last code row belong to what follows
+        while end > i + 1 and not _code_row(rows[end - 1]):
+            end -= 1
+        blocks.append((i, end))
+    listed: set[str] = set()
+    target = None  # (block, index of its `plugins` row, end of that entry)
+    for i, end in blocks:
+        code = [k for k in range(i + 1, end) if _code_row(rows[k]) and rows[k].first]
+        key_depth = min((rows[k].depth for k in code), default=1)
+        for k in code:
+            if rows[k].depth != key_depth or not _is_require_key(rows[k], "plugins"):
+                continue
+            stop = k + 1
+            while stop < end and (rows[stop].depth > key_depth or not rows[stop].first):
+                stop += 1
+            while stop > k + 1 and not _code_row(rows[stop - 1]):
+                stop -= 1
+            listed.update(_listed_plugins(rows, k, stop))
+            if target is None:
+                target = (i, end, k, stop, key_depth)
+    new = [n for n in dict.fromkeys(names) if n not in listed]
+    if not new:
+        return list(rows)
+    if target is None:
+        # no `plugins` entry: one at the end of the first block
+        i, end = blocks[0]
+        code = [k for k in range(i + 1, end) if _code_row(rows[k])]
+        key_depth = min((rows[k].depth for k in code if rows[k].first), default=1)
+        origin = rows[end - 1].origin
+        added = [Row(key_depth, "plugins:", origin)] + \
+            [Row(key_depth + 1, f"- {_quote(n)}", origin) for n in new]
+        return rows[:end] + added + rows[end:]
+    i, end, k, stop, key_depth = target
+    items = [j for j in range(k + 1, stop) if _code_row(rows[j]) and rows[j].first]
+    if items and all(rows[j].text.strip().startswith("-") for j in items) or \
+            not items and rows[k].text.split("#")[0].strip() == "plugins:" and \
+            all(not _code_row(rows[j]) for j in range(k + 1, stop)):
+        # `plugins:` and its `- "name"` items: the new items after the last one
+        depth = rows[items[0]].depth if items else key_depth + 1
+        at = items[-1] + 1 if items else k + 1
+        while at < stop and _code_row(rows[at]) and not rows[at].first:
+            at += 1
+        origin = rows[at - 1].origin
+        added = [Row(depth, f"- {_quote(n)}", origin) for n in new]
+        return rows[:at] + added + rows[at:]
+    edit = _list_append(rows, k, stop, new)
+    if edit is None:
+        raise ir.Unconvertible("the file's `require:` block lists its plugins in a form the "
+                               "imported plugins cannot be added to (" +
+                               ", ".join(new) + "): list them there by hand", rows[k].origin)
+    j, text = edit
+    row = rows[j]
+    if row.verbatim is not None:
+        # a copied source line is laid out from the source: the changed one from its text,
+        # indented by its depth (a continuation line keeps its extra indentation)
+        lead = len(text) - len(text.lstrip(" "))
+        base = len(rows[k].text) - len(rows[k].text.lstrip(" "))
+        text = text.lstrip(" ") if row.first else " " * max(0, lead - base) + text.lstrip(" ")
+    return rows[:j] + [Row(row.depth, text, row.origin, None, row.first)] + rows[j + 1:]
+
+
+def _listed_plugins(rows: list[Row], k: int, stop: int) -> set[str]:
+    """The plugin names the ``plugins`` entry of rows ``k`` to ``stop`` lists."""
+    names: set[str] = set()
+    for j in range(k, stop):
+        if not _code_row(rows[j]):
+            continue
+        try:
+            toks = _row_tokens(rows[j])
+        except LexError:
+            continue
+        if j == k:
+            toks = toks[2:]  # `plugins` `:`
+        elif toks and toks[0].text == "-":
+            toks = toks[1:]
+        for group in _split_items(toks):
+            name = _requirement_name(group)
+            if name:
+                names.add(name)
+    return names
+
+
+def _split_items(toks: list) -> list[list]:
+    """``toks`` split at commas, brackets dropped (the items of a written-out list)."""
+    groups: list[list] = [[]]
+    for t in toks:
+        if t.kind == "OP" and t.text == ",":
+            groups.append([])
+        elif not (t.kind == "OP" and t.text in ("[", "]")):
+            groups[-1].append(t)
+    return groups
+
+
+def _list_append(rows: list[Row], k: int, stop: int, names: list[str]):
+    """Where and how the written-out list of the ``plugins = [...]`` / ``plugins: [...]``
+    entry (rows ``k`` to ``stop``, one or several lines) takes ``names`` at its end:
+    ``(index of the row to change, its new text)``, or None when the entry's value is no
+    list of its own (a name, a string, ``[...] + x``) or cannot be read."""
+    depth = 0
+    last = None  # (row index, token) of the last token before the closing bracket
+    closed = False
+    for j in range(k, stop):
+        if not _code_row(rows[j]):
+            continue
+        try:
+            toks = _row_tokens(rows[j])
+        except LexError:
+            return None
+        if j == k:
+            toks = toks[2:]
+            if not toks or toks[0].kind != "OP" or toks[0].text != "[":
+                return None
+        for t in toks:
+            if closed:
+                return None  # something after the list: `[...] + x`
+            if t.kind == "OP" and t.text in ("[", "(", "{"):
+                depth += 1
+            elif t.kind == "OP" and t.text in ("]", ")", "}"):
+                depth -= 1
+                if depth == 0:
+                    closed = True
+                    continue
+            last = (j, t)
+    if not closed or last is None:
+        return None
+    j, t = last
+    entries = ", ".join(_quote(n) for n in names)
+    if t.kind == "OP" and t.text == "[":
+        insert = entries
+    elif t.kind == "OP" and t.text == ",":
+        insert = " " + entries
+    else:
+        insert = ", " + entries
+    text = rows[j].text
+    return j, text[:t.end] + insert + text[t.end:]
 
 
 def _workflow_name(stmts: list) -> Optional[str]:
