@@ -82,10 +82,12 @@ class Commands:
             raise ir.Unconvertible(f"cannot read this line (it starts with '{head.text}')",
                                    s.first)
         word = head.text
-        if word in ("import", "from"):
+        if word in ("import", "from") or word == "use" and _module_path(toks[1:]):
+            # (`use ../x`, `use a/b-c`, `use /etc/x`: a module path, never a division)
             raise ir.Unconvertible(f"this `{word}` has no Aether 1.2 form (`import \"path\" "
-                                   "as name` and `use a/b` become `require:` entries, unless "
-                                   "one is all its block holds)", s.first)
+                                   "as name` and `use a/b` become `require:` entries, each "
+                                   "part of the path a name, unless one is all its block "
+                                   "holds)", s.first)
         # goal "text"
         if word in ("goal", "intent") and len(toks) >= 2 and toks[1].kind == "STR":
             ctx.hit("M002", s.first)
@@ -120,15 +122,20 @@ class Commands:
                 return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
         # `analyze "a" suggest "b"`: a builtin verb between two values starts a second
         # command; each command before the last becomes a statement of its own (M041)
+        # (each command is found from where the last one started: a line of thousands of
+        # commands is read once, never copied again per command)
+        start = 0
         cut = self.chained_command(toks)
         while cut is not None:
             ctx.hit("M041", s.first)
-            head_stmt = ir.Simple("raw", s.first, s.first, tokens=list(toks[:cut]))
+            head_stmt = ir.Simple("raw", s.first, s.first, tokens=list(toks[start:cut]))
             head_stmt.synthetic = True
             pre.append(head_stmt)
-            toks = toks[cut:]
+            start = cut
+            cut = self.chained_command(toks, start)
+        if start:
+            toks = toks[start:]
             word = toks[0].text
-            cut = self.chained_command(toks)
         # $x = ... / remember ... / recall ... / think ... / generic
         memory = word in ("remember", "recall", "store", "forget")
         call = self.command_call(toks, pre)
@@ -142,25 +149,27 @@ class Commands:
         ctx.hit("M011", s.first)
         return text
 
-    def chained_command(self, toks: list[Tok]) -> Optional[int]:
-        """Where a second command starts in the command ``toks`` (M041), else None.
+    def chained_command(self, toks: list[Tok], start: int = 0) -> Optional[int]:
+        """Where a second command starts in the command ``toks[start:]`` (M041), as an index
+        of ``toks``, else None.
 
         ``analyze "requirements" suggest "architecture"`` is two commands: a word that names
         a builtin verb of the legacy command language (effect tool or memory, see
         ``_VERB_EFFECTS``) that the file does not define as a ``fn``, standing at the top
         level right after a value (a string, a number or a closing bracket) and right before
-        another (a string, a number or a word), starts the second. Anywhere else the word
+        another (a string, a number or a word), starts the second; not a variable or parameter
+        of the file (the runtime would call its value). Anywhere else the word
         is text, as any other word of a command (``analyze recurring errors``).
         """
         ctx = self.ctx
         depth = 0
-        for j in range(1, len(toks) - 1):
+        for j in range(start + 1, len(toks) - 1):
             t = toks[j]
             if t.kind == "OP" and t.text in ("(", "[", "{"):
                 depth += 1
             elif t.kind == "OP" and t.text in (")", "]", "}"):
                 depth -= 1
-            if depth or t.kind != "WORD" or j < 2:
+            if depth or t.kind != "WORD" or j < start + 2:
                 continue
             before, after = toks[j - 1], toks[j + 1]
             if not (before.kind in ("STR", "NUM") or before.kind == "OP" and
@@ -168,7 +177,11 @@ class Commands:
                 continue
             if after.kind not in ("STR", "NUM", "WORD") or after.start == t.end:
                 continue
-            if t.text in ctx.defined_fns or t.text in ctx.fn_names:
+            if t.text in ctx.defined_fns or t.text in ctx.fn_names or t.text in ctx.variables:
+                # a variable (`let`, `=`, `for`, a parameter) is a value here, as in any
+                # command (`analyze "a" suggest "b"` passes the variable `suggest`): a call
+                # of it would call its value. (A legacy `suggest: "x"` line is the YAML
+                # form of a command, not a variable; see fit_command.)
                 continue
             builtin = builtin_of(t.text)
             if builtin is not None and builtin.effect in _VERB_EFFECTS:
@@ -443,6 +456,13 @@ class Commands:
                            line=call.line)
         ctx.hit("M010", rest[0].line if rest else 0)
         return self.lower(call, pre)
+
+
+def _module_path(toks: list[Tok]) -> bool:
+    """Whether ``toks`` (what follows a ``use``) read as one module path: written without
+    spaces and holding a ``/`` (``a/b``, ``../x``, ``/etc/x``, ``a/b-c``), not a string."""
+    return bool(toks) and any(t.kind == "OP" and t.text == "/" for t in toks) and \
+        all(t.kind != "STR" for t in toks) and all(a.end == b.start for a, b in zip(toks, toks[1:]))
 
 
 def _plain_text(e: ir.Expr) -> Optional[str]:
