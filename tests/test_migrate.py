@@ -576,6 +576,9 @@ def test_imports_that_cannot_be_hoisted_fail_with_their_line(src):
      'use x/alpha\nalpha.go()\n',
      'goal: "g"\nrequire:\n    capabilities: ["storage.write"]\n    plugins:\n'
      '        - "alpha"\n# code\nalpha.go()\n'),
+    # an empty list, spaces in it
+    ('goal: "g"\nrequire:\n    plugins: [  ]\nuse x/alpha\nalpha.go()\n',
+     'goal: "g"\nrequire:\n    plugins: ["alpha"]\nalpha.go()\n'),
     # every import listed already: nothing added
     ('goal: "g"\nrequire:\n    plugins: ["alpha"]\nuse x/alpha\nalpha.go()\n',
      'goal: "g"\nrequire:\n    plugins: ["alpha"]\nalpha.go()\n'),

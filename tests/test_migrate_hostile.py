@@ -179,6 +179,29 @@ def test_imports_hoisted_once_from_anywhere(src, plugins):
     assert migrate_text(out.text, "a.aether").state == "unchanged"
 
 
+@pytest.mark.parametrize("src, expected", [
+    # the import line goes; its comment stays with the requirement it became
+    ('goal: "g"\nimport "lib/a" as alpha  # the store\nalpha.go()\n',
+     'require:\n    plugins:\n        - "alpha"  # the store\ngoal: "g"\nalpha.go()\n'),
+    ('goal: "g"\nfn f():\n    use lib/beta // legacy note\n    beta.go()\n',
+     'require:\n    plugins:\n        - "beta"  # legacy note\ngoal: "g"\nfn f():\n'
+     '    beta.go()\n'),
+    # into the file's own block; a plugin listed already keeps its import's comment too
+    ('goal: "g"\nrequire:\n    plugins:\n        - "alpha"\nuse lib/alpha  # dup\n'
+     'use lib/beta  # b\nalpha.go()\nbeta.go()\n',
+     'goal: "g"\nrequire:\n    plugins:\n        - "alpha"\n        - "beta"  # b\n'
+     '        # dup\nalpha.go()\nbeta.go()\n'),
+    ('goal: "g"\nrequire:\n    plugins: ["alpha"]  # keep\nuse lib/alpha  # dup\n'
+     'alpha.go()\n',
+     'goal: "g"\nrequire:\n    plugins: ["alpha"]  # keep\n    # dup\nalpha.go()\n'),
+])
+def test_an_import_lines_comment_is_kept(src, expected):
+    out = migrate_text(src, "a.aether")
+    assert out.text == expected
+    assert count_comments(out.text) == count_comments(src)
+    assert migrate_text(out.text, "a.aether").state == "unchanged"
+
+
 # ------------------------------------------------------------ M041, M032
 
 @pytest.mark.parametrize("src", [

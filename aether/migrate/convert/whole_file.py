@@ -488,6 +488,7 @@ def _list_append(rows: list[Row], k: int, stop: int, names: list[str]):
     list of its own (a name, a string, ``[...] + x``) or cannot be read."""
     depth = 0
     last = None  # (row index, token) of the last token before the closing bracket
+    close = None  # (row index, token) of the closing bracket
     closed = False
     for j in range(k, stop):
         if not _code_row(rows[j]):
@@ -509,14 +510,18 @@ def _list_append(rows: list[Row], k: int, stop: int, names: list[str]):
                 depth -= 1
                 if depth == 0:
                     closed = True
+                    close = (j, t)
                     continue
             last = (j, t)
-    if not closed or last is None:
+    if close is None or last is None:
         return None
     j, t = last
     entries = ", ".join(_quote(n) for n in names)
     if t.kind == "OP" and t.text == "[":
         insert = entries
+        if close[0] == j:  # `[  ]`: the list is its names
+            text = rows[j].text
+            return j, text[:t.end] + entries + text[close[1].start:]
     elif t.kind == "OP" and t.text == ",":
         insert = " " + entries
     else:
