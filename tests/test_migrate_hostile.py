@@ -217,6 +217,13 @@ def test_a_variable_named_like_a_verb_is_passed_not_called(src):
     assert "suggest(" not in out.text and 'analyze("a", suggest, "b")' in out.text
 
 
+def test_the_last_chained_command_binds_what_it_recalls():
+    # M041 split the line, and the last command's `-> res` became part of a text
+    out = migrate_text('goal: "g"\nanalyze "a" recall "t" -> res\nlog(res)\n', "a.aether")
+    assert out.text == 'goal: "g"\nanalyze("a")\nres: recall("t")\nlog(res)\n'
+    assert _findings(out.text) == []
+
+
 @pytest.mark.parametrize("call", ['recall(tags="a", category="b")',
                                   'recall(category="a", category="b")'])
 def test_two_legacy_keywords_are_not_both_renamed_to_tag(call):

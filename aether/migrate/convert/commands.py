@@ -111,15 +111,9 @@ class Commands:
                 ctx.hit("M025", s.first)
                 return f"{word}_: {self.p.expr(self.lower(value, pre))}"
         # recall "x" → $name: what is recalled is bound to the name
-        arrow = [j for j, t in enumerate(toks) if t.text in ("→", "->")]
-        if word == "recall" and len(arrow) == 1 and arrow[0] == len(toks) - 2 and \
-                toks[-1].kind == "WORD" and _NAME_RE.match(toks[-1].text.lstrip("$")):
-            call = self.memory_sugar(word, list(toks[1:arrow[0]]), pre)
-            if call is not None:
-                ctx.hit("M010", s.first)
-                target = toks[-1].text.lstrip("$")
-                ctx.bound.add(target)
-                return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
+        bound = self.recall_into(s, toks, pre)
+        if bound is not None:
+            return bound
         # `analyze "a" suggest "b"`: a builtin verb between two values starts a second
         # command; each command before the last becomes a statement of its own (M041)
         # (each command is found from where the last one started: a line of thousands of
@@ -136,6 +130,10 @@ class Commands:
         if start:
             toks = toks[start:]
             word = toks[0].text
+            # the last command may bind what it recalls: `analyze "a" recall "t" -> res`
+            bound = self.recall_into(s, toks, pre)
+            if bound is not None:
+                return bound
         # $x = ... / remember ... / recall ... / think ... / generic
         memory = word in ("remember", "recall", "store", "forget")
         call = self.command_call(toks, pre)
@@ -148,6 +146,21 @@ class Commands:
             return "memory: " + text
         ctx.hit("M011", s.first)
         return text
+
+    def recall_into(self, s: ir.Simple, toks: list[Tok], pre: list) -> Optional[str]:
+        """The command ``toks`` of statement ``s`` as a binding when it is ``recall X ->
+        $name`` (or ``→``): ``name: recall(X)`` (M010); None for any other command."""
+        if toks[0].text != "recall" or len(toks) < 3 or toks[-2].text not in ("→", "->") or \
+                toks[-1].kind != "WORD" or not _NAME_RE.match(toks[-1].text.lstrip("$")) or \
+                any(t.text in ("→", "->") for t in toks[:-2]):
+            return None
+        call = self.memory_sugar("recall", list(toks[1:-2]), pre)
+        if call is None:
+            return None
+        self.ctx.hit("M010", s.first)
+        target = toks[-1].text.lstrip("$")
+        self.ctx.bound.add(target)
+        return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
 
     def chained_command(self, toks: list[Tok], start: int = 0) -> Optional[int]:
         """Where a second command starts in the command ``toks[start:]`` (M041), as an index
