@@ -217,6 +217,20 @@ def test_a_variable_named_like_a_verb_is_passed_not_called(src):
     assert "suggest(" not in out.text and 'analyze("a", suggest, "b")' in out.text
 
 
+@pytest.mark.parametrize("src, expected", [
+    ('remember "x" as "t" {\n    "k": 1\n}',
+     'memory: remember({value: "x", details: {\n    "k": 1\n}}, tag="t")'),
+    ('remember "x" as "t" { "k": 1, "j": [1] }',
+     'memory: remember({value: "x", details: {"k": 1, "j": [1]}}, tag="t")'),
+])
+def test_details_written_as_a_dict_are_details_not_the_tag(src, expected):
+    # M010: a block of `"key": value` entries became part of the tag's text
+    out = migrate_text('goal: "g"\n' + src + "\n", "a.aether")
+    assert out.text == 'goal: "g"\n' + expected + "\n"
+    assert _findings(out.text) == []
+    assert migrate_text(out.text, "a.aether").state == "unchanged"
+
+
 def test_the_last_chained_command_binds_what_it_recalls():
     # M041 split the line, and the last command's `-> res` became part of a text
     out = migrate_text('goal: "g"\nanalyze "a" recall "t" -> res\nlog(res)\n', "a.aether")

@@ -414,6 +414,16 @@ class Commands:
             return None
         value_toks = rest if as_at is None else rest[:as_at]
         tag_toks = [] if as_at is None else rest[as_at + 1:]
+        details = None
+        if verb in ("remember", "store") and len(tag_toks) >= 3 and \
+                tag_toks[1].kind == "OP" and tag_toks[1].text == "{" and \
+                tag_toks[0].kind in ("STR", "NUM"):
+            # `remember x as "t" { "k": v }`: a block of details the header form (see
+            # handlers) did not take, a dict written out; never part of the tag
+            details = _parse_tokens(tag_toks[1:])
+            if not isinstance(details, ir.DictE):
+                return None
+            tag_toks = tag_toks[:1]
         if verb == "remember" and as_at is None and len(rest) >= 3 and rest[0].kind == "WORD" \
                 and rest[1].text == ":" and rest[1].kind == "OP":
             # `remember tag: value`
@@ -454,6 +464,11 @@ class Commands:
                         and not value.id.startswith("$"):
                     value = ir.Str(_quote(value.id))  # a word, as in commands
                 call = ir.Call(ir.Name(verb), [value])
+        if details is not None:
+            if len(call.args) != 1 or call.kwargs:
+                return None
+            call = ir.Call(call.func, [ir.DictE(["value", "details"], [call.args[0], details],
+                                                line=call.line)], line=call.line)
         if tag_toks:
             if len(tag_toks) == 1 and tag_toks[0].kind == "STR":
                 tag: ir.Expr = ir.Str(tag_toks[0].text)
