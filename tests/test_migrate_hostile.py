@@ -130,6 +130,10 @@ def test_work_grows_linearly_with_the_new_rules_input(make):
     # one path under two names, one name for two paths (also in two blocks)
     ('goal: "g"\nimport "lib/a" as alpha\nimport "lib/a" as beta\nalpha.go()\n', 3,
      "same path as 'alpha'"),
+    # a fn or a binding the conversion makes: a handler, a recalled value
+    ('goal: "g"\nimport "x" as on_ready\nwhen ready:\n    log(1)\non_ready.go()\n', 2,
+     "defines or binds"),
+    ('goal: "g"\nimport "x" as res\nrecall "t" -> res\nres.go()\n', 2, "defines or binds"),
     ('goal: "g"\nfn f():\n    use a/vault\n    vault.go()\nfn g():\n    use b/vault\n'
      '    vault.go()\n', 6, "'vault' from another path"),
 ])

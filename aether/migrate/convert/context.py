@@ -64,6 +64,7 @@ class _Ctx:
         self.variables: set[str] = set()
         # plugin name -> the comments of the import lines M029 made it of (kept with it)
         self.import_notes: dict[str, list[str]] = {}
+        self.import_lines: dict[str, int] = {}  # plugin name -> line of its first import
         self.counter = 0
         self.brace = False
         self.renamed: dict[str, str] = {}

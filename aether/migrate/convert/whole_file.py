@@ -175,6 +175,7 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
                             "; a plugin has one name and one source (rename by hand)",
                             s.first)
                 ctx.hit("M029", s.first)
+                ctx.import_lines.setdefault(name, s.first)
                 plugins.append(name)
                 where = "" if top else " (inside a block: the legacy runtime loaded it " \
                     "when the block ran; it is now required by the whole file)"
@@ -269,6 +270,14 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
                                                                for r in got):
             goal_present = True
         rows.extend(got)
+    for name in imports:
+        # a name the conversion itself gave a fn or a binding (a handler `on_x`, a recalled
+        # `-> x`): the same clash as one the source had (_clash)
+        if name in ctx.fn_names or name in ctx.bound:
+            line = ctx.import_lines.get(name, 1)
+            raise ir.Unconvertible(f"the import on line {line} names the plugin '{name}', "
+                                   "and the converted file also defines or binds it "
+                                   "(rename the import by hand)", line)
     goal = None
     if not goal_present:
         if description:
