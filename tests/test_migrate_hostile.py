@@ -183,6 +183,21 @@ def test_imports_hoisted_once_from_anywhere(src, plugins):
     assert migrate_text(out.text, "a.aether").state == "unchanged"
 
 
+_BRACE_REQUIRE = ('plugin tidy {{\n    description: "Tidy things"\n    require: {{\n'
+                  '        plugins: ["git"]\n    }}\n    fn run() {{\n{line}'
+                  '        alpha.go()\n    }}\n}}\n')
+
+
+def test_a_require_map_gets_no_second_require_block():
+    # a brace plugin's `require: { plugins: [...] }` is the file's own: an import cannot
+    # join a map (the file fails with its line), and M031 adds no block beside it
+    out = migrate_text(_BRACE_REQUIRE.format(line='        use lib/alpha\n'), "a.aether")
+    assert out.state == "failed" and out.line == 3 and "map" in out.reason, out.text
+    out = migrate_text(_BRACE_REQUIRE.format(line=""), "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text.count("require") == 1 and "M031" not in out.rules, out.text
+
+
 @pytest.mark.parametrize("src, expected", [
     # the import line goes; its comment stays with the requirement it became
     ('goal: "g"\nimport "lib/a" as alpha  # the store\nalpha.go()\n',

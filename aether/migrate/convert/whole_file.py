@@ -369,6 +369,15 @@ def _plugin_rows(ctx: _Ctx, names: list[str], listed: list[str], depth: float,
     return rows
 
 
+def _require_map(rows: list[Row]) -> Optional[Row]:
+    """The top-level row ``require: {`` (a requirement map, as brace plugins write it), else
+    None."""
+    for r in rows:
+        if r.depth == 0 and r.first and re.match(r"\s*require\s*[:=]\s*\{", r.text):
+            return r
+    return None
+
+
 def _merge_requirements(ctx: _Ctx, rows: list[Row], names: list[str]) -> Optional[list[Row]]:
     """``rows`` with the plugin ``names`` (M029) added to the file's own top-level
     ``require:`` block, after the plugins it lists, each once (a name it lists already,
@@ -381,6 +390,13 @@ def _merge_requirements(ctx: _Ctx, rows: list[Row], names: list[str]) -> Optiona
     starts = [i for i, r in enumerate(rows) if r.depth == 0 and _code_row(r) and
               r.text.split("#")[0].strip() == "require:"]
     if not starts:
+        r = _require_map(rows)
+        if r is not None:
+            # `require: { plugins: [...] }` (a brace plugin's): a map the checker does not
+            # read as requirements; a second, real block would contradict it
+            raise ir.Unconvertible("the file's `require: { ... }` is a map, not a block: "
+                                   "the imported plugins (" + ", ".join(names) + ") cannot "
+                                   "join it; write it as a `require:` block by hand", r.origin)
         return None
     blocks = []  # (index of `require:`, end of its block)
     for i in starts:
@@ -577,12 +593,13 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     is a plugin, loaded by name, so it becomes a ``require: plugins:`` entry (listed for
     review), in the order of first use. The validator decides what is unbound (the same
     judgement as its AE301 "list plugin ... under `require: plugins:`"). Nothing when the
-    file has a ``require:`` block of its own (the author listed its plugins; a missing
-    one stays a finding) or the text does not parse."""
+    file has a ``require:`` block (or ``require: {...}`` map) of its own (the author listed
+    its plugins; a missing one stays a finding) or the text does not parse."""
     from ...semantics.validator import validate
     from ...syntax import parse
 
-    if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows):
+    if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows) or \
+            _require_map(rows) is not None:
         return []
     # what M035 makes of an action section is code too (`- memory.save(x)` in `actions:`)
     probe, origins = _laid_out(ctx, rows)
