@@ -312,8 +312,20 @@ def _new_rule_files(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
+@st.composite
+def _brace_plugin_files(draw) -> str:
+    lines = ["plugin tidy {", '    description: "Tidy things"']
+    if draw(st.booleans()):
+        lines += ["    require: {", '        plugins: ["git"]', "    }"]
+    lines.append("    fn run() {")
+    for _ in range(draw(st.integers(1, 4))):
+        lines.append("        " + draw(st.one_of(_IMPORT, _command(), st.sampled_from(
+            ['log("x")', "alpha.go()", 'remember "x" as "t" { "k": 1 }']))) + draw(_COMMENT))
+    return "\n".join(lines + ["    }", "}"]) + "\n"
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_new_rule_files())
+@given(st.one_of(_new_rule_files(), _brace_plugin_files()))
 def test_new_rules_never_worse_idempotent_and_lossless(text):
     out = migrate_text(text, "gen.aether")
     assert out.state in ("transformed", "unchanged", "failed")
