@@ -82,10 +82,12 @@ class Commands:
             raise ir.Unconvertible(f"cannot read this line (it starts with '{head.text}')",
                                    s.first)
         word = head.text
-        if word in ("import", "from"):
+        if word in ("import", "from") or word == "use" and _module_path(toks[1:]):
+            # (`use ../x`, `use a/b-c`, `use /etc/x`: a module path, never a division)
             raise ir.Unconvertible(f"this `{word}` has no Aether 1.2 form (`import \"path\" "
-                                   "as name` and `use a/b` become `require:` entries, unless "
-                                   "one is all its block holds)", s.first)
+                                   "as name` and `use a/b` become `require:` entries, each "
+                                   "part of the path a name, unless one is all its block "
+                                   "holds)", s.first)
         # goal "text"
         if word in ("goal", "intent") and len(toks) >= 2 and toks[1].kind == "STR":
             ctx.hit("M002", s.first)
@@ -109,26 +111,29 @@ class Commands:
                 ctx.hit("M025", s.first)
                 return f"{word}_: {self.p.expr(self.lower(value, pre))}"
         # recall "x" → $name: what is recalled is bound to the name
-        arrow = [j for j, t in enumerate(toks) if t.text in ("→", "->")]
-        if word == "recall" and len(arrow) == 1 and arrow[0] == len(toks) - 2 and \
-                toks[-1].kind == "WORD" and _NAME_RE.match(toks[-1].text.lstrip("$")):
-            call = self.memory_sugar(word, list(toks[1:arrow[0]]), pre)
-            if call is not None:
-                ctx.hit("M010", s.first)
-                target = toks[-1].text.lstrip("$")
-                ctx.bound.add(target)
-                return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
+        bound = self.recall_into(s, toks, pre)
+        if bound is not None:
+            return bound
         # `analyze "a" suggest "b"`: a builtin verb between two values starts a second
         # command; each command before the last becomes a statement of its own (M041)
+        # (each command is found from where the last one started: a line of thousands of
+        # commands is read once, never copied again per command)
+        start = 0
         cut = self.chained_command(toks)
         while cut is not None:
             ctx.hit("M041", s.first)
-            head_stmt = ir.Simple("raw", s.first, s.first, tokens=list(toks[:cut]))
+            head_stmt = ir.Simple("raw", s.first, s.first, tokens=list(toks[start:cut]))
             head_stmt.synthetic = True
             pre.append(head_stmt)
-            toks = toks[cut:]
+            start = cut
+            cut = self.chained_command(toks, start)
+        if start:
+            toks = toks[start:]
             word = toks[0].text
-            cut = self.chained_command(toks)
+            # the last command may bind what it recalls: `analyze "a" recall "t" -> res`
+            bound = self.recall_into(s, toks, pre)
+            if bound is not None:
+                return bound
         # $x = ... / remember ... / recall ... / think ... / generic
         memory = word in ("remember", "recall", "store", "forget")
         call = self.command_call(toks, pre)
@@ -142,25 +147,42 @@ class Commands:
         ctx.hit("M011", s.first)
         return text
 
-    def chained_command(self, toks: list[Tok]) -> Optional[int]:
-        """Where a second command starts in the command ``toks`` (M041), else None.
+    def recall_into(self, s: ir.Simple, toks: list[Tok], pre: list) -> Optional[str]:
+        """The command ``toks`` of statement ``s`` as a binding when it is ``recall X ->
+        $name`` (or ``→``): ``name: recall(X)`` (M010); None for any other command."""
+        if toks[0].text != "recall" or len(toks) < 3 or toks[-2].text not in ("→", "->") or \
+                toks[-1].kind != "WORD" or not _NAME_RE.match(toks[-1].text.lstrip("$")) or \
+                any(t.text in ("→", "->") for t in toks[:-2]):
+            return None
+        call = self.memory_sugar("recall", list(toks[1:-2]), pre)
+        if call is None:
+            return None
+        self.ctx.hit("M010", s.first)
+        target = toks[-1].text.lstrip("$")
+        self.ctx.bound.add(target)
+        return f"{self.p.name(target, s.first)}: {self.p.expr(call)}"
+
+    def chained_command(self, toks: list[Tok], start: int = 0) -> Optional[int]:
+        """Where a second command starts in the command ``toks[start:]`` (M041), as an index
+        of ``toks``, else None.
 
         ``analyze "requirements" suggest "architecture"`` is two commands: a word that names
         a builtin verb of the legacy command language (effect tool or memory, see
         ``_VERB_EFFECTS``) that the file does not define as a ``fn``, standing at the top
         level right after a value (a string, a number or a closing bracket) and right before
-        another (a string, a number or a word), starts the second. Anywhere else the word
+        another (a string, a number or a word), starts the second; not a variable or parameter
+        of the file (the runtime would call its value). Anywhere else the word
         is text, as any other word of a command (``analyze recurring errors``).
         """
         ctx = self.ctx
         depth = 0
-        for j in range(1, len(toks) - 1):
+        for j in range(start + 1, len(toks) - 1):
             t = toks[j]
             if t.kind == "OP" and t.text in ("(", "[", "{"):
                 depth += 1
             elif t.kind == "OP" and t.text in (")", "]", "}"):
                 depth -= 1
-            if depth or t.kind != "WORD" or j < 2:
+            if depth or t.kind != "WORD" or j < start + 2:
                 continue
             before, after = toks[j - 1], toks[j + 1]
             if not (before.kind in ("STR", "NUM") or before.kind == "OP" and
@@ -168,7 +190,11 @@ class Commands:
                 continue
             if after.kind not in ("STR", "NUM", "WORD") or after.start == t.end:
                 continue
-            if t.text in ctx.defined_fns or t.text in ctx.fn_names:
+            if t.text in ctx.defined_fns or t.text in ctx.fn_names or t.text in ctx.variables:
+                # a variable (`let`, `=`, `for`, a parameter) is a value here, as in any
+                # command (`analyze "a" suggest "b"` passes the variable `suggest`): a call
+                # of it would call its value. (A legacy `suggest: "x"` line is the YAML
+                # form of a command, not a variable; see fit_command.)
                 continue
             builtin = builtin_of(t.text)
             if builtin is not None and builtin.effect in _VERB_EFFECTS:
@@ -388,6 +414,16 @@ class Commands:
             return None
         value_toks = rest if as_at is None else rest[:as_at]
         tag_toks = [] if as_at is None else rest[as_at + 1:]
+        details = None
+        if verb in ("remember", "store") and len(tag_toks) >= 3 and \
+                tag_toks[1].kind == "OP" and tag_toks[1].text == "{" and \
+                tag_toks[0].kind in ("STR", "NUM"):
+            # `remember x as "t" { "k": v }`: a block of details the header form (see
+            # handlers) did not take, a dict written out; never part of the tag
+            details = _parse_tokens(tag_toks[1:])
+            if not isinstance(details, ir.DictE):
+                return None
+            tag_toks = tag_toks[:1]
         if verb == "remember" and as_at is None and len(rest) >= 3 and rest[0].kind == "WORD" \
                 and rest[1].text == ":" and rest[1].kind == "OP":
             # `remember tag: value`
@@ -428,6 +464,11 @@ class Commands:
                         and not value.id.startswith("$"):
                     value = ir.Str(_quote(value.id))  # a word, as in commands
                 call = ir.Call(ir.Name(verb), [value])
+        if details is not None:
+            if len(call.args) != 1 or call.kwargs:
+                return None
+            call = ir.Call(call.func, [ir.DictE(["value", "details"], [call.args[0], details],
+                                                line=call.line)], line=call.line)
         if tag_toks:
             if len(tag_toks) == 1 and tag_toks[0].kind == "STR":
                 tag: ir.Expr = ir.Str(tag_toks[0].text)
@@ -443,6 +484,13 @@ class Commands:
                            line=call.line)
         ctx.hit("M010", rest[0].line if rest else 0)
         return self.lower(call, pre)
+
+
+def _module_path(toks: list[Tok]) -> bool:
+    """Whether ``toks`` (what follows a ``use``) read as one module path: written without
+    spaces and holding a ``/`` (``a/b``, ``../x``, ``/etc/x``, ``a/b-c``), not a string."""
+    return bool(toks) and any(t.kind == "OP" and t.text == "/" for t in toks) and \
+        all(t.kind != "STR" for t in toks) and all(a.end == b.start for a, b in zip(toks, toks[1:]))
 
 
 def _plain_text(e: ir.Expr) -> Optional[str]:

@@ -60,6 +60,12 @@ class _Ctx:
         self.bound: set[str] = set()
         self.fn_names: set[str] = set()
         self.defined_fns: set[str] = set()  # every fn the source defines, known up front
+        # names the source binds as variables (`let`, `=`, `for`, parameters, `catch`),
+        # known up front; `name: value` lines are not among them (see whole_file)
+        self.variables: set[str] = set()
+        # plugin name -> the comments of the import lines M029 made it of (kept with it)
+        self.import_notes: dict[str, list[str]] = {}
+        self.import_lines: dict[str, int] = {}  # plugin name -> line of its first import
         self.counter = 0
         self.brace = False
         self.renamed: dict[str, str] = {}

@@ -65,11 +65,14 @@ def legacy_keywords(ctx, func: ir.Expr, kwargs: list, line: int) -> list:
     if builtin is None:
         return kwargs
     params = builtin.signature.params
-    given = {k for k, *_ in kwargs}
+    given = [k for k, *_ in kwargs]
     out = []
     for k, *rest in kwargs:
         new = LEGACY_KEYWORDS.get(k)
-        if new and new in params and k not in params and new not in given:
+        # only the one keyword that would be `new` (`tags=` and `category=` both given, or
+        # one twice, would be `tag=` twice: left as written)
+        if new and new in params and k not in params and new not in given and \
+                sum(LEGACY_KEYWORDS.get(g) == new for g in given) == 1:
             ctx.hit("M032", line)
             k = new
         out.append((k, *rest))

@@ -5,7 +5,7 @@ top-level statement, add a goal when the file states one in another form (a desc
 a plugin name, a heading comment), lay the rows out.
 
 Rules: M028 add-goal, M029 imports, M031 plugin-receivers.
-Also: M016 (plugin metadata values).
+Also: M016 (plugin metadata values), M026 (a `//` comment of an import line).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from typing import Optional
 
 from .. import ir
-from ..parser import Parser
+from ..parser import KEYWORDS_12, Parser
 from ..tokens import LexError, tokenize
 from .context import (Row, Conversion, _Ctx, _quote, _root_name, _literal, expr_source,
     _as_text, _tokens_text, _has_bad_names, _NAME_RE)
@@ -88,25 +88,51 @@ def _variable_names(stmts: list) -> set[str]:
     return names
 
 
-def _import_name(toks: list) -> Optional[str]:
-    """The plugin name an import line makes available, or None when the line is no import
-    of a form M029 knows: ``import "path" as name`` gives ``name``; ``use a/b/c`` (a module
-    path, at least one ``/``, written without spaces) gives its last part, ``c``, the name
-    the file then calls it by. ``use`` with anything else is a command (``use x to y``)."""
+def _import(toks: list) -> Optional[tuple[str, str]]:
+    """The plugin name an import line makes available and the path it imports, or None
+    when the line is no import of a form M029 knows: ``import "path" as name`` gives
+    ``name``; ``use a/b/c`` (a module path, at least one ``/``, written without spaces,
+    each part a name) gives its last part, ``c``, the name the file then calls it by.
+    ``use`` with anything else is a command (``use x to y``)."""
     if len(toks) == 4 and toks[0].text == "import" and toks[1].kind == "STR" and \
-            toks[2].text == "as" and toks[3].kind == "WORD":
-        return toks[3].text
+            toks[2].text == "as" and toks[3].kind == "WORD" and _NAME_RE.match(toks[3].text):
+        return toks[3].text, toks[1].text[1:-1]
     if len(toks) >= 4 and len(toks) % 2 == 0 and toks[0].text == "use" and \
             toks[0].kind == "WORD":
         path = toks[1:]
         if all(t.kind == "WORD" and _NAME_RE.match(t.text) for t in path[0::2]) and \
                 all(t.kind == "OP" and t.text == "/" for t in path[1::2]) and \
                 all(a.end == b.start for a, b in zip(path, path[1:])):
-            return path[-1].text
+            return path[-1].text, "/".join(t.text for t in path[0::2])
     return None
 
 
-def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True) -> tuple[list, list[str]]:
+def _import_name(toks: list) -> Optional[str]:
+    """The plugin name of the import line ``toks`` (:func:`_import`), else None."""
+    got = _import(toks)
+    return got[0] if got else None
+
+
+def _clash(ctx: _Ctx, name: str) -> Optional[str]:
+    """What else the name ``name`` an import gives is in this file, or None: a plugin
+    required by the whole file must not share its name with a ``fn``, a variable or
+    parameter (a parameter of the block that imported it would hide the plugin in that
+    block), a builtin (which would the calls mean?) or a reserved word (no name)."""
+    from ...semantics.catalogue import load_catalogue
+
+    if name in KEYWORDS_12:
+        return "a reserved word of Aether 1.2"
+    if name in ctx.defined_fns:
+        return "the name of a `fn` of this file"
+    if name in ctx.bound:
+        return "a name this file binds (a variable, parameter or entry)"
+    if name in load_catalogue().functions:
+        return "the name of a builtin"
+    return None
+
+
+def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
+                   seen: Optional[dict] = None) -> tuple[list, list[str]]:
     """``stmts`` without their import lines (kept as commands by the parser), and the
     plugin names those lines import (M029), in order.
 
@@ -115,35 +141,65 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True) -> tuple[list, list
     listed for review, since the legacy runtime loaded it only when the block ran. An
     import that is the only statement of its block is left (an empty block has no form;
     the file fails with that line).
+
+    Raises Unconvertible for an import whose name is also a fn, a bound name, a builtin or
+    a reserved word of the file (:func:`_clash`), and for two imports that give one name
+    to two paths or two names to one path (one plugin name cannot stand for both).
     """
+    seen = {} if seen is None else seen  # name or path -> (path or name, line)
     out = []
     plugins: list[str] = []
+    # whether the block holds more than imports (and comments), decided once for the block:
+    # a block of thousands of imports is read once, not once per import
+    hoist = top or any(not isinstance(x, ir.Comment) and
+                       _import_name(getattr(x, "tokens", None) or []) is None for x in stmts)
     for s in stmts:
         if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens:
-            name = _import_name(s.tokens)
-            if name is not None and (top or any(
-                    not isinstance(x, ir.Comment) and _import_name(getattr(x, "tokens", None)
-                                                                   or []) is None
-                    for x in stmts)):
-                ctx.hit("M029", s.first)
-                plugins.append(name)
+            got = _import(s.tokens)
+            if got is not None and hoist:
+                name, path = got
                 what = _tokens_text(ctx, s.tokens)
+                clash = _clash(ctx, name)
+                if clash is not None:
+                    raise ir.Unconvertible(f"`{what}`: '{name}' is also {clash}; a plugin "
+                                           "required by the whole file cannot share it "
+                                           "(rename the import by hand)", s.first)
+                for key, other, kind in ((("name", name), path, "path"),
+                                         (("path", path), name, "name")):
+                    before = seen.setdefault(key, (other, s.first))
+                    if before[0] != other:
+                        raise ir.Unconvertible(
+                            f"`{what}`: line {before[1]} imports " + (
+                                f"'{name}' from another path" if kind == "path" else
+                                f"the same path as '{before[0]}'") +
+                            "; a plugin has one name and one source (rename by hand)",
+                            s.first)
+                ctx.hit("M029", s.first)
+                ctx.import_lines.setdefault(name, s.first)
+                plugins.append(name)
                 where = "" if top else " (inside a block: the legacy runtime loaded it " \
                     "when the block ran; it is now required by the whole file)"
                 ctx.review.append((s.first, f"`{what}` became the plugin requirement "
                                    f"\"{name}\"{where}"))
+                if s.trailing:
+                    # the line goes; its comment goes with the requirement it became
+                    note = s.trailing
+                    if note.startswith("//"):
+                        ctx.hit("M026", s.first)
+                        note = "#" + note[2:]
+                    ctx.import_notes.setdefault(name, []).append(note)
                 continue
         if isinstance(s, ir.Block):
             for field in ("body", "orelse", "handler", "final"):
                 inner = getattr(s, field)
                 if inner:
-                    kept, found = _hoist_imports(ctx, inner, False)
+                    kept, found = _hoist_imports(ctx, inner, False, seen)
                     setattr(s, field, kept)
                     plugins += found
             if s.cases:
                 cases = []
                 for patterns, body, *rest in s.cases:
-                    kept, found = _hoist_imports(ctx, body, False)
+                    kept, found = _hoist_imports(ctx, body, False, seen)
                     cases.append((patterns, kept, *rest))
                     plugins += found
                 s.cases = cases
@@ -166,7 +222,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     ctx.brace = brace if brace is not None else _is_brace(stmts)
     ctx.bound = _bound_names(stmts)
     ctx.defined_fns = _defined_fns(stmts)
-    variables = _variable_names(stmts)
+    variables = ctx.variables = _variable_names(stmts)
     for special in ("plugin", "intent", "goal"):
         # `plugin: f()`, `intent: x`, `goal: a + b` read as legacy constructs, so a
         # variable with one of these names is renamed everywhere it is used as one
@@ -214,6 +270,14 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
                                                                for r in got):
             goal_present = True
         rows.extend(got)
+    for name in imports:
+        # a name the conversion itself gave a fn or a binding (a handler `on_x`, a recalled
+        # `-> x`): the same clash as one the source had (_clash)
+        if name in ctx.fn_names or name in ctx.bound:
+            line = ctx.import_lines.get(name, 1)
+            raise ir.Unconvertible(f"the import on line {line} names the plugin '{name}', "
+                                   "and the converted file also defines or binds it "
+                                   "(rename the import by hand)", line)
     goal = None
     if not goal_present:
         if description:
@@ -237,10 +301,15 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     goal_rows = [Row(0, f"goal: {goal}", 1)] if goal is not None else []
     with_goal = _insert_after_header(ctx, rows, goal_rows) if goal_rows else rows
     receivers = _plugin_receivers(ctx, with_goal, imports)
-    if imports or receivers:
+    merged = _merge_requirements(ctx, rows, imports) if imports else None
+    if merged is not None:
+        # the file has a `require:` block of its own: the imports join its plugins there
+        # (a second block would split what the file requires; receivers are then none)
+        rows = _insert_after_header(ctx, merged, goal_rows) if goal_rows else merged
+    elif imports or receivers:
         req = [Row(0, "require:", 1), Row(1, "plugins:", 1)]
-        for name in imports + [r for r in receivers if r not in imports]:
-            req.append(Row(2, f"- {_quote(name)}", 1))
+        req += _plugin_rows(ctx, imports + [r for r in receivers if r not in imports], [],
+                            2, 1)
         rows = _insert_after_header(ctx, rows, req)
         if goal_rows:
             rows = _insert_after_header(ctx, rows, goal_rows)
@@ -252,6 +321,238 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     out_text, origins = _laid_out(ctx, rows)
     out_text = rename_handler_calls(ctx, out_text, origins)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+def _is_require_key(r: Row, key: str) -> bool:
+    """Whether row ``r`` opens the entry ``key:`` (or ``key =``), a comment after it aside."""
+    return re.match(r"\s*" + key + r"\s*[:=]", r.text) is not None
+
+
+def _code_row(r: Row) -> bool:
+    """A row that is not a comment and not blank."""
+    body = r.text.strip()
+    return bool(body) and not body.startswith("#")
+
+
+def _row_tokens(r: Row) -> list:
+    """The tokens of row ``r`` without comments, newlines and EOF; raises LexError."""
+    return [t for t in tokenize(r.text) if t.kind not in ("COMMENT", "NL", "EOF")]
+
+
+def _requirement_name(toks: list) -> Optional[str]:
+    """The plugin name a requirement written as ``toks`` lists (``"git>=1.0"`` and the bare
+    word ``git`` list ``git``), else None."""
+    if len(toks) != 1:
+        return None
+    t = toks[0]
+    text = t.text[1:-1] if t.kind == "STR" and t.text[:1] in "\"'" else t.text
+    if t.kind not in ("STR", "WORD"):
+        return None
+    m = re.match(r"\s*([A-Za-z_][\w.\-]*)", text)
+    return m.group(1) if m else None
+
+
+def _plugin_rows(ctx: _Ctx, names: list[str], listed: list[str], depth: float,
+                 origin: int) -> list[Row]:
+    """The ``- "name"`` rows of ``names``, each with the comments of the import lines it
+    came from (M029), and the comments of the imports of ``listed`` plugins (listed already,
+    not again): the import lines go, their comments stay."""
+    rows = []
+    for name in names:
+        notes = ctx.import_notes.get(name, [])
+        rows.append(Row(depth, f"- {_quote(name)}" + (f"  {notes[0]}" if notes else ""),
+                        origin))
+        rows += [Row(depth, note, origin, None, False) for note in notes[1:]]
+    for name in listed:
+        rows += [Row(depth, note, origin, None, False)
+                 for note in ctx.import_notes.get(name, [])]
+    return rows
+
+
+def _require_map(rows: list[Row]) -> Optional[Row]:
+    """The top-level row ``require: {`` (a requirement map, as brace plugins write it), else
+    None."""
+    for r in rows:
+        if r.depth == 0 and r.first and re.match(r"\s*require\s*[:=]\s*\{", r.text):
+            return r
+    return None
+
+
+def _merge_requirements(ctx: _Ctx, rows: list[Row], names: list[str]) -> Optional[list[Row]]:
+    """``rows`` with the plugin ``names`` (M029) added to the file's own top-level
+    ``require:`` block, after the plugins it lists, each once (a name it lists already,
+    with or without a version, is not added again); every other row, comments included,
+    is kept as it is. A new list: rows are never changed in place (see :func:`_laid_out`).
+
+    None when the file has no top-level ``require:`` block. Raises Unconvertible when its
+    ``plugins`` entry has a form a name cannot be added to (not a list).
+    """
+    starts = [i for i, r in enumerate(rows) if r.depth == 0 and _code_row(r) and
+              r.text.split("#")[0].strip() == "require:"]
+    if not starts:
+        r = _require_map(rows)
+        if r is not None:
+            # `require: { plugins: [...] }` (a brace plugin's): a map the checker does not
+            # read as requirements; a second, real block would contradict it
+            raise ir.Unconvertible("the file's `require: { ... }` is a map, not a block: "
+                                   "the imported plugins (" + ", ".join(names) + ") cannot "
+                                   "join it; write it as a `require:` block by hand", r.origin)
+        return None
+    blocks = []  # (index of `require:`, end of its block)
+    for i in starts:
+        end = i + 1
+        while end < len(rows) and (rows[end].depth > 0 or not rows[end].first and
+                                   not _code_row(rows[end])):
+            end += 1
+        # comments after the block's last code row belong to what follows
+        while end > i + 1 and not _code_row(rows[end - 1]):
+            end -= 1
+        blocks.append((i, end))
+    listed: set[str] = set()
+    target = None  # (block, index of its `plugins` row, end of that entry)
+    for i, end in blocks:
+        code = [k for k in range(i + 1, end) if _code_row(rows[k]) and rows[k].first]
+        key_depth = min((rows[k].depth for k in code), default=1)
+        for k in code:
+            if rows[k].depth != key_depth or not _is_require_key(rows[k], "plugins"):
+                continue
+            stop = k + 1
+            while stop < end and (rows[stop].depth > key_depth or not rows[stop].first):
+                stop += 1
+            while stop > k + 1 and not _code_row(rows[stop - 1]):
+                stop -= 1
+            listed.update(_listed_plugins(rows, k, stop))
+            if target is None:
+                target = (i, end, k, stop, key_depth)
+    new = [n for n in dict.fromkeys(names) if n not in listed]
+    known = [n for n in dict.fromkeys(names) if n in listed]
+    if not new and not any(ctx.import_notes.get(n) for n in known):
+        return list(rows)
+    if target is None:
+        # no `plugins` entry: one at the end of the first block
+        i, end = blocks[0]
+        code = [k for k in range(i + 1, end) if _code_row(rows[k])]
+        key_depth = min((rows[k].depth for k in code if rows[k].first), default=1)
+        origin = rows[end - 1].origin
+        added = [Row(key_depth, "plugins:", origin)] + \
+            _plugin_rows(ctx, new, known, key_depth + 1, origin)
+        return rows[:end] + added + rows[end:]
+    i, end, k, stop, key_depth = target
+    items = [j for j in range(k + 1, stop) if _code_row(rows[j]) and rows[j].first]
+    if items and all(rows[j].text.strip().startswith("-") for j in items) or \
+            not items and rows[k].text.split("#")[0].strip() == "plugins:" and \
+            all(not _code_row(rows[j]) for j in range(k + 1, stop)):
+        # `plugins:` and its `- "name"` items: the new items after the last one
+        depth = rows[items[0]].depth if items else key_depth + 1
+        at = items[-1] + 1 if items else k + 1
+        while at < stop and _code_row(rows[at]) and not rows[at].first:
+            at += 1
+        origin = rows[at - 1].origin
+        added = _plugin_rows(ctx, new, known, depth, origin)
+        return rows[:at] + added + rows[at:]
+    out = list(rows)
+    if new:
+        edit = _list_append(rows, k, stop, new)
+        if edit is None:
+            raise ir.Unconvertible("the file's `require:` block lists its plugins in a form "
+                                   "the imported plugins cannot be added to (" +
+                                   ", ".join(new) + "): list them there by hand",
+                                   rows[k].origin)
+        j, text = edit
+        row = rows[j]
+        if row.verbatim is not None:
+            # a copied source line is laid out from the source: the changed one from its
+            # text, indented by its depth (a continuation line keeps its extra indentation)
+            lead = len(text) - len(text.lstrip(" "))
+            base = len(rows[k].text) - len(rows[k].text.lstrip(" "))
+            text = text.lstrip(" ") if row.first else \
+                " " * max(0, lead - base) + text.lstrip(" ")
+        out[j] = Row(row.depth, text, row.origin, None, row.first)
+    # the comments of the imports, after the list
+    notes = [Row(key_depth, note, rows[stop - 1].origin, None, False)
+             for name in dict.fromkeys(names) for note in ctx.import_notes.get(name, [])]
+    return out[:stop] + notes + out[stop:]
+
+
+def _listed_plugins(rows: list[Row], k: int, stop: int) -> set[str]:
+    """The plugin names the ``plugins`` entry of rows ``k`` to ``stop`` lists."""
+    names: set[str] = set()
+    for j in range(k, stop):
+        if not _code_row(rows[j]):
+            continue
+        try:
+            toks = _row_tokens(rows[j])
+        except LexError:
+            continue
+        if j == k:
+            toks = toks[2:]  # `plugins` `:`
+        elif toks and toks[0].text == "-":
+            toks = toks[1:]
+        for group in _split_items(toks):
+            name = _requirement_name(group)
+            if name:
+                names.add(name)
+    return names
+
+
+def _split_items(toks: list) -> list[list]:
+    """``toks`` split at commas, brackets dropped (the items of a written-out list)."""
+    groups: list[list] = [[]]
+    for t in toks:
+        if t.kind == "OP" and t.text == ",":
+            groups.append([])
+        elif not (t.kind == "OP" and t.text in ("[", "]")):
+            groups[-1].append(t)
+    return groups
+
+
+def _list_append(rows: list[Row], k: int, stop: int, names: list[str]):
+    """Where and how the written-out list of the ``plugins = [...]`` / ``plugins: [...]``
+    entry (rows ``k`` to ``stop``, one or several lines) takes ``names`` at its end:
+    ``(index of the row to change, its new text)``, or None when the entry's value is no
+    list of its own (a name, a string, ``[...] + x``) or cannot be read."""
+    depth = 0
+    last = None  # (row index, token) of the last token before the closing bracket
+    close = None  # (row index, token) of the closing bracket
+    closed = False
+    for j in range(k, stop):
+        if not _code_row(rows[j]):
+            continue
+        try:
+            toks = _row_tokens(rows[j])
+        except LexError:
+            return None
+        if j == k:
+            toks = toks[2:]
+            if not toks or toks[0].kind != "OP" or toks[0].text != "[":
+                return None
+        for t in toks:
+            if closed:
+                return None  # something after the list: `[...] + x`
+            if t.kind == "OP" and t.text in ("[", "(", "{"):
+                depth += 1
+            elif t.kind == "OP" and t.text in ("]", ")", "}"):
+                depth -= 1
+                if depth == 0:
+                    closed = True
+                    close = (j, t)
+                    continue
+            last = (j, t)
+    if close is None or last is None:
+        return None
+    j, t = last
+    entries = ", ".join(_quote(n) for n in names)
+    if t.kind == "OP" and t.text == "[":
+        insert = entries
+        if close[0] == j:  # `[  ]`: the list is its names
+            text = rows[j].text
+            return j, text[:t.end] + entries + text[close[1].start:]
+    elif t.kind == "OP" and t.text == ",":
+        insert = " " + entries
+    else:
+        insert = ", " + entries
+    text = rows[j].text
+    return j, text[:t.end] + insert + text[t.end:]
 
 
 def _workflow_name(stmts: list) -> Optional[str]:
@@ -333,12 +634,13 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     is a plugin, loaded by name, so it becomes a ``require: plugins:`` entry (listed for
     review), in the order of first use. The validator decides what is unbound (the same
     judgement as its AE301 "list plugin ... under `require: plugins:`"). Nothing when the
-    file has a ``require:`` block of its own (the author listed its plugins; a missing
-    one stays a finding) or the text does not parse."""
+    file has a ``require:`` block (or ``require: {...}`` map) of its own (the author listed
+    its plugins; a missing one stays a finding) or the text does not parse."""
     from ...semantics.validator import validate
     from ...syntax import parse
 
-    if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows):
+    if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows) or \
+            _require_map(rows) is not None:
         return []
     # what M035 makes of an action section is code too (`- memory.save(x)` in `actions:`)
     probe, origins = _laid_out(ctx, rows)
