@@ -130,3 +130,35 @@ def test_a_clean_check_needs_less_than_seventeen_times_the_text():
     finally:
         tracemalloc.stop()
     assert peak < 17 * len(text), peak / len(text)
+
+
+def test_logical_line_table_lists_only_continuation_lines():
+    # an entry for every line with a token cost about 1.5 times the file; error recovery
+    # reads the table as `.get(line, line)`, so lines that start their own need none
+    from aether.syntax.parser import get_parser
+
+    _, scanner = get_parser()
+    list(scanner.scan('goal: "g"\nx: f(1,\n  2,\n    3)\nlog(x)\n'))
+    assert scanner.logical_start == {3: 2, 4: 2}
+    text = _clean_text(2_000)
+    list(scanner.scan(text))
+    table = scanner.logical_start
+    assert all(start < line for line, start in table.items())
+    assert len(table) < text.count("\n") // 10, (len(table), text.count("\n"))
+
+
+def test_the_last_tree_is_let_go_before_the_next_parse(monkeypatch):
+    # the memo of the last parse held the previous file's tree while the next was built
+    from aether.syntax import parser as P
+
+    parse('goal: "a"\n')
+    held = []
+    real = P._parse
+
+    def probe(text, incremental):
+        held.append(P._LAST)
+        return real(text, incremental)
+
+    monkeypatch.setattr(P, "_parse", probe)
+    parse('goal: "b"\n')
+    assert held == [None]

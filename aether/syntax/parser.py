@@ -655,6 +655,9 @@ def _parse_last(text: str, incremental: bool) -> ParseResult:
     last = _LAST
     if last is not None and last[1] == incremental and (last[0] is text or last[0] == text):
         return last[2]
+    # Let the last tree go before this one is built: holding it through the parse made a
+    # run over several large files need two trees at once.
+    _LAST = None
     result = _parse(text, incremental)
     _LAST = (text, incremental, result)
     return result
