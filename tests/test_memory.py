@@ -11,6 +11,9 @@ import gc
 import tracemalloc
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from aether import ast as A
 from aether.checker import CheckOptions, check_text
 from aether.syntax import parse
@@ -182,3 +185,38 @@ def test_a_span_is_three_slots_and_reads_back_whole():
     # nodes ending on a later line that are built one after the other and end at the same
     # place (a block and the statement ending it) share the one int that holds their end
     assert A.Section(3, 1, 9, 4, "s")._end is A.If(2, 1, 9, 4)._end
+
+
+class _NoWholeCopies(str):
+    """Source text that refuses to be split into lines or case-mapped as a whole."""
+
+    def split(self, *a, **k):
+        raise AssertionError("the whole text was split into lines")
+
+    def upper(self):
+        raise AssertionError("the whole text was upper-cased")
+
+    def lower(self):
+        raise AssertionError("the whole text was lowered")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["aether", "AeThEr", "aeth", "er", "\n", "#", ": ",
+                                 "ignore", "[AE302]", " -- why", "x", "'", "é"]),
+                max_size=40))
+def test_suppression_lines_are_found_without_splitting_the_text(parts):
+    from aether.suppress import _lines_naming_aether, find_suppressions
+
+    text = "".join(parts)
+    expected = [(n, line) for n, line in enumerate(text.split("\n"), start=1)
+                if "aether" in line.lower()]
+    assert list(_lines_naming_aether(text)) == expected
+    assert find_suppressions(_NoWholeCopies(text)) == find_suppressions(text)
+
+
+def test_a_check_with_suppressions_copies_no_whole_text():
+    text = _clean_text(2_000) + "log(nope_here)  # aether: ignore[AE302] -- known\n"
+    plain = check_text(text, "big.aether")
+    assert plain.findings == [] and [f.rule for f in plain.suppressed] == ["AE302"]
+    got = check_text(_NoWholeCopies(text), "big.aether")
+    assert [f.fingerprint for f in got.suppressed] == [f.fingerprint for f in plain.suppressed]
