@@ -220,3 +220,35 @@ def test_a_check_with_suppressions_copies_no_whole_text():
     assert plain.findings == [] and [f.rule for f in plain.suppressed] == ["AE302"]
     got = check_text(_NoWholeCopies(text), "big.aether")
     assert [f.fingerprint for f in got.suppressed] == [f.fingerprint for f in plain.suppressed]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab\n\x0c\u2028", max_size=40),
+       st.lists(st.integers(-2, 45), max_size=12), st.integers(0, 9000))
+def test_source_lines_are_numbered_as_split_numbers_them(text, asked, pad):
+    from aether.diagnostics import SourceLines
+
+    text = "x" * pad + text  # lines longer than the window the newlines are counted in
+    lines = text.split("\n")
+    reader = SourceLines(text)
+    for n in asked + sorted(asked):
+        assert reader.get(n) == (lines[n - 1] if 0 < n <= len(lines) else None)
+
+
+def test_the_text_report_of_a_large_file_makes_no_list_of_its_lines():
+    # the report split the whole source into lines for every file it printed, clean or
+    # not, while the parse of the file was still held: about three times the file
+    from aether.diagnostics import FileResult, Finding
+    from aether.output.text import render_text
+
+    text = _clean_text(2_000)
+    bad = text + "log(nope_here)\n"
+    plain = check_text(bad, "big.aether", CheckOptions(keep_source=True))
+    assert [f.rule for f in plain.findings] == ["AE302"]
+    shown = render_text([plain])
+    guarded = FileResult(plain.path, plain.findings, plain.suppressed, _NoWholeCopies(bad))
+    assert render_text([guarded]) == shown and "log(nope_here)" in shown
+    clean = FileResult("c.aether", [], [], _NoWholeCopies(text))
+    assert render_text([clean]) == "1 file passed.\n"
+    assert guarded.source_line(plain.findings[0].line) == "log(nope_here)"
+    assert FileResult("f", [Finding("AE302", "m", 2, 1)], [], "a\nb").source_line(3) == ""
