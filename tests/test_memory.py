@@ -273,3 +273,27 @@ def test_looking_for_aether_lowers_small_windows_only():
     finally:
         tracemalloc.stop()
     assert peak < len(text) / 4, (peak, len(text))
+
+
+def test_the_validator_holds_no_name_set_per_fn_for_suggestions():
+    # the did-you-mean index is filed only when a suggestion needs it; until then its
+    # sources were queued: a generator per fn over its parameters and the set of each
+    # fn's own names, all held for the whole check
+    from aether.semantics import validator as V
+
+    def queue(n_fns: int) -> list:
+        src = 'goal: "g"\n' + "".join(f"fn f{i}(a{i}, b):\n    c{i}: a{i}\n    return c{i}\n"
+                                      for i in range(n_fns))
+        v = V.Validator()
+        v.validate(parse(src).module)
+        return v.names._queued
+
+    assert len(queue(50)) - len(queue(3)) == 47  # one source per fn, not two
+    assert not any(isinstance(q, (set, frozenset, list, dict)) and len(q) and
+                   next(iter(q)).startswith(("a", "c")) for q in queue(50))
+    # and the names are filed as before: a later fn's parameter and local are suggested
+    src = 'goal: "g"\nfn f(alpha_one):\n    return alpha_one\nfn g(beta_two):\n' \
+          '    gamma_three: beta_two\n    return beta_tow + gamma_thre\n'
+    hints = sorted(f.hint or "" for f in check_text(src, "x.aether").findings
+                   if f.rule == "AE302")
+    assert len(hints) == 2 and "beta_two" in hints[0] and "gamma_three" in hints[1]
