@@ -41,6 +41,27 @@ _intern = sys.intern
 _POSITION = ("line", "column", "end_line", "end_column")
 
 
+_COLUMN_BITS = 20
+_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+_last_far = [(-1, -1, -1)]  # (end_line, end_column, _end) of the last _far_end
+
+
+def _far_end(end_line, end_column):
+    """``_end`` of a node that does not end on the line it starts on: one negative int,
+    ``-(end_line << 20 | end_column)`` (the pair when that cannot hold them). A parent
+    usually ends where its last child does and is built right after it, so the int made
+    last is reused when it fits (a block and the statement ending it share one)."""
+    if end_line.__class__ is not int or end_column.__class__ is not int or end_line <= 0 \
+            or not 0 <= end_column <= _COLUMN_MASK:
+        return (end_line, end_column)
+    last = _last_far[0]  # one tuple, replaced whole: safe when threads build nodes
+    if end_column == last[1] and end_line == last[0]:
+        return last[2]
+    packed = -(end_line << _COLUMN_BITS | end_column)
+    _last_far[0] = (end_line, end_column, packed)
+    return packed
+
+
 # One helper for records and nodes: ``dataclasses.fields`` / ``replace`` work on both.
 from .record import DataclassFields as _DataclassFields  # noqa: E402
 from .record import frozen_error as _frozen_error  # noqa: E402
@@ -49,7 +70,13 @@ from .record import frozen_error as _frozen_error  # noqa: E402
 class Node:
     """Base of all nodes: the source span, and equality, hash and repr by fields."""
 
-    __slots__ = _POSITION
+    # The end of the span is one slot, ``_end`` (see _far_end): the end column when the
+    # node ends on the line it starts on (nearly every node; a small int, shared). A slot
+    # costs 8 bytes in each of a large file's millions of nodes, and objects are
+    # allocated in steps of 16 bytes: one slot fewer takes the commonest nodes (Name,
+    # Call, BinOp, Compare) a step down. ``end_line`` and ``end_column`` are read
+    # through properties; they remain fields as before.
+    __slots__ = ("line", "column", "_end")
     _children: tuple[str, ...] = ()  # names of the child fields
     _fields: tuple[str, ...] = _POSITION  # all fields, in __init__ order
     line: int
@@ -63,8 +90,8 @@ class Node:
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise _frozen_error(f"cannot assign to field {name!r}")
@@ -89,6 +116,20 @@ class Node:
 
     def __reduce__(self):
         return (type(self), self._values())  # __setattr__ refuses pickle's usual way
+
+    @property
+    def end_line(self) -> int:  # type: ignore[override]
+        end = self._end
+        if end.__class__ is int:
+            return self.line if end >= 0 else -end >> _COLUMN_BITS
+        return end[0]
+
+    @property
+    def end_column(self) -> int:  # type: ignore[override]
+        end = self._end
+        if end.__class__ is int:
+            return end if end >= 0 else -end & _COLUMN_MASK
+        return end[1]
 
     @property
     def span(self) -> tuple[int, int, int, int]:
@@ -122,8 +163,8 @@ class Name(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "id", _intern(id) if id.__class__ is str else id)
 
 
@@ -140,8 +181,8 @@ class Str(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -159,8 +200,8 @@ class Int(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -178,8 +219,8 @@ class Float(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -197,8 +238,8 @@ class Duration(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "seconds", seconds)
         _set(self, "raw", raw)
 
@@ -215,8 +256,8 @@ class Bool(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
 
 
@@ -231,8 +272,8 @@ class Null(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
 
 
 class ListExpr(Expr):
@@ -247,8 +288,8 @@ class ListExpr(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "items", items)
 
 
@@ -265,8 +306,8 @@ class DictExpr(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "keys", keys)
         _set(self, "values", values)
 
@@ -284,8 +325,8 @@ class Keyword(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -304,8 +345,8 @@ class Call(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "func", func)
         _set(self, "args", args)
         _set(self, "keywords", keywords)
@@ -324,8 +365,8 @@ class Member(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
         _set(self, "attr", _intern(attr) if attr.__class__ is str else attr)
 
@@ -343,8 +384,8 @@ class Index(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
         _set(self, "index", index)
 
@@ -362,8 +403,8 @@ class Unary(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "operand", operand)
 
@@ -382,8 +423,8 @@ class BinOp(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "left", left)
         _set(self, "right", right)
@@ -403,8 +444,8 @@ class Compare(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "left", left)
         _set(self, "right", right)
@@ -423,8 +464,8 @@ class BoolOp(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "values", values)
 
@@ -452,8 +493,8 @@ class Binding(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
         _set(self, "type_hint", type_hint)
@@ -473,8 +514,8 @@ class Assign(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -499,8 +540,8 @@ class AugAssign(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "value", value)
@@ -519,8 +560,8 @@ class CallStmt(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "call", call)
 
 
@@ -536,8 +577,8 @@ class Return(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
 
 
@@ -552,8 +593,8 @@ class Break(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
 
 
 class Continue(Stmt):
@@ -567,8 +608,8 @@ class Continue(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
 
 
 class Await(Stmt):
@@ -583,8 +624,8 @@ class Await(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "names", names)
 
 
@@ -601,8 +642,8 @@ class StepOption(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -620,8 +661,8 @@ class DashItem(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "value", value)
         _set(self, "options", options)
 
@@ -638,8 +679,8 @@ class DashMap(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "entries", entries)
 
 
@@ -656,8 +697,8 @@ class Section(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "body", body)
 
@@ -678,8 +719,8 @@ class If(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "test", test)
         _set(self, "body", body)
         _set(self, "orelse", orelse)
@@ -700,8 +741,8 @@ class For(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "target", _intern(target) if target.__class__ is str else target)
         _set(self, "iter", iter)
         _set(self, "body", body)
@@ -720,8 +761,8 @@ class While(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "test", test)
         _set(self, "body", body)
 
@@ -739,8 +780,8 @@ class Param(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "default", default)
 
@@ -759,8 +800,8 @@ class FnDef(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "params", params)
         _set(self, "body", body)
@@ -781,8 +822,8 @@ class Try(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "body", body)
         _set(self, "catch_name", _intern(catch_name) if catch_name.__class__ is str else catch_name)
         _set(self, "handler", handler)
@@ -800,8 +841,8 @@ class Module(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
+        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
+             and end_column >= 0 else _far_end(end_line, end_column))
         _set(self, "body", body)
 
 

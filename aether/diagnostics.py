@@ -14,7 +14,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Any, Iterable, Optional
 
-__all__ = ["Finding", "FileResult", "status_of", "STATUS_PRECEDENCE", "aggregate_status"]
+__all__ = ["Finding", "FileResult", "SourceLines", "status_of", "STATUS_PRECEDENCE",
+           "aggregate_status"]
 
 # Which finding decides a file's status when it has several: the earliest phase wins
 # (a file that cannot be read has no parse errors; a parse error hides validation).
@@ -162,5 +163,44 @@ class FileResult(Record):
         """Source line ``line`` (1-based) without its newline, or '' when unknown."""
         if not self.source or not line:
             return ""
-        lines = self.source.split("\n")
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        return SourceLines(self.source).get(line) or ""
+
+
+class SourceLines:
+    """The lines of a source text by number, as ``text.split("\\n")`` numbers them (not
+    ``splitlines``: form feeds and U+2028 would shift every later line), each found when
+    asked. A list of every line of a large file cost about three times the file, and a
+    report needs the few lines its findings are on: the newlines before a line are counted
+    in windows from the last line asked for (or the start, for an earlier line)."""
+
+    __slots__ = ("text", "line", "pos")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line = 1  # the last line found, and its offset
+        self.pos = 0
+
+    def get(self, line: Optional[int]) -> Optional[str]:
+        """Line ``line`` (1-based) without its newline; None past the last line or for a
+        number below 1."""
+        if not line or line < 1:
+            return None
+        text = self.text
+        if line < self.line:
+            self.line, self.pos = 1, 0
+        k = line - self.line
+        pos = self.pos
+        while k:
+            window = text[pos:pos + 8192]
+            if not window:
+                return None
+            n = window.count("\n")
+            if n < k:
+                pos += len(window)
+                k -= n
+                continue
+            pos += len(window) - len(window.split("\n", k)[-1])
+            k = 0
+        self.line, self.pos = line, pos
+        end = text.find("\n", pos)
+        return text[pos:] if end < 0 else text[pos:end]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterator, Optional
 
 from .codes import RULES, rule as lookup_rule
 from .diagnostics import Finding
@@ -49,14 +49,30 @@ def _comment_start(line: str) -> int:
     return -1
 
 
+_WORD = re.compile("aether", re.I)
+
+
+def _lines_naming_aether(text: str) -> Iterator[tuple[int, str]]:
+    """``(number, line)`` of each line of ``text`` that holds "aether" in any case, in
+    order, without a list of every line or an upper-cased copy of the text (for a large
+    file either cost more memory than the file itself, while its tree was held)."""
+    number, at = 1, 0  # line `number` starts at or before offset `at`
+    for m in _WORD.finditer(text):
+        pos = m.start()
+        if pos < at:
+            continue  # the line was yielded already
+        number += text.count("\n", at, pos)
+        end = text.find("\n", pos)
+        if end < 0:
+            end = len(text)
+        yield number, text[text.rfind("\n", 0, pos) + 1:end]
+        at = end
+
+
 def find_suppressions(text: str) -> list[Suppression]:
     """Every suppression comment in ``text`` (normalised newlines)."""
-    if "aether:" not in text and "AETHER:" not in text.upper():
-        return []
     out: list[Suppression] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if "aether" not in line.lower():
-            continue
+    for number, line in _lines_naming_aether(text):
         start = _comment_start(line)
         if start < 0:
             continue

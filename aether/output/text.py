@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..diagnostics import FileResult, Finding
+from ..diagnostics import FileResult, Finding, SourceLines
 from .records import all_findings, summary
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
@@ -153,19 +153,17 @@ def _header(path: str, finding: Finding, suppressed: bool) -> list[Line]:
                       for more in rest]
 
 
-def _source_lines(result: FileResult) -> Optional[list[str]]:
-    """The source split on ``\\n`` only, as the lexer counts lines (None: not kept).
-
-    ``str.splitlines`` would also split on form feeds and U+2028, shifting every later line.
-    """
-    return None if result.source is None else result.source.split("\n")
+def _source_lines(result: FileResult) -> Optional[SourceLines]:
+    """The source's lines, numbered as the lexer counts them (None: not kept). Each is
+    found when a finding asks for it: no list of every line of the file."""
+    return None if result.source is None else SourceLines(result.source)
 
 
-def _source_line(lines: Optional[list[str]], line: Optional[int]) -> Optional[str]:
+def _source_line(lines: Optional[SourceLines], line: Optional[int]) -> Optional[str]:
     """Source line ``line`` (1-based), or None when unknown."""
-    if lines is None or not line or line < 1:
+    if lines is None:
         return None
-    return lines[line - 1] if line <= len(lines) else None
+    return lines.get(line)
 
 
 def clip_line(line: str, column: Optional[int], end_line: Optional[int],
@@ -208,7 +206,7 @@ def clip_line(line: str, column: Optional[int], end_line: Optional[int],
 
 
 def _finding_lines(result: FileResult, finding: Finding, suppressed: bool,
-                   show_source: bool, source_lines: Optional[list[str]] = None) -> list[Line]:
+                   show_source: bool, source_lines: Optional[SourceLines] = None) -> list[Line]:
     lines: list[Line] = _header(result.path, finding, suppressed)
     gutter = "  "
     source = _source_line(source_lines, finding.line) if show_source else None

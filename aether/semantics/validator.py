@@ -21,7 +21,7 @@ from .suggest import NameIndex, catalogue_index, hint as _hint
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Collection, Iterable, Optional
+    from typing import Collection, Iterable, Iterator, Optional
 
 __all__ = ["validate", "memo_validations", "Validator", "bound_names", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
@@ -220,6 +220,25 @@ def bound_names(body: Iterable[A.Stmt]) -> set[str]:
     return names
 
 
+def _own_names(fn: A.FnDef) -> set[str]:
+    """A fn's own names: its parameters and what its body binds."""
+    return {p.name for p in fn.params} | bound_names(fn.body)
+
+
+class _FnNames:
+    """A fn's own names as a source for the did-you-mean queue, made again (the same set,
+    in the same order) if the index is ever filed: the set of every fn, queued, was held
+    until the end of the file's check, and most files never file the index."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: A.FnDef) -> None:
+        self.fn = fn
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_own_names(self.fn))
+
+
 class Validator:
     """One validation run over one module (create a new one per file)."""
 
@@ -248,8 +267,9 @@ class Validator:
         self.names.update(bound)
         self.names.update(self.fns)
         self.names.update(self.tasks)
-        for fn in self.fns.values():
-            self.names.update(p.name for p in fn.params)
+        # one source for every fn's parameters, filed in the same order as one per fn
+        # (a generator queued per fn was held until the end of the file's check)
+        self.names.update(p.name for fn in self.fns.values() for p in fn.params)
         if not any(isinstance(s, A.Binding) and s.name == "goal" and s.target is None
                    for s in module.body):
             self.findings.append(Finding(
@@ -357,8 +377,8 @@ class Validator:
         for p in s.params:
             if p.default is not None:
                 self._expr(p.default, env)
-        own = {p.name for p in s.params} | bound_names(s.body)
-        self.names.update(own)
+        own = _own_names(s)
+        self.names.update(_FnNames(s))
         # a fn nested in another reads the enclosing fn's names too (a closure: see
         # docs/runtime.md), then the globals
         local = _FnScope(own, env if ctx.in_fn else self.global_names)

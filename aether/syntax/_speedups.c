@@ -986,13 +986,19 @@ finish_token(ScanObject *self, Py_ssize_t start, Py_ssize_t end, int *hand)
         }
     }
     PyObject *ln = line_int(self, self->line);
-    PyObject *lg = line_int(self, self->logical_line);
-    if (ln == NULL || lg == NULL || PyDict_SetItem(self->logical, ln, lg) < 0) {
-        Py_XDECREF(ln);
-        Py_XDECREF(lg);
+    if (ln == NULL)
         return NULL;
+    /* logical_start lists only the lines that continue a logical line begun above them
+     * (inside brackets): an entry for every line cost about 1.5 times the file */
+    if (self->logical_line != self->line) {
+        PyObject *lg = line_int(self, self->logical_line);
+        if (lg == NULL || PyDict_SetItem(self->logical, ln, lg) < 0) {
+            Py_DECREF(ln);
+            Py_XDECREF(lg);
+            return NULL;
+        }
+        Py_DECREF(lg);
     }
-    Py_DECREF(lg);
     value = PyUnicode_Substring(self->text, start, end);
     if (value == NULL) {
         Py_DECREF(ln);

@@ -65,7 +65,9 @@ class Scanner:
     """Turns source text into tokens. Built once per grammar; reusable, not thread-safe.
 
     After (or during) a scan, ``comments``, ``indent_stack`` and ``logical_start`` describe
-    what was seen, for error recovery and for tools that keep comments.
+    what was seen, for error recovery and for tools that keep comments. ``logical_start``
+    maps each line that continues a logical line (inside brackets) to the line where that
+    logical line starts; any other line starts its own (read it as ``.get(line, line)``).
     """
 
     def __init__(self, terminals):
@@ -215,7 +217,8 @@ class Scanner:
                             line, column, hint="a block ends on the first line "
                             "indented less than it, and that line must line up with an "
                             "enclosing block")
-            logical[line] = logical_line
+            if logical_line != line:  # a continuation line: the others are their own
+                logical[line] = logical_line
             value = m.group()
             if kind == "NAME":
                 yield (keywords.get(value, "NAME"), value, start, line, column,

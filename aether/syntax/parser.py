@@ -671,6 +671,9 @@ def _parse_last(text: str, incremental: bool) -> ParseResult:
         result = last[2]()
         if result is not None:
             return result
+    # Let the last tree go before this one is built: holding it through the parse made a
+    # run over several large files need two trees at once.
+    _LAST = None
     result = _parse(text, incremental)
     _LAST = (text, incremental, _weak_ref(result, _forget_last))
     return result
