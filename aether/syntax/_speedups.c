@@ -123,6 +123,160 @@ static PyTypeObject TokType = {
     .tp_methods = Tok_methods,
 };
 
+/* ------------------------------------------------------------------ Maker */
+
+/* Maker(cls, fields, defaults, interned): a callable making ``cls(*args)`` the way its
+ * ``__init__`` does when that __init__ only stores each argument in the slot of the same
+ * name (interning the str values of the fields ``interned`` flags), at a fraction of the
+ * cost: no Python frame, no ``object.__setattr__`` per field. aether/syntax/builder.py
+ * checks each AST node class's __init__ is such a one before making its Maker (else it
+ * calls the class), and the tests compare trees built both ways. ``defaults`` are those
+ * of the last fields. Positional arguments only. */
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *cls;
+    Py_ssize_t n, required;
+    Py_ssize_t *offsets;   /* each field's slot in an instance */
+    char *interned;        /* per field: a str value is interned */
+    PyObject *defaults;    /* tuple: the values of the last n - required fields */
+    vectorcallfunc vectorcall;
+} MakerObject;
+
+static PyTypeObject MakerType;
+
+static void
+Maker_dealloc(MakerObject *self)
+{
+    Py_XDECREF(self->cls);
+    Py_XDECREF(self->defaults);
+    PyMem_Free(self->offsets);
+    PyMem_Free(self->interned);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* A new ``cls`` instance from ``n`` values (taken from ``args``, then the defaults). */
+static PyObject *
+maker_make(MakerObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < self->required || nargs > self->n) {
+        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)",
+                     self->cls->tp_name, self->required, self->n, nargs);
+        return NULL;
+    }
+    PyObject *obj = self->cls->tp_alloc(self->cls, 0);
+    if (obj == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < self->n; i++) {
+        PyObject *v = i < nargs ? args[i] :
+            PyTuple_GET_ITEM(self->defaults, i - self->required);
+        Py_INCREF(v);
+        if (self->interned[i] && PyUnicode_CheckExact(v))
+            PyUnicode_InternInPlace(&v);
+        PyObject **slot = (PyObject **)((char *)obj + self->offsets[i]);
+        Py_XSETREF(*slot, v);
+    }
+    return obj;
+}
+
+static PyObject *
+Maker_vectorcall(MakerObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
+        PyErr_SetString(PyExc_TypeError, "Maker: positional arguments only");
+        return NULL;
+    }
+    return maker_make(self, args, PyVectorcall_NARGS(nargsf));
+}
+
+static PyObject *
+Maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *cls, *fields, *defaults, *interned;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!:Maker", &PyType_Type, &cls, &PyTuple_Type, &fields,
+                          &PyTuple_Type, &defaults, &PyTuple_Type, &interned))
+        return NULL;
+    PyTypeObject *tp = (PyTypeObject *)cls;
+    Py_ssize_t n = PyTuple_GET_SIZE(fields);
+    /* Instances are made with tp_alloc alone: only for classes whose making is
+     * object's (no __new__ of their own, no instance dict to fill, no variable size). */
+    if (tp->tp_new != PyBaseObject_Type.tp_new || tp->tp_itemsize != 0 ||
+            tp->tp_dictoffset != 0 || PyTuple_GET_SIZE(interned) != n ||
+            PyTuple_GET_SIZE(defaults) > n) {
+        PyErr_SetString(PyExc_TypeError, "Maker: not a class of plain slotted instances");
+        return NULL;
+    }
+    MakerObject *self = (MakerObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    Py_INCREF(cls);
+    self->cls = tp;
+    Py_INCREF(defaults);
+    self->defaults = defaults;
+    self->n = n;
+    self->required = n - PyTuple_GET_SIZE(defaults);
+    self->vectorcall = (vectorcallfunc)Maker_vectorcall;
+    self->offsets = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
+    self->interned = PyMem_Calloc(n + 1, 1);
+    if (!self->offsets || !self->interned) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(fields, i);
+        if (!PyUnicode_Check(name)) {
+            PyErr_SetString(PyExc_TypeError, "Maker: a field name is a str");
+            goto fail;
+        }
+        /* the slot's member descriptor: an object slot of cls or one of its bases */
+        PyObject *descr = _PyType_Lookup(tp, name);
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            PyErr_Format(PyExc_TypeError, "Maker: %R is not a slot", name);
+            goto fail;
+        }
+        PyMemberDescrObject *m = (PyMemberDescrObject *)descr;
+        if (m->d_member->type != T_OBJECT_EX || (m->d_member->flags & READONLY) ||
+                !PyType_IsSubtype(tp, m->d_common.d_type) || m->d_member->offset < 0 ||
+                m->d_member->offset + (Py_ssize_t)sizeof(PyObject *) > tp->tp_basicsize) {
+            PyErr_Format(PyExc_TypeError, "Maker: %R is not an object slot", name);
+            goto fail;
+        }
+        self->offsets[i] = m->d_member->offset;
+        int flag = PyObject_IsTrue(PyTuple_GET_ITEM(interned, i));
+        if (flag < 0)
+            goto fail;
+        self->interned[i] = (char)flag;
+    }
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static PyObject *
+Maker_get_cls(MakerObject *self, void *closure)
+{
+    Py_INCREF(self->cls);
+    return (PyObject *)self->cls;
+}
+
+static PyGetSetDef Maker_getset[] = {
+    {"cls", (getter)Maker_get_cls, NULL, "the class whose instances this makes", NULL},
+    {NULL}
+};
+
+static PyTypeObject MakerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Maker",
+    .tp_doc = "Makes instances of a slotted class whose __init__ only stores its arguments.",
+    .tp_basicsize = sizeof(MakerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = Maker_new,
+    .tp_dealloc = (destructor)Maker_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(MakerObject, vectorcall),
+    .tp_getset = Maker_getset,
+};
+
 /* ------------------------------------------------------------------ Engine */
 
 #define NO_ACTION INT_MIN
@@ -133,7 +287,9 @@ enum {
     RULE_INLINE,    /* an `_`-rule: the collected children, spliced into the parent */
     RULE_CALL,      /* callback(collected children) */
     RULE_EXPAND1,   /* a `?rule`: the one collected child, else callback(children) */
-    RULE_PYTHON     /* reducer(children as they are): the Python reducer decides */
+    RULE_PYTHON,    /* reducer(children as they are): the Python reducer decides */
+    RULE_TOKEN      /* `name: NAME`: a node made by a Maker from the one token's span and
+                     * its value (extra NULL) or the constants in extra; no Python call */
 };
 enum { KEEP = 0, DROP = 1, SPLICE = 2 };  /* tables.py */
 
@@ -144,7 +300,10 @@ typedef struct {
     int n_rules;
     int *rule_size;
     int *rule_origin;      /* symbol id of the rule's origin */
-    PyObject **reducer;    /* the callback (NULL for RULE_UNIT and RULE_INLINE) */
+    PyObject **reducer;    /* the callback (NULL for RULE_UNIT and RULE_INLINE; the Maker
+                            * for RULE_TOKEN) */
+    PyObject **extra;      /* RULE_TOKEN: a tuple of the node's fields after the span, or
+                            * NULL for the token's value */
     int *rule_kind;        /* RULE_*: how the children become the value */
     char **rule_modes;     /* per rule: KEEP / DROP / SPLICE of each child */
     char *kept;            /* per symbol: a rule keeps this terminal's token */
@@ -161,6 +320,10 @@ Engine_traverse(EngineObject *self, visitproc visit, void *arg)
         for (int i = 0; i < self->n_rules; i++)
             Py_VISIT(self->reducer[i]);
     }
+    if (self->extra) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_VISIT(self->extra[i]);
+    }
     Py_VISIT(self->symbols);
     Py_VISIT(self->on_error);
     return 0;
@@ -172,6 +335,10 @@ Engine_clear(EngineObject *self)
     if (self->reducer) {
         for (int i = 0; i < self->n_rules; i++)
             Py_CLEAR(self->reducer[i]);
+    }
+    if (self->extra) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_CLEAR(self->extra[i]);
     }
     Py_CLEAR(self->symbols);
     Py_CLEAR(self->on_error);
@@ -186,6 +353,10 @@ Engine_dealloc(EngineObject *self)
         for (int i = 0; i < self->n_rules; i++)
             Py_XDECREF(self->reducer[i]);
     }
+    if (self->extra) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_XDECREF(self->extra[i]);
+    }
     if (self->rule_modes) {
         for (int i = 0; i < self->n_rules; i++)
             PyMem_Free(self->rule_modes[i]);
@@ -196,6 +367,7 @@ Engine_dealloc(EngineObject *self)
     PyMem_Free(self->rule_size);
     PyMem_Free(self->rule_origin);
     PyMem_Free(self->reducer);
+    PyMem_Free(self->extra);
     PyMem_Free(self->kept);
     Py_XDECREF(self->symbols);
     Py_XDECREF(self->on_error);
@@ -222,7 +394,8 @@ symbol_id(PyObject *symbols, PyObject *name)
 }
 
 /* Engine(states: tuple of dicts {symbol: code} (tables.py), rules: tuple of (size,
- *        callback or None, origin name, kind, modes bytes), kept: the terminals a rule
+ *        callback or None, origin name, kind, modes bytes; for RULE_TOKEN the callback
+ *        is (Maker, tuple of constants or None)), kept: the terminals a rule
  *        keeps (a set), start, end, on_error). Made once per process: the tables are
  *        numbered here, in C, to keep start-up short. */
 static PyObject *
@@ -319,8 +492,9 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->reducer = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
     self->rule_kind = PyMem_Calloc(self->n_rules + 1, sizeof(int));
     self->rule_modes = PyMem_Calloc(self->n_rules + 1, sizeof(char *));
+    self->extra = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
     if (!self->rule_size || !self->rule_origin || !self->reducer || !self->rule_kind ||
-            !self->rule_modes) {
+            !self->rule_modes || !self->extra) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -335,9 +509,27 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         self->rule_origin[i] = symbol_id(self->symbols, origin);
         if (self->rule_origin[i] < 0)
             goto fail;
+        if (self->rule_kind[i] == RULE_TOKEN) {
+            /* (Maker, constants or None): one kept token, at most 4 constants */
+            if (!PyTuple_Check(reducer) || PyTuple_GET_SIZE(reducer) != 2 ||
+                    !Py_IS_TYPE(PyTuple_GET_ITEM(reducer, 0), &MakerType) ||
+                    (PyTuple_GET_ITEM(reducer, 1) != Py_None &&
+                     (!PyTuple_Check(PyTuple_GET_ITEM(reducer, 1)) ||
+                      PyTuple_GET_SIZE(PyTuple_GET_ITEM(reducer, 1)) > 4)) ||
+                    self->rule_size[i] != 1 || n_modes != 1 || modes[0] != KEEP) {
+                PyErr_SetString(PyExc_ValueError, "Engine: inconsistent token rule");
+                goto fail;
+            }
+            PyObject *extra = PyTuple_GET_ITEM(reducer, 1);
+            if (extra != Py_None) {
+                Py_INCREF(extra);
+                self->extra[i] = extra;
+            }
+            reducer = PyTuple_GET_ITEM(reducer, 0);
+        }
         if (n_modes != self->rule_size[i] || self->rule_kind[i] < RULE_UNIT ||
                 (self->rule_kind[i] == RULE_UNIT && self->rule_size[i] != 1) ||
-                self->rule_kind[i] > RULE_PYTHON ||
+                self->rule_kind[i] > RULE_TOKEN ||
                 ((self->rule_kind[i] == RULE_CALL || self->rule_kind[i] == RULE_EXPAND1 ||
                   self->rule_kind[i] == RULE_PYTHON) && reducer == Py_None)) {
             PyErr_SetString(PyExc_ValueError, "Engine: inconsistent rule");
@@ -464,6 +656,26 @@ values_changed(PyObject *tok)
     Py_DECREF(tok);
 }
 
+/* A RULE_TOKEN rule's node: maker(t's span, *extra), or maker(t's span, t's value). */
+static PyObject *
+token_node(MakerObject *maker, PyObject *extra, TokObject *t)
+{
+    PyObject *args[8] = {t->line, t->column, t->end_line, t->end_column, t->value};
+    Py_ssize_t n = 5;
+    if (extra != NULL) {
+        n = 4 + PyTuple_GET_SIZE(extra);
+        for (Py_ssize_t i = 4; i < n; i++)
+            args[i] = PyTuple_GET_ITEM(extra, i - 4);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (args[i] == NULL) {  /* a field of the token deleted from Python */
+            PyErr_SetString(PyExc_AttributeError, "Tok: a field is not set");
+            return NULL;
+        }
+    }
+    return maker_make(maker, args, n);
+}
+
 /* parse(tokens, values): the start rule's value; ``values`` (a list) is the value stack. */
 static PyObject *
 Engine_parse(EngineObject *self, PyObject *args)
@@ -553,6 +765,28 @@ Engine_parse(EngineObject *self, PyObject *args)
                     top = act[below * nsym + self->rule_origin[~step]];
                 }
                 if (top < 0) {  /* no goto: tables not made by tables.py */
+                    bad_tables(tok);
+                    goto done;
+                }
+                stack[sp - 1] = top;
+            } else if (self->rule_kind[rule] == RULE_TOKEN) {
+                /* the token on top of the value stack becomes the node, in place */
+                Py_ssize_t n = PyList_GET_SIZE(values);
+                PyObject *t = n ? PyList_GET_ITEM(values, n - 1) : NULL;
+                if (t == NULL || !Py_IS_TYPE(t, &TokType)) {
+                    values_changed(tok);
+                    goto done;
+                }
+                PyObject *node = token_node((MakerObject *)self->reducer[rule],
+                                            self->extra[rule], (TokObject *)t);
+                if (node == NULL) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                PyList_SET_ITEM(values, n - 1, node);
+                Py_DECREF(t);
+                top = act[stack[sp - 2] * nsym + self->rule_origin[rule]];
+                if (top < 0) {
                     bad_tables(tok);
                     goto done;
                 }
@@ -1248,7 +1482,7 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     if (PyType_Ready(&TokType) < 0 || PyType_Ready(&EngineType) < 0 ||
-            PyType_Ready(&ScanType) < 0)
+            PyType_Ready(&ScanType) < 0 || PyType_Ready(&MakerType) < 0)
         return NULL;
     NAME_str = PyUnicode_InternFromString("NAME");
     NL_str = PyUnicode_InternFromString("_NL");
@@ -1269,9 +1503,11 @@ PyInit__speedups(void)
     Py_INCREF(&TokType);
     Py_INCREF(&EngineType);
     Py_INCREF(&ScanType);
+    Py_INCREF(&MakerType);
     if (PyModule_AddObject(m, "Tok", (PyObject *)&TokType) < 0 ||
             PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0 ||
-            PyModule_AddObject(m, "Scan", (PyObject *)&ScanType) < 0) {
+            PyModule_AddObject(m, "Scan", (PyObject *)&ScanType) < 0 ||
+            PyModule_AddObject(m, "Maker", (PyObject *)&MakerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
