@@ -571,6 +571,22 @@ collect(PyObject *args, const char *modes, int size)
     }
     if (keep == size)
         return args;
+    if (splice == 0 && size - keep <= 8) {
+        /* only drops: the kept values close up in ``args`` itself (no second list); the
+         * dropped ones are let go once the list is whole again */
+        PyObject **items = ((PyListObject *)args)->ob_item, *dropped[8];
+        int k = 0, d = 0;
+        for (int i = 0; i < size; i++) {
+            if (modes[i] == KEEP)
+                items[k++] = items[i];
+            else
+                dropped[d++] = items[i];
+        }
+        Py_SET_SIZE(args, k);
+        for (int i = 0; i < d; i++)
+            Py_DECREF(dropped[i]);
+        return args;
+    }
     if (keep == 0 && splice == 1) {
         PyObject *out = PyList_GET_ITEM(args, only);
         Py_INCREF(out);
@@ -800,12 +816,18 @@ Engine_parse(EngineObject *self, PyObject *args)
                     goto done;
                 }
                 if (size) {
-                    children = PyList_GetSlice(values, n - size, n);
-                    if (children == NULL || PyList_SetSlice(values, n - size, n, NULL) < 0) {
-                        Py_XDECREF(children);
+                    /* the top ``size`` values move to a fresh list: their references are
+                     * handed over and the stack shortened, as a slice and a deletion
+                     * would, without touching each reference twice */
+                    children = PyList_New(size);
+                    if (children == NULL) {
                         Py_DECREF(tok);
                         goto done;
                     }
+                    memcpy(((PyListObject *)children)->ob_item,
+                           ((PyListObject *)values)->ob_item + (n - size),
+                           size * sizeof(PyObject *));
+                    Py_SET_SIZE(values, n - size);
                     sp -= size;
                 } else {
                     children = PyList_New(0);
