@@ -531,7 +531,8 @@ show(lambda: {code})
 
 
 @pytest.mark.parametrize("callback", [
-    "print", "(print, None)", "(M, 5)", "(M, (1, 2, 3, 4, 5))", "(M,)"])
+    "print", "(print, M)", "(print, print, None)", "(print, M, 5)",
+    "(print, M, (1, 2, 3, 4, 5))", "(None, M, None)"])
 def test_an_engine_refuses_an_inconsistent_token_rule(callback):
     out = _run(f"""
 from aether import ast as A
@@ -561,3 +562,26 @@ def test_token_rules_make_their_nodes_in_the_compiled_loop():
     slow = lalr.Parser(load_tables(), Counting(compiled=False), compiled=False)
     assert slow.parse(P.get_parser()[1].scan("x: a + true\ny: [null, false, b]\n")) == module
     assert Counting.calls == 4  # x, a, y and b
+
+
+@pytest.mark.parametrize("kept", [set(), {"A"}])
+def test_a_token_rule_over_a_child_that_is_no_token_calls_its_method(kept):
+    # tables.py keeps the token of such a rule; should it not, the method makes the value
+    from aether import ast as A
+    from aether.syntax import builder as B
+
+    maker = B._makers()["Name"]
+    calls = []
+
+    def method(children):
+        calls.append(children)
+        return "made by the method"
+
+    engine = lalr._speedups.Engine(({"A": 1, "r": 2}, {"$END": ~0}, {}),
+                                   ((1, (method, maker, None), "r", 5, b"\0"),), kept,
+                                   0, 2, print)
+    value = engine.parse([("A", "abc", 0, 1, 1, 1, 4), ("$END", "", 3, 1, 4, 1, 4)], [])
+    if kept:
+        assert value == A.Name(1, 1, 1, 4, "abc") and not calls
+    else:
+        assert value == "made by the method" and calls == [[("A", "abc", 0, 1, 1, 1, 4)]]

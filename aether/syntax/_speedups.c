@@ -289,7 +289,8 @@ enum {
     RULE_EXPAND1,   /* a `?rule`: the one collected child, else callback(children) */
     RULE_PYTHON,    /* reducer(children as they are): the Python reducer decides */
     RULE_TOKEN      /* `name: NAME`: a node made by a Maker from the one token's span and
-                     * its value (extra NULL) or the constants in extra; no Python call */
+                     * its value or constants, calling no Python (when the child is not a
+                     * token, which tables.py never makes: as RULE_CALL) */
 };
 enum { KEEP = 0, DROP = 1, SPLICE = 2 };  /* tables.py */
 
@@ -300,10 +301,9 @@ typedef struct {
     int n_rules;
     int *rule_size;
     int *rule_origin;      /* symbol id of the rule's origin */
-    PyObject **reducer;    /* the callback (NULL for RULE_UNIT and RULE_INLINE; the Maker
-                            * for RULE_TOKEN) */
-    PyObject **extra;      /* RULE_TOKEN: a tuple of the node's fields after the span, or
-                            * NULL for the token's value */
+    PyObject **reducer;    /* the callback (NULL for RULE_UNIT and RULE_INLINE) */
+    PyObject **extra;      /* RULE_TOKEN: (Maker, the node's fields after the span as a
+                            * tuple, or None for the token's value) */
     int *rule_kind;        /* RULE_*: how the children become the value */
     char **rule_modes;     /* per rule: KEEP / DROP / SPLICE of each child */
     char *kept;            /* per symbol: a rule keeps this terminal's token */
@@ -395,7 +395,7 @@ symbol_id(PyObject *symbols, PyObject *name)
 
 /* Engine(states: tuple of dicts {symbol: code} (tables.py), rules: tuple of (size,
  *        callback or None, origin name, kind, modes bytes; for RULE_TOKEN the callback
- *        is (Maker, tuple of constants or None)), kept: the terminals a rule
+ *        is (callback, Maker, tuple of constants or None)), kept: the terminals a rule
  *        keeps (a set), start, end, on_error). Made once per process: the tables are
  *        numbered here, in C, to keep start-up short. */
 static PyObject *
@@ -510,28 +510,27 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         if (self->rule_origin[i] < 0)
             goto fail;
         if (self->rule_kind[i] == RULE_TOKEN) {
-            /* (Maker, constants or None): one kept token, at most 4 constants */
-            if (!PyTuple_Check(reducer) || PyTuple_GET_SIZE(reducer) != 2 ||
-                    !Py_IS_TYPE(PyTuple_GET_ITEM(reducer, 0), &MakerType) ||
-                    (PyTuple_GET_ITEM(reducer, 1) != Py_None &&
-                     (!PyTuple_Check(PyTuple_GET_ITEM(reducer, 1)) ||
-                      PyTuple_GET_SIZE(PyTuple_GET_ITEM(reducer, 1)) > 4)) ||
+            /* (callback, Maker, constants or None): one kept child, at most 4 constants */
+            PyObject *consts = PyTuple_Check(reducer) && PyTuple_GET_SIZE(reducer) == 3 ?
+                PyTuple_GET_ITEM(reducer, 2) : NULL;
+            if (consts == NULL || !Py_IS_TYPE(PyTuple_GET_ITEM(reducer, 1), &MakerType) ||
+                    (consts != Py_None &&
+                     (!PyTuple_Check(consts) || PyTuple_GET_SIZE(consts) > 4)) ||
                     self->rule_size[i] != 1 || n_modes != 1 || modes[0] != KEEP) {
                 PyErr_SetString(PyExc_ValueError, "Engine: inconsistent token rule");
                 goto fail;
             }
-            PyObject *extra = PyTuple_GET_ITEM(reducer, 1);
-            if (extra != Py_None) {
-                Py_INCREF(extra);
-                self->extra[i] = extra;
-            }
+            self->extra[i] = PyTuple_GetSlice(reducer, 1, 3);
+            if (self->extra[i] == NULL)
+                goto fail;
             reducer = PyTuple_GET_ITEM(reducer, 0);
         }
         if (n_modes != self->rule_size[i] || self->rule_kind[i] < RULE_UNIT ||
                 (self->rule_kind[i] == RULE_UNIT && self->rule_size[i] != 1) ||
                 self->rule_kind[i] > RULE_TOKEN ||
                 ((self->rule_kind[i] == RULE_CALL || self->rule_kind[i] == RULE_EXPAND1 ||
-                  self->rule_kind[i] == RULE_PYTHON) && reducer == Py_None)) {
+                  self->rule_kind[i] == RULE_PYTHON || self->rule_kind[i] == RULE_TOKEN) &&
+                 reducer == Py_None)) {
             PyErr_SetString(PyExc_ValueError, "Engine: inconsistent rule");
             goto fail;
         }
@@ -672,13 +671,16 @@ values_changed(PyObject *tok)
     Py_DECREF(tok);
 }
 
-/* A RULE_TOKEN rule's node: maker(t's span, *extra), or maker(t's span, t's value). */
+/* A RULE_TOKEN rule's node: maker(t's span, *consts), or maker(t's span, t's value) when
+ * consts is None (``spec`` is (maker, consts)). */
 static PyObject *
-token_node(MakerObject *maker, PyObject *extra, TokObject *t)
+token_node(PyObject *spec, TokObject *t)
 {
+    MakerObject *maker = (MakerObject *)PyTuple_GET_ITEM(spec, 0);
+    PyObject *extra = PyTuple_GET_ITEM(spec, 1);
     PyObject *args[8] = {t->line, t->column, t->end_line, t->end_column, t->value};
     Py_ssize_t n = 5;
-    if (extra != NULL) {
+    if (extra != Py_None) {
         n = 4 + PyTuple_GET_SIZE(extra);
         for (Py_ssize_t i = 4; i < n; i++)
             args[i] = PyTuple_GET_ITEM(extra, i - 4);
@@ -785,16 +787,13 @@ Engine_parse(EngineObject *self, PyObject *args)
                     goto done;
                 }
                 stack[sp - 1] = top;
-            } else if (self->rule_kind[rule] == RULE_TOKEN) {
+            } else if (self->rule_kind[rule] == RULE_TOKEN && PyList_GET_SIZE(values) &&
+                       Py_IS_TYPE(PyList_GET_ITEM(values, PyList_GET_SIZE(values) - 1),
+                                  &TokType)) {
                 /* the token on top of the value stack becomes the node, in place */
                 Py_ssize_t n = PyList_GET_SIZE(values);
-                PyObject *t = n ? PyList_GET_ITEM(values, n - 1) : NULL;
-                if (t == NULL || !Py_IS_TYPE(t, &TokType)) {
-                    values_changed(tok);
-                    goto done;
-                }
-                PyObject *node = token_node((MakerObject *)self->reducer[rule],
-                                            self->extra[rule], (TokObject *)t);
+                PyObject *t = PyList_GET_ITEM(values, n - 1);
+                PyObject *node = token_node(self->extra[rule], (TokObject *)t);
                 if (node == NULL) {
                     Py_DECREF(tok);
                     goto done;

@@ -219,12 +219,13 @@ class Parser:
         """``(kind, callback)`` for the compiled loop of a rule of one kept token whose
         method says it makes a node from the token alone (``token_node``, see
         builder.py): the loop makes it with the builder's compiled maker, calling no
-        Python. Otherwise ``(_CALL, callback)``, as before."""
+        Python (``callback`` still, should the child not be a token). Otherwise
+        ``(_CALL, callback)``, as before."""
         spec = getattr(callback, "token_node", None)
         if spec is not None:
             maker = getattr(self.builder, spec[0], None)
             if type(maker) is _speedups.Maker:
-                return _TOKEN, (maker, spec[1])
+                return _TOKEN, (callback, maker, spec[1])
         return _CALL, callback
 
     def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
