@@ -284,7 +284,8 @@ class AstBuilder:
         dash, value = c[0], c[1]
         options = tuple(c[2:])
         last = options[-1] if options else value
-        return self.DashItem(dash.line, dash.column, last.end_line, last.end_column, value, options)
+        return self.DashItem(dash.line, dash.column, last.end_line, last.end_column, value,
+                             options)
 
     def step_opt(self, c):
         first = c[0]
@@ -376,7 +377,8 @@ class AstBuilder:
         catch_name = c[4].value if len(c) == 7 else None
         handler = c[-1]
         end = handler[-1]
-        return self.Try(kw.line, kw.column, end.end_line, end.end_column, body, catch_name, handler)
+        return self.Try(kw.line, kw.column, end.end_line, end.end_column, body, catch_name,
+                        handler)
 
     # ------------------------------------------------------------ expressions
     def _boolop(self, c):
@@ -422,11 +424,13 @@ class AstBuilder:
         if isinstance(operand, A.Float):
             return self.Float(dash.line, dash.column, operand.end_line, operand.end_column,
                               -operand.value, "-" + operand.raw)
-        return self.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-", operand)
+        return self.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-",
+                          operand)
 
     def member(self, c):
         value, name = c[0], c[2]
-        return self.Member(value.line, value.column, name.end_line, name.end_column, value, name.value)
+        return self.Member(value.line, value.column, name.end_line, name.end_column, value,
+                           name.value)
 
     def index(self, c):
         value, close = c[0], c[-1]
@@ -530,7 +534,8 @@ class AstBuilder:
         pairs = [x for x in c[1:-1] if isinstance(x, tuple)]
         keys = tuple(k for k, _ in pairs)
         values = tuple(v for _, v in pairs)
-        return self.DictExpr(open_.line, open_.column, close.end_line, close.end_column, keys, values)
+        return self.DictExpr(open_.line, open_.column, close.end_line, close.end_column, keys,
+                             values)
 
     def pair(self, c):
         key, value = c[0], c[2]
