@@ -161,7 +161,7 @@ class AstBuilder:
         # returns its inner node, so they are remembered (the node itself is kept, so its
         # id cannot be reused) until the parse ends. A parenthesis is not a target.
         self._parens: dict[int, A.Expr] = {}
-        # Literals as written -> (the one string kept for them, a string's value): a file
+        # Literals as written -> (the one string kept for them, the literal's value): a file
         # repeats its literals, and a string per occurrence (two for a string literal, raw
         # and value) was a large share of a parsed file's memory. Emptied when a parse
         # ends, as _parens is, so it holds at most one file's literals.
@@ -478,33 +478,38 @@ class AstBuilder:
     # reductions. tests/test_compiled_parser.py compares the trees with the methods'.
     name.token_node = ("Name", None)  # type: ignore[attr-defined]
 
-    def _literal(self, raw: str) -> tuple:
-        """``(raw, value)`` shared by every literal written as ``raw`` in this parse (the
-        value is the string's, for string literals; None for numbers)."""
-        shared = self._literals.get(raw)
-        if shared is None:
-            shared = self._literals[raw] = (raw, unescape(raw) if raw[:1] in "\"'" else None)
-        return shared
-
+    # The literal rules look the text up first and work its value out only when it is new
+    # (a file repeats its literals): one `raw` string (and one value) per text and parse.
+    # The text tells STRING, INT, FLOAT and DURATION apart, and a number out of range
+    # raises before it is stored.
     def string(self, c):
         t = c[0]
-        raw, value = self._literal(t.value)
-        return self.Str(t.line, t.column, t.end_line, t.end_column, value, raw)
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (t.value, unescape(t.value))
+        return self.Str(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def int(self, c):
         t = c[0]
-        return self.Int(t.line, t.column, t.end_line, t.end_column, _int_literal(t),
-                        self._literal(t.value)[0])
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (t.value, _int_literal(t))
+        return self.Int(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def float(self, c):
         t = c[0]
-        return self.Float(t.line, t.column, t.end_line, t.end_column,
-                          _finite(float(t.value.replace("_", "")), t), self._literal(t.value)[0])
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (
+                t.value, _finite(float(t.value.replace("_", "")), t))
+        return self.Float(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def duration(self, c):
         t = c[0]
-        return self.Duration(t.line, t.column, t.end_line, t.end_column,
-                             _finite(duration_seconds(t.value), t), self._literal(t.value)[0])
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (t.value, _finite(duration_seconds(t.value), t))
+        return self.Duration(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def true(self, c):
         t = c[0]
