@@ -95,10 +95,10 @@ _NODE_CLASSES = {name: cls for name, cls in vars(A).items()
                  if isinstance(cls, type) and issubclass(cls, A.Node)}
 
 
-def _maker(cls: type):
-    """A compiled maker of ``cls`` nodes (``_speedups.Maker``), or ``cls`` itself when its
-    ``__init__`` does more than store each argument in the slot of the same name (and
-    intern str values), so that a maker would not give what ``cls(*args)`` gives.
+def _maker(cls: type, maker):
+    """A compiled maker of ``cls`` nodes (made by ``maker``, ``_speedups.Maker``), or ``cls``
+    itself when its ``__init__`` does more than store each argument in the slot of the same
+    name (and intern str values), so that a maker would not give what ``cls(*args)`` gives.
 
     Calling a node class runs its Python ``__init__``, an ``object.__setattr__`` per field:
     about four fifths of the cost of a node, which the maker does in C. What the
@@ -130,7 +130,7 @@ def _maker(cls: type):
         else:  # stored something else: not a plain __init__
             return cls
     try:
-        return lalr._speedups.Maker(cls, fields, init.__defaults__ or (), tuple(interned))
+        return maker(cls, fields, init.__defaults__ or (), tuple(interned))
     except TypeError:  # not plain slotted instances (a __new__, a __dict__...)
         return cls
 
@@ -140,9 +140,11 @@ _MAKERS: dict = {}
 
 def _makers() -> dict:
     """Node class name -> its compiled maker (or the class, see _maker); {} when the
-    compiled parser is not built. Made on first use, then kept."""
-    if not _MAKERS and lalr._speedups is not None:
-        _MAKERS.update((name, _maker(cls)) for name, cls in _NODE_CLASSES.items())
+    compiled parser is not built (or is a build older than the makers: an editable install
+    not rebuilt since). Made on first use, then kept."""
+    maker = getattr(lalr._speedups, "Maker", None)
+    if not _MAKERS and maker is not None:
+        _MAKERS.update((name, _maker(cls, maker)) for name, cls in _NODE_CLASSES.items())
     return _MAKERS
 
 

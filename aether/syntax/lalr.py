@@ -224,7 +224,7 @@ class Parser:
         spec = getattr(callback, "token_node", None)
         if spec is not None:
             maker = getattr(self.builder, spec[0], None)
-            if type(maker) is _speedups.Maker:
+            if type(maker) is getattr(_speedups, "Maker", None):
                 return _TOKEN, (callback, maker, spec[1])
         return _CALL, callback
 
