@@ -42,7 +42,7 @@ def _parsers():
     tables = load_tables()
     scanner = P.get_parser()[1]
     return ((lalr.Parser(tables, AstBuilder(), compiled=True), scanner),
-            (lalr.Parser(tables, AstBuilder(), compiled=False), scanner))
+            (lalr.Parser(tables, AstBuilder(compiled=False), compiled=False), scanner))
 
 
 COMPILED, PURE = _parsers()
@@ -419,3 +419,185 @@ for started in (False, True):
     print(ref() is None)
 """)
     assert out.split() == ["True", "True"]
+
+
+# ------------------------------------------------------------ node makers (builder.py)
+
+def _node_classes():
+    from aether import ast as A
+
+    return [c for c in vars(A).values() if isinstance(c, type) and issubclass(c, A.Node)]
+
+
+def test_every_node_class_has_a_compiled_maker():
+    # without makers the compiled path called each class's Python __init__ (an
+    # object.__setattr__ per field): four fifths of the cost of a node
+    from aether.syntax import builder as B
+
+    makers = B._makers()
+    assert {name: type(m).__name__ for name, m in makers.items()} == {
+        c.__name__: "Maker" for c in _node_classes()}
+    fast = B.AstBuilder(compiled=True)
+    assert all(getattr(fast, name) is m for name, m in makers.items())
+    slow = B.AstBuilder(compiled=False)
+    assert all(getattr(slow, c.__name__) is c for c in _node_classes())
+
+
+_FIELD_VALUES = st.one_of(st.none(), st.integers(), st.booleans(), st.text(max_size=8),
+                          st.tuples(st.integers()))
+
+
+def _fresh(value):
+    """``value``, a str as a new object (two strings of the same text are then the same
+    object only when interned)."""
+    if type(value) is str:
+        return "".join(["\x00", value])[1:]
+    return value
+
+
+@given(st.sampled_from(sorted(_node_classes(), key=lambda c: c.__name__)), st.data())
+def test_a_maker_makes_what_its_class_makes(cls, data):
+    from aether.syntax import builder as B
+
+    maker = B._makers()[cls.__name__]
+    required = len(cls._fields) - len(cls.__init__.__defaults__ or ())
+    n = data.draw(st.integers(required, len(cls._fields)))
+    args = data.draw(st.lists(_FIELD_VALUES, min_size=n, max_size=n))
+    args = [v + "xy" if type(v) is str else v for v in args]  # no one-character singletons
+    a, b = maker(*map(_fresh, args)), cls(*map(_fresh, args))
+    assert type(a) is cls and a == b
+    for field in cls._fields:
+        x, y = getattr(a, field), getattr(b, field)
+        assert x == y and type(x) is type(y)
+        if type(x) is str and len(x) > 1:  # interned by both (one object) or by neither
+            assert (x is y) == (sys.intern(_fresh(x)) is y)
+
+
+def test_a_class_whose_init_does_more_gets_no_maker():
+    from aether import ast as A
+    from aether.syntax import builder as B
+
+    class Converts(A.Expr):
+        __slots__ = ("items",)
+        _fields = A.Expr._fields + __slots__
+
+        def __init__(self, line, column, end_line, end_column, items=()):
+            object.__setattr__(self, "line", line)
+            object.__setattr__(self, "column", column)
+            object.__setattr__(self, "end_line", end_line)
+            object.__setattr__(self, "end_column", end_column)
+            object.__setattr__(self, "items", tuple(items))
+
+    class ExtraSlot(A.Name):
+        __slots__ = ("cached",)
+
+    class OwnNew(A.Name):
+        __slots__ = ()
+
+        def __new__(cls, *args):
+            return super().__new__(cls)
+
+    class Checks(A.Name):
+        __slots__ = ()
+
+        def __init__(self, line, column, end_line, end_column, id=""):
+            if not id.isidentifier():
+                raise ValueError(id)
+            super().__init__(line, column, end_line, end_column, id)
+
+    for cls in (Converts, ExtraSlot, OwnNew, Checks):
+        assert B._maker(cls, lalr._speedups.Maker) is cls, cls
+    assert type(B._maker(A.Name, lalr._speedups.Maker)).__name__ == "Maker"
+
+
+@pytest.mark.parametrize("code", [
+    "Maker(int, (), (), ())",                        # not a slotted class
+    "Maker(A.Name, ('nope',), (), (False,))",        # not a slot
+    "Maker(A.Name, ('__class__',), (), (False,))",   # not a member descriptor
+    "Maker(A.Name, ('id',), (), ())",                # flags do not match the fields
+    "Maker(A.Name, ('id',), (1, 2), (False,))",      # more defaults than fields
+    "Maker(type('D', (), {}), (), (), ())",          # instances with a __dict__
+    "Maker(A.Name, A.Name._fields, (), (0,) * 5)(1, 2, 3, 4, id='x')",  # keywords
+    "Maker(A.Name, A.Name._fields, (), (0,) * 5)(1, 2, 3, 4)",          # too few
+    "Maker(A.Name, A.Name._fields, (), (0,) * 5)(1, 2, 3, 4, 5, 6)",    # too many
+])
+def test_a_maker_refuses_what_it_cannot_make(code):
+    out = _run(f"""
+from aether import ast as A
+Maker = lalr._speedups.Maker
+show(lambda: {code})
+""", "0")
+    assert out.strip().splitlines()[-1] == "raised TypeError"
+
+
+@pytest.mark.parametrize("callback", [
+    "print", "(print, M)", "(print, print, None)", "(print, M, 5)",
+    "(print, M, (1, 2, 3, 4, 5))", "(None, M, None)"])
+def test_an_engine_refuses_an_inconsistent_token_rule(callback):
+    out = _run(f"""
+from aether import ast as A
+M = lalr._speedups.Maker(A.Name, A.Name._fields, ('',), (0,) * 5)
+show(lambda: lalr._speedups.Engine(({{'A': 1}}, {{}}), ((1, {callback}, 'r', 5, b'\\0'),),
+                                   set(), 0, 1, print))
+""", "0")
+    assert out.strip().splitlines()[-1] == "raised ValueError"
+
+
+def test_token_rules_make_their_nodes_in_the_compiled_loop():
+    # `name`, `true`, `false` and `null` are made by the loop: their methods are not called
+    from aether.syntax import builder as B
+
+    class Counting(B.AstBuilder):
+        calls = 0
+
+        def name(self, c):
+            Counting.calls += 1
+            return super().name(c)
+
+        name.token_node = B.AstBuilder.name.token_node
+
+    p = lalr.Parser(load_tables(), Counting(compiled=True), compiled=True)
+    module = p.parse(P.get_parser()[1].scan("x: a + true\ny: [null, false, b]\n"))
+    assert Counting.calls == 0
+    slow = lalr.Parser(load_tables(), Counting(compiled=False), compiled=False)
+    assert slow.parse(P.get_parser()[1].scan("x: a + true\ny: [null, false, b]\n")) == module
+    assert Counting.calls == 4  # x, a, y and b
+
+
+@pytest.mark.parametrize("kept", [set(), {"A"}])
+def test_a_token_rule_over_a_child_that_is_no_token_calls_its_method(kept):
+    # tables.py keeps the token of such a rule; should it not, the method makes the value
+    from aether import ast as A
+    from aether.syntax import builder as B
+
+    maker = B._makers()["Name"]
+    calls = []
+
+    def method(children):
+        calls.append(children)
+        return "made by the method"
+
+    engine = lalr._speedups.Engine(({"A": 1, "r": 2}, {"$END": ~0}, {}),
+                                   ((1, (method, maker, None), "r", 5, b"\0"),), kept,
+                                   0, 2, print)
+    value = engine.parse([("A", "abc", 0, 1, 1, 1, 4), ("$END", "", 3, 1, 4, 1, 4)], [])
+    if kept:
+        assert value == A.Name(1, 1, 1, 4, "abc") and not calls
+    else:
+        assert value == "made by the method" and calls == [[("A", "abc", 0, 1, 1, 1, 4)]]
+
+
+def test_an_extension_built_before_the_makers_still_parses():
+    # an editable install not rebuilt since: its module has no Maker; the builder then calls
+    # the classes and the loop their methods, instead of failing on every parse
+    out = _run("""
+import types
+from aether.syntax import builder as B
+old = types.SimpleNamespace(**{k: getattr(lalr._speedups, k) for k in ("Engine", "Tok", "Scan")})
+lalr._speedups = old
+b = B.AstBuilder(compiled=True)
+assert B._makers() == {} and b.Name is B.A.Name
+p = lalr.Parser(load_tables(), b, compiled=True)
+show(lambda: p.parse(sc.scan("x: a + true\\n")).body[0].value.right)
+""", "0")
+    assert out.strip() == "Bool(line=1, column=8, end_line=1, end_column=12, value=True)"

@@ -123,6 +123,160 @@ static PyTypeObject TokType = {
     .tp_methods = Tok_methods,
 };
 
+/* ------------------------------------------------------------------ Maker */
+
+/* Maker(cls, fields, defaults, interned): a callable making ``cls(*args)`` the way its
+ * ``__init__`` does when that __init__ only stores each argument in the slot of the same
+ * name (interning the str values of the fields ``interned`` flags), at a fraction of the
+ * cost: no Python frame, no ``object.__setattr__`` per field. aether/syntax/builder.py
+ * checks each AST node class's __init__ is such a one before making its Maker (else it
+ * calls the class), and the tests compare trees built both ways. ``defaults`` are those
+ * of the last fields. Positional arguments only. */
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *cls;
+    Py_ssize_t n, required;
+    Py_ssize_t *offsets;   /* each field's slot in an instance */
+    char *interned;        /* per field: a str value is interned */
+    PyObject *defaults;    /* tuple: the values of the last n - required fields */
+    vectorcallfunc vectorcall;
+} MakerObject;
+
+static PyTypeObject MakerType;
+
+static void
+Maker_dealloc(MakerObject *self)
+{
+    Py_XDECREF(self->cls);
+    Py_XDECREF(self->defaults);
+    PyMem_Free(self->offsets);
+    PyMem_Free(self->interned);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* A new ``cls`` instance from ``n`` values (taken from ``args``, then the defaults). */
+static PyObject *
+maker_make(MakerObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < self->required || nargs > self->n) {
+        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments (%zd given)",
+                     self->cls->tp_name, self->required, self->n, nargs);
+        return NULL;
+    }
+    PyObject *obj = self->cls->tp_alloc(self->cls, 0);
+    if (obj == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < self->n; i++) {
+        PyObject *v = i < nargs ? args[i] :
+            PyTuple_GET_ITEM(self->defaults, i - self->required);
+        Py_INCREF(v);
+        if (self->interned[i] && PyUnicode_CheckExact(v))
+            PyUnicode_InternInPlace(&v);
+        PyObject **slot = (PyObject **)((char *)obj + self->offsets[i]);
+        Py_XSETREF(*slot, v);
+    }
+    return obj;
+}
+
+static PyObject *
+Maker_vectorcall(MakerObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
+        PyErr_SetString(PyExc_TypeError, "Maker: positional arguments only");
+        return NULL;
+    }
+    return maker_make(self, args, PyVectorcall_NARGS(nargsf));
+}
+
+static PyObject *
+Maker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *cls, *fields, *defaults, *interned;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!:Maker", &PyType_Type, &cls, &PyTuple_Type, &fields,
+                          &PyTuple_Type, &defaults, &PyTuple_Type, &interned))
+        return NULL;
+    PyTypeObject *tp = (PyTypeObject *)cls;
+    Py_ssize_t n = PyTuple_GET_SIZE(fields);
+    /* Instances are made with tp_alloc alone: only for classes whose making is
+     * object's (no __new__ of their own, no instance dict to fill, no variable size). */
+    if (tp->tp_new != PyBaseObject_Type.tp_new || tp->tp_itemsize != 0 ||
+            tp->tp_dictoffset != 0 || PyTuple_GET_SIZE(interned) != n ||
+            PyTuple_GET_SIZE(defaults) > n) {
+        PyErr_SetString(PyExc_TypeError, "Maker: not a class of plain slotted instances");
+        return NULL;
+    }
+    MakerObject *self = (MakerObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    Py_INCREF(cls);
+    self->cls = tp;
+    Py_INCREF(defaults);
+    self->defaults = defaults;
+    self->n = n;
+    self->required = n - PyTuple_GET_SIZE(defaults);
+    self->vectorcall = (vectorcallfunc)Maker_vectorcall;
+    self->offsets = PyMem_Calloc(n + 1, sizeof(Py_ssize_t));
+    self->interned = PyMem_Calloc(n + 1, 1);
+    if (!self->offsets || !self->interned) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(fields, i);
+        if (!PyUnicode_Check(name)) {
+            PyErr_SetString(PyExc_TypeError, "Maker: a field name is a str");
+            goto fail;
+        }
+        /* the slot's member descriptor: an object slot of cls or one of its bases */
+        PyObject *descr = _PyType_Lookup(tp, name);
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            PyErr_Format(PyExc_TypeError, "Maker: %R is not a slot", name);
+            goto fail;
+        }
+        PyMemberDescrObject *m = (PyMemberDescrObject *)descr;
+        if (m->d_member->type != T_OBJECT_EX || (m->d_member->flags & READONLY) ||
+                !PyType_IsSubtype(tp, m->d_common.d_type) || m->d_member->offset < 0 ||
+                m->d_member->offset + (Py_ssize_t)sizeof(PyObject *) > tp->tp_basicsize) {
+            PyErr_Format(PyExc_TypeError, "Maker: %R is not an object slot", name);
+            goto fail;
+        }
+        self->offsets[i] = m->d_member->offset;
+        int flag = PyObject_IsTrue(PyTuple_GET_ITEM(interned, i));
+        if (flag < 0)
+            goto fail;
+        self->interned[i] = (char)flag;
+    }
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static PyObject *
+Maker_get_cls(MakerObject *self, void *closure)
+{
+    Py_INCREF(self->cls);
+    return (PyObject *)self->cls;
+}
+
+static PyGetSetDef Maker_getset[] = {
+    {"cls", (getter)Maker_get_cls, NULL, "the class whose instances this makes", NULL},
+    {NULL}
+};
+
+static PyTypeObject MakerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aether.syntax._speedups.Maker",
+    .tp_doc = "Makes instances of a slotted class whose __init__ only stores its arguments.",
+    .tp_basicsize = sizeof(MakerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = Maker_new,
+    .tp_dealloc = (destructor)Maker_dealloc,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(MakerObject, vectorcall),
+    .tp_getset = Maker_getset,
+};
+
 /* ------------------------------------------------------------------ Engine */
 
 #define NO_ACTION INT_MIN
@@ -133,7 +287,10 @@ enum {
     RULE_INLINE,    /* an `_`-rule: the collected children, spliced into the parent */
     RULE_CALL,      /* callback(collected children) */
     RULE_EXPAND1,   /* a `?rule`: the one collected child, else callback(children) */
-    RULE_PYTHON     /* reducer(children as they are): the Python reducer decides */
+    RULE_PYTHON,    /* reducer(children as they are): the Python reducer decides */
+    RULE_TOKEN      /* `name: NAME`: a node made by a Maker from the one token's span and
+                     * its value or constants, calling no Python (when the child is not a
+                     * token, which tables.py never makes: as RULE_CALL) */
 };
 enum { KEEP = 0, DROP = 1, SPLICE = 2 };  /* tables.py */
 
@@ -145,6 +302,8 @@ typedef struct {
     int *rule_size;
     int *rule_origin;      /* symbol id of the rule's origin */
     PyObject **reducer;    /* the callback (NULL for RULE_UNIT and RULE_INLINE) */
+    PyObject **extra;      /* RULE_TOKEN: (Maker, the node's fields after the span as a
+                            * tuple, or None for the token's value) */
     int *rule_kind;        /* RULE_*: how the children become the value */
     char **rule_modes;     /* per rule: KEEP / DROP / SPLICE of each child */
     char *kept;            /* per symbol: a rule keeps this terminal's token */
@@ -161,6 +320,10 @@ Engine_traverse(EngineObject *self, visitproc visit, void *arg)
         for (int i = 0; i < self->n_rules; i++)
             Py_VISIT(self->reducer[i]);
     }
+    if (self->extra) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_VISIT(self->extra[i]);
+    }
     Py_VISIT(self->symbols);
     Py_VISIT(self->on_error);
     return 0;
@@ -172,6 +335,10 @@ Engine_clear(EngineObject *self)
     if (self->reducer) {
         for (int i = 0; i < self->n_rules; i++)
             Py_CLEAR(self->reducer[i]);
+    }
+    if (self->extra) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_CLEAR(self->extra[i]);
     }
     Py_CLEAR(self->symbols);
     Py_CLEAR(self->on_error);
@@ -186,6 +353,10 @@ Engine_dealloc(EngineObject *self)
         for (int i = 0; i < self->n_rules; i++)
             Py_XDECREF(self->reducer[i]);
     }
+    if (self->extra) {
+        for (int i = 0; i < self->n_rules; i++)
+            Py_XDECREF(self->extra[i]);
+    }
     if (self->rule_modes) {
         for (int i = 0; i < self->n_rules; i++)
             PyMem_Free(self->rule_modes[i]);
@@ -196,6 +367,7 @@ Engine_dealloc(EngineObject *self)
     PyMem_Free(self->rule_size);
     PyMem_Free(self->rule_origin);
     PyMem_Free(self->reducer);
+    PyMem_Free(self->extra);
     PyMem_Free(self->kept);
     Py_XDECREF(self->symbols);
     Py_XDECREF(self->on_error);
@@ -222,7 +394,8 @@ symbol_id(PyObject *symbols, PyObject *name)
 }
 
 /* Engine(states: tuple of dicts {symbol: code} (tables.py), rules: tuple of (size,
- *        callback or None, origin name, kind, modes bytes), kept: the terminals a rule
+ *        callback or None, origin name, kind, modes bytes; for RULE_TOKEN the callback
+ *        is (callback, Maker, tuple of constants or None)), kept: the terminals a rule
  *        keeps (a set), start, end, on_error). Made once per process: the tables are
  *        numbered here, in C, to keep start-up short. */
 static PyObject *
@@ -319,8 +492,9 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->reducer = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
     self->rule_kind = PyMem_Calloc(self->n_rules + 1, sizeof(int));
     self->rule_modes = PyMem_Calloc(self->n_rules + 1, sizeof(char *));
+    self->extra = PyMem_Calloc(self->n_rules + 1, sizeof(PyObject *));
     if (!self->rule_size || !self->rule_origin || !self->reducer || !self->rule_kind ||
-            !self->rule_modes) {
+            !self->rule_modes || !self->extra) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -335,11 +509,28 @@ Engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         self->rule_origin[i] = symbol_id(self->symbols, origin);
         if (self->rule_origin[i] < 0)
             goto fail;
+        if (self->rule_kind[i] == RULE_TOKEN) {
+            /* (callback, Maker, constants or None): one kept child, at most 4 constants */
+            PyObject *consts = PyTuple_Check(reducer) && PyTuple_GET_SIZE(reducer) == 3 ?
+                PyTuple_GET_ITEM(reducer, 2) : NULL;
+            if (consts == NULL || !Py_IS_TYPE(PyTuple_GET_ITEM(reducer, 1), &MakerType) ||
+                    (consts != Py_None &&
+                     (!PyTuple_Check(consts) || PyTuple_GET_SIZE(consts) > 4)) ||
+                    self->rule_size[i] != 1 || n_modes != 1 || modes[0] != KEEP) {
+                PyErr_SetString(PyExc_ValueError, "Engine: inconsistent token rule");
+                goto fail;
+            }
+            self->extra[i] = PyTuple_GetSlice(reducer, 1, 3);
+            if (self->extra[i] == NULL)
+                goto fail;
+            reducer = PyTuple_GET_ITEM(reducer, 0);
+        }
         if (n_modes != self->rule_size[i] || self->rule_kind[i] < RULE_UNIT ||
                 (self->rule_kind[i] == RULE_UNIT && self->rule_size[i] != 1) ||
-                self->rule_kind[i] > RULE_PYTHON ||
+                self->rule_kind[i] > RULE_TOKEN ||
                 ((self->rule_kind[i] == RULE_CALL || self->rule_kind[i] == RULE_EXPAND1 ||
-                  self->rule_kind[i] == RULE_PYTHON) && reducer == Py_None)) {
+                  self->rule_kind[i] == RULE_PYTHON || self->rule_kind[i] == RULE_TOKEN) &&
+                 reducer == Py_None)) {
             PyErr_SetString(PyExc_ValueError, "Engine: inconsistent rule");
             goto fail;
         }
@@ -379,6 +570,22 @@ collect(PyObject *args, const char *modes, int size)
     }
     if (keep == size)
         return args;
+    if (splice == 0 && size - keep <= 8) {
+        /* only drops: the kept values close up in ``args`` itself (no second list); the
+         * dropped ones are let go once the list is whole again */
+        PyObject **items = ((PyListObject *)args)->ob_item, *dropped[8];
+        int k = 0, d = 0;
+        for (int i = 0; i < size; i++) {
+            if (modes[i] == KEEP)
+                items[k++] = items[i];
+            else
+                dropped[d++] = items[i];
+        }
+        Py_SET_SIZE(args, k);
+        for (int i = 0; i < d; i++)
+            Py_DECREF(dropped[i]);
+        return args;
+    }
     if (keep == 0 && splice == 1) {
         PyObject *out = PyList_GET_ITEM(args, only);
         Py_INCREF(out);
@@ -462,6 +669,29 @@ values_changed(PyObject *tok)
     PyErr_SetString(PyExc_RuntimeError, "Engine: the value stack was changed during the "
                     "parse");
     Py_DECREF(tok);
+}
+
+/* A RULE_TOKEN rule's node: maker(t's span, *consts), or maker(t's span, t's value) when
+ * consts is None (``spec`` is (maker, consts)). */
+static PyObject *
+token_node(PyObject *spec, TokObject *t)
+{
+    MakerObject *maker = (MakerObject *)PyTuple_GET_ITEM(spec, 0);
+    PyObject *extra = PyTuple_GET_ITEM(spec, 1);
+    PyObject *args[8] = {t->line, t->column, t->end_line, t->end_column, t->value};
+    Py_ssize_t n = 5;
+    if (extra != Py_None) {
+        n = 4 + PyTuple_GET_SIZE(extra);
+        for (Py_ssize_t i = 4; i < n; i++)
+            args[i] = PyTuple_GET_ITEM(extra, i - 4);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (args[i] == NULL) {  /* a field of the token deleted from Python */
+            PyErr_SetString(PyExc_AttributeError, "Tok: a field is not set");
+            return NULL;
+        }
+    }
+    return maker_make(maker, args, n);
 }
 
 /* parse(tokens, values): the start rule's value; ``values`` (a list) is the value stack. */
@@ -557,6 +787,25 @@ Engine_parse(EngineObject *self, PyObject *args)
                     goto done;
                 }
                 stack[sp - 1] = top;
+            } else if (self->rule_kind[rule] == RULE_TOKEN && PyList_GET_SIZE(values) &&
+                       Py_IS_TYPE(PyList_GET_ITEM(values, PyList_GET_SIZE(values) - 1),
+                                  &TokType)) {
+                /* the token on top of the value stack becomes the node, in place */
+                Py_ssize_t n = PyList_GET_SIZE(values);
+                PyObject *t = PyList_GET_ITEM(values, n - 1);
+                PyObject *node = token_node(self->extra[rule], (TokObject *)t);
+                if (node == NULL) {
+                    Py_DECREF(tok);
+                    goto done;
+                }
+                PyList_SET_ITEM(values, n - 1, node);
+                Py_DECREF(t);
+                top = act[stack[sp - 2] * nsym + self->rule_origin[rule]];
+                if (top < 0) {
+                    bad_tables(tok);
+                    goto done;
+                }
+                stack[sp - 1] = top;
             } else {
                 int size = self->rule_size[rule];
                 PyObject *children;
@@ -566,12 +815,18 @@ Engine_parse(EngineObject *self, PyObject *args)
                     goto done;
                 }
                 if (size) {
-                    children = PyList_GetSlice(values, n - size, n);
-                    if (children == NULL || PyList_SetSlice(values, n - size, n, NULL) < 0) {
-                        Py_XDECREF(children);
+                    /* the top ``size`` values move to a fresh list: their references are
+                     * handed over and the stack shortened, as a slice and a deletion
+                     * would, without touching each reference twice */
+                    children = PyList_New(size);
+                    if (children == NULL) {
                         Py_DECREF(tok);
                         goto done;
                     }
+                    memcpy(((PyListObject *)children)->ob_item,
+                           ((PyListObject *)values)->ob_item + (n - size),
+                           size * sizeof(PyObject *));
+                    Py_SET_SIZE(values, n - size);
                     sp -= size;
                 } else {
                     children = PyList_New(0);
@@ -1260,7 +1515,7 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     if (PyType_Ready(&TokType) < 0 || PyType_Ready(&EngineType) < 0 ||
-            PyType_Ready(&ScanType) < 0)
+            PyType_Ready(&ScanType) < 0 || PyType_Ready(&MakerType) < 0)
         return NULL;
     NAME_str = PyUnicode_InternFromString("NAME");
     NL_str = PyUnicode_InternFromString("_NL");
@@ -1281,9 +1536,11 @@ PyInit__speedups(void)
     Py_INCREF(&TokType);
     Py_INCREF(&EngineType);
     Py_INCREF(&ScanType);
+    Py_INCREF(&MakerType);
     if (PyModule_AddObject(m, "Tok", (PyObject *)&TokType) < 0 ||
             PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0 ||
             PyModule_AddObject(m, "Scan", (PyObject *)&ScanType) < 0 ||
+            PyModule_AddObject(m, "Maker", (PyObject *)&MakerType) < 0 ||
             PyModule_AddStringConstant(m, "SOURCE_HASH", AETHER_SOURCE_HASH) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -9,13 +9,19 @@ first and last child, so every node spans exactly the text it was parsed from.
 from __future__ import annotations
 
 import re
+import sys
 
 from .. import ast as A
+from . import lalr
 from .errors import AetherSyntaxError
 from .lalr import Tok
 from .lexer import MAX_NESTING
 
 __all__ = ["AstBuilder", "unescape", "duration_seconds"]
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Optional
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESC_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
@@ -84,15 +90,80 @@ _TARGET_SHAPE = "a name, optionally followed by `.member` and `[key]` steps"
 
 _MAX_FOLD = "-" * 64  # the most signs folded into a literal (see neg)
 
+# The AST node classes the builder makes, by name (every Node subclass of aether/ast.py).
+_NODE_CLASSES = {name: cls for name, cls in vars(A).items()
+                 if isinstance(cls, type) and issubclass(cls, A.Node)}
+
+
+def _maker(cls: type, maker):
+    """A compiled maker of ``cls`` nodes (made by ``maker``, ``_speedups.Maker``), or ``cls``
+    itself when its ``__init__`` does more than store each argument in the slot of the same
+    name (and intern str values), so that a maker would not give what ``cls(*args)`` gives.
+
+    Calling a node class runs its Python ``__init__``, an ``object.__setattr__`` per field:
+    about four fifths of the cost of a node, which the maker does in C. What the
+    ``__init__`` does is read off a probe (one instance made from fresh strings), not
+    assumed, so a change to aether/ast.py falls back to the class rather than building
+    other nodes (tests/test_compiled_parser.py also compares trees built both ways)."""
+    fields = cls._fields
+    init = cls.__init__
+    code = getattr(init, "__code__", None)
+    slots = {s for k in cls.__mro__ for s in k.__dict__.get("__slots__", ())}
+    if (code is None or code.co_varnames[1:code.co_argcount] != fields
+            or code.co_kwonlyargcount or code.co_flags & 0x0C  # *args, **kwargs
+            or slots != set(fields)):
+        return cls
+    # each probe string is equal to an interned one but not it: interned, it becomes that
+    interned_probe = tuple(sys.intern("".join(("\0probe:", f))) for f in fields)
+    probe = tuple("".join(("\0", p))[1:] for p in interned_probe)
+    try:
+        node = cls(*probe)
+    except Exception:  # noqa: BLE001 (an __init__ that checks its arguments)
+        return cls
+    interned = []
+    for field, arg, key in zip(fields, probe, interned_probe):
+        got = getattr(node, field, None)
+        if got is arg:
+            interned.append(False)
+        elif got is key:
+            interned.append(True)
+        else:  # stored something else: not a plain __init__
+            return cls
+    try:
+        return maker(cls, fields, init.__defaults__ or (), tuple(interned))
+    except TypeError:  # not plain slotted instances (a __new__, a __dict__...)
+        return cls
+
+
+_MAKERS: dict = {}
+
+
+def _makers() -> dict:
+    """Node class name -> its compiled maker (or the class, see _maker); {} when the
+    compiled parser is not built (or is a build older than the makers: an editable install
+    not rebuilt since). Made on first use, then kept."""
+    maker = getattr(lalr._speedups, "Maker", None)
+    if not _MAKERS and maker is not None:
+        _MAKERS.update((name, _maker(cls, maker)) for name, cls in _NODE_CLASSES.items())
+    return _MAKERS
+
+
 class AstBuilder:
     """The inline transformer: one method per grammar rule or alias."""
 
-    def __init__(self) -> None:
+    def __init__(self, compiled: Optional[bool] = None) -> None:
+        """``compiled``: make nodes with the compiled makers (None: when they are built
+        and the compiled parser is in use, see ``lalr.COMPILED``)."""
+        if compiled is None:
+            compiled = lalr.COMPILED
+        if compiled:
+            # Instance attributes in front of the class's: the methods say `self.Name(...)`
+            self.__dict__.update(_makers())
         # Expressions written in parentheses that look like targets (`(a).b`): `paren`
         # returns its inner node, so they are remembered (the node itself is kept, so its
         # id cannot be reused) until the parse ends. A parenthesis is not a target.
         self._parens: dict[int, A.Expr] = {}
-        # Literals as written -> (the one string kept for them, a string's value): a file
+        # Literals as written -> (the one string kept for them, the literal's value): a file
         # repeats its literals, and a string per occurrence (two for a string literal, raw
         # and value) was a large share of a parsed file's memory. Emptied when a parse
         # ends, as _parens is, so it holds at most one file's literals.
@@ -140,19 +211,19 @@ class AstBuilder:
         body = tuple(c)
         if body:
             last = body[-1]
-            return A.Module(1, 1, last.end_line, last.end_column, body)
-        return A.Module(1, 1, 1, 1, ())
+            return self.Module(1, 1, last.end_line, last.end_column, body)
+        return self.Module(1, 1, 1, 1, ())
 
     def binding(self, c):
         head = c[0]
         name, target = self._target(head, "binding")
         if len(c) == 5:
             value = c[4]
-            return A.Binding(head.line, head.column, value.end_line, value.end_column,
-                             name, value, c[2], target)
+            return self.Binding(head.line, head.column, value.end_line, value.end_column,
+                                name, value, c[2], target)
         value = c[2]
-        return A.Binding(head.line, head.column, value.end_line, value.end_column,
-                         name, value, None, target)
+        return self.Binding(head.line, head.column, value.end_line, value.end_column,
+                            name, value, None, target)
 
     def assign(self, c):
         head, eq, value = c
@@ -165,39 +236,39 @@ class AstBuilder:
                 "form; an update target takes ':' (`a.b: value`)", head.line, head.column,
                 eq.end_line, eq.end_column,
                 hint="run `aether migrate` to convert this file to Aether 1.2")
-        return A.Assign(head.line, head.column, value.end_line, value.end_column,
-                        name, value)
+        return self.Assign(head.line, head.column, value.end_line, value.end_column,
+                           name, value)
 
     def aug_assign(self, c):
         head, op, value = c
         name, target = self._target(head, f"'{op.value}'")
-        return A.AugAssign(head.line, head.column, value.end_line, value.end_column,
-                           name, op.value, value, target)
+        return self.AugAssign(head.line, head.column, value.end_line, value.end_column,
+                              name, op.value, value, target)
 
     def call_stmt(self, c):
         call = c[0]
-        return A.CallStmt(call.line, call.column, call.end_line, call.end_column, call)
+        return self.CallStmt(call.line, call.column, call.end_line, call.end_column, call)
 
     def return_stmt(self, c):
         kw = c[0]
         if len(c) == 2:
             v = c[1]
-            return A.Return(kw.line, kw.column, v.end_line, v.end_column, v)
-        return A.Return(kw.line, kw.column, kw.end_line, kw.end_column, None)
+            return self.Return(kw.line, kw.column, v.end_line, v.end_column, v)
+        return self.Return(kw.line, kw.column, kw.end_line, kw.end_column, None)
 
     def break_stmt(self, c):
         t = c[0]
-        return A.Break(t.line, t.column, t.end_line, t.end_column)
+        return self.Break(t.line, t.column, t.end_line, t.end_column)
 
     def continue_stmt(self, c):
         t = c[0]
-        return A.Continue(t.line, t.column, t.end_line, t.end_column)
+        return self.Continue(t.line, t.column, t.end_line, t.end_column)
 
     def await_stmt(self, c):
         kw, last = c[0], c[-1]
-        names = tuple(A.Name(t.line, t.column, t.end_line, t.end_column, t.value)
+        names = tuple(self.Name(t.line, t.column, t.end_line, t.end_column, t.value)
                       for t in c[1:] if t.type == "NAME")
-        return A.Await(kw.line, kw.column, last.end_line, last.end_column, names)
+        return self.Await(kw.line, kw.column, last.end_line, last.end_column, names)
 
     def section(self, c):
         name = c[0]
@@ -208,33 +279,34 @@ class AstBuilder:
                 hint="an update target (`a.b: value`) takes its value on the same line")
         body = tuple(c[2:])
         last = body[-1]
-        return A.Section(name.line, name.column, last.end_line, last.end_column,
-                         name.id, body)
+        return self.Section(name.line, name.column, last.end_line, last.end_column,
+                            name.id, body)
 
     def dash_item(self, c):
         dash, value = c[0], c[1]
         options = tuple(c[2:])
         last = options[-1] if options else value
-        return A.DashItem(dash.line, dash.column, last.end_line, last.end_column, value, options)
+        return self.DashItem(dash.line, dash.column, last.end_line, last.end_column, value,
+                             options)
 
     def step_opt(self, c):
         first = c[0]
         if first.type == "AS":
             name = c[1]
-            value = A.Name(name.line, name.column, name.end_line, name.end_column, name.value)
-            return A.StepOption(first.line, first.column, name.end_line, name.end_column,
-                                "as", value)
+            value = self.Name(name.line, name.column, name.end_line, name.end_column, name.value)
+            return self.StepOption(first.line, first.column, name.end_line, name.end_column,
+                                   "as", value)
         value = c[2]
-        return A.StepOption(first.line, first.column, value.end_line, value.end_column,
-                            first.value, value)
+        return self.StepOption(first.line, first.column, value.end_line, value.end_column,
+                               first.value, value)
 
     def dash_map(self, c):
         dash, key, value = c[0], c[1], c[3]
-        first = A.Binding(key.line, key.column, value.end_line, value.end_column,
-                          key.value, value, None)
+        first = self.Binding(key.line, key.column, value.end_line, value.end_column,
+                             key.value, value, None)
         entries = (first,) + tuple(c[4:])
         last = entries[-1]
-        return A.DashMap(dash.line, dash.column, last.end_line, last.end_column, entries)
+        return self.DashMap(dash.line, dash.column, last.end_line, last.end_column, entries)
 
     def block(self, c):
         return tuple(c)
@@ -250,10 +322,10 @@ class AstBuilder:
                 orelse = cbody
             else:
                 end = orelse[-1] if orelse else cbody[-1]
-                orelse = (A.If(tok.line, tok.column, end.end_line, end.end_column,
-                               ctest, cbody, orelse, True),)
+                orelse = (self.If(tok.line, tok.column, end.end_line, end.end_column,
+                                  ctest, cbody, orelse, True),)
         end = orelse[-1] if orelse else body[-1]
-        return A.If(kw.line, kw.column, end.end_line, end.end_column, test, body, orelse, False)
+        return self.If(kw.line, kw.column, end.end_line, end.end_column, test, body, orelse, False)
 
     def elif_clause(self, c):
         return ("elif", c[0], c[1], c[3])
@@ -264,12 +336,12 @@ class AstBuilder:
     def for_stmt(self, c):
         kw, target, it, body = c[0], c[1], c[3], c[5]
         end = body[-1]
-        return A.For(kw.line, kw.column, end.end_line, end.end_column, target.value, it, body)
+        return self.For(kw.line, kw.column, end.end_line, end.end_column, target.value, it, body)
 
     def while_stmt(self, c):
         kw, test, body = c[0], c[1], c[3]
         end = body[-1]
-        return A.While(kw.line, kw.column, end.end_line, end.end_column, test, body)
+        return self.While(kw.line, kw.column, end.end_line, end.end_column, test, body)
 
     def fn_def(self, c):
         kw, name, body = c[0], c[1], c[-1]
@@ -280,8 +352,8 @@ class AstBuilder:
             if p.name in names[:i]:
                 raise AetherSyntaxError("AE100", f"parameter '{p.name}' is declared twice",
                                         p.line, p.column, p.end_line, p.end_column)
-        return A.FnDef(kw.line, kw.column, end.end_line, end.end_column, name.value,
-                       tuple(params), body)
+        return self.FnDef(kw.line, kw.column, end.end_line, end.end_column, name.value,
+                          tuple(params), body)
 
     def params(self, c):
         params = tuple(p for p in c if isinstance(p, A.Param))
@@ -299,41 +371,42 @@ class AstBuilder:
         name = c[0]
         if len(c) == 3:
             d = c[2]
-            return A.Param(name.line, name.column, d.end_line, d.end_column, name.value, d)
-        return A.Param(name.line, name.column, name.end_line, name.end_column, name.value, None)
+            return self.Param(name.line, name.column, d.end_line, d.end_column, name.value, d)
+        return self.Param(name.line, name.column, name.end_line, name.end_column, name.value, None)
 
     def try_stmt(self, c):
         kw, body = c[0], c[2]
         catch_name = c[4].value if len(c) == 7 else None
         handler = c[-1]
         end = handler[-1]
-        return A.Try(kw.line, kw.column, end.end_line, end.end_column, body, catch_name, handler)
+        return self.Try(kw.line, kw.column, end.end_line, end.end_column, body, catch_name,
+                        handler)
 
     # ------------------------------------------------------------ expressions
     def _boolop(self, c):
         values = tuple(c[0::2])
         first, last = values[0], values[-1]
-        return A.BoolOp(first.line, first.column, last.end_line, last.end_column,
-                        c[1].value, values)
+        return self.BoolOp(first.line, first.column, last.end_line, last.end_column,
+                           c[1].value, values)
 
     or_expr = _boolop
     and_expr = _boolop
 
     def not_op(self, c):
         kw, operand = c
-        return A.Unary(kw.line, kw.column, operand.end_line, operand.end_column, "not", operand)
+        return self.Unary(kw.line, kw.column, operand.end_line, operand.end_column, "not", operand)
 
     def comparison(self, c):
         left, op, right = c
-        return A.Compare(left.line, left.column, right.end_line, right.end_column,
-                         op.value, left, right)
+        return self.Compare(left.line, left.column, right.end_line, right.end_column,
+                            op.value, left, right)
 
     def _binop(self, c):
         left = c[0]
         for i in range(1, len(c), 2):
             right = c[i + 1]
-            left = A.BinOp(left.line, left.column, right.end_line, right.end_column,
-                           c[i].value, left, right)
+            left = self.BinOp(left.line, left.column, right.end_line, right.end_column,
+                              c[i].value, left, right)
         return left
 
     arith = _binop
@@ -345,19 +418,21 @@ class AstBuilder:
         # the literal's text, so a run of n signs cost n**2 / 2 characters (a 10 MB file of
         # them, hours); the rest stay negations of the folded literal.
         if isinstance(operand, (A.Int, A.Float)) and operand.raw.startswith(_MAX_FOLD):
-            return A.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-",
-                           operand)
+            return self.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-",
+                              operand)
         if isinstance(operand, A.Int):
-            return A.Int(dash.line, dash.column, operand.end_line, operand.end_column,
-                         -operand.value, "-" + operand.raw)
+            return self.Int(dash.line, dash.column, operand.end_line, operand.end_column,
+                            -operand.value, "-" + operand.raw)
         if isinstance(operand, A.Float):
-            return A.Float(dash.line, dash.column, operand.end_line, operand.end_column,
-                           -operand.value, "-" + operand.raw)
-        return A.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-", operand)
+            return self.Float(dash.line, dash.column, operand.end_line, operand.end_column,
+                              -operand.value, "-" + operand.raw)
+        return self.Unary(dash.line, dash.column, operand.end_line, operand.end_column, "-",
+                          operand)
 
     def member(self, c):
         value, name = c[0], c[2]
-        return A.Member(value.line, value.column, name.end_line, name.end_column, value, name.value)
+        return self.Member(value.line, value.column, name.end_line, name.end_column, value,
+                           name.value)
 
     def index(self, c):
         value, close = c[0], c[-1]
@@ -366,9 +441,9 @@ class AstBuilder:
             idx = exprs[0]
         else:  # Name[A, B]: only meaningful as a type hint; the validator checks where
             first, last = exprs[0], exprs[-1]
-            idx = A.ListExpr(first.line, first.column, last.end_line, last.end_column,
-                             tuple(exprs))
-        return A.Index(value.line, value.column, close.end_line, close.end_column, value, idx)
+            idx = self.ListExpr(first.line, first.column, last.end_line, last.end_column,
+                                tuple(exprs))
+        return self.Index(value.line, value.column, close.end_line, close.end_column, value, idx)
 
     def call(self, c):
         func, close = c[0], c[-1]
@@ -384,72 +459,90 @@ class AstBuilder:
                         a.line, a.column, a.end_line, a.end_column)
                 else:
                     args.append(a)
-        return A.Call(func.line, func.column, close.end_line, close.end_column,
-                      func, tuple(args), tuple(keywords))
+        return self.Call(func.line, func.column, close.end_line, close.end_column,
+                         func, tuple(args), tuple(keywords))
 
     def arguments(self, c):
         return [a for a in c if not isinstance(a, Tok)]
 
     def kwarg(self, c):
         name, value = c[0], c[2]
-        return A.Keyword(name.line, name.column, value.end_line, value.end_column,
-                         name.value, value)
+        return self.Keyword(name.line, name.column, value.end_line, value.end_column,
+                            name.value, value)
 
     def name(self, c):
         t = c[0]
-        return A.Name(t.line, t.column, t.end_line, t.end_column, t.value)
+        return self.Name(t.line, t.column, t.end_line, t.end_column, t.value)
 
-    def _literal(self, raw: str) -> tuple:
-        """``(raw, value)`` shared by every literal written as ``raw`` in this parse (the
-        value is the string's, for string literals; None for numbers)."""
-        shared = self._literals.get(raw)
-        if shared is None:
-            shared = self._literals[raw] = (raw, unescape(raw) if raw[:1] in "\"'" else None)
-        return shared
+    # What `name`, `true`, `false` and `null` do, said to the compiled loop (lalr.py,
+    # Parser._token_rule): the node class, and its fields after the token's span (None:
+    # the token's value). The loop then makes the node in C; `name` is a third of all
+    # reductions. tests/test_compiled_parser.py compares the trees with the methods'.
+    name.token_node = ("Name", None)  # type: ignore[attr-defined]
 
+    # The literal rules look the text up first and work its value out only when it is new
+    # (a file repeats its literals): one `raw` string (and one value) per text and parse.
+    # The text tells STRING, INT, FLOAT and DURATION apart, and a number out of range
+    # raises before it is stored.
     def string(self, c):
         t = c[0]
-        raw, value = self._literal(t.value)
-        return A.Str(t.line, t.column, t.end_line, t.end_column, value, raw)
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (t.value, unescape(t.value))
+        return self.Str(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def int(self, c):
         t = c[0]
-        return A.Int(t.line, t.column, t.end_line, t.end_column, _int_literal(t),
-                     self._literal(t.value)[0])
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (t.value, _int_literal(t))
+        return self.Int(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def float(self, c):
         t = c[0]
-        return A.Float(t.line, t.column, t.end_line, t.end_column,
-                       _finite(float(t.value.replace("_", "")), t), self._literal(t.value)[0])
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (
+                t.value, _finite(float(t.value.replace("_", "")), t))
+        return self.Float(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def duration(self, c):
         t = c[0]
-        return A.Duration(t.line, t.column, t.end_line, t.end_column,
-                          _finite(duration_seconds(t.value), t), self._literal(t.value)[0])
+        shared = self._literals.get(t.value)
+        if shared is None:
+            shared = self._literals[t.value] = (t.value, _finite(duration_seconds(t.value), t))
+        return self.Duration(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def true(self, c):
         t = c[0]
-        return A.Bool(t.line, t.column, t.end_line, t.end_column, True)
+        return self.Bool(t.line, t.column, t.end_line, t.end_column, True)
+
+    true.token_node = ("Bool", (True,))  # type: ignore[attr-defined]
 
     def false(self, c):
         t = c[0]
-        return A.Bool(t.line, t.column, t.end_line, t.end_column, False)
+        return self.Bool(t.line, t.column, t.end_line, t.end_column, False)
+
+    false.token_node = ("Bool", (False,))  # type: ignore[attr-defined]
 
     def null(self, c):
         t = c[0]
-        return A.Null(t.line, t.column, t.end_line, t.end_column)
+        return self.Null(t.line, t.column, t.end_line, t.end_column)
+
+    null.token_node = ("Null", ())  # type: ignore[attr-defined]
 
     def list(self, c):
         open_, close = c[0], c[-1]
         items = tuple(x for x in c[1:-1] if not isinstance(x, Tok))
-        return A.ListExpr(open_.line, open_.column, close.end_line, close.end_column, items)
+        return self.ListExpr(open_.line, open_.column, close.end_line, close.end_column, items)
 
     def dict(self, c):
         open_, close = c[0], c[-1]
         pairs = [x for x in c[1:-1] if isinstance(x, tuple)]
         keys = tuple(k for k, _ in pairs)
         values = tuple(v for _, v in pairs)
-        return A.DictExpr(open_.line, open_.column, close.end_line, close.end_column, keys, values)
+        return self.DictExpr(open_.line, open_.column, close.end_line, close.end_column, keys,
+                             values)
 
     def pair(self, c):
         key, value = c[0], c[2]
@@ -466,3 +559,10 @@ class AstBuilder:
         if isinstance(inner, (A.Name, A.Member, A.Index)):
             self._parens[id(inner)] = inner
         return inner
+
+
+# What the methods call to make a node (`self.Name(...)`): the classes, unless the
+# builder was made for the compiled parser (see AstBuilder.__init__).
+for _name, _cls in _NODE_CLASSES.items():
+    assert not hasattr(AstBuilder, _name), _name
+    setattr(AstBuilder, _name, _cls)

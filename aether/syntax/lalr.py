@@ -85,7 +85,7 @@ class UnexpectedToken(Exception):
         self.stack = stack  # the parser's state stack at the error (for accepts())
 
 
-_UNIT, _INLINE, _CALL, _EXPAND1, _PYTHON = range(5)  # the rule kinds of _speedups.c
+_UNIT, _INLINE, _CALL, _EXPAND1, _PYTHON, _TOKEN = range(6)  # the rule kinds of _speedups.c
 
 
 def _rule_kind(origin: str, alias, expand1: bool, modes: tuple, builder) -> tuple:
@@ -219,6 +219,8 @@ class Parser:
                 kind, callback = _UNIT, None
             elif kind == _PYTHON:
                 callback = reducer
+            elif kind == _CALL and rule[3] == (KEEP,):
+                kind, callback = self._token_rule(callback)
             rules.append((size, callback, origin, kind, bytes(rule[3])))
 
         def on_error(tok: tuple, stack: tuple):
@@ -226,6 +228,19 @@ class Parser:
 
         return _speedups.Engine(tuple(self.states), tuple(rules), self.kept, self.start,
                                 self.end, on_error)
+
+    def _token_rule(self, callback) -> tuple:
+        """``(kind, callback)`` for the compiled loop of a rule of one kept token whose
+        method says it makes a node from the token alone (``token_node``, see
+        builder.py): the loop makes it with the builder's compiled maker, calling no
+        Python (``callback`` still, should the child not be a token). Otherwise
+        ``(_CALL, callback)``, as before."""
+        spec = getattr(callback, "token_node", None)
+        if spec is not None:
+            maker = getattr(self.builder, spec[0], None)
+            if type(maker) is getattr(_speedups, "Maker", None):
+                return _TOKEN, (callback, maker, spec[1])
+        return _CALL, callback
 
     def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
         """The start rule's value for ``tokens`` (the scanner's tuples, ending with
