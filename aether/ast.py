@@ -41,27 +41,6 @@ _intern = sys.intern
 _POSITION = ("line", "column", "end_line", "end_column")
 
 
-_COLUMN_BITS = 20
-_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
-_last_far = [(-1, -1, -1)]  # (end_line, end_column, _end) of the last _far_end
-
-
-def _far_end(end_line, end_column):
-    """``_end`` of a node that does not end on the line it starts on: one negative int,
-    ``-(end_line << 20 | end_column)`` (the pair when that cannot hold them). A parent
-    usually ends where its last child does and is built right after it, so the int made
-    last is reused when it fits (a block and the statement ending it share one)."""
-    if end_line.__class__ is not int or end_column.__class__ is not int or end_line <= 0 \
-            or not 0 <= end_column <= _COLUMN_MASK:
-        return (end_line, end_column)
-    last = _last_far[0]  # one tuple, replaced whole: safe when threads build nodes
-    if end_column == last[1] and end_line == last[0]:
-        return last[2]
-    packed = -(end_line << _COLUMN_BITS | end_column)
-    _last_far[0] = (end_line, end_column, packed)
-    return packed
-
-
 # One helper for records and nodes: ``dataclasses.fields`` / ``replace`` work on both.
 from .record import DataclassFields as _DataclassFields  # noqa: E402
 from .record import frozen_error as _frozen_error  # noqa: E402
@@ -70,12 +49,12 @@ from .record import frozen_error as _frozen_error  # noqa: E402
 class Node:
     """Base of all nodes: the source span, and equality, hash and repr by fields."""
 
-    # The end of the span is one slot, ``_end`` (see _far_end): the end column when the
-    # node ends on the line it starts on (nearly every node; a small int, shared). A slot
-    # costs 8 bytes in each of a large file's millions of nodes, and objects are
-    # allocated in steps of 16 bytes: one slot fewer takes the commonest nodes (Name,
-    # Call, BinOp, Compare) a step down. ``end_line`` and ``end_column`` are read
-    # through properties; they remain fields as before.
+    # The end of the span is one slot, ``_end``: the end column when the node ends on the
+    # line it starts on (nearly every node; a small int, shared), else the pair
+    # (end_line, end_column). A slot costs 8 bytes in each of a large file's millions of
+    # nodes, and objects are allocated in steps of 16 bytes: one slot fewer takes the
+    # commonest nodes (Name, Call, BinOp, Compare) a step down. ``end_line`` and
+    # ``end_column`` are read through properties; they remain fields as before.
     __slots__ = ("line", "column", "_end")
     _children: tuple[str, ...] = ()  # names of the child fields
     _fields: tuple[str, ...] = _POSITION  # all fields, in __init__ order
@@ -91,7 +70,7 @@ class Node:
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise _frozen_error(f"cannot assign to field {name!r}")
@@ -120,16 +99,12 @@ class Node:
     @property
     def end_line(self) -> int:  # type: ignore[override]
         end = self._end
-        if end.__class__ is int:
-            return self.line if end >= 0 else -end >> _COLUMN_BITS
-        return end[0]
+        return self.line if end.__class__ is int else end[0]
 
     @property
     def end_column(self) -> int:  # type: ignore[override]
         end = self._end
-        if end.__class__ is int:
-            return end if end >= 0 else -end & _COLUMN_MASK
-        return end[1]
+        return end if end.__class__ is int else end[1]
 
     @property
     def span(self) -> tuple[int, int, int, int]:
@@ -164,7 +139,7 @@ class Name(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "id", _intern(id) if id.__class__ is str else id)
 
 
@@ -182,7 +157,7 @@ class Str(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -201,7 +176,7 @@ class Int(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -220,7 +195,7 @@ class Float(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -239,7 +214,7 @@ class Duration(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "seconds", seconds)
         _set(self, "raw", raw)
 
@@ -257,7 +232,7 @@ class Bool(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
 
 
@@ -273,7 +248,7 @@ class Null(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
 
 
 class ListExpr(Expr):
@@ -289,7 +264,7 @@ class ListExpr(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "items", items)
 
 
@@ -307,7 +282,7 @@ class DictExpr(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "keys", keys)
         _set(self, "values", values)
 
@@ -326,7 +301,7 @@ class Keyword(Node):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -346,7 +321,7 @@ class Call(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "func", func)
         _set(self, "args", args)
         _set(self, "keywords", keywords)
@@ -366,7 +341,7 @@ class Member(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
         _set(self, "attr", _intern(attr) if attr.__class__ is str else attr)
 
@@ -385,7 +360,7 @@ class Index(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
         _set(self, "index", index)
 
@@ -404,7 +379,7 @@ class Unary(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "operand", operand)
 
@@ -424,7 +399,7 @@ class BinOp(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "left", left)
         _set(self, "right", right)
@@ -445,7 +420,7 @@ class Compare(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "left", left)
         _set(self, "right", right)
@@ -465,7 +440,7 @@ class BoolOp(Expr):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "values", values)
 
@@ -494,7 +469,7 @@ class Binding(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
         _set(self, "type_hint", type_hint)
@@ -515,7 +490,7 @@ class Assign(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -541,7 +516,7 @@ class AugAssign(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "value", value)
@@ -561,7 +536,7 @@ class CallStmt(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "call", call)
 
 
@@ -578,7 +553,7 @@ class Return(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
 
 
@@ -594,7 +569,7 @@ class Break(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
 
 
 class Continue(Stmt):
@@ -609,7 +584,7 @@ class Continue(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
 
 
 class Await(Stmt):
@@ -625,7 +600,7 @@ class Await(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "names", names)
 
 
@@ -643,7 +618,7 @@ class StepOption(Node):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -662,7 +637,7 @@ class DashItem(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "value", value)
         _set(self, "options", options)
 
@@ -680,7 +655,7 @@ class DashMap(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "entries", entries)
 
 
@@ -698,7 +673,7 @@ class Section(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "body", body)
 
@@ -720,7 +695,7 @@ class If(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "test", test)
         _set(self, "body", body)
         _set(self, "orelse", orelse)
@@ -742,7 +717,7 @@ class For(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "target", _intern(target) if target.__class__ is str else target)
         _set(self, "iter", iter)
         _set(self, "body", body)
@@ -762,7 +737,7 @@ class While(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "test", test)
         _set(self, "body", body)
 
@@ -781,7 +756,7 @@ class Param(Node):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "default", default)
 
@@ -801,7 +776,7 @@ class FnDef(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "params", params)
         _set(self, "body", body)
@@ -823,7 +798,7 @@ class Try(Stmt):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "body", body)
         _set(self, "catch_name", _intern(catch_name) if catch_name.__class__ is str else catch_name)
         _set(self, "handler", handler)
@@ -842,7 +817,7 @@ class Module(Node):
         _set(self, "line", line)
         _set(self, "column", column)
         _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             and end_column >= 0 else _far_end(end_line, end_column))
+             else (end_line, end_column))
         _set(self, "body", body)
 
 
