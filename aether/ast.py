@@ -49,13 +49,7 @@ from .record import frozen_error as _frozen_error  # noqa: E402
 class Node:
     """Base of all nodes: the source span, and equality, hash and repr by fields."""
 
-    # The end of the span is one slot, ``_end``: the end column when the node ends on the
-    # line it starts on (nearly every node; a small int, shared), else the pair
-    # (end_line, end_column). A slot costs 8 bytes in each of a large file's millions of
-    # nodes, and objects are allocated in steps of 16 bytes: one slot fewer takes the
-    # commonest nodes (Name, Call, BinOp, Compare) a step down. ``end_line`` and
-    # ``end_column`` are read through properties; they remain fields as before.
-    __slots__ = ("line", "column", "_end")
+    __slots__ = _POSITION
     _children: tuple[str, ...] = ()  # names of the child fields
     _fields: tuple[str, ...] = _POSITION  # all fields, in __init__ order
     line: int
@@ -69,8 +63,8 @@ class Node:
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise _frozen_error(f"cannot assign to field {name!r}")
@@ -95,16 +89,6 @@ class Node:
 
     def __reduce__(self):
         return (type(self), self._values())  # __setattr__ refuses pickle's usual way
-
-    @property
-    def end_line(self) -> int:  # type: ignore[override]
-        end = self._end
-        return self.line if end.__class__ is int else end[0]
-
-    @property
-    def end_column(self) -> int:  # type: ignore[override]
-        end = self._end
-        return end if end.__class__ is int else end[1]
 
     @property
     def span(self) -> tuple[int, int, int, int]:
@@ -138,8 +122,8 @@ class Name(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "id", _intern(id) if id.__class__ is str else id)
 
 
@@ -156,8 +140,8 @@ class Str(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -175,8 +159,8 @@ class Int(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -194,8 +178,8 @@ class Float(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
         _set(self, "raw", raw)
 
@@ -213,8 +197,8 @@ class Duration(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "seconds", seconds)
         _set(self, "raw", raw)
 
@@ -231,8 +215,8 @@ class Bool(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
 
 
@@ -247,8 +231,8 @@ class Null(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
 
 
 class ListExpr(Expr):
@@ -263,8 +247,8 @@ class ListExpr(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "items", items)
 
 
@@ -281,8 +265,8 @@ class DictExpr(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "keys", keys)
         _set(self, "values", values)
 
@@ -300,8 +284,8 @@ class Keyword(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -320,8 +304,8 @@ class Call(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "func", func)
         _set(self, "args", args)
         _set(self, "keywords", keywords)
@@ -340,8 +324,8 @@ class Member(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
         _set(self, "attr", _intern(attr) if attr.__class__ is str else attr)
 
@@ -359,8 +343,8 @@ class Index(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
         _set(self, "index", index)
 
@@ -378,8 +362,8 @@ class Unary(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "operand", operand)
 
@@ -398,8 +382,8 @@ class BinOp(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "left", left)
         _set(self, "right", right)
@@ -419,8 +403,8 @@ class Compare(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "left", left)
         _set(self, "right", right)
@@ -439,8 +423,8 @@ class BoolOp(Expr):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "values", values)
 
@@ -468,8 +452,8 @@ class Binding(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
         _set(self, "type_hint", type_hint)
@@ -489,8 +473,8 @@ class Assign(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -515,8 +499,8 @@ class AugAssign(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "op", _intern(op) if op.__class__ is str else op)
         _set(self, "value", value)
@@ -535,8 +519,8 @@ class CallStmt(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "call", call)
 
 
@@ -552,8 +536,8 @@ class Return(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
 
 
@@ -568,8 +552,8 @@ class Break(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
 
 
 class Continue(Stmt):
@@ -583,8 +567,8 @@ class Continue(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
 
 
 class Await(Stmt):
@@ -599,8 +583,8 @@ class Await(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "names", names)
 
 
@@ -617,8 +601,8 @@ class StepOption(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "value", value)
 
@@ -636,8 +620,8 @@ class DashItem(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "value", value)
         _set(self, "options", options)
 
@@ -654,8 +638,8 @@ class DashMap(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "entries", entries)
 
 
@@ -672,8 +656,8 @@ class Section(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "body", body)
 
@@ -694,8 +678,8 @@ class If(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "test", test)
         _set(self, "body", body)
         _set(self, "orelse", orelse)
@@ -716,8 +700,8 @@ class For(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "target", _intern(target) if target.__class__ is str else target)
         _set(self, "iter", iter)
         _set(self, "body", body)
@@ -736,8 +720,8 @@ class While(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "test", test)
         _set(self, "body", body)
 
@@ -755,8 +739,8 @@ class Param(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "default", default)
 
@@ -775,8 +759,8 @@ class FnDef(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "name", _intern(name) if name.__class__ is str else name)
         _set(self, "params", params)
         _set(self, "body", body)
@@ -797,8 +781,8 @@ class Try(Stmt):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "body", body)
         _set(self, "catch_name", _intern(catch_name) if catch_name.__class__ is str else catch_name)
         _set(self, "handler", handler)
@@ -816,8 +800,8 @@ class Module(Node):
         _set = _SET
         _set(self, "line", line)
         _set(self, "column", column)
-        _set(self, "_end", end_column if end_line == line and end_column.__class__ is int
-             else (end_line, end_column))
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
         _set(self, "body", body)
 
 

@@ -169,20 +169,6 @@ def test_the_last_tree_is_let_go_before_the_next_parse(monkeypatch):
     assert held == [None]
 
 
-def test_a_span_is_three_slots_and_reads_back_whole():
-    # objects are allocated in steps of 16 bytes: the end of the span in one slot takes
-    # Name (0.7 per line of a typical file), Call, BinOp and Compare a step down
-    assert sys.getsizeof(A.Name(1000, 5, 1000, 9, "abcd")) <= 64  # with its GC header
-    assert sys.getsizeof(A.Call(1000, 5, 1000, 9)) <= 80
-    for span in [(1000, 5, 1000, 9), (7, 1, 9, 4), (3, 2, 3, 100_000), (1, 1, 1, 1)]:
-        for cls in (A.Name, A.Section, A.Call, A.Module):
-            node = cls(*span)
-            assert node.span == span and (node.end_line, node.end_column) == span[2:]
-            assert node == cls(*span) and hash(node) == hash(cls(*span))
-    module = parse('goal: "g"\nx: f(1,\n  2)\nif x:\n    log(x)\n').module
-    assert module.body[1].span == (2, 1, 3, 5) and module.body[2].span == (4, 1, 5, 11)
-
-
 class _NoWholeCopies(str):
     """Source text that refuses to be split into lines or case-mapped as a whole."""
 
