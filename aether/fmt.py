@@ -220,8 +220,11 @@ def _render_tokens(tokens, dash_line: bool) -> list[tuple[int, str, int]]:
             parts = []
             row_line = tok.line
             row += 1
+            # Read in place: a copy of the rest (``tokens[i:]``) per row made a logical
+            # line of n rows (a list literal one item a row) cost n**2 / 2.
             closers = 0
-            for t in tokens[i:]:
+            for j in range(i, len(tokens)):
+                t = tokens[j]
                 if t.line != tok.line or t.type not in _CLOSERS:
                     break
                 closers += 1

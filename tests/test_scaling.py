@@ -216,3 +216,26 @@ def test_work_per_byte_does_not_grow(templates, command):
     # 150 statements and up: past the size (suggest.EXACT_LIMIT, 128 names) below which
     # did-you-mean searches a whole scope, a bounded cost that looks quadratic when small
     assert growth(make, command, 150) <= LINEAR
+
+
+@pytest.mark.parametrize("item", ["1,", "[1],", "f(\n1),"])
+def test_formatting_a_bracket_of_many_rows_reads_each_token_a_bounded_number_of_times(item):
+    # each row of a logical line copied the rest of the line's tokens (to count the closing
+    # brackets it starts with): a list literal of n rows cost n**2 / 2, and `aether fmt` on
+    # a 1.5 MB file of one-item rows ran for hours. Counted, not timed: the token reads.
+    from aether.fmt import _logical_lines, _render_tokens
+
+    class Counted(list):
+        reads = 0
+
+        def __getitem__(self, at):
+            got = super().__getitem__(at)
+            Counted.reads += len(got) if isinstance(at, slice) else 1
+            return got
+
+    text = 'goal: "g"\nx: [\n' + f"{item}\n" * 2000 + "]\n"
+    format_text(text)  # formats as it is
+    line = max(_logical_lines(text)[0], key=lambda ln: len(ln.tokens))
+    tokens = Counted(line.tokens)
+    _render_tokens(tokens, False)
+    assert Counted.reads <= 3 * len(tokens)
