@@ -30,6 +30,7 @@ from typing import Optional
 
 from . import ast as A
 from .gcpause import gc_paused
+from .outofmemory import release
 
 __all__ = ["FormatError", "FormatResult", "format_text", "ast_shape", "expand_indent_tabs",
            "FileOutcome", "format_file", "internal_error_message",
@@ -400,6 +401,7 @@ def _layout(src: list[str], lines: list[_Line], comments) -> str:
 
 def internal_error_message(exc: BaseException) -> str:
     """The one-line report of a formatter bug on one file (the traceback with AETHER_DEBUG)."""
+    release(exc)  # a MemoryError's frames hold what filled memory: free it first
     import os
     import sys
     import traceback

@@ -20,6 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from ..outofmemory import release
 from .rules import RULES, RuleSelection
 
 __all__ = ["MigrateOptions", "Outcome", "migrate_text", "migrate_file", "STATES"]
@@ -370,6 +371,7 @@ def migrate_file(path: str, display: Optional[str] = None,
     try:
         out = migrate_text(read.text, shown, options.selection, options.catalogue)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
+        release(exc)  # a MemoryError's frames hold what filled memory: free it first
         return Outcome(shown, "failed", f"internal error while converting: "
                        f"{type(exc).__name__}: {exc} (this is a bug in aether)")
     if out.state != "transformed":
