@@ -30,6 +30,7 @@ from typing import Optional
 
 from . import ast as A
 from .gcpause import gc_paused
+from .outofmemory import release
 
 __all__ = ["FormatError", "FormatResult", "format_text", "ast_shape", "expand_indent_tabs",
            "FileOutcome", "format_file", "internal_error_message",
@@ -220,8 +221,11 @@ def _render_tokens(tokens, dash_line: bool) -> list[tuple[int, str, int]]:
             parts = []
             row_line = tok.line
             row += 1
+            # Read in place: a copy of the rest (``tokens[i:]``) per row made a logical
+            # line of n rows (a list literal one item a row) cost n**2 / 2.
             closers = 0
-            for t in tokens[i:]:
+            for j in range(i, len(tokens)):
+                t = tokens[j]
                 if t.line != tok.line or t.type not in _CLOSERS:
                     break
                 closers += 1
@@ -397,6 +401,7 @@ def _layout(src: list[str], lines: list[_Line], comments) -> str:
 
 def internal_error_message(exc: BaseException) -> str:
     """The one-line report of a formatter bug on one file (the traceback with AETHER_DEBUG)."""
+    release(exc)  # a MemoryError's frames hold what filled memory: free it first
     import os
     import sys
     import traceback

@@ -14,6 +14,7 @@ import sys
 from .checker import CheckOptions, check_text
 from .diagnostics import FileResult, Finding
 from .fingerprint import assign_fingerprints
+from .outofmemory import release
 from .record import Record
 from .source import decode_source, read_source
 from .walk import SourceFile
@@ -84,6 +85,7 @@ class RunStats(Record):
 
 
 def _internal_error(display: str, exc: BaseException) -> FileResult:
+    release(exc)  # a MemoryError's frames hold what filled memory: free it first
     import traceback
 
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

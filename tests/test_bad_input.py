@@ -322,3 +322,35 @@ def test_empty_path_argument_is_not_the_working_directory(tmp_path, args):
                           capture_output=True, cwd=tmp_path, env=dict(os.environ, NO_COLOR="1"))
     assert_clean_failure(proc, 26)
     assert b'empty path ("")' in proc.stdout and b"a.aether" not in proc.stdout
+
+
+_OUT_OF_MEMORY = """
+import resource, sys
+from aether.cli.main import main
+from aether.syntax.parser import get_parser
+get_parser()
+size = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmSize:"))
+# room to start and read the file, not to hold its million tokens (about 350 MB)
+limit = (size + 120 * 1024) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.parametrize("command", [["check", "--isolated", "--no-cache"], ["--check"],
+                                     ["fmt", "--isolated", "--diff"],
+                                     ["migrate", "--isolated"]])
+def test_running_out_of_memory_is_one_message(tmp_path, command):
+    # a MemoryError's traceback kept the frames holding what filled memory (the parser's
+    # value stack): reporting it (an import, the message) failed too, and the second
+    # MemoryError escaped as a traceback with status 1
+    p = tmp_path / "many.aether"
+    p.write_text('goal: "g"\nx: [' + "1," * 1_000_000 + "]\n")
+    proc = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY, *command, str(p)],
+                          capture_output=True, env=dict(os.environ, NO_COLOR="1"), timeout=300)
+    out = proc.stdout + proc.stderr
+    assert b"Traceback" not in out, out[-3000:]
+    assert proc.returncode in TABLE
+    if proc.returncode not in (0, 1):  # a machine where it fits passes it
+        assert b"MemoryError" in out

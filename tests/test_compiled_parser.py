@@ -601,3 +601,73 @@ p = lalr.Parser(load_tables(), b, compiled=True)
 show(lambda: p.parse(sc.scan("x: a + true\\n")).body[0].value.right)
 """, "0")
     assert out.strip() == "Bool(line=1, column=8, end_line=1, end_column=12, value=True)"
+
+
+# ---------------------------------------------------------------- hostile input, both paths
+# What a pull request can bring: any bytes at all (decoded as `aether check` decodes a
+# file), and token soups over every terminal of the grammar with the layout between them
+# (newlines, indents of every width, tabs, comments, blank lines, form feeds). Both paths
+# must give the same findings, and neither may crash (an AE999 is a crash contained).
+
+_TERMINAL_WORDS = sorted({pattern for _, kind, pattern in load_tables().terminals
+                          if kind == "str"})
+_SOUP = _TERMINAL_WORDS + [
+    "x", "goal", "workflow", "steps", "_a1", "1", "0_0", "1.5", "1e9", "2.5e-3", "10ms", "1.5h",
+    "9" * 25, '"s"', "'s'", '"a\\"b"', "'\\", '"', "'", "# c", "\n", "\n", "\n    ", "\n  ",
+    "\n\t", "\n \t", " ", "  ", "\f", "\\", "é", "$", "\u00a0", "\u2028", "-" * 70, "\ufeff"]
+
+
+def _same_checked(text: str) -> None:
+    _same(text)
+    for result in (_with(COMPILED, check_text, text, "x.aether"),):
+        assert not any(f.rule == "AE999" for f in result.findings), result.findings
+
+
+@SETTINGS
+@given(st.binary(max_size=400))
+def test_compiled_and_pure_agree_on_any_bytes(data):
+    from aether.source import decode_source
+
+    decoded = decode_source(data)
+    if decoded.text is not None:
+        _same_checked(decoded.text)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(_SOUP), max_size=80).map(" ".join),
+       st.lists(st.sampled_from(_SOUP), max_size=80).map("".join))
+def test_compiled_and_pure_agree_on_token_soups(spaced, glued):
+    _same_checked(spaced)
+    _same_checked(glued)
+    _same_tokens(glued)
+
+
+_NOMEMORY = """
+import _testcapi
+from aether.syntax.errors import AetherSyntaxError
+p = P.get_parser()[0]
+text = "goal: 'g'\\nif a:\\n    b: [1, (2), {'k': -3.5e1}]\\n  c: 10ms\\nx: 'abc\\n# c\\n"
+errors = set()
+for n in range(600):
+    for keep in (False, True):
+        _testcapi.set_nomemory(n, n + 1)  # only the n-th allocation from here fails
+        try:
+            p.parse(sc.scan(text, keep))
+        except (MemoryError, AetherSyntaxError, lalr.UnexpectedToken):
+            pass
+        except BaseException as exc:
+            _testcapi.remove_mem_hooks()
+            errors.add(repr(exc))
+        finally:
+            _testcapi.remove_mem_hooks()
+print(sorted(errors))
+"""
+
+
+def test_an_allocation_failing_anywhere_in_a_parse_is_a_memory_error():
+    # Scan() looked its scanner's six lists up before checking any: a MemoryError from the
+    # first lookup was cleared by the next ones, and Scan returned NULL with no exception
+    # set (SystemError). Every allocation of a parse is made to fail in turn, on both paths.
+    pytest.importorskip("_testcapi")
+    for out in (_run(_NOMEMORY, "0"), _run(_NOMEMORY, "1")):
+        assert out.strip().splitlines()[-1] == "[]"

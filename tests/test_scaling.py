@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from aether.checker import check_text
 from aether.fmt import format_text
+from aether.fmt import expand_indent_tabs
 from aether.migrate.engine import _identity_origins, _whitespace_only, migrate_text
 from aether.walk import is_excluded
 
@@ -216,3 +217,53 @@ def test_work_per_byte_does_not_grow(templates, command):
     # 150 statements and up: past the size (suggest.EXACT_LIMIT, 128 names) below which
     # did-you-mean searches a whole scope, a bounded cost that looks quadratic when small
     assert growth(make, command, 150) <= LINEAR
+
+
+@pytest.mark.parametrize("item", ["1,", "[1],", "f(\n1),"])
+def test_formatting_a_bracket_of_many_rows_reads_each_token_a_bounded_number_of_times(item):
+    # each row of a logical line copied the rest of the line's tokens (to count the closing
+    # brackets it starts with): a list literal of n rows cost n**2 / 2, and `aether fmt` on
+    # a 1.5 MB file of one-item rows ran for hours. Counted, not timed: the token reads.
+    from aether.fmt import _logical_lines, _render_tokens
+
+    class Counted(list):
+        reads = 0
+
+        def __getitem__(self, at):
+            got = super().__getitem__(at)
+            Counted.reads += len(got) if isinstance(at, slice) else 1
+            return got
+
+    text = 'goal: "g"\nx: [\n' + f"{item}\n" * 2000 + "]\n"
+    format_text(text)  # formats as it is
+    line = max(_logical_lines(text)[0], key=lambda ln: len(ln.tokens))
+    tokens = Counted(line.tokens)
+    _render_tokens(tokens, False)
+    assert Counted.reads <= 3 * len(tokens)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["x: 1", " ", "\t", "\f", "\v", "  y", "# c  ", "\n", "é"]),
+                max_size=40).map("".join))
+def test_whitespace_only_migration_strips_what_the_pattern_stripped(text):
+    # the old pattern, `[ \t\f\v]+$` (re.M), applied once per file: the same text
+    old = re.sub(r"[ \t\f\v]+$", "", expand_indent_tabs(text), flags=re.M)
+    if old and not old.endswith("\n"):
+        old += "\n"
+    assert _whitespace_only(text) == old
+
+
+def test_whitespace_only_migration_of_a_long_blank_run_is_linear():
+    """Before: the pattern was tried again from each blank of a run that does not end its
+    line, n**2 / 2 steps for n blanks before a token (80,000: 26 s; this has 300,000)."""
+    def expired(signum, frame):
+        raise TimeoutError("still stripping after 20 s")
+
+    text = 'goal: "g"\nx:' + " " * 300_000 + "1  \n"
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    try:
+        assert _whitespace_only(text) == text.replace("1  ", "1")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
+from ..outofmemory import release
+
 __all__ = ["main", "cli"]
 
 
@@ -84,6 +86,9 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         if os.environ.get("AETHER_DEBUG"):
             raise
+        # A MemoryError's frames hold what filled memory: freed before anything else (the
+        # import below failed too, and escaped as a traceback).
+        release(exc)
         from ..governance.ledger import LedgerError
         from ..store.base import StoreError
 

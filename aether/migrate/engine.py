@@ -16,16 +16,15 @@ and suppression lists can follow.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from ..outofmemory import release
 from .rules import RULES, RuleSelection
 
 __all__ = ["MigrateOptions", "Outcome", "migrate_text", "migrate_file", "STATES"]
 
 STATES = ("transformed", "unchanged", "skipped", "failed")
-_TRAILING_WS = re.compile(r"[ \t\f\v]+$", re.M)
 
 
 @dataclass(frozen=True)
@@ -125,9 +124,11 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
 
 def _whitespace_only(text: str) -> str:
     """M027 on a file that needs nothing else: trailing whitespace, tab indentation."""
-    from ..fmt import expand_indent_tabs
+    from ..fmt import _strip_trailing, expand_indent_tabs
 
-    out = _TRAILING_WS.sub("", expand_indent_tabs(text))
+    # Line by line: the pattern `[ \t\f\v]+$` (re.M) tried again from each blank of a run
+    # not at a line's end, so a line of n blanks before a token cost n**2 / 2.
+    out = _strip_trailing(expand_indent_tabs(text))
     if out and not out.endswith("\n"):
         out += "\n"
     return out
@@ -374,6 +375,7 @@ def migrate_file(path: str, display: Optional[str] = None,
     try:
         out = migrate_text(read.text, shown, options.selection, options.catalogue)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
+        release(exc)  # a MemoryError's frames hold what filled memory: free it first
         return Outcome(shown, "failed", f"internal error while converting: "
                        f"{type(exc).__name__}: {exc} (this is a bug in aether)")
     if out.state != "transformed":

@@ -1044,16 +1044,18 @@ Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->text = text;
     Py_INCREF(keep);
     self->keep_comments = keep;
-    self->brackets = PyObject_GetAttrString(scanner, "brackets");
-    self->indents = PyObject_GetAttrString(scanner, "indent_stack");
-    self->logical = PyObject_GetAttrString(scanner, "logical_start");
-    self->comments = PyObject_GetAttrString(scanner, "comments");
-    self->keywords = PyObject_GetAttrString(scanner, "keywords");
-    self->ops = PyObject_GetAttrString(scanner, "ops");
-    if (!self->brackets || !self->indents || !self->logical || !self->comments ||
-            !self->keywords || !self->ops) {
-        Py_DECREF(self);
-        return NULL;
+    /* One at a time: the next lookup, made with the first one's error set, may clear it
+     * (a MemoryError lost: "returned NULL without setting an exception"). */
+    static const char *names[] = {"brackets", "indent_stack", "logical_start", "comments",
+                                  "keywords", "ops"};
+    PyObject **slots[] = {&self->brackets, &self->indents, &self->logical, &self->comments,
+                          &self->keywords, &self->ops};
+    for (int i = 0; i < 6; i++) {
+        *slots[i] = PyObject_GetAttrString(scanner, names[i]);
+        if (*slots[i] == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
     }
     if (!PyList_Check(self->brackets) || !PyList_Check(self->indents) ||
             !PyDict_Check(self->logical) || !PyList_Check(self->comments) ||
