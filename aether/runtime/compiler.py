@@ -1351,12 +1351,17 @@ class Compiler:
             return self.captured_reader(e.id, hops, e)
         if e.id not in self.top_bound and (self.locals is None or e.id not in self.locals):
             if e.id in self.prog.fns:
-                fnv = self.prog.fns[e.id]
-                where = self.parent_hops(e.id)
-                if where is None:
-                    return self._const(fnv)
-                return lambda fr: _closure(fnv, _frame_at(fr, where))
+                return self.fn_value(e.id)
         return self.name_reader(e.id, e)
+
+    def fn_value(self, name: str) -> Callable:
+        """The reader of ``fn name`` as a value: the fn itself, or for a nested fn a
+        closure linked to the call of its enclosing fn."""
+        fnv = self.prog.fns[name]
+        where = self.parent_hops(name)
+        if where is None:
+            return self._const(fnv)
+        return lambda fr: _closure(fnv, _frame_at(fr, where))
 
     def captured_reader(self, name: str, hops: int, node) -> Callable:
         """A read of ``name``, a local of the ``fn`` ``hops`` scopes out: in the frame of
@@ -1529,19 +1534,21 @@ class Compiler:
         func = e.func
         local = self.locals or set()
         if isinstance(func, A.Name):
+            # A call by the name of a fn of the file, a builtin or a tool calls it, whatever
+            # value a binding, parameter or enclosing local of that name holds: `check`
+            # resolves calls among callables only, and the run must call what it checked
+            # (docs/language.md, name resolution). Only another name is called as a value.
             name = func.id
-            if name in local:
-                return self._dynamic(self.expr(func), argfns, kwfns, e)
-            if name in self.prog.fns and name not in self.top_bound:
+            if name in self.prog.fns:
                 return self._static_fn(name, argfns, kwfns, e)
-            if name in PURE and name not in self.top_bound:
+            if name in PURE:
                 return self._pure(name, argfns, kwfns, e)
             b = self.catalogue.builtins.get(name)
-            if b is not None and name not in self.top_bound:
+            if b is not None:
                 if b.effect == "pure":
                     return self.unsupported(e, f"builtin '{name}'")
                 return self.effect(name, argfns, kwfns, e)
-            if self.entry(name) is not None and name not in self.top_bound:
+            if self.entry(name) is not None:
                 return self.effect(name, argfns, kwfns, e)
             return self._dynamic(self.expr(func), argfns, kwfns, e)
         if isinstance(func, A.Member):
@@ -1599,7 +1606,7 @@ class Compiler:
             else:
                 plan.append(None)  # the default
         if len(argfns) > len(params) or set(kwmap) - set(params[len(argfns):]):
-            return self._dynamic(self.e_Name(e.func), argfns, kwfns, e)
+            return self._dynamic(self.fn_value(name), argfns, kwfns, e)
         prog = self.prog
         defaults = self.defaults
         fnv = prog.fns[name]
@@ -1973,9 +1980,7 @@ class _Gen:
         keywords; None when the call is another kind (compiled as a closure)."""
         c = self.c
         name = e.func.id
-        local = c.locals or set()
-        if name in local or name in c.top_bound:
-            return None
+        # (a fn's or builtin's name is called whatever it is also bound to: see e_Call)
         if name in c.prog.fns:
             fd = c.fndefs[name]
             params = [p.name for p in fd.params]
