@@ -33,7 +33,7 @@ from .gcpause import gc_paused
 from .outofmemory import release
 
 __all__ = ["FormatError", "FormatResult", "format_text", "ast_shape", "expand_indent_tabs",
-           "FileOutcome", "format_file", "internal_error_message",
+           "strip_trailing", "FileOutcome", "format_file", "internal_error_message",
            "TAB_SIZE"]
 
 TAB_SIZE = 4
@@ -78,7 +78,8 @@ def expand_indent_tabs(text: str, tab_size: int = TAB_SIZE) -> str:
     return "\n".join(out)
 
 
-def _strip_trailing(text: str) -> str:
+def strip_trailing(text: str) -> str:
+    """``text`` with the blanks at the end of each line removed (line by line: linear)."""
     return "\n".join(line.rstrip(" \t\f\v") for line in text.split("\n"))
 
 
@@ -294,7 +295,7 @@ def format_text(text: str) -> FormatResult:
     if before.errors:  # pragma: no cover - check_text reported them already
         e = before.errors[0]
         raise FormatError(f"{e.message} ({e.rule})", e.line, e.rule)
-    work = _strip_trailing(expanded)
+    work = strip_trailing(expanded)
     try:
         lines, comments = _logical_lines(work)
     except AetherSyntaxError as exc:  # pragma: no cover - parse() reported it already

@@ -124,11 +124,11 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
 
 def _whitespace_only(text: str) -> str:
     """M027 on a file that needs nothing else: trailing whitespace, tab indentation."""
-    from ..fmt import _strip_trailing, expand_indent_tabs
+    from ..fmt import expand_indent_tabs, strip_trailing
 
     # Line by line: the pattern `[ \t\f\v]+$` (re.M) tried again from each blank of a run
     # not at a line's end, so a line of n blanks before a token cost n**2 / 2.
-    out = _strip_trailing(expand_indent_tabs(text))
+    out = strip_trailing(expand_indent_tabs(text))
     if out and not out.endswith("\n"):
         out += "\n"
     return out
