@@ -354,3 +354,23 @@ def test_running_out_of_memory_is_one_message(tmp_path, command):
     assert proc.returncode in TABLE
     if proc.returncode not in (0, 1):  # a machine where it fits passes it
         assert b"MemoryError" in out
+        assert b"MemoryError: " not in out  # a MemoryError has no message to follow it
+
+
+@pytest.mark.parametrize("exc, detail", [(MemoryError(), "MemoryError"),
+                                         (ValueError("boom"), "ValueError: boom")])
+def test_migrate_reports_a_conversion_error_in_one_clean_line(tmp_path, monkeypatch,
+                                                               exc, detail):
+    # migrate wrote "{name}: {exc}": a MemoryError has no message, so it read
+    # "MemoryError:  (this is a bug in aether)"
+    from aether.migrate import engine
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(engine, "migrate_text", fail)
+    p = tmp_path / "w.aether"
+    p.write_text('goal: "g"\n')
+    out = engine.migrate_file(str(p))
+    assert out.state == "failed"
+    assert out.reason == f"internal error while converting: {detail} (this is a bug in aether)"
