@@ -142,17 +142,35 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
         raise WriteError(path, f"cannot stat: {exc.strerror or exc}")
     folder = os.path.dirname(os.path.abspath(target)) or "."
     if expect is not None:
-        try:
-            with open(target, "rb") as fh:
-                current = fh.read()
-        except OSError as exc:
-            raise WriteError(path, f"cannot re-read before writing: {exc.strerror or exc}")
+        current = _reread(path, target)
         if current == data:
             return  # another run (two `fmt` on one tree) already wrote these very bytes
         if current != expect:
             raise WriteError(path, "file changed on disk while it was being processed; "
                                    "left as it is")
     _replace_with(path, target, folder, data, stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid))
+
+
+def _reread(path: str, target: str) -> bytes:
+    """The bytes now at ``target`` (the file ``path`` names), read to compare with what the
+    caller read. Opened first and checked open: a FIFO swapped in since the last check
+    would make a plain ``open`` wait forever. Raises WriteError when it is not a regular
+    file or cannot be read."""
+    from .readfile import file_kind, open_checked
+
+    try:
+        fd, st = open_checked(target)
+    except OSError as exc:
+        raise WriteError(path, f"cannot re-read before writing: {exc.strerror or exc}")
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise WriteError(path, f"is now {file_kind(st.st_mode)}, not a regular file; "
+                               "left as it is")
+    try:
+        with open(fd, "rb") as fh:  # closes fd
+            return fh.read()
+    except OSError as exc:
+        raise WriteError(path, f"cannot re-read before writing: {exc.strerror or exc}")
 
 
 def write_output(path: str, data: bytes) -> None:

@@ -32,8 +32,8 @@ from . import ast as A
 from .gcpause import gc_paused
 from .outofmemory import release
 
-__all__ = ["FormatError", "FormatResult", "format_text", "ast_shape", "expand_indent_tabs", "strip_trailing",
-           "FileOutcome", "format_file", "internal_error_message",
+__all__ = ["FormatError", "FormatResult", "format_text", "ast_shape", "expand_indent_tabs",
+           "strip_trailing", "FileOutcome", "format_file", "internal_error_message",
            "TAB_SIZE"]
 
 TAB_SIZE = 4
@@ -79,6 +79,7 @@ def expand_indent_tabs(text: str, tab_size: int = TAB_SIZE) -> str:
 
 
 def strip_trailing(text: str) -> str:
+    """``text`` with the blanks at the end of each line removed (line by line: linear)."""
     return "\n".join(line.rstrip(" \t\f\v") for line in text.split("\n"))
 
 

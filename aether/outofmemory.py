@@ -7,7 +7,7 @@ message, a finding) then fails too, and the second MemoryError escapes as a trac
 
 from __future__ import annotations
 
-__all__ = ["release"]
+__all__ = ["release", "describe"]
 
 
 def release(exc: BaseException) -> BaseException:
@@ -21,3 +21,19 @@ def release(exc: BaseException) -> BaseException:
             link = link.__context__
             seen += 1
     return exc
+
+
+def describe(exc: BaseException) -> str:
+    """``exc`` in one line for a report: its type, then ``: `` and its message only when
+    it has one ("MemoryError", not "MemoryError: "; a MemoryError seldom has a message).
+    Frees what a MemoryError holds first (:func:`release`). Never raises."""
+    release(exc)
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the error
+        text = ""
+    name = type(exc).__qualname__
+    module = type(exc).__module__
+    if module not in ("builtins", "__main__"):
+        name = f"{module}.{name}"
+    return f"{name}: {text}" if text else name

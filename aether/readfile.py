@@ -15,7 +15,7 @@ import errno
 import os
 import stat
 
-__all__ = ["MAX_DOCUMENT_SIZE", "DocumentReadError", "read_document", "file_kind"]
+__all__ = ["MAX_DOCUMENT_SIZE", "DocumentReadError", "read_document", "file_kind", "open_checked"]
 
 #: The largest document read: far above any real configuration, list or baseline
 #: (a baseline of 100,000 findings is about 20 MiB), far below what exhausts memory.
@@ -53,6 +53,27 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def open_checked(path: str, follow_links: bool = True) -> tuple[int, os.stat_result]:
+    """An open read-only descriptor of ``path`` and the ``fstat`` of that descriptor.
+
+    Opened without blocking (a FIFO does not wait for a writer) and, without
+    ``follow_links``, refusing a symbolic link (ELOOP). The type and size to trust are
+    those returned, of the file actually opened: a check by name before an ``open`` lets a
+    racing process swap in a FIFO after the check, and the ``open`` then waits forever.
+    The caller closes the descriptor and refuses what is not a regular file.
+    Raises OSError from ``open`` or ``fstat`` (nothing is left open then).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        return fd, os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = False) -> bytes:
     """The bytes of the regular file at ``path`` (links followed), at most ``limit`` bytes.
 
@@ -62,9 +83,8 @@ def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = Fal
     ``pipe_ok``: the user named this path (``--config <(...)``), so a FIFO is read,
     waiting for its writer, up to ``limit`` bytes too.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        fd = os.open(path, flags)
+        fd, st = open_checked(path)
     except FileNotFoundError:
         raise DocumentReadError("does not exist", missing=True) from None
     except PermissionError:
@@ -74,7 +94,6 @@ def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = Fal
             raise DocumentReadError("is a symbolic link loop") from None
         raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
     try:
-        st = os.fstat(fd)
         if pipe_ok and stat.S_ISFIFO(st.st_mode):
             os.close(fd)
             fd = -1

@@ -105,43 +105,51 @@ def read_stream(fh, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
 
 
 def read_source(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> ReadResult:
-    """Read and decode the file at ``path``."""
+    """Read and decode the file at ``path``.
+
+    The file is opened first and its type and size taken from the open descriptor
+    (:func:`aether.readfile.open_checked`): a check by name and then an ``open`` let a
+    racing process swap the file for a FIFO in between, and the ``open`` waited forever.
+    """
+    from .readfile import open_checked
+
     if not path:
         return ReadResult(error=Finding("AE001", 'empty path ("") given'))
     try:
-        st = os.stat(path)
+        fd, st = open_checked(path)
     except FileNotFoundError:
         return ReadResult(error=Finding("AE001", f"no such file: {path}"))
     except PermissionError:
+        if os.path.isdir(path):  # a folder without read permission: say it is one
+            return ReadResult(error=_not_regular(path, stat.S_IFDIR))
         return ReadResult(error=Finding("AE003", f"permission denied: {path}"))
     except OSError as exc:
         return ReadResult(error=Finding("AE007", f"cannot read {path}: {exc.strerror or exc}"))
-    if stat.S_ISDIR(st.st_mode):
-        try:
-            os.scandir(path).close()
-        except PermissionError:
-            return ReadResult(error=Finding(
-                "AE003", f"permission denied: cannot list the folder {path}"))
-        except OSError:
-            pass
-        return ReadResult(error=Finding(
-            "AE002", f"{path} is a directory, not a file",
-            hint="`aether check DIR` searches a directory for *.aether files"))
     if not stat.S_ISREG(st.st_mode):
-        return ReadResult(error=Finding("AE002", f"{path} is not a regular file"))
+        os.close(fd)
+        return ReadResult(error=_not_regular(path, st.st_mode))
     if st.st_size > max_size:
+        os.close(fd)
         return ReadResult(error=Finding(
             "AE006", f"file is {_size_text(st.st_size)}, over the {_size_text(max_size)} limit",
             hint="raise `max-file-size` in [tool.aether] if this really is a workflow"))
     try:
-        with open(path, "rb") as fh:
+        with open(fd, "rb") as fh:  # closes fd
             data = _read_at_most(fh, max_size + 1, st.st_size)
-    except PermissionError:
-        return ReadResult(error=Finding("AE003", f"permission denied: {path}"))
-    except IsADirectoryError:
-        return ReadResult(error=Finding("AE002", f"{path} is a directory, not a file"))
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return ReadResult(error=Finding("AE001", f"no such file: {path}"))
         return ReadResult(error=Finding("AE007", f"cannot read {path}: {exc.strerror or exc}"))
     return decode_source(data, max_size)
+
+
+def _not_regular(path: str, mode: int) -> Finding:
+    """The finding for a path that is not a regular file (``mode``: its type)."""
+    if stat.S_ISDIR(mode):
+        try:
+            os.scandir(path).close()
+        except PermissionError:
+            return Finding("AE003", f"permission denied: cannot list the folder {path}")
+        except OSError:
+            pass
+        return Finding("AE002", f"{path} is a directory, not a file",
+                       hint="`aether check DIR` searches a directory for *.aether files")
+    return Finding("AE002", f"{path} is not a regular file")

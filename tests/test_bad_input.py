@@ -52,18 +52,30 @@ def test_permission_denied_as_user(tmp_path):
     assert code == 26 and st["rule"] == "AE003"
 
 
+def _deny_open(monkeypatch, p):
+    """Make the file ``p`` unreadable, as chmod 0 would for a user other than root: both
+    ``open`` by name and ``os.open`` (files are opened by descriptor, then checked) fail."""
+    real_open, real_os_open = open, os.open
+
+    def deny(path, *a, **k):
+        if not isinstance(path, int) and os.fspath(path) == str(p):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)
+
+    def os_deny(path, *a, **k):
+        if os.fspath(path) == str(p):
+            raise PermissionError(13, "Permission denied")
+        return real_os_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", deny)
+    monkeypatch.setattr(os, "open", os_deny)
+
+
 def test_permission_denied_reported(tmp_path, monkeypatch):
     """Even as root (CI), an unreadable file is an AE003 finding, not a crash."""
     p = tmp_path / "locked.aether"
     p.write_text('goal: "x"\n')
-    real_open = open
-
-    def deny(path, *a, **k):
-        if str(path) == str(p):
-            raise PermissionError(13, "Permission denied")
-        return real_open(path, *a, **k)
-
-    monkeypatch.setattr("builtins.open", deny)
+    _deny_open(monkeypatch, p)
     result = check_file(str(p))
     assert [f.rule for f in result.findings] == ["AE003"]
 
@@ -116,16 +128,10 @@ def test_unreadable_path_is_status_26_not_a_usage_error(tmp_path, monkeypatch, c
 
     p = tmp_path / "locked.aether"
     p.write_text('goal: "x"\n')
-    real_access, real_open = os.access, open
+    real_access = os.access
     monkeypatch.setattr(os, "access", lambda path, mode, *a, **k:
                         False if os.fspath(path) == str(p) else real_access(path, mode, *a, **k))
-
-    def deny(path, *a, **k):
-        if os.fspath(path) == str(p):
-            raise PermissionError(13, "Permission denied")
-        return real_open(path, *a, **k)
-
-    monkeypatch.setattr("builtins.open", deny)
+    _deny_open(monkeypatch, p)
     result = CliRunner().invoke(cli, [*command, str(p)])
     assert result.exit_code == 26, (result.exit_code, result.output)
     assert "permission denied" in result.output
@@ -364,3 +370,23 @@ def test_running_out_of_memory_is_one_message(tmp_path, command):
     assert proc.returncode in TABLE
     if proc.returncode not in (0, 1):  # a machine where it fits passes it
         assert b"MemoryError" in out
+        assert b"MemoryError: " not in out  # a MemoryError has no message to follow it
+
+
+@pytest.mark.parametrize("exc, detail", [(MemoryError(), "MemoryError"),
+                                         (ValueError("boom"), "ValueError: boom")])
+def test_migrate_reports_a_conversion_error_in_one_clean_line(tmp_path, monkeypatch,
+                                                               exc, detail):
+    # migrate wrote "{name}: {exc}": a MemoryError has no message, so it read
+    # "MemoryError:  (this is a bug in aether)"
+    from aether.migrate import engine
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(engine, "migrate_text", fail)
+    p = tmp_path / "w.aether"
+    p.write_text('goal: "g"\n')
+    out = engine.migrate_file(str(p))
+    assert out.state == "failed"
+    assert out.reason == f"internal error while converting: {detail} (this is a bug in aether)"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from ..outofmemory import release
+from ..outofmemory import describe
 from .rules import RULES, RuleSelection
 
 __all__ = ["MigrateOptions", "Outcome", "migrate_text", "migrate_file", "STATES"]
@@ -124,7 +124,7 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
 
 def _whitespace_only(text: str) -> str:
     """M027 on a file that needs nothing else: trailing whitespace, tab indentation."""
-    from ..fmt import strip_trailing, expand_indent_tabs
+    from ..fmt import expand_indent_tabs, strip_trailing
 
     # Line by line: the pattern `[ \t\f\v]+$` (re.M) tried again from each blank of a run
     # not at a line's end, so a line of n blanks before a token cost n**2 / 2.
@@ -375,9 +375,10 @@ def migrate_file(path: str, display: Optional[str] = None,
     try:
         out = migrate_text(read.text, shown, options.selection, options.catalogue)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
-        release(exc)  # a MemoryError's frames hold what filled memory: free it first
+        # describe() frees a MemoryError's frames (they hold what filled memory) first;
+        # it has no message, so "{name}: {exc}" read "MemoryError:  (this is ...)"
         return Outcome(shown, "failed", f"internal error while converting: "
-                       f"{type(exc).__name__}: {exc} (this is a bug in aether)")
+                       f"{describe(exc)} (this is a bug in aether)")
     if out.state != "transformed":
         return out
     new_bytes = encode_like(read.data, out.text)

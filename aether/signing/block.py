@@ -18,7 +18,9 @@ and writes that layout; verifying is :mod:`aether.signing.verify`.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Optional
 from urllib.parse import quote, unquote
@@ -139,8 +141,14 @@ def starts_with_block(text: str) -> bool:
 def file_starts_with_block(path: str) -> bool:
     """Whether the file at ``path`` starts with a signature header (False when it cannot
     be read): how fmt and migrate know that a file they rewrote needs signing again."""
+    from ..readfile import open_checked
+
     try:
-        with open(path, "rb") as fh:
+        fd, st = open_checked(path)  # not open(): a FIFO put there must not block
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            return False
+        with open(fd, "rb") as fh:  # closes fd
             head = fh.read(256)
     except OSError:
         return False
