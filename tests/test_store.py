@@ -252,3 +252,33 @@ def test_claim_checkpoint_compares_canonical_json_not_text(state_db):
         assert not s.claim_checkpoint("nope", seen, seen)  # no checkpoint: nothing claimed
     finally:
         s.close()
+
+
+def _open_state_database(path, results):
+    try:
+        SQLiteStore(path)
+        results.put(None)
+    except Exception as exc:  # noqa: BLE001 - the test reports what failed
+        results.put(str(exc))
+
+
+def test_processes_opening_one_new_state_database_at_once_all_open_it(tmp_path):
+    # Two processes switching a new database to WAL at once can get "database is locked"
+    # without SQLite calling the busy handler (each holds a shared lock and wants the
+    # exclusive one): two `aether run` starting together failed one of them (seen in CI,
+    # about one round in thirty here before the open was retried while busy).
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(30):
+        path = str(tmp_path / f"state{round_}.db")
+        results = ctx.Queue()
+        procs = [ctx.Process(target=_open_state_database, args=(path, results))
+                 for _ in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        failures += [e for e in (results.get(timeout=10) for _ in procs) if e is not None]
+    assert failures == []

@@ -145,6 +145,22 @@ def _prepare_file(path: str) -> None:
     os.close(fd)
 
 
+def _while_busy(step) -> None:
+    """Run ``step`` again while SQLite answers "database is locked" at once, up to
+    BUSY_TIMEOUT: switching a database that another process is creating to WAL can fail
+    without calling the busy handler (two runs starting on one new state database)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SQLiteStore(SQLStore):
     """:class:`Store` in one SQLite database file (or ``":memory:"``)."""
 
@@ -162,17 +178,20 @@ class SQLiteStore(SQLStore):
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            if not memory:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                # NORMAL: a committed transaction survives the process being killed (the
-                # WAL is in the OS's hands); FULL also fsyncs at each commit, for power
-                # loss (docs/governance.md "Crash safety").
-                self._db.execute("PRAGMA synchronous = " + ("FULL" if durable else "NORMAL"))
-            self._migrate()
+            _while_busy(lambda: self._open_schema(memory, durable))
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the state database: {exc}") from None
 
     # ------------------------------------------------------------ plumbing
+    def _open_schema(self, memory: bool, durable: bool) -> None:
+        if not memory:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # NORMAL: a committed transaction survives the process being killed (the
+            # WAL is in the OS's hands); FULL also fsyncs at each commit, for power
+            # loss (docs/governance.md "Crash safety").
+            self._db.execute("PRAGMA synchronous = " + ("FULL" if durable else "NORMAL"))
+        self._migrate()
+
     def _migrate(self) -> None:
         with self._lock:
             self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
