@@ -47,6 +47,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from aether.source import read_source  # noqa: E402  (after the path, for a plain checkout)
+
 DEFAULT = ROOT.parent / "shared" / "corpus" / "files"
 
 
@@ -170,11 +173,7 @@ def measure(folder: Path, keep: bool = False) -> dict:
                 per_rule[x["rule"]] += 1
             if findings:
                 first = findings[0]
-                try:
-                    source = (folder / f["file"]).read_text(encoding="utf-8",
-                                                            errors="replace")
-                except OSError:
-                    source = ""
+                source = read_source(str(folder / f["file"])).text or ""
                 why = reasons(findings, migrated.get(Path(f["file"]).as_posix()), source)
                 for r in why:
                     per_reason[reason_kind(r)] += 1
