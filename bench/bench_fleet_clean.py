@@ -87,24 +87,25 @@ def reasons(findings: list[dict], migration: dict | None, source: str) -> list[s
             out.append(f"not converted: {migration.get('line')}: {reason}")
         return out
     typos: dict[str, str] = {}
+    undeclared: list[str | None] = []  # the name of each AE301/AE302 finding, if it gives one
     rules = {f["rule"] for f in findings}
     for f in findings:
+        if f["rule"] not in ("AE301", "AE302"):
+            continue
+        named = _NAMED.search(f.get("message") or "")
+        undeclared.append(named.group(1) if named else None)
         hint = _DID_YOU_MEAN.search(f.get("hint") or "")
-        name = _NAMED.search(f.get("message") or "")
-        if f["rule"] in ("AE301", "AE302") and hint and name:
-            typos.setdefault(name.group(1), hint.group(1))
+        if hint and named:
+            typos.setdefault(named.group(1), hint.group(1))
     for name, near in typos.items():
         out.append(f"likely typo: {name} (did you mean {near})")
-    if typos and all(f["rule"] in ("AE301", "AE302") for f in findings) and all(
-            _NAMED.search(f.get("message") or "") and
-            _NAMED.search(f["message"]).group(1) in typos for f in findings):
+    if typos and len(undeclared) == len(findings) and all(n in typos for n in undeclared):
         return out
     if "AE312" in rules:
         out.append("no stated purpose (AE312)")
     if rules & {"AE303", "AE304"}:
         out.append("call does not fit its signature (AE303/AE304)")
-    if any(f["rule"] in ("AE301", "AE302") and _NAMED.search(f.get("message") or "") and
-           _NAMED.search(f["message"]).group(1) not in typos for f in findings):
+    if any(n is not None and n not in typos for n in undeclared):
         out.append("undeclared name (AE301/AE302)")
     if any(r.startswith("AE2") for r in rules):
         out.append("legacy construct left (AE2xx)")
