@@ -47,6 +47,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from aether.source import read_source  # noqa: E402  (after the path, for a plain checkout)
+
 DEFAULT = ROOT.parent / "shared" / "corpus" / "files"
 
 
@@ -84,24 +87,25 @@ def reasons(findings: list[dict], migration: dict | None, source: str) -> list[s
             out.append(f"not converted: {migration.get('line')}: {reason}")
         return out
     typos: dict[str, str] = {}
+    undeclared: list[str | None] = []  # the name of each AE301/AE302 finding, if it gives one
     rules = {f["rule"] for f in findings}
     for f in findings:
+        if f["rule"] not in ("AE301", "AE302"):
+            continue
+        named = _NAMED.search(f.get("message") or "")
+        undeclared.append(named.group(1) if named else None)
         hint = _DID_YOU_MEAN.search(f.get("hint") or "")
-        name = _NAMED.search(f.get("message") or "")
-        if f["rule"] in ("AE301", "AE302") and hint and name:
-            typos.setdefault(name.group(1), hint.group(1))
+        if hint and named:
+            typos.setdefault(named.group(1), hint.group(1))
     for name, near in typos.items():
         out.append(f"likely typo: {name} (did you mean {near})")
-    if typos and all(f["rule"] in ("AE301", "AE302") for f in findings) and all(
-            _NAMED.search(f.get("message") or "") and
-            _NAMED.search(f["message"]).group(1) in typos for f in findings):
+    if typos and len(undeclared) == len(findings) and all(n in typos for n in undeclared):
         return out
     if "AE312" in rules:
         out.append("no stated purpose (AE312)")
     if rules & {"AE303", "AE304"}:
         out.append("call does not fit its signature (AE303/AE304)")
-    if any(f["rule"] in ("AE301", "AE302") and _NAMED.search(f.get("message") or "") and
-           _NAMED.search(f["message"]).group(1) not in typos for f in findings):
+    if any(n is not None and n not in typos for n in undeclared):
         out.append("undeclared name (AE301/AE302)")
     if any(r.startswith("AE2") for r in rules):
         out.append("legacy construct left (AE2xx)")
@@ -170,11 +174,7 @@ def measure(folder: Path, keep: bool = False) -> dict:
                 per_rule[x["rule"]] += 1
             if findings:
                 first = findings[0]
-                try:
-                    source = (folder / f["file"]).read_text(encoding="utf-8",
-                                                            errors="replace")
-                except OSError:
-                    source = ""
+                source = read_source(str(folder / f["file"])).text or ""
                 why = reasons(findings, migrated.get(Path(f["file"]).as_posix()), source)
                 for r in why:
                     per_reason[reason_kind(r)] += 1

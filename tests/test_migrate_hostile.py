@@ -23,28 +23,12 @@ from aether.codes import Status
 from aether.migrate import migrate_text
 from aether.migrate.convert.commands import Commands
 from aether.migrate.tokens import count_comments
-
-LINEAR = 2.6  # growth from 2n to 4n over growth from n to 2n: linear 2, quadratic 4
+# LINEAR: growth from 2n to 4n over growth from n to 2n (linear 2, quadratic 4)
+from test_scaling import LINEAR, calls
 
 
 def _findings(text: str) -> list[str]:
     return [f.rule for f in check_text(text, "a.aether").findings]
-
-
-def _calls(run) -> int:
-    count = 0
-
-    def hook(frame, event, arg):
-        nonlocal count
-        if event in ("call", "c_call"):
-            count += 1
-
-    sys.setprofile(hook)
-    try:
-        run()
-    finally:
-        sys.setprofile(None)
-    return count
 
 
 def _growth(measure, make, n: int) -> float:
@@ -108,7 +92,7 @@ def test_a_line_of_thousands_of_chained_commands_is_read_once(monkeypatch):
 ], ids=["use-in-fn", "import-in-try-with-require", "commas", "prepositions", "details"])
 def test_work_grows_linearly_with_the_new_rules_input(make):
     def work(text: str) -> int:
-        return _calls(lambda: migrate_text(text, "a.aether"))
+        return calls(lambda: migrate_text(text, "a.aether"))
 
     assert migrate_text(make(5), "a.aether").state == "transformed"
     assert _growth(work, make, 150) <= LINEAR

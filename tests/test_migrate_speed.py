@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -27,17 +26,7 @@ from aether.migrate.engine import migrate_text
 from aether.migrate.tokens import LexError, tokenize
 from aether.semantics import validator as V
 from aether.syntax import legacy as LG
-
-GOLDEN = Path(__file__).resolve().parent / "migrate_golden"
-CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before.aether").is_file())
-
-
-class _no_memo:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+from test_migrate_parses_once import CASES, _no_memo
 
 
 @pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])

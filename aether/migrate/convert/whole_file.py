@@ -474,15 +474,24 @@ def _merge_requirements(ctx: _Ctx, rows: list[Row], names: list[str]) -> Optiona
     return out[:stop] + notes + out[stop:]
 
 
-def _listed_plugins(rows: list[Row], k: int, stop: int) -> set[str]:
-    """The plugin names the ``plugins`` entry of rows ``k`` to ``stop`` lists."""
-    names: set[str] = set()
+def _entry_tokens(rows: list[Row], k: int, stop: int):
+    """``(index, tokens)`` of each code row of rows ``k`` to ``stop`` (:func:`_row_tokens`),
+    the tokens None for a row that does not tokenize."""
     for j in range(k, stop):
         if not _code_row(rows[j]):
             continue
         try:
             toks = _row_tokens(rows[j])
         except LexError:
+            toks = None
+        yield j, toks
+
+
+def _listed_plugins(rows: list[Row], k: int, stop: int) -> set[str]:
+    """The plugin names the ``plugins`` entry of rows ``k`` to ``stop`` lists."""
+    names: set[str] = set()
+    for j, toks in _entry_tokens(rows, k, stop):
+        if toks is None:
             continue
         if j == k:
             toks = toks[2:]  # `plugins` `:`
@@ -515,12 +524,8 @@ def _list_append(rows: list[Row], k: int, stop: int, names: list[str]):
     last = None  # (row index, token) of the last token before the closing bracket
     close = None  # (row index, token) of the closing bracket
     closed = False
-    for j in range(k, stop):
-        if not _code_row(rows[j]):
-            continue
-        try:
-            toks = _row_tokens(rows[j])
-        except LexError:
+    for j, toks in _entry_tokens(rows, k, stop):
+        if toks is None:
             return None
         if j == k:
             toks = toks[2:]
