@@ -43,6 +43,31 @@ def test_the_hash_covers_the_c_source_and_the_tables(tmp_path):
         (tmp_path / name).write_bytes(original)
 
 
+def test_the_generator_writes_atomically_and_never_through_a_link(tmp_path, monkeypatch):
+    # it wrote a fixed `.py.tmp` name and os.replace'd it, beside aether/fileio.py
+    import importlib.util
+
+    from aether.fileio import WriteError
+
+    spec = importlib.util.spec_from_file_location(
+        "gen_speedups_hash", ROOT / "tools" / "gen_speedups_hash.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    target = tmp_path / "real.py"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "_speedups_hash.py"
+    link.symlink_to(target)
+    monkeypatch.setattr(gen, "OUT", link)
+    monkeypatch.setattr(gen, "ROOT", tmp_path)
+    with pytest.raises(WriteError):
+        gen.main([])
+    assert target.read_text(encoding="utf-8") == "old\n"
+    link.unlink()
+    assert gen.main([]) == 0
+    assert link.read_text(encoding="utf-8") == gen.render(source_hash(str(SYNTAX)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_speedups_hash.py", "real.py"]
+
+
 _PROBE = """
 import sys, types
 fake = types.ModuleType("aether.syntax._speedups")
