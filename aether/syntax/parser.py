@@ -599,6 +599,9 @@ def _forget_last(ref) -> None:
     last = _LAST
     if last is not None and last[2] is ref:
         _LAST = None
+
+
+# The results of `parse` within a `memo_parses` block, by text (None: outside one).
 _MEMO: Optional[dict[str, "ParseResult"]] = None
 
 
