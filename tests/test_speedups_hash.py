@@ -105,9 +105,8 @@ def test_the_installed_extension_if_any_is_of_these_sources():
     assert lalr._speedups.SOURCE_HASH == SPEEDUPS_SOURCE
 
 
-@pytest.mark.skipif(not any(shutil.which(c) for c in ("cc", "gcc", "clang")),
-                    reason="no C compiler")
-def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypatch):
+def _load_build_hook(monkeypatch):
+    """hatch_build.py loaded without hatchling (its hook interface: a plain object)."""
     import importlib.util
     import types
 
@@ -123,6 +122,13 @@ def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypa
                                                   ROOT / "hatch_build.py")
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
+    return hook
+
+
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("cc", "gcc", "clang")),
+                    reason="no C compiler")
+def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypatch):
+    hook = _load_build_hook(monkeypatch)
     built = hook.compile_speedups(ROOT, tmp_path)
     assert built is not None
     code = ("import importlib.util, sys; "
@@ -132,3 +138,18 @@ def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypa
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == SPEEDUPS_SOURCE
+
+
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("cc", "gcc", "clang")),
+                    reason="no C compiler")
+def test_a_wheel_build_removes_its_compile_folder_when_done(monkeypatch):
+    # the folder of the compiled extension was left in the temporary directory
+    module = _load_build_hook(monkeypatch)
+    hook = module.SpeedupsBuildHook()
+    hook.target_name, hook.root = "wheel", str(ROOT)
+    build_data = {"force_include": {}}
+    hook.initialize("standard", build_data)
+    [built] = build_data["force_include"]
+    assert Path(built).is_file()
+    hook.finalize("standard", build_data, "aether.whl")
+    assert not Path(built).parent.exists()
