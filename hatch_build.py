@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -83,9 +84,18 @@ class SpeedupsBuildHook(BuildHookInterface):
                 (root / SOURCE.parent / ("_speedups" + suffix)).unlink(missing_ok=True)
             return
         out = Path(tempfile.mkdtemp(prefix="aether-build-"))
+        self._build_dir = out  # removed by finalize, once the wheel holds the extension
         built = compile_speedups(root, out)
         if built is None:
             return
         build_data["force_include"][str(built)] = str(SOURCE.parent / built.name)
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
+
+    def finalize(self, version: str, build_data: dict, artifact_path: str) -> None:
+        """Remove the folder the extension was compiled in (a wheel build's; it was left
+        in the temporary directory after every build)."""
+        out = getattr(self, "_build_dir", None)
+        if out is not None:
+            shutil.rmtree(out, ignore_errors=True)
+            self._build_dir = None

@@ -262,18 +262,24 @@ def test_keep_comments_whose_truth_test_raises():
     assert out.strip() == "raised ValueError"
 
 
+def _change_mid_scan(source: str, taken: int, change: str) -> None:
+    """Both loops agree when the scanner's state is changed by ``change`` after ``taken``
+    tokens of ``source`` (a Python literal's text: its escapes are the script's)."""
+    _both(f"""
+it = sc.scan('{source}')
+toks = [next(it) for _ in range({taken})]
+{change}
+show(lambda: list(it))
+""")
+
+
 @pytest.mark.parametrize("change", [
     "sc.indent_stack.clear()", "sc.indent_stack[:] = ['a', 'b']",
     "sc.indent_stack[:] = [0, -4]", "sc.indent_stack[:] = [0, 10**30]",
     "sc.indent_stack.append(None)"])
 def test_an_indentation_stack_changed_mid_scan(change):
     # an emptied stack was read at index -1 (a crash), a non-int as an int
-    _both(f"""
-it = sc.scan('if x:\\n    y\\nz\\n  w\\n')
-toks = [next(it) for _ in range(6)]
-{change}
-show(lambda: list(it))
-""")
+    _change_mid_scan("if x:\\n    y\\nz\\n  w\\n", 6, change)
 
 
 @pytest.mark.parametrize("change", [
@@ -281,12 +287,7 @@ show(lambda: list(it))
     "sc.brackets[:] = [(5, 1, 1)]", "sc.brackets[:] = [('((', 1, 1)]"])
 def test_a_bracket_stack_changed_mid_scan(change):
     # an entry that is not a tuple of a one-character string was read as one
-    _both(f"""
-it = sc.scan('x: (1\\n)\\n')
-toks = [next(it) for _ in range(4)]
-{change}
-show(lambda: list(it))
-""")
+    _change_mid_scan("x: (1\\n)\\n", 4, change)
 
 
 def test_a_value_stack_changed_mid_parse_is_an_error():

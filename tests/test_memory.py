@@ -6,8 +6,8 @@ load), never timed. bench/bench_memory.py prints the figures for large files.
 
 from __future__ import annotations
 
-import sys
 import gc
+import sys
 import tracemalloc
 from pathlib import Path
 

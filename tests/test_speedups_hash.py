@@ -43,6 +43,31 @@ def test_the_hash_covers_the_c_source_and_the_tables(tmp_path):
         (tmp_path / name).write_bytes(original)
 
 
+def test_the_generator_writes_atomically_and_never_through_a_link(tmp_path, monkeypatch):
+    # it wrote a fixed `.py.tmp` name and os.replace'd it, beside aether/fileio.py
+    import importlib.util
+
+    from aether.fileio import WriteError
+
+    spec = importlib.util.spec_from_file_location(
+        "gen_speedups_hash", ROOT / "tools" / "gen_speedups_hash.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    target = tmp_path / "real.py"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "_speedups_hash.py"
+    link.symlink_to(target)
+    monkeypatch.setattr(gen, "OUT", link)
+    monkeypatch.setattr(gen, "ROOT", tmp_path)
+    with pytest.raises(WriteError):
+        gen.main([])
+    assert target.read_text(encoding="utf-8") == "old\n"
+    link.unlink()
+    assert gen.main([]) == 0
+    assert link.read_text(encoding="utf-8") == gen.render(source_hash(str(SYNTAX)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_speedups_hash.py", "real.py"]
+
+
 _PROBE = """
 import sys, types
 fake = types.ModuleType("aether.syntax._speedups")
@@ -80,9 +105,8 @@ def test_the_installed_extension_if_any_is_of_these_sources():
     assert lalr._speedups.SOURCE_HASH == SPEEDUPS_SOURCE
 
 
-@pytest.mark.skipif(not any(shutil.which(c) for c in ("cc", "gcc", "clang")),
-                    reason="no C compiler")
-def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypatch):
+def _load_build_hook(monkeypatch):
+    """hatch_build.py loaded without hatchling (its hook interface: a plain object)."""
     import importlib.util
     import types
 
@@ -98,6 +122,13 @@ def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypa
                                                   ROOT / "hatch_build.py")
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
+    return hook
+
+
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("cc", "gcc", "clang")),
+                    reason="no C compiler")
+def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypatch):
+    hook = _load_build_hook(monkeypatch)
     built = hook.compile_speedups(ROOT, tmp_path)
     assert built is not None
     code = ("import importlib.util, sys; "
@@ -107,3 +138,18 @@ def test_the_build_embeds_the_hash_of_the_sources_it_compiles(tmp_path, monkeypa
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == SPEEDUPS_SOURCE
+
+
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("cc", "gcc", "clang")),
+                    reason="no C compiler")
+def test_a_wheel_build_removes_its_compile_folder_when_done(monkeypatch):
+    # the folder of the compiled extension was left in the temporary directory
+    module = _load_build_hook(monkeypatch)
+    hook = module.SpeedupsBuildHook()
+    hook.target_name, hook.root = "wheel", str(ROOT)
+    build_data = {"force_include": {}}
+    hook.initialize("standard", build_data)
+    [built] = build_data["force_include"]
+    assert Path(built).is_file()
+    hook.finalize("standard", build_data, "aether.whl")
+    assert not Path(built).parent.exists()

@@ -9,7 +9,6 @@ whether the file is current (exit 1 when not).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -36,9 +35,9 @@ def main(argv: list[str]) -> int:
         if not current:
             print(f"{OUT.relative_to(ROOT)} is stale: run tools/gen_speedups_hash.py")
         return 0 if current else 1
-    tmp = OUT.with_suffix(".py.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, OUT)
+    from aether.fileio import write_output  # atomic; never through a link
+
+    write_output(str(OUT), text.encode("utf-8"))
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 

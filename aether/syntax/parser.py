@@ -599,6 +599,9 @@ def _forget_last(ref) -> None:
     last = _LAST
     if last is not None and last[2] is ref:
         _LAST = None
+
+
+# The results of `parse` within a `memo_parses` block, by text (None: outside one).
 _MEMO: Optional[dict[str, "ParseResult"]] = None
 
 
@@ -646,7 +649,8 @@ def _module(body: list) -> A.Module:
 def parse(text: str, incremental: bool = True) -> ParseResult:
     """Parse ``text`` (already decoded; any newline style). Never raises on bad input.
 
-    The same text parsed again right after gets the same result object (do not mutate it).
+    The same text parsed again right after, while its first result is still held, gets
+    that same object (do not mutate it).
 
     Returns the module (statements of error regions replaced by placeholders) and every
     syntax error found, at most MAX_ERRORS. After each error the search for the next one
