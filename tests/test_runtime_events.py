@@ -136,3 +136,24 @@ def test_reflect_on_a_tag_records_the_tag():
     assert [(e["topic"], e.get("tag")) for e in got] == [("null", "ai,programming"),
                                                           ("week", None)]
     assert all(check_event(e) == [] for e in got)
+
+
+def test_a_run_ended_by_a_signal_is_recorded_failed_not_running(monkeypatch):
+    # _record_interrupt: no row may say "running" for a process that a signal ended
+    import pytest
+
+    import aether.runtime.api as api
+    from aether.interrupt import Terminated
+    from aether.store.sqlite import SQLiteStore
+
+    for exc, status in ((KeyboardInterrupt(), 130), (Terminated(), 143)):
+        def stop(program, ctx, exc=exc):
+            raise exc
+
+        monkeypatch.setattr(api, "_execute", stop)
+        store = SQLiteStore()
+        with pytest.raises(type(exc)):
+            run_source('goal: "r"\nlog("hi")\n', store=store, options=RunOptions(run_id="r1"))
+        run = store.get_run("r1")
+        assert (run.status, run.exit_status) == ("failed", status)
+        assert run.error["rule"] == "AE409"

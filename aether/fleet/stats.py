@@ -10,7 +10,6 @@ governance has no denial count, which is not the same as no denials.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from typing import Any, Optional, Sequence
 

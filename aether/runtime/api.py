@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..codes import Status
+from ..interrupt import Terminated
 from .compiler import Compiler, Frame, Program, _join_all, start_thread
 from .context import FIXED_EPOCH, Clock, Context, Limits, RandomHook, VirtualClock
 from .dispatch import BindingDispatcher, Dispatcher, MemoryStore, SimulateDispatcher
@@ -269,7 +270,7 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
             with deep_recursion():  # the program and its on_error handler
                 try:
                     result = _execute(program, ctx)
-                except (KeyboardInterrupt, SystemExit) + _TERMINATED as exc:
+                except (KeyboardInterrupt, SystemExit, Terminated) as exc:
                     _record_interrupt(store, recorder, run_id, digest, exc)
                     raise
         result.digest = digest
@@ -297,13 +298,6 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
         recorder.finish(result, time.time())
     result.warnings.extend(recorder.warnings)
     return result
-
-
-try:
-    from ..interrupt import Terminated as _Terminated
-    _TERMINATED: tuple = (_Terminated,)
-except ImportError:  # pragma: no cover - the CLI's signal module is part of the package
-    _TERMINATED = ()
 
 
 def _record_interrupt(store, recorder, run_id: str, digest: str, exc: BaseException) -> None:

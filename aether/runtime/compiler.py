@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional
 
 from .. import ast as A
 from .builtins import BIG, METHODS, MUTATING, PURE, method_impl
-from .dispatch import MEMORY_COMPENSATIONS, OBSERVABILITY, ToolCall
+from .dispatch import MEMORY_COMPENSATIONS, ToolCall
 from .errors import AetherRuntimeError, StackFrame, rt_error
 from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, check_sizes, equal,
                      from_host, repr_value, truthy, type_name)

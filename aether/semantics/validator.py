@@ -908,7 +908,8 @@ _CALLEE = "callee"
 
 
 # Within `memo_validations`: (id(module), id(catalogue), report_unbound) -> (module,
-# findings). The module is kept in the entry, so its id cannot be reused while it stands.
+# catalogue, findings). The module and catalogue are kept in the entry, so their ids
+# cannot be reused while it stands.
 _MEMO: Optional[dict] = None
 
 

@@ -260,9 +260,8 @@ class SQLiteStore(SQLStore):
     # ------------------------------------------------------------ runs
     def create_run(self, run: RunRecord) -> None:
         try:
-            self._run("INSERT INTO runs (run_id, workflow, digest, inputs, status, "
-                      "exit_status, outputs, error, started_at, ended_at, simulated) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._run(f"INSERT INTO runs ({self._RUN_COLUMNS}) VALUES "
+                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (run.run_id, run.workflow, run.digest, _dump(run.inputs), run.status,
                        run.exit_status, _dump(run.outputs), _dump(run.error),
                        run.started_at, run.ended_at, int(run.simulated)))
