@@ -282,3 +282,27 @@ def test_processes_opening_one_new_state_database_at_once_all_open_it(tmp_path):
             p.join(60)
         failures += [e for e in (results.get(timeout=10) for _ in procs) if e is not None]
     assert failures == []
+
+
+def test_a_state_database_that_cannot_be_opened_leaves_no_connection_open(tmp_path,
+                                                                         monkeypatch):
+    import sqlite3
+
+    path = str(tmp_path / "state.db")
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)")
+    db.commit()
+    db.close()
+    opened = []
+    real_connect = sqlite3.connect
+
+    def connect(*a, **k):
+        opened.append(real_connect(*a, **k))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with pytest.raises(StoreError, match="newer than this aether knows"):
+        SQLiteStore(path)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")

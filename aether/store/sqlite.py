@@ -146,8 +146,9 @@ def _prepare_file(path: str) -> None:
 
 
 def _while_busy(step) -> None:
-    """Run ``step`` again while SQLite answers "database is locked" at once, up to
-    BUSY_TIMEOUT: switching a database that another process is creating to WAL can fail
+    """Run ``step`` again while SQLite answers "database is locked" at once; no new try
+    starts after BUSY_TIMEOUT (a try may itself wait that long on SQLite's busy handler, so
+    the worst case is about twice it): switching a database that another process is creating to WAL can fail
     without calling the busy handler (two runs starting on one new state database)."""
     deadline = time.monotonic() + BUSY_TIMEOUT
     while True:
@@ -174,12 +175,17 @@ class SQLiteStore(SQLStore):
                 raise StoreError(f"{parent}: is a symbolic link; aether does not open its "
                                  "state database through a link")
             _prepare_file(path)
+        db = None
         try:
-            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            db = self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None,
+                                            check_same_thread=False)
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             _while_busy(lambda: self._open_schema(memory, durable))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError) as exc:
+            if db is not None:
+                db.close()  # as PostgresStore does: no half-opened connection left behind
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"{path}: cannot open the state database: {exc}") from None
 
     # ------------------------------------------------------------ plumbing
@@ -339,7 +345,8 @@ class SQLiteStore(SQLStore):
             except sqlite3.Error as exc:
                 if c.in_transaction:
                     c.execute("ROLLBACK")
-                raise LedgerError(f"{self.path}: cannot append to the ledger: {exc}", 26)
+                raise LedgerError(f"{self.path}: cannot append to the ledger: {exc}", 26) \
+                    from None
 
     # ------------------------------------------------------------ lifetime
     def close(self) -> None:
