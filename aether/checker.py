@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from .codes import rule as lookup_rule
 from .diagnostics import FileResult, Finding
-from .diagnostics import skip_lines as _skip_lines  # the targets are lines of the text
 from .fingerprint import assign_fingerprints, normalise_content
 from .gcpause import gc_paused
 from .record import SET, FrozenRecord
@@ -202,6 +201,22 @@ def _iter_lines(text: str) -> Iterator[str]:
             return
         yield text[start:end]
         start = end + 1
+
+
+def _skip_lines(text: str, pos: int, k: int) -> int:
+    """The offset just after the ``k``-th newline from ``pos`` on (``pos`` when ``k`` is
+    0; ``text`` must have that many). Windows of the text are counted, then one is split:
+    faster than a find per line, and no list of every line of a large file."""
+    step = 8192
+    while k:
+        window = text[pos:pos + step]
+        n = window.count("\n")
+        if n < k:
+            pos += len(window)
+            k -= n
+            continue
+        return pos + len(window) - len(window.split("\n", k)[-1])
+    return pos
 
 
 def _lines_at(text: str, targets: list[int]) -> dict[int, tuple[str, str]]:

@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Any, Iterable, Optional
 
-__all__ = ["Finding", "FileResult", "SourceLines", "skip_lines", "status_of", "STATUS_PRECEDENCE",
+__all__ = ["Finding", "FileResult", "SourceLines", "status_of", "STATUS_PRECEDENCE",
            "aggregate_status"]
 
 # Which finding decides a file's status when it has several: the earliest phase wins
@@ -188,28 +188,19 @@ class SourceLines:
         text = self.text
         if line < self.line:
             self.line, self.pos = 1, 0
-        pos = skip_lines(text, self.pos, line - self.line)
-        if pos < 0:
-            return None
+        k = line - self.line
+        pos = self.pos
+        while k:
+            window = text[pos:pos + 8192]
+            if not window:
+                return None
+            n = window.count("\n")
+            if n < k:
+                pos += len(window)
+                k -= n
+                continue
+            pos += len(window) - len(window.split("\n", k)[-1])
+            k = 0
         self.line, self.pos = line, pos
         end = text.find("\n", pos)
         return text[pos:] if end < 0 else text[pos:end]
-
-
-def skip_lines(text: str, pos: int, k: int) -> int:
-    """The offset just after the ``k``-th newline from ``pos`` on (``pos`` when ``k`` is
-    0), or -1 when ``text`` has fewer newlines after ``pos``. Windows of the text are
-    counted, then one is split: faster than a find per line, and no list of every line of
-    a large file."""
-    step = 8192
-    while k:
-        window = text[pos:pos + step]
-        if not window:
-            return -1
-        n = window.count("\n")
-        if n < k:
-            pos += len(window)
-            k -= n
-            continue
-        return pos + len(window) - len(window.split("\n", k)[-1])
-    return pos
