@@ -1,9 +1,10 @@
-"""Recognise the one-file command lines that can run without click (start-up time).
+"""Recognise the one-path command lines that can run without click (start-up time).
 
 ``aether check FILE`` and ``aether --check FILE`` with a few flags are what editors,
 pre-commit hooks and the reference scripts run once per file; importing click costs about
 as much as checking the file. ``check DIR --format json --cache-dir D`` (a warm re-check
-in CI) takes the same path: click was a sixth of a warm re-check of 10,000 files. :func:`fast_check_arguments` returns the keyword arguments of
+in CI) takes the same path: click was a sixth of a warm re-check of 10,000 files.
+:func:`fast_check_arguments` returns the keyword arguments of
 :func:`aether.cli.check_run.run_check` for exactly those command lines, the same values
 click would pass, and None for everything else (help, version, other commands, option
 values, several paths, ``-``, anything it does not know), which click then handles as
