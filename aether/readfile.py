@@ -15,7 +15,8 @@ import errno
 import os
 import stat
 
-__all__ = ["MAX_DOCUMENT_SIZE", "DocumentReadError", "read_document", "file_kind", "open_checked"]
+__all__ = ["MAX_DOCUMENT_SIZE", "DocumentReadError", "read_document", "read_head", "file_kind",
+           "open_checked"]
 
 #: The largest document read: far above any real configuration, list or baseline
 #: (a baseline of 100,000 findings is about 20 MiB), far below what exhausts memory.
@@ -74,6 +75,20 @@ def open_checked(path: str, follow_links: bool = True) -> tuple[int, os.stat_res
         raise
 
 
+def _open_document(path: str) -> tuple[int, os.stat_result]:
+    """:func:`open_checked` of ``path``, its failures as DocumentReadError."""
+    try:
+        return open_checked(path)
+    except FileNotFoundError:
+        raise DocumentReadError("does not exist", missing=True) from None
+    except PermissionError:
+        raise DocumentReadError("is not readable (permission denied)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DocumentReadError("is a symbolic link loop") from None
+        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+
+
 def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = False) -> bytes:
     """The bytes of the regular file at ``path`` (links followed), at most ``limit`` bytes.
 
@@ -83,16 +98,7 @@ def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = Fal
     ``pipe_ok``: the user named this path (``--config <(...)``), so a FIFO is read,
     waiting for its writer, up to ``limit`` bytes too.
     """
-    try:
-        fd, st = open_checked(path)
-    except FileNotFoundError:
-        raise DocumentReadError("does not exist", missing=True) from None
-    except PermissionError:
-        raise DocumentReadError("is not readable (permission denied)") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise DocumentReadError("is a symbolic link loop") from None
-        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+    fd, st = _open_document(path)
     try:
         if pipe_ok and stat.S_ISFIFO(st.st_mode):
             os.close(fd)
@@ -127,3 +133,32 @@ def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = Fal
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def read_head(path: str, size: int) -> bytes:
+    """The first ``size`` bytes of the regular file at ``path`` (links followed; fewer when
+    the file is shorter): a probe of a file's start reads that much and no more, whatever
+    the file's size.
+
+    Raises DocumentReadError: missing, permission denied, or not a regular file (a FIFO
+    is opened without waiting for a writer and refused).
+    """
+    fd, st = _open_document(path)
+    try:
+        if not stat.S_ISREG(st.st_mode):
+            raise DocumentReadError(f"is {file_kind(st.st_mode)}, not a regular file")
+        parts = []
+        left = size
+        while left > 0:  # a read may return less than asked before the end
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
+    except DocumentReadError:
+        raise
+    except OSError as exc:
+        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)

@@ -300,3 +300,29 @@ def test_gates_help_states_the_exit_statuses_the_gates_give(tmp_path, monkeypatc
     assert r.exit_code == 26
     text = " ".join(CliRunner().invoke(cli, ["gates", "--help"]).output.split())
     assert "2 for a usage error, 26 for a configuration" in text
+
+
+def test_the_sign_off_exit_status_comes_from_the_error_not_its_wording(tmp_path,
+                                                                       monkeypatch):
+    # a project folder whose name holds the words a usage message has: an unusable
+    # sign-off file there is still 26 (IO_ERROR), and an empty person still 2 (usage)
+    root = tmp_path / "review (--by) --reason"
+    (root / ".aether").mkdir(parents=True)
+    (root / "aether.toml").write_text('[gates.review]\nkind = "manual"\n')
+    (root / ".aether" / "gate_sign_offs.json").write_text('{"not": "a list"}')
+    monkeypatch.chdir(root)
+    r = CliRunner().invoke(cli, ["gates", "sign-off", "review", "--by", "bob",
+                                 "--reason", "read it"])
+    assert r.exit_code == 26 and "--reason" in r.output, r.output
+    r = CliRunner().invoke(cli, ["gates", "sign-off", "review", "--by", " ",
+                                 "--reason", "read it"])
+    assert r.exit_code == 2, r.output
+    # the library says which it is
+    with pytest.raises(GateConfigError) as bad_file:
+        record_sign_off(str(root), "review", "bob", "read it", TS)
+    with pytest.raises(GateConfigError) as no_person:
+        record_sign_off(str(root), "review", "", "read it", TS)
+    assert (bad_file.value.usage, no_person.value.usage) == (False, True)
+    with pytest.raises(GateConfigError) as unknown:
+        select_gates([], {}, ["nope"])
+    assert unknown.value.usage

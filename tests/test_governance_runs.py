@@ -368,6 +368,32 @@ def test_run_of_a_workflow_fifo_is_refused_at_once(tmp_path):
     assert "not a regular file" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_the_signature_probe_of_run_reads_only_the_head_of_a_big_workflow(tmp_path,
+                                                                          monkeypatch):
+    # the probe for a signature header read the whole file (up to 128 MiB) to look at
+    # its first 4 KiB; every byte os.read returns is counted here
+    import os
+    from aether.cli import run as run_cli
+    big = tmp_path / "big.aether"
+    real_read = os.read
+    for first, expected in (('goal: "g"\n', None),
+                            ("# @aether-signature v1 ns=x keyid=0123456789abcdef\n", "v")):
+        with open(big, "wb") as fh:
+            fh.write(first.encode())
+            fh.truncate(16 * 1024 * 1024)  # sparse: big, cheap to make
+        got = []
+
+        def spy(fd, n):
+            data = real_read(fd, n)
+            got.append(len(data))
+            return data
+        monkeypatch.setattr(os, "read", spy)
+        monkeypatch.setattr("aether.cli.sigopts.load_verify_options", lambda *a, **k: "v")
+        result = run_cli._signature_options(None, str(big), False, None, None, False)
+        monkeypatch.undo()
+        assert result == expected and 0 < sum(got) <= 4096, (first, sum(got))
+
+
 def test_a_state_database_with_a_dropped_table_is_an_io_error_not_a_crash(tmp_path, capsys,
                                                                          monkeypatch):
     import sqlite3

@@ -568,6 +568,21 @@ def test_a_document_over_the_limit_is_refused_without_reading_it(tmp_path):
     assert read_document(str(small), limit=100) == b"x" * 100
 
 
+def test_read_head_reads_the_start_of_a_regular_file_and_refuses_the_rest(tmp_path):
+    from aether.readfile import DocumentReadError, read_head
+
+    small = tmp_path / "small.aether"
+    small.write_bytes(b"abc")
+    assert read_head(str(small), 4096) == b"abc" and read_head(str(small), 2) == b"ab"
+    os.mkfifo(tmp_path / "pipe")  # opened without waiting for a writer, then refused
+    with pytest.raises(DocumentReadError, match="FIFO"):
+        read_head(str(tmp_path / "pipe"), 4096)
+    with pytest.raises(DocumentReadError, match="character device"):
+        read_head("/dev/zero", 4096)
+    with pytest.raises(DocumentReadError, match="does not exist"):
+        read_head(str(tmp_path / "gone"), 4096)
+
+
 def test_a_linked_catalogue_is_refused_by_tools_infer_write_before_it_is_read(tmp_path):
     (tmp_path / "aether.toml").write_text("")
     (tmp_path / "a.aether").write_text(CALL)

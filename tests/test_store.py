@@ -10,6 +10,8 @@ import stat
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aether.runtime.api import RunOptions, run_source
 from aether.store import RunRecord, SQLiteStore, StoreError, open_state_store, state_path
@@ -306,3 +308,49 @@ def test_a_state_database_that_cannot_be_opened_leaves_no_connection_open(tmp_pa
         SQLiteStore(path)
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         opened[0].execute("SELECT 1")
+
+
+def test_sqlite_memory_delete_is_one_transaction(tmp_path):
+    import sqlite3
+
+    path = str(tmp_path / "state.db")
+    s = SQLiteStore(path)
+    ids = [s.memory_add("p", i, None, {}) for i in range(5)]
+    other = s.memory_add("q", "other", None, {})
+    # a row whose delete fails, in the middle of the list: the rows before it stay too
+    db = sqlite3.connect(path)
+    db.execute(f"CREATE TRIGGER no_delete BEFORE DELETE ON memory WHEN old.id = '{ids[3]}' "
+               "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    db.commit()
+    with pytest.raises(StoreError, match="refused"):
+        s.memory_delete("p", ids)
+    assert [r["id"] for r in s.memory_list("p")] == ids[::-1]
+    db.execute("DROP TRIGGER no_delete")
+    db.commit()
+    db.close()
+    # as PostgreSQL's `id = ANY(...)`: each row once, missing ids and other namespaces
+    # not counted, nothing for no ids
+    assert s.memory_delete("p", []) == 0
+    assert s.memory_delete("p", [ids[0], ids[0], "missing", other, ids[2]]) == 2
+    assert [r["id"] for r in s.memory_list("p")] == [ids[4], ids[3], ids[1]]
+    assert [r["id"] for r in s.memory_list("q")] == [other]
+    assert s.memory_delete("p", iter(ids)) == 3 and s.memory_list("p") == []
+    s.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from("pq"), max_size=8),
+       st.lists(st.integers(0, 10), max_size=12))
+def test_sqlite_memory_delete_counts_as_postgres_any(namespaces, picks):
+    # PostgresStore deletes `WHERE namespace = %s AND id = ANY(%s)`: the rows of the
+    # namespace whose id is listed, each once; the SQLite store must count the same
+    s = SQLiteStore(":memory:")
+    rows = [(ns, s.memory_add(ns, i, None, {})) for i, ns in enumerate(namespaces)]
+    pool = [rid for _, rid in rows] + ["missing", "mem-999"]
+    ids = [pool[k % len(pool)] for k in picks]
+    listed_in_p = {rid for ns, rid in rows if ns == "p" and rid in ids}
+    assert s.memory_delete("p", ids) == len(listed_in_p)
+    assert {r["id"] for r in s.memory_list("p")} == \
+        {rid for ns, rid in rows if ns == "p"} - listed_in_p
+    assert {r["id"] for r in s.memory_list("q")} == {rid for ns, rid in rows if ns == "q"}
+    s.close()

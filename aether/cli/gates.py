@@ -18,6 +18,12 @@ def _bad(message: str, status: int = 26) -> None:
     raise SystemExit(status)
 
 
+def _status(exc) -> int:
+    """The exit status of a GateConfigError: 2 when the caller's arguments are at fault
+    (the library says so in ``usage``), else 26."""
+    return 2 if exc.usage else 26
+
+
 def _load(config_file, gates_file):
     """(config, specs, profiles) of the project in the working folder."""
     from ..config import ConfigError, read_toml, load_config
@@ -80,7 +86,7 @@ def gates(ctx, run_all, names, strict_manual, profile, paths, gates_file, config
     try:
         chosen = select_gates(specs, profiles, split_csv(names), run_all, profile)
     except GateConfigError as exc:  # an unknown gate or profile named: usage
-        _bad(str(exc), 2)
+        _bad(str(exc), _status(exc))
     from ..config import ConfigError
 
     try:
@@ -130,8 +136,8 @@ def sign_off(name, by, reason, gates_file, config_file):
              2)
     try:
         record = record_sign_off(config.root, name, by, reason, utc_now())
-    except GateConfigError as exc:  # an empty or invisible --by / --reason: usage
-        _bad(str(exc), 2 if "(--by)" in str(exc) or "--reason" in str(exc) else 26)
+    except GateConfigError as exc:  # an empty or invisible --by / --reason, or a bad file
+        _bad(str(exc), _status(exc))
     except WriteError as exc:
         _bad(str(exc))
     click.echo(f"aether gates: {name} signed off by {record['by']} at {record['time']} "

@@ -231,11 +231,12 @@ def _signature_options(config, file, strict, allowed, revoked, legacy_env):
     if not strict:
         from ..signing.block import starts_with_block
 
-        from ..readfile import DocumentReadError, read_document
+        from ..readfile import DocumentReadError, read_head
 
         try:
-            # read_document, not open(): a FIFO named as the workflow must not block here
-            head = read_document(file)[:4096].decode("utf-8", "replace")
+            # read_head, not open(): a FIFO named as the workflow must not block here; and
+            # only the first 4 KiB, not the whole file, to find a header line
+            head = read_head(file, 4096).decode("utf-8", "replace")
         except DocumentReadError:
             return None  # the run reports the unreadable file
         if not starts_with_block(head):

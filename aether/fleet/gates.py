@@ -34,7 +34,16 @@ _RESERVED = ("profiles",)
 
 
 class GateConfigError(Exception):
-    """The gate declarations or a sign-off file cannot be used (message says why)."""
+    """The gate declarations or a sign-off file cannot be used (message says why).
+
+    ``usage`` is true when the caller's own arguments are at fault (a gate or profile
+    name that is not declared, an empty or invisible sign-off person or reason), false
+    when a declaration or a file is: the CLI maps the one to a usage error and the other
+    to IO_ERROR from this flag, never from the message's wording."""
+
+    def __init__(self, message: str, *, usage: bool = False):
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass(frozen=True)
@@ -431,19 +440,19 @@ def select_gates(specs: Sequence[GateSpec], profiles: dict[str, list[str]],
                  profile: Optional[str] = None) -> list[GateSpec]:
     """The gates to run: ``names`` when given, else every gate with ``run_all``, else the
     ``profile``'s gates (the profile ``default`` when declared, else every gate).
-    Raises GateConfigError for an unknown gate or profile."""
+    Raises GateConfigError (``usage`` true) for an unknown gate or profile."""
     by_name = {s.name: s for s in specs}
     if names:
         unknown = [n for n in names if n not in by_name]
         if unknown:
             raise GateConfigError(f"unknown gate(s): {', '.join(unknown)} (known: "
-                                  f"{', '.join(by_name)})")
+                                  f"{', '.join(by_name)})", usage=True)
         return [by_name[n] for n in dict.fromkeys(names)]
     if run_all:
         return list(specs)
     if profile is not None and profile != "default" and profile not in profiles:
         raise GateConfigError(f"unknown profile '{profile}' (declared: "
-                              f"{', '.join(profiles) or 'none'})")
+                              f"{', '.join(profiles) or 'none'})", usage=True)
     chosen = profiles.get(profile or "default")
     return [by_name[n] for n in chosen] if chosen is not None else list(specs)
 
@@ -533,16 +542,17 @@ def load_sign_offs(root: str) -> list[dict]:
 def record_sign_off(root: str, gate: str, by: str, reason: str, when: str) -> dict:
     """Append a sign-off of ``gate`` to ``.aether/gate_sign_offs.json`` (atomically,
     never through a link); the record. Raises GateConfigError (bad file, empty person or
-    reason) and aether.fileio.WriteError."""
+    reason, the last two with ``usage`` true) and aether.fileio.WriteError."""
     from ..fileio import make_dir, write_output
 
     from ..governance.approvals import name_problem
 
     if not by.strip() or not reason.strip():
-        raise GateConfigError("a sign-off needs a person (--by) and a reason (--reason)")
+        raise GateConfigError("a sign-off needs a person (--by) and a reason (--reason)",
+                              usage=True)
     problem = name_problem(by, "the person signing off")
     if problem:
-        raise GateConfigError(f"{problem} (--by)")
+        raise GateConfigError(f"{problem} (--by)", usage=True)
     records = load_sign_offs(root)
     record = {"gate": gate, "by": by.strip(), "reason": reason.strip(), "time": when}
     records.append(record)

@@ -1532,7 +1532,6 @@ class Compiler:
         argfns = [self.expr(a) for a in e.args]
         kwfns = [(k.name, self.expr(k.value)) for k in e.keywords]
         func = e.func
-        local = self.locals or set()
         if isinstance(func, A.Name):
             # A call by the name of a fn of the file, a builtin or a tool calls it, whatever
             # value a binding, parameter or enclosing local of that name holds: `check`
@@ -1552,11 +1551,13 @@ class Compiler:
                 return self.effect(name, argfns, kwfns, e)
             return self._dynamic(self.expr(func), argfns, kwfns, e)
         if isinstance(func, A.Member):
+            # A dotted call on a plugin listed in `require:` calls the plugin's member,
+            # whatever value a binding, parameter or local of the plugin's name holds:
+            # the same precedence as a call by name, and what `check` checked
+            # (docs/language.md, name resolution). Any other dotted call is a method call.
             dotted = A.dotted_name(func)
-            if dotted:
-                root = dotted.split(".")[0]
-                if root in self.plugins and root not in self.top_bound and root not in local:
-                    return self.effect(dotted, argfns, kwfns, e)
+            if dotted and dotted.split(".", 1)[0] in self.plugins:
+                return self.effect(dotted, argfns, kwfns, e)
             return self._method(func, argfns, kwfns, e)
         return self._dynamic(self.expr(func), argfns, kwfns, e)
 

@@ -845,6 +845,8 @@ class Validator:
             if dotted is None:  # a call on a computed value
                 return func.value
             base = dotted.split(".", 1)[0]
+            # a required plugin comes before any value bound to its name, as a callable
+            # comes before a value in a call by name; the run calls the same member
             if base in self.plugins:
                 self._plugin_member(base, dotted, func, n_args, keywords, at)
                 return None

@@ -299,12 +299,15 @@ class SQLiteStore(SQLStore):
         return self._write(work)
 
     def memory_delete(self, namespace, record_ids) -> int:
-        n = 0
-        with self._lock:
-            for rid in record_ids:
-                n += self._run("DELETE FROM memory WHERE namespace = ? AND id = ?",
-                               (namespace, rid)).rowcount
-        return n
+        # one transaction, as PostgresStore's one statement: a failure midway deletes
+        # nothing (each DELETE was its own transaction before). An id listed twice or
+        # missing counts once or not at all, as `id = ANY(...)` there; executemany and not
+        # one `IN (?, ...)`, which would hit SQLite's limit on bound parameters.
+        ids = [(namespace, rid) for rid in record_ids]
+        if not ids:
+            return 0
+        return self._write(lambda db: db.executemany(
+            "DELETE FROM memory WHERE namespace = ? AND id = ?", ids).rowcount)
 
     # ------------------------------------------------------------ ledger (LedgerBackend)
     def append_many(self, entries, closed: bool = False,
