@@ -204,6 +204,16 @@ class AstBuilder:
             hint="to use a call's result, bind it first: `x: f(...)`, then `x.key: value`"
             if kind == "a call" else None)
 
+    def item_done(self) -> None:
+        """A top-level statement is complete and handed on (a parse that does not keep the
+        tree, :func:`aether.syntax.parser.parse_items`): nothing built so far is looked up
+        again, so the parentheses remembered go (they would hold every parenthesised
+        expression of the file), and the literals shared go with them (a string shared
+        with a statement that is gone saves nothing; kept, they would hold every literal
+        of the file)."""
+        self._parens.clear()
+        self._literals.clear()
+
     # ------------------------------------------------------------ module & statements
     def start(self, c):
         self._parens.clear()  # the parse is over: nothing built so far is looked up again

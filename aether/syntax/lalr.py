@@ -202,6 +202,10 @@ class Parser:
              origin)
             for origin, alias, expand1, modes in tables.rules)
         self._chains: dict[tuple, int] = {}  # (state below, top state, token) -> state
+        self.top = self._top_states()
+        self._top_origins = frozenset(origin for _, _, origin in self.reducers
+                                      if any(row.get(origin) in self.top
+                                             for row in self.states))
         if compiled is None:
             compiled = COMPILED
         if compiled and _speedups is None:
@@ -242,23 +246,31 @@ class Parser:
                 return _TOKEN, (callback, maker, spec[1])
         return _CALL, callback
 
-    def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
+    def parse(self, tokens: Iterable[tuple], values: Optional[list] = None,
+              on_item: Optional[Callable] = None):
         """The start rule's value for ``tokens`` (the scanner's tuples, ending with
-        ``$END``). Raises UnexpectedToken (and whatever ``tokens`` raises).
+        ``$END``). Raises UnexpectedToken (and whatever ``tokens`` or ``on_item`` raises).
 
         ``values`` (an empty list) becomes the value stack, so that after an error the
         caller can take what was complete before it (error recovery keeps the top-level
         statements before the error instead of parsing them again). A token a rule keeps
         is a :class:`Tok` there; one every rule drops (``_NL``...) stays a plain tuple.
+
+        ``on_item``: called with each top-level statement as soon as it is complete (in
+        order), which is then not kept: the start rule's value has no statements, and a
+        large file's tree is never whole in memory (see ``top``).
         """
         if self._engine is not None:
-            return self._engine.parse(tokens, [] if values is None else values)
+            if on_item is None:
+                return self._engine.parse(tokens, [] if values is None else values)
+            return self._engine.parse(tokens, [] if values is None else values, on_item,
+                                      self.top)
         states = self.states
-        reducers = self.reducers
         end_state = self.end
         kept = self.kept
         Token = Tok
         state_stack = [self.start]
+        reducers = self.reducers if on_item is None else self._handing(on_item, state_stack)
         value_stack: list = [] if values is None else values
         push_state = state_stack.append
         push_value = value_stack.append
@@ -308,6 +320,48 @@ class Parser:
                     return value_stack[-1]
                 row = states[top]
         raise AssertionError("the token stream ended without $END")  # pragma: no cover
+
+    def _top_states(self) -> tuple:
+        """The states the parser is in right after a reduction by one of the start rule's
+        repetitions (Lark expands `start: _NL* _stmt*` into `__start_star_0` and
+        `__start_star_1`; the list value of the latter holds the completed top-level
+        statements). The same repetition rules also make the statement list of a block
+        (Lark shares one expansion between `_stmt*` and `_stmt+`): those reductions go to
+        other states (an LALR state is entered on one symbol from its items' context), so
+        the state after the reduction, not the rule, says a list is the top level's."""
+        origins = {origin for origin, _, _, _ in self.tables.rules
+                   if origin.startswith(("__start_star_", "__start_plus_"))}
+        seen = [self.start]  # the states `start` reaches through its own repetitions
+        for state in seen:  # grows while it is walked
+            for origin in sorted(origins):
+                goto = self.states[state].get(origin)
+                if goto is not None and goto >= 0 and goto not in seen:
+                    seen.append(goto)
+        return tuple(sorted(seen[1:]))
+
+    def _handing(self, on_item: Callable, state_stack: list) -> tuple:
+        """``reducers`` with those of the start rule's repetitions (see ``_top_states``)
+        handing their list's items to ``on_item`` and emptying it, when the reduction is
+        the top level's (the state below it, left on ``state_stack`` when the reducer is
+        called, goes to one of ``top``), as the compiled loop does: the normal loop pays
+        nothing for it."""
+        top = frozenset(self.top)
+        states = self.states
+
+        def handing(reducer, origin):
+            def reduce(args):
+                items = reducer(args)
+                if states[state_stack[-1]].get(origin) in top:
+                    for item in items:
+                        on_item(item)
+                    items.clear()  # a fresh list from its reduction, used only here
+                return items
+            return reduce
+
+        return tuple((size, handing(reducer, origin), origin)
+                     if reducer is not None and origin in self._top_origins
+                     else (size, reducer, origin)
+                     for size, reducer, origin in self.reducers)
 
     def expected(self, state: int) -> set[str]:
         """The terminals with an action in ``state`` (LALR merges lookaheads, so a
