@@ -210,3 +210,21 @@ def test_parse_items_forgets_the_parentheses_of_each_statement():
     # and an update of a parenthesised target is still refused
     with pytest.raises(AetherSyntaxError, match="parentheses"):
         P.parse_items("x: 1\n(x).a: 2\n", lambda s: None)
+
+
+def test_the_top_level_states_are_those_after_the_start_rules_repetitions():
+    for parser, _ in PAIRS.values():
+        states, rules = parser.top_states()
+        assert states and "__start_star_1" in rules
+        # entered only on those rules: a block's statement list never goes there
+        for row in parser.states:
+            for symbol, goto in row.items():
+                if goto in states:
+                    assert symbol in rules
+
+
+def test_a_grammar_without_them_refuses_to_hand_on(monkeypatch):
+    parser, scanner = PAIRS["pure"]
+    monkeypatch.setattr(parser, "_top", ((), frozenset()))
+    with pytest.raises(LookupError):
+        parser.parse(scanner.scan('goal: "g"\n'), on_item=print)
