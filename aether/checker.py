@@ -459,4 +459,6 @@ def check_file(path: str, display: Optional[str] = None,
     if read.error is not None:
         return FileResult(shown, assign_fingerprints(options.fingerprint_path(shown),
                                                      [read.error.with_(content="<io>")]))
-    return check_text(read.text, shown, options)
+    text = read.text
+    del read  # it holds the bytes read too: a second copy of the file during the check
+    return check_text(text, shown, options)

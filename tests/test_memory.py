@@ -115,6 +115,35 @@ def test_check_file_holds_the_source_once_while_checking(tmp_path, monkeypatch):
     assert held < 1.3 * len(text), (held, len(text))
 
 
+def test_check_file_lets_the_bytes_go_before_checking(tmp_path, monkeypatch):
+    # check_file held the ReadResult, and so the bytes read beside the decoded text,
+    # through the whole check
+    from aether import checker
+
+    text = _clean_text(20_000)
+    path = tmp_path / "big.aether"
+    path.write_text(text, encoding="utf-8")
+    seen = []
+    real = checker.check_text
+
+    def probe(text, display, options):
+        seen.append(tracemalloc.get_traced_memory()[0])
+        return real(text, display, options)
+
+    monkeypatch.setattr(checker, "check_text", probe)
+    check_text('goal: "warm"\n', "warm.aether")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = checker.check_file(str(path), "big.aether",
+                                    CheckOptions(max_file_size=1 << 30))
+    finally:
+        tracemalloc.stop()
+    assert result.findings == []
+    held = seen[0] - before
+    assert held < 1.3 * len(text), (held, len(text))
+
+
 def test_a_clean_check_needs_less_than_fourteen_and_a_half_times_the_text():
     # tracemalloc's peak over the text itself, on a clean file of about 20,000 lines:
     # 21 times before names and literals were shared and the line list dropped (15 after;
