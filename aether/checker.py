@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
     from .semantics.catalogue import Catalogue
 
-__all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "anchors_for", "RuleFilter"]
+__all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "anchors_for", "RuleFilter",
+           "STREAM_ABOVE"]
 
 
 class RuleFilter(FrozenRecord):
@@ -355,6 +356,44 @@ def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
     return [lines[i - first].strip() for a, b in spans for i in range(a, b + 1)]
 
 
+# A text of at least this many characters is validated without its whole tree (see
+# _noted): the tree of a large file took most of the memory its check needed (docs/
+# benchmarks.md, issue 15). Below it one parse and the whole tree cost less time.
+STREAM_ABOVE = 4 << 20
+
+
+def _noted(text: str, catalogue: Optional[Catalogue]):
+    """A validator that has noted every top-level statement of ``text`` (its first pass,
+    see ``Validator.note``), each statement dropped once noted; None when the text has a
+    syntax error (the caller parses it whole: that reports and recovers), and within a
+    migration's memos (they keep the whole tree for its other stages)."""
+    from .semantics.validator import Validator, memoising as validating
+    from .syntax.errors import AetherSyntaxError
+    from .syntax.lalr import UnexpectedToken
+    from .syntax.parser import memoising, parse_items
+
+    if memoising() or validating():
+        return None
+    validator = Validator(catalogue)
+    try:
+        parse_items(text, validator.note)
+    except (UnexpectedToken, AetherSyntaxError):
+        return None
+    return validator
+
+
+def _checked(validator, text: str, report_unbound: bool) -> list[Finding]:
+    """The findings of a noted validator (see ``_noted``): the text is parsed again and
+    each top-level statement checked and dropped; the same as ``validate`` gives for the
+    whole tree."""
+    from .syntax.parser import parse_items
+
+    validator.report_unbound = report_unbound
+    validator.begin_checks()
+    parse_items(text, validator.check)
+    return validator.findings
+
+
 @gc_paused
 def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
                legacy: Optional[list] = None) -> FileResult:
@@ -362,11 +401,13 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
     text's ``scan_legacy`` hits when the caller has them already (the migration's first
     look at a file), else the text is scanned here."""
     from .semantics.validator import validate
-    from .syntax import parse
+    from .syntax import ParseResult, parse
     from .syntax.legacy import MIGRATE_HINT, scan_legacy
 
     findings: list[Finding] = []
-    result = parse(text)
+    noted = _noted(text, options.catalogue) if len(text) >= STREAM_ABOVE else None
+    # parsed clean, statement by statement (no module: noted holds what is needed of it)
+    result = ParseResult(None) if noted is not None else parse(text)
     if legacy is None:
         legacy = scan_legacy(text, parses=result.ok)
     legacy_lines = {h.line for h in legacy}
@@ -385,8 +426,9 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
         masked = _masked_lines(text, result.masked)
         goal_masked = any(line.startswith("goal") for line in masked)
         masked_text = "\n".join(masked)
-        for f in validate(result.module, options.catalogue,
-                          report_unbound=clean_parse and not legacy):
+        report_unbound = clean_parse and not legacy
+        for f in (validate(result.module, options.catalogue, report_unbound)
+                  if noted is None else _checked(noted, text, report_unbound)):
             if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue
             if f.rule in _CASCADES and masked_text and _names_in(f.message) & _words(
@@ -417,4 +459,6 @@ def check_file(path: str, display: Optional[str] = None,
     if read.error is not None:
         return FileResult(shown, assign_fingerprints(options.fingerprint_path(shown),
                                                      [read.error.with_(content="<io>")]))
-    return check_text(read.text, shown, options)
+    text = read.text
+    del read  # it holds the bytes read too: a second copy of the file during the check
+    return check_text(text, shown, options)

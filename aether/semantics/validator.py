@@ -21,9 +21,10 @@ from .suggest import NameIndex, catalogue_index, hint as _hint
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Collection, Iterable, Iterator, Optional
+    from typing import Callable, Collection, Iterable, Iterator, Optional
 
-__all__ = ["validate", "memo_validations", "Validator", "bound_names", "CONFIG_SECTIONS", "TOP_SECTIONS"]
+__all__ = ["validate", "memo_validations", "memoising", "Validator", "bound_names",
+           "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
 RECOVERED = "__aether_recovered__"
 CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
@@ -182,6 +183,16 @@ _BINDS = frozenset({A.Binding, A.Assign, A.AugAssign})
 def bound_names(body: Iterable[A.Stmt]) -> set[str]:
     """Every name a block binds, at any depth except inside nested ``fn`` bodies."""
     names: set[str] = set()
+    _bind_names(body, names.add, names.update)
+    return names
+
+
+def _bind_names(body: Iterable[A.Stmt], add: Callable[[str], object],
+                update: Callable[[Iterable[str]], object]) -> None:
+    """Give each name ``body`` binds (see :func:`bound_names`) to ``add`` (several at once
+    to ``update``), in the order :func:`bound_names` adds them to its set: the last
+    statement of ``body`` first, each with the blocks under it (a set's order of iteration
+    follows the order its names came in, and suggestions follow that order)."""
     stack = list(body)
     blocks = _BLOCK_FIELDS
     while stack:
@@ -189,27 +200,27 @@ def bound_names(body: Iterable[A.Stmt]) -> set[str]:
         kind = type(s)
         if kind in _BINDS:
             if kind is A.Assign or s.target is None:  # an update binds no new name
-                names.add(s.name)
+                add(s.name)
             continue
         if kind is A.For:
-            names.add(s.target)
+            add(s.target)
         elif kind is A.Try:
             if s.catch_name:
-                names.add(s.catch_name)
+                add(s.catch_name)
         elif kind is A.Section:
             # A section's keys are not names (`input:` in `workflow:`, `when:` in an
             # on_error rule); sections bind only what the validator binds for them:
             # the tasks of `parallel:` and the step aliases (`as NAME`) of `workflow: steps:`.
             if s.name == "parallel":
-                names.update(e.name for e in s.body
-                             if type(e) is A.Binding and e.type_hint is None)
+                update(e.name for e in s.body
+                       if type(e) is A.Binding and e.type_hint is None)
             elif s.name == "workflow":
                 for e in s.body:
                     if type(e) is A.Section and e.name == "steps":
                         for d in e.body:
                             if type(d) is A.DashItem:
-                                names.update(o.value.id for o in d.options
-                                             if o.name == "as" and type(o.value) is A.Name)
+                                update(o.value.id for o in d.options
+                                       if o.name == "as" and type(o.value) is A.Name)
             continue
         elif kind is A.FnDef:
             continue
@@ -217,7 +228,6 @@ def bound_names(body: Iterable[A.Stmt]) -> set[str]:
         if fields:
             for name in fields:
                 stack.extend(getattr(s, name))
-    return names
 
 
 def _own_names(fn: A.FnDef) -> set[str]:
@@ -253,15 +263,28 @@ class Validator:
         # the catalogue's names are filed once per catalogue, not once per file, and the
         # file's own only when a suggestion needs them
         self.names = _LazyNames(self.cat)
+        self._noted: Optional[tuple] = None  # the first pass's sets while `note` is used
+        self._top: Optional[tuple] = None  # the top level's names and context for `check`
 
     # ------------------------------------------------------------ entry
     def validate(self, module: A.Module) -> list[Finding]:
         self.builtin_typed = self._first_pass(module)
-        # values the host supplies (the catalogue's [inputs]) are bound from the start
-        bound = bound_names(module.body)
+        self._begin(bound_names(module.body),
+                    any(isinstance(s, A.Binding) and s.name == "goal" and s.target is None
+                        for s in module.body))
+        self._block(module.body, _FnScope((), self.cat.inputs), _Ctx())
+        return self.findings
+
+    def _begin(self, bound: set[str], has_goal: bool,
+               global_names: Optional[_FnScope] = None) -> None:
+        """What comes between the first pass and the statements: the file's global names
+        (``bound``: what its top level binds; ``global_names``: those as the scope, when
+        the caller made it of them already), the did-you-mean queue, AE312."""
+        # values the host supplies (the catalogue's [inputs]) are bound from the start;
         # the catalogue's inputs are looked up, not copied: a copy per file made a fleet
         # checked against thousands of inputs cost files x inputs
-        self.global_names = _FnScope(bound, self.cat.inputs)
+        self.global_names = _FnScope(bound, self.cat.inputs) if global_names is None \
+            else global_names
         # What a did-you-mean may offer in a large pool (fn bodies add their own names;
         # the catalogue's inputs are filed in the index's base)
         self.names.update(bound)
@@ -270,13 +293,55 @@ class Validator:
         # one source for every fn's parameters, filed in the same order as one per fn
         # (a generator queued per fn was held until the end of the file's check)
         self.names.update(p.name for fn in self.fns.values() for p in fn.params)
-        if not any(isinstance(s, A.Binding) and s.name == "goal" and s.target is None
-                   for s in module.body):
+        if not has_goal:
             self.findings.append(Finding(
                 "AE312", "the file has no top-level goal", 1, 1, 1, 1,
                 hint='add `goal: "what this workflow is for"` at the top', content="<file>"))
-        self._block(module.body, _FnScope((), self.cat.inputs), _Ctx())
-        return self.findings
+
+    # ------------------------------------------------------------ one statement at a time
+    # A large file is validated without its whole tree (aether.checker): it is parsed
+    # twice, each top-level statement handed on as soon as it is complete and dropped
+    # after. The first parse gives each to `note` (what the checks need from the whole
+    # module: fns, tasks, plugins, the names bound and how, the goal), `begin_checks`
+    # comes between, and the second gives each to `check`. The findings are those (and
+    # in the order) `validate` gives the module of the same statements.
+    def note(self, stmt: A.Stmt) -> None:
+        """The first pass over one top-level statement (the next in the file)."""
+        if self._noted is None:
+            # the names whose bindings are all literals / not, the names the top level
+            # binds (in the order bound_names meets them, see _bind_names) and where each
+            # statement's run of them ends, whether there is a goal
+            self._noted = (set(), set(), [], [], [False])
+        typed, other, bound, ends, goal = self._noted
+        self._note(_statements((stmt,)), typed, other, light=True)
+        kind = type(stmt)
+        if kind is A.Section and stmt.name == "require":
+            self._collect_plugins(stmt)
+        elif kind is A.Binding and stmt.name == "goal" and stmt.target is None:
+            goal[0] = True
+        _bind_names((stmt,), bound.append, bound.extend)
+        ends.append(len(bound))
+
+    def begin_checks(self) -> None:
+        """After every statement was noted, before the first is checked."""
+        typed, other, bound, ends, goal = self._noted or (set(), set(), [], [], [False])
+        self._noted = None
+        typed -= other
+        self.builtin_typed = typed
+        # bound_names meets the last statement first: its set is filled in that order (the
+        # scope itself: no second set of a large file's names), so it gives them in the
+        # order bound_names' set does
+        names = _FnScope((), self.cat.inputs)
+        for k in range(len(ends) - 1, -1, -1):
+            names.update(bound[ends[k - 1] if k else 0:ends[k]])
+        del bound[:]
+        self._begin(names, goal[0], names)
+        self._top = (_FnScope((), self.cat.inputs), _Ctx())
+
+    def check(self, stmt: A.Stmt) -> None:
+        """Check one top-level statement (the next in the file); findings in ``findings``."""
+        env, ctx = self._top
+        self._stmt(stmt, env, ctx)
 
     def _first_pass(self, module: A.Module) -> set[str]:
         """One pass over the statements (expressions need not be visited): collect the
@@ -287,8 +352,21 @@ class Validator:
         host object). Its working sets end with it (a large file's names)."""
         typed: set[str] = set()
         other: set[str] = set()
+        self._note(_statements(module.body), typed, other)
+        for s in module.body:
+            if type(s) is A.Section and s.name == "require":
+                self._collect_plugins(s)
+        typed -= other  # in place: no third set of a large file's names
+        return typed
+
+    def _note(self, nodes: Iterable[A.Stmt], typed: set[str], other: set[str],
+              light: bool = False) -> None:
+        """The first pass over ``nodes`` (every statement, nested ones too, in order):
+        fns, tasks, and the names bound to literals (``typed``) or not (``other``).
+        ``light``: a fn is kept without its body (only its position and parameters are
+        read later), so that its tree can go."""
         fns = self.fns
-        for node in _statements(module.body):
+        for node in nodes:
             kind = type(node)
             if kind is A.Binding:
                 if node.target is None:
@@ -302,7 +380,7 @@ class Validator:
                     self._add("AE313", f"fn '{node.name}' is already defined at line "
                               f"{fns[node.name].line}", node)
                 else:
-                    fns[node.name] = node
+                    fns[node.name] = A.replace(node, body=()) if light else node
                 other.update(p.name for p in node.params)
             elif kind is A.Assign:
                 (typed if isinstance(node.value, _VALUE_LITERALS) else other).add(node.name)
@@ -311,11 +389,6 @@ class Validator:
             elif kind is A.Try:
                 if node.catch_name:
                     other.add(node.catch_name)
-        for s in module.body:
-            if type(s) is A.Section and s.name == "require":
-                self._collect_plugins(s)
-        typed -= other  # in place: no third set of a large file's names
-        return typed
 
     def _add(self, rule: str, message: str, node: A.Node, hint: Optional[str] = None) -> None:
         self.findings.append(Finding(rule, message, node.line, node.column, node.end_line,
@@ -378,7 +451,10 @@ class Validator:
             if p.default is not None:
                 self._expr(p.default, env)
         own = _own_names(s)
-        self.names.update(_FnNames(s))
+        # _FnNames holds the fn and makes its set again when needed; checked one statement
+        # at a time, the fn goes after it: its names are queued as they are now (the same
+        # names in the same order as the set made again would give)
+        self.names.update(_FnNames(s) if self._top is None else tuple(own))
         # a fn nested in another reads the enclosing fn's names too (a closure: see
         # docs/runtime.md), then the globals
         local = _FnScope(own, env if ctx.in_fn else self.global_names)
@@ -932,6 +1008,11 @@ class memo_validations:  # noqa: N801 - used as a function: `with memo_validatio
     def __exit__(self, *exc) -> None:
         global _MEMO
         _MEMO = self.outer
+
+
+def memoising() -> bool:
+    """Whether a :class:`memo_validations` block is open."""
+    return _MEMO is not None
 
 
 def validate(module: A.Module, catalogue: Optional[Catalogue] = None,

@@ -694,13 +694,57 @@ token_node(PyObject *spec, TokObject *t)
     return maker_make(maker, args, n);
 }
 
-/* parse(tokens, values): the start rule's value; ``values`` (a list) is the value stack. */
+/* Hand each item of ``list`` (the value of a rule of ``top``) to ``on_item``, then empty
+ * it: the start rule then gets an empty list, and no completed item is held. 0, or -1
+ * with an exception set. */
+static int
+hand_items(PyObject *on_item, PyObject *list)
+{
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "parse: a top-level value is not a list");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {  /* on_item may change it */
+        PyObject *item = PyList_GET_ITEM(list, i);
+        Py_INCREF(item);
+        PyObject *r = PyObject_CallOneArg(on_item, item);
+        Py_DECREF(item);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    return PyList_SetSlice(list, 0, PyList_GET_SIZE(list), NULL);
+}
+
+#define MAX_TOP 8
+
+/* parse(tokens, values, on_item=None, top=()): the start rule's value; ``values`` (a
+ * list) is the value stack. With ``on_item``, the value of each reduction that goes to one
+ * of the states ``top`` (those after the start rule's repetitions, whose values are the
+ * lists of completed top-level items) has its items handed to ``on_item`` one by one and
+ * is emptied. */
 static PyObject *
 Engine_parse(EngineObject *self, PyObject *args)
 {
-    PyObject *tokens, *values;
-    if (!PyArg_ParseTuple(args, "OO!:parse", &tokens, &PyList_Type, &values))
+    PyObject *tokens, *values, *on_item = Py_None, *top_states = NULL;
+    int top_ids[MAX_TOP], n_top = 0;
+    if (!PyArg_ParseTuple(args, "OO!|OO!:parse", &tokens, &PyList_Type, &values, &on_item,
+                          &PyTuple_Type, &top_states))
         return NULL;
+    if (on_item == Py_None)
+        on_item = NULL;
+    if (on_item != NULL && top_states != NULL) {
+        if (PyTuple_GET_SIZE(top_states) > MAX_TOP) {
+            PyErr_SetString(PyExc_ValueError, "parse: too many top-level states");
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(top_states); i++) {
+            long state = PyLong_AsLong(PyTuple_GET_ITEM(top_states, i));
+            if (state == -1 && PyErr_Occurred())
+                return NULL;
+            top_ids[n_top++] = (int)state;
+        }
+    }
     PyObject *it = PyObject_GetIter(tokens);
     if (it == NULL)
         return NULL;
@@ -862,15 +906,26 @@ Engine_parse(EngineObject *self, PyObject *args)
                     Py_DECREF(tok);
                     goto done;
                 }
+                top = act[stack[sp - 1] * nsym + self->rule_origin[rule]];
+                if (top < 0) {
+                    Py_DECREF(value);
+                    bad_tables(tok);
+                    goto done;
+                }
+                for (int i = 0; i < n_top; i++) {
+                    if (top == top_ids[i]) {
+                        if (hand_items(on_item, value) < 0) {
+                            Py_DECREF(value);
+                            Py_DECREF(tok);
+                            goto done;
+                        }
+                        break;
+                    }
+                }
                 int rc = PyList_Append(values, value);
                 Py_DECREF(value);
                 if (rc < 0) {
                     Py_DECREF(tok);
-                    goto done;
-                }
-                top = act[stack[sp - 1] * nsym + self->rule_origin[rule]];
-                if (top < 0) {
-                    bad_tables(tok);
                     goto done;
                 }
                 if (sp == cap) {  /* a reduction of size 0 on a full stack */
@@ -909,7 +964,9 @@ done:
 
 static PyMethodDef Engine_methods[] = {
     {"parse", (PyCFunction)Engine_parse, METH_VARARGS,
-     "parse(tokens, values): the start rule's value; values becomes the value stack."},
+     "parse(tokens, values, on_item=None, top=()): the start rule's value; values becomes "
+     "the value stack; with on_item, the items of the values reduced into the states top "
+     "are handed to it instead of being kept."},
     {NULL}
 };
 

@@ -148,6 +148,9 @@ def _makers() -> dict:
     return _MAKERS
 
 
+_SHARED_LITERALS = 4096  # see AstBuilder.item_done
+
+
 class AstBuilder:
     """The inline transformer: one method per grammar rule or alias."""
 
@@ -203,6 +206,19 @@ class AstBuilder:
             node.end_line, node.end_column,
             hint="to use a call's result, bind it first: `x: f(...)`, then `x.key: value`"
             if kind == "a call" else None)
+
+    def item_done(self) -> None:
+        """A top-level statement is complete and handed on (a parse that does not keep the
+        tree, :func:`aether.syntax.parser.parse_items`): nothing built so far is looked up
+        again, so the parentheses remembered go (they would hold every parenthesised
+        expression of the file). The literals shared go once there are more than
+        _SHARED_LITERALS: kept to the end, they would hold every literal of the file (a
+        string shared with statements that are gone saves nothing), and emptied after each
+        statement, every literal was worked out again (a tenth of such a parse)."""
+        if self._parens:
+            self._parens.clear()
+        if len(self._literals) > _SHARED_LITERALS:
+            self._literals.clear()
 
     # ------------------------------------------------------------ module & statements
     def start(self, c):

@@ -11,6 +11,9 @@ The same loop exists compiled (``_speedups.c``, built at install time when a C c
 present; docs/benchmarks.md): when it is importable it runs instead of the Python one,
 unless the environment variable ``AETHER_PURE_PYTHON`` is set (to anything but ``0`` or
 the empty string). Both give the same values and errors (tests/test_compiled_parser.py).
+Both can hand each completed top-level statement to a callback instead of keeping it
+(``Parser.parse(..., on_item=...)``), so that a large file is checked without its whole
+tree (tests/test_streaming_check.py).
 """
 
 from __future__ import annotations
@@ -202,6 +205,7 @@ class Parser:
              origin)
             for origin, alias, expand1, modes in tables.rules)
         self._chains: dict[tuple, int] = {}  # (state below, top state, token) -> state
+        self._top: Optional[tuple] = None  # see top_states (worked out on first use)
         if compiled is None:
             compiled = COMPILED
         if compiled and _speedups is None:
@@ -242,23 +246,34 @@ class Parser:
                 return _TOKEN, (callback, maker, spec[1])
         return _CALL, callback
 
-    def parse(self, tokens: Iterable[tuple], values: Optional[list] = None):
+    def parse(self, tokens: Iterable[tuple], values: Optional[list] = None,
+              on_item: Optional[Callable] = None):
         """The start rule's value for ``tokens`` (the scanner's tuples, ending with
-        ``$END``). Raises UnexpectedToken (and whatever ``tokens`` raises).
+        ``$END``). Raises UnexpectedToken (and whatever ``tokens`` or ``on_item`` raises).
 
         ``values`` (an empty list) becomes the value stack, so that after an error the
         caller can take what was complete before it (error recovery keeps the top-level
         statements before the error instead of parsing them again). A token a rule keeps
         is a :class:`Tok` there; one every rule drops (``_NL``...) stays a plain tuple.
+
+        ``on_item``: called with each top-level statement as soon as it is complete (in
+        order), which is then not kept: the start rule's value has no statements, and a
+        large file's tree is never whole in memory (see ``top_states``).
         """
+        if on_item is not None and not self.top_states()[0]:
+            # a grammar whose start rule is not `_stmt*` repeated: nothing would be handed
+            raise LookupError("the grammar's start rule has no repetition to hand on")
         if self._engine is not None:
-            return self._engine.parse(tokens, [] if values is None else values)
+            if on_item is None:
+                return self._engine.parse(tokens, [] if values is None else values)
+            return self._engine.parse(tokens, [] if values is None else values, on_item,
+                                      self.top_states()[0])
         states = self.states
-        reducers = self.reducers
         end_state = self.end
         kept = self.kept
         Token = Tok
         state_stack = [self.start]
+        reducers = self.reducers if on_item is None else self._handing(on_item, state_stack)
         value_stack: list = [] if values is None else values
         push_state = state_stack.append
         push_value = value_stack.append
@@ -308,6 +323,52 @@ class Parser:
                     return value_stack[-1]
                 row = states[top]
         raise AssertionError("the token stream ended without $END")  # pragma: no cover
+
+    def top_states(self) -> tuple[tuple[int, ...], frozenset]:
+        """``(states, rules)``: the states the parser is in right after a reduction by one
+        of the start rule's repetitions, and those rules' names. Lark expands
+        `start: _NL* _stmt*` into `__start_star_0` and `__start_star_1`; the list value of
+        the latter holds the completed top-level statements. The same rules also make the
+        statement list of a block (Lark shares one expansion between `_stmt*` and
+        `_stmt+`): those reductions go to other states (an LALR state is entered on one
+        symbol, from its items' context), so the state after the reduction, not the rule,
+        says a list is the top level's. Worked out on first use (not at start-up)."""
+        if self._top is None:
+            origins = sorted({origin for origin, _, _, _ in self.tables.rules
+                              if origin.startswith(("__start_star_", "__start_plus_"))})
+            seen = [self.start]  # the states `start` reaches through its repetitions
+            for state in seen:  # grows while it is walked
+                for origin in origins:
+                    goto = self.states[state].get(origin)
+                    if goto is not None and goto >= 0 and goto not in seen:
+                        seen.append(goto)
+            self._top = (tuple(sorted(seen[1:])), frozenset(origins))
+        return self._top
+
+    def _handing(self, on_item: Callable, state_stack: list) -> tuple:
+        """``reducers`` with those of the start rule's repetitions (see ``top_states``)
+        handing their list's items to ``on_item`` and emptying it, when the reduction is
+        the top level's (the state below it, left on ``state_stack`` when the reducer is
+        called, goes to one of the top states), as the compiled loop does: the normal
+        loop pays nothing for it."""
+        top_states, origins = self.top_states()
+        top = frozenset(top_states)
+        states = self.states
+
+        def handing(reducer, origin):
+            def reduce(args):
+                items = reducer(args)
+                if states[state_stack[-1]].get(origin) in top:
+                    for item in items:
+                        on_item(item)
+                    items.clear()  # a fresh list from its reduction, used only here
+                return items
+            return reduce
+
+        return tuple((size, handing(reducer, origin), origin)
+                     if reducer is not None and origin in origins
+                     else (size, reducer, origin)
+                     for size, reducer, origin in self.reducers)
 
     def expected(self, state: int) -> set[str]:
         """The terminals with an action in ``state`` (LALR merges lookaheads, so a

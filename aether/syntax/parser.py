@@ -23,11 +23,11 @@ from .tables import grammar_hash, grammar_text, load_tables
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Callable, Optional
     from weakref import ReferenceType
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
-           "MAX_ERRORS", "RECOVERED", "memo_parses"]
+           "MAX_ERRORS", "RECOVERED", "memo_parses", "memoising", "parse_items"]
 
 MAX_ERRORS = 25
 RECOVERED = "__aether_recovered__"
@@ -644,6 +644,37 @@ def _module(body: list) -> A.Module:
         last = body[-1]
         return A.Module(1, 1, last.end_line, last.end_column, tuple(body))
     return A.Module(1, 1, 1, 1, ())
+
+
+def memoising() -> bool:
+    """Whether a :class:`memo_parses` block is open (its parses are kept for reuse)."""
+    return _MEMO is not None
+
+
+def parse_items(text: str, on_item: Callable[[A.Stmt], object]) -> None:
+    """Parse ``text`` (as :func:`parse` takes it), handing each top-level statement to
+    ``on_item`` as soon as it is complete, in order, and keeping none: the tree of a large
+    file is never whole in memory, only the statement being built. They are the
+    statements of ``parse(text).module.body`` when the text has no syntax error.
+
+    Raises UnexpectedToken or AetherSyntaxError at the first syntax error (the statements
+    before it handed on already), and whatever ``on_item`` raises; it neither reports nor
+    recovers (:func:`parse` does both: a caller meeting an error parses with it)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    parser, scanner = get_parser()
+    done = parser.builder.item_done
+
+    def item(stmt: A.Stmt) -> None:
+        done()
+        on_item(stmt)
+
+    try:
+        parser.parse(scanner.scan(text), on_item=item)
+    finally:
+        done()
 
 
 def parse(text: str, incremental: bool = True) -> ParseResult:
