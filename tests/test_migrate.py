@@ -911,3 +911,10 @@ def test_the_migrated_single_record_query_runs_to_the_record_or_null():
     assert hit["value"] == "second note" and hit["key"] == "b2" and hit["kind"] == "job"
     assert hit["id"] == result.outputs["b"]
     assert result.outputs["miss"] is None and result.outputs["other"] is None
+
+
+def test_a_slash_comment_after_a_plugin_name_is_kept_and_the_result_parses():
+    out = migrate_text('goal "g"\nplugin: git_status // which files changed\n', "a.aether")
+    assert out.state == "transformed", out.reason
+    assert "plugin: git_status  # which files changed\n" in out.text
+    assert not parse_errors(out.text)
