@@ -918,3 +918,18 @@ def test_a_slash_comment_after_a_plugin_name_is_kept_and_the_result_parses():
     assert out.state == "transformed", out.reason
     assert "plugin: git_status  # which files changed\n" in out.text
     assert not parse_errors(out.text)
+
+
+def test_a_slash_comment_between_the_lines_of_a_call_chain_goes_before_the_statement():
+    # `.filter(...) // note` then `.map(...)` on the next line: the chain went on past a
+    # line end only, so the comment ended the statement ("cannot read this line (it starts
+    # with '.')") and the file was left untouched
+    text = ('goal "g"\nitems = [1, 2, 3]\nbig = items\n    .filter(x => x > 1) // big ones\n'
+            '    .map(x => x * 2)\n')
+    out = migrate_text(text, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert "# big ones\n" in out.text and "//" not in out.text
+    assert out.text.index("# big ones") < out.text.index("big: items.filter(")
+    assert "map(\n" not in out.text  # not moved among the next call's arguments
+    assert not parse_errors(out.text)
+    assert count_comments(text) == count_comments(out.text)
