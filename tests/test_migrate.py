@@ -933,3 +933,24 @@ def test_a_slash_comment_between_the_lines_of_a_call_chain_goes_before_the_state
     assert "map(\n" not in out.text  # not moved among the next call's arguments
     assert not parse_errors(out.text)
     assert count_comments(text) == count_comments(out.text)
+
+
+@pytest.mark.parametrize("legacy, expected", [
+    # a // comment line keeps the blank line before it (it went below the comment, which
+    # then read as a note on the statement above)
+    ('goal "g"\nlog "a"\n\n// about b\nlog "b"\n',
+     'goal: "g"\nlog("a")\n\n# about b\nlog("b")\n'),
+    # a // comment inside a command over several lines goes on the line right before the
+    # command, after the blank line that separates it from the statement above
+    ('goal "g"\n\nsetup config: { a: 5000, // five seconds\n    b: 2 }\n',
+     'goal: "g"\n\n# five seconds\nsetup(config={\n    a: 5000,\n    b: 2\n})\n'),
+    ('goal "g"\n\nif ready {\n    log "a"\n\n    notify "ops", {\n        a: 1, // one\n'
+     '        b: 2\n    }\n}\n',
+     'goal: "g"\n\nif ready:\n    log("a")\n\n    # one\n    notify("ops", {\n        a: 1,\n'
+     '        b: 2\n    })\n'),
+])
+def test_a_slash_comment_stays_with_the_statement_below_it(legacy, expected):
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == expected
+    assert not parse_errors(out.text)
