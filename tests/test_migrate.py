@@ -838,3 +838,119 @@ def test_exponent_numbers_stay_numbers(legacy, expected):
 def test_a_number_out_of_range_leaves_the_file_with_the_reason():
     out = migrate_text('goal: "g"\nx = 1e99999\n', "x.aether")
     assert out.state == "failed" and "AE112" in out.reason
+
+
+# ------------------------------------------------ M043: the legacy single-record query
+
+_ONE = ('goal: "g"\nfn exists(k) {\n    return search_memory_one({kind: "job", "key": k}) != null\n'
+        '}\n')
+
+
+def test_search_memory_one_becomes_the_first_record_of_a_limited_search():
+    out = migrate_text(_ONE, "a.aether")
+    assert "M043" in out.rules
+    assert 'return first(search_memory(kind="job", key=k, limit=1)) != null' in out.text
+    assert _rules_found(out.text) == []  # `first` and `search_memory` are builtins
+    # keywords already, the legacy way too
+    kw = migrate_text('goal: "g"\nx = search_memory_one(kind="job")\n', "a.aether")
+    assert 'x: first(search_memory(kind="job", limit=1))' in kw.text
+
+
+def test_search_memory_one_keeps_a_comment_among_its_filters():
+    text = ('goal: "g"\nfn find(k) {\n    return search_memory_one({\n'
+            '        kind: "job", // jobs only\n        key: k\n    })\n}\n')
+    out = migrate_text(text, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert '        kind="job",  # jobs only\n        key=k,\n        limit=1\n' in out.text
+    assert not parse_errors(out.text)
+
+
+@pytest.mark.parametrize("text", [
+    # the file defines or binds the name itself
+    'goal: "g"\nfunction search_memory_one(q):\n    return q\nx = search_memory_one({a: 1})\n',
+    'goal: "g"\nsearch_memory_one = lookup\nx = search_memory_one({a: 1})\n',
+    # or one of the names the rewrite would call
+    'goal: "g"\nfunction first(xs):\n    return xs\nx = search_memory_one({a: 1})\n',
+    # filters that cannot all be keywords: a map in a variable, a key that is
+    # search_memory's own text query, a key that is no name
+    'goal: "g"\nf = {a: 1}\nx = search_memory_one(f)\n',
+    'goal: "g"\nx = search_memory_one({query: "a"})\n',
+    'goal: "g"\nx = search_memory_one({"two words": 1})\n',
+    # a member of another object is no legacy builtin
+    'goal: "g"\nx = store.search_memory_one({a: 1})\n',
+])
+def test_search_memory_one_is_kept_where_it_is_not_the_legacy_builtin(text):
+    out = migrate_text(text, "a.aether")
+    assert "M043" not in out.rules
+    assert "search_memory_one(" in (out.text or text)
+
+
+def test_a_canonical_file_calling_search_memory_one_is_left_to_the_checker():
+    # Aether 1.2 already: no migration, and the checker keeps its did-you-mean
+    text = 'goal: "g"\nx: search_memory_one(kind="job")\n'
+    assert migrate_text(text, "a.aether").state == "unchanged"
+    assert _rules_found(text) == ["AE301"]
+
+
+def test_the_migrated_single_record_query_runs_to_the_record_or_null():
+    # `aether run` of the rewrite: the record whose fields match, else null
+    from aether.runtime.api import run_source
+
+    legacy = ('goal: "g"\n'
+              'a = store_memory("first note", tag="notes", kind="job", key="a1")\n'
+              'b = store_memory("second note", tag="notes", kind="job", key="b2")\n'
+              'hit = search_memory_one({kind: "job", key: "b2"})\n'
+              'miss = search_memory_one({kind: "job", key: "zz"})\n'
+              'other = search_memory_one({kind: "invoice"})\n')
+    out = migrate_text(legacy, "a.aether")
+    assert "M043" in out.rules, out.reason
+    assert 'hit: first(search_memory(kind="job", key="b2", limit=1))' in out.text
+    result = run_source(out.text, "a.aether", simulate=True)
+    assert result.status == 0, (result.error, [(f.rule, f.message) for f in result.findings])
+    hit = result.outputs["hit"]
+    assert hit["value"] == "second note" and hit["key"] == "b2" and hit["kind"] == "job"
+    assert hit["id"] == result.outputs["b"]
+    assert result.outputs["miss"] is None and result.outputs["other"] is None
+
+
+def test_a_slash_comment_after_a_plugin_name_is_kept_and_the_result_parses():
+    out = migrate_text('goal "g"\nplugin: git_status // which files changed\n', "a.aether")
+    assert out.state == "transformed", out.reason
+    assert "plugin: git_status  # which files changed\n" in out.text
+    assert not parse_errors(out.text)
+
+
+def test_a_slash_comment_between_the_lines_of_a_call_chain_goes_before_the_statement():
+    # `.filter(...) // note` then `.map(...)` on the next line: the chain went on past a
+    # line end only, so the comment ended the statement ("cannot read this line (it starts
+    # with '.')") and the file was left untouched
+    text = ('goal "g"\nitems = [1, 2, 3]\nbig = items\n    .filter(x => x > 1) // big ones\n'
+            '    .map(x => x * 2)\n')
+    out = migrate_text(text, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert "# big ones\n" in out.text and "//" not in out.text
+    assert out.text.index("# big ones") < out.text.index("big: items.filter(")
+    assert "map(\n" not in out.text  # not moved among the next call's arguments
+    assert not parse_errors(out.text)
+    assert count_comments(text) == count_comments(out.text)
+
+
+@pytest.mark.parametrize("legacy, expected", [
+    # a // comment line keeps the blank line before it (it went below the comment, which
+    # then read as a note on the statement above)
+    ('goal "g"\nlog "a"\n\n// about b\nlog "b"\n',
+     'goal: "g"\nlog("a")\n\n# about b\nlog("b")\n'),
+    # a // comment inside a command over several lines goes on the line right before the
+    # command, after the blank line that separates it from the statement above
+    ('goal "g"\n\nsetup config: { a: 5000, // five seconds\n    b: 2 }\n',
+     'goal: "g"\n\n# five seconds\nsetup(config={\n    a: 5000,\n    b: 2\n})\n'),
+    ('goal "g"\n\nif ready {\n    log "a"\n\n    notify "ops", {\n        a: 1, // one\n'
+     '        b: 2\n    }\n}\n',
+     'goal: "g"\n\nif ready:\n    log("a")\n\n    # one\n    notify("ops", {\n        a: 1,\n'
+     '        b: 2\n    })\n'),
+])
+def test_a_slash_comment_stays_with_the_statement_below_it(legacy, expected):
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == expected
+    assert not parse_errors(out.text)

@@ -607,3 +607,14 @@ def test_a_run_and_a_classification_parse_their_file_once(tmp_path, monkeypatch)
     record = classify_one(str(tmp_path / "w.aether"), "w.aether", ClassifyOptions())
     assert record["category"] is None, record
     assert list(calls.values()) == [1]
+
+
+def test_legacy_plugin_command_needs_arguments_not_a_comment():
+    # `plugin: name  # note` is the binding with a comment, not the command `plugin: name
+    # args` (the spaces before the comment were read as its arguments: AE212, and a
+    # migrated `plugin: name // note` failed to parse)
+    from aether.syntax.legacy import scan_legacy
+
+    assert scan_legacy('goal: "g"\nplugin: git_status  # note\n') == []
+    assert [h.rule for h in scan_legacy('goal: "g"\nplugin: git_log 5  # note\n')] == ["AE212"]
+    assert [h.rule for h in scan_legacy('goal: "g"\nplugin: git_log(5)\n')] == ["AE212"]

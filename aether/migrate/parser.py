@@ -365,10 +365,20 @@ class Parser:
         return value
 
     def _postfix(self, value: ir.Expr) -> ir.Expr:
+        held: list[tuple[int, str]] = []
+        try:
+            return self._postfix_chain(value, held)
+        finally:
+            # comments between the lines of a chain go before its statement, not into the
+            # arguments of the call on the next line (which takes the pending comments)
+            self.pending.extend(held)
+
+    def _postfix_chain(self, value: ir.Expr, held: list) -> ir.Expr:
         while True:
             t = self.peek()
-            if t.kind == "NL" and not self.depth:
-                # a chained call continued on the next line (`.filter(...)`)
+            if t.kind in ("NL", "COMMENT") and not self.depth:
+                # a chained call continued on the next line (`.filter(...)`), after a
+                # comment too (`.filter(ok) // kept ones`)
                 j = self.i
                 while self.toks[j].kind in ("NL", "COMMENT"):
                     j += 1
@@ -376,7 +386,7 @@ class Parser:
                 if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
                     for k in range(self.i, j):
                         if self.toks[k].kind == "COMMENT":
-                            self.pending.append((self.toks[k].line, self.toks[k].text))
+                            held.append((self.toks[k].line, self.toks[k].text))
                     self.i = j
                     continue
                 return value

@@ -116,7 +116,10 @@ _LIST = [
     MigrationRule("M042", "command-fit", "A builtin command given more values than it takes "
                   "gets them as one list (`analyze a.x, a.y, a.z` becomes "
                   "`analyze([a.x, a.y, a.z])`) or, joined by prepositions, as one text "
-                  "(`optimize \"x\" for \"y\"` becomes `optimize(\"x for y\")`).", ("AE303",)),
+                  "(`optimize \"x\" for \"y\"` becomes `optimize(\"x for y\")`).", ("AE303",)),    MigrationRule("M043", "memory-search-one", "The legacy single-record memory query "
+                  "`search_memory_one({type: \"goal\", id: id})` becomes the first record of "
+                  "the list query, or null: `first(search_memory(type=\"goal\", id=id, "
+                  "limit=1))`.", ("AE301",)),
 ]
 
 RULES: dict[str, MigrationRule] = {r.id: r for r in _LIST}

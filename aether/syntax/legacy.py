@@ -41,7 +41,9 @@ _PATTERNS = [
     ("recall_tag", r"(?:[A-Za-z_]\w*[ \t]*=[ \t]*)?recall[ \t]+[A-Za-z_]\w*[ \t]*:"),
     ("bare_command", r"(?:think|suggest|reflect[ \t]+on|learn[ \t]+from|analyze|verify"
                      r"|optimize|adapt)[ \t]+[^\s=:(][^\n]*"),
-    ("plugin_command", r"plugin[ \t]*:[ \t]*[A-Za-z_][\w.]*(?:[ \t]+[^\n#]+|[ \t]*\([^\n]*)"),
+    # (arguments, not the spaces before a comment: `plugin: name  # note` is a binding)
+    ("plugin_command", r"plugin[ \t]*:[ \t]*[A-Za-z_][\w.]*(?:[ \t]+[^\s#][^\n#]*"
+                       r"|[ \t]*\([^\n]*)"),
     ("agent_switch", r"agent[ \t]*:[ \t]*(?:on|off)\b"),
     # brace-dialect control flow (`if c {`, `for x in xs {`, `} else {`): AE209, not AE205
     ("brace_control", r"(?:\}[ \t]*)?(?:if|elif|else|while|for|try|catch|fn)\b[^\n#]*\{[ \t]*"

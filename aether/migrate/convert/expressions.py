@@ -6,7 +6,7 @@ concatenations; ``Math.floor``-style calls and the legacy runtimes' builtins get
 Aether 1.2 builtin names.
 
 Rules: M018 kwarg-colon, M019 js-expressions, M020 lambdas, M021 conditional-expressions,
-M022 string-interpolation, M025 reserved-names, M032 legacy-builtins.
+M022 string-interpolation, M025 reserved-names, M032 legacy-builtins, M043 memory-search-one.
 Also: M012 (`$x`), M024 (a comprehension becomes a loop).
 """
 
@@ -34,6 +34,43 @@ _JS_CALLS = {
 LEGACY_BUILTINS = {
     "plugin": "run_plugin",  # plugin("sysmon.status"): run a plugin function by name
 }
+
+#: the legacy brace-plugin dialect's single-record memory query (rule M043): the record its
+#: filters match, or null; Aether 1.2 has only the list query `search_memory`, which takes
+#: the filters as keywords (a map passed as its first value would be its text `query`)
+_SEARCH_ONE = "search_memory_one"
+#: keys a filter map may not have to become keywords of `search_memory`: these name its own
+#: parameters, which mean something else than "the record's field equals this"
+_NOT_FILTERS = frozenset({"query", "limit"})
+
+
+def _one_record_filters(e: ir.Call) -> Optional[tuple[list, dict, bool]]:
+    """The filters of the legacy call ``search_memory_one({type: "goal", id: id})`` (or
+    ``search_memory_one(type="goal")``) as ``search_memory`` keywords: ``(kwargs, comments,
+    multiline)`` with ``kwargs`` a list of ``(name, expr)``; None when they cannot all be
+    keywords (a map held in a variable, a key that is no name, a key that is a parameter
+    of ``search_memory`` of its own, or a key given twice)."""
+    if e.args and e.kwargs or len(e.args) > 1:
+        return None
+    if e.args:
+        d = e.args[0]
+        if not isinstance(d, ir.DictE):
+            return None
+        names = [k[1:-1] if k[:1] in "\"'" and k[-1:] == k[:1] and len(k) >= 2 else k
+                 for k in d.keys]
+        pairs, comments, multiline = list(zip(names, d.values)), dict(d.comments), d.multiline
+    else:
+        pairs, comments, multiline = [(k, v) for k, v, *_ in e.kwargs], dict(e.comments), \
+            e.multiline
+    names = [k for k, _ in pairs]
+    if len(set(names)) != len(names) or any(
+            not _NAME_RE.fullmatch(k) or k in KEYWORDS_12 or k in _NOT_FILTERS for k in names):
+        return None
+    # what stood before the closing bracket stays last, after the added `limit=1`
+    if len(pairs) in comments:
+        comments[len(pairs) + 1] = comments.pop(len(pairs))
+    return pairs, comments, multiline
+
 
 #: keyword names of the legacy runtimes' builtins that Aether 1.2 spells otherwise (rule
 #: M032): `tags=` is `tag=` (a legacy tag string names one tag or several, comma-joined,
@@ -219,6 +256,19 @@ class Expressions:
                 ctx.hit("M032", e.line)
                 return ir.Call(ir.Name("sleep", e.line), [_pause_duration(e)], [], e.comments,
                                e.multiline, e.line)
+            elif dotted == _SEARCH_ONE and not {_SEARCH_ONE, "first", "search_memory"} & (
+                    ctx.bound | ctx.defined_fns) and _one_record_filters(e) is not None:
+                # the legacy single-record query: the first record of the list query
+                # limited to one, or null (`first` of an empty list is null); a file that
+                # defines or binds one of the three names keeps the call as written
+                ctx.hit("M043", e.line)
+                pairs, comments, multiline = _one_record_filters(e)
+                kwargs = [(self.fix_name(k, e.line), self.lower(v, pre, where))
+                          for k, v in pairs]
+                kwargs.append(("limit", ir.Num("1", e.line)))
+                search = ir.Call(ir.Name("search_memory", e.line), [], kwargs, comments,
+                                 multiline, e.line)
+                return ir.Call(ir.Name("first", e.line), [search], [], {}, False, e.line)
             elif dotted in LEGACY_BUILTINS and dotted not in ctx.bound and \
                     dotted not in ctx.defined_fns:
                 # the legacy runtimes' builtin under its Aether 1.2 name (a file that

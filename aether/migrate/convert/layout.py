@@ -128,7 +128,9 @@ class Layout:
         if text.startswith("//"):
             self.ctx.hit("M026", c.first)
             text = "#" + text[2:]
-            return Row(depth, text, c.first, None, False)
+            # anchored at its own line (``first``), as a copied comment is: the blank lines
+            # before it stay before it, not between it and the statement it is about
+            return Row(depth, text, c.first, None, True)
         return Row(depth, text, c.first, c.first, False)
 
     def trailing(self, text: Optional[str], line: int) -> str:
