@@ -1,10 +1,11 @@
-"""The legacy tokenizer's and parser's fast paths (issue 15 item 3) give what the plain
-ones gave.
+"""The legacy tokenizer's, parser's and section rewrite's fast paths (issue 15 item 3) give what
+the plain ones gave.
 
 - the tokenizer takes each token with the blanks before it (one match per token, not a
   second one per run of blanks) and gives the tokens the old two-step loop gave;
 - the parser reads a one-token expression before a token that ends it (``f(a, "b")``,
-  ``x = 5``) without descending its eleven precedence levels, and builds the same tree.
+  ``x = 5``) without descending its eleven precedence levels, and builds the same tree;
+- the section rewrite hands back a text it has nothing to rewrite in as it is.
 """
 
 from __future__ import annotations
@@ -188,3 +189,19 @@ def test_migration_unchanged_by_the_fast_path(text, monkeypatch):
     monkeypatch.setattr(P, "_ATOM_KINDS", frozenset())
     plain = migrate_text(text, "t.aether")
     assert fast.to_dict() == plain.to_dict() and fast.text == plain.text
+
+
+# ------------------------------------------------------------------ the section rewrite
+
+def test_a_text_with_nothing_to_rewrite_comes_back_as_it_is():
+    from aether.migrate.convert.context import _Ctx
+    from aether.migrate.convert.sections import rewrite_sections
+
+    text = 'goal: "g"\nx: 1\nlog(x)\n'
+    ctx = _Ctx(text, T.tokenize(text))
+    new, where = rewrite_sections(ctx, text, [1, 2])
+    assert new is text  # no pass over its lines, no copy (the parse memo finds it)
+    assert where == [1, 2, 0, 0] and ctx.rules == {}
+    edited = 'goal: "g"\nidentity:\n    name: "a"\n'
+    got, where = rewrite_sections(ctx, edited, [1, 2, 3, 4])
+    assert got == 'goal: "g"\nidentity: {\n    name: "a",\n}\n' and where == [1, 2, 3, 3, 4]
