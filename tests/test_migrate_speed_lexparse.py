@@ -1,5 +1,5 @@
-"""The legacy tokenizer's, parser's and section rewrite's fast paths (issue 15 item 3) give what
-the plain ones gave.
+"""The fast paths of the legacy tokenizer, the legacy parser and the section rewrite
+(issue 15 item 3) give what the plain ones gave.
 
 - the tokenizer takes each token with the blanks before it (one match per token, not a
   second one per run of blanks) and gives the tokens the old two-step loop gave;
