@@ -5,7 +5,8 @@
   second one per run of blanks) and gives the tokens the old two-step loop gave;
 - the parser reads a one-token expression before a token that ends it (``f(a, "b")``,
   ``x = 5``) without descending its eleven precedence levels, and builds the same tree;
-- the section rewrite hands back a text it has nothing to rewrite in as it is.
+- the section rewrite hands back a text it has nothing to rewrite in as it is;
+- M037 finds the names the file takes and the calls to rename in one walk of the module.
 """
 
 from __future__ import annotations
@@ -205,3 +206,34 @@ def test_a_text_with_nothing_to_rewrite_comes_back_as_it_is():
     edited = 'goal: "g"\nidentity:\n    name: "a"\n'
     got, where = rewrite_sections(ctx, edited, [1, 2, 3, 4])
     assert got == 'goal: "g"\nidentity: {\n    name: "a",\n}\n' and where == [1, 2, 3, 3, 4]
+
+
+# ------------------------------------------------------------------ the handler calls (M037)
+
+def test_handler_calls_are_renamed_in_one_walk(monkeypatch):
+    from pathlib import Path
+
+    from aether import ast as A
+
+    case = Path(__file__).parent / "migrate_golden" / "M037-handler-calls"
+    text = (case / "before.aether").read_text(encoding="utf-8")
+    want = (case / "after.aether").read_text(encoding="utf-8")
+    from aether.migrate.convert import handlers
+
+    walks = []
+    real_walk = A.walk
+    real_rename = handlers.rename_handler_calls
+
+    def rename(ctx, text, origins):
+        monkeypatch.setattr(A, "walk", lambda node: walks.append(node) or real_walk(node))
+        try:
+            return real_rename(ctx, text, origins)
+        finally:
+            monkeypatch.setattr(A, "walk", real_walk)
+
+    from aether.migrate.convert import whole_file
+
+    monkeypatch.setattr(whole_file, "rename_handler_calls", rename)
+    out = migrate_text(text, "input.aether")
+    assert out.text == want and "M037" in out.rules
+    assert len(walks) == 1  # the names the file takes and the calls, in one walk
