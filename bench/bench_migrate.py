@@ -10,6 +10,14 @@
 
     python bench/bench_migrate.py [--files 2000] [--legacy-share 0.2] [--corpus DIR]
     python bench/bench_migrate.py --real-only [--copies 20] [--runs 3]   # issue 15's ratio
+    python bench/bench_migrate.py --breakdown [--runs 5]   # where migrate's time goes
+
+3. ``--breakdown``: in this process, on the real files (read once, the collector paused as
+   the CLI pauses it), the CPU time of the check ``aether check`` does per file against
+   the stages of a migration, in units of that check (C): the whole migration, the check
+   of its result, the conversion (legacy tokenizer, parser, converter and its own parses),
+   and the ratio a migration would reach with a converter that cost nothing (it still
+   checks the file before and the result after).
 
 Figures, not assertions: nothing here fails a build. Generated files go to bench/out/.
 """
@@ -127,6 +135,83 @@ def real_corpus_speed(corpus: Path, copies: int, runs: int) -> None:
               f"{'met' if ratio >= 0.7 else 'NOT met'})")
 
 
+def breakdown(corpus: Path, runs: int) -> None:
+    """Print where a migration's time goes (see the module docstring, 3)."""
+    import gc
+
+    sys.path.insert(0, str(ROOT))
+    sys.setrecursionlimit(10000)
+    from aether.checker import CheckOptions, check_text
+    from aether.migrate.convert import convert
+    from aether.migrate.engine import _stem, migrate_text
+    from aether.migrate.parser import Parser
+    from aether.migrate.tokens import tokenize
+    from aether.semantics.validator import memo_validations
+    from aether.source import read_source
+    from aether.syntax.parser import memo_parses
+
+    texts = []
+    for p in sorted((corpus / "files").glob("*.aether")):
+        read = read_source(str(p), 1 << 30)
+        if read.error is None:
+            texts.append((str(p), read.text))
+    from aether.syntax import parser as syntax_parser
+
+    gc.disable()
+    # the texts each migration parses besides its file (converted, laid out, rewritten)
+    parsed: list[str] = []
+    plain = syntax_parser._parse_last
+    syntax_parser._parse_last = lambda text, inc: parsed.append(text) or plain(text, inc)
+    results = []
+    for path, text in texts:
+        results.append(migrate_text(text, path).text)
+        if text in parsed:
+            parsed.remove(text)
+    syntax_parser._parse_last = plain
+    migrated = [t for t in results if t]
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(runs):
+            t0 = time.process_time()
+            fn()
+            times.append(time.process_time() - t0)
+        return min(times)
+
+    def converting(stage):
+        def run():
+            for path, text in texts:
+                with memo_parses(), memo_validations():
+                    try:
+                        stage(path, text)
+                    except Exception:  # noqa: BLE001 - an unconvertible file ends early
+                        pass
+        return run
+
+    check = best(lambda: [check_text(t, p, CheckOptions()) for p, t in texts])
+    rows = [
+        ("migrate_text (the whole migration)",
+         best(lambda: [migrate_text(t, p) for p, t in texts])),
+        ("check of the migrated text (the check after)",
+         best(lambda: [check_text(t, "x.aether", CheckOptions()) for t in migrated])),
+        ("convert (tokenizer, parser, converter, layout, its parses)",
+         best(converting(lambda p, t: convert(t, name=_stem(p))))),
+        ("  legacy tokenizer and parser", best(converting(
+            lambda p, t: Parser(tokenize(t), t).module()))),
+        ("  legacy tokenizer", best(converting(lambda p, t: tokenize(t)))),
+        (f"  Aether parses of the {len(parsed)} converted texts",
+         best(lambda: [syntax_parser.parse(t) for t in parsed])),
+    ]
+    gc.enable()
+    print(f"\nbreakdown, in process: {len(texts)} files, {len(migrated)} migrated, CPU best "
+          f"of {runs}; C = the check of the file ({check:.3f} s)")
+    for what, secs in rows:
+        print(f"{what:60s} {secs:7.3f} s  {secs / check:5.2f} C")
+    whole, after = rows[0][1], rows[1][1]
+    print(f"migrate / check: {check / whole:.2f}x; with a converter that cost nothing (the "
+          f"check before and the check after): {check / (check + after):.2f}x")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=2000)
@@ -137,7 +222,12 @@ def main(argv=None) -> int:
                     help="copies of the real corpus for the migrate/check ratio")
     ap.add_argument("--real-only", action="store_true",
                     help="only the migrate/check ratio on the real corpus copied --copies times")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="only where migrate's time goes, in process, on the real files")
     args = ap.parse_args(argv)
+    if args.breakdown:
+        breakdown(Path(args.corpus), args.runs)
+        return 0
 
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "aether")], check=True)
     if args.real_only:

@@ -31,6 +31,12 @@ KEYWORDS_12 = frozenset("if elif else for in while fn return try catch break con
 _COMPARE = {"==": "==", "===": "==", "!=": "!=", "!==": "!=", "<": "<", "<=": "<=",
             ">": ">", ">=": ">=", "in": "in"}
 _BITWISE = {"&", "|", "^", "<<", ">>", "~"}
+# a token that ends an expression wherever it stands
+_CLOSERS = frozenset((",", ")", "]", "}"))
+# kinds of the one-token primaries (see _lambda_or_ternary), and the words among them that
+# start something else (a lambda, a negation, a call path, an `if` expression)
+_ATOM_KINDS = frozenset(("WORD", "STR", "NUM", "DUR", "PCT"))
+_NOT_ATOMS = frozenset(("lambda", "function", "not", "if", "call"))
 _ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%="}
 _STMT_END = {"NL", "EOF", "COMMENT"}
 _FN_WORDS = {"fn", "function", "def", "define", "export", "async"}
@@ -118,6 +124,16 @@ class Parser:
 
     def _lambda_or_ternary(self) -> ir.Expr:
         t = self.peek()
+        if t.kind in _ATOM_KINDS and t.text not in _NOT_ATOMS:
+            # One token before a token that ends the expression (`f(a, "b")`, `x = 5`):
+            # the eleven precedence levels below would each look at that end token and
+            # return, so the primary is the expression (two in three expressions here).
+            nxt = self.toks[self.i + 1]
+            kind = nxt.kind
+            if (kind == "OP" and nxt.text in _CLOSERS) or (not self.depth and (
+                    kind == "COMMENT" or kind == "EOF" or
+                    (kind == "NL" and not self._chain_ahead(self.i + 1)))):
+                return self._primary()
         # x => body
         if t.kind == "WORD" and self.peek(1).text == "=>" and self.peek(1).kind == "OP":
             self.next()
@@ -167,6 +183,15 @@ class Parser:
             other = self._lambda_or_ternary()
             return ir.Ternary(test, then, other, q.line)
         return test
+
+    def _chain_ahead(self, j: int) -> bool:
+        """Whether the line after the newline at ``j`` continues a chained call (``.x``,
+        ``?.x`` opening it), as :meth:`_postfix` reads it."""
+        toks = self.toks
+        while toks[j].kind in ("NL", "COMMENT"):
+            j += 1
+        nxt = toks[j]
+        return nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol
 
     def _else_ahead(self) -> bool:
         """Whether an ``else`` follows on this logical line, at this bracket depth."""

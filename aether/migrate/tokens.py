@@ -50,21 +50,31 @@ class Tok:
 
 _OPS = ["===", "!==", "...", "**=", "=>", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=",
         "%=", "++", "--", "&&", "||", "?.", "??", "->", "<<", ">>", "**", "::", ".."]
+# Each match is one token with the blanks before it (one step of the loop per token,
+# not two): the blanks are greedy and every other character starts some token, so they
+# are never given back. END takes the blanks at the end of the text.
 _MASTER = re.compile(r"""
-    (?P<WS>[ \t\f\v]+)
-  | (?P<NL>\n)
-  | (?P<COMMENT>\#[^\n]*)
-  | (?P<SLASHCOMMENT>//[^\n]*)
-  | (?P<STR>[fF]?"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[fF]?'[^'\\\n]*(?:\\.[^'\\\n]*)*')
-  | (?P<BADSTR>["'`])
-  | (?P<HEX>0[xX][0-9a-fA-F]+)
-  | (?P<DUR>\d[\d_]*(?:\.\d+)?(?:ms|s|m|h)(?![\w]))
-  | (?P<PCT>\d[\d_]*(?:\.\d+)?%(?![\w(\d]))
-  | (?P<NUMWORD>(?!\d[\d_]*[eE][+-]?\d+(?![\w]))\d[\d_]*[A-Za-z_]\w*)  # not 1e5
-  | (?P<NUM>\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)
-  | (?P<WORD>[A-Za-z_$][\w$]*|[^\W\d][\w$]*)
-  | (?P<OP>""" + "|".join(re.escape(o) for o in _OPS) + r"""|.)
+    [ \t\f\v]*
+    (?:
+        (?P<NL>\n)
+      | (?P<END>\Z)
+      | (?P<COMMENT>\#[^\n]*)
+      | (?P<SLASHCOMMENT>//[^\n]*)
+      | (?P<STR>[fF]?"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[fF]?'[^'\\\n]*(?:\\.[^'\\\n]*)*')
+      | (?P<BADSTR>["'`])
+      | (?P<HEX>0[xX][0-9a-fA-F]+)
+      | (?P<DUR>\d[\d_]*(?:\.\d+)?(?:ms|s|m|h)(?![\w]))
+      | (?P<PCT>\d[\d_]*(?:\.\d+)?%(?![\w(\d]))
+      | (?P<NUMWORD>(?!\d[\d_]*[eE][+-]?\d+(?![\w]))\d[\d_]*[A-Za-z_]\w*)  # not 1e5
+      | (?P<NUM>\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)
+      | (?P<WORD>[A-Za-z_$][\w$]*|[^\W\d][\w$]*)
+      | (?P<OP>""" + "|".join(re.escape(o) for o in _OPS) + r"""|[^ \t\f\v\n])
+    )
 """, re.X)
+# group number -> token kind (HEX is a NUM, NUMWORD a WORD; SLASHCOMMENT is decided below)
+_KINDS = [None] * (_MASTER.groups + 1)
+for _name, _number in _MASTER.groupindex.items():
+    _KINDS[_number] = {"HEX": "NUM", "NUMWORD": "WORD"}.get(_name, _name)
 
 
 def tokenize(text: str) -> list[Tok]:
@@ -73,43 +83,43 @@ def tokenize(text: str) -> list[Tok]:
     Raises LexError only for an unterminated string or a backtick template.
     """
     toks: list[Tok] = []
+    append = toks.append
+    kinds = _KINDS
     line = 1
     line_start = 0
     bol = True
     indent = 0
-    prev_end_ws = True  # whether the previous character was whitespace (for // comments)
     for m in _MASTER.finditer(text):
-        kind = m.lastgroup
-        start, end = m.start(), m.end()
-        if kind == "WS":
-            prev_end_ws = True
-            continue
+        group = m.lastindex
+        kind = kinds[group]
+        start, end = m.span(group)
         if kind == "NL":
-            toks.append(Tok("NL", "\n", line, start - line_start + 1, start, end, bol, indent))
+            append(Tok("NL", "\n", line, start - line_start + 1, start, end, bol, indent))
             line += 1
             line_start = end
             bol = True
-            prev_end_ws = True
             continue
+        if kind == "END":
+            break
         col = start - line_start + 1
         if bol:
             lead = text[line_start:start]
             indent = len(lead.expandtabs(TAB_SIZE)) if "\t" in lead else len(lead)
-        value = m.group()
+        value = text[start:end]
         if kind == "SLASHCOMMENT":
-            if not prev_end_ws and not bol:
-                # `a//b`: not a comment; read it as two slashes (no dialect uses it)
-                toks.append(Tok("OP", "/", line, col, start, start + 1, bol, indent))
-                toks.append(Tok("OP", "/", line, col + 1, start + 1, start + 2, False, indent))
+            if m.start() == start and not bol:
+                # `a//b` (no blank before it): not a comment; read it as two slashes (no
+                # dialect uses it)
+                append(Tok("OP", "/", line, col, start, start + 1, bol, indent))
+                append(Tok("OP", "/", line, col + 1, start + 1, start + 2, False, indent))
                 rest = text[start + 2:end]
                 sub = tokenize(rest)[:-1]
                 for t in sub:
                     if t.kind == "NL":
                         continue
-                    toks.append(Tok(t.kind, t.text, line, col + 2 + t.col - 1,
-                                    start + 2 + t.start, start + 2 + t.end, False, indent))
+                    append(Tok(t.kind, t.text, line, col + 2 + t.col - 1,
+                               start + 2 + t.start, start + 2 + t.end, False, indent))
                 bol = False
-                prev_end_ws = False
                 continue
             kind = "COMMENT"
         elif kind == "BADSTR":
@@ -117,15 +127,10 @@ def tokenize(text: str) -> list[Tok]:
                 raise LexError("a backtick template string has no Aether 1.2 form", line, col)
             raise LexError(f"string starting with {value} is not closed on this line",
                            line, col)
-        elif kind == "HEX" or kind == "NUM":
-            kind = "NUM"
-        elif kind == "NUMWORD":
-            kind = "WORD"
         if kind == "COMMENT":
             value = value.rstrip()  # trailing whitespace is not part of the comment
-        toks.append(Tok(kind, value, line, col, start, end, bol, indent))
+        append(Tok(kind, value, line, col, start, end, bol, indent))
         bol = False
-        prev_end_ws = False
     if not toks or toks[-1].kind != "NL":
         toks.append(Tok("NL", "\n", line, len(text) - line_start + 1, len(text), len(text),
                         bol, indent))

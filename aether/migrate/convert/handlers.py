@@ -147,21 +147,24 @@ def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
         return text
     module = result.module
     taken = set(load_catalogue().functions)
+    handlers = ctx.handlers
+    called: list = []  # calls of a handler's event name, in walk order (one walk)
     for node in A.walk(module):
-        if isinstance(node, A.FnDef):
+        if isinstance(node, A.Call):
+            if isinstance(node.func, A.Name) and node.func.id in handlers:
+                called.append(node.func)
+        elif isinstance(node, A.FnDef):
             taken.add(node.name)
             taken.update(p.name for p in node.params)
         elif isinstance(node, (A.Binding, A.Assign, A.Section)):
             taken.add(node.name)
         elif isinstance(node, A.For):
             taken.add(node.target)
-    wanted = {e: f for e, f in ctx.handlers.items() if e not in taken}
+    wanted = {e: f for e, f in handlers.items() if e not in taken}
     lines = text.split("\n")
     edits: dict[int, list[tuple[int, str, str]]] = {}
-    for node in A.walk(module):
-        if isinstance(node, A.Call) and isinstance(node.func, A.Name) and \
-                node.func.id in wanted:
-            f = node.func
+    for f in called:
+        if f.id in wanted:
             edits.setdefault(f.line - 1, []).append((f.column - 1, f.id, wanted[f.id]))
     for i, row in edits.items():
         line = lines[i]

@@ -157,17 +157,33 @@ class _Edits:
         self.after.setdefault(line - 1, []).append(text)
 
     def apply(self, origins: list[int]) -> tuple[list[str], list[int]]:
+        lines, at, after = self.lines, self.at, self.after
+        if not at and not after:
+            # nothing rewritten (most files): the lines as they are, no pass over them
+            where = origins[:len(lines)]
+            where.extend([0] * (len(lines) - len(where)))
+            return list(lines), where
         out: list[str] = []
-        where: list[int] = []
-        for i, line in enumerate(self.lines):
-            for col, drop, text in sorted(self.at.get(i, ()), key=lambda x: -x[0]):
-                line = line[:col] + text + line[col + drop:]
+        where = []
+        n = len(origins)
+        for i, line in enumerate(lines):
+            edits = at.get(i)
+            if edits:
+                for col, drop, text in sorted(edits, key=_right_to_left):
+                    line = line[:col] + text + line[col + drop:]
             out.append(line)
-            where.append(origins[i] if i < len(origins) else 0)
-            for extra in self.after.get(i, ()):
-                out.append(extra)
-                where.append(origins[i] if i < len(origins) else 0)
+            origin = origins[i] if i < n else 0
+            where.append(origin)
+            extra = after.get(i)
+            if extra:
+                for new_line in extra:
+                    out.append(new_line)
+                    where.append(origin)
         return out, where
+
+
+def _right_to_left(edit: tuple[int, int, str]) -> int:
+    return -edit[0]
 
 
 def _indent(lines: list[str], line: int) -> str:
@@ -372,7 +388,8 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
                 _error_steps(ctx, ed, s, origins)
             _split_rules(ctx, ed, s, origins)
     new, where = ed.apply(origins)
-    return "\n".join(new), where
+    # unedited, the text is its own lines joined again (the same string for the memo)
+    return ("\n".join(new) if ed.at or ed.after else text), where
 
 
 def _fn_sections(ctx: _Ctx, ed: _Edits, fn: A.FnDef, origins: list[int]) -> None:

@@ -1,0 +1,239 @@
+"""The fast paths of the legacy tokenizer, the legacy parser and the section rewrite
+(issue 15 item 3) give what the plain ones gave.
+
+- the tokenizer takes each token with the blanks before it (one match per token, not a
+  second one per run of blanks) and gives the tokens the old two-step loop gave;
+- the parser reads a one-token expression before a token that ends it (``f(a, "b")``,
+  ``x = 5``) without descending its eleven precedence levels, and builds the same tree;
+- the section rewrite hands back a text it has nothing to rewrite in as it is;
+- M037 finds the names the file takes and the calls to rename in one walk of the module.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from aether.migrate import parser as P
+from aether.migrate import tokens as T
+from aether.migrate import ir
+from aether.migrate.engine import migrate_text
+
+# ------------------------------------------------------------------ the tokenizer
+
+# The tokenizer as it was: a run of blanks is a match of its own.
+_OLD = re.compile(r"""
+    (?P<WS>[ \t\f\v]+)
+  | (?P<NL>\n)
+  | (?P<COMMENT>\#[^\n]*)
+  | (?P<SLASHCOMMENT>//[^\n]*)
+  | (?P<STR>[fF]?"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[fF]?'[^'\\\n]*(?:\\.[^'\\\n]*)*')
+  | (?P<BADSTR>["'`])
+  | (?P<HEX>0[xX][0-9a-fA-F]+)
+  | (?P<DUR>\d[\d_]*(?:\.\d+)?(?:ms|s|m|h)(?![\w]))
+  | (?P<PCT>\d[\d_]*(?:\.\d+)?%(?![\w(\d]))
+  | (?P<NUMWORD>(?!\d[\d_]*[eE][+-]?\d+(?![\w]))\d[\d_]*[A-Za-z_]\w*)
+  | (?P<NUM>\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)
+  | (?P<WORD>[A-Za-z_$][\w$]*|[^\W\d][\w$]*)
+  | (?P<OP>""" + "|".join(re.escape(o) for o in T._OPS) + r"""|.)
+""", re.X)
+
+
+def _reference_tokenize(text: str) -> list[tuple]:
+    toks: list[tuple] = []
+    line, line_start, bol, indent, prev_ws = 1, 0, True, 0, True
+    for m in _OLD.finditer(text):
+        kind = m.lastgroup
+        start, end = m.start(), m.end()
+        if kind == "WS":
+            prev_ws = True
+            continue
+        if kind == "NL":
+            toks.append(("NL", "\n", line, start - line_start + 1, start, end, bol, indent))
+            line, line_start, bol, prev_ws = line + 1, end, True, True
+            continue
+        col = start - line_start + 1
+        if bol:
+            lead = text[line_start:start]
+            indent = len(lead.expandtabs(T.TAB_SIZE)) if "\t" in lead else len(lead)
+        value = m.group()
+        if kind == "SLASHCOMMENT":
+            if not prev_ws and not bol:
+                toks.append(("OP", "/", line, col, start, start + 1, bol, indent))
+                toks.append(("OP", "/", line, col + 1, start + 1, start + 2, False, indent))
+                for t in _reference_tokenize(text[start + 2:end])[:-1]:
+                    if t[0] != "NL":
+                        toks.append((t[0], t[1], line, col + 2 + t[3] - 1, start + 2 + t[4],
+                                     start + 2 + t[5], False, indent))
+                bol = prev_ws = False
+                continue
+            kind = "COMMENT"
+        elif kind == "BADSTR":
+            raise T.LexError("bad", line, col)
+        elif kind == "HEX":
+            kind = "NUM"
+        elif kind == "NUMWORD":
+            kind = "WORD"
+        if kind == "COMMENT":
+            value = value.rstrip()
+        toks.append((kind, value, line, col, start, end, bol, indent))
+        bol = prev_ws = False
+    if not toks or toks[-1][0] != "NL":
+        toks.append(("NL", "\n", line, len(text) - line_start + 1, len(text), len(text), bol,
+                     indent))
+        line += 1
+    toks.append(("EOF", "", line, 1, len(text), len(text), True, 0))
+    return toks
+
+
+def _fields(toks) -> list[tuple]:
+    return [(t.kind, t.text, t.line, t.col, t.start, t.end, t.bol, t.indent) for t in toks]
+
+
+_CHARS = st.sampled_from(["a", "b1", "_x", "$v", "é", "1", "0x1F", "2s", "1.5m", "80%", "3e5",
+                          "10_seconds", "4.", " ", "  ", "\t", "\f", "\v", "\u00a0", "\r",
+                          "\n", "\n  ", "\n\t", "#c ", "//", "/", "a//b", "x //c", '"s t"',
+                          "'q'", 'f"x"', '"', "`", "(", ")", "{", "}", "[", "]", ",", ":",
+                          ".", "=", "==", "===", "=>", "?.", "...", "->", "-", "+", "*",
+                          "\\", ";", "|", "||", "@"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_CHARS, max_size=30).map("".join))
+def test_tokens_are_the_two_step_loops(text):
+    try:
+        want = _reference_tokenize(text)
+    except T.LexError as exc:
+        with pytest.raises(T.LexError) as got:
+            T.tokenize(text)
+        assert (got.value.line, got.value.column) == (exc.line, exc.column)
+        return
+    assert _fields(T.tokenize(text)) == want
+
+
+def test_one_match_per_token():
+    text = "x  =   f( a ,  b )   # note  \n\tif  y :   \n   g()   \n   "
+    toks = T.tokenize(text)
+    matches = [m.lastgroup for m in T._MASTER.finditer(text)]
+    # one match per token but the EOF the tokenizer adds, then END for the blanks after
+    # the last newline (the old loop matched each run of blanks apart: 28 matches)
+    assert matches.index("END") == len(toks) - 1
+    assert _fields(toks) == _reference_tokenize(text)
+
+
+# ------------------------------------------------------------------ the parser
+
+def _dump(node):
+    if isinstance(node, (list, tuple)):
+        return [_dump(x) for x in node]
+    if isinstance(node, dict):
+        return {k: _dump(v) for k, v in node.items()}
+    if isinstance(node, T.Tok):
+        return _fields([node])[0]
+    if hasattr(type(node), "__mro__") and type(node).__module__ == ir.__name__:
+        slots = [s for c in type(node).__mro__ for s in getattr(c, "__slots__", ())]
+        fields = dict(getattr(node, "__dict__", {}))
+        fields.update({s: getattr(node, s) for s in slots if hasattr(node, s)})
+        return (type(node).__name__, {k: _dump(v) for k, v in sorted(fields.items())})
+    return node
+
+
+def _parse(text: str):
+    try:
+        return _dump(P.Parser(T.tokenize(text), text).module())
+    except (ir.Unconvertible, T.LexError) as exc:
+        return ("error", str(exc), getattr(exc, "line", None))
+
+
+_ATOMS = st.sampled_from(["a", "b.c", "1", "2s", "80%", "0x10", '"s"', "true", "None", "not",
+                          "if", "lambda", "function", "call", "new", "await", "x => 1",
+                          "-1", "(a)", "[1, 2]", "{k: 1}", "f(a)", "a + b", "a if b else c",
+                          "a ? b : c", "a..b", "a ** 2", "a[1]", "a.b()", "x in y"])
+_ENDS = st.sampled_from([",", ")", "]", "}", "\n", "  # c\n", "\n    .f()\n", "\n.g\n", ":",
+                         " else 1\n", " for x in y)", "=", ""])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["x = ", "f(", "[", "{k: ", "log(a, ", "return ",
+                                           "if ", "y: ", "- ", "f(k=", ""]),
+                          _ATOMS, _ENDS), min_size=1, max_size=4))
+def test_the_fast_path_builds_the_same_tree(parts):
+    text = "".join(a + b + c for a, b, c in parts) + "\n"
+    fast = _parse(text)
+    kinds = P._ATOM_KINDS
+    P._ATOM_KINDS = frozenset()  # no one-token fast path
+    try:
+        plain = _parse(text)
+    finally:
+        P._ATOM_KINDS = kinds
+    assert fast == plain
+
+
+def test_one_token_arguments_skip_the_precedence_levels(monkeypatch):
+    calls = []
+    real = P.Parser._or
+    monkeypatch.setattr(P.Parser, "_or", lambda self: calls.append(1) or real(self))
+    text = 'f(a, 1, "s", 2s)\nx = 5\n'
+    tree = _parse(text)
+    assert calls == []  # the four arguments and the 5 are one token each
+    monkeypatch.setattr(P, "_ATOM_KINDS", frozenset())
+    assert _parse(text) == tree and len(calls) == 5
+
+
+@pytest.mark.parametrize("text", [
+    'x = a\n    .strip()\n', 'log(a, b)  // c\n', 'if a\n    f(b)\nend\n',
+    'y = not\n', 'z = [lambda]\n', 'call foo\n', 'v = {a: b, c: d}\n'])
+def test_migration_unchanged_by_the_fast_path(text, monkeypatch):
+    fast = migrate_text(text, "t.aether")
+    monkeypatch.setattr(P, "_ATOM_KINDS", frozenset())
+    plain = migrate_text(text, "t.aether")
+    assert fast.to_dict() == plain.to_dict() and fast.text == plain.text
+
+
+# ------------------------------------------------------------------ the section rewrite
+
+def test_a_text_with_nothing_to_rewrite_comes_back_as_it_is():
+    from aether.migrate.convert.context import _Ctx
+    from aether.migrate.convert.sections import rewrite_sections
+
+    text = 'goal: "g"\nx: 1\nlog(x)\n'
+    ctx = _Ctx(text, T.tokenize(text))
+    new, where = rewrite_sections(ctx, text, [1, 2])
+    assert new is text  # no pass over its lines, no copy (the parse memo finds it)
+    assert where == [1, 2, 0, 0] and ctx.rules == {}
+    edited = 'goal: "g"\nidentity:\n    name: "a"\n'
+    got, where = rewrite_sections(ctx, edited, [1, 2, 3, 4])
+    assert got == 'goal: "g"\nidentity: {\n    name: "a",\n}\n' and where == [1, 2, 3, 3, 4]
+
+
+# ------------------------------------------------------------------ the handler calls (M037)
+
+def test_handler_calls_are_renamed_in_one_walk(monkeypatch):
+    from pathlib import Path
+
+    from aether import ast as A
+
+    case = Path(__file__).parent / "migrate_golden" / "M037-handler-calls"
+    text = (case / "before.aether").read_text(encoding="utf-8")
+    want = (case / "after.aether").read_text(encoding="utf-8")
+    from aether.migrate.convert import handlers
+
+    walks = []
+    real_walk = A.walk
+    real_rename = handlers.rename_handler_calls
+
+    def rename(ctx, text, origins):
+        monkeypatch.setattr(A, "walk", lambda node: walks.append(node) or real_walk(node))
+        try:
+            return real_rename(ctx, text, origins)
+        finally:
+            monkeypatch.setattr(A, "walk", real_walk)
+
+    from aether.migrate.convert import whole_file
+
+    monkeypatch.setattr(whole_file, "rename_handler_calls", rename)
+    out = migrate_text(text, "input.aether")
+    assert out.text == want and "M037" in out.rules
+    assert len(walks) == 1  # the names the file takes and the calls, in one walk
