@@ -417,8 +417,8 @@ def test_a_memory_error_in_a_parse_frees_what_it_built_before_unwinding(monkeypa
 
     if compiled and not lalr.COMPILED:
         pytest.skip("the compiled parser is not built")
-    engine = lalr.Parser(load_tables(), AstBuilder() if compiled else AstBuilder(compiled=False),
-                         compiled=compiled)
+    builder = AstBuilder() if compiled else AstBuilder(compiled=False)
+    engine = lalr.Parser(load_tables(), builder, compiled=compiled)
     events, stacks = [], []
 
     class Failing:

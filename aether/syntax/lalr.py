@@ -291,7 +291,8 @@ class Parser:
                             top = states[below][origin]
                             while top != end_state:
                                 step = states[top].get(ttype)
-                                if step is None or step >= 0 or reducers[~step][1] is not None:
+                                if (step is None or step >= 0
+                                        or reducers[~step][1] is not None):
                                     break
                                 top = states[below][reducers[~step][2]]
                             chains[key] = top
