@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 
+from ..outofmemory import spend
 from .tables import KEEP, SPLICE, Tables
 
 if os.environ.get("AETHER_PURE_PYTHON", "") in ("", "0"):
@@ -279,49 +280,62 @@ class Parser:
         push_value = value_stack.append
         chains = self._chains
         row = states[self.start]
-        for tok in tokens:
-            ttype = tok[0]
-            while True:
-                code = row.get(ttype)
-                if code is None:
-                    raise UnexpectedToken(Token(*tok), self.expected(state_stack[-1]),
-                                          tuple(state_stack))
-                if code >= 0:
-                    push_state(code)
-                    push_value(Token(*tok) if ttype in kept else tok)
-                    row = states[code]
-                    break
-                size, reducer, origin = reducers[~code]
-                if reducer is None:
-                    # A chain of unit rules (`?expr: or_expr`, `?or_expr: and_expr`...)
-                    # keeps the state below and ends where this token's action is not a
-                    # unit reduction: that state depends only on (below, top, token), so
-                    # it is worked out once and looked up after that.
-                    below = state_stack[-2]
-                    key = (below, state_stack[-1], ttype)
-                    top = chains.get(key)
-                    if top is None:
-                        top = states[below][origin]
-                        while top != end_state:
-                            step = states[top].get(ttype)
-                            if step is None or step >= 0 or reducers[~step][1] is not None:
-                                break
-                            top = states[below][reducers[~step][2]]
-                        chains[key] = top
-                    state_stack[-1] = top
-                else:
-                    if size:
-                        args = value_stack[-size:]
-                        del value_stack[-size:]
-                        del state_stack[-size:]
+        try:
+            for tok in tokens:
+                ttype = tok[0]
+                while True:
+                    code = row.get(ttype)
+                    if code is None:
+                        raise UnexpectedToken(Token(*tok), self.expected(state_stack[-1]),
+                                              tuple(state_stack))
+                    if code >= 0:
+                        push_state(code)
+                        push_value(Token(*tok) if ttype in kept else tok)
+                        row = states[code]
+                        break
+                    size, reducer, origin = reducers[~code]
+                    if reducer is None:
+                        # A chain of unit rules (`?expr: or_expr`, `?or_expr: and_expr`...)
+                        # keeps the state below and ends where this token's action is not a
+                        # unit reduction: that state depends only on (below, top, token), so
+                        # it is worked out once and looked up after that.
+                        below = state_stack[-2]
+                        key = (below, state_stack[-1], ttype)
+                        top = chains.get(key)
+                        if top is None:
+                            top = states[below][origin]
+                            while top != end_state:
+                                step = states[top].get(ttype)
+                                if (step is None or step >= 0
+                                        or reducers[~step][1] is not None):
+                                    break
+                                top = states[below][reducers[~step][2]]
+                            chains[key] = top
+                        state_stack[-1] = top
                     else:
-                        args = []
-                    push_value(reducer(args))
-                    top = states[state_stack[-1]][origin]
-                    push_state(top)
-                if top == end_state:  # only reached by reducing at $END
-                    return value_stack[-1]
-                row = states[top]
+                        if size:
+                            args = value_stack[-size:]
+                            del value_stack[-size:]
+                            del state_stack[-size:]
+                        else:
+                            args = []
+                        push_value(reducer(args))
+                        top = states[state_stack[-1]][origin]
+                        push_state(top)
+                    if top == end_state:  # only reached by reducing at $END
+                        return value_stack[-1]
+                    row = states[top]
+        except MemoryError:
+            # What the loop built goes before anything else is done (outofmemory.py): the
+            # token generator is closed here, with memory free again, not when its frame
+            # is freed (closing it allocates: with memory still full, "Exception ignored
+            # in generator" went to stderr).
+            spend()
+            value_stack.clear()
+            close = getattr(tokens, "close", None)
+            if close is not None:
+                close()
+            raise
         raise AssertionError("the token stream ended without $END")  # pragma: no cover
 
     def top_states(self) -> tuple[tuple[int, ...], frozenset]:

@@ -14,6 +14,7 @@ import re
 from _weakref import ref as _weak_ref  # what weakref.ref is; `weakref` costs start-up time
 
 from .. import ast as A
+from ..outofmemory import RESERVE, arm, spend
 from ..record import SET, FrozenRecord, Record
 from .builder import AstBuilder
 from .errors import AetherSyntaxError
@@ -720,6 +721,8 @@ def _parse(text: str, incremental: bool) -> ParseResult:
     if text.startswith("\ufeff"):
         text = text[1:]
     parser, scanner = get_parser()
+    if not RESERVE:  # the first parse, or the first since a MemoryError freed it
+        arm()
     errors: list[SyntaxIssue] = []
     masked: list[tuple[int, int]] = []
     lines: Optional[list[str]] = None
@@ -746,6 +749,16 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                 return ParseResult(_module(kept + list(tail.body)), errors, masked)
             resume, resume_at = 1, 0  # the rest parses: now build the whole module once
             continue
+        except MemoryError:
+            # The first clause, and nothing allocates before these two calls: in a
+            # function this long, Python 3.11 unwinding past this handler allocates an
+            # int, and retries that forever while memory is full (outofmemory.py). The
+            # reserve and what the parse built go first: memory is free again before the
+            # error leaves this frame, and the frames its traceback holds (the token
+            # generator among them: closing it allocates) are freed with room to spare.
+            spend()
+            values.clear()
+            raise
         except (UnexpectedToken, AetherSyntaxError) as exc:
             if lines is None:
                 lines = text.split("\n")
