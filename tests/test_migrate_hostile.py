@@ -358,3 +358,20 @@ def test_apply_writes_only_the_project_files_whatever_their_imports_name(tmp_pat
     assert '- "alpha"\n' in main and '- "hosts"\n' in main and '- "beta"\n' in main
     assert sorted(p.name for p in project.iterdir()) == ["aether.toml", "lib", "main.aether",
                                                          "odd.aether"]
+
+
+# ------------------------------------------------------------ nothing is dropped
+
+@pytest.mark.parametrize("src, line", [
+    ('goal: keep the disk tidy\n    think "x"\nlog("a")\n', 1),
+    ('intent: keep it priority: high\n    think "x"\nlog("a")\n', 1),
+    ('goal: "g"\n    think "x"\nlog("a")\n', 1),
+    ('workflow w:\n    goal: keep it\n        think "x"\n    log("a")\n', 2),
+])
+def test_a_goal_with_an_indented_block_is_left_not_emptied(src, line):
+    # the goal line became `goal: "..."` and the block under it vanished ("transformed")
+    out = migrate_text(src, "gen.aether")
+    if out.state == "transformed":
+        assert "think(" in out.text, out.text
+    else:
+        assert out.state == "failed" and out.line == line and "indented block" in out.reason
