@@ -375,3 +375,15 @@ def test_a_goal_with_an_indented_block_is_left_not_emptied(src, line):
         assert "think(" in out.text, out.text
     else:
         assert out.state == "failed" and out.line == line and "indented block" in out.reason
+
+
+@pytest.mark.parametrize("src, line", [
+    ('for (let f of files) {\n    log(f)\n}\n', 1),
+    ('goal: "g"\nfn scan(files) {\n    for (const f of files) {\n        log(f)\n    }\n}\n', 3),
+    ('goal: "g"\nfor (f in files) {\n    log(f)\n}\n', 2),
+])
+def test_a_parenthesised_for_loop_is_left_not_turned_into_an_uncalled_fn(src, line):
+    # read as a legacy `NAME {` header it became `fn for_let_f_of_files():`: the loop
+    # body moved into a fn nothing calls
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "failed" and out.line == line and "for (...)" in out.reason

@@ -906,7 +906,9 @@ class Parser:
             return self.end_statement(stmt)
         if word == "if":
             return self.if_stmt()
-        if word in ("for",) and self.peek(1).kind == "WORD":
+        if word == "for" and (self.peek(1).kind == "WORD" or self.peek(1).text == "("):
+            # `for (...)` too: for_stmt refuses it (read as a legacy `NAME {` header it
+            # became a fn that is never called, the loop gone)
             return self.for_stmt()
         if word == "while":
             return self.while_stmt()
@@ -1110,7 +1112,8 @@ class Parser:
         if self.at("each") and self.peek(1).kind == "WORD":
             self.next()
         if self.at("("):
-            raise ir.Unconvertible("C-style `for (...)` loops have no Aether 1.2 form", kw.line)
+            raise ir.Unconvertible("`for (...)` loops (C-style, or JavaScript's "
+                                   "`for (x of xs)`) have no Aether 1.2 form", kw.line)
         names = [self.next()]
         while self.accept(","):
             names.append(self.next())
