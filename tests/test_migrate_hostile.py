@@ -387,3 +387,23 @@ def test_a_parenthesised_for_loop_is_left_not_turned_into_an_uncalled_fn(src, li
     # body moved into a fn nothing calls
     out = migrate_text(src, "gen.aether")
     assert out.state == "failed" and out.line == line and "for (...)" in out.reason
+
+
+@pytest.mark.parametrize("src, kept", [
+    # a `#` comment after a closing brace was copied with its line: `}` and all (AE102)
+    ('goal: "g"\nif x {\n    log(1)\n} else {\n    log(2)\n}  # c3\nlog(3)\n', "# c3"),
+    ('goal: "g"\nwhile x {\n    log(1)\n}  # w\n', "# w"),
+    # the comment of a plugin's header and of its `end` line were dropped
+    ('plugin "feedback":  # the header\n  description: "Collects"\n  actions:\n'
+     '    - log("x")\n', '  # the header'),
+    ('plugin tidy {  // the header\n    description: "Tidy"\n    fn run() {\n'
+     '        log("x")\n    }\n}  # closing\n', "# closing"),
+    ('plugin "feedback":\n  description: "Collects"\n  actions:\n    - log("x")\n'
+     'end  # closing\n', "# closing"),
+])
+def test_a_comment_on_a_closing_or_plugin_header_line_is_kept(src, kept):
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed", out.reason
+    assert kept in out.text and count_comments(out.text) == count_comments(src), out.text
+    assert not [f for f in check_text(out.text, "a.aether").findings
+                if f.status == Status.PARSE_ERROR]
