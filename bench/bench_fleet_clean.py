@@ -134,6 +134,11 @@ def measure(folder: Path, keep: bool = False) -> dict:
     three steps there; return the figures as a dict."""
     work = tempfile.mkdtemp(prefix="aether-fleet-")
     try:
+        # the copy is its own project: without a configuration file of its own, one in a
+        # folder above the temporary folder would be the project's (its settings would
+        # apply, and `tools infer --write` would write aether-tools.toml beside it)
+        Path(work, "aether.toml").write_text("# the fleet's copy: its own project root\n",
+                                             encoding="utf-8")
         copied = 0
         for src in sorted(folder.rglob("*.aether")):
             if not src.is_file() or src.is_symlink():

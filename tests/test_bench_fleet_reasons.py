@@ -65,3 +65,19 @@ def test_no_stated_purpose_and_leftovers():
         "likely typo: a (did you mean b)", "not converted: 3: x",
         "not Aether: shell script", "no stated purpose (AE312)")] == [
         "likely typo", "not converted", "not Aether: shell script", "no stated purpose"]
+
+
+def test_the_copy_is_its_own_project_whatever_is_above_it(tmp_path, monkeypatch):
+    # a configuration file above the temporary folder was the copy's: its settings applied
+    # (here: every file excluded) and `tools infer --write` wrote beside it
+    above = tmp_path / "tmp"
+    above.mkdir()
+    (above / "aether.toml").write_text('[aether]\nexclude = ["*.aether"]\n')
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    (fleet / "a.aether").write_text('goal: "g"\nfetch_report("x")\n')
+    monkeypatch.setattr(bench.tempfile, "tempdir", str(above))
+    fig = bench.measure(fleet)
+    assert (fig["files"], fig["checked"], fig["clean"]) == (1, 1, 1)
+    assert sorted(p.name for p in above.iterdir()) == ["aether.toml"]
+    assert (fleet / "a.aether").read_text() == 'goal: "g"\nfetch_report("x")\n'
