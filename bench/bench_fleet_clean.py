@@ -25,7 +25,11 @@ Reasons, so that a reader sees which failures are real findings:
   from a file name);
 - ``call does not fit its signature (AE303/AE304)``, ``undeclared name (AE301/AE302)``,
   ``unknown section left (AE315)``, ``legacy construct left (AE2xx)``, ``does not parse
-  (AE1xx)``, ``other findings: RULES``: a migration gap or a real mistake, to look at.
+  (AE1xx)``, ``other findings: RULES``: a migration gap or a real mistake, to look at;
+- ``not checked``: the file lies in a folder ``aether check .`` skips (hidden, virtual
+  environment or dependency folders); it counts in the share as a file that is not clean.
+
+An empty folder has no share (``no .aether files``), not 0%.
 
     python bench/bench_fleet_clean.py [FOLDER] [--json OUT] [--keep]
 
@@ -139,7 +143,7 @@ def measure(folder: Path, keep: bool = False) -> dict:
         # apply, and `tools infer --write` would write aether-tools.toml beside it)
         Path(work, "aether.toml").write_text("# the fleet's copy: its own project root\n",
                                              encoding="utf-8")
-        copied = 0
+        copied: list[str] = []  # posix paths relative to the folder
         for src in sorted(folder.rglob("*.aether")):
             if not src.is_file() or src.is_symlink():
                 continue
@@ -147,7 +151,7 @@ def measure(folder: Path, keep: bool = False) -> dict:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
             os.chmod(dst, 0o644)
-            copied += 1
+            copied.append(src.relative_to(folder).as_posix())
         timings = {}
         report_dir = tempfile.mkdtemp(prefix="aether-fleet-report-")
         migrate_json = os.path.join(report_dir, "migrate.json")
@@ -188,9 +192,19 @@ def measure(folder: Path, keep: bool = False) -> dict:
                                   "message": first["message"],
                                   "rules": sorted({x["rule"] for x in findings}),
                                   "reasons": why})
-        return {"folder": str(folder), "files": copied, "checked": len(files),
+        # a copied file `aether check .` did not check (one under a folder the walk skips:
+        # hidden, `node_modules`, ...) is not clean: it is listed, and counts in the share
+        checked = {Path(f["file"]).as_posix() for f in files}
+        for name in copied:
+            if name not in checked:
+                why = ("not checked: `aether check .` skips the folder it is in (hidden, "
+                       "virtual environment or dependency folders)")
+                per_reason[reason_kind(why)] += 1
+                remaining.append({"file": name, "findings": 0, "rule": "-", "line": None,
+                                  "message": "not checked", "rules": [], "reasons": [why]})
+        return {"folder": str(folder), "files": len(copied), "checked": len(files),
                 "clean": len(clean),
-                "share_clean": round(len(clean) / len(files), 4) if files else 0.0,
+                "share_clean": round(len(clean) / len(copied), 4) if copied else None,
                 "per_rule": dict(per_rule.most_common()),
                 "per_reason": dict(per_reason.most_common()), "remaining": remaining,
                 "seconds": {k: round(v, 3) for k, v in timings.items()},
@@ -215,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     fig = measure(folder, keep=args.keep)
     print(f"folder: {fig['folder']}")
     print(f"files: {fig['files']}  checked: {fig['checked']}  clean: {fig['clean']}  "
-          f"share clean: {fig['share_clean']:.1%} (target 90%)")
+          + (f"share clean: {fig['share_clean']:.1%} (target 90%)"
+             if fig["share_clean"] is not None else "no .aether files in the folder"))
     print("steps: " + ", ".join(f"{k} {v:.2f} s (exit {fig['exit'][k]})"
                                 for k, v in fig["seconds"].items()))
     if fig["per_rule"]:
@@ -224,9 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         print("files per reason: " + ", ".join(f"{k} {v}" for k, v in
                                                fig["per_reason"].items()))
     for row in fig["remaining"]:
-        print(f"  {row['file']}:{row['line']}: {row['rule']} {row['message']} "
-              f"({row['findings']} finding{'s' if row['findings'] != 1 else ''}: "
-              f"{', '.join(row['rules'])})")
+        if not row["findings"]:  # not checked
+            print(f"  {row['file']}: {row['message']}")
+        else:
+            print(f"  {row['file']}:{row['line']}: {row['rule']} {row['message']} "
+                  f"({row['findings']} finding{'s' if row['findings'] != 1 else ''}: "
+                  f"{', '.join(row['rules'])})")
         for why in row["reasons"]:
             print(f"      reason: {why}")
     if fig["workdir"]:

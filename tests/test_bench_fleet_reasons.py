@@ -81,3 +81,20 @@ def test_the_copy_is_its_own_project_whatever_is_above_it(tmp_path, monkeypatch)
     assert (fig["files"], fig["checked"], fig["clean"]) == (1, 1, 1)
     assert sorted(p.name for p in above.iterdir()) == ["aether.toml"]
     assert (fleet / "a.aether").read_text() == 'goal: "g"\nfetch_report("x")\n'
+
+
+def test_a_file_check_skips_counts_and_is_listed_and_no_files_is_no_share(tmp_path):
+    # the share was taken over the files `aether check .` reported: one in a hidden or
+    # dependency folder vanished from the figure, and an empty folder showed 0.0%
+    fleet = tmp_path / "fleet"
+    for sub in (".hidden", "node_modules", "."):
+        (fleet / sub).mkdir(parents=True, exist_ok=True)
+        (fleet / sub / "a.aether").write_text('goal: "g"\nlog("x")\n')
+    fig = bench.measure(fleet)
+    assert (fig["files"], fig["checked"], fig["clean"]) == (3, 1, 1)
+    assert fig["share_clean"] == round(1 / 3, 4)
+    assert sorted(r["file"] for r in fig["remaining"]) == [".hidden/a.aether",
+                                                          "node_modules/a.aether"]
+    assert all(r["reasons"][0].startswith("not checked") for r in fig["remaining"])
+    (tmp_path / "empty").mkdir()
+    assert bench.measure(tmp_path / "empty")["share_clean"] is None
