@@ -407,3 +407,20 @@ def test_a_comment_on_a_closing_or_plugin_header_line_is_kept(src, kept):
     assert kept in out.text and count_comments(out.text) == count_comments(src), out.text
     assert not [f for f in check_text(out.text, "a.aether").findings
                 if f.status == Status.PARSE_ERROR]
+
+
+@pytest.mark.parametrize("src, kept", [
+    # a comment inside a block header's brackets was taken by the first call of the body,
+    # which, written on one line, dropped it
+    ('goal: "g"\nfn work( // c\nx):\n    try:\n        log(1)\n    catch e:\n'
+     '        log(e)\n    return x\n', "# c\nfn work(x):"),
+    ('goal: "g"\nfn work( // c\nx):\n    log(1)\n    return x\n', "# c\nfn work(x):"),
+    ('goal: "g"\nif (a && // c\n  b) {\n    log(1)\n}\n', "# c\nif "),
+    # M043: the call's own comments around the filter map were dropped
+    ('goal: "g"\nx = 1\nb = search_memory_one( // c\n{type: "goal"} // d\n)\n', "# c"),
+])
+def test_comments_in_header_brackets_and_around_m043_filters_are_kept(src, kept):
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed", out.reason
+    assert kept in out.text and count_comments(out.text) == count_comments(src), out.text
+    assert migrate_text(out.text, "gen.aether").state == "unchanged"

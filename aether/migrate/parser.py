@@ -967,6 +967,17 @@ class Parser:
         """The body after a header: ``{ ... }``, ``:`` + indented / ``end`` body, or the
         same without the colon. Sets ``block.style``; consumes the closing brace or ``end``.
         """
+        # comments met inside the header's brackets (`fn f( // note`) are the header
+        # statement's (they go before it): held back, or the first call of the body would
+        # take them as its own (and a call on one line drops them)
+        held = self.pending[:]
+        del self.pending[:]
+        try:
+            return self._body(block, header_indent, stop_words)
+        finally:
+            self.pending[0:0] = held
+
+    def _body(self, block: ir.Block, header_indent: int, stop_words: frozenset) -> list:
         t = self.peek()
         if t.kind == "OP" and t.text == "{":
             self.next()
