@@ -424,3 +424,24 @@ def test_comments_in_header_brackets_and_around_m043_filters_are_kept(src, kept)
     assert out.state == "transformed", out.reason
     assert kept in out.text and count_comments(out.text) == count_comments(src), out.text
     assert migrate_text(out.text, "gen.aether").state == "unchanged"
+
+
+def test_a_conversion_that_drops_a_comment_is_refused(monkeypatch):
+    # the safety net under M026 (the number of comments never changes): every comment
+    # lost above was reported "transformed"; a rule without a place for a comment now
+    # leaves the file as it is, with the comment's line
+    import aether.migrate.convert as convert_pkg
+    from aether.migrate.convert import Conversion
+
+    real = convert_pkg.convert
+
+    def dropping(text, name=None):
+        conv = real(text, name=name)
+        return Conversion(conv.text.replace("  # kept", ""), conv.rules, conv.review,
+                          conv.origins)
+
+    src = 'goal: "g"\nx = 1  // kept\ny = 2  // also\n'
+    assert migrate_text(src, "gen.aether").state == "transformed"
+    monkeypatch.setattr(convert_pkg, "convert", dropping)
+    out = migrate_text(src, "gen.aether")
+    assert (out.state, out.line) == ("failed", 2) and "comment" in out.reason
