@@ -445,3 +445,16 @@ def test_a_conversion_that_drops_a_comment_is_refused(monkeypatch):
     monkeypatch.setattr(convert_pkg, "convert", dropping)
     out = migrate_text(src, "gen.aether")
     assert (out.state, out.line) == ("failed", 2) and "comment" in out.reason
+
+
+@pytest.mark.parametrize("src, line", [
+    ('goal: "g"\nfn work(x):\n    x):\n    try:\n        log(1)\n    catch e:\n'
+     '        log(e)\n    return x\nitems = [1]\nmatch y {\n    case 1: log("one")\n'
+     '    default: log("other")\n}\n', 3),
+    ('goal: "g"\nwork x] {\n    log(1)\n}\nif a {\n    log(2)\n}\n', 2),
+])
+def test_a_stray_closing_bracket_does_not_swallow_the_file_into_a_header(src, line):
+    # `x):` read as a legacy header took every line up to the next `{` as its name:
+    # `fn x_try_log_1_catch_e_log_e_return_x_items_1_match():`, the code gone
+    out = migrate_text(src, "gen.aether")
+    assert (out.state, out.line) == ("failed", line), out.text

@@ -1686,6 +1686,10 @@ class Parser:
             if t.kind == "OP" and t.text in ("(", "[", "{"):
                 depth += 1
             elif t.kind == "OP" and t.text in (")", "]", "}"):
+                if depth == 0:
+                    # a bracket that closes none (`x):`): no header; below zero the line
+                    # ends were skipped and the header ran on to the next `{` of the file
+                    return None
                 depth -= 1
             line_toks.append(t)
             j += 1
