@@ -458,3 +458,13 @@ def test_a_stray_closing_bracket_does_not_swallow_the_file_into_a_header(src, li
     # `fn x_try_log_1_catch_e_log_e_return_x_items_1_match():`, the code gone
     out = migrate_text(src, "gen.aether")
     assert (out.state, out.line) == ("failed", line), out.text
+
+
+@pytest.mark.parametrize("src", ['\t# heading\ngoal: "g"\nx = 1\n',
+                                 'goal: "g"\nx = 1\n\t# inner\ny = 2\n',
+                                 'goal: "g"\nx = 1\n  \t# inner\ny = 2\n'])
+def test_a_tab_indented_comment_is_laid_out_once(src):
+    # the comment line was copied with its tab; a second run replaced the tab (M027)
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed" and "\t" not in out.text
+    assert migrate_text(out.text, "gen.aether").state == "unchanged"
