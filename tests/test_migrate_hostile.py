@@ -468,3 +468,16 @@ def test_a_tab_indented_comment_is_laid_out_once(src):
     out = migrate_text(src, "gen.aether")
     assert out.state == "transformed" and "\t" not in out.text
     assert migrate_text(out.text, "gen.aether").state == "unchanged"
+
+
+@pytest.mark.parametrize("src, call", [
+    ('goal: "g"\nif x\n    think "disk is filling"\n\t        suggest fix for "disk"\nend\n',
+     'think("disk is filling")'),
+    ('think "about goals"\n        traits: ["helpful", "curious"]\n', 'think("about goals")'),
+    ('goal: "g"\nanalyze data\n    log("y")\n', 'analyze("data")'),
+])
+def test_a_builtins_command_before_a_deeper_line_stays_a_call(src, call):
+    # read as a colonless legacy header, `think "x"` became `fn think_x():` (or a section
+    # `think_about_goals:`): the call was gone
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed" and call in out.text, out.text

@@ -1710,7 +1710,10 @@ class Parser:
                 nxt.kind != "EOF" and nxt.indent > indent or self._end_ahead()):
             return line_toks
         if nxt.kind != "EOF" and nxt.indent > indent and not (
-                nxt.kind == "OP" and nxt.text in ("}", ")", "]")):
+                nxt.kind == "OP" and nxt.text in ("}", ")", "]")) and not (
+                len(line_toks) > 1 and _is_builtin(line_toks[0].text)):
+            # (a builtin's command, `think "x"`, followed by a line indented further is
+            # that command, not the header of a fn named after it: the call would be lost)
             return line_toks
         return None
 
@@ -1783,3 +1786,10 @@ def _is_ascii_name(s: str) -> bool:
 def parse_legacy(toks: list[Tok], source: str = "") -> list:
     """The statements of a whole file."""
     return Parser(toks, source).module()
+
+
+def _is_builtin(name: str) -> bool:
+    """Whether ``name`` is a builtin of the catalogue (``stdlib/builtins.json``)."""
+    from ..semantics.catalogue import load_catalogue
+
+    return name in load_catalogue().builtins
