@@ -26,6 +26,7 @@ Reasons, so that a reader sees which failures are real findings:
 - ``call does not fit its signature (AE303/AE304)``, ``undeclared name (AE301/AE302)``,
   ``unknown section left (AE315)``, ``legacy construct left (AE2xx)``, ``does not parse
   (AE1xx)``, ``other findings: RULES``: a migration gap or a real mistake, to look at;
+- ``not read: REASON``: the file could not be copied (unreadable); it counts as not clean;
 - ``not checked``: the file lies in a folder ``aether check .`` skips (hidden, virtual
   environment or dependency folders); it counts in the share as a file that is not clean.
 
@@ -144,12 +145,17 @@ def measure(folder: Path, keep: bool = False) -> dict:
         Path(work, "aether.toml").write_text("# the fleet's copy: its own project root\n",
                                              encoding="utf-8")
         copied: list[str] = []  # posix paths relative to the folder
+        unread: list[tuple[str, str]] = []  # (path, why): files that could not be copied
         for src in sorted(folder.rglob("*.aether")):
             if not src.is_file() or src.is_symlink():
                 continue
             dst = Path(work) / src.relative_to(folder)
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
+            try:
+                shutil.copyfile(src, dst)
+            except OSError as exc:  # unreadable: listed, counted, never a traceback
+                unread.append((src.relative_to(folder).as_posix(), exc.strerror or str(exc)))
+                continue
             os.chmod(dst, 0o644)
             copied.append(src.relative_to(folder).as_posix())
         timings = {}
@@ -202,9 +208,15 @@ def measure(folder: Path, keep: bool = False) -> dict:
                 per_reason[reason_kind(why)] += 1
                 remaining.append({"file": name, "findings": 0, "rule": "-", "line": None,
                                   "message": "not checked", "rules": [], "reasons": [why]})
-        return {"folder": str(folder), "files": len(copied), "checked": len(files),
+        for name, why in unread:
+            why = f"not read: {why}"
+            per_reason[reason_kind(why)] += 1
+            remaining.append({"file": name, "findings": 0, "rule": "-", "line": None,
+                              "message": why, "rules": [], "reasons": [why]})
+        total = len(copied) + len(unread)
+        return {"folder": str(folder), "files": total, "checked": len(files),
                 "clean": len(clean),
-                "share_clean": round(len(clean) / len(copied), 4) if copied else None,
+                "share_clean": round(len(clean) / total, 4) if total else None,
                 "per_rule": dict(per_rule.most_common()),
                 "per_reason": dict(per_reason.most_common()), "remaining": remaining,
                 "seconds": {k: round(v, 3) for k, v in timings.items()},

@@ -98,3 +98,23 @@ def test_a_file_check_skips_counts_and_is_listed_and_no_files_is_no_share(tmp_pa
     assert all(r["reasons"][0].startswith("not checked") for r in fig["remaining"])
     (tmp_path / "empty").mkdir()
     assert bench.measure(tmp_path / "empty")["share_clean"] is None
+
+
+def test_an_unreadable_file_is_listed_not_a_traceback(tmp_path, monkeypatch):
+    # (root reads any file: the refusal is simulated) shutil.copyfile raised out of measure
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    (fleet / "a.aether").write_text('goal: "g"\nlog("x")\n')
+    (fleet / "secret.aether").write_text('goal: "g"\nlog("y")\n')
+    real = bench.shutil.copyfile
+
+    def copyfile(src, dst, *args, **kwargs):
+        if Path(src).name == "secret.aether":
+            raise PermissionError(13, "Permission denied", str(src))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(bench.shutil, "copyfile", copyfile)
+    fig = bench.measure(fleet)
+    assert (fig["files"], fig["clean"], fig["share_clean"]) == (2, 1, 0.5)
+    assert fig["remaining"][-1]["file"] == "secret.aether"
+    assert fig["remaining"][-1]["reasons"] == ["not read: Permission denied"]
