@@ -481,3 +481,12 @@ def test_a_builtins_command_before_a_deeper_line_stays_a_call(src, call):
     # `think_about_goals:`): the call was gone
     out = migrate_text(src, "gen.aether")
     assert out.state == "transformed" and call in out.text, out.text
+
+
+def test_a_handlers_parameter_is_a_name_in_its_commands():
+    # `when cpu_high(level):` became `fn on_cpu_high(level):`, but its body's commands
+    # passed the text "level" (a name stays a name only where the file binds it)
+    out = migrate_text('goal: "g"\nwhen cpu_high(level):\n    remember level as "cpu"\n'
+                       '    learn from level\n', "gen.aether")
+    assert out.state == "transformed"
+    assert 'remember(level, tag="cpu")' in out.text and "learn(level)" in out.text, out.text

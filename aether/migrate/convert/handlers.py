@@ -110,6 +110,10 @@ class Handlers:
         ctx.fn_names.add(name)
         if event is not None:
             ctx.handlers.setdefault(event, name)
+        # the handler's parameters are names its body may use, as a fn's are (a command's
+        # `remember level as "t"` keeps `level` a name, not the text "level")
+        ctx.bound.update(p for p, _ in params)
+        ctx.variables.update(p for p, _ in params)
         plist = []
         pre: list = []
         for pname, default in params:
