@@ -463,3 +463,15 @@ def test_a_syntax_error_is_no_undeclared_name_of_the_manifest(tmp_path, src):
     # counted in "undeclared names: N (`aether tools infer` proposes entries)")
     doc = _manifest(tmp_path, src)
     assert doc["parse_errors"] and not any("recovered" in n for n in doc["undeclared"])
+
+
+@pytest.mark.parametrize("text", [
+    '[tools.foo]\nparams = ["x"]\n[plugins.foo.functions.f]\nparams = []\n',
+    '[plugins.foo.functions.f]\nparams = []\n[tools.foo]\nparams = ["x"]\n',
+])
+def test_a_plugin_may_not_share_a_tools_name(tmp_path, text):
+    # `z: foo` was the tool to the manifest and the plugin at run time
+    project(tmp_path, tools=text)
+    message = error_of(tmp_path)
+    assert "aether-tools.toml:" in message and "[plugins.foo]" in message and \
+        "tool 'foo'" in message
