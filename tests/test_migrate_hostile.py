@@ -490,3 +490,13 @@ def test_a_handlers_parameter_is_a_name_in_its_commands():
                        '    learn from level\n', "gen.aether")
     assert out.state == "transformed"
     assert 'remember(level, tag="cpu")' in out.text and "learn(level)" in out.text, out.text
+
+
+@pytest.mark.parametrize("src", [
+    'goal: "g"\nforeach x in xs {\n    log(x)\n}\n', 'goal: "g"\nunless ok {\n    log(1)\n}\n',
+    'goal: "g"\nrepeat 3 times:\n    log(1)\n', 'goal: "g"\nwith open(x) as f:\n    log(f)\n',
+    'goal: "g"\nloop {\n    log(1)\n}\n'])
+def test_a_loop_of_another_language_is_left_not_made_an_uncalled_fn(src):
+    # M009 made `fn foreach_x_in_xs():` (nothing calls it): the loop's body never ran
+    out = migrate_text(src, "gen.aether")
+    assert (out.state, out.line) == ("failed", 2) and "never run" in out.reason
