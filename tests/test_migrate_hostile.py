@@ -500,3 +500,13 @@ def test_a_loop_of_another_language_is_left_not_made_an_uncalled_fn(src):
     # M009 made `fn foreach_x_in_xs():` (nothing calls it): the loop's body never ran
     out = migrate_text(src, "gen.aether")
     assert (out.state, out.line) == ("failed", 2) and "never run" in out.reason
+
+
+@pytest.mark.parametrize("src, block", [('goal: "g"\nworkflow w {\n    log(1)\n}\n', "workflow w"),
+                                        ('goal: "g"\nsimulate crash\n    log(1)\n',
+                                         "simulate crash")])
+def test_a_legacy_block_made_a_fn_is_listed_for_review(src, block):
+    # it became a fn nothing calls, and the report said nothing (M035 lists its sections)
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed"
+    assert any(block in message and "call it" in message for _, message in out.review)

@@ -121,6 +121,11 @@ class Handlers:
         ctx.fn_names.add(name)
         if event is not None:
             ctx.handlers.setdefault(event, name)
+        if first not in ("when", "on", "every"):
+            # `workflow main {`, `simulate crash`: the legacy runtime ran the block; as a fn
+            # it runs only where it is called (M035 lists its sections the same way)
+            ctx.review.append((b.first, f"the block `{_tokens_text(ctx, words).rstrip('{: ')}` "
+                                        f"became `fn {name}()`: call it where it should run"))
         # the handler's parameters are names its body may use, as a fn's are (a command's
         # `remember level as "t"` keeps `level` a name, not the text "level")
         ctx.bound.update(p for p, _ in params)
