@@ -25,7 +25,12 @@ Reasons, so that a reader sees which failures are real findings:
   from a file name);
 - ``call does not fit its signature (AE303/AE304)``, ``undeclared name (AE301/AE302)``,
   ``unknown section left (AE315)``, ``legacy construct left (AE2xx)``, ``does not parse
-  (AE1xx)``, ``other findings: RULES``: a migration gap or a real mistake, to look at.
+  (AE1xx)``, ``other findings: RULES``: a migration gap or a real mistake, to look at;
+- ``not read: REASON``: the file could not be copied (unreadable); it counts as not clean;
+- ``not checked``: the file lies in a folder ``aether check .`` skips (hidden, virtual
+  environment or dependency folders); it counts in the share as a file that is not clean.
+
+An empty folder has no share (``no .aether files``), not 0%.
 
     python bench/bench_fleet_clean.py [FOLDER] [--json OUT] [--keep]
 
@@ -134,15 +139,25 @@ def measure(folder: Path, keep: bool = False) -> dict:
     three steps there; return the figures as a dict."""
     work = tempfile.mkdtemp(prefix="aether-fleet-")
     try:
-        copied = 0
+        # the copy is its own project: without a configuration file of its own, one in a
+        # folder above the temporary folder would be the project's (its settings would
+        # apply, and `tools infer --write` would write aether-tools.toml beside it)
+        Path(work, "aether.toml").write_text("# the fleet's copy: its own project root\n",
+                                             encoding="utf-8")
+        copied: list[str] = []  # posix paths relative to the folder
+        unread: list[tuple[str, str]] = []  # (path, why): files that could not be copied
         for src in sorted(folder.rglob("*.aether")):
             if not src.is_file() or src.is_symlink():
                 continue
             dst = Path(work) / src.relative_to(folder)
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
+            try:
+                shutil.copyfile(src, dst)
+            except OSError as exc:  # unreadable: listed, counted, never a traceback
+                unread.append((src.relative_to(folder).as_posix(), exc.strerror or str(exc)))
+                continue
             os.chmod(dst, 0o644)
-            copied += 1
+            copied.append(src.relative_to(folder).as_posix())
         timings = {}
         report_dir = tempfile.mkdtemp(prefix="aether-fleet-report-")
         migrate_json = os.path.join(report_dir, "migrate.json")
@@ -183,9 +198,25 @@ def measure(folder: Path, keep: bool = False) -> dict:
                                   "message": first["message"],
                                   "rules": sorted({x["rule"] for x in findings}),
                                   "reasons": why})
-        return {"folder": str(folder), "files": copied, "checked": len(files),
+        # a copied file `aether check .` did not check (one under a folder the walk skips:
+        # hidden, `node_modules`, ...) is not clean: it is listed, and counts in the share
+        checked = {Path(f["file"]).as_posix() for f in files}
+        for name in copied:
+            if name not in checked:
+                why = ("not checked: `aether check .` skips the folder it is in (hidden, "
+                       "virtual environment or dependency folders)")
+                per_reason[reason_kind(why)] += 1
+                remaining.append({"file": name, "findings": 0, "rule": "-", "line": None,
+                                  "message": "not checked", "rules": [], "reasons": [why]})
+        for name, why in unread:
+            why = f"not read: {why}"
+            per_reason[reason_kind(why)] += 1
+            remaining.append({"file": name, "findings": 0, "rule": "-", "line": None,
+                              "message": why, "rules": [], "reasons": [why]})
+        total = len(copied) + len(unread)
+        return {"folder": str(folder), "files": total, "checked": len(files),
                 "clean": len(clean),
-                "share_clean": round(len(clean) / len(files), 4) if files else 0.0,
+                "share_clean": round(len(clean) / total, 4) if total else None,
                 "per_rule": dict(per_rule.most_common()),
                 "per_reason": dict(per_reason.most_common()), "remaining": remaining,
                 "seconds": {k: round(v, 3) for k, v in timings.items()},
@@ -210,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     fig = measure(folder, keep=args.keep)
     print(f"folder: {fig['folder']}")
     print(f"files: {fig['files']}  checked: {fig['checked']}  clean: {fig['clean']}  "
-          f"share clean: {fig['share_clean']:.1%} (target 90%)")
+          + (f"share clean: {fig['share_clean']:.1%} (target 90%)"
+             if fig["share_clean"] is not None else "no .aether files in the folder"))
     print("steps: " + ", ".join(f"{k} {v:.2f} s (exit {fig['exit'][k]})"
                                 for k, v in fig["seconds"].items()))
     if fig["per_rule"]:
@@ -219,9 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         print("files per reason: " + ", ".join(f"{k} {v}" for k, v in
                                                fig["per_reason"].items()))
     for row in fig["remaining"]:
-        print(f"  {row['file']}:{row['line']}: {row['rule']} {row['message']} "
-              f"({row['findings']} finding{'s' if row['findings'] != 1 else ''}: "
-              f"{', '.join(row['rules'])})")
+        if not row["findings"]:  # not checked
+            print(f"  {row['file']}: {row['message']}")
+        else:
+            print(f"  {row['file']}:{row['line']}: {row['rule']} {row['message']} "
+                  f"({row['findings']} finding{'s' if row['findings'] != 1 else ''}: "
+                  f"{', '.join(row['rules'])})")
         for why in row["reasons"]:
             print(f"      reason: {why}")
     if fig["workdir"]:

@@ -65,3 +65,56 @@ def test_no_stated_purpose_and_leftovers():
         "likely typo: a (did you mean b)", "not converted: 3: x",
         "not Aether: shell script", "no stated purpose (AE312)")] == [
         "likely typo", "not converted", "not Aether: shell script", "no stated purpose"]
+
+
+def test_the_copy_is_its_own_project_whatever_is_above_it(tmp_path, monkeypatch):
+    # a configuration file above the temporary folder was the copy's: its settings applied
+    # (here: every file excluded) and `tools infer --write` wrote beside it
+    above = tmp_path / "tmp"
+    above.mkdir()
+    (above / "aether.toml").write_text('[aether]\nexclude = ["*.aether"]\n')
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    (fleet / "a.aether").write_text('goal: "g"\nfetch_report("x")\n')
+    monkeypatch.setattr(bench.tempfile, "tempdir", str(above))
+    fig = bench.measure(fleet)
+    assert (fig["files"], fig["checked"], fig["clean"]) == (1, 1, 1)
+    assert sorted(p.name for p in above.iterdir()) == ["aether.toml"]
+    assert (fleet / "a.aether").read_text() == 'goal: "g"\nfetch_report("x")\n'
+
+
+def test_a_file_check_skips_counts_and_is_listed_and_no_files_is_no_share(tmp_path):
+    # the share was taken over the files `aether check .` reported: one in a hidden or
+    # dependency folder vanished from the figure, and an empty folder showed 0.0%
+    fleet = tmp_path / "fleet"
+    for sub in (".hidden", "node_modules", "."):
+        (fleet / sub).mkdir(parents=True, exist_ok=True)
+        (fleet / sub / "a.aether").write_text('goal: "g"\nlog("x")\n')
+    fig = bench.measure(fleet)
+    assert (fig["files"], fig["checked"], fig["clean"]) == (3, 1, 1)
+    assert fig["share_clean"] == round(1 / 3, 4)
+    assert sorted(r["file"] for r in fig["remaining"]) == [".hidden/a.aether",
+                                                          "node_modules/a.aether"]
+    assert all(r["reasons"][0].startswith("not checked") for r in fig["remaining"])
+    (tmp_path / "empty").mkdir()
+    assert bench.measure(tmp_path / "empty")["share_clean"] is None
+
+
+def test_an_unreadable_file_is_listed_not_a_traceback(tmp_path, monkeypatch):
+    # (root reads any file: the refusal is simulated) shutil.copyfile raised out of measure
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    (fleet / "a.aether").write_text('goal: "g"\nlog("x")\n')
+    (fleet / "secret.aether").write_text('goal: "g"\nlog("y")\n')
+    real = bench.shutil.copyfile
+
+    def copyfile(src, dst, *args, **kwargs):
+        if Path(src).name == "secret.aether":
+            raise PermissionError(13, "Permission denied", str(src))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(bench.shutil, "copyfile", copyfile)
+    fig = bench.measure(fleet)
+    assert (fig["files"], fig["clean"], fig["share_clean"]) == (2, 1, 0.5)
+    assert fig["remaining"][-1]["file"] == "secret.aether"
+    assert fig["remaining"][-1]["reasons"] == ["not read: Permission denied"]

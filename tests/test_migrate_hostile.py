@@ -358,3 +358,155 @@ def test_apply_writes_only_the_project_files_whatever_their_imports_name(tmp_pat
     assert '- "alpha"\n' in main and '- "hosts"\n' in main and '- "beta"\n' in main
     assert sorted(p.name for p in project.iterdir()) == ["aether.toml", "lib", "main.aether",
                                                          "odd.aether"]
+
+
+# ------------------------------------------------------------ nothing is dropped
+
+@pytest.mark.parametrize("src, line", [
+    ('goal: keep the disk tidy\n    think "x"\nlog("a")\n', 1),
+    ('intent: keep it priority: high\n    think "x"\nlog("a")\n', 1),
+    ('goal: "g"\n    think "x"\nlog("a")\n', 1),
+    ('workflow w:\n    goal: keep it\n        think "x"\n    log("a")\n', 2),
+])
+def test_a_goal_with_an_indented_block_is_left_not_emptied(src, line):
+    # the goal line became `goal: "..."` and the block under it vanished ("transformed")
+    out = migrate_text(src, "gen.aether")
+    if out.state == "transformed":
+        assert "think(" in out.text, out.text
+    else:
+        assert out.state == "failed" and out.line == line and "indented block" in out.reason
+
+
+@pytest.mark.parametrize("src, line", [
+    ('for (let f of files) {\n    log(f)\n}\n', 1),
+    ('goal: "g"\nfn scan(files) {\n    for (const f of files) {\n        log(f)\n    }\n}\n', 3),
+    ('goal: "g"\nfor (f in files) {\n    log(f)\n}\n', 2),
+])
+def test_a_parenthesised_for_loop_is_left_not_turned_into_an_uncalled_fn(src, line):
+    # read as a legacy `NAME {` header it became `fn for_let_f_of_files():`: the loop
+    # body moved into a fn nothing calls
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "failed" and out.line == line and "for (...)" in out.reason
+
+
+@pytest.mark.parametrize("src, kept", [
+    # a `#` comment after a closing brace was copied with its line: `}` and all (AE102)
+    ('goal: "g"\nif x {\n    log(1)\n} else {\n    log(2)\n}  # c3\nlog(3)\n', "# c3"),
+    ('goal: "g"\nwhile x {\n    log(1)\n}  # w\n', "# w"),
+    # the comment of a plugin's header and of its `end` line were dropped
+    ('plugin "feedback":  # the header\n  description: "Collects"\n  actions:\n'
+     '    - log("x")\n', '  # the header'),
+    ('plugin tidy {  // the header\n    description: "Tidy"\n    fn run() {\n'
+     '        log("x")\n    }\n}  # closing\n', "# closing"),
+    ('plugin "feedback":\n  description: "Collects"\n  actions:\n    - log("x")\n'
+     'end  # closing\n', "# closing"),
+])
+def test_a_comment_on_a_closing_or_plugin_header_line_is_kept(src, kept):
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed", out.reason
+    assert kept in out.text and count_comments(out.text) == count_comments(src), out.text
+    assert not [f for f in check_text(out.text, "a.aether").findings
+                if f.status == Status.PARSE_ERROR]
+
+
+@pytest.mark.parametrize("src, kept", [
+    # a comment inside a block header's brackets was taken by the first call of the body,
+    # which, written on one line, dropped it
+    ('goal: "g"\nfn work( // c\nx):\n    try:\n        log(1)\n    catch e:\n'
+     '        log(e)\n    return x\n', "# c\nfn work(x):"),
+    ('goal: "g"\nfn work( // c\nx):\n    log(1)\n    return x\n', "# c\nfn work(x):"),
+    ('goal: "g"\nif (a && // c\n  b) {\n    log(1)\n}\n', "# c\nif "),
+    # M043: the call's own comments around the filter map were dropped
+    ('goal: "g"\nx = 1\nb = search_memory_one( // c\n{type: "goal"} // d\n)\n', "# c"),
+])
+def test_comments_in_header_brackets_and_around_m043_filters_are_kept(src, kept):
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed", out.reason
+    assert kept in out.text and count_comments(out.text) == count_comments(src), out.text
+    assert migrate_text(out.text, "gen.aether").state == "unchanged"
+
+
+def test_a_conversion_that_drops_a_comment_is_refused(monkeypatch):
+    # the safety net under M026 (the number of comments never changes): every comment
+    # lost above was reported "transformed"; a rule without a place for a comment now
+    # leaves the file as it is, with the comment's line
+    import aether.migrate.convert as convert_pkg
+    from aether.migrate.convert import Conversion
+
+    real = convert_pkg.convert
+
+    def dropping(text, name=None):
+        conv = real(text, name=name)
+        return Conversion(conv.text.replace("  # kept", ""), conv.rules, conv.review,
+                          conv.origins)
+
+    src = 'goal: "g"\nx = 1  // kept\ny = 2  // also\n'
+    assert migrate_text(src, "gen.aether").state == "transformed"
+    monkeypatch.setattr(convert_pkg, "convert", dropping)
+    out = migrate_text(src, "gen.aether")
+    assert (out.state, out.line) == ("failed", 2) and "comment" in out.reason
+
+
+@pytest.mark.parametrize("src, line", [
+    ('goal: "g"\nfn work(x):\n    x):\n    try:\n        log(1)\n    catch e:\n'
+     '        log(e)\n    return x\nitems = [1]\nmatch y {\n    case 1: log("one")\n'
+     '    default: log("other")\n}\n', 3),
+    ('goal: "g"\nwork x] {\n    log(1)\n}\nif a {\n    log(2)\n}\n', 2),
+])
+def test_a_stray_closing_bracket_does_not_swallow_the_file_into_a_header(src, line):
+    # `x):` read as a legacy header took every line up to the next `{` as its name:
+    # `fn x_try_log_1_catch_e_log_e_return_x_items_1_match():`, the code gone
+    out = migrate_text(src, "gen.aether")
+    assert (out.state, out.line) == ("failed", line), out.text
+
+
+@pytest.mark.parametrize("src", ['\t# heading\ngoal: "g"\nx = 1\n',
+                                 'goal: "g"\nx = 1\n\t# inner\ny = 2\n',
+                                 'goal: "g"\nx = 1\n  \t# inner\ny = 2\n'])
+def test_a_tab_indented_comment_is_laid_out_once(src):
+    # the comment line was copied with its tab; a second run replaced the tab (M027)
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed" and "\t" not in out.text
+    assert migrate_text(out.text, "gen.aether").state == "unchanged"
+
+
+@pytest.mark.parametrize("src, call", [
+    ('goal: "g"\nif x\n    think "disk is filling"\n\t        suggest fix for "disk"\nend\n',
+     'think("disk is filling")'),
+    ('think "about goals"\n        traits: ["helpful", "curious"]\n', 'think("about goals")'),
+    ('goal: "g"\nanalyze data\n    log("y")\n', 'analyze("data")'),
+])
+def test_a_builtins_command_before_a_deeper_line_stays_a_call(src, call):
+    # read as a colonless legacy header, `think "x"` became `fn think_x():` (or a section
+    # `think_about_goals:`): the call was gone
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed" and call in out.text, out.text
+
+
+def test_a_handlers_parameter_is_a_name_in_its_commands():
+    # `when cpu_high(level):` became `fn on_cpu_high(level):`, but its body's commands
+    # passed the text "level" (a name stays a name only where the file binds it)
+    out = migrate_text('goal: "g"\nwhen cpu_high(level):\n    remember level as "cpu"\n'
+                       '    learn from level\n', "gen.aether")
+    assert out.state == "transformed"
+    assert 'remember(level, tag="cpu")' in out.text and "learn(level)" in out.text, out.text
+
+
+@pytest.mark.parametrize("src", [
+    'goal: "g"\nforeach x in xs {\n    log(x)\n}\n', 'goal: "g"\nunless ok {\n    log(1)\n}\n',
+    'goal: "g"\nrepeat 3 times:\n    log(1)\n', 'goal: "g"\nwith open(x) as f:\n    log(f)\n',
+    'goal: "g"\nloop {\n    log(1)\n}\n'])
+def test_a_loop_of_another_language_is_left_not_made_an_uncalled_fn(src):
+    # M009 made `fn foreach_x_in_xs():` (nothing calls it): the loop's body never ran
+    out = migrate_text(src, "gen.aether")
+    assert (out.state, out.line) == ("failed", 2) and "never run" in out.reason
+
+
+@pytest.mark.parametrize("src, block", [('goal: "g"\nworkflow w {\n    log(1)\n}\n', "workflow w"),
+                                        ('goal: "g"\nsimulate crash\n    log(1)\n',
+                                         "simulate crash")])
+def test_a_legacy_block_made_a_fn_is_listed_for_review(src, block):
+    # it became a fn nothing calls, and the report said nothing (M035 lists its sections)
+    out = migrate_text(src, "gen.aether")
+    assert out.state == "transformed"
+    assert any(block in message and "call it" in message for _, message in out.review)

@@ -454,3 +454,24 @@ def test_a_declared_plugin_read_as_a_value_is_not_proposed_as_an_input(tmp_path)
     proc = run("tools", "infer", ".", "--write", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert set(load(tmp_path).inputs) == {"other_value"}
+
+
+@pytest.mark.parametrize("src", ['goal: "g"\nfn a(:\n', 'goal: "g"\nx: (1 + )\nlog(x)\n',
+                                 'goal: "g"\nif x >\n    log(1)\n'])
+def test_a_syntax_error_is_no_undeclared_name_of_the_manifest(tmp_path, src):
+    # the parser's stand-in for what it could not read was listed as undeclared (and
+    # counted in "undeclared names: N (`aether tools infer` proposes entries)")
+    doc = _manifest(tmp_path, src)
+    assert doc["parse_errors"] and not any("recovered" in n for n in doc["undeclared"])
+
+
+@pytest.mark.parametrize("text", [
+    '[tools.foo]\nparams = ["x"]\n[plugins.foo.functions.f]\nparams = []\n',
+    '[plugins.foo.functions.f]\nparams = []\n[tools.foo]\nparams = ["x"]\n',
+])
+def test_a_plugin_may_not_share_a_tools_name(tmp_path, text):
+    # `z: foo` was the tool to the manifest and the plugin at run time
+    project(tmp_path, tools=text)
+    message = error_of(tmp_path)
+    assert "aether-tools.toml:" in message and "[plugins.foo]" in message and \
+        "tool 'foo'" in message

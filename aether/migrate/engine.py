@@ -268,6 +268,15 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         out.reason = (f"the converted text would not parse ({f.rule}: {f.message}, at line "
                       f"{f.line} of the result)")
         return out
+    lost = _lost_comment(text, new)
+    if lost is not None:
+        # a safety net under M026's promise (the number of comments never changes): a
+        # rule that has no place for a comment must not drop it in silence
+        out.state = "failed"
+        out.line = lost
+        out.reason = ("the migration would drop the comment on this line (no rule has a "
+                      "place for it); move it by hand")
+        return out
     hidden, whole = _invisible_lines(text, before)
     # The checker does not report unbound names in a file with syntax errors (they would
     # be noise), so before migration that check never ran on such a file.
@@ -301,6 +310,34 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
                               "sign it again"))
     _remap(out, before, after, origins)
     return out
+
+
+def _lost_comment(text: str, new: str) -> Optional[int]:
+    """The line of a comment of ``text`` that ``new`` (its migration) no longer holds, when
+    ``new`` holds fewer comments; else None (also when either cannot be tokenized)."""
+    from collections import Counter
+
+    from .tokens import LexError, tokenize
+
+    try:
+        old = [t for t in tokenize(text) if t.kind == "COMMENT"]
+        got = Counter(_comment_words(t.text) for t in tokenize(new) if t.kind == "COMMENT")
+    except LexError:
+        return None
+    if len(old) <= sum(got.values()):
+        return None
+    for t in old:
+        key = _comment_words(t.text)
+        if got[key]:
+            got[key] -= 1
+        else:
+            return t.line
+    return old[-1].line
+
+
+def _comment_words(text: str) -> str:
+    """A comment without its marker (``//`` becomes ``#``) and outer spaces."""
+    return text[2:].strip() if text.startswith("//") else text[1:].strip()
 
 
 def before_counts_missing_goal(before) -> bool:

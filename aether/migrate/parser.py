@@ -931,7 +931,9 @@ class Parser:
             return self.end_statement(stmt)
         if word == "if":
             return self.if_stmt()
-        if word in ("for",) and self.peek(1).kind == "WORD":
+        if word == "for" and (self.peek(1).kind == "WORD" or self.peek(1).text == "("):
+            # `for (...)` too: for_stmt refuses it (read as a legacy `NAME {` header it
+            # became a fn that is never called, the loop gone)
             return self.for_stmt()
         if word == "while":
             return self.while_stmt()
@@ -990,6 +992,17 @@ class Parser:
         """The body after a header: ``{ ... }``, ``:`` + indented / ``end`` body, or the
         same without the colon. Sets ``block.style``; consumes the closing brace or ``end``.
         """
+        # comments met inside the header's brackets (`fn f( // note`) are the header
+        # statement's (they go before it): held back, or the first call of the body would
+        # take them as its own (and a call on one line drops them)
+        held = self.pending[:]
+        del self.pending[:]
+        try:
+            return self._body(block, header_indent, stop_words)
+        finally:
+            self.pending[0:0] = held
+
+    def _body(self, block: ir.Block, header_indent: int, stop_words: frozenset) -> list:
         t = self.peek()
         if t.kind == "OP" and t.text == "{":
             self.next()
@@ -1135,7 +1148,8 @@ class Parser:
         if self.at("each") and self.peek(1).kind == "WORD":
             self.next()
         if self.at("("):
-            raise ir.Unconvertible("C-style `for (...)` loops have no Aether 1.2 form", kw.line)
+            raise ir.Unconvertible("`for (...)` loops (C-style, or JavaScript's "
+                                   "`for (x of xs)`) have no Aether 1.2 form", kw.line)
         names = [self.next()]
         while self.accept(","):
             names.append(self.next())
@@ -1697,6 +1711,10 @@ class Parser:
             if t.kind == "OP" and t.text in ("(", "[", "{"):
                 depth += 1
             elif t.kind == "OP" and t.text in (")", "]", "}"):
+                if depth == 0:
+                    # a bracket that closes none (`x):`): no header; below zero the line
+                    # ends were skipped and the header ran on to the next `{` of the file
+                    return None
                 depth -= 1
             line_toks.append(t)
             j += 1
@@ -1717,7 +1735,10 @@ class Parser:
                 nxt.kind != "EOF" and nxt.indent > indent or self._end_ahead()):
             return line_toks
         if nxt.kind != "EOF" and nxt.indent > indent and not (
-                nxt.kind == "OP" and nxt.text in ("}", ")", "]")):
+                nxt.kind == "OP" and nxt.text in ("}", ")", "]")) and not (
+                len(line_toks) > 1 and _is_builtin(line_toks[0].text)):
+            # (a builtin's command, `think "x"`, followed by a line indented further is
+            # that command, not the header of a fn named after it: the call would be lost)
             return line_toks
         return None
 
@@ -1790,3 +1811,10 @@ def _is_ascii_name(s: str) -> bool:
 def parse_legacy(toks: list[Tok], source: str = "") -> list:
     """The statements of a whole file."""
     return Parser(toks, source).module()
+
+
+def _is_builtin(name: str) -> bool:
+    """Whether ``name`` is a builtin of the catalogue (``stdlib/builtins.json``)."""
+    from ..semantics.catalogue import load_catalogue
+
+    return name in load_catalogue().builtins

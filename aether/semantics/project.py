@@ -363,6 +363,14 @@ def merge_catalogue(base: Catalogue, parts: list[tuple[str, bytes]]) -> Catalogu
             raise ConfigError(f"{input_where[name]}: [inputs] '{name}' is also a {clash}: "
                               "a name is either a value the host supplies or a "
                               f"{'plugin' if clash == 'plugin' else 'function'}")
+    for name, plugin in plugins.items():
+        if name in tools:
+            # `foo(x)` would call the tool and `foo.f()` the plugin, but `foo` as a value is
+            # the plugin at run time (a required plugin comes first) and the tool to the
+            # manifest: the reviewer would approve one and the run use the other
+            raise ConfigError(f"{plugin.source}: [plugins.{name}] has the name of the tool "
+                              f"'{name}' ({tools[name].source}): a name is either a tool or "
+                              "a plugin; rename one")
     _no_case_twins(base, tools, inputs, input_where)
     return Catalogue(builtins, base.methods, base.error_kinds, base.policy,
                      digest.hexdigest(), tools, plugins, inputs,

@@ -314,13 +314,16 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
         from ..semantics.catalogue import load_catalogue
 
         known.update(load_catalogue().functions)
-    users: dict[str, set[str]] = {}
+    # how many distinct names use each word: every name seen is counted, so a word of
+    # ``ev.name`` is also another name's when more than one uses it (a set of the names
+    # and its difference with {ev.name} cost the set's size per name: quadratic in a fleet)
+    users: dict[str, int] = {}
     for name in known | {n for _, n in seen}:
         for w in set(name.split("_")):
-            users.setdefault(w, set()).add(name)
+            users[w] = users.get(w, 0) + 1
     for ev in seen.values():
         if ev.near is not None:
-            mine = frozenset(w for w in ev.name.split("_") if users.get(w, set()) - {ev.name})
+            mine = frozenset(w for w in ev.name.split("_") if users.get(w, 0) > 1)
             if not near_miss(ev.name, ev.near, mine):
                 ev.near = None
     # a name called somewhere is a tool, even where it is also used as a value
@@ -347,7 +350,7 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
             # a near miss of a more frequent name of this run (the usual case on a first
             # run over a fleet) is the same did-you-mean `check` will give once declared
             index[ev.kind].words = frozenset(
-                w for w in ev.name.split("_") if users.get(w, set()) - {ev.name})
+                w for w in ev.name.split("_") if users.get(w, 0) > 1)
             ev.near = index[ev.kind].near(ev.name)
         if not ev.near:
             index[ev.kind].add(ev.name)

@@ -60,7 +60,7 @@ def workflow_manifest(text: str, display: str, cat: Catalogue,
     """The manifest of one workflow (decoded ``text`` shown as ``display``).
     ``without_inputs``: ``cat`` with no inputs (made once for a fleet: the validator files
     a catalogue's names once per catalogue object, see suggest.catalogue_index)."""
-    from ..semantics.validator import Validator
+    from ..semantics.validator import RECOVERED, Validator
     from ..syntax import parse
 
     result = parse(text)
@@ -111,7 +111,9 @@ def workflow_manifest(text: str, display: str, cat: Catalogue,
                     continue
                 b = cat.functions.get(name)
                 if b is None:
-                    if name not in v.fns:
+                    # RECOVERED: the parser's stand-in for code it could not read (no name
+                    # the file uses; `check` reports the syntax error, not it)
+                    if name not in v.fns and name != RECOVERED:
                         unknown[name] = unknown.get(name, 0) + 1
                     continue
                 entry = (name, "tool" if name in cat.tools else "builtin", b)

@@ -58,7 +58,19 @@ def _one_record_filters(e: ir.Call) -> Optional[tuple[list, dict, bool]]:
             return None
         names = [k[1:-1] if k[:1] in "\"'" and k[-1:] == k[:1] and len(k) >= 2 else k
                  for k in d.keys]
-        pairs, comments, multiline = list(zip(names, d.values)), dict(d.comments), d.multiline
+        pairs, comments, multiline = list(zip(names, d.values)), dict(d.comments or {}), \
+            d.multiline or e.multiline
+        # the call's own comments, around the map (`search_memory_one( // note` / `{...}`):
+        # those before it lead the first filter, those after it go before the `)`
+        outer = e.comments or {}
+        lead, trail = outer.get(0, ([], None))
+        if lead:
+            first_lead, first_trail = comments.get(0, ([], None))
+            comments[0] = (list(lead) + list(first_lead), first_trail)
+        after = ([trail] if trail else []) + list(outer.get(1, ([], None))[0])
+        if after:
+            end_lead, end_trail = comments.get(len(pairs), ([], None))
+            comments[len(pairs)] = (list(end_lead) + after, end_trail)
     else:
         pairs, comments, multiline = [(k, v) for k, v, *_ in e.kwargs], dict(e.comments), \
             e.multiline

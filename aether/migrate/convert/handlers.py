@@ -19,6 +19,10 @@ from .context import Row, _dotted, _slug, _tokens_text, _parse_tokens, _has_bad_
 
 
 _DATA_KINDS = {"bind", "dash", "dashmap", "bindblock"}
+#: first words of loops and blocks of other languages (`foreach x in xs {`, `unless ok {`,
+#: `repeat 3 times:`, `with open(f) as h:`): never a header M009 may turn into a fn
+_LOOP_WORDS = frozenset({"foreach", "unless", "until", "loop", "repeat", "do", "with",
+                         "forever"})
 
 
 def _plugin_command(s) -> bool:
@@ -42,6 +46,13 @@ class Handlers:
                    _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
                    for s in b.body) and first not in ("when", "on", "every") and \
             not any(_plugin_command(s) for s in b.body)
+        if not data and first in _LOOP_WORDS:
+            # as a fn (which nothing calls) its body would never run, where the legacy
+            # runtime ran it once or in a loop
+            raise ir.Unconvertible(f"`{first} ...` is a loop or block of another language "
+                                   "with no Aether 1.2 form (as a fn nothing calls, its body "
+                                   "would never run): write it with for, while or if by "
+                                   "hand", b.first)
         params: list = []
         guard: Optional[ir.Expr] = None
         event: Optional[str] = None  # a handler for the event of this plain name
@@ -110,6 +121,15 @@ class Handlers:
         ctx.fn_names.add(name)
         if event is not None:
             ctx.handlers.setdefault(event, name)
+        if first not in ("when", "on", "every"):
+            # `workflow main {`, `simulate crash`: the legacy runtime ran the block; as a fn
+            # it runs only where it is called (M035 lists its sections the same way)
+            ctx.review.append((b.first, f"the block `{_tokens_text(ctx, words).rstrip('{: ')}` "
+                                        f"became `fn {name}()`: call it where it should run"))
+        # the handler's parameters are names its body may use, as a fn's are (a command's
+        # `remember level as "t"` keeps `level` a name, not the text "level")
+        ctx.bound.update(p for p, _ in params)
+        ctx.variables.update(p for p, _ in params)
         plist = []
         pre: list = []
         for pname, default in params:

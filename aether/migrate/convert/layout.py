@@ -131,6 +131,12 @@ class Layout:
             # anchored at its own line (``first``), as a copied comment is: the blank lines
             # before it stay before it, not between it and the statement it is about
             return Row(depth, text, c.first, None, True)
+        src = self.ctx.src[c.first - 1] if 0 < c.first <= len(self.ctx.src) else ""
+        if not src.lstrip().startswith(text) or "\t" in src[:len(src) - len(src.lstrip())]:
+            # the comment ends a line whose code went elsewhere (`}  # note` after a brace
+            # block): copying that line would copy the `}` too; or it is indented with a
+            # tab, which a copy would keep and M027 replace on a second run (not idempotent)
+            return Row(depth, text, c.first, None, True)
         return Row(depth, text, c.first, c.first, False)
 
     def trailing(self, text: Optional[str], line: int) -> str:

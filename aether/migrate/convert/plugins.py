@@ -38,6 +38,8 @@ def _unwrap_plugins(ctx: _Ctx, stmts: list) -> tuple[list, list[Row]]:
             holder = _PluginMeta(s, meta)
             out.append(holder)
             out.extend(body)
+            # the comment of its `end` line (`end  # plugin`): kept, as any block's is
+            out.extend(ir.Comment(c, s.last, 0) for c in s.closer_comments)
         elif isinstance(s, ir.Block) and s.kind == "header" and len(s.words) == 2 and \
                 s.words[0].text == "workflow" and s.style == "brace":
             # `workflow NAME { ... }`: a workflow section named by a meta entry

@@ -139,6 +139,11 @@ class Values:
     def goal(self, s: ir.Simple, pre: list, depth: float) -> str | list:
         ctx = self.ctx
         value = s.value
+        if s.kind == "bindblock":
+            # the rows below are the goal line alone: the indented block would be lost
+            raise ir.Unconvertible("`goal:` is followed by an indented block, which Aether "
+                                   "1.2 has no place for (a goal is one text): move the "
+                                   "block out of it by hand", s.first)
         if isinstance(value, ir.Str):
             return f"goal: {self.p.expr(self.lower(value, pre))}"
         if isinstance(value, ir.Name) and value.id not in ctx.bound:

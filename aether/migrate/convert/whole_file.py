@@ -241,7 +241,9 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         if isinstance(s, _PluginMeta):
             plugin_name = s.plugin.name
             meta_rows = [Row(0, "meta:", s.first)]
-            meta_rows.append(Row(1, f"plugin: {_quote(s.plugin.name)}", s.first))
+            # the header's comment (`plugin x {  // note`) stays with what it became
+            meta_rows.append(Row(1, f"plugin: {_quote(s.plugin.name)}" +
+                                 conv.trailing(s.plugin.trailing, s.first), s.first))
             for e in s.entries:
                 key = conv.fix_name(e.target.id, e.first)
                 if e.value is None or _has_bad_names(e.value):
