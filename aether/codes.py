@@ -146,6 +146,16 @@ _RULE_LIST = [
     Rule("AE007", "read-error", _IO, "The file could not be read.",
          "Any other operating-system error while reading (I/O error, too many open files...).",
          "a file on a failing disk", "a readable file"),
+    Rule("AE008", "input-not-given", _IO,
+         "A declared input the workflow reads has no value, or one of the wrong type.",
+         "`aether run` binds each `[inputs]` name of the tool catalogue that the workflow "
+         "reads (before binding it itself) to the value of `--input NAME=VALUE` or "
+         "`--inputs FILE.json`, before the first statement. A missing value, or one that "
+         "is not of the declared type (`int`, `float`, `str`, `bool`, `list[T]`, "
+         "`map[T]`, `null`, `any`; other names are not checked), refuses the run before "
+         "anything runs or is recorded; the message names the input and the catalogue.",
+         'aether run flow.aether               # [inputs] x = "int"; flow logs x',
+         "aether run flow.aether --input x=5"),
     # ------------------------------------------------------------ AE1xx: syntax
     Rule("AE100", "unexpected-token", _P, "The parser found a token where it expected another.",
          "The message names what was expected in words and shows a caret under the spot.",

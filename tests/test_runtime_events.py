@@ -147,7 +147,7 @@ def test_a_run_ended_by_a_signal_is_recorded_failed_not_running(monkeypatch):
     from aether.store.sqlite import SQLiteStore
 
     for exc, status in ((KeyboardInterrupt(), 130), (Terminated(), 143)):
-        def stop(program, ctx, exc=exc):
+        def stop(program, ctx, *inputs, exc=exc):
             raise exc
 
         monkeypatch.setattr(api, "_execute", stop)

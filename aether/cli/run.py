@@ -68,7 +68,8 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
     policy and recorded in the audit ledger. Exit status: 0, 1 when the run waits for an
     approval (AE603; resume with `aether resume RUN`), or the status of the failure
     (21 RUNTIME_ERROR, 23 TIMEOUT_ERROR, 24 UNSUPPORTED_FEATURE, 26 IO_ERROR for the
-    configuration, catalogue, policy or state database, or the check's)."""
+    configuration, catalogue, policy or state database, or a declared input the workflow
+    reads that is missing or of the wrong type, AE008; or the check's)."""
     import os
 
     from ..config import ConfigError, load_config

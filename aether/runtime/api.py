@@ -192,6 +192,18 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
         inputs_value = check_sizes(from_host(dict(inputs or {})), options.max_value_size)
     except AetherRuntimeError as e:
         return _error_result(e, digest=digest)
+    # The catalogue's [inputs] the workflow reads: given and of their type, or the run is
+    # refused here, before anything is recorded or run (the one place inputs are bound:
+    # `aether run`, governed runs and their resumption, classify's simulate runs)
+    from .inputs import InputError, inputs_to_bind
+
+    try:
+        bound_inputs = inputs_to_bind(module, catalogue, inputs_value)
+    except InputError as exc:
+        from ..diagnostics import Finding
+
+        return RunResult(int(Status.IO_ERROR), digest=digest,
+                         findings=[Finding("AE008", exc.message, content="<inputs>")])
     # Config sections are data: evaluate them first, with no tools, so that the policy
     # applies from the first statement on.
     boot = Context(Limits(max_steps=100_000, timeout=None), clock=VirtualClock(),
@@ -269,7 +281,7 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
         else:
             with deep_recursion():  # the program and its on_error handler
                 try:
-                    result = _execute(program, ctx)
+                    result = _execute(program, ctx, bound_inputs)
                 except (KeyboardInterrupt, SystemExit, Terminated) as exc:
                     _record_interrupt(store, recorder, run_id, digest, exc)
                     raise
@@ -388,9 +400,11 @@ def _error_result(e: AetherRuntimeError, **kw) -> RunResult:
     return RunResult(e.status, error=e.to_json(), **kw)
 
 
-def _execute(program: Program, ctx: Context) -> RunResult:
-    """Run the main block in a thread with a deep stack; map every outcome to a result."""
-    glob: dict = {}
+def _execute(program: Program, ctx: Context, inputs: Optional[dict] = None) -> RunResult:
+    """Run the main block in a thread with a deep stack; map every outcome to a result.
+    ``inputs``: the catalogue's inputs the program starts with, bound at its top level."""
+    inputs = inputs or {}
+    glob: dict = dict(inputs)
     frame = Frame(glob, glob, ctx, 0, program)
     box: dict[str, Any] = {}
 
@@ -429,7 +443,7 @@ def _execute(program: Program, ctx: Context) -> RunResult:
         err.stack.reverse()
         result = RunResult(err.status, error=err.to_json())
     else:
-        result = RunResult(0, outputs=_outputs(program, frame))
+        result = RunResult(0, outputs=_outputs(program, frame, inputs))
     result.steps = ctx.steps
     result.run_id = ctx.run_id
     result.warnings = list(ctx.warnings)
@@ -495,8 +509,9 @@ def _on_error(program: Program, ctx: Context, frame: Frame,
     return None
 
 
-def _outputs(program: Program, frame: Frame) -> dict:
-    """The declared outputs that are bound, else every top-level binding but functions."""
+def _outputs(program: Program, frame: Frame, inputs: Optional[dict] = None) -> dict:
+    """The declared outputs that are bound, else every top-level binding but functions
+    and the inputs the run was given (unless the program bound the name again)."""
     glob = frame.glob
     names: list[str] = []
     if program.outputs is not None:
@@ -509,7 +524,9 @@ def _outputs(program: Program, frame: Frame) -> dict:
         if type(declared) is tuple:
             names = [n for n in declared if type(n) is str and n in glob]
     if not names:
-        names = [n for n, v in glob.items() if type(v) not in (FnValue, BuiltinValue)]
+        given = inputs or {}
+        names = [n for n, v in glob.items() if type(v) not in (FnValue, BuiltinValue)
+                 and not (n in given and v is given[n])]
     out = {}
     for n in names:
         out[n] = _json_or_note(glob[n])

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typing import Callable, Collection, Iterable, Iterator, Optional
 
 __all__ = ["validate", "memo_validations", "memoising", "Validator", "bound_names",
-           "CONFIG_SECTIONS", "TOP_SECTIONS"]
+           "inputs_read", "inputs_in", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
 RECOVERED = "__aether_recovered__"
 CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
@@ -973,6 +973,31 @@ _STMT_HANDLERS = {
 
 # expression types with no child to visit (None: an absent optional child)
 _NO_CHILDREN = frozenset({A.Str, A.Int, A.Float, A.Duration, A.Bool, A.Null, type(None)})
+
+
+def inputs_read(module: A.Module, cat: Catalogue,
+                without_inputs: Optional[Catalogue] = None) -> list[str]:
+    """The catalogue's ``[inputs]`` that ``module`` reads before (or without) binding them
+    itself, sorted: the names `check` accepts only because the catalogue declares them.
+    One definition for the manifest ("the inputs it needs") and `aether run` (the inputs
+    it must be given). ``without_inputs``: ``cat`` with no inputs, when the caller made it
+    once (the validator files a catalogue's names once per catalogue object)."""
+    if not cat.inputs:
+        return []
+    v = Validator(without_inputs or cat.replace(inputs={}), report_unbound=True)
+    return inputs_in(v.validate(module), cat)
+
+
+def inputs_in(findings: Iterable[Finding], cat: Catalogue) -> list[str]:
+    """The catalogue's inputs named by the AE302 (unbound name) ``findings`` of a module
+    validated against ``cat`` without its inputs, sorted (see :func:`inputs_read`)."""
+    found = set()
+    for f in findings:
+        if f.rule == "AE302":
+            name = f.message.split("'")[1]
+            if name in cat.inputs:
+                found.add(name)
+    return sorted(found)
 
 
 def _catalogue_names(cat: Catalogue):

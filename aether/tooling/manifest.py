@@ -60,15 +60,13 @@ def workflow_manifest(text: str, display: str, cat: Catalogue,
     """The manifest of one workflow (decoded ``text`` shown as ``display``).
     ``without_inputs``: ``cat`` with no inputs (made once for a fleet: the validator files
     a catalogue's names once per catalogue object, see suggest.catalogue_index)."""
-    from ..semantics.validator import RECOVERED, Validator
+    from ..semantics.validator import RECOVERED, Validator, inputs_in
     from ..syntax import parse
 
     result = parse(text)
     module = result.module
     v = Validator(without_inputs or cat.replace(inputs={}), report_unbound=True)
-    findings = v.validate(module)
-    inputs = sorted({f.message.split("'")[1] for f in findings
-                     if f.rule == "AE302" and f.message.split("'")[1] in cat.inputs})
+    inputs = inputs_in(v.validate(module), cat)
     top, fns = _scopes(module)
     # a name the file binds is a variable where it is used as a value (`log: "x"`), not
     # the builtin of that name
