@@ -146,7 +146,8 @@ def read_toml(path: str, pipe_ok: bool = False) -> dict:
         return tomllib.loads(read_document(path, pipe_ok=pipe_ok).decode("utf-8"))
     except DocumentReadError as exc:
         raise ConfigError(f"cannot read {path}: it {exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, and an integer of
+        # more digits than int() converts (ValueError from inside tomllib)
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     except RecursionError:  # the reader recurses once per nested array or inline table
         raise ConfigError(f"{path} is not usable TOML: it is nested too deeply") from None
