@@ -1,0 +1,55 @@
+"""A repository's file names and source text never reach a terminal or a CI log as raw
+control characters: an escape sequence (colours, a cleared screen, an OSC 8 link, a
+window title) in a file name or a quoted source character is shown as a placeholder by
+every command that prints it, not only by `check`'s text report.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+NAME = "x\x1b[31mRED\x07\x9b2J.aether"
+
+
+def run(*args, cwd):
+    env = dict(os.environ, NO_COLOR="1")
+    return subprocess.run([sys.executable, "-m", "aether", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env)
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "aether.toml").write_text("")
+    # an unknown function (a finding), then a raw escape character (a parse error that
+    # quotes it); fmt and migrate name the file and quote the character
+    (tmp_path / NAME).write_text('goal: "g"\nbar(1)\n\x1b[2J\n')
+    (tmp_path / "b.aether").write_text('goal: "g"\nbar(1)\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "--no-cache", "--format", "github"],  # the annotations GitHub shows
+    ["fmt"], ["fmt", "--check"], ["fmt", "--diff"],
+    ["migrate"], ["migrate", "--check"],
+    ["verify"], ["verify", "-v"],
+])
+def test_no_raw_control_character_is_printed(project, args):
+    proc = run(*args, ".", cwd=project)
+    assert "Traceback" not in proc.stderr
+    printed = proc.stdout + proc.stderr
+    if args[0] != "check":  # the summary or the message names the file
+        assert "x\u241b[31mRED\u2407" in printed, printed
+    for ch in ("\x1b", "\x07", "\x9b"):
+        assert ch not in printed, (ch, printed)
+
+
+def test_github_annotation_keeps_its_escapes(project):
+    """CR, LF, '%', ':' and ',' keep GitHub's percent-encoding; only the other invisible
+    characters become placeholders."""
+    (project / "c%,:\r.aether").write_text('goal: "g"\nbar(1)\n')
+    proc = run("check", "--no-cache", "--format", "github", "c%,:\r.aether", cwd=project)
+    assert proc.stdout.startswith("::error file=c%25%2C%3A%0D.aether,line=2,"), proc.stdout
