@@ -53,3 +53,19 @@ def test_github_annotation_keeps_its_escapes(project):
     (project / "c%,:\r.aether").write_text('goal: "g"\nbar(1)\n')
     proc = run("check", "--no-cache", "--format", "github", "c%,:\r.aether", cwd=project)
     assert proc.stdout.startswith("::error file=c%25%2C%3A%0D.aether,line=2,"), proc.stdout
+
+
+def test_run_diagnostics_show_the_workflows_text_as_placeholders(tmp_path):
+    """`run --simulate` is safe on untrusted input: the error message a workflow chooses
+    (and the trace that repeats it) is shown with placeholders, not obeyed (click strips
+    colour sequences only when not on a terminal, and never a bell or an OSC title)."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "w.aether").write_text(
+        'goal: "g"\nverify(false, "\\u0007\\u001b]0;owned\\u0007\\u001b[2J\\u009b1m")\n')
+    for args in (["run", "--simulate", "w.aether"], ["run", "--simulate", "--trace",
+                                                     "w.aether"]):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == 21, proc.stderr
+        assert "AE414" in proc.stderr and "\u2407\u241b]0;owned" in proc.stderr
+        for ch in ("\x1b", "\x07", "\x9b"):
+            assert ch not in proc.stderr, (ch, proc.stderr)
