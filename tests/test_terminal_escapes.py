@@ -69,3 +69,50 @@ def test_run_diagnostics_show_the_workflows_text_as_placeholders(tmp_path):
         assert "AE414" in proc.stderr and "\u2407\u241b]0;owned" in proc.stderr
         for ch in ("\x1b", "\x07", "\x9b"):
             assert ch not in proc.stderr, (ch, proc.stderr)
+
+
+# ------------------------------------------------------------------ Markdown reports
+
+CR_NAME = "a\r\r# LGTM: merge me\r\r\x1b[2J.aether"
+
+
+def _lines_outside_tables(markdown: str) -> list[str]:
+    """The lines of ``markdown`` (CommonMark: CR, LF and CRLF all end a line)."""
+    return markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def test_markdown_reports_keep_a_file_name_on_its_line(tmp_path):
+    """A file name with CRs (or LFs) cannot end the table row or list item of a report for
+    a pull request and start a heading of its choosing (`gate --markdown`,
+    `classify --markdown`, `migrate --report`); escapes become placeholders."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "ok.aether").write_text('goal: "g"\n')
+    (tmp_path / CR_NAME).write_text('goal: "g"\nbar(1)\n')
+    (tmp_path / "legacy.aether").write_text('goal: "g"\nx = 1\n')
+    assert run("baseline", "--no-cache", "ok.aether", "-o", "ref.json",
+               cwd=tmp_path).returncode == 0
+    assert run("baseline", "--no-cache", ".", "-o", "new.json", cwd=tmp_path).returncode == 0
+    gate = run("gate", "--new", "new.json", "--ref", "ref.json", "--no-suppressions",
+               "--mode", "fingerprints", "--markdown", "gate.md", cwd=tmp_path)
+    assert gate.returncode == 1, gate.stderr
+    classify = run("classify", "-j", "1", "--no-history", "-o", "c.json", "--markdown",
+                   "c.md", ".", cwd=tmp_path)
+    assert classify.returncode == 0, classify.stderr
+    run("migrate", "--report", "m.md", CR_NAME, "legacy.aether", cwd=tmp_path)
+    for report in ("gate.md", "c.md", "m.md"):
+        text = (tmp_path / report).read_bytes().decode("utf-8")
+        assert "LGTM" in text, report
+        assert not any(line.startswith("# LGTM") for line in _lines_outside_tables(text)), \
+            (report, text)
+        assert "\x1b" not in text and "\u241b[2J" in text, (report, text)
+
+
+def test_gate_sign_off_markdown_keeps_a_gate_name_on_its_line(tmp_path):
+    from aether.fleet.gates import sign_off_markdown
+
+    doc = {"_meta": {"profile": "p\r\r# GO", "ts": "t"},
+           "x\r\r# GO\x1b[2J": {"ok": False, "mandatory": True, "manual": False,
+                                "duration_sec": 0.0, "details": {"summary": "s\r\r# GO"}}}
+    text = sign_off_markdown(doc)
+    assert not any(line.startswith("# GO") for line in _lines_outside_tables(text)), text
+    assert "\x1b" not in text and "x  # GO\u241b[2J" in text
