@@ -116,3 +116,19 @@ def test_gate_sign_off_markdown_keeps_a_gate_name_on_its_line(tmp_path):
     text = sign_off_markdown(doc)
     assert not any(line.startswith("# GO") for line in _lines_outside_tables(text)), text
     assert "\x1b" not in text and "x  # GO\u241b[2J" in text
+
+
+def test_suppressions_list_and_prune_show_the_lists_text_as_placeholders(tmp_path):
+    """An owner or comment of a suppression list is the repository's text."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / ".aether" / "suppressions.txt").write_text(
+        "3f9a0c1d2e4b5a67  owner=\x1b]0;pwn\x07x expires=2020-01-01  # \x1b[2Jwhy\x07\n")
+    for args in (["suppressions", "list"], ["suppressions", "list", "a.aether"],
+                 ["suppressions", "prune", "--dry-run", "a.aether"]):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "\u241b[2Jwhy\u2407" in proc.stdout, proc.stdout
+        for ch in ("\x1b", "\x07"):
+            assert ch not in proc.stdout + proc.stderr, (args, proc.stdout)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .common import path_param
+from ..output.text import printable  # the lists' owners and comments are the repository's text
 from ..readfile import read_document
 
 
@@ -58,8 +59,8 @@ def _present(paths, config) -> set:
                   None)
     if unread is not None:
         path, finding = unread
-        click.echo(f"aether suppressions: {path}: {finding.message} ({finding.rule}); "
-                   "nothing was changed", err=True)
+        click.echo(printable(f"aether suppressions: {path}: {finding.message} "
+                             f"({finding.rule}); nothing was changed"), err=True)
         raise SystemExit(26)  # IO_ERROR, as `aether check` would exit for that path
     return fingerprints_of(results)
 
@@ -109,8 +110,8 @@ def list_(paths, suppression_files, as_json):
                                      f"expires={row['expires']}" if row["expires"] else "")
                          if x)
         comment = f"  # {row['comment']}" if row["comment"] else ""
-        click.echo(f"{row['file']}:{row['line']}: {row['fingerprint']} [{state}] "
-                   f"{extra}{comment}".rstrip())
+        click.echo(printable(f"{row['file']}:{row['line']}: {row['fingerprint']} [{state}] "
+                             f"{extra}{comment}".rstrip()))
     expired = sum(r["expired"] for r in rows)
     click.echo(f"{len(rows)} entries in {len(slist.files)} file(s), {expired} expired",
                err=True)
@@ -141,8 +142,9 @@ def prune(paths, suppression_files, dry_run):
             continue
         dropped += len(entries)
         for e in entries:
-            click.echo(f"{'would drop' if dry_run else 'dropped'} {path}:{e.line}: "
-                       f"{e.fingerprint}" + (f"  # {e.comment}" if e.comment else ""))
+            click.echo(printable(f"{'would drop' if dry_run else 'dropped'} {path}:{e.line}: "
+                                 f"{e.fingerprint}" + (f"  # {e.comment}" if e.comment
+                                                       else "")))
         if dry_run:
             continue
         try:
