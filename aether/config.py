@@ -254,7 +254,9 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key not in KNOWN_KEYS:
-            warnings.append(f"{where}: unknown key '{raw_key}' (known: "
+            # a quoted TOML key may hold anything: shown escaped, on one line
+            shown = raw_key if raw_key.isprintable() else repr(raw_key)[1:-1]
+            warnings.append(f"{where}: unknown key '{shown}' (known: "
                             f"{', '.join(sorted(KNOWN_KEYS))})")
             continue
         values[key] = _coerce(key, value, where)

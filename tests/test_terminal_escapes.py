@@ -132,3 +132,22 @@ def test_suppressions_list_and_prune_show_the_lists_text_as_placeholders(tmp_pat
         assert "\u241b[2Jwhy\u2407" in proc.stdout, proc.stdout
         for ch in ("\x1b", "\x07"):
             assert ch not in proc.stdout + proc.stderr, (args, proc.stdout)
+
+
+def test_configuration_keys_cache_folder_and_gate_names_are_shown_not_obeyed(tmp_path):
+    """An unknown configuration key, a `cache-dir` outside the project and a declared
+    gate's name are the repository's text in a warning or a result line."""
+    (tmp_path / "aether.toml").write_text(
+        '"\\u001b]0;k\\u0007" = 1\ncache-dir = "/tmp/\\u001b]0;c\\u0007"\n'
+        '[gates."\\u001b]0;g\\u0007"]\nkind = "manual"\n')
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    (tmp_path / "b.aether").write_text('goal: "g"\n')
+    check = run("check", "a.aether", "b.aether", cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert "unknown key" in check.stderr and "cache not saved" in check.stderr
+    gates = run("gates", "--gates", "\x1b]0;g\x07", "-o", "g.json", "--markdown", "g.md",
+                cwd=tmp_path)
+    assert gates.returncode == 0 and "0;g" in gates.stderr, gates.stderr
+    for proc in (check, gates):
+        for ch in ("\x1b", "\x07"):
+            assert ch not in proc.stdout + proc.stderr, proc.stderr
