@@ -151,3 +151,4 @@ def test_configuration_keys_cache_folder_and_gate_names_are_shown_not_obeyed(tmp
     for proc in (check, gates):
         for ch in ("\x1b", "\x07"):
             assert ch not in proc.stdout + proc.stderr, proc.stderr
+
