@@ -129,7 +129,7 @@ def prune(paths, suppression_files, dry_run):
     not exist or cannot be read is an error (exit 26) and nothing is pruned.
     """
     from ..fileio import WriteError, encode_like, write_atomic
-    from ..suppressions import plan_prune, prune_text
+    from ..suppressions import SuppressionListError, parse_text, plan_prune, prune_text
 
     config, slist = _load(suppression_files, paths[0] if paths else ".")
     if not slist.files:
@@ -150,11 +150,19 @@ def prune(paths, suppression_files, dry_run):
         try:
             original = read_document(path)
             text = original.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+            # The entries were found by line when the list was first read; the check of
+            # PATHS since may have taken minutes. An edit meanwhile (a line added above)
+            # would move them, and dropping by line would delete the wrong ones.
+            now = {(e.line, e.fingerprint) for e in parse_text(text, path)}
+            if any((e.line, e.fingerprint) not in now for e in entries):
+                click.echo(f"aether suppressions: {path} changed while the findings were "
+                           "gathered; nothing was dropped from it (run prune again)", err=True)
+                sys.exit(26)
             # A list found by default is never written through a link; one named with
             # --suppressions may be (docs/security.md).
             write_atomic(path, encode_like(original, prune_text(text, {e.line for e in entries})),
                          expect=original, follow_links=path in suppression_files)
-        except (OSError, WriteError) as exc:
+        except (OSError, UnicodeDecodeError, SuppressionListError, WriteError) as exc:
             _bad(f"cannot rewrite {path}: {exc}")
     total = len(slist.entries)
     click.echo(f"{dropped} of {total} entries {'would be ' if dry_run else ''}dropped",
