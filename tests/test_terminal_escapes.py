@@ -152,3 +152,23 @@ def test_configuration_keys_cache_folder_and_gate_names_are_shown_not_obeyed(tmp
         for ch in ("\x1b", "\x07"):
             assert ch not in proc.stdout + proc.stderr, proc.stderr
 
+
+
+def test_runs_and_stats_show_the_databases_workflow_names_as_placeholders(tmp_path):
+    """The state database is data (a repository may commit one): a workflow name in it
+    holding an OSC title or a bell is shown, not obeyed."""
+    import sqlite3
+
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "w.aether").write_text('goal: "g"\nx: 1\n')
+    assert run("run", "w.aether", cwd=tmp_path).returncode == 0
+    db = sqlite3.connect(tmp_path / ".aether" / "state.db")
+    db.execute("UPDATE runs SET workflow = ?", ("w\x1b]0;owned\x07.aether",))
+    db.commit()
+    db.close()
+    for args in (["runs"], ["stats"]):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "w\u241b]0;owned\u2407.aether" in proc.stdout, proc.stdout
+        for ch in ("\x1b", "\x07"):
+            assert ch not in proc.stdout, (args, proc.stdout)
