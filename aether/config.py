@@ -146,7 +146,8 @@ def read_toml(path: str, pipe_ok: bool = False) -> dict:
         return tomllib.loads(read_document(path, pipe_ok=pipe_ok).decode("utf-8"))
     except DocumentReadError as exc:
         raise ConfigError(f"cannot read {path}: it {exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, and an integer of
+        # more digits than int() converts (ValueError from inside tomllib)
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     except RecursionError:  # the reader recurses once per nested array or inline table
         raise ConfigError(f"{path} is not usable TOML: it is nested too deeply") from None
@@ -253,7 +254,9 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key not in KNOWN_KEYS:
-            warnings.append(f"{where}: unknown key '{raw_key}' (known: "
+            # a quoted TOML key may hold anything: shown escaped, on one line
+            shown = raw_key if raw_key.isprintable() else repr(raw_key)[1:-1]
+            warnings.append(f"{where}: unknown key '{shown}' (known: "
                             f"{', '.join(sorted(KNOWN_KEYS))})")
             continue
         values[key] = _coerce(key, value, where)

@@ -309,7 +309,9 @@ _MD_LIMIT = 50
 
 
 def _md_escape(text: str) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    from .output.text import markdown_text
+
+    return markdown_text(text or "").replace("`", "'")
 
 
 def _md_findings(title: str, items: list[dict[str, Any]]) -> list[str]:

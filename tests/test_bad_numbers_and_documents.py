@@ -118,6 +118,8 @@ def test_absurd_numbers_in_configuration_are_config_errors(project, setting):
     ("x = " + "[" * DEEP + "]" * DEEP + "\n# [tool.aether]\n", "nested too deeply"),
     ("[tool.aether]\nselect = " + "[" * DEEP + "]" * DEEP + "\n", "nested too deeply"),
     ("[tool.aether]\nx = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n", "nested too deeply"),
+    # more digits than int() converts: tomllib raised a plain ValueError (was exit 27)
+    ("[tool.aether]\njobs = " + "9" * 5000 + "\n", "not valid TOML"),
 ])
 def test_malformed_pyproject_is_a_config_error(project, text, named):
     (project / "pyproject.toml").write_text(text)

@@ -256,3 +256,19 @@ def test_a_history_dir_that_is_a_file_or_a_link_is_an_io_error_and_nothing_is_wr
     assert not elsewhere.exists() or list(elsewhere.iterdir()) == []
     r = CliRunner().invoke(cli, ["trends"])
     assert r.exit_code == 26
+
+
+def test_classify_help_states_the_exit_statuses_it_uses(tmp_path):
+    """The help said 2 for an output error; a report that cannot be written is 26."""
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    os.symlink(tmp_path / "elsewhere", tmp_path / "workflow_failures.json")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        proc = CliRunner().invoke(cli, ["classify", "-j", "1", "--no-history", "a.aether"])
+        shown = CliRunner().invoke(cli, ["classify", "--help"])
+    finally:
+        os.chdir(old)
+    assert proc.exit_code == 26 and "symbolic link" in proc.output, proc.output
+    assert not (tmp_path / "elsewhere").exists()
+    assert "26 for a configuration" in shown.output

@@ -38,6 +38,10 @@ ESCAPES = [
     ("x: []\nfor i in range(200):\n    x: [x]\ny: str(x)\n", "AE407"),
     ("x: []\nfor i in range(60):\n    x: [x, x]\ny: x == [x, x]\nz: str(x)\n", "AE407"),
     ("y: pow(2, 10_000)\n", "AE407"),
+    # case mappings that lengthen text: 3x for U+0390, 2x for 'ß' and U+0130
+    ("y: upper(\"\u0390\" * 400_000)\n", "AE407"),
+    ("s: \"\u00df\" * 600_000\ny: s.upper()\n", "AE407"),
+    ("y: lower(\"\u0130\" * 600_000)\n", "AE407"),
     ("y: typeof(print)\nz: print.__code__\n", "AE401"),
 ]
 

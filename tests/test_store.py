@@ -124,6 +124,38 @@ def test_state_is_never_opened_through_a_link(tmp_path):
         open_state_store(str(proj2), str(tmp_path / "link.db"))
 
 
+@pytest.mark.parametrize("sql,kind", [
+    # a view in place of a table: what aether reads would be the file's own query (an
+    # endless recursive one hung `aether runs`; this one makes up a run)
+    ("DROP TABLE runs; CREATE VIEW runs AS SELECT 'fake' AS run_id, 'w' AS workflow, "
+     "'d' AS digest, '{}' AS inputs, 'succeeded' AS status, 0 AS exit_status, NULL AS "
+     "outputs, NULL AS error, 1.0 AS started_at, 2.0 AS ended_at, 0 AS simulated", "view"),
+    # a trigger runs on aether's own writes (this one erases every memory record)
+    ("CREATE TRIGGER wipe AFTER INSERT ON events BEGIN DELETE FROM memory; END", "trigger"),
+])
+def test_a_state_database_with_a_view_or_trigger_is_refused(tmp_path, sql, kind):
+    """aether creates neither: a state database from a repository (a committed
+    .aether/state.db) that holds one is refused before any of its SQL runs."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    proj = tmp_path / "p"
+    proj.mkdir()
+    (proj / "aether.toml").write_text("")
+    open_state_store(str(proj)).close()
+    db = sqlite3.connect(state_path(str(proj)))
+    db.executescript(sql)
+    db.close()
+    with pytest.raises(StoreError, match=kind):
+        open_state_store(str(proj))
+    for args in (["runs"], ["audit", "verify"]):
+        proc = subprocess.run([sys.executable, "-m", "aether", *args], cwd=proj,
+                              capture_output=True, text=True)
+        assert proc.returncode == 26, (args, proc.stdout, proc.stderr)
+        assert kind in proc.stderr and "fake" not in proc.stdout
+
+
 def test_concurrent_writers_from_threads(state_db):
     s = state_db.store()
     s.create_run(RunRecord("r", "w", "d"))

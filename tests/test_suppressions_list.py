@@ -145,6 +145,32 @@ def test_prune_drops_only_dead_entries(project):
     assert "0 of 2 entries dropped" in result.stderr and lst.read_text() == after
 
 
+@pytest.mark.parametrize("edit,status", [
+    (lambda text: ("# a note added above\n" + text).encode("utf-8"), 26),  # lines move
+    (lambda text: text.encode("utf-8") + b"\xff\n", 2),  # not UTF-8 any more: was exit 27
+])
+def test_prune_of_a_list_edited_while_the_check_runs_drops_nothing(project, monkeypatch,
+                                                                    edit, status):
+    """The dead entries are found by line before PATHS are checked; a list edited in the
+    meantime keeps every line (it deleted a live entry, found at the dead one's old line)."""
+    import aether.cli.suppressions as command
+
+    _, lst = project
+    gather = command._present
+
+    def present_while_someone_edits(paths, config):
+        found = gather(paths, config)
+        lst.write_bytes(edit(lst.read_text()))
+        return found
+
+    monkeypatch.setattr(command, "_present", present_while_someone_edits)
+    result = CliRunner().invoke(cli, ["suppressions", "prune"])
+    assert result.exit_code == status, result.output
+    assert isinstance(result.exception, (SystemExit, type(None))), result.exception
+    assert "ffffffffffffffff  # dead" in lst.read_text(errors="replace")  # nothing dropped
+    assert lst.read_bytes().count(b"\n") == 5
+
+
 def test_prune_never_adds(project):
     tmp_path, lst = project
     (tmp_path / "b.aether").write_text('goal: "x"\nother(1)\n')

@@ -125,6 +125,7 @@ def test_a_tool_may_not_shadow_a_builtin(tmp_path):
     ('[tools.if]\nparams = []\n', "[tools.if]"),
     ('[plugins.p]\nversion = "1"\n', "unknown key 'version'"),
     ("x = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+    ("x = " + "9" * 5000 + "\n", "not valid TOML"),  # int() refuses it (was exit 27)
     ("\xff\xfe", "not UTF-8"),
 ])
 def test_bad_catalogue_files_are_config_errors_with_file_and_key(tmp_path, text, key):

@@ -221,8 +221,10 @@ def _run(files, options, config, jobs, no_cache, cache_dir, quiet, err, need_sou
     results = check_files(files, options, n_jobs, cache, progress if show else None)
     if cache is not None:
         problem = cache.save()
-        if problem and not quiet:
-            err.write(f"warning: result cache not saved ({problem}); "
+        if problem and not quiet:  # the cache-dir comes from the repository's configuration
+            from ..output.text import printable
+
+            err.write(f"warning: result cache not saved ({printable(problem)}); "
                       "use --cache-dir or --no-cache\n")
     if need_source:  # a JSON report never quotes source: do not read cached files again
         attach_sources(results, files, options.max_file_size)

@@ -70,7 +70,8 @@ def classify(paths, jobs, limit, timeout, max_steps, strict_signatures, allowed_
     pool) and file each under one failure category (docs/fleet.md).
 
     Exit status 0 when the reports are written (failing workflows are measured, not an
-    error); 2 for a usage, configuration or output error.
+    error); 2 for a usage error; 26 for a configuration, catalogue or suppression file
+    that cannot be used, or a report or the history that cannot be written.
     """
     from ..baseline import dumps
     from ..config import ConfigError, load_config

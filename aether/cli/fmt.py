@@ -33,8 +33,9 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
     """
     from ..config import ConfigError, load_config
     from ..fmt import format_file
+    from ..output.text import PrintableLines
 
-    err = sys.stderr
+    err = PrintableLines(sys.stderr)  # file names and quoted source from the repository
     paths = paths or (".",)
     if "-" in paths:
         if len(paths) > 1:

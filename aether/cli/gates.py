@@ -106,9 +106,13 @@ def gates(ctx, run_all, names, strict_manual, profile, paths, gates_file, config
             write_output(markdown_file, sign_off_markdown(doc).encode("utf-8"))
     except WriteError as exc:
         _bad(f"cannot write the results: {exc}")
+    from ..output.text import printable
+
     for o in outcomes:
         mark = "PASS" if o.ok else ("FAIL" if o.mandatory else "fail (optional)")
-        click.echo(f"{mark:<16} {o.name}: {o.details.get('summary', '')}", err=True)
+        # a declared gate's name is a TOML key of the repository: shown, not obeyed
+        click.echo(printable(f"{mark:<16} {o.name}: {o.details.get('summary', '')}"),
+                   err=True)
     go = doc["_meta"]["mandatory_passed"]
     click.echo(f"aether gates: {'GO' if go else 'NO-GO'}", err=True)
     sys.exit(0 if go else 1)

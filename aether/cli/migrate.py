@@ -67,8 +67,9 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     from ..migrate.rules import RuleSelection
     from ..migrate.run import iter_pairs, migrate_files
     from ..runner import resolve_jobs
+    from ..output.text import PrintableLines
 
-    err = sys.stderr
+    err = PrintableLines(sys.stderr)  # file names and quoted source from the repository
     if apply_ and check:
         raise click.UsageError("--apply and --check cannot be combined")
     try:

@@ -118,7 +118,7 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
 
     def show(event: dict) -> None:
         fields = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "run_id"))
-        click.echo(f"[trace] {event['event']} {fields}", err=True)
+        _say(f"[trace] {event['event']} {fields}")
 
     stream = None
     if events == "-":
@@ -194,6 +194,15 @@ def install_approval_trust(policy, config) -> None:
         sys.exit(26)
 
 
+def _say(text: str) -> None:
+    """One diagnostic line on stderr, its invisible characters as placeholders: an error
+    message, a trace field or a warning can quote the workflow's own text (`verify(false,
+    msg)`), and click passes an escape sequence through to a terminal."""
+    from ..output.text import printable
+
+    click.echo(printable(text), err=True)
+
+
 def report(result, file, as_json: bool) -> None:
     """Print a run's result (text or JSON) and exit with its status."""
     if as_json:
@@ -203,21 +212,20 @@ def report(result, file, as_json: bool) -> None:
         click.echo(line)
     for finding in result.findings:
         where = f"{file}:{finding.line}:{finding.column}: " if finding.line else f"{file}: "
-        click.echo(f"{where}{finding.rule} {finding.message}", err=True)
+        _say(f"{where}{finding.rule} {finding.message}")
     if result.signature and result.signature.get("state") == "verified":
         sig = result.signature
-        click.echo(f"aether run: signed by {sig['principal']} (key {sig['keyid']}, "
-                   f"{sig['signed_at']})", err=True)
+        _say(f"aether run: signed by {sig['principal']} (key {sig['keyid']}, "
+             f"{sig['signed_at']})")
     for warning in result.warnings:
-        click.echo(f"aether run: warning: {warning}", err=True)
+        _say(f"aether run: warning: {warning}")
     if result.error:
         e = result.error
-        click.echo(f"{file}:{e['line']}:{e['column']}: {e['rule']} {e['kind']}: "
-                   f"{e['message']}", err=True)
+        _say(f"{file}:{e['line']}:{e['column']}: {e['rule']} {e['kind']}: {e['message']}")
         for text, times in _collapsed(e.get("stack", [])):
-            click.echo(f"  {text}" + (f" ({times} times)" if times > 1 else ""), err=True)
+            _say(f"  {text}" + (f" ({times} times)" if times > 1 else ""))
         if result.handled_by:
-            click.echo(f"  (on_error rule for {result.handled_by} ran)", err=True)
+            _say(f"  (on_error rule for {result.handled_by} ran)")
     elif not result.findings:
         for name, value in result.outputs.items():
             click.echo(f"{name}: {json_line(value)}")

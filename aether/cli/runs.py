@@ -69,12 +69,15 @@ def runs(ctx, state=None, status=None, limit=20, fmt="text", waiting=False):
     if not records:
         click.echo("No runs recorded." if status is None else f"No {status} runs recorded.")
         return
+    from ..output.text import printable  # a state database is data, maybe a repository's
+
     for r in records:
         started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r.started_at))
         took = f"{r.ended_at - r.started_at:.2f}s" if r.ended_at is not None else "-"
         code = "-" if r.exit_status is None else str(r.exit_status)
-        click.echo(f"{r.run_id}  {r.status:<9} {code:>3}  {started}  {took:>8}  {r.workflow}")
+        click.echo(printable(f"{r.run_id}  {r.status:<9} {code:>3}  {started}  {took:>8}  "
+                             f"{r.workflow}"))
         for w in waiting.get(r.run_id, ()):
-            click.echo(f"    waiting on {w['request']} {w['tool']} "
-                       f"({', '.join(w['reasons'] or ())}): aether approve {r.run_id} "
-                       f"{w['request']} --approver NAME --reason TEXT")
+            click.echo(printable(f"    waiting on {w['request']} {w['tool']} "
+                                 f"({', '.join(w['reasons'] or ())}): aether approve "
+                                 f"{r.run_id} {w['request']} --approver NAME --reason TEXT"))

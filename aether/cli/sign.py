@@ -38,8 +38,9 @@ def sign(ctx, paths, key_file, passphrase_env=None, note="", jobs=None, exclude=
     from ..signing.sign import sign_files
     from ..walk import iter_files
     from .sigopts import env_secret
+    from ..output.text import PrintableLines
 
-    err = sys.stderr
+    err = PrintableLines(sys.stderr)  # file names and quoted source from the repository
     passphrase = env_secret(passphrase_env, "--passphrase-env") if passphrase_env else None
     try:
         key = load_signing_key(key_file, passphrase)

@@ -52,4 +52,8 @@ def stats(since, fmt, html_file, state):
     if fmt == "json":
         click.echo(json_text(doc))
     else:
-        click.echo(format_text(doc), nl=False)
+        from ..output.text import printable
+
+        # workflow names come from the state database (data, maybe a repository's)
+        click.echo("\n".join(printable(line) for line in format_text(doc).split("\n")),
+                   nl=False)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .common import path_param
+from ..output.text import printable  # the lists' owners and comments are the repository's text
 from ..readfile import read_document
 
 
@@ -58,8 +59,8 @@ def _present(paths, config) -> set:
                   None)
     if unread is not None:
         path, finding = unread
-        click.echo(f"aether suppressions: {path}: {finding.message} ({finding.rule}); "
-                   "nothing was changed", err=True)
+        click.echo(printable(f"aether suppressions: {path}: {finding.message} "
+                             f"({finding.rule}); nothing was changed"), err=True)
         raise SystemExit(26)  # IO_ERROR, as `aether check` would exit for that path
     return fingerprints_of(results)
 
@@ -109,8 +110,8 @@ def list_(paths, suppression_files, as_json):
                                      f"expires={row['expires']}" if row["expires"] else "")
                          if x)
         comment = f"  # {row['comment']}" if row["comment"] else ""
-        click.echo(f"{row['file']}:{row['line']}: {row['fingerprint']} [{state}] "
-                   f"{extra}{comment}".rstrip())
+        click.echo(printable(f"{row['file']}:{row['line']}: {row['fingerprint']} [{state}] "
+                             f"{extra}{comment}".rstrip()))
     expired = sum(r["expired"] for r in rows)
     click.echo(f"{len(rows)} entries in {len(slist.files)} file(s), {expired} expired",
                err=True)
@@ -128,7 +129,7 @@ def prune(paths, suppression_files, dry_run):
     not exist or cannot be read is an error (exit 26) and nothing is pruned.
     """
     from ..fileio import WriteError, encode_like, write_atomic
-    from ..suppressions import plan_prune, prune_text
+    from ..suppressions import SuppressionListError, parse_text, plan_prune, prune_text
 
     config, slist = _load(suppression_files, paths[0] if paths else ".")
     if not slist.files:
@@ -141,18 +142,27 @@ def prune(paths, suppression_files, dry_run):
             continue
         dropped += len(entries)
         for e in entries:
-            click.echo(f"{'would drop' if dry_run else 'dropped'} {path}:{e.line}: "
-                       f"{e.fingerprint}" + (f"  # {e.comment}" if e.comment else ""))
+            click.echo(printable(f"{'would drop' if dry_run else 'dropped'} {path}:{e.line}: "
+                                 f"{e.fingerprint}" + (f"  # {e.comment}" if e.comment
+                                                       else "")))
         if dry_run:
             continue
         try:
             original = read_document(path)
             text = original.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+            # The entries were found by line when the list was first read; the check of
+            # PATHS since may have taken minutes. An edit meanwhile (a line added above)
+            # would move them, and dropping by line would delete the wrong ones.
+            now = {(e.line, e.fingerprint) for e in parse_text(text, path)}
+            if any((e.line, e.fingerprint) not in now for e in entries):
+                click.echo(f"aether suppressions: {path} changed while the findings were "
+                           "gathered; nothing was dropped from it (run prune again)", err=True)
+                sys.exit(26)
             # A list found by default is never written through a link; one named with
             # --suppressions may be (docs/security.md).
             write_atomic(path, encode_like(original, prune_text(text, {e.line for e in entries})),
                          expect=original, follow_links=path in suppression_files)
-        except (OSError, WriteError) as exc:
+        except (OSError, UnicodeDecodeError, SuppressionListError, WriteError) as exc:
             _bad(f"cannot rewrite {path}: {exc}")
     total = len(slist.entries)
     click.echo(f"{dropped} of {total} entries {'would be ' if dry_run else ''}dropped",

@@ -48,8 +48,9 @@ def verify(ctx, paths, strict=None, fmt="text", output_file=None, jobs=None,
     from ..signing.verify import verify_files
     from ..walk import iter_files
     from .sigopts import load_verify_options
+    from ..output.text import PrintableLines
 
-    err = sys.stderr
+    err = PrintableLines(sys.stderr)  # file names and quoted source from the repository
     paths = paths or (".",)
     try:
         config = load_config(paths[0], config_file, isolated)
@@ -98,6 +99,7 @@ def verify(ctx, paths, strict=None, fmt="text", output_file=None, jobs=None,
 
 def _write_text(results, verdicts, out, verbose: bool) -> None:
     from ..output import write_report
+    from ..output.text import printable
 
     failed = [r for r in results if r.findings]
     if failed:
@@ -105,8 +107,8 @@ def _write_text(results, verdicts, out, verbose: bool) -> None:
     if verbose:
         for v in verdicts:
             if v.state == "verified":
-                out.write(f"{v.path}: verified: key {v.keyid} ({v.principal}), signed "
-                          f"{v.signed_at}\n")
+                out.write(printable(f"{v.path}: verified: key {v.keyid} ({v.principal}), "
+                                    f"signed {v.signed_at}") + "\n")
 
 
 def _write_json(results, verdicts, strict: bool, out) -> None:

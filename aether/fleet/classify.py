@@ -266,7 +266,9 @@ def build_report(records: Sequence[dict], *, timestamp: Optional[str] = None,
 
 
 def _cell(text: Any) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    from ..output.text import markdown_text
+
+    return markdown_text(str(text if text is not None else ""))
 
 
 def to_markdown(doc: dict, top: int = 10) -> str:

@@ -496,24 +496,26 @@ def dumps(doc: dict) -> str:
 
 def sign_off_markdown(doc: dict) -> str:
     """``gate_sign_off.md``: a table of the gates and summary lines for a pull request."""
+    from ..output.text import markdown_text
+
     meta = doc["_meta"]
     gates = [(name, g) for name, g in doc.items() if name != "_meta"]
     lines = ["# Go/no-go sign-off", "",
              "| gate | result | mandatory | manual | seconds | details |",
              "|---|---|---|---|---:|---|"]
     for name, g in gates:
-        summary = str(g["details"].get("summary", "")).replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {name} | {'PASS' if g['ok'] else 'FAIL'} | "
+        summary = markdown_text(str(g["details"].get("summary", "")))
+        lines.append(f"| {markdown_text(name)} | {'PASS' if g['ok'] else 'FAIL'} | "
                      f"{'yes' if g['mandatory'] else 'no'} | {'yes' if g['manual'] else 'no'}"
                      f" | {g['duration_sec']:.3f} | {summary} |")
     passed = sum(1 for _, g in gates if g["ok"])
-    failed_mandatory = [n for n, g in gates if g["mandatory"] and not g["ok"]]
-    failed_optional = [n for n, g in gates if not g["mandatory"] and not g["ok"]]
+    failed_mandatory = [markdown_text(n) for n, g in gates if g["mandatory"] and not g["ok"]]
+    failed_optional = [markdown_text(n) for n, g in gates if not g["mandatory"] and not g["ok"]]
     verdict = "GO" if not failed_mandatory else "NO-GO"
     lines += ["", f"**Decision: {verdict}**: {passed} of {len(gates)} gates passed.",
               f"- Mandatory gates failed: {', '.join(failed_mandatory) or 'none'}",
               f"- Optional gates failed: {', '.join(failed_optional) or 'none'}",
-              f"- Profile: {meta['profile']}; run at {meta['ts']}."]
+              f"- Profile: {markdown_text(str(meta['profile']))}; run at {meta['ts']}."]
     return "\n".join(lines) + "\n"
 
 

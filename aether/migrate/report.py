@@ -68,7 +68,9 @@ def write_json(outcomes: Sequence[Outcome], out: TextIO, applied: bool,
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    from ..output.text import markdown_text
+
+    return markdown_text(text)
 
 
 def write_markdown(outcomes: Sequence[Outcome], out: TextIO, applied: bool,
@@ -112,7 +114,7 @@ def write_markdown(outcomes: Sequence[Outcome], out: TextIO, applied: bool,
             w("\n")
         else:
             for o in group:
-                w(f"- {o.path}\n")
+                w(f"- {_md(o.path)}\n")
             w("\n")
     fp, legacy, resolved = _remaps(outcomes)
     w("## Fingerprint remap\n\n")

@@ -2,7 +2,8 @@
 
 Escaping follows GitHub's actions/toolkit (``escapeData`` / ``escapeProperty``): in the
 message ``%``, CR and LF are percent-encoded; in properties ``:`` and ``,`` are as well,
-since they separate properties.
+since they separate properties. Any other invisible character is shown as a placeholder
+(as in text output), so a file name or source text cannot drive the job log.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ __all__ = ["escape_data", "escape_property", "command", "write_github"]
 
 
 def escape_data(text: str) -> str:
-    """``text`` escaped for the message part of a workflow command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """``text`` escaped for the message part of a workflow command. Other invisible
+    characters (an escape sequence in a file name or a quoted source character) are
+    shown as placeholders: the job log would obey them."""
+    from .text import printable
+
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional, Sequence, TextIO
 
-__all__ = ["printable", "TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
+__all__ = ["printable", "PrintableLines", "markdown_text", "TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
            "caret_span", "clip_line", "summary_line"]
 
 TAB_SIZE = 4
@@ -135,6 +135,34 @@ def _clean(text: str) -> str:
 #: :func:`_clean` for the other text outputs (`aether tools list/show` print the
 #: catalogue's free text, which a repository controls).
 printable = _clean
+
+
+def markdown_text(text: str) -> str:
+    """``text`` for one Markdown table cell or list item (the reports for a pull request:
+    gate, migrate, classify, gates): ``|`` escaped, every line ending (CR too, which
+    CommonMark also ends a line with, so two of them would start a heading or a list of
+    the file name's choosing) a space, other invisible characters as placeholders."""
+    flat = text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return _clean(flat)
+
+
+class PrintableLines:
+    """A text stream wrapper whose ``write`` shows invisible characters of each line as
+    placeholders (newlines kept): for the messages of `fmt`, `migrate`, `sign` and
+    `verify`, which name files and quote source text a repository controls; an escape
+    sequence there would be obeyed by the terminal or CI log that shows it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text`` made printable; returns the number of characters given."""
+        self.stream.write("\n".join(_clean(part) for part in text.split("\n")))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        self.stream.flush()
 
 
 def _header(path: str, finding: Finding, suppressed: bool) -> list[Line]:

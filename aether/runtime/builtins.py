@@ -360,12 +360,20 @@ def b_len(fr, value):
     raise rt_error("AE401", f"a {type_name(value)} has no length")
 
 
+def _case_sized(fr, text: str, changed: str) -> str:
+    # a case mapping can lengthen text ("ß" -> "SS", "ΐ" -> 3 code points): the result
+    # obeys the value-size limit like any text a builtin builds
+    if len(changed) > len(text) and len(changed) > _lim(fr):
+        raise rt_error("AE407", "text exceeds the value size limit")
+    return changed
+
+
 def b_lower(fr, text):
-    return _need(text, str).lower()
+    return _case_sized(fr, text, _need(text, str).lower())
 
 
 def b_upper(fr, text):
-    return _need(text, str).upper()
+    return _case_sized(fr, text, _need(text, str).upper())
 
 
 def b_strip(fr, text):

@@ -218,7 +218,8 @@ def parse_catalogue_text(raw: bytes, path: str) -> dict:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{_shown(path)} is not UTF-8 text ({exc.reason} at byte "
                           f"{exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more digits than
+        # int() converts (a plain ValueError from inside tomllib)
         raise ConfigError(f"{_shown(path)} is not valid TOML: {exc}") from None
     except (RecursionError, MemoryError):
         raise ConfigError(f"{_shown(path)} is not valid TOML: nested too deeply") from None

@@ -196,7 +196,23 @@ class SQLiteStore(SQLStore):
             # WAL is in the OS's hands); FULL also fsyncs at each commit, for power
             # loss (docs/governance.md "Crash safety").
             self._db.execute("PRAGMA synchronous = " + ("FULL" if durable else "NORMAL"))
+        self._refuse_foreign_code()
         self._migrate()
+
+    def _refuse_foreign_code(self) -> None:
+        """Raise StoreError when the file holds a trigger or a view: aether creates neither,
+        and one from a repository (a committed ``.aether/state.db``) would run its own SQL
+        each time aether reads or writes a table (a recursive query that never ends hung
+        `aether runs`, `audit verify`, `gates` and `run`). Reading ``sqlite_master`` runs
+        none of it."""
+        found = self._db.execute("SELECT type, name FROM sqlite_master WHERE type IN "
+                                 "('trigger', 'view') ORDER BY name LIMIT 1").fetchone()
+        if found is not None:
+            kind, name = found
+            shown = name if str(name).isprintable() else repr(name)
+            raise StoreError(f"{self.path}: the state database holds a {kind} ({shown}) that "
+                             "aether never creates; it is refused, not run (move the file "
+                             "away to start a new one)")
 
     def _migrate(self) -> None:
         with self._lock:
