@@ -365,14 +365,16 @@ STREAM_ABOVE = 4 << 20
 def _noted(text: str, catalogue: Optional[Catalogue]):
     """A validator that has noted every top-level statement of ``text`` (its first pass,
     see ``Validator.note``), each statement dropped once noted; None when the text has a
-    syntax error (the caller parses it whole: that reports and recovers), and within a
-    migration's memos (they keep the whole tree for its other stages)."""
+    syntax error (the caller parses it whole: that reports and recovers), within a
+    migration's memos (they keep the whole tree for its other stages), and when the
+    parser holds the text's whole tree already (``held``: `aether run` parses the file
+    before checking it, to compile it after; two more parses cost time and save nothing)."""
     from .semantics.validator import Validator, memoising as validating
     from .syntax.errors import AetherSyntaxError
     from .syntax.lalr import UnexpectedToken
-    from .syntax.parser import memoising, parse_items
+    from .syntax.parser import held, memoising, parse_items
 
-    if memoising() or validating():
+    if memoising() or validating() or held(text):
         return None
     validator = Validator(catalogue)
     try:

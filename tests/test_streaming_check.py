@@ -228,3 +228,35 @@ def test_a_grammar_without_them_refuses_to_hand_on(monkeypatch):
     monkeypatch.setattr(parser, "_top", ((), frozenset()))
     with pytest.raises(LookupError):
         parser.parse(scanner.scan('goal: "g"\n'), on_item=print)
+
+
+# ---------------------------------------------------------------- callers that hold the tree
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_run_checks_the_tree_it_holds_without_parsing_again(name, monkeypatch):
+    # `aether run` parses the file (it compiles that tree) before checking it: the check
+    # then takes that tree, not two more parses one statement at a time
+    from aether.runtime.api import run_source
+
+    items = []
+    real = P.parse_items
+    monkeypatch.setattr(P, "parse_items", lambda *a: (items.append(1), real(*a))[1])
+    text = 'goal: "g"\nx: 1\nlog(x)\nfn f(a):\n    return a\nlog(f(x))\n'
+    saved = P._PARSER, P._LAST, checker.STREAM_ABOVE, P._parse
+    whole = []
+
+    def counted(text, incremental):
+        whole.append(1)
+        return saved[3](text, incremental)
+
+    P._PARSER, P._LAST, checker.STREAM_ABOVE, P._parse = PAIRS[name], None, 0, counted
+    try:
+        result = run_source(text, "x.aether", simulate=True)
+        assert result.status == 0
+        assert (len(whole), len(items)) == (1, 0)
+        # the same check, the tree not held: statement by statement
+        assert check_text(text, "x.aether").findings == []
+        assert (len(whole), len(items)) == (1, 2)
+    finally:
+        P._PARSER, P._LAST, checker.STREAM_ABOVE, P._parse = saved[0], None, saved[2], \
+            saved[3]
