@@ -115,3 +115,33 @@ def test_a_very_long_name_costs_linear_work_and_gets_no_suggestion():
     assert not near_miss("y" * 50_000 + "a", "y" * 50_000 + "b")
     short = "y" * MAX_SUGGEST_LENGTH
     assert closest(short, [short[:-1] + "q"]) == short[:-1] + "q"  # up to the limit: as before
+
+
+def test_a_large_pool_suggests_the_same_names_whatever_the_hash_seed(tmp_path):
+    """Names reach the index from sets, whose order follows the hash seed; which names a
+    large pool offers followed the order of filing, so two runs of one file could give
+    different hints. Each run of the same file must print the same report."""
+    import random
+    import subprocess
+    import sys
+
+    rng = random.Random(3)
+    names: set[str] = set()
+    while len(names) < 400:
+        names.add("v" + "".join(rng.choice("abcdefghij") for _ in range(5)))
+    lines = ['goal: "x"'] + [f"{n}: 1" for n in sorted(names)]
+    lines += ["log(v" + "".join(rng.choice("abcdefghij") for _ in range(5)) + "x)"
+              for _ in range(30)]
+    path = tmp_path / "many.aether"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = dict(__import__("os").environ, PYTHONHASHSEED=seed)
+        done = subprocess.run(
+            [sys.executable, "-m", "aether", "check", "--no-cache", "--isolated",
+             "--format", "json", str(path)], capture_output=True, text=True, env=env,
+            timeout=120)
+        assert done.returncode == 25, done.stderr
+        assert "did you mean" in done.stdout
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -50,8 +50,9 @@ class _LazyNames:
     it: most files need none, and filing every name of a file cost about a sixth of the
     validator's time. ``update`` queues the names (each source is iterated when the index
     is filed, so it must not change afterwards); ``suggest`` files what is queued, in the
-    order it was queued, then asks the index. The index therefore holds exactly what an
-    index filled at each ``update`` would hold at that moment, so suggestions are the same.
+    order it was queued (a set, or a fn's names, in sorted order: see ``suggest``), then
+    asks the index. The index therefore holds exactly what an index filled at each
+    ``update`` would hold at that moment, so suggestions are the same.
     """
 
     __slots__ = ("_queued", "_index", "_cat")
@@ -72,7 +73,10 @@ class _LazyNames:
                 base=catalogue_index(cat, _catalogue_names(cat)))
         if self._queued:
             for names in self._queued:
-                index.update(names)
+                # a set's order follows the hash seed, and the order of filing decides
+                # what a large pool offers: sorted, a file's hints are the same every run
+                index.update(sorted(names) if isinstance(names, (set, frozenset, _FnNames))
+                             else names)
             self._queued.clear()
         return index.suggest(name, *pools)
 
@@ -452,9 +456,9 @@ class Validator:
                 self._expr(p.default, env)
         own = _own_names(s)
         # _FnNames holds the fn and makes its set again when needed; checked one statement
-        # at a time, the fn goes after it: its names are queued as they are now (the same
-        # names in the same order as the set made again would give)
-        self.names.update(_FnNames(s) if self._top is None else tuple(own))
+        # at a time, the fn goes after it: its names are queued now, sorted (the same
+        # names in the order _LazyNames files the set made again in)
+        self.names.update(_FnNames(s) if self._top is None else sorted(own))
         # a fn nested in another reads the enclosing fn's names too (a closure: see
         # docs/runtime.md), then the globals
         local = _FnScope(own, env if ctx.in_fn else self.global_names)
