@@ -112,27 +112,35 @@ def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = Fal
         if st.st_size > limit:
             raise DocumentReadError(f"is {st.st_size} bytes, over the {limit}-byte limit "
                                     "for a document aether reads")
-        parts = []
-        total = 0
-        # st_size is a hint only (files under /proc report 0): read in bounded chunks,
-        # a file up to 16 MiB in one (a 2 MB result cache was four reads and a copy).
-        while True:
-            chunk = os.read(fd, min(max(st.st_size - total, 0) + 1, 1 << 24))
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > limit:
-                raise DocumentReadError(f"is over the {limit}-byte limit for a document "
-                                        "aether reads")
-            parts.append(chunk)
-        return b"".join(parts)
-    except DocumentReadError:
-        raise
-    except OSError as exc:
-        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+        data = _read_up_to(fd, limit + 1, st.st_size)
+        if len(data) > limit:
+            raise DocumentReadError(f"is over the {limit}-byte limit for a document "
+                                    "aether reads")
+        return data
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _read_up_to(fd: int, size: int, hint: int) -> bytes:
+    """At most ``size`` bytes of ``fd``, fewer at its end, read in bounded chunks:
+    ``hint`` (the size fstat gave) is trusted only to size them (files under /proc report
+    0), so a file up to 16 MiB is one read (a 2 MB result cache was four reads and a
+    copy) and a read that returns less than asked is read on.
+
+    Raises DocumentReadError for a read that fails."""
+    parts = []
+    total = 0
+    try:
+        while total < size:
+            chunk = os.read(fd, min(max(hint - total, 0) + 1, 1 << 24, size - total))
+            if not chunk:
+                break
+            total += len(chunk)
+            parts.append(chunk)
+    except OSError as exc:
+        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+    return b"".join(parts)
 
 
 def read_head(path: str, size: int) -> bytes:
@@ -147,18 +155,6 @@ def read_head(path: str, size: int) -> bytes:
     try:
         if not stat.S_ISREG(st.st_mode):
             raise DocumentReadError(f"is {file_kind(st.st_mode)}, not a regular file")
-        parts = []
-        left = size
-        while left > 0:  # a read may return less than asked before the end
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            parts.append(chunk)
-            left -= len(chunk)
-        return b"".join(parts)
-    except DocumentReadError:
-        raise
-    except OSError as exc:
-        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+        return _read_up_to(fd, size, size)
     finally:
         os.close(fd)
