@@ -85,34 +85,42 @@ def test_check_text_makes_no_list_of_lines_nor_lowered_copy():
     assert [f.anchor for f in got] == ["fn:late_fn/for"]
 
 
+def _held_when_the_check_starts(tmp_path, monkeypatch, module, run) -> tuple[int, int]:
+    """(bytes traced as allocated when ``module.check_text`` is called by ``run(path)``,
+    the text's size): what a file check holds beside the tree it is about to build."""
+    text = _clean_text(20_000)
+    path = tmp_path / "big.aether"
+    path.write_text(text, encoding="utf-8")
+    seen = []
+    real = module.check_text
+
+    def probe(text, display, options):
+        seen.append(tracemalloc.get_traced_memory()[0])
+        return real(text, display, options)
+
+    monkeypatch.setattr(module, "check_text", probe)
+    check_text('goal: "warm"\n', "warm.aether")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = run(str(path))
+    finally:
+        tracemalloc.stop()
+    assert result.findings == []
+    return seen[0] - before, len(text)
+
+
 def test_check_file_holds_the_source_once_while_checking(tmp_path, monkeypatch):
     # the bytes read, the text decoded to test them and the text decoded again were all
     # alive while the tree was built: three copies of a large file
     from aether import runner
     from aether.walk import SourceFile
 
-    text = _clean_text(20_000)
-    path = tmp_path / "big.aether"
-    path.write_text(text, encoding="utf-8")
-    seen = []
-    real = runner.check_text
-
-    def probe(text, display, options):
-        seen.append(tracemalloc.get_traced_memory()[0])
-        return real(text, display, options)
-
-    monkeypatch.setattr(runner, "check_text", probe)
-    check_text('goal: "warm"\n', "warm.aether")
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        (result,) = runner.check_files([SourceFile(str(path), "big.aether")],
-                                       CheckOptions(max_file_size=1 << 30))
-    finally:
-        tracemalloc.stop()
-    assert result.findings == []
-    held = seen[0] - before
-    assert held < 1.3 * len(text), (held, len(text))
+    held, size = _held_when_the_check_starts(
+        tmp_path, monkeypatch, runner,
+        lambda path: runner.check_files([SourceFile(path, "big.aether")],
+                                        CheckOptions(max_file_size=1 << 30))[0])
+    assert held < 1.3 * size, (held, size)
 
 
 def test_check_file_lets_the_bytes_go_before_checking(tmp_path, monkeypatch):
@@ -120,28 +128,11 @@ def test_check_file_lets_the_bytes_go_before_checking(tmp_path, monkeypatch):
     # through the whole check
     from aether import checker
 
-    text = _clean_text(20_000)
-    path = tmp_path / "big.aether"
-    path.write_text(text, encoding="utf-8")
-    seen = []
-    real = checker.check_text
-
-    def probe(text, display, options):
-        seen.append(tracemalloc.get_traced_memory()[0])
-        return real(text, display, options)
-
-    monkeypatch.setattr(checker, "check_text", probe)
-    check_text('goal: "warm"\n', "warm.aether")
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        result = checker.check_file(str(path), "big.aether",
-                                    CheckOptions(max_file_size=1 << 30))
-    finally:
-        tracemalloc.stop()
-    assert result.findings == []
-    held = seen[0] - before
-    assert held < 1.3 * len(text), (held, len(text))
+    held, size = _held_when_the_check_starts(
+        tmp_path, monkeypatch, checker,
+        lambda path: checker.check_file(path, "big.aether",
+                                        CheckOptions(max_file_size=1 << 30)))
+    assert held < 1.3 * size, (held, size)
 
 
 def test_a_clean_check_needs_less_than_fourteen_and_a_half_times_the_text():
