@@ -620,3 +620,55 @@ def test_a_file_another_run_already_rewrote_the_same_way_is_no_error(tmp_path):
     with pytest.raises(WriteError, match="changed on disk"):
         write_atomic(str(path), PRETTY.encode(), expect=UGLY.encode())
     assert path.read_bytes() == b"goal: \"someone else\"\n"
+
+
+# --- the migration pool's shutdown is bounded (no wait on a worker or a helper thread) ----
+
+_POOL_SCRIPT = r'''
+import multiprocessing, os, signal, sys, time
+from aether.migrate import run
+from aether.migrate.engine import MigrateOptions
+
+folder, how = sys.argv[1], sys.argv[2]
+real = run._one
+
+def odd(item):
+    if item[1] == "f1":
+        if how == "stubborn":  # a worker that does not end on SIGTERM
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            time.sleep(600)
+        os._exit(9)  # a worker that dies mid-task (the OOM killer, a crash)
+    return real(item)
+
+def stop(outcome, done, total):
+    if how == "stubborn":
+        raise KeyboardInterrupt
+
+run._one = odd
+run._STOP_GRACE = 1.0
+files = [(os.path.join(folder, f"f{i}.aether"), f"f{i}") for i in range(6)]
+try:
+    run.migrate_files(files, MigrateOptions(apply=True), jobs=2, progress=stop)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted")
+except RuntimeError as exc:
+    print("error:", exc)
+print("left:", len(multiprocessing.active_children()))
+'''
+
+
+@pytest.mark.parametrize("how, expected", [
+    # before: Pool.terminate() joined the worker that ignored SIGTERM, for ever
+    ("stubborn", "interrupted"),
+    # before: Pool replaced the dead worker and imap waited for the lost task, for ever
+    ("dies", "error: a migration worker process ended unexpectedly (exit status 9)"),
+])
+def test_the_migration_pool_never_waits_for_ever_on_a_worker(tmp_path, how, expected):
+    legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(5))
+    for i in range(6):
+        (tmp_path / f"f{i}.aether").write_text(legacy)
+    proc = subprocess.run([sys.executable, "-c", _POOL_SCRIPT, str(tmp_path), how],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines() == [expected, "left: 0"], proc.stderr
+    assert "Traceback" not in proc.stderr
