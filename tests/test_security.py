@@ -492,10 +492,15 @@ def test_fmt_interrupted_leaves_no_temporary_file(tmp_path, sig, status, message
     assert set(states) == {ugly, pretty}  # each file fully old or fully new; some of each
 
 
-def test_migrate_terminated_leaves_no_temporary_file(tmp_path):
+@pytest.mark.parametrize("jobs", [(), ("-j", "2")])
+def test_migrate_terminated_leaves_no_temporary_file(tmp_path, jobs):
     legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(40))
-    proc, files, err = _signal_mid_run(tmp_path, signal.SIGTERM, ("migrate", "--apply"),
+    proc, files, err = _signal_mid_run(tmp_path, signal.SIGTERM, ("migrate", "--apply", *jobs),
                                        legacy, "limit0: 0")
+    # the signal reached the parent alone: its workers must not go on rewriting files
+    before = [p.read_text() for p in files]
+    time.sleep(1)
+    assert [p.read_text() for p in files] == before
     assert proc.returncode == 143, err
     assert "aether migrate: terminated (SIGTERM); each file is either untouched or fully " \
            "migrated" in err
@@ -636,7 +641,7 @@ def odd(item):
     if item[1] == "f1":
         if how == "stubborn":  # a worker that does not end on SIGTERM
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            time.sleep(600)
+            time.sleep(120)  # longer than the test waits
         os._exit(9)  # a worker that dies mid-task (the OOM killer, a crash)
     return real(item)
 
