@@ -32,6 +32,12 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     the same order.
 
     ``progress(outcome, done, total)`` is called as each file finishes (in order).
+
+    With ``jobs`` > 1 the files are migrated by worker processes; whatever ends the run
+    early (an exception, KeyboardInterrupt, :class:`~aether.interrupt.Terminated`) ends
+    them at once and is re-raised, and a worker ended by SIGINT or SIGTERM raises
+    KeyboardInterrupt or Terminated here. Raises RuntimeError if a worker process dies
+    otherwise, and what a worker's migration raised.
     """
     total = len(files)
     work = [(f[0], f[1], options, len(f) > 2 and bool(f[2])) for f in files]
