@@ -677,3 +677,45 @@ def test_the_migration_pool_never_waits_for_ever_on_a_worker(tmp_path, how, expe
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout.splitlines() == [expected, "left: 0"], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+_ORPHAN_SCRIPT = r'''
+import multiprocessing, os, sys
+from aether.migrate import run
+from aether.migrate.engine import MigrateOptions
+
+def die(outcome, done, total):  # the parent dies at once (SIGKILL, a crash)
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    os._exit(0)
+
+files = [(os.path.join(sys.argv[1], f"f{i}.aether"), f"f{i}") for i in range(400)]
+run.migrate_files(files, MigrateOptions(apply=False, want_diff=False), jobs=2, progress=die)
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return "\nState:\tZ" not in fh.read()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_migration_workers_end_when_their_parent_dies(tmp_path):
+    # a forked worker inherits the parent's end of its own task pipe; unless it closes it,
+    # it waits for tasks for ever once the parent is gone (and holds the parent's stderr)
+    legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(40))
+    for i in range(400):
+        (tmp_path / f"f{i}.aether").write_text(legacy)
+    proc = subprocess.run([sys.executable, "-c", _ORPHAN_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    pids = [int(p) for p in proc.stdout.split()]
+    assert len(pids) == 2, proc.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    alive = [p for p in pids if _alive(p)]
+    for p in alive:  # do not leave them behind when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not alive

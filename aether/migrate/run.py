@@ -71,15 +71,16 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
 
 
 # The pool is a few forked processes, each fed ranges of ``work`` over its own pipe, and
-# read by the parent's main thread alone. multiprocessing.Pool was used before: when the
-# workers die holding tasks (a signal to the whole process group), Pool starts new ones
-# but the tasks taken are lost, so imap waits for ever; the parent was seen waiting there
-# after a group signal (its own KeyboardInterrupt/Terminated never surfaced). Its
-# terminate() may also wait without bound (it joins helper threads and workers). Here
-# nothing waits without a bound: a dead worker is an EOF on its own result pipe (and a
-# worker ended by SIGINT or SIGTERM means the run was interrupted), and the shutdown is
-# SIGTERM (the worker ends through its handler, so a file being replaced is finished
-# first), then SIGKILL after a grace.
+# read by the parent's main thread alone. multiprocessing.Pool was used before and hung
+# after a signal to the whole process group: the workers died holding tasks, Pool started
+# new ones but the tasks taken were lost, and the parent's main thread stayed blocked in
+# imap's lock wait for ever; the parent's own signal had been received (its C-level flag
+# was set) but its Python handler runs only when the main thread wakes, which nothing did.
+# Its terminate() may also wait without bound (it joins helper threads and workers).
+# Here nothing waits without a bound: the parent waits in select() on the workers' result
+# pipes, so a dead worker wakes it as an EOF (a worker ended by SIGINT or SIGTERM means
+# the run was interrupted), and the shutdown is SIGTERM (the worker ends through its
+# handler, so a file being replaced is finished first), then SIGKILL after a grace.
 
 _STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
 
@@ -91,10 +92,19 @@ class _Worker:
         self.process, self.tasks, self.results, self.busy = process, tasks, results, 0
 
 
-def _serve(work: list, tasks, results) -> None:
+def _serve(work: list, tasks, results, parents_ends: list) -> None:
     """Worker loop: migrate each range ``(start, end)`` of ``work`` received on ``tasks``
     and send ``(start, outcomes)`` (or ``(start, exception)``) on ``results``, until
-    ``None`` or the end of the pipe."""
+    ``None`` or the end of the pipe. ``parents_ends``: the parent's ends of the pipes,
+    inherited by a fork; closed, so that the parent's death is an EOF here."""
+    for conn in parents_ends:
+        conn.close()
+    # started with SIGINT/SIGTERM blocked (see _start_workers); one that came meanwhile
+    # is delivered now and ends the worker
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     while True:
         try:
             job = tasks.recv()
@@ -112,17 +122,23 @@ def _serve(work: list, tasks, results) -> None:
 
 def _start_workers(ctx, count: int, work: list) -> list[_Worker]:
     """``count`` started worker processes of :func:`_serve` over ``work``."""
+    from ..interrupt import signals_held
+
     workers: list[_Worker] = []
     try:
         for _ in range(count):
             task_r, task_w = ctx.Pipe(duplex=False)
             result_r, result_w = ctx.Pipe(duplex=False)
-            process = ctx.Process(target=_serve, args=(work, task_r, result_w), daemon=True)
-            process.start()
+            parents_ends = [task_w, result_r] + [c for w in workers for c in (w.tasks, w.results)]
+            process = ctx.Process(target=_serve, args=(work, task_r, result_w, parents_ends),
+                                  daemon=True)
+            # a signal between the fork and the append would leave a worker nobody stops
+            with signals_held():
+                process.start()
+                workers.append(_Worker(process, task_w, result_r))
             # the parent keeps only its ends: a worker's death is then an EOF here
             task_r.close()
             result_w.close()
-            workers.append(_Worker(process, task_w, result_r))
     except BaseException:
         _stop_workers(workers)
         raise
