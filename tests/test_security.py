@@ -492,10 +492,15 @@ def test_fmt_interrupted_leaves_no_temporary_file(tmp_path, sig, status, message
     assert set(states) == {ugly, pretty}  # each file fully old or fully new; some of each
 
 
-def test_migrate_terminated_leaves_no_temporary_file(tmp_path):
+@pytest.mark.parametrize("jobs", [(), ("-j", "2")])
+def test_migrate_terminated_leaves_no_temporary_file(tmp_path, jobs):
     legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(40))
-    proc, files, err = _signal_mid_run(tmp_path, signal.SIGTERM, ("migrate", "--apply"),
+    proc, files, err = _signal_mid_run(tmp_path, signal.SIGTERM, ("migrate", "--apply", *jobs),
                                        legacy, "limit0: 0")
+    # the signal reached the parent alone: its workers must not go on rewriting files
+    before = [p.read_text() for p in files]
+    time.sleep(1)
+    assert [p.read_text() for p in files] == before
     assert proc.returncode == 143, err
     assert "aether migrate: terminated (SIGTERM); each file is either untouched or fully " \
            "migrated" in err
@@ -620,3 +625,97 @@ def test_a_file_another_run_already_rewrote_the_same_way_is_no_error(tmp_path):
     with pytest.raises(WriteError, match="changed on disk"):
         write_atomic(str(path), PRETTY.encode(), expect=UGLY.encode())
     assert path.read_bytes() == b"goal: \"someone else\"\n"
+
+
+# --- the migration pool's shutdown is bounded (no wait on a worker or a helper thread) ----
+
+_POOL_SCRIPT = r'''
+import multiprocessing, os, signal, sys, time
+from aether.migrate import run
+from aether.migrate.engine import MigrateOptions
+
+folder, how = sys.argv[1], sys.argv[2]
+real = run._one
+
+def odd(item):
+    if item[1] == "f1":
+        if how == "stubborn":  # a worker that does not end on SIGTERM
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            time.sleep(120)  # longer than the test waits
+        os._exit(9)  # a worker that dies mid-task (the OOM killer, a crash)
+    return real(item)
+
+def stop(outcome, done, total):
+    if how == "stubborn":
+        raise KeyboardInterrupt
+
+run._one = odd
+run._STOP_GRACE = 1.0
+files = [(os.path.join(folder, f"f{i}.aether"), f"f{i}") for i in range(6)]
+try:
+    run.migrate_files(files, MigrateOptions(apply=True), jobs=2, progress=stop)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted")
+except RuntimeError as exc:
+    print("error:", exc)
+print("left:", len(multiprocessing.active_children()))
+'''
+
+
+@pytest.mark.parametrize("how, expected", [
+    # before: Pool.terminate() joined the worker that ignored SIGTERM, for ever
+    ("stubborn", "interrupted"),
+    # before: Pool replaced the dead worker and imap waited for the lost task, for ever
+    ("dies", "error: a migration worker process ended unexpectedly (exit status 9)"),
+])
+def test_the_migration_pool_never_waits_for_ever_on_a_worker(tmp_path, how, expected):
+    legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(5))
+    for i in range(6):
+        (tmp_path / f"f{i}.aether").write_text(legacy)
+    proc = subprocess.run([sys.executable, "-c", _POOL_SCRIPT, str(tmp_path), how],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines() == [expected, "left: 0"], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+_ORPHAN_SCRIPT = r'''
+import multiprocessing, os, sys
+from aether.migrate import run
+from aether.migrate.engine import MigrateOptions
+
+def die(outcome, done, total):  # the parent dies at once (SIGKILL, a crash)
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    os._exit(0)
+
+files = [(os.path.join(sys.argv[1], f"f{i}.aether"), f"f{i}") for i in range(400)]
+run.migrate_files(files, MigrateOptions(apply=False, want_diff=False), jobs=2, progress=die)
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return "\nState:\tZ" not in fh.read()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_migration_workers_end_when_their_parent_dies(tmp_path):
+    # a forked worker inherits the parent's end of its own task pipe; unless it closes it,
+    # it waits for tasks for ever once the parent is gone (and holds the parent's stderr)
+    legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(40))
+    for i in range(400):
+        (tmp_path / f"f{i}.aether").write_text(legacy)
+    proc = subprocess.run([sys.executable, "-c", _ORPHAN_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    pids = [int(p) for p in proc.stdout.split()]
+    assert len(pids) == 2, proc.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    alive = [p for p in pids if _alive(p)]
+    for p in alive:  # do not leave them behind when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not alive

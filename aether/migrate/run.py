@@ -32,6 +32,12 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     the same order.
 
     ``progress(outcome, done, total)`` is called as each file finishes (in order).
+
+    With ``jobs`` > 1 the files are migrated by worker processes; whatever ends the run
+    early (an exception, KeyboardInterrupt, :class:`~aether.interrupt.Terminated`) ends
+    them at once and is re-raised, and a worker ended by SIGINT or SIGTERM raises
+    KeyboardInterrupt or Terminated here. Raises RuntimeError if a worker process dies
+    otherwise, and what a worker's migration raised.
     """
     total = len(files)
     work = [(f[0], f[1], options, len(f) > 2 and bool(f[2])) for f in files]
@@ -50,19 +56,176 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     ctx = mp.get_context(method)
     _warm()
     chunk = max(1, min(16, total // (jobs * 4) or 1))
-    pool = ctx.Pool(min(jobs, total))  # never more workers than files
+    chunks = [(k, min(k + chunk, total)) for k in range(0, total, chunk)]
+    workers = _start_workers(ctx, min(jobs, total), work)  # never more workers than files
     try:
-        for n, out in enumerate(pool.imap(_one, work, chunksize=chunk), start=1):
+        for out in _in_order(workers, chunks):
             results.append(out)
             if progress:
-                progress(out, n, total)
-        pool.close()
+                progress(out, len(results), total)
     except BaseException:
-        pool.terminate()
+        _stop_workers(workers)
         raise
-    finally:
-        pool.join()
+    _stop_workers(workers, finished=True)
     return results
+
+
+# The pool is a few forked processes, each fed ranges of ``work`` over its own pipe, and
+# read by the parent's main thread alone. multiprocessing.Pool was used before and hung
+# after a signal to the whole process group: the workers died holding tasks, Pool started
+# new ones but the tasks taken were lost, and the parent's main thread stayed blocked in
+# imap's lock wait for ever; the parent's own signal had been received (its C-level flag
+# was set) but its Python handler runs only when the main thread wakes, which nothing did.
+# Its terminate() may also wait without bound (it joins helper threads and workers).
+# Here nothing waits without a bound: the parent waits in select() on the workers' result
+# pipes, so a dead worker wakes it as an EOF (a worker ended by SIGINT or SIGTERM means
+# the run was interrupted), and the shutdown is SIGTERM (the worker ends through its
+# handler, so a file being replaced is finished first), then SIGKILL after a grace.
+
+_STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
+
+
+class _Worker:
+    __slots__ = ("process", "tasks", "results", "busy")
+
+    def __init__(self, process, tasks, results):
+        self.process, self.tasks, self.results, self.busy = process, tasks, results, 0
+
+
+def _serve(work: list, tasks, results, parents_ends: list) -> None:
+    """Worker loop: migrate each range ``(start, end)`` of ``work`` received on ``tasks``
+    and send ``(start, outcomes)`` (or ``(start, exception)``) on ``results``, until
+    ``None`` or the end of the pipe. ``parents_ends``: the parent's ends of the pipes,
+    inherited by a fork; closed, so that the parent's death is an EOF here."""
+    for conn in parents_ends:
+        conn.close()
+    # started with SIGINT/SIGTERM blocked (see _start_workers); one that came meanwhile
+    # is delivered now and ends the worker
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    while True:
+        try:
+            job = tasks.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        start, end = job
+        try:
+            answer = [_one(item) for item in work[start:end]]
+        except Exception as exc:  # noqa: BLE001 - re-raised in the parent, as Pool did
+            answer = exc
+        results.send((start, answer))
+
+
+def _start_workers(ctx, count: int, work: list) -> list[_Worker]:
+    """``count`` started worker processes of :func:`_serve` over ``work``."""
+    from ..interrupt import signals_held
+
+    workers: list[_Worker] = []
+    try:
+        for _ in range(count):
+            task_r, task_w = ctx.Pipe(duplex=False)
+            result_r, result_w = ctx.Pipe(duplex=False)
+            parents_ends = [task_w, result_r] + [c for w in workers for c in (w.tasks, w.results)]
+            process = ctx.Process(target=_serve, args=(work, task_r, result_w, parents_ends),
+                                  daemon=True)
+            # a signal between the fork and the append would leave a worker nobody stops
+            with signals_held():
+                process.start()
+                workers.append(_Worker(process, task_w, result_r))
+            # the parent keeps only its ends: a worker's death is then an EOF here
+            task_r.close()
+            result_w.close()
+    except BaseException:
+        _stop_workers(workers)
+        raise
+    return workers
+
+
+def _in_order(workers: list[_Worker], chunks: list[tuple[int, int]]):
+    """Yield the outcomes of all ``chunks`` in input order, keeping each worker two
+    ranges ahead. Raises the exception a worker's migration raised, KeyboardInterrupt or
+    :class:`~aether.interrupt.Terminated` if a worker was ended by SIGINT or SIGTERM
+    (the run was interrupted), RuntimeError if a worker ended otherwise."""
+    from multiprocessing.connection import wait
+
+    queue = iter(chunks)
+    done: dict[int, list[Outcome]] = {}
+    order = [start for start, _end in chunks]
+    by_conn = {w.results: w for w in workers}
+
+    def feed(worker: _Worker) -> None:
+        job = next(queue, None)
+        if job is not None:
+            worker.busy += 1  # even if it is dead: the EOF of its results then says so
+            try:
+                worker.tasks.send(job)
+            except OSError:  # it ended (BrokenPipeError)
+                pass
+
+    for worker in workers:
+        feed(worker)
+        feed(worker)
+    emitted = 0
+    while emitted < len(order):
+        busy = [w.results for w in workers if w.busy]
+        for conn in wait(busy):
+            worker = by_conn[conn]
+            try:
+                start, answer = conn.recv()
+            except EOFError:
+                _worker_lost(worker)
+            worker.busy -= 1
+            if isinstance(answer, BaseException):
+                raise answer
+            done[start] = answer
+            feed(worker)
+        while emitted < len(order) and order[emitted] in done:
+            yield from done.pop(order[emitted])
+            emitted += 1
+
+
+def _worker_lost(worker: _Worker) -> None:
+    """Raise for a worker that ended before answering (see :func:`_in_order`)."""
+    import signal
+
+    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated
+
+    worker.process.join(_STOP_GRACE)
+    code = worker.process.exitcode
+    if code in (SIGTERM_STATUS, -signal.SIGTERM):
+        raise Terminated()
+    if code in (SIGINT_STATUS, -signal.SIGINT):
+        raise KeyboardInterrupt
+    raise RuntimeError(f"a migration worker process ended unexpectedly (exit status {code})")
+
+
+def _stop_workers(workers: list[_Worker], finished: bool = False) -> None:
+    """End the workers: when ``finished``, tell them to stop and wait; otherwise SIGTERM
+    at once, then SIGKILL what has not ended within :data:`_STOP_GRACE` seconds. Never
+    waits longer than that grace (plus the SIGKILL)."""
+    import time
+
+    for w in workers:
+        try:
+            if finished:
+                w.tasks.send(None)
+            elif w.process.exitcode is None:
+                w.process.terminate()
+        except (OSError, ValueError):  # already gone
+            pass
+    deadline = time.monotonic() + _STOP_GRACE
+    for w in workers:
+        w.process.join(max(0.0, deadline - time.monotonic()))
+    for w in workers:
+        if w.process.exitcode is None:
+            w.process.kill()
+            w.process.join()
+        w.tasks.close()
+        w.results.close()
 
 
 def _warm() -> None:
