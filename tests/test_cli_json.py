@@ -32,6 +32,14 @@ def kept(text: str) -> bool:
     return NAME in text and "\\u" not in text
 
 
+def assert_kept(*commands):
+    """Each command (a tuple of arguments) ends with status 0 and keeps ``NAME``."""
+    for args in commands:
+        r = invoke(*args)
+        assert r.exit_code == 0, r.output
+        assert kept(r.output), (args, r.output)
+
+
 def test_the_helpers_keep_non_ascii_and_sort_when_asked():
     assert json_text({"b": NAME, "a": 1}, sort_keys=True) == \
         '{\n  "a": 1,\n  "b": "' + NAME + '"\n}'
@@ -74,11 +82,8 @@ def test_runs_run_and_stats_keep_non_ascii(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     flow = f"{NAME}.aether"
     (tmp_path / flow).write_text(G + f'x: "{NAME}"\nprint(x)\n', encoding="utf-8")
-    for args in (("run", flow, "--json"), ("run", flow), ("runs", "--format", "json"),
-                 ("stats", "--format", "json")):
-        r = invoke(*args)
-        assert r.exit_code == 0, r.output
-        assert kept(r.output), (args, r.output)
+    assert_kept(("run", flow, "--json"), ("run", flow), ("runs", "--format", "json"),
+                ("stats", "--format", "json"))
 
 
 def test_tools_commands_keep_non_ascii(tmp_path, monkeypatch):
@@ -88,11 +93,8 @@ def test_tools_commands_keep_non_ascii(tmp_path, monkeypatch):
         f'[tools.brew]\nparams = ["what"]\neffect = "tool"\nrisk = "low"\n'
         f'summary = "{NAME}"\n', encoding="utf-8")
     (tmp_path / f"{NAME}.aether").write_text(G + 'brew("tea")\n', encoding="utf-8")
-    for args in (("tools", "list", "--format", "json"),
-                 ("tools", "manifest", "--format", "json")):
-        r = invoke(*args)
-        assert r.exit_code == 0, r.output
-        assert kept(r.output), (args, r.output)
+    assert_kept(("tools", "list", "--format", "json"),
+                ("tools", "manifest", "--format", "json"))
 
 
 def test_suppressions_list_and_verify_keep_non_ascii(tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ def _status(exc) -> int:
 
 def _load(config_file, gates_file):
     """(config, specs, profiles) of the project in the working folder."""
-    from ..config import ConfigError, read_toml, load_config
+    from ..config import ConfigError, load_config, read_toml
     from ..fleet.gates import GateConfigError, load_specs
 
     try:

@@ -148,8 +148,9 @@ def _prepare_file(path: str) -> None:
 def _while_busy(step) -> None:
     """Run ``step`` again while SQLite answers "database is locked" at once; no new try
     starts after BUSY_TIMEOUT (a try may itself wait that long on SQLite's busy handler, so
-    the worst case is about twice it): switching a database that another process is creating to WAL can fail
-    without calling the busy handler (two runs starting on one new state database)."""
+    the worst case is about twice it): switching a database that another process is
+    creating to WAL can fail without calling the busy handler (two runs starting on one
+    new state database)."""
     deadline = time.monotonic() + BUSY_TIMEOUT
     while True:
         try:
