@@ -251,3 +251,25 @@ def test_a_default_list_that_is_not_a_file_is_an_error_not_ignored(tmp_path, kin
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 26, proc.stdout + proc.stderr
     assert "suppressions.txt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_prune_names_an_edited_list_without_its_control_characters(project, monkeypatch):
+    """The 'changed while the findings were gathered' message shows the list's name with
+    invisible characters as placeholders, as every other message of the command does."""
+    import aether.cli.suppressions as command
+
+    tmp_path, lst = project
+    odd = tmp_path / "list\x1b]0;owned\x07.txt"
+    odd.write_bytes(lst.read_bytes())
+    gather = command._present
+
+    def present_while_someone_edits(paths, config):
+        found = gather(paths, config)
+        odd.write_text("# a note added above\n" + odd.read_text())
+        return found
+
+    monkeypatch.setattr(command, "_present", present_while_someone_edits)
+    result = CliRunner().invoke(cli, ["suppressions", "prune", "--suppressions", str(odd)])
+    assert result.exit_code == 26, result.output
+    assert "changed while the findings were gathered" in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr

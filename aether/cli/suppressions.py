@@ -155,8 +155,9 @@ def prune(paths, suppression_files, dry_run):
             # would move them, and dropping by line would delete the wrong ones.
             now = {(e.line, e.fingerprint) for e in parse_text(text, path)}
             if any((e.line, e.fingerprint) not in now for e in entries):
-                click.echo(f"aether suppressions: {path} changed while the findings were "
-                           "gathered; nothing was dropped from it (run prune again)", err=True)
+                click.echo(printable(f"aether suppressions: {path} changed while the "
+                                     "findings were gathered; nothing was dropped from it "
+                                     "(run prune again)"), err=True)
                 sys.exit(26)
             # A list found by default is never written through a link; one named with
             # --suppressions may be (docs/security.md).
