@@ -201,18 +201,14 @@ def measure(folder: Path, keep: bool = False) -> dict:
         # a copied file `aether check .` did not check (one under a folder the walk skips:
         # hidden, `node_modules`, ...) is not clean: it is listed, and counts in the share
         checked = {Path(f["file"]).as_posix() for f in files}
-        for name in copied:
-            if name not in checked:
-                why = ("not checked: `aether check .` skips the folder it is in (hidden, "
-                       "virtual environment or dependency folders)")
-                per_reason[reason_kind(why)] += 1
-                remaining.append({"file": name, "findings": 0, "rule": "-", "line": None,
-                                  "message": "not checked", "rules": [], "reasons": [why]})
-        for name, why in unread:
-            why = f"not read: {why}"
+        skipped = ("not checked: `aether check .` skips the folder it is in (hidden, "
+                   "virtual environment or dependency folders)")
+        unlisted = [(name, "not checked", skipped) for name in copied if name not in checked]
+        unlisted += [(name, f"not read: {why}", f"not read: {why}") for name, why in unread]
+        for name, message, why in unlisted:
             per_reason[reason_kind(why)] += 1
             remaining.append({"file": name, "findings": 0, "rule": "-", "line": None,
-                              "message": why, "rules": [], "reasons": [why]})
+                              "message": message, "rules": [], "reasons": [why]})
         total = len(copied) + len(unread)
         return {"folder": str(folder), "files": total, "checked": len(files),
                 "clean": len(clean),

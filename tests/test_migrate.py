@@ -354,6 +354,28 @@ def test_jobs_give_the_same_outcomes(tmp_path):
     assert [(o.path, o.state, o.diff) for o in one] == [(o.path, o.state, o.diff) for o in two]
 
 
+def test_jobs_reraise_what_a_workers_migration_raised(tmp_path, monkeypatch):
+    # the worker sends its migration's exception back; without that it died with a
+    # traceback and the parent raised only "worker process ended unexpectedly"
+    from aether.migrate import run
+
+    real = run._one
+
+    def odd(item):
+        if item[1] == "f5":
+            raise ValueError("bug in the migration of f5")
+        return real(item)
+
+    monkeypatch.setattr(run, "_one", odd)  # the forked workers inherit it
+    files = []
+    for i in range(8):
+        p = tmp_path / f"f{i}.aether"
+        p.write_text(CANONICAL)
+        files.append((str(p), p.name[:-7]))
+    with pytest.raises(ValueError, match="bug in the migration of f5"):
+        run.migrate_files(files, MigrateOptions(), 2)
+
+
 def _tree(folder: Path, n: int) -> None:
     folder.mkdir()
     body = LEGACY + "".join(f'if x{i} > 1\n    log("{i}")\nend\n' for i in range(90))

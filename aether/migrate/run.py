@@ -55,7 +55,7 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
     _warm()
-    chunk = max(1, min(16, total // (jobs * 4) or 1))
+    chunk = min(16, total // (jobs * 4) or 1)
     chunks = [(k, min(k + chunk, total)) for k in range(0, total, chunk)]
     workers = _start_workers(ctx, min(jobs, total), work)  # never more workers than files
     try:
