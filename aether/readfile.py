@@ -126,14 +126,16 @@ def _read_up_to(fd: int, size: int, hint: int) -> bytes:
     """At most ``size`` bytes of ``fd``, fewer at its end, read in bounded chunks:
     ``hint`` (the size fstat gave) is trusted only to size them (files under /proc report
     0), so a file up to 16 MiB is one read (a 2 MB result cache was four reads and a
-    copy) and a read that returns less than asked is read on.
+    copy) and a read that returns less than asked is read on. Past the hint (a FIFO, a
+    /proc file, a file that grew) reads are of 64 KiB, not of one byte each.
 
     Raises DocumentReadError for a read that fails."""
     parts = []
     total = 0
     try:
         while total < size:
-            chunk = os.read(fd, min(max(hint - total, 0) + 1, 1 << 24, size - total))
+            want = hint - total + 1 if hint > total else 1 << 16
+            chunk = os.read(fd, min(want, 1 << 24, size - total))
             if not chunk:
                 break
             total += len(chunk)
