@@ -54,19 +54,17 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def open_checked(path: str, follow_links: bool = True) -> tuple[int, os.stat_result]:
+def open_checked(path: str) -> tuple[int, os.stat_result]:
     """An open read-only descriptor of ``path`` and the ``fstat`` of that descriptor.
 
-    Opened without blocking (a FIFO does not wait for a writer) and, without
-    ``follow_links``, refusing a symbolic link (ELOOP). The type and size to trust are
-    those returned, of the file actually opened: a check by name before an ``open`` lets a
-    racing process swap in a FIFO after the check, and the ``open`` then waits forever.
+    Opened without blocking (a FIFO does not wait for a writer), links followed. The type
+    and size to trust are those returned, of the file actually opened: a check by name
+    before an ``open`` lets a racing process swap in a FIFO after the check, and the
+    ``open`` then waits forever.
     The caller closes the descriptor and refuses what is not a regular file.
     Raises OSError from ``open`` or ``fstat`` (nothing is left open then).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    if not follow_links:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags)
     try:
         return fd, os.fstat(fd)
