@@ -54,19 +54,17 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def open_checked(path: str, follow_links: bool = True) -> tuple[int, os.stat_result]:
+def open_checked(path: str) -> tuple[int, os.stat_result]:
     """An open read-only descriptor of ``path`` and the ``fstat`` of that descriptor.
 
-    Opened without blocking (a FIFO does not wait for a writer) and, without
-    ``follow_links``, refusing a symbolic link (ELOOP). The type and size to trust are
-    those returned, of the file actually opened: a check by name before an ``open`` lets a
-    racing process swap in a FIFO after the check, and the ``open`` then waits forever.
+    Opened without blocking (a FIFO does not wait for a writer), links followed. The type
+    and size to trust are those returned, of the file actually opened: a check by name
+    before an ``open`` lets a racing process swap in a FIFO after the check, and the
+    ``open`` then waits forever.
     The caller closes the descriptor and refuses what is not a regular file.
     Raises OSError from ``open`` or ``fstat`` (nothing is left open then).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    if not follow_links:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags)
     try:
         return fd, os.fstat(fd)
@@ -126,14 +124,16 @@ def _read_up_to(fd: int, size: int, hint: int) -> bytes:
     """At most ``size`` bytes of ``fd``, fewer at its end, read in bounded chunks:
     ``hint`` (the size fstat gave) is trusted only to size them (files under /proc report
     0), so a file up to 16 MiB is one read (a 2 MB result cache was four reads and a
-    copy) and a read that returns less than asked is read on.
+    copy) and a read that returns less than asked is read on. Past the hint (a FIFO, a
+    /proc file, a file that grew) reads are of 64 KiB, not of one byte each.
 
     Raises DocumentReadError for a read that fails."""
     parts = []
     total = 0
     try:
         while total < size:
-            chunk = os.read(fd, min(max(hint - total, 0) + 1, 1 << 24, size - total))
+            want = hint - total + 1 if hint > total else 1 << 16
+            chunk = os.read(fd, min(want, 1 << 24, size - total))
             if not chunk:
                 break
             total += len(chunk)

@@ -484,3 +484,31 @@ def test_migrate_reports_a_conversion_error_in_one_clean_line(tmp_path, monkeypa
     out = engine.migrate_file(str(p))
     assert out.state == "failed"
     assert out.reason == f"internal error while converting: {detail} (this is a bug in aether)"
+
+
+def test_a_named_fifo_document_is_read_in_chunks_not_byte_by_byte(tmp_path, monkeypatch):
+    """A FIFO reports size 0: past that hint the reads were of one byte each (a system call
+    per byte of a `--config <(...)` document)."""
+    import os
+    import threading
+
+    from aether import readfile
+
+    fifo = tmp_path / "doc.toml"
+    os.mkfifo(fifo)
+    data = b"x = 1\n" * 20000  # 120,000 bytes
+    writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+    writer.start()
+    calls = []
+    real_read = os.read
+
+    def counting_read(fd, n):
+        calls.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(readfile.os, "read", counting_read)
+    try:
+        assert readfile.read_document(str(fifo), pipe_ok=True) == data
+    finally:
+        writer.join(10)
+    assert len(calls) < 1000

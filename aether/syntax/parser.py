@@ -661,6 +661,15 @@ def held(text: str) -> bool:
         and last[2]() is not None
 
 
+def _normalised(text: str) -> str:
+    """``text`` as the parser reads it: any newline style as ``\\n``, a leading BOM dropped."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
 def parse_items(text: str, on_item: Callable[[A.Stmt], object]) -> None:
     """Parse ``text`` (as :func:`parse` takes it), handing each top-level statement to
     ``on_item`` as soon as it is complete, in order, and keeping none: the tree of a large
@@ -670,10 +679,7 @@ def parse_items(text: str, on_item: Callable[[A.Stmt], object]) -> None:
     Raises UnexpectedToken or AetherSyntaxError at the first syntax error (the statements
     before it handed on already), and whatever ``on_item`` raises; it neither reports nor
     recovers (:func:`parse` does both: a caller meeting an error parses with it)."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = _normalised(text)
     parser, scanner = get_parser()
     done = parser.builder.item_done
 
@@ -725,10 +731,7 @@ def _parse_last(text: str, incremental: bool) -> ParseResult:
 
 
 def _parse(text: str, incremental: bool) -> ParseResult:
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = _normalised(text)
     parser, scanner = get_parser()
     if not RESERVE:  # the first parse, or the first since a MemoryError freed it
         arm()
