@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from weakref import ReferenceType
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
-           "MAX_ERRORS", "RECOVERED", "memo_parses", "memoising", "parse_items", "held"]
+           "MAX_ERRORS", "RECOVERED", "memo_parses", "memoising", "parse_items"]
 
 MAX_ERRORS = 25
 RECOVERED = "__aether_recovered__"
@@ -641,15 +641,6 @@ def _module(body: list) -> A.Module:
 def memoising() -> bool:
     """Whether a :func:`memo_parses` block is open (its parses are kept for reuse)."""
     return _PARSES.open()
-
-
-def held(text: str) -> bool:
-    """Whether :func:`parse` would give ``text``'s parse without parsing it: while someone
-    holds the result of its last parse (``aether run`` holds the tree it compiles). Then
-    checking the whole tree costs no parse, and one statement at a time would cost two."""
-    last = _LAST
-    return last is not None and last[1] and (last[0] is text or last[0] == text) \
-        and last[2]() is not None
 
 
 def _normalised(text: str) -> str:
