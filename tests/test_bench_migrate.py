@@ -31,11 +31,12 @@ LEGACY = (TESTS / "migrate_golden" / "M001-intent-to-goal" / "before.aether").re
 def corpus(tmp_path, monkeypatch):
     monkeypatch.setattr(P, "_parse_last", P._parse_last)  # restored whatever happens
     monkeypatch.setattr(sys, "path", list(sys.path))
-    limit = sys.getrecursionlimit()
+    limit, collecting = sys.getrecursionlimit(), gc.isenabled()
     (tmp_path / "files").mkdir()
+    gc.enable()  # as a benchmark's process starts (an earlier test may have paused it)
     yield tmp_path
     sys.setrecursionlimit(limit)
-    gc.enable()
+    (gc.enable if collecting else gc.disable)()
 
 
 def _write(corpus: Path, texts: list[str]) -> None:
