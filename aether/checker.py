@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Iterable, Iterator, Optional
 
     from .semantics.catalogue import Catalogue
+    from .syntax import ParseResult
 
 __all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "anchors_for", "RuleFilter",
            "STREAM_ABOVE"]
@@ -365,16 +366,15 @@ STREAM_ABOVE = 4 << 20
 def _noted(text: str, catalogue: Optional[Catalogue]):
     """A validator that has noted every top-level statement of ``text`` (its first pass,
     see ``Validator.note``), each statement dropped once noted; None when the text has a
-    syntax error (the caller parses it whole: that reports and recovers), within a
-    migration's memos (they keep the whole tree for its other stages), and when the
-    parser holds the text's whole tree already (``held``: `aether run` parses the file
-    before checking it, to compile it after; two more parses cost time and save nothing)."""
+    syntax error (the caller parses it whole: that reports and recovers), and within a
+    migration's memos (they keep the whole tree for its other stages). A caller that has
+    the whole tree already (`aether run` compiles it) hands it to :func:`check_text`."""
     from .semantics.validator import Validator, memoising as validating
     from .syntax.errors import AetherSyntaxError
     from .syntax.lalr import UnexpectedToken
-    from .syntax.parser import held, memoising, parse_items
+    from .syntax.parser import memoising, parse_items
 
-    if memoising() or validating() or held(text):
+    if memoising() or validating():
         return None
     validator = Validator(catalogue)
     try:
@@ -398,18 +398,26 @@ def _checked(validator, text: str, report_unbound: bool) -> list[Finding]:
 
 @gc_paused
 def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
-               legacy: Optional[list] = None) -> FileResult:
+               legacy: Optional[list] = None,
+               parsed: Optional[ParseResult] = None) -> FileResult:
     """Check decoded, newline-normalised ``text`` shown as ``path``. ``legacy``: the
     text's ``scan_legacy`` hits when the caller has them already (the migration's first
-    look at a file), else the text is scanned here."""
+    look at a file), else the text is scanned here. ``parsed``: ``parse(text)`` when the
+    caller has it already (`aether run` and ``classify`` keep the tree to compile it), so
+    the text is not parsed again; else it is parsed here (a large text statement by
+    statement, see ``_noted``). Returns the file's findings; raises nothing on bad input."""
     from .semantics.validator import validate
     from .syntax import ParseResult, parse
     from .syntax.legacy import MIGRATE_HINT, scan_legacy
 
     findings: list[Finding] = []
-    noted = _noted(text, options.catalogue) if len(text) >= STREAM_ABOVE else None
+    noted = _noted(text, options.catalogue) \
+        if parsed is None and len(text) >= STREAM_ABOVE else None
     # parsed clean, statement by statement (no module: noted holds what is needed of it)
-    result = ParseResult(None) if noted is not None else parse(text)
+    if noted is not None:
+        result = ParseResult(None)
+    else:
+        result = parsed if parsed is not None else parse(text)
     if legacy is None:
         legacy = scan_legacy(text, parses=result.ok)
     legacy_lines = {h.line for h in legacy}

@@ -69,8 +69,38 @@ def _run(args: list[str], cwd: str) -> subprocess.CompletedProcess:
                           errors="replace")
 
 
-_SHELL = re.compile(r"\A#!.*\b(ba|da|z|k)?sh\b|^\s*(fi|done|esac)\s*$|\[\[ .* \]\]\s*;\s*then",
-                    re.M)
+_SHEBANG = re.compile(r"#!.*\b(ba|da|z|k)?sh\b")
+_BLOCK_ENDS = frozenset(("fi", "done", "esac"))
+_THEN = re.compile(r"\s*;\s*then")
+
+
+def _shell_script(source: str) -> bool:
+    """Whether ``source`` reads as a shell script: a first line ``#!`` naming a shell, a
+    line that is only ``fi``, ``done`` or ``esac``, or a line with ``[[ ... ]]; then``.
+
+    In time linear in its size: one regex of the three took a ``[[ .* ]]`` from every
+    ``[[`` of a line (quadratic in a line of many) and a ``^\\s*`` from every line of a
+    run of blank ones (quadratic in the run). Here a line's first ``[[ `` is enough (a
+    ``]]`` after a later one is after it too), and each `` ]]`` after it is tried once."""
+    if _SHEBANG.match(source):
+        return True
+    at = 0  # the offset of `line` in source
+    for line in source.split("\n"):
+        if line.strip() in _BLOCK_ENDS:
+            return True
+        first = line.find("[[ ")
+        if first >= 0:
+            close = line.find(" ]]", first + 3)
+            while close >= 0:
+                # `\s*;\s*then` may run past the line, as the regex's did; each try
+                # stops at the first character that is not a space, `;` or `then`
+                if _THEN.match(source, at + close + 3):
+                    return True
+                close = line.find(" ]]", close + 1)
+        at += len(line) + 1
+    return False
+
+
 _DID_YOU_MEAN = re.compile(r"did you mean '([^']+)'")
 _NAMED = re.compile(r"'([^']+)'")
 
@@ -86,7 +116,7 @@ def reasons(findings: list[dict], migration: dict | None, source: str) -> list[s
         if "JavaScript" in reason:
             out.append("not Aether: JavaScript constructs "
                        f"(migrate stopped at line {migration.get('line')}: {reason})")
-        elif _SHELL.search(source):
+        elif _shell_script(source):
             out.append("not Aether: shell script")
         else:
             out.append(f"not converted: {migration.get('line')}: {reason}")

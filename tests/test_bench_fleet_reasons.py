@@ -9,9 +9,12 @@ on any folder of legacy files.
 from __future__ import annotations
 
 import importlib.util
+import re
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_fleet_clean.py"
 _spec = importlib.util.spec_from_file_location("bench_fleet_clean", BENCH)
@@ -118,3 +121,42 @@ def test_an_unreadable_file_is_listed_not_a_traceback(tmp_path, monkeypatch):
     assert (fig["files"], fig["clean"], fig["share_clean"]) == (2, 1, 0.5)
     assert fig["remaining"][-1]["file"] == "secret.aether"
     assert fig["remaining"][-1]["reasons"] == ["not read: Permission denied"]
+
+
+# The shell test's old single regex: the reference the linear test must agree with.
+_OLD_SHELL = re.compile(r"\A#!.*\b(ba|da|z|k)?sh\b|^\s*(fi|done|esac)\s*$|\[\[ .* \]\]\s*;\s*then",
+                        re.M)
+_FAILED = {"state": "failed", "line": 1, "reason": "unexpected ';'"}
+
+
+def _says_shell(source: str) -> bool:
+    return bench.reasons([], _FAILED, source) == ["not Aether: shell script"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["[[ ", " ]]", "]]", "[[", ";", " then", "then", "\n", " ",
+                                 "\t", "fi", "done", "esac", "#!", "/bin/", "bash", "sh",
+                                 "x", "\u2028", "\r"]), max_size=25).map("".join))
+def test_the_shell_test_says_what_the_old_regex_said(source):
+    assert _says_shell(source) == bool(_OLD_SHELL.search(source))
+
+
+def _cpu(fn, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return min(times)
+
+
+@pytest.mark.parametrize("unit", ["[[ a ]] ", "[[ ", "\n", " \n"],
+                         ids=["brackets", "openers", "blank-lines", "space-lines"])
+def test_the_shell_test_is_linear_in_a_long_line_or_run(unit):
+    # The old regex tried `[[ .* ]]` from every `[[` of a line (and `^\s*` from every
+    # line of a blank run): 8 times the text cost 64 times the time. Linear: about 8;
+    # the bound is generous for a loaded machine (a ratio of CPU times, best of 5).
+    small, large = unit * 1500 + "x", unit * 12000 + "x"
+    assert not _says_shell(small) and not _says_shell(large)
+    ratio = _cpu(lambda: _says_shell(large)) / max(_cpu(lambda: _says_shell(small)), 1e-6)
+    assert ratio < 24, ratio

@@ -43,7 +43,7 @@ def test_each_module_validated_once_and_outcome_unchanged(case, monkeypatch):
     monkeypatch.setattr(V.Validator, "validate", counting)
     outcome = migrate_text(text, "input.aether")
     assert calls and max(calls.values()) == 1
-    assert V._MEMO is None  # the memo ends with the migration
+    assert not V.memoising()  # the memo ends with the migration
     monkeypatch.setattr(V, "memo_validations", _no_memo)
     plain = migrate_text(text, "input.aether")
     assert outcome.to_dict() == reference.to_dict() == plain.to_dict()

@@ -172,10 +172,9 @@ def _classify(path: str, display: str, options: ClassifyOptions) -> dict:
     verdict = verify_text(text, read.data or b"", fp_path, verify)
     signature = verdict.to_json()
     cat = options.catalogue or load_catalogue()
-    # held while the manifest and the run parse this text: each then gets this tree (the
-    # parser's last-result cache holds a tree only while someone does)
-    parsed = parse(text)  # noqa: F841 - held, not read
-    manifest = workflow_manifest(text, display, cat)
+    # one parse, handed to the manifest and to the run (its check and its compiler)
+    parsed = parse(text)
+    manifest = workflow_manifest(text, display, cat, parsed=parsed)
     reach = {"signature": signature, "tools": [t["name"] for t in manifest["tools"]],
              "capabilities": manifest["capabilities"], "max_risk": manifest["max_risk"]}
     if not verdict.ok:
@@ -184,7 +183,7 @@ def _classify(path: str, display: str, options: ClassifyOptions) -> dict:
     result = run_source(text, fp_path, simulate=True,
                         options=RunOptions(timeout=options.timeout,
                                            max_steps=options.max_steps),
-                        catalogue=cat, root=options.root)
+                        catalogue=cat, root=options.root, parsed=parsed)
     if result.findings:
         return _record(display, "check", result.status, list(result.findings), options,
                        **reach)

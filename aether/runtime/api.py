@@ -133,7 +133,7 @@ def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = No
                simulate: bool = False, options: RunOptions = RunOptions(),
                dispatcher: Optional[Dispatcher] = None, catalogue=None,
                root: Optional[str] = None, store=None,
-               signature: Optional[dict] = None) -> RunResult:
+               signature: Optional[dict] = None, parsed=None) -> RunResult:
     """Check ``text`` against ``catalogue`` (default: the builtins) and, when the check
     passes, run it.
 
@@ -148,11 +148,13 @@ def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = No
     unless simulated, keeps the memory builtins' records (namespace: the project root).
     ``signature`` (the file's verified signature, from :func:`run_file`) is handed to the
     dispatcher's ``begin_run`` (governance records the signer in the ledger).
+    ``parsed``: ``parse(text)`` when the caller has it already (``classify`` reads the
+    manifest from it), else the text is parsed here; it is checked and compiled.
     Returns a RunResult; never raises.
     """
     try:
         return _run(text, path, inputs, simulate, options, dispatcher, catalogue, root, store,
-                    signature)
+                    signature, parsed)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, coded 27
         return RunResult(int(Status.INTERNAL_ERROR), error={
             "rule": "AE999", "kind": "RuntimeError", "line": 0, "column": 0, "stack": [],
@@ -160,17 +162,17 @@ def run_source(text: str, path: str = "<string>", *, inputs: Optional[dict] = No
 
 
 def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
-         store, signature=None) -> RunResult:
+         store, signature=None, parsed=None) -> RunResult:
     import os
 
     from ..checker import CheckOptions, check_text
     from ..semantics.catalogue import load_catalogue
     from ..syntax import parse
 
-    # held until it is compiled: the check's parse of this text is then this one (the
-    # parser's last-result cache holds a tree only while someone does)
-    parsed = parse(text)
-    checked = check_text(text, path, CheckOptions(catalogue=catalogue))
+    # one parse: the check is handed the tree that is compiled after it
+    if parsed is None:
+        parsed = parse(text)
+    checked = check_text(text, path, CheckOptions(catalogue=catalogue), parsed=parsed)
     if checked.findings:
         return RunResult(int(checked.status), findings=list(checked.findings))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -16,6 +16,7 @@ from .. import ast as A
 from ..diagnostics import Finding
 from ..record import Record
 from ..syntax.builder import duration_seconds
+from ..syntax.memo import Memo
 from .catalogue import Catalogue, Signature, load_catalogue
 from .suggest import NameIndex, catalogue_index, hint as _hint
 
@@ -1017,39 +1018,29 @@ _CALLEE = "callee"
 # Within `memo_validations`: (id(module), id(catalogue), report_unbound) -> (module,
 # catalogue, findings). The module and catalogue are kept in the entry, so their ids
 # cannot be reused while it stands.
-_MEMO: Optional[dict] = None
+_VALIDATIONS = Memo()
 
 
-class memo_validations:  # noqa: N801 - used as a function: `with memo_validations():`
-    """Within this block :func:`validate` gives a module it has validated before (the same
-    object, as the parse memo hands out) the findings it gave it then: a migration's plugin
-    probe validates the converted module and the check of the result validates it again.
-    The findings are read-only (frozen records), so both may hold the same list. The memo
-    ends with the block. (A class, not contextlib: kept off the start-up path.)"""
-
-    def __enter__(self):
-        global _MEMO
-        self.outer = _MEMO
-        if _MEMO is None:
-            _MEMO = {}
-        return self
-
-    def __exit__(self, *exc) -> None:
-        global _MEMO
-        _MEMO = self.outer
+def memo_validations():
+    """A context manager (``with memo_validations():``) within which :func:`validate`
+    gives a module it has validated before (the same object, as the parse memo hands out)
+    the findings it gave it then: a migration's plugin probe validates the converted
+    module and the check of the result validates it again. The findings are read-only
+    (frozen records), so both may hold the same list. The memo ends with the block."""
+    return _VALIDATIONS.block()
 
 
 def memoising() -> bool:
-    """Whether a :class:`memo_validations` block is open."""
-    return _MEMO is not None
+    """Whether a :func:`memo_validations` block is open."""
+    return _VALIDATIONS.open()
 
 
 def validate(module: A.Module, catalogue: Optional[Catalogue] = None,
              report_unbound: bool = True) -> list[Finding]:
     """All validation findings for ``module`` (see :class:`Validator`); within
-    :class:`memo_validations` a module validated before gets the same list (do not mutate
+    :func:`memo_validations` a module validated before gets the same list (do not mutate
     it)."""
-    memo = _MEMO
+    memo = _VALIDATIONS.table
     if memo is None:
         return Validator(catalogue, report_unbound).validate(module)
     key = (id(module), id(catalogue), report_unbound)

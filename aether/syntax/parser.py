@@ -20,6 +20,7 @@ from .builder import AstBuilder
 from .errors import AetherSyntaxError
 from .lalr import Parser, Tok, UnexpectedToken
 from .lexer import Scanner
+from .memo import Memo
 from .tables import grammar_hash, grammar_text, load_tables
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from weakref import ReferenceType
 
 __all__ = ["ParseResult", "SyntaxIssue", "parse", "grammar_text", "grammar_hash", "get_parser",
-           "MAX_ERRORS", "RECOVERED", "memo_parses", "memoising", "parse_items", "held"]
+           "MAX_ERRORS", "RECOVERED", "memo_parses", "memoising", "parse_items"]
 
 MAX_ERRORS = 25
 RECOVERED = "__aether_recovered__"
@@ -602,27 +603,17 @@ def _forget_last(ref) -> None:
         _LAST = None
 
 
-# The results of `parse` within a `memo_parses` block, by text (None: outside one).
-_MEMO: Optional[dict[str, "ParseResult"]] = None
+# The results of `parse` within a `memo_parses` block, by text (no table outside one).
+_PARSES = Memo()
 
 
-class memo_parses:  # noqa: N801 - used as a function: `with memo_parses():`
-    """Within this block :func:`parse` gives the same text the result it gave it before:
-    a migration parses the text it converts at several stages (its plugin probe, its
-    section rewrite, the check of the result), each a whole parse otherwise. The memo ends
-    with the block, so it never keeps a module alive beyond the file it belongs to. (A
-    class, not contextlib: contextlib is kept off the one-file start-up path.)"""
-
-    def __enter__(self):
-        global _MEMO
-        self.outer = _MEMO
-        if _MEMO is None:
-            _MEMO = {}
-        return self
-
-    def __exit__(self, *exc) -> None:
-        global _MEMO
-        _MEMO = self.outer
+def memo_parses():
+    """A context manager (``with memo_parses():``) within which :func:`parse` gives the
+    same text the result it gave it before: a migration parses the text it converts at
+    several stages (its plugin probe, its section rewrite, the check of the result), each
+    a whole parse otherwise. The memo ends with the block, so it never keeps a module
+    alive beyond the file it belongs to."""
+    return _PARSES.block()
 
 
 def _complete_statements(values: list) -> Optional[list]:
@@ -648,17 +639,8 @@ def _module(body: list) -> A.Module:
 
 
 def memoising() -> bool:
-    """Whether a :class:`memo_parses` block is open (its parses are kept for reuse)."""
-    return _MEMO is not None
-
-
-def held(text: str) -> bool:
-    """Whether :func:`parse` would give ``text``'s parse without parsing it: while someone
-    holds the result of its last parse (``aether run`` holds the tree it compiles). Then
-    checking the whole tree costs no parse, and one statement at a time would cost two."""
-    last = _LAST
-    return last is not None and last[1] and (last[0] is text or last[0] == text) \
-        and last[2]() is not None
+    """Whether a :func:`memo_parses` block is open (its parses are kept for reuse)."""
+    return _PARSES.open()
 
 
 def _normalised(text: str) -> str:
@@ -705,7 +687,7 @@ def parse(text: str, incremental: bool = True) -> ParseResult:
     once no error is left. ``incremental=False`` parses the whole text every time (the
     reference the tests compare against).
     """
-    memo = _MEMO if incremental else None
+    memo = _PARSES.table if incremental else None
     if memo is not None:  # a migration's stages: every text it has seen in this file
         seen = memo.get(text)
         if seen is None:

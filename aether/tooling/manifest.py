@@ -56,14 +56,16 @@ def _scopes(module: A.Module) -> tuple[list, dict[str, list]]:
 
 
 def workflow_manifest(text: str, display: str, cat: Catalogue,
-                      without_inputs: Optional[Catalogue] = None) -> dict:
+                      without_inputs: Optional[Catalogue] = None, parsed=None) -> dict:
     """The manifest of one workflow (decoded ``text`` shown as ``display``).
     ``without_inputs``: ``cat`` with no inputs (made once for a fleet: the validator files
-    a catalogue's names once per catalogue object, see suggest.catalogue_index)."""
+    a catalogue's names once per catalogue object, see suggest.catalogue_index).
+    ``parsed``: ``parse(text)`` when the caller has it already (``classify`` runs the same
+    tree after), else the text is parsed here."""
     from ..semantics.validator import RECOVERED, Validator, inputs_in
     from ..syntax import parse
 
-    result = parse(text)
+    result = parsed if parsed is not None else parse(text)
     module = result.module
     v = Validator(without_inputs or cat.replace(inputs={}), report_unbound=True)
     inputs = inputs_in(v.validate(module), cat)
