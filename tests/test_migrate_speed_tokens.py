@@ -108,9 +108,20 @@ def test_a_reindented_statement_is_not_tokenized_again(monkeypatch):
     assert not lay.same_tokens(2, 5, 'items = [\n    "a",\n    c,\n]')
 
 
+def test_a_comment_inside_the_source_is_no_token():
+    """The whitespace comparison reads the source's characters only when no comment is
+    among them (the new text drops the comment between the list's lines)."""
+    text = 'items = [\n    "a",  # first\n    b\n]\n'
+    lay = _Layout(text)
+    assert lay.same_tokens(1, 4, 'items = [\n    "a",\n    b\n]')
+    assert lay.same_tokens(1, 4, 'items = ["a", b]')
+    assert not lay.same_tokens(1, 4, 'items = ["a", c]')
+
+
 _LINE = st.lists(st.sampled_from(["a", "b", "1", "2s", "80%", "x", '"s"', "'q'", "f",
                                   '"', "(", ")", "[", "]", ",", ":", "=", "/", "//", "#",
-                                  "# c", " ", "\t", "\f", "\u00a0", "."]),
+                                  "# c", " ", "\t", "\f", "\u00a0", "\r", "\x85", "\u2028",
+                                  "."]),
                  max_size=8).map("".join)
 _LEAD = st.sampled_from(["", " ", "  ", "    ", "\t", " \t", "\f", "\v", "\u00a0"])
 

@@ -106,6 +106,7 @@ def tokenize(text: str) -> list[Tok]:
     append = toks.append
     kinds = _KINDS
     special = _SPECIAL
+    nl = _NL
     new = _new
     tok = Tok
     line = 1
@@ -136,9 +137,18 @@ def tokenize(text: str) -> list[Tok]:
             t.indent = indent
             append(t)
             continue
-        if group == _NL:
+        if group == nl:  # a fifth of the tokens: made slot by slot too
             end = m.end()
-            append(Tok("NL", "\n", line, end - line_start, end - 1, end, bol, indent))
+            t = new(tok)
+            t.kind = "NL"
+            t.text = "\n"
+            t.line = line
+            t.col = end - line_start
+            t.start = end - 1
+            t.end = end
+            t.bol = bol
+            t.indent = indent
+            append(t)
             line += 1
             line_start = end
             bol = True

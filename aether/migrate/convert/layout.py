@@ -154,13 +154,23 @@ class Layout:
     def same_tokens(self, first: int, last: int, new_text: str) -> bool:
         """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
         src = self.ctx.tokens(first, last)
+        old = self.ctx.text[src[0].start:src[-1].end] if src else ""
+        if src and new_text == old:
+            # the source's own characters, from the first token of its first line to its
+            # last token: tokenized alone they give the same tokens (nothing after the
+            # last one is read: a line end, a space or a comment follows it)
+            return True
+        if "#" not in new_text and "//" not in new_text:
+            # Equal tokens would make the same characters but for whitespace (with no
+            # comment in the new text): most printed statements differ there, and
+            # tokenizing each of them was a twentieth of a migration. Without a comment
+            # in the source's characters either, its tokens are those characters but for
+            # the blanks (joining the tokens' texts cost more than the comparison).
+            chars = old if "#" not in old and "//" not in old else \
+                "".join(t.text for t in src)
+            if "".join(chars.split()) != "".join(new_text.split()):
+                return False
         if src:
-            old = self.ctx.text[src[0].start:src[-1].end]
-            if new_text == old:
-                # the source's own characters, from the first token of its first line to
-                # its last token: tokenized alone they give the same tokens (nothing after
-                # the last one is read: a line end, a space or a comment follows it)
-                return True
             new_lines = new_text.split("\n")
             old_lines = old.split("\n")
             if len(new_lines) == len(old_lines) and all(
@@ -172,12 +182,6 @@ class Layout:
                 # but its column, so they give the same tokens; tokenizing them again was
                 # most of the time spent here
                 return True
-        if "#" not in new_text and "//" not in new_text and "".join(
-                "".join(t.text for t in src).split()) != "".join(new_text.split()):
-            # Equal tokens would make the same characters but for whitespace (with no
-            # comment in the new text): most printed statements differ there, and
-            # tokenizing each of them was a twentieth of a migration.
-            return False
         try:
             new = [t for t in tokenize(new_text) if t.kind not in ("NL", "COMMENT", "EOF")]
         except LexError:
