@@ -258,3 +258,32 @@ def test_fingerprints_do_not_depend_on_the_working_directory(tmp_path):
     b = json.loads((tmp_path / "sub.json").read_text())
     assert a["fingerprint_remap"] and a["fingerprint_remap"] == b["fingerprint_remap"]
     assert a["resolved_fingerprints"] == b["resolved_fingerprints"]
+
+
+def test_a_forged_cache_never_makes_migrate_raise(tmp_path):
+    """Well-formed entries that lie (syntax errors on lines that do not exist, before the
+    first line or far past the last, a whole-file finding, many findings) change what
+    migrate compares with (docs/security.md), never whether it finishes."""
+    from aether.cache import content_digest
+    from aether.diagnostics import Finding
+
+    root = _project(tmp_path)
+    cwd, config, options = _setup(root)
+    try:
+        pairs = list(iter_pairs(["."], (), config.root))
+        cache = open_migrate_cache(options, config)
+        lies = [Finding("AE101", "forged", line, 1, fingerprint="f%d" % n).to_dict()
+                for n, line in enumerate((-5, 0, 1, 3, 10 ** 9, None))]
+        lies.append(Finding("AE209", "forged", 1).to_dict())
+        lies.extend(Finding("AE302", "forged", 2, fingerprint="g%d" % n).to_dict()
+                    for n in range(50))
+        for path, display, _named in pairs:
+            cache.stamps[display] = content_digest(Path(path).read_bytes()) + " "
+            cache.results[display] = [lies, lies[:1]]
+        outcomes = migrate_files(pairs, options, cache=cache)
+        assert len(outcomes) == len(pairs)
+        assert not [o for o in outcomes if "internal error" in o.reason]
+        for o in outcomes:
+            json.dumps(o.to_dict())
+    finally:
+        os.chdir(cwd)

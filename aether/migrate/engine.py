@@ -99,8 +99,10 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
 
     # an unknown section (AE315) is reported, its body never validated: what the
     # migration makes of it (M035's `fn`) is newly visible too
+    # (a line before the first is none the checker gives; one read from a forged result
+    # cache must not index from the end)
     errors = [f for f in before.findings if (f.status == Status.PARSE_ERROR or
-                                             f.rule == "AE315") and f.line]
+                                             f.rule == "AE315") and f.line and f.line > 0]
     whole = any(f.rule in ("AE209", "AE210") for f in before.findings) or \
         len(errors) >= MAX_ERRORS
     lines = text.split("\n")
