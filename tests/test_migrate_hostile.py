@@ -356,8 +356,9 @@ def test_apply_writes_only_the_project_files_whatever_their_imports_name(tmp_pat
     assert (project / "odd.aether").read_text() == 'intent: "x"\nuse ../outside/alpha\n'
     main = (project / "main.aether").read_text()
     assert '- "alpha"\n' in main and '- "hosts"\n' in main and '- "beta"\n' in main
-    assert sorted(p.name for p in project.iterdir()) == ["aether.toml", "lib", "main.aether",
-                                                         "odd.aether"]
+    # besides the files, only the result cache `aether check` shares (docs/security.md)
+    assert sorted(p.name for p in project.iterdir()) == [".aether_cache", "aether.toml", "lib",
+                                                         "main.aether", "odd.aether"]
 
 
 # ------------------------------------------------------------ nothing is dropped

@@ -44,13 +44,18 @@ def _rules_list(ctx, param, value):
               help="Write the report as JSON, with the fingerprint remap.")
 @click.option("-j", "--jobs", type=setting_range("jobs"), default=1, show_default=True,
               help="Worker processes for big trees.")
+@click.option("--no-cache", is_flag=True,
+              help="Do not read or write the result cache (as `aether check --no-cache`).")
+@click.option("--cache-dir", type=path_param(file_okay=False), default=None,
+              help="Where the cache lives (default: .aether_cache beside the config).")
 @project_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--list-rules", is_flag=True, expose_value=False, is_eager=True,
               callback=_rules_list, help="List the migration rules and exit.")
 @click.pass_context
 def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ignore=(),
-            report_file=None, no_report=False, json_file=None, jobs=1, exclude=(),
+            report_file=None, no_report=False, json_file=None, jobs=1, no_cache=False,
+            cache_dir=None, exclude=(),
             config_file=None, isolated=False, quiet=False):
     """Convert legacy-dialect .aether files to Aether 1.2 (directories are searched).
 
@@ -65,7 +70,7 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     from ..migrate.engine import MigrateOptions
     from ..migrate.report import write_json, write_markdown
     from ..migrate.rules import RuleSelection
-    from ..migrate.run import iter_pairs, migrate_files
+    from ..migrate.run import iter_pairs, migrate_files, open_migrate_cache
     from ..runner import resolve_jobs
     from ..output.text import PrintableLines
 
@@ -90,8 +95,12 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     if show_diff is None:
         show_diff = not apply_ and not check
     options = MigrateOptions(selection=selection, apply=apply_, want_diff=show_diff,
-                             max_file_size=config.max_file_size, catalogue=catalogue)
+                             max_file_size=config.max_file_size, catalogue=catalogue,
+                             root=config.root)
     files = list(iter_pairs(paths, tuple(config.exclude) + tuple(exclude), config.root))
+    # the result cache `aether check` fills: its entry for a file's bytes is the check
+    # before the migration (the workflow the docs recommend: check, then migrate)
+    cache = open_migrate_cache(options, config, not no_cache, cache_dir, len(files))
     jobs, warning = resolve_jobs(jobs, None, len(files))
     if warning:
         err.write(f"warning: {warning}\n")
@@ -120,12 +129,19 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
         err.flush()
 
     try:
-        outcomes = migrate_files(files, options, jobs, progress)
+        outcomes = migrate_files(files, options, jobs, progress, cache)
     except (KeyboardInterrupt, Terminated) as exc:
         how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
         err.write(f"aether migrate: {how}; each file is either untouched or fully "
                   "migrated (run again to finish)\n")
         ctx.exit(SIGTERM_STATUS if isinstance(exc, Terminated) else SIGINT_STATUS)
+    if cache is not None:
+        problem = cache.save()
+        if problem and not quiet:  # the cache-dir comes from the repository's configuration
+            from ..output.text import printable
+
+            err.write(f"warning: result cache not saved ({printable(problem)}); "
+                      "use --cache-dir or --no-cache\n")
     if report_file is None and apply_ and len(outcomes) > 1 and not no_report:
         report_file = "migration_report.md"  # the reference tool's contract
     try:

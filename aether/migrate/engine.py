@@ -38,6 +38,9 @@ class MigrateOptions:
     max_file_size: Optional[int] = None
     # the project's merged catalogue (None: builtins alone): before/after checks use it
     catalogue: Optional[object] = None
+    # the project root: fingerprints name a file relative to it, as `aether check` and
+    # `aether baseline` do (None: as shown), so the remap matches their baselines
+    root: Optional[str] = None
 
 
 @dataclass
@@ -96,8 +99,10 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
 
     # an unknown section (AE315) is reported, its body never validated: what the
     # migration makes of it (M035's `fn`) is newly visible too
+    # (a line before the first is none the checker gives; one read from a forged result
+    # cache must not index from the end)
     errors = [f for f in before.findings if (f.status == Status.PARSE_ERROR or
-                                             f.rule == "AE315") and f.line]
+                                             f.rule == "AE315") and f.line and f.line > 0]
     whole = any(f.rule in ("AE209", "AE210") for f in before.findings) or \
         len(errors) >= MAX_ERRORS
     lines = text.split("\n")
@@ -134,26 +139,52 @@ def _whitespace_only(text: str) -> str:
     return out
 
 
+def check_options(catalogue=None, root: Optional[str] = None,
+                  max_file_size: Optional[int] = None):
+    """The CheckOptions of the checks before and after a migration: every rule, inline
+    suppressions on, as ``aether check`` with no select/ignore configured checks (so its
+    result cache may answer for the check before, see :func:`migrate_file`)."""
+    from ..checker import CheckOptions
+    from ..source import DEFAULT_MAX_FILE_SIZE
+
+    return CheckOptions(catalogue=catalogue, root=root,
+                        max_file_size=max_file_size or DEFAULT_MAX_FILE_SIZE)
+
+
 def migrate_text(text: str, path: str = "<text>",
-                 selection: RuleSelection = RuleSelection(), catalogue=None) -> Outcome:
+                 selection: RuleSelection = RuleSelection(), catalogue=None,
+                 root: Optional[str] = None, before=None,
+                 checked: Optional[dict] = None) -> Outcome:
     """Migrate decoded, newline-normalised ``text`` (shown as ``path``) checking against
-    ``catalogue`` (None: the builtins); never raises."""
+    ``catalogue`` (None: the builtins), fingerprints relative to ``root``; never raises.
+
+    ``before``: the FileResult ``check_text`` gives for ``text`` with
+    :func:`check_options` (a result cache's entry), used instead of checking it again.
+    ``checked``: a dict that receives the results computed here, ``"before"`` (of
+    ``text``) and ``"after"`` (of the migrated text), for a result cache."""
     from ..semantics.validator import memo_validations
     from ..syntax.parser import memo_parses
 
     # the stages parse and validate the same texts again: each done once
     with memo_parses(), memo_validations():
-        return _migrate_text(text, path, selection, catalogue)
+        return _migrate_text(text, path, selection, check_options(catalogue, root),
+                             before, checked if checked is not None else {})
 
 
-def _migrate_text(text: str, path: str, selection: RuleSelection, catalogue) -> Outcome:
-    from ..checker import CheckOptions, check_text
+def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
+                  checked: dict) -> Outcome:
+    from ..checker import check_text
     from .convert import convert
     from .ir import Unconvertible
 
     from ..syntax.legacy import scan_legacy
 
-    check = CheckOptions(catalogue=catalogue)
+    def check_before(hits):
+        if known is not None:
+            return known
+        checked["before"] = result = check_text(text, path, check, legacy=hits)
+        return result
+
     # the legacy scan of the text, once: it tells a clean file, and the check before
     # migration reports it (its result with or without `parses` is the same)
     hits = scan_legacy(text)
@@ -162,11 +193,12 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, catalogue) -> 
         new = _whitespace_only(text)
         if new == text or not selection.allows("M027"):
             return Outcome(path, "unchanged")
-        before = check_text(text, path, check, legacy=hits)
+        before = check_before(hits)
         out = Outcome(path, "unchanged", before=_counts(before))
         rules = {"M027": _first_diff_line(text, new)}
-        return _finish(out, text, new, rules, [], [], selection, before, path, check)
-    before = check_text(text, path, check, legacy=hits)
+        return _finish(out, text, new, rules, [], [], selection, before, path, check,
+                       checked)
+    before = check_before(hits)
     before_counts = _counts(before)
     out = Outcome(path, "unchanged", before=before_counts, after=dict(before_counts))
     try:
@@ -194,7 +226,7 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, catalogue) -> 
                       "not a legacy construct; fix it by hand")
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
-                   before, path, check)
+                   before, path, check, checked)
 
 
 def _clean(text: str) -> bool:
@@ -239,7 +271,8 @@ def _first_diff_line(a: str, b: str) -> int:
 
 
 def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origins: list,
-            selection: RuleSelection, before, path: str, check=None) -> Outcome:
+            selection: RuleSelection, before, path: str, check=None,
+            checked: Optional[dict] = None) -> Outcome:
     from ..checker import CheckOptions, check_text
     from ..codes import Status
 
@@ -254,6 +287,8 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         out.rules = dict(rules)
         return out
     after = check_text(new, path, check or CheckOptions())
+    if checked is not None:
+        checked["after"] = after
     out.after = _counts(after)
     out.rules = dict(rules)
     out.review = list(review)
@@ -317,22 +352,72 @@ def _lost_comment(text: str, new: str) -> Optional[int]:
     ``new`` holds fewer comments; else None (also when either cannot be tokenized)."""
     from collections import Counter
 
-    from .tokens import LexError, tokenize
-
-    try:
-        old = [t for t in tokenize(text) if t.kind == "COMMENT"]
-        got = Counter(_comment_words(t.text) for t in tokenize(new) if t.kind == "COMMENT")
-    except LexError:
+    old = _comments(text)
+    got_list = _comments(new) if old is not None else None
+    if old is None or got_list is None:
+        return None  # the legacy tokenizer would raise LexError on one of them
+    if len(old) <= len(got_list):
         return None
-    if len(old) <= sum(got.values()):
-        return None
-    for t in old:
-        key = _comment_words(t.text)
+    got = Counter(_comment_words(c) for _line, c in got_list)
+    for line, c in old:
+        key = _comment_words(c)
         if got[key]:
             got[key] -= 1
         else:
-            return t.line
-    return old[-1].line
+            return line
+    return old[-1][0]
+
+
+# What the legacy tokenizer (.tokens) makes a comment, found without tokenizing: tokenizing
+# the original and the migrated text again cost 0.7 of a check per migration. Outside a
+# string or comment, every `#`, quote, backtick and `/` starts a token there (no other token
+# holds one: `/=` is the only operator with a slash, and only as its first character), so
+# the scan only needs those. tests/test_migrate_comments.py holds it equal to the tokenizer.
+_COMMENT_SCAN = None
+_BLANKS = " \t\f\v"  # what the tokenizer skips between tokens ([ \t\f\v]*)
+
+
+def _comments(text: str) -> Optional[list[tuple[int, str]]]:
+    """``(line, text)`` of each COMMENT token ``tokens.tokenize(text)`` gives, in order
+    (the text without trailing whitespace), or None when it raises LexError."""
+    global _COMMENT_SCAN
+    if _COMMENT_SCAN is None:
+        import re
+
+        # the tokenizer's comment and string patterns; a quote that starts no string, and
+        # a backtick, are its LexError
+        _COMMENT_SCAN = re.compile(r"""\#[^\n]*|//[^\n]*"""
+                                   r"""|"[^"\\\n]*(?:\\.[^"\\\n]*)*\""""
+                                   r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
+                                   r"""|["'`]""")
+    search = _COMMENT_SCAN.search
+    out: list[tuple[int, str]] = []
+    pos = 0
+    line = 1
+    counted = 0  # `line` is the line of offset `counted`
+    start = 0  # where the tokenizer last started afresh: after `a//` (see below)
+    while True:
+        m = search(text, pos)
+        if m is None:
+            return out
+        p = m.start()
+        head = text[p]
+        if head == "/":
+            begin = max(start, text.rfind("\n", 0, p) + 1)
+            if p > begin and text[p - 1] not in _BLANKS and text[begin:p].strip(_BLANKS):
+                # `a//b` (no blank before, not first on its line): two slashes, and the
+                # rest of the line is tokenized on its own (its start counts as a line's)
+                start = pos = p + 2
+                continue
+        elif head != "#":
+            if m.end() - p == 1:  # a quote not closed on its line, or a backtick
+                return None
+            pos = m.end()
+            continue
+        line += text.count("\n", counted, p)
+        counted = p
+        out.append((line, m.group().rstrip()))
+        pos = m.end()
 
 
 def _comment_words(text: str) -> str:
@@ -393,11 +478,19 @@ def _remap(out: Outcome, before, after, origins: list[int]) -> None:
 
 def migrate_file(path: str, display: Optional[str] = None,
                  options: MigrateOptions = MigrateOptions(),
-                 follow_links: bool = False) -> Outcome:
+                 follow_links: bool = False, cache=None,
+                 store: Optional[list] = None) -> Outcome:
     """Migrate the file at ``path``; with ``options.apply`` rewrite it atomically.
 
     A symbolic link is rewritten (its target replaced) only with ``follow_links``, for a
     path named on the command line; otherwise it is skipped (docs/security.md).
+
+    ``cache``: a :class:`~aether.cache.ResultCache` opened with :func:`check_options` (the
+    one ``aether check`` fills, see :func:`aether.migrate.run.open_migrate_cache`): its
+    entry for the file's bytes is the check before (it is what that check returns), read
+    only. ``store``: receives ``(digest, FileResult)`` pairs for that cache: the check
+    before when it was computed here (the file's current result), and after a rewrite
+    the check after under the new bytes' digest (so a check after ``--apply`` is warm).
 
     Never raises for a bad file: unreadable, binary, non-UTF-8, missing or read-only files
     are *skipped* outcomes with the reason.
@@ -409,13 +502,24 @@ def migrate_file(path: str, display: Optional[str] = None,
     read = read_source(path, options.max_file_size or DEFAULT_MAX_FILE_SIZE)
     if read.error is not None:
         return Outcome(shown, "skipped", read.error.message, read.error.line)
+    digest = known = None
+    if cache is not None or store is not None:
+        from ..cache import content_digest
+
+        digest = content_digest(read.data)
+        if cache is not None:
+            known = _cached_before(cache, shown, digest)
+    checked: dict = {}
     try:
-        out = migrate_text(read.text, shown, options.selection, options.catalogue)
+        out = migrate_text(read.text, shown, options.selection, options.catalogue,
+                           options.root, known, checked)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
         # describe() frees a MemoryError's frames (they hold what filled memory) first;
         # it has no message, so "{name}: {exc}" read "MemoryError:  (this is ...)"
         return Outcome(shown, "failed", f"internal error while converting: "
                        f"{describe(exc)} (this is a bug in aether)")
+    if store is not None and "before" in checked:
+        store.append((digest, checked["before"]))
     if out.state != "transformed":
         return out
     new_bytes = encode_like(read.data, out.text)
@@ -438,4 +542,30 @@ def migrate_file(path: str, display: Optional[str] = None,
             out.reason = exc.reason
             return out
         out.written = True
+        if store is not None:
+            _store_after(store, new_bytes, out.text, checked.get("after"))
     return out
+
+
+def _cached_before(cache, display: str, digest: str):
+    """The cache's result for these bytes shown as ``display``, or None; a cache that is
+    corrupt or not this version's is a miss (ResultCache checks every stored finding),
+    and so is anything a cache object raises: it is only a cache."""
+    try:
+        return cache.get(display, digest)
+    except Exception:  # noqa: BLE001 - a cache must never fail a migration
+        return None
+
+
+def _store_after(store: list, new_bytes: bytes, new: str, after) -> None:
+    """Queue the check after as the rewritten file's result, when it is the one `aether
+    check` computes for the file: the bytes written decode to exactly the text checked
+    (they keep the file's BOM and line ends, which decoding takes away again)."""
+    from ..cache import content_digest
+    from ..source import decode_source
+
+    if after is None or any(f.rule == "AE999" for f in after.findings):
+        return
+    if decode_source(new_bytes, len(new_bytes)).text != new:
+        return
+    store.append((content_digest(new_bytes), after))

@@ -13,25 +13,61 @@ from typing import Callable, Iterable, Optional, Sequence
 from ..gcpause import gc_paused
 from .engine import MigrateOptions, Outcome, migrate_file
 
-__all__ = ["migrate_files"]
+__all__ = ["migrate_files", "open_migrate_cache"]
+
+
+# The result cache of this run (see migrate_files): set in the parent before the workers
+# are forked, so each looks up the entries the parent loaded, read only; what a worker
+# computes goes back to the parent with the outcome, and the parent alone stores and saves.
+_CACHE = None
 
 
 @gc_paused
-def _one(args: tuple[str, str, MigrateOptions, bool]) -> Outcome:
+def _one(args: tuple[str, str, MigrateOptions, bool]) -> tuple[Outcome, Optional[list]]:
+    """The outcome of one file, and the ``(digest, FileResult)`` pairs for the cache
+    (None when there is no cache)."""
     path, display, options, named = args
-    out = migrate_file(path, display, options, follow_links=named)
+    store = [] if _CACHE is not None else None
+    out = migrate_file(path, display, options, follow_links=named, cache=_CACHE,
+                       store=store)
     out.text = None  # not needed by the parent; keeps pickling small
-    return out
+    for _digest, result in store or ():
+        result.source = None  # the cache keeps findings, not text
+    return out, store
+
+
+def _stored(cache, entries: Optional[list]) -> None:
+    """Put a file's ``(digest, FileResult)`` pairs into ``cache`` (in the parent)."""
+    for digest, result in entries or ():
+        cache.put(digest, result)
+
+
+def open_migrate_cache(options: MigrateOptions, config, use_cache: bool = True,
+                       cache_dir: Optional[str] = None, n_files: int = 2):
+    """The result cache ``aether check`` uses for the options migrate checks with, or None
+    (off, or one file). Its key (aether.runner.open_cache) names every option that changes
+    a result, so an entry is only ever read with the options it was made with: when the
+    configuration selects or ignores rules, check's results (filtered) are in another
+    file than migrate's (every rule), and migrate neither reads nor overwrites them."""
+    from ..runner import open_cache
+    from .engine import check_options
+
+    check = check_options(options.catalogue, options.root, options.max_file_size)
+    return open_cache(check, config, use_cache, cache_dir, n_files)
 
 
 def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1,
-                  progress: Optional[Callable[[Outcome, int, int], None]] = None
-                  ) -> list[Outcome]:
+                  progress: Optional[Callable[[Outcome, int, int], None]] = None,
+                  cache=None) -> list[Outcome]:
     """Outcomes for ``files`` ((path, display) pairs, or (path, display, named) where
     ``named`` says the user named the path, so a link there may be written through), in
     the same order.
 
     ``progress(outcome, done, total)`` is called as each file finishes (in order).
+
+    ``cache``: the result cache from :func:`open_migrate_cache`: the check before each
+    file is taken from it when its bytes match, and the results computed are put into it
+    (the caller saves it). Workers look it up read only (inherited by the fork).
 
     With ``jobs`` > 1 the files are migrated by worker processes; whatever ends the run
     early (an exception, KeyboardInterrupt, :class:`~aether.interrupt.Terminated`) ends
@@ -39,12 +75,23 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     KeyboardInterrupt or Terminated here. Raises RuntimeError if a worker process dies
     otherwise, and what a worker's migration raised.
     """
+    global _CACHE
+    _CACHE = cache
+    try:
+        return _migrate_files(files, options, jobs, progress, cache)
+    finally:
+        _CACHE = None
+
+
+def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
     total = len(files)
     work = [(f[0], f[1], options, len(f) > 2 and bool(f[2])) for f in files]
     results: list[Outcome] = []
     if jobs <= 1 or total < 2:
         for n, item in enumerate(work, start=1):
-            out = _one(item)
+            out, entries = _one(item)
+            if cache is not None:
+                _stored(cache, entries)
             results.append(out)
             if progress:
                 progress(out, n, total)
@@ -59,7 +106,9 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     chunks = [(k, min(k + chunk, total)) for k in range(0, total, chunk)]
     workers = _start_workers(ctx, min(jobs, total), work)  # never more workers than files
     try:
-        for out in _in_order(workers, chunks):
+        for out, entries in _in_order(workers, chunks):
+            if cache is not None:
+                _stored(cache, entries)
             results.append(out)
             if progress:
                 progress(out, len(results), total)
@@ -146,14 +195,14 @@ def _start_workers(ctx, count: int, work: list) -> list[_Worker]:
 
 
 def _in_order(workers: list[_Worker], chunks: list[tuple[int, int]]):
-    """Yield the outcomes of all ``chunks`` in input order, keeping each worker two
+    """Yield the ``(outcome, cache entries)`` of all ``chunks`` in input order, keeping each worker two
     ranges ahead. Raises the exception a worker's migration raised, KeyboardInterrupt or
     :class:`~aether.interrupt.Terminated` if a worker was ended by SIGINT or SIGTERM
     (the run was interrupted), RuntimeError if a worker ended otherwise."""
     from multiprocessing.connection import wait
 
     queue = iter(chunks)
-    done: dict[int, list[Outcome]] = {}
+    done: dict[int, list] = {}
     order = [start for start, _end in chunks]
     by_conn = {w.results: w for w in workers}
 
