@@ -17,7 +17,13 @@ def main() -> int:
     """Run the command on ``sys.argv``; return its exit status."""
     from .cli.main import main as run
 
-    return run()
+    status = run()
+    # `python -m` (only it) ends by SIGINT, whatever the status, when a KeyboardInterrupt
+    # ever left a string exec()/eval() (namedtuple and dataclasses build their methods so,
+    # and Ctrl-C may land there during a lazy import), even one caught and reported here
+    # (CPython's unhandled_keyboard_interrupt flag). Every string exec() clears the flag.
+    exec("pass", {})  # noqa: S102 - a constant
+    return status
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ one and every file is either fully old or fully new.
 Before the command installs :func:`handle_signals` (while the interpreter imports the
 entry point) and after it has ended, the entry point (:mod:`aether.__main__`) has
 :func:`handle_startup` answer either signal: the same one line and status, at once, since
-nothing is being written then.
+nothing is being written then. A KeyboardInterrupt that Python wrapped in another
+exception (an interrupt inside a class body's ``__set_name__`` is a RuntimeError) is
+still an interrupt: :func:`interrupt_behind` finds it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ try:
 except ImportError:  # pragma: no cover - interpreters without it
     import signal  # type: ignore[no-redef]
 
-__all__ = ["Terminated", "handle_signals", "signals_held", "handle_startup",
+__all__ = ["Terminated", "handle_signals", "signals_held", "handle_startup", "interrupt_behind",
            "SIGINT_STATUS", "SIGTERM_STATUS"]
 
 SIGINT_STATUS = 130  # 128 + the signal number, as shells report a death by signal
@@ -87,6 +89,21 @@ def handle_startup() -> None:
             signal.signal(signal.SIGTERM, _end_at_startup)
     except (ValueError, OSError):  # not the main thread, or no such signal here
         pass
+
+
+def interrupt_behind(exc: BaseException):
+    """The KeyboardInterrupt or :class:`Terminated` that ``exc`` is or was raised from
+    (its ``__cause__`` / ``__context__`` chain: Python wraps an exception raised in
+    ``__set_name__`` in a RuntimeError, so a Ctrl-C while a class is built arrives so),
+    else None. Never raises."""
+    seen = 0
+    link = exc
+    while link is not None and seen < 100:  # a chain may loop: bounded
+        if isinstance(link, (KeyboardInterrupt, Terminated)):
+            return link
+        link = link.__cause__ or link.__context__
+        seen += 1
+    return None
 
 
 # The two context managers are classes, not @contextlib.contextmanager generators: the

@@ -37,6 +37,11 @@ class _Hook:
             if _how == "signal":  # the handler runs within this import
                 import signal
                 os.kill(os.getpid(), signal.SIGINT)
+            elif _how == "exec":  # as in namedtuple's or a dataclass's generated methods
+                exec("raise KeyboardInterrupt", {})
+            elif _how == "set_name":  # Python wraps it in a RuntimeError (3.11)
+                exec("class D:\\n def __set_name__(self, owner, name):\\n"
+                     "  raise KeyboardInterrupt\\nclass C:\\n d = D()\\n", {})
         return None
 
 
@@ -103,3 +108,43 @@ def test_sigint_during_any_start_up_import_is_one_line_and_130(tmp_path, entry):
             # (click writes an empty line before it gives the interrupt back)
             assert (proc.returncode, proc.stderr.strip()) == (130, "aether: interrupted"), \
                 (args, name, proc.stderr)
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("how", ["exec", "set_name"])
+def test_an_interrupt_that_python_handles_oddly_is_still_130(tmp_path, entry, how):
+    # "exec": under `python -m` CPython ended by SIGINT (-2) after the command had
+    # reported the interrupt; "set_name": it arrived as a RuntimeError, an internal error
+    _project(tmp_path)
+    for at in ("aether.fmt", "aether.cli.fmt", "aether.walk"):
+        proc = _run(tmp_path, entry, ["fmt", "--check", "a.aether"], at=at, how=how)
+        assert (proc.returncode, proc.stderr.strip()) == (130, "aether: interrupted"), \
+            (at, proc)
+
+
+def _wrapped_interrupt(*_args, **_kwargs):
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise RuntimeError("Error calling __set_name__ on 'D' instance 'd' in 'C'") from exc
+
+
+def test_a_wrapped_interrupt_in_one_file_ends_the_run_and_is_no_internal_error(
+        tmp_path, monkeypatch):
+    # fmt and check contain a bug to the file it hit (27, AE999); an interrupt that Python
+    # wrapped in a RuntimeError went that way and the run went on
+    from aether import fmt, runner
+    from aether.checker import CheckOptions
+
+    path = tmp_path / "a.aether"
+    path.write_text('goal:  "x"\n')
+    monkeypatch.setattr(fmt, "format_text", _wrapped_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        fmt.format_file(str(path), write=True)
+    monkeypatch.setattr(runner, "check_text", _wrapped_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        runner._check_data("a.aether", b'goal: "x"\n', CheckOptions())
+    # a RuntimeError of its own is still a bug of that file alone
+    monkeypatch.setattr(fmt, "format_text", lambda *_a: 1 / 0)
+    assert fmt.format_file(str(path)).code == 27
+    assert path.read_text() == 'goal:  "x"\n'
