@@ -674,7 +674,7 @@ print("left:", len(multiprocessing.active_children()))
     # before: Pool.terminate() joined the worker that ignored SIGTERM, for ever
     ("stubborn", "interrupted"),
     # before: Pool replaced the dead worker and imap waited for the lost task, for ever
-    ("dies", "error: a migration worker process ended unexpectedly (exit status 9)"),
+    ("dies", "error: the worker process migrating f1 ended unexpectedly (exit status 9)"),
 ])
 def test_the_migration_pool_never_waits_for_ever_on_a_worker(tmp_path, how, expected):
     legacy = 'intent: "Tidy"\n' + "".join(f"define limit{i} as {i}\n" for i in range(5))
