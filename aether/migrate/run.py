@@ -199,13 +199,14 @@ def _serve(work: list, tasks, results, parents_ends: list, number: int = 0,
         if job is None:
             return
         start, end = job
-        answer: object = []
+        outcomes: list[Outcome] = []
+        answer: object = outcomes
         index = start
         try:
             for index in range(start, end):
                 if slots is not None:
                     slots.set(number, index)
-                answer.append(_one(work[index]))  # type: ignore[attr-defined]
+                outcomes.append(_one(work[index]))
         except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the file
             answer = _Failed(work[index][1], exc)
         try:
