@@ -454,6 +454,10 @@ def format_file(path: str, display: Optional[str] = None, write: bool = False,
         code = 27 if exc.rule == "AE999" else 20
         return FileOutcome(shown, "error", code, f"cannot format: {exc.message}", exc.line)
     except Exception as exc:  # noqa: BLE001 - a formatter bug must not stop the other files
+        from .interrupt import interrupt_behind
+
+        if interrupt_behind(exc) is not None:  # Ctrl-C wrapped (a RuntimeError): no bug
+            raise interrupt_behind(exc) from None
         return FileOutcome(shown, "error", 27, internal_error_message(exc))
     if not result.changed:
         return FileOutcome(shown, "unchanged")

@@ -10,6 +10,13 @@ signal raises ``SystemExit`` (143 or 130), which ends the worker quietly, with n
 traceback, after the same clean-ups. :func:`signals_held` defers both signals across the few system
 calls that create, fill and rename a temporary file, so an interrupted run never leaves
 one and every file is either fully old or fully new.
+
+Before the command installs :func:`handle_signals` (while the interpreter imports the
+entry point) and after it has ended, the entry point (:mod:`aether.__main__`) has
+:func:`handle_startup` answer either signal: the same one line and status, at once, since
+nothing is being written then. A KeyboardInterrupt that Python wrapped in another
+exception (an interrupt inside a class body's ``__set_name__`` is a RuntimeError) is
+still an interrupt: :func:`interrupt_behind` finds it.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ try:
 except ImportError:  # pragma: no cover - interpreters without it
     import signal  # type: ignore[no-redef]
 
-__all__ = ["Terminated", "handle_signals", "signals_held", "SIGINT_STATUS", "SIGTERM_STATUS"]
+__all__ = ["Terminated", "handle_signals", "signals_held", "handle_startup", "interrupt_behind",
+           "SIGINT_STATUS", "SIGTERM_STATUS"]
 
 SIGINT_STATUS = 130  # 128 + the signal number, as shells report a death by signal
 SIGTERM_STATUS = 143
@@ -56,6 +64,48 @@ def _on_sigint(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _end_at_startup(signum, frame) -> None:
+    """SIGINT or SIGTERM outside :func:`handle_signals` in the entry point: one line and
+    the status, at once (no file is being written; an exception here would escape an
+    import as a traceback)."""
+    term = signum == getattr(signal, "SIGTERM", None)
+    try:
+        os.write(2, b"aether: terminated (SIGTERM)\n" if term else b"aether: interrupted\n")
+    except OSError:
+        pass
+    os._exit(SIGTERM_STATUS if term else SIGINT_STATUS)
+
+
+def handle_startup() -> None:
+    """From now until the process ends, SIGINT and SIGTERM end it with one line on stderr
+    and status 130 or 143, except while :func:`handle_signals` is in force (which takes
+    over from it and gives it back). For the entry point alone (it ends the process): a
+    SIGINT that is ignored (a background job) or handled by someone else is left alone.
+    Never raises."""
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _end_at_startup)
+        if hasattr(signal, "SIGTERM") and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _end_at_startup)
+    except (ValueError, OSError):  # not the main thread, or no such signal here
+        pass
+
+
+def interrupt_behind(exc: BaseException):
+    """The KeyboardInterrupt or :class:`Terminated` that ``exc`` is or was raised from
+    (its ``__cause__`` / ``__context__`` chain: Python wraps an exception raised in
+    ``__set_name__`` in a RuntimeError, so a Ctrl-C while a class is built arrives so),
+    else None. Never raises."""
+    seen = 0
+    link = exc
+    while link is not None and seen < 100:  # a chain may loop: bounded
+        if isinstance(link, (KeyboardInterrupt, Terminated)):
+            return link
+        link = link.__cause__ or link.__context__
+        seen += 1
+    return None
+
+
 # The two context managers are classes, not @contextlib.contextmanager generators: the
 # one-file check does not otherwise import contextlib (start-up time).
 
@@ -70,7 +120,7 @@ class handle_signals:
         try:
             if hasattr(signal, "SIGTERM"):
                 installed.append((signal.SIGTERM, signal.signal(signal.SIGTERM, _on_sigterm)))
-            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, _end_at_startup):
                 installed.append((signal.SIGINT, signal.signal(signal.SIGINT, _on_sigint)))
         except ValueError:  # not the main thread: signals are not ours to handle
             pass

@@ -85,7 +85,13 @@ class RunStats(Record):
 
 
 def _internal_error(display: str, exc: BaseException) -> FileResult:
+    """The AE999 result of a checker bug on ``display``. Raises the KeyboardInterrupt or
+    Terminated behind ``exc`` instead, if any (Ctrl-C wrapped in a RuntimeError: no bug)."""
     release(exc)  # a MemoryError's frames hold what filled memory: free it first
+    from .interrupt import interrupt_behind
+
+    if interrupt_behind(exc) is not None:
+        raise interrupt_behind(exc) from None
     import traceback
 
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

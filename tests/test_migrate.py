@@ -354,26 +354,112 @@ def test_jobs_give_the_same_outcomes(tmp_path):
     assert [(o.path, o.state, o.diff) for o in one] == [(o.path, o.state, o.diff) for o in two]
 
 
-def test_jobs_reraise_what_a_workers_migration_raised(tmp_path, monkeypatch):
-    # the worker sends its migration's exception back; without that it died with a
-    # traceback and the parent raised only "worker process ended unexpectedly"
+class _Unpicklable(Exception):
+    """An exception that cannot be pickled (it holds a lock), as some libraries' are."""
+
+    def __init__(self, message):
+        import threading
+
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+def _files(tmp_path, n=8):
+    files = []
+    for i in range(n):
+        p = tmp_path / f"f{i}.aether"
+        p.write_text(CANONICAL)
+        files.append((str(p), p.name[:-7]))
+    return files
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("error", [ValueError, _Unpicklable])
+def test_a_migration_that_raises_is_reported_naming_the_file(tmp_path, monkeypatch, jobs,
+                                                             error):
+    # the worker sends its migration's error back as text; before, an exception that
+    # could not be pickled killed it with a traceback and the parent said only "worker
+    # process ended unexpectedly" (exit 27 "internal error: RuntimeError")
     from aether.migrate import run
 
     real = run._one
 
     def odd(item):
         if item[1] == "f5":
-            raise ValueError("bug in the migration of f5")
+            raise error("bug in the migration of f5")
         return real(item)
 
     monkeypatch.setattr(run, "_one", odd)  # the forked workers inherit it
-    files = []
+    with pytest.raises(run.MigrationAborted) as info:
+        run.migrate_files(_files(tmp_path), MigrateOptions(), jobs)
+    assert str(info.value).startswith(
+        f"internal error while migrating f5: {error.__module__}.{error.__qualname__}: "
+        "bug in the migration of f5 (this is a bug in aether" if error is _Unpicklable else
+        "internal error while migrating f5: ValueError: bug in the migration of f5 (this is")
+    assert info.value.status == 27
+
+
+def test_a_worker_that_cannot_be_started_is_one_line_and_27(tmp_path, monkeypatch):
+    # a failed fork (EAGAIN: the process limit; ENOMEM) was "internal error: BlockingIOError"
+    import errno
+    import multiprocessing
+    from multiprocessing.process import BaseProcess
+
+    from aether.migrate import run
+
+    real_start = BaseProcess.start
+    started = []
+
+    def start(self):
+        if started:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        started.append(self)
+        real_start(self)
+
+    monkeypatch.setattr(BaseProcess, "start", start)
+    with pytest.raises(run.MigrationAborted, match=r"^cannot start migration worker process "
+                       r"2 of 2: Resource temporarily unavailable \(try fewer --jobs\)$"):
+        run.migrate_files(_files(tmp_path), MigrateOptions(), 2)
+    assert started and not multiprocessing.active_children()  # the first one was stopped
+
+
+_KILLED_SCRIPT = r'''
+import os, signal, sys
+from aether.migrate import run
+from aether.cli.main import main
+
+real = run._one
+
+def odd(item):  # the kernel's out-of-memory killer, mid-file
+    if item[1].endswith("f5.aether"):
+        os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+    return real(item)
+
+run._one = odd
+sys.exit(main(["migrate", "--apply", "-j", "2", sys.argv[1]]))
+'''
+
+
+@pytest.mark.parametrize("sig, name", [("SIGKILL", "SIGKILL"), ("SIGSEGV", "SIGSEGV")])
+def test_a_worker_killed_by_a_signal_is_one_line_naming_the_file(tmp_path, sig, name):
+    # was "internal error: RuntimeError: a migration worker process ended unexpectedly
+    # (exit status -9)", exit 27, with no file named
+    import subprocess
+    import sys
+
     for i in range(8):
-        p = tmp_path / f"f{i}.aether"
-        p.write_text(CANONICAL)
-        files.append((str(p), p.name[:-7]))
-    with pytest.raises(ValueError, match="bug in the migration of f5"):
-        run.migrate_files(files, MigrateOptions(), 2)
+        (tmp_path / f"f{i}.aether").write_text(LEGACY)
+    proc = subprocess.run([sys.executable, "-c", _KILLED_SCRIPT, str(tmp_path), sig],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 27, proc.stderr
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("aether migrate: the worker process migrating ")
+    assert f"f5.aether was killed by {name}" in last
+    assert ("out-of-memory killer" in last) == (sig == "SIGKILL")
+    texts = {p.read_text() for p in tmp_path.iterdir() if p.suffix == ".aether"}
+    assert LEGACY in texts  # f5 at least: untouched
+    assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]
 
 
 def _tree(folder: Path, n: int) -> None:
@@ -976,3 +1062,24 @@ def test_a_slash_comment_stays_with_the_statement_below_it(legacy, expected):
     assert out.state == "transformed", out.reason
     assert out.text == expected
     assert not parse_errors(out.text)
+
+
+def test_a_wrapped_interrupt_ends_migrate_file_and_is_no_failed_outcome(tmp_path, monkeypatch):
+    # Python wraps a Ctrl-C raised in a class's __set_name__ in a RuntimeError: that is the
+    # user stopping the run, not a bug in converting this file
+    from aether.migrate import engine
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__") from exc
+
+    f = tmp_path / "a.aether"
+    f.write_text('if x > 1\n    log("y")\nend\n', encoding="utf-8")
+    monkeypatch.setattr(engine, "migrate_text", interrupted)
+    with pytest.raises(RuntimeError) as info:
+        engine.migrate_file(str(f))
+    assert isinstance(info.value.__cause__, KeyboardInterrupt)
+    monkeypatch.setattr(engine, "migrate_text", lambda *a, **k: 1 / 0)
+    assert engine.migrate_file(str(f)).state == "failed"

@@ -53,7 +53,8 @@ def main(argv=None) -> int:
     SIGTERM raises an exception too (aether.interrupt), so a killed run cleans up its
     temporary files and exits 143 with one line on stderr.
     """
-    from ..interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated, handle_signals
+    from ..interrupt import (SIGINT_STATUS, SIGTERM_STATUS, Terminated, handle_signals,
+                             interrupt_behind)
 
     try:
         with handle_signals():
@@ -84,6 +85,13 @@ def main(argv=None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
+        interrupt = interrupt_behind(exc)
+        if interrupt is not None:  # e.g. Ctrl-C in a __set_name__, wrapped in RuntimeError
+            if isinstance(interrupt, Terminated):
+                sys.stderr.write("aether: terminated (SIGTERM)\n")
+                return SIGTERM_STATUS
+            sys.stderr.write("aether: interrupted\n")
+            return SIGINT_STATUS
         if os.environ.get("AETHER_DEBUG"):
             raise
         # A MemoryError's frames hold what filled memory: freed before anything else (the

@@ -2,8 +2,9 @@
 
 Exit status: 0 when every file is transformed or unchanged (the dry run prints the diff);
 1 with ``--check`` when a file would change; 20 (PARSE_ERROR) when a file could not be
-converted (it is left untouched); 26 (IO_ERROR) when a file could not be read or written.
-The logic lives in :mod:`aether.migrate`.
+converted (it is left untouched); 26 (IO_ERROR) when a file could not be read or written;
+27 (INTERNAL_ERROR) when the run stopped (a bug, or a worker process that died or could not
+be started), with one line naming the file. The logic lives in :mod:`aether.migrate`.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     from ..migrate.engine import MigrateOptions
     from ..migrate.report import write_json, write_markdown
     from ..migrate.rules import RuleSelection
-    from ..migrate.run import iter_pairs, migrate_files, open_migrate_cache
+    from ..migrate.run import MigrationAborted, iter_pairs, migrate_files, open_migrate_cache
     from ..runner import resolve_jobs
     from ..output.text import PrintableLines
 
@@ -135,6 +136,13 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
         err.write(f"aether migrate: {how}; each file is either untouched or fully "
                   "migrated (run again to finish)\n")
         ctx.exit(SIGTERM_STATUS if isinstance(exc, Terminated) else SIGINT_STATUS)
+    except MigrationAborted as exc:  # a bug, or a worker process that died or never started
+        import os
+
+        if os.environ.get("AETHER_DEBUG") and exc.details:
+            err.write(exc.details)
+        err.write(f"aether migrate: {exc}; each file is either untouched or fully migrated\n")
+        ctx.exit(exc.status)
     if cache is not None:
         problem = cache.save()
         if problem and not quiet:  # the cache-dir comes from the repository's configuration

@@ -514,6 +514,12 @@ def migrate_file(path: str, display: Optional[str] = None,
         out = migrate_text(read.text, shown, options.selection, options.catalogue,
                            options.root, known, checked)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
+        from ..interrupt import interrupt_behind
+
+        if interrupt_behind(exc) is not None:
+            # a Ctrl-C that Python wrapped (in a class's __set_name__): it ends the run, it
+            # is not this file's failure
+            raise
         # describe() frees a MemoryError's frames (they hold what filled memory) first;
         # it has no message, so "{name}: {exc}" read "MemoryError:  (this is ...)"
         return Outcome(shown, "failed", f"internal error while converting: "

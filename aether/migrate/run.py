@@ -13,13 +13,61 @@ from typing import Callable, Iterable, Optional, Sequence
 from ..gcpause import gc_paused
 from .engine import MigrateOptions, Outcome, migrate_file
 
-__all__ = ["migrate_files", "open_migrate_cache"]
+__all__ = ["migrate_files", "open_migrate_cache", "MigrationAborted"]
 
 
 # The result cache of this run (see migrate_files): set in the parent before the workers
 # are forked, so each looks up the entries the parent loaded, read only; what a worker
 # computes goes back to the parent with the outcome, and the parent alone stores and saves.
 _CACHE = None
+
+
+class MigrationAborted(RuntimeError):
+    """The run cannot go on: a file's migration raised (a bug of aether: outcomes are how
+    a bad file is reported), or a worker process could not be started or died (killed by
+    a signal, such as the SIGKILL of the kernel's out-of-memory killer). ``str()`` is the
+    one-line message, naming the file being migrated when it is known; ``status`` the
+    exit status (27 INTERNAL_ERROR: the table has no code for a lack of resources);
+    ``details`` the worker's traceback, for AETHER_DEBUG, or ''."""
+
+    status = 27
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
+class _Failed:
+    """What a worker sends back for a migration that raised: text only, so that it can
+    always be pickled (the exception itself may not be)."""
+
+    __slots__ = ("display", "error", "details")
+
+    def __init__(self, display: str, exc: BaseException):
+        import traceback
+
+        from ..outofmemory import describe
+
+        self.display, self.error = display, describe(exc)
+        try:
+            self.details = "".join(traceback.format_exception(type(exc), exc,
+                                                              exc.__traceback__))
+        except Exception:  # noqa: BLE001 - details only (a MemoryError, a broken __str__)
+            self.details = ""
+
+    def __getstate__(self):
+        return (self.display, self.error, self.details)
+
+    def __setstate__(self, state):
+        self.display, self.error, self.details = state
+
+    def aborted(self) -> MigrationAborted:
+        return _internal(self.display, self.error, self.details)
+
+
+def _internal(display: str, error: str, details: str = "") -> MigrationAborted:
+    return MigrationAborted(f"internal error while migrating {display}: {error} (this is a "
+                            "bug in aether; AETHER_DEBUG=1 shows the details)", details)
 
 
 @gc_paused
@@ -72,8 +120,9 @@ def migrate_files(files: Sequence[tuple], options: MigrateOptions, jobs: int = 1
     With ``jobs`` > 1 the files are migrated by worker processes; whatever ends the run
     early (an exception, KeyboardInterrupt, :class:`~aether.interrupt.Terminated`) ends
     them at once and is re-raised, and a worker ended by SIGINT or SIGTERM raises
-    KeyboardInterrupt or Terminated here. Raises RuntimeError if a worker process dies
-    otherwise, and what a worker's migration raised.
+    KeyboardInterrupt or Terminated here. Raises :class:`MigrationAborted` (naming the
+    file) when a file's migration raised, or a worker process could not be started or
+    died otherwise.
     """
     global _CACHE
     _CACHE = cache
@@ -89,7 +138,15 @@ def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
     results: list[Outcome] = []
     if jobs <= 1 or total < 2:
         for n, item in enumerate(work, start=1):
-            out, entries = _one(item)
+            try:
+                out, entries = _one(item)
+            except Exception as exc:  # noqa: BLE001 - a bug: reported naming the file
+                from ..interrupt import interrupt_behind
+                from ..outofmemory import describe
+
+                if interrupt_behind(exc) is not None:
+                    raise
+                raise _internal(item[1], describe(exc)) from exc
             if cache is not None:
                 _stored(cache, entries)
             results.append(out)
@@ -104,9 +161,13 @@ def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
     _warm()
     chunk = min(16, total // (jobs * 4) or 1)
     chunks = [(k, min(k + chunk, total)) for k in range(0, total, chunk)]
-    workers = _start_workers(ctx, min(jobs, total), work)  # never more workers than files
+    count = min(jobs, total)  # never more workers than files
+    # which file each worker is on (an index into ``work``; -1: none), written by the
+    # worker before each file, read when it dies: shared memory a fork inherits
+    slots = _Slots(count) if method == "fork" else None
+    workers = _start_workers(ctx, count, work, slots)
     try:
-        for out, entries in _in_order(workers, chunks):
+        for out, entries in _in_order(workers, chunks, work):
             if cache is not None:
                 _stored(cache, entries)
             results.append(out)
@@ -135,17 +196,42 @@ _STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKIL
 
 
 class _Worker:
-    __slots__ = ("process", "tasks", "results", "busy")
+    __slots__ = ("process", "tasks", "results", "busy", "number", "slots")
 
-    def __init__(self, process, tasks, results):
+    def __init__(self, process, tasks, results, number, slots):
         self.process, self.tasks, self.results, self.busy = process, tasks, results, 0
+        self.number, self.slots = number, slots
+
+    def current(self) -> int:
+        """The index in ``work`` of the file this worker is (or was last) on, or -1."""
+        return self.slots.get(self.number) if self.slots is not None else -1
 
 
-def _serve(work: list, tasks, results, parents_ends: list) -> None:
+class _Slots:
+    """One int per worker in an anonymous shared mapping (inherited by a fork): the
+    index of the file the worker is on."""
+
+    def __init__(self, count: int):
+        import mmap
+
+        self.map = mmap.mmap(-1, 8 * count)
+        for n in range(count):
+            self.set(n, -1)
+
+    def set(self, n: int, value: int) -> None:
+        self.map[8 * n:8 * n + 8] = value.to_bytes(8, "little", signed=True)
+
+    def get(self, n: int) -> int:
+        return int.from_bytes(self.map[8 * n:8 * n + 8], "little", signed=True)
+
+
+def _serve(work: list, tasks, results, parents_ends: list, number: int = 0,
+           slots: Optional[_Slots] = None) -> None:
     """Worker loop: migrate each range ``(start, end)`` of ``work`` received on ``tasks``
-    and send ``(start, outcomes)`` (or ``(start, exception)``) on ``results``, until
-    ``None`` or the end of the pipe. ``parents_ends``: the parent's ends of the pipes,
-    inherited by a fork; closed, so that the parent's death is an EOF here."""
+    and send ``(start, outcomes)`` (or ``(start, _Failed)``) on ``results``, until
+    ``None`` or the end of the pipe, noting in ``slots[number]`` the file it is on.
+    ``parents_ends``: the parent's ends of the pipes, inherited by a fork; closed, so
+    that the parent's death is an EOF here."""
     for conn in parents_ends:
         conn.close()
     # started with SIGINT/SIGTERM blocked (see _start_workers); one that came meanwhile
@@ -162,29 +248,66 @@ def _serve(work: list, tasks, results, parents_ends: list) -> None:
         if job is None:
             return
         start, end = job
+        outcomes: list[Outcome] = []
+        answer: object = outcomes
+        index = start
         try:
-            answer = [_one(item) for item in work[start:end]]
-        except Exception as exc:  # noqa: BLE001 - re-raised in the parent, as Pool did
-            answer = exc
-        results.send((start, answer))
+            for index in range(start, end):
+                if slots is not None:
+                    slots.set(number, index)
+                outcomes.append(_one(work[index]))
+        except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the file
+            answer = _Failed(work[index][1], exc)
+        try:
+            results.send((start, answer))
+        except Exception as exc:  # noqa: BLE001 - an outcome that cannot be pickled: a bug
+            results.send((start, _Failed(_unpicklable(work, start, answer), exc)))
 
 
-def _start_workers(ctx, count: int, work: list) -> list[_Worker]:
-    """``count`` started worker processes of :func:`_serve` over ``work``."""
+def _unpicklable(work: list, start: int, answer) -> str:
+    """The file of the first outcome in ``answer`` (the outcomes of ``work[start:]``)
+    that cannot be pickled, else the first file."""
+    import pickle
+
+    for n, out in enumerate(answer if isinstance(answer, list) else ()):
+        try:
+            pickle.dumps(out)
+        except Exception:  # noqa: BLE001 - that one
+            return work[start + n][1]
+    return work[start][1]
+
+
+def _start_workers(ctx, count: int, work: list, slots: Optional[_Slots] = None
+                   ) -> list[_Worker]:
+    """``count`` started worker processes of :func:`_serve` over ``work``. Raises
+    :class:`MigrationAborted` when one cannot be started (fork failed: no memory or
+    too many processes); those started are stopped first."""
     from ..interrupt import signals_held
 
     workers: list[_Worker] = []
     try:
-        for _ in range(count):
-            task_r, task_w = ctx.Pipe(duplex=False)
-            result_r, result_w = ctx.Pipe(duplex=False)
+        for number in range(count):
+            try:
+                task_r, task_w = ctx.Pipe(duplex=False)
+                result_r, result_w = ctx.Pipe(duplex=False)
+            except OSError as exc:  # too many open files
+                raise MigrationAborted(f"cannot start migration worker process "
+                                       f"{number + 1} of {count}: cannot create its pipes: "
+                                       f"{exc.strerror or exc} (try fewer --jobs)") from exc
             parents_ends = [task_w, result_r] + [c for w in workers for c in (w.tasks, w.results)]
-            process = ctx.Process(target=_serve, args=(work, task_r, result_w, parents_ends),
-                                  daemon=True)
+            process = ctx.Process(target=_serve, args=(work, task_r, result_w, parents_ends,
+                                                       number, slots), daemon=True)
             # a signal between the fork and the append would leave a worker nobody stops
             with signals_held():
-                process.start()
-                workers.append(_Worker(process, task_w, result_r))
+                try:
+                    process.start()
+                except OSError as exc:  # fork failed: EAGAIN (process limit), ENOMEM
+                    for conn in (task_r, task_w, result_r, result_w):
+                        conn.close()
+                    raise MigrationAborted(f"cannot start migration worker process "
+                                           f"{number + 1} of {count}: "
+                                           f"{exc.strerror or exc} (try fewer --jobs)") from exc
+                workers.append(_Worker(process, task_w, result_r, number, slots))
             # the parent keeps only its ends: a worker's death is then an EOF here
             task_r.close()
             result_w.close()
@@ -194,15 +317,15 @@ def _start_workers(ctx, count: int, work: list) -> list[_Worker]:
     return workers
 
 
-def _in_order(workers: list[_Worker], chunks: list[tuple[int, int]]):
-    """Yield the ``(outcome, cache entries)`` of all ``chunks`` in input order, keeping each worker two
-    ranges ahead. Raises the exception a worker's migration raised, KeyboardInterrupt or
-    :class:`~aether.interrupt.Terminated` if a worker was ended by SIGINT or SIGTERM
-    (the run was interrupted), RuntimeError if a worker ended otherwise."""
+def _in_order(workers: list[_Worker], chunks: list[tuple[int, int]], work: list):
+    """Yield the ``(outcome, cache entries)`` of all ``chunks`` of ``work`` in input order, keeping each worker
+    two ranges ahead. Raises KeyboardInterrupt or :class:`~aether.interrupt.Terminated`
+    if a worker was ended by SIGINT or SIGTERM (the run was interrupted),
+    :class:`MigrationAborted` if a worker's migration raised or it ended otherwise."""
     from multiprocessing.connection import wait
 
     queue = iter(chunks)
-    done: dict[int, list] = {}
+    done: dict[int, list[Outcome]] = {}
     order = [start for start, _end in chunks]
     by_conn = {w.results: w for w in workers}
 
@@ -226,10 +349,10 @@ def _in_order(workers: list[_Worker], chunks: list[tuple[int, int]]):
             try:
                 start, answer = conn.recv()
             except EOFError:
-                _worker_lost(worker)
+                _worker_lost(worker, work)
             worker.busy -= 1
-            if isinstance(answer, BaseException):
-                raise answer
+            if isinstance(answer, _Failed):
+                raise answer.aborted()
             done[start] = answer
             feed(worker)
         while emitted < len(order) and order[emitted] in done:
@@ -237,7 +360,7 @@ def _in_order(workers: list[_Worker], chunks: list[tuple[int, int]]):
             emitted += 1
 
 
-def _worker_lost(worker: _Worker) -> None:
+def _worker_lost(worker: _Worker, work: list) -> None:
     """Raise for a worker that ended before answering (see :func:`_in_order`)."""
     import signal
 
@@ -249,7 +372,18 @@ def _worker_lost(worker: _Worker) -> None:
         raise Terminated()
     if code in (SIGINT_STATUS, -signal.SIGINT):
         raise KeyboardInterrupt
-    raise RuntimeError(f"a migration worker process ended unexpectedly (exit status {code})")
+    index = worker.current()
+    who = (f"the worker process migrating {work[index][1]}" if 0 <= index < len(work)
+           else "a migration worker process")
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = (" (as the kernel's out-of-memory killer does: try fewer --jobs or more "
+                "memory)" if code == -getattr(signal, "SIGKILL", 9) else "")
+        raise MigrationAborted(f"{who} was killed by {name}{hint}")
+    raise MigrationAborted(f"{who} ended unexpectedly (exit status {code})")
 
 
 def _stop_workers(workers: list[_Worker], finished: bool = False) -> None:
