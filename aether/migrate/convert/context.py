@@ -114,14 +114,18 @@ class _Ctx:
         return name
 
 
+#: the precedence of an expression by its class alone (the IR's expression classes have no
+#: subclasses, so ``type(e)`` decides what ``isinstance`` would); Bin and Unary go by operator
+_PREC_OF_TYPE = {ir.Call: 8, ir.Member: 8, ir.Index: 8}
+
+
 def _prec(e: ir.Expr) -> int:
-    if isinstance(e, ir.Bin):
+    cls = type(e)
+    if cls is ir.Bin:
         return _PREC[e.op]
-    if isinstance(e, ir.Unary):
+    if cls is ir.Unary:
         return 3 if e.op == "not" else 7
-    if isinstance(e, (ir.Call, ir.Member, ir.Index)):
-        return 8
-    return 9
+    return _PREC_OF_TYPE.get(cls, 9)
 
 
 def _quote(text: str) -> str:
@@ -143,6 +147,8 @@ class _Printer:
     def __init__(self, ctx: Optional[_Ctx]):
         self.ctx = ctx
         self.line = 0
+        # names already found valid: a file prints the same few names again and again
+        self.names: set[str] = set()
 
     def comment(self, text: str) -> str:
         if text.startswith("//"):
@@ -152,7 +158,10 @@ class _Printer:
         return text
 
     def name(self, ident: str, line: int) -> str:
+        if ident in self.names:
+            return ident
         if _NAME_RE.match(ident) and ident not in KEYWORDS_12:
+            self.names.add(ident)
             return ident
         raise ir.Unconvertible(f"'{ident}' cannot be a name in Aether 1.2", line or None)
 
@@ -163,41 +172,48 @@ class _Printer:
         return text
 
     def expr(self, e: ir.Expr) -> str:
-        if isinstance(e, ir.Name):
-            return self.name(e.id, e.line)
-        if isinstance(e, (ir.Str, ir.Num)):
+        # dispatched on ``type(e)`` (the IR's expression classes have no subclasses), the
+        # commonest first: printing was a tenth of the statement conversion, most of it the
+        # chain of isinstance tests
+        cls = type(e)
+        if cls is ir.Name:
+            ident = e.id
+            return ident if ident in self.names else self.name(ident, e.line)
+        if cls is ir.Str or cls is ir.Num:
             return e.raw
-        if isinstance(e, ir.Lit):
+        if cls is ir.Call:
+            return self.call(e)
+        if cls is ir.Member:
+            attr = e.attr
+            if attr not in self.names:
+                if not _NAME_RE.match(attr) or attr in KEYWORDS_12:
+                    raise ir.Unconvertible(f"the member name '.{attr}' is not possible in "
+                                           "Aether 1.2", e.line or None)
+                self.names.add(attr)
+            return self.child(e.value, 8) + "." + attr
+        if cls is ir.Lit:
             return e.value
-        if isinstance(e, ir.Paren):
-            return "(" + self.expr(e.value) + ")"
-        if isinstance(e, ir.Bin):
+        if cls is ir.Bin:
             p = _PREC[e.op]
             if p == 4:  # comparisons do not chain
                 return f"{self.child(e.left, 5)} {e.op} {self.child(e.right, 5)}"
             return f"{self.child(e.left, p)} {e.op} {self.child(e.right, p + 1)}"
-        if isinstance(e, ir.Unary):
+        if cls is ir.ListE:
+            return self.seq("[", "]", [self.expr(i) for i in e.items], e)
+        if cls is ir.DictE:
+            parts = [f"{k}: {self.expr(v)}" for k, v in zip(e.keys, e.values)]
+            return self.seq("{", "}", parts, e)
+        if cls is ir.Paren:
+            return "(" + self.expr(e.value) + ")"
+        if cls is ir.Unary:
             if e.op == "not":
                 return "not " + self.child(e.operand, 3)
             return "-" + self.child(e.operand, 7)
-        if isinstance(e, ir.Member):
-            attr = e.attr
-            if not _NAME_RE.match(attr) or attr in KEYWORDS_12:
-                raise ir.Unconvertible(f"the member name '.{attr}' is not possible in "
-                                       "Aether 1.2", e.line or None)
-            return self.child(e.value, 8) + "." + attr
-        if isinstance(e, ir.Index):
+        if cls is ir.Index:
             return self.child(e.value, 8) + "[" + self.expr(e.index) + "]"
-        if isinstance(e, ir.Call):
-            return self.call(e)
-        if isinstance(e, ir.ListE):
-            return self.seq("[", "]", [self.expr(i) for i in e.items], e)
-        if isinstance(e, ir.DictE):
-            parts = [f"{k}: {self.expr(v)}" for k, v in zip(e.keys, e.values)]
-            return self.seq("{", "}", parts, e)
-        if isinstance(e, ir.Lambda):  # pragma: no cover - lowered before printing
+        if cls is ir.Lambda:  # pragma: no cover - lowered before printing
             raise ir.Unconvertible("a function expression in this position", e.line)
-        if isinstance(e, ir.Ternary):  # pragma: no cover - lowered before printing
+        if cls is ir.Ternary:  # pragma: no cover - lowered before printing
             raise ir.Unconvertible("a conditional expression in this position", e.line)
         raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
 

@@ -205,20 +205,28 @@ class Expressions:
         ctx = self.ctx
         if e is None:
             return None
-        if isinstance(e, ir.Name):
+        # dispatched on ``type(e)`` (the IR's expression classes have no subclasses), the
+        # commonest first: lowering was a sixth of the statement conversion, much of it the
+        # chain of isinstance tests
+        cls = type(e)
+        if cls is ir.Name:
             ident = e.id
             if ident.startswith("$"):
                 ctx.hit("M012", e.line)
                 ident = ident.lstrip("$")
             return ir.Name(self.fix_name(ident, e.line), e.line)
-        if isinstance(e, ir.Str):
+        if cls is ir.Str:
             return self.string(e, pre, where)
-        if isinstance(e, (ir.Num, ir.Lit)):
+        if cls is ir.Num or cls is ir.Lit:
             return e
-        if isinstance(e, ir.Paren):
+        if cls is ir.Member:
+            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
+        if cls is ir.Call:
+            return self.lower_call(e, pre, where)
+        if cls is ir.Paren:
             inner = self.lower(e.value, pre, where)
             return ir.Paren(inner, e.line) if not isinstance(inner, ir.Name) else inner
-        if isinstance(e, ir.Bin):
+        if cls is ir.Bin:
             left = self.lower(e.left, pre, where)
             if e.op in ("and", "or"):
                 # the right operand may not run at all: only fn definitions (no effect)
@@ -250,60 +258,18 @@ class Expressions:
                 pre.extend(right_pre)
                 return ir.Bin(e.op, left, right, e.line)
             return ir.Bin(e.op, left, self.lower(e.right, pre, where), e.line)
-        if isinstance(e, ir.Unary):
+        if cls is ir.Unary:
             return ir.Unary(e.op, self.lower(e.operand, pre, where), e.line)
-        if isinstance(e, ir.Member):
-            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
-        if isinstance(e, ir.Index):
+        if cls is ir.Index:
             return ir.Index(self.lower(e.value, pre, where), self.lower(e.index, pre, where),
                             e.line)
-        if isinstance(e, ir.Call):
-            func = e.func
-            dotted = _dotted(func)
-            if dotted in _JS_CALLS:
-                ctx.hit("M019", e.line)
-                func = ir.Name(_JS_CALLS[dotted], e.line)
-            elif dotted in _PAUSES and dotted not in ctx.bound and \
-                    dotted not in ctx.defined_fns and _pause_duration(e) is not None:
-                ctx.hit("M032", e.line)
-                return ir.Call(ir.Name("sleep", e.line), [_pause_duration(e)], [], e.comments,
-                               e.multiline, e.line)
-            elif dotted == _SEARCH_ONE and not {_SEARCH_ONE, "first", "search_memory"} & (
-                    ctx.bound | ctx.defined_fns) and _one_record_filters(e) is not None:
-                # the legacy single-record query: the first record of the list query
-                # limited to one, or null (`first` of an empty list is null); a file that
-                # defines or binds one of the three names keeps the call as written
-                ctx.hit("M043", e.line)
-                pairs, comments, multiline = _one_record_filters(e)
-                kwargs = [(self.fix_name(k, e.line), self.lower(v, pre, where))
-                          for k, v in pairs]
-                kwargs.append(("limit", ir.Num("1", e.line)))
-                search = ir.Call(ir.Name("search_memory", e.line), [], kwargs, comments,
-                                 multiline, e.line)
-                return ir.Call(ir.Name("first", e.line), [search], [], {}, False, e.line)
-            elif dotted in LEGACY_BUILTINS and dotted not in ctx.bound and \
-                    dotted not in ctx.defined_fns:
-                # the legacy runtimes' builtin under its Aether 1.2 name (a file that
-                # defines or binds the name itself keeps it)
-                ctx.hit("M032", e.line)
-                func = ir.Name(LEGACY_BUILTINS[dotted], e.line)
-            else:
-                func = self.lower(func, pre, where)
-            kwargs = []
-            for k, v, *style in e.kwargs:
-                if style and style[0] == ":":
-                    ctx.hit("M018", e.line)
-                kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
-            kwargs = legacy_keywords(ctx, func, kwargs, e.line)
-            return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
-                           e.comments, e.multiline, e.line)
-        if isinstance(e, ir.ListE):
+        if cls is ir.ListE:
             return ir.ListE([self.lower(i, pre, where) for i in e.items], e.comments,
                             e.multiline, e.line)
-        if isinstance(e, ir.DictE):
+        if cls is ir.DictE:
             return ir.DictE(e.keys, [self.lower(v, pre, where) for v in e.values], e.comments,
                             e.multiline, e.line)
-        if isinstance(e, ir.Lambda):
+        if cls is ir.Lambda:
             ctx.hit("M020", e.line)
             name = ctx.temp("lambda")
             ctx.fn_names.add(name)
@@ -317,7 +283,7 @@ class Expressions:
             fn.synthetic = True
             pre.append(fn)
             return ir.Name(name, e.line)
-        if isinstance(e, ir.Comp):
+        if cls is ir.Comp:
             if where in ("while", "elif"):
                 raise ir.Unconvertible(f"a comprehension in a `{where}` condition cannot be "
                                        "moved before it", e.line)
@@ -341,7 +307,7 @@ class Expressions:
             pre.append(init)
             pre.append(loop)
             return ir.Name(name, e.line)
-        if isinstance(e, ir.Ternary):
+        if cls is ir.Ternary:
             if where in ("while", "elif"):
                 raise ir.Unconvertible(f"a conditional expression in a `{where}` condition "
                                        "cannot be moved before it", e.line)
@@ -367,6 +333,50 @@ class Expressions:
             pre.append(block)
             return ir.Name(name, e.line)
         raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
+
+    def lower_call(self, e: ir.Call, pre: list, where: str) -> ir.Expr:
+        """:meth:`lower` of a call."""
+        ctx = self.ctx
+        func = e.func
+        dotted = _dotted(func)
+        if dotted in _JS_CALLS:
+            ctx.hit("M019", e.line)
+            func = ir.Name(_JS_CALLS[dotted], e.line)
+        elif dotted in _PAUSES and dotted not in ctx.bound and \
+                dotted not in ctx.defined_fns and _pause_duration(e) is not None:
+            ctx.hit("M032", e.line)
+            return ir.Call(ir.Name("sleep", e.line), [_pause_duration(e)], [], e.comments,
+                           e.multiline, e.line)
+        elif dotted == _SEARCH_ONE and not {_SEARCH_ONE, "first", "search_memory"} & (
+                ctx.bound | ctx.defined_fns) and _one_record_filters(e) is not None:
+            # the legacy single-record query: the first record of the list query
+            # limited to one, or null (`first` of an empty list is null); a file that
+            # defines or binds one of the three names keeps the call as written
+            ctx.hit("M043", e.line)
+            pairs, comments, multiline = _one_record_filters(e)
+            kwargs = [(self.fix_name(k, e.line), self.lower(v, pre, where))
+                      for k, v in pairs]
+            kwargs.append(("limit", ir.Num("1", e.line)))
+            search = ir.Call(ir.Name("search_memory", e.line), [], kwargs, comments,
+                             multiline, e.line)
+            return ir.Call(ir.Name("first", e.line), [search], [], {}, False, e.line)
+        elif dotted in LEGACY_BUILTINS and dotted not in ctx.bound and \
+                dotted not in ctx.defined_fns:
+            # the legacy runtimes' builtin under its Aether 1.2 name (a file that
+            # defines or binds the name itself keeps it)
+            ctx.hit("M032", e.line)
+            func = ir.Name(LEGACY_BUILTINS[dotted], e.line)
+        else:
+            func = self.lower(func, pre, where)
+        kwargs = []
+        for k, v, *style in e.kwargs:
+            if style and style[0] == ":":
+                ctx.hit("M018", e.line)
+            kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
+        if kwargs:  # (without keywords there is nothing to rename)
+            kwargs = legacy_keywords(ctx, func, kwargs, e.line)
+        return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
+                       e.comments, e.multiline, e.line)
 
     def fix_name(self, ident: str, line: int) -> str:
         if ident in self.ctx.renamed:
