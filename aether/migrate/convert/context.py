@@ -75,10 +75,15 @@ class _Ctx:
         # whole_file._laid_out's last result
         self.laid_out = None
         self.by_line: dict[int, list[Tok]] = {}
+        # the same without comments: what :meth:`tokens` gives for most statements (one
+        # line), asked for each of them
+        self.code_by_line: dict[int, list[Tok]] = {}
         self.slash_lines: set[int] = set()  # lines with a `//` comment
         by_line = self.by_line
+        code_by_line = self.code_by_line
         line = 0
         here: list[Tok] = []
+        code: list[Tok] = []
         for t in toks:  # in text order: each line's tokens come together
             kind = t.kind
             if kind == "NL" or kind == "EOF":
@@ -88,17 +93,26 @@ class _Ctx:
                 here = by_line.get(line)
                 if here is None:
                     here = by_line[line] = []
+                    code = code_by_line[line] = []
+                else:  # pragma: no cover - a line's tokens come together
+                    code = code_by_line[line]
             here.append(t)
-            if kind == "COMMENT" and t.text.startswith("//"):
-                self.slash_lines.add(line)
+            if kind == "COMMENT":
+                if t.text.startswith("//"):
+                    self.slash_lines.add(line)
+            else:
+                code.append(t)
 
     def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
-        """Tokens of source lines first..last (comments only when asked)."""
+        """Tokens of source lines first..last (comments only when asked); a new list."""
+        lines = self.by_line if comments else self.code_by_line
+        if first == last:
+            return list(lines.get(first, ()))
         out: list[Tok] = []
         for n in range(first, last + 1):
-            for t in self.by_line.get(n, ()):
-                if comments or t.kind != "COMMENT":
-                    out.append(t)
+            got = lines.get(n)
+            if got:
+                out.extend(got)
         return out
 
     def hit(self, rule: str, line: int) -> None:
@@ -402,39 +416,44 @@ def _parse_tokens(toks: list[Tok]) -> Optional[ir.Expr]:
 def _has_bad_names(e) -> bool:
     """Whether ``e`` holds a name no rule can make valid (``gpt-4o`` read as ``gpt - 4o``,
     non-ASCII words): such a value is text, not code."""
+    # dispatched on ``type(x)`` (the IR's expression classes have no subclasses): asked
+    # of every value, its chain of isinstance tests was a twentieth of the conversion
     stack = [e]
     while stack:
         x = stack.pop()
         if x is None:
             continue
-        if isinstance(x, ir.Name):
+        cls = type(x)
+        if cls is ir.Name:
             ident = x.id.lstrip("$")
             if not _NAME_RE.match(ident) and not (ident[:1].isdigit() and
                                                   _NAME_RE.match("_" + ident)):
                 return True
             if ident[:1].isdigit():
                 return True
-        elif isinstance(x, ir.Member):
-            stack.append(x.value)
-        elif isinstance(x, ir.Index):
-            stack.extend((x.value, x.index))
-        elif isinstance(x, (ir.Unary,)):
-            stack.append(x.operand)
-        elif isinstance(x, ir.Bin):
-            stack.extend((x.left, x.right))
-        elif isinstance(x, ir.Paren):
-            stack.append(x.value)
-        elif isinstance(x, ir.Call):
+        elif cls is ir.Str or cls is ir.Num or cls is ir.Lit:
+            continue
+        elif cls is ir.Call:
             stack.append(x.func)
             stack.extend(x.args)
             stack.extend(v for _, v, *_ in x.kwargs)
-        elif isinstance(x, ir.ListE):
+        elif cls is ir.Member:
+            stack.append(x.value)
+        elif cls is ir.Index:
+            stack.extend((x.value, x.index))
+        elif cls is ir.Unary:
+            stack.append(x.operand)
+        elif cls is ir.Bin:
+            stack.extend((x.left, x.right))
+        elif cls is ir.Paren:
+            stack.append(x.value)
+        elif cls is ir.ListE:
             stack.extend(x.items)
-        elif isinstance(x, ir.DictE):
+        elif cls is ir.DictE:
             stack.extend(x.values)
-        elif isinstance(x, ir.Ternary):
+        elif cls is ir.Ternary:
             stack.extend((x.test, x.then, x.other))
-        elif isinstance(x, ir.Comp):
+        elif cls is ir.Comp:
             stack.extend((x.elt, x.iter, x.cond))
     return False
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from ...semantics.catalogue import load_catalogue
 from .. import ir
 from ..parser import KEYWORDS_12
 from ..tokens import LexError, tokenize
@@ -97,8 +98,6 @@ LEGACY_KEYWORDS = {"tags": "tag", "category": "tag"}
 def builtin_of(name: str):
     """The builtin ``name`` of the catalogue (its ``signature`` and ``effect``), or None
     when there is no such builtin."""
-    from ...semantics.catalogue import load_catalogue
-
     builtin = load_catalogue().functions.get(name)
     return builtin if builtin is not None and hasattr(builtin, "signature") else None
 
@@ -196,6 +195,59 @@ def _split_interpolation(raw: str, fstring: bool):
     return parts if found else None
 
 
+#: what :func:`_fragment` read each interpolated piece of code as, when that is nothing
+#: (None) or a name or a chain of members (most pieces: ``{name}``, ``{user.name}``),
+#: kept as :func:`_fragment_shape` gives it; bounded, as a cache
+_FRAGMENTS: dict[str, Optional[tuple]] = {}
+_FRAGMENTS_MAX = 4096
+_UNREAD = ("?",)  # a fragment read as something else: read again each time
+
+
+def _fragment_shape(e: Optional[ir.Expr]) -> Optional[tuple]:
+    """``e`` (None, a name or members of a name) as a tuple :func:`_fragment_build` builds
+    again, or ``_UNREAD`` for any other expression."""
+    if e is None:
+        return None
+    cls = type(e)
+    if cls is ir.Name:
+        return ("name", e.id, e.line)
+    if cls is ir.Member:
+        inner = _fragment_shape(e.value)
+        if inner is None or inner is _UNREAD:
+            return _UNREAD
+        return ("member", inner, e.attr, e.line)
+    return _UNREAD
+
+
+def _fragment_build(shape: tuple) -> ir.Expr:
+    if shape[0] == "name":
+        return ir.Name(shape[1], shape[2])
+    return ir.Member(_fragment_build(shape[1]), shape[2], shape[3])
+
+
+def _fragment(code: str) -> Optional[ir.Expr]:
+    """The interpolated piece of code ``code`` (``x.y`` of ``"a {x.y}"``) read as one
+    expression, new nodes each time; None when it is none. The reading depends on the
+    code alone, so a name or a member chain, and a piece that is no expression, are read
+    once and built again from their shape: tokenizing and parsing each piece was a
+    twelfth of the statements' conversion."""
+    shape = _FRAGMENTS.get(code, _UNREAD)
+    if shape is None:
+        return None
+    if shape is not _UNREAD:
+        return _fragment_build(shape)
+    try:
+        inner = _parse_tokens(tokenize(code)[:-2])
+    except LexError:
+        inner = None
+    shape = _fragment_shape(inner)
+    if shape is not _UNREAD:
+        if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[code] = shape
+    return inner
+
+
 class Expressions:
     """Expression lowering of :class:`~.converter.Converter`."""
 
@@ -216,6 +268,9 @@ class Expressions:
                 ident = ident.lstrip("$")
             return ir.Name(self.fix_name(ident, e.line), e.line)
         if cls is ir.Str:
+            raw = e.raw
+            if "{" not in raw:  # (most strings: no interpolation, see string())
+                return ir.Str(raw[1:] if raw[:2] in ('f"', "f'") else raw, e.line)
             return self.string(e, pre, where)
         if cls is ir.Num or cls is ir.Lit:
             return e
@@ -408,10 +463,7 @@ class Expressions:
                     pieces.append(ir.Str(quote + value + quote, s.line))
                 continue
             code, spec = value
-            try:
-                inner = _parse_tokens(tokenize(code)[:-2])
-            except LexError:
-                inner = None
+            inner = _fragment(code)
             if inner is None:
                 return ir.Str(raw, s.line)
             inner = self.lower(inner, pre, where)
