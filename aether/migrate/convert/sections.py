@@ -294,23 +294,34 @@ def _spec(ed: _Edits, s: A.Section, groups: Optional[list[tuple]] = None,
     ed.add_line(s.body[-1].end_line, inner + ("}" if opener == "{" else "]"))
 
 
+#: the fields of each statement class that hold statements (``tuple[Stmt, ...]``): the
+#: only ones a ``fn`` definition can stand in
+_BLOCK_FIELDS = {cls: tuple(f for f in cls._children
+                            if "Stmt" in str(cls.__annotations__.get(f, "")))
+                 for cls in A.Stmt.__subclasses__()}
+
+
 def _fn_defs(module: A.Module) -> list[A.FnDef]:
     """The ``fn`` definitions of the file, nested ones too, in walk order (that of
-    :func:`aether.ast.walk`). Only statements are visited: no expression holds one, and
-    walking every node of the file was a sixth of the section rewrite."""
+    :func:`aether.ast.walk`). Only the blocks of statements are entered: no expression
+    holds a statement, and walking every node of the file was a sixth of the section
+    rewrite."""
     fns: list[A.FnDef] = []
-    Stmt, FnDef = A.Stmt, A.FnDef
-    stack = [s for s in reversed(module.body)]
+    FnDef = A.FnDef
+    fields_of = _BLOCK_FIELDS
+    stack = list(reversed(module.body))
     while stack:
         node = stack.pop()
-        if isinstance(node, FnDef):
+        cls = type(node)
+        if cls is FnDef:
             fns.append(node)
-        for name in reversed(node._children):
+        fields = fields_of.get(cls)
+        if fields is None:  # a statement class of no known shape: every field read
+            fields = tuple(f for f in cls._children if isinstance(getattr(node, f), tuple))
+        for name in reversed(fields):
             value = getattr(node, name)
-            if isinstance(value, tuple):
-                stack.extend([v for v in reversed(value) if isinstance(v, Stmt)])
-            elif isinstance(value, Stmt):
-                stack.append(value)
+            if value:
+                stack.extend(value[::-1])
     return fns
 
 

@@ -25,24 +25,6 @@ from .sections import rewrite_sections
 from .handlers import rename_handler_calls
 
 
-def _walk(stmts: list):
-    """Every statement of ``stmts`` and of the blocks nested in them (bodies, else
-    branches, handlers, match cases), in no particular order."""
-    stack = list(stmts)
-    while stack:
-        s = stack.pop()
-        yield s
-        if isinstance(s, ir.Simple):
-            if s.body:
-                stack.extend(s.body)
-        elif isinstance(s, ir.Block):
-            stack.extend(s.body)
-            stack.extend(s.orelse)
-            stack.extend(s.handler)
-            for case in s.cases:
-                stack.extend(case[1])
-
-
 def _source_names(stmts: list) -> tuple[set[str], set[str], set[str]]:
     """What the source binds and defines, before any of it is converted, in one walk of
     ``stmts`` (three walks were a tenth of the work outside the statements' conversion):
@@ -57,8 +39,14 @@ def _source_names(stmts: list) -> tuple[set[str], set[str], set[str]]:
     fns: set[str] = set()
     variables: set[str] = set()
     Simple, Block, Name = ir.Simple, ir.Block, ir.Name
-    for s in _walk(stmts):
+    # every statement and those of the blocks nested in them (bodies, else branches,
+    # handlers, match cases), in no particular order
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
         if isinstance(s, Simple):
+            if s.body:
+                stack.extend(s.body)
             kind = s.kind
             if kind in ("bind", "assign", "bindblock") and s.target is not None:
                 root = _root_name(s.target)
@@ -68,6 +56,11 @@ def _source_names(stmts: list) -> tuple[set[str], set[str], set[str]]:
                     kind == "bind" and s.op == "let"):
                 variables.add(s.target.id)
         elif isinstance(s, Block):
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
             kind = s.kind
             if kind == "for":
                 target = s.target
