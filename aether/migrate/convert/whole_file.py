@@ -639,7 +639,8 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     from ...semantics.validator import validate
     from ...syntax import parse
 
-    if any(r.depth == 0 and r.text.split("#")[0].strip() == "require:" for r in rows) or \
+    if any(r.depth == 0 and "require:" in r.text and
+           r.text.split("#")[0].strip() == "require:" for r in rows) or \
             _require_map(rows) is not None:
         return []
     # what M035 makes of an action section is code too (`- memory.save(x)` in `actions:`)
