@@ -180,7 +180,15 @@ class _Printer:
 
     def child(self, e: ir.Expr, min_prec: int) -> str:
         text = self.expr(e)
-        if _prec(e) < min_prec:
+        cls = type(e)
+        # (_prec inlined: asked of every operand printed)
+        if cls is ir.Bin:
+            prec = _PREC[e.op]
+        elif cls is ir.Unary:
+            prec = 3 if e.op == "not" else 7
+        else:
+            prec = _PREC_OF_TYPE.get(cls, 9)
+        if prec < min_prec:
             return "(" + text + ")"
         return text
 

@@ -266,7 +266,9 @@ class Expressions:
             if ident.startswith("$"):
                 ctx.hit("M012", e.line)
                 ident = ident.lstrip("$")
-            return ir.Name(self.fix_name(ident, e.line), e.line)
+            if ident in ctx.renamed or ident in KEYWORDS_12 or ident[:1].isdigit():
+                ident = self.fix_name(ident, e.line)  # (most names need no fixing)
+            return ir.Name(ident, e.line)
         if cls is ir.Str:
             raw = e.raw
             if "{" not in raw:  # (most strings: no interpolation, see string())
