@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 from typing import Optional
 
 from .. import ir
@@ -22,6 +24,8 @@ from ..tokens import Tok
 
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LINE_OF = attrgetter("line")
+_NO_LINE = ("NL", "EOF")  # tokens that belong to no line's tokens (_Ctx.by_line)
 _CONFIG_SECTIONS = {"meta", "policy", "require", "plugin_contract"}
 _PREC = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "in": 4,
          "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
@@ -75,30 +79,39 @@ class _Ctx:
         # whole_file._laid_out's last result
         self.laid_out = None
         self.by_line: dict[int, list[Tok]] = {}
+        # the same without comments: what :meth:`tokens` gives for most statements (one
+        # line), asked for each of them
+        self.code_by_line: dict[int, list[Tok]] = {}
         self.slash_lines: set[int] = set()  # lines with a `//` comment
         by_line = self.by_line
-        line = 0
-        here: list[Tok] = []
-        for t in toks:  # in text order: each line's tokens come together
-            kind = t.kind
-            if kind == "NL" or kind == "EOF":
+        code_by_line = self.code_by_line
+        # in text order: each line's tokens come together (grouped, not token by token:
+        # the loop over every token was a twentieth of the conversion outside the parser)
+        for line, group in groupby(toks, _LINE_OF):
+            here = [t for t in group if t.kind not in _NO_LINE]
+            if not here:
                 continue
-            if t.line != line:
-                line = t.line
-                here = by_line.get(line)
-                if here is None:
-                    here = by_line[line] = []
-            here.append(t)
-            if kind == "COMMENT" and t.text.startswith("//"):
+            code = [t for t in here if t.kind != "COMMENT"]
+            if len(code) < len(here) and any(t.kind == "COMMENT" and t.text.startswith("//")
+                                             for t in here):
                 self.slash_lines.add(line)
+            if line in by_line:  # pragma: no cover - a line's tokens come together
+                by_line[line].extend(here)
+                code_by_line[line].extend(code)
+            else:
+                by_line[line] = here
+                code_by_line[line] = code
 
     def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
-        """Tokens of source lines first..last (comments only when asked)."""
+        """Tokens of source lines first..last (comments only when asked); a new list."""
+        lines = self.by_line if comments else self.code_by_line
+        if first == last:
+            return list(lines.get(first, ()))
         out: list[Tok] = []
         for n in range(first, last + 1):
-            for t in self.by_line.get(n, ()):
-                if comments or t.kind != "COMMENT":
-                    out.append(t)
+            got = lines.get(n)
+            if got:
+                out.extend(got)
         return out
 
     def hit(self, rule: str, line: int) -> None:
@@ -114,14 +127,18 @@ class _Ctx:
         return name
 
 
+#: the precedence of an expression by its class alone (the IR's expression classes have no
+#: subclasses, so ``type(e)`` decides what ``isinstance`` would); Bin and Unary go by operator
+_PREC_OF_TYPE = {ir.Call: 8, ir.Member: 8, ir.Index: 8}
+
+
 def _prec(e: ir.Expr) -> int:
-    if isinstance(e, ir.Bin):
+    cls = type(e)
+    if cls is ir.Bin:
         return _PREC[e.op]
-    if isinstance(e, ir.Unary):
+    if cls is ir.Unary:
         return 3 if e.op == "not" else 7
-    if isinstance(e, (ir.Call, ir.Member, ir.Index)):
-        return 8
-    return 9
+    return _PREC_OF_TYPE.get(cls, 9)
 
 
 def _quote(text: str) -> str:
@@ -143,6 +160,8 @@ class _Printer:
     def __init__(self, ctx: Optional[_Ctx]):
         self.ctx = ctx
         self.line = 0
+        # names already found valid: a file prints the same few names again and again
+        self.names: set[str] = set()
 
     def comment(self, text: str) -> str:
         if text.startswith("//"):
@@ -152,52 +171,70 @@ class _Printer:
         return text
 
     def name(self, ident: str, line: int) -> str:
+        if ident in self.names:
+            return ident
         if _NAME_RE.match(ident) and ident not in KEYWORDS_12:
+            self.names.add(ident)
             return ident
         raise ir.Unconvertible(f"'{ident}' cannot be a name in Aether 1.2", line or None)
 
     def child(self, e: ir.Expr, min_prec: int) -> str:
         text = self.expr(e)
-        if _prec(e) < min_prec:
+        cls = type(e)
+        # (_prec inlined: asked of every operand printed)
+        if cls is ir.Bin:
+            prec = _PREC[e.op]
+        elif cls is ir.Unary:
+            prec = 3 if e.op == "not" else 7
+        else:
+            prec = _PREC_OF_TYPE.get(cls, 9)
+        if prec < min_prec:
             return "(" + text + ")"
         return text
 
     def expr(self, e: ir.Expr) -> str:
-        if isinstance(e, ir.Name):
-            return self.name(e.id, e.line)
-        if isinstance(e, (ir.Str, ir.Num)):
+        # dispatched on ``type(e)`` (the IR's expression classes have no subclasses), the
+        # commonest first: printing was a tenth of the statement conversion, most of it the
+        # chain of isinstance tests
+        cls = type(e)
+        if cls is ir.Name:
+            ident = e.id
+            return ident if ident in self.names else self.name(ident, e.line)
+        if cls is ir.Str or cls is ir.Num:
             return e.raw
-        if isinstance(e, ir.Lit):
+        if cls is ir.Call:
+            return self.call(e)
+        if cls is ir.Member:
+            attr = e.attr
+            if attr not in self.names:
+                if not _NAME_RE.match(attr) or attr in KEYWORDS_12:
+                    raise ir.Unconvertible(f"the member name '.{attr}' is not possible in "
+                                           "Aether 1.2", e.line or None)
+                self.names.add(attr)
+            return self.child(e.value, 8) + "." + attr
+        if cls is ir.Lit:
             return e.value
-        if isinstance(e, ir.Paren):
-            return "(" + self.expr(e.value) + ")"
-        if isinstance(e, ir.Bin):
+        if cls is ir.Bin:
             p = _PREC[e.op]
             if p == 4:  # comparisons do not chain
                 return f"{self.child(e.left, 5)} {e.op} {self.child(e.right, 5)}"
             return f"{self.child(e.left, p)} {e.op} {self.child(e.right, p + 1)}"
-        if isinstance(e, ir.Unary):
+        if cls is ir.ListE:
+            return self.seq("[", "]", [self.expr(i) for i in e.items], e)
+        if cls is ir.DictE:
+            parts = [f"{k}: {self.expr(v)}" for k, v in zip(e.keys, e.values)]
+            return self.seq("{", "}", parts, e)
+        if cls is ir.Paren:
+            return "(" + self.expr(e.value) + ")"
+        if cls is ir.Unary:
             if e.op == "not":
                 return "not " + self.child(e.operand, 3)
             return "-" + self.child(e.operand, 7)
-        if isinstance(e, ir.Member):
-            attr = e.attr
-            if not _NAME_RE.match(attr) or attr in KEYWORDS_12:
-                raise ir.Unconvertible(f"the member name '.{attr}' is not possible in "
-                                       "Aether 1.2", e.line or None)
-            return self.child(e.value, 8) + "." + attr
-        if isinstance(e, ir.Index):
+        if cls is ir.Index:
             return self.child(e.value, 8) + "[" + self.expr(e.index) + "]"
-        if isinstance(e, ir.Call):
-            return self.call(e)
-        if isinstance(e, ir.ListE):
-            return self.seq("[", "]", [self.expr(i) for i in e.items], e)
-        if isinstance(e, ir.DictE):
-            parts = [f"{k}: {self.expr(v)}" for k, v in zip(e.keys, e.values)]
-            return self.seq("{", "}", parts, e)
-        if isinstance(e, ir.Lambda):  # pragma: no cover - lowered before printing
+        if cls is ir.Lambda:  # pragma: no cover - lowered before printing
             raise ir.Unconvertible("a function expression in this position", e.line)
-        if isinstance(e, ir.Ternary):  # pragma: no cover - lowered before printing
+        if cls is ir.Ternary:  # pragma: no cover - lowered before printing
             raise ir.Unconvertible("a conditional expression in this position", e.line)
         raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
 
@@ -386,39 +423,44 @@ def _parse_tokens(toks: list[Tok]) -> Optional[ir.Expr]:
 def _has_bad_names(e) -> bool:
     """Whether ``e`` holds a name no rule can make valid (``gpt-4o`` read as ``gpt - 4o``,
     non-ASCII words): such a value is text, not code."""
+    # dispatched on ``type(x)`` (the IR's expression classes have no subclasses): asked
+    # of every value, its chain of isinstance tests was a twentieth of the conversion
     stack = [e]
     while stack:
         x = stack.pop()
         if x is None:
             continue
-        if isinstance(x, ir.Name):
+        cls = type(x)
+        if cls is ir.Name:
             ident = x.id.lstrip("$")
             if not _NAME_RE.match(ident) and not (ident[:1].isdigit() and
                                                   _NAME_RE.match("_" + ident)):
                 return True
             if ident[:1].isdigit():
                 return True
-        elif isinstance(x, ir.Member):
-            stack.append(x.value)
-        elif isinstance(x, ir.Index):
-            stack.extend((x.value, x.index))
-        elif isinstance(x, (ir.Unary,)):
-            stack.append(x.operand)
-        elif isinstance(x, ir.Bin):
-            stack.extend((x.left, x.right))
-        elif isinstance(x, ir.Paren):
-            stack.append(x.value)
-        elif isinstance(x, ir.Call):
+        elif cls is ir.Str or cls is ir.Num or cls is ir.Lit:
+            continue
+        elif cls is ir.Call:
             stack.append(x.func)
             stack.extend(x.args)
             stack.extend(v for _, v, *_ in x.kwargs)
-        elif isinstance(x, ir.ListE):
+        elif cls is ir.Member:
+            stack.append(x.value)
+        elif cls is ir.Index:
+            stack.extend((x.value, x.index))
+        elif cls is ir.Unary:
+            stack.append(x.operand)
+        elif cls is ir.Bin:
+            stack.extend((x.left, x.right))
+        elif cls is ir.Paren:
+            stack.append(x.value)
+        elif cls is ir.ListE:
             stack.extend(x.items)
-        elif isinstance(x, ir.DictE):
+        elif cls is ir.DictE:
             stack.extend(x.values)
-        elif isinstance(x, ir.Ternary):
+        elif cls is ir.Ternary:
             stack.extend((x.test, x.then, x.other))
-        elif isinstance(x, ir.Comp):
+        elif cls is ir.Comp:
             stack.extend((x.elt, x.iter, x.cond))
     return False
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from ...semantics.catalogue import load_catalogue
 from .. import ir
 from ..parser import KEYWORDS_12
 from ..tokens import LexError, tokenize
@@ -97,8 +98,6 @@ LEGACY_KEYWORDS = {"tags": "tag", "category": "tag"}
 def builtin_of(name: str):
     """The builtin ``name`` of the catalogue (its ``signature`` and ``effect``), or None
     when there is no such builtin."""
-    from ...semantics.catalogue import load_catalogue
-
     builtin = load_catalogue().functions.get(name)
     return builtin if builtin is not None and hasattr(builtin, "signature") else None
 
@@ -196,6 +195,59 @@ def _split_interpolation(raw: str, fstring: bool):
     return parts if found else None
 
 
+#: what :func:`_fragment` read each interpolated piece of code as, when that is nothing
+#: (None) or a name or a chain of members (most pieces: ``{name}``, ``{user.name}``),
+#: kept as :func:`_fragment_shape` gives it; bounded, as a cache
+_FRAGMENTS: dict[str, Optional[tuple]] = {}
+_FRAGMENTS_MAX = 4096
+_UNREAD = ("?",)  # a fragment read as something else: read again each time
+
+
+def _fragment_shape(e: Optional[ir.Expr]) -> Optional[tuple]:
+    """``e`` (None, a name or members of a name) as a tuple :func:`_fragment_build` builds
+    again, or ``_UNREAD`` for any other expression."""
+    if e is None:
+        return None
+    cls = type(e)
+    if cls is ir.Name:
+        return ("name", e.id, e.line)
+    if cls is ir.Member:
+        inner = _fragment_shape(e.value)
+        if inner is None or inner is _UNREAD:
+            return _UNREAD
+        return ("member", inner, e.attr, e.line)
+    return _UNREAD
+
+
+def _fragment_build(shape: tuple) -> ir.Expr:
+    if shape[0] == "name":
+        return ir.Name(shape[1], shape[2])
+    return ir.Member(_fragment_build(shape[1]), shape[2], shape[3])
+
+
+def _fragment(code: str) -> Optional[ir.Expr]:
+    """The interpolated piece of code ``code`` (``x.y`` of ``"a {x.y}"``) read as one
+    expression, new nodes each time; None when it is none. The reading depends on the
+    code alone, so a name or a member chain, and a piece that is no expression, are read
+    once and built again from their shape: tokenizing and parsing each piece was a
+    twelfth of the statements' conversion."""
+    shape = _FRAGMENTS.get(code, _UNREAD)
+    if shape is None:
+        return None
+    if shape is not _UNREAD:
+        return _fragment_build(shape)
+    try:
+        inner = _parse_tokens(tokenize(code)[:-2])
+    except LexError:
+        inner = None
+    shape = _fragment_shape(inner)
+    if shape is not _UNREAD:
+        if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[code] = shape
+    return inner
+
+
 class Expressions:
     """Expression lowering of :class:`~.converter.Converter`."""
 
@@ -205,20 +257,33 @@ class Expressions:
         ctx = self.ctx
         if e is None:
             return None
-        if isinstance(e, ir.Name):
+        # dispatched on ``type(e)`` (the IR's expression classes have no subclasses), the
+        # commonest first: lowering was a sixth of the statement conversion, much of it the
+        # chain of isinstance tests
+        cls = type(e)
+        if cls is ir.Name:
             ident = e.id
             if ident.startswith("$"):
                 ctx.hit("M012", e.line)
                 ident = ident.lstrip("$")
-            return ir.Name(self.fix_name(ident, e.line), e.line)
-        if isinstance(e, ir.Str):
+            if ident in ctx.renamed or ident in KEYWORDS_12 or ident[:1].isdigit():
+                ident = self.fix_name(ident, e.line)  # (most names need no fixing)
+            return ir.Name(ident, e.line)
+        if cls is ir.Str:
+            raw = e.raw
+            if "{" not in raw:  # (most strings: no interpolation, see string())
+                return ir.Str(raw[1:] if raw[:2] in ('f"', "f'") else raw, e.line)
             return self.string(e, pre, where)
-        if isinstance(e, (ir.Num, ir.Lit)):
+        if cls is ir.Num or cls is ir.Lit:
             return e
-        if isinstance(e, ir.Paren):
+        if cls is ir.Member:
+            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
+        if cls is ir.Call:
+            return self.lower_call(e, pre, where)
+        if cls is ir.Paren:
             inner = self.lower(e.value, pre, where)
             return ir.Paren(inner, e.line) if not isinstance(inner, ir.Name) else inner
-        if isinstance(e, ir.Bin):
+        if cls is ir.Bin:
             left = self.lower(e.left, pre, where)
             if e.op in ("and", "or"):
                 # the right operand may not run at all: only fn definitions (no effect)
@@ -250,60 +315,18 @@ class Expressions:
                 pre.extend(right_pre)
                 return ir.Bin(e.op, left, right, e.line)
             return ir.Bin(e.op, left, self.lower(e.right, pre, where), e.line)
-        if isinstance(e, ir.Unary):
+        if cls is ir.Unary:
             return ir.Unary(e.op, self.lower(e.operand, pre, where), e.line)
-        if isinstance(e, ir.Member):
-            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
-        if isinstance(e, ir.Index):
+        if cls is ir.Index:
             return ir.Index(self.lower(e.value, pre, where), self.lower(e.index, pre, where),
                             e.line)
-        if isinstance(e, ir.Call):
-            func = e.func
-            dotted = _dotted(func)
-            if dotted in _JS_CALLS:
-                ctx.hit("M019", e.line)
-                func = ir.Name(_JS_CALLS[dotted], e.line)
-            elif dotted in _PAUSES and dotted not in ctx.bound and \
-                    dotted not in ctx.defined_fns and _pause_duration(e) is not None:
-                ctx.hit("M032", e.line)
-                return ir.Call(ir.Name("sleep", e.line), [_pause_duration(e)], [], e.comments,
-                               e.multiline, e.line)
-            elif dotted == _SEARCH_ONE and not {_SEARCH_ONE, "first", "search_memory"} & (
-                    ctx.bound | ctx.defined_fns) and _one_record_filters(e) is not None:
-                # the legacy single-record query: the first record of the list query
-                # limited to one, or null (`first` of an empty list is null); a file that
-                # defines or binds one of the three names keeps the call as written
-                ctx.hit("M043", e.line)
-                pairs, comments, multiline = _one_record_filters(e)
-                kwargs = [(self.fix_name(k, e.line), self.lower(v, pre, where))
-                          for k, v in pairs]
-                kwargs.append(("limit", ir.Num("1", e.line)))
-                search = ir.Call(ir.Name("search_memory", e.line), [], kwargs, comments,
-                                 multiline, e.line)
-                return ir.Call(ir.Name("first", e.line), [search], [], {}, False, e.line)
-            elif dotted in LEGACY_BUILTINS and dotted not in ctx.bound and \
-                    dotted not in ctx.defined_fns:
-                # the legacy runtimes' builtin under its Aether 1.2 name (a file that
-                # defines or binds the name itself keeps it)
-                ctx.hit("M032", e.line)
-                func = ir.Name(LEGACY_BUILTINS[dotted], e.line)
-            else:
-                func = self.lower(func, pre, where)
-            kwargs = []
-            for k, v, *style in e.kwargs:
-                if style and style[0] == ":":
-                    ctx.hit("M018", e.line)
-                kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
-            kwargs = legacy_keywords(ctx, func, kwargs, e.line)
-            return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
-                           e.comments, e.multiline, e.line)
-        if isinstance(e, ir.ListE):
+        if cls is ir.ListE:
             return ir.ListE([self.lower(i, pre, where) for i in e.items], e.comments,
                             e.multiline, e.line)
-        if isinstance(e, ir.DictE):
+        if cls is ir.DictE:
             return ir.DictE(e.keys, [self.lower(v, pre, where) for v in e.values], e.comments,
                             e.multiline, e.line)
-        if isinstance(e, ir.Lambda):
+        if cls is ir.Lambda:
             ctx.hit("M020", e.line)
             name = ctx.temp("lambda")
             ctx.fn_names.add(name)
@@ -317,7 +340,7 @@ class Expressions:
             fn.synthetic = True
             pre.append(fn)
             return ir.Name(name, e.line)
-        if isinstance(e, ir.Comp):
+        if cls is ir.Comp:
             if where in ("while", "elif"):
                 raise ir.Unconvertible(f"a comprehension in a `{where}` condition cannot be "
                                        "moved before it", e.line)
@@ -341,7 +364,7 @@ class Expressions:
             pre.append(init)
             pre.append(loop)
             return ir.Name(name, e.line)
-        if isinstance(e, ir.Ternary):
+        if cls is ir.Ternary:
             if where in ("while", "elif"):
                 raise ir.Unconvertible(f"a conditional expression in a `{where}` condition "
                                        "cannot be moved before it", e.line)
@@ -367,6 +390,50 @@ class Expressions:
             pre.append(block)
             return ir.Name(name, e.line)
         raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
+
+    def lower_call(self, e: ir.Call, pre: list, where: str) -> ir.Expr:
+        """:meth:`lower` of a call."""
+        ctx = self.ctx
+        func = e.func
+        dotted = _dotted(func)
+        if dotted in _JS_CALLS:
+            ctx.hit("M019", e.line)
+            func = ir.Name(_JS_CALLS[dotted], e.line)
+        elif dotted in _PAUSES and dotted not in ctx.bound and \
+                dotted not in ctx.defined_fns and _pause_duration(e) is not None:
+            ctx.hit("M032", e.line)
+            return ir.Call(ir.Name("sleep", e.line), [_pause_duration(e)], [], e.comments,
+                           e.multiline, e.line)
+        elif dotted == _SEARCH_ONE and not {_SEARCH_ONE, "first", "search_memory"} & (
+                ctx.bound | ctx.defined_fns) and _one_record_filters(e) is not None:
+            # the legacy single-record query: the first record of the list query
+            # limited to one, or null (`first` of an empty list is null); a file that
+            # defines or binds one of the three names keeps the call as written
+            ctx.hit("M043", e.line)
+            pairs, comments, multiline = _one_record_filters(e)
+            kwargs = [(self.fix_name(k, e.line), self.lower(v, pre, where))
+                      for k, v in pairs]
+            kwargs.append(("limit", ir.Num("1", e.line)))
+            search = ir.Call(ir.Name("search_memory", e.line), [], kwargs, comments,
+                             multiline, e.line)
+            return ir.Call(ir.Name("first", e.line), [search], [], {}, False, e.line)
+        elif dotted in LEGACY_BUILTINS and dotted not in ctx.bound and \
+                dotted not in ctx.defined_fns:
+            # the legacy runtimes' builtin under its Aether 1.2 name (a file that
+            # defines or binds the name itself keeps it)
+            ctx.hit("M032", e.line)
+            func = ir.Name(LEGACY_BUILTINS[dotted], e.line)
+        else:
+            func = self.lower(func, pre, where)
+        kwargs = []
+        for k, v, *style in e.kwargs:
+            if style and style[0] == ":":
+                ctx.hit("M018", e.line)
+            kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
+        if kwargs:  # (without keywords there is nothing to rename)
+            kwargs = legacy_keywords(ctx, func, kwargs, e.line)
+        return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
+                       e.comments, e.multiline, e.line)
 
     def fix_name(self, ident: str, line: int) -> str:
         if ident in self.ctx.renamed:
@@ -398,10 +465,7 @@ class Expressions:
                     pieces.append(ir.Str(quote + value + quote, s.line))
                 continue
             code, spec = value
-            try:
-                inner = _parse_tokens(tokenize(code)[:-2])
-            except LexError:
-                inner = None
+            inner = _fragment(code)
             if inner is None:
                 return ir.Str(raw, s.line)
             inner = self.lower(inner, pre, where)

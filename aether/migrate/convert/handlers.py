@@ -166,7 +166,8 @@ def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
     if result.errors:
         return text
     module = result.module
-    taken = set(load_catalogue().functions)
+    builtins = load_catalogue().functions  # (read, not copied into ``taken``)
+    taken: set[str] = set()
     handlers = ctx.handlers
     called: list = []  # calls of a handler's event name, in walk order (one walk)
     for node in A.walk(module):
@@ -180,7 +181,7 @@ def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
             taken.add(node.name)
         elif isinstance(node, A.For):
             taken.add(node.target)
-    wanted = {e: f for e, f in handlers.items() if e not in taken}
+    wanted = {e: f for e, f in handlers.items() if e not in taken and e not in builtins}
     lines = text.split("\n")
     edits: dict[int, list[tuple[int, str, str]]] = {}
     for f in called:

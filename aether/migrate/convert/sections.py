@@ -294,17 +294,40 @@ def _spec(ed: _Edits, s: A.Section, groups: Optional[list[tuple]] = None,
     ed.add_line(s.body[-1].end_line, inner + ("}" if opener == "{" else "]"))
 
 
-def _walked(module: A.Module) -> tuple[list[A.FnDef], set[str]]:
-    """The ``fn`` definitions of the file, nested ones too (in walk order), and the names
-    it reads as values (``trigger.schedule`` reads ``trigger``): one walk serves both."""
+#: the fields of each statement class that hold statements (``tuple[Stmt, ...]``): the
+#: only ones a ``fn`` definition can stand in
+_BLOCK_FIELDS = {cls: tuple(f for f in cls._children
+                            if "Stmt" in str(cls.__annotations__.get(f, "")))
+                 for cls in A.Stmt.__subclasses__()}
+
+
+def _fn_defs(module: A.Module) -> list[A.FnDef]:
+    """The ``fn`` definitions of the file, nested ones too, in walk order (that of
+    :func:`aether.ast.walk`). Only the blocks of statements are entered: no expression
+    holds a statement, and walking every node of the file was a sixth of the section
+    rewrite."""
     fns: list[A.FnDef] = []
-    names: set[str] = set()
-    for node in A.walk(module):
-        if isinstance(node, A.Name):
-            names.add(node.id)
-        elif isinstance(node, A.FnDef):
+    FnDef = A.FnDef
+    fields_of = _BLOCK_FIELDS
+    stack = list(reversed(module.body))
+    while stack:
+        node = stack.pop()
+        cls = type(node)
+        if cls is FnDef:
             fns.append(node)
-    return fns, names
+        fields = fields_of.get(cls)
+        if fields is None:  # a statement class of no known shape: every field read
+            fields = tuple(f for f in cls._children if isinstance(getattr(node, f), tuple))
+        for name in reversed(fields):
+            value = getattr(node, name)
+            if value:
+                stack.extend(value[::-1])
+    return fns
+
+
+def _read_names(module: A.Module) -> set[str]:
+    """The names the file reads as values (``trigger.schedule`` reads ``trigger``)."""
+    return {node.id for node in A.walk(module) if isinstance(node, A.Name)}
 
 
 def _top_names(module: A.Module, fn_defs: list[A.FnDef]) -> set[str]:
@@ -324,7 +347,14 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
     if result.errors:
         return text, origins
     module = result.module
-    fn_defs, read = _walked(module)
+    fn_defs = _fn_defs(module)
+    read: list[set[str]] = []  # _read_names, walked only when a section asks (rarely)
+
+    def names_read() -> set[str]:
+        if not read:
+            read.append(_read_names(module))
+        return read[0]
+
     taken = _top_names(module, fn_defs)
     fns = {n.name for n in fn_defs}
     counts: dict[str, int] = {}
@@ -372,7 +402,8 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
             ctx.review.append((origin, f"section `{s.name}:` became `fn {s.name}()`: call "
                                "it where the legacy runtime ran it"))
         elif (_shape(s.body, _any) is not None or groups and all(
-                _shape(g, _any) == "{" for g in groups)) and s.name not in read and \
+                _shape(g, _any) == "{" for g in groups)) and \
+                s.name not in names_read() and \
                 not _calls_alone(s.body):
             _spec(ed, s, None if _shape(s.body, _any) is not None else groups)
             ctx.hit("M036", origin)

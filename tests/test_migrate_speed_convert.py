@@ -1,0 +1,270 @@
+"""The fast paths of the converter itself (issue 15 item 3) give what the plain ones gave.
+
+- one walk finds the names the legacy source binds, the ``fn`` names it defines and the
+  names it binds as variables (three walks before);
+- the section rewrite finds the ``fn`` definitions through the blocks of statements only,
+  in the order of a walk of every node;
+- the tokens of each source line without comments are kept apart once;
+- an interpolated name or member chain (``{user.name}``) is tokenized and parsed once per
+  process, and built again each time it is met;
+- the printer and the lowering dispatch on the expression's class (the IR's expression
+  classes have no subclasses, which that relies on).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aether import ast as A
+from aether.migrate import ir
+from aether.migrate.convert import context as CX
+from aether.migrate.convert import expressions as X
+from aether.migrate.convert import sections as S
+from aether.migrate.convert import whole_file as W
+from aether.migrate.engine import migrate_text
+from aether.migrate.parser import Parser
+from aether.migrate.tokens import LexError, tokenize
+from aether.syntax import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _aether_files() -> list[Path]:
+    files = sorted((ROOT / "tests").rglob("*.aether")) + sorted(
+        (ROOT / "workflows").rglob("*.aether"))
+    return [p for p in files if p.stat().st_size < 200_000]
+
+
+def _legacy(text: str):
+    """The legacy statements of ``text``, or None when it does not tokenize or parse."""
+    try:
+        toks = tokenize(text)
+        return Parser(toks, text).module()
+    except (LexError, ir.Unconvertible, RecursionError):
+        return None
+
+
+# ------------------------------------------------------------------ names of the source
+
+def _reference_walk(stmts):
+    stack = list(stmts)
+    while stack:
+        s = stack.pop()
+        yield s
+        if isinstance(s, ir.Simple):
+            if s.body:
+                stack.extend(s.body)
+        elif isinstance(s, ir.Block):
+            stack.extend(s.body)
+            stack.extend(s.orelse)
+            stack.extend(s.handler)
+            for case in s.cases:
+                stack.extend(case[1])
+
+
+def _reference_names(stmts):
+    """The three walks as they were (bound names, fn names, variables)."""
+    bound: set[str] = set()
+    for s in _reference_walk(stmts):
+        if isinstance(s, ir.Simple):
+            if s.kind in ("bind", "assign", "bindblock") and s.target is not None:
+                root = CX._root_name(s.target)
+                if root:
+                    bound.add(root.lstrip("$"))
+        elif isinstance(s, ir.Block):
+            if s.kind == "for":
+                if isinstance(s.target, list):
+                    bound.update(s.target)
+                else:
+                    bound.add(s.target.lstrip("$"))
+            if s.kind == "fn":
+                bound.update(p for p, _ in s.params)
+            if s.catch_name:
+                bound.add(s.catch_name)
+    fns = {s.name for s in _reference_walk(stmts) if isinstance(s, ir.Block) and
+           s.kind == "fn" and isinstance(getattr(s, "name", None), str)}
+    variables: set[str] = set()
+    for s in _reference_walk(stmts):
+        if isinstance(s, ir.Simple):
+            if s.kind == "assign" and isinstance(s.target, ir.Name) or (
+                    s.kind == "bind" and s.op == "let"):
+                variables.add(s.target.id)
+        elif isinstance(s, ir.Block):
+            if s.kind == "for":
+                variables.update(s.target if isinstance(s.target, list) else [s.target])
+            if s.kind == "fn":
+                variables.update(p for p, _ in s.params)
+            if s.catch_name:
+                variables.add(s.catch_name)
+    return bound, fns, variables
+
+
+LEGACY = '''\
+let $total = 0
+count = 1
+fn greet(name, greeting="hi") {
+    for k, v in items(data) {
+        try {
+            x.y = f(k)
+        } catch err {
+            log(err)
+        }
+    }
+}
+for item in list {
+    let inner = item
+}
+define helper(a):
+    return a
+'''
+
+
+def test_one_walk_finds_the_names_the_three_walks_found():
+    checked = 0
+    for text in [LEGACY] + [p.read_text(encoding="utf-8", errors="replace")
+                            for p in _aether_files()]:
+        stmts = _legacy(text.replace("\r\n", "\n"))
+        if stmts is None:
+            continue
+        got = W._source_names(stmts)
+        want = _reference_names(stmts)
+        assert got == want
+        # the same insertions in the same order: the sets iterate alike too
+        assert [list(s) for s in got] == [list(s) for s in want]
+        checked += 1
+    assert checked > 20
+    bound, fns, variables = W._source_names(_legacy(LEGACY))
+    assert {"total", "count", "name", "greeting", "k", "v", "err", "item", "inner",
+            "x"} <= bound and "greet" in fns and {"count", "inner", "err"} <= variables
+
+
+# ------------------------------------------------------------------ fns of the rewrite
+
+NESTED = '''\
+fn outer():
+    if ready:
+        fn inner():
+            return 1
+    else:
+        for x in xs:
+            fn looped():
+                return x
+    try:
+        fn tried():
+            return 2
+    catch err:
+        fn handled():
+            return 3
+identity:
+    name: "a"
+fn last():
+    return 4
+'''
+
+
+def test_the_fns_of_the_rewrite_are_those_of_a_walk_of_every_node():
+    checked = 0
+    for text in [NESTED] + [p.read_text(encoding="utf-8", errors="replace")
+                            for p in _aether_files()]:
+        result = parse(text)
+        if result.errors:
+            continue
+        want = [n for n in A.walk(result.module) if isinstance(n, A.FnDef)]
+        assert [id(n) for n in S._fn_defs(result.module)] == [id(n) for n in want]
+        checked += 1
+    assert checked > 20
+    assert [f.name for f in S._fn_defs(parse(NESTED).module)][:2] == ["outer", "inner"]
+
+
+def test_every_statement_class_has_its_blocks_known():
+    # a statement class added to the AST without blocks of statements known to the
+    # rewrite would be read field by field (slower, never wrong); this says which ones
+    # hold statements, so a new one is noticed
+    assert S._BLOCK_FIELDS[A.If] == ("body", "orelse")
+    assert S._BLOCK_FIELDS[A.Try] == ("body", "handler")
+    assert S._BLOCK_FIELDS[A.DashMap] == ("entries",)
+    assert S._BLOCK_FIELDS[A.Binding] == ()
+    assert S._BLOCK_FIELDS[A.FnDef] == ("body",)
+
+
+# ------------------------------------------------------------------ the lines' tokens
+
+def test_the_code_tokens_of_a_line_are_its_tokens_without_comments():
+    text = 'a = 1  // note\n\n# alone\nf(x,\n  y)  # end\nb = [1,  // one\n  2]\n'
+    toks = tokenize(text)
+    ctx = CX._Ctx(text, toks)
+    by_line: dict[int, list] = {}
+    for t in toks:
+        if t.kind not in ("NL", "EOF"):
+            by_line.setdefault(t.line, []).append(t)
+    assert ctx.by_line == by_line
+    assert ctx.code_by_line == {n: [t for t in ts if t.kind != "COMMENT"]
+                                for n, ts in by_line.items()}
+    assert ctx.slash_lines == {1, 6}
+    for first in range(1, 8):
+        for last in range(first, 8):
+            for comments in (False, True):
+                want = [t for n in range(first, last + 1) for t in by_line.get(n, ())
+                        if comments or t.kind != "COMMENT"]
+                got = ctx.tokens(first, last, comments)
+                assert got == want
+                got.append(None)  # a new list each time: the context's stay as they are
+    assert None not in ctx.tokens(1, 1)
+
+
+# ------------------------------------------------------------------ interpolated code
+
+BRACED = '''\
+workflow w {
+    name = "x"
+    log("hello {name}, {user.name} and {name}")
+    log("{user.name}!")
+    log("{items[0]} {count + 1}")
+}
+'''
+
+
+def test_an_interpolated_name_is_read_once_and_built_anew(monkeypatch):
+    monkeypatch.setattr(X, "_FRAGMENTS", {})
+    read = []
+    real = X.tokenize
+    monkeypatch.setattr(X, "tokenize", lambda code: read.append(code) or real(code))
+    first = migrate_text(BRACED, "a.aether")
+    assert "M022" in first.rules
+    # `name` and `user.name` once each; the others (an index, a sum) each time they come
+    assert sorted(read) == sorted(["name", "user.name", "items[0]", "count + 1"])
+    read.clear()
+    again = migrate_text(BRACED, "b.aether")
+    assert again.text == first.text and again.rules == first.rules
+    assert sorted(read) == ["count + 1", "items[0]"]
+    # new nodes each time: nothing built from the cache is shared
+    one, two = X._fragment("user.name"), X._fragment("user.name")
+    assert one is not two and one.value is not two.value
+    assert (type(one), one.attr, one.value.id) == (ir.Member, "name", "user")
+
+
+def test_a_fragment_that_is_no_expression_is_remembered_as_none(monkeypatch):
+    monkeypatch.setattr(X, "_FRAGMENTS", {})
+    assert X._fragment("a b c") is None
+    assert X._FRAGMENTS == {"a b c": None}
+    monkeypatch.setattr(X, "tokenize", lambda code: pytest.fail("read again"))
+    assert X._fragment("a b c") is None
+
+
+def test_the_fragment_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(X, "_FRAGMENTS", {})
+    monkeypatch.setattr(X, "_FRAGMENTS_MAX", 3)
+    for k in range(10):
+        assert X._fragment(f"n{k}").id == f"n{k}"
+        assert len(X._FRAGMENTS) <= 3
+
+
+# ------------------------------------------------------------------ class dispatch
+
+def test_the_ir_expression_classes_have_no_subclasses():
+    # the printer, the lowering and _has_bad_names test ``type(e) is C``: a subclass of an
+    # expression class would fall through them
+    for cls in ir.Expr.__subclasses__():
+        assert cls.__subclasses__() == [], cls
