@@ -44,6 +44,10 @@ def calls(run) -> int:
 def growth(make, command, n: int) -> float:
     command(make(n))  # warm: caches, lazy imports
     c1, c2, c4 = (calls(lambda k=k: command(make(k))) for k in (n, 2 * n, 4 * n))
+    if c4 - c2 <= c2 // 20:
+        # no growth to speak of (a text refused at its first lines costs the same at any
+        # size): the ratio of two near-zero differences says nothing
+        return 0.0
     return (c4 - c2) / max(1, c2 - c1)
 
 
@@ -214,9 +218,12 @@ def test_work_per_byte_does_not_grow(templates, command):
         body = "".join(templates[i % len(templates)].format(i=i) + "\n" for i in range(n))
         return 'goal: "g"\n' + body
 
-    # 150 statements and up: past the size (suggest.EXACT_LIMIT, 128 names) below which
-    # did-you-mean searches a whole scope, a bounded cost that looks quadratic when small
-    assert growth(make, command, 150) <= LINEAR
+    # 150 of each statement and up: past the size (suggest.EXACT_LIMIT, 128 names) below
+    # which did-you-mean searches a whole scope, a bounded cost that looks quadratic when
+    # small. 150 statements in all were not enough: with one name-binding template in two
+    # (`y: z` and a comment), 75 names at the smallest size crossed that limit on the way
+    # to the largest, and fmt's "growth" read 3.1
+    assert growth(make, command, 150 * len(templates)) <= LINEAR
 
 
 @pytest.mark.parametrize("item", ["1,", "[1],", "f(\n1),"])
