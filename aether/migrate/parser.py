@@ -31,6 +31,22 @@ KEYWORDS_12 = frozenset("if elif else for in while fn return try catch break con
 _COMPARE = {"==": "==", "===": "==", "!=": "!=", "!==": "!=", "<": "<", "<=": "<=",
             ">": ">", ">=": ">=", "in": "in"}
 _BITWISE = {"&", "|", "^", "<<", ">>", "~"}
+# Binding powers for Parser._binary (higher binds tighter; _NOT is the prefix `not`).
+_OR, _AND, _NOT, _CMP, _BIT, _RANGE, _ADD, _MUL = range(1, 9)
+# operator text -> (binding power, the token kinds it is an operator as, the tree's operator)
+_BINARY: dict = {}
+for _texts, _power, _kinds in (
+        (("or", "||", "??"), _OR, ("OP", "WORD")), (("and", "&&"), _AND, ("OP", "WORD")),
+        (("==", "===", "!=", "!==", "<", "<=", ">", ">="), _CMP, ("OP",)),
+        (("in",), _CMP, ("OP", "WORD")), (("not", "is"), _CMP, ("WORD",)),
+        (_BITWISE, _BIT, ("OP",)), (("..",), _RANGE, ("OP",)), (("+", "-"), _ADD, ("OP",)),
+        (("*", "/", "%"), _MUL, ("OP",))):
+    for _text in _texts:
+        _BINARY[_text] = (_power, frozenset(_kinds), {"||": "or", "??": "or", "&&": "and"}.get(
+            _text, _COMPARE.get(_text, _text)))
+del _texts, _power, _kinds, _text
+# tokens skipped inside brackets (Parser._skip)
+_SKIPPED = frozenset(("NL", "COMMENT"))
 # a token that ends an expression wherever it stands
 _CLOSERS = frozenset((",", ")", "]", "}"))
 # kinds of the one-token primaries (see _lambda_or_ternary), and the words among them that
@@ -283,110 +299,115 @@ class Parser:
             self.i = j
 
     def _or(self) -> ir.Expr:
-        left = self._and()
-        while self.at("or", "||", "??") and self.peek().kind in ("WORD", "OP"):
-            t = self.next()
-            self._after_op()
-            right = self._and()
-            left = ir.Bin("or", left, right, t.line)
-        return left
+        """An expression without the lambda and conditional forms (all binary operators)."""
+        return self._binary(_OR)
 
-    def _and(self) -> ir.Expr:
-        left = self._not()
-        while self.at("and", "&&"):
-            t = self.next()
-            self._after_op()
-            right = self._not()
-            left = ir.Bin("and", left, right, t.line)
-        return left
+    def _binary(self, min_power: int) -> ir.Expr:
+        """The operators binding at least ``min_power`` (see ``_BINARY``) over unary operands.
 
-    def _not(self) -> ir.Expr:
-        if self.at("not") and self.peek().kind == "WORD":
-            t = self.next()
-            return ir.Unary("not", self._not(), t.line)
-        return self._compare()
-
-    def _compare(self) -> ir.Expr:
-        left = self._bitwise()
-        t = self.peek()
-        if t.kind in ("OP", "WORD") and t.text in _COMPARE and not (
-                t.kind == "WORD" and t.text != "in"):
-            self.next()
-            right = self._bitwise()
-            left = ir.Bin(_COMPARE[t.text], left, right, t.line)
-            t2 = self.peek()
-            if t2.kind in ("OP", "WORD") and t2.text in _COMPARE and not (
-                    t2.kind == "WORD" and t2.text != "in"):
-                raise ir.Unconvertible("chained comparisons (`a < b < c`) have no Aether 1.2 "
-                                       "form", t2.line)
-        elif t.kind == "WORD" and t.text == "not" and self.peek(1).text == "in":
-            self.next()
-            self.next()
-            right = self._bitwise()
-            left = ir.Unary("not", ir.Paren(ir.Bin("in", left, right, t.line)), t.line)
-        elif t.kind == "WORD" and t.text == "is":
-            raise ir.Unconvertible("`is` comparisons have no Aether 1.2 form", t.line)
-        return left
-
-    def _bitwise(self) -> ir.Expr:
-        left = self._range()
-        while self.peek().kind == "OP" and self.peek().text in _BITWISE:
-            t = self.next()
-            raise ir.Unconvertible(f"the bitwise operator `{t.text}` has no Aether 1.2 form",
-                                   t.line)
-        return left
-
-    def _range(self) -> ir.Expr:
-        left = self._additive()
-        if self.at("..") and self.peek().kind == "OP":
-            t = self.next()
-            right = self._additive()
-            stop = ir.Bin("+", right, ir.Num("1"), t.line) if not isinstance(right, ir.Num) \
-                else ir.Num(_int_plus_one(right.raw), t.line)
-            return ir.Call(ir.Name("range"), [left, stop], line=t.line)
-        return left
-
-    def _additive(self) -> ir.Expr:
-        left = self._term()
-        while self.peek().kind == "OP" and self.peek().text in ("+", "-"):
-            t = self.next()
-            self._after_op()
-            right = self._term()
-            left = ir.Bin(t.text, left, right, t.line)
-        return left
-
-    def _term(self) -> ir.Expr:
-        left = self._unary()
-        while self.peek().kind == "OP" and self.peek().text in ("*", "/", "%"):
-            t = self.next()
-            self._after_op()
-            right = self._unary()
-            left = ir.Bin(t.text, left, right, t.line)
-        return left
+        Precedence climbing: one loop per operand instead of a recursive call per level
+        (eight binary levels on every operand were a third of the legacy parse). The tree
+        is the recursive-descent one: ``and``/``or``/``+``/``*`` group to the left,
+        comparisons and ``..`` take one operator (``ceiling`` drops below their power
+        after it), ``not`` prefixes only ``and``/``or`` operands, and a statement goes on
+        after ``and``/``or``/``+``/``-``/``*``/``/``/``%`` at a line end (JavaScript).
+        """
+        toks = self.toks
+        t = toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = toks[self.i]
+        if min_power <= _NOT and t.text == "not" and t.kind == "WORD":
+            self.i += 1
+            left = ir.Unary("not", self._binary(_NOT), t.line)
+            ceiling = _NOT - 1  # the operand took every operator binding tighter
+        else:
+            left = self._unary()
+            ceiling = _MUL
+        binary = _BINARY
+        while True:
+            t = toks[self.i]
+            if self.depth and t.kind in _SKIPPED:
+                self._skip()
+                t = toks[self.i]
+            entry = binary.get(t.text)
+            if entry is None:
+                return left
+            power, kinds, op = entry
+            if power < min_power or power > ceiling or t.kind not in kinds:
+                return left
+            if power >= _ADD or power <= _AND:
+                self.i += 1
+                self._after_op()
+                right = self._unary() if power == _MUL else self._binary(power + 1)
+                left = ir.Bin(op, left, right, t.line)
+                ceiling = power
+            elif power == _CMP:
+                if op == "not":
+                    if self.peek(1).text != "in":
+                        return left
+                    self.i += 1
+                    self.next()
+                    right = self._binary(_BIT)
+                    left = ir.Unary("not", ir.Paren(ir.Bin("in", left, right, t.line)), t.line)
+                elif op == "is":
+                    raise ir.Unconvertible("`is` comparisons have no Aether 1.2 form", t.line)
+                else:
+                    self.i += 1
+                    right = self._binary(_BIT)
+                    left = ir.Bin(op, left, right, t.line)
+                    t2 = self.peek()
+                    if t2.kind in ("OP", "WORD") and t2.text in _COMPARE and not (
+                            t2.kind == "WORD" and t2.text != "in"):
+                        raise ir.Unconvertible("chained comparisons (`a < b < c`) have no "
+                                               "Aether 1.2 form", t2.line)
+                ceiling = _CMP - 1
+            elif power == _BIT:
+                self.i += 1
+                raise ir.Unconvertible(f"the bitwise operator `{t.text}` has no Aether 1.2 "
+                                       "form", t.line)
+            else:  # _RANGE
+                self.i += 1
+                right = self._binary(_ADD)
+                stop = ir.Bin("+", right, ir.Num("1"), t.line) if not isinstance(
+                    right, ir.Num) else ir.Num(_int_plus_one(right.raw), t.line)
+                left = ir.Call(ir.Name("range"), [left, stop], line=t.line)
+                ceiling = _RANGE - 1
 
     def _unary(self) -> ir.Expr:
-        t = self.peek()
-        if t.kind == "OP" and t.text == "-":
-            self.next()
-            return ir.Unary("-", self._unary(), t.line)
-        if t.kind == "OP" and t.text == "+":
-            self.next()
-            return self._unary()
-        if t.kind == "OP" and t.text == "!":
-            self.next()
-            return ir.Unary("not", self._unary(), t.line)
-        if t.kind == "OP" and t.text == "...":
-            raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
-        if t.kind == "WORD" and t.text == "new" and self.peek(1).kind == "WORD":
-            raise ir.Unconvertible("JavaScript `new` has no Aether 1.2 form", t.line)
-        if t.kind == "WORD" and t.text in ("typeof", "await") and self.peek(1).kind in (
-                "WORD", "STR", "NUM"):
-            raise ir.Unconvertible(f"`{t.text}` expressions have no Aether 1.2 form", t.line)
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        kind = t.kind
+        if kind == "OP":
+            text = t.text
+            if text == "-":
+                self.i += 1
+                return ir.Unary("-", self._unary(), t.line)
+            if text == "+":
+                self.i += 1
+                return self._unary()
+            if text == "!":
+                self.i += 1
+                return ir.Unary("not", self._unary(), t.line)
+            if text == "...":
+                raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
+        elif kind == "WORD":
+            text = t.text
+            if text == "new" and self.peek(1).kind == "WORD":
+                raise ir.Unconvertible("JavaScript `new` has no Aether 1.2 form", t.line)
+            if text in ("typeof", "await") and self.peek(1).kind in ("WORD", "STR", "NUM"):
+                raise ir.Unconvertible(f"`{text}` expressions have no Aether 1.2 form", t.line)
         value = self._postfix(self._primary())
-        if self.at("**") and self.peek().kind == "OP":
-            op = self.next()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == "**" and t.kind == "OP":
+            self.i += 1
             exp = self._unary()
-            return ir.Call(ir.Name("pow"), [value, exp], line=op.line)
+            return ir.Call(ir.Name("pow"), [value, exp], line=t.line)
         return value
 
     def _postfix(self, value: ir.Expr) -> ir.Expr:
