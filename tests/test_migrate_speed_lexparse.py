@@ -173,8 +173,9 @@ def test_the_fast_path_builds_the_same_tree(parts):
 
 def test_one_token_arguments_skip_the_precedence_levels(monkeypatch):
     calls = []
-    real = P.Parser._or
-    monkeypatch.setattr(P.Parser, "_or", lambda self: calls.append(1) or real(self))
+    real = P.Parser._binary  # the binary operators (precedence climbing)
+    monkeypatch.setattr(P.Parser, "_binary",
+                        lambda self, power: calls.append(power) or real(self, power))
     text = 'f(a, 1, "s", 2s)\nx = 5\n'
     tree = _parse(text)
     assert calls == []  # the four arguments and the 5 are one token each

@@ -45,8 +45,12 @@ for _texts, _power, _kinds in (
         _BINARY[_text] = (_power, frozenset(_kinds), {"||": "or", "??": "or", "&&": "and"}.get(
             _text, _COMPARE.get(_text, _text)))
 del _texts, _power, _kinds, _text
+# words _unary looks at before the operand
+_UNARY_WORDS = frozenset(("new", "typeof", "await"))
 # tokens skipped inside brackets (Parser._skip)
 _SKIPPED = frozenset(("NL", "COMMENT"))
+# operators that continue an operand (Parser._postfix)
+_POSTFIX_OPS = frozenset((".", "?.", "(", "["))
 # a token that ends an expression wherever it stands
 _CLOSERS = frozenset((",", ")", "]", "}"))
 # kinds of the one-token primaries (see _lambda_or_ternary), and the words among them that
@@ -56,8 +60,16 @@ _NOT_ATOMS = frozenset(("lambda", "function", "not", "if", "call"))
 _ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%="}
 _STMT_END = {"NL", "EOF", "COMMENT"}
 _FN_WORDS = {"fn", "function", "def", "define", "export", "async"}
+# the words Parser.statement looks at (any other word starts a generic statement)
+_STATEMENT_WORDS = KEYWORDS_12 | _FN_WORDS | {
+    "when", "else", "catch", "elif", "if", "for", "while", "try", "match", "switch", "let",
+    "const", "var", "return", "break", "continue", "throw", "raise", "finally", "plugin"}
 _LITERAL_WORDS = {"true": "true", "false": "false", "null": "null", "True": "true",
                   "False": "false", "None": "null", "undefined": "null", "nil": "null"}
+# words that cannot start an expression, and every word _primary reads as other than a name
+_NOT_EXPR_WORDS = frozenset(("if", "else", "elif", "for", "while", "return", "fn", "let",
+                             "catch", "try", "break", "continue"))
+_SPECIAL_WORDS = _NOT_EXPR_WORDS | frozenset(_LITERAL_WORDS) | {"call"}
 
 
 class Parser:
@@ -71,57 +83,79 @@ class Parser:
         self.pending: list[tuple[int, str]] = []  # comments met inside brackets
 
     # ------------------------------------------------------------ token access
+    # These are the hottest calls of the parser (peek ran 350k times for 267 migrations):
+    # each reads the token list once and calls _skip only inside brackets at a line end or
+    # comment, where it has work.
     def _skip(self) -> None:
         if self.depth:
             toks = self.toks
-            while toks[self.i].kind in ("NL", "COMMENT"):
+            while toks[self.i].kind in _SKIPPED:
                 t = toks[self.i]
                 if t.kind == "COMMENT":
                     self.pending.append((t.line, t.text))
                 self.i += 1
 
     def peek(self, k: int = 0) -> Tok:
-        # the hottest call of the parser: _skip only inside brackets and at a line end or
-        # comment, where it has work
-        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
-            self._skip()
-        if k == 0:
-            return self.toks[self.i]
+        toks = self.toks
+        if self.depth:
+            if toks[self.i].kind in _SKIPPED:
+                self._skip()
+            if k:
+                return self._peek_far(k)
+        elif k:
+            j = self.i + k
+            return toks[j] if j < len(toks) else toks[-1]
+        return toks[self.i]
+
+    def _peek_far(self, k: int) -> Tok:
+        """The ``k``-th token after the cursor inside brackets (line ends skipped)."""
+        toks = self.toks
         j = self.i
         n = 0
         while True:
             j += 1
-            if j >= len(self.toks):
-                return self.toks[-1]
-            if self.depth and self.toks[j].kind in ("NL", "COMMENT"):
+            if j >= len(toks):
+                return toks[-1]
+            if toks[j].kind in _SKIPPED:
                 continue
             n += 1
             if n == k:
-                return self.toks[j]
+                return toks[j]
 
     def next(self) -> Tok:
-        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
-            self._skip()
         t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
         if t.kind != "EOF":
             self.i += 1
         return t
 
     def at(self, *texts: str) -> bool:
-        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
-            self._skip()
         t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
         return t.text in texts and (t.kind == "OP" or t.kind == "WORD")
 
     def accept(self, text: str) -> Optional[Tok]:
-        if self.at(text):
-            return self.next()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == text and (t.kind == "OP" or t.kind == "WORD"):
+            self.i += 1  # (never EOF: its text is empty)
+            return t
         return None
 
     def expect(self, text: str, what: str = "") -> Tok:
-        t = self.peek()
-        if t.kind in ("OP", "WORD") and t.text == text:
-            return self.next()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == text and (t.kind == "OP" or t.kind == "WORD"):
+            self.i += 1
+            return t
         found = "the end of the line" if t.kind == "NL" else (
             "the end of the file" if t.kind == "EOF" else f"'{t.text}'")
         raise ir.Unconvertible(f"expected '{text}'{' ' + what if what else ''}, found {found}",
@@ -150,13 +184,33 @@ class Parser:
                     kind == "COMMENT" or kind == "EOF" or
                     (kind == "NL" and not self._chain_ahead(self.i + 1)))):
                 return self._primary()
-        # x => body
-        if t.kind == "WORD" and self.peek(1).text == "=>" and self.peek(1).kind == "OP":
-            self.next()
-            self.next()
-            return ir.Lambda([(t.text, None)], self._lambda_body(), t.line)
+        if t.kind == "WORD":
+            nxt = self.peek(1)
+            # x => body
+            if nxt.text == "=>" and nxt.kind == "OP":
+                self.next()
+                self.next()
+                return ir.Lambda([(t.text, None)], self._lambda_body(), t.line)
+            # lambda a, b: expr  (Python)
+            if t.text == "lambda":
+                self.next()
+                params = []
+                while not self.at(":"):
+                    n = self.next()
+                    if n.kind != "WORD":
+                        raise ir.Unconvertible("not a lambda parameter list", n.line)
+                    params.append((n.text, None))
+                    if not self.accept(","):
+                        break
+                self.expect(":", "after the lambda parameters")
+                return ir.Lambda(params, self._lambda_or_ternary(), t.line)
+            # function (a) { ... }
+            if t.text == "function" and nxt.text == "(":
+                self.next()
+                params = self._paren_params()
+                return ir.Lambda(params, self._lambda_body(require_block=True), t.line)
         # (a, b) => body
-        if t.kind == "OP" and t.text == "(":
+        elif t.kind == "OP" and t.text == "(":
             state = self.save()
             try:
                 params = self._paren_params()
@@ -166,33 +220,19 @@ class Parser:
             except ir.Unconvertible:
                 pass
             self.restore(state)
-        # lambda a, b: expr  (Python)
-        if t.kind == "WORD" and t.text == "lambda":
-            self.next()
-            params = []
-            while not self.at(":"):
-                n = self.next()
-                if n.kind != "WORD":
-                    raise ir.Unconvertible("not a lambda parameter list", n.line)
-                params.append((n.text, None))
-                if not self.accept(","):
-                    break
-            self.expect(":", "after the lambda parameters")
-            return ir.Lambda(params, self._lambda_or_ternary(), t.line)
-        # function (a) { ... }
-        if t.kind == "WORD" and t.text == "function" and self.peek(1).text == "(":
-            self.next()
-            params = self._paren_params()
-            return ir.Lambda(params, self._lambda_body(require_block=True), t.line)
-        test = self._or()
-        if self.at("if") and self.peek().kind == "WORD" and self._else_ahead():
+        test = self._binary(_OR)
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == "if" and t.kind == "WORD" and self._else_ahead():
             # Python: a if c else b
             kw = self.next()
             cond = self._or()
             self.expect("else", "in a conditional expression")
             other = self._lambda_or_ternary()
             return ir.Ternary(cond, test, other, kw.line)
-        if self.at("?") and self.peek().kind == "OP":
+        if t.text == "?" and t.kind == "OP":
             q = self.next()
             then = self._lambda_or_ternary()
             self.expect(":", "in a `? :` conditional expression")
@@ -317,12 +357,24 @@ class Parser:
         if self.depth and t.kind in _SKIPPED:
             self._skip()
             t = toks[self.i]
-        if min_power <= _NOT and t.text == "not" and t.kind == "WORD":
+        kind = t.kind
+        if min_power <= _NOT and t.text == "not" and kind == "WORD":
             self.i += 1
             left = ir.Unary("not", self._binary(_NOT), t.line)
             ceiling = _NOT - 1  # the operand took every operator binding tighter
-        else:
+        elif kind == "OP" or (kind == "WORD" and t.text in _UNARY_WORDS):
             left = self._unary()
+            ceiling = _MUL
+        else:
+            # what _unary does with an operand that has no prefix (most of them)
+            left = self._postfix(self._primary())
+            t = toks[self.i]
+            if self.depth and t.kind in _SKIPPED:
+                self._skip()
+                t = toks[self.i]
+            if t.text == "**" and t.kind == "OP":
+                self.i += 1
+                left = ir.Call(ir.Name("pow"), [left, self._unary()], line=t.line)
             ceiling = _MUL
         binary = _BINARY
         while True:
@@ -411,6 +463,15 @@ class Parser:
         return value
 
     def _postfix(self, value: ir.Expr) -> ir.Expr:
+        t = self.toks[self.i]
+        if self.depth:
+            if t.kind in _SKIPPED:
+                self._skip()
+                t = self.toks[self.i]
+        elif t.kind in _SKIPPED:
+            t = None  # a chain may go on on the next line
+        if t is not None and (t.kind != "OP" or t.text not in _POSTFIX_OPS):
+            return value  # (most operands: no postfix, and no comment to hold)
         held: list[tuple[int, str]] = []
         try:
             return self._postfix_chain(value, held)
@@ -527,12 +588,18 @@ class Parser:
 
     def _take_pending(self) -> list[str]:
         self._skip()
+        if not self.pending:
+            return []
         out = [text for _, text in self.pending]
         self.pending.clear()
         return out
 
     def _attach_trailing(self, comments: dict, index: int, end_line: int, lead) -> None:
         self._skip()
+        if not self.pending:
+            if lead:
+                comments[index] = (list(lead), None)
+            return
         trailing = None
         keep = []
         for line, text in self.pending:
@@ -545,21 +612,15 @@ class Parser:
             comments[index] = (list(lead or []), trailing)
 
     def _primary(self) -> ir.Expr:
-        t = self.peek()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
         kind = t.kind
-        if kind == "STR":
-            self.next()
-            return ir.Str(t.text, t.line)
-        if kind in ("NUM", "DUR"):
-            self.next()
-            raw = t.text
-            if raw[:2] in ("0x", "0X"):
-                raw = str(int(raw, 16))
-            return ir.Num(raw, t.line)
-        if kind == "PCT":
-            self.next()
-            return ir.Num(_percent(t.text), t.line)
         if kind == "WORD":
+            if t.text not in _SPECIAL_WORDS:
+                self.i += 1
+                return ir.Name(t.text, t.line)
             if t.text == "call" and self.peek(1).kind == "WORD":
                 return self._call_path()
             if t.text in _LITERAL_WORDS:
@@ -567,11 +628,22 @@ class Parser:
                 return ir.Lit(_LITERAL_WORDS[t.text], t.line)
             if t.text == "if" and self.depth == 0:
                 return self._if_expression()
-            if t.text in ("if", "else", "elif", "for", "while", "return", "fn", "let",
-                          "catch", "try", "break", "continue"):
+            if t.text in _NOT_EXPR_WORDS:
                 raise ir.Unconvertible(f"'{t.text}' cannot start an expression", t.line)
             self.next()
             return ir.Name(t.text, t.line)
+        if kind == "STR":
+            self.i += 1
+            return ir.Str(t.text, t.line)
+        if kind == "NUM" or kind == "DUR":
+            self.i += 1
+            raw = t.text
+            if raw[:2] in ("0x", "0X"):
+                raw = str(int(raw, 16))
+            return ir.Num(raw, t.line)
+        if kind == "PCT":
+            self.i += 1
+            return ir.Num(_percent(t.text), t.line)
         if kind == "OP":
             if t.text == "(":
                 self.next()
@@ -793,19 +865,21 @@ class Parser:
 
     # ------------------------------------------------------------ statement helpers
     def at_line_end(self) -> bool:
-        t = self.peek()
+        t = self.peek() if self.depth else self.toks[self.i]
         return t.kind in _STMT_END or (t.kind == "OP" and t.text in ("}", ";"))
 
     def end_statement(self, stmt: ir.Stmt) -> ir.Stmt:
         """Consume what ends a simple statement (``;``, a trailing comment, the newline)."""
-        self.accept(";")
-        t = self.peek()
-        if t.kind == "COMMENT":
+        t = self.peek() if self.depth else self.toks[self.i]
+        if t.text == ";" and (t.kind == "OP" or t.kind == "WORD"):  # self.accept(";")
+            self.i += 1
+            t = self.peek() if self.depth else self.toks[self.i]
+        if t.kind == "COMMENT":  # (a line end or comment is never skipped here)
             stmt.trailing = t.text
-            self.next()
-            t = self.peek()
+            self.i += 1
+            t = self.peek() if self.depth else self.toks[self.i]
         if t.kind == "NL":
-            self.next()
+            self.i += 1
         elif t.kind == "EOF" or (t.kind == "OP" and t.text == "}"):
             pass
         else:
@@ -932,17 +1006,23 @@ class Parser:
         return nxt.kind in ("NL", "EOF", "COMMENT") or (nxt.kind == "OP" and nxt.text == ";")
 
     def statement(self) -> Optional[ir.Stmt]:
-        t = self.peek()
-        word = t.text if t.kind == "WORD" else None
-        if (word in KEYWORDS_12 or word == "when") and self.peek(1).kind == "OP" and \
-                self.peek(1).text == ":" \
+        t = self.peek() if self.depth else self.toks[self.i]
+        if t.kind == "WORD":
+            word = t.text
+            if word not in _STATEMENT_WORDS:
+                return self.generic_stmt()  # (the checks below are all for other words)
+        else:
+            word = None
+        n1 = self.peek(1)  # (the next token: read once, no token is taken before its uses)
+        if (word in KEYWORDS_12 or word == "when") and n1.kind == "OP" and \
+                n1.text == ":" \
                 and (self.peek(2).kind not in ("NL", "COMMENT", "EOF") or
                      word not in ("if", "else", "elif", "for", "while", "try", "catch",
                                   "fn")):
             # a YAML key spelt like a reserved word (`if: x`) or a header word (`when: X`
             # in an on_error rule: a legacy `when COND:` header has no colon after `when`)
             return self.generic_stmt()
-        if word in ("else", "catch", "elif") and self.peek(1).text == ":" and \
+        if word in ("else", "catch", "elif") and n1.text == ":" and \
                 self.peek(2).kind in ("NL", "COMMENT"):
             return self.section_stmt()  # an orphan `else:` key in YAML-style data
         if word in ("if", "when") and not self._has_body_ahead():
@@ -952,7 +1032,7 @@ class Parser:
             return self.end_statement(stmt)
         if word == "if":
             return self.if_stmt()
-        if word == "for" and (self.peek(1).kind == "WORD" or self.peek(1).text == "("):
+        if word == "for" and (n1.kind == "WORD" or n1.text == "("):
             # `for (...)` too: for_stmt refuses it (read as a legacy `NAME {` header it
             # became a fn that is never called, the loop gone)
             return self.for_stmt()
@@ -960,8 +1040,8 @@ class Parser:
             return self.while_stmt()
         if word == "try":
             return self.try_stmt()
-        if word in ("match", "switch") and self.peek(1).kind != "OP" or (
-                word in ("match", "switch") and self.peek(1).text == "("):
+        if word in ("match", "switch") and n1.kind != "OP" or (
+                word in ("match", "switch") and n1.text == "("):
             state = self.save()
             try:
                 return self.match_stmt()
@@ -971,7 +1051,7 @@ class Parser:
             got = self.fn_stmt()
             if got is not None:
                 return got
-        if word in ("let", "const", "var") and self.peek(1).kind == "WORD":
+        if word in ("let", "const", "var") and n1.kind == "WORD":
             return self.let_stmt()
         if word == "return":
             return self.return_stmt()
@@ -983,14 +1063,14 @@ class Parser:
                                    "fails a run)", t.line)
         if word == "finally":
             raise ir.Unconvertible("`finally` without `try`", t.line)
-        if word == "plugin" and self.peek(1).kind in ("WORD", "STR") and not (
-                self.peek(1).kind == "OP"):
+        if word == "plugin" and n1.kind in ("WORD", "STR") and not (
+                n1.kind == "OP"):
             got = self.plugin_stmt()
             if got is not None:
                 return got
         if t.kind == "OP" and t.text == "-" and t.bol:
             return self.dash_stmt()
-        if t.kind == "STR" and self.peek(1).text == ":" and self.peek(1).kind == "OP":
+        if t.kind == "STR" and n1.text == ":" and n1.kind == "OP":
             # `"key": value` inside a data block
             self.next()
             self.next()
@@ -1002,8 +1082,8 @@ class Parser:
             stmt.value_tokens = [x for x in self.toks[start:self.i]
                                  if x.kind not in ("NL", "COMMENT")]
             return self.end_statement(stmt)
-        if t.kind == "NUM" and t.bol and self.peek(1).text == "." and \
-                self.peek(1).kind == "OP" and self.toks[self.i + 1].start == t.end:
+        if t.kind == "NUM" and t.bol and n1.text == "." and \
+                n1.kind == "OP" and self.toks[self.i + 1].start == t.end:
             return self.numbered_stmt()
         return self.generic_stmt()
 
@@ -1469,10 +1549,11 @@ class Parser:
         return value if value is not None else ("command", tokens)
 
     def generic_stmt(self) -> Optional[ir.Stmt]:
-        t = self.peek()
+        t = self.peek() if self.depth else self.toks[self.i]
+        n1 = self.peek(1)  # (read once: every use below is at this cursor)
         state = self.save()
         # NAME: (section / binding) ------------------------------------------------
-        if t.kind == "WORD" and self.peek(1).kind == "OP" and self.peek(1).text == ":":
+        if t.kind == "WORD" and n1.kind == "OP" and n1.text == ":":
             after = self.peek(2)
             if after.kind in ("NL", "COMMENT", "EOF"):
                 return self.section_stmt()
@@ -1544,7 +1625,7 @@ class Parser:
                     raise
             self.restore(state)
         # NAME(params) { ... } ------------------------------------------------------
-        if t.kind == "WORD" and self.peek(1).text == "(":
+        if t.kind == "WORD" and n1.text == "(":
             got = self._brace_fn()
             if got is not None:
                 return got
@@ -1825,8 +1906,8 @@ def _int_plus_one(raw: str) -> str:
 
 
 def _is_ascii_name(s: str) -> bool:
-    return s.isascii() and (s[0].isalpha() or s[0] == "_") and all(
-        c.isalnum() or c == "_" for c in s)
+    # an ASCII identifier is [A-Za-z_][A-Za-z0-9_]*, the test this was written as
+    return s.isascii() and s.isidentifier()
 
 
 def parse_legacy(toks: list[Tok], source: str = "") -> list:
