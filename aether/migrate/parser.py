@@ -49,11 +49,15 @@ del _texts, _power, _kinds, _text
 _UNARY_WORDS = frozenset(("new", "typeof", "await"))
 # tokens skipped inside brackets (Parser._skip)
 _SKIPPED = frozenset(("NL", "COMMENT"))
+# the kinds Parser.at/accept take an operator or keyword from
+_OP_WORD = frozenset(("OP", "WORD"))
 # operators that continue an operand (Parser._postfix)
+_OPEN_BRACKETS = frozenset(("(", "[", "{"))
+_CLOSE_BRACKETS = frozenset((")", "]", "}"))
 _POSTFIX_OPS = frozenset((".", "?.", "(", "["))
 # a token that ends an expression wherever it stands
 _CLOSERS = frozenset((",", ")", "]", "}"))
-# kinds of the one-token primaries (see _lambda_or_ternary), and the words among them that
+# kinds of the one-token primaries (see Parser.expr), and the words among them that
 # start something else (a lambda, a negation, a call path, an `if` expression)
 _ATOM_KINDS = frozenset(("WORD", "STR", "NUM", "DUR", "PCT"))
 _NOT_ATOMS = frozenset(("lambda", "function", "not", "if", "call"))
@@ -77,7 +81,8 @@ class Parser:
 
     def __init__(self, toks: list[Tok], source: str = ""):
         self.toks = toks
-        self._source_lines = source.split("\n")
+        self._source = source
+        self._source_lines: Optional[list[str]] = None  # split when a block scalar needs it
         self.i = 0
         self.depth = 0  # open brackets inside an expression (newlines ignored there)
         self.pending: list[tuple[int, str]] = []  # comments met inside brackets
@@ -170,9 +175,7 @@ class Parser:
 
     # ------------------------------------------------------------ expressions
     def expr(self) -> ir.Expr:
-        return self._lambda_or_ternary()
-
-    def _lambda_or_ternary(self) -> ir.Expr:
+        """An expression: a lambda, a conditional or the binary operators (``_binary``)."""
         t = self.peek()
         if t.kind in _ATOM_KINDS and t.text not in _NOT_ATOMS:
             # One token before a token that ends the expression (`f(a, "b")`, `x = 5`):
@@ -203,7 +206,7 @@ class Parser:
                     if not self.accept(","):
                         break
                 self.expect(":", "after the lambda parameters")
-                return ir.Lambda(params, self._lambda_or_ternary(), t.line)
+                return ir.Lambda(params, self.expr(), t.line)
             # function (a) { ... }
             if t.text == "function" and nxt.text == "(":
                 self.next()
@@ -230,13 +233,13 @@ class Parser:
             kw = self.next()
             cond = self._or()
             self.expect("else", "in a conditional expression")
-            other = self._lambda_or_ternary()
+            other = self.expr()
             return ir.Ternary(cond, test, other, kw.line)
         if t.text == "?" and t.kind == "OP":
             q = self.next()
-            then = self._lambda_or_ternary()
+            then = self.expr()
             self.expect(":", "in a `? :` conditional expression")
-            other = self._lambda_or_ternary()
+            other = self.expr()
             return ir.Ternary(test, then, other, q.line)
         return test
 
@@ -322,7 +325,7 @@ class Parser:
             return body
         if require_block:
             raise ir.Unconvertible("expected '{' after function parameters", self.peek().line)
-        return self._lambda_or_ternary()
+        return self.expr()
 
     def _after_op(self) -> None:
         """After a binary operator a statement continues on the next line (JavaScript)."""
@@ -474,70 +477,67 @@ class Parser:
             return value  # (most operands: no postfix, and no comment to hold)
         held: list[tuple[int, str]] = []
         try:
-            return self._postfix_chain(value, held)
+            while True:
+                t = self.peek() if self.depth else self.toks[self.i]
+                if t.kind in _SKIPPED and not self.depth:
+                    # a chained call continued on the next line (`.filter(...)`), after a
+                    # comment too (`.filter(ok) // kept ones`)
+                    j = self.i
+                    while self.toks[j].kind in ("NL", "COMMENT"):
+                        j += 1
+                    nxt = self.toks[j]
+                    if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
+                        for k in range(self.i, j):
+                            if self.toks[k].kind == "COMMENT":
+                                held.append((self.toks[k].line, self.toks[k].text))
+                        self.i = j
+                        continue
+                    return value
+                if t.kind != "OP":
+                    return value
+                if t.text in (".", "?."):
+                    self.i += 1
+                    name = self.next()
+                    if name.kind != "WORD":
+                        raise ir.Unconvertible(f"expected a name after '{t.text}'", name.line)
+                    if t.text == "?.":
+                        # a?.b: `a.b` when a is not null, else null (a evaluated twice, so it
+                        # must be a plain name chain)
+                        probe = value
+                        while isinstance(probe, (ir.Member, ir.Index)):
+                            probe = probe.value
+                        if not isinstance(probe, ir.Name) or _has_call(value):
+                            raise ir.Unconvertible("optional chaining (`?.`) on a computed value "
+                                                   "has no Aether 1.2 form", t.line)
+                        value = ir.Ternary(ir.Bin("!=", value, ir.Lit("null"), t.line),
+                                           ir.Member(value, name.text, t.line), ir.Lit("null"),
+                                           t.line)
+                    else:
+                        value = ir.Member(value, name.text, t.line)
+                elif t.text == "(" and (self.depth or not t.bol):  # (see _newline_before)
+                    value = self._call_args(value)
+                elif t.text == "[" and (self.depth or not t.bol):
+                    self.next()
+                    self.depth += 1
+                    start = None if self.at(":") else self.expr()
+                    if self.accept(":"):
+                        stop = None if self.at("]") else self.expr()
+                        self.depth -= 1
+                        self.expect("]")
+                        args = [value, start if start is not None else ir.Num("0", t.line)]
+                        if stop is not None:
+                            args.append(stop)
+                        value = ir.Call(ir.Name("slice"), args, line=t.line)
+                        continue
+                    self.depth -= 1
+                    self.expect("]")
+                    value = ir.Index(value, start, t.line)
+                else:
+                    return value
         finally:
             # comments between the lines of a chain go before its statement, not into the
             # arguments of the call on the next line (which takes the pending comments)
             self.pending.extend(held)
-
-    def _postfix_chain(self, value: ir.Expr, held: list) -> ir.Expr:
-        while True:
-            t = self.peek()
-            if t.kind in ("NL", "COMMENT") and not self.depth:
-                # a chained call continued on the next line (`.filter(...)`), after a
-                # comment too (`.filter(ok) // kept ones`)
-                j = self.i
-                while self.toks[j].kind in ("NL", "COMMENT"):
-                    j += 1
-                nxt = self.toks[j]
-                if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
-                    for k in range(self.i, j):
-                        if self.toks[k].kind == "COMMENT":
-                            held.append((self.toks[k].line, self.toks[k].text))
-                    self.i = j
-                    continue
-                return value
-            if t.kind != "OP":
-                return value
-            if t.text in (".", "?."):
-                self.next()
-                name = self.next()
-                if name.kind != "WORD":
-                    raise ir.Unconvertible(f"expected a name after '{t.text}'", name.line)
-                if t.text == "?.":
-                    # a?.b: `a.b` when a is not null, else null (a evaluated twice, so it
-                    # must be a plain name chain)
-                    probe = value
-                    while isinstance(probe, (ir.Member, ir.Index)):
-                        probe = probe.value
-                    if not isinstance(probe, ir.Name) or _has_call(value):
-                        raise ir.Unconvertible("optional chaining (`?.`) on a computed value "
-                                               "has no Aether 1.2 form", t.line)
-                    value = ir.Ternary(ir.Bin("!=", value, ir.Lit("null"), t.line),
-                                       ir.Member(value, name.text, t.line), ir.Lit("null"),
-                                       t.line)
-                else:
-                    value = ir.Member(value, name.text, t.line)
-            elif t.text == "(" and not self._newline_before(t):
-                value = self._call_args(value)
-            elif t.text == "[" and not self._newline_before(t):
-                self.next()
-                self.depth += 1
-                start = None if self.at(":") else self.expr()
-                if self.accept(":"):
-                    stop = None if self.at("]") else self.expr()
-                    self.depth -= 1
-                    self.expect("]")
-                    args = [value, start if start is not None else ir.Num("0", t.line)]
-                    if stop is not None:
-                        args.append(stop)
-                    value = ir.Call(ir.Name("slice"), args, line=t.line)
-                    continue
-                self.depth -= 1
-                self.expect("]")
-                value = ir.Index(value, start, t.line)
-            else:
-                return value
 
     def _newline_before(self, t: Tok) -> bool:
         """At statement level, ``(`` / ``[`` on a new line does not continue the line."""
@@ -550,13 +550,16 @@ class Parser:
         kwargs: list = []
         comments: dict = {}
         index = 0
+        toks = self.toks
         while True:
-            lead = self._take_pending()
-            if self.at(")"):
+            # (a call without comments in it is the common case: no _take_pending call)
+            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
+                else []
+            t = toks[self.i]
+            if t.text == ")" and (t.kind == "OP" or t.kind == "WORD"):
                 if lead:
                     comments.setdefault(index, ([], None))[0].extend(lead)
                 break
-            t = self.peek()
             if t.kind == "OP" and t.text == "...":
                 raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
             nxt = self.peek(1)
@@ -573,9 +576,12 @@ class Parser:
                 if self.at("for") and self.peek().kind == "WORD":
                     arg = self._comp_tail(arg, t.line)
                 args.append(arg)
-            end_line = self.toks[self.i - 1].line
+            end_line = toks[self.i - 1].line
             more = self.accept(",")
-            self._attach_trailing(comments, index, end_line, lead)
+            if self.pending or toks[self.i].kind in _SKIPPED:
+                self._attach_trailing(comments, index, end_line, lead)
+            elif lead:
+                comments[index] = (list(lead), None)
             index += 1
             if not more:
                 break
@@ -730,8 +736,10 @@ class Parser:
         items: list = []
         comments: dict = {}
         spreads: list = []  # (index in items, the spread list)
+        toks = self.toks
         while True:
-            lead = self._take_pending()
+            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
+                else []
             if self.at("]"):
                 if lead:
                     comments.setdefault(len(items), ([], None))[0].extend(lead)
@@ -752,9 +760,12 @@ class Parser:
                 self.expect("]", "to close the comprehension")
                 return comp
             items.append(item)
-            end_line = self.toks[self.i - 1].line
+            end_line = toks[self.i - 1].line
             more = self.accept(",")
-            self._attach_trailing(comments, len(items) - 1, end_line, lead)
+            if self.pending or toks[self.i].kind in _SKIPPED:
+                self._attach_trailing(comments, len(items) - 1, end_line, lead)
+            elif lead:
+                comments[len(items) - 1] = (list(lead), None)
             if not more:
                 nxt = self.peek()
                 # YAML-style lists separate items by newlines only
@@ -794,8 +805,10 @@ class Parser:
         values: list = []
         comments: dict = {}
         spreads: list = []
+        toks = self.toks
         while True:
-            lead = self._take_pending()
+            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
+                else []
             if self.at("}"):
                 if lead:
                     comments.setdefault(len(keys), ([], None))[0].extend(lead)
@@ -822,20 +835,36 @@ class Parser:
                 key = k.text
             else:
                 raise ir.Unconvertible(f"'{k.text}' cannot be a dict key", k.line)
-            if self.at(",", "}") and k.kind == "WORD":
+            # (inside the braces: the token after _skip, read without at/accept calls)
+            t = toks[self.i]
+            if t.kind in _SKIPPED:
+                self._skip()
+                t = toks[self.i]
+            if k.kind == "WORD" and t.text in (",", "}") and t.kind in _OP_WORD:
                 value: ir.Expr = ir.Name(k.text, k.line)  # {a, b} shorthand
             else:
-                if not (self.accept(":") or self.accept("=")):
+                if t.text in (":", "=") and t.kind in _OP_WORD:
+                    self.i += 1
+                else:
                     raise ir.Unconvertible(f"expected ':' after the dict key '{k.text}'",
-                                           self.peek().line)
+                                           t.line)
                 value = self.expr()
-            if self.at("for") and self.peek().kind == "WORD":
+                t = toks[self.i]
+                if t.kind in _SKIPPED:
+                    self._skip()
+                    t = toks[self.i]
+            if t.text == "for" and t.kind == "WORD":
                 raise ir.Unconvertible("dict comprehensions have no Aether 1.2 form", k.line)
             keys.append(key)
             values.append(value)
-            end_line = self.toks[self.i - 1].line
-            more = self.accept(",")
-            self._attach_trailing(comments, len(keys) - 1, end_line, lead)
+            end_line = toks[self.i - 1].line
+            more = t.text == "," and t.kind in _OP_WORD  # self.accept(",")
+            if more:
+                self.i += 1
+            if self.pending or toks[self.i].kind in _SKIPPED:
+                self._attach_trailing(comments, len(keys) - 1, end_line, lead)
+            elif lead:
+                comments[len(keys) - 1] = (list(lead), None)
             if not more and not self.at("}") and self.peek().line == end_line:
                 t = self.peek()
                 raise ir.Unconvertible(f"expected ',' or '}}' in a dict, found '{t.text}'",
@@ -891,23 +920,33 @@ class Parser:
         out: list[Tok] = []
         depth = 0
         toks = self.toks
+        i = self.i
         while True:
-            t = toks[self.i]
-            if t.kind == "EOF":
+            t = toks[i]
+            kind = t.kind
+            if kind == "EOF":
                 break
-            if depth == 0 and t.kind in ("NL", "COMMENT"):
-                break
-            if depth == 0 and t.kind == "OP" and t.text == "}" and out:
-                break
-            if t.kind == "OP" and t.text in "([{" and len(t.text) == 1:
-                depth += 1
-            elif t.kind == "OP" and t.text in ")]}" and len(t.text) == 1:
-                depth = max(0, depth - 1)
-            if t.kind not in ("NL", "COMMENT"):
+            if kind == "OP":
+                text = t.text
+                if text in _OPEN_BRACKETS:
+                    depth += 1
+                elif text in _CLOSE_BRACKETS:
+                    if depth == 0 and text == "}" and out:
+                        break
+                    if depth:
+                        depth -= 1
                 out.append(t)
-            elif t.kind == "COMMENT":
+            elif kind == "NL":
+                if depth == 0:
+                    break
+            elif kind == "COMMENT":
+                if depth == 0:
+                    break
                 self.pending.append((t.line, t.text))
-            self.i += 1
+            else:
+                out.append(t)
+            i += 1
+        self.i = i
         return out
 
     # ------------------------------------------------------------ statements
@@ -955,10 +994,11 @@ class Parser:
                 raise ir.Unconvertible(f"`{t.text}` without a matching block", t.line)
             before = len(self.pending)
             stmt = self.statement()
-            leftovers = self.pending[before:]
-            del self.pending[before:]
-            for line, text in leftovers:
-                body.append(ir.Comment(text, line, t.indent))
+            if len(self.pending) > before:
+                leftovers = self.pending[before:]
+                del self.pending[before:]
+                for line, text in leftovers:
+                    body.append(ir.Comment(text, line, t.indent))
             if stmt is not None:
                 body.append(stmt)
         return body
@@ -1196,7 +1236,8 @@ class Parser:
         last = block.head_last
         for part in (block.body, block.orelse, block.handler):
             for s in part:
-                last = max(last, s.last)
+                if s.last > last:
+                    last = s.last
         return last
 
     def if_stmt(self, is_elif: bool = False) -> ir.Block:
@@ -1592,7 +1633,7 @@ class Parser:
         if t.kind == "WORD" and t.text not in ("when", "on", "every", "simulate"):
             try:
                 target = self._postfix(self._primary())
-                op = self.peek()
+                op = self.peek() if self.depth else self.toks[self.i]
                 if op.kind == "OP" and op.text in _ASSIGN_OPS and self.peek(1).text != "=":
                     self.next()
                     self._after_op()
@@ -1653,6 +1694,8 @@ class Parser:
             self.next()
         lines = []
         last = key.line
+        if self._source_lines is None:
+            self._source_lines = self._source.split("\n")
         src_lines = self._source_lines
         while True:
             t = self.toks[self.i]
@@ -1804,20 +1847,23 @@ class Parser:
         line_toks: list[Tok] = []
         while True:
             t = toks[j]
-            if t.kind == "EOF" or (depth == 0 and t.kind in ("NL", "COMMENT")):
+            kind = t.kind
+            if kind == "EOF" or (depth == 0 and kind in _SKIPPED):
                 break
-            if t.kind == "OP" and t.text == "{" and depth == 0 and self._opens_block(j):
-                line_toks.append(t)
-                j += 1
-                break
-            if t.kind == "OP" and t.text in ("(", "[", "{"):
-                depth += 1
-            elif t.kind == "OP" and t.text in (")", "]", "}"):
-                if depth == 0:
-                    # a bracket that closes none (`x):`): no header; below zero the line
-                    # ends were skipped and the header ran on to the next `{` of the file
-                    return None
-                depth -= 1
+            if kind == "OP":
+                text = t.text
+                if text == "{" and depth == 0 and self._opens_block(j):
+                    line_toks.append(t)
+                    j += 1
+                    break
+                if text in _OPEN_BRACKETS:
+                    depth += 1
+                elif text in _CLOSE_BRACKETS:
+                    if depth == 0:
+                        # a bracket that closes none (`x):`): no header; below zero the
+                        # line ends were skipped and the header ran on to the next `{`
+                        return None
+                    depth -= 1
             line_toks.append(t)
             j += 1
         if not line_toks or line_toks[0].kind != "WORD":
