@@ -993,7 +993,9 @@ class Parser:
                     break
                 raise ir.Unconvertible(f"`{t.text}` without a matching block", t.line)
             before = len(self.pending)
-            stmt = self.statement()
+            # (a word statement() has no form for goes straight to generic_stmt)
+            stmt = self.generic_stmt() if t.kind == "WORD" and t.text not in \
+                _STATEMENT_WORDS and not self.depth else self.statement()
             if len(self.pending) > before:
                 leftovers = self.pending[before:]
                 del self.pending[before:]
@@ -1053,7 +1055,9 @@ class Parser:
                 return self.generic_stmt()  # (the checks below are all for other words)
         else:
             word = None
-        n1 = self.peek(1)  # (the next token: read once, no token is taken before its uses)
+        # the next token: read once, no token is taken before its uses (outside brackets it
+        # is the one after the cursor, which is never at the end of the file here)
+        n1 = self.toks[self.i + 1] if not self.depth and t.kind != "EOF" else self.peek(1)
         if (word in KEYWORDS_12 or word == "when") and n1.kind == "OP" and \
                 n1.text == ":" \
                 and (self.peek(2).kind not in ("NL", "COMMENT", "EOF") or
@@ -1171,11 +1175,11 @@ class Parser:
         if t.kind == "COMMENT":
             block.trailing = t.text
             self.next()
-        if self.peek().kind == "NL":
+        t = self.peek()
+        if t.kind == "NL":
             self.next()
-        elif self.peek().kind != "EOF":
-            raise ir.Unconvertible(f"unexpected '{self.peek().text}' after the block header",
-                                   self.peek().line)
+        elif t.kind != "EOF":
+            raise ir.Unconvertible(f"unexpected '{t.text}' after the block header", t.line)
         # Find the first code line of the body.
         j = self.i
         while self.toks[j].kind in ("NL", "COMMENT"):
@@ -1591,7 +1595,8 @@ class Parser:
 
     def generic_stmt(self) -> Optional[ir.Stmt]:
         t = self.peek() if self.depth else self.toks[self.i]
-        n1 = self.peek(1)  # (read once: every use below is at this cursor)
+        # read once: every use below is at this cursor (see statement)
+        n1 = self.toks[self.i + 1] if not self.depth and t.kind != "EOF" else self.peek(1)
         state = self.save()
         # NAME: (section / binding) ------------------------------------------------
         if t.kind == "WORD" and n1.kind == "OP" and n1.text == ":":
