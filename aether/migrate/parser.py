@@ -1014,14 +1014,17 @@ class Parser:
         last = None
         while True:
             t = toks[j]
-            if t.kind == "EOF" or (depth == 0 and t.kind in ("NL", "COMMENT")):
+            kind = t.kind
+            if kind == "EOF" or (depth == 0 and kind in _SKIPPED):
                 break
-            if t.kind == "OP" and t.text == "{" and depth == 0 and self._opens_block(j):
-                return True
-            if t.kind == "OP" and t.text in ("(", "[", "{"):
-                depth += 1
-            elif t.kind == "OP" and t.text in (")", "]", "}"):
-                depth -= 1
+            if kind == "OP":
+                text = t.text
+                if text == "{" and depth == 0 and self._opens_block(j):
+                    return True
+                if text in _OPEN_BRACKETS:
+                    depth += 1
+                elif text in _CLOSE_BRACKETS:
+                    depth -= 1  # (below zero: a line end no longer ends the header)
             last = t
             j += 1
         if last is not None and last.kind == "OP" and last.text in (":", "{"):
@@ -1573,10 +1576,11 @@ class Parser:
 
     def _value_or_tokens(self):
         """An expression to the end of the line, or (None, the line's tokens)."""
-        state = self.save()
+        state = (self.i, self.depth, len(self.pending))  # self.save()
         try:
             value = self.expr()
-            if self.at_line_end():
+            t = self.peek() if self.depth else self.toks[self.i]
+            if t.kind in _STMT_END or (t.kind == "OP" and t.text in ("}", ";")):  # at_line_end
                 return value, []
         except ir.Unconvertible as exc:
             if exc.definite:
