@@ -4,7 +4,8 @@
 - the tokenizer takes each token with the blanks before it (one match per token, not a
   second one per run of blanks) and gives the tokens the old two-step loop gave;
 - the parser reads a one-token expression before a token that ends it (``f(a, "b")``,
-  ``x = 5``) without descending its eleven precedence levels, and builds the same tree;
+  ``x = 5``) without the lambda tests and the binary-operator loop, and builds the same
+  tree;
 - the section rewrite hands back a text it has nothing to rewrite in as it is;
 - M037 finds the names the file takes and the calls to rename in one walk of the module.
 """

@@ -1,6 +1,7 @@
 """Read a legacy ``.aether`` file of any dialect into the migration tree (:mod:`.ir`).
 
-One recursive-descent parser covers all dialects, because real files mix them: blocks may
+One recursive-descent parser (binary operators by precedence climbing over a table of
+binding powers) covers all dialects, because real files mix them: blocks may
 be delimited by indentation, by braces, or by a header and an ``end`` line (with or
 without the header's colon, with the body indented or flat); expressions accept both the
 Aether and the JavaScript spellings (``and``/``&&``, ``not``/``!``, ``x => ...``,
@@ -176,11 +177,12 @@ class Parser:
     # ------------------------------------------------------------ expressions
     def expr(self) -> ir.Expr:
         """An expression: a lambda, a conditional or the binary operators (``_binary``)."""
-        t = self.peek()
+        t = self.peek() if self.depth else self.toks[self.i]
         if t.kind in _ATOM_KINDS and t.text not in _NOT_ATOMS:
             # One token before a token that ends the expression (`f(a, "b")`, `x = 5`):
-            # the eleven precedence levels below would each look at that end token and
-            # return, so the primary is the expression (two in three expressions here).
+            # the lambda tests, _binary, _postfix and the conditional tests would each look
+            # at that end token and return, so the primary is the expression (two in three
+            # expressions here).
             nxt = self.toks[self.i + 1]
             kind = nxt.kind
             if (kind == "OP" and nxt.text in _CLOSERS) or (not self.depth and (
@@ -188,7 +190,7 @@ class Parser:
                     (kind == "NL" and not self._chain_ahead(self.i + 1)))):
                 return self._primary()
         if t.kind == "WORD":
-            nxt = self.peek(1)
+            nxt = self.toks[self.i + 1] if not self.depth else self.peek(1)
             # x => body
             if nxt.text == "=>" and nxt.kind == "OP":
                 self.next()
@@ -476,9 +478,13 @@ class Parser:
         if t is not None and (t.kind != "OP" or t.text not in _POSTFIX_OPS):
             return value  # (most operands: no postfix, and no comment to hold)
         held: list[tuple[int, str]] = []
+        toks = self.toks
         try:
             while True:
-                t = self.peek() if self.depth else self.toks[self.i]
+                t = toks[self.i]
+                if self.depth and t.kind in _SKIPPED:
+                    self._skip()
+                    t = toks[self.i]
                 if t.kind in _SKIPPED and not self.depth:
                     # a chained call continued on the next line (`.filter(...)`), after a
                     # comment too (`.filter(ok) // kept ones`)
@@ -537,7 +543,8 @@ class Parser:
         finally:
             # comments between the lines of a chain go before its statement, not into the
             # arguments of the call on the next line (which takes the pending comments)
-            self.pending.extend(held)
+            if held:
+                self.pending.extend(held)
 
     def _newline_before(self, t: Tok) -> bool:
         """At statement level, ``(`` / ``[`` on a new line does not continue the line."""
@@ -1151,11 +1158,11 @@ class Parser:
             self.pending[0:0] = held
 
     def _body(self, block: ir.Block, header_indent: int, stop_words: frozenset) -> list:
-        t = self.peek()
+        t = self.peek() if self.depth else self.toks[self.i]
         if t.kind == "OP" and t.text == "{":
             self.next()
             block.style = "brace"
-            t2 = self.peek()
+            t2 = self.peek() if self.depth else self.toks[self.i]
             if t2.kind == "COMMENT":
                 block.trailing = t2.text
                 self.next()
