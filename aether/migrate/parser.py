@@ -520,7 +520,8 @@ class Parser:
                                            t.line)
                     else:
                         value = ir.Member(value, name.text, t.line)
-                elif t.text == "(" and (self.depth or not t.bol):  # (see _newline_before)
+                # at statement level, `(` / `[` on a new line does not continue the line
+                elif t.text == "(" and (self.depth or not t.bol):
                     value = self._call_args(value)
                 elif t.text == "[" and (self.depth or not t.bol):
                     self.next()
@@ -545,10 +546,6 @@ class Parser:
             # arguments of the call on the next line (which takes the pending comments)
             if held:
                 self.pending.extend(held)
-
-    def _newline_before(self, t: Tok) -> bool:
-        """At statement level, ``(`` / ``[`` on a new line does not continue the line."""
-        return self.depth == 0 and t.bol
 
     def _call_args(self, func: ir.Expr) -> ir.Call:
         open_ = self.next()
