@@ -4,7 +4,8 @@
 - the tokenizer takes each token with the blanks before it (one match per token, not a
   second one per run of blanks) and gives the tokens the old two-step loop gave;
 - the parser reads a one-token expression before a token that ends it (``f(a, "b")``,
-  ``x = 5``) without descending its eleven precedence levels, and builds the same tree;
+  ``x = 5``) without the lambda tests and the binary-operator loop, and builds the same
+  tree;
 - the section rewrite hands back a text it has nothing to rewrite in as it is;
 - M037 finds the names the file takes and the calls to rename in one walk of the module.
 """
@@ -173,8 +174,9 @@ def test_the_fast_path_builds_the_same_tree(parts):
 
 def test_one_token_arguments_skip_the_precedence_levels(monkeypatch):
     calls = []
-    real = P.Parser._or
-    monkeypatch.setattr(P.Parser, "_or", lambda self: calls.append(1) or real(self))
+    real = P.Parser._binary  # the binary operators (precedence climbing)
+    monkeypatch.setattr(P.Parser, "_binary",
+                        lambda self, power: calls.append(power) or real(self, power))
     text = 'f(a, 1, "s", 2s)\nx = 5\n'
     tree = _parse(text)
     assert calls == []  # the four arguments and the 5 are one token each

@@ -1,6 +1,7 @@
 """Read a legacy ``.aether`` file of any dialect into the migration tree (:mod:`.ir`).
 
-One recursive-descent parser covers all dialects, because real files mix them: blocks may
+One recursive-descent parser (binary operators by precedence climbing over a table of
+binding powers) covers all dialects, because real files mix them: blocks may
 be delimited by indentation, by braces, or by a header and an ``end`` line (with or
 without the header's colon, with the body indented or flat); expressions accept both the
 Aether and the JavaScript spellings (``and``/``&&``, ``not``/``!``, ``x => ...``,
@@ -31,17 +32,49 @@ KEYWORDS_12 = frozenset("if elif else for in while fn return try catch break con
 _COMPARE = {"==": "==", "===": "==", "!=": "!=", "!==": "!=", "<": "<", "<=": "<=",
             ">": ">", ">=": ">=", "in": "in"}
 _BITWISE = {"&", "|", "^", "<<", ">>", "~"}
+# Binding powers for Parser._binary (higher binds tighter; _NOT is the prefix `not`).
+_OR, _AND, _NOT, _CMP, _BIT, _RANGE, _ADD, _MUL = range(1, 9)
+# operator text -> (binding power, the token kinds it is an operator as, the tree's operator)
+_BINARY: dict = {}
+for _texts, _power, _kinds in (
+        (("or", "||", "??"), _OR, ("OP", "WORD")), (("and", "&&"), _AND, ("OP", "WORD")),
+        (("==", "===", "!=", "!==", "<", "<=", ">", ">="), _CMP, ("OP",)),
+        (("in",), _CMP, ("OP", "WORD")), (("not", "is"), _CMP, ("WORD",)),
+        (_BITWISE, _BIT, ("OP",)), (("..",), _RANGE, ("OP",)), (("+", "-"), _ADD, ("OP",)),
+        (("*", "/", "%"), _MUL, ("OP",))):
+    for _text in _texts:
+        _BINARY[_text] = (_power, frozenset(_kinds), {"||": "or", "??": "or", "&&": "and"}.get(
+            _text, _COMPARE.get(_text, _text)))
+del _texts, _power, _kinds, _text
+# words _unary looks at before the operand
+_UNARY_WORDS = frozenset(("new", "typeof", "await"))
+# tokens skipped inside brackets (Parser._skip)
+_SKIPPED = frozenset(("NL", "COMMENT"))
+# the kinds Parser.at/accept take an operator or keyword from
+_OP_WORD = frozenset(("OP", "WORD"))
+# operators that continue an operand (Parser._postfix)
+_OPEN_BRACKETS = frozenset(("(", "[", "{"))
+_CLOSE_BRACKETS = frozenset((")", "]", "}"))
+_POSTFIX_OPS = frozenset((".", "?.", "(", "["))
 # a token that ends an expression wherever it stands
 _CLOSERS = frozenset((",", ")", "]", "}"))
-# kinds of the one-token primaries (see _lambda_or_ternary), and the words among them that
+# kinds of the one-token primaries (see Parser.expr), and the words among them that
 # start something else (a lambda, a negation, a call path, an `if` expression)
 _ATOM_KINDS = frozenset(("WORD", "STR", "NUM", "DUR", "PCT"))
 _NOT_ATOMS = frozenset(("lambda", "function", "not", "if", "call"))
 _ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%="}
 _STMT_END = {"NL", "EOF", "COMMENT"}
 _FN_WORDS = {"fn", "function", "def", "define", "export", "async"}
+# the words Parser.statement looks at (any other word starts a generic statement)
+_STATEMENT_WORDS = KEYWORDS_12 | _FN_WORDS | {
+    "when", "else", "catch", "elif", "if", "for", "while", "try", "match", "switch", "let",
+    "const", "var", "return", "break", "continue", "throw", "raise", "finally", "plugin"}
 _LITERAL_WORDS = {"true": "true", "false": "false", "null": "null", "True": "true",
                   "False": "false", "None": "null", "undefined": "null", "nil": "null"}
+# words that cannot start an expression, and every word _primary reads as other than a name
+_NOT_EXPR_WORDS = frozenset(("if", "else", "elif", "for", "while", "return", "fn", "let",
+                             "catch", "try", "break", "continue"))
+_SPECIAL_WORDS = _NOT_EXPR_WORDS | frozenset(_LITERAL_WORDS) | {"call"}
 
 
 class Parser:
@@ -49,63 +82,86 @@ class Parser:
 
     def __init__(self, toks: list[Tok], source: str = ""):
         self.toks = toks
-        self._source_lines = source.split("\n")
+        self._source = source
+        self._source_lines: Optional[list[str]] = None  # split when a block scalar needs it
         self.i = 0
         self.depth = 0  # open brackets inside an expression (newlines ignored there)
         self.pending: list[tuple[int, str]] = []  # comments met inside brackets
 
     # ------------------------------------------------------------ token access
+    # These are the hottest calls of the parser (peek ran 350k times for 267 migrations):
+    # each reads the token list once and calls _skip only inside brackets at a line end or
+    # comment, where it has work.
     def _skip(self) -> None:
         if self.depth:
             toks = self.toks
-            while toks[self.i].kind in ("NL", "COMMENT"):
+            while toks[self.i].kind in _SKIPPED:
                 t = toks[self.i]
                 if t.kind == "COMMENT":
                     self.pending.append((t.line, t.text))
                 self.i += 1
 
     def peek(self, k: int = 0) -> Tok:
-        # the hottest call of the parser: _skip only inside brackets and at a line end or
-        # comment, where it has work
-        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
-            self._skip()
-        if k == 0:
-            return self.toks[self.i]
+        toks = self.toks
+        if self.depth:
+            if toks[self.i].kind in _SKIPPED:
+                self._skip()
+            if k:
+                return self._peek_far(k)
+        elif k:
+            j = self.i + k
+            return toks[j] if j < len(toks) else toks[-1]
+        return toks[self.i]
+
+    def _peek_far(self, k: int) -> Tok:
+        """The ``k``-th token after the cursor inside brackets (line ends skipped)."""
+        toks = self.toks
         j = self.i
         n = 0
         while True:
             j += 1
-            if j >= len(self.toks):
-                return self.toks[-1]
-            if self.depth and self.toks[j].kind in ("NL", "COMMENT"):
+            if j >= len(toks):
+                return toks[-1]
+            if toks[j].kind in _SKIPPED:
                 continue
             n += 1
             if n == k:
-                return self.toks[j]
+                return toks[j]
 
     def next(self) -> Tok:
-        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
-            self._skip()
         t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
         if t.kind != "EOF":
             self.i += 1
         return t
 
     def at(self, *texts: str) -> bool:
-        if self.depth and self.toks[self.i].kind in ("NL", "COMMENT"):
-            self._skip()
         t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
         return t.text in texts and (t.kind == "OP" or t.kind == "WORD")
 
     def accept(self, text: str) -> Optional[Tok]:
-        if self.at(text):
-            return self.next()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == text and (t.kind == "OP" or t.kind == "WORD"):
+            self.i += 1  # (never EOF: its text is empty)
+            return t
         return None
 
     def expect(self, text: str, what: str = "") -> Tok:
-        t = self.peek()
-        if t.kind in ("OP", "WORD") and t.text == text:
-            return self.next()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == text and (t.kind == "OP" or t.kind == "WORD"):
+            self.i += 1
+            return t
         found = "the end of the line" if t.kind == "NL" else (
             "the end of the file" if t.kind == "EOF" else f"'{t.text}'")
         raise ir.Unconvertible(f"expected '{text}'{' ' + what if what else ''}, found {found}",
@@ -120,27 +176,46 @@ class Parser:
 
     # ------------------------------------------------------------ expressions
     def expr(self) -> ir.Expr:
-        return self._lambda_or_ternary()
-
-    def _lambda_or_ternary(self) -> ir.Expr:
-        t = self.peek()
+        """An expression: a lambda, a conditional or the binary operators (``_binary``)."""
+        t = self.peek() if self.depth else self.toks[self.i]
         if t.kind in _ATOM_KINDS and t.text not in _NOT_ATOMS:
             # One token before a token that ends the expression (`f(a, "b")`, `x = 5`):
-            # the eleven precedence levels below would each look at that end token and
-            # return, so the primary is the expression (two in three expressions here).
+            # the lambda tests, _binary, _postfix and the conditional tests would each look
+            # at that end token and return, so the primary is the expression (two in three
+            # expressions here).
             nxt = self.toks[self.i + 1]
             kind = nxt.kind
             if (kind == "OP" and nxt.text in _CLOSERS) or (not self.depth and (
                     kind == "COMMENT" or kind == "EOF" or
                     (kind == "NL" and not self._chain_ahead(self.i + 1)))):
                 return self._primary()
-        # x => body
-        if t.kind == "WORD" and self.peek(1).text == "=>" and self.peek(1).kind == "OP":
-            self.next()
-            self.next()
-            return ir.Lambda([(t.text, None)], self._lambda_body(), t.line)
+        if t.kind == "WORD":
+            nxt = self.toks[self.i + 1] if not self.depth else self.peek(1)
+            # x => body
+            if nxt.text == "=>" and nxt.kind == "OP":
+                self.next()
+                self.next()
+                return ir.Lambda([(t.text, None)], self._lambda_body(), t.line)
+            # lambda a, b: expr  (Python)
+            if t.text == "lambda":
+                self.next()
+                params = []
+                while not self.at(":"):
+                    n = self.next()
+                    if n.kind != "WORD":
+                        raise ir.Unconvertible("not a lambda parameter list", n.line)
+                    params.append((n.text, None))
+                    if not self.accept(","):
+                        break
+                self.expect(":", "after the lambda parameters")
+                return ir.Lambda(params, self.expr(), t.line)
+            # function (a) { ... }
+            if t.text == "function" and nxt.text == "(":
+                self.next()
+                params = self._paren_params()
+                return ir.Lambda(params, self._lambda_body(require_block=True), t.line)
         # (a, b) => body
-        if t.kind == "OP" and t.text == "(":
+        elif t.kind == "OP" and t.text == "(":
             state = self.save()
             try:
                 params = self._paren_params()
@@ -150,37 +225,23 @@ class Parser:
             except ir.Unconvertible:
                 pass
             self.restore(state)
-        # lambda a, b: expr  (Python)
-        if t.kind == "WORD" and t.text == "lambda":
-            self.next()
-            params = []
-            while not self.at(":"):
-                n = self.next()
-                if n.kind != "WORD":
-                    raise ir.Unconvertible("not a lambda parameter list", n.line)
-                params.append((n.text, None))
-                if not self.accept(","):
-                    break
-            self.expect(":", "after the lambda parameters")
-            return ir.Lambda(params, self._lambda_or_ternary(), t.line)
-        # function (a) { ... }
-        if t.kind == "WORD" and t.text == "function" and self.peek(1).text == "(":
-            self.next()
-            params = self._paren_params()
-            return ir.Lambda(params, self._lambda_body(require_block=True), t.line)
-        test = self._or()
-        if self.at("if") and self.peek().kind == "WORD" and self._else_ahead():
+        test = self._binary(_OR)
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == "if" and t.kind == "WORD" and self._else_ahead():
             # Python: a if c else b
             kw = self.next()
             cond = self._or()
             self.expect("else", "in a conditional expression")
-            other = self._lambda_or_ternary()
+            other = self.expr()
             return ir.Ternary(cond, test, other, kw.line)
-        if self.at("?") and self.peek().kind == "OP":
+        if t.text == "?" and t.kind == "OP":
             q = self.next()
-            then = self._lambda_or_ternary()
+            then = self.expr()
             self.expect(":", "in a `? :` conditional expression")
-            other = self._lambda_or_ternary()
+            other = self.expr()
             return ir.Ternary(test, then, other, q.line)
         return test
 
@@ -266,7 +327,7 @@ class Parser:
             return body
         if require_block:
             raise ir.Unconvertible("expected '{' after function parameters", self.peek().line)
-        return self._lambda_or_ternary()
+        return self.expr()
 
     def _after_op(self) -> None:
         """After a binary operator a statement continues on the next line (JavaScript)."""
@@ -283,183 +344,208 @@ class Parser:
             self.i = j
 
     def _or(self) -> ir.Expr:
-        left = self._and()
-        while self.at("or", "||", "??") and self.peek().kind in ("WORD", "OP"):
-            t = self.next()
-            self._after_op()
-            right = self._and()
-            left = ir.Bin("or", left, right, t.line)
-        return left
+        """An expression without the lambda and conditional forms (all binary operators)."""
+        return self._binary(_OR)
 
-    def _and(self) -> ir.Expr:
-        left = self._not()
-        while self.at("and", "&&"):
-            t = self.next()
-            self._after_op()
-            right = self._not()
-            left = ir.Bin("and", left, right, t.line)
-        return left
+    def _binary(self, min_power: int) -> ir.Expr:
+        """The operators binding at least ``min_power`` (see ``_BINARY``) over unary operands.
 
-    def _not(self) -> ir.Expr:
-        if self.at("not") and self.peek().kind == "WORD":
-            t = self.next()
-            return ir.Unary("not", self._not(), t.line)
-        return self._compare()
-
-    def _compare(self) -> ir.Expr:
-        left = self._bitwise()
-        t = self.peek()
-        if t.kind in ("OP", "WORD") and t.text in _COMPARE and not (
-                t.kind == "WORD" and t.text != "in"):
-            self.next()
-            right = self._bitwise()
-            left = ir.Bin(_COMPARE[t.text], left, right, t.line)
-            t2 = self.peek()
-            if t2.kind in ("OP", "WORD") and t2.text in _COMPARE and not (
-                    t2.kind == "WORD" and t2.text != "in"):
-                raise ir.Unconvertible("chained comparisons (`a < b < c`) have no Aether 1.2 "
-                                       "form", t2.line)
-        elif t.kind == "WORD" and t.text == "not" and self.peek(1).text == "in":
-            self.next()
-            self.next()
-            right = self._bitwise()
-            left = ir.Unary("not", ir.Paren(ir.Bin("in", left, right, t.line)), t.line)
-        elif t.kind == "WORD" and t.text == "is":
-            raise ir.Unconvertible("`is` comparisons have no Aether 1.2 form", t.line)
-        return left
-
-    def _bitwise(self) -> ir.Expr:
-        left = self._range()
-        while self.peek().kind == "OP" and self.peek().text in _BITWISE:
-            t = self.next()
-            raise ir.Unconvertible(f"the bitwise operator `{t.text}` has no Aether 1.2 form",
-                                   t.line)
-        return left
-
-    def _range(self) -> ir.Expr:
-        left = self._additive()
-        if self.at("..") and self.peek().kind == "OP":
-            t = self.next()
-            right = self._additive()
-            stop = ir.Bin("+", right, ir.Num("1"), t.line) if not isinstance(right, ir.Num) \
-                else ir.Num(_int_plus_one(right.raw), t.line)
-            return ir.Call(ir.Name("range"), [left, stop], line=t.line)
-        return left
-
-    def _additive(self) -> ir.Expr:
-        left = self._term()
-        while self.peek().kind == "OP" and self.peek().text in ("+", "-"):
-            t = self.next()
-            self._after_op()
-            right = self._term()
-            left = ir.Bin(t.text, left, right, t.line)
-        return left
-
-    def _term(self) -> ir.Expr:
-        left = self._unary()
-        while self.peek().kind == "OP" and self.peek().text in ("*", "/", "%"):
-            t = self.next()
-            self._after_op()
-            right = self._unary()
-            left = ir.Bin(t.text, left, right, t.line)
-        return left
+        Precedence climbing: one loop per operand instead of a recursive call per level
+        (eight binary levels on every operand were a third of the legacy parse). The tree
+        is the recursive-descent one: ``and``/``or``/``+``/``*`` group to the left,
+        comparisons and ``..`` take one operator (``ceiling`` drops below their power
+        after it), ``not`` prefixes only ``and``/``or`` operands, and a statement goes on
+        after ``and``/``or``/``+``/``-``/``*``/``/``/``%`` at a line end (JavaScript).
+        """
+        toks = self.toks
+        t = toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = toks[self.i]
+        kind = t.kind
+        if min_power <= _NOT and t.text == "not" and kind == "WORD":
+            self.i += 1
+            left = ir.Unary("not", self._binary(_NOT), t.line)
+            ceiling = _NOT - 1  # the operand took every operator binding tighter
+        elif kind == "OP" or (kind == "WORD" and t.text in _UNARY_WORDS):
+            left = self._unary()
+            ceiling = _MUL
+        else:
+            # what _unary does with an operand that has no prefix (most of them)
+            left = self._postfix(self._primary())
+            t = toks[self.i]
+            if self.depth and t.kind in _SKIPPED:
+                self._skip()
+                t = toks[self.i]
+            if t.text == "**" and t.kind == "OP":
+                self.i += 1
+                left = ir.Call(ir.Name("pow"), [left, self._unary()], line=t.line)
+            ceiling = _MUL
+        binary = _BINARY
+        while True:
+            t = toks[self.i]
+            if self.depth and t.kind in _SKIPPED:
+                self._skip()
+                t = toks[self.i]
+            entry = binary.get(t.text)
+            if entry is None:
+                return left
+            power, kinds, op = entry
+            if power < min_power or power > ceiling or t.kind not in kinds:
+                return left
+            if power >= _ADD or power <= _AND:
+                self.i += 1
+                self._after_op()
+                right = self._unary() if power == _MUL else self._binary(power + 1)
+                left = ir.Bin(op, left, right, t.line)
+                ceiling = power
+            elif power == _CMP:
+                if op == "not":
+                    if self.peek(1).text != "in":
+                        return left
+                    self.i += 1
+                    self.next()
+                    right = self._binary(_BIT)
+                    left = ir.Unary("not", ir.Paren(ir.Bin("in", left, right, t.line)), t.line)
+                elif op == "is":
+                    raise ir.Unconvertible("`is` comparisons have no Aether 1.2 form", t.line)
+                else:
+                    self.i += 1
+                    right = self._binary(_BIT)
+                    left = ir.Bin(op, left, right, t.line)
+                    t2 = self.peek()
+                    if t2.kind in ("OP", "WORD") and t2.text in _COMPARE and not (
+                            t2.kind == "WORD" and t2.text != "in"):
+                        raise ir.Unconvertible("chained comparisons (`a < b < c`) have no "
+                                               "Aether 1.2 form", t2.line)
+                ceiling = _CMP - 1
+            elif power == _BIT:
+                self.i += 1
+                raise ir.Unconvertible(f"the bitwise operator `{t.text}` has no Aether 1.2 "
+                                       "form", t.line)
+            else:  # _RANGE
+                self.i += 1
+                right = self._binary(_ADD)
+                stop = ir.Bin("+", right, ir.Num("1"), t.line) if not isinstance(
+                    right, ir.Num) else ir.Num(_int_plus_one(right.raw), t.line)
+                left = ir.Call(ir.Name("range"), [left, stop], line=t.line)
+                ceiling = _RANGE - 1
 
     def _unary(self) -> ir.Expr:
-        t = self.peek()
-        if t.kind == "OP" and t.text == "-":
-            self.next()
-            return ir.Unary("-", self._unary(), t.line)
-        if t.kind == "OP" and t.text == "+":
-            self.next()
-            return self._unary()
-        if t.kind == "OP" and t.text == "!":
-            self.next()
-            return ir.Unary("not", self._unary(), t.line)
-        if t.kind == "OP" and t.text == "...":
-            raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
-        if t.kind == "WORD" and t.text == "new" and self.peek(1).kind == "WORD":
-            raise ir.Unconvertible("JavaScript `new` has no Aether 1.2 form", t.line)
-        if t.kind == "WORD" and t.text in ("typeof", "await") and self.peek(1).kind in (
-                "WORD", "STR", "NUM"):
-            raise ir.Unconvertible(f"`{t.text}` expressions have no Aether 1.2 form", t.line)
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        kind = t.kind
+        if kind == "OP":
+            text = t.text
+            if text == "-":
+                self.i += 1
+                return ir.Unary("-", self._unary(), t.line)
+            if text == "+":
+                self.i += 1
+                return self._unary()
+            if text == "!":
+                self.i += 1
+                return ir.Unary("not", self._unary(), t.line)
+            if text == "...":
+                raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
+        elif kind == "WORD":
+            text = t.text
+            if text == "new" and self.peek(1).kind == "WORD":
+                raise ir.Unconvertible("JavaScript `new` has no Aether 1.2 form", t.line)
+            if text in ("typeof", "await") and self.peek(1).kind in ("WORD", "STR", "NUM"):
+                raise ir.Unconvertible(f"`{text}` expressions have no Aether 1.2 form", t.line)
         value = self._postfix(self._primary())
-        if self.at("**") and self.peek().kind == "OP":
-            op = self.next()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
+        if t.text == "**" and t.kind == "OP":
+            self.i += 1
             exp = self._unary()
-            return ir.Call(ir.Name("pow"), [value, exp], line=op.line)
+            return ir.Call(ir.Name("pow"), [value, exp], line=t.line)
         return value
 
     def _postfix(self, value: ir.Expr) -> ir.Expr:
+        t = self.toks[self.i]
+        if self.depth:
+            if t.kind in _SKIPPED:
+                self._skip()
+                t = self.toks[self.i]
+        elif t.kind in _SKIPPED:
+            t = None  # a chain may go on on the next line
+        if t is not None and (t.kind != "OP" or t.text not in _POSTFIX_OPS):
+            return value  # (most operands: no postfix, and no comment to hold)
         held: list[tuple[int, str]] = []
+        toks = self.toks
         try:
-            return self._postfix_chain(value, held)
+            while True:
+                t = toks[self.i]
+                if self.depth and t.kind in _SKIPPED:
+                    self._skip()
+                    t = toks[self.i]
+                if t.kind in _SKIPPED and not self.depth:
+                    # a chained call continued on the next line (`.filter(...)`), after a
+                    # comment too (`.filter(ok) // kept ones`)
+                    j = self.i
+                    while self.toks[j].kind in ("NL", "COMMENT"):
+                        j += 1
+                    nxt = self.toks[j]
+                    if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
+                        for k in range(self.i, j):
+                            if self.toks[k].kind == "COMMENT":
+                                held.append((self.toks[k].line, self.toks[k].text))
+                        self.i = j
+                        continue
+                    return value
+                if t.kind != "OP":
+                    return value
+                if t.text in (".", "?."):
+                    self.i += 1
+                    name = self.next()
+                    if name.kind != "WORD":
+                        raise ir.Unconvertible(f"expected a name after '{t.text}'", name.line)
+                    if t.text == "?.":
+                        # a?.b: `a.b` when a is not null, else null (a evaluated twice, so it
+                        # must be a plain name chain)
+                        probe = value
+                        while isinstance(probe, (ir.Member, ir.Index)):
+                            probe = probe.value
+                        if not isinstance(probe, ir.Name) or _has_call(value):
+                            raise ir.Unconvertible("optional chaining (`?.`) on a computed value "
+                                                   "has no Aether 1.2 form", t.line)
+                        value = ir.Ternary(ir.Bin("!=", value, ir.Lit("null"), t.line),
+                                           ir.Member(value, name.text, t.line), ir.Lit("null"),
+                                           t.line)
+                    else:
+                        value = ir.Member(value, name.text, t.line)
+                # at statement level, `(` / `[` on a new line does not continue the line
+                elif t.text == "(" and (self.depth or not t.bol):
+                    value = self._call_args(value)
+                elif t.text == "[" and (self.depth or not t.bol):
+                    self.next()
+                    self.depth += 1
+                    start = None if self.at(":") else self.expr()
+                    if self.accept(":"):
+                        stop = None if self.at("]") else self.expr()
+                        self.depth -= 1
+                        self.expect("]")
+                        args = [value, start if start is not None else ir.Num("0", t.line)]
+                        if stop is not None:
+                            args.append(stop)
+                        value = ir.Call(ir.Name("slice"), args, line=t.line)
+                        continue
+                    self.depth -= 1
+                    self.expect("]")
+                    value = ir.Index(value, start, t.line)
+                else:
+                    return value
         finally:
             # comments between the lines of a chain go before its statement, not into the
             # arguments of the call on the next line (which takes the pending comments)
-            self.pending.extend(held)
-
-    def _postfix_chain(self, value: ir.Expr, held: list) -> ir.Expr:
-        while True:
-            t = self.peek()
-            if t.kind in ("NL", "COMMENT") and not self.depth:
-                # a chained call continued on the next line (`.filter(...)`), after a
-                # comment too (`.filter(ok) // kept ones`)
-                j = self.i
-                while self.toks[j].kind in ("NL", "COMMENT"):
-                    j += 1
-                nxt = self.toks[j]
-                if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
-                    for k in range(self.i, j):
-                        if self.toks[k].kind == "COMMENT":
-                            held.append((self.toks[k].line, self.toks[k].text))
-                    self.i = j
-                    continue
-                return value
-            if t.kind != "OP":
-                return value
-            if t.text in (".", "?."):
-                self.next()
-                name = self.next()
-                if name.kind != "WORD":
-                    raise ir.Unconvertible(f"expected a name after '{t.text}'", name.line)
-                if t.text == "?.":
-                    # a?.b: `a.b` when a is not null, else null (a evaluated twice, so it
-                    # must be a plain name chain)
-                    probe = value
-                    while isinstance(probe, (ir.Member, ir.Index)):
-                        probe = probe.value
-                    if not isinstance(probe, ir.Name) or _has_call(value):
-                        raise ir.Unconvertible("optional chaining (`?.`) on a computed value "
-                                               "has no Aether 1.2 form", t.line)
-                    value = ir.Ternary(ir.Bin("!=", value, ir.Lit("null"), t.line),
-                                       ir.Member(value, name.text, t.line), ir.Lit("null"),
-                                       t.line)
-                else:
-                    value = ir.Member(value, name.text, t.line)
-            elif t.text == "(" and not self._newline_before(t):
-                value = self._call_args(value)
-            elif t.text == "[" and not self._newline_before(t):
-                self.next()
-                self.depth += 1
-                start = None if self.at(":") else self.expr()
-                if self.accept(":"):
-                    stop = None if self.at("]") else self.expr()
-                    self.depth -= 1
-                    self.expect("]")
-                    args = [value, start if start is not None else ir.Num("0", t.line)]
-                    if stop is not None:
-                        args.append(stop)
-                    value = ir.Call(ir.Name("slice"), args, line=t.line)
-                    continue
-                self.depth -= 1
-                self.expect("]")
-                value = ir.Index(value, start, t.line)
-            else:
-                return value
-
-    def _newline_before(self, t: Tok) -> bool:
-        """At statement level, ``(`` / ``[`` on a new line does not continue the line."""
-        return self.depth == 0 and t.bol
+            if held:
+                self.pending.extend(held)
 
     def _call_args(self, func: ir.Expr) -> ir.Call:
         open_ = self.next()
@@ -468,13 +554,16 @@ class Parser:
         kwargs: list = []
         comments: dict = {}
         index = 0
+        toks = self.toks
         while True:
-            lead = self._take_pending()
-            if self.at(")"):
+            # (a call without comments in it is the common case: no _take_pending call)
+            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
+                else []
+            t = toks[self.i]
+            if t.text == ")" and (t.kind == "OP" or t.kind == "WORD"):
                 if lead:
                     comments.setdefault(index, ([], None))[0].extend(lead)
                 break
-            t = self.peek()
             if t.kind == "OP" and t.text == "...":
                 raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
             nxt = self.peek(1)
@@ -491,9 +580,12 @@ class Parser:
                 if self.at("for") and self.peek().kind == "WORD":
                     arg = self._comp_tail(arg, t.line)
                 args.append(arg)
-            end_line = self.toks[self.i - 1].line
+            end_line = toks[self.i - 1].line
             more = self.accept(",")
-            self._attach_trailing(comments, index, end_line, lead)
+            if self.pending or toks[self.i].kind in _SKIPPED:
+                self._attach_trailing(comments, index, end_line, lead)
+            elif lead:
+                comments[index] = (list(lead), None)
             index += 1
             if not more:
                 break
@@ -506,12 +598,18 @@ class Parser:
 
     def _take_pending(self) -> list[str]:
         self._skip()
+        if not self.pending:
+            return []
         out = [text for _, text in self.pending]
         self.pending.clear()
         return out
 
     def _attach_trailing(self, comments: dict, index: int, end_line: int, lead) -> None:
         self._skip()
+        if not self.pending:
+            if lead:
+                comments[index] = (list(lead), None)
+            return
         trailing = None
         keep = []
         for line, text in self.pending:
@@ -524,21 +622,15 @@ class Parser:
             comments[index] = (list(lead or []), trailing)
 
     def _primary(self) -> ir.Expr:
-        t = self.peek()
+        t = self.toks[self.i]
+        if self.depth and t.kind in _SKIPPED:
+            self._skip()
+            t = self.toks[self.i]
         kind = t.kind
-        if kind == "STR":
-            self.next()
-            return ir.Str(t.text, t.line)
-        if kind in ("NUM", "DUR"):
-            self.next()
-            raw = t.text
-            if raw[:2] in ("0x", "0X"):
-                raw = str(int(raw, 16))
-            return ir.Num(raw, t.line)
-        if kind == "PCT":
-            self.next()
-            return ir.Num(_percent(t.text), t.line)
         if kind == "WORD":
+            if t.text not in _SPECIAL_WORDS:
+                self.i += 1
+                return ir.Name(t.text, t.line)
             if t.text == "call" and self.peek(1).kind == "WORD":
                 return self._call_path()
             if t.text in _LITERAL_WORDS:
@@ -546,11 +638,22 @@ class Parser:
                 return ir.Lit(_LITERAL_WORDS[t.text], t.line)
             if t.text == "if" and self.depth == 0:
                 return self._if_expression()
-            if t.text in ("if", "else", "elif", "for", "while", "return", "fn", "let",
-                          "catch", "try", "break", "continue"):
+            if t.text in _NOT_EXPR_WORDS:
                 raise ir.Unconvertible(f"'{t.text}' cannot start an expression", t.line)
             self.next()
             return ir.Name(t.text, t.line)
+        if kind == "STR":
+            self.i += 1
+            return ir.Str(t.text, t.line)
+        if kind == "NUM" or kind == "DUR":
+            self.i += 1
+            raw = t.text
+            if raw[:2] in ("0x", "0X"):
+                raw = str(int(raw, 16))
+            return ir.Num(raw, t.line)
+        if kind == "PCT":
+            self.i += 1
+            return ir.Num(_percent(t.text), t.line)
         if kind == "OP":
             if t.text == "(":
                 self.next()
@@ -637,8 +740,10 @@ class Parser:
         items: list = []
         comments: dict = {}
         spreads: list = []  # (index in items, the spread list)
+        toks = self.toks
         while True:
-            lead = self._take_pending()
+            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
+                else []
             if self.at("]"):
                 if lead:
                     comments.setdefault(len(items), ([], None))[0].extend(lead)
@@ -659,9 +764,12 @@ class Parser:
                 self.expect("]", "to close the comprehension")
                 return comp
             items.append(item)
-            end_line = self.toks[self.i - 1].line
+            end_line = toks[self.i - 1].line
             more = self.accept(",")
-            self._attach_trailing(comments, len(items) - 1, end_line, lead)
+            if self.pending or toks[self.i].kind in _SKIPPED:
+                self._attach_trailing(comments, len(items) - 1, end_line, lead)
+            elif lead:
+                comments[len(items) - 1] = (list(lead), None)
             if not more:
                 nxt = self.peek()
                 # YAML-style lists separate items by newlines only
@@ -701,8 +809,10 @@ class Parser:
         values: list = []
         comments: dict = {}
         spreads: list = []
+        toks = self.toks
         while True:
-            lead = self._take_pending()
+            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
+                else []
             if self.at("}"):
                 if lead:
                     comments.setdefault(len(keys), ([], None))[0].extend(lead)
@@ -729,20 +839,36 @@ class Parser:
                 key = k.text
             else:
                 raise ir.Unconvertible(f"'{k.text}' cannot be a dict key", k.line)
-            if self.at(",", "}") and k.kind == "WORD":
+            # (inside the braces: the token after _skip, read without at/accept calls)
+            t = toks[self.i]
+            if t.kind in _SKIPPED:
+                self._skip()
+                t = toks[self.i]
+            if k.kind == "WORD" and t.text in (",", "}") and t.kind in _OP_WORD:
                 value: ir.Expr = ir.Name(k.text, k.line)  # {a, b} shorthand
             else:
-                if not (self.accept(":") or self.accept("=")):
+                if t.text in (":", "=") and t.kind in _OP_WORD:
+                    self.i += 1
+                else:
                     raise ir.Unconvertible(f"expected ':' after the dict key '{k.text}'",
-                                           self.peek().line)
+                                           t.line)
                 value = self.expr()
-            if self.at("for") and self.peek().kind == "WORD":
+                t = toks[self.i]
+                if t.kind in _SKIPPED:
+                    self._skip()
+                    t = toks[self.i]
+            if t.text == "for" and t.kind == "WORD":
                 raise ir.Unconvertible("dict comprehensions have no Aether 1.2 form", k.line)
             keys.append(key)
             values.append(value)
-            end_line = self.toks[self.i - 1].line
-            more = self.accept(",")
-            self._attach_trailing(comments, len(keys) - 1, end_line, lead)
+            end_line = toks[self.i - 1].line
+            more = t.text == "," and t.kind in _OP_WORD  # self.accept(",")
+            if more:
+                self.i += 1
+            if self.pending or toks[self.i].kind in _SKIPPED:
+                self._attach_trailing(comments, len(keys) - 1, end_line, lead)
+            elif lead:
+                comments[len(keys) - 1] = (list(lead), None)
             if not more and not self.at("}") and self.peek().line == end_line:
                 t = self.peek()
                 raise ir.Unconvertible(f"expected ',' or '}}' in a dict, found '{t.text}'",
@@ -772,19 +898,21 @@ class Parser:
 
     # ------------------------------------------------------------ statement helpers
     def at_line_end(self) -> bool:
-        t = self.peek()
+        t = self.peek() if self.depth else self.toks[self.i]
         return t.kind in _STMT_END or (t.kind == "OP" and t.text in ("}", ";"))
 
     def end_statement(self, stmt: ir.Stmt) -> ir.Stmt:
         """Consume what ends a simple statement (``;``, a trailing comment, the newline)."""
-        self.accept(";")
-        t = self.peek()
-        if t.kind == "COMMENT":
+        t = self.peek() if self.depth else self.toks[self.i]
+        if t.text == ";" and (t.kind == "OP" or t.kind == "WORD"):  # self.accept(";")
+            self.i += 1
+            t = self.peek() if self.depth else self.toks[self.i]
+        if t.kind == "COMMENT":  # (a line end or comment is never skipped here)
             stmt.trailing = t.text
-            self.next()
-            t = self.peek()
+            self.i += 1
+            t = self.peek() if self.depth else self.toks[self.i]
         if t.kind == "NL":
-            self.next()
+            self.i += 1
         elif t.kind == "EOF" or (t.kind == "OP" and t.text == "}"):
             pass
         else:
@@ -796,23 +924,33 @@ class Parser:
         out: list[Tok] = []
         depth = 0
         toks = self.toks
+        i = self.i
         while True:
-            t = toks[self.i]
-            if t.kind == "EOF":
+            t = toks[i]
+            kind = t.kind
+            if kind == "EOF":
                 break
-            if depth == 0 and t.kind in ("NL", "COMMENT"):
-                break
-            if depth == 0 and t.kind == "OP" and t.text == "}" and out:
-                break
-            if t.kind == "OP" and t.text in "([{" and len(t.text) == 1:
-                depth += 1
-            elif t.kind == "OP" and t.text in ")]}" and len(t.text) == 1:
-                depth = max(0, depth - 1)
-            if t.kind not in ("NL", "COMMENT"):
+            if kind == "OP":
+                text = t.text
+                if text in _OPEN_BRACKETS:
+                    depth += 1
+                elif text in _CLOSE_BRACKETS:
+                    if depth == 0 and text == "}" and out:
+                        break
+                    if depth:
+                        depth -= 1
                 out.append(t)
-            elif t.kind == "COMMENT":
+            elif kind == "NL":
+                if depth == 0:
+                    break
+            elif kind == "COMMENT":
+                if depth == 0:
+                    break
                 self.pending.append((t.line, t.text))
-            self.i += 1
+            else:
+                out.append(t)
+            i += 1
+        self.i = i
         return out
 
     # ------------------------------------------------------------ statements
@@ -859,11 +997,14 @@ class Parser:
                     break
                 raise ir.Unconvertible(f"`{t.text}` without a matching block", t.line)
             before = len(self.pending)
-            stmt = self.statement()
-            leftovers = self.pending[before:]
-            del self.pending[before:]
-            for line, text in leftovers:
-                body.append(ir.Comment(text, line, t.indent))
+            # (a word statement() has no form for goes straight to generic_stmt)
+            stmt = self.generic_stmt() if t.kind == "WORD" and t.text not in \
+                _STATEMENT_WORDS and not self.depth else self.statement()
+            if len(self.pending) > before:
+                leftovers = self.pending[before:]
+                del self.pending[before:]
+                for line, text in leftovers:
+                    body.append(ir.Comment(text, line, t.indent))
             if stmt is not None:
                 body.append(stmt)
         return body
@@ -877,14 +1018,17 @@ class Parser:
         last = None
         while True:
             t = toks[j]
-            if t.kind == "EOF" or (depth == 0 and t.kind in ("NL", "COMMENT")):
+            kind = t.kind
+            if kind == "EOF" or (depth == 0 and kind in _SKIPPED):
                 break
-            if t.kind == "OP" and t.text == "{" and depth == 0 and self._opens_block(j):
-                return True
-            if t.kind == "OP" and t.text in ("(", "[", "{"):
-                depth += 1
-            elif t.kind == "OP" and t.text in (")", "]", "}"):
-                depth -= 1
+            if kind == "OP":
+                text = t.text
+                if text == "{" and depth == 0 and self._opens_block(j):
+                    return True
+                if text in _OPEN_BRACKETS:
+                    depth += 1
+                elif text in _CLOSE_BRACKETS:
+                    depth -= 1  # (below zero: a line end no longer ends the header)
             last = t
             j += 1
         if last is not None and last.kind == "OP" and last.text in (":", "{"):
@@ -911,17 +1055,25 @@ class Parser:
         return nxt.kind in ("NL", "EOF", "COMMENT") or (nxt.kind == "OP" and nxt.text == ";")
 
     def statement(self) -> Optional[ir.Stmt]:
-        t = self.peek()
-        word = t.text if t.kind == "WORD" else None
-        if (word in KEYWORDS_12 or word == "when") and self.peek(1).kind == "OP" and \
-                self.peek(1).text == ":" \
+        t = self.peek() if self.depth else self.toks[self.i]
+        if t.kind == "WORD":
+            word = t.text
+            if word not in _STATEMENT_WORDS:
+                return self.generic_stmt()  # (the checks below are all for other words)
+        else:
+            word = None
+        # the next token: read once, no token is taken before its uses (outside brackets it
+        # is the one after the cursor, which is never at the end of the file here)
+        n1 = self.toks[self.i + 1] if not self.depth and t.kind != "EOF" else self.peek(1)
+        if (word in KEYWORDS_12 or word == "when") and n1.kind == "OP" and \
+                n1.text == ":" \
                 and (self.peek(2).kind not in ("NL", "COMMENT", "EOF") or
                      word not in ("if", "else", "elif", "for", "while", "try", "catch",
                                   "fn")):
             # a YAML key spelt like a reserved word (`if: x`) or a header word (`when: X`
             # in an on_error rule: a legacy `when COND:` header has no colon after `when`)
             return self.generic_stmt()
-        if word in ("else", "catch", "elif") and self.peek(1).text == ":" and \
+        if word in ("else", "catch", "elif") and n1.text == ":" and \
                 self.peek(2).kind in ("NL", "COMMENT"):
             return self.section_stmt()  # an orphan `else:` key in YAML-style data
         if word in ("if", "when") and not self._has_body_ahead():
@@ -931,7 +1083,7 @@ class Parser:
             return self.end_statement(stmt)
         if word == "if":
             return self.if_stmt()
-        if word == "for" and (self.peek(1).kind == "WORD" or self.peek(1).text == "("):
+        if word == "for" and (n1.kind == "WORD" or n1.text == "("):
             # `for (...)` too: for_stmt refuses it (read as a legacy `NAME {` header it
             # became a fn that is never called, the loop gone)
             return self.for_stmt()
@@ -939,8 +1091,8 @@ class Parser:
             return self.while_stmt()
         if word == "try":
             return self.try_stmt()
-        if word in ("match", "switch") and self.peek(1).kind != "OP" or (
-                word in ("match", "switch") and self.peek(1).text == "("):
+        if word in ("match", "switch") and n1.kind != "OP" or (
+                word in ("match", "switch") and n1.text == "("):
             state = self.save()
             try:
                 return self.match_stmt()
@@ -950,7 +1102,7 @@ class Parser:
             got = self.fn_stmt()
             if got is not None:
                 return got
-        if word in ("let", "const", "var") and self.peek(1).kind == "WORD":
+        if word in ("let", "const", "var") and n1.kind == "WORD":
             return self.let_stmt()
         if word == "return":
             return self.return_stmt()
@@ -962,14 +1114,14 @@ class Parser:
                                    "fails a run)", t.line)
         if word == "finally":
             raise ir.Unconvertible("`finally` without `try`", t.line)
-        if word == "plugin" and self.peek(1).kind in ("WORD", "STR") and not (
-                self.peek(1).kind == "OP"):
+        if word == "plugin" and n1.kind in ("WORD", "STR") and not (
+                n1.kind == "OP"):
             got = self.plugin_stmt()
             if got is not None:
                 return got
         if t.kind == "OP" and t.text == "-" and t.bol:
             return self.dash_stmt()
-        if t.kind == "STR" and self.peek(1).text == ":" and self.peek(1).kind == "OP":
+        if t.kind == "STR" and n1.text == ":" and n1.kind == "OP":
             # `"key": value` inside a data block
             self.next()
             self.next()
@@ -981,8 +1133,8 @@ class Parser:
             stmt.value_tokens = [x for x in self.toks[start:self.i]
                                  if x.kind not in ("NL", "COMMENT")]
             return self.end_statement(stmt)
-        if t.kind == "NUM" and t.bol and self.peek(1).text == "." and \
-                self.peek(1).kind == "OP" and self.toks[self.i + 1].start == t.end:
+        if t.kind == "NUM" and t.bol and n1.text == "." and \
+                n1.kind == "OP" and self.toks[self.i + 1].start == t.end:
             return self.numbered_stmt()
         return self.generic_stmt()
 
@@ -1003,11 +1155,11 @@ class Parser:
             self.pending[0:0] = held
 
     def _body(self, block: ir.Block, header_indent: int, stop_words: frozenset) -> list:
-        t = self.peek()
+        t = self.peek() if self.depth else self.toks[self.i]
         if t.kind == "OP" and t.text == "{":
             self.next()
             block.style = "brace"
-            t2 = self.peek()
+            t2 = self.peek() if self.depth else self.toks[self.i]
             if t2.kind == "COMMENT":
                 block.trailing = t2.text
                 self.next()
@@ -1030,11 +1182,11 @@ class Parser:
         if t.kind == "COMMENT":
             block.trailing = t.text
             self.next()
-        if self.peek().kind == "NL":
+        t = self.peek()
+        if t.kind == "NL":
             self.next()
-        elif self.peek().kind != "EOF":
-            raise ir.Unconvertible(f"unexpected '{self.peek().text}' after the block header",
-                                   self.peek().line)
+        elif t.kind != "EOF":
+            raise ir.Unconvertible(f"unexpected '{t.text}' after the block header", t.line)
         # Find the first code line of the body.
         j = self.i
         while self.toks[j].kind in ("NL", "COMMENT"):
@@ -1095,7 +1247,8 @@ class Parser:
         last = block.head_last
         for part in (block.body, block.orelse, block.handler):
             for s in part:
-                last = max(last, s.last)
+                if s.last > last:
+                    last = s.last
         return last
 
     def if_stmt(self, is_elif: bool = False) -> ir.Block:
@@ -1427,10 +1580,11 @@ class Parser:
 
     def _value_or_tokens(self):
         """An expression to the end of the line, or (None, the line's tokens)."""
-        state = self.save()
+        state = (self.i, self.depth, len(self.pending))  # self.save()
         try:
             value = self.expr()
-            if self.at_line_end():
+            t = self.peek() if self.depth else self.toks[self.i]
+            if t.kind in _STMT_END or (t.kind == "OP" and t.text in ("}", ";")):  # at_line_end
                 return value, []
         except ir.Unconvertible as exc:
             if exc.definite:
@@ -1448,10 +1602,12 @@ class Parser:
         return value if value is not None else ("command", tokens)
 
     def generic_stmt(self) -> Optional[ir.Stmt]:
-        t = self.peek()
+        t = self.peek() if self.depth else self.toks[self.i]
+        # read once: every use below is at this cursor (see statement)
+        n1 = self.toks[self.i + 1] if not self.depth and t.kind != "EOF" else self.peek(1)
         state = self.save()
         # NAME: (section / binding) ------------------------------------------------
-        if t.kind == "WORD" and self.peek(1).kind == "OP" and self.peek(1).text == ":":
+        if t.kind == "WORD" and n1.kind == "OP" and n1.text == ":":
             after = self.peek(2)
             if after.kind in ("NL", "COMMENT", "EOF"):
                 return self.section_stmt()
@@ -1490,7 +1646,7 @@ class Parser:
         if t.kind == "WORD" and t.text not in ("when", "on", "every", "simulate"):
             try:
                 target = self._postfix(self._primary())
-                op = self.peek()
+                op = self.peek() if self.depth else self.toks[self.i]
                 if op.kind == "OP" and op.text in _ASSIGN_OPS and self.peek(1).text != "=":
                     self.next()
                     self._after_op()
@@ -1523,7 +1679,7 @@ class Parser:
                     raise
             self.restore(state)
         # NAME(params) { ... } ------------------------------------------------------
-        if t.kind == "WORD" and self.peek(1).text == "(":
+        if t.kind == "WORD" and n1.text == "(":
             got = self._brace_fn()
             if got is not None:
                 return got
@@ -1551,6 +1707,8 @@ class Parser:
             self.next()
         lines = []
         last = key.line
+        if self._source_lines is None:
+            self._source_lines = self._source.split("\n")
         src_lines = self._source_lines
         while True:
             t = self.toks[self.i]
@@ -1702,20 +1860,23 @@ class Parser:
         line_toks: list[Tok] = []
         while True:
             t = toks[j]
-            if t.kind == "EOF" or (depth == 0 and t.kind in ("NL", "COMMENT")):
+            kind = t.kind
+            if kind == "EOF" or (depth == 0 and kind in _SKIPPED):
                 break
-            if t.kind == "OP" and t.text == "{" and depth == 0 and self._opens_block(j):
-                line_toks.append(t)
-                j += 1
-                break
-            if t.kind == "OP" and t.text in ("(", "[", "{"):
-                depth += 1
-            elif t.kind == "OP" and t.text in (")", "]", "}"):
-                if depth == 0:
-                    # a bracket that closes none (`x):`): no header; below zero the line
-                    # ends were skipped and the header ran on to the next `{` of the file
-                    return None
-                depth -= 1
+            if kind == "OP":
+                text = t.text
+                if text == "{" and depth == 0 and self._opens_block(j):
+                    line_toks.append(t)
+                    j += 1
+                    break
+                if text in _OPEN_BRACKETS:
+                    depth += 1
+                elif text in _CLOSE_BRACKETS:
+                    if depth == 0:
+                        # a bracket that closes none (`x):`): no header; below zero the
+                        # line ends were skipped and the header ran on to the next `{`
+                        return None
+                    depth -= 1
             line_toks.append(t)
             j += 1
         if not line_toks or line_toks[0].kind != "WORD":
@@ -1804,8 +1965,8 @@ def _int_plus_one(raw: str) -> str:
 
 
 def _is_ascii_name(s: str) -> bool:
-    return s.isascii() and (s[0].isalpha() or s[0] == "_") and all(
-        c.isalnum() or c == "_" for c in s)
+    # an ASCII identifier is [A-Za-z_][A-Za-z0-9_]*, the test this was written as
+    return s.isascii() and s.isidentifier()
 
 
 def parse_legacy(toks: list[Tok], source: str = "") -> list:
