@@ -61,3 +61,23 @@ def test_check_of_a_given_parse_is_the_check_of_the_text():
         given = check_text(text, "x.aether", parsed=parsed)
         plain = check_text(text, "x.aether")
         assert given.findings == plain.findings and given.status == plain.status
+
+
+@pytest.mark.parametrize("stream_above", [checker.STREAM_ABOVE, 0])
+def test_tools_infer_parses_a_file_with_candidates_once_below_the_streaming_size(
+        parses, monkeypatch, tmp_path, stream_above):
+    # below the size the check streams at, the check and the call index share one parse;
+    # at or above it the check streams (two statement-by-statement passes, no whole tree)
+    # and the call index needs the whole tree once
+    from aether.tooling.infer import infer
+    from aether.walk import SourceFile
+
+    monkeypatch.setattr(checker, "STREAM_ABOVE", stream_above)
+    path = tmp_path / "w.aether"
+    text = 'goal: "g"\nlog(fetch_rows(1))\n'
+    path.write_text(text, encoding="utf-8")
+    proposal = infer([SourceFile(str(path), "w.aether", True)], checker.CheckOptions())
+    assert "fetch_rows" in {e.name for e in proposal.tools}
+    whole = [p for p in parses if p == ("whole", text)]
+    assert len(whole) == 1
+    assert len(parses) == (1 if stream_above else 3)

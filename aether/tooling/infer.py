@@ -262,6 +262,7 @@ def _callable(name: str, fns: set[str], options: CheckOptions) -> bool:
 def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
     """Candidates from ``files`` checked with ``options`` (its catalogue is what is known).
     Unreadable files are listed in ``unreadable`` (the CLI reports them, exit 26)."""
+    from ..checker import STREAM_ABOVE
     from ..syntax import parse
 
     seen: dict[tuple[str, str], Evidence] = {}
@@ -274,11 +275,15 @@ def infer(files: Sequence[SourceFile], options: CheckOptions) -> Proposal:
             unreadable.append((src.display, read.error.message))
             continue
         n_files += 1
-        result = check_text(read.text, src.display, options)
+        # One parse for the check and the call index below; a text large enough for the
+        # check to read it statement by statement (no whole tree kept) is parsed whole
+        # again only when it has candidates.
+        parsed = parse(read.text) if len(read.text) < STREAM_ABOVE else None
+        result = check_text(read.text, src.display, options, parsed=parsed)
         wanted = [f for f in result.findings if f.rule in ("AE301", "AE302")]
         if not wanted:
             continue
-        module = parse(read.text).module
+        module = (parsed if parsed is not None else parse(read.text)).module
         calls = _call_index(module)
         callables = {n.name for n in A.walk(module) if isinstance(n, A.FnDef)}
         for f in wanted:
