@@ -54,3 +54,18 @@ def test_a_try_without_catch_still_fails_with_its_reason_after_a_comment():
     out = migrate_text('goal: "g"\ntry {\n    reflect("a")\n} # note\nlog("d")\n', "a.aether")
     assert out.state == "failed"
     assert out.line == 2 and "without `catch`" in out.reason
+
+
+# ------------------------------------------------------------ a bare `goal:` block
+@pytest.mark.parametrize("legacy, word", [
+    ('goal:\n    reflect("x")\n    log "y"\n', "goal"),          # was `fn goal()` (M035)
+    ('intent:\n    reflect("x")\n    log "y"\n', "intent"),
+    ('goal:\n    Reduce memory usage by 25%\nlog "x"\n', "goal"),  # was `fn goal(): Reduce(...)`
+    ('goal:\n    text: "Reduce memory"\n    priority: high\nlog "x"\n', "goal"),  # a map goal
+    ('goal:\n    - "Reduce memory"\nlog "x"\n', "goal"),
+])
+def test_a_bare_goal_block_is_refused_with_its_line(legacy, word):
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "failed", out.text
+    assert out.line == 1
+    assert f"`{word}:` has no text and is followed by an indented block" in out.reason
