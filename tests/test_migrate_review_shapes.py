@@ -69,3 +69,35 @@ def test_a_bare_goal_block_is_refused_with_its_line(legacy, word):
     assert out.state == "failed", out.text
     assert out.line == 1
     assert f"`{word}:` has no text and is followed by an indented block" in out.reason
+
+
+# ------------------------------------------------------------ `goal("text") { ... }`
+@pytest.mark.parametrize("legacy, expected, rule", [
+    ('goal("Tidy the logs") {\n    reflect("x")\n    log "done"\n}\n',
+     'goal: "Tidy the logs"\nreflect("x")\nlog("done")\n', "M002"),
+    ('intent("Tidy the logs") {\n    reflect("x")\n}\nlog "after"\n',
+     'goal: "Tidy the logs"\nreflect("x")\nlog("after")\n', "M001"),
+])
+def test_a_goal_block_becomes_the_goal_and_its_statements(legacy, expected, rule):
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == expected  # no uncalled `fn goal_tidy_the_logs()`
+    assert rule in out.rules and "M009" not in out.rules
+    assert [line for line, _ in out.review] == [1]
+    assert "AE312" not in [f.rule for f in check_text(out.text, "a.aether").findings]
+    _idempotent(out.text)
+
+
+def test_a_goal_block_is_the_files_goal_none_is_added_from_its_heading():
+    out = migrate_text('# Heading words here\nlog "a"\ngoal("The real goal") {\n'
+                       '    log "b"\n}\n', "a.aether")
+    assert out.state == "transformed", out.reason
+    assert "M028" not in out.rules
+    assert out.text.count("goal:") == 1
+
+
+def test_a_goal_block_inside_a_block_is_refused_with_its_line():
+    out = migrate_text('goal: "g"\nif ready {\n    goal("inner") {\n        log "x"\n'
+                       '    }\n}\n', "a.aether")
+    assert out.state == "failed"
+    assert out.line == 3 and "inside another block" in out.reason

@@ -264,6 +264,10 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
                 s.tokens[0].text in ("goal", "intent") and any(r.text.startswith("goal:")
                                                                for r in got):
             goal_present = True
+        if isinstance(s, ir.Block) and s.kind == "header" and s.words and \
+                s.words[0].text in ("goal", "intent") and \
+                any(r.depth == 0 and r.text.startswith("goal:") for r in got):
+            goal_present = True  # `goal("text") { ... }`: the goal and its statements
         rows.extend(got)
     for name in imports:
         # a name the conversion itself gave a fn or a binding (a handler `on_x`, a recalled
