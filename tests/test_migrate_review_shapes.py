@@ -101,3 +101,32 @@ def test_a_goal_block_inside_a_block_is_refused_with_its_line():
                        '    }\n}\n', "a.aether")
     assert out.state == "failed"
     assert out.line == 3 and "inside another block" in out.reason
+
+
+# ------------------------------------------------------------ `plugin NAME` without colon
+@pytest.mark.parametrize("legacy, expected", [
+    # code under it: the plugin's body, unwrapped as `plugin tidy:` is (was `fn plugin_tidy()`)
+    ('goal: "g"\nplugin tidy\n    reflect("a")\n    log "b"\n',
+     'goal: "g"\nmeta:\n    plugin: "tidy"\nreflect("a")\nlog("b")\n'),
+    # metadata under it (was a map `plugin_tidy: {...}`); the header's comment stays with it
+    ('goal: "g"\nplugin tidy  // the tidier\n    description: "tidy things"\n'
+     '    version: "1.0"\n',
+     'goal: "g"\nmeta:\n    plugin: "tidy"  # the tidier\n    description: "tidy things"\n'
+     '    version: "1.0"\n'),
+])
+def test_a_colonless_plugin_block_is_a_plugin_declaration(legacy, expected):
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == expected
+    assert {"M004", "M015"} <= set(out.rules) and "M009" not in out.rules
+    assert count_comments(legacy) == count_comments(out.text)
+    _idempotent(out.text)
+    # the same as the declaration with its colon
+    colon = legacy.replace("plugin tidy", "plugin tidy:", 1)
+    assert migrate_text(colon, "a.aether").text == out.text
+
+
+def test_a_plugin_line_with_no_body_stays_a_command():
+    out = migrate_text('goal: "g"\nplugin tidy\nlog "x"\n', "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == 'goal: "g"\nplugin("tidy")\nlog("x")\n'

@@ -1489,7 +1489,7 @@ class Parser:
         else:
             while self.peek().kind == "OP" and self.peek().text in (".", "-"):
                 nm += self.next().text + self.next().text
-        if not self.at("{", ":"):
+        if not self.at("{", ":") and not self._indented_block_after(kw.indent):
             self.restore(start)
             return None
         if self.at(":") and self.peek(1).kind not in ("NL", "COMMENT"):
@@ -1500,6 +1500,18 @@ class Parser:
         if block.style != "brace":
             self.close_end(block, kw.indent)
         return block
+
+    def _indented_block_after(self, header_indent: int) -> bool:
+        """Whether the line ends here (a comment may close it) and the next code line is
+        indented further than ``header_indent``: ``plugin NAME`` written without its colon
+        over an indented body (the colon-less shorthand of ``plugin NAME:``, M004)."""
+        t = self.toks[self.i]
+        if t.kind == "COMMENT":
+            t = self.toks[self.i + 1]
+        if t.kind != "NL":
+            return False
+        nxt = self._next_code()
+        return nxt.kind != "EOF" and nxt.indent > header_indent
 
     # ------------------------------------------------------------ simple statements
     def dash_stmt(self) -> ir.Simple:
