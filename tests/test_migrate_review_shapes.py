@@ -130,3 +130,20 @@ def test_a_plugin_line_with_no_body_stays_a_command():
     out = migrate_text('goal: "g"\nplugin tidy\nlog "x"\n', "a.aether")
     assert out.state == "transformed", out.reason
     assert out.text == 'goal: "g"\nplugin("tidy")\nlog("x")\n'
+
+
+@pytest.mark.parametrize("legacy", [
+    'goal: "Tidy" {\n    log "x"\n}\n',      # was the goal text '"Tidy" { log "x" }'
+    'goal: "Tidy" { log "x" }\n',
+    'intent: "Tidy" {\n    log "x"\n}\n',
+])
+def test_a_goal_text_followed_by_a_brace_block_is_refused_not_made_its_text(legacy):
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "failed", out.text
+    assert out.line == 1 and "followed by a block" in out.reason
+
+
+def test_braces_inside_a_goals_words_stay_text():
+    out = migrate_text('goal: render {{name}} report\nlog "x"\n', "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text.startswith('goal: "render {{name}} report"\n')
