@@ -3,8 +3,10 @@ that never runs, or a comment that broke the conversion.
 
 Each test here failed before its fix: a comment between a brace `try` body and its `catch`
 (the migration failed saying the `try` had no `catch`), a bare `goal:` block made an
-uncalled `fn goal()`, `goal("text") { ... }` made an uncalled `fn`, and a colon-less
-`plugin NAME` block made a `fn` instead of the plugin it declares.
+uncalled `fn goal()`, `goal("text") { ... }` made an uncalled `fn`, `goal: "text" { ... }`
+took the block's code as words of the goal, a colon-less `plugin NAME` block made a `fn`
+instead of the plugin it declares, and a comment inside the brackets of a command over
+several lines went before the statement where the call had a place for it.
 """
 
 from __future__ import annotations
@@ -147,3 +149,27 @@ def test_braces_inside_a_goals_words_stay_text():
     out = migrate_text('goal: render {{name}} report\nlog "x"\n', "a.aether")
     assert out.state == "transformed", out.reason
     assert out.text.startswith('goal: "render {{name}} report"\n')
+
+
+# ------------------------------------------------------------ a comment inside a command
+@pytest.mark.parametrize("legacy, expected", [
+    # in place: the call has a line that ends as the comment's line did
+    ('goal "g"\nnotify "ops", {\n    a: 1, // one\n    b: 2\n}\n',
+     'goal: "g"\nnotify("ops", {\n    a: 1,  # one\n    b: 2\n})\n'),
+    ('goal "g"\nsetup config: { a: 5000, // five seconds\n    b: 2 }\n',
+     'goal: "g"\nsetup(config={\n    a: 5000,  # five seconds\n    b: 2\n})\n'),
+    # before the statement: two lines of the call could be the comment's ...
+    ('goal "g"\nnotify "ops", [\n    "a", // first\n    "a",\n    "b"\n]\n',
+     'goal: "g"\n# first\nnotify("ops", [\n    "a",\n    "a",\n    "b"\n])\n'),
+    # ... or a comment has a line of its own (all of the command's comments go together)
+    ('goal "g"\nnotify "ops", {\n    // own line\n    a: 1, // one\n    b: 2\n}\n',
+     'goal: "g"\n# own line\n# one\nnotify("ops", {\n    a: 1,\n    b: 2\n})\n'),
+])
+def test_a_comment_inside_a_multiline_command_stays_in_place_where_the_call_allows(
+        legacy, expected):
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == expected
+    assert count_comments(legacy) == count_comments(out.text)
+    assert not _parse_errors(out.text)
+    _idempotent(out.text)
