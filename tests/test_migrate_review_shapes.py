@@ -98,6 +98,14 @@ def test_a_goal_block_is_the_files_goal_none_is_added_from_its_heading():
     assert out.text.count("goal:") == 1
 
 
+@pytest.mark.parametrize("legacy", ['goal("Tidy") { log "x" }\n',
+                                    'intent("Tidy") { log "x" }\n'])
+def test_a_goal_block_on_one_line_is_refused_not_made_the_text_of_a_call(legacy):
+    out = migrate_text(legacy, "a.aether")  # was `goal('("Tidy") { log "x" }')`
+    assert out.state == "failed", out.text
+    assert out.line == 1 and "followed by a block on the same line" in out.reason
+
+
 def test_a_goal_block_inside_a_block_is_refused_with_its_line():
     out = migrate_text('goal: "g"\nif ready {\n    goal("inner") {\n        log "x"\n'
                        '    }\n}\n', "a.aether")
