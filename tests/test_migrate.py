@@ -1048,14 +1048,18 @@ def test_a_slash_comment_between_the_lines_of_a_call_chain_goes_before_the_state
     # then read as a note on the statement above)
     ('goal "g"\nlog "a"\n\n// about b\nlog "b"\n',
      'goal: "g"\nlog("a")\n\n# about b\nlog("b")\n'),
-    # a // comment inside a command over several lines goes on the line right before the
-    # command, after the blank line that separates it from the statement above
+    # a // comment inside the brackets of a command over several lines stays where it
+    # stood, at the end of the line of the call that ends as its line did
     ('goal "g"\n\nsetup config: { a: 5000, // five seconds\n    b: 2 }\n',
-     'goal: "g"\n\n# five seconds\nsetup(config={\n    a: 5000,\n    b: 2\n})\n'),
+     'goal: "g"\n\nsetup(config={\n    a: 5000,  # five seconds\n    b: 2\n})\n'),
     ('goal "g"\n\nif ready {\n    log "a"\n\n    notify "ops", {\n        a: 1, // one\n'
      '        b: 2\n    }\n}\n',
-     'goal: "g"\n\nif ready:\n    log("a")\n\n    # one\n    notify("ops", {\n        a: 1,\n'
+     'goal: "g"\n\nif ready:\n    log("a")\n\n    notify("ops", {\n        a: 1,  # one\n'
      '        b: 2\n    })\n'),
+    # ... and when the call has no such line (the code of that line changed: 80% is 0.8),
+    # on the line right before the command, after the blank line above it
+    ('goal "g"\n\nsetup config: { a: 80%, // share\n    b: 2 }\n',
+     'goal: "g"\n\n# share\nsetup(config={\n    a: 0.8,\n    b: 2\n})\n'),
 ])
 def test_a_slash_comment_stays_with_the_statement_below_it(legacy, expected):
     out = migrate_text(legacy, "a.aether")

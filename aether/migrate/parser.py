@@ -1332,13 +1332,14 @@ class Parser:
         kw = self.next()
         block = ir.Block("try", kw.line, indent=kw.indent)
         self._finish_block(block, kw.indent, frozenset({"catch", "except"}))
-        j = self.i
-        while self.toks[j].kind == "NL":
-            j += 1
+        j, between = self._comments_ahead()
         t = self.toks[j]
         if not (t.kind == "WORD" and t.text in ("catch", "except")):
             raise ir.Unconvertible("`try` without `catch` has no Aether 1.2 form", kw.line)
         self.i = j
+        # `} # note` / `catch (e) {`: the note stays at the end of the try body (as a
+        # comment before `else` stays at the end of the if-body)
+        block.body.extend(ir.Comment(c.text, c.line, c.indent) for c in between)
         self.next()
         name = None
         if self.accept("("):
@@ -1362,12 +1363,11 @@ class Parser:
         if holder.style != "brace":
             self.close_end(holder, kw.indent)
         block.last = max(holder.last, self._last_line(block))
-        j = self.i
-        while self.toks[j].kind == "NL":
-            j += 1
+        j, between = self._comments_ahead()
         t = self.toks[j]
         if t.kind == "WORD" and t.text == "finally":
             self.i = j
+            block.handler.extend(ir.Comment(c.text, c.line, c.indent) for c in between)
             self.next()
             holder = ir.Block("finally", t.line, indent=kw.indent)
             block.final = self.body(holder, kw.indent)
@@ -1375,6 +1375,17 @@ class Parser:
                 self.close_end(holder, kw.indent)
             block.last = max(holder.last, block.last)
         return block
+
+    def _comments_ahead(self) -> tuple[int, list]:
+        """The index of the next token that is no line end nor comment, and the comments
+        met on the way (consumed only if the caller moves ``self.i`` past them)."""
+        j = self.i
+        between = []
+        while self.toks[j].kind in ("NL", "COMMENT"):
+            if self.toks[j].kind == "COMMENT":
+                between.append(self.toks[j])
+            j += 1
+        return j, between
 
     def match_stmt(self) -> ir.Block:
         kw = self.next()
@@ -1478,7 +1489,7 @@ class Parser:
         else:
             while self.peek().kind == "OP" and self.peek().text in (".", "-"):
                 nm += self.next().text + self.next().text
-        if not self.at("{", ":"):
+        if not self.at("{", ":") and not self._indented_block_after(kw.indent):
             self.restore(start)
             return None
         if self.at(":") and self.peek(1).kind not in ("NL", "COMMENT"):
@@ -1489,6 +1500,18 @@ class Parser:
         if block.style != "brace":
             self.close_end(block, kw.indent)
         return block
+
+    def _indented_block_after(self, header_indent: int) -> bool:
+        """Whether the line ends here (a comment may close it) and the next code line is
+        indented further than ``header_indent``: ``plugin NAME`` written without its colon
+        over an indented body (the colon-less shorthand of ``plugin NAME:``, M004)."""
+        t = self.toks[self.i]
+        if t.kind == "COMMENT":
+            t = self.toks[self.i + 1]
+        if t.kind != "NL":
+            return False
+        nxt = self._next_code()
+        return nxt.kind != "EOF" and nxt.indent > header_indent
 
     # ------------------------------------------------------------ simple statements
     def dash_stmt(self) -> ir.Simple:

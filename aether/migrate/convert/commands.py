@@ -88,6 +88,14 @@ class Commands:
                                    "as name` and `use a/b` become `require:` entries, each "
                                    "part of the path a name, unless one is all its block "
                                    "holds)", s.first)
+        if word in ("goal", "intent") and len(toks) > 5 and toks[1].text == "(" and \
+                toks[2].kind == "STR" and toks[3].text == ")" and toks[4].text == "{" and \
+                toks[-1].text == "}":
+            # `goal("text") { ... }` on one line: its block is code, not words of a text
+            # (over several lines it becomes the goal and its statements, Handlers)
+            raise ir.Unconvertible(f"`{word}(...)` is followed by a block on the same line, "
+                                   "which Aether 1.2 has no place for (a goal is one text): "
+                                   "put the block's statements on lines of their own", s.first)
         # goal "text"
         if word in ("goal", "intent") and len(toks) >= 2 and toks[1].kind == "STR":
             ctx.hit("M002", s.first)

@@ -34,9 +34,40 @@ class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
     def block(self, stmts: list, depth: float, section: Optional[str] = None,
               in_fn: bool = False) -> list[Row]:
         rows: list[Row] = []
-        for s in stmts:
+        n = len(stmts)
+        i = 0
+        while i < n:
+            s = stmts[i]
+            if isinstance(s, ir.Comment):
+                got, i = self.comments_and_command(stmts, i, depth, section, in_fn)
+                rows.extend(got)
+                continue
             rows.extend(self.stmt(s, depth, section, in_fn))
+            i += 1
         return rows
+
+    def comments_and_command(self, stmts: list, i: int, depth: float, section,
+                             in_fn) -> tuple[list[Row], int]:
+        """The rows of the run of comments from ``stmts[i]`` on and the index after it;
+        when some of them are ones the parser met inside the brackets of the command after
+        them (``setup config: { a: 5000, // note``), that command's rows too, and the index
+        after it. Those comments go back where they stood when the command's call has a
+        line for them (M026, :meth:`place_inner_comments`), else before it, with the
+        others. (A run is read once: a file of comments is converted in linear time.)"""
+        n = len(stmts)
+        j = i + 1
+        while j < n and isinstance(stmts[j], ir.Comment):
+            j += 1
+        nxt = stmts[j] if j < n else None
+        inner = [c for c in stmts[i:j] if nxt.first <= c.first <= nxt.last] if \
+            isinstance(nxt, ir.Simple) and nxt.kind == "raw" and nxt.last > nxt.first else []
+        if not inner:
+            return [self.stmt(c, depth, section, in_fn)[0] for c in stmts[i:j]], j
+        got = self.stmt(nxt, depth, section, in_fn)
+        placed = self.place_inner_comments(nxt, got, inner)
+        rows = [self.comment_row(c, depth) for c in stmts[i:j]
+                if placed is None or c not in inner]
+        return rows + (got if placed is None else placed), j + 1
 
     def stmt(self, s, depth: float, section: Optional[str], in_fn: bool) -> list[Row]:
         try:

@@ -7,7 +7,7 @@ legacy runtimes also ran a handler when the file called its event by name
 new name (M037), on the converted text.
 
 Rules: M009 event-handlers, M037 handler-calls.
-Also: M010 (`remember x as "t" { ... }`).
+Also: M001, M002 (`goal("text") { ... }`), M010 (`remember x as "t" { ... }`).
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ class Handlers:
         """``when EVENT:``, ``on event "x":``, ``every 5m:``, ``NAME {``...: a ``fn`` for code,
         a section for data (M009)."""
         ctx = self.ctx
-        ctx.hit("M009", b.first)
         words = b.words
         first = words[0].text
+        if first in ("goal", "intent") and len(words) > 1:
+            return self.goal_block(b, depth, section, in_fn)
+        ctx.hit("M009", b.first)
         data = all(isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
                    _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
                    for s in b.body) and first not in ("when", "on", "every") and \
@@ -149,6 +151,36 @@ class Handlers:
         else:
             rows += self.body_rows(b.body, depth + 1, None, True, b.first, allow_empty_fn=True)
         return rows + self.closer(b, depth)
+
+    def goal_block(self, b: ir.Block, depth: float, section, in_fn) -> list[Row]:
+        """``goal("text") { ... }`` (or ``intent``): the goal, then the block's statements
+        where the block stood. A goal is also the intent of every governed call that
+        follows it (LANGUAGE.md section 2), so the calls of the block run under it, as
+        they did; a ``fn`` made of the block would never run (M002, M001 for ``intent``)."""
+        ctx = self.ctx
+        words = b.words
+        text = _parse_tokens(words[1:])
+        while isinstance(text, ir.Paren):  # `goal("text")`, `goal "text"`
+            text = text.value
+        if not isinstance(text, ir.Str):
+            raise ir.Unconvertible(f"`{words[0].text}` followed by a block needs its text as "
+                                   "one string (`goal(\"...\") { ... }`) to become "
+                                   "`goal: \"...\"`", b.first)
+        if depth or section is not None or in_fn:
+            # a `goal:` inside a block is a variable, not the goal of the file
+            raise ir.Unconvertible(f"`{words[0].text}(...) {{ ... }}` inside another block "
+                                   "has no Aether 1.2 form (a goal is set at the top level "
+                                   "only): move it to the top level by hand", b.first)
+        ctx.hit("M001" if words[0].text == "intent" else "M002", b.first)
+        ctx.review.append((b.first, f"the block `{_tokens_text(ctx, words).rstrip('{: ')}` "
+                                    "became `goal:` followed by its statements: the goal "
+                                    "now holds for the rest of the file, not only for "
+                                    "its block"))
+        pre: list = []
+        goal = self.p.expr(self.lower(text, pre))
+        rows = self.block(pre, depth, section, in_fn)
+        rows.append(Row(depth, f"goal: {goal}" + self.trailing(b.trailing, b.first), b.first))
+        return rows + self.block(b.body, depth, section, in_fn) + self.closer(b, depth)
 
 
 def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:

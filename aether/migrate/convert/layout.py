@@ -143,6 +143,41 @@ class Layout:
             return Row(depth, text, c.first, None, True)
         return Row(depth, text, c.first, c.first, False)
 
+    def place_inner_comments(self, s: ir.Simple, rows: list[Row],
+                             comments: list) -> Optional[list[Row]]:
+        """``rows`` (the command ``s`` converted) with each of ``comments``, met inside
+        its brackets, at the end of the line of its call that ends as the comment's source
+        line did (``a: 5000,  # five seconds`` inside ``setup(config={ ... })``); None
+        when a comment has no such line (one line alone, an own-line comment, code that
+        changed): the comments then go before the statement."""
+        mine = [k for k, r in enumerate(rows) if r.origin == s.first and r.verbatim is None
+                and "\n" in r.text]
+        if not mine:
+            return None
+        at = mine[-1]
+        lines = rows[at].text.split("\n")
+        code: list[list[str]] = []
+        for line in lines:
+            try:
+                code.append([t.text for t in tokenize(line)
+                             if t.kind not in ("NL", "COMMENT", "EOF")])
+            except LexError:
+                code.append([])
+        used: set[int] = set()
+        for c in comments:
+            src = [t.text for t in self.ctx.code_by_line.get(c.first, ())]
+            # not the last line: a comment there would end the statement, outside brackets
+            found = [k for k in range(len(lines) - 1) if k not in used and code[k] and
+                     len(code[k]) <= len(src) and src[len(src) - len(code[k]):] == code[k]]
+            if len(found) != 1:
+                return None
+            used.add(found[0])
+            lines[found[0]] += self.trailing(c.text, c.first)
+        new = list(rows)
+        old = rows[at]
+        new[at] = Row(old.depth, "\n".join(lines), old.origin, old.verbatim, old.first)
+        return new
+
     def trailing(self, text: Optional[str], line: int) -> str:
         if not text:
             return ""

@@ -4,7 +4,7 @@ Their metadata becomes a ``meta:`` block (printed by :func:`~.whole_file.convert
 everything else moves to the top level.
 
 Rules: M014 brace-plugin, M015 yaml-plugin.
-Also: M006 (`workflow NAME { }`).
+Also: M004 (`plugin NAME` without its colon), M006 (`workflow NAME { }`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def _unwrap_plugins(ctx: _Ctx, stmts: list) -> tuple[list, list[Row]]:
         if isinstance(s, ir.Block) and s.kind == "plugin":
             rule = "M014" if s.style == "brace" else "M015"
             ctx.hit(rule, s.first)
+            if s.style == "colonless":  # `plugin NAME` over an indented body
+                ctx.hit("M004", s.first)
             meta: list[ir.Simple] = []
             body: list = []
             for inner in s.body:

@@ -53,6 +53,7 @@ from typing import Optional
 from ... import ast as A
 from ...semantics.catalogue import load_catalogue
 from ..parser import KEYWORDS_12
+from ..ir import Unconvertible
 from .context import _Ctx, _quote
 
 _KNOWN = frozenset({"workflow", "parallel", "transaction", "on_error", "meta", "policy",
@@ -384,6 +385,14 @@ def rewrite_sections(ctx: _Ctx, text: str, origins: list[int]) -> tuple[str, lis
         if not isinstance(s, A.Section) or s.name in _KNOWN or s.name in KEYWORDS_12 or \
                 counts.get(s.name, 0) > 1 or s.name in fns:
             continue
+        if s.name in ("goal", "intent"):
+            # a goal is one text: as a map it is no goal (AE318), as `fn goal()` nothing
+            # calls its body and the file has no goal (AE312); LANGUAGE.md gives the
+            # block no meaning to convert to
+            raise Unconvertible(f"`{s.name}:` has no text and is followed by an indented "
+                                "block, which Aether 1.2 has no form for (a goal is one "
+                                f"text: `goal: \"...\"`): write the goal's text and move "
+                                "the block out of it by hand", origin)
         groups = _records(s.body)
         if _shape(s.body) is not None:
             _section(ed, s, "")

@@ -154,6 +154,12 @@ class Values:
         toks = s.tokens
         if not toks:
             raise ir.Unconvertible("`goal:` has no text", s.first)
+        if len(toks) > 2 and toks[0].kind == "STR" and toks[1].kind == "OP" and \
+                toks[1].text == "{" and toks[-1].kind == "OP" and toks[-1].text == "}":
+            # `goal: "text" { ... }`: a block of code after the goal, not words of its text
+            raise ir.Unconvertible("`goal:` is followed by a block, which Aether 1.2 has no "
+                                   "place for (a goal is one text): move the block out of "
+                                   "it by hand", s.first)
         ctx.hit("M003", s.first)
         text, attrs = _goal_attributes(ctx, toks)
         rows = [Row(depth, "goal: " + text + self.trailing(s.trailing, s.first), s.first)]

@@ -230,7 +230,19 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     description: Optional[str] = None
     plugin_name: Optional[str] = None
     workflow_name = _workflow_name(stmts)
-    for s in stmts:
+    skip_to = 0  # past a command whose inner comments came before it (comments_and_command)
+    for at, s in enumerate(stmts):
+        if at < skip_to:
+            continue
+        if isinstance(s, ir.Comment):
+            got, skip_to = conv.comments_and_command(stmts, at, 0, None, False)
+            s = stmts[skip_to - 1]
+            if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens and \
+                    s.tokens[0].text in ("goal", "intent") and \
+                    any(r.text.startswith("goal:") for r in got):
+                goal_present = True  # (`goal "text"` after comments from inside it)
+            rows.extend(got)
+            continue
         if isinstance(s, _PluginMeta):
             plugin_name = s.plugin.name
             meta_rows = [Row(0, "meta:", s.first)]
@@ -264,6 +276,10 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
                 s.tokens[0].text in ("goal", "intent") and any(r.text.startswith("goal:")
                                                                for r in got):
             goal_present = True
+        if isinstance(s, ir.Block) and s.kind == "header" and s.words and \
+                s.words[0].text in ("goal", "intent") and \
+                any(r.depth == 0 and r.text.startswith("goal:") for r in got):
+            goal_present = True  # `goal("text") { ... }`: the goal and its statements
         rows.extend(got)
     for name in imports:
         # a name the conversion itself gave a fn or a binding (a handler `on_x`, a recalled
