@@ -37,9 +37,8 @@ def _insert_after_header(ctx: _Ctx, rows: list[Row], new: list[Row]) -> list[Row
 
 def _indent_step(src: list[str]) -> int:
     """The file's usual indentation step (most common increase between code lines)."""
-    from collections import Counter
-
-    steps: Counter = Counter()
+    # a plain dict: a Counter's missing-key call per increase was most of the time here
+    steps: dict[int, int] = {}
     prev = 0
     for line in src:
         body = line.lstrip()
@@ -47,21 +46,32 @@ def _indent_step(src: list[str]) -> int:
             continue
         width = len(line) - len(body)
         if width > prev:
-            steps[width - prev] += 1
+            steps[width - prev] = steps.get(width - prev, 0) + 1
         prev = width
-    return steps.most_common(1)[0][0] if steps else 4
+    # max keeps the first of equal counts, as Counter.most_common(1) did
+    return max(steps.items(), key=_count)[0] if steps else 4
+
+
+def _count(item: tuple[int, int]) -> int:
+    return item[1]
 
 
 def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
     """Join rows into text: original indentation when consistent, else 4 per level."""
+    # This ran once or twice per migration over every row (an eighth of a check of the
+    # file): each row's work is the least its outcome needs (a tab looked for only in a
+    # line that has one, the lead of a copied line measured only when re-indenting).
     src = ctx.src
     widths: dict[float, set[int]] = {}
     for r in rows:
         if r.verbatim is not None and r.first:
             line = src[r.verbatim - 1]
-            widths.setdefault(r.depth, set()).add(len(line) - len(line.lstrip(" ")))
-            if "\t" in line[:len(line) - len(line.lstrip())]:
-                widths.setdefault(r.depth, set()).add(-1)
+            seen = widths.get(r.depth)
+            if seen is None:
+                seen = widths[r.depth] = set()
+            seen.add(len(line) - len(line.lstrip(" ")))
+            if "\t" in line and "\t" in line[:len(line) - len(line.lstrip())]:
+                seen.add(-1)
     keep = bool(widths) and all(len(v) == 1 and -1 not in v for v in widths.values())
     if keep:
         mapping = {d: next(iter(v)) for d, v in widths.items()}
@@ -76,46 +86,54 @@ def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
         mapping = {}
     out: list[str] = []
     origins: list[int] = []
+    append = out.append
     last_src = 0
     base_of_stmt: dict[int, int] = {}
     for r in rows:
+        verbatim = r.verbatim
         # blank source lines between statements survive
-        if r.verbatim is not None or r.first:
-            anchor = r.verbatim if r.verbatim is not None else r.origin
+        if verbatim is not None or r.first:
+            anchor = verbatim if verbatim is not None else r.origin
             if anchor > last_src + 1 and out:
-                blanks = [n for n in range(last_src + 1, anchor) if not src[n - 1].strip()]
-                if blanks and (not out or out[-1] != ""):
-                    out.append("")
-                    origins.append(blanks[0])
-            last_src = max(last_src, anchor)
-        indent = mapping.get(r.depth, int(4 * r.depth)) if keep else int(4 * r.depth)
-        if r.verbatim is not None:
-            original = src[r.verbatim - 1]
-            if original != original.rstrip() or "\t" in original[:len(original) -
-                                                              len(original.lstrip())]:
-                ctx.hit("M027", r.verbatim)
+                blank = next((n for n in range(last_src + 1, anchor)
+                              if not src[n - 1].strip()), None)
+                if blank is not None and out[-1] != "":
+                    append("")
+                    origins.append(blank)
+            if anchor > last_src:
+                last_src = anchor
+        if verbatim is not None:
+            original = src[verbatim - 1]
             line = original.rstrip()
-            lead = len(line) - len(line.lstrip())
-            if r.first:
-                base_of_stmt[r.origin] = lead
-                if keep:
-                    out.append(line)
-                else:
-                    out.append(" " * indent + line.lstrip())
+            if line != original or "\t" in original and \
+                    "\t" in original[:len(original) - len(original.lstrip())]:
+                ctx.hit("M027", verbatim)
+            if keep:
+                # the copied line as it is (its lead is read only when re-indenting)
+                append(line)
             else:
-                first_lead = base_of_stmt.get(r.origin, lead)
-                if keep:
-                    out.append(line)
+                indent = int(4 * r.depth)
+                lead = len(line) - len(line.lstrip())
+                if r.first:
+                    base_of_stmt[r.origin] = lead
+                    append(" " * indent + line.lstrip())
                 else:
+                    first_lead = base_of_stmt.get(r.origin, lead)
                     extra = max(0, lead - first_lead) if line.strip() else 0
-                    if _is_comment_row(r) and r.origin == r.verbatim:
-                        out.append(" " * indent + line.lstrip())
+                    if _is_comment_row(r) and r.origin == verbatim:
+                        append(" " * indent + line.lstrip())
                     else:
-                        out.append(" " * (indent + extra) + line.lstrip())
-            origins.append(r.verbatim)
+                        append(" " * (indent + extra) + line.lstrip())
+            origins.append(verbatim)
             continue
-        for k, part in enumerate(r.text.split("\n")):
-            out.append((" " * indent + part) if part.strip() else "")
+        indent = mapping.get(r.depth, int(4 * r.depth)) if keep else int(4 * r.depth)
+        text = r.text
+        if "\n" not in text:
+            append((" " * indent + text) if text.strip() else "")
+            origins.append(r.origin)
+            continue
+        for part in text.split("\n"):
+            append((" " * indent + part) if part.strip() else "")
             origins.append(r.origin)
     while out and not out[-1].strip():
         out.pop()
