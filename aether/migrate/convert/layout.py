@@ -76,12 +76,14 @@ def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
     if keep:
         mapping = {d: next(iter(v)) for d, v in widths.items()}
         ordered = sorted(mapping)
-        step = _indent_step(src)
         keep = mapping.get(0, 0) == 0 and all(
-            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:])) and all(
-            mapping[d] == int(d * step) for d in ordered if d == int(d))
-        if keep and any(r.verbatim is None and r.depth not in mapping for r in rows):
-            keep = False
+            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:])) and not any(
+            r.verbatim is None and r.depth not in mapping for r in rows)
+        levels = [d for d in ordered if d == int(d) and d]
+        if keep and levels:
+            # the file's step (a pass over all its lines) only when all else keeps it
+            step = _indent_step(src)
+            keep = all(mapping[d] == int(d * step) for d in levels)
     if not keep:
         mapping = {}
     out: list[str] = []
@@ -171,7 +173,9 @@ class Layout:
 
     def same_tokens(self, first: int, last: int, new_text: str) -> bool:
         """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
-        src = self.ctx.tokens(first, last)
+        # read in place (not the copy ctx.tokens makes: it is only read here)
+        src = self.ctx.code_by_line.get(first, ()) if first == last else \
+            self.ctx.tokens(first, last)
         old = self.ctx.text[src[0].start:src[-1].end] if src else ""
         if src and new_text == old:
             # the source's own characters, from the first token of its first line to its
@@ -217,11 +221,14 @@ class Layout:
             return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
         first = s.first if first is None else first
         last = s.last if last is None else last
-        slash = self.slash_comments(first, last)
+        slash = self.ctx.slash_lines and self.slash_comments(first, last)
         if not slash and self.same_tokens(first, last, text):
+            src = self.ctx.src
+            if first == last:  # most statements are one line
+                return [Row(depth, src[first - 1].rstrip(), s.first, first, True)]
             rows = []
             for number in range(first, last + 1):
-                line = self.ctx.src[number - 1]
+                line = src[number - 1]
                 if not line.strip() and number != first:
                     continue
                 rows.append(Row(depth, line.rstrip(), s.first, number, number == first))
