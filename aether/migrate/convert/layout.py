@@ -156,7 +156,8 @@ class Layout:
             # before it stay before it, not between it and the statement it is about
             return Row(depth, text, c.first, None, True)
         src = self.ctx.src[c.first - 1] if 0 < c.first <= len(self.ctx.src) else ""
-        if not src.lstrip().startswith(text) or "\t" in src[:len(src) - len(src.lstrip())]:
+        body = src.lstrip()
+        if not body.startswith(text) or "\t" in src[:len(src) - len(body)]:
             # the comment ends a line whose code went elsewhere (`}  # note` after a brace
             # block): copying that line would copy the `}` too; or it is indented with a
             # tab, which a copy would keep and M027 replace on a second run (not idempotent)
@@ -250,8 +251,9 @@ class Layout:
     def body_rows(self, body: list, depth: float, section, in_fn, line: int,
                   allow_empty_fn: bool = False) -> list[Row]:
         rows = self.block(body, depth, section, in_fn)
-        if not any(r.first and r.verbatim is None or r.verbatim is not None and r.first
-                   for r in rows if not _is_comment_row(r)):
+        # a first row that is not a comment (copied or printed alike); a row's first
+        # flag is read before its text, as this runs again at each enclosing block
+        if not any(r.first and not _is_comment_row(r) for r in rows):
             if allow_empty_fn:
                 rows.append(Row(depth, "return", line))
             else:
