@@ -209,7 +209,12 @@ class Comment(Stmt):
     __slots__ = ("text", "indent")
 
     def __init__(self, text: str, line: int, indent: int = 0):
-        super().__init__(line, line)
+        # Stmt's fields set here rather than by super().__init__ (see Simple)
+        self.first = line
+        self.last = line
+        self.synthetic = False
+        self.trailing = None
+        self.rules = []
         self.text = text
         self.indent = indent
 
@@ -227,19 +232,29 @@ class Simple(Stmt):
     __slots__ = ("kind", "target", "op", "value", "options", "names", "tokens", "body",
                  "indent", "text", "value_tokens")
 
-    def __init__(self, kind: str, first: int, last: int, **kw):
-        super().__init__(first, last)
+    # Explicit keyword parameters (not ``**kw`` read by ``dict.get``) and Stmt's fields
+    # set here rather than by ``super().__init__``: node construction was about a quarter
+    # of the legacy parse. The keywords are those ``**kw`` read; a list field left out
+    # (None) starts as a new empty list.
+    def __init__(self, kind: str, first: int, last: int, target=None, op=None, value=None,
+                 options=None, names=None, tokens=None, body=None, indent: int = 0,
+                 text=None, value_tokens=None):
+        self.first = first
+        self.last = last
+        self.synthetic = False  # see Stmt
+        self.trailing = None
+        self.rules = []
         self.kind = kind
-        self.target = kw.get("target")
-        self.op = kw.get("op")
-        self.value = kw.get("value")
-        self.options = kw.get("options", [])
-        self.names = kw.get("names", [])
-        self.tokens = kw.get("tokens", [])
-        self.body = kw.get("body")
-        self.indent = kw.get("indent", 0)
-        self.text = kw.get("text")
-        self.value_tokens = kw.get("value_tokens", [])
+        self.target = target
+        self.op = op
+        self.value = value
+        self.options = [] if options is None else options
+        self.names = [] if names is None else names
+        self.tokens = [] if tokens is None else tokens
+        self.body = body
+        self.indent = indent
+        self.text = text
+        self.value_tokens = [] if value_tokens is None else value_tokens
 
 
 class Block(Stmt):
@@ -258,27 +273,35 @@ class Block(Stmt):
                  "indent", "is_elif", "else_trailing", "catch_trailing", "head_tokens",
                  "else_line", "catch_line", "closer_comments", "final", "lowered")
 
-    def __init__(self, kind: str, first: int, **kw):
-        super().__init__(first, first)
+    # explicit keyword parameters and Stmt's fields set here, as in Simple
+    def __init__(self, kind: str, first: int, name=None, test=None, target=None, iter=None,
+                 params=None, body=None, orelse=None, catch_name=None, handler=None,
+                 cases=None, words=None, style: str = "colon", indent: int = 0,
+                 head_tokens=None):
+        self.first = first
+        self.last = first
+        self.synthetic = False  # see Stmt
+        self.trailing = None
+        self.rules = []
         self.kind = kind
-        self.name = kw.get("name")
-        self.test = kw.get("test")
-        self.target = kw.get("target")
-        self.iter = kw.get("iter")
-        self.params = kw.get("params", [])
-        self.body: list = kw.get("body", [])
-        self.orelse: list = kw.get("orelse", [])
-        self.catch_name = kw.get("catch_name")
-        self.handler: list = kw.get("handler", [])
-        self.cases = kw.get("cases", [])
-        self.words = kw.get("words", [])
-        self.style = kw.get("style", "colon")
+        self.name = name
+        self.test = test
+        self.target = target
+        self.iter = iter
+        self.params = [] if params is None else params
+        self.body: list = [] if body is None else body
+        self.orelse: list = [] if orelse is None else orelse
+        self.catch_name = catch_name
+        self.handler: list = [] if handler is None else handler
+        self.cases = [] if cases is None else cases
+        self.words = [] if words is None else words
+        self.style = style
         self.head_last = first
-        self.indent = kw.get("indent", 0)
+        self.indent = indent
         self.is_elif = False
         self.else_trailing = None
         self.catch_trailing = None
-        self.head_tokens = kw.get("head_tokens", [])
+        self.head_tokens = [] if head_tokens is None else head_tokens
         self.else_line = None
         self.catch_line = None
         self.closer_comments: list = []

@@ -37,9 +37,8 @@ def _insert_after_header(ctx: _Ctx, rows: list[Row], new: list[Row]) -> list[Row
 
 def _indent_step(src: list[str]) -> int:
     """The file's usual indentation step (most common increase between code lines)."""
-    from collections import Counter
-
-    steps: Counter = Counter()
+    # a plain dict: a Counter's missing-key call per increase was most of the time here
+    steps: dict[int, int] = {}
     prev = 0
     for line in src:
         body = line.lstrip()
@@ -47,75 +46,96 @@ def _indent_step(src: list[str]) -> int:
             continue
         width = len(line) - len(body)
         if width > prev:
-            steps[width - prev] += 1
+            steps[width - prev] = steps.get(width - prev, 0) + 1
         prev = width
-    return steps.most_common(1)[0][0] if steps else 4
+    # max keeps the first of equal counts, as Counter.most_common(1) did
+    return max(steps.items(), key=_count)[0] if steps else 4
+
+
+def _count(item: tuple[int, int]) -> int:
+    return item[1]
 
 
 def _layout(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
     """Join rows into text: original indentation when consistent, else 4 per level."""
+    # This ran once or twice per migration over every row (an eighth of a check of the
+    # file): each row's work is the least its outcome needs (a tab looked for only in a
+    # line that has one, the lead of a copied line measured only when re-indenting).
     src = ctx.src
     widths: dict[float, set[int]] = {}
     for r in rows:
         if r.verbatim is not None and r.first:
             line = src[r.verbatim - 1]
-            widths.setdefault(r.depth, set()).add(len(line) - len(line.lstrip(" ")))
-            if "\t" in line[:len(line) - len(line.lstrip())]:
-                widths.setdefault(r.depth, set()).add(-1)
+            seen = widths.get(r.depth)
+            if seen is None:
+                seen = widths[r.depth] = set()
+            seen.add(len(line) - len(line.lstrip(" ")))
+            if "\t" in line and "\t" in line[:len(line) - len(line.lstrip())]:
+                seen.add(-1)
     keep = bool(widths) and all(len(v) == 1 and -1 not in v for v in widths.values())
     if keep:
         mapping = {d: next(iter(v)) for d, v in widths.items()}
         ordered = sorted(mapping)
-        step = _indent_step(src)
         keep = mapping.get(0, 0) == 0 and all(
-            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:])) and all(
-            mapping[d] == int(d * step) for d in ordered if d == int(d))
-        if keep and any(r.verbatim is None and r.depth not in mapping for r in rows):
-            keep = False
+            mapping[a] < mapping[b] for a, b in zip(ordered, ordered[1:])) and not any(
+            r.verbatim is None and r.depth not in mapping for r in rows)
+        levels = [d for d in ordered if d == int(d) and d]
+        if keep and levels:
+            # the file's step (a pass over all its lines) only when all else keeps it
+            step = _indent_step(src)
+            keep = all(mapping[d] == int(d * step) for d in levels)
     if not keep:
         mapping = {}
     out: list[str] = []
     origins: list[int] = []
+    append = out.append
     last_src = 0
     base_of_stmt: dict[int, int] = {}
     for r in rows:
+        verbatim = r.verbatim
         # blank source lines between statements survive
-        if r.verbatim is not None or r.first:
-            anchor = r.verbatim if r.verbatim is not None else r.origin
+        if verbatim is not None or r.first:
+            anchor = verbatim if verbatim is not None else r.origin
             if anchor > last_src + 1 and out:
-                blanks = [n for n in range(last_src + 1, anchor) if not src[n - 1].strip()]
-                if blanks and (not out or out[-1] != ""):
-                    out.append("")
-                    origins.append(blanks[0])
-            last_src = max(last_src, anchor)
-        indent = mapping.get(r.depth, int(4 * r.depth)) if keep else int(4 * r.depth)
-        if r.verbatim is not None:
-            original = src[r.verbatim - 1]
-            if original != original.rstrip() or "\t" in original[:len(original) -
-                                                              len(original.lstrip())]:
-                ctx.hit("M027", r.verbatim)
+                blank = next((n for n in range(last_src + 1, anchor)
+                              if not src[n - 1].strip()), None)
+                if blank is not None and out[-1] != "":
+                    append("")
+                    origins.append(blank)
+            if anchor > last_src:
+                last_src = anchor
+        if verbatim is not None:
+            original = src[verbatim - 1]
             line = original.rstrip()
-            lead = len(line) - len(line.lstrip())
-            if r.first:
-                base_of_stmt[r.origin] = lead
-                if keep:
-                    out.append(line)
-                else:
-                    out.append(" " * indent + line.lstrip())
+            if line != original or "\t" in original and \
+                    "\t" in original[:len(original) - len(original.lstrip())]:
+                ctx.hit("M027", verbatim)
+            if keep:
+                # the copied line as it is (its lead is read only when re-indenting)
+                append(line)
             else:
-                first_lead = base_of_stmt.get(r.origin, lead)
-                if keep:
-                    out.append(line)
+                indent = int(4 * r.depth)
+                lead = len(line) - len(line.lstrip())
+                if r.first:
+                    base_of_stmt[r.origin] = lead
+                    append(" " * indent + line.lstrip())
                 else:
+                    first_lead = base_of_stmt.get(r.origin, lead)
                     extra = max(0, lead - first_lead) if line.strip() else 0
-                    if _is_comment_row(r) and r.origin == r.verbatim:
-                        out.append(" " * indent + line.lstrip())
+                    if _is_comment_row(r) and r.origin == verbatim:
+                        append(" " * indent + line.lstrip())
                     else:
-                        out.append(" " * (indent + extra) + line.lstrip())
-            origins.append(r.verbatim)
+                        append(" " * (indent + extra) + line.lstrip())
+            origins.append(verbatim)
             continue
-        for k, part in enumerate(r.text.split("\n")):
-            out.append((" " * indent + part) if part.strip() else "")
+        indent = mapping.get(r.depth, int(4 * r.depth)) if keep else int(4 * r.depth)
+        text = r.text
+        if "\n" not in text:
+            append((" " * indent + text) if text.strip() else "")
+            origins.append(r.origin)
+            continue
+        for part in text.split("\n"):
+            append((" " * indent + part) if part.strip() else "")
             origins.append(r.origin)
     while out and not out[-1].strip():
         out.pop()
@@ -136,7 +156,8 @@ class Layout:
             # before it stay before it, not between it and the statement it is about
             return Row(depth, text, c.first, None, True)
         src = self.ctx.src[c.first - 1] if 0 < c.first <= len(self.ctx.src) else ""
-        if not src.lstrip().startswith(text) or "\t" in src[:len(src) - len(src.lstrip())]:
+        body = src.lstrip()
+        if not body.startswith(text) or "\t" in src[:len(src) - len(body)]:
             # the comment ends a line whose code went elsewhere (`}  # note` after a brace
             # block): copying that line would copy the `}` too; or it is indented with a
             # tab, which a copy would keep and M027 replace on a second run (not idempotent)
@@ -188,7 +209,9 @@ class Layout:
 
     def same_tokens(self, first: int, last: int, new_text: str) -> bool:
         """Whether source lines first..last (tokens, comments aside) equal ``new_text``."""
-        src = self.ctx.tokens(first, last)
+        # read in place (not the copy ctx.tokens makes: it is only read here)
+        src = self.ctx.code_by_line.get(first, ()) if first == last else \
+            self.ctx.tokens(first, last)
         old = self.ctx.text[src[0].start:src[-1].end] if src else ""
         if src and new_text == old:
             # the source's own characters, from the first token of its first line to its
@@ -234,11 +257,14 @@ class Layout:
             return [Row(depth, text + self.trailing(trailing, s.first), s.first)]
         first = s.first if first is None else first
         last = s.last if last is None else last
-        slash = self.slash_comments(first, last)
+        slash = self.ctx.slash_lines and self.slash_comments(first, last)
         if not slash and self.same_tokens(first, last, text):
+            src = self.ctx.src
+            if first == last:  # most statements are one line
+                return [Row(depth, src[first - 1].rstrip(), s.first, first, True)]
             rows = []
             for number in range(first, last + 1):
-                line = self.ctx.src[number - 1]
+                line = src[number - 1]
                 if not line.strip() and number != first:
                     continue
                 rows.append(Row(depth, line.rstrip(), s.first, number, number == first))
@@ -260,8 +286,9 @@ class Layout:
     def body_rows(self, body: list, depth: float, section, in_fn, line: int,
                   allow_empty_fn: bool = False) -> list[Row]:
         rows = self.block(body, depth, section, in_fn)
-        if not any(r.first and r.verbatim is None or r.verbatim is not None and r.first
-                   for r in rows if not _is_comment_row(r)):
+        # a first row that is not a comment (copied or printed alike); a row's first
+        # flag is read before its text, as this runs again at each enclosing block
+        if not any(r.first and not _is_comment_row(r) for r in rows):
             if allow_empty_fn:
                 rows.append(Row(depth, "return", line))
             else:
