@@ -420,3 +420,17 @@ def test_the_gate_list_decides_over_the_baseline_list():
     dropped = run_gate(new, ref)  # the entry is gone from today's list
     assert not dropped.ok and dropped.new_findings[0]["fingerprint"] == fp
     assert dropped.new_counts["VALIDATION_ERROR"] == 1
+
+
+@pytest.mark.parametrize("docs", [({"files": {}}, {"files": {}}), ("not json", {"files": {}})])
+def test_gate_run_in_process_gives_the_collector_back(tmp_path, docs):
+    # the gate pauses the cyclic collector for its run; a caller running the command in
+    # process (a test, a tool) must get it back, whether the gate passed or refused
+    import gc
+
+    assert gc.isenabled()
+    try:
+        gate_cli(tmp_path, *docs)
+        assert gc.isenabled()
+    finally:
+        gc.enable()

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..gcpause import gc_paused
 from .common import atomic_output, finite_float, path_param, split_csv
 
 
@@ -57,14 +58,12 @@ def _remapped(ref_file, remap_file):
 @click.option("--remap", "remap_file", type=path_param(dir_okay=False), default=None,
               help="A migration report (`aether migrate --json FILE`): rename the reference "
               "baseline's fingerprints old -> new first, so migrated findings are not new.")
+@gc_paused  # hundreds of thousands of small objects, no cycles worth collecting: the
+# collector's repeated passes would cost a third of the time (restored at the end, so a
+# caller running the command in process keeps its collector)
 def gate(new_file, ref_file, abs_threshold, rel_threshold, codes, mode, suppression_files,
          no_suppressions, output_file, markdown_file, remap_file=None):
     """Compare two baselines. Exit 0 pass, 1 regression, 2 usage or input error."""
-    import gc
-
-    # Hundreds of thousands of small objects and no cycles worth collecting in a short
-    # run: the collector's repeated passes would cost a third of the time.
-    gc.disable()
     from ..baseline import BaselineError, load_baseline
     from ..config import ConfigError, load_config
     from ..gate import DEFAULT_CODES, GateInputError, GateOptions, dumps, run_gate, to_markdown
