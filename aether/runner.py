@@ -169,10 +169,19 @@ def open_cache(options: CheckOptions, config, use_cache: bool = True,
     root = getattr(config, "root", ".")
     directory = cache_dir or getattr(config, "cache_dir", None) or os.path.join(
         root, DEFAULT_DIR)
+    # Entries are keyed by display path, which is relative to the working directory,
+    # while fingerprints are relative to the project root: the same display from another
+    # folder of the project (`f.aether` in a/ and in b/, same bytes) is another file with
+    # other fingerprints, so each working directory has its own cache file.
+    try:
+        here = os.getcwd()
+    except OSError:  # the working directory was removed: one key for every such run
+        here = ""
     key = cache_key(repr(sorted(options.rules.select or ())),
                     repr(sorted(options.rules.ignore)), str(options.suppress),
                     str(options.max_file_size), str(options.root),
-                    options.catalogue.digest if options.catalogue is not None else "")
+                    options.catalogue.digest if options.catalogue is not None else "",
+                    here)
     # A folder from the repository (the default or its configuration) stays inside the
     # project; only --cache-dir, given by whoever runs aether, may point elsewhere.
     return ResultCache(directory, key, confine=None if cache_dir else root)

@@ -287,3 +287,27 @@ def test_a_forged_cache_never_makes_migrate_raise(tmp_path):
             json.dumps(o.to_dict())
     finally:
         os.chdir(cwd)
+
+
+def test_the_same_display_path_from_another_folder_is_another_file(tmp_path):
+    """Display paths are relative to the working directory, fingerprints to the project
+    root: `f.aether` checked from a/ must not answer for b/f.aether (same bytes) when
+    checking or migrating from b/ (its fingerprints, and so migrate's remap, differ)."""
+    root = _project(tmp_path)
+    legacy = (GOLDEN / "M001-intent-to-goal" / "before.aether").read_bytes()
+    for sub in ("a", "b"):
+        (root / sub).mkdir()
+        (root / sub / "f.aether").write_bytes(legacy)
+        (root / sub / "clean.aether").write_text('goal: "fine"\nlog("x")\n')
+    cold = _aether(root / "b", "migrate", ".", "--no-diff", "--no-cache",
+                   "--json", str(tmp_path / "cold.json"))
+    cold_check = _aether(root / "b", "check", ".", "--no-cache", "--format", "jsonl")
+    _aether(root / "a", "check", ".", "-q")
+    warm_check = _aether(root / "b", "check", ".", "--format", "jsonl")
+    assert warm_check.stdout == cold_check.stdout
+    _aether(root / "a", "migrate", ".", "--no-diff", "-q")
+    warm = _aether(root / "b", "migrate", ".", "--no-diff",
+                   "--json", str(tmp_path / "warm.json"))
+    assert (warm.returncode, warm.stderr) == (cold.returncode, cold.stderr)
+    assert _without_timestamps(json.loads((tmp_path / "warm.json").read_text())) == \
+        _without_timestamps(json.loads((tmp_path / "cold.json").read_text()))
