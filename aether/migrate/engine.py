@@ -212,6 +212,14 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
         out.state = "failed"
         out.reason = "the file is nested too deeply to convert"
         return out
+    if not conv.rules and conv.text != text and known is not None:
+        # whether a rewrite no rule names is refused rests on the check before: taken
+        # from the file itself, not a result cache (a forged entry with no syntax error
+        # would let the converter's guess at a broken file be written, docs/security.md)
+        known = None
+        before = check_before(hits)
+        out.before = _counts(before)
+        out.after = dict(out.before)
     if not conv.rules and conv.text != text and out.before["parse_errors"]:
         # No rule fired, yet the text changed: the converter's lenient reading re-laid out
         # a file whose only problems are syntax errors (a dedent, a missing comma). That is
