@@ -105,6 +105,11 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
                                              f.rule == "AE315") and f.line and f.line > 0]
     whole = any(f.rule in ("AE209", "AE210") for f in before.findings) or \
         len(errors) >= MAX_ERRORS
+    # In line order (the checker's own): a block already hidden is never walked again, so
+    # the walks are disjoint and linear in the file. In the order of a forged result cache
+    # (last line first, each a comment line that the next one's walk crosses) they were
+    # quadratic, and the lines hidden depended on that order.
+    errors.sort(key=lambda f: f.line)
     lines = text.split("\n")
     hidden: set[int] = set()
     for f in errors:
