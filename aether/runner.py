@@ -145,6 +145,21 @@ def _work(batch: list[tuple[int, str, bytes]], options: CheckOptions):
     return out
 
 
+def _worker_signals() -> None:
+    """In a check worker: take the signals that were held while it was forked (see
+    check_files; the mask is inherited) again, as the parent does after the fork."""
+    import signal
+
+    from .interrupt import HELD_SIGNALS
+
+    if hasattr(signal, "pthread_sigmask"):
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+        except SystemExit as exc:  # one came meanwhile (the handler's exit in a worker):
+            # end now, quietly (from the initializer it would be logged with a traceback)
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+
+
 def _warm() -> None:
     from .semantics.catalogue import load_catalogue
     from .syntax.parser import get_parser
@@ -281,8 +296,16 @@ def _check_items(items: list, options: CheckOptions, jobs: int,
         done = 0
         # never more workers than batches, nor than --jobs may ask for
         workers = min(jobs, len(batches), default_jobs() * MAX_JOBS_PER_CPU)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for batch_result in pool.map(_work, batches, [options] * len(batches)):
+        from .interrupt import signals_held
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=_worker_signals) as pool:
+            # the workers are forked here (the first submit): a Ctrl-C or SIGTERM that
+            # lands in an at-fork hook (logging's lock release, which concurrent.futures
+            # imports) is printed as "Exception ignored" and lost, and the run went on
+            with signals_held():
+                answers = pool.map(_work, batches, [options] * len(batches))
+            for batch_result in answers:
                 for index, result in batch_result:
                     results[index] = result
                 done += len(batch_result)
