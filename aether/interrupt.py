@@ -31,13 +31,20 @@ except ImportError:  # pragma: no cover - interpreters without it
     import signal  # type: ignore[no-redef]
 
 __all__ = ["Terminated", "handle_signals", "signals_held", "handle_startup", "interrupt_behind",
+           "HELD_SIGNALS",
            "SIGINT_STATUS", "SIGTERM_STATUS"]
 
 SIGINT_STATUS = 130  # 128 + the signal number, as shells report a death by signal
 SIGTERM_STATUS = 143
 
-_HELD = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None))
-              if s is not None)
+# Held by signals_held: SIGINT and SIGTERM, and the other signals sent from outside whose
+# default action ends the process (SIGHUP when the terminal closes, SIGQUIT from Ctrl-\,
+# SIGUSR1/2, SIGALRM, SIGXCPU at a CPU limit...): these still end it, just after the
+# temporary file is renamed or removed, instead of leaving it behind.
+HELD_SIGNALS = tuple(getattr(signal, name) for name in (
+    "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGXCPU",
+    "SIGVTALRM", "SIGPROF") if hasattr(signal, name))
+_HELD = HELD_SIGNALS
 
 
 class Terminated(BaseException):
@@ -133,7 +140,8 @@ class handle_signals:
 
 
 class signals_held:
-    """SIGINT and SIGTERM arriving during the block are delivered when it ends.
+    """SIGINT and SIGTERM (and the other :data:`HELD_SIGNALS`) arriving during the block
+    are delivered when it ends.
 
     Only for short stretches of system calls (a file replacement): the handlers, and so
     KeyboardInterrupt or Terminated, then run just after the block. Where signals cannot

@@ -145,6 +145,21 @@ def _work(batch: list[tuple[int, str, bytes]], options: CheckOptions):
     return out
 
 
+def _worker_signals() -> None:
+    """In a check worker: take the signals that were held while it was forked (see
+    check_files; the mask is inherited) again, as the parent does after the fork."""
+    import signal
+
+    from .interrupt import HELD_SIGNALS
+
+    if hasattr(signal, "pthread_sigmask"):
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+        except SystemExit as exc:  # one came meanwhile (the handler's exit in a worker):
+            # end now, quietly (from the initializer it would be logged with a traceback)
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+
+
 def _warm() -> None:
     from .semantics.catalogue import load_catalogue
     from .syntax.parser import get_parser
@@ -169,10 +184,19 @@ def open_cache(options: CheckOptions, config, use_cache: bool = True,
     root = getattr(config, "root", ".")
     directory = cache_dir or getattr(config, "cache_dir", None) or os.path.join(
         root, DEFAULT_DIR)
+    # Entries are keyed by display path, which is relative to the working directory,
+    # while fingerprints are relative to the project root: the same display from another
+    # folder of the project (`f.aether` in a/ and in b/, same bytes) is another file with
+    # other fingerprints, so each working directory has its own cache file.
+    try:
+        here = os.getcwd()
+    except OSError:  # the working directory was removed: one key for every such run
+        here = ""
     key = cache_key(repr(sorted(options.rules.select or ())),
                     repr(sorted(options.rules.ignore)), str(options.suppress),
                     str(options.max_file_size), str(options.root),
-                    options.catalogue.digest if options.catalogue is not None else "")
+                    options.catalogue.digest if options.catalogue is not None else "",
+                    here)
     # A folder from the repository (the default or its configuration) stays inside the
     # project; only --cache-dir, given by whoever runs aether, may point elsewhere.
     return ResultCache(directory, key, confine=None if cache_dir else root)
@@ -272,8 +296,16 @@ def _check_items(items: list, options: CheckOptions, jobs: int,
         done = 0
         # never more workers than batches, nor than --jobs may ask for
         workers = min(jobs, len(batches), default_jobs() * MAX_JOBS_PER_CPU)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for batch_result in pool.map(_work, batches, [options] * len(batches)):
+        from .interrupt import signals_held
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=_worker_signals) as pool:
+            # the workers are forked here (the first submit): a Ctrl-C or SIGTERM that
+            # lands in an at-fork hook (logging's lock release, which concurrent.futures
+            # imports) is printed as "Exception ignored" and lost, and the run went on
+            with signals_held():
+                answers = pool.map(_work, batches, [options] * len(batches))
+            for batch_result in answers:
                 for index, result in batch_result:
                     results[index] = result
                 done += len(batch_result)

@@ -287,3 +287,57 @@ def test_a_forged_cache_never_makes_migrate_raise(tmp_path):
             json.dumps(o.to_dict())
     finally:
         os.chdir(cwd)
+
+
+def test_the_same_display_path_from_another_folder_is_another_file(tmp_path):
+    """Display paths are relative to the working directory, fingerprints to the project
+    root: `f.aether` checked from a/ must not answer for b/f.aether (same bytes) when
+    checking or migrating from b/ (its fingerprints, and so migrate's remap, differ)."""
+    root = _project(tmp_path)
+    legacy = (GOLDEN / "M001-intent-to-goal" / "before.aether").read_bytes()
+    for sub in ("a", "b"):
+        (root / sub).mkdir()
+        (root / sub / "f.aether").write_bytes(legacy)
+        (root / sub / "clean.aether").write_text('goal: "fine"\nlog("x")\n')
+    cold = _aether(root / "b", "migrate", ".", "--no-diff", "--no-cache",
+                   "--json", str(tmp_path / "cold.json"))
+    cold_check = _aether(root / "b", "check", ".", "--no-cache", "--format", "jsonl")
+    _aether(root / "a", "check", ".", "-q")
+    warm_check = _aether(root / "b", "check", ".", "--format", "jsonl")
+    assert warm_check.stdout == cold_check.stdout
+    _aether(root / "a", "migrate", ".", "--no-diff", "-q")
+    warm = _aether(root / "b", "migrate", ".", "--no-diff",
+                   "--json", str(tmp_path / "warm.json"))
+    assert (warm.returncode, warm.stderr) == (cold.returncode, cold.stderr)
+    assert _without_timestamps(json.loads((tmp_path / "warm.json").read_text())) == \
+        _without_timestamps(json.loads((tmp_path / "cold.json").read_text()))
+
+
+def test_a_forged_clean_entry_does_not_let_a_guess_at_a_broken_file_through(tmp_path):
+    """A file whose only problem is a syntax error is left to the user ("nothing to
+    convert"): a cache entry claiming it has no finding must not make migrate write the
+    converter's re-layout of it (the entry is only a yardstick, docs/security.md)."""
+    from aether.cache import content_digest
+
+    root = _project(tmp_path)
+    broken = 'goal: "x"\nfor i in [1, 2]:\n        log(i)\n    log(i)\n'
+    (root / "broken.aether").write_text(broken)
+    cwd, config, options = _setup(root)
+    try:
+        options = MigrateOptions(apply=True, want_diff=False, root=config.root,
+                                 max_file_size=config.max_file_size)
+        pairs = [p for p in iter_pairs(["."], (), config.root) if p[1] == "broken.aether"]
+        pairs.append(next(p for p in iter_pairs(["."], (), config.root)
+                          if p[1] == "clean.aether"))
+        cold = migrate_files(pairs[:1], MigrateOptions(want_diff=False, root=config.root,
+                                                       max_file_size=config.max_file_size))
+        assert cold[0].state == "failed" and "nothing to convert" in cold[0].reason
+        cache = open_migrate_cache(options, config)
+        cache.stamps["broken.aether"] = content_digest(broken.encode()) + " "
+        cache.results.pop("broken.aether", None)  # no stored result: a clean file
+        outcomes = migrate_files(pairs, options, cache=cache)
+        assert (outcomes[0].state, outcomes[0].reason) == (cold[0].state, cold[0].reason)
+        assert outcomes[0].before == cold[0].before
+        assert (root / "broken.aether").read_text() == broken
+    finally:
+        os.chdir(cwd)

@@ -511,3 +511,37 @@ def test_a_legacy_block_made_a_fn_is_listed_for_review(src, block):
     out = migrate_text(src, "gen.aether")
     assert out.state == "transformed"
     assert any(block in message and "call it" in message for _, message in out.review)
+
+
+# ------------------------------------------------------------ a forged check before
+
+def _forged_before(lines):
+    from aether.diagnostics import FileResult, Finding
+
+    return FileResult("f", [Finding("AE101", "forged", line, 1) for line in lines], [],
+                      None, True)
+
+
+def test_lines_hidden_by_syntax_errors_are_linear_in_any_order_of_findings():
+    """A result cache may list the check before's errors in any order (a forged one, last
+    line first, each on a comment line the next one's walk crosses): the lines they hide
+    are found in work linear in the file, as for the checker's own (line) order."""
+    from aether.migrate.engine import _invisible_lines
+
+    def make(n):
+        return 'intent: "x"\n' + "# c\n" * n
+
+    def work(text):
+        n = text.count("\n")
+        before = _forged_before(range(n, 1, -1))
+        return calls(lambda: _invisible_lines(text, before))
+
+    assert _growth(work, make, 300) <= LINEAR
+
+
+def test_lines_hidden_by_syntax_errors_do_not_depend_on_the_order_of_findings():
+    from aether.migrate.engine import _invisible_lines
+
+    text = "  if a:\n# c\n y\nz\n"
+    assert _invisible_lines(text, _forged_before([2, 1])) == \
+        _invisible_lines(text, _forged_before([1, 2])) == ({1, 2}, False)

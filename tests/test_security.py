@@ -726,3 +726,34 @@ def test_migration_workers_end_when_their_parent_dies(tmp_path):
     for p in alive:  # do not leave them behind when the test fails
         os.kill(p, signal.SIGKILL)
     assert not alive
+
+
+_SIGNAL_DURING_FSYNC = """
+import os, signal, sys
+import aether.fileio as fileio
+from aether.interrupt import handle_signals
+
+real = os.fsync
+def fsync(fd):  # the signal arrives while the temporary file exists
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+    return real(fd)
+os.fsync = fsync
+with handle_signals():
+    fileio.write_output(sys.argv[1], b"new" * 1000)
+"""
+
+
+@pytest.mark.parametrize("name", [n for n in ("SIGHUP", "SIGQUIT", "SIGUSR1", "SIGALRM",
+                                              "SIGXCPU") if hasattr(signal, n)])
+def test_a_signal_that_ends_the_process_waits_until_the_file_is_replaced(tmp_path, name):
+    """SIGHUP (the terminal closed), SIGQUIT... have no handler: their default action ends
+    the process. Held off like SIGINT/SIGTERM while a temporary file exists, they end it
+    just after the rename: the file is whole and no `.NAME.aether-tmp-*` is left."""
+    target = tmp_path / "out.txt"
+    target.write_bytes(b"old")
+    proc = subprocess.run([sys.executable, "-c", _SIGNAL_DURING_FSYNC, str(target), name],
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONFAULTHANDLER=""))
+    assert proc.returncode == -getattr(signal, name), proc.stderr
+    assert target.read_bytes() == b"new" * 1000
+    assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]

@@ -148,3 +148,55 @@ def test_a_wrapped_interrupt_in_one_file_ends_the_run_and_is_no_internal_error(
     monkeypatch.setattr(fmt, "format_text", lambda *_a: 1 / 0)
     assert fmt.format_file(str(path)).code == 27
     assert path.read_text() == 'goal:  "x"\n'
+
+
+_SIGINT_AT_FORK = r"""
+import os, signal, sys
+os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
+sys.argv = ["aether", "check", sys.argv[1], "-j", "2", "--no-cache", "-q"]
+from aether.cli.main import main
+sys.exit(main())
+"""
+
+
+def test_sigint_while_check_forks_its_workers_is_one_line_and_130(tmp_path):
+    """A Ctrl-C that lands in an at-fork hook (logging's, which concurrent.futures
+    imports) was printed as "Exception ignored ... KeyboardInterrupt" and lost: the check
+    went on to its end. The forks are made with the signals held."""
+    for n in range(200):
+        (tmp_path / f"f{n}.aether").write_text(f'goal: "g{n}"\nlog("x")\n')
+    proc = subprocess.run([sys.executable, "-c", _SIGINT_AT_FORK, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    # (click ends the line a terminal's ^C was echoed on first)
+    assert (proc.returncode, proc.stderr.strip()) == (130, "aether: interrupted")
+
+
+_SIGNAL_BEFORE_WORKER_STARTS = r"""
+import multiprocessing, os, signal, sys
+from concurrent.futures import ProcessPoolExecutor
+from aether.interrupt import HELD_SIGNALS
+from aether.runner import _worker_signals
+
+def worker_exit(*_args):  # what handle_signals installs in a forked worker
+    raise SystemExit(130)
+
+def init():  # forked with the signals held; a Ctrl-C reaches it before it takes them
+    os.kill(os.getpid(), signal.SIGINT)
+    _worker_signals()
+
+signal.signal(signal.SIGINT, worker_exit)
+signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                         initializer=init) as pool:
+    try:
+        pool.submit(abs, 1).result()
+    except Exception as exc:
+        print(type(exc).__name__)
+"""
+
+
+def test_a_check_worker_signalled_before_it_starts_ends_quietly():
+    proc = subprocess.run([sys.executable, "-c", _SIGNAL_BEFORE_WORKER_STARTS],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout == "BrokenProcessPool\n"
+    assert proc.stderr == ""  # not "Exception in initializer:" and a traceback

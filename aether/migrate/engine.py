@@ -105,6 +105,11 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
                                              f.rule == "AE315") and f.line and f.line > 0]
     whole = any(f.rule in ("AE209", "AE210") for f in before.findings) or \
         len(errors) >= MAX_ERRORS
+    # In line order (the checker's own): a block already hidden is never walked again, so
+    # the walks are disjoint and linear in the file. In the order of a forged result cache
+    # (last line first, each a comment line that the next one's walk crosses) they were
+    # quadratic, and the lines hidden depended on that order.
+    errors.sort(key=lambda f: f.line)
     lines = text.split("\n")
     hidden: set[int] = set()
     for f in errors:
@@ -212,6 +217,14 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
         out.state = "failed"
         out.reason = "the file is nested too deeply to convert"
         return out
+    if not conv.rules and conv.text != text and known is not None:
+        # whether a rewrite no rule names is refused rests on the check before: taken
+        # from the file itself, not a result cache (a forged entry with no syntax error
+        # would let the converter's guess at a broken file be written, docs/security.md)
+        known = None
+        before = check_before(hits)
+        out.before = _counts(before)
+        out.after = dict(out.before)
     if not conv.rules and conv.text != text and out.before["parse_errors"]:
         # No rule fired, yet the text changed: the converter's lenient reading re-laid out
         # a file whose only problems are syntax errors (a dedent, a missing comma). That is

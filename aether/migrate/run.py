@@ -234,12 +234,14 @@ def _serve(work: list, tasks, results, parents_ends: list, number: int = 0,
     that the parent's death is an EOF here."""
     for conn in parents_ends:
         conn.close()
-    # started with SIGINT/SIGTERM blocked (see _start_workers); one that came meanwhile
-    # is delivered now and ends the worker
+    # started with SIGINT/SIGTERM (and the other held signals) blocked (see
+    # _start_workers); one that came meanwhile is delivered now and ends the worker
     import signal
 
+    from ..interrupt import HELD_SIGNALS
+
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
     while True:
         try:
             job = tasks.recv()
