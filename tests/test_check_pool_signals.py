@@ -60,7 +60,8 @@ else:  # a delay in seconds from here
     timer = threading.Timer(float(moment), group)
     timer.daemon = True
     timer.start()
-sys.exit(main(["check", folder, "-q", "-j", "2", "--no-cache"]))
+sys.exit(main([*sys.argv[4:], folder] if sys.argv[4:] else
+              ["check", folder, "-q", "-j", "2", "--no-cache"]))
 """
 
 _MESSAGES = {"SIGINT": (130, "aether: interrupted"),
@@ -75,15 +76,17 @@ def tree(tmp_path_factory):
     return folder
 
 
-def _run(folder: Path, sig: str, moment: str) -> subprocess.CompletedProcess:
+def _run(folder: Path, sig: str, moment: str, *command: str) -> subprocess.CompletedProcess:
     # its own process group (signalled whole, as a terminal's Ctrl-C is); a hang fails
     # the test instead of blocking the suite (the generous bound is for a loaded machine)
     try:
-        return subprocess.run([sys.executable, "-c", _SCRIPT, str(folder), sig, moment],
+        return subprocess.run([sys.executable, "-c", _SCRIPT, str(folder), sig, moment,
+                               *command],
                               capture_output=True, text=True, timeout=120, cwd=ROOT,
                               start_new_session=True, env=dict(os.environ, NO_COLOR="1"))
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"check -j 2 hung after {sig} at {moment}: {exc.stderr!r}")
+        pytest.fail(f"{command or 'check'} -j 2 hung after {sig} at {moment}: "
+                    f"{exc.stderr!r}")
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
@@ -106,6 +109,14 @@ def test_check_jobs_signalled_at_several_times_ends_with_one_line(tree, sig):
         landed += 1
         assert (proc.returncode, proc.stderr.strip()) == _MESSAGES[sig], proc.stderr
     assert landed  # the first ones at least land while the check runs
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("moment", ["fork-child", "second-fork-parent"])
+def test_verify_jobs_signalled_ends_with_one_line(tree, sig, moment):
+    # aether verify -j forked its workers with ProcessPoolExecutor too, signals not held
+    proc = _run(tree, sig, moment, "verify", "--jobs", "2")
+    assert (proc.returncode, proc.stderr.strip()) == _MESSAGES[sig], proc.stderr
 
 
 _HELD_SCRIPT = r"""
