@@ -78,15 +78,25 @@ def tree(tmp_path_factory):
 
 def _run(folder: Path, sig: str, moment: str, *command: str) -> subprocess.CompletedProcess:
     # its own process group (signalled whole, as a terminal's Ctrl-C is); a hang fails
-    # the test instead of blocking the suite (the generous bound is for a loaded machine)
+    # the test instead of blocking the suite (the generous bound is for a loaded machine),
+    # and the whole group is killed then (the hung run's workers too)
+    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(folder), sig, moment,
+                             *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, start_new_session=True,
+                            env=dict(os.environ, NO_COLOR="1"))
     try:
-        return subprocess.run([sys.executable, "-c", _SCRIPT, str(folder), sig, moment,
-                               *command],
-                              capture_output=True, text=True, timeout=120, cwd=ROOT,
-                              start_new_session=True, env=dict(os.environ, NO_COLOR="1"))
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{command or 'check'} -j 2 hung after {sig} at {moment}: "
-                    f"{exc.stderr!r}")
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _out, err = proc.communicate()
+        pytest.fail(f"{command or 'check'} -j 2 hung after {sig} at {moment}: {err!r}")
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the run's workers ended with it
+        pass
+    else:
+        pytest.fail(f"{command or 'check'} -j 2 left a worker behind after {sig} at {moment}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
