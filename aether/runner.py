@@ -1,4 +1,4 @@
-"""Check many files: the result cache, a process pool for ``--jobs``, results in input order.
+"""Check many files: the result cache, worker processes for ``--jobs``, results in input order.
 
 Every tool that needs results for a tree (check, baseline, classify) calls
 :func:`check_files`. Workers are forked after the parser and catalogue are loaded, so
@@ -135,29 +135,14 @@ def _check_taken(todo: list, n: int, options: CheckOptions) -> FileResult:
         return _internal_error(display, exc)
 
 
-def _work(batch: list[tuple[int, str, bytes]], options: CheckOptions):
-    """Worker: check already-read files; results go back without their source text."""
-    out = []
-    for index, display, data in batch:
-        result = _check_data(display, data, options)
-        result.source = None
-        out.append((index, result))
-    return out
-
-
-def _worker_signals() -> None:
-    """In a check worker: take the signals that were held while it was forked (see
-    check_files; the mask is inherited) again, as the parent does after the fork."""
-    import signal
-
-    from .interrupt import HELD_SIGNALS
-
-    if hasattr(signal, "pthread_sigmask"):
-        try:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
-        except SystemExit as exc:  # one came meanwhile (the handler's exit in a worker):
-            # end now, quietly (from the initializer it would be logged with a traceback)
-            os._exit(exc.code if isinstance(exc.code, int) else 1)
+def _work_one(work: tuple, n: int) -> tuple[int, FileResult]:
+    """In a check worker: ``(index, result)`` of the file ``todo[n]`` of ``work`` (todo,
+    options); the result goes back without its source text."""
+    todo, options = work
+    index, display, data = todo[n]
+    result = _check_data(display, data, options)
+    result.source = None
+    return index, result
 
 
 def _warm() -> None:
@@ -287,30 +272,25 @@ def _check_items(items: list, options: CheckOptions, jobs: int,
     item = data = None
     if jobs > 1 and len(todo) > _CHUNK:
         _warm()
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = multiprocessing.get_context("fork") if "fork" in \
-            multiprocessing.get_all_start_methods() else None
-        batches = [todo[k:k + _CHUNK] for k in range(0, len(todo), _CHUNK)]
+        ranges = [(k, min(k + _CHUNK, len(todo))) for k in range(0, len(todo), _CHUNK)]
         done = 0
-        # never more workers than batches, nor than --jobs may ask for
-        workers = min(jobs, len(batches), default_jobs() * MAX_JOBS_PER_CPU)
-        from .interrupt import signals_held
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=_worker_signals) as pool:
-            # the workers are forked here (the first submit): a Ctrl-C or SIGTERM that
-            # lands in an at-fork hook (logging's lock release, which concurrent.futures
-            # imports) is printed as "Exception ignored" and lost, and the run went on
-            with signals_held():
-                answers = pool.map(_work, batches, [options] * len(batches))
-            for batch_result in answers:
-                for index, result in batch_result:
-                    results[index] = result
-                done += len(batch_result)
-                if progress:
-                    progress(done, len(todo))
+        def consume(_start: int, answers: list) -> None:
+            nonlocal done
+            for index, result in answers:
+                results[index] = result
+            done += len(answers)
+            if progress:
+                progress(done, len(todo))
+
+        from .workers import run_ranges
+
+        # never more workers than ranges (run_ranges), nor than --jobs may ask for; the
+        # workers inherit todo and options by the fork. See aether.workers for why this
+        # is no ProcessPoolExecutor (it hung after a Ctrl-C to the process group).
+        run_ranges((todo, options), len(todo), ranges, _work_one, consume,
+                   min(jobs, default_jobs() * MAX_JOBS_PER_CPU), what="check",
+                   doing="checking", label=lambda n: todo[n][1])
     else:
         for n in range(len(todo)):
             index = todo[n][0]

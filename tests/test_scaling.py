@@ -176,11 +176,9 @@ def test_workers_are_capped(monkeypatch):
 
 
 def test_configured_jobs_start_no_more_workers_than_cpus(tmp_path, monkeypatch):
-    from concurrent import futures
-
     from click.testing import CliRunner
 
-    from aether import runner
+    from aether import runner, workers
     from aether.cli.main import cli
 
     for i in range(100):
@@ -188,13 +186,13 @@ def test_configured_jobs_start_no_more_workers_than_cpus(tmp_path, monkeypatch):
     (tmp_path / "aether.toml").write_text("jobs = 1000\n")  # in range (1-1024), over the CPUs
     monkeypatch.setattr(runner, "default_jobs", lambda: 2)
     asked = []
-    real = futures.ProcessPoolExecutor
+    real = workers.run_ranges
 
-    def spy(max_workers=None, **kwargs):
-        asked.append(max_workers)
-        return real(max_workers=min(max_workers, 2), **kwargs)
+    def spy(work, count, ranges, handle, consume, jobs, **kwargs):
+        asked.append(jobs)
+        return real(work, count, ranges, handle, consume, min(jobs, 2), **kwargs)
 
-    monkeypatch.setattr(futures, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(workers, "run_ranges", spy)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["check", "--no-cache", "."])
     assert result.exit_code == 0, result.output

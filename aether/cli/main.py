@@ -97,6 +97,11 @@ def main(argv=None) -> int:
         # A MemoryError's frames hold what filled memory: freed before anything else (the
         # import below failed too, and escaped as a traceback).
         release(exc)
+        from ..workers import WorkerError
+
+        if isinstance(exc, WorkerError):  # a --jobs worker died or could not be started
+            sys.stderr.write(f"aether: {exc}\n")
+            return exc.status
         from ..governance.ledger import LedgerError
         from ..store.base import StoreError
 

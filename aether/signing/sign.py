@@ -107,6 +107,14 @@ def _work(batch, note: str, now: datetime, max_size: int):
             for i, path, display, explicit in batch]
 
 
+def _sign_at(work: tuple, n: int):
+    """In a worker: ``(index, outcome)`` of signing file ``n`` of ``work`` (todo, note,
+    now, max_size), with the key the fork inherited."""
+    todo, note, now, max_size = work
+    i, path, display, explicit = todo[n]
+    return i, _sign_one(path, display, explicit, _KEY["key"], note, now, max_size)
+
+
 def sign_files(files: Sequence, key: SigningKey, *, note: str = "",
                now: Optional[datetime] = None, jobs: int = 1,
                max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[SignOutcome]:
@@ -118,21 +126,24 @@ def sign_files(files: Sequence, key: SigningKey, *, note: str = "",
     todo = [(i, f.path, f.display, f.explicit) for i, f in enumerate(files)]
     _KEY["key"] = key
     try:
+        if jobs <= 1 or len(todo) <= _CHUNK:
+            return [o for _, o in _work(todo, note, now, max_size)]
         import multiprocessing
 
-        if jobs <= 1 or len(todo) <= _CHUNK or \
-                "fork" not in multiprocessing.get_all_start_methods():
+        if "fork" not in multiprocessing.get_all_start_methods():  # the key is never pickled
             return [o for _, o in _work(todo, note, now, max_size)]
-        from concurrent.futures import ProcessPoolExecutor
+        from ..workers import run_ranges
 
-        batches = [todo[k:k + _CHUNK] for k in range(0, len(todo), _CHUNK)]
         out: list[Optional[SignOutcome]] = [None] * len(todo)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(batches)),
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
-            n = len(batches)
-            for part in pool.map(_work, batches, [note] * n, [now] * n, [max_size] * n):
-                for i, outcome in part:
-                    out[i] = outcome
+
+        def consume(_start: int, answers: list) -> None:
+            for i, outcome in answers:
+                out[i] = outcome
+
+        # forked with the signals held, never hanging after a Ctrl-C (see aether.workers)
+        ranges = [(k, min(k + _CHUNK, len(todo))) for k in range(0, len(todo), _CHUNK)]
+        run_ranges((todo, note, now, max_size), len(todo), ranges, _sign_at, consume, jobs,
+                   what="signing", doing="signing", label=lambda n: todo[n][2])
         return [o for o in out if o is not None]
     finally:
         _KEY.clear()

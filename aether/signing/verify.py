@@ -193,21 +193,29 @@ def _work(batch: list[tuple[int, str, str]], options: VerifyOptions):
     return [(i, verify_path(path, display, options)) for i, path, display in batch]
 
 
+def _verify_at(work: tuple, n: int):
+    """In a worker: ``(index, verdict)`` of file ``n`` of ``work`` (todo, options)."""
+    todo, options = work
+    i, path, display = todo[n]
+    return i, verify_path(path, display, options)
+
+
 def verify_files(files: Sequence, options: VerifyOptions, jobs: int = 1) -> list[Verdict]:
     """Verdicts for ``files`` (aether.walk.SourceFile), in order; ``jobs`` worker
-    processes when there are enough files to share."""
+    processes when there are enough files to share (see aether.workers, which raises)."""
     todo = [(i, f.path, f.display) for i, f in enumerate(files)]
     if jobs <= 1 or len(todo) <= _CHUNK:
         return [v for _, v in _work(todo, options)]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from ..workers import run_ranges
 
-    ctx = multiprocessing.get_context("fork") if "fork" in \
-        multiprocessing.get_all_start_methods() else None
-    batches = [todo[k:k + _CHUNK] for k in range(0, len(todo), _CHUNK)]
     out: list[Optional[Verdict]] = [None] * len(todo)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=ctx) as pool:
-        for part in pool.map(_work, batches, [options] * len(batches)):
-            for i, verdict in part:
-                out[i] = verdict
+
+    def consume(_start: int, answers: list) -> None:
+        for i, verdict in answers:
+            out[i] = verdict
+
+    # forked with the signals held, never hanging after a Ctrl-C (see aether.workers)
+    ranges = [(k, min(k + _CHUNK, len(todo))) for k in range(0, len(todo), _CHUNK)]
+    run_ranges((todo, options), len(todo), ranges, _verify_at, consume, jobs,
+               what="verification", doing="verifying", label=lambda n: todo[n][2])
     return [v for v in out if v is not None]

@@ -1,0 +1,381 @@
+"""A pool of forked worker processes over a work list, read by the parent alone, never hanging.
+
+Used by ``migrate -j`` and ``check -j``. :func:`run_ranges` starts a few processes (forked
+where possible, so each inherits the work list and the loaded parser), feeds each ranges
+of indexes over its own pipe, and hands the answers back in input order. Nothing in the
+parent waits without a bound, and no helper thread exists:
+
+- the parent waits in select() on the workers' result pipes, so a dead worker wakes it as
+  an EOF; a worker ended by SIGINT or SIGTERM means the run was interrupted
+  (KeyboardInterrupt or :class:`~aether.interrupt.Terminated`), any other death is a
+  :class:`WorkerError` naming the item it was on;
+- workers are forked with the signals of :data:`~aether.interrupt.HELD_SIGNALS` held, so
+  a signal landing in an at-fork hook is not lost, and none is started that the parent
+  does not know of; each takes them back first (one that came meanwhile ends it quietly);
+- whatever ends the run early stops the workers: SIGTERM (a worker ends through its
+  handler, so a file being replaced is finished first), then SIGKILL after a grace.
+
+multiprocessing.Pool and concurrent.futures.ProcessPoolExecutor both hung after a signal
+to the whole process group (tasks lost with a dead worker; a manager thread that died
+while a worker forked after the signal waited on the queue, joined at exit for ever).
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, Sequence
+
+__all__ = ["WorkerError", "run_ranges", "STOP_GRACE"]
+
+STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
+
+
+class WorkerError(RuntimeError):
+    """The run cannot go on: an item's work raised in a worker (a bug of aether), or a
+    worker process could not be started or died (killed by a signal, such as the SIGKILL
+    of the kernel's out-of-memory killer). ``str()`` is the one-line message, naming the
+    item being worked on when it is known; ``status`` the exit status (27 INTERNAL_ERROR:
+    the table has no code for a lack of resources); ``details`` the worker's traceback,
+    for AETHER_DEBUG, or ''."""
+
+    status = 27
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
+class _Failed:
+    """What a worker sends back for work that raised: text only, so that it can always be
+    pickled (the exception itself may not be)."""
+
+    __slots__ = ("index", "error", "details")
+
+    def __init__(self, index: int, exc: BaseException):
+        import traceback
+
+        from .outofmemory import describe
+
+        self.index, self.error = index, describe(exc)
+        try:
+            self.details = "".join(traceback.format_exception(type(exc), exc,
+                                                              exc.__traceback__))
+        except Exception:  # noqa: BLE001 - details only (a MemoryError, a broken __str__)
+            self.details = ""
+
+    def __getstate__(self):
+        return (self.index, self.error, self.details)
+
+    def __setstate__(self, state):
+        self.index, self.error, self.details = state
+
+
+class _Slots:
+    """One int per worker in an anonymous shared mapping (inherited by a fork): the index
+    of the item the worker is on (-1: none)."""
+
+    def __init__(self, count: int):
+        import mmap
+
+        self.map = mmap.mmap(-1, 8 * count)
+        for n in range(count):
+            self.set(n, -1)
+
+    def set(self, n: int, value: int) -> None:
+        self.map[8 * n:8 * n + 8] = value.to_bytes(8, "little", signed=True)
+
+    def get(self, n: int) -> int:
+        return int.from_bytes(self.map[8 * n:8 * n + 8], "little", signed=True)
+
+
+class _Worker:
+    __slots__ = ("process", "tasks", "results", "busy", "number", "slots")
+
+    def __init__(self, process, tasks, results, number, slots):
+        self.process, self.tasks, self.results, self.busy = process, tasks, results, 0
+        self.number, self.slots = number, slots
+
+    def current(self) -> int:
+        """The index of the item this worker is (or was last) on, or -1."""
+        return self.slots.get(self.number) if self.slots is not None else -1
+
+
+class _Names:
+    """How the messages name the work: ``what`` ("migration"), ``doing`` ("migrating"),
+    ``label(index)`` the item (its display path)."""
+
+    __slots__ = ("what", "doing", "label", "error")
+
+    def __init__(self, what, doing, label, error):
+        self.what, self.doing, self.label, self.error = what, doing, label, error
+
+    def item(self, index: int, count: int) -> Optional[str]:
+        if 0 <= index < count:
+            try:
+                return self.label(index)
+            except Exception:  # noqa: BLE001 - a name for a message only
+                return None
+        return None
+
+
+def run_ranges(work: Any, count: int, ranges: Sequence[tuple[int, int]],
+               handle: Callable[[Any, int], Any], consume: Callable[[int, list], None],
+               jobs: int, *, what: str, doing: str, label: Callable[[int], str],
+               error: type = WorkerError, grace: Optional[float] = None) -> None:
+    """Compute ``handle(work, index)`` for every index of ``ranges`` (``(start, end)``
+    pairs covering ``range(count)`` in order) in ``jobs`` worker processes, and call
+    ``consume(start, answers)`` in this process for each range, in the order of
+    ``ranges`` (``answers``: the list of the range's answers, which must pickle).
+
+    ``work`` is inherited by the forked workers (pickled to them where fork is missing).
+    ``handle`` runs in a worker; the names (``what`` "migration", ``doing`` "migrating",
+    ``label(index)``) make the messages. ``grace``: seconds the workers get after
+    SIGTERM before SIGKILL (default :data:`STOP_GRACE`).
+
+    Whatever ends the run early (an exception of ``consume``, KeyboardInterrupt,
+    :class:`~aether.interrupt.Terminated`) stops the workers and is re-raised; a worker
+    ended by SIGINT or SIGTERM raises KeyboardInterrupt or Terminated here. Raises
+    ``error`` (a :class:`WorkerError` class) naming the item when ``handle`` raised an
+    Exception, or a worker could not be started or died otherwise.
+    """
+    import multiprocessing as mp
+
+    # fork keeps start-up cheap (the parser tables are already loaded); spawn elsewhere
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    names = _Names(what, doing, label, error)
+    grace = STOP_GRACE if grace is None else grace
+    n_workers = max(1, min(jobs, len(ranges)))  # never more workers than ranges
+    # which item each worker is on, written by the worker before each item, read when it
+    # dies: shared memory a fork inherits
+    slots = _Slots(n_workers) if method == "fork" else None
+    workers = _start_workers(ctx, n_workers, work, handle, slots, names, grace)
+    try:
+        for start, answers in _in_order(workers, ranges, count, names, grace):
+            consume(start, answers)
+    except BaseException:
+        _stop_workers(workers, grace)
+        raise
+    _stop_workers(workers, grace, finished=True)
+
+
+def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
+           slots: Optional[_Slots] = None) -> None:
+    """Worker loop: for each range ``(start, end)`` received on ``tasks`` send
+    ``(start, answers)`` (or ``(start, _Failed)``) on ``results``, until ``None`` or the
+    end of the pipe, noting in ``slots[number]`` the item it is on. ``parents_ends``: the
+    parent's ends of the pipes, inherited by a fork; closed, so that the parent's death
+    is an EOF here."""
+    for conn in parents_ends:
+        conn.close()
+    # started with SIGINT/SIGTERM (and the other held signals) blocked (see
+    # _start_workers); one that came meanwhile is delivered now and ends the worker
+    import signal
+
+    from .interrupt import HELD_SIGNALS, SIGINT_STATUS, SIGTERM_STATUS
+
+    # SIGINT or SIGTERM ends a worker at once, with the status the parent reads as an
+    # interrupt: an exception from the handler (aether.interrupt's SystemExit) could land
+    # in a weakref callback or __del__, be printed as "Exception ignored ... Traceback"
+    # and lost. Nothing is left half done: a file is replaced with these signals held.
+    for signum, status in ((signal.SIGINT, SIGINT_STATUS), (signal.SIGTERM, SIGTERM_STATUS)):
+        if signal.getsignal(signum) != signal.SIG_IGN:  # ignored (a background job): kept
+            signal.signal(signum, _ender(status))
+    masking = hasattr(signal, "pthread_sigmask")
+    if masking:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+    while True:
+        try:
+            job = tasks.recv()
+        except EOFError:
+            job = None
+        if job is None:
+            break
+        start, end = job
+        answers: list = []
+        answer: object = answers
+        index = start
+        try:
+            for index in range(start, end):
+                if slots is not None:
+                    slots.set(number, index)
+                answers.append(handle(work, index))
+        except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the item
+            answer = _Failed(index, exc)
+        try:
+            results.send((start, answer))
+        except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled: a bug
+            results.send((start, _Failed(_unpicklable(start, answer), exc)))
+    # done: a signal from now on would interrupt the interpreter's exit (multiprocessing's
+    # clean-up) with a traceback; the parent asked for nothing more
+    if masking:
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+
+
+def _ender(status: int):
+    """A signal handler that ends the process at once with ``status``."""
+
+    def end(_signum, _frame) -> None:
+        os._exit(status)
+
+    return end
+
+
+def _unpicklable(start: int, answer) -> int:
+    """The index of the first answer in ``answer`` (those of ``start``, ``start + 1``...)
+    that cannot be pickled, else ``start``."""
+    import pickle
+
+    for n, out in enumerate(answer if isinstance(answer, list) else ()):
+        try:
+            pickle.dumps(out)
+        except Exception:  # noqa: BLE001 - that one
+            return start + n
+    return start
+
+
+def _start_workers(ctx, count: int, work, handle, slots: Optional[_Slots], names: _Names,
+                   grace: float) -> list[_Worker]:
+    """``count`` started worker processes of :func:`_serve`. Raises ``names.error`` when
+    one cannot be started (fork failed: no memory or too many processes); those started
+    are stopped first."""
+    from .interrupt import signals_held
+
+    workers: list[_Worker] = []
+    try:
+        for number in range(count):
+            try:
+                task_r, task_w = ctx.Pipe(duplex=False)
+                result_r, result_w = ctx.Pipe(duplex=False)
+            except OSError as exc:  # too many open files
+                raise names.error(f"cannot start {names.what} worker process {number + 1} "
+                                  f"of {count}: cannot create its pipes: "
+                                  f"{exc.strerror or exc} (try fewer --jobs)") from exc
+            parents_ends = [task_w, result_r] + [c for w in workers for c in (w.tasks, w.results)]
+            process = ctx.Process(target=_serve, args=(work, handle, task_r, result_w,
+                                                       parents_ends, number, slots),
+                                  daemon=True)
+            # the child starts with the signals held (it takes them back in _serve); a
+            # signal between the fork and the append would leave a worker nobody stops
+            with signals_held():
+                try:
+                    process.start()
+                except OSError as exc:  # fork failed: EAGAIN (process limit), ENOMEM
+                    for conn in (task_r, task_w, result_r, result_w):
+                        conn.close()
+                    raise names.error(f"cannot start {names.what} worker process "
+                                      f"{number + 1} of {count}: "
+                                      f"{exc.strerror or exc} (try fewer --jobs)") from exc
+                workers.append(_Worker(process, task_w, result_r, number, slots))
+            # the parent keeps only its ends: a worker's death is then an EOF here
+            task_r.close()
+            result_w.close()
+    except BaseException:
+        _stop_workers(workers, grace)
+        raise
+    return workers
+
+
+def _in_order(workers: list[_Worker], ranges: Sequence[tuple[int, int]], count: int,
+              names: _Names, grace: float):
+    """Yield ``(start, answers)`` of all ``ranges`` in order, keeping each worker two
+    ranges ahead. Raises as :func:`run_ranges` says."""
+    from multiprocessing.connection import wait
+
+    queue = iter(ranges)
+    done: dict[int, list] = {}
+    order = [start for start, _end in ranges]
+    by_conn = {w.results: w for w in workers}
+
+    def feed(worker: _Worker) -> None:
+        job = next(queue, None)
+        if job is not None:
+            worker.busy += 1  # even if it is dead: the EOF of its results then says so
+            try:
+                worker.tasks.send(job)
+            except OSError:  # it ended (BrokenPipeError)
+                pass
+
+    for worker in workers:
+        feed(worker)
+        feed(worker)
+    emitted = 0
+    while emitted < len(order):
+        busy = [w.results for w in workers if w.busy]
+        for conn in wait(busy):
+            worker = by_conn[conn]
+            try:
+                start, answer = conn.recv()
+            except EOFError:
+                _worker_lost(worker, count, names, grace)
+            worker.busy -= 1
+            if isinstance(answer, _Failed):
+                item = names.item(answer.index, count) or f"item {answer.index}"
+                raise names.error(f"internal error while {names.doing} {item}: "
+                                  f"{answer.error} (this is a bug in aether; AETHER_DEBUG=1 "
+                                  "shows the details)", answer.details)
+            done[start] = answer
+            feed(worker)
+        while emitted < len(order) and order[emitted] in done:
+            start = order[emitted]
+            yield start, done.pop(start)
+            emitted += 1
+
+
+def _worker_lost(worker: _Worker, count: int, names: _Names, grace: float) -> None:
+    """Raise for a worker that ended before answering (see :func:`run_ranges`)."""
+    import signal
+
+    from .interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated
+
+    worker.process.join(grace)
+    code = worker.process.exitcode
+    if code in (SIGTERM_STATUS, -signal.SIGTERM):
+        raise Terminated()
+    if code in (SIGINT_STATUS, -signal.SIGINT):
+        raise KeyboardInterrupt
+    item = names.item(worker.current(), count)
+    who = (f"the worker process {names.doing} {item}" if item is not None
+           else f"a {names.what} worker process")
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = (" (as the kernel's out-of-memory killer does: try fewer --jobs or more "
+                "memory)" if code == -getattr(signal, "SIGKILL", 9) else "")
+        raise names.error(f"{who} was killed by {name}{hint}")
+    raise names.error(f"{who} ended unexpectedly (exit status {code})")
+
+
+def _stop_workers(workers: list[_Worker], grace: float, finished: bool = False) -> None:
+    """End the workers: when ``finished``, tell them to stop and wait; otherwise SIGTERM
+    at once, then SIGKILL what has not ended within ``grace`` seconds. Never waits longer
+    than that grace (plus the SIGKILL). The held signals wait meanwhile (a second Ctrl-C
+    would leave workers behind, which the interpreter's exit then joins without bound)."""
+    import time
+
+    from .interrupt import signals_held
+
+    with signals_held():
+        for w in workers:
+            try:
+                if finished:
+                    w.tasks.send(None)
+                elif w.process.exitcode is None:
+                    w.process.terminate()
+            except (OSError, ValueError):  # already gone
+                pass
+        deadline = time.monotonic() + grace
+        for w in workers:
+            w.process.join(max(0.0, deadline - time.monotonic()))
+        for w in workers:
+            if w.process.exitcode is None:
+                w.process.kill()
+                w.process.join()
+            w.tasks.close()
+            w.results.close()
+

@@ -1,0 +1,213 @@
+"""`check -j` (and the pool of aether.workers it shares with migrate) always ends after a
+Ctrl-C or SIGTERM to the whole process group: one line, 130 or 143, no traceback.
+
+With concurrent.futures.ProcessPoolExecutor, about 1 run in 25 hung for ever at exit
+(a worker forked after the signal waited on the task queue, joined by the exit handler;
+the manager thread had died with InvalidStateError, whose traceback was printed), and a
+worker's "SystemExit: 143" or "EOFError: Ran out of input" traceback was printed.
+
+The moments are events of the run (a fork, a file in a worker, the first answers in the
+parent), not times, so that the signal lands where it should on a loaded machine; a few
+timed moments are added, counted only when the signal reached a running process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_SCRIPT = r"""
+import os, signal, sys, threading, time
+folder, sig, moment = sys.argv[1], getattr(signal, sys.argv[2]), sys.argv[3]
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal gives it
+from aether.interrupt import handle_startup
+handle_startup()  # as the entry point (aether.__main__) does first
+from aether import runner, workers
+from aether.cli.main import main
+
+def group():
+    os.killpg(0, sig)
+
+forks = []
+if moment == "fork-child":  # in the first worker, just forked (its signals held)
+    os.register_at_fork(after_in_child=lambda: forks or (forks.append(1), group()))
+elif moment == "second-fork-parent":  # in the parent, after forking the second worker
+    os.register_at_fork(after_in_parent=lambda: (forks.append(1), len(forks) == 2 and group()))
+elif moment == "worker-file":  # in a worker, in the middle of a file
+    real_check = runner._check_data
+    def check(display, data, options):
+        if display.endswith("f0100.aether"):
+            group()
+        return real_check(display, data, options)
+    runner._check_data = check
+elif moment == "parent-answers":  # in the parent, on the first answers
+    real_run = workers.run_ranges
+    def run(work, count, ranges, handle, consume, jobs, **kw):
+        def first(start, answers):
+            if start == 0:
+                group()
+            consume(start, answers)
+        return real_run(work, count, ranges, handle, first, jobs, **kw)
+    workers.run_ranges = run
+else:  # a delay in seconds from here
+    timer = threading.Timer(float(moment), group)
+    timer.daemon = True
+    timer.start()
+sys.exit(main([*sys.argv[4:], folder] if sys.argv[4:] else
+              ["check", folder, "-q", "-j", "2", "--no-cache"]))
+"""
+
+_MESSAGES = {"SIGINT": (130, "aether: interrupted"),
+             "SIGTERM": (143, "aether: terminated (SIGTERM)")}
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("many")
+    for n in range(400):
+        (folder / f"f{n:04d}.aether").write_text(f'goal: "g{n}"\nlog("x")\n')
+    return folder
+
+
+def _run(folder: Path, sig: str, moment: str, *command: str) -> subprocess.CompletedProcess:
+    # its own process group (signalled whole, as a terminal's Ctrl-C is); a hang fails
+    # the test instead of blocking the suite (the generous bound is for a loaded machine),
+    # and the whole group is killed then (the hung run's workers too)
+    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(folder), sig, moment,
+                             *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, start_new_session=True,
+                            env=dict(os.environ, NO_COLOR="1"))
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _out, err = proc.communicate()
+        pytest.fail(f"{command or 'check'} -j 2 hung after {sig} at {moment}: {err!r}")
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the run's workers ended with it
+        pass
+    else:
+        pytest.fail(f"{command or 'check'} -j 2 left a worker behind after {sig} at {moment}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("moment", ["fork-child", "second-fork-parent", "worker-file",
+                                    "parent-answers"])
+def test_check_jobs_signalled_at_any_event_ends_with_one_line(tree, sig, moment):
+    for _ in range(3):
+        proc = _run(tree, sig, moment)
+        assert (proc.returncode, proc.stderr.strip()) == _MESSAGES[sig], proc.stderr
+        assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_check_jobs_signalled_at_several_times_ends_with_one_line(tree, sig):
+    landed = 0
+    for delay in ("0", "0.02", "0.05", "0.1", "0.15", "0.2", "0.3", "0.5"):
+        proc = _run(tree, sig, delay)
+        if (proc.returncode, proc.stderr) == (0, ""):
+            continue  # the check ended before the timer: nothing to see
+        landed += 1
+        assert (proc.returncode, proc.stderr.strip()) == _MESSAGES[sig], proc.stderr
+    assert landed  # the first ones at least land while the check runs
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("moment", ["fork-child", "second-fork-parent"])
+def test_verify_jobs_signalled_ends_with_one_line(tree, sig, moment):
+    # aether verify -j forked its workers with ProcessPoolExecutor too, signals not held
+    proc = _run(tree, sig, moment, "verify", "--jobs", "2")
+    assert (proc.returncode, proc.stderr.strip()) == _MESSAGES[sig], proc.stderr
+
+
+_HELD_SCRIPT = r"""
+import os, signal, sys
+from aether.interrupt import HELD_SIGNALS, handle_signals
+from aether.workers import run_ranges
+
+def handle(work, index):
+    return index
+
+def consume(start, answers):
+    print(start, answers, flush=True)
+
+# a Ctrl-C reaches the first worker in the fork itself, before it takes the signals back
+os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGINT))
+with handle_signals():
+    try:
+        run_ranges(list(range(4)), 4, [(0, 2), (2, 4)], handle, consume, 2, what="test",
+                   doing="testing", label=str)
+    except KeyboardInterrupt:
+        print("interrupted")
+"""
+
+
+def test_a_worker_signalled_before_it_starts_ends_quietly_and_is_an_interrupt():
+    proc = subprocess.run([sys.executable, "-c", _HELD_SCRIPT], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout == "interrupted\n"
+    assert proc.stderr == ""  # no worker traceback
+
+
+_DEATH_SCRIPT = r"""
+import os, signal
+from aether.workers import WorkerError, run_ranges
+
+def handle(work, index):
+    if index == 3:  # the kernel's out-of-memory killer, mid-item
+        os.kill(os.getpid(), signal.SIGKILL)
+    return index
+
+try:
+    run_ranges(None, 8, [(0, 2), (2, 4), (4, 6), (6, 8)], handle, lambda s, a: None, 2,
+               what="test", doing="testing", label=lambda n: f"item{n}")
+except WorkerError as exc:
+    print(exc, exc.status)
+"""
+
+
+def test_a_worker_that_dies_is_one_error_naming_its_item():
+    proc = subprocess.run([sys.executable, "-c", _DEATH_SCRIPT], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout.splitlines() == [
+        "the worker process testing item3 was killed by SIGKILL (as the kernel's "
+        "out-of-memory killer does: try fewer --jobs or more memory) 27"], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+_CHECK_KILLED_SCRIPT = r"""
+import os, signal, sys
+from aether import runner
+from aether.cli.main import main
+
+real_check = runner._check_data
+
+def check(display, data, options):  # the kernel's out-of-memory killer, mid-file
+    if display.endswith("f0100.aether"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_check(display, data, options)
+
+runner._check_data = check
+sys.exit(main(["check", sys.argv[1], "-q", "-j", "2", "--no-cache"]))
+"""
+
+
+def test_a_check_worker_killed_is_one_line_naming_the_file_and_27(tree):
+    # was "concurrent.futures.process.BrokenProcessPool: A process in the process pool
+    # was terminated abruptly..." as an internal error, naming no file
+    proc = subprocess.run([sys.executable, "-c", _CHECK_KILLED_SCRIPT, str(tree)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 27, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"aether: the worker process checking {tree / 'f0100.aether'} was killed by "
+        "SIGKILL (as the kernel's out-of-memory killer does: try fewer --jobs or more "
+        "memory)"]
