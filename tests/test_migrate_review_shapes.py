@@ -24,6 +24,15 @@ def _parse_errors(text: str) -> list:
             if f.status == Status.PARSE_ERROR]
 
 
+def _migrates_to(legacy: str, expected: str):
+    """The migration of ``legacy``: transformed into ``expected``, every comment kept."""
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == expected
+    assert count_comments(legacy) == count_comments(out.text)
+    return out
+
+
 def _idempotent(text: str) -> None:
     again = migrate_text(text, "a.aether")
     assert again.state == "unchanged", (again.state, again.reason)
@@ -44,10 +53,7 @@ def _idempotent(text: str) -> None:
      'log("c")\n'),
 ])
 def test_a_comment_before_catch_stays_at_the_end_of_the_try_body(legacy, expected):
-    out = migrate_text(legacy, "a.aether")
-    assert out.state == "transformed", out.reason
-    assert out.text == expected
-    assert count_comments(legacy) == count_comments(out.text)
+    out = _migrates_to(legacy, expected)
     assert not _parse_errors(out.text)
     _idempotent(out.text)
 
@@ -125,11 +131,8 @@ def test_a_goal_block_inside_a_block_is_refused_with_its_line():
      '    version: "1.0"\n'),
 ])
 def test_a_colonless_plugin_block_is_a_plugin_declaration(legacy, expected):
-    out = migrate_text(legacy, "a.aether")
-    assert out.state == "transformed", out.reason
-    assert out.text == expected
+    out = _migrates_to(legacy, expected)
     assert {"M004", "M015"} <= set(out.rules) and "M009" not in out.rules
-    assert count_comments(legacy) == count_comments(out.text)
     _idempotent(out.text)
     # the same as the declaration with its colon
     colon = legacy.replace("plugin tidy", "plugin tidy:", 1)
@@ -175,9 +178,6 @@ def test_braces_inside_a_goals_words_stay_text():
 ])
 def test_a_comment_inside_a_multiline_command_stays_in_place_where_the_call_allows(
         legacy, expected):
-    out = migrate_text(legacy, "a.aether")
-    assert out.state == "transformed", out.reason
-    assert out.text == expected
-    assert count_comments(legacy) == count_comments(out.text)
+    out = _migrates_to(legacy, expected)
     assert not _parse_errors(out.text)
     _idempotent(out.text)
