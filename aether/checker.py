@@ -405,7 +405,8 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
     look at a file), else the text is scanned here. ``parsed``: ``parse(text)`` when the
     caller has it already (`aether run` and ``classify`` keep the tree to compile it), so
     the text is not parsed again; else it is parsed here (a large text statement by
-    statement, see ``_noted``). Returns the file's findings; raises nothing on bad input."""
+    statement, see ``_noted``). Returns the file's FileResult (its findings and status);
+    raises nothing on bad input."""
     from .semantics.validator import validate
     from .syntax import ParseResult, parse
     from .syntax.legacy import MIGRATE_HINT, scan_legacy

@@ -211,3 +211,32 @@ def test_a_check_worker_killed_is_one_line_naming_the_file_and_27(tree):
         f"aether: the worker process checking {tree / 'f0100.aether'} was killed by "
         "SIGKILL (as the kernel's out-of-memory killer does: try fewer --jobs or more "
         "memory)"]
+
+
+_VERIFY_KILLED_SCRIPT = r"""
+import os, signal, sys
+from aether.signing import verify
+from aether.cli.main import main
+
+real_verify = verify.verify_path
+
+def verify_path(path, display, options):  # the kernel's out-of-memory killer, mid-file
+    if display.endswith("f0100.aether"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_verify(path, display, options)
+
+verify.verify_path = verify_path
+sys.exit(main(["verify", sys.argv[1], "-j", "2"]))
+"""
+
+
+def test_a_verify_worker_killed_is_one_line_naming_the_file_and_27(tree):
+    # docs/signing.md: sign and verify run on the same pool, so a dead worker is exit 27
+    proc = subprocess.run([sys.executable, "-c", _VERIFY_KILLED_SCRIPT, str(tree)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 27, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("aether: the worker process verifying "), lines
+    assert lines[0].endswith("f0100.aether was killed by SIGKILL (as the kernel's "
+                             "out-of-memory killer does: try fewer --jobs or more memory)")
