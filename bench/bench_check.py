@@ -281,8 +281,13 @@ def warm_recheck(gen: Path, runs: int, results: dict,
                   f"peak RSS {rss:.0f} MiB (target < 0.2 s); `python -c pass` {floor:.3f} s")
             return wall, rss
         # what the console script pip writes does, with the package found on sys.path
-        script = ("import sys; sys.path.insert(0, sys.argv.pop(1)); import re; "
-                  "from aether.cli.main import main; sys.exit(main())")
+        # (aether.__main__:main since 2026-12-01, which installs the start-up interrupt
+        # handling first; in older checkouts, for --compare-to, importing aether.__main__
+        # runs the command itself, as their console script's aether.cli.main:main did)
+        script = ("import sys; sys.path.insert(0, sys.argv.pop(1)); import re\n"
+                  "try:\n    from aether.__main__ import main\n"
+                  "except ImportError:\n    from aether.cli.main import main\n"
+                  "sys.exit(main())")
         commands = {"python -m aether": cmd}
         console = Path(sys.executable).parent / "aether"
         if console.is_file():
