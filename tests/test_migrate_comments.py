@@ -69,3 +69,25 @@ def test_lost_comment_names_the_dropped_comment():
     assert _lost_comment(old, "a = 1  # one\nc = 3  # three\n") == 2
     assert _lost_comment(old, "a = 1  # one\nb = 2  # two\nc = 3  # three\n") is None
     assert _lost_comment('x = "unclosed\n', "x = 1\n") is None  # LexError: no verdict
+
+
+def _cpu(text: str) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(5):
+        t = time.process_time()
+        _comments(text)
+        best = min(best, time.process_time() - t)
+    return best
+
+
+def test_scan_of_a_long_line_of_double_slashes_is_linear():
+    """`a//a//a...` on one line: every `//` is two slashes, not a comment. The scan read
+    the rest of the line for each of them (as a `//[^\\n]*` match, and back to the line's
+    start): 8 times the text took 64 times as long (480 KB: 27 s). CPU time, best of 5,
+    with a generous margin: linear gives about 8."""
+    small, large = "a//" * 5000, "a//" * 40000
+    assert _comments("a//" * 100) == _by_tokenizer("a//" * 100) == []
+    assert _comments(large) == []
+    assert _cpu(large) / max(_cpu(small), 1e-4) < 24

@@ -399,7 +399,8 @@ def _comments(text: str) -> Optional[list[tuple[int, str]]]:
 
         # the tokenizer's comment and string patterns; a quote that starts no string, and
         # a backtick, are its LexError
-        _COMMENT_SCAN = re.compile(r"""\#[^\n]*|//[^\n]*"""
+        # (`//` alone: the rest of its line is taken only when it is a comment, see below)
+        _COMMENT_SCAN = re.compile(r"""\#[^\n]*|//"""
                                    r"""|"[^"\\\n]*(?:\\.[^"\\\n]*)*\""""
                                    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
                                    r"""|["'`]""")
@@ -416,7 +417,9 @@ def _comments(text: str) -> Optional[list[tuple[int, str]]]:
         p = m.start()
         head = text[p]
         if head == "/":
-            begin = max(start, text.rfind("\n", 0, p) + 1)
+            # the line's start, looked for no further back than `start`: from 0, each
+            # `//` of a long `a//a//a...` line searched the whole line again (quadratic)
+            begin = max(start, text.rfind("\n", start, p) + 1)
             if p > begin and text[p - 1] not in _BLANKS and text[begin:p].strip(_BLANKS):
                 # `a//b` (no blank before, not first on its line): two slashes, and the
                 # rest of the line is tokenized on its own (its start counts as a line's)
@@ -427,10 +430,17 @@ def _comments(text: str) -> Optional[list[tuple[int, str]]]:
                 return None
             pos = m.end()
             continue
+        end = m.end()
+        if head == "/":
+            # a `//` comment runs to the end of its line; matched by the pattern, that line
+            # was read to its end for every `a//` on it, then read again from after it
+            end = text.find("\n", p)
+            if end < 0:
+                end = len(text)
         line += text.count("\n", counted, p)
         counted = p
-        out.append((line, m.group().rstrip()))
-        pos = m.end()
+        out.append((line, text[p:end].rstrip()))
+        pos = end
 
 
 def _comment_words(text: str) -> str:
@@ -583,7 +593,7 @@ def _store_after(store: list, new_bytes: bytes, new: str, after) -> None:
     from ..cache import content_digest
     from ..source import decode_source
 
-    if after is None or any(f.rule == "AE999" for f in after.findings):
+    if after is None:
         return
     if decode_source(new_bytes, len(new_bytes)).text != new:
         return
