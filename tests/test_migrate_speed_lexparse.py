@@ -64,7 +64,11 @@ def _reference_tokenize(text: str) -> list[tuple]:
             if not prev_ws and not bol:
                 toks.append(("OP", "/", line, col, start, start + 1, bol, indent))
                 toks.append(("OP", "/", line, col + 1, start + 1, start + 2, False, indent))
-                for t in _reference_tokenize(text[start + 2:end])[:-1]:
+                try:
+                    rest = _reference_tokenize(text[start + 2:end])[:-1]
+                except T.LexError as exc:  # where it stands in the line, not in the rest
+                    raise T.LexError("bad", line, col + 2 + exc.column - 1) from None
+                for t in rest:
                     if t[0] != "NL":
                         toks.append((t[0], t[1], line, col + 2 + t[3] - 1, start + 2 + t[4],
                                      start + 2 + t[5], False, indent))

@@ -149,3 +149,31 @@ def test_same_tokens_answers_as_tokenizing(lines, data):
     new_text = "\n".join(new)
     assert lay.same_tokens(first, last, new_text) == \
         _by_tokenizing(lay.ctx, first, last, new_text)
+
+
+def test_a_line_of_many_slash_pairs_is_one_scan_not_a_call_each():
+    # `a//b` read the rest of its line by a call of its own: a line of n of them cost
+    # n**2 / 2 token copies, and past the recursion limit the file was "nested too deeply"
+    n = 5000
+    text = "x = " + "a//" * n + "b  // note\n"
+    toks = T.tokenize(text)
+    assert [t.kind for t in toks[-4:]] == ["WORD", "COMMENT", "NL", "EOF"]
+    assert len(toks) == 2 + 3 * n + 4
+    assert toks[-3].text == "// note" and toks[-4].col == len("x = ") + 3 * n + 1
+    calls = []
+    real = T._MASTER
+
+    class Counting:
+        groups, groupindex = real.groups, real.groupindex
+
+        def finditer(self, *args):
+            calls.append(args[1:])
+            return real.finditer(*args)
+
+    T._MASTER = Counting()
+    try:
+        assert [(t.kind, t.text, t.col) for t in T.tokenize(text)] == \
+            [(t.kind, t.text, t.col) for t in toks]
+    finally:
+        T._MASTER = real
+    assert len(calls) == n + 1  # one scan, restarted after each pair: no nesting

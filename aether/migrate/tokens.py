@@ -113,81 +113,84 @@ def tokenize(text: str) -> list[Tok]:
     line_start = 0
     bol = True
     indent = 0
-    for m in _MASTER.finditer(text):
-        group = m.lastindex
-        if group not in special:
-            # a word, an operator, a string or a number: most tokens. Made slot by slot:
-            # calling Tok(...) cost twice as much, and the tokenizer was a fifth of a
-            # migration (it reads the original and, for its comments, the new text)
+    # `a//b` restarts the scan after its two slashes (below): -1, or where the last did
+    slashes_end = -1
+    scan = _MASTER.finditer(text)
+    while scan is not None:
+        matches, scan = scan, None
+        for m in matches:
+            group = m.lastindex
+            if group not in special:
+                # a word, an operator, a string or a number: most tokens. Made slot by slot:
+                # calling Tok(...) cost twice as much, and the tokenizer was a fifth of a
+                # migration (it reads the original and, for its comments, the new text)
+                start = m.end(1)
+                end = m.end()
+                t = new(tok)
+                t.kind = kinds[group]
+                t.text = text[start:end]
+                t.line = line
+                t.col = start - line_start + 1
+                t.start = start
+                t.end = end
+                if bol:
+                    lead = text[line_start:start]
+                    indent = len(lead.expandtabs(TAB_SIZE)) if "\t" in lead else len(lead)
+                    t.bol = True
+                    bol = False
+                else:
+                    t.bol = False
+                t.indent = indent
+                append(t)
+                continue
+            if group == nl:  # a fifth of the tokens: made slot by slot too
+                end = m.end()
+                t = new(tok)
+                t.kind = "NL"
+                t.text = "\n"
+                t.line = line
+                t.col = end - line_start
+                t.start = end - 1
+                t.end = end
+                t.bol = bol
+                t.indent = indent
+                append(t)
+                line += 1
+                line_start = end
+                bol = True
+                continue
+            kind = kinds[group]
+            if kind == "END":
+                break
             start = m.end(1)
             end = m.end()
-            t = new(tok)
-            t.kind = kinds[group]
-            t.text = text[start:end]
-            t.line = line
-            t.col = start - line_start + 1
-            t.start = start
-            t.end = end
+            col = start - line_start + 1
             if bol:
                 lead = text[line_start:start]
                 indent = len(lead.expandtabs(TAB_SIZE)) if "\t" in lead else len(lead)
-                t.bol = True
-                bol = False
-            else:
-                t.bol = False
-            t.indent = indent
-            append(t)
-            continue
-        if group == nl:  # a fifth of the tokens: made slot by slot too
-            end = m.end()
-            t = new(tok)
-            t.kind = "NL"
-            t.text = "\n"
-            t.line = line
-            t.col = end - line_start
-            t.start = end - 1
-            t.end = end
-            t.bol = bol
-            t.indent = indent
-            append(t)
-            line += 1
-            line_start = end
-            bol = True
-            continue
-        kind = kinds[group]
-        if kind == "END":
-            break
-        start = m.end(1)
-        end = m.end()
-        col = start - line_start + 1
-        if bol:
-            lead = text[line_start:start]
-            indent = len(lead.expandtabs(TAB_SIZE)) if "\t" in lead else len(lead)
-        value = text[start:end]
-        if kind == "SLASHCOMMENT":
-            if m.start() == start and not bol:
-                # `a//b` (no blank before it): not a comment; read it as two slashes (no
-                # dialect uses it)
-                append(Tok("OP", "/", line, col, start, start + 1, bol, indent))
-                append(Tok("OP", "/", line, col + 1, start + 1, start + 2, False, indent))
-                rest = text[start + 2:end]
-                sub = tokenize(rest)[:-1]
-                for t in sub:
-                    if t.kind == "NL":
-                        continue
-                    append(Tok(t.kind, t.text, line, col + 2 + t.col - 1,
-                               start + 2 + t.start, start + 2 + t.end, False, indent))
-                bol = False
-                continue
-            kind = "COMMENT"
-        elif kind == "BADSTR":
-            if value == "`":
-                raise LexError("a backtick template string has no Aether 1.2 form", line, col)
-            raise LexError(f"string starting with {value} is not closed on this line",
-                           line, col)
-        # a comment: trailing whitespace is not part of it
-        append(Tok(kind, value.rstrip(), line, col, start, end, bol, indent))
-        bol = False
+            value = text[start:end]
+            if kind == "SLASHCOMMENT":
+                if m.start() == start and not bol and start != slashes_end:
+                    # `a//b` (no blank before it): not a comment; read it as two slashes (no
+                    # dialect uses it) and scan on after them, where a `//` is a comment
+                    # again (`a////b`). The rest of the line was tokenized by a call of
+                    # its own, once per `a//`: a line of them went quadratic, and past the
+                    # recursion limit, "nested too deeply".
+                    append(Tok("OP", "/", line, col, start, start + 1, bol, indent))
+                    append(Tok("OP", "/", line, col + 1, start + 1, start + 2, False, indent))
+                    bol = False
+                    slashes_end = start + 2
+                    scan = _MASTER.finditer(text, slashes_end)
+                    break
+                kind = "COMMENT"
+            elif kind == "BADSTR":
+                if value == "`":
+                    raise LexError("a backtick template string has no Aether 1.2 form", line, col)
+                raise LexError(f"string starting with {value} is not closed on this line",
+                               line, col)
+            # a comment: trailing whitespace is not part of it
+            append(Tok(kind, value.rstrip(), line, col, start, end, bol, indent))
+            bol = False
     if not toks or toks[-1].kind != "NL":
         toks.append(Tok("NL", "\n", line, len(text) - line_start + 1, len(text), len(text),
                         bol, indent))
