@@ -1203,10 +1203,6 @@ class Parser:
         block.style = "end"
         return self.statements(flat=True, stop_words=stop_words)
 
-    def _at_end_word(self) -> bool:
-        t = self.toks[self.i]
-        return t.kind == "WORD" and t.text == "end" and self._alone_on_line()
-
     def _end_ahead(self) -> bool:
         for j in range(self.i, len(self.toks)):
             t = self.toks[j]
