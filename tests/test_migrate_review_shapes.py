@@ -181,3 +181,47 @@ def test_a_comment_inside_a_multiline_command_stays_in_place_where_the_call_allo
     out = _migrates_to(legacy, expected)
     assert not _parse_errors(out.text)
     _idempotent(out.text)
+
+
+class _CountingText(str):
+    """A token's text that counts the comparisons made with it."""
+    compared = 0
+    __hash__ = str.__hash__
+
+    def __eq__(self, other):
+        _CountingText.compared += 1
+        return str.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+
+def _comparisons_per_comment(monkeypatch, n: int) -> float:
+    from types import SimpleNamespace
+
+    from aether.migrate.convert import layout as L
+    real = L.Layout.place_inner_comments
+
+    def counted(self, s, rows, comments):
+        kept = self.ctx.code_by_line
+        self.ctx.code_by_line = {
+            line: [SimpleNamespace(kind=t.kind, text=_CountingText(t.text)) for t in toks]
+            for line, toks in kept.items()}
+        try:
+            return real(self, s, rows, comments)
+        finally:
+            self.ctx.code_by_line = kept
+
+    monkeypatch.setattr(L.Layout, "place_inner_comments", counted)
+    _CountingText.compared = 0
+    body = "".join(f"    a{k}: {k}, // note {k}\n" for k in range(n))
+    migrate_text('goal "g"\nsetup config: {\n' + body + "}\n", "a.aether")
+    return _CountingText.compared / n
+
+
+def test_placing_inner_comments_is_not_a_search_of_every_line_per_comment(monkeypatch):
+    # each comment's line was found by comparing it with every line of the call: a
+    # 4,000-line map with a note on each line took 2 s of CPU (quadratic)
+    small = _comparisons_per_comment(monkeypatch, 100)
+    large = _comparisons_per_comment(monkeypatch, 800)
+    assert large <= 2 * small + 4, (small, large)

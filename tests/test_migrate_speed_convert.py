@@ -261,6 +261,18 @@ def test_the_fragment_cache_is_bounded(monkeypatch):
         assert len(X._FRAGMENTS) <= 3
 
 
+def test_a_long_fragment_is_read_each_time_not_kept(monkeypatch):
+    # the cache outlives the file: a piece as long as most of a large file stays out of it
+    monkeypatch.setattr(X, "_FRAGMENTS", {})
+    words = "a b " * X._FRAGMENT_LEN_MAX
+    name = "n" * (X._FRAGMENT_LEN_MAX + 1)
+    assert X._fragment(words) is None
+    assert X._fragment(name).id == name
+    assert X._FRAGMENTS == {}
+    assert X._fragment("n" * X._FRAGMENT_LEN_MAX).id == "n" * X._FRAGMENT_LEN_MAX
+    assert len(X._FRAGMENTS) == 1
+
+
 # ------------------------------------------------------------------ class dispatch
 
 def test_the_ir_expression_classes_have_no_subclasses():

@@ -10,8 +10,6 @@ the plain ones did.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given, settings, strategies as st
 

@@ -233,7 +233,7 @@ class Parser:
         if t.text == "if" and t.kind == "WORD" and self._else_ahead():
             # Python: a if c else b
             kw = self.next()
-            cond = self._or()
+            cond = self._binary(_OR)
             self.expect("else", "in a conditional expression")
             other = self.expr()
             return ir.Ternary(cond, test, other, kw.line)
@@ -284,10 +284,10 @@ class Parser:
         if any(n.kind != "WORD" for n in names):
             raise ir.Unconvertible("expected a loop variable in a comprehension", line)
         self.expect("in", "in a comprehension")
-        it = self._or()
+        it = self._binary(_OR)
         cond = None
         if self.accept("if"):
-            cond = self._or()
+            cond = self._binary(_OR)
         if self.at("for"):
             raise ir.Unconvertible("nested comprehensions have no Aether 1.2 form", line)
         target = names[0].text if len(names) == 1 else [n.text for n in names]
@@ -342,10 +342,6 @@ class Parser:
                 if toks[k].kind == "COMMENT":
                     self.pending.append((toks[k].line, toks[k].text))
             self.i = j
-
-    def _or(self) -> ir.Expr:
-        """An expression without the lambda and conditional forms (all binary operators)."""
-        return self._binary(_OR)
 
     def _binary(self, min_power: int) -> ir.Expr:
         """The operators binding at least ``min_power`` (see ``_BINARY``) over unary operands.
@@ -689,7 +685,7 @@ class Parser:
     def _if_expression(self) -> ir.Expr:
         """``if c { a } else { b }`` used as a value (brace dialect)."""
         kw = self.next()
-        test = self._or()
+        test = self._binary(_OR)
         self.expect("{", "in an `if` expression")
         self.depth += 1
         then = self.expr()
@@ -1202,10 +1198,6 @@ class Parser:
                                    "it and no `end` closes it)", block.first)
         block.style = "end"
         return self.statements(flat=True, stop_words=stop_words)
-
-    def _at_end_word(self) -> bool:
-        t = self.toks[self.i]
-        return t.kind == "WORD" and t.text == "end" and self._alone_on_line()
 
     def _end_ahead(self) -> bool:
         for j in range(self.i, len(self.toks)):

@@ -197,9 +197,12 @@ def _split_interpolation(raw: str, fstring: bool):
 
 #: what :func:`_fragment` read each interpolated piece of code as, when that is nothing
 #: (None) or a name or a chain of members (most pieces: ``{name}``, ``{user.name}``),
-#: kept as :func:`_fragment_shape` gives it; bounded, as a cache
+#: kept as :func:`_fragment_shape` gives it; bounded, as a cache, in entries and in the
+#: length of each piece (a longer one is read each time: the cache outlives the file, and
+#: a piece can be most of a large file)
 _FRAGMENTS: dict[str, Optional[tuple]] = {}
 _FRAGMENTS_MAX = 4096
+_FRAGMENT_LEN_MAX = 256
 _UNREAD = ("?",)  # a fragment read as something else: read again each time
 
 
@@ -234,14 +237,14 @@ def _fragment(code: str) -> Optional[ir.Expr]:
     shape = _FRAGMENTS.get(code, _UNREAD)
     if shape is None:
         return None
-    if shape is not _UNREAD:
+    if shape is not _UNREAD and len(code) <= _FRAGMENT_LEN_MAX:
         return _fragment_build(shape)
     try:
         inner = _parse_tokens(tokenize(code)[:-2])
     except LexError:
         inner = None
     shape = _fragment_shape(inner)
-    if shape is not _UNREAD:
+    if shape is not _UNREAD and len(code) <= _FRAGMENT_LEN_MAX:
         if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
             _FRAGMENTS.clear()
         _FRAGMENTS[code] = shape
