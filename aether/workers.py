@@ -1,8 +1,9 @@
 """A pool of forked worker processes over a work list, read by the parent alone, never hanging.
 
-Used by ``migrate -j`` and ``check -j``. :func:`run_ranges` starts a few processes (forked
-where possible, so each inherits the work list and the loaded parser), feeds each ranges
-of indexes over its own pipe, and hands the answers back in input order. Nothing in the
+Used by ``check -j`` (through aether.runner, so baseline too), ``migrate -j``, ``sign -j``
+and ``verify -j``. :func:`run_ranges` starts a few processes (forked where possible, so
+each inherits the work list and the loaded parser), feeds each ranges of indexes over its
+own pipe, and hands the answers back in input order. Nothing in the
 parent waits without a bound, and no helper thread exists:
 
 - the parent waits in select() on the workers' result pipes, so a dead worker wakes it as
@@ -105,7 +106,7 @@ class _Worker:
 
 class _Names:
     """How the messages name the work: ``what`` ("migration"), ``doing`` ("migrating"),
-    ``label(index)`` the item (its display path)."""
+    ``label(index)`` the item (its display path); ``error`` the WorkerError class raised."""
 
     __slots__ = ("what", "doing", "label", "error")
 
