@@ -44,7 +44,6 @@ SIGTERM_STATUS = 143
 HELD_SIGNALS = tuple(getattr(signal, name) for name in (
     "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGXCPU",
     "SIGVTALRM", "SIGPROF") if hasattr(signal, name))
-_HELD = HELD_SIGNALS
 
 
 class Terminated(BaseException):
@@ -150,8 +149,8 @@ class signals_held:
 
     def __enter__(self) -> None:
         self._previous = None
-        if hasattr(signal, "pthread_sigmask") and _HELD:
-            self._previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        if hasattr(signal, "pthread_sigmask") and HELD_SIGNALS:
+            self._previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
 
     def __exit__(self, *exc) -> None:
         if self._previous is not None:

@@ -11,7 +11,7 @@ import os
 from typing import Callable, Iterable, Optional, Sequence
 
 from ..gcpause import gc_paused
-from ..workers import WorkerError
+from ..workers import STOP_GRACE, WorkerError
 from .engine import MigrateOptions, Outcome, migrate_file
 
 __all__ = ["migrate_files", "open_migrate_cache", "MigrationAborted"]
@@ -141,7 +141,9 @@ def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
     return results
 
 
-_STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
+# seconds the workers get to end after SIGTERM before SIGKILL: the pool's, read at each
+# run (a test shortens it here)
+_STOP_GRACE = STOP_GRACE
 
 
 def _one_of(work: list, index: int):
