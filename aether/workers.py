@@ -208,6 +208,8 @@ def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
             answer = _Failed(index, exc)
         try:
             results.send((start, answer))
+        except OSError:  # BrokenPipeError: the parent is gone, nobody reads the answers
+            break
         except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled: a bug
             results.send((start, _Failed(_unpicklable(start, answer), exc)))
     # done: a signal from now on would interrupt the interpreter's exit (multiprocessing's

@@ -211,3 +211,26 @@ def test_a_check_worker_killed_is_one_line_naming_the_file_and_27(tree):
         f"aether: the worker process checking {tree / 'f0100.aether'} was killed by "
         "SIGKILL (as the kernel's out-of-memory killer does: try fewer --jobs or more "
         "memory)"]
+
+
+_ORPHAN_SEND_SCRIPT = r"""
+import multiprocessing
+from aether.workers import _serve
+
+tasks_r, tasks_w = multiprocessing.Pipe(duplex=False)
+results_r, results_w = multiprocessing.Pipe(duplex=False)
+tasks_w.send((0, 2))
+tasks_w.send(None)
+results_r.close()  # the parent is gone (killed): nobody reads the answers
+_serve(None, lambda work, index: index, tasks_r, results_w, [])
+print("ended")
+"""
+
+
+def test_a_worker_whose_parent_is_gone_ends_without_a_traceback():
+    # its answer could not be sent (BrokenPipeError), nor the error about it: that
+    # escaped the worker and was printed as a traceback after the run had ended
+    proc = subprocess.run([sys.executable, "-c", _ORPHAN_SEND_SCRIPT], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout == "ended\n", proc.stderr
+    assert proc.stderr == ""
