@@ -24,12 +24,10 @@ _CACHE = None
 
 
 class MigrationAborted(WorkerError):
-    """The run cannot go on: a file's migration raised (a bug of aether: outcomes are how
-    a bad file is reported), or a worker process could not be started or died (killed by
-    a signal, such as the SIGKILL of the kernel's out-of-memory killer). ``str()`` is the
-    one-line message, naming the file being migrated when it is known; ``status`` the
-    exit status (27 INTERNAL_ERROR: the table has no code for a lack of resources);
-    ``details`` the worker's traceback, for AETHER_DEBUG, or ''."""
+    """The :class:`~aether.workers.WorkerError` of a migration run, raised by the serial
+    run too: a file's migration raised (a bug of aether: outcomes are how a bad file is
+    reported), or a worker process could not be started or died. Its message names the
+    file when it is known."""
 
 
 def _internal(display: str, error: str, details: str = "") -> MigrationAborted:
