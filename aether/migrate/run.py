@@ -1,4 +1,4 @@
-"""Migrate many files: in input order, optionally in a process pool (``--jobs``).
+"""Migrate many files: in input order, optionally in worker processes (``--jobs``).
 
 Each file is read, converted, checked and (with ``apply``) rewritten by one worker, so
 an interrupted run leaves every file either fully old or fully new (the rewrite is one
@@ -7,7 +7,6 @@ an interrupted run leaves every file either fully old or fully new (the rewrite 
 
 from __future__ import annotations
 
-import os
 from typing import Callable, Iterable, Optional, Sequence
 
 from ..gcpause import gc_paused
@@ -170,10 +169,3 @@ def iter_pairs(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
 
     for sf in iter_files(paths, exclude, root):
         yield sf.path, sf.display, sf.explicit
-
-
-def cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover
-        return max(1, os.cpu_count() or 1)
