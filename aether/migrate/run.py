@@ -29,7 +29,7 @@ class MigrationAborted(WorkerError):
     file when it is known."""
 
 
-def _internal(display: str, error: str, details: str = "") -> MigrationAborted:
+def _internal(display: str, error: str, details: str) -> MigrationAborted:
     return MigrationAborted(f"internal error while migrating {display}: {error} (this is a "
                             "bug in aether; AETHER_DEBUG=1 shows the details)", details)
 
@@ -106,11 +106,12 @@ def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
                 out, entries = _one(item)
             except Exception as exc:  # noqa: BLE001 - a bug: reported naming the file
                 from ..interrupt import interrupt_behind
-                from ..outofmemory import describe
+                from ..workers import _Failed
 
                 if interrupt_behind(exc) is not None:
                     raise
-                raise _internal(item[1], describe(exc)) from exc
+                failed = _Failed(n - 1, exc)  # the one line and the traceback, as a worker's
+                raise _internal(item[1], failed.error, failed.details) from exc
             if cache is not None:
                 _stored(cache, entries)
             results.append(out)
