@@ -234,3 +234,31 @@ def test_a_worker_whose_parent_is_gone_ends_without_a_traceback():
                           text=True, timeout=120, cwd=ROOT)
     assert proc.stdout == "ended\n", proc.stderr
     assert proc.stderr == ""
+
+
+_CHECK_BUG_SCRIPT = r"""
+import sys
+from aether import runner
+from aether.cli.main import main
+
+real_check = runner._check_data
+
+def buggy_check(display, data, options):  # a bug outside the checker's containment
+    if display.endswith("f0100.aether"):
+        raise ValueError("bug in a worker")
+    return real_check(display, data, options)
+
+runner._check_data = buggy_check
+sys.exit(main(["check", sys.argv[1], "-q", "-j", "2", "--no-cache"]))
+"""
+
+
+def test_aether_debug_shows_a_workers_traceback(tree):
+    # the message says "AETHER_DEBUG=1 shows the details": the run re-raised the
+    # parent's WorkerError alone, whose traceback has no frame of the worker
+    env = dict(os.environ, AETHER_DEBUG="1")
+    proc = subprocess.run([sys.executable, "-c", _CHECK_BUG_SCRIPT, str(tree)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert "internal error while checking" in proc.stderr
+    assert ", in buggy_check\n" in proc.stderr  # the worker's frame
+    assert "ValueError: bug in a worker\n" in proc.stderr
