@@ -29,7 +29,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Sequence
 
-__all__ = ["WorkerError", "run_ranges", "STOP_GRACE"]
+__all__ = ["WorkerError", "run_ranges", "failure_text", "STOP_GRACE"]
 
 STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
 
@@ -49,6 +49,22 @@ class WorkerError(RuntimeError):
         self.details = details
 
 
+def failure_text(exc: BaseException) -> tuple[str, str]:
+    """``(one line, traceback)`` of an item's work that raised ``exc``: the line for the
+    :class:`WorkerError` message, the traceback for its ``details`` ('' when it cannot be
+    formatted). Never raises."""
+    import traceback
+
+    from .outofmemory import describe
+
+    line = describe(exc)
+    try:
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:  # noqa: BLE001 - details only (a MemoryError, a broken __str__)
+        details = ""
+    return line, details
+
+
 class _Failed:
     """What a worker sends back for work that raised: text only, so that it can always be
     pickled (the exception itself may not be)."""
@@ -56,16 +72,8 @@ class _Failed:
     __slots__ = ("index", "error", "details")
 
     def __init__(self, index: int, exc: BaseException):
-        import traceback
-
-        from .outofmemory import describe
-
-        self.index, self.error = index, describe(exc)
-        try:
-            self.details = "".join(traceback.format_exception(type(exc), exc,
-                                                              exc.__traceback__))
-        except Exception:  # noqa: BLE001 - details only (a MemoryError, a broken __str__)
-            self.details = ""
+        self.index = index
+        self.error, self.details = failure_text(exc)
 
     def __getstate__(self):
         return (self.index, self.error, self.details)

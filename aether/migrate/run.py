@@ -106,12 +106,12 @@ def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
                 out, entries = _one(item)
             except Exception as exc:  # noqa: BLE001 - a bug: reported naming the file
                 from ..interrupt import interrupt_behind
-                from ..workers import _Failed
+                from ..workers import failure_text
 
                 if interrupt_behind(exc) is not None:
                     raise
-                failed = _Failed(n - 1, exc)  # the one line and the traceback, as a worker's
-                raise _internal(item[1], failed.error, failed.details) from exc
+                # the one line and the traceback, as a worker's
+                raise _internal(item[1], *failure_text(exc)) from exc
             if cache is not None:
                 _stored(cache, entries)
             results.append(out)
