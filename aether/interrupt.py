@@ -7,9 +7,11 @@ command installs :func:`handle_signals` for its lifetime: in the process that in
 it, SIGTERM raises :class:`Terminated` (reported as one line, exit 143) and SIGINT
 KeyboardInterrupt as usual; in a worker process forked from it (``--jobs``), either
 signal raises ``SystemExit`` (143 or 130), which ends the worker quietly, with no
-traceback, after the same clean-ups. :func:`signals_held` defers both signals across the few system
-calls that create, fill and rename a temporary file, so an interrupted run never leaves
-one and every file is either fully old or fully new.
+traceback, after the same clean-ups (the workers of :mod:`aether.workers` go further: they
+end at once with that status). :func:`signals_held` defers both signals (and the other
+:data:`HELD_SIGNALS`) across the few system calls that create, fill and rename a temporary
+file, so an interrupted run never leaves one and every file is either fully old or fully
+new.
 
 Before the command installs :func:`handle_signals` (while the interpreter imports the
 entry point) and after it has ended, the entry point (:mod:`aether.__main__`) has
@@ -44,7 +46,6 @@ SIGTERM_STATUS = 143
 HELD_SIGNALS = tuple(getattr(signal, name) for name in (
     "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGXCPU",
     "SIGVTALRM", "SIGPROF") if hasattr(signal, name))
-_HELD = HELD_SIGNALS
 
 
 class Terminated(BaseException):
@@ -150,8 +151,8 @@ class signals_held:
 
     def __enter__(self) -> None:
         self._previous = None
-        if hasattr(signal, "pthread_sigmask") and _HELD:
-            self._previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        if hasattr(signal, "pthread_sigmask") and HELD_SIGNALS:
+            self._previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
 
     def __exit__(self, *exc) -> None:
         if self._previous is not None:

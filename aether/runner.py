@@ -90,8 +90,9 @@ def _internal_error(display: str, exc: BaseException) -> FileResult:
     release(exc)  # a MemoryError's frames hold what filled memory: free it first
     from .interrupt import interrupt_behind
 
-    if interrupt_behind(exc) is not None:
-        raise interrupt_behind(exc) from None
+    interrupt = interrupt_behind(exc)
+    if interrupt is not None:
+        raise interrupt from None
     import traceback
 
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

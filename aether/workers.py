@@ -1,8 +1,9 @@
 """A pool of forked worker processes over a work list, read by the parent alone, never hanging.
 
-Used by ``migrate -j`` and ``check -j``. :func:`run_ranges` starts a few processes (forked
-where possible, so each inherits the work list and the loaded parser), feeds each ranges
-of indexes over its own pipe, and hands the answers back in input order. Nothing in the
+Used by ``check -j`` (through aether.runner, so baseline too), ``migrate -j``, ``sign -j``
+and ``verify -j``. :func:`run_ranges` starts a few processes (forked where possible, so
+each inherits the work list and the loaded parser), feeds each ranges of indexes over its
+own pipe, and hands the answers back in input order. Nothing in the
 parent waits without a bound, and no helper thread exists:
 
 - the parent waits in select() on the workers' result pipes, so a dead worker wakes it as
@@ -28,7 +29,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Sequence
 
-__all__ = ["WorkerError", "run_ranges", "STOP_GRACE"]
+__all__ = ["WorkerError", "run_ranges", "failure_text", "STOP_GRACE"]
 
 STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
 
@@ -48,6 +49,22 @@ class WorkerError(RuntimeError):
         self.details = details
 
 
+def failure_text(exc: BaseException) -> tuple[str, str]:
+    """``(one line, traceback)`` of an item's work that raised ``exc``: the line for the
+    :class:`WorkerError` message, the traceback for its ``details`` ('' when it cannot be
+    formatted). Never raises."""
+    import traceback
+
+    from .outofmemory import describe
+
+    line = describe(exc)
+    try:
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:  # noqa: BLE001 - details only (a MemoryError, a broken __str__)
+        details = ""
+    return line, details
+
+
 class _Failed:
     """What a worker sends back for work that raised: text only, so that it can always be
     pickled (the exception itself may not be)."""
@@ -55,16 +72,8 @@ class _Failed:
     __slots__ = ("index", "error", "details")
 
     def __init__(self, index: int, exc: BaseException):
-        import traceback
-
-        from .outofmemory import describe
-
-        self.index, self.error = index, describe(exc)
-        try:
-            self.details = "".join(traceback.format_exception(type(exc), exc,
-                                                              exc.__traceback__))
-        except Exception:  # noqa: BLE001 - details only (a MemoryError, a broken __str__)
-            self.details = ""
+        self.index = index
+        self.error, self.details = failure_text(exc)
 
     def __getstate__(self):
         return (self.index, self.error, self.details)
@@ -105,7 +114,7 @@ class _Worker:
 
 class _Names:
     """How the messages name the work: ``what`` ("migration"), ``doing`` ("migrating"),
-    ``label(index)`` the item (its display path)."""
+    ``label(index)`` the item (its display path); ``error`` the WorkerError class raised."""
 
     __slots__ = ("what", "doing", "label", "error")
 
@@ -207,6 +216,8 @@ def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
             answer = _Failed(index, exc)
         try:
             results.send((start, answer))
+        except OSError:  # BrokenPipeError: the parent is gone, nobody reads the answers
+            break
         except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled: a bug
             results.send((start, _Failed(_unpicklable(start, answer), exc)))
     # done: a signal from now on would interrupt the interpreter's exit (multiprocessing's

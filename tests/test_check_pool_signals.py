@@ -240,3 +240,54 @@ def test_a_verify_worker_killed_is_one_line_naming_the_file_and_27(tree):
     assert lines[0].startswith("aether: the worker process verifying "), lines
     assert lines[0].endswith("f0100.aether was killed by SIGKILL (as the kernel's "
                              "out-of-memory killer does: try fewer --jobs or more memory)")
+
+
+_ORPHAN_SEND_SCRIPT = r"""
+import multiprocessing
+from aether.workers import _serve
+
+tasks_r, tasks_w = multiprocessing.Pipe(duplex=False)
+results_r, results_w = multiprocessing.Pipe(duplex=False)
+tasks_w.send((0, 2))
+tasks_w.send(None)
+results_r.close()  # the parent is gone (killed): nobody reads the answers
+_serve(None, lambda work, index: index, tasks_r, results_w, [])
+print("ended")
+"""
+
+
+def test_a_worker_whose_parent_is_gone_ends_without_a_traceback():
+    # its answer could not be sent (BrokenPipeError), nor the error about it: that
+    # escaped the worker and was printed as a traceback after the run had ended
+    proc = subprocess.run([sys.executable, "-c", _ORPHAN_SEND_SCRIPT], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout == "ended\n", proc.stderr
+    assert proc.stderr == ""
+
+
+_CHECK_BUG_SCRIPT = r"""
+import sys
+from aether import runner
+from aether.cli.main import main
+
+real_check = runner._check_data
+
+def buggy_check(display, data, options):  # a bug outside the checker's containment
+    if display.endswith("f0100.aether"):
+        raise ValueError("bug in a worker")
+    return real_check(display, data, options)
+
+runner._check_data = buggy_check
+sys.exit(main(["check", sys.argv[1], "-q", "-j", "2", "--no-cache"]))
+"""
+
+
+def test_aether_debug_shows_a_workers_traceback(tree):
+    # the message says "AETHER_DEBUG=1 shows the details": the run re-raised the
+    # parent's WorkerError alone, whose traceback has no frame of the worker
+    env = dict(os.environ, AETHER_DEBUG="1")
+    proc = subprocess.run([sys.executable, "-c", _CHECK_BUG_SCRIPT, str(tree)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert "internal error while checking" in proc.stderr
+    assert ", in buggy_check\n" in proc.stderr  # the worker's frame
+    assert "ValueError: bug in a worker\n" in proc.stderr

@@ -397,6 +397,9 @@ def test_a_migration_that_raises_is_reported_naming_the_file(tmp_path, monkeypat
         "bug in the migration of f5 (this is a bug in aether" if error is _Unpicklable else
         "internal error while migrating f5: ValueError: bug in the migration of f5 (this is")
     assert info.value.status == 27
+    # what "AETHER_DEBUG=1 shows the details" shows (the serial run had none)
+    assert "Traceback" in info.value.details
+    assert "bug in the migration of f5" in info.value.details
 
 
 def test_a_worker_that_cannot_be_started_is_one_line_and_27(tmp_path, monkeypatch):

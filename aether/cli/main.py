@@ -93,6 +93,10 @@ def main(argv=None) -> int:
             sys.stderr.write("aether: interrupted\n")
             return SIGINT_STATUS
         if os.environ.get("AETHER_DEBUG"):
+            from ..workers import WorkerError
+
+            if isinstance(exc, WorkerError) and exc.details:
+                sys.stderr.write(exc.details)  # the worker's own traceback
             raise
         # A MemoryError's frames hold what filled memory: freed before anything else (the
         # import below failed too, and escaped as a traceback).

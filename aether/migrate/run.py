@@ -1,4 +1,4 @@
-"""Migrate many files: in input order, optionally in a process pool (``--jobs``).
+"""Migrate many files: in input order, optionally in worker processes (``--jobs``).
 
 Each file is read, converted, checked and (with ``apply``) rewritten by one worker, so
 an interrupted run leaves every file either fully old or fully new (the rewrite is one
@@ -7,11 +7,10 @@ an interrupted run leaves every file either fully old or fully new (the rewrite 
 
 from __future__ import annotations
 
-import os
 from typing import Callable, Iterable, Optional, Sequence
 
 from ..gcpause import gc_paused
-from ..workers import WorkerError
+from ..workers import STOP_GRACE, WorkerError
 from .engine import MigrateOptions, Outcome, migrate_file
 
 __all__ = ["migrate_files", "open_migrate_cache", "MigrationAborted"]
@@ -24,15 +23,13 @@ _CACHE = None
 
 
 class MigrationAborted(WorkerError):
-    """The run cannot go on: a file's migration raised (a bug of aether: outcomes are how
-    a bad file is reported), or a worker process could not be started or died (killed by
-    a signal, such as the SIGKILL of the kernel's out-of-memory killer). ``str()`` is the
-    one-line message, naming the file being migrated when it is known; ``status`` the
-    exit status (27 INTERNAL_ERROR: the table has no code for a lack of resources);
-    ``details`` the worker's traceback, for AETHER_DEBUG, or ''."""
+    """The :class:`~aether.workers.WorkerError` of a migration run, raised by the serial
+    run too: a file's migration raised (a bug of aether: outcomes are how a bad file is
+    reported), or a worker process could not be started or died. Its message names the
+    file when it is known."""
 
 
-def _internal(display: str, error: str, details: str = "") -> MigrationAborted:
+def _internal(display: str, error: str, details: str) -> MigrationAborted:
     return MigrationAborted(f"internal error while migrating {display}: {error} (this is a "
                             "bug in aether; AETHER_DEBUG=1 shows the details)", details)
 
@@ -109,11 +106,12 @@ def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
                 out, entries = _one(item)
             except Exception as exc:  # noqa: BLE001 - a bug: reported naming the file
                 from ..interrupt import interrupt_behind
-                from ..outofmemory import describe
+                from ..workers import failure_text
 
                 if interrupt_behind(exc) is not None:
                     raise
-                raise _internal(item[1], describe(exc)) from exc
+                # the one line and the traceback, as a worker's
+                raise _internal(item[1], *failure_text(exc)) from exc
             if cache is not None:
                 _stored(cache, entries)
             results.append(out)
@@ -141,7 +139,9 @@ def _migrate_files(files, options, jobs, progress, cache) -> list[Outcome]:
     return results
 
 
-_STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
+# seconds the workers get to end after SIGTERM before SIGKILL: the pool's, read at each
+# run (a test shortens it here)
+_STOP_GRACE = STOP_GRACE
 
 
 def _one_of(work: list, index: int):
@@ -170,10 +170,3 @@ def iter_pairs(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
 
     for sf in iter_files(paths, exclude, root):
         yield sf.path, sf.display, sf.explicit
-
-
-def cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover
-        return max(1, os.cpu_count() or 1)

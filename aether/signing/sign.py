@@ -101,15 +101,9 @@ _CHUNK = 32
 _KEY: dict = {}  # the key of a bulk run, inherited by forked workers (never pickled)
 
 
-def _work(batch, note: str, now: datetime, max_size: int):
-    key = _KEY["key"]
-    return [(i, _sign_one(path, display, explicit, key, note, now, max_size))
-            for i, path, display, explicit in batch]
-
-
 def _sign_at(work: tuple, n: int):
-    """In a worker: ``(index, outcome)`` of signing file ``n`` of ``work`` (todo, note,
-    now, max_size), with the key the fork inherited."""
+    """``(index, outcome)`` of signing file ``n`` of ``work`` (todo, note, now, max_size)
+    with the key of :data:`_KEY` (in a worker: the one the fork inherited)."""
     todo, note, now, max_size = work
     i, path, display, explicit = todo[n]
     return i, _sign_one(path, display, explicit, _KEY["key"], note, now, max_size)
@@ -125,13 +119,14 @@ def sign_files(files: Sequence, key: SigningKey, *, note: str = "",
     make_trusted_comment(format_time(now), "x", "", note)  # refuse a bad note up front
     todo = [(i, f.path, f.display, f.explicit) for i, f in enumerate(files)]
     _KEY["key"] = key
+    work = (todo, note, now, max_size)
     try:
         if jobs <= 1 or len(todo) <= _CHUNK:
-            return [o for _, o in _work(todo, note, now, max_size)]
+            return [_sign_at(work, n)[1] for n in range(len(todo))]
         import multiprocessing
 
         if "fork" not in multiprocessing.get_all_start_methods():  # the key is never pickled
-            return [o for _, o in _work(todo, note, now, max_size)]
+            return [_sign_at(work, n)[1] for n in range(len(todo))]
         from ..workers import run_ranges
 
         out: list[Optional[SignOutcome]] = [None] * len(todo)
@@ -142,7 +137,7 @@ def sign_files(files: Sequence, key: SigningKey, *, note: str = "",
 
         # forked with the signals held, never hanging after a Ctrl-C (see aether.workers)
         ranges = [(k, min(k + _CHUNK, len(todo))) for k in range(0, len(todo), _CHUNK)]
-        run_ranges((todo, note, now, max_size), len(todo), ranges, _sign_at, consume, jobs,
+        run_ranges(work, len(todo), ranges, _sign_at, consume, jobs,
                    what="signing", doing="signing", label=lambda n: todo[n][2])
         return [o for o in out if o is not None]
     finally:

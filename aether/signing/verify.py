@@ -189,12 +189,8 @@ def verify_path(path: str, display: str, options: VerifyOptions) -> Verdict:
 _CHUNK = 64
 
 
-def _work(batch: list[tuple[int, str, str]], options: VerifyOptions):
-    return [(i, verify_path(path, display, options)) for i, path, display in batch]
-
-
 def _verify_at(work: tuple, n: int):
-    """In a worker: ``(index, verdict)`` of file ``n`` of ``work`` (todo, options)."""
+    """``(index, verdict)`` of file ``n`` of ``work`` (todo, options)."""
     todo, options = work
     i, path, display = todo[n]
     return i, verify_path(path, display, options)
@@ -205,7 +201,7 @@ def verify_files(files: Sequence, options: VerifyOptions, jobs: int = 1) -> list
     processes when there are enough files to share (see aether.workers, which raises)."""
     todo = [(i, f.path, f.display) for i, f in enumerate(files)]
     if jobs <= 1 or len(todo) <= _CHUNK:
-        return [v for _, v in _work(todo, options)]
+        return [_verify_at((todo, options), n)[1] for n in range(len(todo))]
     from ..workers import run_ranges
 
     out: list[Optional[Verdict]] = [None] * len(todo)
