@@ -1,0 +1,107 @@
+"""`aether migrate` on hostile and unusual legacy shapes (task S6-5).
+
+Work that grew faster than the file (a long run of comments before a command with notes in
+its brackets; notes placed by slices of their source lines), a legacy `plugin NAME` line,
+`goal(name) { ... }`, and a command whose map argument spans lines with nested maps. Work
+is counted, never timed.
+"""
+
+from __future__ import annotations
+
+from aether.migrate import migrate_text
+from aether.migrate import ir
+# LINEAR: growth from 2n to 4n over growth from n to 2n (linear 2, quadratic 4)
+from test_scaling import LINEAR, calls
+
+
+def _growth(measure, make, n: int) -> float:
+    measure(make(n))  # warm: caches, lazy imports
+    c1, c2, c4 = (measure(make(k)) for k in (n, 2 * n, 4 * n))
+    return (c4 - c2) / max(1, c2 - c1)
+
+
+# ------------------------------------------------------------------ item 1: linear time
+
+def _comments_then_noted_command(n: int) -> str:
+    # n comment lines, then a command whose brackets hold n lines each with a note
+    return ('goal: "g"\n' + "".join(f"# c{k}\n" for k in range(n)) + "setup config: {\n" +
+            "".join(f"    a{k}: {k}, // note {k}\n" for k in range(n)) + "    z: 0\n}\n")
+
+
+def test_a_long_run_of_comments_before_a_noted_command_is_read_once(monkeypatch):
+    # each comment of the run was looked for among the command's inner comments (a list
+    # search, no call a profile sees): 8,000 + 8,000 lines took 1.5 s of CPU, 4x per
+    # doubling. A comparison that calls Python code makes each look-up count.
+    def eq(self, other):
+        return self is other
+
+    monkeypatch.setattr(ir.Comment, "__eq__", eq)
+
+    def work(text: str) -> int:
+        return calls(lambda: migrate_text(text, "a.aether"))
+
+    out = migrate_text(_comments_then_noted_command(3), "a.aether")
+    assert out.state == "transformed"
+    assert out.text == ('goal: "g"\n# c0\n# c1\n# c2\nsetup(config={\n'
+                        '    a0: 0,  # note 0\n    a1: 1,  # note 1\n    a2: 2,  # note 2\n'
+                        '    z: 0\n})\n')
+    assert _growth(work, _comments_then_noted_command, 300) <= LINEAR
+
+
+class _CountingText(str):
+    """A token's text that counts how often it is hashed or compared."""
+
+    used = 0
+
+    def __hash__(self):
+        _CountingText.used += 1
+        return str.__hash__(self)
+
+    def __eq__(self, other):
+        _CountingText.used += 1
+        return str.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+
+def _many_lengths(s: int) -> str:
+    # s entries of s different lengths, then s long entries each with a note
+    body = "".join(f"    k{m}: [" + ", ".join("1" for _ in range(m)) + "],\n"
+                   for m in range(1, s + 1))
+    body += "".join(f"    c{j}: [" + ", ".join("2" for _ in range(s)) + f"], // note {j}\n"
+                    for j in range(s))
+    return 'goal: "g"\nsetup config: {\n' + body + "    z: 0\n}\n"
+
+
+def _uses_per_source_token(monkeypatch, s: int) -> float:
+    from types import SimpleNamespace
+
+    from aether.migrate.convert import layout as L
+    real = L.Layout.place_inner_comments
+
+    def counted(self, stmt, rows, comments):
+        kept = self.ctx.code_by_line
+        self.ctx.code_by_line = {
+            line: [SimpleNamespace(kind=t.kind, text=_CountingText(t.text)) for t in toks]
+            for line, toks in kept.items()}
+        try:
+            return real(self, stmt, rows, comments)
+        finally:
+            self.ctx.code_by_line = kept
+
+    monkeypatch.setattr(L.Layout, "place_inner_comments", counted)
+    _CountingText.used = 0
+    text = _many_lengths(s)
+    out = migrate_text(text, "a.aether")
+    assert out.state == "transformed" and out.text.count("# note") == s
+    return _CountingText.used / len(text)
+
+
+def test_placing_notes_costs_the_same_per_token_whatever_the_line_lengths(monkeypatch):
+    # each comment looked up every ending of its source line of a length some line of the
+    # call has, each by a slice hashed anew: s lengths and s notes on lines of s values
+    # cost s^3 for s^2 tokens (T^1.5). Walking the line back once costs its tokens.
+    small = _uses_per_source_token(monkeypatch, 40)
+    large = _uses_per_source_token(monkeypatch, 160)
+    assert large <= 1.5 * small, (small, large)
