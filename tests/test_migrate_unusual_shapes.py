@@ -8,6 +8,8 @@ is counted, never timed.
 
 from __future__ import annotations
 
+import pytest
+
 from aether.migrate import migrate_text
 from aether.migrate import ir
 # LINEAR: growth from 2n to 4n over growth from n to 2n (linear 2, quadratic 4)
@@ -105,3 +107,54 @@ def test_placing_notes_costs_the_same_per_token_whatever_the_line_lengths(monkey
     small = _uses_per_source_token(monkeypatch, 40)
     large = _uses_per_source_token(monkeypatch, 160)
     assert large <= 1.5 * small, (small, large)
+
+
+# ------------------------------------- item 4: a map argument with nested maps over lines
+
+@pytest.mark.parametrize("legacy, expected", [
+    # the entry's map closes on a later line, a comma and the next entry after it: the
+    # `{` was read as a block and `, c: 2` as a line of its own ("starts with ','")
+    ('setup {\n    b: {\n        c: 1}, c: 2}\n',
+     'setup({\n    b: {\n        c: 1\n    },\n    c: 2\n})\n'),
+    ('setup config: {\n    b: {\n        c: 1}, c: 2}\n',
+     'setup(config={\n    b: {\n        c: 1\n    },\n    c: 2\n})\n'),
+    # the comma on the next line
+    ('setup {\n    b: {\n        c: 1}\n    , c: 2}\n',
+     'setup({\n    b: {\n        c: 1\n    },\n    c: 2\n})\n'),
+    # a list value (it became the text "[ 1], c: 2" of a section entry)
+    ('setup {\n    b: [\n        1], c: 2}\n',
+     'setup({\n    b: [\n        1\n    ],\n    c: 2\n})\n'),
+    ('setup "t" {\n    a: {\n        b: {\n            c: 1}}, d: 2}\n',
+     'setup("t", {\n    a: {b: {\n        c: 1\n    }},\n    d: 2\n})\n'),
+], ids=["command", "keyword", "comma-next-line", "list", "nested"])
+def test_a_map_entry_spanning_lines_with_a_comma_after_it_is_a_map(legacy, expected):
+    out = migrate_text('goal: "g"\n' + legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == 'goal: "g"\n' + expected
+    assert migrate_text(out.text, "a.aether").state == "unchanged"
+
+
+def test_a_block_whose_first_binding_spans_lines_stays_a_block():
+    # no comma after the value: statements, as before
+    out = migrate_text('goal: "g"\nwhen ready {\n    x: {\n        a: 1\n    }\n'
+                       '    log(x)\n}\n', "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == 'goal: "g"\nfn on_ready():\n    x: {\n        a: 1\n    }\n    log(x)\n'
+
+
+def test_a_line_starting_with_a_comma_that_continues_nothing_says_so():
+    out = migrate_text('goal: "g"\nrun {\n    log("x")\n    , c: 2\n}\n', "a.aether")
+    assert out.state == "failed" and out.line == 4
+    assert "starts with ','" in out.reason and "continues nothing" in out.reason
+
+
+def test_nested_map_entries_over_lines_are_read_in_linear_work():
+    def make(n: int) -> str:
+        return ('goal: "g"\nsetup {\n' + "".join(f"k{i}: {{\n" for i in range(n)) +
+                "v: 1" + "}, w: 1" * n + "}\n")
+
+    def work(text: str) -> int:
+        return calls(lambda: migrate_text(text, "a.aether"))
+
+    assert migrate_text(make(3), "a.aether").state == "transformed"
+    assert _growth(work, make, 20) <= LINEAR

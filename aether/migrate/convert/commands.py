@@ -78,6 +78,13 @@ class Commands:
         ctx = self.ctx
         toks = s.tokens
         head = toks[0]
+        if head.kind != "WORD" and head.text == "," and head.kind == "OP":
+            # what is left of a value the parser could not read as one: a block's line
+            raise ir.Unconvertible("cannot read this line: it starts with ',' but the "
+                                   "statement before it has ended, so it continues nothing "
+                                   "(a `{` at the end of a line opens a block of statements "
+                                   "unless its first entry is a map's `key: value,`); move "
+                                   "the comma to the end of the entry before it", s.first)
         if head.kind != "WORD":
             raise ir.Unconvertible(f"cannot read this line (it starts with '{head.text}')",
                                    s.first)
