@@ -158,3 +158,29 @@ def test_nested_map_entries_over_lines_are_read_in_linear_work():
 
     assert migrate_text(make(3), "a.aether").state == "transformed"
     assert _growth(work, make, 20) <= LINEAR
+
+
+# ------------------------------------------------ item 3: `goal(name) { ... }` is no fn
+
+@pytest.mark.parametrize("legacy", [
+    'goal(name) {\n    log "x"\n}\n',
+    'let name = "ship"\ngoal(name) {\n    log "x"\n}\n',
+    'goal(name):\n    log "x"\n',
+    'intent(name) {\n    log "x"\n}\n',
+])
+def test_a_goal_block_named_by_a_variable_is_refused_not_made_a_fn(legacy):
+    # it became `fn goal(name):`, a fn nothing calls: its block never ran, and the goal
+    # was lost. A goal is a string in Aether 1.2 (AE318), and the name's value is not
+    # known before the file runs.
+    out = migrate_text(legacy, "a.aether")
+    assert out.state == "failed", out.text
+    assert out.line == legacy.split("\n").index(next(
+        x for x in legacy.split("\n") if x.startswith(("goal(", "intent(")))) + 1
+    assert "legacy goal block" in out.reason and "`name`" in out.reason
+
+
+def test_a_goal_block_with_its_text_and_an_explicit_fn_goal_are_as_before():
+    out = migrate_text('goal("ship") {\n    log "x"\n}\n', "a.aether")
+    assert out.text == 'goal: "ship"\nlog("x")\n'
+    out = migrate_text('goal: "g"\nfn goal_of(name) {\n    log "x"\n}\n', "a.aether")
+    assert out.text == 'goal: "g"\nfn goal_of(name):\n    log("x")\n'

@@ -1695,7 +1695,9 @@ class Parser:
                     raise
             self.restore(state)
         # NAME(params) { ... } ------------------------------------------------------
-        if t.kind == "WORD" and n1.text == "(":
+        # (not `goal(x) { ... }` / `intent(x) { ... }`: the legacy goal block, whatever its
+        # argument, a header of its own, Handlers.goal_block; never a fn named goal)
+        if t.kind == "WORD" and n1.text == "(" and t.text not in ("goal", "intent"):
             got = self._brace_fn()
             if got is not None:
                 return got
