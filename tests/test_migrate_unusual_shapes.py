@@ -184,3 +184,55 @@ def test_a_goal_block_with_its_text_and_an_explicit_fn_goal_are_as_before():
     assert out.text == 'goal: "ship"\nlog("x")\n'
     out = migrate_text('goal: "g"\nfn goal_of(name) {\n    log "x"\n}\n', "a.aether")
     assert out.text == 'goal: "g"\nfn goal_of(name):\n    log("x")\n'
+
+
+# ------------------------------------------- item 2: `plugin NAME` alone on its line
+
+def _checks_clean(text: str) -> None:
+    from aether.checker import check_text
+    assert not check_text(text, "a.aether").findings
+
+
+@pytest.mark.parametrize("legacy, expected", [
+    ('plugin tidy\nlog("x")\n',
+     'require:\n    plugins:\n        - "tidy"\ngoal: "g"\nlog("x")\n'),
+    ('plugin "tidy"\n', 'require:\n    plugins:\n        - "tidy"\ngoal: "g"\n'),
+    # its comment goes with the requirement; its calls are then checked as the plugin's
+    ('plugin tidy  # the tidier\ntidy.run()\n',
+     'require:\n    plugins:\n        - "tidy"  # the tidier\ngoal: "g"\ntidy.run()\n'),
+    # a `plugin:` command in the file binds no variable `plugin`
+    ('plugin tidy\nplugin: tidy run "x"\n',
+     'require:\n    plugins:\n        - "tidy"\ngoal: "g"\ntidy.run("x")\n'),
+    ('plugin tidy\nplugin tidy\n', 'require:\n    plugins:\n        - "tidy"\ngoal: "g"\n'),
+], ids=["word", "string", "comment", "with-plugin-command", "twice"])
+def test_a_plugin_line_alone_becomes_a_plugin_requirement(legacy, expected):
+    # it became `plugin("tidy")`, a call of nothing (AE301)
+    out = migrate_text('goal: "g"\n' + legacy, "a.aether")
+    assert out.state == "transformed", out.reason
+    assert out.text == expected
+    assert "M029" in out.rules and any("plugin requirement" in note for _, note in out.review)
+    _checks_clean(out.text)
+    assert migrate_text(out.text, "a.aether").state == "unchanged"
+
+
+def test_a_plugin_line_joins_the_files_own_require_block():
+    out = migrate_text('goal: "g"\nrequire:\n    plugins:\n        - "other"\nplugin tidy\n',
+                       "a.aether")
+    assert out.text == 'goal: "g"\nrequire:\n    plugins:\n        - "other"\n        - "tidy"\n'
+
+
+@pytest.mark.parametrize("legacy, line, words", [
+    ('if ready {\n    plugin tidy\n}\n', 3, "all its block holds"),
+    ('plugin log\n', 2, "name of a builtin"),
+    ('plugin tidy\nimport "lib/other" as tidy\n', 3, "one name and one source"),
+], ids=["alone-in-block", "builtin-name", "two-sources"])
+def test_a_plugin_line_that_cannot_be_a_requirement_is_refused_with_its_line(
+        legacy, line, words):
+    out = migrate_text('goal: "g"\n' + legacy, "a.aether")
+    assert out.state == "failed" and out.line == line, (out.state, out.line, out.reason)
+    assert words in out.reason
+
+
+def test_a_plugin_line_calling_the_files_own_plugin_fn_stays_a_call():
+    out = migrate_text('goal: "g"\nfn plugin(n) {\n    log(n)\n}\nplugin tidy\n', "a.aether")
+    assert out.text == 'goal: "g"\nfn plugin(n):\n    log(n)\nplugin("tidy")\n'
