@@ -78,8 +78,8 @@ class Commands:
         ctx = self.ctx
         toks = s.tokens
         head = toks[0]
-        if head.kind != "WORD" and head.text == "," and head.kind == "OP":
-            # what is left of a value the parser could not read as one: a block's line
+        if head.kind == "OP" and head.text == ",":
+            # the rest of a value the parser could not read as one (a line of a block)
             raise ir.Unconvertible("cannot read this line: it starts with ',' but the "
                                    "statement before it has ended, so it continues nothing "
                                    "(a `{` at the end of a line opens a block of statements "
