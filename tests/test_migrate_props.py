@@ -54,6 +54,8 @@ _SIMPLE = [
     "optimize {s} for {s}",
     "learn from {s} about {s}",
     "recall category: {s}",
+    "plugin tool_{n}",
+    "setup {{\n  k_{n}: {{\n    v: {s}}}, w: 1}}",
 ]
 _HEADERS = [
     ("if {n} > 1", "end"),

@@ -139,10 +139,13 @@ def test_a_colonless_plugin_block_is_a_plugin_declaration(legacy, expected):
     assert migrate_text(colon, "a.aether").text == out.text
 
 
-def test_a_plugin_line_with_no_body_stays_a_command():
+def test_a_plugin_line_with_no_body_is_a_plugin_requirement():
+    # it was the command `plugin("tidy")`, which no builtin answers (AE301); the
+    # declaration without a body names a plugin the file uses (M029, see
+    # test_migrate_unusual_shapes.py)
     out = migrate_text('goal: "g"\nplugin tidy\nlog "x"\n', "a.aether")
     assert out.state == "transformed", out.reason
-    assert out.text == 'goal: "g"\nplugin("tidy")\nlog("x")\n'
+    assert out.text == 'require:\n    plugins:\n        - "tidy"\ngoal: "g"\nlog("x")\n'
 
 
 @pytest.mark.parametrize("legacy", [

@@ -87,6 +87,7 @@ class Parser:
         self.i = 0
         self.depth = 0  # open brackets inside an expression (newlines ignored there)
         self.pending: list[tuple[int, str]] = []  # comments met inside brackets
+        self._closers: Optional[dict[int, int]] = None  # see _closer
 
     # ------------------------------------------------------------ token access
     # These are the hottest calls of the parser (peek ran 350k times for 267 migrations):
@@ -1694,7 +1695,9 @@ class Parser:
                     raise
             self.restore(state)
         # NAME(params) { ... } ------------------------------------------------------
-        if t.kind == "WORD" and n1.text == "(":
+        # (not `goal(x) { ... }` / `intent(x) { ... }`: the legacy goal block, whatever its
+        # argument, a header of its own, Handlers.goal_block; never a fn named goal)
+        if t.kind == "WORD" and n1.text == "(" and t.text not in ("goal", "intent"):
             got = self._brace_fn()
             if got is not None:
                 return got
@@ -1778,14 +1781,36 @@ class Parser:
         if nxt.kind not in ("NL", "COMMENT"):
             return False
         # A dict literal has `key: value,` entries; a block has statements. Look at the
-        # first entry line: a trailing comma or a `"key":` start means a dict.
+        # first entry line: a trailing comma or a `"key":` start means a dict, and so does
+        # a `key:` value spanning lines with a comma after it.
+        toks = self.toks
         m = j + 1
-        while self.toks[m].kind in ("NL", "COMMENT"):
+        while toks[m].kind in ("NL", "COMMENT"):
             m += 1
-        first = self.toks[m]
+        first = toks[m]
         line_toks = []
-        while self.toks[m].kind not in ("NL", "EOF"):
-            line_toks.append(self.toks[m])
+        depth = 0
+        while toks[m].kind not in ("NL", "EOF"):
+            t = toks[m]
+            line_toks.append(t)
+            if t.kind == "OP" and t.text in _CLOSE_BRACKETS:
+                depth -= 1
+            elif t.kind == "OP" and t.text in _OPEN_BRACKETS and depth == 0 and \
+                    len(line_toks) > 2 and line_toks[1].text == ":" and \
+                    first.kind in ("WORD", "STR"):
+                # `key: {` NL `c: 1}, d: 2`: an entry whose value closes on a later line
+                # and is followed by a comma (there or on the next line) is a dict's entry;
+                # no statement is a value and a comma. (Read to the bracket that closes
+                # it by a table: nested maps are not read again for each level.)
+                end = self._closer(m)
+                if toks[end].kind != "EOF" and toks[end].line > t.line:
+                    nxt = end + 1
+                    while toks[nxt].kind in ("NL", "COMMENT"):
+                        nxt += 1
+                    if toks[nxt].kind == "OP" and toks[nxt].text == ",":
+                        return False
+            if t.kind == "OP" and t.text in _OPEN_BRACKETS:
+                depth += 1
             m += 1
         while line_toks and line_toks[-1].kind == "COMMENT":
             line_toks.pop()
@@ -1794,6 +1819,22 @@ class Parser:
         if line_toks and line_toks[-1].text == "," and line_toks[-1].kind == "OP":
             return False
         return True
+
+    def _closer(self, j: int) -> int:
+        """The index of the bracket that closes the one at ``j``, else of the EOF token
+        (brackets paired by nesting, whatever their kind), from a table made by one pass
+        over the tokens when first asked: asking costs no scan of what they hold."""
+        table = self._closers
+        if table is None:
+            table = self._closers = {}
+            stack: list[int] = []
+            for k, t in enumerate(self.toks):
+                if t.kind == "OP":
+                    if t.text in _OPEN_BRACKETS:
+                        stack.append(k)
+                    elif t.text in _CLOSE_BRACKETS and stack:
+                        table[stack.pop()] = k
+        return table.get(j, len(self.toks) - 1)
 
     def section_stmt(self) -> ir.Block:
         name = self.next()

@@ -78,6 +78,13 @@ class Commands:
         ctx = self.ctx
         toks = s.tokens
         head = toks[0]
+        if head.kind == "OP" and head.text == ",":
+            # the rest of a value the parser could not read as one (a line of a block)
+            raise ir.Unconvertible("cannot read this line: it starts with ',' but the "
+                                   "statement before it has ended, so it continues nothing "
+                                   "(a `{` at the end of a line opens a block of statements "
+                                   "unless its first entry is a map's `key: value,`); move "
+                                   "the comma to the end of the entry before it", s.first)
         if head.kind != "WORD":
             raise ir.Unconvertible(f"cannot read this line (it starts with '{head.text}')",
                                    s.first)
@@ -88,6 +95,14 @@ class Commands:
                                    "as name` and `use a/b` become `require:` entries, each "
                                    "part of the path a name, unless one is all its block "
                                    "holds)", s.first)
+        if word == "plugin" and len(toks) == 2 and toks[1].kind in ("WORD", "STR") and \
+                "plugin" not in ctx.defined_fns and "plugin" not in ctx.variables:
+            # `plugin NAME` alone becomes a `require:` entry (M029, whole_file); left here
+            # only when it is all its block holds (an empty block has no form)
+            raise ir.Unconvertible(f"`{_tokens_text(ctx, toks)}` names a plugin the file "
+                                   "uses, which becomes a `require: plugins:` entry, but it "
+                                   "is all its block holds and an empty block has no Aether "
+                                   "1.2 form: move it out of the block by hand", s.first)
         if word in ("goal", "intent") and len(toks) > 5 and toks[1].text == "(" and \
                 toks[2].kind == "STR" and toks[3].text == ")" and toks[4].text == "{" and \
                 toks[-1].text == "}":

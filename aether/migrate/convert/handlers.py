@@ -162,6 +162,15 @@ class Handlers:
         text = _parse_tokens(words[1:])
         while isinstance(text, ir.Paren):  # `goal("text")`, `goal "text"`
             text = text.value
+        if isinstance(text, ir.Name):
+            # `goal(name) { ... }`: the dialects' goal block (never a fn named goal, as a
+            # fn nothing calls its block would not run), its goal held in a variable
+            raise ir.Unconvertible(f"`{words[0].text}({text.id}) {{ ... }}` is the legacy "
+                                   "goal block, and its goal is the value of the name "
+                                   f"`{text.id}`, not a text: Aether 1.2 states a goal as "
+                                   f"one string (`goal: \"...\"`); write the goal's text in "
+                                   f"place of `{text.id}` (`{words[0].text}(\"...\") "
+                                   "{ ... }`) to migrate it", b.first)
         if not isinstance(text, ir.Str):
             raise ir.Unconvertible(f"`{words[0].text}` followed by a block needs its text as "
                                    "one string (`goal(\"...\") { ... }`) to become "

@@ -184,29 +184,37 @@ class Layout:
                              if t.kind not in ("NL", "COMMENT", "EOF")])
             except LexError:
                 code.append([])
-        # the lines not yet given a comment, by their code tokens, and those tokens'
-        # counts: a comment's line is one whose tokens end its source line, found by
-        # looking up each such ending (testing every line for every comment was
-        # quadratic: a 4,000-line map with a note on each line took 2 s of CPU)
-        free: dict[tuple, list[int]] = {}
+        # the lines not yet given a comment, in a trie of their code tokens read from the
+        # end (the key None of a node lists the lines that end there): a comment's line is
+        # one whose tokens end its source line, found by walking that line's tokens back
+        # once. (Testing every line per comment was quadratic; looking up each ending of
+        # the source line by a slice of it, T^1.5 for lines of many lengths.)
+        trie: dict = {}
         # not the last line: a comment there would end the statement, outside brackets
         for k in range(len(lines) - 1):
             if code[k]:
-                free.setdefault(tuple(code[k]), []).append(k)
-        sizes = sorted({len(key) for key in free})
+                node = trie
+                for text in reversed(code[k]):
+                    node = node.setdefault(text, {})
+                node.setdefault(None, []).append(k)
         for c in comments:
-            src = tuple(t.text for t in self.ctx.code_by_line.get(c.first, ()))
             found: list[int] = []
-            for size in sizes:
-                if size > len(src):
+            home: list[int] = found  # the list of the one line found
+            node = trie
+            for t in reversed(self.ctx.code_by_line.get(c.first, ())):
+                node = node.get(t.text)
+                if node is None:
                     break
-                found += free.get(src[len(src) - size:], ())
-                if len(found) > 1:
-                    return None
+                ends = node.get(None)
+                if ends:
+                    found += ends
+                    home = ends
+                    if len(found) > 1:
+                        return None
             if len(found) != 1:
                 return None
             k = found[0]
-            free[tuple(code[k])].remove(k)
+            home.remove(k)
             lines[k] += self.trailing(c.text, c.first)
         new = list(rows)
         old = rows[at]

@@ -87,7 +87,15 @@ def _import(toks: list) -> Optional[tuple[str, str]]:
     when the line is no import of a form M029 knows: ``import "path" as name`` gives
     ``name``; ``use a/b/c`` (a module path, at least one ``/``, written without spaces,
     each part a name) gives its last part, ``c``, the name the file then calls it by.
-    ``use`` with anything else is a command (``use x to y``)."""
+    ``use`` with anything else is a command (``use x to y``). ``plugin NAME`` (or
+    ``plugin "NAME"``) alone on its line, with no body, names a plugin the file uses: the
+    plugin declarations of the dialects (``plugin NAME { ... }``, ``plugin NAME`` over an
+    indented body) without anything declared, and the legacy runtimes loaded plugins by
+    name; it gives ``NAME`` (its path is that name)."""
+    if len(toks) == 2 and toks[0].text == "plugin" and toks[0].kind == "WORD":
+        name = toks[1].text[1:-1] if toks[1].kind == "STR" else \
+            toks[1].text if toks[1].kind == "WORD" else ""
+        return (name, name) if _NAME_RE.match(name) else None
     if len(toks) == 4 and toks[0].text == "import" and toks[1].kind == "STR" and \
             toks[2].text == "as" and toks[3].kind == "WORD" and _NAME_RE.match(toks[3].text):
         return toks[3].text, toks[1].text[1:-1]
@@ -105,6 +113,13 @@ def _import_name(toks: list) -> Optional[str]:
     """The plugin name of the import line ``toks`` (:func:`_import`), else None."""
     got = _import(toks)
     return got[0] if got else None
+
+
+def _calls_plugin(ctx: _Ctx) -> bool:
+    """Whether a ``plugin NAME`` line calls something of this file named ``plugin`` (a
+    ``fn`` or a variable; a `plugin:` command binds nothing), not the legacy plugin
+    declaration."""
+    return "plugin" in ctx.defined_fns or "plugin" in ctx.variables
 
 
 def _clash(ctx: _Ctx, name: str) -> Optional[str]:
@@ -150,6 +165,8 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
     for s in stmts:
         if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens:
             got = _import(s.tokens)
+            if got is not None and s.tokens[0].text == "plugin" and _calls_plugin(ctx):
+                got = None  # `plugin tidy` calls the file's own `plugin`
             if got is not None and hoist:
                 name, path = got
                 what = _tokens_text(ctx, s.tokens)
