@@ -75,6 +75,10 @@ _LITERAL_WORDS = {"true": "true", "false": "false", "null": "null", "True": "tru
 _NOT_EXPR_WORDS = frozenset(("if", "else", "elif", "for", "while", "return", "fn", "let",
                              "catch", "try", "break", "continue"))
 _SPECIAL_WORDS = _NOT_EXPR_WORDS | frozenset(_LITERAL_WORDS) | {"call"}
+# the nodes _primary makes most, made without their __init__ call (see there)
+_new = object.__new__
+_Name = ir.Name
+_Str = ir.Str
 
 
 class Parser:
@@ -177,20 +181,31 @@ class Parser:
     # ------------------------------------------------------------ expressions
     def expr(self) -> ir.Expr:
         """An expression: a lambda, a conditional or the binary operators (``_binary``)."""
-        t = self.peek() if self.depth else self.toks[self.i]
+        toks = self.toks
+        t = toks[self.i]
+        if self.depth and t.kind in _SKIPPED:  # self.peek()
+            self._skip()
+            t = toks[self.i]
         if t.kind in _ATOM_KINDS and t.text not in _NOT_ATOMS:
             # One token before a token that ends the expression (`f(a, "b")`, `x = 5`):
             # the lambda tests, _binary, _postfix and the conditional tests would each look
             # at that end token and return, so the primary is the expression (two in three
             # expressions here).
-            nxt = self.toks[self.i + 1]
+            nxt = toks[self.i + 1]
             kind = nxt.kind
             if (kind == "OP" and nxt.text in _CLOSERS) or (not self.depth and (
                     kind == "COMMENT" or kind == "EOF" or
                     (kind == "NL" and not self._chain_ahead(self.i + 1)))):
+                if t.kind == "WORD" and t.text not in _SPECIAL_WORDS:
+                    # a name, as _primary makes it (most of these; no call for it)
+                    self.i += 1
+                    node = _new(_Name)
+                    node.id = t.text
+                    node.line = t.line
+                    return node
                 return self._primary()
         if t.kind == "WORD":
-            nxt = self.toks[self.i + 1] if not self.depth else self.peek(1)
+            nxt = toks[self.i + 1] if not self.depth else self._peek_far(1)
             # x => body
             if nxt.text == "=>" and nxt.kind == "OP":
                 self.next()
@@ -544,13 +559,16 @@ class Parser:
                 self.pending.extend(held)
 
     def _call_args(self, func: ir.Expr) -> ir.Call:
-        open_ = self.next()
+        # (the cursor reads below are next/peek/at/accept written out: a call's arguments
+        # were a fifth of the legacy parse, and its token accesses most of their calls)
+        toks = self.toks
+        open_ = toks[self.i]  # self.next(): _postfix stands on this `(`
+        self.i += 1
         self.depth += 1
         args: list = []
         kwargs: list = []
         comments: dict = {}
         index = 0
-        toks = self.toks
         while True:
             # (a call without comments in it is the common case: no _take_pending call)
             lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
@@ -562,7 +580,7 @@ class Parser:
                 break
             if t.kind == "OP" and t.text == "...":
                 raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
-            nxt = self.peek(1)
+            nxt = self._peek_far(1)  # self.peek(1): the cursor is on no line end here
             if t.kind == "WORD" and nxt.kind == "OP" and nxt.text in ("=", ":") and \
                     self.peek(2).text != "=":
                 self.next()
@@ -573,11 +591,21 @@ class Parser:
                     raise ir.Unconvertible("a positional argument follows a keyword argument",
                                            t.line)
                 arg = self.expr()
-                if self.at("for") and self.peek().kind == "WORD":
+                after = toks[self.i]
+                if after.kind in _SKIPPED:
+                    self._skip()
+                    after = toks[self.i]
+                if after.text == "for" and after.kind == "WORD":  # self.at("for")
                     arg = self._comp_tail(arg, t.line)
                 args.append(arg)
             end_line = toks[self.i - 1].line
-            more = self.accept(",")
+            after = toks[self.i]
+            if after.kind in _SKIPPED:
+                self._skip()
+                after = toks[self.i]
+            more = after.text == "," and (after.kind == "OP" or after.kind == "WORD")
+            if more:  # self.accept(",")
+                self.i += 1
             if self.pending or toks[self.i].kind in _SKIPPED:
                 self._attach_trailing(comments, index, end_line, lead)
             elif lead:
@@ -585,7 +613,7 @@ class Parser:
             index += 1
             if not more:
                 break
-        rest = self._take_pending()
+        rest = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED else None
         if rest:
             comments.setdefault(index, ([], None))[0].extend(rest)
         self.depth -= 1
@@ -626,7 +654,12 @@ class Parser:
         if kind == "WORD":
             if t.text not in _SPECIAL_WORDS:
                 self.i += 1
-                return ir.Name(t.text, t.line)
+                # made slot by slot, as the tokenizer makes its tokens: a name is a third
+                # of the tree's nodes, and calling Name(...) cost twice as much
+                node = _new(_Name)
+                node.id = t.text
+                node.line = t.line
+                return node
             if t.text == "call" and self.peek(1).kind == "WORD":
                 return self._call_path()
             if t.text in _LITERAL_WORDS:
@@ -640,7 +673,10 @@ class Parser:
             return ir.Name(t.text, t.line)
         if kind == "STR":
             self.i += 1
-            return ir.Str(t.text, t.line)
+            node = _new(_Str)  # (see Name above)
+            node.raw = t.text
+            node.line = t.line
+            return node
         if kind == "NUM" or kind == "DUR":
             self.i += 1
             raw = t.text
