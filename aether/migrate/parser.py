@@ -79,6 +79,7 @@ _SPECIAL_WORDS = _NOT_EXPR_WORDS | frozenset(_LITERAL_WORDS) | {"call"}
 _new = object.__new__
 _Name = ir.Name
 _Str = ir.Str
+_Member = ir.Member
 
 
 class Parser:
@@ -382,9 +383,20 @@ class Parser:
             left = self._unary()
             ceiling = _MUL
         else:
-            # what _unary does with an operand that has no prefix (most of them)
-            left = self._postfix(self._primary())
+            # what _unary does with an operand that has no prefix (most of them); a name
+            # is made here, and _postfix called only before a token it reads (an operand
+            # is a third of the tokens, and most are a name with nothing after it)
+            if kind == "WORD" and t.text not in _SPECIAL_WORDS:
+                self.i += 1
+                left = _new(_Name)
+                left.id = t.text
+                left.line = t.line
+            else:
+                left = self._primary()
             t = toks[self.i]
+            if t.kind in _SKIPPED or (t.kind == "OP" and t.text in _POSTFIX_OPS):
+                left = self._postfix(left)
+                t = toks[self.i]
             if self.depth and t.kind in _SKIPPED:
                 self._skip()
                 t = toks[self.i]
@@ -514,7 +526,12 @@ class Parser:
                     return value
                 if t.text in (".", "?."):
                     self.i += 1
-                    name = self.next()
+                    name = toks[self.i]  # self.next()
+                    if self.depth and name.kind in _SKIPPED:
+                        self._skip()
+                        name = toks[self.i]
+                    if name.kind != "EOF":
+                        self.i += 1
                     if name.kind != "WORD":
                         raise ir.Unconvertible(f"expected a name after '{t.text}'", name.line)
                     if t.text == "?.":
@@ -530,7 +547,11 @@ class Parser:
                                            ir.Member(value, name.text, t.line), ir.Lit("null"),
                                            t.line)
                     else:
-                        value = ir.Member(value, name.text, t.line)
+                        member = _new(_Member)  # (see _primary's names)
+                        member.value = value
+                        member.attr = name.text
+                        member.line = t.line
+                        value = member
                 # at statement level, `(` / `[` on a new line does not continue the line
                 elif t.text == "(" and (self.depth or not t.bol):
                     value = self._call_args(value)
@@ -571,8 +592,9 @@ class Parser:
         index = 0
         while True:
             # (a call without comments in it is the common case: no _take_pending call)
-            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
-                else []
+            if toks[self.i].kind in _SKIPPED:
+                self._skip()
+            lead = self._take_pending() if self.pending else []
             t = toks[self.i]
             if t.text == ")" and (t.kind == "OP" or t.kind == "WORD"):
                 if lead:
@@ -606,7 +628,9 @@ class Parser:
             more = after.text == "," and (after.kind == "OP" or after.kind == "WORD")
             if more:  # self.accept(",")
                 self.i += 1
-            if self.pending or toks[self.i].kind in _SKIPPED:
+            if toks[self.i].kind in _SKIPPED:
+                self._skip()
+            if self.pending:  # (its _skip has nothing left to do)
                 self._attach_trailing(comments, index, end_line, lead)
             elif lead:
                 comments[index] = (list(lead), None)
@@ -843,13 +867,18 @@ class Parser:
         spreads: list = []
         toks = self.toks
         while True:
-            lead = self._take_pending() if self.pending or toks[self.i].kind in _SKIPPED \
-                else []
-            if self.at("}"):
+            # (the cursor reads here are _take_pending/at/next/accept written out, as in
+            # _call_args: inside the braces every line end is skipped)
+            if toks[self.i].kind in _SKIPPED:
+                self._skip()
+            lead = self._take_pending() if self.pending else []
+            k = toks[self.i]
+            if k.text == "}" and k.kind in _OP_WORD:  # self.at("}")
                 if lead:
                     comments.setdefault(len(keys), ([], None))[0].extend(lead)
                 break
-            k = self.next()
+            if k.kind != "EOF":  # self.next()
+                self.i += 1
             if k.kind == "OP" and k.text == "...":
                 # `{...base, k: v}`: merge(base, {k: v}) (later keys win, as in the spread)
                 spreads.append((len(keys), self.expr()))
@@ -863,8 +892,8 @@ class Parser:
                                        k.line)
             if k.kind == "WORD":
                 key = k.text
-                if key in KEYWORDS_12 or not _is_ascii_name(key):
-                    key = '"' + key + '"'
+                if key in KEYWORDS_12 or not (key.isascii() and key.isidentifier()):
+                    key = '"' + key + '"'  # (not _is_ascii_name(key))
             elif k.kind == "STR":
                 key = k.text
             elif k.kind == "NUM" and k.text.isdigit():
@@ -897,12 +926,14 @@ class Parser:
             more = t.text == "," and t.kind in _OP_WORD  # self.accept(",")
             if more:
                 self.i += 1
-            if self.pending or toks[self.i].kind in _SKIPPED:
+            if toks[self.i].kind in _SKIPPED:
+                self._skip()
+            if self.pending:  # (its _skip has nothing left to do)
                 self._attach_trailing(comments, len(keys) - 1, end_line, lead)
             elif lead:
                 comments[len(keys) - 1] = (list(lead), None)
-            if not more and not self.at("}") and self.peek().line == end_line:
-                t = self.peek()
+            t = toks[self.i]
+            if not more and not (t.text == "}" and t.kind in _OP_WORD) and t.line == end_line:
                 raise ir.Unconvertible(f"expected ',' or '}}' in a dict, found '{t.text}'",
                                        t.line)
         rest = self._take_pending()
@@ -996,47 +1027,65 @@ class Parser:
         header's indentation; -1 at top level).
         """
         body: list = []
+        toks = self.toks
+        # The loop's tests, decided once per block (the loop runs once per line; its tests
+        # were a tenth of the legacy parse): whether the body ends where a line is indented
+        # no further than the header, and what a `}` and an `end` line do here.
+        indented = until is None and not flat and header_indent >= 0
+        brace_ends = until == "}" or header_indent >= 0 or flat
+        end_ends = header_indent >= 0 or flat
         while True:
-            t = self.toks[self.i]
-            if t.kind == "NL":
-                self.i += 1
-                continue
-            if t.kind == "COMMENT":
-                if until is None and not flat and header_indent >= 0 and \
-                        t.indent <= header_indent and self._next_code_outside(header_indent):
+            i = self.i
+            t = toks[i]
+            kind = t.kind
+            while kind == "NL":  # blank lines and the line end after a block
+                i += 1
+                t = toks[i]
+                kind = t.kind
+            self.i = i
+            if kind == "COMMENT":
+                if indented and t.indent <= header_indent and \
+                        self._next_code_outside(header_indent):
                     break
                 body.append(ir.Comment(t.text, t.line, t.indent))
-                self.i += 1
+                self.i = i + 1
                 continue
-            if t.kind == "EOF":
+            if kind == "EOF":
                 break
-            if t.kind == "OP" and t.text == "}":
-                if until == "}" or header_indent >= 0 or flat:
-                    break
-                raise ir.Unconvertible("'}' closes a block that was never opened", t.line)
-            if t.kind == "WORD" and t.text == "end" and self._alone_on_line():
-                if header_indent >= 0 or flat:
+            text = t.text
+            if kind == "OP":
+                if text == "}":
+                    if brace_ends:
+                        break
+                    raise ir.Unconvertible("'}' closes a block that was never opened", t.line)
+            elif kind == "WORD" and text == "end" and self._alone_on_line():
+                if end_ends:
                     break
                 if until is None:
                     raise ir.Unconvertible("`end` closes no block", t.line)
-            if until is None and not flat and header_indent >= 0 and t.indent <= header_indent:
+            if indented and t.indent <= header_indent:
                 break
-            if t.kind == "WORD" and t.text in ("else", "elif", "catch", "except") and not (
-                    self.toks[self.i + 1].text == ":" and self.toks[self.i + 2].kind in (
-                        "NL", "COMMENT") and t.text not in stop_words):
-                if t.text in stop_words and (flat or until == "}" or header_indent < 0
-                                             or t.indent <= header_indent):
-                    break
-                raise ir.Unconvertible(f"`{t.text}` without a matching block", t.line)
-            before = len(self.pending)
-            # (a word statement() has no form for goes straight to generic_stmt)
-            stmt = self.generic_stmt() if t.kind == "WORD" and t.text not in \
-                _STATEMENT_WORDS and not self.depth else self.statement()
-            if len(self.pending) > before:
-                leftovers = self.pending[before:]
-                del self.pending[before:]
-                for line, text in leftovers:
-                    body.append(ir.Comment(text, line, t.indent))
+            if kind == "WORD":
+                if text in ("else", "elif", "catch", "except") and not (
+                        toks[i + 1].text == ":" and toks[i + 2].kind in (
+                            "NL", "COMMENT") and text not in stop_words):
+                    if text in stop_words and (flat or until == "}" or header_indent < 0
+                                               or t.indent <= header_indent):
+                        break
+                    raise ir.Unconvertible(f"`{text}` without a matching block", t.line)
+                # (a word statement() has no form for goes straight to generic_stmt)
+                statement = self.generic_stmt if text not in _STATEMENT_WORDS and \
+                    not self.depth else self.statement
+            else:
+                statement = self.statement
+            pending = self.pending
+            before = len(pending)
+            stmt = statement()
+            if len(pending) > before:
+                leftovers = pending[before:]
+                del pending[before:]
+                for line, comment in leftovers:
+                    body.append(ir.Comment(comment, line, t.indent))
             if stmt is not None:
                 body.append(stmt)
         return body
@@ -1656,10 +1705,11 @@ class Parser:
         t = self.peek() if self.depth else self.toks[self.i]
         # read once: every use below is at this cursor (see statement)
         n1 = self.toks[self.i + 1] if not self.depth and t.kind != "EOF" else self.peek(1)
-        state = self.save()
+        state = (self.i, self.depth, len(self.pending))  # self.save()
         # NAME: (section / binding) ------------------------------------------------
         if t.kind == "WORD" and n1.kind == "OP" and n1.text == ":":
-            after = self.peek(2)
+            # (outside brackets the token after the colon: no EOF before it, see statement)
+            after = self.toks[self.i + 2] if not self.depth else self.peek(2)
             if after.kind in ("NL", "COMMENT", "EOF"):
                 return self.section_stmt()
             if after.kind == "OP" and after.text in ("|", ">") and self.peek(3).kind in (
@@ -1681,8 +1731,11 @@ class Parser:
                     pass
                 self.restore(state)
                 return self.section_stmt()
-            self.next()
-            self.next()
+            if self.depth:
+                self.next()
+                self.next()
+            else:
+                self.i += 2  # the name and the colon (self.next() twice)
             start = self.i
             value, tokens = self._value_or_tokens()
             stmt = ir.Simple("bind", t.line, self.toks[self.i - 1].line,
@@ -1694,7 +1747,11 @@ class Parser:
             self._maybe_attr_block(stmt, t)
             return stmt
         # assignment / expression statement ---------------------------------------
-        if t.kind == "WORD" and t.text not in ("when", "on", "every", "simulate"):
+        # (not tried on a name followed by a word, string or number, `think "x"`: the name
+        # alone would be read, and neither an assignment nor a whole line; a command line
+        # is a sixth of the statements)
+        if t.kind == "WORD" and t.text not in ("when", "on", "every", "simulate") and not (
+                n1.kind in _ATOM_KINDS and t.text not in _SPECIAL_WORDS):
             try:
                 target = self._postfix(self._primary())
                 op = self.peek() if self.depth else self.toks[self.i]
