@@ -279,3 +279,33 @@ def test_a_command_line_and_a_plain_operand_cost_no_parse_calls(monkeypatch):
         "line": 1, "op": "+", "right": ("Call", {
             "args": [("Name", {"id": "c", "line": 1})], "comments": {}, "func": (
                 "Name", {"id": "f", "line": 1}), "kwargs": [], "line": 1, "multiline": False})})
+
+
+# ------------------------------------------------------------------ linear time
+
+class _CountingList(list):
+    """A token list that counts its reads by index (the parser reads tokens only so)."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        _CountingList.reads += 1
+        return list.__getitem__(self, index)
+
+
+def _token_reads(text: str):
+    _CountingList.reads = 0
+    tree = _dump(P.Parser(_CountingList(T.tokenize(text)), text).module())
+    return _CountingList.reads, tree
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: "if x\n" * n,  # headers without a body: each looked for an `end` line
+    lambda n: "when ready\n" * n,  # to the end of the file
+    lambda n: "if x:\n    a = 1\n" + "# note\n" * n + "    b = 2\n",  # each comment looked
+])  # past the rest of the run for the next code line
+def test_parse_reads_each_token_a_bounded_number_of_times(make):
+    small, tree = _token_reads(make(500))
+    large, _ = _token_reads(make(2000))
+    assert large < 6 * small  # 4 times the text: linear is 4x, the old parse was 16x
+    assert tree == _parse(make(500))
