@@ -309,3 +309,50 @@ def test_parse_reads_each_token_a_bounded_number_of_times(make):
     large, _ = _token_reads(make(2000))
     assert large < 6 * small  # 4 times the text: linear is 4x, the old parse was 16x
     assert tree == _parse(make(500))
+
+
+class _ScanningParser(P.Parser):
+    """_back_to_depth as the header scan did it: token by token."""
+
+    def _back_to_depth(self, j, depth):
+        toks = self.toks
+        while True:
+            t = toks[j]
+            if t.kind == "EOF" or depth == 0 and (
+                    t.kind in P._SKIPPED or t.kind == "OP" and t.text == "{"):
+                return j
+            if t.kind == "OP" and t.text in P._OPEN_BRACKETS:
+                depth += 1
+            elif t.kind == "OP" and t.text in P._CLOSE_BRACKETS:
+                depth -= 1
+            j += 1
+
+
+_HEADER_PIECES = st.sampled_from(["if", "when", "x", "f", ")", "(", "{", "}", "[", "]", ":",
+                                  ",", "1", "end", "  # c", "\n", "\n    ", "\n\n", "else"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_HEADER_PIECES, max_size=30).map(" ".join))
+def test_headers_with_stray_closers_read_as_by_the_scan(text):
+    text += "\n"
+
+    def parse(cls):
+        try:
+            return _dump(cls(T.tokenize(text), text).module())
+        except ir.Unconvertible as exc:
+            return ("error", str(exc), exc.line)
+
+    assert parse(P.Parser) == parse(_ScanningParser)
+    toks = T.tokenize(text)
+    fast, scan = P.Parser(toks, text), _ScanningParser(toks, text)
+    for j in range(len(toks)):
+        for depth in (-1, -2, -3):
+            assert fast._back_to_depth(j, depth) == scan._back_to_depth(j, depth)
+
+
+def test_headers_with_stray_closers_take_linear_time():
+    small, tree = _token_reads("if x)\n" * 500)
+    large, _ = _token_reads("if x)\n" * 2000)
+    assert large < 6 * small  # each header's scan ran on to the end of the file: 16x
+    assert tree == _parse("if x)\n" * 500)

@@ -18,6 +18,7 @@ Also: M004, M012, M016, M017 (the statement forms only the parser can tell apart
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Optional
 
 from . import ir
@@ -93,6 +94,7 @@ class Parser:
         self.depth = 0  # open brackets inside an expression (newlines ignored there)
         self.pending: list[tuple[int, str]] = []  # comments met inside brackets
         self._last_end: Optional[int] = None  # see _end_ahead
+        self._marks: Optional[tuple] = None  # see _back_to_depth
 
     # ------------------------------------------------------------ token access
     # These are the hottest calls of the parser (peek ran 350k times for 267 migrations):
@@ -1118,7 +1120,15 @@ class Parser:
                 if text in _OPEN_BRACKETS:
                     depth += 1
                 elif text in _CLOSE_BRACKETS:
-                    depth -= 1  # (below zero: a line end no longer ends the header)
+                    depth -= 1
+                    if depth < 0:
+                        # below zero a line end no longer ends the header: it runs on to
+                        # where the brackets after it bring the depth back to zero, found
+                        # by lookup (scanned, a file of `if x)` lines took n**2 / 2 reads)
+                        j = self._back_to_depth(j + 1, depth)
+                        last = toks[j - 1]
+                        depth = 0
+                        continue
             last = t
             j += 1
         if last is not None and last.kind == "OP" and last.text in (":", "{"):
@@ -1130,6 +1140,47 @@ class Parser:
         if nxt.kind != "EOF" and nxt.indent > first.indent:
             return True
         return self._end_ahead()
+
+    def _back_to_depth(self, j: int, depth: int) -> int:
+        """Where a scan of the tokens from ``j`` that stands at bracket ``depth`` there
+        first comes back to depth zero on a line end, a comment or a ``{`` (the tokens
+        _has_body_ahead stops or looks at), else the index of EOF.
+
+        The bracket depth before each token and, per depth, where those tokens stand are
+        found once per parser; then each question is a binary search.
+        """
+        if self._marks is None:
+            toks = self.toks
+            before: list[int] = []
+            marks: dict[int, list[int]] = {}
+            eof = len(toks) - 1
+            level = 0
+            for k, t in enumerate(toks):
+                before.append(level)
+                kind = t.kind
+                if kind == "OP":
+                    text = t.text
+                    if text == "{":
+                        marks.setdefault(level, []).append(k)
+                    if text in _OPEN_BRACKETS:
+                        level += 1
+                    elif text in _CLOSE_BRACKETS:
+                        level -= 1
+                elif kind in _SKIPPED:
+                    marks.setdefault(level, []).append(k)
+                elif kind == "EOF":
+                    eof = k
+                    break
+            self._marks = (before, marks, eof)
+        before, marks, eof = self._marks
+        if j >= eof:
+            return eof
+        at = marks.get(before[j] - depth)
+        if at:
+            n = bisect_left(at, j)
+            if n < len(at) and at[n] < eof:
+                return at[n]
+        return eof
 
     def _alone_on_line(self) -> bool:
         nxt = self.toks[self.i + 1]
