@@ -6,6 +6,8 @@
 - the parser reads a one-token expression before a token that ends it (``f(a, "b")``,
   ``x = 5``) without the lambda tests and the binary-operator loop, and builds the same
   tree;
+- a command line (``think "x"``) is not tried as an assignment or expression statement,
+  and a name operand is made without a ``_primary``/``_postfix`` call; the same trees;
 - the section rewrite hands back a text it has nothing to rewrite in as it is;
 - M037 finds the names the file takes and the calls to rename in one walk of the module.
 """
@@ -226,3 +228,131 @@ def test_handler_calls_are_renamed_in_one_walk(monkeypatch):
     out = migrate_text(text, "input.aether")
     assert out.text == want and "M037" in out.rules
     assert len(walks) == 1  # the names the file takes and the calls, in one walk
+
+
+# ------------------------------------------------------------------ command lines, operands
+
+_LINE_HEADS = st.sampled_from(["think", "log", "call", "if", "true", "None", "for", "end",
+                               "return", "x", "f", "when", "store", "plugin"])
+_LINE_REST = st.sampled_from(['"s"', "1", "2s", "80%", "y", "z.w", "(a)", "= 1", "+= 2",
+                              "++", ": 3", ".m(1)", "[0]", "{", "}", "# c", "// c", "and b",
+                              "not", "in q", "else", ","])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "    "]), _LINE_HEADS,
+                          st.lists(_LINE_REST, max_size=3)), min_size=1, max_size=4))
+def test_command_lines_parse_as_without_the_shortcut(lines):
+    # a name before a word, string or number (`think "x"`) is not tried as an assignment
+    # or expression statement: the shortcut and the plain reading give the same tree
+    text = "".join(ind + head + "".join(" " + r for r in rest) + "\n"
+                   for ind, head, rest in lines)
+    fast = _parse(text)
+    kinds = P._ATOM_KINDS
+    P._ATOM_KINDS = frozenset()  # no shortcut (nor the one-token expression path)
+    try:
+        plain = _parse(text)
+    finally:
+        P._ATOM_KINDS = kinds
+    assert fast == plain
+
+
+def test_a_command_line_and_a_plain_operand_cost_no_parse_calls(monkeypatch):
+    calls = []
+    for name in ("_primary", "_postfix"):
+        real = getattr(P.Parser, name)
+        monkeypatch.setattr(P.Parser, name, lambda self, *a, _real=real, _name=name:
+                            calls.append(_name) or _real(self, *a))
+    tree = _parse('think "x" 1\nlog y\n')
+    assert calls == []  # no assignment tried on a command line
+    assert [s[1]["kind"] for s in tree] == ["raw", "raw"]
+    _parse("f(a + b - d)\n")
+    # the statement's first name is read by _primary and _postfix (it might be `f.g(...)`
+    # or `x = ...`); each name operand is made in _binary, with no _postfix call after it
+    # (there is one before a line end: a chain may go on on the next line)
+    assert calls == ["_primary", "_postfix"]
+    del calls[:]
+    tree = _parse("x = a.b + f(c)\n")
+    assert calls == ["_primary", "_postfix", "_postfix", "_postfix"]  # x, `.b`, `(c)`
+    assert tree[0][1]["value"] == ("Bin", {
+        "left": ("Member", {"attr": "b", "line": 1, "value": ("Name", {"id": "a", "line": 1})}),
+        "line": 1, "op": "+", "right": ("Call", {
+            "args": [("Name", {"id": "c", "line": 1})], "comments": {}, "func": (
+                "Name", {"id": "f", "line": 1}), "kwargs": [], "line": 1, "multiline": False})})
+
+
+# ------------------------------------------------------------------ linear time
+
+class _CountingList(list):
+    """A token list that counts its reads by index (the parser reads tokens only so)."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        _CountingList.reads += 1
+        return list.__getitem__(self, index)
+
+
+def _token_reads(text: str):
+    _CountingList.reads = 0
+    tree = _dump(P.Parser(_CountingList(T.tokenize(text)), text).module())
+    return _CountingList.reads, tree
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: "if x\n" * n,  # headers without a body: each looked for an `end` line
+    lambda n: "when ready\n" * n,  # to the end of the file
+    lambda n: "if x:\n    a = 1\n" + "# note\n" * n + "    b = 2\n",  # each comment looked
+])  # past the rest of the run for the next code line
+def test_parse_reads_each_token_a_bounded_number_of_times(make):
+    small, tree = _token_reads(make(500))
+    large, _ = _token_reads(make(2000))
+    assert large < 6 * small  # 4 times the text: linear is 4x, the old parse was 16x
+    assert tree == _parse(make(500))
+
+
+class _ScanningParser(P.Parser):
+    """_back_to_depth as the header scan did it: token by token."""
+
+    def _back_to_depth(self, j, depth):
+        toks = self.toks
+        while True:
+            t = toks[j]
+            if t.kind == "EOF" or depth == 0 and (
+                    t.kind in P._SKIPPED or t.kind == "OP" and t.text == "{"):
+                return j
+            if t.kind == "OP" and t.text in P._OPEN_BRACKETS:
+                depth += 1
+            elif t.kind == "OP" and t.text in P._CLOSE_BRACKETS:
+                depth -= 1
+            j += 1
+
+
+_HEADER_PIECES = st.sampled_from(["if", "when", "x", "f", ")", "(", "{", "}", "[", "]", ":",
+                                  ",", "1", "end", "  # c", "\n", "\n    ", "\n\n", "else"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_HEADER_PIECES, max_size=30).map(" ".join))
+def test_headers_with_stray_closers_read_as_by_the_scan(text):
+    text += "\n"
+
+    def parse(cls):
+        try:
+            return _dump(cls(T.tokenize(text), text).module())
+        except ir.Unconvertible as exc:
+            return ("error", str(exc), exc.line)
+
+    assert parse(P.Parser) == parse(_ScanningParser)
+    toks = T.tokenize(text)
+    fast, scan = P.Parser(toks, text), _ScanningParser(toks, text)
+    for j in range(len(toks)):
+        for depth in (-1, -2, -3):
+            assert fast._back_to_depth(j, depth) == scan._back_to_depth(j, depth)
+
+
+def test_headers_with_stray_closers_take_linear_time():
+    small, tree = _token_reads("if x)\n" * 500)
+    large, _ = _token_reads("if x)\n" * 2000)
+    assert large < 6 * small  # each header's scan ran on to the end of the file: 16x
+    assert tree == _parse("if x)\n" * 500)

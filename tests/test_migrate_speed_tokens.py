@@ -175,3 +175,15 @@ def test_a_line_of_many_slash_pairs_is_one_scan_not_a_call_each():
     finally:
         T._MASTER = real
     assert len(calls) == n + 1  # one scan, restarted after each pair: no nesting
+
+
+def test_operators_grouped_by_first_character_read_as_the_list_did():
+    # the regex groups the longer operators by their first character (`=(?:==?|>)?`):
+    # every run of operator characters splits as the list of operators (longest first)
+    # split it, wherever the run ends
+    chars = sorted({c for op in T._OPS for c in op})
+    runs = [a + b + c for a in [""] + chars for b in [""] + chars for c in chars]
+    runs += [a + b for a in T._OPS for b in T._OPS]
+    for run in runs:
+        for text in (run, "x" + run + "y", " " + run + " 1"):
+            assert _fields(T.tokenize(text)) == _reference_tokenize(text), text
