@@ -4,7 +4,9 @@
   names it binds as variables (three walks before);
 - the section rewrite finds the ``fn`` definitions through the blocks of statements only,
   in the order of a walk of every node;
-- the tokens of each source line without comments are kept apart once;
+- the tokens of each source line without comments are kept apart once, in one pass over
+  the tokens;
+- the import hoisting reads a block's other statements only when it holds an import;
 - an interpolated name or member chain (``{user.name}``) is tokenized and parsed once per
   process, and built again each time it is met;
 - the printer and the lowering dispatch on the expression's class (the IR's expression
@@ -214,6 +216,35 @@ def test_the_code_tokens_of_a_line_are_its_tokens_without_comments():
     assert None not in ctx.tokens(1, 1)
 
 
+def _reference_lines(toks):
+    """The lines' tokens as the grouping pass gave them (all, code only, `//` lines)."""
+    by_line: dict[int, list] = {}
+    for t in toks:
+        if t.kind not in ("NL", "EOF"):
+            by_line.setdefault(t.line, []).append(t)
+    code = {n: [t for t in ts if t.kind != "COMMENT"] for n, ts in by_line.items()}
+    slash = {n for n, ts in by_line.items()
+             if any(t.kind == "COMMENT" and t.text.startswith("//") for t in ts)}
+    return by_line, code, slash
+
+
+def test_the_lines_tokens_of_every_example_are_those_of_the_grouping():
+    # the one pass over the tokens gives every file what grouping them by line gave:
+    # multi-line strings, comment-only lines, `//` and `#` comments after code
+    seen = 0
+    for path in _aether_files():
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+        try:
+            toks = tokenize(text)
+        except LexError:
+            continue
+        ctx = CX._Ctx(text, toks)
+        assert (ctx.by_line, ctx.code_by_line, ctx.slash_lines) == _reference_lines(toks), \
+            path
+        seen += 1
+    assert seen > 50
+
+
 # ------------------------------------------------------------------ interpolated code
 
 BRACED = '''\
@@ -280,3 +311,47 @@ def test_the_ir_expression_classes_have_no_subclasses():
     # expression class would fall through them
     for cls in ir.Expr.__subclasses__():
         assert cls.__subclasses__() == [], cls
+
+
+# ------------------------------------------------------------------ hoisting imports
+
+NO_IMPORTS = """\
+fn a(x) {
+    if x > 1 {
+        log(x)
+    } else {
+        try {
+            log("no")
+        } catch e {
+            log(e)
+        }
+    }
+}
+workflow w {
+    for i in items {
+        a(i)
+    }
+}
+"""
+
+
+def test_a_block_without_imports_is_not_read_for_them(monkeypatch):
+    # whether a block holds more than imports is asked only of a block with an import:
+    # asked of every block, it was half of the hoisting walk
+    calls = []
+    real = W._import_name
+    monkeypatch.setattr(W, "_import_name", lambda toks: calls.append(1) or real(toks))
+    assert W.convert(NO_IMPORTS).text
+    assert calls == []
+    inner = NO_IMPORTS.replace('log("no")', 'import "p/q.py" as q\n            log("no")')
+    got = W.convert(inner)
+    assert calls  # the try block with the import is read, once per statement
+    assert len(calls) <= 2
+    assert "- \"q\"" in got.text and "import" not in got.text
+
+
+def test_an_import_alone_in_its_block_stays_as_before():
+    # (the hoisting is decided as before: an import that is all of its block stays)
+    alone = NO_IMPORTS.replace('log("no")', 'import "p/q.py" as q')
+    with pytest.raises(ir.Unconvertible):
+        W.convert(alone)

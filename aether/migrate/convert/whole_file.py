@@ -143,13 +143,18 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
     seen = {} if seen is None else seen  # name or path -> (path or name, line)
     out = []
     plugins: list[str] = []
-    # whether the block holds more than imports (and comments), decided once for the block:
-    # a block of thousands of imports is read once, not once per import
-    hoist = top or any(not isinstance(x, ir.Comment) and
-                       _import_name(getattr(x, "tokens", None) or []) is None for x in stmts)
+    # whether the block holds more than imports (and comments), decided once for the block
+    # (a block of thousands of imports is read once, not once per import) and only when
+    # it holds an import: deciding it for every block was half of this walk
+    hoist = True if top else None
+    Simple, Block = ir.Simple, ir.Block
     for s in stmts:
-        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens:
+        if type(s) is Simple and s.kind == "raw" and s.tokens:
             got = _import(s.tokens)
+            if got is not None and hoist is None:
+                hoist = any(not isinstance(x, ir.Comment) and
+                            _import_name(getattr(x, "tokens", None) or []) is None
+                            for x in stmts)
             if got is not None and hoist:
                 name, path = got
                 what = _tokens_text(ctx, s.tokens)
@@ -183,7 +188,7 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
                         note = "#" + note[2:]
                     ctx.import_notes.setdefault(name, []).append(note)
                 continue
-        if isinstance(s, ir.Block):
+        if type(s) is Block:
             for field in ("body", "orelse", "handler", "final"):
                 inner = getattr(s, field)
                 if inner:
