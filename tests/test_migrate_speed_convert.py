@@ -355,3 +355,52 @@ def test_an_import_alone_in_its_block_stays_as_before():
     alone = NO_IMPORTS.replace('log("no")', 'import "p/q.py" as q')
     with pytest.raises(ir.Unconvertible):
         W.convert(alone)
+
+
+# ------------------------------------------------------------------ handler calls (M037)
+
+def test_a_file_that_never_names_its_events_is_not_walked_for_their_calls(monkeypatch):
+    # the tree is walked for calls of an event by its name only when the name stands in
+    # the text as a word of its own (`on_ready` holds `ready`, but not as a word)
+    from aether.migrate.convert import handlers as H
+
+    walks = []
+    real_walk = A.walk
+    monkeypatch.setattr(A, "walk", lambda node: walks.append(node) or real_walk(node))
+    legacy = 'goal "g"\nwhen ready(x):\n    log(x)\nend\n'
+    out = W.convert(legacy)
+    assert "fn on_ready(" in out.text and "M037" not in out.rules
+    assert walks == []
+    called = W.convert(legacy + "ready(1)\n")
+    assert "M037" in called.rules and called.text.endswith("\non_ready(1)\n")
+    assert len(walks) == 1
+    assert H._named("x = ready", {"ready": "on_ready"})
+    assert H._named("ready", {"ready": "on_ready"})
+    assert not H._named("x = already + ready_2 + on_ready", {"ready": "on_ready"})
+    assert H._named("x = (a.b)\nr(ready)", {"a.b": "on_a", "ready": "on_ready"})
+
+
+def test_the_handler_calls_are_those_of_the_full_walk_for_every_example(monkeypatch):
+    # the word test only skips files the walk would leave as they are
+    from aether.migrate.convert import handlers as H
+
+    texts = []
+    for path in _aether_files():
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+        if "when " in text or "on " in text:
+            texts.append(text)
+    fast = []
+    for text in texts:
+        try:
+            got = W.convert(text)
+        except (ir.Unconvertible, LexError, RecursionError):
+            got = None
+        fast.append(None if got is None else (got.text, got.rules))
+    monkeypatch.setattr(H, "_named", lambda text, events: True)
+    for text, want in zip(texts, fast):
+        try:
+            got = W.convert(text)
+        except (ir.Unconvertible, LexError, RecursionError):
+            got = None
+        assert (None if got is None else (got.text, got.rules)) == want
+    assert len(texts) > 20

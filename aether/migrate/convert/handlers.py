@@ -12,6 +12,7 @@ Also: M001, M002 (`goal("text") { ... }`), M010 (`remember x as "t" { ... }`).
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from .. import ir
@@ -183,6 +184,16 @@ class Handlers:
         return rows + self.block(b.body, depth, section, in_fn) + self.closer(b, depth)
 
 
+def _named(text: str, events) -> bool:
+    """Whether one of the names ``events`` stands in ``text`` as a word of its own (no
+    letter, digit or ``_`` on either side): a call of one by its name (a Name node) is
+    one, as a name is lexed whole. Most files with handlers never call an event by its
+    name, and walking the whole tree to find that out was most of this rule's time."""
+    pattern = "|".join(re.escape(e) for e in sorted(events, key=len, reverse=True))
+    return re.search(r"(?<![A-Za-z0-9_])(?:" + pattern + r")(?![A-Za-z0-9_])", text) \
+        is not None
+
+
 def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
     """``text`` (converted, Aether 1.2) with each call of a legacy event by its name
     (``execute_requested(x)``) calling the ``fn`` M009 made of its handler
@@ -192,7 +203,7 @@ def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
     from ...semantics.catalogue import load_catalogue
     from ...syntax import parse
 
-    if not ctx.handlers:
+    if not ctx.handlers or not _named(text, ctx.handlers):
         return text
     result = parse(text)
     if result.errors:
