@@ -404,3 +404,26 @@ def test_the_handler_calls_are_those_of_the_full_walk_for_every_example(monkeypa
             got = None
         assert (None if got is None else (got.text, got.rules)) == want
     assert len(texts) > 20
+
+
+# ------------------------------------------------------------------ a require of the file's
+
+def test_one_pass_finds_a_require_block_or_map_as_the_two_passes_did():
+    import itertools
+
+    texts = ["require:", "require:  # plugins", "require: {", "require = {plugins: []}",
+             "  require :{", "require", "requirement: 1", "x = require", "# require:",
+             "require: x", "require:\n  plugins:", 'log("require: {")', "require\t=\t{"]
+    rows = [CX.Row(depth, text, 1, None, first) for text in texts
+            for depth in (0, 1, 0.5) for first in (True, False)]
+
+    def reference(rs):
+        return any(r.depth == 0 and "require:" in r.text and
+                   r.text.split("#")[0].strip() == "require:" for r in rs) or \
+            W._require_map(rs) is not None
+
+    for r in rows:
+        assert W._requires([r]) == reference([r]), r
+    for pair in itertools.combinations(rows, 2):
+        assert W._requires(list(pair)) == reference(list(pair))
+    assert W._requires([]) is False

@@ -385,13 +385,30 @@ def _plugin_rows(ctx: _Ctx, names: list[str], listed: list[str], depth: float,
     return rows
 
 
+_REQUIRE_MAP = re.compile(r"\s*require\s*[:=]\s*\{")
+
+
 def _require_map(rows: list[Row]) -> Optional[Row]:
     """The top-level row ``require: {`` (a requirement map, as brace plugins write it), else
     None."""
     for r in rows:
-        if r.depth == 0 and r.first and re.match(r"\s*require\s*[:=]\s*\{", r.text):
+        if r.depth == 0 and r.first and _REQUIRE_MAP.match(r.text):
             return r
     return None
+
+
+def _requires(rows: list[Row]) -> bool:
+    """Whether ``rows`` hold a top-level ``require:`` block or ``require: {...}`` map of
+    their own (:func:`_require_map`), in one pass over them (the rows of every file are
+    read here; most have neither, and two passes, a test per row each, cost twice this)."""
+    for r in rows:
+        if r.depth == 0:
+            text = r.text
+            if "require" in text and (
+                    "require:" in text and text.split("#")[0].strip() == "require:" or
+                    r.first and _REQUIRE_MAP.match(text)):
+                return True
+    return False
 
 
 def _merge_requirements(ctx: _Ctx, rows: list[Row], names: list[str]) -> Optional[list[Row]]:
@@ -660,9 +677,7 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     from ...semantics.validator import validate
     from ...syntax import parse
 
-    if any(r.depth == 0 and "require:" in r.text and
-           r.text.split("#")[0].strip() == "require:" for r in rows) or \
-            _require_map(rows) is not None:
+    if _requires(rows):
         return []
     # what M035 makes of an action section is code too (`- memory.save(x)` in `actions:`)
     probe, origins = _laid_out(ctx, rows)
