@@ -427,3 +427,30 @@ def test_one_pass_finds_a_require_block_or_map_as_the_two_passes_did():
     for pair in itertools.combinations(rows, 2):
         assert W._requires(list(pair)) == reference(list(pair))
     assert W._requires([]) is False
+
+
+def test_a_text_with_an_import_word_token_is_always_hoisted():
+    # the text test that skips the hoisting walk never misses a token `import` or `use`
+    texts = ["0x1fuse a/b", "x = 1.5use", "a.use(b)", "$use x", "usé", "use", "import",
+             "f'x'import 'p' as q", "use\ta/b", 'import"p" as q', "reuse x", "use$ x",
+             "users", "importer"]
+    for path in _aether_files():
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    for text in texts:
+        try:
+            toks = tokenize(text)
+        except LexError:
+            continue
+        if any(t.kind == "WORD" and t.text in ("import", "use") for t in toks):
+            assert W._IMPORT_WORD.search(text), text[:80]
+    assert not W._IMPORT_WORD.search("users importer use$ x")
+
+
+def test_a_file_without_import_words_is_not_walked_for_imports(monkeypatch):
+    calls = []
+    real = W._hoist_imports
+    monkeypatch.setattr(W, "_hoist_imports", lambda *a: calls.append(1) or real(*a))
+    W.convert(NO_IMPORTS)
+    assert calls == []
+    W.convert(NO_IMPORTS.replace('log("no")', 'use a/b\n            log("no")'))
+    assert calls  # (once for the file, once more per block it enters)
