@@ -128,8 +128,14 @@ def _clash(ctx: _Ctx, name: str) -> Optional[str]:
 #: where the word ``import`` or ``use`` could end a token of the text: an import line
 #: (:func:`_import`) opens with one of these words, a token of its own, and a word token
 #: runs on over every ``\w`` and ``$`` after it (migrate.tokens), so a text without a match
-#: holds no import line
-_IMPORT_WORD = re.compile(r"(?:import|use)(?![\w$])")
+#: holds no import line (two patterns: each opens with its word, which the regex engine
+#: finds by a fast scan; one alternation was tried at every character, three times slower)
+_IMPORT_WORDS = (re.compile(r"import(?![\w$])"), re.compile(r"use(?![\w$])"))
+
+
+def _may_import(text: str) -> bool:
+    """Whether ``text`` may hold an import line (see :data:`_IMPORT_WORDS`)."""
+    return any(p.search(text) for p in _IMPORT_WORDS)
 
 
 def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
@@ -233,7 +239,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         # variable with one of these names is renamed everywhere it is used as one
         if special in variables:
             ctx.renamed[special] = special + "_"
-    if _IMPORT_WORD.search(text):
+    if _may_import(text):
         stmts, imports = _hoist_imports(ctx, stmts)
         imports = list(dict.fromkeys(imports))
     else:
