@@ -4,7 +4,9 @@
   names it binds as variables (three walks before);
 - the section rewrite finds the ``fn`` definitions through the blocks of statements only,
   in the order of a walk of every node;
-- the tokens of each source line without comments are kept apart once;
+- the tokens of each source line without comments are kept apart once, in one pass over
+  the tokens;
+- the import hoisting reads a block's other statements only when it holds an import;
 - an interpolated name or member chain (``{user.name}``) is tokenized and parsed once per
   process, and built again each time it is met;
 - the printer and the lowering dispatch on the expression's class (the IR's expression
@@ -214,6 +216,35 @@ def test_the_code_tokens_of_a_line_are_its_tokens_without_comments():
     assert None not in ctx.tokens(1, 1)
 
 
+def _reference_lines(toks):
+    """The lines' tokens as the grouping pass gave them (all, code only, `//` lines)."""
+    by_line: dict[int, list] = {}
+    for t in toks:
+        if t.kind not in ("NL", "EOF"):
+            by_line.setdefault(t.line, []).append(t)
+    code = {n: [t for t in ts if t.kind != "COMMENT"] for n, ts in by_line.items()}
+    slash = {n for n, ts in by_line.items()
+             if any(t.kind == "COMMENT" and t.text.startswith("//") for t in ts)}
+    return by_line, code, slash
+
+
+def test_the_lines_tokens_of_every_example_are_those_of_the_grouping():
+    # the one pass over the tokens gives every file what grouping them by line gave:
+    # multi-line strings, comment-only lines, `//` and `#` comments after code
+    seen = 0
+    for path in _aether_files():
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+        try:
+            toks = tokenize(text)
+        except LexError:
+            continue
+        ctx = CX._Ctx(text, toks)
+        assert (ctx.by_line, ctx.code_by_line, ctx.slash_lines) == _reference_lines(toks), \
+            path
+        seen += 1
+    assert seen > 50
+
+
 # ------------------------------------------------------------------ interpolated code
 
 BRACED = '''\
@@ -280,3 +311,146 @@ def test_the_ir_expression_classes_have_no_subclasses():
     # expression class would fall through them
     for cls in ir.Expr.__subclasses__():
         assert cls.__subclasses__() == [], cls
+
+
+# ------------------------------------------------------------------ hoisting imports
+
+NO_IMPORTS = """\
+fn a(x) {
+    if x > 1 {
+        log(x)
+    } else {
+        try {
+            log("no")
+        } catch e {
+            log(e)
+        }
+    }
+}
+workflow w {
+    for i in items {
+        a(i)
+    }
+}
+"""
+
+
+def test_a_block_without_imports_is_not_read_for_them(monkeypatch):
+    # whether a block holds more than imports is asked only of a block with an import:
+    # asked of every block, it was half of the hoisting walk
+    calls = []
+    real = W._import_name
+    monkeypatch.setattr(W, "_import_name", lambda toks: calls.append(1) or real(toks))
+    assert W.convert(NO_IMPORTS).text
+    assert calls == []
+    inner = NO_IMPORTS.replace('log("no")', 'import "p/q.py" as q\n            log("no")')
+    got = W.convert(inner)
+    assert calls  # the try block with the import is read, once per statement
+    assert len(calls) <= 2
+    assert "- \"q\"" in got.text and "import" not in got.text
+
+
+def test_an_import_alone_in_its_block_stays_as_before():
+    # (the hoisting is decided as before: an import that is all of its block stays)
+    alone = NO_IMPORTS.replace('log("no")', 'import "p/q.py" as q')
+    with pytest.raises(ir.Unconvertible):
+        W.convert(alone)
+
+
+# ------------------------------------------------------------------ handler calls (M037)
+
+def test_a_file_that_never_names_its_events_is_not_walked_for_their_calls(monkeypatch):
+    # the tree is walked for calls of an event by its name only when the name stands in
+    # the text as a word of its own (`on_ready` holds `ready`, but not as a word)
+    from aether.migrate.convert import handlers as H
+
+    walks = []
+    real_walk = A.walk
+    monkeypatch.setattr(A, "walk", lambda node: walks.append(node) or real_walk(node))
+    legacy = 'goal "g"\nwhen ready(x):\n    log(x)\nend\n'
+    out = W.convert(legacy)
+    assert "fn on_ready(" in out.text and "M037" not in out.rules
+    assert walks == []
+    called = W.convert(legacy + "ready(1)\n")
+    assert "M037" in called.rules and called.text.endswith("\non_ready(1)\n")
+    assert len(walks) == 1
+    assert H._named("x = ready", {"ready": "on_ready"})
+    assert H._named("ready", {"ready": "on_ready"})
+    assert not H._named("x = already + ready_2 + on_ready", {"ready": "on_ready"})
+    assert H._named("x = (a.b)\nr(ready)", {"a.b": "on_a", "ready": "on_ready"})
+
+
+def test_the_handler_calls_are_those_of_the_full_walk_for_every_example(monkeypatch):
+    # the word test only skips files the walk would leave as they are
+    from aether.migrate.convert import handlers as H
+
+    texts = []
+    for path in _aether_files():
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+        if "when " in text or "on " in text:
+            texts.append(text)
+    fast = []
+    for text in texts:
+        try:
+            got = W.convert(text)
+        except (ir.Unconvertible, LexError, RecursionError):
+            got = None
+        fast.append(None if got is None else (got.text, got.rules))
+    monkeypatch.setattr(H, "_named", lambda text, events: True)
+    for text, want in zip(texts, fast):
+        try:
+            got = W.convert(text)
+        except (ir.Unconvertible, LexError, RecursionError):
+            got = None
+        assert (None if got is None else (got.text, got.rules)) == want
+    assert len(texts) > 20
+
+
+# ------------------------------------------------------------------ a require of the file's
+
+def test_one_pass_finds_a_require_block_or_map_as_the_two_passes_did():
+    import itertools
+
+    texts = ["require:", "require:  # plugins", "require: {", "require = {plugins: []}",
+             "  require :{", "require", "requirement: 1", "x = require", "# require:",
+             "require: x", "require:\n  plugins:", 'log("require: {")', "require\t=\t{"]
+    rows = [CX.Row(depth, text, 1, None, first) for text in texts
+            for depth in (0, 1, 0.5) for first in (True, False)]
+
+    def reference(rs):
+        return any(r.depth == 0 and "require:" in r.text and
+                   r.text.split("#")[0].strip() == "require:" for r in rs) or \
+            W._require_map(rs) is not None
+
+    for r in rows:
+        assert W._requires([r]) == reference([r]), r
+    for pair in itertools.combinations(rows, 2):
+        assert W._requires(list(pair)) == reference(list(pair))
+    assert W._requires([]) is False
+
+
+def test_a_text_with_an_import_word_token_is_always_hoisted():
+    # the text test that skips the hoisting walk never misses a token `import` or `use`
+    texts = ["0x1fuse a/b", "x = 1.5use", "a.use(b)", "$use x", "usé", "use", "import",
+             "f'x'import 'p' as q", "use\ta/b", 'import"p" as q', "reuse x", "use$ x",
+             "users", "importer"]
+    for path in _aether_files():
+        texts.append(path.read_text(encoding="utf-8", errors="replace"))
+    for text in texts:
+        try:
+            toks = tokenize(text)
+        except LexError:
+            continue
+        if any(t.kind == "WORD" and t.text in ("import", "use") for t in toks):
+            assert W._may_import(text), text[:80]
+    assert not W._may_import("users importer use$ x")
+
+
+def test_a_file_without_import_words_is_not_walked_for_imports(monkeypatch):
+    calls = []
+    real = W._hoist_imports
+    monkeypatch.setattr(W, "_hoist_imports", lambda *a: calls.append(1) or real(*a))
+    W.convert(NO_IMPORTS)
+    assert calls == []
+    W.convert(NO_IMPORTS.replace('log("no")', 'use a/b\n            log("no")'))
+    assert calls  # (once for the file, once more per block it enters)

@@ -192,6 +192,29 @@ class Handlers:
         return rows + self.block(b.body, depth, section, in_fn) + self.closer(b, depth)
 
 
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _named(text: str, events) -> bool:
+    """Whether one of the names ``events`` stands in ``text`` as a word of its own (no
+    letter, digit or ``_`` on either side): a call of one by its name (a Name node) is
+    one, as a name is lexed whole. Most files with handlers never call an event by its
+    name, and walking the whole tree to find that out was most of this rule's time.
+    (Each name found by ``str.find``: its handler's ``on_`` name holds it, not as a word.)"""
+    chars = _NAME_CHARS
+    for event in events:
+        if not event:
+            continue
+        at = text.find(event)
+        while at >= 0:
+            end = at + len(event)
+            if (at == 0 or text[at - 1] not in chars) and \
+                    (end == len(text) or text[end] not in chars):
+                return True
+            at = text.find(event, at + 1)
+    return False
+
+
 def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
     """``text`` (converted, Aether 1.2) with each call of a legacy event by its name
     (``execute_requested(x)``) calling the ``fn`` M009 made of its handler
@@ -201,7 +224,7 @@ def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
     from ...semantics.catalogue import load_catalogue
     from ...syntax import parse
 
-    if not ctx.handlers:
+    if not ctx.handlers or not _named(text, ctx.handlers):
         return text
     result = parse(text)
     if result.errors:

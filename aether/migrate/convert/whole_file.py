@@ -140,6 +140,21 @@ def _clash(ctx: _Ctx, name: str) -> Optional[str]:
     return None
 
 
+#: where the word ``import``, ``use`` or ``plugin`` could end a token of the text: an
+#: import line (:func:`_import`, a bodiless ``plugin NAME`` line among them) opens with one
+#: of these words, a token of its own, and a word token runs on over every ``\w`` and ``$``
+#: after it (migrate.tokens), so a text without a match holds no import line (a pattern
+#: per word: each opens with its word, which the regex engine finds by a fast scan; one
+#: alternation was tried at every character, three times slower)
+_IMPORT_WORDS = (re.compile(r"import(?![\w$])"), re.compile(r"use(?![\w$])"),
+                 re.compile(r"plugin(?![\w$])"))
+
+
+def _may_import(text: str) -> bool:
+    """Whether ``text`` may hold an import line (see :data:`_IMPORT_WORDS`)."""
+    return any(p.search(text) for p in _IMPORT_WORDS)
+
+
 def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
                    seen: Optional[dict] = None) -> tuple[list, list[str]]:
     """``stmts`` without their import lines (kept as commands by the parser), and the
@@ -158,15 +173,20 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
     seen = {} if seen is None else seen  # name or path -> (path or name, line)
     out = []
     plugins: list[str] = []
-    # whether the block holds more than imports (and comments), decided once for the block:
-    # a block of thousands of imports is read once, not once per import
-    hoist = top or any(not isinstance(x, ir.Comment) and
-                       _import_name(getattr(x, "tokens", None) or []) is None for x in stmts)
+    # whether the block holds more than imports (and comments), decided once for the block
+    # (a block of thousands of imports is read once, not once per import) and only when
+    # it holds an import: deciding it for every block was half of this walk
+    hoist = True if top else None
+    Simple, Block = ir.Simple, ir.Block
     for s in stmts:
-        if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens:
+        if type(s) is Simple and s.kind == "raw" and s.tokens:
             got = _import(s.tokens)
             if got is not None and s.tokens[0].text == "plugin" and _calls_plugin(ctx):
                 got = None  # `plugin tidy` calls the file's own `plugin`
+            if got is not None and hoist is None:
+                hoist = any(not isinstance(x, ir.Comment) and
+                            _import_name(getattr(x, "tokens", None) or []) is None
+                            for x in stmts)
             if got is not None and hoist:
                 name, path = got
                 what = _tokens_text(ctx, s.tokens)
@@ -200,7 +220,7 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
                         note = "#" + note[2:]
                     ctx.import_notes.setdefault(name, []).append(note)
                 continue
-        if isinstance(s, ir.Block):
+        if type(s) is Block:
             for field in ("body", "orelse", "handler", "final"):
                 inner = getattr(s, field)
                 if inner:
@@ -238,8 +258,11 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         # variable with one of these names is renamed everywhere it is used as one
         if special in variables:
             ctx.renamed[special] = special + "_"
-    stmts, imports = _hoist_imports(ctx, stmts)
-    imports = list(dict.fromkeys(imports))
+    if _may_import(text):
+        stmts, imports = _hoist_imports(ctx, stmts)
+        imports = list(dict.fromkeys(imports))
+    else:
+        imports = []  # no import line: nothing to hoist (most files; the walk was 2% of this)
     stmts, _ = _unwrap_plugins(ctx, stmts)
     conv = Converter(ctx)
     rows: list[Row] = []
@@ -397,13 +420,30 @@ def _plugin_rows(ctx: _Ctx, names: list[str], listed: list[str], depth: float,
     return rows
 
 
+_REQUIRE_MAP = re.compile(r"\s*require\s*[:=]\s*\{")
+
+
 def _require_map(rows: list[Row]) -> Optional[Row]:
     """The top-level row ``require: {`` (a requirement map, as brace plugins write it), else
     None."""
     for r in rows:
-        if r.depth == 0 and r.first and re.match(r"\s*require\s*[:=]\s*\{", r.text):
+        if r.depth == 0 and r.first and _REQUIRE_MAP.match(r.text):
             return r
     return None
+
+
+def _requires(rows: list[Row]) -> bool:
+    """Whether ``rows`` hold a top-level ``require:`` block or ``require: {...}`` map of
+    their own (:func:`_require_map`), in one pass over them (the rows of every file are
+    read here; most have neither, and two passes, a test per row each, cost twice this)."""
+    for r in rows:
+        if r.depth == 0:
+            text = r.text
+            if "require" in text and (
+                    "require:" in text and text.split("#")[0].strip() == "require:" or
+                    r.first and _REQUIRE_MAP.match(text)):
+                return True
+    return False
 
 
 def _merge_requirements(ctx: _Ctx, rows: list[Row], names: list[str]) -> Optional[list[Row]]:
@@ -672,9 +712,7 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     from ...semantics.validator import validate
     from ...syntax import parse
 
-    if any(r.depth == 0 and "require:" in r.text and
-           r.text.split("#")[0].strip() == "require:" for r in rows) or \
-            _require_map(rows) is not None:
+    if _requires(rows):
         return []
     # what M035 makes of an action section is code too (`- memory.save(x)` in `actions:`)
     probe, origins = _laid_out(ctx, rows)
