@@ -225,7 +225,9 @@ def test_a_plugin_line_joins_the_files_own_require_block():
     ('if ready {\n    plugin tidy\n}\n', 3, "all its block holds"),
     ('plugin log\n', 2, "name of a builtin"),
     ('plugin tidy\nimport "lib/other" as tidy\n', 3, "one name and one source"),
-], ids=["alone-in-block", "builtin-name", "two-sources"])
+    # not "all its block holds", which it is not
+    ('x = 1\nplugin "a-b"\n', 3, "rename the plugin by hand"),
+], ids=["alone-in-block", "builtin-name", "two-sources", "not-a-name"])
 def test_a_plugin_line_that_cannot_be_a_requirement_is_refused_with_its_line(
         legacy, line, words):
     out = migrate_text('goal: "g"\n' + legacy, "a.aether")

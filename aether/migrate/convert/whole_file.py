@@ -168,6 +168,16 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
     for s in stmts:
         if isinstance(s, ir.Simple) and s.kind == "raw" and s.tokens:
             got = _import(ctx, s.tokens)
+            toks = s.tokens
+            if got is None and len(toks) == 2 and toks[0].text == "plugin" and \
+                    toks[0].kind == "WORD" and toks[1].kind in ("WORD", "STR") and \
+                    not _calls_plugin(ctx):
+                # the shape of a plugin line, but no name a requirement can have (else
+                # it reached Commands, which calls every such line one alone in its block)
+                raise ir.Unconvertible(f"`{_tokens_text(ctx, toks)}` names a plugin the "
+                                       "file uses, but a `require: plugins:` entry is a "
+                                       "name (ASCII letters, digits and _, not first a digit): "
+                                       "rename the plugin by hand", s.first)
             if got is not None and hoist:
                 name, path = got
                 what = _tokens_text(ctx, s.tokens)
