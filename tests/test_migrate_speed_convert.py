@@ -340,7 +340,7 @@ def test_a_block_without_imports_is_not_read_for_them(monkeypatch):
     # asked of every block, it was half of the hoisting walk
     calls = []
     real = W._import_name
-    monkeypatch.setattr(W, "_import_name", lambda toks: calls.append(1) or real(toks))
+    monkeypatch.setattr(W, "_import_name", lambda ctx, toks: calls.append(1) or real(ctx, toks))
     assert W.convert(NO_IMPORTS).text
     assert calls == []
     inner = NO_IMPORTS.replace('log("no")', 'import "p/q.py" as q\n            log("no")')

@@ -225,7 +225,9 @@ def test_a_plugin_line_joins_the_files_own_require_block():
     ('if ready {\n    plugin tidy\n}\n', 3, "all its block holds"),
     ('plugin log\n', 2, "name of a builtin"),
     ('plugin tidy\nimport "lib/other" as tidy\n', 3, "one name and one source"),
-], ids=["alone-in-block", "builtin-name", "two-sources"])
+    # not "all its block holds", which it is not
+    ('x = 1\nplugin "a-b"\n', 3, "rename the plugin by hand"),
+], ids=["alone-in-block", "builtin-name", "two-sources", "not-a-name"])
 def test_a_plugin_line_that_cannot_be_a_requirement_is_refused_with_its_line(
         legacy, line, words):
     out = migrate_text('goal: "g"\n' + legacy, "a.aether")
@@ -236,3 +238,12 @@ def test_a_plugin_line_that_cannot_be_a_requirement_is_refused_with_its_line(
 def test_a_plugin_line_calling_the_files_own_plugin_fn_stays_a_call():
     out = migrate_text('goal: "g"\nfn plugin(n) {\n    log(n)\n}\nplugin tidy\n', "a.aether")
     assert out.text == 'goal: "g"\nfn plugin(n):\n    log(n)\nplugin("tidy")\n'
+
+
+def test_a_plugin_call_is_a_statement_that_lets_its_blocks_imports_be_hoisted():
+    # with a fn `plugin`, `plugin tidy` is a call: its block holds more than imports, so
+    # the `use` beside it becomes a requirement (it was left there, and refused as alone)
+    out = migrate_text('goal: "g"\nfn plugin(n) {\n    log(n)\n}\nif ready {\n'
+                       '    use lib/other\n    plugin tidy\n}\n', "a.aether")
+    assert out.state != "failed", (out.line, out.reason)
+    assert '- "other"' in out.text and 'plugin("tidy")' in out.text, out.text

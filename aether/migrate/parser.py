@@ -897,7 +897,7 @@ class Parser:
             if k.kind == "WORD":
                 key = k.text
                 if key in KEYWORDS_12 or not (key.isascii() and key.isidentifier()):
-                    key = '"' + key + '"'  # (not _is_ascii_name(key))
+                    key = '"' + key + '"'  # (not an ASCII identifier: quoted)
             elif k.kind == "STR":
                 key = k.text
             elif k.kind == "NUM" and k.text.isdigit():
@@ -2172,11 +2172,6 @@ def _int_plus_one(raw: str) -> str:
         return str(int(raw.replace("_", "")) + 1)
     except ValueError:
         return raw + " + 1"
-
-
-def _is_ascii_name(s: str) -> bool:
-    # an ASCII identifier is [A-Za-z_][A-Za-z0-9_]*, the test this was written as
-    return s.isascii() and s.isidentifier()
 
 
 def parse_legacy(toks: list[Tok], source: str = "") -> list:

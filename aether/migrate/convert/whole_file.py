@@ -82,7 +82,7 @@ def _source_names(stmts: list) -> tuple[set[str], set[str], set[str]]:
     return bound, fns, variables
 
 
-def _import(toks: list) -> Optional[tuple[str, str]]:
+def _import(ctx: _Ctx, toks: list) -> Optional[tuple[str, str]]:
     """The plugin name an import line makes available and the path it imports, or None
     when the line is no import of a form M029 knows: ``import "path" as name`` gives
     ``name``; ``use a/b/c`` (a module path, at least one ``/``, written without spaces,
@@ -91,8 +91,11 @@ def _import(toks: list) -> Optional[tuple[str, str]]:
     ``plugin "NAME"``) alone on its line, with no body, names a plugin the file uses: the
     plugin declarations of the dialects (``plugin NAME { ... }``, ``plugin NAME`` over an
     indented body) without anything declared, and the legacy runtimes loaded plugins by
-    name; it gives ``NAME`` (its path is that name)."""
+    name; it gives ``NAME`` (its path is that name), unless the file has a ``fn`` or a
+    variable ``plugin`` (:func:`_calls_plugin`): then the line calls it."""
     if len(toks) == 2 and toks[0].text == "plugin" and toks[0].kind == "WORD":
+        if _calls_plugin(ctx):
+            return None
         name = toks[1].text[1:-1] if toks[1].kind == "STR" else \
             toks[1].text if toks[1].kind == "WORD" else ""
         return (name, name) if _NAME_RE.match(name) else None
@@ -109,9 +112,9 @@ def _import(toks: list) -> Optional[tuple[str, str]]:
     return None
 
 
-def _import_name(toks: list) -> Optional[str]:
+def _import_name(ctx: _Ctx, toks: list) -> Optional[str]:
     """The plugin name of the import line ``toks`` (:func:`_import`), else None."""
-    got = _import(toks)
+    got = _import(ctx, toks)
     return got[0] if got else None
 
 
@@ -180,12 +183,20 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
     Simple, Block = ir.Simple, ir.Block
     for s in stmts:
         if type(s) is Simple and s.kind == "raw" and s.tokens:
-            got = _import(s.tokens)
-            if got is not None and s.tokens[0].text == "plugin" and _calls_plugin(ctx):
-                got = None  # `plugin tidy` calls the file's own `plugin`
+            got = _import(ctx, s.tokens)
+            toks = s.tokens
+            if got is None and len(toks) == 2 and toks[0].text == "plugin" and \
+                    toks[0].kind == "WORD" and toks[1].kind in ("WORD", "STR") and \
+                    not _calls_plugin(ctx):
+                # the shape of a plugin line, but no name a requirement can have (else
+                # it reached Commands, which calls every such line one alone in its block)
+                raise ir.Unconvertible(f"`{_tokens_text(ctx, toks)}` names a plugin the "
+                                       "file uses, but a `require: plugins:` entry is a "
+                                       "name (ASCII letters, digits and _, not first a digit): "
+                                       "rename the plugin by hand", s.first)
             if got is not None and hoist is None:
                 hoist = any(not isinstance(x, ir.Comment) and
-                            _import_name(getattr(x, "tokens", None) or []) is None
+                            _import_name(ctx, getattr(x, "tokens", None) or []) is None
                             for x in stmts)
             if got is not None and hoist:
                 name, path = got
