@@ -191,9 +191,12 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
         return result
 
     # the legacy scan of the text, once: it tells a clean file, and the check before
-    # migration reports it (its result with or without `parses` is the same)
-    hits = scan_legacy(text)
-    if not hits and _clean(text):
+    # migration reports it (its result with or without `parses` is the same). A check
+    # before that has a syntax error or a legacy construct tells the file is not clean
+    # already: the scan (a twentieth of a migration) is then left to the check before,
+    # should it be made here after all (None: check_text scans the text itself).
+    hits = None if known is not None and _not_clean(known) else scan_legacy(text)
+    if hits is not None and not hits and _clean(text):
         # Aether 1.2 already: at most whitespace to tidy (the cheap path, no validation)
         new = _whitespace_only(text)
         if new == text or not selection.allows("M027"):
@@ -240,6 +243,16 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
                    before, path, check, checked)
+
+
+def _not_clean(before) -> bool:
+    """Whether the check ``before`` of a text shows it is not clean (:func:`_clean` false
+    or a legacy construct in it): it holds a syntax error (the parser's: the text does not
+    parse) or a legacy scan's finding. AE204 is left out: the validator reports it too, on
+    a text that parses (in a config section, where :func:`_clean` allows it)."""
+    from ..codes import Status
+
+    return any(f.status == Status.PARSE_ERROR and f.rule != "AE204" for f in before.findings)
 
 
 def _clean(text: str) -> bool:

@@ -123,10 +123,15 @@ def _compile(names) -> re.Pattern:
                       + "|".join(f"(?P<{n}>{p})" for n, p in wanted) + ")", re.M)
 
 
-# A string, a comment, a bracket or a newline: enough to follow bracket depth line by line.
+# What comes before the next ``(``/``[``/``)``/``]`` that is not in a string or a comment
+# (strings and comments, as the lexer reads them, are skipped whole; a quote that starts
+# no string is skipped alone), then that bracket (none at the end of the text). The run is
+# taken atomically (a lookahead capture, then a backreference), so a text with no bracket
+# left is never retried from each of its characters.
 _STRINGS = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''  # as the lexer
 # (pattern strings: re compiles and caches them on first use, not at start-up)
-_BRACKET_TOKENS = _STRINGS + r"|#[^\n]*|[()\[\]\n]"
+_TO_BRACKET = (r"(?=(?P<_run>(?:[^()\[\]\"'#]+|" + _STRINGS + r"|#[^\n]*|[\"'])*))(?P=_run)"
+               r"(?P<_bracket>[()\[\]]?)")
 
 
 def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
@@ -138,19 +143,43 @@ def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
     """
     inside: set[int] = set()
     open_at_end: set[int] = set()
-    depth, line = 0, 1
-    for m in re.finditer(_BRACKET_TOKENS, text):
-        tok = m.group()
-        if tok == "\n":
-            if depth:
-                open_at_end.add(line)
-                inside.add(line + 1)
-            line += 1
-        elif tok in "([":
+    depth = 0
+    line, counted = 1, 0  # `line` is the line of offset `counted`
+    opened = 0  # where the outermost open bracket is
+    # Only brackets change the depth, and the newlines between an outermost bracket and
+    # its close are counted at once: a Python step per string, comment and newline was
+    # half of the legacy scan of a file with syntax errors (every legacy file a
+    # migration reads).
+    count = text.count
+    for m in re.finditer(_TO_BRACKET, text):
+        c = m.group("_bracket")
+        if c == "(" or c == "[":
+            if not depth:
+                opened = m.end() - 1
             depth += 1
-        elif tok in ")]":
-            depth = max(depth - 1, 0)
+        elif c and depth:  # `)` or `]`
+            depth -= 1
+            if not depth:
+                line = _spanned(count, opened, m.end() - 1, line, counted, inside,
+                                open_at_end)
+                counted = opened
+    if depth:
+        _spanned(count, opened, len(text), line, counted, inside, open_at_end)
     return inside, open_at_end
+
+
+def _spanned(count, start: int, end: int, line: int, counted: int, inside: set[int],
+             open_at_end: set[int]) -> int:
+    """File the lines ended by a newline in ``text[start:end]`` (``count`` is the text's
+    ``count``; ``line`` is the line of offset ``counted``, at or before ``start``) under
+    ``open_at_end`` and the lines after them under ``inside``; returns the line of
+    ``start``."""
+    line += count("\n", counted, start)
+    k = count("\n", start, end)
+    if k:
+        open_at_end.update(range(line, line + k))
+        inside.update(range(line + 1, line + k + 1))
+    return line
 
 
 def _scanner(parses: bool) -> re.Pattern:

@@ -1,0 +1,111 @@
+"""The migration after a check (``migrate_text(..., before=known)``, issue 15 item 3) does
+less work and gives exactly what the plain migration gives.
+
+- a file whose check before shows a syntax error or a legacy construct is not scanned for
+  legacy constructs again (the scan only told whether the file was clean); when the
+  check before must be made after all, it scans the file itself;
+- the legacy scan's bracket lines (which lines continue inside brackets) are the ones the
+  token-by-token walk gave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from aether.checker import check_text
+from aether.codes import Status
+from aether.migrate.engine import check_options, migrate_text
+from aether.syntax import legacy as LG
+from test_migrate_parses_once import CASES
+
+
+def _known(text: str):
+    return check_text(text, "input.aether", check_options())
+
+
+def _counting_scans(monkeypatch) -> Counter:
+    calls: Counter = Counter()
+    real = LG.scan_legacy
+
+    def counting(t, parses=False):
+        calls[t] += 1
+        return real(t, parses)
+
+    monkeypatch.setattr(LG, "scan_legacy", counting)
+    return calls
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])
+def test_a_file_known_not_clean_is_not_scanned_again(case, monkeypatch):
+    text = (case / "before.aether").read_text(encoding="utf-8")
+    reference = migrate_text(text, "input.aether")
+    known = _known(text)
+    calls = _counting_scans(monkeypatch)
+    outcome = migrate_text(text, "input.aether", before=known)
+    assert outcome.to_dict() == reference.to_dict()
+    assert outcome.text == reference.text
+    if any(f.status == Status.PARSE_ERROR and f.rule != "AE204" for f in known.findings):
+        assert calls[text] == 0
+    else:
+        assert calls[text] == 1
+
+
+@pytest.mark.parametrize("text", [
+    'goal: "g"\nif x > 1\n    log(x\n',  # syntax errors only: the check before is redone
+    'goal: "g"\nlog(1)\n',  # clean: scanned, the cheap path
+    'goal: "g"\nlog(1)   \n',  # clean, whitespace to tidy
+    'intent: "g"\nlog(1)\n',  # a legacy construct the grammar reads
+    'goal "g"\n{ log(1) }\n',
+])
+def test_after_a_check_is_the_plain_migration(text, monkeypatch):
+    reference = migrate_text(text, "input.aether")
+    known = _known(text)
+    calls = _counting_scans(monkeypatch)
+    checked: dict = {}
+    outcome = migrate_text(text, "input.aether", before=known, checked=checked)
+    assert outcome.to_dict() == reference.to_dict()
+    assert outcome.text == reference.text
+    if "before" in checked:  # made here after all: as the check itself makes it
+        assert checked["before"] == known
+    assert calls[text] <= 1
+
+
+def _reference_bracket_lines(text: str) -> tuple[set[int], set[int]]:
+    """The walk over every string, comment, bracket and newline token (before issue 15)."""
+    inside: set[int] = set()
+    open_at_end: set[int] = set()
+    depth, line = 0, 1
+    for m in re.finditer(LG._STRINGS + r"|#[^\n]*|[()\[\]\n]", text):
+        tok = m.group()
+        if tok == "\n":
+            if depth:
+                open_at_end.add(line)
+                inside.add(line + 1)
+            line += 1
+        elif tok in "([":
+            depth += 1
+        elif tok in ")]":
+            depth = max(depth - 1, 0)
+    return inside, open_at_end
+
+
+_PIECES = st.sampled_from(["(", ")", "[", "]", "{", "}", "\n", '"', "'", "#", "a", " ",
+                           "\\", '"x(y"', "'[z'", "# (", "f(", "end", "\\'", '\\"'])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_PIECES, max_size=24).map("".join))
+def test_bracket_lines_are_the_token_walks(text):
+    assert LG._bracket_lines(text) == _reference_bracket_lines(text)
+
+
+def test_bracket_lines_of_a_long_text_without_brackets():
+    text = 'x: "a(" # (\n' * 3000 + '"unclosed\n' + "y\n" * 3000
+    assert LG._bracket_lines(text) == (set(), set())
+    text = "f(\n" + 'a "b" # c\n' * 3000
+    inside, open_at_end = LG._bracket_lines(text)
+    assert open_at_end == set(range(1, 3002)) and inside == set(range(2, 3003))
