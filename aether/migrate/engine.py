@@ -413,10 +413,13 @@ def _comments(text: str) -> Optional[list[tuple[int, str]]]:
         # the tokenizer's comment and string patterns; a quote that starts no string, and
         # a backtick, are its LexError
         # (`//` alone: the rest of its line is taken only when it is a comment, see below)
+        # Every alternative starts with a literal character, so the search skips to the
+        # next `#`, `/`, quote or backtick in C: the class `["'`]` as the last one made it
+        # try each alternative at every character (two and a half times as slow).
         _COMMENT_SCAN = re.compile(r"""\#[^\n]*|//"""
                                    r"""|"[^"\\\n]*(?:\\.[^"\\\n]*)*\""""
                                    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
-                                   r"""|["'`]""")
+                                   r"""|"|'|`""")
     search = _COMMENT_SCAN.search
     out: list[tuple[int, str]] = []
     pos = 0

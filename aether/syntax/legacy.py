@@ -123,15 +123,14 @@ def _compile(names) -> re.Pattern:
                       + "|".join(f"(?P<{n}>{p})" for n, p in wanted) + ")", re.M)
 
 
-# What comes before the next ``(``/``[``/``)``/``]`` that is not in a string or a comment
-# (strings and comments, as the lexer reads them, are skipped whole; a quote that starts
-# no string is skipped alone), then that bracket (none at the end of the text). The run is
-# taken atomically (a lookahead capture, then a backreference), so a text with no bracket
-# left is never retried from each of its characters.
+# A string, a comment or a bracket: enough to follow bracket depth (strings and comments
+# hold no newline: the lines a bracket spans are the newlines between it and its close).
+# Each bracket is an alternative of its own: alternatives that all start with a literal
+# character let the regular expression engine skip to the next one of those characters
+# (a class `[()\[\]]` among them made it try every alternative at every character).
 _STRINGS = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''  # as the lexer
 # (pattern strings: re compiles and caches them on first use, not at start-up)
-_TO_BRACKET = (r"(?=(?P<_run>(?:[^()\[\]\"'#]+|" + _STRINGS + r"|#[^\n]*|[\"'])*))(?P=_run)"
-               r"(?P<_bracket>[()\[\]]?)")
+_BRACKET_TOKENS = _STRINGS + r"|#[^\n]*|\(|\)|\[|\]"
 
 
 def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
@@ -147,20 +146,18 @@ def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
     line, counted = 1, 0  # `line` is the line of offset `counted`
     opened = 0  # where the outermost open bracket is
     # Only brackets change the depth, and the newlines between an outermost bracket and
-    # its close are counted at once: a Python step per string, comment and newline was
-    # half of the legacy scan of a file with syntax errors (every legacy file a
-    # migration reads).
+    # its close are counted at once: a token per newline too was a third of the walk.
     count = text.count
-    for m in re.finditer(_TO_BRACKET, text):
-        c = m.group("_bracket")
+    for m in re.finditer(_BRACKET_TOKENS, text):
+        c = m.group()
         if c == "(" or c == "[":
             if not depth:
-                opened = m.end() - 1
+                opened = m.start()
             depth += 1
-        elif c and depth:  # `)` or `]`
+        elif (c == ")" or c == "]") and depth:
             depth -= 1
             if not depth:
-                line = _spanned(count, opened, m.end() - 1, line, counted, inside,
+                line = _spanned(count, opened, m.start(), line, counted, inside,
                                 open_at_end)
                 counted = opened
     if depth:
