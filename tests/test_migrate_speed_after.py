@@ -109,3 +109,37 @@ def test_bracket_lines_of_a_long_text_without_brackets():
     text = "f(\n" + 'a "b" # c\n' * 3000
     inside, open_at_end = LG._bracket_lines(text)
     assert open_at_end == set(range(1, 3002)) and inside == set(range(2, 3003))
+
+
+# ------------------------------------------------------------ findings copied by hand
+
+def test_locate_and_fingerprints_copy_every_field_as_replace_does():
+    # _locate and assign_fingerprints build each finding field by field (the generic
+    # replace cost twice as much): a field added to Finding must be copied there too
+    from aether.checker import _locate
+    from aether.diagnostics import Finding
+    from aether.fingerprint import _numbered, _prefix, assign_fingerprints, legacy_fingerprint
+
+    assert Finding._fields == ("rule", "message", "line", "column", "end_line", "end_column",
+                               "hint", "anchor", "content", "fingerprint",
+                               "legacy_fingerprint")
+    text = 'goal: "g"\nfn f(a):\n    if a:\n        log(nope)  # x\n'
+    found = [Finding("AE302", "'nope' is not bound here", 4, 13, 4, 17, "did you mean"),
+             Finding("AE301", "unknown function 'q'", None, None, None, None, None),
+             Finding("AE301", "unknown function 'q'", 9, 1, 9, 2, "h", fingerprint="x"),
+             Finding("AE312", "no goal", 1, 1, 1, 2, None, "kept", "kept too")]
+    located = _locate(found, text)
+    assert located == [found[0].with_(anchor="fn:f/if", content="log(nope) # x"),
+                       found[1].with_(anchor="", content=""),
+                       found[2].with_(anchor="", content=""), found[3]]
+    printed = assign_fingerprints("p.aether", located)
+    expected = []
+    seen: Counter = Counter()
+    for f in sorted(located, key=Finding.sort_key):
+        key = (f.rule, f.anchor, f.content)
+        expected.append(f.with_(
+            fingerprint=_numbered(_prefix(f.rule, "p.aether", f.anchor, f.content), seen[key]),
+            legacy_fingerprint=legacy_fingerprint(f.code_name, f.line, f.message)))
+        seen[key] += 1
+    assert printed == expected
+    assert all(type(f) is Finding for f in located + printed)
