@@ -143,3 +143,26 @@ def test_locate_and_fingerprints_copy_every_field_as_replace_does():
         seen[key] += 1
     assert printed == expected
     assert all(type(f) is Finding for f in located + printed)
+
+
+def test_a_whole_file_hidden_lists_no_lines():
+    # a brace-dialect file was unreadable as a whole: its lines are not walked one by one
+    from aether.migrate.engine import _invisible_lines
+
+    text = 'plugin demo {\n    fn run() {\n        log("x")\n    }\n}\n'
+    before = _known(text)
+    assert any(f.rule == "AE209" for f in before.findings)
+    assert _invisible_lines(text, before) == (set(), True)
+    outcome = migrate_text(text, "input.aether", before=before)
+    assert outcome.to_dict() == migrate_text(text, "input.aether").to_dict()
+
+
+_LINE_PIECES = st.sampled_from(["intent", "plugin", "agent", ":", " ", "\t", "x", "(1)",
+                                "# c", "on", "off", "\n", "  plugin", "git_log", "5", '"s"'])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_LINE_PIECES, max_size=20).map("".join))
+def test_the_parseable_scan_at_candidate_lines_is_the_scan_at_every_line(text):
+    every = [(m.span(), m.lastgroup) for m in LG._scanner(True).finditer(text)]
+    assert [(m.span(), m.lastgroup) for m in LG._matches(text, True)] == every

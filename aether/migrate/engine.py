@@ -87,7 +87,8 @@ def _counts(result) -> dict[str, int]:
 
 
 def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
-    """Lines the checker could not read before; and whether that was the whole file.
+    """Lines the checker could not read before; and whether that was the whole file (then
+    no line is listed: every line was hidden).
 
     Taken from the findings of the check before migration: each syntax or legacy error
     hides its statement and the block indented under it (as the parser's error recovery
@@ -105,6 +106,10 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
                                              f.rule == "AE315") and f.line and f.line > 0]
     whole = any(f.rule in ("AE209", "AE210") for f in before.findings) or \
         len(errors) >= MAX_ERRORS
+    if whole:
+        # the walk would list (nearly) every line for nothing: most legacy files of the
+        # corpus are brace-dialect files, and it was a hundredth of their migration
+        return set(), True
     # In line order (the checker's own): a block already hidden is never walked again, so
     # the walks are disjoint and linear in the file. In the order of a forged result cache
     # (last line first, each a comment line that the next one's walk crosses) they were

@@ -107,6 +107,10 @@ _CANDIDATE = (
     # brace_block, and remember_as / recall_tag after `name =` (the name matched atomically)
     r"|(?=(?P<_w>[A-Za-z_]\w*))(?P=_w)[ \t]*(?:\{|=[ \t]*re(?:member|call)\b))"
 )
+# Where the scan of a text that parses can match (its constructs, _PARSEABLE, each start a
+# line with one of these words): a newline, then the line's indentation (atomically).
+_CANDIDATE_PARSEABLE = r"\n(?=(?P<_i>[ \t]*))(?P=_i)(?:intent|plugin|agent)"
+_CANDIDATES_PARSEABLE = None
 # Words that make the full scan worthwhile; a file with none of them is skipped at once.
 _TRIGGER_WORDS = (r"\b(?:intent|goal|define|end|when|on|plugin|let|remember|recall|think"
                   r"|suggest|reflect|learn|analyze|verify|optimize|adapt|agent|if|elif"
@@ -193,19 +197,26 @@ def _scanner(parses: bool) -> re.Pattern:
 def _matches(text: str, parses: bool) -> Iterator[re.Match]:
     """The matches of the scan for ``parses`` in ``text``, in order: those of
     ``_scanner(parses).finditer(text)``. No match spans a newline and each starts a line,
-    so the full scan is tried only at the first line and at each line of _CANDIDATE."""
+    so the scan is tried only at the first line and at each line of _CANDIDATE (of
+    _CANDIDATE_PARSEABLE for a text that parses)."""
+    global _CANDIDATES, _CANDIDATES_PARSEABLE
     scan = _scanner(parses)
     if parses:
-        yield from scan.finditer(text)
-        return
-    global _CANDIDATES
-    if _CANDIDATES is None:
-        _CANDIDATES = re.compile(_CANDIDATE, re.M)
+        # every parseable construct starts its line with `intent`, `plugin` or `agent`:
+        # `^` (re.M) was tried at every character of the text, a migrated file's check
+        # after had to scan whole since it lists its plugins
+        if _CANDIDATES_PARSEABLE is None:
+            _CANDIDATES_PARSEABLE = re.compile(_CANDIDATE_PARSEABLE)
+        candidates = _CANDIDATES_PARSEABLE
+    else:
+        if _CANDIDATES is None:
+            _CANDIDATES = re.compile(_CANDIDATE, re.M)
+        candidates = _CANDIDATES
     match = scan.match
     m = match(text)
     if m:
         yield m
-    for c in _CANDIDATES.finditer(text):
+    for c in candidates.finditer(text):
         m = match(text, c.start() + 1)
         if m:
             yield m
