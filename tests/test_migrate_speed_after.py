@@ -166,3 +166,59 @@ _LINE_PIECES = st.sampled_from(["intent", "plugin", "agent", ":", " ", "\t", "x"
 def test_the_parseable_scan_at_candidate_lines_is_the_scan_at_every_line(text):
     every = [(m.span(), m.lastgroup) for m in LG._scanner(True).finditer(text)]
     assert [(m.span(), m.lastgroup) for m in LG._matches(text, True)] == every
+
+
+# ------------------------------------------------------------ the comment check
+
+def _reference_lost_comment(text, new):
+    """_lost_comment as it was: both texts scanned, then the comments compared."""
+    from aether.migrate.engine import _comment_words, _comments
+
+    old = _comments(text)
+    got_list = _comments(new) if old is not None else None
+    if old is None or got_list is None:
+        return None
+    if len(old) <= len(got_list):
+        return None
+    got = Counter(_comment_words(c) for _line, c in got_list)
+    for line, c in old:
+        key = _comment_words(c)
+        if got[key]:
+            got[key] -= 1
+        else:
+            return line
+    return old[-1][0]
+
+
+_COMMENT_PIECES = st.sampled_from(["a", " ", "#", "# x", "//", "a//b", '"#"', "'//'", '"',
+                                   "`", "\n", "# y\n", "x = 1", "\\", "'#'"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_COMMENT_PIECES, max_size=12).map("".join),
+       st.lists(_COMMENT_PIECES, max_size=12).map("".join))
+def test_lost_comment_decides_as_the_two_scans(text, new):
+    from aether.migrate.engine import _lost_comment
+
+    assert _lost_comment(text, new) == _reference_lost_comment(text, new)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])
+def test_the_original_is_scanned_for_comments_only_when_it_could_hold_more(case,
+                                                                           monkeypatch):
+    from aether.migrate import engine as E
+
+    text = (case / "before.aether").read_text(encoding="utf-8")
+    reference = migrate_text(text, "input.aether")
+    scanned: list = []
+    checked: list = []
+    real_scan, real_check = E._comments, E._lost_comment
+    monkeypatch.setattr(E, "_comments", lambda t: scanned.append(t) or real_scan(t))
+    monkeypatch.setattr(E, "_lost_comment",
+                        lambda t, new: checked.append((t, new)) or real_check(t, new))
+    outcome = migrate_text(text, "input.aether")
+    assert outcome.to_dict() == reference.to_dict()
+    for old, new in checked:
+        got = real_scan(new)
+        if got is not None and old.count("#") + old.count("//") <= len(got):
+            assert scanned == [new]  # the migrated text alone
