@@ -222,3 +222,36 @@ def test_the_original_is_scanned_for_comments_only_when_it_could_hold_more(case,
         got = real_scan(new)
         if got is not None and old.count("#") + old.count("//") <= len(got):
             assert scanned == [new]  # the migrated text alone
+
+
+_SRC_LINES = st.lists(st.sampled_from(["x: 1", "  if a:", "    log(b)  # c", "", "fn f(a):",
+                                       "  - q:", "# note", "\tfor x in y:", "else:"]),
+                      min_size=1, max_size=12).map("\n".join)
+_FINDINGS = st.lists(st.tuples(st.sampled_from(["AE301", "AE302", "AE312", "AE201"]),
+                               st.one_of(st.none(), st.integers(-1, 14)),
+                               st.sampled_from(["", "preset"])), max_size=8)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_SRC_LINES, _FINDINGS)
+def test_fingerprints_given_the_places_are_those_of_the_located_findings(text, specs):
+    # check_text locates and fingerprints each finding in one copy: the same findings as
+    # locating them (_locate), then fingerprinting those
+    from aether.checker import _locate, _places
+    from aether.diagnostics import Finding
+    from aether.fingerprint import assign_fingerprints
+
+    found = [Finding(rule, f"m{k}", line, 1, line, 2, None, "a" if content else "", content)
+             for k, (rule, line, content) in enumerate(specs)]
+    assert assign_fingerprints("p", found, _places(found, text)) == \
+        assign_fingerprints("p", _locate(found, text))
+
+
+def test_a_suppressed_finding_and_an_unused_suppression_are_located():
+    text = ('goal: "g"\nfn f(a):\n    log(nope)  # aether: ignore[AE302]\n'
+            '    log(1)  # aether: ignore[AE301]\n')
+    result = check_text(text, "x.aether")
+    assert [(f.rule, f.anchor, f.content) for f in result.suppressed] == \
+        [("AE302", "fn:f", "log(nope) # aether: ignore[AE302]")]
+    assert [(f.rule, f.anchor, f.content) for f in result.findings] == \
+        [("AE319", "fn:f", "log(1) # aether: ignore[AE301]")]
