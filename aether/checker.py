@@ -209,6 +209,14 @@ def _skip_lines(text: str, pos: int, k: int) -> int:
     """The offset just after the ``k``-th newline from ``pos`` on (``pos`` when ``k`` is
     0; ``text`` must have that many). Windows of the text are counted, then one is split:
     faster than a find per line, and no list of every line of a large file."""
+    if k <= 16:
+        # most findings are a few lines below the one before them: a find per line is
+        # cheaper than a window's copy, count and split
+        find = text.find
+        while k:
+            pos = find("\n", pos) + 1
+            k -= 1
+        return pos
     step = 8192
     while k:
         window = text[pos:pos + step]
@@ -284,29 +292,36 @@ def _key_of(stripped: str) -> Optional[str]:
     return _header_key(stripped) if stripped[-1] == ":" or "#" in stripped else None
 
 
-def _locate(findings: list[Finding], text: str) -> list[Finding]:
-    """Fill in each finding's anchor and normalised content (once per distinct line)."""
+def _places(findings: list[Finding], text: str) -> dict[int, tuple[str, str]]:
+    """``{line: (anchor, normalised content)}`` of the findings without a content: each
+    line of ``text`` one of them is on, once; a line the text does not have is left out
+    (such a finding has neither)."""
     todo = [f.line for f in findings if not f.content]
     if not todo:
-        return findings
+        return {}
     n_lines = text.count("\n") + 1
     targets = sorted({n for n in todo if n and 0 < n <= n_lines})
-    located = _lines_at(text, targets) if targets else {}
-    contents: dict[int, str] = {}
+    if not targets:
+        return {}
+    return {n: (anchor, normalise_content(line))
+            for n, (anchor, line) in _lines_at(text, targets).items()}
+
+
+def _locate(findings: list[Finding], text: str) -> list[Finding]:
+    """Fill in each finding's anchor and normalised content (once per distinct line)."""
+    places = _places(findings, text)
+    if not places and all(f.content for f in findings):
+        return findings
     out = []
     for f in findings:
         if f.content:
             out.append(f)
             continue
-        n = f.line
-        if n and 0 < n <= n_lines:
-            anchor, line = located[n]
-            content = contents.get(n)
-            if content is None:
-                content = contents[n] = normalise_content(line)
-            out.append(f.with_(anchor=anchor, content=content))
-        else:
-            out.append(f.with_(anchor="", content=""))
+        anchor, content = places.get(f.line, ("", "")) if f.line else ("", "")
+        # f.with_(anchor=anchor, content=content) written out: the generic copy cost twice
+        # as much (tests/test_migrate_speed_after.py holds them equal)
+        out.append(Finding(f.rule, f.message, f.line, f.column, f.end_line, f.end_column,
+                           f.hint, anchor, content, f.fingerprint, f.legacy_fingerprint))
     return out
 
 
@@ -448,17 +463,20 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
             if not clean_parse and f.line in legacy_lines:
                 continue
             findings.append(f)
-    findings = _locate([f for f in findings if options.rules.allows(f.rule)], text)
+    findings = [f for f in findings if options.rules.allows(f.rule)]
     suppressed: list[Finding] = []
     if options.suppress and _mentions_aether(text):  # a suppression comment names aether
         from .suppress import apply_suppressions, find_suppressions
 
+        # (suppressions go by line and rule: the findings need no anchor for them)
         findings, suppressed = apply_suppressions(findings, find_suppressions(text),
                                                   report_unused=options.rules.allows("AE319"))
-        findings = _locate(findings, text)  # the AE319 findings it added
     key = options.fingerprint_path(path)
-    return FileResult(path, assign_fingerprints(key, findings),
-                      assign_fingerprints(key, suppressed),
+    # each finding located and fingerprinted in one copy (a copy to locate it, then one to
+    # fingerprint it, was a tenth of a migration's check of its result)
+    return FileResult(path, assign_fingerprints(key, findings, _places(findings, text)),
+                      assign_fingerprints(key, suppressed, _places(suppressed, text))
+                      if suppressed else [],
                       text if options.keep_source else None)
 
 

@@ -18,7 +18,9 @@ from .digest import sha256 as _sha256
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
-    from typing import Iterable
+    from typing import Iterable, Optional
+
+_NOWHERE = ("", "")  # the anchor and content of a finding on no line of the text
 
 __all__ = ["fingerprint", "legacy_fingerprint", "assign_fingerprints", "normalise_content"]
 
@@ -50,20 +52,30 @@ def legacy_fingerprint(code_name: str, line, message: str) -> str:
     return _sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
-def assign_fingerprints(path: str, findings: Iterable[Finding]) -> list[Finding]:
-    """The findings (in source order) with both fingerprints filled in."""
+def assign_fingerprints(path: str, findings: Iterable[Finding],
+                        places: Optional[dict[int, tuple[str, str]]] = None) -> list[Finding]:
+    """The findings (in source order) with both fingerprints filled in. ``places``: the
+    ``(anchor, content)`` of each line (the checker's), given to every finding without a
+    content (a finding on a line not in it gets neither); None: as they are."""
     out: list[Finding] = []
     seen: dict[tuple[str, str, str], int] = {}
     # The hash of the shared prefix is kept per key, so many findings on one very long line
     # hash that line once, not once each.
     prefixes: dict[tuple[str, str, str], object] = {}
     for f in sorted(findings, key=Finding.sort_key):
-        key = (f.rule, f.anchor, f.content)
+        anchor, content = f.anchor, f.content
+        if places is not None and not content:
+            anchor, content = places.get(f.line, _NOWHERE) if f.line else _NOWHERE
+        key = (f.rule, anchor, content)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
         prefix = prefixes.get(key)
         if prefix is None:
-            prefix = prefixes[key] = _prefix(f.rule, path, f.anchor, f.content)
-        out.append(f.with_(fingerprint=_numbered(prefix, occurrence),
-                           legacy_fingerprint=legacy_fingerprint(f.code_name, f.line, f.message)))
+            prefix = prefixes[key] = _prefix(f.rule, path, anchor, content)
+        # f.with_(fingerprint=..., legacy_fingerprint=...) written out: the generic copy
+        # (changes by name, every field looked up by name) cost twice as much, for every
+        # finding of every check (tests/test_migrate_speed_after.py holds them equal)
+        out.append(Finding(f.rule, f.message, f.line, f.column, f.end_line, f.end_column,
+                           f.hint, anchor, content, _numbered(prefix, occurrence),
+                           legacy_fingerprint(f.code_name, f.line, f.message)))
     return out

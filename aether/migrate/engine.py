@@ -81,13 +81,15 @@ class Outcome:
 def _counts(result) -> dict[str, int]:
     from ..codes import Status
 
-    parse = sum(1 for f in result.findings if f.status == Status.PARSE_ERROR)
-    valid = sum(1 for f in result.findings if f.status == Status.VALIDATION_ERROR)
-    return {"parse_errors": parse, "validation_findings": valid}
+    # each finding's status looked up once (a property: the rule table), not once a count
+    statuses = [f.status for f in result.findings]
+    return {"parse_errors": statuses.count(Status.PARSE_ERROR),
+            "validation_findings": statuses.count(Status.VALIDATION_ERROR)}
 
 
 def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
-    """Lines the checker could not read before; and whether that was the whole file.
+    """Lines the checker could not read before; and whether that was the whole file (then
+    no line is listed: every line was hidden).
 
     Taken from the findings of the check before migration: each syntax or legacy error
     hides its statement and the block indented under it (as the parser's error recovery
@@ -105,6 +107,10 @@ def _invisible_lines(text: str, before) -> tuple[set[int], bool]:
                                              f.rule == "AE315") and f.line and f.line > 0]
     whole = any(f.rule in ("AE209", "AE210") for f in before.findings) or \
         len(errors) >= MAX_ERRORS
+    if whole:
+        # the walk would list (nearly) every line for nothing: most legacy files of the
+        # corpus are brace-dialect files, and it was a hundredth of their migration
+        return set(), True
     # In line order (the checker's own): a block already hidden is never walked again, so
     # the walks are disjoint and linear in the file. In the order of a forged result cache
     # (last line first, each a comment line that the next one's walk crosses) they were
@@ -191,9 +197,12 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
         return result
 
     # the legacy scan of the text, once: it tells a clean file, and the check before
-    # migration reports it (its result with or without `parses` is the same)
-    hits = scan_legacy(text)
-    if not hits and _clean(text):
+    # migration reports it (its result with or without `parses` is the same). A check
+    # before that has a syntax error or a legacy construct tells the file is not clean
+    # already: the scan (a twentieth of a migration) is then left to the check before,
+    # should it be made here after all (None: check_text scans the text itself).
+    hits = None if known is not None and _not_clean(known) else scan_legacy(text)
+    if hits is not None and not hits and _clean(text):
         # Aether 1.2 already: at most whitespace to tidy (the cheap path, no validation)
         new = _whitespace_only(text)
         if new == text or not selection.allows("M027"):
@@ -240,6 +249,16 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
                    before, path, check, checked)
+
+
+def _not_clean(before) -> bool:
+    """Whether the check ``before`` of a text shows it is not clean (:func:`_clean` false
+    or a legacy construct in it): it holds a syntax error (the parser's: the text does not
+    parse) or a legacy scan's finding. AE204 is left out: the validator reports it too, on
+    a text that parses (in a config section, where :func:`_clean` allows it)."""
+    from ..codes import Status
+
+    return any(f.status == Status.PARSE_ERROR and f.rule != "AE204" for f in before.findings)
 
 
 def _clean(text: str) -> bool:
@@ -365,10 +384,22 @@ def _lost_comment(text: str, new: str) -> Optional[int]:
     ``new`` holds fewer comments; else None (also when either cannot be tokenized)."""
     from collections import Counter
 
+    # Each comment of the original starts at a `#` or a `//` of its own, so it has no more
+    # comments than those; each line of the migrated text whose first token is a `#` is
+    # one of its comments. When the migration holds as many (nearly always, M026), neither
+    # text is scanned (a scan of each was 0.09 of a check): the answer is None either way,
+    # also when one of them would not tokenize.
+    most = text.count("#") + text.count("//")
+    if most <= _line_comments(new):
+        return None
+    got_list = _comments(new)
+    if got_list is None:
+        return None  # the legacy tokenizer would raise LexError on it
+    if most <= len(got_list):
+        return None
     old = _comments(text)
-    got_list = _comments(new) if old is not None else None
-    if old is None or got_list is None:
-        return None  # the legacy tokenizer would raise LexError on one of them
+    if old is None:
+        return None  # the legacy tokenizer would raise LexError on it
     if len(old) <= len(got_list):
         return None
     got = Counter(_comment_words(c) for _line, c in got_list)
@@ -400,10 +431,13 @@ def _comments(text: str) -> Optional[list[tuple[int, str]]]:
         # the tokenizer's comment and string patterns; a quote that starts no string, and
         # a backtick, are its LexError
         # (`//` alone: the rest of its line is taken only when it is a comment, see below)
+        # Every alternative starts with a literal character, so the search skips to the
+        # next `#`, `/`, quote or backtick in C: the class `["'`]` as the last one made it
+        # try each alternative at every character (two and a half times as slow).
         _COMMENT_SCAN = re.compile(r"""\#[^\n]*|//"""
                                    r"""|"[^"\\\n]*(?:\\.[^"\\\n]*)*\""""
                                    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
-                                   r"""|["'`]""")
+                                   r"""|"|'|`""")
     search = _COMMENT_SCAN.search
     out: list[tuple[int, str]] = []
     pos = 0
@@ -441,6 +475,24 @@ def _comments(text: str) -> Optional[list[tuple[int, str]]]:
         counted = p
         out.append((line, text[p:end].rstrip()))
         pos = end
+
+
+_LINE_COMMENT = None
+
+
+def _line_comments(text: str) -> int:
+    """The lines of ``text`` whose first token is a ``#`` comment: at most as many as the
+    COMMENT tokens of ``tokens.tokenize(text)`` when it tokenizes (no token spans a line,
+    so a line's blanks, then `#`, start a comment)."""
+    global _LINE_COMMENT
+    if _LINE_COMMENT is None:
+        import re
+
+        # the first line, then a newline first: the search skips to each in C (`^` with
+        # re.M was tried at every character)
+        _LINE_COMMENT = (re.compile(r"[ \t\f\v]*#"), re.compile(r"\n[ \t\f\v]*#"))
+    first, others = _LINE_COMMENT
+    return (first.match(text) is not None) + len(others.findall(text))
 
 
 def _comment_words(text: str) -> str:

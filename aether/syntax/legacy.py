@@ -107,6 +107,10 @@ _CANDIDATE = (
     # brace_block, and remember_as / recall_tag after `name =` (the name matched atomically)
     r"|(?=(?P<_w>[A-Za-z_]\w*))(?P=_w)[ \t]*(?:\{|=[ \t]*re(?:member|call)\b))"
 )
+# Where the scan of a text that parses can match (its constructs, _PARSEABLE, each start a
+# line with one of these words): a newline, then the line's indentation (atomically).
+_CANDIDATE_PARSEABLE = r"\n(?=(?P<_i>[ \t]*))(?P=_i)(?:intent|plugin|agent)"
+_CANDIDATES_PARSEABLE = None
 # Words that make the full scan worthwhile; a file with none of them is skipped at once.
 _TRIGGER_WORDS = (r"\b(?:intent|goal|define|end|when|on|plugin|let|remember|recall|think"
                   r"|suggest|reflect|learn|analyze|verify|optimize|adapt|agent|if|elif"
@@ -123,10 +127,14 @@ def _compile(names) -> re.Pattern:
                       + "|".join(f"(?P<{n}>{p})" for n, p in wanted) + ")", re.M)
 
 
-# A string, a comment, a bracket or a newline: enough to follow bracket depth line by line.
+# A string, a comment or a bracket: enough to follow bracket depth (strings and comments
+# hold no newline: the lines a bracket spans are the newlines between it and its close).
+# Each bracket is an alternative of its own: alternatives that all start with a literal
+# character let the regular expression engine skip to the next one of those characters
+# (a class `[()\[\]]` among them made it try every alternative at every character).
 _STRINGS = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''  # as the lexer
 # (pattern strings: re compiles and caches them on first use, not at start-up)
-_BRACKET_TOKENS = _STRINGS + r"|#[^\n]*|[()\[\]\n]"
+_BRACKET_TOKENS = _STRINGS + r"|#[^\n]*|\(|\)|\[|\]"
 
 
 def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
@@ -138,19 +146,41 @@ def _bracket_lines(text: str) -> tuple[set[int], set[int]]:
     """
     inside: set[int] = set()
     open_at_end: set[int] = set()
-    depth, line = 0, 1
+    depth = 0
+    line, counted = 1, 0  # `line` is the line of offset `counted`
+    opened = 0  # where the outermost open bracket is
+    # Only brackets change the depth, and the newlines between an outermost bracket and
+    # its close are counted at once: a token per newline too was a third of the walk.
+    count = text.count
     for m in re.finditer(_BRACKET_TOKENS, text):
-        tok = m.group()
-        if tok == "\n":
-            if depth:
-                open_at_end.add(line)
-                inside.add(line + 1)
-            line += 1
-        elif tok in "([":
+        c = m.group()
+        if c == "(" or c == "[":
+            if not depth:
+                opened = m.start()
             depth += 1
-        elif tok in ")]":
-            depth = max(depth - 1, 0)
+        elif (c == ")" or c == "]") and depth:
+            depth -= 1
+            if not depth:
+                line = _spanned(count, opened, m.start(), line, counted, inside,
+                                open_at_end)
+                counted = opened
+    if depth:
+        _spanned(count, opened, len(text), line, counted, inside, open_at_end)
     return inside, open_at_end
+
+
+def _spanned(count, start: int, end: int, line: int, counted: int, inside: set[int],
+             open_at_end: set[int]) -> int:
+    """File the lines ended by a newline in ``text[start:end]`` (``count`` is the text's
+    ``count``; ``line`` is the line of offset ``counted``, at or before ``start``) under
+    ``open_at_end`` and the lines after them under ``inside``; returns the line of
+    ``start``."""
+    line += count("\n", counted, start)
+    k = count("\n", start, end)
+    if k:
+        open_at_end.update(range(line, line + k))
+        inside.update(range(line + 1, line + k + 1))
+    return line
 
 
 def _scanner(parses: bool) -> re.Pattern:
@@ -167,19 +197,26 @@ def _scanner(parses: bool) -> re.Pattern:
 def _matches(text: str, parses: bool) -> Iterator[re.Match]:
     """The matches of the scan for ``parses`` in ``text``, in order: those of
     ``_scanner(parses).finditer(text)``. No match spans a newline and each starts a line,
-    so the full scan is tried only at the first line and at each line of _CANDIDATE."""
+    so the scan is tried only at the first line and at each line of _CANDIDATE (of
+    _CANDIDATE_PARSEABLE for a text that parses)."""
+    global _CANDIDATES, _CANDIDATES_PARSEABLE
     scan = _scanner(parses)
     if parses:
-        yield from scan.finditer(text)
-        return
-    global _CANDIDATES
-    if _CANDIDATES is None:
-        _CANDIDATES = re.compile(_CANDIDATE, re.M)
+        # every parseable construct starts its line with `intent`, `plugin` or `agent`:
+        # `^` (re.M) was tried at every character of the text, a migrated file's check
+        # after had to scan whole since it lists its plugins
+        if _CANDIDATES_PARSEABLE is None:
+            _CANDIDATES_PARSEABLE = re.compile(_CANDIDATE_PARSEABLE)
+        candidates = _CANDIDATES_PARSEABLE
+    else:
+        if _CANDIDATES is None:
+            _CANDIDATES = re.compile(_CANDIDATE, re.M)
+        candidates = _CANDIDATES
     match = scan.match
     m = match(text)
     if m:
         yield m
-    for c in _CANDIDATES.finditer(text):
+    for c in candidates.finditer(text):
         m = match(text, c.start() + 1)
         if m:
             yield m
