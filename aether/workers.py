@@ -183,6 +183,7 @@ def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
     # started with SIGINT/SIGTERM (and the other held signals) blocked (see
     # _start_workers); one that came meanwhile is delivered now and ends the worker
     import signal
+    from multiprocessing.reduction import ForkingPickler
 
     from .interrupt import HELD_SIGNALS, SIGINT_STATUS, SIGTERM_STATUS
 
@@ -214,12 +215,16 @@ def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
                 answers.append(handle(work, index))
         except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the item
             answer = _Failed(index, exc)
+        # pickled here, sent below: the one send is then guarded, whether it carries the
+        # answers or the error about answers that cannot be pickled
         try:
-            results.send((start, answer))
+            payload = ForkingPickler.dumps((start, answer))
+        except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled: a bug
+            payload = ForkingPickler.dumps((start, _Failed(_unpicklable(start, answer), exc)))
+        try:
+            results.send_bytes(payload)
         except OSError:  # BrokenPipeError: the parent is gone, nobody reads the answers
             break
-        except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled: a bug
-            results.send((start, _Failed(_unpicklable(start, answer), exc)))
     # done: a signal from now on would interrupt the interpreter's exit (multiprocessing's
     # clean-up) with a traceback; the parent asked for nothing more
     if masking:

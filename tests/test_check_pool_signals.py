@@ -265,6 +265,53 @@ def test_a_worker_whose_parent_is_gone_ends_without_a_traceback():
     assert proc.stderr == ""
 
 
+_ORPHAN_UNPICKLABLE_SCRIPT = r"""
+import multiprocessing, threading
+from aether.workers import _serve
+
+tasks_r, tasks_w = multiprocessing.Pipe(duplex=False)
+results_r, results_w = multiprocessing.Pipe(duplex=False)
+tasks_w.send((0, 2))
+tasks_w.send(None)
+results_r.close()  # the parent is gone (killed): nobody reads the answers
+# an answer that cannot be pickled (a lock): the error about it cannot be sent either
+_serve(None, lambda work, index: threading.Lock(), tasks_r, results_w, [])
+print("ended")
+"""
+
+
+def test_a_worker_whose_parent_is_gone_ends_quietly_after_an_unpicklable_answer():
+    # the send of the error about the answer was unguarded: BrokenPipeError escaped the
+    # worker as a traceback
+    proc = subprocess.run([sys.executable, "-c", _ORPHAN_UNPICKLABLE_SCRIPT],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout == "ended\n", proc.stderr
+    assert proc.stderr == ""
+
+
+_UNPICKLABLE_SCRIPT = r"""
+import threading
+from aether.workers import WorkerError, run_ranges
+
+def handle(work, index):
+    return threading.Lock() if index == 5 else index
+
+try:
+    run_ranges(None, 8, [(0, 2), (2, 4), (4, 6), (6, 8)], handle, lambda s, a: None, 2,
+               what="test", doing="testing", label=lambda n: f"item{n}")
+except WorkerError as exc:
+    print(exc, exc.status)
+"""
+
+
+def test_an_answer_that_cannot_be_pickled_is_one_error_naming_its_item():
+    proc = subprocess.run([sys.executable, "-c", _UNPICKLABLE_SCRIPT], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout.startswith("internal error while testing item5: "), proc.stderr
+    assert proc.stdout.endswith(" 27\n")
+    assert proc.stderr == ""
+
+
 _CHECK_BUG_SCRIPT = r"""
 import sys
 from aether import runner
