@@ -138,7 +138,9 @@ def run_ranges(work: Any, count: int, ranges: Sequence[tuple[int, int]],
     """Compute ``handle(work, index)`` for every index of ``ranges`` (``(start, end)``
     pairs covering ``range(count)`` in order) in ``jobs`` worker processes, and call
     ``consume(start, answers)`` in this process for each range, in the order of
-    ``ranges`` (``answers``: the list of the range's answers, which must pickle).
+    ``ranges`` (``answers``: the list of the range's answers, which must pickle). Each
+    range is consumed once and whole (its ``end - start`` answers) unless this raises:
+    when it returns, no answer is missing.
 
     ``work`` is inherited by the forked workers (pickled to them where fork is missing).
     ``handle`` runs in a worker; the names (``what`` "migration", ``doing`` "migrating",

@@ -242,6 +242,45 @@ def test_a_verify_worker_killed_is_one_line_naming_the_file_and_27(tree):
                              "out-of-memory killer does: try fewer --jobs or more memory)")
 
 
+_SIGN_KILLED_SCRIPT = r"""
+import os, signal, sys
+from aether.signing import sign
+from aether.cli.main import main
+
+real_sign = sign._sign_one
+
+def sign_one(path, display, *args):  # the kernel's out-of-memory killer, mid-file
+    if display.endswith("f0100.aether"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_sign(path, display, *args)
+
+sign._sign_one = sign_one
+os.chdir(sys.argv[1])
+sys.exit(main(["sign", "--key", "k", "-j", "2", "many"]))
+"""
+
+
+def test_a_sign_worker_killed_is_one_line_naming_the_file_and_27(tmp_path):
+    # no answer comes for the files of a dead worker: the run ends there, naming the file
+    # (never a shorter report, or a count of signed files without the missing ones)
+    many = tmp_path / "many"
+    many.mkdir()
+    for n in range(400):
+        (many / f"f{n:04d}.aether").write_text(f'goal: "g{n}"\nlog("x")\n')
+    (tmp_path / "aether.toml").write_text("[aether]\n")
+    subprocess.run([sys.executable, "-m", "aether", "keygen", "-o", "k"], cwd=tmp_path,
+                   capture_output=True, check=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", _SIGN_KILLED_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 27, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"aether: the worker process signing {os.path.join('many', 'f0100.aether')} was "
+        "killed by SIGKILL (as the kernel's out-of-memory killer does: try fewer --jobs or "
+        "more memory)"], proc.stderr
+    assert "signed" not in proc.stdout
+    assert "# @aether-signature" not in (many / "f0100.aether").read_text()
+
+
 _ORPHAN_SEND_SCRIPT = r"""
 import multiprocessing
 from aether.workers import _serve
