@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Sequence
 
 __all__ = ["WorkerError", "run_ranges", "failure_text", "worker_signals", "stop_processes",
-           "raise_if_interrupted", "STOP_GRACE"]
+           "raise_if_interrupted", "can_fork", "STOP_GRACE"]
 
 STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
 
@@ -48,6 +48,17 @@ class WorkerError(RuntimeError):
     def __init__(self, message: str, details: str = ""):
         super().__init__(message)
         self.details = details
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here: on every POSIX system, macOS
+    included (the pools name the fork context, whatever multiprocessing's default start
+    method, spawn on macOS, or one set by ``set_start_method``); not on Windows, where
+    :func:`run_ranges` spawns its workers and the callers that cannot (``sign``: the key
+    is never pickled; ``classify``) work in one process. Never raises."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def failure_text(exc: BaseException) -> tuple[str, str]:
@@ -156,7 +167,8 @@ def run_ranges(work: Any, count: int, ranges: Sequence[tuple[int, int]],
     import multiprocessing as mp
 
     # fork keeps start-up cheap (the parser tables are already loaded); spawn elsewhere
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    # (then ``work`` and ``handle`` are pickled, and a dead worker's item is not known)
+    method = "fork" if can_fork() else "spawn"
     ctx = mp.get_context(method)
     names = _Names(what, doing, label, error)
     grace = STOP_GRACE if grace is None else grace

@@ -119,18 +119,22 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
     its deadline or died gets ``lost(item, LOST_DEADLINE | LOST_DIED, detail)`` instead.
     ``work`` must return picklable values and must not raise (an exception in it ends the
     worker, and the item is lost as ``died``). ``progress(done, total)`` after each item.
-    Needs the ``fork`` start method (Linux, macOS); raises RuntimeError without it.
+
+    Workers are forked (``work`` is a closure: it cannot be pickled to a spawned one).
+    Where fork is missing (Windows: :func:`aether.workers.can_fork`), the items are worked
+    in this process, in order, with no deadline (a ``work`` that dies ends the run); the
+    caller says so.
     """
     import multiprocessing
     from multiprocessing.connection import wait
 
     from ..interrupt import signals_held
-    from ..workers import STOP_GRACE, raise_if_interrupted, stop_processes
+    from ..workers import STOP_GRACE, can_fork, raise_if_interrupted, stop_processes
 
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
-        raise RuntimeError("the classifier's worker pool needs the fork start method")
-    ctx = multiprocessing.get_context("fork")
     total = len(items)
+    if not can_fork():
+        return _run_here(items, work, progress)
+    ctx = multiprocessing.get_context("fork")
     if not total:
         return []
     results: list = [None] * total
@@ -229,4 +233,15 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
         stop_processes([w.proc for w in workers], STOP_GRACE, terminate=False)
         for w in workers:
             w.conn.close()
+    return results
+
+
+def _run_here(items: Sequence[Any], work: Callable[[Any], Any],
+              progress: Optional[Callable[[int, int], None]]) -> list:
+    """:func:`run_pool` where workers cannot be forked: ``work`` of each item here."""
+    results = []
+    for done, item in enumerate(items, start=1):
+        results.append(work(item))
+        if progress:
+            progress(done, len(items))
     return results

@@ -123,11 +123,10 @@ def sign_files(files: Sequence, key: SigningKey, *, note: str = "",
     try:
         if jobs <= 1 or len(todo) <= _CHUNK:
             return [_sign_at(work, n) for n in range(len(todo))]
-        import multiprocessing
+        from ..workers import can_fork, run_ranges
 
-        if "fork" not in multiprocessing.get_all_start_methods():  # the key is never pickled
+        if not can_fork():  # the key is never pickled (to a spawned worker)
             return [_sign_at(work, n) for n in range(len(todo))]
-        from ..workers import run_ranges
 
         out: list = []
 
