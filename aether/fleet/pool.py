@@ -28,7 +28,6 @@ ends of the pipes, so that the parent's death is an EOF that ends it.
 from __future__ import annotations
 
 import collections
-import os
 import signal
 import time
 from typing import Any, Callable, Optional, Sequence
@@ -87,10 +86,10 @@ class _Worker:
         self.conn.send(batch)
 
     def kill(self) -> None:
-        try:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """SIGKILL unless it has ended (and been reaped: its pid may be another's now),
+        wait for it, close the pipe."""
+        if self.proc.exitcode is None:
+            self.proc.kill()
         self.proc.join(5)
         self.conn.close()
 
@@ -165,9 +164,11 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
         return fresh
 
     def died(w: _Worker) -> None:
-        w.proc.join(1)
+        w.proc.join(STOP_GRACE)  # its end of the pipe is closed: it is ending
         raise_if_interrupted(w.proc.exitcode)  # SIGINT/SIGTERM: the run is interrupted
-        replace(w, LOST_DIED, _describe_death(w.proc))
+        detail = _describe_death(w.proc)
+        w.kill()  # reaped, its pipe closed (killed first if it has not ended after all)
+        replace(w, LOST_DIED, detail)
 
     def replace(w: _Worker, why: str, detail: str) -> None:
         nonlocal done
