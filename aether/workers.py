@@ -16,6 +16,10 @@ parent waits without a bound, and no helper thread exists:
 - whatever ends the run early stops the workers: SIGTERM (a worker ends through its
   handler, so a file being replaced is finished first), then SIGKILL after a grace.
 
+The classifier's own pool (:mod:`aether.fleet.pool`, which replaces a dead worker instead
+of ending the run) shares the pieces of this one: :class:`worker_signals` in the worker,
+:func:`stop_processes` and :func:`raise_if_interrupted` in the parent.
+
 multiprocessing.Pool and concurrent.futures.ProcessPoolExecutor both hung after a signal
 to the whole process group (tasks lost with a dead worker; a manager thread that died
 while a worker forked after the signal waited on the queue, joined at exit for ever).
