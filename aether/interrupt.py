@@ -3,15 +3,15 @@
 Python turns SIGINT into KeyboardInterrupt, so ``finally`` blocks and ``except
 BaseException`` clean-ups run, but SIGTERM kills the process outright: a temporary file
 of :mod:`aether.fileio` would be left behind and the run would end with no message. The
-command installs :func:`handle_signals` for its lifetime: in the process that installed
-it, SIGTERM raises :class:`Terminated` (reported as one line, exit 143) and SIGINT
-KeyboardInterrupt as usual; in a worker process forked from it (``--jobs``), either
-signal raises ``SystemExit`` (143 or 130), which ends the worker quietly, with no
-traceback, after the same clean-ups (the workers of :mod:`aether.workers` go further: they
-end at once with that status). :func:`signals_held` defers both signals (and the other
-:data:`HELD_SIGNALS`) across the few system calls that create, fill and rename a temporary
-file, so an interrupted run never leaves one and every file is either fully old or fully
-new.
+command installs :func:`handle_signals` for its lifetime: SIGTERM raises
+:class:`Terminated` (reported as one line, exit 143) and SIGINT KeyboardInterrupt as
+usual. A worker process (``--jobs``) never runs these handlers: the pools
+(:mod:`aether.workers`, :mod:`aether.fleet.pool`) fork it with the signals held and it
+replaces them (:class:`aether.workers.worker_signals`: it ends at once, 130 or 143, with
+no traceback) before it lets them through. :func:`signals_held` defers both signals (and
+the other :data:`HELD_SIGNALS`) across the few system calls that create, fill and rename
+a temporary file, so an interrupted run never leaves one and every file is either fully
+old or fully new.
 
 Before the command installs :func:`handle_signals` (while the interpreter imports the
 entry point) and after it has ended, the entry point (:mod:`aether.__main__`) has
@@ -53,22 +53,11 @@ class Terminated(BaseException):
     Exception`` (which guards each file against bugs) swallows it."""
 
 
-_owner_pid: list[int] = []
-
-
-def _in_worker() -> bool:
-    return bool(_owner_pid) and os.getpid() != _owner_pid[-1]
-
-
 def _on_sigterm(signum, frame) -> None:
-    if _in_worker():
-        raise SystemExit(SIGTERM_STATUS)  # a forked worker: no traceback, no message
     raise Terminated()
 
 
 def _on_sigint(signum, frame) -> None:
-    if _in_worker():  # Ctrl-C reaches the whole process group; the parent reports it
-        raise SystemExit(SIGINT_STATUS)
     raise KeyboardInterrupt
 
 
@@ -119,8 +108,7 @@ def interrupt_behind(exc: BaseException):
 
 class handle_signals:
     """While the block runs, SIGTERM raises :class:`Terminated` and SIGINT
-    KeyboardInterrupt, or SystemExit in a forked worker (the previous handlers are
-    restored afterwards). A SIGINT that was ignored when Python started (a background
+    KeyboardInterrupt (the previous handlers are restored afterwards). A SIGINT that was ignored when Python started (a background
     job of a script) stays ignored. A no-op outside the main thread."""
 
     def __enter__(self) -> None:
@@ -132,10 +120,8 @@ class handle_signals:
                 installed.append((signal.SIGINT, signal.signal(signal.SIGINT, _on_sigint)))
         except ValueError:  # not the main thread: signals are not ours to handle
             pass
-        _owner_pid.append(os.getpid())
 
     def __exit__(self, *exc) -> None:
-        _owner_pid.pop()
         for signum, previous in reversed(self._installed):
             signal.signal(signum, previous)
 

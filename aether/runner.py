@@ -136,14 +136,14 @@ def _check_taken(todo: list, n: int, options: CheckOptions) -> FileResult:
         return _internal_error(display, exc)
 
 
-def _work_one(work: tuple, n: int) -> tuple[int, FileResult]:
-    """In a check worker: ``(index, result)`` of the file ``todo[n]`` of ``work`` (todo,
-    options); the result goes back without its source text."""
+def _work_one(work: tuple, n: int) -> FileResult:
+    """In a check worker: the result of the file ``todo[n]`` of ``work`` (todo, options),
+    without its source text (it goes back to the parent)."""
     todo, options = work
-    index, display, data = todo[n]
+    _index, display, data = todo[n]
     result = _check_data(display, data, options)
     result.source = None
-    return index, result
+    return result
 
 
 def _warm() -> None:
@@ -276,10 +276,10 @@ def _check_items(items: list, options: CheckOptions, jobs: int,
         ranges = [(k, min(k + _CHUNK, len(todo))) for k in range(0, len(todo), _CHUNK)]
         done = 0
 
-        def consume(_start: int, answers: list) -> None:
+        def consume(start: int, answers: list) -> None:
             nonlocal done
-            for index, result in answers:
-                results[index] = result
+            for n, result in enumerate(answers, start):
+                results[todo[n][0]] = result
             done += len(answers)
             if progress:
                 progress(done, len(todo))
@@ -288,7 +288,9 @@ def _check_items(items: list, options: CheckOptions, jobs: int,
 
         # never more workers than ranges (run_ranges), nor than --jobs may ask for; the
         # workers inherit todo and options by the fork. See aether.workers for why this
-        # is no ProcessPoolExecutor (it hung after a Ctrl-C to the process group).
+        # is no ProcessPoolExecutor (it hung after a Ctrl-C to the process group). Every
+        # range comes back whole, or run_ranges raises (a dead worker: a WorkerError
+        # naming the file): every result of todo is filled
         run_ranges((todo, options), len(todo), ranges, _work_one, consume,
                    min(jobs, default_jobs() * MAX_JOBS_PER_CPU), what="check",
                    doing="checking", label=lambda n: todo[n][1])
@@ -303,7 +305,7 @@ def _check_items(items: list, options: CheckOptions, jobs: int,
             result = results[index]
             if result is not None and not any(f.rule == "AE999" for f in result.findings):
                 cache.put(digests[index], result, (file_stats or {}).get(index))
-    return [r for r in results if r is not None]
+    return results  # type: ignore[return-value] - each one filled above
 
 
 def attach_sources(results: Sequence[FileResult], files: Sequence[SourceFile],

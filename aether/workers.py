@@ -16,6 +16,10 @@ parent waits without a bound, and no helper thread exists:
 - whatever ends the run early stops the workers: SIGTERM (a worker ends through its
   handler, so a file being replaced is finished first), then SIGKILL after a grace.
 
+The classifier's own pool (:mod:`aether.fleet.pool`, which replaces a dead worker instead
+of ending the run) shares the pieces of this one: :class:`worker_signals` in the worker,
+:func:`stop_processes` and :func:`raise_if_interrupted` in the parent.
+
 multiprocessing.Pool and concurrent.futures.ProcessPoolExecutor both hung after a signal
 to the whole process group (tasks lost with a dead worker; a manager thread that died
 while a worker forked after the signal waited on the queue, joined at exit for ever).
@@ -29,7 +33,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Sequence
 
-__all__ = ["WorkerError", "run_ranges", "failure_text", "STOP_GRACE"]
+__all__ = ["WorkerError", "run_ranges", "failure_text", "worker_signals", "stop_processes",
+           "raise_if_interrupted", "can_fork", "STOP_GRACE"]
 
 STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
 
@@ -47,6 +52,17 @@ class WorkerError(RuntimeError):
     def __init__(self, message: str, details: str = ""):
         super().__init__(message)
         self.details = details
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here: on every POSIX system, macOS
+    included (the pools name the fork context, whatever multiprocessing's default start
+    method, spawn on macOS, or one set by ``set_start_method``); not on Windows, where
+    :func:`run_ranges` spawns its workers and the callers that cannot (``sign``: the key
+    is never pickled; ``classify``) work in one process. Never raises."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def failure_text(exc: BaseException) -> tuple[str, str]:
@@ -137,7 +153,9 @@ def run_ranges(work: Any, count: int, ranges: Sequence[tuple[int, int]],
     """Compute ``handle(work, index)`` for every index of ``ranges`` (``(start, end)``
     pairs covering ``range(count)`` in order) in ``jobs`` worker processes, and call
     ``consume(start, answers)`` in this process for each range, in the order of
-    ``ranges`` (``answers``: the list of the range's answers, which must pickle).
+    ``ranges`` (``answers``: the list of the range's answers, which must pickle). Each
+    range is consumed once and whole (its ``end - start`` answers) unless this raises:
+    when it returns, no answer is missing.
 
     ``work`` is inherited by the forked workers (pickled to them where fork is missing).
     ``handle`` runs in a worker; the names (``what`` "migration", ``doing`` "migrating",
@@ -153,7 +171,8 @@ def run_ranges(work: Any, count: int, ranges: Sequence[tuple[int, int]],
     import multiprocessing as mp
 
     # fork keeps start-up cheap (the parser tables are already loaded); spawn elsewhere
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    # (then ``work`` and ``handle`` are pickled, and a dead worker's item is not known)
+    method = "fork" if can_fork() else "spawn"
     ctx = mp.get_context(method)
     names = _Names(what, doing, label, error)
     grace = STOP_GRACE if grace is None else grace
@@ -180,22 +199,14 @@ def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
     is an EOF here."""
     for conn in parents_ends:
         conn.close()
-    # started with SIGINT/SIGTERM (and the other held signals) blocked (see
-    # _start_workers); one that came meanwhile is delivered now and ends the worker
-    import signal
+    with worker_signals():
+        _serve_ranges(work, handle, tasks, results, number, slots)
 
-    from .interrupt import HELD_SIGNALS, SIGINT_STATUS, SIGTERM_STATUS
 
-    # SIGINT or SIGTERM ends a worker at once, with the status the parent reads as an
-    # interrupt: an exception from the handler (aether.interrupt's SystemExit) could land
-    # in a weakref callback or __del__, be printed as "Exception ignored ... Traceback"
-    # and lost. Nothing is left half done: a file is replaced with these signals held.
-    for signum, status in ((signal.SIGINT, SIGINT_STATUS), (signal.SIGTERM, SIGTERM_STATUS)):
-        if signal.getsignal(signum) != signal.SIG_IGN:  # ignored (a background job): kept
-            signal.signal(signum, _ender(status))
-    masking = hasattr(signal, "pthread_sigmask")
-    if masking:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+def _serve_ranges(work, handle, tasks, results, number: int, slots: Optional[_Slots]) -> None:
+    """The loop of :func:`_serve`, its signals taken back."""
+    from multiprocessing.reduction import ForkingPickler
+
     while True:
         try:
             job = tasks.recv()
@@ -214,16 +225,53 @@ def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
                 answers.append(handle(work, index))
         except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the item
             answer = _Failed(index, exc)
+        # pickled here, sent below: the one send is then guarded, whether it carries the
+        # answers or the error about answers that cannot be pickled
         try:
-            results.send((start, answer))
+            payload = ForkingPickler.dumps((start, answer))
+        except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled: a bug
+            payload = ForkingPickler.dumps((start, _Failed(_unpicklable(start, answer), exc)))
+        try:
+            results.send_bytes(payload)
         except OSError:  # BrokenPipeError: the parent is gone, nobody reads the answers
             break
-        except Exception as exc:  # noqa: BLE001 - an answer that cannot be pickled: a bug
-            results.send((start, _Failed(_unpicklable(start, answer), exc)))
-    # done: a signal from now on would interrupt the interpreter's exit (multiprocessing's
-    # clean-up) with a traceback; the parent asked for nothing more
-    if masking:
-        signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+
+
+class worker_signals:
+    """The signal set-up of a worker process, around its whole loop: for the workers of
+    this module and of :mod:`aether.fleet.pool`, started (forked) inside
+    :class:`~aether.interrupt.signals_held`, so with the :data:`HELD_SIGNALS` blocked.
+
+    On entry, SIGINT and SIGTERM are made to end the process at once with the status
+    the parent reads as an interrupt (130, 143), unless ignored (a background job), and
+    the held signals are unblocked: one that came since the fork is delivered now and
+    ends the worker. On exit they are blocked again: the parent asked for nothing more,
+    and a signal would only interrupt the interpreter's exit (multiprocessing's clean-up)
+    with a traceback. Raises nothing of its own."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        from .interrupt import HELD_SIGNALS, SIGINT_STATUS, SIGTERM_STATUS
+
+        # an exception from the handler (KeyboardInterrupt, or aether.interrupt's
+        # Terminated) could land in a weakref callback or __del__, be printed as
+        # "Exception ignored ... Traceback" and lost, or end the worker with a traceback.
+        # Nothing is left half done: a file is replaced with these signals held.
+        for signum, status in ((signal.SIGINT, SIGINT_STATUS),
+                               (signal.SIGTERM, SIGTERM_STATUS)):
+            if signal.getsignal(signum) != signal.SIG_IGN:  # ignored: kept so
+                signal.signal(signum, _ender(status))
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        from .interrupt import HELD_SIGNALS
+
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
 
 
 def _ender(status: int):
@@ -340,14 +388,9 @@ def _worker_lost(worker: _Worker, count: int, names: _Names, grace: float) -> No
     """Raise for a worker that ended before answering (see :func:`run_ranges`)."""
     import signal
 
-    from .interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated
-
     worker.process.join(grace)
     code = worker.process.exitcode
-    if code in (SIGTERM_STATUS, -signal.SIGTERM):
-        raise Terminated()
-    if code in (SIGINT_STATUS, -signal.SIGINT):
-        raise KeyboardInterrupt
+    raise_if_interrupted(code)
     item = names.item(worker.current(), count)
     who = (f"the worker process {names.doing} {item}" if item is not None
            else f"a {names.what} worker process")
@@ -362,31 +405,64 @@ def _worker_lost(worker: _Worker, count: int, names: _Names, grace: float) -> No
     raise names.error(f"{who} ended unexpectedly (exit status {code})")
 
 
+def raise_if_interrupted(exitcode: Optional[int]) -> None:
+    """Raise :class:`~aether.interrupt.Terminated` or KeyboardInterrupt when a worker's
+    ``exitcode`` says SIGTERM or SIGINT ended it (through :class:`worker_signals`, or the
+    signal itself): the run was interrupted. Otherwise return."""
+    import signal
+
+    from .interrupt import SIGINT_STATUS, SIGTERM_STATUS, Terminated
+
+    if exitcode in (SIGTERM_STATUS, -signal.SIGTERM):
+        raise Terminated()
+    if exitcode in (SIGINT_STATUS, -signal.SIGINT):
+        raise KeyboardInterrupt
+
+
 def _stop_workers(workers: list[_Worker], grace: float, finished: bool = False) -> None:
     """End the workers: when ``finished``, tell them to stop and wait; otherwise SIGTERM
     at once, then SIGKILL what has not ended within ``grace`` seconds. Never waits longer
     than that grace (plus the SIGKILL). The held signals wait meanwhile (a second Ctrl-C
     would leave workers behind, which the interpreter's exit then joins without bound)."""
+    from .interrupt import signals_held
+
+    with signals_held():
+        if finished:
+            for w in workers:
+                try:
+                    w.tasks.send(None)
+                except (OSError, ValueError):  # already gone
+                    pass
+        stop_processes([w.process for w in workers], grace, terminate=not finished)
+        for w in workers:
+            w.tasks.close()
+            w.results.close()
+
+
+def stop_processes(processes: Sequence, grace: float, terminate: bool = True) -> None:
+    """End the worker ``processes`` (multiprocessing Process objects, started): SIGTERM
+    to each still running (unless not ``terminate``: they were asked to end already),
+    then SIGKILL to those not ended within ``grace`` seconds; all are joined. Never waits
+    longer than that grace (plus the SIGKILL). The held signals wait meanwhile (a second
+    Ctrl-C would leave workers behind, which the interpreter's exit then joins without
+    bound). Never raises for a process already gone."""
     import time
 
     from .interrupt import signals_held
 
     with signals_held():
-        for w in workers:
-            try:
-                if finished:
-                    w.tasks.send(None)
-                elif w.process.exitcode is None:
-                    w.process.terminate()
-            except (OSError, ValueError):  # already gone
-                pass
+        if terminate:
+            for process in processes:
+                try:
+                    if process.exitcode is None:
+                        process.terminate()
+                except (OSError, ValueError):  # already gone
+                    pass
         deadline = time.monotonic() + grace
-        for w in workers:
-            w.process.join(max(0.0, deadline - time.monotonic()))
-        for w in workers:
-            if w.process.exitcode is None:
-                w.process.kill()
-                w.process.join()
-            w.tasks.close()
-            w.results.close()
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.exitcode is None:
+                process.kill()
+                process.join()
 

@@ -242,6 +242,45 @@ def test_a_verify_worker_killed_is_one_line_naming_the_file_and_27(tree):
                              "out-of-memory killer does: try fewer --jobs or more memory)")
 
 
+_SIGN_KILLED_SCRIPT = r"""
+import os, signal, sys
+from aether.signing import sign
+from aether.cli.main import main
+
+real_sign = sign._sign_one
+
+def sign_one(path, display, *args):  # the kernel's out-of-memory killer, mid-file
+    if display.endswith("f0100.aether"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_sign(path, display, *args)
+
+sign._sign_one = sign_one
+os.chdir(sys.argv[1])
+sys.exit(main(["sign", "--key", "k", "-j", "2", "many"]))
+"""
+
+
+def test_a_sign_worker_killed_is_one_line_naming_the_file_and_27(tmp_path):
+    # no answer comes for the files of a dead worker: the run ends there, naming the file
+    # (never a shorter report, or a count of signed files without the missing ones)
+    many = tmp_path / "many"
+    many.mkdir()
+    for n in range(400):
+        (many / f"f{n:04d}.aether").write_text(f'goal: "g{n}"\nlog("x")\n')
+    (tmp_path / "aether.toml").write_text("[aether]\n")
+    subprocess.run([sys.executable, "-m", "aether", "keygen", "-o", "k"], cwd=tmp_path,
+                   capture_output=True, check=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", _SIGN_KILLED_SCRIPT, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 27, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"aether: the worker process signing {os.path.join('many', 'f0100.aether')} was "
+        "killed by SIGKILL (as the kernel's out-of-memory killer does: try fewer --jobs or "
+        "more memory)"], proc.stderr
+    assert "signed" not in proc.stdout
+    assert "# @aether-signature" not in (many / "f0100.aether").read_text()
+
+
 _ORPHAN_SEND_SCRIPT = r"""
 import multiprocessing
 from aether.workers import _serve
@@ -262,6 +301,53 @@ def test_a_worker_whose_parent_is_gone_ends_without_a_traceback():
     proc = subprocess.run([sys.executable, "-c", _ORPHAN_SEND_SCRIPT], capture_output=True,
                           text=True, timeout=120, cwd=ROOT)
     assert proc.stdout == "ended\n", proc.stderr
+    assert proc.stderr == ""
+
+
+_ORPHAN_UNPICKLABLE_SCRIPT = r"""
+import multiprocessing, threading
+from aether.workers import _serve
+
+tasks_r, tasks_w = multiprocessing.Pipe(duplex=False)
+results_r, results_w = multiprocessing.Pipe(duplex=False)
+tasks_w.send((0, 2))
+tasks_w.send(None)
+results_r.close()  # the parent is gone (killed): nobody reads the answers
+# an answer that cannot be pickled (a lock): the error about it cannot be sent either
+_serve(None, lambda work, index: threading.Lock(), tasks_r, results_w, [])
+print("ended")
+"""
+
+
+def test_a_worker_whose_parent_is_gone_ends_quietly_after_an_unpicklable_answer():
+    # the send of the error about the answer was unguarded: BrokenPipeError escaped the
+    # worker as a traceback
+    proc = subprocess.run([sys.executable, "-c", _ORPHAN_UNPICKLABLE_SCRIPT],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout == "ended\n", proc.stderr
+    assert proc.stderr == ""
+
+
+_UNPICKLABLE_SCRIPT = r"""
+import threading
+from aether.workers import WorkerError, run_ranges
+
+def handle(work, index):
+    return threading.Lock() if index == 5 else index
+
+try:
+    run_ranges(None, 8, [(0, 2), (2, 4), (4, 6), (6, 8)], handle, lambda s, a: None, 2,
+               what="test", doing="testing", label=lambda n: f"item{n}")
+except WorkerError as exc:
+    print(exc, exc.status)
+"""
+
+
+def test_an_answer_that_cannot_be_pickled_is_one_error_naming_its_item():
+    proc = subprocess.run([sys.executable, "-c", _UNPICKLABLE_SCRIPT], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout.startswith("internal error while testing item5: "), proc.stderr
+    assert proc.stdout.endswith(" 27\n")
     assert proc.stderr == ""
 
 

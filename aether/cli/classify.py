@@ -82,6 +82,7 @@ def classify(paths, jobs, limit, timeout, max_steps, strict_signatures, allowed_
     from ..source import DEFAULT_MAX_FILE_SIZE
     from ..suppressions import SuppressionListError, discover, load
     from ..walk import display_path, iter_files
+    from ..workers import can_fork
     from .run import _duration
     from .sigopts import load_verify_options
 
@@ -119,6 +120,10 @@ def classify(paths, jobs, limit, timeout, max_steps, strict_signatures, allowed_
     n_jobs, warning = resolve_jobs(jobs, config.jobs, len(files) or 1)
     if warning and not quiet:
         click.echo(f"warning: {warning}", err=True)
+    if not can_fork() and not quiet:
+        click.echo("warning: worker processes cannot be forked here (no fork start "
+                   "method): the files are classified in this process, without the hard "
+                   "deadline (--timeout still bounds each run)", err=True)
     options = ClassifyOptions(timeout=budget, max_steps=max_steps, strict_signatures=strict,
                               verify=verify, catalogue=catalogue, root=config.root,
                               suppressions=slist,

@@ -37,6 +37,7 @@ def sign(ctx, paths, key_file, passphrase_env=None, note="", jobs=None, exclude=
     from ..signing.keys import KeyFileError, key_file_warning, load_signing_key
     from ..signing.sign import sign_files
     from ..walk import iter_files
+    from ..workers import can_fork
     from .sigopts import env_secret
     from ..output.text import PrintableLines
 
@@ -59,6 +60,10 @@ def sign(ctx, paths, key_file, passphrase_env=None, note="", jobs=None, exclude=
     n_jobs, warning = resolve_jobs(jobs, config.jobs, len(files) or 1)
     if warning and not quiet:
         err.write(f"warning: {warning}\n")
+    if jobs and jobs > 1 and not can_fork() and not quiet:
+        err.write("warning: --jobs: worker processes cannot be forked here (no fork start "
+                  "method) and the key is never sent to a spawned one: signing in this "
+                  "process\n")
     try:
         outcomes = sign_files(files, key, note=note, jobs=n_jobs,
                               max_size=config.max_file_size or 10 * 1024 * 1024)

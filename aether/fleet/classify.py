@@ -217,7 +217,8 @@ def _lost(options: ClassifyOptions):
 def classify_files(files: Sequence["SourceFile"], options: ClassifyOptions, jobs: int,
                    progress: Optional[Callable[[int, int], None]] = None) -> list[dict]:
     """The record of every file, in order, from ``jobs`` worker processes (always at
-    least one: only a separate process can be stopped at the deadline)."""
+    least one: only a separate process can be stopped at the deadline), or from this
+    process where they cannot be forked (see :func:`aether.fleet.pool.run_pool`)."""
     from .pool import run_pool
 
     # Workers are forked warm: the parser and the catalogue are loaded once, here.

@@ -14,12 +14,20 @@ oldest unanswered one is the one in progress, started when the previous answer c
 
 Workers are forked once (warm: what the parent imported they have) and reused for every
 item; never one interpreter per item. Results come back in input order.
+
+Signals are handled as in :mod:`aether.workers`, whose pieces this pool shares: workers
+are forked with the held signals blocked and registered before they are let through (a
+Ctrl-C between the fork and the worker's handlers is not lost, and no worker is left
+that the parent does not know of); SIGINT or SIGTERM ends a worker at once (130, 143,
+no traceback) and a worker so ended means the run was interrupted (KeyboardInterrupt or
+:class:`~aether.interrupt.Terminated` here, not a lost item); whatever ends the run early
+stops the workers (SIGTERM, then SIGKILL after a grace). A worker closes the parent's
+ends of the pipes, so that the parent's death is an EOF that ends it.
 """
 
 from __future__ import annotations
 
 import collections
-import os
 import signal
 import time
 from typing import Any, Callable, Optional, Sequence
@@ -30,11 +38,15 @@ LOST_DEADLINE = "deadline"
 LOST_DIED = "died"
 
 
-def _worker_main(conn, work: Callable[[Any], Any]) -> None:
-    """Worker loop: receive lists of (index, item), answer (index, result) for each."""
-    from ..interrupt import handle_signals
+def _worker_main(conn, work: Callable[[Any], Any], parents_ends: list) -> None:
+    """Worker loop: receive lists of (index, item), answer (index, result) for each, until
+    ``None`` or the end of the pipe. ``parents_ends``: the parent's ends of the pipes,
+    inherited by the fork; closed, so that the parent's death is an EOF here."""
+    from ..workers import worker_signals
 
-    with handle_signals():
+    for end in parents_ends:
+        end.close()
+    with worker_signals():  # started with the signals held (see run_pool)
         try:
             while True:
                 try:
@@ -45,16 +57,24 @@ def _worker_main(conn, work: Callable[[Any], Any]) -> None:
                     return
                 for index, item in batch:
                     conn.send((index, work(item)))
-        except (BrokenPipeError, KeyboardInterrupt):
+        except OSError:  # BrokenPipeError: the parent is gone, nobody reads the answers
             return
 
 
 class _Worker:
-    def __init__(self, ctx, work):
+    def __init__(self, ctx, work, others: list):
+        """A started worker; ``others``: the parent's ends of the other workers' pipes.
+        Raises OSError when it cannot be started (its pipe closed then)."""
         parent, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, work), daemon=True)
-        self.proc.start()
-        child.close()
+        self.proc = ctx.Process(target=_worker_main, args=(child, work, [parent] + others),
+                                daemon=True)
+        try:
+            self.proc.start()
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
         self.conn = parent
         self.pending: collections.deque = collections.deque()  # indices sent, unanswered
         self.started = time.monotonic()  # when the head of ``pending`` started
@@ -66,23 +86,12 @@ class _Worker:
         self.conn.send(batch)
 
     def kill(self) -> None:
-        try:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """SIGKILL unless it has ended (and been reaped: its pid may be another's now),
+        wait for it, close the pipe."""
+        if self.proc.exitcode is None:
+            self.proc.kill()
         self.proc.join(5)
         self.conn.close()
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
-        self.proc.join(5)
-        if self.proc.is_alive():
-            self.kill()
-        else:
-            self.conn.close()
 
 
 def _describe_death(proc) -> str:
@@ -109,15 +118,22 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
     its deadline or died gets ``lost(item, LOST_DEADLINE | LOST_DIED, detail)`` instead.
     ``work`` must return picklable values and must not raise (an exception in it ends the
     worker, and the item is lost as ``died``). ``progress(done, total)`` after each item.
-    Needs the ``fork`` start method (Linux, macOS); raises RuntimeError without it.
+
+    Workers are forked (``work`` is a closure: it cannot be pickled to a spawned one).
+    Where fork is missing (Windows: :func:`aether.workers.can_fork`), the items are worked
+    in this process, in order, with no deadline (a ``work`` that dies ends the run); the
+    caller says so.
     """
     import multiprocessing
     from multiprocessing.connection import wait
 
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
-        raise RuntimeError("the classifier's worker pool needs the fork start method")
-    ctx = multiprocessing.get_context("fork")
+    from ..interrupt import signals_held
+    from ..workers import STOP_GRACE, can_fork, raise_if_interrupted, stop_processes
+
     total = len(items)
+    if not can_fork():
+        return _run_here(items, work, progress)
+    ctx = multiprocessing.get_context("fork")
     if not total:
         return []
     results: list = [None] * total
@@ -139,6 +155,21 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
         except OSError:  # the worker is gone: its death is noticed by the loop
             pass
 
+    def start() -> _Worker:
+        # forked with the signals held, and known (appended) before they are let through:
+        # a signal in between would leave a worker that nobody stops
+        with signals_held():
+            fresh = _Worker(ctx, work, [x.conn for x in workers])
+            workers.append(fresh)
+        return fresh
+
+    def died(w: _Worker) -> None:
+        w.proc.join(STOP_GRACE)  # its end of the pipe is closed: it is ending
+        raise_if_interrupted(w.proc.exitcode)  # SIGINT/SIGTERM: the run is interrupted
+        detail = _describe_death(w.proc)
+        w.kill()  # reaped, its pipe closed (killed first if it has not ended after all)
+        replace(w, LOST_DIED, detail)
+
     def replace(w: _Worker, why: str, detail: str) -> None:
         nonlocal done
         head = w.pending.popleft() if w.pending else None
@@ -151,15 +182,11 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
             if progress:
                 progress(done, total)
         if todo or any(x.pending for x in workers):
-            fresh = _Worker(ctx, work)
-            workers.append(fresh)
-            feed(fresh)
+            feed(start())
 
     try:
         for _ in range(jobs):
-            w = _Worker(ctx, work)
-            workers.append(w)
-            feed(w)
+            feed(start())
         while done < total:
             now = time.monotonic()
             timeout = None
@@ -181,13 +208,11 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
                             if progress:
                                 progress(done, total)
                     except (EOFError, OSError):
-                        w.proc.join(1)
-                        replace(w, LOST_DIED, _describe_death(w.proc))
+                        died(w)
                         continue
                     feed(w)
                 if w in workers and w.proc.sentinel in ready and not w.conn.poll():
-                    w.proc.join(1)
-                    replace(w, LOST_DIED, _describe_death(w.proc))
+                    died(w)
             if deadline is not None:
                 now = time.monotonic()
                 for w in list(workers):
@@ -195,7 +220,29 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
                         w.kill()
                         replace(w, LOST_DEADLINE, f"no result after {deadline:g}s (the "
                                 "worker process was killed and replaced)")
-    finally:
+    except BaseException:  # an interrupt, or a bug: the workers are stopped at once
+        stop_processes([w.proc for w in workers], STOP_GRACE)
         for w in workers:
-            w.stop()
+            w.conn.close()
+        raise
+    with signals_held():  # all answered: the workers are asked to end
+        for w in workers:
+            try:
+                w.conn.send(None)
+            except OSError:  # already gone
+                pass
+        stop_processes([w.proc for w in workers], STOP_GRACE, terminate=False)
+        for w in workers:
+            w.conn.close()
+    return results
+
+
+def _run_here(items: Sequence[Any], work: Callable[[Any], Any],
+              progress: Optional[Callable[[int, int], None]]) -> list:
+    """:func:`run_pool` where workers cannot be forked: ``work`` of each item here."""
+    results = []
+    for done, item in enumerate(items, start=1):
+        results.append(work(item))
+        if progress:
+            progress(done, len(items))
     return results

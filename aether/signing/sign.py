@@ -101,12 +101,12 @@ _CHUNK = 32
 _KEY: dict = {}  # the key of a bulk run, inherited by forked workers (never pickled)
 
 
-def _sign_at(work: tuple, n: int):
-    """``(index, outcome)`` of signing file ``n`` of ``work`` (todo, note, now, max_size)
-    with the key of :data:`_KEY` (in a worker: the one the fork inherited)."""
+def _sign_at(work: tuple, n: int) -> SignOutcome:
+    """The outcome of signing file ``n`` of ``work`` (todo, note, now, max_size) with the
+    key of :data:`_KEY` (in a worker: the one the fork inherited)."""
     todo, note, now, max_size = work
-    i, path, display, explicit = todo[n]
-    return i, _sign_one(path, display, explicit, _KEY["key"], note, now, max_size)
+    path, display, explicit = todo[n]
+    return _sign_one(path, display, explicit, _KEY["key"], note, now, max_size)
 
 
 def sign_files(files: Sequence, key: SigningKey, *, note: str = "",
@@ -117,28 +117,26 @@ def sign_files(files: Sequence, key: SigningKey, *, note: str = "",
     Raises ValueError for a note that cannot be a trusted comment (before any write)."""
     now = now or datetime.now(timezone.utc)
     make_trusted_comment(format_time(now), "x", "", note)  # refuse a bad note up front
-    todo = [(i, f.path, f.display, f.explicit) for i, f in enumerate(files)]
+    todo = [(f.path, f.display, f.explicit) for f in files]
     _KEY["key"] = key
     work = (todo, note, now, max_size)
     try:
         if jobs <= 1 or len(todo) <= _CHUNK:
-            return [_sign_at(work, n)[1] for n in range(len(todo))]
-        import multiprocessing
+            return [_sign_at(work, n) for n in range(len(todo))]
+        from ..workers import can_fork, run_ranges
 
-        if "fork" not in multiprocessing.get_all_start_methods():  # the key is never pickled
-            return [_sign_at(work, n)[1] for n in range(len(todo))]
-        from ..workers import run_ranges
+        if not can_fork():  # the key is never pickled (to a spawned worker)
+            return [_sign_at(work, n) for n in range(len(todo))]
 
-        out: list[Optional[SignOutcome]] = [None] * len(todo)
+        out: list = []
 
-        def consume(_start: int, answers: list) -> None:
-            for i, outcome in answers:
-                out[i] = outcome
-
-        # forked with the signals held, never hanging after a Ctrl-C (see aether.workers)
+        # forked with the signals held, never hanging after a Ctrl-C (see aether.workers).
+        # Ranges come back in order, each whole, or run_ranges raises (a dead worker: a
+        # WorkerError naming the file): no outcome can be missing from the list
         ranges = [(k, min(k + _CHUNK, len(todo))) for k in range(0, len(todo), _CHUNK)]
-        run_ranges(work, len(todo), ranges, _sign_at, consume, jobs,
-                   what="signing", doing="signing", label=lambda n: todo[n][2])
-        return [o for o in out if o is not None]
+        run_ranges(work, len(todo), ranges, _sign_at,
+                   lambda _start, answers: out.extend(answers), jobs, what="signing",
+                   doing="signing", label=lambda n: todo[n][1])
+        return out
     finally:
         _KEY.clear()

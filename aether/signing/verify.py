@@ -189,29 +189,28 @@ def verify_path(path: str, display: str, options: VerifyOptions) -> Verdict:
 _CHUNK = 64
 
 
-def _verify_at(work: tuple, n: int):
-    """``(index, verdict)`` of file ``n`` of ``work`` (todo, options)."""
+def _verify_at(work: tuple, n: int) -> Verdict:
+    """The verdict of file ``n`` of ``work`` (todo, options)."""
     todo, options = work
-    i, path, display = todo[n]
-    return i, verify_path(path, display, options)
+    path, display = todo[n]
+    return verify_path(path, display, options)
 
 
 def verify_files(files: Sequence, options: VerifyOptions, jobs: int = 1) -> list[Verdict]:
     """Verdicts for ``files`` (aether.walk.SourceFile), in order; ``jobs`` worker
     processes when there are enough files to share (see aether.workers, which raises)."""
-    todo = [(i, f.path, f.display) for i, f in enumerate(files)]
+    todo = [(f.path, f.display) for f in files]
     if jobs <= 1 or len(todo) <= _CHUNK:
-        return [_verify_at((todo, options), n)[1] for n in range(len(todo))]
+        return [_verify_at((todo, options), n) for n in range(len(todo))]
     from ..workers import run_ranges
 
-    out: list[Optional[Verdict]] = [None] * len(todo)
+    out: list = []
 
-    def consume(_start: int, answers: list) -> None:
-        for i, verdict in answers:
-            out[i] = verdict
-
-    # forked with the signals held, never hanging after a Ctrl-C (see aether.workers)
+    # forked with the signals held, never hanging after a Ctrl-C (see aether.workers).
+    # Ranges come back in order, each whole, or run_ranges raises (a dead worker: a
+    # WorkerError naming the file): no verdict can be missing from the list
     ranges = [(k, min(k + _CHUNK, len(todo))) for k in range(0, len(todo), _CHUNK)]
-    run_ranges((todo, options), len(todo), ranges, _verify_at, consume, jobs,
-               what="verification", doing="verifying", label=lambda n: todo[n][2])
-    return [v for v in out if v is not None]
+    run_ranges((todo, options), len(todo), ranges, _verify_at,
+               lambda _start, answers: out.extend(answers), jobs, what="verification",
+               doing="verifying", label=lambda n: todo[n][1])
+    return out
