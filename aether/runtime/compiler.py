@@ -1001,9 +1001,13 @@ class Compiler:
             except AetherRuntimeError as e:
                 if e.fatal:
                     raise
-                if name:
-                    fr.vars[name] = ErrorValue.of(e)
-                return handler(fr)
+                caught = ErrorValue.of(e) if name else None
+            # the handler runs outside the except clause: an error it raises must not
+            # chain the caught one as its __context__ (a retry by recursion grew that
+            # chain by one per retry, and raising walks it: quadratic time)
+            if name:
+                fr.vars[name] = caught
+            return handler(fr)
         return try_
 
     def s_Await(self, s: A.Await, top: bool):
