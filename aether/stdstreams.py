@@ -27,14 +27,24 @@ class OutputError(OSError):
 
 
 class _StdoutFile(io.FileIO):
-    """Descriptor 1, whose failed writes raise OutputError."""
+    """Descriptor 1, whose failed write raises OutputError. Once one has, later writes
+    are dropped: the failure was raised to (and reported by) the command, and the bytes
+    the buffer still holds would fail again at exit, as "Exception ignored" and status
+    120."""
+
+    failed = False
 
     def write(self, data):
+        if self.failed:
+            return len(data)
+        if not len(data):  # click probes a stream with an empty write: no system call
+            return 0
         try:
             return super().write(data)
         except BrokenPipeError:
             raise  # `aether ... | head`: handled as such by the entry point
         except OSError as exc:
+            self.failed = True
             raise OutputError(exc.errno, exc.strerror) from None
 
 
@@ -72,8 +82,11 @@ def prepare() -> None:
         out.flush()
         _REPLACED.append(out)
         raw = _StdoutFile(1, "w", closefd=False)
-        wrapped = io.TextIOWrapper(io.BufferedWriter(raw), encoding=out.encoding,
-                                   errors=out.errors, line_buffering=out.line_buffering)
+        # buffered as it was (PYTHONUNBUFFERED / -u leave no buffer under the text layer)
+        layer = raw if isinstance(out.buffer, io.RawIOBase) else io.BufferedWriter(raw)
+        wrapped = io.TextIOWrapper(layer, encoding=out.encoding, errors=out.errors,
+                                   line_buffering=out.line_buffering,
+                                   write_through=out.write_through)
         sys.stdout = sys.__stdout__ = wrapped
     except (OSError, ValueError, AttributeError):
         return
