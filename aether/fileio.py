@@ -362,11 +362,18 @@ def open_stream(path: str):
     if os.path.islink(path):
         raise WriteError(path, OUTPUT_IS_LINK)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o666)
+        # O_NONBLOCK: a named pipe that no process reads fails at once (ENXIO) instead of
+        # blocking the open for ever; writes block again below
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW
+                     | getattr(os, "O_NONBLOCK", 0), 0o666)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise WriteError(path, OUTPUT_IS_LINK)
+        if exc.errno == errno.ENXIO:
+            raise WriteError(path, "is a named pipe that no process reads")
         raise WriteError(path, f"cannot open for writing: {exc.strerror or exc}")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
     return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
 

@@ -255,3 +255,42 @@ def test_an_empty_file_name_is_a_usage_error_saying_so(tmp_path):
     for args in (["check", str(tmp_path / "a.aether"), "-o", ""], ["run", ""]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2 and "no file name given" in result.output, args
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+@pytest.mark.parametrize("args", [["rules"], ["explain", "AE301"], ["--help"],
+                                  ["tools", "list"], ["check", "ok.aether"],
+                                  ["--check", "ok.aether", "--json-status"],
+                                  ["run", "--simulate", "--json", "ok.aether"]],
+                         ids=" ".join)
+def test_a_full_standard_output_is_an_io_error_not_a_crash(tree, args, unbuffered):
+    # `> /dev/full` (or a file over `ulimit -f`) was status 27 "internal error ... this is
+    # a bug" for every command but `check`, and with buffered output (PYTHONUNBUFFERED
+    # unset) `check` ended in "Exception ignored" and status 120 after its own message;
+    # it is the output's fault: status 26, one line, the status emitted is the exit's
+    check = args[0] in ("check", "--check")
+    env = dict(os.environ, PYTHONUNBUFFERED=unbuffered)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "aether", *args,
+                               *(["--emit-error-code"] if check else [])], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=tree, env=env)
+    assert proc.returncode == 26, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    if check:
+        assert lines == ["aether check: cannot write the report: [Errno 28] No space left "
+                         "on device", "AETHER_ERROR_CODE:26"]
+    else:
+        assert lines == ["aether: cannot write to standard output: No space left on device"]
+
+
+@pytest.mark.parametrize("args", [["check", "ok.aether"], ["rules"]], ids=" ".join)
+def test_a_closed_standard_output_is_not_a_crash(tree, args):
+    # `aether check FILE >&-` ended in a traceback (sys.stdout is None then); like print(),
+    # the report goes nowhere, and descriptor 1 is the null device, so no file opened later
+    # can take its place
+    proc = subprocess.run([sys.executable, "-m", "aether", *args], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, cwd=tree,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""

@@ -207,6 +207,18 @@ def test_an_absurd_or_infinite_expiry_is_an_error_naming_the_key(tmp_path, value
     assert e.value.key == "approval.expires_after"
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+inf"])
+def test_a_rule_matching_a_non_finite_number_is_an_error_naming_the_key(tmp_path, value):
+    # `when = { target = inf }` was accepted (only nan was refused), and the policy's
+    # digest (canonical JSON) then failed: exit 27 "internal error" from validate-config
+    # and run
+    path = tmp_path / "p.toml"
+    path.write_text(f'[[rules]]\ntool = "*"\neffect = "deny"\nwhen = {{ target = {value} }}\n')
+    with pytest.raises(PolicyError) as e:
+        load_policy(str(path))
+    assert e.value.key == "rules[0].when.target"
+
+
 def test_ten_years_is_the_longest_expiry(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text('[approval]\nexpires_after = "3650d"\n')

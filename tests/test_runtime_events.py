@@ -157,3 +157,30 @@ def test_a_run_ended_by_a_signal_is_recorded_failed_not_running(monkeypatch):
         run = store.get_run("r1")
         assert (run.status, run.exit_status) == ("failed", status)
         assert run.error["rule"] == "AE409"
+
+
+def test_an_events_pipe_nobody_reads_is_refused_not_waited_on(tmp_path):
+    # `--events FIFO` with no reader blocked in open() for ever; it is refused (exit 26)
+    fifo = tmp_path / "ev.fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "w.aether").write_text('goal: "x"\nlog(1)\n')
+    p = subprocess.run([sys.executable, "-m", "aether", "run", "--simulate", "w.aether",
+                        "--events", "ev.fifo"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 26, p.stderr
+    assert "ev.fifo" in p.stderr and "no process reads" in p.stderr
+
+
+def test_an_events_file_that_cannot_be_written_is_a_warning_not_a_crash(tmp_path):
+    # `--events /dev/full`: the failed sink is dropped with a warning, the run ends with
+    # its own status; closing the stream (its unwritten line) was status 27 "this is a bug"
+    if not os.path.exists("/dev/full"):
+        import pytest
+
+        pytest.skip("needs /dev/full")
+    (tmp_path / "w.aether").write_text('goal: "x"\nlog(1)\n')
+    p = subprocess.run([sys.executable, "-m", "aether", "run", "--simulate", "w.aether",
+                        "--events", "/dev/full"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "events are no longer written" in p.stderr and "Traceback" not in p.stderr

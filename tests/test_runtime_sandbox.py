@@ -320,3 +320,26 @@ def test_interrupt_stops_the_program_and_records_the_run(tmp_path):
     with sqlite3.connect(str(db)) as c:
         assert c.execute("SELECT status, exit_status FROM runs").fetchall() == [("failed", 130)]
         assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("only_in_program", [False, True], ids=["no-thread", "parallel"])
+def test_no_thread_to_run_in_is_a_coded_run_error(monkeypatch, only_in_program):
+    # Under `ulimit -v 200000` a thread with the program's 256 MiB stack cannot start:
+    # that ended as status 27 "internal error: RuntimeError: can't start new thread (this
+    # is a bug)"; a run out of resources is a run error (AE407) with the reason
+    import threading
+
+    start = threading.Thread.start
+
+    def failing_start(self):
+        if only_in_program and threading.current_thread() is threading.main_thread():
+            return start(self)
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", failing_start)
+    body = "parallel:\n    a: len([1])\nawait a\n" if only_in_program else "x: 1\n"
+    result = run(body)
+    assert result.status == 21, result.error
+    assert result.error["rule"] == "AE407"
+    assert "cannot start a thread" in result.error["message"]
+    assert "ulimit" in result.error["message"]

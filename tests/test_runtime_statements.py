@@ -284,3 +284,35 @@ def test_nested_fn_called_outside_its_enclosing_fn_is_a_coded_error():
     own = run('fn outer(x):\n    fn inner(x):\n        return x * 2\n'
               '    return inner(x + 1)\nr: outer(1)\n')
     assert own.status == 0 and own.outputs["r"] == 4
+
+
+def test_an_error_raised_in_a_catch_block_does_not_chain_the_caught_one(monkeypatch):
+    # A catch block that fails again (a retry by recursion) must not make each new error
+    # carry every error caught before it as its Python __context__: raising walks that
+    # chain, so a run of n such retries took time quadratic in n (100,000 steps of
+    # `fn f(x): try: return f(x + 1) catch e: return f(x + 1)`: 26 s of CPU, and past the
+    # step budget for hours), and kept every caught error alive.
+    from aether.runtime import compiler
+    from aether.runtime.values import ErrorValue
+
+    caught = []
+    of = ErrorValue.of.__func__
+
+    def record(cls, err):
+        caught.append(err)
+        return of(cls, err)
+
+    monkeypatch.setattr(compiler.ErrorValue, "of", classmethod(record))
+    body = ("fn g(n):\n    if n == 0:\n        return 1 / 0\n    try:\n        x: 1 / 0\n"
+            "    catch e:\n        return g(n - 1)\ng(100)\n")
+    result = run(body)
+    assert result.status == 21 and result.error["rule"] == "AE402"
+    assert len(caught) == 100
+
+    def chain(err):
+        n = 0
+        while err is not None:
+            n, err = n + 1, err.__context__
+        return n
+
+    assert max(chain(e) for e in caught) <= 2

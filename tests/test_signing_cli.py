@@ -267,3 +267,25 @@ def test_a_private_key_readable_by_others_warns(project, capsys):
     os.chmod(project / "k", 0o600)
     code, _, err = aether(capsys, "sign", "--key", "k", "a.aether")
     assert code == 0 and "warning" not in err
+
+
+def test_a_file_name_that_is_not_utf8_is_signed_and_verifies(project, capsys):
+    # The trusted comment quotes the file's name: a name of bytes that are not UTF-8
+    # (os.fsdecode gives surrogates) made `sign DIR` stop half way with "Invalid value
+    # for --trusted-comment" (exit 2), the files before it already rewritten
+    name = os.fsdecode(b"bad\xff\xfename.aether")
+    try:
+        (project / name).write_text(BODY)
+    except (OSError, UnicodeError):
+        pytest.skip("the file system refuses names that are not UTF-8")
+    (project / "z.aether").write_text(BODY)  # after it in sorted order
+    code, _, err = aether(capsys, "sign", "--key", "k", "--jobs", "1", ".")
+    assert code == 0, err
+    assert (project / "z.aether").read_text().startswith("# @aether-signature")
+    assert "file=bad%FF%FEname.aether" in (project / name).read_text()
+    code, _, err = aether(capsys, "verify", "--strict", ".")
+    assert code == 0, err
+    # a block copied onto another file names the file it was made for: read back whole
+    (project / "moved.aether").write_text((project / name).read_text() + "log(2)\n")
+    code, out, _ = aether(capsys, "verify", "moved.aether")
+    assert code == 22 and "AE509" in out and "bad%FF%FEname.aether" in out, (out, _)

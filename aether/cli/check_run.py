@@ -129,6 +129,7 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
                     else color == "always"
                 write_report(fmt, results, out, color=colour and fmt == "text",
                              show_source=show_source, show_suppressed=show_suppressed)
+            out.flush()  # a full standard output fails here, before the status is emitted
     except OSError as exc:
         _fail(err, Status.IO_ERROR, f"aether check: cannot write the report: {exc}",
               emit_error_code)

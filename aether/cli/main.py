@@ -12,6 +12,7 @@ import os
 import sys
 
 from ..outofmemory import release
+from ..stdstreams import OutputError, flush_stdout, prepare
 
 __all__ = ["main", "cli"]
 
@@ -47,6 +48,16 @@ def _run_click(argv) -> int:
     return rv if isinstance(rv, int) else 0
 
 
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's final flush
+    cannot fail again (the recipe of the Python docs on SIGPIPE)."""
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv=None) -> int:
     """Console-script entry point; returns the exit status.
 
@@ -60,27 +71,30 @@ def main(argv=None) -> int:
         with handle_signals():
             from .fast import fast_check_arguments
 
+            prepare()
             args = sys.argv[1:] if argv is None else list(argv)
             fast = fast_check_arguments(args, os.environ)
             if fast is None:
-                return _run_click(argv)
-            from .check_run import run_check
+                status = _run_click(argv)
+            else:
+                from .check_run import run_check
 
-            return run_check(**fast)
+                status = run_check(**fast)
+            flush_stdout()  # here, not at exit, where a failure would pass unreported
+            return status
     except KeyboardInterrupt:
         sys.stderr.write("aether: interrupted\n")
         return SIGINT_STATUS
     except Terminated:
         sys.stderr.write("aether: terminated (SIGTERM)\n")
         return SIGTERM_STATUS
+    except OutputError as exc:  # `aether rules > /dev/full`: the output's fault, not a bug
+        _discard_stdout()
+        sys.stderr.write(f"aether: cannot write to standard output: "
+                         f"{exc.strerror or exc}\n")
+        return 26
     except BrokenPipeError:  # e.g. `aether check | head`
-        # Point stdout at devnull so the interpreter's final flush cannot fail again
-        # (the recipe of the Python docs on SIGPIPE).
-        import contextlib
-
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        _discard_stdout()
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1

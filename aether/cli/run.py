@@ -156,7 +156,10 @@ def run(file, input_pairs=(), inputs_file=None, simulate=False, as_json=False, t
         if store is not None:
             store.close()
         if stream is not None and stream is not sys.stderr:
-            stream.close()
+            try:
+                stream.close()
+            except OSError:  # its last line unwritten: the sink failed, warned of already
+                pass
     report(result, file, as_json)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -323,7 +324,9 @@ def _rule(i: int, raw: Any, unknown) -> PolicyRule:
     if not isinstance(when, dict):
         raise PolicyError(f"{key}.when must be an inline table {{param = value}}", key + ".when")
     for param, value in when.items():
-        if isinstance(value, (dict, list)) or (isinstance(value, float) and value != value):
+        # a float that JSON cannot hold (nan, inf) would crash the policy's digest
+        if isinstance(value, (dict, list)) or (isinstance(value, float)
+                                               and not math.isfinite(value)):
             raise PolicyError(f"{key}.when.{param} must be a glob string, number or boolean",
                               f"{key}.when.{param}")
         if not isinstance(value, (str, int, float, bool)):

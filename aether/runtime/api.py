@@ -185,6 +185,8 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
         # level of an expression (`a.b.c...`, `1 + 1 + ...` thousands long pass `check`)
         with deep_recursion():
             program = start_thread(lambda: Compiler(catalogue).compile(module)).result()
+    except AetherRuntimeError as e:  # no thread to compile in
+        return _error_result(e, digest=digest)
     except (RecursionError, MemoryError):
         return _error_result(rt_error("AE406", "the program nests too deeply to compile "
                                       "(an expression thousands of levels deep)"),
@@ -424,9 +426,14 @@ def _execute(program: Program, ctx: Context, inputs: Optional[dict] = None) -> R
             box["error"] = rt_error("AE407", "the program ran out of memory building a "
                                     "value")
 
-    fut = start_thread(body)
     try:
-        fut.result()
+        fut = start_thread(body)
+    except AetherRuntimeError as e:  # no thread to run in: the run fails, coded
+        fut = None
+        box["error"] = e
+    try:
+        if fut is not None:
+            fut.result()
     except BaseException as exc:  # a signal in this thread: KeyboardInterrupt, Terminated
         # stop the program at its next block so that it writes nothing more while the
         # process ends (a tool call in progress is given two seconds)
@@ -503,7 +510,10 @@ def _on_error(program: Program, ctx: Context, frame: Frame,
             except (RecursionError, MemoryError) as e:
                 box["error"] = rt_error("AE406", f"on_error handler failed: {e}")
 
-        start_thread(handler).result()
+        try:
+            start_thread(handler).result()
+        except AetherRuntimeError as e:  # no thread for the handler
+            box["error"] = e
         if "error" in box:
             ctx.warnings.append(f"{node.line}: the on_error handler for {kind} failed: "
                                 f"{box['error'].rule} {box['error'].message}")

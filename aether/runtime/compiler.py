@@ -68,7 +68,10 @@ class Frame:
 
 
 def start_thread(target: Callable[[], Any]) -> Future:
-    """Run ``target`` in a new daemon thread with a large stack; its result as a Future."""
+    """Run ``target`` in a new daemon thread with a large stack; its result as a Future.
+
+    Raises AetherRuntimeError (AE407) when no thread can be started (``ulimit -v`` below
+    the stack, ``ulimit -u``): a run out of resources, not a bug of aether."""
     fut: Future = Future()
 
     def body():
@@ -85,6 +88,9 @@ def start_thread(target: Callable[[], Any]) -> Future:
             threading.stack_size(_STACK_SIZE)
             t = threading.Thread(target=body, daemon=True, name="aether-task")
             t.start()
+        except RuntimeError as exc:  # "can't start new thread"
+            raise rt_error("AE407", f"cannot start a thread to run the program ({exc}): "
+                           "out of memory or of processes (see ulimit -v and -u)") from None
         finally:
             threading.stack_size(old)
     return fut
@@ -1001,9 +1007,13 @@ class Compiler:
             except AetherRuntimeError as e:
                 if e.fatal:
                     raise
-                if name:
-                    fr.vars[name] = ErrorValue.of(e)
-                return handler(fr)
+                caught = ErrorValue.of(e) if name else None
+            # the handler runs outside the except clause: an error it raises must not
+            # chain the caught one as its __context__ (a retry by recursion grew that
+            # chain by one per retry, and raising walks it: quadratic time)
+            if name:
+                fr.vars[name] = caught
+            return handler(fr)
         return try_
 
     def s_Await(self, s: A.Await, top: bool):

@@ -81,7 +81,9 @@ class Layout:
 
 def quote_field(text: str) -> str:
     """A trusted-comment field value: no whitespace, no ``#``, never ``aether:``."""
-    return quote(text, safe=_SAFE)
+    # a file name of bytes that are not UTF-8 holds surrogates (os.fsdecode): quoted as
+    # those bytes, and read back by parse_trusted_comment the same way
+    return quote(text.encode("utf-8", "surrogateescape"), safe=_SAFE)
 
 
 def make_trusted_comment(time: str, file_name: str, signer: str = "",
@@ -114,7 +116,7 @@ def parse_trusted_comment(comment: str) -> dict[str, str]:
             out["note"] = rest[len("note="):]
             break
         if eq and key not in out:
-            out[key] = unquote(value) if key != "time" else value
+            out[key] = unquote(value, errors="surrogateescape") if key != "time" else value
         rest = after
     return out
 

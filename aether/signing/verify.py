@@ -71,6 +71,12 @@ class Verdict:
                 "signed_at": self.signed_at, "signer": self.signer, "note": self.note}
 
 
+def _shown(name: str) -> str:
+    """A file name from a trusted comment, quoted for a message (bytes that are not UTF-8,
+    read back as surrogates, as %XX)."""
+    return quote(name.encode("utf-8", "surrogateescape"), safe="/@.-_+ ")
+
+
 def _fail(path: str, problems: list[tuple[str, Optional[int], str, Optional[str]]],
           **kw) -> Verdict:
     findings = [Finding(rule, msg, line, hint=hint, content=_CONTENT)
@@ -155,7 +161,7 @@ def _check_block(layout: Layout, path: str, options: VerifyOptions, extra: list)
         here = os.path.basename(path)
         if made_for is not None and made_for != here:
             return _fail(path, [("AE509", 1, f"the signature block was made for another "
-                                 f"file ('{quote(made_for, safe='/@.-_+ ')}'): it does not "
+                                 f"file ('{_shown(made_for)}'): it does not "
                                  "cover this file's content", _RESIGN)] + extra, **known)
         return _fail(path, [("AE503", 1, "the content changed after it was signed (the "
                              "signature does not match)", _RESIGN)] + extra, **known)
