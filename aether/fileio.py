@@ -10,8 +10,9 @@ leave none behind; only SIGKILL or a power loss can leave a stray
 ``.NAME.aether-tmp-XXXX``, and it never replaces anything.
 
 Links (docs/security.md): nothing is ever written *through* a symbolic link unless the
-caller says the user named that very path (``follow_links``): a link met while searching
-a folder is refused, and so is a link where a file the tool produces (a report, a
+caller says the user named that very path (``follow_links``) and its target lies inside
+the project holding the link (:func:`link_boundary`): a link met while searching a folder
+is refused, and so is a link where a file the tool produces (a report, a
 baseline, the cache) would go. The temporary file is created with ``O_EXCL`` and
 ``O_NOFOLLOW`` (``mkstemp``), and ``os.replace`` renames over a name without following
 it, so a link can never redirect the write itself. :func:`create_new` makes a file only
@@ -33,7 +34,8 @@ from typing import Optional, Union
 
 __all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "write_output",
            "check_writable", "create_new", "write_new", "NAME_TAKEN", "lock_file", "make_dir",
-           "open_stream", "unified_diff", "TEMP_PREFIX", "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK"]
+           "open_stream", "unified_diff", "TEMP_PREFIX", "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK",
+           "link_boundary"]
 
 TEMP_PREFIX = "."
 _TEMP_MARK = ".aether-tmp-"
@@ -92,17 +94,53 @@ def _resolve(path: str, follow_links: bool) -> str:
     return os.path.realpath(path) if follow_links and os.path.islink(path) else path
 
 
+def link_boundary(path: str) -> str:
+    """The folder a link at ``path`` may point into to be written through: the git work
+    tree holding it (the nearest folder above it with a ``.git``), else the nearest one
+    with an ``aether.toml`` or ``pyproject.toml``, else the folder holding the link; each
+    with its links resolved. A repository cannot widen it: git tracks no ``.git``, and a
+    configuration file added inside the tree only narrows it."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)) or ".")
+    for markers in ((".git",), ("aether.toml", "pyproject.toml")):
+        current = folder
+        while True:
+            if any(os.path.lexists(os.path.join(current, m)) for m in markers):
+                return current
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+    return folder
+
+
+def _outside_boundary(path: str) -> Optional[str]:
+    """The reason a link named ``path`` is not written through, or None: its real target
+    lies outside :func:`link_boundary` (a pull request that makes a named file a link to
+    ``/etc/passwd`` must not make ``aether fmt FILE`` rewrite it)."""
+    target = os.path.realpath(path)
+    root = link_boundary(path)
+    if os.path.commonpath([root, target]) == root:
+        return None
+    return (f"a symbolic link to {target}, outside the project ({root}): not written "
+            "through (name that file itself to rewrite it)")
+
+
 def check_writable(path: str, follow_links: bool = False) -> Optional[str]:
     """None when ``path`` may be rewritten in place, else the reason why not.
 
     A symbolic link may be rewritten (its target replaced) only with ``follow_links``,
-    which callers pass for a path the user named on the command line. Read-only means no
-    write bit at all in the mode (so it holds even for root, who ``os.access`` would let
-    write anything), or no write access for this user, or a directory where the temporary
-    file cannot be created.
+    which callers pass for a path the user named on the command line, and only when its
+    target lies inside the project that holds the link (:func:`link_boundary`).
+    Read-only means no write bit at all in the mode (so it holds even for root, who
+    ``os.access`` would let write anything), or no write access for this user, or a
+    directory where the temporary file cannot be created.
     """
-    if not follow_links and os.path.islink(path):
-        return LINK_NOT_FOLLOWED
+    if os.path.islink(path):
+        if not follow_links:
+            return LINK_NOT_FOLLOWED
+        outside = _outside_boundary(path)
+        if outside is not None:
+            return outside
     target = _resolve(path, follow_links)
     try:
         st = os.stat(target)

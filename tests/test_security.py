@@ -303,11 +303,51 @@ def test_fmt_skips_a_link_found_in_a_folder(linked):
 
 
 def test_fmt_rewrites_the_target_of_a_link_named_explicitly(linked):
+    # a link named on the command line is followed when its target is in the project
     project, outside = linked
-    proc = aether("fmt", "link.aether", cwd=project)
+    (project / "shared").mkdir()
+    (project / "shared" / "x.aether").write_text(UGLY)
+    os.symlink("shared/x.aether", project / "inner.aether")
+    proc = aether("fmt", "inner.aether", cwd=project)
     assert proc.returncode == 0, proc.stderr
-    assert (outside / "x.aether").read_text() == PRETTY
-    assert os.readlink(project / "link.aether") == "../outside/x.aether"
+    assert (project / "shared" / "x.aether").read_text() == PRETTY
+    assert os.readlink(project / "inner.aether") == "shared/x.aether"
+
+
+@pytest.mark.parametrize("command", [("fmt",), ("migrate", "--apply", "--no-report")])
+def test_a_named_link_out_of_the_project_is_not_written_through(linked, command):
+    # A pull request can turn a file CI names (`aether fmt $(git diff --name-only)`) into a
+    # link to any file the runner may write: its target outside the project is refused.
+    project, outside = linked
+    name = "link.aether" if command[0] == "fmt" else "llink.aether"
+    target = outside / ("x.aether" if command[0] == "fmt" else "l.aether")
+    before = target.read_text()
+    proc = aether(*command, name, cwd=project)
+    assert proc.returncode == 26, proc.stderr
+    assert f"a symbolic link to {target.resolve()}, outside the project" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert target.read_text() == before
+    assert (project / name).is_symlink()
+
+
+def test_the_link_boundary_is_the_git_work_tree_above_any_configuration(tmp_path):
+    from aether.fileio import check_writable, link_boundary
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "pyproject.toml").write_text("")  # a nested config does not narrow it
+    (repo / "common.aether").write_text(CLEAN)
+    os.symlink("../common.aether", repo / "pkg" / "w.aether")
+    assert link_boundary(str(repo / "pkg" / "w.aether")) == str(repo.resolve())
+    assert check_writable(str(repo / "pkg" / "w.aether"), follow_links=True) is None
+    # without a work tree or configuration above it: the folder holding the link
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    os.symlink(str(repo / "common.aether"), loose / "l.aether")
+    reason = check_writable(str(loose / "l.aether"), follow_links=True)
+    if link_boundary(str(loose / "l.aether")) == str(loose.resolve()):
+        assert reason is not None and "outside the project" in reason
 
 
 def test_migrate_skips_a_link_found_in_a_folder_and_follows_a_named_one(linked):
@@ -317,10 +357,13 @@ def test_migrate_skips_a_link_found_in_a_folder_and_follows_a_named_one(linked):
     assert "skipped llink.aether: a symbolic link found" in proc.stderr
     assert (outside / "l.aether").read_text() == LEGACY
     assert "limit: 3" in (project / "old.aether").read_text()
-    proc = aether("migrate", "--apply", "llink.aether", cwd=project)
+    (project / "shared").mkdir()
+    (project / "shared" / "l.aether").write_text(LEGACY)
+    os.symlink("shared/l.aether", project / "inner.aether")
+    proc = aether("migrate", "--apply", "--no-report", "inner.aether", cwd=project)
     assert proc.returncode == 0, proc.stderr
-    assert "limit: 3" in (outside / "l.aether").read_text()
-    assert (project / "llink.aether").is_symlink()
+    assert "limit: 3" in (project / "shared" / "l.aether").read_text()
+    assert (project / "inner.aether").is_symlink()
 
 
 def test_default_migration_report_is_not_written_through_a_link(tmp_path):

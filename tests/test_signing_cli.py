@@ -160,6 +160,21 @@ def test_sign_does_not_write_through_a_link_found_in_a_folder(project, capsys, t
     assert outside.read_text() == BODY
 
 
+def test_sign_writes_through_a_named_link_only_into_the_project(project, capsys,
+                                                                 tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "x.aether"
+    outside.write_text(BODY)
+    os.symlink(outside, project / "out.aether")
+    code, _, err = aether(capsys, "sign", "--key", "k", "out.aether")
+    assert code == 26 and "outside the project" in err
+    assert outside.read_text() == BODY
+    os.symlink("sub/b.aether", project / "in.aether")
+    code, _, err = aether(capsys, "sign", "--key", "k", "in.aether")
+    assert code == 0, err
+    assert (project / "sub" / "b.aether").read_bytes() != b"\xef\xbb\xbf" + BODY.encode()
+    assert (project / "in.aether").is_symlink()
+
+
 def test_run_records_signer_and_refuses_bad_signatures(project, capsys):
     code, out, _ = aether(capsys, "run", "--simulate", "--json", "--strict-signatures",
                           "a.aether")
