@@ -165,10 +165,12 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
 
     ``expect``: the bytes the caller read; if the file changed since (another editor,
     another tool), nothing is written and WriteError is raised, so a concurrent edit is
-    never lost, unless it already holds ``data`` (then there is nothing to do). ``follow_links``: ``path`` was named by the user, so if it is a symbolic
-    link its target is replaced (the link kept); without it a link is refused
-    (:data:`LINK_NOT_FOLLOWED`). Raises WriteError for a link, a read-only file or any OS
-    error; the original file is then untouched.
+    never lost, unless it already holds ``data`` (then there is nothing to do).
+    ``follow_links``: ``path`` was named by the user, so if it is a symbolic link whose
+    target lies inside the project holding it (:func:`link_boundary`) that target is
+    replaced (the link kept); without it a link is refused (:data:`LINK_NOT_FOLLOWED`),
+    and so is a link out of the project. Raises WriteError for a refused link, a
+    read-only file or any OS error; the original file is then untouched.
     """
     reason = check_writable(path, follow_links)
     if reason is not None:

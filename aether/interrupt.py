@@ -108,8 +108,9 @@ def interrupt_behind(exc: BaseException):
 
 class handle_signals:
     """While the block runs, SIGTERM raises :class:`Terminated` and SIGINT
-    KeyboardInterrupt (the previous handlers are restored afterwards). A SIGINT that was ignored when Python started (a background
-    job of a script) stays ignored. A no-op outside the main thread."""
+    KeyboardInterrupt (the previous handlers are restored afterwards). A SIGINT that was
+    ignored when Python started (a background job of a script) stays ignored. A no-op
+    outside the main thread."""
 
     def __enter__(self) -> None:
         installed = self._installed = []

@@ -108,6 +108,34 @@ def test_a_worker_killed_mid_file_is_other_and_the_run_goes_on(tmp_path):
     assert got["z.aether"]["category"] == "RuntimeError"
 
 
+def test_a_worker_that_cannot_be_forked_is_a_worker_error_and_the_others_are_stopped(
+        monkeypatch):
+    # a fork that fails (EAGAIN under `ulimit -u`, ENOMEM) was an OSError, reported as
+    # status 27 "internal error ... (this is a bug)"; it is a WorkerError saying what
+    # failed, as in aether.workers, and the worker already started does not outlive it
+    import errno
+    from multiprocessing.context import ForkProcess
+
+    from aether.fleet.pool import run_pool
+    from aether.workers import WorkerError
+
+    started = []
+    real_start = ForkProcess.start
+
+    def start(self):
+        if started:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        real_start(self)
+        started.append(self)
+
+    monkeypatch.setattr(ForkProcess, "start", start)
+    with pytest.raises(WorkerError) as e:
+        run_pool(list(range(10)), lambda n: n * 2, 2, None, lambda *a: None)
+    assert str(e.value) == ("cannot start a classify worker process: Resource temporarily "
+                            "unavailable (try fewer --jobs)")
+    assert len(started) == 1 and started[0].exitcode is not None
+
+
 def test_suppression_list_turns_categories_into_suppressed_forms(tmp_path):
     names = ("parse.aether", "validation.aether", "runtime.aether", "ok.aether")
     files = _write(tmp_path / "wf", {n: FIXTURES[n] for n in names})

@@ -345,9 +345,10 @@ def test_the_link_boundary_is_the_git_work_tree_above_any_configuration(tmp_path
     loose = tmp_path / "loose"
     loose.mkdir()
     os.symlink(str(repo / "common.aether"), loose / "l.aether")
+    if link_boundary(str(loose / "l.aether")) != str(loose.resolve()):
+        pytest.skip("a .git, aether.toml or pyproject.toml lies above the temporary folder")
     reason = check_writable(str(loose / "l.aether"), follow_links=True)
-    if link_boundary(str(loose / "l.aether")) == str(loose.resolve()):
-        assert reason is not None and "outside the project" in reason
+    assert reason is not None and "outside the project" in reason
 
 
 def test_migrate_skips_a_link_found_in_a_folder_and_follows_a_named_one(linked):

@@ -253,6 +253,26 @@ def test_a_default_list_that_is_not_a_file_is_an_error_not_ignored(tmp_path, kin
     assert "suppressions.txt" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_prune_does_not_write_through_a_named_list_link_out_of_the_project(
+        project, tmp_path_factory):
+    # `--suppressions list.txt` may be a link a pull request made to any file the runner
+    # may write: prune stops (exit 2, like any list it cannot rewrite) and leaves it
+    tmp_path, lst = project
+    (tmp_path / "aether.toml").write_text("[aether]\n")  # the project: this folder
+    outside = tmp_path_factory.mktemp("outside") / "list.txt"
+    outside.write_bytes(lst.read_bytes())
+    os.symlink(outside, tmp_path / "named.txt")
+    result = CliRunner().invoke(cli, ["suppressions", "prune", "--suppressions", "named.txt"])
+    assert result.exit_code == 2, result.output
+    assert f"a symbolic link to {outside.resolve()}, outside the project" in result.stderr
+    assert outside.read_bytes() == lst.read_bytes()
+    os.symlink(".aether/suppressions.txt", tmp_path / "inner.txt")
+    result = CliRunner().invoke(cli, ["suppressions", "prune", "--suppressions", "inner.txt"])
+    assert result.exit_code == 0, result.output
+    assert "ffffffffffffffff" not in lst.read_text()
+    assert (tmp_path / "inner.txt").is_symlink()
+
+
 def test_prune_names_an_edited_list_without_its_control_characters(project, monkeypatch):
     """The 'changed while the findings were gathered' message shows the list's name with
     invisible characters as placeholders, as every other message of the command does."""

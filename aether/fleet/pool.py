@@ -123,12 +123,17 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
     Where fork is missing (Windows: :func:`aether.workers.can_fork`), the items are worked
     in this process, in order, with no deadline (a ``work`` that dies ends the run); the
     caller says so.
+
+    Raises :class:`aether.workers.WorkerError` when a worker cannot be started (fork or
+    pipe failed: a process or memory limit), the workers started stopped first; and
+    KeyboardInterrupt or :class:`~aether.interrupt.Terminated` when the run is interrupted.
     """
     import multiprocessing
     from multiprocessing.connection import wait
 
     from ..interrupt import signals_held
-    from ..workers import STOP_GRACE, can_fork, raise_if_interrupted, stop_processes
+    from ..workers import (STOP_GRACE, WorkerError, can_fork, raise_if_interrupted,
+                           stop_processes)
 
     total = len(items)
     if not can_fork():
@@ -159,7 +164,11 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
         # forked with the signals held, and known (appended) before they are let through:
         # a signal in between would leave a worker that nobody stops
         with signals_held():
-            fresh = _Worker(ctx, work, [x.conn for x in workers])
+            try:
+                fresh = _Worker(ctx, work, [x.conn for x in workers])
+            except OSError as exc:  # fork failed (EAGAIN: process limit, ENOMEM), no pipe
+                raise WorkerError(f"cannot start a classify worker process: "
+                                  f"{exc.strerror or exc} (try fewer --jobs)") from exc
             workers.append(fresh)
         return fresh
 

@@ -1007,12 +1007,11 @@ class Compiler:
             except AetherRuntimeError as e:
                 if e.fatal:
                     raise
-                caught = ErrorValue.of(e) if name else None
+                if name:
+                    fr.vars[name] = ErrorValue.of(e)
             # the handler runs outside the except clause: an error it raises must not
             # chain the caught one as its __context__ (a retry by recursion grew that
             # chain by one per retry, and raising walks it: quadratic time)
-            if name:
-                fr.vars[name] = caught
             return handler(fr)
         return try_
 
