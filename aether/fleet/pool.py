@@ -47,18 +47,19 @@ def _worker_main(conn, work: Callable[[Any], Any], parents_ends: list) -> None:
     for end in parents_ends:
         end.close()
     with worker_signals():  # started with the signals held (see run_pool)
-        try:
-            while True:
+        while True:
+            try:
+                batch = conn.recv()
+            except (EOFError, OSError):  # the parent is gone
+                return
+            if batch is None:
+                return
+            for index, item in batch:
+                answer = work(item)  # its own OSError is no lost parent: not caught here
                 try:
-                    batch = conn.recv()
-                except EOFError:
+                    conn.send((index, answer))
+                except OSError:  # BrokenPipeError: the parent is gone, nobody reads it
                     return
-                if batch is None:
-                    return
-                for index, item in batch:
-                    conn.send((index, work(item)))
-        except OSError:  # BrokenPipeError: the parent is gone, nobody reads the answers
-            return
 
 
 class _Worker:
