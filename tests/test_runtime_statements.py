@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aether.runtime.api import RunOptions, run_source
+from aether.runtime.api import run_source
 from aether.runtime.context import VirtualClock
 from runtime_support import StubDispatcher, outputs, run
 
