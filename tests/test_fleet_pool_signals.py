@@ -38,6 +38,16 @@ if moment == "fork-child":  # in the first worker, just forked
     os.register_at_fork(after_in_child=lambda: forks or (forks.append(1), group()))
 elif moment == "second-fork-parent":  # in the parent, after forking the second worker
     os.register_at_fork(after_in_parent=lambda: (forks.append(1), len(forks) == 2 and group()))
+elif moment == "connection-drop":  # in the parent, as a pipe to a worker is freed
+    # a Python __del__ is where a pending signal's exception is "ignored" (printed)
+    from multiprocessing import connection
+    parent, real_del, sent = os.getpid(), connection._ConnectionBase.__del__, []
+    def drop(self):  # the first one freed in the parent
+        if os.getpid() == parent and not sent:
+            sent.append(1)
+            group()
+        real_del(self)
+    connection._ConnectionBase.__del__ = drop
 elif moment == "worker-file":  # in a worker, in the middle of a file
     real_one = classify.classify_one
     def one(path, display, options):
@@ -124,7 +134,7 @@ def _group(pgid: int) -> list[str]:
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("moment", ["fork-child", "second-fork-parent", "worker-file",
-                                    "parent-answers"])
+                                    "parent-answers", "connection-drop"])
 def test_classify_jobs_signalled_at_any_event_ends_with_one_line(fleet, tmp_path, sig,
                                                                   moment):
     for n in range(3):
