@@ -121,11 +121,18 @@ class _Slots:
 
 
 class _Worker:
-    __slots__ = ("process", "tasks", "results", "busy", "number", "slots")
+    __slots__ = ("process", "tasks", "results", "busy", "number", "slots", "fd")
 
     def __init__(self, process, tasks, results, number, slots):
         self.process, self.tasks, self.results, self.busy = process, tasks, results, 0
         self.number, self.slots = number, slots
+        self.fd = results.fileno()
+
+    def fileno(self) -> int:
+        """The descriptor (handle on Windows) of the results pipe: the worker itself is
+        waited on (multiprocessing.connection.wait), so that only its attributes hold
+        the pipe's Connection (see :func:`_stop_workers`)."""
+        return self.fd
 
     def current(self) -> int:
         """The index of the item this worker is (or was last) on, or -1."""
@@ -372,9 +379,6 @@ def _in_order(workers: list[_Worker], ranges: Sequence[tuple[int, int]], count: 
     queue = iter(ranges)
     done: dict[int, list] = {}
     order = [start for start, _end in ranges]
-    # keyed by descriptor, not by Connection: the workers alone hold their connections,
-    # so that _stop_workers frees them with the signals held (see there)
-    by_fd = {w.results.fileno(): w for w in workers}
 
     def feed(worker: _Worker) -> None:
         job = next(queue, None)
@@ -390,8 +394,9 @@ def _in_order(workers: list[_Worker], ranges: Sequence[tuple[int, int]], count: 
         feed(worker)
     emitted = 0
     while emitted < len(order):
-        for fd in wait([fd for fd, w in by_fd.items() if w.busy]):
-            worker = by_fd[fd]
+        # the workers are waited on, not their Connections: only the workers hold
+        # those, so that _stop_workers frees them with the signals held (see there)
+        for worker in wait([w for w in workers if w.busy]):
             try:
                 start, answer = worker.results.recv()
             except EOFError:
