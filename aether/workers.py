@@ -14,7 +14,11 @@ parent waits without a bound, and no helper thread exists:
   a signal landing in an at-fork hook is not lost, and none is started that the parent
   does not know of; each takes them back first (one that came meanwhile ends it quietly);
 - whatever ends the run early stops the workers: SIGTERM (a worker ends through its
-  handler, so a file being replaced is finished first), then SIGKILL after a grace.
+  handler, so a file being replaced is finished first), then SIGKILL after a grace;
+- the parent frees its pipes and process objects with those signals held too: a
+  Connection's ``__del__`` and a process's Finalize callback are Python code, where a
+  pending signal's KeyboardInterrupt would be printed as "Exception ignored in ..." and
+  lost.
 
 The classifier's own pool (:mod:`aether.fleet.pool`, which replaces a dead worker instead
 of ending the run) shares the pieces of this one: :class:`worker_signals` in the worker,
@@ -117,11 +121,18 @@ class _Slots:
 
 
 class _Worker:
-    __slots__ = ("process", "tasks", "results", "busy", "number", "slots")
+    __slots__ = ("process", "tasks", "results", "busy", "number", "slots", "fd")
 
     def __init__(self, process, tasks, results, number, slots):
         self.process, self.tasks, self.results, self.busy = process, tasks, results, 0
         self.number, self.slots = number, slots
+        self.fd = results.fileno()
+
+    def fileno(self) -> int:
+        """The descriptor (handle on Windows) of the results pipe: the worker itself is
+        waited on (multiprocessing.connection.wait), so that only its attributes hold
+        the pipe's Connection (see :func:`_stop_workers`)."""
+        return self.fd
 
     def current(self) -> int:
         """The index of the item this worker is (or was last) on, or -1."""
@@ -306,36 +317,57 @@ def _start_workers(ctx, count: int, work, handle, slots: Optional[_Slots], names
     workers: list[_Worker] = []
     try:
         for number in range(count):
-            try:
-                task_r, task_w = ctx.Pipe(duplex=False)
-                result_r, result_w = ctx.Pipe(duplex=False)
-            except OSError as exc:  # too many open files
-                raise names.error(f"cannot start {names.what} worker process {number + 1} "
-                                  f"of {count}: cannot create its pipes: "
-                                  f"{exc.strerror or exc} (try fewer --jobs)") from exc
-            parents_ends = [task_w, result_r] + [c for w in workers for c in (w.tasks, w.results)]
-            process = ctx.Process(target=_serve, args=(work, handle, task_r, result_w,
-                                                       parents_ends, number, slots),
-                                  daemon=True)
-            # the child starts with the signals held (it takes them back in _serve); a
-            # signal between the fork and the append would leave a worker nobody stops
+            # the whole start, to the last reference dropped, with the signals held: the
+            # child starts with them held (it takes them back in _serve), a signal between
+            # the fork and the append would leave a worker nobody stops, and one pending
+            # when a Connection is freed is raised in its __del__, printed as "Exception
+            # ignored" and lost
             with signals_held():
-                try:
-                    process.start()
-                except OSError as exc:  # fork failed: EAGAIN (process limit), ENOMEM
-                    for conn in (task_r, task_w, result_r, result_w):
-                        conn.close()
-                    raise names.error(f"cannot start {names.what} worker process "
-                                      f"{number + 1} of {count}: "
-                                      f"{exc.strerror or exc} (try fewer --jobs)") from exc
-                workers.append(_Worker(process, task_w, result_r, number, slots))
-            # the parent keeps only its ends: a worker's death is then an EOF here
-            task_r.close()
-            result_w.close()
+                _start_one(ctx, count, number, work, handle, slots, names, workers)
     except BaseException:
         _stop_workers(workers, grace)
         raise
     return workers
+
+
+def _start_one(ctx, count: int, number: int, work, handle, slots: Optional[_Slots],
+               names: _Names, workers: list[_Worker]) -> None:
+    """Start worker ``number`` and append it to ``workers`` (see :func:`_start_workers`,
+    which calls this with the signals held: every pipe end it makes is closed or owned
+    by the new worker when it returns, and the ones freed are freed here)."""
+    try:
+        task_r, task_w = ctx.Pipe(duplex=False)
+    except OSError as exc:  # too many open files
+        raise _no_pipes(names, number, count, exc) from exc
+    try:
+        result_r, result_w = ctx.Pipe(duplex=False)
+    except OSError as exc:
+        task_r.close()
+        task_w.close()
+        raise _no_pipes(names, number, count, exc) from exc
+    parents_ends = [task_w, result_r] + [c for w in workers for c in (w.tasks, w.results)]
+    process = ctx.Process(target=_serve, args=(work, handle, task_r, result_w,
+                                               parents_ends, number, slots),
+                          daemon=True)
+    try:
+        process.start()
+    except OSError as exc:  # fork failed: EAGAIN (process limit), ENOMEM
+        for conn in (task_r, task_w, result_r, result_w):
+            conn.close()
+        raise names.error(f"cannot start {names.what} worker process "
+                          f"{number + 1} of {count}: "
+                          f"{exc.strerror or exc} (try fewer --jobs)") from exc
+    workers.append(_Worker(process, task_w, result_r, number, slots))
+    # the parent keeps only its ends: a worker's death is then an EOF here
+    task_r.close()
+    result_w.close()
+
+
+def _no_pipes(names: _Names, number: int, count: int, exc: OSError) -> WorkerError:
+    """The error for worker ``number``'s pipes that could not be created."""
+    return names.error(f"cannot start {names.what} worker process {number + 1} of "
+                       f"{count}: cannot create its pipes: {exc.strerror or exc} "
+                       "(try fewer --jobs)")
 
 
 def _in_order(workers: list[_Worker], ranges: Sequence[tuple[int, int]], count: int,
@@ -347,7 +379,6 @@ def _in_order(workers: list[_Worker], ranges: Sequence[tuple[int, int]], count: 
     queue = iter(ranges)
     done: dict[int, list] = {}
     order = [start for start, _end in ranges]
-    by_conn = {w.results: w for w in workers}
 
     def feed(worker: _Worker) -> None:
         job = next(queue, None)
@@ -363,11 +394,11 @@ def _in_order(workers: list[_Worker], ranges: Sequence[tuple[int, int]], count: 
         feed(worker)
     emitted = 0
     while emitted < len(order):
-        busy = [w.results for w in workers if w.busy]
-        for conn in wait(busy):
-            worker = by_conn[conn]
+        # the workers are waited on, not their Connections: only the workers hold
+        # those, so that _stop_workers frees them with the signals held (see there)
+        for worker in wait([w for w in workers if w.busy]):
             try:
-                start, answer = conn.recv()
+                start, answer = worker.results.recv()
             except EOFError:
                 _worker_lost(worker, count, names, grace)
             worker.busy -= 1
@@ -437,6 +468,11 @@ def _stop_workers(workers: list[_Worker], grace: float, finished: bool = False) 
         for w in workers:
             w.tasks.close()
             w.results.close()
+            # freed here, not later with the signals open: a Connection's __del__ and
+            # the Finalize (weakref callback) of a process's Popen are Python code, where
+            # a pending signal's KeyboardInterrupt or Terminated would be raised, printed
+            # as "Exception ignored in ..." and lost
+            w.tasks = w.results = w.process = None
 
 
 def stop_processes(processes: Sequence, grace: float, terminate: bool = True) -> None:

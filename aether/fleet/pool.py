@@ -21,8 +21,10 @@ Ctrl-C between the fork and the worker's handlers is not lost, and no worker is 
 that the parent does not know of); SIGINT or SIGTERM ends a worker at once (130, 143,
 no traceback) and a worker so ended means the run was interrupted (KeyboardInterrupt or
 :class:`~aether.interrupt.Terminated` here, not a lost item); whatever ends the run early
-stops the workers (SIGTERM, then SIGKILL after a grace). A worker closes the parent's
-ends of the pipes, so that the parent's death is an EOF that ends it.
+stops the workers (SIGTERM, then SIGKILL after a grace); the parent closes and frees its
+pipes and process objects with the signals held (a pending signal would be raised in
+their Python finalizers, printed as "Exception ignored" and lost). A worker closes the
+parent's ends of the pipes, so that the parent's death is an EOF that ends it.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class _Worker:
         finally:
             child.close()
         self.conn = parent
+        self.fd = parent.fileno()  # waited on, so that only this object holds the pipe
         self.pending: collections.deque = collections.deque()  # indices sent, unanswered
         self.started = time.monotonic()  # when the head of ``pending`` started
 
@@ -88,11 +91,24 @@ class _Worker:
 
     def kill(self) -> None:
         """SIGKILL unless it has ended (and been reaped: its pid may be another's now),
-        wait for it, close the pipe."""
-        if self.proc.exitcode is None:
-            self.proc.kill()
-        self.proc.join(5)
-        self.conn.close()
+        wait for it, close the pipe and let both go (:meth:`release`)."""
+        from ..interrupt import signals_held
+
+        with signals_held():
+            if self.proc.exitcode is None:
+                self.proc.kill()
+            self.proc.join(5)
+            self.release()
+
+    def release(self) -> None:
+        """Close the pipe and drop it and the process object; to be called with the
+        signals held (:class:`aether.interrupt.signals_held`): a Connection's
+        ``__del__`` and the Finalize callback of a process's Popen are Python code, where
+        a pending signal's KeyboardInterrupt would be printed as "Exception ignored in
+        ..." and lost."""
+        if self.conn is not None:  # not released yet
+            self.conn.close()
+        self.conn = self.proc = None
 
 
 def _describe_death(proc) -> str:
@@ -203,10 +219,11 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
             if deadline is not None:
                 busy = [w.started + deadline - now for w in workers if w.pending]
                 timeout = max(0.0, min(busy)) if busy else None
-            ready = wait([w.conn for w in workers] + [w.proc.sentinel for w in workers],
+            ready = wait([w.fd for w in workers] + [w.proc.sentinel for w in workers],
                          timeout)
             for w in list(workers):
-                if w.conn in ready:
+                if w.fd in ready:
+                    ended = False
                     try:
                         while w.conn.poll():
                             index, result = w.conn.recv()
@@ -218,7 +235,9 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
                             if progress:
                                 progress(done, total)
                     except (EOFError, OSError):
-                        died(w)
+                        ended = True
+                    if ended:  # not in the except: its traceback holds the pipe (a frame
+                        died(w)  # of recv), which died() must be the last to let go
                         continue
                     feed(w)
                 if w in workers and w.proc.sentinel in ready and not w.conn.poll():
@@ -231,9 +250,11 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
                         replace(w, LOST_DEADLINE, f"no result after {deadline:g}s (the "
                                 "worker process was killed and replaced)")
     except BaseException:  # an interrupt, or a bug: the workers are stopped at once
-        stop_processes([w.proc for w in workers], STOP_GRACE)
-        for w in workers:
-            w.conn.close()
+        with signals_held():
+            # (one killed by the loop, released, may not have been removed yet)
+            stop_processes([w.proc for w in workers if w.proc is not None], STOP_GRACE)
+            for w in workers:
+                w.release()
         raise
     with signals_held():  # all answered: the workers are asked to end
         for w in workers:
@@ -243,7 +264,7 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
                 pass
         stop_processes([w.proc for w in workers], STOP_GRACE, terminate=False)
         for w in workers:
-            w.conn.close()
+            w.release()
     return results
 
 
