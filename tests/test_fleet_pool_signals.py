@@ -142,8 +142,8 @@ _ORPHAN_SCRIPT = r"""
 import os, signal, sys, time
 from aether.fleet.pool import run_pool
 
-def work(item):  # the first file of each worker reports its pid; then the parent dies
-    print(os.getpid(), flush=True)
+def work(item):  # each worker reports its pid (a file of its own); then the parent dies
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
     if item == 2:
         os.kill(os.getppid(), signal.SIGKILL)
     time.sleep(0.2)
@@ -169,10 +169,12 @@ def test_classify_workers_end_when_their_parent_dies(tmp_path):
     import time
 
     out, err = tmp_path / "out", tmp_path / "err"
+    seen = tmp_path / "pids"  # a file per worker: lines two processes print may interleave
+    seen.mkdir()
     with open(out, "w") as stdout, open(err, "w") as stderr:
-        subprocess.run([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=stdout, stderr=stderr,
-                       timeout=120, cwd=ROOT)
-    pids = {int(p) for p in out.read_text().split()}
+        subprocess.run([sys.executable, "-c", _ORPHAN_SCRIPT, str(seen)], stdout=stdout,
+                       stderr=stderr, timeout=120, cwd=ROOT)
+    pids = {int(p.name) for p in seen.iterdir()}
     assert len(pids) == 2, err.read_text()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
