@@ -116,11 +116,17 @@ def link_boundary(path: str) -> str:
 def _outside_boundary(path: str) -> Optional[str]:
     """The reason a link named ``path`` is not written through, or None: its real target
     lies outside :func:`link_boundary` (a pull request that makes a named file a link to
-    ``/etc/passwd`` must not make ``aether fmt FILE`` rewrite it)."""
+    ``/etc/passwd`` must not make ``aether fmt FILE`` rewrite it), or inside a ``.git``
+    folder."""
     target = os.path.realpath(path)
     root = link_boundary(path)
     if os.path.commonpath([root, target]) == root:
-        return None
+        # git's own folder is no project file: a link to `.git/hooks/pre-commit` or
+        # `.git/config` would let a rewrite plant what git runs or reads next
+        if ".git" not in os.path.relpath(target, root).split(os.sep):
+            return None
+        return (f"a symbolic link to {target}, inside git's own folder: not written "
+                "through (name that file itself to rewrite it)")
     return (f"a symbolic link to {target}, outside the project ({root}): not written "
             "through (name that file itself to rewrite it)")
 

@@ -330,6 +330,20 @@ def test_a_named_link_out_of_the_project_is_not_written_through(linked, command)
     assert (project / name).is_symlink()
 
 
+def test_a_named_link_into_git_s_own_folder_is_not_written_through(tmp_path):
+    # a pull request's `x.aether -> .git/hooks/pre-commit`: inside the work tree, but what
+    # git runs next
+    repo = tmp_path / "repo"
+    (repo / ".git" / "hooks").mkdir(parents=True)
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(UGLY)
+    os.symlink(".git/hooks/pre-commit", repo / "x.aether")
+    proc = aether("fmt", "x.aether", cwd=repo)
+    assert proc.returncode == 26, proc.stderr
+    assert "inside git's own folder: not written through" in proc.stderr
+    assert hook.read_text() == UGLY
+
+
 def test_the_link_boundary_is_the_git_work_tree_above_any_configuration(tmp_path):
     from aether.fileio import check_writable, link_boundary
 
