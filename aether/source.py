@@ -7,7 +7,6 @@ become ``\\n`` (neither changes meaning). Never raises for a bad file.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 

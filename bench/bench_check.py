@@ -217,7 +217,7 @@ def in_process(gen: Path, max_lines: int, results: dict) -> None:
             "ast.parse, Python stdlib files": (pys, pyast.parse)}
     best = best_cpu_in_turns(sets, 3)
     rate = {name: sum(x.count("\n") for x in sets[name][0]) / best[name] for name in sets}
-    print(f"in-process, one core (CPU time, best of 3 in turns):")
+    print("in-process, one core (CPU time, best of 3 in turns):")
     for name, (texts, _) in sets.items():
         print(f"  {name:40} {len(texts):5} files {sum(x.count(chr(10)) for x in texts):9,} "
               f"lines  {rate[name]:10,.0f} lines/s")

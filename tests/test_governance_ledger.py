@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from aether.governance.ledger import (Ledger, LedgerConflict, LedgerError,
                                       MemoryLedgerBackend, dump_export, export_run,
                                       load_export, verify_export, verify_run)
-from aether.store import SQLiteStore as SqliteLedgerBackend
 from state_backends import open_ledger_backend
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from aether.syntax import parse
-from aether.syntax import parser as P
 from aether.syntax.lexer import Scanner
 
 

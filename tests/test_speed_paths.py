@@ -28,7 +28,6 @@ from aether.migrate.convert import whole_file
 from aether.migrate.engine import migrate_text
 from aether.output.json_report import report_document, write_json
 from aether.output.records import finding_record, summary
-from aether.semantics import suggest
 from aether.semantics.suggest import NameIndex
 from aether.syntax import parse
 

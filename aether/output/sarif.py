@@ -12,7 +12,6 @@ findings are results with an ``inSource`` suppression, so viewers show them as d
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import Any, Optional, Sequence, TextIO
