@@ -79,6 +79,8 @@ def prepare() -> None:
         if out is not sys.__stdout__ or not isinstance(out, io.TextIOWrapper) \
                 or out.fileno() != 1:
             return
+        if isinstance(getattr(out.buffer, "raw", out.buffer), _StdoutFile):
+            return  # wrapped already (main() called again in one process)
         out.flush()
         _REPLACED.append(out)
         raw = _StdoutFile(1, "w", closefd=False)

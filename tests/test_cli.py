@@ -294,3 +294,13 @@ def test_a_closed_standard_output_is_not_a_crash(tree, args):
                           preexec_fn=lambda: os.close(1))
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+def test_standard_output_is_wrapped_once_whatever_the_calls_of_main():
+    # main() in one process again (a tool's loop, a test) wrapped the wrapper each time and
+    # kept every old one
+    script = ("import sys\nfrom aether import stdstreams as S\nS.prepare()\nfirst = sys.stdout\n"
+              "S.prepare()\nS.prepare()\nprint(sys.stdout is first, len(S._REPLACED))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.stdout.split() == ["True", "1"], proc.stderr
