@@ -7,6 +7,43 @@ import time
 
 WAIT = 5.0  # seconds a process that has ended gets to be gone (reaped) or a zombie
 
+# The parts of the pool signal tests' scripts (run with ``python -c``) both pools share:
+# ``group()`` signals the run's whole process group with ``sig``; HOOKS opens the chain of
+# ``moment`` tests with the events every pool has (a script goes on with ``elif``s of its
+# own), DELAY ends it with a moment that is a delay in seconds.
+HOOKS = r'''
+def group():
+    os.killpg(0, sig)
+
+forks = []
+if moment == "fork-child":  # in the first worker, just forked (its signals held)
+    os.register_at_fork(after_in_child=lambda: forks or (forks.append(1), group()))
+elif moment == "second-fork-parent":  # in the parent, after forking the second worker
+    os.register_at_fork(after_in_parent=lambda: (forks.append(1), len(forks) == 2 and group()))
+elif moment == "connection-drop":  # in the parent, as a pipe to a worker is freed
+    # a Python __del__ is where a pending signal's exception is "ignored" (printed)
+    from multiprocessing import connection
+    parent, real_del, sent = os.getpid(), connection._ConnectionBase.__del__, []
+    def drop(self):  # the first one freed in the parent
+        if os.getpid() == parent and not sent:
+            sent.append(1)
+            group()
+        real_del(self)
+    connection._ConnectionBase.__del__ = drop
+'''
+
+DELAY = r'''else:  # a delay in seconds from here
+    def later():
+        # as from a terminal, the main thread alone takes the signal: sent to the process,
+        # it goes to any thread not blocking it, so this one while the main thread holds
+        # it (aether.interrupt.signals_held), whose handler then raises there all the same
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        group()
+    timer = threading.Timer(float(moment), later)
+    timer.daemon = True
+    timer.start()
+'''
+
 
 def _members(pgid: int) -> list[tuple[str, str, str]]:
     """``(pid, state, ppid)`` of each process of group ``pgid``, from /proc."""

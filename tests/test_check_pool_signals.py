@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from process_group import kill_group, live_members
+from process_group import DELAY, HOOKS, kill_group, live_members
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,26 +32,7 @@ from aether.interrupt import handle_startup
 handle_startup()  # as the entry point (aether.__main__) does first
 from aether import runner, workers
 from aether.cli.main import main
-
-def group():
-    os.killpg(0, sig)
-
-forks = []
-if moment == "fork-child":  # in the first worker, just forked (its signals held)
-    os.register_at_fork(after_in_child=lambda: forks or (forks.append(1), group()))
-elif moment == "second-fork-parent":  # in the parent, after forking the second worker
-    os.register_at_fork(after_in_parent=lambda: (forks.append(1), len(forks) == 2 and group()))
-elif moment == "connection-drop":  # in the parent, as a pipe to a worker is freed
-    # a Python __del__ is where a pending signal's exception is "ignored" (printed)
-    from multiprocessing import connection
-    parent, real_del, sent = os.getpid(), connection._ConnectionBase.__del__, []
-    def drop(self):  # the first one freed in the parent
-        if os.getpid() == parent and not sent:
-            sent.append(1)
-            group()
-        real_del(self)
-    connection._ConnectionBase.__del__ = drop
-elif moment == "worker-file":  # in a worker, in the middle of a file
+""" + HOOKS + r"""elif moment == "worker-file":  # in a worker, in the middle of a file
     real_check = runner._check_data
     def check(display, data, options):
         if display.endswith("f0100.aether"):
@@ -67,17 +48,7 @@ elif moment == "parent-answers":  # in the parent, on the first answers
             consume(start, answers)
         return real_run(work, count, ranges, handle, first, jobs, **kw)
     workers.run_ranges = run
-else:  # a delay in seconds from here
-    def later():
-        # as from a terminal, the main thread alone takes the signal: sent to the process,
-        # it goes to any thread not blocking it, so this one while the main thread holds
-        # it (aether.interrupt.signals_held), whose handler then raises there all the same
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        group()
-    timer = threading.Timer(float(moment), later)
-    timer.daemon = True
-    timer.start()
-sys.exit(main([*sys.argv[4:], folder] if sys.argv[4:] else
+""" + DELAY + r"""sys.exit(main([*sys.argv[4:], folder] if sys.argv[4:] else
               ["check", folder, "-q", "-j", "2", "--no-cache"]))
 """
 
