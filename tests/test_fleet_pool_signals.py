@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from process_group import DELAY, HOOKS, kill_group, live_members
+from process_group import DELAY, HOOKS, kill_group, left_alive, live_members
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,21 +124,11 @@ run_pool([0, 1, 2, 3], work, 2, None, lambda item, why, detail: None, chunk=1)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            return "\nState:\tZ" not in fh.read()
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
 def test_classify_workers_end_when_their_parent_dies(tmp_path):
     # a worker inherited the parent's end of its own pipe (and the other workers'): once
     # the parent was killed it waited for work for ever. Output to files: a worker left
     # behind holds them open
-    import time
-
     out, err = tmp_path / "out", tmp_path / "err"
     seen = tmp_path / "pids"  # a file per worker: lines two processes print may interleave
     seen.mkdir()
@@ -147,11 +137,5 @@ def test_classify_workers_end_when_their_parent_dies(tmp_path):
                        stderr=stderr, timeout=120, cwd=ROOT)
     pids = {int(p.name) for p in seen.iterdir()}
     assert len(pids) == 2, err.read_text()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.1)
-    alive = [p for p in pids if _alive(p)]
-    for p in alive:  # do not leave them behind when the test fails
-        os.kill(p, signal.SIGKILL)
-    assert not alive
+    assert not left_alive(pids)
     assert "Traceback" not in err.read_text()

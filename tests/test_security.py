@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_group import left_alive
 
 from aether.fileio import (LINK_NOT_FOLLOWED, OUTPUT_IS_LINK, WriteError, create_new, make_dir,
                            write_atomic, write_output)
@@ -758,14 +759,6 @@ run.migrate_files(files, MigrateOptions(apply=False, want_diff=False), jobs=2, p
 '''
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            return "\nState:\tZ" not in fh.read()
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
 def test_migration_workers_end_when_their_parent_dies(tmp_path):
     # a forked worker inherits the parent's end of its own task pipe; unless it closes it,
@@ -777,13 +770,7 @@ def test_migration_workers_end_when_their_parent_dies(tmp_path):
                           capture_output=True, text=True, timeout=120)
     pids = [int(p) for p in proc.stdout.split()]
     assert len(pids) == 2, proc.stderr
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.1)
-    alive = [p for p in pids if _alive(p)]
-    for p in alive:  # do not leave them behind when the test fails
-        os.kill(p, signal.SIGKILL)
-    assert not alive
+    assert not left_alive(pids)
 
 
 _SIGNAL_DURING_FSYNC = """
