@@ -100,7 +100,7 @@ def link_boundary(path: str) -> str:
     with an ``aether.toml`` or ``pyproject.toml``, else the folder holding the link; each
     with its links resolved. A repository cannot widen it: git tracks no ``.git``, and a
     configuration file added inside the tree only narrows it."""
-    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)) or ".")
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
     for markers in ((".git",), ("aether.toml", "pyproject.toml")):
         current = folder
         while True:
@@ -120,7 +120,11 @@ def _outside_boundary(path: str) -> Optional[str]:
     folder."""
     target = os.path.realpath(path)
     root = link_boundary(path)
-    if os.path.commonpath([root, target]) == root:
+    try:
+        inside = os.path.commonpath([root, target]) == root
+    except ValueError:  # on two drives (Windows): no common path, so outside
+        inside = False
+    if inside:
         # git's own folder is no project file: a link to `.git/hooks/pre-commit` or
         # `.git/config` would let a rewrite plant what git runs or reads next
         if ".git" not in os.path.relpath(target, root).split(os.sep):

@@ -802,3 +802,20 @@ def test_a_signal_that_ends_the_process_waits_until_the_file_is_replaced(tmp_pat
     assert proc.returncode == -getattr(signal, name), proc.stderr
     assert target.read_bytes() == b"new" * 1000
     assert not [p for p in tmp_path.iterdir() if ".aether-tmp-" in p.name]
+
+
+def test_a_link_to_another_drive_is_outside_the_project(tmp_path, monkeypatch):
+    # os.path.commonpath raises ValueError for paths on two drives (Windows): outside, not
+    # an internal error
+    from aether.fileio import check_writable
+
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "x.aether").write_text(CLEAN)
+    os.symlink("x.aether", tmp_path / "l.aether")
+
+    def two_drives(paths):
+        raise ValueError("Paths don't have the same drive")
+
+    monkeypatch.setattr(os.path, "commonpath", two_drives)
+    reason = check_writable(str(tmp_path / "l.aether"), follow_links=True)
+    assert reason is not None and "outside the project" in reason
