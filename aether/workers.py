@@ -296,12 +296,14 @@ def _ender(status: int):
 
 def _unpicklable(start: int, answer) -> int:
     """The index of the first answer in ``answer`` (those of ``start``, ``start + 1``...)
-    that cannot be pickled, else ``start``."""
-    import pickle
+    that cannot be pickled, else ``start``. Tried with the pickler that sends them
+    (multiprocessing's, with its own reducers and those registered on it): plain
+    ``pickle`` refuses some answers it sends, and would name one of those."""
+    from multiprocessing.reduction import ForkingPickler
 
     for n, out in enumerate(answer if isinstance(answer, list) else ()):
         try:
-            pickle.dumps(out)
+            ForkingPickler.dumps(out)
         except Exception:  # noqa: BLE001 - that one
             return start + n
     return start
