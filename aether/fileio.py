@@ -15,10 +15,10 @@ the project holding the link (:func:`link_boundary`): a link met while searching
 is refused, and so is a link where a file the tool produces (a report, a
 baseline, the cache) would go. A folder link on the way to a file rewritten in place
 (``sub -> /etc``, then ``sub/passwd``) must lead inside the project too; the real file
-is resolved once, at the check, and the write goes to its real folder. The temporary file is created with ``O_EXCL`` and
-``O_NOFOLLOW`` (``mkstemp``), and ``os.replace`` renames over a name without following
-it, so a link can never redirect the write itself. :func:`create_new` makes a file only
-if the name is free (``O_EXCL | O_NOFOLLOW``).
+is resolved once, at the check, and the write goes to its real folder. The temporary
+file is created with ``O_EXCL`` and ``O_NOFOLLOW`` (``mkstemp``), and ``os.replace``
+renames over a name without following it, so a link can never redirect the write itself.
+:func:`create_new` makes a file only if the name is free (``O_EXCL | O_NOFOLLOW``).
 
 The text tools work on newline-normalised text (``\\n``); :func:`encode_like` turns the new
 text back into bytes in the original's style (CRLF / CR / LF, and a leading BOM).
@@ -233,8 +233,8 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
     Any link on the path below the project root, the name's or a folder's on the way,
     that leads out of the project or into its ``.git`` is refused too; the file replaced
     is the real one, resolved at the check, and the temporary file is made in its real
-    folder. Raises WriteError for a refused link, a
-    read-only file or any OS error; the original file is then untouched.
+    folder. Raises WriteError for a refused link, a read-only file or any OS error; the
+    original file is then untouched.
     """
     _rewrite(path, data, expect, follow_links, boundary=True)
 
