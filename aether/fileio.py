@@ -13,10 +13,12 @@ Links (docs/security.md): nothing is ever written *through* a symbolic link unle
 caller says the user named that very path (``follow_links``) and its target lies inside
 the project holding the link (:func:`link_boundary`): a link met while searching a folder
 is refused, and so is a link where a file the tool produces (a report, a
-baseline, the cache) would go. The temporary file is created with ``O_EXCL`` and
-``O_NOFOLLOW`` (``mkstemp``), and ``os.replace`` renames over a name without following
-it, so a link can never redirect the write itself. :func:`create_new` makes a file only
-if the name is free (``O_EXCL | O_NOFOLLOW``).
+baseline, the cache) would go. A folder link on the way to a file rewritten in place
+(``sub -> /etc``, then ``sub/passwd``) must lead inside the project too; the real file
+is resolved once, at the check, and the write goes to its real folder. The temporary
+file is created with ``O_EXCL`` and ``O_NOFOLLOW`` (``mkstemp``), and ``os.replace``
+renames over a name without following it, so a link can never redirect the write itself.
+:func:`create_new` makes a file only if the name is free (``O_EXCL | O_NOFOLLOW``).
 
 The text tools work on newline-normalised text (``\\n``); :func:`encode_like` turns the new
 text back into bytes in the original's style (CRLF / CR / LF, and a leading BOM).
@@ -89,37 +91,75 @@ def encode_like(original: bytes, text: str) -> bytes:
 
 
 def _resolve(path: str, follow_links: bool) -> str:
-    """The file a rewrite of ``path`` replaces: with ``follow_links`` the real file behind a
-    link (so the link itself survives), else ``path`` itself."""
-    return os.path.realpath(path) if follow_links and os.path.islink(path) else path
+    """The real file a rewrite of ``path`` replaces: its folder with every link on the way
+    resolved (the temporary file is made there, so no folder link is written through
+    later), joined with its own name; with ``follow_links`` and a link as that name, the
+    real file behind the link (so the link itself survives)."""
+    if follow_links and os.path.islink(path):
+        return os.path.realpath(path)
+    absolute = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(absolute)),
+                        os.path.basename(absolute))
+
+
+_PROJECT_MARKERS = ((".git",), ("aether.toml", "pyproject.toml"))
+
+
+def _project_root(folder: str) -> str:
+    """The project holding ``folder`` (absolute, its links not resolved): the nearest
+    folder above it with a ``.git``, else the nearest with an ``aether.toml`` or
+    ``pyproject.toml``, else ``folder``; links are not resolved on the way up, so a link
+    inside the project (``sub -> /elsewhere``) does not move the search out of it.
+
+    A marker seen through a link below it proves nothing (``sub -> /other/repo`` shows
+    that repository's ``.git``): when one of the folders from there down to ``folder`` is
+    a link, the outermost folder with a marker is the project instead, so the link stays
+    below the project root and is checked."""
+    ancestors = [folder]
+    while True:
+        parent = os.path.dirname(ancestors[-1])
+        if parent == ancestors[-1]:
+            break
+        ancestors.append(parent)
+    found = [[a for a in ancestors if any(os.path.lexists(os.path.join(a, m)) for m in group)]
+             for group in _PROJECT_MARKERS]
+    nearest = next((group[0] for group in found if group), None)
+    if nearest is None:
+        return folder
+    if any(os.path.islink(a) for a in ancestors[:ancestors.index(nearest) + 1]):
+        return max((a for group in found for a in group), key=ancestors.index)
+    return nearest
 
 
 def link_boundary(path: str) -> str:
-    """The folder a link at ``path`` may point into to be written through: the git work
-    tree holding it (the nearest folder above it with a ``.git``), else the nearest one
-    with an ``aether.toml`` or ``pyproject.toml``, else the folder holding the link; each
-    with its links resolved. A repository cannot widen it: git tracks no ``.git``, and a
-    configuration file added inside the tree only narrows it."""
-    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    for markers in ((".git",), ("aether.toml", "pyproject.toml")):
-        current = folder
-        while True:
-            if any(os.path.lexists(os.path.join(current, m)) for m in markers):
-                return current
-            parent = os.path.dirname(current)
-            if parent == current:
-                break
-            current = parent
-    return folder
+    """The real folder a file named ``path`` must lie in, once every link on its path
+    below the project root is resolved, to be written: the project holding ``path``
+    (:func:`_project_root`: the git work tree, else the nearest folder with an
+    ``aether.toml`` or ``pyproject.toml``, else the folder holding ``path``), with its
+    links resolved. A repository cannot widen it: git tracks no ``.git``, a configuration
+    file added inside the tree only narrows it, and a marker seen through a link of the
+    tree does not count."""
+    return os.path.realpath(_project_root(os.path.dirname(os.path.abspath(path))))
 
 
-def _outside_boundary(path: str) -> Optional[str]:
-    """The reason a link named ``path`` is not written through, or None: its real target
-    lies outside :func:`link_boundary` (a pull request that makes a named file a link to
-    ``/etc/passwd`` must not make ``aether fmt FILE`` rewrite it), or inside a ``.git``
-    folder."""
-    target = os.path.realpath(path)
-    root = link_boundary(path)
+def _outside_boundary(path: str, target: str) -> Optional[str]:
+    """The reason ``path``, whose real file is ``target`` (:func:`_resolve`), is not
+    written, or None: a link on its path below the project root (the name itself, named
+    with ``follow_links``, or a folder on the way) leads outside :func:`link_boundary`
+    (a pull request that makes a named file, or its folder, a link to ``/etc`` must not
+    make ``aether fmt FILE`` rewrite what is there), or into a ``.git`` folder. Links
+    above the project root (``/tmp -> /private/tmp``) change nothing."""
+    absolute = os.path.abspath(path)
+    if target == absolute:
+        return None  # no link anywhere on the path
+    lexical_root = _project_root(os.path.dirname(absolute))
+    root = os.path.realpath(lexical_root)
+    if os.path.join(root, os.path.relpath(absolute, lexical_root)) == target:
+        return None  # the links are all above the project root
+    if os.path.islink(path):
+        what = f"a symbolic link to {target},"
+    else:
+        what = f"reached through a symbolic link to a folder: the real file {target} lies"
     try:
         inside = os.path.commonpath([root, target]) == root
     except ValueError:  # on two drives (Windows): no common path, so outside
@@ -129,9 +169,9 @@ def _outside_boundary(path: str) -> Optional[str]:
         # `.git/config` would let a rewrite plant what git runs or reads next
         if ".git" not in os.path.relpath(target, root).split(os.sep):
             return None
-        return (f"a symbolic link to {target}, inside git's own folder: not written "
+        return (f"{what} inside git's own folder: not written "
                 "through (name that file itself to rewrite it)")
-    return (f"a symbolic link to {target}, outside the project ({root}): not written "
+    return (f"{what} outside the project ({root}): not written "
             "through (name that file itself to rewrite it)")
 
 
@@ -139,34 +179,45 @@ def check_writable(path: str, follow_links: bool = False) -> Optional[str]:
     """None when ``path`` may be rewritten in place, else the reason why not.
 
     A symbolic link may be rewritten (its target replaced) only with ``follow_links``,
-    which callers pass for a path the user named on the command line, and only when its
-    target lies inside the project that holds the link (:func:`link_boundary`).
+    which callers pass for a path the user named on the command line. Whatever the
+    name, every link on the path below the project root (the name itself, or a folder on
+    the way: ``sub -> /etc`` and ``sub/passwd``) must lead to a real file inside the
+    project holding the path and outside its ``.git`` (:func:`link_boundary`).
     Read-only means no write bit at all in the mode (so it holds even for root, who
     ``os.access`` would let write anything), or no write access for this user, or a
     directory where the temporary file cannot be created.
     """
-    if os.path.islink(path):
-        if not follow_links:
-            return LINK_NOT_FOLLOWED
-        outside = _outside_boundary(path)
-        if outside is not None:
-            return outside
+    return _check(path, follow_links)[0]
+
+
+def _check(path: str, follow_links: bool,
+           boundary: bool = True) -> tuple[Optional[str], str]:
+    """:func:`check_writable`'s reason (None when writable) and the real file
+    (:func:`_resolve`) it checked: the one a write then replaces, resolved once, so a
+    link on the way that changes after the check cannot send the write elsewhere.
+    ``boundary`` False skips the project boundary (an output file the user named)."""
+    if os.path.islink(path) and not follow_links:
+        return LINK_NOT_FOLLOWED, path
     target = _resolve(path, follow_links)
+    outside = _outside_boundary(path, target) if boundary else None
+    if outside is not None:
+        return outside, target
     try:
         st = os.stat(target)
     except FileNotFoundError:
-        return "file no longer exists"
+        return "file no longer exists", target
     except OSError as exc:
-        return f"cannot stat: {exc.strerror or exc}"
+        return f"cannot stat: {exc.strerror or exc}", target
     if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"
+        return "not a regular file", target
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or \
             not os.access(target, os.W_OK):
-        return "file is read-only"
-    folder = os.path.dirname(os.path.abspath(target)) or "."
+        return "file is read-only", target
+    folder = os.path.dirname(target) or "."
     if not os.access(folder, os.W_OK | os.X_OK):
-        return f"directory {folder} is not writable (the new file is written beside the old)"
-    return None
+        return (f"directory {folder} is not writable (the new file is written beside the "
+                "old)"), target
+    return None, target
 
 
 def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
@@ -178,19 +229,29 @@ def write_atomic(path: str, data: bytes, expect: Optional[bytes] = None,
     never lost, unless it already holds ``data`` (then there is nothing to do).
     ``follow_links``: ``path`` was named by the user, so if it is a symbolic link whose
     target lies inside the project holding it (:func:`link_boundary`) that target is
-    replaced (the link kept); without it a link is refused (:data:`LINK_NOT_FOLLOWED`),
-    and so is a link out of the project. Raises WriteError for a refused link, a
-    read-only file or any OS error; the original file is then untouched.
+    replaced (the link kept); without it a link is refused (:data:`LINK_NOT_FOLLOWED`).
+    Any link on the path below the project root, the name's or a folder's on the way,
+    that leads out of the project or into its ``.git`` is refused too; the file replaced
+    is the real one, resolved at the check, and the temporary file is made in its real
+    folder. Raises WriteError for a refused link, a read-only file or any OS error; the
+    original file is then untouched.
     """
-    reason = check_writable(path, follow_links)
+    _rewrite(path, data, expect, follow_links, boundary=True)
+
+
+def _rewrite(path: str, data: bytes, expect: Optional[bytes], follow_links: bool,
+             boundary: bool) -> None:
+    """:func:`write_atomic`; ``boundary`` False for a file the tool produces
+    (:func:`write_output`), which may lie anywhere the user named, folder links on the
+    way included (docs/security.md)."""
+    reason, target = _check(path, follow_links, boundary)
     if reason is not None:
         raise WriteError(path, reason)
-    target = _resolve(path, follow_links)
     try:
         st = os.stat(target)
     except OSError as exc:
         raise WriteError(path, f"cannot stat: {exc.strerror or exc}")
-    folder = os.path.dirname(os.path.abspath(target)) or "."
+    folder = os.path.dirname(target) or "."
     if expect is not None:
         current = _reread(path, target)
         if current == data:
@@ -236,7 +297,7 @@ def write_output(path: str, data: bytes) -> None:
     if os.path.islink(path):
         raise WriteError(path, OUTPUT_IS_LINK)
     if os.path.exists(path):
-        write_atomic(path, data)
+        _rewrite(path, data, None, False, boundary=False)
         return
     umask = os.umask(0)
     os.umask(umask)

@@ -22,7 +22,8 @@ parent waits without a bound, and no helper thread exists:
 
 The classifier's own pool (:mod:`aether.fleet.pool`, which replaces a dead worker instead
 of ending the run) shares the pieces of this one: :class:`worker_signals` in the worker,
-:func:`stop_processes` and :func:`raise_if_interrupted` in the parent.
+:func:`stop_workers` (its workers have the same ``process``, ``ask_to_end`` and
+``release``) and :func:`raise_if_interrupted` in the parent.
 
 multiprocessing.Pool and concurrent.futures.ProcessPoolExecutor both hung after a signal
 to the whole process group (tasks lost with a dead worker; a manager thread that died
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Sequence
 
 __all__ = ["WorkerError", "run_ranges", "failure_text", "worker_signals", "stop_processes",
-           "raise_if_interrupted", "can_fork", "STOP_GRACE"]
+           "stop_workers", "raise_if_interrupted", "can_fork", "STOP_GRACE"]
 
 STOP_GRACE = 10.0  # seconds the workers get to end after SIGTERM before SIGKILL
 
@@ -131,8 +132,23 @@ class _Worker:
     def fileno(self) -> int:
         """The descriptor (handle on Windows) of the results pipe: the worker itself is
         waited on (multiprocessing.connection.wait), so that only its attributes hold
-        the pipe's Connection (see :func:`_stop_workers`)."""
+        the pipe's Connection (see :func:`stop_workers`)."""
         return self.fd
+
+    def ask_to_end(self) -> None:
+        """Tell the worker there is no more work (it then ends); nothing if it is gone."""
+        try:
+            self.tasks.send(None)
+        except (OSError, ValueError):  # already gone
+            pass
+
+    def release(self) -> None:
+        """Close the pipes and drop them and the process object, with the signals held
+        (see :func:`stop_workers`)."""
+        if self.tasks is not None:  # not released yet
+            self.tasks.close()
+            self.results.close()
+        self.tasks = self.results = self.process = None
 
     def current(self) -> int:
         """The index of the item this worker is (or was last) on, or -1."""
@@ -196,9 +212,9 @@ def run_ranges(work: Any, count: int, ranges: Sequence[tuple[int, int]],
         for start, answers in _in_order(workers, ranges, count, names, grace):
             consume(start, answers)
     except BaseException:
-        _stop_workers(workers, grace)
+        stop_workers(workers, grace)
         raise
-    _stop_workers(workers, grace, finished=True)
+    stop_workers(workers, grace, finished=True)
 
 
 def _serve(work, handle, tasks, results, parents_ends: list, number: int = 0,
@@ -296,12 +312,14 @@ def _ender(status: int):
 
 def _unpicklable(start: int, answer) -> int:
     """The index of the first answer in ``answer`` (those of ``start``, ``start + 1``...)
-    that cannot be pickled, else ``start``."""
-    import pickle
+    that cannot be pickled, else ``start``. Tried with the pickler that sends them
+    (multiprocessing's, with its own reducers and those registered on it): plain
+    ``pickle`` refuses some answers it sends, and would name one of those."""
+    from multiprocessing.reduction import ForkingPickler
 
     for n, out in enumerate(answer if isinstance(answer, list) else ()):
         try:
-            pickle.dumps(out)
+            ForkingPickler.dumps(out)
         except Exception:  # noqa: BLE001 - that one
             return start + n
     return start
@@ -325,7 +343,7 @@ def _start_workers(ctx, count: int, work, handle, slots: Optional[_Slots], names
             with signals_held():
                 _start_one(ctx, count, number, work, handle, slots, names, workers)
     except BaseException:
-        _stop_workers(workers, grace)
+        stop_workers(workers, grace)
         raise
     return workers
 
@@ -395,7 +413,7 @@ def _in_order(workers: list[_Worker], ranges: Sequence[tuple[int, int]], count: 
     emitted = 0
     while emitted < len(order):
         # the workers are waited on, not their Connections: only the workers hold
-        # those, so that _stop_workers frees them with the signals held (see there)
+        # those, so that stop_workers frees them with the signals held (see there)
         for worker in wait([w for w in workers if w.busy]):
             try:
                 start, answer = worker.results.recv()
@@ -450,29 +468,30 @@ def raise_if_interrupted(exitcode: Optional[int]) -> None:
         raise KeyboardInterrupt
 
 
-def _stop_workers(workers: list[_Worker], grace: float, finished: bool = False) -> None:
+def stop_workers(workers: Sequence, grace: float, finished: bool = False) -> None:
     """End the workers: when ``finished``, tell them to stop and wait; otherwise SIGTERM
     at once, then SIGKILL what has not ended within ``grace`` seconds. Never waits longer
     than that grace (plus the SIGKILL). The held signals wait meanwhile (a second Ctrl-C
-    would leave workers behind, which the interpreter's exit then joins without bound)."""
+    would leave workers behind, which the interpreter's exit then joins without bound).
+
+    For the workers of this module and of :mod:`aether.fleet.pool`: each has
+    ``process`` (its multiprocessing Process, None once released), ``ask_to_end()``
+    (send the end of the work; nothing if it is gone) and ``release()`` (close its pipes
+    and drop them and the process object). One already released is only skipped."""
     from .interrupt import signals_held
 
     with signals_held():
         if finished:
             for w in workers:
-                try:
-                    w.tasks.send(None)
-                except (OSError, ValueError):  # already gone
-                    pass
-        stop_processes([w.process for w in workers], grace, terminate=not finished)
+                w.ask_to_end()
+        stop_processes([w.process for w in workers if w.process is not None], grace,
+                       terminate=not finished)
         for w in workers:
-            w.tasks.close()
-            w.results.close()
             # freed here, not later with the signals open: a Connection's __del__ and
             # the Finalize (weakref callback) of a process's Popen are Python code, where
             # a pending signal's KeyboardInterrupt or Terminated would be raised, printed
             # as "Exception ignored in ..." and lost
-            w.tasks = w.results = w.process = None
+            w.release()
 
 
 def stop_processes(processes: Sequence, grace: float, terminate: bool = True) -> None:

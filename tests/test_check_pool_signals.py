@@ -14,9 +14,11 @@ timed moments are added, counted only when the signal reached a running process.
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -367,3 +369,50 @@ def test_aether_debug_shows_a_workers_traceback(tree):
     assert "internal error while checking" in proc.stderr
     assert ", in buggy_check\n" in proc.stderr  # the worker's frame
     assert "ValueError: bug in a worker\n" in proc.stderr
+
+
+# An answer that only multiprocessing's pickler can send (a reducer registered on it, as
+# libraries do for their own types), before one that nothing can pickle (a lock).
+class _Shared:
+    def __reduce__(self):
+        raise TypeError("only through multiprocessing")
+
+
+_FORKING_ONLY_SCRIPT = r"""
+import threading
+from multiprocessing.reduction import ForkingPickler
+from aether.workers import WorkerError, run_ranges
+
+class Shared:
+    def __reduce__(self):
+        raise TypeError("only through multiprocessing")
+
+ForkingPickler.register(Shared, lambda obj: (Shared, ()))
+
+def handle(work, index):
+    return threading.Lock() if index == 5 else Shared()
+
+try:
+    run_ranges(None, 8, [(0, 2), (2, 4), (4, 6), (6, 8)], handle, lambda s, a: None, 2,
+               what="test", doing="testing", label=lambda n: f"item{n}")
+except WorkerError as exc:
+    print(exc, exc.status)
+"""
+
+
+def test_the_unpicklable_answer_is_found_with_the_pickler_that_sends_it(monkeypatch):
+    # plain pickle refused item4 (sent fine by ForkingPickler) and named it
+    from multiprocessing.reduction import ForkingPickler
+
+    from aether.workers import _unpicklable
+
+    monkeypatch.setitem(ForkingPickler._extra_reducers, _Shared, lambda obj: (_Shared, ()))
+    shared, lock = _Shared(), threading.Lock()
+    with pytest.raises(TypeError):
+        pickle.dumps(shared)
+    assert _unpicklable(4, [shared, lock]) == 5
+    assert _unpicklable(4, [shared, shared]) == 4  # none: the range's first
+    proc = subprocess.run([sys.executable, "-c", _FORKING_ONLY_SCRIPT], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert proc.stdout.startswith("internal error while testing item5: "), proc.stderr
+    assert proc.stdout.endswith(" 27\n")

@@ -83,6 +83,19 @@ class _Worker:
         self.pending: collections.deque = collections.deque()  # indices sent, unanswered
         self.started = time.monotonic()  # when the head of ``pending`` started
 
+    @property
+    def process(self):
+        """The worker's Process, None once released (for
+        :func:`aether.workers.stop_workers`)."""
+        return self.proc
+
+    def ask_to_end(self) -> None:
+        """Tell the worker there is no more work (it then ends); nothing if it is gone."""
+        try:
+            self.conn.send(None)
+        except OSError:  # already gone
+            pass
+
     def send(self, batch: list) -> None:
         if not self.pending:
             self.started = time.monotonic()
@@ -150,7 +163,7 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
 
     from ..interrupt import signals_held
     from ..workers import (STOP_GRACE, WorkerError, can_fork, raise_if_interrupted,
-                           stop_processes)
+                           stop_workers)
 
     total = len(items)
     if not can_fork():
@@ -250,21 +263,10 @@ def run_pool(items: Sequence[Any], work: Callable[[Any], Any], jobs: int,
                         replace(w, LOST_DEADLINE, f"no result after {deadline:g}s (the "
                                 "worker process was killed and replaced)")
     except BaseException:  # an interrupt, or a bug: the workers are stopped at once
-        with signals_held():
-            # (one killed by the loop, released, may not have been removed yet)
-            stop_processes([w.proc for w in workers if w.proc is not None], STOP_GRACE)
-            for w in workers:
-                w.release()
+        # (one killed by the loop, released, may not have been removed yet: skipped)
+        stop_workers(workers, STOP_GRACE)
         raise
-    with signals_held():  # all answered: the workers are asked to end
-        for w in workers:
-            try:
-                w.conn.send(None)
-            except OSError:  # already gone
-                pass
-        stop_processes([w.proc for w in workers], STOP_GRACE, terminate=False)
-        for w in workers:
-            w.release()
+    stop_workers(workers, STOP_GRACE, finished=True)  # all answered: asked to end
     return results
 
 
