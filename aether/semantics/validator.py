@@ -82,6 +82,22 @@ class _LazyNames:
         return index.suggest(name, *pools)
 
 
+class _NoNames:
+    """The did-you-mean index of a validation whose hints nobody reads (``hints=False``):
+    nothing is queued or filed, and no name is suggested."""
+
+    __slots__ = ()
+
+    def update(self, names: Iterable[str]) -> None:
+        pass
+
+    def suggest(self, name: str, *pools) -> str:
+        return ""
+
+
+_NO_NAMES = _NoNames()
+
+
 class _FnScope(set):
     """A fn body's names: its own (parameters and what it binds) in the set, then the
     file's global names, looked up rather than copied in: a copy per fn made a file with
@@ -257,9 +273,14 @@ class _FnNames:
 class Validator:
     """One validation run over one module (create a new one per file)."""
 
-    def __init__(self, catalogue: Optional[Catalogue] = None, report_unbound: bool = True):
+    def __init__(self, catalogue: Optional[Catalogue] = None, report_unbound: bool = True,
+                 hints: bool = True):
         self.cat = catalogue or load_catalogue()
         self.report_unbound = report_unbound
+        # hints=False: no did-you-mean search (a migration's checks whose results are
+        # neither kept nor shown; those searches were a sixth of a migration): a hint that
+        # is only a suggestion is then None, one with other text has that text
+        self.hints = hints
         self.findings: list[Finding] = []
         self.fns: dict[str, A.FnDef] = {}
         self.plugins: set[str] = set()
@@ -267,7 +288,7 @@ class Validator:
         self.global_names: set[str] = _FnScope((), {})
         # the catalogue's names are filed once per catalogue, not once per file, and the
         # file's own only when a suggestion needs them
-        self.names = _LazyNames(self.cat)
+        self.names = _LazyNames(self.cat) if hints else _NO_NAMES
         self._noted: Optional[tuple] = None  # the first pass's sets while `note` is used
         self._top: Optional[tuple] = None  # the top level's names and context for `check`
 
@@ -394,6 +415,11 @@ class Validator:
             elif kind is A.Try:
                 if node.catch_name:
                     other.add(node.catch_name)
+
+    def _suggest(self, name: str, candidates: Iterable[str]) -> str:
+        """``did you mean 'x'?`` for the closest of a small pool (see :func:`_suggest`), or
+        "" (always without hints)."""
+        return _hint(name, candidates) if self.hints else ""
 
     def _add(self, rule: str, message: str, node: A.Node, hint: Optional[str] = None) -> None:
         self.findings.append(Finding(rule, message, node.line, node.column, node.end_line,
@@ -593,7 +619,7 @@ class Validator:
             self._on_error(s, env)
         else:
             self._add("AE315", f"unknown section '{name}:'", s,
-                      _suggest(name, TOP_SECTIONS) or
+                      self._suggest(name, TOP_SECTIONS) or
                       "sections are " + ", ".join(sorted(TOP_SECTIONS)))
 
     def _dup_keys(self, entries: Iterable[A.Stmt], where: str) -> None:
@@ -644,7 +670,8 @@ class Validator:
             spec = keys.get(e.name)
             if spec is None:
                 self._add("AE308", f"unknown policy key '{e.name}'", e,
-                          _suggest(e.name, keys) or "known keys: " + ", ".join(sorted(keys)))
+                          self._suggest(e.name, keys) or
+                          "known keys: " + ", ".join(sorted(keys)))
                 continue
             self._policy_value(e.name, spec, e.value)
 
@@ -677,7 +704,7 @@ class Validator:
             elif spec.get("choices") and v.value not in spec["choices"]:
                 self._add("AE309", f"'{key}' must be one of " +
                           ", ".join(repr(c) for c in spec["choices"]), v,
-                          _suggest(v.value, spec["choices"]))
+                          self._suggest(v.value, spec["choices"]))
             return
         if kind == "list":
             if not isinstance(v, A.ListExpr) or not _is_literal(v):
@@ -725,7 +752,7 @@ class Validator:
                 label = getattr(e, "name", None)
                 self._add("AE315", f"unknown workflow entry '{label}'" if label else
                           "`workflow:` holds `steps:` and `input`/`output`/`requires` bindings",
-                          e, _suggest(label, WORKFLOW_KEYS | {"steps"}) if label else None)
+                          e, self._suggest(label, WORKFLOW_KEYS | {"steps"}) if label else None)
 
     def _steps(self, s: A.Section, env: set[str]) -> None:
         for e in _live(s.body):
@@ -767,7 +794,7 @@ class Validator:
                 self._add("AE316", "requires takes a list of capability strings", v)
         else:
             self._add("AE316", f"unknown step option '{o.name}'", o,
-                      _suggest(o.name, STEP_OPTIONS) or
+                      self._suggest(o.name, STEP_OPTIONS) or
                       "options are as NAME, retry=N, timeout=D, requires=[...]")
 
     def _on_error(self, s: A.Section, env: set[str]) -> None:
@@ -795,7 +822,7 @@ class Validator:
                         self._add("AE317", "`when:` takes an error kind such as Timeout", kind)
                     elif kind.id not in self.cat.error_kinds:
                         self._add("AE320", f"unknown error kind '{kind.id}'", kind,
-                                  _suggest(kind.id, self.cat.error_kinds) or "kinds: " +
+                                  self._suggest(kind.id, self.cat.error_kinds) or "kinds: " +
                                   ", ".join(sorted(self.cat.error_kinds)))
                 elif isinstance(x.value, A.Call):
                     self._call(x.value, env)
@@ -940,7 +967,7 @@ class Validator:
                     # a tool's result may be a host object with methods of its own
                     if func.attr not in self.cat.methods and base in self.builtin_typed:
                         self._add("AE301", f"unknown method '{func.attr}' on '{base}'", func,
-                                  _suggest(func.attr, self.cat.methods))
+                                  self._suggest(func.attr, self.cat.methods))
                     return None
             self._add("AE301", f"unknown function '{dotted}'", func,
                       f"list plugin '{base}' under `require: plugins:` to call its functions")
@@ -957,7 +984,7 @@ class Validator:
         member = declared.functions.get(func.attr) if dotted == f"{base}.{func.attr}" else None
         if member is None:
             self._add("AE301", f"unknown function '{dotted}'", func,
-                      _suggest(dotted, [f"{base}.{f}" for f in declared.functions]) or
+                      self._suggest(dotted, [f"{base}.{f}" for f in declared.functions]) or
                       f"plugin '{base}' declares: " + (", ".join(sorted(declared.functions))
                                                        or "no functions"))
             return
@@ -1015,7 +1042,7 @@ _KEYWORD = "keyword"
 _CALLEE = "callee"
 
 
-# Within `memo_validations`: (id(module), id(catalogue), report_unbound) -> (module,
+# Within `memo_validations`: (id(module), id(catalogue), report_unbound, hints) -> (module,
 # catalogue, findings). The module and catalogue are kept in the entry, so their ids
 # cannot be reused while it stands.
 _VALIDATIONS = Memo()
@@ -1036,16 +1063,19 @@ def memoising() -> bool:
 
 
 def validate(module: A.Module, catalogue: Optional[Catalogue] = None,
-             report_unbound: bool = True) -> list[Finding]:
-    """All validation findings for ``module`` (see :class:`Validator`); within
+             report_unbound: bool = True, hints: bool = True) -> list[Finding]:
+    """All validation findings for ``module`` (see :class:`Validator`; ``hints=False``:
+    without did-you-mean searches, for findings whose hints nobody reads); within
     :func:`memo_validations` a module validated before gets the same list (do not mutate
-    it)."""
+    it), and a request without hints also takes the list made with them."""
     memo = _VALIDATIONS.table
     if memo is None:
-        return Validator(catalogue, report_unbound).validate(module)
-    key = (id(module), id(catalogue), report_unbound)
+        return Validator(catalogue, report_unbound, hints).validate(module)
+    key = (id(module), id(catalogue), report_unbound, hints)
     seen = memo.get(key)
+    if (seen is None or seen[0] is not module or seen[1] is not catalogue) and not hints:
+        seen = memo.get((id(module), id(catalogue), report_unbound, True))
     if seen is None or seen[0] is not module or seen[1] is not catalogue:
         seen = memo[key] = (module, catalogue,
-                            Validator(catalogue, report_unbound).validate(module))
+                            Validator(catalogue, report_unbound, hints).validate(module))
     return seen[2]
