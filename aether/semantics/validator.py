@@ -24,8 +24,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Callable, Collection, Iterable, Iterator, Optional
 
-__all__ = ["validate", "memo_validations", "memoising", "Validator", "bound_names",
-           "inputs_read", "inputs_in", "CONFIG_SECTIONS", "TOP_SECTIONS"]
+__all__ = ["validate", "validate_required", "memo_validations", "memoising", "Validator",
+           "bound_names", "inputs_read", "inputs_in", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
 RECOVERED = "__aether_recovered__"
 CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
@@ -1079,3 +1079,98 @@ def validate(module: A.Module, catalogue: Optional[Catalogue] = None,
         seen = memo[key] = (module, catalogue,
                             Validator(catalogue, report_unbound, hints).validate(module))
     return seen[2]
+
+
+def _plugin_hint(base: str) -> str:
+    """The hint of AE301 for a call on ``base``, a name nothing binds (see _check_callee)."""
+    return f"list plugin '{base}' under `require: plugins:` to call its functions"
+
+
+def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
+                      hints: bool = True) -> bool:
+    """Within :func:`memo_validations`: give ``validate(final, None, True, hints)`` the
+    findings derived from the memo's ``validate(probe, None, True, hints)`` (or with
+    hints), without validating ``final``; returns whether it did.
+
+    The text of ``final`` must be the text of ``probe`` with ``count`` lines inserted
+    before its line ``line``, every other line the same (the caller compares the texts:
+    a migration's converted file, whose M031 probe found the plugins it calls, then the
+    same with a ``require:`` block of them). Validating it again was a tenth of a
+    migration. Shown here, else nothing is derived (False):
+
+    - the inserted lines hold one top-level statement, a ``require:`` section, and the
+      other top-level statements are the probe's (their lines the same, moved down by
+      ``count`` below it: the same text, so the same statements); the probe has no
+      ``require:``;
+    - the section adds nothing itself: no finding, no name, fn, task or typed value, and
+      only plugins the catalogue does not declare (a declared one has its calls checked);
+    - a plugin name reaches the validation only where a call on it (``p.f()``) was the
+      AE301 finding with the plugin hint (it then goes: a call on a required plugin the
+      catalogue does not declare is free), never where a name ``p`` was looked up in
+      scope or found bound (no other finding quotes ``'p'``);
+    - no message names a line (``first at line 3``), which a moved line would change.
+
+    The findings are then the probe's without those AE301 findings, each below the
+    section moved down by its lines (AE312, on no statement, stays), in the same order.
+    """
+    memo = _VALIDATIONS.table
+    if memo is None:
+        return False
+    seen = memo.get((id(probe), id(None), True, hints))
+    if (seen is None or seen[0] is not probe or seen[1] is not None) and not hints:
+        seen = memo.get((id(probe), id(None), True, True))
+    if seen is None or seen[0] is not probe or seen[1] is not None:
+        return False
+    old, new = probe.body, final.body
+    if len(new) != len(old) + 1 or any(type(s) is A.Section and s.name == "require"
+                                       for s in old):
+        return False
+    at = next((j for j, s in enumerate(new) if type(s) is A.Section and s.name == "require"),
+              None)
+    if at is None:
+        return False
+    req = new[at]
+    if req.line != line or req.end_line >= line + count or \
+            at and new[at - 1].end_line >= line or \
+            at < len(old) and new[at + 1].line < line + count:
+        return False
+    for j, s in enumerate(old):
+        t = new[j] if j < at else new[j + 1]
+        move = count if j >= at else 0
+        if type(t) is not type(s) or t.line != s.line + move or \
+                t.end_line != s.end_line + move:
+            return False
+    # what the section alone adds: its findings, plugins, and what the first pass notes
+    cat = load_catalogue()
+    alone = Validator(None, True, hints)
+    alone._collect_plugins(req)
+    alone._section(req, set(), _Ctx())
+    typed: set[str] = set()
+    other: set[str] = set()
+    alone._note(_statements((req,)), typed, other)
+    plugins = alone.plugins
+    if alone.findings or typed or other or alone.fns or alone.tasks or \
+            bound_names((req,)) or not plugins or \
+            any(cat.plugins.get(p) is not None for p in plugins):
+        return False
+    import re
+
+    quoted = re.compile("'(?:" + "|".join(re.escape(p) for p in sorted(plugins)) +
+                        r")[.']")
+    line_ref = re.compile(r"\bline \d")
+    hinted = {_plugin_hint(p) for p in plugins}
+    out: list[Finding] = []
+    for f in seen[2]:
+        if f.rule == "AE301" and f.hint in hinted:
+            continue
+        if quoted.search(f.message) or line_ref.search(f.message):
+            return False
+        if not f.content and f.line is not None and f.line >= line:
+            # on a statement below the block (the validator's own findings are on a node:
+            # no content; AE312 is on none)
+            f = Finding(f.rule, f.message, f.line + count, f.column,
+                        None if f.end_line is None else f.end_line + count, f.end_column, f.hint, f.anchor, f.content, f.fingerprint,
+                        f.legacy_fingerprint)
+        out.append(f)
+    memo[(id(final), id(None), True, hints)] = (final, None, out)
+    return True

@@ -366,6 +366,7 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None,
     goal_rows = [Row(0, f"goal: {goal}", 1)] if goal is not None else []
     with_goal = _insert_after_header(ctx, rows, goal_rows) if goal_rows else rows
     receivers = _plugin_receivers(ctx, with_goal, imports, hints)
+    probed = ctx.laid_out  # the probe's text, when it was laid out (see _validated)
     merged = _merge_requirements(ctx, rows, imports) if imports else None
     if merged is not None:
         # the file has a `require:` block of its own: the imports join its plugins there
@@ -385,7 +386,35 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None,
         ctx.review.append((1, f"goal taken from {source}; check it states the objective"))
     out_text, origins = _laid_out(ctx, rows)
     out_text = rename_handler_calls(ctx, out_text, origins)
+    if merged is None and (imports or receivers) and probed is not None and \
+            probed[0] is with_goal:
+        _validated(probed[1][0], out_text, hints)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+def _validated(probe: str, final: str, hints: bool) -> None:
+    """Within a migration's memos: have the validation of ``final`` (the converted text)
+    derived from the M031 probe's (:func:`validate_required`) when ``final`` is the
+    ``probe`` text with a top-level block inserted (the ``require:`` of the plugins the
+    probe found), each other line the same: the check of the result then takes it from
+    the memo instead of validating the file a second time."""
+    from ...semantics.validator import memoising, validate_required
+    from ...syntax import parse
+
+    if not memoising():
+        return
+    old, new = probe.split("\n"), final.split("\n")
+    k = len(new) - len(old)
+    if k <= 0:
+        return
+    i = 0
+    while i < len(old) and old[i] == new[i]:
+        i += 1
+    if not new[i].startswith("require:") or new[i + k:] != old[i:]:
+        return
+    was, now = parse(probe), parse(final)  # (memo hits: both were parsed already)
+    if not was.errors and not now.errors:
+        validate_required(was.module, now.module, i + 1, k, hints)
 
 
 def _is_require_key(r: Row, key: str) -> bool:
