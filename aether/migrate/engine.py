@@ -176,7 +176,7 @@ def migrate_text(text: str, path: str = "<text>",
     ``text``) and ``"after"`` (of the migrated text), for a result cache: with their
     did-you-mean hints, as ``check_text`` gives them. ``keep``: which of the two the
     caller keeps (None: both); only those have their hints searched, and without
-    ``checked`` none (no outcome field holds a hint: the searches were a sixth of a
+    ``checked`` none (no outcome field holds a hint: the searches were a twelfth of a
     migration after a check)."""
     from ..semantics.validator import memo_validations
     from ..syntax.parser import memo_parses

@@ -278,7 +278,7 @@ class Validator:
         self.cat = catalogue or load_catalogue()
         self.report_unbound = report_unbound
         # hints=False: no did-you-mean search (a migration's checks whose results are
-        # neither kept nor shown; those searches were a sixth of a migration): a hint that
+        # neither kept nor shown; those searches were a twelfth of a migration): a hint that
         # is only a suggestion is then None, one with other text has that text
         self.hints = hints
         self.findings: list[Finding] = []
@@ -969,8 +969,7 @@ class Validator:
                         self._add("AE301", f"unknown method '{func.attr}' on '{base}'", func,
                                   self._suggest(func.attr, self.cat.methods))
                     return None
-            self._add("AE301", f"unknown function '{dotted}'", func,
-                      f"list plugin '{base}' under `require: plugins:` to call its functions")
+            self._add("AE301", f"unknown function '{dotted}'", func, _plugin_hint(base))
             return None
         return func
 
@@ -1095,8 +1094,8 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
     The text of ``final`` must be the text of ``probe`` with ``count`` lines inserted
     before its line ``line``, every other line the same (the caller compares the texts:
     a migration's converted file, whose M031 probe found the plugins it calls, then the
-    same with a ``require:`` block of them). Validating it again was a tenth of a
-    migration. Shown here, else nothing is derived (False):
+    same with a ``require:`` block of them). Validating it again was a twentieth of a
+    migration after a check. Shown here, else nothing is derived (False):
 
     - the inserted lines hold one top-level statement, a ``require:`` section, and the
       other top-level statements are the probe's (their lines the same, moved down by
@@ -1122,23 +1121,20 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
     if seen is None or seen[0] is not probe or seen[1] is not None:
         return False
     old, new = probe.body, final.body
-    if len(new) != len(old) + 1 or any(type(s) is A.Section and s.name == "require"
-                                       for s in old):
-        return False
-    at = next((j for j, s in enumerate(new) if type(s) is A.Section and s.name == "require"),
-              None)
-    if at is None:
+    at = next((j for j, s in enumerate(new) if s.line >= line), len(new))
+    if len(new) != len(old) + 1 or at == len(new):
         return False
     req = new[at]
-    if req.line != line or req.end_line >= line + count or \
-            at and new[at - 1].end_line >= line or \
+    if type(req) is not A.Section or req.name != "require" or req.line != line or \
+            req.end_line >= line + count or at and new[at - 1].end_line >= line or \
             at < len(old) and new[at + 1].line < line + count:
         return False
+    Section = A.Section
     for j, s in enumerate(old):
         t = new[j] if j < at else new[j + 1]
         move = count if j >= at else 0
         if type(t) is not type(s) or t.line != s.line + move or \
-                t.end_line != s.end_line + move:
+                t.end_line != s.end_line + move or type(s) is Section and s.name == "require":
             return False
     # what the section alone adds: its findings, plugins, and what the first pass notes
     cat = load_catalogue()
@@ -1153,24 +1149,22 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
             bound_names((req,)) or not plugins or \
             any(cat.plugins.get(p) is not None for p in plugins):
         return False
-    import re
-
-    quoted = re.compile("'(?:" + "|".join(re.escape(p) for p in sorted(plugins)) +
-                        r")[.']")
-    line_ref = re.compile(r"\bline \d")
+    quoted = [f"'{p}{end}" for p in plugins for end in "'."]  # `'p'`, `'p.f'`
     hinted = {_plugin_hint(p) for p in plugins}
     out: list[Finding] = []
     for f in seen[2]:
         if f.rule == "AE301" and f.hint in hinted:
             continue
-        if quoted.search(f.message) or line_ref.search(f.message):
+        message = f.message
+        if any(q in message for q in quoted) or "line " in message and \
+                re.search(r"\bline \d", message):
             return False
         if not f.content and f.line is not None and f.line >= line:
             # on a statement below the block (the validator's own findings are on a node:
             # no content; AE312 is on none)
             f = Finding(f.rule, f.message, f.line + count, f.column,
-                        None if f.end_line is None else f.end_line + count, f.end_column, f.hint, f.anchor, f.content, f.fingerprint,
-                        f.legacy_fingerprint)
+                        None if f.end_line is None else f.end_line + count, f.end_column,
+                        f.hint, f.anchor, f.content, f.fingerprint, f.legacy_fingerprint)
         out.append(f)
     memo[(id(final), id(None), True, hints)] = (final, None, out)
     return True
