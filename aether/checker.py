@@ -378,7 +378,7 @@ def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
 STREAM_ABOVE = 4 << 20
 
 
-def _noted(text: str, catalogue: Optional[Catalogue]):
+def _noted(text: str, catalogue: Optional[Catalogue], hints: bool = True):
     """A validator that has noted every top-level statement of ``text`` (its first pass,
     see ``Validator.note``), each statement dropped once noted; None when the text has a
     syntax error (the caller parses it whole: that reports and recovers), and within a
@@ -391,7 +391,7 @@ def _noted(text: str, catalogue: Optional[Catalogue]):
 
     if memoising() or validating():
         return None
-    validator = Validator(catalogue)
+    validator = Validator(catalogue, hints=hints)
     try:
         parse_items(text, validator.note)
     except (UnexpectedToken, AetherSyntaxError):
@@ -414,20 +414,23 @@ def _checked(validator, text: str, report_unbound: bool) -> list[Finding]:
 @gc_paused
 def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
                legacy: Optional[list] = None,
-               parsed: Optional[ParseResult] = None) -> FileResult:
+               parsed: Optional[ParseResult] = None, hints: bool = True) -> FileResult:
     """Check decoded, newline-normalised ``text`` shown as ``path``. ``legacy``: the
     text's ``scan_legacy`` hits when the caller has them already (the migration's first
     look at a file), else the text is scanned here. ``parsed``: ``parse(text)`` when the
     caller has it already (`aether run` and ``classify`` keep the tree to compile it), so
     the text is not parsed again; else it is parsed here (a large text statement by
-    statement, see ``_noted``). Returns the file's FileResult (its findings and status);
-    raises nothing on bad input."""
+    statement, see ``_noted``). ``hints=False``: the validator makes no did-you-mean
+    search (a caller that neither keeps nor shows the result: a migration's check that
+    only tells whether the file got worse); each finding's other fields are the same.
+    Returns the file's FileResult (its findings and status); raises nothing on bad
+    input."""
     from .semantics.validator import validate
     from .syntax import ParseResult, parse
     from .syntax.legacy import MIGRATE_HINT, scan_legacy
 
     findings: list[Finding] = []
-    noted = _noted(text, options.catalogue) \
+    noted = _noted(text, options.catalogue, hints) \
         if parsed is None and len(text) >= STREAM_ABOVE else None
     # parsed clean, statement by statement (no module: noted holds what is needed of it)
     if noted is not None:
@@ -453,7 +456,7 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
         goal_masked = any(line.startswith("goal") for line in masked)
         masked_text = "\n".join(masked)
         report_unbound = clean_parse and not legacy
-        for f in (validate(result.module, options.catalogue, report_unbound)
+        for f in (validate(result.module, options.catalogue, report_unbound, hints)
                   if noted is None else _checked(noted, text, report_unbound)):
             if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue

@@ -130,8 +130,8 @@ def test_never_worse_rejects_a_new_validation_finding(monkeypatch):
 
     real = conv.convert
 
-    def sabotage(text, brace=None, name=None):
-        got = real(text, brace, name)
+    def sabotage(text, brace=None, name=None, **kw):
+        got = real(text, brace, name, **kw)
         got.text = got.text.replace('log("big")', 'lgo("big")')
         return got
 
@@ -147,8 +147,8 @@ def test_never_worse_rejects_a_parse_error(monkeypatch):
 
     real = conv.convert
 
-    def broken(text, brace=None, name=None):
-        got = real(text, brace, name)
+    def broken(text, brace=None, name=None, **kw):
+        got = real(text, brace, name, **kw)
         got.text += "x: (\n"
         got.origins.append(1)
         return got

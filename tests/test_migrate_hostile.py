@@ -436,8 +436,8 @@ def test_a_conversion_that_drops_a_comment_is_refused(monkeypatch):
 
     real = convert_pkg.convert
 
-    def dropping(text, name=None):
-        conv = real(text, name=name)
+    def dropping(text, name=None, **kw):
+        conv = real(text, name=name, **kw)
         return Conversion(conv.text.replace("  # kept", ""), conv.rules, conv.review,
                           conv.origins)
 

@@ -165,25 +165,37 @@ def check_options(catalogue=None, root: Optional[str] = None,
 def migrate_text(text: str, path: str = "<text>",
                  selection: RuleSelection = RuleSelection(), catalogue=None,
                  root: Optional[str] = None, before=None,
-                 checked: Optional[dict] = None) -> Outcome:
+                 checked: Optional[dict] = None, *,
+                 keep: Optional[tuple] = None) -> Outcome:
     """Migrate decoded, newline-normalised ``text`` (shown as ``path``) checking against
     ``catalogue`` (None: the builtins), fingerprints relative to ``root``; never raises.
 
     ``before``: the FileResult ``check_text`` gives for ``text`` with
     :func:`check_options` (a result cache's entry), used instead of checking it again.
     ``checked``: a dict that receives the results computed here, ``"before"`` (of
-    ``text``) and ``"after"`` (of the migrated text), for a result cache."""
+    ``text``) and ``"after"`` (of the migrated text), for a result cache: with their
+    did-you-mean hints, as ``check_text`` gives them. ``keep``: which of the two the
+    caller keeps (None: both); only those have their hints searched, and without
+    ``checked`` none (no outcome field holds a hint: the searches were a twelfth of a
+    migration after a check)."""
     from ..semantics.validator import memo_validations
     from ..syntax.parser import memo_parses
 
+    if checked is None:
+        checked, keep = {}, ()
+    elif keep is None:
+        keep = _KEEP_BOTH
     # the stages parse and validate the same texts again: each done once
     with memo_parses(), memo_validations():
         return _migrate_text(text, path, selection, check_options(catalogue, root),
-                             before, checked if checked is not None else {})
+                             before, checked, keep)
+
+
+_KEEP_BOTH = ("before", "after")
 
 
 def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
-                  checked: dict) -> Outcome:
+                  checked: dict, keep: tuple = _KEEP_BOTH) -> Outcome:
     from ..checker import check_text
     from .convert import convert
     from .ir import Unconvertible
@@ -193,7 +205,8 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
     def check_before(hits):
         if known is not None:
             return known
-        checked["before"] = result = check_text(text, path, check, legacy=hits)
+        checked["before"] = result = check_text(text, path, check, legacy=hits,
+                                                hints="before" in keep)
         return result
 
     # the legacy scan of the text, once: it tells a clean file, and the check before
@@ -211,12 +224,12 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
         out = Outcome(path, "unchanged", before=_counts(before))
         rules = {"M027": _first_diff_line(text, new)}
         return _finish(out, text, new, rules, [], [], selection, before, path, check,
-                       checked)
+                       checked, "after" in keep)
     before = check_before(hits)
     before_counts = _counts(before)
     out = Outcome(path, "unchanged", before=before_counts, after=dict(before_counts))
     try:
-        conv = convert(text, name=_stem(path))
+        conv = convert(text, name=_stem(path), hints="after" in keep)
     except Unconvertible as exc:
         out.state = "failed"
         out.line = exc.line
@@ -248,7 +261,7 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
                       "not a legacy construct; fix it by hand")
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
-                   before, path, check, checked)
+                   before, path, check, checked, "after" in keep)
 
 
 def _not_clean(before) -> bool:
@@ -304,7 +317,7 @@ def _first_diff_line(a: str, b: str) -> int:
 
 def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origins: list,
             selection: RuleSelection, before, path: str, check=None,
-            checked: Optional[dict] = None) -> Outcome:
+            checked: Optional[dict] = None, hints: bool = True) -> Outcome:
     from ..checker import CheckOptions, check_text
     from ..codes import Status
 
@@ -318,7 +331,7 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         out.reason = f"needs rules that are not selected: {names}"
         out.rules = dict(rules)
         return out
-    after = check_text(new, path, check or CheckOptions())
+    after = check_text(new, path, check or CheckOptions(), hints=hints)
     if checked is not None:
         checked["after"] = after
     out.after = _counts(after)
@@ -586,8 +599,11 @@ def migrate_file(path: str, display: Optional[str] = None,
             known = _cached_before(cache, shown, digest)
     checked: dict = {}
     try:
+        # the results stored: the check before, and after a rewrite the check after
+        # (_store_after); only those search did-you-mean hints
         out = migrate_text(read.text, shown, options.selection, options.catalogue,
-                           options.root, known, checked)
+                           options.root, known, checked if store is not None else None,
+                           keep=_KEEP_BOTH if options.apply else ("before",))
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a bulk run
         from ..interrupt import interrupt_behind
 

@@ -24,8 +24,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Callable, Collection, Iterable, Iterator, Optional
 
-__all__ = ["validate", "memo_validations", "memoising", "Validator", "bound_names",
-           "inputs_read", "inputs_in", "CONFIG_SECTIONS", "TOP_SECTIONS"]
+__all__ = ["validate", "validate_required", "memo_validations", "memoising", "Validator",
+           "bound_names", "inputs_read", "inputs_in", "CONFIG_SECTIONS", "TOP_SECTIONS"]
 
 RECOVERED = "__aether_recovered__"
 CONFIG_SECTIONS = frozenset({"meta", "policy", "require", "plugin_contract"})
@@ -80,6 +80,22 @@ class _LazyNames:
                              else names)
             self._queued.clear()
         return index.suggest(name, *pools)
+
+
+class _NoNames:
+    """The did-you-mean index of a validation whose hints nobody reads (``hints=False``):
+    nothing is queued or filed, and no name is suggested."""
+
+    __slots__ = ()
+
+    def update(self, names: Iterable[str]) -> None:
+        pass
+
+    def suggest(self, name: str, *pools) -> str:
+        return ""
+
+
+_NO_NAMES = _NoNames()
 
 
 class _FnScope(set):
@@ -257,9 +273,14 @@ class _FnNames:
 class Validator:
     """One validation run over one module (create a new one per file)."""
 
-    def __init__(self, catalogue: Optional[Catalogue] = None, report_unbound: bool = True):
+    def __init__(self, catalogue: Optional[Catalogue] = None, report_unbound: bool = True,
+                 hints: bool = True):
         self.cat = catalogue or load_catalogue()
         self.report_unbound = report_unbound
+        # hints=False: no did-you-mean search (a migration's checks whose results are
+        # neither kept nor shown; those searches were a twelfth of a migration): a hint that
+        # is only a suggestion is then None, one with other text has that text
+        self.hints = hints
         self.findings: list[Finding] = []
         self.fns: dict[str, A.FnDef] = {}
         self.plugins: set[str] = set()
@@ -267,7 +288,7 @@ class Validator:
         self.global_names: set[str] = _FnScope((), {})
         # the catalogue's names are filed once per catalogue, not once per file, and the
         # file's own only when a suggestion needs them
-        self.names = _LazyNames(self.cat)
+        self.names = _LazyNames(self.cat) if hints else _NO_NAMES
         self._noted: Optional[tuple] = None  # the first pass's sets while `note` is used
         self._top: Optional[tuple] = None  # the top level's names and context for `check`
 
@@ -394,6 +415,11 @@ class Validator:
             elif kind is A.Try:
                 if node.catch_name:
                     other.add(node.catch_name)
+
+    def _suggest(self, name: str, candidates: Iterable[str]) -> str:
+        """``did you mean 'x'?`` for the closest of a small pool (see :func:`_suggest`), or
+        "" (always without hints)."""
+        return _hint(name, candidates) if self.hints else ""
 
     def _add(self, rule: str, message: str, node: A.Node, hint: Optional[str] = None) -> None:
         self.findings.append(Finding(rule, message, node.line, node.column, node.end_line,
@@ -593,7 +619,7 @@ class Validator:
             self._on_error(s, env)
         else:
             self._add("AE315", f"unknown section '{name}:'", s,
-                      _suggest(name, TOP_SECTIONS) or
+                      self._suggest(name, TOP_SECTIONS) or
                       "sections are " + ", ".join(sorted(TOP_SECTIONS)))
 
     def _dup_keys(self, entries: Iterable[A.Stmt], where: str) -> None:
@@ -644,7 +670,8 @@ class Validator:
             spec = keys.get(e.name)
             if spec is None:
                 self._add("AE308", f"unknown policy key '{e.name}'", e,
-                          _suggest(e.name, keys) or "known keys: " + ", ".join(sorted(keys)))
+                          self._suggest(e.name, keys) or
+                          "known keys: " + ", ".join(sorted(keys)))
                 continue
             self._policy_value(e.name, spec, e.value)
 
@@ -677,7 +704,7 @@ class Validator:
             elif spec.get("choices") and v.value not in spec["choices"]:
                 self._add("AE309", f"'{key}' must be one of " +
                           ", ".join(repr(c) for c in spec["choices"]), v,
-                          _suggest(v.value, spec["choices"]))
+                          self._suggest(v.value, spec["choices"]))
             return
         if kind == "list":
             if not isinstance(v, A.ListExpr) or not _is_literal(v):
@@ -725,7 +752,7 @@ class Validator:
                 label = getattr(e, "name", None)
                 self._add("AE315", f"unknown workflow entry '{label}'" if label else
                           "`workflow:` holds `steps:` and `input`/`output`/`requires` bindings",
-                          e, _suggest(label, WORKFLOW_KEYS | {"steps"}) if label else None)
+                          e, self._suggest(label, WORKFLOW_KEYS | {"steps"}) if label else None)
 
     def _steps(self, s: A.Section, env: set[str]) -> None:
         for e in _live(s.body):
@@ -767,7 +794,7 @@ class Validator:
                 self._add("AE316", "requires takes a list of capability strings", v)
         else:
             self._add("AE316", f"unknown step option '{o.name}'", o,
-                      _suggest(o.name, STEP_OPTIONS) or
+                      self._suggest(o.name, STEP_OPTIONS) or
                       "options are as NAME, retry=N, timeout=D, requires=[...]")
 
     def _on_error(self, s: A.Section, env: set[str]) -> None:
@@ -795,7 +822,7 @@ class Validator:
                         self._add("AE317", "`when:` takes an error kind such as Timeout", kind)
                     elif kind.id not in self.cat.error_kinds:
                         self._add("AE320", f"unknown error kind '{kind.id}'", kind,
-                                  _suggest(kind.id, self.cat.error_kinds) or "kinds: " +
+                                  self._suggest(kind.id, self.cat.error_kinds) or "kinds: " +
                                   ", ".join(sorted(self.cat.error_kinds)))
                 elif isinstance(x.value, A.Call):
                     self._call(x.value, env)
@@ -940,10 +967,9 @@ class Validator:
                     # a tool's result may be a host object with methods of its own
                     if func.attr not in self.cat.methods and base in self.builtin_typed:
                         self._add("AE301", f"unknown method '{func.attr}' on '{base}'", func,
-                                  _suggest(func.attr, self.cat.methods))
+                                  self._suggest(func.attr, self.cat.methods))
                     return None
-            self._add("AE301", f"unknown function '{dotted}'", func,
-                      f"list plugin '{base}' under `require: plugins:` to call its functions")
+            self._add("AE301", f"unknown function '{dotted}'", func, _plugin_hint(base))
             return None
         return func
 
@@ -957,7 +983,7 @@ class Validator:
         member = declared.functions.get(func.attr) if dotted == f"{base}.{func.attr}" else None
         if member is None:
             self._add("AE301", f"unknown function '{dotted}'", func,
-                      _suggest(dotted, [f"{base}.{f}" for f in declared.functions]) or
+                      self._suggest(dotted, [f"{base}.{f}" for f in declared.functions]) or
                       f"plugin '{base}' declares: " + (", ".join(sorted(declared.functions))
                                                        or "no functions"))
             return
@@ -1015,7 +1041,7 @@ _KEYWORD = "keyword"
 _CALLEE = "callee"
 
 
-# Within `memo_validations`: (id(module), id(catalogue), report_unbound) -> (module,
+# Within `memo_validations`: (id(module), id(catalogue), report_unbound, hints) -> (module,
 # catalogue, findings). The module and catalogue are kept in the entry, so their ids
 # cannot be reused while it stands.
 _VALIDATIONS = Memo()
@@ -1036,16 +1062,109 @@ def memoising() -> bool:
 
 
 def validate(module: A.Module, catalogue: Optional[Catalogue] = None,
-             report_unbound: bool = True) -> list[Finding]:
-    """All validation findings for ``module`` (see :class:`Validator`); within
+             report_unbound: bool = True, hints: bool = True) -> list[Finding]:
+    """All validation findings for ``module`` (see :class:`Validator`; ``hints=False``:
+    without did-you-mean searches, for findings whose hints nobody reads); within
     :func:`memo_validations` a module validated before gets the same list (do not mutate
-    it)."""
+    it), and a request without hints also takes the list made with them."""
     memo = _VALIDATIONS.table
     if memo is None:
-        return Validator(catalogue, report_unbound).validate(module)
-    key = (id(module), id(catalogue), report_unbound)
+        return Validator(catalogue, report_unbound, hints).validate(module)
+    key = (id(module), id(catalogue), report_unbound, hints)
     seen = memo.get(key)
+    if (seen is None or seen[0] is not module or seen[1] is not catalogue) and not hints:
+        seen = memo.get((id(module), id(catalogue), report_unbound, True))
     if seen is None or seen[0] is not module or seen[1] is not catalogue:
         seen = memo[key] = (module, catalogue,
-                            Validator(catalogue, report_unbound).validate(module))
+                            Validator(catalogue, report_unbound, hints).validate(module))
     return seen[2]
+
+
+def _plugin_hint(base: str) -> str:
+    """The hint of AE301 for a call on ``base``, a name nothing binds (see _check_callee)."""
+    return f"list plugin '{base}' under `require: plugins:` to call its functions"
+
+
+def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
+                      hints: bool = True) -> bool:
+    """Within :func:`memo_validations`: give ``validate(final, None, True, hints)`` the
+    findings derived from the memo's ``validate(probe, None, True, hints)`` (or with
+    hints), without validating ``final``; returns whether it did.
+
+    The text of ``final`` must be the text of ``probe`` with ``count`` lines inserted
+    before its line ``line``, every other line the same (the caller compares the texts:
+    a migration's converted file, whose M031 probe found the plugins it calls, then the
+    same with a ``require:`` block of them). Validating it again was a twentieth of a
+    migration after a check. Shown here, else nothing is derived (False):
+
+    - the inserted lines hold one top-level statement, a ``require:`` section, and the
+      other top-level statements are the probe's (their lines the same, moved down by
+      ``count`` below it: the same text, so the same statements); the probe has no
+      ``require:``;
+    - the section adds nothing itself: no finding, no name, fn, task or typed value, and
+      only plugins the catalogue does not declare (a declared one has its calls checked);
+    - a plugin name reaches the validation only where a call on it (``p.f()``) was the
+      AE301 finding with the plugin hint (it then goes: a call on a required plugin the
+      catalogue does not declare is free), never where a name ``p`` was looked up in
+      scope or found bound (no other finding quotes ``'p'``);
+    - no message names a line (``first at line 3``), which a moved line would change.
+
+    The findings are then the probe's without those AE301 findings, each below the
+    section moved down by its lines (AE312, on no statement, stays), in the same order.
+    """
+    memo = _VALIDATIONS.table
+    if memo is None:
+        return False
+    seen = memo.get((id(probe), id(None), True, hints))
+    if (seen is None or seen[0] is not probe or seen[1] is not None) and not hints:
+        seen = memo.get((id(probe), id(None), True, True))
+    if seen is None or seen[0] is not probe or seen[1] is not None:
+        return False
+    old, new = probe.body, final.body
+    at = next((j for j, s in enumerate(new) if s.line >= line), len(new))
+    if len(new) != len(old) + 1 or at == len(new):
+        return False
+    req = new[at]
+    if type(req) is not A.Section or req.name != "require" or req.line != line or \
+            req.end_line >= line + count or at and new[at - 1].end_line >= line or \
+            at < len(old) and new[at + 1].line < line + count:
+        return False
+    Section = A.Section
+    for j, s in enumerate(old):
+        t = new[j] if j < at else new[j + 1]
+        move = count if j >= at else 0
+        if type(t) is not type(s) or t.line != s.line + move or \
+                t.end_line != s.end_line + move or type(s) is Section and s.name == "require":
+            return False
+    # what the section alone adds: its findings, plugins, and what the first pass notes
+    cat = load_catalogue()
+    alone = Validator(None, True, hints)
+    alone._collect_plugins(req)
+    alone._section(req, set(), _Ctx())
+    typed: set[str] = set()
+    other: set[str] = set()
+    alone._note(_statements((req,)), typed, other)
+    plugins = alone.plugins
+    if alone.findings or typed or other or alone.fns or alone.tasks or \
+            bound_names((req,)) or not plugins or \
+            any(cat.plugins.get(p) is not None for p in plugins):
+        return False
+    quoted = [f"'{p}{end}" for p in plugins for end in "'."]  # `'p'`, `'p.f'`
+    hinted = {_plugin_hint(p) for p in plugins}
+    out: list[Finding] = []
+    for f in seen[2]:
+        if f.rule == "AE301" and f.hint in hinted:
+            continue
+        message = f.message
+        if any(q in message for q in quoted) or "line " in message and \
+                re.search(r"\bline \d", message):
+            return False
+        if not f.content and f.line is not None and f.line >= line:
+            # on a statement below the block (the validator's own findings are on a node:
+            # no content; AE312 is on none)
+            f = Finding(f.rule, f.message, f.line + count, f.column,
+                        None if f.end_line is None else f.end_line + count, f.end_column,
+                        f.hint, f.anchor, f.content, f.fingerprint, f.legacy_fingerprint)
+        out.append(f)
+    memo[(id(final), id(None), True, hints)] = (final, None, out)
+    return True

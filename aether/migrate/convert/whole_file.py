@@ -249,8 +249,11 @@ def _hoist_imports(ctx: _Ctx, stmts: list, top: bool = True,
     return out, plugins
 
 
-def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None) -> Conversion:
-    """Convert legacy ``text`` (``\\n`` newlines) to Aether 1.2.
+def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None,
+            hints: bool = False) -> Conversion:
+    """Convert legacy ``text`` (``\\n`` newlines) to Aether 1.2. ``hints``: whether the
+    M031 probe's validation searches did-you-mean hints (only for a migration whose check
+    of the result takes that validation from the memo and keeps its hints).
 
     Raises Unconvertible with the line and reason of the first construct that has no
     Aether 1.2 form.
@@ -362,7 +365,8 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
     # laid out and parsed once (_laid_out).
     goal_rows = [Row(0, f"goal: {goal}", 1)] if goal is not None else []
     with_goal = _insert_after_header(ctx, rows, goal_rows) if goal_rows else rows
-    receivers = _plugin_receivers(ctx, with_goal, imports)
+    receivers = _plugin_receivers(ctx, with_goal, imports, hints)
+    probed = ctx.laid_out  # the probe's text, when it was laid out (see _validated)
     merged = _merge_requirements(ctx, rows, imports) if imports else None
     if merged is not None:
         # the file has a `require:` block of its own: the imports join its plugins there
@@ -382,7 +386,35 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None)
         ctx.review.append((1, f"goal taken from {source}; check it states the objective"))
     out_text, origins = _laid_out(ctx, rows)
     out_text = rename_handler_calls(ctx, out_text, origins)
+    if merged is None and (imports or receivers) and probed is not None and \
+            probed[0] is with_goal:
+        _validated(probed[1][0], out_text, hints)
     return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+
+
+def _validated(probe: str, final: str, hints: bool) -> None:
+    """Within a migration's memos: have the validation of ``final`` (the converted text)
+    derived from the M031 probe's (:func:`validate_required`) when ``final`` is the
+    ``probe`` text with a top-level block inserted (the ``require:`` of the plugins the
+    probe found), each other line the same: the check of the result then takes it from
+    the memo instead of validating the file a second time."""
+    from ...semantics.validator import memoising, validate_required
+    from ...syntax import parse
+
+    if not memoising():
+        return
+    old, new = probe.split("\n"), final.split("\n")
+    k = len(new) - len(old)
+    if k <= 0:
+        return
+    i = 0
+    while i < len(old) and old[i] == new[i]:
+        i += 1
+    if not new[i].startswith("require:") or new[i + k:] != old[i:]:
+        return
+    was, now = parse(probe), parse(final)  # (memo hits: both were parsed already)
+    if not was.errors and not now.errors:
+        validate_required(was.module, now.module, i + 1, k, hints)
 
 
 def _is_require_key(r: Row, key: str) -> bool:
@@ -712,14 +744,16 @@ def _require_inserted(last, plain: str, plain_origins: list[int]
 _PLUGIN_HINT = re.compile(r"^list plugin '([A-Za-z_]\w*)' under `require: plugins:`")
 
 
-def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[str]:
+def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str],
+                      hints: bool = False) -> list[str]:
     """M031: the names the converted file calls functions on (``example.greet(x)``,
     ``sysmon.status()``) without binding them anywhere: in the legacy runtimes such a name
     is a plugin, loaded by name, so it becomes a ``require: plugins:`` entry (listed for
     review), in the order of first use. The validator decides what is unbound (the same
     judgement as its AE301 "list plugin ... under `require: plugins:`"). Nothing when the
     file has a ``require:`` block (or ``require: {...}`` map) of its own (the author listed
-    its plugins; a missing one stays a finding) or the text does not parse."""
+    its plugins; a missing one stays a finding) or the text does not parse. ``hints``: see
+    :func:`convert` (the plugin hint it reads is no did-you-mean: it is there either way)."""
     from ...semantics.validator import validate
     from ...syntax import parse
 
@@ -734,7 +768,7 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str]) -> list[st
     if result.errors:
         return []
     names: list[str] = []
-    for f in sorted(validate(result.module), key=lambda f: (f.line, f.column)):
+    for f in sorted(validate(result.module, hints=hints), key=lambda f: (f.line, f.column)):
         m = _PLUGIN_HINT.match(f.hint or "") if f.rule == "AE301" else None
         if m and m.group(1) not in names and m.group(1) not in imports:
             names.append(m.group(1))
