@@ -18,6 +18,7 @@ Also: M004, M012, M016, M017 (the statement forms only the parser can tell apart
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from typing import Optional
 
@@ -81,6 +82,88 @@ _new = object.__new__
 _Name = ir.Name
 _Str = ir.Str
 _Member = ir.Member
+_Simple = ir.Simple
+_Block = ir.Block
+_Comment = ir.Comment
+# where a line may open with `.` or `?.` (a chained call going on, see Parser._chain_ahead):
+# a superset of those lines, searched in the source once per parser
+_CHAIN_LINE = re.compile(r"^[ \t\f\v]*\??\.", re.M)
+
+
+# The statement nodes, made as their __init__ makes them (every slot; a test holds the two
+# to the same fields) without calling the class: a class call with keywords runs __init__
+# in an eval loop of its own, with its keywords packed in a dict, and it cost a microsecond
+# per statement (a tenth of the legacy parse). Only the keywords the parser passes.
+def _simple(kind: str, first: int, last: int, target=None, op=None, value=None,
+            options=None, tokens=None, indent: int = 0) -> ir.Simple:
+    """An :class:`ir.Simple`, as ``ir.Simple(kind, first, last, ...)`` makes it."""
+    s = _new(_Simple)
+    s.first = first
+    s.last = last
+    s.synthetic = False
+    s.trailing = None
+    s.rules = []
+    s.kind = kind
+    s.target = target
+    s.op = op
+    s.value = value
+    s.options = [] if options is None else options
+    s.names = []
+    s.tokens = [] if tokens is None else tokens
+    s.body = None
+    s.indent = indent
+    s.text = None
+    s.value_tokens = []
+    return s
+
+
+def _block(kind: str, first: int, name=None, test=None, target=None, iter=None, params=None,
+           words=None, indent: int = 0, head_tokens=None) -> ir.Block:
+    """An :class:`ir.Block`, as ``ir.Block(kind, first, ...)`` makes it."""
+    b = _new(_Block)
+    b.first = first
+    b.last = first
+    b.synthetic = False
+    b.trailing = None
+    b.rules = []
+    b.kind = kind
+    b.name = name
+    b.test = test
+    b.target = target
+    b.iter = iter
+    b.params = [] if params is None else params
+    b.body = []
+    b.orelse = []
+    b.catch_name = None
+    b.handler = []
+    b.cases = []
+    b.words = [] if words is None else words
+    b.style = "colon"
+    b.head_last = first
+    b.indent = indent
+    b.is_elif = False
+    b.else_trailing = None
+    b.catch_trailing = None
+    b.head_tokens = [] if head_tokens is None else head_tokens
+    b.else_line = None
+    b.catch_line = None
+    b.closer_comments = []
+    b.final = []
+    b.lowered = False
+    return b
+
+
+def _comment(text: str, line: int, indent: int) -> ir.Comment:
+    """An :class:`ir.Comment`, as ``ir.Comment(text, line, indent)`` makes it."""
+    c = _new(_Comment)
+    c.first = line
+    c.last = line
+    c.synthetic = False
+    c.trailing = None
+    c.rules = []
+    c.text = text
+    c.indent = indent
+    return c
 
 
 class Parser:
@@ -96,6 +179,11 @@ class Parser:
         self._closers: Optional[dict[int, int]] = None  # see _closer
         self._last_end: Optional[int] = None  # see _end_ahead
         self._marks: Optional[tuple] = None  # see _back_to_depth
+        # Whether a line may go on a chained call (`.filter(x)` opening the next line):
+        # each operand and expression that ends a line looked past its line end for one
+        # (a twentieth of the legacy parse), and most files have no such line. Without
+        # the source text (its tokens only), every line end is looked past.
+        self._chains = not source or _CHAIN_LINE.search(source) is not None
 
     # ------------------------------------------------------------ token access
     # These are the hottest calls of the parser (peek ran 350k times for 267 migrations):
@@ -200,7 +288,7 @@ class Parser:
             kind = nxt.kind
             if (kind == "OP" and nxt.text in _CLOSERS) or (not self.depth and (
                     kind == "COMMENT" or kind == "EOF" or
-                    (kind == "NL" and not self._chain_ahead(self.i + 1)))):
+                    (kind == "NL" and not (self._chains and self._chain_ahead(self.i + 1))))):
                 if t.kind == "WORD" and t.text not in _SPECIAL_WORDS:
                     # a name, as _primary makes it (most of these; no call for it)
                     self.i += 1
@@ -398,7 +486,8 @@ class Parser:
             else:
                 left = self._primary()
             t = toks[self.i]
-            if t.kind in _SKIPPED or (t.kind == "OP" and t.text in _POSTFIX_OPS):
+            if (t.kind in _SKIPPED and (self.depth or self._chains)) or (
+                    t.kind == "OP" and t.text in _POSTFIX_OPS):
                 left = self._postfix(left)
                 t = toks[self.i]
             if self.depth and t.kind in _SKIPPED:
@@ -501,6 +590,8 @@ class Parser:
                 self._skip()
                 t = self.toks[self.i]
         elif t.kind in _SKIPPED:
+            if not self._chains:
+                return value  # (no line goes on a chain)
             t = None  # a chain may go on on the next line
         if t is not None and (t.kind != "OP" or t.text not in _POSTFIX_OPS):
             return value  # (most operands: no postfix, and no comment to hold)
@@ -515,6 +606,8 @@ class Parser:
                 if t.kind in _SKIPPED and not self.depth:
                     # a chained call continued on the next line (`.filter(...)`), after a
                     # comment too (`.filter(ok) // kept ones`)
+                    if not self._chains:
+                        return value
                     j = self.i
                     while self.toks[j].kind in ("NL", "COMMENT"):
                         j += 1
@@ -1059,7 +1152,7 @@ class Parser:
                     if toks[j].kind == "EOF" or toks[j].indent <= header_indent:
                         break
                     code_inside = j
-                body.append(ir.Comment(t.text, t.line, t.indent))
+                body.append(_comment(t.text, t.line, t.indent))
                 self.i = i + 1
                 continue
             if kind == "EOF":
@@ -1097,7 +1190,7 @@ class Parser:
                 leftovers = pending[before:]
                 del pending[before:]
                 for line, comment in leftovers:
-                    body.append(ir.Comment(comment, line, t.indent))
+                    body.append(_comment(comment, line, t.indent))
             if stmt is not None:
                 body.append(stmt)
         return body
@@ -1211,7 +1304,7 @@ class Parser:
             return self.section_stmt()  # an orphan `else:` key in YAML-style data
         if word in ("if", "when") and not self._has_body_ahead():
             tokens = self.rest_tokens()
-            stmt = ir.Simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
+            stmt = _simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
                              indent=tokens[0].indent)
             return self.end_statement(stmt)
         if word == "if":
@@ -1241,7 +1334,7 @@ class Parser:
             return self.return_stmt()
         if word in ("break", "continue") and self._alone_on_line():
             self.next()
-            return self.end_statement(ir.Simple(word, t.line, t.line))
+            return self.end_statement(_simple(word, t.line, t.line))
         if word in ("throw", "raise"):
             raise ir.Unconvertible(f"`{word}` has no Aether 1.2 form (verify(false, message) "
                                    "fails a run)", t.line)
@@ -1260,7 +1353,7 @@ class Parser:
             self.next()
             start = self.i
             value, tokens = self._value_or_tokens()
-            stmt = ir.Simple("strbind", t.line, self.toks[self.i - 1].line,
+            stmt = _simple("strbind", t.line, self.toks[self.i - 1].line,
                              target=ir.Str(t.text, t.line), value=value, tokens=tokens,
                              indent=t.indent)
             stmt.value_tokens = [x for x in self.toks[start:self.i]
@@ -1394,7 +1487,7 @@ class Parser:
         kw = self.next()
         indent = kw.indent
         test = self._header_expr("if")
-        block = ir.Block("if", kw.line, test=test, indent=indent)
+        block = _block("if", kw.line, test=test, indent=indent)
         block.is_elif = is_elif
         self._finish_block(block, indent, frozenset({"else", "elif"}))
         self._else_part(block, indent)
@@ -1412,7 +1505,7 @@ class Parser:
                 block.style in ("brace", "end") or t.indent <= indent):
             self.i = j
             for c in between:  # comments before `else` stay at the end of the if-body
-                block.body.append(ir.Comment(c.text, c.line, c.indent))
+                block.body.append(_comment(c.text, c.line, c.indent))
             block.else_line = t.line
             if t.text == "elif" or (self.toks[j + 1].kind == "WORD" and
                                     self.toks[j + 1].text == "if"):
@@ -1424,7 +1517,7 @@ class Parser:
                 block.last = nested.last
                 return
             self.next()
-            holder = ir.Block("else", t.line, indent=indent)
+            holder = _block("else", t.line, indent=indent)
             holder.head_last = t.line
             block.orelse = self.body(holder, indent)
             block.else_trailing = holder.trailing
@@ -1452,7 +1545,7 @@ class Parser:
             raise ir.Unconvertible("expected `in` in a `for` loop", self.peek().line)
         it = self._header_expr("for")
         target = names[0].text if len(names) == 1 else [n.text for n in names]
-        block = ir.Block("for", kw.line, target=target, iter=it, indent=kw.indent)
+        block = _block("for", kw.line, target=target, iter=it, indent=kw.indent)
         self._finish_block(block, kw.indent)
         if block.style != "brace":
             self.close_end(block, kw.indent)
@@ -1461,7 +1554,7 @@ class Parser:
     def while_stmt(self) -> ir.Block:
         kw = self.next()
         test = self._header_expr("while")
-        block = ir.Block("while", kw.line, test=test, indent=kw.indent)
+        block = _block("while", kw.line, test=test, indent=kw.indent)
         self._finish_block(block, kw.indent)
         if block.style != "brace":
             self.close_end(block, kw.indent)
@@ -1469,7 +1562,7 @@ class Parser:
 
     def try_stmt(self) -> ir.Block:
         kw = self.next()
-        block = ir.Block("try", kw.line, indent=kw.indent)
+        block = _block("try", kw.line, indent=kw.indent)
         self._finish_block(block, kw.indent, frozenset({"catch", "except"}))
         j, between = self._comments_ahead()
         t = self.toks[j]
@@ -1478,7 +1571,7 @@ class Parser:
         self.i = j
         # `} # note` / `catch (e) {`: the note stays at the end of the try body (as a
         # comment before `else` stays at the end of the if-body)
-        block.body.extend(ir.Comment(c.text, c.line, c.indent) for c in between)
+        block.body.extend(_comment(c.text, c.line, c.indent) for c in between)
         self.next()
         name = None
         if self.accept("("):
@@ -1494,7 +1587,7 @@ class Parser:
                 name = self.next().text
         elif self.accept("as"):
             name = self.next().text
-        holder = ir.Block("catch", t.line, indent=kw.indent)
+        holder = _block("catch", t.line, indent=kw.indent)
         block.catch_line = t.line
         block.catch_name = name
         block.handler = self.body(holder, kw.indent)
@@ -1506,9 +1599,9 @@ class Parser:
         t = self.toks[j]
         if t.kind == "WORD" and t.text == "finally":
             self.i = j
-            block.handler.extend(ir.Comment(c.text, c.line, c.indent) for c in between)
+            block.handler.extend(_comment(c.text, c.line, c.indent) for c in between)
             self.next()
-            holder = ir.Block("finally", t.line, indent=kw.indent)
+            holder = _block("finally", t.line, indent=kw.indent)
             block.final = self.body(holder, kw.indent)
             if holder.style != "brace":
                 self.close_end(holder, kw.indent)
@@ -1529,7 +1622,7 @@ class Parser:
     def match_stmt(self) -> ir.Block:
         kw = self.next()
         subject = self._header_expr("match")
-        block = ir.Block("match", kw.line, test=subject, indent=kw.indent)
+        block = _block("match", kw.line, test=subject, indent=kw.indent)
         block.head_last = kw.line
         self.expect("{", "to open the `match` block")
         cases = []
@@ -1551,7 +1644,7 @@ class Parser:
                     patterns = [self._header_expr("case")]
                     while self.accept(",") or self.accept("|"):
                         patterns.append(self._header_expr("case"))
-                holder = ir.Block("case", t.line, indent=t.indent)
+                holder = _block("case", t.line, indent=t.indent)
                 if self.at(":") and self.peek(1).text == "{":
                     self.next()
                 body = self.body(holder, t.indent)
@@ -1574,7 +1667,7 @@ class Parser:
             name = self.next()
             self.next()
             value = self._value_or_raw()
-            stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
+            stmt = _simple("bind", kw.line, self.toks[self.i - 1].line,
                              target=ir.Name(name.text, name.line), value=value, op="let")
             stmt.rules.append("M008")
             return self.end_statement(stmt)
@@ -1589,7 +1682,7 @@ class Parser:
         elif word not in ("define",):
             self.restore(start)
             return None
-        block = ir.Block("fn", kw.line, name=name.text, params=params, indent=kw.indent)
+        block = _block("fn", kw.line, name=name.text, params=params, indent=kw.indent)
         if word != "fn":
             block.rules.append("M007")
         self._finish_block(block, kw.indent)
@@ -1605,7 +1698,7 @@ class Parser:
             value = self._value_or_command()
         else:
             value = ir.Lit("null", name.line)
-        stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
+        stmt = _simple("bind", kw.line, self.toks[self.i - 1].line,
                          target=ir.Name(name.text, name.line), value=value, op="let")
         stmt.rules.append("M012")
         return self.end_statement(stmt)
@@ -1615,7 +1708,7 @@ class Parser:
         value = None
         if not self.at_line_end():
             value = self.expr()
-        return self.end_statement(ir.Simple("return", kw.line, self.toks[self.i - 1].line,
+        return self.end_statement(_simple("return", kw.line, self.toks[self.i - 1].line,
                                             value=value))
 
     def plugin_stmt(self) -> Optional[ir.Block]:
@@ -1634,7 +1727,7 @@ class Parser:
         if self.at(":") and self.peek(1).kind not in ("NL", "COMMENT"):
             self.restore(start)
             return None
-        block = ir.Block("plugin", kw.line, name=nm, indent=kw.indent)
+        block = _block("plugin", kw.line, name=nm, indent=kw.indent)
         self._finish_block(block, kw.indent)
         if block.style != "brace":
             self.close_end(block, kw.indent)
@@ -1665,7 +1758,7 @@ class Parser:
                 tokens: list = []
             else:
                 value, tokens = self._value_or_tokens()
-            stmt = ir.Simple("dashmap", dash.line, self.toks[self.i - 1].line,
+            stmt = _simple("dashmap", dash.line, self.toks[self.i - 1].line,
                              target=ir.Name(key.text, key.line), value=value, tokens=tokens,
                              indent=dash.indent)
             self.end_statement(stmt)
@@ -1679,7 +1772,7 @@ class Parser:
         if t.kind == "WORD" and t.text == "when" and self.peek(1).kind == "WORD":
             self.next()
             kind = self.next()
-            stmt = ir.Simple("dashmap", dash.line, kind.line, target=ir.Name("when"),
+            stmt = _simple("dashmap", dash.line, kind.line, target=ir.Name("when"),
                              value=ir.Name(kind.text, kind.line), indent=dash.indent)
             stmt.rules.append("M004")
             self.end_statement(stmt)
@@ -1706,13 +1799,13 @@ class Parser:
                     options.append((o.text, self.expr()))
                 else:
                     raise ir.Unconvertible("not a step", o.line)
-            stmt = ir.Simple("dash", dash.line, self.toks[self.i - 1].line, value=value,
+            stmt = _simple("dash", dash.line, self.toks[self.i - 1].line, value=value,
                              options=options, indent=dash.indent)
             return self.end_statement(stmt)
         except ir.Unconvertible:
             self.restore(state)
         tokens = self.rest_tokens()
-        stmt = ir.Simple("dash", dash.line, tokens[-1].line if tokens else dash.line,
+        stmt = _simple("dash", dash.line, tokens[-1].line if tokens else dash.line,
                          value=None, tokens=tokens, indent=dash.indent)
         return self.end_statement(stmt)
 
@@ -1724,12 +1817,12 @@ class Parser:
             value = self.expr()
             if not self.at_line_end():
                 raise ir.Unconvertible("", num.line)
-            stmt = ir.Simple("dash", num.line, self.toks[self.i - 1].line, value=value,
+            stmt = _simple("dash", num.line, self.toks[self.i - 1].line, value=value,
                              indent=num.indent)
         except ir.Unconvertible:
             self.restore(tokens_state)
             tokens = self.rest_tokens()
-            stmt = ir.Simple("dash", num.line, tokens[-1].line if tokens else num.line,
+            stmt = _simple("dash", num.line, tokens[-1].line if tokens else num.line,
                              value=None, tokens=tokens, indent=num.indent)
         stmt.rules.append("M017")
         return self.end_statement(stmt)
@@ -1785,7 +1878,7 @@ class Parser:
                 try:
                     value = self.expr()
                     if self.at_line_end():
-                        stmt = ir.Simple("bind", t.line, self.toks[self.i - 1].line,
+                        stmt = _simple("bind", t.line, self.toks[self.i - 1].line,
                                          target=ir.Name(t.text, t.line), value=value,
                                          indent=t.indent)
                         return self.end_statement(stmt)
@@ -1800,7 +1893,7 @@ class Parser:
                 self.i += 2  # the name and the colon (self.next() twice)
             start = self.i
             value, tokens = self._value_or_tokens()
-            stmt = ir.Simple("bind", t.line, self.toks[self.i - 1].line,
+            stmt = _simple("bind", t.line, self.toks[self.i - 1].line,
                              target=ir.Name(t.text, t.line), value=value, tokens=tokens,
                              indent=t.indent)
             stmt.value_tokens = [x for x in self.toks[start:self.i]
@@ -1821,12 +1914,12 @@ class Parser:
                     self.next()
                     self._after_op()
                     value = self._value_or_command()
-                    stmt = ir.Simple("assign", t.line, self.toks[self.i - 1].line,
+                    stmt = _simple("assign", t.line, self.toks[self.i - 1].line,
                                      target=target, op=op.text, value=value, indent=t.indent)
                     return self.end_statement(stmt)
                 if op.kind == "OP" and op.text in ("++", "--"):
                     self.next()
-                    stmt = ir.Simple("assign", t.line, op.line, target=target,
+                    stmt = _simple("assign", t.line, op.line, target=target,
                                      op="+=" if op.text == "++" else "-=", value=ir.Num("1"),
                                      indent=t.indent)
                     stmt.rules.append("M012")
@@ -1834,14 +1927,14 @@ class Parser:
                 if self.at_line_end() and isinstance(target, ir.Call):
                     if self.at("{") and self._brace_block_ahead(0):
                         raise ir.Unconvertible("header", t.line)
-                    stmt = ir.Simple("expr", t.line, self.toks[self.i - 1].line, value=target,
+                    stmt = _simple("expr", t.line, self.toks[self.i - 1].line, value=target,
                                      indent=t.indent)
                     return self.end_statement(stmt)
                 if self.at_line_end():
                     self.restore(state)
                     value = self.expr()
                     if self.at_line_end():
-                        stmt = ir.Simple("expr", t.line, self.toks[self.i - 1].line,
+                        stmt = _simple("expr", t.line, self.toks[self.i - 1].line,
                                          value=value, indent=t.indent)
                         return self.end_statement(stmt)
             except ir.Unconvertible as exc:
@@ -1865,7 +1958,7 @@ class Parser:
         if not tokens:
             t = self.peek()
             raise ir.Unconvertible(f"unexpected '{t.text}'", t.line)
-        stmt = ir.Simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
+        stmt = _simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
                          indent=tokens[0].indent)
         return self.end_statement(stmt)
 
@@ -1902,7 +1995,7 @@ class Parser:
         joiner = "\n" if mark.text == "|" else " "
         text = joiner.join(lines)
         value = ir.Str(_quote_text(text), key.line)
-        stmt = ir.Simple("bind", key.line, last, target=ir.Name(key.text, key.line),
+        stmt = _simple("bind", key.line, last, target=ir.Name(key.text, key.line),
                          value=value, indent=key.indent)
         stmt.rules.append("M016")
         if self.peek().kind == "NL":
@@ -1992,7 +2085,7 @@ class Parser:
 
     def section_stmt(self) -> ir.Block:
         name = self.next()
-        block = ir.Block("section", name.line, name=name.text, indent=name.indent)
+        block = _block("section", name.line, name=name.text, indent=name.indent)
         if self.at(":"):
             # `NAME:` + `{` block: treat the colon as part of the header
             if self.peek(1).text == "{":
@@ -2020,7 +2113,7 @@ class Parser:
                     k = self.i
                     while self.toks[k].kind in ("NL", "COMMENT"):
                         if self.toks[k].kind == "COMMENT":
-                            items.append(ir.Comment(self.toks[k].text, self.toks[k].line,
+                            items.append(_comment(self.toks[k].text, self.toks[k].line,
                                                     self.toks[k].indent))
                         k += 1
                     t2 = self.toks[k]
@@ -2054,7 +2147,7 @@ class Parser:
                 self.at(":") and self.peek(1).kind in ("NL", "COMMENT")):
             self.restore(start)
             return None
-        block = ir.Block("fn", name.line, name=name.text, params=params, indent=name.indent)
+        block = _block("fn", name.line, name=name.text, params=params, indent=name.indent)
         block.rules.append("M007")
         self._finish_block(block, name.indent)
         if block.style != "brace":
@@ -2118,7 +2211,7 @@ class Parser:
         words = head
         if head[-1].kind == "OP" and head[-1].text in ("{", ":"):
             words = head[:-1]
-        block = ir.Block("header", first.line, words=words, indent=first.indent,
+        block = _block("header", first.line, words=words, indent=first.indent,
                          head_tokens=head)
         self.i += len(words)
         # the opener ({ or :) is consumed by body()

@@ -112,6 +112,10 @@ for _name, _number in _MASTER.groupindex.items():
 _SPECIAL = frozenset(_MASTER.groupindex[n]
                      for n in ("NL", "END", "COMMENT", "SLASHCOMMENT", "BADSTR"))
 _NL = _MASTER.groupindex["NL"]
+# group number -> the kind of a plain token (a word, an operator, a string or a number),
+# None for the groups above: one list index and an `is` test per token told them apart
+# (a set membership test and the list index were both paid before)
+_PLAIN = [None if number in _SPECIAL else kind for number, kind in enumerate(_KINDS)]
 _new = object.__new__
 
 
@@ -123,7 +127,7 @@ def tokenize(text: str) -> list[Tok]:
     toks: list[Tok] = []
     append = toks.append
     kinds = _KINDS
-    special = _SPECIAL
+    plain = _PLAIN
     nl = _NL
     new = _new
     tok = Tok
@@ -138,14 +142,15 @@ def tokenize(text: str) -> list[Tok]:
         matches, scan = scan, None
         for m in matches:
             group = m.lastindex
-            if group not in special:
+            kind = plain[group]
+            if kind is not None:
                 # a word, an operator, a string or a number: most tokens. Made slot by slot:
                 # calling Tok(...) cost twice as much, and the tokenizer was a fifth of a
                 # migration (it reads the original and, for its comments, the new text)
                 start = m.end(1)
                 end = m.end()
                 t = new(tok)
-                t.kind = kinds[group]
+                t.kind = kind
                 t.text = text[start:end]
                 t.line = line
                 t.col = start - line_start + 1
