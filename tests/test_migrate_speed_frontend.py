@@ -2,9 +2,10 @@
 
 - the parser makes its statement nodes without a class call (``_simple``, ``_block``,
   ``_comment``): every field as the node classes' ``__init__`` sets it;
-- a parser given its source looks past a line end for a chained call (``.filter(x)``
-  opening the next line) only when some line opens with ``.`` or ``?.``: the same tree
-  as the parser that looks past every line end, and no look when there is no such line.
+- a parser given the tokenizer's list looks past a line end for a chained call
+  (``.filter(x)`` opening the next line) only when some line opens with ``.`` or ``?.``
+  (``TokList.chained``): the same tree as the parser that looks past every line end (a
+  plain list of the tokens), and no look when there is no such line.
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def test_comment_nodes_have_every_field_the_class_gives():
 
 # ------------------------------------------------------------------ chained calls
 
-def _tree(text: str, source: bool):
+def _tree(text: str):
     try:
-        return _dump(P.Parser(T.tokenize(text), text if source else "").module())
+        return _dump(P.Parser(T.tokenize(text), text).module())
     except (ir.Unconvertible, T.LexError) as exc:
         return ("error", str(exc), getattr(exc, "line", None))
 
@@ -67,29 +68,73 @@ def _tree(text: str, source: bool):
 _LINES = st.sampled_from([
     "x = a", "x = f(a)", "log(a, b)", "y: b.c", "  .strip()", ".g", "?.h", "    ?.k(1)",
     "  # note", "// note", "", "z = [a,", "  b]", "if a", "end", "..x", "\t.t", "w = a..b",
-    "f(a)  // c", "return a", "- a", "x = a +", "  b"])
+    "f(a)  // c", "return a", "- a", "x = a +", "  b", "v = a.b", "u = -a", "t = a[1]"])
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_LINES, min_size=1, max_size=6))
-def test_the_chain_flag_builds_the_tree_of_the_full_look(lines):
+def test_operands_at_line_ends_read_as_when_postfix_looked(lines):
     text = "\n".join(lines) + "\n"
-    # without its source the parser looks past every line end, as it always did
-    assert _tree(text, True) == _tree(text, False)
-
-
-def test_no_line_opening_with_a_dot_means_no_look_past_line_ends(monkeypatch):
-    looks = []
+    got = _tree(text)
+    # a parser told a chain follows every line end takes _postfix (and the long paths of
+    # expr) at each one, and its loop decides, as the parser did before
     real = P.Parser._chain_ahead
-    monkeypatch.setattr(P.Parser, "_chain_ahead",
-                        lambda self, j: looks.append(j) or real(self, j))
-    text = "x = a\nlog(a, b)\ny = f(a) // c\nz = a..b\n"
-    assert _tree(text, True) == _tree(text, False)
-    n = len(looks)
-    looks.clear()
-    _tree(text, True)
-    assert looks == [] and n > 0
-    chained = "x = a\n    .strip()\n"
-    tree = _tree(chained, True)
-    assert looks and tree == _tree(chained, False)
-    assert "Member" in repr(tree) and "strip" in repr(tree)
+    P.Parser._chain_ahead = lambda self, j: True
+    try:
+        always = _tree(text)
+    finally:
+        P.Parser._chain_ahead = real
+    assert got == always
+
+
+def test_an_operand_ending_its_line_costs_no_postfix_call(monkeypatch):
+    calls = []
+    real = P.Parser._postfix
+    monkeypatch.setattr(P.Parser, "_postfix",
+                        lambda self, value: calls.append(self.toks[self.i].kind) or
+                        real(self, value))
+    text = "x = a + b\nz = d * e  # note\nlog(f, g + h)\n"
+    _tree(text)
+    assert calls and "NL" not in calls and "COMMENT" not in calls  # (before: at b, e, h)
+    calls.clear()
+    chained = "x = a + b\n    .strip()\n"
+    tree = _tree(chained)
+    assert calls and "strip" in repr(tree) and "Member" in repr(tree)
+
+
+# ------------------------------------------------------------------ command lines
+
+_COMMAND_LINES = st.sampled_from([
+    'think "x"', "log a b", 'ask user "q" (a, b)', "run f(a,", "  b)", "say [1,", "2]",
+    "emit x  # note", "do {a: 1}", "go a)", "  nested x", "when a", "end", "",
+    "wait 5s", "call a/b", "f a {", "}", "g x:", "   h y"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_COMMAND_LINES, min_size=1, max_size=6))
+def test_command_lines_take_the_tokens_the_header_scan_read(lines):
+    text = "\n".join(lines) + "\n"
+    got = _tree(text)
+    real = P.Parser._header_ahead
+
+    def forgetful(self):  # the header scan as before: rest_tokens reads the line again
+        head = real(self)
+        self._line_scan = None
+        return head
+
+    P.Parser._header_ahead = forgetful
+    try:
+        again = _tree(text)
+    finally:
+        P.Parser._header_ahead = real
+    assert got == again
+
+
+def test_a_command_line_is_read_once(monkeypatch):
+    calls = []
+    real = P.Parser.rest_tokens
+    monkeypatch.setattr(P.Parser, "rest_tokens", lambda self: calls.append(self.i) or real(self))
+    tree = _tree('think "x"\nlog a (b, c)\nsay [1,\n  2]\n')
+    assert calls == [11]  # `say`: the line with a line end in its brackets only
+    assert [s.tokens[0].text for s in P.Parser(T.tokenize('think "x"\n')).module()] == ["think"]
+    assert "raw" in repr(tree)

@@ -18,7 +18,6 @@ Also: M004, M012, M016, M017 (the statement forms only the parser can tell apart
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from typing import Optional
 
@@ -67,6 +66,8 @@ _NOT_ATOMS = frozenset(("lambda", "function", "not", "if", "call"))
 _ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%="}
 _STMT_END = {"NL", "EOF", "COMMENT"}
 _FN_WORDS = {"fn", "function", "def", "define", "export", "async"}
+# the words Parser.statements looks at before it reads a statement
+_LOOP_WORDS = frozenset(("end", "else", "elif", "catch", "except"))
 # the words Parser.statement looks at (any other word starts a generic statement)
 _STATEMENT_WORDS = KEYWORDS_12 | _FN_WORDS | {
     "when", "else", "catch", "elif", "if", "for", "while", "try", "match", "switch", "let",
@@ -85,9 +86,6 @@ _Member = ir.Member
 _Simple = ir.Simple
 _Block = ir.Block
 _Comment = ir.Comment
-# where a line may open with `.` or `?.` (a chained call going on, see Parser._chain_ahead):
-# a superset of those lines, searched in the source once per parser
-_CHAIN_LINE = re.compile(r"^[ \t\f\v]*\??\.", re.M)
 
 
 # The statement nodes, made as their __init__ makes them (every slot; a test holds the two
@@ -179,11 +177,9 @@ class Parser:
         self._closers: Optional[dict[int, int]] = None  # see _closer
         self._last_end: Optional[int] = None  # see _end_ahead
         self._marks: Optional[tuple] = None  # see _back_to_depth
-        # Whether a line may go on a chained call (`.filter(x)` opening the next line):
-        # each operand and expression that ends a line looked past its line end for one
-        # (a twentieth of the legacy parse), and most files have no such line. Without
-        # the source text (its tokens only), every line end is looked past.
-        self._chains = not source or _CHAIN_LINE.search(source) is not None
+        # (start, end, tokens) of the last line _header_ahead read that holds no line end
+        # (so no comment): what rest_tokens gives from that start (see generic_stmt)
+        self._line_scan: Optional[tuple] = None
 
     # ------------------------------------------------------------ token access
     # These are the hottest calls of the parser (peek ran 350k times for 267 migrations):
@@ -288,7 +284,7 @@ class Parser:
             kind = nxt.kind
             if (kind == "OP" and nxt.text in _CLOSERS) or (not self.depth and (
                     kind == "COMMENT" or kind == "EOF" or
-                    (kind == "NL" and not (self._chains and self._chain_ahead(self.i + 1))))):
+                    (kind == "NL" and not self._chain_ahead(self.i + 1)))):
                 if t.kind == "WORD" and t.text not in _SPECIAL_WORDS:
                     # a name, as _primary makes it (most of these; no call for it)
                     self.i += 1
@@ -298,7 +294,9 @@ class Parser:
                     return node
                 return self._primary()
         if t.kind == "WORD":
-            nxt = toks[self.i + 1] if not self.depth else self._peek_far(1)
+            nxt = toks[self.i + 1]  # self.peek(1) (the cursor is on a word)
+            if self.depth and nxt.kind in _SKIPPED:
+                nxt = self._peek_far(1)
             # x => body
             if nxt.text == "=>" and nxt.kind == "OP":
                 self.next()
@@ -486,7 +484,9 @@ class Parser:
             else:
                 left = self._primary()
             t = toks[self.i]
-            if (t.kind in _SKIPPED and (self.depth or self._chains)) or (
+            # (at a line end, _postfix only when a chained call goes on after it: an
+            # operand that ends its line is a tenth of the tokens)
+            if (t.kind in _SKIPPED and (self.depth or self._chain_ahead(self.i))) or (
                     t.kind == "OP" and t.text in _POSTFIX_OPS):
                 left = self._postfix(left)
                 t = toks[self.i]
@@ -572,8 +572,12 @@ class Parser:
                 raise ir.Unconvertible("JavaScript `new` has no Aether 1.2 form", t.line)
             if text in ("typeof", "await") and self.peek(1).kind in ("WORD", "STR", "NUM"):
                 raise ir.Unconvertible(f"`{text}` expressions have no Aether 1.2 form", t.line)
-        value = self._postfix(self._primary())
+        value = self._primary()
         t = self.toks[self.i]
+        if (t.kind in _SKIPPED and (self.depth or self._chain_ahead(self.i))) or (
+                t.kind == "OP" and t.text in _POSTFIX_OPS):  # (as in _binary)
+            value = self._postfix(value)
+            t = self.toks[self.i]
         if self.depth and t.kind in _SKIPPED:
             self._skip()
             t = self.toks[self.i]
@@ -590,9 +594,9 @@ class Parser:
                 self._skip()
                 t = self.toks[self.i]
         elif t.kind in _SKIPPED:
-            if not self._chains:
-                return value  # (no line goes on a chain)
-            t = None  # a chain may go on on the next line
+            if not self._chain_ahead(self.i):
+                return value  # (no chained call goes on on the next line)
+            t = None
         if t is not None and (t.kind != "OP" or t.text not in _POSTFIX_OPS):
             return value  # (most operands: no postfix, and no comment to hold)
         held: list[tuple[int, str]] = []
@@ -606,8 +610,6 @@ class Parser:
                 if t.kind in _SKIPPED and not self.depth:
                     # a chained call continued on the next line (`.filter(...)`), after a
                     # comment too (`.filter(ok) // kept ones`)
-                    if not self._chains:
-                        return value
                     j = self.i
                     while self.toks[j].kind in ("NL", "COMMENT"):
                         j += 1
@@ -699,7 +701,11 @@ class Parser:
                 break
             if t.kind == "OP" and t.text == "...":
                 raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
-            nxt = self._peek_far(1)  # self.peek(1): the cursor is on no line end here
+            # self.peek(1), read after a word only (a keyword argument's name; never EOF):
+            # the cursor is on no line end here
+            nxt = toks[self.i + 1] if t.kind == "WORD" else t
+            if nxt.kind in _SKIPPED:
+                nxt = self._peek_far(1)
             if t.kind == "WORD" and nxt.kind == "OP" and nxt.text in ("=", ":") and \
                     self.peek(2).text != "=":
                 self.next()
@@ -1158,31 +1164,42 @@ class Parser:
             if kind == "EOF":
                 break
             text = t.text
-            if kind == "OP":
+            if kind == "WORD" and text not in _LOOP_WORDS:
+                # a word this loop does nothing with (most lines): the tests below that
+                # apply to it, and the statement it starts
+                if indented and t.indent <= header_indent:
+                    break
+                statement = self.generic_stmt if text not in _STATEMENT_WORDS and \
+                    not self.depth else self.statement
+            elif kind == "OP":
                 if text == "}":
                     if brace_ends:
                         break
                     raise ir.Unconvertible("'}' closes a block that was never opened", t.line)
-            elif kind == "WORD" and text == "end" and self._alone_on_line():
-                if end_ends:
+                if indented and t.indent <= header_indent:
                     break
-                if until is None:
-                    raise ir.Unconvertible("`end` closes no block", t.line)
-            if indented and t.indent <= header_indent:
-                break
-            if kind == "WORD":
-                if text in ("else", "elif", "catch", "except") and not (
-                        toks[i + 1].text == ":" and toks[i + 2].kind in (
-                            "NL", "COMMENT") and text not in stop_words):
-                    if text in stop_words and (flat or until == "}" or header_indent < 0
-                                               or t.indent <= header_indent):
-                        break
-                    raise ir.Unconvertible(f"`{text}` without a matching block", t.line)
-                # (a word statement() has no form for goes straight to generic_stmt)
-                statement = self.generic_stmt if text not in _STATEMENT_WORDS and \
-                    not self.depth else self.statement
-            else:
                 statement = self.statement
+            else:  # another kind, or `end`, `else`, `elif`, `catch`, `except`
+                if kind == "WORD" and text == "end" and self._alone_on_line():
+                    if end_ends:
+                        break
+                    if until is None:
+                        raise ir.Unconvertible("`end` closes no block", t.line)
+                if indented and t.indent <= header_indent:
+                    break
+                if kind == "WORD":
+                    if text in ("else", "elif", "catch", "except") and not (
+                            toks[i + 1].text == ":" and toks[i + 2].kind in (
+                                "NL", "COMMENT") and text not in stop_words):
+                        if text in stop_words and (flat or until == "}" or header_indent < 0
+                                                   or t.indent <= header_indent):
+                            break
+                        raise ir.Unconvertible(f"`{text}` without a matching block", t.line)
+                    # (a word statement() has no form for goes straight to generic_stmt)
+                    statement = self.generic_stmt if text not in _STATEMENT_WORDS and \
+                        not self.depth else self.statement
+                else:
+                    statement = self.statement
             pending = self.pending
             before = len(pending)
             stmt = statement()
@@ -1954,7 +1971,15 @@ class Parser:
         if header:
             return self.header_stmt(header)
         # a command line -------------------------------------------------------------
-        tokens = self.rest_tokens()
+        scan = self._line_scan
+        if scan is not None and scan[0] == self.i:
+            # (the line _header_ahead read: not read again, a command line is a sixth of
+            # the statements)
+            self.i = scan[1]
+            tokens = scan[2]
+            self._line_scan = None  # (the list is the statement's own)
+        else:
+            tokens = self.rest_tokens()
         if not tokens:
             t = self.peek()
             raise ir.Unconvertible(f"unexpected '{t.text}'", t.line)
@@ -2165,6 +2190,10 @@ class Parser:
             t = toks[j]
             kind = t.kind
             if kind == "EOF" or (depth == 0 and kind in _SKIPPED):
+                if line_toks and line_toks[0].line == line_toks[-1].line and \
+                        line_toks[-1].kind not in _SKIPPED:
+                    # no line end inside: the tokens rest_tokens reads here (see there)
+                    self._line_scan = (self.i, j, line_toks)
                 break
             if kind == "OP":
                 text = t.text
