@@ -138,3 +138,18 @@ def test_a_command_line_is_read_once(monkeypatch):
     assert calls == [11]  # `say`: the line with a line end in its brackets only
     assert [s.tokens[0].text for s in P.Parser(T.tokenize('think "x"\n')).module()] == ["think"]
     assert "raw" in repr(tree)
+
+
+# ------------------------------------------------------------------ the tokens
+
+def test_scanned_tokens_are_made_without_a_python_call():
+    # a Tok subclass whose __init__ is object's: calling it runs no Python frame and
+    # takes no argument tuple (object.__new__(Tok) did)
+    toks = T.tokenize('x = f(a, "s")  # c\n')
+    scanned = {type(t) for t in toks[:-1]}
+    assert scanned == {T._Scanned} and issubclass(T._Scanned, T.Tok)
+    assert T._Scanned.__init__ is object.__init__ and T._Scanned.__slots__ == ()
+    assert [(t.kind, t.text, t.col) for t in toks] == [
+        ("WORD", "x", 1), ("OP", "=", 3), ("WORD", "f", 5), ("OP", "(", 6), ("WORD", "a", 7),
+        ("OP", ",", 8), ("STR", '"s"', 10), ("OP", ")", 13), ("COMMENT", "# c", 16),
+        ("NL", "\n", 19), ("EOF", "", 1)]
