@@ -153,3 +153,17 @@ def test_scanned_tokens_are_made_without_a_python_call():
         ("WORD", "x", 1), ("OP", "=", 3), ("WORD", "f", 5), ("OP", "(", 6), ("WORD", "a", 7),
         ("OP", ",", 8), ("STR", '"s"', 10), ("OP", ")", 13), ("COMMENT", "# c", 16),
         ("NL", "\n", 19), ("EOF", "", 1)]
+
+
+_PIECES = st.sampled_from(["a", " ", "(", ")", "[", "]", "\n", "  # c\n", "// d\n", '"s"',
+                           ",", ":", "1", "{", "}", "x.y"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=20).map("".join), st.data())
+def test_code_tokens_are_the_tokens_without_line_ends_and_comments(text, data):
+    toks = T.tokenize(text)
+    start = data.draw(st.integers(0, len(toks) - 1))
+    end = data.draw(st.integers(max(start, 1), len(toks)))
+    assert P._code_tokens(toks, start, end) == [
+        x for x in toks[start:end] if x.kind not in ("NL", "COMMENT")]

@@ -292,6 +292,12 @@ class Parser:
                     node.id = t.text
                     node.line = t.line
                     return node
+                if t.kind == "STR":  # a string, as _primary makes it (most of the others)
+                    self.i += 1
+                    node = _new(_Str)
+                    node.raw = t.text
+                    node.line = t.line
+                    return node
                 return self._primary()
         if t.kind == "WORD":
             nxt = toks[self.i + 1]  # self.peek(1) (the cursor is on a word)
@@ -599,31 +605,37 @@ class Parser:
             t = None
         if t is not None and (t.kind != "OP" or t.text not in _POSTFIX_OPS):
             return value  # (most operands: no postfix, and no comment to hold)
-        held: list[tuple[int, str]] = []
+        held: Optional[list[tuple[int, str]]] = None  # (made for a comment to hold)
         toks = self.toks
         try:
             while True:
                 t = toks[self.i]
-                if self.depth and t.kind in _SKIPPED:
-                    self._skip()
-                    t = toks[self.i]
-                if t.kind in _SKIPPED and not self.depth:
-                    # a chained call continued on the next line (`.filter(...)`), after a
-                    # comment too (`.filter(ok) // kept ones`)
-                    j = self.i
-                    while self.toks[j].kind in ("NL", "COMMENT"):
-                        j += 1
-                    nxt = self.toks[j]
-                    if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
-                        for k in range(self.i, j):
-                            if self.toks[k].kind == "COMMENT":
-                                held.append((self.toks[k].line, self.toks[k].text))
-                        self.i = j
-                        continue
+                kind = t.kind
+                if kind in _SKIPPED:
+                    if self.depth:
+                        self._skip()
+                        t = toks[self.i]
+                        kind = t.kind
+                    else:
+                        # a chained call continued on the next line (`.filter(...)`), after
+                        # a comment too (`.filter(ok) // kept ones`)
+                        j = self.i
+                        while toks[j].kind in _SKIPPED:
+                            j += 1
+                        nxt = toks[j]
+                        if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
+                            for k in range(self.i, j):
+                                if toks[k].kind == "COMMENT":
+                                    if held is None:
+                                        held = []
+                                    held.append((toks[k].line, toks[k].text))
+                            self.i = j
+                            continue
+                        return value
+                if kind != "OP":
                     return value
-                if t.kind != "OP":
-                    return value
-                if t.text in (".", "?."):
+                text = t.text
+                if text == "." or text == "?.":
                     self.i += 1
                     name = toks[self.i]  # self.next()
                     if self.depth and name.kind in _SKIPPED:
@@ -652,9 +664,9 @@ class Parser:
                         member.line = t.line
                         value = member
                 # at statement level, `(` / `[` on a new line does not continue the line
-                elif t.text == "(" and (self.depth or not t.bol):
+                elif text == "(" and (self.depth or not t.bol):
                     value = self._call_args(value)
-                elif t.text == "[" and (self.depth or not t.bol):
+                elif text == "[" and (self.depth or not t.bol):
                     self.next()
                     self.depth += 1
                     start = None if self.at(":") else self.expr()
@@ -1373,8 +1385,7 @@ class Parser:
             stmt = _simple("strbind", t.line, self.toks[self.i - 1].line,
                              target=ir.Str(t.text, t.line), value=value, tokens=tokens,
                              indent=t.indent)
-            stmt.value_tokens = [x for x in self.toks[start:self.i]
-                                 if x.kind not in ("NL", "COMMENT")]
+            stmt.value_tokens = _code_tokens(self.toks, start, self.i)
             return self.end_statement(stmt)
         if t.kind == "NUM" and t.bol and n1.text == "." and \
                 n1.kind == "OP" and self.toks[self.i + 1].start == t.end:
@@ -1913,8 +1924,7 @@ class Parser:
             stmt = _simple("bind", t.line, self.toks[self.i - 1].line,
                              target=ir.Name(t.text, t.line), value=value, tokens=tokens,
                              indent=t.indent)
-            stmt.value_tokens = [x for x in self.toks[start:self.i]
-                                 if x.kind not in ("NL", "COMMENT")]
+            stmt.value_tokens = _code_tokens(self.toks, start, self.i)
             self.end_statement(stmt)
             self._maybe_attr_block(stmt, t)
             return stmt
@@ -2256,6 +2266,16 @@ class Parser:
             what = "`end`" if t.text == "end" else f"'{t.text}'"
             raise ir.Unconvertible(f"{what} closes no block", t.line)
         return body
+
+
+def _code_tokens(toks: list[Tok], start: int, end: int) -> list[Tok]:
+    """``toks[start:end]`` without its line ends and comments."""
+    last = toks[end - 1]
+    if end <= start or (toks[start].line == last.line and last.kind not in _SKIPPED):
+        # on one line and not ending in a line end or comment: none inside (a comment
+        # runs to its line end), so the slice (most values are on one line)
+        return toks[start:end]
+    return [x for x in toks[start:end] if x.kind not in _SKIPPED]
 
 
 def _has_call(e) -> bool:
