@@ -66,6 +66,8 @@ _NOT_ATOMS = frozenset(("lambda", "function", "not", "if", "call"))
 _ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%="}
 _STMT_END = {"NL", "EOF", "COMMENT"}
 _FN_WORDS = {"fn", "function", "def", "define", "export", "async"}
+# the words Parser.statements looks at before it reads a statement
+_LOOP_WORDS = frozenset(("end", "else", "elif", "catch", "except"))
 # the words Parser.statement looks at (any other word starts a generic statement)
 _STATEMENT_WORDS = KEYWORDS_12 | _FN_WORDS | {
     "when", "else", "catch", "elif", "if", "for", "while", "try", "match", "switch", "let",
@@ -81,6 +83,85 @@ _new = object.__new__
 _Name = ir.Name
 _Str = ir.Str
 _Member = ir.Member
+_Simple = ir.Simple
+_Block = ir.Block
+_Comment = ir.Comment
+
+
+# The statement nodes, made as their __init__ makes them (every slot; a test holds the two
+# to the same fields) without calling the class: a class call with keywords runs __init__
+# in an eval loop of its own, with its keywords packed in a dict, and it cost a microsecond
+# per statement (a tenth of the legacy parse). Only the keywords the parser passes.
+def _simple(kind: str, first: int, last: int, target=None, op=None, value=None,
+            options=None, tokens=None, indent: int = 0) -> ir.Simple:
+    """An :class:`ir.Simple`, as ``ir.Simple(kind, first, last, ...)`` makes it."""
+    s = _new(_Simple)
+    s.first = first
+    s.last = last
+    s.synthetic = False
+    s.trailing = None
+    s.rules = []
+    s.kind = kind
+    s.target = target
+    s.op = op
+    s.value = value
+    s.options = [] if options is None else options
+    s.names = []
+    s.tokens = [] if tokens is None else tokens
+    s.body = None
+    s.indent = indent
+    s.text = None
+    s.value_tokens = []
+    return s
+
+
+def _block(kind: str, first: int, name=None, test=None, target=None, iter=None, params=None,
+           words=None, indent: int = 0, head_tokens=None) -> ir.Block:
+    """An :class:`ir.Block`, as ``ir.Block(kind, first, ...)`` makes it."""
+    b = _new(_Block)
+    b.first = first
+    b.last = first
+    b.synthetic = False
+    b.trailing = None
+    b.rules = []
+    b.kind = kind
+    b.name = name
+    b.test = test
+    b.target = target
+    b.iter = iter
+    b.params = [] if params is None else params
+    b.body = []
+    b.orelse = []
+    b.catch_name = None
+    b.handler = []
+    b.cases = []
+    b.words = [] if words is None else words
+    b.style = "colon"
+    b.head_last = first
+    b.indent = indent
+    b.is_elif = False
+    b.else_trailing = None
+    b.catch_trailing = None
+    b.head_tokens = [] if head_tokens is None else head_tokens
+    b.else_line = None
+    b.catch_line = None
+    b.closer_comments = []
+    b.final = []
+    b.lowered = False
+    return b
+
+
+def _comment(text: str, line: int, indent: int) -> ir.Comment:
+    """An :class:`ir.Comment`, as ``ir.Comment(text, line, indent)`` makes it."""
+    c = _new(_Comment)
+    c.first = line
+    c.last = line
+    c.synthetic = False
+    c.trailing = None
+    c.rules = []
+    c.text = text
+    c.indent = indent
+    return c
 
 
 class Parser:
@@ -96,6 +177,9 @@ class Parser:
         self._closers: Optional[dict[int, int]] = None  # see _closer
         self._last_end: Optional[int] = None  # see _end_ahead
         self._marks: Optional[tuple] = None  # see _back_to_depth
+        # (start, end, tokens) of the last line _header_ahead read that holds no line end
+        # (so no comment): what rest_tokens gives from that start (see generic_stmt)
+        self._line_scan: Optional[tuple] = None
 
     # ------------------------------------------------------------ token access
     # These are the hottest calls of the parser (peek ran 350k times for 267 migrations):
@@ -208,9 +292,17 @@ class Parser:
                     node.id = t.text
                     node.line = t.line
                     return node
+                if t.kind == "STR":  # a string, as _primary makes it (most of the others)
+                    self.i += 1
+                    node = _new(_Str)
+                    node.raw = t.text
+                    node.line = t.line
+                    return node
                 return self._primary()
         if t.kind == "WORD":
-            nxt = toks[self.i + 1] if not self.depth else self._peek_far(1)
+            nxt = toks[self.i + 1]  # self.peek(1) (the cursor is on a word)
+            if self.depth and nxt.kind in _SKIPPED:
+                nxt = self._peek_far(1)
             # x => body
             if nxt.text == "=>" and nxt.kind == "OP":
                 self.next()
@@ -398,7 +490,10 @@ class Parser:
             else:
                 left = self._primary()
             t = toks[self.i]
-            if t.kind in _SKIPPED or (t.kind == "OP" and t.text in _POSTFIX_OPS):
+            # (at a line end, _postfix only when a chained call goes on after it: an
+            # operand that ends its line is a tenth of the tokens)
+            if (t.kind in _SKIPPED and (self.depth or self._chain_ahead(self.i))) or (
+                    t.kind == "OP" and t.text in _POSTFIX_OPS):
                 left = self._postfix(left)
                 t = toks[self.i]
             if self.depth and t.kind in _SKIPPED:
@@ -483,8 +578,12 @@ class Parser:
                 raise ir.Unconvertible("JavaScript `new` has no Aether 1.2 form", t.line)
             if text in ("typeof", "await") and self.peek(1).kind in ("WORD", "STR", "NUM"):
                 raise ir.Unconvertible(f"`{text}` expressions have no Aether 1.2 form", t.line)
-        value = self._postfix(self._primary())
+        value = self._primary()
         t = self.toks[self.i]
+        if (t.kind in _SKIPPED and (self.depth or self._chain_ahead(self.i))) or (
+                t.kind == "OP" and t.text in _POSTFIX_OPS):  # (as in _binary)
+            value = self._postfix(value)
+            t = self.toks[self.i]
         if self.depth and t.kind in _SKIPPED:
             self._skip()
             t = self.toks[self.i]
@@ -501,34 +600,42 @@ class Parser:
                 self._skip()
                 t = self.toks[self.i]
         elif t.kind in _SKIPPED:
-            t = None  # a chain may go on on the next line
+            if not self._chain_ahead(self.i):
+                return value  # (no chained call goes on on the next line)
+            t = None
         if t is not None and (t.kind != "OP" or t.text not in _POSTFIX_OPS):
             return value  # (most operands: no postfix, and no comment to hold)
-        held: list[tuple[int, str]] = []
+        held: Optional[list[tuple[int, str]]] = None  # (made for a comment to hold)
         toks = self.toks
         try:
             while True:
                 t = toks[self.i]
-                if self.depth and t.kind in _SKIPPED:
-                    self._skip()
-                    t = toks[self.i]
-                if t.kind in _SKIPPED and not self.depth:
-                    # a chained call continued on the next line (`.filter(...)`), after a
-                    # comment too (`.filter(ok) // kept ones`)
-                    j = self.i
-                    while self.toks[j].kind in ("NL", "COMMENT"):
-                        j += 1
-                    nxt = self.toks[j]
-                    if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
-                        for k in range(self.i, j):
-                            if self.toks[k].kind == "COMMENT":
-                                held.append((self.toks[k].line, self.toks[k].text))
-                        self.i = j
-                        continue
+                kind = t.kind
+                if kind in _SKIPPED:
+                    if self.depth:
+                        self._skip()
+                        t = toks[self.i]
+                        kind = t.kind
+                    else:
+                        # a chained call continued on the next line (`.filter(...)`), after
+                        # a comment too (`.filter(ok) // kept ones`)
+                        j = self.i
+                        while toks[j].kind in _SKIPPED:
+                            j += 1
+                        nxt = toks[j]
+                        if nxt.kind == "OP" and nxt.text in (".", "?.") and nxt.bol:
+                            for k in range(self.i, j):
+                                if toks[k].kind == "COMMENT":
+                                    if held is None:
+                                        held = []
+                                    held.append((toks[k].line, toks[k].text))
+                            self.i = j
+                            continue
+                        return value
+                if kind != "OP":
                     return value
-                if t.kind != "OP":
-                    return value
-                if t.text in (".", "?."):
+                text = t.text
+                if text == "." or text == "?.":
                     self.i += 1
                     name = toks[self.i]  # self.next()
                     if self.depth and name.kind in _SKIPPED:
@@ -557,9 +664,9 @@ class Parser:
                         member.line = t.line
                         value = member
                 # at statement level, `(` / `[` on a new line does not continue the line
-                elif t.text == "(" and (self.depth or not t.bol):
+                elif text == "(" and (self.depth or not t.bol):
                     value = self._call_args(value)
-                elif t.text == "[" and (self.depth or not t.bol):
+                elif text == "[" and (self.depth or not t.bol):
                     self.next()
                     self.depth += 1
                     start = None if self.at(":") else self.expr()
@@ -606,7 +713,11 @@ class Parser:
                 break
             if t.kind == "OP" and t.text == "...":
                 raise ir.Unconvertible("spread (`...x`) has no Aether 1.2 form", t.line)
-            nxt = self._peek_far(1)  # self.peek(1): the cursor is on no line end here
+            # self.peek(1), read after a word only (a keyword argument's name; never EOF):
+            # the cursor is on no line end here
+            nxt = toks[self.i + 1] if t.kind == "WORD" else t
+            if nxt.kind in _SKIPPED:
+                nxt = self._peek_far(1)
             if t.kind == "WORD" and nxt.kind == "OP" and nxt.text in ("=", ":") and \
                     self.peek(2).text != "=":
                 self.next()
@@ -1059,37 +1170,48 @@ class Parser:
                     if toks[j].kind == "EOF" or toks[j].indent <= header_indent:
                         break
                     code_inside = j
-                body.append(ir.Comment(t.text, t.line, t.indent))
+                body.append(_comment(t.text, t.line, t.indent))
                 self.i = i + 1
                 continue
             if kind == "EOF":
                 break
             text = t.text
-            if kind == "OP":
+            if kind == "WORD" and text not in _LOOP_WORDS:
+                # a word this loop does nothing with (most lines): the tests below that
+                # apply to it, and the statement it starts
+                if indented and t.indent <= header_indent:
+                    break
+                statement = self.generic_stmt if text not in _STATEMENT_WORDS and \
+                    not self.depth else self.statement
+            elif kind == "OP":
                 if text == "}":
                     if brace_ends:
                         break
                     raise ir.Unconvertible("'}' closes a block that was never opened", t.line)
-            elif kind == "WORD" and text == "end" and self._alone_on_line():
-                if end_ends:
+                if indented and t.indent <= header_indent:
                     break
-                if until is None:
-                    raise ir.Unconvertible("`end` closes no block", t.line)
-            if indented and t.indent <= header_indent:
-                break
-            if kind == "WORD":
-                if text in ("else", "elif", "catch", "except") and not (
-                        toks[i + 1].text == ":" and toks[i + 2].kind in (
-                            "NL", "COMMENT") and text not in stop_words):
-                    if text in stop_words and (flat or until == "}" or header_indent < 0
-                                               or t.indent <= header_indent):
-                        break
-                    raise ir.Unconvertible(f"`{text}` without a matching block", t.line)
-                # (a word statement() has no form for goes straight to generic_stmt)
-                statement = self.generic_stmt if text not in _STATEMENT_WORDS and \
-                    not self.depth else self.statement
-            else:
                 statement = self.statement
+            else:  # another kind, or `end`, `else`, `elif`, `catch`, `except`
+                if kind == "WORD" and text == "end" and self._alone_on_line():
+                    if end_ends:
+                        break
+                    if until is None:
+                        raise ir.Unconvertible("`end` closes no block", t.line)
+                if indented and t.indent <= header_indent:
+                    break
+                if kind == "WORD":
+                    if text in ("else", "elif", "catch", "except") and not (
+                            toks[i + 1].text == ":" and toks[i + 2].kind in (
+                                "NL", "COMMENT") and text not in stop_words):
+                        if text in stop_words and (flat or until == "}" or header_indent < 0
+                                                   or t.indent <= header_indent):
+                            break
+                        raise ir.Unconvertible(f"`{text}` without a matching block", t.line)
+                    # (a word statement() has no form for goes straight to generic_stmt)
+                    statement = self.generic_stmt if text not in _STATEMENT_WORDS and \
+                        not self.depth else self.statement
+                else:
+                    statement = self.statement
             pending = self.pending
             before = len(pending)
             stmt = statement()
@@ -1097,7 +1219,7 @@ class Parser:
                 leftovers = pending[before:]
                 del pending[before:]
                 for line, comment in leftovers:
-                    body.append(ir.Comment(comment, line, t.indent))
+                    body.append(_comment(comment, line, t.indent))
             if stmt is not None:
                 body.append(stmt)
         return body
@@ -1211,7 +1333,7 @@ class Parser:
             return self.section_stmt()  # an orphan `else:` key in YAML-style data
         if word in ("if", "when") and not self._has_body_ahead():
             tokens = self.rest_tokens()
-            stmt = ir.Simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
+            stmt = _simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
                              indent=tokens[0].indent)
             return self.end_statement(stmt)
         if word == "if":
@@ -1241,7 +1363,7 @@ class Parser:
             return self.return_stmt()
         if word in ("break", "continue") and self._alone_on_line():
             self.next()
-            return self.end_statement(ir.Simple(word, t.line, t.line))
+            return self.end_statement(_simple(word, t.line, t.line))
         if word in ("throw", "raise"):
             raise ir.Unconvertible(f"`{word}` has no Aether 1.2 form (verify(false, message) "
                                    "fails a run)", t.line)
@@ -1260,11 +1382,10 @@ class Parser:
             self.next()
             start = self.i
             value, tokens = self._value_or_tokens()
-            stmt = ir.Simple("strbind", t.line, self.toks[self.i - 1].line,
+            stmt = _simple("strbind", t.line, self.toks[self.i - 1].line,
                              target=ir.Str(t.text, t.line), value=value, tokens=tokens,
                              indent=t.indent)
-            stmt.value_tokens = [x for x in self.toks[start:self.i]
-                                 if x.kind not in ("NL", "COMMENT")]
+            stmt.value_tokens = _code_tokens(self.toks, start, self.i)
             return self.end_statement(stmt)
         if t.kind == "NUM" and t.bol and n1.text == "." and \
                 n1.kind == "OP" and self.toks[self.i + 1].start == t.end:
@@ -1394,7 +1515,7 @@ class Parser:
         kw = self.next()
         indent = kw.indent
         test = self._header_expr("if")
-        block = ir.Block("if", kw.line, test=test, indent=indent)
+        block = _block("if", kw.line, test=test, indent=indent)
         block.is_elif = is_elif
         self._finish_block(block, indent, frozenset({"else", "elif"}))
         self._else_part(block, indent)
@@ -1412,7 +1533,7 @@ class Parser:
                 block.style in ("brace", "end") or t.indent <= indent):
             self.i = j
             for c in between:  # comments before `else` stay at the end of the if-body
-                block.body.append(ir.Comment(c.text, c.line, c.indent))
+                block.body.append(_comment(c.text, c.line, c.indent))
             block.else_line = t.line
             if t.text == "elif" or (self.toks[j + 1].kind == "WORD" and
                                     self.toks[j + 1].text == "if"):
@@ -1424,7 +1545,7 @@ class Parser:
                 block.last = nested.last
                 return
             self.next()
-            holder = ir.Block("else", t.line, indent=indent)
+            holder = _block("else", t.line, indent=indent)
             holder.head_last = t.line
             block.orelse = self.body(holder, indent)
             block.else_trailing = holder.trailing
@@ -1452,7 +1573,7 @@ class Parser:
             raise ir.Unconvertible("expected `in` in a `for` loop", self.peek().line)
         it = self._header_expr("for")
         target = names[0].text if len(names) == 1 else [n.text for n in names]
-        block = ir.Block("for", kw.line, target=target, iter=it, indent=kw.indent)
+        block = _block("for", kw.line, target=target, iter=it, indent=kw.indent)
         self._finish_block(block, kw.indent)
         if block.style != "brace":
             self.close_end(block, kw.indent)
@@ -1461,7 +1582,7 @@ class Parser:
     def while_stmt(self) -> ir.Block:
         kw = self.next()
         test = self._header_expr("while")
-        block = ir.Block("while", kw.line, test=test, indent=kw.indent)
+        block = _block("while", kw.line, test=test, indent=kw.indent)
         self._finish_block(block, kw.indent)
         if block.style != "brace":
             self.close_end(block, kw.indent)
@@ -1469,7 +1590,7 @@ class Parser:
 
     def try_stmt(self) -> ir.Block:
         kw = self.next()
-        block = ir.Block("try", kw.line, indent=kw.indent)
+        block = _block("try", kw.line, indent=kw.indent)
         self._finish_block(block, kw.indent, frozenset({"catch", "except"}))
         j, between = self._comments_ahead()
         t = self.toks[j]
@@ -1478,7 +1599,7 @@ class Parser:
         self.i = j
         # `} # note` / `catch (e) {`: the note stays at the end of the try body (as a
         # comment before `else` stays at the end of the if-body)
-        block.body.extend(ir.Comment(c.text, c.line, c.indent) for c in between)
+        block.body.extend(_comment(c.text, c.line, c.indent) for c in between)
         self.next()
         name = None
         if self.accept("("):
@@ -1494,7 +1615,7 @@ class Parser:
                 name = self.next().text
         elif self.accept("as"):
             name = self.next().text
-        holder = ir.Block("catch", t.line, indent=kw.indent)
+        holder = _block("catch", t.line, indent=kw.indent)
         block.catch_line = t.line
         block.catch_name = name
         block.handler = self.body(holder, kw.indent)
@@ -1506,9 +1627,9 @@ class Parser:
         t = self.toks[j]
         if t.kind == "WORD" and t.text == "finally":
             self.i = j
-            block.handler.extend(ir.Comment(c.text, c.line, c.indent) for c in between)
+            block.handler.extend(_comment(c.text, c.line, c.indent) for c in between)
             self.next()
-            holder = ir.Block("finally", t.line, indent=kw.indent)
+            holder = _block("finally", t.line, indent=kw.indent)
             block.final = self.body(holder, kw.indent)
             if holder.style != "brace":
                 self.close_end(holder, kw.indent)
@@ -1529,7 +1650,7 @@ class Parser:
     def match_stmt(self) -> ir.Block:
         kw = self.next()
         subject = self._header_expr("match")
-        block = ir.Block("match", kw.line, test=subject, indent=kw.indent)
+        block = _block("match", kw.line, test=subject, indent=kw.indent)
         block.head_last = kw.line
         self.expect("{", "to open the `match` block")
         cases = []
@@ -1551,7 +1672,7 @@ class Parser:
                     patterns = [self._header_expr("case")]
                     while self.accept(",") or self.accept("|"):
                         patterns.append(self._header_expr("case"))
-                holder = ir.Block("case", t.line, indent=t.indent)
+                holder = _block("case", t.line, indent=t.indent)
                 if self.at(":") and self.peek(1).text == "{":
                     self.next()
                 body = self.body(holder, t.indent)
@@ -1574,7 +1695,7 @@ class Parser:
             name = self.next()
             self.next()
             value = self._value_or_raw()
-            stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
+            stmt = _simple("bind", kw.line, self.toks[self.i - 1].line,
                              target=ir.Name(name.text, name.line), value=value, op="let")
             stmt.rules.append("M008")
             return self.end_statement(stmt)
@@ -1589,7 +1710,7 @@ class Parser:
         elif word not in ("define",):
             self.restore(start)
             return None
-        block = ir.Block("fn", kw.line, name=name.text, params=params, indent=kw.indent)
+        block = _block("fn", kw.line, name=name.text, params=params, indent=kw.indent)
         if word != "fn":
             block.rules.append("M007")
         self._finish_block(block, kw.indent)
@@ -1605,7 +1726,7 @@ class Parser:
             value = self._value_or_command()
         else:
             value = ir.Lit("null", name.line)
-        stmt = ir.Simple("bind", kw.line, self.toks[self.i - 1].line,
+        stmt = _simple("bind", kw.line, self.toks[self.i - 1].line,
                          target=ir.Name(name.text, name.line), value=value, op="let")
         stmt.rules.append("M012")
         return self.end_statement(stmt)
@@ -1615,7 +1736,7 @@ class Parser:
         value = None
         if not self.at_line_end():
             value = self.expr()
-        return self.end_statement(ir.Simple("return", kw.line, self.toks[self.i - 1].line,
+        return self.end_statement(_simple("return", kw.line, self.toks[self.i - 1].line,
                                             value=value))
 
     def plugin_stmt(self) -> Optional[ir.Block]:
@@ -1634,7 +1755,7 @@ class Parser:
         if self.at(":") and self.peek(1).kind not in ("NL", "COMMENT"):
             self.restore(start)
             return None
-        block = ir.Block("plugin", kw.line, name=nm, indent=kw.indent)
+        block = _block("plugin", kw.line, name=nm, indent=kw.indent)
         self._finish_block(block, kw.indent)
         if block.style != "brace":
             self.close_end(block, kw.indent)
@@ -1665,7 +1786,7 @@ class Parser:
                 tokens: list = []
             else:
                 value, tokens = self._value_or_tokens()
-            stmt = ir.Simple("dashmap", dash.line, self.toks[self.i - 1].line,
+            stmt = _simple("dashmap", dash.line, self.toks[self.i - 1].line,
                              target=ir.Name(key.text, key.line), value=value, tokens=tokens,
                              indent=dash.indent)
             self.end_statement(stmt)
@@ -1679,7 +1800,7 @@ class Parser:
         if t.kind == "WORD" and t.text == "when" and self.peek(1).kind == "WORD":
             self.next()
             kind = self.next()
-            stmt = ir.Simple("dashmap", dash.line, kind.line, target=ir.Name("when"),
+            stmt = _simple("dashmap", dash.line, kind.line, target=ir.Name("when"),
                              value=ir.Name(kind.text, kind.line), indent=dash.indent)
             stmt.rules.append("M004")
             self.end_statement(stmt)
@@ -1706,13 +1827,13 @@ class Parser:
                     options.append((o.text, self.expr()))
                 else:
                     raise ir.Unconvertible("not a step", o.line)
-            stmt = ir.Simple("dash", dash.line, self.toks[self.i - 1].line, value=value,
+            stmt = _simple("dash", dash.line, self.toks[self.i - 1].line, value=value,
                              options=options, indent=dash.indent)
             return self.end_statement(stmt)
         except ir.Unconvertible:
             self.restore(state)
         tokens = self.rest_tokens()
-        stmt = ir.Simple("dash", dash.line, tokens[-1].line if tokens else dash.line,
+        stmt = _simple("dash", dash.line, tokens[-1].line if tokens else dash.line,
                          value=None, tokens=tokens, indent=dash.indent)
         return self.end_statement(stmt)
 
@@ -1724,12 +1845,12 @@ class Parser:
             value = self.expr()
             if not self.at_line_end():
                 raise ir.Unconvertible("", num.line)
-            stmt = ir.Simple("dash", num.line, self.toks[self.i - 1].line, value=value,
+            stmt = _simple("dash", num.line, self.toks[self.i - 1].line, value=value,
                              indent=num.indent)
         except ir.Unconvertible:
             self.restore(tokens_state)
             tokens = self.rest_tokens()
-            stmt = ir.Simple("dash", num.line, tokens[-1].line if tokens else num.line,
+            stmt = _simple("dash", num.line, tokens[-1].line if tokens else num.line,
                              value=None, tokens=tokens, indent=num.indent)
         stmt.rules.append("M017")
         return self.end_statement(stmt)
@@ -1785,7 +1906,7 @@ class Parser:
                 try:
                     value = self.expr()
                     if self.at_line_end():
-                        stmt = ir.Simple("bind", t.line, self.toks[self.i - 1].line,
+                        stmt = _simple("bind", t.line, self.toks[self.i - 1].line,
                                          target=ir.Name(t.text, t.line), value=value,
                                          indent=t.indent)
                         return self.end_statement(stmt)
@@ -1800,11 +1921,10 @@ class Parser:
                 self.i += 2  # the name and the colon (self.next() twice)
             start = self.i
             value, tokens = self._value_or_tokens()
-            stmt = ir.Simple("bind", t.line, self.toks[self.i - 1].line,
+            stmt = _simple("bind", t.line, self.toks[self.i - 1].line,
                              target=ir.Name(t.text, t.line), value=value, tokens=tokens,
                              indent=t.indent)
-            stmt.value_tokens = [x for x in self.toks[start:self.i]
-                                 if x.kind not in ("NL", "COMMENT")]
+            stmt.value_tokens = _code_tokens(self.toks, start, self.i)
             self.end_statement(stmt)
             self._maybe_attr_block(stmt, t)
             return stmt
@@ -1821,12 +1941,12 @@ class Parser:
                     self.next()
                     self._after_op()
                     value = self._value_or_command()
-                    stmt = ir.Simple("assign", t.line, self.toks[self.i - 1].line,
+                    stmt = _simple("assign", t.line, self.toks[self.i - 1].line,
                                      target=target, op=op.text, value=value, indent=t.indent)
                     return self.end_statement(stmt)
                 if op.kind == "OP" and op.text in ("++", "--"):
                     self.next()
-                    stmt = ir.Simple("assign", t.line, op.line, target=target,
+                    stmt = _simple("assign", t.line, op.line, target=target,
                                      op="+=" if op.text == "++" else "-=", value=ir.Num("1"),
                                      indent=t.indent)
                     stmt.rules.append("M012")
@@ -1834,14 +1954,14 @@ class Parser:
                 if self.at_line_end() and isinstance(target, ir.Call):
                     if self.at("{") and self._brace_block_ahead(0):
                         raise ir.Unconvertible("header", t.line)
-                    stmt = ir.Simple("expr", t.line, self.toks[self.i - 1].line, value=target,
+                    stmt = _simple("expr", t.line, self.toks[self.i - 1].line, value=target,
                                      indent=t.indent)
                     return self.end_statement(stmt)
                 if self.at_line_end():
                     self.restore(state)
                     value = self.expr()
                     if self.at_line_end():
-                        stmt = ir.Simple("expr", t.line, self.toks[self.i - 1].line,
+                        stmt = _simple("expr", t.line, self.toks[self.i - 1].line,
                                          value=value, indent=t.indent)
                         return self.end_statement(stmt)
             except ir.Unconvertible as exc:
@@ -1861,11 +1981,19 @@ class Parser:
         if header:
             return self.header_stmt(header)
         # a command line -------------------------------------------------------------
-        tokens = self.rest_tokens()
+        scan = self._line_scan
+        if scan is not None and scan[0] == self.i:
+            # (the line _header_ahead read: not read again, a command line is a sixth of
+            # the statements)
+            self.i = scan[1]
+            tokens = scan[2]
+            self._line_scan = None  # (the list is the statement's own)
+        else:
+            tokens = self.rest_tokens()
         if not tokens:
             t = self.peek()
             raise ir.Unconvertible(f"unexpected '{t.text}'", t.line)
-        stmt = ir.Simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
+        stmt = _simple("raw", tokens[0].line, tokens[-1].line, tokens=tokens,
                          indent=tokens[0].indent)
         return self.end_statement(stmt)
 
@@ -1902,7 +2030,7 @@ class Parser:
         joiner = "\n" if mark.text == "|" else " "
         text = joiner.join(lines)
         value = ir.Str(_quote_text(text), key.line)
-        stmt = ir.Simple("bind", key.line, last, target=ir.Name(key.text, key.line),
+        stmt = _simple("bind", key.line, last, target=ir.Name(key.text, key.line),
                          value=value, indent=key.indent)
         stmt.rules.append("M016")
         if self.peek().kind == "NL":
@@ -1992,7 +2120,7 @@ class Parser:
 
     def section_stmt(self) -> ir.Block:
         name = self.next()
-        block = ir.Block("section", name.line, name=name.text, indent=name.indent)
+        block = _block("section", name.line, name=name.text, indent=name.indent)
         if self.at(":"):
             # `NAME:` + `{` block: treat the colon as part of the header
             if self.peek(1).text == "{":
@@ -2020,7 +2148,7 @@ class Parser:
                     k = self.i
                     while self.toks[k].kind in ("NL", "COMMENT"):
                         if self.toks[k].kind == "COMMENT":
-                            items.append(ir.Comment(self.toks[k].text, self.toks[k].line,
+                            items.append(_comment(self.toks[k].text, self.toks[k].line,
                                                     self.toks[k].indent))
                         k += 1
                     t2 = self.toks[k]
@@ -2054,7 +2182,7 @@ class Parser:
                 self.at(":") and self.peek(1).kind in ("NL", "COMMENT")):
             self.restore(start)
             return None
-        block = ir.Block("fn", name.line, name=name.text, params=params, indent=name.indent)
+        block = _block("fn", name.line, name=name.text, params=params, indent=name.indent)
         block.rules.append("M007")
         self._finish_block(block, name.indent)
         if block.style != "brace":
@@ -2072,6 +2200,10 @@ class Parser:
             t = toks[j]
             kind = t.kind
             if kind == "EOF" or (depth == 0 and kind in _SKIPPED):
+                if line_toks and line_toks[0].line == line_toks[-1].line and \
+                        line_toks[-1].kind not in _SKIPPED:
+                    # no line end inside: the tokens rest_tokens reads here (see there)
+                    self._line_scan = (self.i, j, line_toks)
                 break
             if kind == "OP":
                 text = t.text
@@ -2118,7 +2250,7 @@ class Parser:
         words = head
         if head[-1].kind == "OP" and head[-1].text in ("{", ":"):
             words = head[:-1]
-        block = ir.Block("header", first.line, words=words, indent=first.indent,
+        block = _block("header", first.line, words=words, indent=first.indent,
                          head_tokens=head)
         self.i += len(words)
         # the opener ({ or :) is consumed by body()
@@ -2134,6 +2266,16 @@ class Parser:
             what = "`end`" if t.text == "end" else f"'{t.text}'"
             raise ir.Unconvertible(f"{what} closes no block", t.line)
         return body
+
+
+def _code_tokens(toks: list[Tok], start: int, end: int) -> list[Tok]:
+    """``toks[start:end]`` without its line ends and comments."""
+    last = toks[end - 1]
+    if end <= start or (toks[start].line == last.line and last.kind not in _SKIPPED):
+        # on one line and not ending in a line end or comment: none inside (a comment
+        # runs to its line end), so the slice (most values are on one line)
+        return toks[start:end]
+    return [x for x in toks[start:end] if x.kind not in _SKIPPED]
 
 
 def _has_call(e) -> bool:

@@ -48,6 +48,16 @@ class Tok:
         return f"Tok({self.kind},{self.text!r},{self.line}:{self.col})"
 
 
+class _Scanned(Tok):
+    """A token as :func:`tokenize` makes it: called without arguments, then its fields set
+    one by one. Its ``__init__`` is object's, so the call runs no Python code (the
+    tokenizer made each token with ``object.__new__(Tok)``, whose call packs and copies an
+    argument tuple: a fifth of the cost of a token's step)."""
+
+    __slots__ = ()
+    __init__ = object.__init__
+
+
 _OPS = ["===", "!==", "...", "**=", "=>", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=",
         "%=", "++", "--", "&&", "||", "?.", "??", "->", "<<", ">>", "**", "::", ".."]
 _DQ = r'[^"\\\n]*(?:\\.[^"\\\n]*)*"'  # the rest of a string after its opening quote
@@ -112,7 +122,10 @@ for _name, _number in _MASTER.groupindex.items():
 _SPECIAL = frozenset(_MASTER.groupindex[n]
                      for n in ("NL", "END", "COMMENT", "SLASHCOMMENT", "BADSTR"))
 _NL = _MASTER.groupindex["NL"]
-_new = object.__new__
+# group number -> the kind of a plain token (a word, an operator, a string or a number),
+# None for the groups above: one list index and an `is` test per token told them apart
+# (a set membership test and the list index were both paid before)
+_PLAIN = [None if number in _SPECIAL else kind for number, kind in enumerate(_KINDS)]
 
 
 def tokenize(text: str) -> list[Tok]:
@@ -123,10 +136,9 @@ def tokenize(text: str) -> list[Tok]:
     toks: list[Tok] = []
     append = toks.append
     kinds = _KINDS
-    special = _SPECIAL
+    plain = _PLAIN
     nl = _NL
-    new = _new
-    tok = Tok
+    tok = _Scanned
     line = 1
     line_start = 0
     bol = True
@@ -138,14 +150,15 @@ def tokenize(text: str) -> list[Tok]:
         matches, scan = scan, None
         for m in matches:
             group = m.lastindex
-            if group not in special:
+            kind = plain[group]
+            if kind is not None:
                 # a word, an operator, a string or a number: most tokens. Made slot by slot:
                 # calling Tok(...) cost twice as much, and the tokenizer was a fifth of a
                 # migration (it reads the original and, for its comments, the new text)
                 start = m.end(1)
                 end = m.end()
-                t = new(tok)
-                t.kind = kinds[group]
+                t = tok()
+                t.kind = kind
                 t.text = text[start:end]
                 t.line = line
                 t.col = start - line_start + 1
@@ -163,7 +176,7 @@ def tokenize(text: str) -> list[Tok]:
                 continue
             if group == nl:  # a fifth of the tokens: made slot by slot too
                 end = m.end()
-                t = new(tok)
+                t = tok()
                 t.kind = "NL"
                 t.text = "\n"
                 t.line = line
@@ -206,8 +219,18 @@ def tokenize(text: str) -> list[Tok]:
                     raise LexError("a backtick template string has no Aether 1.2 form", line, col)
                 raise LexError(f"string starting with {value} is not closed on this line",
                                line, col)
-            # a comment: trailing whitespace is not part of it
-            append(Tok(kind, value.rstrip(), line, col, start, end, bol, indent))
+            # a comment: trailing whitespace is not part of it (made slot by slot too: the
+            # class call cost as much as the rest of the comment's step)
+            t = tok()
+            t.kind = kind
+            t.text = value.rstrip()
+            t.line = line
+            t.col = col
+            t.start = start
+            t.end = end
+            t.bol = bol
+            t.indent = indent
+            append(t)
             bol = False
     if not toks or toks[-1].kind != "NL":
         toks.append(Tok("NL", "\n", line, len(text) - line_start + 1, len(text), len(text),
