@@ -74,40 +74,52 @@ class _Ctx:
         # (rows, (text, origins), (text, origins) before the section rewrite):
         # whole_file._laid_out's last result
         self.laid_out = None
-        self.by_line: dict[int, list[Tok]] = {}
-        # the same without comments: what :meth:`tokens` gives for most statements (one
-        # line), asked for each of them
+        # the code tokens of each line (comments aside): what :meth:`tokens` gives for most
+        # statements (one line), asked for each of them; a line of comments alone has an
+        # empty list
         self.code_by_line: dict[int, list[Tok]] = {}
         self.slash_lines: set[int] = set()  # lines with a `//` comment
-        by_line = self.by_line
+        self._by_line: Optional[dict[int, list[Tok]]] = None  # (see by_line)
         code_by_line = self.code_by_line
         slash_lines = self.slash_lines
-        # one pass over the tokens, in text order (each line's tokens come together): the
-        # line's lists looked up when the line changes, not once per token (grouping the
-        # tokens and filtering each group twice cost twice this; the pass over every token
-        # was a twentieth of the conversion outside the parser)
-        here: list[Tok] = []
+        # one pass over the tokens, in text order (each line's tokens come together, the
+        # NL that ends a line last): a line's list is made at its first token, and a
+        # token that opens no line (most of them) costs one test of its line and of its
+        # kind. (Grouping the tokens and filtering each group twice cost twice the pass
+        # that also listed every line's tokens with its comments, and that pass was half
+        # of the work outside the statements' conversion; those lists are made only when
+        # asked for, by_line.)
         code: list[Tok] = []
         current = None
         for t in toks:
             kind = t.kind
-            if kind == "NL" or kind == "EOF":  # no line's tokens
-                continue
             line = t.line
             if line != current:
+                if kind == "NL" or kind == "EOF":  # a blank line's, or the end
+                    continue
                 current = line
-                got = by_line.get(line)
-                if got is None:
-                    here = by_line[line] = []
-                    code = code_by_line[line] = []
-                else:  # pragma: no cover - a line's tokens come together
-                    here, code = got, code_by_line[line]
-            here.append(t)
+                code = code_by_line[line] = []
             if kind == "COMMENT":
                 if t.text.startswith("//"):
                     slash_lines.add(line)
-            else:
+            elif kind != "NL":
                 code.append(t)
+
+    @property
+    def by_line(self) -> dict[int, list[Tok]]:
+        """The tokens of each line that has any, comments included (made when first asked
+        for: the conversion reads the code tokens alone, :attr:`code_by_line`)."""
+        if self._by_line is None:
+            by_line: dict[int, list[Tok]] = {}
+            for t in self.toks:
+                if t.kind != "NL" and t.kind != "EOF":
+                    got = by_line.get(t.line)
+                    if got is None:
+                        by_line[t.line] = [t]
+                    else:
+                        got.append(t)
+            self._by_line = by_line
+        return self._by_line
 
     def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
         """Tokens of source lines first..last (comments only when asked); a new list."""
@@ -186,8 +198,15 @@ class _Printer:
         raise ir.Unconvertible(f"'{ident}' cannot be a name in Aether 1.2", line or None)
 
     def child(self, e: ir.Expr, min_prec: int) -> str:
-        text = self.expr(e)
         cls = type(e)
+        # a name or a literal (most operands) binds tighter than any operator: printed
+        # here, without the call of expr and the precedence test
+        if cls is ir.Name:
+            ident = e.id
+            return ident if ident in self.names else self.name(ident, e.line)
+        if cls is ir.Str or cls is ir.Num:
+            return e.raw
+        text = self.expr(e)
         # (_prec inlined: asked of every operand printed)
         if cls is ir.Bin:
             prec = _PREC[e.op]
@@ -246,10 +265,29 @@ class _Printer:
         raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
 
     def call(self, e: ir.Call) -> str:
-        func = self.child(e.func, 8)
-        parts = [self.expr(a) for a in e.args]
-        parts += [f"{self.name(k, e.line)}={self.expr(v)}" for k, v, *_ in e.kwargs]
-        return func + self.seq("(", ")", parts, e)
+        func = e.func
+        names = self.names
+        # the callee and the arguments that are names or literals printed in place (most
+        # of them): a call was a third of the printing, much of it the calls per argument
+        if type(func) is ir.Name and func.id in names:
+            text = func.id
+        else:
+            text = self.child(func, 8)
+        parts = []
+        for a in e.args:
+            cls = type(a)
+            if cls is ir.Str or cls is ir.Num:
+                parts.append(a.raw)
+            elif cls is ir.Name and a.id in names:
+                parts.append(a.id)
+            else:
+                parts.append(self.expr(a))
+        if e.kwargs:
+            parts += [f"{self.name(k, e.line)}={self.expr(v)}" for k, v, *_ in e.kwargs]
+        if not e.multiline and not e.comments:  # (seq's first case, most calls)
+            self.line = e.line or self.line
+            return text + "(" + ", ".join(parts) + ")"
+        return text + self.seq("(", ")", parts, e)
 
     def seq(self, open_: str, close: str, parts: list[str], e) -> str:
         comments = getattr(e, "comments", None) or {}

@@ -36,14 +36,27 @@ class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
         rows: list[Row] = []
         n = len(stmts)
         i = 0
-        while i < n:
-            s = stmts[i]
-            if isinstance(s, ir.Comment):
-                got, i = self.comments_and_command(stmts, i, depth, section, in_fn)
-                rows.extend(got)
-                continue
-            rows.extend(self.stmt(s, depth, section, in_fn))
-            i += 1
+        # :meth:`stmt` inlined (a call per statement of every block was a tenth of the
+        # dispatch): ``s`` is the statement whose error gets its line, as there; None
+        # while a run of comments is read (the command after it is converted by stmt)
+        s = None
+        try:
+            while i < n:
+                s = stmts[i]
+                if isinstance(s, ir.Comment):
+                    s = None
+                    got, i = self.comments_and_command(stmts, i, depth, section, in_fn)
+                    rows.extend(got)
+                    continue
+                if isinstance(s, ir.Simple):
+                    rows.extend(self.simple(s, depth, section, in_fn))
+                else:
+                    rows.extend(self.compound(s, depth, section, in_fn))
+                i += 1
+        except ir.Unconvertible as exc:
+            if s is not None and not exc.line:
+                exc.line = s.first if s.first > 0 else None
+            raise
         return rows
 
     def comments_and_command(self, stmts: list, i: int, depth: float, section,

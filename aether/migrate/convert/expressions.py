@@ -263,24 +263,31 @@ class Expressions:
         # dispatched on ``type(e)`` (the IR's expression classes have no subclasses), the
         # commonest first: lowering was a sixth of the statement conversion, much of it the
         # chain of isinstance tests
+        # A name, a string or a member that lowering leaves as it is is returned itself,
+        # not a copy (most of them; the tree read is never changed after parsing, and
+        # what is lowered only printed): allocating a node per name was a tenth of this.
         cls = type(e)
         if cls is ir.Name:
             ident = e.id
             if ident.startswith("$"):
                 ctx.hit("M012", e.line)
                 ident = ident.lstrip("$")
+            elif ident not in ctx.renamed and ident not in KEYWORDS_12 and \
+                    not ident[:1].isdigit():
+                return e  # (most names need no fixing)
             if ident in ctx.renamed or ident in KEYWORDS_12 or ident[:1].isdigit():
-                ident = self.fix_name(ident, e.line)  # (most names need no fixing)
+                ident = self.fix_name(ident, e.line)
             return ir.Name(ident, e.line)
         if cls is ir.Str:
             raw = e.raw
             if "{" not in raw:  # (most strings: no interpolation, see string())
-                return ir.Str(raw[1:] if raw[:2] in ('f"', "f'") else raw, e.line)
+                return ir.Str(raw[1:], e.line) if raw[:2] in ('f"', "f'") else e
             return self.string(e, pre, where)
         if cls is ir.Num or cls is ir.Lit:
             return e
         if cls is ir.Member:
-            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
+            value = self.lower(e.value, pre, where)
+            return e if value is e.value else ir.Member(value, e.attr, e.line)
         if cls is ir.Call:
             return self.lower_call(e, pre, where)
         if cls is ir.Paren:
