@@ -27,7 +27,7 @@ _PREC = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, 
          "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One output line (or a block of lines: ``text`` may hold newlines, the lines after
     the first indented relative to this row). ``verbatim``: the source line it copies."""

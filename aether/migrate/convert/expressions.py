@@ -107,6 +107,8 @@ def legacy_keywords(ctx, func: ir.Expr, kwargs: list, line: int) -> list:
     renamed (M032) when ``func`` is a builtin that the file neither defines nor binds, whose
     signature takes the new name and not the old, and the call does not give the new name
     too; ``kwargs`` itself otherwise."""
+    if not kwargs:  # (most commands: nothing to rename, no builtin to look up)
+        return kwargs
     if not isinstance(func, ir.Name) or func.id in ctx.bound or func.id in ctx.defined_fns:
         return kwargs
     builtin = builtin_of(func.id)
@@ -148,6 +150,10 @@ def _pause_duration(e: ir.Call) -> Optional[ir.Num]:
 
 
 
+_INTERPOLATION_CHARS = re.compile(r"[\\{}]")
+_FORMAT_SPEC = re.compile(r"^(.*?):([^:'\"]*)$")
+
+
 def _split_interpolation(raw: str, fstring: bool):
     """``"a {x} b"`` -> [("text", "a "), ("code", ("x", spec)), ("text", " b")], or None
     when the braces are not interpolation (unbalanced, empty, JSON-looking)."""
@@ -156,7 +162,19 @@ def _split_interpolation(raw: str, fstring: bool):
     i = 0
     buf = []
     found = False
-    while i < len(inner):
+    n = len(inner)
+    special = _INTERPOLATION_CHARS.search
+    while i < n:
+        # the text up to the next `\`, `{` or `}` taken whole (it is text, character for
+        # character): one character at a time was most of the time spent on a string
+        m = special(inner, i)
+        if m is None:
+            buf.append(inner[i:])
+            break
+        j = m.start()
+        if j > i:
+            buf.append(inner[i:j])
+            i = j
         ch = inner[i]
         if ch == "\\" and i + 1 < len(inner):
             buf.append(inner[i:i + 2])
@@ -178,7 +196,7 @@ def _split_interpolation(raw: str, fstring: bool):
             if not code.strip() or "{" in code or '"' in code and raw[0] == '"':
                 return None
             spec = None
-            m = re.match(r"^(.*?):([^:'\"]*)$", code)
+            m = _FORMAT_SPEC.match(code)
             if m and fstring and not re.search(r"[\w)\]]\s*$", m.group(2)):
                 code, spec = m.group(1), m.group(2)
             elif m and fstring and re.match(r"^\.\d+f$", m.group(2)):
@@ -249,6 +267,11 @@ def _fragment(code: str) -> Optional[ir.Expr]:
             _FRAGMENTS.clear()
         _FRAGMENTS[code] = shape
     return inner
+
+
+#: the first characters of a name lower() changes (``$x``, ``4o``), and "" (no name): a
+#: name not opening with one of them is kept unless renamed or reserved
+_NAME_FIXED = frozenset("$0123456789") | {""}
 
 
 class Expressions:
@@ -405,7 +428,7 @@ class Expressions:
         """:meth:`lower` of a call."""
         ctx = self.ctx
         func = e.func
-        dotted = _dotted(func)
+        dotted = func.id if type(func) is ir.Name else _dotted(func)
         if dotted in _JS_CALLS:
             ctx.hit("M019", e.line)
             func = ir.Name(_JS_CALLS[dotted], e.line)
@@ -442,8 +465,19 @@ class Expressions:
             kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
         if kwargs:  # (without keywords there is nothing to rename)
             kwargs = legacy_keywords(ctx, func, kwargs, e.line)
-        return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
-                       e.comments, e.multiline, e.line)
+        # an argument that is a number, a literal, or a name or string lower() leaves as it
+        # is (most of them) is kept here, without the call
+        args = []
+        renamed = ctx.renamed
+        for a in e.args:
+            cls = type(a)
+            if cls is ir.Num or cls is ir.Lit or cls is ir.Str and "{" not in a.raw and \
+                    a.raw[:1] != "f" or cls is ir.Name and a.id[:1] not in _NAME_FIXED and \
+                    a.id not in renamed and a.id not in KEYWORDS_12:
+                args.append(a)
+            else:
+                args.append(self.lower(a, pre, where))
+        return ir.Call(func, args, kwargs, e.comments, e.multiline, e.line)
 
     def fix_name(self, ident: str, line: int) -> str:
         if ident in self.ctx.renamed:

@@ -234,16 +234,22 @@ def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
     taken: set[str] = set()
     handlers = ctx.handlers
     called: list = []  # calls of a handler's event name, in walk order (one walk)
+    # dispatched on ``type(node)`` (the AST's node classes have no subclasses): most nodes
+    # are none of these, and the chain of isinstance tests per node was a third of this
+    Call, Name, FnDef, For = A.Call, A.Name, A.FnDef, A.For
+    named = {A.Binding, A.Assign, A.Section}
     for node in A.walk(module):
-        if isinstance(node, A.Call):
-            if isinstance(node.func, A.Name) and node.func.id in handlers:
-                called.append(node.func)
-        elif isinstance(node, A.FnDef):
+        cls = type(node)
+        if cls is Call:
+            func = node.func
+            if type(func) is Name and func.id in handlers:
+                called.append(func)
+        elif cls in named:
+            taken.add(node.name)
+        elif cls is FnDef:
             taken.add(node.name)
             taken.update(p.name for p in node.params)
-        elif isinstance(node, (A.Binding, A.Assign, A.Section)):
-            taken.add(node.name)
-        elif isinstance(node, A.For):
+        elif cls is For:
             taken.add(node.target)
     wanted = {e: f for e, f in handlers.items() if e not in taken and e not in builtins}
     lines = text.split("\n")
