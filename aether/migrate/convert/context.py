@@ -470,6 +470,9 @@ def _has_bad_names(e) -> bool:
     non-ASCII words): such a value is text, not code."""
     # dispatched on ``type(x)`` (the IR's expression classes have no subclasses): asked
     # of every value, its chain of isinstance tests was a twentieth of the conversion
+    cls = type(e)
+    if cls is ir.Str or cls is ir.Num or cls is ir.Lit:  # (a third of the values asked)
+        return False
     stack = [e]
     while stack:
         x = stack.pop()

@@ -75,7 +75,9 @@ class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
         inner = [c for c in stmts[i:j] if nxt.first <= c.first <= nxt.last] if \
             isinstance(nxt, ir.Simple) and nxt.kind == "raw" and nxt.last > nxt.first else []
         if not inner:
-            return [self.stmt(c, depth, section, in_fn)[0] for c in stmts[i:j]], j
+            # (what stmt() gives a comment, without its dispatch per comment)
+            comment_row = self.comment_row
+            return [comment_row(c, depth) for c in stmts[i:j]], j
         got = self.stmt(nxt, depth, section, in_fn)
         placed = self.place_inner_comments(nxt, got, inner)
         # inner ones told apart by their line, not looked for in the list `inner`: that

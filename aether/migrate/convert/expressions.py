@@ -309,8 +309,14 @@ class Expressions:
         if cls is ir.Num or cls is ir.Lit:
             return e
         if cls is ir.Member:
-            value = self.lower(e.value, pre, where)
-            return e if value is e.value else ir.Member(value, e.attr, e.line)
+            value = e.value
+            if type(value) is ir.Name:  # (most members: of a name lower() keeps)
+                ident = value.id
+                if ident[:1] not in _NAME_FIXED and ident not in ctx.renamed and \
+                        ident not in KEYWORDS_12:
+                    return e
+            low = self.lower(value, pre, where)
+            return e if low is value else ir.Member(low, e.attr, e.line)
         if cls is ir.Call:
             return self.lower_call(e, pre, where)
         if cls is ir.Paren:
