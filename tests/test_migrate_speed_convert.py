@@ -577,3 +577,19 @@ def test_the_lines_with_their_comments_are_listed_only_when_asked_for():
     assert ctx._by_line is None
     assert [t.text for t in ctx.tokens(1, 2, True)] == ["a", "=", "1", "// note", "# alone"]
     assert ctx._by_line is not None
+
+
+def test_the_items_of_a_list_or_map_kept_in_place_are_those_lowering_keeps():
+    conv = _converter()
+    keep = [ir.Name("y"), ir.Str('"a"'), ir.Num("2"), ir.Member(ir.Name("o"), "p")]
+    items = keep + [ir.Name("$x"), ir.Name("true_"), ir.Name("for")]
+    low = conv.lower(ir.ListE(items), [])
+    assert all(a is b for a, b in zip(low.items, keep))
+    assert conv.p.expr(low) == '[y, "a", 2, o.p, x, true_, for_]'
+    d = conv.lower(ir.DictE(["k", '"q"', "m"], [ir.Name("v"), ir.Name("$w"), ir.Str("'s'")]),
+                   [])
+    assert d.values[0].id == "v" and d.values[2].raw == "'s'"
+    assert conv.p.expr(d) == "{k: v, \"q\": w, m: 's'}"
+    # a name no rule makes valid is still refused when printed in place
+    with pytest.raises(ir.Unconvertible):
+        conv.p.expr(ir.ListE([ir.Name("ok"), ir.Name("gpt-4o")]))

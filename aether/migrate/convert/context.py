@@ -246,9 +246,9 @@ class _Printer:
                 return f"{self.child(e.left, 5)} {e.op} {self.child(e.right, 5)}"
             return f"{self.child(e.left, p)} {e.op} {self.child(e.right, p + 1)}"
         if cls is ir.ListE:
-            return self.seq("[", "]", [self.expr(i) for i in e.items], e)
+            return self.seq("[", "]", self.texts(e.items), e)
         if cls is ir.DictE:
-            parts = [f"{k}: {self.expr(v)}" for k, v in zip(e.keys, e.values)]
+            parts = [f"{k}: {v}" for k, v in zip(e.keys, self.texts(e.values))]
             return self.seq("{", "}", parts, e)
         if cls is ir.Paren:
             return "(" + self.expr(e.value) + ")"
@@ -268,26 +268,35 @@ class _Printer:
         func = e.func
         names = self.names
         # the callee and the arguments that are names or literals printed in place (most
-        # of them): a call was a third of the printing, much of it the calls per argument
+        # of them, texts): a call was a third of the printing, much of it the calls per
+        # argument
         if type(func) is ir.Name and func.id in names:
             text = func.id
         else:
             text = self.child(func, 8)
-        parts = []
-        for a in e.args:
-            cls = type(a)
-            if cls is ir.Str or cls is ir.Num:
-                parts.append(a.raw)
-            elif cls is ir.Name and a.id in names:
-                parts.append(a.id)
-            else:
-                parts.append(self.expr(a))
+        parts = self.texts(e.args)
         if e.kwargs:
             parts += [f"{self.name(k, e.line)}={self.expr(v)}" for k, v, *_ in e.kwargs]
         if not e.multiline and not e.comments:  # (seq's first case, most calls)
             self.line = e.line or self.line
             return text + "(" + ", ".join(parts) + ")"
         return text + self.seq("(", ")", parts, e)
+
+    def texts(self, items: list) -> list[str]:
+        """``[self.expr(x) for x in items]``, with the strings, numbers and names already
+        found valid (most arguments, items and values) printed in place."""
+        names = self.names
+        expr = self.expr
+        out = []
+        for a in items:
+            cls = type(a)
+            if cls is ir.Str or cls is ir.Num:
+                out.append(a.raw)
+            elif cls is ir.Name and a.id in names:
+                out.append(a.id)
+            else:
+                out.append(expr(a))
+        return out
 
     def seq(self, open_: str, close: str, parts: list[str], e) -> str:
         comments = getattr(e, "comments", None) or {}

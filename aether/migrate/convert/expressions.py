@@ -277,6 +277,23 @@ _NAME_FIXED = frozenset("$0123456789") | {""}
 class Expressions:
     """Expression lowering of :class:`~.converter.Converter`."""
 
+    def lower_all(self, items: list, pre: list, where: str = "") -> list:
+        """``[self.lower(x, pre, where) for x in items]``: a number, a literal, and a name
+        or a string that lower() keeps (most items of a call, a list or a map) are taken
+        as they are, without a call each."""
+        renamed = self.ctx.renamed
+        lower = self.lower
+        out = []
+        for a in items:
+            cls = type(a)
+            if cls is ir.Num or cls is ir.Lit or cls is ir.Str and "{" not in a.raw and \
+                    a.raw[:1] != "f" or cls is ir.Name and a.id[:1] not in _NAME_FIXED and \
+                    a.id not in renamed and a.id not in KEYWORDS_12:
+                out.append(a)
+            else:
+                out.append(lower(a, pre, where))
+        return out
+
     def lower(self, e, pre: list, where: str = "") -> ir.Expr:
         """``e`` with lambdas and conditional expressions hoisted into ``pre`` and every
         JavaScript spelling replaced (the result only holds printable nodes)."""
@@ -360,10 +377,10 @@ class Expressions:
             return ir.Index(self.lower(e.value, pre, where), self.lower(e.index, pre, where),
                             e.line)
         if cls is ir.ListE:
-            return ir.ListE([self.lower(i, pre, where) for i in e.items], e.comments,
-                            e.multiline, e.line)
+            return ir.ListE(self.lower_all(e.items, pre, where), e.comments, e.multiline,
+                            e.line)
         if cls is ir.DictE:
-            return ir.DictE(e.keys, [self.lower(v, pre, where) for v in e.values], e.comments,
+            return ir.DictE(e.keys, self.lower_all(e.values, pre, where), e.comments,
                             e.multiline, e.line)
         if cls is ir.Lambda:
             ctx.hit("M020", e.line)
@@ -462,8 +479,9 @@ class Expressions:
             # defines or binds the name itself keeps it)
             ctx.hit("M032", e.line)
             func = ir.Name(LEGACY_BUILTINS[dotted], e.line)
-        else:
-            func = self.lower(func, pre, where)
+        elif type(func) is not ir.Name or dotted[:1] in _NAME_FIXED or \
+                dotted in ctx.renamed or dotted in KEYWORDS_12:
+            func = self.lower(func, pre, where)  # (a name lower() keeps is kept as it is)
         kwargs = []
         for k, v, *style in e.kwargs:
             if style and style[0] == ":":
@@ -471,19 +489,8 @@ class Expressions:
             kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
         if kwargs:  # (without keywords there is nothing to rename)
             kwargs = legacy_keywords(ctx, func, kwargs, e.line)
-        # an argument that is a number, a literal, or a name or string lower() leaves as it
-        # is (most of them) is kept here, without the call
-        args = []
-        renamed = ctx.renamed
-        for a in e.args:
-            cls = type(a)
-            if cls is ir.Num or cls is ir.Lit or cls is ir.Str and "{" not in a.raw and \
-                    a.raw[:1] != "f" or cls is ir.Name and a.id[:1] not in _NAME_FIXED and \
-                    a.id not in renamed and a.id not in KEYWORDS_12:
-                args.append(a)
-            else:
-                args.append(self.lower(a, pre, where))
-        return ir.Call(func, args, kwargs, e.comments, e.multiline, e.line)
+        return ir.Call(func, self.lower_all(e.args, pre, where), kwargs, e.comments,
+                       e.multiline, e.line)
 
     def fix_name(self, ident: str, line: int) -> str:
         if ident in self.ctx.renamed:

@@ -19,6 +19,9 @@ from .context import Row, _dotted, _slug, _tokens_text, _parse_tokens, _has_bad_
 
 
 _DATA_KINDS = {"bind", "dash", "dashmap", "bindblock"}
+#: the statements of a data block: its entries and `"key": value` lines (one set, not a
+#: union made again for each statement of each block)
+_DATA_ENTRY_KINDS = frozenset(_DATA_KINDS | {"strbind"})
 #: first words of loops and blocks of other languages (`foreach x in xs {`, `unless ok {`,
 #: `repeat 3 times:`, `with open(f) as h:`): never a header M009 may turn into a fn
 _LOOP_WORDS = frozenset({"foreach", "unless", "until", "loop", "repeat", "do", "with",
@@ -44,10 +47,10 @@ class Handlers:
         if first in ("goal", "intent") and len(words) > 1:
             return self.goal_block(b, depth, section, in_fn)
         ctx.hit("M009", b.first)
-        data = all(isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
-                   _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
-                   for s in b.body) and first not in ("when", "on", "every") and \
-            not any(_plugin_command(s) for s in b.body)
+        data = first not in ("when", "on", "every") and all(
+            isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
+            _DATA_ENTRY_KINDS or isinstance(s, ir.Block) and s.kind == "section"
+            for s in b.body) and not any(_plugin_command(s) for s in b.body)
         if not data and first in _LOOP_WORDS:
             # as a fn (which nothing calls) its body would never run, where the legacy
             # runtime ran it once or in a loop
