@@ -276,7 +276,8 @@ class _Printer:
             text = self.child(func, 8)
         parts = self.texts(e.args)
         if e.kwargs:
-            parts += [f"{self.name(k, e.line)}={self.expr(v)}" for k, v, *_ in e.kwargs]
+            parts += [f"{k if k in names else self.name(k, e.line)}={self.expr(v)}"
+                      for k, v, *_ in e.kwargs]
         if not e.multiline and not e.comments:  # (seq's first case, most calls)
             self.line = e.line or self.line
             return text + "(" + ", ".join(parts) + ")"
@@ -524,7 +525,9 @@ def _has_bad_names(e) -> bool:
 
 def _hyphenated(toks: list[Tok]) -> bool:
     """``read-write`` / ``gpt-4o``: words joined by ``-`` without spaces are text."""
-    if not toks or any(t.kind not in ("WORD", "NUM", "OP") or t.kind == "OP" and t.text not in (
+    if not toks or len(toks) < 3:  # (no `-` between two tokens: most values, one token)
+        return False
+    if any(t.kind not in ("WORD", "NUM", "OP") or t.kind == "OP" and t.text not in (
             "-", ".") for t in toks):
         return False
     return any(t.kind == "OP" and t.text == "-" and 0 < i < len(toks) - 1 and
