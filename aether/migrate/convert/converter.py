@@ -135,6 +135,10 @@ class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
             raise ir.Unconvertible("a `\"key\": value` entry outside a dict", s.first)
         else:  # pragma: no cover
             raise ir.Unconvertible(f"unknown statement kind {kind}", s.first)
+        if not pre and not s.body and type(out) is str:
+            # (most statements: one printed line, nothing before it; the rows are made
+            # fresh by rows_for, not copied onto an empty list)
+            return self.rows_for(s, depth, out, s.trailing)
         rows = self.block(pre, depth, section, in_fn) if pre else []
         if isinstance(out, list):  # already rows
             return rows + out
