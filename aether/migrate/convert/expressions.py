@@ -149,7 +149,7 @@ def _pause_duration(e: ir.Call) -> Optional[ir.Num]:
     return ir.Num(number + _UNITS[unit], e.line)
 
 
-
+#: what ends a run of plain text in an interpolated string (_split_interpolation)
 _INTERPOLATION_CHARS = re.compile(r"[\\{}]")
 _FORMAT_SPEC = re.compile(r"^(.*?):([^:'\"]*)$")
 
