@@ -10,7 +10,11 @@
 - an interpolated name or member chain (``{user.name}``) is tokenized and parsed once per
   process, and built again each time it is met;
 - the printer and the lowering dispatch on the expression's class (the IR's expression
-  classes have no subclasses, which that relies on).
+  classes have no subclasses, which that relies on);
+- the lowering keeps the nodes it does not change (a call's plain arguments without a
+  call each), the interpolation split reads runs of text whole, a command of one string
+  is read without a parser, and the lines' tokens with their comments are listed only
+  when asked for.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from aether import ast as A
 from aether.migrate import ir
@@ -454,3 +459,137 @@ def test_a_file_without_import_words_is_not_walked_for_imports(monkeypatch):
     assert calls == []
     W.convert(NO_IMPORTS.replace('log("no")', 'use a/b\n            log("no")'))
     assert calls  # (once for the file, once more per block it enters)
+
+
+# ------------------------------------------------------------------ the seventh session's
+
+def _split_by_characters(raw: str, fstring: bool):
+    """_split_interpolation as it read the text, one character at a time (the reference)."""
+    import re
+
+    inner = raw[1:-1]
+    parts = []
+    i = 0
+    buf = []
+    found = False
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\" and i + 1 < len(inner):
+            buf.append(inner[i:i + 2])
+            i += 2
+            continue
+        if fstring and inner.startswith("{{", i):
+            buf.append("{")
+            i += 2
+            continue
+        if fstring and inner.startswith("}}", i):
+            buf.append("}")
+            i += 2
+            continue
+        if ch == "{":
+            j = inner.find("}", i + 1)
+            if j == -1:
+                return None
+            code = inner[i + 1:j]
+            if not code.strip() or "{" in code or '"' in code and raw[0] == '"':
+                return None
+            spec = None
+            m = re.match(r"^(.*?):([^:'\"]*)$", code)
+            if m and fstring and not re.search(r"[\w)\]]\s*$", m.group(2)):
+                code, spec = m.group(1), m.group(2)
+            elif m and fstring and re.match(r"^\.\d+f$", m.group(2)):
+                code, spec = m.group(1), m.group(2)
+            parts.append(("text", "".join(buf)))
+            buf = []
+            parts.append(("code", (code, spec)))
+            found = True
+            i = j + 1
+            continue
+        buf.append(ch)
+        i += 1
+    parts.append(("text", "".join(buf)))
+    return parts if found else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet='ab {}\\:."\'.2f', max_size=40), st.booleans(),
+       st.sampled_from('"\''))
+def test_the_interpolation_split_reads_runs_of_text_as_the_character_loop(body, fstring,
+                                                                          quote):
+    raw = quote + body + quote
+    assert X._split_interpolation(raw, fstring) == _split_by_characters(raw, fstring)
+
+
+def _converter(text: str = "x = 1\n"):
+    from aether.migrate.convert.converter import Converter
+
+    return Converter(CX._Ctx(text, tokenize(text)))
+
+
+def test_lowering_keeps_the_nodes_it_does_not_change():
+    conv = _converter()
+    name, string, member = ir.Name("x", 3), ir.Str('"a"', 3), ir.Member(ir.Name("a"), "b")
+    for e in (name, string, member, ir.Num("1"), ir.Lit("true")):
+        assert conv.lower(e, []) is e
+    # what it changes is a new node, the one read left as it was
+    dollar = ir.Name("$x", 3)
+    assert conv.lower(dollar, []).id == "x" and dollar.id == "$x"
+    assert conv.lower(ir.Name("if"), []).id == "if_"
+    assert conv.lower(ir.Str('f"a"'), []).raw == '"a"'
+    changed = ir.Member(ir.Name("$a"), "b")
+    low = conv.lower(changed, [])
+    assert low is not changed and low.value.id == "a" and changed.value.id == "$a"
+
+
+def test_a_calls_arguments_kept_in_place_are_those_lowering_keeps():
+    conv = _converter()
+    conv.ctx.renamed["plugin"] = "plugin_"
+    kept = [ir.Name("y"), ir.Num("1"), ir.Lit("true"), ir.Str("'q'")]
+    changed = [ir.Name("$x"), ir.Name("if"), ir.Name("plugin"), ir.Name("4o"),
+               ir.Str('f"q"'), ir.Lambda(["a"], ir.Name("a"))]
+    pre: list = []
+    low = conv.lower(ir.Call(ir.Name("f"), kept + changed,
+                             [("k", ir.Lambda(["b"], ir.Name("b")))]), pre)
+    assert all(a is b for a, b in zip(low.args, kept))
+    assert conv.p.expr(low) == \
+        'f(y, 1, true, \'q\', x, if_, plugin_, _4o, "q", _lambda_2, k=_lambda_1)'
+    # the keywords are lowered before the arguments, as they were
+    assert [s.name for s in pre] == ["_lambda_1", "_lambda_2"]
+
+
+def test_a_command_of_one_string_gets_the_arguments_the_parser_gave():
+    for text in ('"plain"', "'single'", '"a {x} b"', 'f"a {x:.2f}"', '"{"', '""'):
+        for brace in (False, True):
+            conv = _converter()
+            conv.ctx.brace = brace
+            toks = tokenize(text)[:-2]
+            fast: list = []
+            args, kwargs, joiners = conv._args(toks, fast)
+            slow: list = []
+            want = conv.lower(CX._parse_tokens(toks), slow)
+            assert [conv.p.expr(a) for a in args] == [conv.p.expr(want)], text
+            assert (kwargs, joiners, len(fast)) == ([], [None], len(slow))
+
+
+def test_the_lines_with_their_comments_are_listed_only_when_asked_for():
+    text = "a = 1  // note\n# alone\nb = 2\n"
+    ctx = CX._Ctx(text, tokenize(text))
+    assert ctx._by_line is None
+    assert [t.text for t in ctx.tokens(1, 2, True)] == ["a", "=", "1", "// note", "# alone"]
+    assert ctx._by_line is not None
+
+
+def test_the_items_of_a_list_or_map_kept_in_place_are_those_lowering_keeps():
+    conv = _converter()
+    keep = [ir.Name("y"), ir.Str('"a"'), ir.Num("2"), ir.Member(ir.Name("o"), "p")]
+    items = keep + [ir.Name("$x"), ir.Name("true_"), ir.Name("for")]
+    low = conv.lower(ir.ListE(items), [])
+    assert all(a is b for a, b in zip(low.items, keep))
+    assert conv.p.expr(low) == '[y, "a", 2, o.p, x, true_, for_]'
+    d = conv.lower(ir.DictE(["k", '"q"', "m"], [ir.Name("v"), ir.Name("$w"), ir.Str("'s'")]),
+                   [])
+    assert d.values[0].id == "v" and d.values[2].raw == "'s'"
+    assert conv.p.expr(d) == "{k: v, \"q\": w, m: 's'}"
+    # a name no rule makes valid is still refused when printed in place
+    with pytest.raises(ir.Unconvertible):
+        conv.p.expr(ir.ListE([ir.Name("ok"), ir.Name("gpt-4o")]))

@@ -287,6 +287,8 @@ class Commands:
         number values joined by prepositions (``optimize "x" for "y"``) are one text with
         the prepositions kept (``"x for y"``), as the command's words are.
         """
+        if len(args) < 2:  # (a builtin takes at least one value, or none fits: as below)
+            return args
         ctx = self.ctx
         # a name the file binds to a value (the legacy `optimize: "x"` line) is still the
         # builtin when called, as the checker reads it; a `fn` of the file's is not
@@ -332,6 +334,10 @@ class Commands:
 
     def _args(self, toks: list[Tok], pre: list):
         ctx = self.ctx
+        if len(toks) == 1 and toks[0].kind == "STR":
+            # one string (`log "text"`, most commands' arguments): what the loop below
+            # makes of it, without a parser made for one token
+            return [self.lower(ir.Str(toks[0].text, toks[0].line), pre)], [], [None]
         p = _sub_parser(toks)
         items: list = []  # ("words", [str]) | ("expr", e) | ("kw", name, e)
         try:

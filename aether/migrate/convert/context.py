@@ -27,7 +27,7 @@ _PREC = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, 
          "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One output line (or a block of lines: ``text`` may hold newlines, the lines after
     the first indented relative to this row). ``verbatim``: the source line it copies."""
@@ -74,40 +74,52 @@ class _Ctx:
         # (rows, (text, origins), (text, origins) before the section rewrite):
         # whole_file._laid_out's last result
         self.laid_out = None
-        self.by_line: dict[int, list[Tok]] = {}
-        # the same without comments: what :meth:`tokens` gives for most statements (one
-        # line), asked for each of them
+        # the code tokens of each line (comments aside): what :meth:`tokens` gives for most
+        # statements (one line), asked for each of them; a line of comments alone has an
+        # empty list
         self.code_by_line: dict[int, list[Tok]] = {}
         self.slash_lines: set[int] = set()  # lines with a `//` comment
-        by_line = self.by_line
+        self._by_line: Optional[dict[int, list[Tok]]] = None  # (see by_line)
         code_by_line = self.code_by_line
         slash_lines = self.slash_lines
-        # one pass over the tokens, in text order (each line's tokens come together): the
-        # line's lists looked up when the line changes, not once per token (grouping the
-        # tokens and filtering each group twice cost twice this; the pass over every token
-        # was a twentieth of the conversion outside the parser)
-        here: list[Tok] = []
+        # one pass over the tokens, in text order (each line's tokens come together, the
+        # NL that ends a line last): a line's list is made at its first token, and a
+        # token that opens no line (most of them) costs one test of its line and of its
+        # kind. (Grouping the tokens and filtering each group twice cost twice the pass
+        # that also listed every line's tokens with its comments, and that pass was half
+        # of the work outside the statements' conversion; those lists are made only when
+        # asked for, by_line.)
         code: list[Tok] = []
         current = None
         for t in toks:
             kind = t.kind
-            if kind == "NL" or kind == "EOF":  # no line's tokens
-                continue
             line = t.line
             if line != current:
+                if kind == "NL" or kind == "EOF":  # a blank line's, or the end
+                    continue
                 current = line
-                got = by_line.get(line)
-                if got is None:
-                    here = by_line[line] = []
-                    code = code_by_line[line] = []
-                else:  # pragma: no cover - a line's tokens come together
-                    here, code = got, code_by_line[line]
-            here.append(t)
+                code = code_by_line[line] = []
             if kind == "COMMENT":
                 if t.text.startswith("//"):
                     slash_lines.add(line)
-            else:
+            elif kind != "NL":
                 code.append(t)
+
+    @property
+    def by_line(self) -> dict[int, list[Tok]]:
+        """The tokens of each line that has any, comments included (made when first asked
+        for: the conversion reads the code tokens alone, :attr:`code_by_line`)."""
+        if self._by_line is None:
+            by_line: dict[int, list[Tok]] = {}
+            for t in self.toks:
+                if t.kind != "NL" and t.kind != "EOF":
+                    got = by_line.get(t.line)
+                    if got is None:
+                        by_line[t.line] = [t]
+                    else:
+                        got.append(t)
+            self._by_line = by_line
+        return self._by_line
 
     def tokens(self, first: int, last: int, comments: bool = False) -> list[Tok]:
         """Tokens of source lines first..last (comments only when asked); a new list."""
@@ -186,8 +198,15 @@ class _Printer:
         raise ir.Unconvertible(f"'{ident}' cannot be a name in Aether 1.2", line or None)
 
     def child(self, e: ir.Expr, min_prec: int) -> str:
-        text = self.expr(e)
         cls = type(e)
+        # a name or a literal (most operands) binds tighter than any operator: printed
+        # here, without the call of expr and the precedence test
+        if cls is ir.Name:
+            ident = e.id
+            return ident if ident in self.names else self.name(ident, e.line)
+        if cls is ir.Str or cls is ir.Num:
+            return e.raw
+        text = self.expr(e)
         # (_prec inlined: asked of every operand printed)
         if cls is ir.Bin:
             prec = _PREC[e.op]
@@ -227,9 +246,9 @@ class _Printer:
                 return f"{self.child(e.left, 5)} {e.op} {self.child(e.right, 5)}"
             return f"{self.child(e.left, p)} {e.op} {self.child(e.right, p + 1)}"
         if cls is ir.ListE:
-            return self.seq("[", "]", [self.expr(i) for i in e.items], e)
+            return self.seq("[", "]", self.texts(e.items), e)
         if cls is ir.DictE:
-            parts = [f"{k}: {self.expr(v)}" for k, v in zip(e.keys, e.values)]
+            parts = [f"{k}: {v}" for k, v in zip(e.keys, self.texts(e.values))]
             return self.seq("{", "}", parts, e)
         if cls is ir.Paren:
             return "(" + self.expr(e.value) + ")"
@@ -246,10 +265,39 @@ class _Printer:
         raise ir.Unconvertible("an expression with no Aether 1.2 form", getattr(e, "line", None))
 
     def call(self, e: ir.Call) -> str:
-        func = self.child(e.func, 8)
-        parts = [self.expr(a) for a in e.args]
-        parts += [f"{self.name(k, e.line)}={self.expr(v)}" for k, v, *_ in e.kwargs]
-        return func + self.seq("(", ")", parts, e)
+        func = e.func
+        names = self.names
+        # the callee and the arguments that are names or literals printed in place (most
+        # of them, texts): a call was a third of the printing, much of it the calls per
+        # argument
+        if type(func) is ir.Name and func.id in names:
+            text = func.id
+        else:
+            text = self.child(func, 8)
+        parts = self.texts(e.args)
+        if e.kwargs:
+            parts += [f"{k if k in names else self.name(k, e.line)}={self.expr(v)}"
+                      for k, v, *_ in e.kwargs]
+        if not e.multiline and not e.comments:  # (seq's first case, most calls)
+            self.line = e.line or self.line
+            return text + "(" + ", ".join(parts) + ")"
+        return text + self.seq("(", ")", parts, e)
+
+    def texts(self, items: list) -> list[str]:
+        """``[self.expr(x) for x in items]``, with the strings, numbers and names already
+        found valid (most arguments, items and values) printed in place."""
+        names = self.names
+        expr = self.expr
+        out = []
+        for a in items:
+            cls = type(a)
+            if cls is ir.Str or cls is ir.Num:
+                out.append(a.raw)
+            elif cls is ir.Name and a.id in names:
+                out.append(a.id)
+            else:
+                out.append(expr(a))
+        return out
 
     def seq(self, open_: str, close: str, parts: list[str], e) -> str:
         comments = getattr(e, "comments", None) or {}
@@ -432,6 +480,9 @@ def _has_bad_names(e) -> bool:
     non-ASCII words): such a value is text, not code."""
     # dispatched on ``type(x)`` (the IR's expression classes have no subclasses): asked
     # of every value, its chain of isinstance tests was a twentieth of the conversion
+    cls = type(e)
+    if cls is ir.Str or cls is ir.Num or cls is ir.Lit:  # (a third of the values asked)
+        return False
     stack = [e]
     while stack:
         x = stack.pop()
@@ -474,7 +525,9 @@ def _has_bad_names(e) -> bool:
 
 def _hyphenated(toks: list[Tok]) -> bool:
     """``read-write`` / ``gpt-4o``: words joined by ``-`` without spaces are text."""
-    if not toks or any(t.kind not in ("WORD", "NUM", "OP") or t.kind == "OP" and t.text not in (
+    if not toks or len(toks) < 3:  # (no `-` between two tokens: most values, one token)
+        return False
+    if any(t.kind not in ("WORD", "NUM", "OP") or t.kind == "OP" and t.text not in (
             "-", ".") for t in toks):
         return False
     return any(t.kind == "OP" and t.text == "-" and 0 < i < len(toks) - 1 and

@@ -36,14 +36,27 @@ class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
         rows: list[Row] = []
         n = len(stmts)
         i = 0
-        while i < n:
-            s = stmts[i]
-            if isinstance(s, ir.Comment):
-                got, i = self.comments_and_command(stmts, i, depth, section, in_fn)
-                rows.extend(got)
-                continue
-            rows.extend(self.stmt(s, depth, section, in_fn))
-            i += 1
+        # :meth:`stmt` inlined (a call per statement of every block was a tenth of the
+        # dispatch): ``s`` is the statement whose error gets its line, as there; None
+        # while a run of comments is read (the command after it is converted by stmt)
+        s = None
+        try:
+            while i < n:
+                s = stmts[i]
+                if isinstance(s, ir.Comment):
+                    s = None
+                    got, i = self.comments_and_command(stmts, i, depth, section, in_fn)
+                    rows.extend(got)
+                    continue
+                if isinstance(s, ir.Simple):
+                    rows.extend(self.simple(s, depth, section, in_fn))
+                else:
+                    rows.extend(self.compound(s, depth, section, in_fn))
+                i += 1
+        except ir.Unconvertible as exc:
+            if s is not None and not exc.line:
+                exc.line = s.first if s.first > 0 else None
+            raise
         return rows
 
     def comments_and_command(self, stmts: list, i: int, depth: float, section,
@@ -62,7 +75,9 @@ class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
         inner = [c for c in stmts[i:j] if nxt.first <= c.first <= nxt.last] if \
             isinstance(nxt, ir.Simple) and nxt.kind == "raw" and nxt.last > nxt.first else []
         if not inner:
-            return [self.stmt(c, depth, section, in_fn)[0] for c in stmts[i:j]], j
+            # (what stmt() gives a comment, without its dispatch per comment)
+            comment_row = self.comment_row
+            return [comment_row(c, depth) for c in stmts[i:j]], j
         got = self.stmt(nxt, depth, section, in_fn)
         placed = self.place_inner_comments(nxt, got, inner)
         # inner ones told apart by their line, not looked for in the list `inner`: that
@@ -120,6 +135,10 @@ class Converter(Layout, Expressions, Values, Commands, Blocks, Handlers):
             raise ir.Unconvertible("a `\"key\": value` entry outside a dict", s.first)
         else:  # pragma: no cover
             raise ir.Unconvertible(f"unknown statement kind {kind}", s.first)
+        if not pre and not s.body and type(out) is str:
+            # (most statements: one printed line, nothing before it; the rows are made
+            # fresh by rows_for, not copied onto an empty list)
+            return self.rows_for(s, depth, out, s.trailing)
         rows = self.block(pre, depth, section, in_fn) if pre else []
         if isinstance(out, list):  # already rows
             return rows + out

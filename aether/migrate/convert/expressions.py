@@ -107,6 +107,8 @@ def legacy_keywords(ctx, func: ir.Expr, kwargs: list, line: int) -> list:
     renamed (M032) when ``func`` is a builtin that the file neither defines nor binds, whose
     signature takes the new name and not the old, and the call does not give the new name
     too; ``kwargs`` itself otherwise."""
+    if not kwargs:  # (most commands: nothing to rename, no builtin to look up)
+        return kwargs
     if not isinstance(func, ir.Name) or func.id in ctx.bound or func.id in ctx.defined_fns:
         return kwargs
     builtin = builtin_of(func.id)
@@ -147,6 +149,10 @@ def _pause_duration(e: ir.Call) -> Optional[ir.Num]:
     return ir.Num(number + _UNITS[unit], e.line)
 
 
+#: what ends a run of plain text in an interpolated string (_split_interpolation)
+_INTERPOLATION_CHARS = re.compile(r"[\\{}]")
+_FORMAT_SPEC = re.compile(r"^(.*?):([^:'\"]*)$")
+
 
 def _split_interpolation(raw: str, fstring: bool):
     """``"a {x} b"`` -> [("text", "a "), ("code", ("x", spec)), ("text", " b")], or None
@@ -156,7 +162,19 @@ def _split_interpolation(raw: str, fstring: bool):
     i = 0
     buf = []
     found = False
-    while i < len(inner):
+    n = len(inner)
+    special = _INTERPOLATION_CHARS.search
+    while i < n:
+        # the text up to the next `\`, `{` or `}` taken whole (it is text, character for
+        # character): one character at a time was most of the time spent on a string
+        m = special(inner, i)
+        if m is None:
+            buf.append(inner[i:])
+            break
+        j = m.start()
+        if j > i:
+            buf.append(inner[i:j])
+            i = j
         ch = inner[i]
         if ch == "\\" and i + 1 < len(inner):
             buf.append(inner[i:i + 2])
@@ -178,7 +196,7 @@ def _split_interpolation(raw: str, fstring: bool):
             if not code.strip() or "{" in code or '"' in code and raw[0] == '"':
                 return None
             spec = None
-            m = re.match(r"^(.*?):([^:'\"]*)$", code)
+            m = _FORMAT_SPEC.match(code)
             if m and fstring and not re.search(r"[\w)\]]\s*$", m.group(2)):
                 code, spec = m.group(1), m.group(2)
             elif m and fstring and re.match(r"^\.\d+f$", m.group(2)):
@@ -251,8 +269,30 @@ def _fragment(code: str) -> Optional[ir.Expr]:
     return inner
 
 
+#: the first characters of a name lower() changes (``$x``, ``4o``), and "" (no name): a
+#: name not opening with one of them is kept unless renamed or reserved
+_NAME_FIXED = frozenset("$0123456789") | {""}
+
+
 class Expressions:
     """Expression lowering of :class:`~.converter.Converter`."""
+
+    def lower_all(self, items: list, pre: list, where: str = "") -> list:
+        """``[self.lower(x, pre, where) for x in items]``: a number, a literal, and a name
+        or a string that lower() keeps (most items of a call, a list or a map) are taken
+        as they are, without a call each."""
+        renamed = self.ctx.renamed
+        lower = self.lower
+        out = []
+        for a in items:
+            cls = type(a)
+            if cls is ir.Num or cls is ir.Lit or cls is ir.Str and "{" not in a.raw and \
+                    a.raw[:1] != "f" or cls is ir.Name and a.id[:1] not in _NAME_FIXED and \
+                    a.id not in renamed and a.id not in KEYWORDS_12:
+                out.append(a)
+            else:
+                out.append(lower(a, pre, where))
+        return out
 
     def lower(self, e, pre: list, where: str = "") -> ir.Expr:
         """``e`` with lambdas and conditional expressions hoisted into ``pre`` and every
@@ -263,24 +303,37 @@ class Expressions:
         # dispatched on ``type(e)`` (the IR's expression classes have no subclasses), the
         # commonest first: lowering was a sixth of the statement conversion, much of it the
         # chain of isinstance tests
+        # A name, a string or a member that lowering leaves as it is is returned itself,
+        # not a copy (most of them; the tree read is never changed after parsing, and
+        # what is lowered only printed): allocating a node per name was a tenth of this.
         cls = type(e)
         if cls is ir.Name:
             ident = e.id
             if ident.startswith("$"):
                 ctx.hit("M012", e.line)
                 ident = ident.lstrip("$")
+            elif ident not in ctx.renamed and ident not in KEYWORDS_12 and \
+                    not ident[:1].isdigit():
+                return e  # (most names need no fixing)
             if ident in ctx.renamed or ident in KEYWORDS_12 or ident[:1].isdigit():
-                ident = self.fix_name(ident, e.line)  # (most names need no fixing)
+                ident = self.fix_name(ident, e.line)
             return ir.Name(ident, e.line)
         if cls is ir.Str:
             raw = e.raw
             if "{" not in raw:  # (most strings: no interpolation, see string())
-                return ir.Str(raw[1:] if raw[:2] in ('f"', "f'") else raw, e.line)
+                return ir.Str(raw[1:], e.line) if raw[:2] in ('f"', "f'") else e
             return self.string(e, pre, where)
         if cls is ir.Num or cls is ir.Lit:
             return e
         if cls is ir.Member:
-            return ir.Member(self.lower(e.value, pre, where), e.attr, e.line)
+            value = e.value
+            if type(value) is ir.Name:  # (most members: of a name lower() keeps)
+                ident = value.id
+                if ident[:1] not in _NAME_FIXED and ident not in ctx.renamed and \
+                        ident not in KEYWORDS_12:
+                    return e
+            low = self.lower(value, pre, where)
+            return e if low is value else ir.Member(low, e.attr, e.line)
         if cls is ir.Call:
             return self.lower_call(e, pre, where)
         if cls is ir.Paren:
@@ -324,10 +377,10 @@ class Expressions:
             return ir.Index(self.lower(e.value, pre, where), self.lower(e.index, pre, where),
                             e.line)
         if cls is ir.ListE:
-            return ir.ListE([self.lower(i, pre, where) for i in e.items], e.comments,
-                            e.multiline, e.line)
+            return ir.ListE(self.lower_all(e.items, pre, where), e.comments, e.multiline,
+                            e.line)
         if cls is ir.DictE:
-            return ir.DictE(e.keys, [self.lower(v, pre, where) for v in e.values], e.comments,
+            return ir.DictE(e.keys, self.lower_all(e.values, pre, where), e.comments,
                             e.multiline, e.line)
         if cls is ir.Lambda:
             ctx.hit("M020", e.line)
@@ -398,7 +451,7 @@ class Expressions:
         """:meth:`lower` of a call."""
         ctx = self.ctx
         func = e.func
-        dotted = _dotted(func)
+        dotted = func.id if type(func) is ir.Name else _dotted(func)
         if dotted in _JS_CALLS:
             ctx.hit("M019", e.line)
             func = ir.Name(_JS_CALLS[dotted], e.line)
@@ -426,8 +479,9 @@ class Expressions:
             # defines or binds the name itself keeps it)
             ctx.hit("M032", e.line)
             func = ir.Name(LEGACY_BUILTINS[dotted], e.line)
-        else:
-            func = self.lower(func, pre, where)
+        elif type(func) is not ir.Name or dotted[:1] in _NAME_FIXED or \
+                dotted in ctx.renamed or dotted in KEYWORDS_12:
+            func = self.lower(func, pre, where)  # (a name lower() keeps is kept as it is)
         kwargs = []
         for k, v, *style in e.kwargs:
             if style and style[0] == ":":
@@ -435,8 +489,8 @@ class Expressions:
             kwargs.append((self.fix_name(k, e.line), self.lower(v, pre, where)))
         if kwargs:  # (without keywords there is nothing to rename)
             kwargs = legacy_keywords(ctx, func, kwargs, e.line)
-        return ir.Call(func, [self.lower(a, pre, where) for a in e.args], kwargs,
-                       e.comments, e.multiline, e.line)
+        return ir.Call(func, self.lower_all(e.args, pre, where), kwargs, e.comments,
+                       e.multiline, e.line)
 
     def fix_name(self, ident: str, line: int) -> str:
         if ident in self.ctx.renamed:

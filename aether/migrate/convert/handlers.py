@@ -19,6 +19,9 @@ from .context import Row, _dotted, _slug, _tokens_text, _parse_tokens, _has_bad_
 
 
 _DATA_KINDS = {"bind", "dash", "dashmap", "bindblock"}
+#: the statements of a data block: its entries and `"key": value` lines (one set, not a
+#: union made again for each statement of each block)
+_DATA_ENTRY_KINDS = frozenset(_DATA_KINDS | {"strbind"})
 #: first words of loops and blocks of other languages (`foreach x in xs {`, `unless ok {`,
 #: `repeat 3 times:`, `with open(f) as h:`): never a header M009 may turn into a fn
 _LOOP_WORDS = frozenset({"foreach", "unless", "until", "loop", "repeat", "do", "with",
@@ -44,10 +47,10 @@ class Handlers:
         if first in ("goal", "intent") and len(words) > 1:
             return self.goal_block(b, depth, section, in_fn)
         ctx.hit("M009", b.first)
-        data = all(isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
-                   _DATA_KINDS | {"strbind"} or isinstance(s, ir.Block) and s.kind == "section"
-                   for s in b.body) and first not in ("when", "on", "every") and \
-            not any(_plugin_command(s) for s in b.body)
+        data = first not in ("when", "on", "every") and all(
+            isinstance(s, ir.Comment) or isinstance(s, ir.Simple) and s.kind in
+            _DATA_ENTRY_KINDS or isinstance(s, ir.Block) and s.kind == "section"
+            for s in b.body) and not any(_plugin_command(s) for s in b.body)
         if not data and first in _LOOP_WORDS:
             # as a fn (which nothing calls) its body would never run, where the legacy
             # runtime ran it once or in a loop
@@ -234,16 +237,22 @@ def rename_handler_calls(ctx, text: str, origins: list[int]) -> str:
     taken: set[str] = set()
     handlers = ctx.handlers
     called: list = []  # calls of a handler's event name, in walk order (one walk)
+    # dispatched on ``type(node)`` (the AST's node classes have no subclasses): most nodes
+    # are none of these, and the chain of isinstance tests per node was a third of this
+    Call, Name, FnDef, For = A.Call, A.Name, A.FnDef, A.For
+    named = {A.Binding, A.Assign, A.Section}
     for node in A.walk(module):
-        if isinstance(node, A.Call):
-            if isinstance(node.func, A.Name) and node.func.id in handlers:
-                called.append(node.func)
-        elif isinstance(node, A.FnDef):
+        cls = type(node)
+        if cls is Call:
+            func = node.func
+            if type(func) is Name and func.id in handlers:
+                called.append(func)
+        elif cls in named:
+            taken.add(node.name)
+        elif cls is FnDef:
             taken.add(node.name)
             taken.update(p.name for p in node.params)
-        elif isinstance(node, (A.Binding, A.Assign, A.Section)):
-            taken.add(node.name)
-        elif isinstance(node, A.For):
+        elif cls is For:
             taken.add(node.target)
     wanted = {e: f for e, f in handlers.items() if e not in taken and e not in builtins}
     lines = text.split("\n")
