@@ -89,6 +89,14 @@ def test_wall_timeout_ends_a_loop_of_few_slow_steps():
     assert result.steps < CLOCK_EVERY, result.steps
 
 
+def test_wall_timeout_holds_in_a_deterministic_run():
+    """A deterministic run gives the program a virtual clock (now() is fixed), but its
+    time limit is wall time: it ran to the step budget, minutes past --timeout."""
+    result = run("policy:\n    deterministic: true\nwhile true:\n    x: range(100)\n",
+                 timeout=0.5, max_steps=5_000_000)
+    assert result.status == 23 and result.error["rule"] == "AE409", result.error
+
+
 def test_steps_and_timeout_cannot_be_caught():
     result = run("while true:\n    try:\n        x: 1\n    catch:\n        x: 2\n",
                  max_steps=2_000)
