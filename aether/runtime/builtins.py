@@ -688,7 +688,7 @@ def _counted(impl: Callable) -> Callable:
     return counted
 
 
-for _name in ("filter", "items", "keys", "values", "map", "merge", "reverse", "slice",
+for _name in ("range", "filter", "items", "keys", "values", "map", "merge", "reverse", "slice",
               "sorted", "split", "unique", "put", "parse_json", "parse_input", "replace",
               "lower", "upper", "strip"):
     PURE[_name] = _counted(PURE[_name])
