@@ -90,3 +90,50 @@ def test_unique_takes_linear_time(monkeypatch):
     monkeypatch.setattr(B, "equal", lambda *a: calls.append(1) or equal(*a))
     assert len(B.PURE["unique"](None, tuple(range(3000)) + ((1,), (1.0,)))) == 3001
     assert len(calls) < 3000
+
+
+# ------------------------------------------------------------------ membership of scalars
+@pytest.mark.parametrize("expr, expected", [
+    ('"z" in xs', False), ('contains(xs, "z")', False), ('count(xs, "z")', 0),
+    ("count(xs, 7)", 1), ("7 in xs", True), ("xs.find(null)", -1), ("xs.index(99999)", 99999),
+    ("1 in ys", True), ("count(ys, 1)", 1), ("true in ys", True), ("ys.find(1.0)", 2),
+])
+def test_membership_of_a_scalar_does_not_compare_item_by_item(expr, expected, monkeypatch):
+    """`in`, contains, count, find and index of a string, number, bool or null search the
+    list in C: a call of `equal` per item made one such step over ten million items take
+    seconds, which the run's time limit cannot interrupt. Only a bool met by a number
+    (true == 1 in Python, not in Aether) is compared again."""
+    import aether.runtime.builtins as builtins_module
+    import aether.runtime.compiler as compiler_module
+    import aether.runtime.values as values_module
+    from runtime_support import outputs
+
+    calls = []
+    real = values_module.equal
+
+    def counting(a, b, *rest):
+        calls.append(1)
+        return real(a, b, *rest)
+
+    for module in (values_module, compiler_module, builtins_module):
+        monkeypatch.setattr(module, "equal", counting)
+    got = outputs(f"xs: range(100000)\nys: [true, true, 1, 1.0]\nr: {expr}\n")["r"]
+    assert got == expected and type(got) is type(expected)
+    assert len(calls) <= 3, len(calls)
+
+
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 3),
+                    st.sampled_from([0.0, -0.0, 1.0, 2.5, float("nan")]),
+                    st.sampled_from(["", "a", "1"]))
+_item = st.one_of(_scalar, st.lists(_scalar, max_size=2).map(tuple))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_item, max_size=12).map(tuple), _item)
+def test_membership_agrees_with_a_scan_by_equal(container, item):
+    from aether.runtime.values import contains_equal, count_equal, equal, index_equal
+
+    hits = [n for n, x in enumerate(container) if equal(x, item)]
+    assert contains_equal(container, item) is bool(hits)
+    assert count_equal(container, item) == len(hits)
+    assert index_equal(container, item) == (hits[0] if hits else -1)
