@@ -96,7 +96,7 @@ def test_unique_takes_linear_time(monkeypatch):
 @pytest.mark.parametrize("expr, expected", [
     ('"z" in xs', False), ('contains(xs, "z")', False), ('count(xs, "z")', 0),
     ("count(xs, 7)", 1), ("7 in xs", True), ("xs.find(null)", -1), ("xs.index(99999)", 99999),
-    ("1 in ys", True), ("count(ys, 1)", 1), ("true in ys", True), ("ys.find(1.0)", 2),
+    ("1 in ys", True), ("count(ys, 1)", 2), ("true in ys", True), ("ys.find(1.0)", 2),
 ])
 def test_membership_of_a_scalar_does_not_compare_item_by_item(expr, expected, monkeypatch):
     """`in`, contains, count, find and index of a string, number, bool or null search the
@@ -119,7 +119,7 @@ def test_membership_of_a_scalar_does_not_compare_item_by_item(expr, expected, mo
         monkeypatch.setattr(module, "equal", counting)
     got = outputs(f"xs: range(100000)\nys: [true, true, 1, 1.0]\nr: {expr}\n")["r"]
     assert got == expected and type(got) is type(expected)
-    assert len(calls) <= 3, len(calls)
+    assert len(calls) <= 4, len(calls)
 
 
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 3),
