@@ -23,8 +23,9 @@ from typing import Any, Callable
 
 from .errors import rt_error
 from .values import (INT_MAX, MAX_DEPTH, BuiltinValue, ErrorValue, FnValue, _Budget,
-                     compare_key, equal, parse_json_text, repr_value, to_json, to_string,
-                     truthy, type_name)
+                     compare_key, contains_equal, count_equal, equal, index_equal,
+                     parse_json_text,
+                     repr_value, to_json, to_string, truthy, type_name)
 
 __all__ = ["PURE", "METHODS", "MUTATING", "method_impl", "format_template"]
 
@@ -205,7 +206,7 @@ def b_contains(fr, container, value):
     if t is str:
         return _need(value, str, what="substring") in container
     if t is tuple:
-        return any(equal(x, value) for x in container)
+        return contains_equal(container, value)
     if t is dict:
         return type(value) is str and value in container
     raise rt_error("AE401", f"cannot look inside a {type_name(container)}")
@@ -217,7 +218,7 @@ def b_count(fr, values, value=None):
     vals = _coll(values)
     if value is None:
         return len(vals)
-    return sum(1 for x in vals if equal(x, value))
+    return count_equal(vals, value)
 
 
 def _coll(v):
@@ -698,7 +699,7 @@ def _m_index(fr, recv, value):
     if type(recv) is str:
         i = recv.find(_need(value, str))
     else:
-        i = next((n for n, x in enumerate(recv) if equal(x, value)), -1)
+        i = index_equal(recv, value)
     if i < 0:
         raise rt_error("AE403", f"{repr_value(value)[:60]} not found")
     return i
@@ -707,7 +708,7 @@ def _m_index(fr, recv, value):
 def _m_find(fr, recv, value):
     if type(recv) is str:
         return recv.find(_need(value, str))
-    return next((n for n, x in enumerate(recv) if equal(x, value)), -1)
+    return index_equal(recv, value)
 
 
 def _m_sort_by(fr, recv, key=None, reverse=False):
