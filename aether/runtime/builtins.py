@@ -604,15 +604,24 @@ def b_unique(fr, values):
     # one hashable key per value, equal exactly when the values are equal (1 and 1.0 are
     # one number, true is no number): linear time (an `equal` scan of the kept values
     # made unique() of 100,000 numbers take hours, past any deadline)
+    vals = _seq(values)
+    if set(map(type, vals)) <= _PLAIN:
+        # strings, numbers and nulls: Python's == and hash are Aether's equality there
+        # (1 and 1.0 one key, a string never a number), and dict.fromkeys keeps the first
+        # of each in order, in C
+        return tuple(dict.fromkeys(vals))
     out: list = []
     seen: set = set()
     memo: dict = {}
-    for v in _seq(values):
+    for v in vals:
         k = _unique_key(v, memo, 0)
         if k not in seen:
             seen.add(k)
             out.append(v)
     return tuple(out)
+
+
+_PLAIN = frozenset({str, int, float, type(None)})  # no bool: True == 1 in Python
 
 
 def _unique_key(v, memo: dict, depth: int):
