@@ -172,3 +172,47 @@ def test_unique_agrees_with_keys_by_equal(values):
         if not any(equal(v, k) for k in kept):
             kept.append(v)
     assert len(got) == len(kept) and all(a is b for a, b in zip(got, kept))
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("r: sorted(reverse(range(50000)))[0]", 0),
+    ('r: sorted(split("b a c " * 20000, " "))[-1]', "c"),
+    ("r: sorted([2, 1.5, 1, 3], reverse=true)", [3, 2, 1.5, 1]),
+])
+def test_sorted_of_plain_strings_or_numbers_builds_no_key_per_item(body, expected,
+                                                                   monkeypatch):
+    """sorted() of only strings or only numbers sorts the values themselves, in C: a sort
+    key per item made sorted() of ten million strings one step of 13 s."""
+    import aether.runtime.builtins as builtins_module
+    from runtime_support import outputs
+
+    calls = []
+    real = builtins_module.compare_key
+
+    def counting(v):
+        calls.append(1)
+        return real(v)
+
+    monkeypatch.setattr(builtins_module, "compare_key", counting)
+    assert outputs(body + "\n")["r"] == expected
+    assert len(calls) == 0, len(calls)
+
+
+_sortable = st.one_of(st.lists(st.one_of(st.integers(-3, 3),
+                                         st.sampled_from([0.0, -0.0, 1.0, 2.5, float("nan")])),
+                               max_size=12),
+                      st.lists(st.sampled_from(["", "a", "B", "ab", "1"]), max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_sortable, st.booleans())
+def test_sorted_agrees_with_sorting_by_compare_key(values, rev):
+    from aether.runtime.builtins import PURE
+    from aether.runtime.values import compare_key
+
+    values = tuple(values)
+    got = PURE["sorted"](None, values, None, rev)
+    keys = [compare_key(v) for v in values]
+    order = sorted(range(len(values)), key=keys.__getitem__, reverse=rev)
+    want = tuple(values[i] for i in order)
+    assert len(got) == len(want) and all(a is b for a, b in zip(got, want))
