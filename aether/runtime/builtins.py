@@ -540,6 +540,11 @@ def b_slice(fr, values, start, stop=None):
 def b_sorted(fr, values, key=None, reverse=False):
     vals = _seq(values)
     if key is None:
+        kinds = set(map(type, vals))
+        if kinds <= _TEXT or kinds <= _NUMBERS:
+            # compare_key is (0, number) or (1, text): among one kind the values order
+            # as their keys do, so Python sorts them itself (stable, as below)
+            return tuple(sorted(vals, reverse=truthy(reverse)))
         keyf: Callable = compare_key
     elif type(key) is str:
         def keyf(item):
@@ -621,6 +626,8 @@ def b_unique(fr, values):
 
 
 _PLAIN = frozenset({str, int, float, type(None)})  # no bool: True == 1 in Python
+_TEXT = frozenset({str})
+_NUMBERS = frozenset({int, float})
 
 
 def _unique_key(v, memo: dict, depth: int):
