@@ -214,6 +214,24 @@ def _toml_type(value: Any) -> str:
     return f"{kinds.get(type(value), type(value).__name__)} {_toml_value(value)}"
 
 
+def _state_inside(where: str, root: str, state: str) -> str:
+    """The configuration's ``state`` file as a path under ``root``.
+
+    Raises ConfigError when it resolves (links on the way included) outside the project:
+    a repository's configuration must not make ``aether run`` write its database
+    anywhere else on the machine; ``--state``, given by whoever runs aether, may."""
+    path = os.path.join(root, state)  # an absolute ``state`` stays itself
+    real, home = os.path.realpath(path), os.path.realpath(root)
+    try:
+        inside = os.path.commonpath([real, home]) == home
+    except ValueError:  # another drive (Windows)
+        inside = False
+    if not inside:
+        raise ConfigError(f"{where}: 'state' resolves to {real}, outside the project "
+                          f"({home}); give --state to keep the state database elsewhere")
+    return path
+
+
 def load_config(start: str = ".", explicit: Optional[str] = None,
                 isolated: bool = False) -> Config:
     """Read the configuration for a run over ``start`` (or the file ``explicit``).
@@ -273,8 +291,8 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     if cache_dir is not None and not os.path.isabs(cache_dir):
         cache_dir = os.path.join(root, cache_dir)
     state = values.get("state")
-    if state is not None and "://" not in state and not os.path.isabs(state):
-        state = os.path.join(root, state)
+    if state is not None and "://" not in state:
+        state = _state_inside(where, root, state)
     return Config(
         path=path, root=root,
         select=values.get("select"),

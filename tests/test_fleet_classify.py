@@ -251,6 +251,27 @@ def test_a_malformed_trends_file_is_reported(tmp_path, monkeypatch, text, args):
     assert not (tmp_path / "t.html").exists()
 
 
+@pytest.mark.parametrize("args", [[], ["--json"], ["--html", "t.html"]])
+def test_trends_shows_the_last_twenty_runs_of_a_longer_trends_file(tmp_path, monkeypatch,
+                                                                   args):
+    """A trends.json holding more than the last KEEP runs (edited by hand, or forged:
+    300,000 entries) is shown as its last KEEP, as the help says: the table of every
+    entry took minutes."""
+    entries = [{"file": f"w{i}.json", "timestamp": f"2030-01-01T00:{i // 60 % 60:02}:"
+                f"{i % 60:02}", "failed": 1, "total": 2} for i in range(3 * KEEP)]
+    (tmp_path / ".aether" / "history").mkdir(parents=True)
+    (tmp_path / ".aether" / "history" / "trends.json").write_text(json.dumps(entries))
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["trends", *args], env={"NO_COLOR": "1", "COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    shown = (tmp_path / "t.html").read_text() if args[:1] == ["--html"] else r.output
+    last, first_kept = entries[-1]["timestamp"], entries[-KEEP]["timestamp"]
+    dropped = entries[-KEEP - 1]["timestamp"]
+    for stamp in (last, first_kept):
+        assert stamp[:19].replace("T", " ") in shown or stamp in shown
+    assert dropped[:19].replace("T", " ") not in shown and dropped not in shown
+
+
 def test_the_same_text_parsed_twice_in_a_row_is_parsed_once():
     """run_source checks, then compiles, and the classifier reads the manifest: one parse."""
     from aether.syntax import parse

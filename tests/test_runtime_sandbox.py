@@ -77,6 +77,26 @@ def test_endless_loop_hits_the_wall_timeout_on_an_injected_clock():
     assert result.steps < 10**9
 
 
+def test_wall_timeout_ends_a_loop_of_few_slow_steps():
+    """Each step here builds a two-million item list (tens of milliseconds): the clock
+    must be looked at while the steps are few, not only every CLOCK_EVERY steps (512
+    of them here took minutes past a one-second limit)."""
+    from aether.runtime.context import CLOCK_EVERY
+
+    result = run("while true:\n    x: range(2000000)\n", timeout=0.5, max_steps=10**9,
+                 max_memory=None)
+    assert result.status == 23 and result.error["rule"] == "AE409", result.error
+    assert result.steps < CLOCK_EVERY, result.steps
+
+
+def test_wall_timeout_holds_in_a_deterministic_run():
+    """A deterministic run gives the program a virtual clock (now() is fixed), but its
+    time limit is wall time: it ran to the step budget, minutes past --timeout."""
+    result = run("policy:\n    deterministic: true\nwhile true:\n    x: range(100)\n",
+                 timeout=0.5, max_steps=5_000_000)
+    assert result.status == 23 and result.error["rule"] == "AE409", result.error
+
+
 def test_steps_and_timeout_cannot_be_caught():
     result = run("while true:\n    try:\n        x: 1\n    catch:\n        x: 2\n",
                  max_steps=2_000)
@@ -261,6 +281,9 @@ def test_a_deep_recursion_prints_its_repeated_frames_once():
     'l: []\nfor i in range(300):\n    l: append(l, join(["x" * 1000000, str(i)], ""))\n',
     'l: []\nfor i in range(300):\n    l: l + [str(i) * 1000000]\n',
     'l: []\nr: range(1000000)\nfor i in range(300):\n    l: append(l, reverse(r))\n',
+    # range() builds each list afresh (36 MB of ints a piece): 20 of them in a statement
+    # or two, far fewer steps than the periodic check's interval
+    "l: [" + ", ".join(["range(1000000)"] * 20) + "]\n",
 ])
 def test_memory_budget_ends_a_run_that_keeps_many_large_values(body):
     """The value-size limit bounds one value, not their sum: the run's memory budget

@@ -271,6 +271,34 @@ def test_configured_cache_folder_stays_inside_the_project(tmp_path):
     assert (tmp_path / "mine" / "v1").is_dir()
 
 
+def test_configured_state_database_stays_inside_the_project(tmp_path):
+    """A repository's configuration cannot move the state database out of the project
+    (`state = "../elsewhere/state.db"`, or through a committed folder link): `run` wrote
+    it there. Only `--state`, given by whoever runs aether, may point anywhere."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (project / "a.aether").write_text(CLEAN)
+    (project / "aether.toml").write_text('state = "../elsewhere/state.db"\n')
+    proc = aether("run", "a.aether", cwd=project)
+    assert proc.returncode == 26, proc.stderr
+    assert "outside the project" in proc.stderr and "Traceback" not in proc.stderr
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    os.symlink("../elsewhere", project / "build")
+    (project / "aether.toml").write_text('state = "build/state.db"\n')
+    proc = aether("run", "a.aether", cwd=project)
+    assert proc.returncode == 26 and "outside the project" in proc.stderr, proc.stderr
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    # inside the project it is used; --state may point anywhere
+    (project / "aether.toml").write_text('state = "runs/state.db"\n')
+    (project / "runs").mkdir()
+    assert aether("run", "a.aether", cwd=project).returncode == 0
+    assert (project / "runs" / "state.db").is_file()
+    proc = aether("run", "a.aether", "--state", str(tmp_path / "mine.db"), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "mine.db").is_file()
+
+
 # ---------------------------------------------------------------- fmt and migrate
 
 @pytest.fixture

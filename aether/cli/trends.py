@@ -22,7 +22,7 @@ def trends(history_dir, html_file, as_json):
     usable trends.json or the page cannot be written)."""
     from ..config import ConfigError, load_config
     from ..fileio import WriteError, write_output
-    from ..fleet.history import DEFAULT_DIR, HistoryError, load_trends
+    from ..fleet.history import DEFAULT_DIR, KEEP, HistoryError, load_trends
     from ..output.jsontext import json_text
 
     try:
@@ -40,6 +40,9 @@ def trends(history_dir, html_file, as_json):
         click.echo(f"aether trends: no classifier history in {directory} (run `aether "
                    "classify` first)", err=True)
         sys.exit(26)
+    # classify keeps the last KEEP; a longer file was edited by hand (or forged), and a
+    # table of 300,000 rows took minutes
+    entries = entries[-KEEP:]
     if html_file:
         from ..fleet.html import trends_page
 

@@ -74,7 +74,17 @@ class Entry:
     body: str
 
     def parsed(self) -> dict:
-        return json.loads(self.body)
+        """The body as a JSON object. Raises LedgerError (26) when it is not one (a
+        database edited by hand): `aether audit verify` names such an entry."""
+        try:
+            body = json.loads(self.body)
+        except (TypeError, ValueError, RecursionError):
+            body = None
+        if type(body) is not dict:
+            raise LedgerError(f"the state database is damaged: ledger entry {self.seq} of "
+                              f"run '{self.run_id}' is not a JSON object (aether audit "
+                              "verify names the damage)", 26)
+        return body
 
 
 @dataclass(frozen=True)

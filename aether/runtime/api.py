@@ -21,7 +21,8 @@ from typing import Any, Callable, Optional
 from ..codes import Status
 from ..interrupt import Terminated
 from .compiler import Compiler, Frame, Program, _join_all, start_thread
-from .context import FIXED_EPOCH, Clock, Context, Limits, RandomHook, VirtualClock
+from .context import (FIXED_EPOCH, POKE_EVERY, Clock, Context, Limits, RandomHook,
+                      VirtualClock)
 from .dispatch import BindingDispatcher, Dispatcher, MemoryStore, SimulateDispatcher
 from .errors import AetherRuntimeError, rt_error
 from .values import BuiltinValue, FnValue, check_sizes, from_host, to_json
@@ -433,7 +434,7 @@ def _execute(program: Program, ctx: Context, inputs: Optional[dict] = None) -> R
         box["error"] = e
     try:
         if fut is not None:
-            fut.result()
+            _wait(fut, ctx)
     except BaseException as exc:  # a signal in this thread: KeyboardInterrupt, Terminated
         # stop the program at its next block so that it writes nothing more while the
         # process ends (a tool call in progress is given two seconds)
@@ -459,6 +460,18 @@ def _execute(program: Program, ctx: Context, inputs: Optional[dict] = None) -> R
     result.printed = list(ctx.printed)
     result.handled_by = handled
     return result
+
+
+def _wait(fut, ctx: Context) -> Any:
+    """The result of the program thread ``fut``, poking ``ctx`` every POKE_EVERY
+    seconds meanwhile so that its time limit and memory budget hold between its steps."""
+    while True:
+        try:
+            return fut.result(timeout=POKE_EVERY)
+        except TimeoutError:
+            if fut.done():  # the program's own exception, not the wait's
+                raise
+            ctx.poke()  # still running: its next step looks at the clock
 
 
 _recursion_lock = threading.Lock()
@@ -511,7 +524,7 @@ def _on_error(program: Program, ctx: Context, frame: Frame,
                 box["error"] = rt_error("AE406", f"on_error handler failed: {e}")
 
         try:
-            start_thread(handler).result()
+            _wait(start_thread(handler), ctx)
         except AetherRuntimeError as e:  # no thread for the handler
             box["error"] = e
         if "error" in box:

@@ -23,8 +23,8 @@ from typing import Any, Callable
 
 from .errors import rt_error
 from .values import (INT_MAX, MAX_DEPTH, BuiltinValue, ErrorValue, FnValue, _Budget,
-                     compare_key, equal, parse_json_text, repr_value, to_json, to_string,
-                     truthy, type_name)
+                     compare_key, contains_equal, count_equal, equal, index_equal,
+                     parse_json_text, repr_value, to_json, to_string, truthy, type_name)
 
 __all__ = ["PURE", "METHODS", "MUTATING", "method_impl", "format_template"]
 
@@ -205,7 +205,7 @@ def b_contains(fr, container, value):
     if t is str:
         return _need(value, str, what="substring") in container
     if t is tuple:
-        return any(equal(x, value) for x in container)
+        return contains_equal(container, value)
     if t is dict:
         return type(value) is str and value in container
     raise rt_error("AE401", f"cannot look inside a {type_name(container)}")
@@ -217,7 +217,7 @@ def b_count(fr, values, value=None):
     vals = _coll(values)
     if value is None:
         return len(vals)
-    return sum(1 for x in vals if equal(x, value))
+    return count_equal(vals, value)
 
 
 def _coll(v):
@@ -540,6 +540,11 @@ def b_slice(fr, values, start, stop=None):
 def b_sorted(fr, values, key=None, reverse=False):
     vals = _seq(values)
     if key is None:
+        kinds = set(map(type, vals))
+        if kinds <= _TEXT or kinds <= _NUMBERS:
+            # compare_key is (0, number) or (1, text): among one kind the values order
+            # as their keys do, so Python sorts them itself (stable, as below)
+            return tuple(sorted(vals, reverse=truthy(reverse)))
         keyf: Callable = compare_key
     elif type(key) is str:
         def keyf(item):
@@ -603,15 +608,26 @@ def b_unique(fr, values):
     # one hashable key per value, equal exactly when the values are equal (1 and 1.0 are
     # one number, true is no number): linear time (an `equal` scan of the kept values
     # made unique() of 100,000 numbers take hours, past any deadline)
+    vals = _seq(values)
+    if set(map(type, vals)) <= _PLAIN:
+        # strings, numbers and nulls: Python's == and hash are Aether's equality there
+        # (1 and 1.0 one key, a string never a number), and dict.fromkeys keeps the first
+        # of each in order, in C
+        return tuple(dict.fromkeys(vals))
     out: list = []
     seen: set = set()
     memo: dict = {}
-    for v in _seq(values):
+    for v in vals:
         k = _unique_key(v, memo, 0)
         if k not in seen:
             seen.add(k)
             out.append(v)
     return tuple(out)
+
+
+_PLAIN = frozenset({str, int, float, type(None)})  # no bool: True == 1 in Python
+_TEXT = frozenset({str})
+_NUMBERS = frozenset({int, float})
 
 
 def _unique_key(v, memo: dict, depth: int):
@@ -688,7 +704,7 @@ def _counted(impl: Callable) -> Callable:
     return counted
 
 
-for _name in ("filter", "items", "keys", "values", "map", "merge", "reverse", "slice",
+for _name in ("range", "filter", "items", "keys", "values", "map", "merge", "reverse", "slice",
               "sorted", "split", "unique", "put", "parse_json", "parse_input", "replace",
               "lower", "upper", "strip"):
     PURE[_name] = _counted(PURE[_name])
@@ -698,7 +714,7 @@ def _m_index(fr, recv, value):
     if type(recv) is str:
         i = recv.find(_need(value, str))
     else:
-        i = next((n for n, x in enumerate(recv) if equal(x, value)), -1)
+        i = index_equal(recv, value)
     if i < 0:
         raise rt_error("AE403", f"{repr_value(value)[:60]} not found")
     return i
@@ -707,7 +723,7 @@ def _m_index(fr, recv, value):
 def _m_find(fr, recv, value):
     if type(recv) is str:
         return recv.find(_need(value, str))
-    return next((n for n, x in enumerate(recv) if equal(x, value)), -1)
+    return index_equal(recv, value)
 
 
 def _m_sort_by(fr, recv, key=None, reverse=False):

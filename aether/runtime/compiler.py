@@ -34,8 +34,8 @@ from .. import ast as A
 from .builtins import BIG, METHODS, MUTATING, PURE, method_impl
 from .dispatch import MEMORY_COMPENSATIONS, ToolCall
 from .errors import AetherRuntimeError, StackFrame, rt_error
-from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, check_sizes, equal,
-                     from_host, repr_value, truthy, type_name)
+from .values import (INT_MAX, BuiltinValue, ErrorValue, FnValue, check_sizes,
+                     contains_equal, equal, from_host, repr_value, truthy, type_name)
 
 __all__ = ["Compiler", "Program", "Frame", "cow_set", "BREAK", "CONTINUE", "RETURN"]
 
@@ -229,7 +229,7 @@ def op_in(item, container, node):
     if container is None:
         return False
     if t is tuple:
-        return any(equal(item, x) for x in container)
+        return contains_equal(container, item)
     if t is str:
         if type(item) is not str:
             raise rt_error("AE401", f"'in' on a string needs a string, not {type_name(item)}",

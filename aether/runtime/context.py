@@ -110,6 +110,10 @@ class RandomHook:
 CLOCK_EVERY = 512
 
 
+# Seconds between two pokes (Context.poke) of a running program by the thread waiting
+# for it.
+POKE_EVERY = 0.05
+
 MEM_EVERY = 32 * 1024 ** 2  # bytes of large values between two memory checks
 
 
@@ -168,6 +172,9 @@ class Context:
         self.steps = 0
         self.start = self.clock.now()
         self.deadline = (self.start + limits.timeout) if limits.timeout else None
+        # The same limit in real time: the program's clock may be virtual (a deterministic
+        # run's fixed now()), and the limit must still end the run on the wall clock.
+        self.wall_deadline = (time.monotonic() + limits.timeout) if limits.timeout else None
         self._check_at = 0
         self._deadlines: list[tuple[float, str]] = []  # step timeouts, innermost last
         self._lock = threading.Lock()
@@ -188,6 +195,14 @@ class Context:
         self.steps += n
         if self.steps >= self._check_at:
             self.check()
+
+    def poke(self) -> None:
+        """Make the program's next step check the deadlines and the memory budget now.
+
+        The thread waiting for the run calls it every :data:`POKE_EVERY` seconds: a few
+        slow steps (each building a list of millions of items) would otherwise go
+        CLOCK_EVERY steps, minutes, without a look at the clock."""
+        self._check_at = 0
 
     def cancel(self, why: str) -> None:
         """Stop the program at its next block (an interrupted run: SIGINT, SIGTERM)."""
@@ -236,6 +251,8 @@ class Context:
         return best
 
     def check_time(self) -> None:
+        if self.wall_deadline is not None and time.monotonic() >= self.wall_deadline:
+            raise self._timeout("the run")
         nearest = self.nearest_deadline()
         if nearest is not None and self.clock.now() >= nearest[0]:
             raise self._timeout(nearest[1])
@@ -279,6 +296,7 @@ class Context:
         self.limits = Limits(self.steps + steps, self.limits.timeout, self.limits.max_depth,
                              self.limits.max_value_size, self.limits.request_timeout)
         self.deadline = self.clock.now() + seconds
+        self.wall_deadline = time.monotonic() + seconds
         self._deadlines = []
         self._reschedule()
 

@@ -151,6 +151,54 @@ def equal(a: Any, b: Any, budget: Optional[_Budget] = None, depth: int = 0) -> b
     return a == b  # str, None
 
 
+def _equal_positions(container: tuple, item: Any):
+    """Positions of ``container`` whose item is :func:`equal` to the scalar ``item``
+    (a string, number, bool or null), found by the tuple's own C search: Python's ``==``
+    holds for every Aether-equal pair of scalars, and for a string or null only for those,
+    so only a bool met by a number (``True == 1``) is looked at again here."""
+    exact = item is None or type(item) is str
+    index = container.index
+    i = 0
+    while True:
+        try:
+            i = index(item, i)
+        except ValueError:
+            return
+        if exact or equal(item, container[i]):
+            yield i
+        i += 1
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def contains_equal(container: tuple, item: Any) -> bool:
+    """Whether an item of ``container`` is :func:`equal` to ``item``; a scalar ``item``
+    is searched in C (a scan calling ``equal`` per item took seconds on a list of ten
+    million, one step the run's time limit could not interrupt)."""
+    if type(item) in _SCALARS:
+        return next(_equal_positions(container, item), -1) >= 0
+    return any(equal(item, x) for x in container)
+
+
+def index_equal(container: tuple, item: Any) -> int:
+    """The first position of an item :func:`equal` to ``item``, or -1 (see
+    :func:`contains_equal`)."""
+    if type(item) in _SCALARS:
+        return next(_equal_positions(container, item), -1)
+    return next((n for n, x in enumerate(container) if equal(x, item)), -1)
+
+
+def count_equal(container: tuple, item: Any) -> int:
+    """How many items of ``container`` are :func:`equal` to ``item`` (see
+    :func:`contains_equal`)."""
+    if type(item) in _SCALARS:
+        if item is None or type(item) is str:
+            return container.count(item)
+        return sum(1 for _ in _equal_positions(container, item))
+    return sum(1 for x in container if equal(x, item))
+
+
 def compare_key(v: Any) -> tuple:
     """A sort key for ordering a list of numbers, strings, or lists of them (AE401 else)."""
     t = type(v)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .base import RunRecord, Store, StoreError
 
@@ -30,6 +30,58 @@ def load(text: Optional[str], what: str = "a row") -> Any:
         return None if text is None else json.loads(text)
     except (TypeError, ValueError, RecursionError):
         raise StoreError(f"the state database is damaged: {what} is not JSON") from None
+
+
+# A time a run can have: seconds since the epoch up to the year 9999 (what datetime and
+# the platform's time_t can show); a row edited to 1e309 or "abc" is damage.
+_MAX_TIME = 253402300799.0
+
+
+def _is_time(v: Any) -> bool:
+    return type(v) in (int, float) and 0 <= v <= _MAX_TIME
+
+
+def _row_fields(row: tuple) -> None:
+    """Raise StoreError when a runs row (``_RUN_COLUMNS``) holds a value of the wrong type
+    or range: the commands that show runs compute with these columns."""
+    run_id, workflow, digest, _, status, exit_status, _, _, started, ended, _ = row
+    bad = None
+    if type(run_id) is not str or type(workflow) is not str or type(digest) is not str \
+            or type(status) is not str:
+        bad = "a name, path or status that is not text"
+    elif exit_status is not None and (type(exit_status) is not int
+                                      or not 0 <= exit_status <= 255):
+        bad = f"an exit status of {exit_status!r}"
+    elif not _is_time(started) or (ended is not None and not _is_time(ended)):
+        bad = "a time that is not one (seconds since 1970, before the year 10000)"
+    if bad is not None:
+        name = run_id if type(run_id) is str else repr(run_id)
+        raise StoreError(f"the state database is damaged: run '{name}' has {bad}")
+
+
+def _optional(*types: type) -> Callable[[Any], bool]:
+    return lambda v: v is None or type(v) in types
+
+
+# The checkpoint fields a resume uses, and what each must be when present. A pid is a
+# process id: positive and below 2**31 (os.kill raised OverflowError past a C long).
+_CHECKPOINT_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "workflow": lambda v: type(v) is str and v != "",
+    "root": _optional(str),
+    "inputs": _optional(dict),
+    "seed": _optional(int),
+    "simulated": _optional(bool),
+    "run_id": _optional(str),
+    "digest": _optional(str),
+    "policy_source": _optional(str),
+    "policy_digest": _optional(str),
+    "actor": _optional(str),
+    "deterministic": _optional(bool),
+    "state": _optional(str),
+    "host": _optional(str),
+    "pid": lambda v: v is None or (type(v) is int and 0 <= v < 2 ** 31),
+    "waiting": _optional(list),
+}
 
 
 class SQLStore(Store):
@@ -55,6 +107,7 @@ class SQLStore(Store):
 
     @staticmethod
     def _record(row: tuple) -> RunRecord:
+        _row_fields(row)
         return RunRecord(row[0], row[1], row[2], load(row[3]), row[4], row[5],
                          load(row[6]), load(row[7]), row[8], row[9], bool(row[10]))
 
@@ -186,6 +239,10 @@ class SQLStore(Store):
         if not isinstance(body, dict):
             raise StoreError(f"the state database is damaged: the checkpoint of run "
                              f"'{run_id}' is not a JSON object")
+        for key, ok in _CHECKPOINT_FIELDS.items():
+            if key in body and not ok(body[key]):
+                raise StoreError(f"the state database is damaged: the checkpoint of run "
+                                 f"'{run_id}' has a bad '{key}'")
         return body
 
     # ------------------------------------------------------------ ledger reads
@@ -217,9 +274,19 @@ class SQLStore(Store):
         """The run's head, or None (LedgerBackend.head)."""
         from ..governance.ledger import Head
 
+        from ..governance.ledger import LedgerError
+
         rows = self._ledger_rows("SELECT count, hash, closed, status FROM ledger_heads "
                                  "WHERE run_id = ?", (run_id,))
-        return Head(rows[0][0], rows[0][1], bool(rows[0][2]), rows[0][3]) if rows else None
+        if not rows:
+            return None
+        count, digest, closed, status = rows[0]
+        # a count the next append cannot add one to (a 64-bit column) is damage
+        if type(count) is not int or not 0 <= count < 2 ** 62 or type(digest) is not str \
+                or (status is not None and type(status) is not int):
+            raise LedgerError(f"the state database is damaged: the ledger head of run "
+                              f"'{run_id}' is not one (count {count!r})", 26)
+        return Head(count, digest, bool(closed), status)
 
     def runs(self) -> list[str]:
         """Every run id with ledger entries, oldest first (LedgerBackend.runs)."""
