@@ -44,6 +44,32 @@ def test_the_candidate_lines_find_what_the_plain_scan_finds(text):
     assert [(m.start(), m.lastgroup, m.end()) for m in legacy._matches(text, False)] == plain
 
 
+# Every word above, in every position the full scan's patterns give meaning to: after
+# `}` / `-` / `name =`, with each separator, followed by each kind of rest of the line.
+_LEADS = ["", "} ", "}", "- ", "-\t", "x = ", "x=", "a.b = ", "return "]
+_SEPS = ["", " ", "\t", ":", " :", ": ", "  ", "."]
+_RESTS = ["", "x", "x y", "x:", "x :", "x:  ", "x: # c", "x # c", "# c", "{", " {", "{ # c",
+          "{}", "x {", '"s"', "'s'", "(x)", "x(y)", "event x:", "on", "x in y", "x in y:",
+          "x as 'a'", "x as \"a\"", "= remember x", "on x", "from x", "off", "1", "x -",
+          "when x"]
+
+
+def test_the_candidate_lines_find_what_the_plain_scan_finds_for_every_word():
+    lines = [f"{indent}{lead}{word}{sep}{rest}"
+             for indent in ("", "    ") for lead in _LEADS for word in _WORDS
+             for sep in _SEPS for rest in _RESTS]
+    for text in ("x: 1\n" + "\n".join(lines),  # all in one text: merged in order
+                 "\n".join(lines[::7]), "\n".join(lines[3::11]) + "\n",
+                 # texts without one of the words that call for a search of their own
+                 "\n".join(x for x in lines[::3] if "remember" not in x),
+                 "\n".join(x for x in lines[1::3] if "recall" not in x),
+                 "\n".join(x for x in lines[2::3] if "{" not in x)):
+        plain = [(m.start(), m.lastgroup, m.end()) for m in _plain_scan().finditer(text)]
+        assert len(plain) > len(text) // 2000  # the lines do reach the patterns
+        assert [(m.start(), m.lastgroup, m.end())
+                for m in legacy._matches(text, False)] == plain
+
+
 class _CountingScan:
     """A compiled pattern that counts the lines it is tried at (finditer: every line)."""
 
