@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from aether import checker
 from aether.checker import Finding, _iter_lines, _lines_at, _locate, _masked_lines, _scan_lines
 from aether.syntax import legacy
+from aether.syntax.errors import AetherSyntaxError
+from aether.syntax.lalr import UnexpectedToken
 from aether.syntax.parser import _CLOSE, _OPEN, _close_line, get_parser
-from test_parser_properties import SETTINGS
+from test_parser_properties import FRAGMENTS, SETTINGS
 
 # ------------------------------------------------------------------ the legacy scan
 
@@ -95,6 +97,33 @@ def test_the_full_legacy_scan_is_tried_only_at_candidate_lines(monkeypatch):
     hits = legacy.scan_legacy(text)
     assert [(h.rule, h.line) for h in hits] == [("AE206", 2003)]
     assert counting.lines <= 5  # the first line and the candidates, not 2,004 lines
+
+
+# ------------------------------------------------------------------ the error's wording
+
+_ALL_TERMINALS = sorted({t for row in get_parser()[0].states for t in row
+                         if t.isupper() or t == "$END"})
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join))
+def test_the_shared_walk_accepts_what_a_walk_per_terminal_accepts(text):
+    """The terminals an error message names are found by one walk shared by the terminals
+    whose reductions agree (Parser.accepted): the same as one walk each (accepts), from
+    the stack of the error in the text and in each of its beginnings (cut anywhere: the
+    parser stops at the end of the text in every kind of state)."""
+    parser, scanner = get_parser()
+    text = text.replace("\r", "\n").replace("\ufeff", "")
+    for cut in range(len(text), -1, -1):
+        try:
+            parser.parse(scanner.scan(text[:cut]))
+        except UnexpectedToken as exc:
+            for types in (_ALL_TERMINALS, exc.expected):
+                assert parser.accepted(exc.stack, types) == \
+                    {t for t in types if parser.accepts(exc.stack, t)}
+        except AetherSyntaxError:
+            pass
+    assert parser.accepted((), _ALL_TERMINALS) == set()
 
 
 # ------------------------------------------------------------------ locating findings

@@ -76,18 +76,26 @@ class ParseResult(Record):
 
     ``masked`` lists the line ranges (first, last) that error recovery removed; names bound
     there are unknown, so the validator does not report unbound names after an error.
+    ``spans`` (not a field: equality and copies ignore it) is None or, from :func:`parse`
+    when the text needed no normalising, where each range of ``masked`` lies in the text:
+    (offset of its first line, offset of the end of its last line; None for a range of no
+    line of the text), so that the checker reads those lines without counting the lines
+    before them.
     """
 
     _fields = ("module", "errors", "masked")
-    __slots__ = _fields + ("__weakref__",)  # the last-parse cache refers to it weakly
+    # the last-parse cache refers to it weakly
+    __slots__ = _fields + ("spans", "__weakref__")
     module: A.Module
     errors: list[SyntaxIssue]
     masked: list[tuple[int, int]]
+    spans: Optional[list[Optional[tuple[int, int]]]]
 
     def __init__(self, module, errors=None, masked=None):
         self.module = module
         self.errors = [] if errors is None else errors
         self.masked = [] if masked is None else masked
+        self.spans = None
 
     @property
     def ok(self) -> bool:
@@ -370,7 +378,7 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
     # The heuristics below read the state's raw action set; messages name only the
     # terminals that would really be shifted (LALR merges lookaheads of similar states).
     parser = get_parser()[0]
-    shown = {t for t in expected if parser.accepts(exc.stack, t)} or expected
+    shown = parser.accepted(exc.stack, expected) or expected
     ttype = tok.type
     line = tok.line
     column = tok.column
@@ -560,6 +568,28 @@ def _prefix_result(current: str, err: AetherSyntaxError, errors: list[SyntaxIssu
     return ParseResult(module, errors, masked + [rng])
 
 
+def _without_spans(result: ParseResult, lines: list[str]) -> ParseResult:
+    return result
+
+
+def _with_spans(result: ParseResult, lines: list[str]) -> ParseResult:
+    """``result`` with its ``spans``: where each masked range of the text of ``lines``
+    (its lines) lies in it."""
+    n = len(lines)
+    spans = []
+    for first, last in result.masked:
+        first, last = max(first, 1), min(last, n)
+        if first > last:  # (none from recovery: its ranges are lines of the text)
+            spans.append(None)
+            continue
+        before = lines[:first - 1]
+        start = sum(map(len, before)) + len(before)  # map: no Python loop per line
+        inside = lines[first - 1:last]
+        spans.append((start, start + sum(map(len, inside)) + len(inside) - 1))
+    result.spans = spans
+    return result
+
+
 def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> int:
     """Where to resume parsing after a statement at ``line`` was masked: the start of the
     top-level statement before the one holding ``line`` (1 when there is none).
@@ -713,7 +743,11 @@ def _parse_last(text: str, incremental: bool) -> ParseResult:
 
 
 def _parse(text: str, incremental: bool) -> ParseResult:
+    given = text
     text = _normalised(text)
+    # the masked ranges' offsets (ParseResult.spans) are given in the text as given: not
+    # when normalising changed it
+    spans = _with_spans if text is given else _without_spans
     parser, scanner = get_parser()
     if not RESERVE:  # the first parse, or the first since a MemoryError freed it
         arm()
@@ -734,13 +768,16 @@ def _parse(text: str, incremental: bool) -> ParseResult:
         try:
             if resume == 1:
                 module = parser.parse(scanner.scan(current), values)
-                return ParseResult(module, errors, masked)
+                if not errors:
+                    return ParseResult(module)
+                return spans(ParseResult(module, errors, masked), lines)
             tail = parser.parse(scanner.scan(current, start=resume_at, start_line=resume),
                                 values)
             if kept is not None:
                 # Top-level statements are independent: what parsed before `resume` and the
                 # rest make the module a whole parse of `current` would (the tests compare).
-                return ParseResult(_module(kept + list(tail.body)), errors, masked)
+                return spans(ParseResult(_module(kept + list(tail.body)), errors, masked),
+                             lines)
             resume, resume_at = 1, 0  # the rest parses: now build the whole module once
             continue
         except MemoryError:
@@ -763,21 +800,24 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                     # The masked statement left its surroundings incomplete (a `try`
                     # without its `catch`...): a cascade of the error already reported.
                     cascade = AetherSyntaxError("AE100", "cascade", exc.token.line, 1)
-                    return _prefix_result(current, cascade, errors, masked, current_lines)
+                    return spans(_prefix_result(current, cascade, errors, masked,
+                                                 current_lines), lines)
                 err = _translate(exc, lines, scanner.brackets, current,
                                  scanner.logical_start, current_lines)
             else:
                 err = exc
             key = (err.line, err.column, err.rule)
             if key in seen:  # no progress: keep what parses before it, report no more
-                return _prefix_result(current, err, errors, masked, current_lines)
+                return spans(_prefix_result(current, err, errors, masked, current_lines),
+                             lines)
             seen.add(key)
             errors.append(SyntaxIssue(err.rule, err.message, err.line, err.column,
                                       err.end_line, err.end_column, err.hint))
             if len(errors) >= MAX_ERRORS or err.rule == "AE110":
                 # Too many errors, or runaway nesting (a property of the whole file): stop
                 # reporting, and keep what parses before the first unreported statement.
-                return _prefix_result(current, err, errors, masked, current_lines)
+                return spans(_prefix_result(current, err, errors, masked, current_lines),
+                             lines)
             work = list(current_lines)  # `lines` stay the original text's
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
             masked.append(rng)
