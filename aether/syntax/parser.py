@@ -805,7 +805,10 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                 err = _translate(exc, lines, scanner.brackets, current,
                                  scanner.logical_start, current_lines)
             else:
-                err = exc
+                # Without its traceback: kept in `err`, the raised error would hold this
+                # frame (a cycle once the function returns, the tree and the lines with
+                # it), freed only by the cyclic collector.
+                err = exc.with_traceback(None)
             key = (err.line, err.column, err.rule)
             if key in seen:  # no progress: keep what parses before it, report no more
                 return spans(_prefix_result(current, err, errors, masked, current_lines),
