@@ -217,6 +217,15 @@ def _skip_lines(text: str, pos: int, k: int) -> int:
             pos = find("\n", pos) + 1
             k -= 1
         return pos
+    if k <= 256:
+        # a window that likely holds them (lines of up to 64 characters on average) split
+        # once: the count of a whole window before its split cost as much again
+        window = text[pos:pos + 64 * k]
+        parts = window.split("\n", k)
+        if len(parts) > k:
+            return pos + len(window) - len(parts[-1])
+        pos += len(window)
+        k -= len(parts) - 1
     step = 8192
     while k:
         window = text[pos:pos + step]

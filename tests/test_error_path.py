@@ -145,6 +145,19 @@ def test_lines_are_located_as_one_pass_locates_them(text, wanted):
     assert _lines_at(text, targets) == _scan_lines(_iter_lines(text), targets)
 
 
+@SETTINGS
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=700), st.data())
+def test_skipping_lines_finds_the_offset_a_split_finds(lengths, data):
+    """_skip_lines over lines short and long: a window that holds the lines wanted, one
+    that does not (the rest counted on), and the plain find per line."""
+    text = "\n".join("x" * n for n in lengths)
+    lines = text.split("\n")
+    start = data.draw(st.integers(0, len(lines) - 1), label="start")
+    k = data.draw(st.integers(0, len(lines) - 1 - start), label="k")
+    pos = sum(map(len, lines[:start])) + start
+    assert checker._skip_lines(text, pos, k) == pos + sum(map(len, lines[start:start + k])) + k
+
+
 class _CountingText(str):
     """Source text that counts the slices taken of it (a pass over its lines takes one a
     line)."""
