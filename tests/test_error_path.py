@@ -158,6 +158,15 @@ def test_skipping_lines_finds_the_offset_a_split_finds(lengths, data):
     assert checker._skip_lines(text, pos, k) == pos + sum(map(len, lines[start:start + k])) + k
 
 
+@pytest.mark.parametrize("width", [0, 1, 25, 63, 64, 65, 200, 9000])
+def test_skipping_lines_of_every_width_finds_the_offset_a_split_finds(width):
+    text = "\n".join("x" * width for _ in range(600))
+    for start in (0, 1, 7):
+        pos = start * (width + 1)
+        for k in (0, 1, 16, 17, 100, 255, 256, 257, 590):
+            assert checker._skip_lines(text, pos, k) == pos + k * (width + 1)
+
+
 class _CountingText(str):
     """Source text that counts the slices taken of it (a pass over its lines takes one a
     line)."""
