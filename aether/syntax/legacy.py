@@ -131,10 +131,11 @@ _CANDIDATE = (
 )
 # The rest of the full scan's constructs, each found by what it must hold anywhere on its
 # line: a '{' that ends it (before a comment: brace_block, brace_control) and the words of
-# remember_as / recall_tag after `name =`. Their lines are candidates too. Two patterns,
-# each opening with its own literal (an alternation of both stopped at every 'r').
+# remember_as / recall_tag after `name =` (with the '=': the calls `remember(...)` of
+# Aether 1.2 are no candidates). Their lines are candidates too. Two patterns, each
+# opening with its own literal (an alternation of both stopped at every 'r').
 _CANDIDATE_BRACE = r"\{[ \t]*(?:#|$)"
-_CANDIDATE_MEMORY = r"re(?:member|call)\b"
+_CANDIDATE_MEMORY = r"=[ \t]*re(?:member|call)\b"
 # Where the scan of a text that parses can match (its constructs, _PARSEABLE, each start a
 # line with one of these words): a newline, then the line's indentation (atomically).
 _CANDIDATE_PARSEABLE = r"\n(?=(?P<_i>[ \t]*))(?P=_i)(?:intent|plugin|agent)"
