@@ -569,24 +569,26 @@ def _prefix_result(current: str, err: AetherSyntaxError, errors: list[SyntaxIssu
 
 
 def _without_spans(result: ParseResult, lines: list[str]) -> ParseResult:
+    """``result`` as it is (its text was normalised: no offsets in the text as given)."""
     return result
 
 
 def _with_spans(result: ParseResult, lines: list[str]) -> ParseResult:
     """``result`` with its ``spans``: where each masked range of the text of ``lines``
-    (its lines) lies in it."""
+    (its lines) lies in it, the offsets found in one pass over the lines (however many
+    ranges)."""
     n = len(lines)
-    spans = []
-    for first, last in result.masked:
-        first, last = max(first, 1), min(last, n)
-        if first > last:  # (none from recovery: its ranges are lines of the text)
-            spans.append(None)
-            continue
-        before = lines[:first - 1]
-        start = sum(map(len, before)) + len(before)  # map: no Python loop per line
-        inside = lines[first - 1:last]
-        spans.append((start, start + sum(map(len, inside)) + len(inside) - 1))
-    result.spans = spans
+    ranges = [(max(first, 1), min(last, n)) for first, last in result.masked]
+    offsets = {}  # line index -> offset of the line's start (index n: just past the end)
+    at = pos = 0
+    for index in sorted({i for first, last in ranges if first <= last
+                         for i in (first - 1, last)}):
+        skipped = lines[at:index]
+        pos += sum(map(len, skipped)) + len(skipped)  # map: no Python loop per line
+        at = index
+        offsets[index] = pos
+    result.spans = [(offsets[first - 1], offsets[last] - 1) if first <= last else None
+                    for first, last in ranges]  # (None: recovery masks lines of the text)
     return result
 
 
@@ -747,7 +749,7 @@ def _parse(text: str, incremental: bool) -> ParseResult:
     text = _normalised(text)
     # the masked ranges' offsets (ParseResult.spans) are given in the text as given: not
     # when normalising changed it
-    spans = _with_spans if text is given else _without_spans
+    located = _with_spans if text is given else _without_spans
     parser, scanner = get_parser()
     if not RESERVE:  # the first parse, or the first since a MemoryError freed it
         arm()
@@ -770,14 +772,14 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                 module = parser.parse(scanner.scan(current), values)
                 if not errors:
                     return ParseResult(module)
-                return spans(ParseResult(module, errors, masked), lines)
+                return located(ParseResult(module, errors, masked), lines)
             tail = parser.parse(scanner.scan(current, start=resume_at, start_line=resume),
                                 values)
             if kept is not None:
                 # Top-level statements are independent: what parsed before `resume` and the
                 # rest make the module a whole parse of `current` would (the tests compare).
-                return spans(ParseResult(_module(kept + list(tail.body)), errors, masked),
-                             lines)
+                return located(ParseResult(_module(kept + list(tail.body)), errors,
+                                           masked), lines)
             resume, resume_at = 1, 0  # the rest parses: now build the whole module once
             continue
         except MemoryError:
@@ -800,8 +802,8 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                     # The masked statement left its surroundings incomplete (a `try`
                     # without its `catch`...): a cascade of the error already reported.
                     cascade = AetherSyntaxError("AE100", "cascade", exc.token.line, 1)
-                    return spans(_prefix_result(current, cascade, errors, masked,
-                                                 current_lines), lines)
+                    return located(_prefix_result(current, cascade, errors, masked,
+                                                   current_lines), lines)
                 err = _translate(exc, lines, scanner.brackets, current,
                                  scanner.logical_start, current_lines)
             else:
@@ -811,16 +813,16 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                 err = exc.with_traceback(None)
             key = (err.line, err.column, err.rule)
             if key in seen:  # no progress: keep what parses before it, report no more
-                return spans(_prefix_result(current, err, errors, masked, current_lines),
-                             lines)
+                return located(_prefix_result(current, err, errors, masked,
+                                              current_lines), lines)
             seen.add(key)
             errors.append(SyntaxIssue(err.rule, err.message, err.line, err.column,
                                       err.end_line, err.end_column, err.hint))
             if len(errors) >= MAX_ERRORS or err.rule == "AE110":
                 # Too many errors, or runaway nesting (a property of the whole file): stop
                 # reporting, and keep what parses before the first unreported statement.
-                return spans(_prefix_result(current, err, errors, masked, current_lines),
-                             lines)
+                return located(_prefix_result(current, err, errors, masked,
+                                              current_lines), lines)
             work = list(current_lines)  # `lines` stay the original text's
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
             masked.append(rng)
