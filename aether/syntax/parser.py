@@ -76,26 +76,25 @@ class ParseResult(Record):
 
     ``masked`` lists the line ranges (first, last) that error recovery removed; names bound
     there are unknown, so the validator does not report unbound names after an error.
-    ``spans`` (not a field: equality and copies ignore it) is None or, from :func:`parse`
-    when the text needed no normalising, where each range of ``masked`` lies in the text:
+    ``spans`` is None or, from :func:`parse` when the text needed no normalising and has
+    syntax errors, where each range of ``masked`` lies in the text:
     (offset of its first line, offset of the end of its last line; None for a range of no
     line of the text), so that the checker reads those lines without counting the lines
     before them.
     """
 
-    _fields = ("module", "errors", "masked")
-    # the last-parse cache refers to it weakly
-    __slots__ = _fields + ("spans", "__weakref__")
+    _fields = ("module", "errors", "masked", "spans")
+    __slots__ = _fields + ("__weakref__",)  # the last-parse cache refers to it weakly
     module: A.Module
     errors: list[SyntaxIssue]
     masked: list[tuple[int, int]]
     spans: Optional[list[Optional[tuple[int, int]]]]
 
-    def __init__(self, module, errors=None, masked=None):
+    def __init__(self, module, errors=None, masked=None, spans=None):
         self.module = module
         self.errors = [] if errors is None else errors
         self.masked = [] if masked is None else masked
-        self.spans = None
+        self.spans = spans
 
     @property
     def ok(self) -> bool:
