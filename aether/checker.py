@@ -217,6 +217,15 @@ def _skip_lines(text: str, pos: int, k: int) -> int:
             pos = find("\n", pos) + 1
             k -= 1
         return pos
+    if k <= 256:
+        # a window that likely holds them (lines of up to 64 characters on average) split
+        # once: the count of a whole window before its split cost as much again
+        window = text[pos:pos + 64 * k]
+        parts = window.split("\n", k)
+        if len(parts) > k:
+            return pos + len(window) - len(parts[-1])
+        pos += len(window)
+        k -= len(parts) - 1
     step = 8192
     while k:
         window = text[pos:pos + step]
@@ -355,10 +364,16 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[A-Za-z_]\w*", text))
 
 
-def _masked_lines(text: str, ranges: list[tuple[int, int]]) -> list[str]:
-    """The stripped source lines that error recovery removed from the parse."""
+def _masked_lines(text: str, ranges: list[tuple[int, int]],
+                  spans: Optional[list] = None) -> list[str]:
+    """The stripped source lines that error recovery removed from the parse. ``spans``:
+    where the ranges lie in ``text`` when the parser said (``ParseResult.spans``): the
+    lines are then read there, without counting those before them."""
     if not ranges:
         return []
+    if spans is not None:
+        return [line.strip() for span in spans if span is not None
+                for line in text[span[0]:span[1]].split("\n")]
     n_lines = text.count("\n") + 1
     spans = [(max(a, 1), min(b, n_lines)) for a, b in ranges]
     spans = [(a, b) for a, b in spans if a <= b]
@@ -452,7 +467,7 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
             findings.append(Finding(e.rule, e.message, e.line, e.column, e.end_line,
                                     e.end_column, e.hint))
         clean_parse = not result.errors
-        masked = _masked_lines(text, result.masked)
+        masked = _masked_lines(text, result.masked, result.spans)
         goal_masked = any(line.startswith("goal") for line in masked)
         masked_text = "\n".join(masked)
         report_unbound = clean_parse and not legacy

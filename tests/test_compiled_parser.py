@@ -63,6 +63,7 @@ def _same(text: str) -> None:
     slow = _with(PURE, P.parse, text)
     assert fast.errors == slow.errors
     assert fast.masked == slow.masked
+    assert fast.spans == slow.spans  # where the masked lines lie (the checker reads them)
     assert fast.module == slow.module
     a = _with(COMPILED, check_text, text, "x.aether")
     b = _with(PURE, check_text, text, "x.aether")
@@ -90,6 +91,16 @@ def test_compiled_and_pure_agree_on_generated_programs(src, data):
         at = data.draw(st.integers(0, len(lines)), label="at")
         lines.insert(at, data.draw(st.sampled_from(BREAKERS), label="line"))
     _same("\n".join(lines))
+
+
+@pytest.mark.parametrize("line", ["\tlog(x)", 'x: "open', "x: 1 ?", "x: (1]", "log(x))",
+                                  "x: 1 2", "if x\n    log(x)", "x: [1,\n", "brek"])
+def test_compiled_and_pure_agree_on_each_kind_of_error_after_statements(line):
+    """Lexical and grammar errors after and before complete statements: the recovery,
+    its wording and the masked lines' offsets alike on both paths."""
+    before = "".join(f"step_{i}: run({i})\n" for i in range(4))
+    _same('goal: "g"\n' + before + line + "\n" + before.replace("step", "after"))
+    _same('goal: "g"\n' + (before + line + "\n") * 30)  # past the 25th error
 
 
 def test_the_process_parser_is_compiled_when_built():

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aether import checker
 from aether.checker import Finding, _iter_lines, _lines_at, _locate, _masked_lines, _scan_lines
 from aether.syntax import legacy
+from aether.syntax.errors import AetherSyntaxError
+from aether.syntax.lalr import UnexpectedToken
 from aether.syntax.parser import _CLOSE, _OPEN, _close_line, get_parser
-from test_parser_properties import SETTINGS
+from test_parser_properties import FRAGMENTS, SETTINGS
 
 # ------------------------------------------------------------------ the legacy scan
 
@@ -42,6 +46,32 @@ def _plain_scan() -> re.Pattern:
 def test_the_candidate_lines_find_what_the_plain_scan_finds(text):
     plain = [(m.start(), m.lastgroup, m.end()) for m in _plain_scan().finditer(text)]
     assert [(m.start(), m.lastgroup, m.end()) for m in legacy._matches(text, False)] == plain
+
+
+# Every word above, in every position the full scan's patterns give meaning to: after
+# `}` / `-` / `name =`, with each separator, followed by each kind of rest of the line.
+_LEADS = ["", "} ", "}", "- ", "-\t", "x = ", "x=", "a.b = ", "return "]
+_SEPS = ["", " ", "\t", ":", " :", ": ", "  ", "."]
+_RESTS = ["", "x", "x y", "x:", "x :", "x:  ", "x: # c", "x # c", "# c", "{", " {", "{ # c",
+          "{}", "x {", '"s"', "'s'", "(x)", "x(y)", "event x:", "on", "x in y", "x in y:",
+          "x as 'a'", "x as \"a\"", "= remember x", "on x", "from x", "off", "1", "x -",
+          "when x"]
+
+
+def test_the_candidate_lines_find_what_the_plain_scan_finds_for_every_word():
+    lines = [f"{indent}{lead}{word}{sep}{rest}"
+             for indent in ("", "    ") for lead in _LEADS for word in _WORDS
+             for sep in _SEPS for rest in _RESTS]
+    for text in ("x: 1\n" + "\n".join(lines),  # all in one text: merged in order
+                 "\n".join(lines[::7]), "\n".join(lines[3::11]) + "\n",
+                 # texts without one of the words that call for a search of their own
+                 "\n".join(x for x in lines[::3] if "remember" not in x),
+                 "\n".join(x for x in lines[1::3] if "recall" not in x),
+                 "\n".join(x for x in lines[2::3] if "{" not in x)):
+        plain = [(m.start(), m.lastgroup, m.end()) for m in _plain_scan().finditer(text)]
+        assert len(plain) > len(text) // 2000  # the lines do reach the patterns
+        assert [(m.start(), m.lastgroup, m.end())
+                for m in legacy._matches(text, False)] == plain
 
 
 class _CountingScan:
@@ -71,6 +101,33 @@ def test_the_full_legacy_scan_is_tried_only_at_candidate_lines(monkeypatch):
     assert counting.lines <= 5  # the first line and the candidates, not 2,004 lines
 
 
+# ------------------------------------------------------------------ the error's wording
+
+_ALL_TERMINALS = sorted({t for row in get_parser()[0].states for t in row
+                         if t.isupper() or t == "$END"})
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join))
+def test_the_shared_walk_accepts_what_a_walk_per_terminal_accepts(text):
+    """The terminals an error message names are found by one walk shared by the terminals
+    whose reductions agree (Parser.accepted): the same as one walk each (accepts), from
+    the stack of the error in the text and in each of its beginnings (cut anywhere: the
+    parser stops at the end of the text in every kind of state)."""
+    parser, scanner = get_parser()
+    text = text.replace("\r", "\n").replace("\ufeff", "")
+    for cut in range(len(text), -1, -1):
+        try:
+            parser.parse(scanner.scan(text[:cut]))
+        except UnexpectedToken as exc:
+            for types in (_ALL_TERMINALS, exc.expected):
+                assert parser.accepted(exc.stack, types) == \
+                    {t for t in types if parser.accepts(exc.stack, t)}
+        except AetherSyntaxError:
+            pass
+    assert parser.accepted((), _ALL_TERMINALS) == set()
+
+
 # ------------------------------------------------------------------ locating findings
 
 _INDENTS = ["", "", " ", "  ", "    ", "        ", "\t", "\f", " \u00a0"]
@@ -86,6 +143,28 @@ def test_lines_are_located_as_one_pass_locates_them(text, wanted):
     n = text.count("\n") + 1
     targets = sorted({min(w, n) for w in wanted})
     assert _lines_at(text, targets) == _scan_lines(_iter_lines(text), targets)
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=700), st.data())
+def test_skipping_lines_finds_the_offset_a_split_finds(lengths, data):
+    """_skip_lines over lines short and long: a window that holds the lines wanted, one
+    that does not (the rest counted on), and the plain find per line."""
+    text = "\n".join("x" * n for n in lengths)
+    lines = text.split("\n")
+    start = data.draw(st.integers(0, len(lines) - 1), label="start")
+    k = data.draw(st.integers(0, len(lines) - 1 - start), label="k")
+    pos = sum(map(len, lines[:start])) + start
+    assert checker._skip_lines(text, pos, k) == pos + sum(map(len, lines[start:start + k])) + k
+
+
+@pytest.mark.parametrize("width", [0, 1, 25, 63, 64, 65, 200, 9000])
+def test_skipping_lines_of_every_width_finds_the_offset_a_split_finds(width):
+    text = "\n".join("x" * width for _ in range(600))
+    for start in (0, 1, 7):
+        pos = start * (width + 1)
+        for k in (0, 1, 16, 17, 100, 255, 256, 257, 590):
+            assert checker._skip_lines(text, pos, k) == pos + k * (width + 1)
 
 
 class _CountingText(str):
@@ -220,3 +299,35 @@ def test_a_bracket_never_closed_is_followed_bracket_by_bracket():
     assert _close_line(counting, text, 4, 1) is None
     assert _close_line(counting, text + ")\n", 4, 1) == 2003
     assert counting.taken <= 8  # the brackets and the end, not 6,000 tokens
+
+
+# ------------------------------------------------------------------ what an error leaves
+
+
+@pytest.mark.parametrize("line", ["\tlog(x)", 'x: "open', "x: 1 ?", "x: (1]", "log(x))",
+                                  "x: 1 2", "if x\n    log(x)"])
+def test_a_syntax_error_leaves_nothing_for_the_cyclic_collector(line):
+    """Recovery keeps no raised error whose traceback holds the parser's frame: that cycle
+    kept the file's tree and lines alive until the collector ran, and made it run (each
+    file with a lexical error left about a thousand objects to it)."""
+    import gc
+
+    from aether.checker import check_text
+    from aether.syntax import parse
+
+    before = "".join(f"step_{i}: run({i})\n" for i in range(5))
+    text = 'goal: "g"\n' + before + line + "\n" + before.replace("step", "after")
+    parse('goal: "g"\nx: 1 2\n')  # the parser built (its tables: not this test's)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        result = parse(text)
+        assert result.errors
+        del result
+        assert gc.collect() == 0
+        assert check_text(text + "\n", "x.aether").findings
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from aether import ast as A
-from aether.checker import check_text
+from aether.checker import _masked_lines, check_text
 from aether.codes import Status
 from aether.source import decode_source
 from aether.syntax import parse
@@ -522,6 +522,13 @@ def _same_parse(text: str) -> None:
     assert fast.errors == full.errors
     assert fast.masked == full.masked
     assert fast.module == full.module
+    for result in (fast, full):
+        # where the parser says the masked lines lie, they are what counting lines finds
+        assert (result.spans is not None) == bool(result.errors and "\r" not in text
+                                                  and not text.startswith("\ufeff"))
+        if result.spans is not None:
+            assert _masked_lines(text, result.masked, result.spans) == \
+                _masked_lines(text, result.masked)
 
 
 @SETTINGS

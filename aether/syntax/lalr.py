@@ -206,6 +206,7 @@ class Parser:
              origin)
             for origin, alias, expand1, modes in tables.rules)
         self._chains: dict[tuple, int] = {}  # (state below, top state, token) -> state
+        self._expected: dict[int, frozenset] = {}  # state -> its terminals (see expected)
         self._top: Optional[tuple] = None  # see top_states (worked out on first use)
         if compiled is None:
             compiled = COMPILED
@@ -386,8 +387,53 @@ class Parser:
 
     def expected(self, state: int) -> set[str]:
         """The terminals with an action in ``state`` (LALR merges lookaheads, so a
-        reduction on some of them may still end in an error; see ``accepts``)."""
-        return {s for s in self.states[state] if s.isupper() or s == "$END"}
+        reduction on some of them may still end in an error; see ``accepts``): a new set
+        each time, made from the state's terminals found once (every syntax error and each
+        probe of error recovery asks, and a row holds the nonterminals too)."""
+        found = self._expected.get(state)
+        if found is None:
+            found = self._expected[state] = frozenset(
+                s for s in self.states[state] if s.isupper() or s == "$END")
+        return set(found)
+
+    def accepted(self, stack: tuple, types) -> set[str]:
+        """The members of ``types`` that :meth:`accepts` holds for from ``stack``: the same
+        walk, made once for the types whose actions agree so far (the terminals a state
+        reduces on alike share its reductions), not once per type."""
+        out: set[str] = set()
+        if not stack:
+            return out
+        states = self.states
+        reducers = self.reducers
+        end = self.end
+        work = [(list(stack), list(types))]
+        while work:
+            walk, group = work.pop()
+            row = states[walk[-1]]
+            reductions: dict[int, list[str]] = {}
+            for ttype in group:
+                code = row.get(ttype)
+                if code is None:
+                    continue
+                if code >= 0:
+                    out.add(ttype)
+                else:
+                    reductions.setdefault(code, []).append(ttype)
+            shared = len(reductions) > 1
+            for code, alike in reductions.items():
+                stack = list(walk) if shared else walk  # each reduction on its own copy
+                size, reducer, origin = reducers[~code]
+                if reducer is None:
+                    stack[-1] = states[stack[-2]][origin]
+                else:
+                    if size:
+                        del stack[-size:]
+                    stack.append(states[stack[-1]][origin])
+                if stack[-1] == end:
+                    out.update(alike)
+                else:
+                    work.append((stack, alike))
+        return out
 
     def accepts(self, stack: tuple, ttype: str) -> bool:
         """Whether a token of type ``ttype`` would be shifted from the state ``stack``."""

@@ -85,6 +85,7 @@ _PARSEABLE = ("intent", "plugin_command", "agent_switch")
 _SCAN_PARSEABLE = None
 _SCAN_FULL = None
 _CANDIDATES = None
+_ELSEWHERE: dict[str, re.Pattern] = {}
 # Where the full scan can match: a newline, then a line whose first word (or '}' / '-')
 # and what follows it could start one of _PATTERNS. A necessary condition only (the full
 # scan then matches each candidate line), but cheap to search for: it starts with a
@@ -92,21 +93,49 @@ _CANDIDATES = None
 # character) and never backtracks over a line. The full scan alone tried ~20 alternatives
 # at every line, some backtracking over the whole line: 1.2 us per line, most of what
 # made files with syntax errors (which need it) check slower than clean ones.
-# tests/test_syntax.py compares the two on generated lines.
+# The words are laid out as a tree on their first letters: every alternative of the
+# outer group opens with a literal character, which the engine compares before it enters
+# the alternative, so a line costs about one comparison per letter (a flat list of
+# words, and a last alternative matching any word, cost two and a half times as much).
+# The two constructs that need not open with a known word, `name {` and `name = remember
+# ...`, are found apart (_CANDIDATE_BRACE, _CANDIDATE_MEMORY). tests/test_error_path.py
+# compares the candidates with the full scan on generated lines.
+
+
+def _colonless(n: int) -> str:
+    """A space, then a header's code (up to a comment) that does not end in ':' (+ up to
+    2 blanks); the rest of the line is matched atomically (a lookahead capture ``_c<n>``,
+    then a backreference)."""
+    return rf"[ \t](?=(?P<_c{n}>[^\n#]*))(?P=_c{n})(?<!:)(?<!:[ \t])(?<!:[ \t][ \t])"
+
+
+_ALONE = r"[ \t]*(?:#|$)"  # a word alone on its line (+ a comment): a colonless header
 _CANDIDATE = (
     r"\n(?=(?P<_i>[ \t]*))(?P=_i)(?:"
-    r"intent[ \t]*:|agent[ \t]*:|goal[ \t]*(?:[\"']|:[ \t]*[^\"'#\s])|end[ \t]*(?:#|$)"
-    r"|(?:define|when|on|let|recall|think|suggest|reflect|learn|analyze|verify|optimize"
-    r"|adapt|do)[ \t]|(?:plugin|remember)\b|\}|-[ \t]*when[ \t]"
-    # brace_control: a '{' before any comment
-    r"|(?:if|elif|else|while|for|try|catch|fn)\b[^\n#{]*\{"
-    # colonless_header: the code (up to a comment) does not end in ':' (+ up to 2 blanks)
-    r"|(?:if|elif|while|for)[ \t](?=(?P<_c>[^\n#]*))(?P=_c)(?<!:)(?<!:[ \t])(?<!:[ \t][ \t])"
-    r"|(?:else|try|workflow|meta|policy|require|parallel|transaction|on_error|steps"
-    r"|plugin_contract)[ \t]*(?:#|$)"
-    # brace_block, and remember_as / recall_tag after `name =` (the name matched atomically)
-    r"|(?=(?P<_w>[A-Za-z_]\w*))(?P=_w)[ \t]*(?:\{|=[ \t]*re(?:member|call)\b))"
+    r"a(?:gent[ \t]*:|nalyze[ \t]|dapt[ \t])"
+    r"|d(?:efine|o)[ \t]"
+    rf"|e(?:nd{_ALONE}|lse{_ALONE}|lif{_colonless(0)})"
+    rf"|for{_colonless(1)}"
+    r"|goal[ \t]*(?:[\"']|:[ \t]*[^\"'#\s])"
+    rf"|i(?:ntent[ \t]*:|f{_colonless(2)})"
+    r"|le(?:t|arn)[ \t]"
+    rf"|meta{_ALONE}"
+    rf"|o(?:n[ \t]|ptimize[ \t]|n_error{_ALONE})"
+    rf"|p(?:lugin\b|olicy{_ALONE}|arallel{_ALONE}|lugin_contract{_ALONE})"
+    rf"|re(?:call[ \t]|flect[ \t]|member\b|quire{_ALONE})"
+    rf"|s(?:uggest[ \t]|teps{_ALONE})"
+    rf"|t(?:hink[ \t]|ry{_ALONE}|ransaction{_ALONE})"
+    r"|verify[ \t]"
+    rf"|w(?:hen[ \t]|hile{_colonless(3)}|orkflow{_ALONE})"
+    r"|\}|-[ \t]*when[ \t])"
 )
+# The rest of the full scan's constructs, each found by what it must hold anywhere on its
+# line: a '{' that ends it (before a comment: brace_block, brace_control) and the words of
+# remember_as / recall_tag after `name =` (with the '=': the calls `remember(...)` of
+# Aether 1.2 are no candidates). Their lines are candidates too. Two patterns, each
+# opening with its own literal (an alternation of both stopped at every 'r').
+_CANDIDATE_BRACE = r"\{[ \t]*(?:#|$)"
+_CANDIDATE_MEMORY = r"=[ \t]*re(?:member|call)\b"
 # Where the scan of a text that parses can match (its constructs, _PARSEABLE, each start a
 # line with one of these words): a newline, then the line's indentation (atomically).
 _CANDIDATE_PARSEABLE = r"\n(?=(?P<_i>[ \t]*))(?P=_i)(?:intent|plugin|agent)"
@@ -197,8 +226,9 @@ def _scanner(parses: bool) -> re.Pattern:
 def _matches(text: str, parses: bool) -> Iterator[re.Match]:
     """The matches of the scan for ``parses`` in ``text``, in order: those of
     ``_scanner(parses).finditer(text)``. No match spans a newline and each starts a line,
-    so the scan is tried only at the first line and at each line of _CANDIDATE (of
-    _CANDIDATE_PARSEABLE for a text that parses)."""
+    so the scan is tried only at the first line and at each line of _CANDIDATE and of
+    _CANDIDATE_BRACE and _CANDIDATE_MEMORY (of _CANDIDATE_PARSEABLE for a text that
+    parses)."""
     global _CANDIDATES, _CANDIDATES_PARSEABLE
     scan = _scanner(parses)
     if parses:
@@ -216,8 +246,35 @@ def _matches(text: str, parses: bool) -> Iterator[re.Match]:
     m = match(text)
     if m:
         yield m
+    if not parses:
+        extra = []
+        if "{" in text:
+            extra.append(_CANDIDATE_BRACE)
+        if "remember" in text or "recall" in text:
+            extra.append(_CANDIDATE_MEMORY)
+        if extra:
+            yield from _matches_merged(text, candidates, match, extra)
+            return
     for c in candidates.finditer(text):
         m = match(text, c.start() + 1)
+        if m:
+            yield m
+
+
+def _matches_merged(text: str, candidates: re.Pattern, match,
+                    extra: list[str]) -> Iterator[re.Match]:
+    """The full scan's matches at the lines of ``candidates`` and of the patterns
+    ``extra`` (but the first line), in order, each line once."""
+    rfind = text.rfind
+    starts = {c.start() + 1 for c in candidates.finditer(text)}
+    for pattern in extra:
+        found = _ELSEWHERE.get(pattern)
+        if found is None:
+            found = _ELSEWHERE[pattern] = re.compile(pattern, re.M)
+        starts.update(rfind("\n", 0, c.start()) + 1 for c in found.finditer(text))
+    starts.discard(0)  # the first line: matched already
+    for start in sorted(starts):
+        m = match(text, start)
         if m:
             yield m
 

@@ -76,18 +76,25 @@ class ParseResult(Record):
 
     ``masked`` lists the line ranges (first, last) that error recovery removed; names bound
     there are unknown, so the validator does not report unbound names after an error.
+    ``spans`` is None or, from :func:`parse` when the text needed no normalising and has
+    syntax errors, where each range of ``masked`` lies in the text:
+    (offset of its first line, offset of the end of its last line; None for a range of no
+    line of the text), so that the checker reads those lines without counting the lines
+    before them.
     """
 
-    _fields = ("module", "errors", "masked")
+    _fields = ("module", "errors", "masked", "spans")
     __slots__ = _fields + ("__weakref__",)  # the last-parse cache refers to it weakly
     module: A.Module
     errors: list[SyntaxIssue]
     masked: list[tuple[int, int]]
+    spans: Optional[list[Optional[tuple[int, int]]]]
 
-    def __init__(self, module, errors=None, masked=None):
+    def __init__(self, module, errors=None, masked=None, spans=None):
         self.module = module
         self.errors = [] if errors is None else errors
         self.masked = [] if masked is None else masked
+        self.spans = spans
 
     @property
     def ok(self) -> bool:
@@ -370,7 +377,7 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
     # The heuristics below read the state's raw action set; messages name only the
     # terminals that would really be shifted (LALR merges lookaheads of similar states).
     parser = get_parser()[0]
-    shown = {t for t in expected if parser.accepts(exc.stack, t)} or expected
+    shown = parser.accepted(exc.stack, expected) or expected
     ttype = tok.type
     line = tok.line
     column = tok.column
@@ -560,6 +567,30 @@ def _prefix_result(current: str, err: AetherSyntaxError, errors: list[SyntaxIssu
     return ParseResult(module, errors, masked + [rng])
 
 
+def _without_spans(result: ParseResult, lines: list[str]) -> ParseResult:
+    """``result`` as it is (its text was normalised: no offsets in the text as given)."""
+    return result
+
+
+def _with_spans(result: ParseResult, lines: list[str]) -> ParseResult:
+    """``result`` with its ``spans``: where each masked range of the text of ``lines``
+    (its lines) lies in it, the offsets found in one pass over the lines (however many
+    ranges)."""
+    n = len(lines)
+    ranges = [(max(first, 1), min(last, n)) for first, last in result.masked]
+    offsets = {}  # line index -> offset of the line's start (index n: just past the end)
+    at = pos = 0
+    for index in sorted({i for first, last in ranges if first <= last
+                         for i in (first - 1, last)}):
+        skipped = lines[at:index]
+        pos += sum(map(len, skipped)) + len(skipped)  # map: no Python loop per line
+        at = index
+        offsets[index] = pos
+    result.spans = [(offsets[first - 1], offsets[last] - 1) if first <= last else None
+                    for first, last in ranges]  # (None: recovery masks lines of the text)
+    return result
+
+
 def _top_starts_before(lines: list[str], line: int, logical: dict[int, int]) -> int:
     """Where to resume parsing after a statement at ``line`` was masked: the start of the
     top-level statement before the one holding ``line`` (1 when there is none).
@@ -713,7 +744,11 @@ def _parse_last(text: str, incremental: bool) -> ParseResult:
 
 
 def _parse(text: str, incremental: bool) -> ParseResult:
+    given = text
     text = _normalised(text)
+    # the masked ranges' offsets (ParseResult.spans) are given in the text as given: not
+    # when normalising changed it
+    located = _with_spans if text is given else _without_spans
     parser, scanner = get_parser()
     if not RESERVE:  # the first parse, or the first since a MemoryError freed it
         arm()
@@ -734,13 +769,16 @@ def _parse(text: str, incremental: bool) -> ParseResult:
         try:
             if resume == 1:
                 module = parser.parse(scanner.scan(current), values)
-                return ParseResult(module, errors, masked)
+                if not errors:
+                    return ParseResult(module)
+                return located(ParseResult(module, errors, masked), lines)
             tail = parser.parse(scanner.scan(current, start=resume_at, start_line=resume),
                                 values)
             if kept is not None:
                 # Top-level statements are independent: what parsed before `resume` and the
                 # rest make the module a whole parse of `current` would (the tests compare).
-                return ParseResult(_module(kept + list(tail.body)), errors, masked)
+                return located(ParseResult(_module(kept + list(tail.body)), errors,
+                                           masked), lines)
             resume, resume_at = 1, 0  # the rest parses: now build the whole module once
             continue
         except MemoryError:
@@ -763,21 +801,27 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                     # The masked statement left its surroundings incomplete (a `try`
                     # without its `catch`...): a cascade of the error already reported.
                     cascade = AetherSyntaxError("AE100", "cascade", exc.token.line, 1)
-                    return _prefix_result(current, cascade, errors, masked, current_lines)
+                    return located(_prefix_result(current, cascade, errors, masked,
+                                                   current_lines), lines)
                 err = _translate(exc, lines, scanner.brackets, current,
                                  scanner.logical_start, current_lines)
             else:
-                err = exc
+                # Without its traceback: kept in `err`, the raised error would hold this
+                # frame (a cycle once the function returns, the tree and the lines with
+                # it), freed only by the cyclic collector.
+                err = exc.with_traceback(None)
             key = (err.line, err.column, err.rule)
             if key in seen:  # no progress: keep what parses before it, report no more
-                return _prefix_result(current, err, errors, masked, current_lines)
+                return located(_prefix_result(current, err, errors, masked,
+                                              current_lines), lines)
             seen.add(key)
             errors.append(SyntaxIssue(err.rule, err.message, err.line, err.column,
                                       err.end_line, err.end_column, err.hint))
             if len(errors) >= MAX_ERRORS or err.rule == "AE110":
                 # Too many errors, or runaway nesting (a property of the whole file): stop
                 # reporting, and keep what parses before the first unreported statement.
-                return _prefix_result(current, err, errors, masked, current_lines)
+                return located(_prefix_result(current, err, errors, masked,
+                                              current_lines), lines)
             work = list(current_lines)  # `lines` stay the original text's
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
             masked.append(rng)
