@@ -99,12 +99,11 @@ def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = Fal
     fd, st = _open_document(path)
     try:
         if pipe_ok and stat.S_ISFIFO(st.st_mode):
-            os.close(fd)
-            fd = -1
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError as exc:
-                raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
+            # Read through the descriptor already open. Closing it to open the name again,
+            # blocking, left the FIFO without a reader for a moment: a writer that had
+            # connected then died of EPIPE, and the second open waited forever for another.
+            _wait_for_writer(fd)
+            os.set_blocking(fd, True)
         elif not stat.S_ISREG(st.st_mode):
             raise DocumentReadError(f"is {file_kind(st.st_mode)}, not a regular file")
         if st.st_size > limit:
@@ -118,6 +117,21 @@ def read_document(path: str, limit: int = MAX_DOCUMENT_SIZE, pipe_ok: bool = Fal
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _wait_for_writer(fd: int) -> None:
+    """Wait until the FIFO open for reading at ``fd`` (without blocking) has data or a
+    writer that came and went: a read before that would see no writer and return an end.
+
+    Raises DocumentReadError for a wait that fails."""
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    try:
+        poller.poll()
+    except OSError as exc:
+        raise DocumentReadError(f"cannot be read ({exc.strerror or exc})") from None
 
 
 def _read_up_to(fd: int, size: int, hint: int) -> bytes:

@@ -512,3 +512,63 @@ def test_a_named_fifo_document_is_read_in_chunks_not_byte_by_byte(tmp_path, monk
     finally:
         writer.join(10)
     assert len(calls) < 1000
+
+
+def test_a_named_fifo_whose_writer_connected_at_the_probe_is_read_whole(tmp_path, monkeypatch):
+    """The writer connects while the FIFO is open for the type check: reading must go on
+    through that same descriptor. Closing it to open the name again left no reader for a
+    moment: the writer died of EPIPE and the second open waited forever for another."""
+    import os
+    import threading
+
+    from aether import readfile
+
+    fifo = tmp_path / "doc.toml"
+    os.mkfifo(fifo)
+    data = b"x = 1\n" * 20000  # 120,000 bytes: more than a pipe holds, so the writer waits
+    connected = threading.Event()
+    failures = []
+
+    def write():
+        try:
+            with open(fifo, "wb") as out:  # a reader is open: returns at once
+                connected.set()
+                out.write(data)
+        except OSError as exc:
+            failures.append(exc)
+            connected.set()
+
+    real_open = readfile._open_document
+
+    def probe_then_writer(path):
+        got = real_open(path)  # the non-blocking descriptor of the type check
+        threading.Thread(target=write, daemon=True).start()
+        assert connected.wait(10)
+        return got
+
+    monkeypatch.setattr(readfile, "_open_document", probe_then_writer)
+    # a second, blocking open of the name is given time for the writer to see no reader
+    # (the moment it hit under load, made certain)
+    import time
+    import types
+
+    def slow_open(path, flags, *args):
+        if not flags & os.O_NONBLOCK:
+            time.sleep(0.5)
+        return os.open(path, flags, *args)
+
+    shim = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if k[:2] != "__"})
+    shim.open = slow_open
+    monkeypatch.setattr(readfile, "os", shim)
+    result = []
+    reader = threading.Thread(
+        target=lambda: result.append(readfile.read_document(str(fifo), pipe_ok=True)),
+        daemon=True)
+    reader.start()
+    reader.join(20)
+    if reader.is_alive():
+        # release the hung open (a writer that closes at once) before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(10)
+    assert not failures, failures
+    assert result == [data]
