@@ -232,6 +232,17 @@ def _state_inside(where: str, root: str, state: str) -> str:
     return path
 
 
+def _is_url(state: str) -> bool:
+    """Whether ``state`` is a database URL (``postgresql://``), not a SQLite path: only
+    the schemes the store opens as URLs count, since any other text with ``://``
+    (``a://../../x.db``) is opened as a file path and so must be checked as one."""
+    if "://" not in state:
+        return False
+    from .store.postgres import is_postgres_url
+
+    return is_postgres_url(state)
+
+
 def load_config(start: str = ".", explicit: Optional[str] = None,
                 isolated: bool = False) -> Config:
     """Read the configuration for a run over ``start`` (or the file ``explicit``).
@@ -291,7 +302,7 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     if cache_dir is not None and not os.path.isabs(cache_dir):
         cache_dir = os.path.join(root, cache_dir)
     state = values.get("state")
-    if state is not None and "://" not in state:
+    if state is not None and not _is_url(state):
         state = _state_inside(where, root, state)
     return Config(
         path=path, root=root,

@@ -97,9 +97,10 @@ def _resolve(path: str, follow_links: bool) -> str:
     real file behind the link (so the link itself survives)."""
     if follow_links and os.path.islink(path):
         return os.path.realpath(path)
-    absolute = os.path.abspath(path)
-    return os.path.join(os.path.realpath(os.path.dirname(absolute)),
-                        os.path.basename(absolute))
+    # the folder as named, not after abspath: that drops `sub/..` before `sub` is
+    # resolved, and `sub/../f` (sub a link) is not the `f` beside `sub` the system opens
+    folder, name = os.path.split(path)
+    return os.path.join(os.path.realpath(folder or "."), name)
 
 
 _PROJECT_MARKERS = ((".git",), ("aether.toml", "pyproject.toml"))

@@ -136,7 +136,10 @@ class _Worker:
         return self.fd
 
     def ask_to_end(self) -> None:
-        """Tell the worker there is no more work (it then ends); nothing if it is gone."""
+        """Tell the worker there is no more work (it then ends); nothing if it is gone
+        or released."""
+        if self.tasks is None:  # released
+            return
         try:
             self.tasks.send(None)
         except (OSError, ValueError):  # already gone

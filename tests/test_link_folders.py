@@ -203,3 +203,21 @@ def test_an_output_file_may_lie_behind_a_folder_link(tmp_path):
     for _ in range(2):  # created, then replaced
         fileio.write_output(str(tmp_path / "project" / "out" / "r.sarif"), b"{}\n")
     assert (tmp_path / "reports" / "r.sarif").read_bytes() == b"{}\n"
+
+
+def test_a_dot_dot_after_a_folder_link_is_resolved_as_the_system_does(project):
+    # `sub/../x.aether` with `sub -> ../outside/inner` opens outside/x.aether; the write
+    # went to project/x.aether (`..` dropped before the link was resolved): the file
+    # read was not the file written. The real file is outside the project: refused.
+    root, outside = project
+    (outside / "inner").mkdir()
+    os.symlink("../outside/inner", root / "sub")
+    (outside / "x.aether").write_text(UGLY)
+    (root / "x.aether").write_text(BODY)
+    named = os.path.join("sub", "..", "x.aether")
+    reason = check_writable(named)
+    assert reason is not None and "outside the project" in reason
+    with pytest.raises(WriteError):
+        write_atomic(named, b"new\n")
+    assert (outside / "x.aether").read_text() == UGLY
+    assert (root / "x.aether").read_text() == BODY

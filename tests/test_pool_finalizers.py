@@ -95,3 +95,23 @@ def test_a_pool_frees_its_pipes_and_processes_with_the_signals_held(pool, how):
     held, _sep, open_ = proc.stdout.strip().partition(" ")
     assert open_ == "[]", proc.stdout  # where one ran with the signals open
     assert int(held) > 0  # they did run (here, held)
+
+
+def test_stop_workers_skips_a_released_worker_of_either_pool():
+    """stop_workers says one already released is only skipped: also when the workers are
+    asked to end (``finished``), where asking a released one raised AttributeError."""
+    import multiprocessing
+
+    from aether.fleet import pool
+    from aether.workers import _Worker, stop_workers
+
+    tasks, results = multiprocessing.Pipe()
+    ours = _Worker(None, tasks, results, 0, None)
+    ours.release()
+    theirs = pool._Worker.__new__(pool._Worker)
+    conn, other = multiprocessing.Pipe()
+    other.close()
+    theirs.conn, theirs.proc = conn, None
+    theirs.release()
+    stop_workers([ours, theirs], 1.0, finished=True)
+    assert ours.tasks is None and theirs.conn is None

@@ -289,6 +289,12 @@ def test_configured_state_database_stays_inside_the_project(tmp_path):
     proc = aether("run", "a.aether", cwd=project)
     assert proc.returncode == 26 and "outside the project" in proc.stderr, proc.stderr
     assert list((tmp_path / "elsewhere").iterdir()) == []
+    # a "://" that is no database URL is a file path ("a:" a folder) and is checked too
+    (project / "a:").mkdir()
+    (project / "aether.toml").write_text('state = "a://../../elsewhere/state.db"\n')
+    proc = aether("run", "a.aether", cwd=project)
+    assert proc.returncode == 26 and "outside the project" in proc.stderr, proc.stderr
+    assert list((tmp_path / "elsewhere").iterdir()) == []
     # inside the project it is used; --state may point anywhere
     (project / "aether.toml").write_text('state = "runs/state.db"\n')
     (project / "runs").mkdir()

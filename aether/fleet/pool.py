@@ -90,7 +90,10 @@ class _Worker:
         return self.proc
 
     def ask_to_end(self) -> None:
-        """Tell the worker there is no more work (it then ends); nothing if it is gone."""
+        """Tell the worker there is no more work (it then ends); nothing if it is gone
+        or released."""
+        if self.conn is None:  # released
+            return
         try:
             self.conn.send(None)
         except OSError:  # already gone

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import TimeoutError as _WaitTimeout
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -468,7 +469,7 @@ def _wait(fut, ctx: Context) -> Any:
     while True:
         try:
             return fut.result(timeout=POKE_EVERY)
-        except TimeoutError:
+        except _WaitTimeout:  # not the builtin TimeoutError before Python 3.11
             if fut.done():  # the program's own exception, not the wait's
                 raise
             ctx.poke()  # still running: its next step looks at the clock

@@ -272,9 +272,7 @@ class SQLStore(Store):
 
     def head(self, run_id: str):
         """The run's head, or None (LedgerBackend.head)."""
-        from ..governance.ledger import Head
-
-        from ..governance.ledger import LedgerError
+        from ..governance.ledger import Head, LedgerError
 
         rows = self._ledger_rows("SELECT count, hash, closed, status FROM ledger_heads "
                                  "WHERE run_id = ?", (run_id,))
