@@ -217,7 +217,8 @@ def _toml_type(value: Any) -> str:
 def _state_inside(where: str, root: str, state: str) -> str:
     """The configuration's ``state`` file as a path under ``root``.
 
-    Raises ConfigError when it resolves (links on the way included) outside the project:
+    Raises ConfigError when it resolves (links on the way included) outside the project
+    or into its ``.git`` folder:
     a repository's configuration must not make ``aether run`` write its database
     anywhere else on the machine; ``--state``, given by whoever runs aether, may."""
     path = os.path.join(root, state)  # an absolute ``state`` stays itself
@@ -229,6 +230,10 @@ def _state_inside(where: str, root: str, state: str) -> str:
     if not inside:
         raise ConfigError(f"{where}: 'state' resolves to {real}, outside the project "
                           f"({home}); give --state to keep the state database elsewhere")
+    if ".git" in os.path.relpath(real, home).split(os.sep):
+        # git's own folder, as for a link rewritten (fileio): what git runs or reads next
+        raise ConfigError(f"{where}: 'state' resolves to {real}, inside the project's .git "
+                          "folder; give --state to keep the state database there")
     return path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -295,6 +296,13 @@ def test_configured_state_database_stays_inside_the_project(tmp_path):
     proc = aether("run", "a.aether", cwd=project)
     assert proc.returncode == 26 and "outside the project" in proc.stderr, proc.stderr
     assert list((tmp_path / "elsewhere").iterdir()) == []
+    # nor into git's own folder (what git runs or reads next)
+    (project / ".git" / "hooks").mkdir(parents=True)
+    (project / "aether.toml").write_text('state = ".git/hooks/pre-commit"\n')
+    proc = aether("run", "a.aether", cwd=project)
+    assert proc.returncode == 26 and ".git" in proc.stderr, proc.stderr
+    assert list((project / ".git" / "hooks").iterdir()) == []
+    shutil.rmtree(project / ".git")
     # inside the project it is used; --state may point anywhere
     (project / "aether.toml").write_text('state = "runs/state.db"\n')
     (project / "runs").mkdir()
