@@ -195,7 +195,8 @@ def _check(path: str, follow_links: bool,
            boundary: bool = True) -> tuple[Optional[str], str]:
     """:func:`check_writable`'s reason (None when writable) and the real file
     (:func:`_resolve`) it checked: the one a write then replaces, resolved once, so a
-    link on the way that changes after the check cannot send the write elsewhere.
+    link on the way that changes after the check cannot send the write elsewhere (a
+    real folder on the way replaced by a link after it can: docs/security.md).
     ``boundary`` False skips the project boundary (an output file the user named)."""
     if os.path.islink(path) and not follow_links:
         return LINK_NOT_FOLLOWED, path
