@@ -101,6 +101,32 @@ def test_the_full_legacy_scan_is_tried_only_at_candidate_lines(monkeypatch):
     assert counting.lines <= 5  # the first line and the candidates, not 2,004 lines
 
 
+
+class _CountingRfind(str):
+    """A text that counts the characters its ``rfind`` calls may search."""
+
+    searched = 0
+
+    def rfind(self, sub, start=0, end=None):
+        end = len(self) if end is None else end
+        _CountingRfind.searched += max(end - start, 0)
+        return str.rfind(self, sub, start, end)
+
+
+@pytest.mark.parametrize("line", ["a = recall t ", "b = remember 1 as 't' ", "{ # "])
+def test_candidates_many_to_a_line_cost_one_search_back_per_line(line):
+    # A hostile line holding the brace or memory candidate thousands of times: a search
+    # back to the line's start for each of them made the scan quadratic in the line.
+    for n in (200, 2000):
+        text = "x: 1 +\n" + line * n + "\n" + line * n
+        _CountingRfind.searched = 0
+        found = [(m.start(), m.lastgroup, m.end())
+                 for m in legacy._matches(_CountingRfind(text), False)]
+        assert found == [(m.start(), m.lastgroup, m.end())
+                         for m in legacy._scanner(False).finditer(text)]
+        assert _CountingRfind.searched <= 2 * len(text)  # not once per candidate
+
+
 # ------------------------------------------------------------------ the error's wording
 
 _ALL_TERMINALS = sorted({t for row in get_parser()[0].states for t in row

@@ -266,12 +266,24 @@ def _matches_merged(text: str, candidates: re.Pattern, match,
     """The full scan's matches at the lines of ``candidates`` and of the patterns
     ``extra`` (but the first line), in order, each line once."""
     rfind = text.rfind
+    find = text.find
     starts = {c.start() + 1 for c in candidates.finditer(text)}
     for pattern in extra:
         found = _ELSEWHERE.get(pattern)
         if found is None:
             found = _ELSEWHERE[pattern] = re.compile(pattern, re.M)
-        starts.update(rfind("\n", 0, c.start()) + 1 for c in found.finditer(text))
+        search = found.search
+        # one hit a line, the search then going on at the next line: a search back to the
+        # line's start for each hit was quadratic in a line holding thousands of them
+        pos = 0
+        while True:
+            c = search(text, pos)
+            if c is None:
+                break
+            starts.add(rfind("\n", pos, c.start()) + 1 or pos)  # (pos starts a line)
+            pos = find("\n", c.end()) + 1
+            if not pos:
+                break
     starts.discard(0)  # the first line: matched already
     for start in sorted(starts):
         m = match(text, start)
