@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 from aether.checker import check_text
 from aether.migrate.engine import check_options, migrate_text
 from aether.semantics import validator as V
+from derivations import derivations_compared
 
 GOLDEN = Path(__file__).resolve().parent / "migrate_golden"
 CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before.aether").exists())
@@ -151,20 +152,8 @@ def test_derived_validations_property(head, blocks, keep):
     text = head + "".join(blocks)
     reference_checked: dict = {}
     reference = _reference(text, reference_checked if keep else None)
-    real = V.validate_required
     checked: dict = {}
-
-    def compared(probe, final, line, count, hints=True):
-        done = real(probe, final, line, count, hints)
-        if done:
-            derived = V._VALIDATIONS.table[(id(final), id(None), True, hints)][2]
-            assert derived == V.Validator(None, True, hints).validate(final)
-        return done
-
-    try:
-        V.validate_required = compared
+    with derivations_compared():
         out = migrate_text(text, "input.aether", checked=checked if keep else None)
-    finally:
-        V.validate_required = real
     assert out.to_dict() == reference.to_dict() and out.text == reference.text
     assert checked == reference_checked
