@@ -1070,14 +1070,23 @@ def validate(module: A.Module, catalogue: Optional[Catalogue] = None,
     memo = _VALIDATIONS.table
     if memo is None:
         return Validator(catalogue, report_unbound, hints).validate(module)
-    key = (id(module), id(catalogue), report_unbound, hints)
-    seen = memo.get(key)
-    if (seen is None or seen[0] is not module or seen[1] is not catalogue) and not hints:
-        seen = memo.get((id(module), id(catalogue), report_unbound, True))
-    if seen is None or seen[0] is not module or seen[1] is not catalogue:
-        seen = memo[key] = (module, catalogue,
-                            Validator(catalogue, report_unbound, hints).validate(module))
+    seen = _memo_entry(memo, module, catalogue, report_unbound, hints)
+    if seen is None:
+        seen = memo[(id(module), id(catalogue), report_unbound, hints)] = (
+            module, catalogue, Validator(catalogue, report_unbound, hints).validate(module))
     return seen[2]
+
+
+def _memo_entry(memo, module: A.Module, catalogue, report_unbound: bool,
+                hints: bool) -> Optional[tuple]:
+    """The entry of ``memo`` (see :data:`_VALIDATIONS`) for ``module`` validated with
+    those arguments, or None; a request without hints also takes the entry made with
+    them."""
+    for with_hints in ((hints,) if hints else (False, True)):
+        seen = memo.get((id(module), id(catalogue), report_unbound, with_hints))
+        if seen is not None and seen[0] is module and seen[1] is catalogue:
+            return seen
+    return None
 
 
 def _plugin_hint(base: str) -> str:
@@ -1115,10 +1124,8 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
     memo = _VALIDATIONS.table
     if memo is None:
         return False
-    seen = memo.get((id(probe), id(None), True, hints))
-    if (seen is None or seen[0] is not probe or seen[1] is not None) and not hints:
-        seen = memo.get((id(probe), id(None), True, True))
-    if seen is None or seen[0] is not probe or seen[1] is not None:
+    seen = _memo_entry(memo, probe, None, True, hints)
+    if seen is None:
         return False
     old, new = probe.body, final.body
     at = next((j for j, s in enumerate(new) if s.line >= line), len(new))
