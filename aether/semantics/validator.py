@@ -1094,6 +1094,12 @@ def _plugin_hint(base: str) -> str:
     return f"list plugin '{base}' under `require: plugins:` to call its functions"
 
 
+# The most plugins a derived validation may require: each finding's message is searched
+# for each of them (below), a time of findings x plugins; more are validated again, in a
+# time linear in the file (4,000 of them took 5.5 s to derive, 0.1 s to validate).
+_DERIVED_PLUGINS = 64
+
+
 def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
                       hints: bool = True) -> bool:
     """Within :func:`memo_validations`: give ``validate(final, None, True, hints)`` the
@@ -1111,7 +1117,8 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
       ``count`` below it: the same text, so the same statements); the probe has no
       ``require:``;
     - the section adds nothing itself: no finding, no name, fn, task or typed value, and
-      only plugins the catalogue does not declare (a declared one has its calls checked);
+      only plugins the catalogue does not declare (a declared one has its calls checked),
+      at most ``_DERIVED_PLUGINS`` of them;
     - a plugin name reaches the validation only where a call on it (``p.f()``) was the
       AE301 finding with the plugin hint (it then goes: a call on a required plugin the
       catalogue does not declare is free), never where a name ``p`` was looked up in
@@ -1153,7 +1160,7 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
     alone._note(_statements((req,)), typed, other)
     plugins = alone.plugins
     if alone.findings or typed or other or alone.fns or alone.tasks or \
-            bound_names((req,)) or not plugins or \
+            bound_names((req,)) or not plugins or len(plugins) > _DERIVED_PLUGINS or \
             any(cat.plugins.get(p) is not None for p in plugins):
         return False
     quoted = [f"'{p}{end}" for p in plugins for end in "'."]  # `'p'`, `'p.f'`
