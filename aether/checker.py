@@ -317,7 +317,9 @@ def _places(findings: list[Finding], text: str) -> dict[int, tuple[str, str]]:
 
 
 def _locate(findings: list[Finding], text: str) -> list[Finding]:
-    """Fill in each finding's anchor and normalised content (once per distinct line)."""
+    """Fill in each finding's anchor and normalised content (once per distinct line).
+    No longer on the check's path (``check_text`` gives :func:`_places` to
+    ``assign_fingerprints``, which fills them in its one copy): the tests' reference."""
     places = _places(findings, text)
     if not places and all(f.content for f in findings):
         return findings

@@ -593,3 +593,49 @@ def test_the_items_of_a_list_or_map_kept_in_place_are_those_lowering_keeps():
     # a name no rule makes valid is still refused when printed in place
     with pytest.raises(ir.Unconvertible):
         conv.p.expr(ir.ListE([ir.Name("ok"), ir.Name("gpt-4o")]))
+
+
+class _FindCountingText(str):
+    """Converted text that counts the ``find`` passes made over it."""
+
+    finds = 0
+
+    def find(self, *args):
+        type(self).finds += 1
+        return str.find(self, *args)
+
+
+def _named_by_find(text: str, events) -> bool:
+    """The reference: each event looked for by ``str.find``, its neighbours tested."""
+    from aether.migrate.convert.handlers import _NAME_CHARS
+
+    for event in events:
+        at = text.find(event) if event else -1
+        while at >= 0:
+            end = at + len(event)
+            if (at == 0 or text[at - 1] not in _NAME_CHARS) and \
+                    (end == len(text) or text[end] not in _NAME_CHARS):
+                return True
+            at = text.find(event, at + 1)
+    return False
+
+
+def test_event_names_are_found_without_a_pass_per_handler():
+    from aether.migrate.convert.handlers import _named
+
+    n = 3000
+    text = "".join(f"fn on_event_{i}():\n    log(\"x{i}\")\n" for i in range(n))
+    events = {f"event_{i}": f"on_event_{i}" for i in range(n)}
+    _FindCountingText.finds = 0
+    assert not _named(_FindCountingText(text), events)
+    assert _FindCountingText.finds == 0  # one listing of the words, not 3,000 passes
+    assert _named(_FindCountingText(text + "event_7(1)\n"), events)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab_1 ($.é\n", max_size=30),
+       st.lists(st.text(alphabet="ab_1$.é", max_size=3), max_size=4))
+def test_event_names_found_as_words_are_those_str_find_finds(text, events):
+    from aether.migrate.convert.handlers import _named
+
+    assert _named(text, events) == _named_by_find(text, events)

@@ -157,3 +157,17 @@ def test_derived_validations_property(head, blocks, keep):
         out = migrate_text(text, "input.aether", checked=checked if keep else None)
     assert out.to_dict() == reference.to_dict() and out.text == reference.text
     assert checked == reference_checked
+
+
+def test_a_file_requiring_very_many_plugins_is_validated_again(monkeypatch):
+    # each finding's message is searched for each plugin: past V._DERIVED_PLUGINS that
+    # would grow as findings x plugins, where a validation is linear in the file
+    n = V._DERIVED_PLUGINS + 1
+    text = "define main()\n" + "".join(f"    p{i}.run(1)\n    q{i}(2)\n"
+                                       for i in range(n)) + "end\n"
+    reference = _reference(text)
+    assert "M031" in reference.rules
+    seen = _derivations(monkeypatch)
+    out = migrate_text(text, "input.aether")
+    assert seen == {"refused": 1}
+    assert out.to_dict() == reference.to_dict() and out.text == reference.text

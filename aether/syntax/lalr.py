@@ -421,18 +421,18 @@ class Parser:
                     reductions.setdefault(code, []).append(ttype)
             shared = len(reductions) > 1
             for code, alike in reductions.items():
-                stack = list(walk) if shared else walk  # each reduction on its own copy
+                after = list(walk) if shared else walk  # each reduction on its own copy
                 size, reducer, origin = reducers[~code]
                 if reducer is None:
-                    stack[-1] = states[stack[-2]][origin]
+                    after[-1] = states[after[-2]][origin]
                 else:
                     if size:
-                        del stack[-size:]
-                    stack.append(states[stack[-1]][origin])
-                if stack[-1] == end:
+                        del after[-size:]
+                    after.append(states[after[-1]][origin])
+                if after[-1] == end:
                     out.update(alike)
                 else:
-                    work.append((stack, alike))
+                    work.append((after, alike))
         return out
 
     def accepts(self, stack: tuple, ttype: str) -> bool:

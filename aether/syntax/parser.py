@@ -567,11 +567,6 @@ def _prefix_result(current: str, err: AetherSyntaxError, errors: list[SyntaxIssu
     return ParseResult(module, errors, masked + [rng])
 
 
-def _without_spans(result: ParseResult, lines: list[str]) -> ParseResult:
-    """``result`` as it is (its text was normalised: no offsets in the text as given)."""
-    return result
-
-
 def _with_spans(result: ParseResult, lines: list[str]) -> ParseResult:
     """``result`` with its ``spans``: where each masked range of the text of ``lines``
     (its lines) lies in it, the offsets found in one pass over the lines (however many
@@ -747,8 +742,8 @@ def _parse(text: str, incremental: bool) -> ParseResult:
     given = text
     text = _normalised(text)
     # the masked ranges' offsets (ParseResult.spans) are given in the text as given: not
-    # when normalising changed it
-    located = _with_spans if text is given else _without_spans
+    # when normalising changed it (the result is then returned as it is)
+    located = _with_spans if text is given else (lambda result, _lines: result)
     parser, scanner = get_parser()
     if not RESERVE:  # the first parse, or the first since a MemoryError freed it
         arm()

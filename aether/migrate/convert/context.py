@@ -525,7 +525,7 @@ def _has_bad_names(e) -> bool:
 
 def _hyphenated(toks: list[Tok]) -> bool:
     """``read-write`` / ``gpt-4o``: words joined by ``-`` without spaces are text."""
-    if not toks or len(toks) < 3:  # (no `-` between two tokens: most values, one token)
+    if len(toks) < 3:  # (no `-` between two tokens: most values, one token)
         return False
     if any(t.kind not in ("WORD", "NUM", "OP") or t.kind == "OP" and t.text not in (
             "-", ".") for t in toks):

@@ -768,9 +768,11 @@ def _plugin_receivers(ctx: _Ctx, rows: list[Row], imports: list[str],
     if result.errors:
         return []
     names: list[str] = []
+    taken = set(imports)  # and the names listed so far (a set: thousands may be)
     for f in sorted(validate(result.module, hints=hints), key=lambda f: (f.line, f.column)):
         m = _PLUGIN_HINT.match(f.hint or "") if f.rule == "AE301" else None
-        if m and m.group(1) not in names and m.group(1) not in imports:
+        if m and m.group(1) not in taken:
+            taken.add(m.group(1))
             names.append(m.group(1))
             at = origins[f.line - 1] if 0 < f.line <= len(origins) else 1
             ctx.hit("M031", at)
