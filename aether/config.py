@@ -302,6 +302,12 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     if any(not c.strip() for c in values.get("catalogue", ())):
         raise ConfigError(f"{where}: 'catalogue' holds an empty file name (each entry names "
                           "a tool catalogue file, relative to this file)")
+    for key in ("state", "policy", "cache-dir"):
+        # no file name holds a NUL: os.path.realpath and open() raise ValueError on one
+        # (`state = "a\\u0000"` was an internal error, 27)
+        if "\0" in (values.get(key) or ""):
+            raise ConfigError(f"{where}: '{key}' is not a file name (it holds a NUL "
+                              "character)")
     root = root or os.path.dirname(os.path.abspath(path))
     cache_dir = values.get("cache-dir")
     if cache_dir is not None and not os.path.isabs(cache_dir):
