@@ -221,16 +221,15 @@ def _state_inside(where: str, root: str, state: str) -> str:
     or into its ``.git`` folder:
     a repository's configuration must not make ``aether run`` write its database
     anywhere else on the machine; ``--state``, given by whoever runs aether, may."""
+    from .fileio import OUTSIDE, place_in_project  # here: only a configured state needs it
+
     path = os.path.join(root, state)  # an absolute ``state`` stays itself
     real, home = os.path.realpath(path), os.path.realpath(root)
-    try:
-        inside = os.path.commonpath([real, home]) == home
-    except ValueError:  # another drive (Windows)
-        inside = False
-    if not inside:
+    place = place_in_project(home, real)
+    if place == OUTSIDE:
         raise ConfigError(f"{where}: 'state' resolves to {real}, outside the project "
                           f"({home}); give --state to keep the state database elsewhere")
-    if ".git" in os.path.relpath(real, home).split(os.sep):
+    if place is not None:
         # git's own folder, as for a link rewritten (fileio): what git runs or reads next
         raise ConfigError(f"{where}: 'state' resolves to {real}, inside the project's .git "
                           "folder; give --state to keep the state database there")
