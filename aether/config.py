@@ -221,16 +221,15 @@ def _state_inside(where: str, root: str, state: str) -> str:
     or into its ``.git`` folder:
     a repository's configuration must not make ``aether run`` write its database
     anywhere else on the machine; ``--state``, given by whoever runs aether, may."""
+    from .fileio import OUTSIDE, place_in_project  # here: only a configured state needs it
+
     path = os.path.join(root, state)  # an absolute ``state`` stays itself
     real, home = os.path.realpath(path), os.path.realpath(root)
-    try:
-        inside = os.path.commonpath([real, home]) == home
-    except ValueError:  # another drive (Windows)
-        inside = False
-    if not inside:
+    place = place_in_project(home, real)
+    if place == OUTSIDE:
         raise ConfigError(f"{where}: 'state' resolves to {real}, outside the project "
                           f"({home}); give --state to keep the state database elsewhere")
-    if ".git" in os.path.relpath(real, home).split(os.sep):
+    if place is not None:
         # git's own folder, as for a link rewritten (fileio): what git runs or reads next
         raise ConfigError(f"{where}: 'state' resolves to {real}, inside the project's .git "
                           "folder; give --state to keep the state database there")
@@ -302,6 +301,12 @@ def load_config(start: str = ".", explicit: Optional[str] = None,
     if any(not c.strip() for c in values.get("catalogue", ())):
         raise ConfigError(f"{where}: 'catalogue' holds an empty file name (each entry names "
                           "a tool catalogue file, relative to this file)")
+    for key in ("state", "policy", "cache-dir"):
+        # no file name holds a NUL: os.path.realpath and open() raise ValueError on one
+        # (`state = "a\\u0000"` was an internal error, 27)
+        if "\0" in (values.get(key) or ""):
+            raise ConfigError(f"{where}: '{key}' is not a file name (it holds a NUL "
+                              "character)")
     root = root or os.path.dirname(os.path.abspath(path))
     cache_dir = values.get("cache-dir")
     if cache_dir is not None and not os.path.isabs(cache_dir):

@@ -37,7 +37,7 @@ from typing import Optional, Union
 __all__ = ["WriteError", "newline_style", "encode_like", "write_atomic", "write_output",
            "check_writable", "create_new", "write_new", "NAME_TAKEN", "lock_file", "make_dir",
            "open_stream", "unified_diff", "TEMP_PREFIX", "LINK_NOT_FOLLOWED", "OUTPUT_IS_LINK",
-           "link_boundary"]
+           "link_boundary", "place_in_project", "OUTSIDE", "IN_GIT"]
 
 TEMP_PREFIX = "."
 _TEMP_MARK = ".aether-tmp-"
@@ -161,19 +161,32 @@ def _outside_boundary(path: str, target: str) -> Optional[str]:
         what = f"a symbolic link to {target},"
     else:
         what = f"reached through a symbolic link to a folder: the real file {target} lies"
-    try:
-        inside = os.path.commonpath([root, target]) == root
-    except ValueError:  # on two drives (Windows): no common path, so outside
-        inside = False
-    if inside:
-        # git's own folder is no project file: a link to `.git/hooks/pre-commit` or
-        # `.git/config` would let a rewrite plant what git runs or reads next
-        if ".git" not in os.path.relpath(target, root).split(os.sep):
-            return None
+    place = place_in_project(root, target)
+    if place is None:
+        return None
+    if place == IN_GIT:
         return (f"{what} inside git's own folder: not written "
                 "through (name that file itself to rewrite it)")
     return (f"{what} outside the project ({root}): not written "
             "through (name that file itself to rewrite it)")
+
+
+OUTSIDE, IN_GIT = "outside", ".git"
+
+
+def place_in_project(root: str, real: str) -> Optional[str]:
+    """None when the real path ``real`` lies inside the real folder ``root`` and outside
+    its ``.git`` folders, else :data:`OUTSIDE` or :data:`IN_GIT` (git's own folder is no
+    project file: a write to ``.git/hooks/pre-commit`` or ``.git/config`` would plant
+    what git runs or reads next). Shared by the rewrite check above and the ``state``
+    key of :mod:`aether.config`."""
+    try:
+        inside = os.path.commonpath([root, real]) == root
+    except ValueError:  # on two drives (Windows): no common path, so outside
+        inside = False
+    if not inside:
+        return OUTSIDE
+    return IN_GIT if ".git" in os.path.relpath(real, root).split(os.sep) else None
 
 
 def check_writable(path: str, follow_links: bool = False) -> Optional[str]:

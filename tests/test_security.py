@@ -861,3 +861,15 @@ def test_a_link_to_another_drive_is_outside_the_project(tmp_path, monkeypatch):
     monkeypatch.setattr(os.path, "commonpath", two_drives)
     reason = check_writable(str(tmp_path / "l.aether"), follow_links=True)
     assert reason is not None and "outside the project" in reason
+
+
+@pytest.mark.parametrize("key", ["state", "policy", "cache-dir"])
+def test_a_configured_path_with_a_nul_is_a_configuration_error(tmp_path, key):
+    """`state = "a\\u0000"` (valid TOML) reached os.path.realpath, whose ValueError was an
+    internal error (27); `policy` likewise when `run` opened it. A configuration error
+    (exit 26) names the key."""
+    from aether.config import ConfigError, load_config
+
+    (tmp_path / "aether.toml").write_text(f'{key} = "a\\u0000"\n')
+    with pytest.raises(ConfigError, match=f"'{key}' is not a file name"):
+        load_config(str(tmp_path))

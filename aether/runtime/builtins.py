@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from .errors import rt_error
 from .values import (INT_MAX, MAX_DEPTH, BuiltinValue, ErrorValue, FnValue, _Budget,
-                     compare_key, contains_equal, count_equal, equal, index_equal,
+                     compare_key, contains_equal, count_equal, index_equal,
                      parse_json_text, repr_value, to_json, to_string, truthy, type_name)
 
 __all__ = ["PURE", "METHODS", "MUTATING", "method_impl", "format_template"]
