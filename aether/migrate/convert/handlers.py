@@ -12,6 +12,7 @@ Also: M001, M002 (`goal("text") { ... }`), M010 (`remember x as "t" { ... }`).
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from .. import ir
@@ -196,7 +197,7 @@ class Handlers:
 
 
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-_NAME_RUN = None  # a maximal run of _NAME_CHARS (compiled on first use)
+_NAME_RUN = re.compile(r"[A-Za-z0-9_]+")  # a maximal run of _NAME_CHARS
 
 
 def _named(text: str, events) -> bool:
@@ -208,7 +209,6 @@ def _named(text: str, events) -> bool:
     maximal runs of them: the runs are listed once (a ``str.find`` pass per name over the
     whole text was quadratic in a file of thousands of handlers, each ``on_`` name holding
     its event but not as a word); any other name is found by ``str.find``."""
-    global _NAME_RUN
     chars = _NAME_CHARS
     runs = None
     for event in events:
@@ -216,10 +216,6 @@ def _named(text: str, events) -> bool:
             continue
         if chars.issuperset(event):
             if runs is None:
-                if _NAME_RUN is None:
-                    import re
-
-                    _NAME_RUN = re.compile(r"[A-Za-z0-9_]+")
                 runs = set(_NAME_RUN.findall(text))
             if event in runs:
                 return True
