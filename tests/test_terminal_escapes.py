@@ -172,3 +172,29 @@ def test_runs_and_stats_show_the_databases_workflow_names_as_placeholders(tmp_pa
         assert "w\u241b]0;owned\u2407.aether" in proc.stdout, proc.stdout
         for ch in ("\x1b", "\x07"):
             assert ch not in proc.stdout, (args, proc.stdout)
+
+
+def test_gate_markdown_shows_a_forged_rule_and_an_owner_as_text(tmp_path):
+    """A pull request controls its baseline's rule fields and the suppression list's
+    owners: in `gate --markdown` neither may end its list item (CR), break out of the
+    row (`|`), or carry an escape sequence into the comment."""
+    from datetime import date
+
+    from aether.baseline import build_baseline, dumps, parse_baseline
+    from aether.checker import check_text
+    from aether.gate import run_gate, to_markdown
+    from aether.suppressions import SuppressionList, parse_text
+
+    ref = parse_baseline(dumps(build_baseline([check_text('goal: "g"\n', "a.aether")])))
+    data = build_baseline([check_text('goal: "g"\nbar(1)\n', "a.aether")])
+    fp = data["files"][0]["findings"][0]["fingerprint"]
+    data["files"][0]["findings"][0]["rule"] = "AE301\r\r# LGTM\x1b[2J|"
+    new = parse_baseline(dumps(data))
+    slist = SuppressionList(parse_text(f"{fp} owner=o\x1b]0;t\x07|`x expires=2020-01-01\n",
+                                       "s.txt"), ["s.txt"])
+    text = to_markdown(run_gate(new, ref, suppressions=slist, today=date(2030, 1, 1)))
+    assert "Expired suppressions (1)" in text and "LGTM" in text, text
+    assert not any(line.startswith("# LGTM") for line in _lines_outside_tables(text)), text
+    for ch in ("\x1b", "\x07", "`x"):
+        assert ch not in text, (ch, text)
+    assert "\u241b[2J\\|" in text and "o\u241b]0;t\u2407\\|'x" in text, text
