@@ -198,3 +198,18 @@ def test_gate_markdown_shows_a_forged_rule_and_an_owner_as_text(tmp_path):
     for ch in ("\x1b", "\x07", "`x"):
         assert ch not in text, (ch, text)
     assert "\u241b[2J\\|" in text and "o\u241b]0;t\u2407\\|'x" in text, text
+
+
+def test_a_bad_suppression_entry_is_quoted_not_obeyed(tmp_path):
+    """The first word of a suppression entry that is not a fingerprint is repeated in the
+    error of every command that reads the list: as text, not as the escape it holds."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / ".aether" / "suppressions.txt").write_text("\x1b]0;pwn\x07\x1b[2J\n")
+    for args, status in ((["check", "a.aether"], 26), (["suppressions", "list"], 2)):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == status, proc.stderr
+        assert "is not a fingerprint" in proc.stderr and "]0;pwn" in proc.stderr, proc.stderr
+        for ch in ("\x1b", "\x07"):
+            assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
