@@ -89,8 +89,9 @@ def parse_text(text: str, file: str = "<suppressions>") -> list[Entry]:
         words = body.split()
         fp = words[0]
         if not _FINGERPRINT.match(fp):
+            # repr: the word is the repository's text, and may hold escape sequences
             raise SuppressionListError(
-                f"{file}:{number}: '{fp}' is not a fingerprint (16 hex digits)")
+                f"{file}:{number}: {fp!r} is not a fingerprint (16 hex digits)")
         owner: Optional[str] = None
         expires: Optional[date] = None
         extra: list[str] = []
