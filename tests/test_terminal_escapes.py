@@ -213,3 +213,26 @@ def test_a_bad_suppression_entry_is_quoted_not_obeyed(tmp_path):
         assert "is not a fingerprint" in proc.stderr and "]0;pwn" in proc.stderr, proc.stderr
         for ch in ("\x1b", "\x07"):
             assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
+
+
+@pytest.mark.parametrize("args, status", [
+    (["baseline", "-o", "b.json", "DANGLING"], 2),  # `aether baseline *.aether`
+    (["classify", "--no-history", "-o", "c.json", "DANGLING"], 2),
+    (["check", "--config", "DANGLING", "a.aether"], 26),
+    (["gate", "--new", "b.json", "--ref", "b.json", "--suppressions", "DANGLING"], 2),
+    (["suppressions", "list", "--suppressions", "DANGLING"], 2),
+])
+def test_a_path_in_a_commands_error_is_shown_not_obeyed(tmp_path, args, status):
+    """A file name a command cannot use (here a dangling link a shell glob handed over)
+    is repeated in its one-line error as text: the escape sequence it holds is shown."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    assert run("baseline", "-o", "b.json", "a.aether", cwd=tmp_path).returncode == 0
+    name = "d\x1b]0;pwn\x07.aether"
+    os.symlink("nowhere", tmp_path / name)
+    proc = run(*[name if a == "DANGLING" else a for a in args], cwd=tmp_path)
+    assert proc.returncode == status, proc.stderr
+    assert "Traceback" not in proc.stderr and "d\u241b]0;pwn\u2407.aether" in proc.stderr, \
+        proc.stderr
+    for ch in ("\x1b", "\x07"):
+        assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
