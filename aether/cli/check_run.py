@@ -178,7 +178,9 @@ def _apply_suppression_list(results, root, emit_error_code, err):
 
 
 def _fail(err, status, message, emit_error_code):
-    err.write(message + "\n")
+    from ..output.text import printable_message  # the message may name the repository's files
+
+    err.write(printable_message(message) + "\n")
     if emit_error_code:
         err.write(f"AETHER_ERROR_CODE:{int(status)}\n")
     raise SystemExit(int(status))

@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional, Sequence, TextIO
 
-__all__ = ["printable", "PrintableLines", "markdown_text", "TAB_SIZE", "render_lines",
+__all__ = ["printable", "printable_message", "PrintableLines", "markdown_text", "TAB_SIZE", "render_lines",
            "render_text", "write_text", "display_line", "caret_span", "clip_line",
            "summary_line"]
 
@@ -145,6 +145,13 @@ def markdown_text(text: str) -> str:
     the file name's choosing) a space, other invisible characters as placeholders."""
     flat = text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
     return _clean(flat)
+
+
+def printable_message(text: str) -> str:
+    """A command's error message made safe to print, its newlines kept: the file names and
+    document values it repeats (a link a shell glob handed over, a configured path) are
+    the repository's text, and their escape sequences are shown as placeholders."""
+    return "\n".join(_clean(part) for part in text.split("\n"))
 
 
 class PrintableLines:
