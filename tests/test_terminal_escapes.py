@@ -236,3 +236,24 @@ def test_a_path_in_a_commands_error_is_shown_not_obeyed(tmp_path, args, status):
         proc.stderr
     for ch in ("\x1b", "\x07"):
         assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
+
+
+def test_trends_shows_a_forged_timestamp_as_text(tmp_path):
+    """trends.json lies in the project (`.aether/history`), so a repository can commit
+    one: its timestamps are drawn in `aether trends`' table as text, neither read as rich
+    markup (`[/x]` was an internal error, exit 27; `[b]x[/b]` was drawn as a bold x) nor
+    passing an escape sequence to the terminal."""
+    import json
+
+    (tmp_path / "aether.toml").write_text("")
+    history = tmp_path / ".aether" / "history"
+    history.mkdir(parents=True)
+    entry = {"file": "w.json", "failed": 0, "total": 1, "failure_rate": 0.0,
+             "by_category": {}}
+    (history / "trends.json").write_text(json.dumps(
+        [dict(entry, timestamp="[/x]\x1b]0;pwn\x07"), dict(entry, timestamp="[b]x[/b]")]))
+    proc = run("trends", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "[/x]\u241b]0;pwn\u2407" in proc.stdout and "[b]x[/b]" in proc.stdout, proc.stdout
+    for ch in ("\x1b", "\x07"):
+        assert ch not in proc.stdout + proc.stderr, proc.stdout
