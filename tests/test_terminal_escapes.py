@@ -257,3 +257,17 @@ def test_trends_shows_a_forged_timestamp_as_text(tmp_path):
     assert "[/x]\u241b]0;pwn\u2407" in proc.stdout and "[b]x[/b]" in proc.stdout, proc.stdout
     for ch in ("\x1b", "\x07"):
         assert ch not in proc.stdout + proc.stderr, proc.stdout
+
+
+@pytest.mark.parametrize("args", [["check", "a.aether"], ["check", "--format", "json", "."],
+                                  ["baseline", "."], ["suppressions", "list", "."]])
+def test_a_configured_rule_pattern_is_quoted_not_obeyed(tmp_path, args):
+    """A `select` pattern that matches no rule is the configuration's text, repeated in
+    the usage error of every command that reads it."""
+    (tmp_path / "aether.toml").write_text('select = ["Z\\u001b]0;pwn\\u0007"]\n')
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "matches no rule" in proc.stderr and "]0;PWN" in proc.stderr, proc.stderr
+    for ch in ("\x1b", "\x07"):
+        assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
