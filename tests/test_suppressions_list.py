@@ -110,6 +110,13 @@ def test_only_line_ends_end_an_entry(sep):
     entries = parse_text(f"# a{sep}b\n{fp}\r\n{fp}\r{fp}\n", "s.txt")
     assert [e.line for e in entries] == [2, 3, 4]
     assert prune_text(f"# a{sep}b\n{fp}\r\n{fp}\r{fp}\n", {3}) == f"# a{sep}b\n{fp}\r\n{fp}\n"
+    # remap renames the entries the list holds, not a fingerprint inside a comment
+    from aether.migrate.remap import Remap, remap_suppression_text
+
+    remap = Remap({fp: "fedcba9876543210"})
+    text = f"# see the ticket{sep}{fp} owner=me\n{fp}\n"
+    assert remap_suppression_text(text, remap) == (
+        f"# see the ticket{sep}{fp} owner=me\nfedcba9876543210\n", 1)
 
 
 # --------------------------------------------------------------------------- CLI
