@@ -30,7 +30,7 @@ from .codes import Status, category_of
 from .readfile import DocumentReadError, read_document
 
 __all__ = ["DEFAULT_FILES", "Entry", "SuppressionList", "SuppressionListError",
-           "parse_text", "load", "discover", "suppressed_category", "prune_text",
+           "lines_of", "parse_text", "load", "discover", "suppressed_category", "prune_text",
            "fingerprints_of", "plan_prune", "split_findings"]
 
 # Searched in this order under the project root; every one present is read.
@@ -73,7 +73,7 @@ class Entry:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-def _lines(text: str, keepends: bool = False) -> list[str]:
+def lines_of(text: str, keepends: bool = False) -> list[str]:
     """The lines of ``text`` (see :data:`_LINE`), with their ends or without."""
     found = _LINE.findall(text)
     return found if keepends else [line.rstrip("\r\n") for line in found]
@@ -94,7 +94,7 @@ def parse_text(text: str, file: str = "<suppressions>") -> list[Entry]:
     fingerprint, an unknown ``key=value`` word or a bad ``expires`` date.
     """
     entries: list[Entry] = []
-    for number, raw in enumerate(_lines(text), start=1):
+    for number, raw in enumerate(lines_of(text), start=1):
         body = _strip_comment(raw).strip()
         if not body:
             continue
@@ -238,7 +238,7 @@ def suppressed_category(code_name: str) -> str:
 def prune_text(text: str, drop_lines: Iterable[int]) -> str:
     """``text`` without the (1-based) lines ``drop_lines``; everything else kept byte for byte."""
     drop = set(drop_lines)
-    lines = _lines(text, keepends=True)
+    lines = lines_of(text, keepends=True)
     return "".join(line for n, line in enumerate(lines, start=1) if n not in drop)
 
 
