@@ -271,3 +271,48 @@ def test_a_configured_rule_pattern_is_quoted_not_obeyed(tmp_path, args):
     assert "matches no rule" in proc.stderr and "]0;PWN" in proc.stderr, proc.stderr
     for ch in ("\x1b", "\x07"):
         assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
+
+
+def _run_on_a_terminal(*args, cwd) -> str:
+    """What `aether ARGS` writes to standard output when that is a terminal (a pty)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "aether", *args], cwd=cwd,
+                              stdout=follower, stderr=subprocess.PIPE, text=True,
+                              env=dict(os.environ, NO_COLOR="1"), timeout=120)
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed, all is read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return b"".join(chunks).decode("utf-8")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")
+@pytest.mark.parametrize("args", [["fmt", "--diff", "f.aether"], ["migrate", "m.aether"]])
+def test_a_diff_on_a_terminal_shows_a_comments_escapes(tmp_path, args):
+    """A comment may hold any character, and a diff quotes the comments around a change:
+    on a terminal they are placeholders (piped, the diff stays exact for `patch -p0`)."""
+    comment = "# \x1b]0;pwn\x07 \x1b[2J hi\n"
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "f.aether").write_text(f'goal:   "g"\n{comment}x:   1\n')
+    (tmp_path / "m.aether").write_text(f'goal: "g"\n{comment}x = 1\n')
+    shown = _run_on_a_terminal(*args, cwd=tmp_path)
+    assert "\u241b]0;pwn\u2407 \u241b[2J hi" in shown, shown
+    for ch in ("\x1b", "\x07"):
+        assert ch not in shown, shown
+    piped = run(*args, cwd=tmp_path)
+    assert comment in piped.stdout, piped.stdout
