@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional, Sequence, TextIO
 
-__all__ = ["printable", "printable_message", "PrintableLines", "markdown_text", "TAB_SIZE", "render_lines",
+__all__ = ["printable", "printable_message", "PrintableLines", "diff_stream", "markdown_text", "TAB_SIZE", "render_lines",
            "render_text", "write_text", "display_line", "caret_span", "clip_line",
            "summary_line"]
 
@@ -171,6 +171,17 @@ class PrintableLines:
     def flush(self) -> None:
         """Flush the wrapped stream."""
         self.stream.flush()
+
+
+def diff_stream(stream: TextIO):
+    """Where to write a unified diff of the repository's text: on a terminal, through
+    :class:`PrintableLines` (a comment the diff quotes may hold an escape sequence the
+    terminal would obey); piped, ``stream`` itself, so ``| patch -p0`` gets exact lines."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        terminal = False
+    return PrintableLines(stream) if terminal else stream
 
 
 def _header(path: str, finding: Finding, suppressed: bool) -> list[Line]:
