@@ -122,8 +122,8 @@ def _stdin(check: bool, show_diff: bool, err) -> int:
     if show_diff:
         from ..output.text import diff_stream
 
-        diff_stream(sys.stdout).write(unified_diff(data.decode("utf-8"), new_bytes.decode("utf-8"),
-                                      "<stdin>"))
+        diff = unified_diff(data.decode("utf-8"), new_bytes.decode("utf-8"), "<stdin>")
+        diff_stream(sys.stdout).write(diff)
     elif not check:
         sys.stdout.flush()
         sys.stdout.buffer.write(new_bytes)

@@ -23,9 +23,9 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional, Sequence, TextIO
 
-__all__ = ["printable", "printable_message", "PrintableLines", "diff_stream", "markdown_text", "TAB_SIZE", "render_lines",
-           "render_text", "write_text", "display_line", "caret_span", "clip_line",
-           "summary_line"]
+__all__ = ["printable", "printable_message", "PrintableLines", "diff_stream", "markdown_text",
+           "TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
+           "caret_span", "clip_line", "summary_line"]
 
 TAB_SIZE = 4
 SNIPPET_MAX = 200  # code points of a source line shown whole; longer ones are clipped
