@@ -62,9 +62,11 @@ class RuleFilter(FrozenRecord):
             raise ValueError("the selection names no rule (it would check nothing)")
         from .codes import RULES
 
-        for pattern in (made.select or frozenset()) | made.ignore:
+        # sorted: the same pattern is named on every run; repr: it may come from the
+        # configuration, a repository's text holding escape sequences
+        for pattern in sorted((made.select or frozenset()) | made.ignore):
             if pattern != "ALL" and not any(r.startswith(pattern) for r in RULES):
-                raise ValueError(f"'{pattern}' matches no rule id or name "
+                raise ValueError(f"{pattern!r} matches no rule id or name "
                                  "(see `aether rules`)")
         return made
 

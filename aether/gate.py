@@ -318,7 +318,8 @@ def _md_findings(title: str, items: list[dict[str, Any]]) -> list[str]:
     lines = [f"### {title} ({len(items)})", ""]
     for f in items[:_MD_LIMIT]:
         where = f"{f['path']}:{f['line']}" if f.get("line") else f["path"]
-        lines.append(f"- `{_md_escape(where)}` {f.get('rule') or f['code_name']}: "
+        # the rule, like the path and message, is the baseline's text: a pull request's
+        lines.append(f"- `{_md_escape(where)}` {_md_escape(f.get('rule') or f['code_name'])}: "
                      f"{_md_escape(f.get('message', ''))}")
     if len(items) > _MD_LIMIT:
         lines.append(f"- ... and {len(items) - _MD_LIMIT} more (see the JSON output)")
@@ -350,7 +351,7 @@ def to_markdown(result: GateResult) -> str:
     if result.expired_suppressions:
         lines += [f"### Expired suppressions ({len(result.expired_suppressions)})", ""]
         for e in result.expired_suppressions:
-            owner = f" (owner {e.owner})" if e.owner else ""
+            owner = f" (owner {_md_escape(e.owner)})" if e.owner else ""  # the list's text
             lines.append(f"- `{e.fingerprint}` expired {e.expires}{owner}, "
                          f"{_md_escape(e.file)}:{e.line}")
         lines.append("")

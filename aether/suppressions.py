@@ -2,7 +2,8 @@
 
 Distinct from inline ``# aether: ignore`` comments (:mod:`aether.suppress`): the list lives
 beside the code, in ``.aether/suppressions.txt`` and/or the reference location
-``.aetherra/workflow_suppressions.txt``. Format, one entry per line::
+``.aetherra/workflow_suppressions.txt``. Format, one entry per line (a line ends at LF,
+CRLF or CR only)::
 
     # comment line
     3f9a0c1d2e4b5a67  owner=ops expires=2026-03-31  # awaiting plugin migration
@@ -29,7 +30,7 @@ from .codes import Status, category_of
 from .readfile import DocumentReadError, read_document
 
 __all__ = ["DEFAULT_FILES", "Entry", "SuppressionList", "SuppressionListError",
-           "parse_text", "load", "discover", "suppressed_category", "prune_text",
+           "lines_of", "parse_text", "load", "discover", "suppressed_category", "prune_text",
            "fingerprints_of", "plan_prune", "split_findings"]
 
 # Searched in this order under the project root; every one present is read.
@@ -66,6 +67,18 @@ class Entry:
                 "comment": self.comment}
 
 
+# A line with its end: LF, CRLF or CR, where git, diffs and editors end a line. Not
+# str.splitlines, which also breaks at a form feed, \x1c-\x1e, NEL, U+2028 and U+2029: an
+# entry after one of those in a comment would be read, while a reviewer sees a comment.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def lines_of(text: str, keepends: bool = False) -> list[str]:
+    """The lines of ``text`` (see :data:`_LINE`), with their ends or without."""
+    found = _LINE.findall(text)
+    return found if keepends else [line.rstrip("\r\n") for line in found]
+
+
 def _strip_comment(text: str) -> str:
     """``text`` without an inline comment (a ``#`` at the start or after whitespace)."""
     for i, ch in enumerate(text):
@@ -81,7 +94,7 @@ def parse_text(text: str, file: str = "<suppressions>") -> list[Entry]:
     fingerprint, an unknown ``key=value`` word or a bad ``expires`` date.
     """
     entries: list[Entry] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(lines_of(text), start=1):
         body = _strip_comment(raw).strip()
         if not body:
             continue
@@ -89,8 +102,9 @@ def parse_text(text: str, file: str = "<suppressions>") -> list[Entry]:
         words = body.split()
         fp = words[0]
         if not _FINGERPRINT.match(fp):
+            # repr: the word is the repository's text, and may hold escape sequences
             raise SuppressionListError(
-                f"{file}:{number}: '{fp}' is not a fingerprint (16 hex digits)")
+                f"{file}:{number}: {fp!r} is not a fingerprint (16 hex digits)")
         owner: Optional[str] = None
         expires: Optional[date] = None
         extra: list[str] = []
@@ -224,7 +238,7 @@ def suppressed_category(code_name: str) -> str:
 def prune_text(text: str, drop_lines: Iterable[int]) -> str:
     """``text`` without the (1-based) lines ``drop_lines``; everything else kept byte for byte."""
     drop = set(drop_lines)
-    lines = text.splitlines(keepends=True)
+    lines = lines_of(text, keepends=True)
     return "".join(line for n, line in enumerate(lines, start=1) if n not in drop)
 
 

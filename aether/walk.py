@@ -60,33 +60,55 @@ def printable_path(path: str) -> str:
     Python hands such file names over as lone surrogates (U+DC80..U+DCFF), which no
     report, hash or JSON document can encode; the file is still opened by its real name.
     Any other lone surrogate (from ``--stdin-filename``, say) is shown as ``\\udXXX``.
+    A backslash of the name is doubled where it would otherwise read as the start of such
+    an escape (before ``x80``..``xff``, another backslash or an escaped byte): two files
+    named ``a\\x80`` and ``a<byte 0x80>`` must not be shown (and fingerprinted) as one.
+    Every other name is shown as it is; :func:`path_bytes` undoes this.
     """
-    if path.isascii():
+    if path.isascii() and "\\" not in path:
         return path
     out = []
-    for ch in path:
+    for i, ch in enumerate(path):
         if "\udc80" <= ch <= "\udcff":
             out.append(f"\\x{ord(ch) - 0xDC00:02x}")
         elif "\ud800" <= ch <= "\udfff":
             out.append(f"\\u{ord(ch):04x}")
+        elif ch == "\\" and _reads_as_escape(path, i + 1):
+            out.append("\\\\")
         else:
             out.append(ch)
     return "".join(out)
 
 
-_BYTE_ESCAPE = r"\\x([89a-f][0-9a-f])"  # printable_path's form of a raw byte
+_HEX = "0123456789abcdef"
+
+
+def _reads_as_escape(path: str, at: int) -> bool:
+    """Whether a backslash followed by ``path[at:]`` would read as one of
+    :func:`printable_path`'s escapes: another backslash, a lone surrogate (shown as an
+    escape) or ``x80``..``xff``."""
+    nxt = path[at:at + 3]
+    if not nxt:
+        return False
+    first = nxt[0]
+    return (first == "\\" or "\ud800" <= first <= "\udfff"
+            or (len(nxt) == 3 and first == "x" and nxt[1] in "89abcdef" and nxt[2] in _HEX))
+
+
+_BYTE_ESCAPE = r"\\(?:x([89a-f][0-9a-f])|(\\))"  # printable_path's forms of a byte, a backslash
 
 
 def path_bytes(shown: str) -> bytes:
     """The bytes of the file name a :func:`printable_path` result stands for (its
-    ``\\xff`` escapes turned back into those bytes): what a URI must percent-encode."""
+    ``\\xff`` escapes turned back into those bytes, a doubled backslash into one): what a
+    URI must percent-encode."""
     import re  # compiled when first needed (start-up time)
 
     out = bytearray()
     pos = 0
     for m in re.finditer(_BYTE_ESCAPE, shown):
         out += shown[pos:m.start()].encode("utf-8", "surrogateescape")
-        out.append(int(m.group(1), 16))
+        out += b"\\" if m.group(2) else bytes([int(m.group(1), 16)])
         pos = m.end()
     out += shown[pos:].encode("utf-8", "surrogateescape")
     return bytes(out)
@@ -360,8 +382,8 @@ def iter_files(paths: Iterable[str], exclude: Sequence[str] = (), root: Optional
                     if full in seen or (patterns and is_excluded(rel_prefix + name, patterns)):
                         continue
                     seen.add(full)
-                    yield _source_file(full, prefix + (name if name.isascii()
-                                                       else printable_path(name)))
+                    shown = name if name.isascii() and "\\" not in name else printable_path(name)
+                    yield _source_file(full, prefix + shown)
             yield from _unlisted(unlisted, seen, cwd)
         else:
             if absolute in seen:

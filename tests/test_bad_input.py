@@ -261,16 +261,42 @@ def test_printable_path():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=40).filter(lambda b: b"\\" not in b))
+@given(st.lists(st.sampled_from([b"\\", b"x", b"8", b"f", b"\x80", b"\xff", b"a", b"\xc3",
+                                 b"\xa9", b"/"]), max_size=12).map(b"".join)
+       | st.binary(max_size=40))
 def test_path_bytes_undoes_printable_path(raw):
     """A file name's bytes survive the trip to a printable display path and back (what a
-    SARIF URI percent-encodes); names with a backslash are left out, as `\\xff` text and
-    an escaped byte look alike."""
+    SARIF URI percent-encodes and a diff names), backslashes included: the text `\\x80`
+    and the byte 0x80 must not look alike."""
     from aether.walk import path_bytes, printable_path
 
     shown = printable_path(os.fsdecode(raw))
     shown.encode("utf-8")  # printable: no lone surrogates left
     assert path_bytes(shown) == raw
+
+
+def test_a_backslash_name_is_not_shown_as_another_files_byte(tmp_path):
+    """`a\\x80.aether` (a backslash, then `x80`) and `a<byte 0x80>.aether` are two files:
+    they get two report paths, two fingerprints and two SARIF URIs, so a suppression or a
+    baseline entry of one is not the other's."""
+    if sys.platform == "darwin":
+        pytest.skip("the file system refuses names that are not UTF-8")
+    (tmp_path / "aether.toml").write_text("")
+    for name in (b"a\\x80.aether", b"a\x80.aether"):
+        with open(os.path.join(os.fsencode(tmp_path), name), "w") as fh:
+            fh.write('goal: "x"\nfoo()\n')
+    def run(fmt):
+        return subprocess.run([sys.executable, "-m", "aether", "check", "--no-cache",
+                               "--format", fmt, "."], capture_output=True, text=True,
+                              cwd=tmp_path).stdout
+
+    rows = [json.loads(line) for line in run("jsonl").splitlines()]
+    assert len({r["file"] for r in rows}) == 2, rows
+    assert len({r["fingerprint"] for r in rows}) == 2, rows
+    sarif = json.loads(run("sarif"))
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in sarif["runs"][0]["results"]}
+    assert uris == {"a%5Cx80.aether", "a%80.aether"}, uris
 
 
 def test_report_file_in_a_missing_folder_is_created(tmp_path):

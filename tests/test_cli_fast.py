@@ -49,6 +49,8 @@ def _project(tmp_path: Path, kind: str) -> Path:
         (tmp_path / "aether-tools.toml").write_text('[tools.log]\nparams = ["x"]\n')
     elif kind == "bad-config":
         (tmp_path / "aether.toml").write_text("select = [\n")
+    elif kind == "bad-select":  # a misspelt rule in the configuration: a usage error
+        (tmp_path / "aether.toml").write_text('select = ["AE3O1"]\n')
     elif kind == "suppression-list":
         (tmp_path / ".aether").mkdir()
         (tmp_path / ".aether" / "suppressions.txt").write_text(
@@ -80,7 +82,7 @@ FLAG_SETS = [
     ["--no-show-source", "--show-source", "-q"],
 ]
 PROJECTS = ["plain", "config", "pyproject", "catalogue", "bad-catalogue", "bad-config",
-            "suppression-list"]
+            "bad-select", "suppression-list"]
 
 
 @pytest.mark.parametrize("project", PROJECTS)
@@ -95,6 +97,18 @@ def test_check_form_matches_click(tmp_path, capfd, monkeypatch, project, name):
             assert fast_result[3], argv  # the fast path took it
             assert not slow_result[3]
             assert fast_result[:3] == slow_result[:3], argv
+
+
+@pytest.mark.parametrize("argv", [["check", "clean.aether"], ["--check", "clean.aether"],
+                                  ["check", "."]])
+def test_a_configured_rule_that_matches_nothing_is_a_usage_error(tmp_path, capfd,
+                                                                 monkeypatch, argv):
+    """`select = ["AE3O1"]` in the configuration is exit 2 naming the pattern on the fast
+    path too (its click.UsageError was an internal error there, exit 27)."""
+    monkeypatch.chdir(_project(tmp_path, "bad-select"))
+    status, out, err, taken = _run(argv, capfd, monkeypatch, True)
+    assert status == 2 and "'AE3O1' matches no rule" in err, err
+    assert "internal error" not in err and out == ""
 
 
 @pytest.mark.parametrize("project", PROJECTS)

@@ -414,6 +414,9 @@ def test_sarif_uris():
     assert artifact_uri("C:\\w\\x.aether", "\\") == ("file:///C:/w/x.aether", None)
     # on POSIX a backslash is a character of the name, not a separator
     assert artifact_uri("a\\b#1.aether", "/") == ("a%5Cb%231.aether", "%SRCROOT%")
+    # ... and a folder named `C:` is a relative path, not a drive (its colon encoded, so
+    # the reference is not read as having the scheme `C`)
+    assert artifact_uri("C:/x.aether", "/") == ("C%3A/x.aether", "%SRCROOT%")
     # a file name byte that is not UTF-8, as aether.walk.printable_path shows it
     assert artifact_uri("a/\\xffb.aether") == ("a/%FFb.aether", "%SRCROOT%")
     assert artifact_uri("/d/\\xc3\\xa9.aether") == ("file:///d/%C3%A9.aether", None)

@@ -96,6 +96,29 @@ def test_prune_plan_and_text():
     assert prune_text(text, {4}) == "# header\n1111111111111111  # keep\n\n# trailing\n"
 
 
+@pytest.mark.parametrize("sep", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+                                 "\u2029"])
+def test_only_line_ends_end_an_entry(sep):
+    """Lines end where git, a diff and an editor end them (LF, CRLF, CR), not at the other
+    characters str.splitlines also breaks at: a form feed or U+2028 in a comment must not
+    start an entry a reviewer reads as part of that comment, nor shift the line numbers of
+    the entries and errors after it."""
+    fp = "0123456789abcdef"
+    assert parse_text(f"# see the ticket{sep}{fp} owner=me\n", "s.txt") == []
+    with pytest.raises(SuppressionListError, match=r"s\.txt:3: 'zz'"):
+        parse_text(f"# a{sep}b\n{fp}\nzz\n", "s.txt")
+    entries = parse_text(f"# a{sep}b\n{fp}\r\n{fp}\r{fp}\n", "s.txt")
+    assert [e.line for e in entries] == [2, 3, 4]
+    assert prune_text(f"# a{sep}b\n{fp}\r\n{fp}\r{fp}\n", {3}) == f"# a{sep}b\n{fp}\r\n{fp}\n"
+    # remap renames the entries the list holds, not a fingerprint inside a comment
+    from aether.migrate.remap import Remap, remap_suppression_text
+
+    remap = Remap({fp: "fedcba9876543210"})
+    text = f"# see the ticket{sep}{fp} owner=me\n{fp}\n"
+    assert remap_suppression_text(text, remap) == (
+        f"# see the ticket{sep}{fp} owner=me\nfedcba9876543210\n", 1)
+
+
 # --------------------------------------------------------------------------- CLI
 
 BAD = 'goal: "x"\nunk(1)\n'

@@ -618,3 +618,12 @@ def test_legacy_plugin_command_needs_arguments_not_a_comment():
     assert scan_legacy('goal: "g"\nplugin: git_status  # note\n') == []
     assert [h.rule for h in scan_legacy('goal: "g"\nplugin: git_log 5  # note\n')] == ["AE212"]
     assert [h.rule for h in scan_legacy('goal: "g"\nplugin: git_log(5)\n')] == ["AE212"]
+
+
+@pytest.mark.parametrize("char, shown", [("\x1b", "'\\x1b'"), ("\u202e", "'\\u202e'"),
+                                         ("$", "'$'"), ("`", "'`'")])
+def test_an_unexpected_character_is_quoted_once(char, shown):
+    """An invisible character is named by its escape, in one pair of quotes like a
+    printable one (repr's own quotes were kept inside the message's: ''\\x1b'')."""
+    messages = [e.message for e in parse(f'goal: "g"\nx: 1 {char} 2\n').errors]
+    assert messages[0].startswith(f"unexpected character {shown} (U+"), messages

@@ -172,3 +172,147 @@ def test_runs_and_stats_show_the_databases_workflow_names_as_placeholders(tmp_pa
         assert "w\u241b]0;owned\u2407.aether" in proc.stdout, proc.stdout
         for ch in ("\x1b", "\x07"):
             assert ch not in proc.stdout, (args, proc.stdout)
+
+
+def test_gate_markdown_shows_a_forged_rule_and_an_owner_as_text(tmp_path):
+    """A pull request controls its baseline's rule fields and the suppression list's
+    owners: in `gate --markdown` neither may end its list item (CR), break out of the
+    row (`|`), or carry an escape sequence into the comment."""
+    from datetime import date
+
+    from aether.baseline import build_baseline, dumps, parse_baseline
+    from aether.checker import check_text
+    from aether.gate import run_gate, to_markdown
+    from aether.suppressions import SuppressionList, parse_text
+
+    ref = parse_baseline(dumps(build_baseline([check_text('goal: "g"\n', "a.aether")])))
+    data = build_baseline([check_text('goal: "g"\nbar(1)\n', "a.aether")])
+    fp = data["files"][0]["findings"][0]["fingerprint"]
+    data["files"][0]["findings"][0]["rule"] = "AE301\r\r# LGTM\x1b[2J|"
+    new = parse_baseline(dumps(data))
+    slist = SuppressionList(parse_text(f"{fp} owner=o\x1b]0;t\x07|`x expires=2020-01-01\n",
+                                       "s.txt"), ["s.txt"])
+    text = to_markdown(run_gate(new, ref, suppressions=slist, today=date(2030, 1, 1)))
+    assert "Expired suppressions (1)" in text and "LGTM" in text, text
+    assert not any(line.startswith("# LGTM") for line in _lines_outside_tables(text)), text
+    for ch in ("\x1b", "\x07", "`x"):
+        assert ch not in text, (ch, text)
+    assert "\u241b[2J\\|" in text and "o\u241b]0;t\u2407\\|'x" in text, text
+
+
+def test_a_bad_suppression_entry_is_quoted_not_obeyed(tmp_path):
+    """The first word of a suppression entry that is not a fingerprint is repeated in the
+    error of every command that reads the list: as text, not as the escape it holds."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    (tmp_path / ".aether").mkdir()
+    (tmp_path / ".aether" / "suppressions.txt").write_text("\x1b]0;pwn\x07\x1b[2J\n")
+    for args, status in ((["check", "a.aether"], 26), (["suppressions", "list"], 2)):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == status, proc.stderr
+        assert "is not a fingerprint" in proc.stderr and "]0;pwn" in proc.stderr, proc.stderr
+        for ch in ("\x1b", "\x07"):
+            assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
+
+
+@pytest.mark.parametrize("args, status", [
+    (["baseline", "-o", "b.json", "DANGLING"], 2),  # `aether baseline *.aether`
+    (["classify", "--no-history", "-o", "c.json", "DANGLING"], 2),
+    (["check", "--config", "DANGLING", "a.aether"], 26),
+    (["gate", "--new", "b.json", "--ref", "b.json", "--suppressions", "DANGLING"], 2),
+    (["suppressions", "list", "--suppressions", "DANGLING"], 2),
+])
+def test_a_path_in_a_commands_error_is_shown_not_obeyed(tmp_path, args, status):
+    """A file name a command cannot use (here a dangling link a shell glob handed over)
+    is repeated in its one-line error as text: the escape sequence it holds is shown."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    assert run("baseline", "-o", "b.json", "a.aether", cwd=tmp_path).returncode == 0
+    name = "d\x1b]0;pwn\x07.aether"
+    os.symlink("nowhere", tmp_path / name)
+    proc = run(*[name if a == "DANGLING" else a for a in args], cwd=tmp_path)
+    assert proc.returncode == status, proc.stderr
+    assert "Traceback" not in proc.stderr and "d\u241b]0;pwn\u2407.aether" in proc.stderr, \
+        proc.stderr
+    for ch in ("\x1b", "\x07"):
+        assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
+
+
+def test_trends_shows_a_forged_timestamp_as_text(tmp_path):
+    """trends.json lies in the project (`.aether/history`), so a repository can commit
+    one: its timestamps are drawn in `aether trends`' table as text, neither read as rich
+    markup (`[/x]` was an internal error, exit 27; `[b]x[/b]` was drawn as a bold x) nor
+    passing an escape sequence to the terminal."""
+    import json
+
+    (tmp_path / "aether.toml").write_text("")
+    history = tmp_path / ".aether" / "history"
+    history.mkdir(parents=True)
+    entry = {"file": "w.json", "failed": 0, "total": 1, "failure_rate": 0.0,
+             "by_category": {}}
+    (history / "trends.json").write_text(json.dumps(
+        [dict(entry, timestamp="[/x]\x1b]0;pwn\x07"), dict(entry, timestamp="[b]x[/b]")]))
+    proc = run("trends", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "[/x]\u241b]0;pwn\u2407" in proc.stdout and "[b]x[/b]" in proc.stdout, proc.stdout
+    for ch in ("\x1b", "\x07"):
+        assert ch not in proc.stdout + proc.stderr, proc.stdout
+
+
+@pytest.mark.parametrize("args", [["check", "a.aether"], ["check", "--format", "json", "."],
+                                  ["baseline", "."], ["suppressions", "list", "."]])
+def test_a_configured_rule_pattern_is_quoted_not_obeyed(tmp_path, args):
+    """A `select` pattern that matches no rule is the configuration's text, repeated in
+    the usage error of every command that reads it."""
+    (tmp_path / "aether.toml").write_text('select = ["Z\\u001b]0;pwn\\u0007"]\n')
+    (tmp_path / "a.aether").write_text('goal: "g"\n')
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "matches no rule" in proc.stderr and "]0;PWN" in proc.stderr, proc.stderr
+    for ch in ("\x1b", "\x07"):
+        assert ch not in proc.stdout + proc.stderr, (args, proc.stderr)
+
+
+def _run_on_a_terminal(*args, cwd) -> str:
+    """What `aether ARGS` writes to standard output when that is a terminal (a pty)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "aether", *args], cwd=cwd,
+                              stdout=follower, stderr=subprocess.PIPE, text=True,
+                              env=dict(os.environ, NO_COLOR="1"), timeout=120)
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed, all is read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if follower != -1:
+            os.close(follower)
+        os.close(leader)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return b"".join(chunks).decode("utf-8")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals")
+@pytest.mark.parametrize("args", [["fmt", "--diff", "f.aether"], ["migrate", "m.aether"]])
+def test_a_diff_on_a_terminal_shows_a_comments_escapes(tmp_path, args):
+    """A comment may hold any character, and a diff quotes the comments around a change:
+    on a terminal they are placeholders (piped, the diff stays exact for `patch -p0`)."""
+    comment = "# \x1b]0;pwn\x07 \x1b[2J hi\n"
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "f.aether").write_text(f'goal:   "g"\n{comment}x:   1\n')
+    (tmp_path / "m.aether").write_text(f'goal: "g"\n{comment}x = 1\n')
+    shown = _run_on_a_terminal(*args, cwd=tmp_path)
+    assert "\u241b]0;pwn\u2407 \u241b[2J hi" in shown, shown
+    for ch in ("\x1b", "\x07"):
+        assert ch not in shown, shown
+    piped = run(*args, cwd=tmp_path)
+    assert comment in piped.stdout, piped.stdout

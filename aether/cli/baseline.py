@@ -11,7 +11,9 @@ from .common import atomic_output, path_param, project_options, setting_range, s
 
 
 def _bad(message: str) -> None:
-    click.echo(f"aether baseline: {message}", err=True)
+    from ..output.text import printable_message  # the message may name the repository's files
+
+    click.echo(printable_message(f"aether baseline: {message}"), err=True)
     raise SystemExit(2)
 
 

@@ -49,9 +49,6 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
         catalogue = load_project_catalogue(config, isolated)
     except ConfigError as exc:
         _fail(err, Status.IO_ERROR, f"aether: {exc}", emit_error_code)
-    if not quiet:
-        for warning in config.warnings:
-            err.write(f"warning: {warning}\n")
     sel = split_csv(select) if select else config.select
     if select and not sel:
         # An empty selection would turn every check off in silence (a CI job passing
@@ -62,6 +59,11 @@ def run_check(paths, *, fmt="text", output_file=None, select=(), ignore=(), excl
         rules = RuleFilter.make(sel, tuple(config.ignore) + split_csv(ignore))
     except ValueError as exc:
         _usage_error(f"--select/--ignore (or the config's select/ignore): {exc}")
+    # after the usage errors, which come before any output: the fast path (main) then
+    # hands the command line to click, which reports them
+    if not quiet:
+        for warning in config.warnings:
+            err.write(f"warning: {warning}\n")
     options = CheckOptions(root=config.root, rules=rules, suppress=not no_suppress,
                            catalogue=catalogue,
                            max_file_size=max_file_size or config.max_file_size
@@ -178,7 +180,9 @@ def _apply_suppression_list(results, root, emit_error_code, err):
 
 
 def _fail(err, status, message, emit_error_code):
-    err.write(message + "\n")
+    from ..output.text import printable_message  # the message may name the repository's files
+
+    err.write(printable_message(message) + "\n")
     if emit_error_code:
         err.write(f"AETHER_ERROR_CODE:{int(status)}\n")
     raise SystemExit(int(status))

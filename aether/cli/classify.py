@@ -12,7 +12,9 @@ from .sigopts import trust_options
 
 
 def _bad(message: str, status: int = 2) -> None:
-    click.echo(f"aether classify: {message}", err=True)
+    from ..output.text import printable_message  # the message may name the repository's files
+
+    click.echo(printable_message(f"aether classify: {message}"), err=True)
     raise SystemExit(status)
 
 

@@ -33,7 +33,7 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
     """
     from ..config import ConfigError, load_config
     from ..fmt import format_file
-    from ..output.text import PrintableLines
+    from ..output.text import PrintableLines, diff_stream
 
     err = PrintableLines(sys.stderr)  # file names and quoted source from the repository
     paths = paths or (".",)
@@ -56,7 +56,7 @@ def fmt(ctx, paths, check=False, show_diff=False, exclude=(), config_file=None,
     write = not (check or show_diff)
     changed = unchanged = 0
     codes: set[int] = set()
-    out = sys.stdout
+    out = diff_stream(sys.stdout)
     for sf in iter_files(paths, tuple(config.exclude) + tuple(exclude), config.root):
         outcome = format_file(sf.path, sf.display, write=write, want_diff=show_diff,
                               max_size=config.max_file_size, follow_links=sf.explicit)
@@ -120,8 +120,10 @@ def _stdin(check: bool, show_diff: bool, err) -> int:
         return 27 if exc.rule == "AE999" else 20
     new_bytes = encode_like(data, result.text)
     if show_diff:
-        sys.stdout.write(unified_diff(data.decode("utf-8"), new_bytes.decode("utf-8"),
-                                      "<stdin>"))
+        from ..output.text import diff_stream
+
+        diff = unified_diff(data.decode("utf-8"), new_bytes.decode("utf-8"), "<stdin>")
+        diff_stream(sys.stdout).write(diff)
     elif not check:
         sys.stdout.flush()
         sys.stdout.buffer.write(new_bytes)

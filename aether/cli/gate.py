@@ -11,7 +11,9 @@ from .common import atomic_output, finite_float, path_param, split_csv
 
 
 def _bad(message: str) -> None:
-    click.echo(f"aether gate: {message}", err=True)
+    from ..output.text import printable_message  # the message may name the repository's files
+
+    click.echo(printable_message(f"aether gate: {message}"), err=True)
     raise SystemExit(2)
 
 

@@ -14,7 +14,9 @@ from .sigopts import trust_options
 def _bad(message: str, status: int = 26) -> None:
     """Stop with ``message``: 26 (IO_ERROR) for a configuration, sign-off or output file
     that cannot be used, as for every unusable configuration file; 2 for a usage error."""
-    click.echo(f"aether gates: {message}", err=True)
+    from ..output.text import printable_message  # the message may name the repository's files
+
+    click.echo(printable_message(f"aether gates: {message}"), err=True)
     raise SystemExit(status)
 
 

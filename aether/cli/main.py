@@ -79,7 +79,17 @@ def main(argv=None) -> int:
             else:
                 from .check_run import run_check
 
-                status = run_check(**fast)
+                try:
+                    status = run_check(**fast)
+                except Exception as exc:
+                    import click  # only now: the fast path never imports it otherwise
+
+                    if not isinstance(exc, click.UsageError):
+                        raise
+                    # a usage error (a configured rule that matches nothing) comes before
+                    # any output: click reports it, with its usage line, as for any
+                    # other command line
+                    status = _run_click(argv)
             flush_stdout()  # here, not at exit, where a failure would pass unreported
             return status
     except KeyboardInterrupt:

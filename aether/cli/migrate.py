@@ -73,7 +73,7 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     from ..migrate.rules import RuleSelection
     from ..migrate.run import MigrationAborted, iter_pairs, migrate_files, open_migrate_cache
     from ..runner import resolve_jobs
-    from ..output.text import PrintableLines
+    from ..output.text import PrintableLines, diff_stream
 
     err = PrintableLines(sys.stderr)  # file names and quoted source from the repository
     if apply_ and check:
@@ -105,7 +105,7 @@ def migrate(ctx, paths, apply_=False, check=False, show_diff=None, select=(), ig
     jobs, warning = resolve_jobs(jobs, None, len(files))
     if warning:
         err.write(f"warning: {warning}\n")
-    out = sys.stdout
+    out = diff_stream(sys.stdout)
 
     def progress(o, done, total):
         if show_diff and o.diff:

@@ -12,7 +12,9 @@ from ..readfile import read_document
 
 
 def _bad(message: str) -> None:
-    click.echo(f"aether suppressions: {message}", err=True)
+    from ..output.text import printable_message  # the message may name the repository's files
+
+    click.echo(printable_message(f"aether suppressions: {message}"), err=True)
     raise SystemExit(2)
 
 

@@ -56,6 +56,9 @@ def trends(history_dir, html_file, as_json):
         sys.exit(0)
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from ..output.text import printable
 
     console = Console(highlight=False)
     table = Table(title="classifier trend (oldest first)")
@@ -63,7 +66,10 @@ def trends(history_dir, html_file, as_json):
         table.add_column(col, justify="left" if col in ("snapshot", "chart") else "right")
     for e in entries:
         rate = e["failed"] / e["total"] if e["total"] else 0.0
-        table.add_row(e["timestamp"][:19].replace("T", " "), str(e["failed"]),
+        # the timestamp is the file's text (a repository may commit trends.json): a Text,
+        # not markup ('[/x]' would be a markup error), with its escapes as placeholders
+        stamp = Text(printable(e["timestamp"][:19].replace("T", " ")))
+        table.add_row(stamp, str(e["failed"]),
                       str(e["total"]), f"{rate:.1%}", "█" * round(rate * 30))
     console.print(table)
     if html_file:

@@ -79,9 +79,11 @@ def remap_suppression_text(text: str, remap: Remap) -> tuple[str, int]:
     Only the leading fingerprint word of an entry line changes; comments, owners,
     expiry dates, spacing and newlines are kept.
     """
+    from ..suppressions import lines_of  # the lines the list's reader sees, no others
+
     changed = 0
     out = []
-    for line in text.splitlines(keepends=True):
+    for line in lines_of(text, keepends=True):
         m = _ENTRY.match(line)
         if m:
             new = remap.get(m.group(2))

@@ -44,12 +44,15 @@ def artifact_uri(path: str, sep: str = os.sep) -> tuple[str, Optional[str]]:
     the file name (shown as ``\\xff``, see :func:`aether.walk.printable_path`) becomes
     that byte again, percent-encoded (``%FF``), so the URI names the real file. Only
     ``sep`` (the system's separator) and ``/`` separate folders: on POSIX a backslash is
-    part of a file name and is encoded as ``%5C``.
+    part of a file name and is encoded as ``%5C``, and ``C:/x`` is in a folder named
+    ``C:`` (``C%3A/x``), not on a drive.
     """
     posix = path_bytes(path)
-    if sep != "/":
+    drive = False
+    if sep != "/":  # only there does `C:/` name a drive; on POSIX `C:` is a folder name
         posix = posix.replace(sep.encode(), b"/")
-    if posix.startswith(b"/") or _DRIVE.match(posix):
+        drive = _DRIVE.match(posix) is not None
+    if posix.startswith(b"/") or drive:
         prefix = "file://" if posix.startswith(b"/") else "file:///"
         return prefix + quote(posix, safe="/:"), None
     while posix.startswith(b"./"):

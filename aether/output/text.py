@@ -23,9 +23,9 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Optional, Sequence, TextIO
 
-__all__ = ["printable", "PrintableLines", "markdown_text", "TAB_SIZE", "render_lines",
-           "render_text", "write_text", "display_line", "caret_span", "clip_line",
-           "summary_line"]
+__all__ = ["printable", "printable_message", "PrintableLines", "diff_stream", "markdown_text",
+           "TAB_SIZE", "render_lines", "render_text", "write_text", "display_line",
+           "caret_span", "clip_line", "summary_line"]
 
 TAB_SIZE = 4
 SNIPPET_MAX = 200  # code points of a source line shown whole; longer ones are clipped
@@ -147,6 +147,13 @@ def markdown_text(text: str) -> str:
     return _clean(flat)
 
 
+def printable_message(text: str) -> str:
+    """A command's error message made safe to print, its newlines kept: the file names and
+    document values it repeats (a link a shell glob handed over, a configured path) are
+    the repository's text, and their escape sequences are shown as placeholders."""
+    return "\n".join(_clean(part) for part in text.split("\n"))
+
+
 class PrintableLines:
     """A text stream wrapper whose ``write`` shows invisible characters of each line as
     placeholders (newlines kept): for the messages of `fmt`, `migrate`, `sign` and
@@ -164,6 +171,17 @@ class PrintableLines:
     def flush(self) -> None:
         """Flush the wrapped stream."""
         self.stream.flush()
+
+
+def diff_stream(stream: TextIO):
+    """Where to write a unified diff of the repository's text: on a terminal, through
+    :class:`PrintableLines` (a comment the diff quotes may hold an escape sequence the
+    terminal would obey); piped, ``stream`` itself, so ``| patch -p0`` gets exact lines."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        terminal = False
+    return PrintableLines(stream) if terminal else stream
 
 
 def _header(path: str, finding: Finding, suppressed: bool) -> list[Line]:

@@ -248,7 +248,7 @@ class Scanner:
                     raise AetherSyntaxError(
                         "AE108", f"string starting with {value} is not closed on this line",
                         line, column, line, len(text[line_start:].split("\n", 1)[0]) + 1)
-                shown = value if value.isprintable() else repr(value)
+                shown = value if value.isprintable() else repr(value)[1:-1]  # quoted below
                 raise AetherSyntaxError(
                     "AE101", f"unexpected character '{shown}' (U+{ord(value):04X})",
                     line, column)
