@@ -114,3 +114,19 @@ def test_a_governed_run_refuses_such_an_input_before_recording_it(tmp_path, monk
     status, out, err = run_cli(tmp_path, monkeypatch, capsys, "x: parse_input()\n", *args)
     one_line_without_traceback(err)
     assert status == 21 and "AE405" in err and "surrogate" in err
+@pytest.mark.parametrize("literal", ['"\\ud800"', "'x\\udfff'", '"\\ude00\\ud83d"',
+                                     '"\\ud83d"'])
+def test_a_literal_escaping_a_lone_surrogate_is_a_parse_error(tmp_path, monkeypatch, capsys,
+                                                              literal):
+    for body in (f"x: {literal}\nprint(x)\n", f"m: {{{literal}: 1}}\nprint(m)\n"):
+        status, out, err = run_cli(tmp_path, monkeypatch, capsys, body)
+        one_line_without_traceback(err)
+        assert status == 20 and "AE113" in err, err
+        assert main(["check", "a.aether"]) == 20
+
+
+def test_a_literal_escaping_a_surrogate_pair_is_one_character(tmp_path, monkeypatch, capsys):
+    status, out, err = run_cli(tmp_path, monkeypatch, capsys,
+                               'x: "\\ud83d\\ude00!"\nprint(len(x))\nprint(x)\n')
+    assert status == 0, err
+    assert out.splitlines()[:2] == ["2", "\U0001F600!"]
