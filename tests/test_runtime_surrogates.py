@@ -11,6 +11,7 @@ escape (AE113, status 20; a pair of escapes is one character, as in JSON).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -130,3 +131,47 @@ def test_a_literal_escaping_a_surrogate_pair_is_one_character(tmp_path, monkeypa
                                'x: "\\ud83d\\ude00!"\nprint(len(x))\nprint(x)\n')
     assert status == 0, err
     assert out.splitlines()[:2] == ["2", "\U0001F600!"]
+
+
+# ------------------------------------------------------------ names that are not UTF-8
+def last_run(root):
+    from aether.store import open_state_store
+
+    store = open_state_store(str(root))
+    try:
+        return store.list_runs()[0]
+    finally:
+        store.close()
+
+
+def test_a_governed_run_of_a_file_name_that_is_not_utf8_is_recorded_and_resumed(
+        tmp_path, monkeypatch, capsys):
+    """Python names the file b'\\xff.aether' with a lone surrogate: the run's row, its
+    checkpoint and its claim on resumption were UTF-8 text and the run ended in 27."""
+    shutil.copy(FIXTURES / "command_tool.py", tmp_path / "command_tool.py")
+    (tmp_path / "aether-tools.toml").write_text(
+        f'[tools.cmd]\nparams = ["*args", "**kwargs"]\nrisk = "high"\n'
+        f'command = ["{sys.executable}", "command_tool.py"]\n')
+    (tmp_path / "aether.toml").write_text("")
+    name = os.fsdecode(b"\xff.aether")
+    (tmp_path / name).write_text(G + 'r: cmd(mode="raw", text="42")\nprint(r)\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", name]) == 1  # waits for an approval
+    run = last_run(tmp_path)
+    assert run.workflow == "\\xff.aether"  # the row shows the byte
+    assert main(["approve", run.run_id, "r2", "--approver", "bob", "--reason", "ok"]) == 0
+    capsys.readouterr()
+    assert main(["resume", run.run_id]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == "42", captured.err
+    assert main(["audit", "verify", run.run_id]) == 0
+    assert main(["runs"]) == 0 and "\\xff.aether" in capsys.readouterr().out
+
+
+def test_memory_of_a_project_whose_folder_name_is_not_utf8(tmp_path, monkeypatch, capsys):
+    root = tmp_path / os.fsdecode(b"\xfd")
+    root.mkdir()
+    status, out, err = run_cli(root, monkeypatch, capsys,
+                               'id: remember("hello")\nprint(recall("hello"))\n')
+    assert status == 0, err
+    assert out.splitlines()[0] == '["hello"]'

@@ -208,6 +208,9 @@ def _say(text: str) -> None:
 
 def report(result, file, as_json: bool) -> None:
     """Print a run's result (text or JSON) and exit with its status."""
+    from ..walk import printable_path
+
+    file = printable_path(file)  # a name that is not UTF-8: its bytes as \xff escapes
     if as_json:
         click.echo(json_text(result.to_json()))
         sys.exit(result.status)
