@@ -175,3 +175,29 @@ def test_memory_of_a_project_whose_folder_name_is_not_utf8(tmp_path, monkeypatch
                                'id: remember("hello")\nprint(recall("hello"))\n')
     assert status == 0, err
     assert out.splitlines()[0] == '["hello"]'
+
+
+BAD = os.fsdecode(b"a\xff")  # an argument byte that is not UTF-8
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "--actor", BAD, "a.aether"], ["run", "--run-id", BAD, "a.aether"],
+    ["resume", BAD], ["audit", "verify", BAD], ["audit", "export", BAD, "-o", "e.json"],
+    ["approve", BAD, "r1", "--approver", "bob", "--reason", "ok"],
+    ["approve", "run", BAD, "--approver", "bob", "--reason", "ok"],
+    ["deny", "run", "r1", "--approver", BAD, "--reason", "ok"],
+    ["deny", "run", "r1", "--approver", "bob", "--reason", BAD],
+    ["runs", "--status", BAD],
+])
+def test_names_recorded_or_looked_up_must_be_utf8_text(tmp_path, monkeypatch, capsys, args):
+    """A run id, actor, approver, reason or status goes into the state database and the
+    ledger's hashes: one that is not UTF-8 ended in 27 'internal error: UnicodeEncodeError'
+    (resume, audit verify/export, run --run-id) or in a misleading ledger-unavailable."""
+    (tmp_path / "aether.toml").write_text("")
+    (tmp_path / "a.aether").write_text(G + "x: 1\n")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    status = main(args)
+    err = capsys.readouterr().err
+    one_line_without_traceback(err)
+    assert status == 2 and "'a\\xff' is not UTF-8 text" in err, err
