@@ -337,8 +337,8 @@ def from_host(data: Any, budget: Optional[_Budget] = None, depth: int = 0) -> An
     """Convert what a tool or the caller hands in to an Aether value, refusing other objects.
 
     Accepts None, bool, int (within 64 bits), finite float, str (no lone surrogate: AE405),
-    list/tuple, dict with string keys, and Aether values. Anything else (a module, a class, a file...) is AE405:
-    no Python object ever reaches a program.
+    list/tuple, dict with string keys, and Aether values. Anything else (a module, a
+    class, a file...) is AE405: no Python object ever reaches a program.
     """
     t = type(data)
     if t is str:
