@@ -207,6 +207,13 @@ _RULE_LIST = [
          "infinite (`1e999`) is not a number. Write a smaller number, or a string if it is "
          "an identifier.",
          _G + "x: 99999999999999999999\n", _G + 'x: "99999999999999999999"\n'),
+    Rule("AE113", "surrogate-escape", _P,
+         "A `\\uXXXX` escape names half of a UTF-16 surrogate pair alone.",
+         "`\\ud800` to `\\udfff` are halves of a UTF-16 pair, not characters: two escapes "
+         "of a pair, high then low (`\\ud83d\\ude00`), are one character, as in JSON, but "
+         "one alone is no text (UTF-8 cannot hold it, so the string could be neither "
+         "printed, recorded nor passed to a tool). Escape the whole character, or write it.",
+         _G + 'x: "\\ud83d"\n', _G + 'x: "\\ud83d\\ude00"\n'),
     # ------------------------------------------------------------ AE2xx: legacy dialects
     Rule("AE201", "legacy-intent", _P, "`intent:` is the old name of `goal:`.",
          "Older scripts declare their objective with `intent:`. Aether 1.2 calls it `goal:`.",

@@ -166,6 +166,36 @@ def test_unique_of_plain_scalars_builds_no_key_per_item(monkeypatch):
     assert len(calls) == 0, len(calls)
 
 
+def _tree_size(key, limit: int = 10_000) -> int:
+    """Nodes of ``key`` walked as a tree (as hash and == walk a tuple), at most ``limit``."""
+    seen, stack = 0, [key]
+    while stack and seen < limit:
+        k = stack.pop()
+        seen += 1
+        if isinstance(k, (tuple, frozenset)):
+            stack.extend(k)
+    return seen
+
+
+def test_unique_of_a_value_sharing_its_parts_costs_its_distinct_parts():
+    """`xs: [xs, xs]` forty times is a list of 2**40 leaves in 40 distinct lists. unique()
+    built each value's key as a nested tuple of its children's keys: hashing the key (in
+    C, which no deadline can interrupt) walked all 2**40 leaves, and a run with --timeout
+    10s was still hashing hours later. Each distinct list or map now gets a key of its
+    own size (its children's keys are small), so a key is hashed in time of one part."""
+    import aether.runtime.builtins as builtins_module
+
+    xs, ys = (1,), (1,)
+    for _ in range(60):
+        xs, ys = (xs, xs), (ys, ys)  # ys equal to xs, not the same objects
+    memo: dict = {}
+    kx, ky = (builtins_module._unique_key(v, memo, 0) for v in (xs, ys))
+    assert _tree_size(kx) < 100 and _tree_size(ky) < 100  # before anything hashes them
+    got = builtins_module.PURE["unique"](None, (xs, ys, (xs, ys), (ys, xs), {"a": xs},
+                                                {"a": ys}))
+    assert len(got) == 3 and got[0] is xs and got[1] == (xs, ys) and got[2] == {"a": xs}
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_item, max_size=12).map(tuple))
 def test_unique_agrees_with_keys_by_equal(values):

@@ -56,6 +56,32 @@ def test_keygen_passphrase_env(project, capsys, monkeypatch):
     assert aether(capsys, "sign", "--key", "e", "--passphrase-env", "PASS", "a.aether")[0] == 0
 
 
+def test_a_passphrase_that_is_not_utf8_is_the_environments_bytes(project, capsys,
+                                                                   monkeypatch):
+    """os.environ hands a byte that is not UTF-8 over as a lone surrogate: keygen, sign
+    (and approve --key) ended in 27 'internal error: UnicodeEncodeError'."""
+    monkeypatch.setenv("PASS", os.fsdecode(b"s3cr\xffet"))
+    assert aether(capsys, "keygen", "-o", "e", "--passphrase-env", "PASS")[0] == 0
+    assert aether(capsys, "sign", "--key", "e", "--passphrase-env", "PASS", "a.aether")[0] == 0
+    monkeypatch.setenv("PASS", os.fsdecode(b"s3cr\xfeet"))  # another byte: another secret
+    code, _, err = aether(capsys, "sign", "--key", "e", "--passphrase-env", "PASS", "a.aether")
+    assert code == 26 and "wrong passphrase" in err
+
+
+def test_key_comments_that_are_not_utf8(project, capsys, monkeypatch):
+    bad = os.fsdecode(b"al\xffce")
+    for args in (["keygen", "-o", "c", "--comment", bad],
+                 ["sign", "--key", "k", "--trusted-comment", bad, "a.aether"]):
+        code, _, err = aether(capsys, *args)
+        assert code == 2 and "'al\\xffce' is not UTF-8 text" in err, err
+        assert "Traceback" not in err and not (project / "c").exists()
+    # the default comment, user@host, from a user name that is not UTF-8: its \xff escape
+    monkeypatch.setenv("LOGNAME", bad)
+    code, out, err = aether(capsys, "keygen", "-o", "c")
+    assert code == 0, err
+    assert out.split()[-1].startswith("al\\xffce@")
+
+
 def test_sign_then_verify_a_tree(project, capsys):
     code, _, err = aether(capsys, "sign", "--key", "k", "--jobs", "2", ".")
     assert code == 0 and "2 files signed" in err

@@ -73,6 +73,27 @@ def finite_float(min: float = 0):  # noqa: A002 - click's own parameter name
     return FiniteFloat(min=min)
 
 
+def text_param():
+    """A click type for text that is recorded or looked up in the state database or the
+    ledger (a run or request id, an actor, an approver, a reason, a status): an argument
+    byte that is not UTF-8 (Python's lone surrogate) is a usage error naming it, since no
+    database row, hash or JSON document can hold it."""
+    import click
+
+    from ..walk import printable_path
+
+    class Utf8Text(click.ParamType):
+        name = "text"
+
+        def convert(self, value, param, ctx):
+            if isinstance(value, str) and not value.isascii() and \
+                    any("\ud800" <= ch <= "\udfff" for ch in value):
+                self.fail(f"'{printable_path(value)}' is not UTF-8 text", param, ctx)
+            return value
+
+    return Utf8Text()
+
+
 def project_options(func):
     """``--exclude``, ``--config`` and ``--isolated``: how a command finds its files and
     configuration (shared by every command that walks a tree)."""

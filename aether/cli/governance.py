@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..output.jsontext import json_text
-from .common import path_param, state_option
+from .common import path_param, state_option, text_param
 
 
 def _fail(status: int, rule: str, message: str):
@@ -96,7 +96,9 @@ def audit_verify(target="", root=".", as_json=False, state=None):
         import os
 
         is_file = bool(target) and os.path.isfile(target)
-    if not is_file:
+    if not is_file:  # a run id: text (an export's file name need not be UTF-8)
+        text_param().convert(target, click.get_current_context().command.params[0],
+                             click.get_current_context())
         backend = _state(root, state)[0]
     try:
         reports = verify_target(target, backend)
@@ -114,7 +116,7 @@ def audit_verify(target="", root=".", as_json=False, state=None):
 
 
 @audit.command("export")
-@click.argument("run_id")
+@click.argument("run_id", type=text_param())
 @click.option("-o", "--output", required=True, type=path_param(dir_okay=False, path_type=str),
               help="Evidence file to write (JSON).")
 @_root
@@ -212,10 +214,10 @@ def _trust(root):
 
 def _approval_command(name, decision, doc):
     @click.command(name, help=doc)
-    @click.argument("run_id")
-    @click.argument("request_id")
-    @click.option("--approver", required=True, metavar="NAME")
-    @click.option("--reason", required=True, metavar="TEXT")
+    @click.argument("run_id", type=text_param())
+    @click.argument("request_id", type=text_param())
+    @click.option("--approver", required=True, metavar="NAME", type=text_param())
+    @click.option("--reason", required=True, metavar="TEXT", type=text_param())
     @click.option("--policy", "policy_file", default=None,
                   type=path_param(dir_okay=False, path_type=str),
                   help="Policy file naming the approvers (default: the run's own policy).")

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .common import path_param
+from .common import path_param, text_param
 
 
 @click.command()
@@ -17,7 +17,7 @@ from .common import path_param
               "Neither may exist.")
 @click.option("--passphrase-env", "passphrase_env", default=None, metavar="VAR",
               help="Encrypt the private key with the passphrase in this environment variable.")
-@click.option("--comment", default=None, metavar="TEXT",
+@click.option("--comment", default=None, metavar="TEXT", type=text_param(),
               help="The key's comment (default: user@host); signed files name it as signer.")
 def keygen(output, passphrase_env=None, comment=None):
     """Write a new Ed25519 key pair: KEY (mode 0600) and KEY.pub (one line with the key id).
@@ -25,12 +25,14 @@ def keygen(output, passphrase_env=None, comment=None):
     Exit status: 0, or 26 when a file exists or cannot be written.
     """
     from ..signing.keys import KeyFileError, clean_comment, generate, write_key_pair
+    from ..walk import printable_path
     from .sigopts import env_secret
 
     passphrase = env_secret(passphrase_env, "--passphrase-env") if passphrase_env else None
     if comment is None:
         try:
-            comment = f"{getpass.getuser()}@{socket.gethostname()}"
+            # a user or host name that is not UTF-8 is named by its \xff escapes
+            comment = printable_path(f"{getpass.getuser()}@{socket.gethostname()}")
         except (OSError, KeyError):
             comment = ""
     key = generate(clean_comment(comment))

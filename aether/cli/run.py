@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..output.jsontext import json_line, json_text
-from .common import path_param, state_option
+from .common import path_param, state_option, text_param
 from .sigopts import trust_options
 
 
@@ -53,10 +53,10 @@ def _duration(text: str) -> float:
               default=None, metavar="FILE", help="Governance policy file (default: the "
               "configuration's `policy`, else the default policy: strict over the "
               "catalogue's risk tiers, high and unreviewed tools need an approval).")
-@click.option("--actor", default=None, metavar="NAME",
+@click.option("--actor", default=None, metavar="NAME", type=text_param(),
               help="Who runs the workflow (the actor of every request; default: the "
               "workflow's meta: actor, else anonymous).")
-@click.option("--run-id", "run_id", default=None, metavar="ID",
+@click.option("--run-id", "run_id", default=None, metavar="ID", type=text_param(),
               help="The run's id (default: a new UUID); it must be new to the state "
               "database.")
 @trust_options
@@ -208,6 +208,9 @@ def _say(text: str) -> None:
 
 def report(result, file, as_json: bool) -> None:
     """Print a run's result (text or JSON) and exit with its status."""
+    from ..walk import printable_path
+
+    file = printable_path(file)  # a name that is not UTF-8: its bytes as \xff escapes
     if as_json:
         click.echo(json_text(result.to_json()))
         sys.exit(result.status)
@@ -260,7 +263,7 @@ def _signature_options(config, file, strict, allowed, revoked, legacy_env):
 
 
 @click.command("resume")
-@click.argument("run_id")
+@click.argument("run_id", type=text_param())
 @state_option()
 @click.option("--policy", "policy_file", type=path_param(dir_okay=False, path_type=str),
               default=None, metavar="FILE", help="Policy in force from now on (default: "

@@ -8,12 +8,12 @@ import time
 import click
 
 from ..output.jsontext import json_text
-from .common import state_option
+from .common import state_option, text_param
 
 
 @click.command()
 @state_option()
-@click.option("--status", "status", default=None, metavar="STATUS",
+@click.option("--status", "status", default=None, metavar="STATUS", type=text_param(),
               help="Only runs of this status (running, waiting, succeeded, failed).")
 @click.option("--limit", type=click.IntRange(min=1, max=1_000_000), default=20,
               show_default=True, help="At most this many runs, newest first.")

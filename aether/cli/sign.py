@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .common import path_param, project_options, setting_range
+from .common import path_param, project_options, setting_range, text_param
 
 _PRECEDENCE = (27, 26, 22)
 
@@ -21,7 +21,7 @@ _PRECEDENCE = (27, 26, 22)
               metavar="KEY", help="The private key (from `aether keygen`).")
 @click.option("--passphrase-env", "passphrase_env", default=None, metavar="VAR",
               help="The key's passphrase is in this environment variable.")
-@click.option("--trusted-comment", "note", default="", metavar="TEXT",
+@click.option("--trusted-comment", "note", default="", metavar="TEXT", type=text_param(),
               help="A note added to the signed trusted comment (after time, file, signer).")
 @click.option("-j", "--jobs", type=setting_range("jobs"), default=None,
               help="Worker processes (default: CPU count).")

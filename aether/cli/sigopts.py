@@ -30,13 +30,13 @@ def trust_options(func):
 
 
 def env_secret(var: str, option: str) -> bytes:
-    """The value of environment variable ``var`` as bytes; a usage error (exit 2) naming
-    ``option`` when it is unset or empty."""
+    """The value of environment variable ``var`` as bytes (exactly the environment's bytes,
+    UTF-8 or not); a usage error (exit 2) naming ``option`` when it is unset or empty."""
     value = os.environ.get(var)
     if not value:
         raise click.UsageError(f"{option} {var}: the environment variable {var} is not set "
                                "or empty")
-    return value.encode("utf-8")
+    return value.encode("utf-8", "surrogateescape")  # os.environ's form of other bytes
 
 
 def load_verify_options(config, *, allowed: Optional[str], revoked: Optional[str],

@@ -60,7 +60,9 @@ def start_governed_run(path: str, *, store, policy: Optional[Policy] = None,
     ``simulate``: a dry run of the policy, its ledger in memory)."""
     import uuid
 
-    from ..runtime.api import RunOptions, run_file
+    from ..runtime.api import RunOptions, RunResult, run_file
+    from ..runtime.errors import AetherRuntimeError
+    from ..runtime.values import from_host
 
     options = options or RunOptions()
     root = os.path.abspath(root or os.getcwd())
@@ -68,6 +70,10 @@ def start_governed_run(path: str, *, store, policy: Optional[Policy] = None,
     seed = options.fallback_seed if options.fallback_seed is not None else \
         secrets.randbits(63)
     options = replace(options, run_id=run_id, fallback_seed=seed)
+    try:  # inputs a program may not hold (a lone surrogate: no UTF-8) are refused before
+        from_host(dict(inputs or {}))  # the checkpoint records them, as run_file would
+    except AetherRuntimeError as exc:
+        return RunResult(exc.status, error=exc.to_json(), run_id=run_id)
     checkpoint = {"workflow": os.path.abspath(path), "inputs": _jsonable(inputs),
                   "root": root, "seed": seed, "simulated": simulate}
     policy = policy or default_policy()

@@ -245,7 +245,10 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
 
         dispatcher = owned = BindingDispatcher(bindings=Bindings(catalogue, root))
     if store is not None and not simulate:
-        dispatcher.memory = MemoryStore(store, namespace=root)
+        from ..walk import printable_path
+
+        # a root that is not UTF-8 is named by its \xff escapes (no UTF-8 column holds it)
+        dispatcher.memory = MemoryStore(store, namespace=printable_path(root))
     recorder = _Recorder(store, run_id, options)
     ctx = Context(limits, clock=clock, rng=rng, dispatcher=dispatcher, catalogue=catalogue,
                   run_id=run_id, inputs=inputs_value, simulate=simulate,
@@ -264,12 +267,16 @@ def _run(text, path, inputs, simulate, options, dispatcher, catalogue, root,
     try:
         if store is not None:
             from ..store import RunRecord, StoreError
+            from ..walk import printable_path
 
             try:
                 if options.resume and store.get_run(run_id) is not None:
                     store.reopen_run(run_id)
                 else:
-                    store.create_run(RunRecord(run_id, path, digest, to_json(inputs_value),
+                    # the row shows the path (a name that is not UTF-8 as \xff escapes:
+                    # a lone surrogate cannot be stored); the checkpoint keeps the real one
+                    store.create_run(RunRecord(run_id, printable_path(path), digest,
+                                               to_json(inputs_value),
                                                started_at=started, simulated=simulate))
             except StoreError as exc:
                 return RunResult(int(Status.IO_ERROR), run_id=run_id, digest=digest, error={

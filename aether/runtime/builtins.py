@@ -647,15 +647,24 @@ def _unique_key(v, memo: dict, depth: int):
         if depth > MAX_DEPTH:
             raise rt_error("AE407", f"value nested more than {MAX_DEPTH} levels deep")
         if t is tuple:
-            key = ("l", tuple(_unique_key(x, memo, depth + 1) for x in v))
+            shape = ("l", tuple(_unique_key(x, memo, depth + 1) for x in v))
         else:
-            key = ("m", frozenset((k, _unique_key(x, memo, depth + 1)) for k, x in v.items()))
+            shape = ("m", frozenset((k, _unique_key(x, memo, depth + 1)) for k, x in v.items()))
+        # Hash-consed: equal shapes get one small key ("c", n), so a key never nests its
+        # children's shapes. Nested keys made `xs: [xs, xs]` forty times a key of 2**40
+        # leaves, which hashing walked in C, past any deadline. (The memo's keys: ids are
+        # ints, shapes are tuples, "keep" a str: they never collide.)
+        key = memo.get(shape)
+        if key is None:
+            key = memo[shape] = ("c", len(memo))
         memo[id(v)] = key
         return key
     if t is BuiltinValue:
         return ("f", v.name)
     if t is ErrorValue:
-        return ("e", _unique_key(v.as_map(), {}, depth + 1))  # a new map: no memo by id
+        fields = v.as_map()  # a new map: kept alive, so that no later map reuses its id
+        memo.setdefault("keep", []).append(fields)
+        return ("e", _unique_key(fields, memo, depth + 1))
     if t is FnValue:  # one fn, and for a closure the same enclosing call
         return ("o", id(v.code), id(v.env))
     return ("o", id(v))

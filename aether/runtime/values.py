@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -335,12 +336,14 @@ def from_json(data: Any, budget: Optional[_Budget] = None, depth: int = 0) -> An
 def from_host(data: Any, budget: Optional[_Budget] = None, depth: int = 0) -> Any:
     """Convert what a tool or the caller hands in to an Aether value, refusing other objects.
 
-    Accepts None, bool, int (within 64 bits), finite float, str, list/tuple, dict with
-    string keys, and Aether values. Anything else (a module, a class, a file...) is AE405:
-    no Python object ever reaches a program.
+    Accepts None, bool, int (within 64 bits), finite float, str (no lone surrogate: AE405),
+    list/tuple, dict with string keys, and Aether values. Anything else (a module, a
+    class, a file...) is AE405: no Python object ever reaches a program.
     """
     t = type(data)
-    if data is None or t is bool or t is str:
+    if t is str:
+        return _unicode(data)
+    if data is None or t is bool:
         return data
     if t is int:
         if -INT_MAX - 1 <= data <= INT_MAX:
@@ -361,9 +364,26 @@ def from_host(data: Any, budget: Optional[_Budget] = None, depth: int = 0) -> An
         for k, x in data.items():
             if type(k) is not str:
                 raise rt_error("AE405", f"map keys must be strings, not {type(k).__name__}")
-            out[k] = from_host(x, budget, depth + 1)
+            out[_unicode(k)] = from_host(x, budget, depth + 1)
         return out
     raise rt_error("AE405", f"a value of host type '{t.__name__}' cannot enter a program")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(text: str) -> str:
+    """``text`` when it is Unicode text; AE405 when it holds a lone surrogate (JSON's
+    ``"\\ud800"``, or a byte that was not UTF-8 in a command-line argument), which
+    UTF-8 cannot encode: printing, recording or passing it on would fail."""
+    if text.isascii():
+        return text
+    m = _SURROGATE.search(text)
+    if m is None:
+        return text
+    raise rt_error("AE405", f"text that is not Unicode: a lone surrogate U+{ord(m.group()):04X} "
+                   f"at character {m.start()} (a \\u escape of half a pair, or a byte that is "
+                   "not UTF-8)")
 
 
 def parse_json_text(text: str) -> Any:

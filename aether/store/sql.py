@@ -10,6 +10,7 @@ statement here has a ``?`` or ``%`` inside a literal.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Callable, Optional
 
@@ -17,10 +18,21 @@ from .base import RunRecord, Store, StoreError
 
 __all__ = ["SQLStore", "dump", "load"]
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def dump(value: Any) -> str:
-    """A value as the JSON text the stores keep (UTF-8, no spaces)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """A value as the JSON text the stores keep (UTF-8, no spaces; ``\\u`` escapes when
+    it holds a lone surrogate, as a file name that is not UTF-8 does, which no UTF-8
+    column can take)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _canonical_ascii(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def load(text: Optional[str], what: str = "a row") -> Any:
@@ -213,15 +225,14 @@ class SQLStore(Store):
         written with other spacing, key order or escapes is the same checkpoint); the
         update then matches the exact text that was read, so a change in between still
         makes it claim nothing."""
-        from ..jsondoc import canonical_json
-
         rows = self._all(self._q("SELECT body FROM checkpoints WHERE run_id = ?"), (run_id,))
         if not rows:
             return False
         stored = rows[0][0]
-        try:
-            same = canonical_json(load(stored, f"the checkpoint of run '{run_id}'")) == \
-                canonical_json(seen)
+        try:  # sorted keys, \u escapes: a lone surrogate (a workflow path that is not
+            # UTF-8) has this form too, where UTF-8 canonical JSON has none
+            same = _canonical_ascii(load(stored, f"the checkpoint of run '{run_id}'")) == \
+                _canonical_ascii(seen)
         except (TypeError, ValueError):  # NaN or a non-JSON value: no canonical form
             same = False
         if not same:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 _ESC_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DURATION_RE = re.compile(r"([0-9][0-9_]*(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -37,11 +38,32 @@ def _esc(m: re.Match) -> str:
 
 
 def unescape(raw: str) -> str:
-    """The value of a quoted string literal as written in source (quotes included)."""
+    """The value of a quoted string literal as written in source (quotes included).
+
+    Two ``\\uXXXX`` escapes of a UTF-16 surrogate pair are one character (as in JSON);
+    raises ValueError naming the escape when one names half a pair alone (no UTF-8 text
+    can hold it: printing or recording the string would fail).
+    """
     inner = raw[1:-1]
     if "\\" not in inner:
         return inner
-    return _ESC_RE.sub(_esc, inner)
+    value = _ESC_RE.sub(_esc, inner)
+    if value.isascii() or _SURROGATE.search(value) is None:
+        return value
+    try:
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError as exc:
+        half = int.from_bytes(exc.object[exc.start:exc.start + 2], "little")
+        raise ValueError(f"the escape \\u{half:04x} is half of a UTF-16 surrogate pair "
+                         "with no other half: no text can hold it") from None
+
+
+def _string_literal(t) -> str:
+    """The value of a STRING token; AE113 when it escapes a lone surrogate."""
+    try:
+        return unescape(t.value)
+    except ValueError as exc:
+        raise AetherSyntaxError("AE113", str(exc), t.line, t.column) from None
 
 
 def duration_seconds(text: str):
@@ -504,7 +526,7 @@ class AstBuilder:
         t = c[0]
         shared = self._literals.get(t.value)
         if shared is None:
-            shared = self._literals[t.value] = (t.value, unescape(t.value))
+            shared = self._literals[t.value] = (t.value, _string_literal(t))
         return self.Str(t.line, t.column, t.end_line, t.end_column, shared[1], shared[0])
 
     def int(self, c):
@@ -563,7 +585,7 @@ class AstBuilder:
     def pair(self, c):
         key, value = c[0], c[2]
         if key.type == "STRING":
-            k = unescape(key.value)
+            k = _string_literal(key)
         elif key.type == "INT":
             k = _int_literal(key)
         else:

@@ -1,6 +1,6 @@
 """A command tool for tests/test_runtime_bindings.py: reads the call as JSON on stdin and
 answers by the keyword `mode` (echo the request, fail, bad JSON, huge output, hang,
-fork a child that holds stdout)."""
+fork a child that holds stdout, or write `text` as it is)."""
 
 import json
 import os
@@ -16,6 +16,8 @@ elif mode == "fail":
     sys.exit(3)
 elif mode == "badjson":
     print("this is not json")
+elif mode == "raw":
+    sys.stdout.write(request["kwargs"]["text"])
 elif mode == "huge":
     sys.stdout.write("[" + "1," * 100_000 + "1]")
 elif mode == "fork":  # answers and exits; a child it forked keeps stdout open
