@@ -215,7 +215,8 @@ def _translate(exc: UnexpectedToken, lines: list[str],
     scanner = get_parser()[1]
 
     def close_line(line: int, column: int) -> Optional[int]:
-        if learnt is not None and learnt.never_closed(line, column):
+        if learnt is not None and learnt.never_closed(line, column, cur[line - 1],
+                                                      scanner.pair):
             return None
         return _close_line(scanner, text, _offset(cur, line, column), line, learnt)
 
@@ -267,9 +268,12 @@ class _Learnt:
     masked since the parse began.
     """
 
-    __slots__ = ("never_closed_at", "runs_on", "lasts")
+    __slots__ = ("never_closed_at", "no_closer_after", "runs_on", "lasts")
 
     def __init__(self) -> None:
+        # (generation, key): no bracket after the one at the key closes a bracket opened
+        # before it, but the end of a pair (lexer.Scanner.pair)
+        self.no_closer_after: list[tuple[int, int]] = []
         # (generation, keys of the brackets found never closed, ascending)
         self.never_closed_at: list[tuple[int, list[int]]] = []
         # (generation, first line, depth at the newline ending each line from it on,
@@ -294,11 +298,30 @@ class _Learnt:
         never closed (a scan from one of them meets what this scan met after it)."""
         self.never_closed_at.append((len(self.lasts), opened))
 
-    def never_closed(self, line: int, column: int) -> bool:
-        """True when a scan found the bracket at ``line``, ``column`` never closed (False:
-        not known; scan)."""
+    def no_closer(self, line: int, column: int) -> None:
+        """A scan found that no bracket after the one at ``line``, ``column`` closes one
+        opened before it but the end of a pair: that bracket, and every one after it
+        not the start of a pair, is never closed."""
+        self.no_closer_after.append((len(self.lasts), _key(line, column)))
+
+    def _closerless(self, line: int, column: int) -> bool:
+        """Whether no bracket after ``line``, ``column`` closes one opened before it but
+        the end of a pair (False: not known)."""
+        key = _key(line, column)
+        for generation, after in self.no_closer_after:
+            if after <= key and self._holds(generation, line):
+                return True
+        return False
+
+    def never_closed(self, line: int, column: int, text: str, pair: Optional[re.Pattern]
+                     ) -> bool:
+        """True when a scan found the bracket at ``line``, ``column`` (of the line
+        ``text``) never closed (False: not known; scan). ``pair``: the scanner's."""
         from bisect import bisect_left
 
+        if pair is not None and self._closerless(line, column) \
+                and not pair.match(text, column - 1):
+            return True
         key = _key(line, column)
         for generation, keys in self.never_closed_at:
             i = bisect_left(keys, key)
@@ -316,10 +339,17 @@ class _Learnt:
                 minima[i] = minima[i + 1]
         self.runs_on.append((len(self.lasts), line, depths, minima, last, depth))
 
-    def statement_end(self, line: int) -> Optional[tuple[int, bool]]:
-        """What :func:`_statement_end` gives a statement starting on ``line`` (at its first
-        character) when a scan from an earlier line went past it to the end of the text
-        and no newline after its start came back to its depth; None: not known, scan."""
+    def statement_end(self, line: int, column: int, text: str, lines: int,
+                      opens: Optional[re.Pattern]) -> Optional[tuple[int, bool]]:
+        """What :func:`_statement_end` gives a statement starting at ``line``, ``column``
+        (its first character; ``text`` that line, of ``lines`` in all) when a scan went
+        past it: when no bracket after it closes one but the end of a pair and the line
+        opens one that is not the start of a pair (``opens``: the scanner's), or an
+        earlier statement's scan reached the end of the text and no newline after this
+        statement's start came back to its depth; None: not known, scan."""
+        if opens is not None and self._closerless(line, column) and opens.match(text,
+                                                                                column - 1):
+            return lines, True  # the depth only grows from the end of this line
         for generation, first, depths, minima, last, depth in self.runs_on:
             at = line - 1 - first  # the newline ending the line before `line`
             if 0 <= at < len(depths) and self._holds(generation, line):
@@ -338,6 +368,12 @@ def _close_line(scanner: Scanner, text: str, pos: int, line: int,
     None when it is never closed, or a bracket inside it is closed by the wrong kind.
     Then ``learnt`` (when given) is told which brackets the scan left open.
     """
+    closer = scanner.next_closer
+    if closer is not None and closer.match(text, pos + 1).group("OP") is None:
+        # No bracket after it closes one (but the end of a pair): one pass in C.
+        if learnt is not None:
+            learnt.no_closer(line, pos - text.rfind("\n", 0, pos))
+        return None
     stack: list[str] = []
     opened: Optional[list[int]] = None if learnt is None else []  # the keys of `stack`
     jump = scanner.next_bracket
@@ -394,11 +430,14 @@ def _close_line(scanner: Scanner, text: str, pos: int, line: int,
 
 
 def _statement_end(master: re.Pattern, text: str, pos: int, line: int,
-                   learnt: Optional[_Learnt] = None) -> tuple[int, bool]:
+                   learnt: Optional[_Learnt] = None,
+                   closer: Optional[re.Pattern] = None) -> tuple[int, bool]:
     """The last line of the logical line starting at ``pos`` (on ``line``), and whether
     the text ends inside it with more brackets opened than closed in it (then nothing
     from ``pos`` on parses). ``learnt`` (when given) is told of a scan that reached the
-    end of the text."""
+    end of the text; with it and ``closer`` (the scanner's ``next_closer``), a statement
+    that runs past its first line is followed no further when no bracket after that line
+    closes one (but the end of a pair): the depth never falls again (one pass in C)."""
     depth = 0
     first = line
     depths: Optional[list[int]] = None if learnt is None else []
@@ -408,6 +447,10 @@ def _statement_end(master: re.Pattern, text: str, pos: int, line: int,
             if depth <= 0:
                 return line, False
             if depths is not None:
+                if closer is not None and line == first \
+                        and closer.match(text, m.end()).group("OP") is None:
+                    learnt.no_closer(line + 1, 0)
+                    return line + 1 + text.count("\n", m.end()), True
                 depths.append(depth)
             line += 1
         elif kind == "OP":
@@ -460,10 +503,12 @@ def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int],
     col = len(head) - len(head.lstrip(" ")) + 1
     if not head.strip() or (tok.line, tok.column) <= (first, col):
         return None
-    known = learnt.statement_end(first) if learnt is not None else None
+    scanner = get_parser()[1]
+    known = None if learnt is None else \
+        learnt.statement_end(first, col, head, len(cur), scanner.opens)
     start = _offset(cur, first, col)
     end, unclosed = known if known is not None else \
-        _statement_end(get_parser()[1].bracket_scan, text, start, first, learnt)
+        _statement_end(scanner.bracket_scan, text, start, first, learnt, scanner.next_closer)
     if unclosed:  # the probe's scanner would stop at the bracket left open
         return None
     stop = _offset(cur, end, len(cur[end - 1]) + 1)
