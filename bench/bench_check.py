@@ -126,6 +126,9 @@ def main() -> int:
     ap.add_argument("--compare-to", metavar="DIR",
                     help="with --warm-only: also time the checkout in DIR (another version) "
                          "in the same turns")
+    ap.add_argument("--unclosed-only", action="store_true",
+                    help="measure only files whose every line leaves a bracket open, against "
+                         "a clean file and a file of ordinary syntax errors (us/line)")
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     args = ap.parse_args()
 
@@ -151,9 +154,13 @@ def main() -> int:
     if args.warm_only:
         warm_recheck(gen, args.runs, results, args.compare_to)
         return 0
+    if args.unclosed_only:
+        unclosed_lines(results)
+        return 0
     if not args.startup_only:
         bulk(gen, n_lines, results)
         large_files(gen, results)
+        unclosed_lines(results)
         in_process(gen, args.lines, results)
         in_process_pure(args, results)
     startup(gen, args.runs, results)
@@ -359,6 +366,38 @@ def large_files(gen: Path, results: dict) -> None:
     results["long_line_text_bytes"] = len(proc.stdout)
     print(f"20,000 findings on one {line.stat().st_size:,}-byte line, text report: "
           f"{wall:.2f} s, {len(proc.stdout) / 1e6:.1f} MB of output")
+
+
+# One line, repeated 20,000 times (with its number): a clean line, an ordinary syntax error,
+# and lines that open a bracket they never close (error recovery used to scan to the end of
+# the file from each of the 25 errors it reports), then other shapes looked at with them.
+UNCLOSED_SHAPES = [
+    ("clean", "x{i}: foo({i}, 2)"), ("syntax error", "log({i} {i})"),
+    ("unclosed (", "x{i}: foo({i},"), ("unclosed [", "log([1, 2"),
+    ("'{' at line end", "x{i}: foo() {{"), ("fn ... {", "fn f{i}() {{"),
+    ("if f(x:", "if f(x{i}:\n    log(1)"), ("unclosed string", 'x{i}: "abc'),
+    ("indent up", "{pad}x{i}: 1"),
+]
+
+
+def unclosed_lines(results: dict, n: int = 20_000, runs: int = 5) -> None:
+    """CPU us per line of check_text on files of one repeated line, timed in turns."""
+    from aether.checker import check_text
+    from corpus import best_cpu_in_turns
+
+    sets = {}
+    for name, shape in UNCLOSED_SHAPES:
+        text = 'goal: "g"\n' + "".join(shape.format(i=i, pad=" " * (i % 40)) + "\n"
+                                       for i in range(n))
+        sets[name] = ([text], lambda t: check_text(t, "bench.aether"))
+    best = best_cpu_in_turns(sets, runs)
+    base = best["syntax error"] / n * 1e6
+    print(f"check_text, {n:,} lines of one shape (CPU us/line, best of {runs}; "
+          f"x: against the ordinary syntax-error file):")
+    for name, _ in UNCLOSED_SHAPES:
+        us = best[name] / n * 1e6
+        results[f"unclosed_us_per_line_{name}"] = us
+        print(f"  {name:18s} {us:6.1f} us/line  {us / base:5.1f}x")
 
 
 def _console_script() -> list[str]:

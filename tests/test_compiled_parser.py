@@ -103,6 +103,14 @@ def test_compiled_and_pure_agree_on_each_kind_of_error_after_statements(line):
     _same('goal: "g"\n' + (before + line + "\n") * 30)  # past the 25th error
 
 
+@pytest.mark.parametrize("shape", ["x{i}: foo({i},", "log([1, 2", "x{i}: foo() {{",
+                                   "fn f{i}() {{", "if f(x{i}:\n    log(1)", "y{i}: [1, # ]"])
+def test_compiled_and_pure_agree_on_lines_leaving_brackets_open(shape):
+    body = "".join(shape.format(i=i) + "\n" for i in range(80))
+    _same('goal: "g"\n' + body)
+    _same('goal: "g"\n' + body + "x: 1\n)\n")
+
+
 def test_the_process_parser_is_compiled_when_built():
     assert lalr.COMPILED and P.get_parser()[0].compiled
     assert lalr.Tok is lalr._speedups.Tok

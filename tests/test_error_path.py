@@ -295,14 +295,17 @@ class _TokenByToken:
     """A scanner without ``next_bracket`` (a grammar whose tokens could hold a bracket):
     _close_line then follows ``bracket_scan``."""
 
-    next_bracket = None
+    next_bracket = next_closer = None
 
     def __init__(self, scanner):
         self.bracket_scan = scanner.bracket_scan
 
 
 class _CountingBrackets:
-    """The scanner's bracket patterns, counting the matches taken of ``next_bracket``."""
+    """The scanner's bracket patterns, counting the matches taken of ``next_bracket``
+    (without ``next_closer``: every bracket is followed)."""
+
+    next_closer = None
 
     def __init__(self, scanner):
         self.real = scanner.next_bracket

@@ -594,3 +594,20 @@ def test_memoised_unit_rule_chains_give_the_same_parse(src, data):
     assert memoised.errors == walked.errors
     assert memoised.masked == walked.masked
     assert memoised.module == walked.module
+
+
+_OPENERS = ["x: foo(1,", "log([1, 2", "x: foo() {", "if f(x:", "log(f(1), [2,", "y: (a) [",
+            "z: {'a': (1, 2),", "log(\"(\" [", "w: [1, # ]", "v: (1]", ")", "]", "x: (1,)"]
+
+
+@SETTINGS
+@given(programs(), st.data())
+def test_resumed_parse_equals_whole_reparse_with_lines_leaving_brackets_open(src, data):
+    """What recovery learns past one error (brackets never closed, statements running to
+    the end) gives the later errors what scanning the whole text again gives."""
+    lines = src.split("\n")
+    for _ in range(data.draw(st.integers(1, 30), label="opens")):
+        at = data.draw(st.integers(0, len(lines)), label="at")
+        indent = data.draw(st.sampled_from(["", "    "]), label="indent")
+        lines.insert(at, indent + data.draw(st.sampled_from(_OPENERS), label="line"))
+    _same_parse("\n".join(lines))

@@ -111,12 +111,34 @@ class Scanner:
         # possessive `*+`), so a text with no bracket left costs one pass, not one per
         # character.
         self.next_bracket: Optional[re.Pattern] = None
+        # With ``next_bracket``, three more, built on a "pair": a bracket closed on its own
+        # line with no bracket, comment or stray quote inside. ``pair`` matches one;
+        # ``next_closer`` runs to the first closing bracket that is not the end of a pair
+        # (group OP; None: there is none, so no bracket open before it is ever closed);
+        # ``opens`` matches the start of a line (or a part) up to an opening bracket that
+        # is not the start of a pair (none: what the line opens it closes). Error recovery
+        # tells with them in one pass in C that a file whose lines leave brackets open
+        # never closes them. Each char inside a pair is taken one way (a string or not):
+        # a pair that fails costs the length of its line once, not more.
+        self.pair: Optional[re.Pattern] = None
+        self.next_closer: Optional[re.Pattern] = None
+        self.opens: Optional[re.Pattern] = None
         if plain and not any(len(op) > 1 and set(op) & set("()[]{}\"'#") for op in ops):
+            comment, string = regex_terms["COMMENT"], regex_terms["STRING"]
             self.bracket_scan = re.compile(r"(?P<NL>\n)|(?:%s)|(?:%s)|(?P<OP>[()\[\]{}])"
-                                           % (regex_terms["COMMENT"], regex_terms["STRING"]))
+                                           % (comment, string))
             self.next_bracket = re.compile(
                 r"(?=(?P<skip>(?:[^()\[\]{}\"'#]+|%s|%s|[\"'])*))(?P=skip)(?P<OP>[()\[\]{}])?"
-                % (regex_terms["COMMENT"], regex_terms["STRING"]))
+                % (comment, string))
+            pair = "|".join(r"\%s(?:[^()\[\]{}\"'#\n]|%s)*\%s" % (o, string, c)
+                            for o, c in ("()", "[]", "{}"))
+            self.pair = re.compile(pair)
+            self.next_closer = re.compile(
+                r"(?=(?P<skip>(?:[^()\[\]{}\"'#]+|%s|%s|%s|[\"'(\[{])*))(?P=skip)(?P<OP>[)\]}])?"
+                % (comment, string, pair))
+            self.opens = re.compile(
+                r"(?=(?P<skip>(?:[^()\[\]{}\"'#\n]+|%s|%s|[\"'])*))(?P=skip)[(\[{]"
+                % (string, pair))
         else:
             self.bracket_scan = self.master
         self._compiled = _compiled_scan(regex_terms, ops)

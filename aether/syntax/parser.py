@@ -199,23 +199,32 @@ def _try_before(lines: list[str], line: int, at_code: bool = True) -> Optional[i
 def _translate(exc: UnexpectedToken, lines: list[str],
                open_brackets: list[tuple[str, int, int]] = (), current: Optional[str] = None,
                logical: Optional[dict[int, int]] = None,
-               current_lines: Optional[list[str]] = None) -> AetherSyntaxError:
+               current_lines: Optional[list[str]] = None,
+               learnt: Optional[_Learnt] = None) -> AetherSyntaxError:
     """A parser error in the user's terms: what was expected, what was found, where.
 
     ``lines`` are the original source lines (for messages), ``current`` the text the parser
     was given (earlier errors masked; same line count) and ``current_lines`` its lines
     when the caller has them (read only), ``open_brackets`` and ``logical`` the scanner's
-    bracket stack and logical-line starts at the error.
+    bracket stack and logical-line starts at the error; ``learnt`` what the scans of the
+    earlier errors of this parse found past them (None: scan afresh).
     """
     tok = exc.token
     text = current if current is not None else "\n".join(lines)
     cur = current_lines if current_lines is not None else text.split("\n")
     scanner = get_parser()[1]
+
+    def close_line(line: int, column: int) -> Optional[int]:
+        if learnt is not None and learnt.never_closed(line, column, cur[line - 1],
+                                                      scanner.pair):
+            return None
+        return _close_line(scanner, text, _offset(cur, line, column), line, learnt)
+
     through = 0
     last_closed = None  # (bracket, line where it closes) when that was looked up
     if open_brackets and open_brackets[-1][1] < tok.line:
         opener, oline, ocol = open_brackets[-1]
-        closed = _close_line(scanner, text, _offset(cur, oline, ocol), oline)
+        closed = close_line(oline, ocol)
         last_closed = (open_brackets[-1], closed)
         if closed is None:
             # The statement ran on past its line inside a bracket that is never closed:
@@ -230,8 +239,8 @@ def _translate(exc: UnexpectedToken, lines: list[str],
         if last_closed is not None and last_closed[0] == open_brackets[0]:
             through = last_closed[1] or 0  # the only bracket open: looked up above
         else:
-            through = _close_line(scanner, text, _offset(cur, bline, bcol), bline) or 0
-    err = _classify(exc, lines, text, cur, logical or {})
+            through = close_line(bline, bcol) or 0
+    err = _classify(exc, lines, text, cur, logical or {}, learnt)
     err.mask_through = max(err.mask_through, through)
     return err
 
@@ -242,56 +251,207 @@ def _offset(cur: list[str], line: int, column: int) -> int:
     return sum(map(len, before)) + len(before) + column - 1  # map: no Python loop per line
 
 
-def _close_line(scanner: Scanner, text: str, pos: int, line: int) -> Optional[int]:
+def _key(line: int, column: int) -> int:
+    """One int for a (line, column): _Learnt keeps one per bracket, a tuple costs more."""
+    return line << 32 | column
+
+
+class _Learnt:
+    """What the bracket scans of one parse's error recovery found in the text after the
+    error they were made for, kept for the errors after it (which would scan that text
+    again: a file whose every line opens a bracket it never closes took a scan to its end
+    per error, 25 passes over the file).
+
+    A finding about the text from line L on holds until recovery masks a line at or past
+    L (masking changes no other line, nor the line count): each finding is kept with the
+    number of ranges masked when it was made, ``lasts`` the last line of each range
+    masked since the parse began.
+    """
+
+    __slots__ = ("never_closed_at", "no_closer_after", "runs_on", "lasts")
+
+    def __init__(self) -> None:
+        # (generation, key): no bracket after the one at the key closes a bracket opened
+        # before it, but the end of a pair (lexer.Scanner.pair)
+        self.no_closer_after: list[tuple[int, int]] = []
+        # (generation, keys of the brackets found never closed, ascending)
+        self.never_closed_at: list[tuple[int, list[int]]] = []
+        # (generation, first line, depth at the newline ending each line from it on,
+        #  their suffix minima, the text's last line, the depth at the end of the text)
+        self.runs_on: list[tuple[int, int, list[int], list[int], int, int]] = []
+        self.lasts: list[int] = []
+
+    def masked(self, last: int) -> None:
+        """Recovery masked a range of lines ending at ``last``."""
+        self.lasts.append(last)
+
+    def _holds(self, generation: int, line: int) -> bool:
+        """Whether what was learnt at ``generation`` about the text from ``line`` on holds."""
+        for last in self.lasts[generation:]:  # at most MAX_ERRORS of them
+            if last >= line:
+                return False
+        return True
+
+    def left_open(self, opened: list[int]) -> None:
+        """A bracket scan ended (at the end of the text or at a closing bracket of the wrong
+        kind) with the brackets at these keys (ascending) still open: each of them is
+        never closed (a scan from one of them meets what this scan met after it)."""
+        self.never_closed_at.append((len(self.lasts), opened))
+
+    def no_closer(self, line: int, column: int) -> None:
+        """A scan found that no bracket after the one at ``line``, ``column`` closes one
+        opened before it but the end of a pair: that bracket, and every one after it
+        not the start of a pair, is never closed."""
+        self.no_closer_after.append((len(self.lasts), _key(line, column)))
+
+    def _closerless(self, line: int, column: int) -> bool:
+        """Whether no bracket after ``line``, ``column`` closes one opened before it but
+        the end of a pair (False: not known)."""
+        key = _key(line, column)
+        for generation, after in self.no_closer_after:
+            if after <= key and self._holds(generation, line):
+                return True
+        return False
+
+    def never_closed(self, line: int, column: int, text: str, pair: Optional[re.Pattern]
+                     ) -> bool:
+        """True when a scan found the bracket at ``line``, ``column`` (of the line
+        ``text``) never closed (False: not known; scan). ``pair``: the scanner's."""
+        from bisect import bisect_left
+
+        if pair is not None and self._closerless(line, column) \
+                and not pair.match(text, column - 1):
+            return True
+        key = _key(line, column)
+        for generation, keys in self.never_closed_at:
+            i = bisect_left(keys, key)
+            if i < len(keys) and keys[i] == key and self._holds(generation, line):
+                return True
+        return False
+
+    def ran_on(self, line: int, depths: list[int], last: int, depth: int) -> None:
+        """A statement scan from ``line`` reached the end of the text (its line ``last``, at
+        bracket depth ``depth``) without ending: ``depths`` its depth at the newline
+        ending each line from ``line`` on (all above 0)."""
+        minima = depths[:]
+        for i in range(len(minima) - 2, -1, -1):
+            if minima[i + 1] < minima[i]:
+                minima[i] = minima[i + 1]
+        self.runs_on.append((len(self.lasts), line, depths, minima, last, depth))
+
+    def statement_end(self, line: int, column: int, text: str, lines: int,
+                      opens: Optional[re.Pattern]) -> Optional[tuple[int, bool]]:
+        """What :func:`_statement_end` gives a statement starting at ``line``, ``column``
+        (its first character; ``text`` that line, of ``lines`` in all) when a scan went
+        past it: when no bracket after it closes one but the end of a pair and the line
+        opens one that is not the start of a pair (``opens``: the scanner's), or an
+        earlier statement's scan reached the end of the text and no newline after this
+        statement's start came back to its depth; None: not known, scan."""
+        if opens is not None and self._closerless(line, column) and opens.match(text,
+                                                                                column - 1):
+            return lines, True  # the depth only grows from the end of this line
+        for generation, first, depths, minima, last, depth in self.runs_on:
+            at = line - 1 - first  # the newline ending the line before `line`
+            if 0 <= at < len(depths) and self._holds(generation, line):
+                base = depths[at]
+                if at + 1 == len(minima) or minima[at + 1] > base:
+                    return last, depth > base
+        return None
+
+
+def _close_line(scanner: Scanner, text: str, pos: int, line: int,
+                learnt: Optional[_Learnt] = None) -> Optional[int]:
     """The line of the bracket closing the one at ``pos`` (on ``line``), following the
     brackets that ``scanner`` finds (one step per bracket: a bracket never closed is
     looked for to the end of the file).
 
     None when it is never closed, or a bracket inside it is closed by the wrong kind.
+    Then ``learnt`` (when given) is told which brackets the scan left open.
     """
+    closer = scanner.next_closer
+    if closer is not None and closer.match(text, pos + 1).group("OP") is None:
+        # No bracket after it closes one (but the end of a pair): one pass in C.
+        if learnt is not None:
+            learnt.no_closer(line, pos - text.rfind("\n", 0, pos))
+        return None
     stack: list[str] = []
+    opened: Optional[list[int]] = None if learnt is None else []  # the keys of `stack`
     jump = scanner.next_bracket
     if jump is not None:
         at = pos
         count = text.count
+        line_start = text.rfind("\n", 0, pos) + 1
         for m in jump.finditer(text, pos):
             value = m.group("OP")
             if value is None:  # the end of the text
-                return None
+                break
             start = m.end() - 1
-            line += count("\n", at, start)
+            newlines = count("\n", at, start)
+            if newlines:
+                line += newlines
+                line_start = text.rfind("\n", at, start) + 1
             at = start
             if value in _OPEN:
                 stack.append(value)
+                if opened is not None:
+                    opened.append(_key(line, start - line_start + 1))
             elif not stack or stack.pop() != _CLOSE[value]:
-                return None
-            elif not stack:
-                return line
+                break
+            else:
+                if opened is not None:
+                    opened.pop()
+                if not stack:
+                    return line
+        if opened:
+            learnt.left_open(opened)
         return None
+    line_start = text.rfind("\n", 0, pos) + 1
     for m in scanner.bracket_scan.finditer(text, pos):
         kind = m.lastgroup
         if kind == "NL":
             line += 1
+            line_start = m.end()
         elif kind == "OP":
             value = m.group()
             if value in _OPEN:
                 stack.append(value)
+                if opened is not None:
+                    opened.append(_key(line, m.start() - line_start + 1))
             elif value in _CLOSE:
                 if not stack or stack.pop() != _CLOSE[value]:
-                    return None
+                    break
+                if opened is not None:
+                    opened.pop()
                 if not stack:
                     return line
+    if opened:
+        learnt.left_open(opened)
     return None
 
 
-def _statement_end(master: re.Pattern, text: str, pos: int, line: int) -> int:
-    """The last line of the logical line starting at ``pos`` (on ``line``)."""
+def _statement_end(master: re.Pattern, text: str, pos: int, line: int,
+                   learnt: Optional[_Learnt] = None,
+                   closer: Optional[re.Pattern] = None) -> tuple[int, bool]:
+    """The last line of the logical line starting at ``pos`` (on ``line``), and whether
+    the text ends inside it with more brackets opened than closed in it (then nothing
+    from ``pos`` on parses). ``learnt`` (when given) is told of a scan that reached the
+    end of the text; with it and ``closer`` (the scanner's ``next_closer``), a statement
+    that runs past its first line is followed no further when no bracket after that line
+    closes one (but the end of a pair): the depth never falls again (one pass in C)."""
     depth = 0
+    first = line
+    depths: Optional[list[int]] = None if learnt is None else []
     for m in master.finditer(text, pos):
         kind = m.lastgroup
         if kind == "NL":
             if depth <= 0:
-                return line
+                return line, False
+            if depths is not None:
+                if closer is not None and line == first \
+                        and closer.match(text, m.end()).group("OP") is None:
+                    learnt.no_closer(line + 1, 0)
+                    return line + 1 + text.count("\n", m.end()), True
+                depths.append(depth)
             line += 1
         elif kind == "OP":
             value = m.group()
@@ -299,7 +459,9 @@ def _statement_end(master: re.Pattern, text: str, pos: int, line: int) -> int:
                 depth += 1
             elif value in _CLOSE:
                 depth -= 1
-    return line
+    if depths is not None:
+        learnt.ran_on(first, depths, line, depth)
+    return line, depth > 0
 
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -322,13 +484,15 @@ def _near_keyword(name: str) -> Optional[str]:
     return best[0] if best and best[0] != name else None
 
 
-def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
-                     ) -> Optional[AetherSyntaxError]:
+def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int],
+                     learnt: Optional[_Learnt] = None) -> Optional[AetherSyntaxError]:
     """AE109 when the statement holding ``tok`` is a whole expression but not a call.
 
     The statement (its logical line) is parsed again as the value of a binding; only when
     that succeeds is the line a bare expression. The error must lie past the statement's
-    first token, or the statement itself is fine and its place is wrong.
+    first token, or the statement itself is fine and its place is wrong. A statement that
+    runs to the end of the text with a bracket never closed cannot parse: it is not
+    parsed. ``learnt``: as :func:`_translate` takes it.
     """
     global _PROBE_SCANNER
     line = tok.line
@@ -339,9 +503,14 @@ def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
     col = len(head) - len(head.lstrip(" ")) + 1
     if not head.strip() or (tok.line, tok.column) <= (first, col):
         return None
-    master = get_parser()[1].bracket_scan
+    scanner = get_parser()[1]
+    known = None if learnt is None else \
+        learnt.statement_end(first, col, head, len(cur), scanner.opens)
     start = _offset(cur, first, col)
-    end = _statement_end(master, text, start, first)
+    end, unclosed = known if known is not None else \
+        _statement_end(scanner.bracket_scan, text, start, first, learnt, scanner.next_closer)
+    if unclosed:  # the probe's scanner would stop at the bracket left open
+        return None
     stop = _offset(cur, end, len(cur[end - 1]) + 1)
     if _PROBE_SCANNER is None:
         _PROBE_SCANNER = Scanner(load_tables().terminals)
@@ -371,7 +540,7 @@ def _bare_expression(text: str, cur: list[str], tok, logical: dict[int, int]
 
 
 def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
-              logical: dict[int, int]) -> AetherSyntaxError:
+              logical: dict[int, int], learnt: Optional[_Learnt] = None) -> AetherSyntaxError:
     tok = exc.token
     expected = set(exc.expected)
     # The heuristics below read the state's raw action set; messages name only the
@@ -445,7 +614,7 @@ def _classify(exc: UnexpectedToken, lines: list[str], text: str, cur: list[str],
                                  "hold list items", line, column, line, end_col,
                                  hint="a statement cannot start with '-'; to bind a negative "
                                  "value write `name: -value`")
-    bare = _bare_expression(text, cur, tok, logical) if ttype != "$END" else None
+    bare = _bare_expression(text, cur, tok, logical, learnt) if ttype != "$END" else None
     if bare is not None:
         return bare
     if ttype == "$END":
@@ -759,6 +928,9 @@ def _parse(text: str, incremental: bool) -> ParseResult:
     # The top-level statements before line `resume`, taken from the attempts that failed
     # after them (None: not known, so the whole text is parsed again at the end).
     kept: Optional[list] = []
+    # what recovery's scans past an error found, for the errors after it (resumed parses
+    # only: the whole-text reparse is the reference the tests compare against)
+    learnt = _Learnt() if incremental else None
     while True:
         values: list = []
         try:
@@ -799,7 +971,7 @@ def _parse(text: str, incremental: bool) -> ParseResult:
                     return located(_prefix_result(current, cascade, errors, masked,
                                                    current_lines), lines)
                 err = _translate(exc, lines, scanner.brackets, current,
-                                 scanner.logical_start, current_lines)
+                                 scanner.logical_start, current_lines, learnt)
             else:
                 # Without its traceback: kept in `err`, the raised error would hold this
                 # frame (a cycle once the function returns, the tree and the lines with
@@ -820,6 +992,8 @@ def _parse(text: str, incremental: bool) -> ParseResult:
             work = list(current_lines)  # `lines` stay the original text's
             rng = _mask(work, err, scanner.logical_start, scanner.indent_stack)
             masked.append(rng)
+            if learnt is not None:
+                learnt.masked(rng[1])
             current = "\n".join(work)
             current_lines = work
             if incremental:
