@@ -153,9 +153,9 @@ def _bad_string(value: str, line: int, col: int) -> LexError:
 def _compiled_tokenizer():
     """``_speedups.legacy_tokenize`` when the extension is built and selected (the
     parser's choice: aether.syntax.lalr), else None."""
-    from ..syntax.lalr import _speedups
+    from ..syntax.lalr import compiled
 
-    return getattr(_speedups, "legacy_tokenize", None)
+    return compiled("legacy_tokenize")
 
 
 _COMPILED = _compiled_tokenizer()
