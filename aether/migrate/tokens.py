@@ -5,6 +5,19 @@ Unlike the Aether 1.2 scanner it never stops at an unknown character: JavaScript
 ``30_seconds``-style words and stray symbols all become tokens, so the migration parser
 can decide what each construct means and, when it has no Aether 1.2 form, name it. Tabs
 in indentation count to the next multiple of 4 columns.
+
+:func:`tokenize` runs the compiled tokenizer (``legacy_tokenize`` of the optional C
+extension aether/syntax/_speedups.c) when it is built and selected, as the parser's loop is
+(not with ``AETHER_PURE_PYTHON=1``, nor when built from other sources; aether.syntax.lalr
+decides), else :func:`_tokenize_python`; the two give the same tokens, field by field, and
+the same LexError (tests/test_migrate_tokens_compiled.py). The tokenizer was a tenth of a
+migration after a check. The compiled one makes its tokens as instances of the classes
+below (their slots filled from C, as the Python loop fills them one by one) rather than of
+a C type: the migrator reads and sets their attributes and tests their class, and it then
+sees one kind of token whichever tokenizer ran. It scans the frequent tokens by hand and
+hands any step its ASCII rules cannot decide (a character outside ASCII that starts a
+token, continues a word or follows a number) to :data:`_MASTER` itself, so the regex stays
+the one definition of a token.
 """
 
 from __future__ import annotations
@@ -29,7 +42,9 @@ class Tok:
     """One token. ``kind``: WORD STR NUM DUR PCT OP NL COMMENT EOF.
 
     ``line``/``col`` are 1-based; ``start``/``end`` offsets into the text; ``bol`` marks the
-    first token of a physical line and ``indent`` is that line's indentation width.
+    first token of a physical line and ``indent`` is that line's indentation width. The
+    fields hold str, int and bool values only: the compiled tokenizer leaves its tokens out
+    of the garbage collector's lists, which is safe only while no token is in a cycle.
     """
 
     __slots__ = ("kind", "text", "line", "col", "start", "end", "bol", "indent")
@@ -128,11 +143,41 @@ _NL = _MASTER.groupindex["NL"]
 _PLAIN = [None if number in _SPECIAL else kind for number, kind in enumerate(_KINDS)]
 
 
+def _bad_string(value: str, line: int, col: int) -> LexError:
+    """The LexError for a quote ``value`` that starts no closed string (or a backtick)."""
+    if value == "`":
+        return LexError("a backtick template string has no Aether 1.2 form", line, col)
+    return LexError(f"string starting with {value} is not closed on this line", line, col)
+
+
+def _compiled_tokenizer():
+    """``_speedups.legacy_tokenize`` when the extension is built and selected (the
+    parser's choice: aether.syntax.lalr), else None."""
+    from ..syntax.lalr import compiled
+
+    return compiled("legacy_tokenize")
+
+
+_COMPILED = _compiled_tokenizer()
+_MATCH = _MASTER.match
+_KIND_NAMES = tuple(_KINDS)  # group number -> kind, for the steps C hands to the regex
+
+
 def tokenize(text: str) -> list[Tok]:
-    """Tokens of ``text`` (``\\n`` newlines), ending with NL (if missing) and EOF.
+    """Tokens of ``text`` (``\\n`` newlines), ending with NL (if missing) and EOF: the
+    compiled tokenizer's when it is built (see the module docstring), else
+    :func:`_tokenize_python`'s, the same.
 
     Raises LexError only for an unterminated string or a backtick template.
     """
+    if _COMPILED is not None:
+        return _COMPILED(text, Tok, _Scanned, _MATCH, _KIND_NAMES, _bad_string, False)
+    return _tokenize_python(text)
+
+
+def _tokenize_python(text: str) -> list[Tok]:
+    """:func:`tokenize` in Python: its tokens and LexError (the fallback, and the
+    definition the compiled one is tested against)."""
     toks: list[Tok] = []
     append = toks.append
     kinds = _KINDS
@@ -215,10 +260,7 @@ def tokenize(text: str) -> list[Tok]:
                     break
                 kind = "COMMENT"
             elif kind == "BADSTR":
-                if value == "`":
-                    raise LexError("a backtick template string has no Aether 1.2 form", line, col)
-                raise LexError(f"string starting with {value} is not closed on this line",
-                               line, col)
+                raise _bad_string(value, line, col)
             # a comment: trailing whitespace is not part of it (made slot by slot too: the
             # class call cost as much as the rest of the comment's step)
             t = tok()

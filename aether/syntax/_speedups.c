@@ -8,6 +8,9 @@
  * scanned by hand (everything else is handed back to the Python scanner). Built when a C compiler is present (hatch_build.py);
  * without it, or with AETHER_PURE_PYTHON=1, lalr.py runs its own loop. The test suite
  * checks that both give identical trees and errors (tests/test_compiled_parser.py).
+ * It also holds legacy_tokenize, the migrator's legacy-dialect tokenizer
+ * (aether/migrate/tokens.py) in C, checked against the Python one by
+ * tests/test_migrate_tokens_compiled.py.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1559,6 +1562,555 @@ static PyTypeObject ScanType = {
     .tp_iternext = (iternextfunc)Scan_next,
 };
 
+/* ------------------------------------------------------------------ legacy_tokenize */
+
+/* legacy_tokenize(text, tok, scanned, match, kinds, bad_string, regex_only): the tokens
+ * of aether.migrate.tokens.tokenize, made in C (the tokenizer was a tenth of a migration
+ * after a check). The rules are the Python function's: each step takes the blanks and one
+ * token, the kind of the `_MASTER` alternative that matched. The frequent tokens (words,
+ * numbers, strings, operators, newlines, comments) are scanned by hand over ASCII; where
+ * the scan meets a character outside ASCII that could decide the token (one that starts
+ * it, continues a word or a number, follows one), the step is handed to the regex itself
+ * (``match(text, pos)``, its group numbers named by ``kinds``), so `\w` and `\d` keep
+ * their Unicode meaning exactly. ``regex_only`` hands every step (the tests use it to
+ * check that path). The tokens are instances of the Python classes ``tok`` (Tok) and
+ * ``scanned`` (its slot-for-slot subclass), made with tp_alloc and their slots filled, as
+ * the Python function makes them: the migrator reads and sets their attributes and
+ * needs no other type. An unclosed string raises ``bad_string(value, line, col)``. */
+
+enum { LK_OP, LK_WORD, LK_STR, LK_NUM, LK_DUR, LK_PCT, LK_NL, LK_COMMENT, LK_SLASH,
+       LK_BADSTR, LK_END, LK_HAND, LK_COUNT };
+
+/* the kinds' names, in the enum's order (DUR and PCT are kinds of their own) */
+static const char *LK_names[] = {"OP", "WORD", "STR", "NUM", "DUR", "PCT", "NL", "COMMENT",
+                                 "SLASHCOMMENT", "BADSTR", "END"};
+static PyObject *LK_str[LK_HAND];
+static PyObject *EOF_str;
+
+#define LK_NONE ((Py_UCS4)0xFFFFFFFF)  /* past the end of the text: no code point */
+
+static int
+lk_word(Py_UCS4 c) { return is_ident(c); }  /* ASCII \w */
+static int
+lk_hex(Py_UCS4 c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+/* The end of the string whose body starts at ``i`` (after its quote ``q``): the regex's
+ * [^q\\\n]*(?:\\.[^q\\\n]*)*q; -1 when it is not closed on its line. */
+static Py_ssize_t
+lk_string_end(int uk, const void *data, Py_ssize_t n, Py_ssize_t i, Py_UCS4 q)
+{
+    while (i < n) {
+        Py_UCS4 d = PyUnicode_READ(uk, data, i);
+        if (d == q)
+            return i + 1;
+        if (d == '\n')
+            return -1;
+        if (d == '\\') {
+            if (i + 1 >= n || PyUnicode_READ(uk, data, i + 1) == '\n')
+                return -1;
+            i += 2;
+        }
+        else
+            i++;
+    }
+    return -1;
+}
+
+/* The character at ``j`` (LK_NONE past the end); a number's step is handed to the regex
+ * when one it reads is outside ASCII (it may be a \d or a \w). */
+#define LK_PEEK(j, out) do {                                              \
+        Py_ssize_t j_ = (j);                                              \
+        if (j_ >= n)                                                      \
+            (out) = LK_NONE;                                              \
+        else if (((out) = PyUnicode_READ(uk, data, j_)) >= 128)           \
+            return LK_HAND;                                               \
+    } while (0)
+
+/* The number at ``i`` (an ASCII digit): HEX, DUR, PCT, NUMWORD, NUM in the regex's order. */
+static int
+lk_number(int uk, const void *data, Py_ssize_t n, Py_ssize_t i, Py_ssize_t *pe)
+{
+    Py_UCS4 c, d, u;
+    Py_ssize_t j, k, f;
+    LK_PEEK(i + 1, d);
+    if (PyUnicode_READ(uk, data, i) == '0' && (d == 'x' || d == 'X')) {
+        for (j = i + 2; j < n && lk_hex(PyUnicode_READ(uk, data, j)); j++)
+            ;
+        if (j > i + 2) {
+            *pe = j;
+            return LK_NUM;
+        }
+    }
+    /* \d[\d_]*: no alternative gives any of it back to the others */
+    for (j = i + 1;; j++) {
+        LK_PEEK(j, c);
+        if (!(is_digit(c) || c == '_'))
+            break;
+    }
+    /* (?:\.\d+)? */
+    f = j;
+    if (c == '.') {
+        LK_PEEK(j + 1, d);
+        if (is_digit(d)) {
+            for (f = j + 2;; f++) {
+                LK_PEEK(f, d);
+                if (!is_digit(d))
+                    break;
+            }
+        }
+    }
+    /* DUR: (?:ms|s|m|h)(?![\w]) */
+    LK_PEEK(f, u);
+    if (u == 'm' || u == 's' || u == 'h') {
+        LK_PEEK(f + 1, d);
+        if (u == 'm' && d == 's') {
+            LK_PEEK(f + 2, d);
+            if (!lk_word(d)) {
+                *pe = f + 2;
+                return LK_DUR;
+            }
+            /* `m` alone then has the \w `s` after it */
+        }
+        else if (!lk_word(d)) {
+            *pe = f + 1;
+            return LK_DUR;
+        }
+    }
+    /* PCT: %(?![\w(\d]) */
+    if (u == '%') {
+        LK_PEEK(f + 1, d);
+        if (!lk_word(d) && d != '(') {
+            *pe = f + 1;
+            return LK_PCT;
+        }
+    }
+    /* the exponent after [\d_]* (NUMWORD's lookahead) or after the fraction (NUM's):
+     * [eE][+-]?\d+, its end or -1 */
+#define LK_EXPONENT(at, out) do {                                         \
+        Py_UCS4 e_;                                                       \
+        Py_ssize_t x_ = (at);                                             \
+        (out) = -1;                                                       \
+        LK_PEEK(x_, e_);                                                  \
+        if (e_ == 'e' || e_ == 'E') {                                     \
+            LK_PEEK(x_ + 1, e_);                                          \
+            x_ += (e_ == '+' || e_ == '-') ? 2 : 1;                       \
+            LK_PEEK(x_, e_);                                              \
+            if (is_digit(e_)) {                                           \
+                do {                                                      \
+                    x_++;                                                 \
+                    LK_PEEK(x_, e_);                                      \
+                } while (is_digit(e_));                                   \
+                (out) = x_;                                               \
+            }                                                             \
+        }                                                                 \
+    } while (0)
+    /* NUMWORD: (?![\d_]*[eE][+-]?\d+(?![\w]))[\d_]*[A-Za-z_]\w* (not 1e5). [A-Za-z_]
+     * takes the character after [\d_]*, or [\d_]* gives back up to its last `_` */
+    LK_EXPONENT(j, k);
+    if (k >= 0) {
+        LK_PEEK(k, d);
+    }
+    if (k < 0 || lk_word(d)) {
+        int underscore = 0;
+        for (k = i + 1; k < j; k++)
+            if (PyUnicode_READ(uk, data, k) == '_')
+                underscore = 1;
+        if (underscore || (c != LK_NONE && is_ident_start(c))) {
+            for (k = j;; k++) {
+                LK_PEEK(k, d);
+                if (!lk_word(d))
+                    break;
+            }
+            *pe = k;
+            return LK_WORD;
+        }
+    }
+    /* NUM: \d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)? */
+    LK_EXPONENT(f, k);
+    *pe = k >= 0 ? k : f;
+    return LK_NUM;
+#undef LK_EXPONENT
+}
+
+/* One step at ``pos``: the token's kind, its start ``*ps`` (after the blanks) and end
+ * ``*pe``; LK_HAND when the regex must decide it. */
+static int
+lk_scan(int uk, const void *data, Py_ssize_t n, Py_ssize_t pos, Py_ssize_t *ps,
+        Py_ssize_t *pe)
+{
+    Py_ssize_t i = pos, j;
+    Py_UCS4 c = LK_NONE, d, e;
+    while (i < n) {
+        c = PyUnicode_READ(uk, data, i);
+        if (c != ' ' && c != '\t' && c != '\f' && c != '\v')
+            break;
+        i++;
+    }
+    *ps = i;
+    if (i >= n) {
+        *pe = n;
+        return LK_END;
+    }
+    if (c >= 128)
+        return LK_HAND;
+    d = i + 1 < n ? PyUnicode_READ(uk, data, i + 1) : LK_NONE;
+    e = i + 2 < n ? PyUnicode_READ(uk, data, i + 2) : LK_NONE;
+    *pe = i + 1;
+    switch (c) {
+    case '(': case ')': case ',': case '{': case '}': case '[': case ']':
+        return LK_OP;
+    case '\n':
+        return LK_NL;
+    case ':':
+        *pe = i + (d == ':' ? 2 : 1);
+        return LK_OP;
+    case '.':
+        *pe = i + (d == '.' ? (e == '.' ? 3 : 2) : 1);
+        return LK_OP;
+    case '"': case '\'':
+        j = lk_string_end(uk, data, n, i + 1, c);
+        if (j < 0)
+            return LK_BADSTR;
+        *pe = j;
+        return LK_STR;
+    case '`':
+        return LK_BADSTR;
+    case '=':
+        *pe = i + (d == '=' ? (e == '=' ? 3 : 2) : d == '>' ? 2 : 1);
+        return LK_OP;
+    case '#':
+    case '/':
+        if (c == '/' && d != '/') {
+            *pe = i + (d == '=' ? 2 : 1);
+            return LK_OP;
+        }
+        for (j = i + 1; j < n && PyUnicode_READ(uk, data, j) != '\n'; j++)
+            ;
+        *pe = j;
+        return c == '#' ? LK_COMMENT : LK_SLASH;
+    case '-':
+        *pe = i + (d == '-' || d == '=' || d == '>' ? 2 : 1);
+        return LK_OP;
+    case '!':
+        *pe = i + (d == '=' ? (e == '=' ? 3 : 2) : 1);
+        return LK_OP;
+    case '*':
+        *pe = i + (d == '*' ? (e == '=' ? 3 : 2) : d == '=' ? 2 : 1);
+        return LK_OP;
+    case '<':
+        *pe = i + (d == '<' || d == '=' ? 2 : 1);
+        return LK_OP;
+    case '>':
+        *pe = i + (d == '>' || d == '=' ? 2 : 1);
+        return LK_OP;
+    case '+':
+        *pe = i + (d == '+' || d == '=' ? 2 : 1);
+        return LK_OP;
+    case '%':
+        *pe = i + (d == '=' ? 2 : 1);
+        return LK_OP;
+    case '&':
+        *pe = i + (d == '&' ? 2 : 1);
+        return LK_OP;
+    case '|':
+        *pe = i + (d == '|' ? 2 : 1);
+        return LK_OP;
+    case '?':
+        *pe = i + (d == '.' || d == '?' ? 2 : 1);
+        return LK_OP;
+    default:
+        break;
+    }
+    if ((c == 'f' || c == 'F') && (d == '"' || d == '\'')) {
+        j = lk_string_end(uk, data, n, i + 2, d);
+        if (j >= 0) {
+            *pe = j;
+            return LK_STR;
+        }
+    }
+    if (is_ident_start(c) || c == '$') {
+        /* [A-Za-z_$][\w$]*: handed to the regex at a character outside ASCII */
+        for (j = i + 1; j < n; j++) {
+            d = PyUnicode_READ(uk, data, j);
+            if (d >= 128)
+                return LK_HAND;
+            if (!(lk_word(d) || d == '$'))
+                break;
+        }
+        *pe = j;
+        return LK_WORD;
+    }
+    if (is_digit(c))
+        return lk_number(uk, data, n, i, pe);
+    return LK_OP;  /* any other character: an operator of its own */
+}
+#undef LK_PEEK
+
+/* The step at ``pos`` as the regex takes it: ``match(text, pos)``, its kind by the number
+ * of the last group that closed (``kinds``), start (the end of group 1) and end. */
+static int
+lk_regex(PyObject *match, PyObject *kinds, PyObject *text, Py_ssize_t pos, Py_ssize_t *ps,
+         Py_ssize_t *pe)
+{
+    PyObject *m = PyObject_CallFunction(match, "On", text, pos);
+    if (m == NULL)
+        return -1;
+    int kind = -1;
+    PyObject *last = PyObject_GetAttrString(m, "lastindex");
+    PyObject *s = PyObject_CallMethod(m, "end", "i", 1);
+    PyObject *e = PyObject_CallMethod(m, "end", NULL);
+    if (last == NULL || s == NULL || e == NULL)
+        goto done;
+    Py_ssize_t group = PyLong_AsSsize_t(last);
+    *ps = PyLong_AsSsize_t(s);
+    *pe = PyLong_AsSsize_t(e);
+    if (PyErr_Occurred())
+        goto done;
+    if (group < 0 || group >= PyTuple_GET_SIZE(kinds)) {
+        PyErr_SetString(PyExc_ValueError, "legacy_tokenize: a group without a kind");
+        goto done;
+    }
+    PyObject *name = PyTuple_GET_ITEM(kinds, group);
+    for (int k = 0; k < LK_HAND; k++) {
+        if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, LK_names[k]) == 0) {
+            kind = k;
+            break;
+        }
+    }
+    if (kind < 0)
+        PyErr_Format(PyExc_ValueError, "legacy_tokenize: unknown kind %R", name);
+done:
+    Py_XDECREF(last);
+    Py_XDECREF(s);
+    Py_XDECREF(e);
+    Py_DECREF(m);
+    return kind;
+}
+
+#define LK_FIELDS 8
+static const char *LK_slots[LK_FIELDS] = {"kind", "text", "line", "col", "start", "end",
+                                          "bol", "indent"};
+
+/* What the tokens of one call share: the slots' offsets, the token list, and the ints
+ * of the current line and of the last token's end (the next token often starts there):
+ * about one int made per token instead of three, and a kept token list holds fewer. */
+typedef struct {
+    Py_ssize_t off[LK_FIELDS];
+    PyObject *toks;
+    PyObject *line_obj, *end_obj;
+    Py_ssize_t line_num, end_num;
+} LkOut;
+
+static PyObject *
+lk_int(PyObject **cache, Py_ssize_t *num, Py_ssize_t v, int keep)
+{
+    if (*cache != NULL && *num == v)
+        return Py_NewRef(*cache);
+    PyObject *o = PyLong_FromSsize_t(v);
+    if (o != NULL && keep) {
+        Py_XSETREF(*cache, Py_NewRef(o));
+        *num = v;
+    }
+    return o;
+}
+
+/* Append a token of class ``cls`` to out->toks; ``text`` is stolen. -1 on an error. */
+static int
+lk_emit(LkOut *out, PyTypeObject *cls, PyObject *kind, PyObject *text, Py_ssize_t line,
+        Py_ssize_t col, Py_ssize_t start, Py_ssize_t end, int bol, Py_ssize_t indent)
+{
+    if (text == NULL)
+        return -1;
+    PyObject *v[LK_FIELDS] = {Py_NewRef(kind), text,
+                              lk_int(&out->line_obj, &out->line_num, line, 1),
+                              PyLong_FromSsize_t(col),
+                              lk_int(&out->end_obj, &out->end_num, start, 0),
+                              lk_int(&out->end_obj, &out->end_num, end, 1),
+                              Py_NewRef(bol ? Py_True : Py_False),
+                              PyLong_FromSsize_t(indent)};
+    PyObject *obj = NULL;
+    for (int i = 0; i < LK_FIELDS; i++)
+        if (v[i] == NULL)
+            goto fail;
+    obj = cls->tp_alloc(cls, 0);
+    if (obj == NULL)
+        goto fail;
+    /* Not tracked by the garbage collector: a token holds str, int and bool values only
+     * (nothing the migrator does sets another), so it is in no cycle; each collection
+     * walked every token of every list kept: a seventh of the compiled time, on the
+     * corpus, with each list dropped at once (more where the parser keeps it). */
+    if (PyObject_IS_GC(obj))
+        PyObject_GC_UnTrack(obj);
+    for (int i = 0; i < LK_FIELDS; i++)
+        *(PyObject **)((char *)obj + out->off[i]) = v[i];
+    int r = PyList_Append(out->toks, obj);
+    Py_DECREF(obj);
+    return r;
+fail:
+    for (int i = 0; i < LK_FIELDS; i++)
+        Py_XDECREF(v[i]);
+    return -1;
+}
+
+/* The width of the indentation text[a:b] (blanks), tabs to the next multiple of 4, as
+ * str.expandtabs(4) counts it. */
+static Py_ssize_t
+lk_indent(int uk, const void *data, Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t w = 0;
+    for (Py_ssize_t i = a; i < b; i++)
+        w = PyUnicode_READ(uk, data, i) == '\t' ? w + 4 - w % 4 : w + 1;
+    return w;
+}
+
+static PyObject *
+legacy_tokenize(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "legacy_tokenize takes 7 arguments");
+        return NULL;
+    }
+    PyObject *text = args[0], *match = args[3], *kinds = args[4], *bad = args[5];
+    PyTypeObject *tok_cls = (PyTypeObject *)args[1], *scanned = (PyTypeObject *)args[2];
+    int regex_only = PyObject_IsTrue(args[6]);
+    if (regex_only < 0)
+        return NULL;
+    if (!PyUnicode_Check(text) || !PyType_Check(args[1]) || !PyType_Check(args[2]) ||
+            !PyTuple_Check(kinds) || !PyType_IsSubtype(scanned, tok_cls) ||
+            scanned->tp_basicsize != tok_cls->tp_basicsize) {
+        PyErr_SetString(PyExc_TypeError, "legacy_tokenize: bad arguments");
+        return NULL;
+    }
+    /* the slots' offsets, the same in both classes (the subclass adds none) */
+    LkOut out = {{0}, NULL, NULL, NULL, 0, 0};
+    Py_ssize_t *off = out.off;
+    PyTypeObject *classes[2] = {tok_cls, scanned};
+    for (int c = 0; c < 2; c++) {
+        PyTypeObject *tp = classes[c];
+        if (tp->tp_itemsize != 0 || tp->tp_dictoffset != 0) {
+            PyErr_SetString(PyExc_TypeError, "legacy_tokenize: not a class of slotted tokens");
+            return NULL;
+        }
+    }
+    for (int i = 0; i < LK_FIELDS; i++) {
+        PyObject *name = PyUnicode_InternFromString(LK_slots[i]);
+        if (name == NULL)
+            return NULL;
+        PyObject *descr = _PyType_Lookup(tok_cls, name);
+        Py_DECREF(name);
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            PyErr_Format(PyExc_TypeError, "legacy_tokenize: %s is not a slot", LK_slots[i]);
+            return NULL;
+        }
+        PyMemberDescrObject *m = (PyMemberDescrObject *)descr;
+        if (m->d_member->type != T_OBJECT_EX || (m->d_member->flags & READONLY) ||
+                m->d_member->offset < (Py_ssize_t)sizeof(PyObject) ||
+                m->d_member->offset + (Py_ssize_t)sizeof(PyObject *) > tok_cls->tp_basicsize) {
+            PyErr_Format(PyExc_TypeError, "legacy_tokenize: %s is not an object slot",
+                         LK_slots[i]);
+            return NULL;
+        }
+        off[i] = m->d_member->offset;
+    }
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    int uk = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+
+    PyObject *toks = out.toks = PyList_New(0);
+    if (toks == NULL)
+        return NULL;
+    Py_ssize_t pos = 0, line = 1, line_start = 0, indent = 0, slashes_end = -1, s, e;
+    int bol = 1;
+    for (;;) {
+        int kind = regex_only ? LK_HAND : lk_scan(uk, data, n, pos, &s, &e);
+        if (kind == LK_HAND) {
+            kind = lk_regex(match, kinds, text, pos, &s, &e);
+            if (kind < 0)
+                goto fail;
+        }
+        if (kind == LK_END)
+            break;
+        if (kind == LK_NL) {
+            if (lk_emit(&out, scanned, LK_str[LK_NL], Py_NewRef(NEWLINE_str), line,
+                        e - line_start, e - 1, e, bol, indent) < 0)
+                goto fail;
+            line++;
+            line_start = pos = e;
+            bol = 1;
+            continue;
+        }
+        Py_ssize_t col = s - line_start + 1;
+        if (bol)
+            indent = lk_indent(uk, data, line_start, s);
+        if (kind == LK_SLASH) {
+            if (pos == s && !bol && s != slashes_end) {
+                /* `a//b`: two slashes, and the scan goes on after them (tokens.py) */
+                if (lk_emit(&out, tok_cls, LK_str[LK_OP], PyUnicode_Substring(text, s, s + 1),
+                            line, col, s, s + 1, 0, indent) < 0 ||
+                        lk_emit(&out, tok_cls, LK_str[LK_OP],
+                                PyUnicode_Substring(text, s + 1, s + 2), line, col + 1, s + 1,
+                                s + 2, 0, indent) < 0)
+                    goto fail;
+                slashes_end = pos = s + 2;
+                continue;
+            }
+            kind = LK_COMMENT;
+        }
+        if (kind == LK_BADSTR) {
+            PyObject *value = PyUnicode_Substring(text, s, e);
+            if (value == NULL)
+                goto fail;
+            PyObject *exc = PyObject_CallFunction(bad, "Onn", value, line, col);
+            Py_DECREF(value);
+            if (exc != NULL) {
+                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+                Py_DECREF(exc);
+            }
+            goto fail;
+        }
+        if (kind == LK_COMMENT) {
+            /* trailing whitespace is not part of a comment (str.rstrip) */
+            Py_ssize_t k = e;
+            while (k > s && Py_UNICODE_ISSPACE(PyUnicode_READ(uk, data, k - 1)))
+                k--;
+            if (lk_emit(&out, scanned, LK_str[LK_COMMENT], PyUnicode_Substring(text, s, k),
+                        line, col, s, e, bol, indent) < 0)
+                goto fail;
+        }
+        else if (lk_emit(&out, scanned, LK_str[kind], PyUnicode_Substring(text, s, e), line,
+                         col, s, e, bol, indent) < 0)
+            goto fail;
+        bol = 0;
+        pos = e;
+    }
+    Py_ssize_t nt = PyList_GET_SIZE(toks);
+    if (nt == 0 || *(PyObject **)((char *)PyList_GET_ITEM(toks, nt - 1) + off[0]) !=
+            LK_str[LK_NL]) {
+        if (lk_emit(&out, tok_cls, LK_str[LK_NL], Py_NewRef(NEWLINE_str), line,
+                    n - line_start + 1, n, n, bol, indent) < 0)
+            goto fail;
+        line++;
+    }
+    if (lk_emit(&out, tok_cls, EOF_str, Py_NewRef(EMPTY_str), line, 1, n, n, 1, 0) < 0)
+        goto fail;
+    Py_XDECREF(out.line_obj);
+    Py_XDECREF(out.end_obj);
+    return toks;
+fail:
+    Py_XDECREF(out.line_obj);
+    Py_XDECREF(out.end_obj);
+    Py_DECREF(toks);
+    return NULL;
+}
+
+static PyMethodDef speedups_functions[] = {
+    {"legacy_tokenize", (PyCFunction)(void (*)(void))legacy_tokenize, METH_FASTCALL,
+     "The tokens of aether.migrate.tokens.tokenize (see there), made in C."},
+    {NULL}
+};
+
 /* The hash of the sources this was built from (aether/syntax/speedups_source.py), set by
  * the build (hatch_build.py); lalr.py refuses a build whose hash is not its own. */
 #ifndef AETHER_SOURCE_HASH
@@ -1567,7 +2119,8 @@ static PyTypeObject ScanType = {
 
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT, "_speedups",
-    "The optional compiled LALR loop and token type of aether.syntax.lalr.", -1, NULL,
+    "The optional compiled LALR loop and token type of aether.syntax.lalr, and the legacy\n"
+    "tokenizer of aether.migrate.tokens.", -1, speedups_functions,
 };
 
 PyMODINIT_FUNC
@@ -1588,6 +2141,11 @@ PyInit__speedups(void)
     INT_str = PyUnicode_InternFromString("INT");
     if (!NAME_str || !NL_str || !INDENT_str || !DEDENT_str || !EMPTY_str || !NEWLINE_str ||
             !STRING_str || !DURATION_str || !FLOAT_str || !INT_str)
+        return NULL;
+    for (int k = 0; k < LK_HAND; k++)
+        if ((LK_str[k] = PyUnicode_InternFromString(LK_names[k])) == NULL)
+            return NULL;
+    if ((EOF_str = PyUnicode_InternFromString("EOF")) == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&speedups_module);
     if (m == NULL)

@@ -47,11 +47,19 @@ if _speedups is not None:
 
 COMPILED = _speedups is not None  # whether parsers use the compiled loop by default
 
+
+def compiled(name: str):
+    """The compiled extension's attribute ``name`` (the legacy tokenizer's
+    ``legacy_tokenize``) when the extension is built and selected, as :data:`COMPILED`
+    says; None otherwise (not built, ``AETHER_PURE_PYTHON``, other sources): other layers
+    choose their compiled code as the parser does."""
+    return getattr(_speedups, name, None)
+
 TYPE_CHECKING = False  # typing is not imported at run time (start-up time)
 if TYPE_CHECKING:
     from typing import Callable, Iterable, Optional
 
-__all__ = ["Parser", "UnexpectedToken", "Tok"]
+__all__ = ["Parser", "UnexpectedToken", "Tok", "compiled"]
 
 
 class Tok:
