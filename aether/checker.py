@@ -454,18 +454,27 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
 
 
 def _findings(text: str, options: CheckOptions, legacy: Optional[list],
-              parsed: Optional[ParseResult], hints: bool) -> tuple[list, list]:
+              parsed: Optional[ParseResult], hints: bool,
+              validated: Optional[list] = None) -> tuple[list, list]:
     """The findings and the suppressed findings of :func:`check_text`, neither located
-    nor fingerprinted, in the order found."""
+    nor fingerprinted, in the order found; ``validated``: see :func:`check_findings`."""
     from .semantics.validator import validate
     from .syntax import ParseResult, parse
     from .syntax.legacy import MIGRATE_HINT, scan_legacy
 
     findings: list[Finding] = []
+    if validated is not None and options.catalogue is None:
+        if legacy is None:
+            legacy = scan_legacy(text, parses=True)
+        if legacy:
+            validated = None  # validated without unbound names: the tree is needed
+    else:
+        validated = None
     noted = _noted(text, options.catalogue, hints) \
-        if parsed is None and len(text) >= STREAM_ABOVE else None
-    # parsed clean, statement by statement (no module: noted holds what is needed of it)
-    if noted is not None:
+        if validated is None and parsed is None and len(text) >= STREAM_ABOVE else None
+    # parsed clean, statement by statement (no module: noted holds what is needed of it),
+    # or known to parse clean with these validation findings
+    if noted is not None or validated is not None:
         result = ParseResult(None)
     else:
         result = parsed if parsed is not None else parse(text)
@@ -488,7 +497,8 @@ def _findings(text: str, options: CheckOptions, legacy: Optional[list],
         goal_masked = any(line.startswith("goal") for line in masked)
         masked_text = "\n".join(masked)
         report_unbound = clean_parse and not legacy
-        for f in (validate(result.module, options.catalogue, report_unbound, hints)
+        for f in (validated if validated is not None else
+                  validate(result.module, options.catalogue, report_unbound, hints)
                   if noted is None else _checked(noted, text, report_unbound)):
             if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue
@@ -511,15 +521,19 @@ def _findings(text: str, options: CheckOptions, legacy: Optional[list],
 
 @gc_paused
 def check_findings(text: str, options: CheckOptions = CheckOptions(),
-                   hints: bool = True) -> list[Finding]:
+                   hints: bool = True, validated: Optional[list] = None) -> list[Finding]:
     """The findings of ``check_text(text, path, options, hints=hints)``, in the same order,
     each neither located nor fingerprinted (its anchor, content and fingerprints as the
     check found it, mostly empty): for a caller that reads their rules, lines and
     messages and at most a few fingerprints (:func:`fingerprints_at`), as a migration's
     check of its result that is not kept does (locating and fingerprinting every finding
     was half of that check, and the migration pairs few of them with the file's).
+    ``validated``: when the caller has shown that ``text`` parses without a syntax error
+    and what ``validate`` of its tree gives (the builtins' catalogue, unbound names
+    reported, ``hints``), those findings: the text is then not parsed (unless it holds a
+    legacy construct, or ``options`` name a catalogue: the tree is validated then).
     Raises nothing on bad input."""
-    findings, _suppressed = _findings(text, options, None, None, hints)
+    findings, _suppressed = _findings(text, options, None, None, hints, validated)
     return sorted(findings, key=Finding.sort_key)
 
 

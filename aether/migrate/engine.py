@@ -267,7 +267,7 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
                       "not a legacy construct; fix it by hand")
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
-                   before, path, check, checked, "after" in keep)
+                   before, path, check, checked, "after" in keep, conv.validated)
 
 
 def _not_clean(before) -> bool:
@@ -323,7 +323,8 @@ def _first_diff_line(a: str, b: str) -> int:
 
 def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origins: list,
             selection: RuleSelection, before, path: str, check=None,
-            checked: Optional[dict] = None, hints: bool = True) -> Outcome:
+            checked: Optional[dict] = None, hints: bool = True,
+            validated: Optional[list] = None) -> Outcome:
     from ..checker import CheckOptions, check_findings, check_text, fingerprints_at
     from ..codes import Status
 
@@ -349,7 +350,8 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         # not kept: the outcome reads the findings' rules, lines and messages, and the
         # fingerprints of the few paired with the file's (_remap); locating and
         # fingerprinting every finding was half of this check
-        found = check_findings(new, check, hints=False)
+        # (`validated`: what the conversion showed of `new`, its parse then not needed)
+        found = check_findings(new, check, hints=False, validated=validated)
 
         def fingerprints(wanted: list[int]) -> dict[int, tuple[str, str]]:
             return fingerprints_at(new, path, check, found, wanted)
