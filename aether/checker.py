@@ -432,7 +432,8 @@ def _checked(validator, text: str, report_unbound: bool) -> list[Finding]:
 @gc_paused
 def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
                legacy: Optional[list] = None,
-               parsed: Optional[ParseResult] = None, hints: bool = True) -> FileResult:
+               parsed: Optional[ParseResult] = None, hints: bool = True,
+               validated: Optional[list] = None) -> FileResult:
     """Check decoded, newline-normalised ``text`` shown as ``path``. ``legacy``: the
     text's ``scan_legacy`` hits when the caller has them already (the migration's first
     look at a file), else the text is scanned here. ``parsed``: ``parse(text)`` when the
@@ -441,9 +442,9 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
     statement, see ``_noted``). ``hints=False``: the validator makes no did-you-mean
     search (a caller that neither keeps nor shows the result: a migration's check that
     only tells whether the file got worse); each finding's other fields are the same.
-    Returns the file's FileResult (its findings and status); raises nothing on bad
-    input."""
-    findings, suppressed = _findings(text, options, legacy, parsed, hints)
+    ``validated``: see :func:`check_findings`. Returns the file's FileResult (its
+    findings and status); raises nothing on bad input."""
+    findings, suppressed = _findings(text, options, legacy, parsed, hints, validated)
     key = options.fingerprint_path(path)
     # each finding located and fingerprinted in one copy (a copy to locate it, then one to
     # fingerprint it, was a tenth of a migration's check of its result)

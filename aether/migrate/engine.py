@@ -339,9 +339,10 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         out.rules = dict(rules)
         return out
     check = check or CheckOptions()
+    # (`validated`: what the conversion showed of `new`: it is then not parsed)
     if hints:
         # kept (a result cache's entry, a caller's `checked`): check_text's own result
-        after = check_text(new, path, check, hints=True)
+        after = check_text(new, path, check, hints=True, validated=validated)
         found = after.findings
         if checked is not None:
             checked["after"] = after
@@ -350,7 +351,6 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         # not kept: the outcome reads the findings' rules, lines and messages, and the
         # fingerprints of the few paired with the file's (_remap); locating and
         # fingerprinting every finding was half of this check
-        # (`validated`: what the conversion showed of `new`, its parse then not needed)
         found = check_findings(new, check, hints=False, validated=validated)
 
         def fingerprints(wanted: list[int]) -> dict[int, tuple[str, str]]:

@@ -400,17 +400,17 @@ def _validated(ctx: _Ctx, probe: str, final: str, hints: bool) -> Optional[list]
     probe found), each other line the same: the check of the result then takes it from
     the memo instead of validating the file a second time.
 
-    Without ``hints`` (a check of the result that is not kept), when ``final`` is the
-    text :func:`_spliced` showed to parse: its validation derived from the probe's and
-    the block's statement alone (:func:`validate_spliced`), returned for that check,
-    which then neither parses nor validates ``final``; else None."""
+    When ``final`` is the text :func:`_spliced` showed to parse: its validation derived
+    from the probe's and the block's statement alone (:func:`validate_spliced`),
+    returned for that check, which then neither parses nor validates ``final``; else
+    None."""
     from ...semantics.validator import memoising, validate_required, validate_spliced
     from ...syntax import parse
 
     if not memoising():
         return None
     spliced = ctx.spliced
-    if not hints and spliced is not None and spliced[0] == final and spliced[1] == probe:
+    if spliced is not None and spliced[0] == final and spliced[1] == probe:
         _text, _probe, req, line, count = spliced
         return validate_spliced(parse(probe).module, req, line, count, hints)
     old, new = probe.split("\n"), final.split("\n")
