@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .codes import rule as lookup_rule
 from .diagnostics import FileResult, Finding
-from .fingerprint import assign_fingerprints, normalise_content
+from .fingerprint import (assign_fingerprints, fingerprint, legacy_fingerprint,
+                          normalise_content)
 from .gcpause import gc_paused
 from .record import SET, FrozenRecord
 from .source import DEFAULT_MAX_FILE_SIZE, read_source
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from .semantics.catalogue import Catalogue
     from .syntax import ParseResult
 
-__all__ = ["CheckOptions", "check_text", "check_file", "anchor_for", "anchors_for", "RuleFilter",
-           "STREAM_ABOVE"]
+__all__ = ["CheckOptions", "check_text", "check_findings", "fingerprints_at", "check_file",
+           "anchor_for", "anchors_for", "RuleFilter", "STREAM_ABOVE"]
 
 
 class RuleFilter(FrozenRecord):
@@ -433,7 +434,8 @@ def _checked(validator, text: str, report_unbound: bool) -> list[Finding]:
 @gc_paused
 def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
                legacy: Optional[list] = None,
-               parsed: Optional[ParseResult] = None, hints: bool = True) -> FileResult:
+               parsed: Optional[ParseResult] = None, hints: bool = True,
+               validated: Optional[list] = None) -> FileResult:
     """Check decoded, newline-normalised ``text`` shown as ``path``. ``legacy``: the
     text's ``scan_legacy`` hits when the caller has them already (the migration's first
     look at a file), else the text is scanned here. ``parsed``: ``parse(text)`` when the
@@ -442,17 +444,40 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
     statement, see ``_noted``). ``hints=False``: the validator makes no did-you-mean
     search (a caller that neither keeps nor shows the result: a migration's check that
     only tells whether the file got worse); each finding's other fields are the same.
-    Returns the file's FileResult (its findings and status); raises nothing on bad
-    input."""
+    ``validated``: see :func:`check_findings`. Returns the file's FileResult (its
+    findings and status); raises nothing on bad input."""
+    findings, suppressed = _findings(text, options, legacy, parsed, hints, validated)
+    key = options.fingerprint_path(path)
+    # each finding located and fingerprinted in one copy (a copy to locate it, then one to
+    # fingerprint it, was a tenth of a migration's check of its result)
+    return FileResult(path, assign_fingerprints(key, findings, _places(findings, text)),
+                      assign_fingerprints(key, suppressed, _places(suppressed, text))
+                      if suppressed else [],
+                      text if options.keep_source else None)
+
+
+def _findings(text: str, options: CheckOptions, legacy: Optional[list],
+              parsed: Optional[ParseResult], hints: bool,
+              validated: Optional[list] = None) -> tuple[list, list]:
+    """The findings and the suppressed findings of :func:`check_text`, neither located
+    nor fingerprinted, in the order found; ``validated``: see :func:`check_findings`."""
     from .semantics.validator import validate
     from .syntax import ParseResult, parse
     from .syntax.legacy import MIGRATE_HINT, scan_legacy
 
     findings: list[Finding] = []
+    if validated is not None and options.catalogue is None:
+        if legacy is None:
+            legacy = scan_legacy(text, parses=True)
+        if legacy:
+            validated = None  # validated without unbound names: the tree is needed
+    else:
+        validated = None
     noted = _noted(text, options.catalogue, hints) \
-        if parsed is None and len(text) >= STREAM_ABOVE else None
-    # parsed clean, statement by statement (no module: noted holds what is needed of it)
-    if noted is not None:
+        if validated is None and parsed is None and len(text) >= STREAM_ABOVE else None
+    # parsed clean, statement by statement (no module: noted holds what is needed of it),
+    # or known to parse clean with these validation findings
+    if noted is not None or validated is not None:
         result = ParseResult(None)
     else:
         result = parsed if parsed is not None else parse(text)
@@ -475,7 +500,8 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
         goal_masked = any(line.startswith("goal") for line in masked)
         masked_text = "\n".join(masked)
         report_unbound = clean_parse and not legacy
-        for f in (validate(result.module, options.catalogue, report_unbound, hints)
+        for f in (validated if validated is not None else
+                  validate(result.module, options.catalogue, report_unbound, hints)
                   if noted is None else _checked(noted, text, report_unbound)):
             if f.rule == "AE312" and (legacy_rules & _GOAL_LEGACY or goal_masked):
                 continue
@@ -493,13 +519,74 @@ def check_text(text: str, path: str, options: CheckOptions = CheckOptions(),
         # (suppressions go by line and rule: the findings need no anchor for them)
         findings, suppressed = apply_suppressions(findings, find_suppressions(text),
                                                   report_unused=options.rules.allows("AE319"))
+    return findings, suppressed
+
+
+@gc_paused
+def check_findings(text: str, options: CheckOptions = CheckOptions(),
+                   hints: bool = True, validated: Optional[list] = None) -> list[Finding]:
+    """The findings of ``check_text(text, path, options, hints=hints)``, in the same order,
+    each neither located nor fingerprinted (its anchor, content and fingerprints as the
+    check found it, mostly empty): for a caller that reads their rules, lines and
+    messages and at most a few fingerprints (:func:`fingerprints_at`), as a migration's
+    check of its result that is not kept does (locating and fingerprinting every finding
+    was half of that check, and the migration pairs few of them with the file's).
+    ``validated``: when the caller has shown that ``text`` parses without a syntax error
+    and what ``validate`` of its tree gives (the builtins' catalogue, unbound names
+    reported, ``hints``), those findings: the text is then not parsed (unless it holds a
+    legacy construct, or ``options`` name a catalogue: the tree is validated then).
+    Raises nothing on bad input."""
+    findings, _suppressed = _findings(text, options, None, None, hints, validated)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def fingerprints_at(text: str, path: str, options: CheckOptions, findings: list[Finding],
+                    wanted: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """``{i: (fingerprint, legacy fingerprint)}`` for each index ``i`` in ``wanted`` of
+    ``findings``, :func:`check_findings` of ``text``: those of the ``i``-th finding of
+    ``check_text(text, path, options)`` (as ``assign_fingerprints`` numbers them). Only
+    the lines of the findings that can share an occurrence count with a wanted one (its
+    rule and content) are located, in time linear in the findings."""
+    todo = set(wanted)
+    if not todo:
+        return {}
     key = options.fingerprint_path(path)
-    # each finding located and fingerprinted in one copy (a copy to locate it, then one to
-    # fingerprint it, was a tenth of a migration's check of its result)
-    return FileResult(path, assign_fingerprints(key, findings, _places(findings, text)),
-                      assign_fingerprints(key, suppressed, _places(suppressed, text))
-                      if suppressed else [],
-                      text if options.keep_source else None)
+    last = max(todo)
+    rules = {findings[i].rule for i in todo}
+    n_lines = text.count("\n") + 1
+    lines: list[str] = []
+
+    def content(f: Finding) -> str:
+        # the content _places gives the finding (no anchor: the anchor is the costly part)
+        if f.content:
+            return f.content
+        if not f.line or not 0 < f.line <= n_lines:
+            return ""
+        if not lines:
+            lines.extend(text.split("\n"))
+        return normalise_content(lines[f.line - 1])
+
+    contents = {j: content(findings[j]) for j in range(last + 1)
+                if findings[j].rule in rules}
+    shared = {(findings[i].rule, contents[i]) for i in todo}
+    # a finding of another rule or content has another key: it never counts
+    need = [j for j, c in contents.items() if (findings[j].rule, c) in shared]
+    places = _places([findings[j] for j in need], text)
+    out: dict[int, tuple[str, str]] = {}
+    seen: dict[tuple[str, str, str], int] = {}
+    for j in need:  # in order, as assign_fingerprints numbers them
+        f = findings[j]
+        if f.content:
+            anchor, where = f.anchor, f.content
+        else:
+            anchor, where = places.get(f.line, ("", "")) if f.line else ("", "")
+        slot = (f.rule, anchor, where)
+        occurrence = seen.get(slot, 0)
+        seen[slot] = occurrence + 1
+        if j in todo:
+            out[j] = (fingerprint(f.rule, key, anchor, where, occurrence),
+                      legacy_fingerprint(f.code_name, f.line, f.message))
+    return out
 
 
 def check_file(path: str, display: Optional[str] = None,

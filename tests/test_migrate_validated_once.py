@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 from aether.checker import check_text
 from aether.migrate.engine import check_options, migrate_text
 from aether.semantics import validator as V
-from derivations import derivations_compared
+from derivations import compare_derivations, derivations_compared
 
 GOLDEN = Path(__file__).resolve().parent / "migrate_golden"
 CASES = sorted(p for p in GOLDEN.iterdir() if (p / "before.aether").exists())
@@ -43,17 +43,9 @@ end
 def _derivations(monkeypatch) -> Counter:
     """Count the validations derived, each compared with validating the module."""
     seen: Counter = Counter()
-    real = V.validate_required
-
-    def compared(probe, final, line, count, hints=True):
-        done = real(probe, final, line, count, hints)
-        seen["derived" if done else "refused"] += 1
-        if done:
-            derived = V._VALIDATIONS.table[(id(final), id(None), True, hints)][2]
-            assert derived == V.Validator(None, True, hints).validate(final)
-        return done
-
+    compared, compared_spliced = compare_derivations(seen)
     monkeypatch.setattr(V, "validate_required", compared)
+    monkeypatch.setattr(V, "validate_spliced", compared_spliced)
     return seen
 
 
@@ -71,12 +63,13 @@ def _validations(monkeypatch) -> list:
 
 def _reference(text: str, checked=None):
     """The migration with every module validated (no derivation)."""
-    real = V.validate_required
+    real, real_spliced = V.validate_required, V.validate_spliced
     try:
         V.validate_required = lambda *a, **k: False
+        V.validate_spliced = lambda *a, **k: None
         return migrate_text(text, "input.aether", checked=checked)
     finally:
-        V.validate_required = real
+        V.validate_required, V.validate_spliced = real, real_spliced
 
 
 @pytest.mark.parametrize("keep", [False, True], ids=["dry", "kept"])
@@ -85,15 +78,15 @@ def test_a_file_that_requires_its_plugins_is_validated_once(monkeypatch, keep):
     reference = _reference(PLUGINS, reference_checked if keep else None)
     assert {"M031"} <= set(reference.rules)
     before = check_text(PLUGINS, "input.aether", check_options())
-    seen: list = []
-    real = V.validate_required
-    monkeypatch.setattr(V, "validate_required", lambda *a: seen.append(real(*a)) or seen[-1])
+    seen = _derivations(monkeypatch)
     runs = _validations(monkeypatch)
     checked: dict = {}
     out = migrate_text(PLUGINS, "input.aether", before=before,
                        checked=checked if keep else None)
-    assert seen == [True]
-    assert len(runs) == 1  # the M031 probe; the check of the result took it derived
+    assert seen == {"derived": 1}
+    # the M031 probe, and the fresh validation the comparison makes; the check of the
+    # result took it derived
+    assert len(runs) == 2
     if keep:
         reference_checked.pop("before")
     assert out.to_dict() == reference.to_dict() and out.text == reference.text

@@ -79,10 +79,14 @@ class Outcome:
 
 
 def _counts(result) -> dict[str, int]:
+    return _finding_counts(result.findings)
+
+
+def _finding_counts(findings: list) -> dict[str, int]:
     from ..codes import Status
 
     # each finding's status looked up once (a property: the rule table), not once a count
-    statuses = [f.status for f in result.findings]
+    statuses = [f.status for f in findings]
     return {"parse_errors": statuses.count(Status.PARSE_ERROR),
             "validation_findings": statuses.count(Status.VALIDATION_ERROR)}
 
@@ -175,9 +179,11 @@ def migrate_text(text: str, path: str = "<text>",
     ``checked``: a dict that receives the results computed here, ``"before"`` (of
     ``text``) and ``"after"`` (of the migrated text), for a result cache: with their
     did-you-mean hints, as ``check_text`` gives them. ``keep``: which of the two the
-    caller keeps (None: both); only those have their hints searched, and without
-    ``checked`` none (no outcome field holds a hint: the searches were a twelfth of a
-    migration after a check)."""
+    caller keeps (None: both); only those have their hints searched (no outcome field
+    holds a hint: the searches were a twelfth of a migration after a check), and without
+    ``checked`` none. The check after that is not kept is not made whole: its findings
+    are neither located nor fingerprinted but the few the outcome pairs (``"after"`` is
+    then not given)."""
     from ..semantics.validator import memo_validations
     from ..syntax.parser import memo_parses
 
@@ -261,7 +267,7 @@ def _migrate_text(text: str, path: str, selection: RuleSelection, check, known,
                       "not a legacy construct; fix it by hand")
         return out
     return _finish(out, text, conv.text, conv.rules, conv.review, conv.origins, selection,
-                   before, path, check, checked, "after" in keep)
+                   before, path, check, checked, "after" in keep, conv.validated)
 
 
 def _not_clean(before) -> bool:
@@ -317,8 +323,9 @@ def _first_diff_line(a: str, b: str) -> int:
 
 def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origins: list,
             selection: RuleSelection, before, path: str, check=None,
-            checked: Optional[dict] = None, hints: bool = True) -> Outcome:
-    from ..checker import CheckOptions, check_text
+            checked: Optional[dict] = None, hints: bool = True,
+            validated: Optional[list] = None) -> Outcome:
+    from ..checker import CheckOptions, check_findings, check_text, fingerprints_at
     from ..codes import Status
 
     if new == text:
@@ -331,15 +338,29 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
         out.reason = f"needs rules that are not selected: {names}"
         out.rules = dict(rules)
         return out
-    after = check_text(new, path, check or CheckOptions(), hints=hints)
-    if checked is not None:
-        checked["after"] = after
-    out.after = _counts(after)
+    check = check or CheckOptions()
+    # (`validated`: what the conversion showed of `new`: it is then not parsed)
+    if hints:
+        # kept (a result cache's entry, a caller's `checked`): check_text's own result
+        after = check_text(new, path, check, hints=True, validated=validated)
+        found = after.findings
+        if checked is not None:
+            checked["after"] = after
+        fingerprints = None
+    else:
+        # not kept: the outcome reads the findings' rules, lines and messages, and the
+        # fingerprints of the few paired with the file's (_remap); locating and
+        # fingerprinting every finding was half of this check
+        found = check_findings(new, check, hints=False, validated=validated)
+
+        def fingerprints(wanted: list[int]) -> dict[int, tuple[str, str]]:
+            return fingerprints_at(new, path, check, found, wanted)
+    out.after = _finding_counts(found)
     out.rules = dict(rules)
     out.review = list(review)
     if not origins:
         origins = _identity_origins(text, new)
-    parse_errors = [f for f in after.findings if f.status == Status.PARSE_ERROR]
+    parse_errors = [f for f in found if f.status == Status.PARSE_ERROR]
     if parse_errors:
         f = parse_errors[0]
         src = origins[f.line - 1] if f.line and f.line <= len(origins) else f.line
@@ -363,7 +384,7 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
     before_unbound_withheld = out.before["parse_errors"] > 0
     visible_after = []
     newly = 0
-    for f in after.findings:
+    for f in found:
         if f.status != Status.VALIDATION_ERROR:
             continue
         src = origins[f.line - 1] if f.line and f.line <= len(origins) else None
@@ -388,7 +409,7 @@ def _finish(out: Outcome, text: str, new: str, rules: dict, review: list, origin
     if text.startswith("# @signature:"):
         out.review.append((1, "the file was signed: its signature no longer matches; "
                               "sign it again"))
-    _remap(out, before, after, origins)
+    _remap(out, before, found, origins, fingerprints)
     return out
 
 
@@ -544,23 +565,32 @@ def _identity_origins(text: str, new: str) -> list[int]:
     return origins
 
 
-def _remap(out: Outcome, before, after, origins: list[int]) -> None:
-    """Pair findings that survive (same rule, new line from the old one) old -> new."""
+def _remap(out: Outcome, before, found: list, origins: list[int],
+           fingerprints=None) -> None:
+    """Pair findings that survive (same rule, new line from the old one) old -> new:
+    ``found`` are the findings of the check after; ``fingerprints(indices)`` gives the
+    fingerprints of those at ``indices`` when theirs are not filled in (None: they are)."""
     pool: dict[tuple[str, Optional[int]], list] = {}
     for f in before.findings:
         pool.setdefault((f.rule, f.line), []).append(f)
-    for f in after.findings:
+    pairs = []
+    for i, f in enumerate(found):
         src = origins[f.line - 1] if f.line and f.line <= len(origins) else f.line
         if f.rule == "AE312":
             src = 1
         candidates = pool.get((f.rule, src)) or []
         if not candidates:
             continue
-        old = candidates.pop(0)
-        if old.fingerprint != f.fingerprint:
-            out.fingerprint_remap[old.fingerprint] = f.fingerprint
-        if old.legacy_fingerprint != f.legacy_fingerprint:
-            out.legacy_fingerprint_remap[old.legacy_fingerprint] = f.legacy_fingerprint
+        pairs.append((candidates.pop(0), i))
+    given = fingerprints([i for _old, i in pairs]) if fingerprints is not None and pairs \
+        else None
+    for old, i in pairs:
+        new, new_legacy = given[i] if given is not None else (found[i].fingerprint,
+                                                              found[i].legacy_fingerprint)
+        if old.fingerprint != new:
+            out.fingerprint_remap[old.fingerprint] = new
+        if old.legacy_fingerprint != new_legacy:
+            out.legacy_fingerprint_remap[old.legacy_fingerprint] = new_legacy
     out.resolved = sorted(g.fingerprint for rest in pool.values() for g in rest)
 
 

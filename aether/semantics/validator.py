@@ -1131,25 +1131,55 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
     memo = _VALIDATIONS.table
     if memo is None:
         return False
-    seen = _memo_entry(memo, probe, None, True, hints)
-    if seen is None:
-        return False
     old, new = probe.body, final.body
     at = next((j for j, s in enumerate(new) if s.line >= line), len(new))
     if len(new) != len(old) + 1 or at == len(new):
         return False
     req = new[at]
-    if type(req) is not A.Section or req.name != "require" or req.line != line or \
-            req.end_line >= line + count or at and new[at - 1].end_line >= line or \
-            at < len(old) and new[at + 1].line < line + count:
+    if at < len(old) and new[at + 1].line < line + count:
         return False
-    Section = A.Section
     for j, s in enumerate(old):
         t = new[j] if j < at else new[j + 1]
         move = count if j >= at else 0
-        if type(t) is not type(s) or t.line != s.line + move or \
-                t.end_line != s.end_line + move or type(s) is Section and s.name == "require":
+        if type(t) is not type(s) or t.line != s.line + move or t.end_line != s.end_line + move:
             return False
+    out = _derived(probe, req, line, count, hints)
+    if out is None:
+        return False
+    memo[(id(final), id(None), True, hints)] = (final, None, out)
+    return True
+
+
+def validate_spliced(probe: A.Module, req: A.Stmt, line: int, count: int,
+                     hints: bool = True) -> Optional[list[Finding]]:
+    """Within :func:`memo_validations`: the findings of ``validate(final, None, True,
+    hints)`` for the module ``final`` made of the top-level statements of ``probe`` with
+    ``req`` between them, ``count`` lines from ``line`` on, the statements below it moved
+    down by ``count`` (see :func:`validate_required`, which builds no module: a caller
+    that shows the text ``final`` would parse to be that, a migration's converted file,
+    needs neither its parse nor its tree); None when they are not derived (the
+    conditions of :func:`validate_required`)."""
+    return _derived(probe, req, line, count, hints)
+
+
+def _derived(probe: A.Module, req: A.Stmt, line: int, count: int,
+             hints: bool) -> Optional[list[Finding]]:
+    """:func:`validate_spliced` (and the derivation of :func:`validate_required`)."""
+    memo = _VALIDATIONS.table
+    if memo is None:
+        return None
+    seen = _memo_entry(memo, probe, None, True, hints)
+    if seen is None:
+        return None
+    old = probe.body
+    at = next((j for j, s in enumerate(old) if s.line >= line), len(old))
+    if type(req) is not A.Section or req.name != "require" or req.line != line or \
+            req.end_line >= line + count or at and old[at - 1].end_line >= line:
+        return None
+    Section = A.Section
+    for s in old:
+        if type(s) is Section and s.name == "require":
+            return None
     # what the section alone adds: its findings, plugins, and what the first pass notes
     cat = load_catalogue()
     alone = Validator(None, True, hints)
@@ -1162,7 +1192,7 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
     if alone.findings or typed or other or alone.fns or alone.tasks or \
             bound_names((req,)) or not plugins or len(plugins) > _DERIVED_PLUGINS or \
             any(cat.plugins.get(p) is not None for p in plugins):
-        return False
+        return None
     quoted = [f"'{p}{end}" for p in plugins for end in "'."]  # `'p'`, `'p.f'`
     hinted = {_plugin_hint(p) for p in plugins}
     out: list[Finding] = []
@@ -1172,7 +1202,7 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
         message = f.message
         if any(q in message for q in quoted) or "line " in message and \
                 re.search(r"\bline \d", message):
-            return False
+            return None
         if not f.content and f.line is not None and f.line >= line:
             # on a statement below the block (the validator's own findings are on a node:
             # no content; AE312 is on none)
@@ -1180,5 +1210,4 @@ def validate_required(probe: A.Module, final: A.Module, line: int, count: int,
                         None if f.end_line is None else f.end_line + count, f.end_column,
                         f.hint, f.anchor, f.content, f.fingerprint, f.legacy_fingerprint)
         out.append(f)
-    memo[(id(final), id(None), True, hints)] = (final, None, out)
-    return True
+    return out

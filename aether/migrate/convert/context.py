@@ -48,6 +48,10 @@ class Conversion:
     rules: dict[str, int] = field(default_factory=dict)
     review: list[tuple[int, str]] = field(default_factory=list)
     origins: list[int] = field(default_factory=list)
+    # when shown (whole_file._validated): the text parses without a syntax error, and these
+    # are the findings of validating it (builtins, unbound names reported, the hints
+    # asked for); its check then needs no parse of it
+    validated: Optional[list] = None
 
 
 class _Ctx:
@@ -74,6 +78,9 @@ class _Ctx:
         # (rows, (text, origins), (text, origins) before the section rewrite):
         # whole_file._laid_out's last result
         self.laid_out = None
+        # (text, probe text, its `require:` statement, its line, its lines): the last text
+        # whole_file._require_inserted derived and showed to parse (see _spliced)
+        self.spliced = None
         # the code tokens of each line (comments aside): what :meth:`tokens` gives for most
         # statements (one line), asked for each of them; a line of comments alone has an
         # empty list

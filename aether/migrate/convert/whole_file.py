@@ -386,35 +386,46 @@ def convert(text: str, brace: Optional[bool] = None, name: Optional[str] = None,
         ctx.review.append((1, f"goal taken from {source}; check it states the objective"))
     out_text, origins = _laid_out(ctx, rows)
     out_text = rename_handler_calls(ctx, out_text, origins)
+    validated = None
     if merged is None and (imports or receivers) and probed is not None and \
             probed[0] is with_goal:
-        _validated(probed[1][0], out_text, hints)
-    return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins)
+        validated = _validated(ctx, probed[1][0], out_text, hints)
+    return Conversion(out_text, ctx.rules, sorted(set(ctx.review)), origins, validated)
 
 
-def _validated(probe: str, final: str, hints: bool) -> None:
+def _validated(ctx: _Ctx, probe: str, final: str, hints: bool) -> Optional[list]:
     """Within a migration's memos: have the validation of ``final`` (the converted text)
     derived from the M031 probe's (:func:`validate_required`) when ``final`` is the
     ``probe`` text with a top-level block inserted (the ``require:`` of the plugins the
     probe found), each other line the same: the check of the result then takes it from
-    the memo instead of validating the file a second time."""
-    from ...semantics.validator import memoising, validate_required
+    the memo instead of validating the file a second time.
+
+    When ``final`` is the text :func:`_spliced` showed to parse: its validation derived
+    from the probe's and the block's statement alone (:func:`validate_spliced`),
+    returned for that check, which then neither parses nor validates ``final``; else
+    None."""
+    from ...semantics.validator import memoising, validate_required, validate_spliced
     from ...syntax import parse
 
     if not memoising():
-        return
+        return None
+    spliced = ctx.spliced
+    if spliced is not None and spliced[0] == final and spliced[1] == probe:
+        _text, _probe, req, line, count = spliced
+        return validate_spliced(parse(probe).module, req, line, count, hints)
     old, new = probe.split("\n"), final.split("\n")
     k = len(new) - len(old)
     if k <= 0:
-        return
+        return None
     i = 0
     while i < len(old) and old[i] == new[i]:
         i += 1
     if not new[i].startswith("require:") or new[i + k:] != old[i:]:
-        return
-    was, now = parse(probe), parse(final)  # (memo hits: both were parsed already)
+        return None
+    was, now = parse(probe), parse(final)  # (the probe's a memo hit; the check's parse)
     if not was.errors and not now.errors:
         validate_required(was.module, now.module, i + 1, k, hints)
+    return None
 
 
 def _is_require_key(r: Row, key: str) -> bool:
@@ -696,7 +707,7 @@ def _laid_out(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
         text, origins = last[1]
         return text, list(origins)
     plain, plain_origins = _layout(ctx, rows)
-    done = _require_inserted(last, plain, plain_origins) if last is not None else None
+    done = _require_inserted(ctx, last, plain, plain_origins) if last is not None else None
     if done is None:
         done = rewrite_sections(ctx, plain, plain_origins)
     text, origins = done
@@ -704,7 +715,7 @@ def _laid_out(ctx: _Ctx, rows: list[Row]) -> tuple[str, list[int]]:
     return text, origins
 
 
-def _require_inserted(last, plain: str, plain_origins: list[int]
+def _require_inserted(ctx: _Ctx, last, plain: str, plain_origins: list[int]
                       ) -> Optional[tuple[str, list[int]]]:
     """The section rewrite of ``plain`` derived from the last one, when ``plain`` is the
     last laid-out text with a top-level ``require:`` block inserted after its head (the
@@ -714,8 +725,9 @@ def _require_inserted(last, plain: str, plain_origins: list[int]
     neither rewritten nor a name any rewrite looks for, so it edits the same statements,
     each moved down by the block's lines: the block goes into the last rewritten text at
     the same place. Laying out, parsing and rewriting the whole text again cost a
-    twentieth of a migration. The derived text must parse (it is parsed for the check of
-    the result anyway); anything else takes the full rewrite.
+    twentieth of a migration. The derived text must parse, shown by :func:`_spliced`
+    without parsing it (``ctx.spliced``) or else by its parse; anything else takes the
+    full rewrite.
     """
     from ...syntax import parse
 
@@ -736,9 +748,49 @@ def _require_inserted(last, plain: str, plain_origins: list[int]
     if rewritten[:i] != old[:i] or done_origins[:i] != before_origins[:i]:
         return None  # the rewrite changed a line above the block: not a plain shift
     text = "\n".join(rewritten[:i] + new[i:i + k] + rewritten[i:])
-    if parse(text).errors:
+    req = _spliced(done, new[i:i + k], i)
+    if req is not None:
+        ctx.spliced = (text, done, req, i + 1, k)
+    elif parse(text).errors:
         return None
     return text, done_origins[:i] + plain_origins[i:i + k] + done_origins[i:]
+
+
+def _spliced(probe: str, block: list[str], i: int):
+    """The ``require:`` statement of the lines ``block`` (a ``require:`` block) inserted
+    into the text ``probe`` after its first ``i`` lines, when that text is shown to parse
+    without a syntax error as the top-level statements of ``probe`` with that statement
+    between them (those below moved down by its lines); else None.
+
+    Shown, within a migration's parse memo (the probe's parse is in it): ``probe`` parses
+    clean, its top-level statements before the block end before it (those after start
+    after it, at column 1, as every top-level statement does), and the block alone, at
+    its lines, parses clean as one ``require:`` section within its lines. Top-level
+    statements parse independently of each other (the parser's error recovery resumes
+    on that); a parse of the converted text was a tenth of a migration after a check.
+    tests/test_migrate_spliced.py holds the text's parse equal to that module."""
+    from ... import ast as A
+    from ...syntax import parse
+    from ...syntax.parser import memoising
+
+    if not memoising():
+        return None
+    was = parse(probe)  # the M031 probe's (a memo hit)
+    if was.errors:
+        return None
+    line = i + 1
+    alone = parse("\n" * i + "\n".join(block) + "\n")
+    body = alone.module.body
+    if alone.errors or len(body) != 1:
+        return None
+    req = body[0]
+    if type(req) is not A.Section or req.name != "require" or req.line != line or \
+            req.column != 1 or req.end_line >= line + len(block):
+        return None
+    before = [s for s in was.module.body if s.line < line]
+    if before and before[-1].end_line >= line:
+        return None
+    return req
 
 
 _PLUGIN_HINT = re.compile(r"^list plugin '([A-Za-z_]\w*)' under `require: plugins:`")
